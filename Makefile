@@ -1,0 +1,147 @@
+# kstage - build, test, demo.  `make` builds build/kstage; `make test` runs
+# everything under ASan/UBSan; `make demo` runs the migration on a local cluster.
+.DEFAULT_GOAL := all
+.SUFFIXES:
+
+CC      ?= gcc
+CLANG   ?= clang
+PREFIX  ?= /usr/local
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+PKGS    := yaml-0.1 libcurl libarchive libgit2 libcrypto jansson libpcre2-8 zlib
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
+DEFS    := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DKSTAGE_VERSION='"$(VERSION)"'
+BASE_CFLAGS := -std=c11 $(WARN) $(DEFS) -Iinstaller $(PKG_CFLAGS)
+LIBS    := $(PKG_LIBS) -lm -lpthread
+
+REL_CFLAGS  := $(BASE_CFLAGS) -O2 -g -MMD -MP
+SAN         := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -g $(SAN) -MMD -MP
+FUZZ_CFLAGS := $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+               -fno-sanitize-recover=all -DKSTAGE_FUZZ -MMD -MP
+
+SRC      := $(sort $(wildcard installer/*/*.c))
+MAIN_SRC := installer/cli/main.c
+LIB_SRC  := $(filter-out $(MAIN_SRC),$(SRC))
+UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZERS  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+
+REL_OBJ  := $(patsubst %.c,build/obj/%.o,$(SRC))
+ASAN_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(SRC))
+ASAN_LIB := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC))
+UNIT_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(UNIT_SRC))
+FUZZ_LIB := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))
+
+export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1
+export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
+export KSTAGE_FIXTURES ?= $(abspath ../shared/fixtures)
+FUZZ_SECONDS ?= 15
+
+# Test suites add themselves to these lists from tests/*/*.mk:
+#   UNIT_LIKE_TESTS  run after unit and fuzz tests, no cluster needed
+#   CLUSTER_TESTS    run between cluster-up and cluster-down
+UNIT_LIKE_TESTS :=
+CLUSTER_TESTS   :=
+
+.PHONY: all test test-all deps install clean lint unit fuzz fuzz-build demo \
+        test-unit test-fuzz test-cluster-suites bench oracles asan
+
+all: build/kstage
+
+build/kstage: $(REL_OBJ)
+	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+
+build/asan/kstage: $(ASAN_OBJ)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
+
+asan: build/asan/kstage
+
+V ?= 0
+ifeq ($(V),0)
+Q = @
+SAY = @echo "  $(1)	$@";
+endif
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call SAY,CC)$(CC) $(REL_CFLAGS) -c -o $@ $<
+
+build/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call SAY,CC-SAN)$(CC) $(ASAN_CFLAGS) -Itests/unit -c -o $@ $<
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call SAY,CC-FUZZ)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
+
+build/asan/unit: $(UNIT_OBJ) $(ASAN_LIB)
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
+
+build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+fuzz-build: $(FUZZERS)
+
+deps:
+	@bash tools/deps.sh
+
+oracles:
+	@bash tests/tools/oracles.sh >/dev/null
+
+lint:
+	@bash tools/lint.sh
+
+test-unit: build/asan/unit
+	./build/asan/unit
+
+# Each fuzzer replays its committed seeds, then fuzzes briefly.
+test-fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do \
+	  n=$${f##*/fuzz_}; dir=tests/fuzz/corpus/$$n; mkdir -p build/fuzz/corpus/$$n; \
+	  echo "fuzz $$n: seeds from $$dir, $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=262144 \
+	      -print_final_stats=0 -close_fd_mask=3 build/fuzz/corpus/$$n $$dir >build/fuzz/$$n.log 2>&1 \
+	    || { tail -n 60 build/fuzz/$$n.log; exit 1; }; \
+	  grep -E '^(#[0-9]+.*DONE|Done)' build/fuzz/$$n.log | tail -n 1; \
+	done
+
+-include $(sort $(wildcard tests/*/*.mk))
+
+test-cluster-suites:
+	@if [ -n "$(strip $(CLUSTER_TESTS))" ]; then \
+	  $(MAKE) --no-print-directory cluster-up || exit 1; \
+	  rc=0; for t in $(CLUSTER_TESTS); do \
+	    $(MAKE) --no-print-directory $$t || rc=1; done; \
+	  $(MAKE) --no-print-directory cluster-down; exit $$rc; \
+	fi
+
+# The README's test command. deps first, then a fresh make so pkg-config sees
+# what deps installed.
+test: deps
+	@$(MAKE) --no-print-directory test-all
+
+test-all: lint build/kstage build/asan/kstage
+	@$(MAKE) --no-print-directory test-unit
+	@$(MAKE) --no-print-directory test-fuzz
+	@for t in $(UNIT_LIKE_TESTS); do $(MAKE) --no-print-directory $$t || exit 1; done
+	@$(MAKE) --no-print-directory test-cluster-suites
+	@echo "make test: all suites passed"
+
+demo: deps
+	@$(MAKE) --no-print-directory build/kstage
+	@bash tools/demo.sh
+
+bench: deps build/kstage oracles
+	@bash bench/run.sh
+
+install: build/kstage
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 build/kstage $(DESTDIR)$(PREFIX)/bin/kstage
+
+clean:
+	rm -rf build/obj build/asan build/fuzz build/kstage
+
+-include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_LIB:.o=.d)

@@ -1,0 +1,189 @@
+#include "cli.h"
+#include "core/buf.h"
+#include "doc/doc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define C_RESET "\033[0m"
+#define C_RED "\033[31m"
+#define C_YELLOW "\033[33m"
+#define C_DIM "\033[2m"
+#define C_BOLD "\033[1m"
+
+static void text_emit(void *vctx, const kevent *ev)
+{
+	const cli_ctx *ctx = vctx;
+	size_t i;
+	const char *pre = "", *post = "";
+	if (ev->level == KEV_DEBUG && ctx->verbose < 1)
+		return;
+	if (ctx->quiet && ev->level < KEV_WARN)
+		return;
+	if (ctx->color) {
+		post = C_RESET;
+		pre = ev->level == KEV_ERROR ? C_RED : ev->level == KEV_WARN ? C_YELLOW
+		    : ev->level == KEV_DEBUG ? C_DIM : "";
+		if (!*pre)
+			post = "";
+	}
+	fputs(pre, stderr);
+	if (ev->level >= KEV_WARN)
+		fprintf(stderr, "%s: ", kev_level_name(ev->level));
+	fputs(ev->msg ? ev->msg : ev->kind, stderr);
+	if (ctx->verbose > 1)
+		for (i = 0; i < ev->nfields; i++)
+			fprintf(stderr, " %s=%s", ev->fields[i].key, ev->fields[i].val);
+	fputs(post, stderr);
+	fputc('\n', stderr);
+}
+
+static void json_emit(void *vctx, const kevent *ev)
+{
+	const cli_ctx *ctx = vctx;
+	kbuf b = KBUF_INIT;
+	size_t i;
+	char ts[40];
+	time_t now = time(NULL);
+	struct tm tm;
+	if (ev->level == KEV_DEBUG && ctx->verbose < 1)
+		return;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	kbuf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"event\":", ts, kev_level_name(ev->level));
+	doc_json_quote(&b, ev->kind, strlen(ev->kind), 0);
+	if (ev->msg) {
+		kbuf_puts(&b, ",\"msg\":");
+		doc_json_quote(&b, ev->msg, strlen(ev->msg), 0);
+	}
+	for (i = 0; i < ev->nfields; i++) {
+		kbuf_putc(&b, ',');
+		doc_json_quote(&b, ev->fields[i].key, strlen(ev->fields[i].key), 0);
+		kbuf_putc(&b, ':');
+		doc_json_quote(&b, ev->fields[i].val, strlen(ev->fields[i].val), 0);
+	}
+	kbuf_puts(&b, "}\n");
+	fwrite(b.ptr, 1, b.len, stdout);
+	fflush(stdout);
+	kbuf_release(&b);
+}
+
+void cli_output_init(cli_ctx *ctx)
+{
+	const char *nc = getenv("NO_COLOR");
+	if (nc && *nc)
+		ctx->color = false;
+	if (!isatty(2))
+		ctx->color = false;
+	ctx->sink.emit = ctx->json ? json_emit : text_emit;
+	ctx->sink.ctx = ctx;
+}
+
+void cli_print_error(const cli_ctx *ctx, const kerr *e)
+{
+	kbuf b = KBUF_INIT;
+	kerr_format(e, &b);
+	if (ctx->json) {
+		kbuf j = KBUF_INIT;
+		kbuf s = KBUF_INIT;
+		kerr_format_short(e, &s);
+		kbuf_printf(&j, "{\"level\":\"error\",\"event\":\"error\",\"code\":\"%s\",\"msg\":",
+			    kerr_code_name(e->code));
+		doc_json_quote(&j, s.ptr, s.len, 0);
+		kbuf_puts(&j, ",\"detail\":");
+		doc_json_quote(&j, b.ptr, b.len, 0);
+		kbuf_puts(&j, "}\n");
+		fwrite(j.ptr, 1, j.len, stdout);
+		kbuf_release(&j);
+		kbuf_release(&s);
+	}
+	if (ctx->color)
+		fprintf(stderr, C_RED "kstage: error: " C_RESET "%s\n", b.ptr);
+	else
+		fprintf(stderr, "kstage: error: %s\n", b.ptr);
+	kbuf_release(&b);
+}
+
+void cli_errorf(const cli_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	kerr e = KERR_INIT;
+	kbuf b = KBUF_INIT;
+	va_start(ap, fmt);
+	kbuf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	kerr_set(&e, KE_USAGE, "%s", b.ptr);
+	cli_print_error(ctx, &e);
+	kerr_clear(&e);
+	kbuf_release(&b);
+}
+
+void cli_warnf(const cli_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	kbuf b = KBUF_INIT;
+	va_start(ap, fmt);
+	kbuf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	kev_emit(&ctx->sink, KEV_WARN, "warning", b.ptr, NULL);
+	kbuf_release(&b);
+}
+
+int cli_exit_code(int code)
+{
+	switch (code) {
+	case KE_OK: return EXIT_OK;
+	case KE_USAGE: case KE_INPUT: case KE_LIMIT: return EXIT_USAGE;
+	case KE_CLUSTER: return EXIT_CLUSTER;
+	case KE_ROLLBACK: return EXIT_ROLLBACK;
+	default: return EXIT_FAILED;
+	}
+}
+
+static void print_flags(FILE *f, const cli_flag *flags)
+{
+	size_t i;
+	for (i = 0; flags && flags[i].name; i++) {
+		char left[64];
+		if (flags[i].shortname)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", flags[i].shortname, flags[i].name,
+				 flags[i].argname ? " " : "", flags[i].argname ? flags[i].argname : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", flags[i].name,
+				 flags[i].argname ? " " : "", flags[i].argname ? flags[i].argname : "");
+		fprintf(f, "  %-30s %s%s\n", left, flags[i].help,
+			flags[i].kind == FLAG_LIST ? " (repeatable)" : "");
+	}
+}
+
+void cli_usage(const cli_cmd *cmd, void *file)
+{
+	FILE *f = file;
+	size_t i;
+	if (!cmd) {
+		fprintf(f, "kstage - staged, verified, reversible installs for Kubernetes\n\n"
+			   "Usage: kstage COMMAND [ARGS] [FLAGS]\n\nCommands:\n");
+		for (i = 0; i < cli_ncommands; i++)
+			fprintf(f, "  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
+		fprintf(f, "\nGlobal flags:\n");
+		print_flags(f, cli_global_flags);
+		fprintf(f, "\nExit codes: 0 ok, 1 failed and rolled back, 2 usage or input error,\n"
+			   "3 failed and rollback incomplete, 4 cluster unreachable or auth.\n"
+			   "Run 'kstage help COMMAND' for a command's flags.\n");
+		return;
+	}
+	fprintf(f, "kstage %s - %s\n\nUsage: kstage %s %s\n", cmd->name, cmd->summary, cmd->name,
+		cmd->usage);
+	if (cmd->help)
+		fprintf(f, "\n%s\n", cmd->help);
+	if (cmd->flags && cmd->flags[0].name) {
+		fprintf(f, "\nFlags:\n");
+		print_flags(f, cmd->flags);
+	}
+	fprintf(f, "\nGlobal flags:\n");
+	print_flags(f, cli_global_flags);
+}

@@ -1,0 +1,167 @@
+#include "buf.h"
+#include "alloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+char kbuf_empty[1];
+
+void kbuf_init(kbuf *b, size_t hint)
+{
+	b->ptr = kbuf_empty;
+	b->len = b->cap = b->max = 0;
+	if (hint)
+		kbuf_grow(b, hint);
+}
+
+void kbuf_release(kbuf *b)
+{
+	if (b->cap)
+		free(b->ptr);
+	b->ptr = kbuf_empty;
+	b->len = b->cap = 0;
+}
+
+void kbuf_set_cap(kbuf *b, size_t max)
+{
+	b->max = max;
+}
+
+char *kbuf_detach(kbuf *b, size_t *len_out)
+{
+	char *r;
+	if (len_out)
+		*len_out = b->len;
+	r = b->cap ? b->ptr : xstrdup("");
+	b->ptr = kbuf_empty;
+	b->len = b->cap = 0;
+	return r;
+}
+
+void kbuf_reset(kbuf *b)
+{
+	kbuf_truncate(b, 0);
+}
+
+void kbuf_truncate(kbuf *b, size_t len)
+{
+	if (len > b->len)
+		return;
+	b->len = len;
+	if (b->cap)
+		b->ptr[len] = '\0';
+}
+
+int kbuf_grow(kbuf *b, size_t extra)
+{
+	size_t max = b->max ? b->max : KBUF_MAX;
+	size_t need;
+	if (extra > max || b->len > max - extra)
+		return -1;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	{
+		size_t nc = b->cap ? b->cap : 64;
+		while (nc < need)
+			nc = st_mult(nc, 2);
+		if (b->cap) {
+			b->ptr = xrealloc(b->ptr, nc);
+		} else {
+			b->ptr = xmalloc(nc);
+			b->ptr[0] = '\0';
+		}
+		b->cap = nc;
+	}
+	return 0;
+}
+
+int kbuf_put(kbuf *b, const void *data, size_t len)
+{
+	if (kbuf_grow(b, len) < 0)
+		return -1;
+	if (len)
+		memmove(b->ptr + b->len, data, len);
+	b->len += len;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int kbuf_puts(kbuf *b, const char *s)
+{
+	return kbuf_put(b, s, strlen(s));
+}
+
+int kbuf_putc(kbuf *b, char c)
+{
+	return kbuf_put(b, &c, 1);
+}
+
+int kbuf_putn(kbuf *b, char c, size_t n)
+{
+	if (kbuf_grow(b, n) < 0)
+		return -1;
+	memset(b->ptr + b->len, c, n);
+	b->len += n;
+	b->ptr[b->len] = '\0';
+	return 0;
+}
+
+int kbuf_vprintf(kbuf *b, const char *fmt, va_list ap)
+{
+	va_list cp;
+	int n;
+	va_copy(cp, ap);
+	n = vsnprintf(NULL, 0, fmt, cp);
+	va_end(cp);
+	if (n < 0)
+		return -1;
+	if (kbuf_grow(b, (size_t)n) < 0)
+		return -1;
+	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+int kbuf_printf(kbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+	va_start(ap, fmt);
+	r = kbuf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int kbuf_read_file(kbuf *b, const char *path, size_t max)
+{
+	FILE *f;
+	char tmp[65536];
+	size_t n;
+	int is_stdin = strcmp(path, "-") == 0;
+	if (!max)
+		max = (size_t)64 << 20;
+	f = is_stdin ? stdin : fopen(path, "rb");
+	if (!f)
+		return -1;
+	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
+		if (b->len + n > max) {
+			if (!is_stdin)
+				fclose(f);
+			return -2;
+		}
+		kbuf_put(b, tmp, n);
+	}
+	if (ferror(f)) {
+		int e = errno ? errno : EIO;
+		if (!is_stdin)
+			fclose(f);
+		errno = e;
+		return -1;
+	}
+	if (!is_stdin)
+		fclose(f);
+	return 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * core/event.h - events: how lower modules tell the user what happens.
+ *
+ * Modules below cli/ never print. They emit events to a sink the caller
+ * passes down; cli/ owns the sinks (human text on stderr, JSON lines on
+ * stdout with -o json). An event is a level, a dotted kind ("stage.start",
+ * "object.applied"), a message, and string fields. Producers must never put
+ * secret material in an event: sinks print what they are given.
+ */
+#ifndef KSTAGE_CORE_EVENT_H
+#define KSTAGE_CORE_EVENT_H
+
+#include <stddef.h>
+
+typedef enum kev_level { KEV_DEBUG, KEV_INFO, KEV_WARN, KEV_ERROR } kev_level;
+
+typedef struct kev_field {
+	const char *key;
+	const char *val;
+} kev_field;
+
+#define KEV_MAX_FIELDS 16
+
+typedef struct kevent {
+	kev_level level;
+	const char *kind;
+	const char *msg;
+	kev_field fields[KEV_MAX_FIELDS];
+	size_t nfields;
+} kevent;
+
+typedef struct kev_sink {
+	void (*emit)(void *ctx, const kevent *ev);
+	void *ctx;
+} kev_sink;
+
+/* A sink that drops everything (tests, fuzzers). */
+extern const kev_sink kev_null_sink;
+
+/* Emit with fields given as a NULL-terminated list of key, value pairs:
+ * kev_emit(s, KEV_INFO, "stage.start", "stage gateway", "stage", "gateway", NULL).
+ * A NULL sink is allowed and drops the event. */
+void kev_emit(const kev_sink *s, kev_level level, const char *kind, const char *msg, ...);
+void kev_emitf(const kev_sink *s, kev_level level, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+const char *kev_level_name(kev_level l);
+/* The value of field key, or NULL. */
+const char *kev_get(const kevent *ev, const char *key);
+
+#endif

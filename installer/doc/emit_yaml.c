@@ -1,0 +1,224 @@
+/* doc/emit_yaml.c - YAML as Helm's toYaml writes it. Helm marshals through
+ * JSON and go-yaml v2, whose emitter is a port of libyaml's: so we drive
+ * libyaml's emitter with the scalar styles go-yaml v2 asks for. */
+#include "doc.h"
+#include "resolve.h"
+#include "core/alloc.h"
+#include "core/numfmt.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+static int write_handler(void *data, unsigned char *buffer, size_t size)
+{
+	return kbuf_put(data, buffer, size) == 0;
+}
+
+static bool valid_utf8(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (i < len) {
+		unsigned c = s[i];
+		size_t n;
+		unsigned cp;
+		if (c < 0x80) { i++; continue; }
+		if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F;
+		else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F;
+		else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07;
+		else return false;
+		if (i + n > len)
+			return false;
+		{
+			size_t k;
+			for (k = 1; k < n; k++) {
+				if ((s[i + k] & 0xC0) != 0x80)
+					return false;
+				cp = (cp << 6) | (s[i + k] & 0x3F);
+			}
+		}
+		if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+		    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+			return false;
+		i += n;
+	}
+	return true;
+}
+
+static void b64(kbuf *out, const unsigned char *s, size_t len)
+{
+	static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+	for (i = 0; i + 2 < len; i += 3) {
+		kbuf_putc(out, t[s[i] >> 2]);
+		kbuf_putc(out, t[((s[i] & 3) << 4) | (s[i + 1] >> 4)]);
+		kbuf_putc(out, t[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)]);
+		kbuf_putc(out, t[s[i + 2] & 63]);
+	}
+	if (i < len) {
+		kbuf_putc(out, t[s[i] >> 2]);
+		if (i + 1 < len) {
+			kbuf_putc(out, t[((s[i] & 3) << 4) | (s[i + 1] >> 4)]);
+			kbuf_putc(out, t[(s[i + 1] & 15) << 2]);
+		} else {
+			kbuf_putc(out, t[(s[i] & 3) << 4]);
+			kbuf_putc(out, '=');
+		}
+		kbuf_putc(out, '=');
+	}
+}
+
+typedef struct emitter {
+	yaml_emitter_t e;
+	unsigned flags;
+	kerr *err;
+} emitter;
+
+static int emit_event(emitter *em, yaml_event_t *ev)
+{
+	if (!yaml_emitter_emit(&em->e, ev))
+		return kerr_set(em->err, KE_INPUT, "yaml: cannot emit: %s",
+				em->e.problem ? em->e.problem : "unknown emitter error");
+	return 0;
+}
+
+static int scalar(emitter *em, const char *tag, const char *v, size_t len, yaml_scalar_style_t style)
+{
+	yaml_event_t ev;
+	if (!yaml_scalar_event_initialize(&ev, NULL, (yaml_char_t *)tag, (yaml_char_t *)v, (int)len,
+					  tag == NULL, tag == NULL, style))
+		return kerr_set(em->err, KE_INTERNAL, "yaml: cannot make a scalar event");
+	return emit_event(em, &ev);
+}
+
+static int string_scalar(emitter *em, const char *s, size_t len)
+{
+	doc_scalar sc;
+	yaml_scalar_style_t style;
+	if (len > (size_t)1 << 30)
+		return kerr_set(em->err, KE_LIMIT, "yaml: string too long to emit");
+	if (!valid_utf8(s, len)) {
+		kbuf b = KBUF_INIT;
+		int r;
+		b64(&b, (const unsigned char *)s, len);
+		r = scalar(em, "tag:yaml.org,2002:binary", b.ptr, b.len, YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+		kbuf_release(&b);
+		return r;
+	}
+	doc_resolve_plain(s, len, &sc);
+	if (memchr(s, '\n', len))
+		style = YAML_LITERAL_SCALAR_STYLE;
+	else if (sc.type == DOC_STR && !sc.is_timestamp && !doc_is_base60_float(s, len))
+		style = YAML_PLAIN_SCALAR_STYLE;
+	else
+		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	return scalar(em, NULL, s, len, style);
+}
+
+static int node(emitter *em, const doc_node *n, int depth)
+{
+	yaml_event_t ev;
+	kbuf b = KBUF_INIT;
+	size_t i;
+	int r = 0;
+	if (depth > 10000)
+		return kerr_set(em->err, KE_LIMIT, "yaml: nesting too deep to emit");
+	switch (n->type) {
+	case DOC_NULL:
+		return scalar(em, NULL, "null", 4, YAML_PLAIN_SCALAR_STYLE);
+	case DOC_BOOL:
+		return scalar(em, NULL, n->u.b ? "true" : "false", n->u.b ? 4 : 5, YAML_PLAIN_SCALAR_STYLE);
+	case DOC_INT:
+		numfmt_int(&b, n->u.i);
+		break;
+	case DOC_FLOAT: {
+		double f = n->u.f;
+		/* A float that JSON would write as an integer reads back as one. */
+		if (isnan(f))
+			kbuf_puts(&b, ".nan");
+		else if (isinf(f))
+			kbuf_puts(&b, f > 0 ? ".inf" : "-.inf");
+		else if (f == floor(f) && fabs(f) < 1e21)
+			numfmt_float(&b, f, 'f', -1);
+		else
+			numfmt_float(&b, f, 'g', -1);
+		break;
+	}
+	case DOC_STR:
+		return string_scalar(em, n->u.s.ptr, n->u.s.len);
+	case DOC_SEQ:
+		if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) ||
+		    (r = emit_event(em, &ev)))
+			return r ? r : kerr_set(em->err, KE_INTERNAL, "yaml: event");
+		for (i = 0; i < n->u.seq.len; i++)
+			if ((r = node(em, n->u.seq.v[i], depth + 1)))
+				return r;
+		yaml_sequence_end_event_initialize(&ev);
+		return emit_event(em, &ev);
+	case DOC_MAP: {
+		const doc_pair **order;
+		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
+		    (r = emit_event(em, &ev)))
+			return r ? r : kerr_set(em->err, KE_INTERNAL, "yaml: event");
+		order = doc_emit_order(n, em->flags);
+		for (i = 0; i < n->u.map.len && !r; i++) {
+			r = string_scalar(em, order[i]->key->u.s.ptr, order[i]->key->u.s.len);
+			if (!r)
+				r = node(em, order[i]->val, depth + 1);
+		}
+		free(order);
+		if (r)
+			return r;
+		yaml_mapping_end_event_initialize(&ev);
+		return emit_event(em, &ev);
+	}
+	}
+	r = scalar(em, NULL, b.ptr, b.len, YAML_PLAIN_SCALAR_STYLE);
+	kbuf_release(&b);
+	return r;
+}
+
+int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
+{
+	emitter em;
+	yaml_event_t ev;
+	size_t start = out->len;
+	int r;
+	memset(&em, 0, sizeof(em));
+	em.flags = flags;
+	em.err = err;
+	if (!yaml_emitter_initialize(&em.e))
+		return kerr_set(err, KE_INTERNAL, "yaml: cannot initialise the emitter");
+	yaml_emitter_set_output(&em.e, write_handler, out);
+	yaml_emitter_set_unicode(&em.e, 1);
+	yaml_emitter_set_indent(&em.e, 2);
+	yaml_emitter_set_width(&em.e, 80);
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	r = emit_event(&em, &ev);
+	if (!r) {
+		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+		r = emit_event(&em, &ev);
+	}
+	if (!r)
+		r = node(&em, n, 0);
+	if (!r) {
+		yaml_document_end_event_initialize(&ev, 1);
+		r = emit_event(&em, &ev);
+	}
+	if (!r) {
+		yaml_stream_end_event_initialize(&ev);
+		r = emit_event(&em, &ev);
+	}
+	if (!r && !yaml_emitter_flush(&em.e))
+		r = kerr_set(err, KE_IO, "yaml: cannot flush the emitter");
+	yaml_emitter_delete(&em.e);
+	if (r) {
+		kbuf_truncate(out, start);
+		return r;
+	}
+	if ((flags & DOC_EMIT_NO_DOC_END) && out->len > start && out->ptr[out->len - 1] == '\n')
+		kbuf_truncate(out, out->len - 1);
+	return 0;
+}

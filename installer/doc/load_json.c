@@ -1,0 +1,71 @@
+/* doc/load_json.c - JSON (API server replies) through jansson. */
+#include "doc.h"
+#include "core/alloc.h"
+
+#include <jansson.h>
+#include <string.h>
+
+#define JSON_MAX_DEPTH 1000
+
+static doc_node *convert(karena *a, json_t *j, int depth, int *too_deep)
+{
+	doc_node *n;
+	if (depth > JSON_MAX_DEPTH) {
+		*too_deep = 1;
+		return doc_new_null(a);
+	}
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *v;
+		n = doc_new_map(a);
+		json_object_foreach(j, k, v) {
+			doc_map_set(a, n, k, convert(a, v, depth + 1, too_deep));
+		}
+		return n;
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *v;
+		n = doc_new_seq(a);
+		json_array_foreach(j, i, v) {
+			doc_seq_push(a, n, convert(a, v, depth + 1, too_deep));
+		}
+		return n;
+	}
+	case JSON_STRING:
+		return doc_new_strn(a, json_string_value(j), json_string_length(j));
+	case JSON_INTEGER:
+		return doc_new_int(a, (int64_t)json_integer_value(j));
+	case JSON_REAL:
+		return doc_new_float(a, json_real_value(j));
+	case JSON_TRUE:
+		return doc_new_bool(a, true);
+	case JSON_FALSE:
+		return doc_new_bool(a, false);
+	default:
+		return doc_new_null(a);
+	}
+}
+
+int doc_load_json(doc_node **out, karena *a, const char *name, const char *text, size_t len,
+		  kerr *err)
+{
+	json_error_t je;
+	json_t *j;
+	int too_deep = 0;
+	const char *nm = name ? name : "<json>";
+	j = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
+	if (!j) {
+		if (je.line > 0)
+			return kerr_set_src(err, KE_INPUT, nm, text, len, (unsigned)je.line,
+					    (unsigned)(je.column > 0 ? je.column : 1), "invalid JSON: %s", je.text);
+		return kerr_set_at(err, KE_INPUT, nm, 0, 0, "invalid JSON: %s", je.text);
+	}
+	*out = convert(a, j, 0, &too_deep);
+	json_decref(j);
+	if (too_deep)
+		return kerr_set_at(err, KE_LIMIT, nm, 0, 0, "JSON nesting deeper than %d levels",
+				   JSON_MAX_DEPTH);
+	return 0;
+}

@@ -1,0 +1,543 @@
+/* doc/load_yaml.c - YAML streams into doc trees through libyaml's event
+ * parser, iteratively (no recursion on input depth). */
+#include "doc.h"
+#include "resolve.h"
+#include "core/alloc.h"
+#include "core/numfmt.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define TAG_PREFIX "tag:yaml.org,2002:"
+
+typedef struct anchor {
+	char *name;
+	doc_node *node;
+} anchor;
+
+typedef struct frame {
+	doc_node *node;
+	doc_node *key;       /* mapping: the key waiting for its value */
+	char *anchor;        /* anchor of this collection, registered at its end */
+	unsigned char *merged; /* mapping: per entry, set when it came from a merge */
+	size_t merged_cap;
+} frame;
+
+typedef struct loader {
+	karena *a;
+	const char *name;
+	const char *text;
+	size_t len;
+	doc_load_opts o;
+	kerr *err;
+	frame *stack;
+	size_t depth, cap;
+	anchor *anchors;
+	size_t nanchors, anchors_cap;
+	size_t alias_budget;
+} loader;
+
+static int fail_at(loader *l, int code, const yaml_mark_t *m, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail_at(loader *l, int code, const yaml_mark_t *m, const char *fmt, ...)
+{
+	kbuf b = KBUF_INIT;
+	va_list ap;
+	int r;
+	va_start(ap, fmt);
+	kbuf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	r = kerr_set_src(l->err, code, l->name, l->text, l->len, (unsigned)m->line + 1,
+			 (unsigned)m->column + 1, "%s", b.ptr);
+	kbuf_release(&b);
+	return r;
+}
+
+static int parser_error(loader *l, yaml_parser_t *p)
+{
+	yaml_mark_t m = p->problem_mark;
+	const char *what = p->problem ? p->problem : "invalid YAML";
+	if (p->error == YAML_READER_ERROR) {
+		unsigned line, col;
+		kerr_offset_to_linecol(l->text, l->len, p->problem_offset, &line, &col);
+		if (p->problem_value != -1)
+			return kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, line, col,
+					    "%s (byte 0x%02x)", what, (unsigned)p->problem_value & 0xff);
+		return kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, line, col, "%s", what);
+	}
+	if (p->error == YAML_MEMORY_ERROR)
+		return kerr_set(l->err, KE_LIMIT, "%s: out of memory while parsing", l->name);
+	if (p->context) {
+		kbuf b = KBUF_INIT;
+		int r;
+		kbuf_printf(&b, "%s %s (line %u, column %u)", what, p->context,
+			    (unsigned)p->context_mark.line + 1, (unsigned)p->context_mark.column + 1);
+		r = kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, (unsigned)m.line + 1,
+				 (unsigned)m.column + 1, "%s", b.ptr);
+		kbuf_release(&b);
+		return r;
+	}
+	return kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, (unsigned)m.line + 1,
+			    (unsigned)m.column + 1, "%s", what);
+}
+
+static void set_pos(loader *l, doc_node *n, const yaml_mark_t *m)
+{
+	n->file = l->name;
+	n->line = (uint32_t)m->line + 1;
+	n->col = (uint32_t)m->column + 1;
+}
+
+/* Count nodes of a subtree, stopping once past limit. */
+static size_t count_nodes(const doc_node *n, size_t limit)
+{
+	size_t c = 1, i;
+	if (n->type == DOC_SEQ) {
+		for (i = 0; i < n->u.seq.len && c <= limit; i++)
+			c += count_nodes(n->u.seq.v[i], limit - c);
+	} else if (n->type == DOC_MAP) {
+		for (i = 0; i < n->u.map.len && c <= limit; i++)
+			c += count_nodes(n->u.map.v[i].val, limit - c) + 1;
+	}
+	return c;
+}
+
+static int scalar_node(loader *l, const yaml_event_t *ev, doc_node **out)
+{
+	const char *v = (const char *)ev->data.scalar.value;
+	size_t len = ev->data.scalar.length;
+	const char *tag = (const char *)ev->data.scalar.tag;
+	bool plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+	doc_node *n;
+	doc_scalar sc;
+
+	if (tag && !strcmp(tag, "!"))
+		tag = NULL, plain = false;   /* non-specific "!" tag: a string */
+	if (tag && !strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX))) {
+		const char *t = tag + strlen(TAG_PREFIX);
+		doc_resolve_plain(v, len, &sc);
+		if (!strcmp(t, "str") || !strcmp(t, "timestamp") || !strcmp(t, "binary")) {
+			sc.type = DOC_STR;
+		} else if (!strcmp(t, "null")) {
+			if (sc.type != DOC_NULL)
+				return fail_at(l, KE_INPUT, &ev->start_mark, "cannot decode %s as !!null", v);
+		} else if (!strcmp(t, "bool")) {
+			if (sc.type != DOC_BOOL)
+				return fail_at(l, KE_INPUT, &ev->start_mark, "cannot decode \"%s\" as !!bool", v);
+		} else if (!strcmp(t, "int")) {
+			if (sc.type != DOC_INT)
+				return fail_at(l, KE_INPUT, &ev->start_mark, "cannot decode \"%s\" as !!int", v);
+		} else if (!strcmp(t, "float")) {
+			if (sc.type == DOC_INT) {
+				sc.type = DOC_FLOAT;
+				sc.f = (double)sc.i;
+			} else if (sc.type != DOC_FLOAT) {
+				return fail_at(l, KE_INPUT, &ev->start_mark, "cannot decode \"%s\" as !!float", v);
+			}
+		} else if (!strcmp(t, "map") || !strcmp(t, "seq")) {
+			return fail_at(l, KE_INPUT, &ev->start_mark, "a scalar cannot carry the tag %s", tag);
+		} else {
+			sc.type = DOC_STR;
+		}
+		if (!strcmp(t, "binary")) {
+			/* keep the base64 text: the bytes may not be valid UTF-8 */
+			sc.type = DOC_STR;
+		}
+	} else if (tag) {
+		sc.type = DOC_STR;   /* unknown local tag: go-yaml keeps the text */
+	} else if (plain) {
+		doc_resolve_plain(v, len, &sc);
+	} else {
+		sc.type = DOC_STR;
+	}
+
+	n = doc_new(l->a, sc.type);
+	switch (sc.type) {
+	case DOC_BOOL: n->u.b = sc.b; break;
+	case DOC_INT: n->u.i = sc.i; break;
+	case DOC_FLOAT: n->u.f = sc.f; break;
+	case DOC_STR:
+		n->u.s.ptr = karena_strndup(l->a, v, len);
+		n->u.s.len = len;
+		break;
+	default: break;
+	}
+	if (!plain)
+		n->flags |= DOC_F_QUOTED;
+	if (tag)
+		n->flags |= DOC_F_TAGGED;
+	set_pos(l, n, &ev->start_mark);
+	*out = n;
+	return 0;
+}
+
+/* A map key as a string, as sigs.k8s.io/yaml turns non-string keys. */
+static int key_string(loader *l, doc_node *k, const yaml_mark_t *m)
+{
+	kbuf b = KBUF_INIT;
+	switch (k->type) {
+	case DOC_STR:
+		return 0;
+	case DOC_NULL: kbuf_puts(&b, "null"); break;
+	case DOC_BOOL: kbuf_puts(&b, k->u.b ? "true" : "false"); break;
+	case DOC_INT: kbuf_printf(&b, "%lld", (long long)k->u.i); break;
+	case DOC_FLOAT: numfmt_float(&b, k->u.f, 'g', -1); break;
+	default:
+		kbuf_release(&b);
+		return fail_at(l, KE_INPUT, m, "%s", "a map key must be a scalar, not a sequence or map");
+	}
+	k->type = DOC_STR;
+	k->u.s.ptr = karena_strndup(l->a, b.ptr, b.len);
+	k->u.s.len = b.len;
+	kbuf_release(&b);
+	return 0;
+}
+
+static void mark_merged(loader *l, frame *f, size_t idx, unsigned char v)
+{
+	if (idx >= f->merged_cap) {
+		size_t nc = f->merged_cap ? f->merged_cap : 8;
+		while (nc <= idx)
+			nc *= 2;
+		f->merged = xrealloc(f->merged, nc);
+		memset(f->merged + f->merged_cap, 0, nc - f->merged_cap);
+		f->merged_cap = nc;
+	}
+	f->merged[idx] = v;
+	(void)l;
+}
+
+static size_t map_index(const doc_node *m, const char *k, size_t klen)
+{
+	size_t i;
+	for (i = 0; i < m->u.map.len; i++)
+		if (m->u.map.v[i].key->u.s.len == klen && !memcmp(m->u.map.v[i].key->u.s.ptr, k, klen))
+			return i;
+	return (size_t)-1;
+}
+
+static void merge_map(loader *l, frame *f, const doc_node *src)
+{
+	size_t i;
+	for (i = 0; i < src->u.map.len; i++) {
+		const doc_node *k = src->u.map.v[i].key;
+		doc_map_setn(l->a, f->node, k->u.s.ptr, k->u.s.len, src->u.map.v[i].val);
+		mark_merged(l, f, map_index(f->node, k->u.s.ptr, k->u.s.len), 1);
+	}
+}
+
+/* Add a finished value to the collection on top of the stack. */
+static int add_value(loader *l, doc_node *v, doc_node **root, const yaml_mark_t *m)
+{
+	frame *f;
+	if (!l->depth) {
+		*root = v;
+		return 0;
+	}
+	f = &l->stack[l->depth - 1];
+	if (f->node->type == DOC_SEQ) {
+		doc_seq_push(l->a, f->node, v);
+		return 0;
+	}
+	if (!f->key) {
+		int r = key_string(l, v, m);
+		if (r)
+			return r;
+		f->key = v;
+		return 0;
+	}
+	{
+		doc_node *k = f->key;
+		size_t idx;
+		f->key = NULL;
+		if (!(k->flags & DOC_F_QUOTED) && k->u.s.len == 2 && !memcmp(k->u.s.ptr, "<<", 2)) {
+			/* merge key (go-yaml v2): later keys override, a list merges
+			 * right to left so earlier maps win */
+			if (v->type == DOC_MAP) {
+				merge_map(l, f, v);
+				return 0;
+			}
+			if (v->type == DOC_SEQ) {
+				size_t i = v->u.seq.len;
+				while (i-- > 0) {
+					if (v->u.seq.v[i]->type != DOC_MAP)
+						goto bad_merge;
+					merge_map(l, f, v->u.seq.v[i]);
+				}
+				return 0;
+			}
+bad_merge:
+			return kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, v->line, v->col,
+					    "map merge requires a map or a sequence of maps as the value");
+		}
+		idx = map_index(f->node, k->u.s.ptr, k->u.s.len);
+		if (idx != (size_t)-1) {
+			bool merged = idx < f->merged_cap && f->merged[idx];
+			if (!merged && l->o.dup == DOC_DUP_ERROR) {
+				const doc_node *first = f->node->u.map.v[idx].key;
+				kbuf b = KBUF_INIT;
+				int r;
+				kbuf_printf(&b, "duplicate key \"%s\" in a map (first at line %u, column %u)",
+					    k->u.s.ptr, first->line, first->col);
+				r = kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, k->line, k->col,
+						 "%s", b.ptr);
+				kbuf_release(&b);
+				return r;
+			}
+			f->node->u.map.v[idx].val = v;
+			f->node->u.map.v[idx].key = k;
+			mark_merged(l, f, idx, 0);
+			return 0;
+		}
+		doc_map_setn(l->a, f->node, k->u.s.ptr, k->u.s.len, v);
+		f->node->u.map.v[f->node->u.map.len - 1].key = k;
+		mark_merged(l, f, f->node->u.map.len - 1, 0);
+	}
+	return 0;
+}
+
+static void add_anchor(loader *l, const char *name, doc_node *n)
+{
+	size_t i;
+	for (i = 0; i < l->nanchors; i++) {
+		if (!strcmp(l->anchors[i].name, name)) {
+			l->anchors[i].node = n;   /* redefinition: later aliases see the new one */
+			return;
+		}
+	}
+	ALLOC_GROW(l->anchors, l->nanchors + 1, l->anchors_cap);
+	l->anchors[l->nanchors].name = xstrdup(name);
+	l->anchors[l->nanchors].node = n;
+	l->nanchors++;
+}
+
+static int alias_node(loader *l, const yaml_event_t *ev, doc_node **out)
+{
+	const char *name = (const char *)ev->data.alias.anchor;
+	size_t i, cost;
+	for (i = 0; i < l->nanchors; i++) {
+		if (!strcmp(l->anchors[i].name, name)) {
+			doc_node *src = l->anchors[i].node;
+			cost = count_nodes(src, l->alias_budget + 1);
+			if (cost > l->alias_budget) {
+				kbuf b = KBUF_INIT;
+				int r;
+				kbuf_printf(&b, "aliases expand to more than %zu nodes (alias \"*%s\"): "
+					    "refusing a possible alias bomb", l->o.max_alias_nodes, name);
+				r = kerr_set_src(l->err, KE_LIMIT, l->name, l->text, l->len,
+						 (unsigned)ev->start_mark.line + 1,
+						 (unsigned)ev->start_mark.column + 1, "%s", b.ptr);
+				kbuf_release(&b);
+				return r;
+			}
+			l->alias_budget -= cost;
+			*out = doc_copy(l->a, src);
+			return 0;
+		}
+	}
+	return fail_at(l, KE_INPUT, &ev->start_mark, "unknown anchor \"%s\" referenced", name);
+}
+
+static int push(loader *l, doc_node *n, const yaml_event_t *ev, const char *anchor_name)
+{
+	frame *f;
+	if (l->depth >= l->o.max_depth) {
+		kbuf b = KBUF_INIT;
+		int r;
+		kbuf_printf(&b, "nesting deeper than %u levels", l->o.max_depth);
+		r = kerr_set_src(l->err, KE_LIMIT, l->name, l->text, l->len,
+				 (unsigned)ev->start_mark.line + 1, (unsigned)ev->start_mark.column + 1,
+				 "%s", b.ptr);
+		kbuf_release(&b);
+		return r;
+	}
+	ALLOC_GROW(l->stack, l->depth + 1, l->cap);
+	f = &l->stack[l->depth++];
+	memset(f, 0, sizeof(*f));
+	f->node = n;
+	f->anchor = anchor_name ? xstrdup(anchor_name) : NULL;
+	return 0;
+}
+
+static void pop_all(loader *l)
+{
+	while (l->depth) {
+		frame *f = &l->stack[--l->depth];
+		free(f->anchor);
+		free(f->merged);
+	}
+}
+
+static void seq_or_map_flags(doc_node *n, const yaml_event_t *ev)
+{
+	if (ev->type == YAML_SEQUENCE_START_EVENT && ev->data.sequence_start.style == YAML_FLOW_SEQUENCE_STYLE)
+		n->flags |= DOC_F_FLOW;
+	if (ev->type == YAML_MAPPING_START_EVENT && ev->data.mapping_start.style == YAML_FLOW_MAPPING_STYLE)
+		n->flags |= DOC_F_FLOW;
+}
+
+int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text, size_t len,
+		  const doc_load_opts *opts, kerr *err)
+{
+	yaml_parser_t parser;
+	yaml_event_t ev;
+	loader l;
+	doc_node *root = NULL;
+	int r = 0, done = 0;
+	size_t cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	memset(&l, 0, sizeof(l));
+	l.a = a;
+	l.name = karena_strdup(a, name ? name : "<input>");
+	l.text = text;
+	l.len = len;
+	l.err = err;
+	if (opts)
+		l.o = *opts;
+	if (!l.o.max_size)
+		l.o.max_size = (size_t)64 << 20;
+	if (!l.o.max_depth)
+		l.o.max_depth = 1000;
+	if (!l.o.max_alias_nodes)
+		l.o.max_alias_nodes = 1000000;
+	l.alias_budget = l.o.max_alias_nodes;
+
+	if (len > l.o.max_size)
+		return kerr_set_at(err, KE_LIMIT, l.name, 0, 0,
+				   "input is %zu bytes, larger than the %zu-byte limit", len, l.o.max_size);
+	if (!yaml_parser_initialize(&parser))
+		return kerr_set(err, KE_INTERNAL, "%s: cannot initialise the YAML parser", l.name);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+
+	while (!done) {
+		doc_node *n = NULL;
+		const char *anchor_name = NULL;
+		if (!yaml_parser_parse(&parser, &ev)) {
+			r = parser_error(&l, &parser);
+			break;
+		}
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			done = 1;
+			break;
+		case YAML_DOCUMENT_START_EVENT:
+			root = NULL;
+			l.alias_budget = l.o.max_alias_nodes;
+			break;
+		case YAML_DOCUMENT_END_EVENT:
+			if (!root) {
+				root = doc_new_null(a);
+				set_pos(&l, root, &ev.start_mark);
+			}
+			if (out->len == cap) {
+				size_t nc = cap ? cap * 2 : 4;
+				out->docs = karena_realloc(a, out->docs, cap * sizeof(*out->docs),
+							   st_mult(nc, sizeof(*out->docs)));
+				cap = nc;
+			}
+			out->docs[out->len++] = root;
+			root = NULL;
+			break;
+		case YAML_SCALAR_EVENT:
+			r = scalar_node(&l, &ev, &n);
+			anchor_name = (const char *)ev.data.scalar.anchor;
+			if (!r && anchor_name)
+				add_anchor(&l, anchor_name, n);
+			if (!r)
+				r = add_value(&l, n, &root, &ev.start_mark);
+			break;
+		case YAML_ALIAS_EVENT:
+			r = alias_node(&l, &ev, &n);
+			if (!r)
+				r = add_value(&l, n, &root, &ev.start_mark);
+			break;
+		case YAML_SEQUENCE_START_EVENT:
+		case YAML_MAPPING_START_EVENT: {
+			const char *tag;
+			int is_seq = ev.type == YAML_SEQUENCE_START_EVENT;
+			n = doc_new(a, is_seq ? DOC_SEQ : DOC_MAP);
+			set_pos(&l, n, &ev.start_mark);
+			seq_or_map_flags(n, &ev);
+			tag = (const char *)(is_seq ? ev.data.sequence_start.tag : ev.data.mapping_start.tag);
+			if (tag && !strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) &&
+			    strcmp(tag + strlen(TAG_PREFIX), is_seq ? "seq" : "map") &&
+			    strcmp(tag + strlen(TAG_PREFIX), is_seq ? "seq" : "omap")) {
+				r = fail_at(&l, KE_INPUT, &ev.start_mark, "a %s cannot carry the tag %s",
+					    is_seq ? "sequence" : "map", tag);
+				break;
+			}
+			anchor_name = (const char *)(is_seq ? ev.data.sequence_start.anchor
+							    : ev.data.mapping_start.anchor);
+			r = push(&l, n, &ev, anchor_name);
+			break;
+		}
+		case YAML_SEQUENCE_END_EVENT:
+		case YAML_MAPPING_END_EVENT: {
+			frame f = l.stack[--l.depth];
+			if (f.anchor)
+				add_anchor(&l, f.anchor, f.node);
+			free(f.anchor);
+			free(f.merged);
+			r = add_value(&l, f.node, &root, &ev.start_mark);
+			break;
+		}
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+		if (r)
+			break;
+	}
+	pop_all(&l);
+	{
+		size_t i;
+		for (i = 0; i < l.nanchors; i++)
+			free(l.anchors[i].name);
+		free(l.anchors);
+		free(l.stack);
+	}
+	yaml_parser_delete(&parser);
+	if (r) {
+		out->len = 0;
+		return r;
+	}
+	return 0;
+}
+
+int doc_load_yaml1(doc_node **out, karena *a, const char *name, const char *text, size_t len,
+		   const doc_load_opts *opts, kerr *err)
+{
+	doc_stream s;
+	int r = doc_load_yaml(&s, a, name, text, len, opts, err);
+	if (r)
+		return r;
+	if (s.len > 1)
+		return kerr_set_src(err, KE_INPUT, name, text, len, s.docs[1]->line, 1,
+				    "expected one YAML document, found %zu", s.len);
+	*out = s.len ? s.docs[0] : doc_new_null(a);
+	return 0;
+}
+
+int doc_load_yaml_file(doc_stream *out, karena *a, const char *path,
+		       const doc_load_opts *opts, kerr *err)
+{
+	kbuf b = KBUF_INIT;
+	size_t max = opts && opts->max_size ? opts->max_size : (size_t)64 << 20;
+	int r = kbuf_read_file(&b, path, max);
+	if (r == -2) {
+		kbuf_release(&b);
+		return kerr_set_at(err, KE_LIMIT, path, 0, 0, "file is larger than the %zu-byte limit", max);
+	}
+	if (r < 0) {
+		kbuf_release(&b);
+		return kerr_set_at(err, KE_IO, path, 0, 0, "cannot read: %s", strerror(errno));
+	}
+	r = doc_load_yaml(out, a, strcmp(path, "-") ? path : "<stdin>", b.ptr, b.len, opts, err);
+	kbuf_release(&b);
+	return r;
+}

@@ -1,0 +1,40 @@
+# Make fragment for the Go test cluster (tests/cluster). Included by the
+# top-level Makefile; usable alone: make -f tests/cluster/cluster.mk cluster-up
+#
+#   cluster-build         go build build/test-cluster/bin/kstage-testcluster (cached; warm rebuild is a relink at most)
+#   cluster-up            start everything detached; returns when ready (KSTAGE_PRELOAD=kserve-v0.15.2 to preload)
+#   cluster-down          stop what cluster-up started, by PID
+#   test-cluster-harness  go tests of the harness (each starts its own cluster; no running cluster needed)
+#   test-cluster-smoke    tests/cluster/smoke.sh against the running cluster
+
+CLUSTER_DIR   := $(CURDIR)/build/test-cluster
+CLUSTER_BIN   := $(CLUSTER_DIR)/bin/kstage-testcluster
+CLUSTER_TOOLS := $(CURDIR)/build/tools/bin
+CLUSTER_GO    ?= go
+KSTAGE_PRELOAD ?=
+
+UNIT_LIKE_TESTS += test-cluster-harness
+CLUSTER_TESTS += test-cluster-smoke
+
+.PHONY: cluster-build cluster-up cluster-down test-cluster-harness test-cluster-smoke
+
+cluster-build:
+	@mkdir -p $(CLUSTER_DIR)/bin
+	cd $(CURDIR)/tests && $(CLUSTER_GO) build -o $(CLUSTER_BIN) ./cluster/cmd/kstage-testcluster
+
+$(CLUSTER_TOOLS)/kubectl:
+	bash $(CURDIR)/tests/tools/oracles.sh
+
+cluster-up: cluster-build $(CLUSTER_TOOLS)/kubectl
+	$(CLUSTER_BIN) up --dir $(CLUSTER_DIR) $(if $(KSTAGE_PRELOAD),--preload $(KSTAGE_PRELOAD))
+
+cluster-down:
+	@if [ -x $(CLUSTER_BIN) ]; then $(CLUSTER_BIN) down --dir $(CLUSTER_DIR); \
+	else echo "test cluster: no binary, nothing to stop"; fi
+
+test-cluster-harness: cluster-build $(CLUSTER_TOOLS)/kubectl
+	cd $(CURDIR)/tests && KSTAGE_TESTCLUSTER_BIN=$(CLUSTER_BIN) KSTAGE_KUBECTL=$(CLUSTER_TOOLS)/kubectl \
+		$(CLUSTER_GO) test -count=1 -timeout 20m ./cluster/...
+
+test-cluster-smoke: $(CLUSTER_TOOLS)/kubectl
+	KUBECTL=$(CLUSTER_TOOLS)/kubectl bash $(CURDIR)/tests/cluster/smoke.sh $(CLUSTER_DIR)

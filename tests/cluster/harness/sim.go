@@ -1,0 +1,154 @@
+package harness
+
+import (
+	"context"
+	"crypto/tls"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"kstage.dev/tests/cluster/artifacts"
+	"kstage.dev/tests/cluster/faultproxy"
+	"kstage.dev/tests/cluster/gitserver"
+	"kstage.dev/tests/cluster/oci"
+	"kstage.dev/tests/cluster/sim"
+)
+
+// OCICharts are pushed to the registry at start: repository:tag -> fixture path (relative to fixtures).
+var OCICharts = map[string]string{
+	"kserve/charts/kserve:v0.15.2":     "kserve/v0.15.2/kserve-v0.15.2.tgz",
+	"kserve/charts/kserve-crd:v0.15.2": "kserve/v0.15.2/kserve-crd-v0.15.2.tgz",
+}
+
+// GitRepo is the name of the fixture repository (served as /<GitRepo>.git).
+const GitRepo = "kstage-bundle"
+
+// RunSim runs the fault proxy, the artifact/OCI/git servers, the data plane
+// and the simulated controllers until ctx ends.
+func RunSim(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	dir := fs.String("dir", "build/test-cluster", "state directory")
+	interval := fs.Duration("interval", 250*time.Millisecond, "reconcile interval")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(*dir)
+	s, err := LoadState(abs)
+	if err != nil {
+		return err
+	}
+	p := func(n string) string { return filepath.Join(abs, "pki", n) }
+	errc := make(chan error, 8)
+	serve := func(name, addr string, h http.Handler, cert *tls.Config) {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			errc <- fmt.Errorf("%s: %w", name, err)
+			return
+		}
+		if cert != nil {
+			l = tls.NewListener(l, cert)
+		}
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 30 * time.Second}
+		go func() {
+			<-ctx.Done()
+			srv.Close()
+		}()
+		go func() {
+			if err := srv.Serve(l); err != nil && err != http.ErrServerClosed {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+		}()
+		fmt.Printf("%s listening on %s\n", name, addr)
+	}
+
+	// Fault proxy.
+	upTLS, err := tlsClientConfig(p("cluster-ca.crt"), "", "")
+	if err != nil {
+		return err
+	}
+	apiURL, _ := url.Parse(s.APIServerURL)
+	proxy := faultproxy.New(apiURL, upTLS)
+	proxyCert, err := tls.LoadX509KeyPair(p("proxy.crt"), p("proxy.key"))
+	if err != nil {
+		return err
+	}
+	serve("fault-proxy", s.ProxyAddr, proxy, faultproxy.ServerTLS(proxyCert))
+
+	// Artifact servers share one certificate from the artifact CA.
+	artCert, err := tls.LoadX509KeyPair(p("artifacts.crt"), p("artifacts.key"))
+	if err != nil {
+		return err
+	}
+	artTLS := &tls.Config{Certificates: []tls.Certificate{artCert}, MinVersion: tls.VersionTLS12}
+	art := artifacts.New(s.Fixtures)
+	serve("artifacts", s.ArtifactAddr, art, artTLS)
+
+	reg := oci.New()
+	charts := map[string]string{}
+	for ref, rel := range OCICharts {
+		charts[ref] = filepath.Join(s.Fixtures, rel)
+	}
+	if err := oci.Preload(reg, charts); err != nil {
+		return fmt.Errorf("oci preload: %w", err)
+	}
+	serve("oci", s.OCIAddr, reg, artTLS)
+
+	gitRoot := filepath.Join(abs, "git")
+	if err := os.MkdirAll(gitRoot, 0o755); err != nil {
+		return err
+	}
+	commit, err := gitserver.CreateRepo(gitRoot, GitRepo)
+	if err != nil {
+		return err
+	}
+	gh, err := gitserver.Handler(gitRoot)
+	if err != nil {
+		return err
+	}
+	serve("git-https", s.GitAddr, gh, artTLS)
+	serve("git-http", s.GitHTTPAddr, gh, nil)
+
+	// Controllers and data plane.
+	cfg, err := s.RESTConfig("admin-cert")
+	if err != nil {
+		return err
+	}
+	cfg.UserAgent = "kstage-sim"
+	kc, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	sm := sim.New(kc, dc, s.NodeName, s.DataplaneAddr)
+	serve("dataplane", s.DataplaneAddr, sm.Table(), nil)
+	go sm.Run(ctx, *interval)
+
+	// Control endpoint last: up waits for it.
+	serve("fault-control", s.ControlAddr, proxy.Control(), nil)
+	select {
+	case err := <-errc:
+		return err
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := os.WriteFile(filepath.Join(abs, "sim.ready"), []byte(commit+"\n"), 0o644); err != nil {
+		return err
+	}
+	fmt.Println("sim ready; git commit", commit)
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-errc:
+		return err
+	}
+}

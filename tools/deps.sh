@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Install what kstage needs to build and test, if missing (Debian packages).
+# As root it runs apt-get; otherwise it prints what to install and fails.
+set -euo pipefail
+pkgs=(pkg-config gcc make libyaml-dev libcurl4-openssl-dev libarchive-dev libgit2-dev
+      libssl-dev libjansson-dev libpcre2-dev zlib1g-dev clang libclang-rt-14-dev
+      python3 git npm golang-go)
+missing=()
+for p in "${pkgs[@]}"; do
+  case "$p" in
+    golang-go) command -v go >/dev/null 2>&1 && continue ;;
+    npm) command -v npm >/dev/null 2>&1 && continue ;;
+    python3) command -v python3 >/dev/null 2>&1 && continue ;;
+    gcc) command -v gcc >/dev/null 2>&1 && continue ;;
+    make) command -v make >/dev/null 2>&1 && continue ;;
+    git) command -v git >/dev/null 2>&1 && continue ;;
+  esac
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  exit 0
+fi
+echo "deps: missing Debian packages: ${missing[*]}" >&2
+echo "deps: run as root: apt-get install ${missing[*]}" >&2
+exit 1
