@@ -7,6 +7,8 @@ CC      ?= gcc
 CLANG   ?= clang
 PREFIX  ?= /usr/local
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+# All build output goes under $(B); work trees building in parallel use B=build-NAME.
+B       ?= build
 PKGS    := yaml-0.1 libcurl libarchive libgit2 libcrypto jansson libpcre2-8 zlib
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -27,18 +29,20 @@ MAIN_SRC := installer/cli/main.c
 LIB_SRC  := $(filter-out $(MAIN_SRC),$(SRC))
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
-FUZZERS  := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
+FUZZERS  := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRC))
 
-REL_OBJ  := $(patsubst %.c,build/obj/%.o,$(SRC))
-ASAN_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(SRC))
-ASAN_LIB := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRC))
-UNIT_OBJ := $(patsubst %.c,build/asan/obj/%.o,$(UNIT_SRC))
-FUZZ_LIB := $(patsubst %.c,build/fuzz/obj/%.o,$(LIB_SRC))
+REL_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(SRC))
+ASAN_OBJ := $(patsubst %.c,$(B)/asan/obj/%.o,$(SRC))
+ASAN_LIB := $(patsubst %.c,$(B)/asan/obj/%.o,$(LIB_SRC))
+UNIT_OBJ := $(patsubst %.c,$(B)/asan/obj/%.o,$(UNIT_SRC))
+FUZZ_LIB := $(patsubst %.c,$(B)/fuzz/obj/%.o,$(LIB_SRC))
 
 export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=0:strict_string_checks=1
 export UBSAN_OPTIONS ?= print_stacktrace=1:halt_on_error=1
 export KSTAGE_FIXTURES ?= $(abspath ../shared/fixtures)
 FUZZ_SECONDS ?= 15
+export KSTAGE_BIN ?= $(abspath $(B)/kstage)
+export KSTAGE_ASAN_BIN ?= $(abspath $(B)/asan/kstage)
 
 # Test suites add themselves to these lists from tests/*/*.mk:
 #   UNIT_LIKE_TESTS  run after unit and fuzz tests, no cluster needed
@@ -49,15 +53,15 @@ CLUSTER_TESTS   :=
 .PHONY: all test test-all deps install clean lint unit fuzz fuzz-build demo \
         test-unit test-fuzz test-cluster-suites bench oracles asan
 
-all: build/kstage
+all: $(B)/kstage
 
-build/kstage: $(REL_OBJ)
+$(B)/kstage: $(REL_OBJ)
 	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
-build/asan/kstage: $(ASAN_OBJ)
+$(B)/asan/kstage: $(ASAN_OBJ)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
 
-asan: build/asan/kstage
+asan: $(B)/asan/kstage
 
 V ?= 0
 ifeq ($(V),0)
@@ -65,22 +69,22 @@ Q = @
 SAY = @echo "  $(1)	$@";
 endif
 
-build/obj/%.o: %.c
+$(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call SAY,CC)$(CC) $(REL_CFLAGS) -c -o $@ $<
 
-build/asan/obj/%.o: %.c
+$(B)/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call SAY,CC-SAN)$(CC) $(ASAN_CFLAGS) -Itests/unit -c -o $@ $<
 
-build/fuzz/obj/%.o: %.c
+$(B)/fuzz/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call SAY,CC-FUZZ)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
 
-build/asan/unit: $(UNIT_OBJ) $(ASAN_LIB)
+$(B)/asan/unit: $(UNIT_OBJ) $(ASAN_LIB)
 	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
 
-build/fuzz/fuzz_%: build/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
+$(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 fuzz-build: $(FUZZERS)
@@ -94,18 +98,18 @@ oracles:
 lint:
 	@bash tools/lint.sh
 
-test-unit: build/asan/unit
-	./build/asan/unit
+test-unit: $(B)/asan/unit
+	./$(B)/asan/unit
 
 # Each fuzzer replays its committed seeds, then fuzzes briefly.
 test-fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do \
-	  n=$${f##*/fuzz_}; dir=tests/fuzz/corpus/$$n; mkdir -p build/fuzz/corpus/$$n; \
+	  n=$${f##*/fuzz_}; dir=tests/fuzz/corpus/$$n; mkdir -p $(B)/fuzz/corpus/$$n; \
 	  echo "fuzz $$n: seeds from $$dir, $(FUZZ_SECONDS)s"; \
 	  $$f -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -max_len=262144 \
-	      -print_final_stats=0 -close_fd_mask=3 build/fuzz/corpus/$$n $$dir >build/fuzz/$$n.log 2>&1 \
-	    || { tail -n 60 build/fuzz/$$n.log; exit 1; }; \
-	  grep -E '^(#[0-9]+.*DONE|Done)' build/fuzz/$$n.log | tail -n 1; \
+	      -print_final_stats=0 -close_fd_mask=3 $(B)/fuzz/corpus/$$n $$dir >$(B)/fuzz/$$n.log 2>&1 \
+	    || { tail -n 60 $(B)/fuzz/$$n.log; exit 1; }; \
+	  grep -E '^(#[0-9]+.*DONE|Done)' $(B)/fuzz/$$n.log | tail -n 1; \
 	done
 
 -include $(sort $(wildcard tests/*/*.mk))
@@ -123,7 +127,7 @@ test-cluster-suites:
 test: deps
 	@$(MAKE) --no-print-directory test-all
 
-test-all: lint build/kstage build/asan/kstage
+test-all: lint $(B)/kstage $(B)/asan/kstage
 	@$(MAKE) --no-print-directory test-unit
 	@$(MAKE) --no-print-directory test-fuzz
 	@for t in $(UNIT_LIKE_TESTS); do $(MAKE) --no-print-directory $$t || exit 1; done
@@ -131,17 +135,17 @@ test-all: lint build/kstage build/asan/kstage
 	@echo "make test: all suites passed"
 
 demo: deps
-	@$(MAKE) --no-print-directory build/kstage
+	@$(MAKE) --no-print-directory $(B)/kstage
 	@bash tools/demo.sh
 
-bench: deps build/kstage oracles
+bench: deps $(B)/kstage oracles
 	@bash bench/run.sh
 
-install: build/kstage
+install: $(B)/kstage
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 build/kstage $(DESTDIR)$(PREFIX)/bin/kstage
+	install -m 0755 $(B)/kstage $(DESTDIR)$(PREFIX)/bin/kstage
 
 clean:
-	rm -rf build/obj build/asan build/fuzz build/kstage
+	rm -rf $(B)/obj $(B)/asan $(B)/fuzz $(B)/kstage
 
 -include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_LIB:.o=.d)

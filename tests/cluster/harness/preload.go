@@ -30,6 +30,7 @@ func Preload(ctx context.Context, s *State, name string) error {
 	if err != nil {
 		return err
 	}
+	a.Namespace = "kserve" // the fixture is `helm template -n kserve` output, installed into kserve
 	dir := filepath.Join(s.Fixtures, sub)
 	crds, err := os.ReadFile(filepath.Join(dir, "crds.yaml"))
 	if err != nil {

@@ -48,7 +48,9 @@ func Decode(r io.Reader) ([]*unstructured.Unstructured, error) {
 
 // Applier applies objects with server-side apply.
 type Applier struct {
-	Dyn    dynamic.Interface
+	// Namespace is used for namespaced objects without one (like `kubectl apply -n`); "" means "default".
+	Namespace string
+	Dyn       dynamic.Interface
 	mapper *restmapper.DeferredDiscoveryRESTMapper
 }
 
@@ -79,6 +81,9 @@ func (a *Applier) Apply(ctx context.Context, objs []*unstructured.Unstructured) 
 		var ri dynamic.ResourceInterface = a.Dyn.Resource(m.Resource)
 		if m.Scope.Name() == meta.RESTScopeNameNamespace {
 			ns := o.GetNamespace()
+			if ns == "" {
+				ns = a.Namespace
+			}
 			if ns == "" {
 				ns = "default"
 			}
