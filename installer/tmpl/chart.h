@@ -16,8 +16,16 @@
 #include "doc/doc.h"
 #include "values/values.h"
 
+typedef enum tmpl_file_kind {
+	TMPL_FILE_OTHER = 0,   /* visible to .Files (crds/ included), as in Helm */
+	TMPL_FILE_TEMPLATE,    /* templates/... */
+	TMPL_FILE_META,        /* Chart.yaml, Chart.lock, values.yaml, values.schema.json,
+				* requirements.yaml/.lock: not in .Files */
+} tmpl_file_kind;
+
 typedef struct tmpl_file {
 	const char *name;   /* path inside the chart, '/'-separated: "templates/x.yaml" */
+	tmpl_file_kind kind;
 	const char *data;   /* NUL-terminated copy; len bytes */
 	size_t len;
 } tmpl_file;

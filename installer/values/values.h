@@ -83,8 +83,10 @@ typedef struct values_dep {
 	const char *condition;   /* "a.enabled,b.enabled" or NULL */
 	const char *const *tags; /* may be NULL */
 	size_t ntags;
-	const char *const *import_values; /* unsupported entries are reported */
+	const char *const *import_values; /* string entries of import-values */
 	size_t nimport;
+	const doc_node *raw;     /* the whole dependencies[] entry (map forms of
+				  * import-values, version, repository) */
 } values_dep;
 
 typedef struct values_chart values_chart;

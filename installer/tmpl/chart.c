@@ -1,0 +1,583 @@
+/* tmpl/chart.c - load a Helm chart (directory or .tgz) into memory, as
+ * Helm's pkg/chart/loader does: the same file classes, subcharts from
+ * charts/, .helmignore for directories, size limits for archives. */
+#include "chart.h"
+#include "core/alloc.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_FILES 5000
+#define MAX_TOTAL ((size_t)100 << 20)   /* Helm's MaxDecompressedChartSize */
+#define MAX_FILE ((size_t)5 << 20)      /* Helm's MaxDecompressedFileSize */
+#define MAX_DEPTH 20
+
+/* A flat list of files read from a directory or an archive. */
+typedef struct flist {
+	tmpl_file *v;
+	size_t len, cap;
+	size_t total;
+} flist;
+
+static int flist_add(flist *fl, karena *a, const char *origin, const char *name, const char *data,
+		     size_t len, kerr *err)
+{
+	if (fl->len >= MAX_FILES)
+		return kerr_set_at(err, KE_LIMIT, origin, 0, 0, "chart has more than %d files", MAX_FILES);
+	if (len > MAX_FILE)
+		return kerr_set_at(err, KE_LIMIT, origin, 0, 0,
+				   "file \"%s\" is %zu bytes, larger than the %zu-byte limit", name, len, MAX_FILE);
+	fl->total += len;
+	if (fl->total > MAX_TOTAL)
+		return kerr_set_at(err, KE_LIMIT, origin, 0, 0,
+				   "chart is larger than %zu bytes uncompressed", MAX_TOTAL);
+	ALLOC_GROW(fl->v, fl->len + 1, fl->cap);
+	fl->v[fl->len].name = karena_strdup(a, name);
+	fl->v[fl->len].data = karena_strndup(a, data, len);
+	fl->v[fl->len].len = len;
+	fl->v[fl->len].kind = TMPL_FILE_OTHER;
+	fl->len++;
+	return 0;
+}
+
+/* ---- .helmignore (directories only) ------------------------------------ */
+
+typedef struct ignore_rules {
+	char **pat;
+	unsigned char *neg, *dir_only;
+	size_t len;
+} ignore_rules;
+
+static void ignore_add(ignore_rules *r, const char *line, size_t n)
+{
+	char *p;
+	bool neg = false, dir_only = false;
+	while (n && (line[n - 1] == ' ' || line[n - 1] == '\r' || line[n - 1] == '\t'))
+		n--;
+	while (n && (*line == ' ' || *line == '\t'))
+		line++, n--;
+	if (!n || *line == '#')
+		return;
+	if (*line == '!') {
+		neg = true;
+		line++, n--;
+	}
+	if (n && line[n - 1] == '/') {
+		dir_only = true;
+		n--;
+	}
+	if (n && *line == '/')
+		line++, n--;
+	if (!n)
+		return;
+	p = xstrndup(line, n);
+	r->pat = xrealloc(r->pat, st_mult(r->len + 1, sizeof(*r->pat)));
+	r->neg = xrealloc(r->neg, r->len + 1);
+	r->dir_only = xrealloc(r->dir_only, r->len + 1);
+	r->pat[r->len] = p;
+	r->neg[r->len] = neg;
+	r->dir_only[r->len] = dir_only;
+	r->len++;
+}
+
+static void ignore_release(ignore_rules *r)
+{
+	size_t i;
+	for (i = 0; i < r->len; i++)
+		free(r->pat[i]);
+	free(r->pat);
+	free(r->neg);
+	free(r->dir_only);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Helm's ignore rules: a pattern with a '/' matches the whole path, one
+ * without matches the base name; later rules win; "!" re-includes. */
+static bool ignored(const ignore_rules *r, const char *path, bool is_dir)
+{
+	bool ign = false;
+	size_t i;
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (i = 0; i < r->len; i++) {
+		const char *p = r->pat[i];
+		bool m;
+		if (r->dir_only[i] && !is_dir)
+			continue;
+		if (strchr(p, '/'))
+			m = fnmatch(p, path, FNM_PATHNAME) == 0;
+		else
+			m = fnmatch(p, base, 0) == 0;
+		if (m)
+			ign = !r->neg[i];
+	}
+	return ign;
+}
+
+static int read_dir(flist *fl, karena *a, const char *root, const char *rel, const ignore_rules *ig,
+		    int depth, kerr *err)
+{
+	kbuf path = KBUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i;
+	int r = 0;
+	if (depth > 64)
+		return kerr_set_at(err, KE_LIMIT, root, 0, 0, "directories nested too deep");
+	kbuf_printf(&path, "%s%s%s", root, *rel ? "/" : "", rel);
+	d = opendir(path.ptr);
+	if (!d) {
+		r = kerr_set_at(err, KE_IO, path.ptr, 0, 0, "cannot read directory: %s", strerror(errno));
+		kbuf_release(&path);
+		return r;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		ALLOC_GROW(names, n + 1, cap);
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	for (i = 0; i < n && !r; i++) {
+		kbuf sub = KBUF_INIT, full = KBUF_INIT;
+		struct stat st;
+		kbuf_printf(&sub, "%s%s%s", rel, *rel ? "/" : "", names[i]);
+		kbuf_printf(&full, "%s/%s", root, sub.ptr);
+		if (stat(full.ptr, &st) != 0) {
+			r = kerr_set_at(err, KE_IO, full.ptr, 0, 0, "cannot stat: %s", strerror(errno));
+		} else if (S_ISDIR(st.st_mode)) {
+			if (!ignored(ig, sub.ptr, true))
+				r = read_dir(fl, a, root, sub.ptr, ig, depth + 1, err);
+		} else if (S_ISREG(st.st_mode) && !ignored(ig, sub.ptr, false)) {
+			kbuf data = KBUF_INIT;
+			int rr = kbuf_read_file(&data, full.ptr, MAX_FILE);
+			if (rr == -2)
+				r = kerr_set_at(err, KE_LIMIT, full.ptr, 0, 0,
+						"file is larger than the %zu-byte limit", MAX_FILE);
+			else if (rr < 0)
+				r = kerr_set_at(err, KE_IO, full.ptr, 0, 0, "cannot read: %s", strerror(errno));
+			else
+				r = flist_add(fl, a, root, sub.ptr, data.ptr, data.len, err);
+			kbuf_release(&data);
+		}
+		kbuf_release(&sub);
+		kbuf_release(&full);
+	}
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	kbuf_release(&path);
+	return r;
+}
+
+/* Archive entry names: "chart/templates/x.yaml" -> "templates/x.yaml". A
+ * path that escapes the chart is an error. */
+static int clean_entry(const char *origin, const char *raw, kbuf *out, kerr *err)
+{
+	const char *p = raw, *slash;
+	kbuf_reset(out);
+	while (*p == '/' || (p[0] == '.' && p[1] == '/'))
+		p += *p == '/' ? 1 : 2;
+	slash = strchr(p, '/');
+	if (!slash)
+		return 1;   /* a file at the top: Helm ignores it too (no chart dir) */
+	p = slash + 1;
+	while (*p) {
+		size_t n = strcspn(p, "/");
+		if ((n == 2 && !strncmp(p, "..", 2)))
+			return kerr_set_at(err, KE_INPUT, origin, 0, 0,
+					   "archive entry \"%s\" escapes the chart", raw);
+		if (!(n == 1 && *p == '.') && n) {
+			if (out->len)
+				kbuf_putc(out, '/');
+			kbuf_put(out, p, n);
+		}
+		p += n;
+		while (*p == '/')
+			p++;
+	}
+	return out->len ? 0 : 1;
+}
+
+static int read_tgz(flist *fl, karena *a, const char *origin, const void *data, size_t len, kerr *err)
+{
+	struct archive *ar = archive_read_new();
+	struct archive_entry *ent;
+	kbuf name = KBUF_INIT, content = KBUF_INIT;
+	int r = 0, rc;
+	archive_read_support_filter_gzip(ar);
+	archive_read_support_format_tar(ar);
+	if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
+		r = kerr_set_at(err, KE_INPUT, origin, 0, 0, "not a chart archive: %s",
+				archive_error_string(ar) ? archive_error_string(ar) : "unreadable");
+		goto out;
+	}
+	while ((rc = archive_read_next_header(ar, &ent)) == ARCHIVE_OK) {
+		const char *pn = archive_entry_pathname(ent);
+		int64_t size = archive_entry_size(ent);
+		int c;
+		if (archive_entry_filetype(ent) != AE_IFREG || !pn)
+			continue;
+		c = clean_entry(origin, pn, &name, err);
+		if (c < 0) {
+			r = c;
+			goto out;
+		}
+		if (c > 0)
+			continue;
+		if (size > (int64_t)MAX_FILE) {
+			r = kerr_set_at(err, KE_LIMIT, origin, 0, 0,
+					"archive entry \"%s\" is larger than the %zu-byte limit", pn, MAX_FILE);
+			goto out;
+		}
+		kbuf_reset(&content);
+		for (;;) {
+			char tmp[65536];
+			la_ssize_t n = archive_read_data(ar, tmp, sizeof(tmp));
+			if (n < 0) {
+				r = kerr_set_at(err, KE_INPUT, origin, 0, 0, "corrupt archive at \"%s\": %s", pn,
+						archive_error_string(ar) ? archive_error_string(ar) : "read error");
+				goto out;
+			}
+			if (n == 0)
+				break;
+			if (content.len + (size_t)n > MAX_FILE) {
+				r = kerr_set_at(err, KE_LIMIT, origin, 0, 0,
+						"archive entry \"%s\" is larger than the %zu-byte limit", pn, MAX_FILE);
+				goto out;
+			}
+			kbuf_put(&content, tmp, (size_t)n);
+		}
+		if ((r = flist_add(fl, a, origin, name.ptr, content.ptr, content.len, err)))
+			goto out;
+	}
+	if (rc != ARCHIVE_EOF) {
+		r = kerr_set_at(err, KE_INPUT, origin, 0, 0, "corrupt chart archive: %s",
+				archive_error_string(ar) ? archive_error_string(ar) : "read error");
+		goto out;
+	}
+	if (!fl->len)
+		r = kerr_set_at(err, KE_INPUT, origin, 0, 0, "chart archive is empty");
+out:
+	archive_read_free(ar);
+	kbuf_release(&name);
+	kbuf_release(&content);
+	return r;
+}
+
+static int cmp_file(const void *x, const void *y)
+{
+	return strcmp(((const tmpl_file *)x)->name, ((const tmpl_file *)y)->name);
+}
+
+static int cmp_chart(const void *x, const void *y)
+{
+	const tmpl_chart *a = *(tmpl_chart *const *)x, *b = *(tmpl_chart *const *)y;
+	return strcmp(a->name, b->name);
+}
+
+static const char *str_or_null(const doc_node *n, const char *key)
+{
+	const doc_node *v = doc_map_get(n, key);
+	return v && v->type == DOC_STR ? v->u.s.ptr : NULL;
+}
+
+static const char *const *str_list(karena *a, const doc_node *n, size_t *len)
+{
+	const char **v;
+	size_t i, k = 0;
+	*len = 0;
+	if (!n || n->type != DOC_SEQ)
+		return NULL;
+	v = karena_alloc(a, st_mult(n->u.seq.len + 1, sizeof(*v)));
+	for (i = 0; i < n->u.seq.len; i++)
+		if (n->u.seq.v[i]->type == DOC_STR)
+			v[k++] = n->u.seq.v[i]->u.s.ptr;
+	*len = k;
+	return v;
+}
+
+static int fill_deps(tmpl_chart *c, karena *a, const doc_node *deps, const char *origin, kerr *err)
+{
+	size_t i;
+	if (!deps || deps->type == DOC_NULL)
+		return 0;
+	if (deps->type != DOC_SEQ)
+		return kerr_set_at(err, KE_INPUT, origin, deps->line, deps->col,
+				   "dependencies must be a list");
+	c->vc.deps = karena_alloc(a, st_mult(deps->u.seq.len + 1, sizeof(values_dep)));
+	for (i = 0; i < deps->u.seq.len; i++) {
+		const doc_node *d = deps->u.seq.v[i];
+		values_dep *vd = &c->vc.deps[c->vc.ndeps];
+		if (d->type != DOC_MAP || !str_or_null(d, "name"))
+			return kerr_set_at(err, KE_INPUT, origin, d->line, d->col,
+					   "dependencies[%zu] must be a map with a name", i);
+		vd->name = str_or_null(d, "name");
+		vd->alias = str_or_null(d, "alias");
+		vd->condition = str_or_null(d, "condition");
+		vd->tags = str_list(a, doc_map_get(d, "tags"), &vd->ntags);
+		vd->import_values = str_list(a, doc_map_get(d, "import-values"), &vd->nimport);
+		vd->raw = d;
+		c->vc.ndeps++;
+	}
+	return 0;
+}
+
+static int load_yaml_file(doc_node **out, karena *a, const tmpl_chart *c, const tmpl_file *f,
+			  doc_dup_mode dup, kerr *err)
+{
+	doc_load_opts o = { 0 };
+	const char *name = karena_printf(a, "%s/%s", c->name ? c->name : c->path, f->name);
+	o.dup = dup;
+	return doc_load_yaml1(out, a, name, f->data, f->len, &o, err);
+}
+
+static int build_chart(tmpl_chart **out, karena *a, const char *origin, flist *fl, tmpl_chart *parent,
+		       values_num_mode num, int depth, kerr *err);
+
+/* Subcharts: charts/<name>/... as a directory, charts/<x>.tgz as an archive. */
+static int build_subcharts(tmpl_chart *c, karena *a, flist *fl, values_num_mode num, int depth, kerr *err)
+{
+	size_t i, j;
+	int r = 0;
+	for (i = 0; i < fl->len && !r; i++) {
+		const char *n = fl->v[i].name, *rest, *slash;
+		if (strncmp(n, "charts/", 7))
+			continue;
+		rest = n + 7;
+		slash = strchr(rest, '/');
+		if (!slash) {
+			size_t l = strlen(rest);
+			tmpl_chart *sub = NULL;
+			flist sfl = { 0 };
+			const char *sorigin;
+			if (!((l > 4 && !strcmp(rest + l - 4, ".tgz")) || (l > 7 && !strcmp(rest + l - 7, ".tar.gz"))))
+				continue;
+			sorigin = karena_printf(a, "%s/%s", c->path, n);
+			r = read_tgz(&sfl, a, sorigin, fl->v[i].data, fl->v[i].len, err);
+			if (!r)
+				r = build_chart(&sub, a, sorigin, &sfl, c, num, depth + 1, err);
+			free(sfl.v);
+			if (!r) {
+				c->subcharts = karena_realloc(a, c->subcharts, c->nsubcharts * sizeof(*c->subcharts),
+							      (c->nsubcharts + 1) * sizeof(*c->subcharts));
+				c->subcharts[c->nsubcharts++] = sub;
+			}
+		} else {
+			size_t plen = (size_t)(slash - n) + 1;   /* "charts/name/" */
+			flist sfl = { 0 };
+			tmpl_chart *sub = NULL;
+			bool seen = false;
+			for (j = 0; j < i; j++)
+				if (!strncmp(fl->v[j].name, n, plen))
+					seen = true;
+			if (seen)
+				continue;
+			for (j = i; j < fl->len; j++) {
+				if (strncmp(fl->v[j].name, n, plen))
+					continue;
+				ALLOC_GROW(sfl.v, sfl.len + 1, sfl.cap);
+				sfl.v[sfl.len] = fl->v[j];
+				sfl.v[sfl.len].name = fl->v[j].name + plen;
+				sfl.len++;
+			}
+			r = build_chart(&sub, a, karena_printf(a, "%s/%.*s", c->path, (int)plen - 1, n), &sfl, c,
+					num, depth + 1, err);
+			free(sfl.v);
+			if (!r) {
+				c->subcharts = karena_realloc(a, c->subcharts, c->nsubcharts * sizeof(*c->subcharts),
+							      (c->nsubcharts + 1) * sizeof(*c->subcharts));
+				c->subcharts[c->nsubcharts++] = sub;
+			}
+		}
+	}
+	if (!r && c->nsubcharts > 1)
+		qsort(c->subcharts, c->nsubcharts, sizeof(*c->subcharts), cmp_chart);
+	return r;
+}
+
+static int build_chart(tmpl_chart **out, karena *a, const char *origin, flist *fl, tmpl_chart *parent,
+		       values_num_mode num, int depth, kerr *err)
+{
+	tmpl_chart *c;
+	const tmpl_file *chart_yaml = NULL, *values = NULL, *schema = NULL, *reqs = NULL;
+	size_t i, k;
+	int r;
+	if (depth > MAX_DEPTH)
+		return kerr_set_at(err, KE_LIMIT, origin, 0, 0, "subcharts nested deeper than %d", MAX_DEPTH);
+	c = karena_alloc(a, sizeof(*c));
+	c->path = karena_strdup(a, origin);
+	c->parent = parent;
+	qsort(fl->v, fl->len, sizeof(*fl->v), cmp_file);
+	for (i = 0; i < fl->len; i++) {
+		const char *n = fl->v[i].name;
+		if (!strcmp(n, "Chart.yaml"))
+			chart_yaml = &fl->v[i];
+		else if (!strcmp(n, "values.yaml"))
+			values = &fl->v[i];
+		else if (!strcmp(n, "values.schema.json"))
+			schema = &fl->v[i];
+		else if (!strcmp(n, "requirements.yaml"))
+			reqs = &fl->v[i];
+	}
+	if (!chart_yaml)
+		return kerr_set_at(err, KE_INPUT, origin, 0, 0, "Chart.yaml file is missing");
+	c->name = NULL;
+	if ((r = load_yaml_file(&c->metadata, a, c, chart_yaml, DOC_DUP_LAST, err)))
+		return r;
+	if (c->metadata->type != DOC_MAP)
+		return kerr_set_at(err, KE_INPUT, karena_printf(a, "%s/Chart.yaml", origin),
+				   c->metadata->line, c->metadata->col, "Chart.yaml must be a map");
+	c->name = str_or_null(c->metadata, "name");
+	if (!c->name || !*c->name)
+		return kerr_set_at(err, KE_INPUT, karena_printf(a, "%s/Chart.yaml", origin), 0, 0,
+				   "validation: chart.metadata.name is required");
+	c->api_version = str_or_null(c->metadata, "apiVersion");
+	if (!c->api_version || !*c->api_version)
+		c->api_version = "v1";
+	else if (strcmp(c->api_version, "v1") && strcmp(c->api_version, "v2"))
+		return kerr_set_at(err, KE_INPUT, karena_printf(a, "%s/Chart.yaml", origin), 0, 0,
+				   "validation: chart.metadata.apiVersion \"%s\" is invalid", c->api_version);
+
+	/* files: everything outside charts/ (except provenance), classified */
+	c->files = karena_alloc(a, st_mult(fl->len + 1, sizeof(*c->files)));
+	for (i = 0, k = 0; i < fl->len; i++) {
+		const char *n = fl->v[i].name;
+		tmpl_file f = fl->v[i];
+		if (!strncmp(n, "charts/", 7) && !(strlen(n) > 5 && !strcmp(n + strlen(n) - 5, ".prov")))
+			continue;
+		if (!strcmp(n, "Chart.yaml") || !strcmp(n, "Chart.lock") || !strcmp(n, "values.yaml") ||
+		    !strcmp(n, "values.schema.json") || !strcmp(n, "requirements.yaml") ||
+		    !strcmp(n, "requirements.lock"))
+			f.kind = TMPL_FILE_META;
+		else if (!strncmp(n, "templates/", 10))
+			f.kind = TMPL_FILE_TEMPLATE;
+		else
+			f.kind = TMPL_FILE_OTHER;
+		c->files[k++] = f;
+	}
+	c->nfiles = k;
+
+	/* values */
+	c->vc.name = c->name;
+	c->vc.file = karena_printf(a, "%s/values.yaml", c->name);
+	if (values) {
+		if ((r = load_yaml_file(&c->vc.defaults, a, c, values, DOC_DUP_LAST, err)))
+			return r;
+		if (c->vc.defaults->type == DOC_NULL)
+			c->vc.defaults = doc_new_map(a);
+		else if (c->vc.defaults->type != DOC_MAP)
+			return kerr_set_at(err, KE_INPUT, c->vc.file, c->vc.defaults->line, c->vc.defaults->col,
+					   "values.yaml must be a map, not a %s", doc_type_name(c->vc.defaults->type));
+		if (num == VALUES_NUM_HELM)
+			values_helm_numbers(c->vc.defaults);
+	} else {
+		c->vc.defaults = doc_new_map(a);
+	}
+	if (schema) {
+		const char *sname = karena_printf(a, "%s/values.schema.json", c->name);
+		if ((r = doc_load_json(&c->vc.schema, a, sname, schema->data, schema->len, err)))
+			return r;
+	}
+
+	/* dependencies: Chart.yaml (v2) or requirements.yaml (v1) */
+	if (!strcmp(c->api_version, "v1") && reqs) {
+		doc_node *rq;
+		if ((r = load_yaml_file(&rq, a, c, reqs, DOC_DUP_LAST, err)))
+			return r;
+		r = fill_deps(c, a, doc_map_get(rq, "dependencies"), origin, err);
+	} else {
+		r = fill_deps(c, a, doc_map_get(c->metadata, "dependencies"), origin, err);
+	}
+	if (r)
+		return r;
+
+	if ((r = build_subcharts(c, a, fl, num, depth, err)))
+		return r;
+	c->vc.nsubcharts = c->nsubcharts;
+	c->vc.subcharts = karena_alloc(a, st_mult(c->nsubcharts + 1, sizeof(values_chart *)));
+	for (i = 0; i < c->nsubcharts; i++)
+		c->vc.subcharts[i] = &c->subcharts[i]->vc;
+	c->vc.enabled = true;
+	c->vc.effective_name = c->name;
+	*out = c;
+	return 0;
+}
+
+int tmpl_chart_load_tgz(tmpl_chart **out, karena *a, const char *name, const void *data, size_t len,
+			values_num_mode num, kerr *err)
+{
+	flist fl = { 0 };
+	int r = read_tgz(&fl, a, name, data, len, err);
+	if (!r)
+		r = build_chart(out, a, name, &fl, NULL, num, 0, err);
+	free(fl.v);
+	return r;
+}
+
+int tmpl_chart_load(tmpl_chart **out, karena *a, const char *path, values_num_mode num, kerr *err)
+{
+	struct stat st;
+	flist fl = { 0 };
+	int r;
+	if (stat(path, &st) != 0)
+		return kerr_set_at(err, KE_IO, path, 0, 0, "cannot open chart: %s", strerror(errno));
+	if (S_ISDIR(st.st_mode)) {
+		ignore_rules ig = { 0 };
+		kbuf hi = KBUF_INIT, hp = KBUF_INIT;
+		kbuf_printf(&hp, "%s/.helmignore", path);
+		if (kbuf_read_file(&hi, hp.ptr, (size_t)1 << 20) == 0) {
+			const char *p = hi.ptr;
+			while (*p) {
+				size_t n = strcspn(p, "\n");
+				ignore_add(&ig, p, n);
+				p += n;
+				if (*p)
+					p++;
+			}
+		}
+		ignore_add(&ig, "templates/.?*", 13);   /* Helm's default rule */
+		r = read_dir(&fl, a, path, "", &ig, 0, err);
+		ignore_release(&ig);
+		kbuf_release(&hi);
+		kbuf_release(&hp);
+		if (!r)
+			r = build_chart(out, a, path, &fl, NULL, num, 0, err);
+	} else {
+		kbuf data = KBUF_INIT;
+		int rr = kbuf_read_file(&data, path, MAX_TOTAL);
+		if (rr == -2)
+			r = kerr_set_at(err, KE_LIMIT, path, 0, 0, "chart archive larger than %zu bytes", MAX_TOTAL);
+		else if (rr < 0)
+			r = kerr_set_at(err, KE_IO, path, 0, 0, "cannot read chart: %s", strerror(errno));
+		else
+			r = tmpl_chart_load_tgz(out, a, path, data.ptr, data.len, num, err);
+		kbuf_release(&data);
+		return r;
+	}
+	free(fl.v);
+	return r;
+}
+
+const tmpl_file *tmpl_chart_file(const tmpl_chart *c, const char *name)
+{
+	size_t lo = 0, hi = c->nfiles;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int cmp = strcmp(c->files[mid].name, name);
+		if (!cmp)
+			return &c->files[mid];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
