@@ -1,0 +1,223 @@
+/*
+ * values/merge.c - reading the user's values (files, stdin, https, --set*)
+ * and Helm's two ways of combining maps: mergeMaps (files over files) and
+ * coalesce (user values over chart defaults, null deletes).
+ */
+#include "values_int.h"
+#include "core/alloc.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <string.h>
+
+#define VALUES_MAX_FILE ((size_t)64 << 20)
+#define VALUES_MAX_DEPTH 1000
+
+doc_node *values_merge(karena *a, doc_node *dst, const doc_node *src)
+{
+	size_t i;
+	if (!src || src->type != DOC_MAP)
+		return dst;
+	if (!dst || dst->type != DOC_MAP)
+		return (doc_node *)src;
+	for (i = 0; i < src->u.map.len; i++) {
+		const doc_pair *pr = &src->u.map.v[i];
+		doc_node *dv = doc_map_getn(dst, pr->key->u.s.ptr, pr->key->u.s.len);
+		if (pr->val->type == DOC_MAP && dv && dv->type == DOC_MAP) {
+			values_merge(a, dv, pr->val);
+			continue;
+		}
+		doc_map_setn(a, dst, pr->key->u.s.ptr, pr->key->u.s.len, pr->val);
+	}
+	return dst;
+}
+
+/* Helm's coalesceTablesFullKey: dst wins; maps merge; a null in dst
+ * deletes the key when the default has a value (unless merging). */
+static void coalesce_tables(karena *a, doc_node *dst, const doc_node *src, bool merge, int depth)
+{
+	size_t i;
+	if (!src || src->type != DOC_MAP || !dst || dst->type != DOC_MAP || depth > VALUES_MAX_DEPTH)
+		return;
+	for (i = 0; i < src->u.map.len; i++) {
+		const doc_pair *pr = &src->u.map.v[i];
+		const char *k = pr->key->u.s.ptr;
+		size_t klen = pr->key->u.s.len;
+		doc_node *dv = doc_map_getn(dst, k, klen);
+		if (!dv) {
+			doc_map_setn(a, dst, k, klen, doc_copy(a, pr->val));
+			continue;
+		}
+		if (dv->type == DOC_NULL) {
+			if (!merge && pr->val->type != DOC_NULL) {
+				kbuf key = KBUF_INIT;
+				kbuf_put(&key, k, klen);
+				doc_map_del(dst, key.ptr);
+				kbuf_release(&key);
+			}
+			continue;
+		}
+		if (pr->val->type == DOC_MAP && dv->type == DOC_MAP)
+			coalesce_tables(a, dv, pr->val, merge, depth + 1);
+		/* otherwise dst keeps its value (Helm warns and keeps it) */
+	}
+}
+
+doc_node *values_coalesce(karena *a, doc_node *dst, const doc_node *defaults)
+{
+	if (!dst)
+		return defaults ? doc_copy(a, defaults) : doc_new_map(a);
+	coalesce_tables(a, dst, defaults, false, 0);
+	return dst;
+}
+
+void values_helm_numbers(doc_node *n)
+{
+	size_t i;
+	if (!n)
+		return;
+	switch (n->type) {
+	case DOC_INT: {
+		double f = (double)n->u.i;
+		n->type = DOC_FLOAT;
+		n->u.f = f;
+		break;
+	}
+	case DOC_SEQ:
+		for (i = 0; i < n->u.seq.len; i++)
+			values_helm_numbers(n->u.seq.v[i]);
+		break;
+	case DOC_MAP:
+		for (i = 0; i < n->u.map.len; i++)
+			values_helm_numbers(n->u.map.v[i].val);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- reading sources -------------------------------------------------- */
+
+typedef struct curl_sink {
+	kbuf *out;
+	int too_big;
+} curl_sink;
+
+static size_t curl_write(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+	curl_sink *s = ud;
+	size_t n = size * nmemb;
+	if (s->out->len + n > VALUES_MAX_FILE || kbuf_put(s->out, ptr, n)) {
+		s->too_big = 1;
+		return 0;
+	}
+	return n;
+}
+
+static int read_url(kbuf *out, const char *url, const char *ca_file, kerr *err)
+{
+	CURL *c = curl_easy_init();
+	CURLcode rc;
+	long status = 0;
+	curl_sink sink = { out, 0 };
+	char ebuf[CURL_ERROR_SIZE] = "";
+	if (!c)
+		return kerr_set(err, KE_IO, "%s: cannot start an HTTP client", url);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_write);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "kstage/" KSTAGE_VERSION);
+	if (ca_file)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	if (sink.too_big)
+		return kerr_set(err, KE_LIMIT, "%s: larger than %zu bytes", url, VALUES_MAX_FILE);
+	if (rc != CURLE_OK)
+		return kerr_set(err, KE_IO, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(rc));
+	if (status >= 400)
+		return kerr_set(err, KE_IO, "%s: HTTP status %ld", url, status);
+	return 0;
+}
+
+int values_read_source(kbuf *out, const char *src, const char *ca_file, kerr *err)
+{
+	int r;
+	if (!strncmp(src, "https://", 8) || !strncmp(src, "http://", 7))
+		return read_url(out, src, ca_file, err);
+	r = kbuf_read_file(out, src, VALUES_MAX_FILE);
+	if (r == -2)
+		return kerr_set_at(err, KE_LIMIT, src, 0, 0, "file larger than %zu bytes", VALUES_MAX_FILE);
+	if (r)
+		return kerr_set_at(err, KE_IO, src, 0, 0, "cannot read: %s", strerror(errno));
+	return 0;
+}
+
+/* ---- the user's values -------------------------------------------------- */
+
+static int load_values_file(doc_node **out, karena *a, const char *src, values_num_mode num,
+			    const char *ca_file, kerr *err)
+{
+	kbuf b = KBUF_INIT;
+	doc_load_opts lo;
+	const char *name = strcmp(src, "-") ? src : "<stdin>";
+	int r;
+	memset(&lo, 0, sizeof(lo));
+	lo.dup = num == VALUES_NUM_HELM ? DOC_DUP_LAST : DOC_DUP_ERROR;
+	if ((r = values_read_source(&b, src, ca_file, err))) {
+		kbuf_release(&b);
+		return r;
+	}
+	r = doc_load_yaml1(out, a, name, b.ptr, b.len, &lo, err);
+	kbuf_release(&b);
+	if (r)
+		return r;
+	if ((*out)->type == DOC_NULL) {
+		*out = doc_new_map(a);
+		return 0;
+	}
+	if ((*out)->type != DOC_MAP)
+		return kerr_set_at(err, KE_INPUT, name, (*out)->line, (*out)->col,
+				   "a values file must be a map, not a %s", doc_type_name((*out)->type));
+	if (num == VALUES_NUM_HELM)
+		values_helm_numbers(*out);
+	return 0;
+}
+
+int values_read_user(doc_node **out, doc_node **secret_paths, karena *a, const values_opts *o,
+		     kerr *err)
+{
+	static const values_flag_kind order[] = { VALUES_SET_JSON, VALUES_SET, VALUES_SET_STRING,
+						  VALUES_SET_FILE, VALUES_SET_LITERAL, VALUES_SET_SECRET };
+	doc_node *base = doc_new_map(a), *sp = doc_new_seq(a);
+	size_t i, k;
+	int r;
+	for (i = 0; i < o->nfiles; i++) {
+		doc_node *cur;
+		if ((r = load_values_file(&cur, a, o->files[i], o->num, o->ca_file, err)))
+			return r;
+		base = values_merge(a, base, cur);
+	}
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+		for (i = 0; i < o->nflags; i++) {
+			if (o->flags[i].kind != order[k])
+				continue;
+			r = values_parse_set_ex(base, a, order[k], o->flags[i].arg, o->num, o->ca_file,
+						order[k] == VALUES_SET_SECRET ? sp : NULL, err);
+			if (r)
+				return r;
+		}
+	*out = base;
+	if (secret_paths)
+		*secret_paths = sp;
+	return 0;
+}

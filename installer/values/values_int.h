@@ -1,0 +1,30 @@
+/*
+ * values/values_int.h - helpers shared inside the values module. Not for
+ * other modules.
+ */
+#ifndef KSTAGE_VALUES_INT_H
+#define KSTAGE_VALUES_INT_H
+
+#include "values.h"
+#include "core/buf.h"
+
+/* Read a values source into out: a path, "-" (stdin) or an https:// URL
+ * (libcurl, ca_file or the system CAs). what names it in errors. */
+int values_read_source(kbuf *out, const char *src, const char *ca_file, kerr *err);
+
+/* Give every node of n (recursively) the position file/line/col. */
+void values_set_pos_tree(doc_node *n, const char *file, unsigned line, unsigned col);
+
+/* Parse one --set style argument; secret_paths (may be NULL) receives the
+ * path of every value the argument sets; ca_file is for --set-file URLs. */
+int values_parse_set_ex(doc_node *dst, karena *a, values_flag_kind kind, const char *arg,
+			values_num_mode num, const char *ca_file, doc_node *secret_paths, kerr *err);
+
+/* The flag name of a kind: "--set", "--set-string", ... */
+const char *values_flag_name(values_flag_kind kind);
+
+/* Embedded meta-schemas (metaschemas.c): the text of the document with
+ * this $id (no fragment), or NULL. */
+const char *values_metaschema(const char *uri);
+
+#endif
