@@ -43,7 +43,7 @@ int kbuf_put(kbuf *b, const void *data, size_t len);
 int kbuf_puts(kbuf *b, const char *s);
 int kbuf_putc(kbuf *b, char c);
 int kbuf_printf(kbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int kbuf_vprintf(kbuf *b, const char *fmt, va_list ap);
+int kbuf_vprintf(kbuf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 int kbuf_putn(kbuf *b, char c, size_t n);
 
 /* Reads a whole file (path "-" is stdin) into b, at most max bytes (0: 64 MiB).

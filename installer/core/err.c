@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+static char *vfmt(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static char *vfmt(const char *fmt, va_list ap)
 {
 	kbuf b = KBUF_INIT;
@@ -51,6 +53,9 @@ static void item_fill(kerr_item *it, const char *file, unsigned line, unsigned c
 	it->line = line;
 	it->col = col;
 }
+
+static int set_v(kerr *e, int code, const char *file, unsigned line, unsigned col,
+		 const char *fmt, va_list ap) __attribute__((format(printf, 6, 0)));
 
 static int set_v(kerr *e, int code, const char *file, unsigned line, unsigned col,
 		 const char *fmt, va_list ap)

@@ -167,8 +167,6 @@ void numfmt_float(kbuf *out, double f, char fmt, int prec)
 		if (shortest_mode)
 			eprec = 6;
 		exp = dg.dp - 1;
-		if (a == 0)
-			exp = 0;
 		if (exp < -4 || exp >= eprec) {
 			if (prec > dg.nd)
 				prec = dg.nd;

@@ -56,6 +56,12 @@ int doc_load_json(doc_node **out, karena *a, const char *name, const char *text,
 	int too_deep = 0;
 	const char *nm = name ? name : "<json>";
 	j = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
+	if (!j && strstr(je.text, "too big")) {
+		/* an integer beyond int64 (Go writes 1e20 as 100000000000000000000):
+		 * read every number as a float rather than fail */
+		j = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES |
+			       JSON_DECODE_INT_AS_REAL, &je);
+	}
 	if (!j) {
 		if (je.line > 0)
 			return kerr_set_src(err, KE_INPUT, nm, text, len, (unsigned)je.line,

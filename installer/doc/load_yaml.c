@@ -407,9 +407,13 @@ int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text
 		l.o.max_alias_nodes = 1000000;
 	l.alias_budget = l.o.max_alias_nodes;
 
-	if (len > l.o.max_size)
-		return kerr_set_at(err, KE_LIMIT, l.name, 0, 0,
+	if (len > l.o.max_size) {
+		/* point at where the limit is passed */
+		unsigned line, col;
+		kerr_offset_to_linecol(text, len, l.o.max_size, &line, &col);
+		return kerr_set_at(err, KE_LIMIT, l.name, line, col,
 				   "input is %zu bytes, larger than the %zu-byte limit", len, l.o.max_size);
+	}
 	if (!yaml_parser_initialize(&parser))
 		return kerr_set(err, KE_INTERNAL, "%s: cannot initialise the YAML parser", l.name);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);

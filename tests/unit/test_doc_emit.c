@@ -1,0 +1,207 @@
+/* Unit tests for doc/ emitters: YAML as Helm's toYaml writes it, JSON as
+ * Go's encoding/json writes it, and round trips of every real fixture. */
+#include "unit.h"
+#include "doc/doc.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static char *read_all(const char *path, size_t *len)
+{
+	kbuf b = KBUF_INIT;
+	if (kbuf_read_file(&b, path, 0) != 0) {
+		kbuf_release(&b);
+		return NULL;
+	}
+	return kbuf_detach(&b, len);
+}
+
+TEST(doc_emit_yaml_matches_helm_toyaml)
+{
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	kbuf out = KBUF_INIT;
+	size_t vlen, elen;
+	char *vals = read_all(unit_testdata("doc/toyaml/values.yaml"), &vlen);
+	char *expected = read_all(unit_testdata("doc/toyaml/expected.yaml"), &elen);
+	doc_node *n;
+	CHECK(vals && expected);
+	if (!vals || !expected)
+		goto out;
+	CHECK_INT_EQ(doc_load_yaml1(&n, &a, "values.yaml", vals, vlen, NULL, &e), 0);
+	CHECK_INT_EQ(doc_emit_yaml(&out, n, DOC_EMIT_SORT_KEYS, &e), 0);
+	if (strcmp(out.ptr, expected)) {
+		/* show the first differing line */
+		const char *p = out.ptr, *q = expected;
+		unsigned line = 1;
+		while (*p && *p == *q) {
+			if (*p == '\n')
+				line++;
+			p++, q++;
+		}
+		unit_fail(__FILE__, __LINE__, "toYaml differs from helm at line %u:\n  got:      %.60s\n  expected: %.60s",
+			  line, p, q);
+	}
+out:
+	free(vals);
+	free(expected);
+	kbuf_release(&out);
+	kerr_clear(&e);
+	karena_release(&a);
+}
+
+TEST(doc_emit_yaml_shapes)
+{
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	kbuf out = KBUF_INIT;
+	doc_node *m = doc_new_map(&a), *s = doc_new_seq(&a);
+	doc_map_set(&a, m, "b", doc_new_int(&a, 9007199254740993LL));   /* exact, not 9.007199254740992e+15 */
+	doc_map_set(&a, m, "a", s);
+	doc_seq_push(&a, s, doc_new_float(&a, NAN));
+	doc_seq_push(&a, s, doc_new_float(&a, -INFINITY));
+	doc_seq_push(&a, s, doc_new_strn(&a, "\xff\xfe", 2));   /* not UTF-8: !!binary */
+	CHECK_INT_EQ(doc_emit_yaml(&out, m, 0, &e), 0);
+	CHECK_STR_EQ(out.ptr, "b: 9007199254740993\na:\n- .nan\n- -.inf\n- !!binary \"//4=\"\n");
+	kbuf_reset(&out);
+	CHECK_INT_EQ(doc_emit_yaml(&out, doc_new_str(&a, "top"), DOC_EMIT_NO_DOC_END, &e), 0);
+	CHECK_STR_EQ(out.ptr, "top");
+	kbuf_release(&out);
+	karena_release(&a);
+}
+
+TEST(doc_emit_json_like_go)
+{
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	kbuf out = KBUF_INIT;
+	doc_node *n;
+	const char *y = "z: \"<a&b>\"\nf: 1.0e6\nt: 1e-7\nu: \"\\u2028\\b\\f\\x01\"\nl: []\nm: {}\nnul: ~\ni: 10\n";
+	CHECK_INT_EQ(doc_load_yaml1(&n, &a, "j.yaml", y, strlen(y), NULL, &e), 0);
+	CHECK_INT_EQ(doc_emit_json(&out, n, DOC_EMIT_SORT_KEYS | DOC_EMIT_HTML_ESCAPE, &e), 0);
+	CHECK_STR_EQ(out.ptr, "{\"f\":1000000,\"i\":10,\"l\":[],\"m\":{},\"nul\":null,\"t\":1e-7,"
+			      "\"u\":\"\\u2028\\b\\f\\u0001\",\"z\":\"\\u003ca\\u0026b\\u003e\"}");
+	kbuf_reset(&out);
+	CHECK_INT_EQ(doc_emit_json(&out, doc_get_path(n, "l"), DOC_EMIT_INDENT, &e), 0);
+	CHECK_STR_EQ(out.ptr, "[]");
+	kbuf_reset(&out);
+	n = doc_new_map(&a);
+	doc_map_set(&a, n, "b", doc_new_seq(&a));
+	doc_seq_push(&a, doc_map_get(n, "b"), doc_new_bool(&a, true));
+	doc_map_set(&a, n, "a", doc_new_strn(&a, "x\xffy", 3));
+	CHECK_INT_EQ(doc_emit_json(&out, n, DOC_EMIT_INDENT, &e), 0);
+	CHECK_STR_EQ(out.ptr, "{\n  \"b\": [\n    true\n  ],\n  \"a\": \"x\\ufffdy\"\n}");
+	kbuf_reset(&out);
+	CHECK_INT_EQ(doc_emit_json(&out, doc_new_float(&a, INFINITY), 0, &e), KE_INPUT);
+	CHECK_CONTAINS(e.first.msg, "unsupported value: +Inf");
+	kerr_clear(&e);
+	kbuf_release(&out);
+	karena_release(&a);
+}
+
+/* Load every document of a fixture, emit it as YAML and as JSON, load those
+ * again and compare node by node with the original. */
+static void roundtrip_file(const char *path, size_t *ndocs)
+{
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	doc_stream s;
+	size_t i;
+	doc_load_opts o = { 0 };
+	o.dup = DOC_DUP_LAST;
+	if (doc_load_yaml_file(&s, &a, path, &o, &e)) {
+		kbuf b = KBUF_INIT;
+		kerr_format(&e, &b);
+		unit_fail(__FILE__, __LINE__, "%s: %s", path, b.ptr);
+		kbuf_release(&b);
+		goto out;
+	}
+	CHECK_MSG(s.len > 0, "%s: no documents", path);
+	for (i = 0; i < s.len; i++) {
+		kbuf y = KBUF_INIT, j = KBUF_INIT;
+		doc_node *back = NULL;
+		CHECK_INT_EQ(doc_emit_yaml(&y, s.docs[i], 0, &e), 0);
+		if (doc_load_yaml1(&back, &a, "emitted.yaml", y.ptr, y.len, NULL, &e) || !doc_equal(back, s.docs[i]))
+			unit_fail(__FILE__, __LINE__, "%s: document %zu differs after a YAML round trip", path, i);
+		kerr_clear(&e);
+		CHECK_INT_EQ(doc_emit_json(&j, s.docs[i], DOC_EMIT_INDENT, &e), 0);
+		if (doc_load_json(&back, &a, "emitted.json", j.ptr, j.len, &e) || !doc_equal(back, s.docs[i]))
+			unit_fail(__FILE__, __LINE__, "%s: document %zu differs after a JSON round trip", path, i);
+		kerr_clear(&e);
+		kbuf_release(&y);
+		kbuf_release(&j);
+	}
+	*ndocs += s.len;
+out:
+	kerr_clear(&e);
+	karena_release(&a);
+}
+
+TEST(doc_fixtures_roundtrip_yaml_and_json)
+{
+	static const char *const files[] = {
+		"kserve/v0.15.2/crds.yaml",
+		"kserve/v0.15.2/kserve.yaml",
+		"gateway-api/v1.2.1/standard-install.yaml",
+		"gateway-api/v1.2.1/experimental-install.yaml",
+	};
+	size_t i, ndocs = 0;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++)
+		roundtrip_file(unit_fixture(files[i]), &ndocs);
+	CHECK_MSG(ndocs >= 48, "only %zu documents in the fixtures", ndocs);
+}
+
+/* JSON documents: load with jansson, then the same two round trips. */
+static void roundtrip_json_dir(const char *dir, size_t *nfiles)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	CHECK_MSG(d != NULL, "cannot open %s", dir);
+	if (!d)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		size_t n = strlen(de->d_name), len;
+		kbuf path = KBUF_INIT, y = KBUF_INIT, j = KBUF_INIT;
+		karena a = KARENA_INIT;
+		kerr e = KERR_INIT;
+		doc_node *orig, *back;
+		char *text;
+		if (n < 6 || strcmp(de->d_name + n - 5, ".json"))
+			continue;
+		kbuf_printf(&path, "%s/%s", dir, de->d_name);
+		text = read_all(path.ptr, &len);
+		CHECK(text != NULL);
+		if (text && doc_load_json(&orig, &a, path.ptr, text, len, &e) == 0) {
+			CHECK_INT_EQ(doc_emit_yaml(&y, orig, 0, &e), 0);
+			if (doc_load_yaml1(&back, &a, "emitted.yaml", y.ptr, y.len, NULL, &e) || !doc_equal(back, orig))
+				unit_fail(__FILE__, __LINE__, "%s differs after a YAML round trip", path.ptr);
+			kerr_clear(&e);
+			if (doc_emit_json(&j, orig, 0, &e) == 0 &&
+			    (doc_load_json(&back, &a, "emitted.json", j.ptr, j.len, &e) || !doc_equal(back, orig)))
+				unit_fail(__FILE__, __LINE__, "%s differs after a JSON round trip", path.ptr);
+			(*nfiles)++;
+		} else {
+			unit_fail(__FILE__, __LINE__, "%s does not load: %s", path.ptr, e.first.msg);
+		}
+		free(text);
+		kerr_clear(&e);
+		kbuf_release(&path);
+		kbuf_release(&y);
+		kbuf_release(&j);
+		karena_release(&a);
+	}
+	closedir(d);
+}
+
+TEST(doc_fixtures_json_roundtrip)
+{
+	size_t n = 0;
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", unit_fixture("json-schema-test-suite/tests/draft7"));
+	roundtrip_json_dir(dir, &n);
+	snprintf(dir, sizeof(dir), "%s", unit_fixture("json-schema-test-suite/tests/draft2020-12"));
+	roundtrip_json_dir(dir, &n);
+	CHECK_MSG(n > 60, "only %zu JSON files", n);
+}
