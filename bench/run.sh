@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Benchmarks: every bench/*.sh besides this one, plus the doc loader.
+# Ratios against helm and kubectl are measured in the same run; no figure
+# here is a test assertion.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+B=${B:-build}
+fixtures=${KSTAGE_FIXTURES:-$root/../shared/fixtures}
+crds="$fixtures/kserve/v0.15.2/crds.yaml"
+mkdir -p "$B/bench"
+cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinstaller -o "$B/bench/doc_load" \
+  bench/doc_load.c installer/core/*.c installer/doc/*.c $(pkg-config --cflags --libs yaml-0.1 jansson) -lm
+echo "== doc: loading the KServe CRD file ($(wc -c <"$crds") bytes)"
+"$B/bench/doc_load" "$crds" 20
+python3 bench/doc_load_py.py "$crds" 5 || true
+for b in bench/*.sh; do
+  [ "$b" = bench/run.sh ] && continue
+  echo "== $b"
+  bash "$b"
+done
