@@ -1,0 +1,207 @@
+/*
+ * kube/apply.c - objects (identity, REST mapping, install order) and
+ * server-side apply: PATCH with application/apply-patch+yaml (a JSON body,
+ * which is valid YAML), fieldManager=kstage, force only when asked,
+ * dryRun=All for plans.
+ */
+#include "kube.h"
+#include "core/alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int kube_obj_init(kube_obj *o, karena *a, doc_node *doc, kerr *err)
+{
+	const char *av, *kind, *name, *ns;
+	memset(o, 0, sizeof(*o));
+	o->doc = doc;
+	if (!doc || doc->type != DOC_MAP) {
+		const char *f = doc && doc->file ? doc->file : "<input>";
+		return kerr_set_at(err, KE_INPUT, f, doc ? doc->line : 0, doc ? doc->col : 0,
+				   "manifest is not a map (a Kubernetes object)");
+	}
+	av = doc_get_str(doc, "apiVersion", NULL);
+	kind = doc_get_str(doc, "kind", NULL);
+	name = doc_get_str(doc, "metadata.name", NULL);
+	if (!av || !*av || !kind || !*kind || !name || !*name) {
+		const char *miss = !av || !*av ? "apiVersion" : !kind || !*kind ? "kind" : "metadata.name";
+		return kerr_set_at(err, KE_INPUT, doc->file ? doc->file : "<input>", doc->line, doc->col,
+				   "object has no %s", miss);
+	}
+	o->api_version = av;
+	o->kind = kind;
+	o->name = name;
+	ns = doc_get_str(doc, "metadata.namespace", NULL);
+	o->ns = ns && *ns ? ns : NULL;
+	{
+		const char *sl = strchr(av, '/');
+		o->group = sl ? karena_strndup(a, av, (size_t)(sl - av)) : "";
+		o->version = sl ? sl + 1 : av;
+	}
+	o->rank = kube_kind_rank(kind);
+	o->ref = o->ns ? karena_printf(a, "%s/%s/%s", kind, o->ns, name) : karena_printf(a, "%s/%s", kind, name);
+	return 0;
+}
+
+int kube_obj_resolve(kube_client *c, karena *a, kube_obj *o, const char *default_ns, kerr *err)
+{
+	const kube_resource *r = kube_discovery_find(c, o->api_version, o->kind);
+	if (!r) {
+		kerr_set_obj(err, KE_NOTFOUND, o->ref,
+			     "the server has no kind \"%s\" in \"%s\": is its CustomResourceDefinition installed? "
+			     "(put the CRD in an earlier stage, or in this one)", o->kind, o->api_version);
+		if (o->doc->file) {
+			err->first.file = xstrdup(o->doc->file);
+			err->first.line = o->doc->line;
+			err->first.col = o->doc->col;
+		}
+		return KE_NOTFOUND;
+	}
+	o->res = r;
+	if (r->namespaced) {
+		if (!o->ns) {
+			o->ns = default_ns && *default_ns ? default_ns : "default";
+			doc_set_path(a, o->doc, "metadata.namespace", doc_new_str(a, o->ns));
+			o->ns = doc_get_str(o->doc, "metadata.namespace", o->ns);
+		}
+	} else if (o->ns) {
+		doc_node *nsn = doc_get_path(o->doc, "metadata.namespace");
+		return kerr_set_at(err, KE_INPUT, nsn && nsn->file ? nsn->file : "<input>", nsn ? nsn->line : 0,
+				   nsn ? nsn->col : 0,
+				   "%s \"%s\" is cluster-scoped but sets metadata.namespace \"%s\": remove the namespace",
+				   o->kind, o->name, o->ns);
+	}
+	o->ref = o->ns ? karena_printf(a, "%s/%s/%s", o->kind, o->ns, o->name)
+		       : karena_printf(a, "%s/%s", o->kind, o->name);
+	return 0;
+}
+
+void kube_obj_path(const kube_obj *o, bool with_name, kbuf *out)
+{
+	const kube_resource *r = o->res;
+	if (!*o->group)
+		kbuf_printf(out, "/api/%s", o->version);
+	else
+		kbuf_printf(out, "/apis/%s/%s", o->group, o->version);
+	if (r && r->namespaced && o->ns)
+		kbuf_printf(out, "/namespaces/%s", o->ns);
+	kbuf_printf(out, "/%s", r ? r->resource : "?");
+	if (with_name)
+		kbuf_printf(out, "/%s", o->name);
+}
+
+/* ---- install order ---- */
+
+static const struct { const char *kind; int rank; } order[] = {
+	{ "CustomResourceDefinition", 0 },
+	{ "Namespace", 1 },
+	{ "PriorityClass", 2 }, { "StorageClass", 2 }, { "IngressClass", 2 }, { "RuntimeClass", 2 },
+	{ "GatewayClass", 2 },
+	{ "NetworkPolicy", 3 }, { "ResourceQuota", 3 }, { "LimitRange", 3 }, { "PodDisruptionBudget", 3 },
+	{ "ServiceAccount", 4 },
+	{ "ClusterRole", 5 }, { "ClusterRoleBinding", 6 }, { "Role", 5 }, { "RoleBinding", 6 },
+	{ "Secret", 7 }, { "ConfigMap", 7 },
+	{ "PersistentVolume", 8 }, { "PersistentVolumeClaim", 8 },
+	{ "Service", 9 },
+	{ "DaemonSet", 10 }, { "Pod", 10 }, { "ReplicationController", 10 }, { "ReplicaSet", 10 },
+	{ "Deployment", 10 }, { "HorizontalPodAutoscaler", 10 }, { "StatefulSet", 10 }, { "Job", 10 },
+	{ "CronJob", 10 },
+	{ "Ingress", 11 }, { "APIService", 11 },
+	{ "MutatingWebhookConfiguration", 13 }, { "ValidatingWebhookConfiguration", 13 },
+	{ "ValidatingAdmissionPolicy", 13 }, { "ValidatingAdmissionPolicyBinding", 13 },
+};
+
+int kube_kind_rank(const char *kind)
+{
+	size_t i, n = strlen(kind);
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (!strcmp(order[i].kind, kind))
+			return order[i].rank;
+	if (n > 5 && !strcmp(kind + n - 5, "Class"))
+		return 2;
+	return 12;   /* custom resources: after the built-in kinds, before webhooks */
+}
+
+void kube_objs_sort(kube_obj *v, size_t n)
+{
+	/* insertion sort: stable, and stages are small */
+	size_t i, j;
+	for (i = 1; i < n; i++) {
+		kube_obj t = v[i];
+		for (j = i; j > 0 && v[j - 1].rank > t.rank; j--)
+			v[j] = v[j - 1];
+		v[j] = t;
+	}
+}
+
+/* ---- requests ---- */
+
+int kube_get_json(kube_client *c, karena *a, const char *path, doc_node **out, const char *object,
+		  kerr *err)
+{
+	kube_req rq = { 0 };
+	kube_resp rs;
+	int rc;
+	rq.method = "GET";
+	rq.path = path;
+	rq.idempotent = true;
+	kube_resp_init(&rs);
+	rc = kube_do(c, &rq, &rs, err);
+	if (!rc && rs.status >= 400)
+		rc = kube_status_error(err, rs.status, rs.body.ptr, rs.body.len, "get", object);
+	if (!rc)
+		rc = doc_load_json(out, a, path, rs.body.ptr, rs.body.len, err);
+	kube_resp_release(&rs);
+	return rc;
+}
+
+int kube_get(kube_client *c, karena *a, const kube_obj *o, doc_node **out, kerr *err)
+{
+	kbuf p = KBUF_INIT;
+	int rc;
+	kube_obj_path(o, true, &p);
+	rc = kube_get_json(c, a, p.ptr, out, o->ref, err);
+	kbuf_release(&p);
+	return rc;
+}
+
+int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_opts *opts,
+	       doc_node **out, kerr *err)
+{
+	kbuf p = KBUF_INIT, body = KBUF_INIT;
+	kube_req rq = { 0 };
+	kube_resp rs;
+	int rc;
+	const char *fm = opts && opts->field_manager ? opts->field_manager : "kstage";
+
+	if (!o->res)
+		return kerr_set_obj(err, KE_INTERNAL, o->ref, "object was not resolved before apply");
+	kube_obj_path(o, true, &p);
+	kbuf_printf(&p, "?fieldManager=%s&fieldValidation=Strict", fm);
+	if (opts && opts->force)
+		kbuf_puts(&p, "&force=true");
+	if (opts && opts->dry_run)
+		kbuf_puts(&p, "&dryRun=All");
+	if ((rc = doc_emit_json(&body, o->doc, 0, err))) {
+		kbuf_release(&p);
+		kbuf_release(&body);
+		return rc;
+	}
+	rq.method = "PATCH";
+	rq.path = p.ptr;
+	rq.content_type = "application/apply-patch+yaml";
+	rq.body = body.ptr;
+	rq.body_len = body.len;
+	rq.idempotent = true;   /* an apply is declarative: repeating it changes nothing more */
+	kube_resp_init(&rs);
+	rc = kube_do(c, &rq, &rs, err);
+	if (!rc && rs.status >= 400)
+		rc = kube_status_error(err, rs.status, rs.body.ptr, rs.body.len,
+				       opts && opts->dry_run ? "dry-run apply" : "apply", o->ref);
+	if (!rc && out)
+		rc = doc_load_json(out, a, o->ref, rs.body.ptr, rs.body.len, err);
+	kube_resp_release(&rs);
+	kbuf_release(&p);
+	kbuf_release(&body);
+	return rc;
+}

@@ -1,0 +1,851 @@
+/*
+ * kube/client.c - requests to the API server: credentials (static, token
+ * file, exec plugin), retries with backoff and jitter, the libcurl
+ * transport (a pool of easy handles sharing connections, DNS and TLS
+ * sessions; HTTP/2 where the server offers it), and a small worker pool.
+ */
+#include "kube.h"
+#include "core/alloc.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* ---- responses ---------------------------------------------------------- */
+
+void kube_resp_init(kube_resp *r)
+{
+	memset(r, 0, sizeof(*r));
+	kbuf_init(&r->body, 0);
+	kbuf_init(&r->content_type, 0);
+	kbuf_init(&r->warnings, 0);
+	r->retry_after_s = -1;
+}
+
+void kube_resp_release(kube_resp *r)
+{
+	kbuf_release(&r->body);
+	kbuf_release(&r->content_type);
+	kbuf_release(&r->warnings);
+}
+
+static void resp_reset(kube_resp *r)
+{
+	kbuf_reset(&r->body);
+	kbuf_reset(&r->content_type);
+	kbuf_reset(&r->warnings);
+	r->status = 0;
+	r->retry_after_s = -1;
+	r->not_sent = false;
+}
+
+/* ---- the curl transport ------------------------------------------------- */
+
+typedef struct curl_tr {
+	CURLSH *sh;
+	pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
+	pthread_mutex_t pool_mu;
+	CURL **pool;
+	size_t npool, cap;
+	char *base;                   /* URL prefix requests are joined to */
+	struct curl_slist *connect_to;
+	const kube_config *cfg;
+	kbuf ca_file_pem;             /* unused unless needed */
+} curl_tr;
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+static void sh_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
+{
+	curl_tr *t = u;
+	(void)h; (void)a;
+	pthread_mutex_lock(&t->locks[d]);
+}
+
+static void sh_unlock(CURL *h, curl_lock_data d, void *u)
+{
+	curl_tr *t = u;
+	(void)h;
+	pthread_mutex_unlock(&t->locks[d]);
+}
+
+typedef struct xfer {
+	kube_resp *resp;
+	const kube_req *req;
+	bool stopped;
+} xfer;
+
+static size_t on_write(char *p, size_t sz, size_t n, void *u)
+{
+	xfer *x = u;
+	size_t len = sz * n;
+	if (x->req->on_data) {
+		if (x->req->on_data(x->req->on_data_ctx, p, len)) {
+			x->stopped = true;
+			return 0;
+		}
+		return len;
+	}
+	if (kbuf_put(&x->resp->body, p, len) < 0)
+		return 0;
+	return len;
+}
+
+static int hdr_is(const char *p, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+	return len > n && !strncasecmp(p, name, n) && p[n] == ':';
+}
+
+static void hdr_val(const char *p, size_t len, const char *name, kbuf *out)
+{
+	size_t n = strlen(name) + 1;
+	while (n < len && (p[n] == ' ' || p[n] == '\t'))
+		n++;
+	while (len > n && (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' '))
+		len--;
+	kbuf_put(out, p + n, len - n);
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *u)
+{
+	xfer *x = u;
+	size_t len = sz * n;
+	if (len > 5 && !strncmp(p, "HTTP/", 5)) {
+		kbuf_reset(&x->resp->content_type);
+		kbuf_reset(&x->resp->warnings);
+		x->resp->retry_after_s = -1;
+	} else if (hdr_is(p, len, "content-type")) {
+		hdr_val(p, len, "content-type", &x->resp->content_type);
+	} else if (hdr_is(p, len, "retry-after")) {
+		kbuf v = KBUF_INIT;
+		hdr_val(p, len, "retry-after", &v);
+		x->resp->retry_after_s = strtol(v.ptr, NULL, 10);
+		kbuf_release(&v);
+	} else if (hdr_is(p, len, "warning")) {
+		hdr_val(p, len, "warning", &x->resp->warnings);
+		kbuf_putc(&x->resp->warnings, '\n');
+	}
+	return len;
+}
+
+static CURL *pool_get(curl_tr *t)
+{
+	CURL *h = NULL;
+	pthread_mutex_lock(&t->pool_mu);
+	if (t->npool)
+		h = t->pool[--t->npool];
+	pthread_mutex_unlock(&t->pool_mu);
+	if (h)
+		return h;
+	h = curl_easy_init();
+	if (!h)
+		return NULL;
+	curl_easy_setopt(h, CURLOPT_SHARE, t->sh);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "kstage/" KSTAGE_VERSION);
+	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+	if (t->connect_to)
+		curl_easy_setopt(h, CURLOPT_CONNECT_TO, t->connect_to);
+	if (t->cfg->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	} else if (t->cfg->ca_pem) {
+		struct curl_blob b = { t->cfg->ca_pem, t->cfg->ca_len, CURL_BLOB_COPY };
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
+	} else if (t->cfg->ca_file) {
+		curl_easy_setopt(h, CURLOPT_CAINFO, t->cfg->ca_file);
+	}
+	if (t->cfg->proxy_url)
+		curl_easy_setopt(h, CURLOPT_PROXY, t->cfg->proxy_url);
+	if (t->cfg->cert_file)
+		curl_easy_setopt(h, CURLOPT_SSLCERT, t->cfg->cert_file);
+	if (t->cfg->key_file)
+		curl_easy_setopt(h, CURLOPT_SSLKEY, t->cfg->key_file);
+	return h;
+}
+
+static void pool_put(curl_tr *t, CURL *h)
+{
+	pthread_mutex_lock(&t->pool_mu);
+	ALLOC_GROW(t->pool, t->npool + 1, t->cap);
+	t->pool[t->npool++] = h;
+	pthread_mutex_unlock(&t->pool_mu);
+}
+
+static int curl_send(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
+{
+	curl_tr *t = impl;
+	CURL *h = pool_get(t);
+	struct curl_slist *hd = NULL;
+	kbuf url = KBUF_INIT, line = KBUF_INIT;
+	char ebuf[CURL_ERROR_SIZE] = "";
+	xfer x = { resp, req, false };
+	CURLcode cc;
+	int rc = 0;
+
+	if (!h)
+		return kerr_set(err, KE_INTERNAL, "cannot make a curl handle");
+	kbuf_printf(&url, "%s%s", t->base, req->path);
+	curl_easy_setopt(h, CURLOPT_URL, url.ptr);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+	if (!strcmp(req->method, "GET")) {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+		curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+	} else {
+		curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+	}
+	kbuf_printf(&line, "Accept: %s", req->accept ? req->accept : "application/json");
+	hd = curl_slist_append(hd, line.ptr);
+	if (req->content_type) {
+		kbuf_reset(&line);
+		kbuf_printf(&line, "Content-Type: %s", req->content_type);
+		hd = curl_slist_append(hd, line.ptr);
+	}
+	if (auth && auth->token) {
+		kbuf_reset(&line);
+		kbuf_printf(&line, "Authorization: Bearer %s", auth->token);
+		hd = curl_slist_append(hd, line.ptr);
+		memset(line.ptr, 0, line.len);
+	}
+	hd = curl_slist_append(hd, "Expect:");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+	if (auth && auth->cert_pem && auth->key_pem) {
+		struct curl_blob c = { (void *)auth->cert_pem, auth->cert_len, CURL_BLOB_COPY };
+		struct curl_blob k = { (void *)auth->key_pem, auth->key_len, CURL_BLOB_COPY };
+		curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &c);
+		curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &k);
+	}
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->timeout_ms > 0 ? req->timeout_ms : 60000L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+
+	cc = curl_easy_perform(h);
+	if (cc == CURLE_WRITE_ERROR && x.stopped)
+		cc = CURLE_OK;
+	if (cc == CURLE_OK) {
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
+	} else {
+		const char *detail = ebuf[0] ? ebuf : curl_easy_strerror(cc);
+		switch (cc) {
+		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_CACERT_BADFILE:
+		case CURLE_SSL_CERTPROBLEM:
+		case CURLE_SSL_ISSUER_ERROR:
+		case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+			rc = kerr_set(err, KE_CLUSTER, "%s: TLS: %s (check certificate-authority%s in %s)", t->base,
+				      detail, t->cfg->tls_server_name ? " and tls-server-name" : "",
+				      t->cfg->source ? t->cfg->source : "the kubeconfig");
+			break;
+		case CURLE_UNSUPPORTED_PROTOCOL:
+		case CURLE_URL_MALFORMAT:
+			rc = kerr_set(err, KE_CLUSTER, "%s: %s", t->base, detail);
+			break;
+		default:
+			resp->not_sent = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
+					 cc == CURLE_COULDNT_RESOLVE_PROXY;
+			rc = kerr_set(err, KE_IO, "%s %s: %s", req->method, t->base, detail);
+			break;
+		}
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+	curl_slist_free_all(hd);
+	kbuf_release(&url);
+	kbuf_release(&line);
+	if (cc != CURLE_OK) {
+		/* a failed connection is not worth keeping */
+		curl_easy_cleanup(h);
+	} else {
+		pool_put(t, h);
+	}
+	return rc;
+}
+
+static void curl_tr_free(void *impl)
+{
+	curl_tr *t = impl;
+	size_t i;
+	for (i = 0; i < t->npool; i++)
+		curl_easy_cleanup(t->pool[i]);
+	free(t->pool);
+	curl_share_cleanup(t->sh);
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_destroy(&t->locks[i]);
+	pthread_mutex_destroy(&t->pool_mu);
+	curl_slist_free_all(t->connect_to);
+	free(t->base);
+	kbuf_release(&t->ca_file_pem);
+	free(t);
+}
+
+int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
+{
+	curl_tr *t;
+	size_t i;
+	const char *s = cfg->server;
+	if (strncmp(s, "https://", 8) && strncmp(s, "http://", 7))
+		return kerr_set(err, KE_CLUSTER, "server \"%s\" in %s is not an https:// URL", s,
+				cfg->source ? cfg->source : "the kubeconfig");
+	pthread_once(&curl_once, curl_init_once);
+	t = xcalloc(1, sizeof(*t));
+	t->cfg = cfg;
+	kbuf_init(&t->ca_file_pem, 0);
+	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
+		pthread_mutex_init(&t->locks[i], NULL);
+	pthread_mutex_init(&t->pool_mu, NULL);
+	t->sh = curl_share_init();
+	curl_share_setopt(t->sh, CURLSHOPT_LOCKFUNC, sh_lock);
+	curl_share_setopt(t->sh, CURLSHOPT_UNLOCKFUNC, sh_unlock);
+	curl_share_setopt(t->sh, CURLSHOPT_USERDATA, t);
+	curl_share_setopt(t->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	curl_share_setopt(t->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+	curl_share_setopt(t->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+	if (cfg->tls_server_name && *cfg->tls_server_name) {
+		/* verify and send SNI for tls-server-name, connect to the real host */
+		const char *hs = strstr(s, "://") + 3, *he = hs, *port = "443", *rest;
+		kbuf b = KBUF_INIT, ct = KBUF_INIT;
+		char *host, *portbuf = NULL;
+		if (*hs == '[') {
+			he = strchr(hs, ']');
+			he = he ? he + 1 : hs + strlen(hs);
+		} else {
+			while (*he && *he != ':' && *he != '/')
+				he++;
+		}
+		host = xstrndup(hs, (size_t)(he - hs));
+		rest = he;
+		if (*rest == ':') {
+			const char *pe = rest + 1;
+			while (*pe && *pe != '/')
+				pe++;
+			portbuf = xstrndup(rest + 1, (size_t)(pe - rest - 1));
+			port = portbuf;
+			rest = pe;
+		}
+		kbuf_printf(&b, "https://%s:%s%s", cfg->tls_server_name, port, rest);
+		kbuf_printf(&ct, "%s:%s:%s:%s", cfg->tls_server_name, port, host, port);
+		t->connect_to = curl_slist_append(NULL, ct.ptr);
+		t->base = kbuf_detach(&b, NULL);
+		kbuf_release(&ct);
+		free(host);
+		free(portbuf);
+	} else {
+		t->base = xstrdup(s);
+	}
+	out->send = curl_send;
+	out->free = curl_tr_free;
+	out->impl = t;
+	return 0;
+}
+
+/* ---- credentials -------------------------------------------------------- */
+
+static int64_t parse_rfc3339(const char *s)
+{
+	struct tm tm;
+	const char *p;
+	int64_t t;
+	int n = 0;
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+		   &tm.tm_min, &tm.tm_sec, &n) < 6 || n <= 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	p = s + n;
+	t = (int64_t)timegm(&tm);
+	while (*p == '.' || (*p >= '0' && *p <= '9'))
+		p++;
+	if (*p == '+' || *p == '-') {
+		int hh = 0, mm = 0;
+		if (sscanf(p + 1, "%d:%d", &hh, &mm) >= 1)
+			t -= (*p == '+' ? 1 : -1) * (int64_t)(hh * 3600 + mm * 60);
+	}
+	return t;
+}
+
+/* Run the exec plugin, parse its ExecCredential. Caller holds c->mu. */
+static int run_exec(kube_client *c, kerr *err)
+{
+	const kube_exec *e = c->cfg->exec;
+	char **argv, **envp;
+	size_t nenv = 0, i, k = 0;
+	int pfd[2];
+	pid_t pid;
+	posix_spawn_file_actions_t fa;
+	kbuf out = KBUF_INIT, info = KBUF_INIT;
+	int status = 0, rc;
+	karena a = KARENA_INIT;
+	doc_node *cred;
+	kerr perr = KERR_INIT;
+
+	while (environ[nenv])
+		nenv++;
+	envp = xcalloc(nenv + e->nenv + 2, sizeof(char *));
+	for (i = 0; i < nenv; i++)
+		envp[k++] = environ[i];
+	for (i = 0; i < e->nenv; i++)
+		envp[k++] = e->env[i];
+	kbuf_printf(&info, "KUBERNETES_EXEC_INFO={\"apiVersion\":\"%s\",\"kind\":\"ExecCredential\","
+		    "\"spec\":{\"interactive\":false}}", e->api_version);
+	envp[k++] = info.ptr;
+	argv = xcalloc(e->nargs + 2, sizeof(char *));
+	argv[0] = e->command;
+	for (i = 0; i < e->nargs; i++)
+		argv[i + 1] = e->args[i];
+	if (pipe(pfd) < 0) {
+		free(envp);
+		free(argv);
+		kbuf_release(&info);
+		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\": pipe: %s", e->command, strerror(errno));
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
+	posix_spawn_file_actions_addclose(&fa, pfd[0]);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	rc = posix_spawnp(&pid, e->command, &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(pfd[1]);
+	free(envp);
+	free(argv);
+	kbuf_release(&info);
+	if (rc != 0) {
+		close(pfd[0]);
+		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\": %s%s%s", e->command, strerror(rc),
+				e->install_hint ? ": " : "", e->install_hint ? e->install_hint : "");
+	}
+	for (;;) {
+		char buf[4096];
+		ssize_t n = read(pfd[0], buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (kbuf_put(&out, buf, (size_t)n) < 0 || out.len > (1 << 20))
+			break;
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		kbuf_release(&out);
+		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" failed (%s %d)", e->command,
+				WIFEXITED(status) ? "exit status" : "signal",
+				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	}
+	rc = doc_load_json(&cred, &a, "exec plugin output", out.ptr, out.len, &perr);
+	memset(out.ptr, 0, out.len);
+	kbuf_release(&out);
+	if (rc || cred->type != DOC_MAP || strcmp(doc_get_str(cred, "kind", ""), "ExecCredential")) {
+		kerr_clear(&perr);
+		karena_release(&a);
+		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" did not print an ExecCredential", e->command);
+	}
+	kerr_clear(&perr);
+	free(c->exec_token);
+	free(c->exec_cert);
+	free(c->exec_key);
+	c->exec_token = c->exec_cert = c->exec_key = NULL;
+	{
+		const char *tok = doc_get_str(cred, "status.token", NULL);
+		const char *crt = doc_get_str(cred, "status.clientCertificateData", NULL);
+		const char *key = doc_get_str(cred, "status.clientKeyData", NULL);
+		const char *exp = doc_get_str(cred, "status.expirationTimestamp", NULL);
+		if (tok)
+			c->exec_token = xstrdup(tok);
+		if (crt && key) {
+			c->exec_cert = xstrdup(crt);
+			c->exec_cert_len = strlen(crt);
+			c->exec_key = xstrdup(key);
+			c->exec_key_len = strlen(key);
+		}
+		c->exec_expiry = exp ? parse_rfc3339(exp) : 0;
+		if (!tok && !(crt && key))
+			rc = kerr_set(err, KE_CLUSTER,
+				      "exec plugin \"%s\" gave neither a token nor a client certificate and key",
+				      e->command);
+	}
+	/* the credential's strings were in the arena: wipe it */
+	{
+		doc_node *st = doc_map_get(cred, "status");
+		size_t j;
+		for (j = 0; st && st->type == DOC_MAP && j < st->u.map.len; j++)
+			if (st->u.map.v[j].val->type == DOC_STR)
+				memset(st->u.map.v[j].val->u.s.ptr, 0, st->u.map.v[j].val->u.s.len);
+	}
+	karena_release(&a);
+	if (!rc)
+		kube_emit(c, KEV_DEBUG, "auth.exec", "exec credential plugin ran", "command", e->command, NULL);
+	return rc;
+}
+
+static int read_token_file(kube_client *c, kerr *err)
+{
+	kbuf b = KBUF_INIT;
+	if (kbuf_read_file(&b, c->cfg->token_file, 1 << 20) < 0) {
+		int e = errno;
+		kbuf_release(&b);
+		return kerr_set(err, KE_CLUSTER, "token file \"%s\": %s", c->cfg->token_file, strerror(e));
+	}
+	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r' || b.ptr[b.len - 1] == ' '))
+		kbuf_truncate(&b, b.len - 1);
+	free(c->file_token);
+	c->file_token = kbuf_detach(&b, NULL);
+	return 0;
+}
+
+/* Fill a with the credentials to use now (copies, wiped by auth_release). */
+static int get_auth(kube_client *c, kube_auth *a, bool refresh, kerr *err)
+{
+	const kube_config *cfg = c->cfg;
+	int rc = 0;
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_lock(&c->mu);
+	if (cfg->exec) {
+		int64_t now = (int64_t)time(NULL);
+		if (refresh || c->exec_expiry < 0 || (c->exec_expiry > 0 && now + 10 >= c->exec_expiry))
+			rc = run_exec(c, err);
+		if (!rc) {
+			a->token = c->exec_token ? xstrdup(c->exec_token) : NULL;
+			if (c->exec_cert) {
+				a->cert_pem = xmemdup(c->exec_cert, c->exec_cert_len + 1);
+				a->cert_len = c->exec_cert_len;
+				a->key_pem = xmemdup(c->exec_key, c->exec_key_len + 1);
+				a->key_len = c->exec_key_len;
+			}
+		}
+	}
+	if (!rc && !a->token && cfg->token)
+		a->token = xstrdup(cfg->token);
+	if (!rc && !a->token && cfg->token_file) {
+		if (refresh || !c->file_token)
+			rc = read_token_file(c, err);
+		if (!rc)
+			a->token = xstrdup(c->file_token);
+	}
+	if (!rc && !a->cert_pem && cfg->cert_pem && cfg->key_pem) {
+		a->cert_pem = xmemdup(cfg->cert_pem, cfg->cert_len + 1);
+		a->cert_len = cfg->cert_len;
+		a->key_pem = xmemdup(cfg->key_pem, cfg->key_len + 1);
+		a->key_len = cfg->key_len;
+	}
+	pthread_mutex_unlock(&c->mu);
+	return rc;
+}
+
+static void auth_release(kube_auth *a)
+{
+	if (a->token) {
+		memset((char *)a->token, 0, strlen(a->token));
+		free((char *)a->token);
+	}
+	if (a->key_pem) {
+		memset((char *)a->key_pem, 0, a->key_len);
+		free((char *)a->key_pem);
+	}
+	free((char *)a->cert_pem);
+	memset(a, 0, sizeof(*a));
+}
+
+/* ---- the client ---------------------------------------------------------- */
+
+static void locked_emit(void *ctx, const kevent *ev)
+{
+	kube_client *c = ctx;
+	pthread_mutex_lock(&c->emit_mu);
+	if (c->user_sink && c->user_sink->emit)
+		c->user_sink->emit(c->user_sink->ctx, ev);
+	pthread_mutex_unlock(&c->emit_mu);
+}
+
+kube_client *kube_client_new_with(kube_transport tr, const kube_config *cfg, const kev_sink *sink)
+{
+	kube_client *c = xcalloc(1, sizeof(*c));
+	c->tr = tr;
+	c->cfg = cfg;
+	c->user_sink = sink;
+	c->sink.emit = locked_emit;
+	c->sink.ctx = c;
+	c->exec_expiry = -1;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->emit_mu, NULL);
+	return c;
+}
+
+int kube_client_new(kube_client **out, const kube_config *cfg, const kev_sink *sink, kerr *err)
+{
+	kube_transport tr;
+	int rc = kube_transport_curl(&tr, cfg, err);
+	if (rc)
+		return rc;
+	*out = kube_client_new_with(tr, cfg, sink);
+	if (cfg->insecure)
+		kube_emit(*out, KEV_WARN, "tls.insecure",
+			  "insecure-skip-tls-verify is set: the API server's certificate is NOT checked; anyone on the network path can read and change what kstage sends",
+			  "cluster", cfg->cluster_name, NULL);
+	return 0;
+}
+
+void kube_discovery_free(kube_discovery *d);
+
+void kube_client_free(kube_client *c)
+{
+	if (!c)
+		return;
+	if (c->tr.free)
+		c->tr.free(c->tr.impl);
+	kube_discovery_free(c->disc);
+	if (c->exec_token) {
+		memset(c->exec_token, 0, strlen(c->exec_token));
+		free(c->exec_token);
+	}
+	if (c->exec_key) {
+		memset(c->exec_key, 0, c->exec_key_len);
+		free(c->exec_key);
+	}
+	free(c->exec_cert);
+	if (c->file_token) {
+		memset(c->file_token, 0, strlen(c->file_token));
+		free(c->file_token);
+	}
+	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->emit_mu);
+	free(c);
+}
+
+void kube_emit(kube_client *c, kev_level lvl, const char *kind, const char *msg, ...)
+{
+	kevent ev;
+	va_list ap;
+	const char *k;
+	memset(&ev, 0, sizeof(ev));
+	ev.level = lvl;
+	ev.kind = kind;
+	ev.msg = msg;
+	va_start(ap, msg);
+	while ((k = va_arg(ap, const char *)) != NULL) {
+		const char *v = va_arg(ap, const char *);
+		if (ev.nfields < KEV_MAX_FIELDS && v) {
+			ev.fields[ev.nfields].key = k;
+			ev.fields[ev.nfields].val = v;
+			ev.nfields++;
+		}
+	}
+	va_end(ap);
+	c->sink.emit(c->sink.ctx, &ev);
+}
+
+long kube_backoff_ms(const kube_client *c, int n, long retry_after_s, unsigned *seed)
+{
+	long base = c->base_delay_ms > 0 ? c->base_delay_ms : 200;
+	long max = c->max_delay_ms > 0 ? c->max_delay_ms : 10000;
+	long d = base;
+	int i;
+	for (i = 1; i < n && d < max; i++)
+		d *= 2;
+	if (d > max)
+		d = max;
+	/* equal jitter: half fixed, half random */
+	d = d / 2 + (long)(rand_r(seed) % (unsigned)(d / 2 + 1));
+	if (retry_after_s >= 0) {
+		long ra = (retry_after_s > 60 ? 60 : retry_after_s) * 1000;
+		if (ra > d)
+			d = ra + (long)(rand_r(seed) % 100);
+	}
+	return d;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static int method_index(const char *m)
+{
+	if (!strcmp(m, "GET")) return 0;
+	if (!strcmp(m, "PATCH")) return 1;
+	if (!strcmp(m, "PUT")) return 2;
+	if (!strcmp(m, "POST")) return 3;
+	return 4;
+}
+
+int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
+{
+	int max = c->max_attempts > 0 ? c->max_attempts : 8;
+	int attempt, rc = 0;
+	bool refreshed = false;
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)resp;
+	kerr last = KERR_INIT;
+
+	for (attempt = 1; attempt <= max; attempt++) {
+		kube_auth auth;
+		bool retry = false;
+		long ra = -1;
+		resp_reset(resp);
+		if ((rc = get_auth(c, &auth, false, err)))
+			break;
+		kerr_clear(&last);
+		rc = c->tr.send(c->tr.impl, req, &auth, resp, &last);
+		auth_release(&auth);
+		pthread_mutex_lock(&c->mu);
+		c->stats.requests++;
+		c->stats.by_method[method_index(req->method)]++;
+		if (attempt > 1)
+			c->stats.retries++;
+		pthread_mutex_unlock(&c->mu);
+		if (rc == KE_IO) {
+			retry = req->idempotent || resp->not_sent;
+			if (resp->not_sent && attempt >= 4)
+				retry = false;
+		} else if (rc) {
+			break;
+		} else if (resp->status == 429) {
+			retry = true;
+			ra = resp->retry_after_s;
+		} else if (resp->status == 503 || resp->status == 504 || resp->status == 502 ||
+			   resp->status == 500) {
+			retry = req->idempotent || resp->status == 503;
+			ra = resp->retry_after_s;
+		} else if (resp->status == 401 && !refreshed && (c->cfg->exec || c->cfg->token_file)) {
+			/* the credential may have expired or rotated: get a new one once */
+			refreshed = true;
+			pthread_mutex_lock(&c->mu);
+			c->exec_expiry = -1;
+			free(c->file_token);
+			c->file_token = NULL;
+			pthread_mutex_unlock(&c->mu);
+			continue;
+		}
+		if (!retry || attempt == max)
+			break;
+		{
+			long d = kube_backoff_ms(c, attempt, ra, &seed);
+			char ms[32], at[16];
+			snprintf(ms, sizeof(ms), "%ld", d);
+			snprintf(at, sizeof(at), "%d", attempt);
+			kube_emit(c, KEV_DEBUG, "http.retry", rc ? last.first.msg : "retrying after a server error",
+				  "method", req->method, "attempt", at, "delay_ms", ms, NULL);
+			sleep_ms(d);
+		}
+	}
+	if (rc == KE_IO) {
+		kerr_move(err, &last);
+		kerr_wrap(err, "cluster unreachable (%d attempts)", attempt > max ? max : attempt);
+		err->code = KE_CLUSTER;
+		rc = KE_CLUSTER;
+	} else if (rc) {
+		if (last.code)
+			kerr_move(err, &last);
+	} else if (resp->status == 401) {
+		rc = kerr_set(err, KE_CLUSTER, "401 Unauthorized: the API server at %s did not accept the credentials of user \"%s\" (context \"%s\")",
+			      c->cfg->server, c->cfg->user_name ? c->cfg->user_name : "", c->cfg->context ? c->cfg->context : "");
+	}
+	kerr_clear(&last);
+	if (!rc && resp->warnings.len) {
+		char *w = resp->warnings.ptr, *nl;
+		while (*w && (nl = strchr(w, '\n'))) {
+			*nl = '\0';
+			if (*w)
+				kube_emit(c, KEV_WARN, "api.warning", w, NULL);
+			w = nl + 1;
+		}
+		kbuf_reset(&resp->warnings);
+	}
+	return rc;
+}
+
+/* ---- worker pool ---------------------------------------------------------- */
+
+typedef struct par {
+	pthread_mutex_t mu;
+	size_t next, n;
+	void (*fn)(void *ctx, size_t i, karena *a);
+	void *ctx;
+} par;
+
+typedef struct par_worker {
+	par *p;
+	karena *a;
+} par_worker;
+
+static void *par_run(void *u)
+{
+	par_worker *w = u;
+	par *p = w->p;
+	for (;;) {
+		size_t i;
+		pthread_mutex_lock(&p->mu);
+		i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		if (i >= p->n)
+			break;
+		p->fn(p->ctx, i, w->a);
+	}
+	return NULL;
+}
+
+void kube_parallel(size_t n, size_t bound, void (*fn)(void *ctx, size_t i, karena *a), void *ctx,
+		   karena *arenas)
+{
+	par p;
+	par_worker *w;
+	pthread_t *th;
+	size_t k, i, started = 0;
+	if (bound == 0)
+		bound = 1;
+	k = n < bound ? n : bound;
+	if (k <= 1) {
+		for (i = 0; i < n; i++)
+			fn(ctx, i, &arenas[0]);
+		return;
+	}
+	pthread_mutex_init(&p.mu, NULL);
+	p.next = 0;
+	p.n = n;
+	p.fn = fn;
+	p.ctx = ctx;
+	w = xcalloc(k, sizeof(*w));
+	th = xcalloc(k, sizeof(*th));
+	for (i = 0; i < k; i++) {
+		w[i].p = &p;
+		w[i].a = &arenas[i];
+		if (pthread_create(&th[i], NULL, par_run, &w[i]) != 0)
+			break;
+		started++;
+	}
+	if (!started) {
+		w[0].p = &p;
+		w[0].a = &arenas[0];
+		par_run(&w[0]);
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	pthread_mutex_destroy(&p.mu);
+	free(w);
+	free(th);
+}

@@ -1,0 +1,270 @@
+/*
+ * kube/discovery.c - which kinds the server has, their plural resource and
+ * scope. Aggregated discovery (apidiscovery.k8s.io/v2: two requests for the
+ * whole server) with a fallback to the per-group documents. Loaded once per
+ * run; refreshed when a stage made new CRDs Established. Entries from older
+ * loads stay allocated (callers may hold them) but are no longer found.
+ */
+#include "kube.h"
+#include "core/alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define AGG_ACCEPT "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList," \
+		   "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
+
+typedef struct disc_ent {
+	kube_resource r;
+	unsigned gen;
+} disc_ent;
+
+struct kube_discovery {
+	disc_ent **v;
+	size_t len, cap;
+	unsigned gen;
+	bool loaded;
+};
+
+void kube_discovery_free(kube_discovery *d);
+void kube_discovery_free(kube_discovery *d)
+{
+	size_t i;
+	if (!d)
+		return;
+	for (i = 0; i < d->len; i++) {
+		free(d->v[i]->r.group);
+		free(d->v[i]->r.version);
+		free(d->v[i]->r.kind);
+		free(d->v[i]->r.resource);
+		free(d->v[i]);
+	}
+	free(d->v);
+	free(d);
+}
+
+static kube_discovery *disc_of(kube_client *c)
+{
+	if (!c->disc)
+		c->disc = xcalloc(1, sizeof(kube_discovery));
+	return c->disc;
+}
+
+static void add_locked(kube_discovery *d, const char *group, const char *version, const char *kind,
+		       const char *resource, bool namespaced)
+{
+	disc_ent *e;
+	if (!kind || !*kind || !resource || strchr(resource, '/'))
+		return;
+	e = xcalloc(1, sizeof(*e));
+	e->r.group = xstrdup(group ? group : "");
+	e->r.version = xstrdup(version);
+	e->r.kind = xstrdup(kind);
+	e->r.resource = xstrdup(resource);
+	e->r.namespaced = namespaced;
+	e->gen = d->gen;
+	ALLOC_GROW(d->v, d->len + 1, d->cap);
+	d->v[d->len++] = e;
+}
+
+void kube_discovery_add(kube_client *c, const char *group, const char *version, const char *kind,
+			const char *resource, bool namespaced)
+{
+	kube_discovery *d;
+	pthread_mutex_lock(&c->mu);
+	d = disc_of(c);
+	d->loaded = true;
+	add_locked(d, group, version, kind, resource, namespaced);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static int get(kube_client *c, karena *a, const char *path, const char *accept, doc_node **out,
+	       bool *aggregated, kerr *err)
+{
+	kube_req rq = { 0 };
+	kube_resp rs;
+	int rc;
+	rq.method = "GET";
+	rq.path = path;
+	rq.accept = accept;
+	rq.idempotent = true;
+	kube_resp_init(&rs);
+	rc = kube_do(c, &rq, &rs, err);
+	if (!rc && rs.status >= 400)
+		rc = kube_status_error(err, rs.status, rs.body.ptr, rs.body.len, "discovery", NULL);
+	if (!rc) {
+		if (aggregated)
+			*aggregated = strstr(rs.content_type.ptr, "apidiscovery.k8s.io") != NULL;
+		rc = doc_load_json(out, a, path, rs.body.ptr, rs.body.len, err);
+		if (rc)
+			kerr_wrap(err, "discovery %s", path);
+	}
+	kube_resp_release(&rs);
+	return rc;
+}
+
+static void parse_aggregated(kube_discovery *d, const doc_node *list)
+{
+	const doc_node *items = doc_map_get(list, "items");
+	size_t i, j, k;
+	for (i = 0; items && items->type == DOC_SEQ && i < items->u.seq.len; i++) {
+		const doc_node *g = items->u.seq.v[i];
+		const char *group = doc_get_str(g, "metadata.name", "");
+		const doc_node *vers = doc_map_get(g, "versions");
+		for (j = 0; vers && vers->type == DOC_SEQ && j < vers->u.seq.len; j++) {
+			const doc_node *v = vers->u.seq.v[j];
+			const char *ver = doc_get_str(v, "version", NULL);
+			const doc_node *res = doc_map_get(v, "resources");
+			if (!ver)
+				continue;
+			for (k = 0; res && res->type == DOC_SEQ && k < res->u.seq.len; k++) {
+				const doc_node *r = res->u.seq.v[k];
+				add_locked(d, group, ver, doc_get_str(r, "responseKind.kind", NULL),
+					   doc_get_str(r, "resource", NULL),
+					   !strcmp(doc_get_str(r, "scope", ""), "Namespaced"));
+			}
+		}
+	}
+}
+
+static void parse_resource_list(kube_discovery *d, const char *group, const char *version,
+				const doc_node *list)
+{
+	const doc_node *res = doc_map_get(list, "resources");
+	size_t k;
+	for (k = 0; res && res->type == DOC_SEQ && k < res->u.seq.len; k++) {
+		const doc_node *r = res->u.seq.v[k];
+		add_locked(d, group, version, doc_get_str(r, "kind", NULL), doc_get_str(r, "name", NULL),
+			   doc_get_bool(r, "namespaced", false));
+	}
+}
+
+static int load(kube_client *c, kerr *err)
+{
+	karena a = KARENA_INIT;
+	doc_node *core = NULL, *apis = NULL;
+	bool agg1 = false, agg2 = false;
+	int rc;
+	kube_discovery *d;
+	size_t i, j;
+
+	rc = get(c, &a, "/api", AGG_ACCEPT, &core, &agg1, err);
+	if (!rc)
+		rc = get(c, &a, "/apis", AGG_ACCEPT, &apis, &agg2, err);
+	if (rc) {
+		karena_release(&a);
+		return rc;
+	}
+	pthread_mutex_lock(&c->mu);
+	d = disc_of(c);
+	d->gen++;
+	pthread_mutex_unlock(&c->mu);
+	if (agg1 && agg2) {
+		pthread_mutex_lock(&c->mu);
+		parse_aggregated(d, core);
+		parse_aggregated(d, apis);
+		d->loaded = true;
+		pthread_mutex_unlock(&c->mu);
+		karena_release(&a);
+		kube_emit(c, KEV_DEBUG, "discovery", "aggregated discovery loaded", NULL);
+		return 0;
+	}
+	/* per-group fallback */
+	{
+		const doc_node *vs = doc_map_get(core, "versions");
+		const doc_node *gs = doc_map_get(apis, "groups");
+		for (i = 0; vs && vs->type == DOC_SEQ && i < vs->u.seq.len; i++) {
+			kbuf p = KBUF_INIT;
+			doc_node *l;
+			const char *v = vs->u.seq.v[i]->type == DOC_STR ? vs->u.seq.v[i]->u.s.ptr : NULL;
+			if (!v)
+				continue;
+			kbuf_printf(&p, "/api/%s", v);
+			rc = get(c, &a, p.ptr, NULL, &l, NULL, err);
+			kbuf_release(&p);
+			if (rc)
+				break;
+			pthread_mutex_lock(&c->mu);
+			parse_resource_list(d, "", v, l);
+			pthread_mutex_unlock(&c->mu);
+		}
+		for (i = 0; !rc && gs && gs->type == DOC_SEQ && i < gs->u.seq.len; i++) {
+			const doc_node *g = gs->u.seq.v[i];
+			const doc_node *gv = doc_map_get(g, "versions");
+			const char *gname = doc_get_str(g, "name", "");
+			for (j = 0; gv && gv->type == DOC_SEQ && j < gv->u.seq.len; j++) {
+				const char *gvs = doc_get_str(gv->u.seq.v[j], "groupVersion", NULL);
+				const char *ver = doc_get_str(gv->u.seq.v[j], "version", NULL);
+				kbuf p = KBUF_INIT;
+				doc_node *l;
+				kerr e2 = KERR_INIT;
+				if (!gvs || !ver)
+					continue;
+				kbuf_printf(&p, "/apis/%s", gvs);
+				if (get(c, &a, p.ptr, NULL, &l, NULL, &e2) == 0) {
+					pthread_mutex_lock(&c->mu);
+					parse_resource_list(d, gname, ver, l);
+					pthread_mutex_unlock(&c->mu);
+				} else {
+					/* an unavailable aggregated API must not stop the run */
+					kube_emit(c, KEV_WARN, "discovery.group", e2.first.msg, "group", gvs, NULL);
+				}
+				if (e2.code == KE_CLUSTER) {
+					kerr_move(err, &e2);
+					rc = KE_CLUSTER;
+				}
+				kerr_clear(&e2);
+				kbuf_release(&p);
+				if (rc)
+					break;
+			}
+		}
+	}
+	if (!rc) {
+		pthread_mutex_lock(&c->mu);
+		d->loaded = true;
+		pthread_mutex_unlock(&c->mu);
+		kube_emit(c, KEV_DEBUG, "discovery", "per-group discovery loaded", NULL);
+	}
+	karena_release(&a);
+	return rc;
+}
+
+int kube_discovery_load(kube_client *c, kerr *err)
+{
+	bool loaded;
+	pthread_mutex_lock(&c->mu);
+	loaded = c->disc && c->disc->loaded;
+	pthread_mutex_unlock(&c->mu);
+	return loaded ? 0 : load(c, err);
+}
+
+int kube_discovery_refresh(kube_client *c, kerr *err)
+{
+	return load(c, err);
+}
+
+const kube_resource *kube_discovery_find(kube_client *c, const char *api_version, const char *kind)
+{
+	const char *sl = strchr(api_version, '/');
+	size_t glen = sl ? (size_t)(sl - api_version) : 0;
+	const char *ver = sl ? sl + 1 : api_version;
+	const kube_resource *found = NULL;
+	size_t i;
+	pthread_mutex_lock(&c->mu);
+	if (c->disc) {
+		kube_discovery *d = c->disc;
+		for (i = d->len; i-- > 0 && !found;) {
+			const disc_ent *e = d->v[i];
+			if (e->gen != d->gen)
+				continue;
+			if (strcmp(e->r.kind, kind) || strcmp(e->r.version, ver))
+				continue;
+			if (strlen(e->r.group) != glen || strncmp(e->r.group, api_version, glen))
+				continue;
+			found = &e->r;
+		}
+	}
+	pthread_mutex_unlock(&c->mu);
+	return found;
+}

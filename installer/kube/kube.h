@@ -1,0 +1,333 @@
+/*
+ * kube/kube.h - talking to a Kubernetes API server: kubeconfig, the HTTP
+ * client (libcurl behind a swappable transport), discovery and REST mapping,
+ * server-side apply, API errors, object health, waiting, diffs and the
+ * two patch operations kstage knows (ConfigMap JSON key merge, rollout
+ * restart).
+ *
+ * This module never prints and never runs kubectl: it speaks HTTP to the
+ * API server itself. It reports progress through a kev_sink and failures
+ * through kerr, with the object ("Kind/namespace/name") as the location.
+ * Secrets (tokens, keys, Secret data) never go into errors or events.
+ *
+ * Threads: a kube_client may be used from several threads at once (the
+ * transport keeps a pool of connections); doc trees and arenas are not
+ * shared between threads - kube_parallel() gives each worker its own arena.
+ */
+#ifndef KSTAGE_KUBE_H
+#define KSTAGE_KUBE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/event.h"
+#include "doc/doc.h"
+
+/* ---- kubeconfig (kubeconfig.c) ----------------------------------------- */
+
+typedef struct kube_exec {
+	char *api_version;     /* client.authentication.k8s.io/v1 or v1beta1 */
+	char *command;         /* resolved against the kubeconfig's directory if it has a '/' */
+	char **args;
+	size_t nargs;
+	char **env;            /* "NAME=value" */
+	size_t nenv;
+	char *install_hint;
+} kube_exec;
+
+/* What one context resolves to. Every string is owned (freed by
+ * kube_config_release); *_pem are decoded PEM bytes. Secret fields: token,
+ * key_pem, key_file contents - never print them. */
+typedef struct kube_config {
+	char *source;           /* the file(s) it came from, or "in-cluster" */
+	char *context;          /* context name, or NULL */
+	char *cluster_name, *user_name;
+	char *server;           /* https://host:port[/prefix] */
+	char *tls_server_name;
+	bool insecure;          /* insecure-skip-tls-verify */
+	char *proxy_url;
+	char *ca_pem; size_t ca_len;
+	char *ca_file;
+	char *token;            /* secret */
+	char *token_file;
+	char *cert_pem; size_t cert_len;
+	char *cert_file;
+	char *key_pem; size_t key_len;   /* secret */
+	char *key_file;
+	kube_exec *exec;        /* NULL unless users[].user.exec */
+	char *namespace;        /* -n, else the context's, else "default" */
+} kube_config;
+
+typedef struct kube_config_opts {
+	const char *kubeconfig;   /* --kubeconfig, or NULL: $KUBECONFIG, ~/.kube/config, in-cluster */
+	const char *context;      /* --context or NULL */
+	const char *namespace;    /* -n or NULL */
+} kube_config_opts;
+
+/* Load and merge kubeconfig files the way kubectl does (KUBECONFIG is a
+ * ':'-separated list; the first file to set a name or a field wins), pick
+ * the context and resolve cluster and user. Falls back to the in-cluster
+ * service account ($KUBERNETES_SERVICE_HOST and the token files under
+ * /var/run/secrets/kubernetes.io/serviceaccount, or $KSTAGE_SERVICEACCOUNT_DIR).
+ * Errors are KE_INPUT (bad file, with file:line:col) or KE_CLUSTER (no
+ * configuration at all). */
+int kube_config_load(kube_config *out, const kube_config_opts *o, kerr *err);
+/* Same from in-memory texts (tests): names[i] is used for messages and
+ * relative paths. */
+int kube_config_load_texts(kube_config *out, const char *const *names, const char *const *texts,
+			   size_t n, const kube_config_opts *o, kerr *err);
+void kube_config_release(kube_config *c);
+
+/* Base64 (standard alphabet, padding optional, whitespace ignored).
+ * Returns 0 or -1 for bad input; *out is xmalloc'd and NUL-terminated. */
+int kube_b64_decode(const char *in, size_t len, char **out, size_t *out_len);
+void kube_b64_encode(kbuf *out, const void *data, size_t len);
+
+/* ---- HTTP (client.c) --------------------------------------------------- */
+
+typedef struct kube_req {
+	const char *method;        /* GET, PATCH, PUT, POST, DELETE */
+	const char *path;          /* "/api/v1/namespaces?x=y", joined to the server URL */
+	const char *content_type;  /* or NULL */
+	const char *accept;        /* or NULL: application/json */
+	const char *body;
+	size_t body_len;
+	long timeout_ms;           /* 0: the client's default */
+	bool idempotent;           /* safe to repeat after an unknown outcome */
+	/* streaming (watch): called with each chunk; return nonzero to stop */
+	int (*on_data)(void *ctx, const char *data, size_t len);
+	void *on_data_ctx;
+} kube_req;
+
+typedef struct kube_resp {
+	long status;               /* HTTP status, 0 if none */
+	kbuf body;
+	kbuf content_type;
+	long retry_after_s;        /* -1 when absent */
+	kbuf warnings;             /* Warning: headers, one per line */
+	bool not_sent;             /* the request never reached the server */
+} kube_resp;
+
+void kube_resp_init(kube_resp *r);
+void kube_resp_release(kube_resp *r);
+
+/* Credentials in effect for one request, filled by the client. */
+typedef struct kube_auth {
+	const char *token;         /* bearer token or NULL */
+	const char *cert_pem; size_t cert_len;
+	const char *key_pem; size_t key_len;
+} kube_auth;
+
+/* One attempt of one request. Returns 0 when an HTTP answer was received
+ * (any status), KE_IO for a connection-level failure that may be retried,
+ * KE_CLUSTER for one that may not (TLS verification, bad certificate). */
+typedef struct kube_transport {
+	int (*send)(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err);
+	void (*free)(void *impl);
+	void *impl;
+} kube_transport;
+
+/* The libcurl transport for cfg (HTTP/2 when offered, pooled connections). */
+int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err);
+
+typedef struct kube_stats {
+	unsigned long requests;    /* attempts sent */
+	unsigned long retries;
+	unsigned long by_method[5];/* GET PATCH PUT POST DELETE */
+} kube_stats;
+
+typedef struct kube_discovery kube_discovery;
+
+typedef struct kube_client {
+	kube_transport tr;
+	const kube_config *cfg;    /* borrowed */
+	kev_sink sink;             /* serialized for threads */
+	pthread_mutex_t mu;        /* guards stats, credentials, discovery */
+	pthread_mutex_t emit_mu;   /* serializes events from workers */
+	kube_stats stats;
+	int max_attempts;          /* 0: 8 */
+	long base_delay_ms;        /* 0: 200 */
+	long max_delay_ms;         /* 0: 10000 */
+	char *exec_token;          /* cached exec credential (secret) */
+	char *exec_cert, *exec_key;
+	size_t exec_cert_len, exec_key_len;
+	int64_t exec_expiry;       /* unix seconds; 0: never expires; -1: none yet */
+	char *file_token;
+	kube_discovery *disc;
+	const kev_sink *user_sink;
+} kube_client;
+
+/* A client for cfg (borrowed, must outlive it) with the curl transport. */
+int kube_client_new(kube_client **out, const kube_config *cfg, const kev_sink *sink, kerr *err);
+/* A client over any transport (tests inject failures). Takes tr. */
+kube_client *kube_client_new_with(kube_transport tr, const kube_config *cfg, const kev_sink *sink);
+void kube_client_free(kube_client *c);
+void kube_emit(kube_client *c, kev_level lvl, const char *kind, const char *msg, ...);
+
+/* Send with credentials, retries (429 with Retry-After, 5xx, connection
+ * errors; only idempotent requests after an unknown outcome) and backoff
+ * with jitter. Returns 0 with any HTTP answer in resp (check resp->status),
+ * KE_CLUSTER when the server cannot be reached or refuses the credentials
+ * (401), or the transport's error. */
+int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err);
+/* The backoff before attempt n (1-based retry count), ms, with jitter. */
+long kube_backoff_ms(const kube_client *c, int n, long retry_after_s, unsigned *seed);
+
+/* Run fn(ctx, i, arena) for i in [0, n) on up to bound threads. arenas
+ * must hold bound initialised arenas (one per worker); results allocated in
+ * them live until the caller releases them. */
+void kube_parallel(size_t n, size_t bound, void (*fn)(void *ctx, size_t i, karena *a), void *ctx,
+		   karena *arenas);
+
+/* ---- API errors (errors.c) --------------------------------------------- */
+
+/* Turn a failed answer (status >= 400) into err, in words that fit the
+ * case: field-manager conflicts with each field and its manager, stale
+ * writes, immutable fields, webhook denials, 403 naming verb, resource
+ * and user, 404, 401. what is "apply", "get"...; object is "Kind/ns/name" or
+ * NULL. Returns the kerr code: KE_CONFLICT, KE_CLUSTER (401, 403), KE_NOTFOUND,
+ * KE_API. */
+int kube_status_error(kerr *err, long http_status, const char *body, size_t len, const char *what,
+		      const char *object);
+
+/* ---- discovery (discovery.c) ------------------------------------------- */
+
+typedef struct kube_resource {
+	char *group;        /* "" for core */
+	char *version;
+	char *kind;
+	char *resource;     /* plural */
+	bool namespaced;
+} kube_resource;
+
+/* Load discovery (aggregated, with fallback to per-group) once per client. */
+int kube_discovery_load(kube_client *c, kerr *err);
+/* Forget and reload (after CRDs became Established). */
+int kube_discovery_refresh(kube_client *c, kerr *err);
+/* Look up apiVersion ("v1", "apps/v1") and kind; NULL if unknown. The
+ * result lives as long as the client (refreshes keep old entries alive). */
+const kube_resource *kube_discovery_find(kube_client *c, const char *api_version, const char *kind);
+/* Test hook: add a mapping by hand. */
+void kube_discovery_add(kube_client *c, const char *group, const char *version, const char *kind,
+			const char *resource, bool namespaced);
+
+/* ---- objects ------------------------------------------------------------ */
+
+typedef struct kube_obj {
+	doc_node *doc;          /* the manifest; namespace is filled in by resolve */
+	const char *api_version, *kind, *name;
+	const char *ns;         /* NULL for cluster-scoped */
+	const char *group, *version;
+	const kube_resource *res;  /* set by kube_obj_resolve */
+	int rank;               /* install order */
+	const char *ref;        /* "Kind/ns/name" or "Kind/name" */
+} kube_obj;
+
+/* Identity of a manifest; KE_INPUT with the doc's file:line:col when
+ * apiVersion, kind or metadata.name is missing. */
+int kube_obj_init(kube_obj *o, karena *a, doc_node *doc, kerr *err);
+/* Map to a resource and default or check the namespace. KE_NOTFOUND when the
+ * kind is unknown to the server; KE_INPUT for a namespace on a cluster-scoped
+ * kind. */
+int kube_obj_resolve(kube_client *c, karena *a, kube_obj *o, const char *default_ns, kerr *err);
+/* REST path of the object (or its collection when name is false). */
+void kube_obj_path(const kube_obj *o, bool with_name, kbuf *out);
+
+/* Install order (Helm's InstallOrder, CRDs and Namespaces first, webhooks
+ * last); unknown kinds go after known ones but before webhooks. */
+int kube_kind_rank(const char *kind);
+/* Stable sort by rank. */
+void kube_objs_sort(kube_obj *v, size_t n);
+
+/* ---- apply (apply.c) ---------------------------------------------------- */
+
+typedef struct kube_apply_opts {
+	bool force;             /* --force-conflicts */
+	bool dry_run;           /* dryRun=All */
+	const char *field_manager;   /* NULL: "kstage" */
+} kube_apply_opts;
+
+/* Server-side apply of a resolved object. *out is the server's answer. */
+int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_opts *opts,
+	       doc_node **out, kerr *err);
+/* GET the live object; KE_NOTFOUND (err set) when it does not exist. */
+int kube_get(kube_client *c, karena *a, const kube_obj *o, doc_node **out, kerr *err);
+/* GET any path, parse the JSON answer. */
+int kube_get_json(kube_client *c, karena *a, const char *path, doc_node **out, const char *object,
+		  kerr *err);
+
+/* ---- health (health.c) -------------------------------------------------- */
+
+typedef enum kube_health_state { KUBE_READY = 0, KUBE_PROGRESSING, KUBE_FAILED } kube_health_state;
+
+/* A custom rule for kinds kstage does not know: a condition type with a
+ * status, or a JSONPath-ish dotted path whose value must equal a string. */
+typedef struct kube_wait_rule {
+	const char *group;       /* NULL: any */
+	const char *kind;        /* NULL: any kind in the stage */
+	const char *condition;   /* condition type, or NULL */
+	const char *status;      /* NULL: "True" */
+	const char *path;        /* e.g. ".status.phase", or NULL */
+	const char *equals;
+} kube_wait_rule;
+
+/* Health of a live object by the built-in rules (kstatus plus Gateway API,
+ * LoadBalancer, InferenceService) and then every matching custom rule.
+ * why (may be NULL) gets a short reason when not ready. */
+kube_health_state kube_health(const doc_node *live, const kube_wait_rule *rules, size_t nrules,
+			      kbuf *why);
+/* The object's conditions quoted for a timeout message. */
+void kube_health_conditions(const doc_node *live, kbuf *out);
+
+/* ---- waiting (wait.c) --------------------------------------------------- */
+
+typedef struct kube_wait_item {
+	const kube_obj *obj;
+	doc_node *live;          /* last seen (may be NULL); updated */
+	kube_health_state state;
+	char *why;               /* xmalloc'd, freed by kube_wait */
+} kube_wait_item;
+
+/* Wait until every item is ready (watch per object kind, poll fallback),
+ * failing fast when one fails, or timeout_ms passes (KE_TIMEOUT naming
+ * every object that is not ready, with its conditions). a holds live docs. */
+int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
+	      const kube_wait_rule *rules, size_t nrules, long timeout_ms, kerr *err);
+
+/* ---- diff (diff.c) ------------------------------------------------------ */
+
+/* A copy of obj without server noise: managedFields, resourceVersion, uid,
+ * generation, creationTimestamp, status, last-applied annotation... */
+doc_node *kube_diff_normalize(karena *a, const doc_node *obj);
+/* Mask Secret data and stringData in both (in place, copies made by
+ * normalize): equal values read "<redacted>", differing ones
+ * "<redacted: changed>". Either may be NULL. */
+void kube_diff_mask_secrets(karena *a, doc_node *live, doc_node *want);
+/* Unified diff of two YAML texts with context lines; colour with ANSI
+ * codes when color. Appends to out; returns the number of changed lines. */
+size_t kube_diff_unified(kbuf *out, const char *old_name, const char *old_text, const char *new_name,
+			 const char *new_text, unsigned context, bool color);
+
+/* ---- operations (ops.c) ------------------------------------------------- */
+
+/* Read ConfigMap ns/name, parse data[key] as JSON, set the top-level keys
+ * of set (a DOC_MAP) keeping every other key and the order, and write it
+ * back with the read resourceVersion (retrying on 409). *changed tells
+ * whether a write happened; prior (may be NULL) gets the old string. */
+int kube_op_json_key_merge(kube_client *c, karena *a, const char *ns, const char *name,
+			   const char *key, const doc_node *set, bool dry_run, bool *changed,
+			   char **prior, kerr *err);
+/* The JSON string with the keys of set replaced or appended. */
+int kube_json_key_merge_text(kbuf *out, karena *a, const char *json, size_t len, const doc_node *set,
+			     kerr *err);
+/* Set the restartedAt annotation on a Deployment/StatefulSet/DaemonSet
+ * (kind may be "deployment"); *out is the patched object. */
+int kube_op_rollout_restart(kube_client *c, karena *a, const char *kind, const char *ns,
+			    const char *name, bool dry_run, kube_obj *out, kerr *err);
+
+#endif
