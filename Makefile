@@ -56,10 +56,10 @@ CLUSTER_TESTS   :=
 all: $(B)/kstage
 
 $(B)/kstage: $(REL_OBJ)
-	$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
+	$(call SAY,LINK)$(CC) $(REL_CFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/asan/kstage: $(ASAN_OBJ)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
+	$(call SAY,LINK)$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
 
 asan: $(B)/asan/kstage
 
@@ -82,10 +82,10 @@ $(B)/fuzz/obj/%.o: %.c
 	$(call SAY,CC-FUZZ)$(CLANG) $(FUZZ_CFLAGS) -c -o $@ $<
 
 $(B)/asan/unit: $(UNIT_OBJ) $(ASAN_LIB)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
+	$(call SAY,LINK)$(CC) $(ASAN_CFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/fuzz/fuzz_%: $(B)/fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB)
-	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+	$(call SAY,LINK)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
 fuzz-build: $(FUZZERS)
 
