@@ -117,6 +117,29 @@ int values_compute(values_chart *root, doc_node *user, karena *a, values_num_mod
  * file:line:col. Returns 0 or KE_INPUT. */
 int values_validate(const doc_node *schema, const doc_node *instance, const char *what, kerr *err);
 
+/* Options for values_validate_opts (the test suite and future callers). */
+typedef enum values_format_mode {
+	VALUES_FORMAT_DEFAULT = 0, /* assert formats in draft-07, annotate only in 2020-12 */
+	VALUES_FORMAT_ASSERT,
+	VALUES_FORMAT_IGNORE,
+} values_format_mode;
+
+/* Load the schema document at uri (no fragment) into *out (arena a).
+ * Returns 0, or non-zero when it cannot. Never called for the embedded
+ * meta-schemas (draft-07, 2020-12). */
+typedef int (*values_schema_loader)(void *ctx, const char *uri, karena *a, doc_node **out);
+
+typedef struct values_schema_opts {
+	int draft;                  /* 7 or 2020 when the schema has no $schema; 0: 2020-12 */
+	values_format_mode format;
+	values_schema_loader load;  /* NULL: only local and embedded references */
+	void *load_ctx;
+} values_schema_opts;
+
+/* values_validate with options (o may be NULL). */
+int values_validate_opts(const doc_node *schema, const doc_node *instance, const char *what,
+			 const values_schema_opts *o, kerr *err);
+
 /* A copy of vals with secret values replaced by "<redacted>": those marked
  * "x-kstage-secret": true in schema (may be NULL) and those at secret_paths
  * (may be NULL). */
