@@ -2,6 +2,8 @@
 # everything under ASan/UBSan; `make demo` runs the migration on a local cluster.
 .DEFAULT_GOAL := all
 .SUFFIXES:
+# keep object files that pattern rules chain through (fuzz objects)
+.SECONDARY:
 
 CC      ?= gcc
 CLANG   ?= clang
