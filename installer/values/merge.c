@@ -34,7 +34,7 @@ doc_node *values_merge(karena *a, doc_node *dst, const doc_node *src)
 
 /* Helm's coalesceTablesFullKey: dst wins; maps merge; a null in dst
  * deletes the key when the default has a value (unless merging). */
-static void coalesce_tables(karena *a, doc_node *dst, const doc_node *src, bool merge, int depth)
+void values_coalesce_tables(karena *a, doc_node *dst, const doc_node *src, bool merge, int depth)
 {
 	size_t i;
 	if (!src || src->type != DOC_MAP || !dst || dst->type != DOC_MAP || depth > VALUES_MAX_DEPTH)
@@ -58,7 +58,7 @@ static void coalesce_tables(karena *a, doc_node *dst, const doc_node *src, bool 
 			continue;
 		}
 		if (pr->val->type == DOC_MAP && dv->type == DOC_MAP)
-			coalesce_tables(a, dv, pr->val, merge, depth + 1);
+			values_coalesce_tables(a, dv, pr->val, merge, depth + 1);
 		/* otherwise dst keeps its value (Helm warns and keeps it) */
 	}
 }
@@ -67,7 +67,7 @@ doc_node *values_coalesce(karena *a, doc_node *dst, const doc_node *defaults)
 {
 	if (!dst)
 		return defaults ? doc_copy(a, defaults) : doc_new_map(a);
-	coalesce_tables(a, dst, defaults, false, 0);
+	values_coalesce_tables(a, dst, defaults, false, 0);
 	return dst;
 }
 

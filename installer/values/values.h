@@ -103,7 +103,15 @@ struct values_chart {
 	bool enabled;
 	const char *effective_name; /* alias or name */
 	doc_node *values;           /* the chart's computed values (.Values) */
-	values_chart **aliased;     /* copies made for aliases, owned by the arena */
+	values_chart **aliased;     /* same array as effective (kept for older callers) */
+	/* The subcharts in effect, in Helm's order: charts/ entries not named in
+	 * dependencies, then one per dependencies[] entry (an alias gets a deep
+	 * copy of the loaded chart's tree, with origin set). NULL-terminated;
+	 * check ->enabled: disabled ones stay listed. */
+	values_chart **effective;
+	size_t neffective;
+	values_chart *origin;       /* alias copy: the loaded chart it copies; else NULL */
+	doc_node *eff_defaults;     /* defaults after import-values (NULL: defaults) */
 };
 
 /* Decide enabled subcharts (conditions, tags, aliases), coalesce user values
@@ -139,6 +147,11 @@ typedef struct values_schema_opts {
 /* values_validate with options (o may be NULL). */
 int values_validate_opts(const doc_node *schema, const doc_node *instance, const char *what,
 			 const values_schema_opts *o, kerr *err);
+
+/* A copy of root->values with secrets masked: each enabled chart's schema
+ * applies to its own part of the tree (subcharts under their name), and
+ * secret_paths (may be NULL) to the whole. */
+doc_node *values_chart_mask(karena *a, const values_chart *root, const doc_node *secret_paths);
 
 /* A copy of vals with secret values replaced by "<redacted>": those marked
  * "x-kstage-secret": true in schema (may be NULL) and those at secret_paths

@@ -20,6 +20,10 @@ void values_set_pos_tree(doc_node *n, const char *file, unsigned line, unsigned 
 int values_parse_set_ex(doc_node *dst, karena *a, values_flag_kind kind, const char *arg,
 			values_num_mode num, const char *ca_file, doc_node *secret_paths, kerr *err);
 
+/* Helm's coalesceTablesFullKey: src fills in what dst lacks; with !merge a
+ * null in dst deletes a key src has. */
+void values_coalesce_tables(karena *a, doc_node *dst, const doc_node *src, bool merge, int depth);
+
 /* The flag name of a kind: "--set", "--set-string", ... */
 const char *values_flag_name(values_flag_kind kind);
 
