@@ -1,13 +1,228 @@
+/*
+ * cli/cmd_values.c - `kstage values [BUNDLE|CHART]`: the values a run will
+ * use, computed exactly as template/apply compute them, secrets masked.
+ *
+ *   no path      the user's values alone (-f and --set*, merged)
+ *   BUNDLE       a directory with kstage.yaml: values/values.yaml and
+ *                values/values.schema.json, exact integers
+ *   CHART        a directory with Chart.yaml, or a .tgz: subcharts, globals,
+ *                conditions, schemas; Helm's numbers (float64 from files)
+ */
 #include "cli.h"
 #include "cmds.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "doc/doc.h"
+#include "tmpl/chart.h"
+#include "values/values.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const cli_flag flags[] = {
+	{ "values", 'f', FLAG_LIST, "FILE", "values file (a path, - for stdin, or an https:// URL); repeatable" },
+	{ "set", 0, FLAG_LIST, "K=V", "set values (a.b=c,d={x,y},e[0]=f); repeatable" },
+	{ "set-string", 0, FLAG_LIST, "K=V", "set values, always as strings" },
+	{ "set-file", 0, FLAG_LIST, "K=PATH", "set a value to the content of a file" },
+	{ "set-json", 0, FLAG_LIST, "K=JSON", "set values from JSON" },
+	{ "set-literal", 0, FLAG_LIST, "K=V", "set one value verbatim (no escapes, commas or lists)" },
+	{ "set-secret", 0, FLAG_LIST, "K=V", "as --set, and the value is masked in all output" },
+	{ "numbers", 0, FLAG_STR, "MODE", "helm (file numbers are float64) or exact; default: helm for charts, "
+					  "exact for bundles" },
+	{ "ca-file", 0, FLAG_STR, "FILE", "CA bundle for https:// values files" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static int kind_of(const char *flag, values_flag_kind *k)
+{
+	static const struct { const char *name; values_flag_kind kind; } m[] = {
+		{ "set", VALUES_SET }, { "set-string", VALUES_SET_STRING }, { "set-file", VALUES_SET_FILE },
+		{ "set-json", VALUES_SET_JSON }, { "set-literal", VALUES_SET_LITERAL },
+		{ "set-secret", VALUES_SET_SECRET },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (!strcmp(m[i].name, flag)) {
+			*k = m[i].kind;
+			return 1;
+		}
+	return 0;
+}
+
+static bool is_file(const char *dir, const char *name)
+{
+	char p[4096];
+	struct stat st;
+	if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, name) >= sizeof(p))
+		return false;
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* A bundle as a one-chart tree: values/values.yaml and values/values.schema.json. */
+static int load_bundle(values_chart *vc, karena *a, const char *dir, kerr *err)
+{
+	kbuf b = KBUF_INIT;
+	doc_stream st;
+	const char *meta = karena_printf(a, "%s/kstage.yaml", dir);
+	const char *vpath = karena_printf(a, "%s/values/values.yaml", dir);
+	const char *spath = karena_printf(a, "%s/values/values.schema.json", dir);
+	int r;
+	memset(vc, 0, sizeof(*vc));
+	vc->name = "bundle";
+	if (!doc_load_yaml_file(&st, a, meta, NULL, err) && st.len)
+		vc->name = doc_get_str(st.docs[0], "name", "bundle");
+	else
+		kerr_clear(err);
+	vc->file = vpath;
+	if (is_file(dir, "values/values.yaml")) {
+		if ((r = doc_load_yaml_file(&st, a, vpath, NULL, err)))
+			return r;
+		if (st.len > 1)
+			return kerr_set_at(err, KE_INPUT, vpath, 0, 0, "values.yaml must hold one document");
+		vc->defaults = st.len ? st.docs[0] : doc_new_map(a);
+		if (vc->defaults->type == DOC_NULL)
+			vc->defaults = doc_new_map(a);
+		if (vc->defaults->type != DOC_MAP)
+			return kerr_set_at(err, KE_INPUT, vpath, vc->defaults->line, vc->defaults->col,
+					   "values.yaml must be a map, not a %s", doc_type_name(vc->defaults->type));
+	} else {
+		vc->defaults = doc_new_map(a);
+	}
+	if (is_file(dir, "values/values.schema.json")) {
+		if (kbuf_read_file(&b, spath, 0)) {
+			kbuf_release(&b);
+			return kerr_set_at(err, KE_IO, spath, 0, 0, "cannot read");
+		}
+		r = doc_load_json(&vc->schema, a, spath, b.ptr, b.len, err);
+		kbuf_release(&b);
+		if (r)
+			return r;
+	}
+	return 0;
+}
 
 static int run(cli_ctx *ctx, cli_args *args)
 {
-	(void)args;
-	return cli_not_built(ctx, "values");
+	karena a = KARENA_INIT;
+	kerr err = KERR_INIT;
+	values_opts o;
+	values_flag *vf = NULL;
+	const cli_flag_val *files = cli_flag_get(args, "values");
+	const char *numbers = cli_flag_str(args, "numbers", NULL);
+	const char *path = args->npos ? args->pos[0] : NULL;
+	doc_node *user = NULL, *secret_paths = NULL, *out = NULL;
+	enum { SRC_NONE, SRC_BUNDLE, SRC_CHART } src = SRC_NONE;
+	size_t i, n = 0;
+	kbuf b = KBUF_INIT;
+	int r, rc = EXIT_OK;
+
+	if (args->npos > 1) {
+		cli_errorf(ctx, "too many arguments: want at most one BUNDLE or CHART");
+		return EXIT_USAGE;
+	}
+	memset(&o, 0, sizeof(o));
+	if (path) {
+		struct stat st;
+		if (stat(path, &st)) {
+			cli_errorf(ctx, "%s: no such bundle or chart", path);
+			return EXIT_USAGE;
+		}
+		if (S_ISDIR(st.st_mode) && is_file(path, "kstage.yaml"))
+			src = SRC_BUNDLE;
+		else if ((S_ISDIR(st.st_mode) && is_file(path, "Chart.yaml")) ||
+			 (S_ISREG(st.st_mode) && (ends_with(path, ".tgz") || ends_with(path, ".tar.gz"))))
+			src = SRC_CHART;
+		else {
+			cli_errorf(ctx, "%s: not a bundle (kstage.yaml) or a chart (Chart.yaml or .tgz)", path);
+			return EXIT_USAGE;
+		}
+	}
+	o.num = src == SRC_CHART ? VALUES_NUM_HELM : VALUES_NUM_EXACT;
+	if (numbers) {
+		if (!strcmp(numbers, "helm"))
+			o.num = VALUES_NUM_HELM;
+		else if (!strcmp(numbers, "exact"))
+			o.num = VALUES_NUM_EXACT;
+		else {
+			cli_errorf(ctx, "invalid value \"%s\" for --numbers: want helm or exact", numbers);
+			return EXIT_USAGE;
+		}
+	}
+	o.ca_file = cli_flag_str(args, "ca-file", NULL);
+	if (files && files->set) {
+		o.files = files->list;
+		o.nfiles = files->nlist;
+	}
+	vf = calloc(args->norder + 1, sizeof(*vf));
+	if (!vf)
+		return EXIT_FAILED;
+	for (i = 0; i < args->norder; i++) {
+		values_flag_kind k;
+		if (kind_of(args->order[i].flag, &k)) {
+			vf[n].kind = k;
+			vf[n].arg = args->order[i].val;
+			n++;
+		}
+	}
+	o.flags = vf;
+	o.nflags = n;
+
+	if ((r = values_read_user(&user, &secret_paths, &a, &o, &err)))
+		goto fail;
+	if (src == SRC_NONE) {
+		out = values_mask_secrets(&a, user, NULL, secret_paths);
+	} else if (src == SRC_BUNDLE) {
+		values_chart vc;
+		if ((r = load_bundle(&vc, &a, path, &err)))
+			goto fail;
+		if ((r = values_compute(&vc, user, &a, o.num, &err)))
+			goto fail;
+		out = values_chart_mask(&a, &vc, secret_paths);
+	} else {
+		tmpl_chart *tc = NULL;
+		if ((r = tmpl_chart_load(&tc, &a, path, o.num, &err)))
+			goto fail;
+		if ((r = values_compute(&tc->vc, user, &a, o.num, &err)))
+			goto fail;
+		out = values_chart_mask(&a, &tc->vc, secret_paths);
+	}
+	if (ctx->json) {
+		r = doc_emit_json(&b, out, DOC_EMIT_SORT_KEYS, &err);
+		kbuf_putc(&b, '\n');
+	} else {
+		r = doc_emit_yaml(&b, out, DOC_EMIT_SORT_KEYS, &err);
+	}
+	if (r)
+		goto fail;
+	fwrite(b.ptr, 1, b.len, stdout);
+	goto done;
+fail:
+	cli_print_error(ctx, &err);
+	rc = cli_exit_code(err.code ? err.code : r);
+done:
+	kbuf_release(&b);
+	kerr_clear(&err);
+	karena_release(&a);
+	free(vf);
+	return rc;
 }
 
 const cli_cmd cli_cmd_values = {
 	"values", run, "print the computed values, secrets masked",
-	"[BUNDLE|CHART] [-f FILE]... [--set K=V]...", NULL, NULL,
+	"[BUNDLE|CHART] [-f FILE]... [--set K=V]... [--set-string K=V]... [--set-file K=PATH]... "
+	"[--set-json K=JSON]... [--set-literal K=V]... [--set-secret K=V]... [--numbers helm|exact]",
+	flags,
+	"Prints the values a run will use: the -f files left to right, then --set-json, --set,\n"
+	"--set-string, --set-file, --set-literal and --set-secret, coalesced over the bundle's or\n"
+	"chart's defaults (subcharts, globals, conditions and tags as Helm does them), checked\n"
+	"against every values.schema.json. Values marked \"x-kstage-secret\": true in a schema,\n"
+	"or set with --set-secret, print as \"<redacted>\". -o json prints JSON.",
 };
