@@ -14,12 +14,13 @@
 #include <pcre2.h>
 
 #define MASK_MAX_DEPTH 64
-#define REDACTED "<redacted>"
+static char redacted_text[] = "<redacted>";
+#define REDACTED redacted_text
 
 static void redact(doc_node *n)
 {
 	n->type = DOC_STR;
-	n->u.s.ptr = (char *)REDACTED;
+	n->u.s.ptr = REDACTED;
 	n->u.s.len = strlen(REDACTED);
 }
 
@@ -86,7 +87,7 @@ static void mask_schema(doc_node *v, const doc_node *root, const doc_node *s, in
 			for (j = 0; j < l->u.seq.len && v->type != DOC_STR; j++)
 				mask_schema(v, root, l->u.seq.v[j], depth + 1);
 	}
-	if (v->type == DOC_STR && v->u.s.ptr == (char *)REDACTED)
+	if (v->type == DOC_STR && v->u.s.ptr == REDACTED)
 		return;
 	if (v->type == DOC_MAP) {
 		const doc_node *props = doc_map_get(s, "properties"), *pp = doc_map_get(s, "patternProperties");
