@@ -142,8 +142,34 @@ def kstage_values(args, stdin):
     return json.loads(p.stdout), None, 0
 
 
+BUNDLE = os.path.join(HERE, "bundle")
+
+
+def bundle_checks():
+    """kstage bundles: exact integers, secrets masked, schema errors located."""
+    out = []
+    p = subprocess.run([KSTAGE, "values", BUNDLE, "-o", "json", "--set-secret", "token=abc"],
+                       capture_output=True, text=True)
+    v = json.loads(p.stdout) if p.returncode == 0 else {}
+    out.append(("bundle exact integers", p.returncode == 0 and v.get("big") == 12345678901234567, p.stderr))
+    out.append(("bundle schema secret masked", v.get("db", {}).get("password") == "<redacted>", p.stdout))
+    out.append(("bundle --set-secret masked", v.get("token") == "<redacted>", p.stdout))
+    p = subprocess.run([KSTAGE, "values", BUNDLE, "--set", "replicas=0", "--set-string", "db.password=x,db=1"],
+                       capture_output=True, text=True)
+    out.append(("bundle schema error names the --set argument",
+                p.returncode == 2 and "--set replicas=0:1:10: values-test: replicas: value must be >= 1" in p.stderr,
+                p.stderr))
+    return out
+
+
 def main():
     passed = failed = 0
+    for name, ok, detail in bundle_checks():
+        if ok:
+            passed += 1
+        else:
+            failed += 1
+            print("FAIL %s\n%s" % (name, detail))
     for case in CASES:
         name, args = case[0], case[1]
         stdin = case[2] if len(case) > 2 else ""
