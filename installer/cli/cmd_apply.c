@@ -1,13 +1,192 @@
 #include "cli.h"
 #include "cmds.h"
+#include "core/alloc.h"
+#include "release/release.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const cli_flag flags[] = {
+	{ "values", 'f', FLAG_LIST, "FILE", "values file (repeatable; later wins)" },
+	{ "set", 0, FLAG_LIST, "K=V", "set a value (repeatable)" },
+	{ "set-string", 0, FLAG_LIST, "K=V", "set a string value" },
+	{ "set-file", 0, FLAG_LIST, "K=PATH", "set a value from a file's content" },
+	{ "set-json", 0, FLAG_LIST, "K=JSON", "set a JSON value" },
+	{ "set-literal", 0, FLAG_LIST, "K=V", "set a literal string value" },
+	{ "timeout", 0, FLAG_STR, "D", "time each stage may take to become healthy (default 5m)" },
+	{ "stage", 0, FLAG_LIST, "NAME", "apply only this stage (repeatable)" },
+	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
+	{ "no-rollback", 0, FLAG_BOOL, NULL, "accepted for compatibility (release records and rollback come later)" },
+	{ "concurrency", 0, FLAG_STR, "N", "objects of one kind applied at once (default 16)" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+/* Shared with cmd_plan.c: values flags into values_opts (arrays xmalloc'd). */
+void cli_values_opts(const cli_args *args, values_opts *vo);
+void cli_values_opts(const cli_args *args, values_opts *vo)
+{
+	static const struct { const char *flag; values_flag_kind kind; } kinds[] = {
+		{ "set", VALUES_SET }, { "set-string", VALUES_SET_STRING }, { "set-file", VALUES_SET_FILE },
+		{ "set-json", VALUES_SET_JSON }, { "set-literal", VALUES_SET_LITERAL },
+	};
+	const cli_flag_val *f = cli_flag_get(args, "values");
+	values_flag *vf = xcalloc(args->norder + 1, sizeof(*vf));
+	size_t i, k, n = 0;
+	memset(vo, 0, sizeof(*vo));
+	for (i = 0; i < args->norder; i++)
+		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+			if (!strcmp(args->order[i].flag, kinds[k].flag)) {
+				vf[n].kind = kinds[k].kind;
+				vf[n].arg = args->order[i].val;
+				n++;
+			}
+	vo->files = f && f->set ? f->list : NULL;
+	vo->nfiles = f && f->set ? f->nlist : 0;
+	vo->flags = vf;
+	vo->nflags = n;
+	vo->num = VALUES_NUM_EXACT;
+}
+
+/* Progress: on a terminal one line that updates in place; else plain lines. */
+typedef struct progress {
+	cli_ctx *ctx;
+	kev_sink inner;
+	bool tty;
+	bool line_open;
+	size_t done;
+	struct timespec t0;
+	char stage[128];
+} progress;
+
+static double elapsed(const progress *p)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - p->t0.tv_sec) + (double)(t.tv_nsec - p->t0.tv_nsec) / 1e9;
+}
+
+static void progress_emit(void *u, const kevent *ev)
+{
+	progress *p = u;
+	const char *st = kev_get(ev, "stage");
+	if (st && strcmp(st, p->stage)) {
+		snprintf(p->stage, sizeof(p->stage), "%s", st);
+		p->done = 0;
+	}
+	if (!strcmp(ev->kind, "object.applied"))
+		p->done++;
+	if (p->tty && (!strcmp(ev->kind, "object.applied") || !strcmp(ev->kind, "object.ready")) && ev->level < KEV_WARN) {
+		const char *obj = kev_get(ev, "object");
+		fprintf(stderr, "\r\033[K  [%s] %zu %s  %s  %.1fs", p->stage, p->done,
+			!strcmp(ev->kind, "object.ready") ? "ready" : kev_get(ev, "action"), obj ? obj : "", elapsed(p));
+		fflush(stderr);
+		p->line_open = true;
+		return;
+	}
+	if (p->line_open) {
+		fputs("\r\033[K", stderr);
+		p->line_open = false;
+	}
+	if (!p->tty && !strcmp(ev->kind, "object.applied") && !p->ctx->quiet) {
+		fprintf(stderr, "  %s %s\n", kev_get(ev, "action"), kev_get(ev, "object"));
+		return;
+	}
+	if (!p->tty && !strcmp(ev->kind, "object.ready") && !p->ctx->quiet) {
+		fprintf(stderr, "  ready %s (%s)\n", kev_get(ev, "object"), kev_get(ev, "elapsed"));
+		return;
+	}
+	p->inner.emit(p->inner.ctx, ev);
+}
 
 static int run(cli_ctx *ctx, cli_args *args)
 {
-	(void)args;
-	return cli_not_built(ctx, "apply");
+	rel_session s;
+	rel_session_opts so;
+	values_opts vo;
+	rel_summary sum;
+	kerr err = KERR_INIT;
+	progress pg;
+	const char *t = cli_flag_str(args, "timeout", NULL), *cc = cli_flag_str(args, "concurrency", NULL);
+	const cli_flag_val *stages = cli_flag_get(args, "stage");
+	long timeout = 0;
+	int rc;
+
+	if (args->npos > 1) {
+		cli_errorf(ctx, "apply takes one BUNDLE or CHART, got %zu arguments", args->npos);
+		return EXIT_USAGE;
+	}
+	if (t && (timeout = rel_parse_duration(t)) <= 0) {
+		cli_errorf(ctx, "--timeout \"%s\" is not a duration such as 5m or 90s", t);
+		return EXIT_USAGE;
+	}
+	if (cc && (atoi(cc) < 1 || atoi(cc) > 64)) {
+		cli_errorf(ctx, "--concurrency must be between 1 and 64");
+		return EXIT_USAGE;
+	}
+	memset(&pg, 0, sizeof(pg));
+	pg.ctx = ctx;
+	pg.inner = ctx->sink;
+	pg.tty = !ctx->json && !ctx->quiet && isatty(2);
+	clock_gettime(CLOCK_MONOTONIC, &pg.t0);
+	{
+		kev_sink *ps = &ctx->sink;
+		if (!ctx->json) {
+			static kev_sink sink;
+			sink.emit = progress_emit;
+			sink.ctx = &pg;
+			ps = &sink;
+		}
+		cli_values_opts(args, &vo);
+		memset(&so, 0, sizeof(so));
+		so.bundle = args->npos ? args->pos[0] : ".";
+		so.kube.kubeconfig = ctx->kubeconfig;
+		so.kube.context = ctx->context;
+		so.kube.namespace = ctx->namespace;
+		so.values = &vo;
+		so.sink = ps;
+		rc = rel_session_open(&s, &so, &err);
+	}
+	if (!rc) {
+		s.ctx.timeout_ms = timeout;
+		s.ctx.force = cli_flag_bool(args, "force-conflicts");
+		s.ctx.concurrency = cc ? (size_t)atoi(cc) : 0;
+		s.ctx.only = stages && stages->set ? stages->list : NULL;
+		s.ctx.nonly = stages && stages->set ? stages->nlist : 0;
+		rc = rel_apply(&s.bundle, &s.ctx, &sum, &err);
+		if (pg.line_open)
+			fputs("\r\033[K", stderr);
+		{
+			kbuf m = KBUF_INIT;
+			char el[32], req[32], retr[32];
+			snprintf(el, sizeof(el), "%.1fs", elapsed(&pg));
+			snprintf(req, sizeof(req), "%lu", s.client->stats.requests);
+			snprintf(retr, sizeof(retr), "%lu", s.client->stats.retries);
+			kbuf_printf(&m, "%s: %zu stage%s done, %zu skipped, %zu object%s created, %zu applied, %zu op%s changed "
+				    "(%s, %s API requests, %s retried)",
+				    rc ? "apply failed" : "apply done", sum.stages_done, sum.stages_done == 1 ? "" : "s",
+				    sum.stages_skipped, sum.created, sum.created == 1 ? "" : "s", sum.applied, sum.ops_changed,
+				    sum.ops_changed == 1 ? "" : "s", el, req, retr);
+			kev_emit(&ctx->sink, rc ? KEV_ERROR : KEV_INFO, "apply.summary", m.ptr, "elapsed", el,
+				 "requests", req, "retries", retr, "failed_stage", sum.failed_stage, NULL);
+			kbuf_release(&m);
+		}
+	}
+	if (rc)
+		cli_print_error(ctx, &err);
+	rel_session_close(&s);
+	free((void *)vo.flags);
+	kerr_clear(&err);
+	return cli_exit_code(rc);
 }
 
 const cli_cmd cli_cmd_apply = {
 	"apply", run, "apply stages in order, waiting for each to be healthy",
-	"[BUNDLE] [-f FILE]... [--set K=V]... [--timeout D]", NULL, NULL,
+	"[BUNDLE|CHART] [-f FILE]... [--set K=V]... [--timeout D] [--stage S]... [--force-conflicts]", flags,
+	"Applies each stage with server-side apply (field manager \"kstage\"), waits until its\n"
+	"objects are healthy, then goes on to the next. A Helm chart (directory or .tgz) runs as\n"
+	"two stages: its crds/, then its templates. Exit codes: 0 ok, 1 failed, 2 usage or input\n"
+	"error, 4 cluster unreachable or not authorised.\n",
 };

@@ -165,8 +165,26 @@ int kube_get(kube_client *c, karena *a, const kube_obj *o, doc_node **out, kerr 
 	return rc;
 }
 
+/* An object with nothing but apiVersion, kind, name and namespace. */
+static bool identity_only(const doc_node *d)
+{
+	const doc_node *m = doc_map_get(d, "metadata");
+	size_t i;
+	for (i = 0; i < d->u.map.len; i++) {
+		const char *k = d->u.map.v[i].key->u.s.ptr;
+		if (strcmp(k, "apiVersion") && strcmp(k, "kind") && strcmp(k, "metadata"))
+			return false;
+	}
+	for (i = 0; m && m->type == DOC_MAP && i < m->u.map.len; i++) {
+		const char *k = m->u.map.v[i].key->u.s.ptr;
+		if (strcmp(k, "name") && strcmp(k, "namespace"))
+			return false;
+	}
+	return true;
+}
+
 int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_opts *opts,
-	       doc_node **out, kerr *err)
+	       doc_node **out, bool *created, kerr *err)
 {
 	kbuf p = KBUF_INIT, body = KBUF_INIT;
 	kube_req rq = { 0 };
@@ -176,6 +194,26 @@ int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_op
 
 	if (!o->res)
 		return kerr_set_obj(err, KE_INTERNAL, o->ref, "object was not resolved before apply");
+	if (identity_only(o->doc) && !(opts && opts->dry_run)) {
+		/* Nothing to own: applying it again would only make the server add a
+		 * "before-first-apply" entry and move resourceVersion. */
+		doc_node *live = NULL;
+		kerr e = KERR_INIT;
+		rc = kube_get(c, a, o, &live, &e);
+		if (rc == 0) {
+			if (out)
+				*out = live;
+			if (created)
+				*created = false;
+			kerr_clear(&e);
+			return 0;
+		}
+		if (rc != KE_NOTFOUND) {
+			kerr_move(err, &e);
+			return rc;
+		}
+		kerr_clear(&e);
+	}
 	kube_obj_path(o, true, &p);
 	kbuf_printf(&p, "?fieldManager=%s&fieldValidation=Strict", fm);
 	if (opts && opts->force)
@@ -200,6 +238,8 @@ int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_op
 				       opts && opts->dry_run ? "dry-run apply" : "apply", o->ref);
 	if (!rc && out)
 		rc = doc_load_json(out, a, o->ref, rs.body.ptr, rs.body.len, err);
+	if (created)
+		*created = !rc && rs.status == 201;
 	kube_resp_release(&rs);
 	kbuf_release(&p);
 	kbuf_release(&body);

@@ -140,10 +140,10 @@ size_t kube_diff_unified(kbuf *out, const char *old_name, const char *old_text, 
 	while (i < n || j < m) {
 		if (i < n && j < m && leq(&A, i, &B, j) && (!dp || dp[i * (m + 1) + j] == dp[(i + 1) * (m + 1) + j + 1] + 1)) {
 			ops[nops] = OP_EQ; oi[nops] = i++; oj[nops++] = j++;
-		} else if (j < m && (i == n || (dp && dp[i * (m + 1) + j + 1] >= dp[(i + 1) * (m + 1) + j]))) {
-			ops[nops] = OP_ADD; oi[nops] = i; oj[nops++] = j++;
-		} else {
+		} else if (i < n && (j == m || !dp || dp[(i + 1) * (m + 1) + j] >= dp[i * (m + 1) + j + 1])) {
 			ops[nops] = OP_DEL; oi[nops] = i++; oj[nops++] = j;
+		} else {
+			ops[nops] = OP_ADD; oi[nops] = i; oj[nops++] = j++;
 		}
 	}
 	free(dp);

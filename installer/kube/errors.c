@@ -59,7 +59,7 @@ static void forbidden(kbuf *m, const char *msg)
 		const char *v = cannot + 8, *ve = strchr(v, ' ');
 		if (ve)
 			kbuf_put(&verb, v, (size_t)(ve - v));
-		quoted_after(msg, "resource", &res);
+		quoted_after(msg, " resource", &res);
 		quoted_after(msg, "API group", &grp);
 		kbuf_printf(m, "403 Forbidden: user \"%s\" may not %s %s%s%s", user.ptr, verb.ptr,
 			    res.len ? res.ptr : "this resource", grp.len ? "." : "", grp.ptr);

@@ -252,9 +252,10 @@ typedef struct kube_apply_opts {
 	const char *field_manager;   /* NULL: "kstage" */
 } kube_apply_opts;
 
-/* Server-side apply of a resolved object. *out is the server's answer. */
+/* Server-side apply of a resolved object. *out (may be NULL) is the
+ * server's answer; *created (may be NULL) tells a 201 from a 200. */
 int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_opts *opts,
-	       doc_node **out, kerr *err);
+	       doc_node **out, bool *created, kerr *err);
 /* GET the live object; KE_NOTFOUND (err set) when it does not exist. */
 int kube_get(kube_client *c, karena *a, const kube_obj *o, doc_node **out, kerr *err);
 /* GET any path, parse the JSON answer. */

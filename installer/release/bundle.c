@@ -1,0 +1,475 @@
+/*
+ * release/bundle.c - kstage.yaml: the bundle's stage plan, validated with
+ * file:line:col for every problem; and Helm charts as two-stage bundles.
+ */
+#include "release.h"
+#include "core/alloc.h"
+#include "tmpl/chart.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The chart loader may not be linked in every build of this tree yet. */
+extern int tmpl_chart_load(tmpl_chart **out, karena *a, const char *path, values_num_mode num,
+			   kerr *err) __attribute__((weak));
+
+#define ERR_AT(e, n, ...) kerr_add_at((e), KE_INPUT, (n) && (n)->file ? (n)->file : file, (n) ? (n)->line : 0, \
+				      (n) ? (n)->col : 0, __VA_ARGS__)
+
+long rel_parse_duration(const char *s)
+{
+	double total = 0;
+	const char *p = s;
+	if (!s || !*s)
+		return -1;
+	if (!strcmp(s, "0"))
+		return 0;
+	while (*p) {
+		char *end;
+		double v = strtod(p, &end);
+		double mul;
+		if (end == p || v < 0)
+			return -1;
+		p = end;
+		if (!strncmp(p, "ms", 2)) { mul = 1; p += 2; }
+		else if (*p == 'h') { mul = 3600000; p++; }
+		else if (*p == 'm') { mul = 60000; p++; }
+		else if (*p == 's') { mul = 1000; p++; }
+		else return -1;
+		total += v * mul;
+	}
+	if (total > 7.0 * 24 * 3600000)
+		return -1;
+	return (long)total;
+}
+
+static bool dns_label(const char *s)
+{
+	size_t i, n = strlen(s);
+	if (!n || n > 63)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return false;
+	}
+	return s[0] != '-' && s[n - 1] != '-';
+}
+
+static bool check_keys(const doc_node *m, const char *const *allowed, const char *what, const char *file, kerr *err)
+{
+	size_t i, j;
+	bool ok = true;
+	for (i = 0; i < m->u.map.len; i++) {
+		const char *k = m->u.map.v[i].key->u.s.ptr;
+		for (j = 0; allowed[j] && strcmp(allowed[j], k); j++)
+			;
+		if (!allowed[j]) {
+			kbuf list = KBUF_INIT;
+			for (j = 0; allowed[j]; j++)
+				kbuf_printf(&list, "%s%s", j ? ", " : "", allowed[j]);
+			ERR_AT(err, m->u.map.v[i].key, "%s: unknown key \"%s\" (known: %s)", what, k, list.ptr);
+			kbuf_release(&list);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+static const char *want_str(const doc_node *m, const char *key, bool required, const char *what,
+			    const char *file, kerr *err)
+{
+	const doc_node *n = doc_map_get(m, key);
+	if (!n) {
+		if (required)
+			ERR_AT(err, m, "%s: \"%s\" is required", what, key);
+		return NULL;
+	}
+	if (n->type != DOC_STR || !n->u.s.len) {
+		ERR_AT(err, n, "%s: \"%s\" must be a non-empty string, not %s", what, key, doc_type_name(n->type));
+		return NULL;
+	}
+	return n->u.s.ptr;
+}
+
+static void split_ref(karena *a, const char *ref, const char **ns, const char **name)
+{
+	const char *sl = strchr(ref, '/');
+	if (sl) {
+		*ns = karena_strndup(a, ref, (size_t)(sl - ref));
+		*name = sl + 1;
+	} else {
+		*ns = NULL;
+		*name = ref;
+	}
+}
+
+static void parse_ops(rel_stage *st, karena *a, const doc_node *ops, const char *file, kerr *err)
+{
+	size_t i;
+	if (ops->type != DOC_SEQ) {
+		ERR_AT(err, ops, "stage %s: ops must be a list", st->name);
+		return;
+	}
+	st->ops = karena_alloc(a, sizeof(rel_op) * (ops->u.seq.len + 1));
+	for (i = 0; i < ops->u.seq.len; i++) {
+		const doc_node *o = ops->u.seq.v[i], *body;
+		rel_op *op = &st->ops[st->nops];
+		const char *k;
+		if (o->type != DOC_MAP || o->u.map.len != 1) {
+			ERR_AT(err, o, "stage %s: each op is a map with one key: jsonKeyMerge or rolloutRestart", st->name);
+			continue;
+		}
+		k = o->u.map.v[0].key->u.s.ptr;
+		body = o->u.map.v[0].val;
+		op->node = o;
+		if (body->type != DOC_MAP) {
+			ERR_AT(err, body, "stage %s: op %s must be a map", st->name, k);
+			continue;
+		}
+		if (!strcmp(k, "jsonKeyMerge")) {
+			static const char *const keys[] = { "configMap", "key", "set", NULL };
+			const char *cm = want_str(body, "configMap", true, "jsonKeyMerge", file, err);
+			const doc_node *set = doc_map_get(body, "set");
+			check_keys(body, keys, "jsonKeyMerge", file, err);
+			op->type = REL_OP_JSON_KEY_MERGE;
+			op->key = want_str(body, "key", true, "jsonKeyMerge", file, err);
+			if (cm)
+				split_ref(a, cm, &op->ns, &op->name);
+			if (!set || set->type != DOC_MAP || !set->u.map.len)
+				ERR_AT(err, set ? set : body, "jsonKeyMerge: \"set\" must be a non-empty map of keys to values");
+			else
+				op->set = (doc_node *)set;
+		} else if (!strcmp(k, "rolloutRestart")) {
+			static const char *const kinds[] = { "deployment", "statefulset", "daemonset", NULL };
+			size_t j;
+			op->type = REL_OP_ROLLOUT_RESTART;
+			if (body->u.map.len != 1) {
+				ERR_AT(err, body, "rolloutRestart: give one of deployment, statefulset, daemonset: NAMESPACE/NAME");
+				continue;
+			}
+			for (j = 0; kinds[j] && strcmp(kinds[j], body->u.map.v[0].key->u.s.ptr); j++)
+				;
+			if (!kinds[j]) {
+				ERR_AT(err, body->u.map.v[0].key, "rolloutRestart: unknown kind \"%s\" (deployment, statefulset, daemonset)",
+				       body->u.map.v[0].key->u.s.ptr);
+				continue;
+			}
+			op->kind = kinds[j];
+			if (body->u.map.v[0].val->type != DOC_STR) {
+				ERR_AT(err, body->u.map.v[0].val, "rolloutRestart: %s must be NAMESPACE/NAME", kinds[j]);
+				continue;
+			}
+			split_ref(a, body->u.map.v[0].val->u.s.ptr, &op->ns, &op->name);
+		} else {
+			ERR_AT(err, o->u.map.v[0].key, "stage %s: unknown op \"%s\" (jsonKeyMerge, rolloutRestart)", st->name, k);
+			continue;
+		}
+		st->nops++;
+	}
+}
+
+static void parse_wait(rel_stage *st, karena *a, const doc_node *w, const char *file, kerr *err)
+{
+	static const char *const keys[] = { "for", "rules", NULL };
+	static const char *const rkeys[] = { "kind", "group", "condition", "status", "jsonPath", "equals", NULL };
+	const doc_node *rules, *f;
+	size_t i;
+	if (w->type == DOC_BOOL) {
+		st->wait = w->u.b;
+		return;
+	}
+	if (w->type != DOC_MAP) {
+		ERR_AT(err, w, "stage %s: wait must be true, false or a map (for, rules)", st->name);
+		return;
+	}
+	check_keys(w, keys, "wait", file, err);
+	rules = doc_map_get(w, "rules");
+	f = doc_map_get(w, "for");
+	st->rules = karena_alloc(a, sizeof(kube_wait_rule) * (doc_len(rules) + 2));
+	if (f) {
+		if (f->type != DOC_STR)
+			ERR_AT(err, f, "wait.for must be a condition type such as Ready");
+		else
+			st->rules[st->nrules++].condition = f->u.s.ptr;
+	}
+	if (rules && rules->type != DOC_SEQ) {
+		ERR_AT(err, rules, "wait.rules must be a list");
+		return;
+	}
+	for (i = 0; rules && i < rules->u.seq.len; i++) {
+		const doc_node *r = rules->u.seq.v[i];
+		kube_wait_rule *kr = &st->rules[st->nrules];
+		if (r->type != DOC_MAP) {
+			ERR_AT(err, r, "wait rule must be a map (kind, condition, status, jsonPath, equals)");
+			continue;
+		}
+		check_keys(r, rkeys, "wait rule", file, err);
+		kr->kind = want_str(r, "kind", false, "wait rule", file, err);
+		kr->group = want_str(r, "group", false, "wait rule", file, err);
+		kr->condition = want_str(r, "condition", false, "wait rule", file, err);
+		kr->status = want_str(r, "status", false, "wait rule", file, err);
+		kr->path = want_str(r, "jsonPath", false, "wait rule", file, err);
+		kr->equals = want_str(r, "equals", false, "wait rule", file, err);
+		if (!kr->condition && !kr->path) {
+			ERR_AT(err, r, "wait rule needs a condition or a jsonPath");
+			continue;
+		}
+		if (kr->condition && kr->path) {
+			ERR_AT(err, r, "wait rule has both condition and jsonPath: use two rules");
+			continue;
+		}
+		st->nrules++;
+	}
+}
+
+static void parse_stage(rel_bundle *b, rel_stage *st, karena *a, const doc_node *s, const char *file, kerr *err)
+{
+	static const char *const keys[] = { "name", "source", "templates", "chart", "namespace", "wait", "timeout",
+					    "enabled", "ops", "rollback", NULL };
+	const doc_node *n;
+	size_t i, nsrc = 0;
+	memset(st, 0, sizeof(*st));
+	st->node = s;
+	st->wait = true;
+	if (s->type != DOC_MAP) {
+		ERR_AT(err, s, "a stage must be a map with a name");
+		return;
+	}
+	check_keys(s, keys, "stage", file, err);
+	st->name = want_str(s, "name", true, "stage", file, err);
+	if (st->name && !dns_label(st->name))
+		ERR_AT(err, doc_map_get(s, "name"), "stage name \"%s\" must be lowercase letters, digits and '-'", st->name);
+	if (!st->name)
+		st->name = "?";
+	for (i = 0; b->stages && &b->stages[i] != st; i++)
+		if (!strcmp(b->stages[i].name, st->name)) {
+			ERR_AT(err, doc_map_get(s, "name"), "stage name \"%s\" is used twice", st->name);
+			break;
+		}
+	if ((n = doc_map_get(s, "source"))) {
+		static const char *const skeys[] = { "url", "sha256", "path", NULL };
+		nsrc++;
+		if (n->type != DOC_MAP) {
+			ERR_AT(err, n, "stage %s: source must be a map ({url, sha256} or {path})", st->name);
+		} else {
+			check_keys(n, skeys, "source", file, err);
+			st->url = want_str(n, "url", false, "source", file, err);
+			st->sha256 = want_str(n, "sha256", false, "source", file, err);
+			st->path = want_str(n, "path", false, "source", file, err);
+			if (st->url && st->path)
+				ERR_AT(err, n, "stage %s: source has both url and path", st->name);
+			else if (st->url) {
+				st->src = REL_SRC_URL;
+				if (strncmp(st->url, "https://", 8))
+					ERR_AT(err, doc_map_get(n, "url"), "stage %s: source url must be https://", st->name);
+				if (!st->sha256)
+					ERR_AT(err, n, "stage %s: a url source must be pinned with sha256", st->name);
+				else if (strlen(st->sha256) != 64 || strspn(st->sha256, "0123456789abcdef") != 64)
+					ERR_AT(err, doc_map_get(n, "sha256"), "stage %s: sha256 must be 64 lowercase hex digits", st->name);
+			} else if (st->path) {
+				st->src = REL_SRC_PATH;
+			} else {
+				ERR_AT(err, n, "stage %s: source needs url (with sha256) or path", st->name);
+			}
+		}
+	}
+	if ((n = doc_map_get(s, "templates"))) {
+		nsrc++;
+		st->src = REL_SRC_TEMPLATES;
+		if (n->type != DOC_SEQ || !n->u.seq.len) {
+			ERR_AT(err, n, "stage %s: templates must be a non-empty list of files under templates/", st->name);
+		} else {
+			st->templates = karena_alloc(a, sizeof(char *) * n->u.seq.len);
+			for (i = 0; i < n->u.seq.len; i++) {
+				const doc_node *t = n->u.seq.v[i];
+				if (t->type != DOC_STR || !t->u.s.len || strstr(t->u.s.ptr, ".."))
+					ERR_AT(err, t, "stage %s: template must be a file name under templates/", st->name);
+				else
+					st->templates[st->ntemplates++] = t->u.s.ptr;
+			}
+		}
+	}
+	if ((n = doc_map_get(s, "chart"))) {
+		static const char *const ckeys[] = { "path", NULL };
+		nsrc++;
+		st->src = REL_SRC_CHART;
+		if (n->type != DOC_MAP)
+			ERR_AT(err, n, "stage %s: chart must be a map ({path})", st->name);
+		else if (doc_map_get(n, "ref") || doc_map_get(n, "oci"))
+			ERR_AT(err, n, "stage %s: charts from OCI registries are not supported yet: use chart: {path}", st->name);
+		else {
+			check_keys(n, ckeys, "chart", file, err);
+			st->path = want_str(n, "path", true, "chart", file, err);
+		}
+	}
+	if (nsrc > 1)
+		ERR_AT(err, s, "stage %s: give only one of source, templates, chart", st->name);
+	if ((n = doc_map_get(s, "ops")))
+		parse_ops(st, a, n, file, err);
+	if (!nsrc && !st->nops)
+		ERR_AT(err, s, "stage %s: nothing to do: give source, templates, chart or ops", st->name);
+	st->namespace = want_str(s, "namespace", false, "stage", file, err);
+	if ((n = doc_map_get(s, "wait")))
+		parse_wait(st, a, n, file, err);
+	if ((n = doc_map_get(s, "timeout"))) {
+		long t = n->type == DOC_STR ? rel_parse_duration(n->u.s.ptr) : -1;
+		if (t <= 0)
+			ERR_AT(err, n, "stage %s: timeout must be a duration such as 5m or 90s", st->name);
+		else
+			st->timeout_ms = t;
+	}
+	if ((n = doc_map_get(s, "enabled"))) {
+		if (n->type != DOC_BOOL && n->type != DOC_STR)
+			ERR_AT(err, n, "stage %s: enabled must be true, false or a template such as \"{{ .Values.x }}\"", st->name);
+		else
+			st->enabled = (doc_node *)n;
+	}
+	if ((n = doc_map_get(s, "rollback"))) {
+		if (n->type != DOC_STR || (strcmp(n->u.s.ptr, "keep") && strcmp(n->u.s.ptr, "delete")))
+			ERR_AT(err, n, "stage %s: rollback must be keep or delete", st->name);
+		else
+			st->rollback = n->u.s.ptr;
+	}
+}
+
+int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *name, const char *text,
+		     size_t len, kerr *err)
+{
+	static const char *const keys[] = { "apiVersion", "kind", "name", "version", "description", "stages", NULL };
+	doc_node *root;
+	const doc_node *stages;
+	const char *file = name;
+	size_t i;
+	int rc;
+	memset(out, 0, sizeof(*out));
+	out->dir = karena_strdup(a, dir ? dir : ".");
+	out->file = karena_strdup(a, name);
+	if ((rc = doc_load_yaml1(&root, a, name, text, len, NULL, err)))
+		return rc;
+	if (root->type != DOC_MAP)
+		return kerr_set_at(err, KE_INPUT, name, root->line ? root->line : 1, root->col ? root->col : 1,
+				   "%s must be a map with name and stages", name);
+	check_keys(root, keys, "kstage.yaml", file, err);
+	out->name = want_str(root, "name", true, "kstage.yaml", file, err);
+	out->version = want_str(root, "version", false, "kstage.yaml", file, err);
+	out->description = want_str(root, "description", false, "kstage.yaml", file, err);
+	stages = doc_map_get(root, "stages");
+	if (!stages || stages->type != DOC_SEQ || !stages->u.seq.len) {
+		ERR_AT(err, stages ? stages : root, "kstage.yaml: stages must be a non-empty list");
+	} else {
+		out->stages = karena_alloc(a, sizeof(rel_stage) * stages->u.seq.len);
+		for (i = 0; i < stages->u.seq.len; i++) {
+			parse_stage(out, &out->stages[i], a, stages->u.seq.v[i], file, err);
+			out->nstages = i + 1;
+		}
+	}
+	return err->code ? KE_INPUT : 0;
+}
+
+static bool exists(const char *p, bool *is_dir)
+{
+	struct stat st;
+	if (stat(p, &st) != 0)
+		return false;
+	if (is_dir)
+		*is_dir = S_ISDIR(st.st_mode);
+	return true;
+}
+
+static int load_optional(doc_node **out, karena *a, const char *path, kerr *err)
+{
+	doc_stream s;
+	int rc;
+	*out = NULL;
+	if (!exists(path, NULL))
+		return 0;
+	if ((rc = doc_load_yaml_file(&s, a, path, NULL, err)))
+		return rc;
+	*out = s.len ? s.docs[0] : NULL;
+	return 0;
+}
+
+static int load_chart(rel_bundle *out, karena *a, const char *path, kerr *err)
+{
+	tmpl_chart *ch;
+	int rc;
+	if (!tmpl_chart_load)
+		return kerr_set(err, KE_INPUT, "%s: Helm charts need the chart loader, which is not in this build", path);
+	if ((rc = tmpl_chart_load(&ch, a, path, VALUES_NUM_HELM, err)))
+		return rc;
+	out->is_chart = true;
+	out->chart = ch;
+	out->file = karena_strdup(a, path);
+	out->dir = karena_strdup(a, path);
+	out->name = ch->name;
+	out->version = doc_get_str(ch->metadata, "version", NULL);
+	out->nstages = 2;
+	out->stages = karena_alloc(a, 2 * sizeof(rel_stage));
+	out->stages[0].name = "crds";
+	out->stages[0].src = REL_SRC_CHART_CRDS;
+	out->stages[0].wait = true;
+	out->stages[0].rollback = "keep";
+	out->stages[1].name = karena_strdup(a, ch->name);
+	out->stages[1].src = REL_SRC_CHART;
+	out->stages[1].wait = true;
+	return 0;
+}
+
+int rel_bundle_load(rel_bundle *out, karena *a, const char *path, kerr *err)
+{
+	kbuf p = KBUF_INIT, text = KBUF_INIT;
+	bool dir = false;
+	int rc;
+	const char *d;
+	size_t n = strlen(path);
+	memset(out, 0, sizeof(*out));
+	if (!exists(path, &dir))
+		return kerr_set(err, KE_INPUT, "bundle \"%s\" not found", path);
+	if (!dir && ((n > 4 && !strcmp(path + n - 4, ".tgz")) || (n > 7 && !strcmp(path + n - 7, ".tar.gz"))))
+		return load_chart(out, a, path, err);
+	if (dir) {
+		kbuf_printf(&p, "%s/kstage.yaml", path);
+		if (!exists(p.ptr, NULL)) {
+			kbuf_reset(&p);
+			kbuf_printf(&p, "%s/Chart.yaml", path);
+			if (exists(p.ptr, NULL)) {
+				kbuf_release(&p);
+				return load_chart(out, a, path, err);
+			}
+			kbuf_release(&p);
+			return kerr_set(err, KE_INPUT, "\"%s\" is neither a bundle (no kstage.yaml) nor a Helm chart (no Chart.yaml)", path);
+		}
+		d = path;
+	} else {
+		kbuf_puts(&p, path);
+		d = NULL;
+	}
+	if (kbuf_read_file(&text, p.ptr, 16 << 20) != 0) {
+		rc = kerr_set(err, KE_INPUT, "cannot read %s", p.ptr);
+		goto done;
+	}
+	{
+		char *dd = NULL;
+		if (!d) {
+			const char *sl = strrchr(path, '/');
+			dd = sl ? karena_strndup(a, path, (size_t)(sl - path)) : ".";
+		}
+		rc = rel_bundle_parse(out, a, d ? d : dd, p.ptr, text.ptr, text.len, err);
+	}
+	if (!rc) {
+		kbuf vp = KBUF_INIT;
+		kbuf_printf(&vp, "%s/values/values.yaml", out->dir);
+		rc = load_optional(&out->defaults, a, vp.ptr, err);
+		kbuf_reset(&vp);
+		kbuf_printf(&vp, "%s/values/values.schema.json", out->dir);
+		if (!rc)
+			rc = load_optional(&out->schema, a, vp.ptr, err);
+		kbuf_release(&vp);
+	}
+done:
+	kbuf_release(&p);
+	kbuf_release(&text);
+	return rc;
+}

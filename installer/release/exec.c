@@ -1,0 +1,587 @@
+/*
+ * release/exec.c - the stage executor (kstage apply) and the planner
+ * (kstage plan).
+ *
+ * apply, per stage: render; sort in install order; then one kind group at
+ * a time: resolve (discovery; when a kind is missing and this run applied
+ * CRDs, wait for them to be Established and refresh discovery first), apply
+ * the group's objects in parallel (bounded), stop at the first failure;
+ * then wait for the stage to be healthy; then run its ops.
+ *
+ * plan, per stage: the same objects, a server-side dry-run each and a diff
+ * against the live object; kinds that only an earlier stage's CRD brings
+ * are "created after stage X".
+ */
+#include "release.h"
+#include "core/alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_TIMEOUT_MS (5L * 60 * 1000)
+#define MAX_WORKERS 64
+
+static long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool stage_selected(const rel_ctx *ctx, const rel_stage *s)
+{
+	size_t i;
+	if (!ctx->nonly)
+		return true;
+	for (i = 0; i < ctx->nonly; i++)
+		if (!strcmp(ctx->only[i], s->name))
+			return true;
+	return false;
+}
+
+static const char *stage_ns(const rel_ctx *ctx, const rel_stage *s)
+{
+	return s->namespace ? s->namespace : ctx->namespace ? ctx->namespace : "default";
+}
+
+typedef struct group_run {
+	kube_client *c;
+	kube_obj *objs;
+	doc_node **live;
+	bool *created;
+	kerr *errs;
+	kube_apply_opts opts;
+	bool plan;            /* plan: GET live too, retry a conflict with force */
+	doc_node **before;    /* plan: the live object or NULL */
+	char **notes;         /* plan: xmalloc'd note or NULL */
+} group_run;
+
+static void apply_one(void *u, size_t i, karena *a)
+{
+	group_run *g = u;
+	if (g->plan) {
+		kerr e = KERR_INIT;
+		g->before[i] = NULL;
+		if (kube_get(g->c, a, &g->objs[i], &g->before[i], &e) != 0) {
+			g->before[i] = NULL;
+			if (e.code != KE_NOTFOUND) {
+				kerr_move(&g->errs[i], &e);
+				return;
+			}
+		}
+		kerr_clear(&e);
+	}
+	if (kube_apply(g->c, a, &g->objs[i], &g->opts, &g->live[i], &g->created[i], &g->errs[i]) != 0) {
+		g->live[i] = NULL;
+		if (g->plan && g->errs[i].code == KE_CONFLICT && !g->opts.force && strstr(g->errs[i].first.msg, "field manager")) {
+			kube_apply_opts f = g->opts;
+			kerr e = KERR_INIT;
+			kbuf note = KBUF_INIT;
+			const char *m = strstr(g->errs[i].first.msg, "409 Conflict:");
+			kbuf_printf(&note, "needs --force-conflicts: %s", m ? m + 14 : g->errs[i].first.msg);
+			{
+				char *nl = strstr(note.ptr, "\n  re-run");
+				if (nl)
+					kbuf_truncate(&note, (size_t)(nl - note.ptr));
+			}
+			f.force = true;
+			if (kube_apply(g->c, a, &g->objs[i], &f, &g->live[i], NULL, &e) == 0) {
+				kerr_clear(&g->errs[i]);
+				g->notes[i] = kbuf_detach(&note, NULL);
+			}
+			kbuf_release(&note);
+			kerr_clear(&e);
+		}
+	}
+}
+
+/* Run fn over objs[from, to) in parallel; returns index of the first error or -1. */
+static long run_group(group_run *g, size_t n, size_t bound, karena *wa)
+{
+	size_t i;
+	kube_parallel(n, bound, apply_one, g, wa);
+	for (i = 0; i < n; i++)
+		if (g->errs[i].code)
+			return (long)i;
+	return -1;
+}
+
+static size_t workers(const rel_ctx *ctx)
+{
+	size_t w = ctx->concurrency ? ctx->concurrency : 16;
+	return w > MAX_WORKERS ? MAX_WORKERS : w;
+}
+
+static void release_arenas(karena *wa, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		karena_release(&wa[i]);
+}
+
+/* Wait for the CRDs among items to be Established, then refresh discovery. */
+static int settle_crds(kube_client *c, karena *a, kube_obj **crds, doc_node **crd_live, size_t ncrds,
+		       long timeout_ms, kerr *err)
+{
+	kube_wait_item *it;
+	size_t i;
+	int rc;
+	if (!ncrds)
+		return 0;
+	it = xcalloc(ncrds, sizeof(*it));
+	for (i = 0; i < ncrds; i++) {
+		it[i].obj = crds[i];
+		it[i].live = crd_live[i];
+	}
+	rc = kube_wait(c, a, it, ncrds, NULL, 0, timeout_ms, err);
+	free(it);
+	if (!rc)
+		rc = kube_discovery_refresh(c, err);
+	return rc;
+}
+
+static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, karena *a, rel_summary *sum,
+		   long timeout_ms, kerr *err)
+{
+	size_t i;
+	int rc = 0;
+	kube_client *c = ctx->client;
+	for (i = 0; i < s->nops && !rc; i++) {
+		const rel_op *op = &s->ops[i];
+		const char *ns = op->ns ? op->ns : stage_ns(ctx, s);
+		if (op->type == REL_OP_JSON_KEY_MERGE) {
+			doc_node *set = doc_copy(a, op->set);
+			size_t k;
+			bool changed = false;
+			char *prior = NULL;
+			const char *ref = karena_printf(a, "ConfigMap/%s/%s", ns, op->name);
+			for (k = 0; k < set->u.map.len && !rc; k++) {
+				doc_node *v = set->u.map.v[k].val;
+				if (v->type == DOC_STR && strstr(v->u.s.ptr, "{{")) {
+					kbuf out = KBUF_INIT;
+					rc = rel_render_string(&out, a, b, karena_printf(a, "%s:stage %s:jsonKeyMerge", b->file, s->name),
+							       v->u.s.ptr, ctx, err);
+					set->u.map.v[k].val = doc_new_strn(a, out.ptr, out.len);
+					kbuf_release(&out);
+				}
+			}
+			if (!rc)
+				rc = kube_op_json_key_merge(c, a, ns, op->name, op->key, set, false, &changed, &prior, err);
+			free(prior);
+			if (!rc) {
+				kube_emit(c, KEV_INFO, "op.done", changed ? "jsonKeyMerge: changed" : "jsonKeyMerge: unchanged",
+					  "stage", s->name, "op", "jsonKeyMerge", "object", ref, "key", op->key,
+					  "action", changed ? "changed" : "unchanged", NULL);
+				if (changed)
+					sum->ops_changed++;
+				else
+					sum->ops_unchanged++;
+			}
+		} else {
+			kube_obj o;
+			kube_wait_item it;
+			rc = kube_op_rollout_restart(c, a, op->kind, ns, op->name, false, &o, err);
+			if (!rc) {
+				kube_emit(c, KEV_INFO, "op.done", "rolloutRestart: restarted", "stage", s->name,
+					  "op", "rolloutRestart", "object", o.ref, "action", "restarted", NULL);
+				sum->ops_changed++;
+				memset(&it, 0, sizeof(it));
+				it.obj = &o;
+				it.live = NULL;   /* the patch answer predates the controller: read again */
+				rc = kube_wait(c, a, &it, 1, NULL, 0, timeout_ms, err);
+			}
+		}
+		if (rc)
+			kerr_wrap(err, "op %zu (%s)", i + 1, op->type == REL_OP_JSON_KEY_MERGE ? "jsonKeyMerge" : "rolloutRestart");
+	}
+	return rc;
+}
+
+static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, rel_summary *sum, kerr *err)
+{
+	karena a = KARENA_INIT;
+	karena wa[MAX_WORKERS];
+	kube_obj *objs = NULL;
+	size_t n = 0, i, g0, nw = workers(ctx);
+	bool enabled;
+	doc_node **live = NULL;
+	bool *created = NULL;
+	kerr *errs = NULL;
+	kube_obj **crds = NULL;
+	doc_node **crd_live = NULL;
+	size_t ncrds = 0, settled = 0;
+	long t0 = now_ms(), timeout = s->timeout_ms ? s->timeout_ms : ctx->timeout_ms ? ctx->timeout_ms : DEFAULT_TIMEOUT_MS;
+	kube_client *c = ctx->client;
+	const char *ns = stage_ns(ctx, s);
+	char num[32];
+	int rc;
+
+	for (i = 0; i < nw; i++)
+		karena_init(&wa[i]);
+	rc = rel_stage_render(&objs, &n, &enabled, &a, b, s, ctx, err);
+	if (rc)
+		goto out;
+	if (!enabled) {
+		kube_emit(c, KEV_INFO, "stage.skipped", karena_printf(&a, "stage %s: skipped (enabled is false)", s->name),
+			  "stage", s->name, NULL);
+		sum->stages_skipped++;
+		goto out;
+	}
+	kube_objs_sort(objs, n);
+	snprintf(num, sizeof(num), "%zu", n);
+	kube_emit(c, KEV_INFO, "stage.start", karena_printf(&a, "stage %s: %zu object%s%s", s->name, n, n == 1 ? "" : "s",
+							  s->nops ? karena_printf(&a, ", %zu op%s", s->nops, s->nops == 1 ? "" : "s") : ""),
+		  "stage", s->name, "objects", num, NULL);
+	live = xcalloc(n + 1, sizeof(*live));
+	created = xcalloc(n + 1, sizeof(*created));
+	errs = xcalloc(n + 1, sizeof(*errs));
+	crds = xcalloc(n + 1, sizeof(*crds));
+	crd_live = xcalloc(n + 1, sizeof(*crd_live));
+	for (g0 = 0; g0 < n;) {
+		size_t g1 = g0 + 1;
+		group_run g;
+		long bad;
+		while (g1 < n && !strcmp(objs[g1].kind, objs[g0].kind) && !strcmp(objs[g1].api_version, objs[g0].api_version))
+			g1++;
+		for (i = g0; i < g1; i++) {
+			rc = kube_obj_resolve(c, &a, &objs[i], ns, err);
+			if (rc == KE_NOTFOUND && settled < ncrds) {
+				/* CRDs applied earlier in this stage may bring the kind */
+				kerr_clear(err);
+				rc = settle_crds(c, &a, crds + settled, crd_live + settled, ncrds - settled,
+						 timeout - (now_ms() - t0), err);
+				settled = ncrds;
+				if (!rc)
+					rc = kube_obj_resolve(c, &a, &objs[i], ns, err);
+			}
+			if (rc)
+				goto out;
+		}
+		memset(&g, 0, sizeof(g));
+		g.c = c;
+		g.objs = objs + g0;
+		g.live = live + g0;
+		g.created = created + g0;
+		g.errs = errs + g0;
+		g.opts.force = ctx->force;
+		bad = run_group(&g, g1 - g0, nw, wa);
+		for (i = g0; i < g1; i++) {
+			if (errs[i].code)
+				continue;
+			if (created[i])
+				sum->created++;
+			else
+				sum->applied++;
+			kube_emit(c, KEV_INFO, "object.applied", objs[i].ref, "stage", s->name, "object", objs[i].ref,
+				  "action", created[i] ? "created" : "applied", NULL);
+			if (!strcmp(objs[i].kind, "CustomResourceDefinition")) {
+				crds[ncrds] = &objs[i];
+				crd_live[ncrds++] = live[i];
+			}
+		}
+		if (bad >= 0) {
+			size_t nbad = 0;
+			for (i = g0; i < g1; i++)
+				nbad += errs[i].code != 0;
+			kerr_move(err, &errs[g0 + (size_t)bad]);
+			if (nbad > 1)
+				kerr_wrap(err, "%zu of %zu %s objects failed; the first", nbad, g1 - g0, objs[g0].kind);
+			rc = err->code;
+			goto out;
+		}
+		g0 = g1;
+	}
+	/* wait for the stage */
+	if (n) {
+		kube_wait_item *it = xcalloc(n, sizeof(*it));
+		size_t k = 0;
+		for (i = 0; i < n; i++) {
+			if (!s->wait && strcmp(objs[i].kind, "CustomResourceDefinition"))
+				continue;
+			it[k].obj = &objs[i];
+			it[k].live = live[i];
+			k++;
+		}
+		if (k) {
+			snprintf(num, sizeof(num), "%zu", k);
+			kube_emit(c, KEV_INFO, "stage.waiting", karena_printf(&a, "stage %s: waiting for %zu object%s", s->name, k, k == 1 ? "" : "s"),
+				  "stage", s->name, "objects", num, NULL);
+			rc = kube_wait(c, &a, it, k, s->rules, s->nrules, timeout - (now_ms() - t0), err);
+		}
+		free(it);
+		if (rc)
+			goto out;
+	}
+	if (ncrds && (rc = kube_discovery_refresh(c, err)))
+		goto out;
+	if (s->nops && (rc = run_ops(b, s, ctx, &a, sum, timeout - (now_ms() - t0) > 1000 ? timeout - (now_ms() - t0) : 1000, err)))
+		goto out;
+	{
+		char el[32];
+		snprintf(el, sizeof(el), "%.1fs", (double)(now_ms() - t0) / 1000.0);
+		kube_emit(c, KEV_INFO, "stage.done", karena_printf(&a, "stage %s: ready in %s", s->name, el),
+			  "stage", s->name, "elapsed", el, NULL);
+	}
+	sum->stages_done++;
+out:
+	if (rc) {
+		kerr_wrap(err, "stage %s", s->name);
+		sum->failed_stage = s->name;
+	}
+	for (i = 0; errs && i < n; i++)
+		kerr_clear(&errs[i]);
+	free(errs);
+	free(live);
+	free(created);
+	free(crds);
+	free(crd_live);
+	release_arenas(wa, nw);
+	karena_release(&a);
+	return rc;
+}
+
+int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err)
+{
+	size_t i;
+	int rc;
+	memset(sum, 0, sizeof(*sum));
+	if ((rc = kube_discovery_load(ctx->client, err)))
+		return rc;
+	for (i = 0; i < b->nstages; i++) {
+		if (!stage_selected(ctx, &b->stages[i]))
+			continue;
+		if ((rc = apply_stage(b, &b->stages[i], ctx, sum, err))) {
+			/* the stage name lives in the bundle arena: fine for the caller */
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* ---- plan ---- */
+
+typedef struct planned_kind {
+	const char *group, *kind, *stage;
+} planned_kind;
+
+typedef struct plan_state {
+	planned_kind *kinds;
+	size_t nkinds, cap;
+	const char **namespaces;
+	size_t nns, nscap;
+} plan_state;
+
+static const char *kind_later(const plan_state *ps, const kube_obj *o)
+{
+	size_t i;
+	for (i = 0; i < ps->nkinds; i++)
+		if (!strcmp(ps->kinds[i].group, o->group) && !strcmp(ps->kinds[i].kind, o->kind))
+			return ps->kinds[i].stage;
+	return NULL;
+}
+
+static bool ns_planned(const plan_state *ps, const char *ns)
+{
+	size_t i;
+	for (i = 0; ns && i < ps->nns; i++)
+		if (!strcmp(ps->namespaces[i], ns))
+			return true;
+	return false;
+}
+
+static void add_entry(rel_plan *p, karena *a, const rel_plan_entry *e)
+{
+	if (p->len == p->cap) {
+		size_t nc = p->cap ? p->cap * 2 : 32;
+		p->v = karena_realloc(a, p->v, p->cap * sizeof(*p->v), nc * sizeof(*p->v));
+		p->cap = nc;
+	}
+	p->v[p->len++] = *e;
+	if (e->action == REL_UNCHANGED)
+		p->unchanged++;
+	else if (e->action == REL_CHANGED)
+		p->changed++;
+	else
+		p->created++;
+}
+
+static const char *yaml_of(karena *a, const doc_node *n)
+{
+	kbuf b = KBUF_INIT;
+	kerr e = KERR_INIT;
+	char *s;
+	if (n)
+		doc_emit_yaml(&b, n, DOC_EMIT_SORT_KEYS, &e);
+	kerr_clear(&e);
+	s = karena_strndup(a, b.ptr, b.len);
+	kbuf_release(&b);
+	return s;
+}
+
+static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle *b, const rel_stage *s,
+		      const rel_ctx *ctx, kerr *err)
+{
+	karena a = KARENA_INIT;
+	karena wa[MAX_WORKERS];
+	kube_obj *objs = NULL, *todo;
+	size_t n = 0, i, nt = 0, nw = workers(ctx);
+	bool enabled;
+	doc_node **live = NULL, **before = NULL;
+	bool *created = NULL;
+	kerr *errs = NULL;
+	char **notes = NULL;
+	size_t *map = NULL;
+	kube_client *c = ctx->client;
+	const char *ns = stage_ns(ctx, s);
+	int rc;
+
+	for (i = 0; i < nw; i++)
+		karena_init(&wa[i]);
+	rc = rel_stage_render(&objs, &n, &enabled, &a, b, s, ctx, err);
+	if (rc || !enabled)
+		goto out;
+	kube_objs_sort(objs, n);
+	todo = xcalloc(n + 1, sizeof(*todo));
+	map = xcalloc(n + 1, sizeof(*map));
+	for (i = 0; i < n; i++) {
+		kube_obj *o = &objs[i];
+		const char *later;
+		kerr e = KERR_INIT;
+		if (!strcmp(o->kind, "CustomResourceDefinition")) {
+			planned_kind k = { karena_strdup(pa, doc_get_str(o->doc, "spec.group", "")),
+					   karena_strdup(pa, doc_get_str(o->doc, "spec.names.kind", "")),
+					   karena_strdup(pa, s->name) };
+			ALLOC_GROW(ps->kinds, ps->nkinds + 1, ps->cap);
+			ps->kinds[ps->nkinds++] = k;
+		}
+		if (!strcmp(o->kind, "Namespace") && !o->ns) {
+			ALLOC_GROW(ps->namespaces, ps->nns + 1, ps->nscap);
+			ps->namespaces[ps->nns++] = karena_strdup(pa, o->name);
+		}
+		rc = kube_obj_resolve(c, &a, o, ns, &e);
+		if (rc == KE_NOTFOUND && (later = kind_later(ps, o))) {
+			rel_plan_entry en = { 0 };
+			kerr_clear(&e);
+			rc = 0;
+			if (!o->ns && doc_get_str(o->doc, "metadata.namespace", NULL) == NULL)
+				o->ns = ns;
+			en.stage = karena_strdup(pa, s->name);
+			en.ref = karena_strdup(pa, o->ns ? karena_printf(&a, "%s/%s/%s", o->kind, o->ns, o->name) : o->ref);
+			en.action = REL_CREATED_LATER;
+			en.after_stage = later;
+			add_entry(p, pa, &en);
+			continue;
+		}
+		if (rc) {
+			kerr_move(err, &e);
+			free(todo);
+			goto out;
+		}
+		map[nt] = i;
+		todo[nt++] = *o;
+	}
+	live = xcalloc(nt + 1, sizeof(*live));
+	before = xcalloc(nt + 1, sizeof(*before));
+	created = xcalloc(nt + 1, sizeof(*created));
+	errs = xcalloc(nt + 1, sizeof(*errs));
+	notes = xcalloc(nt + 1, sizeof(*notes));
+	{
+		group_run g;
+		memset(&g, 0, sizeof(g));
+		g.c = c;
+		g.objs = todo;
+		g.live = live;
+		g.created = created;
+		g.errs = errs;
+		g.before = before;
+		g.notes = notes;
+		g.plan = true;
+		g.opts.dry_run = true;
+		g.opts.force = ctx->force;
+		kube_parallel(nt, nw, apply_one, &g, wa);
+	}
+	for (i = 0; i < nt && !rc; i++) {
+		rel_plan_entry en = { 0 };
+		kube_obj *o = &todo[i];
+		doc_node *want, *have;
+		en.stage = karena_strdup(pa, s->name);
+		en.ref = karena_strdup(pa, o->ref);
+		en.note = notes[i] ? karena_strdup(pa, notes[i]) : NULL;
+		if (errs[i].code) {
+			if (errs[i].code == KE_NOTFOUND && o->ns && ns_planned(ps, o->ns) && !before[i]) {
+				/* its namespace is created by this plan: nothing to dry-run against */
+				en.action = REL_CREATED;
+				en.note = karena_printf(pa, "namespace %s is created by this plan", o->ns);
+				want = kube_diff_normalize(&a, o->doc);
+				kube_diff_mask_secrets(&a, NULL, want);
+				{
+					kbuf d = KBUF_INIT;
+					kube_diff_unified(&d, "/dev/null", "", en.ref, yaml_of(&a, want), 3, ctx->color);
+					en.diff = karena_strndup(pa, d.ptr, d.len);
+					kbuf_release(&d);
+				}
+				add_entry(p, pa, &en);
+				continue;
+			}
+			kerr_move(err, &errs[i]);
+			rc = err->code;
+			break;
+		}
+		want = kube_diff_normalize(&a, live[i]);
+		have = before[i] ? kube_diff_normalize(&a, before[i]) : NULL;
+		kube_diff_mask_secrets(&a, have, want);
+		if (!have) {
+			en.action = REL_CREATED;
+		} else if (doc_equal(have, want)) {
+			en.action = REL_UNCHANGED;
+		} else {
+			en.action = REL_CHANGED;
+		}
+		if (en.action != REL_UNCHANGED) {
+			kbuf d = KBUF_INIT;
+			kube_diff_unified(&d, have ? karena_printf(&a, "live %s", en.ref) : "/dev/null", have ? yaml_of(&a, have) : "",
+					  karena_printf(&a, "planned %s", en.ref), yaml_of(&a, want), 3, ctx->color);
+			en.diff = karena_strndup(pa, d.ptr, d.len);
+			kbuf_release(&d);
+		}
+		add_entry(p, pa, &en);
+	}
+	free(todo);
+out:
+	if (rc)
+		kerr_wrap(err, "stage %s", s->name);
+	for (i = 0; errs && i < nt; i++) {
+		kerr_clear(&errs[i]);
+		free(notes[i]);
+	}
+	free(errs);
+	free(notes);
+	free(live);
+	free(before);
+	free(created);
+	free(map);
+	release_arenas(wa, nw);
+	karena_release(&a);
+	return rc;
+}
+
+int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *ctx, kerr *err)
+{
+	plan_state ps;
+	size_t i;
+	int rc = 0;
+	memset(out, 0, sizeof(*out));
+	memset(&ps, 0, sizeof(ps));
+	if ((rc = kube_discovery_load(ctx->client, err)))
+		return rc;
+	for (i = 0; i < b->nstages && !rc; i++) {
+		if (!stage_selected(ctx, &b->stages[i]))
+			continue;
+		rc = plan_stage(out, a, &ps, b, &b->stages[i], ctx, err);
+	}
+	free(ps.kinds);
+	free(ps.namespaces);
+	return rc;
+}

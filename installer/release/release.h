@@ -1,0 +1,172 @@
+/*
+ * release/release.h - bundles and their stage plan, rendering a stage into
+ * objects, and the stage executor behind `kstage plan` and `kstage apply`.
+ *
+ * A bundle is a directory with kstage.yaml (stages), templates/ and
+ * values/; a Helm chart (directory or .tgz) is a bundle of two implicit
+ * stages: its crds/, then what its templates render. The executor applies
+ * stages in order, waits for each to be healthy, and reports through kev
+ * events; the plan runs a server-side dry-run per object and returns diffs.
+ * This module never prints (cli/ does).
+ *
+ * Release records and rollback come with a later issue.
+ */
+#ifndef KSTAGE_RELEASE_H
+#define KSTAGE_RELEASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "core/event.h"
+#include "doc/doc.h"
+#include "kube/kube.h"
+#include "values/values.h"
+
+typedef enum rel_op_type { REL_OP_JSON_KEY_MERGE, REL_OP_ROLLOUT_RESTART } rel_op_type;
+
+typedef struct rel_op {
+	rel_op_type type;
+	const char *ns, *name;      /* the object: "ns/name" in the file */
+	const char *kind;           /* rolloutRestart: deployment|statefulset|daemonset */
+	const char *key;            /* jsonKeyMerge */
+	doc_node *set;              /* jsonKeyMerge: top-level keys to set (may hold templates) */
+	const doc_node *node;       /* for positions */
+} rel_op;
+
+typedef enum rel_src { REL_SRC_NONE, REL_SRC_URL, REL_SRC_PATH, REL_SRC_TEMPLATES, REL_SRC_CHART,
+		       REL_SRC_CHART_CRDS } rel_src;
+
+typedef struct rel_stage {
+	const char *name;
+	const doc_node *node;       /* the stage in kstage.yaml */
+	rel_src src;
+	const char *url, *sha256;   /* source: {url, sha256} */
+	const char *path;           /* source: {path} or chart: {path}, relative to the bundle */
+	const char **templates;     /* templates: [...] under templates/ */
+	size_t ntemplates;
+	doc_node *enabled;          /* NULL (on), a bool, or a template string */
+	bool wait;                  /* false with wait: false */
+	kube_wait_rule *rules;
+	size_t nrules;
+	long timeout_ms;            /* 0: the run's default */
+	rel_op *ops;
+	size_t nops;
+	const char *rollback;       /* "keep" or NULL */
+	const char *namespace;      /* default namespace of the stage's objects, or NULL */
+} rel_stage;
+
+struct tmpl_chart;
+
+typedef struct rel_bundle {
+	const char *dir;            /* bundle root */
+	const char *file;           /* kstage.yaml path, or the chart path */
+	const char *name, *version, *description;
+	rel_stage *stages;
+	size_t nstages;
+	bool is_chart;
+	struct tmpl_chart *chart;   /* charts only */
+	doc_node *defaults;         /* values/values.yaml or NULL */
+	doc_node *schema;           /* values/values.schema.json or NULL */
+} rel_bundle;
+
+/* Load a bundle directory (kstage.yaml), a kstage.yaml file, or a Helm
+ * chart directory/.tgz. Every problem in kstage.yaml is reported with
+ * file:line:col (up to KERR_MAX_LIST). Returns 0 or KE_INPUT. */
+int rel_bundle_load(rel_bundle *out, karena *a, const char *path, kerr *err);
+/* Parse a stage file from text (tests; dir is where relative paths point). */
+int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *name, const char *text,
+		     size_t len, kerr *err);
+/* Parse a Go duration ("5m", "1h30m", "90s", "500ms") into ms; -1 if bad. */
+long rel_parse_duration(const char *s);
+
+/* What a run needs besides the bundle. */
+typedef struct rel_ctx {
+	kube_client *client;        /* NULL for rendering only */
+	doc_node *values;           /* the computed values (.Values), a DOC_MAP */
+	const char *namespace;      /* default namespace (-n, kubeconfig) */
+	const char *release_name;   /* for templates and charts */
+	const kev_sink *sink;
+	const char *cache_dir;      /* fetch cache override or NULL */
+	long timeout_ms;            /* per stage when the stage sets none; 0: 5 minutes */
+	bool force;                 /* --force-conflicts */
+	size_t concurrency;         /* objects of one kind in flight; 0: 16 */
+	const char *const *only;    /* --stage filters (names), or NULL */
+	size_t nonly;
+	bool color;                 /* plan diffs */
+} rel_ctx;
+
+/* The values of a bundle run: user files and flags over the bundle's
+ * defaults, validated against its schema. */
+int rel_values(doc_node **out, karena *a, const rel_bundle *b, const values_opts *vo, kerr *err);
+
+/* Render a stage into its objects (unresolved, in file order), and say
+ * whether it is enabled. */
+int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
+		     const rel_stage *s, const rel_ctx *ctx, kerr *err);
+/* Render one template string with .Values (for `enabled` and op values). */
+int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *name, const char *text,
+		      const rel_ctx *ctx, kerr *err);
+
+/* ---- apply ---- */
+
+typedef struct rel_summary {
+	size_t stages_done, stages_skipped;
+	size_t created, applied, ops_changed, ops_unchanged;
+	const char *failed_stage;   /* name, or NULL */
+} rel_summary;
+
+/* Apply every enabled stage in order: render, resolve, apply (one kind
+ * group at a time, its objects in parallel), wait, run ops. Stops at the
+ * first failure with the context "stage NAME: ...". */
+int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err);
+
+/* ---- plan ---- */
+
+typedef enum rel_action { REL_UNCHANGED, REL_CHANGED, REL_CREATED, REL_CREATED_LATER } rel_action;
+
+typedef struct rel_plan_entry {
+	const char *stage;
+	const char *ref;            /* Kind/ns/name */
+	rel_action action;
+	const char *after_stage;    /* REL_CREATED_LATER: the stage whose CRD brings the kind */
+	const char *note;           /* e.g. a field conflict, or NULL */
+	const char *diff;           /* unified diff (may be coloured), or NULL */
+} rel_plan_entry;
+
+typedef struct rel_plan {
+	rel_plan_entry *v;
+	size_t len, cap;
+	size_t created, changed, unchanged;
+} rel_plan;
+
+/* Server-side dry-run of every object of every enabled stage and a diff
+ * against the live object. Entries live in a. */
+int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *ctx, kerr *err);
+
+/* ---- a run: kubeconfig, client, bundle and values together ---- */
+
+typedef struct rel_session {
+	karena a;                   /* bundle, values, plan entries */
+	kube_config cfg;
+	kube_client *client;
+	rel_bundle bundle;
+	doc_node *values;
+	rel_ctx ctx;
+} rel_session;
+
+typedef struct rel_session_opts {
+	const char *bundle;         /* path; NULL: "." */
+	kube_config_opts kube;
+	const values_opts *values;  /* may be NULL */
+	const kev_sink *sink;
+} rel_session_opts;
+
+/* Load the bundle and values (input errors first, before any network),
+ * then the kubeconfig and a client. Fills s->ctx with the defaults. */
+int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err);
+void rel_session_close(rel_session *s);
+
+#endif

@@ -1,0 +1,399 @@
+/*
+ * release/render.c - a stage into objects: fetched URLs, files in the
+ * bundle, templates (the Go template engine), Helm charts (crds/ and
+ * templates). Also the run's values and the `enabled` conditions.
+ */
+#include "release.h"
+#include "core/alloc.h"
+#include "fetch/fetch.h"
+#include "tmpl/chart.h"
+#include "tmpl/tmpl.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* The template engine and values computation are written in parallel with
+ * this module; until they are linked, templates and charts report so. */
+extern tmpl_set *tmpl_set_new(karena *a) __attribute__((weak));
+extern int tmpl_parse(tmpl_set *s, const char *name, const char *text, size_t len, kerr *err)
+	__attribute__((weak));
+extern int tmpl_exec(tmpl_set *s, const char *name, doc_node *dot, kbuf *out, const tmpl_exec_opts *opts,
+		     kerr *err) __attribute__((weak));
+extern int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, const tmpl_render_opts *o,
+			     kerr *err) __attribute__((weak));
+extern int values_compute(values_chart *root, doc_node *user, karena *a, values_num_mode num, kerr *err)
+	__attribute__((weak));
+extern int values_read_user(doc_node **out, doc_node **secret_paths, karena *a, const values_opts *o,
+			    kerr *err) __attribute__((weak));
+
+int rel_values(doc_node **out, karena *a, const rel_bundle *b, const values_opts *vo, kerr *err)
+{
+	doc_node *user = NULL;
+	int rc;
+	if (vo && (vo->nfiles || vo->nflags)) {
+		if (!values_read_user)
+			return kerr_set(err, KE_USAGE, "values files and --set need the values module, which is not in this build");
+		if ((rc = values_read_user(&user, NULL, a, vo, err)))
+			return rc;
+	}
+	if (!user)
+		user = doc_new_map(a);
+	if (b->is_chart) {
+		*out = user;   /* charts: computed against the chart tree at render time */
+		return 0;
+	}
+	if (b->defaults && b->defaults->type == DOC_MAP)
+		user = values_coalesce(a, user, b->defaults);
+	if (b->schema && (rc = values_validate(b->schema, user, "values", err)))
+		return rc;
+	*out = user;
+	return 0;
+}
+
+static doc_node *make_dot(karena *a, const rel_bundle *b, const rel_ctx *ctx)
+{
+	doc_node *dot = doc_new_map(a), *rel = doc_new_map(a), *bun = doc_new_map(a);
+	doc_map_set(a, dot, "Values", ctx->values ? ctx->values : doc_new_map(a));
+	doc_map_set(a, rel, "Name", doc_new_str(a, ctx->release_name ? ctx->release_name : (b->name ? b->name : "kstage")));
+	doc_map_set(a, rel, "Namespace", doc_new_str(a, ctx->namespace ? ctx->namespace : "default"));
+	doc_map_set(a, rel, "Service", doc_new_str(a, "kstage"));
+	doc_map_set(a, rel, "IsInstall", doc_new_bool(a, true));
+	doc_map_set(a, rel, "IsUpgrade", doc_new_bool(a, false));
+	doc_map_set(a, dot, "Release", rel);
+	doc_map_set(a, bun, "Name", doc_new_str(a, b->name ? b->name : ""));
+	doc_map_set(a, bun, "Version", doc_new_str(a, b->version ? b->version : ""));
+	doc_map_set(a, dot, "Bundle", bun);
+	return dot;
+}
+
+/* {{ .Values.a.b }} without the engine. */
+static int simple_values_ref(kbuf *out, const char *text, const rel_ctx *ctx, kerr *err, const char *name)
+{
+	const char *p = text, *e;
+	kbuf path = KBUF_INIT;
+	const doc_node *n;
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "{{", 2))
+		goto bad;
+	p += 2;
+	while (*p == ' ' || *p == '-')
+		p++;
+	if (strncmp(p, ".Values.", 8))
+		goto bad;
+	p += 8;
+	e = strstr(p, "}}");
+	if (!e)
+		goto bad;
+	kbuf_put(&path, p, (size_t)(e - p));
+	while (path.len && (path.ptr[path.len - 1] == ' ' || path.ptr[path.len - 1] == '-'))
+		kbuf_truncate(&path, path.len - 1);
+	n = doc_get_path(ctx->values, path.ptr);
+	kbuf_release(&path);
+	if (!n || n->type == DOC_NULL)
+		kbuf_puts(out, "");
+	else if (n->type == DOC_BOOL)
+		kbuf_puts(out, n->u.b ? "true" : "false");
+	else if (n->type == DOC_STR)
+		kbuf_puts(out, n->u.s.ptr);
+	else if (n->type == DOC_INT)
+		kbuf_printf(out, "%lld", (long long)n->u.i);
+	else
+		goto bad;
+	return 0;
+bad:
+	kbuf_release(&path);
+	return kerr_set(err, KE_INPUT, "%s: \"%s\": only {{ .Values.path }} works until the template engine is in this build",
+			name, text);
+}
+
+int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *name, const char *text,
+		      const rel_ctx *ctx, kerr *err)
+{
+	tmpl_set *s;
+	int rc;
+	if (!strstr(text, "{{")) {
+		kbuf_puts(out, text);
+		return 0;
+	}
+	if (!tmpl_set_new || !tmpl_parse || !tmpl_exec)
+		return simple_values_ref(out, text, ctx, err, name);
+	s = tmpl_set_new(a);
+	if ((rc = tmpl_parse(s, name, text, strlen(text), err)))
+		return rc;
+	return tmpl_exec(s, name, make_dot(a, b, ctx), out, NULL, err);
+}
+
+/* ---- documents into objects ---- */
+
+static int add_docs(kube_obj **objs, size_t *n, size_t *cap, karena *a, const char *name, const char *text,
+		    size_t len, kerr *err)
+{
+	doc_stream st;
+	size_t i, j;
+	int rc = doc_load_yaml(&st, a, name, text, len, NULL, err);
+	if (rc)
+		return rc;
+	for (i = 0; i < st.len; i++) {
+		doc_node *d = st.docs[i];
+		const doc_node *items;
+		if (!d || d->type == DOC_NULL)
+			continue;
+		items = doc_map_get(d, "items");
+		if (d->type == DOC_MAP && items && items->type == DOC_SEQ &&
+		    strlen(doc_get_str(d, "kind", "")) > 4 && !strcmp(doc_get_str(d, "kind", "") + strlen(doc_get_str(d, "kind", "")) - 4, "List")) {
+			for (j = 0; j < items->u.seq.len; j++) {
+				if (*n == *cap) {
+					size_t nc = *cap ? *cap * 2 : 16;
+					*objs = karena_realloc(a, *objs, *cap * sizeof(kube_obj), nc * sizeof(kube_obj));
+					*cap = nc;
+				}
+				if ((rc = kube_obj_init(&(*objs)[*n], a, items->u.seq.v[j], err)))
+					return rc;
+				(*n)++;
+			}
+			continue;
+		}
+		if (*n == *cap) {
+			size_t nc = *cap ? *cap * 2 : 16;
+			*objs = karena_realloc(a, *objs, *cap * sizeof(kube_obj), nc * sizeof(kube_obj));
+			*cap = nc;
+		}
+		if ((rc = kube_obj_init(&(*objs)[*n], a, d, err)))
+			return rc;
+		(*n)++;
+	}
+	return 0;
+}
+
+static int cmpstr(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static bool manifest_name(const char *n)
+{
+	size_t l = strlen(n);
+	return (l > 5 && !strcmp(n + l - 5, ".yaml")) || (l > 4 && !strcmp(n + l - 4, ".yml")) ||
+	       (l > 5 && !strcmp(n + l - 5, ".json"));
+}
+
+static int add_path(kube_obj **objs, size_t *n, size_t *cap, karena *a, const char *full, kerr *err)
+{
+	struct stat sb;
+	kbuf t = KBUF_INIT;
+	int rc = 0;
+	if (stat(full, &sb) != 0)
+		return kerr_set(err, KE_INPUT, "source path \"%s\" not found", full);
+	if (S_ISDIR(sb.st_mode)) {
+		DIR *d = opendir(full);
+		struct dirent *de;
+		char **names = NULL;
+		size_t nn = 0, cp = 0, i;
+		if (!d)
+			return kerr_set(err, KE_INPUT, "cannot read directory \"%s\"", full);
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.' || !manifest_name(de->d_name))
+				continue;
+			ALLOC_GROW(names, nn + 1, cp);
+			names[nn++] = xstrdup(de->d_name);
+		}
+		closedir(d);
+		if (nn)
+			qsort(names, nn, sizeof(char *), cmpstr);
+		for (i = 0; i < nn; i++) {
+			kbuf p = KBUF_INIT;
+			kbuf_printf(&p, "%s/%s", full, names[i]);
+			if (!rc)
+				rc = add_path(objs, n, cap, a, p.ptr, err);
+			kbuf_release(&p);
+			free(names[i]);
+		}
+		free(names);
+		return rc;
+	}
+	if (kbuf_read_file(&t, full, 64 << 20) != 0)
+		rc = kerr_set(err, KE_INPUT, "cannot read \"%s\"", full);
+	else
+		rc = add_docs(objs, n, cap, a, karena_strdup(a, full), t.ptr, t.len, err);
+	kbuf_release(&t);
+	return rc;
+}
+
+static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, const rel_bundle *b,
+			    const rel_stage *s, const rel_ctx *ctx, kerr *err)
+{
+	tmpl_set *set;
+	kbuf dir = KBUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	size_t i;
+	int rc = 0;
+	doc_node *dot;
+	if (!tmpl_set_new || !tmpl_parse || !tmpl_exec)
+		return kerr_set(err, KE_INPUT, "stage %s: templates need the template engine, which is not in this build", s->name);
+	set = tmpl_set_new(a);
+	kbuf_printf(&dir, "%s/templates", b->dir);
+	/* partials first */
+	d = opendir(dir.ptr);
+	while (d && (de = readdir(d)) && !rc) {
+		kbuf p = KBUF_INIT, t = KBUF_INIT;
+		if (de->d_name[0] != '_')
+			continue;
+		kbuf_printf(&p, "%s/%s", dir.ptr, de->d_name);
+		if (kbuf_read_file(&t, p.ptr, 16 << 20) == 0) {
+			char *name = karena_printf(a, "templates/%s", de->d_name);
+			rc = tmpl_parse(set, name, t.ptr, t.len, err);
+		}
+		kbuf_release(&p);
+		kbuf_release(&t);
+	}
+	if (d)
+		closedir(d);
+	dot = make_dot(a, b, ctx);
+	for (i = 0; i < s->ntemplates && !rc; i++) {
+		kbuf p = KBUF_INIT, t = KBUF_INIT, out = KBUF_INIT;
+		char *name = karena_printf(a, "templates/%s", s->templates[i]);
+		kbuf_printf(&p, "%s/%s", dir.ptr, s->templates[i]);
+		if (kbuf_read_file(&t, p.ptr, 16 << 20) != 0) {
+			const doc_node *tn = doc_get_path(s->node, "templates");
+			rc = kerr_set_at(err, KE_INPUT, b->file, tn ? tn->line : 0, tn ? tn->col : 0,
+					 "stage %s: template \"%s\" not found in %s", s->name, s->templates[i], dir.ptr);
+		} else if (!(rc = tmpl_parse(set, name, t.ptr, t.len, err)) &&
+			   !(rc = tmpl_exec(set, name, dot, &out, NULL, err))) {
+			rc = add_docs(objs, n, cap, a, name, out.ptr, out.len, err);
+		}
+		kbuf_release(&p);
+		kbuf_release(&t);
+		kbuf_release(&out);
+	}
+	kbuf_release(&dir);
+	return rc;
+}
+
+static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, const rel_bundle *b,
+			const rel_stage *s, const rel_ctx *ctx, bool crds, kerr *err)
+{
+	tmpl_chart *ch = b->chart;
+	tmpl_output out;
+	tmpl_render_opts ro;
+	size_t i;
+	int rc;
+	if (!ch) {
+		kbuf p = KBUF_INIT;
+		extern int tmpl_chart_load(tmpl_chart **out, karena *a, const char *path, values_num_mode num,
+					   kerr *err) __attribute__((weak));
+		if (!tmpl_chart_load)
+			return kerr_set(err, KE_INPUT, "stage %s: charts need the chart loader, which is not in this build", s->name);
+		kbuf_printf(&p, "%s/%s", b->dir, s->path);
+		rc = tmpl_chart_load(&ch, a, p.ptr, VALUES_NUM_HELM, err);
+		kbuf_release(&p);
+		if (rc)
+			return rc;
+	}
+	if (crds) {
+		/* crds/ are plain YAML: no values needed */
+		for (i = 0; i < ch->nfiles; i++) {
+			const tmpl_file *f = &ch->files[i];
+			if (strncmp(f->name, "crds/", 5) || !manifest_name(f->name))
+				continue;
+			if ((rc = add_docs(objs, n, cap, a, karena_printf(a, "%s/%s", ch->name, f->name), f->data, f->len, err)))
+				return rc;
+		}
+		return 0;
+	}
+	if (!values_compute || !tmpl_render_chart)
+		return kerr_set(err, KE_INPUT, "stage %s: charts need the template engine, which is not in this build", s->name);
+	if ((rc = values_compute(&ch->vc, ctx->values ? doc_copy(a, ctx->values) : doc_new_map(a), a, VALUES_NUM_HELM, err)))
+		return rc;
+	memset(&ro, 0, sizeof(ro));
+	ro.release_name = ctx->release_name ? ctx->release_name : ch->name;
+	ro.namespace = ctx->namespace;
+	ro.num = VALUES_NUM_HELM;
+	ro.is_upgrade = false;
+	if ((rc = tmpl_render_chart(&out, a, ch, &ro, err)))
+		return rc;
+	for (i = 0; i < out.ndocs && !rc; i++)
+		rc = add_docs(objs, n, cap, a, out.docs[i].source, out.docs[i].content, out.docs[i].len, err);
+	if (out.nhooks && ctx->sink)
+		kev_emitf(ctx->sink, KEV_WARN, "chart.hooks", "chart %s: %zu Helm hook document(s) are not run by kstage",
+			  ch->name, out.nhooks);
+	return rc;
+}
+
+int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
+		     const rel_stage *s, const rel_ctx *ctx, kerr *err)
+{
+	size_t cap = 0;
+	int rc = 0;
+	*objs = NULL;
+	*n = 0;
+	*enabled = true;
+	if (s->enabled) {
+		if (s->enabled->type == DOC_BOOL) {
+			*enabled = s->enabled->u.b;
+		} else {
+			kbuf v = KBUF_INIT;
+			char *t;
+			rc = rel_render_string(&v, a, b, karena_printf(a, "%s:stage %s:enabled", b->file, s->name),
+					       s->enabled->u.s.ptr, ctx, err);
+			t = v.ptr;
+			while (*t == ' ' || *t == '\n')
+				t++;
+			while (v.len && (v.ptr[v.len - 1] == ' ' || v.ptr[v.len - 1] == '\n'))
+				kbuf_truncate(&v, v.len - 1);
+			if (!rc) {
+				if (!strcmp(t, "true"))
+					*enabled = true;
+				else if (!strcmp(t, "false") || !*t || !strcmp(t, "<no value>"))
+					*enabled = false;
+				else
+					rc = kerr_set_at(err, KE_INPUT, s->enabled->file ? s->enabled->file : b->file,
+							 s->enabled->line, s->enabled->col,
+							 "stage %s: enabled gave \"%s\", want true or false", s->name, t);
+			}
+			kbuf_release(&v);
+			if (rc)
+				return rc;
+		}
+		if (!*enabled)
+			return 0;
+	}
+	switch (s->src) {
+	case REL_SRC_URL: {
+		kbuf data = KBUF_INIT;
+		fetch_opts fo = { ctx->cache_dir, NULL, false, ctx->sink };
+		rc = fetch_url(&data, s->url, s->sha256, &fo, err);
+		if (!rc)
+			rc = add_docs(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
+		kbuf_release(&data);
+		break;
+	}
+	case REL_SRC_PATH: {
+		kbuf p = KBUF_INIT;
+		if (s->path[0] == '/' || strstr(s->path, ".."))
+			kbuf_puts(&p, s->path);
+		else
+			kbuf_printf(&p, "%s/%s", b->dir, s->path);
+		rc = add_path(objs, n, &cap, a, p.ptr, err);
+		kbuf_release(&p);
+		break;
+	}
+	case REL_SRC_TEMPLATES:
+		rc = render_templates(objs, n, &cap, a, b, s, ctx, err);
+		break;
+	case REL_SRC_CHART:
+		rc = render_chart(objs, n, &cap, a, b, s, ctx, false, err);
+		break;
+	case REL_SRC_CHART_CRDS:
+		rc = render_chart(objs, n, &cap, a, b, s, ctx, true, err);
+		break;
+	case REL_SRC_NONE:
+		break;
+	}
+	if (rc)
+		kerr_wrap(err, "stage %s", s->name);
+	return rc;
+}

@@ -1,0 +1,37 @@
+/*
+ * release/session.c - what every cluster command sets up: bundle and
+ * values first (so input errors come before any network), then the
+ * kubeconfig and the client.
+ */
+#include "release.h"
+
+#include <string.h>
+
+int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
+{
+	int rc;
+	memset(s, 0, sizeof(*s));
+	karena_init(&s->a);
+	if ((rc = rel_bundle_load(&s->bundle, &s->a, o->bundle ? o->bundle : ".", err)))
+		return rc;
+	if ((rc = rel_values(&s->values, &s->a, &s->bundle, o->values, err)))
+		return rc;
+	if ((rc = kube_config_load(&s->cfg, &o->kube, err)))
+		return rc;
+	if ((rc = kube_client_new(&s->client, &s->cfg, o->sink, err)))
+		return rc;
+	s->ctx.client = s->client;
+	s->ctx.values = s->values;
+	s->ctx.namespace = s->cfg.namespace;
+	s->ctx.release_name = s->bundle.name;
+	s->ctx.sink = o->sink;
+	return 0;
+}
+
+void rel_session_close(rel_session *s)
+{
+	kube_client_free(s->client);
+	kube_config_release(&s->cfg);
+	karena_release(&s->a);
+	memset(s, 0, sizeof(*s));
+}

@@ -1,0 +1,206 @@
+/* Unit tests for kube/client.c and kube/errors.c: retries through a scripted
+ * transport, and metav1.Status answers in their own words. */
+#include "unit.h"
+#include "kube/kube.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A transport that plays a script: each step is an HTTP status (0 = a
+ * connection reset, -1 = connection refused) with an optional body. */
+typedef struct script {
+	const long *status;
+	const char *const *body;
+	size_t n, at;
+	long retry_after;
+	char last_auth[64];
+} script;
+
+static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
+{
+	script *s = impl;
+	long st = s->at < s->n ? s->status[s->at] : 200;
+	const char *b = s->body && s->at < s->n && s->body[s->at] ? s->body[s->at] : "{}";
+	(void)req;
+	s->at++;
+	snprintf(s->last_auth, sizeof(s->last_auth), "%s", auth && auth->token ? auth->token : "");
+	if (st <= 0) {
+		resp->not_sent = st < 0;
+		return kerr_set(err, KE_IO, "connection %s", st < 0 ? "refused" : "reset by peer");
+	}
+	resp->status = st;
+	resp->retry_after_s = st == 429 ? s->retry_after : -1;
+	kbuf_puts(&resp->body, b);
+	return 0;
+}
+
+static kube_config test_cfg;
+
+static kube_client *fake_client(script *s)
+{
+	kube_transport tr = { fake_send, NULL, s };
+	kube_client *c;
+	memset(&test_cfg, 0, sizeof(test_cfg));
+	test_cfg.server = "https://fake";
+	test_cfg.token = "tok";
+	test_cfg.user_name = "me";
+	c = kube_client_new_with(tr, &test_cfg, NULL);
+	c->base_delay_ms = 1;
+	c->max_delay_ms = 2;
+	return c;
+}
+
+static int do_req(kube_client *c, bool idem, kube_resp *rs, kerr *e)
+{
+	kube_req rq = { 0 };
+	rq.method = idem ? "GET" : "POST";
+	rq.path = "/api/v1/namespaces";
+	rq.idempotent = idem;
+	return kube_do(c, &rq, rs, e);
+}
+
+TEST(kube_client_retries_safe_requests)
+{
+	static const long st[] = { 500, 0, 503, 200 };
+	script s = { st, NULL, 4, 0, 0, "" };
+	kube_client *c = fake_client(&s);
+	kube_resp rs;
+	kerr e = KERR_INIT;
+	kube_resp_init(&rs);
+	CHECK_INT_EQ(do_req(c, true, &rs, &e), 0);
+	CHECK_INT_EQ(rs.status, 200);
+	CHECK_INT_EQ(c->stats.requests, 4);
+	CHECK_INT_EQ(c->stats.retries, 3);
+	CHECK_STR_EQ(s.last_auth, "tok");
+	kube_resp_release(&rs);
+	kube_client_free(c);
+	kerr_clear(&e);
+}
+
+TEST(kube_client_no_retry_unsafe_after_unknown_outcome)
+{
+	static const long st[] = { 0, 200 };
+	static const long st2[] = { -1, 500, 201 };
+	script s = { st, NULL, 2, 0, 0, "" };
+	kube_client *c = fake_client(&s);
+	kube_resp rs;
+	kerr e = KERR_INIT;
+	kube_resp_init(&rs);
+	CHECK_INT_EQ(do_req(c, false, &rs, &e), KE_CLUSTER);   /* a reset POST may have landed */
+	CHECK_INT_EQ(c->stats.requests, 1);
+	kube_client_free(c);
+	kerr_clear(&e);
+	/* refused (never sent) is retried, a 500 on a POST is not */
+	{
+		script s2 = { st2, NULL, 3, 0, 0, "" };
+		c = fake_client(&s2);
+		CHECK_INT_EQ(do_req(c, false, &rs, &e), 0);
+		CHECK_INT_EQ(rs.status, 500);
+		CHECK_INT_EQ(c->stats.requests, 2);
+		kube_client_free(c);
+	}
+	kube_resp_release(&rs);
+	kerr_clear(&e);
+}
+
+TEST(kube_client_429_and_unreachable)
+{
+	static const long st[] = { 429, 429, 200 };
+	static const long down[] = { -1, -1, -1, -1, -1, -1 };
+	script s = { st, NULL, 3, 0, 0, "" };
+	kube_client *c = fake_client(&s);
+	kube_resp rs;
+	kerr e = KERR_INIT;
+	kbuf m = KBUF_INIT;
+	unsigned seed = 1;
+	kube_resp_init(&rs);
+	CHECK_INT_EQ(do_req(c, false, &rs, &e), 0);   /* 429: never processed, safe to repeat */
+	CHECK_INT_EQ(rs.status, 200);
+	CHECK(kube_backoff_ms(c, 1, 3, &seed) >= 3000);  /* Retry-After wins over a short backoff */
+	CHECK(kube_backoff_ms(c, 1, -1, &seed) <= 2);
+	kube_client_free(c);
+	{
+		script s2 = { down, NULL, 6, 0, 0, "" };
+		c = fake_client(&s2);
+		CHECK_INT_EQ(do_req(c, true, &rs, &e), KE_CLUSTER);
+		kerr_format(&e, &m);
+		CHECK_CONTAINS(m.ptr, "cluster unreachable (4 attempts)");
+		kube_client_free(c);
+	}
+	kube_resp_release(&rs);
+	kbuf_release(&m);
+	kerr_clear(&e);
+}
+
+TEST(kube_client_401)
+{
+	static const long st[] = { 401 };
+	script s = { st, NULL, 1, 0, 0, "" };
+	kube_client *c = fake_client(&s);
+	kube_resp rs;
+	kerr e = KERR_INIT;
+	kbuf m = KBUF_INIT;
+	kube_resp_init(&rs);
+	CHECK_INT_EQ(do_req(c, true, &rs, &e), KE_CLUSTER);
+	kerr_format(&e, &m);
+	CHECK_CONTAINS(m.ptr, "401 Unauthorized");
+	CHECK_CONTAINS(m.ptr, "user \"me\"");
+	CHECK(strstr(m.ptr, "tok") == NULL);   /* never the token */
+	kube_resp_release(&rs);
+	kube_client_free(c);
+	kbuf_release(&m);
+	kerr_clear(&e);
+}
+
+static char *status_msg(long code, const char *body, int *rc)
+{
+	kerr e = KERR_INIT;
+	kbuf m = KBUF_INIT;
+	*rc = kube_status_error(&e, code, body, strlen(body), "apply", "ConfigMap/ns/x");
+	kerr_format(&e, &m);
+	kerr_clear(&e);
+	return kbuf_detach(&m, NULL);
+}
+
+TEST(kube_status_errors_in_their_own_words)
+{
+	int rc;
+	char *m;
+	m = status_msg(409, "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"Apply failed with 2 conflicts: conflict with \\\"kubectl-edit\\\" using v1: .data.a\",\"reason\":\"Conflict\",\"details\":{\"causes\":["
+		       "{\"reason\":\"FieldManagerConflict\",\"message\":\"conflict with \\\"kubectl-edit\\\" using v1\",\"field\":\".data.a\"},"
+		       "{\"reason\":\"FieldManagerConflict\",\"message\":\"conflict with \\\"helm\\\" using v1\",\"field\":\".data.b\"}]},\"code\":409}", &rc);
+	CHECK_INT_EQ(rc, KE_CONFLICT);
+	CHECK_CONTAINS(m, "ConfigMap/ns/x: apply: 409 Conflict: 2 fields are managed by another field manager");
+	CHECK_CONTAINS(m, ".data.a (owned by \"kubectl-edit\")");
+	CHECK_CONTAINS(m, ".data.b (owned by \"helm\")");
+	CHECK_CONTAINS(m, "--force-conflicts");
+	free(m);
+	m = status_msg(409, "{\"kind\":\"Status\",\"message\":\"Operation cannot be fulfilled on configmaps \\\"x\\\": the object has been modified; please apply your changes to the latest version and try again\",\"reason\":\"Conflict\",\"code\":409}", &rc);
+	CHECK_INT_EQ(rc, KE_CONFLICT);
+	CHECK_CONTAINS(m, "stale write");
+	free(m);
+	m = status_msg(422, "{\"kind\":\"Status\",\"message\":\"Deployment.apps \\\"d\\\" is invalid: spec.selector: Invalid value: ...: field is immutable\",\"reason\":\"Invalid\",\"details\":{\"causes\":[{\"reason\":\"FieldValueInvalid\",\"message\":\"Invalid value: ...: field is immutable\",\"field\":\"spec.selector\"}]},\"code\":422}", &rc);
+	CHECK_INT_EQ(rc, KE_API);
+	CHECK_CONTAINS(m, "422 immutable field:");
+	CHECK_CONTAINS(m, "spec.selector: Invalid value");
+	CHECK_CONTAINS(m, "delete and re-create");
+	free(m);
+	m = status_msg(403, "{\"kind\":\"Status\",\"message\":\"configmaps \\\"x\\\" is forbidden: User \\\"team-a-user\\\" cannot patch resource \\\"configmaps\\\" in API group \\\"\\\" in the namespace \\\"default\\\"\",\"reason\":\"Forbidden\",\"code\":403}", &rc);
+	CHECK_INT_EQ(rc, KE_CLUSTER);
+	CHECK_CONTAINS(m, "403 Forbidden: user \"team-a-user\" may not patch configmaps in namespace \"default\"");
+	free(m);
+	m = status_msg(403, "{\"kind\":\"Status\",\"message\":\"customresourcedefinitions.apiextensions.k8s.io \\\"x\\\" is forbidden: User \\\"u\\\" cannot patch resource \\\"customresourcedefinitions\\\" in API group \\\"apiextensions.k8s.io\\\" at the cluster scope\",\"reason\":\"Forbidden\",\"code\":403}", &rc);
+	CHECK_CONTAINS(m, "may not patch customresourcedefinitions.apiextensions.k8s.io (cluster-wide)");
+	free(m);
+	m = status_msg(400, "{\"kind\":\"Status\",\"message\":\"admission webhook \\\"validate.kserve.io\\\" denied the request: bad storageUri\",\"reason\":\"BadRequest\",\"code\":400}", &rc);
+	CHECK_CONTAINS(m, "denied by admission webhook \"validate.kserve.io\": bad storageUri");
+	free(m);
+	m = status_msg(404, "{\"kind\":\"Status\",\"message\":\"namespaces \\\"nope\\\" not found\",\"reason\":\"NotFound\",\"code\":404}", &rc);
+	CHECK_INT_EQ(rc, KE_NOTFOUND);
+	CHECK_CONTAINS(m, "404 Not Found: namespaces \"nope\" not found");
+	free(m);
+	m = status_msg(502, "<html>bad\ngateway</html>", &rc);
+	CHECK_CONTAINS(m, "502 Bad Gateway: <html>bad gateway</html>");
+	free(m);
+}

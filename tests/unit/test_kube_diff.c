@@ -1,0 +1,101 @@
+/* Unit tests for kube/diff.c and the jsonKeyMerge text transform (kube/ops.c). */
+#include "unit.h"
+#include "kube/kube.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static doc_node *y(karena *a, const char *t)
+{
+	doc_node *n = NULL;
+	kerr e = KERR_INIT;
+	doc_load_yaml1(&n, a, "t", t, strlen(t), NULL, &e);
+	kerr_clear(&e);
+	return n;
+}
+
+static char *yaml(const doc_node *n)
+{
+	kbuf b = KBUF_INIT;
+	kerr e = KERR_INIT;
+	doc_emit_yaml(&b, n, DOC_EMIT_SORT_KEYS, &e);
+	kerr_clear(&e);
+	return kbuf_detach(&b, NULL);
+}
+
+TEST(kube_diff_normalize_drops_noise)
+{
+	karena a = KARENA_INIT;
+	doc_node *live = y(&a, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: d\n  uid: 1\n  resourceVersion: '5'\n"
+			      "  generation: 1\n  creationTimestamp: now\n  managedFields: [{manager: kstage}]\n"
+			      "  annotations: {kubectl.kubernetes.io/last-applied-configuration: '{}'}\n"
+			      "  labels: {a: b}\ndata: {k: v}\nstatus: {x: 1}\n");
+	doc_node *n = kube_diff_normalize(&a, live);
+	char *s = yaml(n);
+	CHECK_STR_EQ(s, "apiVersion: v1\ndata:\n  k: v\nkind: ConfigMap\nmetadata:\n  labels:\n    a: b\n  name: x\n  namespace: d\n");
+	CHECK(doc_get_path(live, "metadata.uid") != NULL);   /* the input is untouched */
+	free(s);
+	karena_release(&a);
+}
+
+TEST(kube_diff_masks_secrets)
+{
+	karena a = KARENA_INIT;
+	doc_node *live = y(&a, "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {same: c2VjcmV0, diff: b2xk}\n");
+	doc_node *want = y(&a, "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {same: c2VjcmV0, diff: bmV3, added: eA==}\nstringData: {p: plain}\n");
+	char *l, *w;
+	kube_diff_mask_secrets(&a, live, want);
+	l = yaml(live);
+	w = yaml(want);
+	CHECK(strstr(l, "c2VjcmV0") == NULL && strstr(w, "c2VjcmV0") == NULL);
+	CHECK(strstr(w, "bmV3") == NULL && strstr(w, "plain") == NULL);
+	CHECK_CONTAINS(w, "diff: '<redacted: changed>'");
+	CHECK_CONTAINS(w, "added: '<redacted: changed>'");
+	CHECK_CONTAINS(w, "same: <redacted>");
+	CHECK_CONTAINS(l, "diff: <redacted>");
+	free(l);
+	free(w);
+	karena_release(&a);
+}
+
+TEST(kube_diff_unified_hunks)
+{
+	kbuf d = KBUF_INIT;
+	const char *old = "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n";
+	const char *new = "a\nb\nc\nD\ne\nf\ng\nh\ni\nj\nk\n";
+	size_t n = kube_diff_unified(&d, "live", old, "planned", new, 1, false);
+	CHECK_INT_EQ(n, 3);
+	CHECK_STR_EQ(d.ptr, "--- live\n+++ planned\n@@ -3,3 +3,3 @@\n c\n-d\n+D\n e\n@@ -10,1 +10,2 @@\n j\n+k\n");
+	kbuf_reset(&d);
+	CHECK_INT_EQ(kube_diff_unified(&d, "a", old, "b", old, 3, false), 0);
+	CHECK_STR_EQ(d.ptr, "");
+	kbuf_reset(&d);
+	CHECK_INT_EQ(kube_diff_unified(&d, "/dev/null", "", "new", "x\ny\n", 3, false), 2);
+	CHECK_STR_EQ(d.ptr, "--- /dev/null\n+++ new\n@@ -0,0 +1,2 @@\n+x\n+y\n");
+	kbuf_release(&d);
+}
+
+TEST(kube_json_key_merge_keeps_order)
+{
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	kbuf out = KBUF_INIT;
+	const char *ingress = "{\n    \"ingressGateway\": \"knative-serving/knative-ingress-gateway\",\n"
+			      "    \"ingressDomain\": \"example.com\",\n    \"enableGatewayApi\": false,\n"
+			      "    \"urlScheme\": \"http\"\n}\n";
+	doc_node *set = y(&a, "{enableGatewayApi: true, kserveIngressGateway: kserve/kserve-ingress-gateway}");
+	CHECK_INT_EQ(kube_json_key_merge_text(&out, &a, ingress, strlen(ingress), set, &e), 0);
+	CHECK_STR_EQ(out.ptr, "{\n  \"ingressGateway\": \"knative-serving/knative-ingress-gateway\",\n"
+			      "  \"ingressDomain\": \"example.com\",\n  \"enableGatewayApi\": true,\n"
+			      "  \"urlScheme\": \"http\",\n  \"kserveIngressGateway\": \"kserve/kserve-ingress-gateway\"\n}\n");
+	kbuf_reset(&out);
+	CHECK_INT_EQ(kube_json_key_merge_text(&out, &a, "{\"b\":1,\"a\":2}", 13, set, &e), 0);
+	CHECK_STR_EQ(out.ptr, "{\"b\":1,\"a\":2,\"enableGatewayApi\":true,\"kserveIngressGateway\":\"kserve/kserve-ingress-gateway\"}");
+	kbuf_reset(&out);
+	CHECK_INT_EQ(kube_json_key_merge_text(&out, &a, "[1]", 3, set, &e), KE_INPUT);
+	kerr_clear(&e);
+	CHECK(kube_json_key_merge_text(&out, &a, "{bad", 4, set, &e) != 0);
+	kerr_clear(&e);
+	kbuf_release(&out);
+	karena_release(&a);
+}

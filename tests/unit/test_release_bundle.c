@@ -1,0 +1,127 @@
+/* Unit tests for release/bundle.c: the stage file and its errors with file:line:col. */
+#include "unit.h"
+#include "release/release.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *good =
+	"name: kserve-gateway\n"
+	"version: 0.1.0\n"
+	"stages:\n"
+	"  - name: gateway-api-crds\n"
+	"    source: {url: https://example.com/standard-install.yaml,\n"
+	"             sha256: 97598bf6ab3b33b9b5c5432bdd24de091e4e9c3aa0575ebb0710a2a19cd64d64}\n"
+	"    rollback: keep\n"
+	"  - name: gateway-class\n"
+	"    templates: [gatewayclass.yaml]\n"
+	"    wait: {for: Accepted}\n"
+	"    timeout: 2m30s\n"
+	"  - name: kserve-config\n"
+	"    namespace: kserve\n"
+	"    ops:\n"
+	"      - jsonKeyMerge: {configMap: kserve/inferenceservice-config, key: ingress,\n"
+	"                       set: {enableGatewayApi: true}}\n"
+	"      - rolloutRestart: {deployment: kserve/kserve-controller-manager}\n"
+	"  - name: extra\n"
+	"    source: {path: manifests/}\n"
+	"    enabled: \"{{ .Values.extra }}\"\n"
+	"    wait:\n"
+	"      rules:\n"
+	"        - {kind: Widget, condition: Synced}\n"
+	"        - {kind: Gadget, jsonPath: .status.phase, equals: Running}\n";
+
+TEST(release_bundle_parses_stages)
+{
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_bundle b;
+	kbuf m = KBUF_INIT;
+	int rc = rel_bundle_parse(&b, &a, "/b", "/b/kstage.yaml", good, strlen(good), &e);
+	kerr_format(&e, &m);
+	CHECK_MSG(rc == 0, "%s", m.ptr);
+	CHECK_INT_EQ(b.nstages, 4);
+	CHECK_STR_EQ(b.name, "kserve-gateway");
+	CHECK_INT_EQ(b.stages[0].src, REL_SRC_URL);
+	CHECK_STR_EQ(b.stages[0].rollback, "keep");
+	CHECK_INT_EQ(b.stages[1].src, REL_SRC_TEMPLATES);
+	CHECK_INT_EQ(b.stages[1].timeout_ms, 150000);
+	CHECK_INT_EQ(b.stages[1].nrules, 1);
+	CHECK_STR_EQ(b.stages[1].rules[0].condition, "Accepted");
+	CHECK_INT_EQ(b.stages[2].nops, 2);
+	CHECK_INT_EQ(b.stages[2].ops[0].type, REL_OP_JSON_KEY_MERGE);
+	CHECK_STR_EQ(b.stages[2].ops[0].ns, "kserve");
+	CHECK_STR_EQ(b.stages[2].ops[0].name, "inferenceservice-config");
+	CHECK_STR_EQ(b.stages[2].ops[1].kind, "deployment");
+	CHECK_STR_EQ(b.stages[2].ops[1].name, "kserve-controller-manager");
+	CHECK_INT_EQ(b.stages[3].nrules, 2);
+	CHECK_STR_EQ(b.stages[3].rules[1].path, ".status.phase");
+	CHECK(b.stages[3].enabled != NULL);
+	kbuf_release(&m);
+	kerr_clear(&e);
+	karena_release(&a);
+}
+
+typedef struct bad_case {
+	const char *text;
+	const char *want;   /* substring of the formatted errors */
+} bad_case;
+
+static const bad_case bad[] = {
+	{ "name: x\nstages:\n  - name: a\n    sourse: {path: x}\n", "/b/kstage.yaml:4:5: stage: unknown key \"sourse\"" },
+	{ "name: x\nstages:\n  - name: A_b\n    source: {path: x}\n", "/b/kstage.yaml:3:11: stage name \"A_b\" must be lowercase" },
+	{ "name: x\nstages:\n  - name: a\n    source: {path: x}\n  - name: a\n    source: {path: z}\n", "/b/kstage.yaml:5:11: stage name \"a\" is used twice" },
+	{ "name: x\nstages:\n  - name: a\n    source: {url: https://x/y.yaml}\n", "/b/kstage.yaml:4:13: stage a: a url source must be pinned with sha256" },
+	{ "name: x\nstages:\n  - name: a\n    source: {url: http://x/y.yaml, sha256: abc}\n", "stage a: source url must be https://" },
+	{ "name: x\nstages:\n  - name: a\n    source: {path: x}\n    timeout: soon\n", "/b/kstage.yaml:5:14: stage a: timeout must be a duration" },
+	{ "name: x\nstages:\n  - name: a\n    ops:\n      - patch: {x: 1}\n", "/b/kstage.yaml:5:9: stage a: unknown op \"patch\"" },
+	{ "name: x\nstages:\n  - name: a\n    ops:\n      - jsonKeyMerge: {configMap: ns/cm, key: k}\n", "jsonKeyMerge: \"set\" must be a non-empty map" },
+	{ "name: x\nstages:\n  - name: a\n    ops:\n      - rolloutRestart: {pod: ns/x}\n", "/b/kstage.yaml:5:26: rolloutRestart: unknown kind \"pod\"" },
+	{ "name: x\nstages:\n  - name: a\n", "/b/kstage.yaml:3:5: stage a: nothing to do" },
+	{ "name: x\nstages:\n  - name: a\n    source: {path: x}\n    wait: {rules: [{kind: X}]}\n", "/b/kstage.yaml:5:20: wait rule needs a condition or a jsonPath" },
+	{ "name: x\nstages: []\n", "/b/kstage.yaml:2:9: kstage.yaml: stages must be a non-empty list" },
+	{ "stages:\n  - name: a\n    source: {path: x}\n    templates: [a.yaml]\n", "stage a: give only one of source, templates, chart" },
+	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/y}\n", "charts from OCI registries are not supported yet" },
+};
+
+TEST(release_bundle_errors_have_locations)
+{
+	size_t i;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		karena a = KARENA_INIT;
+		kerr e = KERR_INIT;
+		rel_bundle b;
+		kbuf m = KBUF_INIT;
+		int rc = rel_bundle_parse(&b, &a, "/b", "/b/kstage.yaml", bad[i].text, strlen(bad[i].text), &e);
+		kerr_format(&e, &m);
+		CHECK_MSG(rc == KE_INPUT, "case %zu: rc %d", i, rc);
+		CHECK_MSG(strstr(m.ptr, bad[i].want) != NULL, "case %zu: got\n%s\nwant: %s", i, m.ptr, bad[i].want);
+		kbuf_release(&m);
+		kerr_clear(&e);
+		karena_release(&a);
+	}
+}
+
+TEST(release_bundle_reports_every_error)
+{
+	const char *t = "name: x\nstages:\n  - name: a\n    source: {path: x}\n    timeout: never\n    rollback: maybe\n";
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_bundle b;
+	CHECK_INT_EQ(rel_bundle_parse(&b, &a, "/b", "/b/kstage.yaml", t, strlen(t), &e), KE_INPUT);
+	CHECK_INT_EQ(e.count, 2);
+	kerr_clear(&e);
+	karena_release(&a);
+}
+
+TEST(release_parse_duration)
+{
+	CHECK_INT_EQ(rel_parse_duration("5m"), 300000);
+	CHECK_INT_EQ(rel_parse_duration("1h30m"), 5400000);
+	CHECK_INT_EQ(rel_parse_duration("90s"), 90000);
+	CHECK_INT_EQ(rel_parse_duration("500ms"), 500);
+	CHECK_INT_EQ(rel_parse_duration("1.5s"), 1500);
+	CHECK_INT_EQ(rel_parse_duration("5"), -1);
+	CHECK_INT_EQ(rel_parse_duration("x"), -1);
+	CHECK_INT_EQ(rel_parse_duration(""), -1);
+}
