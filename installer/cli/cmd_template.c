@@ -1,13 +1,440 @@
+/*
+ * cli/cmd_template.c - `kstage template [NAME] CHART|BUNDLE`: render a Helm
+ * chart (directory or .tgz) or a kstage bundle to manifests and print them
+ * as `helm template` does: "---\n# Source: chart/templates/x.yaml\n<doc>\n"
+ * in Helm 4's install order, hooks after the manifests, crds/ first with
+ * --include-crds; --show-only and --output-dir as Helm's.
+ *
+ * Numbers: charts render with Helm's numbers (float64 from files), bundles
+ * with exact integers; --numbers helm|exact switches either way.
+ */
 #include "cli.h"
 #include "cmds.h"
+#include "core/alloc.h"
+#include "core/arena.h"
+#include "core/buf.h"
+#include "doc/doc.h"
+#include "tmpl/chart.h"
+#include "tmpl/tmpl.h"
+#include "values/values.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const cli_flag flags[] = {
+	{ "values", 'f', FLAG_LIST, "FILE", "values file (a path, - for stdin, or an https:// URL); repeatable" },
+	{ "set", 0, FLAG_LIST, "K=V", "set values (a.b=c,d={x,y},e[0]=f); repeatable" },
+	{ "set-string", 0, FLAG_LIST, "K=V", "set values, always as strings" },
+	{ "set-file", 0, FLAG_LIST, "K=PATH", "set a value to the content of a file" },
+	{ "set-json", 0, FLAG_LIST, "K=JSON", "set values from JSON" },
+	{ "set-literal", 0, FLAG_LIST, "K=V", "set one value verbatim" },
+	{ "show-only", 's', FLAG_LIST, "TEMPLATE", "only print manifests rendered from this template (glob)" },
+	{ "output-dir", 0, FLAG_STR, "DIR", "write each template's manifests to files under DIR" },
+	{ "kube-version", 0, FLAG_STR, "VERSION", "Kubernetes version for .Capabilities (default v1.35.0)" },
+	{ "api-versions", 'a', FLAG_LIST, "G/V", "extra API versions for .Capabilities.APIVersions" },
+	{ "include-crds", 0, FLAG_BOOL, NULL, "print the charts' crds/ files too" },
+	{ "skip-tests", 0, FLAG_BOOL, NULL, "leave out test hooks" },
+	{ "no-hooks", 0, FLAG_BOOL, NULL, "leave out every hook" },
+	{ "is-upgrade", 0, FLAG_BOOL, NULL, "set .Release.IsUpgrade instead of .Release.IsInstall" },
+	{ "numbers", 0, FLAG_STR, "MODE", "helm (file numbers are float64) or exact; default: helm for charts, "
+					  "exact for bundles" },
+	{ "ca-file", 0, FLAG_STR, "FILE", "CA bundle for https:// values files" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+static int kind_of(const char *flag, values_flag_kind *k)
+{
+	static const struct { const char *name; values_flag_kind kind; } m[] = {
+		{ "set", VALUES_SET }, { "set-string", VALUES_SET_STRING }, { "set-file", VALUES_SET_FILE },
+		{ "set-json", VALUES_SET_JSON }, { "set-literal", VALUES_SET_LITERAL },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (!strcmp(m[i].name, flag)) {
+			*k = m[i].kind;
+			return 1;
+		}
+	return 0;
+}
+
+static bool is_file(const char *dir, const char *name)
+{
+	char p[4096];
+	struct stat st;
+	if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, name) >= sizeof(p))
+		return false;
+	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool ends_with(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+	return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* ---- bundles: templates/ rendered like a chart's ---- */
+
+typedef struct flist {
+	tmpl_file *v;
+	size_t n, cap;
+} flist;
+
+static int read_tree(flist *fl, karena *a, const char *root, const char *rel, int depth, kerr *err)
+{
+	char *dirp = karena_printf(a, "%s/%s", root, rel);
+	DIR *d = opendir(dirp);
+	struct dirent *de;
+	if (!d)
+		return kerr_set_at(err, KE_IO, dirp, 0, 0, "cannot read directory: %s", strerror(errno));
+	while ((de = readdir(d))) {
+		char *r, *full;
+		struct stat st;
+		if (de->d_name[0] == '.')
+			continue;
+		r = karena_printf(a, "%s/%s", rel, de->d_name);
+		full = karena_printf(a, "%s/%s", root, r);
+		if (stat(full, &st))
+			continue;
+		if (S_ISDIR(st.st_mode) && depth < 20) {
+			if (read_tree(fl, a, root, r, depth + 1, err)) {
+				closedir(d);
+				return err->code;
+			}
+		} else if (S_ISREG(st.st_mode)) {
+			kbuf b = KBUF_INIT;
+			if (kbuf_read_file(&b, full, 0)) {
+				kbuf_release(&b);
+				closedir(d);
+				return kerr_set_at(err, KE_IO, full, 0, 0, "cannot read");
+			}
+			ALLOC_GROW(fl->v, fl->n + 1, fl->cap);
+			fl->v[fl->n].name = r;
+			fl->v[fl->n].kind = TMPL_FILE_TEMPLATE;
+			fl->v[fl->n].data = karena_strndup(a, b.ptr, b.len);
+			fl->v[fl->n].len = b.len;
+			fl->n++;
+			kbuf_release(&b);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static int cmp_file(const void *x, const void *y)
+{
+	return strcmp(((const tmpl_file *)x)->name, ((const tmpl_file *)y)->name);
+}
+
+static int load_bundle(tmpl_chart **out, karena *a, const char *dir, kerr *err)
+{
+	tmpl_chart *c = karena_alloc(a, sizeof(*c));
+	doc_stream st;
+	flist fl = { NULL, 0, 0 };
+	const char *meta = karena_printf(a, "%s/kstage.yaml", dir);
+	const char *vpath = karena_printf(a, "%s/values/values.yaml", dir);
+	int r;
+	c->name = "bundle";
+	c->path = dir;
+	c->api_version = "v2";
+	c->metadata = doc_new_map(a);
+	if (!doc_load_yaml_file(&st, a, meta, NULL, err) && st.len && st.docs[0]->type == DOC_MAP) {
+		c->name = doc_get_str(st.docs[0], "name", "bundle");
+		doc_map_set(a, c->metadata, "name", doc_new_str(a, c->name));
+		doc_map_set(a, c->metadata, "version", doc_new_str(a, doc_get_str(st.docs[0], "version", "0.0.0")));
+		doc_map_set(a, c->metadata, "description",
+			    doc_new_str(a, doc_get_str(st.docs[0], "description", "")));
+	} else {
+		kerr_clear(err);
+	}
+	c->vc.name = c->name;
+	c->vc.file = vpath;
+	c->vc.defaults = doc_new_map(a);
+	if (is_file(dir, "values/values.yaml")) {
+		if ((r = doc_load_yaml_file(&st, a, vpath, NULL, err)))
+			return r;
+		if (st.len && st.docs[0]->type == DOC_MAP)
+			c->vc.defaults = st.docs[0];
+	}
+	{
+		char *td = karena_printf(a, "%s/templates", dir);
+		struct stat sb;
+		if (!stat(td, &sb) && S_ISDIR(sb.st_mode) && (r = read_tree(&fl, a, dir, "templates", 0, err))) {
+			free(fl.v);
+			return r;
+		}
+	}
+	if (fl.n)
+		qsort(fl.v, fl.n, sizeof(*fl.v), cmp_file);
+	c->files = fl.n ? karena_memdup(a, fl.v, fl.n * sizeof(*fl.v)) : NULL;
+	c->nfiles = fl.n;
+	free(fl.v);
+	*out = c;
+	return 0;
+}
+
+/* ---- output ---- */
+
+static void put_doc(kbuf *b, const tmpl_manifest *m)
+{
+	kbuf_puts(b, "---\n# Source: ");
+	kbuf_puts(b, m->source);
+	kbuf_putc(b, '\n');
+	kbuf_put(b, m->content, m->len);
+	kbuf_putc(b, '\n');
+}
+
+static bool is_test_hook(const char *h)
+{
+	return h && (strstr(h, "test") != NULL);
+}
+
+/* the path without the chart name, as --show-only matches it */
+static const char *show_path(const char *source)
+{
+	const char *s = strchr(source, '/');
+	return s ? s + 1 : source;
+}
+
+static int mkdirs(const char *path)
+{
+	char buf[4096];
+	size_t i, n = strlen(path);
+	if (n >= sizeof(buf))
+		return -1;
+	memcpy(buf, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] == '/' || buf[i] == '\0') {
+			char c = buf[i];
+			buf[i] = '\0';
+			if (mkdir(buf, 0755) && errno != EEXIST)
+				return -1;
+			buf[i] = c;
+		}
+	}
+	return 0;
+}
+
+typedef struct written {
+	char **v;
+	size_t n, cap;
+} written;
+
+static int write_out(cli_ctx *ctx, const char *dir, const tmpl_manifest *m, written *w)
+{
+	char *path, *slash;
+	FILE *f;
+	size_t i;
+	bool seen = false;
+	size_t n = strlen(dir) + strlen(m->source) + 2;
+	path = xmalloc(n);
+	snprintf(path, n, "%s/%s", dir, m->source);
+	for (i = 0; i < w->n; i++)
+		if (!strcmp(w->v[i], path))
+			seen = true;
+	slash = strrchr(path, '/');
+	*slash = '\0';
+	if (mkdirs(path)) {
+		cli_errorf(ctx, "cannot create %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	*slash = '/';
+	f = fopen(path, seen ? "a" : "w");
+	if (!f) {
+		cli_errorf(ctx, "cannot write %s: %s", path, strerror(errno));
+		free(path);
+		return -1;
+	}
+	fprintf(f, "---\n# Source: %s\n", m->source);
+	fwrite(m->content, 1, m->len, f);
+	fputc('\n', f);
+	fclose(f);
+	if (!seen) {
+		printf("wrote %s\n", path);
+		ALLOC_GROW(w->v, w->n + 1, w->cap);
+		w->v[w->n++] = path;
+	} else {
+		printf("wrote %s\n", path);
+		free(path);
+	}
+	return 0;
+}
 
 static int run(cli_ctx *ctx, cli_args *args)
 {
-	(void)args;
-	return cli_not_built(ctx, "template");
+	karena a = KARENA_INIT;
+	kerr err = KERR_INIT;
+	values_opts o;
+	values_flag *vf = NULL;
+	const cli_flag_val *files = cli_flag_get(args, "values");
+	const cli_flag_val *show = cli_flag_get(args, "show-only");
+	const cli_flag_val *apis = cli_flag_get(args, "api-versions");
+	const char *numbers = cli_flag_str(args, "numbers", NULL);
+	const char *outdir = cli_flag_str(args, "output-dir", NULL);
+	const char *path, *name = "release-name";
+	doc_node *user = NULL, *secret_paths = NULL;
+	tmpl_chart *tc = NULL;
+	tmpl_output out;
+	tmpl_render_opts ro;
+	bool bundle = false, skip_tests = cli_flag_bool(args, "skip-tests"), no_hooks = cli_flag_bool(args, "no-hooks");
+	size_t i, n = 0;
+	kbuf b = KBUF_INIT;
+	written w = { NULL, 0, 0 };
+	int r, rc = EXIT_OK;
+	struct stat st;
+
+	if (args->npos == 0 || args->npos > 2) {
+		cli_errorf(ctx, "want [NAME] CHART|BUNDLE");
+		return EXIT_USAGE;
+	}
+	path = args->pos[args->npos - 1];
+	if (args->npos == 2)
+		name = args->pos[0];
+	if (stat(path, &st)) {
+		cli_errorf(ctx, "%s: no such bundle or chart", path);
+		return EXIT_USAGE;
+	}
+	if (S_ISDIR(st.st_mode) && is_file(path, "kstage.yaml") && !is_file(path, "Chart.yaml"))
+		bundle = true;
+	else if (!((S_ISDIR(st.st_mode) && is_file(path, "Chart.yaml")) ||
+		   (S_ISREG(st.st_mode) && (ends_with(path, ".tgz") || ends_with(path, ".tar.gz"))))) {
+		cli_errorf(ctx, "%s: not a bundle (kstage.yaml) or a chart (Chart.yaml or .tgz)", path);
+		return EXIT_USAGE;
+	}
+	memset(&o, 0, sizeof(o));
+	o.num = bundle ? VALUES_NUM_EXACT : VALUES_NUM_HELM;
+	if (numbers) {
+		if (!strcmp(numbers, "helm"))
+			o.num = VALUES_NUM_HELM;
+		else if (!strcmp(numbers, "exact"))
+			o.num = VALUES_NUM_EXACT;
+		else {
+			cli_errorf(ctx, "invalid value \"%s\" for --numbers: want helm or exact", numbers);
+			return EXIT_USAGE;
+		}
+	}
+	o.ca_file = cli_flag_str(args, "ca-file", NULL);
+	if (files && files->set) {
+		o.files = files->list;
+		o.nfiles = files->nlist;
+	}
+	vf = calloc(args->norder + 1, sizeof(*vf));
+	if (!vf)
+		return EXIT_FAILED;
+	for (i = 0; i < args->norder; i++) {
+		values_flag_kind k;
+		if (kind_of(args->order[i].flag, &k)) {
+			vf[n].kind = k;
+			vf[n].arg = args->order[i].val;
+			n++;
+		}
+	}
+	o.flags = vf;
+	o.nflags = n;
+
+	if ((r = values_read_user(&user, &secret_paths, &a, &o, &err)))
+		goto fail;
+	if (bundle)
+		r = load_bundle(&tc, &a, path, &err);
+	else
+		r = tmpl_chart_load(&tc, &a, path, o.num, &err);
+	if (r)
+		goto fail;
+	if ((r = values_compute(&tc->vc, user, &a, o.num, &err)))
+		goto fail;
+	memset(&ro, 0, sizeof(ro));
+	ro.release_name = name;
+	ro.namespace = ctx->namespace ? ctx->namespace : "default";
+	ro.kube_version = cli_flag_str(args, "kube-version", NULL);
+	if (apis && apis->set) {
+		ro.api_versions = apis->list;
+		ro.napi_versions = apis->nlist;
+	}
+	ro.is_upgrade = cli_flag_bool(args, "is-upgrade");
+	ro.num = o.num;
+	if ((r = tmpl_render_chart(&out, &a, tc, &ro, &err)))
+		goto fail;
+
+	{
+		/* everything in print order */
+		tmpl_manifest *all = xcalloc(out.ncrds + out.ndocs + out.nhooks + 1, sizeof(*all));
+		size_t na = 0;
+		if (cli_flag_bool(args, "include-crds"))
+			for (i = 0; i < out.ncrds; i++)
+				all[na++] = out.crds[i];
+		for (i = 0; i < out.ndocs; i++)
+			all[na++] = out.docs[i];
+		if (!no_hooks)
+			for (i = 0; i < out.nhooks; i++)
+				if (!(skip_tests && is_test_hook(out.hooks[i].hook)))
+					all[na++] = out.hooks[i];
+		if (show && show->set) {
+			size_t k, j;
+			tmpl_manifest *sel = xcalloc(na + 1, sizeof(*sel));
+			size_t ns = 0;
+			for (k = 0; k < show->nlist; k++) {
+				bool found = false;
+				for (j = 0; j < na; j++) {
+					if (fnmatch(show->list[k], show_path(all[j].source), FNM_PATHNAME))
+						continue;
+					sel[ns++] = all[j];
+					found = true;
+				}
+				if (!found) {
+					cli_errorf(ctx, "could not find template %s in chart", show->list[k]);
+					free(sel);
+					free(all);
+					rc = EXIT_USAGE;
+					goto done;
+				}
+				if (ns > na)
+					break;
+			}
+			free(all);
+			all = sel;
+			na = ns;
+		}
+		for (i = 0; i < na; i++) {
+			if (outdir) {
+				if (write_out(ctx, outdir, &all[i], &w)) {
+					rc = EXIT_FAILED;
+					break;
+				}
+			} else {
+				put_doc(&b, &all[i]);
+			}
+		}
+		free(all);
+	}
+	fwrite(b.ptr, 1, b.len, stdout);
+	goto done;
+fail:
+	cli_print_error(ctx, &err);
+	rc = cli_exit_code(err.code ? err.code : r);
+done:
+	for (i = 0; i < w.n; i++)
+		free(w.v[i]);
+	free(w.v);
+	kbuf_release(&b);
+	kerr_clear(&err);
+	karena_release(&a);
+	free(vf);
+	return rc;
 }
 
 const cli_cmd cli_cmd_template = {
 	"template", run, "render a bundle or chart to manifests",
-	"[NAME] CHART|BUNDLE [flags]", NULL, NULL,
+	"[NAME] CHART|BUNDLE [-f FILE]... [--set K=V]... [--set-string K=V]... [--set-file K=PATH]... "
+	"[--set-json K=JSON]... [-n NS] [--show-only T]... [--output-dir DIR] [--kube-version V] "
+	"[--api-versions G/V]... [--include-crds] [--numbers helm|exact]",
+	flags,
+	"Renders every template of the chart (and of its enabled subcharts) or of the bundle with\n"
+	"Go's text/template, Sprig and Helm's functions, and prints the documents as helm template\n"
+	"does: \"# Source:\" comments, Helm 4's install order, hooks last. Charts get Helm's numbers\n"
+	"(every number in a values file is a float64); bundles keep integers exact.",
 };

@@ -1,0 +1,483 @@
+/* tmpl/funcs_crypto.c - Sprig's crypto and random helpers through OpenSSL:
+ * genPrivateKey, genCA, genSelfSignedCert, genSignedCert (certificates are
+ * a struct with Cert and Key, PEM, as Sprig's), encryptAES/decryptAES,
+ * uuidv4, randAlphaNum/randAlpha/randNumeric/randAscii/randBytes, shuffle,
+ * and the path helpers (base, dir, ext, clean, isAbs). Not provided:
+ * bcrypt/htpasswd/derivePassword/getHostByName (see the report). */
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/encoder.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <string.h>
+
+#include "tmpl_int.h"
+
+#define S(i) (a[i]->u.s.ptr)
+#define SL(i) (a[i]->u.s.len)
+
+static doc_node *bio_str(tctx *x, BIO *b)
+{
+	char *p = NULL;
+	long l = BIO_get_mem_data(b, &p);
+	return tv_str(x->a, p ? p : "", l > 0 ? (size_t)l : 0);
+}
+
+static int key_pem(tctx *x, EVP_PKEY *k, bool pkcs8, doc_node **out)
+{
+	BIO *b = BIO_new(BIO_s_mem());
+	OSSL_ENCODER_CTX *ec = OSSL_ENCODER_CTX_new_for_pkey(k, OSSL_KEYMGMT_SELECT_KEYPAIR, "PEM",
+							     pkcs8 ? "PrivateKeyInfo" : "type-specific", NULL);
+	int ok = b && ec && OSSL_ENCODER_to_bio(ec, b);
+	if (ok)
+		*out = bio_str(x, b);
+	OSSL_ENCODER_CTX_free(ec);
+	BIO_free(b);
+	return ok ? 0 : tctx_fail(x, "error encoding private key");
+}
+
+static int f_genprivatekey(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	EVP_PKEY *k = NULL;
+	int r;
+	bool pkcs8 = false;
+	(void)n;
+	if (!strcmp(S(0), "rsa"))
+		k = EVP_RSA_gen(4096);
+	else if (!strcmp(S(0), "ecdsa"))
+		k = EVP_EC_gen("P-256");
+	else if (!strcmp(S(0), "ed25519")) {
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		pkcs8 = true;
+	} else {
+		*out = tv_str(x->a, "Unknown type ", 13);
+		*out = tv_strz(x->a, karena_printf(x->a, "Unknown type %s", S(0)));
+		return 0;
+	}
+	if (!k)
+		return tctx_fail(x, "error generating %s key", S(0));
+	r = key_pem(x, k, pkcs8, out);
+	EVP_PKEY_free(k);
+	return r;
+}
+
+typedef struct certin {
+	const char *cn;
+	doc_node *ips, *dns;
+	int64_t days;
+	bool is_ca;
+	X509 *ca_cert;
+	EVP_PKEY *ca_key;
+} certin;
+
+static void add_ext(X509 *c, X509 *issuer, int nid, const char *val)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *e;
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, issuer, c, NULL, NULL, 0);
+	e = X509V3_EXT_conf_nid(NULL, &ctx, nid, val);
+	if (e) {
+		X509_add_ext(c, e, -1);
+		X509_EXTENSION_free(e);
+	}
+}
+
+static int make_cert(tctx *x, const certin *in, doc_node **out)
+{
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	X509 *c = X509_new();
+	BIO *b = NULL;
+	BIGNUM *bn = BN_new();
+	unsigned char serial[16];
+	kbuf san = KBUF_INIT;
+	doc_node *key = NULL, *cert = NULL;
+	tobj *o;
+	size_t i;
+	int rc = 0;
+	if (!k || !c || !bn) {
+		rc = tctx_fail(x, "error generating certificate key");
+		goto done;
+	}
+	X509_set_version(c, 2);
+	RAND_bytes(serial, sizeof(serial));
+	serial[0] &= 0x7F;
+	BN_bin2bn(serial, sizeof(serial), bn);
+	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c));
+	X509_gmtime_adj(X509_getm_notBefore(c), 0);
+	X509_gmtime_adj(X509_getm_notAfter(c), (long)(in->days * 86400));
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", MBSTRING_UTF8, (const unsigned char *)in->cn, -1, -1, 0);
+	X509_set_issuer_name(c, in->ca_cert ? X509_get_subject_name(in->ca_cert) : X509_get_subject_name(c));
+	X509_set_pubkey(c, k);
+	if (in->is_ca) {
+		add_ext(c, c, NID_key_usage, "critical,digitalSignature,keyEncipherment,keyCertSign");
+		add_ext(c, c, NID_ext_key_usage, "serverAuth,clientAuth");
+		add_ext(c, c, NID_basic_constraints, "critical,CA:TRUE");
+	} else {
+		add_ext(c, in->ca_cert ? in->ca_cert : c, NID_key_usage, "critical,digitalSignature,keyEncipherment");
+		add_ext(c, in->ca_cert ? in->ca_cert : c, NID_ext_key_usage, "serverAuth,clientAuth");
+		add_ext(c, c, NID_basic_constraints, "critical,CA:FALSE");
+	}
+	for (i = 0; in->dns && i < in->dns->u.seq.len; i++) {
+		size_t l;
+		const char *s = tv_strval(x, in->dns->u.seq.v[i], &l);
+		kbuf_printf(&san, "%sDNS:%.*s", san.len ? "," : "", (int)l, s);
+	}
+	for (i = 0; in->ips && i < in->ips->u.seq.len; i++) {
+		size_t l;
+		const char *s = tv_strval(x, in->ips->u.seq.v[i], &l);
+		kbuf_printf(&san, "%sIP:%.*s", san.len ? "," : "", (int)l, s);
+	}
+	if (san.len)
+		add_ext(c, c, NID_subject_alt_name, san.ptr);
+	if (!X509_sign(c, in->ca_key ? in->ca_key : k, EVP_sha256())) {
+		rc = tctx_fail(x, "error signing certificate");
+		goto done;
+	}
+	b = BIO_new(BIO_s_mem());
+	PEM_write_bio_X509(b, c);
+	cert = bio_str(x, b);
+	if ((rc = key_pem(x, k, false, &key)))
+		goto done;
+	o = tobj_new(x->a, TOBJ_NAMED, "sprig.certificate", DOC_MAP);
+	o->n.flags |= TV_STRUCT;
+	doc_map_set(x->a, &o->n, "Cert", cert);
+	doc_map_set(x->a, &o->n, "Key", key);
+	*out = &o->n;
+done:
+	kbuf_release(&san);
+	BIO_free(b);
+	BN_free(bn);
+	X509_free(c);
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+static int f_genca(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	certin in = { 0 };
+	(void)n;
+	in.cn = S(0);
+	in.days = a[1]->u.i;
+	in.is_ca = true;
+	return make_cert(x, &in, out);
+}
+
+static int f_genselfsigned(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	certin in = { 0 };
+	(void)n;
+	in.cn = S(0);
+	in.ips = a[1];
+	in.dns = a[2];
+	in.days = a[3]->u.i;
+	return make_cert(x, &in, out);
+}
+
+static int f_gensigned(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	certin in = { 0 };
+	doc_node *cc = doc_map_get(a[4], "Cert"), *ck = doc_map_get(a[4], "Key");
+	BIO *b1, *b2;
+	int rc;
+	(void)n;
+	if (!cc || cc->type != DOC_STR || !ck || ck->type != DOC_STR)
+		return tctx_fail(x, "wrong type for value; expected sprig.certificate; got %s", tv_type_name(a[4]));
+	b1 = BIO_new_mem_buf(cc->u.s.ptr, (int)cc->u.s.len);
+	b2 = BIO_new_mem_buf(ck->u.s.ptr, (int)ck->u.s.len);
+	in.ca_cert = PEM_read_bio_X509(b1, NULL, NULL, NULL);
+	in.ca_key = PEM_read_bio_PrivateKey(b2, NULL, NULL, NULL);
+	BIO_free(b1);
+	BIO_free(b2);
+	if (!in.ca_cert || !in.ca_key) {
+		X509_free(in.ca_cert);
+		EVP_PKEY_free(in.ca_key);
+		return tctx_fail(x, "error parsing CA certificate or key");
+	}
+	in.cn = S(0);
+	in.ips = a[1];
+	in.dns = a[2];
+	in.days = a[3]->u.i;
+	rc = make_cert(x, &in, out);
+	X509_free(in.ca_cert);
+	EVP_PKEY_free(in.ca_key);
+	return rc;
+}
+
+/* ---- AES (Sprig: key = password bytes zero-padded to 32, AES-256-CBC,
+ * PKCS#7, random IV prepended, base64) ---- */
+
+static int f_encryptaes(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	unsigned char key[32] = { 0 }, iv[16];
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	unsigned char *buf = karena_alloc(x->a, SL(1) + 48);
+	int l1 = 0, l2 = 0;
+	kbuf b = KBUF_INIT;
+	(void)n;
+	memcpy(key, S(0), SL(0) < 32 ? SL(0) : 32);
+	RAND_bytes(iv, 16);
+	memcpy(buf, iv, 16);
+	if (!c || !EVP_EncryptInit_ex(c, EVP_aes_256_cbc(), NULL, key, iv) ||
+	    !EVP_EncryptUpdate(c, buf + 16, &l1, (const unsigned char *)S(1), (int)SL(1)) ||
+	    !EVP_EncryptFinal_ex(c, buf + 16 + l1, &l2)) {
+		EVP_CIPHER_CTX_free(c);
+		return tctx_fail(x, "encryption failed");
+	}
+	EVP_CIPHER_CTX_free(c);
+	tv_b64enc(&b, buf, (size_t)(16 + l1 + l2));
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static int f_decryptaes(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	unsigned char key[32] = { 0 };
+	EVP_CIPHER_CTX *c;
+	BIO *b64, *mem;
+	unsigned char *raw = karena_alloc(x->a, SL(1) + 1), *plain;
+	int rl, l1 = 0, l2 = 0;
+	(void)n;
+	memcpy(key, S(0), SL(0) < 32 ? SL(0) : 32);
+	b64 = BIO_new(BIO_f_base64());
+	mem = BIO_new_mem_buf(S(1), (int)SL(1));
+	BIO_set_flags(b64, BIO_FLAGS_BASE64_NO_NL);
+	BIO_push(b64, mem);
+	rl = BIO_read(b64, raw, (int)SL(1));
+	BIO_free_all(b64);
+	if (rl < 16 || rl % 16)
+		return tctx_fail(x, "crypto/cipher: input not full blocks");
+	plain = karena_alloc(x->a, (size_t)rl + 16);
+	c = EVP_CIPHER_CTX_new();
+	if (!c || !EVP_DecryptInit_ex(c, EVP_aes_256_cbc(), NULL, key, raw) ||
+	    !EVP_DecryptUpdate(c, plain, &l1, raw + 16, rl - 16) || !EVP_DecryptFinal_ex(c, plain + l1, &l2)) {
+		EVP_CIPHER_CTX_free(c);
+		return tctx_fail(x, "decryption failed");
+	}
+	EVP_CIPHER_CTX_free(c);
+	*out = tv_str(x->a, (const char *)plain, (size_t)(l1 + l2));
+	return 0;
+}
+
+/* ---- random ---- */
+
+static int rand_chars(tctx *x, doc_node **out, int64_t count, const char *set)
+{
+	kbuf b = KBUF_INIT;
+	size_t sl = strlen(set);
+	int64_t i;
+	if (count < 0)
+		return tctx_fail(x, "randomString: count must be >= 0");
+	if (count > 1 << 20)
+		return tctx_fail(x, "randomString: count too large");
+	for (i = 0; i < count; i++) {
+		unsigned char r;
+		RAND_bytes(&r, 1);
+		kbuf_putc(&b, set[r % sl]);
+	}
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+#define ALPHA "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+#define DIGITS "0123456789"
+
+static int f_randalphanum(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return rand_chars(x, out, a[0]->u.i, ALPHA DIGITS); }
+static int f_randalpha(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return rand_chars(x, out, a[0]->u.i, ALPHA); }
+static int f_randnumeric(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return rand_chars(x, out, a[0]->u.i, DIGITS); }
+static int f_randascii(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	char set[96];
+	int i;
+	(void)n;
+	for (i = 0; i < 94; i++)
+		set[i] = (char)(33 + i);
+	set[94] = 0;
+	return rand_chars(x, out, a[0]->u.i, set);
+}
+
+static int f_randbytes(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	unsigned char *buf;
+	kbuf b = KBUF_INIT;
+	(void)n;
+	if (a[0]->u.i < 0 || a[0]->u.i > 1 << 20)
+		return tctx_fail(x, "randBytes: bad count");
+	buf = karena_alloc(x->a, (size_t)a[0]->u.i + 1);
+	RAND_bytes(buf, (int)a[0]->u.i);
+	tv_b64enc(&b, buf, (size_t)a[0]->u.i);
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static int f_uuidv4(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	unsigned char u[16];
+	char buf[40];
+	(void)a; (void)n;
+	RAND_bytes(u, 16);
+	u[6] = (unsigned char)((u[6] & 0x0F) | 0x40);
+	u[8] = (unsigned char)((u[8] & 0x3F) | 0x80);
+	snprintf(buf, sizeof(buf), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+		 u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+	*out = tv_strz(x->a, buf);
+	return 0;
+}
+
+static int f_shuffle(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	char *s = karena_strndup(x->a, S(0), SL(0));
+	size_t i;
+	(void)n;
+	for (i = SL(0); i > 1; i--) {
+		unsigned r;
+		char t;
+		RAND_bytes((unsigned char *)&r, sizeof(r));
+		r %= (unsigned)i;
+		t = s[i - 1];
+		s[i - 1] = s[r];
+		s[r] = t;
+	}
+	*out = tv_str(x->a, s, SL(0));
+	return 0;
+}
+
+/* ---- paths (path package, '/'-separated) ---- */
+
+static void clean_path(kbuf *b, const char *p, size_t n)
+{
+	bool rooted = n && p[0] == '/';
+	size_t i = 0, dotdot;
+	if (!n) {
+		kbuf_putc(b, '.');
+		return;
+	}
+	if (rooted) {
+		kbuf_putc(b, '/');
+		i = 1;
+	}
+	dotdot = b->len;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && p[j] != '/')
+			j++;
+		if (j == i || (j - i == 1 && p[i] == '.')) {
+			/* skip */
+		} else if (j - i == 2 && p[i] == '.' && p[i + 1] == '.') {
+			if (b->len > dotdot) {
+				size_t k = b->len;
+				while (k > dotdot && b->ptr[k - 1] != '/')
+					k--;
+				kbuf_truncate(b, k > dotdot ? k - 1 : dotdot);
+			} else if (!rooted) {
+				if (b->len > 0)
+					kbuf_putc(b, '/');
+				kbuf_puts(b, "..");
+				dotdot = b->len;
+			}
+		} else {
+			if ((rooted && b->len != 1) || (!rooted && b->len != 0))
+				kbuf_putc(b, '/');
+			kbuf_put(b, p + i, j - i);
+		}
+		i = j + 1;
+	}
+	if (b->len == 0)
+		kbuf_putc(b, '.');
+}
+
+static int f_base(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	const char *s = S(0);
+	size_t l = SL(0);
+	const char *p;
+	(void)n;
+	if (!l) {
+		*out = tv_strz(x->a, ".");
+		return 0;
+	}
+	while (l > 0 && s[l - 1] == '/')
+		l--;
+	if (!l) {
+		*out = tv_strz(x->a, "/");
+		return 0;
+	}
+	p = s + l;
+	while (p > s && p[-1] != '/')
+		p--;
+	*out = tv_str(x->a, p, (size_t)(s + l - p));
+	return 0;
+}
+
+static int f_dir(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	const char *s = S(0), *p = s + SL(0);
+	kbuf b = KBUF_INIT;
+	(void)n;
+	while (p > s && p[-1] != '/')
+		p--;
+	clean_path(&b, s, (size_t)(p - s));
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static int f_clean(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	(void)n;
+	clean_path(&b, S(0), SL(0));
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static int f_ext(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	const char *s = S(0), *p = s + SL(0);
+	(void)n;
+	while (p > s && p[-1] != '/') {
+		p--;
+		if (*p == '.') {
+			*out = tv_str(x->a, p, (size_t)(s + SL(0) - p));
+			return 0;
+		}
+	}
+	*out = tv_strz(x->a, "");
+	return 0;
+}
+
+static int f_isabs(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)x; (void)n; *out = tv_bool(SL(0) && S(0)[0] == '/'); return 0; }
+
+const tfunc tmpl_funcs_crypto[] = {
+	{ "genPrivateKey", f_genprivatekey, "s" },
+	{ "genCA", f_genca, "si" },
+	{ "genSelfSignedCert", f_genselfsigned, "slli" },
+	{ "genSignedCert", f_gensigned, "sllia" },
+	{ "encryptAES", f_encryptaes, "ss" },
+	{ "decryptAES", f_decryptaes, "ss" },
+	{ "randAlphaNum", f_randalphanum, "i" },
+	{ "randAlpha", f_randalpha, "i" },
+	{ "randNumeric", f_randnumeric, "i" },
+	{ "randAscii", f_randascii, "i" },
+	{ "randBytes", f_randbytes, "i" },
+	{ "uuidv4", f_uuidv4, "" },
+	{ "shuffle", f_shuffle, "s" },
+	{ "base", f_base, "s" },
+	{ "dir", f_dir, "s" },
+	{ "clean", f_clean, "s" },
+	{ "ext", f_ext, "s" },
+	{ "isAbs", f_isabs, "s" },
+	{ "osBase", f_base, "s" },
+	{ "osDir", f_dir, "s" },
+	{ "osClean", f_clean, "s" },
+	{ "osExt", f_ext, "s" },
+	{ "osIsAbs", f_isabs, "s" },
+	{ NULL, NULL, NULL },
+};

@@ -1,0 +1,257 @@
+/* tmpl/funcs_dicts.c - Sprig's dict functions (dict.go): dict, get, set,
+ * unset, hasKey, pluck, dig, keys, values, pick, omit, merge (mergo
+ * rules: empty destination values are filled), mergeOverwrite, deepCopy.
+ * Decision: keys and values return sorted key order (Go's is random). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tmpl_int.h"
+
+#define S(i) (a[i]->u.s.ptr)
+#define SL(i) (a[i]->u.s.len)
+
+static int f_dict(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *m = tv_map(x->a);
+	size_t i;
+	for (i = 0; i < n; i += 2) {
+		size_t l;
+		const char *k = tv_strval(x, a[i], &l);
+		doc_map_setn(x->a, m, k, l, i + 1 < n ? (a[i + 1] ? a[i + 1] : TV_NIL) : tv_strz(x->a, ""));
+	}
+	*out = m;
+	return 0;
+}
+
+static int f_get(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *v = doc_map_getn(a[0], S(1), SL(1));
+	(void)n;
+	*out = v ? v : tv_strz(x->a, "");
+	return 0;
+}
+
+static int f_set(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	doc_map_setn(x->a, a[0], S(1), SL(1), a[2] ? a[2] : TV_NIL);
+	*out = a[0];
+	return 0;
+}
+
+static int f_unset(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)x; (void)n;
+	doc_map_del(a[0], S(1));
+	*out = a[0];
+	return 0;
+}
+
+static int f_haskey(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)x; (void)n;
+	*out = tv_bool(doc_map_getn(a[0], S(1), SL(1)) != NULL);
+	return 0;
+}
+
+static int f_pluck(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_seq(x->a);
+	size_t i;
+	for (i = 1; i < n; i++) {
+		doc_node *v = doc_map_getn(a[i], S(0), SL(0));
+		if (v)
+			doc_seq_push(x->a, r, v);
+	}
+	*out = r;
+	return 0;
+}
+
+static int f_keys(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_strs(x->a);
+	size_t i, k;
+	for (i = 0; i < n; i++) {
+		const doc_pair **ps = tv_sorted_pairs(a[i]);
+		for (k = 0; ps && k < a[i]->u.map.len; k++)
+			doc_seq_push(x->a, r, ps[k]->key);
+		free(ps);
+	}
+	*out = r;
+	return 0;
+}
+
+static int f_values(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_seq(x->a);
+	const doc_pair **ps = tv_sorted_pairs(a[0]);
+	size_t k;
+	(void)n;
+	for (k = 0; ps && k < a[0]->u.map.len; k++)
+		doc_seq_push(x->a, r, ps[k]->val);
+	free(ps);
+	*out = r;
+	return 0;
+}
+
+static int f_pick(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_map(x->a);
+	size_t i;
+	for (i = 1; i < n; i++) {
+		doc_node *v = doc_map_getn(a[0], S(i), SL(i));
+		if (v)
+			doc_map_setn(x->a, r, S(i), SL(i), v);
+	}
+	*out = r;
+	return 0;
+}
+
+static int f_omit(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_map(x->a);
+	size_t i, k;
+	for (k = 0; k < a[0]->u.map.len; k++) {
+		doc_pair *p = &a[0]->u.map.v[k];
+		bool drop = false;
+		for (i = 1; i < n && !drop; i++)
+			drop = SL(i) == p->key->u.s.len && !memcmp(S(i), p->key->u.s.ptr, SL(i));
+		if (!drop)
+			doc_map_setn(x->a, r, p->key->u.s.ptr, p->key->u.s.len, p->val);
+	}
+	*out = r;
+	return 0;
+}
+
+static int f_dig(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *d = a[n - 1], *def = a[n - 2];
+	size_t i;
+	if (n < 3)
+		return tctx_fail(x, "dig needs at least three arguments");
+	if (!d || d->type != DOC_MAP)
+		return tctx_fail(x, "interface conversion: interface {} is %s, not map[string]interface {}",
+				 tv_type_name(d));
+	for (i = 0; i < n - 2; i++) {
+		doc_node *v;
+		if (!a[i] || a[i]->type != DOC_STR)
+			return tctx_fail(x, "interface conversion: interface {} is %s, not string", tv_type_name(a[i]));
+		v = doc_map_getn(d, S(i), SL(i));
+		if (!v) {
+			*out = def;
+			return 0;
+		}
+		if (i == n - 3) {
+			*out = v;
+			return 0;
+		}
+		if (v->type != DOC_MAP)
+			return tctx_fail(x, "interface conversion: interface {} is %s, not map[string]interface {}",
+					 tv_type_name(v));
+		d = v;
+	}
+	*out = def;
+	return 0;
+}
+
+/* mergo.Merge(dst, src[, WithOverride]) for map[string]interface{}. */
+static void merge_into(karena *ar, doc_node *dst, doc_node *src, bool overwrite, int depth)
+{
+	size_t i;
+	if (depth > 100)
+		return;
+	for (i = 0; i < src->u.map.len; i++) {
+		doc_pair *p = &src->u.map.v[i];
+		doc_node *s = p->val, *d = doc_map_getn(dst, p->key->u.s.ptr, p->key->u.s.len);
+		if (tv_isnil(s)) {
+			if (overwrite)
+				doc_map_setn(ar, dst, p->key->u.s.ptr, p->key->u.s.len, TV_NIL);
+			continue;
+		}
+		if (s->type == DOC_MAP && d && d->type == DOC_MAP)
+			merge_into(ar, d, s, overwrite, depth + 1);
+		if (s->type == DOC_SEQ && d && d->type == DOC_SEQ && overwrite && s->u.seq.len) {
+			doc_map_setn(ar, dst, p->key->u.s.ptr, p->key->u.s.len, s);
+			continue;
+		}
+		if (d && !tv_empty(d) && (s->type == DOC_MAP || s->type == DOC_SEQ))
+			continue;
+		if (overwrite || !d || tv_empty(d))
+			doc_map_setn(ar, dst, p->key->u.s.ptr, p->key->u.s.len, s);
+	}
+}
+
+static int f_merge(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	size_t i;
+	for (i = 1; i < n; i++)
+		merge_into(x->a, a[0], a[i], false, 0);
+	*out = a[0];
+	return 0;
+}
+
+static int f_mergeoverwrite(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	size_t i;
+	for (i = 1; i < n; i++)
+		merge_into(x->a, a[0], a[i], true, 0);
+	*out = a[0];
+	return 0;
+}
+
+static doc_node *deep_copy(karena *ar, doc_node *v, int depth)
+{
+	doc_node *r;
+	size_t i;
+	if (!v || depth > 1000)
+		return v;
+	switch (v->type) {
+	case DOC_SEQ:
+		r = tv_seq(ar);
+		r->flags = v->flags & (TV_STRS);
+		for (i = 0; i < v->u.seq.len; i++)
+			doc_seq_push(ar, r, deep_copy(ar, v->u.seq.v[i], depth + 1));
+		return r;
+	case DOC_MAP:
+		if (v->flags & TV_OBJ)
+			return v;
+		r = tv_map(ar);
+		r->flags = v->flags & TV_STRUCT;
+		for (i = 0; i < v->u.map.len; i++)
+			doc_map_setn(ar, r, v->u.map.v[i].key->u.s.ptr, v->u.map.v[i].key->u.s.len,
+				     deep_copy(ar, v->u.map.v[i].val, depth + 1));
+		return r;
+	default:
+		return v;
+	}
+}
+
+static int f_deepcopy(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	if (!a[0])
+		return tctx_fail(x, "copy: cannot copy nil");
+	*out = deep_copy(x->a, a[0], 0);
+	return 0;
+}
+
+const tfunc tmpl_funcs_dicts[] = {
+	{ "dict", f_dict, "*a" },
+	{ "get", f_get, "ms" },
+	{ "set", f_set, "msa" },
+	{ "unset", f_unset, "ms" },
+	{ "hasKey", f_haskey, "ms" },
+	{ "pluck", f_pluck, "s*m" },
+	{ "keys", f_keys, "*m" },
+	{ "values", f_values, "m" },
+	{ "pick", f_pick, "m*s" },
+	{ "omit", f_omit, "m*s" },
+	{ "dig", f_dig, "*a" },
+	{ "merge", f_merge, "m*m" },
+	{ "mustMerge", f_merge, "m*m" },
+	{ "mergeOverwrite", f_mergeoverwrite, "m*m" },
+	{ "mustMergeOverwrite", f_mergeoverwrite, "m*m" },
+	{ "deepCopy", f_deepcopy, "a" },
+	{ "mustDeepCopy", f_deepcopy, "a" },
+	{ NULL, NULL, NULL },
+};

@@ -1,0 +1,530 @@
+/* tmpl/funcs_encoding.c - encodings and serialisation: b64/b32, hashes
+ * (OpenSSL), Helm's toYaml/fromYaml/fromYamlArray/toJson/fromJson/
+ * fromJsonArray/toToml and Sprig's toJson family. toYaml goes through the
+ * same route as Helm (keys sorted, as a JSON round trip sorts them). */
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "core/numfmt.h"
+#include "tmpl_int.h"
+
+#define S(i) (a[i]->u.s.ptr)
+#define SL(i) (a[i]->u.s.len)
+
+static const char b64t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void tv_b64enc(kbuf *b, const unsigned char *s, size_t len)
+{
+	size_t i;
+	for (i = 0; i + 2 < len; i += 3) {
+		kbuf_putc(b, b64t[s[i] >> 2]);
+		kbuf_putc(b, b64t[((s[i] & 3) << 4) | (s[i + 1] >> 4)]);
+		kbuf_putc(b, b64t[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)]);
+		kbuf_putc(b, b64t[s[i + 2] & 63]);
+	}
+	if (i < len) {
+		kbuf_putc(b, b64t[s[i] >> 2]);
+		if (i + 1 < len) {
+			kbuf_putc(b, b64t[((s[i] & 3) << 4) | (s[i + 1] >> 4)]);
+			kbuf_putc(b, b64t[(s[i + 1] & 15) << 2]);
+		} else {
+			kbuf_putc(b, b64t[(s[i] & 3) << 4]);
+			kbuf_putc(b, '=');
+		}
+		kbuf_putc(b, '=');
+	}
+}
+
+static int b64val(char c)
+{
+	const char *p = c ? strchr(b64t, c) : NULL;
+	return p ? (int)(p - b64t) : -1;
+}
+
+/* StdEncoding.DecodeString: returns offset of the first bad byte or -1 */
+static long b64dec(kbuf *b, const char *s, size_t len)
+{
+	size_t i = 0;
+	unsigned acc = 0;
+	int bits = 0, pad = 0;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+		int v;
+		if (c == '\r' || c == '\n')
+			continue;
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad)
+			return (long)i;
+		v = b64val(c);
+		if (v < 0)
+			return (long)i;
+		acc = (acc << 6) | (unsigned)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			kbuf_putc(b, (char)((acc >> bits) & 0xFF));
+		}
+	}
+	if ((bits == 6) || (bits && pad == 0) || (bits == 2 && pad != 2) || (bits == 4 && pad != 1) || (!bits && pad))
+		return (long)len - (pad ? pad : 0);
+	return -1;
+}
+
+static int f_b64enc(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	(void)n;
+	tv_b64enc(&b, (const unsigned char *)S(0), SL(0));
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static int f_b64dec(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	long bad;
+	(void)n;
+	bad = b64dec(&b, S(0), SL(0));
+	if (bad >= 0) {
+		kbuf_reset(&b);
+		kbuf_printf(&b, "illegal base64 data at input byte %ld", bad);
+	}
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static const char b32t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+static int f_b32enc(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	size_t i;
+	uint64_t acc = 0;
+	int bits = 0;
+	(void)n;
+	for (i = 0; i < SL(0); i++) {
+		acc = (acc << 8) | (unsigned char)S(0)[i];
+		bits += 8;
+		while (bits >= 5) {
+			bits -= 5;
+			kbuf_putc(&b, b32t[(acc >> bits) & 31]);
+		}
+	}
+	if (bits)
+		kbuf_putc(&b, b32t[(acc << (5 - bits)) & 31]);
+	while (b.len % 8)
+		kbuf_putc(&b, '=');
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static int f_b32dec(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	size_t i;
+	uint64_t acc = 0;
+	int bits = 0;
+	(void)n;
+	for (i = 0; i < SL(0); i++) {
+		const char *p;
+		if (S(0)[i] == '=')
+			break;
+		p = strchr(b32t, S(0)[i]);
+		if (!p || !S(0)[i]) {
+			kbuf_reset(&b);
+			kbuf_printf(&b, "illegal base32 data at input byte %zu", i);
+			break;
+		}
+		acc = (acc << 5) | (uint64_t)(p - b32t);
+		bits += 5;
+		if (bits >= 8) {
+			bits -= 8;
+			kbuf_putc(&b, (char)((acc >> bits) & 0xFF));
+		}
+	}
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static int digest(tctx *x, doc_node **out, const EVP_MD *md, const char *s, size_t l)
+{
+	unsigned char h[EVP_MAX_MD_SIZE];
+	unsigned hl = 0, i;
+	kbuf b = KBUF_INIT;
+	if (!EVP_Digest(s, l, h, &hl, md, NULL))
+		return tctx_fail(x, "digest failed");
+	for (i = 0; i < hl; i++)
+		kbuf_printf(&b, "%02x", h[i]);
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static int f_sha1sum(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return digest(x, out, EVP_sha1(), S(0), SL(0)); }
+static int f_sha256sum(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return digest(x, out, EVP_sha256(), S(0), SL(0)); }
+static int f_sha512sum(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return digest(x, out, EVP_sha512(), S(0), SL(0)); }
+static int f_adler32sum(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	char buf[32];
+	uLong v = adler32(1L, (const Bytef *)S(0), (uInt)SL(0));
+	(void)n;
+	snprintf(buf, sizeof(buf), "%lu", (unsigned long)v);
+	*out = tv_strz(x->a, buf);
+	return 0;
+}
+
+/* ---- YAML / JSON ---- */
+
+/* What json.Marshal sees: []byte as base64, objects as their data. */
+static int to_json(tctx *x, kbuf *b, doc_node *v, unsigned flags)
+{
+	kerr e = KERR_INIT;
+	int r;
+	if (!v) {
+		kbuf_puts(b, "null");
+		return 0;
+	}
+	r = doc_emit_json(b, v, flags | DOC_EMIT_SORT_KEYS, &e);
+	if (r)
+		tctx_fail(x, "json: unsupported value: %s", e.first.msg ? e.first.msg : "");
+	kerr_clear(&e);
+	return r;
+}
+
+static int json_common(tctx *x, doc_node **out, doc_node *v, unsigned flags, bool must)
+{
+	kbuf b = KBUF_INIT;
+	if (to_json(x, &b, v, flags)) {
+		kbuf_release(&b);
+		if (must)
+			return KE_INPUT;
+		*out = tv_strz(x->a, "");
+		return 0;
+	}
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static int f_tojson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], DOC_EMIT_HTML_ESCAPE, false); }
+static int f_musttojson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], DOC_EMIT_HTML_ESCAPE, true); }
+static int f_toprettyjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], DOC_EMIT_HTML_ESCAPE | DOC_EMIT_INDENT, false); }
+static int f_musttoprettyjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], DOC_EMIT_HTML_ESCAPE | DOC_EMIT_INDENT, true); }
+static int f_torawjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], 0, false); }
+static int f_musttorawjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], 0, true); }
+
+int tv_to_yaml(tctx *x, kbuf *b, doc_node *v)
+{
+	kerr e = KERR_INIT;
+	int r;
+	if (!v || v->type == DOC_NULL) {
+		kbuf_puts(b, "null\n");
+		return 0;
+	}
+	r = doc_emit_yaml(b, v, DOC_EMIT_SORT_KEYS, &e);
+	if (r)
+		tctx_fail(x, "%s", e.first.msg ? e.first.msg : "yaml error");
+	kerr_clear(&e);
+	return r;
+}
+
+static int yaml_common(tctx *x, doc_node **out, doc_node *v, bool must)
+{
+	kbuf b = KBUF_INIT;
+	if (tv_to_yaml(x, &b, v)) {
+		kbuf_release(&b);
+		if (must)
+			return KE_INPUT;
+		*out = tv_strz(x->a, "");
+		return 0;
+	}
+	if (b.len && b.ptr[b.len - 1] == '\n')
+		b.len--;
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static int f_toyaml(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return yaml_common(x, out, a[0], false); }
+static int f_musttoyaml(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return yaml_common(x, out, a[0], true); }
+
+/* Helm reads YAML and JSON through encoding/json: every number a float64. */
+static void json_numbers(doc_node *n, int depth)
+{
+	size_t i;
+	if (!n || depth > 1000)
+		return;
+	if (n->type == DOC_INT) {
+		double f = (double)n->u.i;
+		n->type = DOC_FLOAT;
+		n->u.f = f;
+		n->flags &= (uint16_t)~TV_INT;
+	} else if (n->type == DOC_SEQ) {
+		for (i = 0; i < n->u.seq.len; i++)
+			json_numbers(n->u.seq.v[i], depth + 1);
+	} else if (n->type == DOC_MAP) {
+		for (i = 0; i < n->u.map.len; i++)
+			json_numbers(n->u.map.v[i].val, depth + 1);
+	}
+}
+
+static bool helm_numbers(tctx *x)
+{
+	return !x->set->helm || tmpl_helm_num_mode(x->set->helm) == VALUES_NUM_HELM;
+}
+
+static int parse_yaml(tctx *x, doc_node **res, const char *s, size_t l, kbuf *errmsg)
+{
+	kerr e = KERR_INIT;
+	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST };
+	int r = doc_load_yaml1(res, x->a, "", s, l, &o, &e);
+	if (r) {
+		kerr_format_short(&e, errmsg);
+		kerr_clear(&e);
+		return r;
+	}
+	if (helm_numbers(x))
+		json_numbers(*res, 0);
+	return 0;
+}
+
+static int f_fromyaml(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *v = NULL;
+	kbuf em = KBUF_INIT;
+	(void)n;
+	if (parse_yaml(x, &v, S(0), SL(0), &em) || (v && v->type != DOC_MAP && v->type != DOC_NULL)) {
+		doc_node *m = tv_map(x->a);
+		if (!em.len)
+			kbuf_printf(&em, "error unmarshaling JSON: json: cannot unmarshal %s into Go value of type map[string]interface {}",
+				    v && v->type == DOC_SEQ ? "array" : v && v->type == DOC_STR ? "string" : "number");
+		doc_map_set(x->a, m, "Error", tv_str(x->a, em.ptr, em.len));
+		kbuf_release(&em);
+		*out = m;
+		return 0;
+	}
+	kbuf_release(&em);
+	*out = v && v->type == DOC_MAP ? v : tv_map(x->a);
+	return 0;
+}
+
+static int f_fromyamlarray(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *v = NULL;
+	kbuf em = KBUF_INIT;
+	(void)n;
+	if (parse_yaml(x, &v, S(0), SL(0), &em) || (v && v->type != DOC_SEQ && v->type != DOC_NULL)) {
+		doc_node *l = tv_seq(x->a);
+		if (!em.len)
+			kbuf_printf(&em, "error unmarshaling JSON: json: cannot unmarshal %s into Go value of type []interface {}",
+				    v && v->type == DOC_MAP ? "object" : v && v->type == DOC_STR ? "string" : "number");
+		doc_seq_push(x->a, l, tv_str(x->a, em.ptr, em.len));
+		kbuf_release(&em);
+		*out = l;
+		return 0;
+	}
+	kbuf_release(&em);
+	*out = v && v->type == DOC_SEQ ? v : tv_seq(x->a);
+	return 0;
+}
+
+static int parse_json(tctx *x, doc_node **res, const char *s, size_t l, kbuf *errmsg)
+{
+	kerr e = KERR_INIT;
+	int r = doc_load_json(res, x->a, "", s, l, &e);
+	if (r) {
+		kerr_format_short(&e, errmsg);
+		kerr_clear(&e);
+		return r;
+	}
+	if (helm_numbers(x))
+		json_numbers(*res, 0);
+	return 0;
+}
+
+static int f_fromjson(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *v = NULL;
+	kbuf em = KBUF_INIT;
+	(void)n;
+	if (parse_json(x, &v, S(0), SL(0), &em) || (v && v->type != DOC_MAP && v->type != DOC_NULL)) {
+		doc_node *m = tv_map(x->a);
+		if (!em.len)
+			kbuf_puts(&em, "json: cannot unmarshal into Go value of type map[string]interface {}");
+		doc_map_set(x->a, m, "Error", tv_str(x->a, em.ptr, em.len));
+		kbuf_release(&em);
+		*out = m;
+		return 0;
+	}
+	kbuf_release(&em);
+	*out = v && v->type == DOC_MAP ? v : tv_map(x->a);
+	return 0;
+}
+
+static int f_mustfromjson(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *v = NULL;
+	kbuf em = KBUF_INIT;
+	(void)n;
+	if (parse_json(x, &v, S(0), SL(0), &em)) {
+		int r = tctx_fail(x, "%s", em.ptr);
+		kbuf_release(&em);
+		return r;
+	}
+	kbuf_release(&em);
+	*out = v;
+	return 0;
+}
+
+static int f_fromjsonarray(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *v = NULL;
+	kbuf em = KBUF_INIT;
+	(void)n;
+	if (parse_json(x, &v, S(0), SL(0), &em) || (v && v->type != DOC_SEQ && v->type != DOC_NULL)) {
+		doc_node *l = tv_seq(x->a);
+		if (!em.len)
+			kbuf_puts(&em, "json: cannot unmarshal into Go value of type []interface {}");
+		doc_seq_push(x->a, l, tv_str(x->a, em.ptr, em.len));
+		kbuf_release(&em);
+		*out = l;
+		return 0;
+	}
+	kbuf_release(&em);
+	*out = v && v->type == DOC_SEQ ? v : tv_seq(x->a);
+	return 0;
+}
+
+/* ---- TOML (BurntSushi encoder, the subset charts produce) ---- */
+
+static void toml_key(kbuf *b, const char *k, size_t l)
+{
+	size_t i;
+	bool bare = l > 0;
+	for (i = 0; i < l; i++) {
+		char c = k[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			bare = false;
+	}
+	if (bare)
+		kbuf_put(b, k, l);
+	else
+		tv_quote(b, k, l);
+}
+
+static void toml_value(kbuf *b, const doc_node *v)
+{
+	size_t i;
+	switch (v ? v->type : DOC_NULL) {
+	case DOC_BOOL: kbuf_puts(b, v->u.b ? "true" : "false"); break;
+	case DOC_INT: numfmt_int(b, v->u.i); break;
+	case DOC_FLOAT:
+		if (v->u.f == (double)(int64_t)v->u.f) {
+			numfmt_float(b, v->u.f, 'f', -1);
+			kbuf_puts(b, ".0");
+		} else {
+			numfmt_float(b, v->u.f, 'g', -1);
+		}
+		break;
+	case DOC_STR: tv_quote(b, v->u.s.ptr, v->u.s.len); break;
+	case DOC_SEQ:
+		kbuf_putc(b, '[');
+		for (i = 0; i < v->u.seq.len; i++) {
+			if (i)
+				kbuf_puts(b, ", ");
+			toml_value(b, v->u.seq.v[i]);
+		}
+		kbuf_putc(b, ']');
+		break;
+	default: break;
+	}
+}
+
+static void toml_table(kbuf *b, const doc_node *m, const char *prefix, int depth)
+{
+	const doc_pair **ps = tv_sorted_pairs(m);
+	size_t i;
+	if (!ps || depth > 100) {
+		free(ps);
+		return;
+	}
+	for (i = 0; i < m->u.map.len; i++) {
+		const doc_node *v = ps[i]->val;
+		if (tv_isnil(v) || v->type == DOC_MAP)
+			continue;
+		if (depth)
+			kbuf_putn(b, ' ', (size_t)depth * 2);
+		toml_key(b, ps[i]->key->u.s.ptr, ps[i]->key->u.s.len);
+		kbuf_puts(b, " = ");
+		toml_value(b, v);
+		kbuf_putc(b, '\n');
+	}
+	for (i = 0; i < m->u.map.len; i++) {
+		const doc_node *v = ps[i]->val;
+		kbuf full = KBUF_INIT;
+		if (!v || v->type != DOC_MAP)
+			continue;
+		if (prefix[0]) {
+			kbuf_puts(&full, prefix);
+			kbuf_putc(&full, '.');
+		}
+		toml_key(&full, ps[i]->key->u.s.ptr, ps[i]->key->u.s.len);
+		kbuf_putc(b, '\n');
+		if (depth)
+			kbuf_putn(b, ' ', (size_t)depth * 2);
+		kbuf_printf(b, "[%s]\n", full.ptr);
+		toml_table(b, v, full.ptr, depth + 1);
+		kbuf_release(&full);
+	}
+	free(ps);
+}
+
+static int f_totoml(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	(void)n;
+	if (!a[0] || a[0]->type != DOC_MAP) {
+		*out = tv_strz(x->a, "toml: top-level values must be Go maps or structs");
+		return 0;
+	}
+	toml_table(&b, a[0], "", 0);
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+const tfunc tmpl_funcs_encoding[] = {
+	{ "b64enc", f_b64enc, "s" },
+	{ "b64dec", f_b64dec, "s" },
+	{ "b32enc", f_b32enc, "s" },
+	{ "b32dec", f_b32dec, "s" },
+	{ "sha1sum", f_sha1sum, "s" },
+	{ "sha256sum", f_sha256sum, "s" },
+	{ "sha512sum", f_sha512sum, "s" },
+	{ "adler32sum", f_adler32sum, "s" },
+	{ "toJson", f_tojson, "a" },
+	{ "mustToJson", f_musttojson, "a" },
+	{ "toPrettyJson", f_toprettyjson, "a" },
+	{ "mustToPrettyJson", f_musttoprettyjson, "a" },
+	{ "toRawJson", f_torawjson, "a" },
+	{ "mustToRawJson", f_musttorawjson, "a" },
+	{ "fromJson", f_fromjson, "s" },
+	{ "mustFromJson", f_mustfromjson, "s" },
+	{ "fromJsonArray", f_fromjsonarray, "s" },
+	{ "toYaml", f_toyaml, "a" },
+	{ "mustToYaml", f_musttoyaml, "a" },
+	{ "toYamlPretty", f_toyaml, "a" },
+	{ "fromYaml", f_fromyaml, "s" },
+	{ "fromYamlArray", f_fromyamlarray, "s" },
+	{ "toToml", f_totoml, "a" },
+	{ NULL, NULL, NULL },
+};

@@ -1,0 +1,317 @@
+/* tmpl/funcs_helm.c - Helm's own template functions (pkg/engine/funcs.go,
+ * engine.go): include, tpl, required, lookup (an empty map: kstage
+ * template never talks to a cluster), and the methods of Helm's objects:
+ * .Files (Get, GetBytes, Glob, Lines, AsConfig, AsSecrets) and
+ * .Capabilities.APIVersions.Has. */
+#include <string.h>
+
+#include "tmpl_int.h"
+
+#define S(i) (a[i]->u.s.ptr)
+#define SL(i) (a[i]->u.s.len)
+#define HELM_RECURSION_MAX 1000
+
+static int f_include(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	int r;
+	(void)n;
+	if (x->depth > HELM_RECURSION_MAX)
+		return tctx_fail(x, "rendering template has a nested reference name: %s: unable to execute template", S(0));
+	r = tctx_exec_named(x, S(0), a[1], &b);
+	if (r) {
+		kbuf m = KBUF_INIT;
+		kerr_format_short(x->err, &m);
+		kbuf_release(&b);
+		r = tctx_fail(x, "%s", m.ptr);
+		kbuf_release(&m);
+		return r;
+	}
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static int f_tpl(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	int r;
+	(void)n;
+	if (x->depth > HELM_RECURSION_MAX)
+		return tctx_fail(x, "rendering template has a nested reference name: tpl: unable to execute template");
+	r = tctx_exec_text(x, S(0), SL(0), a[1], &b);
+	if (r) {
+		kbuf m = KBUF_INIT, q = KBUF_INIT;
+		kerr_format_short(x->err, &m);
+		tv_quote(&q, S(0), SL(0));
+		kbuf_release(&b);
+		if (strstr(m.ptr, "executing"))
+			r = tctx_fail(x, "error during tpl function execution for %s: %s", q.ptr, m.ptr);
+		else
+			r = tctx_fail(x, "cannot parse template %s: %s", q.ptr, m.ptr);
+		kbuf_release(&m);
+		kbuf_release(&q);
+		return r;
+	}
+	tmpl_strip_no_value(&b, 0);
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+static int f_required(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	if (tv_isnil(a[1]) || (a[1]->type == DOC_STR && a[1]->u.s.len == 0))
+		return tctx_fail(x, "%s", S(0));
+	*out = a[1];
+	return 0;
+}
+
+static int f_lookup(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)a; (void)n;
+	*out = tv_map(x->a);
+	return 0;
+}
+
+/* ---- glob (gobwas/glob with '/' as separator) ---- */
+
+static bool glob_match(const char *p, const char *pe, const char *s, const char *se, int depth)
+{
+	if (depth > 200)
+		return false;
+	while (p < pe) {
+		char c = *p;
+		if (c == '*') {
+			bool super = p + 1 < pe && p[1] == '*';
+			const char *q;
+			p += super ? 2 : 1;
+			for (q = s; q <= se; q++) {
+				if (glob_match(p, pe, q, se, depth + 1))
+					return true;
+				if (q < se && *q == '/' && !super)
+					return false;
+			}
+			return false;
+		}
+		if (c == '{') {
+			const char *end = memchr(p, '}', (size_t)(pe - p)), *alt = p + 1;
+			if (!end)
+				return false;
+			while (alt <= end) {
+				const char *comma = alt;
+				kbuf pat = KBUF_INIT;
+				bool ok;
+				while (comma < end && *comma != ',')
+					comma++;
+				kbuf_put(&pat, alt, (size_t)(comma - alt));
+				kbuf_put(&pat, end + 1, (size_t)(pe - end - 1));
+				ok = glob_match(pat.ptr, pat.ptr + pat.len, s, se, depth + 1);
+				kbuf_release(&pat);
+				if (ok)
+					return true;
+				alt = comma + 1;
+			}
+			return false;
+		}
+		if (s >= se)
+			return false;
+		if (c == '?') {
+			if (*s == '/')
+				return false;
+			p++;
+			s++;
+			continue;
+		}
+		if (c == '[') {
+			const char *q = p + 1;
+			bool neg = false, hit = false;
+			if (q < pe && (*q == '!' || *q == '^')) {
+				neg = true;
+				q++;
+			}
+			while (q < pe && *q != ']') {
+				if (q + 2 < pe && q[1] == '-' && q[2] != ']') {
+					if (*s >= q[0] && *s <= q[2])
+						hit = true;
+					q += 3;
+				} else {
+					if (*s == *q)
+						hit = true;
+					q++;
+				}
+			}
+			if (hit == neg)
+				return false;
+			p = q < pe ? q + 1 : q;
+			s++;
+			continue;
+		}
+		if (c == '\\' && p + 1 < pe)
+			c = *++p;
+		if (*s != c)
+			return false;
+		p++;
+		s++;
+	}
+	return s == se;
+}
+
+static const char *base_name(const char *s)
+{
+	const char *b = strrchr(s, '/');
+	return b ? b + 1 : s;
+}
+
+static doc_node *files_new(karena *a)
+{
+	tobj *o = tobj_new(a, TOBJ_FILES, "engine.files", DOC_MAP);
+	return &o->n;
+}
+
+static int files_method(tctx *x, doc_node **out, doc_node *recv, const char *name, doc_node **a, size_t n)
+{
+	size_t i;
+	if (!strcmp(name, "Get") || !strcmp(name, "GetBytes") || !strcmp(name, "Lines") || !strcmp(name, "Glob")) {
+		if (n != 1)
+			return tctx_fail(x, "wrong number of args for %s: want 1 got %zu", name, n);
+		if (!a[0] || a[0]->type != DOC_STR)
+			return tctx_fail(x, "wrong type for value; expected string; got %s", tv_type_name(a[0]));
+	} else if (n != 0) {
+		return tctx_fail(x, "wrong number of args for %s: want 0 got %zu", name, n);
+	}
+	if (!strcmp(name, "Get") || !strcmp(name, "GetBytes")) {
+		doc_node *v = doc_map_getn(recv, S(0), SL(0));
+		*out = tv_str(x->a, v ? v->u.s.ptr : "", v ? v->u.s.len : 0);
+		if (name[3])
+			(*out)->flags |= TV_BYTES;
+		return 0;
+	}
+	if (!strcmp(name, "Lines")) {
+		doc_node *v = doc_map_getn(recv, S(0), SL(0)), *r = tv_strs(x->a);
+		const char *s, *e;
+		if (v && v->u.s.len) {
+			s = v->u.s.ptr;
+			e = s + v->u.s.len;
+			if (e[-1] == '\n')
+				e--;
+			for (;;) {
+				const char *nl = memchr(s, '\n', (size_t)(e - s));
+				doc_seq_push(x->a, r, tv_str(x->a, s, nl ? (size_t)(nl - s) : (size_t)(e - s)));
+				if (!nl)
+					break;
+				s = nl + 1;
+			}
+		}
+		*out = r;
+		return 0;
+	}
+	if (!strcmp(name, "Glob")) {
+		doc_node *r = files_new(x->a);
+		for (i = 0; i < recv->u.map.len; i++) {
+			doc_pair *p = &recv->u.map.v[i];
+			if (glob_match(S(0), S(0) + SL(0), p->key->u.s.ptr, p->key->u.s.ptr + p->key->u.s.len, 0))
+				doc_map_setn(x->a, r, p->key->u.s.ptr, p->key->u.s.len, p->val);
+		}
+		*out = r;
+		return 0;
+	}
+	if (!strcmp(name, "AsConfig") || !strcmp(name, "AsSecrets")) {
+		doc_node *m = tv_map(x->a);
+		kbuf b = KBUF_INIT;
+		bool secrets = name[2] == 'S';
+		if (!recv->u.map.len) {
+			*out = tv_strz(x->a, "");
+			return 0;
+		}
+		for (i = 0; i < recv->u.map.len; i++) {
+			doc_pair *p = &recv->u.map.v[i];
+			doc_node *v = p->val;
+			if (secrets) {
+				kbuf e = KBUF_INIT;
+				tv_b64enc(&e, (const unsigned char *)v->u.s.ptr, v->u.s.len);
+				v = tv_str(x->a, e.ptr, e.len);
+				kbuf_release(&e);
+			} else {
+				v = tv_str(x->a, v->u.s.ptr, v->u.s.len);
+			}
+			doc_map_set(x->a, m, base_name(p->key->u.s.ptr), v);
+		}
+		if (tv_to_yaml(x, &b, m)) {
+			kbuf_release(&b);
+			*out = tv_strz(x->a, "");
+			return 0;
+		}
+		if (b.len && b.ptr[b.len - 1] == '\n')
+			b.len--;
+		*out = tv_str(x->a, b.ptr, b.len);
+		kbuf_release(&b);
+		return 0;
+	}
+	return 1; /* not a method */
+}
+
+int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name, doc_node **args, size_t n,
+		    bool *found)
+{
+	tobj *o = (tobj *)recv;
+	int r;
+	*found = false;
+	switch (o->kind) {
+	case TOBJ_FILES:
+		r = files_method(x, out, recv, name, args, n);
+		if (r == 1)
+			return 0;
+		*found = true;
+		return r;
+	case TOBJ_APIVERSIONS:
+		if (strcmp(name, "Has"))
+			return 0;
+		*found = true;
+		if (n != 1)
+			return tctx_fail(x, "wrong number of args for Has: want 1 got %zu", n);
+		if (!args[0] || args[0]->type != DOC_STR)
+			return tctx_fail(x, "wrong type for value; expected string; got %s", tv_type_name(args[0]));
+		{
+			size_t i;
+			for (i = 0; i < recv->u.seq.len; i++) {
+				doc_node *v = recv->u.seq.v[i];
+				if (v->u.s.len == args[0]->u.s.len && !memcmp(v->u.s.ptr, args[0]->u.s.ptr, v->u.s.len)) {
+					*out = tv_bool(true);
+					return 0;
+				}
+			}
+		}
+		*out = tv_bool(false);
+		return 0;
+	case TOBJ_KUBEVERSION:
+		if (strcmp(name, "String"))
+			return 0;
+		*found = true;
+		*out = doc_map_get(recv, "Version");
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+tobj *tobj_new(karena *a, tobj_kind kind, const char *type_name, doc_type t)
+{
+	tobj *o = karena_alloc(a, sizeof(*o));
+	o->n.type = t;
+	o->n.flags = TV_OBJ;
+	o->kind = kind;
+	o->type_name = type_name;
+	return o;
+}
+
+values_num_mode tmpl_helm_num_mode(const struct tmpl_helm *h) { return h ? h->num : VALUES_NUM_HELM; }
+
+const tfunc tmpl_funcs_helm[] = {
+	{ "include", f_include, "sa" },
+	{ "tpl", f_tpl, "sa" },
+	{ "required", f_required, "sa" },
+	{ "lookup", f_lookup, "ssss" },
+	{ NULL, NULL, NULL },
+};

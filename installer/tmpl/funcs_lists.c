@@ -1,0 +1,329 @@
+/* tmpl/funcs_lists.c - Sprig's list functions (list.go): list, append,
+ * prepend, first, rest, last, initial, reverse, uniq, without, has,
+ * compact, concat, chunk, until/untilStep/seq, and the must* variants. The
+ * non-must variants panic in Sprig on a non-list; the panic reaches the
+ * template as an error, which is what we return. */
+#include <string.h>
+
+#include "tmpl_int.h"
+
+static int need_list(tctx *x, doc_node *v, const char *what)
+{
+	if (!v || v->type != DOC_SEQ || (v->flags & TV_OBJ)) {
+		if (!v || v->type == DOC_NULL)
+			return tctx_fail(x, "Cannot %s on type <nil>", what);
+		return tctx_fail(x, "Cannot %s on type %s", what, tv_type_name(v));
+	}
+	return 0;
+}
+
+static doc_node *copy_list(tctx *x, doc_node *l)
+{
+	doc_node *r = tv_seq(x->a);
+	size_t i;
+	for (i = 0; l && i < l->u.seq.len; i++)
+		doc_seq_push(x->a, r, l->u.seq.v[i]);
+	return r;
+}
+
+static int f_list(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_seq(x->a);
+	size_t i;
+	for (i = 0; i < n; i++)
+		doc_seq_push(x->a, r, a[i] ? a[i] : TV_NIL);
+	*out = r;
+	return 0;
+}
+
+static int f_append(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r;
+	(void)n;
+	if (need_list(x, a[0], "push"))
+		return KE_INPUT;
+	r = copy_list(x, a[0]);
+	doc_seq_push(x->a, r, a[1] ? a[1] : TV_NIL);
+	*out = r;
+	return 0;
+}
+
+static int f_prepend(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_seq(x->a);
+	size_t i;
+	(void)n;
+	if (need_list(x, a[0], "prepend"))
+		return KE_INPUT;
+	doc_seq_push(x->a, r, a[1] ? a[1] : TV_NIL);
+	for (i = 0; i < a[0]->u.seq.len; i++)
+		doc_seq_push(x->a, r, a[0]->u.seq.v[i]);
+	*out = r;
+	return 0;
+}
+
+static int f_first(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	if (need_list(x, a[0], "find first"))
+		return KE_INPUT;
+	*out = a[0]->u.seq.len ? a[0]->u.seq.v[0] : NULL;
+	return 0;
+}
+
+static int f_last(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	if (need_list(x, a[0], "find last"))
+		return KE_INPUT;
+	*out = a[0]->u.seq.len ? a[0]->u.seq.v[a[0]->u.seq.len - 1] : NULL;
+	return 0;
+}
+
+static int f_rest(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r;
+	size_t i;
+	(void)n;
+	if (need_list(x, a[0], "find rest"))
+		return KE_INPUT;
+	if (!a[0]->u.seq.len) {
+		*out = NULL;
+		return 0;
+	}
+	r = tv_seq(x->a);
+	for (i = 1; i < a[0]->u.seq.len; i++)
+		doc_seq_push(x->a, r, a[0]->u.seq.v[i]);
+	*out = r;
+	return 0;
+}
+
+static int f_initial(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r;
+	size_t i;
+	(void)n;
+	if (need_list(x, a[0], "find initial"))
+		return KE_INPUT;
+	if (!a[0]->u.seq.len) {
+		*out = NULL;
+		return 0;
+	}
+	r = tv_seq(x->a);
+	for (i = 0; i + 1 < a[0]->u.seq.len; i++)
+		doc_seq_push(x->a, r, a[0]->u.seq.v[i]);
+	*out = r;
+	return 0;
+}
+
+static int f_reverse(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_seq(x->a);
+	size_t i;
+	(void)n;
+	if (need_list(x, a[0], "find reverse"))
+		return KE_INPUT;
+	for (i = a[0]->u.seq.len; i-- > 0;)
+		doc_seq_push(x->a, r, a[0]->u.seq.v[i]);
+	*out = r;
+	return 0;
+}
+
+static bool in_list(doc_node *l, doc_node *v)
+{
+	size_t i;
+	for (i = 0; i < l->u.seq.len; i++)
+		if (tv_deep_equal(l->u.seq.v[i], v))
+			return true;
+	return false;
+}
+
+static int f_uniq(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_seq(x->a);
+	size_t i;
+	(void)n;
+	if (need_list(x, a[0], "find uniq"))
+		return KE_INPUT;
+	for (i = 0; i < a[0]->u.seq.len; i++)
+		if (!in_list(r, a[0]->u.seq.v[i]))
+			doc_seq_push(x->a, r, a[0]->u.seq.v[i]);
+	*out = r;
+	return 0;
+}
+
+static int f_without(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_seq(x->a), *omit = tv_seq(x->a);
+	size_t i;
+	if (need_list(x, a[0], "find without"))
+		return KE_INPUT;
+	for (i = 1; i < n; i++)
+		doc_seq_push(x->a, omit, a[i] ? a[i] : TV_NIL);
+	for (i = 0; i < a[0]->u.seq.len; i++)
+		if (!in_list(omit, a[0]->u.seq.v[i]))
+			doc_seq_push(x->a, r, a[0]->u.seq.v[i]);
+	*out = r;
+	return 0;
+}
+
+static int f_has(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	if (tv_isnil(a[1])) {
+		*out = tv_bool(false);
+		return 0;
+	}
+	if (need_list(x, a[1], "find has"))
+		return KE_INPUT;
+	*out = tv_bool(in_list(a[1], a[0] ? a[0] : TV_NIL));
+	return 0;
+}
+
+static int f_compact(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_seq(x->a);
+	size_t i;
+	(void)n;
+	if (need_list(x, a[0], "compact"))
+		return KE_INPUT;
+	for (i = 0; i < a[0]->u.seq.len; i++)
+		if (!tv_empty(a[0]->u.seq.v[i]))
+			doc_seq_push(x->a, r, a[0]->u.seq.v[i]);
+	*out = r;
+	return 0;
+}
+
+static int f_concat(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_seq(x->a);
+	size_t i, k;
+	for (i = 0; i < n; i++) {
+		if (need_list(x, a[i], "concat"))
+			return KE_INPUT;
+		for (k = 0; k < a[i]->u.seq.len; k++)
+			doc_seq_push(x->a, r, a[i]->u.seq.v[k]);
+	}
+	*out = r;
+	return 0;
+}
+
+static int f_chunk(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *r = tv_seq(x->a), *c = NULL;
+	size_t i;
+	(void)n;
+	if (need_list(x, a[1], "chunk"))
+		return KE_INPUT;
+	if (a[0]->u.i <= 0)
+		return tctx_fail(x, "runtime error: integer divide by zero");
+	for (i = 0; i < a[1]->u.seq.len; i++) {
+		if (i % (size_t)a[0]->u.i == 0) {
+			c = tv_seq(x->a);
+			doc_seq_push(x->a, r, c);
+		}
+		doc_seq_push(x->a, c, a[1]->u.seq.v[i]);
+	}
+	*out = r;
+	return 0;
+}
+
+static int until_step(tctx *x, doc_node **out, int64_t start, int64_t stop, int64_t step)
+{
+	doc_node *r = tv_seq(x->a);
+	int64_t i;
+	size_t count = 0;
+	if (step == 0 || (step > 0 && start >= stop) || (step < 0 && start <= stop)) {
+		*out = r;
+		return 0;
+	}
+	for (i = start; step > 0 ? i < stop : i > stop; i += step) {
+		if (++count > 10000000)
+			return tctx_fail(x, "untilStep: too many elements");
+		doc_seq_push(x->a, r, tv_int(x->a, i));
+	}
+	*out = r;
+	return 0;
+}
+
+static int f_until(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	return until_step(x, out, 0, a[0]->u.i, a[0]->u.i >= 0 ? 1 : -1);
+}
+
+static int f_untilstep(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	return until_step(x, out, a[0]->u.i, a[1]->u.i, a[2]->u.i);
+}
+
+static int f_seq(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	int64_t start = 1, end = 0, step = 1, i;
+	kbuf b = KBUF_INIT;
+	size_t count = 0;
+	switch (n) {
+	case 0:
+		*out = tv_strz(x->a, "");
+		return 0;
+	case 1: end = a[0]->u.i; break;
+	case 2: start = a[0]->u.i; end = a[1]->u.i; break;
+	case 3: start = a[0]->u.i; step = a[1]->u.i; end = a[2]->u.i; break;
+	default:
+		*out = tv_strz(x->a, "");
+		return 0;
+	}
+	if (n < 3 && end < start)
+		step = -1;
+	if (step == 0 || (step > 0 && end < start) || (step < 0 && end > start)) {
+		*out = tv_strz(x->a, "");
+		return 0;
+	}
+	for (i = start; step > 0 ? i <= end : i >= end; i += step) {
+		if (++count > 10000000)
+			break;
+		if (b.len)
+			kbuf_putc(&b, ' ');
+		kbuf_printf(&b, "%lld", (long long)i);
+	}
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
+
+const tfunc tmpl_funcs_lists[] = {
+	{ "list", f_list, "*a" },
+	{ "tuple", f_list, "*a" },
+	{ "append", f_append, "aa" },
+	{ "push", f_append, "aa" },
+	{ "mustAppend", f_append, "aa" },
+	{ "mustPush", f_append, "aa" },
+	{ "prepend", f_prepend, "aa" },
+	{ "mustPrepend", f_prepend, "aa" },
+	{ "first", f_first, "a" },
+	{ "mustFirst", f_first, "a" },
+	{ "last", f_last, "a" },
+	{ "mustLast", f_last, "a" },
+	{ "rest", f_rest, "a" },
+	{ "mustRest", f_rest, "a" },
+	{ "initial", f_initial, "a" },
+	{ "mustInitial", f_initial, "a" },
+	{ "reverse", f_reverse, "a" },
+	{ "mustReverse", f_reverse, "a" },
+	{ "uniq", f_uniq, "a" },
+	{ "mustUniq", f_uniq, "a" },
+	{ "without", f_without, "a*a" },
+	{ "mustWithout", f_without, "a*a" },
+	{ "has", f_has, "aa" },
+	{ "mustHas", f_has, "aa" },
+	{ "compact", f_compact, "a" },
+	{ "mustCompact", f_compact, "a" },
+	{ "concat", f_concat, "*a" },
+	{ "chunk", f_chunk, "ia" },
+	{ "mustChunk", f_chunk, "ia" },
+	{ "until", f_until, "i" },
+	{ "untilStep", f_untilstep, "iii" },
+	{ "seq", f_seq, "*i" },
+	{ NULL, NULL, NULL },
+};

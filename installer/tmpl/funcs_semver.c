@@ -1,0 +1,429 @@
+/* tmpl/funcs_semver.c - semver and semverCompare as Sprig (Masterminds
+ * semver v3): loose versions ("v1.2", "1"), constraints with =, !=, >, <,
+ * >=, <=, ~, ^, x, X and star wildcards, hyphen ranges, "," or space for AND and
+ * "||" for OR, and v3's rule that a prerelease version only satisfies a
+ * constraint that itself names a prerelease. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tmpl_int.h"
+
+static bool ident_ok(const char *s, size_t n)
+{
+	size_t i;
+	if (!n)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '.'))
+			return false;
+	return s[0] != '.' && s[n - 1] != '.';
+}
+
+static bool num(const char **p, const char *e, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	if (s >= e || !isdigit((unsigned char)*s))
+		return false;
+	while (s < e && isdigit((unsigned char)*s)) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+		s++;
+	}
+	*out = v;
+	*p = s;
+	return true;
+}
+
+int tsemver_parse(tsemver *out, karena *a, const char *s, size_t n)
+{
+	const char *p = s, *e = s + n, *q;
+	memset(out, 0, sizeof(*out));
+	out->pre = "";
+	out->meta = "";
+	out->original = karena_strndup(a, s, n);
+	if (p < e && (*p == 'v' || *p == 'V'))
+		p++;
+	if (!num(&p, e, &out->major))
+		return -1;
+	if (p < e && *p == '.') {
+		p++;
+		if (!num(&p, e, &out->minor))
+			return -1;
+		if (p < e && *p == '.') {
+			p++;
+			if (!num(&p, e, &out->patch))
+				return -1;
+		}
+	}
+	if (p < e && *p == '-') {
+		p++;
+		q = p;
+		while (q < e && *q != '+')
+			q++;
+		if (!ident_ok(p, (size_t)(q - p)))
+			return -1;
+		out->pre = karena_strndup(a, p, (size_t)(q - p));
+		p = q;
+	}
+	if (p < e && *p == '+') {
+		p++;
+		if (!ident_ok(p, (size_t)(e - p)))
+			return -1;
+		out->meta = karena_strndup(a, p, (size_t)(e - p));
+		p = e;
+	}
+	return p == e ? 0 : -1;
+}
+
+static int cmp_u(uint64_t a, uint64_t b) { return a < b ? -1 : a > b; }
+
+static int cmp_pre(const char *a, const char *b)
+{
+	if (!*a && !*b)
+		return 0;
+	if (!*a)
+		return 1;
+	if (!*b)
+		return -1;
+	while (*a || *b) {
+		const char *ea = strchr(a, '.'), *eb = strchr(b, '.');
+		size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b), i;
+		bool na = la > 0, nb = lb > 0;
+		int c;
+		if (!*a)
+			return -1;
+		if (!*b)
+			return 1;
+		for (i = 0; i < la; i++)
+			if (!isdigit((unsigned char)a[i]))
+				na = false;
+		for (i = 0; i < lb; i++)
+			if (!isdigit((unsigned char)b[i]))
+				nb = false;
+		if (na && nb) {
+			c = cmp_u(strtoull(a, NULL, 10), strtoull(b, NULL, 10));
+		} else if (na) {
+			c = -1;
+		} else if (nb) {
+			c = 1;
+		} else {
+			c = strncmp(a, b, la < lb ? la : lb);
+			if (!c)
+				c = cmp_u(la, lb);
+		}
+		if (c)
+			return c;
+		a += la + (ea ? 1 : 0);
+		b += lb + (eb ? 1 : 0);
+		if (!ea && !eb)
+			return 0;
+		if (!ea)
+			return -1;
+		if (!eb)
+			return 1;
+	}
+	return 0;
+}
+
+static int vcmp(const tsemver *a, const tsemver *b)
+{
+	int c = cmp_u(a->major, b->major);
+	if (!c)
+		c = cmp_u(a->minor, b->minor);
+	if (!c)
+		c = cmp_u(a->patch, b->patch);
+	if (!c)
+		c = cmp_pre(a->pre, b->pre);
+	return c;
+}
+
+typedef struct constraint {
+	char op[3];
+	tsemver v;
+	bool dirty, minor_dirty, patch_dirty, any;
+} constraint;
+
+static bool is_x(const char *s, size_t n) { return n == 1 && (*s == 'x' || *s == 'X' || *s == '*'); }
+
+/* parse "op version" (no spaces inside) */
+static int parse_constraint(constraint *c, karena *a, const char *s, size_t n)
+{
+	size_t ol = 0, i;
+	const char *v, *parts[3] = { 0 };
+	size_t pl[3] = { 0 }, np = 0;
+	kbuf b = KBUF_INIT;
+	memset(c, 0, sizeof(*c));
+	while (ol < n && ol < 2 && strchr("=!<>~^", s[ol]))
+		ol++;
+	memcpy(c->op, s, ol);
+	if (!strcmp(c->op, "=>"))
+		memcpy(c->op, ">=", 3);
+	if (!strcmp(c->op, "=<"))
+		memcpy(c->op, "<=", 3);
+	v = s + ol;
+	n -= ol;
+	if (n && (*v == 'v' || *v == 'V'))
+		v++, n--;
+	if (n == 0)
+		return -1;
+	/* split off prerelease/metadata from the numeric part */
+	{
+		size_t k = 0, start = 0;
+		while (k <= n) {
+			if (k == n || v[k] == '.' || v[k] == '-' || v[k] == '+') {
+				if (np < 3) {
+					parts[np] = v + start;
+					pl[np++] = k - start;
+				}
+				if (k == n || v[k] != '.')
+					break;
+				start = k + 1;
+			}
+			k++;
+		}
+		if (np == 1 && is_x(parts[0], pl[0]) && ol == 0 && n == 1) {
+			c->any = true;
+			return 0;
+		}
+		for (i = 0; i < np; i++) {
+			if (is_x(parts[i], pl[i])) {
+				if (i == 0) {
+					c->any = true;
+					c->dirty = true;
+					c->minor_dirty = true;
+					c->patch_dirty = true;
+				}
+				if (i == 1)
+					c->minor_dirty = c->dirty = true;
+				if (i == 2)
+					c->patch_dirty = c->dirty = true;
+				kbuf_putc(&b, '0');
+			} else {
+				kbuf_put(&b, parts[i], pl[i]);
+			}
+			if (i + 1 < np)
+				kbuf_putc(&b, '.');
+		}
+		if (np == 1) {
+			c->minor_dirty = c->dirty = true;
+			kbuf_puts(&b, ".0.0");
+		} else if (np == 2) {
+			c->patch_dirty = c->dirty = true;
+			kbuf_puts(&b, ".0");
+		}
+		kbuf_put(&b, v + (size_t)(parts[np - 1] - v) + pl[np - 1], n - ((size_t)(parts[np - 1] - v) + pl[np - 1]));
+	}
+	i = (size_t)tsemver_parse(&c->v, a, b.ptr, b.len);
+	kbuf_release(&b);
+	if (c->minor_dirty)
+		c->patch_dirty = true;
+	return (int)i;
+}
+
+static bool check1(const constraint *c, const tsemver *v)
+{
+	const tsemver *cv = &c->v;
+	const char *op = c->op;
+	if (*v->pre && !*cv->pre)
+		return false;
+	if (c->any && (!*op || !strcmp(op, "=") || !strcmp(op, ">=") || !strcmp(op, "~") || !strcmp(op, "^")))
+		return true;
+	if (!*op || !strcmp(op, "=")) {
+		if (c->dirty) {
+			if (vcmp(v, cv) < 0)
+				return false;
+			if (v->major != cv->major)
+				return false;
+			if (v->minor != cv->minor && !c->minor_dirty)
+				return false;
+			return true;
+		}
+		return vcmp(v, cv) == 0;
+	}
+	if (!strcmp(op, "!=")) {
+		if (c->dirty) {
+			if (cv->major != v->major)
+				return true;
+			if (c->minor_dirty)
+				return false;
+			if (cv->minor != v->minor)
+				return true;
+			return false;
+		}
+		return vcmp(v, cv) != 0;
+	}
+	if (!strcmp(op, ">")) {
+		if (!c->dirty)
+			return vcmp(v, cv) > 0;
+		if (v->major != cv->major)
+			return v->major > cv->major;
+		if (c->minor_dirty)
+			return false;
+		if (c->patch_dirty)
+			return v->minor > cv->minor;
+		return vcmp(v, cv) > 0;
+	}
+	if (!strcmp(op, "<"))
+		return vcmp(v, cv) < 0;
+	if (!strcmp(op, ">="))
+		return vcmp(v, cv) >= 0;
+	if (!strcmp(op, "<=")) {
+		if (!c->dirty)
+			return vcmp(v, cv) <= 0;
+		if (v->major > cv->major)
+			return false;
+		if (v->major == cv->major && v->minor > cv->minor && !c->minor_dirty)
+			return false;
+		return true;
+	}
+	if (!strcmp(op, "~") || !strcmp(op, "~>")) {
+		if (vcmp(v, cv) < 0)
+			return false;
+		if (!cv->major && !cv->minor && !cv->patch && !c->minor_dirty && !c->patch_dirty)
+			return true;
+		if (v->major != cv->major)
+			return false;
+		if (v->minor != cv->minor && !c->minor_dirty)
+			return false;
+		return true;
+	}
+	if (!strcmp(op, "^")) {
+		if (vcmp(v, cv) < 0)
+			return false;
+		if (cv->major > 0 || c->minor_dirty)
+			return v->major == cv->major;
+		if (v->major > 0)
+			return false;
+		if (cv->minor > 0 || c->patch_dirty)
+			return v->minor == cv->minor;
+		if (v->minor > 0)
+			return false;
+		return v->patch == cv->patch;
+	}
+	return false;
+}
+
+/* Returns 1 match, 0 no match, -1 bad constraint. */
+static int check_constraints(karena *a, const char *cs, size_t n, const tsemver *v)
+{
+	const char *p = cs, *e = cs + n;
+	bool any_or = false;
+	while (p <= e) {
+		const char *oe = p;
+		bool ok = true, empty = true;
+		while (oe + 1 < e && !(oe[0] == '|' && oe[1] == '|'))
+			oe++;
+		if (oe + 1 >= e)
+			oe = e;
+		{
+			/* tokens separated by spaces or commas; "a - b" is a range */
+			const char *t = p;
+			const char *toks[64];
+			size_t tl[64], nt = 0, i;
+			while (t < oe && nt < 64) {
+				const char *te;
+				while (t < oe && (*t == ' ' || *t == ',' || *t == '\t'))
+					t++;
+				if (t >= oe)
+					break;
+				te = t;
+				while (te < oe && *te != ' ' && *te != ',' && *te != '\t')
+					te++;
+				toks[nt] = t;
+				tl[nt++] = (size_t)(te - t);
+				t = te;
+			}
+			for (i = 0; i < nt; i++) {
+				constraint c;
+				const char *tok = toks[i];
+				size_t len = tl[i];
+				/* an operator alone followed by the version: "> 1.2" */
+				if (len <= 2 && strchr("=!<>~^", tok[0]) && i + 1 < nt) {
+					kbuf b = KBUF_INIT;
+					int r;
+					kbuf_put(&b, tok, len);
+					kbuf_put(&b, toks[i + 1], tl[i + 1]);
+					r = parse_constraint(&c, a, b.ptr, b.len);
+					kbuf_release(&b);
+					if (r)
+						return -1;
+					i++;
+				} else if (i + 2 < nt && tl[i + 1] == 1 && toks[i + 1][0] == '-') {
+					constraint lo, hi;
+					kbuf b = KBUF_INIT;
+					int r;
+					kbuf_puts(&b, ">=");
+					kbuf_put(&b, tok, len);
+					r = parse_constraint(&lo, a, b.ptr, b.len);
+					kbuf_reset(&b);
+					kbuf_puts(&b, "<=");
+					kbuf_put(&b, toks[i + 2], tl[i + 2]);
+					r = r ? r : parse_constraint(&hi, a, b.ptr, b.len);
+					kbuf_release(&b);
+					if (r)
+						return -1;
+					empty = false;
+					if (!check1(&lo, v) || !check1(&hi, v))
+						ok = false;
+					i += 2;
+					continue;
+				} else if (parse_constraint(&c, a, tok, len)) {
+					return -1;
+				}
+				empty = false;
+				if (!check1(&c, v))
+					ok = false;
+			}
+		}
+		if (empty)
+			return -1;
+		if (ok)
+			any_or = true;
+		if (oe >= e)
+			break;
+		p = oe + 2;
+	}
+	return any_or;
+}
+
+static int f_semvercompare(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	tsemver v;
+	int r;
+	(void)n;
+	if (tsemver_parse(&v, x->a, a[1]->u.s.ptr, a[1]->u.s.len))
+		return tctx_fail(x, "Invalid Semantic Version");
+	r = check_constraints(x->a, a[0]->u.s.ptr, a[0]->u.s.len, &v);
+	if (r < 0)
+		return tctx_fail(x, "improper constraint: %s", a[0]->u.s.ptr);
+	*out = tv_bool(r == 1);
+	return 0;
+}
+
+static int f_semver(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	tsemver v;
+	tobj *o;
+	(void)n;
+	if (tsemver_parse(&v, x->a, a[0]->u.s.ptr, a[0]->u.s.len))
+		return tctx_fail(x, "Invalid Semantic Version");
+	o = tobj_new(x->a, TOBJ_NAMED, "*semver.Version", DOC_MAP);
+	o->n.flags |= TV_STRUCT;
+	doc_map_set(x->a, &o->n, "Major", tv_int64(x->a, (int64_t)v.major));
+	doc_map_set(x->a, &o->n, "Minor", tv_int64(x->a, (int64_t)v.minor));
+	doc_map_set(x->a, &o->n, "Patch", tv_int64(x->a, (int64_t)v.patch));
+	doc_map_set(x->a, &o->n, "Prerelease", tv_strz(x->a, v.pre));
+	doc_map_set(x->a, &o->n, "Metadata", tv_strz(x->a, v.meta));
+	doc_map_set(x->a, &o->n, "Original", tv_strz(x->a, v.original));
+	*out = &o->n;
+	return 0;
+}
+
+const tfunc tmpl_funcs_semver[] = {
+	{ "semverCompare", f_semvercompare, "ss" },
+	{ "semver", f_semver, "s" },
+	{ NULL, NULL, NULL },
+};

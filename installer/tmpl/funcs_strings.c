@@ -1,0 +1,891 @@
+/* tmpl/funcs_strings.c - Sprig's string functions (strings.go, functions.go)
+ * plus defaults (default, empty, coalesce, ternary, all, any) and type
+ * tests/conversions. Differences from Sprig are noted at the function. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tmpl_int.h"
+
+#define S(i) (a[i]->u.s.ptr)
+#define SL(i) (a[i]->u.s.len)
+#define IV(k) (a[k]->u.i)
+
+static int ret_buf(tctx *x, doc_node **out, kbuf *b)
+{
+	*out = tv_str(x->a, b->ptr, b->len);
+	kbuf_release(b);
+	return 0;
+}
+
+static int ret_str(tctx *x, doc_node **out, const char *s, size_t n)
+{
+	*out = tv_str(x->a, s, n);
+	return 0;
+}
+
+static bool is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+static int f_hello(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)a; (void)n; return ret_str(x, out, "Hello!", 6); }
+
+static int f_upper(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	size_t i;
+	(void)n;
+	for (i = 0; i < SL(0); i++)
+		kbuf_putc(&b, (char)toupper((unsigned char)S(0)[i]));
+	return ret_buf(x, out, &b);
+}
+
+static int f_lower(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	size_t i;
+	(void)n;
+	for (i = 0; i < SL(0); i++)
+		kbuf_putc(&b, (char)tolower((unsigned char)S(0)[i]));
+	return ret_buf(x, out, &b);
+}
+
+/* strings.Title: upper-case letters that follow a separator (non letter,
+ * digit or underscore). ASCII only. */
+static int f_title(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	size_t i;
+	bool prev_sep = true;
+	(void)n;
+	for (i = 0; i < SL(0); i++) {
+		unsigned char c = (unsigned char)S(0)[i];
+		kbuf_putc(&b, (char)(prev_sep ? toupper(c) : c));
+		prev_sep = !(isalnum(c) || c == '_' || c >= 0x80);
+	}
+	return ret_buf(x, out, &b);
+}
+
+static int f_untitle(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	size_t i;
+	bool prev_ws = true;
+	(void)n;
+	for (i = 0; i < SL(0); i++) {
+		unsigned char c = (unsigned char)S(0)[i];
+		kbuf_putc(&b, (char)(prev_ws ? tolower(c) : c));
+		prev_ws = is_ws(c);
+	}
+	return ret_buf(x, out, &b);
+}
+
+static int f_swapcase(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	size_t i;
+	(void)n;
+	for (i = 0; i < SL(0); i++) {
+		unsigned char c = (unsigned char)S(0)[i];
+		kbuf_putc(&b, (char)(isupper(c) ? tolower(c) : islower(c) ? toupper(c) : c));
+	}
+	return ret_buf(x, out, &b);
+}
+
+static int f_trim(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	const char *s = S(0);
+	size_t l = SL(0);
+	(void)n;
+	while (l && is_ws((unsigned char)*s))
+		s++, l--;
+	while (l && is_ws((unsigned char)s[l - 1]))
+		l--;
+	return ret_str(x, out, s, l);
+}
+
+static bool in_cutset(const char *set, size_t sl, char c) { return sl && memchr(set, c, sl) != NULL; }
+
+/* trimAll cutset s: strings.Trim(s, cutset) (cutset bytes; ASCII) */
+static int f_trimall(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	const char *s = S(1);
+	size_t l = SL(1);
+	(void)n;
+	while (l && in_cutset(S(0), SL(0), *s))
+		s++, l--;
+	while (l && in_cutset(S(0), SL(0), s[l - 1]))
+		l--;
+	return ret_str(x, out, s, l);
+}
+
+static int f_trimprefix(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	if (SL(1) >= SL(0) && !memcmp(S(1), S(0), SL(0)))
+		return ret_str(x, out, S(1) + SL(0), SL(1) - SL(0));
+	*out = a[1];
+	return 0;
+}
+
+static int f_trimsuffix(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	if (SL(1) >= SL(0) && !memcmp(S(1) + SL(1) - SL(0), S(0), SL(0)))
+		return ret_str(x, out, S(1), SL(1) - SL(0));
+	*out = a[1];
+	return 0;
+}
+
+static int f_trunc(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	int64_t c = IV(0);
+	int64_t l = (int64_t)SL(1);
+	(void)n;
+	if (c < 0 && l + c > 0)
+		return ret_str(x, out, S(1) + l + c, (size_t)(-c));
+	if (c >= 0 && l > c)
+		return ret_str(x, out, S(1), (size_t)c);
+	*out = a[1];
+	return 0;
+}
+
+static int f_abbrev(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	int64_t w = IV(0);
+	(void)n;
+	if (w < 4 || (int64_t)SL(1) <= w) {
+		*out = a[1];
+		return 0;
+	}
+	{
+		kbuf b = KBUF_INIT;
+		kbuf_put(&b, S(1), (size_t)(w - 3));
+		kbuf_puts(&b, "...");
+		return ret_buf(x, out, &b);
+	}
+}
+
+static int f_abbrevboth(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	int64_t off = IV(0), w = IV(1), len = (int64_t)SL(2);
+	kbuf b = KBUF_INIT;
+	(void)n;
+	if (w < 4 || len <= w) {
+		*out = a[2];
+		return 0;
+	}
+	if (off > len)
+		off = len;
+	if (len - off < w - 3)
+		off = len - (w - 3);
+	if (off <= 4) {
+		kbuf_put(&b, S(2), (size_t)(w - 3));
+		kbuf_puts(&b, "...");
+		return ret_buf(x, out, &b);
+	}
+	if (w < 7) {
+		*out = a[2];
+		return 0;
+	}
+	if (off + w - 3 < len) {
+		kbuf_puts(&b, "...");
+		kbuf_put(&b, S(2) + off, (size_t)(w - 6));
+		kbuf_puts(&b, "...");
+		return ret_buf(x, out, &b);
+	}
+	kbuf_puts(&b, "...");
+	kbuf_put(&b, S(2) + len - (w - 3), (size_t)(w - 3));
+	return ret_buf(x, out, &b);
+}
+
+static int f_substr(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	int64_t st = IV(0), en = IV(1), l = (int64_t)SL(2);
+	(void)n;
+	if (st < 0) {
+		if (en < 0 || en > l)
+			return tctx_fail(x, "runtime error: slice bounds out of range [:%lld] with length %lld", (long long)en, (long long)l);
+		return ret_str(x, out, S(2), (size_t)en);
+	}
+	if (en < 0 || en > l) {
+		if (st > l)
+			return tctx_fail(x, "runtime error: slice bounds out of range [%lld:%lld]", (long long)st, (long long)l);
+		return ret_str(x, out, S(2) + st, (size_t)(l - st));
+	}
+	if (st > en)
+		return tctx_fail(x, "runtime error: slice bounds out of range [%lld:%lld]", (long long)st, (long long)en);
+	return ret_str(x, out, S(2) + st, (size_t)(en - st));
+}
+
+static int f_repeat(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	int64_t i;
+	(void)n;
+	if (IV(0) < 0)
+		return tctx_fail(x, "strings: negative Repeat count");
+	if ((uint64_t)IV(0) * SL(1) > ((size_t)64 << 20))
+		return tctx_fail(x, "strings: Repeat output length overflow");
+	for (i = 0; i < IV(0); i++)
+		kbuf_put(&b, S(1), SL(1));
+	return ret_buf(x, out, &b);
+}
+
+static int f_nospace(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	size_t i;
+	(void)n;
+	for (i = 0; i < SL(0); i++)
+		if (!is_ws((unsigned char)S(0)[i]))
+			kbuf_putc(&b, S(0)[i]);
+	return ret_buf(x, out, &b);
+}
+
+static int f_initials(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	size_t i;
+	bool prev = true;
+	(void)n;
+	for (i = 0; i < SL(0); i++) {
+		unsigned char c = (unsigned char)S(0)[i];
+		if (prev && !is_ws(c))
+			kbuf_putc(&b, (char)c);
+		prev = is_ws(c);
+	}
+	return ret_buf(x, out, &b);
+}
+
+static int f_contains(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)x; (void)n;
+	*out = tv_bool(SL(0) == 0 || (SL(1) >= SL(0) && memmem(S(1), SL(1), S(0), SL(0))));
+	return 0;
+}
+
+static int f_hasprefix(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)x; (void)n;
+	*out = tv_bool(SL(1) >= SL(0) && !memcmp(S(1), S(0), SL(0)));
+	return 0;
+}
+
+static int f_hassuffix(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)x; (void)n;
+	*out = tv_bool(SL(1) >= SL(0) && !memcmp(S(1) + SL(1) - SL(0), S(0), SL(0)));
+	return 0;
+}
+
+static int quote_common(tctx *x, doc_node **out, doc_node **a, size_t n, bool single)
+{
+	kbuf b = KBUF_INIT;
+	size_t i, k = 0;
+	for (i = 0; i < n; i++) {
+		size_t l;
+		const char *s;
+		if (tv_isnil(a[i]))
+			continue;
+		s = tv_strval(x, a[i], &l);
+		if (k++)
+			kbuf_putc(&b, ' ');
+		if (single) {
+			kbuf_putc(&b, '\'');
+			kbuf_put(&b, s, l);
+			kbuf_putc(&b, '\'');
+		} else {
+			tv_quote(&b, s, l);
+		}
+	}
+	return ret_buf(x, out, &b);
+}
+
+static int f_quote(tctx *x, doc_node **out, doc_node **a, size_t n) { return quote_common(x, out, a, n, false); }
+static int f_squote(tctx *x, doc_node **out, doc_node **a, size_t n) { return quote_common(x, out, a, n, true); }
+
+static int f_cat(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	size_t i, k = 0;
+	for (i = 0; i < n; i++) {
+		if (tv_isnil(a[i]))
+			continue;
+		if (k++)
+			kbuf_putc(&b, ' ');
+		tv_print(&b, a[i]);
+	}
+	return ret_buf(x, out, &b);
+}
+
+static void indent_into(kbuf *b, int64_t sp, const char *s, size_t l)
+{
+	size_t i;
+	if (sp < 0)
+		sp = 0;
+	kbuf_putn(b, ' ', (size_t)sp);
+	for (i = 0; i < l; i++) {
+		kbuf_putc(b, s[i]);
+		if (s[i] == '\n')
+			kbuf_putn(b, ' ', (size_t)sp);
+	}
+}
+
+static int f_indent(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	(void)n;
+	if (IV(0) > 100000)
+		return tctx_fail(x, "indent too large");
+	indent_into(&b, IV(0), S(1), SL(1));
+	return ret_buf(x, out, &b);
+}
+
+static int f_nindent(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	(void)n;
+	if (IV(0) > 100000)
+		return tctx_fail(x, "indent too large");
+	kbuf_putc(&b, '\n');
+	indent_into(&b, IV(0), S(1), SL(1));
+	return ret_buf(x, out, &b);
+}
+
+static int f_replace(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	const char *s = S(2), *e = S(2) + SL(2);
+	(void)n;
+	if (SL(0) == 0) {
+		/* Go inserts new before every rune and at the end */
+		while (s < e) {
+			size_t w = 1;
+			kbuf_put(&b, S(1), SL(1));
+			while (s + w < e && ((unsigned char)s[w] & 0xC0) == 0x80)
+				w++;
+			kbuf_put(&b, s, w);
+			s += w;
+		}
+		kbuf_put(&b, S(1), SL(1));
+		return ret_buf(x, out, &b);
+	}
+	while (s < e) {
+		const char *p = memmem(s, (size_t)(e - s), S(0), SL(0));
+		if (!p) {
+			kbuf_put(&b, s, (size_t)(e - s));
+			break;
+		}
+		kbuf_put(&b, s, (size_t)(p - s));
+		kbuf_put(&b, S(1), SL(1));
+		s = p + SL(0);
+	}
+	return ret_buf(x, out, &b);
+}
+
+static int f_plural(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)x; (void)n;
+	*out = IV(2) == 1 ? a[0] : a[1];
+	return 0;
+}
+
+/* split helpers: strings.Split / SplitN */
+static size_t split_parts(const char *s, size_t l, const char *sep, size_t sl, int64_t lim,
+			  const char ***ps, size_t **lens, karena *ar)
+{
+	size_t cap = 8, np = 0;
+	const char **p = karena_alloc(ar, cap * sizeof(*p));
+	size_t *pl = karena_alloc(ar, cap * sizeof(*pl));
+	const char *e = s + l;
+	if (lim == 0) {
+		*ps = p;
+		*lens = pl;
+		return 0;
+	}
+	for (;;) {
+		const char *q;
+		if (np == cap) {
+			p = karena_realloc(ar, p, cap * sizeof(*p), cap * 2 * sizeof(*p));
+			pl = karena_realloc(ar, pl, cap * sizeof(*pl), cap * 2 * sizeof(*pl));
+			cap *= 2;
+		}
+		if (lim > 0 && (int64_t)np == lim - 1) {
+			p[np] = s;
+			pl[np++] = (size_t)(e - s);
+			break;
+		}
+		if (sl == 0) {
+			size_t w = 1;
+			if (s >= e)
+				break;
+			while (s + w < e && ((unsigned char)s[w] & 0xC0) == 0x80)
+				w++;
+			p[np] = s;
+			pl[np++] = w;
+			s += w;
+			continue;
+		}
+		q = s <= e ? memmem(s, (size_t)(e - s), sep, sl) : NULL;
+		if (!q) {
+			p[np] = s;
+			pl[np++] = (size_t)(e - s);
+			break;
+		}
+		p[np] = s;
+		pl[np++] = (size_t)(q - s);
+		s = q + sl;
+	}
+	*ps = p;
+	*lens = pl;
+	return np;
+}
+
+static int f_splitlist(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	const char **ps;
+	size_t *ls, np, i;
+	doc_node *r = tv_strs(x->a);
+	(void)n;
+	np = split_parts(S(1), SL(1), S(0), SL(0), -1, &ps, &ls, x->a);
+	for (i = 0; i < np; i++)
+		doc_seq_push(x->a, r, tv_str(x->a, ps[i], ls[i]));
+	*out = r;
+	return 0;
+}
+
+static int split_map(tctx *x, doc_node **out, const char *s, size_t l, const char *sep, size_t sl, int64_t lim)
+{
+	const char **ps;
+	size_t *ls, np, i;
+	doc_node *r = tv_map(x->a);
+	np = split_parts(s, l, sep, sl, lim, &ps, &ls, x->a);
+	for (i = 0; i < np; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "_%zu", i);
+		doc_map_set(x->a, r, key, tv_str(x->a, ps[i], ls[i]));
+	}
+	*out = r;
+	return 0;
+}
+
+static int f_split(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	return split_map(x, out, S(1), SL(1), S(0), SL(0), -1);
+}
+
+static int f_splitn(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	return split_map(x, out, S(2), SL(2), S(0), SL(0), IV(1));
+}
+
+static int f_tostring(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	size_t l;
+	const char *s;
+	(void)n;
+	s = tv_strval(x, a[0], &l);
+	return ret_str(x, out, s, l);
+}
+
+/* Sprig's strslice */
+doc_node *tv_strslice(tctx *x, doc_node *v)
+{
+	doc_node *r = tv_strs(x->a);
+	size_t i, l;
+	const char *s;
+	if (tv_isnil(v))
+		return r;
+	if (v->type == DOC_SEQ) {
+		if (v->flags & TV_STRS)
+			return v;
+		for (i = 0; i < v->u.seq.len; i++) {
+			if (tv_isnil(v->u.seq.v[i]))
+				continue;
+			s = tv_strval(x, v->u.seq.v[i], &l);
+			doc_seq_push(x->a, r, tv_str(x->a, s, l));
+		}
+		return r;
+	}
+	s = tv_strval(x, v, &l);
+	doc_seq_push(x->a, r, tv_str(x->a, s, l));
+	return r;
+}
+
+static int f_tostrings(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *v = a[0], *r;
+	size_t i, l;
+	(void)n;
+	if (v && v->type == DOC_SEQ) {
+		/* toStrings keeps nils as "<nil>"... Sprig: strval of each element */
+		r = tv_strs(x->a);
+		for (i = 0; i < v->u.seq.len; i++) {
+			const char *s = tv_strval(x, v->u.seq.v[i], &l);
+			doc_seq_push(x->a, r, tv_str(x->a, s, l));
+		}
+		*out = r;
+		return 0;
+	}
+	*out = tv_strslice(x, v);
+	return 0;
+}
+
+static int f_join(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *l = tv_strslice(x, a[1]);
+	kbuf b = KBUF_INIT;
+	size_t i;
+	(void)n;
+	for (i = 0; i < l->u.seq.len; i++) {
+		if (i)
+			kbuf_put(&b, S(0), SL(0));
+		kbuf_put(&b, l->u.seq.v[i]->u.s.ptr, l->u.seq.v[i]->u.s.len);
+	}
+	return ret_buf(x, out, &b);
+}
+
+static int cmp_nodestr(const void *p, const void *q)
+{
+	const doc_node *a = *(doc_node *const *)p, *b = *(doc_node *const *)q;
+	size_t m = a->u.s.len < b->u.s.len ? a->u.s.len : b->u.s.len;
+	int c = memcmp(a->u.s.ptr, b->u.s.ptr, m);
+	return c ? c : (a->u.s.len > b->u.s.len) - (a->u.s.len < b->u.s.len);
+}
+
+static int f_sortalpha(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *l, *r;
+	size_t i, len;
+	const char *s;
+	(void)n;
+	if (!a[0] || a[0]->type != DOC_SEQ) {
+		r = tv_strs(x->a);
+		s = tv_strval(x, a[0], &len);
+		doc_seq_push(x->a, r, tv_str(x->a, s, len));
+		*out = r;
+		return 0;
+	}
+	l = tv_strslice(x, a[0]);
+	r = tv_strs(x->a);
+	for (i = 0; i < l->u.seq.len; i++)
+		doc_seq_push(x->a, r, l->u.seq.v[i]);
+	if (r->u.seq.len > 1)
+		qsort(r->u.seq.v, r->u.seq.len, sizeof(doc_node *), cmp_nodestr);
+	*out = r;
+	return 0;
+}
+
+/* ---- case conversions (xstrings): ASCII approximations ---- */
+
+static int f_snakecase(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	size_t i;
+	(void)n;
+	for (i = 0; i < SL(0); i++) {
+		unsigned char c = (unsigned char)S(0)[i];
+		if (isupper(c)) {
+			bool prev_lower = i > 0 && (islower((unsigned char)S(0)[i - 1]) || isdigit((unsigned char)S(0)[i - 1]));
+			bool next_lower = i + 1 < SL(0) && islower((unsigned char)S(0)[i + 1]);
+			bool prev_upper = i > 0 && isupper((unsigned char)S(0)[i - 1]);
+			if (b.len && b.ptr[b.len - 1] != '_' && (prev_lower || (prev_upper && next_lower)))
+				kbuf_putc(&b, '_');
+			kbuf_putc(&b, (char)tolower(c));
+		} else if (c == ' ' || c == '-' || c == '_' || c == '.') {
+			if (b.len && b.ptr[b.len - 1] != '_')
+				kbuf_putc(&b, '_');
+		} else {
+			kbuf_putc(&b, (char)c);
+		}
+	}
+	return ret_buf(x, out, &b);
+}
+
+static int f_kebabcase(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	size_t i;
+	int r = f_snakecase(x, out, a, n);
+	for (i = 0; i < (*out)->u.s.len; i++)
+		if ((*out)->u.s.ptr[i] == '_')
+			(*out)->u.s.ptr[i] = '-';
+	return r;
+}
+
+static int f_camelcase(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	size_t i;
+	bool up = true;
+	(void)n;
+	for (i = 0; i < SL(0); i++) {
+		unsigned char c = (unsigned char)S(0)[i];
+		if (c == '_' || c == ' ' || c == '-') {
+			up = true;
+			continue;
+		}
+		kbuf_putc(&b, (char)(up ? toupper(c) : c));
+		up = false;
+	}
+	return ret_buf(x, out, &b);
+}
+
+/* goutils.WrapCustom(str, width, sep, false) */
+static int wrap_common(tctx *x, doc_node **out, int64_t w, const char *sep, size_t sepl, const char *s, size_t l)
+{
+	kbuf b = KBUF_INIT;
+	size_t off = 0;
+	if (w < 1)
+		w = 1;
+	while (l - off > (size_t)w) {
+		size_t sp;
+		const char *lf = memchr(s + off, '\n', l - off);
+		if (lf && (size_t)(lf - (s + off)) <= (size_t)w) {
+			kbuf_put(&b, s + off, (size_t)(lf - (s + off)));
+			kbuf_put(&b, sep, sepl);
+			off = (size_t)(lf - s) + 1;
+			continue;
+		}
+		if (s[off] == ' ') {
+			off++;
+			continue;
+		}
+		sp = off + (size_t)w;
+		while (sp > off && s[sp] != ' ')
+			sp--;
+		if (sp > off) {
+			kbuf_put(&b, s + off, sp - off);
+			kbuf_put(&b, sep, sepl);
+			off = sp + 1;
+		} else {
+			sp = off + (size_t)w;
+			while (sp < l && s[sp] != ' ')
+				sp++;
+			kbuf_put(&b, s + off, sp - off);
+			if (sp < l)
+				kbuf_put(&b, sep, sepl);
+			off = sp < l ? sp + 1 : l;
+		}
+	}
+	kbuf_put(&b, s + off, l - off);
+	return ret_buf(x, out, &b);
+}
+
+static int f_wrap(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return wrap_common(x, out, IV(0), "\n", 1, S(1), SL(1)); }
+static int f_wrapwith(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return wrap_common(x, out, IV(0), S(1), SL(1), S(2), SL(2)); }
+
+/* ---- defaults ---- */
+
+static int f_default(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)x;
+	if (n < 2 || tv_empty(a[1]))
+		*out = a[0];
+	else
+		*out = a[1];
+	return 0;
+}
+
+static int f_empty(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)x; (void)n; *out = tv_bool(tv_empty(a[0])); return 0; }
+
+static int f_coalesce(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	size_t i;
+	(void)x;
+	*out = TV_NIL;
+	for (i = 0; i < n; i++)
+		if (!tv_empty(a[i])) {
+			*out = a[i];
+			break;
+		}
+	return 0;
+}
+
+static int f_all(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	size_t i;
+	(void)x;
+	for (i = 0; i < n; i++)
+		if (tv_empty(a[i])) {
+			*out = tv_bool(false);
+			return 0;
+		}
+	*out = tv_bool(true);
+	return 0;
+}
+
+static int f_any(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	size_t i;
+	(void)x;
+	for (i = 0; i < n; i++)
+		if (!tv_empty(a[i])) {
+			*out = tv_bool(true);
+			return 0;
+		}
+	*out = tv_bool(false);
+	return 0;
+}
+
+static int f_ternary(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)x; (void)n; *out = a[2]->u.b ? a[0] : a[1]; return 0; }
+
+/* ---- types ---- */
+
+static int f_typeof(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; *out = tv_strz(x->a, tv_type_name(a[0])); return 0; }
+static int f_typeis(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)x; (void)n; *out = tv_bool(!strcmp(S(0), tv_type_name(a[1]))); return 0; }
+static int f_typeislike(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	const char *t = tv_type_name(a[1]);
+	(void)x; (void)n;
+	*out = tv_bool(!strcmp(S(0), t) || (S(0)[0] == '*' && !strcmp(S(0) + 1, t)));
+	return 0;
+}
+static int f_kindof(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; *out = tv_strz(x->a, tv_kind_name(a[0])); return 0; }
+static int f_kindis(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)x; (void)n; *out = tv_bool(!strcmp(S(0), tv_kind_name(a[1]))); return 0; }
+
+bool tv_deep_equal(const doc_node *p, const doc_node *q)
+{
+	size_t i;
+	if (tv_isnil(p) || tv_isnil(q))
+		return tv_isnil(p) && tv_isnil(q);
+	if (p->type != q->type || strcmp(tv_type_name(p), tv_type_name(q)))
+		return false;
+	switch (p->type) {
+	case DOC_BOOL: return p->u.b == q->u.b;
+	case DOC_INT: return p->u.i == q->u.i;
+	case DOC_FLOAT: return p->u.f == q->u.f;
+	case DOC_STR: return p->u.s.len == q->u.s.len && !memcmp(p->u.s.ptr, q->u.s.ptr, p->u.s.len);
+	case DOC_SEQ:
+		if (p->u.seq.len != q->u.seq.len)
+			return false;
+		for (i = 0; i < p->u.seq.len; i++)
+			if (!tv_deep_equal(p->u.seq.v[i], q->u.seq.v[i]))
+				return false;
+		return true;
+	case DOC_MAP:
+		if (p->u.map.len != q->u.map.len)
+			return false;
+		for (i = 0; i < p->u.map.len; i++) {
+			doc_node *o = doc_map_getn(q, p->u.map.v[i].key->u.s.ptr, p->u.map.v[i].key->u.s.len);
+			if (!o || !tv_deep_equal(p->u.map.v[i].val, o))
+				return false;
+		}
+		return true;
+	default:
+		return true;
+	}
+}
+
+static int f_deepequal(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)x; (void)n; *out = tv_bool(tv_deep_equal(a[0], a[1])); return 0; }
+
+/* ---- conversions ---- */
+
+static int f_atoi(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	const char *s = S(0);
+	size_t l = SL(0), i = 0;
+	int64_t v = 0;
+	bool neg = false, ok = l > 0;
+	(void)n;
+	if (l && (s[0] == '+' || s[0] == '-')) {
+		neg = s[0] == '-';
+		i = 1;
+		ok = l > 1;
+	}
+	for (; i < l && ok; i++) {
+		if (s[i] < '0' || s[i] > '9' || v > (INT64_MAX - 9) / 10)
+			ok = false;
+		else
+			v = v * 10 + (s[i] - '0');
+	}
+	*out = tv_int(x->a, ok ? (neg ? -v : v) : 0);
+	return 0;
+}
+
+static int f_int(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; *out = tv_int(x->a, tv_to_int64(a[0])); return 0; }
+static int f_int64(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; *out = tv_int64(x->a, tv_to_int64(a[0])); return 0; }
+static int f_float64(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; *out = tv_float(x->a, tv_to_float64(a[0])); return 0; }
+
+static int f_todecimal(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	size_t l;
+	const char *s = tv_strval(x, a[0], &l);
+	char *end;
+	char *tmp = karena_strndup(x->a, s, l);
+	long long v = strtoll(tmp, &end, 8);
+	(void)n;
+	*out = tv_int64(x->a, (*end || end == tmp) ? 0 : v);
+	return 0;
+}
+
+static int f_fail(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)out; (void)n;
+	return tctx_fail(x, "%s", S(0));
+}
+
+const tfunc tmpl_funcs_strings[] = {
+	{ "hello", f_hello, "" },
+	{ "upper", f_upper, "s" },
+	{ "lower", f_lower, "s" },
+	{ "title", f_title, "s" },
+	{ "untitle", f_untitle, "s" },
+	{ "swapcase", f_swapcase, "s" },
+	{ "trim", f_trim, "s" },
+	{ "trimall", f_trimall, "ss" },
+	{ "trimAll", f_trimall, "ss" },
+	{ "trimPrefix", f_trimprefix, "ss" },
+	{ "trimSuffix", f_trimsuffix, "ss" },
+	{ "trunc", f_trunc, "is" },
+	{ "abbrev", f_abbrev, "is" },
+	{ "abbrevboth", f_abbrevboth, "iis" },
+	{ "substr", f_substr, "iis" },
+	{ "repeat", f_repeat, "is" },
+	{ "nospace", f_nospace, "s" },
+	{ "initials", f_initials, "s" },
+	{ "contains", f_contains, "ss" },
+	{ "hasPrefix", f_hasprefix, "ss" },
+	{ "hasSuffix", f_hassuffix, "ss" },
+	{ "quote", f_quote, "*a" },
+	{ "squote", f_squote, "*a" },
+	{ "cat", f_cat, "*a" },
+	{ "indent", f_indent, "is" },
+	{ "nindent", f_nindent, "is" },
+	{ "replace", f_replace, "sss" },
+	{ "plural", f_plural, "ssi" },
+	{ "split", f_split, "ss" },
+	{ "splitList", f_splitlist, "ss" },
+	{ "splitn", f_splitn, "sis" },
+	{ "toString", f_tostring, "a" },
+	{ "toStrings", f_tostrings, "a" },
+	{ "join", f_join, "sa" },
+	{ "sortAlpha", f_sortalpha, "a" },
+	{ "snakecase", f_snakecase, "s" },
+	{ "kebabcase", f_kebabcase, "s" },
+	{ "camelcase", f_camelcase, "s" },
+	{ "wrap", f_wrap, "is" },
+	{ "wrapWith", f_wrapwith, "iss" },
+	{ "default", f_default, "a*a" },
+	{ "empty", f_empty, "a" },
+	{ "coalesce", f_coalesce, "*a" },
+	{ "all", f_all, "*a" },
+	{ "any", f_any, "*a" },
+	{ "ternary", f_ternary, "aab" },
+	{ "typeOf", f_typeof, "a" },
+	{ "typeIs", f_typeis, "sa" },
+	{ "typeIsLike", f_typeislike, "sa" },
+	{ "kindOf", f_kindof, "a" },
+	{ "kindIs", f_kindis, "sa" },
+	{ "deepEqual", f_deepequal, "aa" },
+	{ "atoi", f_atoi, "s" },
+	{ "int", f_int, "a" },
+	{ "int64", f_int64, "a" },
+	{ "float64", f_float64, "a" },
+	{ "toDecimal", f_todecimal, "a" },
+	{ "fail", f_fail, "s" },
+	{ NULL, NULL, NULL },
+};

@@ -1,0 +1,353 @@
+/* tmpl/lex.c - Go's text/template lexer: text, {{ }} actions with "{{- "
+ * and " -}}" trimming, comments, and the tokens inside actions. */
+#define _GNU_SOURCE
+#include <stdbool.h>
+#include <string.h>
+
+#include "lex.h"
+
+static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static bool is_alnum(unsigned char c)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c >= 0x80;
+}
+
+void tlex_init(tlex *l, const char *src, size_t len)
+{
+	memset(l, 0, sizeof(*l));
+	l->src = src;
+	l->len = len;
+}
+
+static bool at(const tlex *l, size_t p, const char *s)
+{
+	size_t n = strlen(s);
+	return p + n <= l->len && !memcmp(l->src + p, s, n);
+}
+
+/* " -}}" at p */
+static bool right_trim_at(const tlex *l, size_t p)
+{
+	return p + 4 <= l->len && is_space(l->src[p]) && l->src[p + 1] == '-' && l->src[p + 2] == '}' &&
+	       l->src[p + 3] == '}';
+}
+
+static void emit(tlex_tok *t, ttok k, const tlex *l, size_t start, size_t end)
+{
+	t->t = k;
+	t->pos = (uint32_t)start;
+	t->s = l->src + start;
+	t->n = end - start;
+}
+
+static void fail(tlex *l, tlex_tok *t, const char *msg)
+{
+	t->t = TK_ERROR;
+	t->pos = (uint32_t)l->pos;
+	t->s = msg;
+	t->n = strlen(msg);
+	l->pos = l->len;
+	l->state = 2;
+}
+
+static const struct { const char *w; ttok t; } keywords[] = {
+	{ "if", TK_IF }, { "else", TK_ELSE }, { "end", TK_END }, { "range", TK_RANGE },
+	{ "with", TK_WITH }, { "define", TK_DEFINE }, { "template", TK_TEMPLATE },
+	{ "block", TK_BLOCK }, { "break", TK_BREAK }, { "continue", TK_CONTINUE },
+	{ "true", TK_BOOL }, { "false", TK_BOOL }, { "nil", TK_NIL },
+};
+
+static void lex_text(tlex *l, tlex_tok *t)
+{
+	size_t start = l->pos, end;
+	const char *p;
+	if (l->trim_next) {
+		while (start < l->len && is_space(l->src[start]))
+			start++;
+		l->trim_next = false;
+		l->pos = start;
+	}
+	if (start >= l->len) {
+		emit(t, TK_EOF, l, l->len, l->len);
+		return;
+	}
+	p = start < l->len ? memmem(l->src + start, l->len - start, "{{", 2) : NULL;
+	end = p ? (size_t)(p - l->src) : l->len;
+	if (end > start) {
+		size_t tend = end;
+		/* "{{- " trims the text before it */
+		if (p && end + 3 < l->len + 1 && end + 2 < l->len && l->src[end + 2] == '-' &&
+		    end + 3 < l->len && is_space(l->src[end + 3]))
+			while (tend > start && is_space(l->src[tend - 1]))
+				tend--;
+		l->pos = end;
+		if (tend > start) {
+			emit(t, TK_TEXT, l, start, tend);
+			return;
+		}
+	}
+	if (!p) {
+		emit(t, TK_EOF, l, l->len, l->len);
+		return;
+	}
+	/* the left delimiter */
+	{
+		size_t after = end + 2;
+		bool trim = after + 1 < l->len && l->src[after] == '-' && is_space(l->src[after + 1]);
+		if (trim)
+			after += 2;
+		if (at(l, after, "/*")) {
+			/* comment */
+			const char *c = memmem(l->src + after + 2, l->len - after - 2, "*/", 2);
+			size_t ce;
+			if (!c) {
+				l->pos = after;
+				fail(l, t, "unclosed comment");
+				return;
+			}
+			ce = (size_t)(c - l->src) + 2;
+			if (right_trim_at(l, ce)) {
+				l->pos = ce + 4;
+				l->trim_next = true;
+			} else if (at(l, ce, "}}")) {
+				l->pos = ce + 2;
+			} else {
+				l->pos = ce;
+				fail(l, t, "comment ends before closing delimiter");
+				return;
+			}
+			emit(t, TK_COMMENT, l, end, l->pos);
+			return;
+		}
+		emit(t, TK_LDELIM, l, end, after);
+		l->pos = after;
+		l->state = 1;
+		l->paren = 0;
+	}
+}
+
+static void lex_quote(tlex *l, tlex_tok *t, char q)
+{
+	size_t start = l->pos, p = l->pos + 1;
+	for (;;) {
+		char c;
+		if (p >= l->len) {
+			fail(l, t, q == '`' ? "unterminated raw quoted string" :
+				   q == '"' ? "unterminated quoted string" : "unterminated character constant");
+			return;
+		}
+		c = l->src[p++];
+		if (q != '`' && c == '\\') {
+			if (p < l->len && l->src[p] != '\n') {
+				p++;
+				continue;
+			}
+			fail(l, t, q == '"' ? "unterminated quoted string" : "unterminated character constant");
+			return;
+		}
+		if (q != '`' && c == '\n') {
+			fail(l, t, q == '"' ? "unterminated quoted string" : "unterminated character constant");
+			return;
+		}
+		if (c == q)
+			break;
+	}
+	l->pos = p;
+	emit(t, q == '`' ? TK_RAWSTRING : q == '"' ? TK_STRING : TK_CHAR, l, start, p);
+}
+
+static void lex_number(tlex *l, tlex_tok *t)
+{
+	size_t start = l->pos, p = l->pos;
+	const char *digits = "0123456789_";
+	if (p < l->len && (l->src[p] == '+' || l->src[p] == '-'))
+		p++;
+	if (p + 1 < l->len && l->src[p] == '0' && strchr("xXoObB", l->src[p + 1]) && l->src[p + 1]) {
+		char c = l->src[p + 1];
+		p += 2;
+		digits = (c == 'x' || c == 'X') ? "0123456789abcdefABCDEF_" :
+			 (c == 'o' || c == 'O') ? "01234567_" : "01_";
+	}
+	while (p < l->len && l->src[p] && strchr(digits, l->src[p]))
+		p++;
+	if (p < l->len && l->src[p] == '.') {
+		p++;
+		while (p < l->len && l->src[p] && strchr(digits, l->src[p]))
+			p++;
+	}
+	if (digits[10] == '_' && digits[0] == '0' && strlen(digits) == 11 && p < l->len &&
+	    (l->src[p] == 'e' || l->src[p] == 'E')) {
+		p++;
+		if (p < l->len && (l->src[p] == '+' || l->src[p] == '-'))
+			p++;
+		while (p < l->len && l->src[p] >= '0' && l->src[p] <= '9')
+			p++;
+	}
+	if (strlen(digits) > 20 && p < l->len && (l->src[p] == 'p' || l->src[p] == 'P')) {
+		p++;
+		if (p < l->len && (l->src[p] == '+' || l->src[p] == '-'))
+			p++;
+		while (p < l->len && l->src[p] >= '0' && l->src[p] <= '9')
+			p++;
+	}
+	if (p < l->len && l->src[p] == 'i')
+		p++;
+	if (p < l->len && is_alnum((unsigned char)l->src[p])) {
+		l->pos = p;
+		fail(l, t, "bad number syntax");
+		return;
+	}
+	l->pos = p;
+	emit(t, TK_NUMBER, l, start, p);
+}
+
+static void lex_action(tlex *l, tlex_tok *t)
+{
+	size_t p = l->pos;
+	char c;
+	/* right delimiter? */
+	if (at(l, p, "}}") || right_trim_at(l, p)) {
+		bool trim = !at(l, p, "}}");
+		if (l->paren > 0) {
+			fail(l, t, "unclosed left paren");
+			return;
+		}
+		emit(t, TK_RDELIM, l, p, p + (trim ? 4 : 2));
+		l->pos = p + (trim ? 4 : 2);
+		l->trim_next = trim;
+		l->state = 0;
+		return;
+	}
+	if (p >= l->len) {
+		fail(l, t, "unclosed action");
+		return;
+	}
+	c = l->src[p];
+	if (is_space(c)) {
+		size_t q = p;
+		while (q < l->len && is_space(l->src[q]))
+			q++;
+		if (q - 1 >= p && right_trim_at(l, q - 1)) {
+			/* leave the space before "-}}" */
+			if (q - 1 == p) {
+				l->pos = p;
+				/* the single space belongs to the delimiter */
+				emit(t, TK_RDELIM, l, p, p + 4);
+				if (l->paren > 0) {
+					fail(l, t, "unclosed left paren");
+					return;
+				}
+				l->pos = p + 4;
+				l->trim_next = true;
+				l->state = 0;
+				return;
+			}
+			emit(t, TK_SPACE, l, p, q - 1);
+			l->pos = q - 1;
+			return;
+		}
+		emit(t, TK_SPACE, l, p, q);
+		l->pos = q;
+		return;
+	}
+	switch (c) {
+	case '=':
+		emit(t, TK_ASSIGN, l, p, p + 1);
+		l->pos = p + 1;
+		return;
+	case ':':
+		if (p + 1 < l->len && l->src[p + 1] == '=') {
+			emit(t, TK_DECLARE, l, p, p + 2);
+			l->pos = p + 2;
+			return;
+		}
+		fail(l, t, "expected :=");
+		return;
+	case '|':
+		emit(t, TK_PIPE, l, p, p + 1);
+		l->pos = p + 1;
+		return;
+	case ',':
+		emit(t, TK_COMMA, l, p, p + 1);
+		l->pos = p + 1;
+		return;
+	case '"':
+	case '`':
+	case '\'':
+		lex_quote(l, t, c);
+		return;
+	case '(':
+		l->paren++;
+		emit(t, TK_LPAREN, l, p, p + 1);
+		l->pos = p + 1;
+		return;
+	case ')':
+		if (l->paren <= 0) {
+			fail(l, t, "unexpected right paren");
+			return;
+		}
+		l->paren--;
+		emit(t, TK_RPAREN, l, p, p + 1);
+		l->pos = p + 1;
+		return;
+	case '$': {
+		size_t q = p + 1;
+		while (q < l->len && is_alnum((unsigned char)l->src[q]))
+			q++;
+		emit(t, TK_VAR, l, p, q);
+		l->pos = q;
+		return;
+	}
+	case '.':
+		if (p + 1 < l->len && is_alnum((unsigned char)l->src[p + 1]) &&
+		    !(l->src[p + 1] >= '0' && l->src[p + 1] <= '9')) {
+			size_t q = p + 1;
+			while (q < l->len && is_alnum((unsigned char)l->src[q]))
+				q++;
+			emit(t, TK_FIELD, l, p, q);
+			l->pos = q;
+			return;
+		}
+		if (!(p + 1 < l->len && l->src[p + 1] >= '0' && l->src[p + 1] <= '9')) {
+			emit(t, TK_DOT, l, p, p + 1);
+			l->pos = p + 1;
+			return;
+		}
+		lex_number(l, t);
+		return;
+	default:
+		break;
+	}
+	if (c == '+' || c == '-' || (c >= '0' && c <= '9')) {
+		lex_number(l, t);
+		return;
+	}
+	if (is_alnum((unsigned char)c)) {
+		size_t q = p, i;
+		while (q < l->len && is_alnum((unsigned char)l->src[q]))
+			q++;
+		l->pos = q;
+		for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+			if (strlen(keywords[i].w) == q - p && !memcmp(keywords[i].w, l->src + p, q - p)) {
+				emit(t, keywords[i].t, l, p, q);
+				return;
+			}
+		emit(t, TK_IDENT, l, p, q);
+		return;
+	}
+	l->pos = p;
+	fail(l, t, "bad character in action");
+}
+
+void tlex_next(tlex *l, tlex_tok *t)
+{
+	if (l->state == 2) {
+		emit(t, TK_EOF, l, l->len, l->len);
+		return;
+	}
+	if (l->state == 0)
+		lex_text(l, t);
+	else
+		lex_action(l, t);
+}

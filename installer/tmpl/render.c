@@ -1,0 +1,527 @@
+/* tmpl/render.c - rendering a Helm chart as `helm template` does
+ * (pkg/engine/engine.go, pkg/action/install.go renderResources,
+ * pkg/release/v1/util/manifest_sorter.go): the top-level objects
+ * (.Values .Release .Chart .Capabilities .Template .Files .Subcharts),
+ * every template of every enabled chart parsed into one set in Helm's
+ * order, executed, "<no value>" removed, split into documents, hooks set
+ * apart, sorted by kind. */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chart.h"
+#include "core/alloc.h"
+#include "tmpl_int.h"
+
+#define DEFAULT_KUBE_VERSION "v1.35.0"
+
+static const char *const default_api_versions[] = {
+	"v1", "admissionregistration.k8s.io/v1", "admissionregistration.k8s.io/v1alpha1",
+	"admissionregistration.k8s.io/v1beta1", "internal.apiserver.k8s.io/v1alpha1", "apps/v1",
+	"apps/v1beta1", "apps/v1beta2", "authentication.k8s.io/v1", "authentication.k8s.io/v1alpha1",
+	"authentication.k8s.io/v1beta1", "authorization.k8s.io/v1", "authorization.k8s.io/v1beta1",
+	"autoscaling/v1", "autoscaling/v2", "autoscaling/v2beta1", "autoscaling/v2beta2", "batch/v1",
+	"batch/v1beta1", "certificates.k8s.io/v1", "certificates.k8s.io/v1beta1",
+	"certificates.k8s.io/v1alpha1", "coordination.k8s.io/v1alpha2", "coordination.k8s.io/v1beta1",
+	"coordination.k8s.io/v1", "discovery.k8s.io/v1", "discovery.k8s.io/v1beta1", "events.k8s.io/v1",
+	"events.k8s.io/v1beta1", "extensions/v1beta1", "flowcontrol.apiserver.k8s.io/v1",
+	"flowcontrol.apiserver.k8s.io/v1beta1", "flowcontrol.apiserver.k8s.io/v1beta2",
+	"flowcontrol.apiserver.k8s.io/v1beta3", "networking.k8s.io/v1", "networking.k8s.io/v1beta1",
+	"node.k8s.io/v1", "node.k8s.io/v1alpha1", "node.k8s.io/v1beta1", "policy/v1", "policy/v1beta1",
+	"rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1",
+	"rbac.authorization.k8s.io/v1alpha1", "resource.k8s.io/v1", "resource.k8s.io/v1beta2",
+	"resource.k8s.io/v1beta1", "resource.k8s.io/v1alpha3", "scheduling.k8s.io/v1alpha1",
+	"scheduling.k8s.io/v1beta1", "scheduling.k8s.io/v1", "storage.k8s.io/v1beta1", "storage.k8s.io/v1",
+	"storage.k8s.io/v1alpha1", "storagemigration.k8s.io/v1beta1", "apiextensions.k8s.io/v1beta1",
+	"apiextensions.k8s.io/v1",
+};
+
+typedef struct rfile {
+	const char *name;      /* "chart/templates/x.yaml" */
+	const tmpl_file *f;
+	doc_node *top;         /* the chart's top-level object */
+	const char *base_path; /* "chart/templates" */
+	kbuf out;
+	bool rendered;
+} rfile;
+
+typedef struct rctx {
+	karena *a;
+	const tmpl_render_opts *o;
+	doc_node *release, *caps;
+	rfile *files;
+	size_t nfiles, cap;
+	tmpl_manifest *crds;
+	size_t ncrds, capcrds;
+	kerr *err;
+} rctx;
+
+static tmpl_chart *chart_of(values_chart *v)
+{
+	values_chart *o = v->origin ? v->origin : v;
+	return (tmpl_chart *)(void *)((char *)o - offsetof(tmpl_chart, vc));
+}
+
+static doc_node *named_map(karena *a, const char *type)
+{
+	return &tobj_new(a, TOBJ_NAMED, type, DOC_MAP)->n;
+}
+
+static doc_node *str_or_empty(karena *a, const doc_node *m, const char *k)
+{
+	doc_node *v = doc_map_get(m, k);
+	if (v && v->type == DOC_STR)
+		return v;
+	if (v && (v->type == DOC_INT || v->type == DOC_FLOAT)) {
+		kbuf b = KBUF_INIT;
+		doc_node *r;
+		tv_print(&b, v);
+		r = tv_str(a, b.ptr, b.len);
+		kbuf_release(&b);
+		return r;
+	}
+	return tv_strz(a, "");
+}
+
+static doc_node *list_or_empty(karena *a, const doc_node *m, const char *k)
+{
+	doc_node *v = doc_map_get(m, k);
+	return v && v->type == DOC_SEQ ? v : tv_seq(a);
+}
+
+/* .Chart as Helm 4 gives it: a map of the metadata fields */
+static doc_node *chart_obj(karena *a, tmpl_chart *c, const char *name, bool root)
+{
+	doc_node *m = tv_map(a), *md = c->metadata, *ann, *dep;
+	doc_map_set(a, m, "APIVersion", str_or_empty(a, md, "apiVersion"));
+	ann = doc_map_get(md, "annotations");
+	doc_map_set(a, m, "Annotations", ann && ann->type == DOC_MAP ? ann : tv_map(a));
+	doc_map_set(a, m, "AppVersion", str_or_empty(a, md, "appVersion"));
+	doc_map_set(a, m, "Condition", str_or_empty(a, md, "condition"));
+	dep = doc_map_get(md, "dependencies");
+	doc_map_set(a, m, "Dependencies", dep && dep->type == DOC_SEQ ? dep : tv_seq(a));
+	doc_map_set(a, m, "Deprecated", tv_bool(doc_get_bool(md, "deprecated", false)));
+	doc_map_set(a, m, "Description", str_or_empty(a, md, "description"));
+	doc_map_set(a, m, "Home", str_or_empty(a, md, "home"));
+	doc_map_set(a, m, "Icon", str_or_empty(a, md, "icon"));
+	doc_map_set(a, m, "IsRoot", tv_bool(root));
+	doc_map_set(a, m, "Keywords", list_or_empty(a, md, "keywords"));
+	doc_map_set(a, m, "KubeVersion", str_or_empty(a, md, "kubeVersion"));
+	doc_map_set(a, m, "Maintainers", list_or_empty(a, md, "maintainers"));
+	doc_map_set(a, m, "Name", tv_strz(a, name));
+	doc_map_set(a, m, "Sources", list_or_empty(a, md, "sources"));
+	doc_map_set(a, m, "Tags", str_or_empty(a, md, "tags"));
+	doc_map_set(a, m, "Type", str_or_empty(a, md, "type"));
+	doc_map_set(a, m, "Version", str_or_empty(a, md, "version"));
+	return m;
+}
+
+static int make_caps(rctx *r)
+{
+	karena *a = r->a;
+	tobj *caps = tobj_new(a, TOBJ_NAMED, "*common.Capabilities", DOC_MAP);
+	tobj *kv = tobj_new(a, TOBJ_KUBEVERSION, "common.KubeVersion", DOC_MAP);
+	tobj *apis = tobj_new(a, TOBJ_APIVERSIONS, "common.VersionSet", DOC_SEQ);
+	tobj *hv = tobj_new(a, TOBJ_NAMED, "version.BuildInfo", DOC_MAP);
+	const char *ver = r->o->kube_version ? r->o->kube_version : DEFAULT_KUBE_VERSION;
+	tsemver sv;
+	size_t i;
+	char buf[32];
+	caps->n.flags |= TV_STRUCT;
+	kv->n.flags |= TV_STRUCT;
+	hv->n.flags |= TV_STRUCT;
+	if (tsemver_parse(&sv, a, ver, strlen(ver)))
+		return kerr_set(r->err, KE_USAGE, "invalid kube version \"%s\": expected a semantic version", ver);
+	{
+		char *v = karena_printf(a, "v%llu.%llu.%llu", (unsigned long long)sv.major,
+					(unsigned long long)sv.minor, (unsigned long long)sv.patch);
+		doc_map_set(a, &kv->n, "Version", tv_strz(a, v));
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)sv.major);
+		doc_map_set(a, &kv->n, "Major", tv_strz(a, buf));
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)sv.minor);
+		doc_map_set(a, &kv->n, "Minor", tv_strz(a, buf));
+		doc_map_set(a, &kv->n, "GitVersion", tv_strz(a, v));
+	}
+	for (i = 0; i < sizeof(default_api_versions) / sizeof(default_api_versions[0]); i++)
+		doc_seq_push(a, &apis->n, tv_strz(a, default_api_versions[i]));
+	for (i = 0; i < r->o->napi_versions; i++)
+		doc_seq_push(a, &apis->n, tv_strz(a, r->o->api_versions[i]));
+	doc_map_set(a, &hv->n, "Version", tv_strz(a, "v4.1.4"));
+	doc_map_set(a, &hv->n, "GitCommit", tv_strz(a, ""));
+	doc_map_set(a, &hv->n, "GitTreeState", tv_strz(a, ""));
+	doc_map_set(a, &hv->n, "GoVersion", tv_strz(a, ""));
+	doc_map_set(a, &hv->n, "KubeClientVersion", tv_strz(a, "v1.35"));
+	doc_map_set(a, &caps->n, "KubeVersion", &kv->n);
+	doc_map_set(a, &caps->n, "APIVersions", &apis->n);
+	doc_map_set(a, &caps->n, "HelmVersion", &hv->n);
+	r->caps = &caps->n;
+	return 0;
+}
+
+static doc_node *files_obj(karena *a, tmpl_chart *c)
+{
+	tobj *o = tobj_new(a, TOBJ_FILES, "engine.files", DOC_MAP);
+	size_t i;
+	size_t n = 0;
+	for (i = 0; i < c->nfiles; i++)
+		if (c->files[i].kind == TMPL_FILE_OTHER)
+			n++;
+	o->n.u.map.v = karena_alloc(a, (n + 1) * sizeof(doc_pair));
+	o->n.u.map.cap = n + 1;
+	for (i = 0; i < c->nfiles; i++) {
+		doc_pair *p;
+		if (c->files[i].kind != TMPL_FILE_OTHER)
+			continue;
+		p = &o->n.u.map.v[o->n.u.map.len++];
+		p->key = tv_strz(a, c->files[i].name);
+		p->val = tv_str(a, c->files[i].data, c->files[i].len);
+		p->val->flags |= TV_BYTES;
+	}
+	return &o->n;
+}
+
+static void add_file(rctx *r, const char *name, const tmpl_file *f, doc_node *top, const char *base)
+{
+	ALLOC_GROW(r->files, r->nfiles + 1, r->cap);
+	memset(&r->files[r->nfiles], 0, sizeof(rfile));
+	r->files[r->nfiles].name = name;
+	r->files[r->nfiles].f = f;
+	r->files[r->nfiles].top = top;
+	r->files[r->nfiles].base_path = base;
+	kbuf_init(&r->files[r->nfiles].out, 0);
+	r->nfiles++;
+}
+
+static bool manifest_ext(const char *n)
+{
+	size_t l = strlen(n);
+	return (l > 5 && !strcmp(n + l - 5, ".yaml")) || (l > 4 && !strcmp(n + l - 4, ".yml")) ||
+	       (l > 5 && !strcmp(n + l - 5, ".json"));
+}
+
+/* Walk enabled charts: build each top object, collect templates and CRDs.
+ * Returns the chart's top object (for .Subcharts). */
+static doc_node *walk_chart(rctx *r, values_chart *vc, const char *path, bool root, int depth)
+{
+	karena *a = r->a;
+	tmpl_chart *c = chart_of(vc);
+	doc_node *top = named_map(a, "map[string]interface {}"), *subs = tv_map(a), *vals;
+	const char *name = vc->effective_name ? vc->effective_name : c->name;
+	size_t i;
+	((tobj *)top)->kind = TOBJ_NAMED;
+	top->flags &= (uint16_t)~TV_OBJ;   /* a plain map */
+	vals = vc->values ? vc->values : tv_map(a);
+	{
+		tobj *vo = tobj_new(a, TOBJ_NAMED, "common.Values", DOC_MAP);
+		vo->n.u = vals->u;
+		vals = &vo->n;
+	}
+	doc_map_set(a, top, "Values", vals);
+	doc_map_set(a, top, "Release", r->release);
+	doc_map_set(a, top, "Chart", chart_obj(a, c, name, root));
+	doc_map_set(a, top, "Capabilities", r->caps);
+	doc_map_set(a, top, "Files", files_obj(a, c));
+	doc_map_set(a, top, "Subcharts", subs);
+	for (i = 0; i < c->nfiles; i++) {
+		const tmpl_file *f = &c->files[i];
+		if (f->kind == TMPL_FILE_TEMPLATE)
+			add_file(r, karena_printf(a, "%s/%s", path, f->name), f, top,
+				 karena_printf(a, "%s/templates", path));
+	}
+	/* crds of this chart, then of its dependencies (CRDObjects) */
+	for (i = 0; i < c->nfiles; i++) {
+		const tmpl_file *f = &c->files[i];
+		if (strncmp(f->name, "crds/", 5) || !manifest_ext(f->name))
+			continue;
+		ALLOC_GROW(r->crds, r->ncrds + 1, r->capcrds);
+		memset(&r->crds[r->ncrds], 0, sizeof(tmpl_manifest));
+		r->crds[r->ncrds].source = karena_printf(a, "%s/%s", path, f->name);
+		r->crds[r->ncrds].content = f->data;
+		r->crds[r->ncrds].len = f->len;
+		r->crds[r->ncrds].kind = "CustomResourceDefinition";
+		r->crds[r->ncrds].is_crd_file = true;
+		r->ncrds++;
+	}
+	if (depth < 50) {
+		values_chart **eff = vc->effective ? vc->effective : NULL;
+		size_t ne = vc->effective ? vc->neffective : 0;
+		for (i = 0; i < ne; i++) {
+			values_chart *s = eff[i];
+			const char *sn;
+			doc_node *st;
+			if (!s || !s->enabled)
+				continue;
+			sn = s->effective_name ? s->effective_name : s->name;
+			st = walk_chart(r, s, karena_printf(a, "%s/charts/%s", path, sn), false, depth + 1);
+			doc_map_set(a, subs, sn, st);
+		}
+	}
+	return top;
+}
+
+/* Helm's sortTemplates: deeper paths first; same depth by reverse name. */
+static int cmp_parse_order(const void *p, const void *q)
+{
+	const rfile *x = p, *y = q;
+	size_t cx = 0, cy = 0;
+	const char *s;
+	for (s = x->name; *s; s++)
+		cx += *s == '/';
+	for (s = y->name; *s; s++)
+		cy += *s == '/';
+	if (cx != cy)
+		return cx > cy ? -1 : 1;
+	return -strcmp(x->name, y->name);
+}
+
+static int cmp_name(const void *p, const void *q)
+{
+	return strcmp((*(rfile *const *)p)->name, (*(rfile *const *)q)->name);
+}
+
+/* ---- documents ---- */
+
+static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+int tmpl_split_docs(karena *a, const char *source, const char *text, size_t len, tmpl_manifest **docs,
+		    size_t *ndocs, size_t *cap)
+{
+	/* Go: sep = (?:^|\s*\n)---\s* over strings.TrimSpace(text) */
+	const char *s = text, *e = text + len, *start;
+	while (s < e && is_ws(*s))
+		s++;
+	while (e > s && is_ws(e[-1]))
+		e--;
+	start = s;
+	if (e - s >= 3 && !memcmp(s, "---", 3)) {
+		s += 3;
+		while (s < e && is_ws(*s))
+			s++;
+		start = s;
+	}
+	for (;;) {
+		const char *p = start, *cut = NULL, *next = NULL;
+		while (p < e) {
+			const char *nl = memchr(p, '\n', (size_t)(e - p));
+			if (!nl)
+				break;
+			if (e - nl - 1 >= 3 && !memcmp(nl + 1, "---", 3)) {
+				cut = nl;
+				while (cut > start && is_ws(cut[-1]))
+					cut--;
+				next = nl + 4;
+				while (next < e && is_ws(*next))
+					next++;
+				break;
+			}
+			p = nl + 1;
+		}
+		{
+			const char *de = cut ? cut : e, *ds = start;
+			while (ds < de && is_ws(*ds))
+				ds++;
+			while (de > ds && is_ws(de[-1]))
+				de--;
+			if (de > ds) {
+				if (*ndocs == *cap) {
+					size_t nc = *cap ? *cap * 2 : 64;
+					*docs = karena_realloc(a, *docs, *cap * sizeof(**docs), nc * sizeof(**docs));
+					*cap = nc;
+				}
+				memset(&(*docs)[*ndocs], 0, sizeof(**docs));
+				(*docs)[*ndocs].source = source;
+				(*docs)[*ndocs].content = ds;
+				(*docs)[*ndocs].len = (size_t)(de - ds);
+				(*ndocs)++;
+			}
+		}
+		if (!cut)
+			break;
+		start = next;
+	}
+	return 0;
+}
+
+static const char *const hook_events[] = {
+	"pre-install", "post-install", "pre-delete", "post-delete", "pre-upgrade", "post-upgrade",
+	"pre-rollback", "post-rollback", "test", "test-success",
+};
+
+static bool known_hooks(const char *h)
+{
+	const char *p = h;
+	for (;;) {
+		const char *c = strchr(p, ','), *e = c ? c : p + strlen(p);
+		size_t i, l;
+		bool ok = false;
+		char buf[64];
+		while (p < e && is_ws(*p))
+			p++;
+		while (e > p && is_ws(e[-1]))
+			e--;
+		l = (size_t)(e - p);
+		if (l >= sizeof(buf))
+			return false;
+		for (i = 0; i < l; i++)
+			buf[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+		buf[l] = 0;
+		for (i = 0; i < sizeof(hook_events) / sizeof(hook_events[0]); i++)
+			if (!strcmp(buf, hook_events[i]))
+				ok = true;
+		if (!ok)
+			return false;
+		if (!c)
+			return true;
+		p = c + 1;
+	}
+}
+
+/* Parse a document's head (kind, hook annotation) as Helm's SimpleHead. */
+static int doc_head(rctx *r, tmpl_manifest *m)
+{
+	doc_node *d = NULL, *k, *md, *ann, *h;
+	kerr e = KERR_INIT;
+	doc_load_opts lo = { 0, 0, 0, DOC_DUP_LAST };
+	if (doc_load_yaml1(&d, r->a, m->source, m->content, m->len, &lo, &e)) {
+		kbuf b = KBUF_INIT;
+		kerr_format_short(&e, &b);
+		kerr_clear(&e);
+		kerr_set(r->err, KE_INPUT, "YAML parse error on %s: %s", m->source, b.ptr);
+		kbuf_release(&b);
+		return KE_INPUT;
+	}
+	m->kind = "";
+	if (!d || d->type != DOC_MAP)
+		return 0;
+	k = doc_map_get(d, "kind");
+	if (k && k->type == DOC_STR)
+		m->kind = k->u.s.ptr;
+	md = doc_map_get(d, "metadata");
+	ann = md ? doc_map_get(md, "annotations") : NULL;
+	h = ann ? doc_map_get(ann, "helm.sh/hook") : NULL;
+	if (h && h->type == DOC_STR)
+		m->hook = h->u.s.ptr;
+	return 0;
+}
+
+int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, const tmpl_render_opts *o, kerr *err)
+{
+	rctx r;
+	tmpl_set *set;
+	struct tmpl_helm *helm;
+	size_t i;
+	rfile **sorted = NULL;
+	tmpl_manifest *docs = NULL, *gen = NULL, *hooks = NULL;
+	size_t ndocs = 0, capdocs = 0, ngen = 0, nhooks = 0;
+	int rc = 0;
+	tmpl_exec_opts eo;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	r.a = a;
+	r.o = o;
+	r.err = err;
+	if ((rc = make_caps(&r)))
+		return rc;
+	r.release = tv_map(a);
+	doc_map_set(a, r.release, "IsInstall", tv_bool(!o->is_upgrade));
+	doc_map_set(a, r.release, "IsUpgrade", tv_bool(o->is_upgrade));
+	doc_map_set(a, r.release, "Name", tv_strz(a, o->release_name ? o->release_name : "release-name"));
+	doc_map_set(a, r.release, "Namespace", tv_strz(a, o->namespace ? o->namespace : "default"));
+	doc_map_set(a, r.release, "Revision", tv_int(a, 1));
+	doc_map_set(a, r.release, "Service", tv_strz(a, "Helm"));
+
+	walk_chart(&r, &chart->vc, chart->vc.effective_name ? chart->vc.effective_name : chart->name, true, 0);
+
+	set = tmpl_set_new(a);
+	helm = karena_alloc(a, sizeof(*helm));
+	helm->num = o->num;
+	set->helm = helm;
+	qsort(r.files, r.nfiles, sizeof(*r.files), cmp_parse_order);
+	for (i = 0; i < r.nfiles && !rc; i++)
+		rc = tmpl_parse(set, r.files[i].name, r.files[i].f->data, r.files[i].f->len, err);
+	memset(&eo, 0, sizeof(eo));
+	eo.strict = o->strict;
+	for (i = 0; i < r.nfiles && !rc; i++) {
+		rfile *f = &r.files[i];
+		const char *b = strrchr(f->name, '/');
+		doc_node *tobjn, *top;
+		b = b ? b + 1 : f->name;
+		if (b[0] == '_')
+			continue;
+		/* .Template for this file */
+		tobjn = named_map(a, "common.Values");
+		doc_map_set(a, tobjn, "BasePath", tv_strz(a, f->base_path));
+		doc_map_set(a, tobjn, "Name", tv_strz(a, f->name));
+		top = tv_map(a);
+		top->u.map.v = karena_memdup(a, f->top->u.map.v, (f->top->u.map.len + 1) * sizeof(doc_pair));
+		top->u.map.len = f->top->u.map.len;
+		top->u.map.cap = f->top->u.map.len + 1;
+		doc_map_set(a, top, "Template", tobjn);
+		rc = tmpl_exec(set, f->name, top, &f->out, &eo, err);
+		f->rendered = true;
+	}
+	if (rc)
+		goto done;
+
+	/* NOTES.txt: the top chart's is kept, every one is left out of manifests */
+	sorted = calloc(r.nfiles + 1, sizeof(*sorted));
+	if (!sorted) {
+		rc = kerr_set(err, KE_INTERNAL, "out of memory");
+		goto done;
+	}
+	{
+		size_t k = 0;
+		const char *root_notes = karena_printf(a, "%s/templates/NOTES.txt",
+						       chart->vc.effective_name ? chart->vc.effective_name : chart->name);
+		for (i = 0; i < r.nfiles; i++) {
+			rfile *f = &r.files[i];
+			size_t l = strlen(f->name);
+			if (!f->rendered)
+				continue;
+			if (l >= 9 && !strcmp(f->name + l - 9, "NOTES.txt")) {
+				if (!strcmp(f->name, root_notes))
+					out->notes = karena_strndup(a, f->out.ptr, f->out.len);
+				continue;
+			}
+			sorted[k++] = f;
+		}
+		qsort(sorted, k, sizeof(*sorted), cmp_name);
+		for (i = 0; i < k; i++) {
+			rfile *f = sorted[i];
+			size_t before = ndocs, j;
+			char *text = karena_strndup(a, f->out.ptr, f->out.len);
+			tmpl_split_docs(a, f->name, text, f->out.len, &docs, &ndocs, &capdocs);
+			for (j = before; j < ndocs && !rc; j++)
+				rc = doc_head(&r, &docs[j]);
+		}
+	}
+	if (rc)
+		goto done;
+	gen = karena_alloc(a, (ndocs + 1) * sizeof(*gen));
+	hooks = karena_alloc(a, (ndocs + 1) * sizeof(*hooks));
+	for (i = 0; i < ndocs; i++) {
+		if (docs[i].hook) {
+			if (known_hooks(docs[i].hook))
+				hooks[nhooks++] = docs[i];
+			continue;
+		}
+		gen[ngen++] = docs[i];
+	}
+	tmpl_sort_manifests(gen, ngen);
+	tmpl_sort_manifests(hooks, nhooks);
+	out->docs = gen;
+	out->ndocs = ngen;
+	out->hooks = hooks;
+	out->nhooks = nhooks;
+	out->crds = r.crds ? karena_memdup(a, r.crds, r.ncrds * sizeof(*r.crds)) : NULL;
+	out->ncrds = r.ncrds;
+done:
+	for (i = 0; i < r.nfiles; i++)
+		kbuf_release(&r.files[i].out);
+	free(sorted);
+	free(r.files);
+	free(r.crds);
+	return rc;
+}

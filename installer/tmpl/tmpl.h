@@ -1,0 +1,100 @@
+/*
+ * tmpl/tmpl.h - Go text/template with Sprig and Helm functions, and Helm
+ * chart rendering (what `helm template` prints).
+ *
+ * The language is Go's text/template, executed with Go's semantics (types,
+ * comparisons, printf verbs, error messages). Data is doc_node trees
+ * (doc/doc.h) living in the caller's arena; see tmpl_int.h for how Go types
+ * map onto nodes. This module never prints: errors come back in a kerr with
+ * Go's "template: file:line:col: executing ..." text.
+ *
+ * Limits: nesting of template/include/tpl 1000 deep (Helm's), output of one
+ * execution 100 MiB, source of one template 64 MiB.
+ */
+#ifndef KSTAGE_TMPL_H
+#define KSTAGE_TMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "doc/doc.h"
+#include "values/values.h"
+
+typedef struct tmpl_set tmpl_set;
+
+/* A template set with every Go builtin, Sprig and Helm function (Helm's
+ * include/tpl/required/lookup... work once render.c attached a chart; a
+ * bare set gets offline defaults). Lives in arena a. */
+tmpl_set *tmpl_set_new(karena *a);
+
+/* Parse text as template `name` (defines inside it are added to the set;
+ * a later definition replaces an earlier one unless it is empty, as Go).
+ * Returns 0 or KE_INPUT with Go's parse error text. */
+int tmpl_parse(tmpl_set *s, const char *name, const char *text, size_t len, kerr *err);
+
+typedef struct tmpl_exec_opts {
+	size_t max_output;   /* bytes; 0: 100 MiB */
+	bool keep_no_value;  /* keep "<no value>" (plain Go); Helm removes it */
+	bool strict;         /* missingkey=error */
+} tmpl_exec_opts;
+
+/* Execute template `name` with dot as data, appending to out. opts may be
+ * NULL. Returns 0 or a negative code (KE_INPUT for template errors). */
+int tmpl_exec(tmpl_set *s, const char *name, doc_node *dot, kbuf *out,
+	      const tmpl_exec_opts *opts, kerr *err);
+
+/* ---- Helm charts ---- */
+
+struct tmpl_chart;
+
+typedef struct tmpl_render_opts {
+	const char *release_name;      /* default "release-name" */
+	const char *namespace;         /* default "default" */
+	const char *kube_version;      /* "v1.31.0" style; NULL: Helm's default */
+	const char *const *api_versions; /* extra "group/version" or "group/version/Kind" */
+	size_t napi_versions;
+	bool is_upgrade;
+	values_num_mode num;
+	bool strict;                   /* missingkey=error (helm --strict lint) */
+} tmpl_render_opts;
+
+/* One rendered manifest document (or file), as helm template prints it. */
+typedef struct tmpl_manifest {
+	const char *source;    /* "chart/templates/x.yaml" */
+	const char *content;   /* the document text, no leading "---" */
+	size_t len;
+	const char *kind;      /* from the document head, "" if none */
+	const char *hook;      /* helm.sh/hook annotation or NULL */
+	bool is_crd_file;      /* from crds/ */
+} tmpl_manifest;
+
+typedef struct tmpl_output {
+	tmpl_manifest *docs;   /* manifests in Helm's install order */
+	size_t ndocs;
+	tmpl_manifest *hooks;  /* hook documents, in Helm's order */
+	size_t nhooks;
+	tmpl_manifest *crds;   /* crds/ files (all charts), for --include-crds */
+	size_t ncrds;
+	const char *notes;     /* rendered NOTES.txt of the top chart or NULL */
+} tmpl_output;
+
+/* Render a loaded chart whose values were computed (values_compute) into
+ * out: every template of every enabled chart, split into documents and
+ * sorted as Helm 4 does. Returns 0 or a negative code. */
+int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart,
+		      const tmpl_render_opts *o, kerr *err);
+
+/* Helm 4's install order index of a kind; unknown kinds give a large value. */
+int tmpl_kind_order(const char *kind);
+/* Sort manifests stably by install order (unknown kinds last, by kind name). */
+void tmpl_sort_manifests(tmpl_manifest *m, size_t n);
+
+/* Split a rendered file into documents (Helm's "---" separator rules),
+ * dropping empty ones. Appends to *docs (arena array). */
+int tmpl_split_docs(karena *a, const char *source, const char *text, size_t len,
+		    tmpl_manifest **docs, size_t *ndocs, size_t *cap);
+
+#endif

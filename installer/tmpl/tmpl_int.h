@@ -1,0 +1,249 @@
+/*
+ * tmpl/tmpl_int.h - internals of the template engine shared by lex.c,
+ * parse.c, exec.c, fmt.c, value.c and funcs_*.c. Not a public API.
+ *
+ * Values: a template value is a doc_node pointer (arena-allocated).
+ *  - NULL is Go's invalid reflect.Value (what a pipeline yields for nil);
+ *  - a DOC_NULL node is a nil interface{} (a missing map key, a null value);
+ *  - the Go type of a node is its doc type refined by TV_* flag bits:
+ *    DOC_INT is int64 unless TV_INT (Go int), DOC_SEQ is []interface {}
+ *    unless TV_STRS ([]string), DOC_STR is string unless TV_BYTES;
+ *    TV_OBJ marks a tobj (a doc_node with a kind and a pointer after it) for
+ *    Helm's objects (.Files, .Capabilities...) and Sprig's certificates.
+ * Go maps and slices are references: sharing a node shares the value, and
+ * set/unset mutate in place, visible through every reference, as in Go.
+ */
+#ifndef KSTAGE_TMPL_INT_H
+#define KSTAGE_TMPL_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/err.h"
+#include "doc/doc.h"
+#include "tmpl.h"
+
+enum {
+	TV_INT = 1 << 8,    /* DOC_INT is Go int (else int64) */
+	TV_STRS = 1 << 9,   /* DOC_SEQ is []string */
+	TV_BYTES = 1 << 10, /* DOC_STR is []byte */
+	TV_OBJ = 1 << 11,   /* a tobj */
+	TV_STRUCT = 1 << 12,/* DOC_MAP printed/accessed as a Go struct */
+	TV_U8 = 1 << 13,    /* DOC_INT is uint8 (a byte from index of a string) */
+};
+
+typedef enum tobj_kind {
+	TOBJ_FILES = 1,     /* .Files: methods Get, GetBytes, Glob, Lines, AsConfig, AsSecrets */
+	TOBJ_APIVERSIONS,   /* .Capabilities.APIVersions: Has */
+	TOBJ_KUBEVERSION,   /* .Capabilities.KubeVersion: String() */
+	TOBJ_NAMED,         /* a named map or struct type, no methods (common.Values...) */
+} tobj_kind;
+
+typedef struct tobj {
+	doc_node n;         /* must be first */
+	tobj_kind kind;
+	const char *type_name;
+	void *ptr;
+} tobj;
+
+/* ---- parse tree ---- */
+
+typedef enum tnkind {
+	TN_LIST, TN_TEXT, TN_ACTION, TN_PIPE, TN_CMD, TN_FIELD, TN_VAR, TN_CHAIN, TN_IDENT,
+	TN_DOT, TN_NIL, TN_BOOL, TN_NUM, TN_STR, TN_IF, TN_RANGE, TN_WITH, TN_TEMPLATE,
+	TN_BREAK, TN_CONTINUE, TN_ELSE_MARK, TN_END_MARK,
+} tnkind;
+
+typedef struct tfunc tfunc;
+typedef struct ttree ttree;
+typedef struct tnode tnode;
+
+struct tnode {
+	uint8_t k;
+	bool assign;          /* PIPE: '=' instead of ':=' */
+	uint32_t pos;         /* byte offset in the tree's source */
+	ttree *tree;
+	tnode **v;            /* LIST items, PIPE commands, CMD args */
+	size_t n;
+	const char *s;        /* TEXT bytes, STR value, IDENT name, TEMPLATE name, NUM text */
+	size_t slen;
+	const char **idents;  /* FIELD/CHAIN: field names; VAR: "$x" then fields */
+	size_t nidents;
+	const char **decl;    /* PIPE: declared variable names */
+	size_t ndecl;
+	tnode *pipe;          /* ACTION/IF/RANGE/WITH/TEMPLATE pipe; CHAIN operand */
+	tnode *list, *elist;  /* IF/RANGE/WITH bodies */
+	doc_node *cval;       /* NUM (as arg of interface type), BOOL, STR constants */
+	bool num_int, num_float;
+	int64_t num_i;
+	double num_f;
+	const tfunc *fn;      /* IDENT: the function */
+};
+
+struct ttree {
+	const char *name;     /* template name ("chart/templates/x.yaml" or a define) */
+	const char *parse_name; /* the file it was parsed from */
+	const char *src;      /* whole source of that file */
+	size_t srclen;
+	tnode *root;          /* TN_LIST */
+};
+
+/* ---- functions ---- */
+
+typedef struct tctx tctx;
+/* A function gets its evaluated arguments and sets *out (NULL for no value).
+ * On error it returns tctx_fail(...) (a negative code with a message). */
+typedef int (*tfn)(tctx *x, doc_node **out, doc_node **args, size_t n);
+
+/* Signature letters, one per parameter, '*' before the last makes it
+ * variadic: a interface{} (anything), s string, i int, I int64, f float64,
+ * b bool, l []interface {}, S []string, m map[string]interface {},
+ * r reflect.Value (builtins: anything, no checks). */
+struct tfunc {
+	const char *name;
+	tfn fn;
+	const char *sig;
+};
+
+typedef struct tfuncs {
+	const tfunc **v;
+	size_t n, cap;
+} tfuncs;
+
+struct tmpl_set {
+	karena *a;
+	tfuncs funcs;
+	ttree **trees;     /* hash table by name */
+	size_t ntrees, cap;
+	struct tmpl_helm *helm; /* Helm context (render.c), or NULL */
+	tmpl_set *parent;  /* tpl: defines of the text over the chart's */
+};
+
+/* The execution state. */
+typedef struct tvar {
+	const char *name;
+	doc_node *val;
+} tvar;
+
+struct tctx {
+	tmpl_set *set;
+	karena *a;
+	kerr *err;
+	kbuf *out;
+	const tmpl_exec_opts *opts;
+	tvar *vars;
+	size_t nvars, capvars;
+	size_t var_base;    /* first variable of the executing template */
+	bool strict;        /* missingkey=error */
+	const char *root_name; /* the name tpl parses under */
+	int depth;          /* template/include nesting */
+	ttree *tree;        /* executing */
+	tnode *node;        /* for error context */
+	char *fail_msg;     /* set by tctx_fail */
+	bool fail_raw;      /* the message is already a full template error */
+	int fail_code;
+	size_t out_cap;
+	uint64_t steps;
+};
+
+/* ---- lexer/parser (lex.c, parse.c) ---- */
+int tmpl_parse_file(tmpl_set *s, const char *name, const char *text, size_t len, kerr *err);
+const tfunc *tmpl_func_find(const tmpl_set *s, const char *name, size_t len);
+void tmpl_node_string(kbuf *out, const tnode *n);
+ttree *tmpl_tree_get(const tmpl_set *s, const char *name);
+void tmpl_tree_put(tmpl_set *s, ttree *t);
+
+/* ---- values (value.c) ---- */
+extern doc_node tv_nil_node;     /* the nil interface{} */
+#define TV_NIL (&tv_nil_node)
+doc_node *tv_int(karena *a, int64_t i);     /* Go int */
+doc_node *tv_int64(karena *a, int64_t i);
+doc_node *tv_float(karena *a, double f);
+doc_node *tv_str(karena *a, const char *s, size_t n);
+doc_node *tv_strz(karena *a, const char *s);
+doc_node *tv_bool(bool b);
+doc_node *tv_seq(karena *a);
+doc_node *tv_strs(karena *a);
+doc_node *tv_map(karena *a);
+bool tv_isnil(const doc_node *v);          /* NULL or DOC_NULL */
+bool tv_truth(const doc_node *v);
+/* Go's type name: "int", "int64", "float64", "string", "[]interface {}",
+ * "map[string]interface {}", "<nil>" for an invalid value. */
+const char *tv_type_name(const doc_node *v);
+/* reflect Kind name: "int", "slice", "map", "ptr", "invalid"... */
+const char *tv_kind_name(const doc_node *v);
+/* fmt.Sprint of one value (%v). */
+void tv_print(kbuf *out, const doc_node *v);
+/* fmt.Sprint(args...): spaces between operands when neither is a string. */
+void tv_sprint(kbuf *out, doc_node **args, size_t n);
+void tv_sprintln(kbuf *out, doc_node **args, size_t n);
+/* fmt.Sprintf. */
+void tv_sprintf(kbuf *out, const char *fmt, size_t flen, doc_node **args, size_t n);
+/* Go's strconv.Quote. */
+void tv_quote(kbuf *out, const char *s, size_t n);
+/* Sprig's toString / strval: strings as is, []byte as string, else %v. */
+const char *tv_strval(tctx *x, const doc_node *v, size_t *len);
+/* Is the value a Go "empty" for Sprig (empty/default). */
+bool tv_empty(const doc_node *v);
+/* cast.ToInt64/ToFloat64 as Sprig uses them (strings parsed, else 0). */
+int64_t tv_to_int64(const doc_node *v);
+double tv_to_float64(const doc_node *v);
+/* A Go string value's bytes (DOC_STR), else NULL. */
+const char *tv_sv(const doc_node *v, size_t *len);
+
+/* ---- exec helpers ---- */
+/* Record a function error: "error calling NAME: " is added by the caller. */
+int tctx_fail(tctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Execute template name with dot into out (include, template). */
+int tctx_exec_named(tctx *x, const char *name, doc_node *dot, kbuf *out);
+/* Parse and execute text (tpl). */
+int tctx_exec_text(tctx *x, const char *text, size_t len, doc_node *dot, kbuf *out);
+
+void tmpl_ctx_init(tctx *x, tmpl_set *s, kbuf *out, const tmpl_exec_opts *opts, kerr *err);
+void tmpl_ctx_release(tctx *x);
+void tmpl_strip_no_value(kbuf *out, size_t start);
+const doc_pair **tv_sorted_pairs(const doc_node *m);
+doc_node *tv_strslice(tctx *x, doc_node *v);
+bool tv_deep_equal(const doc_node *p, const doc_node *q);
+
+/* ---- function tables ---- */
+void tmpl_funcs_add(tmpl_set *s, const tfunc *tab);
+extern const tfunc tmpl_funcs_builtin[];
+extern const tfunc tmpl_funcs_strings[];
+extern const tfunc tmpl_funcs_lists[];
+extern const tfunc tmpl_funcs_dicts[];
+extern const tfunc tmpl_funcs_math[];
+extern const tfunc tmpl_funcs_encoding[];
+extern const tfunc tmpl_funcs_regex[];
+extern const tfunc tmpl_funcs_semver[];
+extern const tfunc tmpl_funcs_dates[];
+extern const tfunc tmpl_funcs_crypto[];
+extern const tfunc tmpl_funcs_helm[];
+
+/* semver (funcs_semver.c), used by render.c for KubeVersion */
+typedef struct tsemver {
+	uint64_t major, minor, patch;
+	const char *pre;    /* "" if none */
+	const char *meta;
+	const char *original;
+} tsemver;
+int tsemver_parse(tsemver *out, karena *a, const char *s, size_t n);
+
+/* Helm context (render.c) */
+struct tmpl_helm {
+	values_num_mode num;
+	doc_node *kube_version;   /* the KubeVersion object */
+};
+values_num_mode tmpl_helm_num_mode(const struct tmpl_helm *h);
+tobj *tobj_new(karena *a, tobj_kind kind, const char *type_name, doc_type t);
+int tv_to_yaml(tctx *x, kbuf *b, doc_node *v);
+void tv_b64enc(kbuf *b, const unsigned char *s, size_t len);
+
+/* method call on an object (render.c) */
+int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name,
+		    doc_node **args, size_t n, bool *found);
+
+#endif

@@ -1,0 +1,841 @@
+/* tmpl/value.c - Go values over doc_node: type names, truth, fmt's %v and
+ * Sprintf verbs, strconv.Quote, and the conversions Sprig relies on. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/numfmt.h"
+#include "doc/resolve.h"
+#include "tmpl_int.h"
+
+doc_node tv_nil_node = { DOC_NULL, 0, 0, 0, NULL, { 0 } };
+static doc_node tv_true_node = { DOC_BOOL, 0, 0, 0, NULL, { .b = true } };
+static doc_node tv_false_node = { DOC_BOOL, 0, 0, 0, NULL, { .b = false } };
+
+doc_node *tv_int(karena *a, int64_t i)
+{
+	doc_node *n = doc_new_int(a, i);
+	n->flags |= TV_INT;
+	return n;
+}
+doc_node *tv_int64(karena *a, int64_t i) { return doc_new_int(a, i); }
+doc_node *tv_float(karena *a, double f) { return doc_new_float(a, f); }
+doc_node *tv_str(karena *a, const char *s, size_t n) { return doc_new_strn(a, s, n); }
+doc_node *tv_strz(karena *a, const char *s) { return doc_new_str(a, s); }
+doc_node *tv_bool(bool b) { return b ? &tv_true_node : &tv_false_node; }
+doc_node *tv_seq(karena *a) { return doc_new_seq(a); }
+doc_node *tv_strs(karena *a)
+{
+	doc_node *n = doc_new_seq(a);
+	n->flags |= TV_STRS;
+	return n;
+}
+doc_node *tv_map(karena *a) { return doc_new_map(a); }
+
+bool tv_isnil(const doc_node *v) { return !v || v->type == DOC_NULL; }
+
+const char *tv_sv(const doc_node *v, size_t *len)
+{
+	if (!v || v->type != DOC_STR)
+		return NULL;
+	if (len)
+		*len = v->u.s.len;
+	return v->u.s.ptr;
+}
+
+bool tv_truth(const doc_node *v)
+{
+	if (!v)
+		return false;
+	switch (v->type) {
+	case DOC_NULL: return false;
+	case DOC_BOOL: return v->u.b;
+	case DOC_INT: return v->u.i != 0;
+	case DOC_FLOAT: return v->u.f != 0;
+	case DOC_STR: return v->u.s.len != 0;
+	case DOC_SEQ: return v->u.seq.len != 0;
+	case DOC_MAP:
+		if (v->flags & (TV_STRUCT | TV_OBJ))
+			return true;
+		return v->u.map.len != 0;
+	}
+	return false;
+}
+
+bool tv_empty(const doc_node *v) { return !tv_truth(v); }
+
+const char *tv_type_name(const doc_node *v)
+{
+	if (!v || v->type == DOC_NULL)
+		return "<nil>";
+	if (v->flags & TV_OBJ)
+		return ((const tobj *)v)->type_name;
+	switch (v->type) {
+	case DOC_BOOL: return "bool";
+	case DOC_INT: return (v->flags & TV_U8) ? "uint8" : (v->flags & TV_INT) ? "int" : "int64";
+	case DOC_FLOAT: return "float64";
+	case DOC_STR: return (v->flags & TV_BYTES) ? "[]uint8" : "string";
+	case DOC_SEQ: return (v->flags & TV_STRS) ? "[]string" : "[]interface {}";
+	case DOC_MAP: return "map[string]interface {}";
+	default: return "<nil>";
+	}
+}
+
+const char *tv_kind_name(const doc_node *v)
+{
+	if (!v || v->type == DOC_NULL)
+		return "invalid";
+	if (v->flags & TV_OBJ)
+		return ((const tobj *)v)->kind == TOBJ_FILES ? "map" :
+		       ((const tobj *)v)->kind == TOBJ_APIVERSIONS ? "slice" :
+		       ((const tobj *)v)->kind == TOBJ_KUBEVERSION ? "struct" :
+		       v->type == DOC_MAP && !(v->flags & TV_STRUCT) ? "map" : "ptr";
+	switch (v->type) {
+	case DOC_BOOL: return "bool";
+	case DOC_INT: return (v->flags & TV_U8) ? "uint8" : (v->flags & TV_INT) ? "int" : "int64";
+	case DOC_FLOAT: return "float64";
+	case DOC_STR: return (v->flags & TV_BYTES) ? "slice" : "string";
+	case DOC_SEQ: return "slice";
+	case DOC_MAP: return (v->flags & TV_STRUCT) ? "struct" : "map";
+	default: return "invalid";
+	}
+}
+
+/* ---- strconv.Quote ---- */
+
+static size_t utf8_dec(const unsigned char *s, size_t n, uint32_t *r)
+{
+	uint32_t c;
+	size_t k, need;
+	if (!n) { *r = 0xFFFD; return 0; }
+	c = s[0];
+	if (c < 0x80) { *r = c; return 1; }
+	if (c >= 0xC2 && c <= 0xDF) need = 2, c &= 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF) need = 3, c &= 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4) need = 4, c &= 0x07;
+	else { *r = 0xFFFD; return 1; }
+	if (need > n) { *r = 0xFFFD; return 1; }
+	for (k = 1; k < need; k++) {
+		if ((s[k] & 0xC0) != 0x80) { *r = 0xFFFD; return 1; }
+		c = (c << 6) | (s[k] & 0x3F);
+	}
+	if ((need == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) || (need == 4 && (c < 0x10000 || c > 0x10FFFF))) {
+		*r = 0xFFFD;
+		return 1;
+	}
+	*r = c;
+	return need;
+}
+
+void tv_quote(kbuf *out, const char *s, size_t n)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i = 0;
+	kbuf_putc(out, '"');
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		uint32_t r;
+		size_t w;
+		if (c >= 0x80) {
+			w = utf8_dec((const unsigned char *)s + i, n - i, &r);
+			if (r == 0xFFFD && w == 1 && !(n - i >= 3 && !memcmp(s + i, "\xEF\xBF\xBD", 3))) {
+				kbuf_puts(out, "\\x");
+				kbuf_putc(out, hx[c >> 4]);
+				kbuf_putc(out, hx[c & 15]);
+				i++;
+				continue;
+			}
+			/* printable runes as is; a few non-printables escaped */
+			if (r == 0x85 || r == 0xA0 || r == 0xAD || (r >= 0x2028 && r <= 0x2029) || r == 0xFEFF ||
+			    (r >= 0x80 && r < 0xA0)) {
+				kbuf_printf(out, r > 0xFFFF ? "\\U%08x" : "\\u%04x", (unsigned)r);
+			} else {
+				kbuf_put(out, s + i, w);
+			}
+			i += w;
+			continue;
+		}
+		switch (c) {
+		case '\a': kbuf_puts(out, "\\a"); break;
+		case '\b': kbuf_puts(out, "\\b"); break;
+		case '\f': kbuf_puts(out, "\\f"); break;
+		case '\n': kbuf_puts(out, "\\n"); break;
+		case '\r': kbuf_puts(out, "\\r"); break;
+		case '\t': kbuf_puts(out, "\\t"); break;
+		case '\v': kbuf_puts(out, "\\v"); break;
+		case '\\': kbuf_puts(out, "\\\\"); break;
+		case '"': kbuf_puts(out, "\\\""); break;
+		default:
+			if (c < 0x20 || c == 0x7F) {
+				kbuf_puts(out, "\\x");
+				kbuf_putc(out, hx[c >> 4]);
+				kbuf_putc(out, hx[c & 15]);
+			} else {
+				kbuf_putc(out, (char)c);
+			}
+		}
+		i++;
+	}
+	kbuf_putc(out, '"');
+}
+
+/* ---- %v ---- */
+
+static int cmp_pair(const void *a, const void *b)
+{
+	const doc_pair *x = *(const doc_pair *const *)a, *y = *(const doc_pair *const *)b;
+	size_t n = x->key->u.s.len < y->key->u.s.len ? x->key->u.s.len : y->key->u.s.len;
+	int c = memcmp(x->key->u.s.ptr, y->key->u.s.ptr, n);
+	if (c)
+		return c;
+	return x->key->u.s.len < y->key->u.s.len ? -1 : x->key->u.s.len > y->key->u.s.len;
+}
+
+/* Map pairs in Go's sorted key order (malloc'd array; caller frees). */
+const doc_pair **tv_sorted_pairs(const doc_node *m)
+{
+	const doc_pair **v = malloc((m->u.map.len + 1) * sizeof(*v));
+	size_t i;
+	if (!v)
+		return NULL;
+	for (i = 0; i < m->u.map.len; i++)
+		v[i] = &m->u.map.v[i];
+	qsort(v, m->u.map.len, sizeof(*v), cmp_pair);
+	return v;
+}
+
+static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth);
+
+static void print_elem(kbuf *out, const doc_node *v, char verb, int plus, int depth)
+{
+	if (!v || v->type == DOC_NULL) {
+		kbuf_puts(out, verb == 'v' ? "<nil>" : "%!");
+		if (verb != 'v') {
+			kbuf_putc(out, verb);
+			kbuf_puts(out, "(<nil>)");
+		}
+		return;
+	}
+	print_v(out, v, verb, plus, depth);
+}
+
+static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth)
+{
+	size_t i;
+	if (depth > 200) {
+		kbuf_puts(out, "...");
+		return;
+	}
+	if (!v || v->type == DOC_NULL) {
+		kbuf_puts(out, "<nil>");
+		return;
+	}
+	if (v->flags & TV_OBJ) {
+		const tobj *o = (const tobj *)v;
+		if (o->kind == TOBJ_KUBEVERSION) {
+			const doc_node *s = doc_map_get(v, "Version");
+			kbuf_puts(out, s && s->type == DOC_STR ? s->u.s.ptr : "");
+			return;
+		}
+	}
+	switch (v->type) {
+	case DOC_BOOL: kbuf_puts(out, v->u.b ? "true" : "false"); return;
+	case DOC_INT: numfmt_int(out, v->u.i); return;
+	case DOC_FLOAT: numfmt_float_v(out, v->u.f); return;
+	case DOC_STR:
+		if (v->flags & TV_BYTES) {
+			if (verb == 's') {
+				kbuf_put(out, v->u.s.ptr, v->u.s.len);
+				return;
+			}
+			kbuf_putc(out, '[');
+			for (i = 0; i < v->u.s.len; i++)
+				kbuf_printf(out, i ? " %u" : "%u", (unsigned char)v->u.s.ptr[i]);
+			kbuf_putc(out, ']');
+			return;
+		}
+		kbuf_put(out, v->u.s.ptr, v->u.s.len);
+		return;
+	case DOC_SEQ:
+		kbuf_putc(out, '[');
+		for (i = 0; i < v->u.seq.len; i++) {
+			if (i)
+				kbuf_putc(out, ' ');
+			print_elem(out, v->u.seq.v[i], verb, plus, depth + 1);
+		}
+		kbuf_putc(out, ']');
+		return;
+	case DOC_MAP: {
+		const doc_pair **ps;
+		if (v->flags & TV_STRUCT) {
+			kbuf_putc(out, '{');
+			for (i = 0; i < v->u.map.len; i++) {
+				if (i)
+					kbuf_putc(out, ' ');
+				if (plus) {
+					kbuf_puts(out, v->u.map.v[i].key->u.s.ptr);
+					kbuf_putc(out, ':');
+				}
+				print_elem(out, v->u.map.v[i].val, verb, plus, depth + 1);
+			}
+			kbuf_putc(out, '}');
+			return;
+		}
+		ps = tv_sorted_pairs(v);
+		kbuf_puts(out, "map[");
+		for (i = 0; ps && i < v->u.map.len; i++) {
+			if (i)
+				kbuf_putc(out, ' ');
+			kbuf_put(out, ps[i]->key->u.s.ptr, ps[i]->key->u.s.len);
+			kbuf_putc(out, ':');
+			print_elem(out, ps[i]->val, verb, plus, depth + 1);
+		}
+		free(ps);
+		kbuf_putc(out, ']');
+		return;
+	}
+	default:
+		return;
+	}
+}
+
+void tv_print(kbuf *out, const doc_node *v) { print_v(out, v, 'v', 0, 0); }
+
+void tv_sprint(kbuf *out, doc_node **args, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		bool is_str = args[i] && args[i]->type == DOC_STR && !(args[i]->flags & TV_BYTES);
+		bool prev_str = i > 0 && args[i - 1] && args[i - 1]->type == DOC_STR && !(args[i - 1]->flags & TV_BYTES);
+		if (i > 0 && !is_str && !prev_str)
+			kbuf_putc(out, ' ');
+		tv_print(out, args[i]);
+	}
+}
+
+void tv_sprintln(kbuf *out, doc_node **args, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		if (i)
+			kbuf_putc(out, ' ');
+		tv_print(out, args[i]);
+	}
+	kbuf_putc(out, '\n');
+}
+
+/* ---- Sprintf ---- */
+
+typedef struct fspec {
+	bool minus, plus, sharp, zero, space;
+	int width, prec;   /* -1 if absent */
+} fspec;
+
+static void pad(kbuf *out, const fspec *f, const char *s, size_t n, bool numeric)
+{
+	size_t runes = 0, i;
+	for (i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			runes++;
+	if (f->width < 0 || runes >= (size_t)f->width) {
+		kbuf_put(out, s, n);
+		return;
+	}
+	if (f->minus) {
+		kbuf_put(out, s, n);
+		kbuf_putn(out, ' ', (size_t)f->width - runes);
+		return;
+	}
+	if (f->zero && numeric) {
+		size_t k = 0;
+		if (n && (s[0] == '-' || s[0] == '+' || s[0] == ' '))
+			kbuf_putc(out, s[k++]);
+		kbuf_putn(out, '0', (size_t)f->width - runes);
+		kbuf_put(out, s + k, n - k);
+		return;
+	}
+	kbuf_putn(out, f->zero ? '0' : ' ', (size_t)f->width - runes);
+	kbuf_put(out, s, n);
+}
+
+static void bad_verb(kbuf *out, char verb, const doc_node *v)
+{
+	kbuf_puts(out, "%!");
+	kbuf_putc(out, verb);
+	kbuf_putc(out, '(');
+	if (!v || v->type == DOC_NULL) {
+		kbuf_puts(out, "<nil>");
+	} else {
+		kbuf_puts(out, tv_type_name(v));
+		kbuf_putc(out, '=');
+		tv_print(out, v);
+	}
+	kbuf_putc(out, ')');
+}
+
+static void fmt_uint(kbuf *t, uint64_t u, int base, bool upper)
+{
+	char buf[80];
+	int i = 80;
+	const char *dg = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+	if (u == 0)
+		buf[--i] = '0';
+	while (u) {
+		buf[--i] = dg[u % (uint64_t)base];
+		u /= (uint64_t)base;
+	}
+	kbuf_put(t, buf + i, (size_t)(80 - i));
+}
+
+static void fmt_integer(kbuf *out, const fspec *f, char verb, const doc_node *v)
+{
+	kbuf t = KBUF_INIT;
+	int64_t i = v->u.i;
+	bool neg = i < 0 && !(v->flags & TV_U8);
+	uint64_t u = neg ? (uint64_t)0 - (uint64_t)i : (uint64_t)i;
+	size_t start;
+	switch (verb) {
+	case 'c': {
+		char tmp[8];
+		size_t k = 0;
+		uint32_t r = (uint32_t)u;
+		if (neg || u > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
+			r = 0xFFFD;
+		if (r < 0x80) tmp[k++] = (char)r;
+		else if (r < 0x800) { tmp[k++] = (char)(0xC0 | (r >> 6)); tmp[k++] = (char)(0x80 | (r & 0x3F)); }
+		else if (r < 0x10000) { tmp[k++] = (char)(0xE0 | (r >> 12)); tmp[k++] = (char)(0x80 | ((r >> 6) & 0x3F)); tmp[k++] = (char)(0x80 | (r & 0x3F)); }
+		else { tmp[k++] = (char)(0xF0 | (r >> 18)); tmp[k++] = (char)(0x80 | ((r >> 12) & 0x3F)); tmp[k++] = (char)(0x80 | ((r >> 6) & 0x3F)); tmp[k++] = (char)(0x80 | (r & 0x3F)); }
+		pad(out, f, tmp, k, false);
+		return;
+	}
+	case 'q': {
+		kbuf q = KBUF_INIT;
+		kbuf_putc(&t, '\'');
+		fmt_integer(&q, &(fspec){ 0, 0, 0, 0, 0, -1, -1 }, 'c', v);
+		if (q.len == 1 && (q.ptr[0] == '\'' || q.ptr[0] == '\\'))
+			kbuf_putc(&t, '\\');
+		if (q.len == 1 && q.ptr[0] == '\n')
+			kbuf_puts(&t, "\\n");
+		else
+			kbuf_put(&t, q.ptr, q.len);
+		kbuf_putc(&t, '\'');
+		kbuf_release(&q);
+		pad(out, f, t.ptr, t.len, false);
+		kbuf_release(&t);
+		return;
+	}
+	case 'U':
+		kbuf_puts(&t, "U+");
+		start = t.len;
+		fmt_uint(&t, u, 16, true);
+		while (t.len - start < 4) {
+			kbuf_putc(&t, '0');
+			memmove(t.ptr + start + 1, t.ptr + start, t.len - start - 1);
+			t.ptr[start] = '0';
+		}
+		pad(out, f, t.ptr, t.len, false);
+		kbuf_release(&t);
+		return;
+	default:
+		break;
+	}
+	if (neg)
+		kbuf_putc(&t, '-');
+	else if (f->plus)
+		kbuf_putc(&t, '+');
+	else if (f->space)
+		kbuf_putc(&t, ' ');
+	if (f->sharp) {
+		if (verb == 'x') kbuf_puts(&t, "0x");
+		else if (verb == 'X') kbuf_puts(&t, "0X");
+		else if (verb == 'o') kbuf_putc(&t, '0');
+		else if (verb == 'b') kbuf_puts(&t, "0b");
+	}
+	if (verb == 'O')
+		kbuf_puts(&t, "0o");
+	start = t.len;
+	fmt_uint(&t, u, verb == 'x' || verb == 'X' ? 16 : verb == 'o' || verb == 'O' ? 8 : verb == 'b' ? 2 : 10,
+		 verb == 'X');
+	if (f->prec >= 0 && t.len - start < (size_t)f->prec) {
+		size_t add = (size_t)f->prec - (t.len - start);
+		kbuf_putn(&t, '0', add);
+		memmove(t.ptr + start + add, t.ptr + start, t.len - start - add);
+		memset(t.ptr + start, '0', add);
+	}
+	if (f->prec == 0 && u == 0)
+		kbuf_truncate(&t, start);
+	pad(out, f, t.ptr, t.len, f->prec < 0);
+	kbuf_release(&t);
+}
+
+static void fmt_floatv(kbuf *out, const fspec *f, char verb, double d)
+{
+	kbuf t = KBUF_INIT;
+	int prec = f->prec;
+	if (isinf(d) || isnan(d)) {
+		if (isnan(d))
+			kbuf_puts(&t, f->plus ? "+NaN" : f->space ? " NaN" : "NaN");
+		else if (d > 0)
+			kbuf_puts(&t, f->plus ? "+Inf" : f->space ? " Inf" : "Inf");
+		else
+			kbuf_puts(&t, "-Inf");
+		{
+			fspec g = *f;
+			g.zero = false;
+			pad(out, &g, t.ptr, t.len, false);
+		}
+		kbuf_release(&t);
+		return;
+	}
+	if ((f->plus || f->space) && !signbit(d))
+		kbuf_putc(&t, f->plus ? '+' : ' ');
+	switch (verb) {
+	case 'v': numfmt_float(&t, d, 'g', prec); break;
+	case 'e': case 'E': numfmt_float(&t, d, verb, prec < 0 ? 6 : prec); break;
+	case 'f': case 'F': numfmt_float(&t, d, 'f', prec < 0 ? 6 : prec); break;
+	case 'g': case 'G': numfmt_float(&t, d, verb, prec); break;
+	default: numfmt_float(&t, d, 'g', -1); break;
+	}
+	if (verb == 'v' && prec < 0) {
+		/* %v: shortest, exponent when < -4 or >= 21 (Go's %v uses 'g' with
+		 * the shortest precision and eprec 21) */
+		kbuf_truncate(&t, (t.len && (t.ptr[0] == '+' || t.ptr[0] == ' ')) ? 1 : 0);
+		numfmt_float_v(&t, d);
+	}
+	pad(out, f, t.ptr, t.len, true);
+	kbuf_release(&t);
+}
+
+static void fmt_string(kbuf *out, const fspec *f, char verb, const char *s, size_t n)
+{
+	kbuf t = KBUF_INIT;
+	size_t i;
+	if (f->prec >= 0 && (verb == 's' || verb == 'v' || verb == 'q')) {
+		size_t r = 0;
+		for (i = 0; i < n; i++) {
+			if (((unsigned char)s[i] & 0xC0) != 0x80) {
+				if (r == (size_t)f->prec)
+					break;
+				r++;
+			}
+		}
+		n = i;
+	}
+	switch (verb) {
+	case 'q':
+		if (f->sharp && !memchr(s, '`', n)) {
+			kbuf_putc(&t, '`');
+			kbuf_put(&t, s, n);
+			kbuf_putc(&t, '`');
+		} else {
+			tv_quote(&t, s, n);
+		}
+		break;
+	case 'x': case 'X':
+		for (i = 0; i < n; i++) {
+			if (f->space && i)
+				kbuf_putc(&t, ' ');
+			kbuf_printf(&t, verb == 'x' ? "%02x" : "%02X", (unsigned char)s[i]);
+		}
+		break;
+	default:
+		kbuf_put(&t, s, n);
+	}
+	pad(out, f, t.ptr, t.len, false);
+	kbuf_release(&t);
+}
+
+static void fmt_value(kbuf *out, const fspec *f, char verb, const doc_node *v);
+
+static void fmt_container(kbuf *out, const fspec *f, char verb, const doc_node *v)
+{
+	size_t i;
+	fspec inner = *f;
+	if (v->type == DOC_SEQ) {
+		kbuf_putc(out, '[');
+		for (i = 0; i < v->u.seq.len; i++) {
+			if (i)
+				kbuf_putc(out, ' ');
+			fmt_value(out, &inner, verb, v->u.seq.v[i]);
+		}
+		kbuf_putc(out, ']');
+		return;
+	}
+	if (v->flags & TV_STRUCT) {
+		kbuf_putc(out, '{');
+		for (i = 0; i < v->u.map.len; i++) {
+			if (i)
+				kbuf_putc(out, ' ');
+			if (f->plus) {
+				kbuf_puts(out, v->u.map.v[i].key->u.s.ptr);
+				kbuf_putc(out, ':');
+			}
+			fmt_value(out, &inner, verb, v->u.map.v[i].val);
+		}
+		kbuf_putc(out, '}');
+		return;
+	}
+	{
+		const doc_pair **ps = tv_sorted_pairs(v);
+		kbuf_puts(out, "map[");
+		for (i = 0; ps && i < v->u.map.len; i++) {
+			if (i)
+				kbuf_putc(out, ' ');
+			fmt_value(out, &inner, verb, ps[i]->key);
+			kbuf_putc(out, ':');
+			fmt_value(out, &inner, verb, ps[i]->val);
+		}
+		free(ps);
+		kbuf_putc(out, ']');
+	}
+}
+
+static void fmt_value(kbuf *out, const fspec *f, char verb, const doc_node *v)
+{
+	if (verb == 'T') {
+		const char *tn = tv_type_name(v);
+		pad(out, f, tn, strlen(tn), false);
+		return;
+	}
+	if (!v || v->type == DOC_NULL) {
+		if (verb == 'v') {
+			pad(out, f, "<nil>", 5, false);
+			return;
+		}
+		bad_verb(out, verb, v);
+		return;
+	}
+	if (v->flags & TV_OBJ) {
+		if (((const tobj *)v)->kind == TOBJ_KUBEVERSION && (verb == 'v' || verb == 's')) {
+			kbuf t = KBUF_INIT;
+			tv_print(&t, v);
+			pad(out, f, t.ptr, t.len, false);
+			kbuf_release(&t);
+			return;
+		}
+	}
+	switch (v->type) {
+	case DOC_BOOL:
+		if (verb == 'v' || verb == 't')
+			pad(out, f, v->u.b ? "true" : "false", v->u.b ? 4 : 5, false);
+		else
+			bad_verb(out, verb, v);
+		return;
+	case DOC_INT:
+		if (strchr("bcdoOqxXUv", verb))
+			fmt_integer(out, f, verb == 'v' ? 'd' : verb, v);
+		else
+			bad_verb(out, verb, v);
+		return;
+	case DOC_FLOAT:
+		if (strchr("eEfFgGv", verb))
+			fmt_floatv(out, f, verb, v->u.f);
+		else if (verb == 'x' || verb == 'X' || verb == 'b')
+			fmt_floatv(out, f, 'g', v->u.f);
+		else
+			bad_verb(out, verb, v);
+		return;
+	case DOC_STR:
+		if (v->flags & TV_BYTES) {
+			if (verb == 's' || verb == 'q' || verb == 'x' || verb == 'X') {
+				fmt_string(out, f, verb, v->u.s.ptr, v->u.s.len);
+				return;
+			}
+			{
+				kbuf t = KBUF_INIT;
+				tv_print(&t, v);
+				pad(out, f, t.ptr, t.len, false);
+				kbuf_release(&t);
+			}
+			return;
+		}
+		if (strchr("vsqxX", verb))
+			fmt_string(out, f, verb, v->u.s.ptr, v->u.s.len);
+		else
+			bad_verb(out, verb, v);
+		return;
+	case DOC_SEQ:
+	case DOC_MAP:
+		fmt_container(out, f, verb, v);
+		return;
+	default:
+		return;
+	}
+}
+
+void tv_sprintf(kbuf *out, const char *fmt, size_t flen, doc_node **args, size_t n)
+{
+	size_t i = 0, argi = 0;
+	while (i < flen) {
+		fspec f = { false, false, false, false, false, -1, -1 };
+		size_t lit = i;
+		char verb;
+		while (i < flen && fmt[i] != '%')
+			i++;
+		if (i > lit)
+			kbuf_put(out, fmt + lit, i - lit);
+		if (i >= flen)
+			break;
+		i++;
+		for (; i < flen; i++) {
+			char c = fmt[i];
+			if (c == '-') { f.minus = true; f.zero = false; }
+			else if (c == '+') f.plus = true;
+			else if (c == '#') f.sharp = true;
+			else if (c == '0') f.zero = !f.minus;
+			else if (c == ' ') f.space = true;
+			else break;
+		}
+		if (i < flen && fmt[i] == '*') {
+			i++;
+			if (argi < n && args[argi] && args[argi]->type == DOC_INT) {
+				int64_t w = args[argi++]->u.i;
+				if (w < 0) { f.minus = true; f.zero = false; w = -w; }
+				f.width = w > 1000000 ? 1000000 : (int)w;
+			} else {
+				kbuf_puts(out, "%!(BADWIDTH)");
+				if (argi < n)
+					argi++;
+			}
+		} else {
+			while (i < flen && fmt[i] >= '0' && fmt[i] <= '9') {
+				f.width = (f.width < 0 ? 0 : f.width) * 10 + (fmt[i] - '0');
+				if (f.width > 1000000)
+					f.width = 1000000;
+				i++;
+			}
+		}
+		if (i < flen && fmt[i] == '.') {
+			i++;
+			if (i < flen && fmt[i] == '*') {
+				i++;
+				if (argi < n && args[argi] && args[argi]->type == DOC_INT) {
+					int64_t p = args[argi++]->u.i;
+					f.prec = p < 0 ? -1 : p > 1000000 ? 1000000 : (int)p;
+				} else {
+					kbuf_puts(out, "%!(BADPREC)");
+					if (argi < n)
+						argi++;
+				}
+			} else {
+				f.prec = 0;
+				while (i < flen && fmt[i] >= '0' && fmt[i] <= '9') {
+					f.prec = f.prec * 10 + (fmt[i] - '0');
+					if (f.prec > 1000000)
+						f.prec = 1000000;
+					i++;
+				}
+			}
+		}
+		if (i >= flen) {
+			kbuf_puts(out, "%!(NOVERB)");
+			break;
+		}
+		verb = fmt[i++];
+		if (verb == '%') {
+			kbuf_putc(out, '%');
+			continue;
+		}
+		if (argi >= n) {
+			kbuf_puts(out, "%!");
+			kbuf_putc(out, verb);
+			kbuf_puts(out, "(MISSING)");
+			continue;
+		}
+		if (verb == 'w')
+			verb = 'v';
+		fmt_value(out, &f, verb, args[argi++]);
+	}
+	if (argi < n) {
+		kbuf_puts(out, "%!(EXTRA ");
+		for (; argi < n; argi++) {
+			kbuf_puts(out, tv_type_name(args[argi]));
+			kbuf_putc(out, '=');
+			tv_print(out, args[argi]);
+			if (argi + 1 < n)
+				kbuf_puts(out, ", ");
+		}
+		kbuf_putc(out, ')');
+	}
+}
+
+/* ---- Sprig conversions ---- */
+
+const char *tv_strval(tctx *x, const doc_node *v, size_t *len)
+{
+	kbuf b = KBUF_INIT;
+	char *s;
+	if (v && v->type == DOC_STR) {
+		*len = v->u.s.len;
+		return v->u.s.ptr;
+	}
+	tv_print(&b, v);
+	s = karena_strndup(x->a, b.ptr, b.len);
+	*len = b.len;
+	kbuf_release(&b);
+	return s;
+}
+
+int64_t tv_to_int64(const doc_node *v)
+{
+	if (!v)
+		return 0;
+	switch (v->type) {
+	case DOC_INT: return v->u.i;
+	case DOC_FLOAT:
+		if (isnan(v->u.f)) return INT64_MIN;
+		if (v->u.f >= 9.2233720368547758e18 || v->u.f < -9.2233720368547758e18) return INT64_MIN;
+		return (int64_t)v->u.f;
+	case DOC_BOOL: return v->u.b;
+	case DOC_STR: {
+		/* cast.ToInt64E: strconv.ParseInt(s, 0, 0) after trimming zero decimals */
+		int64_t i;
+		bool ov = false;
+		const char *s = v->u.s.ptr;
+		size_t n = v->u.s.len;
+		char *tmp;
+		const char *dot = memchr(s, '.', n);
+		if (dot) {
+			size_t k;
+			for (k = (size_t)(dot - s) + 1; k < n; k++)
+				if (s[k] != '0')
+					return 0;
+			n = (size_t)(dot - s);
+		}
+		tmp = strndup(s, n);
+		if (!tmp)
+			return 0;
+		if (!doc_parse_int(tmp, n, &i, &ov) || ov)
+			i = 0;
+		free(tmp);
+		return i;
+	}
+	default:
+		return 0;
+	}
+}
+
+double tv_to_float64(const doc_node *v)
+{
+	if (!v)
+		return 0;
+	switch (v->type) {
+	case DOC_INT: return (double)v->u.i;
+	case DOC_FLOAT: return v->u.f;
+	case DOC_BOOL: return v->u.b;
+	case DOC_STR: {
+		char *end;
+		double d;
+		char *tmp = strndup(v->u.s.ptr, v->u.s.len);
+		if (!tmp)
+			return 0;
+		d = strtod(tmp, &end);
+		if (*end || end == tmp)
+			d = 0;
+		free(tmp);
+		return d;
+	}
+	default:
+		return 0;
+	}
+}
