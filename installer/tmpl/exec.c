@@ -857,7 +857,7 @@ static int exec_tree(tctx *x, ttree *t, doc_node *dot)
 	ttree *saved_tree = x->tree;
 	size_t saved_base = x->var_base, saved_n = x->nvars;
 	int r;
-	if (x->depth >= MAX_EXEC_DEPTH)
+	if (x->depth >= MAX_EXEC_DEPTH + 10)
 		return kerr_set(x->err, KE_LIMIT, "template: %s: exceeded maximum template depth (%d)",
 				t->name, MAX_EXEC_DEPTH);
 	x->depth++;

@@ -43,35 +43,45 @@ static int b64val(char c)
 	return p ? (int)(p - b64t) : -1;
 }
 
-/* StdEncoding.DecodeString: returns offset of the first bad byte or -1 */
+/* StdEncoding.DecodeString (\r and \n ignored): returns the offset of
+ * the first bad byte, or -1 when all is well */
 static long b64dec(kbuf *b, const char *s, size_t len)
 {
-	size_t i = 0;
-	unsigned acc = 0;
-	int bits = 0, pad = 0;
+	char q[4];
+	size_t i, nq = 0, pos[4] = { 0 };
 	for (i = 0; i < len; i++) {
-		char c = s[i];
-		int v;
-		if (c == '\r' || c == '\n')
+		if (s[i] == '\r' || s[i] == '\n')
 			continue;
-		if (c == '=') {
-			pad++;
-			continue;
-		}
-		if (pad)
-			return (long)i;
-		v = b64val(c);
-		if (v < 0)
-			return (long)i;
-		acc = (acc << 6) | (unsigned)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			kbuf_putc(b, (char)((acc >> bits) & 0xFF));
+		pos[nq] = i;
+		q[nq++] = s[i];
+		if (nq == 4) {
+			int v[4], k, pad = 0;
+			for (k = 0; k < 4; k++) {
+				if (q[k] == '=' && k >= 2) {
+					pad++;
+					v[k] = 0;
+					continue;
+				}
+				if (pad || (v[k] = b64val(q[k])) < 0)
+					return (long)pos[k];
+			}
+			kbuf_putc(b, (char)((v[0] << 2) | (v[1] >> 4)));
+			if (pad < 2)
+				kbuf_putc(b, (char)(((v[1] & 15) << 4) | (v[2] >> 2)));
+			if (pad < 1)
+				kbuf_putc(b, (char)(((v[2] & 3) << 6) | v[3]));
+			nq = 0;
+			if (pad) {
+				size_t j;
+				for (j = i + 1; j < len; j++)
+					if (s[j] != '\r' && s[j] != '\n')
+						return (long)j;
+				return -1;
+			}
 		}
 	}
-	if ((bits == 6) || (bits && pad == 0) || (bits == 2 && pad != 2) || (bits == 4 && pad != 1) || (!bits && pad))
-		return (long)len - (pad ? pad : 0);
+	if (nq)
+		return (long)(nq == 1 ? pos[0] : len);
 	return -1;
 }
 
@@ -288,7 +298,8 @@ static int parse_yaml(tctx *x, doc_node **res, const char *s, size_t l, kbuf *er
 	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST };
 	int r = doc_load_yaml1(res, x->a, "", s, l, &o, &e);
 	if (r) {
-		kerr_format_short(&e, errmsg);
+		kbuf_printf(errmsg, "error converting YAML to JSON: yaml: line %u: %s", e.first.line,
+			    e.first.msg ? e.first.msg : "invalid YAML");
 		kerr_clear(&e);
 		return r;
 	}

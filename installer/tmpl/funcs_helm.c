@@ -16,7 +16,7 @@ static int f_include(tctx *x, doc_node **out, doc_node **a, size_t n)
 	kbuf b = KBUF_INIT;
 	int r;
 	(void)n;
-	if (x->depth > HELM_RECURSION_MAX)
+	if (x->depth >= HELM_RECURSION_MAX)
 		return tctx_fail(x, "rendering template has a nested reference name: %s: unable to execute template", S(0));
 	r = tctx_exec_named(x, S(0), a[1], &b);
 	if (r) {
@@ -37,7 +37,7 @@ static int f_tpl(tctx *x, doc_node **out, doc_node **a, size_t n)
 	kbuf b = KBUF_INIT;
 	int r;
 	(void)n;
-	if (x->depth > HELM_RECURSION_MAX)
+	if (x->depth >= HELM_RECURSION_MAX)
 		return tctx_fail(x, "rendering template has a nested reference name: tpl: unable to execute template");
 	r = tctx_exec_text(x, S(0), SL(0), a[1], &b);
 	if (r) {

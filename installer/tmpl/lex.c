@@ -176,7 +176,7 @@ static void lex_number(tlex *l, tlex_tok *t)
 		while (p < l->len && l->src[p] && strchr(digits, l->src[p]))
 			p++;
 	}
-	if (digits[10] == '_' && digits[0] == '0' && strlen(digits) == 11 && p < l->len &&
+	if (strlen(digits) == 11 && p < l->len &&
 	    (l->src[p] == 'e' || l->src[p] == 'E')) {
 		p++;
 		if (p < l->len && (l->src[p] == '+' || l->src[p] == '-'))
