@@ -7,7 +7,9 @@
 #   test-cluster-harness  go tests of the harness (each starts its own cluster; no running cluster needed)
 #   test-cluster-smoke    tests/cluster/smoke.sh against the running cluster
 
-CLUSTER_DIR   := $(CURDIR)/build/test-cluster
+# $(B) is the top-level Makefile's build directory (default build), so work trees
+# building in parallel (B=build-NAME) each get their own cluster.
+CLUSTER_DIR   ?= $(CURDIR)/$(if $(B),$(B),build)/test-cluster
 CLUSTER_BIN   := $(CLUSTER_DIR)/bin/kstage-testcluster
 CLUSTER_TOOLS := $(CURDIR)/build/tools/bin
 CLUSTER_GO    ?= go
@@ -18,9 +20,14 @@ CLUSTER_TESTS += test-cluster-smoke
 
 .PHONY: cluster-build cluster-up cluster-down test-cluster-harness test-cluster-smoke
 
+# The Kubernetes version is stamped in like the release build does (else /version says v0.0.0-master).
 cluster-build:
 	@mkdir -p $(CLUSTER_DIR)/bin
-	cd $(CURDIR)/tests && $(CLUSTER_GO) build -o $(CLUSTER_BIN) ./cluster/cmd/kstage-testcluster
+	cd $(CURDIR)/tests && v=$$($(CLUSTER_GO) list -m -f '{{.Version}}' k8s.io/kubernetes) && \
+	mm=$${v#v} && major=$${mm%%.*} && rest=$${mm#*.} && minor=$${rest%%.*} && \
+	ld="" && for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do \
+	  ld="$$ld -X $$p.gitVersion=$$v -X $$p.gitMajor=$$major -X $$p.gitMinor=$$minor -X $$p.gitTreeState=clean"; done && \
+	$(CLUSTER_GO) build -ldflags "$$ld" -o $(CLUSTER_BIN) ./cluster/cmd/kstage-testcluster
 
 $(CLUSTER_TOOLS)/kubectl:
 	bash $(CURDIR)/tests/tools/oracles.sh

@@ -91,9 +91,12 @@ func Up(ctx context.Context, args []string) error {
 }
 
 func (u *upper) run(ctx context.Context, dir, fixtures, preload string) error {
-	// Fresh state every time; keep bin/.
+	// Fresh state every time; keep bin/. Stop leftovers of a half-dead earlier cluster first.
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	if left := stopAll(dir); len(left) > 0 {
+		fmt.Println("stopped leftovers of an earlier cluster:", strings.Join(left, " "))
 	}
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
@@ -422,6 +425,9 @@ func tlsClientConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 // spawn starts `self args...` detached (new session), logging to DIR/<name>.log.
 func (u *upper) spawn(ctx context.Context, name string, args ...string) error {
 	exe, err := os.Executable()
+	if b := os.Getenv("KSTAGE_TESTCLUSTER_BIN"); b != "" {
+		exe, err = b, nil // go test runs Up from the test binary
+	}
 	if err != nil {
 		return err
 	}

@@ -51,7 +51,7 @@ type Applier struct {
 	// Namespace is used for namespaced objects without one (like `kubectl apply -n`); "" means "default".
 	Namespace string
 	Dyn       dynamic.Interface
-	mapper *restmapper.DeferredDiscoveryRESTMapper
+	mapper    *restmapper.DeferredDiscoveryRESTMapper
 }
 
 // NewApplier builds an Applier from a rest config.

@@ -125,7 +125,7 @@ func (t *RouteTable) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string]any{
 		"route": route.Namespace + "/" + route.Name, "gateway": route.Gateway,
 		"backend": fmt.Sprintf("%s/%s:%d", be.Namespace, be.Name, be.Port),
-		"host": r.Host, "method": r.Method, "path": r.URL.Path,
+		"host":    r.Host, "method": r.Method, "path": r.URL.Path,
 	})
 }
 

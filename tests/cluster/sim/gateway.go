@@ -127,7 +127,14 @@ func (s *Sim) checkListener(ctx context.Context, gw *unstructured.Unstructured, 
 	if proto == "TLS" || proto == "TCP" {
 		kinds = []any{map[string]any{"group": "gateway.networking.k8s.io", "kind": proto + "Route"}}
 	}
-	r.status = map[string]any{"name": name, "supportedKinds": kinds, "attachedRoutes": attached, "conditions": []any{acc, prog, resolved}}
+	var old []any
+	ls, _, _ := unstructured.NestedSlice(gw.Object, "status", "listeners")
+	for _, l := range ls {
+		if lm, _ := l.(map[string]any); lm["name"] == name {
+			old, _ = lm["conditions"].([]any)
+		}
+	}
+	r.status = map[string]any{"name": name, "supportedKinds": kinds, "attachedRoutes": attached, "conditions": mergeConds(old, acc, prog, resolved)}
 	return r
 }
 
@@ -214,11 +221,11 @@ func (s *Sim) ensureGatewayService(ctx context.Context, gw *unstructured.Unstruc
 		return nil
 	}
 	labels := map[string]string{
-		"serving.kserve.io/gateway":                       gw.GetName(),
-		"gateway.envoyproxy.io/owning-gateway-name":       gw.GetName(),
-		"gateway.envoyproxy.io/owning-gateway-namespace":  gw.GetNamespace(),
-		"app.kubernetes.io/managed-by":                    "envoy-gateway",
-		"app.kubernetes.io/component":                     "proxy",
+		"serving.kserve.io/gateway":                      gw.GetName(),
+		"gateway.envoyproxy.io/owning-gateway-name":      gw.GetName(),
+		"gateway.envoyproxy.io/owning-gateway-namespace": gw.GetNamespace(),
+		"app.kubernetes.io/managed-by":                   "envoy-gateway",
+		"app.kubernetes.io/component":                    "proxy",
 	}
 	infra, _, _ := unstructured.NestedStringMap(gw.Object, "spec", "infrastructure", "labels")
 	for k, v := range infra {

@@ -221,7 +221,7 @@ func (s *Sim) reconcileISVC(ctx context.Context, cfg *KServeConfig, isvc *unstru
 	old, _ := st["conditions"].([]any)
 	if mode != "RawDeployment" && mode != "Standard" {
 		return s.updateStatus(ctx, ri, isvc, map[string]any{"observedGeneration": gen, "conditions": mergeConds(old,
-			cond("Ready", "False", "ServerlessModeRejected", "Knative Serving is not installed in this test cluster: only RawDeployment is supported", gen))})
+			kcond("Ready", "False", "ServerlessModeRejected", "Knative Serving is not installed in this test cluster: only RawDeployment is supported", gen))})
 	}
 	k := knobsOf(isvc.GetAnnotations())
 	t := true
@@ -298,16 +298,16 @@ func (s *Sim) reconcileISVC(ctx context.Context, cfg *KServeConfig, isvc *unstru
 		}
 		return "False"
 	}
-	predC := cond("PredictorReady", b(predReady), reasonIf(predReady, "", "PredictorNotReady"), predMsg, gen)
-	ingC := cond("IngressReady", b(ingressReady), reasonIf(ingressReady, "", "IngressNotReady"), ingressMsg, gen)
+	predC := kcond("PredictorReady", b(predReady), reasonIf(predReady, "", "PredictorNotReady"), predMsg, gen)
+	ingC := kcond("IngressReady", b(ingressReady), reasonIf(ingressReady, "", "IngressNotReady"), ingressMsg, gen)
 	ready := predReady && ingressReady
-	readyC := cond("Ready", b(ready), reasonIf(ready, "", "NotReady"), strings.TrimSpace(predMsg+" "+ingressMsg), gen)
+	readyC := kcond("Ready", b(ready), reasonIf(ready, "", "NotReady"), strings.TrimSpace(predMsg+" "+ingressMsg), gen)
 	switch {
 	case k.fail != "":
-		readyC = cond("Ready", "False", "InternalError", k.fail, gen)
+		readyC = kcond("Ready", "False", "InternalError", k.fail, gen)
 		ready = false
 	case k.neverReady || s.seen(genKey(isvc)) < k.delay:
-		readyC = cond("Ready", "False", "NotReady", "Waiting for the InferenceService to become ready", gen)
+		readyC = kcond("Ready", "False", "NotReady", "Waiting for the InferenceService to become ready", gen)
 		ready = false
 	}
 	status := copyMap(st)
@@ -327,6 +327,18 @@ func (s *Sim) reconcileISVC(ctx context.Context, cfg *KServeConfig, isvc *unstru
 		models[ns+"/"+pred] = name
 	}
 	return s.updateStatus(ctx, ri, isvc, status)
+}
+
+// kcond is a knative-style condition (KServe's): no observedGeneration; an empty reason is left out.
+func kcond(typ, status, reason, msg string, _ int64) map[string]any {
+	c := map[string]any{"type": typ, "status": status}
+	if reason != "" {
+		c["reason"] = reason
+	}
+	if msg != "" {
+		c["message"] = msg
+	}
+	return c
 }
 
 func reasonIf(ok bool, yes, no string) string {

@@ -14,7 +14,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
+	"time"
 
 	"k8s.io/component-base/cli"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
@@ -23,12 +25,35 @@ import (
 	"kstage.dev/tests/cluster/harness"
 )
 
+// watchOwner ends this process when the process named by
+// $KSTAGE_TESTCLUSTER_OWNER_PID is gone. `go test` sets it so that a test
+// binary killed by its timeout leaves no detached cluster behind; `make
+// cluster-up` does not set it, so that cluster outlives the make that started it.
+func watchOwner() {
+	pid, err := strconv.Atoi(os.Getenv("KSTAGE_TESTCLUSTER_OWNER_PID"))
+	if err != nil || pid <= 1 {
+		return
+	}
+	go func() {
+		for {
+			if err := syscall.Kill(pid, 0); err == syscall.ESRCH {
+				fmt.Fprintf(os.Stderr, "owner process %d is gone; exiting\n", pid)
+				syscall.Kill(os.Getpid(), syscall.SIGTERM)
+				time.Sleep(20 * time.Second)
+				os.Exit(1)
+			}
+			time.Sleep(time.Second)
+		}
+	}()
+}
+
 func main() {
 	if len(os.Args) < 2 {
 		fmt.Fprintln(os.Stderr, "usage: kstage-testcluster up|down|sim|preload|etcd|kube-apiserver|kube-controller-manager ...")
 		os.Exit(2)
 	}
 	sub, args := os.Args[1], os.Args[2:]
+	watchOwner()
 	switch sub {
 	case "kube-apiserver":
 		cmd := apiserver.NewAPIServerCommand()
