@@ -659,7 +659,9 @@ static int print_value(tctx *x, tnode *n, doc_node *v)
 		kbuf_puts(x->out, "<no value>");
 		return check_out(x, n);
 	}
-	if (v->type == DOC_STR && !(v->flags & TV_BYTES))
+	if ((v->flags & TV_OBJ) && ((tobj *)v)->kind == TOBJ_KUBEVERSION)
+		v = doc_map_get(v, "Version"); /* (*KubeVersion).String() */
+	if (v && v->type == DOC_STR && !(v->flags & TV_BYTES))
 		kbuf_put(x->out, v->u.s.ptr, v->u.s.len);
 	else
 		tv_print(x->out, v);
@@ -701,7 +703,7 @@ static int walk_range(tctx *x, doc_node *dot, tnode *n)
 	(void)dot;
 	if ((r = eval_pipeline(x, dot, n->pipe, &val, true)))
 		return r;
-	if (val && !(val->flags & TV_OBJ && val->type == DOC_MAP)) {
+	if (val && !(val->type == DOC_MAP && (val->flags & TV_STRUCT))) {
 		switch (val->type) {
 		case DOC_SEQ:
 			if (val->flags & TV_STRS) {

@@ -192,11 +192,7 @@ static int eq2(tctx *x, doc_node *a1, doc_node *a2)
 		if ((k1 == K_INT && k2 == K_UINT) || (k1 == K_UINT && k2 == K_INT))
 			return a1->u.i == a2->u.i;
 		if (k1 != K_INVALID && k2 != K_INVALID) {
-			if (k1 == K_OTHER || k2 == K_OTHER) {
-				/* different non-basic types: not comparable by ==, Go's
-				 * canCompare says incompatible */
-			}
-			tctx_fail(x, "incompatible types for comparison");
+			tctx_fail(x, "incompatible types for comparison: %s and %s", tv_type_name(a1), tv_type_name(a2));
 			return -1;
 		}
 		return 0;
@@ -209,12 +205,14 @@ static int eq2(tctx *x, doc_node *a1, doc_node *a2)
 	case K_INVALID: return 1;
 	default:
 		if (strcmp(tv_type_name(a1), tv_type_name(a2))) {
-			tctx_fail(x, "incompatible types for comparison");
+			tctx_fail(x, "incompatible types for comparison: %s and %s", tv_type_name(a1), tv_type_name(a2));
 			return -1;
 		}
 		{
 			kbuf b = KBUF_INIT;
-			tv_print(&b, a2);
+			doc_node *arg[1];
+			arg[0] = a2;
+			tv_sprintf(&b, "%s", 2, arg, 1);
 			tctx_fail(x, "non-comparable type %s: %s", b.ptr, tv_type_name(a2));
 			kbuf_release(&b);
 		}
@@ -262,7 +260,7 @@ static int lt2(tctx *x, doc_node *a1, doc_node *a2)
 			return a1->u.i < 0 || a1->u.i < a2->u.i;
 		if (k1 == K_UINT && k2 == K_INT)
 			return a2->u.i >= 0 && a1->u.i < a2->u.i;
-		tctx_fail(x, "incompatible types for comparison");
+		tctx_fail(x, "incompatible types for comparison: %s and %s", tv_type_name(a1), tv_type_name(a2));
 		return -1;
 	}
 	switch (k1) {

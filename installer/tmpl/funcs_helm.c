@@ -286,7 +286,7 @@ int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name, d
 		*out = tv_bool(false);
 		return 0;
 	case TOBJ_KUBEVERSION:
-		if (strcmp(name, "String"))
+		if (strcmp(name, "String") && strcmp(name, "GitVersion"))
 			return 0;
 		*found = true;
 		*out = doc_map_get(recv, "Version");

@@ -292,7 +292,35 @@ static int f_seq(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
+/* Sprig's slice (it replaces text/template's): lists only, toInt indexes */
+static int f_sprig_slice(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *l = a[0], *r;
+	int64_t start = 0, end, i;
+	if (!l || l->type != DOC_SEQ || (l->flags & TV_OBJ))
+		return tctx_fail(x, "list should be type of slice or array but %s", tv_kind_name(l));
+	if (!l->u.seq.len) {
+		*out = NULL;
+		return 0;
+	}
+	end = (int64_t)l->u.seq.len;
+	if (n > 1)
+		start = tv_to_int64(a[1]);
+	if (n > 2)
+		end = tv_to_int64(a[2]);
+	if (start < 0 || end < start || end > (int64_t)l->u.seq.len)
+		return tctx_fail(x, "reflect: slice index out of range");
+	r = tv_seq(x->a);
+	r->flags |= l->flags & TV_STRS;
+	for (i = start; i < end; i++)
+		doc_seq_push(x->a, r, l->u.seq.v[i]);
+	*out = r;
+	return 0;
+}
+
 const tfunc tmpl_funcs_lists[] = {
+	{ "slice", f_sprig_slice, "a*a" },
+	{ "mustSlice", f_sprig_slice, "a*a" },
 	{ "list", f_list, "*a" },
 	{ "tuple", f_list, "*a" },
 	{ "append", f_append, "aa" },

@@ -31,23 +31,96 @@ static bool is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' |
 
 static int f_hello(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)a; (void)n; return ret_str(x, out, "Hello!", 6); }
 
+/* Unicode simple case mapping for the scripts charts meet: ASCII, Latin-1,
+ * Latin Extended-A, Greek and Cyrillic (Go's unicode tables cover all). */
+static uint32_t rune_upper(uint32_t r)
+{
+	if (r >= 'a' && r <= 'z') return r - 32;
+	if (r < 0x80) return r;
+	if ((r >= 0xE0 && r <= 0xFE && r != 0xF7)) return r - 32;
+	if (r == 0xFF) return 0x178;
+	if (r == 0xB5) return 0x39C;
+	if (r >= 0x100 && r <= 0x17F && r != 0x130 && r != 0x131 && r != 0x138 && r != 0x149 && r != 0x17F) {
+		bool odd_lower = (r >= 0x139 && r <= 0x148) || (r >= 0x179 && r <= 0x17E);
+		if (odd_lower ? (r % 2 == 0) : (r % 2 == 1)) return r - 1;
+		return r;
+	}
+	if (r == 0x131) return 'I';
+	if (r == 0x17F) return 'S';
+	if (r >= 0x3B1 && r <= 0x3C9 && r != 0x3C2) return r - 32;
+	if (r == 0x3C2) return 0x3A3;
+	if (r >= 0x430 && r <= 0x44F) return r - 32;
+	if (r >= 0x450 && r <= 0x45F) return r - 80;
+	return r;
+}
+
+static uint32_t rune_lower(uint32_t r)
+{
+	if (r >= 'A' && r <= 'Z') return r + 32;
+	if (r < 0x80) return r;
+	if ((r >= 0xC0 && r <= 0xDE && r != 0xD7)) return r + 32;
+	if (r == 0x178) return 0xFF;
+	if (r >= 0x100 && r <= 0x17F && r != 0x130 && r != 0x131 && r != 0x138 && r != 0x149 && r != 0x17F) {
+		bool odd_lower = (r >= 0x139 && r <= 0x148) || (r >= 0x179 && r <= 0x17E);
+		if (odd_lower ? (r % 2 == 1) : (r % 2 == 0)) return r + 1;
+		return r;
+	}
+	if (r == 0x130) return 'i';
+	if (r >= 0x391 && r <= 0x3A9 && r != 0x3A2) return r + 32;
+	if (r >= 0x410 && r <= 0x42F) return r + 32;
+	if (r >= 0x400 && r <= 0x40F) return r + 80;
+	return r;
+}
+
+static size_t dec_rune(const char *s, size_t n, uint32_t *r)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	if (u[0] < 0x80) { *r = u[0]; return 1; }
+	if ((u[0] & 0xE0) == 0xC0 && n >= 2 && (u[1] & 0xC0) == 0x80) { *r = ((uint32_t)(u[0] & 0x1F) << 6) | (u[1] & 0x3F); return 2; }
+	if ((u[0] & 0xF0) == 0xE0 && n >= 3 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
+		*r = ((uint32_t)(u[0] & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+		return 3;
+	}
+	*r = 0xFFFFFFFF; /* invalid or 4-byte: copied as is */
+	if ((u[0] & 0xF8) == 0xF0 && n >= 4)
+		return 4;
+	return 1;
+}
+
+static void put_rune(kbuf *b, uint32_t r)
+{
+	if (r < 0x80) kbuf_putc(b, (char)r);
+	else if (r < 0x800) { kbuf_putc(b, (char)(0xC0 | (r >> 6))); kbuf_putc(b, (char)(0x80 | (r & 0x3F))); }
+	else { kbuf_putc(b, (char)(0xE0 | (r >> 12))); kbuf_putc(b, (char)(0x80 | ((r >> 6) & 0x3F))); kbuf_putc(b, (char)(0x80 | (r & 0x3F))); }
+}
+
+static void map_case(kbuf *b, const char *s, size_t n, uint32_t (*f)(uint32_t))
+{
+	size_t i = 0;
+	while (i < n) {
+		uint32_t r;
+		size_t w = dec_rune(s + i, n - i, &r);
+		if (r == 0xFFFFFFFF)
+			kbuf_put(b, s + i, w);
+		else
+			put_rune(b, f(r));
+		i += w;
+	}
+}
+
 static int f_upper(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = KBUF_INIT;
-	size_t i;
 	(void)n;
-	for (i = 0; i < SL(0); i++)
-		kbuf_putc(&b, (char)toupper((unsigned char)S(0)[i]));
+	map_case(&b, S(0), SL(0), rune_upper);
 	return ret_buf(x, out, &b);
 }
 
 static int f_lower(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = KBUF_INIT;
-	size_t i;
 	(void)n;
-	for (i = 0; i < SL(0); i++)
-		kbuf_putc(&b, (char)tolower((unsigned char)S(0)[i]));
+	map_case(&b, S(0), SL(0), rune_lower);
 	return ret_buf(x, out, &b);
 }
 
@@ -238,9 +311,14 @@ static int f_nospace(tctx *x, doc_node **out, doc_node **a, size_t n)
 	kbuf b = KBUF_INIT;
 	size_t i;
 	(void)n;
-	for (i = 0; i < SL(0); i++)
-		if (!is_ws((unsigned char)S(0)[i]))
-			kbuf_putc(&b, S(0)[i]);
+	/* goutils.DeleteWhiteSpace works byte by byte, each byte taken as a
+	 * rune: non-ASCII text comes out re-encoded as Latin-1, and 0x85 and
+	 * 0xA0 count as spaces; we do the same */
+	for (i = 0; i < SL(0); i++) {
+		unsigned char c = (unsigned char)S(0)[i];
+		if (!is_ws(c) && c != 0x85 && c != 0xA0)
+			put_rune(&b, c);
+	}
 	return ret_buf(x, out, &b);
 }
 

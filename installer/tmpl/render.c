@@ -134,14 +134,17 @@ static int make_caps(rctx *r)
 	if (tsemver_parse(&sv, a, ver, strlen(ver)))
 		return kerr_set(r->err, KE_USAGE, "invalid kube version \"%s\": expected a semantic version", ver);
 	{
-		char *v = karena_printf(a, "v%llu.%llu.%llu", (unsigned long long)sv.major,
-					(unsigned long long)sv.minor, (unsigned long long)sv.patch);
+		/* Helm 4's KubeVersion: Version as given (with a "v"), Normalized
+		 * major.minor.patch, Major, Minor; GitVersion() is Version */
+		char *v = karena_printf(a, "%s%s", (ver[0] == 'v' || ver[0] == 'V') ? "" : "v", ver);
+		char *norm = karena_printf(a, "v%llu.%llu.%llu", (unsigned long long)sv.major,
+					   (unsigned long long)sv.minor, (unsigned long long)sv.patch);
 		doc_map_set(a, &kv->n, "Version", tv_strz(a, v));
+		doc_map_set(a, &kv->n, "Normalized", tv_strz(a, norm));
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)sv.major);
 		doc_map_set(a, &kv->n, "Major", tv_strz(a, buf));
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)sv.minor);
 		doc_map_set(a, &kv->n, "Minor", tv_strz(a, buf));
-		doc_map_set(a, &kv->n, "GitVersion", tv_strz(a, v));
 	}
 	for (i = 0; i < sizeof(default_api_versions) / sizeof(default_api_versions[0]); i++)
 		doc_seq_push(a, &apis->n, tv_strz(a, default_api_versions[i]));
@@ -384,11 +387,16 @@ static int doc_head(rctx *r, tmpl_manifest *m)
 	kerr e = KERR_INIT;
 	doc_load_opts lo = { 0, 0, 0, DOC_DUP_LAST };
 	if (doc_load_yaml1(&d, r->a, m->source, m->content, m->len, &lo, &e)) {
-		kbuf b = KBUF_INIT;
-		kerr_format_short(&e, &b);
+		/* as sigs.k8s.io/yaml words it: the context line when there is one */
+		const char *msg = e.first.msg ? e.first.msg : "invalid YAML";
+		const char *w = strstr(msg, " while "), *ln = strstr(msg, "(line ");
+		unsigned line = e.first.line;
+		int keep = w ? (int)(w - msg) : (int)strlen(msg);
+		if (w && ln)
+			line = (unsigned)atoi(ln + 6);
+		kerr_set(r->err, KE_INPUT, "YAML parse error on %s: error converting YAML to JSON: yaml: line %u: %.*s",
+			 m->source, line, keep, msg);
 		kerr_clear(&e);
-		kerr_set(r->err, KE_INPUT, "YAML parse error on %s: %s", m->source, b.ptr);
-		kbuf_release(&b);
 		return KE_INPUT;
 	}
 	m->kind = "";

@@ -230,14 +230,6 @@ static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth
 		kbuf_puts(out, "<nil>");
 		return;
 	}
-	if (v->flags & TV_OBJ) {
-		const tobj *o = (const tobj *)v;
-		if (o->kind == TOBJ_KUBEVERSION) {
-			const doc_node *s = doc_map_get(v, "Version");
-			kbuf_puts(out, s && s->type == DOC_STR ? s->u.s.ptr : "");
-			return;
-		}
-	}
 	switch (v->type) {
 	case DOC_BOOL: kbuf_puts(out, v->u.b ? "true" : "false"); return;
 	case DOC_INT: numfmt_int(out, v->u.i); return;
@@ -604,15 +596,6 @@ static void fmt_value(kbuf *out, const fspec *f, char verb, const doc_node *v)
 		}
 		bad_verb(out, verb, v);
 		return;
-	}
-	if (v->flags & TV_OBJ) {
-		if (((const tobj *)v)->kind == TOBJ_KUBEVERSION && (verb == 'v' || verb == 's')) {
-			kbuf t = KBUF_INIT;
-			tv_print(&t, v);
-			pad(out, f, t.ptr, t.len, false);
-			kbuf_release(&t);
-			return;
-		}
 	}
 	switch (v->type) {
 	case DOC_BOOL:

@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""tests/tmpl/diff_helm.py - differential test: `kstage template` against the
+real `helm template` (helm v4) on the corpus charts in tests/tmpl/charts and
+on the KServe charts in $KSTAGE_FIXTURES, each with several value sets.
+
+Outputs are compared as documents: the sequence of "# Source:" names (which
+is the kind order), and each document parsed as YAML. When helm fails, kstage
+must fail too. Prints one line per run and ends with
+"tmpl-oracle: N passed, M failed". Exit status 1 when anything failed.
+
+  KSTAGE_BIN   kstage binary (default build/kstage)
+  HELM_BIN     helm binary (default build/tools/bin/helm)
+  KSTAGE_FIXTURES  shared fixtures (default ../shared/fixtures)
+  -v           show the first differing document of a failure
+"""
+import os
+import re
+import subprocess
+import sys
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+CHARTS = os.path.join(ROOT, "tests", "tmpl", "charts")
+KSTAGE = os.environ.get("KSTAGE_BIN", os.path.join(ROOT, "build", "kstage"))
+HELM = os.environ.get("HELM_BIN", os.path.join(ROOT, "build", "tools", "bin", "helm"))
+FIXTURES = os.environ.get("KSTAGE_FIXTURES", os.path.join(ROOT, "..", "shared", "fixtures"))
+VERBOSE = "-v" in sys.argv
+
+# (chart path, release name or None, extra args)
+def runs():
+    c = lambda n: os.path.join(CHARTS, n)
+    v = lambda n: os.path.join(ROOT, "tests", "tmpl", "values", n)
+    out = [
+        (c("app"), None, []),
+        (c("app"), "t1", ["--set", "ingress.enabled=true,autoscaling.enabled=true,replicaCount=3", "-n", "prod"]),
+        (c("app"), "t2", ["-f", v("app-full.yaml")]),
+        (c("app"), "t3", ["--set", "image.tag=v2", "--set-string", "env.WORKERS=8", "--set", "fullnameOverride=custom-name"]),
+        (c("app"), "t4", ["--set", "serviceAccount.create=false", "--show-only", "templates/deployment.yaml"]),
+        (c("app"), "t5", ["--skip-tests", "--set-json", 'podAnnotations={"a":"1","b":2}']),
+        (c("funcs"), None, []),
+        (c("funcs"), "f2", ["--set", "num=7,big=10000000000", "--set", "list={z,y,x}"]),
+        (c("funcs"), "f3", ["-f", v("funcs-alt.yaml")]),
+        (c("lang"), None, []),
+        (c("lang"), "l2", ["--set", "mode=b,count=5", "--set", "items[0].name=only"]),
+        (c("lang"), "l3", ["-f", v("lang-alt.yaml")]),
+        (c("umbrella"), "rel", []),
+        (c("umbrella"), "rel", ["--set", "optional.enabled=true", "--set", "admin.enabled=true", "--include-crds"]),
+        (c("umbrella"), "rel", ["--set", "tags.ui=false", "--set", "backend.replicas=4"]),
+        (c("errors"), "rel", ["--set", "case=none"]),
+        (c("umbrella"), "rel", ["--set", "global.domain=other.org", "--show-only", "templates/parent.yaml"]),
+        (c("umbrella"), "rel", ["--show-only", "charts/web/templates/cm.yaml"]),
+        (c("kinds"), "rel", []),
+        (c("kinds"), "rel", ["--kube-version", "1.28.3", "--api-versions", "custom.io/v1beta1",
+                             "--api-versions", "custom.io/v1beta1/Thing"]),
+        (c("kinds"), "rel", ["--skip-tests"]),
+        (c("kinds"), "rel", ["--no-hooks", "--kube-version", "v1.30.0-gke.1"]),
+        (c("errors"), "e1", ["--set", "case=required"]),
+        (c("errors"), "e2", ["--set", "case=fail"]),
+        (c("errors"), "e3", ["--set", "case=badyaml"]),
+        (c("errors"), "e4", ["--set", "case=nilpointer"]),
+        (c("errors"), "e5", ["--set", "case=none"]),
+    ]
+    kserve = os.path.join(FIXTURES, "kserve", "v0.15.2")
+    if os.path.isdir(kserve):
+        crd = os.path.join(kserve, "kserve-crd-v0.15.2.tgz")
+        ks = os.path.join(kserve, "kserve-v0.15.2.tgz")
+        out += [
+            (crd, None, []),
+            (crd, "crds", ["-n", "kserve"]),
+            (ks, None, []),
+            (ks, "kserve", ["-n", "kserve", "--include-crds"]),
+            (ks, "kserve", ["-n", "kserve", "--set", "kserve.controller.gateway.ingressGateway.enableGatewayApi=true",
+                            "--set", "kserve.controller.deploymentMode=RawDeployment"]),
+            (ks, "kserve", ["--set", "kserve.modelmesh.enabled=false", "--set", "kserve.localmodel.enabled=true",
+                            "--kube-version", "1.30.2"]),
+        ]
+    return out
+
+
+def split(text):
+    """[(source, parsed document)] from helm template output."""
+    docs = []
+    for part in re.split(r"(?m)^---\n", text):
+        if not part.strip():
+            continue
+        m = re.match(r"# Source: (.*)\n?", part)
+        src = m.group(1) if m else None
+        body = part[m.end():] if m else part
+        try:
+            parsed = list(yaml.safe_load_all(body))
+        except yaml.YAMLError as e:
+            parsed = ["<unparsable: %s>" % e]
+        docs.append((src, parsed))
+    return docs
+
+
+def run(cmd):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def main():
+    passed = failed = 0
+    for chart, name, args in runs():
+        base = ([name] if name else []) + [chart] + args
+        label = "%s %s" % (os.path.basename(chart), " ".join(([name] if name else []) + args))
+        hrc, hout, herr = run([HELM, "template"] + base)
+        krc, kout, kerr = run([KSTAGE, "template"] + base)
+        problem = None
+        if hrc != 0 and os.path.basename(chart) != "errors":
+            problem = "helm itself failed (corpus bug): %s" % herr.strip()[:300]
+        elif hrc != 0 or krc != 0:
+            if (hrc == 0) != (krc == 0):
+                problem = "helm exit %d, kstage exit %d\n  helm: %s\n  kstage: %s" % (
+                    hrc, krc, herr.strip()[:300], kerr.strip()[:300])
+        else:
+            h, k = split(hout), split(kout)
+            hs, ks = [s for s, _ in h], [s for s, _ in k]
+            if hs != ks:
+                problem = "document order differs:\n  helm:   %s\n  kstage: %s" % (hs[:20], ks[:20])
+            else:
+                for i, ((s, hd), (_, kd)) in enumerate(zip(h, k)):
+                    if hd != kd:
+                        problem = "document %d (%s) differs" % (i, s)
+                        if VERBOSE:
+                            problem += "\n--- helm\n%s\n--- kstage\n%s" % (
+                                yaml.safe_dump(hd)[:2000], yaml.safe_dump(kd)[:2000])
+                        break
+        if problem:
+            failed += 1
+            print("FAIL %s: %s" % (label, problem))
+        else:
+            passed += 1
+            print("ok   %s" % label)
+    print("tmpl-oracle: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
