@@ -452,8 +452,10 @@ static int eval_call(tctx *x, doc_node *dot, const tfunc *f, tnode *node, tnode 
 	}
 	x->fail_msg = NULL;
 	x->node = node;
-	if (++x->steps > 50000000ULL)
-		return xerr(x, node, "too many steps");
+	if (++x->steps > x->max_steps)
+		return xerr(x, node, "too many steps (more than %llu)", (unsigned long long)x->max_steps);
+	if (x->a->used_total - x->mem_start > x->max_memory)
+		return xerr(x, node, "template uses more than %zu bytes of memory", x->max_memory);
 	r = f->fn(x, out, argv, numin);
 	if (r) {
 		if (x->fail_msg)
@@ -671,6 +673,8 @@ static int print_value(tctx *x, tnode *n, doc_node *v)
 static int range_iter(tctx *x, tnode *n, doc_node *key, doc_node *elem)
 {
 	int r;
+	if (++x->steps > x->max_steps)
+		return xerr(x, n, "too many steps (more than %llu)", (unsigned long long)x->max_steps);
 	if (n->pipe->ndecl > 0) {
 		if (n->pipe->assign) {
 			if (n->pipe->ndecl > 1) {
@@ -796,8 +800,8 @@ static int walk_template(tctx *x, doc_node *dot, tnode *n)
 		return xerr(x, n, "template \"%s\" not defined", n->s);
 	if (n->pipe && (r = eval_pipeline(x, dot, n->pipe, &nd, false)))
 		return r;
-	if (x->depth >= MAX_EXEC_DEPTH * 100)
-		return xerr(x, n, "exceeded maximum template depth (%d)", MAX_EXEC_DEPTH * 100);
+	if (x->depth >= MAX_EXEC_DEPTH)
+		return xerr(x, n, "exceeded maximum template depth (%d)", MAX_EXEC_DEPTH);
 	x->depth++;
 	saved_tree = x->tree;
 	saved_base = x->var_base;
@@ -925,6 +929,9 @@ void tmpl_ctx_init(tctx *x, tmpl_set *s, kbuf *out, const tmpl_exec_opts *opts, 
 	x->out = out;
 	x->opts = opts;
 	x->out_cap = opts && opts->max_output ? opts->max_output : DEFAULT_MAX_OUTPUT;
+	x->max_steps = opts && opts->max_steps ? opts->max_steps : 100000000ULL;
+	x->max_memory = opts && opts->max_memory ? opts->max_memory : ((size_t)2 << 30);
+	x->mem_start = s->a->used_total;
 	x->strict = opts && opts->strict;
 }
 

@@ -2,6 +2,7 @@
  * (OpenSSL), Helm's toYaml/fromYaml/fromYamlArray/toJson/fromJson/
  * fromJsonArray/toToml and Sprig's toJson family. toYaml goes through the
  * same route as Helm (keys sorted, as a JSON round trip sorts them). */
+#include <math.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -439,7 +440,7 @@ static void toml_value(kbuf *b, const doc_node *v)
 	case DOC_BOOL: kbuf_puts(b, v->u.b ? "true" : "false"); break;
 	case DOC_INT: numfmt_int(b, v->u.i); break;
 	case DOC_FLOAT:
-		if (v->u.f == (double)(int64_t)v->u.f) {
+		if (fabs(v->u.f) < 9.2e18 && v->u.f == (double)(int64_t)v->u.f) {
 			numfmt_float(b, v->u.f, 'f', -1);
 			kbuf_puts(b, ".0");
 		} else {

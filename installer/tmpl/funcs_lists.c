@@ -238,8 +238,8 @@ static int until_step(tctx *x, doc_node **out, int64_t start, int64_t stop, int6
 		return 0;
 	}
 	for (i = start; step > 0 ? i < stop : i > stop; i += step) {
-		if (++count > 10000000)
-			return tctx_fail(x, "untilStep: too many elements");
+		if (++count > 1000000)
+			return tctx_fail(x, "untilStep: more than 1000000 elements");
 		doc_seq_push(x->a, r, tv_int(x->a, i));
 	}
 	*out = r;
@@ -281,7 +281,7 @@ static int f_seq(tctx *x, doc_node **out, doc_node **a, size_t n)
 		return 0;
 	}
 	for (i = start; step > 0 ? i <= end : i >= end; i += step) {
-		if (++count > 10000000)
+		if (++count > 1000000)
 			break;
 		if (b.len)
 			kbuf_putc(&b, ' ');

@@ -403,6 +403,7 @@ static void indent_into(kbuf *b, int64_t sp, const char *s, size_t l)
 	size_t i;
 	if (sp < 0)
 		sp = 0;
+	kbuf_set_cap(b, (size_t)64 << 20);
 	kbuf_putn(b, ' ', (size_t)sp);
 	for (i = 0; i < l; i++) {
 		kbuf_putc(b, s[i]);
@@ -825,9 +826,15 @@ static int f_typeislike(tctx *x, doc_node **out, doc_node **a, size_t n)
 static int f_kindof(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; *out = tv_strz(x->a, tv_kind_name(a[0])); return 0; }
 static int f_kindis(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)x; (void)n; *out = tv_bool(!strcmp(S(0), tv_kind_name(a[1]))); return 0; }
 
-bool tv_deep_equal(const doc_node *p, const doc_node *q)
+static bool deep_equal(const doc_node *p, const doc_node *q, int depth);
+
+bool tv_deep_equal(const doc_node *p, const doc_node *q) { return deep_equal(p, q, 0); }
+
+static bool deep_equal(const doc_node *p, const doc_node *q, int depth)
 {
 	size_t i;
+	if (depth > 1000)
+		return false;
 	if (tv_isnil(p) || tv_isnil(q))
 		return tv_isnil(p) && tv_isnil(q);
 	if (p->type != q->type || strcmp(tv_type_name(p), tv_type_name(q)))
@@ -841,7 +848,7 @@ bool tv_deep_equal(const doc_node *p, const doc_node *q)
 		if (p->u.seq.len != q->u.seq.len)
 			return false;
 		for (i = 0; i < p->u.seq.len; i++)
-			if (!tv_deep_equal(p->u.seq.v[i], q->u.seq.v[i]))
+			if (!deep_equal(p->u.seq.v[i], q->u.seq.v[i], depth + 1))
 				return false;
 		return true;
 	case DOC_MAP:
@@ -849,7 +856,7 @@ bool tv_deep_equal(const doc_node *p, const doc_node *q)
 			return false;
 		for (i = 0; i < p->u.map.len; i++) {
 			doc_node *o = doc_map_getn(q, p->u.map.v[i].key->u.s.ptr, p->u.map.v[i].key->u.s.len);
-			if (!o || !tv_deep_equal(p->u.map.v[i].val, o))
+			if (!o || !deep_equal(p->u.map.v[i].val, o, depth + 1))
 				return false;
 		}
 		return true;

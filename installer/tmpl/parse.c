@@ -11,7 +11,7 @@
 #include "lex.h"
 #include "tmpl_int.h"
 
-#define MAX_PARSE_DEPTH 10000
+#define MAX_PARSE_DEPTH 1000
 
 typedef struct parser {
 	tmpl_set *set;
@@ -330,7 +330,7 @@ static tnode *new_number(parser *p, tlex_tok t)
 				perr(p, t.pos, "illegal number syntax: \"%.*s\"", (int)t.n, t.s);
 			n->num_float = true;
 			n->num_f = f;
-			if (f == (double)(int64_t)f && fabs(f) < 9.2e18) {
+			if (fabs(f) < 9.2e18 && f == (double)(int64_t)f) {
 				n->num_int = true;
 				n->num_i = (int64_t)f;
 			}
@@ -595,8 +595,10 @@ static const char *template_name(parser *p, tlex_tok t, const char *ctx)
 	kbuf b = KBUF_INIT;
 	const char *s;
 	if (t.t == TK_STRING) {
-		if (unquote(&b, t.s + 1, t.n - 2, '"') < 0)
+		if (unquote(&b, t.s + 1, t.n - 2, '"') < 0) {
+			kbuf_release(&b);
 			perr(p, t.pos, "invalid syntax");
+		}
 	} else if (t.t == TK_RAWSTRING) {
 		kbuf_put(&b, t.s + 1, t.n - 2);
 	} else {

@@ -8,14 +8,16 @@
  * map onto nodes. This module never prints: errors come back in a kerr with
  * Go's "template: file:line:col: executing ..." text.
  *
- * Limits: nesting of template/include/tpl 1000 deep (Helm's), output of one
- * execution 100 MiB, source of one template 64 MiB.
+ * Limits: nesting of template/include/tpl 1000 deep (Helm's), control
+ * structures and parentheses 1000 deep, output of one execution 100 MiB,
+ * source of one template 64 MiB, 100 million steps, 2 GiB of values.
  */
 #ifndef KSTAGE_TMPL_H
 #define KSTAGE_TMPL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
@@ -39,6 +41,8 @@ typedef struct tmpl_exec_opts {
 	size_t max_output;   /* bytes; 0: 100 MiB */
 	bool keep_no_value;  /* keep "<no value>" (plain Go); Helm removes it */
 	bool strict;         /* missingkey=error */
+	uint64_t max_steps;  /* function calls and loop iterations; 0: 100 million */
+	size_t max_memory;   /* arena bytes used while executing; 0: 2 GiB */
 } tmpl_exec_opts;
 
 /* Execute template `name` with dot as data, appending to out. opts may be

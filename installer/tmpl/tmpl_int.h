@@ -146,7 +146,8 @@ struct tctx {
 	bool fail_raw;      /* the message is already a full template error */
 	int fail_code;
 	size_t out_cap;
-	uint64_t steps;
+	uint64_t steps, max_steps;
+	size_t mem_start, max_memory;
 };
 
 /* ---- lexer/parser (lex.c, parse.c) ---- */
