@@ -381,7 +381,39 @@ kube_health_state kube_health(const doc_node *live, const kube_wait_rule *rules,
 void kube_health_conditions(const doc_node *live, kbuf *out)
 {
 	const doc_node *conds = doc_get_path(live, "status.conditions");
+	const doc_node *parents = doc_get_path(live, "status.parents");
 	size_t i;
+	if ((!conds || conds->type != DOC_SEQ || !conds->u.seq.len) && parents && parents->type == DOC_SEQ &&
+	    parents->u.seq.len) {
+		/* routes: conditions live per parent */
+		for (i = 0; i < parents->u.seq.len; i++) {
+			doc_node tmp, st;
+			const doc_node *p = parents->u.seq.v[i];
+			kbuf_printf(out, "%sparent %s: ", i ? "; " : "", doc_get_str(p, "parentRef.name", "?"));
+			memset(&tmp, 0, sizeof(tmp));
+			memset(&st, 0, sizeof(st));
+			{
+				doc_pair sp = { NULL, NULL }, tp = { NULL, NULL };
+				doc_node ks, kc;
+				memset(&ks, 0, sizeof(ks));
+				memset(&kc, 0, sizeof(kc));
+				ks.type = kc.type = DOC_STR;
+				ks.u.s.ptr = "status"; ks.u.s.len = 6;
+				kc.u.s.ptr = "conditions"; kc.u.s.len = 10;
+				sp.key = &kc;
+				sp.val = doc_map_get(p, "conditions");
+				if (!sp.val) {
+					kbuf_puts(out, "no conditions");
+					continue;
+				}
+				st.type = DOC_MAP; st.u.map.v = &sp; st.u.map.len = 1;
+				tp.key = &ks; tp.val = &st;
+				tmp.type = DOC_MAP; tmp.u.map.v = &tp; tmp.u.map.len = 1;
+				kube_health_conditions(&tmp, out);
+			}
+		}
+		return;
+	}
 	if (!conds || conds->type != DOC_SEQ || !conds->u.seq.len) {
 		kbuf_puts(out, "no conditions");
 		return;

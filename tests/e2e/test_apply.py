@@ -1,0 +1,489 @@
+"""kstage apply / plan against the test cluster, checked with kubectl."""
+import json
+import os
+import stat
+import textwrap
+
+GW_OBJECTS = """\
+    apiVersion: v1
+    kind: Namespace
+    metadata:
+      name: e2e-apply-gw
+      labels: {e2e: apply}
+    ---
+    apiVersion: gateway.networking.k8s.io/v1
+    kind: GatewayClass
+    metadata:
+      name: e2e-apply-class
+    spec:
+      controllerName: gateway.envoyproxy.io/gatewayclass-controller
+    ---
+    apiVersion: gateway.networking.k8s.io/v1
+    kind: Gateway
+    metadata:
+      name: e2e-gateway
+      namespace: e2e-apply-gw
+    spec:
+      gatewayClassName: e2e-apply-class
+      listeners:
+      - name: http
+        port: 80
+        protocol: HTTP
+        allowedRoutes:
+          namespaces: {from: All}
+    ---
+    apiVersion: gateway.networking.k8s.io/v1
+    kind: HTTPRoute
+    metadata:
+      name: e2e-route
+      namespace: e2e-apply-gw
+    spec:
+      parentRefs: [{name: e2e-gateway}]
+      rules:
+      - backendRefs: [{name: backend, port: 8080}]
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata:
+      name: backend
+      namespace: e2e-apply-gw
+    spec:
+      ports: [{port: 8080}]
+      selector: {app: backend}
+    ---
+    apiVersion: v1
+    kind: ConfigMap
+    metadata:
+      name: e2e-settings
+      namespace: e2e-apply-gw
+    data:
+      mode: blue
+      size: "3"
+"""
+
+GW_REFS = [
+    ("crd", None, "gatewayclasses.gateway.networking.k8s.io"),
+    ("crd", None, "gateways.gateway.networking.k8s.io"),
+    ("crd", None, "httproutes.gateway.networking.k8s.io"),
+    ("crd", None, "grpcroutes.gateway.networking.k8s.io"),
+    ("crd", None, "referencegrants.gateway.networking.k8s.io"),
+    ("namespace", None, "e2e-apply-gw"),
+    ("gatewayclass", None, "e2e-apply-class"),
+    ("gateway", "e2e-apply-gw", "e2e-gateway"),
+    ("httproute", "e2e-apply-gw", "e2e-route"),
+    ("configmap", "e2e-apply-gw", "e2e-settings"),
+    ("service", "e2e-apply-gw", "backend"),
+]
+
+
+def gw_bundle(cluster, name="gw", ns="e2e-apply-gw"):
+    cluster.kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true")
+    return cluster.bundle(name, f"""\
+        name: e2e-gateway
+        version: 0.1.0
+        stages:
+          - name: gateway-api-crds
+            source: {{url: {cluster.gw_url()}, sha256: 97598bf6ab3b33b9b5c5432bdd24de091e4e9c3aa0575ebb0710a2a19cd64d64}}
+            rollback: keep
+          - name: gateway
+            source: {{path: manifests}}
+            timeout: 90s
+        """, {"manifests/gw.yaml": GW_OBJECTS.replace("e2e-apply-gw", ns).replace("e2e-apply-class", ns + "-class")})
+
+
+def test_gateway_bundle_then_its_kinds_in_one_run_and_idempotent(cluster):
+    b = gw_bundle(cluster)
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 0, r.stderr
+    assert "stage gateway-api-crds" in r.stderr and "stage gateway: ready" in r.stderr
+    gw = cluster.get("gateway", "e2e-gateway", "-n", "e2e-apply-gw", "--show-managed-fields")
+    conds = {c["type"]: c["status"] for c in gw["status"]["conditions"]}
+    assert conds.get("Programmed") == "True"
+    assert any(m["manager"] == "kstage" and m["operation"] == "Apply" for m in gw["metadata"]["managedFields"])
+    route = cluster.get("httproute", "e2e-route", "-n", "e2e-apply-gw")
+    assert route["status"]["parents"][0]["conditions"][0]["status"] == "True"
+    before = cluster.rvs(GW_REFS)
+    r2 = cluster.kstage("apply", b)
+    assert r2.returncode == 0, r2.stderr
+    after = cluster.rvs(GW_REFS)
+    moved = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    assert not moved, f"resourceVersions moved on the second run: {moved}"
+    # the plan agrees: nothing to do
+    p = cluster.kstage("plan", b, "--detailed-exitcode")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "0 to create, 0 to change, 11 unchanged" in p.stdout
+
+
+def test_plan_shows_exactly_the_drift(cluster):
+    b = gw_bundle(cluster, "gw-drift", "e2e-drift")
+    assert cluster.kstage("apply", b).returncode == 0
+    # drift by another manager, on a field kstage owns, plus one it does not own
+    cluster.kubectl("patch", "configmap", "e2e-settings", "-n", "e2e-drift", "--type=merge",
+                    "-p", '{"data":{"mode":"green","extra":"theirs"}}')
+    p = cluster.kstage("plan", b, "--detailed-exitcode")
+    assert p.returncode == 2, p.stdout + p.stderr
+    out = p.stdout
+    assert "~ ConfigMap/e2e-drift/e2e-settings (changed)" in out
+    assert "-  mode: green" in out and "+  mode: blue" in out
+    changes = [l.strip() for l in out.splitlines()
+               if l.startswith(("    +", "    -")) and not l.startswith(("    +++", "    ---"))]
+    assert changes == ["-  mode: green", "+  mode: blue"], changes   # "extra" is not ours: not drift
+    assert "1 to change" in out and "10 unchanged" in out
+    assert "needs --force-conflicts" in out and "kubectl-patch" in out
+    # JSON lines say the same
+    pj = cluster.kstage("plan", b, "-o", "json")
+    lines = [json.loads(l) for l in pj.stdout.splitlines() if l.strip()]
+    changed = [l for l in lines if l.get("action") == "changed"]
+    assert [l["object"] for l in changed] == ["ConfigMap/e2e-drift/e2e-settings"]
+    # apply refuses to take the field without --force-conflicts, naming field and owner
+    a = cluster.kstage("apply", b)
+    assert a.returncode == 1, a.stderr
+    assert ".data.mode (owned by \"kubectl-patch\")" in a.stderr
+    assert "--force-conflicts" in a.stderr
+    a = cluster.kstage("apply", b, "--force-conflicts")
+    assert a.returncode == 0, a.stderr
+    cm = cluster.get("configmap", "e2e-settings", "-n", "e2e-drift")
+    assert cm["data"]["mode"] == "blue" and cm["data"]["extra"] == "theirs"
+    assert cluster.kstage("plan", b, "--detailed-exitcode").returncode == 0
+
+
+def test_plan_before_crds_exist_shows_created_after(cluster):
+    b = cluster.bundle("later", """\
+        name: later
+        stages:
+          - name: crds
+            source: {path: crds}
+          - name: widgets
+            source: {path: widgets}
+        """, {
+        "crds/widget.yaml": """\
+            apiVersion: apiextensions.k8s.io/v1
+            kind: CustomResourceDefinition
+            metadata: {name: widgets.later.e2e.kstage.dev}
+            spec:
+              group: later.e2e.kstage.dev
+              names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+              scope: Namespaced
+              versions:
+              - name: v1
+                served: true
+                storage: true
+                schema:
+                  openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+            """,
+        "widgets/w.yaml": """\
+            apiVersion: later.e2e.kstage.dev/v1
+            kind: Widget
+            metadata: {name: w1, namespace: default}
+            spec: {size: 1}
+            """})
+    p = cluster.kstage("plan", b, "--detailed-exitcode")
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "+ Widget/default/w1 (created after stage crds)" in p.stdout
+    a = cluster.kstage("apply", b)
+    assert a.returncode == 0, a.stderr
+    assert cluster.exists("widgets.later.e2e.kstage.dev", "w1", "-n", "default")
+    cluster.kubectl("delete", "crd", "widgets.later.e2e.kstage.dev", "--wait=true")
+
+
+def test_missing_crd(cluster):
+    b = cluster.bundle("nocrd", """\
+        name: nocrd
+        stages:
+          - name: things
+            source: {path: m.yaml}
+        """, {"m.yaml": """\
+            apiVersion: nowhere.e2e.kstage.dev/v1
+            kind: Gadget
+            metadata: {name: g, namespace: default}
+            """})
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 1, r.stderr
+    assert "has no kind \"Gadget\" in \"nowhere.e2e.kstage.dev/v1\"" in r.stderr
+    assert "m.yaml:1:1" in r.stderr
+
+
+def test_forbidden_names_verb_resource_user(cluster):
+    b = cluster.bundle("forbidden", """\
+        name: forbidden
+        stages:
+          - name: cm
+            source: {path: m.yaml}
+        """, {"m.yaml": """\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: not-yours, namespace: default}
+            data: {a: b}
+            """})
+    r = cluster.kstage("apply", b, kubeconfig=cluster.env["KSTAGE_LIMITED_KUBECONFIG"])
+    assert r.returncode == 4, r.stderr
+    assert ("403 Forbidden: user \"team-a-user\" may not patch configmaps in namespace \"default\""
+            in r.stderr), r.stderr
+    # the same object in the user's own namespace (the context's default) works
+    b2 = cluster.bundle("allowed", """\
+        name: allowed
+        stages:
+          - name: cm
+            source: {path: m.yaml}
+        """, {"m.yaml": """\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: yours}
+            data: {a: b}
+            """})
+    r = cluster.kstage("apply", b2, kubeconfig=cluster.env["KSTAGE_LIMITED_KUBECONFIG"])
+    assert r.returncode == 0, r.stderr
+    assert cluster.exists("configmap", "yours", "-n", cluster.env["KSTAGE_LIMITED_NAMESPACE"])
+
+
+def test_immutable_field_422(cluster):
+    def dep(sel):
+        return cluster.bundle("immut-" + sel, """\
+            name: immut
+            stages:
+              - name: app
+                source: {path: d.yaml}
+                wait: false
+            """, {"d.yaml": f"""\
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata: {{name: e2e-immut, namespace: default}}
+                spec:
+                  replicas: 1
+                  selector: {{matchLabels: {{app: {sel}}}}}
+                  template:
+                    metadata: {{labels: {{app: {sel}}}}}
+                    spec:
+                      containers: [{{name: c, image: example.com/x:1}}]
+                """})
+    assert cluster.kstage("apply", dep("one")).returncode == 0
+    r = cluster.kstage("apply", dep("two"))
+    assert r.returncode == 1, r.stderr
+    assert "422 immutable field:" in r.stderr and "spec.selector" in r.stderr
+    assert "delete and re-create" in r.stderr
+
+
+def test_namespace_on_cluster_scoped_kind(cluster):
+    b = cluster.bundle("scoped", """\
+        name: scoped
+        stages:
+          - name: rbac
+            source: {path: r.yaml}
+        """, {"r.yaml": """\
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: ClusterRole
+            metadata:
+              name: e2e-scoped
+              namespace: oops
+            rules: []
+            """})
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 2, r.stderr
+    assert "r.yaml:5:14:" in r.stderr
+    assert "ClusterRole \"e2e-scoped\" is cluster-scoped but sets metadata.namespace \"oops\"" in r.stderr
+
+
+def write_kubeconfig(path, server, ca_data, user):
+    cfg = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": server, "certificate-authority-data": ca_data}}],
+        "users": [{"name": "u", "user": user}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+    }
+    path.write_text(json.dumps(cfg))
+    return str(path)
+
+
+def admin_parts(cluster):
+    cfg = json.loads(cluster.kubectl("config", "view", "--raw", "-o", "json",
+                                     kubeconfig=cluster.env["KSTAGE_DIRECT_KUBECONFIG"]).stdout)
+    return (cfg["clusters"][0]["cluster"]["certificate-authority-data"], cfg["users"][0]["user"]["token"])
+
+
+SIMPLE = """\
+    name: simple
+    stages:
+      - name: cm
+        source: {path: m.yaml}
+    """
+
+
+def simple_bundle(cluster, name):
+    return cluster.bundle(name, SIMPLE, {"m.yaml": f"""\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {{name: e2e-{name}, namespace: default}}
+        data: {{who: {name}}}
+        """})
+
+
+def test_unreachable_server_and_bad_ca(cluster):
+    ca, tok = admin_parts(cluster)
+    b = simple_bundle(cluster, "unreach")
+    kc = write_kubeconfig(cluster.tmp / "unreach.kubeconfig", "https://127.0.0.1:1", ca, {"token": tok})
+    r = cluster.kstage("apply", b, kubeconfig=kc)
+    assert r.returncode == 4, r.stderr
+    assert "cluster unreachable" in r.stderr
+    assert tok not in r.stderr + r.stdout
+    # a CA that did not sign the server's certificate
+    import base64
+    other = base64.b64encode(open(cluster.env["KSTAGE_ARTIFACT_CA"], "rb").read()).decode()
+    kc = write_kubeconfig(cluster.tmp / "badca.kubeconfig", cluster.env["KSTAGE_API_DIRECT_URL"], other,
+                          {"token": tok})
+    r = cluster.kstage("apply", b, kubeconfig=kc)
+    assert r.returncode == 4, r.stderr
+    assert "TLS:" in r.stderr and "certificate" in r.stderr
+    assert tok not in r.stderr + r.stdout
+
+
+def test_exec_plugin_and_client_certificate(cluster):
+    ca, tok = admin_parts(cluster)
+    calls = cluster.tmp / "plugin-calls"
+    plugin = cluster.tmp / "kstage-test-plugin"
+    plugin.write_text(textwrap.dedent(f"""\
+        #!/bin/sh
+        echo call >> {calls}
+        case "$KUBERNETES_EXEC_INFO" in *ExecCredential*) ;; *) exit 3;; esac
+        [ "$FROM_KUBECONFIG" = yes ] || exit 4
+        cat <<EOF
+        {{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",
+          "status":{{"token":"{tok}","expirationTimestamp":"2099-01-01T00:00:00Z"}}}}
+        EOF
+        """))
+    plugin.chmod(plugin.stat().st_mode | stat.S_IEXEC)
+    kc = write_kubeconfig(cluster.tmp / "exec.kubeconfig", cluster.env["KSTAGE_API_DIRECT_URL"], ca,
+                          {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin),
+                                    "env": [{"name": "FROM_KUBECONFIG", "value": "yes"}]}})
+    b = simple_bundle(cluster, "exec")
+    r = cluster.kstage("apply", b, kubeconfig=kc)
+    assert r.returncode == 0, r.stderr
+    assert cluster.get("configmap", "e2e-exec", "-n", "default")["data"]["who"] == "exec"
+    assert calls.read_text().count("call") == 1     # cached until expirationTimestamp
+    # client certificate (cert.kubeconfig goes straight to the API server)
+    b = simple_bundle(cluster, "cert")
+    r = cluster.kstage("apply", b, kubeconfig=cluster.env["KSTAGE_CERT_KUBECONFIG"])
+    assert r.returncode == 0, r.stderr
+    cm = cluster.get("configmap", "e2e-cert", "-n", "default")
+    assert cm["data"]["who"] == "cert"
+
+
+def test_json_key_merge_and_rollout_restart(cluster):
+    cluster.kubectl("apply", "-f", "-", input=textwrap.dedent("""\
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: e2e-ops}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: inferenceservice-config, namespace: e2e-ops}
+        data:
+          ingress: |-
+            {
+                "ingressGateway": "knative-serving/knative-ingress-gateway",
+                "ingressDomain": "example.com",
+                "enableGatewayApi": false,
+                "urlScheme": "http"
+            }
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: controller, namespace: e2e-ops}
+        spec:
+          replicas: 1
+          selector: {matchLabels: {app: controller}}
+          template:
+            metadata: {labels: {app: controller}}
+            spec:
+              containers: [{name: c, image: example.com/controller:1}]
+        """))
+    b = cluster.bundle("ops", """\
+        name: ops
+        stages:
+          - name: config
+            ops:
+              - jsonKeyMerge: {configMap: e2e-ops/inferenceservice-config, key: ingress,
+                               set: {enableGatewayApi: true, kserveIngressGateway: kserve/kserve-ingress-gateway}}
+              - rolloutRestart: {deployment: e2e-ops/controller}
+            timeout: 2m
+        """)
+    gen0 = cluster.get("deployment", "controller", "-n", "e2e-ops")["metadata"]["generation"]
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 0, r.stderr
+    ingress = cluster.get("configmap", "inferenceservice-config", "-n", "e2e-ops")["data"]["ingress"]
+    keys = list(json.loads(ingress).keys())
+    assert keys == ["ingressGateway", "ingressDomain", "enableGatewayApi", "urlScheme", "kserveIngressGateway"]
+    assert json.loads(ingress)["enableGatewayApi"] is True
+    d = cluster.get("deployment", "controller", "-n", "e2e-ops")
+    assert d["metadata"]["generation"] == gen0 + 1
+    assert "kubectl.kubernetes.io/restartedAt" in d["spec"]["template"]["metadata"]["annotations"]
+    # the key merge is idempotent: a second run leaves the ConfigMap alone
+    rv = cluster.get("configmap", "inferenceservice-config", "-n", "e2e-ops")["metadata"]["resourceVersion"]
+    b2 = cluster.bundle("ops2", """\
+        name: ops2
+        stages:
+          - name: config
+            ops:
+              - jsonKeyMerge: {configMap: e2e-ops/inferenceservice-config, key: ingress,
+                               set: {enableGatewayApi: true}}
+        """)
+    r = cluster.kstage("apply", b2)
+    assert r.returncode == 0, r.stderr
+    assert "jsonKeyMerge: unchanged" in r.stderr
+    assert cluster.get("configmap", "inferenceservice-config", "-n", "e2e-ops")["metadata"]["resourceVersion"] == rv
+
+
+def test_fault_proxy_convergence(cluster):
+    """500s, 429 with Retry-After, connection resets and latency on 20% of
+    requests: the apply still converges, with no duplicate effects."""
+    n = 40
+    docs = []
+    for i in range(n):
+        docs.append(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: e2e-fault-{i}, namespace: e2e-fault}}\n"
+                    f"data: {{i: \"{i}\"}}\n")
+    cluster.kubectl("create", "namespace", "e2e-fault", check=False)
+    cluster.kubectl("apply", "-f", "-", input=textwrap.dedent("""\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: restart-me, namespace: e2e-fault}
+        spec:
+          replicas: 1
+          selector: {matchLabels: {app: r}}
+          template:
+            metadata: {labels: {app: r}}
+            spec:
+              containers: [{name: c, image: example.com/r:1}]
+        """))
+    b = cluster.bundle("fault", """\
+        name: fault
+        stages:
+          - name: configs
+            source: {path: cms.yaml}
+          - name: restart
+            ops:
+              - rolloutRestart: {deployment: e2e-fault/restart-me}
+            timeout: 2m
+        """, {"cms.yaml": "---\n".join(docs)})
+    gen0 = cluster.get("deployment", "restart-me", "-n", "e2e-fault")["metadata"]["generation"]
+    cluster.fault("DELETE", "/rules")
+    cluster.fault("DELETE", "/counters")
+    rules = [
+        {"action": "status", "status": 500, "probability": 0.2, "times": 15},
+        {"action": "status", "status": 429, "retryAfter": 1, "probability": 0.2, "times": 5},
+        {"action": "reset", "probability": 0.2, "times": 10},
+        {"action": "latency", "latencyMs": 300, "probability": 0.2},
+    ]
+    try:
+        for rule in rules:
+            cluster.fault("POST", "/rules", rule)
+        r = cluster.kstage("apply", b, "-v", timeout=600)
+        fired = {x["action"] + str(x.get("status", "")): x["fired"] for x in cluster.fault("GET", "/rules")}
+    finally:
+        cluster.fault("DELETE", "/rules")
+    assert r.returncode == 0, r.stderr
+    assert sum(fired.values()) > 0, fired
+    for i in range(n):
+        cm = cluster.get("configmap", f"e2e-fault-{i}", "-n", "e2e-fault")
+        assert cm["data"] == {"i": str(i)}
+    d = cluster.get("deployment", "restart-me", "-n", "e2e-fault")
+    assert d["metadata"]["generation"] == gen0 + 1, "the restart happened more than once"
+    print("faults fired:", fired)
