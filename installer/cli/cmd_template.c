@@ -184,7 +184,14 @@ static void put_doc(kbuf *b, const tmpl_manifest *m)
 	kbuf_puts(b, "---\n# Source: ");
 	kbuf_puts(b, m->source);
 	kbuf_putc(b, '\n');
-	kbuf_put(b, m->content, m->len);
+	if (m->len > (1 << 16)) {
+		/* big documents go straight out */
+		fwrite(b->ptr, 1, b->len, stdout);
+		kbuf_reset(b);
+		fwrite(m->content, 1, m->len, stdout);
+	} else {
+		kbuf_put(b, m->content, m->len);
+	}
 	kbuf_putc(b, '\n');
 }
 
@@ -279,7 +286,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	const char *path, *name = "release-name";
 	doc_node *user = NULL, *secret_paths = NULL;
 	tmpl_chart *tc = NULL;
-	tmpl_output out;
+	tmpl_output out = { 0 };
 	tmpl_render_opts ro;
 	bool bundle = false, skip_tests = cli_flag_bool(args, "skip-tests"), no_hooks = cli_flag_bool(args, "no-hooks");
 	size_t i, n = 0;
@@ -347,6 +354,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 		goto fail;
 	if ((r = values_compute(&tc->vc, user, &a, o.num, &err)))
 		goto fail;
+	memset(&out, 0, sizeof(out));
 	memset(&ro, 0, sizeof(ro));
 	ro.release_name = name;
 	ro.namespace = ctx->namespace ? ctx->namespace : "default";
@@ -407,6 +415,10 @@ static int run(cli_ctx *ctx, cli_args *args)
 				}
 			} else {
 				put_doc(&b, &all[i]);
+				if (b.len > (1 << 16)) {
+					fwrite(b.ptr, 1, b.len, stdout);
+					kbuf_reset(&b);
+				}
 			}
 		}
 		free(all);
@@ -417,6 +429,7 @@ fail:
 	cli_print_error(ctx, &err);
 	rc = cli_exit_code(err.code ? err.code : r);
 done:
+	tmpl_output_release(&out);
 	for (i = 0; i < w.n; i++)
 		free(w.v[i]);
 	free(w.v);

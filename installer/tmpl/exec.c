@@ -129,7 +129,7 @@ int tmpl_parse(tmpl_set *s, const char *name, const char *text, size_t len, kerr
 {
 	if (len > ((size_t)64 << 20))
 		return kerr_set(err, KE_LIMIT, "template: %s: template too large", name);
-	return tmpl_parse_file(s, name, text, len, err);
+	return tmpl_parse_file(s, name, text, len, true, err);
 }
 
 /* ---- errors ---- */
@@ -908,7 +908,7 @@ int tctx_exec_text(tctx *x, const char *text, size_t len, doc_node *dot, kbuf *o
 	child->funcs = x->set->funcs;
 	child->parent = x->set;
 	child->helm = x->set->helm;
-	if ((r = tmpl_parse_file(child, name, text, len, x->err)))
+	if ((r = tmpl_parse_file(child, name, text, len, true, x->err)))
 		return r;
 	t = tmpl_tree_get(child, name);
 	x->set = child;

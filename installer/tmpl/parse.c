@@ -807,7 +807,7 @@ static void parse_root(parser *p, ttree *t)
 	}
 }
 
-int tmpl_parse_file(tmpl_set *s, const char *name, const char *text, size_t len, kerr *err)
+int tmpl_parse_file(tmpl_set *s, const char *name, const char *text, size_t len, bool copy, kerr *err)
 {
 	parser *p = xcalloc(1, sizeof(*p));
 	ttree *t;
@@ -817,7 +817,8 @@ int tmpl_parse_file(tmpl_set *s, const char *name, const char *text, size_t len,
 	p->a = s->a;
 	p->err = err;
 	p->file = karena_strdup(s->a, name);
-	text = karena_strndup(s->a, text, len);
+	if (copy)
+		text = karena_strndup(s->a, text, len);
 	tlex_init(&p->lx, text, len);
 	t = karena_alloc(s->a, sizeof(*t));
 	t->name = p->file;

@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <pthread.h>
+#include <unistd.h>
+#include <yaml.h>
+
 #include "chart.h"
 #include "core/alloc.h"
 #include "tmpl_int.h"
@@ -380,37 +384,189 @@ static bool known_hooks(const char *h)
 	}
 }
 
-/* Parse a document's head (kind, hook annotation) as Helm's SimpleHead. */
-static int doc_head(rctx *r, tmpl_manifest *m)
+/* Parse a document as Helm's SimpleHead does (the whole document must be
+ * valid YAML) and pick out kind and the helm.sh/hook annotation. A libyaml
+ * event scan: no tree is built. Thread-safe: results are malloc'd into h. */
+typedef struct head {
+	const char *src, *text;
+	size_t len;
+	char *kind, *hook, *err;
+} head;
+
+#define HEAD_STACK 64
+
+static void scan_head(head *h)
 {
-	doc_node *d = NULL, *k, *md, *ann, *h;
-	kerr e = KERR_INIT;
-	doc_load_opts lo = { 0, 0, 0, DOC_DUP_LAST };
-	if (doc_load_yaml1(&d, r->a, m->source, m->content, m->len, &lo, &e)) {
-		/* as sigs.k8s.io/yaml words it: the context line when there is one */
-		const char *msg = e.first.msg ? e.first.msg : "invalid YAML";
-		const char *w = strstr(msg, " while "), *ln = strstr(msg, "(line ");
-		unsigned line = e.first.line;
-		int keep = w ? (int)(w - msg) : (int)strlen(msg);
-		if (w && ln)
-			line = (unsigned)atoi(ln + 6);
-		kerr_set(r->err, KE_INPUT, "YAML parse error on %s: error converting YAML to JSON: yaml: line %u: %.*s",
-			 m->source, line, keep, msg);
-		kerr_clear(&e);
-		return KE_INPUT;
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0;
+	/* per depth: 1 mapping, 2 sequence; key: next scalar in a mapping is a key */
+	unsigned char kind[HEAD_STACK + 1], iskey[HEAD_STACK + 1];
+	/* path matched so far: 1 = in metadata (depth 2), 2 = in annotations (depth 3) */
+	int path = 0;
+	int want = 0; /* 1 kind, 2 metadata, 3 annotations, 4 hook */
+	kind[0] = 0;
+	iskey[0] = 0;
+	if (!yaml_parser_initialize(&p)) {
+		h->err = strdup("yaml: cannot initialise the parser");
+		return;
 	}
-	m->kind = "";
-	if (!d || d->type != DOC_MAP)
-		return 0;
-	k = doc_map_get(d, "kind");
-	if (k && k->type == DOC_STR)
-		m->kind = k->u.s.ptr;
-	md = doc_map_get(d, "metadata");
-	ann = md ? doc_map_get(md, "annotations") : NULL;
-	h = ann ? doc_map_get(ann, "helm.sh/hook") : NULL;
-	if (h && h->type == DOC_STR)
-		m->hook = h->u.s.ptr;
-	return 0;
+	yaml_parser_set_input_string(&p, (const unsigned char *)h->text, h->len);
+	for (;;) {
+		yaml_event_type_t t;
+		if (!yaml_parser_parse(&p, &ev)) {
+			unsigned line = (unsigned)(p.context ? p.context_mark.line : p.problem_mark.line) + 1;
+			kbuf b = KBUF_INIT;
+			kbuf_printf(&b, "YAML parse error on %s: error converting YAML to JSON: yaml: line %u: %s", h->src,
+				    line, p.problem ? p.problem : "invalid YAML");
+			h->err = kbuf_detach(&b, NULL);
+			break;
+		}
+		t = ev.type;
+		if (t == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		switch (t) {
+		case YAML_MAPPING_START_EVENT:
+		case YAML_SEQUENCE_START_EVENT:
+			if (t == YAML_MAPPING_START_EVENT) {
+				if (want == 2 && depth == 1)
+					path = 1;
+				else if (want == 3 && depth == 2 && path == 1)
+					path = 2;
+			}
+			want = 0;
+			depth++;
+			if (depth <= HEAD_STACK) {
+				kind[depth] = t == YAML_MAPPING_START_EVENT ? 1 : 2;
+				iskey[depth] = 1;
+			}
+			break;
+		case YAML_MAPPING_END_EVENT:
+		case YAML_SEQUENCE_END_EVENT:
+			if (path == 2 && depth == 3)
+				path = 1;
+			else if (path == 1 && depth == 2)
+				path = 0;
+			depth--;
+			if (depth >= 1 && depth <= HEAD_STACK && kind[depth] == 1)
+				iskey[depth] = 1; /* the container was a value */
+			want = 0;
+			break;
+		case YAML_SCALAR_EVENT:
+		case YAML_ALIAS_EVENT: {
+			const char *v = t == YAML_SCALAR_EVENT ? (const char *)ev.data.scalar.value : "";
+			size_t vl = t == YAML_SCALAR_EVENT ? ev.data.scalar.length : 0;
+			bool in_map = depth >= 1 && depth <= HEAD_STACK && kind[depth] == 1;
+			if (in_map && iskey[depth]) {
+				want = 0;
+				if (depth == 1 && vl == 4 && !memcmp(v, "kind", 4))
+					want = 1;
+				else if (depth == 1 && vl == 8 && !memcmp(v, "metadata", 8))
+					want = 2;
+				else if (depth == 2 && path == 1 && vl == 11 && !memcmp(v, "annotations", 11))
+					want = 3;
+				else if (depth == 3 && path == 2 && vl == 12 && !memcmp(v, "helm.sh/hook", 12))
+					want = 4;
+				iskey[depth] = 0;
+			} else {
+				if (want == 1 && t == YAML_SCALAR_EVENT && !h->kind)
+					h->kind = strndup(v, vl);
+				else if (want == 4 && t == YAML_SCALAR_EVENT && !h->hook)
+					h->hook = strndup(v, vl);
+				want = 0;
+				if (in_map)
+					iskey[depth] = 1;
+			}
+			break;
+		}
+		default:
+			break;
+		}
+		yaml_event_delete(&ev);
+	}
+	yaml_parser_delete(&p);
+}
+
+typedef struct head_job {
+	head *h;
+	size_t n;
+	size_t next;
+	pthread_mutex_t mu;
+} head_job;
+
+static void *head_worker(void *arg)
+{
+	head_job *j = arg;
+	for (;;) {
+		size_t i;
+		pthread_mutex_lock(&j->mu);
+		i = j->next++;
+		pthread_mutex_unlock(&j->mu);
+		if (i >= j->n)
+			return NULL;
+		scan_head(&j->h[i]);
+	}
+}
+
+/* Scan every document's head, on several threads when there is much to scan.
+ * The first invalid document (in order) is the error, as Helm reports. */
+static int doc_heads(rctx *r, tmpl_manifest *docs, size_t n)
+{
+	head *h = calloc(n + 1, sizeof(*h));
+	head_job j;
+	size_t i, total = 0;
+	int rc = 0;
+	if (!h)
+		return kerr_set(r->err, KE_INTERNAL, "out of memory");
+	for (i = 0; i < n; i++) {
+		h[i].src = docs[i].source;
+		h[i].text = docs[i].content;
+		h[i].len = docs[i].len;
+		total += docs[i].len;
+	}
+	memset(&j, 0, sizeof(j));
+	j.h = h;
+	j.n = n;
+	pthread_mutex_init(&j.mu, NULL);
+	if (total > ((size_t)256 << 10) && n > 1) {
+		pthread_t th[8];
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+		size_t nt = ncpu > 1 ? (size_t)(ncpu < 8 ? ncpu : 8) : 1, started = 0;
+		if (nt > n)
+			nt = n;
+		for (i = 1; i < nt; i++)
+			if (!pthread_create(&th[started], NULL, head_worker, &j))
+				started++;
+		head_worker(&j);
+		for (i = 0; i < started; i++)
+			pthread_join(th[i], NULL);
+	} else {
+		head_worker(&j);
+	}
+	pthread_mutex_destroy(&j.mu);
+	for (i = 0; i < n; i++) {
+		if (h[i].err && !rc)
+			rc = kerr_set(r->err, KE_INPUT, "%s", h[i].err);
+		docs[i].kind = h[i].kind ? karena_strdup(r->a, h[i].kind) : "";
+		docs[i].hook = h[i].hook ? karena_strdup(r->a, h[i].hook) : NULL;
+		free(h[i].kind);
+		free(h[i].hook);
+		free(h[i].err);
+	}
+	free(h);
+	return rc;
+}
+
+void tmpl_output_release(tmpl_output *out)
+{
+	size_t i;
+	for (i = 0; i < out->nbufs; i++)
+		free(out->bufs[i]);
+	free(out->bufs);
+	out->bufs = NULL;
+	out->nbufs = 0;
 }
 
 int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, const tmpl_render_opts *o, kerr *err)
@@ -448,7 +604,7 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 	set->helm = helm;
 	qsort(r.files, r.nfiles, sizeof(*r.files), cmp_parse_order);
 	for (i = 0; i < r.nfiles && !rc; i++)
-		rc = tmpl_parse(set, r.files[i].name, r.files[i].f->data, r.files[i].f->len, err);
+		rc = tmpl_parse_file(set, r.files[i].name, r.files[i].f->data, r.files[i].f->len, false, err);
 	memset(&eo, 0, sizeof(eo));
 	eo.strict = o->strict;
 	for (i = 0; i < r.nfiles && !rc; i++) {
@@ -496,14 +652,19 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 			sorted[k++] = f;
 		}
 		qsort(sorted, k, sizeof(*sorted), cmp_name);
+		out->bufs = calloc(k + 1, sizeof(char *));
+		if (!out->bufs) {
+			rc = kerr_set(err, KE_INTERNAL, "out of memory");
+			goto done;
+		}
 		for (i = 0; i < k; i++) {
 			rfile *f = sorted[i];
-			size_t before = ndocs, j;
-			char *text = karena_strndup(a, f->out.ptr, f->out.len);
-			tmpl_split_docs(a, f->name, text, f->out.len, &docs, &ndocs, &capdocs);
-			for (j = before; j < ndocs && !rc; j++)
-				rc = doc_head(&r, &docs[j]);
+			size_t len = f->out.len;
+			char *text = kbuf_detach(&f->out, NULL);
+			out->bufs[out->nbufs++] = text;
+			tmpl_split_docs(a, f->name, text, len, &docs, &ndocs, &capdocs);
 		}
+		rc = doc_heads(&r, docs, ndocs);
 	}
 	if (rc)
 		goto done;

@@ -83,13 +83,19 @@ typedef struct tmpl_output {
 	tmpl_manifest *crds;   /* crds/ files (all charts), for --include-crds */
 	size_t ncrds;
 	const char *notes;     /* rendered NOTES.txt of the top chart or NULL */
+	char **bufs;           /* rendered text the documents point into (malloc'd) */
+	size_t nbufs;
 } tmpl_output;
 
 /* Render a loaded chart whose values were computed (values_compute) into
  * out: every template of every enabled chart, split into documents and
- * sorted as Helm 4 does. Returns 0 or a negative code. */
+ * sorted as Helm 4 does. Returns 0 or a negative code; either way release
+ * out with tmpl_output_release(). */
 int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart,
 		      const tmpl_render_opts *o, kerr *err);
+
+/* Free what tmpl_render_chart malloc'd (the rest lives in the arena). */
+void tmpl_output_release(tmpl_output *out);
 
 /* Helm 4's install order index of a kind; unknown kinds give a large value. */
 int tmpl_kind_order(const char *kind);

@@ -151,7 +151,8 @@ struct tctx {
 };
 
 /* ---- lexer/parser (lex.c, parse.c) ---- */
-int tmpl_parse_file(tmpl_set *s, const char *name, const char *text, size_t len, kerr *err);
+/* copy false: text must outlive the set (it lives in the same arena) */
+int tmpl_parse_file(tmpl_set *s, const char *name, const char *text, size_t len, bool copy, kerr *err);
 const tfunc *tmpl_func_find(const tmpl_set *s, const char *name, size_t len);
 void tmpl_node_string(kbuf *out, const tnode *n);
 ttree *tmpl_tree_get(const tmpl_set *s, const char *name);
