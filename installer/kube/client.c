@@ -1,8 +1,8 @@
 /*
  * kube/client.c - requests to the API server: credentials (static, token
  * file, exec plugin), retries with backoff and jitter, the libcurl
- * transport (a pool of easy handles sharing connections, DNS and TLS
- * sessions; HTTP/2 where the server offers it), and a small worker pool.
+ * transport (a pool of easy handles, each keeping its connection, sharing
+ * DNS and TLS sessions; HTTP/2 where the server offers it), and a small worker pool.
  */
 #include "kube.h"
 #include "core/alloc.h"
@@ -320,7 +320,9 @@ int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 	curl_share_setopt(t->sh, CURLSHOPT_LOCKFUNC, sh_lock);
 	curl_share_setopt(t->sh, CURLSHOPT_UNLOCKFUNC, sh_unlock);
 	curl_share_setopt(t->sh, CURLSHOPT_USERDATA, t);
-	curl_share_setopt(t->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+	/* not CURL_LOCK_DATA_CONNECT: libcurl does not support sharing live
+	 * connections between concurrent threads; each pooled handle keeps its
+	 * own connection alive instead */
 	curl_share_setopt(t->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
 	curl_share_setopt(t->sh, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 	if (cfg->tls_server_name && *cfg->tls_server_name) {
