@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# bench/apply.sh - kstage apply vs kubectl apply --server-side, same cluster,
+# same run: the Gateway API v1.2.1 bundle plus 500 ConfigMaps.
+#
+#   bash bench/apply.sh [CLUSTER_DIR]     (default build/test-cluster; needs `make cluster-up`)
+#
+# Both tools read the same local files and go through the test cluster's
+# fault proxy (no faults set), whose counters give the request counts.
+# Each tool runs twice from a clean slate: a first apply (everything is
+# created) and a second one (nothing changes). Prints wall times, the ratio
+# and request counts. KSTAGE (default build/kstage) and KUBECTL may be set.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR=${1:-build/test-cluster}
+KSTAGE=${KSTAGE:-build/kstage}
+KUBECTL=${KUBECTL:-build/tools/bin/kubectl}
+N=${BENCH_CONFIGMAPS:-500}
+[ -f "$DIR/env" ] || { echo "bench/apply: no test cluster at $DIR (make cluster-up)" >&2; exit 2; }
+set -a; . "$DIR/env"; set +a
+FIX=${KSTAGE_FIXTURES:-../shared/fixtures}/gateway-api/v1.2.1/standard-install.yaml
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+mkdir -p "$WORK/bundle/files"
+cp "$FIX" "$WORK/bundle/files/gateway-api.yaml"
+{
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata: {name: bench-apply}\n'
+  for i in $(seq 1 "$N"); do
+    printf -- '---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: bench-%d, namespace: bench-apply, labels: {bench: apply}}\ndata: {index: "%d", payload: "%s"}\n' \
+      "$i" "$i" "value-$i-abcdefghijklmnopqrstuvwxyz"
+  done
+} > "$WORK/bundle/files/configmaps.yaml"
+cat > "$WORK/bundle/kstage.yaml" <<'EOF'
+name: bench-apply
+stages:
+  - name: gateway-api-crds
+    source: {path: files/gateway-api.yaml}
+  - name: configmaps
+    source: {path: files/configmaps.yaml}
+EOF
+
+K() { "$KUBECTL" --kubeconfig "$KSTAGE_DIRECT_KUBECONFIG" "$@"; }
+clean() {
+  K delete namespace bench-apply --ignore-not-found --wait=true >/dev/null
+  K delete -f "$WORK/bundle/files/gateway-api.yaml" --ignore-not-found --wait=true >/dev/null 2>&1 || true
+}
+counters_reset() { curl -fsS -X DELETE "$KSTAGE_FAULT_URL/counters" >/dev/null; curl -fsS -X DELETE "$KSTAGE_FAULT_URL/rules" >/dev/null; }
+counters_total() { curl -fsS "$KSTAGE_FAULT_URL/counters" | python3 -c 'import json,sys; print(sum(json.load(sys.stdin).values()))'; }
+now() { date +%s.%N; }
+
+run_kstage() {
+  counters_reset; local t0; t0=$(now)
+  "$KSTAGE" apply "$WORK/bundle" --kubeconfig "$KSTAGE_KUBECONFIG" -q >/dev/null
+  echo "$(python3 -c "print(f'{$(now)-$t0:.2f}')") $(counters_total)"
+}
+run_kubectl() {
+  counters_reset; local t0; t0=$(now)
+  "$KUBECTL" --kubeconfig "$KSTAGE_KUBECONFIG" apply --server-side \
+    -f "$WORK/bundle/files/gateway-api.yaml" -f "$WORK/bundle/files/configmaps.yaml" >/dev/null
+  echo "$(python3 -c "print(f'{$(now)-$t0:.2f}')") $(counters_total)"
+}
+
+echo "bench/apply: Gateway API v1.2.1 (5 CRDs) + 1 Namespace + $N ConfigMaps, through the fault proxy (no faults)"
+echo "  kstage: $KSTAGE ($("$KSTAGE" version --short)), kubectl: $("$KUBECTL" version --client -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])')"
+clean; read -r ks1 kr1 < <(run_kstage); read -r ks2 kr2 < <(run_kstage)
+clean; read -r kc1 cr1 < <(run_kubectl); read -r kc2 cr2 < <(run_kubectl)
+clean
+python3 - "$ks1" "$kr1" "$ks2" "$kr2" "$kc1" "$cr1" "$kc2" "$cr2" <<'EOF'
+import sys
+ks1, kr1, ks2, kr2, kc1, cr1, kc2, cr2 = sys.argv[1:]
+ks1, ks2, kc1, kc2 = map(float, (ks1, ks2, kc1, kc2))
+print(f"  first apply  (create): kstage {ks1:6.2f}s {kr1:>5} requests | kubectl {kc1:6.2f}s {cr1:>5} requests | ratio {ks1/kc1:.2f}")
+print(f"  second apply (no-op):  kstage {ks2:6.2f}s {kr2:>5} requests | kubectl {kc2:6.2f}s {cr2:>5} requests | ratio {ks2/kc2:.2f}")
+print(f"bench/apply: kstage/kubectl wall-time ratio {ks1/kc1:.2f} (create), {ks2/kc2:.2f} (no-op); goal <= 0.50")
+EOF
