@@ -130,7 +130,7 @@ static int cmp_file(const void *x, const void *y)
 	return strcmp(((const tmpl_file *)x)->name, ((const tmpl_file *)y)->name);
 }
 
-static int load_bundle(tmpl_chart **out, karena *a, const char *dir, kerr *err)
+static int load_bundle(tmpl_chart **out, karena *a, const char *dir, values_num_mode num, kerr *err)
 {
 	tmpl_chart *c = karena_alloc(a, sizeof(*c));
 	doc_stream st;
@@ -159,6 +159,8 @@ static int load_bundle(tmpl_chart **out, karena *a, const char *dir, kerr *err)
 			return r;
 		if (st.len && st.docs[0]->type == DOC_MAP)
 			c->vc.defaults = st.docs[0];
+		if (num == VALUES_NUM_HELM)
+			values_helm_numbers(c->vc.defaults);
 	}
 	{
 		char *td = karena_printf(a, "%s/templates", dir);
@@ -347,7 +349,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	if ((r = values_read_user(&user, &secret_paths, &a, &o, &err)))
 		goto fail;
 	if (bundle)
-		r = load_bundle(&tc, &a, path, &err);
+		r = load_bundle(&tc, &a, path, o.num, &err);
 	else
 		r = tmpl_chart_load(&tc, &a, path, o.num, &err);
 	if (r)

@@ -63,7 +63,7 @@ static int f_required(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	(void)n;
 	if (tv_isnil(a[1]) || (a[1]->type == DOC_STR && a[1]->u.s.len == 0))
-		return tctx_fail(x, "%s", S(0));
+		return tctx_fail(x, x->set->helm ? "HELM[%s]HELM" : "%s", S(0));
 	*out = a[1];
 	return 0;
 }

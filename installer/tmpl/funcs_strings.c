@@ -910,7 +910,7 @@ static int f_todecimal(tctx *x, doc_node **out, doc_node **a, size_t n)
 static int f_fail(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	(void)out; (void)n;
-	return tctx_fail(x, "%s", S(0));
+	return tctx_fail(x, x->set->helm ? "HELM[%s]HELM" : "%s", S(0));
 }
 
 const tfunc tmpl_funcs_strings[] = {

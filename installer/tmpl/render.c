@@ -230,11 +230,18 @@ static doc_node *walk_chart(rctx *r, values_chart *vc, const char *path, bool ro
 	doc_map_set(a, top, "Capabilities", r->caps);
 	doc_map_set(a, top, "Files", files_obj(a, c));
 	doc_map_set(a, top, "Subcharts", subs);
-	for (i = 0; i < c->nfiles; i++) {
-		const tmpl_file *f = &c->files[i];
-		if (f->kind == TMPL_FILE_TEMPLATE)
+	{
+		/* a library chart contributes only its partials (isTemplateValid) */
+		bool library = !strcmp(doc_get_str(c->metadata, "type", ""), "library");
+		for (i = 0; i < c->nfiles; i++) {
+			const tmpl_file *f = &c->files[i];
+			const char *b = strrchr(f->name, '/');
+			b = b ? b + 1 : f->name;
+			if (f->kind != TMPL_FILE_TEMPLATE || (library && b[0] != '_'))
+				continue;
 			add_file(r, karena_printf(a, "%s/%s", path, f->name), f, top,
 				 karena_printf(a, "%s/templates", path));
+		}
 	}
 	/* crds of this chart, then of its dependencies (CRDObjects) */
 	for (i = 0; i < c->nfiles; i++) {
@@ -559,6 +566,24 @@ static int doc_heads(rctx *r, tmpl_manifest *docs, size_t n)
 	return rc;
 }
 
+/* Helm's cleanupExecError: a fail or required anywhere in the chain reads
+ * "execution error at (file:line:col): message". */
+static void helm_exec_error(kerr *err)
+{
+	const char *m = err->first.msg, *h = strstr(m, "HELM["), *e;
+	if (!h || !(e = strstr(h + 5, "]HELM")))
+		return;
+	if (!strncmp(m, "template: ", 10)) {
+		const char *loc = m + 10, *le = strstr(loc, ": ");
+		if (le) {
+			kbuf b = KBUF_INIT;
+			kbuf_printf(&b, "execution error at (%.*s): %.*s", (int)(le - loc), loc, (int)(e - h - 5), h + 5);
+			kerr_set(err, KE_INPUT, "%s", b.ptr);
+			kbuf_release(&b);
+		}
+	}
+}
+
 void tmpl_output_release(tmpl_output *out)
 {
 	size_t i;
@@ -625,6 +650,8 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 		doc_map_set(a, top, "Template", tobjn);
 		rc = tmpl_exec(set, f->name, top, &f->out, &eo, err);
 		f->rendered = true;
+		if (rc && err->first.msg)
+			helm_exec_error(err);
 	}
 	if (rc)
 		goto done;
