@@ -3,7 +3,8 @@
  * what the caller already has (the apply answer), then re-read in parallel
  * with a growing interval (250 ms up to 2 s) until each is ready, one
  * fails (fail fast) or the deadline passes (every object that is not ready
- * is named with its conditions).
+ * is named with its conditions). Watches first (one stream per resource and
+ * namespace); polling when watching is refused or KSTAGE_WAIT_POLL is set.
  */
 #include "kube.h"
 #include "core/alloc.h"
@@ -53,6 +54,272 @@ static void set_why(kube_wait_item *it, const char *why)
 	it->why = xstrdup(why);
 }
 
+/* ---- watch ----------------------------------------------------------------
+ * One watch stream per (resource, namespace) of the pending objects, each on
+ * its own thread. A stream asks the server to end it every few seconds
+ * (timeoutSeconds) so the thread sees the deadline and a failure elsewhere,
+ * and resumes from the last resourceVersion (bookmarks keep it fresh; 410
+ * Gone starts over). A group whose watch is refused (403, 405...) is left
+ * to the poll loop. */
+
+#define WATCH_GROUPS 16
+#define WATCH_SLICE_S 5
+
+typedef struct wshared {
+	pthread_mutex_t mu;
+	bool stop;
+	kube_client *c;
+	const kube_wait_rule *rules;
+	size_t nrules;
+	long start, timeout_ms;
+} wshared;
+
+typedef struct wgroup {
+	wshared *sh;
+	kube_wait_item *items;
+	size_t *idx, n;
+	karena a;
+	kbuf line;
+	char *rv;
+	bool gone, fallback;
+	kerr err;
+} wgroup;
+
+static bool sh_stopped(wshared *sh)
+{
+	bool s;
+	pthread_mutex_lock(&sh->mu);
+	s = sh->stop;
+	pthread_mutex_unlock(&sh->mu);
+	return s;
+}
+
+static void sh_stop(wshared *sh)
+{
+	pthread_mutex_lock(&sh->mu);
+	sh->stop = true;
+	pthread_mutex_unlock(&sh->mu);
+}
+
+static bool group_done(const wgroup *g)
+{
+	size_t i;
+	for (i = 0; i < g->n; i++)
+		if (g->items[g->idx[i]].state != KUBE_READY)
+			return false;
+	return true;
+}
+
+static void watch_event(wgroup *g, const char *text, size_t len)
+{
+	doc_node *ev, *obj;
+	kerr e = KERR_INIT;
+	const char *type, *name, *ns, *rv;
+	size_t i;
+	kbuf why = KBUF_INIT;
+	if (doc_load_json(&ev, &g->a, "watch", text, len, &e) != 0 || ev->type != DOC_MAP) {
+		kerr_clear(&e);
+		return;
+	}
+	type = doc_get_str(ev, "type", "");
+	obj = doc_map_get(ev, "object");
+	if (!strcmp(type, "ERROR")) {
+		if (doc_get_int(obj, "code", 0) == 410)
+			g->gone = true;
+		return;
+	}
+	rv = doc_get_str(obj, "metadata.resourceVersion", NULL);
+	if (rv && *rv) {
+		free(g->rv);
+		g->rv = xstrdup(rv);
+	}
+	if (!strcmp(type, "BOOKMARK"))
+		return;
+	name = doc_get_str(obj, "metadata.name", "");
+	ns = doc_get_str(obj, "metadata.namespace", NULL);
+	for (i = 0; i < g->n; i++) {
+		kube_wait_item *it = &g->items[g->idx[i]];
+		kube_health_state before = it->state;
+		if (strcmp(it->obj->name, name) || (it->obj->ns && (!ns || strcmp(it->obj->ns, ns))))
+			continue;
+		if (!strcmp(type, "DELETED")) {
+			it->live = NULL;
+			it->state = KUBE_PROGRESSING;
+			set_why(it, "deleted while waiting");
+			break;
+		}
+		it->live = obj;
+		it->state = kube_health(obj, g->sh->rules, g->sh->nrules, &why);
+		set_why(it, why.ptr);
+		if (it->state == KUBE_READY && before != KUBE_READY) {
+			char el[32];
+			snprintf(el, sizeof(el), "%.1fs", (double)(now_ms() - g->sh->start) / 1000.0);
+			kube_emit(g->sh->c, KEV_INFO, "object.ready", it->obj->ref, "object", it->obj->ref,
+				  "elapsed", el, NULL);
+		}
+		if (it->state == KUBE_FAILED)
+			sh_stop(g->sh);
+		break;
+	}
+	kbuf_release(&why);
+}
+
+static int watch_data(void *u, const char *data, size_t len)
+{
+	wgroup *g = u;
+	size_t i, startl = 0;
+	kbuf_put(&g->line, data, len);
+	for (i = 0; i < g->line.len; i++) {
+		if (g->line.ptr[i] != '\n')
+			continue;
+		if (i > startl)
+			watch_event(g, g->line.ptr + startl, i - startl);
+		startl = i + 1;
+	}
+	if (startl) {
+		memmove(g->line.ptr, g->line.ptr + startl, g->line.len - startl);
+		kbuf_truncate(&g->line, g->line.len - startl);
+	}
+	if (group_done(g) || g->gone)
+		return 1;
+	return sh_stopped(g->sh) ? 1 : 0;
+}
+
+static void *watch_group(void *u)
+{
+	wgroup *g = u;
+	wshared *sh = g->sh;
+	const kube_obj *o0 = g->items[g->idx[0]].obj;
+	while (!group_done(g) && !sh_stopped(sh)) {
+		long left = sh->timeout_ms - (now_ms() - sh->start);
+		long slice = left / 1000 < WATCH_SLICE_S ? left / 1000 : WATCH_SLICE_S;
+		kbuf p = KBUF_INIT;
+		kube_req rq = { 0 };
+		kube_resp rs;
+		int rc;
+		if (left <= 0)
+			break;
+		if (slice < 1)
+			slice = 1;
+		kube_obj_path(o0, false, &p);
+		kbuf_printf(&p, "?watch=1&allowWatchBookmarks=true&timeoutSeconds=%ld", slice);
+		if (g->rv && !g->gone)
+			kbuf_printf(&p, "&resourceVersion=%s", g->rv);
+		if (g->n == 1)
+			kbuf_printf(&p, "&fieldSelector=metadata.name%%3D%s", o0->name);
+		g->gone = false;
+		kbuf_reset(&g->line);
+		rq.method = "GET";
+		rq.path = p.ptr;
+		rq.idempotent = true;
+		rq.timeout_ms = (slice + 10) * 1000;
+		rq.on_data = watch_data;
+		rq.on_data_ctx = g;
+		kube_resp_init(&rs);
+		rc = kube_do(sh->c, &rq, &rs, &g->err);
+		if (rc == KE_CLUSTER) {
+			sh_stop(sh);
+		} else if (rc) {
+			kerr_clear(&g->err);   /* a broken stream: watch again */
+		} else if (rs.status >= 400) {
+			if (rs.status == 410) {
+				free(g->rv);
+				g->rv = NULL;
+			} else {
+				g->fallback = true;   /* not allowed to watch: the poll loop takes over */
+			}
+		}
+		if (g->gone) {
+			free(g->rv);
+			g->rv = NULL;
+		}
+		kube_resp_release(&rs);
+		kbuf_release(&p);
+		if (rc == KE_CLUSTER || g->fallback)
+			break;
+	}
+	return NULL;
+}
+
+/* Watch the pending items until they are ready, one fails, the deadline
+ * passes or watching is refused. Live documents land in arenas (one per
+ * group, released by the caller through *arenas_out). */
+static int watch_all(kube_client *c, kube_wait_item *items, size_t n, const kube_wait_rule *rules,
+		     size_t nrules, long start, long timeout_ms, wgroup **groups_out, size_t *ngroups_out,
+		     kerr *err)
+{
+	wshared sh;
+	wgroup *g = xcalloc(WATCH_GROUPS, sizeof(*g));
+	pthread_t th[WATCH_GROUPS];
+	bool started[WATCH_GROUPS];
+	size_t ng = 0, i, k;
+	int rc = 0;
+	*groups_out = g;
+	*ngroups_out = 0;
+	for (i = 0; i < n; i++) {
+		const kube_obj *o = items[i].obj;
+		if (items[i].state == KUBE_READY)
+			continue;
+		if (!o->res)
+			return 0;   /* unresolved: poll */
+		for (k = 0; k < ng; k++) {
+			const kube_obj *f = items[g[k].idx[0]].obj;
+			if (f->res == o->res && !strcmp(f->version, o->version) &&
+			    ((!f->ns && !o->ns) || (f->ns && o->ns && !strcmp(f->ns, o->ns))))
+				break;
+		}
+		if (k == ng) {
+			if (ng == WATCH_GROUPS)
+				return 0;   /* too many kinds at once: poll */
+			g[ng].idx = xcalloc(n, sizeof(size_t));
+			karena_init(&g[ng].a);
+			kbuf_init(&g[ng].line, 0);
+			ng++;
+		}
+		g[k].idx[g[k].n++] = i;
+	}
+	*ngroups_out = ng;
+	if (!ng)
+		return 0;
+	pthread_mutex_init(&sh.mu, NULL);
+	sh.stop = false;
+	sh.c = c;
+	sh.rules = rules;
+	sh.nrules = nrules;
+	sh.start = start;
+	sh.timeout_ms = timeout_ms;
+	for (k = 0; k < ng; k++) {
+		g[k].sh = &sh;
+		g[k].items = items;
+		started[k] = pthread_create(&th[k], NULL, watch_group, &g[k]) == 0;
+		if (!started[k])
+			g[k].fallback = true;
+	}
+	for (k = 0; k < ng; k++)
+		if (started[k])
+			pthread_join(th[k], NULL);
+	for (k = 0; k < ng; k++)
+		if (g[k].err.code == KE_CLUSTER && !rc) {
+			kerr_move(err, &g[k].err);
+			rc = KE_CLUSTER;
+		}
+	pthread_mutex_destroy(&sh.mu);
+	return rc;
+}
+
+static void watch_free(wgroup *g, size_t ng)
+{
+	size_t k;
+	for (k = 0; k < ng; k++) {
+		free(g[k].idx);
+		free(g[k].rv);
+		kbuf_release(&g[k].line);
+		kerr_clear(&g[k].err);
+		karena_release(&g[k].a);
+	}
+	free(g);
+}
+
 int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
 	      const kube_wait_rule *rules, size_t nrules, long timeout_ms, kerr *err)
 {
@@ -63,6 +330,8 @@ int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
 	kerr *errs = xcalloc(n ? n : 1, sizeof(kerr));
 	kbuf why = KBUF_INIT;
 	int rc = 0;
+	wgroup *wg = NULL;
+	size_t nwg = 0;
 
 	for (i = 0; i < WAIT_WORKERS; i++)
 		karena_init(&wa[i]);
@@ -71,6 +340,14 @@ int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
 		if (items[i].live) {
 			items[i].state = kube_health(items[i].live, rules, nrules, &why);
 			set_why(&items[i], why.ptr);
+		}
+	}
+	{
+		const char *pollenv = getenv("KSTAGE_WAIT_POLL");
+		if (!(pollenv && *pollenv)) {
+			rc = watch_all(c, items, n, rules, nrules, start, timeout_ms, &wg, &nwg, err);
+			if (rc)
+				goto out;
 		}
 	}
 	for (;;) {
@@ -150,6 +427,8 @@ out:
 			items[i].live = doc_copy(a, items[i].live);
 	for (i = 0; i < WAIT_WORKERS; i++)
 		karena_release(&wa[i]);
+	if (wg)
+		watch_free(wg, nwg);
 	for (i = 0; i < n; i++) {
 		free(items[i].why);
 		items[i].why = NULL;

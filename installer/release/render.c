@@ -393,7 +393,5 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 	case REL_SRC_NONE:
 		break;
 	}
-	if (rc)
-		kerr_wrap(err, "stage %s", s->name);
 	return rc;
 }

@@ -68,7 +68,7 @@ GW_REFS = [
     ("crd", None, "grpcroutes.gateway.networking.k8s.io"),
     ("crd", None, "referencegrants.gateway.networking.k8s.io"),
     ("namespace", None, "e2e-apply-gw"),
-    ("gatewayclass", None, "e2e-apply-class"),
+    ("gatewayclass", None, "e2e-apply-gw-class"),
     ("gateway", "e2e-apply-gw", "e2e-gateway"),
     ("httproute", "e2e-apply-gw", "e2e-route"),
     ("configmap", "e2e-apply-gw", "e2e-settings"),
