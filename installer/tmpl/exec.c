@@ -447,7 +447,8 @@ static int eval_call(tctx *x, doc_node *dot, const tfunc *f, tnode *node, tnode 
 	}
 	if (has_final) {
 		char c = nargs < nfixed ? sig[nargs] : vtype;
-		if ((r = validate(x, node, c, final, &argv[nargs])))
+		/* Go reports this at the function's identifier */
+		if ((r = validate(x, node->k == TN_CMD ? node->v[0] : node, c, final, &argv[nargs])))
 			return r;
 	}
 	x->fail_msg = NULL;
@@ -613,11 +614,14 @@ static int eval_pipeline(tctx *x, doc_node *dot, tnode *pipe, doc_node **out, bo
 	size_t i;
 	int r;
 	x->node = pipe;
-	for (i = 0; i < pipe->n; i++)
+	for (i = 0; i < pipe->n; i++) {
 		if ((r = eval_command(x, dot, pipe->v[i], v, i > 0, &v)))
 			return r;
-	if (v && v->type == DOC_NULL)
-		v = NULL;
+		/* an interface{} is dug into after every command: nil becomes
+		 * the invalid value (Go's evalPipeline) */
+		if (v && v->type == DOC_NULL)
+			v = NULL;
+	}
 	if (decl) {
 		for (i = 0; i < pipe->ndecl; i++) {
 			if (pipe->assign) {

@@ -19,6 +19,15 @@ typedef struct rx {
 	pcre2_match_data *md;
 } rx;
 
+/* Sprig compiles with regexp.MustCompile (a panic, reported as the call's
+ * error) except in the must* variants, which return Compile's error. */
+static bool must_variant(tctx *x)
+{
+	const tnode *n = x->node;
+	const char *name = n && n->k == TN_CMD && n->n && n->v[0]->k == TN_IDENT ? n->v[0]->s : "";
+	return !strncmp(name, "must", 4);
+}
+
 static int rx_compile(tctx *x, rx *r, const char *pat, size_t len)
 {
 	int ec;
@@ -27,7 +36,10 @@ static int rx_compile(tctx *x, rx *r, const char *pat, size_t len)
 	if (!r->code) {
 		PCRE2_UCHAR buf[256];
 		pcre2_get_error_message(ec, buf, sizeof(buf));
-		return tctx_fail(x, "error parsing regexp: %s: `%.*s`", (const char *)buf, (int)len, pat);
+		if (must_variant(x))
+			return tctx_fail(x, "error parsing regexp: %s: `%.*s`", (const char *)buf, (int)len, pat);
+		return tctx_fail(x, "regexp: Compile(`%.*s`): error parsing regexp: %s: `%.*s`", (int)len, pat,
+				 (const char *)buf, (int)len, pat);
 	}
 	r->md = pcre2_match_data_create_from_pattern(r->code, NULL);
 	return 0;
@@ -93,8 +105,14 @@ static int f_regexmatch(tctx *x, doc_node **out, doc_node **a, size_t n)
 	rx r;
 	PCRE2_SIZE *ov;
 	(void)n;
-	if (rx_compile(x, &r, S(0), SL(0)))
-		return KE_INPUT;
+	if (rx_compile(x, &r, S(0), SL(0))) {
+		if (must_variant(x))
+			return KE_INPUT;
+		/* regexMatch ignores a bad pattern: no match */
+		x->fail_msg = NULL;
+		*out = tv_bool(false);
+		return 0;
+	}
 	*out = tv_bool(rx_next(&r, S(1), SL(1), 0, &ov));
 	rx_free(&r);
 	return 0;
