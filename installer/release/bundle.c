@@ -10,9 +10,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The chart loader may not be linked in every build of this tree yet. */
-extern int tmpl_chart_load(tmpl_chart **out, karena *a, const char *path, values_num_mode num,
-			   kerr *err) __attribute__((weak));
 
 #define ERR_AT(e, n, ...) kerr_add_at((e), KE_INPUT, (n) && (n)->file ? (n)->file : file, (n) ? (n)->line : 0, \
 				      (n) ? (n)->col : 0, __VA_ARGS__)
@@ -395,8 +392,6 @@ static int load_chart(rel_bundle *out, karena *a, const char *path, kerr *err)
 {
 	tmpl_chart *ch;
 	int rc;
-	if (!tmpl_chart_load)
-		return kerr_set(err, KE_INPUT, "%s: Helm charts need the chart loader, which is not in this build", path);
 	if ((rc = tmpl_chart_load(&ch, a, path, VALUES_NUM_HELM, err)))
 		return rc;
 	out->is_chart = true;

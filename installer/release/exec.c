@@ -199,6 +199,65 @@ static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 	return rc;
 }
 
+/* Compare two semantic versions (a leading v, major.minor.patch, a
+ * pre-release sorts before its release). <0, 0, >0. */
+static int semver_cmp(const char *x, const char *y)
+{
+	long a[3] = { 0, 0, 0 }, b[3] = { 0, 0, 0 };
+	const char *px = x + (*x == 'v'), *py = y + (*y == 'v');
+	int i;
+	for (i = 0; i < 3; i++) {
+		char *e;
+		a[i] = strtol(px, &e, 10);
+		px = *e == '.' ? e + 1 : e;
+		b[i] = strtol(py, &e, 10);
+		py = *e == '.' ? e + 1 : e;
+	}
+	for (i = 0; i < 3; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	if (*px == '-' && *py != '-')
+		return -1;
+	if (*py == '-' && *px != '-')
+		return 1;
+	return strcmp(px, py) < 0 ? -1 : strcmp(px, py) > 0;
+}
+
+/* Chart CRDs: drop those the cluster has from a newer chart version
+ * (Helm never upgrades CRDs; kstage does, but never downgrades them). */
+static int keep_newer_crds(kube_client *c, karena *a, kube_obj *objs, size_t *n, const char *ns,
+			   const char *stage, kerr *err)
+{
+	size_t i, k = 0;
+	int rc = 0;
+	for (i = 0; i < *n && !rc; i++) {
+		const char *mine = doc_get_str(objs[i].doc, "metadata.annotations.kstage\\.dev/chart-version", NULL);
+		doc_node *live = NULL;
+		kerr e = KERR_INIT;
+		bool keep = true;
+		if (mine && !(rc = kube_obj_resolve(c, a, &objs[i], ns, err))) {
+			if (kube_get(c, a, &objs[i], &live, &e) == 0) {
+				const char *theirs = doc_get_str(live, "metadata.annotations.kstage\\.dev/chart-version", NULL);
+				if (theirs && semver_cmp(theirs, mine) > 0) {
+					keep = false;
+					kube_emit(c, KEV_INFO, "object.kept",
+						  karena_printf(a, "%s: kept, the cluster has it from chart version %s (this is %s)",
+								objs[i].ref, theirs, mine),
+						  "stage", stage, "object", objs[i].ref, "action", "kept", NULL);
+				}
+			} else if (e.code != KE_NOTFOUND) {
+				kerr_move(err, &e);
+				rc = err->code;
+			}
+			kerr_clear(&e);
+		}
+		if (keep)
+			objs[k++] = objs[i];
+	}
+	*n = k;
+	return rc;
+}
+
 static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, rel_summary *sum, kerr *err)
 {
 	karena a = KARENA_INIT;
@@ -230,6 +289,8 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 		goto out;
 	}
 	kube_objs_sort(objs, n);
+	if (s->src == REL_SRC_CHART_CRDS && (rc = keep_newer_crds(c, &a, objs, &n, ns, s->name, err)))
+		goto out;
 	snprintf(num, sizeof(num), "%zu", n);
 	kube_emit(c, KEV_INFO, "stage.start", karena_printf(&a, "stage %s: %zu object%s%s", s->name, n, n == 1 ? "" : "s",
 							  s->nops ? karena_printf(&a, ", %zu op%s", s->nops, s->nops == 1 ? "" : "s") : ""),

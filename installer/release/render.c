@@ -14,27 +14,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* The template engine and values computation are written in parallel with
- * this module; until they are linked, templates and charts report so. */
-extern tmpl_set *tmpl_set_new(karena *a) __attribute__((weak));
-extern int tmpl_parse(tmpl_set *s, const char *name, const char *text, size_t len, kerr *err)
-	__attribute__((weak));
-extern int tmpl_exec(tmpl_set *s, const char *name, doc_node *dot, kbuf *out, const tmpl_exec_opts *opts,
-		     kerr *err) __attribute__((weak));
-extern int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, const tmpl_render_opts *o,
-			     kerr *err) __attribute__((weak));
-extern int values_compute(values_chart *root, doc_node *user, karena *a, values_num_mode num, kerr *err)
-	__attribute__((weak));
-extern int values_read_user(doc_node **out, doc_node **secret_paths, karena *a, const values_opts *o,
-			    kerr *err) __attribute__((weak));
-
 int rel_values(doc_node **out, karena *a, const rel_bundle *b, const values_opts *vo, kerr *err)
 {
 	doc_node *user = NULL;
 	int rc;
 	if (vo && (vo->nfiles || vo->nflags)) {
-		if (!values_read_user)
-			return kerr_set(err, KE_USAGE, "values files and --set need the values module, which is not in this build");
 		if ((rc = values_read_user(&user, NULL, a, vo, err)))
 			return rc;
 	}
@@ -68,47 +52,6 @@ static doc_node *make_dot(karena *a, const rel_bundle *b, const rel_ctx *ctx)
 	return dot;
 }
 
-/* {{ .Values.a.b }} without the engine. */
-static int simple_values_ref(kbuf *out, const char *text, const rel_ctx *ctx, kerr *err, const char *name)
-{
-	const char *p = text, *e;
-	kbuf path = KBUF_INIT;
-	const doc_node *n;
-	while (*p == ' ')
-		p++;
-	if (strncmp(p, "{{", 2))
-		goto bad;
-	p += 2;
-	while (*p == ' ' || *p == '-')
-		p++;
-	if (strncmp(p, ".Values.", 8))
-		goto bad;
-	p += 8;
-	e = strstr(p, "}}");
-	if (!e)
-		goto bad;
-	kbuf_put(&path, p, (size_t)(e - p));
-	while (path.len && (path.ptr[path.len - 1] == ' ' || path.ptr[path.len - 1] == '-'))
-		kbuf_truncate(&path, path.len - 1);
-	n = doc_get_path(ctx->values, path.ptr);
-	kbuf_release(&path);
-	if (!n || n->type == DOC_NULL)
-		kbuf_puts(out, "");
-	else if (n->type == DOC_BOOL)
-		kbuf_puts(out, n->u.b ? "true" : "false");
-	else if (n->type == DOC_STR)
-		kbuf_puts(out, n->u.s.ptr);
-	else if (n->type == DOC_INT)
-		kbuf_printf(out, "%lld", (long long)n->u.i);
-	else
-		goto bad;
-	return 0;
-bad:
-	kbuf_release(&path);
-	return kerr_set(err, KE_INPUT, "%s: \"%s\": only {{ .Values.path }} works until the template engine is in this build",
-			name, text);
-}
-
 int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *name, const char *text,
 		      const rel_ctx *ctx, kerr *err)
 {
@@ -118,8 +61,6 @@ int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *nam
 		kbuf_puts(out, text);
 		return 0;
 	}
-	if (!tmpl_set_new || !tmpl_parse || !tmpl_exec)
-		return simple_values_ref(out, text, ctx, err, name);
 	s = tmpl_set_new(a);
 	if ((rc = tmpl_parse(s, name, text, strlen(text), err)))
 		return rc;
@@ -232,8 +173,6 @@ static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, 
 	size_t i;
 	int rc = 0;
 	doc_node *dot;
-	if (!tmpl_set_new || !tmpl_parse || !tmpl_exec)
-		return kerr_set(err, KE_INPUT, "stage %s: templates need the template engine, which is not in this build", s->name);
 	set = tmpl_set_new(a);
 	kbuf_printf(&dir, "%s/templates", b->dir);
 	/* partials first */
@@ -283,10 +222,6 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 	int rc;
 	if (!ch) {
 		kbuf p = KBUF_INIT;
-		extern int tmpl_chart_load(tmpl_chart **out, karena *a, const char *path, values_num_mode num,
-					   kerr *err) __attribute__((weak));
-		if (!tmpl_chart_load)
-			return kerr_set(err, KE_INPUT, "stage %s: charts need the chart loader, which is not in this build", s->name);
 		kbuf_printf(&p, "%s/%s", b->dir, s->path);
 		rc = tmpl_chart_load(&ch, a, p.ptr, VALUES_NUM_HELM, err);
 		kbuf_release(&p);
@@ -302,10 +237,16 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 			if ((rc = add_docs(objs, n, cap, a, karena_printf(a, "%s/%s", ch->name, f->name), f->data, f->len, err)))
 				return rc;
 		}
+		/* remember which chart version brought each CRD: a later run of an
+		 * older chart must not downgrade it */
+		for (i = 0; i < *n; i++) {
+			const char *v = doc_get_str(ch->metadata, "version", NULL);
+			if (v && !strcmp((*objs)[i].kind, "CustomResourceDefinition"))
+				doc_set_path(a, (*objs)[i].doc, "metadata.annotations.kstage\\.dev/chart-version",
+					     doc_new_str(a, v));
+		}
 		return 0;
 	}
-	if (!values_compute || !tmpl_render_chart)
-		return kerr_set(err, KE_INPUT, "stage %s: charts need the template engine, which is not in this build", s->name);
 	if ((rc = values_compute(&ch->vc, ctx->values ? doc_copy(a, ctx->values) : doc_new_map(a), a, VALUES_NUM_HELM, err)))
 		return rc;
 	memset(&ro, 0, sizeof(ro));
@@ -313,13 +254,16 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 	ro.namespace = ctx->namespace;
 	ro.num = VALUES_NUM_HELM;
 	ro.is_upgrade = false;
-	if ((rc = tmpl_render_chart(&out, a, ch, &ro, err)))
+	if ((rc = tmpl_render_chart(&out, a, ch, &ro, err))) {
+		tmpl_output_release(&out);
 		return rc;
+	}
 	for (i = 0; i < out.ndocs && !rc; i++)
 		rc = add_docs(objs, n, cap, a, out.docs[i].source, out.docs[i].content, out.docs[i].len, err);
 	if (out.nhooks && ctx->sink)
 		kev_emitf(ctx->sink, KEV_WARN, "chart.hooks", "chart %s: %zu Helm hook document(s) are not run by kstage",
 			  ch->name, out.nhooks);
+	tmpl_output_release(&out);
 	return rc;
 }
 

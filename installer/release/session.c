@@ -14,8 +14,17 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 	karena_init(&s->a);
 	if ((rc = rel_bundle_load(&s->bundle, &s->a, o->bundle ? o->bundle : ".", err)))
 		return rc;
-	if ((rc = rel_values(&s->values, &s->a, &s->bundle, o->values, err)))
-		return rc;
+	{
+		/* Helm charts read numbers as Helm does; bundles keep integers exact */
+		values_opts vo;
+		if (o->values)
+			vo = *o->values;
+		else
+			memset(&vo, 0, sizeof(vo));
+		vo.num = s->bundle.is_chart ? VALUES_NUM_HELM : VALUES_NUM_EXACT;
+		if ((rc = rel_values(&s->values, &s->a, &s->bundle, &vo, err)))
+			return rc;
+	}
 	if ((rc = kube_config_load(&s->cfg, &o->kube, err)))
 		return rc;
 	if ((rc = kube_client_new(&s->client, &s->cfg, o->sink, err)))

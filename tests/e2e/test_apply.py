@@ -487,3 +487,75 @@ def test_fault_proxy_convergence(cluster):
     d = cluster.get("deployment", "restart-me", "-n", "e2e-fault")
     assert d["metadata"]["generation"] == gen0 + 1, "the restart happened more than once"
     print("faults fired:", fired)
+
+
+def test_chart_as_bundle_crds_first_upgraded_never_downgraded(cluster):
+    import shutil
+    chart = os.path.join(os.path.dirname(__file__), "charts", "widgets")
+    cluster.kubectl("delete", "crd", "widgets.charts.e2e.kstage.dev", "--ignore-not-found", "--wait=true")
+    cluster.kubectl("create", "namespace", "e2e-chart", check=False)
+    r = cluster.kstage("apply", chart, "-n", "e2e-chart", "--set", "size=3")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.index("stage crds") < r.stderr.index("stage widgets")
+    w = cluster.get("widgets.charts.e2e.kstage.dev", "widgets-widget", "-n", "e2e-chart")
+    assert w["spec"] == {"size": 3, "color": "blue"}
+    # a newer chart upgrades its CRD (Helm would not)
+    v2 = cluster.tmp / "widgets-v2"
+    shutil.copytree(chart, v2, dirs_exist_ok=True)
+    crd = (v2 / "crds" / "widget.yaml").read_text().replace(
+        "color: {type: string}", "color: {type: string}\n              shape: {type: string}")
+    (v2 / "crds" / "widget.yaml").write_text(crd)
+    (v2 / "Chart.yaml").write_text((v2 / "Chart.yaml").read_text().replace("version: 0.1.0", "version: 0.2.0"))
+    p = cluster.kstage("plan", str(v2), "-n", "e2e-chart", "--set", "size=3")
+    assert "~ CustomResourceDefinition/widgets.charts.e2e.kstage.dev (changed)" in p.stdout, p.stdout
+    assert "+              shape:" in p.stdout
+    r = cluster.kstage("apply", str(v2), "-n", "e2e-chart", "--set", "size=3")
+    assert r.returncode == 0, r.stderr
+    props = cluster.get("crd", "widgets.charts.e2e.kstage.dev")["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    assert "shape" in props["properties"]["spec"]["properties"]
+    # the older chart again: its CRD is kept, the rest applies
+    r = cluster.kstage("apply", chart, "-n", "e2e-chart")
+    assert r.returncode == 0, r.stderr
+    assert "kept, the cluster has it from chart version 0.2.0 (this is 0.1.0)" in r.stderr
+    props = cluster.get("crd", "widgets.charts.e2e.kstage.dev")["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    assert "shape" in props["properties"]["spec"]["properties"]
+    assert cluster.get("widgets.charts.e2e.kstage.dev", "widgets-widget", "-n", "e2e-chart")["spec"]["size"] == 1
+
+
+def test_url_source_digest_mismatch(cluster):
+    url = cluster.env["KSTAGE_ARTIFACT_URL"] + "/_tamper/kubernetes-sigs/gateway-api/releases/download/v1.2.1/standard-install.yaml"
+    b = cluster.bundle("tamper", f"""\
+        name: tamper
+        stages:
+          - name: crds
+            source: {{url: {url}, sha256: 97598bf6ab3b33b9b5c5432bdd24de091e4e9c3aa0575ebb0710a2a19cd64d64}}
+        """)
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 1, r.stderr
+    assert "sha256 mismatch: pinned 97598bf6ab3b33b9b5c5432bdd24de091e4e9c3aa0575ebb0710a2a19cd64d64, got" in r.stderr
+
+
+def test_plan_masks_secret_values(cluster):
+    cluster.kubectl("create", "namespace", "e2e-secret", check=False)
+    cluster.kubectl("delete", "secret", "creds", "-n", "e2e-secret", "--ignore-not-found")
+    def bundle(pw):
+        return cluster.bundle("secret-" + pw, """\
+            name: secret
+            stages:
+              - name: s
+                source: {path: s.yaml}
+            """, {"s.yaml": f"""\
+                apiVersion: v1
+                kind: Secret
+                metadata: {{name: creds, namespace: e2e-secret}}
+                stringData: {{password: {pw}, user: admin}}
+                """})
+    p = cluster.kstage("plan", bundle("hunter2"), "-v")
+    assert p.returncode == 0, p.stderr
+    assert "hunter2" not in p.stdout + p.stderr
+    assert cluster.kstage("apply", bundle("hunter2")).returncode == 0
+    p = cluster.kstage("plan", bundle("correcthorse"), "--detailed-exitcode")
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "hunter2" not in p.stdout and "correcthorse" not in p.stdout
+    assert "aHVudGVyMg" not in p.stdout and "Y29ycmVjdGhvcnNl" not in p.stdout   # nor their base64
+    assert "<redacted: changed>" in p.stdout
