@@ -323,6 +323,12 @@ size_t kube_diff_unified(kbuf *out, const char *old_name, const char *old_text, 
 int kube_op_json_key_merge(kube_client *c, karena *a, const char *ns, const char *name,
 			   const char *key, const doc_node *set, bool dry_run, bool *changed,
 			   char **prior, kerr *err);
+/* What jsonKeyMerge would do, without writing: *old_text and *new_text
+ * (arena strings) and whether they differ. KE_NOTFOUND when the ConfigMap
+ * or the key does not exist. */
+int kube_op_json_key_merge_preview(kube_client *c, karena *a, const char *ns, const char *name,
+				   const char *key, const doc_node *set, bool *changed,
+				   const char **old_text, const char **new_text, kerr *err);
 /* The JSON string with the keys of set replaced or appended. */
 int kube_json_key_merge_text(kbuf *out, karena *a, const char *json, size_t len, const doc_node *set,
 			     kerr *err);

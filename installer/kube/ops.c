@@ -31,8 +31,38 @@ int kube_json_key_merge_text(kbuf *out, karena *a, const char *json, size_t len,
 	for (i = 0; i < set->u.map.len; i++)
 		doc_map_set(a, root, set->u.map.v[i].key->u.s.ptr, doc_copy(a, set->u.map.v[i].val));
 	indent = memchr(json, '\n', len) != NULL;
-	rc = doc_emit_json(out, root, indent ? DOC_EMIT_INDENT : 0, err);
-	if (!rc && indent && len && json[len - 1] == '\n')
+	if (!indent)
+		return doc_emit_json(out, root, 0, err);
+	{
+		/* keep the original indentation unit (KServe's files use 4 spaces);
+		 * JSON strings hold no raw newlines, so leading spaces are indentation */
+		kbuf tmp = KBUF_INIT;
+		size_t unit = 0, j = 0;
+		const char *nl = memchr(json, '\n', len);
+		if (nl && nl + 1 < json + len) {
+			const char *q = nl + 1;
+			while (q < json + len && *q == ' ')
+				q++, unit++;
+			if (q < json + len && *q == '\t')
+				unit = 0;
+		}
+		if (!unit || unit > 8)
+			unit = 2;
+		rc = doc_emit_json(&tmp, root, DOC_EMIT_INDENT, err);
+		while (!rc && j < tmp.len) {
+			size_t sp = 0;
+			while (j + sp < tmp.len && tmp.ptr[j + sp] == ' ')
+				sp++;
+			kbuf_putn(out, ' ', sp / 2 * unit);
+			j += sp;
+			while (j < tmp.len && tmp.ptr[j] != '\n')
+				kbuf_putc(out, tmp.ptr[j++]);
+			if (j < tmp.len)
+				kbuf_putc(out, tmp.ptr[j++]);
+		}
+		kbuf_release(&tmp);
+	}
+	if (!rc && len && json[len - 1] == '\n')
 		kbuf_putc(out, '\n');
 	return rc;
 }
@@ -128,6 +158,39 @@ int kube_op_json_key_merge(kube_client *c, karena *a, const char *ns, const char
 		rc = kerr_set_obj(err, KE_CONFLICT, ref.ptr, "%s kept changing: gave up after 10 attempts", ref.ptr);
 	kbuf_release(&path);
 	kbuf_release(&ref);
+	return rc;
+}
+
+int kube_op_json_key_merge_preview(kube_client *c, karena *a, const char *ns, const char *name,
+				   const char *key, const doc_node *set, bool *changed,
+				   const char **old_text, const char **new_text, kerr *err)
+{
+	kbuf path = KBUF_INIT, ref = KBUF_INIT, merged = KBUF_INIT;
+	doc_node *cm, *val;
+	int rc;
+	*changed = false;
+	*old_text = *new_text = NULL;
+	kbuf_printf(&path, "/api/v1/namespaces/%s/configmaps/%s", ns, name);
+	kbuf_printf(&ref, "ConfigMap/%s/%s", ns, name);
+	rc = kube_get_json(c, a, path.ptr, &cm, ref.ptr, err);
+	if (!rc) {
+		val = doc_get_path(cm, "data");
+		val = val ? doc_map_get(val, key) : NULL;
+		if (!val || val->type != DOC_STR)
+			rc = kerr_set_obj(err, KE_NOTFOUND, ref.ptr, "%s has no data key \"%s\"", ref.ptr, key);
+	}
+	if (!rc) {
+		*old_text = val->u.s.ptr;
+		if (keys_already_set(a, val->u.s.ptr, val->u.s.len, set)) {
+			*new_text = val->u.s.ptr;
+		} else if (!(rc = kube_json_key_merge_text(&merged, a, val->u.s.ptr, val->u.s.len, set, err))) {
+			*new_text = karena_strndup(a, merged.ptr, merged.len);
+			*changed = true;
+		}
+	}
+	kbuf_release(&path);
+	kbuf_release(&ref);
+	kbuf_release(&merged);
 	return rc;
 }
 

@@ -142,6 +142,27 @@ static int settle_crds(kube_client *c, karena *a, kube_obj **crds, doc_node **cr
 	return rc;
 }
 
+/* The op's set map with template strings rendered. */
+static int op_set(doc_node **out, karena *a, const rel_bundle *b, const rel_stage *s, const rel_op *op,
+		  const rel_ctx *ctx, kerr *err)
+{
+	doc_node *set = doc_copy(a, op->set);
+	size_t k;
+	int rc = 0;
+	for (k = 0; k < set->u.map.len && !rc; k++) {
+		doc_node *v = set->u.map.v[k].val;
+		if (v->type == DOC_STR && strstr(v->u.s.ptr, "{{")) {
+			kbuf o = KBUF_INIT;
+			rc = rel_render_string(&o, a, b, karena_printf(a, "%s:stage %s:jsonKeyMerge", b->file, s->name),
+					       v->u.s.ptr, ctx, err);
+			set->u.map.v[k].val = doc_new_strn(a, o.ptr, o.len);
+			kbuf_release(&o);
+		}
+	}
+	*out = set;
+	return rc;
+}
+
 static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, karena *a, rel_summary *sum,
 		   long timeout_ms, kerr *err)
 {
@@ -152,21 +173,11 @@ static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 		const rel_op *op = &s->ops[i];
 		const char *ns = op->ns ? op->ns : stage_ns(ctx, s);
 		if (op->type == REL_OP_JSON_KEY_MERGE) {
-			doc_node *set = doc_copy(a, op->set);
-			size_t k;
+			doc_node *set = NULL;
 			bool changed = false;
 			char *prior = NULL;
 			const char *ref = karena_printf(a, "ConfigMap/%s/%s", ns, op->name);
-			for (k = 0; k < set->u.map.len && !rc; k++) {
-				doc_node *v = set->u.map.v[k].val;
-				if (v->type == DOC_STR && strstr(v->u.s.ptr, "{{")) {
-					kbuf out = KBUF_INIT;
-					rc = rel_render_string(&out, a, b, karena_printf(a, "%s:stage %s:jsonKeyMerge", b->file, s->name),
-							       v->u.s.ptr, ctx, err);
-					set->u.map.v[k].val = doc_new_strn(a, out.ptr, out.len);
-					kbuf_release(&out);
-				}
-			}
+			rc = op_set(&set, a, b, s, op, ctx, err);
 			if (!rc)
 				rc = kube_op_json_key_merge(c, a, ns, op->name, op->key, set, false, &changed, &prior, err);
 			free(prior);
@@ -481,6 +492,52 @@ static const char *yaml_of(karena *a, const doc_node *n)
 	return s;
 }
 
+static int plan_op(rel_plan *p, karena *pa, karena *a, const rel_bundle *b, const rel_stage *s,
+		   const rel_op *op, const rel_ctx *ctx, kerr *err)
+{
+	rel_plan_entry en = { 0 };
+	const char *ns = op->ns ? op->ns : stage_ns(ctx, s);
+	int rc = 0;
+	en.stage = karena_strdup(pa, s->name);
+	if (op->type == REL_OP_ROLLOUT_RESTART) {
+		const char *k = !strcmp(op->kind, "deployment") ? "Deployment" : !strcmp(op->kind, "statefulset") ? "StatefulSet" : "DaemonSet";
+		en.ref = karena_printf(pa, "%s/%s/%s", k, ns, op->name);
+		en.action = REL_CHANGED;
+		en.note = "rolloutRestart: the pods will be restarted (restartedAt annotation), then waited for";
+	} else {
+		doc_node *set;
+		bool changed = false;
+		const char *old = NULL, *new = NULL;
+		kerr e = KERR_INIT;
+		en.ref = karena_printf(pa, "ConfigMap/%s/%s", ns, op->name);
+		if ((rc = op_set(&set, a, b, s, op, ctx, err)))
+			return rc;
+		rc = kube_op_json_key_merge_preview(ctx->client, a, ns, op->name, op->key, set, &changed, &old, &new, &e);
+		if (rc == KE_NOTFOUND) {
+			en.action = REL_CHANGED;
+			en.note = karena_printf(pa, "jsonKeyMerge on key \"%s\": %s (apply fails unless an earlier stage creates it)",
+						op->key, e.first.msg);
+			rc = 0;
+		} else if (rc) {
+			kerr_move(err, &e);
+			return rc;
+		} else {
+			en.action = changed ? REL_CHANGED : REL_UNCHANGED;
+			en.note = karena_printf(pa, "jsonKeyMerge on key \"%s\"", op->key);
+			if (changed) {
+				kbuf d = KBUF_INIT;
+				kube_diff_unified(&d, karena_printf(a, "live %s data.%s", en.ref, op->key), old,
+						  karena_printf(a, "planned %s data.%s", en.ref, op->key), new, 3, ctx->color);
+				en.diff = karena_strndup(pa, d.ptr, d.len);
+				kbuf_release(&d);
+			}
+		}
+		kerr_clear(&e);
+	}
+	add_entry(p, pa, &en);
+	return rc;
+}
+
 static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle *b, const rel_stage *s,
 		      const rel_ctx *ctx, kerr *err)
 {
@@ -610,6 +667,8 @@ static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle 
 		add_entry(p, pa, &en);
 	}
 	free(todo);
+	for (i = 0; i < s->nops && !rc; i++)
+		rc = plan_op(p, pa, &a, b, s, &s->ops[i], ctx, err);
 out:
 	if (rc)
 		kerr_wrap(err, "stage %s", s->name);

@@ -407,6 +407,15 @@ def test_json_key_merge_and_rollout_restart(cluster):
             timeout: 2m
         """)
     gen0 = cluster.get("deployment", "controller", "-n", "e2e-ops")["metadata"]["generation"]
+    p = cluster.kstage("plan", b, "--detailed-exitcode")
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert '~ ConfigMap/e2e-ops/inferenceservice-config (changed)' in p.stdout
+    diff = [l.strip()[0] + l.strip()[1:].strip() for l in p.stdout.splitlines() if l.startswith(("    +", "    -")) and
+            not l.startswith(("    +++", "    ---"))]
+    assert diff == ['-"enableGatewayApi": false,', '-"urlScheme": "http"', '+"enableGatewayApi": true,',
+                    '+"urlScheme": "http",', '+"kserveIngressGateway": "kserve/kserve-ingress-gateway"'], diff
+    assert "~ Deployment/e2e-ops/controller (changed)" in p.stdout
+    assert cluster.get("deployment", "controller", "-n", "e2e-ops")["metadata"]["generation"] == gen0
     r = cluster.kstage("apply", b)
     assert r.returncode == 0, r.stderr
     ingress = cluster.get("configmap", "inferenceservice-config", "-n", "e2e-ops")["data"]["ingress"]
@@ -426,6 +435,8 @@ def test_json_key_merge_and_rollout_restart(cluster):
               - jsonKeyMerge: {configMap: e2e-ops/inferenceservice-config, key: ingress,
                                set: {enableGatewayApi: true}}
         """)
+    p = cluster.kstage("plan", b2, "--detailed-exitcode")
+    assert p.returncode == 0, p.stdout + p.stderr
     r = cluster.kstage("apply", b2)
     assert r.returncode == 0, r.stderr
     assert "jsonKeyMerge: unchanged" in r.stderr

@@ -85,9 +85,9 @@ TEST(kube_json_key_merge_keeps_order)
 			      "    \"urlScheme\": \"http\"\n}\n";
 	doc_node *set = y(&a, "{enableGatewayApi: true, kserveIngressGateway: kserve/kserve-ingress-gateway}");
 	CHECK_INT_EQ(kube_json_key_merge_text(&out, &a, ingress, strlen(ingress), set, &e), 0);
-	CHECK_STR_EQ(out.ptr, "{\n  \"ingressGateway\": \"knative-serving/knative-ingress-gateway\",\n"
-			      "  \"ingressDomain\": \"example.com\",\n  \"enableGatewayApi\": true,\n"
-			      "  \"urlScheme\": \"http\",\n  \"kserveIngressGateway\": \"kserve/kserve-ingress-gateway\"\n}\n");
+	CHECK_STR_EQ(out.ptr, "{\n    \"ingressGateway\": \"knative-serving/knative-ingress-gateway\",\n"
+			      "    \"ingressDomain\": \"example.com\",\n    \"enableGatewayApi\": true,\n"
+			      "    \"urlScheme\": \"http\",\n    \"kserveIngressGateway\": \"kserve/kserve-ingress-gateway\"\n}\n");
 	kbuf_reset(&out);
 	CHECK_INT_EQ(kube_json_key_merge_text(&out, &a, "{\"b\":1,\"a\":2}", 13, set, &e), 0);
 	CHECK_STR_EQ(out.ptr, "{\"b\":1,\"a\":2,\"enableGatewayApi\":true,\"kserveIngressGateway\":\"kserve/kserve-ingress-gateway\"}");
