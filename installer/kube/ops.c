@@ -6,6 +6,8 @@
  *    is retried from a fresh read on 409. No write when nothing changes.
  *  - rolloutRestart: kubectl's restartedAt annotation on the pod template,
  *    one timestamp per run, so a retried request is a no-op.
+ * Both write as field manager "kstage-op", so their fields are never mistaken
+ * for what the stages apply (manager "kstage").
  */
 #include "kube.h"
 #include "core/alloc.h"
@@ -126,7 +128,7 @@ int kube_op_json_key_merge(kube_client *c, karena *a, const char *ns, const char
 			doc_map_del(meta, "managedFields");
 		/* metadata.resourceVersion stays: the server refuses the write if it moved */
 		doc_emit_json(&body, cm, 0, err);
-		kbuf_printf(&put, "%s?fieldManager=kstage%s", path.ptr, dry_run ? "&dryRun=All" : "");
+		kbuf_printf(&put, "%s?fieldManager=kstage-op%s", path.ptr, dry_run ? "&dryRun=All" : "");
 		rq.method = "PUT";
 		rq.path = put.ptr;
 		rq.content_type = "application/json";
@@ -218,7 +220,7 @@ int kube_op_rollout_restart(kube_client *c, karena *a, const char *kind, const c
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	kbuf_printf(&ref, "%s/%s/%s", k, ns, name);
-	kbuf_printf(&path, "/apis/apps/v1/namespaces/%s/%s/%s?fieldManager=kstage%s", ns, res, name,
+	kbuf_printf(&path, "/apis/apps/v1/namespaces/%s/%s/%s?fieldManager=kstage-op%s", ns, res, name,
 		    dry_run ? "&dryRun=All" : "");
 	kbuf_printf(&body, "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":"
 		    "{\"kubectl.kubernetes.io/restartedAt\":\"%s\"}}}}}", ts);

@@ -571,3 +571,89 @@ def test_plan_masks_secret_values(cluster):
     assert "hunter2" not in p.stdout and "correcthorse" not in p.stdout
     assert "aHVudGVyMg" not in p.stdout and "Y29ycmVjdGhvcnNl" not in p.stdout   # nor their base64
     assert "<redacted: changed>" in p.stdout
+
+
+def test_templates_values_and_enabled(cluster):
+    cluster.kubectl("create", "namespace", "e2e-tmpl", check=False)
+    cluster.kubectl("delete", "configmap", "--all", "-n", "e2e-tmpl")
+    cluster.kubectl("create", "configmap", "tmpl-json", "-n", "e2e-tmpl",
+                    "--from-literal=config.json={\"gateway\": \"none\", \"keep\": true}")
+    b = cluster.bundle("tmpl", """\
+        name: tmpl
+        stages:
+          - name: base
+            templates: [settings.yaml]
+            namespace: e2e-tmpl
+          - name: extra
+            templates: [extra.yaml]
+            namespace: e2e-tmpl
+            enabled: "{{ .Values.extra.enabled }}"
+          - name: config
+            ops:
+              - jsonKeyMerge: {configMap: e2e-tmpl/tmpl-json, key: config.json,
+                               set: {gateway: "{{ .Values.gateway.namespace }}/{{ .Values.gateway.name }}"}}
+        """, {
+        "values/values.yaml": """\
+            color: blue
+            replicas: 2
+            extra: {enabled: false}
+            gateway: {namespace: kserve, name: kserve-ingress-gateway}
+            """,
+        "templates/_helpers.tpl": """\
+            {{- define "tmpl.labels" -}}
+            app.kubernetes.io/managed-by: kstage
+            app.kubernetes.io/part-of: {{ .Release.Name }}
+            {{- end -}}
+            """,
+        "templates/settings.yaml": """\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata:
+              name: tmpl-settings
+              labels:
+                {{- include "tmpl.labels" . | nindent 4 }}
+            data:
+              color: {{ .Values.color | quote }}
+              replicas: {{ .Values.replicas | quote }}
+            """,
+        "templates/extra.yaml": """\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: tmpl-extra}
+            data: {on: "yes"}
+            """})
+    vals = cluster.tmp / "tmpl-values.yaml"
+    vals.write_text("color: green\n")
+    r = cluster.kstage("apply", b, "-f", str(vals), "--set", "replicas=5")
+    assert r.returncode == 0, r.stderr
+    assert "stage extra: skipped" in r.stderr
+    cm = cluster.get("configmap", "tmpl-settings", "-n", "e2e-tmpl")
+    assert cm["data"]["color"] == "green" and cm["data"]["replicas"] == "5"
+    assert cm["metadata"]["labels"]["app.kubernetes.io/part-of"] == "tmpl"
+    cj = cluster.get("configmap", "tmpl-json", "-n", "e2e-tmpl")["data"]["config.json"]
+    assert json.loads(cj) == {"gateway": "kserve/kserve-ingress-gateway", "keep": True}
+    assert list(json.loads(cj)) == ["gateway", "keep"]
+    assert not cluster.exists("configmap", "tmpl-extra", "-n", "e2e-tmpl")
+    r = cluster.kstage("apply", b, "-f", str(vals), "--set", "replicas=5", "--set", "extra.enabled=true")
+    assert r.returncode == 0, r.stderr
+    assert cluster.exists("configmap", "tmpl-extra", "-n", "e2e-tmpl")
+
+
+def test_tls_server_name(cluster):
+    ca, tok = admin_parts(cluster)
+    b = simple_bundle(cluster, "sni")
+    url = cluster.env["KSTAGE_API_DIRECT_URL"]
+    for name, want in (("kubernetes.default", 0), ("wrong.example", 4)):
+        cfg = {
+            "apiVersion": "v1", "kind": "Config", "current-context": "c",
+            "clusters": [{"name": "c", "cluster": {"server": url, "certificate-authority-data": ca,
+                                                   "tls-server-name": name}}],
+            "users": [{"name": "u", "user": {"token": tok}}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        }
+        kc = cluster.tmp / f"sni-{name}.kubeconfig"
+        kc.write_text(json.dumps(cfg))
+        r = cluster.kstage("apply", b, kubeconfig=str(kc))
+        assert r.returncode == want, (name, r.stderr)
+        if want:
+            assert "TLS:" in r.stderr and "tls-server-name" in r.stderr
