@@ -53,6 +53,8 @@ static long b64dec(kbuf *b, const char *s, size_t len)
 	for (i = 0; i < len; i++) {
 		if (s[i] == '\r' || s[i] == '\n')
 			continue;
+		if (s[i] != '=' && b64val(s[i]) < 0)
+			return (long)i;
 		pos[nq] = i;
 		q[nq++] = s[i];
 		if (nq == 4) {
@@ -82,7 +84,7 @@ static long b64dec(kbuf *b, const char *s, size_t len)
 		}
 	}
 	if (nq)
-		return (long)(nq == 1 ? pos[0] : len);
+		return (long)pos[0];
 	return -1;
 }
 
@@ -200,7 +202,7 @@ static int to_json(tctx *x, kbuf *b, doc_node *v, unsigned flags)
 {
 	kerr e = KERR_INIT;
 	int r;
-	if (!v) {
+	if (!v || (v->type == DOC_SEQ && (v->flags & TV_NILSEQ))) {
 		kbuf_puts(b, "null");
 		return 0;
 	}
@@ -237,7 +239,7 @@ int tv_to_yaml(tctx *x, kbuf *b, doc_node *v)
 {
 	kerr e = KERR_INIT;
 	int r;
-	if (!v || v->type == DOC_NULL) {
+	if (!v || v->type == DOC_NULL || (v->type == DOC_SEQ && (v->flags & TV_NILSEQ))) {
 		kbuf_puts(b, "null\n");
 		return 0;
 	}

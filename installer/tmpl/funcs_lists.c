@@ -87,11 +87,9 @@ static int f_rest(tctx *x, doc_node **out, doc_node **a, size_t n)
 	(void)n;
 	if (need_list(x, a[0], "find rest"))
 		return KE_INPUT;
-	if (!a[0]->u.seq.len) {
-		*out = NULL;
-		return 0;
-	}
 	r = tv_seq(x->a);
+	if (!a[0]->u.seq.len)
+		r->flags |= TV_NILSEQ; /* what Helm's Sprig gives: a nil slice */
 	for (i = 1; i < a[0]->u.seq.len; i++)
 		doc_seq_push(x->a, r, a[0]->u.seq.v[i]);
 	*out = r;
@@ -105,11 +103,9 @@ static int f_initial(tctx *x, doc_node **out, doc_node **a, size_t n)
 	(void)n;
 	if (need_list(x, a[0], "find initial"))
 		return KE_INPUT;
-	if (!a[0]->u.seq.len) {
-		*out = NULL;
-		return 0;
-	}
 	r = tv_seq(x->a);
+	if (!a[0]->u.seq.len)
+		r->flags |= TV_NILSEQ;
 	for (i = 0; i + 1 < a[0]->u.seq.len; i++)
 		doc_seq_push(x->a, r, a[0]->u.seq.v[i]);
 	*out = r;

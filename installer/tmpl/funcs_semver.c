@@ -159,6 +159,16 @@ static int parse_constraint(constraint *c, karena *a, const char *s, size_t n)
 	while (ol < n && ol < 2 && strchr("=!<>~^", s[ol]))
 		ol++;
 	memcpy(c->op, s, ol);
+	{
+		static const char *const ops[] = { "", "=", "!=", ">", "<", ">=", "=>", "<=", "=<", "~", "~>", "^" };
+		size_t k;
+		bool known = false;
+		for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++)
+			if (!strcmp(c->op, ops[k]))
+				known = true;
+		if (!known)
+			return -1;
+	}
 	if (!strcmp(c->op, "=>"))
 		memcpy(c->op, ">=", 3);
 	if (!strcmp(c->op, "=<"))
@@ -395,7 +405,7 @@ static int f_semvercompare(tctx *x, doc_node **out, doc_node **a, size_t n)
 	int r;
 	(void)n;
 	if (tsemver_parse(&v, x->a, a[1]->u.s.ptr, a[1]->u.s.len))
-		return tctx_fail(x, "Invalid Semantic Version");
+		return tctx_fail(x, "invalid semantic version");
 	r = check_constraints(x->a, a[0]->u.s.ptr, a[0]->u.s.len, &v);
 	if (r < 0)
 		return tctx_fail(x, "improper constraint: %s", a[0]->u.s.ptr);
@@ -409,7 +419,7 @@ static int f_semver(tctx *x, doc_node **out, doc_node **a, size_t n)
 	tobj *o;
 	(void)n;
 	if (tsemver_parse(&v, x->a, a[0]->u.s.ptr, a[0]->u.s.len))
-		return tctx_fail(x, "Invalid Semantic Version");
+		return tctx_fail(x, "invalid semantic version");
 	o = tobj_new(x->a, TOBJ_NAMED, "*semver.Version", DOC_MAP);
 	o->n.flags |= TV_STRUCT;
 	doc_map_set(x->a, &o->n, "Major", tv_int64(x->a, (int64_t)v.major));

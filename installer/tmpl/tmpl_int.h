@@ -33,6 +33,7 @@ enum {
 	TV_OBJ = 1 << 11,   /* a tobj */
 	TV_STRUCT = 1 << 12,/* DOC_MAP printed/accessed as a Go struct */
 	TV_U8 = 1 << 13,    /* DOC_INT is uint8 (a byte from index of a string) */
+	TV_NILSEQ = 1 << 14,/* DOC_SEQ is a nil slice: prints [], marshals to null */
 };
 
 typedef enum tobj_kind {
