@@ -65,6 +65,7 @@ static int f_genprivatekey(tctx *x, doc_node **out, doc_node **a, size_t n)
 }
 
 typedef struct certin {
+	EVP_PKEY *key;      /* the key to certify, or NULL to make one */
 	const char *cn;
 	doc_node *ips, *dns;
 	int64_t days;
@@ -88,7 +89,7 @@ static void add_ext(X509 *c, X509 *issuer, int nid, const char *val)
 
 static int make_cert(tctx *x, const certin *in, doc_node **out)
 {
-	EVP_PKEY *k = EVP_RSA_gen(2048);
+	EVP_PKEY *k = in->key ? (EVP_PKEY_up_ref(in->key), in->key) : EVP_RSA_gen(2048);
 	X509 *c = X509_new();
 	BIO *b = NULL;
 	BIGNUM *bn = BN_new();
@@ -201,6 +202,7 @@ static int f_gensigned(tctx *x, doc_node **out, doc_node **a, size_t n)
 	in.ips = a[1];
 	in.dns = a[2];
 	in.days = a[3]->u.i;
+	in.key = x->signed_key;
 	rc = make_cert(x, &in, out);
 	X509_free(in.ca_cert);
 	EVP_PKEY_free(in.ca_key);
@@ -455,7 +457,110 @@ static int f_ext(tctx *x, doc_node **out, doc_node **a, size_t n)
 
 static int f_isabs(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)x; (void)n; *out = tv_bool(SL(0) && S(0)[0] == '/'); return 0; }
 
+static EVP_PKEY *read_key(const char *pem, size_t len)
+{
+	BIO *b = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *k = b ? PEM_read_bio_PrivateKey(b, NULL, NULL, NULL) : NULL;
+	BIO_free(b);
+	return k;
+}
+
+static int f_gencawithkey(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	certin in = { 0 };
+	int rc;
+	(void)n;
+	if (!(in.key = read_key(S(2), SL(2))))
+		return tctx_fail(x, "error parsing private key");
+	in.cn = S(0);
+	in.days = a[1]->u.i;
+	in.is_ca = true;
+	rc = make_cert(x, &in, out);
+	EVP_PKEY_free(in.key);
+	return rc;
+}
+
+static int f_genselfsignedwithkey(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	certin in = { 0 };
+	int rc;
+	(void)n;
+	if (!(in.key = read_key(S(4), SL(4))))
+		return tctx_fail(x, "error parsing private key");
+	in.cn = S(0);
+	in.ips = a[1];
+	in.dns = a[2];
+	in.days = a[3]->u.i;
+	rc = make_cert(x, &in, out);
+	EVP_PKEY_free(in.key);
+	return rc;
+}
+
+static int f_gensignedwithkey(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	doc_node *args[5];
+	int rc;
+	EVP_PKEY *k = read_key(S(5), SL(5));
+	(void)n;
+	if (!k)
+		return tctx_fail(x, "error parsing private key");
+	memcpy(args, a, sizeof(args));
+	x->signed_key = k;
+	rc = f_gensigned(x, out, args, 5);
+	x->signed_key = NULL;
+	EVP_PKEY_free(k);
+	return rc;
+}
+
+/* buildCustomCert base64(cert PEM) base64(key PEM) */
+static int f_buildcustomcert(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	BIO *b64, *mem;
+	char *cert = karena_alloc(x->a, SL(0) + 1), *key = karena_alloc(x->a, SL(1) + 1);
+	int cl, kl;
+	tobj *o;
+	(void)n;
+	b64 = BIO_new(BIO_f_base64());
+	mem = BIO_new_mem_buf(S(0), (int)SL(0));
+	BIO_set_flags(b64, BIO_FLAGS_BASE64_NO_NL);
+	BIO_push(b64, mem);
+	cl = BIO_read(b64, cert, (int)SL(0));
+	BIO_free_all(b64);
+	b64 = BIO_new(BIO_f_base64());
+	mem = BIO_new_mem_buf(S(1), (int)SL(1));
+	BIO_set_flags(b64, BIO_FLAGS_BASE64_NO_NL);
+	BIO_push(b64, mem);
+	kl = BIO_read(b64, key, (int)SL(1));
+	BIO_free_all(b64);
+	if (cl <= 0 || kl <= 0)
+		return tctx_fail(x, "unable to decode base64 certificate or key");
+	o = tobj_new(x->a, TOBJ_NAMED, "sprig.certificate", DOC_MAP);
+	o->n.flags |= TV_STRUCT;
+	doc_map_set(x->a, &o->n, "Cert", tv_str(x->a, cert, (size_t)cl));
+	doc_map_set(x->a, &o->n, "Key", tv_str(x->a, key, (size_t)kl));
+	*out = &o->n;
+	return 0;
+}
+
+/* Sprig functions kstage does not provide: they parse, and fail if called */
+static int f_unsupported(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	const tnode *nd = x->node;
+	(void)out; (void)a; (void)n;
+	return tctx_fail(x, "%s is not supported by kstage",
+			 nd && nd->k == TN_CMD && nd->v[0]->k == TN_IDENT ? nd->v[0]->s : "this function");
+}
+
 const tfunc tmpl_funcs_crypto[] = {
+	{ "genCAWithKey", f_gencawithkey, "sis" },
+	{ "genSelfSignedCertWithKey", f_genselfsignedwithkey, "sllis" },
+	{ "genSignedCertWithKey", f_gensignedwithkey, "sllias" },
+	{ "buildCustomCert", f_buildcustomcert, "ss" },
+	{ "bcrypt", f_unsupported, "s" },
+	{ "htpasswd", f_unsupported, "ss" },
+	{ "derivePassword", f_unsupported, "issss" },
+	{ "fromToml", f_unsupported, "s" },
+	{ "getHostByName", f_unsupported, "s" },
 	{ "genPrivateKey", f_genprivatekey, "s" },
 	{ "genCA", f_genca, "si" },
 	{ "genSelfSignedCert", f_genselfsigned, "slli" },

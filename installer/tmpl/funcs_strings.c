@@ -913,7 +913,128 @@ static int f_fail(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return tctx_fail(x, x->set->helm ? "HELM[%s]HELM" : "%s", S(0));
 }
 
+/* urlParse: the parts of net/url.Parse Sprig returns */
+static int f_urlparse(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	const char *p = S(0), *e = S(0) + SL(0), *q, *hash, *rest;
+	doc_node *m = tv_map(x->a);
+	const char *scheme = "", *user = "", *host = "", *path = "", *query = "", *frag = "", *opaque = "";
+	size_t sl = 0, ul = 0, hl = 0, pl = 0, ql = 0, fl = 0, ol = 0;
+	(void)n;
+	hash = memchr(p, '#', (size_t)(e - p));
+	if (hash) {
+		frag = hash + 1;
+		fl = (size_t)(e - hash - 1);
+		e = hash;
+	}
+	for (q = p; q < e && (isalnum((unsigned char)*q) || *q == '+' || *q == '-' || *q == '.'); q++)
+		;
+	if (q < e && *q == ':' && q > p && isalpha((unsigned char)*p)) {
+		scheme = p;
+		sl = (size_t)(q - p);
+		p = q + 1;
+	}
+	q = memchr(p, '?', (size_t)(e - p));
+	if (q) {
+		query = q + 1;
+		ql = (size_t)(e - q - 1);
+		e = q;
+	}
+	rest = p;
+	if (e - rest >= 2 && rest[0] == '/' && rest[1] == '/') {
+		const char *auth = rest + 2, *ae = memchr(auth, '/', (size_t)(e - auth)), *at;
+		if (!ae)
+			ae = e;
+		at = NULL;
+		for (q = auth; q < ae; q++)
+			if (*q == '@')
+				at = q;
+		if (at) {
+			user = auth;
+			ul = (size_t)(at - auth);
+			auth = at + 1;
+		}
+		host = auth;
+		hl = (size_t)(ae - auth);
+		path = ae;
+		pl = (size_t)(e - ae);
+	} else if (sl && rest < e && rest[0] != '/') {
+		opaque = rest;
+		ol = (size_t)(e - rest);
+	} else {
+		path = rest;
+		pl = (size_t)(e - rest);
+	}
+	{
+		char *sch = karena_strndup(x->a, scheme, sl);
+		size_t i;
+		const char *hn = host, *colon = NULL;
+		for (i = 0; i < sl; i++)
+			sch[i] = (char)tolower((unsigned char)sch[i]);
+		doc_map_set(x->a, m, "scheme", tv_strz(x->a, sch));
+		doc_map_set(x->a, m, "host", tv_str(x->a, host, hl));
+		if (hl && host[0] == '[') {
+			const char *rb = memchr(host, ']', hl);
+			hn = host + 1;
+			doc_map_set(x->a, m, "hostname", tv_str(x->a, hn, rb ? (size_t)(rb - hn) : hl - 1));
+		} else {
+			for (i = 0; i < hl; i++)
+				if (host[i] == ':')
+					colon = host + i;
+			doc_map_set(x->a, m, "hostname", tv_str(x->a, host, colon ? (size_t)(colon - host) : hl));
+		}
+		doc_map_set(x->a, m, "path", tv_str(x->a, path, pl));
+		doc_map_set(x->a, m, "query", tv_str(x->a, query, ql));
+		doc_map_set(x->a, m, "opaque", tv_str(x->a, opaque, ol));
+		doc_map_set(x->a, m, "fragment", tv_str(x->a, frag, fl));
+		doc_map_set(x->a, m, "userinfo", tv_str(x->a, user, ul));
+	}
+	*out = m;
+	return 0;
+}
+
+/* urlJoin: url.URL{...}.String() from such a dict */
+static int f_urljoin(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	const char *scheme = doc_get_str(a[0], "scheme", ""), *host = doc_get_str(a[0], "host", "");
+	const char *user = doc_get_str(a[0], "userinfo", ""), *path = doc_get_str(a[0], "path", "");
+	const char *query = doc_get_str(a[0], "query", ""), *frag = doc_get_str(a[0], "fragment", "");
+	const char *opaque = doc_get_str(a[0], "opaque", "");
+	(void)n;
+	if (*scheme) {
+		kbuf_puts(&b, scheme);
+		kbuf_putc(&b, ':');
+	}
+	if (*opaque) {
+		kbuf_puts(&b, opaque);
+	} else {
+		if (*scheme || *host || *user) {
+			kbuf_puts(&b, "//");
+			if (*user) {
+				kbuf_puts(&b, user);
+				kbuf_putc(&b, '@');
+			}
+			kbuf_puts(&b, host);
+		}
+		if (*path && path[0] != '/' && *host)
+			kbuf_putc(&b, '/');
+		kbuf_puts(&b, path);
+	}
+	if (*query) {
+		kbuf_putc(&b, '?');
+		kbuf_puts(&b, query);
+	}
+	if (*frag) {
+		kbuf_putc(&b, '#');
+		kbuf_puts(&b, frag);
+	}
+	return ret_buf(x, out, &b);
+}
+
 const tfunc tmpl_funcs_strings[] = {
+	{ "urlParse", f_urlparse, "s" },
+	{ "urlJoin", f_urljoin, "m" },
 	{ "hello", f_hello, "" },
 	{ "upper", f_upper, "s" },
 	{ "lower", f_lower, "s" },

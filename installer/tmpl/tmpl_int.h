@@ -149,6 +149,7 @@ struct tctx {
 	size_t out_cap;
 	uint64_t steps, max_steps;
 	size_t mem_start, max_memory;
+	void *signed_key;   /* genSignedCertWithKey: the EVP_PKEY to certify */
 };
 
 /* ---- lexer/parser (lex.c, parse.c) ---- */
