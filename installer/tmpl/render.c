@@ -628,8 +628,19 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 	helm->num = o->num;
 	set->helm = helm;
 	qsort(r.files, r.nfiles, sizeof(*r.files), cmp_parse_order);
-	for (i = 0; i < r.nfiles && !rc; i++)
+	for (i = 0; i < r.nfiles && !rc; i++) {
 		rc = tmpl_parse_file(set, r.files[i].name, r.files[i].f->data, r.files[i].f->len, false, err);
+		if (rc && err->first.msg && !strncmp(err->first.msg, "template: ", 10)) {
+			/* Helm: "parse error at (file:line): message" */
+			const char *m = err->first.msg + 10, *sep = strstr(m, ": ");
+			if (sep) {
+				kbuf b = KBUF_INIT;
+				kbuf_printf(&b, "parse error at (%.*s): %s", (int)(sep - m), m, sep + 2);
+				kerr_set(err, rc, "%s", b.ptr);
+				kbuf_release(&b);
+			}
+		}
+	}
 	memset(&eo, 0, sizeof(eo));
 	eo.strict = o->strict;
 	for (i = 0; i < r.nfiles && !rc; i++) {
