@@ -426,6 +426,8 @@ static int run(cli_ctx *ctx, cli_args *args)
 		free(all);
 	}
 	fwrite(b.ptr, 1, b.len, stdout);
+	if (outdir)
+		putchar('\n'); /* helm prints its (empty) manifest stream too */
 	goto done;
 fail:
 	cli_print_error(ctx, &err);
