@@ -368,8 +368,8 @@ int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
 			break;
 		if (now_ms() - start >= timeout_ms) {
 			kbuf m = KBUF_INIT;
-			kbuf_printf(&m, "timed out after %lds: %zu object%s not ready:", timeout_ms / 1000, pending,
-				    pending == 1 ? " is" : "s are");
+			kbuf_printf(&m, "%zu object%s not ready after %.1fs:", pending, pending == 1 ? " is" : "s are",
+				    (double)(now_ms() - start) / 1000.0);
 			for (k = 0; k < pending; k++) {
 				kube_wait_item *it = &items[todo[k]];
 				kbuf_printf(&m, "\n    %s: %s", it->obj->ref, it->why ? it->why : "not ready");

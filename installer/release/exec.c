@@ -381,6 +381,8 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 			kube_emit(c, KEV_INFO, "stage.waiting", karena_printf(&a, "stage %s: waiting for %zu object%s", s->name, k, k == 1 ? "" : "s"),
 				  "stage", s->name, "objects", num, NULL);
 			rc = kube_wait(c, &a, it, k, s->rules, s->nrules, timeout - (now_ms() - t0), err);
+			if (rc == KE_TIMEOUT)
+				kerr_wrap(err, "not healthy within the stage timeout (%.0fs)", (double)timeout / 1000.0);
 		}
 		free(it);
 		if (rc)

@@ -657,3 +657,62 @@ def test_tls_server_name(cluster):
         assert r.returncode == want, (name, r.stderr)
         if want:
             assert "TLS:" in r.stderr and "tls-server-name" in r.stderr
+
+
+def test_timeout_names_objects_and_conditions_and_custom_rules(cluster):
+    cluster.kubectl("delete", "namespace", "e2e-wait", "--ignore-not-found", "--wait=true")
+    b = cluster.bundle("wait", """\
+        name: wait
+        stages:
+          - name: gw
+            source: {path: gw.yaml}
+            timeout: 4s
+        """, {"gw.yaml": """\
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: e2e-wait}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: GatewayClass
+            metadata: {name: e2e-wait-nobody}
+            spec: {controllerName: example.com/nobody-runs-this}
+            ---
+            apiVersion: gateway.networking.k8s.io/v1
+            kind: Gateway
+            metadata: {name: stuck, namespace: e2e-wait}
+            spec:
+              gatewayClassName: e2e-wait-nobody
+              listeners: [{name: http, port: 80, protocol: HTTP}]
+            """})
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 1, r.stderr
+    assert "stage gw: not healthy within the stage timeout (4s): 2 objects are not ready after" in r.stderr
+    assert "GatewayClass/e2e-wait-nobody: Accepted=Unknown (Pending: Waiting for controller)" in r.stderr
+    assert ('Gateway/e2e-wait/stuck: Accepted=Unknown (Pending: Waiting for controller)\n'
+            '      conditions: Accepted=Unknown (Pending: "Waiting for controller"); Programmed=Unknown') in r.stderr
+    # a custom rule for a kind kstage does not know: JSONPath equality
+    b = cluster.bundle("rules", """\
+        name: rules
+        stages:
+          - name: cm
+            source: {path: cm.yaml}
+            timeout: 3s
+            wait:
+              rules:
+                - {kind: ConfigMap, jsonPath: .data.phase, equals: Running}
+        """, {"cm.yaml": """\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: phased, namespace: e2e-wait}
+            data: {phase: Pending}
+            """})
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 1, r.stderr
+    assert "ConfigMap/e2e-wait/phased: .data.phase is \"Pending\", want Running" in r.stderr
+    cluster.kubectl("patch", "configmap", "phased", "-n", "e2e-wait", "--type=merge", "-p", '{"data":{"phase":"Running"}}')
+    r = cluster.kstage("apply", b, "--force-conflicts")
+    assert r.returncode == 1   # kstage sets it back to Pending: still not ready
+    b2 = b.replace("rules", "rules")  # same bundle, now with the value the rule wants
+    (cluster.tmp / "rules" / "cm.yaml").write_text((cluster.tmp / "rules" / "cm.yaml").read_text().replace("Pending", "Running"))
+    r = cluster.kstage("apply", b2, "--force-conflicts")
+    assert r.returncode == 0, r.stderr
