@@ -563,6 +563,8 @@ static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle 
 	if (rc || !enabled)
 		goto out;
 	kube_objs_sort(objs, n);
+	if (s->src == REL_SRC_CHART_CRDS && (rc = keep_newer_crds(c, &a, objs, &n, ns, s->name, err)))
+		goto out;
 	todo = xcalloc(n + 1, sizeof(*todo));
 	map = xcalloc(n + 1, sizeof(*map));
 	for (i = 0; i < n; i++) {

@@ -9,6 +9,8 @@
 #include "tmpl/chart.h"
 #include "tmpl/tmpl.h"
 
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,6 +123,87 @@ static bool manifest_name(const char *n)
 	       (l > 5 && !strcmp(n + l - 5, ".json"));
 }
 
+static bool is_archive(const char *n)
+{
+	size_t l = strlen(n);
+	return (l > 4 && !strcmp(n + l - 4, ".tgz")) || (l > 7 && !strcmp(n + l - 7, ".tar.gz")) ||
+	       (l > 4 && !strcmp(n + l - 4, ".tar"));
+}
+
+typedef struct arch_file {
+	char *name;
+	kbuf data;
+} arch_file;
+
+static int cmp_arch(const void *x, const void *y)
+{
+	return strcmp(((const arch_file *)x)->name, ((const arch_file *)y)->name);
+}
+
+/* Every .yaml/.yml/.json file of a tar or tar.gz, in name order. Limits:
+ * 5000 entries, 256 MiB unpacked. */
+static int add_archive(kube_obj **objs, size_t *n, size_t *cap, karena *a, const char *name, const void *data,
+		       size_t len, kerr *err)
+{
+	struct archive *ar = archive_read_new();
+	struct archive_entry *ent;
+	arch_file *files = NULL;
+	size_t nf = 0, fcap = 0, total = 0, i;
+	int rc = 0, r;
+	archive_read_support_filter_gzip(ar);
+	archive_read_support_format_tar(ar);
+	if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
+		rc = kerr_set(err, KE_INPUT, "%s: not a tar archive: %s", name, archive_error_string(ar));
+		goto done;
+	}
+	while ((r = archive_read_next_header(ar, &ent)) == ARCHIVE_OK) {
+		const char *en = archive_entry_pathname(ent);
+		const char *base = en ? strrchr(en, '/') : NULL;
+		kbuf b = KBUF_INIT;
+		char buf[16384];
+		la_ssize_t got;
+		base = base ? base + 1 : en;
+		if (!en || archive_entry_filetype(ent) != AE_IFREG || !manifest_name(en) || base[0] == '.')
+			continue;
+		if (nf >= 5000) {
+			rc = kerr_set(err, KE_LIMIT, "%s: more than 5000 files", name);
+			break;
+		}
+		while ((got = archive_read_data(ar, buf, sizeof(buf))) > 0) {
+			total += (size_t)got;
+			if (total > ((size_t)256 << 20) || kbuf_put(&b, buf, (size_t)got) < 0) {
+				rc = kerr_set(err, KE_LIMIT, "%s: more than 256 MiB unpacked", name);
+				break;
+			}
+		}
+		if (!rc && got < 0)
+			rc = kerr_set(err, KE_INPUT, "%s: %s: %s", name, en, archive_error_string(ar));
+		if (rc) {
+			kbuf_release(&b);
+			break;
+		}
+		ALLOC_GROW(files, nf + 1, fcap);
+		files[nf].name = xstrdup(en);
+		files[nf].data = b;
+		nf++;
+	}
+	if (!rc && r != ARCHIVE_EOF && r != ARCHIVE_OK)
+		rc = kerr_set(err, KE_INPUT, "%s: %s", name, archive_error_string(ar));
+	if (nf)
+		qsort(files, nf, sizeof(*files), cmp_arch);
+	for (i = 0; i < nf; i++) {
+		if (!rc)
+			rc = add_docs(objs, n, cap, a, karena_printf(a, "%s:%s", name, files[i].name), files[i].data.ptr,
+				      files[i].data.len, err);
+		free(files[i].name);
+		kbuf_release(&files[i].data);
+	}
+	free(files);
+done:
+	archive_read_free(ar);
+	return rc;
+}
+
 static int add_path(kube_obj **objs, size_t *n, size_t *cap, karena *a, const char *full, kerr *err)
 {
 	struct stat sb;
@@ -155,8 +238,10 @@ static int add_path(kube_obj **objs, size_t *n, size_t *cap, karena *a, const ch
 		free(names);
 		return rc;
 	}
-	if (kbuf_read_file(&t, full, 64 << 20) != 0)
+	if (kbuf_read_file(&t, full, 256 << 20) != 0)
 		rc = kerr_set(err, KE_INPUT, "cannot read \"%s\"", full);
+	else if (is_archive(full))
+		rc = add_archive(objs, n, cap, a, karena_strdup(a, full), t.ptr, t.len, err);
 	else
 		rc = add_docs(objs, n, cap, a, karena_strdup(a, full), t.ptr, t.len, err);
 	kbuf_release(&t);
@@ -310,7 +395,9 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 		kbuf data = KBUF_INIT;
 		fetch_opts fo = { ctx->cache_dir, NULL, false, ctx->sink };
 		rc = fetch_url(&data, s->url, s->sha256, &fo, err);
-		if (!rc)
+		if (!rc && is_archive(s->url))
+			rc = add_archive(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
+		else if (!rc)
 			rc = add_docs(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
 		kbuf_release(&data);
 		break;

@@ -716,3 +716,37 @@ def test_timeout_names_objects_and_conditions_and_custom_rules(cluster):
     (cluster.tmp / "rules" / "cm.yaml").write_text((cluster.tmp / "rules" / "cm.yaml").read_text().replace("Pending", "Running"))
     r = cluster.kstage("apply", b2, "--force-conflicts")
     assert r.returncode == 0, r.stderr
+
+
+def test_path_tarball_source_and_stage_filter(cluster):
+    import io
+    import tarfile
+    cluster.kubectl("create", "namespace", "e2e-tar", check=False)
+    b = cluster.bundle("tar", """\
+        name: tar
+        stages:
+          - name: first
+            source: {path: files/manifests.tgz}
+          - name: second
+            source: {path: files/more.yaml}
+        """, {"files/more.yaml": """\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: tar-more, namespace: e2e-tar}
+            """})
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as t:
+        for name, text in (("m/b.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tar-b, namespace: e2e-tar}\n"),
+                           ("m/a.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: tar-a, namespace: e2e-tar}\n"
+                                        "data: {x: '1'}\n"),
+                           ("m/README.md", "not a manifest")):
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    (cluster.tmp / "tar" / "files" / "manifests.tgz").write_bytes(buf.getvalue())
+    r = cluster.kstage("apply", b, "--stage", "first")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.index("ConfigMap/e2e-tar/tar-a") < r.stderr.index("ConfigMap/e2e-tar/tar-b")
+    assert cluster.exists("configmap", "tar-a", "-n", "e2e-tar") and cluster.exists("configmap", "tar-b", "-n", "e2e-tar")
+    assert not cluster.exists("configmap", "tar-more", "-n", "e2e-tar")
