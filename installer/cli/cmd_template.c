@@ -274,6 +274,31 @@ static int write_out(cli_ctx *ctx, const char *dir, const tmpl_manifest *m, writ
 	return 0;
 }
 
+/* Helm's release name rule: DNS-1123 subdomain labels, at most 53 chars */
+static bool valid_release_name(const char *s)
+{
+	size_t n = strlen(s), i;
+	bool label_start = true;
+	if (n == 0 || n > 53)
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+		if (c == '.') {
+			if (label_start || s[i - 1] == '-')
+				return false;
+			label_start = true;
+			continue;
+		}
+		if (!alnum && c != '-')
+			return false;
+		if (label_start && !alnum)
+			return false;
+		label_start = false;
+	}
+	return !label_start && s[n - 1] != '-';
+}
+
 static int run(cli_ctx *ctx, cli_args *args)
 {
 	karena a = KARENA_INIT;
@@ -304,6 +329,12 @@ static int run(cli_ctx *ctx, cli_args *args)
 	path = args->pos[args->npos - 1];
 	if (args->npos == 2)
 		name = args->pos[0];
+	if (!valid_release_name(name)) {
+		cli_errorf(ctx, "release name check failed: release name \"%s\": invalid release name, must match regex "
+				"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be "
+				"longer than 53", name);
+		return EXIT_USAGE;
+	}
 	if (stat(path, &st)) {
 		cli_errorf(ctx, "%s: no such bundle or chart", path);
 		return EXIT_USAGE;

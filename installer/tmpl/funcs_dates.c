@@ -4,6 +4,7 @@
  * ago, duration, durationRound, with Go's reference-time layouts.
  * Decision: zones are "UTC" and "Local" (plus fixed offsets written in
  * the input); IANA names other than UTC are treated as UTC. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,11 +14,25 @@
 
 #define NS 1000000000LL
 
-static doc_node *mk_time(tctx *x, int64_t ns)
+/* ptr holds a fixed zone: (offset seconds + 1) << 1 | 1, or NULL for Local */
+static doc_node *mk_time_zone(tctx *x, int64_t ns, void *zone)
 {
 	tobj *o = tobj_new(x->a, TOBJ_NAMED, "time.Time", DOC_INT);
 	o->n.u.i = ns;
+	o->ptr = zone;
 	return &o->n;
+}
+
+static doc_node *mk_time(tctx *x, int64_t ns) { return mk_time_zone(x, ns, NULL); }
+
+static void *fixed_zone(long off) { return (void *)(intptr_t)(((off + 100000) << 1) | 1); }
+static bool zone_of(const void *z, long *off)
+{
+	intptr_t v = (intptr_t)z;
+	if (!(v & 1))
+		return false;
+	*off = (long)(v >> 1) - 100000;
+	return true;
 }
 
 static bool is_time(const doc_node *v)
@@ -44,20 +59,33 @@ static const char *const months[] = { "January", "February", "March", "April", "
 				      "August", "September", "October", "November", "December" };
 static const char *const days[] = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" };
 
-static void go_format(kbuf *b, const char *layout, size_t ll, int64_t ns, bool utc)
+static void go_format_zone(kbuf *b, const char *layout, size_t ll, int64_t ns, bool utc, const void *fz)
 {
 	time_t secs = (time_t)(ns >= 0 ? ns / NS : (ns - NS + 1) / NS);
 	long frac = (long)(ns - (int64_t)secs * NS);
 	struct tm tm;
-	long off;
+	long off, foff;
 	const char *zone;
+	char zbuf[48];
 	size_t i = 0;
-	if (utc)
-		gmtime_r(&secs, &tm);
-	else
-		localtime_r(&secs, &tm);
-	off = utc ? 0 : tm.tm_gmtoff;
-	zone = utc ? "UTC" : tm.tm_zone;
+	if (zone_of(fz, &foff)) {
+		time_t shifted = secs + foff;
+		gmtime_r(&shifted, &tm);
+		off = foff;
+		if (foff == 0) {
+			zone = "UTC";
+		} else {
+			snprintf(zbuf, sizeof(zbuf), "%c%02ld%02ld", foff < 0 ? '-' : '+', labs(foff) / 3600, (labs(foff) % 3600) / 60);
+			zone = zbuf;
+		}
+	} else {
+		if (utc)
+			gmtime_r(&secs, &tm);
+		else
+			localtime_r(&secs, &tm);
+		off = utc ? 0 : tm.tm_gmtoff;
+		zone = utc ? "UTC" : tm.tm_zone;
+	}
 #define LIT(s) (ll - i >= strlen(s) && !memcmp(layout + i, s, strlen(s)))
 	while (i < ll) {
 		if (LIT("January")) { kbuf_puts(b, months[tm.tm_mon]); i += 7; }
@@ -119,6 +147,22 @@ static void go_format(kbuf *b, const char *layout, size_t ll, int64_t ns, bool u
 		else { kbuf_putc(b, layout[i]); i++; }
 	}
 #undef LIT
+}
+
+static void go_format(kbuf *b, const char *layout, size_t ll, int64_t ns, bool utc)
+{
+	go_format_zone(b, layout, ll, ns, utc, NULL);
+}
+
+/* time.Time.String() (without the monotonic reading) */
+void tv_time_string(kbuf *b, const doc_node *t)
+{
+	static const char layout[] = "2006-01-02 15:04:05.999999999 -0700 MST";
+	if (t->u.i == INT64_MIN) {
+		kbuf_puts(b, "0001-01-01 00:00:00 +0000 UTC");
+		return;
+	}
+	go_format_zone(b, layout, sizeof(layout) - 1, t->u.i, false, ((const tobj *)t)->ptr);
 }
 
 static bool zone_utc(const doc_node *z)
@@ -321,7 +365,7 @@ static int f_durationround(tctx *x, doc_node **out, doc_node **a, size_t n)
 }
 
 /* toDate layout value: the layouts charts use (RFC 3339, dates, times) */
-static bool parse_time(const char *layout, const char *s, int64_t *ns)
+static bool parse_time(const char *layout, const char *s, int64_t *ns, void **zone)
 {
 	struct tm tm;
 	int Y = 0, M = 1, D = 1, h = 0, m = 0, sec = 0, n = 0;
@@ -332,9 +376,13 @@ static bool parse_time(const char *layout, const char *s, int64_t *ns)
 	} else if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) == 6) {
 		const char *z = s + n;
 		long off = 0;
+		int64_t frac = 0, scale = NS;
 		if (*z == '.')
 			while (*++z >= '0' && *z <= '9')
-				;
+				if (scale > 1) {
+					scale /= 10;
+					frac += (*z - '0') * scale;
+				}
 		if (*z == 'Z')
 			z++;
 		else if (*z == '+' || *z == '-') {
@@ -352,7 +400,8 @@ static bool parse_time(const char *layout, const char *s, int64_t *ns)
 		tm.tm_hour = h;
 		tm.tm_min = m;
 		tm.tm_sec = sec;
-		*ns = ((int64_t)timegm(&tm) - off) * NS;
+		*ns = ((int64_t)timegm(&tm) - off) * NS + frac;
+		*zone = fixed_zone(off);
 		return true;
 	} else {
 		return false;
@@ -367,20 +416,24 @@ static bool parse_time(const char *layout, const char *s, int64_t *ns)
 static int f_todate(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	int64_t ns = 0;
+	void *zone = NULL;
 	(void)n;
-	if (!parse_time(a[0]->u.s.ptr, a[1]->u.s.ptr, &ns))
-		ns = INT64_MIN; /* the zero time */
-	*out = mk_time(x, ns);
+	if (!parse_time(a[0]->u.s.ptr, a[1]->u.s.ptr, &ns, &zone)) {
+		ns = INT64_MIN; /* Go's zero time, which int64 nanoseconds cannot hold */
+		zone = fixed_zone(0);
+	}
+	*out = mk_time_zone(x, ns, zone);
 	return 0;
 }
 
 static int f_musttodate(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	int64_t ns = 0;
+	void *zone = NULL;
 	(void)n;
-	if (!parse_time(a[0]->u.s.ptr, a[1]->u.s.ptr, &ns))
+	if (!parse_time(a[0]->u.s.ptr, a[1]->u.s.ptr, &ns, &zone))
 		return tctx_fail(x, "parsing time \"%s\" as \"%s\": cannot parse", a[1]->u.s.ptr, a[0]->u.s.ptr);
-	*out = mk_time(x, ns);
+	*out = mk_time_zone(x, ns, zone);
 	return 0;
 }
 

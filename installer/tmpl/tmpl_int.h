@@ -245,6 +245,7 @@ values_num_mode tmpl_helm_num_mode(const struct tmpl_helm *h);
 tobj *tobj_new(karena *a, tobj_kind kind, const char *type_name, doc_type t);
 int tv_to_yaml(tctx *x, kbuf *b, doc_node *v);
 void tv_b64enc(kbuf *b, const unsigned char *s, size_t len);
+void tv_time_string(kbuf *b, const doc_node *t);
 
 /* method call on an object (render.c) */
 int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name,

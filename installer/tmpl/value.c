@@ -230,6 +230,10 @@ static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth
 		kbuf_puts(out, "<nil>");
 		return;
 	}
+	if ((v->flags & TV_OBJ) && v->type == DOC_INT && !strcmp(((const tobj *)v)->type_name, "time.Time")) {
+		tv_time_string(out, v);
+		return;
+	}
 	switch (v->type) {
 	case DOC_BOOL: kbuf_puts(out, v->u.b ? "true" : "false"); return;
 	case DOC_INT: numfmt_int(out, v->u.i); return;
@@ -595,6 +599,14 @@ static void fmt_value(kbuf *out, const fspec *f, char verb, const doc_node *v)
 			return;
 		}
 		bad_verb(out, verb, v);
+		return;
+	}
+	if ((v->flags & TV_OBJ) && v->type == DOC_INT && !strcmp(((const tobj *)v)->type_name, "time.Time") &&
+	    (verb == 'v' || verb == 's')) {
+		kbuf t = KBUF_INIT;
+		tv_time_string(&t, v);
+		pad(out, f, t.ptr, t.len, false);
+		kbuf_release(&t);
 		return;
 	}
 	switch (v->type) {
