@@ -2,6 +2,7 @@
 #include "cmds.h"
 #include "core/alloc.h"
 #include "release/release.h"
+#include "values_flags.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +11,7 @@
 #include <unistd.h>
 
 static const cli_flag flags[] = {
-	{ "values", 'f', FLAG_LIST, "FILE", "values file (repeatable; later wins)" },
-	{ "set", 0, FLAG_LIST, "K=V", "set a value (repeatable)" },
-	{ "set-string", 0, FLAG_LIST, "K=V", "set a string value" },
-	{ "set-file", 0, FLAG_LIST, "K=PATH", "set a value from a file's content" },
-	{ "set-json", 0, FLAG_LIST, "K=JSON", "set a JSON value" },
-	{ "set-literal", 0, FLAG_LIST, "K=V", "set a literal string value" },
+	CLI_VALUES_FLAGS,
 	{ "timeout", 0, FLAG_STR, "D", "time each stage may take to become healthy (default 5m)" },
 	{ "stage", 0, FLAG_LIST, "NAME", "apply only this stage (repeatable)" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
@@ -23,32 +19,6 @@ static const cli_flag flags[] = {
 	{ "concurrency", 0, FLAG_STR, "N", "objects of one kind applied at once (default 16)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
-
-/* Shared with cmd_plan.c: values flags into values_opts (arrays xmalloc'd). */
-void cli_values_opts(const cli_args *args, values_opts *vo);
-void cli_values_opts(const cli_args *args, values_opts *vo)
-{
-	static const struct { const char *flag; values_flag_kind kind; } kinds[] = {
-		{ "set", VALUES_SET }, { "set-string", VALUES_SET_STRING }, { "set-file", VALUES_SET_FILE },
-		{ "set-json", VALUES_SET_JSON }, { "set-literal", VALUES_SET_LITERAL },
-	};
-	const cli_flag_val *f = cli_flag_get(args, "values");
-	values_flag *vf = xcalloc(args->norder + 1, sizeof(*vf));
-	size_t i, k, n = 0;
-	memset(vo, 0, sizeof(*vo));
-	for (i = 0; i < args->norder; i++)
-		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-			if (!strcmp(args->order[i].flag, kinds[k].flag)) {
-				vf[n].kind = kinds[k].kind;
-				vf[n].arg = args->order[i].val;
-				n++;
-			}
-	vo->files = f && f->set ? f->list : NULL;
-	vo->nfiles = f && f->set ? f->nlist : 0;
-	vo->flags = vf;
-	vo->nflags = n;
-	vo->num = VALUES_NUM_EXACT;
-}
 
 /* Progress: on a terminal one line that updates in place; else plain lines. */
 typedef struct progress {
@@ -139,8 +109,10 @@ static int run(cli_ctx *ctx, cli_args *args)
 			sink.ctx = &pg;
 			ps = &sink;
 		}
-		cli_values_opts(args, &vo);
+		if ((rc = cli_values_opts(ctx, args, VALUES_NUM_EXACT, &vo)))
+			return rc;
 		memset(&so, 0, sizeof(so));
+		so.values_num_explicit = cli_flag_str(args, "numbers", NULL) != NULL;
 		so.bundle = args->npos ? args->pos[0] : ".";
 		so.kube.kubeconfig = ctx->kubeconfig;
 		so.kube.context = ctx->context;
@@ -177,7 +149,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	if (rc)
 		cli_print_error(ctx, &err);
 	rel_session_close(&s);
-	free((void *)vo.flags);
+	cli_values_opts_release(&vo);
 	kerr_clear(&err);
 	return cli_exit_code(rc);
 }

@@ -1,20 +1,14 @@
 #include "cli.h"
 #include "cmds.h"
 #include "release/release.h"
+#include "values_flags.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void cli_values_opts(const cli_args *args, values_opts *vo);
-
 static const cli_flag flags[] = {
-	{ "values", 'f', FLAG_LIST, "FILE", "values file (repeatable; later wins)" },
-	{ "set", 0, FLAG_LIST, "K=V", "set a value (repeatable)" },
-	{ "set-string", 0, FLAG_LIST, "K=V", "set a string value" },
-	{ "set-file", 0, FLAG_LIST, "K=PATH", "set a value from a file's content" },
-	{ "set-json", 0, FLAG_LIST, "K=JSON", "set a JSON value" },
-	{ "set-literal", 0, FLAG_LIST, "K=V", "set a literal string value" },
+	CLI_VALUES_FLAGS,
 	{ "stage", 0, FLAG_LIST, "NAME", "plan only this stage (repeatable)" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "plan as apply --force-conflicts would run" },
 	{ "detailed-exitcode", 0, FLAG_BOOL, NULL, "exit 0: no changes, 1: error, 2: changes pending" },
@@ -121,8 +115,10 @@ static int run(cli_ctx *ctx, cli_args *args)
 		cli_errorf(ctx, "plan takes one BUNDLE or CHART, got %zu arguments", args->npos);
 		return detailed ? 1 : EXIT_USAGE;
 	}
-	cli_values_opts(args, &vo);
+	if ((rc = cli_values_opts(ctx, args, VALUES_NUM_EXACT, &vo)))
+		return detailed ? 1 : rc;
 	memset(&so, 0, sizeof(so));
+	so.values_num_explicit = cli_flag_str(args, "numbers", NULL) != NULL;
 	so.bundle = args->npos ? args->pos[0] : ".";
 	so.kube.kubeconfig = ctx->kubeconfig;
 	so.kube.context = ctx->context;
@@ -147,7 +143,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 		cli_print_error(ctx, &err);
 	}
 	rel_session_close(&s);
-	free((void *)vo.flags);
+	cli_values_opts_release(&vo);
 	kerr_clear(&err);
 	if (detailed)
 		return rc ? 1 : (plan.created || plan.changed) ? 2 : 0;

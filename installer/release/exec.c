@@ -121,6 +121,35 @@ static void release_arenas(karena *wa, size_t n)
 		karena_release(&wa[i]);
 }
 
+typedef struct planned_kind {
+	const char *group, *kind, *stage;
+} planned_kind;
+
+typedef struct plan_state {
+	planned_kind *kinds;
+	size_t nkinds, cap;
+	const char **namespaces;
+	size_t nns, nscap;
+} plan_state;
+
+static const char *kind_later(const plan_state *ps, const kube_obj *o)
+{
+	size_t i;
+	for (i = 0; i < ps->nkinds; i++)
+		if (!strcmp(ps->kinds[i].group, o->group) && !strcmp(ps->kinds[i].kind, o->kind))
+			return ps->kinds[i].stage;
+	return NULL;
+}
+
+static bool ns_planned(const plan_state *ps, const char *ns)
+{
+	size_t i;
+	for (i = 0; ns && i < ps->nns; i++)
+		if (!strcmp(ps->namespaces[i], ns))
+			return true;
+	return false;
+}
+
 /* Wait for the CRDs among items to be Established, then refresh discovery. */
 static int settle_crds(kube_client *c, karena *a, kube_obj **crds, doc_node **crd_live, size_t ncrds,
 		       long timeout_ms, kerr *err)
@@ -269,7 +298,8 @@ static int keep_newer_crds(kube_client *c, karena *a, kube_obj *objs, size_t *n,
 	return rc;
 }
 
-static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, rel_summary *sum, kerr *err)
+static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, rel_summary *sum, plan_state *expect,
+		       kerr *err)
 {
 	karena a = KARENA_INIT;
 	karena wa[MAX_WORKERS];
@@ -328,6 +358,17 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 				if (!rc)
 					rc = kube_obj_resolve(c, &a, &objs[i], ns, err);
 			}
+			if (rc == KE_NOTFOUND && kind_later(expect, &objs[i])) {
+				/* its CRD is Established; the server's discovery may lag a moment */
+				int tries;
+				for (tries = 0; tries < 25 && rc == KE_NOTFOUND && now_ms() - t0 < timeout; tries++) {
+					struct timespec ts = { 0, 200000000L };
+					kerr_clear(err);
+					nanosleep(&ts, NULL);
+					if (!(rc = kube_discovery_refresh(c, err)))
+						rc = kube_obj_resolve(c, &a, &objs[i], ns, err);
+				}
+			}
 			if (rc)
 				goto out;
 		}
@@ -349,8 +390,12 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 			kube_emit(c, KEV_INFO, "object.applied", objs[i].ref, "stage", s->name, "object", objs[i].ref,
 				  "action", created[i] ? "created" : "applied", NULL);
 			if (!strcmp(objs[i].kind, "CustomResourceDefinition")) {
+				planned_kind k = { xstrdup(doc_get_str(objs[i].doc, "spec.group", "")),
+						   xstrdup(doc_get_str(objs[i].doc, "spec.names.kind", "")), NULL };
 				crds[ncrds] = &objs[i];
 				crd_live[ncrds++] = live[i];
+				ALLOC_GROW(expect->kinds, expect->nkinds + 1, expect->cap);
+				expect->kinds[expect->nkinds++] = k;
 			}
 		}
 		if (bad >= 0) {
@@ -419,51 +464,26 @@ out:
 int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err)
 {
 	size_t i;
-	int rc;
+	int rc = 0;
+	plan_state expect;
 	memset(sum, 0, sizeof(*sum));
+	memset(&expect, 0, sizeof(expect));
 	if ((rc = kube_discovery_load(ctx->client, err)))
 		return rc;
-	for (i = 0; i < b->nstages; i++) {
+	for (i = 0; i < b->nstages && !rc; i++) {
 		if (!stage_selected(ctx, &b->stages[i]))
 			continue;
-		if ((rc = apply_stage(b, &b->stages[i], ctx, sum, err))) {
-			/* the stage name lives in the bundle arena: fine for the caller */
-			return rc;
-		}
+		rc = apply_stage(b, &b->stages[i], ctx, sum, &expect, err);
 	}
-	return 0;
+	for (i = 0; i < expect.nkinds; i++) {
+		free((char *)expect.kinds[i].group);
+		free((char *)expect.kinds[i].kind);
+	}
+	free(expect.kinds);
+	return rc;
 }
 
 /* ---- plan ---- */
-
-typedef struct planned_kind {
-	const char *group, *kind, *stage;
-} planned_kind;
-
-typedef struct plan_state {
-	planned_kind *kinds;
-	size_t nkinds, cap;
-	const char **namespaces;
-	size_t nns, nscap;
-} plan_state;
-
-static const char *kind_later(const plan_state *ps, const kube_obj *o)
-{
-	size_t i;
-	for (i = 0; i < ps->nkinds; i++)
-		if (!strcmp(ps->kinds[i].group, o->group) && !strcmp(ps->kinds[i].kind, o->kind))
-			return ps->kinds[i].stage;
-	return NULL;
-}
-
-static bool ns_planned(const plan_state *ps, const char *ns)
-{
-	size_t i;
-	for (i = 0; ns && i < ps->nns; i++)
-		if (!strcmp(ps->namespaces[i], ns))
-			return true;
-	return false;
-}
 
 static void add_entry(rel_plan *p, karena *a, const rel_plan_entry *e)
 {

@@ -161,6 +161,7 @@ typedef struct rel_session_opts {
 	const char *bundle;         /* path; NULL: "." */
 	kube_config_opts kube;
 	const values_opts *values;  /* may be NULL */
+	bool values_num_explicit;   /* values->num was asked for (--numbers): keep it */
 	const kev_sink *sink;
 } rel_session_opts;
 

@@ -21,7 +21,8 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 			vo = *o->values;
 		else
 			memset(&vo, 0, sizeof(vo));
-		vo.num = s->bundle.is_chart ? VALUES_NUM_HELM : VALUES_NUM_EXACT;
+		if (!o->values_num_explicit)
+			vo.num = s->bundle.is_chart ? VALUES_NUM_HELM : VALUES_NUM_EXACT;
 		if ((rc = rel_values(&s->values, &s->a, &s->bundle, &vo, err)))
 			return rc;
 	}
