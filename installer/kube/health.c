@@ -159,9 +159,31 @@ static kube_health_state routes(const doc_node *o, int64_t gen, kbuf *why)
 	return KUBE_READY;
 }
 
+/* Kinds that never carry status conditions: a stage-wide rule (no kind)
+ * does not apply to them, so `wait: {for: Accepted}` on a stage that also
+ * holds a ConfigMap does not wait forever. */
+static bool statusless(const char *group, const char *kind)
+{
+	static const char *const core[] = { "ConfigMap", "Secret", "ServiceAccount", "Namespace", "Service",
+					    "Endpoints", "LimitRange", "ResourceQuota", NULL };
+	static const char *const rbac[] = { "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding", NULL };
+	const char *const *l = !*group ? core : !strcmp(group, "rbac.authorization.k8s.io") ? rbac : NULL;
+	size_t i;
+	if (!strcmp(kind, "CustomResourceDefinition") || !strcmp(kind, "PriorityClass") ||
+	    !strcmp(kind, "StorageClass") || !strcmp(kind, "IngressClass") || !strcmp(kind, "NetworkPolicy") ||
+	    !strcmp(kind, "MutatingWebhookConfiguration") || !strcmp(kind, "ValidatingWebhookConfiguration"))
+		return true;
+	for (i = 0; l && l[i]; i++)
+		if (!strcmp(l[i], kind))
+			return true;
+	return false;
+}
+
 static bool rule_matches(const kube_wait_rule *r, const char *group, const char *kind)
 {
 	if (r->kind && strcmp(r->kind, kind))
+		return false;
+	if (!r->kind && statusless(group, kind))
 		return false;
 	if (r->group && strcmp(r->group, group))
 		return false;

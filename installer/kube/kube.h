@@ -270,7 +270,8 @@ typedef enum kube_health_state { KUBE_READY = 0, KUBE_PROGRESSING, KUBE_FAILED }
  * status, or a JSONPath-ish dotted path whose value must equal a string. */
 typedef struct kube_wait_rule {
 	const char *group;       /* NULL: any */
-	const char *kind;        /* NULL: any kind in the stage */
+	const char *kind;        /* NULL: any kind in the stage that has status
+				    (not ConfigMaps, Secrets, RBAC, CRDs...) */
 	const char *condition;   /* condition type, or NULL */
 	const char *status;      /* NULL: "True" */
 	const char *path;        /* e.g. ".status.phase", or NULL */

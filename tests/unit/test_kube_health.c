@@ -75,6 +75,15 @@ TEST(kube_health_custom_rules)
 	CHECK_INT_EQ(kube_health(n, &r3, 1, &why), KUBE_PROGRESSING);
 	CHECK_CONTAINS(why.ptr, ".status.phase is \"Running\", want Done");
 	CHECK_INT_EQ(kube_health(n, &other, 1, &why), KUBE_READY);
+	{
+		/* a stage-wide rule skips kinds without status */
+		kube_wait_rule any = { NULL, NULL, "Accepted", NULL, NULL, NULL };
+		doc_node *cm;
+		const char *t = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n";
+		CHECK_INT_EQ(kube_health(n, &any, 1, &why), KUBE_PROGRESSING);
+		doc_load_yaml1(&cm, &a, "cm", t, strlen(t), NULL, &e);
+		CHECK_INT_EQ(kube_health(cm, &any, 1, &why), KUBE_READY);
+	}
 	kbuf_reset(&why);
 	kube_health_conditions(n, &why);
 	CHECK_STR_EQ(why.ptr, "Synced=False (Wait: \"\")");
