@@ -123,6 +123,7 @@ static void release_arenas(karena *wa, size_t n)
 
 typedef struct planned_kind {
 	const char *group, *kind, *stage;
+	bool namespaced;
 } planned_kind;
 
 typedef struct plan_state {
@@ -139,6 +140,15 @@ static const char *kind_later(const plan_state *ps, const kube_obj *o)
 		if (!strcmp(ps->kinds[i].group, o->group) && !strcmp(ps->kinds[i].kind, o->kind))
 			return ps->kinds[i].stage;
 	return NULL;
+}
+
+static bool kind_namespaced(const plan_state *ps, const kube_obj *o)
+{
+	size_t i;
+	for (i = 0; i < ps->nkinds; i++)
+		if (!strcmp(ps->kinds[i].group, o->group) && !strcmp(ps->kinds[i].kind, o->kind))
+			return ps->kinds[i].namespaced;
+	return true;
 }
 
 static bool ns_planned(const plan_state *ps, const char *ns)
@@ -391,7 +401,7 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 				  "action", created[i] ? "created" : "applied", NULL);
 			if (!strcmp(objs[i].kind, "CustomResourceDefinition")) {
 				planned_kind k = { xstrdup(doc_get_str(objs[i].doc, "spec.group", "")),
-						   xstrdup(doc_get_str(objs[i].doc, "spec.names.kind", "")), NULL };
+						   xstrdup(doc_get_str(objs[i].doc, "spec.names.kind", "")), NULL, true };
 				crds[ncrds] = &objs[i];
 				crd_live[ncrds++] = live[i];
 				ALLOC_GROW(expect->kinds, expect->nkinds + 1, expect->cap);
@@ -573,6 +583,8 @@ static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle 
 	kerr *errs = NULL;
 	char **notes = NULL;
 	size_t *map = NULL;
+	rel_plan_entry *ents = NULL;
+	bool *filled = NULL;
 	kube_client *c = ctx->client;
 	const char *ns = stage_ns(ctx, s);
 	int rc;
@@ -587,6 +599,8 @@ static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle 
 		goto out;
 	todo = xcalloc(n + 1, sizeof(*todo));
 	map = xcalloc(n + 1, sizeof(*map));
+	ents = xcalloc(n + 1, sizeof(*ents));
+	filled = xcalloc(n + 1, sizeof(*filled));
 	for (i = 0; i < n; i++) {
 		kube_obj *o = &objs[i];
 		const char *later;
@@ -594,7 +608,8 @@ static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle 
 		if (!strcmp(o->kind, "CustomResourceDefinition")) {
 			planned_kind k = { karena_strdup(pa, doc_get_str(o->doc, "spec.group", "")),
 					   karena_strdup(pa, doc_get_str(o->doc, "spec.names.kind", "")),
-					   karena_strdup(pa, s->name) };
+					   karena_strdup(pa, s->name),
+					   strcmp(doc_get_str(o->doc, "spec.scope", "Namespaced"), "Cluster") != 0 };
 			ALLOC_GROW(ps->kinds, ps->nkinds + 1, ps->cap);
 			ps->kinds[ps->nkinds++] = k;
 		}
@@ -607,13 +622,14 @@ static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle 
 			rel_plan_entry en = { 0 };
 			kerr_clear(&e);
 			rc = 0;
-			if (!o->ns && doc_get_str(o->doc, "metadata.namespace", NULL) == NULL)
+			if (!o->ns && kind_namespaced(ps, o))
 				o->ns = ns;
 			en.stage = karena_strdup(pa, s->name);
 			en.ref = karena_strdup(pa, o->ns ? karena_printf(&a, "%s/%s/%s", o->kind, o->ns, o->name) : o->ref);
 			en.action = REL_CREATED_LATER;
 			en.after_stage = later;
-			add_entry(p, pa, &en);
+			ents[i] = en;
+			filled[i] = true;
 			continue;
 		}
 		if (rc) {
@@ -664,7 +680,8 @@ static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle 
 					en.diff = karena_strndup(pa, d.ptr, d.len);
 					kbuf_release(&d);
 				}
-				add_entry(p, pa, &en);
+				ents[map[i]] = en;
+				filled[map[i]] = true;
 				continue;
 			}
 			kerr_move(err, &errs[i]);
@@ -688,8 +705,12 @@ static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle 
 			en.diff = karena_strndup(pa, d.ptr, d.len);
 			kbuf_release(&d);
 		}
-		add_entry(p, pa, &en);
+		ents[map[i]] = en;
+				filled[map[i]] = true;
 	}
+	for (i = 0; i < n && !rc; i++)
+		if (filled[i])
+			add_entry(p, pa, &ents[i]);
 	free(todo);
 	for (i = 0; i < s->nops && !rc; i++)
 		rc = plan_op(p, pa, &a, b, s, &s->ops[i], ctx, err);
@@ -706,6 +727,8 @@ out:
 	free(before);
 	free(created);
 	free(map);
+	free(ents);
+	free(filled);
 	release_arenas(wa, nw);
 	karena_release(&a);
 	return rc;

@@ -92,7 +92,17 @@ def gw_bundle(cluster, name="gw", ns="e2e-apply-gw"):
 
 
 def test_gateway_bundle_then_its_kinds_in_one_run_and_idempotent(cluster):
+    # a cluster without Gateway API: the CRDs and objects of their kinds in one run
+    fix = os.path.join(cluster.env.get("KSTAGE_FIXTURES", ""), "gateway-api", "v1.2.1", "standard-install.yaml")
+    if os.path.exists(fix):
+        cluster.kubectl("delete", "-f", fix, "--ignore-not-found", "--wait=true")
     b = gw_bundle(cluster)
+    p = cluster.kstage("plan", b, "--detailed-exitcode")
+    assert p.returncode == 2, p.stdout + p.stderr
+    if os.path.exists(fix):
+        assert "+ GatewayClass/e2e-apply-gw-class (created after stage gateway-api-crds)" in p.stdout
+        assert "+ Gateway/e2e-apply-gw/e2e-gateway (created after stage gateway-api-crds)" in p.stdout
+    assert "+ Service/e2e-apply-gw/backend (created)" in p.stdout
     r = cluster.kstage("apply", b)
     assert r.returncode == 0, r.stderr
     assert "stage gateway-api-crds" in r.stderr and "stage gateway: ready" in r.stderr
