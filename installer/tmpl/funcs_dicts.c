@@ -213,7 +213,9 @@ static doc_node *deep_copy(karena *ar, doc_node *v, int depth)
 			doc_seq_push(ar, r, deep_copy(ar, v->u.seq.v[i], depth + 1));
 		return r;
 	case DOC_MAP:
-		if (v->flags & TV_OBJ)
+		/* Helm's objects (.Files, .Capabilities...) stay shared; named
+		 * maps such as .Values are copied like any map */
+		if ((v->flags & TV_OBJ) && ((tobj *)v)->kind != TOBJ_NAMED)
 			return v;
 		r = tv_map(ar);
 		r->flags = v->flags & TV_STRUCT;
