@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* A transport that plays a script: each step is an HTTP status (0 = a
  * connection reset, -1 = connection refused) with an optional body. */
@@ -203,4 +205,90 @@ TEST(kube_status_errors_in_their_own_words)
 	m = status_msg(502, "<html>bad\ngateway</html>", &rc);
 	CHECK_CONTAINS(m, "502 Bad Gateway: <html>bad gateway</html>");
 	free(m);
+}
+
+/* The exec credential plugin: run with KUBERNETES_EXEC_INFO and the
+ * kubeconfig's env, cached until expirationTimestamp, run again on 401. */
+static int run_plugin_case(const char *expiry, int requests, const long *statuses, int *calls_out, char *tok_out)
+{
+	char dir[] = "/tmp/kstage-exec-XXXXXX";
+	kbuf text = KBUF_INIT, path = KBUF_INIT, calls = KBUF_INIT;
+	FILE *f;
+	kube_exec ex;
+	char *args[] = { NULL };
+	char *env[] = { (char *)"PLUGIN_MODE=unit", NULL };
+	script s = { statuses, NULL, (size_t)requests, 0, 0, "" };
+	kube_transport tr = { fake_send, NULL, &s };
+	kube_config cfg;
+	kube_client *c;
+	kube_resp rs;
+	kerr e = KERR_INIT;
+	int i, rc = 0;
+	if (!mkdtemp(dir))
+		return -1;
+	kbuf_printf(&path, "%s/plugin", dir);
+	kbuf_printf(&calls, "%s/calls", dir);
+	kbuf_printf(&text, "#!/bin/sh\n[ \"$PLUGIN_MODE\" = unit ] || exit 5\n"
+		    "case \"$KUBERNETES_EXEC_INFO\" in *'\"kind\":\"ExecCredential\"'*) ;; *) exit 6;; esac\n"
+		    "echo x >> %s\nn=$(wc -l < %s)\n"
+		    "printf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
+		    "\"status\":{\"token\":\"tok-%%s\",\"expirationTimestamp\":\"%s\"}}' $n\n", calls.ptr, calls.ptr, expiry);
+	f = fopen(path.ptr, "w");
+	fputs(text.ptr, f);
+	fclose(f);
+	chmod(path.ptr, 0700);
+	memset(&ex, 0, sizeof(ex));
+	ex.api_version = (char *)"client.authentication.k8s.io/v1";
+	ex.command = path.ptr;
+	ex.args = args;
+	ex.env = env;
+	ex.nenv = 1;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.server = "https://fake";
+	cfg.exec = &ex;
+	c = kube_client_new_with(tr, &cfg, NULL);
+	c->base_delay_ms = 1;
+	kube_resp_init(&rs);
+	for (i = 0; i < requests && !rc; i++) {
+		kube_req rq = { 0 };
+		rq.method = "GET";
+		rq.path = "/api";
+		rq.idempotent = true;
+		rc = kube_do(c, &rq, &rs, &e);
+	}
+	snprintf(tok_out, 64, "%s", s.last_auth);
+	kube_resp_release(&rs);
+	kube_client_free(c);
+	kerr_clear(&e);
+	{
+		kbuf t = KBUF_INIT;
+		kbuf_read_file(&t, calls.ptr, 0);
+		*calls_out = 0;
+		for (i = 0; i < (int)t.len; i++)
+			*calls_out += t.ptr[i] == '\n';
+		kbuf_release(&t);
+	}
+	unlink(calls.ptr);
+	unlink(path.ptr);
+	rmdir(dir);
+	kbuf_release(&text);
+	kbuf_release(&path);
+	kbuf_release(&calls);
+	return rc;
+}
+
+TEST(kube_client_exec_plugin_cache)
+{
+	static const long ok3[] = { 200, 200, 200 };
+	static const long unauth[] = { 401, 200 };
+	int calls = 0;
+	char tok[64];
+	CHECK_INT_EQ(run_plugin_case("2099-01-01T00:00:00Z", 3, ok3, &calls, tok), 0);
+	CHECK_INT_EQ(calls, 1);                  /* cached until it expires */
+	CHECK_STR_EQ(tok, "tok-1");
+	CHECK_INT_EQ(run_plugin_case("2000-01-01T00:00:00Z", 3, ok3, &calls, tok), 0);
+	CHECK_INT_EQ(calls, 3);                  /* expired: run each time */
+	CHECK_INT_EQ(run_plugin_case("2099-01-01T00:00:00Z", 1, unauth, &calls, tok), 0);
+	CHECK_INT_EQ(calls, 2);                  /* 401: a fresh credential, once */
+	CHECK_STR_EQ(tok, "tok-2");
 }
