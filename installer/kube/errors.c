@@ -141,6 +141,23 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 		kbuf_printf(&m, "denied by admission webhook \"%s\": %s", hook.ptr, *why ? why : msg);
 		kbuf_release(&hook);
 		code = KE_API;
+	} else if (strstr(msg, "ValidatingAdmissionPolicy") && strstr(msg, "denied request")) {
+		kbuf pol = KBUF_INIT, bind = KBUF_INIT;
+		const char *why = strstr(msg, "denied request");
+		const char *q = strstr(msg, "ValidatingAdmissionPolicy");
+		why += strlen("denied request");
+		while (*why == ':' || *why == ' ')
+			why++;
+		/* ValidatingAdmissionPolicy 'name' with binding 'b' denied request: ... */
+		if (q && (q = strchr(q, '\'')) && strchr(q + 1, '\''))
+			kbuf_put(&pol, q + 1, (size_t)(strchr(q + 1, '\'') - q - 1));
+		if ((q = strstr(msg, "with binding '")) && strchr(q + 14, '\''))
+			kbuf_put(&bind, q + 14, (size_t)(strchr(q + 14, '\'') - q - 14));
+		kbuf_printf(&m, "denied by ValidatingAdmissionPolicy \"%s\"%s%s%s: %s", pol.ptr, bind.len ? " (binding \"" : "",
+			    bind.ptr, bind.len ? "\")" : "", *why ? why : msg);
+		kbuf_release(&pol);
+		kbuf_release(&bind);
+		code = KE_API;
 	} else if (http_status == 409 && causes && doc_len(causes) &&
 		   !strcmp(doc_get_str(causes->u.seq.v[0], "reason", ""), "FieldManagerConflict")) {
 		field_conflicts(&m, causes, msg);

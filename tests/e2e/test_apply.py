@@ -760,3 +760,57 @@ def test_path_tarball_source_and_stage_filter(cluster):
     assert r.stderr.index("ConfigMap/e2e-tar/tar-a") < r.stderr.index("ConfigMap/e2e-tar/tar-b")
     assert cluster.exists("configmap", "tar-a", "-n", "e2e-tar") and cluster.exists("configmap", "tar-b", "-n", "e2e-tar")
     assert not cluster.exists("configmap", "tar-more", "-n", "e2e-tar")
+
+
+def test_admission_policy_denial(cluster):
+    cluster.kubectl("create", "namespace", "e2e-policy", check=False)
+    cluster.kubectl("apply", "-f", "-", input=textwrap.dedent("""\
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: ValidatingAdmissionPolicy
+        metadata: {name: e2e-no-red}
+        spec:
+          failurePolicy: Fail
+          matchConstraints:
+            resourceRules:
+            - apiGroups: [""]
+              apiVersions: [v1]
+              operations: [CREATE, UPDATE]
+              resources: [configmaps]
+          validations:
+          - expression: "!has(object.data) || !('color' in object.data) || object.data.color != 'red'"
+            message: red is not allowed here
+        ---
+        apiVersion: admissionregistration.k8s.io/v1
+        kind: ValidatingAdmissionPolicyBinding
+        metadata: {name: e2e-no-red-binding}
+        spec:
+          policyName: e2e-no-red
+          validationActions: [Deny]
+          matchResources:
+            namespaceSelector:
+              matchLabels: {kubernetes.io/metadata.name: e2e-policy}
+        """))
+    b = cluster.bundle("policy", """\
+        name: policy
+        stages:
+          - name: cm
+            source: {path: cm.yaml}
+        """, {"cm.yaml": """\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {name: painted, namespace: e2e-policy}
+            data: {color: red}
+            """})
+    import time
+    r = None
+    for _ in range(20):   # the policy takes a moment to be enforced
+        r = cluster.kstage("apply", b)
+        if r.returncode != 0:
+            break
+        cluster.kubectl("delete", "configmap", "painted", "-n", "e2e-policy", "--ignore-not-found")
+        time.sleep(0.5)
+    assert r.returncode == 1, r.stderr
+    assert ('ConfigMap/e2e-policy/painted: stage cm: apply: denied by ValidatingAdmissionPolicy "e2e-no-red" '
+            '(binding "e2e-no-red-binding"): red is not allowed here') in r.stderr, r.stderr
+    cluster.kubectl("delete", "validatingadmissionpolicybinding", "e2e-no-red-binding")
+    cluster.kubectl("delete", "validatingadmissionpolicy", "e2e-no-red")

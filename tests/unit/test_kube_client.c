@@ -198,6 +198,9 @@ TEST(kube_status_errors_in_their_own_words)
 	m = status_msg(400, "{\"kind\":\"Status\",\"message\":\"admission webhook \\\"validate.kserve.io\\\" denied the request: bad storageUri\",\"reason\":\"BadRequest\",\"code\":400}", &rc);
 	CHECK_CONTAINS(m, "denied by admission webhook \"validate.kserve.io\": bad storageUri");
 	free(m);
+	m = status_msg(422, "{\"kind\":\"Status\",\"message\":\"configmaps \\\"x\\\" is forbidden: ValidatingAdmissionPolicy 'no-red' with binding 'no-red-b' denied request: red is not allowed\",\"reason\":\"Invalid\",\"code\":422}", &rc);
+	CHECK_CONTAINS(m, "denied by ValidatingAdmissionPolicy \"no-red\" (binding \"no-red-b\"): red is not allowed");
+	free(m);
 	m = status_msg(404, "{\"kind\":\"Status\",\"message\":\"namespaces \\\"nope\\\" not found\",\"reason\":\"NotFound\",\"code\":404}", &rc);
 	CHECK_INT_EQ(rc, KE_NOTFOUND);
 	CHECK_CONTAINS(m, "404 Not Found: namespaces \"nope\" not found");
