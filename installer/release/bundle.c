@@ -224,7 +224,7 @@ static void parse_wait(rel_stage *st, karena *a, const doc_node *w, const char *
 static void parse_stage(rel_bundle *b, rel_stage *st, karena *a, const doc_node *s, const char *file, kerr *err)
 {
 	static const char *const keys[] = { "name", "source", "templates", "chart", "namespace", "wait", "timeout",
-					    "enabled", "ops", "rollback", NULL };
+					    "enabled", "ops", "rollback", "test", NULL };
 	const doc_node *n;
 	size_t i, nsrc = 0;
 	memset(st, 0, sizeof(*st));
@@ -305,8 +305,9 @@ static void parse_stage(rel_bundle *b, rel_stage *st, karena *a, const doc_node 
 		ERR_AT(err, s, "stage %s: give only one of source, templates, chart", st->name);
 	if ((n = doc_map_get(s, "ops")))
 		parse_ops(st, a, n, file, err);
-	if (!nsrc && !st->nops)
-		ERR_AT(err, s, "stage %s: nothing to do: give source, templates, chart or ops", st->name);
+	st->test = doc_map_get(s, "test");
+	if (!nsrc && !st->nops && !st->test)
+		ERR_AT(err, s, "stage %s: nothing to do: give source, templates, chart, ops or test", st->name);
 	st->namespace = want_str(s, "namespace", false, "stage", file, err);
 	if ((n = doc_map_get(s, "wait")))
 		parse_wait(st, a, n, file, err);

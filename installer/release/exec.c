@@ -339,6 +339,9 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 		sum->stages_skipped++;
 		goto out;
 	}
+	if (s->test)
+		kube_emit(c, KEV_WARN, "stage.test", karena_printf(&a, "stage %s: test stages are not run by this version of kstage", s->name),
+			  "stage", s->name, NULL);
 	kube_objs_sort(objs, n);
 	if (s->src == REL_SRC_CHART_CRDS && (rc = keep_newer_crds(c, &a, objs, &n, ns, s->name, err)))
 		goto out;

@@ -56,6 +56,7 @@ typedef struct rel_stage {
 	size_t nops;
 	const char *rollback;       /* "keep" or NULL */
 	const char *namespace;      /* default namespace of the stage's objects, or NULL */
+	const doc_node *test;       /* test: {...} (run by a later version; skipped with a warning) */
 } rel_stage;
 
 struct tmpl_chart;
