@@ -1,6 +1,30 @@
 /*
  * release/bundle.c - kstage.yaml: the bundle's stage plan, validated with
  * file:line:col for every problem; and Helm charts as two-stage bundles.
+ *
+ * The format (every key below is checked; unknown keys are errors):
+ *
+ *   name: my-bundle                 required
+ *   version: 0.1.0
+ *   description: ...
+ *   stages:                         applied in this order, each waited for
+ *     - name: crds                  required, [a-z0-9-], unique
+ *       # what the stage applies - one of:
+ *       source: {url: https://..., sha256: <64 hex>}   fetched into the cache, verified
+ *       source: {path: dir/|file.yaml|file.tgz}         inside the bundle
+ *       templates: [a.yaml, b.yaml]                     under templates/ (_*.tpl partials)
+ *       chart: {path: charts/x}                          a Helm chart, rendered with .Values
+ *       # and/or, after the objects:
+ *       ops:
+ *         - jsonKeyMerge: {configMap: NS/NAME, key: KEY, set: {k: v}}   values may be templates
+ *         - rolloutRestart: {deployment|statefulset|daemonset: NS/NAME}
+ *       namespace: ns               default namespace of the stage's namespaced objects
+ *       enabled: "{{ .Values.x }}"  or true/false
+ *       timeout: 5m                 Go duration; default --timeout, else 5m
+ *       wait: false                 or {for: Condition, rules: [{kind, group, condition, status}
+ *                                   | {kind, group, jsonPath, equals}]}
+ *       rollback: keep|delete       (used by the rollback issue)
+ *       test: {...}                 (run by the verify issue; skipped with a warning)
  */
 #include "release.h"
 #include "core/alloc.h"
