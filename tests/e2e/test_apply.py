@@ -814,3 +814,79 @@ def test_admission_policy_denial(cluster):
             '(binding "e2e-no-red-binding"): red is not allowed here') in r.stderr, r.stderr
     cluster.kubectl("delete", "validatingadmissionpolicybinding", "e2e-no-red-binding")
     cluster.kubectl("delete", "validatingadmissionpolicy", "e2e-no-red")
+
+
+def test_proxy_url_ca_file_and_token_file(cluster):
+    """proxy-url (an HTTP CONNECT proxy), certificate-authority as a file and
+    tokenFile instead of inline data."""
+    import socket
+    import socketserver
+    import threading
+    _, tok = admin_parts(cluster)
+    tunnels = []
+
+    class Handler(socketserver.BaseRequestHandler):
+        def handle(self):
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = self.request.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            line = head.split(b"\r\n", 1)[0].decode()
+            method, target, _ = line.split(" ", 2)
+            if method != "CONNECT":
+                self.request.sendall(b"HTTP/1.1 405 Method Not Allowed\r\n\r\n")
+                return
+            host, port = target.rsplit(":", 1)
+            up = socket.create_connection((host, int(port)))
+            tunnels.append(target)
+            self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+            def pipe(a, b):
+                try:
+                    while True:
+                        d = a.recv(65536)
+                        if not d:
+                            break
+                        b.sendall(d)
+                except OSError:
+                    pass
+                finally:
+                    try:
+                        b.shutdown(socket.SHUT_WR)
+                    except OSError:
+                        pass
+            t = threading.Thread(target=pipe, args=(up, self.request), daemon=True)
+            t.start()
+            pipe(self.request, up)
+            t.join(5)
+            up.close()
+
+    class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    srv = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        tokfile = cluster.tmp / "token"
+        tokfile.write_text(tok + "\n")
+        cfg = {
+            "apiVersion": "v1", "kind": "Config", "current-context": "c",
+            "clusters": [{"name": "c", "cluster": {"server": cluster.env["KSTAGE_API_DIRECT_URL"],
+                                                   "certificate-authority": cluster.env["KSTAGE_CLUSTER_CA"],
+                                                   "proxy-url": f"http://127.0.0.1:{srv.server_address[1]}"}}],
+            "users": [{"name": "u", "user": {"tokenFile": str(tokfile)}}],
+            "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u", "namespace": "default"}}],
+        }
+        kc = cluster.tmp / "proxy.kubeconfig"
+        kc.write_text(json.dumps(cfg))
+        b = simple_bundle(cluster, "proxied")
+        r = cluster.kstage("apply", b, kubeconfig=str(kc))
+        assert r.returncode == 0, r.stderr
+        assert tunnels, "kstage did not go through the proxy"
+        assert cluster.get("configmap", "e2e-proxied", "-n", "default")["data"]["who"] == "proxied"
+    finally:
+        srv.shutdown()
+        srv.server_close()
