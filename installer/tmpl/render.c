@@ -496,9 +496,288 @@ static void scan_head(head *h)
 	yaml_parser_delete(&p);
 }
 
+/* ---- a fast path for plain block YAML ----------------------------------
+ * Most rendered documents (CRDs above all) are block mappings and sequences
+ * of one-line scalars. fast_head() checks such a document and finds kind
+ * and the hook annotation without libyaml. It is only ever allowed to say
+ * "valid" for text libyaml accepts: anything it does not fully understand
+ * (anchors, tags, flow collections, multi-line or unusual scalars, tabs,
+ * non-ASCII, odd indentation, any error) returns 0, and the caller runs
+ * the libyaml scan, which also words the errors. */
+
+enum { FH_MAP = 1, FH_SEQ = 2 };
+
+typedef struct fh_level {
+	int indent;
+	int kind;
+	int path;      /* 1: metadata mapping, 2: annotations mapping */
+} fh_level;
+
+static int fh_indent(const char *l, const char *e)
+{
+	const char *p = l;
+	while (p < e && *p == ' ')
+		p++;
+	return (int)(p - l);
+}
+
+/* a one-line scalar value [v, e): returns its text (for kind/hook) in
+ * [*vs, *ve) or false if it is not one we are sure of */
+static bool fh_scalar(const char *v, const char *e, const char **vs, const char **ve)
+{
+	const char *p;
+	while (e > v && e[-1] == ' ')
+		e--;
+	if (v >= e)
+		return false;
+	if (e - v == 2 && ((v[0] == '{' && v[1] == '}') || (v[0] == '[' && v[1] == ']'))) {
+		*vs = *ve = v; /* an empty flow collection */
+		return true;
+	}
+	if (*v == '\'') {
+		for (p = v + 1; p < e; p++) {
+			if (*p == '\'') {
+				if (p + 1 < e && p[1] == '\'') {
+					p++;
+					continue;
+				}
+				break;
+			}
+		}
+		if (p != e - 1)
+			return false; /* unterminated, or text after the quote */
+		*vs = v + 1;
+		*ve = e - 1;
+		return !memchr(v + 1, '\'', (size_t)(e - v - 2)); /* '' escapes: no fast value */
+	}
+	if (*v == '"') {
+		for (p = v + 1; p < e; p++) {
+			if (*p == '\\')
+				return false;
+			if (*p == '"')
+				break;
+		}
+		if (p != e - 1)
+			return false;
+		*vs = v + 1;
+		*ve = e - 1;
+		return true;
+	}
+	if (strchr("-?:,[]{}#&*!|>'\"%@`", *v)) {
+		/* "-1", "-foo": a plain scalar may start with '-' followed by a non-space */
+		if (!(*v == '-' && e - v > 1 && v[1] != ' '))
+			return false;
+	}
+	for (p = v; p < e; p++) {
+		if (*p == ':' && (p + 1 == e || p[1] == ' '))
+			return false;
+		if (*p == '#' && p > v && p[-1] == ' ')
+			return false;
+		if (*p == '\t')
+			return false;
+	}
+	*vs = v;
+	*ve = e;
+	return true;
+}
+
+static bool fh_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+	       c == '.' || c == '/' || c == '$';
+}
+
+/* Returns 1 when the document is plain block YAML (kind and hook set in h,
+ * malloc'd), 0 when libyaml must decide. */
+static int fast_head(head *h)
+{
+	const char *t = h->text, *end = h->text + h->len, *line = t;
+	fh_level st[64];
+	int depth = 0;               /* levels in st */
+	int pending = -1;            /* indent of a key or "-" whose value may follow as a block */
+	int pending_path = 0;        /* path of the mapping that would open there */
+	bool pending_is_item = false;
+	bool any = false;
+	size_t i;
+	for (i = 0; i < h->len; i++) {
+		unsigned char c = (unsigned char)t[i];
+		if (c >= 0x80 || (c < 0x20 && c != '\n') || c == 0x7F)
+			return 0;
+	}
+	while (line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *le = nl ? nl : end, *p, *ke, *vs, *ve;
+		int ind = fh_indent(line, le);
+		p = line + ind;
+		if (p == le || *p == '#') {  /* blank or comment line */
+			line = nl ? nl + 1 : end;
+			continue;
+		}
+		if (ind == 0 && le - p >= 3 && (!memcmp(p, "---", 3) || !memcmp(p, "...", 3)))
+			return 0;
+		if (!any) {
+			if (ind != 0)
+				return 0;
+			any = true;
+		}
+		/* close levels deeper than this line */
+		while (depth > 0 && st[depth - 1].indent > ind)
+			depth--;
+		if (*p == '-' && (p + 1 == le || p[1] == ' ')) {
+			/* a sequence item */
+			const char *v = p + 1;
+			if (depth > 0 && st[depth - 1].kind == FH_SEQ && st[depth - 1].indent == ind) {
+				/* next item */
+			} else if (pending >= 0 && (pending_is_item ? ind > pending : ind >= pending)) {
+				if (depth >= 64)
+					return 0;
+				st[depth].indent = ind;
+				st[depth].kind = FH_SEQ;
+				st[depth].path = 0;
+				depth++;
+			} else {
+				return 0;
+			}
+			pending = -1;
+			while (v < le && *v == ' ')
+				v++;
+			if (v == le) {
+				pending = ind;
+				pending_is_item = true;
+				pending_path = 0;
+			} else {
+				/* "- key: value" opens a mapping at the key's column, or a scalar */
+				const char *k = v;
+				while (k < le && fh_key_char(*k))
+					k++;
+				if (k > v && k < le && *k == ':' && (k + 1 == le || k[1] == ' ') && *v != '-') {
+					int kind_ind = (int)(v - line);
+					const char *val = k + 1;
+					if (depth >= 64 || k - v > 1000)
+						return 0;
+					st[depth].indent = kind_ind;
+					st[depth].kind = FH_MAP;
+					st[depth].path = 0;
+					depth++;
+					while (val < le && *val == ' ')
+						val++;
+					if (val == le) {
+						pending = kind_ind;
+						pending_is_item = false;
+						pending_path = 0;
+					} else if (*val == '|' || *val == '>') {
+						return 0;
+					} else if (!fh_scalar(val, le, &vs, &ve)) {
+						return 0;
+					}
+				} else if (*v == '|' || *v == '>') {
+					return 0;
+				} else if (!fh_scalar(v, le, &vs, &ve)) {
+					return 0;
+				}
+			}
+			line = nl ? nl + 1 : end;
+			continue;
+		}
+		/* a mapping entry "key:" or "key: value" */
+		ke = p;
+		while (ke < le && fh_key_char(*ke))
+			ke++;
+		if (ke == p || ke >= le || *ke != ':' || (ke + 1 < le && ke[1] != ' ') || ke - p > 1000 || *p == '-')
+			return 0;
+		if (depth > 0 && st[depth - 1].kind == FH_SEQ && st[depth - 1].indent == ind) {
+			/* a sequence at the same indent as its key ends here */
+			depth--;
+		}
+		if (depth > 0 && st[depth - 1].kind == FH_MAP && st[depth - 1].indent == ind && pending != ind) {
+			/* next key of this mapping */
+		} else if (pending >= 0 && ind > pending) {
+			if (depth >= 64)
+				return 0;
+			st[depth].indent = ind;
+			st[depth].kind = FH_MAP;
+			st[depth].path = pending_path;
+			depth++;
+		} else if (depth == 0 && ind == 0 && pending < 0) {
+			st[depth].indent = 0;
+			st[depth].kind = FH_MAP;
+			st[depth].path = 0;
+			depth++;
+		} else if (depth > 0 && st[depth - 1].kind == FH_MAP && st[depth - 1].indent == ind) {
+			/* "key:" with no value followed by a sibling: the value is null */
+		} else {
+			return 0;
+		}
+		pending = -1;
+		{
+			const char *v = ke + 1;
+			int lvl = depth - 1;
+			size_t kl = (size_t)(ke - p);
+			bool top = lvl == 0 && st[0].indent == 0 && st[0].kind == FH_MAP;
+			while (v < le && *v == ' ')
+				v++;
+			if (v == le) {
+				pending = ind;
+				pending_is_item = false;
+				pending_path = 0;
+				if (top && kl == 8 && !memcmp(p, "metadata", 8))
+					pending_path = 1;
+				else if (st[lvl].path == 1 && kl == 11 && !memcmp(p, "annotations", 11))
+					pending_path = 2;
+			} else if (*v == '|' || *v == '>') {
+				/* a block scalar: "|", "|-", "|+", ">", ">-", ">+" and nothing else */
+				const char *q = v + 1, *bl;
+				int content = -1;
+				if (q < le && (*q == '-' || *q == '+'))
+					q++;
+				while (q < le && *q == ' ')
+					q++;
+				if (q != le)
+					return 0;
+				bl = nl ? nl + 1 : end;
+				while (bl < end) {
+					const char *bnl = memchr(bl, '\n', (size_t)(end - bl));
+					const char *ble = bnl ? bnl : end;
+					int bi = fh_indent(bl, ble);
+					if (bl + bi == ble) {
+						if (bi > 0)
+							return 0; /* all-space lines: leave them to libyaml */
+						bl = bnl ? bnl + 1 : end;
+						continue;
+					}
+					if (bi <= ind)
+						break;
+					if (content < 0)
+						content = bi;
+					else if (bi < content)
+						return 0;
+					bl = bnl ? bnl + 1 : end;
+				}
+				/* continue after the scalar */
+				nl = bl > line ? bl - 1 : nl;
+				line = bl;
+				continue;
+			} else if (!fh_scalar(v, le, &vs, &ve)) {
+				return 0;
+			} else if (top && kl == 4 && !memcmp(p, "kind", 4)) {
+				if (!h->kind)
+					h->kind = strndup(vs, (size_t)(ve - vs));
+			} else if (st[lvl].path == 2 && kl == 12 && !memcmp(p, "helm.sh/hook", 12)) {
+				if (!h->hook)
+					h->hook = strndup(vs, (size_t)(ve - vs));
+			}
+		}
+		line = nl ? nl + 1 : end;
+	}
+	if (!any)
+		return 0;
+	return 1;
+}
+
 typedef struct head_job {
 	head *h;
 	size_t n;
+	bool no_fast;
 	size_t next;
 	pthread_mutex_t mu;
 } head_job;
@@ -513,8 +792,38 @@ static void *head_worker(void *arg)
 		pthread_mutex_unlock(&j->mu);
 		if (i >= j->n)
 			return NULL;
+		if (!j->no_fast && fast_head(&j->h[i]))
+			continue;
+		free(j->h[i].kind);
+		free(j->h[i].hook);
+		j->h[i].kind = j->h[i].hook = NULL;
 		scan_head(&j->h[i]);
 	}
+}
+
+int tmpl_doc_head_check(const char *text, size_t len, bool fast, char **kind, char **hook, char **err)
+{
+	head h;
+	int ok;
+	memset(&h, 0, sizeof(h));
+	h.src = "doc";
+	h.text = text;
+	h.len = len;
+	if (fast) {
+		ok = fast_head(&h);
+		if (!ok) {
+			free(h.kind);
+			free(h.hook);
+			h.kind = h.hook = NULL;
+		}
+	} else {
+		scan_head(&h);
+		ok = h.err == NULL;
+	}
+	*kind = h.kind;
+	*hook = h.hook;
+	*err = h.err;
+	return ok;
 }
 
 /* Scan every document's head, on several threads when there is much to scan.
@@ -536,6 +845,7 @@ static int doc_heads(rctx *r, tmpl_manifest *docs, size_t n)
 	memset(&j, 0, sizeof(j));
 	j.h = h;
 	j.n = n;
+	j.no_fast = getenv("KSTAGE_TMPL_NO_FAST_YAML") != NULL;
 	pthread_mutex_init(&j.mu, NULL);
 	if (total > ((size_t)256 << 10) && n > 1) {
 		pthread_t th[8];

@@ -1,0 +1,100 @@
+/*
+ * tests/unit/test_tmpl_yamlfast.c - the fast YAML check of rendered
+ * documents (tmpl/render.c) must never call valid what libyaml rejects,
+ * and must find the same kind and hook. Seeds are documents of the shapes
+ * charts render; each is mutated many times (deterministically).
+ */
+#include "unit.h"
+#include "tmpl/tmpl_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const seeds[] = {
+	"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  annotations:\n    helm.sh/hook: pre-install\n"
+	"data:\n  a: b\n  list:\n  - 1\n  - two\n",
+	"kind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n        - name: c\n          args:\n"
+	"            - --flag\n            - '-x'\n          env:\n          - name: A\n            value: \"q\"\n",
+	"kind: CustomResourceDefinition\nspec:\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n"
+	"        properties:\n          spec:\n            type: object\n        required:\n        - spec\n"
+	"    subresources:\n      status: {}\n",
+	"metadata:\n  annotations:\n    helm.sh/hook: test\nkind: Pod\nspec:\n  script: |\n    echo hi\n    exit 0\n"
+	"  after: x\n",
+	"kind: Secret\ndata:\n  k: dmFsdWU=\n  empty: []\n  other: ''\n  n: -1\n  f: 1.5e3\n  t: yes\n",
+};
+
+static unsigned long long rng = 88172645463325252ULL;
+static unsigned next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)rng;
+}
+
+static int accepted;
+
+static int check_one(const char *doc, size_t len)
+{
+	char *fk = NULL, *fh = NULL, *fe = NULL, *sk = NULL, *sh = NULL, *se = NULL;
+	int bad = 0;
+	int fast = tmpl_doc_head_check(doc, len, true, &fk, &fh, &fe);
+	if (fast) {
+		accepted++;
+		int slow = tmpl_doc_head_check(doc, len, false, &sk, &sh, &se);
+		if (!slow) {
+			unit_fail(__FILE__, __LINE__, "fast path accepted YAML libyaml rejects (%s):\n%.*s", se, (int)len, doc);
+			bad = 1;
+		} else if ((fk == NULL) != (sk == NULL) || (fk && strcmp(fk, sk)) || (fh == NULL) != (sh == NULL) ||
+			   (fh && strcmp(fh, sh))) {
+			unit_fail(__FILE__, __LINE__, "fast path found kind %s hook %s, libyaml %s %s:\n%.*s", fk ? fk : "-",
+				  fh ? fh : "-", sk ? sk : "-", sh ? sh : "-", (int)len, doc);
+			bad = 1;
+		}
+	}
+	free(fk); free(fh); free(fe); free(sk); free(sh); free(se);
+	return bad;
+}
+
+TEST(tmpl_yaml_fast_path_is_sound)
+{
+	static const char alphabet[] = " :-#\n'\"|>{}[]\tabx1&*!?.,%@\\";
+	size_t s, k;
+	int fails = 0;
+	for (s = 0; s < sizeof(seeds) / sizeof(seeds[0]) && fails < 5; s++) {
+		size_t n = strlen(seeds[s]);
+		char *buf = malloc(n + 8);
+		int before = accepted;
+		fails += check_one(seeds[s], n);
+		CHECK_MSG(accepted == before + 1, "seed %zu should take the fast path", s);
+		for (k = 0; k < 20000 && fails < 5; k++) {
+			size_t m = n, pos;
+			int edits = 1 + (int)(next_rand() % 3), e;
+			memcpy(buf, seeds[s], n);
+			for (e = 0; e < edits && m > 1; e++) {
+				pos = next_rand() % m;
+				switch (next_rand() % 3) {
+				case 0: /* delete */
+					memmove(buf + pos, buf + pos + 1, m - pos - 1);
+					m--;
+					break;
+				case 1: /* replace */
+					buf[pos] = alphabet[next_rand() % (sizeof(alphabet) - 1)];
+					break;
+				default: /* insert */
+					if (m < n + 7) {
+						memmove(buf + pos + 1, buf + pos, m - pos);
+						buf[pos] = alphabet[next_rand() % (sizeof(alphabet) - 1)];
+						m++;
+					}
+				}
+			}
+			fails += check_one(buf, m);
+		}
+		free(buf);
+	}
+	CHECK_INT_EQ(fails, 0);
+	/* the mutations must exercise the fast path, not only the fallback */
+	CHECK_MSG(accepted > 10000, "only %d mutated documents took the fast path", accepted);
+}
