@@ -50,6 +50,8 @@ def runs():
         (c("errors"), "rel", ["--set", "case=none"]),
         (c("umbrella"), "rel", ["--set", "global.domain=other.org", "--show-only", "templates/parent.yaml"]),
         (c("umbrella"), "rel", ["--show-only", "charts/web/templates/cm.yaml"]),
+        (c("packed"), "r", []),
+        (c("packed"), "r", ["--set", "packed.port=8080", "--include-crds"]),
         (c("kinds"), "rel", []),
         (c("kinds"), "rel", ["--kube-version", "1.28.3", "--api-versions", "custom.io/v1beta1",
                              "--api-versions", "custom.io/v1beta1/Thing"]),
