@@ -315,6 +315,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	tmpl_chart *tc = NULL;
 	tmpl_output out = { 0 };
 	tmpl_render_opts ro;
+	bool printed = false;
 	bool bundle = false, skip_tests = cli_flag_bool(args, "skip-tests"), no_hooks = cli_flag_bool(args, "no-hooks");
 	size_t i, n = 0;
 	kbuf b = KBUF_INIT;
@@ -448,6 +449,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 				}
 			} else {
 				put_doc(&b, &all[i]);
+				printed = true;
 				if (b.len > (1 << 16)) {
 					fwrite(b.ptr, 1, b.len, stdout);
 					kbuf_reset(&b);
@@ -457,8 +459,8 @@ static int run(cli_ctx *ctx, cli_args *args)
 		free(all);
 	}
 	fwrite(b.ptr, 1, b.len, stdout);
-	if (outdir)
-		putchar('\n'); /* helm prints its (empty) manifest stream too */
+	if (outdir || !printed)
+		putchar('\n'); /* helm prints its (trimmed) manifest stream and a newline */
 	goto done;
 fail:
 	cli_print_error(ctx, &err);
