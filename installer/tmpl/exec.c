@@ -244,7 +244,7 @@ static bool sig_ok(char c, const doc_node *v)
 	case 'I': return v->type == DOC_INT && !(v->flags & (TV_INT | TV_U8));
 	case 'f': return v->type == DOC_FLOAT;
 	case 'b': return v->type == DOC_BOOL;
-	case 'l': return v->type == DOC_SEQ && !(v->flags & (TV_STRS | TV_OBJ));
+	case 'l': return v->type == DOC_SEQ && !(v->flags & (TV_STRS | TV_INTS | TV_OBJ));
 	case 'S': return v->type == DOC_SEQ && (v->flags & TV_STRS);
 	case 'm': return v->type == DOC_MAP && !(v->flags & TV_STRUCT) &&
 			 (!(v->flags & TV_OBJ) || ((const tobj *)v)->kind == TOBJ_NAMED);

@@ -227,6 +227,7 @@ static int f_chunk(tctx *x, doc_node **out, doc_node **a, size_t n)
 static int until_step(tctx *x, doc_node **out, int64_t start, int64_t stop, int64_t step)
 {
 	doc_node *r = tv_seq(x->a);
+	r->flags |= TV_INTS;
 	int64_t i;
 	size_t count = 0;
 	if (step == 0 || (step > 0 && start >= stop) || (step < 0 && start <= stop)) {

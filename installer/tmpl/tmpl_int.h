@@ -34,6 +34,7 @@ enum {
 	TV_STRUCT = 1 << 12,/* DOC_MAP printed/accessed as a Go struct */
 	TV_U8 = 1 << 13,    /* DOC_INT is uint8 (a byte from index of a string) */
 	TV_NILSEQ = 1 << 14,/* DOC_SEQ is a nil slice: prints [], marshals to null */
+	TV_INTS = 1 << 15,  /* DOC_SEQ is []int (until, untilStep) */
 };
 
 typedef enum tobj_kind {

@@ -75,7 +75,7 @@ const char *tv_type_name(const doc_node *v)
 	case DOC_INT: return (v->flags & TV_U8) ? "uint8" : (v->flags & TV_INT) ? "int" : "int64";
 	case DOC_FLOAT: return "float64";
 	case DOC_STR: return (v->flags & TV_BYTES) ? "[]uint8" : "string";
-	case DOC_SEQ: return (v->flags & TV_STRS) ? "[]string" : "[]interface {}";
+	case DOC_SEQ: return (v->flags & TV_STRS) ? "[]string" : (v->flags & TV_INTS) ? "[]int" : "[]interface {}";
 	case DOC_MAP: return "map[string]interface {}";
 	default: return "<nil>";
 	}
