@@ -213,11 +213,9 @@ static doc_node *walk_chart(rctx *r, values_chart *vc, const char *path, bool ro
 {
 	karena *a = r->a;
 	tmpl_chart *c = chart_of(vc);
-	doc_node *top = named_map(a, "map[string]interface {}"), *subs = tv_map(a), *vals;
+	doc_node *top = tv_map(a), *subs = tv_map(a), *vals;
 	const char *name = vc->effective_name ? vc->effective_name : c->name;
 	size_t i;
-	((tobj *)top)->kind = TOBJ_NAMED;
-	top->flags &= (uint16_t)~TV_OBJ;   /* a plain map */
 	vals = vc->values ? vc->values : tv_map(a);
 	{
 		tobj *vo = tobj_new(a, TOBJ_NAMED, "common.Values", DOC_MAP);
