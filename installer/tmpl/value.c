@@ -1,6 +1,7 @@
 /* tmpl/value.c - Go values over doc_node: type names, truth, fmt's %v and
  * Sprintf verbs, strconv.Quote, and the conversions Sprig relies on. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -625,7 +626,28 @@ static void fmt_value(kbuf *out, const fspec *f, char verb, const doc_node *v)
 	case DOC_FLOAT:
 		if (strchr("eEfFgGv", verb))
 			fmt_floatv(out, f, verb, v->u.f);
-		else if (verb == 'x' || verb == 'X' || verb == 'b')
+		else if (verb == 'x' || verb == 'X') {
+			/* Go's hexadecimal float: -0x1.cp+01 (exponent at least two digits) */
+			char tmp[64], *e;
+			kbuf t = KBUF_INIT;
+			if (f->prec >= 0)
+				snprintf(tmp, sizeof(tmp), verb == 'x' ? "%.*a" : "%.*A", f->prec, v->u.f);
+			else
+				snprintf(tmp, sizeof(tmp), verb == 'x' ? "%a" : "%A", v->u.f);
+			e = strpbrk(tmp, "pP");
+			if (e && (e[1] == '+' || e[1] == '-') && e[2] && !e[3]) {
+				kbuf_put(&t, tmp, (size_t)(e - tmp) + 2);
+				kbuf_putc(&t, '0');
+				kbuf_puts(&t, e + 2);
+			} else {
+				kbuf_puts(&t, tmp);
+			}
+			if (f->plus && v->u.f >= 0) {
+				kbuf_putc(out, '+');
+			}
+			pad(out, f, t.ptr, t.len, true);
+			kbuf_release(&t);
+		} else if (verb == 'b')
 			fmt_floatv(out, f, 'g', v->u.f);
 		else
 			bad_verb(out, verb, v);
