@@ -12,10 +12,9 @@ static void null_emit(void *ctx, const kevent *ev)
 
 const kev_sink kev_null_sink = { null_emit, NULL };
 
-void kev_emit(const kev_sink *s, kev_level level, const char *kind, const char *msg, ...)
+void kev_emitv(const kev_sink *s, kev_level level, const char *kind, const char *msg, va_list ap)
 {
 	kevent ev;
-	va_list ap;
 	const char *k;
 	if (!s || !s->emit)
 		return;
@@ -23,7 +22,6 @@ void kev_emit(const kev_sink *s, kev_level level, const char *kind, const char *
 	ev.level = level;
 	ev.kind = kind;
 	ev.msg = msg;
-	va_start(ap, msg);
 	while ((k = va_arg(ap, const char *)) != NULL) {
 		const char *v = va_arg(ap, const char *);
 		if (ev.nfields < KEV_MAX_FIELDS && v) {
@@ -32,8 +30,15 @@ void kev_emit(const kev_sink *s, kev_level level, const char *kind, const char *
 			ev.nfields++;
 		}
 	}
-	va_end(ap);
 	s->emit(s->ctx, &ev);
+}
+
+void kev_emit(const kev_sink *s, kev_level level, const char *kind, const char *msg, ...)
+{
+	va_list ap;
+	va_start(ap, msg);
+	kev_emitv(s, level, kind, msg, ap);
+	va_end(ap);
 }
 
 void kev_emitf(const kev_sink *s, kev_level level, const char *kind, const char *fmt, ...)

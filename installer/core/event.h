@@ -10,6 +10,7 @@
 #ifndef KSTAGE_CORE_EVENT_H
 #define KSTAGE_CORE_EVENT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 typedef enum kev_level { KEV_DEBUG, KEV_INFO, KEV_WARN, KEV_ERROR } kev_level;
@@ -41,6 +42,8 @@ extern const kev_sink kev_null_sink;
  * kev_emit(s, KEV_INFO, "stage.start", "stage gateway", "stage", "gateway", NULL).
  * A NULL sink is allowed and drops the event. */
 void kev_emit(const kev_sink *s, kev_level level, const char *kind, const char *msg, ...);
+/* As kev_emit with the field list in a va_list (for wrappers). */
+void kev_emitv(const kev_sink *s, kev_level level, const char *kind, const char *msg, va_list ap);
 void kev_emitf(const kev_sink *s, kev_level level, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 const char *kev_level_name(kev_level l);

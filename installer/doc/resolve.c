@@ -210,72 +210,62 @@ static size_t digits(const char *s, size_t len, size_t i, size_t min, size_t max
 	return i - st;
 }
 
+/* A number of 1..max digits in [lo, hi] at *i, then (if sep) that separator. */
+static bool field(const char *s, size_t len, size_t *i, size_t max, int hi, char sep)
+{
+	int v;
+	size_t n = digits(s, len, *i, 1, max, &v);
+	if (!n || v > hi)
+		return false;
+	*i += n;
+	if (!sep)
+		return true;
+	if (*i >= len || s[*i] != sep)
+		return false;
+	(*i)++;
+	return true;
+}
+
 /* go-yaml v2 parseTimestamp with its four layouts. */
 static bool is_timestamp(const char *s, size_t len)
 {
-	size_t i = 0, n;
-	int y, mo, d, h, mi, se;
-	n = digits(s, len, i, 4, 4, &y);
-	if (!n || len == 4 || s[4] != '-')
+	size_t i = 0;
+	int y, mo, d;
+	bool space;
+	if (!digits(s, len, 0, 4, 4, &y) || len == 4 || s[4] != '-')
 		return false;
 	i = 5;
-	if (!(n = digits(s, len, i, 1, 2, &mo)) || mo < 1 || mo > 12)
+	if (!field(s, len, &i, 2, 12, '-') || !digits(s, len, 5, 1, 2, &mo) || mo < 1)
 		return false;
-	i += n;
-	if (i >= len || s[i] != '-')
+	if (!digits(s, len, i, 1, 2, &d) || d < 1 || !field(s, len, &i, 2, 31, 0))
 		return false;
-	i++;
-	if (!(n = digits(s, len, i, 1, 2, &d)) || d < 1 || d > 31)
-		return false;
-	i += n;
 	if (i == len)
 		return true;
 	if (s[i] != 'T' && s[i] != 't' && s[i] != ' ')
 		return false;
-	{
-		bool space = s[i] == ' ';
-		i++;
-		if (!(n = digits(s, len, i, 1, 2, &h)) || h > 23)
-			return false;
-		i += n;
-		if (i >= len || s[i] != ':')
-			return false;
-		i++;
-		if (!(n = digits(s, len, i, 1, 2, &mi)) || mi > 59)
-			return false;
-		i += n;
-		if (i >= len || s[i] != ':')
-			return false;
-		i++;
-		if (!(n = digits(s, len, i, 1, 2, &se)) || se > 59)
-			return false;
-		i += n;
-		if (i < len && s[i] == '.') {
-			size_t st = ++i;
-			while (i < len && isdigit((unsigned char)s[i]))
-				i++;
-			if (i == st)
-				return false;
-		}
-		if (space)
-			return i == len;
-		if (i < len && s[i] == 'Z')
-			return i + 1 == len;
-		if (i < len && (s[i] == '+' || s[i] == '-')) {
-			int zh, zm;
-			i++;
-			if (digits(s, len, i, 2, 2, &zh) != 2)
-				return false;
-			i += 2;
-			if (i >= len || s[i] != ':')
-				return false;
-			i++;
-			if (digits(s, len, i, 2, 2, &zm) != 2)
-				return false;
-			return i + 2 == len;
-		}
+	space = s[i++] == ' ';
+	if (!field(s, len, &i, 2, 23, ':') || !field(s, len, &i, 2, 59, ':') || !field(s, len, &i, 2, 59, 0))
 		return false;
+	if (i < len && s[i] == '.') {
+		size_t st = ++i;
+		while (i < len && isdigit((unsigned char)s[i]))
+			i++;
+		if (i == st)
+			return false;
 	}
+	if (space)
+		return i == len;
+	if (i < len && s[i] == 'Z')
+		return i + 1 == len;
+	if (i < len && (s[i] == '+' || s[i] == '-')) {
+		int zh, zm;
+		i++;
+		if (digits(s, len, i, 2, 2, &zh) != 2 || i + 2 >= len || s[i + 2] != ':' ||
+		    digits(s, len, i + 3, 2, 2, &zm) != 2)
+			return false;
+		return i + 5 == len;
+	}
+	return false;
 }
 
 void doc_resolve_plain(const char *s, size_t len, doc_scalar *out)
