@@ -81,6 +81,8 @@ extern const size_t cli_ncommands;
 extern const cli_flag cli_global_flags[];
 
 const cli_cmd *cli_find_command(const char *name);
+/* The command name closest to name, or NULL. */
+const char *cli_suggest_command(const char *name);
 
 /* Flag accessors by long name. */
 bool cli_flag_bool(const cli_args *a, const char *name);

@@ -12,12 +12,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	}
 	cmd = cli_find_command(args->pos[0]);
 	if (!cmd) {
-		const char *names[64];
-		size_t n;
-		const char *sug;
-		for (n = 0; n < cli_ncommands && n < 64; n++)
-			names[n] = cli_commands[n]->name;
-		sug = cli_suggest(args->pos[0], names, n);
+		const char *sug = cli_suggest_command(args->pos[0]);
 		cli_errorf(ctx, "unknown help topic \"%s\"%s%s%s", args->pos[0],
 			   sug ? " (did you mean \"" : "", sug ? sug : "", sug ? "\"?)" : "");
 		return EXIT_USAGE;

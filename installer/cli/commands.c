@@ -30,3 +30,12 @@ const cli_cmd *cli_find_command(const char *name)
 			return cli_commands[i];
 	return NULL;
 }
+
+const char *cli_suggest_command(const char *name)
+{
+	const char *names[64];
+	size_t n;
+	for (n = 0; n < cli_ncommands && n < 64; n++)
+		names[n] = cli_commands[n]->name;
+	return cli_suggest(name, names, n);
+}

@@ -48,12 +48,7 @@ int main(int argc, char **argv)
 	}
 	cmd = cli_find_command(argv[cmd_at]);
 	if (!cmd) {
-		const char *names[64];
-		size_t n;
-		const char *sug;
-		for (n = 0; n < cli_ncommands && n < 64; n++)
-			names[n] = cli_commands[n]->name;
-		sug = cli_suggest(argv[cmd_at], names, n);
+		const char *sug = cli_suggest_command(argv[cmd_at]);
 		fprintf(stderr, "kstage: error: unknown command \"%s\"\n", argv[cmd_at]);
 		if (sug)
 			fprintf(stderr, "\nDid you mean this?\n\t%s\n", sug);
