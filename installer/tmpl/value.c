@@ -542,9 +542,9 @@ static void fmt_string(kbuf *out, const fspec *f, char verb, const char *s, size
 	kbuf_release(&t);
 }
 
-static void fmt_value(kbuf *out, const fspec *f, char verb, const doc_node *v);
+static void fmt_value_d(kbuf *out, const fspec *f, char verb, const doc_node *v, int depth);
 
-static void fmt_container(kbuf *out, const fspec *f, char verb, const doc_node *v)
+static void fmt_container(kbuf *out, const fspec *f, char verb, const doc_node *v, int depth)
 {
 	size_t i;
 	fspec inner = *f;
@@ -553,7 +553,7 @@ static void fmt_container(kbuf *out, const fspec *f, char verb, const doc_node *
 		for (i = 0; i < v->u.seq.len; i++) {
 			if (i)
 				kbuf_putc(out, ' ');
-			fmt_value(out, &inner, verb, v->u.seq.v[i]);
+			fmt_value_d(out, &inner, verb, v->u.seq.v[i], depth + 1);
 		}
 		kbuf_putc(out, ']');
 		return;
@@ -567,7 +567,7 @@ static void fmt_container(kbuf *out, const fspec *f, char verb, const doc_node *
 				kbuf_puts(out, v->u.map.v[i].key->u.s.ptr);
 				kbuf_putc(out, ':');
 			}
-			fmt_value(out, &inner, verb, v->u.map.v[i].val);
+			fmt_value_d(out, &inner, verb, v->u.map.v[i].val, depth + 1);
 		}
 		kbuf_putc(out, '}');
 		return;
@@ -578,17 +578,21 @@ static void fmt_container(kbuf *out, const fspec *f, char verb, const doc_node *
 		for (i = 0; ps && i < v->u.map.len; i++) {
 			if (i)
 				kbuf_putc(out, ' ');
-			fmt_value(out, &inner, verb, ps[i]->key);
+			fmt_value_d(out, &inner, verb, ps[i]->key, depth + 1);
 			kbuf_putc(out, ':');
-			fmt_value(out, &inner, verb, ps[i]->val);
+			fmt_value_d(out, &inner, verb, ps[i]->val, depth + 1);
 		}
 		free(ps);
 		kbuf_putc(out, ']');
 	}
 }
 
-static void fmt_value(kbuf *out, const fspec *f, char verb, const doc_node *v)
+static void fmt_value_d(kbuf *out, const fspec *f, char verb, const doc_node *v, int depth)
 {
+	if (depth > 200) {
+		kbuf_puts(out, "...");
+		return;
+	}
 	if (verb == 'T') {
 		const char *tn = tv_type_name(v);
 		pad(out, f, tn, strlen(tn), false);
@@ -673,7 +677,7 @@ static void fmt_value(kbuf *out, const fspec *f, char verb, const doc_node *v)
 		return;
 	case DOC_SEQ:
 	case DOC_MAP:
-		fmt_container(out, f, verb, v);
+		fmt_container(out, f, verb, v, depth);
 		return;
 	default:
 		return;
@@ -761,7 +765,7 @@ void tv_sprintf(kbuf *out, const char *fmt, size_t flen, doc_node **args, size_t
 		}
 		if (verb == 'w')
 			verb = 'v';
-		fmt_value(out, &f, verb, args[argi++]);
+		fmt_value_d(out, &f, verb, args[argi++], 0);
 	}
 	if (argi < n) {
 		kbuf_puts(out, "%!(EXTRA ");
