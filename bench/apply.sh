@@ -7,7 +7,8 @@
 # Both tools read the same local files and go through the test cluster's
 # fault proxy (no faults set), whose counters give the request counts.
 # Each tool runs twice from a clean slate: a first apply (everything is
-# created) and a second one (nothing changes). Prints wall times, the ratio
+# created) and a second one (nothing changes), BENCH_ROUNDS rounds (default
+# 3, which tool goes first alternating), medians. Prints wall times, ratios
 # and request counts. KSTAGE (default build/kstage) and KUBECTL may be set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,16 +61,32 @@ run_kubectl() {
   echo "$(python3 -c "print(f'{$(now)-$t0:.2f}')") $(counters_total)"
 }
 
-echo "bench/apply: Gateway API v1.2.1 (5 CRDs) + 1 Namespace + $N ConfigMaps, through the fault proxy (no faults)"
-echo "  kstage: $KSTAGE ($("$KSTAGE" version --short)), kubectl: $("$KUBECTL" version --client -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])')"
-clean; read -r ks1 kr1 < <(run_kstage); read -r ks2 kr2 < <(run_kstage)
-clean; read -r kc1 cr1 < <(run_kubectl); read -r kc2 cr2 < <(run_kubectl)
+ROUNDS=${BENCH_ROUNDS:-3}
+echo "bench/apply: Gateway API v1.2.1 (5 CRDs) + 1 Namespace + $N ConfigMaps, through the fault proxy (no faults), $ROUNDS rounds"
+echo "  kstage: $KSTAGE ($("$KSTAGE" version --short)), kubectl: $("$KUBECTL" version --client -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+results=""
+for r in $(seq 1 "$ROUNDS"); do
+  # alternate which tool goes first, so a trend in machine load hurts both alike
+  if [ $((r % 2)) -eq 1 ]; then
+    clean; read -r ks1 kr1 < <(run_kstage); read -r ks2 kr2 < <(run_kstage)
+    clean; read -r kc1 cr1 < <(run_kubectl); read -r kc2 cr2 < <(run_kubectl)
+  else
+    clean; read -r kc1 cr1 < <(run_kubectl); read -r kc2 cr2 < <(run_kubectl)
+    clean; read -r ks1 kr1 < <(run_kstage); read -r ks2 kr2 < <(run_kstage)
+  fi
+  results="$results $ks1,$kr1,$ks2,$kr2,$kc1,$cr1,$kc2,$cr2"
+done
 clean
-python3 - "$ks1" "$kr1" "$ks2" "$kr2" "$kc1" "$cr1" "$kc2" "$cr2" <<'EOF'
-import sys
-ks1, kr1, ks2, kr2, kc1, cr1, kc2, cr2 = sys.argv[1:]
-ks1, ks2, kc1, kc2 = map(float, (ks1, ks2, kc1, kc2))
-print(f"  first apply  (create): kstage {ks1:6.2f}s {kr1:>5} requests | kubectl {kc1:6.2f}s {cr1:>5} requests | ratio {ks1/kc1:.2f}")
-print(f"  second apply (no-op):  kstage {ks2:6.2f}s {kr2:>5} requests | kubectl {kc2:6.2f}s {cr2:>5} requests | ratio {ks2/kc2:.2f}")
-print(f"bench/apply: kstage/kubectl wall-time ratio {ks1/kc1:.2f} (create), {ks2/kc2:.2f} (no-op); goal <= 0.50")
-EOF
+# shellcheck disable=SC2086
+python3 -c '
+import statistics, sys
+rows = [list(map(float, r.split(","))) for r in sys.argv[1:]]
+for i, (ks1, kr1, ks2, kr2, kc1, cr1, kc2, cr2) in enumerate(rows, 1):
+    print(f"  round {i}: create kstage {ks1:5.2f}s kubectl {kc1:5.2f}s ratio {ks1/kc1:.2f} | "
+          f"no-op kstage {ks2:5.2f}s kubectl {kc2:5.2f}s ratio {ks2/kc2:.2f}")
+med = lambda k: statistics.median(r[k] for r in rows)
+ks1, kr1, ks2, kr2, kc1, cr1, kc2, cr2 = (med(k) for k in range(8))
+print(f"  first apply  (create), median: kstage {ks1:5.2f}s {kr1:4.0f} requests | kubectl {kc1:5.2f}s {cr1:4.0f} requests | ratio {ks1/kc1:.2f}")
+print(f"  second apply (no-op),  median: kstage {ks2:5.2f}s {kr2:4.0f} requests | kubectl {kc2:5.2f}s {cr2:4.0f} requests | ratio {ks2/kc2:.2f}")
+print(f"bench/apply: kstage/kubectl wall-time ratio {ks1/kc1:.2f} (create), {ks2/kc2:.2f} (no-op), medians; goal <= 0.50")
+' $results

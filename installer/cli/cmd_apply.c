@@ -50,7 +50,7 @@ static const cli_flag flags[] = {
 	{ "stage", 0, FLAG_LIST, "NAME", "apply only this stage (repeatable)" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
 	{ "no-rollback", 0, FLAG_BOOL, NULL, "accepted for compatibility (release records and rollback come later)" },
-	{ "concurrency", 0, FLAG_STR, "N", "objects of one kind applied at once (default 16)" },
+	{ "concurrency", 0, FLAG_STR, "N", "objects of one kind applied at once (default 32)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -170,10 +170,10 @@ static int run(cli_ctx *ctx, cli_args *args)
 			snprintf(el, sizeof(el), "%.1fs", elapsed(&pg));
 			snprintf(req, sizeof(req), "%lu", s.client->stats.requests);
 			snprintf(retr, sizeof(retr), "%lu", s.client->stats.retries);
-			kbuf_printf(&m, "%s: %zu stage%s done, %zu skipped, %zu object%s created, %zu applied, %zu op%s changed "
-				    "(%s, %s API requests, %s retried)",
+			kbuf_printf(&m, "%s: %zu stage%s done, %zu skipped, %zu object%s created, %zu applied, %zu unchanged (not sent), "
+				    "%zu op%s changed (%s, %s API requests, %s retried)",
 				    rc ? "apply failed" : "apply done", sum.stages_done, sum.stages_done == 1 ? "" : "s",
-				    sum.stages_skipped, sum.created, sum.created == 1 ? "" : "s", sum.applied, sum.ops_changed,
+				    sum.stages_skipped, sum.created, sum.created == 1 ? "" : "s", sum.applied, sum.unchanged, sum.ops_changed,
 				    sum.ops_changed == 1 ? "" : "s", el, req, retr);
 			kev_emit(&ctx->sink, rc ? KEV_ERROR : KEV_INFO, "apply.summary", m.ptr, "elapsed", el,
 				 "requests", req, "retries", retr, "failed_stage", sum.failed_stage, NULL);

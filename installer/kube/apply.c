@@ -245,3 +245,108 @@ int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_op
 	kbuf_release(&body);
 	return rc;
 }
+
+/* ---- no-op detection ---- */
+
+/* desired's leaves all equal in live; no lists. */
+static bool leaves_match(const doc_node *d, const doc_node *l, bool top)
+{
+	size_t i;
+	if (d->type == DOC_SEQ)
+		return false;
+	if (d->type != DOC_MAP)
+		return l && doc_equal(d, l);
+	if (!l || l->type != DOC_MAP)
+		return false;
+	for (i = 0; i < d->u.map.len; i++) {
+		const char *k = d->u.map.v[i].key->u.s.ptr;
+		const doc_node *dv = d->u.map.v[i].val;
+		if (top && (!strcmp(k, "apiVersion") || !strcmp(k, "kind")))
+			continue;
+		if (dv->type == DOC_MAP && !dv->u.map.len)
+			return false;   /* an empty map is a field of its own: let the server judge */
+		if (!leaves_match(dv, doc_map_get(l, k), false))
+			return false;
+	}
+	return true;
+}
+
+/* fieldsV1 f (an "f:..." tree) owns exactly desired d's fields. */
+static bool fields_match(const doc_node *d, const doc_node *f, int depth)
+{
+	size_t i, n = 0;
+	if (!f || f->type != DOC_MAP)
+		return false;
+	for (i = 0; i < f->u.map.len; i++) {
+		const char *k = f->u.map.v[i].key->u.s.ptr;
+		const doc_node *child;
+		if (!strcmp(k, "."))
+			continue;
+		if (strncmp(k, "f:", 2))
+			return false;   /* list keys (k:, v:, i:): not handled here */
+		child = doc_map_get(d, k + 2);
+		if (!child)
+			return false;
+		if (child->type == DOC_MAP) {
+			if (!fields_match(child, f->u.map.v[i].val, depth + 1))
+				return false;
+		} else if (f->u.map.v[i].val->type == DOC_MAP && f->u.map.v[i].val->u.map.len) {
+			return false;
+		}
+		n++;
+	}
+	/* and every desired field is owned */
+	for (i = 0; i < d->u.map.len; i++) {
+		const char *k = d->u.map.v[i].key->u.s.ptr;
+		if (depth == 0 && (!strcmp(k, "apiVersion") || !strcmp(k, "kind")))
+			continue;
+		if (depth == 1 && (!strcmp(k, "name") || !strcmp(k, "namespace")))
+			continue;   /* metadata identity is never in managedFields */
+		{
+			kbuf fk = KBUF_INIT;
+			bool has;
+			kbuf_printf(&fk, "f:%s", k);
+			has = doc_map_get(f, fk.ptr) != NULL;
+			kbuf_release(&fk);
+			if (!has) {
+				/* metadata with only name/namespace is not listed at all */
+				const doc_node *v = d->u.map.v[i].val;
+				if (depth == 0 && !strcmp(k, "metadata") && v->type == DOC_MAP) {
+					size_t j;
+					bool only_id = true;
+					for (j = 0; j < v->u.map.len; j++)
+						if (strcmp(v->u.map.v[j].key->u.s.ptr, "name") &&
+						    strcmp(v->u.map.v[j].key->u.s.ptr, "namespace"))
+							only_id = false;
+					if (only_id)
+						continue;
+				}
+				return false;
+			}
+		}
+	}
+	(void)n;
+	return true;
+}
+
+bool kube_apply_is_noop(const doc_node *desired, const doc_node *live, const char *field_manager)
+{
+	const doc_node *mf = doc_get_path(live, "metadata.managedFields");
+	const char *fm = field_manager ? field_manager : "kstage";
+	const char *av = doc_get_str(desired, "apiVersion", "");
+	size_t i;
+	if (!desired || desired->type != DOC_MAP || !live || live->type != DOC_MAP)
+		return false;
+	if (doc_get_path(live, "metadata.deletionTimestamp"))
+		return false;
+	if (!leaves_match(desired, live, true))
+		return false;
+	for (i = 0; mf && mf->type == DOC_SEQ && i < mf->u.seq.len; i++) {
+		const doc_node *e = mf->u.seq.v[i];
+		if (strcmp(doc_get_str(e, "manager", ""), fm) || strcmp(doc_get_str(e, "operation", ""), "Apply") ||
+		    strcmp(doc_get_str(e, "apiVersion", ""), av) || doc_get_str(e, "subresource", NULL))
+			continue;
+		return fields_match(desired, doc_map_get(e, "fieldsV1"), 0);
+	}
+	return false;
+}

@@ -256,6 +256,11 @@ typedef struct kube_apply_opts {
  * server's answer; *created (may be NULL) tells a 201 from a 200. */
 int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_opts *opts,
 	       doc_node **out, bool *created, kerr *err);
+/* True when applying desired (as field_manager, NULL: "kstage") would change
+ * nothing in live: every field of desired has its value in live, and the
+ * manager's Apply entry in managedFields owns exactly desired's fields.
+ * Conservative: objects with lists are never called no-ops. */
+bool kube_apply_is_noop(const doc_node *desired, const doc_node *live, const char *field_manager);
 /* GET the live object; KE_NOTFOUND (err set) when it does not exist. */
 int kube_get(kube_client *c, karena *a, const kube_obj *o, doc_node **out, kerr *err);
 /* GET any path, parse the JSON answer. */

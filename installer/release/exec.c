@@ -56,11 +56,14 @@ typedef struct group_run {
 	bool plan;            /* plan: GET live too, retry a conflict with force */
 	doc_node **before;    /* plan: the live object or NULL */
 	char **notes;         /* plan: xmalloc'd note or NULL */
+	const bool *skip;     /* apply: known unchanged, not sent (may be NULL) */
 } group_run;
 
 static void apply_one(void *u, size_t i, karena *a)
 {
 	group_run *g = u;
+	if (g->skip && g->skip[i])
+		return;
 	if (g->plan) {
 		kerr e = KERR_INIT;
 		g->before[i] = NULL;
@@ -110,7 +113,7 @@ static long run_group(group_run *g, size_t n, size_t bound, karena *wa)
 
 static size_t workers(const rel_ctx *ctx)
 {
-	size_t w = ctx->concurrency ? ctx->concurrency : 16;
+	size_t w = ctx->concurrency ? ctx->concurrency : 32;
 	return w > MAX_WORKERS ? MAX_WORKERS : w;
 }
 
@@ -158,6 +161,46 @@ static bool ns_planned(const plan_state *ps, const char *ns)
 		if (!strcmp(ps->namespaces[i], ns))
 			return true;
 	return false;
+}
+
+/* For a big group of one kind in one namespace: one LIST, and the objects
+ * that would not change are not sent (their live copy stands in for the
+ * apply answer). Anything unexpected just means everything is sent. */
+#define UNCHANGED_LIST_MIN 8
+
+static void find_unchanged(kube_client *c, karena *a, kube_obj *objs, size_t n, doc_node **live, bool *skip)
+{
+	kbuf p = KBUF_INIT;
+	doc_node *list = NULL;
+	const doc_node *items;
+	kerr e = KERR_INIT;
+	size_t i, j;
+	if (n < UNCHANGED_LIST_MIN)
+		return;
+	for (i = 1; i < n; i++)
+		if ((objs[i].ns == NULL) != (objs[0].ns == NULL) || (objs[i].ns && strcmp(objs[i].ns, objs[0].ns)))
+			return;
+	kube_obj_path(&objs[0], false, &p);
+	if (kube_get_json(c, a, p.ptr, &list, objs[0].ref, &e) == 0 && (items = doc_map_get(list, "items")) &&
+	    items->type == DOC_SEQ) {
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < items->u.seq.len; j++) {
+				doc_node *it = items->u.seq.v[j];
+				if (strcmp(doc_get_str(it, "metadata.name", ""), objs[i].name))
+					continue;
+				/* list items carry no apiVersion/kind */
+				doc_map_set(a, it, "apiVersion", doc_new_str(a, objs[i].api_version));
+				doc_map_set(a, it, "kind", doc_new_str(a, objs[i].kind));
+				if (kube_apply_is_noop(objs[i].doc, it, NULL)) {
+					skip[i] = true;
+					live[i] = it;
+				}
+				break;
+			}
+		}
+	}
+	kerr_clear(&e);
+	kbuf_release(&p);
 }
 
 /* Wait for the CRDs among items to be Established, then refresh discovery. */
@@ -317,7 +360,7 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 	size_t n = 0, i, g0, nw = workers(ctx);
 	bool enabled;
 	doc_node **live = NULL;
-	bool *created = NULL;
+	bool *created = NULL, *skip = NULL;
 	kerr *errs = NULL;
 	kube_obj **crds = NULL;
 	doc_node **crd_live = NULL;
@@ -354,6 +397,7 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 	errs = xcalloc(n + 1, sizeof(*errs));
 	crds = xcalloc(n + 1, sizeof(*crds));
 	crd_live = xcalloc(n + 1, sizeof(*crd_live));
+	skip = xcalloc(n + 1, sizeof(*skip));
 	for (g0 = 0; g0 < n;) {
 		size_t g1 = g0 + 1;
 		group_run g;
@@ -392,16 +436,21 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 		g.created = created + g0;
 		g.errs = errs + g0;
 		g.opts.force = ctx->force;
+		find_unchanged(c, &a, objs + g0, g1 - g0, live + g0, skip + g0);
+		g.skip = skip + g0;
 		bad = run_group(&g, g1 - g0, nw, wa);
 		for (i = g0; i < g1; i++) {
+			const char *act = skip[i] ? "unchanged" : created[i] ? "created" : "applied";
 			if (errs[i].code)
 				continue;
-			if (created[i])
+			if (skip[i])
+				sum->unchanged++;
+			else if (created[i])
 				sum->created++;
 			else
 				sum->applied++;
 			kube_emit(c, KEV_INFO, "object.applied", objs[i].ref, "stage", s->name, "object", objs[i].ref,
-				  "action", created[i] ? "created" : "applied", NULL);
+				  "action", act, NULL);
 			if (!strcmp(objs[i].kind, "CustomResourceDefinition")) {
 				planned_kind k = { xstrdup(doc_get_str(objs[i].doc, "spec.group", "")),
 						   xstrdup(doc_get_str(objs[i].doc, "spec.names.kind", "")), NULL, true };
@@ -469,6 +518,7 @@ out:
 	free(created);
 	free(crds);
 	free(crd_live);
+	free(skip);
 	release_arenas(wa, nw);
 	karena_release(&a);
 	return rc;

@@ -93,7 +93,7 @@ typedef struct rel_ctx {
 	const char *cache_dir;      /* fetch cache override or NULL */
 	long timeout_ms;            /* per stage when the stage sets none; 0: 5 minutes */
 	bool force;                 /* --force-conflicts */
-	size_t concurrency;         /* objects of one kind in flight; 0: 16 */
+	size_t concurrency;         /* objects of one kind in flight; 0: 32 */
 	const char *const *only;    /* --stage filters (names), or NULL */
 	size_t nonly;
 	bool color;                 /* plan diffs */
@@ -115,7 +115,7 @@ int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *nam
 
 typedef struct rel_summary {
 	size_t stages_done, stages_skipped;
-	size_t created, applied, ops_changed, ops_unchanged;
+	size_t created, applied, unchanged, ops_changed, ops_unchanged;
 	const char *failed_stage;   /* name, or NULL */
 } rel_summary;
 

@@ -890,3 +890,50 @@ def test_proxy_url_ca_file_and_token_file(cluster):
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_unchanged_objects_are_not_sent_but_drift_still_is(cluster):
+    """A big group of one kind is LISTed once; objects that would not change
+    are not sent. Drift, a dropped key and a new label are still applied."""
+    cluster.kubectl("delete", "namespace", "e2e-noop", "--ignore-not-found", "--wait=true")
+    cluster.kubectl("create", "namespace", "e2e-noop")
+
+    def bundle(name, overrides):
+        docs = []
+        for i in range(12):
+            data = {"i": str(i), "extra": "x"}
+            labels = {"set": "noop"}
+            data, labels = overrides.get(i, (data, labels))
+            docs.append(json.dumps({"apiVersion": "v1", "kind": "ConfigMap",
+                                    "metadata": {"name": f"noop-{i}", "namespace": "e2e-noop", "labels": labels},
+                                    "data": data}))
+        return cluster.bundle(name, """\
+            name: noop
+            stages:
+              - name: cms
+                source: {path: cms.yaml}
+            """, {"cms.yaml": "\n---\n".join(docs) + "\n"})
+
+    b = bundle("noop1", {})
+    assert cluster.kstage("apply", b).returncode == 0
+    refs = [("configmap", "e2e-noop", f"noop-{i}") for i in range(12)]
+    before = cluster.rvs(refs)
+    cluster.fault("DELETE", "/counters")
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 0, r.stderr
+    assert "12 unchanged (not sent)" in r.stderr, r.stderr
+    counters = cluster.fault("GET", "/counters")
+    assert not any(k.startswith("PATCH") for k in counters), counters
+    assert cluster.rvs(refs) == before
+    # drift on noop-3 (another manager), a key dropped from noop-5, a label added to noop-7
+    cluster.kubectl("patch", "configmap", "noop-3", "-n", "e2e-noop", "--type=merge", "-p", '{"data":{"i":"drifted"}}')
+    b2 = bundle("noop2", {5: ({"i": "5"}, {"set": "noop"}), 7: ({"i": "7", "extra": "x"}, {"set": "noop", "new": "yes"})})
+    r = cluster.kstage("apply", b2, "--force-conflicts")
+    assert r.returncode == 0, r.stderr
+    assert "9 unchanged (not sent)" in r.stderr, r.stderr
+    assert cluster.get("configmap", "noop-3", "-n", "e2e-noop")["data"]["i"] == "3"
+    assert "extra" not in cluster.get("configmap", "noop-5", "-n", "e2e-noop")["data"]
+    assert cluster.get("configmap", "noop-7", "-n", "e2e-noop")["metadata"]["labels"]["new"] == "yes"
+    after = cluster.rvs(refs)
+    moved = sorted(k[2] for k in refs if before[k] != after[k])
+    assert moved == ["noop-3", "noop-5", "noop-7"], moved

@@ -99,3 +99,37 @@ TEST(kube_json_key_merge_keeps_order)
 	kbuf_release(&out);
 	karena_release(&a);
 }
+
+TEST(kube_apply_noop_detection)
+{
+	karena a = KARENA_INIT;
+	const char *want = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: n, labels: {a: b}}\ndata: {k: v, j: w}\n";
+	const char *live_ok =
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: n\n  resourceVersion: '9'\n"
+		"  labels: {a: b, other: x}\n  managedFields:\n"
+		"  - {manager: kubectl, operation: Update, apiVersion: v1, fieldsV1: {'f:metadata': {'f:labels': {'f:other': {}}}}}\n"
+		"  - {manager: kstage, operation: Apply, apiVersion: v1, fieldsV1: {'f:data': {'f:k': {}, 'f:j': {}},"
+		" 'f:metadata': {'f:labels': {'f:a': {}}}}}\n"
+		"data: {k: v, j: w}\n";
+	doc_node *w = y(&a, want), *l = y(&a, live_ok);
+	CHECK(kube_apply_is_noop(w, l, NULL));
+	/* a drifted value */
+	CHECK(!kube_apply_is_noop(w, y(&a, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {a: b}, managedFields: "
+				      "[{manager: kstage, operation: Apply, apiVersion: v1, fieldsV1: {'f:data': {'f:k': {}, 'f:j': {}}, "
+				      "'f:metadata': {'f:labels': {'f:a': {}}}}}]}\ndata: {k: CHANGED, j: w}\n"), NULL));
+	/* a field kstage applied before and no longer wants: the server must remove it */
+	CHECK(!kube_apply_is_noop(y(&a, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {a: b}}\ndata: {k: v}\n"), l, NULL));
+	/* owned by an Update, not an Apply */
+	CHECK(!kube_apply_is_noop(w, y(&a, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {a: b}, managedFields: "
+				      "[{manager: kstage, operation: Update, apiVersion: v1, fieldsV1: {'f:data': {'f:k': {}, 'f:j': {}}, "
+				      "'f:metadata': {'f:labels': {'f:a': {}}}}}]}\ndata: {k: v, j: w}\n"), NULL));
+	/* lists are left to the server */
+	CHECK(!kube_apply_is_noop(y(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c}\nspec: {l: [1]}\n"),
+				  y(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c, managedFields: [{manager: kstage, operation: Apply, "
+				        "apiVersion: v1, fieldsV1: {'f:spec': {'f:l': {}}}}]}\nspec: {l: [1]}\n"), NULL));
+	/* identity only: nothing owned, nothing to send */
+	CHECK(kube_apply_is_noop(y(&a, "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n"),
+				 y(&a, "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1, managedFields: [{manager: kstage, "
+				       "operation: Apply, apiVersion: v1, fieldsV1: {}}]}\n"), NULL));
+	karena_release(&a);
+}
