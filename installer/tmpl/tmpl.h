@@ -6,7 +6,9 @@
  * comparisons, printf verbs, error messages). Data is doc_node trees
  * (doc/doc.h) living in the caller's arena; see tmpl_int.h for how Go types
  * map onto nodes. This module never prints: errors come back in a kerr with
- * Go's "template: file:line:col: executing ..." text.
+ * Go's "template: file:line:col: executing ..." text. Known differences
+ * from Helm, Go and Sprig are listed in tmpl/DIFFERENCES.md; the oracle
+ * tests (tests/tmpl/diff_helm.py) hold the rest to helm's output.
  *
  * Limits: nesting of template/include/tpl 1000 deep (Helm's), control
  * structures and parentheses 1000 deep, output of one execution 100 MiB,
