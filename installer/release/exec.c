@@ -75,6 +75,11 @@ static void apply_one(void *u, size_t i, karena *a)
 			}
 		}
 		kerr_clear(&e);
+		if (g->before[i] && kube_apply_is_noop(g->objs[i].doc, g->before[i], NULL)) {
+			/* nothing would change: no need to ask the server */
+			g->live[i] = g->before[i];
+			return;
+		}
 	}
 	if (kube_apply(g->c, a, &g->objs[i], &g->opts, &g->live[i], &g->created[i], &g->errs[i]) != 0) {
 		g->live[i] = NULL;
