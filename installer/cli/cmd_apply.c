@@ -47,7 +47,7 @@ static const cli_flag flags[] = {
 	{ "set-literal", 0, FLAG_LIST, "K=V", "set one value verbatim" },
 	{ "set-secret", 0, FLAG_LIST, "K=V", "as --set, and the value is masked in all output" },
 	{ "timeout", 0, FLAG_STR, "D", "time each stage may take to become healthy (default 5m)" },
-	{ "stage", 0, FLAG_LIST, "NAME", "apply only this stage (repeatable)" },
+	{ "stage", 0, FLAG_LIST, "NAME", "apply only this stage" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
 	{ "no-rollback", 0, FLAG_BOOL, NULL, "accepted for compatibility (release records and rollback come later)" },
 	{ "concurrency", 0, FLAG_STR, "N", "objects of one kind applied at once (default 32)" },
@@ -94,8 +94,10 @@ static void progress_emit(void *u, const kevent *ev)
 		fputs("\r\033[K", stderr);
 		p->line_open = false;
 	}
-	if (!p->tty && !strcmp(ev->kind, "object.applied") && !p->ctx->quiet) {
-		fprintf(stderr, "  %s %s\n", kev_get(ev, "action"), kev_get(ev, "object"));
+	if (!p->tty && !strcmp(ev->kind, "object.applied")) {
+		const char *act = kev_get(ev, "action");
+		if (!p->ctx->quiet && (p->ctx->verbose || !act || strcmp(act, "unchanged")))
+			fprintf(stderr, "  %s %s\n", act ? act : "applied", kev_get(ev, "object"));
 		return;
 	}
 	if (!p->tty && !strcmp(ev->kind, "object.ready") && !p->ctx->quiet) {

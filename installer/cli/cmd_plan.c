@@ -44,7 +44,7 @@ static const cli_flag flags[] = {
 	{ "set-json", 0, FLAG_LIST, "K=JSON", "set values from JSON" },
 	{ "set-literal", 0, FLAG_LIST, "K=V", "set one value verbatim" },
 	{ "set-secret", 0, FLAG_LIST, "K=V", "as --set, and the value is masked in all output" },
-	{ "stage", 0, FLAG_LIST, "NAME", "plan only this stage (repeatable)" },
+	{ "stage", 0, FLAG_LIST, "NAME", "plan only this stage" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "plan as apply --force-conflicts would run" },
 	{ "detailed-exitcode", 0, FLAG_BOOL, NULL, "exit 0: no changes, 1: error, 2: changes pending" },
 	{ NULL, 0, 0, NULL, NULL },
