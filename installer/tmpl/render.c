@@ -579,6 +579,17 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 	return true;
 }
 
+/* a copy of [s, s+n) that never reads past it (the text is not NUL-terminated) */
+static char *dupn(const char *s, size_t n)
+{
+	char *r = malloc(n + 1);
+	if (r) {
+		memcpy(r, s, n);
+		r[n] = '\0';
+	}
+	return r;
+}
+
 static bool fh_key_char(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
@@ -759,10 +770,10 @@ static int fast_head(head *h)
 				return 0;
 			} else if (top && kl == 4 && !memcmp(p, "kind", 4)) {
 				if (!h->kind)
-					h->kind = strndup(vs, (size_t)(ve - vs));
+					h->kind = dupn(vs, (size_t)(ve - vs));
 			} else if (st[lvl].path == 2 && kl == 12 && !memcmp(p, "helm.sh/hook", 12)) {
 				if (!h->hook)
-					h->hook = strndup(vs, (size_t)(ve - vs));
+					h->hook = dupn(vs, (size_t)(ve - vs));
 			}
 		}
 		line = nl ? nl + 1 : end;
