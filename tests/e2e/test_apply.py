@@ -456,11 +456,13 @@ def test_json_key_merge_and_rollout_restart(cluster):
 def test_fault_proxy_convergence(cluster):
     """500s, 429 with Retry-After, connection resets and latency on 20% of
     requests: the apply still converges, with no duplicate effects."""
+    import uuid
     n = 40
+    run = uuid.uuid4().hex[:8]   # every run changes every object: all are sent
     docs = []
     for i in range(n):
         docs.append(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: e2e-fault-{i}, namespace: e2e-fault}}\n"
-                    f"data: {{i: \"{i}\"}}\n")
+                    f"data: {{i: \"{i}\", run: \"{run}\"}}\n")
     cluster.kubectl("create", "namespace", "e2e-fault", check=False)
     cluster.kubectl("apply", "-f", "-", input=textwrap.dedent("""\
         apiVersion: apps/v1
@@ -504,7 +506,7 @@ def test_fault_proxy_convergence(cluster):
     assert sum(fired.values()) > 0, fired
     for i in range(n):
         cm = cluster.get("configmap", f"e2e-fault-{i}", "-n", "e2e-fault")
-        assert cm["data"] == {"i": str(i)}
+        assert cm["data"] == {"i": str(i), "run": run}
     d = cluster.get("deployment", "restart-me", "-n", "e2e-fault")
     assert d["metadata"]["generation"] == gen0 + 1, "the restart happened more than once"
     print("faults fired:", fired)
