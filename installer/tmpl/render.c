@@ -94,17 +94,49 @@ static doc_node *list_or_empty(karena *a, const doc_node *m, const char *k)
 	return v && v->type == DOC_SEQ ? v : tv_seq(a);
 }
 
-/* .Chart as Helm 4 gives it: a map of the metadata fields */
-static doc_node *chart_obj(karena *a, tmpl_chart *c, const char *name, bool root)
+/* .Chart.Dependencies as Helm 4 gives them after processing: the enabled
+ * dependencies, in Chart.yaml order, named by their alias */
+static doc_node *chart_deps(karena *a, const doc_node *md, const values_chart *vc)
 {
-	doc_node *m = tv_map(a), *md = c->metadata, *ann, *dep;
+	doc_node *out = tv_seq(a), *deps = doc_map_get(md, "dependencies");
+	size_t i, k;
+	for (i = 0; deps && deps->type == DOC_SEQ && i < deps->u.seq.len; i++) {
+		doc_node *d = deps->u.seq.v[i], *m, *tags, *iv;
+		const char *name = doc_get_str(d, "name", ""), *alias = doc_get_str(d, "alias", "");
+		const char *eff = *alias ? alias : name;
+		bool enabled = false;
+		for (k = 0; vc && k < vc->neffective; k++)
+			if (vc->effective[k] && vc->effective[k]->enabled && vc->effective[k]->effective_name &&
+			    !strcmp(vc->effective[k]->effective_name, eff))
+				enabled = true;
+		if (!enabled)
+			continue;
+		m = tv_map(a);
+		doc_map_set(a, m, "Alias", tv_strz(a, alias));
+		doc_map_set(a, m, "Condition", str_or_empty(a, d, "condition"));
+		doc_map_set(a, m, "Enabled", tv_bool(true));
+		iv = doc_map_get(d, "import-values");
+		doc_map_set(a, m, "ImportValues", iv && iv->type == DOC_SEQ ? iv : tv_seq(a));
+		doc_map_set(a, m, "Name", tv_strz(a, eff));
+		doc_map_set(a, m, "Repository", str_or_empty(a, d, "repository"));
+		tags = doc_map_get(d, "tags");
+		doc_map_set(a, m, "Tags", tags && tags->type == DOC_SEQ ? tags : tv_seq(a));
+		doc_map_set(a, m, "Version", str_or_empty(a, d, "version"));
+		doc_seq_push(a, out, m);
+	}
+	return out;
+}
+
+/* .Chart as Helm 4 gives it: a map of the metadata fields */
+static doc_node *chart_obj(karena *a, tmpl_chart *c, const values_chart *vc, const char *name, bool root)
+{
+	doc_node *m = tv_map(a), *md = c->metadata, *ann;
 	doc_map_set(a, m, "APIVersion", str_or_empty(a, md, "apiVersion"));
 	ann = doc_map_get(md, "annotations");
 	doc_map_set(a, m, "Annotations", ann && ann->type == DOC_MAP ? ann : tv_map(a));
 	doc_map_set(a, m, "AppVersion", str_or_empty(a, md, "appVersion"));
 	doc_map_set(a, m, "Condition", str_or_empty(a, md, "condition"));
-	dep = doc_map_get(md, "dependencies");
-	doc_map_set(a, m, "Dependencies", dep && dep->type == DOC_SEQ ? dep : tv_seq(a));
+	doc_map_set(a, m, "Dependencies", chart_deps(a, md, vc));
 	doc_map_set(a, m, "Deprecated", tv_bool(doc_get_bool(md, "deprecated", false)));
 	doc_map_set(a, m, "Description", str_or_empty(a, md, "description"));
 	doc_map_set(a, m, "Home", str_or_empty(a, md, "home"));
@@ -224,7 +256,7 @@ static doc_node *walk_chart(rctx *r, values_chart *vc, const char *path, bool ro
 	}
 	doc_map_set(a, top, "Values", vals);
 	doc_map_set(a, top, "Release", r->release);
-	doc_map_set(a, top, "Chart", chart_obj(a, c, name, root));
+	doc_map_set(a, top, "Chart", chart_obj(a, c, vc, name, root));
 	doc_map_set(a, top, "Capabilities", r->caps);
 	doc_map_set(a, top, "Files", files_obj(a, c));
 	doc_map_set(a, top, "Subcharts", subs);
