@@ -27,8 +27,8 @@
 #include <sys/stat.h>
 
 static const cli_flag flags[] = {
-	{ "values", 'f', FLAG_LIST, "FILE", "values file (a path, - for stdin, or an https:// URL); repeatable" },
-	{ "set", 0, FLAG_LIST, "K=V", "set values (a.b=c,d={x,y},e[0]=f); repeatable" },
+	{ "values", 'f', FLAG_LIST, "FILE", "values file (a path, - for stdin, or an https:// URL)" },
+	{ "set", 0, FLAG_LIST, "K=V", "set values (a.b=c,d={x,y},e[0]=f)" },
 	{ "set-string", 0, FLAG_LIST, "K=V", "set values, always as strings" },
 	{ "set-file", 0, FLAG_LIST, "K=PATH", "set a value to the content of a file" },
 	{ "set-json", 0, FLAG_LIST, "K=JSON", "set values from JSON" },
