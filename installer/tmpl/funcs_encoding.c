@@ -268,6 +268,149 @@ static int yaml_common(tctx *x, doc_node **out, doc_node *v, bool must)
 }
 
 static int f_toyaml(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return yaml_common(x, out, a[0], false); }
+
+/* ---- toYamlPretty: go-yaml v3 with indent 2 (sequences indented under
+ * their key, no line folding, floats in Go's 'g' form) ---- */
+
+/* a scalar as v3 writes it; block is set for multi-line strings */
+static int pretty_scalar(tctx *x, kbuf *b, const doc_node *v, int indent)
+{
+	kbuf t = KBUF_INIT;
+	kerr e = KERR_INIT;
+	if (!v || v->type == DOC_NULL) {
+		kbuf_puts(b, "null");
+		return 0;
+	}
+	switch (v->type) {
+	case DOC_BOOL: kbuf_puts(b, v->u.b ? "true" : "false"); return 0;
+	case DOC_INT: numfmt_int(b, v->u.i); return 0;
+	case DOC_FLOAT:
+		if (isnan(v->u.f)) kbuf_puts(b, ".nan");
+		else if (isinf(v->u.f)) kbuf_puts(b, v->u.f > 0 ? ".inf" : "-.inf");
+		else numfmt_float(b, v->u.f, 'g', -1);
+		return 0;
+	case DOC_STR:
+		if (memchr(v->u.s.ptr, '\n', v->u.s.len)) {
+			/* literal block, content indented under the key */
+			const char *p = v->u.s.ptr, *end = v->u.s.ptr + v->u.s.len;
+			bool keep = v->u.s.len && end[-1] == '\n';
+			kbuf_puts(b, keep ? "|" : "|-");
+			if (keep && v->u.s.len > 1 && end[-2] == '\n')
+				kbuf_puts(b, "+");
+			if (keep)
+				end--;
+			while (p <= end) {
+				const char *nl = memchr(p, '\n', (size_t)(end - p));
+				const char *le = nl ? nl : end;
+				kbuf_putc(b, '\n');
+				if (le > p)
+					kbuf_putn(b, ' ', (size_t)indent + 2);
+				kbuf_put(b, p, (size_t)(le - p));
+				if (!nl)
+					break;
+				p = nl + 1;
+			}
+			return 0;
+		}
+		if (doc_emit_yaml(&t, v, DOC_EMIT_NO_DOC_END, &e)) {
+			kerr_clear(&e);
+			kbuf_release(&t);
+			return tctx_fail(x, "yaml: cannot emit");
+		}
+		/* libyaml folds long scalars at 80 columns; v3 does not */
+		if (memchr(t.ptr, '\n', t.len) && t.len && t.ptr[0] != '"' && t.ptr[0] != '\'')
+			kbuf_put(b, v->u.s.ptr, v->u.s.len);
+		else if (memchr(t.ptr, '\n', t.len))
+			tv_quote(b, v->u.s.ptr, v->u.s.len);
+		else
+			kbuf_put(b, t.ptr, t.len);
+		kbuf_release(&t);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int pretty_node(tctx *x, kbuf *b, const doc_node *v, int indent, bool first_inline, int depth);
+
+static int pretty_map(tctx *x, kbuf *b, const doc_node *v, int indent, bool first_inline, int depth)
+{
+	const doc_pair **ps = tv_sorted_pairs(v);
+	size_t i;
+	int r = 0;
+	for (i = 0; ps && i < v->u.map.len && !r; i++) {
+		const doc_node *val = ps[i]->val;
+		if (i || !first_inline)
+			kbuf_putn(b, ' ', (size_t)indent);
+		r = pretty_scalar(x, b, ps[i]->key, indent);
+		kbuf_putc(b, ':');
+		if (val && val->type == DOC_MAP && val->u.map.len) {
+			kbuf_putc(b, '\n');
+			r = r ? r : pretty_node(x, b, val, indent + 2, false, depth + 1);
+		} else if (val && val->type == DOC_SEQ && val->u.seq.len) {
+			kbuf_putc(b, '\n');
+			r = r ? r : pretty_node(x, b, val, indent + 2, false, depth + 1);
+		} else {
+			kbuf_putc(b, ' ');
+			r = r ? r : pretty_node(x, b, val, indent, false, depth + 1);
+			kbuf_putc(b, '\n');
+		}
+	}
+	free(ps);
+	return r;
+}
+
+static int pretty_node(tctx *x, kbuf *b, const doc_node *v, int indent, bool first_inline, int depth)
+{
+	size_t i;
+	int r = 0;
+	if (depth > 1000)
+		return tctx_fail(x, "yaml: nesting too deep");
+	if (v && v->type == DOC_MAP) {
+		if (!v->u.map.len) {
+			kbuf_puts(b, "{}");
+			return 0;
+		}
+		return pretty_map(x, b, v, indent, first_inline, depth);
+	}
+	if (v && v->type == DOC_SEQ) {
+		if (!v->u.seq.len) {
+			kbuf_puts(b, "[]");
+			return 0;
+		}
+		for (i = 0; i < v->u.seq.len && !r; i++) {
+			const doc_node *it = v->u.seq.v[i];
+			if (i || !first_inline)
+				kbuf_putn(b, ' ', (size_t)indent);
+			kbuf_puts(b, "- ");
+			if (it && (it->type == DOC_MAP || it->type == DOC_SEQ) && doc_len(it)) {
+				r = pretty_node(x, b, it, indent + 2, true, depth + 1);
+			} else {
+				r = pretty_node(x, b, it, indent + 2, false, depth + 1);
+				kbuf_putc(b, '\n');
+			}
+		}
+		return r;
+	}
+	return pretty_scalar(x, b, v, indent);
+}
+
+static int f_toyamlpretty(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	(void)n;
+	if (pretty_node(x, &b, a[0], 0, false, 0)) {
+		kbuf_release(&b);
+		x->fail_msg = NULL;
+		*out = tv_strz(x->a, "");
+		return 0;
+	}
+	while (b.len && b.ptr[b.len - 1] == '\n')
+		b.len--;
+	*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return 0;
+}
 static int f_musttoyaml(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return yaml_common(x, out, a[0], true); }
 
 /* Helm reads YAML and JSON through encoding/json: every number a float64. */
@@ -536,7 +679,7 @@ const tfunc tmpl_funcs_encoding[] = {
 	{ "fromJsonArray", f_fromjsonarray, "s" },
 	{ "toYaml", f_toyaml, "a" },
 	{ "mustToYaml", f_musttoyaml, "a" },
-	{ "toYamlPretty", f_toyaml, "a" },
+	{ "toYamlPretty", f_toyamlpretty, "a" },
 	{ "fromYaml", f_fromyaml, "s" },
 	{ "fromYamlArray", f_fromyamlarray, "s" },
 	{ "toToml", f_totoml, "a" },
