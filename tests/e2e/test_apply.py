@@ -939,3 +939,21 @@ def test_unchanged_objects_are_not_sent_but_drift_still_is(cluster):
     after = cluster.rvs(refs)
     moved = sorted(k[2] for k in refs if before[k] != after[k])
     assert moved == ["noop-3", "noop-5", "noop-7"], moved
+
+
+def test_insecure_skip_tls_verify_warns_loudly(cluster):
+    _, tok = admin_parts(cluster)
+    cfg = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": cluster.env["KSTAGE_API_DIRECT_URL"],
+                                               "insecure-skip-tls-verify": True}}],
+        "users": [{"name": "u", "user": {"token": tok}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+    }
+    kc = cluster.tmp / "insecure.kubeconfig"
+    kc.write_text(json.dumps(cfg))
+    r = cluster.kstage("apply", simple_bundle(cluster, "insecure"), kubeconfig=str(kc))
+    assert r.returncode == 0, r.stderr
+    assert "warning: insecure-skip-tls-verify is set: the API server's certificate is NOT checked" in r.stderr
+    r = cluster.kstage("apply", simple_bundle(cluster, "insecure"), "-q", kubeconfig=str(kc))
+    assert "insecure-skip-tls-verify" in r.stderr     # even with -q
