@@ -144,7 +144,19 @@ static doc_node *chart_obj(karena *a, tmpl_chart *c, const values_chart *vc, con
 	doc_map_set(a, m, "IsRoot", tv_bool(root));
 	doc_map_set(a, m, "Keywords", list_or_empty(a, md, "keywords"));
 	doc_map_set(a, m, "KubeVersion", str_or_empty(a, md, "kubeVersion"));
-	doc_map_set(a, m, "Maintainers", list_or_empty(a, md, "maintainers"));
+	{
+		/* maintainers as Helm 4 maps them: Name, Email, URL */
+		doc_node *ml = doc_map_get(md, "maintainers"), *out = tv_seq(a);
+		size_t i;
+		for (i = 0; ml && ml->type == DOC_SEQ && i < ml->u.seq.len; i++) {
+			doc_node *mm = tv_map(a), *src = ml->u.seq.v[i];
+			doc_map_set(a, mm, "Email", str_or_empty(a, src, "email"));
+			doc_map_set(a, mm, "Name", str_or_empty(a, src, "name"));
+			doc_map_set(a, mm, "URL", str_or_empty(a, src, "url"));
+			doc_seq_push(a, out, mm);
+		}
+		doc_map_set(a, m, "Maintainers", out);
+	}
 	doc_map_set(a, m, "Name", tv_strz(a, name));
 	doc_map_set(a, m, "Sources", list_or_empty(a, md, "sources"));
 	doc_map_set(a, m, "Tags", str_or_empty(a, md, "tags"));
