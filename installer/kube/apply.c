@@ -208,10 +208,7 @@ int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_op
 			kerr_clear(&e);
 			return 0;
 		}
-		if (rc != KE_NOTFOUND) {
-			kerr_move(err, &e);
-			return rc;
-		}
+		/* not found, or not allowed to read: apply it */
 		kerr_clear(&e);
 	}
 	kube_obj_path(o, true, &p);
