@@ -295,3 +295,36 @@ TEST(kube_client_exec_plugin_cache)
 	CHECK_INT_EQ(calls, 2);                  /* 401: a fresh credential, once */
 	CHECK_STR_EQ(tok, "tok-2");
 }
+
+/* Every prefix of real answers and of a kubeconfig: no crash, no leak
+ * (a cheap stand-in until the parsers get fuzz targets). */
+TEST(kube_parsers_survive_truncation)
+{
+	static const char *status =
+		"{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\",\"message\":\"Apply failed with 1 conflict: "
+		"conflict with \\\"x\\\" using v1: .data.a\",\"reason\":\"Conflict\",\"details\":{\"causes\":[{\"reason\":"
+		"\"FieldManagerConflict\",\"message\":\"conflict with \\\"x\\\" using v1\",\"field\":\".data.a\"}]},\"code\":409}";
+	static const char *kc =
+		"current-context: c\nclusters: [{name: k, cluster: {server: https://a, certificate-authority-data: aGk=}}]\n"
+		"users: [{name: u, user: {exec: {command: p, args: [a], env: [{name: A, value: b}]}}}]\n"
+		"contexts: [{name: c, context: {cluster: k, user: u, namespace: n}}]\n";
+	size_t i;
+	for (i = 0; i <= strlen(status); i++) {
+		kerr e = KERR_INIT;
+		kube_status_error(&e, 409, status, i, "apply", "X/y");
+		CHECK(e.code != 0);
+		kerr_clear(&e);
+	}
+	for (i = 0; i <= strlen(kc); i++) {
+		char *t = strndup(kc, i);
+		const char *names[] = { "kc" };
+		const char *texts[] = { t };
+		kube_config_opts o = { 0 };
+		kube_config c;
+		kerr e = KERR_INIT;
+		kube_config_load_texts(&c, names, texts, 1, &o, &e);
+		kube_config_release(&c);
+		kerr_clear(&e);
+		free(t);
+	}
+}

@@ -125,3 +125,17 @@ TEST(release_parse_duration)
 	CHECK_INT_EQ(rel_parse_duration("x"), -1);
 	CHECK_INT_EQ(rel_parse_duration(""), -1);
 }
+
+TEST(release_bundle_survives_truncation)
+{
+	size_t i, n = strlen(good);
+	for (i = 0; i <= n; i++) {
+		karena a = KARENA_INIT;
+		kerr e = KERR_INIT;
+		rel_bundle b;
+		rel_bundle_parse(&b, &a, "/b", "/b/kstage.yaml", good, i, &e);
+		kerr_clear(&e);
+		karena_release(&a);
+	}
+	CHECK(1);
+}
