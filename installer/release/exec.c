@@ -57,6 +57,7 @@ typedef struct group_run {
 	doc_node **before;    /* plan: the live object or NULL */
 	char **notes;         /* plan: xmalloc'd note or NULL */
 	const bool *skip;     /* apply: known unchanged, not sent (may be NULL) */
+	const bool *listed;   /* plan: before[i] came from a LIST (NULL: absent) */
 } group_run;
 
 static void apply_one(void *u, size_t i, karena *a)
@@ -66,8 +67,9 @@ static void apply_one(void *u, size_t i, karena *a)
 		return;
 	if (g->plan) {
 		kerr e = KERR_INIT;
-		g->before[i] = NULL;
-		if (kube_get(g->c, a, &g->objs[i], &g->before[i], &e) != 0) {
+		if (!(g->listed && g->listed[i]))
+			g->before[i] = NULL;
+		if (!(g->listed && g->listed[i]) && kube_get(g->c, a, &g->objs[i], &g->before[i], &e) != 0) {
 			g->before[i] = NULL;
 			if (e.code != KE_NOTFOUND) {
 				kerr_move(&g->errs[i], &e);
@@ -200,6 +202,36 @@ static void find_unchanged(kube_client *c, karena *a, kube_obj *objs, size_t n, 
 					skip[i] = true;
 					live[i] = it;
 				}
+				break;
+			}
+		}
+	}
+	kerr_clear(&e);
+	kbuf_release(&p);
+}
+
+/* Plans: the live copies of objs (one kind, one namespace) from one LIST;
+ * listed[i] says before[i] is known (NULL then means absent). */
+static void prefetch_live(kube_client *c, karena *a, kube_obj *objs, size_t n, doc_node **before, bool *listed)
+{
+	kbuf p = KBUF_INIT;
+	doc_node *list = NULL;
+	const doc_node *items;
+	kerr e = KERR_INIT;
+	size_t i, j;
+	kube_obj_path(&objs[0], false, &p);
+	if (kube_get_json(c, a, p.ptr, &list, objs[0].ref, &e) == 0 && (items = doc_map_get(list, "items")) &&
+	    items->type == DOC_SEQ) {
+		for (i = 0; i < n; i++) {
+			before[i] = NULL;
+			listed[i] = true;
+			for (j = 0; j < items->u.seq.len; j++) {
+				doc_node *it = items->u.seq.v[j];
+				if (strcmp(doc_get_str(it, "metadata.name", ""), objs[i].name))
+					continue;
+				doc_map_set(a, it, "apiVersion", doc_new_str(a, objs[i].api_version));
+				doc_map_set(a, it, "kind", doc_new_str(a, objs[i].kind));
+				before[i] = it;
 				break;
 			}
 		}
@@ -641,6 +673,7 @@ static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle 
 	kerr *errs = NULL;
 	char **notes = NULL;
 	size_t *map = NULL;
+	bool *listed = NULL;
 	rel_plan_entry *ents = NULL;
 	bool *filled = NULL;
 	kube_client *c = ctx->client;
@@ -703,9 +736,23 @@ static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle 
 	created = xcalloc(nt + 1, sizeof(*created));
 	errs = xcalloc(nt + 1, sizeof(*errs));
 	notes = xcalloc(nt + 1, sizeof(*notes));
+	listed = xcalloc(nt + 1, sizeof(*listed));
+	{
+		/* big groups of one kind in one namespace: one LIST instead of a GET each */
+		size_t g0, g1;
+		for (g0 = 0; g0 < nt; g0 = g1) {
+			for (g1 = g0 + 1; g1 < nt && todo[g1].res == todo[g0].res &&
+					  ((!todo[g1].ns && !todo[g0].ns) || (todo[g1].ns && todo[g0].ns && !strcmp(todo[g1].ns, todo[g0].ns)));
+			     g1++)
+				;
+			if (g1 - g0 >= UNCHANGED_LIST_MIN)
+				prefetch_live(c, &a, todo + g0, g1 - g0, before + g0, listed + g0);
+		}
+	}
 	{
 		group_run g;
 		memset(&g, 0, sizeof(g));
+		g.listed = listed;
 		g.c = c;
 		g.objs = todo;
 		g.live = live;
@@ -785,6 +832,7 @@ out:
 	free(before);
 	free(created);
 	free(map);
+	free(listed);
 	free(ents);
 	free(filled);
 	release_arenas(wa, nw);
