@@ -13,10 +13,18 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 B       ?= build
 PKGS    := yaml-0.1 libcurl libarchive libgit2 libcrypto jansson libpcre2-8 zlib
 
+# libcurl, libarchive and libgit2 are loaded on first use (core/dynload.h):
+# compiled against, not linked, so their ~50 dependencies cost nothing at
+# start-up. Their SONAMEs are read from the development libraries here.
+LINKED_PKGS := yaml-0.1 libcrypto jansson libpcre2-8 zlib
+soname = $(shell readelf -d $$($(CC) -print-file-name=$(1)) 2>/dev/null | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')
+SONAMES := -DKSTAGE_LIBCURL_SONAME='"$(call soname,libcurl.so)"' \
+           -DKSTAGE_LIBARCHIVE_SONAME='"$(call soname,libarchive.so)"' \
+           -DKSTAGE_LIBGIT2_SONAME='"$(call soname,libgit2.so)"'
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(LINKED_PKGS) 2>/dev/null) -ldl
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
-DEFS    := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DKSTAGE_VERSION='"$(VERSION)"'
+DEFS    := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DKSTAGE_VERSION='"$(VERSION)"' $(SONAMES)
 BASE_CFLAGS := -std=c11 $(WARN) $(DEFS) -Iinstaller $(PKG_CFLAGS)
 LIBS    := $(PKG_LIBS) -lm -lpthread
 

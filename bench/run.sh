@@ -10,7 +10,8 @@ fixtures=${KSTAGE_FIXTURES:-$root/../shared/fixtures}
 crds="$fixtures/kserve/v0.15.2/crds.yaml"
 mkdir -p "$B/bench"
 cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinstaller -o "$B/bench/doc_load" \
-  bench/doc_load.c installer/core/*.c installer/doc/*.c $(pkg-config --cflags --libs yaml-0.1 jansson) -lm
+  bench/doc_load.c installer/core/*.c installer/doc/*.c \
+  $(pkg-config --cflags libcurl libarchive libgit2) $(pkg-config --cflags --libs yaml-0.1 jansson) -lm -ldl
 echo "== doc: loading the KServe CRD file ($(wc -c <"$crds") bytes)"
 "$B/bench/doc_load" "$crds" 20
 python3 bench/doc_load_py.py "$crds" 5 || true

@@ -22,20 +22,23 @@ static const cli_flag flags[] = {
 
 static int run(cli_ctx *ctx, cli_args *args)
 {
-	const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+	const curl_version_info_data *cv;
 	int gmaj = 0, gmin = 0, grev = 0;
 	char pcre[64] = "";
 	const char *names[] = { "kstage", "libyaml", "libcurl", "libarchive", "libgit2", "openssl",
 				"jansson", "pcre2", "zlib" };
 	const char *vals[9];
 	char gitv[32];
-	const char *arch = archive_version_string();
+	const char *arch;
 	size_t i;
 
 	if (cli_flag_bool(args, "short")) {
 		printf("%s\n", KSTAGE_VERSION);
 		return EXIT_OK;
 	}
+	/* asking a library its version loads it (core/dynload.h) */
+	cv = curl_version_info(CURLVERSION_NOW);
+	arch = archive_version_string();
 	git_libgit2_version(&gmaj, &gmin, &grev);
 	snprintf(gitv, sizeof(gitv), "%d.%d.%d", gmaj, gmin, grev);
 	pcre2_config(PCRE2_CONFIG_VERSION, pcre);
