@@ -17,6 +17,12 @@ for p in "${pkgs[@]}"; do
   esac
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+# Python modules the test suites use (PyYAML parses documents for the helm
+# oracle comparisons; pytest runs the e2e suites).
+for mod in yaml:pyyaml pytest:pytest; do
+  python3 -c "import ${mod%%:*}" 2>/dev/null || python3 -m pip install -q "${mod##*:}" >/dev/null 2>&1 || \
+    echo "deps: could not install the Python module ${mod##*:}" >&2
+done
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "deps: installing ${missing[*]}"
