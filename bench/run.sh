@@ -15,6 +15,8 @@ cc -std=c11 -O2 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iinstaller -o "$B/b
 echo "== doc: loading the KServe CRD file ($(wc -c <"$crds") bytes)"
 "$B/bench/doc_load" "$crds" 20
 python3 bench/doc_load_py.py "$crds" 5 || true
+echo "== bench/template.py: kstage template vs helm template"
+KSTAGE_BIN="$root/$B/kstage" python3 bench/template.py
 for b in bench/*.sh; do
   [ "$b" = bench/run.sh ] && continue
   echo "== $b"
