@@ -17,6 +17,7 @@
 #include "tmpl/chart.h"
 #include "tmpl/tmpl.h"
 #include "values/values.h"
+#include "render_args.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -27,12 +28,7 @@
 #include <sys/stat.h>
 
 static const cli_flag flags[] = {
-	{ "values", 'f', FLAG_LIST, "FILE", "values file (a path, - for stdin, or an https:// URL)" },
-	{ "set", 0, FLAG_LIST, "K=V", "set values (a.b=c,d={x,y},e[0]=f)" },
-	{ "set-string", 0, FLAG_LIST, "K=V", "set values, always as strings" },
-	{ "set-file", 0, FLAG_LIST, "K=PATH", "set a value to the content of a file" },
-	{ "set-json", 0, FLAG_LIST, "K=JSON", "set values from JSON" },
-	{ "set-literal", 0, FLAG_LIST, "K=V", "set one value verbatim" },
+	CLI_VALUES_FLAGS,
 	{ "show-only", 's', FLAG_LIST, "TEMPLATE", "only print manifests rendered from this template (glob)" },
 	{ "output-dir", 0, FLAG_STR, "DIR", "write each template's manifests to files under DIR" },
 	{ "kube-version", 0, FLAG_STR, "VERSION", "Kubernetes version for .Capabilities (default v1.35.0)" },
@@ -41,26 +37,8 @@ static const cli_flag flags[] = {
 	{ "skip-tests", 0, FLAG_BOOL, NULL, "leave out test hooks" },
 	{ "no-hooks", 0, FLAG_BOOL, NULL, "leave out every hook" },
 	{ "is-upgrade", 0, FLAG_BOOL, NULL, "set .Release.IsUpgrade instead of .Release.IsInstall" },
-	{ "numbers", 0, FLAG_STR, "MODE", "helm (file numbers are float64) or exact; default: helm for charts, "
-					  "exact for bundles" },
-	{ "ca-file", 0, FLAG_STR, "FILE", "CA bundle for https:// values files" },
 	{ NULL, 0, 0, NULL, NULL },
 };
-
-static int kind_of(const char *flag, values_flag_kind *k)
-{
-	static const struct { const char *name; values_flag_kind kind; } m[] = {
-		{ "set", VALUES_SET }, { "set-string", VALUES_SET_STRING }, { "set-file", VALUES_SET_FILE },
-		{ "set-json", VALUES_SET_JSON }, { "set-literal", VALUES_SET_LITERAL },
-	};
-	size_t i;
-	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-		if (!strcmp(m[i].name, flag)) {
-			*k = m[i].kind;
-			return 1;
-		}
-	return 0;
-}
 
 static bool is_file(const char *dir, const char *name)
 {
@@ -69,12 +47,6 @@ static bool is_file(const char *dir, const char *name)
 	if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, name) >= sizeof(p))
 		return false;
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static bool ends_with(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-	return a >= b && !strcmp(s + a - b, suf);
 }
 
 /* ---- bundles: templates/ rendered like a chart's ---- */
@@ -304,11 +276,8 @@ static int run(cli_ctx *ctx, cli_args *args)
 	karena a = KARENA_INIT;
 	kerr err = KERR_INIT;
 	values_opts o;
-	values_flag *vf = NULL;
-	const cli_flag_val *files = cli_flag_get(args, "values");
 	const cli_flag_val *show = cli_flag_get(args, "show-only");
 	const cli_flag_val *apis = cli_flag_get(args, "api-versions");
-	const char *numbers = cli_flag_str(args, "numbers", NULL);
 	const char *outdir = cli_flag_str(args, "output-dir", NULL);
 	const char *path, *name = "release-name";
 	doc_node *user = NULL, *secret_paths = NULL;
@@ -317,11 +286,10 @@ static int run(cli_ctx *ctx, cli_args *args)
 	tmpl_render_opts ro;
 	bool printed = false;
 	bool bundle = false, skip_tests = cli_flag_bool(args, "skip-tests"), no_hooks = cli_flag_bool(args, "no-hooks");
-	size_t i, n = 0;
+	size_t i;
 	kbuf b = KBUF_INIT;
 	written w = { NULL, 0, 0 };
 	int r, rc = EXIT_OK;
-	struct stat st;
 
 	if (args->npos == 0 || args->npos > 2) {
 		cli_errorf(ctx, "want [NAME] CHART|BUNDLE");
@@ -336,47 +304,14 @@ static int run(cli_ctx *ctx, cli_args *args)
 				"longer than 53", name);
 		return EXIT_USAGE;
 	}
-	if (stat(path, &st)) {
-		cli_errorf(ctx, "%s: no such bundle or chart", path);
-		return EXIT_USAGE;
+	{
+		cli_source k;
+		if ((rc = cli_source_kind(ctx, path, &k)))
+			return rc;
+		bundle = k == CLI_SRC_BUNDLE;
 	}
-	if (S_ISDIR(st.st_mode) && is_file(path, "kstage.yaml") && !is_file(path, "Chart.yaml"))
-		bundle = true;
-	else if (!((S_ISDIR(st.st_mode) && is_file(path, "Chart.yaml")) ||
-		   (S_ISREG(st.st_mode) && (ends_with(path, ".tgz") || ends_with(path, ".tar.gz"))))) {
-		cli_errorf(ctx, "%s: not a bundle (kstage.yaml) or a chart (Chart.yaml or .tgz)", path);
-		return EXIT_USAGE;
-	}
-	memset(&o, 0, sizeof(o));
-	o.num = bundle ? VALUES_NUM_EXACT : VALUES_NUM_HELM;
-	if (numbers) {
-		if (!strcmp(numbers, "helm"))
-			o.num = VALUES_NUM_HELM;
-		else if (!strcmp(numbers, "exact"))
-			o.num = VALUES_NUM_EXACT;
-		else {
-			cli_errorf(ctx, "invalid value \"%s\" for --numbers: want helm or exact", numbers);
-			return EXIT_USAGE;
-		}
-	}
-	o.ca_file = cli_flag_str(args, "ca-file", NULL);
-	if (files && files->set) {
-		o.files = files->list;
-		o.nfiles = files->nlist;
-	}
-	vf = calloc(args->norder + 1, sizeof(*vf));
-	if (!vf)
-		return EXIT_FAILED;
-	for (i = 0; i < args->norder; i++) {
-		values_flag_kind k;
-		if (kind_of(args->order[i].flag, &k)) {
-			vf[n].kind = k;
-			vf[n].arg = args->order[i].val;
-			n++;
-		}
-	}
-	o.flags = vf;
-	o.nflags = n;
+	if ((rc = cli_read_values_flags(ctx, args, bundle ? VALUES_NUM_EXACT : VALUES_NUM_HELM, &o)))
+		return rc;
 
 	if ((r = values_read_user(&user, &secret_paths, &a, &o, &err)))
 		goto fail;
@@ -473,7 +408,7 @@ done:
 	kbuf_release(&b);
 	kerr_clear(&err);
 	karena_release(&a);
-	free(vf);
+	cli_values_flags_release(&o);
 	return rc;
 }
 

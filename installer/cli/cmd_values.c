@@ -15,6 +15,7 @@
 #include "doc/doc.h"
 #include "tmpl/chart.h"
 #include "values/values.h"
+#include "render_args.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,34 +23,9 @@
 #include <sys/stat.h>
 
 static const cli_flag flags[] = {
-	{ "values", 'f', FLAG_LIST, "FILE", "values file (a path, - for stdin, or an https:// URL); repeatable" },
-	{ "set", 0, FLAG_LIST, "K=V", "set values (a.b=c,d={x,y},e[0]=f); repeatable" },
-	{ "set-string", 0, FLAG_LIST, "K=V", "set values, always as strings" },
-	{ "set-file", 0, FLAG_LIST, "K=PATH", "set a value to the content of a file" },
-	{ "set-json", 0, FLAG_LIST, "K=JSON", "set values from JSON" },
-	{ "set-literal", 0, FLAG_LIST, "K=V", "set one value verbatim (no escapes, commas or lists)" },
-	{ "set-secret", 0, FLAG_LIST, "K=V", "as --set, and the value is masked in all output" },
-	{ "numbers", 0, FLAG_STR, "MODE", "helm (file numbers are float64) or exact; default: helm for charts, "
-					  "exact for bundles" },
-	{ "ca-file", 0, FLAG_STR, "FILE", "CA bundle for https:// values files" },
+	CLI_VALUES_FLAGS,
 	{ NULL, 0, 0, NULL, NULL },
 };
-
-static int kind_of(const char *flag, values_flag_kind *k)
-{
-	static const struct { const char *name; values_flag_kind kind; } m[] = {
-		{ "set", VALUES_SET }, { "set-string", VALUES_SET_STRING }, { "set-file", VALUES_SET_FILE },
-		{ "set-json", VALUES_SET_JSON }, { "set-literal", VALUES_SET_LITERAL },
-		{ "set-secret", VALUES_SET_SECRET },
-	};
-	size_t i;
-	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-		if (!strcmp(m[i].name, flag)) {
-			*k = m[i].kind;
-			return 1;
-		}
-	return 0;
-}
 
 static bool is_file(const char *dir, const char *name)
 {
@@ -58,12 +34,6 @@ static bool is_file(const char *dir, const char *name)
 	if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, name) >= sizeof(p))
 		return false;
 	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static bool ends_with(const char *s, const char *suf)
-{
-	size_t a = strlen(s), b = strlen(suf);
-	return a >= b && !strcmp(s + a - b, suf);
 }
 
 /* A bundle as a one-chart tree: values/values.yaml and values/values.schema.json. */
@@ -114,13 +84,9 @@ static int run(cli_ctx *ctx, cli_args *args)
 	karena a = KARENA_INIT;
 	kerr err = KERR_INIT;
 	values_opts o;
-	values_flag *vf = NULL;
-	const cli_flag_val *files = cli_flag_get(args, "values");
-	const char *numbers = cli_flag_str(args, "numbers", NULL);
 	const char *path = args->npos ? args->pos[0] : NULL;
 	doc_node *user = NULL, *secret_paths = NULL, *out = NULL;
 	enum { SRC_NONE, SRC_BUNDLE, SRC_CHART } src = SRC_NONE;
-	size_t i, n = 0;
 	kbuf b = KBUF_INIT;
 	int r, rc = EXIT_OK;
 
@@ -128,52 +94,14 @@ static int run(cli_ctx *ctx, cli_args *args)
 		cli_errorf(ctx, "too many arguments: want at most one BUNDLE or CHART");
 		return EXIT_USAGE;
 	}
-	memset(&o, 0, sizeof(o));
 	if (path) {
-		struct stat st;
-		if (stat(path, &st)) {
-			cli_errorf(ctx, "%s: no such bundle or chart", path);
-			return EXIT_USAGE;
-		}
-		if (S_ISDIR(st.st_mode) && is_file(path, "kstage.yaml"))
-			src = SRC_BUNDLE;
-		else if ((S_ISDIR(st.st_mode) && is_file(path, "Chart.yaml")) ||
-			 (S_ISREG(st.st_mode) && (ends_with(path, ".tgz") || ends_with(path, ".tar.gz"))))
-			src = SRC_CHART;
-		else {
-			cli_errorf(ctx, "%s: not a bundle (kstage.yaml) or a chart (Chart.yaml or .tgz)", path);
-			return EXIT_USAGE;
-		}
+		cli_source k;
+		if ((rc = cli_source_kind(ctx, path, &k)))
+			return rc;
+		src = k == CLI_SRC_BUNDLE ? SRC_BUNDLE : SRC_CHART;
 	}
-	o.num = src == SRC_CHART ? VALUES_NUM_HELM : VALUES_NUM_EXACT;
-	if (numbers) {
-		if (!strcmp(numbers, "helm"))
-			o.num = VALUES_NUM_HELM;
-		else if (!strcmp(numbers, "exact"))
-			o.num = VALUES_NUM_EXACT;
-		else {
-			cli_errorf(ctx, "invalid value \"%s\" for --numbers: want helm or exact", numbers);
-			return EXIT_USAGE;
-		}
-	}
-	o.ca_file = cli_flag_str(args, "ca-file", NULL);
-	if (files && files->set) {
-		o.files = files->list;
-		o.nfiles = files->nlist;
-	}
-	vf = calloc(args->norder + 1, sizeof(*vf));
-	if (!vf)
-		return EXIT_FAILED;
-	for (i = 0; i < args->norder; i++) {
-		values_flag_kind k;
-		if (kind_of(args->order[i].flag, &k)) {
-			vf[n].kind = k;
-			vf[n].arg = args->order[i].val;
-			n++;
-		}
-	}
-	o.flags = vf;
-	o.nflags = n;
+	if ((rc = cli_read_values_flags(ctx, args, src == SRC_CHART ? VALUES_NUM_HELM : VALUES_NUM_EXACT, &o)))
+		return rc;
 
 	if ((r = values_read_user(&user, &secret_paths, &a, &o, &err)))
 		goto fail;
@@ -211,7 +139,7 @@ done:
 	kbuf_release(&b);
 	kerr_clear(&err);
 	karena_release(&a);
-	free(vf);
+	cli_values_flags_release(&o);
 	return rc;
 }
 
