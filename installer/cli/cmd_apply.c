@@ -2,6 +2,7 @@
 #include "cmds.h"
 #include "core/alloc.h"
 #include "release/release.h"
+#include "render_args.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,43 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The values flags into values_opts (the flags array is xmalloc'd). The
- * same table as cmd_plan.c/cmd_apply.c; both move to a shared helper when
- * cli/ has one. */
-static int values_opts_from(const cli_args *args, values_opts *vo)
-{
-	static const struct { const char *flag; values_flag_kind kind; } kinds[] = {
-		{ "set", VALUES_SET }, { "set-string", VALUES_SET_STRING }, { "set-file", VALUES_SET_FILE },
-		{ "set-json", VALUES_SET_JSON }, { "set-literal", VALUES_SET_LITERAL },
-		{ "set-secret", VALUES_SET_SECRET },
-	};
-	const cli_flag_val *f = cli_flag_get(args, "values");
-	values_flag *vf = xcalloc(args->norder + 1, sizeof(*vf));
-	size_t i, k, n = 0;
-	memset(vo, 0, sizeof(*vo));
-	for (i = 0; i < args->norder; i++)
-		for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-			if (!strcmp(args->order[i].flag, kinds[k].flag)) {
-				vf[n].kind = kinds[k].kind;
-				vf[n].arg = args->order[i].val;
-				n++;
-			}
-	vo->files = f && f->set ? f->list : NULL;
-	vo->nfiles = f && f->set ? f->nlist : 0;
-	vo->flags = vf;
-	vo->nflags = n;
-	vo->num = VALUES_NUM_EXACT;
-	return 0;
-}
-
 static const cli_flag flags[] = {
-	{ "values", 'f', FLAG_LIST, "FILE", "values file (a path, - for stdin, or an https:// URL)" },
-	{ "set", 0, FLAG_LIST, "K=V", "set values (a.b=c,d={x,y},e[0]=f)" },
-	{ "set-string", 0, FLAG_LIST, "K=V", "set values, always as strings" },
-	{ "set-file", 0, FLAG_LIST, "K=PATH", "set a value to the content of a file" },
-	{ "set-json", 0, FLAG_LIST, "K=JSON", "set values from JSON" },
-	{ "set-literal", 0, FLAG_LIST, "K=V", "set one value verbatim" },
-	{ "set-secret", 0, FLAG_LIST, "K=V", "as --set, and the value is masked in all output" },
+	CLI_VALUES_FLAGS,
 	{ "timeout", 0, FLAG_STR, "D", "time each stage may take to become healthy (default 5m)" },
 	{ "stage", 0, FLAG_LIST, "NAME", "apply only this stage" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
@@ -145,10 +111,10 @@ static int run(cli_ctx *ctx, cli_args *args)
 			sink.ctx = &pg;
 			ps = &sink;
 		}
-		if ((rc = values_opts_from(args, &vo)))
+		if ((rc = cli_read_values_flags(ctx, args, VALUES_NUM_EXACT, &vo)))
 			return rc;
 		memset(&so, 0, sizeof(so));
-		so.values_num_explicit = false;
+		so.values_num_explicit = cli_flag_str(args, "numbers", NULL) != NULL;
 		so.bundle = args->npos ? args->pos[0] : ".";
 		so.kube.kubeconfig = ctx->kubeconfig;
 		so.kube.context = ctx->context;
@@ -185,7 +151,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	if (rc)
 		cli_print_error(ctx, &err);
 	rel_session_close(&s);
-	free((void *)vo.flags);
+	cli_values_flags_release(&vo);
 	kerr_clear(&err);
 	return cli_exit_code(rc);
 }
