@@ -17,6 +17,7 @@
 #include "tmpl/chart.h"
 #include "tmpl/tmpl.h"
 #include "values/values.h"
+#include "release/release.h"
 #include "render_args.h"
 
 #include <dirent.h>
@@ -39,117 +40,6 @@ static const cli_flag flags[] = {
 	{ "is-upgrade", 0, FLAG_BOOL, NULL, "set .Release.IsUpgrade instead of .Release.IsInstall" },
 	{ NULL, 0, 0, NULL, NULL },
 };
-
-static bool is_file(const char *dir, const char *name)
-{
-	char p[4096];
-	struct stat st;
-	if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, name) >= sizeof(p))
-		return false;
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* ---- bundles: templates/ rendered like a chart's ---- */
-
-typedef struct flist {
-	tmpl_file *v;
-	size_t n, cap;
-} flist;
-
-static int read_tree(flist *fl, karena *a, const char *root, const char *rel, int depth, kerr *err)
-{
-	char *dirp = karena_printf(a, "%s/%s", root, rel);
-	DIR *d = opendir(dirp);
-	struct dirent *de;
-	if (!d)
-		return kerr_set_at(err, KE_IO, dirp, 0, 0, "cannot read directory: %s", strerror(errno));
-	while ((de = readdir(d))) {
-		char *r, *full;
-		struct stat st;
-		if (de->d_name[0] == '.')
-			continue;
-		r = karena_printf(a, "%s/%s", rel, de->d_name);
-		full = karena_printf(a, "%s/%s", root, r);
-		if (stat(full, &st))
-			continue;
-		if (S_ISDIR(st.st_mode) && depth < 20) {
-			if (read_tree(fl, a, root, r, depth + 1, err)) {
-				closedir(d);
-				return err->code;
-			}
-		} else if (S_ISREG(st.st_mode)) {
-			kbuf b = KBUF_INIT;
-			if (kbuf_read_file(&b, full, 0)) {
-				kbuf_release(&b);
-				closedir(d);
-				return kerr_set_at(err, KE_IO, full, 0, 0, "cannot read");
-			}
-			ALLOC_GROW(fl->v, fl->n + 1, fl->cap);
-			fl->v[fl->n].name = r;
-			fl->v[fl->n].kind = TMPL_FILE_TEMPLATE;
-			fl->v[fl->n].data = karena_strndup(a, b.ptr, b.len);
-			fl->v[fl->n].len = b.len;
-			fl->n++;
-			kbuf_release(&b);
-		}
-	}
-	closedir(d);
-	return 0;
-}
-
-static int cmp_file(const void *x, const void *y)
-{
-	return strcmp(((const tmpl_file *)x)->name, ((const tmpl_file *)y)->name);
-}
-
-static int load_bundle(tmpl_chart **out, karena *a, const char *dir, values_num_mode num, kerr *err)
-{
-	tmpl_chart *c = karena_alloc(a, sizeof(*c));
-	doc_stream st;
-	flist fl = { NULL, 0, 0 };
-	const char *meta = karena_printf(a, "%s/kstage.yaml", dir);
-	const char *vpath = karena_printf(a, "%s/values/values.yaml", dir);
-	int r;
-	c->name = "bundle";
-	c->path = dir;
-	c->api_version = "v2";
-	c->metadata = doc_new_map(a);
-	if (!doc_load_yaml_file(&st, a, meta, NULL, err) && st.len && st.docs[0]->type == DOC_MAP) {
-		c->name = doc_get_str(st.docs[0], "name", "bundle");
-		doc_map_set(a, c->metadata, "name", doc_new_str(a, c->name));
-		doc_map_set(a, c->metadata, "version", doc_new_str(a, doc_get_str(st.docs[0], "version", "0.0.0")));
-		doc_map_set(a, c->metadata, "description",
-			    doc_new_str(a, doc_get_str(st.docs[0], "description", "")));
-	} else {
-		kerr_clear(err);
-	}
-	c->vc.name = c->name;
-	c->vc.file = vpath;
-	c->vc.defaults = doc_new_map(a);
-	if (is_file(dir, "values/values.yaml")) {
-		if ((r = doc_load_yaml_file(&st, a, vpath, NULL, err)))
-			return r;
-		if (st.len && st.docs[0]->type == DOC_MAP)
-			c->vc.defaults = st.docs[0];
-		if (num == VALUES_NUM_HELM)
-			values_helm_numbers(c->vc.defaults);
-	}
-	{
-		char *td = karena_printf(a, "%s/templates", dir);
-		struct stat sb;
-		if (!stat(td, &sb) && S_ISDIR(sb.st_mode) && (r = read_tree(&fl, a, dir, "templates", 0, err))) {
-			free(fl.v);
-			return r;
-		}
-	}
-	if (fl.n)
-		qsort(fl.v, fl.n, sizeof(*fl.v), cmp_file);
-	c->files = fl.n ? karena_memdup(a, fl.v, fl.n * sizeof(*fl.v)) : NULL;
-	c->nfiles = fl.n;
-	free(fl.v);
-	*out = c;
-	return 0;
-}
 
 /* ---- output ---- */
 
@@ -315,8 +205,12 @@ static int run(cli_ctx *ctx, cli_args *args)
 
 	if ((r = values_read_user(&user, &secret_paths, &a, &o, &err)))
 		goto fail;
-	if (bundle)
-		r = load_bundle(&tc, &a, path, o.num, &err);
+	if (bundle) {
+		rel_bundle rb;
+		r = rel_bundle_load(&rb, &a, path, &err);
+		if (!r)
+			r = rel_bundle_chart(&tc, &a, &rb, o.num, &err);
+	}
 	else
 		r = tmpl_chart_load(&tc, &a, path, o.num, &err);
 	if (r)

@@ -15,6 +15,7 @@
 #include "doc/doc.h"
 #include "tmpl/chart.h"
 #include "values/values.h"
+#include "release/release.h"
 #include "render_args.h"
 
 #include <stdio.h>
@@ -26,58 +27,6 @@ static const cli_flag flags[] = {
 	CLI_VALUES_FLAGS,
 	{ NULL, 0, 0, NULL, NULL },
 };
-
-static bool is_file(const char *dir, const char *name)
-{
-	char p[4096];
-	struct stat st;
-	if ((size_t)snprintf(p, sizeof(p), "%s/%s", dir, name) >= sizeof(p))
-		return false;
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-/* A bundle as a one-chart tree: values/values.yaml and values/values.schema.json. */
-static int load_bundle(values_chart *vc, karena *a, const char *dir, kerr *err)
-{
-	kbuf b = KBUF_INIT;
-	doc_stream st;
-	const char *meta = karena_printf(a, "%s/kstage.yaml", dir);
-	const char *vpath = karena_printf(a, "%s/values/values.yaml", dir);
-	const char *spath = karena_printf(a, "%s/values/values.schema.json", dir);
-	int r;
-	memset(vc, 0, sizeof(*vc));
-	vc->name = "bundle";
-	if (!doc_load_yaml_file(&st, a, meta, NULL, err) && st.len)
-		vc->name = doc_get_str(st.docs[0], "name", "bundle");
-	else
-		kerr_clear(err);
-	vc->file = vpath;
-	if (is_file(dir, "values/values.yaml")) {
-		if ((r = doc_load_yaml_file(&st, a, vpath, NULL, err)))
-			return r;
-		if (st.len > 1)
-			return kerr_set_at(err, KE_INPUT, vpath, 0, 0, "values.yaml must hold one document");
-		vc->defaults = st.len ? st.docs[0] : doc_new_map(a);
-		if (vc->defaults->type == DOC_NULL)
-			vc->defaults = doc_new_map(a);
-		if (vc->defaults->type != DOC_MAP)
-			return kerr_set_at(err, KE_INPUT, vpath, vc->defaults->line, vc->defaults->col,
-					   "values.yaml must be a map, not a %s", doc_type_name(vc->defaults->type));
-	} else {
-		vc->defaults = doc_new_map(a);
-	}
-	if (is_file(dir, "values/values.schema.json")) {
-		if (kbuf_read_file(&b, spath, 0)) {
-			kbuf_release(&b);
-			return kerr_set_at(err, KE_IO, spath, 0, 0, "cannot read");
-		}
-		r = doc_load_json(&vc->schema, a, spath, b.ptr, b.len, err);
-		kbuf_release(&b);
-		if (r)
-			return r;
-	}
-	return 0;
-}
 
 static int run(cli_ctx *ctx, cli_args *args)
 {
@@ -108,12 +57,13 @@ static int run(cli_ctx *ctx, cli_args *args)
 	if (src == SRC_NONE) {
 		out = values_mask_secrets(&a, user, NULL, secret_paths);
 	} else if (src == SRC_BUNDLE) {
-		values_chart vc;
-		if ((r = load_bundle(&vc, &a, path, &err)))
+		rel_bundle rb;
+		tmpl_chart *tc = NULL;
+		if ((r = rel_bundle_load(&rb, &a, path, &err)) || (r = rel_bundle_chart(&tc, &a, &rb, o.num, &err)))
 			goto fail;
-		if ((r = values_compute(&vc, user, &a, o.num, &err)))
+		if ((r = values_compute(&tc->vc, user, &a, o.num, &err)))
 			goto fail;
-		out = values_chart_mask(&a, &vc, secret_paths);
+		out = values_chart_mask(&a, &tc->vc, secret_paths);
 	} else {
 		tmpl_chart *tc = NULL;
 		if ((r = tmpl_chart_load(&tc, &a, path, o.num, &err)))

@@ -80,6 +80,14 @@ int rel_bundle_load(rel_bundle *out, karena *a, const char *path, kerr *err);
 /* Parse a stage file from text (tests; dir is where relative paths point). */
 int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *name, const char *text,
 		     size_t len, kerr *err);
+/* The bundle as a chart (release/bundle_chart.c): templates/ as its
+ * templates, values/values.yaml and values.schema.json as its values, name,
+ * version and description as its metadata and as .Bundle. A chart bundle
+ * gives its chart. What `template`, `values` and `apply` all render from. */
+int rel_bundle_chart(struct tmpl_chart **out, karena *a, const rel_bundle *b, values_num_mode num, kerr *err);
+/* {Name, Version, Description} of the bundle, as templates see .Bundle. */
+doc_node *rel_bundle_meta(karena *a, const rel_bundle *b);
+
 /* Parse a Go duration ("5m", "1h30m", "90s", "500ms") into ms; -1 if bad. */
 long rel_parse_duration(const char *s);
 

@@ -30,17 +30,20 @@ int rel_values(doc_node **out, karena *a, const rel_bundle *b, const values_opts
 		*out = user;   /* charts: computed against the chart tree at render time */
 		return 0;
 	}
-	if (b->defaults && b->defaults->type == DOC_MAP)
-		user = values_coalesce(a, user, b->defaults);
-	if (b->schema && (rc = values_validate(b->schema, user, "values", err)))
-		return rc;
-	*out = user;
+	{
+		/* the same computation as `kstage values` and `kstage template` */
+		struct tmpl_chart *tc;
+		values_num_mode num = vo ? vo->num : VALUES_NUM_EXACT;
+		if ((rc = rel_bundle_chart(&tc, a, b, num, err)) || (rc = values_compute(&tc->vc, user, a, num, err)))
+			return rc;
+		*out = tc->vc.values;
+	}
 	return 0;
 }
 
 static doc_node *make_dot(karena *a, const rel_bundle *b, const rel_ctx *ctx)
 {
-	doc_node *dot = doc_new_map(a), *rel = doc_new_map(a), *bun = doc_new_map(a);
+	doc_node *dot = doc_new_map(a), *rel = doc_new_map(a), *bun = rel_bundle_meta(a, b);
 	doc_map_set(a, dot, "Values", ctx->values ? ctx->values : doc_new_map(a));
 	doc_map_set(a, rel, "Name", doc_new_str(a, ctx->release_name ? ctx->release_name : (b->name ? b->name : "kstage")));
 	doc_map_set(a, rel, "Namespace", doc_new_str(a, ctx->namespace ? ctx->namespace : "default"));
@@ -48,9 +51,8 @@ static doc_node *make_dot(karena *a, const rel_bundle *b, const rel_ctx *ctx)
 	doc_map_set(a, rel, "IsInstall", doc_new_bool(a, true));
 	doc_map_set(a, rel, "IsUpgrade", doc_new_bool(a, false));
 	doc_map_set(a, dot, "Release", rel);
-	doc_map_set(a, bun, "Name", doc_new_str(a, b->name ? b->name : ""));
-	doc_map_set(a, bun, "Version", doc_new_str(a, b->version ? b->version : ""));
 	doc_map_set(a, dot, "Bundle", bun);
+	doc_map_set(a, dot, "Chart", bun);   /* as `kstage template` shows a bundle */
 	return dot;
 }
 

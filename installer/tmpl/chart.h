@@ -42,6 +42,8 @@ struct tmpl_chart {
 	size_t nsubcharts;
 	tmpl_chart *parent;
 	values_chart vc;           /* the values view of this chart */
+	doc_node *bundle;          /* a kstage bundle seen as a chart: .Bundle
+				    * ({Name, Version, Description}); NULL for charts */
 };
 
 /* Load a chart from a directory or a .tgz/.tar.gz file. Limits: 5000 files,

@@ -272,6 +272,8 @@ static doc_node *walk_chart(rctx *r, values_chart *vc, const char *path, bool ro
 	doc_map_set(a, top, "Capabilities", r->caps);
 	doc_map_set(a, top, "Files", files_obj(a, c));
 	doc_map_set(a, top, "Subcharts", subs);
+	if (c->bundle)
+		doc_map_set(a, top, "Bundle", c->bundle);
 	{
 		/* a library chart contributes only its partials (isTemplateValid) */
 		bool library = !strcmp(doc_get_str(c->metadata, "type", ""), "library");
