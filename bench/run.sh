@@ -17,8 +17,14 @@ echo "== doc: loading the KServe CRD file ($(wc -c <"$crds") bytes)"
 python3 bench/doc_load_py.py "$crds" 5 || true
 echo "== bench/template.py: kstage template vs helm template"
 KSTAGE_BIN="$root/$B/kstage" python3 bench/template.py
+# The cluster benchmarks get a test cluster of their own for the run.
+started=0
+if [ ! -f "$B/test-cluster/env" ]; then
+  make --no-print-directory B="$B" cluster-up >/dev/null && started=1
+fi
+trap '[ $started = 1 ] && make --no-print-directory B="$B" cluster-down >/dev/null' EXIT
 for b in bench/*.sh; do
   [ "$b" = bench/run.sh ] && continue
   echo "== $b"
-  bash "$b"
+  KSTAGE="$root/$B/kstage" bash "$b" "$B/test-cluster"
 done
