@@ -640,24 +640,10 @@ void kube_client_free(kube_client *c)
 
 void kube_emit(kube_client *c, kev_level lvl, const char *kind, const char *msg, ...)
 {
-	kevent ev;
 	va_list ap;
-	const char *k;
-	memset(&ev, 0, sizeof(ev));
-	ev.level = lvl;
-	ev.kind = kind;
-	ev.msg = msg;
 	va_start(ap, msg);
-	while ((k = va_arg(ap, const char *)) != NULL) {
-		const char *v = va_arg(ap, const char *);
-		if (ev.nfields < KEV_MAX_FIELDS && v) {
-			ev.fields[ev.nfields].key = k;
-			ev.fields[ev.nfields].val = v;
-			ev.nfields++;
-		}
-	}
+	kev_emitv(&c->sink, lvl, kind, msg, ap);
 	va_end(ap);
-	c->sink.emit(c->sink.ctx, &ev);
 }
 
 long kube_backoff_ms(const kube_client *c, int n, long retry_after_s, unsigned *seed)

@@ -454,45 +454,7 @@ static int parse_yaml(tctx *x, doc_node **res, const char *s, size_t l, kbuf *er
 	return 0;
 }
 
-static int f_fromyaml(tctx *x, doc_node **out, doc_node **a, size_t n)
-{
-	doc_node *v = NULL;
-	kbuf em = KBUF_INIT;
-	(void)n;
-	if (parse_yaml(x, &v, S(0), SL(0), &em) || (v && v->type != DOC_MAP && v->type != DOC_NULL)) {
-		doc_node *m = tv_map(x->a);
-		if (!em.len)
-			kbuf_printf(&em, "error unmarshaling JSON: json: cannot unmarshal %s into Go value of type map[string]interface {}",
-				    v && v->type == DOC_SEQ ? "array" : v && v->type == DOC_STR ? "string" : "number");
-		doc_map_set(x->a, m, "Error", tv_str(x->a, em.ptr, em.len));
-		kbuf_release(&em);
-		*out = m;
-		return 0;
-	}
-	kbuf_release(&em);
-	*out = v && v->type == DOC_MAP ? v : tv_map(x->a);
-	return 0;
-}
 
-static int f_fromyamlarray(tctx *x, doc_node **out, doc_node **a, size_t n)
-{
-	doc_node *v = NULL;
-	kbuf em = KBUF_INIT;
-	(void)n;
-	if (parse_yaml(x, &v, S(0), SL(0), &em) || (v && v->type != DOC_SEQ && v->type != DOC_NULL)) {
-		doc_node *l = tv_seq(x->a);
-		if (!em.len)
-			kbuf_printf(&em, "error unmarshaling JSON: json: cannot unmarshal %s into Go value of type []interface {}",
-				    v && v->type == DOC_MAP ? "object" : v && v->type == DOC_STR ? "string" : "number");
-		doc_seq_push(x->a, l, tv_str(x->a, em.ptr, em.len));
-		kbuf_release(&em);
-		*out = l;
-		return 0;
-	}
-	kbuf_release(&em);
-	*out = v && v->type == DOC_SEQ ? v : tv_seq(x->a);
-	return 0;
-}
 
 static int parse_json(tctx *x, doc_node **res, const char *s, size_t l, kbuf *errmsg)
 {
@@ -508,24 +470,6 @@ static int parse_json(tctx *x, doc_node **res, const char *s, size_t l, kbuf *er
 	return 0;
 }
 
-static int f_fromjson(tctx *x, doc_node **out, doc_node **a, size_t n)
-{
-	doc_node *v = NULL;
-	kbuf em = KBUF_INIT;
-	(void)n;
-	if (parse_json(x, &v, S(0), SL(0), &em) || (v && v->type != DOC_MAP && v->type != DOC_NULL)) {
-		doc_node *m = tv_map(x->a);
-		if (!em.len)
-			kbuf_puts(&em, "json: cannot unmarshal into Go value of type map[string]interface {}");
-		doc_map_set(x->a, m, "Error", tv_str(x->a, em.ptr, em.len));
-		kbuf_release(&em);
-		*out = m;
-		return 0;
-	}
-	kbuf_release(&em);
-	*out = v && v->type == DOC_MAP ? v : tv_map(x->a);
-	return 0;
-}
 
 static int f_mustfromjson(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
@@ -542,23 +486,63 @@ static int f_mustfromjson(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
-static int f_fromjsonarray(tctx *x, doc_node **out, doc_node **a, size_t n)
+typedef int (*text_parser)(tctx *x, doc_node **res, const char *s, size_t l, kbuf *errmsg);
+
+/* fromYaml, fromJson and their Array forms: the value when it has the wanted
+ * shape (a map, or a list for want == DOC_SEQ), else Helm's error value: a
+ * map {"Error": msg} or a list [msg], with the message Go's decoder gives. */
+static int from_text(tctx *x, doc_node **out, const char *s, size_t l, text_parser parse, bool yaml,
+		     doc_type want)
 {
 	doc_node *v = NULL;
 	kbuf em = KBUF_INIT;
-	(void)n;
-	if (parse_json(x, &v, S(0), SL(0), &em) || (v && v->type != DOC_SEQ && v->type != DOC_NULL)) {
-		doc_node *l = tv_seq(x->a);
-		if (!em.len)
-			kbuf_puts(&em, "json: cannot unmarshal into Go value of type []interface {}");
-		doc_seq_push(x->a, l, tv_str(x->a, em.ptr, em.len));
+	bool seq = want == DOC_SEQ;
+	const char *go = seq ? "[]interface {}" : "map[string]interface {}";
+	if (parse(x, &v, s, l, &em) || (v && v->type != want && v->type != DOC_NULL)) {
+		if (!em.len) {
+			/* Go's encoding/json names what it found; sigs.k8s.io/yaml wraps it */
+			const char *found = !v ? "null" : v->type == DOC_SEQ ? "array" : v->type == DOC_MAP ? "object"
+					  : v->type == DOC_STR ? "string" : v->type == DOC_BOOL ? "bool" : "number";
+			kbuf_printf(&em, "%sjson: cannot unmarshal %s into Go value of type %s",
+				    yaml ? "error unmarshaling JSON: while decoding JSON: " : "", found, go);
+		}
+		if (seq) {
+			*out = tv_seq(x->a);
+			doc_seq_push(x->a, *out, tv_str(x->a, em.ptr, em.len));
+		} else {
+			*out = tv_map(x->a);
+			doc_map_set(x->a, *out, "Error", tv_str(x->a, em.ptr, em.len));
+		}
 		kbuf_release(&em);
-		*out = l;
 		return 0;
 	}
 	kbuf_release(&em);
-	*out = v && v->type == DOC_SEQ ? v : tv_seq(x->a);
+	*out = v && v->type == want ? v : seq ? tv_seq(x->a) : tv_map(x->a);
 	return 0;
+}
+
+static int f_fromyaml(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	return from_text(x, out, S(0), SL(0), parse_yaml, true, DOC_MAP);
+}
+
+static int f_fromyamlarray(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	return from_text(x, out, S(0), SL(0), parse_yaml, true, DOC_SEQ);
+}
+
+static int f_fromjson(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	return from_text(x, out, S(0), SL(0), parse_json, false, DOC_MAP);
+}
+
+static int f_fromjsonarray(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	return from_text(x, out, S(0), SL(0), parse_json, false, DOC_SEQ);
 }
 
 /* ---- TOML (BurntSushi encoder, the subset charts produce) ---- */
