@@ -143,22 +143,25 @@ typedef struct plan_state {
 	size_t nns, nscap;
 } plan_state;
 
-static const char *kind_later(const plan_state *ps, const kube_obj *o)
+static const planned_kind *find_kind(const plan_state *ps, const kube_obj *o)
 {
 	size_t i;
 	for (i = 0; i < ps->nkinds; i++)
 		if (!strcmp(ps->kinds[i].group, o->group) && !strcmp(ps->kinds[i].kind, o->kind))
-			return ps->kinds[i].stage;
+			return &ps->kinds[i];
 	return NULL;
+}
+
+static const char *kind_later(const plan_state *ps, const kube_obj *o)
+{
+	const planned_kind *k = find_kind(ps, o);
+	return k ? k->stage : NULL;
 }
 
 static bool kind_namespaced(const plan_state *ps, const kube_obj *o)
 {
-	size_t i;
-	for (i = 0; i < ps->nkinds; i++)
-		if (!strcmp(ps->kinds[i].group, o->group) && !strcmp(ps->kinds[i].kind, o->kind))
-			return ps->kinds[i].namespaced;
-	return true;
+	const planned_kind *k = find_kind(ps, o);
+	return k ? k->namespaced : true;
 }
 
 static bool ns_planned(const plan_state *ps, const char *ns)

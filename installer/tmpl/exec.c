@@ -172,6 +172,17 @@ static int xerr(tctx *x, const tnode *n, const char *fmt, ...)
 	return KE_INPUT;
 }
 
+/* Go's "expected integer; found 1.5" for a constant argument of the wrong kind. */
+static int expected_arg(tctx *x, const tnode *n, const char *what)
+{
+	kbuf b = KBUF_INIT;
+	int r;
+	tmpl_node_string(&b, n);
+	r = xerr(x, n, "expected %s; found %s", what, b.ptr);
+	kbuf_release(&b);
+	return r;
+}
+
 int tctx_fail(tctx *x, const char *fmt, ...)
 {
 	kbuf b = KBUF_INIT;
@@ -340,47 +351,23 @@ static int eval_arg(tctx *x, doc_node *dot, char c, tnode *n, doc_node **out)
 	case 'b':
 		if (n->k == TN_BOOL) { *out = n->cval; return 0; }
 		x->node = n;
-		{
-			kbuf b = KBUF_INIT;
-			tmpl_node_string(&b, n);
-			r = xerr(x, n, "expected bool; found %s", b.ptr);
-			kbuf_release(&b);
-			return r;
-		}
+		return expected_arg(x, n, "bool");
 	case 's':
 		if (n->k == TN_STR) { *out = n->cval; return 0; }
-		{
-			kbuf b = KBUF_INIT;
-			tmpl_node_string(&b, n);
-			r = xerr(x, n, "expected string; found %s", b.ptr);
-			kbuf_release(&b);
-			return r;
-		}
+		return expected_arg(x, n, "string");
 	case 'i':
 	case 'I':
 		if (n->k == TN_NUM && n->num_int) {
 			*out = c == 'i' ? tv_int(x->a, n->num_i) : tv_int64(x->a, n->num_i);
 			return 0;
 		}
-		{
-			kbuf b = KBUF_INIT;
-			tmpl_node_string(&b, n);
-			r = xerr(x, n, "expected integer; found %s", b.ptr);
-			kbuf_release(&b);
-			return r;
-		}
+		return expected_arg(x, n, "integer");
 	case 'f':
 		if (n->k == TN_NUM && n->num_float) {
 			*out = tv_float(x->a, n->num_f);
 			return 0;
 		}
-		{
-			kbuf b = KBUF_INIT;
-			tmpl_node_string(&b, n);
-			r = xerr(x, n, "expected float; found %s", b.ptr);
-			kbuf_release(&b);
-			return r;
-		}
+		return expected_arg(x, n, "float");
 	case 'a':
 	case 'r':
 		switch (n->k) {
