@@ -689,6 +689,20 @@ static int range_iter(tctx *x, tnode *n, doc_node *key, doc_node *elem)
 	return r;
 }
 
+/* One iteration of a range; true when the loop must stop (break, or an
+ * error left in *r). continue just goes on. */
+static bool range_step(tctx *x, tnode *n, doc_node *k, doc_node *v, int *r)
+{
+	*r = range_iter(x, n, k, v);
+	if (*r == WALK_BREAK) {
+		*r = 0;
+		return true;
+	}
+	if (*r == WALK_CONTINUE)
+		*r = 0;
+	return *r != 0;
+}
+
 static int walk_range(tctx *x, doc_node *dot, tnode *n)
 {
 	size_t mark = x->nvars, i;
@@ -707,14 +721,7 @@ static int walk_range(tctx *x, doc_node *dot, tnode *n)
 			for (i = 0; i < val->u.seq.len; i++) {
 				doc_node *e = val->u.seq.v[i];
 				any = true;
-				r = range_iter(x, n, tv_int(x->a, (int64_t)i), e);
-				if (r == WALK_BREAK) {
-					r = 0;
-					break;
-				}
-				if (r == WALK_CONTINUE)
-					r = 0;
-				if (r)
+				if (range_step(x, n, tv_int(x->a, (int64_t)i), e, &r))
 					break;
 			}
 			break;
@@ -725,14 +732,7 @@ static int walk_range(tctx *x, doc_node *dot, tnode *n)
 			ps = tv_sorted_pairs(val);
 			for (i = 0; i < val->u.map.len; i++) {
 				any = true;
-				r = range_iter(x, n, ps[i]->key, ps[i]->val);
-				if (r == WALK_BREAK) {
-					r = 0;
-					break;
-				}
-				if (r == WALK_CONTINUE)
-					r = 0;
-				if (r)
+				if (range_step(x, n, ps[i]->key, ps[i]->val, &r))
 					break;
 			}
 			free(ps);
@@ -747,14 +747,7 @@ static int walk_range(tctx *x, doc_node *dot, tnode *n)
 			}
 			for (k = 0; k < val->u.i; k++) {
 				any = true;
-				r = range_iter(x, n, NULL, (val->flags & TV_INT) ? tv_int(x->a, k) : tv_int64(x->a, k));
-				if (r == WALK_BREAK) {
-					r = 0;
-					break;
-				}
-				if (r == WALK_CONTINUE)
-					r = 0;
-				if (r)
+				if (range_step(x, n, NULL, (val->flags & TV_INT) ? tv_int(x->a, k) : tv_int64(x->a, k), &r))
 					break;
 			}
 			break;
