@@ -178,69 +178,65 @@ static bool ns_planned(const plan_state *ps, const char *ns)
  * apply answer). Anything unexpected just means everything is sent. */
 #define UNCHANGED_LIST_MIN 8
 
-static void find_unchanged(kube_client *c, karena *a, kube_obj *objs, size_t n, doc_node **live, bool *skip)
+/* The live copies of objs (one kind, one namespace) from one LIST:
+ * live[i] is the object or NULL when absent. Returns false (and sets
+ * nothing) when the LIST fails. */
+static bool list_group(kube_client *c, karena *a, const kube_obj *objs, size_t n, doc_node **live)
 {
 	kbuf p = KBUF_INIT;
 	doc_node *list = NULL;
-	const doc_node *items;
+	const doc_node *items = NULL;
 	kerr e = KERR_INIT;
 	size_t i, j;
+	bool ok;
+	kube_obj_path(&objs[0], false, &p);
+	ok = kube_get_json(c, a, p.ptr, &list, objs[0].ref, &e) == 0 && (items = doc_map_get(list, "items")) &&
+	     items->type == DOC_SEQ;
+	for (i = 0; ok && i < n; i++) {
+		live[i] = NULL;
+		for (j = 0; j < items->u.seq.len; j++) {
+			doc_node *it = items->u.seq.v[j];
+			if (strcmp(doc_get_str(it, "metadata.name", ""), objs[i].name))
+				continue;
+			/* list items carry no apiVersion/kind */
+			doc_map_set(a, it, "apiVersion", doc_new_str(a, objs[i].api_version));
+			doc_map_set(a, it, "kind", doc_new_str(a, objs[i].kind));
+			live[i] = it;
+			break;
+		}
+	}
+	kerr_clear(&e);
+	kbuf_release(&p);
+	return ok;
+}
+
+static void find_unchanged(kube_client *c, karena *a, kube_obj *objs, size_t n, doc_node **live, bool *skip)
+{
+	doc_node **found;
+	size_t i;
 	if (n < UNCHANGED_LIST_MIN)
 		return;
 	for (i = 1; i < n; i++)
 		if ((objs[i].ns == NULL) != (objs[0].ns == NULL) || (objs[i].ns && strcmp(objs[i].ns, objs[0].ns)))
 			return;
-	kube_obj_path(&objs[0], false, &p);
-	if (kube_get_json(c, a, p.ptr, &list, objs[0].ref, &e) == 0 && (items = doc_map_get(list, "items")) &&
-	    items->type == DOC_SEQ) {
-		for (i = 0; i < n; i++) {
-			for (j = 0; j < items->u.seq.len; j++) {
-				doc_node *it = items->u.seq.v[j];
-				if (strcmp(doc_get_str(it, "metadata.name", ""), objs[i].name))
-					continue;
-				/* list items carry no apiVersion/kind */
-				doc_map_set(a, it, "apiVersion", doc_new_str(a, objs[i].api_version));
-				doc_map_set(a, it, "kind", doc_new_str(a, objs[i].kind));
-				if (kube_apply_is_noop(objs[i].doc, it, NULL)) {
-					skip[i] = true;
-					live[i] = it;
-				}
-				break;
+	found = xcalloc(n, sizeof(*found));
+	if (list_group(c, a, objs, n, found))
+		for (i = 0; i < n; i++)
+			if (found[i] && kube_apply_is_noop(objs[i].doc, found[i], NULL)) {
+				skip[i] = true;
+				live[i] = found[i];
 			}
-		}
-	}
-	kerr_clear(&e);
-	kbuf_release(&p);
+	free(found);
 }
 
 /* Plans: the live copies of objs (one kind, one namespace) from one LIST;
  * listed[i] says before[i] is known (NULL then means absent). */
 static void prefetch_live(kube_client *c, karena *a, kube_obj *objs, size_t n, doc_node **before, bool *listed)
 {
-	kbuf p = KBUF_INIT;
-	doc_node *list = NULL;
-	const doc_node *items;
-	kerr e = KERR_INIT;
-	size_t i, j;
-	kube_obj_path(&objs[0], false, &p);
-	if (kube_get_json(c, a, p.ptr, &list, objs[0].ref, &e) == 0 && (items = doc_map_get(list, "items")) &&
-	    items->type == DOC_SEQ) {
-		for (i = 0; i < n; i++) {
-			before[i] = NULL;
+	size_t i;
+	if (list_group(c, a, objs, n, before))
+		for (i = 0; i < n; i++)
 			listed[i] = true;
-			for (j = 0; j < items->u.seq.len; j++) {
-				doc_node *it = items->u.seq.v[j];
-				if (strcmp(doc_get_str(it, "metadata.name", ""), objs[i].name))
-					continue;
-				doc_map_set(a, it, "apiVersion", doc_new_str(a, objs[i].api_version));
-				doc_map_set(a, it, "kind", doc_new_str(a, objs[i].kind));
-				before[i] = it;
-				break;
-			}
-		}
-	}
-	kerr_clear(&e);
-	kbuf_release(&p);
 }
 
 /* Wait for the CRDs among items to be Established, then refresh discovery. */
