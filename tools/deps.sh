@@ -4,7 +4,7 @@
 set -euo pipefail
 pkgs=(pkg-config gcc make libyaml-dev libcurl4-openssl-dev libarchive-dev libgit2-dev
       libssl-dev libjansson-dev libpcre2-dev zlib1g-dev clang libclang-rt-14-dev
-      python3 git npm golang-go)
+      python3 git npm golang-go time)
 missing=()
 for p in "${pkgs[@]}"; do
   case "$p" in
@@ -14,6 +14,7 @@ for p in "${pkgs[@]}"; do
     gcc) command -v gcc >/dev/null 2>&1 && continue ;;
     make) command -v make >/dev/null 2>&1 && continue ;;
     git) command -v git >/dev/null 2>&1 && continue ;;
+    time) [ -x /usr/bin/time ] && continue ;;
   esac
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
