@@ -521,6 +521,22 @@ out:
 	return r;
 }
 
+/* The list or map at key k of data (type t), or a new one positioned at
+ * start; an existing value of another type is an error naming what it is. */
+static int child_of(sparser *p, doc_node *data, const kbuf *k, doc_type t, size_t start, doc_node **out)
+{
+	doc_node *n = doc_map_getn(data, k->ptr, k->len);
+	if (n && n->type != t)
+		return sp_fail(p, start, "key \"%s\" is a %s, not a %s", k->ptr, doc_type_name(n->type),
+			       t == DOC_SEQ ? "list" : "map");
+	if (!n) {
+		n = doc_new(p->a, t);
+		sp_pos(p, n, start);
+	}
+	*out = n;
+	return 0;
+}
+
 static int key(sparser *p, doc_node *data, int level)
 {
 	kbuf k = KBUF_INIT;
@@ -541,15 +557,8 @@ static int key(sparser *p, doc_node *data, int level)
 		size_t ioff = p->pos;
 		if ((r = key_index(p, &i)))
 			goto out;
-		list = doc_map_getn(data, k.ptr, k.len);
-		if (list && list->type != DOC_SEQ) {
-			r = sp_fail(p, start, "key \"%s\" is a %s, not a list", k.ptr, doc_type_name(list->type));
+		if ((r = child_of(p, data, &k, DOC_SEQ, start, &list)))
 			goto out;
-		}
-		if (!list) {
-			list = doc_new_seq(p->a);
-			sp_pos(p, list, start);
-		}
 		path_push_key(&p->path, k.ptr, k.len);
 		r = list_item(p, list, i, level, 1, ioff);
 		kbuf_truncate(&p->path, save);
@@ -579,15 +588,8 @@ static int key(sparser *p, doc_node *data, int level)
 				    SET_MAX_NESTED_NAME);
 			goto out;
 		}
-		inner = doc_map_getn(data, k.ptr, k.len);
-		if (inner && inner->type != DOC_MAP) {
-			r = sp_fail(p, start, "key \"%s\" is a %s, not a map", k.ptr, doc_type_name(inner->type));
+		if ((r = child_of(p, data, &k, DOC_MAP, start, &inner)))
 			goto out;
-		}
-		if (!inner) {
-			inner = doc_new_map(p->a);
-			sp_pos(p, inner, start);
-		}
 		path_push_key(&p->path, k.ptr, k.len);
 		r = key(p, inner, level);
 		kbuf_truncate(&p->path, save);
