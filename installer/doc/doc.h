@@ -86,7 +86,15 @@ typedef struct doc_load_opts {
 	unsigned max_depth;       /* 0: 1000 */
 	size_t max_alias_nodes;   /* nodes created by alias expansion; 0: 1,000,000 */
 	doc_dup_mode dup;
+	int go_errors;            /* syntax errors as go-yaml v2 (Helm) words them: the
+				   * bare problem at doc_yaml_go_line (0: no line) */
 } doc_load_opts;
+
+/* The line go-yaml v2 puts in a syntax error ("yaml: line N: ..."), from
+ * libyaml's 0-based marks: the problem's line, plus one for a scanner error
+ * only (its parser errors print the 0-based line), else the context's line;
+ * 0 when both are 0, and go-yaml then prints no line at all. */
+unsigned doc_yaml_go_line(int scanner_error, unsigned problem_line, unsigned context_line);
 
 typedef struct doc_stream {
 	doc_node **docs;   /* one root per document; an empty document is DOC_NULL */

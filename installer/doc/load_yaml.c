@@ -57,10 +57,24 @@ static int fail_at(loader *l, int code, const yaml_mark_t *m, const char *fmt, .
 	return r;
 }
 
+unsigned doc_yaml_go_line(int scanner_error, unsigned problem_line, unsigned context_line)
+{
+	if (problem_line)
+		return scanner_error ? problem_line + 1 : problem_line;
+	return context_line;
+}
+
 static int parser_error(loader *l, yaml_parser_t *p)
 {
 	yaml_mark_t m = p->problem_mark;
 	const char *what = p->problem ? p->problem : "invalid YAML";
+	if (l->o.go_errors && (p->error == YAML_SCANNER_ERROR || p->error == YAML_PARSER_ERROR)) {
+		/* go-yaml's words: no column, no context */
+		unsigned line = doc_yaml_go_line(p->error == YAML_SCANNER_ERROR, (unsigned)m.line,
+						 (unsigned)p->context_mark.line);
+		return kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, line, 0, "%s",
+				    p->problem ? p->problem : "unknown problem parsing YAML content");
+	}
 	if (p->error == YAML_READER_ERROR) {
 		unsigned line, col;
 		kerr_offset_to_linecol(l->text, l->len, p->problem_offset, &line, &col);

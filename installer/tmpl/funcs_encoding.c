@@ -441,11 +441,14 @@ static bool helm_numbers(tctx *x)
 static int parse_yaml(tctx *x, doc_node **res, const char *s, size_t l, kbuf *errmsg)
 {
 	kerr e = KERR_INIT;
-	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST };
+	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST, 1 };
 	int r = doc_load_yaml1(res, x->a, "", s, l, &o, &e);
 	if (r) {
-		kbuf_printf(errmsg, "error converting YAML to JSON: yaml: line %u: %s", e.first.line,
-			    e.first.msg ? e.first.msg : "invalid YAML");
+		/* go-yaml gives no line for an error on the first line */
+		kbuf_puts(errmsg, "error converting YAML to JSON: yaml: ");
+		if (e.first.line)
+			kbuf_printf(errmsg, "line %u: ", e.first.line);
+		kbuf_puts(errmsg, e.first.msg ? e.first.msg : "invalid YAML");
 		kerr_clear(&e);
 		return r;
 	}

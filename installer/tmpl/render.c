@@ -466,10 +466,13 @@ static void scan_head(head *h)
 	for (;;) {
 		yaml_event_type_t t;
 		if (!yaml_parser_parse(&p, &ev)) {
-			unsigned line = (unsigned)(p.context ? p.context_mark.line : p.problem_mark.line) + 1;
+			unsigned line = doc_yaml_go_line(p.error == YAML_SCANNER_ERROR, (unsigned)p.problem_mark.line,
+							 (unsigned)p.context_mark.line);
 			kbuf b = KBUF_INIT;
-			kbuf_printf(&b, "YAML parse error on %s: error converting YAML to JSON: yaml: line %u: %s", h->src,
-				    line, p.problem ? p.problem : "invalid YAML");
+			kbuf_printf(&b, "YAML parse error on %s: error converting YAML to JSON: yaml: ", h->src);
+			if (line)
+				kbuf_printf(&b, "line %u: ", line);
+			kbuf_puts(&b, p.problem ? p.problem : "unknown problem parsing YAML content");
 			h->err = kbuf_detach(&b, NULL);
 			break;
 		}

@@ -68,6 +68,7 @@ def runs():
         (c("errors"), "e1", ["--set", "case=required"]),
         (c("errors"), "e2", ["--set", "case=fail"]),
         (c("errors"), "e3", ["--set", "case=badyaml"]),
+        (c("errors"), "e3b", ["--set", "case=badindent"]),
         (c("errors"), "e4", ["--set", "case=nilpointer"]),
         (c("errors"), "e5", ["--set", "case=none"]),
         (c("errors-parse"), "p1", []),
