@@ -199,9 +199,9 @@ static int make_caps(rctx *r)
 	for (i = 0; i < r->o->napi_versions; i++)
 		doc_seq_push(a, &apis->n, tv_strz(a, r->o->api_versions[i]));
 	doc_map_set(a, &hv->n, "Version", tv_strz(a, "v4.1.4"));
-	doc_map_set(a, &hv->n, "GitCommit", tv_strz(a, ""));
-	doc_map_set(a, &hv->n, "GitTreeState", tv_strz(a, ""));
-	doc_map_set(a, &hv->n, "GoVersion", tv_strz(a, ""));
+	doc_map_set(a, &hv->n, "GitCommit", tv_strz(a, "05fa37973dc9e42b76e1d2883494c87174b6074f"));
+	doc_map_set(a, &hv->n, "GitTreeState", tv_strz(a, "clean"));
+	doc_map_set(a, &hv->n, "GoVersion", tv_strz(a, "go1.25.9"));
 	doc_map_set(a, &hv->n, "KubeClientVersion", tv_strz(a, "v1.35"));
 	doc_map_set(a, &caps->n, "KubeVersion", &kv->n);
 	doc_map_set(a, &caps->n, "APIVersions", &apis->n);

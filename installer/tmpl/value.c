@@ -77,7 +77,7 @@ const char *tv_type_name(const doc_node *v)
 	case DOC_FLOAT: return "float64";
 	case DOC_STR: return (v->flags & TV_BYTES) ? "[]uint8" : "string";
 	case DOC_SEQ: return (v->flags & TV_STRS) ? "[]string" : (v->flags & TV_INTS) ? "[]int" : "[]interface {}";
-	case DOC_MAP: return "map[string]interface {}";
+	case DOC_MAP: return (v->flags & TV_SMAP) ? "map[string]string" : "map[string]interface {}";
 	default: return "<nil>";
 	}
 }
@@ -207,6 +207,13 @@ const doc_pair **tv_sorted_pairs(const doc_node *m)
 
 static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth);
 
+/* A Go pointer to a struct (.Capabilities): fmt prints "&{...}" at the top
+ * level (nested, Go prints an address, which no output can match) */
+static bool ptr_struct(const doc_node *v)
+{
+	return (v->flags & TV_OBJ) && ((const tobj *)v)->type_name[0] == '*';
+}
+
 static void print_elem(kbuf *out, const doc_node *v, char verb, int plus, int depth)
 {
 	if (!v || v->type == DOC_NULL) {
@@ -265,6 +272,8 @@ static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth
 	case DOC_MAP: {
 		const doc_pair **ps;
 		if (v->flags & TV_STRUCT) {
+			if (depth == 0 && ptr_struct(v))
+				kbuf_putc(out, '&');
 			kbuf_putc(out, '{');
 			for (i = 0; i < v->u.map.len; i++) {
 				if (i)
@@ -559,6 +568,8 @@ static void fmt_container(kbuf *out, const fspec *f, char verb, const doc_node *
 		return;
 	}
 	if (v->flags & TV_STRUCT) {
+		if (depth == 0 && ptr_struct(v))
+			kbuf_putc(out, '&');
 		kbuf_putc(out, '{');
 		for (i = 0; i < v->u.map.len; i++) {
 			if (i)
