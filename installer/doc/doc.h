@@ -172,7 +172,7 @@ void doc_pos_format(const doc_node *n, kbuf *out);
 /* ---- emitting ----------------------------------------------------------- */
 
 enum {
-	DOC_EMIT_SORT_KEYS = 1 << 0,   /* keys in byte order (Helm toYaml, Go maps) */
+	DOC_EMIT_SORT_KEYS = 1 << 0,   /* keys sorted: JSON in byte order, YAML in go-yaml's order */
 	DOC_EMIT_INDENT = 1 << 1,      /* JSON: indent by two spaces */
 	DOC_EMIT_HTML_ESCAPE = 1 << 2, /* JSON: escape < > & as Go's json.Marshal */
 	DOC_EMIT_NO_DOC_END = 1 << 3,  /* YAML: no trailing newline */
@@ -186,6 +186,13 @@ enum {
  * them. Appends to out. Returns 0 or KE_INPUT (e.g. a NaN in strict mode is
  * not an error in YAML: it is .nan). */
 int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err);
+/* go-yaml's map key order (its keyList.Less), which Helm's toYaml (v2) and
+ * toYamlPretty (v3) show: runs of digits compare as numbers ("9" before
+ * "10") and, at the first differing character, a non-letter sorts before a
+ * letter (v3: unless a digit came just before). The order is not always
+ * transitive; Go sorts keys taken in random map order, so only consistent
+ * sets have one answer. Returns <0, 0 or >0 as qsort wants. */
+int doc_key_cmp_go(const char *a, size_t alen, const char *b, size_t blen, bool v3);
 /* JSON as Go's encoding/json writes it (compact unless DOC_EMIT_INDENT).
  * Returns KE_INPUT for NaN or infinities. */
 int doc_emit_json(kbuf *out, const doc_node *n, unsigned flags, kerr *err);

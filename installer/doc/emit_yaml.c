@@ -117,6 +117,103 @@ static int string_scalar(emitter *em, const char *s, size_t len)
 	return scalar(em, NULL, s, len, style);
 }
 
+/* One rune of a Go string: invalid UTF-8 is U+FFFD, one byte long. */
+static unsigned next_rune(const unsigned char *s, size_t len, size_t *i)
+{
+	unsigned c = s[*i], cp;
+	size_t n, k;
+	if (c < 0x80) { (*i)++; return c; }
+	if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07;
+	else { (*i)++; return 0xFFFD; }
+	if (*i + n > len) { (*i)++; return 0xFFFD; }
+	for (k = 1; k < n; k++) {
+		if ((s[*i + k] & 0xC0) != 0x80) { (*i)++; return 0xFFFD; }
+		cp = (cp << 6) | (s[*i + k] & 0x3F);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF))) {
+		(*i)++;
+		return 0xFFFD;
+	}
+	*i += n;
+	return cp;
+}
+
+/* unicode.IsLetter for ASCII and Latin-1; above, the common alphabetic
+ * blocks (Latin, Greek, Cyrillic, kana, CJK, Hangul) count as letters. */
+static bool go_is_letter(unsigned r)
+{
+	if (r < 0x80)
+		return (r | 0x20) >= 'a' && (r | 0x20) <= 'z';
+	if (r < 0x100)
+		return r == 0xAA || r == 0xB5 || r == 0xBA || (r >= 0xC0 && r != 0xD7 && r != 0xF7);
+	return (r < 0x2B0) || (r >= 0x370 && r < 0x530 && r != 0x37E && r != 0x387) ||
+	       (r >= 0x3041 && r < 0x3100 && r != 0x30FB) || (r >= 0x4E00 && r < 0xA000) ||
+	       (r >= 0xAC00 && r < 0xD7A4);
+}
+
+static bool go_is_digit(unsigned r) { return r >= '0' && r <= '9'; }
+
+/* keyList.Less(a, b) for two strings, rune by rune. v3 (not v2) puts a
+ * letter first when a digit came just before the difference. */
+static bool key_less_go(const unsigned char *a, size_t al, const unsigned char *b, size_t bl, bool v3)
+{
+	size_t i = 0, j = 0;
+	bool digits = false;
+	while (i < al && j < bl) {
+		size_t si = i, sj = j, ai, bi, p;
+		unsigned ra = next_rune(a, al, &i), rb = next_rune(b, bl, &j);
+		bool la, lb;
+		uint64_t an = 0, bn = 0;   /* Go's int64 arithmetic wraps: so does this */
+		if (ra == rb) {
+			digits = go_is_digit(ra);
+			continue;
+		}
+		la = go_is_letter(ra);
+		lb = go_is_letter(rb);
+		if (la && lb)
+			return ra < rb;
+		if (la || lb)
+			return v3 && digits ? la : lb;
+		if (ra == '0' || rb == '0') {
+			/* a digit run already under way that is not all zeros */
+			for (p = si; p > 0 && go_is_digit(a[p - 1]); p--) {
+				if (a[p - 1] != '0') {
+					an = bn = 1;
+					break;
+				}
+			}
+		}
+		/* digits are ASCII here, one byte a rune */
+		for (ai = si; ai < al && go_is_digit(a[ai]); ai++)
+			an = an * 10 + (uint64_t)(a[ai] - '0');
+		for (bi = sj; bi < bl && go_is_digit(b[bi]); bi++)
+			bn = bn * 10 + (uint64_t)(b[bi] - '0');
+		if (an != bn)
+			return (int64_t)an < (int64_t)bn;
+		if (ai - si != bi - sj)
+			return ai - si < bi - sj;
+		return ra < rb;
+	}
+	/* len(ar) < len(br) in runes: the shorter one ran out first */
+	return i >= al && j < bl;
+}
+
+int doc_key_cmp_go(const char *a, size_t alen, const char *b, size_t blen, bool v3)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	if (key_less_go(x, alen, y, blen, v3))
+		return -1;
+	return key_less_go(y, blen, x, alen, v3) ? 1 : 0;
+}
+
+static int cmp_pair_go(const void *p, const void *q)
+{
+	const doc_pair *a = *(const doc_pair *const *)p, *b = *(const doc_pair *const *)q;
+	return doc_key_cmp_go(a->key->u.s.ptr, a->key->u.s.len, b->key->u.s.ptr, b->key->u.s.len, false);
+}
+
 static int node(emitter *em, const doc_node *n, int depth)
 {
 	yaml_event_t ev;
@@ -162,7 +259,9 @@ static int node(emitter *em, const doc_node *n, int depth)
 		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
 		    (r = emit_event(em, &ev)))
 			return r ? r : kerr_set(em->err, KE_INTERNAL, "yaml: event");
-		order = doc_emit_order(n, em->flags);
+		order = doc_emit_order(n, em->flags & ~(unsigned)DOC_EMIT_SORT_KEYS);
+		if (em->flags & DOC_EMIT_SORT_KEYS)
+			qsort(order, n->u.map.len, sizeof(*order), cmp_pair_go);
 		for (i = 0; i < n->u.map.len && !r; i++) {
 			r = string_scalar(em, order[i]->key->u.s.ptr, order[i]->key->u.s.len);
 			if (!r)

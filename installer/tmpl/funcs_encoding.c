@@ -333,9 +333,18 @@ static int pretty_scalar(tctx *x, kbuf *b, const doc_node *v, int indent)
 
 static int pretty_node(tctx *x, kbuf *b, const doc_node *v, int indent, bool first_inline, int depth);
 
+/* go-yaml v3's key order ("9" before "10") */
+static int cmp_pair_yaml3(const void *p, const void *q)
+{
+	const doc_pair *a = *(const doc_pair *const *)p, *b = *(const doc_pair *const *)q;
+	return doc_key_cmp_go(a->key->u.s.ptr, a->key->u.s.len, b->key->u.s.ptr, b->key->u.s.len, true);
+}
+
 static int pretty_map(tctx *x, kbuf *b, const doc_node *v, int indent, bool first_inline, int depth)
 {
 	const doc_pair **ps = tv_sorted_pairs(v);
+	if (ps)
+		qsort(ps, v->u.map.len, sizeof(*ps), cmp_pair_yaml3);
 	size_t i;
 	int r = 0;
 	for (i = 0; ps && i < v->u.map.len && !r; i++) {
