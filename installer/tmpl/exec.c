@@ -257,7 +257,7 @@ static bool sig_ok(char c, const doc_node *v)
 	case 'b': return v->type == DOC_BOOL;
 	case 'l': return v->type == DOC_SEQ && !(v->flags & (TV_STRS | TV_INTS | TV_OBJ));
 	case 'S': return v->type == DOC_SEQ && (v->flags & TV_STRS);
-	case 'm': return v->type == DOC_MAP && !(v->flags & TV_STRUCT) &&
+	case 'm': return v->type == DOC_MAP && !(v->flags & (TV_STRUCT | TV_SMAP)) &&
 			 (!(v->flags & TV_OBJ) || ((const tobj *)v)->kind == TOBJ_NAMED);
 	default: return true;
 	}

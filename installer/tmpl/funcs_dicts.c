@@ -218,7 +218,7 @@ static doc_node *deep_copy(karena *ar, doc_node *v, int depth)
 		if ((v->flags & TV_OBJ) && ((tobj *)v)->kind != TOBJ_NAMED)
 			return v;
 		r = tv_map(ar);
-		r->flags = v->flags & TV_STRUCT;
+		r->flags = v->flags & (TV_STRUCT | TV_SMAP);
 		for (i = 0; i < v->u.map.len; i++)
 			doc_map_setn(ar, r, v->u.map.v[i].key->u.s.ptr, v->u.map.v[i].key->u.s.len,
 				     deep_copy(ar, v->u.map.v[i].val, depth + 1));

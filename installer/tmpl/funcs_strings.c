@@ -546,6 +546,7 @@ static int split_map(tctx *x, doc_node **out, const char *s, size_t l, const cha
 		snprintf(key, sizeof(key), "_%zu", i);
 		doc_map_set(x->a, r, key, tv_str(x->a, ps[i], ls[i]));
 	}
+	r->flags |= TV_SMAP; /* Sprig's split gives a map[string]string */
 	*out = r;
 	return 0;
 }

@@ -35,6 +35,8 @@ enum {
 	TV_U8 = 1 << 13,    /* DOC_INT is uint8 (a byte from index of a string) */
 	TV_NILSEQ = 1 << 14,/* DOC_SEQ is a nil slice: prints [], marshals to null */
 	TV_INTS = 1 << 15,  /* DOC_SEQ is []int (until, untilStep) */
+	TV_SMAP = 1 << 7,   /* DOC_MAP is map[string]string (split, splitn); the
+			     * node's flags are 16 bits and doc uses only 0..2 */
 };
 
 typedef enum tobj_kind {
