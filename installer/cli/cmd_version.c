@@ -7,6 +7,7 @@
 #include <curl/curl.h>
 #include <git2.h>
 #include <jansson.h>
+#include <nettle/version.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,9 +27,9 @@ static int run(cli_ctx *ctx, cli_args *args)
 	int gmaj = 0, gmin = 0, grev = 0;
 	char pcre[64] = "";
 	const char *names[] = { "kstage", "libyaml", "libcurl", "libarchive", "libgit2", "openssl",
-				"jansson", "pcre2", "zlib" };
-	const char *vals[9];
-	char gitv[32];
+				"jansson", "pcre2", "zlib", "nettle" };
+	const char *vals[10];
+	char gitv[32], nettlev[32];
 	const char *arch;
 	size_t i;
 
@@ -53,10 +54,12 @@ static int run(cli_ctx *ctx, cli_args *args)
 	vals[6] = jansson_version_str();
 	vals[7] = pcre;
 	vals[8] = zlibVersion();
+	snprintf(nettlev, sizeof(nettlev), "%d.%d", nettle_version_major(), nettle_version_minor());
+	vals[9] = nettlev;
 	if (ctx->json) {
 		kbuf b = KBUF_INIT;
 		kbuf_putc(&b, '{');
-		for (i = 0; i < 9; i++) {
+		for (i = 0; i < 10; i++) {
 			if (i)
 				kbuf_putc(&b, ',');
 			doc_json_quote(&b, names[i], strlen(names[i]), 0);
@@ -69,7 +72,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 		return EXIT_OK;
 	}
 	printf("kstage %s\n", vals[0]);
-	for (i = 1; i < 9; i++)
+	for (i = 1; i < 10; i++)
 		printf("  %-11s %s\n", names[i], vals[i]);
 	return EXIT_OK;
 }

@@ -8,7 +8,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <openssl/evp.h>
+#include <nettle/sha2.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +33,12 @@ void fetch_cache_dir(kbuf *out, const fetch_opts *o)
 
 void fetch_sha256_hex(const void *data, size_t len, char hex[65])
 {
-	unsigned char md[32];
-	unsigned int n = 0;
+	struct sha256_ctx c;
+	unsigned char md[SHA256_DIGEST_SIZE];
 	size_t i;
-	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+	sha256_init(&c);
+	sha256_update(&c, len, data);
+	sha256_digest(&c, sizeof(md), md);
 	for (i = 0; i < 32; i++)
 		snprintf(hex + i * 2, 3, "%02x", md[i]);
 	hex[64] = '\0';

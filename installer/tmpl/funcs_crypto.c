@@ -9,15 +9,18 @@
 #include <openssl/encoder.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "tmpl_int.h"
 
 #define S(i) (a[i]->u.s.ptr)
 #define SL(i) (a[i]->u.s.len)
+
+static int rand_fill(tctx *x, void *p, size_t n);
 
 static doc_node *bio_str(tctx *x, BIO *b)
 {
@@ -104,7 +107,8 @@ static int make_cert(tctx *x, const certin *in, doc_node **out)
 		goto done;
 	}
 	X509_set_version(c, 2);
-	RAND_bytes(serial, sizeof(serial));
+	if ((rc = rand_fill(x, serial, sizeof(serial))))
+		goto done;
 	serial[0] &= 0x7F;
 	BN_bin2bn(serial, sizeof(serial), bn);
 	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c));
@@ -221,7 +225,10 @@ static int f_encryptaes(tctx *x, doc_node **out, doc_node **a, size_t n)
 	kbuf b = KBUF_INIT;
 	(void)n;
 	memcpy(key, S(0), SL(0) < 32 ? SL(0) : 32);
-	RAND_bytes(iv, 16);
+	if (rand_fill(x, iv, 16)) {
+		EVP_CIPHER_CTX_free(c);
+		return -1;
+	}
 	memcpy(buf, iv, 16);
 	if (!c || !EVP_EncryptInit_ex(c, EVP_aes_256_cbc(), NULL, key, iv) ||
 	    !EVP_EncryptUpdate(c, buf + 16, &l1, (const unsigned char *)S(1), (int)SL(1)) ||
@@ -267,6 +274,36 @@ static int f_decryptaes(tctx *x, doc_node **out, doc_node **a, size_t n)
 
 /* ---- random ---- */
 
+/* The kernel's CSPRNG (as Go's crypto/rand): no OpenSSL to load for the
+ * random helpers charts call on every render (randAlphaNum in Secrets). */
+static int rand_fill(tctx *x, void *p, size_t n)
+{
+	unsigned char *b = p;
+	while (n) {
+		ssize_t r = getrandom(b, n, 0);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return tctx_fail(x, "cannot read random bytes: %s", strerror(errno));
+		}
+		b += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/* *v uniform in [0, n): the biased tail is drawn again */
+static int rand_below(tctx *x, unsigned n, unsigned *v)
+{
+	unsigned r, lim = UINT32_MAX - UINT32_MAX % n;
+	do
+		if (rand_fill(x, &r, sizeof(r)))
+			return -1;
+	while (r >= lim);
+	*v = r % n;
+	return 0;
+}
+
 static int rand_chars(tctx *x, doc_node **out, int64_t count, const char *set)
 {
 	kbuf b = KBUF_INIT;
@@ -277,9 +314,12 @@ static int rand_chars(tctx *x, doc_node **out, int64_t count, const char *set)
 	if (count > 1 << 20)
 		return tctx_fail(x, "randomString: count too large");
 	for (i = 0; i < count; i++) {
-		unsigned char r;
-		RAND_bytes(&r, 1);
-		kbuf_putc(&b, set[r % sl]);
+		unsigned r;
+		if (rand_below(x, (unsigned)sl, &r)) {
+			kbuf_release(&b);
+			return -1;
+		}
+		kbuf_putc(&b, set[r]);
 	}
 	*out = tv_str(x->a, b.ptr, b.len);
 	kbuf_release(&b);
@@ -311,7 +351,8 @@ static int f_randbytes(tctx *x, doc_node **out, doc_node **a, size_t n)
 	if (a[0]->u.i < 0 || a[0]->u.i > 1 << 20)
 		return tctx_fail(x, "randBytes: bad count");
 	buf = karena_alloc(x->a, (size_t)a[0]->u.i + 1);
-	RAND_bytes(buf, (int)a[0]->u.i);
+	if (rand_fill(x, buf, (size_t)a[0]->u.i))
+		return -1;
 	tv_b64enc(&b, buf, (size_t)a[0]->u.i);
 	*out = tv_str(x->a, b.ptr, b.len);
 	kbuf_release(&b);
@@ -323,7 +364,8 @@ static int f_uuidv4(tctx *x, doc_node **out, doc_node **a, size_t n)
 	unsigned char u[16];
 	char buf[40];
 	(void)a; (void)n;
-	RAND_bytes(u, 16);
+	if (rand_fill(x, u, 16))
+		return -1;
 	u[6] = (unsigned char)((u[6] & 0x0F) | 0x40);
 	u[8] = (unsigned char)((u[8] & 0x3F) | 0x80);
 	snprintf(buf, sizeof(buf), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
@@ -340,8 +382,8 @@ static int f_shuffle(tctx *x, doc_node **out, doc_node **a, size_t n)
 	for (i = SL(0); i > 1; i--) {
 		unsigned r;
 		char t;
-		RAND_bytes((unsigned char *)&r, sizeof(r));
-		r %= (unsigned)i;
+		if (rand_below(x, (unsigned)i, &r))
+			return -1;
 		t = s[i - 1];
 		s[i - 1] = s[r];
 		s[r] = t;

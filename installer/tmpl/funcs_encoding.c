@@ -1,9 +1,12 @@
 /* tmpl/funcs_encoding.c - encodings and serialisation: b64/b32, hashes
- * (OpenSSL), Helm's toYaml/fromYaml/fromYamlArray/toJson/fromJson/
+ * (nettle: no library start-up, where OpenSSL 3's first digest costs ~1 ms
+ * of provider and configuration loading), Helm's toYaml/fromYaml/fromYamlArray/toJson/fromJson/
  * fromJsonArray/toToml and Sprig's toJson family. toYaml goes through the
  * same route as Helm (keys sorted, as a JSON round trip sorts them). */
 #include <math.h>
-#include <openssl/evp.h>
+#include <nettle/sha1.h>
+#include <nettle/sha2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -168,23 +171,52 @@ static int f_b32dec(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
-static int digest(tctx *x, doc_node **out, const EVP_MD *md, const char *s, size_t l)
+static int hex_digest(tctx *x, doc_node **out, const unsigned char *h, size_t hl)
 {
-	unsigned char h[EVP_MAX_MD_SIZE];
-	unsigned hl = 0, i;
-	kbuf b = KBUF_INIT;
-	if (!EVP_Digest(s, l, h, &hl, md, NULL))
-		return tctx_fail(x, "digest failed");
-	for (i = 0; i < hl; i++)
-		kbuf_printf(&b, "%02x", h[i]);
-	*out = tv_str(x->a, b.ptr, b.len);
-	kbuf_release(&b);
+	static const char hexd[] = "0123456789abcdef";
+	char buf[2 * SHA512_DIGEST_SIZE];
+	size_t i;
+	for (i = 0; i < hl; i++) {
+		buf[2 * i] = hexd[h[i] >> 4];
+		buf[2 * i + 1] = hexd[h[i] & 15];
+	}
+	*out = tv_str(x->a, buf, 2 * hl);
 	return 0;
 }
 
-static int f_sha1sum(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return digest(x, out, EVP_sha1(), S(0), SL(0)); }
-static int f_sha256sum(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return digest(x, out, EVP_sha256(), S(0), SL(0)); }
-static int f_sha512sum(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return digest(x, out, EVP_sha512(), S(0), SL(0)); }
+static int f_sha1sum(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	struct sha1_ctx c;
+	unsigned char h[SHA1_DIGEST_SIZE];
+	(void)n;
+	sha1_init(&c);
+	sha1_update(&c, SL(0), (const uint8_t *)S(0));
+	sha1_digest(&c, sizeof(h), h);
+	return hex_digest(x, out, h, sizeof(h));
+}
+
+static int f_sha256sum(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	struct sha256_ctx c;
+	unsigned char h[SHA256_DIGEST_SIZE];
+	(void)n;
+	sha256_init(&c);
+	sha256_update(&c, SL(0), (const uint8_t *)S(0));
+	sha256_digest(&c, sizeof(h), h);
+	return hex_digest(x, out, h, sizeof(h));
+}
+
+static int f_sha512sum(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	struct sha512_ctx c;
+	unsigned char h[SHA512_DIGEST_SIZE];
+	(void)n;
+	sha512_init(&c);
+	sha512_update(&c, SL(0), (const uint8_t *)S(0));
+	sha512_digest(&c, sizeof(h), h);
+	return hex_digest(x, out, h, sizeof(h));
+}
+
 static int f_adler32sum(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	char buf[32];
