@@ -58,6 +58,19 @@ static const struct { const char *w; ttok t; } keywords[] = {
 	{ "true", TK_BOOL }, { "false", TK_BOOL }, { "nil", TK_NIL },
 };
 
+/* the next "{{": memchr is vectorised where a two-byte memmem is not, and
+ * template text (whole CRDs) is mostly long runs without '{' */
+static const char *find_open(const char *s, size_t n)
+{
+	const char *e = s + n, *p;
+	while (e - s >= 2 && (p = memchr(s, '{', (size_t)(e - s - 1)))) {
+		if (p[1] == '{')
+			return p;
+		s = p + 1;
+	}
+	return NULL;
+}
+
 static void lex_text(tlex *l, tlex_tok *t)
 {
 	size_t start = l->pos, end;
@@ -72,7 +85,7 @@ static void lex_text(tlex *l, tlex_tok *t)
 		emit(t, TK_EOF, l, l->len, l->len);
 		return;
 	}
-	p = start < l->len ? memmem(l->src + start, l->len - start, "{{", 2) : NULL;
+	p = find_open(l->src + start, l->len - start);
 	end = p ? (size_t)(p - l->src) : l->len;
 	if (end > start) {
 		size_t tend = end;

@@ -563,9 +563,68 @@ typedef struct fh_level {
 static int fh_indent(const char *l, const char *e)
 {
 	const char *p = l;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* CRDs are indented 20 and more spaces deep: 8 at a time */
+	while (e - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		w ^= 0x2020202020202020ULL;
+		if (w)
+			return (int)(p - l) + __builtin_ctzll(w) / 8;
+		p += 8;
+	}
+#endif
 	while (p < e && *p == ' ')
 		p++;
 	return (int)(p - l);
+}
+
+/* a one-line flow sequence of simple scalars, [v, e) with e[-1] == ']':
+ * ["a", "b"], [a, b], ['x'] (RBAC verbs, commands). Plain items only of
+ * characters that cannot start or end anything in flow context. */
+static bool fh_flow_plain(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+	       c == '.' || c == '/' || c == '=' || c == '@' || c == '+' || c == '$' || c == '~' || c == '%';
+}
+
+static bool fh_flow_seq(const char *v, const char *e)
+{
+	const char *p = v + 1;
+	if (e - v < 3 || e[-1] != ']')
+		return false;
+	e--;                   /* at the ']' */
+	for (;;) {
+		while (p < e && *p == ' ')
+			p++;
+		if (p >= e)
+			return false;  /* "[a, ]" or "[ ]": libyaml decides */
+		if (*p == '"' || *p == '\'') {
+			char q = *p++;
+			while (p < e && *p != q && *p != '\\')
+				p++;
+			if (p >= e || *p != q)
+				return false;
+			p++;
+		} else {
+			const char *st = p;
+			if (*p == '-' && (p + 1 >= e || !fh_flow_plain(p[1])))
+				return false;
+			if (*p == '%' || *p == '@')
+				return false;  /* reserved indicators */
+			while (p < e && fh_flow_plain(*p))
+				p++;
+			if (p == st)
+				return false;
+		}
+		while (p < e && *p == ' ')
+			p++;
+		if (p == e)
+			return true;
+		if (*p != ',')
+			return false;
+		p++;
+	}
 }
 
 /* a one-line scalar value [v, e): returns its text (for kind/hook) in
@@ -578,8 +637,12 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 	if (v >= e)
 		return false;
 	if (e - v == 2 && ((v[0] == '{' && v[1] == '}') || (v[0] == '[' && v[1] == ']'))) {
-		*vs = *ve = v; /* an empty flow collection */
+		*vs = *ve = NULL; /* an empty flow collection: no scalar text */
 		return true;
+	}
+	if (*v == '[') {
+		*vs = *ve = NULL;
+		return fh_flow_seq(v, e);
 	}
 	if (*v == '\'') {
 		for (p = v + 1; p < e; p++) {
@@ -628,6 +691,43 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 	return true;
 }
 
+/* A block scalar: v points at its header on a line ending at le ("|", "|-",
+ * "|+", ">", ">-", ">+" and nothing else), its content starts at bl and
+ * must be indented deeper than parent. Returns the first line after it, or
+ * NULL when libyaml must judge (an indentation indicator, a comment,
+ * all-space lines before the first content line, which move the detected
+ * indentation, or a line between parent and content indentation). */
+static const char *fh_block(const char *v, const char *le, const char *bl, const char *end, int parent)
+{
+	const char *q = v + 1;
+	int content = -1;
+	if (q < le && (*q == '-' || *q == '+'))
+		q++;
+	while (q < le && *q == ' ')
+		q++;
+	if (q != le)
+		return NULL;
+	while (bl < end) {
+		const char *bnl = memchr(bl, '\n', (size_t)(end - bl));
+		const char *ble = bnl ? bnl : end;
+		int bi = fh_indent(bl, ble);
+		if (bl + bi == ble) {
+			if (bi > 0 && content < 0)
+				return NULL;
+			bl = bnl ? bnl + 1 : end;
+			continue;
+		}
+		if (bi <= parent)
+			break;
+		if (content < 0)
+			content = bi;
+		else if (bi < content)
+			return NULL;
+		bl = bnl ? bnl + 1 : end;
+	}
+	return bl;
+}
+
 /* a copy of [s, s+n) that never reads past it (the text is not NUL-terminated) */
 static char *dupn(const char *s, size_t n)
 {
@@ -639,10 +739,49 @@ static char *dupn(const char *s, size_t n)
 	return r;
 }
 
+static const unsigned char fh_key_chars[256] = {
+	['$'] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, ['_'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
+	['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+	['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
 static bool fh_key_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-	       c == '.' || c == '/' || c == '$';
+	return fh_key_chars[(unsigned char)c];
+}
+
+/* only printable ASCII and newlines? 16 bytes a step with GCC's vector
+ * extension (portable to every target GCC and clang build for): the byte
+ * loop with an early exit is not vectorised, and it reads every byte of
+ * every rendered document. */
+typedef unsigned char fh_u8x16 __attribute__((vector_size(16)));
+typedef signed char fh_s8x16 __attribute__((vector_size(16)));
+
+static bool fh_plain_bytes(const unsigned char *s, size_t n)
+{
+	size_t i = 0, j;
+	while (n - i >= 16) {
+		fh_s8x16 bad = { 0 };
+		size_t m = n - i < 4096 ? n - i : 4096;
+		for (j = 0; j + 16 <= m; j += 16) {
+			fh_u8x16 v;
+			memcpy(&v, s + i + j, 16);
+			bad |= (v >= 0x7F) | ((v < 0x20) & (v != '\n'));
+		}
+		for (j = 0; j < 16; j++)
+			if (bad[j])
+				return false;
+		i += m - m % 16;
+	}
+	for (; i < n; i++)
+		if (s[i] >= 0x7F || (s[i] < 0x20 && s[i] != '\n'))
+			return false;
+	return true;
 }
 
 /* Returns 1 when the document is plain block YAML (kind and hook set in h,
@@ -656,12 +795,8 @@ static int fast_head(head *h)
 	int pending_path = 0;        /* path of the mapping that would open there */
 	bool pending_is_item = false;
 	bool any = false;
-	size_t i;
-	for (i = 0; i < h->len; i++) {
-		unsigned char c = (unsigned char)t[i];
-		if (c >= 0x80 || (c < 0x20 && c != '\n') || c == 0x7F)
-			return 0;
-	}
+	if (!fh_plain_bytes((const unsigned char *)t, h->len))
+		return 0;
 	while (line < end) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
 		const char *le = nl ? nl : end, *p, *ke, *vs, *ve;
@@ -724,12 +859,16 @@ static int fast_head(head *h)
 						pending_is_item = false;
 						pending_path = 0;
 					} else if (*val == '|' || *val == '>') {
-						return 0;
+						if (!(line = fh_block(val, le, nl ? nl + 1 : end, end, kind_ind)))
+							return 0;
+						continue;
 					} else if (!fh_scalar(val, le, &vs, &ve)) {
 						return 0;
 					}
 				} else if (*v == '|' || *v == '>') {
-					return 0;
+					if (!(line = fh_block(v, le, nl ? nl + 1 : end, end, ind)))
+						return 0;
+					continue;
 				} else if (!fh_scalar(v, le, &vs, &ve)) {
 					return 0;
 				}
@@ -783,40 +922,14 @@ static int fast_head(head *h)
 				else if (st[lvl].path == 1 && kl == 11 && !memcmp(p, "annotations", 11))
 					pending_path = 2;
 			} else if (*v == '|' || *v == '>') {
-				/* a block scalar: "|", "|-", "|+", ">", ">-", ">+" and nothing else */
-				const char *q = v + 1, *bl;
-				int content = -1;
-				if (q < le && (*q == '-' || *q == '+'))
-					q++;
-				while (q < le && *q == ' ')
-					q++;
-				if (q != le)
+				if (!(line = fh_block(v, le, nl ? nl + 1 : end, end, ind)))
 					return 0;
-				bl = nl ? nl + 1 : end;
-				while (bl < end) {
-					const char *bnl = memchr(bl, '\n', (size_t)(end - bl));
-					const char *ble = bnl ? bnl : end;
-					int bi = fh_indent(bl, ble);
-					if (bl + bi == ble) {
-						if (bi > 0)
-							return 0; /* all-space lines: leave them to libyaml */
-						bl = bnl ? bnl + 1 : end;
-						continue;
-					}
-					if (bi <= ind)
-						break;
-					if (content < 0)
-						content = bi;
-					else if (bi < content)
-						return 0;
-					bl = bnl ? bnl + 1 : end;
-				}
-				/* continue after the scalar */
-				nl = bl > line ? bl - 1 : nl;
-				line = bl;
 				continue;
 			} else if (!fh_scalar(v, le, &vs, &ve)) {
 				return 0;
+			} else if (!vs && ((top && kl == 4 && !memcmp(p, "kind", 4)) ||
+					   (st[lvl].path == 2 && kl == 12 && !memcmp(p, "helm.sh/hook", 12)))) {
+				return 0; /* a collection where a scalar belongs: libyaml words it */
 			} else if (top && kl == 4 && !memcmp(p, "kind", 4)) {
 				if (!h->kind)
 					h->kind = dupn(vs, (size_t)(ve - vs));

@@ -22,6 +22,12 @@ static const char *const seeds[] = {
 	"metadata:\n  annotations:\n    helm.sh/hook: test\nkind: Pod\nspec:\n  script: |\n    echo hi\n    exit 0\n"
 	"  after: x\n",
 	"kind: Secret\ndata:\n  k: dmFsdWU=\n  empty: []\n  other: ''\n  n: -1\n  f: 1.5e3\n  t: yes\n",
+	"kind: ClusterRole\nrules:\n- apiGroups: [\"a.io\", \"\"]\n  verbs: [get, list, 'watch']\n"
+	"  resources: [pods/log, x-y.z]\n",
+	"kind: Pod\nspec:\n  args:\n  - |\n    line one\n\n    line two\n  - >-\n      folded\n  env:\n"
+	"  - name: S\n    value: |+\n      keep\n      \n        deeper\n  cmd: [/bin/sh, -c]\n",
+	"metadata:\n  annotations:\n    helm.sh/hook: post-install\nkind: ConfigMap\ndata:\n  conf: |-\n"
+	"    {\n      \"a\": [1, 2]\n    }\n      \n    # not a comment\n  other: x\n",
 };
 
 static unsigned long long rng = 88172645463325252ULL;
