@@ -33,7 +33,7 @@ void karena_release(karena *a)
 	a->used_total = 0;
 }
 
-void *karena_alloc(karena *a, size_t n)
+void *karena_alloc_raw(karena *a, size_t n)
 {
 	karena_block *b = a->head;
 	void *p;
@@ -51,7 +51,6 @@ void *karena_alloc(karena *a, size_t n)
 			b->next = nb;
 			nb->used = n;
 			a->used_total += n;
-			memset(nb->data, 0, n);
 			return nb->data;
 		}
 		nb->next = b;
@@ -60,13 +59,19 @@ void *karena_alloc(karena *a, size_t n)
 	p = b->data + b->used;
 	b->used += n;
 	a->used_total += n;
+	return p;
+}
+
+void *karena_alloc(karena *a, size_t n)
+{
+	void *p = karena_alloc_raw(a, n);
 	memset(p, 0, n);
 	return p;
 }
 
 char *karena_strndup(karena *a, const char *s, size_t n)
 {
-	char *r = karena_alloc(a, st_add(n, 1));
+	char *r = karena_alloc_raw(a, st_add(n, 1));
 	if (n)
 		memcpy(r, s, n);
 	r[n] = '\0';
@@ -80,7 +85,7 @@ char *karena_strdup(karena *a, const char *s)
 
 void *karena_memdup(karena *a, const void *p, size_t n)
 {
-	void *r = karena_alloc(a, n);
+	void *r = karena_alloc_raw(a, n);
 	if (n)
 		memcpy(r, p, n);
 	return r;

@@ -22,6 +22,9 @@ void karena_init(karena *a);
 void karena_release(karena *a);
 /* Aligned to 16, never NULL, zero-filled. */
 void *karena_alloc(karena *a, size_t n);
+/* The same, not zero-filled: for memory the caller fills at once (copies,
+ * file contents), where zeroing would touch every page twice. */
+void *karena_alloc_raw(karena *a, size_t n);
 char *karena_strndup(karena *a, const char *s, size_t n);
 char *karena_strdup(karena *a, const char *s);
 void *karena_memdup(karena *a, const void *p, size_t n);

@@ -8,10 +8,12 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_FILES 5000
 #define MAX_TOTAL ((size_t)100 << 20)   /* Helm's MaxDecompressedChartSize */
@@ -25,8 +27,9 @@ typedef struct flist {
 	size_t total;
 } flist;
 
-static int flist_add(flist *fl, karena *a, const char *origin, const char *name, const char *data,
-		     size_t len, kerr *err)
+/* data is arena memory of len + 1 bytes, NUL at len: kept, not copied */
+static int flist_take(flist *fl, karena *a, const char *origin, const char *name, char *data, size_t len,
+		      kerr *err)
 {
 	if (fl->len >= MAX_FILES)
 		return kerr_set_at(err, KE_LIMIT, origin, 0, 0, "chart has more than %d files", MAX_FILES);
@@ -39,10 +42,53 @@ static int flist_add(flist *fl, karena *a, const char *origin, const char *name,
 				   "chart is larger than %zu bytes uncompressed", MAX_TOTAL);
 	ALLOC_GROW(fl->v, fl->len + 1, fl->cap);
 	fl->v[fl->len].name = karena_strdup(a, name);
-	fl->v[fl->len].data = karena_strndup(a, data, len);
+	fl->v[fl->len].data = data;
 	fl->v[fl->len].len = len;
 	fl->v[fl->len].kind = TMPL_FILE_OTHER;
 	fl->len++;
+	return 0;
+}
+
+/* A regular file read straight into the arena (its size is known): one
+ * copy of the chart's text in memory instead of three. 0, -1 (errno) or
+ * -2 (larger than max). */
+static int read_file_arena(karena *a, const char *path, size_t max, char **data, size_t *len)
+{
+	struct stat st;
+	size_t got = 0;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	if (st.st_size < 0 || (uint64_t)st.st_size > max) {
+		close(fd);
+		return -2;
+	}
+	buf = karena_alloc_raw(a, (size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		if (n == 0)
+			break; /* shrank while we read: what is there */
+		got += (size_t)n;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*data = buf;
+	*len = got;
 	return 0;
 }
 
@@ -156,16 +202,16 @@ static int read_dir(flist *fl, karena *a, const char *root, const char *rel, con
 			if (!ignored(ig, sub.ptr, true))
 				r = read_dir(fl, a, root, sub.ptr, ig, depth + 1, err);
 		} else if (S_ISREG(st.st_mode) && !ignored(ig, sub.ptr, false)) {
-			kbuf data = KBUF_INIT;
-			int rr = kbuf_read_file(&data, full.ptr, MAX_FILE);
+			char *data = NULL;
+			size_t dlen = 0;
+			int rr = read_file_arena(a, full.ptr, MAX_FILE, &data, &dlen);
 			if (rr == -2)
 				r = kerr_set_at(err, KE_LIMIT, full.ptr, 0, 0,
 						"file is larger than the %zu-byte limit", MAX_FILE);
 			else if (rr < 0)
 				r = kerr_set_at(err, KE_IO, full.ptr, 0, 0, "cannot read: %s", strerror(errno));
 			else
-				r = flist_add(fl, a, root, sub.ptr, data.ptr, data.len, err);
-			kbuf_release(&data);
+				r = flist_take(fl, a, root, sub.ptr, data, dlen, err);
 		}
 		kbuf_release(&sub);
 		kbuf_release(&full);
@@ -210,7 +256,9 @@ static int read_tgz(flist *fl, karena *a, const char *origin, const void *data, 
 {
 	struct archive *ar = archive_read_new();
 	struct archive_entry *ent;
-	kbuf name = KBUF_INIT, content = KBUF_INIT;
+	kbuf name = KBUF_INIT;
+	char *buf;
+	size_t got;
 	int r = 0, rc;
 	archive_read_support_filter_gzip(ar);
 	archive_read_support_format_tar(ar);
@@ -237,10 +285,13 @@ static int read_tgz(flist *fl, karena *a, const char *origin, const void *data, 
 					"archive entry \"%s\" is larger than the %zu-byte limit", pn, MAX_FILE);
 			goto out;
 		}
-		kbuf_reset(&content);
+		/* straight into the arena: tar gives the size first */
+		buf = karena_alloc_raw(a, (size_t)(size > 0 ? size : 0) + 1);
+		got = 0;
 		for (;;) {
-			char tmp[65536];
-			la_ssize_t n = archive_read_data(ar, tmp, sizeof(tmp));
+			char extra[1];
+			size_t room = (size_t)(size > 0 ? size : 0) - got;
+			la_ssize_t n = archive_read_data(ar, room ? buf + got : extra, room ? room : sizeof(extra));
 			if (n < 0) {
 				r = kerr_set_at(err, KE_INPUT, origin, 0, 0, "corrupt archive at \"%s\": %s", pn,
 						archive_error_string(ar) ? archive_error_string(ar) : "read error");
@@ -248,14 +299,15 @@ static int read_tgz(flist *fl, karena *a, const char *origin, const void *data, 
 			}
 			if (n == 0)
 				break;
-			if (content.len + (size_t)n > MAX_FILE) {
-				r = kerr_set_at(err, KE_LIMIT, origin, 0, 0,
-						"archive entry \"%s\" is larger than the %zu-byte limit", pn, MAX_FILE);
+			if (!room) {
+				r = kerr_set_at(err, KE_INPUT, origin, 0, 0,
+						"corrupt archive at \"%s\": more data than its header says", pn);
 				goto out;
 			}
-			kbuf_put(&content, tmp, (size_t)n);
+			got += (size_t)n;
 		}
-		if ((r = flist_add(fl, a, origin, name.ptr, content.ptr, content.len, err)))
+		buf[got] = '\0';
+		if ((r = flist_take(fl, a, origin, name.ptr, buf, got, err)))
 			goto out;
 	}
 	if (rc != ARCHIVE_EOF) {
@@ -268,7 +320,6 @@ static int read_tgz(flist *fl, karena *a, const char *origin, const void *data, 
 out:
 	archive_read_free(ar);
 	kbuf_release(&name);
-	kbuf_release(&content);
 	return r;
 }
 
