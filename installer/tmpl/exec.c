@@ -62,31 +62,54 @@ void tmpl_tree_put(tmpl_set *s, ttree *t)
 	s->ntrees++;
 }
 
-static int cmp_func(const void *a, const void *b)
+/* entries in the order they were added: a later table overrides an
+ * earlier one (Helm's funcMap over Sprig's over text/template's) */
+typedef struct func_ent {
+	const tfunc *f;
+	size_t order;
+} func_ent;
+
+static int cmp_func_ent(const void *a, const void *b)
 {
-	return strcmp((*(const tfunc *const *)a)->name, (*(const tfunc *const *)b)->name);
+	const func_ent *x = a, *y = b;
+	int c = strcmp(x->f->name, y->f->name);
+	return c ? c : (x->order < y->order ? -1 : x->order > y->order);
+}
+
+/* Add every table at once: one sort, then the last entry of each name
+ * wins (a linear scan per added function cost ~30,000 strcmp a render). */
+static void funcs_add(tmpl_set *s, const tfunc *const *tabs, size_t ntabs)
+{
+	size_t n = s->funcs.n, i, k, out;
+	func_ent *e;
+	for (i = 0; i < ntabs; i++)
+		for (k = 0; tabs[i][k].name; k++)
+			n++;
+	e = xcalloc(n ? n : 1, sizeof(*e));
+	for (n = 0; n < s->funcs.n; n++) {
+		e[n].f = s->funcs.v[n];
+		e[n].order = n;
+	}
+	for (i = 0; i < ntabs; i++)
+		for (k = 0; tabs[i][k].name; k++, n++) {
+			e[n].f = &tabs[i][k];
+			e[n].order = n;
+		}
+	qsort(e, n, sizeof(*e), cmp_func_ent);
+	if (n > s->funcs.cap) {
+		s->funcs.v = karena_realloc(s->a, s->funcs.v, s->funcs.n * sizeof(*s->funcs.v), n * sizeof(*s->funcs.v));
+		s->funcs.cap = n;
+	}
+	for (i = 0, out = 0; i < n; i++)
+		if (i + 1 == n || strcmp(e[i].f->name, e[i + 1].f->name))
+			s->funcs.v[out++] = e[i].f;
+	s->funcs.n = out;
+	free(e);
 }
 
 void tmpl_funcs_add(tmpl_set *s, const tfunc *tab)
 {
-	size_t i, k;
-	for (i = 0; tab[i].name; i++) {
-		for (k = 0; k < s->funcs.n; k++)
-			if (!strcmp(s->funcs.v[k]->name, tab[i].name)) {
-				s->funcs.v[k] = &tab[i];
-				break;
-			}
-		if (k < s->funcs.n)
-			continue;
-		if (s->funcs.n == s->funcs.cap) {
-			size_t nc = s->funcs.cap ? s->funcs.cap * 2 : 256;
-			s->funcs.v = karena_realloc(s->a, s->funcs.v, s->funcs.n * sizeof(*s->funcs.v),
-						    nc * sizeof(*s->funcs.v));
-			s->funcs.cap = nc;
-		}
-		s->funcs.v[s->funcs.n++] = &tab[i];
-	}
-	qsort(s->funcs.v, s->funcs.n, sizeof(*s->funcs.v), cmp_func);
+	funcs_add(s, &tab, 1);
 }
 
 const tfunc *tmpl_func_find(const tmpl_set *s, const char *name, size_t len)
@@ -109,19 +132,14 @@ const tfunc *tmpl_func_find(const tmpl_set *s, const char *name, size_t len)
 
 tmpl_set *tmpl_set_new(karena *a)
 {
+	static const tfunc *const tabs[] = {
+		tmpl_funcs_builtin, tmpl_funcs_strings, tmpl_funcs_lists, tmpl_funcs_dicts,
+		tmpl_funcs_math, tmpl_funcs_encoding, tmpl_funcs_regex, tmpl_funcs_semver,
+		tmpl_funcs_dates, tmpl_funcs_crypto, tmpl_funcs_helm,
+	};
 	tmpl_set *s = karena_alloc(a, sizeof(*s));
 	s->a = a;
-	tmpl_funcs_add(s, tmpl_funcs_builtin);
-	tmpl_funcs_add(s, tmpl_funcs_strings);
-	tmpl_funcs_add(s, tmpl_funcs_lists);
-	tmpl_funcs_add(s, tmpl_funcs_dicts);
-	tmpl_funcs_add(s, tmpl_funcs_math);
-	tmpl_funcs_add(s, tmpl_funcs_encoding);
-	tmpl_funcs_add(s, tmpl_funcs_regex);
-	tmpl_funcs_add(s, tmpl_funcs_semver);
-	tmpl_funcs_add(s, tmpl_funcs_dates);
-	tmpl_funcs_add(s, tmpl_funcs_crypto);
-	tmpl_funcs_add(s, tmpl_funcs_helm);
+	funcs_add(s, tabs, sizeof(tabs) / sizeof(tabs[0]));
 	return s;
 }
 
