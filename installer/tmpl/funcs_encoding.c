@@ -589,7 +589,36 @@ static int f_fromjsonarray(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return from_text(x, out, S(0), SL(0), parse_json, false, DOC_SEQ);
 }
 
-/* ---- TOML (BurntSushi encoder, the subset charts produce) ---- */
+/* ---- TOML: BurntSushi/toml's encoder as Helm's toToml drives it ----
+ * Keys without sub-tables first, then tables and arrays of tables, each
+ * group in byte order; a blank line before top-level tables and before
+ * each [[array]] entry; two spaces of indent a level; maps inside arrays
+ * as inline tables. */
+
+/* BurntSushi's dblQuotedReplacer */
+static void toml_quote(kbuf *b, const char *s, size_t l)
+{
+	size_t i;
+	kbuf_putc(b, '"');
+	for (i = 0; i < l; i++) {
+		unsigned char c = (unsigned char)s[i];
+		switch (c) {
+		case '"': kbuf_puts(b, "\\\""); break;
+		case '\\': kbuf_puts(b, "\\\\"); break;
+		case '\b': kbuf_puts(b, "\\b"); break;
+		case '\t': kbuf_puts(b, "\\t"); break;
+		case '\n': kbuf_puts(b, "\\n"); break;
+		case '\f': kbuf_puts(b, "\\f"); break;
+		case '\r': kbuf_puts(b, "\\r"); break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				kbuf_printf(b, "\\u%04x", c);
+			else
+				kbuf_putc(b, (char)c);
+		}
+	}
+	kbuf_putc(b, '"');
+}
 
 static void toml_key(kbuf *b, const char *k, size_t l)
 {
@@ -603,73 +632,178 @@ static void toml_key(kbuf *b, const char *k, size_t l)
 	if (bare)
 		kbuf_put(b, k, l);
 	else
-		tv_quote(b, k, l);
+		toml_quote(b, k, l);
 }
 
-static void toml_value(kbuf *b, const doc_node *v)
+/* A value written as a [table] or [[array of tables]]: a map, or a list
+ * whose first element is a map. */
+static bool toml_is_table(const doc_node *v)
+{
+	if (tv_isnil(v))
+		return false;
+	if (v->type == DOC_MAP)
+		return true;
+	return v->type == DOC_SEQ && v->u.seq.len && !tv_isnil(v->u.seq.v[0]) && v->u.seq.v[0]->type == DOC_MAP;
+}
+
+/* BurntSushi refuses a nil element in any array it meets */
+static bool toml_nil_element(const doc_node *v, int depth)
+{
+	size_t i;
+	if (tv_isnil(v) || depth > 100)
+		return false;
+	if (v->type == DOC_SEQ) {
+		for (i = 0; i < v->u.seq.len; i++)
+			if (tv_isnil(v->u.seq.v[i]) || toml_nil_element(v->u.seq.v[i], depth + 1))
+				return true;
+	} else if (v->type == DOC_MAP) {
+		for (i = 0; i < v->u.map.len; i++)
+			if (toml_nil_element(v->u.map.v[i].val, depth + 1))
+				return true;
+	}
+	return false;
+}
+
+static void toml_newline(kbuf *b)
+{
+	if (b->len)
+		kbuf_putc(b, '\n');
+}
+
+static void toml_map(kbuf *b, const doc_node *m, const char *key, int klen, bool inl, int depth);
+
+/* eElement: a value inside an array or an inline table */
+static void toml_element(kbuf *b, const doc_node *v, int depth)
 {
 	size_t i;
 	switch (v ? v->type : DOC_NULL) {
 	case DOC_BOOL: kbuf_puts(b, v->u.b ? "true" : "false"); break;
 	case DOC_INT: numfmt_int(b, v->u.i); break;
 	case DOC_FLOAT:
-		if (fabs(v->u.f) < 9.2e18 && v->u.f == (double)(int64_t)v->u.f) {
-			numfmt_float(b, v->u.f, 'f', -1);
-			kbuf_puts(b, ".0");
+		if (isnan(v->u.f)) {
+			kbuf_puts(b, "nan");
+		} else if (isinf(v->u.f)) {
+			kbuf_puts(b, v->u.f < 0 ? "-inf" : "+inf");
 		} else {
+			size_t start = b->len;
 			numfmt_float(b, v->u.f, 'g', -1);
+			if (!memchr(b->ptr + start, '.', b->len - start) && !memchr(b->ptr + start, 'e', b->len - start))
+				kbuf_puts(b, ".0");
 		}
 		break;
-	case DOC_STR: tv_quote(b, v->u.s.ptr, v->u.s.len); break;
+	case DOC_STR: toml_quote(b, v->u.s.ptr, v->u.s.len); break;
 	case DOC_SEQ:
 		kbuf_putc(b, '[');
-		for (i = 0; i < v->u.seq.len; i++) {
-			if (i)
+		for (i = 0; i < v->u.seq.len && depth <= 100; i++) {
+			toml_element(b, v->u.seq.v[i], depth + 1);
+			if (i + 1 != v->u.seq.len)
 				kbuf_puts(b, ", ");
-			toml_value(b, v->u.seq.v[i]);
 		}
 		kbuf_putc(b, ']');
+		break;
+	case DOC_MAP:
+		if (depth <= 100)
+			toml_map(b, v, "", 0, true, depth + 1);
 		break;
 	default: break;
 	}
 }
 
-static void toml_table(kbuf *b, const doc_node *m, const char *prefix, int depth)
+static void toml_indent(kbuf *b, int klen)
 {
-	const doc_pair **ps = tv_sorted_pairs(m);
+	if (klen > 1)
+		kbuf_putn(b, ' ', (size_t)(klen - 1) * 2);
+}
+
+/* encode(key, v) for one entry of a non-inline table; key is the dotted
+ * path (quoted where needed) of klen parts, name the last part */
+static void toml_encode(kbuf *b, const doc_node *v, const char *key, int klen, const char *name, size_t nl,
+			int depth)
+{
 	size_t i;
-	if (!ps || depth > 100) {
+	if (tv_isnil(v) || depth > 100)
+		return;
+	if (v->type == DOC_MAP) {
+		if (klen == 1)
+			toml_newline(b);
+		toml_indent(b, klen);
+		kbuf_printf(b, "[%s]", key);
+		toml_newline(b);
+		toml_map(b, v, key, klen, false, depth + 1);
+	} else if (toml_is_table(v)) {
+		for (i = 0; i < v->u.seq.len; i++) {
+			const doc_node *t = v->u.seq.v[i];
+			if (tv_isnil(t))
+				continue;
+			toml_newline(b);
+			toml_indent(b, klen);
+			kbuf_printf(b, "[[%s]]", key);
+			toml_newline(b);
+			if (t->type == DOC_MAP)
+				toml_map(b, t, key, klen, false, depth + 1);
+		}
+	} else {
+		toml_indent(b, klen);
+		toml_key(b, name, nl);
+		kbuf_puts(b, " = ");
+		toml_element(b, v, depth + 1);
+		toml_newline(b);
+	}
+}
+
+static void toml_keys(kbuf *b, const doc_pair **ps, size_t n, bool trail, const char *key, int klen, bool inl,
+		      int depth)
+{
+	size_t i;
+	for (i = 0; i < n; i++) {
+		const char *k = ps[i]->key->u.s.ptr;
+		size_t kl = ps[i]->key->u.s.len;
+		if (tv_isnil(ps[i]->val))
+			continue;
+		if (inl) {
+			toml_key(b, k, kl);
+			kbuf_puts(b, " = ");
+			toml_element(b, ps[i]->val, depth + 1);
+			if (trail || i + 1 != n)
+				kbuf_puts(b, ", ");
+		} else {
+			kbuf full = KBUF_INIT;
+			if (klen) {
+				kbuf_puts(&full, key);
+				kbuf_putc(&full, '.');
+			}
+			toml_key(&full, k, kl);
+			toml_encode(b, ps[i]->val, full.ptr, klen + 1, k, kl, depth + 1);
+			kbuf_release(&full);
+		}
+	}
+}
+
+/* eMap: keys without tables, then tables, each group sorted */
+static void toml_map(kbuf *b, const doc_node *m, const char *key, int klen, bool inl, int depth)
+{
+	const doc_pair **ps = tv_sorted_pairs(m), **sub;
+	size_t i, nd = 0, ns = 0;
+	if (!ps)
+		return;
+	sub = malloc((m->u.map.len + 1) * sizeof(*sub));
+	if (!sub) {
 		free(ps);
 		return;
 	}
 	for (i = 0; i < m->u.map.len; i++) {
-		const doc_node *v = ps[i]->val;
-		if (tv_isnil(v) || v->type == DOC_MAP)
-			continue;
-		if (depth)
-			kbuf_putn(b, ' ', (size_t)depth * 2);
-		toml_key(b, ps[i]->key->u.s.ptr, ps[i]->key->u.s.len);
-		kbuf_puts(b, " = ");
-		toml_value(b, v);
-		kbuf_putc(b, '\n');
+		if (toml_is_table(ps[i]->val))
+			sub[ns++] = ps[i];
+		else
+			ps[nd++] = ps[i];
 	}
-	for (i = 0; i < m->u.map.len; i++) {
-		const doc_node *v = ps[i]->val;
-		kbuf full = KBUF_INIT;
-		if (!v || v->type != DOC_MAP)
-			continue;
-		if (prefix[0]) {
-			kbuf_puts(&full, prefix);
-			kbuf_putc(&full, '.');
-		}
-		toml_key(&full, ps[i]->key->u.s.ptr, ps[i]->key->u.s.len);
-		kbuf_putc(b, '\n');
-		if (depth)
-			kbuf_putn(b, ' ', (size_t)depth * 2);
-		kbuf_printf(b, "[%s]\n", full.ptr);
-		toml_table(b, v, full.ptr, depth + 1);
-		kbuf_release(&full);
-	}
+	if (inl)
+		kbuf_putc(b, '{');
+	toml_keys(b, ps, nd, ns > 0, key, klen, inl, depth);
+	toml_keys(b, sub, ns, false, key, klen, inl, depth);
+	if (inl)
+		kbuf_putc(b, '}');
+	free(sub);
 	free(ps);
 }
 
@@ -681,7 +815,11 @@ static int f_totoml(tctx *x, doc_node **out, doc_node **a, size_t n)
 		*out = tv_strz(x->a, "toml: top-level values must be Go maps or structs");
 		return 0;
 	}
-	toml_table(&b, a[0], "", 0);
+	if (toml_nil_element(a[0], 0)) {
+		*out = tv_strz(x->a, "toml: cannot encode array with nil element");
+		return 0;
+	}
+	toml_map(&b, a[0], "", 0, false, 0);
 	*out = tv_str(x->a, b.ptr, b.len);
 	kbuf_release(&b);
 	return 0;

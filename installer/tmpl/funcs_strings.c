@@ -596,22 +596,11 @@ doc_node *tv_strslice(tctx *x, doc_node *v)
 	return r;
 }
 
+/* Sprig's toStrings is strslice: nil elements are left out */
 static int f_tostrings(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	doc_node *v = a[0], *r;
-	size_t i, l;
 	(void)n;
-	if (v && v->type == DOC_SEQ) {
-		/* toStrings keeps nils as "<nil>"... Sprig: strval of each element */
-		r = tv_strs(x->a);
-		for (i = 0; i < v->u.seq.len; i++) {
-			const char *s = tv_strval(x, v->u.seq.v[i], &l);
-			doc_seq_push(x->a, r, tv_str(x->a, s, l));
-		}
-		*out = r;
-		return 0;
-	}
-	*out = tv_strslice(x, v);
+	*out = tv_strslice(x, a[0]);
 	return 0;
 }
 
