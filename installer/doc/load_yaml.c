@@ -460,6 +460,9 @@ int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text
 			}
 			out->docs[out->len++] = root;
 			root = NULL;
+			/* go-yaml's Unmarshal decodes one document and stops */
+			if (l.o.go_errors)
+				done = 1;
 			break;
 		case YAML_SCALAR_EVENT:
 			r = scalar_node(&l, &ev, &n);
