@@ -9,7 +9,9 @@
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/encoder.h>
+#include <openssl/dsa.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -79,7 +81,20 @@
 	F(int, X509_set_issuer_name, (X509 *x, const X509_NAME *nm), (x, nm)) \
 	F(int, X509_set_pubkey, (X509 *x, EVP_PKEY *k), (x, k)) \
 	F(int, X509_set_version, (X509 *x, long v), (x, v)) \
-	F(int, X509_sign, (X509 *x, EVP_PKEY *k, const EVP_MD *md), (x, k, md))
+	F(int, X509_sign, (X509 *x, EVP_PKEY *k, const EVP_MD *md), (x, k, md)) \
+	F(int, EVP_PBE_scrypt, (const char *pass, size_t passlen, const unsigned char *salt, size_t saltlen, \
+				uint64_t N, uint64_t r, uint64_t p, uint64_t maxmem, unsigned char *key, \
+				size_t keylen), (pass, passlen, salt, saltlen, N, r, p, maxmem, key, keylen)) \
+	F(EVP_PKEY_CTX *, EVP_PKEY_CTX_new_from_name, (OSSL_LIB_CTX *l, const char *name, const char *pq), \
+	  (l, name, pq)) \
+	F(EVP_PKEY_CTX *, EVP_PKEY_CTX_new_from_pkey, (OSSL_LIB_CTX *l, EVP_PKEY *k, const char *pq), (l, k, pq)) \
+	V(EVP_PKEY_CTX_free, (EVP_PKEY_CTX *c), (c)) \
+	F(int, EVP_PKEY_paramgen_init, (EVP_PKEY_CTX *c), (c)) \
+	F(int, EVP_PKEY_paramgen, (EVP_PKEY_CTX *c, EVP_PKEY **k), (c, k)) \
+	F(int, EVP_PKEY_keygen_init, (EVP_PKEY_CTX *c), (c)) \
+	F(int, EVP_PKEY_keygen, (EVP_PKEY_CTX *c, EVP_PKEY **k), (c, k)) \
+	F(int, EVP_PKEY_CTX_set_dsa_paramgen_bits, (EVP_PKEY_CTX *c, int bits), (c, bits)) \
+	F(int, EVP_PKEY_CTX_set_dsa_paramgen_q_bits, (EVP_PKEY_CTX *c, int bits), (c, bits))
 
 #define SLOT(ret, name, params, args) ret(*name) params;
 #define VSLOT(name, params, args) void(*name) params;

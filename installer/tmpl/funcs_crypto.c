@@ -11,7 +11,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <crypt.h>
 #include <errno.h>
+#include <nettle/hmac.h>
+#include <openssl/kdf.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -42,14 +45,33 @@ static int key_pem(tctx *x, EVP_PKEY *k, bool pkcs8, doc_node **out)
 	return ok ? 0 : tctx_fail(x, "error encoding private key");
 }
 
+/* DSA as Sprig's: L2048N256 parameters, then a key ("DSA PRIVATE KEY",
+ * the same ASN.1 sequence OpenSSL writes as the type-specific form) */
+static EVP_PKEY *dsa_gen(tctx *x)
+{
+	EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "DSA", NULL), *kc = NULL;
+	EVP_PKEY *params = NULL, *k = NULL;
+	(void)x;
+	if (pc && EVP_PKEY_paramgen_init(pc) > 0 && EVP_PKEY_CTX_set_dsa_paramgen_bits(pc, 2048) > 0 &&
+	    EVP_PKEY_CTX_set_dsa_paramgen_q_bits(pc, 256) > 0 && EVP_PKEY_paramgen(pc, &params) > 0 &&
+	    (kc = EVP_PKEY_CTX_new_from_pkey(NULL, params, NULL)) && EVP_PKEY_keygen_init(kc) > 0)
+		EVP_PKEY_keygen(kc, &k);
+	EVP_PKEY_CTX_free(kc);
+	EVP_PKEY_free(params);
+	EVP_PKEY_CTX_free(pc);
+	return k;
+}
+
 static int f_genprivatekey(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	EVP_PKEY *k = NULL;
 	int r;
 	bool pkcs8 = false;
 	(void)n;
-	if (!strcmp(S(0), "rsa"))
+	if (!strcmp(S(0), "rsa") || !SL(0))
 		k = EVP_RSA_gen(4096);
+	else if (!strcmp(S(0), "dsa"))
+		k = dsa_gen(x);
 	else if (!strcmp(S(0), "ecdsa"))
 		k = EVP_EC_gen("P-256");
 	else if (!strcmp(S(0), "ed25519")) {
@@ -224,6 +246,11 @@ static int f_encryptaes(tctx *x, doc_node **out, doc_node **a, size_t n)
 	int l1 = 0, l2 = 0;
 	kbuf b = KBUF_INIT;
 	(void)n;
+	if (!SL(1)) {  /* Sprig: nothing to encrypt gives "" */
+		EVP_CIPHER_CTX_free(c);
+		*out = tv_str(x->a, "", 0);
+		return 0;
+	}
 	memcpy(key, S(0), SL(0) < 32 ? SL(0) : 32);
 	if (rand_fill(x, iv, 16)) {
 		EVP_CIPHER_CTX_free(c);
@@ -251,6 +278,10 @@ static int f_decryptaes(tctx *x, doc_node **out, doc_node **a, size_t n)
 	unsigned char *raw = karena_alloc(x->a, SL(1) + 1), *plain;
 	int rl, l1 = 0, l2 = 0;
 	(void)n;
+	if (!SL(1)) {
+		*out = tv_str(x->a, "", 0);
+		return 0;
+	}
 	memcpy(key, S(0), SL(0) < 32 ? SL(0) : 32);
 	b64 = BIO_new(BIO_f_base64());
 	mem = BIO_new_mem_buf(S(1), (int)SL(1));
@@ -584,6 +615,157 @@ static int f_buildcustomcert(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
+/* ---- passwords ---- */
+
+/* bcrypt of Go's x/crypto/bcrypt at its default cost (10, "$2a$"), through
+ * libxcrypt; Go refuses passwords over 72 bytes, which bcrypt cannot see */
+static int bcrypt_hash(tctx *x, const char *pw, size_t len, kbuf *out)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE], *pwz;
+	struct crypt_data *cd;
+	const char *h;
+	if (len > 72) {
+		kbuf_puts(out, "failed to encrypt string with bcrypt: bcrypt: password length exceeds 72 bytes");
+		return 0;
+	}
+	if (!crypt_gensalt_rn("$2a$", 10, NULL, 0, setting, sizeof(setting)))
+		return tctx_fail(x, "bcrypt: cannot make a salt: %s", strerror(errno));
+	cd = karena_alloc(x->a, sizeof(*cd));
+	pwz = karena_strndup(x->a, pw, len);
+	h = crypt_rn(pwz, setting, cd, (int)sizeof(*cd));
+	memset(pwz, 0, len);
+	if (!h || h[0] == '*')
+		return tctx_fail(x, "bcrypt: hashing failed");
+	kbuf_puts(out, h);
+	memset(cd, 0, sizeof(*cd));
+	return 0;
+}
+
+static int f_bcrypt(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	int r = bcrypt_hash(x, S(0), SL(0), &b);
+	(void)n;
+	if (!r)
+		*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return r;
+}
+
+static int f_htpasswd(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	int r = 0;
+	(void)n;
+	if (memchr(S(0), ':', SL(0))) {
+		kbuf_printf(&b, "invalid username: %.*s", (int)SL(0), S(0));
+	} else {
+		kbuf_printf(&b, "%.*s:", (int)SL(0), S(0));
+		r = bcrypt_hash(x, S(1), SL(1), &b);
+	}
+	if (!r)
+		*out = tv_str(x->a, b.ptr, b.len);
+	kbuf_release(&b);
+	return r;
+}
+
+/* Sprig's derivePassword: the Master Password algorithm (scrypt N=32768,
+ * r=8, p=2 of the password salted with the user, then HMAC-SHA256 of the
+ * site and counter picks a template and its characters) */
+static const char *const mpw_maximum[] = { "anoxxxxxxxxxxxxxxxxx", "axxxxxxxxxxxxxxxxxno", NULL };
+static const char *const mpw_long[] = {
+	"CvcvnoCvcvCvcv", "CvcvCvcvnoCvcv", "CvcvCvcvCvcvno", "CvccnoCvcvCvcv", "CvccCvcvnoCvcv",
+	"CvccCvcvCvcvno", "CvcvnoCvccCvcv", "CvcvCvccnoCvcv", "CvcvCvccCvcvno", "CvcvnoCvcvCvcc",
+	"CvcvCvcvnoCvcc", "CvcvCvcvCvccno", "CvccnoCvccCvcv", "CvccCvccnoCvcv", "CvccCvccCvcvno",
+	"CvcvnoCvccCvcc", "CvcvCvccnoCvcc", "CvcvCvccCvccno", "CvccnoCvcvCvcc", "CvccCvcvnoCvcc",
+	"CvccCvcvCvccno", NULL,
+};
+static const char *const mpw_medium[] = { "CvcnoCvc", "CvcCvcno", NULL };
+static const char *const mpw_short[] = { "Cvcn", NULL };
+static const char *const mpw_basic[] = { "aaanaaan", "aannaaan", "aaannaaa", NULL };
+static const char *const mpw_pin[] = { "nnnn", NULL };
+
+static const char *mpw_chars(char c)
+{
+	switch (c) {
+	case 'V': return "AEIOU";
+	case 'C': return "BCDFGHJKLMNPQRSTVWXYZ";
+	case 'v': return "aeiou";
+	case 'c': return "bcdfghjklmnpqrstvwxyz";
+	case 'A': return "AEIOUBCDFGHJKLMNPQRSTVWXYZ";
+	case 'a': return "AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz";
+	case 'n': return "0123456789";
+	case 'o': return "@&%?,=[]_:-+*$#!'^~;()/.";
+	default: return "AEIOUaeiouBCDFGHJKLMNPQRSTVWXYZbcdfghjklmnpqrstvwxyz0123456789!@#$%^&*()";
+	}
+}
+
+static void put_be32(kbuf *b, uint32_t v)
+{
+	unsigned char c[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+			       (unsigned char)v };
+	kbuf_put(b, c, 4);
+}
+
+static int f_derivepassword(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	static const struct { const char *name; const char *const *t; } types[] = {
+		{ "maximum", mpw_maximum }, { "long", mpw_long }, { "medium", mpw_medium },
+		{ "short", mpw_short }, { "basic", mpw_basic }, { "pin", mpw_pin },
+	};
+	static const char seed_prefix[] = "com.lyndir.masterpassword";
+	const char *const *tpl = NULL;
+	unsigned char key[64], seed[SHA256_DIGEST_SIZE];
+	struct hmac_sha256_ctx h;
+	kbuf salt = KBUF_INIT, msg = KBUF_INIT;
+	char res[32];
+	const char *t;
+	size_t i, nt = 0;
+	(void)n;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (strlen(types[i].name) == SL(1) && !memcmp(types[i].name, S(1), SL(1)))
+			tpl = types[i].t;
+	if (!tpl) {
+		*out = tv_strz(x->a, karena_printf(x->a, "cannot find password template %.*s", (int)SL(1), S(1)));
+		return 0;
+	}
+	while (tpl[nt])
+		nt++;
+	kbuf_puts(&salt, seed_prefix);
+	put_be32(&salt, (uint32_t)SL(3));
+	kbuf_put(&salt, S(3), SL(3));
+	if (EVP_PBE_scrypt(S(2), SL(2), (const unsigned char *)salt.ptr, salt.len, 32768, 8, 2,
+			   (uint64_t)128 << 20, key, sizeof(key)) != 1) {
+		kbuf_release(&salt);
+		return tctx_fail(x, "failed to derive password: scrypt failed");
+	}
+	kbuf_puts(&msg, seed_prefix);
+	put_be32(&msg, (uint32_t)SL(4));
+	kbuf_put(&msg, S(4), SL(4));
+	put_be32(&msg, (uint32_t)a[0]->u.i);
+	hmac_sha256_set_key(&h, sizeof(key), key);
+	hmac_sha256_update(&h, msg.len, (const uint8_t *)msg.ptr);
+	hmac_sha256_digest(&h, sizeof(seed), seed);
+	t = tpl[seed[0] % nt];
+	for (i = 0; t[i]; i++) {
+		const char *cs = mpw_chars(t[i]);
+		res[i] = cs[seed[i + 1] % strlen(cs)];
+	}
+	memset(key, 0, sizeof(key));
+	kbuf_release(&salt);
+	kbuf_release(&msg);
+	*out = tv_str(x->a, res, i);
+	return 0;
+}
+
+/* Helm answers "" unless --enable-dns: kstage renders offline, the same */
+static int f_gethostbyname(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)a; (void)n;
+	*out = tv_str(x->a, "", 0);
+	return 0;
+}
+
 /* Sprig functions kstage does not provide: they parse, and fail if called */
 static int f_unsupported(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
@@ -598,11 +780,11 @@ const tfunc tmpl_funcs_crypto[] = {
 	{ "genSelfSignedCertWithKey", f_genselfsignedwithkey, "sllis" },
 	{ "genSignedCertWithKey", f_gensignedwithkey, "sllias" },
 	{ "buildCustomCert", f_buildcustomcert, "ss" },
-	{ "bcrypt", f_unsupported, "s" },
-	{ "htpasswd", f_unsupported, "ss" },
-	{ "derivePassword", f_unsupported, "issss" },
+	{ "bcrypt", f_bcrypt, "s" },
+	{ "htpasswd", f_htpasswd, "ss" },
+	{ "derivePassword", f_derivepassword, "issss" },
 	{ "fromToml", f_unsupported, "s" },
-	{ "getHostByName", f_unsupported, "s" },
+	{ "getHostByName", f_gethostbyname, "s" },
 	{ "genPrivateKey", f_genprivatekey, "s" },
 	{ "genCA", f_genca, "si" },
 	{ "genSelfSignedCert", f_genselfsigned, "slli" },
