@@ -87,23 +87,6 @@ static int resolve_tree(values_chart *c, karena *a, int depth, kerr *err)
 
 /* ---- coalescing ------------------------------------------------------------ */
 
-static void clean_nils(doc_node *m)
-{
-	size_t i = 0;
-	if (!m || m->type != DOC_MAP)
-		return;
-	while (i < m->u.map.len) {
-		doc_node *v = m->u.map.v[i].val;
-		if (v->type == DOC_NULL) {
-			doc_map_del(m, m->u.map.v[i].key->u.s.ptr);
-			continue;
-		}
-		if (v->type == DOC_MAP)
-			clean_nils(v);
-		i++;
-	}
-}
-
 static bool is_subchart_key(const values_chart *c, const char *k, size_t klen)
 {
 	size_t i;
@@ -132,22 +115,12 @@ static void coalesce_values(karena *a, const values_chart *c, doc_node *v, bool 
 				doc_map_del(v, k);
 			} else if (uv->type == DOC_MAP && pr->val->type == DOC_MAP) {
 				bool m = merge || is_subchart_key(c, k, klen);
-				doc_node *src = doc_copy(a, pr->val);
-				if (!m && !is_root)
-					clean_nils(src);
-				values_coalesce_tables(a, uv, src, m, 0);
+				values_coalesce_tables(a, uv, doc_copy(a, pr->val), m, 0);
 			}
 			continue;
 		}
-		if (!merge && !is_root) {
-			doc_node *cp;
-			if (pr->val->type == DOC_NULL)
-				continue;
-			cp = doc_copy(a, pr->val);
-			clean_nils(cp);
-			doc_map_setn(a, v, k, klen, cp);
-			continue;
-		}
+		/* a default null is kept here: the render pass drops it at the top
+		 * of a subchart's values only (see process_imports) */
 		doc_map_setn(a, v, k, klen, doc_copy(a, pr->val));
 	}
 }
@@ -339,10 +312,15 @@ static doc_node *path_to_map(karena *a, const char *path, doc_node *data)
 	return cur;
 }
 
+/* Helm's processImportValues, run (children first) for every chart whose
+ * Chart.yaml lists dependencies, import-values or not: the chart's defaults
+ * become its values merged (nulls kept) with its enabled subcharts' and
+ * what they export. So a subchart default null reaches the render pass
+ * inside the parent's values: dropped there at the top of the subchart's
+ * values (a null over a default), kept deeper down (a null over a null). */
 static int process_imports(values_chart *c, karena *a, int depth, kerr *err)
 {
 	size_t i, j;
-	bool any = false;
 	doc_node *cvals, *b;
 	int r;
 	if (depth > MAX_CHART_DEPTH)
@@ -350,12 +328,7 @@ static int process_imports(values_chart *c, karena *a, int depth, kerr *err)
 	for (i = 0; i < c->neffective; i++)
 		if (c->effective[i]->enabled && (r = process_imports(c->effective[i], a, depth + 1, err)))
 			return r;
-	for (j = 0; j < c->ndeps; j++) {
-		const doc_node *iv = c->deps[j].raw ? doc_map_get(c->deps[j].raw, "import-values") : NULL;
-		if (iv && iv->type == DOC_SEQ && iv->u.seq.len && dep_chart(c, j)->enabled)
-			any = true;
-	}
-	if (!any)
+	if (!c->ndeps)
 		return 0;
 	cvals = doc_new_map(a);
 	if ((r = coalesce_chart(a, c, cvals, true, true, depth, err)))
