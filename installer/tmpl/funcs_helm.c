@@ -289,7 +289,7 @@ int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name, d
 		if (strcmp(name, "String") && strcmp(name, "GitVersion"))
 			return 0;
 		*found = true;
-		*out = doc_map_get(recv, "Version");
+		*out = doc_map_get(recv, name[0] == 'S' ? "Normalized" : "Version");
 		return 0;
 	default:
 		return 0;

@@ -399,6 +399,11 @@ static int check_constraints(karena *a, const char *cs, size_t n, const tsemver 
 	return any_or;
 }
 
+int tsemver_check(karena *a, const char *cs, size_t n, const tsemver *v)
+{
+	return check_constraints(a, cs, n, v);
+}
+
 static int f_semvercompare(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	tsemver v;

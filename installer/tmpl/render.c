@@ -165,6 +165,87 @@ static doc_node *chart_obj(karena *a, tmpl_chart *c, const values_chart *vc, con
 	return m;
 }
 
+/* k8s.io/apimachinery's version.ParseGeneric, which Helm 4 reads
+ * --kube-version with: "v?N.N[.N...]" and anything after, which is dropped.
+ * norm gets "v" and the numbers (Helm's normalized KubeVersion, String()).
+ * Returns 0, or -1 with Helm's reason in why. */
+static int kube_version_parse(const char *ver, kbuf *norm, uint64_t *major, uint64_t *minor, kbuf *why)
+{
+	const char *p = ver;
+	size_t nc = 0;
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '\v')
+		p++;
+	if (*p == 'v')
+		p++;
+	if (*p < '0' || *p > '9') {
+		kbuf_puts(why, "could not parse ");
+		tv_quote(why, ver, strlen(ver));
+		kbuf_puts(why, " as version");
+		return -1;
+	}
+	kbuf_putc(norm, 'v');
+	for (;;) {
+		const char *c = p;
+		uint64_t v = 0;
+		bool over = false;
+		while (*p >= '0' && *p <= '9') {
+			if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+				over = true;
+			v = v * 10 + (uint64_t)(*p - '0');
+			p++;
+		}
+		if (nc == 0 && *c == '0' && p - c > 1) {
+			kbuf_puts(why, "illegal zero-prefixed version component ");
+			tv_quote(why, c, (size_t)(p - c));
+			kbuf_puts(why, " in ");
+			tv_quote(why, ver, strlen(ver));
+			return -1;
+		}
+		if (over) {
+			kbuf_puts(why, "illegal non-numeric version component ");
+			tv_quote(why, c, (size_t)(p - c));
+			kbuf_puts(why, " in ");
+			tv_quote(why, ver, strlen(ver));
+			kbuf_puts(why, ": strconv.ParseUint: parsing ");
+			tv_quote(why, c, (size_t)(p - c));
+			kbuf_puts(why, ": value out of range");
+			return -1;
+		}
+		if (nc == 0)
+			*major = v;
+		else if (nc == 1)
+			*minor = v;
+		kbuf_printf(norm, "%s%llu", nc ? "." : "", (unsigned long long)v);
+		nc++;
+		if (p[0] != '.' || p[1] < '0' || p[1] > '9')
+			break;
+		p++;
+	}
+	if (nc < 2) {
+		kbuf_puts(why, "illegal version string ");
+		tv_quote(why, ver, strlen(ver));
+		return -1;
+	}
+	return 0;
+}
+
+/* Helm refuses a chart whose kubeVersion (the top chart's only) does not
+ * admit the cluster's normalized version, or does not parse. */
+static int check_kube_version(rctx *r, tmpl_chart *chart)
+{
+	const doc_node *kv = chart->metadata ? doc_map_get(chart->metadata, "kubeVersion") : NULL;
+	const doc_node *kvo = doc_map_get(r->caps, "KubeVersion");
+	const doc_node *norm = doc_map_get(kvo, "Normalized"), *full = doc_map_get(kvo, "Version");
+	tsemver v;
+	if (!kv || kv->type != DOC_STR || !kv->u.s.len || !norm || !full)
+		return 0;
+	if (!tsemver_parse(&v, r->a, norm->u.s.ptr, norm->u.s.len) &&
+	    tsemver_check(r->a, kv->u.s.ptr, kv->u.s.len, &v) == 1)
+		return 0;
+	return kerr_set(r->err, KE_INPUT, "chart requires kubeVersion: %s which is incompatible with Kubernetes %s",
+			kv->u.s.ptr, full->u.s.ptr);
+}
+
 static int make_caps(rctx *r)
 {
 	karena *a = r->a;
@@ -173,27 +254,33 @@ static int make_caps(rctx *r)
 	tobj *apis = tobj_new(a, TOBJ_APIVERSIONS, "common.VersionSet", DOC_SEQ);
 	tobj *hv = tobj_new(a, TOBJ_NAMED, "version.BuildInfo", DOC_MAP);
 	const char *ver = r->o->kube_version ? r->o->kube_version : DEFAULT_KUBE_VERSION;
-	tsemver sv;
+	kbuf norm = KBUF_INIT, why = KBUF_INIT;
+	uint64_t major = 0, minor = 0;
 	size_t i;
 	char buf[32];
 	caps->n.flags |= TV_STRUCT;
 	kv->n.flags |= TV_STRUCT;
 	hv->n.flags |= TV_STRUCT;
-	if (tsemver_parse(&sv, a, ver, strlen(ver)))
-		return kerr_set(r->err, KE_USAGE, "invalid kube version \"%s\": expected a semantic version", ver);
+	if (kube_version_parse(ver, &norm, &major, &minor, &why)) {
+		int rc = kerr_set(r->err, KE_USAGE, "invalid kube version '%s': %s", ver, why.ptr);
+		kbuf_release(&norm);
+		kbuf_release(&why);
+		return rc;
+	}
 	{
-		/* Helm 4's KubeVersion: Version as given (with a "v"), Normalized
-		 * major.minor.patch, Major, Minor; GitVersion() is Version */
-		char *v = karena_printf(a, "%s%s", (ver[0] == 'v' || ver[0] == 'V') ? "" : "v", ver);
-		char *norm = karena_printf(a, "v%llu.%llu.%llu", (unsigned long long)sv.major,
-					   (unsigned long long)sv.minor, (unsigned long long)sv.patch);
+		/* Helm 4's KubeVersion: Version as given (with a "v"), the
+		 * normalized numbers (String()), Major, Minor; GitVersion() is
+		 * Version */
+		char *v = karena_printf(a, "%s%s", ver[0] == 'v' ? "" : "v", ver);
 		doc_map_set(a, &kv->n, "Version", tv_strz(a, v));
-		doc_map_set(a, &kv->n, "Normalized", tv_strz(a, norm));
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)sv.major);
+		doc_map_set(a, &kv->n, "Normalized", tv_str(a, norm.ptr, norm.len));
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)major);
 		doc_map_set(a, &kv->n, "Major", tv_strz(a, buf));
-		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)sv.minor);
+		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)minor);
 		doc_map_set(a, &kv->n, "Minor", tv_strz(a, buf));
 	}
+	kbuf_release(&norm);
+	kbuf_release(&why);
 	for (i = 0; i < sizeof(default_api_versions) / sizeof(default_api_versions[0]); i++)
 		doc_seq_push(a, &apis->n, tv_strz(a, default_api_versions[i]));
 	for (i = 0; i < r->o->napi_versions; i++)
@@ -1093,6 +1180,8 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 	r.o = o;
 	r.err = err;
 	if ((rc = make_caps(&r)))
+		return rc;
+	if ((rc = check_kube_version(&r, chart)))
 		return rc;
 	r.release = tv_map(a);
 	doc_map_set(a, r.release, "IsInstall", tv_bool(!o->is_upgrade));

@@ -238,6 +238,9 @@ typedef struct tsemver {
 	const char *original;
 } tsemver;
 int tsemver_parse(tsemver *out, karena *a, const char *s, size_t n);
+/* Whether v meets a Masterminds constraint ("^1.2, <2 || >=3"): 1 yes,
+ * 0 no, -1 the constraint does not parse. */
+int tsemver_check(karena *a, const char *cs, size_t n, const tsemver *v);
 
 /* Helm context (render.c) */
 struct tmpl_helm {

@@ -60,6 +60,8 @@ def runs():
                              "--api-versions", "custom.io/v1beta1/Thing"]),
         (c("kinds"), "rel", ["--skip-tests"]),
         (c("kinds"), "rel", ["--no-hooks", "--kube-version", "v1.30.0-gke.1"]),
+        (c("kinds"), "rel", ["--kube-version", "1.29.1+k3s1", "--show-only", "templates/caps.yaml"]),
+        (c("kinds"), "rel", ["--kube-version", "1.28", "--show-only", "templates/caps.yaml"]),
         (c("bitnamish"), "rel", []),
         (c("bitnamish"), "rel", ["--set", "image.digest=sha256:abc", "--set", "global.imageRegistry=reg.io",
                                  "--set", "resourcesPreset=nano", "--kube-version", "1.20.0"]),
@@ -71,6 +73,7 @@ def runs():
         (c("errors"), "e3b", ["--set", "case=badindent"]),
         (c("errors"), "e4", ["--set", "case=nilpointer"]),
         (c("errors"), "e5", ["--set", "case=none"]),
+        (c("errors"), "e6", ["--set", "case=none", "--kube-version", "1.19.4-eks.2"]),
         (c("errors-parse"), "p1", []),
     ]
     kserve = os.path.join(FIXTURES, "kserve", "v0.15.2")
