@@ -86,10 +86,10 @@ typedef struct doc_load_opts {
 	unsigned max_depth;       /* 0: 1000 */
 	size_t max_alias_nodes;   /* nodes created by alias expansion; 0: 1,000,000 */
 	doc_dup_mode dup;
-	int go_errors;            /* as go-yaml v2's Unmarshal (Helm's fromYaml): syntax
-				   * errors worded as it does, the bare problem at
-				   * doc_yaml_go_line (0: no line), and only the first
-				   * document is read (what follows is not parsed) */
+	int go_errors;            /* syntax errors as go-yaml v2 (Helm) words them: the
+				   * bare problem at doc_yaml_go_line (0: no line) */
+	int first_doc;            /* as go-yaml v2's Unmarshal: read the first document
+				   * only, what follows is not parsed */
 } doc_load_opts;
 
 /* The line go-yaml v2 puts in a syntax error ("yaml: line N: ..."), from

@@ -460,8 +460,7 @@ int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text
 			}
 			out->docs[out->len++] = root;
 			root = NULL;
-			/* go-yaml's Unmarshal decodes one document and stops */
-			if (l.o.go_errors)
+			if (l.o.first_doc)
 				done = 1;
 			break;
 		case YAML_SCALAR_EVENT:

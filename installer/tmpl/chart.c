@@ -520,13 +520,9 @@ static int build_chart(tmpl_chart **out, karena *a, const char *origin, flist *f
 	c->vc.name = c->name;
 	c->vc.file = karena_printf(a, "%s/values.yaml", c->name);
 	if (values) {
-		if ((r = load_yaml_file(&c->vc.defaults, a, c, values, DOC_DUP_LAST, err)))
+		if ((r = values_load_yaml(&c->vc.defaults, a, c->vc.file, values->data, values->len, DOC_DUP_LAST,
+					  "values.yaml", err)))
 			return r;
-		if (c->vc.defaults->type == DOC_NULL)
-			c->vc.defaults = doc_new_map(a);
-		else if (c->vc.defaults->type != DOC_MAP)
-			return kerr_set_at(err, KE_INPUT, c->vc.file, c->vc.defaults->line, c->vc.defaults->col,
-					   "values.yaml must be a map, not a %s", doc_type_name(c->vc.defaults->type));
 		if (num == VALUES_NUM_HELM)
 			values_helm_numbers(c->vc.defaults);
 	} else {

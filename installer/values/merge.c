@@ -162,32 +162,90 @@ int values_read_source(kbuf *out, const char *src, const char *ca_file, kerr *er
 	return 0;
 }
 
+/* ---- values files --------------------------------------------------------- */
+
+/* One part of a values file, decoded as go-yaml's Unmarshal does (the first
+ * document only). The part is parsed behind as many newlines as lines come
+ * before it, so every position is the file's. */
+static int load_values_part(doc_node **out, karena *a, const char *name, const char *text, size_t off,
+			    size_t end, unsigned line, doc_dup_mode dup, kerr *err)
+{
+	kbuf b = KBUF_INIT;
+	doc_load_opts lo;
+	unsigned i;
+	int r;
+	memset(&lo, 0, sizeof(lo));
+	lo.dup = dup;
+	lo.first_doc = 1;
+	for (i = 1; i < line; i++)
+		kbuf_putc(&b, '\n');
+	kbuf_put(&b, text + off, end - off);
+	r = doc_load_yaml1(out, a, name, b.ptr, b.len, &lo, err);
+	kbuf_release(&b);
+	return r;
+}
+
+int values_load_yaml(doc_node **out, karena *a, const char *name, const char *text, size_t len,
+		     doc_dup_mode dup, const char *what, kerr *err)
+{
+	size_t p = 0, start = 0;
+	unsigned line = 1, start_line = 1;
+	*out = doc_new_map(a);
+	for (;;) {
+		const char *nl = p < len ? memchr(text + p, '\n', len - p) : NULL;
+		size_t le = nl ? (size_t)(nl - text) : len, next = nl ? le + 1 : len;
+		bool sep = le - p >= 3 && !memcmp(text + p, "---", 3);
+		if (sep) {
+			/* only blanks or a comment may follow the separator */
+			size_t q = p + 3;
+			while (q < le && (text[q] == ' ' || text[q] == '\t' || text[q] == '\r'))
+				q++;
+			if (q < le && text[q] != '#') {
+				size_t e = le;
+				while (e > q && (text[e - 1] == ' ' || text[e - 1] == '\t' || text[e - 1] == '\r'))
+					e--;
+				return kerr_set_src(err, KE_INPUT, name, text, len, line, (unsigned)(q - p) + 1,
+						    "invalid YAML document separator: %.*s", (int)(e - q), text + q);
+			}
+		}
+		if (sep || p >= len) {
+			if (p > start) {
+				doc_node *d;
+				int r = load_values_part(&d, a, name, text, start, p, start_line, dup, err);
+				if (r)
+					return r;
+				if (d->type != DOC_NULL && d->type != DOC_MAP)
+					return kerr_set_at(err, KE_INPUT, name, d->line, d->col, "%s must be a map, not a %s",
+							   what, doc_type_name(d->type));
+				*out = values_merge(a, *out, d);
+			}
+			start = next;
+			start_line = line + 1;
+		}
+		if (p >= len)
+			return 0;
+		p = next;
+		line++;
+	}
+}
+
 /* ---- the user's values -------------------------------------------------- */
 
 static int load_values_file(doc_node **out, karena *a, const char *src, values_num_mode num,
 			    const char *ca_file, kerr *err)
 {
 	kbuf b = KBUF_INIT;
-	doc_load_opts lo;
 	const char *name = strcmp(src, "-") ? src : "<stdin>";
 	int r;
-	memset(&lo, 0, sizeof(lo));
-	lo.dup = num == VALUES_NUM_HELM ? DOC_DUP_LAST : DOC_DUP_ERROR;
 	if ((r = values_read_source(&b, src, ca_file, err))) {
 		kbuf_release(&b);
 		return r;
 	}
-	r = doc_load_yaml1(out, a, name, b.ptr, b.len, &lo, err);
+	r = values_load_yaml(out, a, name, b.ptr, b.len, num == VALUES_NUM_HELM ? DOC_DUP_LAST : DOC_DUP_ERROR,
+			     "a values file", err);
 	kbuf_release(&b);
 	if (r)
 		return r;
-	if ((*out)->type == DOC_NULL) {
-		*out = doc_new_map(a);
-		return 0;
-	}
-	if ((*out)->type != DOC_MAP)
-		return kerr_set_at(err, KE_INPUT, name, (*out)->line, (*out)->col,
-				   "a values file must be a map, not a %s", doc_type_name((*out)->type));
 	if (num == VALUES_NUM_HELM)
 		values_helm_numbers(*out);
 	return 0;

@@ -67,6 +67,15 @@ int values_read_user(doc_node **out, doc_node **secret_paths, karena *a,
 int values_parse_set(doc_node *dst, karena *a, values_flag_kind kind, const char *arg,
 		     values_num_mode num, kerr *err);
 
+/* A values file (or a chart's values.yaml) as Helm 4 reads it: the text is
+ * cut at lines that start with "---" (only blanks or a comment may follow),
+ * each part decoded on its own (its first document, as go-yaml does) must be
+ * a map or empty, and later parts merge over earlier ones (mergeMaps). *out
+ * is a DOC_MAP, never NULL. what names the file in the "must be a map" error
+ * ("a values file"). */
+int values_load_yaml(doc_node **out, karena *a, const char *name, const char *text, size_t len,
+		     doc_dup_mode dup, const char *what, kerr *err);
+
 /* Helm's coalesce: values from src fill in what dst lacks, recursively;
  * a null in dst deletes that key. dst is changed in place and returned. */
 doc_node *values_coalesce(karena *a, doc_node *dst, const doc_node *defaults);

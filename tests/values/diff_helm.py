@@ -92,6 +92,8 @@ CASES = [
     ("map replaced by scalar", ["--set", "resources=none"]),
     ("scalar replaced by map", ["--set", "replicas.min=1"]),
     ("file null plus set", ["-f", F("nulls.yaml"), "--set", "image.pullPolicy=Never"]),
+    ("multi-document file merges its documents", ["-f", F("multidoc.yaml")]),
+    ("multi-document file over another file", ["-f", F("a.yaml"), "-f", F("multidoc.yaml")]),
     ("all kinds together", ["-f", F("a.yaml"), "-f", F("b.yaml"), "--set-json", 'j={"x":1}',
                             "--set", "s=1,list[1]=q", "--set-string", "ss=2",
                             "--set-file", "sf=" + F("content.txt"), "--set-literal", "sl=a,b"]),
@@ -119,6 +121,7 @@ ERRORS = [
     ("index too big", ["--set", "a[70000]=1"], "maximum supported index"),
     ("bad json", ["--set-json", "a={x}"], "invalid JSON"),
     ("not a map", ["--set", "replicas=1", "--set", "replicas.x=1"], "not a map"),
+    ("document separator followed by content", ["-f", F("badsep.yaml")], "invalid YAML document separator: {oops: 1}"),
 ]
 
 
