@@ -11,7 +11,7 @@ PREFIX  ?= /usr/local
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 # All build output goes under $(B); work trees building in parallel use B=build-NAME.
 B       ?= build
-PKGS    := yaml-0.1 libcurl libarchive libgit2 libcrypto jansson libpcre2-8 zlib nettle libxcrypt
+PKGS    := yaml-0.1 libcurl libarchive libgit2 libcrypto jansson libpcre2-8 zlib hogweed gmp nettle libxcrypt
 
 # libcurl, libgit2 and libcrypto are loaded on first use (core/dynload.h):
 # compiled against, not linked, so their ~50 dependencies cost nothing at
@@ -24,7 +24,7 @@ PKGS    := yaml-0.1 libcurl libarchive libgit2 libcrypto jansson libpcre2-8 zlib
 # ICU and libstdc++ in (~3 ms per .tgz chart). STATIC_DEPS=0 links the
 # small ones as shared libraries (for distributions).
 STATIC_DEPS ?= 1
-LINKED_PKGS := yaml-0.1 jansson libpcre2-8 nettle zlib libxcrypt
+LINKED_PKGS := yaml-0.1 jansson libpcre2-8 hogweed gmp nettle zlib libxcrypt
 ifeq ($(STATIC_DEPS),1)
 STATIC_LIBS := -Wl,-Bstatic -larchive $(shell pkg-config --libs-only-l $(LINKED_PKGS) 2>/dev/null) -Wl,-Bdynamic
 DYN_PKGS    :=

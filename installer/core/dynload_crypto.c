@@ -12,6 +12,7 @@
 #include <openssl/dsa.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -94,7 +95,15 @@
 	F(int, EVP_PKEY_keygen_init, (EVP_PKEY_CTX *c), (c)) \
 	F(int, EVP_PKEY_keygen, (EVP_PKEY_CTX *c, EVP_PKEY **k), (c, k)) \
 	F(int, EVP_PKEY_CTX_set_dsa_paramgen_bits, (EVP_PKEY_CTX *c, int bits), (c, bits)) \
-	F(int, EVP_PKEY_CTX_set_dsa_paramgen_q_bits, (EVP_PKEY_CTX *c, int bits), (c, bits))
+	F(int, EVP_PKEY_CTX_set_dsa_paramgen_q_bits, (EVP_PKEY_CTX *c, int bits), (c, bits)) \
+	V(BN_clear_free, (BIGNUM *a), (a)) \
+	F(OSSL_PARAM_BLD *, OSSL_PARAM_BLD_new, (void), ()) \
+	V(OSSL_PARAM_BLD_free, (OSSL_PARAM_BLD *b), (b)) \
+	F(int, OSSL_PARAM_BLD_push_BN, (OSSL_PARAM_BLD *b, const char *key, const BIGNUM *bn), (b, key, bn)) \
+	F(OSSL_PARAM *, OSSL_PARAM_BLD_to_param, (OSSL_PARAM_BLD *b), (b)) \
+	V(OSSL_PARAM_free, (OSSL_PARAM *p), (p)) \
+	F(int, EVP_PKEY_fromdata_init, (EVP_PKEY_CTX *c), (c)) \
+	F(int, EVP_PKEY_fromdata, (EVP_PKEY_CTX *c, EVP_PKEY **k, int sel, OSSL_PARAM *p), (c, k, sel, p))
 
 #define SLOT(ret, name, params, args) ret(*name) params;
 #define VSLOT(name, params, args) void(*name) params;
