@@ -135,10 +135,13 @@ static tnode *newnode(parser *p, tnkind k, uint32_t pos)
 	return n;
 }
 
+/* capacity 4, 8, 16...: the arena keeps every outgrown array, so growing
+ * by a constant step cost a template of n items O(n^2) bytes */
 static void append(parser *p, tnode *list, tnode *item)
 {
-	if (list->n % 8 == 0)
-		list->v = karena_realloc(p->a, list->v, list->n * sizeof(*list->v), (list->n + 8) * sizeof(*list->v));
+	size_t n = list->n;
+	if (n == 0 || (n >= 4 && !(n & (n - 1))))
+		list->v = karena_realloc(p->a, list->v, n * sizeof(*list->v), (n ? 2 * n : 4) * sizeof(*list->v));
 	list->v[list->n++] = item;
 }
 
