@@ -672,6 +672,10 @@ static int print_value(tctx *x, tnode *n, doc_node *v)
 	}
 	if ((v->flags & TV_OBJ) && ((tobj *)v)->kind == TOBJ_KUBEVERSION)
 		v = doc_map_get(v, "Normalized"); /* (*KubeVersion).String() */
+	if ((v->flags & TV_OBJ) && ((tobj *)v)->kind == TOBJ_SEMVER) {
+		tsemver_string(x->out, v);
+		return check_out(x, n);
+	}
 	if (v && v->type == DOC_STR && !(v->flags & TV_BYTES))
 		kbuf_put(x->out, v->u.s.ptr, v->u.s.len);
 	else

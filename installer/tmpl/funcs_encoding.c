@@ -229,6 +229,50 @@ static int f_adler32sum(tctx *x, doc_node **out, doc_node **a, size_t n)
 
 /* ---- YAML / JSON ---- */
 
+/* json.Marshal calls MarshalJSON: a semver is its String(), quoted. The
+ * tree is copied only along the paths that lead to one. */
+static doc_node *json_view(karena *a, doc_node *v, int depth)
+{
+	size_t i, j;
+	if (!v || depth > 1000)
+		return v;
+	if ((v->flags & TV_OBJ) && ((tobj *)v)->kind == TOBJ_SEMVER) {
+		kbuf b = KBUF_INIT;
+		doc_node *s;
+		tsemver_string(&b, v);
+		s = tv_str(a, b.ptr, b.len);
+		kbuf_release(&b);
+		return s;
+	}
+	if (v->type == DOC_SEQ) {
+		for (i = 0; i < v->u.seq.len; i++) {
+			doc_node *c = json_view(a, v->u.seq.v[i], depth + 1), *r;
+			if (c == v->u.seq.v[i])
+				continue;
+			r = tv_seq(a);
+			r->flags = v->flags & (uint16_t)~TV_OBJ;
+			for (j = 0; j < v->u.seq.len; j++)
+				doc_seq_push(a, r, j < i ? v->u.seq.v[j] : j == i ? c : json_view(a, v->u.seq.v[j], depth + 1));
+			return r;
+		}
+	} else if (v->type == DOC_MAP) {
+		for (i = 0; i < v->u.map.len; i++) {
+			doc_node *c = json_view(a, v->u.map.v[i].val, depth + 1), *r;
+			if (c == v->u.map.v[i].val)
+				continue;
+			r = tv_map(a);
+			r->flags = v->flags & (uint16_t)~TV_OBJ;
+			for (j = 0; j < v->u.map.len; j++) {
+				doc_pair *p = &v->u.map.v[j];
+				doc_map_setn(a, r, p->key->u.s.ptr, p->key->u.s.len,
+					     j < i ? p->val : j == i ? c : json_view(a, p->val, depth + 1));
+			}
+			return r;
+		}
+	}
+	return v;
+}
+
 /* What json.Marshal sees: []byte as base64, objects as their data. */
 static int to_json(tctx *x, kbuf *b, doc_node *v, unsigned flags)
 {
@@ -238,6 +282,7 @@ static int to_json(tctx *x, kbuf *b, doc_node *v, unsigned flags)
 		kbuf_puts(b, "null");
 		return 0;
 	}
+	v = json_view(x->a, v, 0);
 	r = doc_emit_json(b, v, flags | DOC_EMIT_SORT_KEYS, &e);
 	if (r)
 		tctx_fail(x, "json: unsupported value: %s", e.first.msg ? e.first.msg : "");
@@ -275,6 +320,7 @@ int tv_to_yaml(tctx *x, kbuf *b, doc_node *v)
 		kbuf_puts(b, "null\n");
 		return 0;
 	}
+	v = json_view(x->a, v, 0);
 	r = doc_emit_yaml(b, v, DOC_EMIT_SORT_KEYS, &e);
 	if (r)
 		tctx_fail(x, "%s", e.first.msg ? e.first.msg : "yaml error");

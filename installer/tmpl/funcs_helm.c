@@ -285,6 +285,8 @@ int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name, d
 		}
 		*out = tv_bool(false);
 		return 0;
+	case TOBJ_SEMVER:
+		return tsemver_method(x, out, recv, name, args, n, found);
 	case TOBJ_KUBEVERSION:
 		if (strcmp(name, "String") && strcmp(name, "GitVersion"))
 			return 0;

@@ -418,22 +418,126 @@ static int f_semvercompare(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
+/* Sprig's semver gives a *semver.Version; IncMajor... a semver.Version.
+ * Its methods Major, Minor... read as the fields of a struct here. */
+static doc_node *semver_obj(karena *a, const tsemver *v, bool ptr)
+{
+	tobj *o = tobj_new(a, TOBJ_SEMVER, ptr ? "*semver.Version" : "semver.Version", DOC_MAP);
+	o->n.flags |= TV_STRUCT;
+	doc_map_set(a, &o->n, "Major", tv_int64(a, (int64_t)v->major));
+	doc_map_set(a, &o->n, "Minor", tv_int64(a, (int64_t)v->minor));
+	doc_map_set(a, &o->n, "Patch", tv_int64(a, (int64_t)v->patch));
+	doc_map_set(a, &o->n, "Prerelease", tv_strz(a, v->pre));
+	doc_map_set(a, &o->n, "Metadata", tv_strz(a, v->meta));
+	if (ptr) /* Original() has a pointer receiver */
+		doc_map_set(a, &o->n, "Original", tv_strz(a, v->original));
+	return &o->n;
+}
+
+static void semver_of(const doc_node *o, tsemver *v)
+{
+	const doc_node *f;
+	memset(v, 0, sizeof(*v));
+	v->pre = v->meta = v->original = "";
+	if ((f = doc_map_get(o, "Major")) && f->type == DOC_INT) v->major = (uint64_t)f->u.i;
+	if ((f = doc_map_get(o, "Minor")) && f->type == DOC_INT) v->minor = (uint64_t)f->u.i;
+	if ((f = doc_map_get(o, "Patch")) && f->type == DOC_INT) v->patch = (uint64_t)f->u.i;
+	if ((f = doc_map_get(o, "Prerelease")) && f->type == DOC_STR) v->pre = f->u.s.ptr;
+	if ((f = doc_map_get(o, "Metadata")) && f->type == DOC_STR) v->meta = f->u.s.ptr;
+	if ((f = doc_map_get(o, "Original")) && f->type == DOC_STR) v->original = f->u.s.ptr;
+}
+
+static void semver_text(kbuf *out, const tsemver *v)
+{
+	kbuf_printf(out, "%llu.%llu.%llu", (unsigned long long)v->major, (unsigned long long)v->minor,
+		    (unsigned long long)v->patch);
+	if (*v->pre)
+		kbuf_printf(out, "-%s", v->pre);
+	if (*v->meta)
+		kbuf_printf(out, "+%s", v->meta);
+}
+
+void tsemver_string(kbuf *out, const doc_node *o)
+{
+	tsemver v;
+	semver_of(o, &v);
+	semver_text(out, &v);
+}
+
+static bool is_semver(const doc_node *v)
+{
+	return v && (v->flags & TV_OBJ) && ((const tobj *)v)->kind == TOBJ_SEMVER;
+}
+
+int tsemver_method(tctx *x, doc_node **out, doc_node *recv, const char *name, doc_node **args, size_t n,
+		   bool *found)
+{
+	tsemver v, o;
+	int which;
+	semver_of(recv, &v);
+	if (!strcmp(name, "String")) {
+		kbuf b = KBUF_INIT;
+		*found = true;
+		if (n)
+			return tctx_fail(x, "wrong number of args for String: want 0 got %zu", n);
+		semver_text(&b, &v);
+		*out = tv_str(x->a, b.ptr, b.len);
+		kbuf_release(&b);
+		return 0;
+	}
+	which = !strcmp(name, "LessThan") ? 1 : !strcmp(name, "GreaterThan") ? 2 : !strcmp(name, "Equal") ? 3 :
+		!strcmp(name, "Compare") ? 4 : !strcmp(name, "LessThanEqual") ? 5 :
+		!strcmp(name, "GreaterThanEqual") ? 6 : 0;
+	/* pointer receivers: not methods of the semver.Version IncMajor gives */
+	if (which && ((tobj *)recv)->type_name[0] == '*') {
+		int c;
+		*found = true;
+		if (n != 1)
+			return tctx_fail(x, "wrong number of args for %s: want 1 got %zu", name, n);
+		if (!is_semver(args[0]) || strcmp(((tobj *)args[0])->type_name, "*semver.Version"))
+			return tctx_fail(x, "wrong type for value; expected *semver.Version; got %s",
+					 tv_type_name(args[0]));
+		semver_of(args[0], &o);
+		c = vcmp(&v, &o);
+		*out = which == 1 ? tv_bool(c < 0) : which == 2 ? tv_bool(c > 0) : which == 3 ? tv_bool(c == 0) :
+		       which == 5 ? tv_bool(c <= 0) : which == 6 ? tv_bool(c >= 0) : tv_int(x->a, c);
+		return 0;
+	}
+	if (!strcmp(name, "IncMajor") || !strcmp(name, "IncMinor") || !strcmp(name, "IncPatch")) {
+		/* Masterminds: a pre-release only drops its suffix on IncPatch */
+		tsemver nv = v;
+		kbuf b = KBUF_INIT;
+		*found = true;
+		if (n)
+			return tctx_fail(x, "wrong number of args for %s: want 0 got %zu", name, n);
+		if (name[3] == 'M' && name[4] == 'a') {
+			nv.major++;
+			nv.minor = nv.patch = 0;
+		} else if (name[3] == 'M') {
+			nv.minor++;
+			nv.patch = 0;
+		} else if (!*v.pre) {
+			nv.patch++;
+		}
+		nv.pre = nv.meta = "";
+		if (v.original[0] == 'v')
+			kbuf_putc(&b, 'v');
+		semver_text(&b, &nv);
+		nv.original = karena_strndup(x->a, b.ptr, b.len);
+		kbuf_release(&b);
+		*out = semver_obj(x->a, &nv, false);
+		return 0;
+	}
+	return 0;
+}
+
 static int f_semver(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	tsemver v;
-	tobj *o;
 	(void)n;
 	if (tsemver_parse(&v, x->a, a[0]->u.s.ptr, a[0]->u.s.len))
 		return tctx_fail(x, "invalid semantic version");
-	o = tobj_new(x->a, TOBJ_NAMED, "*semver.Version", DOC_MAP);
-	o->n.flags |= TV_STRUCT;
-	doc_map_set(x->a, &o->n, "Major", tv_int64(x->a, (int64_t)v.major));
-	doc_map_set(x->a, &o->n, "Minor", tv_int64(x->a, (int64_t)v.minor));
-	doc_map_set(x->a, &o->n, "Patch", tv_int64(x->a, (int64_t)v.patch));
-	doc_map_set(x->a, &o->n, "Prerelease", tv_strz(x->a, v.pre));
-	doc_map_set(x->a, &o->n, "Metadata", tv_strz(x->a, v.meta));
-	doc_map_set(x->a, &o->n, "Original", tv_strz(x->a, v.original));
-	*out = &o->n;
+	*out = semver_obj(x->a, &v, true);
 	return 0;
 }
 

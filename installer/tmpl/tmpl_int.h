@@ -44,6 +44,7 @@ typedef enum tobj_kind {
 	TOBJ_APIVERSIONS,   /* .Capabilities.APIVersions: Has */
 	TOBJ_KUBEVERSION,   /* .Capabilities.KubeVersion: String() */
 	TOBJ_NAMED,         /* a named map or struct type, no methods (common.Values...) */
+	TOBJ_SEMVER,        /* Sprig's semver: (*)semver.Version, a Stringer with methods */
 } tobj_kind;
 
 typedef struct tobj {
@@ -241,6 +242,14 @@ int tsemver_parse(tsemver *out, karena *a, const char *s, size_t n);
 /* Whether v meets a Masterminds constraint ("^1.2, <2 || >=3"): 1 yes,
  * 0 no, -1 the constraint does not parse. */
 int tsemver_check(karena *a, const char *cs, size_t n, const tsemver *v);
+/* A TOBJ_SEMVER's String(): "1.2.3-pre+meta" (no "v") */
+void tsemver_string(kbuf *out, const doc_node *o);
+/* The methods of a TOBJ_SEMVER (LessThan, IncMinor...); as tmpl_obj_method */
+int tsemver_method(tctx *x, doc_node **out, doc_node *recv, const char *name, doc_node **args, size_t n,
+		   bool *found);
+/* Whether Go's fmt would print v through a String() method (time.Time,
+ * semver); if so, appends that text to out */
+bool tv_stringer(kbuf *out, const doc_node *v);
 
 /* Helm context (render.c) */
 struct tmpl_helm {

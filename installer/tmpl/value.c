@@ -82,6 +82,21 @@ const char *tv_type_name(const doc_node *v)
 	}
 }
 
+bool tv_stringer(kbuf *out, const doc_node *v)
+{
+	if (!v || !(v->flags & TV_OBJ))
+		return false;
+	if (v->type == DOC_INT && !strcmp(((const tobj *)v)->type_name, "time.Time")) {
+		tv_time_string(out, v);
+		return true;
+	}
+	if (((const tobj *)v)->kind == TOBJ_SEMVER) {
+		tsemver_string(out, v);
+		return true;
+	}
+	return false;
+}
+
 const char *tv_kind_name(const doc_node *v)
 {
 	if (!v || v->type == DOC_NULL)
@@ -90,6 +105,7 @@ const char *tv_kind_name(const doc_node *v)
 		return ((const tobj *)v)->kind == TOBJ_FILES ? "map" :
 		       ((const tobj *)v)->kind == TOBJ_APIVERSIONS ? "slice" :
 		       ((const tobj *)v)->kind == TOBJ_KUBEVERSION ? "struct" :
+		       ((const tobj *)v)->type_name[0] != '*' && (v->flags & TV_STRUCT) ? "struct" :
 		       v->type == DOC_MAP && !(v->flags & TV_STRUCT) ? "map" : "ptr";
 	switch (v->type) {
 	case DOC_BOOL: return "bool";
@@ -238,10 +254,8 @@ static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth
 		kbuf_puts(out, "<nil>");
 		return;
 	}
-	if ((v->flags & TV_OBJ) && v->type == DOC_INT && !strcmp(((const tobj *)v)->type_name, "time.Time")) {
-		tv_time_string(out, v);
+	if (tv_stringer(out, v))
 		return;
-	}
 	switch (v->type) {
 	case DOC_BOOL: kbuf_puts(out, v->u.b ? "true" : "false"); return;
 	case DOC_INT: numfmt_int(out, v->u.i); return;
@@ -622,6 +636,19 @@ static void fmt_value_d(kbuf *out, const fspec *f, char verb, const doc_node *v,
 		kbuf t = KBUF_INIT;
 		tv_time_string(&t, v);
 		pad(out, f, t.ptr, t.len, false);
+		kbuf_release(&t);
+		return;
+	}
+	if ((v->flags & TV_OBJ) && ((const tobj *)v)->kind == TOBJ_SEMVER && strchr("vsxXq", verb)) {
+		/* fmt's handleMethods: the String() text, formatted as a string */
+		kbuf t = KBUF_INIT;
+		doc_node str;
+		tsemver_string(&t, v);
+		memset(&str, 0, sizeof(str));
+		str.type = DOC_STR;
+		str.u.s.ptr = t.ptr;
+		str.u.s.len = t.len;
+		fmt_value_d(out, f, verb, &str, depth + 1);
 		kbuf_release(&t);
 		return;
 	}
