@@ -303,6 +303,9 @@ int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
 	if (!r)
 		r = node(&em, n, 0);
 	if (!r) {
+		/* libyaml ends the stream with "..." after a keep-chomped ("|+")
+		 * scalar; go-yaml v2 never closes an implicit document so */
+		em.e.open_ended = 0;
 		yaml_document_end_event_initialize(&ev, 1);
 		r = emit_event(&em, &ev);
 	}

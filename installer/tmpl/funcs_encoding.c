@@ -473,7 +473,8 @@ static int pretty_node(tctx *x, kbuf *b, const doc_node *v, int indent, bool fir
 			if (it && (it->type == DOC_MAP || it->type == DOC_SEQ) && doc_len(it)) {
 				r = pretty_node(x, b, it, indent + 2, true, depth + 1);
 			} else {
-				r = pretty_node(x, b, it, indent + 2, false, depth + 1);
+				/* a block scalar's lines go 2 in from the dash */
+				r = pretty_node(x, b, it, indent, false, depth + 1);
 				kbuf_putc(b, '\n');
 			}
 		}
@@ -492,7 +493,11 @@ static int f_toyamlpretty(tctx *x, doc_node **out, doc_node **a, size_t n)
 		*out = tv_strz(x->a, "");
 		return 0;
 	}
-	while (b.len && b.ptr[b.len - 1] == '\n')
+	/* v3 ends a scalar document with a newline, and Helm trims one: a
+	 * "|+" scalar at the end keeps its others */
+	if (!a[0] || (a[0]->type != DOC_MAP && a[0]->type != DOC_SEQ) || !doc_len(a[0]))
+		kbuf_putc(&b, '\n');
+	if (b.len && b.ptr[b.len - 1] == '\n')
 		b.len--;
 	*out = tv_str(x->a, b.ptr, b.len);
 	kbuf_release(&b);
