@@ -281,6 +281,30 @@ static bool sig_ok(char c, const doc_node *v)
 	}
 }
 
+/* The node Go's exec last passed to s.at() once n is evaluated as an
+ * argument, where it reports what is wrong with n's value (validateType):
+ * a pipeline's last command's, a call's last argument's, recursively. */
+static const tnode *go_last_node(const tnode *n)
+{
+	int depth = 0;
+	while (n && depth++ < 1000) {
+		const tnode *cmd, *first;
+		if (n->k == TN_CHAIN) {
+			n = n->pipe;
+			continue;
+		}
+		if (n->k != TN_PIPE || !n->n)
+			return n;
+		cmd = n->v[n->n - 1];
+		first = cmd->v[0];
+		if (cmd->n > 1 && first->k != TN_PIPE)
+			n = cmd->v[cmd->n - 1];
+		else
+			n = first;
+	}
+	return n;
+}
+
 /* Go's validateType for a value against a parameter type. */
 static int validate(tctx *x, const tnode *n, char c, doc_node *v, doc_node **out)
 {
@@ -360,7 +384,7 @@ static int eval_arg(tctx *x, doc_node *dot, char c, tnode *n, doc_node **out)
 		if (r)
 			return r;
 		x->node = n;
-		return validate(x, n, c, v, out);
+		return validate(x, go_last_node(n), c, v, out);
 	}
 	default:
 		break;
@@ -452,8 +476,10 @@ static int eval_call(tctx *x, doc_node *dot, const tfunc *f, tnode *node, tnode 
 	}
 	if (has_final) {
 		char c = nargs < nfixed ? sig[nargs] : vtype;
-		/* Go reports this at the function's identifier */
-		if ((r = validate(x, node->k == TN_CMD ? node->v[0] : node, c, final, &argv[nargs])))
+		/* Go reports this where it last was: the last argument, or the
+		 * function's identifier */
+		if ((r = validate(x, nargs ? go_last_node(args[nargs - 1]) : node->k == TN_CMD ? node->v[0] : node, c,
+				  final, &argv[nargs])))
 			return r;
 	}
 	x->fail_msg = NULL;
