@@ -1,6 +1,7 @@
 #include "cli.h"
 #include "cmds.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,13 @@ int main(int argc, char **argv)
 	const cli_cmd *cmd = NULL;
 	int i, rc, cmd_at = -1;
 
+#if defined(M_TOP_PAD) && defined(M_TRIM_THRESHOLD)
+	/* a run is short and allocates in bursts: grow the heap 1 MiB at a
+	 * time and never hand it back to the kernel before exit (fewer brk
+	 * calls and page-table work; a few percent of `kstage template`) */
+	mallopt(M_TOP_PAD, 1 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.argv0 = argv[0];
 	ctx.color = true;
