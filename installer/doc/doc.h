@@ -165,6 +165,10 @@ int doc_set_path(karena *a, doc_node *root, const char *path, doc_node *val);
 
 const char *doc_type_name(doc_type t);   /* "null", "bool", "int", ... */
 bool doc_is_scalar(const doc_node *n);
+/* The first NaN or infinite float in n (document order, to 1000 levels), or
+ * NULL: what Go's encoding/json refuses, so what Helm cannot read from a
+ * values file or fromYaml ("json: unsupported value: +Inf"). */
+const doc_node *doc_find_nonfinite(const doc_node *n);
 /* Semantic equality: same types and values, maps equal regardless of key
  * order, int 3 == float 3.0. */
 bool doc_equal(const doc_node *a, const doc_node *b);

@@ -310,6 +310,28 @@ const char *doc_type_name(doc_type t)
 	return "?";
 }
 
+static const doc_node *find_nonfinite(const doc_node *n, int depth)
+{
+	const doc_node *r = NULL;
+	size_t i;
+	if (!n || depth > 1000)
+		return NULL;
+	if (n->type == DOC_FLOAT)
+		return isfinite(n->u.f) ? NULL : n;
+	if (n->type == DOC_SEQ)
+		for (i = 0; i < n->u.seq.len && !r; i++)
+			r = find_nonfinite(n->u.seq.v[i], depth + 1);
+	else if (n->type == DOC_MAP)
+		for (i = 0; i < n->u.map.len && !r; i++)
+			r = find_nonfinite(n->u.map.v[i].val, depth + 1);
+	return r;
+}
+
+const doc_node *doc_find_nonfinite(const doc_node *n)
+{
+	return find_nonfinite(n, 0);
+}
+
 bool doc_is_scalar(const doc_node *n)
 {
 	return n && n->type != DOC_SEQ && n->type != DOC_MAP;

@@ -544,6 +544,15 @@ static int parse_yaml(tctx *x, doc_node **res, const char *s, size_t l, kbuf *er
 		kerr_clear(&e);
 		return r;
 	}
+	{
+		/* Helm goes through JSON, which has no NaN or infinities */
+		const doc_node *bad = doc_find_nonfinite(*res);
+		if (bad) {
+			kbuf_puts(errmsg, "error converting YAML to JSON: json: unsupported value: ");
+			numfmt_float_v(errmsg, bad->u.f);
+			return KE_INPUT;
+		}
+	}
 	if (helm_numbers(x))
 		json_numbers(*res, 0);
 	return 0;

@@ -5,6 +5,7 @@
  */
 #include "values_int.h"
 #include "core/alloc.h"
+#include "core/numfmt.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -181,6 +182,17 @@ static int load_values_part(doc_node **out, karena *a, const char *name, const c
 		kbuf_putc(&b, '\n');
 	kbuf_put(&b, text + off, end - off);
 	r = doc_load_yaml1(out, a, name, b.ptr, b.len, &lo, err);
+	if (!r) {
+		/* Helm reads values through JSON, which has no NaN or infinities */
+		const doc_node *bad = doc_find_nonfinite(*out);
+		if (bad) {
+			kbuf v = KBUF_INIT;
+			numfmt_float_v(&v, bad->u.f);
+			r = kerr_set_src(err, KE_INPUT, name, b.ptr, b.len, bad->line, bad->col,
+					 "error converting YAML to JSON: json: unsupported value: %s", v.ptr);
+			kbuf_release(&v);
+		}
+	}
 	kbuf_release(&b);
 	return r;
 }

@@ -122,6 +122,7 @@ ERRORS = [
     ("bad json", ["--set-json", "a={x}"], "invalid JSON"),
     ("not a map", ["--set", "replicas=1", "--set", "replicas.x=1"], "not a map"),
     ("document separator followed by content", ["-f", F("badsep.yaml")], "invalid YAML document separator: {oops: 1}"),
+    ("infinity in a values file", ["-f", F("nonfinite.yaml")], "json: unsupported value: -Inf"),
 ]
 
 
