@@ -1216,20 +1216,18 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 	for (i = 0; i < r.nfiles && !rc; i++) {
 		rfile *f = &r.files[i];
 		const char *b = strrchr(f->name, '/');
-		doc_node *tobjn, *top;
+		doc_node *tobjn;
 		b = b ? b + 1 : f->name;
 		if (b[0] == '_')
 			continue;
-		/* .Template for this file */
+		/* .Template for this file. The top object is the chart's, shared
+		 * by its templates as in Helm: a `set $ "Values" ...` in one
+		 * (istio's zzz_profile.yaml, run first) is seen by the next. */
 		tobjn = named_map(a, "common.Values");
 		doc_map_set(a, tobjn, "BasePath", tv_strz(a, f->base_path));
 		doc_map_set(a, tobjn, "Name", tv_strz(a, f->name));
-		top = tv_map(a);
-		top->u.map.v = karena_memdup(a, f->top->u.map.v, (f->top->u.map.len + 1) * sizeof(doc_pair));
-		top->u.map.len = f->top->u.map.len;
-		top->u.map.cap = f->top->u.map.len + 1;
-		doc_map_set(a, top, "Template", tobjn);
-		rc = tmpl_exec(set, f->name, top, &f->out, &eo, err);
+		doc_map_set(a, f->top, "Template", tobjn);
+		rc = tmpl_exec(set, f->name, f->top, &f->out, &eo, err);
 		f->rendered = true;
 		if (rc && err->first.msg)
 			helm_exec_error(err);
