@@ -135,13 +135,14 @@ static tnode *newnode(parser *p, tnkind k, uint32_t pos)
 	return n;
 }
 
-/* capacity 4, 8, 16...: the arena keeps every outgrown array, so growing
- * by a constant step cost a template of n items O(n^2) bytes */
+/* capacity 1, 2, 4, 8...: the arena keeps every outgrown array, so growing
+ * by a constant step cost a template of n items O(n^2) bytes, and most
+ * lists (a command's arguments, a pipeline's commands) hold one or two */
 static void append(parser *p, tnode *list, tnode *item)
 {
 	size_t n = list->n;
-	if (n == 0 || (n >= 4 && !(n & (n - 1))))
-		list->v = karena_realloc(p->a, list->v, n * sizeof(*list->v), (n ? 2 * n : 4) * sizeof(*list->v));
+	if (!(n & (n - 1)))  /* 0 or a power of two: full */
+		list->v = karena_realloc(p->a, list->v, n * sizeof(*list->v), (n ? 2 * n : 1) * sizeof(*list->v));
 	list->v[list->n++] = item;
 }
 
@@ -679,7 +680,8 @@ static tnode *action(parser *p, tnode **endnode)
 	case TK_BLOCK: {
 		tlex_tok nt = next_nonspace(p);
 		const char *name = template_name(p, nt, "block clause");
-		n = newnode(p, TN_TEMPLATE, t.pos);
+		/* Go places the node at the name */
+		n = newnode(p, TN_TEMPLATE, nt.pos);
 		n->s = name;
 		n->slen = strlen(name);
 		n->pipe = pipeline(p, "block clause", TK_RDELIM);
@@ -723,7 +725,7 @@ static tnode *action(parser *p, tnode **endnode)
 		return n;
 	case TK_TEMPLATE: {
 		tlex_tok nt = next_nonspace(p), r;
-		n = newnode(p, TN_TEMPLATE, t.pos);
+		n = newnode(p, TN_TEMPLATE, nt.pos);
 		n->s = template_name(p, nt, "template clause");
 		n->slen = strlen(n->s);
 		r = next_nonspace(p);

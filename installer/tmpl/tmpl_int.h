@@ -66,23 +66,26 @@ typedef struct tfunc tfunc;
 typedef struct ttree ttree;
 typedef struct tnode tnode;
 
+/* Small on purpose (counts are 32-bit, flags packed): a template-heavy
+ * chart parses into tens of thousands of nodes, and their pages are most
+ * of what parsing costs. */
 struct tnode {
 	uint8_t k;
 	bool assign;          /* PIPE: '=' instead of ':=' */
+	bool num_int, num_float;
 	uint32_t pos;         /* byte offset in the tree's source */
+	uint32_t n;           /* items in v */
+	uint32_t slen;        /* bytes in s */
+	uint32_t nidents;
+	uint32_t ndecl;
 	ttree *tree;
 	tnode **v;            /* LIST items, PIPE commands, CMD args */
-	size_t n;
 	const char *s;        /* TEXT bytes, STR value, IDENT name, TEMPLATE name, NUM text */
-	size_t slen;
 	const char **idents;  /* FIELD/CHAIN: field names; VAR: "$x" then fields */
-	size_t nidents;
 	const char **decl;    /* PIPE: declared variable names */
-	size_t ndecl;
 	tnode *pipe;          /* ACTION/IF/RANGE/WITH/TEMPLATE pipe; CHAIN operand */
 	tnode *list, *elist;  /* IF/RANGE/WITH bodies */
 	doc_node *cval;       /* NUM (as arg of interface type), BOOL, STR constants */
-	bool num_int, num_float;
 	int64_t num_i;
 	double num_f;
 	const tfunc *fn;      /* IDENT: the function */
