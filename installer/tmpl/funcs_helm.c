@@ -18,7 +18,9 @@ static int f_include(tctx *x, doc_node **out, doc_node **a, size_t n)
 	(void)n;
 	if (x->depth >= HELM_RECURSION_MAX)
 		return tctx_fail(x, "rendering template has a nested reference name: %s: unable to execute template", S(0));
-	r = tctx_exec_named(x, S(0), a[1], &b);
+	/* ExecuteTemplate takes data as interface{}: nil is the invalid
+	 * value there, not a nil interface (hasKey . "k" is false) */
+	r = tctx_exec_named(x, S(0), a[1] && a[1]->type == DOC_NULL ? NULL : a[1], &b);
 	if (r) {
 		kbuf m = KBUF_INIT;
 		kerr_format_short(x->err, &m);
