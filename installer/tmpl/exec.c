@@ -912,6 +912,13 @@ static int exec_tree(tctx *x, ttree *t, doc_node *dot)
 	return r;
 }
 
+/* The template include and tpl run in: Helm's engine parses every file
+ * into one set rooted at "gotpl", and tpl parses its text under that name */
+static const char *tpl_root_name(const tctx *x)
+{
+	return x->set->helm || !x->root_name ? "gotpl" : x->root_name;
+}
+
 int tctx_exec_named(tctx *x, const char *name, doc_node *dot, kbuf *out)
 {
 	ttree *t = tmpl_tree_get(x->set, name);
@@ -920,7 +927,7 @@ int tctx_exec_named(tctx *x, const char *name, doc_node *dot, kbuf *out)
 	int r;
 	if (!t)
 		return kerr_set(x->err, KE_INPUT, "template: no template \"%s\" associated with template \"%s\"",
-				name, x->root_name ? x->root_name : "gotpl");
+				name, tpl_root_name(x));
 	x->out = out;
 	r = exec_tree(x, t, dot);
 	x->out = saved;
@@ -933,7 +940,7 @@ int tctx_exec_text(tctx *x, const char *text, size_t len, doc_node *dot, kbuf *o
 	tmpl_set *child = karena_alloc(x->a, sizeof(*child)), *saved = x->set;
 	kbuf *saved_out = x->out;
 	tnode *saved_node = x->node;
-	const char *name = x->root_name ? x->root_name : "gotpl";
+	const char *name = tpl_root_name(x);
 	ttree *t;
 	int r;
 	child->a = x->a;
