@@ -353,6 +353,9 @@ static int alias_node(loader *l, const yaml_event_t *ev, doc_node **out)
 			return 0;
 		}
 	}
+	if (l->o.go_errors) /* go-yaml's words, without a line */
+		return kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, 0, 0,
+				    "unknown anchor '%s' referenced", name);
 	return fail_at(l, KE_INPUT, &ev->start_mark, "unknown anchor \"%s\" referenced", name);
 }
 

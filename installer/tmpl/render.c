@@ -543,6 +543,9 @@ static void scan_head(head *h)
 	/* path matched so far: 1 = in metadata (depth 2), 2 = in annotations (depth 3) */
 	int path = 0;
 	int want = 0; /* 1 kind, 2 metadata, 3 annotations, 4 hook */
+	/* anchors defined so far: go-yaml refuses an alias to any other */
+	char **anchors = NULL;
+	size_t nanchors = 0, capanchors = 0, i;
 	kind[0] = 0;
 	iskey[0] = 0;
 	if (!yaml_parser_initialize(&p)) {
@@ -567,6 +570,27 @@ static void scan_head(head *h)
 		if (t == YAML_STREAM_END_EVENT) {
 			yaml_event_delete(&ev);
 			break;
+		}
+		if (t == YAML_ALIAS_EVENT) {
+			const char *an = (const char *)ev.data.alias.anchor;
+			for (i = 0; i < nanchors && strcmp(anchors[i], an); i++)
+				;
+			if (i == nanchors) {
+				kbuf b = KBUF_INIT;
+				kbuf_printf(&b, "YAML parse error on %s: error converting YAML to JSON: yaml: "
+					    "unknown anchor '%s' referenced", h->src, an);
+				h->err = kbuf_detach(&b, NULL);
+				yaml_event_delete(&ev);
+				break;
+			}
+		} else {
+			const yaml_char_t *an = t == YAML_SCALAR_EVENT ? ev.data.scalar.anchor :
+						t == YAML_MAPPING_START_EVENT ? ev.data.mapping_start.anchor :
+						t == YAML_SEQUENCE_START_EVENT ? ev.data.sequence_start.anchor : NULL;
+			if (an) {
+				ALLOC_GROW(anchors, nanchors + 1, capanchors);
+				anchors[nanchors++] = xstrdup((const char *)an);
+			}
 		}
 		switch (t) {
 		case YAML_MAPPING_START_EVENT:
@@ -628,6 +652,9 @@ static void scan_head(head *h)
 		yaml_event_delete(&ev);
 	}
 	yaml_parser_delete(&p);
+	for (i = 0; i < nanchors; i++)
+		free(anchors[i]);
+	free(anchors);
 }
 
 /* ---- a fast path for plain block YAML ----------------------------------

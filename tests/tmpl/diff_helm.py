@@ -71,6 +71,7 @@ def runs():
         (c("errors"), "e2", ["--set", "case=fail"]),
         (c("errors"), "e3", ["--set", "case=badyaml"]),
         (c("errors"), "e3b", ["--set", "case=badindent"]),
+        (c("errors"), "e3c", ["--set", "case=badalias"]),
         (c("errors"), "e4", ["--set", "case=nilpointer"]),
         (c("errors"), "e4b", ["--set", "case=tplinclude"]),
         (c("errors"), "e4c", ["--set", "case=tpltemplate"]),
