@@ -231,8 +231,9 @@ static doc_node *deep_copy(karena *ar, doc_node *v, int depth)
 static int f_deepcopy(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	(void)n;
-	if (!a[0])
-		return tctx_fail(x, "copy: cannot copy nil");
+	/* copystructure reflects on the nil interface and panics */
+	if (tv_isnil(a[0]))
+		return tctx_fail(x, "reflect: call of reflect.Value.Type on zero Value");
 	*out = deep_copy(x->a, a[0], 0);
 	return 0;
 }

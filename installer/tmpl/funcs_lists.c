@@ -10,8 +10,9 @@
 static int need_list(tctx *x, doc_node *v, const char *what)
 {
 	if (!v || v->type != DOC_SEQ || (v->flags & TV_OBJ)) {
+		/* Sprig asks reflect.TypeOf(nil).Kind(): a nil pointer panic */
 		if (!v || v->type == DOC_NULL)
-			return tctx_fail(x, "Cannot %s on type <nil>", what);
+			return tctx_fail(x, "runtime error: invalid memory address or nil pointer dereference");
 		return tctx_fail(x, "Cannot %s on type %s", what, tv_type_name(v));
 	}
 	return 0;
@@ -294,7 +295,9 @@ static int f_sprig_slice(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	doc_node *l = a[0], *r;
 	int64_t start = 0, end, i;
-	if (!l || l->type != DOC_SEQ || (l->flags & TV_OBJ))
+	if (!l || l->type == DOC_NULL)
+		return tctx_fail(x, "runtime error: invalid memory address or nil pointer dereference");
+	if (l->type != DOC_SEQ || (l->flags & TV_OBJ))
 		return tctx_fail(x, "list should be type of slice or array but %s", tv_kind_name(l));
 	if (!l->u.seq.len) {
 		*out = NULL;
