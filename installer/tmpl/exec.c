@@ -497,20 +497,23 @@ static int eval_call(tctx *x, doc_node *dot, const tfunc *f, tnode *node, tnode 
 	return 0;
 }
 
-static int eval_field(tctx *x, doc_node *dot, const char *name, tnode *node, tnode **args, size_t nargs,
-		      doc_node *final, bool has_final, doc_node *recv, bool iface, doc_node **out)
+/* at: where Go's s.node is when the field is evaluated, which its errors
+ * name (after a chain's (pipeline), the last node evaluated in it); node:
+ * where a method call's errors are */
+static int eval_field(tctx *x, doc_node *dot, const char *name, tnode *node, const tnode *at, tnode **args,
+		      size_t nargs, doc_node *final, bool has_final, doc_node *recv, bool iface, doc_node **out)
 {
 	bool has_args = nargs > 1 || has_final;
 	doc_node *v;
 	(void)dot;
 	if (!recv) {
 		if (x->strict)
-			return xerr(x, node, "nil data; no entry for key \"%s\"", name);
+			return xerr(x, at, "nil data; no entry for key \"%s\"", name);
 		*out = NULL;
 		return 0;
 	}
 	if (recv->type == DOC_NULL)
-		return xerr(x, node, "nil pointer evaluating interface {}.%s", name);
+		return xerr(x, at, "nil pointer evaluating interface {}.%s", name);
 	if (recv->flags & TV_OBJ) {
 		bool found = false;
 		doc_node *argv[MAX_ARGS];
@@ -533,38 +536,39 @@ static int eval_field(tctx *x, doc_node *dot, const char *name, tnode *node, tno
 		v = doc_map_get(recv, name);
 		if (recv->flags & TV_STRUCT) {
 			if (!v)
-				return xerr(x, node, "can't evaluate field %s in type %s", name, tv_type_name(recv));
+				return xerr(x, at, "can't evaluate field %s in type %s", name, tv_type_name(recv));
 			if (has_args)
-				return xerr(x, node, "%s has arguments but cannot be invoked as function", name);
+				return xerr(x, at, "%s has arguments but cannot be invoked as function", name);
 			*out = v;
 			return 0;
 		}
 		if (has_args)
-			return xerr(x, node, "%s is not a method but has arguments", name);
+			return xerr(x, at, "%s is not a method but has arguments", name);
 		if (!v) {
 			if (x->strict)
-				return xerr(x, node, "map has no entry for key \"%s\"", name);
+				return xerr(x, at, "map has no entry for key \"%s\"", name);
 			v = TV_NIL;
 		}
 		*out = v;
 		return 0;
 	}
-	return xerr(x, node, "can't evaluate field %s in type %s", name, iface ? "interface {}" : tv_type_name(recv));
+	return xerr(x, at, "can't evaluate field %s in type %s", name, iface ? "interface {}" : tv_type_name(recv));
 }
 
-static int eval_field_chain(tctx *x, doc_node *dot, doc_node *recv, tnode *node, const char **idents,
-			    size_t n, tnode **args, size_t nargs, doc_node *final, bool has_final, doc_node **out)
+static int eval_field_chain(tctx *x, doc_node *dot, doc_node *recv, tnode *node, const tnode *at,
+			    const char **idents, size_t n, tnode **args, size_t nargs, doc_node *final,
+			    bool has_final, doc_node **out)
 {
 	size_t i;
 	int r;
 	bool iface = false;
 	for (i = 0; i + 1 < n; i++) {
 		bool was_map = recv && recv->type == DOC_MAP && !(recv->flags & TV_STRUCT);
-		if ((r = eval_field(x, dot, idents[i], node, NULL, 0, NULL, false, recv, iface, &recv)))
+		if ((r = eval_field(x, dot, idents[i], node, at, NULL, 0, NULL, false, recv, iface, &recv)))
 			return r;
 		iface = was_map;
 	}
-	return eval_field(x, dot, idents[n - 1], node, args, nargs, final, has_final, recv, iface, out);
+	return eval_field(x, dot, idents[n - 1], node, at, args, nargs, final, has_final, recv, iface, out);
 }
 
 static int not_a_function(tctx *x, tnode *cmd, size_t nargs, bool has_final)
@@ -587,7 +591,7 @@ static int eval_command(tctx *x, doc_node *dot, tnode *cmd, doc_node *final, boo
 	x->node = first;
 	switch (first->k) {
 	case TN_FIELD:
-		return eval_field_chain(x, dot, dot, first, first->idents, first->nidents, cmd->v, cmd->n,
+		return eval_field_chain(x, dot, dot, first, first, first->idents, first->nidents, cmd->v, cmd->n,
 					final, has_final, out);
 	case TN_CHAIN: {
 		doc_node *p = NULL;
@@ -595,8 +599,8 @@ static int eval_command(tctx *x, doc_node *dot, tnode *cmd, doc_node *final, boo
 			return xerr(x, first, "indirection through explicit nil in %s", "chain");
 		if ((r = eval_arg(x, dot, 'a', first->pipe, &p)))
 			return r;
-		return eval_field_chain(x, dot, p, first, first->idents, first->nidents, cmd->v, cmd->n,
-					final, has_final, out);
+		return eval_field_chain(x, dot, p, first, go_last_node(first->pipe), first->idents, first->nidents,
+					cmd->v, cmd->n, final, has_final, out);
 	}
 	case TN_IDENT:
 		return eval_call(x, dot, first->fn, cmd, cmd->v + 1, cmd->n - 1, final, has_final, out);
@@ -614,7 +618,7 @@ static int eval_command(tctx *x, doc_node *dot, tnode *cmd, doc_node *final, boo
 			*out = v;
 			return 0;
 		}
-		return eval_field_chain(x, dot, v, first, first->idents + 1, first->nidents - 1, cmd->v, cmd->n,
+		return eval_field_chain(x, dot, v, first, first, first->idents + 1, first->nidents - 1, cmd->v, cmd->n,
 					final, has_final, out);
 	}
 	default:
