@@ -703,49 +703,51 @@ static int f_camelcase(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return ret_buf(x, out, &b);
 }
 
-/* goutils.WrapCustom(str, width, sep, false) */
-static int wrap_common(tctx *x, doc_node **out, int64_t w, const char *sep, size_t sepl, const char *s, size_t l)
+/* goutils.WrapCustom(str, width, sep, longWords), which Sprig's wrap (long
+ * words kept whole) and wrapWith (long words cut) call: words end at ' '
+ * only, a newline in the text is a letter like any other. */
+static int wrap_common(tctx *x, doc_node **out, int64_t w, const char *sep, size_t sepl, const char *s, size_t l,
+		       bool longw)
 {
 	kbuf b = KBUF_INIT;
-	size_t off = 0;
-	if (w < 1)
-		w = 1;
-	while (l - off > (size_t)w) {
+	size_t off = 0, wl;
+	if (!sepl) {
+		sep = "\n";
+		sepl = 1;
+	}
+	wl = w < 1 ? 1 : (uint64_t)w > SIZE_MAX ? SIZE_MAX : (size_t)w;
+	while (l - off > wl) {
 		size_t sp;
-		const char *lf = memchr(s + off, '\n', l - off);
-		if (lf && (size_t)(lf - (s + off)) <= (size_t)w) {
-			kbuf_put(&b, s + off, (size_t)(lf - (s + off)));
-			kbuf_put(&b, sep, sepl);
-			off = (size_t)(lf - s) + 1;
-			continue;
-		}
 		if (s[off] == ' ') {
 			off++;
 			continue;
 		}
-		sp = off + (size_t)w;
-		while (sp > off && s[sp] != ' ')
-			sp--;
+		/* the last space in s[off, off + wl] (off + wl < l here) */
+		for (sp = off + wl + 1; sp > off && s[sp - 1] != ' '; sp--)
+			;
 		if (sp > off) {
-			kbuf_put(&b, s + off, sp - off);
+			kbuf_put(&b, s + off, sp - 1 - off);
 			kbuf_put(&b, sep, sepl);
-			off = sp + 1;
+			off = sp;
+		} else if (longw) {
+			kbuf_put(&b, s + off, wl);
+			kbuf_put(&b, sep, sepl);
+			off += wl;
 		} else {
-			sp = off + (size_t)w;
-			while (sp < l && s[sp] != ' ')
-				sp++;
-			kbuf_put(&b, s + off, sp - off);
-			if (sp < l)
+			const char *q = memchr(s + off + wl, ' ', l - off - wl);
+			size_t at = q ? (size_t)(q - s) : l;
+			kbuf_put(&b, s + off, at - off);
+			if (q)
 				kbuf_put(&b, sep, sepl);
-			off = sp < l ? sp + 1 : l;
+			off = q ? at + 1 : l;
 		}
 	}
 	kbuf_put(&b, s + off, l - off);
 	return ret_buf(x, out, &b);
 }
 
-static int f_wrap(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return wrap_common(x, out, IV(0), "\n", 1, S(1), SL(1)); }
-static int f_wrapwith(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return wrap_common(x, out, IV(0), S(1), SL(1), S(2), SL(2)); }
+static int f_wrap(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return wrap_common(x, out, IV(0), "", 0, S(1), SL(1), false); }
+static int f_wrapwith(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return wrap_common(x, out, IV(0), S(1), SL(1), S(2), SL(2), true); }
 
 /* ---- defaults ---- */
 
