@@ -56,7 +56,9 @@ bool tv_truth(const doc_node *v)
 	case DOC_STR: return v->u.s.len != 0;
 	case DOC_SEQ: return v->u.seq.len != 0;
 	case DOC_MAP:
-		if (v->flags & (TV_STRUCT | TV_OBJ))
+		/* structs and pointers are true; a map type (.Values is
+		 * common.Values, .Files engine.files) is true when not empty */
+		if ((v->flags & TV_STRUCT) || ((v->flags & TV_OBJ) && strcmp(tv_kind_name(v), "map")))
 			return true;
 		return v->u.map.len != 0;
 	}

@@ -78,6 +78,8 @@ def runs():
         (c("errors"), "e5", ["--set", "case=none"]),
         (c("errors"), "e6", ["--set", "case=none", "--kube-version", "1.19.4-eks.2"]),
         (c("errors-parse"), "p1", []),
+        (c("novalues"), "nv", []),
+        (c("novalues"), "nv", ["--set", "some=1"]),
     ]
     kserve = os.path.join(FIXTURES, "kserve", "v0.15.2")
     if os.path.isdir(kserve):
