@@ -114,6 +114,12 @@ int doc_load_yaml1(doc_node **out, karena *a, const char *name, const char *text
 /* Load a file (path "-" is stdin) as a YAML stream. */
 int doc_load_yaml_file(doc_stream *out, karena *a, const char *path,
 		       const doc_load_opts *opts, kerr *err);
+/* Load JSON as Go's encoding/json reads it into an interface{} (Helm's
+ * fromJson): last duplicate key wins, U+FFFD for invalid UTF-8 and lone
+ * surrogates, integers that fit as DOC_INT. Returns 0; -1 for a syntax
+ * error (out NULL); 1 when a number overflows float64 (Go's type error:
+ * out is the rest of the value, that number null). err gets Go's words. */
+int doc_load_json_go(doc_node **out, karena *a, const char *text, size_t len, kbuf *err);
 /* Load JSON (API replies). Integers stay exact int64 where they fit; object
  * key order is kept. Positions are not tracked (line 0) except in errors. */
 int doc_load_json(doc_node **out, karena *a, const char *name, const char *text, size_t len,

@@ -560,18 +560,16 @@ static int parse_yaml(tctx *x, doc_node **res, const char *s, size_t l, kbuf *er
 
 
 
+/* encoding/json's reading and words; a number beyond float64 leaves the
+ * rest of the value in *res with the error */
 static int parse_json(tctx *x, doc_node **res, const char *s, size_t l, kbuf *errmsg)
 {
-	kerr e = KERR_INIT;
-	int r = doc_load_json(res, x->a, "", s, l, &e);
-	if (r) {
-		kerr_format_short(&e, errmsg);
-		kerr_clear(&e);
-		return r;
-	}
+	int r = doc_load_json_go(res, x->a, s, l, errmsg);
+	if (r < 0)
+		return KE_INPUT;
 	if (helm_numbers(x))
 		json_numbers(*res, 0);
-	return 0;
+	return r ? KE_INPUT : 0;
 }
 
 
@@ -603,6 +601,8 @@ static int from_text(tctx *x, doc_node **out, const char *s, size_t l, text_pars
 	bool seq = want == DOC_SEQ;
 	const char *go = seq ? "[]interface {}" : "map[string]interface {}";
 	if (parse(x, &v, s, l, &em) || (v && v->type != want && v->type != DOC_NULL)) {
+		if (v && v->type != want && v->type != DOC_NULL)
+			kbuf_reset(&em); /* Go stops at the top-level type */
 		if (!em.len) {
 			/* Go's encoding/json names what it found; sigs.k8s.io/yaml wraps it */
 			const char *found = !v ? "null" : v->type == DOC_SEQ ? "array" : v->type == DOC_MAP ? "object"
@@ -614,7 +614,8 @@ static int from_text(tctx *x, doc_node **out, const char *s, size_t l, text_pars
 			*out = tv_seq(x->a);
 			doc_seq_push(x->a, *out, tv_str(x->a, em.ptr, em.len));
 		} else {
-			*out = tv_map(x->a);
+			/* Go's decoder keeps what it read before a type error */
+			*out = v && v->type == DOC_MAP ? v : tv_map(x->a);
 			doc_map_set(x->a, *out, "Error", tv_str(x->a, em.ptr, em.len));
 		}
 		kbuf_release(&em);
