@@ -71,10 +71,18 @@ static void b64(kbuf *out, const unsigned char *s, size_t len)
 	}
 }
 
+/* A scalar libyaml writes as a stand-in that is then replaced: see
+ * bom_scalar() */
+typedef struct swap {
+	char *marker, *text;
+} swap;
+
 typedef struct emitter {
 	yaml_emitter_t e;
 	unsigned flags;
 	kerr *err;
+	swap *swaps;
+	size_t nswaps, capswaps;
 } emitter;
 
 static int emit_event(emitter *em, yaml_event_t *ev)
@@ -94,6 +102,85 @@ static int scalar(emitter *em, const char *tag, const char *v, size_t len, yaml_
 	return emit_event(em, &ev);
 }
 
+/* go-yaml's is_bom() looks at the first three bytes of the scalar, not at
+ * the current position (both v2 and v3): a double-quoted scalar that starts
+ * with a BOM has every character escaped ("\uFEFF\x61\x20\n"). libyaml
+ * is right, so it writes a same-length stand-in (the simple-key length
+ * test) that doc_emit_yaml() swaps for go-yaml's text. */
+static int bom_scalar(emitter *em, const char *s, size_t len)
+{
+	kbuf t = KBUF_INIT, m = KBUF_INIT;
+	size_t i = 0;
+	int r;
+	kbuf_putc(&t, '"');
+	while (i < len) {
+		unsigned c = (unsigned char)s[i], v;
+		size_t w = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4, k;
+		v = w == 1 ? c : w == 2 ? (c & 0x1F) : w == 3 ? (c & 0x0F) : (c & 0x07);
+		for (k = 1; k < w && i + k < len; k++)
+			v = (v << 6) | ((unsigned char)s[i + k] & 0x3F);
+		i += w;
+		kbuf_putc(&t, '\\');
+		switch (v) {
+		case 0x00: kbuf_putc(&t, '0'); break;
+		case 0x07: kbuf_putc(&t, 'a'); break;
+		case 0x08: kbuf_putc(&t, 'b'); break;
+		case 0x09: kbuf_putc(&t, 't'); break;
+		case 0x0A: kbuf_putc(&t, 'n'); break;
+		case 0x0B: kbuf_putc(&t, 'v'); break;
+		case 0x0C: kbuf_putc(&t, 'f'); break;
+		case 0x0D: kbuf_putc(&t, 'r'); break;
+		case 0x1B: kbuf_putc(&t, 'e'); break;
+		case 0x22: kbuf_putc(&t, '"'); break;
+		case 0x5C: kbuf_putc(&t, '\\'); break;
+		case 0x85: kbuf_putc(&t, 'N'); break;
+		case 0xA0: kbuf_putc(&t, '_'); break;
+		case 0x2028: kbuf_putc(&t, 'L'); break;
+		case 0x2029: kbuf_putc(&t, 'P'); break;
+		default:
+			kbuf_printf(&t, v <= 0xFF ? "x%02X" : v <= 0xFFFF ? "u%04X" : "U%08X", v);
+		}
+	}
+	kbuf_putc(&t, '"');
+	kbuf_printf(&m, "kstage.bom.%zu.", em->nswaps);
+	while (m.len < len)
+		kbuf_putc(&m, '_');
+	ALLOC_GROW(em->swaps, em->nswaps + 1, em->capswaps);
+	em->swaps[em->nswaps].marker = kbuf_detach(&m, NULL);
+	em->swaps[em->nswaps].text = kbuf_detach(&t, NULL);
+	r = scalar(em, NULL, em->swaps[em->nswaps].marker, strlen(em->swaps[em->nswaps].marker),
+		   YAML_DOUBLE_QUOTED_SCALAR_STYLE);
+	em->nswaps++;
+	return r;
+}
+
+/* Put go-yaml's text in place of each stand-in, in order, in out from
+ * start on. */
+static void apply_swaps(emitter *em, kbuf *out, size_t start)
+{
+	kbuf b = KBUF_INIT;
+	size_t i, pos = start;
+	kbuf_put(&b, out->ptr, start);
+	for (i = 0; i < em->nswaps; i++) {
+		size_t ml = strlen(em->swaps[i].marker);
+		const char *p = out->ptr + pos, *end = out->ptr + out->len, *f = NULL;
+		for (; p + ml + 2 <= end; p++)
+			if (*p == '"' && !memcmp(p + 1, em->swaps[i].marker, ml) && p[ml + 1] == '"') {
+				f = p;
+				break;
+			}
+		if (!f)
+			continue;
+		kbuf_put(&b, out->ptr + pos, (size_t)(f - (out->ptr + pos)));
+		kbuf_puts(&b, em->swaps[i].text);
+		pos = (size_t)(f - out->ptr) + ml + 2;
+	}
+	kbuf_put(&b, out->ptr + pos, out->len - pos);
+	kbuf_truncate(out, 0);
+	kbuf_put(out, b.ptr, b.len);
+	kbuf_release(&b);
+}
+
 static int string_scalar(emitter *em, const char *s, size_t len)
 {
 	doc_scalar sc;
@@ -108,6 +195,8 @@ static int string_scalar(emitter *em, const char *s, size_t len)
 		kbuf_release(&b);
 		return r;
 	}
+	if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
+		return bom_scalar(em, s, len);
 	doc_resolve_plain(s, len, &sc);
 	if (memchr(s, '\n', len))
 		style = YAML_LITERAL_SCALAR_STYLE;
@@ -298,7 +387,7 @@ int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
 {
 	emitter em;
 	yaml_event_t ev;
-	size_t start = out->len;
+	size_t start = out->len, i;
 	int r;
 	memset(&em, 0, sizeof(em));
 	em.flags = flags;
@@ -331,6 +420,13 @@ int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
 	if (!r && !yaml_emitter_flush(&em.e))
 		r = kerr_set(err, KE_IO, "yaml: cannot flush the emitter");
 	yaml_emitter_delete(&em.e);
+	if (!r && em.nswaps)
+		apply_swaps(&em, out, start);
+	for (i = 0; i < em.nswaps; i++) {
+		free(em.swaps[i].marker);
+		free(em.swaps[i].text);
+	}
+	free(em.swaps);
 	if (r) {
 		kbuf_truncate(out, start);
 		return r;

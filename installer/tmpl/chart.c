@@ -40,6 +40,12 @@ static int flist_take(flist *fl, karena *a, const char *origin, const char *name
 	if (fl->total > MAX_TOTAL)
 		return kerr_set_at(err, KE_LIMIT, origin, 0, 0,
 				   "chart is larger than %zu bytes uncompressed", MAX_TOTAL);
+	/* Helm's loader drops a UTF-8 byte order mark from every file (directory
+	 * and archive alike): templates, values and .Files see the text after it */
+	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) {
+		data += 3;
+		len -= 3;
+	}
 	ALLOC_GROW(fl->v, fl->len + 1, fl->cap);
 	fl->v[fl->len].name = karena_strdup(a, name);
 	fl->v[fl->len].data = data;
