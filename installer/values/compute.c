@@ -313,11 +313,13 @@ static doc_node *path_to_map(karena *a, const char *path, doc_node *data)
 }
 
 /* Helm's processImportValues, run (children first) for every chart whose
- * Chart.yaml lists dependencies, import-values or not: the chart's defaults
- * become its values merged (nulls kept) with its enabled subcharts' and
- * what they export. So a subchart default null reaches the render pass
- * inside the parent's values: dropped there at the top of the subchart's
- * values (a null over a default), kept deeper down (a null over a null). */
+ * Chart.yaml lists a dependency that is enabled, import-values or not (Helm
+ * drops disabled ones from the list, and a list left empty is nil): the
+ * chart's defaults become its values merged (nulls kept) with its enabled
+ * subcharts' and what they export. So a subchart default null reaches the
+ * render pass inside the parent's values: dropped there at the top of the
+ * subchart's values (a null over a default), kept deeper down (a null over
+ * a null). */
 static int process_imports(values_chart *c, karena *a, int depth, kerr *err)
 {
 	size_t i, j;
@@ -328,7 +330,9 @@ static int process_imports(values_chart *c, karena *a, int depth, kerr *err)
 	for (i = 0; i < c->neffective; i++)
 		if (c->effective[i]->enabled && (r = process_imports(c->effective[i], a, depth + 1, err)))
 			return r;
-	if (!c->ndeps)
+	for (j = 0; j < c->ndeps && !dep_chart(c, j)->enabled; j++)
+		;
+	if (j == c->ndeps)
 		return 0;
 	cvals = doc_new_map(a);
 	if ((r = coalesce_chart(a, c, cvals, true, true, depth, err)))

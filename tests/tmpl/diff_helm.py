@@ -50,6 +50,7 @@ def runs():
         (c("umbrella"), "rel", []),
         (c("umbrella"), "rel", ["--set", "optional.enabled=true", "--set", "admin.enabled=true", "--include-crds"]),
         (c("umbrella"), "rel", ["--set", "tags.ui=false", "--set", "backend.replicas=4"]),
+        (c("umbrella"), "rel", ["--set", "tags.ui=false", "--set", "backend.enabled=false"]),
         (c("errors"), "rel", ["--set", "case=none"]),
         (c("umbrella"), "rel", ["--set", "global.domain=other.org", "--show-only", "templates/parent.yaml"]),
         (c("umbrella"), "rel", ["--show-only", "charts/web/templates/cm.yaml"]),
