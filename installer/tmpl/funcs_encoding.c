@@ -11,6 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "core/alloc.h"
 #include "core/numfmt.h"
 #include "tmpl_int.h"
 
@@ -229,12 +230,33 @@ static int f_adler32sum(tctx *x, doc_node **out, doc_node **a, size_t n)
 
 /* ---- YAML / JSON ---- */
 
+/* json.Marshal counts the maps and slices it is in; from 1000 deep it
+ * keeps those of its path and fails on one met again: a value that holds
+ * itself (set can make one). Without that check a value that holds itself
+ * twice would be walked 2^depth times. */
+#define JSON_CYCLE_DEPTH 1000
+#define JSON_MAX_DEPTH 10000
+
+typedef struct jview {
+	karena *a;
+	const doc_node **path;  /* containers from JSON_CYCLE_DEPTH deep */
+	const char *err;        /* why json.Marshal fails, or NULL */
+} jview;
+
+static const char *go_container_type(const doc_node *v)
+{
+	if (v->type == DOC_MAP)
+		return v->flags & TV_SMAP ? "map[string]string" : "map[string]interface {}";
+	return v->flags & TV_STRS ? "[]string" : v->flags & TV_INTS ? "[]int" : "[]interface {}";
+}
+
 /* json.Marshal calls MarshalJSON: a semver is its String(), quoted. The
  * tree is copied only along the paths that lead to one. */
-static doc_node *json_view(karena *a, doc_node *v, int depth)
+static doc_node *json_view(jview *w, doc_node *v, int depth)
 {
 	size_t i, j;
-	if (!v || depth > 1000)
+	karena *a = w->a;
+	if (!v || w->err)
 		return v;
 	if ((v->flags & TV_OBJ) && ((tobj *)v)->kind == TOBJ_SEMVER) {
 		kbuf b = KBUF_INIT;
@@ -244,28 +266,48 @@ static doc_node *json_view(karena *a, doc_node *v, int depth)
 		kbuf_release(&b);
 		return s;
 	}
+	if (v->type != DOC_SEQ && v->type != DOC_MAP)
+		return v;
+	if (depth >= JSON_MAX_DEPTH) {
+		w->err = "json: nesting too deep";
+		return v;
+	}
+	if (depth >= JSON_CYCLE_DEPTH) {
+		if (!w->path)
+			w->path = xcalloc(JSON_MAX_DEPTH - JSON_CYCLE_DEPTH, sizeof(*w->path));
+		for (i = 0; i < (size_t)(depth - JSON_CYCLE_DEPTH); i++)
+			if (w->path[i] == v) {
+				w->err = go_container_type(v);
+				return v;
+			}
+		w->path[depth - JSON_CYCLE_DEPTH] = v;
+	}
 	if (v->type == DOC_SEQ) {
 		for (i = 0; i < v->u.seq.len; i++) {
-			doc_node *c = json_view(a, v->u.seq.v[i], depth + 1), *r;
+			doc_node *c = json_view(w, v->u.seq.v[i], depth + 1), *r;
+			if (w->err)
+				return v;
 			if (c == v->u.seq.v[i])
 				continue;
 			r = tv_seq(a);
 			r->flags = v->flags & (uint16_t)~TV_OBJ;
-			for (j = 0; j < v->u.seq.len; j++)
-				doc_seq_push(a, r, j < i ? v->u.seq.v[j] : j == i ? c : json_view(a, v->u.seq.v[j], depth + 1));
+			for (j = 0; j < v->u.seq.len && !w->err; j++)
+				doc_seq_push(a, r, j < i ? v->u.seq.v[j] : j == i ? c : json_view(w, v->u.seq.v[j], depth + 1));
 			return r;
 		}
-	} else if (v->type == DOC_MAP) {
+	} else {
 		for (i = 0; i < v->u.map.len; i++) {
-			doc_node *c = json_view(a, v->u.map.v[i].val, depth + 1), *r;
+			doc_node *c = json_view(w, v->u.map.v[i].val, depth + 1), *r;
+			if (w->err)
+				return v;
 			if (c == v->u.map.v[i].val)
 				continue;
 			r = tv_map(a);
 			r->flags = v->flags & (uint16_t)~TV_OBJ;
-			for (j = 0; j < v->u.map.len; j++) {
+			for (j = 0; j < v->u.map.len && !w->err; j++) {
 				doc_pair *p = &v->u.map.v[j];
 				doc_map_setn(a, r, p->key->u.s.ptr, p->key->u.s.len,
-					     j < i ? p->val : j == i ? c : json_view(a, p->val, depth + 1));
+					     j < i ? p->val : j == i ? c : json_view(w, p->val, depth + 1));
 			}
 			return r;
 		}
@@ -273,16 +315,32 @@ static doc_node *json_view(karena *a, doc_node *v, int depth)
 	return v;
 }
 
+/* v as json.Marshal sees it; NULL and *msg set (Go's words, after "json:
+ * unsupported value: " for a cycle) when json.Marshal fails on it */
+static doc_node *json_marshal_view(karena *a, doc_node *v, const char **msg, bool *cycle)
+{
+	jview w = { a, NULL, NULL };
+	v = json_view(&w, v, 0);
+	free(w.path);
+	*cycle = w.err && strcmp(w.err, "json: nesting too deep") != 0;
+	*msg = w.err;
+	return w.err ? NULL : v;
+}
+
 /* What json.Marshal sees: []byte as base64, objects as their data. */
 static int to_json(tctx *x, kbuf *b, doc_node *v, unsigned flags)
 {
 	kerr e = KERR_INIT;
+	const char *msg;
+	bool cycle;
 	int r;
 	if (!v || (v->type == DOC_SEQ && (v->flags & TV_NILSEQ))) {
 		kbuf_puts(b, "null");
 		return 0;
 	}
-	v = json_view(x->a, v, 0);
+	if (!(v = json_marshal_view(x->a, v, &msg, &cycle)))
+		return cycle ? tctx_fail(x, "json: unsupported value: encountered a cycle via %s", msg)
+			     : tctx_fail(x, "json: unsupported value: %s", msg);
 	r = doc_emit_json(b, v, flags | DOC_EMIT_SORT_KEYS, &e);
 	if (r)
 		tctx_fail(x, "json: unsupported value: %s", e.first.msg ? e.first.msg : "");
@@ -309,18 +367,24 @@ static int f_tojson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; 
 static int f_musttojson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], DOC_EMIT_HTML_ESCAPE, true); }
 static int f_toprettyjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], DOC_EMIT_HTML_ESCAPE | DOC_EMIT_INDENT, false); }
 static int f_musttoprettyjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], DOC_EMIT_HTML_ESCAPE | DOC_EMIT_INDENT, true); }
-static int f_torawjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], 0, false); }
+/* Sprig's toRawJson panics where json.Marshal fails (toJson gives "") */
+static int f_torawjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], 0, true); }
 static int f_musttorawjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], 0, true); }
 
 int tv_to_yaml(tctx *x, kbuf *b, doc_node *v)
 {
 	kerr e = KERR_INIT;
+	const char *msg;
+	bool cycle;
 	int r;
 	if (!v || v->type == DOC_NULL || (v->type == DOC_SEQ && (v->flags & TV_NILSEQ))) {
 		kbuf_puts(b, "null\n");
 		return 0;
 	}
-	v = json_view(x->a, v, 0);
+	/* sigs.k8s.io/yaml goes through json.Marshal */
+	if (!(v = json_marshal_view(x->a, v, &msg, &cycle)))
+		return cycle ? tctx_fail(x, "error marshaling into JSON: json: unsupported value: encountered a cycle via %s", msg)
+			     : tctx_fail(x, "error marshaling into JSON: json: unsupported value: %s", msg);
 	r = doc_emit_yaml(b, v, DOC_EMIT_SORT_KEYS, &e);
 	if (r)
 		tctx_fail(x, "%s", e.first.msg ? e.first.msg : "yaml error");
