@@ -340,7 +340,8 @@ static bool manifest_ext(const char *n)
 
 /* Walk enabled charts: build each top object, collect templates and CRDs.
  * Returns the chart's top object (for .Subcharts). */
-static doc_node *walk_chart(rctx *r, values_chart *vc, const char *path, bool root, int depth)
+static doc_node *walk_chart(rctx *r, values_chart *vc, const char *path, bool root, int depth,
+			    doc_node *parent_vals)
 {
 	karena *a = r->a;
 	tmpl_chart *c = chart_of(vc);
@@ -352,6 +353,13 @@ static doc_node *walk_chart(rctx *r, values_chart *vc, const char *path, bool ro
 		tobj *vo = tobj_new(a, TOBJ_NAMED, "common.Values", DOC_MAP);
 		vo->n.u = vals->u;
 		vals = &vo->n;
+	}
+	if (parent_vals) {
+		/* Helm hands a subchart the very map its parent holds under the
+		 * subchart's name: a set in one is seen by the other */
+		doc_node *pv = doc_map_get(parent_vals, name);
+		if (pv && pv->type == DOC_MAP)
+			doc_map_set(a, parent_vals, name, vals);
 	}
 	doc_map_set(a, top, "Values", vals);
 	doc_map_set(a, top, "Release", r->release);
@@ -398,7 +406,7 @@ static doc_node *walk_chart(rctx *r, values_chart *vc, const char *path, bool ro
 			if (!s || !s->enabled)
 				continue;
 			sn = s->effective_name ? s->effective_name : s->name;
-			st = walk_chart(r, s, karena_printf(a, "%s/charts/%s", path, sn), false, depth + 1);
+			st = walk_chart(r, s, karena_printf(a, "%s/charts/%s", path, sn), false, depth + 1, vals);
 			doc_map_set(a, subs, sn, st);
 		}
 	}
@@ -1218,7 +1226,7 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 	doc_map_set(a, r.release, "Revision", tv_int(a, 1));
 	doc_map_set(a, r.release, "Service", tv_strz(a, "Helm"));
 
-	walk_chart(&r, &chart->vc, chart->vc.effective_name ? chart->vc.effective_name : chart->name, true, 0);
+	walk_chart(&r, &chart->vc, chart->vc.effective_name ? chart->vc.effective_name : chart->name, true, 0, NULL);
 
 	set = tmpl_set_new(a);
 	helm = karena_alloc(a, sizeof(*helm));

@@ -81,6 +81,9 @@ def runs():
         (c("errors-parse"), "p1", []),
         (c("novalues"), "nv", []),
         (c("novalues"), "nv", ["--set", "some=1"]),
+        (c("sharedvals"), "sv", []),
+        (c("sharedvals"), "sv", ["--set", "store.auth.token=given", "-n", "other"]),
+        (c("sharedvals"), "sv", ["--set", "store.enabled=false"]),
     ]
     kserve = os.path.join(FIXTURES, "kserve", "v0.15.2")
     if os.path.isdir(kserve):
