@@ -38,6 +38,12 @@ typedef struct loader {
 	anchor *anchors;
 	size_t nanchors, anchors_cap;
 	size_t alias_budget;
+	/* a null key: refused at the end of its document (sigs.k8s.io/yaml
+	 * checks keys after go-yaml has read the whole document) */
+	doc_node *null_key;      /* the last null key read, waiting for its value */
+	const doc_node *null_map; /* the map of the first one, and its value */
+	const doc_node *null_val;
+	unsigned null_line, null_col;
 } loader;
 
 static int fail_at(loader *l, int code, const yaml_mark_t *m, const char *fmt, ...)
@@ -189,6 +195,113 @@ static int scalar_node(loader *l, const yaml_event_t *ev, doc_node **out)
 	return 0;
 }
 
+/* s as Go's strconv.Quote writes it (printable runes kept) */
+static void go_quote(kbuf *b, const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+	kbuf_putc(b, '"');
+	while (i < len) {
+		unsigned c = u[i], cp = 0;
+		size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 :
+			   c >= 0xF0 && c <= 0xF4 ? 4 : 0, k;
+		if (n > 1 && i + n <= len) {
+			cp = c & (0xFF >> (n + 1));
+			for (k = 1; k < n && (u[i + k] & 0xC0) == 0x80; k++)
+				cp = (cp << 6) | (u[i + k] & 0x3F);
+			if (k < n || (n == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+			    (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+				n = 0;
+		} else if (n != 1) {
+			n = 0;
+		}
+		if (!n) {
+			kbuf_printf(b, "\\x%02x", c);
+			i++;
+			continue;
+		}
+		if (n == 1) {
+			switch (c) {
+			case '"': kbuf_puts(b, "\\\""); break;
+			case '\\': kbuf_puts(b, "\\\\"); break;
+			case '\a': kbuf_puts(b, "\\a"); break;
+			case '\b': kbuf_puts(b, "\\b"); break;
+			case '\f': kbuf_puts(b, "\\f"); break;
+			case '\n': kbuf_puts(b, "\\n"); break;
+			case '\r': kbuf_puts(b, "\\r"); break;
+			case '\t': kbuf_puts(b, "\\t"); break;
+			case '\v': kbuf_puts(b, "\\v"); break;
+			default:
+				if (c < 0x20 || c == 0x7F)
+					kbuf_printf(b, "\\x%02x", c);
+				else
+					kbuf_putc(b, (char)c);
+			}
+		} else if (cp < 0xA0 || cp == 0xAD || (cp >= 0x200B && cp <= 0x200F) ||
+			   (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) || cp == 0xFEFF) {
+			/* the common runes unicode.IsPrint refuses */
+			kbuf_printf(b, "\\u%04x", cp);
+		} else {
+			kbuf_put(b, s + i, n);
+		}
+		i += n;
+	}
+	kbuf_putc(b, '"');
+}
+
+static int cmp_pair_bytes(const void *p, const void *q)
+{
+	const doc_pair *x = *(const doc_pair *const *)p, *y = *(const doc_pair *const *)q;
+	size_t n = x->key->u.s.len < y->key->u.s.len ? x->key->u.s.len : y->key->u.s.len;
+	int c = memcmp(x->key->u.s.ptr, y->key->u.s.ptr, n);
+	return c ? c : x->key->u.s.len < y->key->u.s.len ? -1 : x->key->u.s.len > y->key->u.s.len;
+}
+
+/* v as Go's %#v prints what go-yaml v2 read into an interface{} (map keys
+ * are the strings they became here) */
+static void go_syntax(kbuf *b, const doc_node *v, bool top, int depth)
+{
+	size_t i;
+	if (depth > 100) {
+		kbuf_puts(b, "...");
+		return;
+	}
+	switch (v->type) {
+	case DOC_NULL: kbuf_puts(b, top ? "<nil>" : "interface {}(nil)"); return;
+	case DOC_BOOL: kbuf_puts(b, v->u.b ? "true" : "false"); return;
+	case DOC_INT: kbuf_printf(b, "%lld", (long long)v->u.i); return;
+	case DOC_FLOAT: numfmt_float(b, v->u.f, 'g', -1); return;
+	case DOC_STR: go_quote(b, v->u.s.ptr, v->u.s.len); return;
+	case DOC_SEQ:
+		kbuf_puts(b, "[]interface {}{");
+		for (i = 0; i < v->u.seq.len; i++) {
+			if (i)
+				kbuf_puts(b, ", ");
+			go_syntax(b, v->u.seq.v[i], false, depth + 1);
+		}
+		kbuf_putc(b, '}');
+		return;
+	case DOC_MAP: {
+		/* fmt prints a map sorted by key */
+		const doc_pair **ps = xmalloc(st_mult(v->u.map.len + 1, sizeof(*ps)));
+		for (i = 0; i < v->u.map.len; i++)
+			ps[i] = &v->u.map.v[i];
+		qsort(ps, v->u.map.len, sizeof(*ps), cmp_pair_bytes);
+		kbuf_puts(b, "map[interface {}]interface {}{");
+		for (i = 0; i < v->u.map.len; i++) {
+			if (i)
+				kbuf_puts(b, ", ");
+			go_quote(b, ps[i]->key->u.s.ptr, ps[i]->key->u.s.len);
+			kbuf_putc(b, ':');
+			go_syntax(b, ps[i]->val, false, depth + 1);
+		}
+		kbuf_putc(b, '}');
+		free(ps);
+		return;
+	}
+	}
+}
+
 /* A map key as a string, as sigs.k8s.io/yaml turns non-string keys. */
 static int key_string(loader *l, doc_node *k, const yaml_mark_t *m)
 {
@@ -196,11 +309,24 @@ static int key_string(loader *l, doc_node *k, const yaml_mark_t *m)
 	switch (k->type) {
 	case DOC_STR:
 		return 0;
-	case DOC_NULL: kbuf_puts(&b, "null"); break;
+	case DOC_NULL:
+		/* refused once the document is read (null_key_error) */
+		l->null_key = k;
+		kbuf_puts(&b, "null");
+		break;
 	case DOC_BOOL: kbuf_puts(&b, k->u.b ? "true" : "false"); break;
 	case DOC_INT: kbuf_printf(&b, "%lld", (long long)k->u.i); break;
 	case DOC_FLOAT: numfmt_float(&b, k->u.f, 'g', -1); break;
 	default:
+		if (l->o.go_errors) {
+			/* go-yaml's words, without a line */
+			int r;
+			kbuf_puts(&b, "invalid map key: ");
+			go_syntax(&b, k, true, 0);
+			r = kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, 0, 0, "%s", b.ptr);
+			kbuf_release(&b);
+			return r;
+		}
 		kbuf_release(&b);
 		return fail_at(l, KE_INPUT, m, "%s", "a map key must be a scalar, not a sequence or map");
 	}
@@ -244,6 +370,24 @@ static void merge_map(loader *l, frame *f, const doc_node *src)
 	}
 }
 
+/* A map key that is null: sigs.k8s.io/yaml cannot make it a JSON key */
+static int null_key_error(loader *l)
+{
+	kbuf b = KBUF_INIT;
+	int r;
+	if (l->o.go_errors) {
+		/* its words: reflect.TypeOf(nil) through %s, key and value by %+#v */
+		kbuf_puts(&b, "unsupported map key of type: %!s(<nil>), key: <nil>, value: ");
+		go_syntax(&b, l->null_val, true, 0);
+		r = kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, 0, 0, "%s", b.ptr);
+	} else {
+		r = kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, l->null_line, l->null_col,
+				 "a map key must not be null");
+	}
+	kbuf_release(&b);
+	return r;
+}
+
 /* Add a finished value to the collection on top of the stack. */
 static int add_value(loader *l, doc_node *v, doc_node **root, const yaml_mark_t *m)
 {
@@ -268,6 +412,16 @@ static int add_value(loader *l, doc_node *v, doc_node **root, const yaml_mark_t 
 		doc_node *k = f->key;
 		size_t idx;
 		f->key = NULL;
+		if (k == l->null_key) {
+			/* the first map with one; a later null key there overrides */
+			if (!l->null_map || l->null_map == f->node) {
+				l->null_map = f->node;
+				l->null_val = v;
+				l->null_line = k->line;
+				l->null_col = k->col;
+			}
+			l->null_key = NULL;
+		}
 		if (!(k->flags & DOC_F_QUOTED) && k->u.s.len == 2 && !memcmp(k->u.s.ptr, "<<", 2)) {
 			/* merge key (go-yaml v2): later keys override, a list merges
 			 * right to left so earlier maps win */
@@ -449,8 +603,13 @@ int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text
 		case YAML_DOCUMENT_START_EVENT:
 			root = NULL;
 			l.alias_budget = l.o.max_alias_nodes;
+			l.null_map = l.null_val = NULL;
 			break;
 		case YAML_DOCUMENT_END_EVENT:
+			if (l.null_map) {
+				r = null_key_error(&l);
+				break;
+			}
 			if (!root) {
 				root = doc_new_null(a);
 				set_pos(&l, root, &ev.start_mark);

@@ -541,6 +541,26 @@ typedef struct head {
 
 #define HEAD_STACK 64
 
+/* The document has a map key sigs.k8s.io/yaml refuses (a sequence or map,
+ * or null): the doc loader reads it with go-yaml's words for the error. */
+static void key_error(head *h)
+{
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	doc_node *n = NULL;
+	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST, 1, 1 };
+	if (doc_load_yaml1(&n, &a, h->src, h->text, h->len, &o, &e)) {
+		kbuf b = KBUF_INIT;
+		const char *m = e.first.msg ? e.first.msg : "invalid YAML";
+		/* go-yaml's own errors say "yaml:", sigs.k8s.io/yaml's do not */
+		kbuf_printf(&b, "YAML parse error on %s: error converting YAML to JSON: %s%s", h->src,
+			    strncmp(m, "unsupported map key", 19) ? "yaml: " : "", m);
+		h->err = kbuf_detach(&b, NULL);
+	}
+	kerr_clear(&e);
+	karena_release(&a);
+}
+
 static void scan_head(head *h)
 {
 	yaml_parser_t p;
@@ -554,6 +574,8 @@ static void scan_head(head *h)
 	/* anchors defined so far: go-yaml refuses an alias to any other */
 	char **anchors = NULL;
 	size_t nanchors = 0, capanchors = 0, i;
+	/* a map key that is a collection or null: sigs.k8s.io/yaml refuses it */
+	bool bad_key = false;
 	kind[0] = 0;
 	iskey[0] = 0;
 	if (!yaml_parser_initialize(&p)) {
@@ -603,6 +625,8 @@ static void scan_head(head *h)
 		switch (t) {
 		case YAML_MAPPING_START_EVENT:
 		case YAML_SEQUENCE_START_EVENT:
+			if (depth >= 1 && depth <= HEAD_STACK && kind[depth] == 1 && iskey[depth])
+				bad_key = true;
 			if (t == YAML_MAPPING_START_EVENT) {
 				if (want == 2 && depth == 1)
 					path = 1;
@@ -633,6 +657,14 @@ static void scan_head(head *h)
 			size_t vl = t == YAML_SCALAR_EVENT ? ev.data.scalar.length : 0;
 			bool in_map = depth >= 1 && depth <= HEAD_STACK && kind[depth] == 1;
 			if (in_map && iskey[depth]) {
+				const char *tag = t == YAML_SCALAR_EVENT ? (const char *)ev.data.scalar.tag : NULL;
+				if (t == YAML_ALIAS_EVENT ||
+				    ((tag && !strcmp(tag, "tag:yaml.org,2002:null")) ||
+				     (!tag && ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+				      (vl == 0 || (vl == 1 && *v == '~') ||
+				       (vl == 4 && (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) ||
+						    !memcmp(v, "NULL", 4)))))))
+					bad_key = true;
 				want = 0;
 				if (depth == 1 && vl == 4 && !memcmp(v, "kind", 4))
 					want = 1;
@@ -663,6 +695,8 @@ static void scan_head(head *h)
 	for (i = 0; i < nanchors; i++)
 		free(anchors[i]);
 	free(anchors);
+	if (bad_key && !h->err)
+		key_error(h);
 }
 
 /* ---- a fast path for plain block YAML ----------------------------------
@@ -877,6 +911,12 @@ static bool fh_key_char(char c)
 	return fh_key_chars[(unsigned char)c];
 }
 
+/* a null key (libyaml takes it, go-yaml's JSON conversion does not) */
+static bool fh_null_key(const char *k, const char *e)
+{
+	return e - k == 4 && (!memcmp(k, "null", 4) || !memcmp(k, "Null", 4) || !memcmp(k, "NULL", 4));
+}
+
 /* only printable ASCII and newlines? 16 bytes a step with GCC's vector
  * extension (portable to every target GCC and clang build for): the byte
  * loop with an early exit is not vectorised, and it reads every byte of
@@ -965,7 +1005,8 @@ static int fast_head(head *h)
 				const char *k = v;
 				while (k < le && fh_key_char(*k))
 					k++;
-				if (k > v && k < le && *k == ':' && (k + 1 == le || k[1] == ' ') && *v != '-') {
+				if (k > v && k < le && *k == ':' && (k + 1 == le || k[1] == ' ') && *v != '-' &&
+				    !fh_null_key(v, k)) {
 					int kind_ind = (int)(v - line);
 					const char *val = k + 1;
 					if (depth >= 64 || k - v > 1000)
@@ -1002,7 +1043,8 @@ static int fast_head(head *h)
 		ke = p;
 		while (ke < le && fh_key_char(*ke))
 			ke++;
-		if (ke == p || ke >= le || *ke != ':' || (ke + 1 < le && ke[1] != ' ') || ke - p > 1000 || *p == '-')
+		if (ke == p || ke >= le || *ke != ':' || (ke + 1 < le && ke[1] != ' ') || ke - p > 1000 || *p == '-' ||
+		    fh_null_key(p, ke))
 			return 0;
 		if (depth > 0 && st[depth - 1].kind == FH_SEQ && st[depth - 1].indent == ind) {
 			/* a sequence at the same indent as its key ends here */
