@@ -38,6 +38,11 @@ static const cli_flag flags[] = {
 	{ "skip-tests", 0, FLAG_BOOL, NULL, "leave out test hooks" },
 	{ "no-hooks", 0, FLAG_BOOL, NULL, "leave out every hook" },
 	{ "is-upgrade", 0, FLAG_BOOL, NULL, "set .Release.IsUpgrade instead of .Release.IsInstall" },
+	{ "skip-schema-validation", 0, FLAG_BOOL, NULL, "do not check values against values.schema.json" },
+	{ "release-name", 0, FLAG_BOOL, NULL, "with --output-dir: write under DIR/NAME/" },
+	/* accepted as helm template accepts them; they change nothing here */
+	{ "skip-crds", 0, FLAG_BOOL, NULL, "no effect on output (as in helm template)" },
+	{ "debug", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -88,6 +93,26 @@ static int mkdirs(const char *path)
 		}
 	}
 	return 0;
+}
+
+/* --skip-schema-validation: no chart in the tree has a schema */
+static void drop_schemas(values_chart *c, int depth)
+{
+	size_t i;
+	if (depth > 100)
+		return;
+	c->schema = NULL;
+	for (i = 0; i < c->nsubcharts; i++)
+		drop_schemas(c->subcharts[i], depth + 1);
+}
+
+static bool is_crd(const tmpl_output *out, const tmpl_manifest *m)
+{
+	size_t i;
+	for (i = 0; i < out->ncrds; i++)
+		if (out->crds[i].content == m->content)
+			return true;
+	return false;
 }
 
 typedef struct written {
@@ -168,7 +193,8 @@ static int run(cli_ctx *ctx, cli_args *args)
 	values_opts o;
 	const cli_flag_val *show = cli_flag_get(args, "show-only");
 	const cli_flag_val *apis = cli_flag_get(args, "api-versions");
-	const char *outdir = cli_flag_str(args, "output-dir", NULL);
+	const char *outdir = cli_flag_str(args, "output-dir", NULL), *crddir = outdir;
+	char *outsub = NULL;
 	const char *path, *name = "release-name";
 	doc_node *user = NULL, *secret_paths = NULL;
 	tmpl_chart *tc = NULL;
@@ -215,6 +241,8 @@ static int run(cli_ctx *ctx, cli_args *args)
 		r = tmpl_chart_load(&tc, &a, path, o.num, &err);
 	if (r)
 		goto fail;
+	if (cli_flag_bool(args, "skip-schema-validation"))
+		drop_schemas(&tc->vc, 0);
 	if ((r = values_compute(&tc->vc, user, &a, o.num, &err)))
 		goto fail;
 	memset(&out, 0, sizeof(out));
@@ -231,6 +259,14 @@ static int run(cli_ctx *ctx, cli_args *args)
 	if ((r = tmpl_render_chart(&out, &a, tc, &ro, &err)))
 		goto fail;
 
+	if (outdir && cli_flag_bool(args, "release-name")) {
+		/* Helm writes DIR/NAME/chart/templates/..., but crds/ files
+		 * still to DIR/chart/crds/... */
+		size_t n = strlen(outdir) + strlen(name) + 2;
+		outsub = xmalloc(n);
+		snprintf(outsub, n, "%s/%s", outdir, name);
+		outdir = outsub;
+	}
 	{
 		/* everything in print order */
 		tmpl_manifest *all = xcalloc(out.ncrds + out.ndocs + out.nhooks + 1, sizeof(*all));
@@ -244,7 +280,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 			for (i = 0; i < out.nhooks; i++)
 				if (!(skip_tests && is_test_hook(out.hooks[i].hook)))
 					all[na++] = out.hooks[i];
-		if (show && show->set) {
+		if (show && show->set && !outdir) {
 			size_t k, j;
 			tmpl_manifest *sel = xcalloc(na + 1, sizeof(*sel));
 			size_t ns = 0;
@@ -272,7 +308,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 		}
 		for (i = 0; i < na; i++) {
 			if (outdir) {
-				if (write_out(ctx, outdir, &all[i], &w)) {
+				if (write_out(ctx, is_crd(&out, &all[i]) ? crddir : outdir, &all[i], &w)) {
 					rc = EXIT_FAILED;
 					break;
 				}
@@ -290,6 +326,12 @@ static int run(cli_ctx *ctx, cli_args *args)
 	fwrite(b.ptr, 1, b.len, stdout);
 	if (outdir || !printed)
 		putchar('\n'); /* helm prints its (trimmed) manifest stream and a newline */
+	if (outdir && show && show->set && show->nlist && rc == EXIT_OK) {
+		/* Helm writes every file, then looks for --show-only in the
+		 * (empty) stream it printed, and fails */
+		cli_errorf(ctx, "could not find template %s in chart", show->list[0]);
+		rc = EXIT_USAGE;
+	}
 	goto done;
 fail:
 	cli_print_error(ctx, &err);
@@ -299,6 +341,7 @@ done:
 	for (i = 0; i < w.n; i++)
 		free(w.v[i]);
 	free(w.v);
+	free(outsub);
 	kbuf_release(&b);
 	kerr_clear(&err);
 	karena_release(&a);
@@ -310,7 +353,8 @@ const cli_cmd cli_cmd_template = {
 	"template", run, "render a bundle or chart to manifests",
 	"[NAME] CHART|BUNDLE [-f FILE]... [--set K=V]... [--set-string K=V]... [--set-file K=PATH]... "
 	"[--set-json K=JSON]... [-n NS] [--show-only T]... [--output-dir DIR] [--kube-version V] "
-	"[--api-versions G/V]... [--include-crds] [--numbers helm|exact]",
+	"[--api-versions G/V]... [--include-crds] [--skip-schema-validation] [--release-name] "
+	"[--numbers helm|exact]",
 	flags,
 	"Renders every template of the chart (and of its enabled subcharts) or of the bundle with\n"
 	"Go's text/template, Sprig and Helm's functions, and prints the documents as helm template\n"
