@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -102,20 +101,206 @@ static int read_file_arena(karena *a, const char *path, size_t max, char **data,
 
 typedef struct ignore_rules {
 	char **pat;
-	unsigned char *neg, *dir_only;
+	unsigned char *neg, *dir_only, *whole;
 	size_t len;
+	const char *bad;   /* Helm's load error for a rule, NULL if none */
 } ignore_rules;
 
+/* Go's filepath.Match on one "chunk" (text between stars) against s:
+ * returns 1 and sets *rest on a match, 0 on none, -1 for a bad pattern
+ * (the whole chunk is checked, as Go does, even once it failed). */
+static unsigned dec_rune(const char **s, const char *e)
+{
+	const unsigned char *p = (const unsigned char *)*s;
+	unsigned c = p[0], cp;
+	size_t n, k;
+	if (c < 0x80) { (*s)++; return c; }
+	if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F;
+	else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F;
+	else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07;
+	else { (*s)++; return 0xFFFD; }
+	if ((size_t)(e - *s) < n) { (*s)++; return 0xFFFD; }
+	for (k = 1; k < n; k++) {
+		if ((p[k] & 0xC0) != 0x80) { (*s)++; return 0xFFFD; }
+		cp = (cp << 6) | (p[k] & 0x3F);
+	}
+	*s += n;
+	return cp;
+}
+
+static int go_get_esc(const char **c, const char *ce, unsigned *r)
+{
+	if (*c >= ce || **c == '-' || **c == ']')
+		return -1;
+	if (**c == '\\') {
+		(*c)++;
+		if (*c >= ce)
+			return -1;
+	}
+	*r = dec_rune(c, ce);
+	return *c >= ce ? -1 : 0;
+}
+
+static int go_match_chunk(const char *c, const char *ce, const char *s, const char *se, const char **rest)
+{
+	bool failed = false;
+	while (c < ce) {
+		if (!failed && s >= se)
+			failed = true;
+		if (*c == '[') {
+			unsigned r = 0, lo, hi;
+			bool neg = false, match = false;
+			int nrange = 0;
+			if (!failed)
+				r = dec_rune(&s, se);
+			c++;
+			if (c < ce && *c == '^') {
+				neg = true;
+				c++;
+			}
+			for (;;) {
+				if (c < ce && *c == ']' && nrange > 0) {
+					c++;
+					break;
+				}
+				if (go_get_esc(&c, ce, &lo))
+					return -1;
+				hi = lo;
+				if (*c == '-') {
+					c++;
+					if (go_get_esc(&c, ce, &hi))
+						return -1;
+				}
+				if (lo <= r && r <= hi)
+					match = true;
+				nrange++;
+			}
+			if (match == neg)
+				failed = true;
+		} else if (*c == '?') {
+			if (!failed) {
+				if (*s == '/')
+					failed = true;
+				dec_rune(&s, se);
+			}
+			c++;
+		} else {
+			if (*c == '\\') {
+				c++;
+				if (c >= ce)
+					return -1;
+			}
+			if (!failed) {
+				if (*c != *s)
+					failed = true;
+				s++;
+			}
+			c++;
+		}
+	}
+	if (failed)
+		return 0;
+	*rest = s;
+	return 1;
+}
+
+static void go_scan_chunk(const char **p, const char *pe, bool *star, const char **ce)
+{
+	const char *q;
+	bool inrange = false;
+	*star = false;
+	while (*p < pe && **p == '*') {
+		(*p)++;
+		*star = true;
+	}
+	for (q = *p; q < pe; q++) {
+		if (*q == '\\') {
+			if (q + 1 < pe)
+				q++;
+		} else if (*q == '[') {
+			inrange = true;
+		} else if (*q == ']') {
+			inrange = false;
+		} else if (*q == '*' && !inrange) {
+			break;
+		}
+	}
+	*ce = q;
+}
+
+/* Go's filepath.Match: 1 match, 0 none, -1 bad pattern */
+static int go_match(const char *pat, const char *name)
+{
+	const char *p = pat, *pe = pat + strlen(pat), *n = name, *ne = name + strlen(name);
+	while (p < pe) {
+		bool star;
+		const char *cs = p, *ce, *t = NULL;
+		int ok;
+		go_scan_chunk(&cs, pe, &star, &ce);
+		p = ce;
+		if (star && cs == ce)
+			return memchr(n, '/', (size_t)(ne - n)) ? 0 : 1;
+		ok = go_match_chunk(cs, ce, n, ne, &t);
+		if (ok == 1 && (t == ne || p < pe)) {
+			n = t;
+			continue;
+		}
+		if (ok < 0)
+			return -1;
+		if (star) {
+			const char *i;
+			bool found = false;
+			for (i = n; i < ne && *i != '/'; i++) {
+				ok = go_match_chunk(cs, ce, i + 1, ne, &t);
+				if (ok == 1) {
+					if (p >= pe && t < ne)
+						continue;
+					n = t;
+					found = true;
+					break;
+				}
+				if (ok < 0)
+					return -1;
+			}
+			if (found)
+				continue;
+		}
+		/* no match: the rest of the pattern must still be well formed */
+		while (p < pe) {
+			go_scan_chunk(&p, pe, &star, &ce);
+			if (go_match_chunk(p, ce, "", "", &t) < 0)
+				return -1;
+			p = ce;
+		}
+		return 0;
+	}
+	return n == ne;
+}
+
+/* Helm's parseRule */
 static void ignore_add(ignore_rules *r, const char *line, size_t n)
 {
 	char *p;
-	bool neg = false, dir_only = false;
-	while (n && (line[n - 1] == ' ' || line[n - 1] == '\r' || line[n - 1] == '\t'))
+	bool neg = false, dir_only = false, whole = false;
+	while (n && (line[n - 1] == ' ' || line[n - 1] == '\r' || line[n - 1] == '\t' || line[n - 1] == '\n' ||
+		     line[n - 1] == '\v' || line[n - 1] == '\f'))
 		n--;
-	while (n && (*line == ' ' || *line == '\t'))
+	while (n && (*line == ' ' || *line == '\t' || *line == '\r' || *line == '\v' || *line == '\f'))
 		line++, n--;
-	if (!n || *line == '#')
+	if (!n || *line == '#' || r->bad)
 		return;
+	p = xstrndup(line, n);
+	if (strstr(p, "**")) {
+		r->bad = "double-star (**) syntax is not supported";
+		free(p);
+		return;
+	}
+	if (go_match(p, "abc") < 0) {
+		r->bad = "syntax error in pattern";
+		free(p);
+		return;
+	}
+	free(p);
 	if (*line == '!') {
 		neg = true;
 		line++, n--;
@@ -124,17 +309,21 @@ static void ignore_add(ignore_rules *r, const char *line, size_t n)
 		dir_only = true;
 		n--;
 	}
-	if (n && *line == '/')
+	if (n && *line == '/') {
+		whole = true;
 		line++, n--;
-	if (!n)
-		return;
+	}
 	p = xstrndup(line, n);
+	if (memchr(p, '/', n))
+		whole = true;
 	r->pat = xrealloc(r->pat, st_mult(r->len + 1, sizeof(*r->pat)));
 	r->neg = xrealloc(r->neg, r->len + 1);
 	r->dir_only = xrealloc(r->dir_only, r->len + 1);
+	r->whole = xrealloc(r->whole, r->len + 1);
 	r->pat[r->len] = p;
 	r->neg[r->len] = neg;
 	r->dir_only[r->len] = dir_only;
+	r->whole[r->len] = whole;
 	r->len++;
 }
 
@@ -146,30 +335,32 @@ static void ignore_release(ignore_rules *r)
 	free(r->pat);
 	free(r->neg);
 	free(r->dir_only);
+	free(r->whole);
 	memset(r, 0, sizeof(*r));
 }
 
-/* Helm's ignore rules: a pattern with a '/' matches the whole path, one
- * without matches the base name; later rules win; "!" re-includes. */
+/* Helm's Rules.Ignore: rules in order, the first match ignores; a rule
+ * with '/' (or a leading one) matches the whole path, else the base name.
+ * A "!" rule does not re-include: whatever it does not match is ignored
+ * (Helm's semantics, unlike git's). */
 static bool ignored(const ignore_rules *r, const char *path, bool is_dir)
 {
-	bool ign = false;
 	size_t i;
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	for (i = 0; i < r->len; i++) {
-		const char *p = r->pat[i];
-		bool m;
+		bool m = go_match(r->pat[i], r->whole[i] ? path : base) == 1;
+		if (r->neg[i]) {
+			if ((r->dir_only[i] && !is_dir) || !m)
+				return true;
+			continue;
+		}
 		if (r->dir_only[i] && !is_dir)
 			continue;
-		if (strchr(p, '/'))
-			m = fnmatch(p, path, FNM_PATHNAME) == 0;
-		else
-			m = fnmatch(p, base, 0) == 0;
 		if (m)
-			ign = !r->neg[i];
+			return true;
 	}
-	return ign;
+	return false;
 }
 
 static int read_dir(flist *fl, karena *a, const char *root, const char *rel, const ignore_rules *ig,
@@ -597,7 +788,10 @@ int tmpl_chart_load(tmpl_chart **out, karena *a, const char *path, values_num_mo
 			}
 		}
 		ignore_add(&ig, "templates/.?*", 13);   /* Helm's default rule */
-		r = read_dir(&fl, a, path, "", &ig, 0, err);
+		if (ig.bad)
+			r = kerr_set(err, KE_INPUT, "%s", ig.bad);
+		else
+			r = read_dir(&fl, a, path, "", &ig, 0, err);
 		ignore_release(&ig);
 		kbuf_release(&hi);
 		kbuf_release(&hp);

@@ -129,7 +129,8 @@ static bool glob_match(const char *p, const char *pe, const char *s, const char 
 		if (c == '[') {
 			const char *q = p + 1;
 			bool neg = false, hit = false;
-			if (q < pe && (*q == '!' || *q == '^')) {
+			/* gobwas/glob negates with '!' only; '^' is a plain character */
+			if (q < pe && *q == '!') {
 				neg = true;
 				q++;
 			}
