@@ -106,9 +106,7 @@ typedef struct ignore_rules {
 	const char *bad;   /* Helm's load error for a rule, NULL if none */
 } ignore_rules;
 
-/* Go's filepath.Match on one "chunk" (text between stars) against s:
- * returns 1 and sets *rest on a match, 0 on none, -1 for a bad pattern
- * (the whole chunk is checked, as Go does, even once it failed). */
+/* one rune of s (Go's DecodeRuneInString: U+FFFD, one byte, if invalid) */
 static unsigned dec_rune(const char **s, const char *e)
 {
 	const unsigned char *p = (const unsigned char *)*s;
@@ -141,6 +139,9 @@ static int go_get_esc(const char **c, const char *ce, unsigned *r)
 	return *c >= ce ? -1 : 0;
 }
 
+/* Go's filepath.Match on one "chunk" (text between stars) against s:
+ * returns 1 and sets *rest on a match, 0 on none, -1 for a bad pattern
+ * (the whole chunk is checked, as Go does, even once it failed). */
 static int go_match_chunk(const char *c, const char *ce, const char *s, const char *se, const char **rest)
 {
 	bool failed = false;
