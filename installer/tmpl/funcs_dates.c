@@ -313,12 +313,32 @@ static int f_mustdatemodify(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
+/* Sprig's duration takes a string (base 10; what does not parse is 0, out
+ * of range the nearest int64) or an int64: any other type, a template's int
+ * literal or a values file's float64, counts as 0 seconds. The product
+ * wraps as Go's does. */
 static int f_duration(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = KBUF_INIT;
-	int64_t s = tv_to_int64(a[0]);
+	int64_t s = 0;
 	(void)n;
-	fmt_duration(&b, s * NS);
+	if (a[0] && a[0]->type == DOC_STR && !(a[0]->flags & TV_BYTES)) {
+		kbuf t = KBUF_INIT;
+		char *end;
+		long long v;
+		kbuf_put(&t, a[0]->u.s.ptr, a[0]->u.s.len);
+		/* strtoll clamps out-of-range values as ParseInt does; it also
+		 * takes leading blanks, which ParseInt does not */
+		if (t.len && strchr("+-0123456789", t.ptr[0])) {
+			v = strtoll(t.ptr, &end, 10);
+			if (end == t.ptr + t.len && end > t.ptr + (t.ptr[0] == '+' || t.ptr[0] == '-'))
+				s = v;
+		}
+		kbuf_release(&t);
+	} else if (a[0] && a[0]->type == DOC_INT && !(a[0]->flags & (TV_INT | TV_U8 | TV_OBJ))) {
+		s = a[0]->u.i;
+	}
+	fmt_duration(&b, (int64_t)((uint64_t)s * (uint64_t)NS));
 	*out = tv_str(x->a, b.ptr, b.len);
 	kbuf_release(&b);
 	return 0;
