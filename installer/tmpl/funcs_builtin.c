@@ -377,10 +377,20 @@ static int f_js(tctx *x, doc_node **out, doc_node **a, size_t n)
 		case '&': kbuf_puts(&b, "\\u0026"); break;
 		case '=': kbuf_puts(&b, "\\u003D"); break;
 		default:
-			if (c < ' ')
+			if (c < ' ') {
 				kbuf_printf(&b, "\\u%04X", c);
-			else
+			} else if (c >= 0x80) {
+				/* a rune unicode.IsPrint refuses as \uXXXX; a bad byte as is */
+				uint32_t r;
+				size_t w = tv_utf8_decode((const unsigned char *)s.ptr + i, s.len - i, &r);
+				if (tv_rune_printable(r))
+					kbuf_put(&b, s.ptr + i, w);
+				else
+					kbuf_printf(&b, "\\u%04X", (unsigned)r);
+				i += w - 1;
+			} else {
 				kbuf_putc(&b, (char)c);
+			}
 		}
 	}
 	kbuf_release(&s);

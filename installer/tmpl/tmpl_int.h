@@ -195,6 +195,12 @@ void tv_sprintln(kbuf *out, doc_node **args, size_t n);
 void tv_sprintf(kbuf *out, const char *fmt, size_t flen, doc_node **args, size_t n);
 /* Go's strconv.Quote. */
 void tv_quote(kbuf *out, const char *s, size_t n);
+/* Go's unicode.IsPrint (unicode.c): false for controls, spaces other
+ * than ' ', format and private-use runes and unassigned code points. */
+bool tv_rune_printable(uint32_t r);
+/* utf8.DecodeRune: the rune at s[0..n) and its length; a bad byte is
+ * U+FFFD of length 1. */
+size_t tv_utf8_decode(const unsigned char *s, size_t n, uint32_t *r);
 /* Sprig's toString / strval: strings as is, []byte as string, else %v. */
 const char *tv_strval(tctx *x, const doc_node *v, size_t *len);
 /* Is the value a Go "empty" for Sprig (empty/default). */

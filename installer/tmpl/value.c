@@ -122,30 +122,6 @@ const char *tv_kind_name(const doc_node *v)
 
 /* ---- strconv.Quote ---- */
 
-static size_t utf8_dec(const unsigned char *s, size_t n, uint32_t *r)
-{
-	uint32_t c;
-	size_t k, need;
-	if (!n) { *r = 0xFFFD; return 0; }
-	c = s[0];
-	if (c < 0x80) { *r = c; return 1; }
-	if (c >= 0xC2 && c <= 0xDF) need = 2, c &= 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF) need = 3, c &= 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4) need = 4, c &= 0x07;
-	else { *r = 0xFFFD; return 1; }
-	if (need > n) { *r = 0xFFFD; return 1; }
-	for (k = 1; k < need; k++) {
-		if ((s[k] & 0xC0) != 0x80) { *r = 0xFFFD; return 1; }
-		c = (c << 6) | (s[k] & 0x3F);
-	}
-	if ((need == 3 && (c < 0x800 || (c >= 0xD800 && c <= 0xDFFF))) || (need == 4 && (c < 0x10000 || c > 0x10FFFF))) {
-		*r = 0xFFFD;
-		return 1;
-	}
-	*r = c;
-	return need;
-}
-
 void tv_quote(kbuf *out, const char *s, size_t n)
 {
 	static const char hx[] = "0123456789abcdef";
@@ -156,7 +132,7 @@ void tv_quote(kbuf *out, const char *s, size_t n)
 		uint32_t r;
 		size_t w;
 		if (c >= 0x80) {
-			w = utf8_dec((const unsigned char *)s + i, n - i, &r);
+			w = tv_utf8_decode((const unsigned char *)s + i, n - i, &r);
 			if (r == 0xFFFD && w == 1 && !(n - i >= 3 && !memcmp(s + i, "\xEF\xBF\xBD", 3))) {
 				kbuf_puts(out, "\\x");
 				kbuf_putc(out, hx[c >> 4]);
@@ -164,9 +140,7 @@ void tv_quote(kbuf *out, const char *s, size_t n)
 				i++;
 				continue;
 			}
-			/* printable runes as is; a few non-printables escaped */
-			if (r == 0x85 || r == 0xA0 || r == 0xAD || (r >= 0x2028 && r <= 0x2029) || r == 0xFEFF ||
-			    (r >= 0x80 && r < 0xA0)) {
+			if (!tv_rune_printable(r)) {
 				kbuf_printf(out, r > 0xFFFF ? "\\U%08x" : "\\u%04x", (unsigned)r);
 			} else {
 				kbuf_put(out, s + i, w);
