@@ -154,7 +154,12 @@ static int f_dig(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
-/* mergo.Merge(dst, src[, WithOverride]) for map[string]interface{}. */
+/* mergo.Merge(dst, src[, WithOverride]) for map[string]interface{}, its
+ * quirks included: a nil in src is written only with overwrite; a map in
+ * src merges into a map in dst and replaces any other value with
+ * overwrite (or an empty one); a list in src replaces dst's with
+ * overwrite, even when empty (mergo asks whether the whole src map is
+ * empty); other values replace dst's with overwrite or when it is empty. */
 static void merge_into(karena *ar, doc_node *dst, doc_node *src, bool overwrite, int depth)
 {
 	size_t i;
@@ -162,22 +167,26 @@ static void merge_into(karena *ar, doc_node *dst, doc_node *src, bool overwrite,
 		return;
 	for (i = 0; i < src->u.map.len; i++) {
 		doc_pair *p = &src->u.map.v[i];
-		doc_node *s = p->val, *d = doc_map_getn(dst, p->key->u.s.ptr, p->key->u.s.len);
+		const char *k = p->key->u.s.ptr;
+		size_t kl = p->key->u.s.len;
+		doc_node *s = p->val, *d = doc_map_getn(dst, k, kl);
 		if (tv_isnil(s)) {
 			if (overwrite)
-				doc_map_setn(ar, dst, p->key->u.s.ptr, p->key->u.s.len, TV_NIL);
+				doc_map_setn(ar, dst, k, kl, TV_NIL);
 			continue;
 		}
 		if (s->type == DOC_MAP && d && d->type == DOC_MAP)
 			merge_into(ar, d, s, overwrite, depth + 1);
-		if (s->type == DOC_SEQ && d && d->type == DOC_SEQ && overwrite && s->u.seq.len) {
-			doc_map_setn(ar, dst, p->key->u.s.ptr, p->key->u.s.len, s);
-			continue;
+		if (s->type == DOC_SEQ) {
+			if (overwrite || !dst->u.map.len)
+				doc_map_setn(ar, dst, k, kl, s);
+			else if (!d || tv_isnil(d))
+				doc_map_setn(ar, dst, k, kl, tv_seq(ar));
 		}
-		if (d && !tv_empty(d) && (s->type == DOC_MAP || s->type == DOC_SEQ))
+		if (d && !tv_empty(d) && (s->type == DOC_SEQ || (s->type == DOC_MAP && d->type == DOC_MAP)))
 			continue;
 		if (overwrite || !d || tv_empty(d))
-			doc_map_setn(ar, dst, p->key->u.s.ptr, p->key->u.s.len, s);
+			doc_map_setn(ar, dst, k, kl, s);
 	}
 }
 
