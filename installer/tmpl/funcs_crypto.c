@@ -188,6 +188,17 @@ static void add_ext(X509 *c, X509 *issuer, int nid, const char *val)
 	}
 }
 
+/* Go's encoding/asn1 writes a string as a PrintableString when every
+ * character allows it ('*' and '&' do not), else as a UTF8String */
+static int cn_type(const char *s)
+{
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      strchr(" '()+,-./:=?", *s)))
+			return V_ASN1_UTF8STRING;
+	return V_ASN1_PRINTABLESTRING;
+}
+
 static int make_cert(tctx *x, const certin *in, doc_node **out)
 {
 	EVP_PKEY *k = in->key ? (EVP_PKEY_up_ref(in->key), in->key) : rsa_gen(x, 2048);
@@ -212,7 +223,8 @@ static int make_cert(tctx *x, const certin *in, doc_node **out)
 	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c));
 	X509_gmtime_adj(X509_getm_notBefore(c), 0);
 	X509_gmtime_adj(X509_getm_notAfter(c), (long)(in->days * 86400));
-	X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", MBSTRING_UTF8, (const unsigned char *)in->cn, -1, -1, 0);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", cn_type(in->cn), (const unsigned char *)in->cn, -1,
+				   -1, 0);
 	X509_set_issuer_name(c, in->ca_cert ? X509_get_subject_name(in->ca_cert) : X509_get_subject_name(c));
 	X509_set_pubkey(c, k);
 	if (in->is_ca) {

@@ -34,6 +34,7 @@ TEMPLATE = """\
 {{- $eca := genCAWithKey "ec-ca" 30 $ek }}
 {{- $esrv := genSignedCertWithKey "ec" nil (list "ec.example.test") 30 $eca (genPrivateKey "ecdsa") }}
 {{- $rk := genPrivateKey "rsa" }}
+{{- $uca := genCA "wild*card ca" 30 }}
 apiVersion: v1
 kind: Secret
 metadata:
@@ -52,6 +53,7 @@ data:
   esrv.key: {{ $esrv.Key | b64enc }}
   rsa.key: {{ $rk | b64enc }}
   ed.key: {{ genPrivateKey "ed25519" | b64enc }}
+  uca.crt: {{ $uca.Cert | b64enc }}
 """
 
 results = []
@@ -60,6 +62,14 @@ results = []
 def check(name, ok, detail=""):
     results.append(ok)
     print("%s %s%s" % ("ok  " if ok else "FAIL", name, (": " + detail) if detail and not ok else ""))
+
+
+def cn_string_tag(pem):
+    """the ASN.1 tag of the first commonName value in a PEM certificate"""
+    body = "".join(l for l in pem.splitlines() if not l.startswith("-----"))
+    der = base64.b64decode(body)
+    at = der.find(b"\x06\x03\x55\x04\x03")  # OID 2.5.4.3
+    return der[at + 5] if at >= 0 else None
 
 
 def handshake(tmp, ca, crt, key, host):
@@ -119,6 +129,10 @@ def main():
         for k, kind in sorted(pem.items()):
             check("%s is a %s block" % (k, kind), files[k].startswith("-----BEGIN %s-----\n" % kind))
         check("genCAWithKey keeps the key", files["eca.key"] == files["ek"])
+        # Go writes the common name as a PrintableString when it can, else UTF8String
+        for k, want in (("srv.crt", 0x13), ("ca.crt", 0x13), ("uca.crt", 0x0C)):
+            tag = cn_string_tag(files[k])
+            check("%s common name is ASN.1 type 0x%02x" % (k, want), tag == want, "got %r" % tag)
         cases = [
             ("RSA certificate signed by genCA, DNS name", "ca.crt", "srv.crt", "srv.key", "svc.example.test"),
             ("RSA certificate signed by genCA, second DNS name", "ca.crt", "srv.crt", "srv.key", "localhost"),
