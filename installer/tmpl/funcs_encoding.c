@@ -432,7 +432,10 @@ static int pretty_scalar(tctx *x, kbuf *b, const doc_node *v, int indent)
 		else numfmt_float(b, v->u.f, 'g', -1);
 		return 0;
 	case DOC_STR:
-		if (memchr(v->u.s.ptr, '\n', v->u.s.len)) {
+		/* a BOM first: go-yaml's is_bom() bug makes it double-quoted,
+		 * every character escaped (doc_emit_yaml writes that) */
+		if (memchr(v->u.s.ptr, '\n', v->u.s.len) &&
+		    !(v->u.s.len >= 3 && !memcmp(v->u.s.ptr, "\xEF\xBB\xBF", 3))) {
 			/* literal block, content indented under the key */
 			const char *p = v->u.s.ptr, *end = v->u.s.ptr + v->u.s.len;
 			bool keep = v->u.s.len && end[-1] == '\n';
@@ -600,8 +603,11 @@ static int parse_yaml(tctx *x, doc_node **res, const char *s, size_t l, kbuf *er
 	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST, 1, 1 };
 	int r = doc_load_yaml1(res, x->a, "", s, l, &o, &e);
 	if (r) {
-		/* go-yaml gives no line for an error on the first line */
-		kbuf_puts(errmsg, "error converting YAML to JSON: yaml: ");
+		/* go-yaml gives no line for an error on the first line; a null
+		 * key is sigs.k8s.io/yaml's error, without "yaml: " */
+		kbuf_puts(errmsg, "error converting YAML to JSON: ");
+		if (!e.first.msg || strncmp(e.first.msg, "unsupported map key", 19))
+			kbuf_puts(errmsg, "yaml: ");
 		if (e.first.line)
 			kbuf_printf(errmsg, "line %u: ", e.first.line);
 		kbuf_puts(errmsg, e.first.msg ? e.first.msg : "invalid YAML");
