@@ -153,7 +153,7 @@ static int parse_constraint(constraint *c, karena *a, const char *s, size_t n)
 {
 	size_t ol = 0, i;
 	const char *v, *parts[3] = { 0 };
-	size_t pl[3] = { 0 }, np = 0;
+	size_t pl[3] = { 0 }, np = 0, xat;
 	kbuf b = KBUF_INIT;
 	memset(c, 0, sizeof(*c));
 	while (ol < n && ol < 2 && strchr("=!<>~^", s[ol]))
@@ -195,34 +195,29 @@ static int parse_constraint(constraint *c, karena *a, const char *s, size_t n)
 			k++;
 		}
 		if (np == 1 && is_x(parts[0], pl[0]) && ol == 0 && n == 1) {
+			/* "*": version 0.0.0, no prerelease (so none matches one) */
 			c->any = true;
+			c->v.pre = c->v.meta = c->v.original = "";
 			return 0;
 		}
-		for (i = 0; i < np; i++) {
-			if (is_x(parts[i], pl[i])) {
-				if (i == 0) {
-					c->any = true;
-					c->dirty = true;
-					c->minor_dirty = true;
-					c->patch_dirty = true;
-				}
-				if (i == 1)
-					c->minor_dirty = c->dirty = true;
-				if (i == 2)
-					c->patch_dirty = c->dirty = true;
-				kbuf_putc(&b, '0');
-			} else {
-				kbuf_put(&b, parts[i], pl[i]);
-			}
-			if (i + 1 < np)
-				kbuf_putc(&b, '.');
-		}
-		if (np == 1) {
+		/* as Masterminds: the version stops at the first wildcard or
+		 * missing part ("x.1" is 0.0.0, "1.x" 1.0.0); a wildcard major
+		 * is only dirty, a minor minor-dirty, a patch patch-dirty */
+		for (xat = 0; xat < np && !is_x(parts[xat], pl[xat]); xat++)
+			;
+		if (xat == 0)
+			c->any = c->dirty = true;
+		else if (xat == 1)
 			c->minor_dirty = c->dirty = true;
-			kbuf_puts(&b, ".0.0");
-		} else if (np == 2) {
+		else if (xat == 2)
 			c->patch_dirty = c->dirty = true;
-			kbuf_puts(&b, ".0");
+		for (i = 0; i < 3; i++) {
+			if (i)
+				kbuf_putc(&b, '.');
+			if (i < xat)
+				kbuf_put(&b, parts[i], pl[i]);
+			else
+				kbuf_putc(&b, '0');
 		}
 		kbuf_put(&b, v + (size_t)(parts[np - 1] - v) + pl[np - 1], n - ((size_t)(parts[np - 1] - v) + pl[np - 1]));
 	}
@@ -233,13 +228,14 @@ static int parse_constraint(constraint *c, karena *a, const char *s, size_t n)
 	return (int)i;
 }
 
-static bool check1(const constraint *c, const tsemver *v)
+/* include_pre: a prerelease version may match a constraint without one */
+static bool check1(const constraint *c, const tsemver *v, bool include_pre)
 {
 	const tsemver *cv = &c->v;
 	const char *op = c->op;
-	if (*v->pre && !*cv->pre)
+	if (!include_pre && *v->pre && !*cv->pre)
 		return false;
-	if (c->any && (!*op || !strcmp(op, "=") || !strcmp(op, ">=") || !strcmp(op, "~") || !strcmp(op, "^")))
+	if (c->any && (!*op || !strcmp(op, "=") || !strcmp(op, ">=") || !strcmp(op, "~")))
 		return true;
 	if (!*op || !strcmp(op, "=")) {
 		if (c->dirty) {
@@ -261,7 +257,10 @@ static bool check1(const constraint *c, const tsemver *v)
 				return false;
 			if (cv->minor != v->minor)
 				return true;
-			return false;
+			if (c->patch_dirty)
+				return false;
+			if (cv->patch != v->patch)
+				return true;
 		}
 		return vcmp(v, cv) != 0;
 	}
@@ -323,7 +322,12 @@ static int check_constraints(karena *a, const char *cs, size_t n, const tsemver 
 	bool any_or = false;
 	while (p <= e) {
 		const char *oe = p;
-		bool ok = true, empty = true;
+		bool ok = true, pre = false;
+		/* the AND group, checked once all of it is parsed: as Masterminds,
+		 * a prerelease in one of its constraints lets prereleases match
+		 * all of them */
+		constraint group[128];
+		size_t ng = 0, k;
 		while (oe + 1 < e && !(oe[0] == '|' && oe[1] == '|'))
 			oe++;
 		if (oe + 1 >= e)
@@ -347,7 +351,7 @@ static int check_constraints(karena *a, const char *cs, size_t n, const tsemver 
 				t = te;
 			}
 			for (i = 0; i < nt; i++) {
-				constraint c;
+				constraint *c = &group[ng];
 				const char *tok = toks[i];
 				size_t len = tl[i];
 				/* an operator alone followed by the version: "> 1.2" */
@@ -356,40 +360,41 @@ static int check_constraints(karena *a, const char *cs, size_t n, const tsemver 
 					int r;
 					kbuf_put(&b, tok, len);
 					kbuf_put(&b, toks[i + 1], tl[i + 1]);
-					r = parse_constraint(&c, a, b.ptr, b.len);
+					r = parse_constraint(c, a, b.ptr, b.len);
 					kbuf_release(&b);
 					if (r)
 						return -1;
 					i++;
 				} else if (i + 2 < nt && tl[i + 1] == 1 && toks[i + 1][0] == '-') {
-					constraint lo, hi;
 					kbuf b = KBUF_INIT;
 					int r;
 					kbuf_puts(&b, ">=");
 					kbuf_put(&b, tok, len);
-					r = parse_constraint(&lo, a, b.ptr, b.len);
+					r = parse_constraint(c, a, b.ptr, b.len);
 					kbuf_reset(&b);
 					kbuf_puts(&b, "<=");
 					kbuf_put(&b, toks[i + 2], tl[i + 2]);
-					r = r ? r : parse_constraint(&hi, a, b.ptr, b.len);
+					r = r ? r : parse_constraint(c + 1, a, b.ptr, b.len);
 					kbuf_release(&b);
 					if (r)
 						return -1;
-					empty = false;
-					if (!check1(&lo, v) || !check1(&hi, v))
-						ok = false;
+					ng += 2;
 					i += 2;
 					continue;
-				} else if (parse_constraint(&c, a, tok, len)) {
+				} else if (parse_constraint(c, a, tok, len)) {
 					return -1;
 				}
-				empty = false;
-				if (!check1(&c, v))
-					ok = false;
+				ng++;
 			}
 		}
-		if (empty)
+		if (!ng)
 			return -1;
+		for (k = 0; k < ng; k++)
+			if (*group[k].v.pre)
+				pre = true;
+		for (k = 0; k < ng && ok; k++)
+			if (!check1(&group[k], v, pre))
+				ok = false;
 		if (ok)
 			any_or = true;
 		if (oe >= e)
