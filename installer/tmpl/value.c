@@ -1,5 +1,7 @@
 /* tmpl/value.c - Go values over doc_node: type names, truth, fmt's %v and
  * Sprintf verbs, strconv.Quote, and the conversions Sprig relies on. */
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -850,6 +852,72 @@ int64_t tv_to_int64(const doc_node *v)
 	}
 }
 
+/* Go's underscoreOK: underscores only between digits, or between a base
+ * prefix and a digit. */
+static bool go_underscores_ok(const char *s, size_t n)
+{
+	char saw = '^';
+	size_t i = 0;
+	bool hex = false;
+	if (n && (*s == '+' || *s == '-'))
+		s++, n--;
+	if (n >= 2 && s[0] == '0' && strchr("bBoOxX", s[1])) {
+		i = 2;
+		saw = '0';
+		hex = s[1] == 'x' || s[1] == 'X';
+	}
+	for (; i < n; i++) {
+		if (isdigit((unsigned char)s[i]) || (hex && isxdigit((unsigned char)s[i]))) {
+			saw = '0';
+			continue;
+		}
+		if (s[i] == '_') {
+			if (saw != '0')
+				return false;
+			saw = '_';
+			continue;
+		}
+		if (saw == '_')
+			return false;
+		saw = '!';
+	}
+	return saw != '_';
+}
+
+/* cast.ToFloat64 of a string: Go's strconv.ParseFloat, else 0. strtod
+ * takes more than Go does (leading blanks, hex without a 'p' exponent,
+ * "nan(...)", a signed nan) and Go refuses an overflow (±Inf, ErrRange);
+ * Go takes underscores between digits. */
+static double go_parse_float(const char *s, size_t n)
+{
+	char *tmp, *end, *w;
+	const char *p = s;
+	size_t i;
+	bool hex;
+	double d;
+	if (n && (*p == '+' || *p == '-'))
+		p++;
+	hex = (size_t)(p - s) + 1 < n && p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+	if (!n || isspace((unsigned char)s[0]) || memchr(s, '(', n) || memchr(s, '\0', n) ||
+	    (hex && !memchr(s, 'p', n) && !memchr(s, 'P', n)) ||
+	    (p != s && (size_t)(p - s) < n && (*p == 'n' || *p == 'N')) ||
+	    (memchr(s, '_', n) && !go_underscores_ok(s, n)))
+		return 0;
+	tmp = malloc(n + 1);
+	if (!tmp)
+		return 0;
+	for (i = 0, w = tmp; i < n; i++)
+		if (s[i] != '_')
+			*w++ = s[i];
+	*w = 0;
+	errno = 0;
+	d = strtod(tmp, &end);
+	if (*end || end == tmp || (errno == ERANGE && isinf(d)))
+		d = 0;
+	free(tmp);
+	return d;
+}
+
 double tv_to_float64(const doc_node *v)
 {
 	if (!v)
@@ -858,18 +926,8 @@ double tv_to_float64(const doc_node *v)
 	case DOC_INT: return (double)v->u.i;
 	case DOC_FLOAT: return v->u.f;
 	case DOC_BOOL: return v->u.b;
-	case DOC_STR: {
-		char *end;
-		double d;
-		char *tmp = strndup(v->u.s.ptr, v->u.s.len);
-		if (!tmp)
-			return 0;
-		d = strtod(tmp, &end);
-		if (*end || end == tmp)
-			d = 0;
-		free(tmp);
-		return d;
-	}
+	case DOC_STR:
+		return go_parse_float(v->u.s.ptr, v->u.s.len);
 	default:
 		return 0;
 	}
