@@ -326,6 +326,7 @@ void tv_sprintln(kbuf *out, doc_node **args, size_t n)
 
 typedef struct fspec {
 	bool minus, plus, sharp, zero, space;
+	bool plusv, sharpv;   /* %+v and %#v: Go moves the flags here for 'v' */
 	int width, prec;   /* -1 if absent */
 } fspec;
 
@@ -409,7 +410,7 @@ static void fmt_integer(kbuf *out, const fspec *f, char verb, const doc_node *v)
 	case 'q': {
 		kbuf q = KBUF_INIT;
 		kbuf_putc(&t, '\'');
-		fmt_integer(&q, &(fspec){ 0, 0, 0, 0, 0, -1, -1 }, 'c', v);
+		fmt_integer(&q, &(fspec){ 0, 0, 0, 0, 0, 0, 0, -1, -1 }, 'c', v);
 		if (q.len == 1 && (q.ptr[0] == '\'' || q.ptr[0] == '\\'))
 			kbuf_putc(&t, '\\');
 		if (q.len == 1 && q.ptr[0] == '\n')
@@ -533,6 +534,9 @@ static void fmt_string(kbuf *out, const fspec *f, char verb, const char *s, size
 		for (i = 0; i < n; i++) {
 			if (f->space && i)
 				kbuf_putc(&t, ' ');
+			/* '#': 0x before each byte with ' ', else once */
+			if (f->sharp && (f->space || !i))
+				kbuf_puts(&t, verb == 'x' ? "0x" : "0X");
 			kbuf_printf(&t, verb == 'x' ? "%02x" : "%02X", (unsigned char)s[i]);
 		}
 		break;
@@ -566,7 +570,7 @@ static void fmt_container(kbuf *out, const fspec *f, char verb, const doc_node *
 		for (i = 0; i < v->u.map.len; i++) {
 			if (i)
 				kbuf_putc(out, ' ');
-			if (f->plus) {
+			if (f->plusv) {
 				kbuf_puts(out, v->u.map.v[i].key->u.s.ptr);
 				kbuf_putc(out, ':');
 			}
@@ -590,10 +594,82 @@ static void fmt_container(kbuf *out, const fspec *f, char verb, const doc_node *
 	}
 }
 
+/* %#v: Go syntax for what values, dict, list... hold (top: nil is
+ * "<nil>" there, "interface {}(nil)" inside a container) */
+static void go_syntax(kbuf *out, const doc_node *v, bool top, int depth)
+{
+	size_t i;
+	if (depth > 200) {
+		kbuf_puts(out, "...");
+		return;
+	}
+	if (!v || v->type == DOC_NULL) {
+		kbuf_puts(out, top ? "<nil>" : "interface {}(nil)");
+		return;
+	}
+	if ((v->flags & (TV_OBJ | TV_STRUCT)) || (v->type == DOC_INT && (v->flags & TV_U8))) {
+		print_v(out, v, 'v', 1, depth);
+		return;
+	}
+	switch (v->type) {
+	case DOC_BOOL: kbuf_puts(out, v->u.b ? "true" : "false"); return;
+	case DOC_INT: numfmt_int(out, v->u.i); return;
+	case DOC_FLOAT: numfmt_float_v(out, v->u.f); return;
+	case DOC_STR:
+		if (v->flags & TV_BYTES) {
+			kbuf_puts(out, "[]byte{");
+			for (i = 0; i < v->u.s.len; i++)
+				kbuf_printf(out, i ? ", 0x%x" : "0x%x", (unsigned char)v->u.s.ptr[i]);
+			kbuf_putc(out, '}');
+			return;
+		}
+		tv_quote(out, v->u.s.ptr, v->u.s.len);
+		return;
+	case DOC_SEQ:
+		kbuf_puts(out, tv_type_name(v));
+		if (v->flags & TV_NILSEQ) {
+			kbuf_puts(out, "(nil)");
+			return;
+		}
+		kbuf_putc(out, '{');
+		for (i = 0; i < v->u.seq.len; i++) {
+			if (i)
+				kbuf_puts(out, ", ");
+			go_syntax(out, v->u.seq.v[i], false, depth + 1);
+		}
+		kbuf_putc(out, '}');
+		return;
+	case DOC_MAP: {
+		const doc_pair **ps = tv_sorted_pairs(v);
+		kbuf_puts(out, tv_type_name(v));
+		kbuf_putc(out, '{');
+		for (i = 0; ps && i < v->u.map.len; i++) {
+			if (i)
+				kbuf_puts(out, ", ");
+			tv_quote(out, ps[i]->key->u.s.ptr, ps[i]->key->u.s.len);
+			kbuf_putc(out, ':');
+			go_syntax(out, ps[i]->val, false, depth + 1);
+		}
+		free(ps);
+		kbuf_putc(out, '}');
+		return;
+	}
+	default:
+		return;
+	}
+}
+
 static void fmt_value_d(kbuf *out, const fspec *f, char verb, const doc_node *v, int depth)
 {
 	if (depth > 200) {
 		kbuf_puts(out, "...");
+		return;
+	}
+	if (verb == 'v' && f->sharpv && depth == 0) {
+		kbuf t = KBUF_INIT;
+		go_syntax(&t, v, true, 0);
+		pad(out, f, t.ptr, t.len, false);
+		kbuf_release(&t);
 		return;
 	}
 	if (verb == 'T') {
@@ -704,7 +780,7 @@ void tv_sprintf(kbuf *out, const char *fmt, size_t flen, doc_node **args, size_t
 {
 	size_t i = 0, argi = 0;
 	while (i < flen) {
-		fspec f = { false, false, false, false, false, -1, -1 };
+		fspec f = { false, false, false, false, false, false, false, -1, -1 };
 		size_t lit = i;
 		char verb;
 		while (i < flen && fmt[i] != '%')
@@ -781,6 +857,13 @@ void tv_sprintf(kbuf *out, const char *fmt, size_t flen, doc_node **args, size_t
 		}
 		if (verb == 'w')
 			verb = 'v';
+		if (verb == 'v') {
+			/* Go: '#' asks for Go syntax and '+' for field names here,
+			 * neither for a sign nor an alternate form */
+			f.sharpv = f.sharp;
+			f.plusv = f.plus;
+			f.sharp = f.plus = false;
+		}
 		fmt_value_d(out, &f, verb, args[argi++], 0);
 	}
 	if (argi < n) {
