@@ -72,11 +72,14 @@ static doc_node *named_map(karena *a, const char *type)
 	return &tobj_new(a, TOBJ_NAMED, type, DOC_MAP)->n;
 }
 
-static doc_node *str_or_empty(karena *a, const doc_node *m, const char *k)
+/* A Chart.yaml scalar read into a Go string field, as Helm 4 does: numbers
+ * in Go's form, booleans as words; anything else is "". */
+static doc_node *scalar_str(karena *a, doc_node *v)
 {
-	doc_node *v = doc_map_get(m, k);
 	if (v && v->type == DOC_STR)
 		return v;
+	if (v && v->type == DOC_BOOL)
+		return tv_strz(a, v->u.b ? "true" : "false");
 	if (v && (v->type == DOC_INT || v->type == DOC_FLOAT)) {
 		kbuf b = KBUF_INIT;
 		doc_node *r;
@@ -88,10 +91,25 @@ static doc_node *str_or_empty(karena *a, const doc_node *m, const char *k)
 	return tv_strz(a, "");
 }
 
+static doc_node *str_or_empty(karena *a, const doc_node *m, const char *k)
+{
+	return scalar_str(a, doc_map_get(m, k));
+}
+
+/* a []string of Chart.yaml: scalars as strings, as Helm 4 reads them */
 static doc_node *list_or_empty(karena *a, const doc_node *m, const char *k)
 {
-	doc_node *v = doc_map_get(m, k);
-	return v && v->type == DOC_SEQ ? v : tv_seq(a);
+	doc_node *v = doc_map_get(m, k), *r;
+	size_t i;
+	if (!v || v->type != DOC_SEQ)
+		return tv_seq(a);
+	r = tv_seq(a);
+	for (i = 0; i < v->u.seq.len; i++) {
+		doc_node *e = v->u.seq.v[i];
+		doc_seq_push(a, r, e && (e->type == DOC_BOOL || e->type == DOC_INT || e->type == DOC_FLOAT)
+					   ? scalar_str(a, e) : e);
+	}
+	return r;
 }
 
 /* .Chart.Dependencies as Helm 4 gives them after processing: the enabled
@@ -131,8 +149,18 @@ static doc_node *chart_deps(karena *a, const doc_node *md, const values_chart *v
 static doc_node *chart_obj(karena *a, tmpl_chart *c, const values_chart *vc, const char *name, bool root)
 {
 	doc_node *m = tv_map(a), *md = c->metadata, *ann;
-	doc_map_set(a, m, "APIVersion", str_or_empty(a, md, "apiVersion"));
+	doc_map_set(a, m, "APIVersion", tv_strz(a, c->api_version ? c->api_version : "v1"));
 	ann = doc_map_get(md, "annotations");
+	if (ann && ann->type == DOC_MAP) {
+		/* map[string]string: scalars as strings */
+		doc_node *sm = tv_map(a);
+		size_t i;
+		for (i = 0; i < ann->u.map.len; i++) {
+			doc_pair *p = &ann->u.map.v[i];
+			doc_map_setn(a, sm, p->key->u.s.ptr, p->key->u.s.len, scalar_str(a, p->val));
+		}
+		ann = sm;
+	}
 	doc_map_set(a, m, "Annotations", ann && ann->type == DOC_MAP ? ann : tv_map(a));
 	doc_map_set(a, m, "AppVersion", str_or_empty(a, md, "appVersion"));
 	doc_map_set(a, m, "Condition", str_or_empty(a, md, "condition"));
@@ -561,6 +589,29 @@ static void key_error(head *h)
 	karena_release(&a);
 }
 
+/* The YAML 1.1 infinities and NaN go-yaml resolves a plain scalar to:
+ * sigs.k8s.io/yaml cannot turn them into JSON, so Helm fails the document.
+ * Returns Go's name of the value, or NULL. */
+static const char *yaml11_nonfinite(const char *v, size_t n)
+{
+	static const char *const pos[] = { ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF" };
+	static const char *const neg[] = { "-.inf", "-.Inf", "-.INF" };
+	static const char *const nan[] = { ".nan", ".NaN", ".NAN" };
+	size_t i;
+	if (n < 4 || n > 5)
+		return NULL;
+	for (i = 0; i < 6; i++)
+		if (strlen(pos[i]) == n && !memcmp(v, pos[i], n))
+			return "+Inf";
+	for (i = 0; i < 3; i++) {
+		if (strlen(neg[i]) == n && !memcmp(v, neg[i], n))
+			return "-Inf";
+		if (strlen(nan[i]) == n && !memcmp(v, nan[i], n))
+			return "NaN";
+	}
+	return NULL;
+}
+
 static void scan_head(head *h)
 {
 	yaml_parser_t p;
@@ -576,6 +627,8 @@ static void scan_head(head *h)
 	size_t nanchors = 0, capanchors = 0, i;
 	/* a map key that is a collection or null: sigs.k8s.io/yaml refuses it */
 	bool bad_key = false;
+	/* the first value that is an infinity or NaN, which JSON cannot hold */
+	const char *nonfinite = NULL;
 	kind[0] = 0;
 	iskey[0] = 0;
 	if (!yaml_parser_initialize(&p)) {
@@ -676,6 +729,11 @@ static void scan_head(head *h)
 					want = 4;
 				iskey[depth] = 0;
 			} else {
+				if (t == YAML_SCALAR_EVENT && !nonfinite &&
+				    ((!ev.data.scalar.tag && ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) ||
+				     (ev.data.scalar.tag &&
+				      !strcmp((const char *)ev.data.scalar.tag, "tag:yaml.org,2002:float"))))
+					nonfinite = yaml11_nonfinite(v, vl);
 				if (want == 1 && t == YAML_SCALAR_EVENT && !h->kind)
 					h->kind = strndup(v, vl);
 				else if (want == 4 && t == YAML_SCALAR_EVENT && !h->hook)
@@ -697,6 +755,12 @@ static void scan_head(head *h)
 	free(anchors);
 	if (bad_key && !h->err)
 		key_error(h);
+	if (nonfinite && !h->err) {
+		kbuf b = KBUF_INIT;
+		kbuf_printf(&b, "YAML parse error on %s: error converting YAML to JSON: json: unsupported value: %s",
+			    h->src, nonfinite);
+		h->err = kbuf_detach(&b, NULL);
+	}
 }
 
 /* ---- a fast path for plain block YAML ----------------------------------
@@ -770,7 +834,7 @@ static bool fh_flow_seq(const char *v, const char *e)
 				return false;  /* reserved indicators */
 			while (p < e && fh_flow_plain(*p))
 				p++;
-			if (p == st)
+			if (p == st || yaml11_nonfinite(st, (size_t)(p - st)))
 				return false;
 		}
 		while (p < e && *p == ' ')
@@ -834,6 +898,8 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 		if (!(*v == '-' && e - v > 1 && v[1] != ' '))
 			return false;
 	}
+	if (yaml11_nonfinite(v, (size_t)(e - v)))
+		return false;  /* JSON has no infinities: the libyaml scan fails it */
 	for (p = v; p < e; p++) {
 		if (*p == ':' && (p + 1 == e || p[1] == ' '))
 			return false;
@@ -1258,6 +1324,9 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 	r.err = err;
 	if ((rc = make_caps(&r)))
 		return rc;
+	/* Helm's checkIfInstallable */
+	if (!strcmp(doc_get_str(chart->metadata, "type", ""), "library"))
+		return kerr_set(err, KE_INPUT, "library charts are not installable");
 	if ((rc = check_kube_version(&r, chart)))
 		return rc;
 	r.release = tv_map(a);
