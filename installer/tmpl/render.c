@@ -589,6 +589,29 @@ static void key_error(head *h)
 	karena_release(&a);
 }
 
+/* The YAML 1.1 infinities and NaN go-yaml resolves a plain scalar to:
+ * sigs.k8s.io/yaml cannot turn them into JSON, so Helm fails the document.
+ * Returns Go's name of the value, or NULL. */
+static const char *yaml11_nonfinite(const char *v, size_t n)
+{
+	static const char *const pos[] = { ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF" };
+	static const char *const neg[] = { "-.inf", "-.Inf", "-.INF" };
+	static const char *const nan[] = { ".nan", ".NaN", ".NAN" };
+	size_t i;
+	if (n < 4 || n > 5)
+		return NULL;
+	for (i = 0; i < 6; i++)
+		if (strlen(pos[i]) == n && !memcmp(v, pos[i], n))
+			return "+Inf";
+	for (i = 0; i < 3; i++) {
+		if (strlen(neg[i]) == n && !memcmp(v, neg[i], n))
+			return "-Inf";
+		if (strlen(nan[i]) == n && !memcmp(v, nan[i], n))
+			return "NaN";
+	}
+	return NULL;
+}
+
 static void scan_head(head *h)
 {
 	yaml_parser_t p;
@@ -604,6 +627,8 @@ static void scan_head(head *h)
 	size_t nanchors = 0, capanchors = 0, i;
 	/* a map key that is a collection or null: sigs.k8s.io/yaml refuses it */
 	bool bad_key = false;
+	/* the first value that is an infinity or NaN, which JSON cannot hold */
+	const char *nonfinite = NULL;
 	kind[0] = 0;
 	iskey[0] = 0;
 	if (!yaml_parser_initialize(&p)) {
@@ -704,6 +729,11 @@ static void scan_head(head *h)
 					want = 4;
 				iskey[depth] = 0;
 			} else {
+				if (t == YAML_SCALAR_EVENT && !nonfinite &&
+				    ((!ev.data.scalar.tag && ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) ||
+				     (ev.data.scalar.tag &&
+				      !strcmp((const char *)ev.data.scalar.tag, "tag:yaml.org,2002:float"))))
+					nonfinite = yaml11_nonfinite(v, vl);
 				if (want == 1 && t == YAML_SCALAR_EVENT && !h->kind)
 					h->kind = strndup(v, vl);
 				else if (want == 4 && t == YAML_SCALAR_EVENT && !h->hook)
@@ -725,6 +755,12 @@ static void scan_head(head *h)
 	free(anchors);
 	if (bad_key && !h->err)
 		key_error(h);
+	if (nonfinite && !h->err) {
+		kbuf b = KBUF_INIT;
+		kbuf_printf(&b, "YAML parse error on %s: error converting YAML to JSON: json: unsupported value: %s",
+			    h->src, nonfinite);
+		h->err = kbuf_detach(&b, NULL);
+	}
 }
 
 /* ---- a fast path for plain block YAML ----------------------------------
@@ -798,7 +834,7 @@ static bool fh_flow_seq(const char *v, const char *e)
 				return false;  /* reserved indicators */
 			while (p < e && fh_flow_plain(*p))
 				p++;
-			if (p == st)
+			if (p == st || yaml11_nonfinite(st, (size_t)(p - st)))
 				return false;
 		}
 		while (p < e && *p == ' ')
@@ -862,6 +898,8 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 		if (!(*v == '-' && e - v > 1 && v[1] != ' '))
 			return false;
 	}
+	if (yaml11_nonfinite(v, (size_t)(e - v)))
+		return false;  /* JSON has no infinities: the libyaml scan fails it */
 	for (p = v; p < e; p++) {
 		if (*p == ':' && (p + 1 == e || p[1] == ' '))
 			return false;

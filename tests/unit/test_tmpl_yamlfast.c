@@ -104,3 +104,30 @@ TEST(tmpl_yaml_fast_path_is_sound)
 	/* the mutations must exercise the fast path, not only the fallback */
 	CHECK_MSG(accepted > 10000, "only %d mutated documents took the fast path", accepted);
 }
+
+/* JSON has no infinities or NaN: sigs.k8s.io/yaml fails a document with a
+ * YAML 1.1 .inf/.nan value, so Helm does; quoted, they are strings */
+TEST(tmpl_yaml_nonfinite_values_fail)
+{
+	static const struct { const char *doc; const char *err; } cases[] = {
+		{ "kind: A\nv: .inf\n", "unsupported value: +Inf" },
+		{ "kind: A\nv: [1, -.Inf]\n", "unsupported value: -Inf" },
+		{ "kind: A\nv:\n- .NaN\n", "unsupported value: NaN" },
+		{ "kind: A\nv: !!float +.INF\n", "unsupported value: +Inf" },
+		{ "kind: A\nv: \".inf\"\nw: inf\nx: .infinity\n", NULL },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *k = NULL, *h = NULL, *e = NULL, *fk = NULL, *fh = NULL, *fe = NULL;
+		int ok = tmpl_doc_head_check(cases[i].doc, strlen(cases[i].doc), false, &k, &h, &e);
+		int fast = tmpl_doc_head_check(cases[i].doc, strlen(cases[i].doc), true, &fk, &fh, &fe);
+		if (cases[i].err) {
+			CHECK_MSG(!ok && e && strstr(e, cases[i].err), "case %zu: %s", i, e ? e : "(accepted)");
+			CHECK_MSG(!fast, "case %zu: the fast path accepted it", i);
+		} else {
+			CHECK_MSG(ok, "case %zu: %s", i, e ? e : "");
+			CHECK_MSG(fast, "case %zu: should take the fast path", i);
+		}
+		free(k); free(h); free(e); free(fk); free(fh); free(fe);
+	}
+}
