@@ -40,9 +40,26 @@ static const cli_flag flags[] = {
 	{ "is-upgrade", 0, FLAG_BOOL, NULL, "set .Release.IsUpgrade instead of .Release.IsInstall" },
 	{ "skip-schema-validation", 0, FLAG_BOOL, NULL, "do not check values against values.schema.json" },
 	{ "release-name", 0, FLAG_BOOL, NULL, "with --output-dir: write under DIR/NAME/" },
+	{ "generate-name", 'g', FLAG_BOOL, NULL, "no NAME argument (helm template still says release-name)" },
 	/* accepted as helm template accepts them; they change nothing here */
 	{ "skip-crds", 0, FLAG_BOOL, NULL, "no effect on output (as in helm template)" },
 	{ "debug", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "wait", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "wait-for-jobs", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "timeout", 0, FLAG_STR, "DURATION", "accepted for helm compatibility; no effect" },
+	{ "atomic", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "rollback-on-failure", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "description", 0, FLAG_STR, "TEXT", "accepted for helm compatibility; no effect" },
+	{ "labels", 0, FLAG_LIST, "K=V", "accepted for helm compatibility; no effect" },
+	{ "hide-notes", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "render-subchart-notes", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "take-ownership", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "disable-openapi-validation", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "create-namespace", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "replace", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "force-replace", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "force-conflicts", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
+	{ "devel", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -214,6 +231,12 @@ static int run(cli_ctx *ctx, cli_args *args)
 	path = args->pos[args->npos - 1];
 	if (args->npos == 2)
 		name = args->pos[0];
+	/* helm template names the release "release-name" before Helm's
+	 * NameAndChart runs, so --generate-name only refuses a NAME */
+	if (args->npos == 2 && cli_flag_bool(args, "generate-name")) {
+		cli_errorf(ctx, "cannot set --generate-name and also specify a name");
+		return EXIT_USAGE;
+	}
 	if (!valid_release_name(name)) {
 		cli_errorf(ctx, "release name check failed: release name \"%s\": invalid release name, must match regex "
 				"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be "
