@@ -9,53 +9,76 @@
 
 #include "tmpl_int.h"
 
+/* [0-9A-Za-z-]+ parts joined by single dots, as Masterminds' regex */
 static bool ident_ok(const char *s, size_t n)
 {
 	size_t i;
-	if (!n)
+	if (!n || s[0] == '.' || s[n - 1] == '.')
 		return false;
 	for (i = 0; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '-' || s[i] == '.'))
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '-' || (s[i] == '.' && s[i + 1] != '.')))
 			return false;
-	return s[0] != '.' && s[n - 1] != '.';
+	return true;
 }
 
-static bool num(const char **p, const char *e, uint64_t *out)
+/* digits at *p; *ovf set to them when they overflow a uint64 */
+static bool num(const char **p, const char *e, uint64_t *out, const char **ovf, size_t *ovfl)
 {
 	const char *s = *p;
 	uint64_t v = 0;
+	bool big = false;
 	if (s >= e || !isdigit((unsigned char)*s))
 		return false;
 	while (s < e && isdigit((unsigned char)*s)) {
-		if (v > (UINT64_MAX - 9) / 10)
-			return false;
+		if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			big = true;
 		v = v * 10 + (uint64_t)(*s - '0');
 		s++;
+	}
+	if (big && !*ovf) {
+		*ovf = *p;
+		*ovfl = (size_t)(s - *p);
 	}
 	*out = v;
 	*p = s;
 	return true;
 }
 
-int tsemver_parse(tsemver *out, karena *a, const char *s, size_t n)
+/* a numeric prerelease part with a leading zero ("01") */
+static bool pre_zero(const char *s)
 {
-	const char *p = s, *e = s + n, *q;
+	while (*s) {
+		size_t l = strcspn(s, "."), i;
+		for (i = 0; i < l && isdigit((unsigned char)s[i]); i++)
+			;
+		if (i == l && l > 1 && s[0] == '0')
+			return true;
+		s += l + (s[l] == '.');
+	}
+	return false;
+}
+
+/* tsemver_parse, with Masterminds' reason in msg (when not NULL) */
+static int semver_parse_msg(tsemver *out, karena *a, const char *s, size_t n, kbuf *msg)
+{
+	const char *p = s, *e = s + n, *q, *ovf = NULL;
+	size_t ovfl = 0;
 	memset(out, 0, sizeof(*out));
 	out->pre = "";
 	out->meta = "";
 	out->original = karena_strndup(a, s, n);
-	if (p < e && (*p == 'v' || *p == 'V'))
+	if (p < e && *p == 'v')
 		p++;
-	if (!num(&p, e, &out->major))
-		return -1;
+	if (!num(&p, e, &out->major, &ovf, &ovfl))
+		goto bad;
 	if (p < e && *p == '.') {
 		p++;
-		if (!num(&p, e, &out->minor))
-			return -1;
+		if (!num(&p, e, &out->minor, &ovf, &ovfl))
+			goto bad;
 		if (p < e && *p == '.') {
 			p++;
-			if (!num(&p, e, &out->patch))
-				return -1;
+			if (!num(&p, e, &out->patch, &ovf, &ovfl))
+				goto bad;
 		}
 	}
 	if (p < e && *p == '-') {
@@ -64,18 +87,41 @@ int tsemver_parse(tsemver *out, karena *a, const char *s, size_t n)
 		while (q < e && *q != '+')
 			q++;
 		if (!ident_ok(p, (size_t)(q - p)))
-			return -1;
+			goto bad;
 		out->pre = karena_strndup(a, p, (size_t)(q - p));
 		p = q;
 	}
 	if (p < e && *p == '+') {
 		p++;
 		if (!ident_ok(p, (size_t)(e - p)))
-			return -1;
+			goto bad;
 		out->meta = karena_strndup(a, p, (size_t)(e - p));
 		p = e;
 	}
-	return p == e ? 0 : -1;
+	if (p != e)
+		goto bad;
+	/* past the regex, as NewVersion: the numbers, then the prerelease */
+	if (ovf) {
+		if (msg)
+			kbuf_printf(msg, "error parsing version segment: strconv.ParseUint: parsing \"%.*s\": value out of range",
+				    (int)ovfl, ovf);
+		return -2;
+	}
+	if (pre_zero(out->pre)) {
+		if (msg)
+			kbuf_puts(msg, "version segment starts with 0");
+		return -2;
+	}
+	return 0;
+bad:
+	if (msg)
+		kbuf_puts(msg, "invalid semantic version");
+	return -1;
+}
+
+int tsemver_parse(tsemver *out, karena *a, const char *s, size_t n)
+{
+	return semver_parse_msg(out, a, s, n, NULL);
 }
 
 static int cmp_u(uint64_t a, uint64_t b) { return a < b ? -1 : a > b; }
@@ -155,6 +201,7 @@ static int parse_constraint(constraint *c, karena *a, const char *s, size_t n)
 	const char *v, *parts[3] = { 0 };
 	size_t pl[3] = { 0 }, np = 0, xat;
 	kbuf b = KBUF_INIT;
+	int r;
 	memset(c, 0, sizeof(*c));
 	while (ol < n && ol < 2 && strchr("=!<>~^", s[ol]))
 		ol++;
@@ -175,7 +222,7 @@ static int parse_constraint(constraint *c, karena *a, const char *s, size_t n)
 		memcpy(c->op, "<=", 3);
 	v = s + ol;
 	n -= ol;
-	if (n && (*v == 'v' || *v == 'V'))
+	if (n && *v == 'v')
 		v++, n--;
 	if (n == 0)
 		return -1;
@@ -221,11 +268,11 @@ static int parse_constraint(constraint *c, karena *a, const char *s, size_t n)
 		}
 		kbuf_put(&b, v + (size_t)(parts[np - 1] - v) + pl[np - 1], n - ((size_t)(parts[np - 1] - v) + pl[np - 1]));
 	}
-	i = (size_t)tsemver_parse(&c->v, a, b.ptr, b.len);
+	r = tsemver_parse(&c->v, a, b.ptr, b.len);
 	kbuf_release(&b);
 	if (c->minor_dirty)
 		c->patch_dirty = true;
-	return (int)i;
+	return r;
 }
 
 /* include_pre: a prerelease version may match a constraint without one */
@@ -315,7 +362,8 @@ static bool check1(const constraint *c, const tsemver *v, bool include_pre)
 	return false;
 }
 
-/* Returns 1 match, 0 no match, -1 bad constraint. */
+/* Returns 1 match, 0 no match, -1 bad constraint, -2 a version in it that
+ * Masterminds' regex takes but NewVersion refuses. */
 static int check_constraints(karena *a, const char *cs, size_t n, const tsemver *v)
 {
 	const char *p = cs, *e = cs + n;
@@ -323,6 +371,7 @@ static int check_constraints(karena *a, const char *cs, size_t n, const tsemver 
 	while (p <= e) {
 		const char *oe = p;
 		bool ok = true, pre = false;
+		int r;
 		/* the AND group, checked once all of it is parsed: as Masterminds,
 		 * a prerelease in one of its constraints lets prereleases match
 		 * all of them */
@@ -357,17 +406,15 @@ static int check_constraints(karena *a, const char *cs, size_t n, const tsemver 
 				/* an operator alone followed by the version: "> 1.2" */
 				if (len <= 2 && strchr("=!<>~^", tok[0]) && i + 1 < nt) {
 					kbuf b = KBUF_INIT;
-					int r;
 					kbuf_put(&b, tok, len);
 					kbuf_put(&b, toks[i + 1], tl[i + 1]);
 					r = parse_constraint(c, a, b.ptr, b.len);
 					kbuf_release(&b);
 					if (r)
-						return -1;
+						return r;
 					i++;
 				} else if (i + 2 < nt && tl[i + 1] == 1 && toks[i + 1][0] == '-') {
 					kbuf b = KBUF_INIT;
-					int r;
 					kbuf_puts(&b, ">=");
 					kbuf_put(&b, tok, len);
 					r = parse_constraint(c, a, b.ptr, b.len);
@@ -377,12 +424,12 @@ static int check_constraints(karena *a, const char *cs, size_t n, const tsemver 
 					r = r ? r : parse_constraint(c + 1, a, b.ptr, b.len);
 					kbuf_release(&b);
 					if (r)
-						return -1;
+						return r;
 					ng += 2;
 					i += 2;
 					continue;
-				} else if (parse_constraint(c, a, tok, len)) {
-					return -1;
+				} else if ((r = parse_constraint(c, a, tok, len))) {
+					return r;
 				}
 				ng++;
 			}
@@ -412,11 +459,22 @@ int tsemver_check(karena *a, const char *cs, size_t n, const tsemver *v)
 static int f_semvercompare(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	tsemver v;
+	kbuf msg = KBUF_INIT;
 	int r;
 	(void)n;
-	if (tsemver_parse(&v, x->a, a[1]->u.s.ptr, a[1]->u.s.len))
-		return tctx_fail(x, "invalid semantic version");
+	if (semver_parse_msg(&v, x->a, a[1]->u.s.ptr, a[1]->u.s.len, &msg)) {
+		/* Sprig parses the constraint first: its error wins */
+		tsemver zero = { 0, 0, 0, "", "", "" };
+		r = check_constraints(x->a, a[0]->u.s.ptr, a[0]->u.s.len, &zero);
+		r = r < 0 ? 0 : tctx_fail(x, "%s", msg.ptr);
+		kbuf_release(&msg);
+		if (r)
+			return r;
+		v = zero;
+	}
 	r = check_constraints(x->a, a[0]->u.s.ptr, a[0]->u.s.len, &v);
+	if (r == -2)
+		return tctx_fail(x, "constraint parser error");
 	if (r < 0)
 		return tctx_fail(x, "improper constraint: %s", a[0]->u.s.ptr);
 	*out = tv_bool(r == 1);
@@ -539,9 +597,14 @@ int tsemver_method(tctx *x, doc_node **out, doc_node *recv, const char *name, do
 static int f_semver(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	tsemver v;
+	kbuf msg = KBUF_INIT;
+	int r;
 	(void)n;
-	if (tsemver_parse(&v, x->a, a[0]->u.s.ptr, a[0]->u.s.len))
-		return tctx_fail(x, "invalid semantic version");
+	if (semver_parse_msg(&v, x->a, a[0]->u.s.ptr, a[0]->u.s.len, &msg)) {
+		r = tctx_fail(x, "%s", msg.ptr);
+		kbuf_release(&msg);
+		return r;
+	}
 	*out = semver_obj(x->a, &v, true);
 	return 0;
 }
