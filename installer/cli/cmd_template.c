@@ -41,6 +41,7 @@ static const cli_flag flags[] = {
 	{ "skip-schema-validation", 0, FLAG_BOOL, NULL, "do not check values against values.schema.json" },
 	{ "release-name", 0, FLAG_BOOL, NULL, "with --output-dir: write under DIR/NAME/" },
 	{ "generate-name", 'g', FLAG_BOOL, NULL, "no NAME argument (helm template still says release-name)" },
+	{ "name-template", 0, FLAG_STR, "TEMPLATE", "name the release by this template (Go template, Sprig functions, no data)" },
 	/* accepted as helm template accepts them; they change nothing here */
 	{ "skip-crds", 0, FLAG_BOOL, NULL, "no effect on output (as in helm template)" },
 	{ "debug", 0, FLAG_BOOL, NULL, "accepted for helm compatibility; no effect" },
@@ -236,6 +237,30 @@ static int run(cli_ctx *ctx, cli_args *args)
 	if (args->npos == 2 && cli_flag_bool(args, "generate-name")) {
 		cli_errorf(ctx, "cannot set --generate-name and also specify a name");
 		return EXIT_USAGE;
+	}
+	if (cli_flag_str(args, "name-template", NULL)) {
+		/* Helm's TemplateName: executed with nil data, before the
+		 * default name; refused next to a NAME */
+		const char *nt = cli_flag_str(args, "name-template", NULL);
+		tmpl_set *ts = tmpl_set_new(&a);
+		tmpl_exec_opts eo = { 0, true, false, 0, 0 };
+		kbuf nb = KBUF_INIT;
+		if (args->npos == 2) {
+			cli_errorf(ctx, "cannot set --name-template and also specify a name");
+			karena_release(&a);
+			return EXIT_USAGE;
+		}
+		if ((r = tmpl_parse(ts, "name-template", nt, strlen(nt), &err)) ||
+		    (r = tmpl_exec(ts, "name-template", NULL, &nb, &eo, &err))) {
+			kbuf_release(&nb);
+			cli_print_error(ctx, &err);
+			rc = cli_exit_code(err.code ? err.code : r);
+			kerr_clear(&err);
+			karena_release(&a);
+			return rc;
+		}
+		name = karena_strndup(&a, nb.ptr, nb.len);
+		kbuf_release(&nb);
 	}
 	if (!valid_release_name(name)) {
 		cli_errorf(ctx, "release name check failed: release name \"%s\": invalid release name, must match regex "
