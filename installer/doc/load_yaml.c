@@ -126,6 +126,69 @@ static size_t count_nodes(const doc_node *n, size_t limit)
 	return c;
 }
 
+/* Go's base64.StdEncoding.DecodeString (line breaks skipped, padding
+ * required) into out; false on bad input. */
+static bool b64_std_decode(kbuf *out, const char *s, size_t n)
+{
+	static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	unsigned q[4];
+	size_t i, k = 0, pad = 0;
+	for (i = 0; i < n; i++) {
+		const char *p;
+		if (s[i] == '\r' || s[i] == '\n')
+			continue;
+		if (s[i] == '=') {
+			if (k < 2)
+				return false;
+			q[k++] = 0;
+			pad++;
+		} else {
+			if (pad || !s[i] || !(p = strchr(abc, s[i])))
+				return false;
+			q[k++] = (unsigned)(p - abc);
+		}
+		if (k == 4) {
+			kbuf_putc(out, (char)(q[0] << 2 | q[1] >> 4));
+			if (pad < 2)
+				kbuf_putc(out, (char)((q[1] & 15) << 4 | q[2] >> 2));
+			if (pad < 1)
+				kbuf_putc(out, (char)((q[2] & 3) << 6 | q[3]));
+			k = 0;
+			if (pad)
+				break;
+		}
+	}
+	/* nothing but line breaks may follow the padding */
+	for (i++; pad && i < n; i++)
+		if (s[i] != '\r' && s[i] != '\n')
+			return false;
+	return k == 0;
+}
+
+/* The length of the valid UTF-8 sequence at s (Go's utf8.DecodeRune), 0
+ * for an invalid byte. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t w, i;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		w = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		w = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+	else if (c >= 0xF0 && c <= 0xF4)
+		w = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+	else
+		return 0;
+	if (n < w || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < w; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return w;
+}
+
 static int scalar_node(loader *l, const yaml_event_t *ev, doc_node **out)
 {
 	const char *v = (const char *)ev->data.scalar.value;
@@ -164,8 +227,35 @@ static int scalar_node(loader *l, const yaml_event_t *ev, doc_node **out)
 			sc.type = DOC_STR;
 		}
 		if (!strcmp(t, "binary")) {
-			/* keep the base64 text: the bytes may not be valid UTF-8 */
-			sc.type = DOC_STR;
+			/* go-yaml decodes the base64 into a string; on the way
+			 * through JSON (sigs.k8s.io/yaml) every byte that is not
+			 * UTF-8 becomes U+FFFD */
+			kbuf raw = KBUF_INIT, txt = KBUF_INIT;
+			size_t i, w;
+			if (!b64_std_decode(&raw, v, len)) {
+				kbuf_release(&raw);
+				/* go-yaml's decoder errors carry no line */
+				if (l->o.go_errors)
+					return kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, 0, 0,
+							    "!!binary value contains invalid base64 data");
+				return fail_at(l, KE_INPUT, &ev->start_mark, "!!binary value contains invalid base64 data");
+			}
+			for (i = 0; i < raw.len; i += w ? w : 1) {
+				w = utf8_seq((const unsigned char *)raw.ptr + i, raw.len - i);
+				if (w)
+					kbuf_put(&txt, raw.ptr + i, w);
+				else
+					kbuf_puts(&txt, "\xEF\xBF\xBD");
+			}
+			n = doc_new(l->a, DOC_STR);
+			n->u.s.ptr = karena_strndup(l->a, txt.ptr, txt.len);
+			n->u.s.len = txt.len;
+			kbuf_release(&raw);
+			kbuf_release(&txt);
+			n->flags |= DOC_F_QUOTED | DOC_F_TAGGED;
+			set_pos(l, n, &ev->start_mark);
+			*out = n;
+			return 0;
 		}
 	} else if (tag) {
 		sc.type = DOC_STR;   /* unknown local tag: go-yaml keeps the text */

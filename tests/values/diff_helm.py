@@ -93,6 +93,7 @@ CASES = [
     ("scalar replaced by map", ["--set", "replicas.min=1"]),
     ("file null plus set", ["-f", F("nulls.yaml"), "--set", "image.pullPolicy=Never"]),
     ("multi-document file merges its documents", ["-f", F("multidoc.yaml")]),
+    ("!!binary values decode to strings", ["-f", F("binary.yaml")]),
     ("multi-document file over another file", ["-f", F("a.yaml"), "-f", F("multidoc.yaml")]),
     ("all kinds together", ["-f", F("a.yaml"), "-f", F("b.yaml"), "--set-json", 'j={"x":1}',
                             "--set", "s=1,list[1]=q", "--set-string", "ss=2",
@@ -122,6 +123,7 @@ ERRORS = [
     ("bad json", ["--set-json", "a={x}"], "invalid JSON"),
     ("not a map", ["--set", "replicas=1", "--set", "replicas.x=1"], "not a map"),
     ("document separator followed by content", ["-f", F("badsep.yaml")], "invalid YAML document separator: {oops: 1}"),
+    ("!!binary that is not base64", ["-f", F("badbinary.yaml")], "!!binary value contains invalid base64 data"),
     ("infinity in a values file", ["-f", F("nonfinite.yaml")], "json: unsupported value: -Inf"),
 ]
 
