@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """bench/template.py - `kstage template` against `helm template`, same run,
 same inputs: the KServe CRD chart (about 1.4 MB of CRDs) and ordinary
-application charts (the KServe chart, and tests/tmpl/charts/app with a full
-values file). Reports median wall time and peak RSS of each tool and the
-ratios helm/kstage. Timing is reported, never asserted.
+application charts (the KServe chart, tests/tmpl/charts/app with a full
+values file, and tests/tmpl/charts/bitnamish, built on a library chart).
+Reports median wall time and peak RSS of each tool and the ratios
+helm/kstage. Timing is reported, never asserted.
 
   KSTAGE_BIN, HELM_BIN, KSTAGE_FIXTURES as in tests/tmpl/diff_helm.py
   BENCH_RUNS (default 15)
@@ -79,6 +80,7 @@ def main():
         ("KServe chart", [os.path.join(k, "kserve-v0.15.2.tgz"), "-n", "kserve"]),
         ("app chart, full values", [os.path.join(ROOT, "tests", "tmpl", "charts", "app"), "-f",
                                     os.path.join(ROOT, "tests", "tmpl", "values", "app-full.yaml")]),
+        ("library-chart app (bitnamish)", [os.path.join(ROOT, "tests", "tmpl", "charts", "bitnamish")]),
     ]
     print("%-36s %10s %10s %8s %10s %10s %8s" % ("chart", "helm ms", "kstage ms", "time x",
                                                  "helm MiB", "kstage MiB", "mem x"))
