@@ -194,7 +194,10 @@ static int files_method(tctx *x, doc_node **out, doc_node *recv, const char *nam
 	if (!strcmp(name, "Lines")) {
 		doc_node *v = doc_map_getn(recv, S(0), SL(0)), *r = tv_strs(x->a);
 		const char *s, *e;
-		if (v && v->u.s.len) {
+		/* Helm's Lines looks at the last byte of any file it has */
+		if (v && !v->u.s.len)
+			return tctx_fail(x, "runtime error: index out of range [-1]");
+		if (v) {
 			s = v->u.s.ptr;
 			e = s + v->u.s.len;
 			if (e[-1] == '\n')

@@ -81,6 +81,7 @@ def runs():
         (c("errors"), "e4", ["--set", "case=nilpointer"]),
         (c("errors"), "e4b", ["--set", "case=tplinclude"]),
         (c("errors"), "e4c", ["--set", "case=tpltemplate"]),
+        (c("errors"), "e4d", ["--set", "case=emptylines"]),
         (c("errors"), "e5", ["--set", "case=none"]),
         (c("errors"), "e6", ["--set", "case=none", "--kube-version", "1.19.4-eks.2"]),
         (c("errors-parse"), "p1", []),
