@@ -245,7 +245,8 @@ static int f_abbrevboth(tctx *x, doc_node **out, doc_node **a, size_t n)
 	int64_t off = IV(0), w = IV(1), len = (int64_t)SL(2);
 	kbuf b = KBUF_INIT;
 	(void)n;
-	if (w < 4 || len <= w) {
+	/* Sprig returns s as it is before goutils sees it */
+	if (w < 4 || (off > 0 && w < 7) || len <= w) {
 		*out = a[2];
 		return 0;
 	}
