@@ -371,6 +371,81 @@ static int f_musttoprettyjson(tctx *x, doc_node **out, doc_node **a, size_t n) {
 static int f_torawjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], 0, true); }
 static int f_musttorawjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], 0, true); }
 
+/* s[0..n) with each byte that is not UTF-8 as U+FFFD, or NULL when it all is */
+static doc_node *utf8_fixed(karena *a, const char *s, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	doc_node *r;
+	size_t i = 0, w;
+	uint32_t c;
+	while (i < n) {
+		w = tv_utf8_decode((const unsigned char *)s + i, n - i, &c);
+		if (c == 0xFFFD && w == 1)
+			break;
+		i += w;
+	}
+	if (i == n)
+		return NULL;
+	kbuf_put(&b, s, i);
+	while (i < n) {
+		w = tv_utf8_decode((const unsigned char *)s + i, n - i, &c);
+		if (c == 0xFFFD && w == 1)
+			kbuf_puts(&b, "\xEF\xBF\xBD");
+		else
+			kbuf_put(&b, s + i, w);
+		i += w;
+	}
+	r = tv_str(a, b.ptr, b.len);
+	kbuf_release(&b);
+	return r;
+}
+
+/* What YAML sigs.k8s.io/yaml makes of json.Marshal's output: strings (and
+ * keys) that are not UTF-8 have U+FFFD for each bad byte. Copied only
+ * along the paths that lead to one; v holds no cycle (json_view). */
+static doc_node *yaml_utf8_view(karena *a, doc_node *v)
+{
+	size_t i, j;
+	if (!v)
+		return v;
+	if (v->type == DOC_STR) {
+		doc_node *f = utf8_fixed(a, v->u.s.ptr, v->u.s.len);
+		return f ? f : v;
+	}
+	if (v->type == DOC_SEQ) {
+		for (i = 0; i < v->u.seq.len; i++) {
+			doc_node *c = yaml_utf8_view(a, v->u.seq.v[i]), *r;
+			if (c == v->u.seq.v[i])
+				continue;
+			r = tv_seq(a);
+			r->flags = v->flags & (uint16_t)~TV_OBJ;
+			for (j = 0; j < v->u.seq.len; j++)
+				doc_seq_push(a, r, j < i ? v->u.seq.v[j] : j == i ? c : yaml_utf8_view(a, v->u.seq.v[j]));
+			return r;
+		}
+	} else if (v->type == DOC_MAP) {
+		for (i = 0; i < v->u.map.len; i++) {
+			doc_pair *p = &v->u.map.v[i];
+			doc_node *c = yaml_utf8_view(a, p->val), *k = utf8_fixed(a, p->key->u.s.ptr, p->key->u.s.len), *r;
+			if (c == p->val && !k)
+				continue;
+			r = tv_map(a);
+			r->flags = v->flags & (uint16_t)~TV_OBJ;
+			for (j = 0; j < v->u.map.len; j++) {
+				doc_node *kj, *vj;
+				p = &v->u.map.v[j];
+				kj = j < i ? NULL : utf8_fixed(a, p->key->u.s.ptr, p->key->u.s.len);
+				vj = j < i ? p->val : j == i ? c : yaml_utf8_view(a, p->val);
+				if (!kj)
+					kj = p->key;
+				doc_map_setn(a, r, kj->u.s.ptr, kj->u.s.len, vj);
+			}
+			return r;
+		}
+	}
+	return v;
+}
+
 int tv_to_yaml(tctx *x, kbuf *b, doc_node *v)
 {
 	kerr e = KERR_INIT;
@@ -385,6 +460,7 @@ int tv_to_yaml(tctx *x, kbuf *b, doc_node *v)
 	if (!(v = json_marshal_view(x->a, v, &msg, &cycle)))
 		return cycle ? tctx_fail(x, "error marshaling into JSON: json: unsupported value: encountered a cycle via %s", msg)
 			     : tctx_fail(x, "error marshaling into JSON: json: unsupported value: %s", msg);
+	v = yaml_utf8_view(x->a, v);
 	r = doc_emit_yaml(b, v, DOC_EMIT_SORT_KEYS, &e);
 	if (r)
 		tctx_fail(x, "%s", e.first.msg ? e.first.msg : "yaml error");
