@@ -2,7 +2,8 @@
  * with Go's regexp semantics for the parts charts see: leftmost-first
  * matching (which PCRE2 shares), "All" variants skipping empty matches
  * that abut a previous match, Go's $1/${name} expansion in replacements,
- * Split as regexp.Split. Decision: RE2-only syntax that PCRE2 reads
+ * Split as regexp.Split, RE2's $, (?m)^ and \s (compile options and a
+ * rewrite of \s/\S). Decision: other RE2-only syntax that PCRE2 reads
  * differently (none common in charts) is not translated; PCRE2-only
  * syntax (lookarounds, backreferences) is accepted where Go would reject. */
 #include <string.h>
@@ -28,11 +29,78 @@ static bool must_variant(tctx *x)
 	return !strncmp(name, "must", 4);
 }
 
+/* RE2's \s is [\t\n\f\r ]; PCRE2's also takes \v. The pattern with
+ * \s and \S spelled out (in a class too), \Q...\E left alone. */
+static void re2_spaces(kbuf *out, const char *p, size_t n)
+{
+	size_t i = 0;
+	bool in_class = false;
+	while (i < n) {
+		char c = p[i];
+		if (c == '\\' && i + 1 < n) {
+			char e = p[i + 1];
+			if (e == 'Q') {
+				const char *end = NULL;
+				size_t k;
+				for (k = i + 2; k + 1 < n; k++)
+					if (p[k] == '\\' && p[k + 1] == 'E') {
+						end = p + k + 2;
+						break;
+					}
+				k = end ? (size_t)(end - p) : n;
+				kbuf_put(out, p + i, k - i);
+				i = k;
+				continue;
+			}
+			if (e == 's')
+				kbuf_puts(out, in_class ? "\\t\\n\\f\\r " : "[\\t\\n\\f\\r ]");
+			else if (e == 'S')
+				kbuf_puts(out, in_class ? "\\x{0}-\\x{8}\\x{b}\\x{e}-\\x{1f}\\x{21}-\\x{10ffff}"
+							: "[^\\t\\n\\f\\r ]");
+			else
+				kbuf_put(out, p + i, 2);
+			i += 2;
+			continue;
+		}
+		if (!in_class && c == '[') {
+			/* a ']' first in the class is a literal */
+			in_class = true;
+			kbuf_putc(out, c);
+			i++;
+			if (i < n && p[i] == '^')
+				kbuf_putc(out, p[i++]);
+			if (i < n && p[i] == ']')
+				kbuf_putc(out, p[i++]);
+			continue;
+		}
+		if (in_class && c == '[' && i + 1 < n && p[i + 1] == ':') {
+			/* [:alpha:] inside a class */
+			const char *end = memchr(p + i + 2, ']', n - i - 2);
+			if (end && end[-1] == ':') {
+				kbuf_put(out, p + i, (size_t)(end + 1 - (p + i)));
+				i = (size_t)(end + 1 - p);
+				continue;
+			}
+		}
+		if (in_class && c == ']')
+			in_class = false;
+		kbuf_putc(out, c);
+		i++;
+	}
+}
+
 static int rx_compile(tctx *x, rx *r, const char *pat, size_t len)
 {
 	int ec;
 	PCRE2_SIZE eo;
-	r->code = pcre2_compile((PCRE2_SPTR)pat, len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &ec, &eo, NULL);
+	kbuf t = KBUF_INIT;
+	re2_spaces(&t, pat, len);
+	/* DOLLAR_ENDONLY: $ is the end of the text, not also before a final
+	 * newline, as RE2's (under (?m) PCRE2 drops it, as RE2's $ does);
+	 * ALT_CIRCUMFLEX: (?m)^ also matches after a final newline, as RE2 */
+	r->code = pcre2_compile((PCRE2_SPTR)t.ptr, t.len, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_CIRCUMFLEX,
+				&ec, &eo, NULL);
+	kbuf_release(&t);
 	if (!r->code) {
 		PCRE2_UCHAR buf[256];
 		pcre2_get_error_message(ec, buf, sizeof(buf));
@@ -270,18 +338,23 @@ static int f_regexreplaceallliteral(tctx *x, doc_node **out, doc_node **a, size_
 typedef struct splitc {
 	tctx *x;
 	doc_node *list;
-	size_t beg;
+	size_t beg, end;    /* Go's beg and end: after and at the last match */
+	int64_t lim;
 	const char *s;
 	size_t len;
 } splitc;
 
+/* one match of Go's regexp.Split loop (lim matches are found; it stops
+ * once it holds lim-1 strings) */
 static void do_split(void *ctx, const char *s, PCRE2_SIZE *ov, int ng)
 {
 	splitc *c = ctx;
 	(void)ng;
-	if (ov[1] == 0 && ov[0] == 0 && c->len > 0)
+	if (c->lim > 0 && (int64_t)doc_len(c->list) == c->lim - 1)
 		return;
-	doc_seq_push(c->x->a, c->list, tv_str(c->x->a, s + c->beg, ov[0] - c->beg));
+	c->end = ov[0];
+	if (ov[1] != 0)
+		doc_seq_push(c->x->a, c->list, tv_str(c->x->a, s + c->beg, ov[0] - c->beg));
 	c->beg = ov[1];
 }
 
@@ -298,16 +371,21 @@ static int f_regexsplit(tctx *x, doc_node **out, doc_node **a, size_t n)
 	c.list = tv_strs(x->a);
 	c.s = S(1);
 	c.len = SL(1);
+	c.lim = lim;
 	if (lim == 0) {
+		/* Go's nil []string: toJson says null */
+		c.list->flags |= TV_NILSEQ;
 		rx_free(&r);
 		*out = c.list;
 		return 0;
 	}
-	if (SL(0) == 0 && SL(1) == 0) {
+	if (SL(0) > 0 && SL(1) == 0) {
 		doc_seq_push(x->a, c.list, tv_strz(x->a, ""));
 	} else {
-		each_match(&r, S(1), SL(1), lim > 0 ? lim - 1 : -1, do_split, &c);
-		doc_seq_push(x->a, c.list, tv_str(x->a, S(1) + c.beg, SL(1) - c.beg));
+		each_match(&r, S(1), SL(1), lim, do_split, &c);
+		/* Go keeps the rest unless the last match it took starts at the end */
+		if (c.end != SL(1))
+			doc_seq_push(x->a, c.list, tv_str(x->a, S(1) + c.beg, SL(1) - c.beg));
 	}
 	rx_free(&r);
 	*out = c.list;
