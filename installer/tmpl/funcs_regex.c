@@ -29,8 +29,9 @@ static bool must_variant(tctx *x)
 	return !strncmp(name, "must", 4);
 }
 
-/* RE2's \s is [\t\n\f\r ]; PCRE2's also takes \v. The pattern with
- * \s and \S spelled out (in a class too), \Q...\E left alone. */
+/* RE2's \s is [\t\n\f\r ]; PCRE2's also takes \v, and PCRE2's \v is
+ * any vertical space. The pattern with \s, \S and \v spelled out (in a
+ * class too), \Q...\E left alone. */
 static void re2_spaces(kbuf *out, const char *p, size_t n)
 {
 	size_t i = 0;
@@ -57,6 +58,8 @@ static void re2_spaces(kbuf *out, const char *p, size_t n)
 			else if (e == 'S')
 				kbuf_puts(out, in_class ? "\\x{0}-\\x{8}\\x{b}\\x{e}-\\x{1f}\\x{21}-\\x{10ffff}"
 							: "[^\\t\\n\\f\\r ]");
+			else if (e == 'v')
+				kbuf_puts(out, "\\x{b}"); /* RE2: the character; PCRE2: all vertical space */
 			else
 				kbuf_put(out, p + i, 2);
 			i += 2;
