@@ -11,6 +11,7 @@
 #include "tmpl_int.h"
 
 #define MAX_EXEC_DEPTH 1000
+#define MAX_NEST_DEPTH 2100
 #define DEFAULT_MAX_OUTPUT ((size_t)100 << 20)
 enum { WALK_BREAK = 1, WALK_CONTINUE = 2 };
 
@@ -899,9 +900,12 @@ static int exec_tree(tctx *x, ttree *t, doc_node *dot)
 	ttree *saved_tree = x->tree;
 	size_t saved_base = x->var_base, saved_n = x->nvars;
 	int r;
-	if (x->depth >= MAX_EXEC_DEPTH + 10)
+	/* include and tpl nest up to Helm's per-name limit (1000 includes of
+	 * one name), an include and a tpl a level each; this bounds the C
+	 * stack whatever the names */
+	if (x->depth >= MAX_NEST_DEPTH)
 		return kerr_set(x->err, KE_LIMIT, "template: %s: exceeded maximum template depth (%d)",
-				t->name, MAX_EXEC_DEPTH);
+				t->name, MAX_NEST_DEPTH);
 	x->depth++;
 	x->tree = t;
 	x->var_base = x->nvars;
@@ -982,6 +986,8 @@ void tmpl_ctx_release(tctx *x)
 {
 	free(x->vars);
 	x->vars = NULL;
+	free(x->incl);
+	x->incl = NULL;
 }
 
 /* Remove every "<no value>" from out[start..] (Helm does so after rendering). */

@@ -6,21 +6,40 @@
 #include <string.h>
 
 #include "tmpl_int.h"
+#include "core/alloc.h"
 
 #define S(i) (a[i]->u.s.ptr)
 #define SL(i) (a[i]->u.s.len)
 #define HELM_RECURSION_MAX 1000
 
+/* Helm counts the includes of each name under way: past 1000 nested ones
+ * of a name, include fails. */
+static struct tincl *include_count(tctx *x, const char *name)
+{
+	size_t i;
+	for (i = 0; i < x->nincl; i++)
+		if (!strcmp(x->incl[i].name, name))
+			return &x->incl[i];
+	ALLOC_GROW(x->incl, x->nincl + 1, x->capincl);
+	x->incl[x->nincl].name = name;
+	x->incl[x->nincl].n = 0;
+	return &x->incl[x->nincl++];
+}
+
 static int f_include(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = KBUF_INIT;
+	struct tincl *c;
 	int r;
 	(void)n;
-	if (x->depth >= HELM_RECURSION_MAX)
+	c = include_count(x, S(0));
+	if (c->n > HELM_RECURSION_MAX)
 		return tctx_fail(x, "rendering template has a nested reference name: %s: unable to execute template", S(0));
+	c->n++;
 	/* ExecuteTemplate takes data as interface{}: nil is the invalid
 	 * value there, not a nil interface (hasKey . "k" is false) */
 	r = tctx_exec_named(x, S(0), a[1] && a[1]->type == DOC_NULL ? NULL : a[1], &b);
+	include_count(x, S(0))->n--;
 	if (r) {
 		kbuf m = KBUF_INIT;
 		kerr_format_short(x->err, &m);
@@ -39,8 +58,6 @@ static int f_tpl(tctx *x, doc_node **out, doc_node **a, size_t n)
 	kbuf b = KBUF_INIT;
 	int r;
 	(void)n;
-	if (x->depth >= HELM_RECURSION_MAX)
-		return tctx_fail(x, "rendering template has a nested reference name: tpl: unable to execute template");
 	r = tctx_exec_text(x, S(0), SL(0), a[1], &b);
 	if (r) {
 		kbuf m = KBUF_INIT, q = KBUF_INIT;

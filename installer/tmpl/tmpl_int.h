@@ -157,6 +157,8 @@ struct tctx {
 	uint64_t steps, max_steps;
 	size_t mem_start, max_memory;
 	void *signed_key;   /* genSignedCertWithKey: the EVP_PKEY to certify */
+	struct tincl { const char *name; int n; } *incl; /* include nesting by name */
+	size_t nincl, capincl;
 };
 
 /* ---- lexer/parser (lex.c, parse.c) ---- */
