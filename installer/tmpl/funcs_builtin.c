@@ -204,8 +204,16 @@ static int eq2(tctx *x, doc_node *a1, doc_node *a2)
 	case K_STRING: return str_eq(a1, a2);
 	case K_INVALID: return 1;
 	default:
-		if (strcmp(tv_type_name(a1), tv_type_name(a2))) {
-			tctx_fail(x, "incompatible types for comparison: %s and %s", tv_type_name(a1), tv_type_name(a2));
+		/* Go's canCompare looks at reflect kinds only (a []int and a
+		 * []interface {} pass); the messages print the values with %s */
+		if (strcmp(tv_kind_name(a1), tv_kind_name(a2))) {
+			kbuf b = KBUF_INIT;
+			doc_node *arg[4];
+			arg[0] = arg[1] = a1;
+			arg[2] = arg[3] = a2;
+			tv_sprintf(&b, "%s: %T, %T: %v", 14, arg, 4);
+			tctx_fail(x, "non-comparable types %s", b.ptr);
+			kbuf_release(&b);
 			return -1;
 		}
 		{

@@ -13,7 +13,12 @@ static int need_list(tctx *x, doc_node *v, const char *what)
 		/* Sprig asks reflect.TypeOf(nil).Kind(): a nil pointer panic */
 		if (!v || v->type == DOC_NULL)
 			return tctx_fail(x, "runtime error: invalid memory address or nil pointer dereference");
-		return tctx_fail(x, "Cannot %s on type %s", what, tv_type_name(v));
+		/* Sprig names the reflect kind ("map", "int"), and words two apart */
+		if (!strcmp(what, "chunk"))
+			return tctx_fail(x, "Cannot chunk type %s", tv_kind_name(v));
+		if (!strcmp(what, "concat"))
+			return tctx_fail(x, "Cannot concat type %s as list", tv_kind_name(v));
+		return tctx_fail(x, "Cannot %s on type %s", what, tv_kind_name(v));
 	}
 	return 0;
 }

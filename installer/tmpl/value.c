@@ -678,7 +678,8 @@ static void fmt_value_d(kbuf *out, const fspec *f, char verb, const doc_node *v,
 		return;
 	}
 	if (!v || v->type == DOC_NULL) {
-		if (verb == 'v') {
+		/* inside a list or map Go prints a nil as <nil> whatever the verb */
+		if (verb == 'v' || depth > 0) {
 			pad(out, f, "<nil>", 5, false);
 			return;
 		}
