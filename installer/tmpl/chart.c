@@ -657,6 +657,7 @@ static int build_chart(tmpl_chart **out, karena *a, const char *origin, flist *f
 {
 	tmpl_chart *c;
 	const tmpl_file *chart_yaml = NULL, *values = NULL, *schema = NULL, *reqs = NULL;
+	doc_node *deps;
 	size_t i, k;
 	int r;
 	if (depth > MAX_DEPTH)
@@ -703,8 +704,10 @@ static int build_chart(tmpl_chart **out, karena *a, const char *origin, flist *f
 		if (!strncmp(n, "charts/", 7) && !(strlen(n) > 5 && !strcmp(n + strlen(n) - 5, ".prov")))
 			continue;
 		if (!strcmp(n, "Chart.yaml") || !strcmp(n, "Chart.lock") || !strcmp(n, "values.yaml") ||
-		    !strcmp(n, "values.schema.json") || !strcmp(n, "requirements.yaml") ||
-		    !strcmp(n, "requirements.lock"))
+		    !strcmp(n, "values.schema.json") ||
+		    /* a v1 chart's requirements files are in .Files too, as Helm's loader has them */
+		    ((!strcmp(n, "requirements.yaml") || !strcmp(n, "requirements.lock")) &&
+		     strcmp(c->api_version, "v1")))
 			f.kind = TMPL_FILE_META;
 		else if (!strncmp(n, "templates/", 10))
 			f.kind = TMPL_FILE_TEMPLATE;
@@ -732,16 +735,39 @@ static int build_chart(tmpl_chart **out, karena *a, const char *origin, flist *f
 			return r;
 	}
 
-	/* dependencies: Chart.yaml (v2) or requirements.yaml (v1) */
-	if (!strcmp(c->api_version, "v1") && reqs) {
+	/* dependencies: Chart.yaml's, replaced by requirements.yaml's when it
+	 * has them: Helm's loader reads requirements.yaml into the metadata
+	 * whatever the apiVersion (.Chart.Dependencies shows them) */
+	deps = doc_map_get(c->metadata, "dependencies");
+	if (reqs) {
 		doc_node *rq;
 		if ((r = load_yaml_file(&rq, a, c, reqs, DOC_DUP_LAST, err)))
 			return r;
-		r = fill_deps(c, a, doc_map_get(rq, "dependencies"), origin, err);
-	} else {
-		r = fill_deps(c, a, doc_map_get(c->metadata, "dependencies"), origin, err);
+		if (rq && rq->type == DOC_MAP && doc_map_get(rq, "dependencies")) {
+			doc_node *old = deps, *nd = doc_map_get(rq, "dependencies");
+			size_t j, q;
+			/* encoding/json decodes a list into the old one's elements:
+			 * entry j keeps what Chart.yaml's entry j set and it does not */
+			if (old && old->type == DOC_SEQ && nd->type == DOC_SEQ) {
+				doc_node *m = doc_new_seq(a);
+				for (j = 0; j < nd->u.seq.len; j++) {
+					doc_node *e = nd->u.seq.v[j], *o = doc_seq_get(old, j);
+					if (e && o && e->type == DOC_MAP && o->type == DOC_MAP) {
+						doc_node *x = doc_copy(a, o);
+						for (q = 0; q < e->u.map.len; q++)
+							doc_map_setn(a, x, e->u.map.v[q].key->u.s.ptr,
+								     e->u.map.v[q].key->u.s.len, e->u.map.v[q].val);
+						e = x;
+					}
+					doc_seq_push(a, m, e);
+				}
+				nd = m;
+			}
+			deps = nd;
+			doc_map_set(a, c->metadata, "dependencies", deps);
+		}
 	}
-	if (r)
+	if ((r = fill_deps(c, a, deps, origin, err)))
 		return r;
 
 	if ((r = build_subcharts(c, a, fl, num, depth, err)))
