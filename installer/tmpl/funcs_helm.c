@@ -94,89 +94,6 @@ static int f_lookup(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
-/* ---- glob (gobwas/glob with '/' as separator) ---- */
-
-static bool glob_match(const char *p, const char *pe, const char *s, const char *se, int depth)
-{
-	if (depth > 200)
-		return false;
-	while (p < pe) {
-		char c = *p;
-		if (c == '*') {
-			bool super = p + 1 < pe && p[1] == '*';
-			const char *q;
-			p += super ? 2 : 1;
-			for (q = s; q <= se; q++) {
-				if (glob_match(p, pe, q, se, depth + 1))
-					return true;
-				if (q < se && *q == '/' && !super)
-					return false;
-			}
-			return false;
-		}
-		if (c == '{') {
-			const char *end = memchr(p, '}', (size_t)(pe - p)), *alt = p + 1;
-			if (!end)
-				return false;
-			while (alt <= end) {
-				const char *comma = alt;
-				kbuf pat = KBUF_INIT;
-				bool ok;
-				while (comma < end && *comma != ',')
-					comma++;
-				kbuf_put(&pat, alt, (size_t)(comma - alt));
-				kbuf_put(&pat, end + 1, (size_t)(pe - end - 1));
-				ok = glob_match(pat.ptr, pat.ptr + pat.len, s, se, depth + 1);
-				kbuf_release(&pat);
-				if (ok)
-					return true;
-				alt = comma + 1;
-			}
-			return false;
-		}
-		if (s >= se)
-			return false;
-		if (c == '?') {
-			if (*s == '/')
-				return false;
-			p++;
-			s++;
-			continue;
-		}
-		if (c == '[') {
-			const char *q = p + 1;
-			bool neg = false, hit = false;
-			/* gobwas/glob negates with '!' only; '^' is a plain character */
-			if (q < pe && *q == '!') {
-				neg = true;
-				q++;
-			}
-			while (q < pe && *q != ']') {
-				if (q + 2 < pe && q[1] == '-' && q[2] != ']') {
-					if (*s >= q[0] && *s <= q[2])
-						hit = true;
-					q += 3;
-				} else {
-					if (*s == *q)
-						hit = true;
-					q++;
-				}
-			}
-			if (hit == neg)
-				return false;
-			p = q < pe ? q + 1 : q;
-			s++;
-			continue;
-		}
-		if (c == '\\' && p + 1 < pe)
-			c = *++p;
-		if (*s != c)
-			return false;
-		p++;
-		s++;
-	}
-	return s == se;
-}
 
 static const char *base_name(const char *s)
 {
@@ -232,9 +149,10 @@ static int files_method(tctx *x, doc_node **out, doc_node *recv, const char *nam
 	}
 	if (!strcmp(name, "Glob")) {
 		doc_node *r = files_new(x->a);
+		tglob *g = tglob_compile(x->a, S(0), SL(0));
 		for (i = 0; i < recv->u.map.len; i++) {
 			doc_pair *p = &recv->u.map.v[i];
-			if (glob_match(S(0), S(0) + SL(0), p->key->u.s.ptr, p->key->u.s.ptr + p->key->u.s.len, 0))
+			if (tglob_match(g, p->key->u.s.ptr, p->key->u.s.len))
 				doc_map_setn(x->a, r, p->key->u.s.ptr, p->key->u.s.len, p->val);
 		}
 		*out = r;

@@ -203,6 +203,13 @@ bool tv_rune_printable(uint32_t r);
 /* utf8.DecodeRune: the rune at s[0..n) and its length; a bad byte is
  * U+FFFD of length 1. */
 size_t tv_utf8_decode(const unsigned char *s, size_t n, uint32_t *r);
+
+/* .Files.Glob patterns (glob.c), gobwas/glob with '/' as separator. A
+ * pattern gobwas refuses compiles to NULL, which matches every path (Helm
+ * falls back to "**"). Allocated in a. */
+typedef struct tglob tglob;
+tglob *tglob_compile(karena *a, const char *pat, size_t len);
+bool tglob_match(const tglob *g, const char *s, size_t n);
 /* Sprig's toString / strval: strings as is, []byte as string, else %v. */
 const char *tv_strval(tctx *x, const doc_node *v, size_t *len);
 /* Is the value a Go "empty" for Sprig (empty/default). */
