@@ -129,9 +129,9 @@ static int f_dig(tctx *x, doc_node **out, doc_node **a, size_t n)
 	size_t i;
 	if (n < 3)
 		return tctx_fail(x, "dig needs at least three arguments");
-	if (!d || d->type != DOC_MAP)
+	if (!d || d->type != DOC_MAP)  /* Go's failed type assertion; nil is "nil" there */
 		return tctx_fail(x, "interface conversion: interface {} is %s, not map[string]interface {}",
-				 tv_type_name(d));
+				 tv_isnil(d) ? "nil" : tv_type_name(d));
 	for (i = 0; i < n - 2; i++) {
 		doc_node *v;
 		if (!a[i] || a[i]->type != DOC_STR)

@@ -549,6 +549,19 @@ static void fmt_string(kbuf *out, const fspec *f, char verb, const char *s, size
 
 static void fmt_value_d(kbuf *out, const fspec *f, char verb, const doc_node *v, int depth);
 
+/* fmt's badVerb: the value printed as %v with the verb's own width,
+ * precision and flags ("%!f(int=01)" for %.2f of 1) */
+static void bad_verb_f(kbuf *out, const fspec *f, char verb, const doc_node *v, int depth)
+{
+	kbuf_puts(out, "%!");
+	kbuf_putc(out, verb);
+	kbuf_putc(out, '(');
+	kbuf_puts(out, tv_type_name(v));
+	kbuf_putc(out, '=');
+	fmt_value_d(out, f, 'v', v, depth + 1);
+	kbuf_putc(out, ')');
+}
+
 static void fmt_container(kbuf *out, const fspec *f, char verb, const doc_node *v, int depth)
 {
 	size_t i;
@@ -712,13 +725,13 @@ static void fmt_value_d(kbuf *out, const fspec *f, char verb, const doc_node *v,
 		if (verb == 'v' || verb == 't')
 			pad(out, f, v->u.b ? "true" : "false", v->u.b ? 4 : 5, false);
 		else
-			bad_verb(out, verb, v);
+			bad_verb_f(out, f, verb, v, depth);
 		return;
 	case DOC_INT:
 		if (strchr("bcdoOqxXUv", verb))
 			fmt_integer(out, f, verb == 'v' ? 'd' : verb, v);
 		else
-			bad_verb(out, verb, v);
+			bad_verb_f(out, f, verb, v, depth);
 		return;
 	case DOC_FLOAT:
 		if (strchr("eEfFgGv", verb))
@@ -747,7 +760,7 @@ static void fmt_value_d(kbuf *out, const fspec *f, char verb, const doc_node *v,
 		} else if (verb == 'b')
 			fmt_floatv(out, f, 'g', v->u.f);
 		else
-			bad_verb(out, verb, v);
+			bad_verb_f(out, f, verb, v, depth);
 		return;
 	case DOC_STR:
 		if (v->flags & TV_BYTES) {
@@ -766,7 +779,7 @@ static void fmt_value_d(kbuf *out, const fspec *f, char verb, const doc_node *v,
 		if (strchr("vsqxX", verb))
 			fmt_string(out, f, verb, v->u.s.ptr, v->u.s.len);
 		else
-			bad_verb(out, verb, v);
+			bad_verb_f(out, f, verb, v, depth);
 		return;
 	case DOC_SEQ:
 	case DOC_MAP:
