@@ -59,10 +59,17 @@ static const char *const months[] = { "January", "February", "March", "April", "
 				      "August", "September", "October", "November", "December" };
 static const char *const days[] = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" };
 
+/* Go's zero time (toDate's answer to text it cannot parse), in seconds */
+#define ZERO_TIME_SECS (-62135596800LL)
+
 static void go_format_zone(kbuf *b, const char *layout, size_t ll, int64_t ns, bool utc, const void *fz)
 {
 	time_t secs = (time_t)(ns >= 0 ? ns / NS : (ns - NS + 1) / NS);
 	long frac = (long)(ns - (int64_t)secs * NS);
+	if (ns == INT64_MIN) { /* the zero time: int64 nanoseconds cannot hold year 1 */
+		secs = (time_t)ZERO_TIME_SECS;
+		frac = 0;
+	}
 	struct tm tm;
 	long off, foff;
 	const char *zone;
@@ -119,7 +126,7 @@ static void go_format_zone(kbuf *b, const char *layout, size_t ll, int64_t ns, b
 		else if ((LIT(".000") || LIT(".999") || LIT(",000") || LIT(",999"))) {
 			size_t n = 1;
 			char c = layout[i + 1];
-			char digs[16];
+			char digs[24]; /* frac is 0..999999999; room for any long */
 			while (i + n < ll && layout[i + n] == c)
 				n++;
 			snprintf(digs, sizeof(digs), "%09ld", frac);
@@ -211,7 +218,7 @@ static int f_unixepoch(tctx *x, doc_node **out, doc_node **a, size_t n)
 	int64_t ns;
 	(void)n;
 	time_of(a[0], &ns);
-	snprintf(buf, sizeof(buf), "%lld", (long long)(ns / NS));
+	snprintf(buf, sizeof(buf), "%lld", ns == INT64_MIN ? ZERO_TIME_SECS : (long long)(ns / NS));
 	*out = tv_strz(x->a, buf);
 	return 0;
 }
