@@ -3,6 +3,7 @@
  * charts/, .helmignore for directories, size limits for archives. */
 #include "chart.h"
 #include "core/alloc.h"
+#include "tmpl_int.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -579,6 +580,78 @@ static int fill_deps(tmpl_chart *c, karena *a, const doc_node *deps, const char 
 	return 0;
 }
 
+/* Helm's wrapping of a subchart's load error: "error unpacking subchart
+ * <dir or archive> in <parent>: ", outermost first */
+static const char *unpack_prefix(karena *a, const tmpl_chart *c)
+{
+	const char *base;
+	if (!c->parent)
+		return "";
+	base = strrchr(c->path, '/');
+	base = base ? base + 1 : c->path;
+	return karena_printf(a, "%serror unpacking subchart %s in %s: ", unpack_prefix(a, c->parent), base,
+			     c->parent->name);
+}
+
+/* Helm's Metadata.Validate (after the loader read every file, before the
+ * subcharts): name, version, type, maintainers, dependencies */
+static int validate_metadata(tmpl_chart *c, karena *a, const doc_node *deps, const char *origin, kerr *err)
+{
+	const char *file = karena_printf(a, "%s/Chart.yaml", origin), *pre = unpack_prefix(a, c);
+	const doc_node *ver = doc_map_get(c->metadata, "version"), *type = doc_map_get(c->metadata, "type");
+	const doc_node *mt = doc_map_get(c->metadata, "maintainers");
+	const char *slash = strchr(c->name, '/');
+	size_t i, j;
+	tsemver sv;
+	if (slash && strcmp(c->name, "/"))
+		return kerr_set_at(err, KE_INPUT, file, 0, 0, "%svalidation: chart.metadata.name \"%s\" is invalid",
+				   pre, c->name);
+	if (!strcmp(c->name, ".") || !strcmp(c->name, ".."))
+		return kerr_set_at(err, KE_INPUT, file, 0, 0,
+				   "%svalidation: chart.metadata.name \"%s\" is not allowed", pre, c->name);
+	if (!ver || ver->type == DOC_NULL || (ver->type == DOC_STR && !ver->u.s.len))
+		return kerr_set_at(err, KE_INPUT, file, 0, 0, "%svalidation: chart.metadata.version is required", pre);
+	/* a number there is read as its text, which parses */
+	if (ver->type == DOC_STR && tsemver_parse(&sv, a, ver->u.s.ptr, ver->u.s.len))
+		return kerr_set_at(err, KE_INPUT, file, 0, 0, "%svalidation: chart.metadata.version \"%s\" is invalid",
+				   pre, ver->u.s.ptr);
+	if (type && type->type == DOC_STR && type->u.s.len && strcmp(type->u.s.ptr, "application") &&
+	    strcmp(type->u.s.ptr, "library"))
+		return kerr_set_at(err, KE_INPUT, file, 0, 0,
+				   "%svalidation: chart.metadata.type must be application or library", pre);
+	for (i = 0; mt && mt->type == DOC_SEQ && i < mt->u.seq.len; i++)
+		if (mt->u.seq.v[i]->type == DOC_NULL)
+			return kerr_set_at(err, KE_INPUT, file, 0, 0,
+					   "%svalidation: maintainers must not contain empty or null nodes", pre);
+	for (i = 0; deps && deps->type == DOC_SEQ && i < deps->u.seq.len; i++) {
+		const doc_node *d = deps->u.seq.v[i];
+		const char *name, *alias, *key;
+		if (d->type == DOC_NULL)
+			return kerr_set_at(err, KE_INPUT, file, 0, 0,
+					   "%svalidation: dependencies must not contain empty or null nodes", pre);
+		if (d->type != DOC_MAP)
+			continue;
+		name = str_or_null(d, "name");
+		alias = str_or_null(d, "alias");
+		if (alias && *alias && alias[strspn(alias, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+							 "0123456789_-")])
+			return kerr_set_at(err, KE_INPUT, file, 0, 0,
+					   "%svalidation: dependency \"%s\" has disallowed characters in the alias", pre,
+					   name ? name : "");
+		key = alias && *alias ? alias : name ? name : "";
+		for (j = 0; j < i; j++) {
+			const doc_node *e = deps->u.seq.v[j];
+			const char *en = e->type == DOC_MAP ? str_or_null(e, "name") : NULL;
+			const char *ea = e->type == DOC_MAP ? str_or_null(e, "alias") : NULL;
+			if (!strcmp(ea && *ea ? ea : en ? en : "", key))
+				return kerr_set_at(err, KE_INPUT, file, 0, 0,
+						   "%svalidation: more than one dependency with name or alias \"%s\"",
+						   pre, key);
+		}
+	}
+	return 0;
+}
+
 static int load_yaml_file(doc_node **out, karena *a, const tmpl_chart *c, const tmpl_file *f,
 			  doc_dup_mode dup, kerr *err)
 {
@@ -767,7 +840,7 @@ static int build_chart(tmpl_chart **out, karena *a, const char *origin, flist *f
 			doc_map_set(a, c->metadata, "dependencies", deps);
 		}
 	}
-	if ((r = fill_deps(c, a, deps, origin, err)))
+	if ((r = validate_metadata(c, a, deps, origin, err)) || (r = fill_deps(c, a, deps, origin, err)))
 		return r;
 
 	if ((r = build_subcharts(c, a, fl, num, depth, err)))

@@ -89,6 +89,7 @@ def runs():
         (c("errors"), "e5", ["--set", "case=none"]),
         (c("errors"), "e6", ["--set", "case=none", "--kube-version", "1.19.4-eks.2"]),
         (c("errors-parse"), "p1", []),
+        (c("errors-metadata"), "m1", []),
         (c("errors-ignore"), "i1", []),
         (c("errors-library"), "l1", []),
         (c("meta"), "m1", []),
