@@ -78,7 +78,8 @@ struct doc_node {
 
 typedef enum doc_dup_mode {
 	DOC_DUP_ERROR = 0,   /* duplicate map key is an error (default) */
-	DOC_DUP_LAST,        /* last one wins, as go-yaml v2 and Helm do */
+	DOC_DUP_LAST,        /* last one wins, as go-yaml v2 and Helm do; go-yaml's
+			      * leniency too: any tag on a sequence or map is ignored */
 } doc_dup_mode;
 
 typedef struct doc_load_opts {

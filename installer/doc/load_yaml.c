@@ -736,7 +736,8 @@ int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text
 			set_pos(&l, n, &ev.start_mark);
 			seq_or_map_flags(n, &ev);
 			tag = (const char *)(is_seq ? ev.data.sequence_start.tag : ev.data.mapping_start.tag);
-			if (tag && !strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) &&
+			/* go-yaml v2 (Helm) ignores any tag on a collection */
+			if (tag && l.o.dup != DOC_DUP_LAST && !strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) &&
 			    strcmp(tag + strlen(TAG_PREFIX), is_seq ? "seq" : "map") &&
 			    strcmp(tag + strlen(TAG_PREFIX), is_seq ? "seq" : "omap")) {
 				r = fail_at(&l, KE_INPUT, &ev.start_mark, "a %s cannot carry the tag %s",
