@@ -216,18 +216,28 @@ static doc_node *deep_copy(karena *ar, doc_node *v, int depth)
 		return v;
 	switch (v->type) {
 	case DOC_SEQ:
+		/* a typed list with methods (.Capabilities.APIVersions) stays
+		 * itself: nothing in a template changes one in place */
+		if (v->flags & TV_OBJ)
+			return v;
 		r = tv_seq(ar);
 		r->flags = v->flags & (TV_STRS);
 		for (i = 0; i < v->u.seq.len; i++)
 			doc_seq_push(ar, r, deep_copy(ar, v->u.seq.v[i], depth + 1));
 		return r;
 	case DOC_MAP:
-		/* Helm's objects (.Files, .Capabilities...) stay shared; named
-		 * maps such as .Values are copied like any map */
+		/* Helm's objects (.Files...) stay shared; named maps and structs
+		 * (.Values, .Capabilities) are copied keeping their Go type, as
+		 * copystructure does */
 		if ((v->flags & TV_OBJ) && ((tobj *)v)->kind != TOBJ_NAMED)
 			return v;
-		r = tv_map(ar);
-		r->flags = v->flags & (TV_STRUCT | TV_SMAP);
+		if (v->flags & TV_OBJ) {
+			r = &tobj_new(ar, TOBJ_NAMED, ((tobj *)v)->type_name, DOC_MAP)->n;
+			r->flags |= v->flags & (TV_STRUCT | TV_SMAP);
+		} else {
+			r = tv_map(ar);
+			r->flags = v->flags & (TV_STRUCT | TV_SMAP);
+		}
 		for (i = 0; i < v->u.map.len; i++)
 			doc_map_setn(ar, r, v->u.map.v[i].key->u.s.ptr, v->u.map.v[i].key->u.s.len,
 				     deep_copy(ar, v->u.map.v[i].val, depth + 1));
