@@ -571,8 +571,7 @@ typedef struct head {
 #define HEAD_STACK 64
 
 /* The document has a map key sigs.k8s.io/yaml refuses (a sequence or map,
- * or null), or a tagged scalar: the doc loader reads it with go-yaml's
- * words for the error. */
+ * or null): the doc loader reads it with go-yaml's words for the error. */
 static void key_error(head *h)
 {
 	karena a = KARENA_INIT;
@@ -628,7 +627,7 @@ static void scan_head(head *h)
 	char **anchors = NULL;
 	size_t nanchors = 0, capanchors = 0, i;
 	/* a map key that is a collection or null: sigs.k8s.io/yaml refuses it */
-	bool bad_key = false, typed = false;
+	bool bad_key = false;
 	/* the first value that is an infinity or NaN, which JSON cannot hold */
 	const char *nonfinite = NULL;
 	kind[0] = 0;
@@ -731,12 +730,6 @@ static void scan_head(head *h)
 					want = 4;
 				iskey[depth] = 0;
 			} else {
-				/* a scalar with a type tag may not read as that type:
-				 * the doc loader tells, in go-yaml's words */
-				if (t == YAML_SCALAR_EVENT && ev.data.scalar.tag &&
-				    !strncmp((const char *)ev.data.scalar.tag, "tag:yaml.org,2002:", 18) &&
-				    strcmp((const char *)ev.data.scalar.tag + 18, "str"))
-					typed = true;
 				if (t == YAML_SCALAR_EVENT && !nonfinite &&
 				    ((!ev.data.scalar.tag && ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) ||
 				     (ev.data.scalar.tag &&
@@ -761,7 +754,7 @@ static void scan_head(head *h)
 	for (i = 0; i < nanchors; i++)
 		free(anchors[i]);
 	free(anchors);
-	if ((bad_key || typed) && !h->err)
+	if (bad_key && !h->err)
 		key_error(h);
 	if (nonfinite && !h->err) {
 		kbuf b = KBUF_INIT;
