@@ -189,6 +189,20 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	return w;
 }
 
+/* A scalar that does not read as its explicit tag t says. go-yaml words it
+ * with the tag the value resolves to, and no line. */
+static int tag_mismatch(loader *l, const yaml_event_t *ev, const doc_scalar *sc, const char *v, const char *t)
+{
+	static const char *const names[] = { [DOC_NULL] = "null", [DOC_BOOL] = "bool", [DOC_INT] = "int",
+					      [DOC_FLOAT] = "float", [DOC_STR] = "str" };
+	if (l->o.go_errors)
+		return kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, 0, 0, "cannot decode !!%s `%s` as a !!%s",
+				    names[sc->type], v, t);
+	if (!strcmp(t, "null"))
+		return fail_at(l, KE_INPUT, &ev->start_mark, "cannot decode %s as !!null", v);
+	return fail_at(l, KE_INPUT, &ev->start_mark, "cannot decode \"%s\" as !!%s", v, t);
+}
+
 static int scalar_node(loader *l, const yaml_event_t *ev, doc_node **out)
 {
 	const char *v = (const char *)ev->data.scalar.value;
@@ -203,23 +217,28 @@ static int scalar_node(loader *l, const yaml_event_t *ev, doc_node **out)
 	if (tag && !strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX))) {
 		const char *t = tag + strlen(TAG_PREFIX);
 		doc_resolve_plain(v, len, &sc);
-		if (!strcmp(t, "str") || !strcmp(t, "timestamp") || !strcmp(t, "binary")) {
+		if (!strcmp(t, "str") || !strcmp(t, "binary")) {
+			sc.type = DOC_STR;
+		} else if (!strcmp(t, "timestamp")) {
+			/* kept as the string, but it must read as one */
+			if (!sc.is_timestamp)
+				return tag_mismatch(l, ev, &sc, v, t);
 			sc.type = DOC_STR;
 		} else if (!strcmp(t, "null")) {
 			if (sc.type != DOC_NULL)
-				return fail_at(l, KE_INPUT, &ev->start_mark, "cannot decode %s as !!null", v);
+				return tag_mismatch(l, ev, &sc, v, t);
 		} else if (!strcmp(t, "bool")) {
 			if (sc.type != DOC_BOOL)
-				return fail_at(l, KE_INPUT, &ev->start_mark, "cannot decode \"%s\" as !!bool", v);
+				return tag_mismatch(l, ev, &sc, v, t);
 		} else if (!strcmp(t, "int")) {
 			if (sc.type != DOC_INT)
-				return fail_at(l, KE_INPUT, &ev->start_mark, "cannot decode \"%s\" as !!int", v);
+				return tag_mismatch(l, ev, &sc, v, t);
 		} else if (!strcmp(t, "float")) {
 			if (sc.type == DOC_INT) {
 				sc.type = DOC_FLOAT;
 				sc.f = (double)sc.i;
 			} else if (sc.type != DOC_FLOAT) {
-				return fail_at(l, KE_INPUT, &ev->start_mark, "cannot decode \"%s\" as !!float", v);
+				return tag_mismatch(l, ev, &sc, v, t);
 			}
 		} else if (!strcmp(t, "map") || !strcmp(t, "seq")) {
 			return fail_at(l, KE_INPUT, &ev->start_mark, "a scalar cannot carry the tag %s", tag);

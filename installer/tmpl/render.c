@@ -571,7 +571,8 @@ typedef struct head {
 #define HEAD_STACK 64
 
 /* The document has a map key sigs.k8s.io/yaml refuses (a sequence or map,
- * or null): the doc loader reads it with go-yaml's words for the error. */
+ * or null), or a tagged scalar: the doc loader reads it with go-yaml's
+ * words for the error. */
 static void key_error(head *h)
 {
 	karena a = KARENA_INIT;
@@ -627,7 +628,7 @@ static void scan_head(head *h)
 	char **anchors = NULL;
 	size_t nanchors = 0, capanchors = 0, i;
 	/* a map key that is a collection or null: sigs.k8s.io/yaml refuses it */
-	bool bad_key = false;
+	bool bad_key = false, typed = false;
 	/* the first value that is an infinity or NaN, which JSON cannot hold */
 	const char *nonfinite = NULL;
 	kind[0] = 0;
@@ -730,6 +731,12 @@ static void scan_head(head *h)
 					want = 4;
 				iskey[depth] = 0;
 			} else {
+				/* a scalar with a type tag may not read as that type:
+				 * the doc loader tells, in go-yaml's words */
+				if (t == YAML_SCALAR_EVENT && ev.data.scalar.tag &&
+				    !strncmp((const char *)ev.data.scalar.tag, "tag:yaml.org,2002:", 18) &&
+				    strcmp((const char *)ev.data.scalar.tag + 18, "str"))
+					typed = true;
 				if (t == YAML_SCALAR_EVENT && !nonfinite &&
 				    ((!ev.data.scalar.tag && ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE) ||
 				     (ev.data.scalar.tag &&
@@ -754,7 +761,7 @@ static void scan_head(head *h)
 	for (i = 0; i < nanchors; i++)
 		free(anchors[i]);
 	free(anchors);
-	if (bad_key && !h->err)
+	if ((bad_key || typed) && !h->err)
 		key_error(h);
 	if (nonfinite && !h->err) {
 		kbuf b = KBUF_INIT;

@@ -81,6 +81,7 @@ def runs():
         (c("errors"), "e3e", ["--set", "case=mapkey"]),
         (c("errors"), "e3f", ["--set", "case=nonfinite"]),
         (c("errors"), "e3g", ["--set", "case=nan"]),
+        (c("errors"), "e3h", ["--set", "case=badtag"]),
         (c("errors"), "e4", ["--set", "case=nilpointer"]),
         (c("errors"), "e4b", ["--set", "case=tplinclude"]),
         (c("errors"), "e4c", ["--set", "case=tpltemplate"]),

@@ -34,6 +34,7 @@ static const struct bad {
 	{ "bad !!int", "a: !!int abc\n", KE_INPUT, 1, 4, "cannot decode \"abc\" as !!int" },
 	{ "bad !!bool", "a: !!bool maybe\n", KE_INPUT, 1, 4, "as !!bool" },
 	{ "bad !!float", "a: !!float x1\n", KE_INPUT, 1, 4, "as !!float" },
+	{ "bad !!timestamp", "a: !!timestamp nope\n", KE_INPUT, 1, 4, "cannot decode \"nope\" as !!timestamp" },
 	{ "map tag on a scalar", "a: !!map x\n", KE_INPUT, 1, 4, "a scalar cannot carry the tag" },
 	{ "str tag on a sequence", "a: !!str [1]\n", KE_INPUT, 1, 4, "a sequence cannot carry the tag" },
 	{ "merge of a scalar", "a:\n  <<: 1\n", KE_INPUT, 2, 7, "map merge requires a map" },
