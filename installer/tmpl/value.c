@@ -124,54 +124,91 @@ const char *tv_kind_name(const doc_node *v)
 
 /* ---- strconv.Quote ---- */
 
-void tv_quote(kbuf *out, const char *s, size_t n)
+/* strconv's appendEscapedRune: r between quote characters q; ascii
+ * escapes every rune past ASCII (QuoteToASCII) */
+static void quote_rune_in(kbuf *out, uint32_t r, char q, bool ascii)
 {
 	static const char hx[] = "0123456789abcdef";
-	size_t i = 0;
+	if (r == (uint32_t)(unsigned char)q || r == '\\') {
+		kbuf_putc(out, '\\');
+		kbuf_putc(out, (char)r);
+		return;
+	}
+	if (ascii ? r < 0x80 && tv_rune_printable(r) : tv_rune_printable(r)) {
+		char u[4];
+		size_t k = 0;
+		if (r < 0x80) u[k++] = (char)r;
+		else if (r < 0x800) { u[k++] = (char)(0xC0 | (r >> 6)); u[k++] = (char)(0x80 | (r & 0x3F)); }
+		else if (r < 0x10000) { u[k++] = (char)(0xE0 | (r >> 12)); u[k++] = (char)(0x80 | ((r >> 6) & 0x3F)); u[k++] = (char)(0x80 | (r & 0x3F)); }
+		else { u[k++] = (char)(0xF0 | (r >> 18)); u[k++] = (char)(0x80 | ((r >> 12) & 0x3F)); u[k++] = (char)(0x80 | ((r >> 6) & 0x3F)); u[k++] = (char)(0x80 | (r & 0x3F)); }
+		kbuf_put(out, u, k);
+		return;
+	}
+	switch (r) {
+	case '\a': kbuf_puts(out, "\\a"); return;
+	case '\b': kbuf_puts(out, "\\b"); return;
+	case '\f': kbuf_puts(out, "\\f"); return;
+	case '\n': kbuf_puts(out, "\\n"); return;
+	case '\r': kbuf_puts(out, "\\r"); return;
+	case '\t': kbuf_puts(out, "\\t"); return;
+	case '\v': kbuf_puts(out, "\\v"); return;
+	default:
+		break;
+	}
+	if (r < ' ' || r == 0x7F) {
+		kbuf_puts(out, "\\x");
+		kbuf_putc(out, hx[r >> 4]);
+		kbuf_putc(out, hx[r & 15]);
+	} else {
+		if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
+			r = 0xFFFD;
+		kbuf_printf(out, r > 0xFFFF ? "\\U%08x" : "\\u%04x", (unsigned)r);
+	}
+}
+
+/* strconv.Quote, or QuoteToASCII with ascii */
+static void quote_str(kbuf *out, const char *s, size_t n, bool ascii)
+{
+	static const char hx[] = "0123456789abcdef";
+	size_t i = 0, w;
+	uint32_t r;
 	kbuf_putc(out, '"');
 	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
-		uint32_t r;
-		size_t w;
-		if (c >= 0x80) {
-			w = tv_utf8_decode((const unsigned char *)s + i, n - i, &r);
-			if (r == 0xFFFD && w == 1 && !(n - i >= 3 && !memcmp(s + i, "\xEF\xBF\xBD", 3))) {
-				kbuf_puts(out, "\\x");
-				kbuf_putc(out, hx[c >> 4]);
-				kbuf_putc(out, hx[c & 15]);
-				i++;
-				continue;
-			}
-			if (!tv_rune_printable(r)) {
-				kbuf_printf(out, r > 0xFFFF ? "\\U%08x" : "\\u%04x", (unsigned)r);
-			} else {
-				kbuf_put(out, s + i, w);
-			}
-			i += w;
-			continue;
+		w = tv_utf8_decode((const unsigned char *)s + i, n - i, &r);
+		if (r == 0xFFFD && w == 1) {
+			/* a byte that is not UTF-8 */
+			kbuf_puts(out, "\\x");
+			kbuf_putc(out, hx[(unsigned char)s[i] >> 4]);
+			kbuf_putc(out, hx[(unsigned char)s[i] & 15]);
+		} else {
+			quote_rune_in(out, r, '"', ascii);
 		}
-		switch (c) {
-		case '\a': kbuf_puts(out, "\\a"); break;
-		case '\b': kbuf_puts(out, "\\b"); break;
-		case '\f': kbuf_puts(out, "\\f"); break;
-		case '\n': kbuf_puts(out, "\\n"); break;
-		case '\r': kbuf_puts(out, "\\r"); break;
-		case '\t': kbuf_puts(out, "\\t"); break;
-		case '\v': kbuf_puts(out, "\\v"); break;
-		case '\\': kbuf_puts(out, "\\\\"); break;
-		case '"': kbuf_puts(out, "\\\""); break;
-		default:
-			if (c < 0x20 || c == 0x7F) {
-				kbuf_puts(out, "\\x");
-				kbuf_putc(out, hx[c >> 4]);
-				kbuf_putc(out, hx[c & 15]);
-			} else {
-				kbuf_putc(out, (char)c);
-			}
-		}
-		i++;
+		i += w;
 	}
 	kbuf_putc(out, '"');
+}
+
+void tv_quote(kbuf *out, const char *s, size_t n)
+{
+	quote_str(out, s, n, false);
+}
+
+/* strconv.CanBackquote */
+static bool can_backquote(const char *s, size_t n)
+{
+	size_t i = 0, w;
+	uint32_t r;
+	while (i < n) {
+		w = tv_utf8_decode((const unsigned char *)s + i, n - i, &r);
+		if (w > 1) {
+			if (r == 0xFEFF)
+				return false;
+		} else if (r == 0xFFFD || (r < ' ' && r != '\t') || r == '`' || r == 0x7F) {
+			return false;
+		}
+		i += w;
+	}
+	return true;
 }
 
 /* ---- %v ---- */
@@ -408,17 +445,11 @@ static void fmt_integer(kbuf *out, const fspec *f, char verb, const doc_node *v)
 		return;
 	}
 	case 'q': {
-		kbuf q = KBUF_INIT;
+		/* fmtQc: strconv.QuoteRune, QuoteRuneToASCII with '+' */
+		uint32_t r = neg || u > 0x10FFFF || (u >= 0xD800 && u <= 0xDFFF) ? 0xFFFD : (uint32_t)u;
 		kbuf_putc(&t, '\'');
-		fmt_integer(&q, &(fspec){ 0, 0, 0, 0, 0, 0, 0, -1, -1 }, 'c', v);
-		if (q.len == 1 && (q.ptr[0] == '\'' || q.ptr[0] == '\\'))
-			kbuf_putc(&t, '\\');
-		if (q.len == 1 && q.ptr[0] == '\n')
-			kbuf_puts(&t, "\\n");
-		else
-			kbuf_put(&t, q.ptr, q.len);
+		quote_rune_in(&t, r, '\'', f->plus);
 		kbuf_putc(&t, '\'');
-		kbuf_release(&q);
 		pad(out, f, t.ptr, t.len, false);
 		kbuf_release(&t);
 		return;
@@ -522,12 +553,12 @@ static void fmt_string(kbuf *out, const fspec *f, char verb, const char *s, size
 	}
 	switch (verb) {
 	case 'q':
-		if (f->sharp && !memchr(s, '`', n)) {
+		if (f->sharp && can_backquote(s, n)) {
 			kbuf_putc(&t, '`');
 			kbuf_put(&t, s, n);
 			kbuf_putc(&t, '`');
 		} else {
-			tv_quote(&t, s, n);
+			quote_str(&t, s, n, f->plus);
 		}
 		break;
 	case 'x': case 'X':
