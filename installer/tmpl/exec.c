@@ -794,7 +794,8 @@ static int walk_range(tctx *x, doc_node *dot, tnode *n)
 		case DOC_INT: {
 			int64_t k;
 			if (n->pipe->ndecl > 1) {
-				r = xerr(x, n, "can't use %lld to iterate over more than one variable",
+				/* Go reports these where evaluating the pipeline left s.node */
+				r = xerr(x, go_last_node(n->pipe), "can't use %lld to iterate over more than one variable",
 					 (long long)val->u.i);
 				break;
 			}
@@ -810,7 +811,7 @@ static int walk_range(tctx *x, doc_node *dot, tnode *n)
 		default: {
 			kbuf b = KBUF_INIT;
 			tv_print(&b, val);
-			r = xerr(x, n, "range can't iterate over %s", b.ptr);
+			r = xerr(x, go_last_node(n->pipe), "range can't iterate over %s", b.ptr);
 			kbuf_release(&b);
 			break;
 		}
@@ -818,7 +819,7 @@ static int walk_range(tctx *x, doc_node *dot, tnode *n)
 	} else if (val) {
 		kbuf b = KBUF_INIT;
 		tv_print(&b, val);
-		r = xerr(x, n, "range can't iterate over %s", b.ptr);
+		r = xerr(x, go_last_node(n->pipe), "range can't iterate over %s", b.ptr);
 		kbuf_release(&b);
 	}
 	if (!r && !any && n->elist)
