@@ -329,11 +329,20 @@ static int f_initials(tctx *x, doc_node **out, doc_node **a, size_t n)
 	size_t i;
 	bool prev = true;
 	(void)n;
+	/* goutils walks bytes, each taken as a rune (Latin-1): a high byte is
+	 * written back as its two-byte UTF-8, and 0x85 and 0xA0 are spaces */
 	for (i = 0; i < SL(0); i++) {
 		unsigned char c = (unsigned char)S(0)[i];
-		if (prev && !is_ws(c))
-			kbuf_putc(&b, (char)c);
-		prev = is_ws(c);
+		bool sp = is_ws(c) || c == 0x85 || c == 0xA0;
+		if (prev && !sp) {
+			if (c < 0x80) {
+				kbuf_putc(&b, (char)c);
+			} else {
+				kbuf_putc(&b, (char)(0xC0 | (c >> 6)));
+				kbuf_putc(&b, (char)(0x80 | (c & 0x3F)));
+			}
+		}
+		prev = sp;
 	}
 	return ret_buf(x, out, &b);
 }
