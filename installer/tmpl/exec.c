@@ -446,11 +446,14 @@ static int eval_call(tctx *x, doc_node *dot, const tfunc *f, tnode *node, tnode 
 	doc_node *argv[MAX_ARGS];
 	int r;
 	nfixed = variadic ? nsig - 2 : nsig;
+	/* Go's evalFunction is at the function's identifier here */
 	if (variadic) {
 		if (numin < nfixed)
-			return xerr(x, node, "wrong number of args for %s: want at least %zu got %zu", f->name, nfixed, nargs);
+			return xerr(x, node->k == TN_CMD ? node->v[0] : node,
+				    "wrong number of args for %s: want at least %zu got %zu", f->name, nfixed, nargs);
 	} else if (numin != nfixed) {
-		return xerr(x, node, "wrong number of args for %s: want %zu got %zu", f->name, nfixed, numin);
+		return xerr(x, node->k == TN_CMD ? node->v[0] : node, "wrong number of args for %s: want %zu got %zu",
+			    f->name, nfixed, numin);
 	}
 	if (numin > MAX_ARGS)
 		return xerr(x, node, "too many arguments for %s", f->name);
@@ -528,6 +531,9 @@ static int eval_field(tctx *x, doc_node *dot, const char *name, tnode *node, con
 		x->fail_msg = NULL;
 		r = tmpl_obj_method(x, out, recv, name, argv, na, &found);
 		if (found) {
+			/* a method's arity is checked before the call: no "error calling" */
+			if (r && x->fail_msg && !strncmp(x->fail_msg, "wrong number of args for ", 25))
+				return xerr(x, at, "%s", x->fail_msg);
 			if (r)
 				return x->fail_msg ? xerr(x, node, "error calling %s: %s", name, x->fail_msg) : r;
 			return 0;
@@ -536,8 +542,11 @@ static int eval_field(tctx *x, doc_node *dot, const char *name, tnode *node, con
 	if (recv->type == DOC_MAP) {
 		v = doc_map_get(recv, name);
 		if (recv->flags & TV_STRUCT) {
+			/* Go names the type it found the struct as: interface {}
+			 * when it came out of a map (.Capabilities.Nope) */
 			if (!v)
-				return xerr(x, at, "can't evaluate field %s in type %s", name, tv_type_name(recv));
+				return xerr(x, at, "can't evaluate field %s in type %s", name,
+					    iface ? "interface {}" : tv_type_name(recv));
 			if (has_args)
 				return xerr(x, at, "%s has arguments but cannot be invoked as function", name);
 			*out = v;

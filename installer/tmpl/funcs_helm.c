@@ -232,6 +232,8 @@ int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name, d
 		if (strcmp(name, "String") && strcmp(name, "GitVersion"))
 			return 0;
 		*found = true;
+		if (n)
+			return tctx_fail(x, "wrong number of args for %s: want 0 got %zu", name, n);
 		*out = doc_map_get(recv, name[0] == 'S' ? "Normalized" : "Version");
 		return 0;
 	default:

@@ -314,7 +314,7 @@ static int f_sprig_slice(tctx *x, doc_node **out, doc_node **a, size_t n)
 	if (n > 2)
 		end = tv_to_int64(a[2]);
 	if (start < 0 || end < start || end > (int64_t)l->u.seq.len)
-		return tctx_fail(x, "reflect: slice index out of range");
+		return tctx_fail(x, "reflect.Value.Slice: slice index out of bounds");
 	r = tv_seq(x->a);
 	r->flags |= l->flags & TV_STRS;
 	for (i = start; i < end; i++)
