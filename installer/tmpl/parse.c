@@ -99,6 +99,7 @@ static void tok_desc(kbuf *b, tlex_tok t)
 	case TK_EOF: kbuf_puts(b, "EOF"); return;
 	case TK_IF: case TK_ELSE: case TK_END: case TK_RANGE: case TK_WITH: case TK_DEFINE:
 	case TK_TEMPLATE: case TK_BLOCK: case TK_BREAK: case TK_CONTINUE:
+	case TK_DOT: case TK_NIL: /* keywords to Go's lexer too */
 		kbuf_printf(b, "<%.*s>", (int)t.n, t.s);
 		return;
 	default:

@@ -1356,10 +1356,14 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 		rc = tmpl_parse_file(set, r.files[i].name, r.files[i].f->data, r.files[i].f->len, false, err);
 		if (rc && err->first.msg && !strncmp(err->first.msg, "template: ", 10)) {
 			/* Helm: "parse error at (file:line): message" */
-			const char *m = err->first.msg + 10, *sep = strstr(m, ": ");
+			const char *m = err->first.msg + 10, *sep = strstr(m, ": "), *last = sep, *q = sep;
+			/* cleanupParseError: the location, then only what follows
+			 * the last ": " (`illegal number syntax: "-"` says `"-"`) */
+			while (q && (q = strstr(q + 2, ": ")))
+				last = q;
 			if (sep) {
 				kbuf b = KBUF_INIT;
-				kbuf_printf(&b, "parse error at (%.*s): %s", (int)(sep - m), m, sep + 2);
+				kbuf_printf(&b, "parse error at (%.*s): %s", (int)(sep - m), m, last + 2);
 				kerr_set(err, rc, "%s", b.ptr);
 				kbuf_release(&b);
 			}
