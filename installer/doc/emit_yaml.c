@@ -397,7 +397,7 @@ int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
 	yaml_emitter_set_output(&em.e, write_handler, out);
 	yaml_emitter_set_unicode(&em.e, 1);
 	yaml_emitter_set_indent(&em.e, 2);
-	yaml_emitter_set_width(&em.e, 80);
+	yaml_emitter_set_width(&em.e, (flags & DOC_EMIT_NO_WRAP) ? -1 : 80);
 	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
 	r = emit_event(&em, &ev);
 	if (!r) {

@@ -490,6 +490,61 @@ static int f_toyaml(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; 
 /* ---- toYamlPretty: go-yaml v3 with indent 2 (sequences indented under
  * their key, no line folding, floats in Go's 'g' form) ---- */
 
+/* go-yaml's is_printable for the character at s (n bytes left) */
+static bool yaml_printable(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	if (c == 0x0A || (c >= 0x20 && c <= 0x7E))
+		return true;
+	if (c == 0xC2)
+		return n > 1 && s[1] >= 0xA0;
+	if (c > 0xC2 && c < 0xED)
+		return true;
+	if (c == 0xED)
+		return n > 1 && s[1] < 0xA0;
+	if (c == 0xEE)
+		return true;
+	if (c == 0xEF)
+		return n > 2 && !(s[1] == 0xBB && s[2] == 0xBF) && !(s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF));
+	return false;
+}
+
+/* a line break for go-yaml: \r, \n, U+0085, U+2028, U+2029; its length */
+static size_t yaml_break(const unsigned char *s, size_t n)
+{
+	if (s[0] == '\r' || s[0] == '\n')
+		return 1;
+	if (n > 1 && s[0] == 0xC2 && s[1] == 0x85)
+		return 2;
+	if (n > 2 && s[0] == 0xE2 && s[1] == 0x80 && (s[2] == 0xA8 || s[2] == 0xA9))
+		return 3;
+	return 0;
+}
+
+static size_t utf8_width(unsigned c) { return c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1; }
+
+/* v3's analyze_scalar: may a string be a block scalar? Not with a space
+ * before a break, a space at the end, or a character it cannot print
+ * (tabs are fine in v3). */
+static bool v3_block_allowed(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	bool prev_space = false;
+	size_t i = 0;
+	if (n && s[n - 1] == ' ')
+		return false;
+	while (i < n) {
+		size_t w = utf8_width(s[i]), br = yaml_break(s + i, n - i);
+		if (s[i] != '\t' && !yaml_printable(s + i, n - i))
+			return false;
+		if (br && prev_space)
+			return false;
+		prev_space = s[i] == ' ';
+		i += w > n - i ? n - i : w;
+	}
+	return true;
+}
+
 /* a scalar as v3 writes it; block is set for multi-line strings */
 static int pretty_scalar(tctx *x, kbuf *b, const doc_node *v, int indent)
 {
@@ -508,29 +563,69 @@ static int pretty_scalar(tctx *x, kbuf *b, const doc_node *v, int indent)
 		else numfmt_float(b, v->u.f, 'g', -1);
 		return 0;
 	case DOC_STR:
-		/* a BOM first: go-yaml's is_bom() bug makes it double-quoted,
-		 * every character escaped (doc_emit_yaml writes that) */
-		if (memchr(v->u.s.ptr, '\n', v->u.s.len) &&
-		    !(v->u.s.len >= 3 && !memcmp(v->u.s.ptr, "\xEF\xBB\xBF", 3))) {
-			/* literal block, content indented under the key */
-			const char *p = v->u.s.ptr, *end = v->u.s.ptr + v->u.s.len;
-			bool keep = v->u.s.len && end[-1] == '\n';
-			kbuf_puts(b, keep ? "|" : "|-");
-			if (keep && v->u.s.len > 1 && end[-2] == '\n')
-				kbuf_puts(b, "+");
-			if (keep)
-				end--;
-			while (p <= end) {
-				const char *nl = memchr(p, '\n', (size_t)(end - p));
-				const char *le = nl ? nl : end;
-				kbuf_putc(b, '\n');
-				if (le > p)
-					kbuf_putn(b, ' ', (size_t)indent + 2);
-				kbuf_put(b, p, (size_t)(le - p));
-				if (!nl)
-					break;
-				p = nl + 1;
+		/* v3 writes a literal block when it may (a BOM first is not
+		 * printable, so its is_bom() quirk goes to libyaml below) */
+		if (memchr(v->u.s.ptr, '\n', v->u.s.len) && v3_block_allowed(v->u.s.ptr, v->u.s.len)) {
+			const unsigned char *s = (const unsigned char *)v->u.s.ptr;
+			size_t n = v->u.s.len, i, last;
+			bool line_start = true;
+			/* write_block_scalar_hints: an indent digit when the text
+			 * starts with a space or a break; '-' when it does not end
+			 * in a break, '+' when it ends in two (or is one) */
+			kbuf_putc(b, '|');
+			if (s[0] == ' ' || yaml_break(s, n))
+				kbuf_putc(b, '2');
+			last = n - 1;
+			while (last > 0 && (s[last] & 0xC0) == 0x80)
+				last--;
+			if (!yaml_break(s + last, n - last)) {
+				kbuf_putc(b, '-');
+			} else if (last == 0) {
+				kbuf_putc(b, '+');
+			} else {
+				size_t prev = last - 1;
+				while (prev > 0 && (s[prev] & 0xC0) == 0x80)
+					prev--;
+				if (yaml_break(s + prev, n - prev))
+					kbuf_putc(b, '+');
 			}
+			kbuf_putc(b, '\n');
+			/* the text: a '\n' ends a line, other breaks are written as
+			 * they are; indentation only before a character that is not a
+			 * break; the last break of the text is the scalar's end */
+			for (i = 0; i < n;) {
+				size_t br = yaml_break(s + i, n - i), w;
+				if (br) {
+					if (s[i] == '\n') {
+						if (i + 1 < n)
+							kbuf_putc(b, '\n');
+					} else {
+						kbuf_put(b, s + i, br);
+					}
+					line_start = true;
+					i += br;
+					continue;
+				}
+				if (line_start)
+					kbuf_putn(b, ' ', (size_t)indent + 2);
+				line_start = false;
+				w = utf8_width(s[i]);
+				if (w > n - i)
+					w = n - i;
+				kbuf_put(b, s + i, w);
+				i += w;
+			}
+			return 0;
+		}
+		if (memchr(v->u.s.ptr, '\n', v->u.s.len)) {
+			/* not a block: libyaml's double quotes, not folded (v3) */
+			if (doc_emit_yaml(&t, v, DOC_EMIT_NO_DOC_END | DOC_EMIT_NO_WRAP, &e)) {
+				kerr_clear(&e);
+				kbuf_release(&t);
+				return tctx_fail(x, "yaml: cannot emit");
+			}
+			kbuf_put(b, t.ptr, t.len);
+			kbuf_release(&t);
 			return 0;
 		}
 		if (doc_emit_yaml(&t, v, DOC_EMIT_NO_DOC_END, &e)) {
