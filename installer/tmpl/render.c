@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <pthread.h>
 #include <unistd.h>
@@ -591,6 +592,140 @@ static void key_error(head *h)
 	karena_release(&a);
 }
 
+/* ---- Helm reads each document into a SimpleHead (apiVersion, kind,
+ * metadata.name, metadata.annotations); encoding/json refuses a value of
+ * the wrong shape there, the first in sorted key order. ---- */
+
+static const char *json_kind(const doc_node *v)
+{
+	switch (v->type) {
+	case DOC_BOOL: return "bool";
+	case DOC_INT: case DOC_FLOAT: return "number";
+	case DOC_STR: return "string";
+	case DOC_SEQ: return "array";
+	default: return "object";
+	}
+}
+
+static bool is_coll(const doc_node *v)
+{
+	return v && (v->type == DOC_SEQ || v->type == DOC_MAP);
+}
+
+/* the pair of m whose key matches name as encoding/json does (any case)
+ * and that sorts first, or NULL */
+static const doc_pair *json_field(const doc_node *m, const char *name)
+{
+	const doc_pair *best = NULL;
+	size_t i;
+	for (i = 0; i < m->u.map.len; i++) {
+		const doc_pair *p = &m->u.map.v[i];
+		if (!strcasecmp(p->key->u.s.ptr, name) && (!best || strcmp(p->key->u.s.ptr, best->key->u.s.ptr) < 0))
+			best = p;
+	}
+	return best;
+}
+
+/* keep the error whose key sorts first */
+static void shape_pick(kbuf *msg, const char **at, const char *key, kbuf *cand)
+{
+	if (cand->len && (!*at || strcmp(key, *at) < 0)) {
+		kbuf_reset(msg);
+		kbuf_put(msg, cand->ptr, cand->len);
+		*at = key;
+	}
+	kbuf_reset(cand);
+}
+
+static void shape_metadata(kbuf *msg, const doc_node *md)
+{
+	const char *at = NULL;
+	kbuf c = KBUF_INIT;
+	const doc_pair *p;
+	size_t i;
+	if ((p = json_field(md, "name")) && is_coll(p->val)) {
+		kbuf_printf(&c, "cannot unmarshal %s into Go struct field .metadata.name of type string", json_kind(p->val));
+		shape_pick(msg, &at, p->key->u.s.ptr, &c);
+	}
+	if ((p = json_field(md, "annotations")) && p->val->type != DOC_NULL) {
+		const char *inner = NULL;
+		kbuf im = KBUF_INIT;
+		if (p->val->type != DOC_MAP) {
+			kbuf_printf(&im, "cannot unmarshal %s into Go struct field .metadata.annotations of type "
+				    "map[string]string", json_kind(p->val));
+		} else {
+			for (i = 0; i < p->val->u.map.len; i++) {
+				const doc_pair *q = &p->val->u.map.v[i];
+				if (is_coll(q->val)) {
+					kbuf_printf(&c, "cannot unmarshal %s into Go struct field .metadata.annotations of type string",
+						    json_kind(q->val));
+					shape_pick(&im, &inner, q->key->u.s.ptr, &c);
+				}
+			}
+		}
+		kbuf_put(&c, im.ptr, im.len);
+		kbuf_release(&im);
+		shape_pick(msg, &at, p->key->u.s.ptr, &c);
+	}
+	kbuf_release(&c);
+}
+
+/* Helm's "while decoding JSON" error for the document, or none */
+static void shape_error(head *h)
+{
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	doc_node *n = NULL;
+	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST, 1, 1 };
+	kbuf msg = KBUF_INIT, c = KBUF_INIT;
+	const char *at = NULL;
+	const doc_pair *p;
+	if (!doc_load_yaml1(&n, &a, h->src, h->text, h->len, &o, &e) && n && n->type != DOC_NULL) {
+		if (n->type != DOC_MAP) {
+			kbuf_printf(&msg, "cannot unmarshal %s into Go value of type util.SimpleHead", json_kind(n));
+		} else {
+			static const char *const strs[] = { "apiVersion", "kind" };
+			size_t i;
+			for (i = 0; i < 2; i++)
+				if ((p = json_field(n, strs[i])) && is_coll(p->val)) {
+					kbuf_printf(&c, "cannot unmarshal %s into Go struct field SimpleHead.%s of type string",
+						    json_kind(p->val), strs[i]);
+					shape_pick(&msg, &at, p->key->u.s.ptr, &c);
+				}
+			if ((p = json_field(n, "metadata")) && p->val->type != DOC_NULL) {
+				if (p->val->type != DOC_MAP)
+					kbuf_printf(&c, "cannot unmarshal %s into Go struct field SimpleHead.metadata of type struct "
+						    "{ Name string \"json:\\\"name\\\"\"; Annotations map[string]string "
+						    "\"json:\\\"annotations\\\"\" }", json_kind(p->val));
+				else
+					shape_metadata(&c, p->val);
+				shape_pick(&msg, &at, p->key->u.s.ptr, &c);
+			}
+		}
+		if (msg.len) {
+			kbuf b = KBUF_INIT;
+			kbuf_printf(&b, "YAML parse error on %s: error unmarshaling JSON: while decoding JSON: json: %s",
+				    h->src, msg.ptr);
+			h->err = kbuf_detach(&b, NULL);
+		}
+	}
+	kbuf_release(&msg);
+	kbuf_release(&c);
+	kerr_clear(&e);
+	karena_release(&a);
+}
+
+static bool null_scalar(const yaml_event_t *ev)
+{
+	const char *v = (const char *)ev->data.scalar.value, *tag = (const char *)ev->data.scalar.tag;
+	size_t vl = ev->data.scalar.length;
+	if (tag)
+		return !strcmp(tag, "tag:yaml.org,2002:null");
+	return ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+	       (vl == 0 || (vl == 1 && *v == '~') ||
+		(vl == 4 && (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) || !memcmp(v, "NULL", 4))));
+}
+
 /* The YAML 1.1 infinities and NaN go-yaml resolves a plain scalar to:
  * sigs.k8s.io/yaml cannot turn them into JSON, so Helm fails the document.
  * Returns Go's name of the value, or NULL. */
@@ -629,6 +764,11 @@ static void scan_head(head *h)
 	size_t nanchors = 0, capanchors = 0, i;
 	/* a map key that is a collection or null: sigs.k8s.io/yaml refuses it */
 	bool bad_key = false, typed = false;
+	/* a SimpleHead field that may hold a value of the wrong shape: 1 a
+	 * string (apiVersion, kind, metadata.name, an annotation), 2 a struct
+	 * (metadata), 3 a map (annotations); shape: one does */
+	int sw = 0;
+	bool shape = false;
 	/* the first value that is an infinity or NaN, which JSON cannot hold */
 	const char *nonfinite = NULL;
 	kind[0] = 0;
@@ -682,6 +822,10 @@ static void scan_head(head *h)
 		case YAML_SEQUENCE_START_EVENT:
 			if (depth >= 1 && depth <= HEAD_STACK && kind[depth] == 1 && iskey[depth])
 				bad_key = true;
+			else if ((depth == 0 && t == YAML_SEQUENCE_START_EVENT) || sw == 1 ||
+				 (sw >= 2 && t == YAML_SEQUENCE_START_EVENT))
+				shape = true;
+			sw = 0;
 			if (t == YAML_MAPPING_START_EVENT) {
 				if (want == 2 && depth == 1)
 					path = 1;
@@ -717,10 +861,16 @@ static void scan_head(head *h)
 				    ((tag && !strcmp(tag, "tag:yaml.org,2002:null")) ||
 				     (!tag && ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 				      (vl == 0 || (vl == 1 && *v == '~') ||
+				       /* a merge key: go-yaml wants a map (or maps) there */
+				       (vl == 2 && !memcmp(v, "<<", 2)) ||
 				       (vl == 4 && (!memcmp(v, "null", 4) || !memcmp(v, "Null", 4) ||
 						    !memcmp(v, "NULL", 4)))))))
 					bad_key = true;
 				want = 0;
+				sw = (depth == 1 && (!strcasecmp(v, "apiVersion") || !strcasecmp(v, "kind"))) ||
+				     (depth == 2 && path == 1 && !strcasecmp(v, "name")) || (depth == 3 && path == 2) ? 1 :
+				     depth == 1 && !strcasecmp(v, "metadata") ? 2 :
+				     depth == 2 && path == 1 && !strcasecmp(v, "annotations") ? 3 : 0;
 				if (depth == 1 && vl == 4 && !memcmp(v, "kind", 4))
 					want = 1;
 				else if (depth == 1 && vl == 8 && !memcmp(v, "metadata", 8))
@@ -742,6 +892,9 @@ static void scan_head(head *h)
 				     (ev.data.scalar.tag &&
 				      !strcmp((const char *)ev.data.scalar.tag, "tag:yaml.org,2002:float"))))
 					nonfinite = yaml11_nonfinite(v, vl);
+				if (t == YAML_SCALAR_EVENT && (sw >= 2 || depth == 0) && !null_scalar(&ev))
+					shape = true;
+				sw = 0;
 				if (want == 1 && t == YAML_SCALAR_EVENT && !h->kind)
 					h->kind = strndup(v, vl);
 				else if (want == 4 && t == YAML_SCALAR_EVENT && !h->hook)
@@ -769,6 +922,9 @@ static void scan_head(head *h)
 			    h->src, nonfinite);
 		h->err = kbuf_detach(&b, NULL);
 	}
+	/* after the conversion to JSON, as Helm: its unmarshal into SimpleHead */
+	if (shape && !h->err)
+		shape_error(h);
 }
 
 /* ---- a fast path for plain block YAML ----------------------------------
@@ -1058,8 +1214,8 @@ static int fast_head(head *h)
 			if (depth > 0 && st[depth - 1].kind == FH_SEQ && st[depth - 1].indent == ind) {
 				/* next item */
 			} else if (pending >= 0 && (pending_is_item ? ind > pending : ind >= pending)) {
-				if (depth >= 64)
-					return 0;
+				if (depth >= 64 || pending_path)
+					return 0;  /* (a list as metadata or annotations: the scan words it) */
 				st[depth].indent = ind;
 				st[depth].kind = FH_SEQ;
 				st[depth].path = 0;
@@ -1149,8 +1305,17 @@ static int fast_head(head *h)
 			int lvl = depth - 1;
 			size_t kl = (size_t)(ke - p);
 			bool top = lvl == 0 && st[0].indent == 0 && st[0].kind == FH_MAP;
+			/* a SimpleHead field (a string, or metadata and annotations)
+			 * whose value may have the wrong shape: the libyaml scan checks */
+			bool sfield = (top && ((kl == 10 && !strncasecmp(p, "apiVersion", 10)) ||
+					       (kl == 4 && !strncasecmp(p, "kind", 4)))) ||
+				      (st[lvl].path == 1 && kl == 4 && !strncasecmp(p, "name", 4)) || st[lvl].path == 2;
+			bool mfield = (top && kl == 8 && !strncasecmp(p, "metadata", 8)) ||
+				      (st[lvl].path == 1 && kl == 11 && !strncasecmp(p, "annotations", 11));
 			while (v < le && *v == ' ')
 				v++;
+			if ((v == le && sfield) || (v < le && mfield))
+				return 0;
 			if (v == le) {
 				pending = ind;
 				pending_is_item = false;
@@ -1165,7 +1330,7 @@ static int fast_head(head *h)
 				continue;
 			} else if (!fh_scalar(v, le, &vs, &ve)) {
 				return 0;
-			} else if (!vs && ((top && kl == 4 && !memcmp(p, "kind", 4)) ||
+			} else if (!vs && (sfield || (top && kl == 4 && !memcmp(p, "kind", 4)) ||
 					   (st[lvl].path == 2 && kl == 12 && !memcmp(p, "helm.sh/hook", 12)))) {
 				return 0; /* a collection where a scalar belongs: libyaml words it */
 			} else if (top && kl == 4 && !memcmp(p, "kind", 4)) {
