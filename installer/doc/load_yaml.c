@@ -548,6 +548,9 @@ static int add_value(loader *l, doc_node *v, doc_node **root, const yaml_mark_t 
 				return 0;
 			}
 bad_merge:
+			if (l->o.go_errors) /* go-yaml's words, without a line */
+				return kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, 0, 0,
+						    "map merge requires map or sequence of maps as the value");
 			return kerr_set_src(l->err, KE_INPUT, l->name, l->text, l->len, v->line, v->col,
 					    "map merge requires a map or a sequence of maps as the value");
 		}
