@@ -371,31 +371,68 @@ static int f_musttoprettyjson(tctx *x, doc_node **out, doc_node **a, size_t n) {
 static int f_torawjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], 0, true); }
 static int f_musttorawjson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], 0, true); }
 
-/* s[0..n) with each byte that is not UTF-8 as U+FFFD, or NULL when it all is */
-static doc_node *utf8_fixed(karena *a, const char *s, size_t n)
+/* A string as sigs.k8s.io/yaml gets it back from json.Marshal's text read
+ * by the YAML parser: invalid UTF-8 is U+FFFD (json.Marshal); a raw NEL
+ * (U+0085, which JSON leaves unescaped) is a line break inside a
+ * double-quoted scalar and folds (the spaces around it go, one NEL is a
+ * space, n of them n-1 newlines); DEL, the other C1 controls and
+ * U+FFFE/U+FFFF stop the parser (*bad is set), as does a NEL in a map key
+ * (no simple key spans two lines). NULL when the string reads back
+ * unchanged. */
+static doc_node *utf8_fixed(karena *a, const char *s, size_t n, bool key, bool *bad)
 {
 	kbuf b = KBUF_INIT;
 	doc_node *r;
 	size_t i = 0, w;
 	uint32_t c;
+	bool change = false;
 	while (i < n) {
 		w = tv_utf8_decode((const unsigned char *)s + i, n - i, &c);
-		if (c == 0xFFFD && w == 1)
-			break;
+		if (c == 0x85 && key)
+			*bad = true;
+		if ((c == 0xFFFD && w == 1) || c == 0x85)
+			change = true;
+		else if (c == 0x7F || (c >= 0x80 && c <= 0x9F) || c == 0xFFFE || c == 0xFFFF)
+			*bad = true;
 		i += w;
 	}
-	if (i == n)
+	if (!change)
 		return NULL;
-	kbuf_put(&b, s, i);
-	while (i < n) {
+	for (i = 0; i < n;) {
 		w = tv_utf8_decode((const unsigned char *)s + i, n - i, &c);
+		if (c == ' ' || (c == 0x85 && w == 2)) {
+			size_t spaces = 0, trailing = 0;
+			bool leading = false;
+			while (i < n) {
+				w = tv_utf8_decode((const unsigned char *)s + i, n - i, &c);
+				if (c == ' ') {
+					if (!leading)
+						spaces++;
+				} else if (c == 0x85 && w == 2) {
+					if (leading)
+						trailing++;
+					leading = true;
+					spaces = 0;
+				} else {
+					break;
+				}
+				i += w;
+			}
+			if (!leading)
+				kbuf_putn(&b, ' ', spaces);
+			else if (!trailing)
+				kbuf_putc(&b, ' ');
+			else
+				kbuf_putn(&b, '\n', trailing);
+			continue;
+		}
 		if (c == 0xFFFD && w == 1)
 			kbuf_puts(&b, "\xEF\xBF\xBD");
 		else
 			kbuf_put(&b, s + i, w);
 		i += w;
 	}
-	r = tv_str(a, b.ptr, b.len);
+	r = tv_str(a, b.ptr ? b.ptr : "", b.len);
 	kbuf_release(&b);
 	return r;
 }
@@ -403,30 +440,30 @@ static doc_node *utf8_fixed(karena *a, const char *s, size_t n)
 /* What YAML sigs.k8s.io/yaml makes of json.Marshal's output: strings (and
  * keys) that are not UTF-8 have U+FFFD for each bad byte. Copied only
  * along the paths that lead to one; v holds no cycle (json_view). */
-static doc_node *yaml_utf8_view(karena *a, doc_node *v)
+static doc_node *yaml_utf8_view(karena *a, doc_node *v, bool *bad)
 {
 	size_t i, j;
 	if (!v)
 		return v;
 	if (v->type == DOC_STR) {
-		doc_node *f = utf8_fixed(a, v->u.s.ptr, v->u.s.len);
+		doc_node *f = utf8_fixed(a, v->u.s.ptr, v->u.s.len, false, bad);
 		return f ? f : v;
 	}
 	if (v->type == DOC_SEQ) {
 		for (i = 0; i < v->u.seq.len; i++) {
-			doc_node *c = yaml_utf8_view(a, v->u.seq.v[i]), *r;
+			doc_node *c = yaml_utf8_view(a, v->u.seq.v[i], bad), *r;
 			if (c == v->u.seq.v[i])
 				continue;
 			r = tv_seq(a);
 			r->flags = v->flags & (uint16_t)~TV_OBJ;
 			for (j = 0; j < v->u.seq.len; j++)
-				doc_seq_push(a, r, j < i ? v->u.seq.v[j] : j == i ? c : yaml_utf8_view(a, v->u.seq.v[j]));
+				doc_seq_push(a, r, j < i ? v->u.seq.v[j] : j == i ? c : yaml_utf8_view(a, v->u.seq.v[j], bad));
 			return r;
 		}
 	} else if (v->type == DOC_MAP) {
 		for (i = 0; i < v->u.map.len; i++) {
 			doc_pair *p = &v->u.map.v[i];
-			doc_node *c = yaml_utf8_view(a, p->val), *k = utf8_fixed(a, p->key->u.s.ptr, p->key->u.s.len), *r;
+			doc_node *c = yaml_utf8_view(a, p->val, bad), *k = utf8_fixed(a, p->key->u.s.ptr, p->key->u.s.len, true, bad), *r;
 			if (c == p->val && !k)
 				continue;
 			r = tv_map(a);
@@ -434,8 +471,8 @@ static doc_node *yaml_utf8_view(karena *a, doc_node *v)
 			for (j = 0; j < v->u.map.len; j++) {
 				doc_node *kj, *vj;
 				p = &v->u.map.v[j];
-				kj = j < i ? NULL : utf8_fixed(a, p->key->u.s.ptr, p->key->u.s.len);
-				vj = j < i ? p->val : j == i ? c : yaml_utf8_view(a, p->val);
+				kj = j < i ? NULL : utf8_fixed(a, p->key->u.s.ptr, p->key->u.s.len, true, bad);
+				vj = j < i ? p->val : j == i ? c : yaml_utf8_view(a, p->val, bad);
 				if (!kj)
 					kj = p->key;
 				doc_map_setn(a, r, kj->u.s.ptr, kj->u.s.len, vj);
@@ -460,7 +497,12 @@ int tv_to_yaml(tctx *x, kbuf *b, doc_node *v)
 	if (!(v = json_marshal_view(x->a, v, &msg, &cycle)))
 		return cycle ? tctx_fail(x, "error marshaling into JSON: json: unsupported value: encountered a cycle via %s", msg)
 			     : tctx_fail(x, "error marshaling into JSON: json: unsupported value: %s", msg);
-	v = yaml_utf8_view(x->a, v);
+	{
+		bool bad = false;
+		v = yaml_utf8_view(x->a, v, &bad);
+		if (bad) /* the YAML reader stops at DEL or a C1 control */
+			return tctx_fail(x, "yaml: control characters are not allowed");
+	}
 	r = doc_emit_yaml(b, v, DOC_EMIT_SORT_KEYS, &e);
 	if (r)
 		tctx_fail(x, "%s", e.first.msg ? e.first.msg : "yaml error");
