@@ -113,6 +113,39 @@ static doc_node *list_or_empty(karena *a, const doc_node *m, const char *k)
 	return r;
 }
 
+/* import-values as processImportValues leaves them: each a
+ * map[string]string of child and parent (fmt's %v of what was given), a
+ * string s as child "exports.s", parent "." */
+static doc_node *import_values(karena *a, const doc_node *iv)
+{
+	doc_node *out = tv_seq(a);
+	size_t i;
+	for (i = 0; iv && iv->type == DOC_SEQ && i < iv->u.seq.len; i++) {
+		const doc_node *e = iv->u.seq.v[i];
+		doc_node *m;
+		if (e->type == DOC_STR) {
+			m = tv_map(a);
+			doc_map_set(a, m, "child", tv_strz(a, karena_printf(a, "exports.%s", e->u.s.ptr)));
+			doc_map_set(a, m, "parent", tv_strz(a, "."));
+		} else if (e->type == DOC_MAP) {
+			static const char *const keys[] = { "child", "parent" };
+			size_t k;
+			m = tv_map(a);
+			for (k = 0; k < 2; k++) {
+				kbuf b = KBUF_INIT;
+				tv_print(&b, doc_map_get(e, keys[k]));
+				doc_map_set(a, m, keys[k], tv_str(a, b.ptr, b.len));
+				kbuf_release(&b);
+			}
+		} else {
+			continue;
+		}
+		m->flags |= TV_SMAP;
+		doc_seq_push(a, out, m);
+	}
+	return out;
+}
+
 /* .Chart.Dependencies as Helm 4 gives them after processing: the enabled
  * dependencies, in Chart.yaml order, named by their alias */
 static doc_node *chart_deps(karena *a, const doc_node *md, const values_chart *vc)
@@ -135,7 +168,7 @@ static doc_node *chart_deps(karena *a, const doc_node *md, const values_chart *v
 		doc_map_set(a, m, "Condition", str_or_empty(a, d, "condition"));
 		doc_map_set(a, m, "Enabled", tv_bool(true));
 		iv = doc_map_get(d, "import-values");
-		doc_map_set(a, m, "ImportValues", iv && iv->type == DOC_SEQ ? iv : tv_seq(a));
+		doc_map_set(a, m, "ImportValues", import_values(a, iv));
 		doc_map_set(a, m, "Name", tv_strz(a, eff));
 		doc_map_set(a, m, "Repository", str_or_empty(a, d, "repository"));
 		tags = doc_map_get(d, "tags");
