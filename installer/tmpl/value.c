@@ -258,10 +258,24 @@ static void print_elem(kbuf *out, const doc_node *v, char verb, int plus, int de
 	print_v(out, v, verb, plus, depth);
 }
 
+/* Go's fmt recurses forever into a value that holds itself (and dies of a
+ * stack overflow); two references to itself make the work grow as 2^depth.
+ * kstage's printers stop at a depth and after a number of values visited
+ * by one top-level print, and say "..." there. */
+#define PRINT_MAX_VISITS 1000000
+static _Thread_local unsigned long print_visits;
+
+static bool print_stop(int depth)
+{
+	if (depth == 0)
+		print_visits = 0;
+	return depth > 200 || ++print_visits > PRINT_MAX_VISITS;
+}
+
 static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth)
 {
 	size_t i;
-	if (depth > 200) {
+	if (print_stop(depth)) {
 		kbuf_puts(out, "...");
 		return;
 	}
@@ -643,7 +657,7 @@ static void fmt_container(kbuf *out, const fspec *f, char verb, const doc_node *
 static void go_syntax(kbuf *out, const doc_node *v, bool top, int depth)
 {
 	size_t i;
-	if (depth > 200) {
+	if (print_stop(depth)) {
 		kbuf_puts(out, "...");
 		return;
 	}
@@ -705,7 +719,7 @@ static void go_syntax(kbuf *out, const doc_node *v, bool top, int depth)
 
 static void fmt_value_d(kbuf *out, const fspec *f, char verb, const doc_node *v, int depth)
 {
-	if (depth > 200) {
+	if (print_stop(depth)) {
 		kbuf_puts(out, "...");
 		return;
 	}
