@@ -4,6 +4,7 @@
  * fromJsonArray/toToml and Sprig's toJson family. toYaml goes through the
  * same route as Helm (keys sorted, as a JSON round trip sorts them). */
 #include <math.h>
+#include <nettle/nettle-meta.h>
 #include <nettle/sha1.h>
 #include <nettle/sha2.h>
 #include <stdio.h>
@@ -172,51 +173,28 @@ static int f_b32dec(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
-static int hex_digest(tctx *x, doc_node **out, const unsigned char *h, size_t hl)
+/* hex of a nettle digest of s (nettle's descriptors: one path for all three) */
+static int hex_digest(tctx *x, doc_node **out, const struct nettle_hash *hash, const char *s, size_t len)
 {
 	static const char hexd[] = "0123456789abcdef";
+	union { struct sha1_ctx a; struct sha256_ctx b; struct sha512_ctx c; } ctx;
+	unsigned char h[SHA512_DIGEST_SIZE];
 	char buf[2 * SHA512_DIGEST_SIZE];
 	size_t i;
-	for (i = 0; i < hl; i++) {
+	hash->init(&ctx);
+	hash->update(&ctx, len, (const uint8_t *)s);
+	hash->digest(&ctx, hash->digest_size, h);
+	for (i = 0; i < hash->digest_size; i++) {
 		buf[2 * i] = hexd[h[i] >> 4];
 		buf[2 * i + 1] = hexd[h[i] & 15];
 	}
-	*out = tv_str(x->a, buf, 2 * hl);
+	*out = tv_str(x->a, buf, 2 * hash->digest_size);
 	return 0;
 }
 
-static int f_sha1sum(tctx *x, doc_node **out, doc_node **a, size_t n)
-{
-	struct sha1_ctx c;
-	unsigned char h[SHA1_DIGEST_SIZE];
-	(void)n;
-	sha1_init(&c);
-	sha1_update(&c, SL(0), (const uint8_t *)S(0));
-	sha1_digest(&c, sizeof(h), h);
-	return hex_digest(x, out, h, sizeof(h));
-}
-
-static int f_sha256sum(tctx *x, doc_node **out, doc_node **a, size_t n)
-{
-	struct sha256_ctx c;
-	unsigned char h[SHA256_DIGEST_SIZE];
-	(void)n;
-	sha256_init(&c);
-	sha256_update(&c, SL(0), (const uint8_t *)S(0));
-	sha256_digest(&c, sizeof(h), h);
-	return hex_digest(x, out, h, sizeof(h));
-}
-
-static int f_sha512sum(tctx *x, doc_node **out, doc_node **a, size_t n)
-{
-	struct sha512_ctx c;
-	unsigned char h[SHA512_DIGEST_SIZE];
-	(void)n;
-	sha512_init(&c);
-	sha512_update(&c, SL(0), (const uint8_t *)S(0));
-	sha512_digest(&c, sizeof(h), h);
-	return hex_digest(x, out, h, sizeof(h));
-}
+static int f_sha1sum(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return hex_digest(x, out, &nettle_sha1, S(0), SL(0)); }
+static int f_sha256sum(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return hex_digest(x, out, &nettle_sha256, S(0), SL(0)); }
+static int f_sha512sum(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return hex_digest(x, out, &nettle_sha512, S(0), SL(0)); }
 
 static int f_adler32sum(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
