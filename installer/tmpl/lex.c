@@ -2,6 +2,7 @@
  * and " -}}" trimming, comments, and the tokens inside actions. */
 #define _GNU_SOURCE
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lex.h"
@@ -207,8 +208,19 @@ static void lex_number(tlex *l, tlex_tok *t)
 	if (p < l->len && l->src[p] == 'i')
 		p++;
 	if (p < l->len && is_alnum((unsigned char)l->src[p])) {
+		/* Go's words: the text up to and with the first bad character, %q */
+		size_t i, o = 0, n = p + 1 - start;
+		o = (size_t)snprintf(l->errbuf, sizeof(l->errbuf), "bad number syntax: \"");
+		for (i = 0; i < n && o + 4 < sizeof(l->errbuf); i++) {
+			char c = l->src[start + i];
+			if (c == '"' || c == '\\')
+				l->errbuf[o++] = '\\';
+			l->errbuf[o++] = c;
+		}
+		l->errbuf[o++] = '"';
+		l->errbuf[o] = '\0';
 		l->pos = p;
-		fail(l, t, "bad number syntax");
+		fail(l, t, l->errbuf);
 		return;
 	}
 	l->pos = p;

@@ -29,6 +29,7 @@ typedef struct tlex {
 	int paren;
 	bool trim_next;     /* the next text starts after a "-}}" */
 	const char *errmsg;
+	char errbuf[96];    /* a message that quotes the source ("bad number syntax: \"1a\"") */
 } tlex;
 
 void tlex_init(tlex *l, const char *src, size_t len);
