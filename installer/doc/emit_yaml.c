@@ -83,6 +83,8 @@ typedef struct emitter {
 	kerr *err;
 	swap *swaps;
 	size_t nswaps, capswaps;
+	unsigned salt;      /* varies the stand-ins when the data holds one */
+	bool no_swap;       /* last resort: libyaml's own text for BOM scalars */
 } emitter;
 
 static int emit_event(emitter *em, yaml_event_t *ev)
@@ -142,7 +144,7 @@ static int bom_scalar(emitter *em, const char *s, size_t len)
 		}
 	}
 	kbuf_putc(&t, '"');
-	kbuf_printf(&m, "kstage.bom.%zu.", em->nswaps);
+	kbuf_printf(&m, "kstage.bom.%u.%zu.", em->salt, em->nswaps);
 	while (m.len < len)
 		kbuf_putc(&m, '_');
 	ALLOC_GROW(em->swaps, em->nswaps + 1, em->capswaps);
@@ -152,6 +154,26 @@ static int bom_scalar(emitter *em, const char *s, size_t len)
 		   YAML_DOUBLE_QUOTED_SCALAR_STYLE);
 	em->nswaps++;
 	return r;
+}
+
+/* Each stand-in must occur exactly once in the text: the data itself may
+ * hold one (a key or value with "kstage.bom.0." in it), and then a swap
+ * would replace the data instead. */
+static bool swaps_unique(const emitter *em, const kbuf *out, size_t start)
+{
+	size_t i;
+	for (i = 0; i < em->nswaps; i++) {
+		const char *m = em->swaps[i].marker, *p = out->ptr + start, *end = out->ptr + out->len, *f;
+		size_t ml = strlen(m), seen = 0;
+		while ((size_t)(end - p) >= ml && (f = memchr(p, m[0], (size_t)(end - p) - ml + 1))) {
+			if (!memcmp(f, m, ml) && ++seen > 1)
+				return false;
+			p = f + 1;
+		}
+		if (seen != 1)
+			return false;
+	}
+	return true;
 }
 
 /* Put go-yaml's text in place of each stand-in, in order, in out from
@@ -195,7 +217,7 @@ static int string_scalar(emitter *em, const char *s, size_t len)
 		kbuf_release(&b);
 		return r;
 	}
-	if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3))
+	if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3) && !em->no_swap)
 		return bom_scalar(em, s, len);
 	doc_resolve_plain(s, len, &sc);
 	if (memchr(s, '\n', len))
@@ -383,50 +405,74 @@ static int node(emitter *em, const doc_node *n, int depth)
 	return r;
 }
 
+static int emit_once(emitter *em, kbuf *out, const doc_node *n, unsigned flags)
+{
+	yaml_event_t ev;
+	int r;
+	if (!yaml_emitter_initialize(&em->e))
+		return kerr_set(em->err, KE_INTERNAL, "yaml: cannot initialise the emitter");
+	yaml_emitter_set_output(&em->e, write_handler, out);
+	yaml_emitter_set_unicode(&em->e, 1);
+	yaml_emitter_set_indent(&em->e, 2);
+	yaml_emitter_set_width(&em->e, (flags & DOC_EMIT_NO_WRAP) ? -1 : 80);
+	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
+	r = emit_event(em, &ev);
+	if (!r) {
+		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
+		r = emit_event(em, &ev);
+	}
+	if (!r)
+		r = node(em, n, 0);
+	if (!r) {
+		/* libyaml ends the stream with "..." after a keep-chomped ("|+")
+		 * scalar; go-yaml v2 never closes an implicit document so */
+		em->e.open_ended = 0;
+		yaml_document_end_event_initialize(&ev, 1);
+		r = emit_event(em, &ev);
+	}
+	if (!r) {
+		yaml_stream_end_event_initialize(&ev);
+		r = emit_event(em, &ev);
+	}
+	if (!r && !yaml_emitter_flush(&em->e))
+		r = kerr_set(em->err, KE_IO, "yaml: cannot flush the emitter");
+	yaml_emitter_delete(&em->e);
+	return r;
+}
+
+static void free_swaps(emitter *em)
+{
+	size_t i;
+	for (i = 0; i < em->nswaps; i++) {
+		free(em->swaps[i].marker);
+		free(em->swaps[i].text);
+	}
+	free(em->swaps);
+	em->swaps = NULL;
+	em->nswaps = em->capswaps = 0;
+}
+
 int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
 {
 	emitter em;
-	yaml_event_t ev;
-	size_t start = out->len, i;
+	size_t start = out->len;
 	int r;
 	memset(&em, 0, sizeof(em));
 	em.flags = flags;
 	em.err = err;
-	if (!yaml_emitter_initialize(&em.e))
-		return kerr_set(err, KE_INTERNAL, "yaml: cannot initialise the emitter");
-	yaml_emitter_set_output(&em.e, write_handler, out);
-	yaml_emitter_set_unicode(&em.e, 1);
-	yaml_emitter_set_indent(&em.e, 2);
-	yaml_emitter_set_width(&em.e, (flags & DOC_EMIT_NO_WRAP) ? -1 : 80);
-	yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING);
-	r = emit_event(&em, &ev);
-	if (!r) {
-		yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1);
-		r = emit_event(&em, &ev);
+	for (;;) {
+		r = emit_once(&em, out, n, flags);
+		if (r || !em.nswaps || swaps_unique(&em, out, start))
+			break;
+		/* the data holds a stand-in: other ones, or libyaml's text */
+		kbuf_truncate(out, start);
+		free_swaps(&em);
+		if (++em.salt == 8)
+			em.no_swap = true;
 	}
-	if (!r)
-		r = node(&em, n, 0);
-	if (!r) {
-		/* libyaml ends the stream with "..." after a keep-chomped ("|+")
-		 * scalar; go-yaml v2 never closes an implicit document so */
-		em.e.open_ended = 0;
-		yaml_document_end_event_initialize(&ev, 1);
-		r = emit_event(&em, &ev);
-	}
-	if (!r) {
-		yaml_stream_end_event_initialize(&ev);
-		r = emit_event(&em, &ev);
-	}
-	if (!r && !yaml_emitter_flush(&em.e))
-		r = kerr_set(err, KE_IO, "yaml: cannot flush the emitter");
-	yaml_emitter_delete(&em.e);
 	if (!r && em.nswaps)
 		apply_swaps(&em, out, start);
-	for (i = 0; i < em.nswaps; i++) {
-		free(em.swaps[i].marker);
-		free(em.swaps[i].text);
-	}
-	free(em.swaps);
+	free_swaps(&em);
 	if (r) {
 		kbuf_truncate(out, start);
 		return r;
