@@ -262,7 +262,11 @@ static void print_elem(kbuf *out, const doc_node *v, char verb, int plus, int de
  * stack overflow); two references to itself make the work grow as 2^depth.
  * kstage's printers stop at a depth and after a number of values visited
  * by one top-level print, and say "..." there. */
+#ifdef KSTAGE_FUZZ
+#define PRINT_MAX_VISITS 20000    /* the fuzz target's runs stay fast */
+#else
 #define PRINT_MAX_VISITS 1000000
+#endif
 static _Thread_local unsigned long print_visits;
 
 static bool print_stop(int depth)
