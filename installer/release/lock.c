@@ -151,7 +151,7 @@ int rel_lock_acquire(rel_lock *out, kube_client *c, const rel_lock_opts *o, kerr
 	out->c = c;
 	out->ns = xstrdup(o->namespace ? o->namespace : REL_STORE_NAMESPACE);
 	out->release = xstrdup(o->release);
-	if ((rc = rel_release_name_check(o->release, err)))
+	if ((rc = rel_release_name_check(o->release, err)) || (rc = rel_namespace_check(out->ns, err)))
 		return rc;
 	{
 		kbuf n = KBUF_INIT;

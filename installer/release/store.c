@@ -9,21 +9,32 @@
 
 #include "core/alloc.h"
 
-int rel_release_name_check(const char *name, kerr *err)
+/* A DNS-1123 label of at most max characters. */
+static int label_check(const char *what, const char *name, size_t max, kerr *err)
 {
 	size_t i, n = name ? strlen(name) : 0;
 	if (!n)
-		return kerr_set(err, KE_USAGE, "release name is empty");
-	if (n > 53)
-		return kerr_set(err, KE_USAGE, "release name \"%s\" is longer than 53 characters", name);
+		return kerr_set(err, KE_USAGE, "%s is empty", what);
+	if (n > max)
+		return kerr_set(err, KE_USAGE, "%s \"%s\" is longer than %zu characters", what, name, max);
 	for (i = 0; i < n; i++) {
 		char ch = name[i];
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (ch == '-' && i && i + 1 < n)))
 			return kerr_set(err, KE_USAGE,
-					"release name \"%s\" is not a DNS-1123 label (lowercase letters, digits and '-', "
-					"starting and ending with a letter or digit)", name);
+					"%s \"%s\" is not a DNS-1123 label (lowercase letters, digits and '-', "
+					"starting and ending with a letter or digit)", what, name);
 	}
 	return 0;
+}
+
+int rel_release_name_check(const char *name, kerr *err)
+{
+	return label_check("release name", name, 53, err);
+}
+
+int rel_namespace_check(const char *ns, kerr *err)
+{
+	return label_check("release namespace", ns, 63, err);
 }
 
 /* ---- generic operations ---- */

@@ -70,8 +70,11 @@ struct rel_store {
 /* Release names are DNS-1123 labels of at most 53 characters (Helm's rule:
  * they go into Secret names and label values). KE_USAGE otherwise. */
 int rel_release_name_check(const char *name, kerr *err);
+/* A namespace for the records: a DNS-1123 label of at most 63 characters. */
+int rel_namespace_check(const char *ns, kerr *err);
 
-/* The Secrets store in namespace ns (NULL: kstage-system) over c (borrowed). */
+/* The Secrets store in namespace ns (NULL: kstage-system; checked by the
+ * caller with rel_namespace_check) over c (borrowed). */
 rel_store *rel_store_secrets(kube_client *c, const char *ns);
 /* A store in memory (tests): records are encoded and decoded as in the
  * cluster, so nothing is shared with the caller's arena. */
