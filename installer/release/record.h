@@ -40,9 +40,10 @@
  * managedFields, and keeps every request far below both limits. */
 #define REL_PART_SIZE ((size_t)512 * 1024)
 /* At most this many parts (32 MiB of gzip), and this much JSON once
- * inflated: a record past them is refused before it is allocated. */
+ * inflated (5,000 objects of 10 KiB each take 50 MiB): a record past them
+ * is refused, its parts before they are allocated. */
 #define REL_PARTS_MAX 64
-#define REL_RECORD_JSON_MAX ((size_t)256 * 1024 * 1024)
+#define REL_RECORD_JSON_MAX ((size_t)128 * 1024 * 1024)
 
 typedef enum rel_status {
 	REL_ST_PENDING = 0,     /* a run is in progress (or was killed) */

@@ -677,6 +677,12 @@ static int sec_write(sec_store *st, const rel_record *r, long gen, const char *r
 	snprintf(size, sizeof(size), "%zu", payload.len);
 	snprintf(gens, sizeof(gens), "%ld", gen);
 	snprintf(desc, sizeof(desc), "%s", r->description ? r->description : "");
+	if (r->description && strlen(r->description) > DESC_MAX) {   /* cut between UTF-8 sequences */
+		size_t l = DESC_MAX;
+		while (l && ((unsigned char)r->description[l] & 0xC0) == 0x80)
+			l--;
+		desc[l] = 0;
+	}
 	rel_time_format(&upd, r->updated_ms);
 	ann[0] = A_PARTS, ann[1] = nparts, ann[2] = A_SIZE, ann[3] = size, ann[4] = A_SHA, ann[5] = sha;
 	ann[6] = A_GEN, ann[7] = gens, ann[8] = A_UPDATED, ann[9] = upd.ptr, ann[10] = A_DESC, ann[11] = desc;

@@ -647,3 +647,32 @@ TEST(release_lock_identity_names_the_ci_job)
 	free(keep);
 	kbuf_release(&b);
 }
+
+TEST(release_store_summary_description_is_cut_between_utf8_sequences)
+{
+	fake_api f;
+	kube_client *c;
+	rel_store *st;
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_record *r;
+	rel_rec_summary last;
+	kbuf d = KBUF_INIT, want = KBUF_INIT;
+	fake_api_init(&f);
+	c = fake_api_client(&f);
+	st = rel_store_secrets(c, NULL);
+	kbuf_putn(&d, 'a', 255);
+	kbuf_puts(&d, "\xc3\xa9 and more");   /* the e-acute straddles byte 256 */
+	kbuf_putn(&want, 'a', 255);
+	r = rel_record_new(&a, "desc", 1);
+	r->description = d.ptr;
+	CHECK_INT_EQ(rel_store_create(st, r, &e), 0);
+	CHECK_INT_EQ(rel_store_latest(st, &a, "desc", &last, &e), 0);
+	CHECK_STR_EQ(last.description, want.ptr);
+	kbuf_release(&d);
+	kbuf_release(&want);
+	rel_store_free(st);
+	kube_client_free(c);
+	fake_api_release(&f);
+	karena_release(&a);
+}
