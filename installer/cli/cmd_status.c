@@ -12,76 +12,35 @@ static const cli_flag flags[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
-static void set_s(karena *a, doc_node *m, const char *k, const char *v)
-{
-	if (v)
-		doc_map_set(a, m, k, doc_new_str(a, v));
-}
-
-static void set_t(karena *a, doc_node *m, const char *k, int64_t ms)
-{
-	kbuf b = KBUF_INIT;
-	if (!ms)
-		return;
-	rel_time_format(&b, ms);
-	doc_map_set(a, m, k, doc_new_str(a, b.ptr));
-	kbuf_release(&b);
-}
-
 /* What status shows: the record without prior contents and manifests
- * (they are for rollback; Secret data lives in them). */
+ * (they are for rollback; Secret data lives in them): "present" or
+ * "absent" in their place. */
 static doc_node *status_doc(karena *a, const rel_record *r, const char *ns)
 {
-	doc_node *d = doc_new_map(a), *stages = doc_new_seq(a);
+	doc_node *d = rel_record_to_doc(a, r), *out = doc_new_map(a), *stages;
 	size_t i, j;
-	set_s(a, d, "release", r->name);
-	set_s(a, d, "namespace", ns);
-	doc_map_set(a, d, "revision", doc_new_int(a, r->revision));
-	set_s(a, d, "status", rel_status_name(r->status));
-	set_t(a, d, "created", r->created_ms);
-	set_t(a, d, "updated", r->updated_ms);
-	set_s(a, d, "description", r->description);
-	if (r->bundle_name || r->bundle_digest) {
-		doc_node *b = doc_new_map(a);
-		set_s(a, b, "name", r->bundle_name);
-		set_s(a, b, "version", r->bundle_version);
-		set_s(a, b, "digest", r->bundle_digest);
-		set_s(a, b, "lockDigest", r->lock_digest);
-		doc_map_set(a, d, "bundle", b);
-	}
-	set_s(a, d, "holder", r->holder);
-	set_s(a, d, "takeover", r->takeover);
-	if (r->values)
-		doc_map_set(a, d, "values", r->values);
+	doc_map_set(a, out, "release", doc_new_str(a, r->name));
+	doc_map_set(a, out, "namespace", doc_new_str(a, ns));
+	for (i = 0; i < d->u.map.len; i++)
+		if (strcmp(d->u.map.v[i].key->u.s.ptr, "name"))
+			doc_map_set(a, out, d->u.map.v[i].key->u.s.ptr, d->u.map.v[i].val);
+	stages = doc_map_get(out, "stages");
 	for (i = 0; i < r->nstages; i++) {
 		const rel_rec_stage *s = &r->stages[i];
-		doc_node *sd = doc_new_map(a), *objs = doc_new_seq(a);
-		set_s(a, sd, "name", s->name);
-		set_s(a, sd, "result", rel_stage_result_name(s->result));
-		set_t(a, sd, "started", s->started_ms);
-		set_t(a, sd, "finished", s->finished_ms);
+		doc_node *sd = doc_seq_get(stages, i), *objs = doc_map_get(sd, "objects");
+		doc_map_del(sd, "manifest");
 		if (s->started_ms && s->finished_ms >= s->started_ms)
 			doc_map_set(a, sd, "durationMs", doc_new_int(a, s->finished_ms - s->started_ms));
-		set_s(a, sd, "error", s->error);
 		for (j = 0; j < s->nobjects; j++) {
 			const rel_rec_object *o = &s->objects[j];
-			doc_node *od = doc_new_map(a);
-			set_s(a, od, "object", rel_rec_object_ref(a, o));
-			set_s(a, od, "apiVersion", o->api_version);
-			set_s(a, od, "prior", o->existed ? "present" : "absent");
-			if (o->keep)
-				set_s(a, od, "policy", "keep");
-			if (o->key) {
-				set_s(a, od, "key", o->key);
-				set_s(a, od, "keyPrior", o->key_prior ? "present" : "absent");
-			}
-			doc_seq_push(a, objs, od);
+			doc_node *od = doc_seq_get(objs, j);
+			doc_map_set(a, od, "object", doc_new_str(a, rel_rec_object_ref(a, o)));
+			doc_map_set(a, od, "prior", doc_new_str(a, o->existed ? "present" : "absent"));
+			if (o->key)
+				doc_map_set(a, od, "keyPrior", doc_new_str(a, o->key_prior ? "present" : "absent"));
 		}
-		doc_map_set(a, sd, "objects", objs);
-		doc_seq_push(a, stages, sd);
 	}
-	doc_map_set(a, d, "stages", stages);
-	return d;
+	return out;
 }
 
 static void print_text(karena *a, const rel_record *r, const char *ns)

@@ -56,21 +56,6 @@ static void lease_path(kbuf *out, const rel_lock *l, bool with_name)
 		kbuf_printf(out, "/%s", l->lease);
 }
 
-static int send(rel_lock *l, const char *method, const char *path, const kbuf *body, kube_resp *rs, kerr *err)
-{
-	kube_req rq = { 0 };
-	rq.method = method;
-	rq.path = path;
-	if (body) {
-		rq.content_type = "application/json";
-		rq.body = body->ptr;
-		rq.body_len = body->len;
-	}
-	rq.idempotent = true;   /* every write is guarded by a resourceVersion or answers 409 */
-	kube_resp_init(rs);
-	return kube_do(l->c, &rq, rs, err);
-}
-
 /* The Lease as this run writes it (rv NULL: a create). */
 static void lease_body(kbuf *b, const rel_lock *l, const char *rv, int64_t acquired_ms, int64_t renew_ms,
 		       long transitions)
@@ -171,16 +156,16 @@ int rel_lock_acquire(rel_lock *out, kube_client *c, const rel_lock_opts *o, kerr
 		kube_resp rs;
 		kbuf body = KBUF_INIT;
 		int64_t t = now(out);
-		rc = send(out, "GET", path.ptr, NULL, &rs, err);
+		rc = rel_kube_send(out->c, "GET", path.ptr, NULL, &rs, err);
 		if (!rc && rs.status == 404) {
 			kube_resp_release(&rs);
 			out->acquired_ms = t;
 			lease_body(&body, out, NULL, t, t, 0);
-			rc = send(out, "POST", coll.ptr, &body, &rs, err);
+			rc = rel_kube_send(out->c, "POST", coll.ptr, &body, &rs, err);
 			if (!rc && rs.status == 404) {   /* the namespace is missing */
 				kube_resp_release(&rs);
 				if ((rc = rel_namespace_ensure(c, out->ns, err)) == 0)
-					rc = send(out, "POST", coll.ptr, &body, &rs, err);
+					rc = rel_kube_send(out->c, "POST", coll.ptr, &body, &rs, err);
 				else
 					kube_resp_init(&rs);
 			}
@@ -188,10 +173,7 @@ int rel_lock_acquire(rel_lock *out, kube_client *c, const rel_lock_opts *o, kerr
 				out->held = true;
 				take_rv(out, &rs);
 			} else if (!rc && rs.status != 409) {   /* 409: created meanwhile, read it again */
-				kbuf ref = KBUF_INIT;
-				kbuf_printf(&ref, "Lease/%s/%s", out->ns, out->lease);
-				rc = kube_status_error(err, rs.status, rs.body.ptr, rs.body.len, "create", ref.ptr);
-				kbuf_release(&ref);
+				rc = rel_kube_error(err, &rs, "create", "Lease/%s/%s", out->ns, out->lease);
 			}
 		} else if (!rc && rs.status == 200) {
 			karena a = KARENA_INIT;
@@ -210,7 +192,7 @@ int rel_lock_acquire(rel_lock *out, kube_client *c, const rel_lock_opts *o, kerr
 					kube_resp_release(&rs);
 					out->acquired_ms = mine && s.acquired_ms > 0 ? s.acquired_ms : t;
 					lease_body(&body, out, s.rv, out->acquired_ms, t, tr);
-					rc = send(out, "PUT", path.ptr, &body, &rs, err);
+					rc = rel_kube_send(out->c, "PUT", path.ptr, &body, &rs, err);
 					if (!rc && rs.status == 200) {
 						out->held = true;
 						out->transitions = tr;
@@ -221,19 +203,13 @@ int rel_lock_acquire(rel_lock *out, kube_client *c, const rel_lock_opts *o, kerr
 							out->prev_renew_ms = s.renew_ms;
 						}
 					} else if (!rc && rs.status != 409 && rs.status != 404) {
-						kbuf ref = KBUF_INIT;
-						kbuf_printf(&ref, "Lease/%s/%s", out->ns, out->lease);
-						rc = kube_status_error(err, rs.status, rs.body.ptr, rs.body.len, "update", ref.ptr);
-						kbuf_release(&ref);
+						rc = rel_kube_error(err, &rs, "update", "Lease/%s/%s", out->ns, out->lease);
 					}
 				}
 			}
 			karena_release(&a);
 		} else if (!rc) {
-			kbuf ref = KBUF_INIT;
-			kbuf_printf(&ref, "Lease/%s/%s", out->ns, out->lease);
-			rc = kube_status_error(err, rs.status, rs.body.ptr, rs.body.len, "get", ref.ptr);
-			kbuf_release(&ref);
+			rc = rel_kube_error(err, &rs, "get", "Lease/%s/%s", out->ns, out->lease);
 		}
 		kube_resp_release(&rs);
 		kbuf_release(&body);
@@ -276,13 +252,13 @@ int rel_lock_renew(rel_lock *l, kerr *err)
 		return kerr_set(err, KE_CONFLICT, "release \"%s\": the lock is not held", l->release);
 	lease_path(&path, l, true);
 	lease_body(&body, l, l->rv, l->acquired_ms, t, l->transitions);
-	rc = send(l, "PUT", path.ptr, &body, &rs, err);
+	rc = rel_kube_send(l->c, "PUT", path.ptr, &body, &rs, err);
 	if (!rc && rs.status == 200)
 		take_rv(l, &rs);
 	else if (!rc && (rs.status == 409 || rs.status == 404))
 		rc = lost_error(l, err);
 	else if (!rc)
-		rc = kube_status_error(err, rs.status, rs.body.ptr, rs.body.len, "renew", l->lease);
+		rc = rel_kube_error(err, &rs, "renew", "Lease/%s/%s", l->ns, l->lease);
 	kube_resp_release(&rs);
 	kbuf_release(&path);
 	kbuf_release(&body);
@@ -300,13 +276,13 @@ int rel_lock_unlock(rel_lock *l, kerr *err)
 	kbuf_puts(&body, "{\"apiVersion\":\"v1\",\"kind\":\"DeleteOptions\",\"preconditions\":{\"resourceVersion\":");
 	doc_json_quote(&body, l->rv ? l->rv : "", l->rv ? strlen(l->rv) : 0, 0);
 	kbuf_puts(&body, "}}");
-	rc = send(l, "DELETE", path.ptr, &body, &rs, err);
+	rc = rel_kube_send(l->c, "DELETE", path.ptr, &body, &rs, err);
 	if (!rc && (rs.status == 200 || rs.status == 202 || rs.status == 404))
 		l->held = false;
 	else if (!rc && rs.status == 409)
 		rc = lost_error(l, err);
 	else if (!rc)
-		rc = kube_status_error(err, rs.status, rs.body.ptr, rs.body.len, "delete", l->lease);
+		rc = rel_kube_error(err, &rs, "delete", "Lease/%s/%s", l->ns, l->lease);
 	kube_resp_release(&rs);
 	kbuf_release(&path);
 	kbuf_release(&body);

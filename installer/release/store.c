@@ -290,8 +290,7 @@ typedef struct sec_store {
 #define L_PART "kstage.dev/part"
 #define DESC_MAX 256
 
-/* One request; 0 with any HTTP status in rs (released by the caller). */
-static int http(kube_client *c, const char *method, const char *path, const kbuf *body, kube_resp *rs,
+int rel_kube_send(kube_client *c, const char *method, const char *path, const kbuf *body, kube_resp *rs,
 		kerr *err)
 {
 	kube_req rq = { 0 };
@@ -309,10 +308,7 @@ static int http(kube_client *c, const char *method, const char *path, const kbuf
 	return kube_do(c, &rq, rs, err);
 }
 
-/* A failed answer as an error about object (a printf format). */
-static int api_error(kerr *err, const kube_resp *rs, const char *what, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int api_error(kerr *err, const kube_resp *rs, const char *what, const char *fmt, ...)
+int rel_kube_error(kerr *err, const kube_resp *rs, const char *what, const char *fmt, ...)
 {
 	kbuf ref = KBUF_INIT;
 	va_list ap;
@@ -331,18 +327,18 @@ int rel_namespace_ensure(kube_client *c, const char *ns, kerr *err)
 	kube_resp rs;
 	int rc;
 	kbuf_printf(&path, "/api/v1/namespaces/%s", ns);
-	rc = http(c, "GET", path.ptr, NULL, &rs, err);
+	rc = rel_kube_send(c, "GET", path.ptr, NULL, &rs, err);
 	if (!rc && rs.status == 404) {
 		kube_resp_release(&rs);
 		kbuf_puts(&body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":");
 		doc_json_quote(&body, ns, strlen(ns), 0);
 		kbuf_puts(&body, "}}");
-		rc = http(c, "POST", "/api/v1/namespaces", &body, &rs, err);
+		rc = rel_kube_send(c, "POST", "/api/v1/namespaces", &body, &rs, err);
 		if (!rc && rs.status == 409)   /* created meanwhile */
 			rs.status = 201;
 	}
 	if (!rc && rs.status >= 400)
-		rc = api_error(err, &rs, "create", "Namespace/%s", ns);
+		rc = rel_kube_error(err, &rs, "create", "Namespace/%s", ns);
 	kube_resp_release(&rs);
 	kbuf_release(&body);
 	kbuf_release(&path);
@@ -482,9 +478,9 @@ static int sec_load(sec_store *st, karena *a, const char *name, int rev, rev_sta
 	memset(out, 0, sizeof(*out));
 	selector_path(&path, st, name, rev);
 	head_name(&hn, name, rev);
-	rc = http(st->c, "GET", path.ptr, NULL, &rs, err);
+	rc = rel_kube_send(st->c, "GET", path.ptr, NULL, &rs, err);
 	if (!rc && rs.status >= 400)
-		rc = api_error(err, &rs, "list", "Secret/%s/%s", st->ns, hn.ptr);
+		rc = rel_kube_error(err, &rs, "list", "Secret/%s/%s", st->ns, hn.ptr);
 	if (!rc)
 		rc = doc_load_json(&list, a, "release records", rs.body.ptr, rs.body.len, err);
 	kube_resp_release(&rs);
@@ -599,9 +595,9 @@ static int sec_delete(sec_store *st, const char *sname, kerr *err)
 	kube_resp rs;
 	int rc;
 	kbuf_printf(&path, "/api/v1/namespaces/%s/secrets/%s", st->ns, sname);
-	rc = http(st->c, "DELETE", path.ptr, NULL, &rs, err);
+	rc = rel_kube_send(st->c, "DELETE", path.ptr, NULL, &rs, err);
 	if (!rc && rs.status >= 400 && rs.status != 404)
-		rc = api_error(err, &rs, "delete", "Secret/%s/%s", st->ns, sname);
+		rc = rel_kube_error(err, &rs, "delete", "Secret/%s/%s", st->ns, sname);
 	kube_resp_release(&rs);
 	kbuf_release(&path);
 	return rc;
@@ -639,9 +635,9 @@ static int sec_write_parts(sec_store *st, const rel_record *r, const kbuf *paylo
 		head_name(&sname, r->name, r->revision);
 		kbuf_printf(&sname, ".%s", part.ptr);
 		secret_body(&body, st, sname.ptr, r->name, r->revision, NULL, part.ptr, NULL, NULL, payload->ptr + off, len);
-		rc = http(st->c, "POST", path.ptr, &body, &rs, err);
+		rc = rel_kube_send(st->c, "POST", path.ptr, &body, &rs, err);
 		if (!rc && rs.status >= 400)
-			rc = api_error(err, &rs, "create", "Secret/%s/%s", st->ns, sname.ptr);
+			rc = rel_kube_error(err, &rs, "create", "Secret/%s/%s", st->ns, sname.ptr);
 		kube_resp_release(&rs);
 		if (rc)
 			sec_drop_gen(st, r, i, gen);
@@ -693,12 +689,12 @@ static int sec_write(sec_store *st, const rel_record *r, long gen, const char *r
 	kbuf_printf(&path, "/api/v1/namespaces/%s/secrets", st->ns);
 	if (rv)
 		kbuf_printf(&path, "/%s", hn.ptr);
-	rc = http(st->c, rv ? "PUT" : "POST", path.ptr, &body, &rs, err);
+	rc = rel_kube_send(st->c, rv ? "PUT" : "POST", path.ptr, &body, &rs, err);
 	if (!rc && rs.status == 409)
 		rc = kerr_set(err, KE_CONFLICT, rv ? "release \"%s\" revision %d was changed by another run meanwhile"
 					     : "release \"%s\" revision %d exists already", r->name, r->revision);
 	else if (!rc && rs.status >= 400)
-		rc = api_error(err, &rs, rv ? "update" : "create", "Secret/%s/%s", st->ns, hn.ptr);
+		rc = rel_kube_error(err, &rs, rv ? "update" : "create", "Secret/%s/%s", st->ns, hn.ptr);
 	kube_resp_release(&rs);
 	if (rc)
 		sec_drop_gen(st, r, n, gen);
@@ -760,9 +756,9 @@ static int sec_list(rel_store *s, karena *a, const char *name, rel_rec_summary *
 	*out = NULL;
 	*n = 0;
 	selector_path(&path, st, name, 0);
-	rc = http(st->c, "GET", path.ptr, NULL, &rs, err);
+	rc = rel_kube_send(st->c, "GET", path.ptr, NULL, &rs, err);
 	if (!rc && rs.status >= 400)
-		rc = api_error(err, &rs, "list", "Secret/%s/kstage.v1.%s", st->ns, name);
+		rc = rel_kube_error(err, &rs, "list", "Secret/%s/kstage.v1.%s", st->ns, name);
 	if (!rc)
 		rc = doc_load_json(&list, a, "release records", rs.body.ptr, rs.body.len, err);
 	kube_resp_release(&rs);
@@ -806,9 +802,9 @@ static int sec_remove(rel_store *s, const char *name, int revision, kerr *err)
 	kube_resp rs;
 	int rc;
 	selector_path(&path, st, name, revision);
-	rc = http(st->c, "DELETE", path.ptr, NULL, &rs, err);
+	rc = rel_kube_send(st->c, "DELETE", path.ptr, NULL, &rs, err);
 	if (!rc && rs.status >= 400)
-		rc = api_error(err, &rs, "delete", "Secret/%s/kstage.v1.%s.v%d", st->ns, name, revision);
+		rc = rel_kube_error(err, &rs, "delete", "Secret/%s/kstage.v1.%s.v%d", st->ns, name, revision);
 	kube_resp_release(&rs);
 	kbuf_release(&path);
 	return rc;

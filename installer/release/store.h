@@ -96,6 +96,16 @@ int rel_store_latest(rel_store *s, karena *a, const char *name, rel_rec_summary 
  * went. */
 int rel_store_prune(rel_store *s, const char *name, size_t max, size_t *removed, kerr *err);
 
+/* One request with an optional JSON body (store.c and lock.c): every
+ * write they make is repeatable (guarded by a resourceVersion, or a create
+ * that answers 409). 0 with any HTTP status in rs (the caller releases it). */
+int rel_kube_send(kube_client *c, const char *method, const char *path, const kbuf *body, kube_resp *rs,
+		  kerr *err);
+/* A failed answer (status >= 400) as kube_status_error words it, about the
+ * object named by fmt ("Secret/ns/name"). */
+int rel_kube_error(kerr *err, const kube_resp *rs, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
 /* Create namespace ns unless it exists (409 is fine). */
 int rel_namespace_ensure(kube_client *c, const char *ns, kerr *err);
 

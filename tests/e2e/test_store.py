@@ -152,8 +152,10 @@ def test_history_and_status_read_records_made_with_kubectl(cluster):
     assert [x["result"] for x in st["stages"]] == ["succeeded", "failed"]
     assert st["stages"][0]["durationMs"] == 2500
     assert st["stages"][1]["objects"][0] == {"object": "ConfigMap/kserve/inferenceservice-config",
-                                             "apiVersion": "v1", "prior": "present", "key": "ingress",
-                                             "keyPrior": "present"}
+                                             "apiVersion": "v1", "kind": "ConfigMap", "namespace": "kserve",
+                                             "name": "inferenceservice-config", "prior": "present",
+                                             "key": "ingress", "keyPrior": "present"}
+    assert "manifest" not in st["stages"][0] and st["stages"][0]["objects"][0]["policy"] == "keep"
     s1 = cluster.kstage("status", name, "--release-namespace", ns, "--revision", "1", "-o", "json")
     assert s1.returncode == 0 and json.loads(s1.stdout)["status"] == "superseded"
 
