@@ -3,6 +3,7 @@
  * in-memory API server (fake_api.c). */
 #include "unit.h"
 #include "fake_api.h"
+#include "record_fixture.h"
 #include "core/alloc.h"
 #include "release/lock.h"
 #include "release/record.h"
@@ -140,35 +141,6 @@ TEST(release_record_times)
 
 /* ---- the Secrets store through the fake API server ---- */
 
-/* A record of n objects whose prior states hold incompressible data, so
- * the payload takes several parts. */
-static rel_record *big(karena *a, const char *name, int rev, size_t n)
-{
-	rel_record *r = rel_record_new(a, name, rev);
-	rel_rec_stage *s = rel_record_add_stage(a, r, "configmaps");
-	unsigned x = 12345;
-	size_t i, j;
-	for (i = 0; i < n; i++) {
-		char nm[32], data[641];
-		doc_node *cm = doc_new_map(a), *md = doc_new_map(a), *d = doc_new_map(a);
-		for (j = 0; j < 640; j++) {
-			x = x * 1103515245u + 12345u;
-			data[j] = "0123456789abcdef"[(x >> 16) & 15];
-		}
-		data[640] = 0;
-		snprintf(nm, sizeof(nm), "cm-%05zu", i);
-		doc_map_set(a, md, "name", doc_new_str(a, nm));
-		doc_map_set(a, md, "namespace", doc_new_str(a, "bench"));
-		doc_map_set(a, cm, "apiVersion", doc_new_str(a, "v1"));
-		doc_map_set(a, cm, "kind", doc_new_str(a, "ConfigMap"));
-		doc_map_set(a, cm, "metadata", md);
-		doc_map_set(a, d, "blob", doc_new_str(a, data));
-		doc_map_set(a, cm, "data", d);
-		rel_record_add_object(a, s, "v1", "ConfigMap", "bench", nm, i % 3 ? cm : NULL);
-	}
-	return r;
-}
-
 static const char *part_name(karena *a, const char *name, int rev, int gen, int i)
 {
 	return karena_printf(a, "kstage.v1.%s.v%d.g%dp%d", name, rev, gen, i);
@@ -196,7 +168,7 @@ TEST(release_store_secrets_5000_objects_split_and_refused_when_damaged)
 	fake_api_init(&f);
 	c = fake_api_client(&f);
 	st = rel_store_secrets(c, NULL);
-	r = big(&a, "bulk", 1, 5000);
+	r = record_fixture_big(&a, "bulk", 1, 5000);
 	CHECK_INT_EQ(rel_store_create(st, r, &e), 0);
 	/* the namespace was created, the payload split over head + parts */
 	CHECK(fake_api_find(&f, "namespaces", "kstage-system") != NULL);
@@ -370,7 +342,7 @@ TEST(release_store_update_is_crash_safe)
 	fake_api_init(&f);
 	c = fake_api_client(&f);
 	st = rel_store_secrets(c, "records");
-	r = big(&a, "up", 1, 5000);
+	r = record_fixture_big(&a, "up", 1, 5000);
 	CHECK_INT_EQ(rel_store_create(st, r, &e), 0);
 	before = fake_api_count(&f, "records/secrets");
 	CHECK(before >= 2);

@@ -18,6 +18,7 @@
 #include "release/lock.h"
 #include "release/record.h"
 #include "release/store.h"
+#include "record_fixture.h"
 
 static int fail(kerr *e)
 {
@@ -26,40 +27,6 @@ static int fail(kerr *e)
 	fprintf(stderr, "store_tool: %s\n", b.ptr);
 	kbuf_release(&b);
 	return e->code == KE_INPUT || e->code == KE_USAGE ? 2 : e->code == KE_CONFLICT ? 3 : 1;
-}
-
-/* n ConfigMaps, two in three with prior state holding 640 incompressible
- * hex characters (so 5,000 of them take several parts) */
-static rel_record *big(karena *a, const char *name, int rev, size_t n)
-{
-	rel_record *r = rel_record_new(a, name, rev);
-	rel_rec_stage *s = rel_record_add_stage(a, r, "configmaps");
-	unsigned x = 12345u + (unsigned)rev;
-	size_t i, j;
-	s->result = REL_SR_SUCCEEDED;
-	s->started_ms = r->created_ms;
-	s->finished_ms = r->created_ms + 1500;
-	s->manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm-00000, namespace: bench}\n";
-	r->description = karena_printf(a, "written by store_tool with %zu objects", n);
-	for (i = 0; i < n; i++) {
-		char nm[32], data[641];
-		doc_node *cm = doc_new_map(a), *md = doc_new_map(a), *d = doc_new_map(a);
-		for (j = 0; j < 640; j++) {
-			x = x * 1103515245u + 12345u;
-			data[j] = "0123456789abcdef"[(x >> 16) & 15];
-		}
-		data[640] = 0;
-		snprintf(nm, sizeof(nm), "cm-%05zu", i);
-		doc_map_set(a, md, "name", doc_new_str(a, nm));
-		doc_map_set(a, md, "namespace", doc_new_str(a, "bench"));
-		doc_map_set(a, cm, "apiVersion", doc_new_str(a, "v1"));
-		doc_map_set(a, cm, "kind", doc_new_str(a, "ConfigMap"));
-		doc_map_set(a, cm, "metadata", md);
-		doc_map_set(a, d, "blob", doc_new_str(a, data));
-		doc_map_set(a, cm, "data", d);
-		rel_record_add_object(a, s, "v1", "ConfigMap", "bench", nm, i % 3 ? cm : NULL);
-	}
-	return r;
 }
 
 static void print_sha(const rel_record *r, const char *extra)
@@ -93,7 +60,7 @@ int main(int argc, char **argv)
 		return fail(&e);
 	st = rel_store_secrets(c, argv[3]);
 	if (!strcmp(argv[1], "write") && argc == 8) {
-		rel_record *r = big(&a, argv[4], atoi(argv[5]), (size_t)atol(argv[6]));
+		rel_record *r = record_fixture_big(&a, argv[4], atoi(argv[5]), (size_t)atol(argv[6]));
 		int s = rel_status_parse(argv[7]);
 		r->status = s < 0 ? REL_ST_PENDING : (rel_status)s;
 		if (!(rc = rel_store_create(st, r, &e)))
