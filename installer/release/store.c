@@ -278,7 +278,6 @@ typedef struct sec_store {
 	rel_store s;
 	kube_client *c;
 	char *ns;
-	bool ns_checked;     /* the namespace exists (or was just created) */
 } sec_store;
 
 #define A_PARTS "kstage.dev/parts"
@@ -323,37 +322,37 @@ int rel_kube_error(kerr *err, const kube_resp *rs, const char *what, const char 
 
 int rel_namespace_ensure(kube_client *c, const char *ns, kerr *err)
 {
-	kbuf body = KBUF_INIT, path = KBUF_INIT;
+	kbuf body = KBUF_INIT;
 	kube_resp rs;
 	int rc;
-	kbuf_printf(&path, "/api/v1/namespaces/%s", ns);
-	rc = rel_kube_send(c, "GET", path.ptr, NULL, &rs, err);
-	if (!rc && rs.status == 404) {
-		kube_resp_release(&rs);
-		kbuf_puts(&body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":");
-		doc_json_quote(&body, ns, strlen(ns), 0);
-		kbuf_puts(&body, "}}");
-		rc = rel_kube_send(c, "POST", "/api/v1/namespaces", &body, &rs, err);
-		if (!rc && rs.status == 409)   /* created meanwhile */
-			rs.status = 201;
-	}
-	if (!rc && rs.status >= 400)
+	kbuf_puts(&body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":");
+	doc_json_quote(&body, ns, strlen(ns), 0);
+	kbuf_puts(&body, "}}");
+	rc = rel_kube_send(c, "POST", "/api/v1/namespaces", &body, &rs, err);
+	if (!rc && rs.status >= 400 && rs.status != 409)   /* 409: it exists */
 		rc = rel_kube_error(err, &rs, "create", "Namespace/%s", ns);
 	kube_resp_release(&rs);
 	kbuf_release(&body);
-	kbuf_release(&path);
 	return rc;
 }
 
-static int sec_ensure_ns(sec_store *st, kerr *err)
+/* POST a release Secret; when the namespace is missing (404), create it
+ * and try once more. */
+static int sec_post(sec_store *st, const kbuf *body, kube_resp *rs, kerr *err)
 {
+	kbuf path = KBUF_INIT;
 	int rc;
-	if (st->ns_checked)
-		return 0;
-	if ((rc = rel_namespace_ensure(st->c, st->ns, err)))
-		return kerr_wrap(err, "release namespace \"%s\"", st->ns);
-	st->ns_checked = true;
-	return 0;
+	kbuf_printf(&path, "/api/v1/namespaces/%s/secrets", st->ns);
+	rc = rel_kube_send(st->c, "POST", path.ptr, body, rs, err);
+	if (!rc && rs->status == 404) {
+		kube_resp_release(rs);
+		if ((rc = rel_namespace_ensure(st->c, st->ns, err)) != 0)
+			kerr_wrap(err, "release namespace \"%s\"", st->ns);
+		else
+			rc = rel_kube_send(st->c, "POST", path.ptr, body, rs, err);
+	}
+	kbuf_release(&path);
+	return rc;
 }
 
 /* "kstage.v1.NAME.vREV" and its parts "...gGENpI" */
@@ -624,9 +623,7 @@ static void sec_drop_gen(sec_store *st, const rel_record *r, size_t n, long gen)
 static int sec_write_parts(sec_store *st, const rel_record *r, const kbuf *payload, long gen, kerr *err)
 {
 	size_t n = rel_payload_nparts(payload->len), i;
-	kbuf path = KBUF_INIT;
 	int rc = 0;
-	kbuf_printf(&path, "/api/v1/namespaces/%s/secrets", st->ns);
 	for (i = 1; i < n && !rc; i++) {
 		kbuf body = KBUF_INIT, sname = KBUF_INIT, part = KBUF_INIT;
 		size_t off = i * REL_PART_SIZE, len = payload->len - off < REL_PART_SIZE ? payload->len - off : REL_PART_SIZE;
@@ -635,7 +632,7 @@ static int sec_write_parts(sec_store *st, const rel_record *r, const kbuf *paylo
 		head_name(&sname, r->name, r->revision);
 		kbuf_printf(&sname, ".%s", part.ptr);
 		secret_body(&body, st, sname.ptr, r->name, r->revision, NULL, part.ptr, NULL, NULL, payload->ptr + off, len);
-		rc = rel_kube_send(st->c, "POST", path.ptr, &body, &rs, err);
+		rc = sec_post(st, &body, &rs, err);
 		if (!rc && rs.status >= 400)
 			rc = rel_kube_error(err, &rs, "create", "Secret/%s/%s", st->ns, sname.ptr);
 		kube_resp_release(&rs);
@@ -645,7 +642,6 @@ static int sec_write_parts(sec_store *st, const rel_record *r, const kbuf *paylo
 		kbuf_release(&sname);
 		kbuf_release(&part);
 	}
-	kbuf_release(&path);
 	return rc;
 }
 
@@ -666,7 +662,7 @@ static int sec_write(sec_store *st, const rel_record *r, long gen, const char *r
 			      r->name, r->revision, payload.len, (size_t)REL_PARTS_MAX * REL_PART_SIZE);
 		goto out;
 	}
-	if ((rc = sec_ensure_ns(st, err)) || (rc = sec_write_parts(st, r, &payload, gen, err)))
+	if ((rc = sec_write_parts(st, r, &payload, gen, err)))
 		goto out;
 	rel_sha256_hex(sha, payload.ptr, payload.len);
 	snprintf(nparts, sizeof(nparts), "%zu", n);
@@ -686,10 +682,8 @@ static int sec_write(sec_store *st, const rel_record *r, long gen, const char *r
 	head_name(&hn, r->name, r->revision);
 	secret_body(&body, st, hn.ptr, r->name, r->revision, rel_status_name(r->status), NULL, ann, rv, payload.ptr,
 		    payload.len < REL_PART_SIZE ? payload.len : REL_PART_SIZE);
-	kbuf_printf(&path, "/api/v1/namespaces/%s/secrets", st->ns);
-	if (rv)
-		kbuf_printf(&path, "/%s", hn.ptr);
-	rc = rel_kube_send(st->c, rv ? "PUT" : "POST", path.ptr, &body, &rs, err);
+	kbuf_printf(&path, "/api/v1/namespaces/%s/secrets/%s", st->ns, hn.ptr);
+	rc = rv ? rel_kube_send(st->c, "PUT", path.ptr, &body, &rs, err) : sec_post(st, &body, &rs, err);
 	if (!rc && rs.status == 409)
 		rc = kerr_set(err, KE_CONFLICT, rv ? "release \"%s\" revision %d was changed by another run meanwhile"
 					     : "release \"%s\" revision %d exists already", r->name, r->revision);

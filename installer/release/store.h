@@ -18,7 +18,8 @@
  * another generation are ignored and cleaned up by the next update.
  *
  * The store namespace (--release-namespace, default kstage-system) is
- * created on the first write when missing. Never prints.
+ * created by the first write that finds it missing (its POST answers 404),
+ * so reading needs no rights on namespaces. Never prints.
  */
 #ifndef KSTAGE_RELEASE_STORE_H
 #define KSTAGE_RELEASE_STORE_H
@@ -106,7 +107,7 @@ int rel_kube_send(kube_client *c, const char *method, const char *path, const kb
 int rel_kube_error(kerr *err, const kube_resp *rs, const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-/* Create namespace ns unless it exists (409 is fine). */
+/* Create namespace ns (a 409, it exists, is fine). */
 int rel_namespace_ensure(kube_client *c, const char *ns, kerr *err);
 
 #endif
