@@ -20,6 +20,14 @@
  * The store namespace (--release-namespace, default kstage-system) is
  * created by the first write that finds it missing (its POST answers 404),
  * so reading needs no rights on namespaces. Never prints.
+ *
+ * How a run uses it (with release/lock.h): take the Lease; refuse when the
+ * latest revision is pending (a killed run: rollback --recover); create
+ * revision latest+1 as pending; per stage, journal every object's prior
+ * state (rel_record_add_object) and rel_store_update() BEFORE changing
+ * anything, then record the result and update again; at the end set the
+ * status (the previous deployed one becomes superseded), prune past
+ * --history-max, give the Lease up.
  */
 #ifndef KSTAGE_RELEASE_STORE_H
 #define KSTAGE_RELEASE_STORE_H
