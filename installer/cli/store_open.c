@@ -1,0 +1,57 @@
+#include "store_open.h"
+
+#include <string.h>
+
+#include "release/release.h"
+
+int cli_store_open(cli_store *s, cli_ctx *ctx, const cli_args *args, const char *verb, kerr *err)
+{
+	kube_config_opts ko;
+	const char *ns = cli_flag_str(args, "release-namespace", NULL);
+	int rc;
+	memset(s, 0, sizeof(*s));
+	karena_init(&s->a);
+	if (args->npos > 1)
+		return kerr_set(err, KE_USAGE, "%s takes one RELEASE, got %zu arguments", verb, args->npos);
+	if (args->npos) {
+		s->release = args->pos[0];
+	} else {
+		rel_bundle b;
+		kerr be = KERR_INIT;
+		if (rel_bundle_load(&b, &s->a, ".", &be)) {
+			kbuf m = KBUF_INIT;
+			kerr_format_short(&be, &m);
+			rc = kerr_set(err, KE_USAGE, "name the release (kstage %s RELEASE): no bundle here to take it from (%s)",
+				      verb, m.ptr);
+			kbuf_release(&m);
+			kerr_clear(&be);
+			return rc;
+		}
+		s->release = b.name;
+	}
+	if ((rc = rel_release_name_check(s->release, err)))
+		return rc;
+	if (ns && (rc = rel_namespace_check(ns, err)))
+		return rc;
+	memset(&ko, 0, sizeof(ko));
+	ko.kubeconfig = ctx->kubeconfig;
+	ko.context = ctx->context;
+	ko.namespace = ctx->namespace;
+	if ((rc = kube_config_load(&s->cfg, &ko, err)))
+		return rc;
+	s->cfg_loaded = true;
+	if ((rc = kube_client_new(&s->client, &s->cfg, &ctx->sink, err)))
+		return rc;
+	s->store = rel_store_secrets(s->client, ns);
+	return 0;
+}
+
+void cli_store_close(cli_store *s)
+{
+	rel_store_free(s->store);
+	if (s->client)
+		kube_client_free(s->client);
+	if (s->cfg_loaded)
+		kube_config_release(&s->cfg);
+	karena_release(&s->a);
+}

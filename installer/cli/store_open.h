@@ -1,0 +1,31 @@
+/*
+ * cli/store_open.h - what `history` and `status` share: the release name
+ * (the argument, else the name of the bundle in the current directory),
+ * the kubeconfig and client, and the Secrets store in --release-namespace.
+ */
+#ifndef KSTAGE_CLI_STORE_OPEN_H
+#define KSTAGE_CLI_STORE_OPEN_H
+
+#include "cli.h"
+#include "core/arena.h"
+#include "kube/kube.h"
+#include "release/store.h"
+
+#define CLI_STORE_FLAGS \
+	{ "release-namespace", 0, FLAG_STR, "NS", "namespace of the release records (default kstage-system)" }
+
+typedef struct cli_store {
+	karena a;
+	const char *release;
+	kube_config cfg;
+	bool cfg_loaded;
+	kube_client *client;
+	rel_store *store;
+} cli_store;
+
+/* Resolve the release name (checked) and open the store. Returns 0 or a
+ * KE_* code with err set; cli_store_close() in every case. */
+int cli_store_open(cli_store *s, cli_ctx *ctx, const cli_args *args, const char *verb, kerr *err);
+void cli_store_close(cli_store *s);
+
+#endif

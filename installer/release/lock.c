@@ -1,0 +1,301 @@
+/* release/lock.c - the per-release Lease. See lock.h. */
+#include "release/lock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/alloc.h"
+#include "release/record.h"
+#include "release/store.h"
+
+void rel_lock_identity(kbuf *out)
+{
+	static const char *const ci[] = {
+		"GITHUB_RUN_ID", "CI_JOB_ID", "BUILDKITE_JOB_ID", "CIRCLE_WORKFLOW_JOB_ID", "BUILD_BUILDID", "BUILD_ID",
+	};
+	char host[256];
+	size_t i, j;
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "unknown-host");
+	host[sizeof(host) - 1] = 0;
+	kbuf_printf(out, "%s pid %ld", host, (long)getpid());
+	for (i = 0; i < sizeof(ci) / sizeof(ci[0]); i++) {
+		const char *v = getenv(ci[i]);
+		if (!v || !*v)
+			continue;
+		kbuf_printf(out, " job %s=", ci[i]);
+		for (j = 0; v[j] && j < 64; j++)
+			kbuf_putc(out, v[j] > ' ' && v[j] < 127 ? v[j] : '?');
+		break;
+	}
+}
+
+/* Lease MicroTime: RFC 3339 with six fraction digits, UTC. */
+static void micro_time(kbuf *out, int64_t ms)
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+	char b[40];
+	gmtime_r(&s, &tm);
+	strftime(b, sizeof(b), "%Y-%m-%dT%H:%M:%S", &tm);
+	kbuf_printf(out, "%s.%03d000Z", b, (int)(ms % 1000));
+}
+
+static int64_t now(const rel_lock *l)
+{
+	return l->now_ms ? l->now_ms() : rel_now_ms();
+}
+
+static void lease_path(kbuf *out, const rel_lock *l, bool with_name)
+{
+	kbuf_printf(out, "/apis/coordination.k8s.io/v1/namespaces/%s/leases", l->ns);
+	if (with_name)
+		kbuf_printf(out, "/%s", l->lease);
+}
+
+/* The Lease as this run writes it (rv NULL: a create). */
+static void lease_body(kbuf *b, const rel_lock *l, const char *rv, int64_t acquired_ms, int64_t renew_ms,
+		       long transitions)
+{
+	kbuf_puts(b, "{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\",\"metadata\":{\"name\":");
+	doc_json_quote(b, l->lease, strlen(l->lease), 0);
+	kbuf_puts(b, ",\"namespace\":");
+	doc_json_quote(b, l->ns, strlen(l->ns), 0);
+	if (rv) {
+		kbuf_puts(b, ",\"resourceVersion\":");
+		doc_json_quote(b, rv, strlen(rv), 0);
+	}
+	kbuf_puts(b, ",\"labels\":{\"owner\":\"kstage\",\"name\":");
+	doc_json_quote(b, l->release, strlen(l->release), 0);
+	kbuf_puts(b, "}},\"spec\":{\"holderIdentity\":");
+	doc_json_quote(b, l->identity, strlen(l->identity), 0);
+	kbuf_printf(b, ",\"leaseDurationSeconds\":%ld,\"acquireTime\":\"", l->duration_s);
+	micro_time(b, acquired_ms);
+	kbuf_puts(b, "\",\"renewTime\":\"");
+	micro_time(b, renew_ms);
+	kbuf_printf(b, "\",\"leaseTransitions\":%ld}}", transitions);
+}
+
+/* What a Lease says. */
+typedef struct lease_state {
+	const char *holder;      /* "" when free */
+	const char *rv;
+	int64_t acquired_ms, renew_ms;
+	long duration_s, transitions;
+} lease_state;
+
+static void lease_read(lease_state *s, const doc_node *d)
+{
+	const char *t;
+	s->holder = doc_get_str(d, "spec.holderIdentity", "");
+	s->rv = doc_get_str(d, "metadata.resourceVersion", NULL);
+	s->duration_s = (long)doc_get_int(d, "spec.leaseDurationSeconds", 0);
+	s->transitions = (long)doc_get_int(d, "spec.leaseTransitions", 0);
+	t = doc_get_str(d, "spec.acquireTime", NULL);
+	s->acquired_ms = t ? rel_time_parse(t) : 0;
+	t = doc_get_str(d, "spec.renewTime", NULL);
+	s->renew_ms = t ? rel_time_parse(t) : 0;
+	if (s->renew_ms <= 0)
+		s->renew_ms = s->acquired_ms > 0 ? s->acquired_ms : 0;
+}
+
+static void set_str(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = s ? xstrdup(s) : NULL;
+}
+
+/* The answer's resourceVersion becomes ours. */
+static void take_rv(rel_lock *l, const kube_resp *rs)
+{
+	karena a = KARENA_INIT;
+	doc_node *d = NULL;
+	kerr e = KERR_INIT;
+	if (!doc_load_json(&d, &a, "lease", rs->body.ptr, rs->body.len, &e))
+		set_str(&l->rv, doc_get_str(d, "metadata.resourceVersion", NULL));
+	kerr_clear(&e);
+	karena_release(&a);
+}
+
+static int held_error(const rel_lock *l, const lease_state *s, int64_t t, kerr *err)
+{
+	int64_t ago = (t - s->renew_ms) / 1000, left = (s->renew_ms + s->duration_s * 1000 - t + 999) / 1000;
+	return kerr_set(err, KE_CONFLICT,
+			"release \"%s\" is locked by another run: %s (Lease %s/%s, renewed %llds ago, expires in %llds "
+			"unless renewed)", l->release, s->holder, l->ns, l->lease, (long long)ago, (long long)left);
+}
+
+int rel_lock_acquire(rel_lock *out, kube_client *c, const rel_lock_opts *o, kerr *err)
+{
+	kbuf path = KBUF_INIT, coll = KBUF_INIT, id = KBUF_INIT;
+	int attempt, rc = 0;
+	memset(out, 0, sizeof(*out));
+	out->c = c;
+	out->ns = xstrdup(o->namespace ? o->namespace : REL_STORE_NAMESPACE);
+	out->release = xstrdup(o->release);
+	if ((rc = rel_release_name_check(o->release, err)) || (rc = rel_namespace_check(out->ns, err)))
+		return rc;
+	{
+		kbuf n = KBUF_INIT;
+		kbuf_printf(&n, "kstage.%s", o->release);
+		out->lease = kbuf_detach(&n, NULL);
+	}
+	if (o->identity)
+		kbuf_puts(&id, o->identity);
+	else
+		rel_lock_identity(&id);
+	out->identity = kbuf_detach(&id, NULL);
+	out->duration_s = o->duration_s > 0 ? o->duration_s : REL_LOCK_DURATION_S;
+	out->now_ms = o->now_ms;
+	lease_path(&path, out, true);
+	lease_path(&coll, out, false);
+	for (attempt = 0; attempt < 5 && !out->held && !rc; attempt++) {
+		kube_resp rs;
+		kbuf body = KBUF_INIT;
+		int64_t t = now(out);
+		rc = rel_kube_send(out->c, "GET", path.ptr, NULL, &rs, err);
+		if (!rc && rs.status == 404) {
+			kube_resp_release(&rs);
+			out->acquired_ms = t;
+			lease_body(&body, out, NULL, t, t, 0);
+			rc = rel_kube_send(out->c, "POST", coll.ptr, &body, &rs, err);
+			if (!rc && rs.status == 404) {   /* the namespace is missing */
+				kube_resp_release(&rs);
+				if ((rc = rel_namespace_ensure(c, out->ns, err)) == 0)
+					rc = rel_kube_send(out->c, "POST", coll.ptr, &body, &rs, err);
+				else
+					kube_resp_init(&rs);
+			}
+			if (!rc && (rs.status == 200 || rs.status == 201)) {
+				out->held = true;
+				take_rv(out, &rs);
+			} else if (!rc && rs.status != 409) {   /* 409: created meanwhile, read it again */
+				rc = rel_kube_error(err, &rs, "create", "Lease/%s/%s", out->ns, out->lease);
+			}
+		} else if (!rc && rs.status == 200) {
+			karena a = KARENA_INIT;
+			doc_node *d = NULL;
+			lease_state s;
+			if ((rc = doc_load_json(&d, &a, "lease", rs.body.ptr, rs.body.len, err)) == 0) {
+				bool mine, expired;
+				lease_read(&s, d);
+				mine = !strcmp(s.holder, out->identity);
+				expired = s.renew_ms <= 0 || s.renew_ms + (int64_t)s.duration_s * 1000 < t;
+				if (*s.holder && !mine && !expired) {
+					rc = held_error(out, &s, t, err);
+				} else {
+					bool takeover = *s.holder && !mine;
+					long tr = s.transitions + (mine ? 0 : 1);
+					kube_resp_release(&rs);
+					out->acquired_ms = mine && s.acquired_ms > 0 ? s.acquired_ms : t;
+					lease_body(&body, out, s.rv, out->acquired_ms, t, tr);
+					rc = rel_kube_send(out->c, "PUT", path.ptr, &body, &rs, err);
+					if (!rc && rs.status == 200) {
+						out->held = true;
+						out->transitions = tr;
+						take_rv(out, &rs);
+						if (takeover) {
+							out->took_over = true;
+							set_str(&out->prev_holder, s.holder);
+							out->prev_renew_ms = s.renew_ms;
+						}
+					} else if (!rc && rs.status != 409 && rs.status != 404) {
+						rc = rel_kube_error(err, &rs, "update", "Lease/%s/%s", out->ns, out->lease);
+					}
+				}
+			}
+			karena_release(&a);
+		} else if (!rc) {
+			rc = rel_kube_error(err, &rs, "get", "Lease/%s/%s", out->ns, out->lease);
+		}
+		kube_resp_release(&rs);
+		kbuf_release(&body);
+	}
+	if (!rc && !out->held)
+		rc = kerr_set(err, KE_CONFLICT, "release \"%s\": Lease %s/%s kept changing while taking it", out->release,
+			      out->ns, out->lease);
+	kbuf_release(&path);
+	kbuf_release(&coll);
+	return rc;
+}
+
+/* The Lease was changed by someone else: say who holds it now. */
+static int lost_error(rel_lock *l, kerr *err)
+{
+	karena a = KARENA_INIT;
+	kbuf path = KBUF_INIT;
+	doc_node *d = NULL;
+	kerr e = KERR_INIT;
+	const char *who = "nobody (it was deleted)";
+	lease_path(&path, l, true);
+	if (!kube_get_json(l->c, &a, path.ptr, &d, NULL, &e))
+		who = doc_get_str(d, "spec.holderIdentity", "nobody");
+	kerr_clear(&e);
+	l->held = false;
+	kerr_set(err, KE_CONFLICT, "release \"%s\": the lock (Lease %s/%s) was taken over by %s", l->release, l->ns,
+		 l->lease, *who ? who : "nobody");
+	karena_release(&a);
+	kbuf_release(&path);
+	return KE_CONFLICT;
+}
+
+int rel_lock_renew(rel_lock *l, kerr *err)
+{
+	kbuf path = KBUF_INIT, body = KBUF_INIT;
+	kube_resp rs;
+	int64_t t = now(l);
+	int rc;
+	if (!l->held)
+		return kerr_set(err, KE_CONFLICT, "release \"%s\": the lock is not held", l->release);
+	lease_path(&path, l, true);
+	lease_body(&body, l, l->rv, l->acquired_ms, t, l->transitions);
+	rc = rel_kube_send(l->c, "PUT", path.ptr, &body, &rs, err);
+	if (!rc && rs.status == 200)
+		take_rv(l, &rs);
+	else if (!rc && (rs.status == 409 || rs.status == 404))
+		rc = lost_error(l, err);
+	else if (!rc)
+		rc = rel_kube_error(err, &rs, "renew", "Lease/%s/%s", l->ns, l->lease);
+	kube_resp_release(&rs);
+	kbuf_release(&path);
+	kbuf_release(&body);
+	return rc;
+}
+
+int rel_lock_unlock(rel_lock *l, kerr *err)
+{
+	kbuf path = KBUF_INIT, body = KBUF_INIT;
+	kube_resp rs;
+	int rc;
+	if (!l->held)
+		return 0;
+	lease_path(&path, l, true);
+	kbuf_puts(&body, "{\"apiVersion\":\"v1\",\"kind\":\"DeleteOptions\",\"preconditions\":{\"resourceVersion\":");
+	doc_json_quote(&body, l->rv ? l->rv : "", l->rv ? strlen(l->rv) : 0, 0);
+	kbuf_puts(&body, "}}");
+	rc = rel_kube_send(l->c, "DELETE", path.ptr, &body, &rs, err);
+	if (!rc && (rs.status == 200 || rs.status == 202 || rs.status == 404))
+		l->held = false;
+	else if (!rc && rs.status == 409)
+		rc = lost_error(l, err);
+	else if (!rc)
+		rc = rel_kube_error(err, &rs, "delete", "Lease/%s/%s", l->ns, l->lease);
+	kube_resp_release(&rs);
+	kbuf_release(&path);
+	kbuf_release(&body);
+	return rc;
+}
+
+void rel_lock_release(rel_lock *l)
+{
+	free(l->ns);
+	free(l->lease);
+	free(l->release);
+	free(l->identity);
+	free(l->rv);
+	free(l->prev_holder);
+	memset(l, 0, sizeof(*l));
+}

@@ -1,0 +1,650 @@
+/* Unit tests for release/record.c, release/store.c and release/lock.c: the
+ * record codec, the memory store, the Secrets store and the Lease through an
+ * in-memory API server (fake_api.c). */
+#include "unit.h"
+#include "fake_api.h"
+#include "record_fixture.h"
+#include "core/alloc.h"
+#include "release/lock.h"
+#include "release/record.h"
+#include "release/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static doc_node *js_doc(karena *a, const char *text)
+{
+	doc_node *d = NULL;
+	kerr e = KERR_INIT;
+	if (doc_load_json(&d, a, "t", text, strlen(text), &e))
+		unit_fail(__FILE__, __LINE__, "bad test JSON: %s", e.first.msg);
+	kerr_clear(&e);
+	return d;
+}
+
+static char *to_json(const rel_record *r)
+{
+	kbuf b = KBUF_INIT;
+	kerr e = KERR_INIT;
+	CHECK_INT_EQ(rel_record_to_json(&b, r, &e), 0);
+	kerr_clear(&e);
+	return kbuf_detach(&b, NULL);
+}
+
+/* A record with every kind of field: absent and existing objects, a key
+ * merge with formatting in its prior string, a key that was absent, keep. */
+static rel_record *sample(karena *a, const char *name, int rev)
+{
+	rel_record *r = rel_record_new(a, name, rev);
+	rel_rec_stage *s;
+	rel_rec_object *o;
+	doc_node *vals = js_doc(a, "{\"db\":{\"password\":\"hunter2\",\"user\":\"u\"},\"replicas\":3}");
+	doc_node *schema = js_doc(a, "{\"properties\":{\"db\":{\"properties\":{\"password\":{\"x-kstage-secret\":true}}}}}");
+	r->created_ms = 1765000000123;
+	r->updated_ms = 1765000060456;
+	r->description = "apply failed at stage config";
+	r->bundle_name = "kserve-gateway";
+	r->bundle_version = "1.2.0";
+	r->bundle_digest = "sha256:aaaa";
+	r->lock_digest = "sha256:bbbb";
+	r->holder = "host pid 1 job GITHUB_RUN_ID=7";
+	rel_record_set_values(a, r, vals, schema, NULL);
+	s = rel_record_add_stage(a, r, "crds");
+	s->result = REL_SR_SUCCEEDED;
+	s->started_ms = 1765000001000;
+	s->finished_ms = 1765000002500;
+	s->manifest = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n";
+	o = rel_record_add_object(a, s, "apiextensions.k8s.io/v1", "CustomResourceDefinition", NULL, "gateways.x.io", NULL);
+	o->keep = true;
+	s = rel_record_add_stage(a, r, "config");
+	s->result = REL_SR_FAILED;
+	s->error = "timeout: Deployment/kserve/ctl not ready";
+	rel_record_add_object(a, s, "v1", "ConfigMap", "kserve", "plain",
+			      js_doc(a, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"plain\","
+					"\"namespace\":\"kserve\",\"labels\":{\"a\":\"b\"}},\"data\":{\"k\":\"v\"}}"));
+	o = rel_record_add_object(a, s, "v1", "ConfigMap", "kserve", "inferenceservice-config",
+				  js_doc(a, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"x\"}}"));
+	o->key = "ingress";
+	o->key_prior = "{\n    \"ingressGateway\" : \"knative-serving/x\",\t\"b\": 1 }\n";
+	o->key_prior_len = strlen(o->key_prior);
+	o = rel_record_add_object(a, s, "v1", "ConfigMap", "kserve", "other", js_doc(a, "{\"kind\":\"ConfigMap\"}"));
+	o->key = "newkey";   /* the key did not exist: key_prior NULL */
+	rel_record_add_stage(a, r, "verify");
+	return r;
+}
+
+TEST(release_record_round_trip_memory_store)
+{
+	karena a = KARENA_INIT, b = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_store *st = rel_store_memory();
+	rel_record *r = sample(&a, "demo", 1), *got = NULL;
+	char *want, *have;
+	CHECK_INT_EQ(rel_store_create(st, r, &e), 0);
+	CHECK_INT_EQ(rel_store_create(st, r, &e), KE_CONFLICT);
+	kerr_clear(&e);
+	CHECK_INT_EQ(rel_store_get(st, &b, "demo", 1, &got, &e), 0);
+	if (!got) {
+		rel_store_free(st);
+		karena_release(&a);
+		karena_release(&b);
+		return;
+	}
+	want = to_json(r);
+	have = to_json(got);
+	CHECK_STR_EQ(have, want);
+	CHECK_CONTAINS(have, "\"password\":\"<redacted>\"");
+	CHECK(!strstr(have, "hunter2"));
+	CHECK_INT_EQ(got->nstages, 3);
+	CHECK_INT_EQ(got->stages[1].nobjects, 3);
+	CHECK(!got->stages[0].objects[0].existed);
+	CHECK(got->stages[0].objects[0].keep);
+	CHECK_STR_EQ(got->stages[1].objects[1].key_prior, "{\n    \"ingressGateway\" : \"knative-serving/x\",\t\"b\": 1 }\n");
+	CHECK_STR_EQ(got->stages[1].objects[2].key, "newkey");
+	CHECK(got->stages[1].objects[2].key_prior == NULL);
+	CHECK_INT_EQ(got->updated_ms, 1765000060456);
+	CHECK_INT_EQ(got->stages[0].finished_ms, 1765000002500);
+	CHECK_STR_EQ(rel_rec_object_ref(&b, &got->stages[1].objects[0]), "ConfigMap/kserve/plain");
+	/* an update is seen whole */
+	r->status = REL_ST_ROLLED_BACK;
+	r->stages[1].result = REL_SR_ROLLED_BACK;
+	CHECK_INT_EQ(rel_store_update(st, r, &e), 0);
+	CHECK_INT_EQ(rel_store_get(st, &b, "demo", 1, &got, &e), 0);
+	CHECK(got && got->status == REL_ST_ROLLED_BACK && got->stages[1].result == REL_SR_ROLLED_BACK);
+	/* names are checked */
+	CHECK_INT_EQ(rel_store_get(st, &b, "Bad_Name", 1, &got, &e), KE_USAGE);
+	CHECK_CONTAINS(e.first.msg, "DNS-1123");
+	kerr_clear(&e);
+	CHECK_INT_EQ(rel_store_get(st, &b, "demo", 9, &got, &e), KE_NOTFOUND);
+	kerr_clear(&e);
+	free(want);
+	free(have);
+	rel_store_free(st);
+	karena_release(&a);
+	karena_release(&b);
+}
+
+TEST(release_record_times)
+{
+	kbuf b = KBUF_INIT;
+	rel_time_format(&b, 1765051200123);
+	CHECK_STR_EQ(b.ptr, "2025-12-06T20:00:00.123Z");
+	CHECK_INT_EQ(rel_time_parse(b.ptr), 1765051200123);
+	CHECK_INT_EQ(rel_time_parse("2025-12-06T20:00:00Z"), 1765051200000);
+	CHECK_INT_EQ(rel_time_parse("2025-12-06T20:00:00.123456Z"), 1765051200123);
+	CHECK_INT_EQ(rel_time_parse("2025-12-06T20:00:00+01:00"), -1);
+	CHECK_INT_EQ(rel_time_parse("2025-13-06T20:00:00Z"), -1);
+	CHECK_INT_EQ(rel_time_parse("yesterday"), -1);
+	kbuf_release(&b);
+}
+
+/* ---- the Secrets store through the fake API server ---- */
+
+static const char *part_name(karena *a, const char *name, int rev, int gen, int i)
+{
+	return karena_printf(a, "kstage.v1.%s.v%d.g%dp%d", name, rev, gen, i);
+}
+
+/* data.release of a Secret as stored in the fake */
+static doc_node *release_data(fake_api *f, const char *sname)
+{
+	doc_node *s = fake_api_find(f, "kstage-system/secrets", sname);
+	return s ? doc_get_path(s, "data.release") : NULL;
+}
+
+TEST(release_store_secrets_5000_objects_split_and_refused_when_damaged)
+{
+	fake_api f;
+	kube_client *c;
+	rel_store *st;
+	karena a = KARENA_INIT, b = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_record *r, *got = NULL;
+	rel_rec_summary *h = NULL;
+	size_t n = 0;
+	char *want, *have;
+	doc_node *d;
+	fake_api_init(&f);
+	c = fake_api_client(&f);
+	st = rel_store_secrets(c, NULL);
+	r = record_fixture_big(&a, "bulk", 1, 5000);
+	CHECK_INT_EQ(rel_store_create(st, r, &e), 0);
+	/* the namespace was created, the payload split over head + parts */
+	CHECK(fake_api_find(&f, "namespaces", "kstage-system") != NULL);
+	CHECK_INT_EQ(rel_store_history(st, &b, "bulk", &h, &n, &e), 0);
+	CHECK_INT_EQ(n, 1);
+	CHECK(n == 1 && h[0].parts >= 2);
+	CHECK_INT_EQ(fake_api_count(&f, "kstage-system/secrets"), n == 1 ? h[0].parts : 0);
+	CHECK(n == 1 && h[0].size > REL_PART_SIZE && h[0].status == REL_ST_PENDING);
+	{
+		doc_node *head = fake_api_find(&f, "kstage-system/secrets", "kstage.v1.bulk.v1");
+		CHECK_STR_EQ(doc_get_str(head, "type", NULL), "kstage.dev/release.v1");
+		CHECK_STR_EQ(doc_get_str(head, "metadata.labels.owner", NULL), "kstage");
+		CHECK_STR_EQ(doc_get_str(head, "metadata.labels.revision", NULL), "1");
+		CHECK_STR_EQ(doc_get_str(head, "metadata.labels.status", NULL), "pending");
+	}
+	/* one LIST reads the whole revision */
+	f.lists = f.gets = 0;
+	CHECK_INT_EQ(rel_store_get(st, &b, "bulk", 1, &got, &e), 0);
+	CHECK_INT_EQ(f.gets, 1);
+	CHECK(got && got->stages[0].nobjects == 5000);
+	want = to_json(r);
+	have = got ? to_json(got) : xstrdup("");
+	CHECK(!strcmp(want, have));
+	free(have);
+
+	/* a byte changed in part 2: refused by the checksum */
+	d = release_data(&f, part_name(&a, "bulk", 1, 1, 1));
+	CHECK(d != NULL);
+	if (d) {
+		char keep = d->u.s.ptr[100];
+		d->u.s.ptr[100] = keep == 'A' ? 'B' : 'A';
+		got = (rel_record *)1;
+		CHECK_INT_EQ(rel_store_get(st, &b, "bulk", 1, &got, &e), KE_INPUT);
+		CHECK(got == NULL);
+		CHECK_CONTAINS(e.first.msg, "release record bulk revision 1 is corrupt: sha256");
+		kerr_clear(&e);
+		d->u.s.ptr[100] = keep;
+	}
+	/* the last part truncated */
+	{
+		size_t last = n == 1 ? h[0].parts - 1 : 1;
+		d = release_data(&f, part_name(&a, "bulk", 1, 1, (int)last));
+		if (d) {
+			size_t keep = d->u.s.len;
+			d->u.s.len -= 8;
+			CHECK_INT_EQ(rel_store_get(st, &b, "bulk", 1, &got, &e), KE_INPUT);
+			CHECK_CONTAINS(e.first.msg, "is truncated");
+			kerr_clear(&e);
+			d->u.s.len = keep;
+		}
+	}
+	/* a part missing */
+	{
+		doc_node *p = fake_api_find(&f, "kstage-system/secrets", part_name(&a, "bulk", 1, 1, 1));
+		doc_node *lbl = p ? doc_get_path(p, "metadata.labels") : doc_new_map(&a);
+		doc_map_del(lbl, "name");   /* no longer selected */
+		CHECK_INT_EQ(rel_store_get(st, &b, "bulk", 1, &got, &e), KE_INPUT);
+		CHECK_CONTAINS(e.first.msg, "release record bulk revision 1 is incomplete: part 2 of");
+		kerr_clear(&e);
+		doc_map_set(&f.a, lbl, "name", doc_new_str(&f.a, "bulk"));
+	}
+	/* sizes that do not add up */
+	{
+		doc_node *ann = doc_get_path(fake_api_find(&f, "kstage-system/secrets", "kstage.v1.bulk.v1"), "metadata.annotations");
+		doc_node *keep = doc_map_get(ann, "kstage.dev/size");
+		doc_map_set(&f.a, ann, "kstage.dev/size", doc_new_str(&f.a, "1"));
+		CHECK_INT_EQ(rel_store_get(st, &b, "bulk", 1, &got, &e), KE_INPUT);
+		CHECK_CONTAINS(e.first.msg, "do not fit");
+		kerr_clear(&e);
+		doc_map_set(&f.a, ann, "kstage.dev/size", keep);
+	}
+	CHECK_INT_EQ(rel_store_get(st, &b, "bulk", 1, &got, &e), 0);
+	free(want);
+	rel_store_free(st);
+	kube_client_free(c);
+	fake_api_release(&f);
+	karena_release(&a);
+	karena_release(&b);
+}
+
+/* Write a one-part head by hand: payload bytes with matching annotations. */
+static void hand_head(fake_api *f, karena *a, const char *name, int rev, const void *payload, size_t len)
+{
+	kbuf b = KBUF_INIT, d = KBUF_INIT;
+	char sha[65];
+	rel_sha256_hex(sha, payload, len);
+	kube_b64_encode(&d, payload, len);
+	kbuf_printf(&b, "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"type\":\"kstage.dev/release.v1\",\"metadata\":{"
+		    "\"name\":\"kstage.v1.%s.v%d\",\"namespace\":\"kstage-system\",\"labels\":{\"owner\":\"kstage\","
+		    "\"name\":\"%s\",\"revision\":\"%d\",\"status\":\"deployed\"},\"annotations\":{\"kstage.dev/parts\":\"1\","
+		    "\"kstage.dev/size\":\"%zu\",\"kstage.dev/sha256\":\"%s\",\"kstage.dev/generation\":\"1\"}},"
+		    "\"data\":{\"release\":\"%s\"}}", name, rev, name, rev, len, sha, d.ptr);
+	fake_api_put(f, "kstage-system/secrets", karena_printf(a, "kstage.v1.%s.v%d", name, rev), js_doc(&f->a, b.ptr));
+	kbuf_release(&b);
+	kbuf_release(&d);
+}
+
+TEST(release_store_refuses_records_that_checksum_but_do_not_decode)
+{
+	fake_api f;
+	kube_client *c;
+	rel_store *st;
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_record *got = NULL;
+	kbuf gz = KBUF_INIT;
+	fake_api_init(&f);
+	fake_api_put(&f, "namespaces", "kstage-system", js_doc(&f.a, "{\"metadata\":{\"name\":\"kstage-system\"}}"));
+	c = fake_api_client(&f);
+	st = rel_store_secrets(c, NULL);
+	/* not gzip */
+	hand_head(&f, &a, "x", 1, "not gzip at all", 15);
+	CHECK_INT_EQ(rel_store_get(st, &a, "x", 1, &got, &e), KE_INPUT);
+	CHECK_CONTAINS(e.first.msg, "release record x revision 1 is corrupt: bad gzip data");
+	kerr_clear(&e);
+	/* gzip of a record of another revision */
+	{
+		rel_record *r = sample(&a, "x", 7);
+		CHECK_INT_EQ(rel_record_encode(&gz, r, &e), 0);
+		hand_head(&f, &a, "x", 2, gz.ptr, gz.len);
+		CHECK_INT_EQ(rel_store_get(st, &a, "x", 2, &got, &e), KE_INPUT);
+		CHECK_CONTAINS(e.first.msg, "it holds release \"x\" revision 7");
+		kerr_clear(&e);
+		/* the gzip stream cut short (checksum of what is there) */
+		hand_head(&f, &a, "x", 3, gz.ptr, gz.len - 10);
+		CHECK_INT_EQ(rel_store_get(st, &a, "x", 3, &got, &e), KE_INPUT);
+		CHECK_CONTAINS(e.first.msg, "gzip data ends early");
+		kerr_clear(&e);
+	}
+	/* JSON with a field of the wrong type */
+	{
+		rel_record *r2 = NULL;
+		doc_node *d = js_doc(&a, "{\"name\":\"x\",\"revision\":4,\"status\":\"deployed\",\"stages\":{}}");
+		CHECK_INT_EQ(rel_record_from_doc(&r2, &a, d, "release record x revision 4", &e), KE_INPUT);
+		CHECK_CONTAINS(e.first.msg, "release record x revision 4 is corrupt: stages is not a list");
+		kerr_clear(&e);
+		d = js_doc(&a, "{\"name\":\"x\",\"revision\":4,\"status\":\"happy\",\"stages\":[]}");
+		CHECK_INT_EQ(rel_record_from_doc(&r2, &a, d, "r", &e), KE_INPUT);
+		CHECK_CONTAINS(e.first.msg, "\"happy\" is not a release status");
+		kerr_clear(&e);
+		d = js_doc(&a, "{\"name\":\"x\",\"revision\":4,\"status\":\"failed\",\"stages\":[{\"name\":\"s\",\"result\":\"failed\","
+			       "\"objects\":[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"name\":\"c\",\"prior\":7}]}]}");
+		CHECK_INT_EQ(rel_record_from_doc(&r2, &a, d, "r", &e), KE_INPUT);
+		CHECK_CONTAINS(e.first.msg, "stages[0].objects[0].prior is neither an object nor \"absent\"");
+		kerr_clear(&e);
+	}
+	/* a part count past the limit is refused before anything is read */
+	{
+		doc_node *ann = doc_get_path(fake_api_find(&f, "kstage-system/secrets", "kstage.v1.x.v2"), "metadata.annotations");
+		doc_map_set(&f.a, ann, "kstage.dev/parts", doc_new_str(&f.a, "100000"));
+		CHECK_INT_EQ(rel_store_get(st, &a, "x", 2, &got, &e), KE_INPUT);
+		CHECK_CONTAINS(e.first.msg, "must be numbers (parts 1 to 64)");
+		kerr_clear(&e);
+	}
+	kbuf_release(&gz);
+	rel_store_free(st);
+	kube_client_free(c);
+	fake_api_release(&f);
+	karena_release(&a);
+}
+
+TEST(release_store_update_is_crash_safe)
+{
+	fake_api f;
+	kube_client *c;
+	rel_store *st;
+	karena a = KARENA_INIT, b = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_record *r, *got = NULL;
+	size_t before;
+	fake_api_init(&f);
+	c = fake_api_client(&f);
+	st = rel_store_secrets(c, "records");
+	r = record_fixture_big(&a, "up", 1, 5000);
+	CHECK_INT_EQ(rel_store_create(st, r, &e), 0);
+	before = fake_api_count(&f, "records/secrets");
+	CHECK(before >= 2);
+	/* the head PUT fails: the old record stays whole, the new parts go */
+	r->status = REL_ST_FAILED;
+	f.fail_method = "PUT";
+	f.fail_count = 1;
+	CHECK_INT_EQ(rel_store_update(st, r, &e), KE_API);
+	kerr_clear(&e);
+	CHECK_INT_EQ(fake_api_count(&f, "records/secrets"), before);
+	CHECK_INT_EQ(rel_store_get(st, &b, "up", 1, &got, &e), 0);
+	CHECK(got && got->status == REL_ST_PENDING);
+	/* a run killed between the parts and the head leaves parts of a later
+	 * generation: the head still reads, the next update goes past them */
+	{
+		const char *orphan = part_name(&a, "up", 1, 5, 1);
+		doc_node *p = doc_copy(&f.a, fake_api_find(&f, "records/secrets", part_name(&a, "up", 1, 1, 1)));
+		doc_set_path(&f.a, p, "metadata.name", doc_new_str(&f.a, orphan));
+		doc_map_set(&f.a, doc_get_path(p, "metadata.labels"), "kstage.dev/part", doc_new_str(&f.a, "g5p1"));
+		fake_api_put(&f, "records/secrets", orphan, p);
+		CHECK_INT_EQ(rel_store_get(st, &b, "up", 1, &got, &e), 0);
+		CHECK(got && got->status == REL_ST_PENDING);
+		r->stages[0].result = REL_SR_FAILED;
+		CHECK_INT_EQ(rel_store_update(st, r, &e), 0);
+		CHECK(fake_api_find(&f, "records/secrets", orphan) == NULL);
+		CHECK_STR_EQ(doc_get_str(doc_get_path(fake_api_find(&f, "records/secrets", "kstage.v1.up.v1"), "metadata.annotations"),
+					 "kstage\\.dev/generation", NULL), "6");
+	}
+	CHECK_INT_EQ(rel_store_get(st, &b, "up", 1, &got, &e), 0);
+	CHECK(got && got->status == REL_ST_FAILED && got->stages[0].result == REL_SR_FAILED);
+	/* the old generation's parts are gone */
+	CHECK_INT_EQ(fake_api_count(&f, "records/secrets"), before);
+	CHECK(fake_api_find(&f, "records/secrets", part_name(&a, "up", 1, 1, 1)) == NULL);
+	rel_store_free(st);
+	kube_client_free(c);
+	fake_api_release(&f);
+	karena_release(&a);
+	karena_release(&b);
+}
+
+static void stale_head(fake_api *f, const char *path)
+{
+	if (strstr(path, "/secrets/")) {
+		doc_node *head = fake_api_find(f, "kstage-system/secrets", "kstage.v1.race.v1");
+		if (head)
+			fake_api_put(f, "kstage-system/secrets", "kstage.v1.race.v1", head);
+	}
+}
+
+TEST(release_store_update_conflict_names_the_revision)
+{
+	fake_api f;
+	kube_client *c;
+	rel_store *st;
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_record *r;
+	fake_api_init(&f);
+	c = fake_api_client(&f);
+	st = rel_store_secrets(c, NULL);
+	r = sample(&a, "race", 1);
+	CHECK_INT_EQ(rel_store_create(st, r, &e), 0);
+	f.before_put = stale_head;
+	CHECK_INT_EQ(rel_store_update(st, r, &e), KE_CONFLICT);
+	CHECK_CONTAINS(e.first.msg, "release \"race\" revision 1 was changed by another run meanwhile");
+	kerr_clear(&e);
+	rel_store_free(st);
+	kube_client_free(c);
+	fake_api_release(&f);
+	karena_release(&a);
+}
+
+static void prune_case(rel_store *st, const char *what)
+{
+	static const rel_status sts[14] = {
+		REL_ST_SUPERSEDED, REL_ST_DEPLOYED, REL_ST_FAILED, REL_ST_SUPERSEDED, REL_ST_ROLLED_BACK,
+		REL_ST_SUPERSEDED, REL_ST_SUPERSEDED, REL_ST_SUPERSEDED, REL_ST_SUPERSEDED, REL_ST_SUPERSEDED,
+		REL_ST_SUPERSEDED, REL_ST_SUPERSEDED, REL_ST_FAILED, REL_ST_PENDING,
+	};
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_rec_summary *h = NULL, last;
+	size_t n = 0, removed = 0, i;
+	int i2;
+	kbuf got = KBUF_INIT;
+	for (i2 = 14; i2 >= 1; i2--) {   /* out of order: history sorts */
+		rel_record *r = rel_record_new(&a, "app", i2);
+		r->status = sts[i2 - 1];
+		CHECK_INT_EQ(rel_store_create(st, r, &e), 0);
+	}
+	CHECK_INT_EQ(rel_store_prune(st, "app", 10, &removed, &e), 0);
+	CHECK_INT_EQ(removed, 4);
+	CHECK_INT_EQ(rel_store_history(st, &a, "app", &h, &n, &e), 0);
+	for (i = 0; i < n; i++)
+		kbuf_printf(&got, "%s%d", i ? "," : "", h[i].revision);
+	/* 1, 3, 4, 5 went; 2 is deployed and stays */
+	CHECK_MSG(!strcmp(got.ptr, "2,6,7,8,9,10,11,12,13,14"), "%s: history after prune: %s", what, got.ptr);
+	CHECK_INT_EQ(rel_store_latest(st, &a, "app", &last, &e), 0);
+	CHECK_INT_EQ(last.revision, 14);
+	CHECK(last.status == REL_ST_PENDING);
+	/* nothing more to do; 0 is no limit */
+	CHECK_INT_EQ(rel_store_prune(st, "app", 10, &removed, &e), 0);
+	CHECK_INT_EQ(removed, 0);
+	CHECK_INT_EQ(rel_store_prune(st, "app", 0, &removed, &e), 0);
+	CHECK_INT_EQ(removed, 0);
+	/* max 1: only the deployed and the pending one are left */
+	CHECK_INT_EQ(rel_store_prune(st, "app", 1, &removed, &e), 0);
+	CHECK_INT_EQ(rel_store_history(st, &a, "app", &h, &n, &e), 0);
+	CHECK_INT_EQ(n, 2);
+	CHECK_INT_EQ(rel_store_latest(st, &a, "nothing", &last, &e), KE_NOTFOUND);
+	CHECK_CONTAINS(e.first.msg, "release \"nothing\" has no records");
+	kerr_clear(&e);
+	kbuf_release(&got);
+	karena_release(&a);
+}
+
+TEST(release_store_prune_keeps_deployed_and_pending)
+{
+	fake_api f;
+	kube_client *c;
+	rel_store *st = rel_store_memory();
+	prune_case(st, "memory");
+	rel_store_free(st);
+	fake_api_init(&f);
+	c = fake_api_client(&f);
+	st = rel_store_secrets(c, NULL);
+	prune_case(st, "secrets");
+	CHECK_INT_EQ(fake_api_count(&f, "kstage-system/secrets"), 2);
+	/* history is one LIST, whatever the number of revisions */
+	{
+		karena a = KARENA_INIT;
+		kerr e = KERR_INIT;
+		rel_rec_summary *h;
+		size_t n;
+		f.gets = 0;
+		CHECK_INT_EQ(rel_store_history(st, &a, "app", &h, &n, &e), 0);
+		CHECK_INT_EQ(f.gets, 1);
+		karena_release(&a);
+	}
+	rel_store_free(st);
+	kube_client_free(c);
+	fake_api_release(&f);
+}
+
+/* ---- the Lease ---- */
+
+static int64_t fake_now;
+static int64_t now_fn(void)
+{
+	return fake_now;
+}
+
+TEST(release_lock_acquire_held_expired_renew)
+{
+	fake_api f;
+	kube_client *c;
+	kerr e = KERR_INIT;
+	rel_lock l1, l2, l3;
+	rel_lock_opts o = { 0 };
+	doc_node *lease;
+	fake_api_init(&f);
+	c = fake_api_client(&f);
+	fake_now = 1765051200000;
+	o.release = "app";
+	o.identity = "ci-1 pid 10 job GITHUB_RUN_ID=1";
+	o.duration_s = 30;
+	o.now_ms = now_fn;
+	CHECK_INT_EQ(rel_lock_acquire(&l1, c, &o, &e), 0);
+	CHECK(l1.held && !l1.took_over);
+	lease = fake_api_find(&f, "kstage-system/leases", "kstage.app");
+	CHECK_STR_EQ(doc_get_str(lease, "spec.holderIdentity", NULL), "ci-1 pid 10 job GITHUB_RUN_ID=1");
+	CHECK_STR_EQ(doc_get_str(lease, "spec.renewTime", NULL), "2025-12-06T20:00:00.000000Z");
+	CHECK_INT_EQ(doc_get_int(lease, "spec.leaseDurationSeconds", 0), 30);
+	/* a second run is refused at once, naming the holder */
+	fake_now += 10000;
+	o.identity = "ci-2 pid 20";
+	CHECK_INT_EQ(rel_lock_acquire(&l2, c, &o, &e), KE_CONFLICT);
+	CHECK(!l2.held);
+	CHECK_CONTAINS(e.first.msg, "release \"app\" is locked by another run: ci-1 pid 10 job GITHUB_RUN_ID=1 "
+				    "(Lease kstage-system/kstage.app, renewed 10s ago, expires in 20s unless renewed)");
+	kerr_clear(&e);
+	rel_lock_release(&l2);
+	/* renewing pushes expiry */
+	fake_now += 15000;
+	CHECK_INT_EQ(rel_lock_renew(&l1, &e), 0);
+	fake_now += 20000;   /* 20s after the renewal: still held */
+	CHECK_INT_EQ(rel_lock_acquire(&l2, c, &o, &e), KE_CONFLICT);
+	kerr_clear(&e);
+	rel_lock_release(&l2);
+	/* expired: taken over and reported */
+	fake_now += 11000;
+	CHECK_INT_EQ(rel_lock_acquire(&l2, c, &o, &e), 0);
+	CHECK(l2.held && l2.took_over);
+	CHECK_STR_EQ(l2.prev_holder, "ci-1 pid 10 job GITHUB_RUN_ID=1");
+	CHECK_INT_EQ(l2.prev_renew_ms, 1765051225000);
+	CHECK_INT_EQ(l2.transitions, 1);
+	lease = fake_api_find(&f, "kstage-system/leases", "kstage.app");
+	CHECK_INT_EQ(doc_get_int(lease, "spec.leaseTransitions", 0), 1);
+	/* the old holder learns it lost the lock, and who has it */
+	CHECK_INT_EQ(rel_lock_renew(&l1, &e), KE_CONFLICT);
+	CHECK_CONTAINS(e.first.msg, "was taken over by ci-2 pid 20");
+	CHECK(!l1.held);
+	kerr_clear(&e);
+	CHECK_INT_EQ(rel_lock_unlock(&l1, &e), 0);   /* not held: nothing to do */
+	/* unlock frees it for the next run */
+	CHECK_INT_EQ(rel_lock_unlock(&l2, &e), 0);
+	CHECK(fake_api_find(&f, "kstage-system/leases", "kstage.app") == NULL);
+	o.identity = "ci-3 pid 30";
+	CHECK_INT_EQ(rel_lock_acquire(&l3, c, &o, &e), 0);
+	CHECK(l3.held && !l3.took_over);
+	rel_lock_release(&l1);
+	rel_lock_release(&l2);
+	rel_lock_release(&l3);
+	kube_client_free(c);
+	fake_api_release(&f);
+}
+
+/* Another run takes the expired Lease between our GET and our PUT. */
+static void racing_taker(fake_api *f, const char *path)
+{
+	doc_node *lease = fake_api_find(f, "kstage-system/leases", "kstage.app");
+	char ts[64];
+	(void)path;
+	if (!lease || f->user)
+		return;
+	f->user = lease;
+	snprintf(ts, sizeof(ts), "2025-12-06T20:10:00.000000Z");
+	doc_set_path(&f->a, lease, "spec.holderIdentity", doc_new_str(&f->a, "winner pid 99"));
+	doc_set_path(&f->a, lease, "spec.renewTime", doc_new_str(&f->a, ts));
+	fake_api_put(f, "kstage-system/leases", "kstage.app", lease);
+}
+
+TEST(release_lock_race_for_an_expired_lease_has_one_winner)
+{
+	fake_api f;
+	kube_client *c;
+	kerr e = KERR_INIT;
+	rel_lock l1, l2;
+	rel_lock_opts o = { 0 };
+	fake_api_init(&f);
+	c = fake_api_client(&f);
+	fake_now = 1765051200000;
+	o.release = "app";
+	o.identity = "old pid 1";
+	o.duration_s = 30;
+	o.now_ms = now_fn;
+	CHECK_INT_EQ(rel_lock_acquire(&l1, c, &o, &e), 0);
+	fake_now = 1765051800000 + 5000;   /* 20:10:05: expired long ago, the racer renewed at 20:10:00 */
+	f.before_put = racing_taker;
+	o.identity = "loser pid 2";
+	CHECK_INT_EQ(rel_lock_acquire(&l2, c, &o, &e), KE_CONFLICT);
+	CHECK_CONTAINS(e.first.msg, "is locked by another run: winner pid 99");
+	CHECK(!l2.held && !l2.took_over);
+	kerr_clear(&e);
+	rel_lock_release(&l1);
+	rel_lock_release(&l2);
+	kube_client_free(c);
+	fake_api_release(&f);
+}
+
+TEST(release_lock_identity_names_the_ci_job)
+{
+	kbuf b = KBUF_INIT;
+	const char *old = getenv("GITHUB_RUN_ID");
+	char *keep = old ? xstrdup(old) : NULL;
+	setenv("GITHUB_RUN_ID", "4242", 1);
+	rel_lock_identity(&b);
+	CHECK_CONTAINS(b.ptr, " pid ");
+	CHECK_CONTAINS(b.ptr, " job GITHUB_RUN_ID=4242");
+	if (keep)
+		setenv("GITHUB_RUN_ID", keep, 1);
+	else
+		unsetenv("GITHUB_RUN_ID");
+	free(keep);
+	kbuf_release(&b);
+}
+
+TEST(release_store_summary_description_is_cut_between_utf8_sequences)
+{
+	fake_api f;
+	kube_client *c;
+	rel_store *st;
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_record *r;
+	rel_rec_summary last;
+	kbuf d = KBUF_INIT, want = KBUF_INIT;
+	fake_api_init(&f);
+	c = fake_api_client(&f);
+	st = rel_store_secrets(c, NULL);
+	kbuf_putn(&d, 'a', 255);
+	kbuf_puts(&d, "\xc3\xa9 and more");   /* the e-acute straddles byte 256 */
+	kbuf_putn(&want, 'a', 255);
+	r = rel_record_new(&a, "desc", 1);
+	r->description = d.ptr;
+	CHECK_INT_EQ(rel_store_create(st, r, &e), 0);
+	CHECK_INT_EQ(rel_store_latest(st, &a, "desc", &last, &e), 0);
+	CHECK_STR_EQ(last.description, want.ptr);
+	kbuf_release(&d);
+	kbuf_release(&want);
+	rel_store_free(st);
+	kube_client_free(c);
+	fake_api_release(&f);
+	karena_release(&a);
+}
