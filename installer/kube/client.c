@@ -690,6 +690,9 @@ int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
 	unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)resp;
 	kerr last = KERR_INIT;
 
+	if ((rc = kube_req_check(req, c->dry_run_only, err)))
+		return rc;
+
 	for (attempt = 1; attempt <= max; attempt++) {
 		kube_auth auth;
 		bool retry = false;

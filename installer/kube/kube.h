@@ -160,6 +160,7 @@ typedef struct kube_client {
 	char *file_token;
 	kube_discovery *disc;
 	const kev_sink *user_sink;
+	bool dry_run_only;         /* a plan: kube_do refuses a mutating request without dryRun=All */
 } kube_client;
 
 /* A client for cfg (borrowed, must outlive it) with the curl transport. */
@@ -173,7 +174,8 @@ void kube_emit(kube_client *c, kev_level lvl, const char *kind, const char *msg,
  * errors; only idempotent requests after an unknown outcome) and backoff
  * with jitter. Returns 0 with any HTTP answer in resp (check resp->status),
  * KE_CLUSTER when the server cannot be reached or refuses the credentials
- * (401), or the transport's error. */
+ * (401), or the transport's error. Before anything is sent, kube_req_check()
+ * must pass (KE_INTERNAL otherwise). */
 int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err);
 /* The backoff before attempt n (1-based retry count), ms, with jitter. */
 long kube_backoff_ms(const kube_client *c, int n, long retry_after_s, unsigned *seed);
@@ -183,6 +185,32 @@ long kube_backoff_ms(const kube_client *c, int n, long retry_after_s, unsigned *
  * them live until the caller releases them. */
 void kube_parallel(size_t n, size_t bound, void (*fn)(void *ctx, size_t i, karena *a), void *ctx,
 		   karena *arenas);
+
+/* ---- names and paths (names.c) ---------------------------------------- */
+
+/* Each returns NULL when s may be used, else why not (a static string, in
+ * the API server's words). A namespace is a DNS-1123 label. A name follows
+ * the rule of its kind: DNS-1123 subdomain for most (every custom resource),
+ * DNS-1123 label for Namespace, DNS-1035 label for Service, a path segment
+ * (not "." or "..", no "/" or "%") for RBAC and kinds kstage cannot place;
+ * control characters never. */
+const char *kube_check_namespace(const char *ns);
+const char *kube_check_name(const char *group, const char *kind, const char *name);
+/* group ("" for core) a DNS-1123 subdomain, version a DNS-1123 label. */
+const char *kube_check_api_version(const char *group, const char *version);
+const char *kube_check_kind(const char *kind);
+/* A resource (plural) is a DNS-1123 label. */
+const char *kube_check_resource(const char *resource);
+/* Append s in double quotes for a message, control characters, '"' and
+ * '\\' as \xNN. */
+void kube_quote(kbuf *out, const char *s);
+/* Append seg percent-encoded: everything but [A-Za-z0-9._~-]. */
+void kube_path_escape(kbuf *out, const char *seg);
+/* The one check before any request leaves: the path starts with '/', holds
+ * only escaped printable ASCII (no '#', no space), no "." or ".." segment;
+ * with dry_run_only, a method other than GET/HEAD carries dryRun=All (and
+ * no other dryRun value) in its query. KE_INTERNAL when not. */
+int kube_req_check(const kube_req *req, bool dry_run_only, kerr *err);
 
 /* ---- API errors (errors.c) --------------------------------------------- */
 
@@ -233,13 +261,15 @@ typedef struct kube_obj {
 } kube_obj;
 
 /* Identity of a manifest; KE_INPUT with the doc's file:line:col when
- * apiVersion, kind or metadata.name is missing. */
+ * apiVersion, kind or metadata.name is missing, or when the apiVersion, kind,
+ * name or namespace breaks the API server's rules (kube_check_*). */
 int kube_obj_init(kube_obj *o, karena *a, doc_node *doc, kerr *err);
 /* Map to a resource and default or check the namespace. KE_NOTFOUND when the
  * kind is unknown to the server; KE_INPUT for a namespace on a cluster-scoped
- * kind. */
+ * kind or an invalid default_ns. */
 int kube_obj_resolve(kube_client *c, karena *a, kube_obj *o, const char *default_ns, kerr *err);
-/* REST path of the object (or its collection when name is false). */
+/* REST path of the object (or its collection when name is false), every
+ * segment escaped. */
 void kube_obj_path(const kube_obj *o, bool with_name, kbuf *out);
 
 /* Install order (Helm's InstallOrder, CRDs and Namespaces first, webhooks

@@ -139,6 +139,21 @@ static int load_exec(kube_config *c, const doc_node *ex, const char *file, kerr 
 	return 0;
 }
 
+/* The namespace goes into request paths: a DNS-1123 label or KE_INPUT. */
+static int check_namespace(const kube_config *c, const kube_config_opts *o, const char *from, kerr *err)
+{
+	const char *why = kube_check_namespace(c->namespace);
+	kbuf q = KBUF_INIT;
+	int rc;
+	if (!why)
+		return 0;
+	kube_quote(&q, c->namespace);
+	rc = kerr_set(err, KE_INPUT, "namespace %s (from %s): %s", q.ptr,
+		      o->namespace && *o->namespace ? "-n" : from, why);
+	kbuf_release(&q);
+	return rc;
+}
+
 static int in_cluster(kube_config *c, const kube_config_opts *o, kerr *err)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
@@ -171,7 +186,7 @@ static int in_cluster(kube_config *c, const kube_config_opts *o, kerr *err)
 	kbuf_release(&ns);
 	if (!c->namespace)
 		c->namespace = xstrdup("default");
-	return 0;
+	return check_namespace(c, o, "the service account's namespace file", err);
 }
 
 static int resolve(kube_config *c, const kc_file *f, size_t nf, const kube_config_opts *o, kerr *err)
@@ -262,7 +277,7 @@ static int resolve(kube_config *c, const kc_file *f, size_t nf, const kube_confi
 	else
 		c->namespace = xstrdup("default");
 	(void)cfile;
-	return 0;
+	return check_namespace(c, o, "the context", err);
 }
 
 static int load_common(kube_config *c, kc_file *f, size_t nf, const kube_config_opts *o, kerr *err)

@@ -203,10 +203,14 @@ static void *watch_group(void *u)
 			slice = 1;
 		kube_obj_path(o0, false, &p);
 		kbuf_printf(&p, "?watch=1&allowWatchBookmarks=true&timeoutSeconds=%ld", slice);
-		if (g->rv && !g->gone)
-			kbuf_printf(&p, "&resourceVersion=%s", g->rv);
-		if (g->n == 1)
-			kbuf_printf(&p, "&fieldSelector=metadata.name%%3D%s", o0->name);
+		if (g->rv && !g->gone) {
+			kbuf_puts(&p, "&resourceVersion=");
+			kube_path_escape(&p, g->rv);
+		}
+		if (g->n == 1) {
+			kbuf_puts(&p, "&fieldSelector=metadata.name%3D");
+			kube_path_escape(&p, o0->name);
+		}
 		g->gone = false;
 		kbuf_reset(&g->line);
 		rq.method = "GET";

@@ -846,6 +846,7 @@ int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *c
 	int rc = 0;
 	memset(out, 0, sizeof(*out));
 	memset(&ps, 0, sizeof(ps));
+	ctx->client->dry_run_only = true;   /* kube_do refuses any write without dryRun=All */
 	if ((rc = kube_discovery_load(ctx->client, err)))
 		return rc;
 	for (i = 0; i < b->nstages && !rc; i++) {
