@@ -147,7 +147,8 @@ typedef struct kube_client {
 	kube_transport tr;
 	const kube_config *cfg;    /* borrowed */
 	kev_sink sink;             /* serialized for threads */
-	pthread_mutex_t mu;        /* guards stats, credentials, discovery */
+	pthread_mutex_t mu;        /* guards stats, credentials, discovery; never held while waiting */
+	pthread_mutex_t exec_mu;   /* one exec plugin run at a time */
 	pthread_mutex_t emit_mu;   /* serializes events from workers */
 	kube_stats stats;
 	int max_attempts;          /* 0: 8 */
@@ -157,6 +158,7 @@ typedef struct kube_client {
 	char *exec_cert, *exec_key;
 	size_t exec_cert_len, exec_key_len;
 	int64_t exec_expiry;       /* unix seconds; 0: never expires; -1: none yet */
+	long exec_timeout_ms;      /* the exec plugin's time limit; 0: 60 s */
 	char *file_token;
 	kube_discovery *disc;
 	const kev_sink *user_sink;

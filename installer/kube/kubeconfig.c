@@ -98,6 +98,19 @@ static int decode_data(const doc_node *n, const char *what, char **out, size_t *
 		kbuf_release(&p);
 		return KE_INPUT;
 	}
+	/* certificates and keys are PEM (client-go reads nothing else): say
+	 * which field is wrong now, not a TLS error naming another later */
+	if (!strstr(*out, "-----BEGIN ")) {   /* out is NUL-terminated */
+		kbuf p = KBUF_INIT;
+		doc_pos_format(n, &p);
+		kerr_set(err, KE_INPUT, "%s: %s does not hold a PEM block (\"-----BEGIN ...\")", p.ptr, what);
+		kbuf_release(&p);
+		memset(*out, 0, *len);
+		free(*out);
+		*out = NULL;
+		*len = 0;
+		return KE_INPUT;
+	}
 	return 0;
 }
 
