@@ -163,6 +163,7 @@ typedef struct kube_client {
 	kube_discovery *disc;
 	const kev_sink *user_sink;
 	bool dry_run_only;         /* a plan: kube_do refuses a mutating request without dryRun=All */
+	bool wait_poll;            /* kube_wait polls and never watches (tests of the poll path) */
 } kube_client;
 
 /* A client for cfg (borrowed, must outlive it) with the curl transport. */

@@ -4,7 +4,7 @@
  * with a growing interval (250 ms up to 2 s) until each is ready, one
  * fails (fail fast) or the deadline passes (every object that is not ready
  * is named with its conditions). Watches first (one stream per resource and
- * namespace); polling when watching is refused or KSTAGE_WAIT_POLL is set.
+ * namespace); polling when watching is refused or the client's wait_poll is set.
  */
 #include "kube.h"
 #include "core/alloc.h"
@@ -346,13 +346,10 @@ int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
 			set_why(&items[i], why.ptr);
 		}
 	}
-	{
-		const char *pollenv = getenv("KSTAGE_WAIT_POLL");
-		if (!(pollenv && *pollenv)) {
-			rc = watch_all(c, items, n, rules, nrules, start, timeout_ms, &wg, &nwg, err);
-			if (rc)
-				goto out;
-		}
+	if (!c->wait_poll) {
+		rc = watch_all(c, items, n, rules, nrules, start, timeout_ms, &wg, &nwg, err);
+		if (rc)
+			goto out;
 	}
 	for (;;) {
 		size_t pending = 0;
