@@ -6,6 +6,7 @@
  */
 #include "kube.h"
 #include "core/alloc.h"
+#include "fetch/fetch.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -62,11 +63,9 @@ typedef struct curl_tr {
 	char *base;                   /* URL prefix requests are joined to */
 	struct curl_slist *connect_to;
 	const kube_config *cfg;
-	kbuf ca_file_pem;             /* unused unless needed */
+	fetch_http_opts http;         /* what every handle is set up with */
 } curl_tr;
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 static void sh_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
 {
@@ -154,28 +153,14 @@ static CURL *pool_get(curl_tr *t)
 	h = curl_easy_init();
 	if (!h)
 		return NULL;
+	/* TLS, CA, proxy, timeouts, protocols: the one HTTP setup (fetch/) */
+	fetch_http_setup(h, &t->http);
 	curl_easy_setopt(h, CURLOPT_SHARE, t->sh);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "kstage/" KSTAGE_VERSION);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
 	if (t->connect_to)
 		curl_easy_setopt(h, CURLOPT_CONNECT_TO, t->connect_to);
-	if (t->cfg->insecure) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	} else if (t->cfg->ca_pem) {
-		struct curl_blob b = { t->cfg->ca_pem, t->cfg->ca_len, CURL_BLOB_COPY };
-		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
-	} else if (t->cfg->ca_file) {
-		curl_easy_setopt(h, CURLOPT_CAINFO, t->cfg->ca_file);
-	}
-	if (t->cfg->proxy_url)
-		curl_easy_setopt(h, CURLOPT_PROXY, t->cfg->proxy_url);
 	if (t->cfg->cert_file)
 		curl_easy_setopt(h, CURLOPT_SSLCERT, t->cfg->cert_file);
 	if (t->cfg->key_file)
@@ -302,7 +287,6 @@ static void curl_tr_free(void *impl)
 	pthread_mutex_destroy(&t->pool_mu);
 	curl_slist_free_all(t->connect_to);
 	free(t->base);
-	kbuf_release(&t->ca_file_pem);
 	free(t);
 }
 
@@ -314,10 +298,16 @@ int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 	if (strncmp(s, "https://", 8) && strncmp(s, "http://", 7))
 		return kerr_set(err, KE_CLUSTER, "server \"%s\" in %s is not an https:// URL", s,
 				cfg->source ? cfg->source : "the kubeconfig");
-	pthread_once(&curl_once, curl_init_once);
+	fetch_http_global_init();
 	t = xcalloc(1, sizeof(*t));
 	t->cfg = cfg;
-	kbuf_init(&t->ca_file_pem, 0);
+	t->http.ca_pem = cfg->ca_pem;
+	t->http.ca_len = cfg->ca_len;
+	t->http.ca_file = cfg->ca_file;
+	t->http.insecure = cfg->insecure;
+	t->http.proxy = cfg->proxy_url;
+	t->http.allow_http = !strncmp(s, "http://", 7);   /* the kubeconfig asked for it */
+	t->http.connect_timeout_ms = 10000;
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&t->locks[i], NULL);
 	pthread_mutex_init(&t->pool_mu, NULL);
@@ -435,7 +425,7 @@ static int64_t now_ms(void)
 
 #define EXEC_OUTPUT_MAX ((size_t)1 << 20)
 
-/* Read the plugin's stdout until EOF, until the plugin has exited (a child
+/* Read the plugin's stdout until EOF, until the plugin has ended (a child
  * it left behind may keep the pipe open: what is buffered is read, then no
  * more), or until the deadline. *status gets the wait status; returns 0,
  * KE_TIMEOUT or KE_LIMIT (the plugin is killed then). */
