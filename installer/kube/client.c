@@ -425,7 +425,7 @@ static int64_t now_ms(void)
 
 #define EXEC_OUTPUT_MAX ((size_t)1 << 20)
 
-/* Read the plugin's stdout until EOF, until the plugin has ended (a child
+/* Read the plugin's output until EOF, until the plugin has ended (a child
  * it left behind may keep the pipe open: what is buffered is read, then no
  * more), or until the deadline. *status gets the wait status; returns 0,
  * KE_TIMEOUT or KE_LIMIT (the plugin is killed then). */
