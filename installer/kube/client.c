@@ -522,7 +522,9 @@ static int run_exec(kube_client *c, exec_cred *x, kerr *err)
 		kbuf_release(&info);
 		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\": pipe: %s", e->command, strerror(errno));
 	}
+	/* no other child may inherit the pipe (the dup2 below clears it for fd 1) */
 	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
+	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
 	posix_spawn_file_actions_addclose(&fa, pfd[0]);
