@@ -101,26 +101,20 @@ static void forbidden(kbuf *m, const char *msg)
 	kbuf_release(&ns);
 }
 
-static void field_conflicts(kbuf *m, const doc_node *causes, const char *msg)
+void kube_conflict_fields(kbuf *out, const kerr *e)
 {
 	size_t i, n = 0;
 	kbuf mgr = KBUF_INIT;
-	for (i = 0; causes && causes->type == DOC_SEQ && i < causes->u.seq.len; i++)
-		if (!strcmp(doc_get_str(causes->u.seq.v[i], "reason", ""), "FieldManagerConflict"))
-			n++;
-	kbuf_printf(m, "409 Conflict: %zu field%s managed by another field manager:", n, n == 1 ? " is" : "s are");
-	for (i = 0; causes && causes->type == DOC_SEQ && i < causes->u.seq.len; i++) {
-		const doc_node *c = causes->u.seq.v[i];
-		const char *cm = doc_get_str(c, "message", "");
-		if (strcmp(doc_get_str(c, "reason", ""), "FieldManagerConflict"))
+	for (i = 0; i < e->ncauses; i++)
+		n += !strcmp(e->causes[i].type, "FieldManagerConflict");
+	kbuf_printf(out, "%zu field%s managed by another field manager:", n, n == 1 ? " is" : "s are");
+	for (i = 0; i < e->ncauses; i++) {
+		if (strcmp(e->causes[i].type, "FieldManagerConflict"))
 			continue;
-		if (!quoted_after(cm, "conflict with", &mgr))
+		if (!quoted_after(e->causes[i].message, "conflict with", &mgr))
 			kbuf_puts(&mgr, "?");
-		kbuf_printf(m, "\n    %s (owned by \"%s\")", doc_get_str(c, "field", "?"), mgr.ptr);
+		kbuf_printf(out, "\n    %s (owned by \"%s\")", *e->causes[i].field ? e->causes[i].field : "?", mgr.ptr);
 	}
-	if (!n)
-		kbuf_printf(m, " %s", msg);
-	kbuf_puts(m, "\n  re-run with --force-conflicts to take these fields over, or stop the other manager from setting them");
 	kbuf_release(&mgr);
 }
 
@@ -129,7 +123,7 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 {
 	karena a = KARENA_INIT;
 	doc_node *st = NULL;
-	kerr perr = KERR_INIT;
+	kerr perr = KERR_INIT, data = KERR_INIT;   /* data: the causes, as err will carry them */
 	kbuf m = KBUF_INIT;
 	const char *msg = "", *reason = "";
 	const doc_node *causes = NULL;
@@ -151,6 +145,11 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 		msg = t;
 	}
 	kerr_clear(&perr);
+	for (i = 0; causes && causes->type == DOC_SEQ && i < causes->u.seq.len; i++) {
+		const doc_node *c = causes->u.seq.v[i];
+		kerr_add_cause(&data, doc_get_str(c, "reason", ""), doc_get_str(c, "field", ""),
+			       doc_get_str(c, "message", ""));
+	}
 	if (what && *what)
 		kbuf_printf(&m, "%s: ", what);
 
@@ -183,7 +182,9 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 		code = KE_API;
 	} else if (http_status == 409 && causes && doc_len(causes) &&
 		   !strcmp(doc_get_str(causes->u.seq.v[0], "reason", ""), "FieldManagerConflict")) {
-		field_conflicts(&m, causes, msg);
+		kbuf_puts(&m, "409 Conflict: ");
+		kube_conflict_fields(&m, &data);
+		kbuf_puts(&m, "\n  re-run with --force-conflicts to take these fields over, or stop the other manager from setting them");
 		code = KE_CONFLICT;
 	} else if (http_status == 409 && strstr(msg, "has been modified")) {
 		kbuf_printf(&m, "409 Conflict: stale write: the object changed since it was read "
@@ -232,11 +233,9 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 	else
 		kerr_set(err, code, "%s", m.ptr);
 	kerr_set_reason(err, *reason ? reason : status_reason(http_status), (int)http_status);
-	for (i = 0; causes && causes->type == DOC_SEQ && i < causes->u.seq.len; i++) {
-		const doc_node *c = causes->u.seq.v[i];
-		kerr_add_cause(err, doc_get_str(c, "reason", ""), doc_get_str(c, "field", ""),
-			       doc_get_str(c, "message", ""));
-	}
+	for (i = 0; i < data.ncauses; i++)
+		kerr_add_cause(err, data.causes[i].type, data.causes[i].field, data.causes[i].message);
+	kerr_clear(&data);
 	kbuf_release(&m);
 	karena_release(&a);
 	return code;

@@ -229,6 +229,10 @@ int kube_req_check(const kube_req *req, bool dry_run_only, kerr *err);
  * (reason Conflict, no such cause) with kerr_find_cause(), never by message. */
 int kube_status_error(kerr *err, long http_status, const char *body, size_t len, const char *what,
 		      const char *object);
+/* The FieldManagerConflict causes of e in words, appended to out:
+ * "2 fields are managed by another field manager:\n    .data.a (owned by
+ * \"helm\")..." - what the 409 message says, for a plan's note. */
+void kube_conflict_fields(kbuf *out, const kerr *e);
 
 /* ---- discovery (discovery.c) ------------------------------------------- */
 

@@ -226,6 +226,12 @@ TEST(kube_status_errors_carry_reason_and_causes)
 	CHECK(kerr_find_cause(&e, "FieldManagerConflict") != NULL);
 	CHECK_STR_EQ(e.causes[0].field, ".data.b");
 	CHECK_STR_EQ(e.causes[0].message, "conflict with \"helm\" using v1");
+	{
+		kbuf n = KBUF_INIT;
+		kube_conflict_fields(&n, &e);
+		CHECK_STR_EQ(n.ptr, "1 field is managed by another field manager:\n    .data.b (owned by \"helm\")");
+		kbuf_release(&n);
+	}
 	CHECK_INT_EQ(kube_status_error(&e, 409, stale, strlen(stale), "apply", "ConfigMap/ns/x"), KE_CONFLICT);
 	CHECK(kerr_reason_is(&e, "Conflict"));
 	CHECK_INT_EQ(e.ncauses, 0);
