@@ -371,13 +371,19 @@ int kube_config_load(kube_config *out, const kube_config_opts *o, kerr *err)
 				doc_stream st;
 				struct stat sb;
 				int explicit_file = o->kubeconfig && *o->kubeconfig;
+				/* a file the user named that cannot be read is an input error (exit 2) */
 				if (stat(p, &sb) != 0) {
 					if (explicit_file) {
-						rc = kerr_set(err, KE_CLUSTER, "kubeconfig \"%s\": %s", p, strerror(errno));
+						rc = kerr_set(err, KE_INPUT, "kubeconfig \"%s\": %s", p, strerror(errno));
 						break;
 					}
+				} else if (S_ISDIR(sb.st_mode)) {
+					rc = kerr_set(err, KE_INPUT, "kubeconfig \"%s\" is a directory, not a file", p);
+					break;
 				} else {
 					rc = doc_load_yaml_file(&st, &a, p, NULL, err);
+					if (rc == KE_IO)
+						err->code = rc = KE_INPUT;
 					if (rc)
 						break;
 					if (st.len > 0 && st.docs[0]) {
