@@ -243,6 +243,21 @@ static int resolve(kube_config *c, const kc_file *f, size_t nf, const kube_confi
 	s = doc_get_str(cl, "server", NULL);
 	if (!s || !*s)
 		return kerr_set(err, KE_CLUSTER, "cluster \"%s\" has no server", clname);
+	{
+		/* request paths are appended to it: no query, fragment, space or
+		 * control character may come before them */
+		const unsigned char *u;
+		for (u = (const unsigned char *)s; *u; u++)
+			if (*u <= 0x20 || *u == 0x7f || *u == '?' || *u == '#') {
+				kbuf q = KBUF_INIT;
+				int rc2;
+				kube_quote(&q, s);
+				rc2 = kerr_set(err, KE_INPUT, "cluster \"%s\": server %s may not hold '?', '#', spaces or control characters",
+					       clname, q.ptr);
+				kbuf_release(&q);
+				return rc2;
+			}
+	}
 	c->server = xstrdup(s);
 	while (strlen(c->server) > 8 && c->server[strlen(c->server) - 1] == '/')
 		c->server[strlen(c->server) - 1] = '\0';

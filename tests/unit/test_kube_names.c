@@ -317,3 +317,27 @@ TEST(kube_config_refuses_a_bad_namespace)
 	kube_config_release(&cfg);
 	kerr_clear(&e);
 }
+
+/* The server URL is the prefix of every request path: no query or fragment. */
+TEST(kube_config_refuses_a_server_with_a_query)
+{
+	static const char *const servers[] = { "https://a/?force=true", "https://a/#", "https://a/x y", "https://a/\\r\\n" };
+	size_t i;
+	for (i = 0; i < sizeof(servers) / sizeof(servers[0]); i++) {
+		kbuf kc = KBUF_INIT;
+		const char *names[] = { "kc" };
+		const char *texts[1];
+		kube_config_opts o = { 0 };
+		kube_config cfg;
+		kerr e = KERR_INIT;
+		kbuf_printf(&kc, "current-context: c\nclusters: [{name: k, cluster: {server: \"%s\"}}]\n"
+			    "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n",
+			    servers[i]);
+		texts[0] = kc.ptr;
+		CHECK_INT_EQ(kube_config_load_texts(&cfg, names, texts, 1, &o, &e), KE_INPUT);
+		CHECK_CONTAINS(e.first.msg, "may not hold '?', '#'");
+		kube_config_release(&cfg);
+		kerr_clear(&e);
+		kbuf_release(&kc);
+	}
+}
