@@ -66,7 +66,6 @@ typedef struct curl_tr {
 	fetch_http_opts http;         /* what every handle is set up with */
 } curl_tr;
 
-
 static void sh_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
 {
 	curl_tr *t = u;
@@ -443,6 +442,8 @@ static int exec_collect(pid_t pid, int fd, long timeout_ms, kbuf *out, int *stat
 		if (!exited && waitpid(pid, status, WNOHANG) == pid)
 			exited = true;
 		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n > 0) {
 			if (out->len + (size_t)n > EXEC_OUTPUT_MAX) {
 				rc = KE_LIMIT;
@@ -451,7 +452,7 @@ static int exec_collect(pid_t pid, int fd, long timeout_ms, kbuf *out, int *stat
 			kbuf_put(out, buf, (size_t)n);
 			continue;
 		}
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		if (n == 0 || (n < 0 && errno != EAGAIN))
 			break;          /* EOF: every writer is gone */
 		if (exited)
 			break;          /* drained what the plugin wrote before it exited */
@@ -552,13 +553,12 @@ static int run_exec(kube_client *c, exec_cred *x, kerr *err)
 		memset(out.ptr, 0, out.len);
 		kbuf_release(&out);
 	}
-	if (rc == KE_TIMEOUT || rc == KE_LIMIT) {
-		if (rc == KE_TIMEOUT)
-			return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" did not finish within %.1fs: stopped it",
-					e->command, (double)timeout_ms / 1000.0);
+	if (rc == KE_TIMEOUT)
+		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" did not finish within %.1fs: stopped it",
+				e->command, (double)timeout_ms / 1000.0);
+	if (rc == KE_LIMIT)
 		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" printed more than %zu MiB: stopped it",
 				e->command, EXEC_OUTPUT_MAX >> 20);
-	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" failed (%s %d)", e->command,
 				WIFEXITED(status) ? "exit status" : "signal",
@@ -671,9 +671,9 @@ static int check_token(const char *tok, const char *from, const char *where, ker
 	return 0;
 }
 
-/* Fill a with the credentials to use now (copies, wiped by auth_release). */
 static void auth_release(kube_auth *a);
 
+/* Fill a with the credentials to use now (copies, wiped by auth_release). */
 static int get_auth(kube_client *c, kube_auth *a, kerr *err)
 {
 	const kube_config *cfg = c->cfg;
