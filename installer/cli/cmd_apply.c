@@ -121,6 +121,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 		so.kube.namespace = ctx->namespace;
 		so.values = &vo;
 		so.sink = ps;
+		so.wait_poll = getenv("KSTAGE_WAIT_POLL") && *getenv("KSTAGE_WAIT_POLL");
 		rc = rel_session_open(&s, &so, &err);
 	}
 	if (!rc) {

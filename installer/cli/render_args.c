@@ -1,5 +1,6 @@
 #include "render_args.h"
 #include "core/alloc.h"
+#include "fetch/fetch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,16 @@ int cli_read_values_flags(cli_ctx *ctx, const cli_args *args, values_num_mode de
 			return EXIT_USAGE;
 		}
 	}
-	o->ca_file = cli_flag_str(args, "ca-file", NULL);
+	{
+		/* values never fetch: URL sources come through fetch/'s client */
+		fetch_http_opts *ho = xcalloc(1, sizeof(*ho));
+		ho->ca_file = cli_flag_str(args, "ca-file", NULL);
+		ho->allow_http = cli_flag_bool(args, "plain-http");
+		ho->max_bytes = (size_t)64 << 20;
+		ho->timeout_ms = 120000;
+		o->url.read = fetch_read_url;
+		o->url.ctx = ho;
+	}
 	if (files && files->set) {
 		o->files = files->list;
 		o->nfiles = files->nlist;
@@ -57,6 +67,9 @@ void cli_values_flags_release(values_opts *o)
 	free((void *)o->flags);
 	o->flags = NULL;
 	o->nflags = 0;
+	free(o->url.ctx);
+	o->url.ctx = NULL;
+	o->url.read = NULL;
 }
 
 static bool has_file(const char *dir, const char *name)

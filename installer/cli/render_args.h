@@ -23,10 +23,12 @@
 	{ "set-secret", 0, FLAG_LIST, "K=V", "as --set, and the value is masked in all output" }, \
 	{ "numbers", 0, FLAG_STR, "helm|exact", "helm: values-file numbers are float64 (charts' default); " \
 						"exact: integers stay exact (bundles' default)" }, \
-	{ "ca-file", 0, FLAG_STR, "FILE", "CA bundle for https:// values files" }
+	{ "ca-file", 0, FLAG_STR, "FILE", "CA bundle for https:// values files" }, \
+	{ "plain-http", 0, FLAG_BOOL, NULL, "accept http:// values files (read in clear, open to tampering)" }
 
-/* Fill o from the parsed flags (pointers into args; the flags array is
- * allocated: release with cli_values_flags_release). def_num is the number
+/* Fill o from the parsed flags (pointers into args; the flags array and
+ * the URL reader's options are allocated: release with
+ * cli_values_flags_release). URL sources are read through fetch/. def_num is the number
  * mode when --numbers is not given. Returns 0, or EXIT_USAGE after saying
  * what is wrong. */
 int cli_read_values_flags(cli_ctx *ctx, const cli_args *args, values_num_mode def_num, values_opts *o);

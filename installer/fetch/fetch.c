@@ -6,18 +6,14 @@
 #include "fetch.h"
 #include "core/alloc.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <nettle/sha2.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define FETCH_MAX ((size_t)256 << 20)
 
 void fetch_cache_dir(kbuf *out, const fetch_opts *o)
 {
@@ -74,64 +70,15 @@ static bool valid_digest(const char *s)
 	return true;
 }
 
-static size_t on_write(char *p, size_t sz, size_t n, void *u)
-{
-	kbuf *b = u;
-	if (b->len + sz * n > FETCH_MAX || kbuf_put(b, p, sz * n) < 0)
-		return 0;
-	return sz * n;
-}
-
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static void init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 static int download(kbuf *out, const char *url, const fetch_opts *o, kerr *err)
 {
-	const char *ca = o && o->ca_file ? o->ca_file : getenv("SSL_CERT_FILE");
-	int attempt, rc = 0;
-	pthread_once(&once, init_once);
-	for (attempt = 1; attempt <= 4; attempt++) {
-		CURL *h = curl_easy_init();
-		char ebuf[CURL_ERROR_SIZE] = "";
-		CURLcode cc;
-		long status = 0;
-		bool retry = false;
-		kbuf_reset(out);
-		curl_easy_setopt(h, CURLOPT_URL, url);
-		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
-		curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-		curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 15000L);
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 300000L);
-		curl_easy_setopt(h, CURLOPT_USERAGENT, "kstage/" KSTAGE_VERSION);
-		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
-		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-		curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-		if (ca && *ca)
-			curl_easy_setopt(h, CURLOPT_CAINFO, ca);
-		cc = curl_easy_perform(h);
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		curl_easy_cleanup(h);
-		if (cc != CURLE_OK) {
-			rc = kerr_set(err, KE_IO, "fetch %s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
-			retry = cc != CURLE_PEER_FAILED_VERIFICATION && cc != CURLE_UNSUPPORTED_PROTOCOL &&
-				cc != CURLE_WRITE_ERROR;
-		} else if (status >= 400) {
-			rc = kerr_set(err, KE_IO, "fetch %s: HTTP %ld", url, status);
-			retry = status >= 500 || status == 429;
-		} else {
-			rc = 0;
-			break;
-		}
-		if (!retry || attempt == 4)
-			break;
-		{
-			struct timespec ts = { 0, 300000000L * attempt };
-			nanosleep(&ts, NULL);
-		}
-	}
+	fetch_http_opts ho;
+	int rc;
+	memset(&ho, 0, sizeof(ho));
+	ho.ca_file = o ? o->ca_file : NULL;
+	rc = fetch_http_get(out, url, &ho, err);
+	if (rc)
+		kerr_wrap(err, "fetch");
 	return rc;
 }
 

@@ -10,8 +10,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* KE_INPUT at the node at path (else the doc), naming the object. */
+static int bad_field(kerr *err, const doc_node *doc, const char *path, const char *kind, const char *name,
+		     const char *what, const char *value, const char *why)
+{
+	const doc_node *n = doc_get_path(doc, path);
+	kbuf m = KBUF_INIT;
+	int rc;
+	if (!n || !n->file)
+		n = doc;
+	kbuf_printf(&m, "%s ", kind);
+	kube_quote(&m, name);
+	kbuf_printf(&m, ": invalid %s ", what);
+	kube_quote(&m, value);
+	kbuf_printf(&m, ": %s", why);
+	rc = kerr_set_at(err, KE_INPUT, n->file ? n->file : "<input>", n->line, n->col, "%s", m.ptr);
+	kbuf_release(&m);
+	return rc;
+}
+
 int kube_obj_init(kube_obj *o, karena *a, doc_node *doc, kerr *err)
 {
+	const char *why;
 	const char *av, *kind, *name, *ns;
 	memset(o, 0, sizeof(*o));
 	o->doc = doc;
@@ -38,6 +58,15 @@ int kube_obj_init(kube_obj *o, karena *a, doc_node *doc, kerr *err)
 		o->group = sl ? karena_strndup(a, av, (size_t)(sl - av)) : "";
 		o->version = sl ? sl + 1 : av;
 	}
+	/* nothing from a manifest reaches a request path unchecked */
+	if ((why = kube_check_kind(kind)))
+		return bad_field(err, doc, "kind", "object", name, "kind", kind, why);
+	if ((why = kube_check_api_version(o->group, o->version)))
+		return bad_field(err, doc, "apiVersion", kind, name, "apiVersion", av, why);
+	if ((why = kube_check_name(o->group, kind, name)))
+		return bad_field(err, doc, "metadata.name", kind, name, "metadata.name", name, why);
+	if (o->ns && (why = kube_check_namespace(o->ns)))
+		return bad_field(err, doc, "metadata.namespace", kind, name, "metadata.namespace", o->ns, why);
 	o->rank = kube_kind_rank(kind);
 	o->ref = o->ns ? karena_printf(a, "%s/%s/%s", kind, o->ns, name) : karena_printf(a, "%s/%s", kind, name);
 	return 0;
@@ -60,6 +89,9 @@ int kube_obj_resolve(kube_client *c, karena *a, kube_obj *o, const char *default
 	o->res = r;
 	if (r->namespaced) {
 		if (!o->ns) {
+			const char *why;
+			if (default_ns && *default_ns && (why = kube_check_namespace(default_ns)))
+				return bad_field(err, o->doc, "metadata", o->kind, o->name, "namespace", default_ns, why);
 			o->ns = default_ns && *default_ns ? default_ns : "default";
 			doc_set_path(a, o->doc, "metadata.namespace", doc_new_str(a, o->ns));
 			o->ns = doc_get_str(o->doc, "metadata.namespace", o->ns);
@@ -79,15 +111,24 @@ int kube_obj_resolve(kube_client *c, karena *a, kube_obj *o, const char *default
 void kube_obj_path(const kube_obj *o, bool with_name, kbuf *out)
 {
 	const kube_resource *r = o->res;
-	if (!*o->group)
-		kbuf_printf(out, "/api/%s", o->version);
-	else
-		kbuf_printf(out, "/apis/%s/%s", o->group, o->version);
-	if (r && r->namespaced && o->ns)
-		kbuf_printf(out, "/namespaces/%s", o->ns);
-	kbuf_printf(out, "/%s", r ? r->resource : "?");
-	if (with_name)
-		kbuf_printf(out, "/%s", o->name);
+	if (!*o->group) {
+		kbuf_puts(out, "/api/");
+	} else {
+		kbuf_puts(out, "/apis/");
+		kube_path_escape(out, o->group);
+		kbuf_putc(out, '/');
+	}
+	kube_path_escape(out, o->version);
+	if (r && r->namespaced && o->ns) {
+		kbuf_puts(out, "/namespaces/");
+		kube_path_escape(out, o->ns);
+	}
+	kbuf_putc(out, '/');
+	kube_path_escape(out, r ? r->resource : "?");
+	if (with_name) {
+		kbuf_putc(out, '/');
+		kube_path_escape(out, o->name);
+	}
 }
 
 /* ---- install order ---- */
@@ -212,7 +253,9 @@ int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_op
 		kerr_clear(&e);
 	}
 	kube_obj_path(o, true, &p);
-	kbuf_printf(&p, "?fieldManager=%s&fieldValidation=Strict", fm);
+	kbuf_puts(&p, "?fieldManager=");
+	kube_path_escape(&p, fm);
+	kbuf_puts(&p, "&fieldValidation=Strict");
 	if (opts && opts->force)
 		kbuf_puts(&p, "&force=true");
 	if (opts && opts->dry_run)

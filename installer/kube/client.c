@@ -6,6 +6,7 @@
  */
 #include "kube.h"
 #include "core/alloc.h"
+#include "fetch/fetch.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -62,11 +63,8 @@ typedef struct curl_tr {
 	char *base;                   /* URL prefix requests are joined to */
 	struct curl_slist *connect_to;
 	const kube_config *cfg;
-	kbuf ca_file_pem;             /* unused unless needed */
+	fetch_http_opts http;         /* what every handle is set up with */
 } curl_tr;
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
 
 static void sh_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
 {
@@ -154,28 +152,14 @@ static CURL *pool_get(curl_tr *t)
 	h = curl_easy_init();
 	if (!h)
 		return NULL;
+	/* TLS, CA, proxy, timeouts, protocols: the one HTTP setup (fetch/) */
+	fetch_http_setup(h, &t->http);
 	curl_easy_setopt(h, CURLOPT_SHARE, t->sh);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 	curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
-	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "kstage/" KSTAGE_VERSION);
 	curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
 	if (t->connect_to)
 		curl_easy_setopt(h, CURLOPT_CONNECT_TO, t->connect_to);
-	if (t->cfg->insecure) {
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
-	} else if (t->cfg->ca_pem) {
-		struct curl_blob b = { t->cfg->ca_pem, t->cfg->ca_len, CURL_BLOB_COPY };
-		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
-	} else if (t->cfg->ca_file) {
-		curl_easy_setopt(h, CURLOPT_CAINFO, t->cfg->ca_file);
-	}
-	if (t->cfg->proxy_url)
-		curl_easy_setopt(h, CURLOPT_PROXY, t->cfg->proxy_url);
 	if (t->cfg->cert_file)
 		curl_easy_setopt(h, CURLOPT_SSLCERT, t->cfg->cert_file);
 	if (t->cfg->key_file)
@@ -250,9 +234,14 @@ static int curl_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 	} else {
 		const char *detail = ebuf[0] ? ebuf : curl_easy_strerror(cc);
 		switch (cc) {
+		case CURLE_SSL_CERTPROBLEM:
+			rc = kerr_set(err, KE_CLUSTER, "%s: TLS client certificate: %s (check client-certificate and client-key%s of user \"%s\" in %s)",
+				      t->base, detail, t->cfg->exec ? ", or what the exec plugin printed" : "",
+				      t->cfg->user_name ? t->cfg->user_name : "",
+				      t->cfg->source ? t->cfg->source : "the kubeconfig");
+			break;
 		case CURLE_PEER_FAILED_VERIFICATION:
 		case CURLE_SSL_CACERT_BADFILE:
-		case CURLE_SSL_CERTPROBLEM:
 		case CURLE_SSL_ISSUER_ERROR:
 		case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 			rc = kerr_set(err, KE_CLUSTER, "%s: TLS: %s (check certificate-authority%s in %s)", t->base,
@@ -297,7 +286,6 @@ static void curl_tr_free(void *impl)
 	pthread_mutex_destroy(&t->pool_mu);
 	curl_slist_free_all(t->connect_to);
 	free(t->base);
-	kbuf_release(&t->ca_file_pem);
 	free(t);
 }
 
@@ -309,10 +297,16 @@ int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 	if (strncmp(s, "https://", 8) && strncmp(s, "http://", 7))
 		return kerr_set(err, KE_CLUSTER, "server \"%s\" in %s is not an https:// URL", s,
 				cfg->source ? cfg->source : "the kubeconfig");
-	pthread_once(&curl_once, curl_init_once);
+	fetch_http_global_init();
 	t = xcalloc(1, sizeof(*t));
 	t->cfg = cfg;
-	kbuf_init(&t->ca_file_pem, 0);
+	t->http.ca_pem = cfg->ca_pem;
+	t->http.ca_len = cfg->ca_len;
+	t->http.ca_file = cfg->ca_file;
+	t->http.insecure = cfg->insecure;
+	t->http.proxy = cfg->proxy_url;
+	t->http.allow_http = !strncmp(s, "http://", 7);   /* the kubeconfig asked for it */
+	t->http.connect_timeout_ms = 10000;
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&t->locks[i], NULL);
 	pthread_mutex_init(&t->pool_mu, NULL);
@@ -389,8 +383,107 @@ static int64_t parse_rfc3339(const char *s)
 	return t;
 }
 
-/* Run the exec plugin, parse its ExecCredential. Caller holds c->mu. */
-static int run_exec(kube_client *c, kerr *err)
+/* What one run of the exec plugin gave (secrets, wiped by exec_cred_release). */
+typedef struct exec_cred {
+	char *token, *cert, *key;
+	size_t cert_len, key_len;
+	int64_t expiry;
+} exec_cred;
+
+static void wipe_free(char *p, size_t len)
+{
+	if (p) {
+		memset(p, 0, len);
+		free(p);
+	}
+}
+
+static void exec_cred_release(exec_cred *x)
+{
+	wipe_free(x->token, x->token ? strlen(x->token) : 0);
+	wipe_free(x->key, x->key_len);
+	free(x->cert);
+	memset(x, 0, sizeof(*x));
+}
+
+static bool env_named(const char *entry, const char *const *names, size_t n)
+{
+	size_t i, len = strcspn(entry, "=");
+	for (i = 0; i < n; i++)
+		if (!strncmp(names[i], entry, len) && names[i][len] == '=')
+			return true;
+	return false;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+#define EXEC_OUTPUT_MAX ((size_t)1 << 20)
+
+/* Read the plugin's output until EOF, until the plugin has ended (a child
+ * it left behind may keep the pipe open: what is buffered is read, then no
+ * more), or until the deadline. *status gets the wait status; returns 0,
+ * KE_TIMEOUT or KE_LIMIT (the plugin is killed then). */
+static int exec_collect(pid_t pid, int fd, long timeout_ms, kbuf *out, int *status)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	bool exited = false;
+	int rc = 0;
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	for (;;) {
+		struct pollfd pf = { fd, POLLIN, 0 };
+		int64_t left = deadline - now_ms();
+		char buf[4096];
+		ssize_t n;
+		if (!exited && waitpid(pid, status, WNOHANG) == pid)
+			exited = true;
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0) {
+			if (out->len + (size_t)n > EXEC_OUTPUT_MAX) {
+				rc = KE_LIMIT;
+				break;
+			}
+			kbuf_put(out, buf, (size_t)n);
+			continue;
+		}
+		if (n == 0 || (n < 0 && errno != EAGAIN))
+			break;          /* EOF: every writer is gone */
+		if (exited)
+			break;          /* drained what the plugin wrote before it exited */
+		if (left <= 0) {
+			rc = KE_TIMEOUT;
+			break;
+		}
+		/* short slices: notice the plugin's exit while a child holds the pipe */
+		poll(&pf, 1, left < 50 ? (int)left : 50);
+	}
+	/* EOF may come before the exit: wait for it until the deadline too */
+	while (!rc && !exited) {
+		struct timespec ts = { 0, 20 * 1000000L };
+		if (waitpid(pid, status, WNOHANG) == pid)
+			exited = true;
+		else if (now_ms() >= deadline)
+			rc = KE_TIMEOUT;
+		else
+			nanosleep(&ts, NULL);
+	}
+	if (!exited) {
+		kill(-pid, SIGKILL);   /* its process group: children too */
+		while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+			;
+	}
+	return rc;
+}
+
+/* Run the exec plugin and parse its ExecCredential into *x. Takes no lock:
+ * the caller serializes runs with c->exec_mu and keeps c->mu free. */
+static int run_exec(kube_client *c, exec_cred *x, kerr *err)
 {
 	const kube_exec *e = c->cfg->exec;
 	char **argv, **envp;
@@ -398,17 +491,23 @@ static int run_exec(kube_client *c, kerr *err)
 	int pfd[2];
 	pid_t pid;
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t sa;
 	kbuf out = KBUF_INIT, info = KBUF_INIT;
 	int status = 0, rc;
 	karena a = KARENA_INIT;
 	doc_node *cred;
 	kerr perr = KERR_INIT;
+	long timeout_ms = c->exec_timeout_ms > 0 ? c->exec_timeout_ms : 60000;
 
+	memset(x, 0, sizeof(*x));
 	while (environ[nenv])
 		nenv++;
-	envp = xcalloc(nenv + e->nenv + 2, sizeof(char *));
+	envp = xcalloc(st_add(st_add(nenv, e->nenv), 2), sizeof(char *));
+	/* the kubeconfig's env wins over the inherited environment (kubectl) */
 	for (i = 0; i < nenv; i++)
-		envp[k++] = environ[i];
+		if (!env_named(environ[i], (const char *const *)e->env, e->nenv) &&
+		    strncmp(environ[i], "KUBERNETES_EXEC_INFO=", 21))
+			envp[k++] = environ[i];
 	for (i = 0; i < e->nenv; i++)
 		envp[k++] = e->env[i];
 	kbuf_printf(&info, "KUBERNETES_EXEC_INFO={\"apiVersion\":\"%s\",\"kind\":\"ExecCredential\","
@@ -424,11 +523,20 @@ static int run_exec(kube_client *c, kerr *err)
 		kbuf_release(&info);
 		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\": pipe: %s", e->command, strerror(errno));
 	}
+	/* no other child may inherit the pipe (the dup2 below clears it for fd 1) */
+	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
+	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
 	posix_spawn_file_actions_addclose(&fa, pfd[0]);
+	posix_spawn_file_actions_addclose(&fa, pfd[1]);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	rc = posix_spawnp(&pid, e->command, &fa, NULL, argv, envp);
+	/* its own process group, so a timeout can stop what it started */
+	posix_spawnattr_init(&sa);
+	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&sa, 0);
+	rc = posix_spawnp(&pid, e->command, &fa, &sa, argv, envp);
+	posix_spawnattr_destroy(&sa);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pfd[1]);
 	free(envp);
@@ -439,25 +547,22 @@ static int run_exec(kube_client *c, kerr *err)
 		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\": %s%s%s", e->command, strerror(rc),
 				e->install_hint ? ": " : "", e->install_hint ? e->install_hint : "");
 	}
-	for (;;) {
-		char buf[4096];
-		ssize_t n = read(pfd[0], buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (kbuf_put(&out, buf, (size_t)n) < 0 || out.len > (1 << 20))
-			break;
-	}
+	rc = exec_collect(pid, pfd[0], timeout_ms, &out, &status);
 	close(pfd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	if (rc || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		memset(out.ptr, 0, out.len);
 		kbuf_release(&out);
+	}
+	if (rc == KE_TIMEOUT)
+		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" did not finish within %.1fs: stopped it",
+				e->command, (double)timeout_ms / 1000.0);
+	if (rc == KE_LIMIT)
+		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" printed more than %zu MiB: stopped it",
+				e->command, EXEC_OUTPUT_MAX >> 20);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" failed (%s %d)", e->command,
 				WIFEXITED(status) ? "exit status" : "signal",
 				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-	}
 	rc = doc_load_json(&cred, &a, "exec plugin output", out.ptr, out.len, &perr);
 	memset(out.ptr, 0, out.len);
 	kbuf_release(&out);
@@ -467,24 +572,20 @@ static int run_exec(kube_client *c, kerr *err)
 		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" did not print an ExecCredential", e->command);
 	}
 	kerr_clear(&perr);
-	free(c->exec_token);
-	free(c->exec_cert);
-	free(c->exec_key);
-	c->exec_token = c->exec_cert = c->exec_key = NULL;
 	{
 		const char *tok = doc_get_str(cred, "status.token", NULL);
 		const char *crt = doc_get_str(cred, "status.clientCertificateData", NULL);
 		const char *key = doc_get_str(cred, "status.clientKeyData", NULL);
 		const char *exp = doc_get_str(cred, "status.expirationTimestamp", NULL);
 		if (tok)
-			c->exec_token = xstrdup(tok);
+			x->token = xstrdup(tok);
 		if (crt && key) {
-			c->exec_cert = xstrdup(crt);
-			c->exec_cert_len = strlen(crt);
-			c->exec_key = xstrdup(key);
-			c->exec_key_len = strlen(key);
+			x->cert = xstrdup(crt);
+			x->cert_len = strlen(crt);
+			x->key = xstrdup(key);
+			x->key_len = strlen(key);
 		}
-		c->exec_expiry = exp ? parse_rfc3339(exp) : 0;
+		x->expiry = exp ? parse_rfc3339(exp) : 0;
 		if (!tok && !(crt && key))
 			rc = kerr_set(err, KE_CLUSTER,
 				      "exec plugin \"%s\" gave neither a token nor a client certificate and key",
@@ -499,17 +600,55 @@ static int run_exec(kube_client *c, kerr *err)
 				memset(st->u.map.v[j].val->u.s.ptr, 0, st->u.map.v[j].val->u.s.len);
 	}
 	karena_release(&a);
-	if (!rc)
+	if (rc)
+		exec_cred_release(x);
+	else
 		kube_emit(c, KEV_DEBUG, "auth.exec", "exec credential plugin ran", "command", e->command, NULL);
+	return rc;
+}
+
+/* The exec credential, run again when missing or (about to be) expired.
+ * One run at a time (c->exec_mu); c->mu is held only to read and store. */
+static int exec_refresh(kube_client *c, kerr *err)
+{
+	int rc = 0;
+	bool need;
+	exec_cred x;
+	pthread_mutex_lock(&c->exec_mu);
+	pthread_mutex_lock(&c->mu);
+	{
+		int64_t now = (int64_t)time(NULL);
+		need = c->exec_expiry < 0 || (c->exec_expiry > 0 && now + 10 >= c->exec_expiry);
+	}
+	pthread_mutex_unlock(&c->mu);
+	if (need && !(rc = run_exec(c, &x, err))) {
+		pthread_mutex_lock(&c->mu);
+		wipe_free(c->exec_token, c->exec_token ? strlen(c->exec_token) : 0);
+		wipe_free(c->exec_key, c->exec_key_len);
+		free(c->exec_cert);
+		c->exec_token = x.token;
+		c->exec_cert = x.cert;
+		c->exec_cert_len = x.cert_len;
+		c->exec_key = x.key;
+		c->exec_key_len = x.key_len;
+		c->exec_expiry = x.expiry;
+		pthread_mutex_unlock(&c->mu);
+	}
+	pthread_mutex_unlock(&c->exec_mu);
 	return rc;
 }
 
 static int read_token_file(kube_client *c, kerr *err)
 {
 	kbuf b = KBUF_INIT;
-	if (kbuf_read_file(&b, c->cfg->token_file, 1 << 20) < 0) {
+	int r = kbuf_read_file(&b, c->cfg->token_file, 1 << 20);
+	if (r < 0) {
 		int e = errno;
+		memset(b.ptr, 0, b.len);
 		kbuf_release(&b);
+		if (r == -2)
+			return kerr_set(err, KE_CLUSTER, "token file \"%s\" is larger than 1 MiB: not a token",
+					c->cfg->token_file);
 		return kerr_set(err, KE_CLUSTER, "token file \"%s\": %s", c->cfg->token_file, strerror(e));
 	}
 	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r' || b.ptr[b.len - 1] == ' '))
@@ -519,17 +658,33 @@ static int read_token_file(kube_client *c, kerr *err)
 	return 0;
 }
 
+/* A bearer token goes into a header line: a control character (CR/LF
+ * would add headers) refuses it. Never quotes the token. */
+static int check_token(const char *tok, const char *from, const char *where, kerr *err)
+{
+	const unsigned char *p;
+	for (p = (const unsigned char *)tok; p && *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return kerr_set(err, KE_CLUSTER,
+					"the bearer token from %s%s%s holds a control character (0x%02x at byte %zu): refusing to send it",
+					from, where ? " " : "", where ? where : "", *p, (size_t)(p - (const unsigned char *)tok));
+	return 0;
+}
+
+static void auth_release(kube_auth *a);
+
 /* Fill a with the credentials to use now (copies, wiped by auth_release). */
-static int get_auth(kube_client *c, kube_auth *a, bool refresh, kerr *err)
+static int get_auth(kube_client *c, kube_auth *a, kerr *err)
 {
 	const kube_config *cfg = c->cfg;
 	int rc = 0;
 	memset(a, 0, sizeof(*a));
+	if (cfg->exec && (rc = exec_refresh(c, err)))
+		return rc;
 	pthread_mutex_lock(&c->mu);
 	if (cfg->exec) {
-		int64_t now = (int64_t)time(NULL);
-		if (refresh || c->exec_expiry < 0 || (c->exec_expiry > 0 && now + 10 >= c->exec_expiry))
-			rc = run_exec(c, err);
+		if (c->exec_token)
+			rc = check_token(c->exec_token, "exec plugin", cfg->exec->command, err);
 		if (!rc) {
 			a->token = c->exec_token ? xstrdup(c->exec_token) : NULL;
 			if (c->exec_cert) {
@@ -540,11 +695,16 @@ static int get_auth(kube_client *c, kube_auth *a, bool refresh, kerr *err)
 			}
 		}
 	}
-	if (!rc && !a->token && cfg->token)
-		a->token = xstrdup(cfg->token);
+	if (!rc && !a->token && cfg->token) {
+		rc = check_token(cfg->token, "the kubeconfig", cfg->source, err);
+		if (!rc)
+			a->token = xstrdup(cfg->token);
+	}
 	if (!rc && !a->token && cfg->token_file) {
-		if (refresh || !c->file_token)
+		if (!c->file_token)
 			rc = read_token_file(c, err);
+		if (!rc)
+			rc = check_token(c->file_token, "token file", cfg->token_file, err);
 		if (!rc)
 			a->token = xstrdup(c->file_token);
 	}
@@ -555,6 +715,8 @@ static int get_auth(kube_client *c, kube_auth *a, bool refresh, kerr *err)
 		a->key_len = cfg->key_len;
 	}
 	pthread_mutex_unlock(&c->mu);
+	if (rc)
+		auth_release(a);
 	return rc;
 }
 
@@ -593,6 +755,7 @@ kube_client *kube_client_new_with(kube_transport tr, const kube_config *cfg, con
 	c->sink.ctx = c;
 	c->exec_expiry = -1;
 	pthread_mutex_init(&c->mu, NULL);
+	pthread_mutex_init(&c->exec_mu, NULL);
 	pthread_mutex_init(&c->emit_mu, NULL);
 	return c;
 }
@@ -634,6 +797,7 @@ void kube_client_free(kube_client *c)
 		free(c->file_token);
 	}
 	pthread_mutex_destroy(&c->mu);
+	pthread_mutex_destroy(&c->exec_mu);
 	pthread_mutex_destroy(&c->emit_mu);
 	free(c);
 }
@@ -690,13 +854,18 @@ int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
 	unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)resp;
 	kerr last = KERR_INIT;
 
+	if ((rc = kube_req_check(req, c->dry_run_only, err)))
+		return rc;
+
 	for (attempt = 1; attempt <= max; attempt++) {
 		kube_auth auth;
 		bool retry = false;
 		long ra = -1;
 		resp_reset(resp);
-		if ((rc = get_auth(c, &auth, false, err)))
+		if ((rc = get_auth(c, &auth, err))) {
+			kerr_clear(&last);   /* the credential's message is the one to keep */
 			break;
+		}
 		kerr_clear(&last);
 		rc = c->tr.send(c->tr.impl, req, &auth, resp, &last);
 		auth_release(&auth);
@@ -749,6 +918,7 @@ int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
 	} else if (rc) {
 		if (last.code)
 			kerr_move(err, &last);
+		rc = err->code;
 	} else if (resp->status == 401) {
 		rc = kerr_set(err, KE_CLUSTER, "401 Unauthorized: the API server at %s did not accept the credentials of user \"%s\" (context \"%s\")",
 			      c->cfg->server, c->cfg->user_name ? c->cfg->user_name : "", c->cfg->context ? c->cfg->context : "");

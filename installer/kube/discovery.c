@@ -54,7 +54,10 @@ static void add_locked(kube_discovery *d, const char *group, const char *version
 		       const char *resource, bool namespaced)
 {
 	disc_ent *e;
-	if (!kind || !*kind || !resource || strchr(resource, '/'))
+	/* subresources ("deployments/scale") and anything that could not be a
+	 * path segment the server meant are left out */
+	if (!kind || kube_check_kind(kind) || !resource || kube_check_resource(resource) ||
+	    kube_check_api_version(group ? group : "", version))
 		return;
 	e = xcalloc(1, sizeof(*e));
 	e->r.group = xstrdup(group ? group : "");
@@ -179,7 +182,8 @@ static int load(kube_client *c, kerr *err)
 			const char *v = vs->u.seq.v[i]->type == DOC_STR ? vs->u.seq.v[i]->u.s.ptr : NULL;
 			if (!v)
 				continue;
-			kbuf_printf(&p, "/api/%s", v);
+			kbuf_puts(&p, "/api/");
+			kube_path_escape(&p, v);
 			rc = get(c, &a, p.ptr, NULL, &l, NULL, err);
 			kbuf_release(&p);
 			if (rc)
@@ -200,7 +204,10 @@ static int load(kube_client *c, kerr *err)
 				kerr e2 = KERR_INIT;
 				if (!gvs || !ver)
 					continue;
-				kbuf_printf(&p, "/apis/%s", gvs);
+				kbuf_puts(&p, "/apis/");
+				kube_path_escape(&p, gname);
+				kbuf_putc(&p, '/');
+				kube_path_escape(&p, ver);
 				if (get(c, &a, p.ptr, NULL, &l, NULL, &e2) == 0) {
 					pthread_mutex_lock(&c->mu);
 					parse_resource_list(d, gname, ver, l);

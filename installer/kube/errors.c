@@ -32,6 +32,29 @@ static const char *http_reason(long s)
 	}
 }
 
+/* The reason client-go gives an answer that carries no Status reason
+ * (k8s.io/apimachinery errors.NewGenericServerResponse), or NULL. */
+static const char *status_reason(long s)
+{
+	switch (s) {
+	case 400: return "BadRequest";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "NotFound";
+	case 405: return "MethodNotAllowed";
+	case 406: return "NotAcceptable";
+	case 409: return "Conflict";
+	case 413: return "RequestEntityTooLarge";
+	case 415: return "UnsupportedMediaType";
+	case 422: return "Invalid";
+	case 429: return "TooManyRequests";
+	case 500: return "InternalError";
+	case 503: return "ServiceUnavailable";
+	case 504: return "Timeout";
+	default: return NULL;
+	}
+}
+
 /* The quoted word after marker in s ("User \"x\"" -> x), into out. */
 static bool quoted_after(const char *s, const char *marker, kbuf *out)
 {
@@ -78,26 +101,20 @@ static void forbidden(kbuf *m, const char *msg)
 	kbuf_release(&ns);
 }
 
-static void field_conflicts(kbuf *m, const doc_node *causes, const char *msg)
+void kube_conflict_fields(kbuf *out, const kerr *e)
 {
 	size_t i, n = 0;
 	kbuf mgr = KBUF_INIT;
-	for (i = 0; causes && causes->type == DOC_SEQ && i < causes->u.seq.len; i++)
-		if (!strcmp(doc_get_str(causes->u.seq.v[i], "reason", ""), "FieldManagerConflict"))
-			n++;
-	kbuf_printf(m, "409 Conflict: %zu field%s managed by another field manager:", n, n == 1 ? " is" : "s are");
-	for (i = 0; causes && causes->type == DOC_SEQ && i < causes->u.seq.len; i++) {
-		const doc_node *c = causes->u.seq.v[i];
-		const char *cm = doc_get_str(c, "message", "");
-		if (strcmp(doc_get_str(c, "reason", ""), "FieldManagerConflict"))
+	for (i = 0; i < e->ncauses; i++)
+		n += !strcmp(e->causes[i].type, "FieldManagerConflict");
+	kbuf_printf(out, "%zu field%s managed by another field manager:", n, n == 1 ? " is" : "s are");
+	for (i = 0; i < e->ncauses; i++) {
+		if (strcmp(e->causes[i].type, "FieldManagerConflict"))
 			continue;
-		if (!quoted_after(cm, "conflict with", &mgr))
+		if (!quoted_after(e->causes[i].message, "conflict with", &mgr))
 			kbuf_puts(&mgr, "?");
-		kbuf_printf(m, "\n    %s (owned by \"%s\")", doc_get_str(c, "field", "?"), mgr.ptr);
+		kbuf_printf(out, "\n    %s (owned by \"%s\")", *e->causes[i].field ? e->causes[i].field : "?", mgr.ptr);
 	}
-	if (!n)
-		kbuf_printf(m, " %s", msg);
-	kbuf_puts(m, "\n  re-run with --force-conflicts to take these fields over, or stop the other manager from setting them");
 	kbuf_release(&mgr);
 }
 
@@ -106,7 +123,7 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 {
 	karena a = KARENA_INIT;
 	doc_node *st = NULL;
-	kerr perr = KERR_INIT;
+	kerr perr = KERR_INIT, data = KERR_INIT;   /* data: the causes, as err will carry them */
 	kbuf m = KBUF_INIT;
 	const char *msg = "", *reason = "";
 	const doc_node *causes = NULL;
@@ -128,6 +145,11 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 		msg = t;
 	}
 	kerr_clear(&perr);
+	for (i = 0; causes && causes->type == DOC_SEQ && i < causes->u.seq.len; i++) {
+		const doc_node *c = causes->u.seq.v[i];
+		kerr_add_cause(&data, doc_get_str(c, "reason", ""), doc_get_str(c, "field", ""),
+			       doc_get_str(c, "message", ""));
+	}
 	if (what && *what)
 		kbuf_printf(&m, "%s: ", what);
 
@@ -160,7 +182,9 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 		code = KE_API;
 	} else if (http_status == 409 && causes && doc_len(causes) &&
 		   !strcmp(doc_get_str(causes->u.seq.v[0], "reason", ""), "FieldManagerConflict")) {
-		field_conflicts(&m, causes, msg);
+		kbuf_puts(&m, "409 Conflict: ");
+		kube_conflict_fields(&m, &data);
+		kbuf_puts(&m, "\n  re-run with --force-conflicts to take these fields over, or stop the other manager from setting them");
 		code = KE_CONFLICT;
 	} else if (http_status == 409 && strstr(msg, "has been modified")) {
 		kbuf_printf(&m, "409 Conflict: stale write: the object changed since it was read "
@@ -208,6 +232,10 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 		kerr_set_obj(err, code, object, "%s", m.ptr);
 	else
 		kerr_set(err, code, "%s", m.ptr);
+	kerr_set_reason(err, *reason ? reason : status_reason(http_status), (int)http_status);
+	for (i = 0; i < data.ncauses; i++)
+		kerr_add_cause(err, data.causes[i].type, data.causes[i].field, data.causes[i].message);
+	kerr_clear(&data);
 	kbuf_release(&m);
 	karena_release(&a);
 	return code;

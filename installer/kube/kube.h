@@ -147,7 +147,8 @@ typedef struct kube_client {
 	kube_transport tr;
 	const kube_config *cfg;    /* borrowed */
 	kev_sink sink;             /* serialized for threads */
-	pthread_mutex_t mu;        /* guards stats, credentials, discovery */
+	pthread_mutex_t mu;        /* guards stats, credentials, discovery; never held while waiting */
+	pthread_mutex_t exec_mu;   /* one exec plugin run at a time */
 	pthread_mutex_t emit_mu;   /* serializes events from workers */
 	kube_stats stats;
 	int max_attempts;          /* 0: 8 */
@@ -157,9 +158,12 @@ typedef struct kube_client {
 	char *exec_cert, *exec_key;
 	size_t exec_cert_len, exec_key_len;
 	int64_t exec_expiry;       /* unix seconds; 0: never expires; -1: none yet */
+	long exec_timeout_ms;      /* the exec plugin's time limit; 0: 60 s */
 	char *file_token;
 	kube_discovery *disc;
 	const kev_sink *user_sink;
+	bool dry_run_only;         /* a plan: kube_do refuses a mutating request without dryRun=All */
+	bool wait_poll;            /* kube_wait polls and never watches (tests of the poll path) */
 } kube_client;
 
 /* A client for cfg (borrowed, must outlive it) with the curl transport. */
@@ -173,7 +177,8 @@ void kube_emit(kube_client *c, kev_level lvl, const char *kind, const char *msg,
  * errors; only idempotent requests after an unknown outcome) and backoff
  * with jitter. Returns 0 with any HTTP answer in resp (check resp->status),
  * KE_CLUSTER when the server cannot be reached or refuses the credentials
- * (401), or the transport's error. */
+ * (401), or the transport's error. Before anything is sent, kube_req_check()
+ * must pass (KE_INTERNAL otherwise). */
 int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err);
 /* The backoff before attempt n (1-based retry count), ms, with jitter. */
 long kube_backoff_ms(const kube_client *c, int n, long retry_after_s, unsigned *seed);
@@ -184,6 +189,32 @@ long kube_backoff_ms(const kube_client *c, int n, long retry_after_s, unsigned *
 void kube_parallel(size_t n, size_t bound, void (*fn)(void *ctx, size_t i, karena *a), void *ctx,
 		   karena *arenas);
 
+/* ---- names and paths (names.c) ---------------------------------------- */
+
+/* Each returns NULL when s may be used, else why not (a static string, in
+ * the API server's words). A namespace is a DNS-1123 label. A name follows
+ * the rule of its kind: DNS-1123 subdomain for most (every custom resource),
+ * DNS-1123 label for Namespace, DNS-1035 label for Service, a path segment
+ * (not "." or "..", no "/" or "%") for RBAC and kinds kstage cannot place;
+ * control characters never. */
+const char *kube_check_namespace(const char *ns);
+const char *kube_check_name(const char *group, const char *kind, const char *name);
+/* group ("" for core) a DNS-1123 subdomain, version a DNS-1123 label. */
+const char *kube_check_api_version(const char *group, const char *version);
+const char *kube_check_kind(const char *kind);
+/* A resource (plural) is a DNS-1123 label. */
+const char *kube_check_resource(const char *resource);
+/* Append s in double quotes for a message, control characters, '"' and
+ * '\\' as \xNN. */
+void kube_quote(kbuf *out, const char *s);
+/* Append seg percent-encoded: everything but [A-Za-z0-9._~-]. */
+void kube_path_escape(kbuf *out, const char *seg);
+/* The one check before any request leaves: the path starts with '/', holds
+ * only escaped printable ASCII (no '#', no space), no "." or ".." segment;
+ * with dry_run_only, a method other than GET/HEAD carries dryRun=All (and
+ * no other dryRun value) in its query. KE_INTERNAL when not. */
+int kube_req_check(const kube_req *req, bool dry_run_only, kerr *err);
+
 /* ---- API errors (errors.c) --------------------------------------------- */
 
 /* Turn a failed answer (status >= 400) into err, in words that fit the
@@ -191,9 +222,17 @@ void kube_parallel(size_t n, size_t bound, void (*fn)(void *ctx, size_t i, karen
  * writes, immutable fields, webhook denials, 403 naming verb, resource
  * and user, 404, 401. what is "apply", "get"...; object is "Kind/ns/name" or
  * NULL. Returns the kerr code: KE_CONFLICT, KE_CLUSTER (401, 403), KE_NOTFOUND,
- * KE_API. */
+ * KE_API. err also carries the answer as data: the Status reason ("Conflict",
+ * "Invalid"...; client-go's word for the HTTP status when the body has none),
+ * the HTTP status and details.causes {reason, field, message}. Callers tell
+ * a field-manager conflict (a FieldManagerConflict cause) from a stale write
+ * (reason Conflict, no such cause) with kerr_find_cause(), never by message. */
 int kube_status_error(kerr *err, long http_status, const char *body, size_t len, const char *what,
 		      const char *object);
+/* The FieldManagerConflict causes of e in words, appended to out:
+ * "2 fields are managed by another field manager:\n    .data.a (owned by
+ * \"helm\")..." - what the 409 message says, for a plan's note. */
+void kube_conflict_fields(kbuf *out, const kerr *e);
 
 /* ---- discovery (discovery.c) ------------------------------------------- */
 
@@ -229,13 +268,15 @@ typedef struct kube_obj {
 } kube_obj;
 
 /* Identity of a manifest; KE_INPUT with the doc's file:line:col when
- * apiVersion, kind or metadata.name is missing. */
+ * apiVersion, kind or metadata.name is missing, or when the apiVersion, kind,
+ * name or namespace breaks the API server's rules (kube_check_*). */
 int kube_obj_init(kube_obj *o, karena *a, doc_node *doc, kerr *err);
 /* Map to a resource and default or check the namespace. KE_NOTFOUND when the
  * kind is unknown to the server; KE_INPUT for a namespace on a cluster-scoped
- * kind. */
+ * kind or an invalid default_ns. */
 int kube_obj_resolve(kube_client *c, karena *a, kube_obj *o, const char *default_ns, kerr *err);
-/* REST path of the object (or its collection when name is false). */
+/* REST path of the object (or its collection when name is false), every
+ * segment escaped. */
 void kube_obj_path(const kube_obj *o, bool with_name, kbuf *out);
 
 /* Install order (Helm's InstallOrder, CRDs and Namespaces first, webhooks

@@ -98,6 +98,19 @@ static int decode_data(const doc_node *n, const char *what, char **out, size_t *
 		kbuf_release(&p);
 		return KE_INPUT;
 	}
+	/* certificates and keys are PEM (client-go reads nothing else): say
+	 * which field is wrong now, not a TLS error naming another later */
+	if (!strstr(*out, "-----BEGIN ")) {   /* out is NUL-terminated */
+		kbuf p = KBUF_INIT;
+		doc_pos_format(n, &p);
+		kerr_set(err, KE_INPUT, "%s: %s does not hold a PEM block (\"-----BEGIN ...\")", p.ptr, what);
+		kbuf_release(&p);
+		memset(*out, 0, *len);
+		free(*out);
+		*out = NULL;
+		*len = 0;
+		return KE_INPUT;
+	}
 	return 0;
 }
 
@@ -139,6 +152,21 @@ static int load_exec(kube_config *c, const doc_node *ex, const char *file, kerr 
 	return 0;
 }
 
+/* The namespace goes into request paths: a DNS-1123 label or KE_INPUT. */
+static int check_namespace(const kube_config *c, const kube_config_opts *o, const char *from, kerr *err)
+{
+	const char *why = kube_check_namespace(c->namespace);
+	kbuf q = KBUF_INIT;
+	int rc;
+	if (!why)
+		return 0;
+	kube_quote(&q, c->namespace);
+	rc = kerr_set(err, KE_INPUT, "namespace %s (from %s): %s", q.ptr,
+		      o->namespace && *o->namespace ? "-n" : from, why);
+	kbuf_release(&q);
+	return rc;
+}
+
 static int in_cluster(kube_config *c, const kube_config_opts *o, kerr *err)
 {
 	const char *host = getenv("KUBERNETES_SERVICE_HOST"), *port = getenv("KUBERNETES_SERVICE_PORT");
@@ -171,7 +199,7 @@ static int in_cluster(kube_config *c, const kube_config_opts *o, kerr *err)
 	kbuf_release(&ns);
 	if (!c->namespace)
 		c->namespace = xstrdup("default");
-	return 0;
+	return check_namespace(c, o, "the service account's namespace file", err);
 }
 
 static int resolve(kube_config *c, const kc_file *f, size_t nf, const kube_config_opts *o, kerr *err)
@@ -215,6 +243,21 @@ static int resolve(kube_config *c, const kc_file *f, size_t nf, const kube_confi
 	s = doc_get_str(cl, "server", NULL);
 	if (!s || !*s)
 		return kerr_set(err, KE_CLUSTER, "cluster \"%s\" has no server", clname);
+	{
+		/* request paths are appended to it: no query, fragment, space or
+		 * control character may come before them */
+		const unsigned char *u;
+		for (u = (const unsigned char *)s; *u; u++)
+			if (*u <= 0x20 || *u == 0x7f || *u == '?' || *u == '#') {
+				kbuf q = KBUF_INIT;
+				int rc2;
+				kube_quote(&q, s);
+				rc2 = kerr_set(err, KE_INPUT, "cluster \"%s\": server %s may not hold '?', '#', spaces or control characters",
+					       clname, q.ptr);
+				kbuf_release(&q);
+				return rc2;
+			}
+	}
 	c->server = xstrdup(s);
 	while (strlen(c->server) > 8 && c->server[strlen(c->server) - 1] == '/')
 		c->server[strlen(c->server) - 1] = '\0';
@@ -262,7 +305,7 @@ static int resolve(kube_config *c, const kc_file *f, size_t nf, const kube_confi
 	else
 		c->namespace = xstrdup("default");
 	(void)cfile;
-	return 0;
+	return check_namespace(c, o, "the context", err);
 }
 
 static int load_common(kube_config *c, kc_file *f, size_t nf, const kube_config_opts *o, kerr *err)
@@ -343,13 +386,19 @@ int kube_config_load(kube_config *out, const kube_config_opts *o, kerr *err)
 				doc_stream st;
 				struct stat sb;
 				int explicit_file = o->kubeconfig && *o->kubeconfig;
+				/* a file the user named that cannot be read is an input error (exit 2) */
 				if (stat(p, &sb) != 0) {
 					if (explicit_file) {
-						rc = kerr_set(err, KE_CLUSTER, "kubeconfig \"%s\": %s", p, strerror(errno));
+						rc = kerr_set(err, KE_INPUT, "kubeconfig \"%s\": %s", p, strerror(errno));
 						break;
 					}
+				} else if (S_ISDIR(sb.st_mode)) {
+					rc = kerr_set(err, KE_INPUT, "kubeconfig \"%s\" is a directory, not a file", p);
+					break;
 				} else {
 					rc = doc_load_yaml_file(&st, &a, p, NULL, err);
+					if (rc == KE_IO)
+						err->code = rc = KE_INPUT;
 					if (rc)
 						break;
 					if (st.len > 0 && st.docs[0]) {

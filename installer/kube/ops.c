@@ -86,6 +86,37 @@ static bool keys_already_set(karena *a, const char *json, size_t len, const doc_
 	return same;
 }
 
+/* The path of a namespaced object of an op (escaped) and its ref, after
+ * checking ns and name as the API server would; KE_INPUT naming both. */
+static int op_target(kbuf *path, kbuf *ref, const char *op, const char *api, const char *group, const char *kind,
+		     const char *res, const char *ns, const char *name, kerr *err)
+{
+	const char *why = kube_check_namespace(ns);
+	const char *what = "namespace";
+	if (!why) {
+		why = kube_check_name(group, kind, name);
+		what = "name";
+	}
+	if (why) {
+		kbuf m = KBUF_INIT;
+		int rc;
+		kbuf_printf(&m, "%s: %s ", op, kind);
+		kube_quote(&m, name);
+		kbuf_puts(&m, " in namespace ");
+		kube_quote(&m, ns);
+		kbuf_printf(&m, ": invalid %s: %s", what, why);
+		rc = kerr_set(err, KE_INPUT, "%s", m.ptr);
+		kbuf_release(&m);
+		return rc;
+	}
+	kbuf_printf(path, "%s/namespaces/", api);
+	kube_path_escape(path, ns);
+	kbuf_printf(path, "/%s/", res);
+	kube_path_escape(path, name);
+	kbuf_printf(ref, "%s/%s/%s", kind, ns, name);
+	return 0;
+}
+
 int kube_op_json_key_merge(kube_client *c, karena *a, const char *ns, const char *name,
 			   const char *key, const doc_node *set, bool dry_run, bool *changed,
 			   char **prior, kerr *err)
@@ -95,8 +126,8 @@ int kube_op_json_key_merge(kube_client *c, karena *a, const char *ns, const char
 	*changed = false;
 	if (prior)
 		*prior = NULL;
-	kbuf_printf(&path, "/api/v1/namespaces/%s/configmaps/%s", ns, name);
-	kbuf_printf(&ref, "ConfigMap/%s/%s", ns, name);
+	if ((rc = op_target(&path, &ref, "jsonKeyMerge", "/api/v1", "", "ConfigMap", "configmaps", ns, name, err)))
+		return rc;   /* nothing was written to path or ref */
 	for (attempt = 1; attempt <= 10; attempt++) {
 		doc_node *cm, *val, *meta;
 		kbuf merged = KBUF_INIT, body = KBUF_INIT, put = KBUF_INIT;
@@ -172,9 +203,9 @@ int kube_op_json_key_merge_preview(kube_client *c, karena *a, const char *ns, co
 	int rc;
 	*changed = false;
 	*old_text = *new_text = NULL;
-	kbuf_printf(&path, "/api/v1/namespaces/%s/configmaps/%s", ns, name);
-	kbuf_printf(&ref, "ConfigMap/%s/%s", ns, name);
-	rc = kube_get_json(c, a, path.ptr, &cm, ref.ptr, err);
+	rc = op_target(&path, &ref, "jsonKeyMerge", "/api/v1", "", "ConfigMap", "configmaps", ns, name, err);
+	if (!rc)
+		rc = kube_get_json(c, a, path.ptr, &cm, ref.ptr, err);
 	if (!rc) {
 		val = doc_get_path(cm, "data");
 		val = val ? doc_map_get(val, key) : NULL;
@@ -219,9 +250,9 @@ int kube_op_rollout_restart(kube_client *c, karena *a, const char *kind, const c
 		return kerr_set(err, KE_INPUT, "rolloutRestart: kind \"%s\" cannot be restarted (deployment, statefulset or daemonset)", kind);
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	kbuf_printf(&ref, "%s/%s/%s", k, ns, name);
-	kbuf_printf(&path, "/apis/apps/v1/namespaces/%s/%s/%s?fieldManager=kstage-op%s", ns, res, name,
-		    dry_run ? "&dryRun=All" : "");
+	if ((rc = op_target(&path, &ref, "rolloutRestart", "/apis/apps/v1", "apps", k, res, ns, name, err)))
+		return rc;   /* nothing was written to path or ref */
+	kbuf_printf(&path, "?fieldManager=kstage-op%s", dry_run ? "&dryRun=All" : "");
 	kbuf_printf(&body, "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":"
 		    "{\"kubectl.kubernetes.io/restartedAt\":\"%s\"}}}}}", ts);
 	rq.method = "PATCH";

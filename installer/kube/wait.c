@@ -4,7 +4,7 @@
  * with a growing interval (250 ms up to 2 s) until each is ready, one
  * fails (fail fast) or the deadline passes (every object that is not ready
  * is named with its conditions). Watches first (one stream per resource and
- * namespace); polling when watching is refused or KSTAGE_WAIT_POLL is set.
+ * namespace); polling when watching is refused or the client's wait_poll is set.
  */
 #include "kube.h"
 #include "core/alloc.h"
@@ -203,10 +203,14 @@ static void *watch_group(void *u)
 			slice = 1;
 		kube_obj_path(o0, false, &p);
 		kbuf_printf(&p, "?watch=1&allowWatchBookmarks=true&timeoutSeconds=%ld", slice);
-		if (g->rv && !g->gone)
-			kbuf_printf(&p, "&resourceVersion=%s", g->rv);
-		if (g->n == 1)
-			kbuf_printf(&p, "&fieldSelector=metadata.name%%3D%s", o0->name);
+		if (g->rv && !g->gone) {
+			kbuf_puts(&p, "&resourceVersion=");
+			kube_path_escape(&p, g->rv);
+		}
+		if (g->n == 1) {
+			kbuf_puts(&p, "&fieldSelector=metadata.name%3D");
+			kube_path_escape(&p, o0->name);
+		}
 		g->gone = false;
 		kbuf_reset(&g->line);
 		rq.method = "GET";
@@ -342,13 +346,10 @@ int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
 			set_why(&items[i], why.ptr);
 		}
 	}
-	{
-		const char *pollenv = getenv("KSTAGE_WAIT_POLL");
-		if (!(pollenv && *pollenv)) {
-			rc = watch_all(c, items, n, rules, nrules, start, timeout_ms, &wg, &nwg, err);
-			if (rc)
-				goto out;
-		}
+	if (!c->wait_poll) {
+		rc = watch_all(c, items, n, rules, nrules, start, timeout_ms, &wg, &nwg, err);
+		if (rc)
+			goto out;
 	}
 	for (;;) {
 		size_t pending = 0;

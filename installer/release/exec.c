@@ -85,17 +85,12 @@ static void apply_one(void *u, size_t i, karena *a)
 	}
 	if (kube_apply(g->c, a, &g->objs[i], &g->opts, &g->live[i], &g->created[i], &g->errs[i]) != 0) {
 		g->live[i] = NULL;
-		if (g->plan && g->errs[i].code == KE_CONFLICT && !g->opts.force && strstr(g->errs[i].first.msg, "field manager")) {
+		if (g->plan && !g->opts.force && kerr_find_cause(&g->errs[i], "FieldManagerConflict")) {
 			kube_apply_opts f = g->opts;
 			kerr e = KERR_INIT;
 			kbuf note = KBUF_INIT;
-			const char *m = strstr(g->errs[i].first.msg, "409 Conflict:");
-			kbuf_printf(&note, "needs --force-conflicts: %s", m ? m + 14 : g->errs[i].first.msg);
-			{
-				char *nl = strstr(note.ptr, "\n  re-run");
-				if (nl)
-					kbuf_truncate(&note, (size_t)(nl - note.ptr));
-			}
+			kbuf_puts(&note, "needs --force-conflicts: ");
+			kube_conflict_fields(&note, &g->errs[i]);
 			f.force = true;
 			if (kube_apply(g->c, a, &g->objs[i], &f, &g->live[i], NULL, &e) == 0) {
 				kerr_clear(&g->errs[i]);
@@ -846,6 +841,7 @@ int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *c
 	int rc = 0;
 	memset(out, 0, sizeof(*out));
 	memset(&ps, 0, sizeof(ps));
+	ctx->client->dry_run_only = true;   /* kube_do refuses any write without dryRun=All */
 	if ((rc = kube_discovery_load(ctx->client, err)))
 		return rc;
 	for (i = 0; i < b->nstages && !rc; i++) {

@@ -171,6 +171,7 @@ typedef struct rel_session_opts {
 	kube_config_opts kube;
 	const values_opts *values;  /* may be NULL */
 	bool values_num_explicit;   /* values->num was asked for (--numbers): keep it */
+	bool wait_poll;             /* wait by polling, never watching (the test switch KSTAGE_WAIT_POLL) */
 	const kev_sink *sink;
 } rel_session_opts;
 

@@ -30,6 +30,7 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 		return rc;
 	if ((rc = kube_client_new(&s->client, &s->cfg, o->sink, err)))
 		return rc;
+	s->client->wait_poll = o->wait_poll;
 	s->ctx.client = s->client;
 	s->ctx.values = s->values;
 	s->ctx.namespace = s->cfg.namespace;

@@ -1,5 +1,6 @@
 /*
- * values/merge.c - reading the user's values (files, stdin, https, --set*)
+ * values/merge.c - reading the user's values (files, stdin, URLs through the
+ * caller's reader, --set*)
  * and Helm's two ways of combining maps: mergeMaps (files over files) and
  * coalesce (user values over chart defaults, null deletes).
  */
@@ -7,7 +8,6 @@
 #include "core/alloc.h"
 #include "core/numfmt.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <string.h>
 
@@ -99,62 +99,17 @@ void values_helm_numbers(doc_node *n)
 
 /* ---- reading sources -------------------------------------------------- */
 
-typedef struct curl_sink {
-	kbuf *out;
-	int too_big;
-} curl_sink;
-
-static size_t curl_write(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	curl_sink *s = ud;
-	size_t n = size * nmemb;
-	if (s->out->len + n > VALUES_MAX_FILE || kbuf_put(s->out, ptr, n)) {
-		s->too_big = 1;
-		return 0;
-	}
-	return n;
-}
-
-static int read_url(kbuf *out, const char *url, const char *ca_file, kerr *err)
-{
-	CURL *c = curl_easy_init();
-	CURLcode rc;
-	long status = 0;
-	curl_sink sink = { out, 0 };
-	char ebuf[CURL_ERROR_SIZE] = "";
-	if (!c)
-		return kerr_set(err, KE_IO, "%s: cannot start an HTTP client", url);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "https");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, curl_write);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "kstage/" KSTAGE_VERSION);
-	if (ca_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
-	if (sink.too_big)
-		return kerr_set(err, KE_LIMIT, "%s: larger than %zu bytes", url, VALUES_MAX_FILE);
-	if (rc != CURLE_OK)
-		return kerr_set(err, KE_IO, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(rc));
-	if (status >= 400)
-		return kerr_set(err, KE_IO, "%s: HTTP status %ld", url, status);
-	return 0;
-}
-
-int values_read_source(kbuf *out, const char *src, const char *ca_file, kerr *err)
+int values_read_source(kbuf *out, const char *src, const values_url_reader *url, kerr *err)
 {
 	int r;
-	if (!strncmp(src, "https://", 8) || !strncmp(src, "http://", 7))
-		return read_url(out, src, ca_file, err);
+	if (!strncmp(src, "https://", 8) || !strncmp(src, "http://", 7)) {
+		if (!url || !url->read)
+			return kerr_set(err, KE_USAGE, "%s: values cannot be read from a URL here", src);
+		r = url->read(url->ctx, src, out, err);
+		if (!r && out->len > VALUES_MAX_FILE)
+			r = kerr_set(err, KE_LIMIT, "%s: larger than %zu bytes", src, VALUES_MAX_FILE);
+		return r;
+	}
 	r = kbuf_read_file(out, src, VALUES_MAX_FILE);
 	if (r == -2)
 		return kerr_set_at(err, KE_LIMIT, src, 0, 0, "file larger than %zu bytes", VALUES_MAX_FILE);
@@ -244,12 +199,12 @@ int values_load_yaml(doc_node **out, karena *a, const char *name, const char *te
 /* ---- the user's values -------------------------------------------------- */
 
 static int load_values_file(doc_node **out, karena *a, const char *src, values_num_mode num,
-			    const char *ca_file, kerr *err)
+			    const values_url_reader *url, kerr *err)
 {
 	kbuf b = KBUF_INIT;
 	const char *name = strcmp(src, "-") ? src : "<stdin>";
 	int r;
-	if ((r = values_read_source(&b, src, ca_file, err))) {
+	if ((r = values_read_source(&b, src, url, err))) {
 		kbuf_release(&b);
 		return r;
 	}
@@ -273,7 +228,7 @@ int values_read_user(doc_node **out, doc_node **secret_paths, karena *a, const v
 	int r;
 	for (i = 0; i < o->nfiles; i++) {
 		doc_node *cur;
-		if ((r = load_values_file(&cur, a, o->files[i], o->num, o->ca_file, err)))
+		if ((r = load_values_file(&cur, a, o->files[i], o->num, &o->url, err)))
 			return r;
 		base = values_merge(a, base, cur);
 	}
@@ -281,7 +236,7 @@ int values_read_user(doc_node **out, doc_node **secret_paths, karena *a, const v
 		for (i = 0; i < o->nflags; i++) {
 			if (o->flags[i].kind != order[k])
 				continue;
-			r = values_parse_set_ex(base, a, order[k], o->flags[i].arg, o->num, o->ca_file,
+			r = values_parse_set_ex(base, a, order[k], o->flags[i].arg, o->num, &o->url,
 						order[k] == VALUES_SET_SECRET ? sp : NULL, err);
 			if (r)
 				return r;

@@ -44,7 +44,7 @@ typedef struct sparser {
 	values_num_mode num;
 	const char *flag;     /* "--set" */
 	const char *label;    /* "--set a=b": the position's file */
-	const char *ca_file;
+	const values_url_reader *url;
 	doc_node *secret_paths;
 	kbuf path;            /* path of the key being parsed, for secret_paths */
 	kerr *err;
@@ -218,7 +218,7 @@ static int sp_read(sparser *p, const kbuf *rs, size_t off, doc_node **out)
 		kbuf data = KBUF_INIT;
 		kerr e2 = KERR_INIT;
 		e2.quiet = p->err->quiet;
-		if (values_read_source(&data, rs->ptr, p->ca_file, &e2)) {
+		if (values_read_source(&data, rs->ptr, p->url, &e2)) {
 			kbuf msg = KBUF_INIT;
 			kerr_format_short(&e2, &msg);
 			sp_fail(p, off, "cannot read %s: %s", rs->ptr, msg.ptr);
@@ -607,7 +607,7 @@ out:
 }
 
 int values_parse_set_ex(doc_node *dst, karena *a, values_flag_kind kind, const char *arg,
-			values_num_mode num, const char *ca_file, doc_node *secret_paths, kerr *err)
+			values_num_mode num, const values_url_reader *url, doc_node *secret_paths, kerr *err)
 {
 	sparser p;
 	int r;
@@ -621,7 +621,7 @@ int values_parse_set_ex(doc_node *dst, karena *a, values_flag_kind kind, const c
 	p.num = num;
 	p.flag = values_flag_name(kind);
 	p.label = karena_printf(a, "%s %s", p.flag, p.s);
-	p.ca_file = ca_file;
+	p.url = url;
 	p.secret_paths = secret_paths;
 	p.err = err;
 	kbuf_init(&p.path, 0);

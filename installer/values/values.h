@@ -48,13 +48,22 @@ typedef struct values_flag {
 	const char *arg;
 } values_flag;
 
+/* Reads an http(s):// values source (-f URL, --set-file URL) into out.
+ * Values never fetch anything themselves: the layer above hands them a
+ * reader (fetch_read_url over fetch/'s HTTP client), or none, and then a
+ * URL is refused. */
+typedef struct values_url_reader {
+	int (*read)(void *ctx, const char *url, kbuf *out, kerr *err);
+	void *ctx;
+} values_url_reader;
+
 typedef struct values_opts {
 	const char *const *files;   /* -f/--values: path, "-" (stdin) or https:// URL */
 	size_t nfiles;
 	const values_flag *flags;   /* in command-line order */
 	size_t nflags;
 	values_num_mode num;
-	const char *ca_file;        /* for https:// values files; NULL: system CAs */
+	values_url_reader url;      /* reads URL sources; {NULL}: URLs refused */
 } values_opts;
 
 /* The user's values: files and flags merged with Helm's precedence (not yet

@@ -8,17 +8,18 @@
 #include "values.h"
 #include "core/buf.h"
 
-/* Read a values source into out: a path, "-" (stdin) or an https:// URL
- * (libcurl, ca_file or the system CAs). what names it in errors. */
-int values_read_source(kbuf *out, const char *src, const char *ca_file, kerr *err);
+/* Read a values source into out: a path, "-" (stdin), or an http(s):// URL
+ * through url (values never fetch by themselves; without a reader a URL is
+ * refused). */
+int values_read_source(kbuf *out, const char *src, const values_url_reader *url, kerr *err);
 
 /* Give every node of n (recursively) the position file/line/col. */
 void values_set_pos_tree(doc_node *n, const char *file, unsigned line, unsigned col);
 
 /* Parse one --set style argument; secret_paths (may be NULL) receives the
- * path of every value the argument sets; ca_file is for --set-file URLs. */
+ * path of every value the argument sets; url reads --set-file URLs. */
 int values_parse_set_ex(doc_node *dst, karena *a, values_flag_kind kind, const char *arg,
-			values_num_mode num, const char *ca_file, doc_node *secret_paths, kerr *err);
+			values_num_mode num, const values_url_reader *url, doc_node *secret_paths, kerr *err);
 
 /* Helm's coalesceTablesFullKey: src fills in what dst lacks; with !merge a
  * null in dst deletes a key src has. */

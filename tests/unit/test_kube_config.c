@@ -14,7 +14,7 @@ static const char *kc1 =
 	"- name: c1\n"
 	"  cluster:\n"
 	"    server: https://one.example:6443/\n"
-	"    certificate-authority-data: aGVsbG8gY2E=\n"
+	"    certificate-authority-data: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCmhlbGxvIGNhCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K\n"
 	"    tls-server-name: api.internal\n"
 	"- name: c2\n"
 	"  cluster: {server: https://two.example, insecure-skip-tls-verify: true, proxy-url: http://proxy:3128}\n"
@@ -24,7 +24,7 @@ static const char *kc1 =
 	"- name: u2\n"
 	"  user:\n"
 	"    client-certificate: certs/u2.crt\n"
-	"    client-key-data: a2V5\n"
+	"    client-key-data: LS0tLS1CRUdJTiBQUklWQVRFIEtFWS0tLS0tCmtleQotLS0tLUVORCBQUklWQVRFIEtFWS0tLS0tCg==\n"
 	"contexts:\n"
 	"- name: one\n"
 	"  context: {cluster: c1, user: u1, namespace: team}\n"
@@ -60,8 +60,8 @@ TEST(kube_config_first_file_wins)
 	CHECK_STR_EQ(c.server, "https://one.example:6443");   /* trailing slash gone; c1 from the first file */
 	CHECK_STR_EQ(c.namespace, "team");
 	CHECK_STR_EQ(c.token, "s3cret");
-	CHECK_INT_EQ(c.ca_len, 8);
-	CHECK_STR_EQ(c.ca_pem, "hello ca");
+	CHECK_INT_EQ(c.ca_len, 63);
+	CHECK_STR_EQ(c.ca_pem, "-----BEGIN CERTIFICATE-----\nhello ca\n-----END CERTIFICATE-----\n");
 	CHECK_STR_EQ(c.tls_server_name, "api.internal");
 	kube_config_release(&c);
 	kerr_clear(&e);
@@ -78,7 +78,7 @@ TEST(kube_config_context_flag_and_paths)
 	CHECK(c.insecure);
 	CHECK_STR_EQ(c.proxy_url, "http://proxy:3128");
 	CHECK_STR_EQ(c.cert_file, "/home/me/.kube/certs/u2.crt");
-	CHECK_STR_EQ(c.key_pem, "key");
+	CHECK_STR_EQ(c.key_pem, "-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n");
 	CHECK_STR_EQ(c.namespace, "override");
 	kube_config_release(&c);
 	o.context = "three";
@@ -125,6 +125,28 @@ TEST(kube_config_errors)
 	kerr_format(&e, &m);
 	CHECK_CONTAINS(m.ptr, "/k:3:");
 	CHECK_CONTAINS(m.ptr, "not valid base64");
+	kube_config_release(&c);
+	kerr_clear(&e);
+	kbuf_release(&m);
+}
+
+/* Data that is not PEM is blamed on its own field, at load, not later on
+ * the CA by a TLS error. */
+TEST(kube_config_names_the_bad_pem_field)
+{
+	const char *names[] = { "/k" };
+	const char *texts[] = { "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n"
+				"clusters: [{name: c, cluster: {server: https://a}}]\n"
+				"users: [{name: u, user: {client-certificate-data: aGk=, client-key-data: aGk=}}]\n" };
+	kube_config_opts o = { 0 };
+	kube_config c;
+	kerr e = KERR_INIT;
+	kbuf m = KBUF_INIT;
+	CHECK_INT_EQ(kube_config_load_texts(&c, names, texts, 1, &o, &e), KE_INPUT);
+	kerr_format(&e, &m);
+	CHECK_CONTAINS(m.ptr, "/k:4:");
+	CHECK_CONTAINS(m.ptr, "client-certificate-data does not hold a PEM block");
+	CHECK(strstr(m.ptr, "certificate-authority") == NULL);
 	kube_config_release(&c);
 	kerr_clear(&e);
 	kbuf_release(&m);

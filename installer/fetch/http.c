@@ -1,0 +1,148 @@
+/*
+ * fetch/http.c - kstage's one HTTP client setup over libcurl: TLS (CA file
+ * or in-memory bundle, or no verification when asked), proxies (given, or
+ * libcurl's *_proxy environment), timeouts, allowed protocols, the user
+ * agent; and a GET with retries, backoff with jitter and a size cap. The
+ * kube transport configures its pooled handles with fetch_http_setup().
+ */
+#include "fetch.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static void init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+void fetch_http_global_init(void)
+{
+	pthread_once(&once, init_once);
+}
+
+void fetch_http_setup(void *curl, const fetch_http_opts *o)
+{
+	CURL *h = curl;
+	const char *ca = o->ca_file ? o->ca_file : getenv("SSL_CERT_FILE");
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "kstage/" KSTAGE_VERSION);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 15000L);
+	curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, o->allow_http ? "https,http" : "https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
+	if (o->insecure) {
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+	} else if (o->ca_pem) {
+		struct curl_blob b = { (void *)o->ca_pem, o->ca_len, CURL_BLOB_COPY };
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &b);
+	} else if (ca && *ca) {
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca);
+	}
+	if (o->proxy && *o->proxy)
+		curl_easy_setopt(h, CURLOPT_PROXY, o->proxy);
+}
+
+typedef struct sink {
+	kbuf *out;
+	size_t max;
+	bool too_big;
+} sink;
+
+static size_t on_write(char *p, size_t sz, size_t n, void *u)
+{
+	sink *s = u;
+	size_t len = sz * n;
+	if (s->out->len + len > s->max || kbuf_put(s->out, p, len) < 0) {
+		s->too_big = true;
+		return 0;
+	}
+	return len;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+int fetch_http_check_url(const char *url, const fetch_http_opts *o, kerr *err)
+{
+	if (!strncmp(url, "https://", 8))
+		return 0;
+	if (!strncmp(url, "http://", 7)) {
+		if (o->allow_http)
+			return 0;
+		return kerr_set(err, KE_INPUT, "%s: plain http is not allowed (anyone on the path can read and change it): "
+				"use https://, or --plain-http to accept it", url);
+	}
+	return kerr_set(err, KE_INPUT, "%s: not an https:// URL", url);
+}
+
+int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *err)
+{
+	int max = o->max_attempts > 0 ? o->max_attempts : 4;
+	long base = o->base_delay_ms > 0 ? o->base_delay_ms : 300;
+	size_t cap = o->max_bytes ? o->max_bytes : FETCH_MAX;
+	unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)out;
+	int attempt, rc;
+
+	if ((rc = fetch_http_check_url(url, o, err)))
+		return rc;
+	fetch_http_global_init();
+	for (attempt = 1; attempt <= max; attempt++) {
+		CURL *h = curl_easy_init();
+		char ebuf[CURL_ERROR_SIZE] = "";
+		sink s = { out, cap, false };
+		CURLcode cc;
+		long status = 0;
+		bool retry = false;
+		if (!h)
+			return kerr_set(err, KE_INTERNAL, "%s: cannot start an HTTP client", url);
+		kbuf_reset(out);
+		fetch_http_setup(h, o);
+		curl_easy_setopt(h, CURLOPT_URL, url);
+		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : 300000L);
+		curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+		curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+		cc = curl_easy_perform(h);
+		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_cleanup(h);
+		if (s.too_big) {
+			kbuf_reset(out);
+			return kerr_set(err, KE_LIMIT, "%s: larger than %zu bytes", url, cap);
+		}
+		if (cc != CURLE_OK) {
+			rc = kerr_set(err, KE_IO, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+			retry = cc != CURLE_PEER_FAILED_VERIFICATION && cc != CURLE_UNSUPPORTED_PROTOCOL &&
+				cc != CURLE_SSL_CACERT_BADFILE && cc != CURLE_URL_MALFORMAT;
+		} else if (status >= 400) {
+			rc = kerr_set(err, KE_IO, "%s: HTTP status %ld", url, status);
+			retry = status >= 500 || status == 429;
+		} else {
+			rc = 0;
+			break;
+		}
+		if (!retry || attempt == max)
+			break;
+		{
+			/* exponential, equal jitter: half fixed, half random */
+			long d = base << (attempt - 1 < 6 ? attempt - 1 : 6);
+			sleep_ms(d / 2 + (long)(rand_r(&seed) % (unsigned)(d / 2 + 1)));
+		}
+	}
+	if (rc)
+		kbuf_reset(out);
+	return rc;
+}
+
+int fetch_read_url(void *ctx, const char *url, kbuf *out, kerr *err)
+{
+	return fetch_http_get(out, url, ctx, err);
+}

@@ -1,0 +1,198 @@
+/* Unit tests for fetch/http.c, kstage's one HTTP client, against a small
+ * scripted HTTP/1.1 server on 127.0.0.1 (plain http, so allow_http): retries
+ * with backoff, no retry on 404, the size cap, http refused unless allowed;
+ * and values reading a URL only through the reader it is handed. */
+#include "unit.h"
+#include "fetch/fetch.h"
+#include "values/values.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+typedef struct srv {
+	int fd;
+	int port;
+	const int *status;          /* one per connection */
+	const char *const *body;
+	size_t n;
+	size_t served;
+	pthread_t th;
+} srv;
+
+static void *srv_run(void *u)
+{
+	srv *s = u;
+	size_t i;
+	for (i = 0; i < s->n; i++) {
+		char req[4096];
+		kbuf resp = KBUF_INIT;
+		ssize_t got = 0, r;
+		int c = accept(s->fd, NULL, NULL);
+		if (c < 0)
+			break;
+		/* read the request head */
+		while (got < (ssize_t)sizeof(req) - 1 && (r = read(c, req + got, sizeof(req) - 1 - (size_t)got)) > 0) {
+			got += r;
+			req[got] = '\0';
+			if (strstr(req, "\r\n\r\n"))
+				break;
+		}
+		kbuf_printf(&resp, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", s->status[i],
+			    strlen(s->body[i]), s->body[i]);
+		if (write(c, resp.ptr, resp.len) < 0)
+			unit_fail(__FILE__, __LINE__, "write failed");
+		kbuf_release(&resp);
+		close(c);
+		s->served++;
+	}
+	return NULL;
+}
+
+static void srv_start(srv *s, const int *status, const char *const *body, size_t n)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	memset(s, 0, sizeof(*s));
+	s->status = status;
+	s->body = body;
+	s->n = n;
+	s->fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(s->fd, (struct sockaddr *)&a, sizeof(a)) || listen(s->fd, 8) ||
+	    getsockname(s->fd, (struct sockaddr *)&a, &len))
+		abort();
+	s->port = ntohs(a.sin_port);
+	pthread_create(&s->th, NULL, srv_run, s);
+}
+
+/* Stop: wake a blocked accept with connections of our own. */
+static void srv_stop(srv *s)
+{
+	while (s->served < s->n) {
+		struct sockaddr_in a;
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		memset(&a, 0, sizeof(a));
+		a.sin_family = AF_INET;
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		a.sin_port = htons((uint16_t)s->port);
+		if (connect(c, (struct sockaddr *)&a, sizeof(a)) == 0 && write(c, "\r\n\r\n", 4) < 0)
+			unit_fail(__FILE__, __LINE__, "write failed");
+		close(c);
+		if (s->served < s->n)
+			usleep(1000);
+		else
+			break;
+	}
+	pthread_join(s->th, NULL);
+	close(s->fd);
+}
+
+static char *url_of(const srv *s, const char *path)
+{
+	static char u[128];
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d%s", s->port, path);
+	return u;
+}
+
+TEST(fetch_http_retries_then_succeeds)
+{
+	static const int st[] = { 503, 500, 200 };
+	static const char *const b[] = { "busy", "oops", "hello" };
+	srv s;
+	fetch_http_opts o;
+	kbuf out = KBUF_INIT;
+	kerr e = KERR_INIT;
+	memset(&o, 0, sizeof(o));
+	o.allow_http = true;
+	o.base_delay_ms = 1;
+	srv_start(&s, st, b, 3);
+	CHECK_INT_EQ(fetch_http_get(&out, url_of(&s, "/x"), &o, &e), 0);
+	CHECK_STR_EQ(out.ptr, "hello");
+	srv_stop(&s);
+	CHECK_INT_EQ(s.served, 3);
+	kbuf_release(&out);
+	kerr_clear(&e);
+}
+
+TEST(fetch_http_no_retry_on_404_and_size_cap)
+{
+	static const int st[] = { 404, 200 };
+	static const char *const b[] = { "no", "0123456789abcdef" };
+	srv s;
+	fetch_http_opts o;
+	kbuf out = KBUF_INIT;
+	kerr e = KERR_INIT;
+	memset(&o, 0, sizeof(o));
+	o.allow_http = true;
+	o.base_delay_ms = 1;
+	o.max_bytes = 8;
+	srv_start(&s, st, b, 2);
+	CHECK_INT_EQ(fetch_http_get(&out, url_of(&s, "/a"), &o, &e), KE_IO);
+	CHECK_CONTAINS(e.first.msg, "HTTP status 404");
+	CHECK_INT_EQ(s.served, 1);
+	CHECK_INT_EQ(fetch_http_get(&out, url_of(&s, "/b"), &o, &e), KE_LIMIT);
+	CHECK_CONTAINS(e.first.msg, "larger than 8 bytes");
+	CHECK_STR_EQ(out.ptr, "");
+	srv_stop(&s);
+	kbuf_release(&out);
+	kerr_clear(&e);
+}
+
+TEST(fetch_http_plain_http_needs_consent)
+{
+	fetch_http_opts o;
+	kbuf out = KBUF_INIT;
+	kerr e = KERR_INIT;
+	memset(&o, 0, sizeof(o));
+	CHECK_INT_EQ(fetch_http_get(&out, "http://127.0.0.1:9/v.yaml", &o, &e), KE_INPUT);
+	CHECK_CONTAINS(e.first.msg, "plain http is not allowed");
+	CHECK_INT_EQ(fetch_http_get(&out, "ftp://127.0.0.1:9/v.yaml", &o, &e), KE_INPUT);
+	CHECK_INT_EQ(fetch_http_get(&out, "file:///etc/passwd", &o, &e), KE_INPUT);
+	kbuf_release(&out);
+	kerr_clear(&e);
+}
+
+/* values read a URL only through the reader the caller hands them. */
+TEST(fetch_values_url_through_the_reader)
+{
+	static const int st[] = { 200 };
+	static const char *const b[] = { "replicas: 3\nimage: {tag: v1}\n" };
+	srv s;
+	fetch_http_opts o;
+	values_opts vo;
+	const char *files[1];
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	doc_node *v = NULL;
+	memset(&vo, 0, sizeof(vo));
+	memset(&o, 0, sizeof(o));
+	srv_start(&s, st, b, 1);
+	files[0] = url_of(&s, "/values.yaml");
+	vo.files = files;
+	vo.nfiles = 1;
+	/* no reader: refused, nothing fetched */
+	CHECK(values_read_user(&v, NULL, &a, &vo, &e) != 0);
+	CHECK_CONTAINS(e.first.msg, "cannot be read from a URL here");
+	/* a reader that refuses plain http */
+	vo.url.read = fetch_read_url;
+	vo.url.ctx = &o;
+	CHECK_INT_EQ(values_read_user(&v, NULL, &a, &vo, &e), KE_INPUT);
+	CHECK_CONTAINS(e.first.msg, "plain http is not allowed");
+	CHECK_INT_EQ(s.served, 0);
+	/* and with consent */
+	o.allow_http = true;
+	CHECK_INT_EQ(values_read_user(&v, NULL, &a, &vo, &e), 0);
+	CHECK_INT_EQ(doc_get_int(v, "replicas", 0), 3);
+	CHECK_STR_EQ(doc_get_str(v, "image.tag", NULL), "v1");
+	srv_stop(&s);
+	kerr_clear(&e);
+	karena_release(&a);
+}
