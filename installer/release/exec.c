@@ -451,7 +451,7 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 				if (!rc)
 					rc = kube_obj_resolve(c, &a, &objs[i], ns, err);
 			}
-			if (rc == KE_NOTFOUND && kind_later(expect, &objs[i])) {
+			if (rc == KE_NOTFOUND && find_kind(expect, &objs[i])) {
 				/* its CRD is Established; the server's discovery may lag a moment */
 				int tries;
 				for (tries = 0; tries < 25 && rc == KE_NOTFOUND && now_ms() - t0 < timeout; tries++) {

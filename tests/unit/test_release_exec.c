@@ -1,0 +1,316 @@
+/* Unit tests for release/exec.c through a fake API server (a kube_transport
+ * that keeps objects in memory): kind order between groups, the objects of
+ * a group in parallel, the exact requests sent, dry-run plans, and waiting
+ * for discovery to learn a kind whose CRD was just applied. */
+#include "unit.h"
+#include "release/release.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FAKE_MAX 128
+
+typedef struct fake_obj {
+	char *path;       /* /api/v1/namespaces/default/configmaps/a */
+	char *json;       /* what the server answers */
+} fake_obj;
+
+typedef struct fake_api {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	fake_obj objs[FAKE_MAX];
+	size_t nobjs;
+	kbuf log;             /* "METHOD path\n" per request, in arrival order */
+	int widget_lag;       /* discovery loads after the Widget CRD is stored before the kind shows */
+	int loads_since_crd;
+	bool crd_stored;
+	size_t barrier;       /* PATCHes held until this many are in flight together (0: none) */
+	size_t inflight;
+	bool barrier_met;
+} fake_api;
+
+static const char *agg_core =
+	"{\"kind\":\"APIGroupDiscoveryList\",\"items\":[{\"metadata\":{},\"versions\":[{\"version\":\"v1\","
+	"\"resources\":[{\"resource\":\"configmaps\",\"responseKind\":{\"kind\":\"ConfigMap\"},\"scope\":\"Namespaced\"},"
+	"{\"resource\":\"namespaces\",\"responseKind\":{\"kind\":\"Namespace\"},\"scope\":\"Cluster\"}]}]}]}";
+
+static void fake_init(fake_api *f)
+{
+	memset(f, 0, sizeof(*f));
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
+	kbuf_init(&f->log, 0);
+}
+
+static void fake_release(fake_api *f)
+{
+	size_t i;
+	for (i = 0; i < f->nobjs; i++) {
+		free(f->objs[i].path);
+		free(f->objs[i].json);
+	}
+	kbuf_release(&f->log);
+	pthread_mutex_destroy(&f->mu);
+	pthread_cond_destroy(&f->cv);
+}
+
+static fake_obj *fake_find(fake_api *f, const char *path)
+{
+	size_t i;
+	for (i = 0; i < f->nobjs; i++)
+		if (!strcmp(f->objs[i].path, path))
+			return &f->objs[i];
+	return NULL;
+}
+
+/* The last path segment is a resource (a LIST), not an object name. */
+static bool is_collection(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s && (!strcmp(s, "/configmaps") || !strcmp(s, "/widgets") || !strcmp(s, "/namespaces") ||
+		     !strcmp(s, "/customresourcedefinitions"));
+}
+
+static void answer_status(kube_resp *resp, long code, const char *reason)
+{
+	resp->status = code;
+	kbuf_printf(&resp->body, "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"%s\",\"code\":%ld}", reason, code);
+}
+
+/* Hold a PATCH until barrier PATCHes are in flight together (5 s at most:
+ * a sequential caller fails the test, it does not hang it). */
+static void fake_barrier(fake_api *f)
+{
+	struct timespec until;
+	if (!f->barrier)
+		return;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	f->inflight++;
+	if (f->inflight >= f->barrier) {
+		f->barrier_met = true;
+		pthread_cond_broadcast(&f->cv);
+	}
+	while (!f->barrier_met && pthread_cond_timedwait(&f->cv, &f->mu, &until) == 0)
+		;
+	f->inflight--;
+}
+
+static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
+{
+	fake_api *f = impl;
+	char path[512];
+	const char *q = strchr(req->path, '?');
+	(void)auth;
+	(void)err;
+	snprintf(path, sizeof(path), "%.*s", (int)(q ? (size_t)(q - req->path) : strlen(req->path)), req->path);
+	pthread_mutex_lock(&f->mu);
+	kbuf_printf(&f->log, "%s %s\n", req->method, req->path);
+	kbuf_puts(&resp->content_type, "application/json");
+	if (!strcmp(req->method, "GET") && !strcmp(path, "/api")) {
+		kbuf_reset(&resp->content_type);
+		kbuf_puts(&resp->content_type, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+		resp->status = 200;
+		kbuf_puts(&resp->body, agg_core);
+	} else if (!strcmp(req->method, "GET") && !strcmp(path, "/apis")) {
+		bool widgets = f->crd_stored && f->widget_lag >= 0 && f->loads_since_crd >= f->widget_lag;
+		if (f->crd_stored)
+			f->loads_since_crd++;
+		kbuf_reset(&resp->content_type);
+		kbuf_puts(&resp->content_type, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+		resp->status = 200;
+		kbuf_printf(&resp->body,
+			    "{\"kind\":\"APIGroupDiscoveryList\",\"items\":[{\"metadata\":{\"name\":\"apiextensions.k8s.io\"},"
+			    "\"versions\":[{\"version\":\"v1\",\"resources\":[{\"resource\":\"customresourcedefinitions\","
+			    "\"responseKind\":{\"kind\":\"CustomResourceDefinition\"},\"scope\":\"Cluster\"}]}]}%s]}",
+			    widgets ? ",{\"metadata\":{\"name\":\"example.com\"},\"versions\":[{\"version\":\"v1\",\"resources\":"
+				      "[{\"resource\":\"widgets\",\"responseKind\":{\"kind\":\"Widget\"},\"scope\":\"Namespaced\"}]}]}"
+				    : "");
+	} else if (!strcmp(req->method, "GET") && fake_find(f, path)) {
+		resp->status = 200;
+		kbuf_puts(&resp->body, fake_find(f, path)->json);
+	} else if (!strcmp(req->method, "GET") && is_collection(path)) {
+		size_t i, k = 0, pl = strlen(path);
+		resp->status = 200;
+		kbuf_puts(&resp->body, "{\"kind\":\"List\",\"items\":[");
+		for (i = 0; i < f->nobjs; i++)
+			if (!strncmp(f->objs[i].path, path, pl) && f->objs[i].path[pl] == '/')
+				kbuf_printf(&resp->body, "%s%s", k++ ? "," : "", f->objs[i].json);
+		kbuf_puts(&resp->body, "]}");
+	} else if (!strcmp(req->method, "GET")) {
+		answer_status(resp, 404, "NotFound");
+	} else if (!strcmp(req->method, "PATCH")) {
+		kbuf j = KBUF_INIT;
+		fake_obj *o = fake_find(f, path);
+		bool dry = q && strstr(q, "dryRun=All");
+		fake_barrier(f);
+		/* the applied object, with a status that reads ready */
+		kbuf_put(&j, req->body, req->body_len - 1);   /* without the closing brace */
+		if (strstr(req->body, "\"kind\":\"CustomResourceDefinition\""))
+			kbuf_puts(&j, ",\"status\":{\"conditions\":[{\"type\":\"NamesAccepted\",\"status\":\"True\"},"
+				  "{\"type\":\"Established\",\"status\":\"True\"}]}");
+		else if (strstr(req->body, "\"kind\":\"Widget\""))
+			kbuf_puts(&j, ",\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}");
+		kbuf_puts(&j, "}");
+		resp->status = o ? 200 : 201;
+		kbuf_put(&resp->body, j.ptr, j.len);
+		if (!dry && !o && f->nobjs < FAKE_MAX) {
+			f->objs[f->nobjs].path = strdup(path);
+			f->objs[f->nobjs].json = kbuf_detach(&j, NULL);
+			f->nobjs++;
+			if (strstr(path, "/customresourcedefinitions/"))
+				f->crd_stored = true;
+		} else if (!dry && o) {
+			free(o->json);
+			o->json = kbuf_detach(&j, NULL);
+		}
+		kbuf_release(&j);
+	} else {
+		answer_status(resp, 405, "MethodNotAllowed");
+	}
+	pthread_mutex_unlock(&f->mu);
+	return 0;
+}
+
+/* A bundle in a fresh temporary directory: kstage.yaml and the files. */
+typedef struct tmp_bundle {
+	char dir[64];
+	karena a;
+	rel_bundle b;
+} tmp_bundle;
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char p[256];
+	FILE *fp;
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fp = fopen(p, "w");
+	if (fp) {
+		fputs(text, fp);
+		fclose(fp);
+	}
+}
+
+/* files: name, text, name, text, ..., NULL */
+static int bundle_make(tmp_bundle *t, const char *stages, ...)
+{
+	va_list ap;
+	const char *name;
+	kerr e = KERR_INIT;
+	int rc;
+	snprintf(t->dir, sizeof(t->dir), "/tmp/kstage-unit-XXXXXX");
+	karena_init(&t->a);
+	if (!mkdtemp(t->dir))
+		return -1;
+	va_start(ap, stages);
+	while ((name = va_arg(ap, const char *))) {
+		const char *text = va_arg(ap, const char *);
+		write_file(t->dir, name, text);
+	}
+	va_end(ap);
+	write_file(t->dir, "kstage.yaml", stages);
+	rc = rel_bundle_load(&t->b, &t->a, t->dir, &e);
+	if (rc) {
+		kbuf m = KBUF_INIT;
+		kerr_format(&e, &m);
+		unit_fail(__FILE__, __LINE__, "bundle: %s", m.ptr);
+		kbuf_release(&m);
+	}
+	kerr_clear(&e);
+	return rc;
+}
+
+static void bundle_drop(tmp_bundle *t)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+	if (system(cmd) != 0)
+		unit_fail(__FILE__, __LINE__, "cannot remove %s", t->dir);
+	karena_release(&t->a);
+}
+
+static kube_config fake_cfg;
+
+static kube_client *fake_client(fake_api *f)
+{
+	kube_transport tr = { fake_send, NULL, f };
+	kube_client *c;
+	memset(&fake_cfg, 0, sizeof(fake_cfg));
+	fake_cfg.server = "https://fake";
+	c = kube_client_new_with(tr, &fake_cfg, NULL);
+	c->base_delay_ms = 1;
+	c->max_delay_ms = 1;
+	c->max_attempts = 2;
+	return c;
+}
+
+static void ctx_init(rel_ctx *ctx, kube_client *c)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->client = c;
+	ctx->namespace = "default";
+	ctx->timeout_ms = 20000;
+}
+
+static const char *widget_crd =
+	"apiVersion: apiextensions.k8s.io/v1\n"
+	"kind: CustomResourceDefinition\n"
+	"metadata: {name: widgets.example.com}\n"
+	"spec:\n"
+	"  group: example.com\n"
+	"  scope: Namespaced\n"
+	"  names: {kind: Widget, plural: widgets}\n";
+static const char *widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 1}\n";
+
+static void check_ok(int rc, const kerr *e, const char *what)
+{
+	kbuf m = KBUF_INIT;
+	kerr_format(e, &m);
+	CHECK_MSG(rc == 0, "%s: rc %d: %s", what, rc, m.ptr);
+	kbuf_release(&m);
+}
+
+/* Discovery may lag a moment after a CRD is Established: the executor
+ * refreshes it until the kind shows (here one load late), whether the CRD
+ * came earlier in the same stage or in an earlier one. */
+TEST(release_exec_waits_for_discovery_of_a_new_kind)
+{
+	static const char *same = "name: t\nstages:\n  - name: all\n    source: {path: both.yaml}\n";
+	static const char *split = "name: t\nstages:\n  - name: crds\n    source: {path: crd.yaml}\n"
+				   "  - name: widgets\n    source: {path: w.yaml}\n";
+	const char *stages[2] = { same, split };
+	int k;
+	for (k = 0; k < 2; k++) {
+		fake_api f;
+		tmp_bundle t;
+		kube_client *c;
+		rel_ctx ctx;
+		rel_summary sum;
+		kerr e = KERR_INIT;
+		char both[1024];
+		int rc;
+		fake_init(&f);
+		f.widget_lag = 1;
+		snprintf(both, sizeof(both), "%s---\n%s", widget_crd, widget);
+		if (bundle_make(&t, stages[k], "both.yaml", both, "crd.yaml", widget_crd, "w.yaml", widget, NULL)) {
+			fake_release(&f);
+			continue;
+		}
+		c = fake_client(&f);
+		ctx_init(&ctx, c);
+		rc = rel_apply(&t.b, &ctx, &sum, &e);
+		check_ok(rc, &e, stages[k]);
+		CHECK_INT_EQ(sum.created, 2);
+		CHECK_CONTAINS(f.log.ptr, "PATCH /apis/example.com/v1/namespaces/default/widgets/w1?");
+		kerr_clear(&e);
+		kube_client_free(c);
+		bundle_drop(&t);
+		fake_release(&f);
+	}
+}
