@@ -314,3 +314,138 @@ TEST(release_exec_waits_for_discovery_of_a_new_kind)
 		fake_release(&f);
 	}
 }
+
+static const char *mixed =
+	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n---\n"
+	"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 1}\n---\n"
+	"apiVersion: v1\nkind: Namespace\nmetadata: {name: n1, labels: {team: x}}\n---\n"
+	"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: n1}\ndata: {k: v}\n---\n"
+	"apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\n"
+	"spec: {group: example.com, scope: Namespaced, names: {kind: Widget, plural: widgets}}\n";
+
+/* Helm's kind order between groups (CRDs, Namespaces, ConfigMaps, then
+ * other kinds once discovery knows them), one apply per object, nothing
+ * else sent but discovery. */
+TEST(release_exec_apply_kind_order_and_requests)
+{
+	fake_api f;
+	tmp_bundle t;
+	kube_client *c;
+	rel_ctx ctx;
+	rel_summary sum;
+	kerr e = KERR_INIT;
+	int rc;
+	fake_init(&f);
+	if (bundle_make(&t, "name: t\nstages:\n  - name: all\n    source: {path: m.yaml}\n", "m.yaml", mixed, NULL)) {
+		fake_release(&f);
+		return;
+	}
+	c = fake_client(&f);
+	ctx_init(&ctx, c);
+	ctx.concurrency = 1;   /* the objects of a group in file order */
+	rc = rel_apply(&t.b, &ctx, &sum, &e);
+	check_ok(rc, &e, "apply");
+	CHECK_INT_EQ(sum.created, 5);
+	CHECK_INT_EQ(sum.stages_done, 1);
+	CHECK_STR_EQ(f.log.ptr,
+		     "GET /api\nGET /apis\n"
+		     "PATCH /apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com?fieldManager=kstage&fieldValidation=Strict\n"
+		     "PATCH /api/v1/namespaces/n1?fieldManager=kstage&fieldValidation=Strict\n"
+		     "PATCH /api/v1/namespaces/default/configmaps/a?fieldManager=kstage&fieldValidation=Strict\n"
+		     "PATCH /api/v1/namespaces/n1/configmaps/b?fieldManager=kstage&fieldValidation=Strict\n"
+		     "GET /api\nGET /apis\n"
+		     "PATCH /apis/example.com/v1/namespaces/default/widgets/w1?fieldManager=kstage&fieldValidation=Strict\n"
+		     "GET /api\nGET /apis\n");
+	kerr_clear(&e);
+	kube_client_free(c);
+	bundle_drop(&t);
+	fake_release(&f);
+}
+
+/* The objects of one kind group are applied at once (up to the bound):
+ * the fake server holds each PATCH until four are in flight together. */
+TEST(release_exec_apply_group_in_parallel)
+{
+	fake_api f;
+	tmp_bundle t;
+	kube_client *c;
+	rel_ctx ctx;
+	rel_summary sum;
+	kerr e = KERR_INIT;
+	int rc;
+	fake_init(&f);
+	f.barrier = 4;
+	if (bundle_make(&t, "name: t\nstages:\n  - name: cms\n    source: {path: m.yaml}\n", "m.yaml",
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n"
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n---\n"
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\n---\n"
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\ndata: {k: v}\n", NULL)) {
+		fake_release(&f);
+		return;
+	}
+	c = fake_client(&f);
+	ctx_init(&ctx, c);
+	ctx.concurrency = 4;
+	rc = rel_apply(&t.b, &ctx, &sum, &e);
+	check_ok(rc, &e, "apply");
+	CHECK(f.barrier_met);
+	CHECK_INT_EQ(sum.created, 4);
+	CHECK_INT_EQ(c->stats.by_method[1], 4);   /* PATCH */
+	kerr_clear(&e);
+	kube_client_free(c);
+	bundle_drop(&t);
+	fake_release(&f);
+}
+
+/* A plan sends every PATCH with dryRun=All, stores nothing, and names the
+ * stage that brings a kind the server does not know yet. */
+TEST(release_exec_plan_is_dry_run)
+{
+	fake_api f;
+	tmp_bundle t;
+	kube_client *c;
+	rel_ctx ctx;
+	rel_plan p;
+	karena pa = KARENA_INIT;
+	kerr e = KERR_INIT;
+	const char *s;
+	int rc;
+	size_t i;
+	fake_init(&f);
+	if (bundle_make(&t, "name: t\nstages:\n  - name: crds\n    source: {path: crd.yaml}\n"
+			"  - name: rest\n    source: {path: m.yaml}\n",
+			"crd.yaml", widget_crd, "m.yaml",
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n---\n"
+			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 1}\n", NULL)) {
+		fake_release(&f);
+		return;
+	}
+	c = fake_client(&f);
+	ctx_init(&ctx, c);
+	rc = rel_plan_run(&p, &pa, &t.b, &ctx, &e);
+	check_ok(rc, &e, "plan");
+	CHECK_INT_EQ(f.nobjs, 0);
+	for (s = f.log.ptr; (s = strstr(s, "PATCH ")); s++) {
+		char line[512];
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(s, "\n"), s);
+		CHECK_CONTAINS(line, "&dryRun=All");
+	}
+	CHECK_STR_EQ(f.log.ptr,
+		     "GET /api\nGET /apis\n"
+		     "GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com\n"
+		     "PATCH /apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com?fieldManager=kstage&fieldValidation=Strict&dryRun=All\n"
+		     "GET /api/v1/namespaces/default/configmaps/a\n"
+		     "PATCH /api/v1/namespaces/default/configmaps/a?fieldManager=kstage&fieldValidation=Strict&dryRun=All\n");
+	CHECK_INT_EQ(p.len, 3);
+	CHECK_INT_EQ(p.created, 3);
+	for (i = 0; i < p.len; i++)
+		if (!strcmp(p.v[i].ref, "Widget/default/w1")) {
+			CHECK_INT_EQ(p.v[i].action, REL_CREATED_LATER);
+			CHECK_STR_EQ(p.v[i].after_stage, "crds");
+		}
+	kerr_clear(&e);
+	kube_client_free(c);
+	bundle_drop(&t);
+	karena_release(&pa);
+	fake_release(&f);
+}
