@@ -541,7 +541,7 @@ static int group_result(stage_run *r, const kind_book *book, size_t g0, size_t g
 
 /* Walk the kind groups in install order: resolve, read, send in parallel,
  * judge; stop at the first group that fails. after(r, g0, g1) sees each
- * group that succeeded. */
+ * group that was sent, before its failures are judged. */
 static int stage_run_groups(stage_run *r, kind_book *book, void (*after)(stage_run *r, size_t g0, size_t g1, void *u),
 			    void *u, kerr *err)
 {
@@ -557,9 +557,9 @@ static int stage_run_groups(stage_run *r, kind_book *book, void (*after)(stage_r
 			break;
 		read_group(r, g0, g1);
 		kube_parallel(g1 - g0, r->nw, send_one, &g, r->wa);
-		rc = group_result(r, book, g0, g1, err);
-		if (!rc && after)
+		if (after)
 			after(r, g0, g1, u);
+		rc = group_result(r, book, g0, g1, err);
 	}
 	return rc;
 }
@@ -573,6 +573,8 @@ static void applied(stage_run *r, size_t g0, size_t g1, void *u)
 	for (i = g0; i < g1; i++) {
 		const stage_obj *so = &r->v[i];
 		const char *act = so->unchanged ? "unchanged" : so->created ? "created" : "applied";
+		if (so->err.code)
+			continue;
 		if (so->unchanged)
 			sum->unchanged++;
 		else if (so->created)

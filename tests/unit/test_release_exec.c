@@ -150,6 +150,11 @@ static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 		fake_obj *o = fake_find(f, path);
 		bool dry = q && strstr(q, "dryRun=All");
 		fake_barrier(f);
+		if (strstr(path, "/fail-")) {
+			answer_status(resp, 422, "Invalid");
+			pthread_mutex_unlock(&f->mu);
+			return 0;
+		}
 		/* the applied object, with a status that reads ready */
 		kbuf_put(&j, req->body, req->body_len - 1);   /* without the closing brace */
 		if (strstr(req->body, "\"kind\":\"CustomResourceDefinition\""))
@@ -447,5 +452,39 @@ TEST(release_exec_plan_is_dry_run)
 	kube_client_free(c);
 	bundle_drop(&t);
 	karena_release(&pa);
+	fake_release(&f);
+}
+
+/* A group with failures still reports what it applied, and names how many
+ * of its objects failed. */
+TEST(release_exec_apply_failing_group)
+{
+	fake_api f;
+	tmp_bundle t;
+	kube_client *c;
+	rel_ctx ctx;
+	rel_summary sum;
+	kerr e = KERR_INIT;
+	kbuf m = KBUF_INIT;
+	fake_init(&f);
+	if (bundle_make(&t, "name: t\nstages:\n  - name: cms\n    source: {path: m.yaml}\n", "m.yaml",
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fail-a}\ndata: {k: v}\n---\n"
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n---\n"
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fail-c}\ndata: {k: v}\n", NULL)) {
+		fake_release(&f);
+		return;
+	}
+	c = fake_client(&f);
+	ctx_init(&ctx, c);
+	CHECK_INT_EQ(rel_apply(&t.b, &ctx, &sum, &e), KE_API);
+	CHECK_INT_EQ(sum.created, 1);
+	CHECK_STR_EQ(sum.failed_stage, "cms");
+	kerr_format(&e, &m);
+	CHECK_CONTAINS(m.ptr, "stage cms: 2 of 3 ConfigMap objects failed; the first");
+	CHECK_CONTAINS(m.ptr, "ConfigMap/default/fail-a");
+	kbuf_release(&m);
+	kerr_clear(&e);
+	kube_client_free(c);
+	bundle_drop(&t);
 	fake_release(&f);
 }
