@@ -488,3 +488,61 @@ TEST(release_exec_apply_failing_group)
 	bundle_drop(&t);
 	fake_release(&f);
 }
+
+/* A file inside a source directory that is a symlink to a file outside
+ * the bundle is refused when the stage renders (only the stage's own path
+ * is checked at load). */
+TEST(release_render_refuses_symlink_out_of_bundle)
+{
+	tmp_bundle t;
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	kube_obj *objs = NULL;
+	size_t n = 0;
+	bool enabled = false;
+	rel_ctx ctx;
+	char dir[128], link[160], target[160];
+	kbuf m = KBUF_INIT;
+	if (bundle_make(&t, "name: t\nstages:\n  - name: s\n    source: {path: m}\n", "ok.yaml",
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", NULL))
+		return;
+	snprintf(dir, sizeof(dir), "%s/m", t.dir);
+	snprintf(target, sizeof(target), "%s.outside.yaml", t.dir);
+	snprintf(link, sizeof(link), "%s/m/evil.yaml", t.dir);
+	write_file("/", target + 1, "apiVersion: v1\nkind: Secret\nmetadata: {name: stolen}\n");
+	CHECK(mkdir(dir, 0755) == 0);
+	CHECK(symlink(target, link) == 0);
+	ctx_init(&ctx, NULL);
+	CHECK_INT_EQ(rel_stage_render(&objs, &n, &enabled, &a, &t.b, &t.b.stages[0], &ctx, &e), KE_INPUT);
+	kerr_format(&e, &m);
+	CHECK_CONTAINS(m.ptr, "evil.yaml\" resolves to");
+	CHECK_CONTAINS(m.ptr, "outside the bundle");
+	unlink(target);
+	kbuf_release(&m);
+	kerr_clear(&e);
+	karena_release(&a);
+	bundle_drop(&t);
+}
+
+/* Stage names are checked for duplicates in one pass: 5,000 stages, the
+ * last one repeating the first. */
+TEST(release_bundle_duplicate_among_many_stages)
+{
+	kbuf text = KBUF_INIT, m = KBUF_INIT;
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_bundle b;
+	size_t i;
+	kbuf_puts(&text, "name: many\nstages:\n");
+	for (i = 0; i < 5000; i++)
+		kbuf_printf(&text, "  - {name: s%zu, source: {path: x.yaml}}\n", i);
+	kbuf_puts(&text, "  - {name: s0, source: {path: x.yaml}}\n");
+	CHECK_INT_EQ(rel_bundle_parse(&b, &a, "/b", "/b/kstage.yaml", text.ptr, text.len, &e), KE_INPUT);
+	CHECK_INT_EQ(e.count, 1);
+	kerr_format(&e, &m);
+	CHECK_CONTAINS(m.ptr, "/b/kstage.yaml:5003:12: stage name \"s0\" is used twice");
+	kbuf_release(&m);
+	kbuf_release(&text);
+	kerr_clear(&e);
+	karena_release(&a);
+}
