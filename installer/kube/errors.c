@@ -32,6 +32,29 @@ static const char *http_reason(long s)
 	}
 }
 
+/* The reason client-go gives an answer that carries no Status reason
+ * (k8s.io/apimachinery errors.NewGenericServerResponse), or NULL. */
+static const char *status_reason(long s)
+{
+	switch (s) {
+	case 400: return "BadRequest";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "NotFound";
+	case 405: return "MethodNotAllowed";
+	case 406: return "NotAcceptable";
+	case 409: return "Conflict";
+	case 413: return "RequestEntityTooLarge";
+	case 415: return "UnsupportedMediaType";
+	case 422: return "Invalid";
+	case 429: return "TooManyRequests";
+	case 500: return "InternalError";
+	case 503: return "ServiceUnavailable";
+	case 504: return "Timeout";
+	default: return NULL;
+	}
+}
+
 /* The quoted word after marker in s ("User \"x\"" -> x), into out. */
 static bool quoted_after(const char *s, const char *marker, kbuf *out)
 {
@@ -208,6 +231,12 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 		kerr_set_obj(err, code, object, "%s", m.ptr);
 	else
 		kerr_set(err, code, "%s", m.ptr);
+	kerr_set_reason(err, *reason ? reason : status_reason(http_status), (int)http_status);
+	for (i = 0; causes && causes->type == DOC_SEQ && i < causes->u.seq.len; i++) {
+		const doc_node *c = causes->u.seq.v[i];
+		kerr_add_cause(err, doc_get_str(c, "reason", ""), doc_get_str(c, "field", ""),
+			       doc_get_str(c, "message", ""));
+	}
 	kbuf_release(&m);
 	karena_release(&a);
 	return code;

@@ -191,7 +191,11 @@ void kube_parallel(size_t n, size_t bound, void (*fn)(void *ctx, size_t i, karen
  * writes, immutable fields, webhook denials, 403 naming verb, resource
  * and user, 404, 401. what is "apply", "get"...; object is "Kind/ns/name" or
  * NULL. Returns the kerr code: KE_CONFLICT, KE_CLUSTER (401, 403), KE_NOTFOUND,
- * KE_API. */
+ * KE_API. err also carries the answer as data: the Status reason ("Conflict",
+ * "Invalid"...; client-go's word for the HTTP status when the body has none),
+ * the HTTP status and details.causes {reason, field, message}. Callers tell
+ * a field-manager conflict (a FieldManagerConflict cause) from a stale write
+ * (reason Conflict, no such cause) with kerr_find_cause(), never by message. */
 int kube_status_error(kerr *err, long http_status, const char *body, size_t len, const char *what,
 		      const char *object);
 

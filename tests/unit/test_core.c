@@ -117,6 +117,40 @@ TEST(core_err_object_and_list)
 	kbuf_release(&b);
 }
 
+TEST(core_err_reason_and_causes_are_data)
+{
+	kerr e = KERR_INIT, d = KERR_INIT;
+	kbuf b = KBUF_INIT;
+	kerr_set_obj(&e, KE_CONFLICT, "ConfigMap/ns/x", "409 Conflict: 1 field is managed");
+	CHECK_STR_EQ(kerr_reason(&e), "");
+	CHECK(kerr_find_cause(&e, "FieldManagerConflict") == NULL);
+	kerr_set_reason(&e, "Conflict", 409);
+	kerr_add_cause(&e, "FieldManagerConflict", ".data.a", "conflict with \"x\"");
+	kerr_add_cause(&e, NULL, NULL, NULL);
+	kerr_wrap(&e, "stage s");           /* context keeps the data */
+	CHECK(kerr_reason_is(&e, "Conflict"));
+	CHECK(!kerr_reason_is(&e, "Invalid"));
+	CHECK_INT_EQ(e.status, 409);
+	CHECK_INT_EQ(e.ncauses, 2);
+	CHECK_STR_EQ(kerr_find_cause(&e, "FieldManagerConflict")->field, ".data.a");
+	CHECK_STR_EQ(e.causes[1].message, "");
+	kerr_format(&e, &b);                 /* and the printed text does not show it */
+	CHECK_STR_EQ(b.ptr, "ConfigMap/ns/x: stage s: 409 Conflict: 1 field is managed");
+	kerr_move(&d, &e);
+	CHECK(e.reason == NULL && e.causes == NULL && e.ncauses == 0 && e.status == 0);
+	CHECK(kerr_reason_is(&d, "Conflict"));
+	CHECK_INT_EQ(d.ncauses, 2);
+	kerr_set(&d, KE_IO, "reset");        /* a fresh error forgets the old answer */
+	CHECK_STR_EQ(kerr_reason(&d), "");
+	CHECK_INT_EQ(d.status, 0);
+	CHECK_INT_EQ(d.ncauses, 0);
+	kerr_set_reason(&d, "", 500);
+	CHECK_STR_EQ(kerr_reason(&d), "");
+	kerr_clear(&d);
+	kerr_clear(&e);
+	kbuf_release(&b);
+}
+
 TEST(core_err_quiet_keeps_code_only)
 {
 	kerr e = KERR_INIT;

@@ -210,6 +210,39 @@ TEST(kube_status_errors_in_their_own_words)
 	free(m);
 }
 
+/* The answer is data on the error: a field-manager conflict, a stale write
+ * and an immutable field are told apart without reading the message. */
+TEST(kube_status_errors_carry_reason_and_causes)
+{
+	kerr e = KERR_INIT;
+	const char *fm = "{\"kind\":\"Status\",\"message\":\"Apply failed with 1 conflict\",\"reason\":\"Conflict\",\"details\":{\"causes\":["
+		"{\"reason\":\"FieldManagerConflict\",\"message\":\"conflict with \\\"helm\\\" using v1\",\"field\":\".data.b\"}]},\"code\":409}";
+	const char *stale = "{\"kind\":\"Status\",\"message\":\"Operation cannot be fulfilled on configmaps \\\"x\\\": the object has been modified\",\"reason\":\"Conflict\",\"code\":409}";
+	const char *immut = "{\"kind\":\"Status\",\"message\":\"x is invalid\",\"reason\":\"Invalid\",\"details\":{\"causes\":[{\"reason\":\"FieldValueInvalid\",\"message\":\"Invalid value: 1: field is immutable\",\"field\":\"spec.selector\"}]},\"code\":422}";
+	CHECK_INT_EQ(kube_status_error(&e, 409, fm, strlen(fm), "apply", "ConfigMap/ns/x"), KE_CONFLICT);
+	CHECK(kerr_reason_is(&e, "Conflict"));
+	CHECK_INT_EQ(e.status, 409);
+	CHECK_INT_EQ(e.ncauses, 1);
+	CHECK(kerr_find_cause(&e, "FieldManagerConflict") != NULL);
+	CHECK_STR_EQ(e.causes[0].field, ".data.b");
+	CHECK_STR_EQ(e.causes[0].message, "conflict with \"helm\" using v1");
+	CHECK_INT_EQ(kube_status_error(&e, 409, stale, strlen(stale), "apply", "ConfigMap/ns/x"), KE_CONFLICT);
+	CHECK(kerr_reason_is(&e, "Conflict"));
+	CHECK_INT_EQ(e.ncauses, 0);
+	CHECK(kerr_find_cause(&e, "FieldManagerConflict") == NULL);
+	CHECK_INT_EQ(kube_status_error(&e, 422, immut, strlen(immut), "apply", "Deployment/ns/d"), KE_API);
+	CHECK(kerr_reason_is(&e, "Invalid"));
+	CHECK_INT_EQ(e.status, 422);
+	CHECK_STR_EQ(kerr_find_cause(&e, "FieldValueInvalid")->field, "spec.selector");
+	/* not a Status: the reason client-go would give the status code */
+	CHECK_INT_EQ(kube_status_error(&e, 404, "<html>", 6, "get", NULL), KE_NOTFOUND);
+	CHECK(kerr_reason_is(&e, "NotFound"));
+	CHECK_INT_EQ(kube_status_error(&e, 502, "<html>", 6, "get", NULL), KE_API);
+	CHECK_STR_EQ(kerr_reason(&e), "");
+	CHECK_INT_EQ(e.status, 502);
+	kerr_clear(&e);
+}
+
 /* The exec credential plugin: run with KUBERNETES_EXEC_INFO and the
  * kubeconfig's env, cached until expirationTimestamp, run again on 401. */
 static int run_plugin_case(const char *expiry, int requests, const long *statuses, int *calls_out, char *tok_out)
