@@ -463,6 +463,32 @@ static void read_group(stage_run *r, size_t g0, size_t g1)
 	}
 }
 
+/* A plan's note for a field-manager conflict, from the answer's causes:
+ * each field and the manager that owns it (the server names it in the
+ * cause message: conflict with "kubectl-patch" using v1). */
+static const char *conflict_note(karena *a, const kerr *e)
+{
+	kbuf m = KBUF_INIT;
+	size_t i, n = 0;
+	const char *note;
+	for (i = 0; i < e->ncauses; i++)
+		n += !strcmp(e->causes[i].type, "FieldManagerConflict");
+	kbuf_printf(&m, "needs --force-conflicts: %zu field%s managed by another field manager:", n,
+		    n == 1 ? " is" : "s are");
+	for (i = 0; i < e->ncauses; i++) {
+		const kerr_cause *c = &e->causes[i];
+		const char *q = strstr(c->message, "conflict with \"");
+		if (strcmp(c->type, "FieldManagerConflict"))
+			continue;
+		q = q ? q + 15 : NULL;
+		kbuf_printf(&m, "\n    %s (owned by \"%.*s\")", *c->field ? c->field : "?",
+			    q ? (int)strcspn(q, "\"") : 1, q ? q : "?");
+	}
+	note = karena_strndup(a, m.ptr, m.len);
+	kbuf_release(&m);
+	return note;
+}
+
 typedef struct group_ctx {
 	stage_run *r;
 	size_t g0;
@@ -498,13 +524,9 @@ static void send_one(void *u, size_t i, karena *a)
 	if (kube_apply(r->c, a, &so->o, &opts, &so->live, &so->created, &so->err) == 0)
 		return;
 	so->live = NULL;
-	if (r->plan && so->err.code == KE_CONFLICT && !opts.force && strstr(so->err.first.msg, "field manager")) {
+	if (r->plan && so->err.code == KE_CONFLICT && !opts.force && kerr_find_cause(&so->err, "FieldManagerConflict")) {
 		kerr e = KERR_INIT;
-		const char *m = strstr(so->err.first.msg, "409 Conflict:");
-		char *note = karena_printf(a, "needs --force-conflicts: %s", m ? m + 14 : so->err.first.msg);
-		char *nl = strstr(note, "\n  re-run");
-		if (nl)
-			*nl = '\0';
+		const char *note = conflict_note(a, &so->err);
 		opts.force = true;
 		if (kube_apply(r->c, a, &so->o, &opts, &so->live, NULL, &e) == 0) {
 			kerr_clear(&so->err);

@@ -150,6 +150,15 @@ static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 		fake_obj *o = fake_find(f, path);
 		bool dry = q && strstr(q, "dryRun=All");
 		fake_barrier(f);
+		if (strstr(path, "/conflict-") && !strstr(q, "force=true")) {
+			resp->status = 409;
+			kbuf_puts(&resp->body, "{\"kind\":\"Status\",\"status\":\"Failure\",\"reason\":\"Conflict\",\"code\":409,"
+				  "\"message\":\"Apply failed with 1 conflict: conflict with \\\"kubectl-patch\\\" using v1: .data.mode\","
+				  "\"details\":{\"causes\":[{\"reason\":\"FieldManagerConflict\",\"message\":"
+				  "\"conflict with \\\"kubectl-patch\\\" using v1\",\"field\":\".data.mode\"}]}}");
+			pthread_mutex_unlock(&f->mu);
+			return 0;
+		}
 		if (strstr(path, "/fail-")) {
 			answer_status(resp, 422, "Invalid");
 			pthread_mutex_unlock(&f->mu);
@@ -545,4 +554,40 @@ TEST(release_bundle_duplicate_among_many_stages)
 	kbuf_release(&text);
 	kerr_clear(&e);
 	karena_release(&a);
+}
+
+/* A field-manager conflict (told by the answer's causes) makes a plan note
+ * which fields need --force-conflicts and show the forced dry-run. */
+TEST(release_exec_plan_notes_field_conflicts)
+{
+	fake_api f;
+	tmp_bundle t;
+	kube_client *c;
+	rel_ctx ctx;
+	rel_plan p;
+	karena pa = KARENA_INIT;
+	kerr e = KERR_INIT;
+	int rc;
+	fake_init(&f);
+	if (bundle_make(&t, "name: t\nstages:\n  - name: s\n    source: {path: m.yaml}\n", "m.yaml",
+			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conflict-a}\ndata: {mode: blue}\n", NULL)) {
+		fake_release(&f);
+		return;
+	}
+	c = fake_client(&f);
+	ctx_init(&ctx, c);
+	rc = rel_plan_run(&p, &pa, &t.b, &ctx, &e);
+	check_ok(rc, &e, "plan");
+	CHECK_INT_EQ(p.len, 1);
+	if (p.len == 1) {
+		CHECK_STR_EQ(p.v[0].note, "needs --force-conflicts: 1 field is managed by another field manager:\n"
+					  "    .data.mode (owned by \"kubectl-patch\")");
+		CHECK_INT_EQ(p.v[0].action, REL_CREATED);
+	}
+	CHECK_CONTAINS(f.log.ptr, "&force=true&dryRun=All");
+	kerr_clear(&e);
+	kube_client_free(c);
+	bundle_drop(&t);
+	karena_release(&pa);
+	fake_release(&f);
 }
