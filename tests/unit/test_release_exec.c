@@ -212,9 +212,8 @@ static void write_file(const char *dir, const char *name, const char *text)
 }
 
 /* files: name, text, name, text, ..., NULL */
-static int bundle_make(tmp_bundle *t, const char *stages, ...)
+static int bundle_makev(tmp_bundle *t, const char *stages, va_list ap)
 {
-	va_list ap;
 	const char *name;
 	kerr e = KERR_INIT;
 	int rc;
@@ -222,12 +221,10 @@ static int bundle_make(tmp_bundle *t, const char *stages, ...)
 	karena_init(&t->a);
 	if (!mkdtemp(t->dir))
 		return -1;
-	va_start(ap, stages);
 	while ((name = va_arg(ap, const char *))) {
 		const char *text = va_arg(ap, const char *);
 		write_file(t->dir, name, text);
 	}
-	va_end(ap);
 	write_file(t->dir, "kstage.yaml", stages);
 	rc = rel_bundle_load(&t->b, &t->a, t->dir, &e);
 	if (rc) {
@@ -237,6 +234,16 @@ static int bundle_make(tmp_bundle *t, const char *stages, ...)
 		kbuf_release(&m);
 	}
 	kerr_clear(&e);
+	return rc;
+}
+
+static int bundle_make(tmp_bundle *t, const char *stages, ...)
+{
+	va_list ap;
+	int rc;
+	va_start(ap, stages);
+	rc = bundle_makev(t, stages, ap);
+	va_end(ap);
 	return rc;
 }
 
@@ -272,6 +279,45 @@ static void ctx_init(rel_ctx *ctx, kube_client *c)
 	ctx->timeout_ms = 20000;
 }
 
+/* What most tests need: the fake server, a bundle, a client and a run
+ * context over them, and an error. */
+typedef struct exec_env {
+	fake_api f;
+	tmp_bundle t;
+	kube_client *c;
+	rel_ctx ctx;
+	kerr e;
+} exec_env;
+
+/* stages, then the bundle's files as name, text pairs, NULL. False (and
+ * nothing to close) when the bundle cannot be made. */
+static bool env_open(exec_env *v, const char *stages, ...)
+{
+	kerr e0 = KERR_INIT;
+	va_list ap;
+	int rc;
+	fake_init(&v->f);
+	v->e = e0;
+	va_start(ap, stages);
+	rc = bundle_makev(&v->t, stages, ap);
+	va_end(ap);
+	if (rc) {
+		fake_release(&v->f);
+		return false;
+	}
+	v->c = fake_client(&v->f);
+	ctx_init(&v->ctx, v->c);
+	return true;
+}
+
+static void env_close(exec_env *v)
+{
+	kerr_clear(&v->e);
+	kube_client_free(v->c);
+	bundle_drop(&v->t);
+	fake_release(&v->f);
+}
+
 static const char *widget_crd =
 	"apiVersion: apiextensions.k8s.io/v1\n"
 	"kind: CustomResourceDefinition\n"
@@ -301,31 +347,17 @@ TEST(release_exec_waits_for_discovery_of_a_new_kind)
 	const char *stages[2] = { same, split };
 	int k;
 	for (k = 0; k < 2; k++) {
-		fake_api f;
-		tmp_bundle t;
-		kube_client *c;
-		rel_ctx ctx;
+		exec_env v;
 		rel_summary sum;
-		kerr e = KERR_INIT;
 		char both[1024];
-		int rc;
-		fake_init(&f);
-		f.widget_lag = 1;
 		snprintf(both, sizeof(both), "%s---\n%s", widget_crd, widget);
-		if (bundle_make(&t, stages[k], "both.yaml", both, "crd.yaml", widget_crd, "w.yaml", widget, NULL)) {
-			fake_release(&f);
+		if (!env_open(&v, stages[k], "both.yaml", both, "crd.yaml", widget_crd, "w.yaml", widget, NULL))
 			continue;
-		}
-		c = fake_client(&f);
-		ctx_init(&ctx, c);
-		rc = rel_apply(&t.b, &ctx, &sum, &e);
-		check_ok(rc, &e, stages[k]);
+		v.f.widget_lag = 1;
+		check_ok(rel_apply(&v.t.b, &v.ctx, &sum, &v.e), &v.e, stages[k]);
 		CHECK_INT_EQ(sum.created, 2);
-		CHECK_CONTAINS(f.log.ptr, "PATCH /apis/example.com/v1/namespaces/default/widgets/w1?");
-		kerr_clear(&e);
-		kube_client_free(c);
-		bundle_drop(&t);
-		fake_release(&f);
+		CHECK_CONTAINS(v.f.log.ptr, "PATCH /apis/example.com/v1/namespaces/default/widgets/w1?");
+		env_close(&v);
 	}
 }
 
@@ -342,26 +374,15 @@ static const char *mixed =
  * else sent but discovery. */
 TEST(release_exec_apply_kind_order_and_requests)
 {
-	fake_api f;
-	tmp_bundle t;
-	kube_client *c;
-	rel_ctx ctx;
+	exec_env v;
 	rel_summary sum;
-	kerr e = KERR_INIT;
-	int rc;
-	fake_init(&f);
-	if (bundle_make(&t, "name: t\nstages:\n  - name: all\n    source: {path: m.yaml}\n", "m.yaml", mixed, NULL)) {
-		fake_release(&f);
+	if (!env_open(&v, "name: t\nstages:\n  - name: all\n    source: {path: m.yaml}\n", "m.yaml", mixed, NULL))
 		return;
-	}
-	c = fake_client(&f);
-	ctx_init(&ctx, c);
-	ctx.concurrency = 1;   /* the objects of a group in file order */
-	rc = rel_apply(&t.b, &ctx, &sum, &e);
-	check_ok(rc, &e, "apply");
+	v.ctx.concurrency = 1;   /* the objects of a group in file order */
+	check_ok(rel_apply(&v.t.b, &v.ctx, &sum, &v.e), &v.e, "apply");
 	CHECK_INT_EQ(sum.created, 5);
 	CHECK_INT_EQ(sum.stages_done, 1);
-	CHECK_STR_EQ(f.log.ptr,
+	CHECK_STR_EQ(v.f.log.ptr,
 		     "GET /api\nGET /apis\n"
 		     "PATCH /apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com?fieldManager=kstage&fieldValidation=Strict\n"
 		     "PATCH /api/v1/namespaces/n1?fieldManager=kstage&fieldValidation=Strict\n"
@@ -370,81 +391,53 @@ TEST(release_exec_apply_kind_order_and_requests)
 		     "GET /api\nGET /apis\n"
 		     "PATCH /apis/example.com/v1/namespaces/default/widgets/w1?fieldManager=kstage&fieldValidation=Strict\n"
 		     "GET /api\nGET /apis\n");
-	kerr_clear(&e);
-	kube_client_free(c);
-	bundle_drop(&t);
-	fake_release(&f);
+	env_close(&v);
 }
 
 /* The objects of one kind group are applied at once (up to the bound):
  * the fake server holds each PATCH until four are in flight together. */
 TEST(release_exec_apply_group_in_parallel)
 {
-	fake_api f;
-	tmp_bundle t;
-	kube_client *c;
-	rel_ctx ctx;
+	exec_env v;
 	rel_summary sum;
-	kerr e = KERR_INIT;
-	int rc;
-	fake_init(&f);
-	f.barrier = 4;
-	if (bundle_make(&t, "name: t\nstages:\n  - name: cms\n    source: {path: m.yaml}\n", "m.yaml",
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n"
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n---\n"
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\n---\n"
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\ndata: {k: v}\n", NULL)) {
-		fake_release(&f);
+	if (!env_open(&v, "name: t\nstages:\n  - name: cms\n    source: {path: m.yaml}\n", "m.yaml",
+		      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n"
+		      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n---\n"
+		      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\n---\n"
+		      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: d}\ndata: {k: v}\n", NULL))
 		return;
-	}
-	c = fake_client(&f);
-	ctx_init(&ctx, c);
-	ctx.concurrency = 4;
-	rc = rel_apply(&t.b, &ctx, &sum, &e);
-	check_ok(rc, &e, "apply");
-	CHECK(f.barrier_met);
+	v.f.barrier = 4;
+	v.ctx.concurrency = 4;
+	check_ok(rel_apply(&v.t.b, &v.ctx, &sum, &v.e), &v.e, "apply");
+	CHECK(v.f.barrier_met);
 	CHECK_INT_EQ(sum.created, 4);
-	CHECK_INT_EQ(c->stats.by_method[1], 4);   /* PATCH */
-	kerr_clear(&e);
-	kube_client_free(c);
-	bundle_drop(&t);
-	fake_release(&f);
+	CHECK_INT_EQ(v.c->stats.by_method[1], 4);   /* PATCH */
+	env_close(&v);
 }
 
 /* A plan sends every PATCH with dryRun=All, stores nothing, and names the
  * stage that brings a kind the server does not know yet. */
 TEST(release_exec_plan_is_dry_run)
 {
-	fake_api f;
-	tmp_bundle t;
-	kube_client *c;
-	rel_ctx ctx;
+	exec_env v;
 	rel_plan p;
 	karena pa = KARENA_INIT;
-	kerr e = KERR_INIT;
 	const char *s;
-	int rc;
 	size_t i;
-	fake_init(&f);
-	if (bundle_make(&t, "name: t\nstages:\n  - name: crds\n    source: {path: crd.yaml}\n"
-			"  - name: rest\n    source: {path: m.yaml}\n",
-			"crd.yaml", widget_crd, "m.yaml",
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n---\n"
-			"apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 1}\n", NULL)) {
-		fake_release(&f);
+	if (!env_open(&v, "name: t\nstages:\n  - name: crds\n    source: {path: crd.yaml}\n"
+		      "  - name: rest\n    source: {path: m.yaml}\n",
+		      "crd.yaml", widget_crd, "m.yaml",
+		      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n---\n"
+		      "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 1}\n", NULL))
 		return;
-	}
-	c = fake_client(&f);
-	ctx_init(&ctx, c);
-	rc = rel_plan_run(&p, &pa, &t.b, &ctx, &e);
-	check_ok(rc, &e, "plan");
-	CHECK_INT_EQ(f.nobjs, 0);
-	for (s = f.log.ptr; (s = strstr(s, "PATCH ")); s++) {
+	check_ok(rel_plan_run(&p, &pa, &v.t.b, &v.ctx, &v.e), &v.e, "plan");
+	CHECK_INT_EQ(v.f.nobjs, 0);
+	for (s = v.f.log.ptr; (s = strstr(s, "PATCH ")); s++) {
 		char line[512];
 		snprintf(line, sizeof(line), "%.*s", (int)strcspn(s, "\n"), s);
 		CHECK_CONTAINS(line, "&dryRun=All");
 	}
-	CHECK_STR_EQ(f.log.ptr,
+	CHECK_STR_EQ(v.f.log.ptr,
 		     "GET /api\nGET /apis\n"
 		     "GET /apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com\n"
 		     "PATCH /apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com?fieldManager=kstage&fieldValidation=Strict&dryRun=All\n"
@@ -457,45 +450,30 @@ TEST(release_exec_plan_is_dry_run)
 			CHECK_INT_EQ(p.v[i].action, REL_CREATED_LATER);
 			CHECK_STR_EQ(p.v[i].after_stage, "crds");
 		}
-	kerr_clear(&e);
-	kube_client_free(c);
-	bundle_drop(&t);
 	karena_release(&pa);
-	fake_release(&f);
+	env_close(&v);
 }
 
 /* A group with failures still reports what it applied, and names how many
  * of its objects failed. */
 TEST(release_exec_apply_failing_group)
 {
-	fake_api f;
-	tmp_bundle t;
-	kube_client *c;
-	rel_ctx ctx;
+	exec_env v;
 	rel_summary sum;
-	kerr e = KERR_INIT;
 	kbuf m = KBUF_INIT;
-	fake_init(&f);
-	if (bundle_make(&t, "name: t\nstages:\n  - name: cms\n    source: {path: m.yaml}\n", "m.yaml",
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fail-a}\ndata: {k: v}\n---\n"
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n---\n"
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fail-c}\ndata: {k: v}\n", NULL)) {
-		fake_release(&f);
+	if (!env_open(&v, "name: t\nstages:\n  - name: cms\n    source: {path: m.yaml}\n", "m.yaml",
+		      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fail-a}\ndata: {k: v}\n---\n"
+		      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n---\n"
+		      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fail-c}\ndata: {k: v}\n", NULL))
 		return;
-	}
-	c = fake_client(&f);
-	ctx_init(&ctx, c);
-	CHECK_INT_EQ(rel_apply(&t.b, &ctx, &sum, &e), KE_API);
+	CHECK_INT_EQ(rel_apply(&v.t.b, &v.ctx, &sum, &v.e), KE_API);
 	CHECK_INT_EQ(sum.created, 1);
 	CHECK_STR_EQ(sum.failed_stage, "cms");
-	kerr_format(&e, &m);
+	kerr_format(&v.e, &m);
 	CHECK_CONTAINS(m.ptr, "stage cms: 2 of 3 ConfigMap objects failed; the first");
 	CHECK_CONTAINS(m.ptr, "ConfigMap/default/fail-a");
 	kbuf_release(&m);
-	kerr_clear(&e);
-	kube_client_free(c);
-	bundle_drop(&t);
-	fake_release(&f);
+	env_close(&v);
 }
 
 /* A file inside a source directory that is a symlink to a file outside
@@ -560,34 +538,20 @@ TEST(release_bundle_duplicate_among_many_stages)
  * which fields need --force-conflicts and show the forced dry-run. */
 TEST(release_exec_plan_notes_field_conflicts)
 {
-	fake_api f;
-	tmp_bundle t;
-	kube_client *c;
-	rel_ctx ctx;
+	exec_env v;
 	rel_plan p;
 	karena pa = KARENA_INIT;
-	kerr e = KERR_INIT;
-	int rc;
-	fake_init(&f);
-	if (bundle_make(&t, "name: t\nstages:\n  - name: s\n    source: {path: m.yaml}\n", "m.yaml",
-			"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conflict-a}\ndata: {mode: blue}\n", NULL)) {
-		fake_release(&f);
+	if (!env_open(&v, "name: t\nstages:\n  - name: s\n    source: {path: m.yaml}\n", "m.yaml",
+		      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: conflict-a}\ndata: {mode: blue}\n", NULL))
 		return;
-	}
-	c = fake_client(&f);
-	ctx_init(&ctx, c);
-	rc = rel_plan_run(&p, &pa, &t.b, &ctx, &e);
-	check_ok(rc, &e, "plan");
+	check_ok(rel_plan_run(&p, &pa, &v.t.b, &v.ctx, &v.e), &v.e, "plan");
 	CHECK_INT_EQ(p.len, 1);
 	if (p.len == 1) {
 		CHECK_STR_EQ(p.v[0].note, "needs --force-conflicts: 1 field is managed by another field manager:\n"
 					  "    .data.mode (owned by \"kubectl-patch\")");
 		CHECK_INT_EQ(p.v[0].action, REL_CREATED);
 	}
-	CHECK_CONTAINS(f.log.ptr, "&force=true&dryRun=All");
-	kerr_clear(&e);
-	kube_client_free(c);
-	bundle_drop(&t);
+	CHECK_CONTAINS(v.f.log.ptr, "&force=true&dryRun=All");
 	karena_release(&pa);
-	fake_release(&f);
+	env_close(&v);
 }
