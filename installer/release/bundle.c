@@ -532,7 +532,7 @@ int rel_bundle_resolve(kbuf *out, const rel_bundle *b, const char *path, kerr *e
 		kbuf_printf(out, "%s/%s", b->dir, path);
 	full = realpath(out->ptr, NULL);
 	if (!full)
-		rc = kerr_set(err, KE_NOTFOUND, "source path \"%s\" not found", out->ptr);
+		rc = kerr_set(err, KE_INPUT, "source path \"%s\" not found", out->ptr);
 	else if (strcmp(root, "/") && (strncmp(full, root, n) || (full[n] != '/' && full[n] != '\0')))
 		rc = kerr_set(err, KE_INPUT, "\"%s\" resolves to \"%s\", outside the bundle \"%s\"", path, full, root);
 	else {
@@ -557,7 +557,11 @@ static int check_paths(const rel_bundle *b, kerr *err)
 		if ((st->src != REL_SRC_PATH && st->src != REL_SRC_CHART) || !st->path)
 			continue;
 		n = doc_get_path(st->node, st->src == REL_SRC_PATH ? "source.path" : "chart.path");
-		if (rel_bundle_resolve(&p, b, st->path, &e) == KE_INPUT)
+		kbuf_reset(&p);
+		kbuf_printf(&p, "%s/%s", b->dir, st->path);
+		if (!exists(p.ptr, NULL))
+			continue;   /* said when the stage renders */
+		if (rel_bundle_resolve(&p, b, st->path, &e))
 			kerr_add_at(err, KE_INPUT, n && n->file ? n->file : b->file, n ? n->line : 0, n ? n->col : 0,
 				    "stage %s: %s", st->name, e.first.msg);
 		kerr_clear(&e);

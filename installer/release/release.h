@@ -89,9 +89,9 @@ int rel_bundle_chart(struct tmpl_chart **out, karena *a, const rel_bundle *b, va
 /* {Name, Version, Description} of the bundle, as templates see .Bundle. */
 doc_node *rel_bundle_meta(karena *a, const rel_bundle *b);
 
-/* The real path of path (relative to the bundle, symlinks resolved) into
- * out: KE_INPUT when it lies outside the bundle directory, KE_NOTFOUND
- * when it does not exist. */
+/* The real path of path (relative to the bundle, or absolute; symlinks
+ * resolved) into out. KE_INPUT when it does not exist or lies outside the
+ * bundle directory. */
 int rel_bundle_resolve(kbuf *out, const rel_bundle *b, const char *path, kerr *err);
 
 /* Parse a Go duration ("5m", "1h30m", "90s", "500ms") into ms; -1 if bad. */

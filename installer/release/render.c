@@ -217,8 +217,6 @@ static int add_path(kube_obj **objs, size_t *n, size_t *cap, karena *a, const re
 	int rc = rel_bundle_resolve(&real, b, path, err);
 	if (rc) {
 		kbuf_release(&real);
-		if (rc == KE_NOTFOUND)
-			rc = err->code = KE_INPUT;
 		return rc;
 	}
 	full = karena_strdup(a, real.ptr);
@@ -322,8 +320,6 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 	if (!ch) {
 		kbuf p = KBUF_INIT;
 		rc = rel_bundle_resolve(&p, b, s->path, err);
-		if (rc == KE_NOTFOUND)
-			rc = err->code = KE_INPUT;
 		if (!rc)
 			rc = tmpl_chart_load(&ch, a, p.ptr, VALUES_NUM_HELM, err);
 		kbuf_release(&p);
