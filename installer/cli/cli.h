@@ -8,7 +8,7 @@
  * 0 ok, 1 failed with the cluster as it was, 2 usage or input error,
  * 3 failed after changing the cluster and not (fully) rolled back (until
  * release records and rollback exist, every apply that fails after
- * changing something), 4 cluster unreachable or auth.
+ * applying something), 4 cluster unreachable or auth.
  */
 #ifndef KSTAGE_CLI_H
 #define KSTAGE_CLI_H

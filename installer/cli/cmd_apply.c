@@ -126,14 +126,16 @@ static int run(cli_ctx *ctx, cli_args *args)
 	if (pg.line_open)
 		fputs("\r\033[K", stderr);
 	summary(ctx, &pg, &s, &sum, rc);
+	/* an apply answered 200 may have changed nothing, but kstage cannot
+	 * tell without the prior state: count it */
 	changed = sum.created || sum.applied || sum.ops_changed;
 	if (rc)
 		cli_print_error(ctx, &err);
 	if (rc && changed) {
 		/* no release records yet (see DESIGN.md): nothing puts the cluster back */
 		kev_emit(&ctx->sink, KEV_ERROR, "apply.not_rolled_back",
-			 "the cluster was changed before the failure and is NOT rolled back (this version of kstage "
-			 "does not roll back): fix the cause and apply again, or undo the changes by hand",
+			 "objects were applied (or ops run) before the failure and are NOT rolled back (this version "
+			 "of kstage does not roll back): fix the cause and apply again, or undo the changes by hand",
 			 "failed_stage", sum.failed_stage, NULL);
 	}
 	cli_session_close(&s, &vo);
@@ -148,7 +150,8 @@ const cli_cmd cli_cmd_apply = {
 	"objects are healthy, then goes on to the next. A Helm chart (directory or .tgz) runs as\n"
 	"two stages: its crds/, then its templates.\n"
 	"This version keeps no release records and does not roll back: a failed apply leaves\n"
-	"what it applied in place. Exit codes: 0 ok; 1 failed before changing the cluster; 2 usage\n"
-	"or input error; 3 failed after changing the cluster, which is NOT rolled back (fix the\n"
-	"cause and apply again); 4 cluster unreachable or not authorised.\n",
+	"what it applied in place. Exit codes: 0 ok; 1 failed before applying anything (the\n"
+	"cluster is as it was); 2 usage or input error; 3 failed after applying objects or running\n"
+	"ops, which are NOT rolled back (fix the cause and apply again); 4 cluster unreachable or\n"
+	"not authorised.\n",
 };
