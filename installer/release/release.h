@@ -7,7 +7,9 @@
  * stages: its crds/, then what its templates render. The executor applies
  * stages in order, waits for each to be healthy, and reports through kev
  * events; the plan runs a server-side dry-run per object and returns diffs.
- * This module never prints (cli/ does).
+ * The actions behind `template` and `values` live here too (action.c), so
+ * every command is: parse flags, call one action, print. This module never
+ * prints (cli/ does).
  *
  * Release records and rollback come with a later issue.
  */
