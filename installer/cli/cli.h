@@ -5,8 +5,10 @@
  * (cmd_NAME.c with cmd_NAME()) and is listed once in commands.c, a table
  * that also drives `kstage help`. Commands get the parsed global options and
  * their own flags, and return a process exit code (see DESIGN.md):
- * 0 ok, 1 failed and rolled back, 2 usage or input error, 3 rollback
- * incomplete, 4 cluster unreachable or auth.
+ * 0 ok, 1 failed with the cluster as it was, 2 usage or input error,
+ * 3 failed after changing the cluster and not (fully) rolled back (until
+ * release records and rollback exist, every apply that fails after
+ * applying something), 4 cluster unreachable or auth.
  */
 #ifndef KSTAGE_CLI_H
 #define KSTAGE_CLI_H

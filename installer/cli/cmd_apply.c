@@ -1,6 +1,5 @@
 #include "cli.h"
 #include "cmds.h"
-#include "core/alloc.h"
 #include "release/release.h"
 #include "render_args.h"
 
@@ -15,7 +14,7 @@ static const cli_flag flags[] = {
 	{ "timeout", 0, FLAG_STR, "D", "time each stage may take to become healthy (default 5m)" },
 	{ "stage", 0, FLAG_LIST, "NAME", "apply only this stage" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
-	{ "no-rollback", 0, FLAG_BOOL, NULL, "accepted for compatibility (release records and rollback come later)" },
+	{ "no-rollback", 0, FLAG_BOOL, NULL, "accepted; has no effect: this version never rolls back" },
 	{ "concurrency", 0, FLAG_STR, "N", "objects of one kind applied at once (default 32)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
@@ -73,23 +72,37 @@ static void progress_emit(void *u, const kevent *ev)
 	p->inner.emit(p->inner.ctx, ev);
 }
 
+/* The line that ends a run: what was done, how long, how many requests. */
+static void summary(cli_ctx *ctx, const progress *pg, const rel_session *s, const rel_summary *sum, int rc)
+{
+	kbuf m = KBUF_INIT;
+	char el[32], req[32], retr[32];
+	snprintf(el, sizeof(el), "%.1fs", elapsed(pg));
+	snprintf(req, sizeof(req), "%lu", s->client->stats.requests);
+	snprintf(retr, sizeof(retr), "%lu", s->client->stats.retries);
+	kbuf_printf(&m, "%s: %zu stage%s done, %zu skipped, %zu object%s created, %zu applied, %zu unchanged (not sent), "
+		    "%zu op%s changed (%s, %s API requests, %s retried)",
+		    rc ? "apply failed" : "apply done", sum->stages_done, sum->stages_done == 1 ? "" : "s",
+		    sum->stages_skipped, sum->created, sum->created == 1 ? "" : "s", sum->applied, sum->unchanged,
+		    sum->ops_changed, sum->ops_changed == 1 ? "" : "s", el, req, retr);
+	kev_emit(&ctx->sink, rc ? KEV_ERROR : KEV_INFO, "apply.summary", m.ptr, "elapsed", el,
+		 "requests", req, "retries", retr, "failed_stage", sum->failed_stage, NULL);
+	kbuf_release(&m);
+}
+
 static int run(cli_ctx *ctx, cli_args *args)
 {
 	rel_session s;
-	rel_session_opts so;
 	values_opts vo;
 	rel_summary sum;
 	kerr err = KERR_INIT;
 	progress pg;
+	kev_sink psink;
 	const char *t = cli_flag_str(args, "timeout", NULL), *cc = cli_flag_str(args, "concurrency", NULL);
-	const cli_flag_val *stages = cli_flag_get(args, "stage");
 	long timeout = 0;
+	bool changed;
 	int rc;
 
-	if (args->npos > 1) {
-		cli_errorf(ctx, "apply takes one BUNDLE or CHART, got %zu arguments", args->npos);
-		return EXIT_USAGE;
-	}
 	if (t && (timeout = rel_parse_duration(t)) <= 0) {
 		cli_errorf(ctx, "--timeout \"%s\" is not a duration such as 5m or 90s", t);
 		return EXIT_USAGE;
@@ -103,58 +116,31 @@ static int run(cli_ctx *ctx, cli_args *args)
 	pg.inner = ctx->sink;
 	pg.tty = !ctx->json && !ctx->quiet && isatty(2);
 	clock_gettime(CLOCK_MONOTONIC, &pg.t0);
-	{
-		kev_sink *ps = &ctx->sink;
-		if (!ctx->json) {
-			static kev_sink sink;
-			sink.emit = progress_emit;
-			sink.ctx = &pg;
-			ps = &sink;
-		}
-		if ((rc = cli_read_values_flags(ctx, args, VALUES_NUM_EXACT, &vo)))
-			return rc;
-		memset(&so, 0, sizeof(so));
-		so.values_num_explicit = cli_flag_str(args, "numbers", NULL) != NULL;
-		so.bundle = args->npos ? args->pos[0] : ".";
-		so.kube.kubeconfig = ctx->kubeconfig;
-		so.kube.context = ctx->context;
-		so.kube.namespace = ctx->namespace;
-		so.values = &vo;
-		so.sink = ps;
-		so.wait_poll = getenv("KSTAGE_WAIT_POLL") && *getenv("KSTAGE_WAIT_POLL");
-		rc = rel_session_open(&s, &so, &err);
-	}
-	if (!rc) {
-		s.ctx.timeout_ms = timeout;
-		s.ctx.force = cli_flag_bool(args, "force-conflicts");
-		s.ctx.concurrency = cc ? (size_t)atoi(cc) : 0;
-		s.ctx.only = stages && stages->set ? stages->list : NULL;
-		s.ctx.nonly = stages && stages->set ? stages->nlist : 0;
-		rc = rel_apply(&s.bundle, &s.ctx, &sum, &err);
-		if (pg.line_open)
-			fputs("\r\033[K", stderr);
-		{
-			kbuf m = KBUF_INIT;
-			char el[32], req[32], retr[32];
-			snprintf(el, sizeof(el), "%.1fs", elapsed(&pg));
-			snprintf(req, sizeof(req), "%lu", s.client->stats.requests);
-			snprintf(retr, sizeof(retr), "%lu", s.client->stats.retries);
-			kbuf_printf(&m, "%s: %zu stage%s done, %zu skipped, %zu object%s created, %zu applied, %zu unchanged (not sent), "
-				    "%zu op%s changed (%s, %s API requests, %s retried)",
-				    rc ? "apply failed" : "apply done", sum.stages_done, sum.stages_done == 1 ? "" : "s",
-				    sum.stages_skipped, sum.created, sum.created == 1 ? "" : "s", sum.applied, sum.unchanged, sum.ops_changed,
-				    sum.ops_changed == 1 ? "" : "s", el, req, retr);
-			kev_emit(&ctx->sink, rc ? KEV_ERROR : KEV_INFO, "apply.summary", m.ptr, "elapsed", el,
-				 "requests", req, "retries", retr, "failed_stage", sum.failed_stage, NULL);
-			kbuf_release(&m);
-		}
-	}
+	psink.emit = progress_emit;
+	psink.ctx = &pg;
+	if ((rc = cli_session_open(ctx, "apply", args, ctx->json ? &ctx->sink : &psink, &s, &vo)))
+		return rc;
+	s.ctx.timeout_ms = timeout;
+	s.ctx.concurrency = cc ? (size_t)atoi(cc) : 0;
+	rc = rel_apply(&s.bundle, &s.ctx, &sum, &err);
+	if (pg.line_open)
+		fputs("\r\033[K", stderr);
+	summary(ctx, &pg, &s, &sum, rc);
+	/* an apply answered 200 may have changed nothing, but kstage cannot
+	 * tell without the prior state: count it */
+	changed = sum.created || sum.applied || sum.ops_changed;
 	if (rc)
 		cli_print_error(ctx, &err);
-	rel_session_close(&s);
-	cli_values_flags_release(&vo);
+	if (rc && changed) {
+		/* no release records yet (see DESIGN.md): nothing puts the cluster back */
+		kev_emit(&ctx->sink, KEV_ERROR, "apply.not_rolled_back",
+			 "objects were applied (or ops run) before the failure and are NOT rolled back (this version "
+			 "of kstage does not roll back): fix the cause and apply again, or undo the changes by hand",
+			 "failed_stage", sum.failed_stage, NULL);
+	}
+	cli_session_close(&s, &vo);
 	kerr_clear(&err);
-	return cli_exit_code(rc);
+	return rc && changed ? EXIT_ROLLBACK : cli_exit_code(rc);
 }
 
 const cli_cmd cli_cmd_apply = {
@@ -162,6 +148,10 @@ const cli_cmd cli_cmd_apply = {
 	"[BUNDLE|CHART] [-f FILE]... [--set K=V]... [--timeout D] [--stage S]... [--force-conflicts]", flags,
 	"Applies each stage with server-side apply (field manager \"kstage\"), waits until its\n"
 	"objects are healthy, then goes on to the next. A Helm chart (directory or .tgz) runs as\n"
-	"two stages: its crds/, then its templates. Exit codes: 0 ok, 1 failed, 2 usage or input\n"
-	"error, 4 cluster unreachable or not authorised.\n",
+	"two stages: its crds/, then its templates.\n"
+	"This version keeps no release records and does not roll back: a failed apply leaves\n"
+	"what it applied in place. Exit codes: 0 ok; 1 failed before applying anything (the\n"
+	"cluster is as it was); 2 usage or input error; 3 failed after applying objects or running\n"
+	"ops, which are NOT rolled back (fix the cause and apply again); 4 cluster unreachable or\n"
+	"not authorised.\n",
 };

@@ -2,7 +2,6 @@
 #include "cmds.h"
 #include "release/release.h"
 #include "render_args.h"
-#include "core/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,47 +103,23 @@ static void print_text(const cli_ctx *ctx, const rel_plan *p)
 static int run(cli_ctx *ctx, cli_args *args)
 {
 	rel_session s;
-	rel_session_opts so;
 	values_opts vo;
 	rel_plan plan;
 	kerr err = KERR_INIT;
-	const cli_flag_val *stages = cli_flag_get(args, "stage");
 	bool detailed = cli_flag_bool(args, "detailed-exitcode");
 	int rc;
 
-	if (args->npos > 1) {
-		cli_errorf(ctx, "plan takes one BUNDLE or CHART, got %zu arguments", args->npos);
-		return detailed ? 1 : EXIT_USAGE;
-	}
-	if ((rc = cli_read_values_flags(ctx, args, VALUES_NUM_EXACT, &vo)))
+	if ((rc = cli_session_open(ctx, "plan", args, &ctx->sink, &s, &vo)))
 		return detailed ? 1 : rc;
-	memset(&so, 0, sizeof(so));
-	so.values_num_explicit = cli_flag_str(args, "numbers", NULL) != NULL;
-	so.bundle = args->npos ? args->pos[0] : ".";
-	so.kube.kubeconfig = ctx->kubeconfig;
-	so.kube.context = ctx->context;
-	so.kube.namespace = ctx->namespace;
-	so.values = &vo;
-	so.sink = &ctx->sink;
-	rc = rel_session_open(&s, &so, &err);
-	memset(&plan, 0, sizeof(plan));
-	if (!rc) {
-		s.ctx.force = cli_flag_bool(args, "force-conflicts");
-		s.ctx.only = stages && stages->set ? stages->list : NULL;
-		s.ctx.nonly = stages && stages->set ? stages->nlist : 0;
-		s.ctx.color = ctx->color && !ctx->json;
-		rc = rel_plan_run(&plan, &s.a, &s.bundle, &s.ctx, &err);
-	}
-	if (!rc) {
-		if (ctx->json)
-			print_json(&plan);
-		else
-			print_text(ctx, &plan);
-	} else {
+	s.ctx.color = ctx->color && !ctx->json;
+	rc = rel_plan_run(&plan, &s.a, &s.bundle, &s.ctx, &err);
+	if (rc)
 		cli_print_error(ctx, &err);
-	}
-	rel_session_close(&s);
-	cli_values_flags_release(&vo);
+	else if (ctx->json)
+		print_json(&plan);
+	else
+		print_text(ctx, &plan);
+	cli_session_close(&s, &vo);
 	kerr_clear(&err);
 	if (detailed)
 		return rc ? 1 : (plan.created || plan.changed) ? 2 : 0;

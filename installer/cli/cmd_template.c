@@ -11,18 +11,11 @@
 #include "cli.h"
 #include "cmds.h"
 #include "core/alloc.h"
-#include "core/arena.h"
 #include "core/buf.h"
-#include "doc/doc.h"
-#include "tmpl/chart.h"
-#include "tmpl/tmpl.h"
-#include "values/values.h"
 #include "release/release.h"
 #include "render_args.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,18 +75,6 @@ static void put_doc(kbuf *b, const tmpl_manifest *m)
 	kbuf_putc(b, '\n');
 }
 
-static bool is_test_hook(const char *h)
-{
-	return h && (strstr(h, "test") != NULL);
-}
-
-/* the path without the chart name, as --show-only matches it */
-static const char *show_path(const char *source)
-{
-	const char *s = strchr(source, '/');
-	return s ? s + 1 : source;
-}
-
 static int mkdirs(const char *path)
 {
 	char buf[4096];
@@ -111,26 +92,6 @@ static int mkdirs(const char *path)
 		}
 	}
 	return 0;
-}
-
-/* --skip-schema-validation: no chart in the tree has a schema */
-static void drop_schemas(values_chart *c, int depth)
-{
-	size_t i;
-	if (depth > 100)
-		return;
-	c->schema = NULL;
-	for (i = 0; i < c->nsubcharts; i++)
-		drop_schemas(c->subcharts[i], depth + 1);
-}
-
-static bool is_crd(const tmpl_output *out, const tmpl_manifest *m)
-{
-	size_t i;
-	for (i = 0; i < out->ncrds; i++)
-		if (out->crds[i].content == m->content)
-			return true;
-	return false;
 }
 
 typedef struct written {
@@ -179,200 +140,93 @@ static int write_out(cli_ctx *ctx, const char *dir, const tmpl_manifest *m, writ
 	return 0;
 }
 
-/* Helm's release name rule: DNS-1123 subdomain labels, at most 53 chars */
-static bool valid_release_name(const char *s)
-{
-	size_t n = strlen(s), i;
-	bool label_start = true;
-	if (n == 0 || n > 53)
-		return false;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-		if (c == '.') {
-			if (label_start || s[i - 1] == '-')
-				return false;
-			label_start = true;
-			continue;
-		}
-		if (!alnum && c != '-')
-			return false;
-		if (label_start && !alnum)
-			return false;
-		label_start = false;
-	}
-	return !label_start && s[n - 1] != '-';
-}
-
 static int run(cli_ctx *ctx, cli_args *args)
 {
-	karena a = KARENA_INIT;
 	kerr err = KERR_INIT;
-	values_opts o;
+	values_opts vo;
+	rel_template_opts to;
+	rel_template_result res;
 	const cli_flag_val *show = cli_flag_get(args, "show-only");
 	const cli_flag_val *apis = cli_flag_get(args, "api-versions");
 	const char *outdir = cli_flag_str(args, "output-dir", NULL), *crddir = outdir;
 	char *outsub = NULL;
-	const char *path, *name = "release-name";
-	doc_node *user = NULL, *secret_paths = NULL;
-	tmpl_chart *tc = NULL;
-	tmpl_output out = { 0 };
-	tmpl_render_opts ro;
-	bool printed = false;
-	bool bundle = false, skip_tests = cli_flag_bool(args, "skip-tests"), no_hooks = cli_flag_bool(args, "no-hooks");
+	cli_source src;
 	size_t i;
 	kbuf b = KBUF_INIT;
 	written w = { NULL, 0, 0 };
-	int r, rc = EXIT_OK;
+	int rc;
 
+	memset(&vo, 0, sizeof(vo));
+	memset(&res, 0, sizeof(res));
 	if (args->npos == 0 || args->npos > 2) {
 		cli_errorf(ctx, "want [NAME] CHART|BUNDLE");
 		return EXIT_USAGE;
 	}
-	path = args->pos[args->npos - 1];
-	if (args->npos == 2)
-		name = args->pos[0];
 	/* helm template names the release "release-name" before Helm's
 	 * NameAndChart runs, so --generate-name only refuses a NAME */
 	if (args->npos == 2 && cli_flag_bool(args, "generate-name")) {
 		cli_errorf(ctx, "cannot set --generate-name and also specify a name");
 		return EXIT_USAGE;
 	}
-	if (cli_flag_str(args, "name-template", NULL)) {
-		/* Helm's TemplateName: executed with nil data, before the
-		 * default name; refused next to a NAME */
-		const char *nt = cli_flag_str(args, "name-template", NULL);
-		tmpl_set *ts = tmpl_set_new(&a);
-		tmpl_exec_opts eo = { 0, true, false, 0, 0 };
-		kbuf nb = KBUF_INIT;
-		if (args->npos == 2) {
-			cli_errorf(ctx, "cannot set --name-template and also specify a name");
-			karena_release(&a);
-			return EXIT_USAGE;
-		}
-		if ((r = tmpl_parse(ts, "name-template", nt, strlen(nt), &err)) ||
-		    (r = tmpl_exec(ts, "name-template", NULL, &nb, &eo, &err))) {
-			kbuf_release(&nb);
-			cli_print_error(ctx, &err);
-			rc = cli_exit_code(err.code ? err.code : r);
-			kerr_clear(&err);
-			karena_release(&a);
-			return rc;
-		}
-		name = karena_strndup(&a, nb.ptr, nb.len);
-		kbuf_release(&nb);
-	}
-	if (!valid_release_name(name)) {
-		cli_errorf(ctx, "release name check failed: release name \"%s\": invalid release name, must match regex "
-				"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$ and the length must not be "
-				"longer than 53", name);
+	if (args->npos == 2 && cli_flag_str(args, "name-template", NULL)) {
+		cli_errorf(ctx, "cannot set --name-template and also specify a name");
 		return EXIT_USAGE;
 	}
-	{
-		cli_source k;
-		if ((rc = cli_source_kind(ctx, path, &k)))
-			return rc;
-		bundle = k == CLI_SRC_BUNDLE;
-	}
-	if ((rc = cli_read_values_flags(ctx, args, bundle ? VALUES_NUM_EXACT : VALUES_NUM_HELM, &o)))
-		return rc;
-
-	if ((r = values_read_user(&user, &secret_paths, &a, &o, &err)))
-		goto fail;
-	if (bundle) {
-		rel_bundle rb;
-		r = rel_bundle_load(&rb, &a, path, &err);
-		if (!r)
-			r = rel_bundle_chart(&tc, &a, &rb, o.num, &err);
-	}
-	else
-		r = tmpl_chart_load(&tc, &a, path, o.num, &err);
-	if (r)
-		goto fail;
-	if (cli_flag_bool(args, "skip-schema-validation"))
-		drop_schemas(&tc->vc, 0);
-	if ((r = values_compute(&tc->vc, user, &a, o.num, &err)))
-		goto fail;
-	memset(&out, 0, sizeof(out));
-	memset(&ro, 0, sizeof(ro));
-	ro.release_name = name;
-	ro.namespace = ctx->namespace ? ctx->namespace : "default";
-	ro.kube_version = cli_flag_str(args, "kube-version", NULL);
+	memset(&to, 0, sizeof(to));
+	to.path = args->pos[args->npos - 1];
+	to.name = args->npos == 2 ? args->pos[0] : NULL;
+	to.name_template = cli_flag_str(args, "name-template", NULL);
+	to.namespace = ctx->namespace;
+	to.kube_version = cli_flag_str(args, "kube-version", NULL);
 	if (apis && apis->set) {
-		ro.api_versions = apis->list;
-		ro.napi_versions = apis->nlist;
+		to.api_versions = apis->list;
+		to.napi_versions = apis->nlist;
 	}
-	ro.is_upgrade = cli_flag_bool(args, "is-upgrade");
-	ro.num = o.num;
-	if ((r = tmpl_render_chart(&out, &a, tc, &ro, &err)))
-		goto fail;
+	to.is_upgrade = cli_flag_bool(args, "is-upgrade");
+	to.skip_schema = cli_flag_bool(args, "skip-schema-validation");
+	to.include_crds = cli_flag_bool(args, "include-crds");
+	to.skip_tests = cli_flag_bool(args, "skip-tests");
+	to.no_hooks = cli_flag_bool(args, "no-hooks");
+	if (show && show->set && !outdir) {
+		to.show_only = show->list;
+		to.nshow_only = show->nlist;
+	}
+	if ((rc = cli_source_kind(ctx, to.path, &src)))
+		return rc;
+	to.bundle = src == CLI_SRC_BUNDLE;
+	if ((rc = cli_read_values_flags(ctx, args, to.bundle ? VALUES_NUM_EXACT : VALUES_NUM_HELM, &vo)))
+		return rc;
+	to.values = &vo;
 
+	if ((rc = rel_template(&res, &to, &err))) {
+		cli_print_error(ctx, &err);
+		rc = cli_exit_code(rc);
+		goto done;
+	}
 	if (outdir && cli_flag_bool(args, "release-name")) {
 		/* Helm writes DIR/NAME/chart/templates/..., but crds/ files
 		 * still to DIR/chart/crds/... */
-		size_t n = strlen(outdir) + strlen(name) + 2;
+		size_t n = strlen(outdir) + strlen(res.name) + 2;
 		outsub = xmalloc(n);
-		snprintf(outsub, n, "%s/%s", outdir, name);
+		snprintf(outsub, n, "%s/%s", outdir, res.name);
 		outdir = outsub;
 	}
-	{
-		/* everything in print order */
-		tmpl_manifest *all = xcalloc(out.ncrds + out.ndocs + out.nhooks + 1, sizeof(*all));
-		size_t na = 0;
-		if (cli_flag_bool(args, "include-crds"))
-			for (i = 0; i < out.ncrds; i++)
-				all[na++] = out.crds[i];
-		for (i = 0; i < out.ndocs; i++)
-			all[na++] = out.docs[i];
-		if (!no_hooks)
-			for (i = 0; i < out.nhooks; i++)
-				if (!(skip_tests && is_test_hook(out.hooks[i].hook)))
-					all[na++] = out.hooks[i];
-		if (show && show->set && !outdir) {
-			size_t k, j;
-			tmpl_manifest *sel = xcalloc(na + 1, sizeof(*sel));
-			size_t ns = 0;
-			for (k = 0; k < show->nlist; k++) {
-				bool found = false;
-				for (j = 0; j < na; j++) {
-					if (fnmatch(show->list[k], show_path(all[j].source), FNM_PATHNAME))
-						continue;
-					sel[ns++] = all[j];
-					found = true;
-				}
-				if (!found) {
-					cli_errorf(ctx, "could not find template %s in chart", show->list[k]);
-					free(sel);
-					free(all);
-					rc = EXIT_USAGE;
-					goto done;
-				}
-				if (ns > na)
-					break;
+	for (i = 0; i < res.ndocs; i++) {
+		if (outdir) {
+			if (write_out(ctx, rel_template_is_crd(&res, &res.docs[i]) ? crddir : outdir, &res.docs[i], &w)) {
+				rc = EXIT_FAILED;
+				break;
 			}
-			free(all);
-			all = sel;
-			na = ns;
+			continue;
 		}
-		for (i = 0; i < na; i++) {
-			if (outdir) {
-				if (write_out(ctx, is_crd(&out, &all[i]) ? crddir : outdir, &all[i], &w)) {
-					rc = EXIT_FAILED;
-					break;
-				}
-			} else {
-				put_doc(&b, &all[i]);
-				printed = true;
-				if (b.len > (1 << 16)) {
-					fwrite(b.ptr, 1, b.len, stdout);
-					kbuf_reset(&b);
-				}
-			}
+		put_doc(&b, &res.docs[i]);
+		if (b.len > (1 << 16)) {
+			fwrite(b.ptr, 1, b.len, stdout);
+			kbuf_reset(&b);
 		}
-		free(all);
 	}
 	fwrite(b.ptr, 1, b.len, stdout);
-	if (outdir || !printed)
+	if (outdir || !res.ndocs)
 		putchar('\n'); /* helm prints its (trimmed) manifest stream and a newline */
 	if (outdir && show && show->set && show->nlist && rc == EXIT_OK) {
 		/* Helm writes every file, then looks for --show-only in the
@@ -380,20 +234,15 @@ static int run(cli_ctx *ctx, cli_args *args)
 		cli_errorf(ctx, "could not find template %s in chart", show->list[0]);
 		rc = EXIT_USAGE;
 	}
-	goto done;
-fail:
-	cli_print_error(ctx, &err);
-	rc = cli_exit_code(err.code ? err.code : r);
 done:
-	tmpl_output_release(&out);
+	rel_template_result_release(&res);
 	for (i = 0; i < w.n; i++)
 		free(w.v[i]);
 	free(w.v);
 	free(outsub);
 	kbuf_release(&b);
 	kerr_clear(&err);
-	karena_release(&a);
-	cli_values_flags_release(&o);
+	cli_values_flags_release(&vo);
 	return rc;
 }
 

@@ -11,17 +11,12 @@
 #include "cli.h"
 #include "cmds.h"
 #include "core/arena.h"
-#include "core/buf.h"
 #include "doc/doc.h"
-#include "tmpl/chart.h"
-#include "values/values.h"
 #include "release/release.h"
 #include "render_args.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const cli_flag flags[] = {
 	CLI_VALUES_FLAGS,
@@ -34,63 +29,35 @@ static int run(cli_ctx *ctx, cli_args *args)
 	kerr err = KERR_INIT;
 	values_opts o;
 	const char *path = args->npos ? args->pos[0] : NULL;
-	doc_node *user = NULL, *secret_paths = NULL, *out = NULL;
-	enum { SRC_NONE, SRC_BUNDLE, SRC_CHART } src = SRC_NONE;
+	doc_node *out = NULL;
+	cli_source src = CLI_SRC_BUNDLE;
 	kbuf b = KBUF_INIT;
-	int r, rc = EXIT_OK;
+	int rc;
 
 	if (args->npos > 1) {
 		cli_errorf(ctx, "too many arguments: want at most one BUNDLE or CHART");
 		return EXIT_USAGE;
 	}
-	if (path) {
-		cli_source k;
-		if ((rc = cli_source_kind(ctx, path, &k)))
-			return rc;
-		src = k == CLI_SRC_BUNDLE ? SRC_BUNDLE : SRC_CHART;
-	}
-	if ((rc = cli_read_values_flags(ctx, args, src == SRC_CHART ? VALUES_NUM_HELM : VALUES_NUM_EXACT, &o)))
+	if (path && (rc = cli_source_kind(ctx, path, &src)))
 		return rc;
-
-	if ((r = values_read_user(&user, &secret_paths, &a, &o, &err)))
-		goto fail;
-	if (src == SRC_NONE) {
-		out = values_mask_secrets(&a, user, NULL, secret_paths);
-	} else if (src == SRC_BUNDLE) {
-		rel_bundle rb;
-		tmpl_chart *tc = NULL;
-		if ((r = rel_bundle_load(&rb, &a, path, &err)) || (r = rel_bundle_chart(&tc, &a, &rb, o.num, &err)))
-			goto fail;
-		if ((r = values_compute(&tc->vc, user, &a, o.num, &err)))
-			goto fail;
-		out = values_chart_mask(&a, &tc->vc, secret_paths);
-	} else {
-		tmpl_chart *tc = NULL;
-		if ((r = tmpl_chart_load(&tc, &a, path, o.num, &err)))
-			goto fail;
-		if ((r = values_compute(&tc->vc, user, &a, o.num, &err)))
-			goto fail;
-		out = values_chart_mask(&a, &tc->vc, secret_paths);
-	}
-	if (ctx->json) {
-		r = doc_emit_json(&b, out, DOC_EMIT_SORT_KEYS, &err);
+	if ((rc = cli_read_values_flags(ctx, args, path && src == CLI_SRC_CHART ? VALUES_NUM_HELM : VALUES_NUM_EXACT, &o)))
+		return rc;
+	rc = rel_values_show(&out, &a, path, src == CLI_SRC_BUNDLE, &o, &err);
+	if (!rc && ctx->json) {
+		rc = doc_emit_json(&b, out, DOC_EMIT_SORT_KEYS, &err);
 		kbuf_putc(&b, '\n');
-	} else {
-		r = doc_emit_yaml(&b, out, DOC_EMIT_SORT_KEYS, &err);
+	} else if (!rc) {
+		rc = doc_emit_yaml(&b, out, DOC_EMIT_SORT_KEYS, &err);
 	}
-	if (r)
-		goto fail;
-	fwrite(b.ptr, 1, b.len, stdout);
-	goto done;
-fail:
-	cli_print_error(ctx, &err);
-	rc = cli_exit_code(err.code ? err.code : r);
-done:
+	if (rc)
+		cli_print_error(ctx, &err);
+	else
+		fwrite(b.ptr, 1, b.len, stdout);
 	kbuf_release(&b);
 	kerr_clear(&err);
 	karena_release(&a);
 	cli_values_flags_release(&o);
-	return rc;
+	return cli_exit_code(rc);
 }
 
 const cli_cmd cli_cmd_values = {

@@ -2,6 +2,7 @@
 #include "core/alloc.h"
 #include "fetch/fetch.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,22 @@ static const struct {
 	{ "set-json", VALUES_SET_JSON }, { "set-literal", VALUES_SET_LITERAL },
 	{ "set-secret", VALUES_SET_SECRET },
 };
+
+int cli_check_input_file(cli_ctx *ctx, const char *flag, const char *path)
+{
+	struct stat st;
+	if (!strcmp(path, "-") || !strncmp(path, "https://", 8) || !strncmp(path, "http://", 7))
+		return 0;
+	if (stat(path, &st)) {
+		cli_errorf(ctx, "%s %s: %s", flag, path, errno == ENOENT ? "no such file" : strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		cli_errorf(ctx, "%s %s: is a directory, want a file", flag, path);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
 
 int cli_read_values_flags(cli_ctx *ctx, const cli_args *args, values_num_mode def_num, values_opts *o)
 {
@@ -35,6 +52,13 @@ int cli_read_values_flags(cli_ctx *ctx, const cli_args *args, values_num_mode de
 			return EXIT_USAGE;
 		}
 	}
+	if (files && files->set) {
+		for (i = 0; i < files->nlist; i++)
+			if (cli_check_input_file(ctx, "-f", files->list[i]))
+				return EXIT_USAGE;
+		o->files = files->list;
+		o->nfiles = files->nlist;
+	}
 	{
 		/* values never fetch: URL sources come through fetch/'s client */
 		fetch_http_opts *ho = xcalloc(1, sizeof(*ho));
@@ -44,10 +68,6 @@ int cli_read_values_flags(cli_ctx *ctx, const cli_args *args, values_num_mode de
 		ho->timeout_ms = 120000;
 		o->url.read = fetch_read_url;
 		o->url.ctx = ho;
-	}
-	if (files && files->set) {
-		o->files = files->list;
-		o->nfiles = files->nlist;
 	}
 	vf = xcalloc(args->norder + 1, sizeof(*vf));
 	for (i = 0; i < args->norder; i++)
@@ -105,4 +125,47 @@ int cli_source_kind(cli_ctx *ctx, const char *path, cli_source *out)
 	}
 	cli_errorf(ctx, "%s: not a bundle (kstage.yaml) or a chart (Chart.yaml or .tgz)", path);
 	return EXIT_USAGE;
+}
+
+int cli_session_open(cli_ctx *ctx, const char *cmd, const cli_args *args, const kev_sink *sink, rel_session *s, values_opts *vo)
+{
+	rel_session_opts so;
+	const cli_flag_val *stages = cli_flag_get(args, "stage");
+	kerr err = KERR_INIT;
+	int rc;
+	memset(s, 0, sizeof(*s));
+	memset(vo, 0, sizeof(*vo));
+	if (args->npos > 1) {
+		cli_errorf(ctx, "%s takes one BUNDLE or CHART, got %zu arguments", cmd, args->npos);
+		return EXIT_USAGE;
+	}
+	if (ctx->kubeconfig && (rc = cli_check_input_file(ctx, "--kubeconfig", ctx->kubeconfig)))
+		return rc;
+	if ((rc = cli_read_values_flags(ctx, args, VALUES_NUM_EXACT, vo)))
+		return rc;
+	memset(&so, 0, sizeof(so));
+	so.values_num_explicit = cli_flag_str(args, "numbers", NULL) != NULL;
+	so.bundle = args->npos ? args->pos[0] : ".";
+	so.kube.kubeconfig = ctx->kubeconfig;
+	so.kube.context = ctx->context;
+	so.kube.namespace = ctx->namespace;
+	so.values = vo;
+	so.sink = sink;
+	so.wait_poll = getenv("KSTAGE_WAIT_POLL") && *getenv("KSTAGE_WAIT_POLL");
+	if ((rc = rel_session_open(s, &so, &err))) {
+		cli_print_error(ctx, &err);
+		kerr_clear(&err);
+		cli_session_close(s, vo);
+		return cli_exit_code(rc);
+	}
+	s->ctx.force = cli_flag_bool(args, "force-conflicts");
+	s->ctx.only = stages && stages->set ? stages->list : NULL;
+	s->ctx.nonly = stages && stages->set ? stages->nlist : 0;
+	return 0;
+}
+
+void cli_session_close(rel_session *s, values_opts *vo)
+{
+	rel_session_close(s);
+	cli_values_flags_release(vo);
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "cli.h"
+#include "release/release.h"
 #include "values/values.h"
 
 /* Put this inside a command's cli_flag table. */
@@ -33,6 +34,19 @@
  * what is wrong. */
 int cli_read_values_flags(cli_ctx *ctx, const cli_args *args, values_num_mode def_num, values_opts *o);
 void cli_values_flags_release(values_opts *o);
+
+/* A file named on the command line (flag is "-f", "--kubeconfig"...) must
+ * exist and not be a directory; "-" and https:// URLs pass. Returns 0, or
+ * EXIT_USAGE after saying what is wrong. */
+int cli_check_input_file(cli_ctx *ctx, const char *flag, const char *path);
+
+/* What plan and apply (cmd) set up alike: the BUNDLE argument, the values flags,
+ * kubeconfig, --stage and --force-conflicts, then the session (bundle and
+ * values first, then the client; events to sink, which must outlive the
+ * session). Returns 0, or an exit code after printing the error (nothing
+ * is left to release then). Close with cli_session_close. */
+int cli_session_open(cli_ctx *ctx, const char *cmd, const cli_args *args, const kev_sink *sink, rel_session *s, values_opts *vo);
+void cli_session_close(rel_session *s, values_opts *vo);
 
 typedef enum cli_source { CLI_SRC_BUNDLE, CLI_SRC_CHART } cli_source;
 /* A directory with kstage.yaml (and no Chart.yaml) is a bundle; a directory

@@ -30,6 +30,8 @@
 #include "core/alloc.h"
 #include "tmpl/chart.h"
 
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -191,6 +193,56 @@ static void parse_ops(rel_stage *st, karena *a, const doc_node *ops, const char 
 	}
 }
 
+/* A wait rule's jsonPath is the dotted path kube/health.c reads
+ * (doc_get_path), optionally in {}: ".status.phase",
+ * "status.conditions[0].type", "data.a\\.b". Returns the offset of the
+ * first character that is wrong, or -1. JSONPath's filters, wildcards and
+ * recursive descent are not paths and are refused. */
+static long bad_wait_path(const char *s)
+{
+	size_t n = strlen(s);
+	const char *p = s, *end = s + n;
+	if (*p == '{') {
+		if (n < 2 || s[n - 1] != '}')
+			return (long)n;
+		p++;
+		end--;
+	}
+	if (p == end)
+		return (long)(p - s);
+	if (*p == '.' && p + 1 == end)
+		return -1;   /* the object itself */
+	while (p < end) {
+		const char *k;
+		if (*p == '.')
+			p++;
+		if (p == end)
+			return (long)(p - s);
+		if (*p == '[') {
+			const char *d = ++p;
+			while (p < end && *p >= '0' && *p <= '9')
+				p++;
+			if (p == d || p == end || *p != ']')
+				return (long)(p - s);
+			p++;
+			if (p < end && *p != '.' && *p != '[')
+				return (long)(p - s);
+			continue;
+		}
+		for (k = p; p < end && *p != '.' && *p != '['; p++) {
+			if (*p == '\\' && p + 1 < end) {
+				p++;
+				continue;
+			}
+			if (strchr("*?@()[]{} \t\n", *p) || (*p == '$' && p == s))
+				return (long)(p - s);
+		}
+		if (p == k)
+			return (long)(p - s);
+	}
+	return -1;
+}
+
 static void parse_wait(rel_stage *st, karena *a, const doc_node *w, const char *file, kerr *err)
 {
 	static const char *const keys[] = { "for", "rules", NULL };
@@ -241,11 +293,37 @@ static void parse_wait(rel_stage *st, karena *a, const doc_node *w, const char *
 			ERR_AT(err, r, "wait rule has both condition and jsonPath: use two rules");
 			continue;
 		}
+		if (kr->path && bad_wait_path(kr->path) >= 0) {
+			ERR_AT(err, doc_map_get(r, "jsonPath"),
+			       "wait rule jsonPath \"%s\" is not a path at character %ld: want a dotted path such as "
+			       ".status.phase or .status.conditions[0].type", kr->path, bad_wait_path(kr->path) + 1);
+			continue;
+		}
 		st->nrules++;
 	}
 }
 
-static void parse_stage(rel_bundle *b, rel_stage *st, karena *a, const doc_node *s, const char *file, kerr *err)
+/* A source or chart path is relative to the bundle and stays inside it:
+ * not absolute, no ".." step. (Symlinks are resolved when the bundle is
+ * loaded from disk: rel_bundle_load.) */
+static void check_rel_path(const rel_stage *st, const doc_node *n, const char *what, const char *file, kerr *err)
+{
+	const char *p = n->u.s.ptr, *q;
+	if (*p == '/') {
+		ERR_AT(err, n, "stage %s: %s path \"%s\" must be relative to the bundle, not absolute", st->name, what, p);
+		return;
+	}
+	for (q = p; q; q = strchr(q, '/')) {
+		if (*q == '/')
+			q++;
+		if (q[0] == '.' && q[1] == '.' && (q[2] == '/' || q[2] == '\0')) {
+			ERR_AT(err, n, "stage %s: %s path \"%s\" climbs out of the bundle with \"..\"", st->name, what, p);
+			return;
+		}
+	}
+}
+
+static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char *file, kerr *err)
 {
 	static const char *const keys[] = { "name", "source", "templates", "chart", "namespace", "wait", "timeout",
 					    "enabled", "ops", "rollback", "test", NULL };
@@ -264,11 +342,6 @@ static void parse_stage(rel_bundle *b, rel_stage *st, karena *a, const doc_node 
 		ERR_AT(err, doc_map_get(s, "name"), "stage name \"%s\" must be lowercase letters, digits and '-'", st->name);
 	if (!st->name)
 		st->name = "?";
-	for (i = 0; b->stages && &b->stages[i] != st; i++)
-		if (!strcmp(b->stages[i].name, st->name)) {
-			ERR_AT(err, doc_map_get(s, "name"), "stage name \"%s\" is used twice", st->name);
-			break;
-		}
 	if ((n = doc_map_get(s, "source"))) {
 		static const char *const skeys[] = { "url", "sha256", "path", NULL };
 		nsrc++;
@@ -291,6 +364,7 @@ static void parse_stage(rel_bundle *b, rel_stage *st, karena *a, const doc_node 
 					ERR_AT(err, doc_map_get(n, "sha256"), "stage %s: sha256 must be 64 lowercase hex digits", st->name);
 			} else if (st->path) {
 				st->src = REL_SRC_PATH;
+				check_rel_path(st, doc_map_get(n, "path"), "source", file, err);
 			} else {
 				ERR_AT(err, n, "stage %s: source needs url (with sha256) or path", st->name);
 			}
@@ -323,6 +397,8 @@ static void parse_stage(rel_bundle *b, rel_stage *st, karena *a, const doc_node 
 		else {
 			check_keys(n, ckeys, "chart", file, err);
 			st->path = want_str(n, "path", true, "chart", file, err);
+			if (st->path)
+				check_rel_path(st, doc_map_get(n, "path"), "chart", file, err);
 		}
 	}
 	if (nsrc > 1)
@@ -356,6 +432,41 @@ static void parse_stage(rel_bundle *b, rel_stage *st, karena *a, const doc_node 
 	}
 }
 
+/* A set of names (open addressing, FNV-1a): duplicate checks in linear
+ * time however many stages there are. The names are borrowed. */
+typedef struct name_set {
+	const char **v;
+	size_t cap;   /* a power of two, at least twice the names */
+} name_set;
+
+static void name_set_init(name_set *s, size_t n)
+{
+	s->cap = 16;
+	while (s->cap < st_mult(n, 2))
+		s->cap *= 2;
+	s->v = xcalloc(s->cap, sizeof(*s->v));
+}
+
+static void name_set_release(name_set *s)
+{
+	free(s->v);
+}
+
+/* Add name; false when it was there already. */
+static bool name_set_add(name_set *s, const char *name)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const unsigned char *p;
+	size_t i;
+	for (p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 1099511628211ULL;
+	for (i = (size_t)h & (s->cap - 1); s->v[i]; i = (i + 1) & (s->cap - 1))
+		if (!strcmp(s->v[i], name))
+			return false;
+	s->v[i] = name;
+	return true;
+}
+
 int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *name, const char *text,
 		     size_t len, kerr *err)
 {
@@ -381,11 +492,17 @@ int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *na
 	if (!stages || stages->type != DOC_SEQ || !stages->u.seq.len) {
 		ERR_AT(err, stages ? stages : root, "kstage.yaml: stages must be a non-empty list");
 	} else {
+		name_set seen;
+		name_set_init(&seen, stages->u.seq.len);
 		out->stages = karena_alloc(a, sizeof(rel_stage) * stages->u.seq.len);
 		for (i = 0; i < stages->u.seq.len; i++) {
-			parse_stage(out, &out->stages[i], a, stages->u.seq.v[i], file, err);
+			rel_stage *st = &out->stages[i];
+			parse_stage(st, a, stages->u.seq.v[i], file, err);
 			out->nstages = i + 1;
+			if (st->name && strcmp(st->name, "?") && !name_set_add(&seen, st->name))
+				ERR_AT(err, doc_map_get(st->node, "name"), "stage name \"%s\" is used twice", st->name);
 		}
+		name_set_release(&seen);
 	}
 	return err->code ? KE_INPUT : 0;
 }
@@ -398,6 +515,59 @@ static bool exists(const char *p, bool *is_dir)
 	if (is_dir)
 		*is_dir = S_ISDIR(st.st_mode);
 	return true;
+}
+
+int rel_bundle_resolve(kbuf *out, const rel_bundle *b, const char *path, kerr *err)
+{
+	char *root = realpath(b->dir, NULL), *full;
+	size_t n;
+	int rc = 0;
+	if (!root)
+		return kerr_set(err, KE_INPUT, "bundle directory \"%s\" not found", b->dir);
+	n = strlen(root);
+	kbuf_reset(out);
+	if (path[0] == '/')
+		kbuf_puts(out, path);
+	else
+		kbuf_printf(out, "%s/%s", b->dir, path);
+	full = realpath(out->ptr, NULL);
+	if (!full)
+		rc = kerr_set(err, KE_INPUT, "source path \"%s\" not found", out->ptr);
+	else if (strcmp(root, "/") && (strncmp(full, root, n) || (full[n] != '/' && full[n] != '\0')))
+		rc = kerr_set(err, KE_INPUT, "\"%s\" resolves to \"%s\", outside the bundle \"%s\"", path, full, root);
+	else {
+		kbuf_reset(out);
+		kbuf_puts(out, full);
+	}
+	free(full);
+	free(root);
+	return rc;
+}
+
+/* The source and chart paths that exist must resolve (symlinks followed)
+ * inside the bundle. */
+static int check_paths(const rel_bundle *b, kerr *err)
+{
+	size_t i;
+	kbuf p = KBUF_INIT;
+	for (i = 0; i < b->nstages; i++) {
+		const rel_stage *st = &b->stages[i];
+		const doc_node *n;
+		kerr e = KERR_INIT;
+		if ((st->src != REL_SRC_PATH && st->src != REL_SRC_CHART) || !st->path)
+			continue;
+		n = doc_get_path(st->node, st->src == REL_SRC_PATH ? "source.path" : "chart.path");
+		kbuf_reset(&p);
+		kbuf_printf(&p, "%s/%s", b->dir, st->path);
+		if (!exists(p.ptr, NULL))
+			continue;   /* said when the stage renders */
+		if (rel_bundle_resolve(&p, b, st->path, &e))
+			kerr_add_at(err, KE_INPUT, n && n->file ? n->file : b->file, n ? n->line : 0, n ? n->col : 0,
+				    "stage %s: %s", st->name, e.first.msg);
+		kerr_clear(&e);
+	}
+	kbuf_release(&p);
+	return err->code ? KE_INPUT : 0;
 }
 
 static int load_optional(doc_node **out, karena *a, const char *path, kerr *err)
@@ -478,6 +648,8 @@ int rel_bundle_load(rel_bundle *out, karena *a, const char *path, kerr *err)
 		}
 		rc = rel_bundle_parse(out, a, d ? d : dd, p.ptr, text.ptr, text.len, err);
 	}
+	if (!rc)
+		rc = check_paths(out, err);
 	if (!rc) {
 		kbuf vp = KBUF_INIT;
 		kbuf_printf(&vp, "%s/values/values.yaml", out->dir);

@@ -1,16 +1,16 @@
 /*
  * release/exec.c - the stage executor (kstage apply) and the planner
- * (kstage plan).
+ * (kstage plan), one stage run each.
  *
- * apply, per stage: render; sort in install order; then one kind group at
- * a time: resolve (discovery; when a kind is missing and this run applied
- * CRDs, wait for them to be Established and refresh discovery first), apply
- * the group's objects in parallel (bounded), stop at the first failure;
- * then wait for the stage to be healthy; then run its ops.
- *
- * plan, per stage: the same objects, a server-side dry-run each and a diff
- * against the live object; kinds that only an earlier stage's CRD brings
- * are "created after stage X".
+ * A stage run renders the stage and sorts it in install order before it
+ * sends anything, so it knows every object it will touch. Plan and apply
+ * then walk the same kind groups: resolve (discovery; when a kind is
+ * missing and a CRD of this run brings it, apply waits for the CRD to be
+ * Established and for discovery to learn it, a plan says "created after
+ * stage X"), read what is live (one LIST for big groups), send the group's
+ * objects in parallel (bounded; a plan as dry-runs), stop at the first
+ * failure. Apply then waits for the stage to be healthy and runs its ops;
+ * a plan diffs each answer against the live object.
  */
 #include "release.h"
 #include "core/alloc.h"
@@ -45,127 +45,75 @@ static const char *stage_ns(const rel_ctx *ctx, const rel_stage *s)
 {
 	return s->namespace ? s->namespace : ctx->namespace ? ctx->namespace : "default";
 }
-
-typedef struct group_run {
-	kube_client *c;
-	kube_obj *objs;
-	doc_node **live;
-	bool *created;
-	kerr *errs;
-	kube_apply_opts opts;
-	bool plan;            /* plan: GET live too, retry a conflict with force */
-	doc_node **before;    /* plan: the live object or NULL */
-	char **notes;         /* plan: xmalloc'd note or NULL */
-	const bool *skip;     /* apply: known unchanged, not sent (may be NULL) */
-	const bool *listed;   /* plan: before[i] came from a LIST (NULL: absent) */
-} group_run;
-
-static void apply_one(void *u, size_t i, karena *a)
-{
-	group_run *g = u;
-	if (g->skip && g->skip[i])
-		return;
-	if (g->plan) {
-		kerr e = KERR_INIT;
-		if (!(g->listed && g->listed[i]))
-			g->before[i] = NULL;
-		if (!(g->listed && g->listed[i]) && kube_get(g->c, a, &g->objs[i], &g->before[i], &e) != 0) {
-			g->before[i] = NULL;
-			if (e.code != KE_NOTFOUND) {
-				kerr_move(&g->errs[i], &e);
-				return;
-			}
-		}
-		kerr_clear(&e);
-		if (g->before[i] && kube_apply_is_noop(g->objs[i].doc, g->before[i], NULL)) {
-			/* nothing would change: no need to ask the server */
-			g->live[i] = g->before[i];
-			return;
-		}
-	}
-	if (kube_apply(g->c, a, &g->objs[i], &g->opts, &g->live[i], &g->created[i], &g->errs[i]) != 0) {
-		g->live[i] = NULL;
-		if (g->plan && !g->opts.force && kerr_find_cause(&g->errs[i], "FieldManagerConflict")) {
-			kube_apply_opts f = g->opts;
-			kerr e = KERR_INIT;
-			kbuf note = KBUF_INIT;
-			kbuf_puts(&note, "needs --force-conflicts: ");
-			kube_conflict_fields(&note, &g->errs[i]);
-			f.force = true;
-			if (kube_apply(g->c, a, &g->objs[i], &f, &g->live[i], NULL, &e) == 0) {
-				kerr_clear(&g->errs[i]);
-				g->notes[i] = kbuf_detach(&note, NULL);
-			}
-			kbuf_release(&note);
-			kerr_clear(&e);
-		}
-	}
-}
-
-/* Run fn over objs[from, to) in parallel; returns index of the first error or -1. */
-static long run_group(group_run *g, size_t n, size_t bound, karena *wa)
-{
-	size_t i;
-	kube_parallel(n, bound, apply_one, g, wa);
-	for (i = 0; i < n; i++)
-		if (g->errs[i].code)
-			return (long)i;
-	return -1;
-}
-
 static size_t workers(const rel_ctx *ctx)
 {
 	size_t w = ctx->concurrency ? ctx->concurrency : 32;
 	return w > MAX_WORKERS ? MAX_WORKERS : w;
 }
 
-static void release_arenas(karena *wa, size_t n)
-{
-	size_t i;
-	for (i = 0; i < n; i++)
-		karena_release(&wa[i]);
-}
+/* ---- what a run learns across stages ---- */
 
 typedef struct planned_kind {
 	const char *group, *kind, *stage;
 	bool namespaced;
 } planned_kind;
 
-typedef struct plan_state {
+/* The kinds the CRDs of this run bring (and the stage that brings each)
+ * and the Namespaces it creates; strings live in the book's arena. */
+typedef struct kind_book {
+	karena a;
 	planned_kind *kinds;
 	size_t nkinds, cap;
 	const char **namespaces;
 	size_t nns, nscap;
-} plan_state;
+} kind_book;
 
-static const planned_kind *find_kind(const plan_state *ps, const kube_obj *o)
+static void kind_book_init(kind_book *k)
+{
+	memset(k, 0, sizeof(*k));
+	karena_init(&k->a);
+}
+
+static void kind_book_release(kind_book *k)
+{
+	free(k->kinds);
+	free(k->namespaces);
+	karena_release(&k->a);
+}
+
+static const planned_kind *find_kind(const kind_book *k, const kube_obj *o)
 {
 	size_t i;
-	for (i = 0; i < ps->nkinds; i++)
-		if (!strcmp(ps->kinds[i].group, o->group) && !strcmp(ps->kinds[i].kind, o->kind))
-			return &ps->kinds[i];
+	for (i = 0; i < k->nkinds; i++)
+		if (!strcmp(k->kinds[i].group, o->group) && !strcmp(k->kinds[i].kind, o->kind))
+			return &k->kinds[i];
 	return NULL;
 }
 
-static const char *kind_later(const plan_state *ps, const kube_obj *o)
-{
-	const planned_kind *k = find_kind(ps, o);
-	return k ? k->stage : NULL;
-}
-
-static bool kind_namespaced(const plan_state *ps, const kube_obj *o)
-{
-	const planned_kind *k = find_kind(ps, o);
-	return k ? k->namespaced : true;
-}
-
-static bool ns_planned(const plan_state *ps, const char *ns)
+static bool ns_planned(const kind_book *k, const char *ns)
 {
 	size_t i;
-	for (i = 0; ns && i < ps->nns; i++)
-		if (!strcmp(ps->namespaces[i], ns))
+	for (i = 0; ns && i < k->nns; i++)
+		if (!strcmp(k->namespaces[i], ns))
 			return true;
 	return false;
+}
+
+/* Note the kinds and namespaces the objects of stage bring. */
+static void kind_book_add(kind_book *k, const kube_obj *o, const char *stage)
+{
+	if (!strcmp(o->kind, "CustomResourceDefinition")) {
+		planned_kind pk = { karena_strdup(&k->a, doc_get_str(o->doc, "spec.group", "")),
+				    karena_strdup(&k->a, doc_get_str(o->doc, "spec.names.kind", "")),
+				    karena_strdup(&k->a, stage),
+				    strcmp(doc_get_str(o->doc, "spec.scope", "Namespaced"), "Cluster") != 0 };
+		ALLOC_GROW(k->kinds, k->nkinds + 1, k->cap);
+		k->kinds[k->nkinds++] = pk;
+	}
+	if (!strcmp(o->kind, "Namespace") && !o->ns) {
+		ALLOC_GROW(k->namespaces, k->nns + 1, k->nscap);
+		k->namespaces[k->nns++] = karena_strdup(&k->a, o->name);
+	}
 }
 
 /* For a big group of one kind in one namespace: one LIST, and the objects
@@ -204,57 +152,6 @@ static bool list_group(kube_client *c, karena *a, const kube_obj *objs, size_t n
 	kbuf_release(&p);
 	return ok;
 }
-
-static void find_unchanged(kube_client *c, karena *a, kube_obj *objs, size_t n, doc_node **live, bool *skip)
-{
-	doc_node **found;
-	size_t i;
-	if (n < UNCHANGED_LIST_MIN)
-		return;
-	for (i = 1; i < n; i++)
-		if ((objs[i].ns == NULL) != (objs[0].ns == NULL) || (objs[i].ns && strcmp(objs[i].ns, objs[0].ns)))
-			return;
-	found = xcalloc(n, sizeof(*found));
-	if (list_group(c, a, objs, n, found))
-		for (i = 0; i < n; i++)
-			if (found[i] && kube_apply_is_noop(objs[i].doc, found[i], NULL)) {
-				skip[i] = true;
-				live[i] = found[i];
-			}
-	free(found);
-}
-
-/* Plans: the live copies of objs (one kind, one namespace) from one LIST;
- * listed[i] says before[i] is known (NULL then means absent). */
-static void prefetch_live(kube_client *c, karena *a, kube_obj *objs, size_t n, doc_node **before, bool *listed)
-{
-	size_t i;
-	if (list_group(c, a, objs, n, before))
-		for (i = 0; i < n; i++)
-			listed[i] = true;
-}
-
-/* Wait for the CRDs among items to be Established, then refresh discovery. */
-static int settle_crds(kube_client *c, karena *a, kube_obj **crds, doc_node **crd_live, size_t ncrds,
-		       long timeout_ms, kerr *err)
-{
-	kube_wait_item *it;
-	size_t i;
-	int rc;
-	if (!ncrds)
-		return 0;
-	it = xcalloc(ncrds, sizeof(*it));
-	for (i = 0; i < ncrds; i++) {
-		it[i].obj = crds[i];
-		it[i].live = crd_live[i];
-	}
-	rc = kube_wait(c, a, it, ncrds, NULL, 0, timeout_ms, err);
-	free(it);
-	if (!rc)
-		rc = kube_discovery_refresh(c, err);
-	return rc;
-}
-
 /* The op's set map with template strings rendered. */
 static int op_set(doc_node **out, karena *a, const rel_bundle *b, const rel_stage *s, const rel_op *op,
 		  const rel_ctx *ctx, kerr *err)
@@ -381,159 +278,391 @@ static int keep_newer_crds(kube_client *c, karena *a, kube_obj *objs, size_t *n,
 	*n = k;
 	return rc;
 }
+/* ---- one stage of a run ----
+ *
+ * A stage run holds every object the stage will touch, in install order,
+ * before anything is sent; plan and apply walk the same kind groups
+ * (objects of one kind and apiVersion): resolve, read what is live, send
+ * the group in parallel, judge the answers. */
 
-static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, rel_summary *sum, plan_state *expect,
+typedef struct stage_obj {
+	kube_obj o;
+	doc_node *before;       /* the live object before the run, NULL when absent or unread */
+	bool known;             /* before was read (a LIST, or a plan's GET) */
+	doc_node *live;         /* the server's answer (before, when nothing changes) */
+	bool created;           /* the server answered 201 */
+	bool unchanged;         /* apply: not sent, before already matches */
+	bool in_new_ns;         /* plan: its namespace is created by this plan */
+	const char *later;      /* plan: the stage whose CRD brings the kind (not sent) */
+	const char *note;       /* plan: e.g. a field conflict (in a worker's arena) */
+	kerr err;
+} stage_obj;
+
+typedef struct stage_run {
+	const rel_bundle *b;
+	const rel_stage *s;
+	const rel_ctx *ctx;
+	kube_client *c;
+	const char *ns;         /* default namespace of the stage */
+	bool plan;              /* dry-run every request */
+	bool enabled;
+	karena a;               /* the rendered objects and the answers */
+	karena wa[MAX_WORKERS]; /* one per worker */
+	size_t nw;
+	stage_obj *v;
+	size_t n;
+	size_t settled;         /* the CRDs among v[0, settled) are Established and discovered */
+	long t0, timeout;
+} stage_run;
+
+static long stage_left(const stage_run *r)
+{
+	return r->timeout - (now_ms() - r->t0);
+}
+
+/* Render the stage, sort it in install order and note its CRDs and
+ * Namespaces in book. Nothing is sent but reads (chart CRD versions). */
+static int stage_run_init(stage_run *r, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, bool plan,
+			  kind_book *book, kerr *err)
+{
+	kube_obj *objs = NULL;
+	size_t n = 0, i;
+	int rc;
+	memset(r, 0, sizeof(*r));
+	r->b = b;
+	r->s = s;
+	r->ctx = ctx;
+	r->c = ctx->client;
+	r->ns = stage_ns(ctx, s);
+	r->plan = plan;
+	r->nw = workers(ctx);
+	r->t0 = now_ms();
+	r->timeout = s->timeout_ms ? s->timeout_ms : ctx->timeout_ms ? ctx->timeout_ms : DEFAULT_TIMEOUT_MS;
+	karena_init(&r->a);
+	for (i = 0; i < r->nw; i++)
+		karena_init(&r->wa[i]);
+	if ((rc = rel_stage_render(&objs, &n, &r->enabled, &r->a, b, s, ctx, err)) || !r->enabled)
+		return rc;
+	kube_objs_sort(objs, n);
+	if (s->src == REL_SRC_CHART_CRDS && (rc = keep_newer_crds(r->c, &r->a, objs, &n, r->ns, s->name, err)))
+		return rc;
+	r->v = xcalloc(n + 1, sizeof(*r->v));
+	r->n = n;
+	for (i = 0; i < n; i++) {
+		r->v[i].o = objs[i];
+		kind_book_add(book, &objs[i], s->name);
+	}
+	return 0;
+}
+
+static void stage_run_release(stage_run *r)
+{
+	size_t i;
+	for (i = 0; i < r->n; i++)
+		kerr_clear(&r->v[i].err);
+	free(r->v);
+	for (i = 0; i < r->nw; i++)
+		karena_release(&r->wa[i]);
+	karena_release(&r->a);
+}
+
+/* Wait for the CRDs applied since the last call to be Established, then
+ * refresh discovery. */
+static int settle_crds(stage_run *r, size_t upto, kerr *err)
+{
+	kube_wait_item *it = xcalloc(upto - r->settled + 1, sizeof(*it));
+	size_t i, k = 0;
+	int rc = 0;
+	for (i = r->settled; i < upto; i++) {
+		if (strcmp(r->v[i].o.kind, "CustomResourceDefinition"))
+			continue;
+		it[k].obj = &r->v[i].o;
+		it[k++].live = r->v[i].live;
+	}
+	r->settled = upto;
+	if (k && !(rc = kube_wait(r->c, &r->a, it, k, NULL, 0, stage_left(r), err)))
+		rc = kube_discovery_refresh(r->c, err);
+	free(it);
+	return k ? rc : KE_NOTFOUND;
+}
+
+/* Map the objects of group [g0, g1) to resources. A kind that a CRD of
+ * this run brings may be missing from discovery: apply waits for the CRDs
+ * it has applied and for discovery to learn the kind; a plan marks the
+ * objects "created after" the stage that brings it. */
+static int resolve_group(stage_run *r, const kind_book *book, size_t g0, size_t g1, kerr *err)
+{
+	size_t i;
+	int rc = 0;
+	for (i = g0; i < g1 && !rc; i++) {
+		stage_obj *so = &r->v[i];
+		const planned_kind *pk;
+		rc = kube_obj_resolve(r->c, &r->a, &so->o, r->ns, err);
+		if (rc != KE_NOTFOUND || !(pk = find_kind(book, &so->o)))
+			continue;
+		kerr_clear(err);
+		if (r->plan) {
+			if (!so->o.ns && pk->namespaced)
+				so->o.ns = r->ns;
+			so->later = pk->stage;
+			rc = 0;
+			continue;
+		}
+		if (r->settled < g0 && (rc = settle_crds(r, g0, err)) != KE_NOTFOUND) {
+			if (!rc)
+				rc = kube_obj_resolve(r->c, &r->a, &so->o, r->ns, err);
+			if (rc != KE_NOTFOUND)
+				continue;
+		}
+		{
+			/* its CRD is Established; the server's discovery may lag a moment */
+			int tries = 0;
+			do {
+				struct timespec ts = { 0, 200000000L };
+				kerr_clear(err);
+				nanosleep(&ts, NULL);
+				if (!(rc = kube_discovery_refresh(r->c, err)))
+					rc = kube_obj_resolve(r->c, &r->a, &so->o, r->ns, err);
+			} while (++tries < 25 && rc == KE_NOTFOUND && stage_left(r) > 0);
+		}
+	}
+	return rc;
+}
+
+/* Big runs of one namespace in a group: one LIST instead of a GET each, and
+ * apply leaves out the objects that would not change. */
+static void read_group(stage_run *r, size_t g0, size_t g1)
+{
+	size_t i, r0, r1;
+	for (r0 = g0; r0 < g1; r0 = r1) {
+		const char *ns = r->v[r0].o.ns;
+		for (r1 = r0 + 1; r1 < g1 && !r->v[r1].later &&
+				  ((!r->v[r1].o.ns && !ns) || (r->v[r1].o.ns && ns && !strcmp(r->v[r1].o.ns, ns)));
+		     r1++)
+			;
+		if (r->v[r0].later || r1 - r0 < UNCHANGED_LIST_MIN)
+			continue;
+		{
+			kube_obj *objs = xcalloc(r1 - r0, sizeof(*objs));
+			doc_node **found = xcalloc(r1 - r0, sizeof(*found));
+			for (i = r0; i < r1; i++)
+				objs[i - r0] = r->v[i].o;
+			if (list_group(r->c, &r->a, objs, r1 - r0, found))
+				for (i = r0; i < r1; i++) {
+					stage_obj *so = &r->v[i];
+					so->known = true;
+					so->before = found[i - r0];
+					if (!r->plan && so->before && kube_apply_is_noop(so->o.doc, so->before, NULL)) {
+						so->unchanged = true;
+						so->live = so->before;
+					}
+				}
+			free(objs);
+			free(found);
+		}
+	}
+}
+
+/* A plan's note for a field-manager conflict: each field and its owner,
+ * from the answer's causes. */
+static const char *conflict_note(karena *a, const kerr *e)
+{
+	kbuf m = KBUF_INIT;
+	const char *note;
+	kbuf_puts(&m, "needs --force-conflicts: ");
+	kube_conflict_fields(&m, e);
+	note = karena_strndup(a, m.ptr, m.len);
+	kbuf_release(&m);
+	return note;
+}
+
+typedef struct group_ctx {
+	stage_run *r;
+	size_t g0;
+} group_ctx;
+
+/* One object of a group (a worker): apply it, or for a plan read it, and
+ * dry-run it unless nothing would change. A plan retries a field-manager
+ * conflict with force to show the diff, and notes the conflict. */
+static void send_one(void *u, size_t i, karena *a)
+{
+	group_ctx *g = u;
+	stage_run *r = g->r;
+	stage_obj *so = &r->v[g->g0 + i];
+	kube_apply_opts opts = { r->ctx->force, r->plan, NULL };
+	if (so->later || so->unchanged)
+		return;
+	if (r->plan && !so->known) {
+		kerr e = KERR_INIT;
+		so->known = true;
+		if (kube_get(r->c, a, &so->o, &so->before, &e) != 0) {
+			so->before = NULL;
+			if (e.code != KE_NOTFOUND) {
+				kerr_move(&so->err, &e);
+				return;
+			}
+		}
+		kerr_clear(&e);
+	}
+	if (r->plan && so->before && kube_apply_is_noop(so->o.doc, so->before, NULL)) {
+		so->live = so->before;   /* nothing would change: no need to ask the server */
+		return;
+	}
+	if (kube_apply(r->c, a, &so->o, &opts, &so->live, &so->created, &so->err) == 0)
+		return;
+	so->live = NULL;
+	if (r->plan && so->err.code == KE_CONFLICT && !opts.force && kerr_find_cause(&so->err, "FieldManagerConflict")) {
+		kerr e = KERR_INIT;
+		const char *note = conflict_note(a, &so->err);
+		opts.force = true;
+		if (kube_apply(r->c, a, &so->o, &opts, &so->live, NULL, &e) == 0) {
+			kerr_clear(&so->err);
+			so->note = note;
+		}
+		kerr_clear(&e);
+	}
+}
+
+/* The first failure of group [g0, g1) into err. A plan takes a 404 for an
+ * object whose namespace the plan creates as "created". */
+static int group_result(stage_run *r, const kind_book *book, size_t g0, size_t g1, kerr *err)
+{
+	size_t i, nbad = 0, first = g1;
+	for (i = g0; i < g1; i++) {
+		stage_obj *so = &r->v[i];
+		if (r->plan && so->err.code == KE_NOTFOUND && so->o.ns && ns_planned(book, so->o.ns) && !so->before) {
+			kerr_clear(&so->err);
+			so->in_new_ns = true;
+		}
+		if (so->err.code) {
+			nbad++;
+			if (first == g1)
+				first = i;
+		}
+	}
+	if (!nbad)
+		return 0;
+	kerr_move(err, &r->v[first].err);
+	if (!r->plan && nbad > 1)
+		kerr_wrap(err, "%zu of %zu %s objects failed; the first", nbad, g1 - g0, r->v[g0].o.kind);
+	return err->code;
+}
+
+/* Walk the kind groups in install order: resolve, read, send in parallel,
+ * judge; stop at the first group that fails. after(r, g0, g1) sees each
+ * group that was sent, before its failures are judged. */
+static int stage_run_groups(stage_run *r, kind_book *book, void (*after)(stage_run *r, size_t g0, size_t g1, void *u),
+			    void *u, kerr *err)
+{
+	size_t g0, g1;
+	int rc = 0;
+	for (g0 = 0; g0 < r->n && !rc; g0 = g1) {
+		group_ctx g = { r, g0 };
+		for (g1 = g0 + 1; g1 < r->n && !strcmp(r->v[g1].o.kind, r->v[g0].o.kind) &&
+				  !strcmp(r->v[g1].o.api_version, r->v[g0].o.api_version);
+		     g1++)
+			;
+		if ((rc = resolve_group(r, book, g0, g1, err)))
+			break;
+		read_group(r, g0, g1);
+		kube_parallel(g1 - g0, r->nw, send_one, &g, r->wa);
+		if (after)
+			after(r, g0, g1, u);
+		rc = group_result(r, book, g0, g1, err);
+	}
+	return rc;
+}
+
+/* ---- apply ---- */
+
+static void applied(stage_run *r, size_t g0, size_t g1, void *u)
+{
+	rel_summary *sum = u;
+	size_t i;
+	for (i = g0; i < g1; i++) {
+		const stage_obj *so = &r->v[i];
+		const char *act = so->unchanged ? "unchanged" : so->created ? "created" : "applied";
+		if (so->err.code)
+			continue;
+		if (so->unchanged)
+			sum->unchanged++;
+		else if (so->created)
+			sum->created++;
+		else
+			sum->applied++;
+		kube_emit(r->c, KEV_INFO, "object.applied", so->o.ref, "stage", r->s->name, "object", so->o.ref,
+			  "action", act, NULL);
+	}
+}
+
+/* Wait for the stage to be healthy: every object, or only its CRDs with
+ * wait: false. */
+static int stage_wait(stage_run *r, kerr *err)
+{
+	kube_wait_item *it = xcalloc(r->n + 1, sizeof(*it));
+	size_t i, k = 0;
+	int rc = 0;
+	for (i = 0; i < r->n; i++) {
+		if (!r->s->wait && strcmp(r->v[i].o.kind, "CustomResourceDefinition"))
+			continue;
+		it[k].obj = &r->v[i].o;
+		it[k++].live = r->v[i].live;
+	}
+	if (k) {
+		char num[32];
+		snprintf(num, sizeof(num), "%zu", k);
+		kube_emit(r->c, KEV_INFO, "stage.waiting",
+			  karena_printf(&r->a, "stage %s: waiting for %zu object%s", r->s->name, k, k == 1 ? "" : "s"),
+			  "stage", r->s->name, "objects", num, NULL);
+		rc = kube_wait(r->c, &r->a, it, k, r->s->rules, r->s->nrules, stage_left(r), err);
+		if (rc == KE_TIMEOUT)
+			kerr_wrap(err, "not healthy within the stage timeout (%.0fs)", (double)r->timeout / 1000.0);
+	}
+	free(it);
+	return rc;
+}
+
+static bool stage_has_crds(const stage_run *r)
+{
+	size_t i;
+	for (i = 0; i < r->n; i++)
+		if (!strcmp(r->v[i].o.kind, "CustomResourceDefinition"))
+			return true;
+	return false;
+}
+
+static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, rel_summary *sum, kind_book *book,
 		       kerr *err)
 {
-	karena a = KARENA_INIT;
-	karena wa[MAX_WORKERS];
-	kube_obj *objs = NULL;
-	size_t n = 0, i, g0, nw = workers(ctx);
-	bool enabled;
-	doc_node **live = NULL;
-	bool *created = NULL, *skip = NULL;
-	kerr *errs = NULL;
-	kube_obj **crds = NULL;
-	doc_node **crd_live = NULL;
-	size_t ncrds = 0, settled = 0;
-	long t0 = now_ms(), timeout = s->timeout_ms ? s->timeout_ms : ctx->timeout_ms ? ctx->timeout_ms : DEFAULT_TIMEOUT_MS;
+	stage_run r;
 	kube_client *c = ctx->client;
-	const char *ns = stage_ns(ctx, s);
 	char num[32];
-	int rc;
-
-	for (i = 0; i < nw; i++)
-		karena_init(&wa[i]);
-	rc = rel_stage_render(&objs, &n, &enabled, &a, b, s, ctx, err);
+	int rc = stage_run_init(&r, b, s, ctx, false, book, err);
 	if (rc)
 		goto out;
-	if (!enabled) {
-		kube_emit(c, KEV_INFO, "stage.skipped", karena_printf(&a, "stage %s: skipped (enabled is false)", s->name),
+	if (!r.enabled) {
+		kube_emit(c, KEV_INFO, "stage.skipped", karena_printf(&r.a, "stage %s: skipped (enabled is false)", s->name),
 			  "stage", s->name, NULL);
 		sum->stages_skipped++;
 		goto out;
 	}
 	if (s->test)
-		kube_emit(c, KEV_WARN, "stage.test", karena_printf(&a, "stage %s: test stages are not run by this version of kstage", s->name),
+		kube_emit(c, KEV_WARN, "stage.test", karena_printf(&r.a, "stage %s: test stages are not run by this version of kstage", s->name),
 			  "stage", s->name, NULL);
-	kube_objs_sort(objs, n);
-	if (s->src == REL_SRC_CHART_CRDS && (rc = keep_newer_crds(c, &a, objs, &n, ns, s->name, err)))
-		goto out;
-	snprintf(num, sizeof(num), "%zu", n);
-	kube_emit(c, KEV_INFO, "stage.start", karena_printf(&a, "stage %s: %zu object%s%s", s->name, n, n == 1 ? "" : "s",
-							  s->nops ? karena_printf(&a, ", %zu op%s", s->nops, s->nops == 1 ? "" : "s") : ""),
+	snprintf(num, sizeof(num), "%zu", r.n);
+	kube_emit(c, KEV_INFO, "stage.start", karena_printf(&r.a, "stage %s: %zu object%s%s", s->name, r.n, r.n == 1 ? "" : "s",
+							    s->nops ? karena_printf(&r.a, ", %zu op%s", s->nops, s->nops == 1 ? "" : "s") : ""),
 		  "stage", s->name, "objects", num, NULL);
-	live = xcalloc(n + 1, sizeof(*live));
-	created = xcalloc(n + 1, sizeof(*created));
-	errs = xcalloc(n + 1, sizeof(*errs));
-	crds = xcalloc(n + 1, sizeof(*crds));
-	crd_live = xcalloc(n + 1, sizeof(*crd_live));
-	skip = xcalloc(n + 1, sizeof(*skip));
-	for (g0 = 0; g0 < n;) {
-		size_t g1 = g0 + 1;
-		group_run g;
-		long bad;
-		while (g1 < n && !strcmp(objs[g1].kind, objs[g0].kind) && !strcmp(objs[g1].api_version, objs[g0].api_version))
-			g1++;
-		for (i = g0; i < g1; i++) {
-			rc = kube_obj_resolve(c, &a, &objs[i], ns, err);
-			if (rc == KE_NOTFOUND && settled < ncrds) {
-				/* CRDs applied earlier in this stage may bring the kind */
-				kerr_clear(err);
-				rc = settle_crds(c, &a, crds + settled, crd_live + settled, ncrds - settled,
-						 timeout - (now_ms() - t0), err);
-				settled = ncrds;
-				if (!rc)
-					rc = kube_obj_resolve(c, &a, &objs[i], ns, err);
-			}
-			if (rc == KE_NOTFOUND && kind_later(expect, &objs[i])) {
-				/* its CRD is Established; the server's discovery may lag a moment */
-				int tries;
-				for (tries = 0; tries < 25 && rc == KE_NOTFOUND && now_ms() - t0 < timeout; tries++) {
-					struct timespec ts = { 0, 200000000L };
-					kerr_clear(err);
-					nanosleep(&ts, NULL);
-					if (!(rc = kube_discovery_refresh(c, err)))
-						rc = kube_obj_resolve(c, &a, &objs[i], ns, err);
-				}
-			}
-			if (rc)
-				goto out;
-		}
-		memset(&g, 0, sizeof(g));
-		g.c = c;
-		g.objs = objs + g0;
-		g.live = live + g0;
-		g.created = created + g0;
-		g.errs = errs + g0;
-		g.opts.force = ctx->force;
-		find_unchanged(c, &a, objs + g0, g1 - g0, live + g0, skip + g0);
-		g.skip = skip + g0;
-		bad = run_group(&g, g1 - g0, nw, wa);
-		for (i = g0; i < g1; i++) {
-			const char *act = skip[i] ? "unchanged" : created[i] ? "created" : "applied";
-			if (errs[i].code)
-				continue;
-			if (skip[i])
-				sum->unchanged++;
-			else if (created[i])
-				sum->created++;
-			else
-				sum->applied++;
-			kube_emit(c, KEV_INFO, "object.applied", objs[i].ref, "stage", s->name, "object", objs[i].ref,
-				  "action", act, NULL);
-			if (!strcmp(objs[i].kind, "CustomResourceDefinition")) {
-				planned_kind k = { xstrdup(doc_get_str(objs[i].doc, "spec.group", "")),
-						   xstrdup(doc_get_str(objs[i].doc, "spec.names.kind", "")), NULL, true };
-				crds[ncrds] = &objs[i];
-				crd_live[ncrds++] = live[i];
-				ALLOC_GROW(expect->kinds, expect->nkinds + 1, expect->cap);
-				expect->kinds[expect->nkinds++] = k;
-			}
-		}
-		if (bad >= 0) {
-			size_t nbad = 0;
-			for (i = g0; i < g1; i++)
-				nbad += errs[i].code != 0;
-			kerr_move(err, &errs[g0 + (size_t)bad]);
-			if (nbad > 1)
-				kerr_wrap(err, "%zu of %zu %s objects failed; the first", nbad, g1 - g0, objs[g0].kind);
-			rc = err->code;
-			goto out;
-		}
-		g0 = g1;
-	}
-	/* wait for the stage */
-	if (n) {
-		kube_wait_item *it = xcalloc(n, sizeof(*it));
-		size_t k = 0;
-		for (i = 0; i < n; i++) {
-			if (!s->wait && strcmp(objs[i].kind, "CustomResourceDefinition"))
-				continue;
-			it[k].obj = &objs[i];
-			it[k].live = live[i];
-			k++;
-		}
-		if (k) {
-			snprintf(num, sizeof(num), "%zu", k);
-			kube_emit(c, KEV_INFO, "stage.waiting", karena_printf(&a, "stage %s: waiting for %zu object%s", s->name, k, k == 1 ? "" : "s"),
-				  "stage", s->name, "objects", num, NULL);
-			rc = kube_wait(c, &a, it, k, s->rules, s->nrules, timeout - (now_ms() - t0), err);
-			if (rc == KE_TIMEOUT)
-				kerr_wrap(err, "not healthy within the stage timeout (%.0fs)", (double)timeout / 1000.0);
-		}
-		free(it);
-		if (rc)
-			goto out;
-	}
-	if (ncrds && (rc = kube_discovery_refresh(c, err)))
+	if ((rc = stage_run_groups(&r, book, applied, sum, err)) || (rc = stage_wait(&r, err)))
 		goto out;
-	if (s->nops && (rc = run_ops(b, s, ctx, &a, sum, timeout - (now_ms() - t0) > 1000 ? timeout - (now_ms() - t0) : 1000, err)))
+	if (stage_has_crds(&r) && (rc = kube_discovery_refresh(c, err)))
+		goto out;
+	if (s->nops && (rc = run_ops(b, s, ctx, &r.a, sum, stage_left(&r) > 1000 ? stage_left(&r) : 1000, err)))
 		goto out;
 	{
 		char el[32];
-		snprintf(el, sizeof(el), "%.1fs", (double)(now_ms() - t0) / 1000.0);
-		kube_emit(c, KEV_INFO, "stage.done", karena_printf(&a, "stage %s: ready in %s", s->name, el),
+		snprintf(el, sizeof(el), "%.1fs", (double)(now_ms() - r.t0) / 1000.0);
+		kube_emit(c, KEV_INFO, "stage.done", karena_printf(&r.a, "stage %s: ready in %s", s->name, el),
 			  "stage", s->name, "elapsed", el, NULL);
 	}
 	sum->stages_done++;
@@ -542,38 +671,44 @@ out:
 		kerr_wrap(err, "stage %s", s->name);
 		sum->failed_stage = s->name;
 	}
-	for (i = 0; errs && i < n; i++)
-		kerr_clear(&errs[i]);
-	free(errs);
-	free(live);
-	free(created);
-	free(crds);
-	free(crd_live);
-	free(skip);
-	release_arenas(wa, nw);
-	karena_release(&a);
+	stage_run_release(&r);
 	return rc;
+}
+
+/* The --stage names must all be stages of the bundle. */
+static int check_only(const rel_bundle *b, const rel_ctx *ctx, kerr *err)
+{
+	size_t i, j;
+	for (i = 0; i < ctx->nonly; i++) {
+		for (j = 0; j < b->nstages && strcmp(b->stages[j].name, ctx->only[i]); j++)
+			;
+		if (j == b->nstages) {
+			kbuf names = KBUF_INIT;
+			int rc;
+			for (j = 0; j < b->nstages; j++)
+				kbuf_printf(&names, "%s%s", j ? ", " : "", b->stages[j].name);
+			rc = kerr_set(err, KE_USAGE, "--stage \"%s\": no such stage in %s (stages: %s)", ctx->only[i],
+				      b->file ? b->file : "the bundle", names.len ? names.ptr : "none");
+			kbuf_release(&names);
+			return rc;
+		}
+	}
+	return 0;
 }
 
 int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err)
 {
 	size_t i;
-	int rc = 0;
-	plan_state expect;
+	int rc;
+	kind_book book;
 	memset(sum, 0, sizeof(*sum));
-	memset(&expect, 0, sizeof(expect));
-	if ((rc = kube_discovery_load(ctx->client, err)))
+	if ((rc = check_only(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
 		return rc;
-	for (i = 0; i < b->nstages && !rc; i++) {
-		if (!stage_selected(ctx, &b->stages[i]))
-			continue;
-		rc = apply_stage(b, &b->stages[i], ctx, sum, &expect, err);
-	}
-	for (i = 0; i < expect.nkinds; i++) {
-		free((char *)expect.kinds[i].group);
-		free((char *)expect.kinds[i].kind);
-	}
-	free(expect.kinds);
+	kind_book_init(&book);
+	for (i = 0; i < b->nstages && !rc; i++)
+		if (stage_selected(ctx, &b->stages[i]))
+			rc = apply_stage(b, &b->stages[i], ctx, sum, &book, err);
+	kind_book_release(&book);
 	return rc;
 }
 
@@ -653,203 +788,75 @@ static int plan_op(rel_plan *p, karena *pa, karena *a, const rel_bundle *b, cons
 	add_entry(p, pa, &en);
 	return rc;
 }
+/* The plan entry of one object that was planned. */
+static void plan_object(rel_plan *p, karena *pa, stage_run *r, stage_obj *so)
+{
+	rel_plan_entry en = { 0 };
+	karena *a = &r->a;
+	const kube_obj *o = &so->o;
+	doc_node *want, *have = NULL;
+	kbuf d = KBUF_INIT;
+	en.stage = karena_strdup(pa, r->s->name);
+	en.note = so->note ? karena_strdup(pa, so->note) : NULL;
+	if (so->later) {
+		en.ref = karena_strdup(pa, o->ns ? karena_printf(a, "%s/%s/%s", o->kind, o->ns, o->name) : o->ref);
+		en.action = REL_CREATED_LATER;
+		en.after_stage = karena_strdup(pa, so->later);
+		add_entry(p, pa, &en);
+		return;
+	}
+	en.ref = karena_strdup(pa, o->ref);
+	if (so->in_new_ns) {
+		/* its namespace is created by this plan: nothing to dry-run against */
+		en.note = karena_printf(pa, "namespace %s is created by this plan", o->ns);
+		want = kube_diff_normalize(a, o->doc);
+	} else {
+		want = kube_diff_normalize(a, so->live);
+		have = so->before ? kube_diff_normalize(a, so->before) : NULL;
+	}
+	kube_diff_mask_secrets(a, have, want);
+	en.action = !have ? REL_CREATED : doc_equal(have, want) ? REL_UNCHANGED : REL_CHANGED;
+	if (en.action != REL_UNCHANGED) {
+		kube_diff_unified(&d, have ? karena_printf(a, "live %s", en.ref) : "/dev/null", have ? yaml_of(a, have) : "",
+				  so->in_new_ns ? en.ref : karena_printf(a, "planned %s", en.ref), yaml_of(a, want), 3,
+				  r->ctx->color);
+		en.diff = karena_strndup(pa, d.ptr, d.len);
+	}
+	kbuf_release(&d);
+	add_entry(p, pa, &en);
+}
 
-static int plan_stage(rel_plan *p, karena *pa, plan_state *ps, const rel_bundle *b, const rel_stage *s,
+static int plan_stage(rel_plan *p, karena *pa, kind_book *book, const rel_bundle *b, const rel_stage *s,
 		      const rel_ctx *ctx, kerr *err)
 {
-	karena a = KARENA_INIT;
-	karena wa[MAX_WORKERS];
-	kube_obj *objs = NULL, *todo;
-	size_t n = 0, i, nt = 0, nw = workers(ctx);
-	bool enabled;
-	doc_node **live = NULL, **before = NULL;
-	bool *created = NULL;
-	kerr *errs = NULL;
-	char **notes = NULL;
-	size_t *map = NULL;
-	bool *listed = NULL;
-	rel_plan_entry *ents = NULL;
-	bool *filled = NULL;
-	kube_client *c = ctx->client;
-	const char *ns = stage_ns(ctx, s);
-	int rc;
-
-	for (i = 0; i < nw; i++)
-		karena_init(&wa[i]);
-	rc = rel_stage_render(&objs, &n, &enabled, &a, b, s, ctx, err);
-	if (rc || !enabled)
-		goto out;
-	kube_objs_sort(objs, n);
-	if (s->src == REL_SRC_CHART_CRDS && (rc = keep_newer_crds(c, &a, objs, &n, ns, s->name, err)))
-		goto out;
-	todo = xcalloc(n + 1, sizeof(*todo));
-	map = xcalloc(n + 1, sizeof(*map));
-	ents = xcalloc(n + 1, sizeof(*ents));
-	filled = xcalloc(n + 1, sizeof(*filled));
-	for (i = 0; i < n; i++) {
-		kube_obj *o = &objs[i];
-		const char *later;
-		kerr e = KERR_INIT;
-		if (!strcmp(o->kind, "CustomResourceDefinition")) {
-			planned_kind k = { karena_strdup(pa, doc_get_str(o->doc, "spec.group", "")),
-					   karena_strdup(pa, doc_get_str(o->doc, "spec.names.kind", "")),
-					   karena_strdup(pa, s->name),
-					   strcmp(doc_get_str(o->doc, "spec.scope", "Namespaced"), "Cluster") != 0 };
-			ALLOC_GROW(ps->kinds, ps->nkinds + 1, ps->cap);
-			ps->kinds[ps->nkinds++] = k;
-		}
-		if (!strcmp(o->kind, "Namespace") && !o->ns) {
-			ALLOC_GROW(ps->namespaces, ps->nns + 1, ps->nscap);
-			ps->namespaces[ps->nns++] = karena_strdup(pa, o->name);
-		}
-		rc = kube_obj_resolve(c, &a, o, ns, &e);
-		if (rc == KE_NOTFOUND && (later = kind_later(ps, o))) {
-			rel_plan_entry en = { 0 };
-			kerr_clear(&e);
-			rc = 0;
-			if (!o->ns && kind_namespaced(ps, o))
-				o->ns = ns;
-			en.stage = karena_strdup(pa, s->name);
-			en.ref = karena_strdup(pa, o->ns ? karena_printf(&a, "%s/%s/%s", o->kind, o->ns, o->name) : o->ref);
-			en.action = REL_CREATED_LATER;
-			en.after_stage = later;
-			ents[i] = en;
-			filled[i] = true;
-			continue;
-		}
-		if (rc) {
-			kerr_move(err, &e);
-			free(todo);
-			goto out;
-		}
-		map[nt] = i;
-		todo[nt++] = *o;
+	stage_run r;
+	size_t i;
+	int rc = stage_run_init(&r, b, s, ctx, true, book, err);
+	if (!rc && r.enabled && !(rc = stage_run_groups(&r, book, NULL, NULL, err))) {
+		for (i = 0; i < r.n; i++)
+			plan_object(p, pa, &r, &r.v[i]);
+		for (i = 0; i < s->nops && !rc; i++)
+			rc = plan_op(p, pa, &r.a, b, s, &s->ops[i], ctx, err);
 	}
-	live = xcalloc(nt + 1, sizeof(*live));
-	before = xcalloc(nt + 1, sizeof(*before));
-	created = xcalloc(nt + 1, sizeof(*created));
-	errs = xcalloc(nt + 1, sizeof(*errs));
-	notes = xcalloc(nt + 1, sizeof(*notes));
-	listed = xcalloc(nt + 1, sizeof(*listed));
-	{
-		/* big groups of one kind in one namespace: one LIST instead of a GET each */
-		size_t g0, g1;
-		for (g0 = 0; g0 < nt; g0 = g1) {
-			for (g1 = g0 + 1; g1 < nt && todo[g1].res == todo[g0].res &&
-					  ((!todo[g1].ns && !todo[g0].ns) || (todo[g1].ns && todo[g0].ns && !strcmp(todo[g1].ns, todo[g0].ns)));
-			     g1++)
-				;
-			if (g1 - g0 >= UNCHANGED_LIST_MIN)
-				prefetch_live(c, &a, todo + g0, g1 - g0, before + g0, listed + g0);
-		}
-	}
-	{
-		group_run g;
-		memset(&g, 0, sizeof(g));
-		g.listed = listed;
-		g.c = c;
-		g.objs = todo;
-		g.live = live;
-		g.created = created;
-		g.errs = errs;
-		g.before = before;
-		g.notes = notes;
-		g.plan = true;
-		g.opts.dry_run = true;
-		g.opts.force = ctx->force;
-		kube_parallel(nt, nw, apply_one, &g, wa);
-	}
-	for (i = 0; i < nt && !rc; i++) {
-		rel_plan_entry en = { 0 };
-		kube_obj *o = &todo[i];
-		doc_node *want, *have;
-		en.stage = karena_strdup(pa, s->name);
-		en.ref = karena_strdup(pa, o->ref);
-		en.note = notes[i] ? karena_strdup(pa, notes[i]) : NULL;
-		if (errs[i].code) {
-			if (errs[i].code == KE_NOTFOUND && o->ns && ns_planned(ps, o->ns) && !before[i]) {
-				/* its namespace is created by this plan: nothing to dry-run against */
-				en.action = REL_CREATED;
-				en.note = karena_printf(pa, "namespace %s is created by this plan", o->ns);
-				want = kube_diff_normalize(&a, o->doc);
-				kube_diff_mask_secrets(&a, NULL, want);
-				{
-					kbuf d = KBUF_INIT;
-					kube_diff_unified(&d, "/dev/null", "", en.ref, yaml_of(&a, want), 3, ctx->color);
-					en.diff = karena_strndup(pa, d.ptr, d.len);
-					kbuf_release(&d);
-				}
-				ents[map[i]] = en;
-				filled[map[i]] = true;
-				continue;
-			}
-			kerr_move(err, &errs[i]);
-			rc = err->code;
-			break;
-		}
-		want = kube_diff_normalize(&a, live[i]);
-		have = before[i] ? kube_diff_normalize(&a, before[i]) : NULL;
-		kube_diff_mask_secrets(&a, have, want);
-		if (!have) {
-			en.action = REL_CREATED;
-		} else if (doc_equal(have, want)) {
-			en.action = REL_UNCHANGED;
-		} else {
-			en.action = REL_CHANGED;
-		}
-		if (en.action != REL_UNCHANGED) {
-			kbuf d = KBUF_INIT;
-			kube_diff_unified(&d, have ? karena_printf(&a, "live %s", en.ref) : "/dev/null", have ? yaml_of(&a, have) : "",
-					  karena_printf(&a, "planned %s", en.ref), yaml_of(&a, want), 3, ctx->color);
-			en.diff = karena_strndup(pa, d.ptr, d.len);
-			kbuf_release(&d);
-		}
-		ents[map[i]] = en;
-				filled[map[i]] = true;
-	}
-	for (i = 0; i < n && !rc; i++)
-		if (filled[i])
-			add_entry(p, pa, &ents[i]);
-	free(todo);
-	for (i = 0; i < s->nops && !rc; i++)
-		rc = plan_op(p, pa, &a, b, s, &s->ops[i], ctx, err);
-out:
 	if (rc)
 		kerr_wrap(err, "stage %s", s->name);
-	for (i = 0; errs && i < nt; i++) {
-		kerr_clear(&errs[i]);
-		free(notes[i]);
-	}
-	free(errs);
-	free(notes);
-	free(live);
-	free(before);
-	free(created);
-	free(map);
-	free(listed);
-	free(ents);
-	free(filled);
-	release_arenas(wa, nw);
-	karena_release(&a);
+	stage_run_release(&r);
 	return rc;
 }
 
 int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *ctx, kerr *err)
 {
-	plan_state ps;
+	kind_book book;
 	size_t i;
-	int rc = 0;
+	int rc;
 	memset(out, 0, sizeof(*out));
-	memset(&ps, 0, sizeof(ps));
 	ctx->client->dry_run_only = true;   /* kube_do refuses any write without dryRun=All */
-	if ((rc = kube_discovery_load(ctx->client, err)))
+	if ((rc = check_only(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
 		return rc;
-	for (i = 0; i < b->nstages && !rc; i++) {
-		if (!stage_selected(ctx, &b->stages[i]))
-			continue;
-		rc = plan_stage(out, a, &ps, b, &b->stages[i], ctx, err);
-	}
-	free(ps.kinds);
-	free(ps.namespaces);
+	kind_book_init(&book);
+	for (i = 0; i < b->nstages && !rc; i++)
+		if (stage_selected(ctx, &b->stages[i]))
+			rc = plan_stage(out, a, &book, b, &b->stages[i], ctx, err);
+	kind_book_release(&book);
 	return rc;
 }

@@ -7,7 +7,9 @@
  * stages: its crds/, then what its templates render. The executor applies
  * stages in order, waits for each to be healthy, and reports through kev
  * events; the plan runs a server-side dry-run per object and returns diffs.
- * This module never prints (cli/ does).
+ * The actions behind `template` and `values` live here too (action.c), so
+ * every command is: parse flags, call one action, print. This module never
+ * prints (cli/ does).
  *
  * Release records and rollback come with a later issue.
  */
@@ -23,6 +25,7 @@
 #include "core/event.h"
 #include "doc/doc.h"
 #include "kube/kube.h"
+#include "tmpl/tmpl.h"
 #include "values/values.h"
 
 typedef enum rel_op_type { REL_OP_JSON_KEY_MERGE, REL_OP_ROLLOUT_RESTART } rel_op_type;
@@ -87,6 +90,11 @@ int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *na
 int rel_bundle_chart(struct tmpl_chart **out, karena *a, const rel_bundle *b, values_num_mode num, kerr *err);
 /* {Name, Version, Description} of the bundle, as templates see .Bundle. */
 doc_node *rel_bundle_meta(karena *a, const rel_bundle *b);
+
+/* The real path of path (relative to the bundle, or absolute; symlinks
+ * resolved) into out. KE_INPUT when it does not exist or lies outside the
+ * bundle directory. */
+int rel_bundle_resolve(kbuf *out, const rel_bundle *b, const char *path, kerr *err);
 
 /* Parse a Go duration ("5m", "1h30m", "90s", "500ms") into ms; -1 if bad. */
 long rel_parse_duration(const char *s);
@@ -154,6 +162,46 @@ typedef struct rel_plan {
 /* Server-side dry-run of every object of every enabled stage and a diff
  * against the live object. Entries live in a. */
 int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *ctx, kerr *err);
+
+/* ---- actions: what `template` and `values` do (release/action.c) ---- */
+
+typedef struct rel_template_opts {
+	const char *path;           /* the chart (directory or .tgz) or bundle */
+	bool bundle;                /* path is a bundle */
+	const char *name;           /* release name; NULL: "release-name" */
+	const char *name_template;  /* Helm's --name-template, or NULL */
+	const char *namespace;      /* NULL: "default" */
+	const char *kube_version;   /* NULL: Helm's default */
+	const char *const *api_versions;
+	size_t napi_versions;
+	bool is_upgrade, skip_schema, include_crds, skip_tests, no_hooks;
+	const char *const *show_only;   /* globs over "templates/x.yaml"; none: every document */
+	size_t nshow_only;
+	const values_opts *values;  /* may be NULL; its num is the number mode */
+} rel_template_opts;
+
+typedef struct rel_template_result {
+	karena a;                   /* everything below lives here or in out */
+	tmpl_output out;
+	const char *name;           /* the release name used */
+	tmpl_manifest *docs;        /* in print order, narrowed to show_only (xmalloc'd) */
+	size_t ndocs;
+} rel_template_result;
+
+/* Render a chart or bundle as `helm template` does: the release name
+ * (checked as Helm checks it), the user's values over the defaults
+ * (schemas unless skip_schema), every template, then the documents in
+ * print order. KE_USAGE for a bad name or a --show-only that matches
+ * nothing. Release r with rel_template_result_release, also on failure. */
+int rel_template(rel_template_result *r, const rel_template_opts *o, kerr *err);
+void rel_template_result_release(rel_template_result *r);
+/* m is one of the charts' crds/ files. */
+bool rel_template_is_crd(const rel_template_result *r, const tmpl_manifest *m);
+
+/* The values a run uses, secrets masked: the user's values alone (path
+ * NULL) or coalesced over a bundle's or chart's defaults and checked
+ * against their schemas. *out lives in a. */
+int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, const values_opts *vo, kerr *err);
 
 /* ---- a run: kubeconfig, client, bundle and values together ---- */
 

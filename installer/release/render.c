@@ -206,11 +206,21 @@ done:
 	return rc;
 }
 
-static int add_path(kube_obj **objs, size_t *n, size_t *cap, karena *a, const char *full, kerr *err)
+/* The manifests at path (a file, an archive, or a directory of them, not
+ * recursing into dot files), each resolved inside the bundle. */
+static int add_path(kube_obj **objs, size_t *n, size_t *cap, karena *a, const rel_bundle *b, const char *path,
+		    kerr *err)
 {
 	struct stat sb;
-	kbuf t = KBUF_INIT;
-	int rc = 0;
+	kbuf t = KBUF_INIT, real = KBUF_INIT;
+	const char *full;
+	int rc = rel_bundle_resolve(&real, b, path, err);
+	if (rc) {
+		kbuf_release(&real);
+		return rc;
+	}
+	full = karena_strdup(a, real.ptr);
+	kbuf_release(&real);
 	if (stat(full, &sb) != 0)
 		return kerr_set(err, KE_INPUT, "source path \"%s\" not found", full);
 	if (S_ISDIR(sb.st_mode)) {
@@ -233,7 +243,7 @@ static int add_path(kube_obj **objs, size_t *n, size_t *cap, karena *a, const ch
 			kbuf p = KBUF_INIT;
 			kbuf_printf(&p, "%s/%s", full, names[i]);
 			if (!rc)
-				rc = add_path(objs, n, cap, a, p.ptr, err);
+				rc = add_path(objs, n, cap, a, b, p.ptr, err);
 			kbuf_release(&p);
 			free(names[i]);
 		}
@@ -309,8 +319,9 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 	int rc;
 	if (!ch) {
 		kbuf p = KBUF_INIT;
-		kbuf_printf(&p, "%s/%s", b->dir, s->path);
-		rc = tmpl_chart_load(&ch, a, p.ptr, VALUES_NUM_HELM, err);
+		rc = rel_bundle_resolve(&p, b, s->path, err);
+		if (!rc)
+			rc = tmpl_chart_load(&ch, a, p.ptr, VALUES_NUM_HELM, err);
 		kbuf_release(&p);
 		if (rc)
 			return rc;
@@ -405,13 +416,7 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 		break;
 	}
 	case REL_SRC_PATH: {
-		kbuf p = KBUF_INIT;
-		if (s->path[0] == '/' || strstr(s->path, ".."))
-			kbuf_puts(&p, s->path);
-		else
-			kbuf_printf(&p, "%s/%s", b->dir, s->path);
-		rc = add_path(objs, n, &cap, a, p.ptr, err);
-		kbuf_release(&p);
+		rc = add_path(objs, n, &cap, a, b, s->path, err);
 		break;
 	}
 	case REL_SRC_TEMPLATES:

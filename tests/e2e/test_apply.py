@@ -147,7 +147,8 @@ def test_plan_shows_exactly_the_drift(cluster):
     assert [l["object"] for l in changed] == ["ConfigMap/e2e-drift/e2e-settings"]
     # apply refuses to take the field without --force-conflicts, naming field and owner
     a = cluster.kstage("apply", b)
-    assert a.returncode == 1, a.stderr
+    assert a.returncode == 3, a.stderr   # the CRD stage was applied first: not rolled back
+    assert "are NOT rolled back" in a.stderr
     assert ".data.mode (owned by \"kubectl-patch\")" in a.stderr
     assert "--force-conflicts" in a.stderr
     a = cluster.kstage("apply", b, "--force-conflicts")
@@ -697,7 +698,8 @@ def test_timeout_names_objects_and_conditions_and_custom_rules(cluster):
               listeners: [{name: http, port: 80, protocol: HTTP}]
             """})
     r = cluster.kstage("apply", b)
-    assert r.returncode == 1, r.stderr
+    assert r.returncode == 3, r.stderr   # applied, then failed: not rolled back (no rollback yet)
+    assert "are NOT rolled back" in r.stderr
     assert "stage gw: not healthy within the stage timeout (4s): 2 objects are not ready after" in r.stderr
     assert "GatewayClass/e2e-wait-nobody: Accepted=Unknown (Pending: Waiting for controller)" in r.stderr
     assert ('Gateway/e2e-wait/stuck: Accepted=Unknown (Pending: Waiting for controller)\n'
@@ -719,11 +721,11 @@ def test_timeout_names_objects_and_conditions_and_custom_rules(cluster):
             data: {phase: Pending}
             """})
     r = cluster.kstage("apply", b)
-    assert r.returncode == 1, r.stderr
+    assert r.returncode == 3, r.stderr   # applied, then failed: not rolled back (no rollback yet)
     assert "ConfigMap/e2e-wait/phased: .data.phase is \"Pending\", want Running" in r.stderr
     cluster.kubectl("patch", "configmap", "phased", "-n", "e2e-wait", "--type=merge", "-p", '{"data":{"phase":"Running"}}')
     r = cluster.kstage("apply", b, "--force-conflicts")
-    assert r.returncode == 1   # kstage sets it back to Pending: still not ready
+    assert r.returncode == 3   # kstage sets it back to Pending: still not ready
     b2 = b.replace("rules", "rules")  # same bundle, now with the value the rule wants
     (cluster.tmp / "rules" / "cm.yaml").write_text((cluster.tmp / "rules" / "cm.yaml").read_text().replace("Pending", "Running"))
     r = cluster.kstage("apply", b2, "--force-conflicts")
