@@ -69,6 +69,7 @@ typedef struct vs {
 	const char *what;
 	kerr *err;
 	int depth;
+	int fatal;            /* a schema error (KE_*): evaluation stops, probes included */
 	bool no_validation;   /* $vocabulary without the validation vocabulary */
 	const char *scope[VS_MAX_DEPTH + 2];   /* dynamic scope: resource bases */
 	int nscope;
@@ -548,20 +549,48 @@ static void path_key(kbuf *p, const char *k, size_t len)
 static void fail(vs *v, const doc_node *inst, const kbuf *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static void fail(vs *v, const doc_node *inst, const kbuf *path, const char *fmt, ...)
+static void fail_v(vs *v, int code, const doc_node *inst, const kbuf *path, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+
+static void fail_v(vs *v, int code, const doc_node *inst, const kbuf *path, const char *fmt, va_list ap)
 {
 	kbuf msg = KBUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
 	kbuf_vprintf(&msg, fmt, ap);
-	va_end(ap);
 	if (inst && inst->file)
-		kerr_add_at(v->err, KE_INPUT, inst->file, inst->line, inst->col, "%s%s%s: %s",
+		kerr_add_at(v->err, code, inst->file, inst->line, inst->col, "%s%s%s: %s",
 			    v->what ? v->what : "", v->what ? ": " : "", path->len ? path->ptr : "(root)", msg.ptr);
 	else
-		kerr_add_at(v->err, KE_INPUT, v->what ? v->what : "values", 0, 0, "%s: %s",
+		kerr_add_at(v->err, code, v->what ? v->what : "values", 0, 0, "%s: %s",
 			    path->len ? path->ptr : "(root)", msg.ptr);
 	kbuf_release(&msg);
+}
+
+/* An instance error; nothing once a schema error has stopped evaluation. */
+static void fail(vs *v, const doc_node *inst, const kbuf *path, const char *fmt, ...)
+{
+	va_list ap;
+	if (v->fatal)
+		return;
+	va_start(ap, fmt);
+	fail_v(v, KE_INPUT, inst, path, fmt, ap);
+	va_end(ap);
+}
+
+static void schema_error(vs *v, int code, const doc_node *inst, const kbuf *path, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* A schema error (a reference that does not resolve, a limit): reported
+ * once, even from a quiet probe, and it stops the whole evaluation, so no
+ * anyOf/oneOf/not can turn it into a success. */
+static void schema_error(vs *v, int code, const doc_node *inst, const kbuf *path, const char *fmt, ...)
+{
+	va_list ap;
+	if (v->fatal)
+		return;
+	va_start(ap, fmt);
+	fail_v(v, code, inst, path, fmt, ap);
+	va_end(ap);
+	v->fatal = code;
 }
 
 /* ---- helpers --------------------------------------------------------------- */
@@ -1441,7 +1470,7 @@ static bool eval_ref(vs *v, const doc_node *s, const char *kw, const doc_node *i
 		}
 	}
 	if (!target) {
-		fail(v, inst, path, "cannot resolve %s \"%s\"", kw, r->u.s.ptr);
+		schema_error(v, KE_INPUT, inst, path, "cannot resolve %s \"%s\"", kw, r->u.s.ptr);
 		return false;
 	}
 	return sub_same(v, target, inst, path, ann, report);
@@ -1460,10 +1489,12 @@ static bool eval(vs *v, const doc_node *s, const doc_node *inst, kbuf *path, vs_
 			fail(v, inst, path, "no value is allowed here (schema is false)");
 		return s->u.b;
 	}
+	if (v->fatal)
+		return false;
 	if (s->type != DOC_MAP)
 		return true;
 	if (v->depth >= VS_MAX_DEPTH) {
-		fail(v, inst, path, "schema references nest deeper than %d levels", VS_MAX_DEPTH);
+		schema_error(v, KE_LIMIT, inst, path, "schema references nest deeper than %d levels", VS_MAX_DEPTH);
 		return false;
 	}
 	inf = info_get(v, s);
@@ -1628,7 +1659,6 @@ int values_validate_opts(const doc_node *schema, const doc_node *instance, const
 	values_schema_opts dflt;
 	int draft;
 	const doc_node *x;
-	size_t before = err->count + (err->code ? 1 : 0);
 	bool ok;
 	if (!schema)
 		return 0;
@@ -1660,7 +1690,8 @@ int values_validate_opts(const doc_node *schema, const doc_node *instance, const
 	kbuf_release(&path);
 	vs_release(&v);
 	karena_release(&scratch);
-	(void)before;
+	if (v.fatal)
+		return v.fatal;
 	if (!ok && !err->code)
 		return kerr_set(err, KE_INPUT, "%s: does not match the schema", what ? what : "values");
 	return ok ? 0 : KE_INPUT;

@@ -1,0 +1,71 @@
+/* Unit tests for values_validate beyond the JSON-Schema-Test-Suite: schema
+ * errors (unresolvable references, runaway recursion) are fatal wherever
+ * they happen, quiet probes included, and a validation never succeeds with
+ * an error set. */
+#include "unit.h"
+#include "values/values.h"
+
+#include <stdlib.h>
+
+/* Validate the JSON instance against the JSON schema; the formatted errors
+ * go to out. Returns values_validate's result, and checks that it is the
+ * error object's code (0 exactly when no error is set). */
+static int check_json(const char *schema, const char *instance, kbuf *out)
+{
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	doc_node *s = NULL, *i = NULL;
+	int r;
+	CHECK_INT_EQ(doc_load_json(&s, &a, "values.schema.json", schema, strlen(schema), &e), 0);
+	CHECK_INT_EQ(doc_load_json(&i, &a, "values.json", instance, strlen(instance), &e), 0);
+	r = values_validate(s, i, "app", &e);
+	CHECK_MSG(r == e.code, "validate returned %d with error code %d", r, e.code);
+	kerr_format(&e, out);
+	kerr_clear(&e);
+	karena_release(&a);
+	return r;
+}
+
+TEST(values_schema_unresolvable_ref_in_anyof_is_fatal)
+{
+	kbuf out = KBUF_INIT;
+	CHECK_INT_EQ(check_json("{\"anyOf\":[{\"$ref\":\"#/nope\"},{\"type\":\"string\"}]}", "\"x\"", &out),
+		     KE_INPUT);
+	CHECK_CONTAINS(out.ptr, "cannot resolve $ref \"#/nope\"");
+	CHECK_MSG(!strstr(out.ptr, "anyOf"), "one error, not a summary: %s", out.ptr);
+	kbuf_release(&out);
+}
+
+TEST(values_schema_unresolvable_ref_in_not_is_fatal)
+{
+	kbuf out = KBUF_INIT;
+	CHECK(check_json("{\"not\":{\"$ref\":\"#/$defs/missing\"}}", "1", &out) != 0);
+	CHECK_CONTAINS(out.ptr, "cannot resolve $ref \"#/$defs/missing\"");
+	kbuf_release(&out);
+}
+
+TEST(values_schema_depth_in_anyof_is_fatal)
+{
+	kbuf out = KBUF_INIT;
+	CHECK_INT_EQ(check_json("{\"anyOf\":[{\"$ref\":\"#\"},{\"type\":\"string\"}]}", "\"x\"", &out), KE_LIMIT);
+	CHECK_CONTAINS(out.ptr, "schema references nest deeper than");
+	kbuf_release(&out);
+}
+
+TEST(values_schema_depth_in_not_is_fatal)
+{
+	kbuf out = KBUF_INIT;
+	CHECK(check_json("{\"$defs\":{\"loop\":{\"$ref\":\"#/$defs/loop\"}},\"not\":{\"$ref\":\"#/$defs/loop\"}}",
+			 "{}", &out) != 0);
+	CHECK_CONTAINS(out.ptr, "schema references nest deeper than");
+	kbuf_release(&out);
+}
+
+TEST(values_schema_good_branch_after_failing_branch_leaves_no_error)
+{
+	kbuf out = KBUF_INIT;
+	CHECK_INT_EQ(check_json("{\"anyOf\":[{\"type\":\"integer\"},{\"type\":\"string\"}],"
+				"\"oneOf\":[{\"minLength\":5},{\"maxLength\":2}]}", "\"x\"", &out), 0);
+	CHECK_STR_EQ(out.ptr, "");
+	kbuf_release(&out);
+}
