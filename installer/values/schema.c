@@ -71,6 +71,9 @@ typedef struct vs {
 	int depth;
 	int fatal;            /* a schema error (KE_*): evaluation stops, probes included */
 	bool no_validation;   /* $vocabulary without the validation vocabulary */
+	const char **secret_files;   /* files (or --set arguments) of secret values */
+	size_t nsecret, capsecret;
+	bool all_secret;      /* the marks could not be walked: every node is */
 	const char *scope[VS_MAX_DEPTH + 2];   /* dynamic scope: resource bases */
 	int nscope;
 	pcre2_match_data *md;
@@ -442,19 +445,6 @@ static const doc_node *load_remote(vs *v, const char *uri)
 	return res_find(v, uri) ? res_find(v, uri) : n;
 }
 
-static void pct_decode(kbuf *out, const char *s)
-{
-	while (*s) {
-		if (s[0] == '%' && isxdigit((unsigned char)s[1]) && isxdigit((unsigned char)s[2])) {
-			char h[3] = { s[1], s[2], 0 };
-			kbuf_putc(out, (char)strtol(h, NULL, 16));
-			s += 3;
-		} else {
-			kbuf_putc(out, *s++);
-		}
-	}
-}
-
 /* Resolve a reference from a schema whose base is base. */
 static const doc_node *resolve_ref(vs *v, const char *base, const char *ref, int draft)
 {
@@ -471,7 +461,7 @@ static const doc_node *resolve_ref(vs *v, const char *base, const char *ref, int
 	if (frag[0] != '/') {
 		kbuf key = KBUF_INIT;
 		kbuf_printf(&key, "%s#", doc);
-		pct_decode(&key, frag);
+		values_pct_decode(&key, frag);
 		n = anc_find(v, key.ptr, false);
 		kbuf_release(&key);
 		return n;
@@ -481,33 +471,13 @@ static const doc_node *resolve_ref(vs *v, const char *base, const char *ref, int
 		const char *p;
 		const char *cur_base = doc;
 		vs_info *inf;
-		pct_decode(&dec, frag);
+		values_pct_decode(&dec, frag);
 		n = root;
 		p = dec.ptr + 1;
 		for (;;) {
 			const char *e = strchr(p, '/');
-			size_t len = e ? (size_t)(e - p) : strlen(p), i;
-			kbuf_reset(&tok);
-			for (i = 0; i < len; i++) {
-				if (p[i] == '~' && i + 1 < len && p[i + 1] == '1') {
-					kbuf_putc(&tok, '/');
-					i++;
-				} else if (p[i] == '~' && i + 1 < len && p[i + 1] == '0') {
-					kbuf_putc(&tok, '~');
-					i++;
-				} else {
-					kbuf_putc(&tok, p[i]);
-				}
-			}
-			if (n->type == DOC_MAP) {
-				n = doc_map_getn(n, tok.ptr, tok.len);
-			} else if (n->type == DOC_SEQ) {
-				char *end;
-				long idx = strtol(tok.ptr, &end, 10);
-				n = (*end || !tok.len || idx < 0) ? NULL : doc_seq_get(n, (size_t)idx);
-			} else {
-				n = NULL;
-			}
+			size_t len = e ? (size_t)(e - p) : strlen(p);
+			n = values_pointer_child(n, p, len, &tok);
 			if (!n)
 				break;
 			if ((inf = info_get(v, n)) != NULL) {
@@ -552,12 +522,58 @@ static void fail(vs *v, const doc_node *inst, const kbuf *path, const char *fmt,
 static void fail_v(vs *v, int code, const doc_node *inst, const kbuf *path, const char *fmt, va_list ap)
 	__attribute__((format(printf, 5, 0)));
 
+static void secret_add(vs *v, const doc_node *n, int depth)
+{
+	size_t i;
+	for (i = 0; i < v->nsecret && n->file && v->secret_files[i] != n->file; i++)
+		;
+	if (n->file && i == v->nsecret) {
+		ALLOC_GROW(v->secret_files, v->nsecret + 1, v->capsecret);
+		v->secret_files[v->nsecret++] = n->file;
+	}
+	if (depth > VS_MAX_DEPTH) {
+		v->all_secret = true;
+		return;
+	}
+	if (n->type == DOC_SEQ)
+		for (i = 0; i < n->u.seq.len; i++)
+			secret_add(v, n->u.seq.v[i], depth + 1);
+	else if (n->type == DOC_MAP)
+		for (i = 0; i < n->u.map.len; i++)
+			secret_add(v, n->u.map.v[i].val, depth + 1);
+}
+
+static void secret_found(void *ctx, const doc_node *n)
+{
+	secret_add(ctx, n, 0);
+}
+
+/* Note where the values the schema marks secret (and all below them) come
+ * from: an error never shows a secret value, not even in a location. */
+static void secrets_find(vs *v, const doc_node *schema, const doc_node *instance)
+{
+	if (values_secret_walk(instance, schema, secret_found, v))
+		v->all_secret = true;
+}
+
+/* The location file for an error at n: an argument that sets a secret
+ * anywhere ("--set a=s,b=x") is shown without its values. */
+static const char *error_file(vs *v, const doc_node *n)
+{
+	size_t i;
+	bool hide = v->all_secret;
+	for (i = 0; i < v->nsecret && !hide; i++)
+		hide = !strcmp(v->secret_files[i], n->file);
+	return hide ? values_label_redact(v->a, n->file) : n->file;
+}
+
 static void fail_v(vs *v, int code, const doc_node *inst, const kbuf *path, const char *fmt, va_list ap)
 {
 	kbuf msg = KBUF_INIT;
 	kbuf_vprintf(&msg, fmt, ap);
 	if (inst && inst->file)
-		kerr_add_at(v->err, code, inst->file, inst->line, inst->col, "%s%s%s: %s",
+		kerr_add_at(v->err, code,
+			    error_file(v, inst), inst->line, inst->col, "%s%s%s: %s",
 			    v->what ? v->what : "", v->what ? ": " : "", path->len ? path->ptr : "(root)", msg.ptr);
 	else
 		kerr_add_at(v->err, code, v->what ? v->what : "values", 0, 0, "%s: %s",
@@ -1648,6 +1664,7 @@ static void vs_release(vs *v)
 	free(v->info);
 	free(v->res);
 	free(v->anc);
+	free(v->secret_files);
 }
 
 int values_validate_opts(const doc_node *schema, const doc_node *instance, const char *what,
@@ -1685,6 +1702,7 @@ int values_validate_opts(const doc_node *schema, const doc_node *instance, const
 		}
 	}
 	add_document(&v, "", schema, draft);
+	secrets_find(&v, schema, instance);
 	kbuf_init(&path, 0);
 	ok = eval(&v, schema, instance, &path, NULL, true);
 	kbuf_release(&path);

@@ -83,18 +83,62 @@ void values_set_pos_tree(doc_node *n, const char *file, unsigned line, unsigned 
 
 static int sp_fail(sparser *p, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Where the values of a --set argument begin: after its first '=' not
+ * escaped by a backslash (len when there is none). */
+static size_t values_start(const char *s, size_t len)
+{
+	size_t i;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len)
+			i++;
+		else if (s[i] == '=')
+			return i + 1;
+	}
+	return len;
+}
+
+/* s[0..len) with everything from cut on replaced by "<redacted>". */
+static const char *redacted_arg(karena *a, const char *s, size_t len, size_t cut)
+{
+	return cut < len ? karena_printf(a, "%.*s<redacted>", (int)cut, s) : karena_strndup(a, s, len);
+}
+
 static int sp_fail(sparser *p, size_t off, const char *fmt, ...)
 {
 	unsigned line, col;
 	va_list ap;
 	kbuf msg = KBUF_INIT;
+	const char *src = p->s;
+	size_t srclen = p->len;
 	va_start(ap, fmt);
 	kbuf_vprintf(&msg, fmt, ap);
 	va_end(ap);
-	kerr_offset_to_linecol(p->s, p->len, off, &line, &col);
-	kerr_set_src(p->err, KE_INPUT, p->flag, p->s, p->len, line, col, "%s", msg.ptr);
+	if (p->kind == VALUES_SET_SECRET) {
+		/* the caret line shows the keys, never the values */
+		size_t cut = values_start(p->s, p->len);
+		src = redacted_arg(p->a, p->s, p->len, cut);
+		srclen = strlen(src);
+		if (off > cut)
+			off = cut;
+	}
+	kerr_offset_to_linecol(src, srclen, off, &line, &col);
+	kerr_set_src(p->err, KE_INPUT, p->flag, src, srclen, line, col, "%s", msg.ptr);
 	kbuf_release(&msg);
 	return KE_INPUT;
+}
+
+const char *values_label_redact(karena *a, const char *file)
+{
+	size_t i;
+	for (i = 0; i <= VALUES_SET_SECRET; i++) {
+		const char *f = values_flag_name((values_flag_kind)i);
+		size_t fl = strlen(f), len;
+		if (strncmp(file, f, fl) || file[fl] != ' ')
+			continue;
+		len = strlen(file + fl + 1);
+		return karena_printf(a, "%s %s", f, redacted_arg(a, file + fl + 1, len, values_start(file + fl + 1, len)));
+	}
+	return file;
 }
 
 static void sp_pos(sparser *p, doc_node *n, size_t off)
@@ -620,7 +664,9 @@ int values_parse_set_ex(doc_node *dst, karena *a, values_flag_kind kind, const c
 	p.kind = kind;
 	p.num = num;
 	p.flag = values_flag_name(kind);
-	p.label = karena_printf(a, "%s %s", p.flag, p.s);
+	/* a --set-secret value never shows in a location */
+	p.label = karena_printf(a, "%s %s", p.flag,
+				kind == VALUES_SET_SECRET ? redacted_arg(a, p.s, p.len, values_start(p.s, p.len)) : p.s);
 	p.ca_file = ca_file;
 	p.secret_paths = secret_paths;
 	p.err = err;
