@@ -32,6 +32,7 @@
 #include <pcre2.h>
 
 #define VS_MAX_DEPTH 200
+#define VS_MAX_STEPS 1000000   /* subschema evaluations per validation */
 
 typedef struct vs_info {
 	const doc_node *node;
@@ -69,6 +70,7 @@ typedef struct vs {
 	const char *what;
 	kerr *err;
 	int depth;
+	size_t steps;
 	int fatal;            /* a schema error (KE_*): evaluation stops, probes included */
 	bool no_validation;   /* $vocabulary without the validation vocabulary */
 	const char **secret_files;   /* files (or --set arguments) of secret values */
@@ -567,17 +569,37 @@ static const char *error_file(vs *v, const doc_node *n)
 	return hide ? values_label_redact(v->a, n->file) : n->file;
 }
 
+static bool same_item(const kerr_item *it, const char *file, unsigned line, unsigned col, const char *msg)
+{
+	return it->msg && !strcmp(it->msg, msg) && line == it->line && col == it->col &&
+	       (file && it->file ? !strcmp(file, it->file) : file == it->file);
+}
+
 static void fail_v(vs *v, int code, const doc_node *inst, const kbuf *path, const char *fmt, va_list ap)
 {
 	kbuf msg = KBUF_INIT;
+	const char *file;
+	unsigned line = 0, col = 0;
+	size_t i;
+	bool dup;
+	if (inst && inst->file) {
+		file = error_file(v, inst);
+		line = inst->line;
+		col = inst->col;
+		if (v->what)
+			kbuf_printf(&msg, "%s: ", v->what);
+	} else {
+		file = v->what ? v->what : "values";
+	}
+	kbuf_printf(&msg, "%s: ", path->len ? path->ptr : "(root)");
 	kbuf_vprintf(&msg, fmt, ap);
-	if (inst && inst->file)
-		kerr_add_at(v->err, code,
-			    error_file(v, inst), inst->line, inst->col, "%s%s%s: %s",
-			    v->what ? v->what : "", v->what ? ": " : "", path->len ? path->ptr : "(root)", msg.ptr);
-	else
-		kerr_add_at(v->err, code, v->what ? v->what : "values", 0, 0, "%s: %s",
-			    path->len ? path->ptr : "(root)", msg.ptr);
+	/* the same error reached twice (allOf branches sharing a check) is
+	 * reported once */
+	dup = v->err->code && same_item(&v->err->first, file, line, col, msg.ptr);
+	for (i = 0; i < v->err->nmore && !dup; i++)
+		dup = same_item(&v->err->more[i], file, line, col, msg.ptr);
+	if (!dup)
+		kerr_add_at(v->err, code, file, line, col, "%s", msg.ptr);
 	kbuf_release(&msg);
 }
 
@@ -1513,6 +1535,11 @@ static bool eval(vs *v, const doc_node *s, const doc_node *inst, kbuf *path, vs_
 		schema_error(v, KE_LIMIT, inst, path, "schema references nest deeper than %d levels", VS_MAX_DEPTH);
 		return false;
 	}
+	if (++v->steps > VS_MAX_STEPS) {
+		schema_error(v, KE_LIMIT, inst, path, "the schema takes more than %d evaluation steps (nested anyOf/oneOf/$ref?)",
+			     VS_MAX_STEPS);
+		return false;
+	}
 	inf = info_get(v, s);
 	if (!inf) {
 		walk(v, s, v->nscope ? v->scope[v->nscope - 1] : "", v->o && v->o->draft ? v->o->draft : 2020, 0);
@@ -1667,8 +1694,10 @@ static void vs_release(vs *v)
 	free(v->secret_files);
 }
 
-int values_validate_opts(const doc_node *schema, const doc_node *instance, const char *what,
-			 const values_schema_opts *o, kerr *err)
+static int schema_check(const doc_node *schema, int draft, const char *what, kerr *err);
+
+static int validate(const doc_node *schema, const doc_node *instance, const char *what,
+		    const values_schema_opts *o, bool check_schema, kerr *err)
 {
 	vs v;
 	karena scratch = KARENA_INIT;
@@ -1677,6 +1706,7 @@ int values_validate_opts(const doc_node *schema, const doc_node *instance, const
 	int draft;
 	const doc_node *x;
 	bool ok;
+	int r;
 	if (!schema)
 		return 0;
 	memset(&dflt, 0, sizeof(dflt));
@@ -1701,6 +1731,16 @@ int values_validate_opts(const doc_node *schema, const doc_node *instance, const
 				draft = draft_of(x->u.s.ptr, draft);
 		}
 	}
+	if (check_schema) {
+		int d = draft;
+		if (schema->type == DOC_MAP && (x = doc_map_get(schema, "$schema")) && x->type == DOC_STR)
+			d = draft_of(x->u.s.ptr, d);
+		if ((r = schema_check(schema, d, what, err))) {
+			vs_release(&v);
+			karena_release(&scratch);
+			return r;
+		}
+	}
 	add_document(&v, "", schema, draft);
 	secrets_find(&v, schema, instance);
 	kbuf_init(&path, 0);
@@ -1713,6 +1753,36 @@ int values_validate_opts(const doc_node *schema, const doc_node *instance, const
 	if (!ok && !err->code)
 		return kerr_set(err, KE_INPUT, "%s: does not match the schema", what ? what : "values");
 	return ok ? 0 : KE_INPUT;
+}
+
+/* The schema itself against its draft's meta-schema (formats not
+ * asserted): an invalid schema ("type": 123, an array) is refused, located
+ * in the schema file, instead of being ignored. */
+static int schema_check(const doc_node *schema, int draft, const char *what, kerr *err)
+{
+	const char *uri = draft == 7 ? "http://json-schema.org/draft-07/schema"
+				     : "https://json-schema.org/draft/2020-12/schema";
+	const char *text = values_metaschema(uri);
+	karena a = KARENA_INIT;
+	doc_node *meta = NULL;
+	values_schema_opts mo;
+	int r;
+	memset(&mo, 0, sizeof(mo));
+	mo.draft = draft;
+	mo.format = VALUES_FORMAT_IGNORE;
+	if (doc_load_json(&meta, &a, uri, text, strlen(text), err))
+		r = err->code;
+	else
+		r = validate(meta, schema, karena_printf(&a, "%s: invalid schema", what ? what : "values"), &mo, false,
+			     err);
+	karena_release(&a);
+	return r;
+}
+
+int values_validate_opts(const doc_node *schema, const doc_node *instance, const char *what,
+			 const values_schema_opts *o, kerr *err)
+{
+	return validate(schema, instance, what, o, true, err);
 }
 
 int values_validate(const doc_node *schema, const doc_node *instance, const char *what, kerr *err)
