@@ -11,9 +11,9 @@
  */
 #include "values_int.h"
 
+#include "core/regex.h"
+
 #include <string.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 #define MASK_MAX_DEPTH 200        /* schema hops plus value nesting */
 #define MASK_MAX_STEPS 1000000    /* (value, schema) pairs visited */
@@ -51,20 +51,17 @@ static const doc_node *local_ref(const doc_node *root, const char *ref)
 	return n;
 }
 
+/* Whether key matches a patternProperties pattern; a match the engine
+ * cannot finish (its budget ran out) counts as one: the value is masked. */
 static bool pattern_matches(const char *pat, const char *s, size_t len)
 {
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
-	pcre2_match_data *md;
-	int r;
-	if (!c)
+	kregex *re;
+	kregex_result r;
+	if (kregex_compile(&re, pat, strlen(pat), KREGEX_UTF, NULL))
 		return false;
-	md = pcre2_match_data_create_from_pattern(c, NULL);
-	r = pcre2_match(c, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
-	pcre2_match_data_free(md);
-	pcre2_code_free(c);
-	return r >= 0;
+	r = kregex_match(re, s, len, 0, NULL);
+	kregex_free(re);
+	return r != KREGEX_NOMATCH;
 }
 
 typedef struct mark_walk {

@@ -91,6 +91,11 @@ static bool eval_map(vs *v, const doc_node *s, const doc_node *inst, kbuf *path,
 			size_t j;
 			for (j = 0; j < pprops->u.map.len; j++) {
 				int m = vs_re_match(v, pprops->u.map.v[j].key, pr->key->u.s.ptr, pr->key->u.s.len);
+				if (m == -2) {
+					vs_schema_error(v, KE_LIMIT, pr->key, path, "pattern %s ran out of its match budget",
+							pprops->u.map.v[j].key->u.s.ptr);
+					return false;
+				}
 				if (m == 1) {
 					any = true;
 					if (!sub_child(v, pprops->u.map.v[j].val, pr->val, path, report))

@@ -6,7 +6,7 @@
  *   schema_ref.c      URIs, loading documents, resolving $ref
  *   schema_kw.c       assertion keywords
  *   schema_format.c   the format keyword
- *   schema_regex.c    patterns (PCRE2)
+ *   schema_regex.c    patterns (core/regex)
  *   schema_errors.c   errors: paths, positions, secrets kept out
  * One vs holds the state of one validation; everything it allocates lives
  * in its arena a or is freed by the validation's release.
@@ -105,7 +105,8 @@ bool vs_kw_validation(vs *v, const doc_node *s, const doc_node *inst, kbuf *path
 bool vs_format_ok(const char *fmt, const char *s, size_t n);
 
 /* schema_regex.c: 1 when the pattern node pat matches s, 0 when not, -1
- * when the pattern does not compile. */
+ * when the pattern does not compile, -2 when the match budget ran out
+ * (neither a match nor a mismatch). */
 int vs_re_match(vs *v, const doc_node *pat, const char *s, size_t len);
 /* Whether s[0..n) compiles as a regular expression. */
 bool vs_regex_compiles(const char *s, size_t n);

@@ -146,6 +146,10 @@ bool vs_kw_validation(vs *v, const doc_node *s, const doc_node *inst, kbuf *path
 			FAIL("length must be <= %g, got %zu", vs_num(x), len);
 		if ((x = doc_map_get(s, "pattern")) && x->type == DOC_STR) {
 			int m = vs_re_match(v, x, inst->u.s.ptr, inst->u.s.len);
+			if (m == -2) {
+				vs_schema_error(v, KE_LIMIT, inst, path, "pattern %s ran out of its match budget", x->u.s.ptr);
+				return false;
+			}
 			if (m < 0)
 				FAIL("schema pattern %s does not compile", x->u.s.ptr);
 			else if (!m)

@@ -1,25 +1,23 @@
 /*
  * values/schema_regex.c - the pattern and patternProperties keywords and
- * the "regex" format: ECMA-262 patterns run with PCRE2, compiled once per
+ * the "regex" format: ECMA-262 patterns run by core/regex, compiled once per
  * validation.
  */
 #include "schema_int.h"
 #include "core/alloc.h"
+#include "core/regex.h"
 
 #include <stdlib.h>
 #include <string.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
 
 typedef struct vs_re {
 	const doc_node *node;
-	pcre2_code *code;  /* NULL: does not compile */
+	kregex *re;        /* NULL: does not compile */
 } vs_re;
 
 struct vs_regexes {
 	vs_re *re;
 	size_t nre, capre;
-	pcre2_match_data *md;
 };
 
 /* ECMA-262 long general category names that PCRE2 spells short. */
@@ -61,55 +59,47 @@ static void ecma_to_pcre(kbuf *out, const char *s, size_t len)
 	}
 }
 
-static pcre2_code *regex_for(vs *v, const doc_node *pat)
+static kregex *regex_for(vs *v, const doc_node *pat)
 {
 	kbuf tr = KBUF_INIT;
 	size_t i;
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *c;
-	pcre2_compile_context *cc;
+	kregex *re;
 	vs_regexes *rc;
 	if (!v->re)
 		v->re = xcalloc(1, sizeof(*v->re));
 	rc = v->re;
 	for (i = 0; i < rc->nre; i++)
 		if (rc->re[i].node == pat)
-			return rc->re[i].code;
-	cc = pcre2_compile_context_create(NULL);
-	pcre2_set_compile_extra_options(cc, PCRE2_EXTRA_ALT_BSUX);
+			return rc->re[i].re;
 	ecma_to_pcre(&tr, pat->u.s.ptr, pat->u.s.len);
-	c = pcre2_compile((PCRE2_SPTR)tr.ptr, tr.len, PCRE2_UTF | PCRE2_ALT_BSUX | PCRE2_DOLLAR_ENDONLY,
-			  &ec, &eo, cc);
+	if (kregex_compile(&re, tr.ptr, tr.len, KREGEX_UTF | KREGEX_ALT_BSUX | KREGEX_DOLLAR_ENDONLY, NULL))
+		re = NULL;
 	kbuf_release(&tr);
-	pcre2_compile_context_free(cc);
 	ALLOC_GROW(rc->re, rc->nre + 1, rc->capre);
 	rc->re[rc->nre].node = pat;
-	rc->re[rc->nre].code = c;
+	rc->re[rc->nre].re = re;
 	rc->nre++;
-	return c;
+	return re;
 }
 
 int vs_re_match(vs *v, const doc_node *pat, const char *s, size_t len)
 {
-	pcre2_code *c = regex_for(v, pat);
-	int r;
-	if (!c)
+	kregex *re = regex_for(v, pat);
+	if (!re)
 		return -1;
-	if (!v->re->md)
-		v->re->md = pcre2_match_data_create(16, NULL);
-	r = pcre2_match(c, (PCRE2_SPTR)s, len, 0, 0, v->re->md, NULL);
-	return r >= 0 ? 1 : 0;
+	switch (kregex_match(re, s, len, 0, NULL)) {
+	case KREGEX_MATCH: return 1;
+	case KREGEX_NOMATCH: return 0;
+	default: return -2;
+	}
 }
 
 bool vs_regex_compiles(const char *s, size_t n)
 {
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)s, n, PCRE2_UTF, &ec, &eo, NULL);
-	if (!c)
+	kregex *re;
+	if (kregex_compile(&re, s, n, KREGEX_UTF, NULL))
 		return false;
-	pcre2_code_free(c);
+	kregex_free(re);
 	return true;
 }
 
@@ -119,10 +109,7 @@ void vs_regex_release(vs *v)
 	if (!v->re)
 		return;
 	for (i = 0; i < v->re->nre; i++)
-		if (v->re->re[i].code)
-			pcre2_code_free(v->re->re[i].code);
-	if (v->re->md)
-		pcre2_match_data_free(v->re->md);
+		kregex_free(v->re->re[i].re);
 	free(v->re->re);
 	free(v->re);
 	v->re = NULL;

@@ -102,3 +102,17 @@ TEST(values_schema_exponential_schema_hits_the_step_limit)
 	kbuf_release(&schema);
 	kbuf_release(&out);
 }
+
+TEST(values_schema_pattern_match_budget_is_an_error)
+{
+	kbuf out = KBUF_INIT;
+	/* catastrophic backtracking: PCRE2's match limit is not "no match" */
+	CHECK_INT_EQ(check_json("{\"pattern\":\"^(a|a)*$\"}", "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\"", &out),
+		     KE_LIMIT);
+	CHECK_CONTAINS(out.ptr, "app: (root): pattern ^(a|a)*$ ran out of its match budget");
+	kbuf_reset(&out);
+	CHECK_INT_EQ(check_json("{\"patternProperties\":{\"^(a|a)*$\":{\"type\":\"string\"}}}",
+				"{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab\":1}", &out), KE_LIMIT);
+	CHECK_CONTAINS(out.ptr, "ran out of its match budget");
+	kbuf_release(&out);
+}
