@@ -24,7 +24,6 @@
 #include "core/alloc.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -353,32 +352,21 @@ static bool empty_val(sparser *p)
 
 static int json_val(sparser *p, doc_node **out)
 {
-	json_error_t je;
-	json_t *j;
-	size_t start = p->pos;
-	kerr e2 = KERR_INIT;
-	char *txt;
-	j = json_loadb(p->s + p->pos, p->len - p->pos,
-		       JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
-	if (!j) {
-		size_t off = start + (je.position > 0 ? (size_t)je.position - 1 : 0);
+	size_t start = p->pos, used = 0;
+	kbuf why = KBUF_INIT;
+	int r = doc_load_json_prefix(out, p->a, p->s + p->pos, p->len - p->pos, &used, &why);
+	if (r) {
+		size_t off = r == KE_INPUT ? start + used : start;
 		if (off > p->len)
 			off = p->len;
-		return sp_fail(p, off, "invalid JSON value: %s", je.text);
+		r = why.len ? sp_fail(p, off, "invalid JSON value: %s", why.ptr) : sp_fail(p, off, "invalid JSON value");
+		kbuf_release(&why);
+		return r;
 	}
-	txt = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
-	p->pos += (size_t)je.position;
+	kbuf_release(&why);
+	p->pos += used;
 	if (p->pos > p->len)
 		p->pos = p->len;
-	json_decref(j);
-	if (!txt)
-		return sp_fail(p, start, "invalid JSON value");
-	if (doc_load_json(out, p->a, p->label, txt, strlen(txt), &e2)) {
-		free(txt);
-		kerr_clear(&e2);
-		return sp_fail(p, start, "invalid JSON value");
-	}
-	free(txt);
 	{
 		unsigned line, col;
 		kerr_offset_to_linecol(p->s, p->len, start, &line, &col);
