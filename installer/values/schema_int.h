@@ -16,7 +16,7 @@
 
 #include "values_int.h"
 
-#define VS_MAX_DEPTH 200
+#define VS_MAX_DEPTH 1000
 #define VS_MAX_STEPS 1000000   /* subschema evaluations per validation */
 
 typedef struct vs_info {

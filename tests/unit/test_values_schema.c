@@ -116,3 +116,26 @@ TEST(values_schema_pattern_match_budget_is_an_error)
 	CHECK_CONTAINS(out.ptr, "ran out of its match budget");
 	kbuf_release(&out);
 }
+
+TEST(values_schema_deep_schema_passes_the_meta_schema_check)
+{
+	kbuf schema = KBUF_INIT, inst = KBUF_INIT, out = KBUF_INIT;
+	int i;
+	/* the meta-schema check takes about five levels of evaluation per level
+	 * of the schema: 60 nested objects are well within the depth limit */
+	for (i = 0; i < 60; i++) {
+		kbuf_puts(&schema, "{\"type\":\"object\",\"properties\":{\"a\":");
+		kbuf_puts(&inst, "{\"a\":");
+	}
+	kbuf_puts(&schema, "{\"type\":\"string\"}");
+	kbuf_puts(&inst, "\"x\"");
+	for (i = 0; i < 60; i++) {
+		kbuf_puts(&schema, "}}");
+		kbuf_puts(&inst, "}");
+	}
+	CHECK_INT_EQ(check_json(schema.ptr, inst.ptr, &out), 0);
+	CHECK_STR_EQ(out.ptr, "");
+	kbuf_release(&schema);
+	kbuf_release(&inst);
+	kbuf_release(&out);
+}
