@@ -102,6 +102,22 @@ static const char *redacted_arg(karena *a, const char *s, size_t len, size_t cut
 	return cut < len ? karena_printf(a, "%.*s<redacted>", (int)cut, s) : karena_strndup(a, s, len);
 }
 
+/* msg with every "quoted" part replaced by "<redacted>". */
+static void hide_quoted(kbuf *msg)
+{
+	kbuf out = KBUF_INIT;
+	const char *s = msg->ptr, *q;
+	while ((q = strchr(s, '"')) && strchr(q + 1, '"')) {
+		kbuf_put(&out, s, (size_t)(q - s));
+		kbuf_puts(&out, "\"<redacted>\"");
+		s = strchr(q + 1, '"') + 1;
+	}
+	kbuf_puts(&out, s);
+	kbuf_reset(msg);
+	kbuf_put(msg, out.ptr, out.len);
+	kbuf_release(&out);
+}
+
 static int sp_fail(sparser *p, size_t off, const char *fmt, ...)
 {
 	unsigned line, col;
@@ -113,12 +129,17 @@ static int sp_fail(sparser *p, size_t off, const char *fmt, ...)
 	kbuf_vprintf(&msg, fmt, ap);
 	va_end(ap);
 	if (p->kind == VALUES_SET_SECRET) {
-		/* the caret line shows the keys, never the values */
+		/* the caret line shows the first key, never a value; with no
+		 * '=' at all the whole argument may be the value */
 		size_t cut = values_start(p->s, p->len);
+		if (cut == p->len && (!p->len || p->s[p->len - 1] != '='))
+			cut = 0;
 		src = redacted_arg(p->a, p->s, p->len, cut);
 		srclen = strlen(src);
-		if (off > cut)
+		if (off >= cut) {
 			off = cut;
+			hide_quoted(&msg);   /* a key past the first value may be one */
+		}
 	}
 	kerr_offset_to_linecol(src, srclen, off, &line, &col);
 	kerr_set_src(p->err, KE_INPUT, p->flag, src, srclen, line, col, "%s", msg.ptr);

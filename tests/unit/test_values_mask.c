@@ -75,6 +75,25 @@ TEST(values_set_secret_syntax_error_hides_values)
 	CHECK_CONTAINS(out.ptr, "--set-secret:1:13: error parsing index");
 	CHECK_CONTAINS(out.ptr, "db.password=<redacted>");
 	CHECK_MSG(!strstr(out.ptr, "hunter2"), "the value shows: %s", out.ptr);
+	/* a key after the first value may be a value typed without its key */
+	kbuf_reset(&out);
+	CHECK_INT_EQ(values_parse_set(dst, &a, VALUES_SET_SECRET, "a=b,hunter3", VALUES_NUM_EXACT, &e), KE_INPUT);
+	kerr_format(&e, &out);
+	CHECK_CONTAINS(out.ptr, "key \"<redacted>\" has no value");
+	CHECK_MSG(!strstr(out.ptr, "hunter3"), "the value shows: %s", out.ptr);
+	/* no '=' at all: the whole argument may be the value */
+	kbuf_reset(&out);
+	CHECK_INT_EQ(values_parse_set(dst, &a, VALUES_SET_SECRET, "hunter4", VALUES_NUM_EXACT, &e), KE_INPUT);
+	kerr_format(&e, &out);
+	CHECK_CONTAINS(out.ptr, "--set-secret:1:1: key \"<redacted>\" has no value");
+	CHECK_MSG(!strstr(out.ptr, "hunter4"), "the value shows: %s", out.ptr);
+	/* a mistake in the first key is shown as it is */
+	kbuf_reset(&out);
+	CHECK_INT_EQ(values_parse_set(dst, &a, VALUES_SET_SECRET, "k[x]=hunter5", VALUES_NUM_EXACT, &e), KE_INPUT);
+	kerr_format(&e, &out);
+	CHECK_CONTAINS(out.ptr, "--set-secret:1:3: error parsing index: \"x\" is not an integer");
+	CHECK_CONTAINS(out.ptr, "k[x]=<redacted>");
+	CHECK_MSG(!strstr(out.ptr, "hunter5"), "the value shows: %s", out.ptr);
 	kbuf_release(&out);
 	kerr_clear(&e);
 	karena_release(&a);
