@@ -18,7 +18,9 @@
  *
  * Values made here carry a pseudo-position: file is the flag and its
  * argument ("--set a.b=c"), line 1 (or the argument's line), col the column
- * of the value inside the argument.
+ * of the value inside the argument. A --set-secret argument never shows its
+ * values: its file is cut before them ("--set-secret a.b=<redacted>"), and
+ * so is the caret line of its syntax errors.
  */
 #include "values_int.h"
 #include "core/alloc.h"
