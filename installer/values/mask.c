@@ -2,9 +2,11 @@
  * values/mask.c - secrets masked wherever values are printed or recorded.
  *
  * A value is secret when its schema says "x-kstage-secret": true (followed
- * through properties, patternProperties, additionalProperties, items,
- * prefixItems, every allOf/anyOf/oneOf branch and local $refs, whose
- * siblings apply too and whose pointers may be escaped), or when it was set
+ * through properties, patternProperties, additionalProperties,
+ * unevaluatedProperties, items, prefixItems, additionalItems, contains,
+ * unevaluatedItems, every allOf/anyOf/oneOf branch, if/then/else and
+ * dependentSchemas whether taken or not, and local $refs, whose siblings
+ * apply too and whose pointers may be escaped), or when it was set
  * with --set-secret (its path is in secret_paths). A secret is replaced by
  * the string "<redacted>", whatever its type. The walk is bounded: a schema
  * too costly to walk masks everything.
@@ -76,7 +78,10 @@ typedef struct mark_walk {
  * was called on it); otherwise the marks below v were reported. */
 static bool walk_marks(mark_walk *w, const doc_node *v, const doc_node *s, int depth)
 {
+	/* keywords whose schemas apply to v itself: a mark in any of them
+	 * counts, whether or not the branch would be taken */
 	static const char *const comb[] = { "allOf", "anyOf", "oneOf", NULL };
+	static const char *const same[] = { "if", "then", "else", NULL };
 	const doc_node *x;
 	size_t i;
 	if (!v || !s || s->type != DOC_MAP || w->over)
@@ -106,6 +111,13 @@ static bool walk_marks(mark_walk *w, const doc_node *v, const doc_node *s, int d
 				if (walk_marks(w, v, l->u.seq.v[j], depth + 1))
 					return true;
 	}
+	for (i = 0; same[i]; i++)
+		if (walk_marks(w, v, doc_map_get(s, same[i]), depth + 1))
+			return true;
+	x = doc_map_get(s, "dependentSchemas");
+	for (i = 0; x && x->type == DOC_MAP && i < x->u.map.len; i++)
+		if (walk_marks(w, v, x->u.map.v[i].val, depth + 1))
+			return true;
 	if (v->type == DOC_MAP) {
 		const doc_node *props = doc_map_get(s, "properties"), *pp = doc_map_get(s, "patternProperties");
 		const doc_node *addl = doc_map_get(s, "additionalProperties");
@@ -125,6 +137,8 @@ static bool walk_marks(mark_walk *w, const doc_node *v, const doc_node *s, int d
 			}
 			if (!any && addl)
 				walk_marks(w, pr->val, addl, depth + 1);
+			else if (!any)   /* unevaluated here (other branches may evaluate it: masked anyway) */
+				walk_marks(w, pr->val, doc_map_get(s, "unevaluatedProperties"), depth + 1);
 		}
 	} else if (v->type == DOC_SEQ) {
 		const doc_node *items = doc_map_get(s, "items"), *prefix = doc_map_get(s, "prefixItems");
@@ -135,11 +149,19 @@ static bool walk_marks(mark_walk *w, const doc_node *v, const doc_node *s, int d
 			start = prefix->u.seq.len;
 		}
 		if (items && items->type == DOC_SEQ) {
-			for (i = 0; i < v->u.seq.len && i < items->u.seq.len; i++)
-				walk_marks(w, v->u.seq.v[i], items->u.seq.v[i], depth + 1);
+			const doc_node *more = doc_map_get(s, "additionalItems");
+			for (i = 0; i < v->u.seq.len; i++)
+				walk_marks(w, v->u.seq.v[i], i < items->u.seq.len ? items->u.seq.v[i] : more, depth + 1);
 		} else if (items) {
 			for (i = start; i < v->u.seq.len; i++)
 				walk_marks(w, v->u.seq.v[i], items, depth + 1);
+		}
+		/* contains may match any item; unevaluatedItems takes those no
+		 * items keyword here took */
+		for (i = 0; i < v->u.seq.len; i++) {
+			walk_marks(w, v->u.seq.v[i], doc_map_get(s, "contains"), depth + 1);
+			if (!items && i >= start)
+				walk_marks(w, v->u.seq.v[i], doc_map_get(s, "unevaluatedItems"), depth + 1);
 		}
 	}
 	return false;

@@ -40,10 +40,9 @@ const char *values_metaschema(const char *uri);
 typedef void (*values_secret_fn)(void *ctx, const doc_node *n);
 
 /* Walk vals with schema and call fn on every node marked secret (not on the
- * nodes below a marked one): marks are found through properties,
- * patternProperties, additionalProperties, items, prefixItems,
- * allOf/anyOf/oneOf and local $refs (with their siblings, escaped pointers
- * included) (mask.c). Returns 0, or KE_LIMIT when the walk hit its depth
+ * nodes below a marked one), following the applicators listed in mask.c
+ * (every combinator branch, local $refs with their siblings, escaped
+ * pointers included). Returns 0, or KE_LIMIT when the walk hit its depth
  * or step limit and is incomplete (callers then treat all of vals as
  * secret). */
 int values_secret_walk(const doc_node *vals, const doc_node *schema, values_secret_fn fn, void *ctx);

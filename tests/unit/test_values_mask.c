@@ -118,3 +118,23 @@ TEST(values_schema_error_hides_secret_argument)
 	kerr_clear(&e);
 	karena_release(&a);
 }
+
+TEST(values_mask_marks_in_conditionals_and_item_keywords)
+{
+	karena a = KARENA_INIT;
+	char *s = masked(&a,
+		"{\"properties\":{"
+		"\"cond\":{\"if\":{\"type\":\"integer\"},\"then\":{},\"else\":{\"x-kstage-secret\":true}},"
+		"\"dep\":{\"dependentSchemas\":{\"k\":{\"properties\":{\"v\":{\"x-kstage-secret\":true}}}}},"
+		"\"tuple\":{\"items\":[{}],\"additionalItems\":{\"x-kstage-secret\":true}},"
+		"\"has\":{\"contains\":{\"x-kstage-secret\":true}},"
+		"\"tail\":{\"prefixItems\":[{}],\"unevaluatedItems\":{\"x-kstage-secret\":true}},"
+		"\"rest\":{\"properties\":{\"p\":{}},\"unevaluatedProperties\":{\"x-kstage-secret\":true}}}}",
+		"{\"cond\":\"s1\",\"dep\":{\"k\":1,\"v\":\"s2\"},\"tuple\":[\"p1\",\"s3\"],\"has\":[\"s4\"],\"tail\":[\"p3\",\"s6\"],"
+		"\"rest\":{\"p\":\"p2\",\"q\":\"s5\"}}");
+	CHECK_STR_EQ(s, "{\"cond\":\"<redacted>\",\"dep\":{\"k\":1,\"v\":\"<redacted>\"},\"has\":[\"<redacted>\"],"
+			"\"rest\":{\"p\":\"p2\",\"q\":\"<redacted>\"},\"tail\":[\"p3\",\"<redacted>\"],"
+			"\"tuple\":[\"p1\",\"<redacted>\"]}");
+	free(s);
+	karena_release(&a);
+}
