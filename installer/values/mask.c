@@ -5,11 +5,11 @@
  * through properties, patternProperties, additionalProperties,
  * unevaluatedProperties, items, prefixItems, additionalItems, contains,
  * unevaluatedItems, every allOf/anyOf/oneOf branch, if/then/else and
- * dependentSchemas whether taken or not, and local $refs, whose siblings
- * apply too and whose pointers may be escaped), or when it was set
- * with --set-secret (its path is in secret_paths). A secret is replaced by
- * the string "<redacted>", whatever its type. The walk is bounded: a schema
- * too costly to walk masks everything.
+ * dependentSchemas whether taken or not, and local $refs and $dynamicRefs,
+ * by pointer (escaped or not) or anchor, whose siblings apply too), or
+ * when it was set with --set-secret (its path is in secret_paths). A secret
+ * is replaced by the string "<redacted>", whatever its type. The walk is
+ * bounded: a schema too costly to walk masks everything.
  */
 #include "values_int.h"
 
@@ -29,32 +29,74 @@ static void redact(doc_node *n)
 	n->u.s.len = strlen(REDACTED);
 }
 
-/* The schema a local reference ("#", "#/a/b~1c", "#/x%25y") names. */
-static const doc_node *local_ref(const doc_node *root, const char *ref)
+typedef struct mark_walk {
+	const doc_node *root;     /* the schema document, for local $refs */
+	values_secret_fn fn;
+	void *ctx;
+	size_t steps;
+	bool over;                /* a limit was hit: the walk is incomplete */
+} mark_walk;
+
+/* The subschema of n declaring anchor name ("$anchor", "$dynamicAnchor",
+ * or a draft-07 "$id": "#name"), or NULL. Each node looked at is a step. */
+static const doc_node *find_anchor(mark_walk *w, const doc_node *n, const char *name, int depth)
+{
+	static const char *const keys[] = { "$anchor", "$dynamicAnchor", "$id", NULL };
+	const doc_node *r = NULL;
+	size_t i;
+	if (!n || w->over)
+		return NULL;
+	if (depth > MASK_MAX_DEPTH || ++w->steps > MASK_MAX_STEPS) {
+		w->over = true;
+		return NULL;
+	}
+	if (n->type == DOC_MAP) {
+		for (i = 0; keys[i]; i++) {
+			const doc_node *x = doc_map_get(n, keys[i]);
+			const char *a;
+			if (!x || x->type != DOC_STR)
+				continue;
+			a = x->u.s.ptr;
+			if (i == 2 && *a++ != '#')
+				continue;
+			if (!strcmp(a, name))
+				return n;
+		}
+		for (i = 0; i < n->u.map.len && !r; i++)
+			r = find_anchor(w, n->u.map.v[i].val, name, depth + 1);
+	} else if (n->type == DOC_SEQ) {
+		for (i = 0; i < n->u.seq.len && !r; i++)
+			r = find_anchor(w, n->u.seq.v[i], name, depth + 1);
+	}
+	return r;
+}
+
+/* The schema a local reference ("#", "#/a/b~1c", "#/x%25y", "#anchor")
+ * names. */
+static const doc_node *local_ref(mark_walk *w, const char *ref)
 {
 	kbuf dec = KBUF_INIT, tok = KBUF_INIT;
-	const doc_node *n = root;
+	const doc_node *n = w->root;
 	const char *p;
 	if (ref[0] != '#')
 		return NULL;
 	values_pct_decode(&dec, ref + 1);
 	p = dec.ptr;
 	if (*p && *p != '/')
-		n = NULL;   /* an anchor, not a pointer */
-	while (n && *p == '/') {
-		size_t len;
-		p++;
-		len = strcspn(p, "/");
-		n = values_pointer_child(n, p, len, &tok);
-		p += len;
-	}
+		n = find_anchor(w, w->root, p, 0);
+	else
+		while (n && *p == '/') {
+			size_t len;
+			p++;
+			len = strcspn(p, "/");
+			n = values_pointer_child(n, p, len, &tok);
+			p += len;
+		}
 	kbuf_release(&dec);
 	kbuf_release(&tok);
 	return n;
 }
 
-/* Whether key matches a patternProperties pattern; a match the engine
- * cannot finish (its budget ran out) counts as one: the value is masked. */
 static bool pattern_matches(const char *pat, const char *s, size_t len)
 {
 	kregex *re;
@@ -65,14 +107,6 @@ static bool pattern_matches(const char *pat, const char *s, size_t len)
 	kregex_free(re);
 	return r != KREGEX_NOMATCH;
 }
-
-typedef struct mark_walk {
-	const doc_node *root;     /* the schema document, for local $refs */
-	values_secret_fn fn;
-	void *ctx;
-	size_t steps;
-	bool over;                /* a limit was hit: the walk is incomplete */
-} mark_walk;
 
 /* Apply schema s to value v: true when v is marked secret as a whole (fn
  * was called on it); otherwise the marks below v were reported. */
@@ -97,11 +131,13 @@ static bool walk_marks(mark_walk *w, const doc_node *v, const doc_node *s, int d
 	}
 	/* a $ref applies with its siblings (2020-12), every combinator branch
 	 * may carry a mark: all of them are followed */
-	x = doc_map_get(s, "$ref");
-	if (x && x->type == DOC_STR) {
-		const doc_node *t = local_ref(w->root, x->u.s.ptr);
-		if (t && t != s && walk_marks(w, v, t, depth + 1))
-			return true;
+	for (i = 0; i < 2; i++) {
+		x = doc_map_get(s, i ? "$dynamicRef" : "$ref");
+		if (x && x->type == DOC_STR) {
+			const doc_node *t = local_ref(w, x->u.s.ptr);
+			if (t && t != s && walk_marks(w, v, t, depth + 1))
+				return true;
+		}
 	}
 	for (i = 0; comb[i]; i++) {
 		const doc_node *l = doc_map_get(s, comb[i]);

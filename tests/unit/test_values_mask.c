@@ -138,3 +138,18 @@ TEST(values_mask_marks_in_conditionals_and_item_keywords)
 	free(s);
 	karena_release(&a);
 }
+
+TEST(values_mask_marks_behind_anchors)
+{
+	karena a = KARENA_INIT;
+	char *s = masked(&a,
+		"{\"properties\":{\"a\":{\"$ref\":\"#tok\"},\"b\":{\"$dynamicRef\":\"#dyn\"},\"c\":{\"$ref\":\"#old\"},"
+		"\"d\":{\"$ref\":\"#none\"}},"
+		"\"$defs\":{\"t\":{\"$anchor\":\"tok\",\"x-kstage-secret\":true},"
+		"\"u\":{\"$dynamicAnchor\":\"dyn\",\"x-kstage-secret\":true},"
+		"\"v\":{\"$id\":\"#old\",\"x-kstage-secret\":true}}}",
+		"{\"a\":\"s1\",\"b\":\"s2\",\"c\":\"s3\",\"d\":\"p1\"}");
+	CHECK_STR_EQ(s, "{\"a\":\"<redacted>\",\"b\":\"<redacted>\",\"c\":\"<redacted>\",\"d\":\"p1\"}");
+	free(s);
+	karena_release(&a);
+}
