@@ -125,6 +125,12 @@ int doc_load_json_go(doc_node **out, karena *a, const char *text, size_t len, kb
  * key order is kept. Positions are not tracked (line 0) except in errors. */
 int doc_load_json(doc_node **out, karena *a, const char *name, const char *text, size_t len,
 		  kerr *err);
+/* Load the one JSON value at the start of text[0..len), leaving what
+ * follows it (--set-json reads "k={...},k2=..."); duplicate keys and NUL
+ * characters are refused. Returns 0 with *used the bytes it took;
+ * KE_INPUT with *used the offset of the error and jansson's words
+ * appended to why; KE_LIMIT when it nests too deep (*used 0). */
+int doc_load_json_prefix(doc_node **out, karena *a, const char *text, size_t len, size_t *used, kbuf *why);
 
 /* ---- making and changing nodes ----------------------------------------- */
 

@@ -75,3 +75,26 @@ int doc_load_json(doc_node **out, karena *a, const char *name, const char *text,
 				   JSON_MAX_DEPTH);
 	return 0;
 }
+
+int doc_load_json_prefix(doc_node **out, karena *a, const char *text, size_t len, size_t *used, kbuf *why)
+{
+	json_error_t je;
+	json_t *j;
+	int too_deep = 0;
+	*out = NULL;
+	j = json_loadb(text, len, JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
+	if (!j) {
+		*used = je.position > 0 ? (size_t)je.position - 1 : 0;
+		kbuf_puts(why, je.text);
+		return KE_INPUT;
+	}
+	*used = (size_t)je.position;
+	*out = convert(a, j, 0, &too_deep);
+	json_decref(j);
+	if (too_deep) {
+		*out = NULL;
+		*used = 0;
+		return KE_LIMIT;
+	}
+	return 0;
+}

@@ -2,18 +2,23 @@
  * values/mask.c - secrets masked wherever values are printed or recorded.
  *
  * A value is secret when its schema says "x-kstage-secret": true (followed
- * through properties, patternProperties, additionalProperties, items,
- * prefixItems, allOf/anyOf/oneOf and local $refs), or when it was set with
- * --set-secret (its path is in secret_paths). A secret is replaced by the
- * string "<redacted>", whatever its type.
+ * through properties, patternProperties, additionalProperties,
+ * unevaluatedProperties, items, prefixItems, additionalItems, contains,
+ * unevaluatedItems, every allOf/anyOf/oneOf branch, if/then/else and
+ * dependentSchemas whether taken or not, and local $refs and $dynamicRefs,
+ * by pointer (escaped or not) or anchor, whose siblings apply too), or
+ * when it was set with --set-secret (its path is in secret_paths). A secret
+ * is replaced by the string "<redacted>", whatever its type. The walk is
+ * bounded: a schema too costly to walk masks everything.
  */
 #include "values_int.h"
 
-#include <string.h>
-#define PCRE2_CODE_UNIT_WIDTH 8
-#include <pcre2.h>
+#include "core/regex.h"
 
-#define MASK_MAX_DEPTH 64
+#include <string.h>
+
+#define MASK_MAX_DEPTH 200        /* schema hops plus value nesting */
+#define MASK_MAX_STEPS 1000000    /* (value, schema) pairs visited */
 static char redacted_text[] = "<redacted>";
 #define REDACTED redacted_text
 
@@ -24,107 +29,203 @@ static void redact(doc_node *n)
 	n->u.s.len = strlen(REDACTED);
 }
 
-static const doc_node *deref(const doc_node *root, const doc_node *s, int depth)
+typedef struct mark_walk {
+	const doc_node *root;     /* the schema document, for local $refs */
+	values_secret_fn fn;
+	void *ctx;
+	size_t steps;
+	bool over;                /* a limit was hit: the walk is incomplete */
+} mark_walk;
+
+/* The subschema of n declaring anchor name ("$anchor", "$dynamicAnchor",
+ * or a draft-07 "$id": "#name"), or NULL. Each node looked at is a step. */
+static const doc_node *find_anchor(mark_walk *w, const doc_node *n, const char *name, int depth)
 {
-	const doc_node *r;
-	while (depth++ < MASK_MAX_DEPTH && s && s->type == DOC_MAP && (r = doc_map_get(s, "$ref")) &&
-	       r->type == DOC_STR && r->u.s.ptr[0] == '#') {
-		const char *p = r->u.s.ptr + 1;
-		const doc_node *n = root;
-		kbuf tok = KBUF_INIT;
+	static const char *const keys[] = { "$anchor", "$dynamicAnchor", "$id", NULL };
+	const doc_node *r = NULL;
+	size_t i;
+	if (!n || w->over)
+		return NULL;
+	if (depth > MASK_MAX_DEPTH || ++w->steps > MASK_MAX_STEPS) {
+		w->over = true;
+		return NULL;
+	}
+	if (n->type == DOC_MAP) {
+		for (i = 0; keys[i]; i++) {
+			const doc_node *x = doc_map_get(n, keys[i]);
+			const char *a;
+			if (!x || x->type != DOC_STR)
+				continue;
+			a = x->u.s.ptr;
+			if (i == 2 && *a++ != '#')
+				continue;
+			if (!strcmp(a, name))
+				return n;
+		}
+		for (i = 0; i < n->u.map.len && !r; i++)
+			r = find_anchor(w, n->u.map.v[i].val, name, depth + 1);
+	} else if (n->type == DOC_SEQ) {
+		for (i = 0; i < n->u.seq.len && !r; i++)
+			r = find_anchor(w, n->u.seq.v[i], name, depth + 1);
+	}
+	return r;
+}
+
+/* The schema a local reference ("#", "#/a/b~1c", "#/x%25y", "#anchor")
+ * names. */
+static const doc_node *local_ref(mark_walk *w, const char *ref)
+{
+	kbuf dec = KBUF_INIT, tok = KBUF_INIT;
+	const doc_node *n = w->root;
+	const char *p;
+	if (ref[0] != '#')
+		return NULL;
+	values_pct_decode(&dec, ref + 1);
+	p = dec.ptr;
+	if (*p && *p != '/')
+		n = find_anchor(w, w->root, p, 0);
+	else
 		while (n && *p == '/') {
 			size_t len;
 			p++;
 			len = strcspn(p, "/");
-			kbuf_reset(&tok);
-			kbuf_put(&tok, p, len);
-			n = n->type == DOC_MAP ? doc_map_get(n, tok.ptr) : NULL;
+			n = values_pointer_child(n, p, len, &tok);
 			p += len;
 		}
-		kbuf_release(&tok);
-		if (!n || n == s)
-			break;
-		s = n;
-	}
-	return s;
+	kbuf_release(&dec);
+	kbuf_release(&tok);
+	return n;
 }
 
 static bool pattern_matches(const char *pat, const char *s, size_t len)
 {
-	int ec;
-	PCRE2_SIZE eo;
-	pcre2_code *c = pcre2_compile((PCRE2_SPTR)pat, PCRE2_ZERO_TERMINATED, PCRE2_UTF, &ec, &eo, NULL);
-	pcre2_match_data *md;
-	int r;
-	if (!c)
+	kregex *re;
+	kregex_result r;
+	if (kregex_compile(&re, pat, strlen(pat), KREGEX_UTF, NULL))
 		return false;
-	md = pcre2_match_data_create_from_pattern(c, NULL);
-	r = pcre2_match(c, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
-	pcre2_match_data_free(md);
-	pcre2_code_free(c);
-	return r >= 0;
+	r = kregex_match(re, s, len, 0, NULL);
+	kregex_free(re);
+	return r != KREGEX_NOMATCH;
 }
 
-static void mask_schema(doc_node *v, const doc_node *root, const doc_node *s, int depth)
+/* Apply schema s to value v: true when v is marked secret as a whole (fn
+ * was called on it); otherwise the marks below v were reported. */
+static bool walk_marks(mark_walk *w, const doc_node *v, const doc_node *s, int depth)
 {
+	/* keywords whose schemas apply to v itself: a mark in any of them
+	 * counts, whether or not the branch would be taken */
+	static const char *const comb[] = { "allOf", "anyOf", "oneOf", NULL };
+	static const char *const same[] = { "if", "then", "else", NULL };
 	const doc_node *x;
 	size_t i;
-	if (!v || !s || depth > MASK_MAX_DEPTH)
-		return;
-	s = deref(root, s, 0);
-	if (!s || s->type != DOC_MAP)
-		return;
+	if (!v || !s || s->type != DOC_MAP || w->over)
+		return false;
+	if (depth > MASK_MAX_DEPTH || ++w->steps > MASK_MAX_STEPS) {
+		w->over = true;
+		return false;
+	}
 	x = doc_map_get(s, "x-kstage-secret");
 	if (x && x->type == DOC_BOOL && x->u.b) {
-		redact(v);
-		return;
+		w->fn(w->ctx, v);
+		return true;
 	}
-	static const char *const comb[] = { "allOf", "anyOf", "oneOf", NULL };
+	/* a $ref applies with its siblings (2020-12), every combinator branch
+	 * may carry a mark: all of them are followed */
+	for (i = 0; i < 2; i++) {
+		x = doc_map_get(s, i ? "$dynamicRef" : "$ref");
+		if (x && x->type == DOC_STR) {
+			const doc_node *t = local_ref(w, x->u.s.ptr);
+			if (t && t != s && walk_marks(w, v, t, depth + 1))
+				return true;
+		}
+	}
 	for (i = 0; comb[i]; i++) {
 		const doc_node *l = doc_map_get(s, comb[i]);
 		size_t j;
 		if (l && l->type == DOC_SEQ)
-			for (j = 0; j < l->u.seq.len && v->type != DOC_STR; j++)
-				mask_schema(v, root, l->u.seq.v[j], depth + 1);
+			for (j = 0; j < l->u.seq.len; j++)
+				if (walk_marks(w, v, l->u.seq.v[j], depth + 1))
+					return true;
 	}
-	if (v->type == DOC_STR && v->u.s.ptr == REDACTED)
-		return;
+	for (i = 0; same[i]; i++)
+		if (walk_marks(w, v, doc_map_get(s, same[i]), depth + 1))
+			return true;
+	x = doc_map_get(s, "dependentSchemas");
+	for (i = 0; x && x->type == DOC_MAP && i < x->u.map.len; i++)
+		if (walk_marks(w, v, x->u.map.v[i].val, depth + 1))
+			return true;
 	if (v->type == DOC_MAP) {
 		const doc_node *props = doc_map_get(s, "properties"), *pp = doc_map_get(s, "patternProperties");
 		const doc_node *addl = doc_map_get(s, "additionalProperties");
 		for (i = 0; i < v->u.map.len; i++) {
-			doc_pair *pr = &v->u.map.v[i];
+			const doc_pair *pr = &v->u.map.v[i];
 			const doc_node *ps = props ? doc_map_getn(props, pr->key->u.s.ptr, pr->key->u.s.len) : NULL;
 			bool any = ps != NULL;
 			if (ps)
-				mask_schema(pr->val, root, ps, depth + 1);
+				walk_marks(w, pr->val, ps, depth + 1);
 			if (pp && pp->type == DOC_MAP) {
 				size_t j;
 				for (j = 0; j < pp->u.map.len; j++)
 					if (pattern_matches(pp->u.map.v[j].key->u.s.ptr, pr->key->u.s.ptr, pr->key->u.s.len)) {
 						any = true;
-						mask_schema(pr->val, root, pp->u.map.v[j].val, depth + 1);
+						walk_marks(w, pr->val, pp->u.map.v[j].val, depth + 1);
 					}
 			}
 			if (!any && addl)
-				mask_schema(pr->val, root, addl, depth + 1);
+				walk_marks(w, pr->val, addl, depth + 1);
+			else if (!any)   /* unevaluated here (other branches may evaluate it: masked anyway) */
+				walk_marks(w, pr->val, doc_map_get(s, "unevaluatedProperties"), depth + 1);
 		}
 	} else if (v->type == DOC_SEQ) {
 		const doc_node *items = doc_map_get(s, "items"), *prefix = doc_map_get(s, "prefixItems");
 		size_t start = 0;
 		if (prefix && prefix->type == DOC_SEQ) {
 			for (i = 0; i < v->u.seq.len && i < prefix->u.seq.len; i++)
-				mask_schema(v->u.seq.v[i], root, prefix->u.seq.v[i], depth + 1);
+				walk_marks(w, v->u.seq.v[i], prefix->u.seq.v[i], depth + 1);
 			start = prefix->u.seq.len;
 		}
 		if (items && items->type == DOC_SEQ) {
-			for (i = 0; i < v->u.seq.len && i < items->u.seq.len; i++)
-				mask_schema(v->u.seq.v[i], root, items->u.seq.v[i], depth + 1);
+			const doc_node *more = doc_map_get(s, "additionalItems");
+			for (i = 0; i < v->u.seq.len; i++)
+				walk_marks(w, v->u.seq.v[i], i < items->u.seq.len ? items->u.seq.v[i] : more, depth + 1);
 		} else if (items) {
 			for (i = start; i < v->u.seq.len; i++)
-				mask_schema(v->u.seq.v[i], root, items, depth + 1);
+				walk_marks(w, v->u.seq.v[i], items, depth + 1);
+		}
+		/* contains may match any item; unevaluatedItems takes those no
+		 * items keyword here took */
+		for (i = 0; i < v->u.seq.len; i++) {
+			walk_marks(w, v->u.seq.v[i], doc_map_get(s, "contains"), depth + 1);
+			if (!items && i >= start)
+				walk_marks(w, v->u.seq.v[i], doc_map_get(s, "unevaluatedItems"), depth + 1);
 		}
 	}
+	return false;
+}
+
+int values_secret_walk(const doc_node *vals, const doc_node *schema, values_secret_fn fn, void *ctx)
+{
+	mark_walk w;
+	memset(&w, 0, sizeof(w));
+	w.root = schema;
+	w.fn = fn;
+	w.ctx = ctx;
+	walk_marks(&w, vals, schema, 0);
+	return w.over ? KE_LIMIT : 0;
+}
+
+static void redact_fn(void *ctx, const doc_node *n)
+{
+	(void)ctx;
+	redact((doc_node *)n);   /* a node of our own copy */
+}
+
+/* Mask what schema marks in v (a copy we own); when the schema is too
+ * costly to walk, all of v is masked. */
+static void mask_schema(doc_node *v, const doc_node *schema)
+{
+	if (values_secret_walk(v, schema, redact_fn, NULL))
+		redact(v);
 }
 
 static void mask_paths(doc_node *v, const doc_node *secret_paths)
@@ -146,7 +247,7 @@ doc_node *values_mask_secrets(karena *a, const doc_node *vals, const doc_node *s
 		return NULL;
 	c = doc_copy(a, vals);
 	if (schema)
-		mask_schema(c, schema, schema, 0);
+		mask_schema(c, schema);
 	mask_paths(c, secret_paths);
 	return c;
 }
@@ -157,7 +258,7 @@ static void mask_chart(doc_node *v, const values_chart *c, int depth)
 	if (!v || depth > MASK_MAX_DEPTH)
 		return;
 	if (c->schema)
-		mask_schema(v, c->schema, c->schema, 0);
+		mask_schema(v, c->schema);
 	if (v->type != DOC_MAP)
 		return;
 	for (i = 0; i < c->neffective; i++) {

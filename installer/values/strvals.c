@@ -18,13 +18,14 @@
  *
  * Values made here carry a pseudo-position: file is the flag and its
  * argument ("--set a.b=c"), line 1 (or the argument's line), col the column
- * of the value inside the argument.
+ * of the value inside the argument. A --set-secret argument never shows its
+ * values: its file is cut before them ("--set-secret a.b=<redacted>"), and
+ * so is the caret line of its syntax errors.
  */
 #include "values_int.h"
 #include "core/alloc.h"
 
 #include <errno.h>
-#include <jansson.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -83,18 +84,83 @@ void values_set_pos_tree(doc_node *n, const char *file, unsigned line, unsigned 
 
 static int sp_fail(sparser *p, size_t off, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* Where the values of a --set argument begin: after its first '=' not
+ * escaped by a backslash (len when there is none). */
+static size_t values_start(const char *s, size_t len)
+{
+	size_t i;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\\' && i + 1 < len)
+			i++;
+		else if (s[i] == '=')
+			return i + 1;
+	}
+	return len;
+}
+
+/* s[0..len) with everything from cut on replaced by "<redacted>". */
+static const char *redacted_arg(karena *a, const char *s, size_t len, size_t cut)
+{
+	return cut < len ? karena_printf(a, "%.*s<redacted>", (int)cut, s) : karena_strndup(a, s, len);
+}
+
+/* msg with every "quoted" part replaced by "<redacted>". */
+static void hide_quoted(kbuf *msg)
+{
+	kbuf out = KBUF_INIT;
+	const char *s = msg->ptr, *q;
+	while ((q = strchr(s, '"')) && strchr(q + 1, '"')) {
+		kbuf_put(&out, s, (size_t)(q - s));
+		kbuf_puts(&out, "\"<redacted>\"");
+		s = strchr(q + 1, '"') + 1;
+	}
+	kbuf_puts(&out, s);
+	kbuf_reset(msg);
+	kbuf_put(msg, out.ptr, out.len);
+	kbuf_release(&out);
+}
+
 static int sp_fail(sparser *p, size_t off, const char *fmt, ...)
 {
 	unsigned line, col;
 	va_list ap;
 	kbuf msg = KBUF_INIT;
+	const char *src = p->s;
+	size_t srclen = p->len;
 	va_start(ap, fmt);
 	kbuf_vprintf(&msg, fmt, ap);
 	va_end(ap);
-	kerr_offset_to_linecol(p->s, p->len, off, &line, &col);
-	kerr_set_src(p->err, KE_INPUT, p->flag, p->s, p->len, line, col, "%s", msg.ptr);
+	if (p->kind == VALUES_SET_SECRET) {
+		/* the caret line shows the first key, never a value; with no
+		 * '=' at all the whole argument may be the value */
+		size_t cut = values_start(p->s, p->len);
+		if (cut == p->len && (!p->len || p->s[p->len - 1] != '='))
+			cut = 0;
+		src = redacted_arg(p->a, p->s, p->len, cut);
+		srclen = strlen(src);
+		if (off >= cut) {
+			off = cut;
+			hide_quoted(&msg);   /* a key past the first value may be one */
+		}
+	}
+	kerr_offset_to_linecol(src, srclen, off, &line, &col);
+	kerr_set_src(p->err, KE_INPUT, p->flag, src, srclen, line, col, "%s", msg.ptr);
 	kbuf_release(&msg);
 	return KE_INPUT;
+}
+
+const char *values_label_redact(karena *a, const char *file)
+{
+	size_t i;
+	for (i = 0; i <= VALUES_SET_SECRET; i++) {
+		const char *f = values_flag_name((values_flag_kind)i);
+		size_t fl = strlen(f), len;
+		if (strncmp(file, f, fl) || file[fl] != ' ')
+			continue;
+		len = strlen(file + fl + 1);
+		return karena_printf(a, "%s %s", f, redacted_arg(a, file + fl + 1, len, values_start(file + fl + 1, len)));
+	}
+	return file;
 }
 
 static void sp_pos(sparser *p, doc_node *n, size_t off)
@@ -309,32 +375,21 @@ static bool empty_val(sparser *p)
 
 static int json_val(sparser *p, doc_node **out)
 {
-	json_error_t je;
-	json_t *j;
-	size_t start = p->pos;
-	kerr e2 = KERR_INIT;
-	char *txt;
-	j = json_loadb(p->s + p->pos, p->len - p->pos,
-		       JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &je);
-	if (!j) {
-		size_t off = start + (je.position > 0 ? (size_t)je.position - 1 : 0);
+	size_t start = p->pos, used = 0;
+	kbuf why = KBUF_INIT;
+	int r = doc_load_json_prefix(out, p->a, p->s + p->pos, p->len - p->pos, &used, &why);
+	if (r) {
+		size_t off = r == KE_INPUT ? start + used : start;
 		if (off > p->len)
 			off = p->len;
-		return sp_fail(p, off, "invalid JSON value: %s", je.text);
+		r = why.len ? sp_fail(p, off, "invalid JSON value: %s", why.ptr) : sp_fail(p, off, "invalid JSON value");
+		kbuf_release(&why);
+		return r;
 	}
-	txt = json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT);
-	p->pos += (size_t)je.position;
+	kbuf_release(&why);
+	p->pos += used;
 	if (p->pos > p->len)
 		p->pos = p->len;
-	json_decref(j);
-	if (!txt)
-		return sp_fail(p, start, "invalid JSON value");
-	if (doc_load_json(out, p->a, p->label, txt, strlen(txt), &e2)) {
-		free(txt);
-		kerr_clear(&e2);
-		return sp_fail(p, start, "invalid JSON value");
-	}
-	free(txt);
 	{
 		unsigned line, col;
 		kerr_offset_to_linecol(p->s, p->len, start, &line, &col);
@@ -620,7 +675,9 @@ int values_parse_set_ex(doc_node *dst, karena *a, values_flag_kind kind, const c
 	p.kind = kind;
 	p.num = num;
 	p.flag = values_flag_name(kind);
-	p.label = karena_printf(a, "%s %s", p.flag, p.s);
+	/* a --set-secret value never shows in a location */
+	p.label = karena_printf(a, "%s %s", p.flag,
+				kind == VALUES_SET_SECRET ? redacted_arg(a, p.s, p.len, values_start(p.s, p.len)) : p.s);
 	p.url = url;
 	p.secret_paths = secret_paths;
 	p.err = err;

@@ -138,9 +138,15 @@ struct values_chart {
  * enabled, effective_name and values on the tree. */
 int values_compute(values_chart *root, doc_node *user, karena *a, values_num_mode num, kerr *err);
 
-/* Validate instance against a JSON Schema (draft-07 or 2020-12). Every
+/* Validate instance against a JSON Schema (draft-07 or 2020-12). The
+ * schema is first checked against its draft's meta-schema (an invalid one
+ * is refused, located in the schema where its nodes have positions). Every
  * violation is added to err with its JSON path and the instance's
- * file:line:col. Returns 0 or KE_INPUT. */
+ * file:line:col; a location never shows a value the schema marks secret
+ * (a --set argument that sets one is cut before its values). A reference
+ * that does not resolve is KE_INPUT, a depth, step or regex budget run out
+ * KE_LIMIT, wherever it happens (anyOf/oneOf/not probes included). Returns
+ * 0, KE_INPUT or KE_LIMIT, and 0 only when no error was added. */
 int values_validate(const doc_node *schema, const doc_node *instance, const char *what, kerr *err);
 
 /* Options for values_validate_opts (the test suite and future callers). */

@@ -25,11 +25,35 @@ int values_parse_set_ex(doc_node *dst, karena *a, values_flag_kind kind, const c
  * null in dst deletes a key src has. */
 void values_coalesce_tables(karena *a, doc_node *dst, const doc_node *src, bool merge, int depth);
 
+/* The location file of values set by a flag ("--set a=b,c=d") with the
+ * argument cut where its values start ("--set a=<redacted>"), for errors
+ * about an argument that sets a secret; any other file is returned as is. */
+const char *values_label_redact(karena *a, const char *file);
+
 /* The flag name of a kind: "--set", "--set-string", ... */
 const char *values_flag_name(values_flag_kind kind);
 
 /* Embedded meta-schemas (metaschemas.c): the text of the document with
  * this $id (no fragment), or NULL. */
 const char *values_metaschema(const char *uri);
+
+/* Called on each value node a schema marks "x-kstage-secret": true. */
+typedef void (*values_secret_fn)(void *ctx, const doc_node *n);
+
+/* Walk vals with schema and call fn on every node marked secret (not on the
+ * nodes below a marked one), following the applicators listed in mask.c
+ * (every combinator branch, local $refs with their siblings, escaped
+ * pointers included). Returns 0, or KE_LIMIT when the walk hit its depth
+ * or step limit and is incomplete (callers then treat all of vals as
+ * secret). */
+int values_secret_walk(const doc_node *vals, const doc_node *schema, values_secret_fn fn, void *ctx);
+
+/* Append s to out with %XX escapes decoded (pointer.c). */
+void values_pct_decode(kbuf *out, const char *s);
+
+/* The child of n named by one JSON-pointer token tok[0..len) (~0 and ~1
+ * unescaped into scratch): a map key or a sequence index. NULL when there
+ * is none. */
+const doc_node *values_pointer_child(const doc_node *n, const char *tok, size_t len, kbuf *scratch);
 
 #endif

@@ -97,6 +97,8 @@ static const set_case set_cases[] = {
 	{ VALUES_SET, { "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a=1" }, NULL,
 	  "maximum supported nested level of 30" },
 	{ VALUES_SET_JSON, { "a={bad}" }, NULL, "invalid JSON value" },
+	{ VALUES_SET_JSON, { "a={\"x\":1,\"x\":2}" }, NULL, "--set-json:1:12: invalid JSON value: duplicate object key" },
+	{ VALUES_SET_JSON, { "a=\"x\\u0000y\"" }, NULL, "invalid JSON value: \\u0000 is not allowed" },
 };
 
 TEST(values_set_table)
