@@ -23,6 +23,22 @@ static void item_release(kerr_item *it)
 	memset(it, 0, sizeof(*it));
 }
 
+static void causes_release(kerr *e)
+{
+	size_t i;
+	for (i = 0; i < e->ncauses; i++) {
+		free(e->causes[i].type);
+		free(e->causes[i].field);
+		free(e->causes[i].message);
+	}
+	free(e->causes);
+	e->causes = NULL;
+	e->ncauses = 0;
+	free(e->reason);
+	e->reason = NULL;
+	e->status = 0;
+}
+
 void kerr_clear(kerr *e)
 {
 	size_t i;
@@ -34,6 +50,45 @@ void kerr_clear(kerr *e)
 	e->nmore = 0;
 	e->count = 0;
 	e->code = 0;
+	causes_release(e);
+}
+
+void kerr_set_reason(kerr *e, const char *reason, int status)
+{
+	free(e->reason);
+	e->reason = reason && *reason ? xstrdup(reason) : NULL;
+	e->status = status;
+}
+
+void kerr_add_cause(kerr *e, const char *type, const char *field, const char *message)
+{
+	kerr_cause *c;
+	if (e->ncauses >= KERR_MAX_CAUSES)
+		return;
+	e->causes = xrealloc(e->causes, st_mult(e->ncauses + 1, sizeof(*e->causes)));
+	c = &e->causes[e->ncauses++];
+	c->type = xstrdup(type ? type : "");
+	c->field = xstrdup(field ? field : "");
+	c->message = xstrdup(message ? message : "");
+}
+
+const char *kerr_reason(const kerr *e)
+{
+	return e->reason ? e->reason : "";
+}
+
+int kerr_reason_is(const kerr *e, const char *reason)
+{
+	return e->reason && reason && !strcmp(e->reason, reason);
+}
+
+const kerr_cause *kerr_find_cause(const kerr *e, const char *type)
+{
+	size_t i;
+	for (i = 0; i < e->ncauses; i++)
+		if (!strcmp(e->causes[i].type, type))
+			return &e->causes[i];
+	return NULL;
 }
 
 void kerr_move(kerr *dst, kerr *src)

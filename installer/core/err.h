@@ -14,6 +14,13 @@
  *
  * Parsers may report several errors: kerr_add() appends further ones (up to
  * KERR_MAX_LIST kept; count says how many there were in all).
+ *
+ * A remote service's answer is also data, so callers branch on it and never
+ * on message text: a reason word ("Conflict", "Invalid", "NotFound"...), the
+ * protocol status number (HTTP 409) and a list of causes {type, field,
+ * message}. Core gives these no meaning; kerr_set*() clears them, kerr_wrap()
+ * keeps them, kerr_clear() frees them and kerr_move() moves them. They are
+ * kept in quiet mode too.
  */
 #ifndef KSTAGE_CORE_ERR_H
 #define KSTAGE_CORE_ERR_H
@@ -38,6 +45,13 @@ enum {
 };
 
 #define KERR_MAX_LIST 20
+#define KERR_MAX_CAUSES 100
+
+typedef struct kerr_cause {
+	char *type;      /* machine-readable ("FieldManagerConflict"), never NULL */
+	char *field;     /* the field it concerns (".spec.x"), never NULL, may be "" */
+	char *message;   /* never NULL, may be "" */
+} kerr_cause;
 
 typedef struct kerr_item {
 	char *msg;       /* context chain + message, no location */
@@ -54,9 +68,13 @@ typedef struct kerr {
 	size_t nmore;
 	size_t count;          /* errors seen in all, kept or not */
 	int quiet;             /* set by fuzzers: keep the code only */
+	char *reason;          /* the answer's reason word, or NULL */
+	int status;            /* the answer's status number (HTTP), or 0 */
+	kerr_cause *causes;    /* up to KERR_MAX_CAUSES */
+	size_t ncauses;
 } kerr;
 
-#define KERR_INIT { 0, { 0 }, NULL, 0, 0, 0 }
+#define KERR_INIT { 0, { 0 }, NULL, 0, 0, 0, NULL, 0, NULL, 0 }
 
 /* Set a fresh error (replacing any). Returns code. */
 int kerr_set(kerr *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -76,6 +94,18 @@ int kerr_wrap(kerr *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)
 /* Attach an object reference if none yet. */
 void kerr_set_object(kerr *e, const char *object);
 void kerr_clear(kerr *e);
+/* Record why a remote service refused: reason (copied; NULL or "" for none)
+ * and its status number. Call after kerr_set*(), which clears them. */
+void kerr_set_reason(kerr *e, const char *reason, int status);
+/* Append a cause (strings copied; NULL reads ""). Beyond KERR_MAX_CAUSES
+ * causes are dropped. */
+void kerr_add_cause(kerr *e, const char *type, const char *field, const char *message);
+/* The reason word, or "" when none. */
+const char *kerr_reason(const kerr *e);
+/* True when the reason is exactly reason. */
+int kerr_reason_is(const kerr *e, const char *reason);
+/* The first cause of this type, or NULL. */
+const kerr_cause *kerr_find_cause(const kerr *e, const char *type);
 /* Move src into dst (dst cleared first); src is left empty. */
 void kerr_move(kerr *dst, kerr *src);
 
