@@ -1483,24 +1483,6 @@ static int doc_heads(rctx *r, tmpl_manifest *docs, size_t n)
 	return rc;
 }
 
-/* Helm's cleanupExecError: a fail or required anywhere in the chain reads
- * "execution error at (file:line:col): message". */
-static void helm_exec_error(kerr *err)
-{
-	const char *m = err->first.msg, *h = strstr(m, "HELM["), *e;
-	if (!h || !(e = strstr(h + 5, "]HELM")))
-		return;
-	if (!strncmp(m, "template: ", 10)) {
-		const char *loc = m + 10, *le = strstr(loc, ": ");
-		if (le) {
-			kbuf b = KBUF_INIT;
-			kbuf_printf(&b, "execution error at (%.*s): %.*s", (int)(le - loc), loc, (int)(e - h - 5), h + 5);
-			kerr_set(err, KE_INPUT, "%s", b.ptr);
-			kbuf_release(&b);
-		}
-	}
-}
-
 void tmpl_output_release(tmpl_output *out)
 {
 	size_t i;
@@ -1552,20 +1534,9 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 	qsort(r.files, r.nfiles, sizeof(*r.files), cmp_parse_order);
 	for (i = 0; i < r.nfiles && !rc; i++) {
 		rc = tmpl_parse_file(set, r.files[i].name, r.files[i].f->data, r.files[i].f->len, false, err);
-		if (rc && err->first.msg && !strncmp(err->first.msg, "template: ", 10)) {
-			/* Helm: "parse error at (file:line): message" */
-			const char *m = err->first.msg + 10, *sep = strstr(m, ": "), *last = sep, *q = sep;
-			/* cleanupParseError: the location, then only what follows
-			 * the last ": " (`illegal number syntax: "-"` says `"-"`) */
-			while (q && (q = strstr(q + 2, ": ")))
-				last = q;
-			if (sep) {
-				kbuf b = KBUF_INIT;
-				kbuf_printf(&b, "parse error at (%.*s): %s", (int)(sep - m), m, last + 2);
-				kerr_set(err, rc, "%s", b.ptr);
-				kbuf_release(&b);
-			}
-		}
+		/* Helm words a chart's parse errors its own way */
+		if (rc && kerr_reason_is(err, TMPL_REASON_PARSE))
+			kerr_set_reason(err, TMPL_REASON_HELM_PARSE, 0);
 	}
 	memset(&eo, 0, sizeof(eo));
 	eo.strict = o->strict;
@@ -1585,8 +1556,6 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 		doc_map_set(a, f->top, "Template", tobjn);
 		rc = tmpl_exec(set, f->name, f->top, &f->out, &eo, err);
 		f->rendered = true;
-		if (rc && err->first.msg)
-			helm_exec_error(err);
 	}
 	if (rc)
 		goto done;

@@ -151,8 +151,7 @@ struct tctx {
 	ttree *tree;        /* executing */
 	tnode *node;        /* for error context */
 	char *fail_msg;     /* set by tctx_fail */
-	bool fail_raw;      /* the message is already a full template error */
-	int fail_code;
+	const char *helm_fail; /* the message of a Helm fail or required under way */
 	size_t out_cap;
 	uint64_t steps, max_steps;
 	size_t mem_start, max_memory;
@@ -160,6 +159,17 @@ struct tctx {
 	struct tincl { const char *name; int n; } *incl; /* include nesting by name */
 	size_t nincl, capincl;
 };
+
+/* ---- errors (errors.c): tmpl.h's template errors ---- */
+/* Sets a template error at byte pos of file's source src[0..len): reason,
+ * Go's msg after the location, and helm_fail (or NULL). Returns KE_INPUT. */
+int tmpl_error_set(kerr *err, const char *reason, const char *file, const char *src, size_t len, size_t pos,
+		   const char *helm_fail, const char *msg);
+/* The first error as Go's text/template words it (what include and tpl
+ * wrap), with no Helm rewording. */
+void tmpl_error_format_go(const kerr *e, kbuf *out);
+/* An execution error with no node: located by the template's name alone. */
+int tmpl_error_set_name(kerr *err, const char *name, const char *helm_fail, const char *msg);
 
 /* ---- lexer/parser (lex.c, parse.c) ---- */
 /* copy false: text must outlive the set (it lives in the same arena) */

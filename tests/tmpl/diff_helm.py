@@ -74,6 +74,8 @@ def runs():
         (c("bitnamish"), "rel", ["--set", "resourcesPreset=huge"]),
         (c("errors"), "e1", ["--set", "case=required"]),
         (c("errors"), "e2", ["--set", "case=fail"]),
+        (c("errors"), "e2b", ["--set", "case=failmarker"]),
+        (c("errors"), "e2c", ["--set", "case=failinclude"]),
         (c("errors"), "e3", ["--set", "case=badyaml"]),
         (c("errors"), "e3b", ["--set", "case=badindent"]),
         (c("errors"), "e3c", ["--set", "case=badalias"]),
