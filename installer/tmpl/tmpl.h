@@ -90,6 +90,7 @@ typedef struct tmpl_render_opts {
 	bool is_upgrade;
 	values_num_mode num;
 	bool strict;                   /* missingkey=error (helm --strict lint) */
+	bool no_fast_yaml;             /* read document heads with libyaml alone (tests) */
 } tmpl_render_opts;
 
 /* One rendered manifest document (or file), as helm template prints it. */

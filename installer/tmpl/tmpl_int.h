@@ -290,11 +290,13 @@ int tv_to_yaml(tctx *x, kbuf *b, doc_node *v);
 void tv_b64enc(kbuf *b, const unsigned char *s, size_t len);
 void tv_time_string(kbuf *b, const doc_node *t);
 
-/* Scan one rendered document as Helm's SimpleHead does (render.c), with the
- * fast path (fast: returns 1 only if it is sure the YAML is valid) or
- * libyaml (returns 1 if valid). kind, hook, err are malloc'd or NULL. For
- * tests that the fast path never accepts what libyaml rejects. */
-int tmpl_doc_head_check(const char *text, size_t len, bool fast, char **kind, char **hook, char **err);
+/* ---- manifests (manifest.c) ---- */
+/* True if every comma-separated event in h is a hook event Helm knows. */
+bool tmpl_hook_known(const char *h);
+/* Read the head (doc_head_read) of each of docs[0..n), setting kind and
+ * hook (in arena a); the first invalid document, in order, is the error.
+ * no_fast: libyaml alone. */
+int tmpl_manifest_heads(karena *a, tmpl_manifest *docs, size_t n, bool no_fast, kerr *err);
 
 /* method call on an object (render.c) */
 int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name,
