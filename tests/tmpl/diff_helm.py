@@ -76,6 +76,7 @@ def runs():
         (c("errors"), "e2", ["--set", "case=fail"]),
         (c("errors"), "e2b", ["--set", "case=failmarker"]),
         (c("errors"), "e2c", ["--set", "case=failinclude"]),
+        (c("errors"), "e2d", ["--set", "case=tplparseword"]),
         (c("errors"), "e3", ["--set", "case=badyaml"]),
         (c("errors"), "e3b", ["--set", "case=badindent"]),
         (c("errors"), "e3c", ["--set", "case=badalias"]),
