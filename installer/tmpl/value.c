@@ -335,6 +335,17 @@ static bool print_stop(int depth)
 	return depth > 200 || ++print_visits > PRINT_MAX_VISITS;
 }
 
+/* a bool or number as %v prints it; false for other values */
+static bool print_plain_scalar(kbuf *out, const doc_node *v)
+{
+	switch (v->type) {
+	case DOC_BOOL: kbuf_puts(out, v->u.b ? "true" : "false"); return true;
+	case DOC_INT: numfmt_int(out, v->u.i); return true;
+	case DOC_FLOAT: numfmt_float_v(out, v->u.f); return true;
+	default: return false;
+	}
+}
+
 static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth)
 {
 	size_t i;
@@ -348,10 +359,9 @@ static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth
 	}
 	if (tv_stringer(out, v))
 		return;
+	if (print_plain_scalar(out, v))
+		return;
 	switch (v->type) {
-	case DOC_BOOL: kbuf_puts(out, v->u.b ? "true" : "false"); return;
-	case DOC_INT: numfmt_int(out, v->u.i); return;
-	case DOC_FLOAT: numfmt_float_v(out, v->u.f); return;
 	case DOC_STR:
 		if (v->flags & TV_BYTES) {
 			if (verb == 's') {
@@ -672,10 +682,9 @@ static void go_syntax(kbuf *out, const doc_node *v, bool top, int depth)
 		print_v(out, v, 'v', 1, depth);
 		return;
 	}
+	if (print_plain_scalar(out, v))
+		return;
 	switch (v->type) {
-	case DOC_BOOL: kbuf_puts(out, v->u.b ? "true" : "false"); return;
-	case DOC_INT: numfmt_int(out, v->u.i); return;
-	case DOC_FLOAT: numfmt_float_v(out, v->u.f); return;
 	case DOC_STR:
 		if (v->flags & TV_BYTES) {
 			kbuf_puts(out, "[]byte{");
