@@ -1,6 +1,7 @@
 #include "cli.h"
 #include "core/buf.h"
 #include "doc/doc.h"
+#include "tmpl/tmpl.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -86,11 +87,11 @@ void cli_output_init(cli_ctx *ctx)
 void cli_print_error(const cli_ctx *ctx, const kerr *e)
 {
 	kbuf b = KBUF_INIT;
-	kerr_format(e, &b);
+	tmpl_error_format(e, &b);
 	if (ctx->json) {
 		kbuf j = KBUF_INIT;
 		kbuf s = KBUF_INIT;
-		kerr_format_short(e, &s);
+		tmpl_error_format_short(e, &s);
 		kbuf_printf(&j, "{\"level\":\"error\",\"event\":\"error\",\"code\":\"%s\",\"msg\":",
 			    kerr_code_name(e->code));
 		doc_json_quote(&j, s.ptr, s.len, 0);

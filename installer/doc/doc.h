@@ -219,4 +219,25 @@ int doc_emit_json(kbuf *out, const doc_node *n, unsigned flags, kerr *err);
 /* Append a JSON string literal (quoted, escaped as Go does). */
 void doc_json_quote(kbuf *out, const char *s, size_t len, unsigned flags);
 
+/* ---- the head of a rendered Kubernetes document (head.c) ----
+ * As Helm reads it (util.SimpleHead through sigs.k8s.io/yaml): the whole
+ * document must be valid YAML that converts to JSON, and apiVersion, kind,
+ * metadata.name and metadata.annotations must have the right shapes. */
+typedef struct doc_head {
+	const char *src;      /* the document's name in errors ("chart/templates/x.yaml") */
+	const char *text;     /* the document, len bytes, not NUL-terminated */
+	size_t len;
+	char *kind, *hook;    /* kind and the helm.sh/hook annotation: malloc'd, or NULL */
+	char *err;            /* helm's "YAML parse error on src: ..." text: malloc'd, or NULL */
+} doc_head;
+
+/* Read h's document into kind, hook and err (free() them). fast: try the
+ * fast path for plain block YAML first (it only ever accepts what libyaml
+ * accepts). Thread-safe. */
+void doc_head_read(doc_head *h, bool fast);
+/* For tests: the fast path alone (fast; returns 1 only when it is sure the
+ * YAML is valid) or the libyaml scan alone (returns 1 when valid). kind,
+ * hook, err are malloc'd or NULL. */
+int doc_head_check(const char *text, size_t len, bool fast, char **kind, char **hook, char **err);
+
 #endif

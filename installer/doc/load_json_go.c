@@ -54,6 +54,7 @@ typedef struct gj {
 	const unsigned char *s;
 	size_t len, i;
 	kbuf *err;
+	kbuf type_err;   /* Go's UnmarshalTypeError for the first number beyond float64 */
 } gj;
 
 static int gj_syntax(gj *p, const char *context)
@@ -75,175 +76,6 @@ static void gj_ws(gj *p)
 }
 
 static bool hexd(unsigned char c) { return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
-
-/* Go's checkValid, by recursive descent: only the words of its errors
- * matter, and where it finds the first one. */
-static int check_value(gj *p, int depth);
-
-static int check_string(gj *p)
-{
-	p->i++; /* the opening quote */
-	for (;;) {
-		unsigned char c;
-		if (p->i >= p->len)
-			return gj_syntax(p, "");
-		c = p->s[p->i];
-		if (c == '"') {
-			p->i++;
-			return 0;
-		}
-		if (c < 0x20)
-			return gj_syntax(p, "in string literal");
-		if (c == '\\') {
-			p->i++;
-			if (p->i >= p->len)
-				return gj_syntax(p, "");
-			c = p->s[p->i];
-			if (c == 'u') {
-				int k;
-				p->i++;
-				for (k = 0; k < 4; k++, p->i++)
-					if (p->i >= p->len || !hexd(p->s[p->i]))
-						return gj_syntax(p, "in \\u hexadecimal character escape");
-				continue;
-			}
-			if (!strchr("\"\\/bfnrt", c) || !c)
-				return gj_syntax(p, "in string escape code");
-		}
-		p->i++;
-	}
-}
-
-static int check_number(gj *p)
-{
-	if (p->s[p->i] == '-') {
-		p->i++;
-		if (p->i >= p->len || p->s[p->i] < '0' || p->s[p->i] > '9')
-			return gj_syntax(p, "in numeric literal");
-	}
-	if (p->s[p->i] == '0') {
-		p->i++;
-	} else {
-		while (p->i < p->len && p->s[p->i] >= '0' && p->s[p->i] <= '9')
-			p->i++;
-	}
-	if (p->i < p->len && p->s[p->i] == '.') {
-		p->i++;
-		if (p->i >= p->len || p->s[p->i] < '0' || p->s[p->i] > '9')
-			return gj_syntax(p, "after decimal point in numeric literal");
-		while (p->i < p->len && p->s[p->i] >= '0' && p->s[p->i] <= '9')
-			p->i++;
-	}
-	if (p->i < p->len && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
-		p->i++;
-		if (p->i < p->len && (p->s[p->i] == '+' || p->s[p->i] == '-'))
-			p->i++;
-		if (p->i >= p->len || p->s[p->i] < '0' || p->s[p->i] > '9')
-			return gj_syntax(p, "in exponent of numeric literal");
-		while (p->i < p->len && p->s[p->i] >= '0' && p->s[p->i] <= '9')
-			p->i++;
-	}
-	return 0;
-}
-
-static int check_literal(gj *p, const char *word)
-{
-	size_t k;
-	for (k = 1; word[k]; k++) {
-		p->i++;
-		if (p->i >= p->len || p->s[p->i] != (unsigned char)word[k]) {
-			kbuf ctx = KBUF_INIT;
-			int r;
-			kbuf_printf(&ctx, "in literal %s (expecting '%c')", word, word[k]);
-			r = gj_syntax(p, ctx.ptr);
-			kbuf_release(&ctx);
-			return r;
-		}
-	}
-	p->i++;
-	return 0;
-}
-
-static int check_value(gj *p, int depth)
-{
-	unsigned char c;
-	int r;
-	gj_ws(p);
-	if (p->i >= p->len)
-		return gj_syntax(p, "");
-	c = p->s[p->i];
-	if (depth > GO_JSON_MAX_DEPTH && (c == '{' || c == '[')) {
-		kbuf_puts(p->err, "exceeded max depth");
-		return -1;
-	}
-	switch (c) {
-	case '{':
-		p->i++;
-		gj_ws(p);
-		if (p->i < p->len && p->s[p->i] == '}') {
-			p->i++;
-			return 0;
-		}
-		for (;;) {
-			gj_ws(p);
-			if (p->i >= p->len || p->s[p->i] != '"')
-				return gj_syntax(p, "looking for beginning of object key string");
-			if ((r = check_string(p)))
-				return r;
-			gj_ws(p);
-			if (p->i >= p->len || p->s[p->i] != ':')
-				return gj_syntax(p, "after object key");
-			p->i++;
-			if ((r = check_value(p, depth + 1)))
-				return r;
-			gj_ws(p);
-			if (p->i < p->len && p->s[p->i] == ',') {
-				p->i++;
-				continue;
-			}
-			if (p->i < p->len && p->s[p->i] == '}') {
-				p->i++;
-				return 0;
-			}
-			return gj_syntax(p, "after object key:value pair");
-		}
-	case '[':
-		p->i++;
-		gj_ws(p);
-		if (p->i < p->len && p->s[p->i] == ']') {
-			p->i++;
-			return 0;
-		}
-		for (;;) {
-			if ((r = check_value(p, depth + 1)))
-				return r;
-			gj_ws(p);
-			if (p->i < p->len && p->s[p->i] == ',') {
-				p->i++;
-				continue;
-			}
-			if (p->i < p->len && p->s[p->i] == ']') {
-				p->i++;
-				return 0;
-			}
-			return gj_syntax(p, "after array element");
-		}
-	case '"':
-		return check_string(p);
-	case 't':
-		return check_literal(p, "true");
-	case 'f':
-		return check_literal(p, "false");
-	case 'n':
-		return check_literal(p, "null");
-	default:
-		if (c == '-' || (c >= '0' && c <= '9'))
-			return check_number(p);
-		return gj_syntax(p, "looking for beginning of value");
-	}
-}
-
-/* ---- decoding text already checked ---- */
 
 static unsigned hex4(const unsigned char *s)
 {
@@ -295,26 +127,43 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return l;
 }
 
-/* Go's unquote: escapes, surrogate pairs, U+FFFD for what is invalid */
-static void read_string(gj *p, kbuf *b)
+/* A string at p->i (its opening quote) checked as Go's scanner checks it
+ * and unquoted as Go does: escapes, surrogate pairs, U+FFFD for invalid
+ * UTF-8 and lone surrogates. */
+static int parse_string(gj *p, kbuf *b)
 {
-	p->i++;
-	while (p->s[p->i] != '"') {
-		unsigned char c = p->s[p->i];
-		if (c == '\\') {
-			c = p->s[++p->i];
+	p->i++; /* the opening quote */
+	for (;;) {
+		unsigned char c;
+		size_t l;
+		if (p->i >= p->len)
+			return gj_syntax(p, "");
+		c = p->s[p->i];
+		if (c == '"') {
 			p->i++;
-			switch (c) {
-			case 'b': kbuf_putc(b, '\b'); break;
-			case 'f': kbuf_putc(b, '\f'); break;
-			case 'n': kbuf_putc(b, '\n'); break;
-			case 'r': kbuf_putc(b, '\r'); break;
-			case 't': kbuf_putc(b, '\t'); break;
-			case 'u': {
-				unsigned cp = hex4(p->s + p->i);
+			return 0;
+		}
+		if (c < 0x20)
+			return gj_syntax(p, "in string literal");
+		if (c == '\\') {
+			p->i++;
+			if (p->i >= p->len)
+				return gj_syntax(p, "");
+			c = p->s[p->i];
+			if (c == 'u') {
+				unsigned cp;
+				int k;
+				p->i++;
+				for (k = 0; k < 4; k++)
+					if (p->i + (size_t)k >= p->len || !hexd(p->s[p->i + (size_t)k])) {
+						p->i += (size_t)k;
+						return gj_syntax(p, "in \\u hexadecimal character escape");
+					}
+				cp = hex4(p->s + p->i);
 				p->i += 4;
 				if (cp >= 0xD800 && cp < 0xDC00 && p->i + 6 <= p->len && p->s[p->i] == '\\' &&
-				    p->s[p->i + 1] == 'u') {
+				    p->s[p->i + 1] == 'u' && hexd(p->s[p->i + 2]) && hexd(p->s[p->i + 3]) &&
+				    hexd(p->s[p->i + 4]) && hexd(p->s[p->i + 5])) {
 					unsigned lo = hex4(p->s + p->i + 2);
 					if (lo >= 0xDC00 && lo < 0xE000) {
 						cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
@@ -322,143 +171,256 @@ static void read_string(gj *p, kbuf *b)
 					}
 				}
 				put_rune(b, cp >= 0xD800 && cp < 0xE000 ? 0xFFFD : cp);
-				break;
+				continue;
 			}
-			default: kbuf_putc(b, (char)c); break;   /* " \ / */
+			switch (c) {
+			case 'b': kbuf_putc(b, '\b'); break;
+			case 'f': kbuf_putc(b, '\f'); break;
+			case 'n': kbuf_putc(b, '\n'); break;
+			case 'r': kbuf_putc(b, '\r'); break;
+			case 't': kbuf_putc(b, '\t'); break;
+			case '"': case '\\': case '/': kbuf_putc(b, (char)c); break;
+			default: return gj_syntax(p, "in string escape code");
 			}
+			p->i++;
 			continue;
 		}
-		{
-			size_t l = utf8_len(p->s + p->i, p->len - p->i);
-			if (!l) {
-				put_rune(b, 0xFFFD);
-				p->i++;
-			} else {
-				kbuf_put(b, p->s + p->i, l);
-				p->i += l;
-			}
+		l = utf8_len(p->s + p->i, p->len - p->i);
+		if (!l) {
+			put_rune(b, 0xFFFD);
+			p->i++;
+		} else {
+			kbuf_put(b, p->s + p->i, l);
+			p->i += l;
+		}
+	}
+}
+
+static int check_number(gj *p)
+{
+	if (p->s[p->i] == '-') {
+		p->i++;
+		if (p->i >= p->len || p->s[p->i] < '0' || p->s[p->i] > '9')
+			return gj_syntax(p, "in numeric literal");
+	}
+	if (p->s[p->i] == '0') {
+		p->i++;
+	} else {
+		while (p->i < p->len && p->s[p->i] >= '0' && p->s[p->i] <= '9')
+			p->i++;
+	}
+	if (p->i < p->len && p->s[p->i] == '.') {
+		p->i++;
+		if (p->i >= p->len || p->s[p->i] < '0' || p->s[p->i] > '9')
+			return gj_syntax(p, "after decimal point in numeric literal");
+		while (p->i < p->len && p->s[p->i] >= '0' && p->s[p->i] <= '9')
+			p->i++;
+	}
+	if (p->i < p->len && (p->s[p->i] == 'e' || p->s[p->i] == 'E')) {
+		p->i++;
+		if (p->i < p->len && (p->s[p->i] == '+' || p->s[p->i] == '-'))
+			p->i++;
+		if (p->i >= p->len || p->s[p->i] < '0' || p->s[p->i] > '9')
+			return gj_syntax(p, "in exponent of numeric literal");
+		while (p->i < p->len && p->s[p->i] >= '0' && p->s[p->i] <= '9')
+			p->i++;
+	}
+	return 0;
+}
+
+/* The number checked at [st, p->i): an int64 when it is an integer that
+ * fits, else a float64; beyond float64, Go's type error is noted and the
+ * value is nil. */
+static doc_node *number_value(gj *p, karena *a, size_t st)
+{
+	char buf[64], *num = buf;
+	size_t n = p->i - st, k;
+	bool integer = true;
+	double f;
+	doc_node *v;
+	for (k = st; k < p->i; k++)
+		if (p->s[k] == '.' || p->s[k] == 'e' || p->s[k] == 'E')
+			integer = false;
+	if (n >= sizeof(buf))
+		num = xmalloc(n + 1);
+	memcpy(num, p->s + st, n);
+	num[n] = 0;
+	if (integer && strcmp(num, "-0")) {
+		char *e;
+		long long i;
+		errno = 0;
+		i = strtoll(num, &e, 10);
+		if (!errno && !*e) {
+			v = doc_new_int(a, (int64_t)i);
+			goto done;
+		}
+	}
+	f = strtod(num, NULL);
+	if (isinf(f)) {
+		if (!p->type_err.len)
+			kbuf_printf(&p->type_err, "json: cannot unmarshal number %s into Go value of type float64", num);
+		v = doc_new_null(a);
+	} else {
+		v = doc_new_float(a, f);
+	}
+done:
+	if (num != buf)
+		free(num);
+	return v;
+}
+
+static int check_literal(gj *p, const char *word)
+{
+	size_t k;
+	for (k = 1; word[k]; k++) {
+		p->i++;
+		if (p->i >= p->len || p->s[p->i] != (unsigned char)word[k]) {
+			kbuf ctx = KBUF_INIT;
+			int r;
+			kbuf_printf(&ctx, "in literal %s (expecting '%c')", word, word[k]);
+			r = gj_syntax(p, ctx.ptr);
+			kbuf_release(&ctx);
+			return r;
 		}
 	}
 	p->i++;
+	return 0;
 }
 
-static doc_node *read_value(gj *p, karena *a, bool *type_err)
+/* After a member or element: 1 when another follows (the comma taken), 0
+ * at the closing bracket (taken), or Go's error "after <what>". */
+static int next_item(gj *p, char close, const char *what)
+{
+	gj_ws(p);
+	if (p->i < p->len && p->s[p->i] == ',') {
+		p->i++;
+		return 1;
+	}
+	if (p->i < p->len && p->s[p->i] == (unsigned char)close) {
+		p->i++;
+		return 0;
+	}
+	return gj_syntax(p, what);
+}
+
+/* One value at p->i, checked as Go's checkValid does (recursive descent:
+ * only the words of its errors matter, and where it finds the first one)
+ * and read into *out. */
+static int parse_value(gj *p, karena *a, int depth, doc_node **out)
 {
 	unsigned char c;
+	int r = 0;
 	gj_ws(p);
+	if (p->i >= p->len)
+		return gj_syntax(p, "");
 	c = p->s[p->i];
-	if (c == '{') {
-		doc_node *m = doc_new_map(a);
+	if (depth > GO_JSON_MAX_DEPTH && (c == '{' || c == '[')) {
+		kbuf_puts(p->err, "exceeded max depth");
+		return -1;
+	}
+	switch (c) {
+	case '{': {
+		doc_node *m = doc_new_map(a), *v;
 		kbuf k = KBUF_INIT;
+		*out = m;
 		p->i++;
 		gj_ws(p);
-		if (p->s[p->i] == '}') {
+		if (p->i < p->len && p->s[p->i] == '}') {
 			p->i++;
-			return m;
+			return 0;
 		}
-		for (;;) {
-			doc_node *v;
+		do {
 			gj_ws(p);
-			kbuf_reset(&k);
-			read_string(p, &k);
-			gj_ws(p);
-			p->i++; /* : */
-			v = read_value(p, a, type_err);
-			doc_map_setn(a, m, k.ptr ? k.ptr : "", k.len, v);
-			gj_ws(p);
-			if (p->s[p->i++] == '}')
+			if (p->i >= p->len || p->s[p->i] != '"') {
+				r = gj_syntax(p, "looking for beginning of object key string");
 				break;
-		}
-		kbuf_release(&k);
-		return m;
-	}
-	if (c == '[') {
-		doc_node *l = doc_new_seq(a);
-		p->i++;
-		gj_ws(p);
-		if (p->s[p->i] == ']') {
-			p->i++;
-			return l;
-		}
-		for (;;) {
-			doc_seq_push(a, l, read_value(p, a, type_err));
-			gj_ws(p);
-			if (p->s[p->i++] == ']')
-				break;
-		}
-		return l;
-	}
-	if (c == '"') {
-		kbuf b = KBUF_INIT;
-		doc_node *s;
-		read_string(p, &b);
-		s = doc_new_strn(a, b.ptr ? b.ptr : "", b.len);
-		kbuf_release(&b);
-		return s;
-	}
-	if (c == 't' || c == 'f') {
-		p->i += c == 't' ? 4 : 5;
-		return doc_new_bool(a, c == 't');
-	}
-	if (c == 'n') {
-		p->i += 4;
-		return doc_new_null(a);
-	}
-	{
-		size_t st = p->i;
-		char buf[64], *num = buf;
-		bool integer = true;
-		double f;
-		doc_node *n;
-		while (p->i < p->len && strchr("+-0123456789.eE", p->s[p->i]) && p->s[p->i])
-			if (strchr(".eE", p->s[p->i++]))
-				integer = false;
-		if (p->i - st >= sizeof(buf))
-			num = xmalloc(p->i - st + 1);
-		memcpy(num, p->s + st, p->i - st);
-		num[p->i - st] = 0;
-		if (integer && strcmp(num, "-0")) {
-			char *e;
-			long long v;
-			errno = 0;
-			v = strtoll(num, &e, 10);
-			if (!errno && !*e) {
-				n = doc_new_int(a, (int64_t)v);
-				goto done;
 			}
+			kbuf_reset(&k);
+			if ((r = parse_string(p, &k)))
+				break;
+			gj_ws(p);
+			if (p->i >= p->len || p->s[p->i] != ':') {
+				r = gj_syntax(p, "after object key");
+				break;
+			}
+			p->i++;
+			if ((r = parse_value(p, a, depth + 1, &v)))
+				break;
+			doc_map_setn(a, m, k.ptr, k.len, v);
+		} while ((r = next_item(p, '}', "after object key:value pair")) == 1);
+		kbuf_release(&k);
+		return r;
+	}
+	case '[': {
+		doc_node *l = doc_new_seq(a), *v;
+		*out = l;
+		p->i++;
+		gj_ws(p);
+		if (p->i < p->len && p->s[p->i] == ']') {
+			p->i++;
+			return 0;
 		}
-		f = strtod(num, NULL);
-		if (isinf(f)) {
-			/* Go's UnmarshalTypeError: noted, and the value stays nil */
-			if (!*type_err)
-				kbuf_printf(p->err, "json: cannot unmarshal number %s into Go value of type float64", num);
-			*type_err = true;
-			n = doc_new_null(a);
-		} else {
-			n = doc_new_float(a, f);
+		do {
+			if ((r = parse_value(p, a, depth + 1, &v)))
+				return r;
+			doc_seq_push(a, l, v);
+		} while ((r = next_item(p, ']', "after array element")) == 1);
+		return r;
+	}
+	case '"': {
+		kbuf b = KBUF_INIT;
+		if (!(r = parse_string(p, &b)))
+			*out = doc_new_strn(a, b.ptr, b.len);
+		kbuf_release(&b);
+		return r;
+	}
+	case 't':
+	case 'f':
+		if ((r = check_literal(p, c == 't' ? "true" : "false")))
+			return r;
+		*out = doc_new_bool(a, c == 't');
+		return 0;
+	case 'n':
+		if ((r = check_literal(p, "null")))
+			return r;
+		*out = doc_new_null(a);
+		return 0;
+	default:
+		if (c == '-' || (c >= '0' && c <= '9')) {
+			size_t st = p->i;
+			if ((r = check_number(p)))
+				return r;
+			*out = number_value(p, a, st);
+			return 0;
 		}
-done:
-		if (num != buf)
-			free(num);
-		return n;
+		return gj_syntax(p, "looking for beginning of value");
 	}
 }
 
 int doc_load_json_go(doc_node **out, karena *a, const char *text, size_t len, kbuf *err)
 {
 	gj p;
-	bool type_err = false;
+	int r;
 	p.s = (const unsigned char *)text;
 	p.len = len;
 	p.i = 0;
 	p.err = err;
+	kbuf_init(&p.type_err, 0);
 	*out = NULL;
-	if (check_value(&p, 1))
-		return -1;
-	gj_ws(&p);
-	if (p.i < p.len)
-		return gj_syntax(&p, "after top-level value");
-	p.i = 0;
-	*out = read_value(&p, a, &type_err);
-	return type_err ? 1 : 0;
+	r = parse_value(&p, a, 1, out);
+	if (!r) {
+		gj_ws(&p);
+		if (p.i < p.len)
+			r = gj_syntax(&p, "after top-level value");
+	}
+	if (r) {
+		/* the whole text is checked before Go decodes: a syntax error
+		 * is the only error, and there is no value */
+		*out = NULL;
+	} else if (p.type_err.len) {
+		kbuf_put(err, p.type_err.ptr, p.type_err.len);
+		r = 1;
+	}
+	kbuf_release(&p.type_err);
+	return r;
 }

@@ -1,7 +1,7 @@
 /* tmpl/exec.c - executing a parsed template with Go's text/template
  * semantics (text/template/exec.go): pipelines, variables, field chains on
- * maps, if/range/with/template, argument type checks, and Go's errors
- * ("template: file:line:col: executing \"name\" at <node>: ..."). */
+ * maps, if/range/with/template, argument type checks, and Go's errors as
+ * data (tmpl.h: the node's location, "executing \"name\" at <node>: ..."). */
 #define _GNU_SOURCE
 #include <stdarg.h>
 #include <stdlib.h>
@@ -153,18 +153,6 @@ int tmpl_parse(tmpl_set *s, const char *name, const char *text, size_t len, kerr
 
 /* ---- errors ---- */
 
-static void location(const tnode *n, kbuf *out)
-{
-	const ttree *t = n->tree;
-	size_t pos = n->pos < t->srclen ? n->pos : t->srclen, i, line = 1, ls = 0;
-	for (i = 0; i < pos; i++)
-		if (t->src[i] == '\n') {
-			line++;
-			ls = i + 1;
-		}
-	kbuf_printf(out, "%s:%zu:%zu", t->parse_name, line, pos - ls);
-}
-
 static int xerr(tctx *x, const tnode *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int xerr(tctx *x, const tnode *n, const char *fmt, ...)
 {
@@ -172,21 +160,21 @@ static int xerr(tctx *x, const tnode *n, const char *fmt, ...)
 	va_list ap;
 	if (!n)
 		n = x->node;
-	kbuf_puts(&b, "template: ");
 	if (n) {
-		location(n, &b);
-		kbuf_puts(&b, ": executing ");
+		kbuf_puts(&b, "executing ");
 		tv_quote(&b, x->tree->name, strlen(x->tree->name));
 		kbuf_puts(&b, " at <");
 		tmpl_node_string(&b, n);
 		kbuf_puts(&b, ">: ");
-	} else {
-		kbuf_printf(&b, "%s: ", x->tree ? x->tree->name : "?");
 	}
 	va_start(ap, fmt);
 	kbuf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	kerr_set(x->err, KE_INPUT, "%s", b.ptr);
+	if (n)
+		tmpl_error_set(x->err, TMPL_REASON_EXEC, n->tree->parse_name, n->tree->src, n->tree->srclen, n->pos,
+			       x->helm_fail, b.ptr);
+	else
+		tmpl_error_set_name(x->err, x->tree ? x->tree->name : "?", x->helm_fail, b.ptr);
 	kbuf_release(&b);
 	return KE_INPUT;
 }

@@ -42,7 +42,7 @@ static int f_include(tctx *x, doc_node **out, doc_node **a, size_t n)
 	include_count(x, S(0))->n--;
 	if (r) {
 		kbuf m = KBUF_INIT;
-		kerr_format_short(x->err, &m);
+		tmpl_error_format_go(x->err, &m);
 		kbuf_release(&b);
 		r = tctx_fail(x, "%s", m.ptr);
 		kbuf_release(&m);
@@ -61,10 +61,10 @@ static int f_tpl(tctx *x, doc_node **out, doc_node **a, size_t n)
 	r = tctx_exec_text(x, S(0), SL(0), a[1], &b);
 	if (r) {
 		kbuf m = KBUF_INIT, q = KBUF_INIT;
-		kerr_format_short(x->err, &m);
+		tmpl_error_format_go(x->err, &m);
 		tv_quote(&q, S(0), SL(0));
 		kbuf_release(&b);
-		if (strstr(m.ptr, "executing"))
+		if (kerr_reason_is(x->err, TMPL_REASON_EXEC))
 			r = tctx_fail(x, "error during tpl function execution for %s: %s", q.ptr, m.ptr);
 		else
 			r = tctx_fail(x, "cannot parse template %s: %s", q.ptr, m.ptr);
@@ -81,8 +81,11 @@ static int f_tpl(tctx *x, doc_node **out, doc_node **a, size_t n)
 static int f_required(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	(void)n;
-	if (tv_isnil(a[1]) || (a[1]->type == DOC_STR && a[1]->u.s.len == 0))
-		return tctx_fail(x, x->set->helm ? "HELM[%s]HELM" : "%s", S(0));
+	if (tv_isnil(a[1]) || (a[1]->type == DOC_STR && a[1]->u.s.len == 0)) {
+		if (x->set->helm)
+			x->helm_fail = karena_strdup(x->a, S(0));
+		return tctx_fail(x, "%s", S(0));
+	}
 	*out = a[1];
 	return 0;
 }

@@ -90,20 +90,29 @@ static void add_piece(void *ctx, const char *s, size_t len)
 	doc_seq_push(c->x->a, c->list, tv_str(c->x->a, s, len));
 }
 
-static int f_regexfindall(tctx *x, doc_node **out, doc_node **a, size_t n)
+/* regexFindAll (split false) and regexSplit: a []string of the matches or
+ * of the pieces between them, at most a[2] of them (n == 0: Go's nil) */
+static int collect_strings(tctx *x, doc_node **out, doc_node **a, bool split)
 {
 	kregex *re;
 	collect c;
-	(void)n;
 	if (rx_compile(x, &re, S(0), SL(0)))
 		return KE_INPUT;
 	c.x = x;
 	c.list = tv_strs(x->a);
-	kregex_each(re, S(1), SL(1), a[2]->u.i, add_match, &c);
+	if (split && a[2]->u.i == 0)
+		c.list->flags |= TV_NILSEQ; /* Go's nil []string: toJson says null */
+	else if (split)
+		kregex_split(re, S(1), SL(1), a[2]->u.i, add_piece, &c);
+	else
+		kregex_each(re, S(1), SL(1), a[2]->u.i, add_match, &c);
 	kregex_free(re);
 	*out = c.list;
 	return 0;
 }
+
+static int f_regexfindall(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return collect_strings(x, out, a, false); }
+static int f_regexsplit(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return collect_strings(x, out, a, true); }
 
 static int replace_common(tctx *x, doc_node **out, doc_node **a, bool literal)
 {
@@ -120,24 +129,6 @@ static int replace_common(tctx *x, doc_node **out, doc_node **a, bool literal)
 
 static int f_regexreplaceall(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return replace_common(x, out, a, false); }
 static int f_regexreplaceallliteral(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return replace_common(x, out, a, true); }
-
-static int f_regexsplit(tctx *x, doc_node **out, doc_node **a, size_t n)
-{
-	kregex *re;
-	collect c;
-	(void)n;
-	if (rx_compile(x, &re, S(0), SL(0)))
-		return KE_INPUT;
-	c.x = x;
-	c.list = tv_strs(x->a);
-	if (a[2]->u.i == 0)
-		c.list->flags |= TV_NILSEQ; /* Go's nil []string: toJson says null */
-	else
-		kregex_split(re, S(1), SL(1), a[2]->u.i, add_piece, &c);
-	kregex_free(re);
-	*out = c.list;
-	return 0;
-}
 
 static int f_regexquotemeta(tctx *x, doc_node **out, doc_node **a, size_t n)
 {

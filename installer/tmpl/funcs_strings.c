@@ -912,7 +912,9 @@ static int f_todecimal(tctx *x, doc_node **out, doc_node **a, size_t n)
 static int f_fail(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	(void)out; (void)n;
-	return tctx_fail(x, x->set->helm ? "HELM[%s]HELM" : "%s", S(0));
+	if (x->set->helm)
+		x->helm_fail = karena_strdup(x->a, S(0));
+	return tctx_fail(x, "%s", S(0));
 }
 
 /* urlParse: the parts of net/url.Parse Sprig returns */

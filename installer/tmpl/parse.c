@@ -31,17 +31,6 @@ typedef struct parser {
 	size_t ndefs, capdefs;
 } parser;
 
-static unsigned line_of(const parser *p, uint32_t pos)
-{
-	unsigned line = 1;
-	const char *s = p->lx.src, *e = s + (pos < p->lx.len ? pos : p->lx.len);
-	while ((s = memchr(s, '\n', (size_t)(e - s))) != NULL) {
-		line++;
-		s++;
-	}
-	return line;
-}
-
 static void perr(parser *p, uint32_t pos, const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
 static void perr(parser *p, uint32_t pos, const char *fmt, ...)
 {
@@ -50,7 +39,7 @@ static void perr(parser *p, uint32_t pos, const char *fmt, ...)
 	va_start(ap, fmt);
 	kbuf_vprintf(&b, fmt, ap);
 	va_end(ap);
-	kerr_set(p->err, KE_INPUT, "template: %s:%u: %s", p->file, line_of(p, pos), b.ptr);
+	tmpl_error_set(p->err, TMPL_REASON_PARSE, p->file, p->lx.src, p->lx.len, pos, NULL, b.ptr);
 	kbuf_release(&b);
 	longjmp(p->jb, 1);
 }

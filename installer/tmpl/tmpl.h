@@ -5,8 +5,9 @@
  * The language is Go's text/template, executed with Go's semantics (types,
  * comparisons, printf verbs, error messages). Data is doc_node trees
  * (doc/doc.h) living in the caller's arena; see tmpl_int.h for how Go types
- * map onto nodes. This module never prints: errors come back in a kerr with
- * Go's "template: file:line:col: executing ..." text. Known differences
+ * map onto nodes. This module never prints: errors come back in a kerr as
+ * data (see "Template errors" below), worded as Go or Helm words them by
+ * tmpl_error_format() where they are printed. Known differences
  * from Helm, Go and Sprig are listed in tmpl/DIFFERENCES.md; the oracle
  * tests (tests/tmpl/diff_helm.py) hold the rest to helm's output.
  *
@@ -34,9 +35,33 @@ typedef struct tmpl_set tmpl_set;
  * bare set gets offline defaults). Lives in arena a. */
 tmpl_set *tmpl_set_new(karena *a);
 
+/* ---- Template errors ----
+ * A parse or execution error of a template is a kerr whose reason says its
+ * kind and whose first item holds the location as fields: file is the
+ * template's (parse) name, line and col where the fault is (col is Go's:
+ * bytes from the start of the line, plus one; 0 for an execution error
+ * that has no node), src_line the offending line, msg Go's words after
+ * the location ("executing \"x\" at <.a>: ..." or "unexpected EOF"), also
+ * kept as the cause TMPL_CAUSE_MESSAGE so context added by kerr_wrap()
+ * stays apart. A Helm fail or required anywhere in the chain (include,
+ * tpl) is a cause of type TMPL_CAUSE_FAIL holding its message. Other
+ * errors of this module are plain text. */
+#define TMPL_REASON_PARSE "TemplateParse"     /* Go: "template: file:line: msg" */
+#define TMPL_REASON_HELM_PARSE "HelmParse"    /* a chart's: "parse error at (file:line): ..." */
+#define TMPL_REASON_EXEC "TemplateExec"       /* "template: file:line:col: msg" */
+#define TMPL_CAUSE_MESSAGE "TemplateMessage"
+#define TMPL_CAUSE_FAIL "HelmFail"            /* "execution error at (file:line:col): message" */
+
+/* e's errors as kerr_format() writes them, template errors in the words Go
+ * or Helm prints (no caret: Helm shows none). */
+void tmpl_error_format(const kerr *e, kbuf *out);
+/* The first error, one line, as kerr_format_short() writes it, template
+ * errors worded as in tmpl_error_format(). */
+void tmpl_error_format_short(const kerr *e, kbuf *out);
+
 /* Parse text as template `name` (defines inside it are added to the set;
  * a later definition replaces an earlier one unless it is empty, as Go).
- * Returns 0 or KE_INPUT with Go's parse error text. */
+ * Returns 0 or KE_INPUT with a template error (TMPL_REASON_PARSE). */
 int tmpl_parse(tmpl_set *s, const char *name, const char *text, size_t len, kerr *err);
 
 typedef struct tmpl_exec_opts {
@@ -65,6 +90,7 @@ typedef struct tmpl_render_opts {
 	bool is_upgrade;
 	values_num_mode num;
 	bool strict;                   /* missingkey=error (helm --strict lint) */
+	bool no_fast_yaml;             /* read document heads with libyaml alone (tests) */
 } tmpl_render_opts;
 
 /* One rendered manifest document (or file), as helm template prints it. */

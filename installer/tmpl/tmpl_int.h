@@ -151,8 +151,7 @@ struct tctx {
 	ttree *tree;        /* executing */
 	tnode *node;        /* for error context */
 	char *fail_msg;     /* set by tctx_fail */
-	bool fail_raw;      /* the message is already a full template error */
-	int fail_code;
+	const char *helm_fail; /* the message of a Helm fail or required under way */
 	size_t out_cap;
 	uint64_t steps, max_steps;
 	size_t mem_start, max_memory;
@@ -160,6 +159,17 @@ struct tctx {
 	struct tincl { const char *name; int n; } *incl; /* include nesting by name */
 	size_t nincl, capincl;
 };
+
+/* ---- errors (errors.c): tmpl.h's template errors ---- */
+/* Sets a template error at byte pos of file's source src[0..len): reason,
+ * Go's msg after the location, and helm_fail (or NULL). Returns KE_INPUT. */
+int tmpl_error_set(kerr *err, const char *reason, const char *file, const char *src, size_t len, size_t pos,
+		   const char *helm_fail, const char *msg);
+/* The first error as Go's text/template words it (what include and tpl
+ * wrap), with no Helm rewording. */
+void tmpl_error_format_go(const kerr *e, kbuf *out);
+/* An execution error with no node: located by the template's name alone. */
+int tmpl_error_set_name(kerr *err, const char *name, const char *helm_fail, const char *msg);
 
 /* ---- lexer/parser (lex.c, parse.c) ---- */
 /* copy false: text must outlive the set (it lives in the same arena) */
@@ -280,11 +290,13 @@ int tv_to_yaml(tctx *x, kbuf *b, doc_node *v);
 void tv_b64enc(kbuf *b, const unsigned char *s, size_t len);
 void tv_time_string(kbuf *b, const doc_node *t);
 
-/* Scan one rendered document as Helm's SimpleHead does (render.c), with the
- * fast path (fast: returns 1 only if it is sure the YAML is valid) or
- * libyaml (returns 1 if valid). kind, hook, err are malloc'd or NULL. For
- * tests that the fast path never accepts what libyaml rejects. */
-int tmpl_doc_head_check(const char *text, size_t len, bool fast, char **kind, char **hook, char **err);
+/* ---- manifests (manifest.c) ---- */
+/* True if every comma-separated event in h is a hook event Helm knows. */
+bool tmpl_hook_known(const char *h);
+/* Read the head (doc_head_read) of each of docs[0..n), setting kind and
+ * hook (in arena a); the first invalid document, in order, is the error.
+ * no_fast: libyaml alone. */
+int tmpl_manifest_heads(karena *a, tmpl_manifest *docs, size_t n, bool no_fast, kerr *err);
 
 /* method call on an object (render.c) */
 int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name,

@@ -245,17 +245,76 @@ static bool ptr_struct(const doc_node *v)
 	return (v->flags & TV_OBJ) && ((const tobj *)v)->type_name[0] == '*';
 }
 
-static void print_elem(kbuf *out, const doc_node *v, char verb, int plus, int depth)
+/* Go fmt's layout of a slice, a struct or a map: "[a b]", "{a b}" ("&{a b}"
+ * for a pointer at the top, "{k:a}" with plus), "map[k:a]" in key order.
+ * elem prints each element, and each map key (key true). */
+typedef void (*elem_fn)(const void *ctx, kbuf *out, const doc_node *v, bool key, int depth);
+
+static void print_container(kbuf *out, const doc_node *v, bool plus, int depth, elem_fn elem, const void *ctx)
 {
+	const doc_pair **ps;
+	size_t i;
+	if (v->type == DOC_SEQ) {
+		kbuf_putc(out, '[');
+		for (i = 0; i < v->u.seq.len; i++) {
+			if (i)
+				kbuf_putc(out, ' ');
+			elem(ctx, out, v->u.seq.v[i], false, depth + 1);
+		}
+		kbuf_putc(out, ']');
+		return;
+	}
+	if (v->flags & TV_STRUCT) {
+		if (depth == 0 && ptr_struct(v))
+			kbuf_putc(out, '&');
+		kbuf_putc(out, '{');
+		for (i = 0; i < v->u.map.len; i++) {
+			if (i)
+				kbuf_putc(out, ' ');
+			if (plus) {
+				kbuf_puts(out, v->u.map.v[i].key->u.s.ptr);
+				kbuf_putc(out, ':');
+			}
+			elem(ctx, out, v->u.map.v[i].val, false, depth + 1);
+		}
+		kbuf_putc(out, '}');
+		return;
+	}
+	ps = tv_sorted_pairs(v);
+	kbuf_puts(out, "map[");
+	for (i = 0; ps && i < v->u.map.len; i++) {
+		if (i)
+			kbuf_putc(out, ' ');
+		elem(ctx, out, ps[i]->key, true, depth + 1);
+		kbuf_putc(out, ':');
+		elem(ctx, out, ps[i]->val, false, depth + 1);
+	}
+	free(ps);
+	kbuf_putc(out, ']');
+}
+
+typedef struct print_ctx {
+	char verb;
+	int plus;
+} print_ctx;
+
+/* print_v's element: a key as it is, a nil as fmt prints one inside */
+static void print_elem(const void *ctx, kbuf *out, const doc_node *v, bool key, int depth)
+{
+	const print_ctx *c = ctx;
+	if (key) {
+		kbuf_put(out, v->u.s.ptr, v->u.s.len);
+		return;
+	}
 	if (!v || v->type == DOC_NULL) {
-		kbuf_puts(out, verb == 'v' ? "<nil>" : "%!");
-		if (verb != 'v') {
-			kbuf_putc(out, verb);
+		kbuf_puts(out, c->verb == 'v' ? "<nil>" : "%!");
+		if (c->verb != 'v') {
+			kbuf_putc(out, c->verb);
 			kbuf_puts(out, "(<nil>)");
 		}
 		return;
 	}
-	print_v(out, v, verb, plus, depth);
+	print_v(out, v, c->verb, c->plus, depth);
 }
 
 /* Go's fmt recurses forever into a value that holds itself (and dies of a
@@ -276,6 +335,17 @@ static bool print_stop(int depth)
 	return depth > 200 || ++print_visits > PRINT_MAX_VISITS;
 }
 
+/* a bool or number as %v prints it; false for other values */
+static bool print_plain_scalar(kbuf *out, const doc_node *v)
+{
+	switch (v->type) {
+	case DOC_BOOL: kbuf_puts(out, v->u.b ? "true" : "false"); return true;
+	case DOC_INT: numfmt_int(out, v->u.i); return true;
+	case DOC_FLOAT: numfmt_float_v(out, v->u.f); return true;
+	default: return false;
+	}
+}
+
 static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth)
 {
 	size_t i;
@@ -289,10 +359,9 @@ static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth
 	}
 	if (tv_stringer(out, v))
 		return;
+	if (print_plain_scalar(out, v))
+		return;
 	switch (v->type) {
-	case DOC_BOOL: kbuf_puts(out, v->u.b ? "true" : "false"); return;
-	case DOC_INT: numfmt_int(out, v->u.i); return;
-	case DOC_FLOAT: numfmt_float_v(out, v->u.f); return;
 	case DOC_STR:
 		if (v->flags & TV_BYTES) {
 			if (verb == 's') {
@@ -308,43 +377,9 @@ static void print_v(kbuf *out, const doc_node *v, char verb, int plus, int depth
 		kbuf_put(out, v->u.s.ptr, v->u.s.len);
 		return;
 	case DOC_SEQ:
-		kbuf_putc(out, '[');
-		for (i = 0; i < v->u.seq.len; i++) {
-			if (i)
-				kbuf_putc(out, ' ');
-			print_elem(out, v->u.seq.v[i], verb, plus, depth + 1);
-		}
-		kbuf_putc(out, ']');
-		return;
 	case DOC_MAP: {
-		const doc_pair **ps;
-		if (v->flags & TV_STRUCT) {
-			if (depth == 0 && ptr_struct(v))
-				kbuf_putc(out, '&');
-			kbuf_putc(out, '{');
-			for (i = 0; i < v->u.map.len; i++) {
-				if (i)
-					kbuf_putc(out, ' ');
-				if (plus) {
-					kbuf_puts(out, v->u.map.v[i].key->u.s.ptr);
-					kbuf_putc(out, ':');
-				}
-				print_elem(out, v->u.map.v[i].val, verb, plus, depth + 1);
-			}
-			kbuf_putc(out, '}');
-			return;
-		}
-		ps = tv_sorted_pairs(v);
-		kbuf_puts(out, "map[");
-		for (i = 0; ps && i < v->u.map.len; i++) {
-			if (i)
-				kbuf_putc(out, ' ');
-			kbuf_put(out, ps[i]->key->u.s.ptr, ps[i]->key->u.s.len);
-			kbuf_putc(out, ':');
-			print_elem(out, ps[i]->val, verb, plus, depth + 1);
-		}
-		free(ps);
-		kbuf_putc(out, ']');
+		print_ctx c = { verb, plus };
+		print_container(out, v, plus, depth, print_elem, &c);
 		return;
 	}
 	default:
@@ -611,49 +646,23 @@ static void bad_verb_f(kbuf *out, const fspec *f, char verb, const doc_node *v, 
 	kbuf_putc(out, ')');
 }
 
+typedef struct fmt_ctx {
+	const fspec *f;
+	char verb;
+} fmt_ctx;
+
+/* a container's element (or map key) under the verb */
+static void fmt_elem(const void *ctx, kbuf *out, const doc_node *v, bool key, int depth)
+{
+	const fmt_ctx *c = ctx;
+	(void)key;
+	fmt_value_d(out, c->f, c->verb, v, depth);
+}
+
 static void fmt_container(kbuf *out, const fspec *f, char verb, const doc_node *v, int depth)
 {
-	size_t i;
-	fspec inner = *f;
-	if (v->type == DOC_SEQ) {
-		kbuf_putc(out, '[');
-		for (i = 0; i < v->u.seq.len; i++) {
-			if (i)
-				kbuf_putc(out, ' ');
-			fmt_value_d(out, &inner, verb, v->u.seq.v[i], depth + 1);
-		}
-		kbuf_putc(out, ']');
-		return;
-	}
-	if (v->flags & TV_STRUCT) {
-		if (depth == 0 && ptr_struct(v))
-			kbuf_putc(out, '&');
-		kbuf_putc(out, '{');
-		for (i = 0; i < v->u.map.len; i++) {
-			if (i)
-				kbuf_putc(out, ' ');
-			if (f->plusv) {
-				kbuf_puts(out, v->u.map.v[i].key->u.s.ptr);
-				kbuf_putc(out, ':');
-			}
-			fmt_value_d(out, &inner, verb, v->u.map.v[i].val, depth + 1);
-		}
-		kbuf_putc(out, '}');
-		return;
-	}
-	{
-		const doc_pair **ps = tv_sorted_pairs(v);
-		kbuf_puts(out, "map[");
-		for (i = 0; ps && i < v->u.map.len; i++) {
-			if (i)
-				kbuf_putc(out, ' ');
-			fmt_value_d(out, &inner, verb, ps[i]->key, depth + 1);
-			kbuf_putc(out, ':');
-			fmt_value_d(out, &inner, verb, ps[i]->val, depth + 1);
-		}
-		free(ps);
-		kbuf_putc(out, ']');
-	}
+	fmt_ctx c = { f, verb };
+	print_container(out, v, f->plusv, depth, fmt_elem, &c);
 }
 
 /* %#v: Go syntax for what values, dict, list... hold (top: nil is
@@ -673,10 +682,9 @@ static void go_syntax(kbuf *out, const doc_node *v, bool top, int depth)
 		print_v(out, v, 'v', 1, depth);
 		return;
 	}
+	if (print_plain_scalar(out, v))
+		return;
 	switch (v->type) {
-	case DOC_BOOL: kbuf_puts(out, v->u.b ? "true" : "false"); return;
-	case DOC_INT: numfmt_int(out, v->u.i); return;
-	case DOC_FLOAT: numfmt_float_v(out, v->u.f); return;
 	case DOC_STR:
 		if (v->flags & TV_BYTES) {
 			kbuf_puts(out, "[]byte{");

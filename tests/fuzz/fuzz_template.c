@@ -41,8 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (size >= 1 && data[0] == 1) {
 		char *fk = NULL, *fh = NULL, *fe = NULL, *sk = NULL, *sh = NULL, *se = NULL;
-		if (tmpl_doc_head_check((const char *)data + 1, size - 1, true, &fk, &fh, &fe)) {
-			if (!tmpl_doc_head_check((const char *)data + 1, size - 1, false, &sk, &sh, &se))
+		if (doc_head_check((const char *)data + 1, size - 1, true, &fk, &fh, &fe)) {
+			if (!doc_head_check((const char *)data + 1, size - 1, false, &sk, &sh, &se))
 				__builtin_trap();
 			if ((fk == NULL) != (sk == NULL) || (fk && strcmp(fk, sk)) || (fh == NULL) != (sh == NULL) ||
 			    (fh && strcmp(fh, sh)))

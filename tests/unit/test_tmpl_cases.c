@@ -70,7 +70,7 @@ static void run_case(const char *file, tcase *c, int *passed, int *failed)
 				  c->err.ptr, out.ptr);
 			(*failed)++;
 		} else {
-			kerr_format_short(&e, &msg);
+			tmpl_error_format_short(&e, &msg);
 			if (!strstr(msg.ptr, c->err.ptr)) {
 				unit_fail(file, c->line, "case %s:\n  error:    %s\n  expected: %s", c->name, msg.ptr,
 					  c->err.ptr);

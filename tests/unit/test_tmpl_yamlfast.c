@@ -45,10 +45,10 @@ static int check_one(const char *doc, size_t len)
 {
 	char *fk = NULL, *fh = NULL, *fe = NULL, *sk = NULL, *sh = NULL, *se = NULL;
 	int bad = 0;
-	int fast = tmpl_doc_head_check(doc, len, true, &fk, &fh, &fe);
+	int fast = doc_head_check(doc, len, true, &fk, &fh, &fe);
 	if (fast) {
 		accepted++;
-		int slow = tmpl_doc_head_check(doc, len, false, &sk, &sh, &se);
+		int slow = doc_head_check(doc, len, false, &sk, &sh, &se);
 		if (!slow) {
 			unit_fail(__FILE__, __LINE__, "fast path accepted YAML libyaml rejects (%s):\n%.*s", se, (int)len, doc);
 			bad = 1;
@@ -119,8 +119,8 @@ TEST(tmpl_yaml_nonfinite_values_fail)
 	size_t i;
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *k = NULL, *h = NULL, *e = NULL, *fk = NULL, *fh = NULL, *fe = NULL;
-		int ok = tmpl_doc_head_check(cases[i].doc, strlen(cases[i].doc), false, &k, &h, &e);
-		int fast = tmpl_doc_head_check(cases[i].doc, strlen(cases[i].doc), true, &fk, &fh, &fe);
+		int ok = doc_head_check(cases[i].doc, strlen(cases[i].doc), false, &k, &h, &e);
+		int fast = doc_head_check(cases[i].doc, strlen(cases[i].doc), true, &fk, &fh, &fe);
 		if (cases[i].err) {
 			CHECK_MSG(!ok && e && strstr(e, cases[i].err), "case %zu: %s", i, e ? e : "(accepted)");
 			CHECK_MSG(!fast, "case %zu: the fast path accepted it", i);
@@ -129,5 +129,56 @@ TEST(tmpl_yaml_nonfinite_values_fail)
 			CHECK_MSG(fast, "case %zu: should take the fast path", i);
 		}
 		free(k); free(h); free(e); free(fk); free(fh); free(fe);
+	}
+}
+
+#include "tmpl/chart.h"
+#include "tmpl/tmpl.h"
+
+/* render `chart` with or without the fast path; the documents joined */
+static int render_joined(const char *chart, bool no_fast, kbuf *joined, kbuf *errtext)
+{
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	tmpl_chart *c = NULL;
+	tmpl_output out;
+	tmpl_render_opts ro;
+	size_t i;
+	int r;
+	memset(&out, 0, sizeof(out));
+	memset(&ro, 0, sizeof(ro));
+	ro.num = VALUES_NUM_HELM;
+	ro.no_fast_yaml = no_fast;
+	r = tmpl_chart_load(&c, &a, unit_testdata(chart), VALUES_NUM_HELM, &e);
+	if (!r)
+		r = values_compute(&c->vc, NULL, &a, VALUES_NUM_HELM, &e);
+	if (!r)
+		r = tmpl_render_chart(&out, &a, c, &ro, &e);
+	for (i = 0; !r && i < out.ndocs; i++)
+		kbuf_printf(joined, "# %s %s\n%.*s\n", out.docs[i].source, out.docs[i].kind, (int)out.docs[i].len,
+			    out.docs[i].content);
+	if (r)
+		tmpl_error_format(&e, errtext);
+	tmpl_output_release(&out);
+	kerr_clear(&e);
+	karena_release(&a);
+	return r;
+}
+
+/* the render option that turns the fast path off gives the same manifests */
+TEST(tmpl_render_no_fast_yaml_option)
+{
+	static const char *const charts[] = { "tmpl/charts/app", "tmpl/charts/kinds", "tmpl/charts/bitnamish" };
+	size_t i;
+	for (i = 0; i < sizeof(charts) / sizeof(charts[0]); i++) {
+		kbuf fast = KBUF_INIT, slow = KBUF_INIT, ef = KBUF_INIT, es = KBUF_INIT;
+		CHECK_INT_EQ(render_joined(charts[i], false, &fast, &ef), 0);
+		CHECK_INT_EQ(render_joined(charts[i], true, &slow, &es), 0);
+		CHECK_MSG(fast.len > 0, "%s renders nothing: %s", charts[i], ef.ptr);
+		CHECK_STR_EQ(fast.ptr, slow.ptr);
+		kbuf_release(&fast);
+		kbuf_release(&slow);
+		kbuf_release(&ef);
+		kbuf_release(&es);
 	}
 }

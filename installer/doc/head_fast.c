@@ -1,0 +1,428 @@
+/* doc/head_fast.c - the fast path of doc/head.c for plain block YAML. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "doc.h"
+#include "head.h"
+
+/* ---- a fast path for plain block YAML ----------------------------------
+ * Most rendered documents (CRDs above all) are block mappings and sequences
+ * of one-line scalars. doc_head_fast() checks such a document and finds kind
+ * and the hook annotation without libyaml. It is only ever allowed to say
+ * "valid" for text libyaml accepts: anything it does not fully understand
+ * (anchors, tags, flow collections, multi-line or unusual scalars, tabs,
+ * non-ASCII, odd indentation, any error) returns 0, and the caller runs
+ * the libyaml scan, which also words the errors. */
+
+enum { FH_MAP = 1, FH_SEQ = 2 };
+
+typedef struct fh_level {
+	int indent;
+	int kind;
+	int path;      /* 1: metadata mapping, 2: annotations mapping */
+} fh_level;
+
+static int fh_indent(const char *l, const char *e)
+{
+	const char *p = l;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	/* CRDs are indented 20 and more spaces deep: 8 at a time */
+	while (e - p >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		w ^= 0x2020202020202020ULL;
+		if (w)
+			return (int)(p - l) + __builtin_ctzll(w) / 8;
+		p += 8;
+	}
+#endif
+	while (p < e && *p == ' ')
+		p++;
+	return (int)(p - l);
+}
+
+/* a one-line flow sequence of simple scalars, [v, e) with e[-1] == ']':
+ * ["a", "b"], [a, b], ['x'] (RBAC verbs, commands). Plain items only of
+ * characters that cannot start or end anything in flow context. */
+static bool fh_flow_plain(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+	       c == '.' || c == '/' || c == '=' || c == '@' || c == '+' || c == '$' || c == '~' || c == '%';
+}
+
+static bool fh_flow_seq(const char *v, const char *e)
+{
+	const char *p = v + 1;
+	if (e - v < 3 || e[-1] != ']')
+		return false;
+	e--;                   /* at the ']' */
+	for (;;) {
+		while (p < e && *p == ' ')
+			p++;
+		if (p >= e)
+			return false;  /* "[a, ]" or "[ ]": libyaml decides */
+		if (*p == '"' || *p == '\'') {
+			char q = *p++;
+			while (p < e && *p != q && *p != '\\')
+				p++;
+			if (p >= e || *p != q)
+				return false;
+			p++;
+		} else {
+			const char *st = p;
+			if (*p == '-' && (p + 1 >= e || !fh_flow_plain(p[1])))
+				return false;
+			if (*p == '%' || *p == '@')
+				return false;  /* reserved indicators */
+			while (p < e && fh_flow_plain(*p))
+				p++;
+			if (p == st || doc_yaml11_nonfinite(st, (size_t)(p - st)))
+				return false;
+		}
+		while (p < e && *p == ' ')
+			p++;
+		if (p == e)
+			return true;
+		if (*p != ',')
+			return false;
+		p++;
+	}
+}
+
+/* a one-line scalar value [v, e): returns its text (for kind/hook) in
+ * [*vs, *ve) or false if it is not one we are sure of */
+static bool fh_scalar(const char *v, const char *e, const char **vs, const char **ve)
+{
+	const char *p;
+	while (e > v && e[-1] == ' ')
+		e--;
+	if (v >= e)
+		return false;
+	if (e - v == 2 && ((v[0] == '{' && v[1] == '}') || (v[0] == '[' && v[1] == ']'))) {
+		*vs = *ve = NULL; /* an empty flow collection: no scalar text */
+		return true;
+	}
+	if (*v == '[') {
+		*vs = *ve = NULL;
+		return fh_flow_seq(v, e);
+	}
+	if (*v == '\'') {
+		for (p = v + 1; p < e; p++) {
+			if (*p == '\'') {
+				if (p + 1 < e && p[1] == '\'') {
+					p++;
+					continue;
+				}
+				break;
+			}
+		}
+		if (p != e - 1)
+			return false; /* unterminated, or text after the quote */
+		*vs = v + 1;
+		*ve = e - 1;
+		return !memchr(v + 1, '\'', (size_t)(e - v - 2)); /* '' escapes: no fast value */
+	}
+	if (*v == '"') {
+		for (p = v + 1; p < e; p++) {
+			if (*p == '\\')
+				return false;
+			if (*p == '"')
+				break;
+		}
+		if (p != e - 1)
+			return false;
+		*vs = v + 1;
+		*ve = e - 1;
+		return true;
+	}
+	if (strchr("-?:,[]{}#&*!|>'\"%@`", *v)) {
+		/* "-1", "-foo": a plain scalar may start with '-' followed by a non-space */
+		if (!(*v == '-' && e - v > 1 && v[1] != ' '))
+			return false;
+	}
+	if (doc_yaml11_nonfinite(v, (size_t)(e - v)))
+		return false;  /* JSON has no infinities: the libyaml scan fails it */
+	for (p = v; p < e; p++) {
+		if (*p == ':' && (p + 1 == e || p[1] == ' '))
+			return false;
+		if (*p == '#' && p > v && p[-1] == ' ')
+			return false;
+		if (*p == '\t')
+			return false;
+	}
+	*vs = v;
+	*ve = e;
+	return true;
+}
+
+/* A block scalar: v points at its header on a line ending at le ("|", "|-",
+ * "|+", ">", ">-", ">+" and nothing else), its content starts at bl and
+ * must be indented deeper than parent. Returns the first line after it, or
+ * NULL when libyaml must judge (an indentation indicator, a comment,
+ * all-space lines before the first content line, which move the detected
+ * indentation, or a line between parent and content indentation). */
+static const char *fh_block(const char *v, const char *le, const char *bl, const char *end, int parent)
+{
+	const char *q = v + 1;
+	int content = -1;
+	if (q < le && (*q == '-' || *q == '+'))
+		q++;
+	while (q < le && *q == ' ')
+		q++;
+	if (q != le)
+		return NULL;
+	while (bl < end) {
+		const char *bnl = memchr(bl, '\n', (size_t)(end - bl));
+		const char *ble = bnl ? bnl : end;
+		int bi = fh_indent(bl, ble);
+		if (bl + bi == ble) {
+			if (bi > 0 && content < 0)
+				return NULL;
+			bl = bnl ? bnl + 1 : end;
+			continue;
+		}
+		if (bi <= parent)
+			break;
+		if (content < 0)
+			content = bi;
+		else if (bi < content)
+			return NULL;
+		bl = bnl ? bnl + 1 : end;
+	}
+	return bl;
+}
+
+/* a copy of [s, s+n) that never reads past it (the text is not NUL-terminated) */
+static char *dupn(const char *s, size_t n)
+{
+	char *r = malloc(n + 1);
+	if (r) {
+		memcpy(r, s, n);
+		r[n] = '\0';
+	}
+	return r;
+}
+
+static const unsigned char fh_key_chars[256] = {
+	['$'] = 1, ['-'] = 1, ['.'] = 1, ['/'] = 1, ['_'] = 1,
+	['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+	['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
+	['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+	['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1,
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1,
+	['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1,
+	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
+};
+
+static bool fh_key_char(char c)
+{
+	return fh_key_chars[(unsigned char)c];
+}
+
+/* a null key (libyaml takes it, go-yaml's JSON conversion does not) */
+static bool fh_null_key(const char *k, const char *e)
+{
+	return e - k == 4 && (!memcmp(k, "null", 4) || !memcmp(k, "Null", 4) || !memcmp(k, "NULL", 4));
+}
+
+/* only printable ASCII and newlines? 16 bytes a step with GCC's vector
+ * extension (portable to every target GCC and clang build for): the byte
+ * loop with an early exit is not vectorised, and it reads every byte of
+ * every rendered document. */
+typedef unsigned char fh_u8x16 __attribute__((vector_size(16)));
+typedef signed char fh_s8x16 __attribute__((vector_size(16)));
+
+static bool fh_plain_bytes(const unsigned char *s, size_t n)
+{
+	size_t i = 0, j;
+	while (n - i >= 16) {
+		fh_s8x16 bad = { 0 };
+		size_t m = n - i < 4096 ? n - i : 4096;
+		for (j = 0; j + 16 <= m; j += 16) {
+			fh_u8x16 v;
+			memcpy(&v, s + i + j, 16);
+			bad |= (v >= 0x7F) | ((v < 0x20) & (v != '\n'));
+		}
+		for (j = 0; j < 16; j++)
+			if (bad[j])
+				return false;
+		i += m - m % 16;
+	}
+	for (; i < n; i++)
+		if (s[i] >= 0x7F || (s[i] < 0x20 && s[i] != '\n'))
+			return false;
+	return true;
+}
+
+/* Returns 1 when the document is plain block YAML (kind and hook set in h,
+ * malloc'd), 0 when libyaml must decide. */
+int doc_head_fast(doc_head *h)
+{
+	const char *t = h->text, *end = h->text + h->len, *line = t;
+	fh_level st[64];
+	int depth = 0;               /* levels in st */
+	int pending = -1;            /* indent of a key or "-" whose value may follow as a block */
+	int pending_path = 0;        /* path of the mapping that would open there */
+	bool pending_is_item = false;
+	bool any = false;
+	if (!fh_plain_bytes((const unsigned char *)t, h->len))
+		return 0;
+	while (line < end) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *le = nl ? nl : end, *p, *ke, *vs, *ve;
+		int ind = fh_indent(line, le);
+		p = line + ind;
+		if (p == le || *p == '#') {  /* blank or comment line */
+			line = nl ? nl + 1 : end;
+			continue;
+		}
+		if (ind == 0 && le - p >= 3 && (!memcmp(p, "---", 3) || !memcmp(p, "...", 3)))
+			return 0;
+		if (!any) {
+			if (ind != 0)
+				return 0;
+			any = true;
+		}
+		/* close levels deeper than this line */
+		while (depth > 0 && st[depth - 1].indent > ind)
+			depth--;
+		if (*p == '-' && (p + 1 == le || p[1] == ' ')) {
+			/* a sequence item */
+			const char *v = p + 1;
+			if (depth > 0 && st[depth - 1].kind == FH_SEQ && st[depth - 1].indent == ind) {
+				/* next item */
+			} else if (pending >= 0 && (pending_is_item ? ind > pending : ind >= pending)) {
+				if (depth >= 64 || pending_path)
+					return 0;  /* (a list as metadata or annotations: the scan words it) */
+				st[depth].indent = ind;
+				st[depth].kind = FH_SEQ;
+				st[depth].path = 0;
+				depth++;
+			} else {
+				return 0;
+			}
+			pending = -1;
+			while (v < le && *v == ' ')
+				v++;
+			if (v == le) {
+				pending = ind;
+				pending_is_item = true;
+				pending_path = 0;
+			} else {
+				/* "- key: value" opens a mapping at the key's column, or a scalar */
+				const char *k = v;
+				while (k < le && fh_key_char(*k))
+					k++;
+				if (k > v && k < le && *k == ':' && (k + 1 == le || k[1] == ' ') && *v != '-' &&
+				    !fh_null_key(v, k)) {
+					int kind_ind = (int)(v - line);
+					const char *val = k + 1;
+					if (depth >= 64 || k - v > 1000)
+						return 0;
+					st[depth].indent = kind_ind;
+					st[depth].kind = FH_MAP;
+					st[depth].path = 0;
+					depth++;
+					while (val < le && *val == ' ')
+						val++;
+					if (val == le) {
+						pending = kind_ind;
+						pending_is_item = false;
+						pending_path = 0;
+					} else if (*val == '|' || *val == '>') {
+						if (!(line = fh_block(val, le, nl ? nl + 1 : end, end, kind_ind)))
+							return 0;
+						continue;
+					} else if (!fh_scalar(val, le, &vs, &ve)) {
+						return 0;
+					}
+				} else if (*v == '|' || *v == '>') {
+					if (!(line = fh_block(v, le, nl ? nl + 1 : end, end, ind)))
+						return 0;
+					continue;
+				} else if (!fh_scalar(v, le, &vs, &ve)) {
+					return 0;
+				}
+			}
+			line = nl ? nl + 1 : end;
+			continue;
+		}
+		/* a mapping entry "key:" or "key: value" */
+		ke = p;
+		while (ke < le && fh_key_char(*ke))
+			ke++;
+		if (ke == p || ke >= le || *ke != ':' || (ke + 1 < le && ke[1] != ' ') || ke - p > 1000 || *p == '-' ||
+		    fh_null_key(p, ke))
+			return 0;
+		if (depth > 0 && st[depth - 1].kind == FH_SEQ && st[depth - 1].indent == ind) {
+			/* a sequence at the same indent as its key ends here */
+			depth--;
+		}
+		if (depth > 0 && st[depth - 1].kind == FH_MAP && st[depth - 1].indent == ind && pending != ind) {
+			/* next key of this mapping */
+		} else if (pending >= 0 && ind > pending) {
+			if (depth >= 64)
+				return 0;
+			st[depth].indent = ind;
+			st[depth].kind = FH_MAP;
+			st[depth].path = pending_path;
+			depth++;
+		} else if (depth == 0 && ind == 0 && pending < 0) {
+			st[depth].indent = 0;
+			st[depth].kind = FH_MAP;
+			st[depth].path = 0;
+			depth++;
+		} else if (depth > 0 && st[depth - 1].kind == FH_MAP && st[depth - 1].indent == ind) {
+			/* "key:" with no value followed by a sibling: the value is null */
+		} else {
+			return 0;
+		}
+		pending = -1;
+		{
+			const char *v = ke + 1;
+			int lvl = depth - 1;
+			size_t kl = (size_t)(ke - p);
+			bool top = lvl == 0 && st[0].indent == 0 && st[0].kind == FH_MAP;
+			/* a SimpleHead field (a string, or metadata and annotations)
+			 * whose value may have the wrong shape: the libyaml scan checks */
+			bool sfield = (top && ((kl == 10 && !strncasecmp(p, "apiVersion", 10)) ||
+					       (kl == 4 && !strncasecmp(p, "kind", 4)))) ||
+				      (st[lvl].path == 1 && kl == 4 && !strncasecmp(p, "name", 4)) || st[lvl].path == 2;
+			bool mfield = (top && kl == 8 && !strncasecmp(p, "metadata", 8)) ||
+				      (st[lvl].path == 1 && kl == 11 && !strncasecmp(p, "annotations", 11));
+			while (v < le && *v == ' ')
+				v++;
+			if ((v == le && sfield) || (v < le && mfield))
+				return 0;
+			if (v == le) {
+				pending = ind;
+				pending_is_item = false;
+				pending_path = 0;
+				if (top && kl == 8 && !memcmp(p, "metadata", 8))
+					pending_path = 1;
+				else if (st[lvl].path == 1 && kl == 11 && !memcmp(p, "annotations", 11))
+					pending_path = 2;
+			} else if (*v == '|' || *v == '>') {
+				if (!(line = fh_block(v, le, nl ? nl + 1 : end, end, ind)))
+					return 0;
+				continue;
+			} else if (!fh_scalar(v, le, &vs, &ve)) {
+				return 0;
+			} else if (!vs && (sfield || (top && kl == 4 && !memcmp(p, "kind", 4)) ||
+					   (st[lvl].path == 2 && kl == 12 && !memcmp(p, "helm.sh/hook", 12)))) {
+				return 0; /* a collection where a scalar belongs: libyaml words it */
+			} else if (top && kl == 4 && !memcmp(p, "kind", 4)) {
+				if (!h->kind)
+					h->kind = dupn(vs, (size_t)(ve - vs));
+			} else if (st[lvl].path == 2 && kl == 12 && !memcmp(p, "helm.sh/hook", 12)) {
+				if (!h->hook)
+					h->hook = dupn(vs, (size_t)(ve - vs));
+			}
+		}
+		line = nl ? nl + 1 : end;
+	}
+	if (!any)
+		return 0;
+	return 1;
+}
