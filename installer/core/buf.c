@@ -12,6 +12,7 @@ void kbuf_init(kbuf *b, size_t hint)
 {
 	b->ptr = kbuf_empty;
 	b->len = b->cap = b->max = 0;
+	b->failed = 0;
 	if (hint)
 		kbuf_grow(b, hint);
 }
@@ -22,6 +23,7 @@ void kbuf_release(kbuf *b)
 		free(b->ptr);
 	b->ptr = kbuf_empty;
 	b->len = b->cap = 0;
+	b->failed = 0;
 }
 
 void kbuf_set_cap(kbuf *b, size_t max)
@@ -37,12 +39,14 @@ char *kbuf_detach(kbuf *b, size_t *len_out)
 	r = b->cap ? b->ptr : xstrdup("");
 	b->ptr = kbuf_empty;
 	b->len = b->cap = 0;
+	b->failed = 0;
 	return r;
 }
 
 void kbuf_reset(kbuf *b)
 {
 	kbuf_truncate(b, 0);
+	b->failed = 0;
 }
 
 void kbuf_truncate(kbuf *b, size_t len)
@@ -58,8 +62,12 @@ int kbuf_grow(kbuf *b, size_t extra)
 {
 	size_t max = b->max ? b->max : KBUF_MAX;
 	size_t need;
-	if (extra > max || b->len > max - extra)
+	if (b->failed)
 		return -1;
+	if (extra > max || b->len > max - extra) {
+		b->failed = 1;
+		return -1;
+	}
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
@@ -116,8 +124,10 @@ int kbuf_vprintf(kbuf *b, const char *fmt, va_list ap)
 	va_copy(cp, ap);
 	n = vsnprintf(NULL, 0, fmt, cp);
 	va_end(cp);
-	if (n < 0)
+	if (n < 0) {
+		b->failed = 1;
 		return -1;
+	}
 	if (kbuf_grow(b, (size_t)n) < 0)
 		return -1;
 	vsnprintf(b->ptr + b->len, (size_t)n + 1, fmt, ap);
@@ -147,12 +157,11 @@ int kbuf_read_file(kbuf *b, const char *path, size_t max)
 	if (!f)
 		return -1;
 	while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
-		if (b->len + n > max) {
+		if (n > max || b->len > max - n || kbuf_put(b, tmp, n) < 0) {
 			if (!is_stdin)
 				fclose(f);
 			return -2;
 		}
-		kbuf_put(b, tmp, n);
 	}
 	if (ferror(f)) {
 		int e = errno ? errno : EIO;

@@ -45,6 +45,30 @@ TEST(core_buf_cap_refuses_growth)
 	kbuf_release(&b);
 }
 
+/* A refused write is remembered: a later write that would fit is refused too,
+ * so a text with a hole in it is never produced; reset starts afresh. */
+TEST(core_buf_failure_is_sticky)
+{
+	kbuf b = KBUF_INIT;
+	kbuf_set_cap(&b, 8);
+	CHECK_INT_EQ(kbuf_failed(&b), 0);
+	CHECK_INT_EQ(kbuf_puts(&b, "abc"), 0);
+	CHECK_INT_EQ(kbuf_puts(&b, "0123456789"), -1);
+	CHECK(kbuf_failed(&b));
+	CHECK_INT_EQ(kbuf_putc(&b, 'd'), -1);
+	CHECK_INT_EQ(kbuf_putn(&b, 'e', 1), -1);
+	CHECK_INT_EQ(kbuf_printf(&b, "%d", 1), -1);
+	CHECK_STR_EQ(b.ptr, "abc");
+	kbuf_truncate(&b, 1);
+	CHECK(kbuf_failed(&b));
+	kbuf_reset(&b);
+	CHECK_INT_EQ(kbuf_failed(&b), 0);
+	CHECK_INT_EQ(kbuf_puts(&b, "fits"), 0);
+	CHECK_STR_EQ(b.ptr, "fits");
+	kbuf_release(&b);
+	CHECK_INT_EQ(kbuf_failed(&b), 0);
+}
+
 TEST(core_buf_embedded_nul)
 {
 	kbuf b = KBUF_INIT;
