@@ -56,7 +56,11 @@ int kbuf_vprintf(kbuf *b, const char *fmt, va_list ap) __attribute__((format(pri
 int kbuf_putn(kbuf *b, char c, size_t n);
 
 /* Reads a whole file (path "-" is stdin) into b, at most max bytes (0: 64 MiB).
- * Returns 0, -1 with errno set on I/O failure, -2 if the file is larger. */
+ * Returns 0, -1 with errno set on I/O failure (EISDIR for a directory,
+ * ETIMEDOUT for a pipe, FIFO or terminal silent for 10 s), -2 if the file is
+ * larger. Never blocks on opening a FIFO. */
 int kbuf_read_file(kbuf *b, const char *path, size_t max);
+/* The same with the idle limit for pipes, FIFOs and terminals in ms (tests). */
+int kbuf_read_file_idle(kbuf *b, const char *path, size_t max, int idle_ms);
 
 #endif
