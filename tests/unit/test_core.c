@@ -7,8 +7,14 @@
 #include "core/event.h"
 #include "core/numfmt.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 TEST(core_buf_basics)
 {
@@ -43,6 +49,80 @@ TEST(core_buf_cap_refuses_growth)
 	CHECK_INT_EQ(kbuf_printf(&b, "%s", "more"), -1);
 	CHECK_INT_EQ(b.len, 8);
 	kbuf_release(&b);
+}
+
+/* A refused write is remembered: a later write that would fit is refused too,
+ * so a text with a hole in it is never produced; reset starts afresh. */
+TEST(core_buf_failure_is_sticky)
+{
+	kbuf b = KBUF_INIT;
+	kbuf_set_cap(&b, 8);
+	CHECK_INT_EQ(kbuf_failed(&b), 0);
+	CHECK_INT_EQ(kbuf_puts(&b, "abc"), 0);
+	CHECK_INT_EQ(kbuf_puts(&b, "0123456789"), -1);
+	CHECK(kbuf_failed(&b));
+	CHECK_INT_EQ(kbuf_putc(&b, 'd'), -1);
+	CHECK_INT_EQ(kbuf_putn(&b, 'e', 1), -1);
+	CHECK_INT_EQ(kbuf_printf(&b, "%d", 1), -1);
+	CHECK_STR_EQ(b.ptr, "abc");
+	kbuf_truncate(&b, 1);
+	CHECK(kbuf_failed(&b));
+	kbuf_reset(&b);
+	CHECK_INT_EQ(kbuf_failed(&b), 0);
+	CHECK_INT_EQ(kbuf_puts(&b, "fits"), 0);
+	CHECK_STR_EQ(b.ptr, "fits");
+	kbuf_release(&b);
+	CHECK_INT_EQ(kbuf_failed(&b), 0);
+}
+
+/* A FIFO nobody writes to, or a directory, must not hang or read as empty;
+ * a FIFO with a writer reads whole; a regular file over the limit is refused
+ * before it is read. */
+TEST(core_buf_read_file_special_files)
+{
+	char dir[] = "/tmp/kstage-unit-XXXXXX", fifo[64], big[64];
+	kbuf b = KBUF_INIT;
+	pid_t pid;
+	int st;
+	FILE *f;
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(big, sizeof(big), "%s/big", dir);
+	CHECK_INT_EQ(mkfifo(fifo, 0600), 0);
+
+	errno = 0;
+	CHECK_INT_EQ(kbuf_read_file_idle(&b, fifo, 0, 200), -1);
+	CHECK_INT_EQ(errno, ETIMEDOUT);
+	CHECK_INT_EQ(kbuf_read_file(&b, dir, 0), -1);
+	CHECK_INT_EQ(errno, EISDIR);
+	CHECK_INT_EQ(b.len, 0);
+
+	pid = fork();
+	if (pid == 0) {
+		int fd = open(fifo, O_WRONLY);
+		if (fd < 0 || write(fd, "a: 1\n", 5) != 5)
+			_exit(1);
+		close(fd);
+		_exit(0);
+	}
+	CHECK_INT_EQ(kbuf_read_file_idle(&b, fifo, 0, 5000), 0);
+	CHECK_STR_EQ(b.ptr, "a: 1\n");
+	CHECK_INT_EQ(waitpid(pid, &st, 0), pid);
+	kbuf_reset(&b);
+
+	f = fopen(big, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("0123456789", f);
+		fclose(f);
+	}
+	CHECK_INT_EQ(kbuf_read_file(&b, big, 9), -2);
+	CHECK_INT_EQ(kbuf_read_file(&b, big, 10), 0);
+	CHECK_STR_EQ(b.ptr, "0123456789");
+	kbuf_release(&b);
+	unlink(fifo);
+	unlink(big);
+	rmdir(dir);
 }
 
 TEST(core_buf_embedded_nul)
