@@ -173,4 +173,5 @@ install: $(B)/kstage
 clean:
 	rm -rf $(B)/obj $(B)/asan $(B)/fuzz $(B)/kstage
 
--include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_LIB:.o=.d)
+-include $(REL_OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_LIB:.o=.d) \
+         $(patsubst %.c,$(B)/fuzz/obj/%.d,$(FUZZ_SRC))
