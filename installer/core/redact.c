@@ -11,6 +11,7 @@ typedef struct rform {
 	char *s;
 	size_t len;
 	int frag;        /* its fragments are indexed too */
+	int input;       /* added by kredact_add: 1 whole, 2 with fragments */
 } rform;
 
 /* An entry: the KREDACT_MIN_LEN bytes of form at off. Entries whose first
@@ -104,38 +105,43 @@ static void add_entry(kredact *r, size_t form, size_t off, size_t need)
 	r->tab[sl].head = ++r->ne;
 }
 
+/* The form s[0..len) as index + 1, or 0. */
+static size_t find_form(const kredact *r, const char *s, size_t len)
+{
+	size_t f;
+	if (!r->tabcap || len < KREDACT_MIN_LEN)
+		return 0;
+	for (f = r->tab[slot_of(r->tab, r->tabcap, key_of(s))].head; f; f = r->e[f - 1].next) {
+		const rent *x = &r->e[f - 1];
+		if (!x->off && r->v[x->form].len == len && !memcmp(r->v[x->form].s, s, len))
+			return x->form + 1;
+	}
+	return 0;
+}
+
 /* Add one form as it is, with its fragments when frag (the caller holds
  * the lock). */
 static void add_form(kredact *r, const char *s, size_t len, int frag)
 {
-	size_t f = 0, off, need;
+	size_t f, off, need;
 	if (len < KREDACT_MIN_LEN)
 		return;
-	if (r->tabcap) {
-		size_t sl = slot_of(r->tab, r->tabcap, key_of(s));
-		for (f = r->tab[sl].head; f; f = r->e[f - 1].next) {
-			const rent *x = &r->e[f - 1];
-			if (!x->off && r->v[x->form].len == len && !memcmp(r->v[x->form].s, s, len))
-				break;
-		}
-	}
-	if (f && (r->v[r->e[f - 1].form].frag || !frag))
+	f = find_form(r, s, len);
+	if (f && (r->v[f - 1].frag || !frag))
 		return;
 	if (!f) {
 		ALLOC_GROW(r->v, r->n + 1, r->cap);
 		r->v[r->n].s = xmemdup(s, len);
 		r->v[r->n].len = len;
 		r->v[r->n].frag = 0;
-		r->n++;
-		f = r->n;
+		r->v[r->n].input = 0;
+		f = ++r->n;
 		if (!frag) {
-			add_entry(r, r->n - 1, 0, len);
+			add_entry(r, f - 1, 0, len);
 			return;
 		}
-	} else {
-		/* known whole: its entry at 0 becomes a fragment entry */
-		f = r->e[f - 1].form + 1;
 	}
+	/* a known whole form gets its fragments: a second entry at 0 */
 	r->v[f - 1].frag = 1;
 	need = len / 2 + len % 2;
 	if (need < KREDACT_MIN_LEN)
@@ -232,16 +238,25 @@ static void add_forms(kredact *r, const char *s, size_t len, int with_base64, un
 
 static void add_locked(kredact *r, const char *s, size_t len, unsigned flags)
 {
-	const char *p = s, *end = s + len;
-	add_forms(r, s, len, 1, flags);
-	if (!memchr(s, '\n', len))
+	const char *p = s, *t = s, *end = s + len;
+	size_t tl = len, f;
+	int level = flags & KREDACT_FRAGMENTS ? 2 : 1;
+	while (tl && is_space(*t))
+		t++, tl--;
+	while (tl && is_space(t[tl - 1]))
+		tl--;
+	/* a credential is added again with every request: known, done */
+	if ((f = find_form(r, t, tl)) && r->v[f - 1].input >= level)
 		return;
-	while (p < end) {
+	add_forms(r, s, len, 1, flags);
+	while (p < end && memchr(s, '\n', len)) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		add_forms(r, p, n, 0, flags);
 		p += n + (nl ? 1 : 0);
 	}
+	if ((f = find_form(r, t, tl)) && r->v[f - 1].input < level)
+		r->v[f - 1].input = level;
 }
 
 void kredact_add(kredact *r, const char *s, size_t len, unsigned flags)

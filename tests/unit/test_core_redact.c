@@ -210,3 +210,19 @@ TEST(redact_many_secrets_long_text)
 	kbuf_release(&out);
 	kredact_free(r);
 }
+
+TEST(redact_adding_a_known_secret_again_adds_nothing)
+{
+	kredact *r = kredact_new();
+	const char *key = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END KEY-----\n";
+	size_t n;
+	int i;
+	kredact_add(r, key, strlen(key), KREDACT_FRAGMENTS);
+	n = kredact_count(r);
+	for (i = 0; i < 3; i++)
+		kredact_add(r, key, strlen(key), KREDACT_FRAGMENTS);
+	kredact_add(r, key, strlen(key), 0);
+	CHECK_INT_EQ(kredact_count(r), n);
+	CHECK_STR_EQ(masked(r, "MIIEvQIBADANBgkqhkiG9"), "<redacted>");   /* a fragment of a line */
+	kredact_free(r);
+}
