@@ -56,9 +56,9 @@ static void text_emit(void *vctx, const kevent *raw)
 	const kevent *ev = &rev;
 	if (raw->level == KEV_DEBUG && ctx->verbose < 1)
 		return;
-	cli_redact_event(ctx, raw, &rev, &a);
-	if (ctx->quiet && ev->level < KEV_WARN)
+	if (ctx->quiet && raw->level < KEV_WARN)
 		return;
+	cli_redact_event(ctx, raw, &rev, &a);
 	if (ctx->color) {
 		post = C_RESET;
 		pre = ev->level == KEV_ERROR ? C_RED : ev->level == KEV_WARN ? C_YELLOW
