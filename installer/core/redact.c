@@ -36,7 +36,12 @@ struct kredact {
 	size_t ne, ecap;
 	rslot *tab;
 	size_t tabcap;   /* a power of two, or 0 */
+	size_t bytes;    /* held: forms, entries and their share of the table */
+	size_t max_bytes, max_frag, nfrag;
+	int over;        /* a secret did not fit: every text is masked whole */
 };
+
+#define ENTRY_BYTES (sizeof(rent) + 2 * sizeof(rslot))
 
 #define KEY_MASK ((UINT64_C(1) << (8 * KREDACT_MIN_LEN)) - 1)
 
@@ -44,7 +49,17 @@ kredact *kredact_new(void)
 {
 	kredact *r = xcalloc(1, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);
+	r->max_bytes = KREDACT_MAX_BYTES;
+	r->max_frag = KREDACT_MAX_FRAGMENT_ENTRIES;
 	return r;
+}
+
+void kredact_set_cap(kredact *r, size_t max_bytes, size_t max_fragment_entries)
+{
+	pthread_mutex_lock(&r->mu);
+	r->max_bytes = max_bytes;
+	r->max_frag = max_fragment_entries;
+	pthread_mutex_unlock(&r->mu);
 }
 
 void kredact_free(kredact *r)
@@ -97,6 +112,7 @@ static void add_entry(kredact *r, size_t form, size_t off, size_t need)
 	}
 	sl = slot_of(r->tab, r->tabcap, key);
 	ALLOC_GROW(r->e, r->ne + 1, r->ecap);
+	r->bytes += ENTRY_BYTES;
 	r->e[r->ne].form = form;
 	r->e[r->ne].off = off;
 	r->e[r->ne].need = need;
@@ -123,16 +139,30 @@ static size_t find_form(const kredact *r, const char *s, size_t len)
  * the lock). */
 static void add_form(kredact *r, const char *s, size_t len, int frag)
 {
-	size_t f, off, need;
-	if (len < KREDACT_MIN_LEN)
+	size_t f, off, need = len / 2 + len % 2, nf;
+	if (len < KREDACT_MIN_LEN || r->over)
 		return;
 	f = find_form(r, s, len);
 	if (f && (r->v[f - 1].frag || !frag))
 		return;
+	if (need < KREDACT_MIN_LEN)
+		need = KREDACT_MIN_LEN;
+	/* fragments are a best effort within their own budget; a whole form
+	 * that does not fit makes every text masked whole */
+	nf = len - need + 1;
+	if (frag && (r->nfrag + nf > r->max_frag || r->bytes + nf * ENTRY_BYTES > r->max_bytes))
+		frag = 0;
+	if (f && !frag)
+		return;
+	if (!f && r->bytes + len + sizeof(rform) + ENTRY_BYTES > r->max_bytes) {
+		r->over = 1;
+		return;
+	}
 	if (!f) {
 		ALLOC_GROW(r->v, r->n + 1, r->cap);
 		r->v[r->n].s = xmemdup(s, len);
 		r->v[r->n].len = len;
+		r->bytes += len + sizeof(rform);
 		r->v[r->n].frag = 0;
 		r->v[r->n].input = 0;
 		f = ++r->n;
@@ -143,10 +173,8 @@ static void add_form(kredact *r, const char *s, size_t len, int frag)
 	}
 	/* a known whole form gets its fragments: a second entry at 0 */
 	r->v[f - 1].frag = 1;
-	need = len / 2 + len % 2;
-	if (need < KREDACT_MIN_LEN)
-		need = KREDACT_MIN_LEN;
-	for (off = 0; off + KREDACT_MIN_LEN <= len && off + need <= len; off++)
+	r->nfrag += nf;
+	for (off = 0; off + need <= len; off++)
 		add_entry(r, f - 1, off, need);
 }
 
@@ -363,6 +391,10 @@ long kredact_apply(kredact *r, const char *text, size_t len, kbuf *out)
 	if (!r)
 		return kbuf_put(out, text, len) ? -1 : 0;
 	pthread_mutex_lock(&r->mu);
+	if (r->over) {
+		pthread_mutex_unlock(&r->mu);
+		return kbuf_puts(out, KREDACT_OVER) ? -1 : 1;
+	}
 	if (!r->ne) {
 		pthread_mutex_unlock(&r->mu);
 		return kbuf_put(out, text, len) ? -1 : 0;

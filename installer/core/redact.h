@@ -34,8 +34,12 @@
  *    bytes a match can start with index a table, and only the forms that
  *    start with the same bytes there are compared.
  *  - The set keeps copies and wipes them when freed. Adding and applying are
- *    thread-safe (apply workers emit events from several threads). Its size
- *    follows the inputs that feed it, each capped where it is read.
+ *    thread-safe (apply workers emit events from several threads).
+ *  - Budgets, checked before each form is added: fragment entries stop at
+ *    KREDACT_MAX_FRAGMENT_ENTRIES (values are then masked whole and line by
+ *    line); when a form would pass KREDACT_MAX_BYTES in all (copies and
+ *    index), the set fails closed: from then on every text is replaced by
+ *    KREDACT_OVER, as no secret may be printed.
  */
 #ifndef KSTAGE_CORE_REDACT_H
 #define KSTAGE_CORE_REDACT_H
@@ -47,6 +51,9 @@
 #define KREDACT_MASK "<redacted>"
 #define KREDACT_MIN_LEN 6
 #define KREDACT_FRAGMENTS_MAX 1024
+#define KREDACT_MAX_BYTES ((size_t)256 << 20)
+#define KREDACT_MAX_FRAGMENT_ENTRIES ((size_t)1 << 20)
+#define KREDACT_OVER "<redacted: more secrets than kstage can mask>"
 
 enum { KREDACT_FRAGMENTS = 1 };
 
@@ -55,6 +62,8 @@ typedef struct kredact kredact;
 kredact *kredact_new(void);
 /* Wipes and frees every secret held; NULL is allowed. */
 void kredact_free(kredact *r);
+/* Lower the budgets (tests): bytes held in all, fragment entries. */
+void kredact_set_cap(kredact *r, size_t max_bytes, size_t max_fragment_entries);
 
 /* Add the secret s[0..len) and its printed forms (copied); flags 0 or
  * KREDACT_FRAGMENTS. A NULL set, a NULL s and short values are ignored;

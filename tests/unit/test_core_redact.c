@@ -226,3 +226,24 @@ TEST(redact_adding_a_known_secret_again_adds_nothing)
 	CHECK_STR_EQ(masked(r, "MIIEvQIBADANBgkqhkiG9"), "<redacted>");   /* a fragment of a line */
 	kredact_free(r);
 }
+
+TEST(redact_budgets_fail_closed)
+{
+	kredact *r = kredact_new();
+	/* fragments stop at their budget; values are still masked whole */
+	kredact_set_cap(r, (size_t)1 << 20, 10);
+	kredact_add(r, "Zfirst-secret-1", 15, KREDACT_FRAGMENTS);    /* 8 fragment entries */
+	kredact_add(r, "Zsecond-secret-2", 16, KREDACT_FRAGMENTS);   /* would pass 10: whole only */
+	CHECK_STR_EQ(masked(r, "Zfirst-secr"), "<redacted>");
+	CHECK_STR_EQ(masked(r, "Zsecond-secr"), "Zsecond-secr");
+	CHECK_STR_EQ(masked(r, "a Zsecond-secret-2"), "a <redacted>");
+	/* a secret that does not fit at all: nothing is printed in clear */
+	kredact_set_cap(r, 2048, 10);
+	{
+		char big[4096];
+		memset(big, 'x', sizeof(big));
+		kredact_add(r, big, sizeof(big), 0);
+	}
+	CHECK_STR_EQ(masked(r, "anything at all"), KREDACT_OVER);
+	kredact_free(r);
+}
