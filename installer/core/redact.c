@@ -226,6 +226,23 @@ static void base64_of(kbuf *b, const unsigned char *s, size_t len)
 	}
 }
 
+/* The base64 characters that s alone decides when it starts j bytes into a
+ * 3-byte group of a longer text (b64enc (printf "user:%s" .password)): the
+ * characters that also hold bits of the bytes before or after are left out. */
+static void base64_inside(kbuf *b, const unsigned char *s, size_t len, unsigned j)
+{
+	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, first = (8 * (size_t)j + 5) / 6, end = 8 * ((size_t)j + len);
+	for (i = first; 6 * i + 6 <= end; i++) {
+		unsigned v = 0, k;
+		for (k = 0; k < 6; k++) {
+			size_t p = 6 * i + k - 8 * (size_t)j;
+			v = (v << 1) | ((s[p / 8] >> (7 - p % 8)) & 1u);
+		}
+		kbuf_putc(b, tab[v]);
+	}
+}
+
 static int is_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
@@ -256,9 +273,15 @@ static void add_forms(kredact *r, const char *s, size_t len, int with_base64, un
 	}
 	add_form(r, b.ptr, b.len, 0);
 	if (with_base64) {
+		unsigned j;
 		kbuf_reset(&b);
 		base64_of(&b, (const unsigned char *)s, len);
 		add_form(r, b.ptr, b.len, 0);
+		for (j = 0; j < 3 && len <= KREDACT_FRAGMENTS_MAX; j++) {
+			kbuf_reset(&b);
+			base64_inside(&b, (const unsigned char *)s, len, j);
+			add_form(r, b.ptr, b.len, 0);
+		}
 	}
 	memset(b.ptr, 0, b.len);
 	kbuf_release(&b);

@@ -28,8 +28,10 @@
  *  - Besides the value itself the set masks the forms it is printed in: with
  *    surrounding white space trimmed, JSON/Go-quoted (\" \\ \n \uXXXX, also
  *    with Go's HTML escapes \u003c \u003e \u0026), YAML single-quoted (''),
- *    base64 (as in a Secret's data), and each line of a multi-line value
- *    (a PEM key in a block scalar or a diff).
+ *    base64 (as in a Secret's data, and inside the base64 of a longer text
+ *    at each of the three alignments, as `b64enc (printf "user:%s" .pw)`
+ *    makes it, for values up to KREDACT_FRAGMENTS_MAX bytes), and each line
+ *    of a multi-line value (a PEM key in a block scalar or a diff).
  *  - Matching costs one hash probe per byte of text: every KREDACT_MIN_LEN
  *    bytes a match can start with index a table, and only the forms that
  *    start with the same bytes there are compared.

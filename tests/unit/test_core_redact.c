@@ -247,3 +247,17 @@ TEST(redact_budgets_fail_closed)
 	CHECK_STR_EQ(masked(r, "anything at all"), KREDACT_OVER);
 	kredact_free(r);
 }
+
+TEST(redact_base64_inside_a_longer_text)
+{
+	kredact *r = kredact_new();
+	kredact_add(r, "hunter22-pw", 11, 0);
+	/* base64 of "" / "u:" / "us:" / "user:" / "x" + secret + "!tail": the
+	 * characters the secret alone decides are masked at every alignment */
+	CHECK(!strstr(masked(r, "aHVudGVyMjItcHchdGFpbA=="), "aHVudGVyMjItcHc"));
+	CHECK(!strstr(masked(r, "dTpodW50ZXIyMi1wdyF0YWls"), "odW50ZXIyMi1wdy"));
+	CHECK(!strstr(masked(r, "dXM6aHVudGVyMjItcHchdGFpbA=="), "aHVudGVyMjItcHc"));
+	CHECK(!strstr(masked(r, "dXNlcjpodW50ZXIyMi1wdyF0YWls"), "odW50ZXIyMi1wdy"));
+	CHECK_STR_EQ(masked(r, "eGh1bnRlcjIyLXB3IXRhaWw="), "eG<redacted>IXRhaWw=");
+	kredact_free(r);
+}
