@@ -337,10 +337,35 @@ static void add_hidden(kredact *r, const doc_node *v, const doc_node *m, int dep
 			add_hidden(r, v->u.seq.v[i], m->u.seq.v[i], depth + 1);
 }
 
+/* Before values_compute no subchart is in effect yet: each one's marks
+ * apply to the user's values under its name and under every alias. */
+static void add_unresolved(kredact *r, karena *a, const values_chart *c, const doc_node *vals, int depth)
+{
+	size_t i, j;
+	if (!vals || vals->type != DOC_MAP || depth > MASK_MAX_DEPTH)
+		return;
+	for (i = 0; i < c->nsubcharts; i++) {
+		const values_chart *sub = c->subcharts[i];
+		const doc_node *v = doc_map_get(vals, sub->name);
+		if (v)
+			add_hidden(r, v, chart_mask(a, v, sub, NULL), 0);
+		add_unresolved(r, a, sub, v, depth + 1);
+		for (j = 0; j < c->ndeps; j++)
+			if (c->deps[j].alias && !strcmp(c->deps[j].name, sub->name) &&
+			    (v = doc_map_get(vals, c->deps[j].alias))) {
+				add_hidden(r, v, chart_mask(a, v, sub, NULL), 0);
+				add_unresolved(r, a, sub, v, depth + 1);
+			}
+	}
+}
+
 void values_secrets(kredact *r, const values_chart *root, const doc_node *vals, const doc_node *secret_paths)
 {
 	karena a = KARENA_INIT;
-	if (r && vals)
+	if (r && vals) {
 		add_hidden(r, vals, chart_mask(&a, vals, root, secret_paths), 0);
+		if (root && !root->neffective)
+			add_unresolved(r, &a, root, vals, 0);
+	}
 	karena_release(&a);
 }
