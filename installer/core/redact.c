@@ -248,15 +248,20 @@ static int is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
+static void trim(const char **s, size_t *len)
+{
+	while (*len && is_space(**s))
+		(*s)++, (*len)--;
+	while (*len && is_space((*s)[*len - 1]))
+		(*len)--;
+}
+
 /* The value and the forms it is printed in (the caller holds the lock). */
 static void add_forms(kredact *r, const char *s, size_t len, int with_base64, unsigned flags)
 {
 	kbuf b = KBUF_INIT;
 	size_t i;
-	while (len && is_space(*s))
-		s++, len--;
-	while (len && is_space(s[len - 1]))
-		len--;
+	trim(&s, &len);
 	if (len < KREDACT_MIN_LEN)
 		return;
 	add_form(r, s, len, (flags & KREDACT_FRAGMENTS) && len <= KREDACT_FRAGMENTS_MAX);
@@ -292,10 +297,7 @@ static void add_locked(kredact *r, const char *s, size_t len, unsigned flags)
 	const char *p = s, *t = s, *end = s + len;
 	size_t tl = len, f;
 	int level = flags & KREDACT_FRAGMENTS ? 2 : 1;
-	while (tl && is_space(*t))
-		t++, tl--;
-	while (tl && is_space(t[tl - 1]))
-		tl--;
+	trim(&t, &tl);
 	/* a credential is added again with every request: known, done */
 	if ((f = find_form(r, t, tl)) && r->v[f - 1].input >= level)
 		return;
