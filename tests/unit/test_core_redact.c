@@ -261,3 +261,46 @@ TEST(redact_base64_inside_a_longer_text)
 	CHECK_STR_EQ(masked(r, "eGh1bnRlcjIyLXB3IXRhaWw="), "eG<redacted>IXRhaWw=");
 	kredact_free(r);
 }
+
+/* Property: over a two-letter alphabet (so secrets overlap, nest and touch
+ * all the time), no secret, nor a piece of half a fragment-masked one, is
+ * left in the output. */
+TEST(redact_nothing_left_in_random_texts)
+{
+	unsigned long seed = 12345;
+	int round;
+	for (round = 0; round < 300; round++) {
+		kredact *r = kredact_new();
+		char sec[8][24], text[400];
+		size_t slen[8], i, k, n = 1 + round % 8, tlen;
+		kbuf out = KBUF_INIT;
+		for (i = 0; i < n; i++) {
+			slen[i] = 6 + (seed = seed * 6364136223846793005UL + 1442695040888963407UL) % 16;
+			for (k = 0; k < slen[i]; k++)
+				sec[i][k] = "ab"[(seed = seed * 6364136223846793005UL + 1442695040888963407UL) >> 63];
+			sec[i][slen[i]] = 0;
+			kredact_add(r, sec[i], slen[i], i % 2 ? KREDACT_FRAGMENTS : 0);
+		}
+		tlen = 50 + round % 350;
+		for (k = 0; k < tlen; k++)
+			text[k] = "ab"[(seed = seed * 6364136223846793005UL + 1442695040888963407UL) >> 63];
+		text[tlen] = 0;
+		kredact_apply(r, text, tlen, &out);
+		for (i = 0; i < n; i++) {
+			size_t need = slen[i] / 2 + slen[i] % 2;
+			if (need < KREDACT_MIN_LEN)
+				need = KREDACT_MIN_LEN;
+			CHECK_MSG(!strstr(out.ptr, sec[i]), "secret %s left in %s (from %s)", sec[i], out.ptr, text);
+			for (k = 0; i % 2 && k + need <= slen[i]; k++) {
+				char piece[24];
+				memcpy(piece, sec[i] + k, need);
+				piece[need] = 0;
+				CHECK_MSG(!strstr(out.ptr, piece), "piece %s of %s left in %s", piece, sec[i], out.ptr);
+			}
+		}
+		kbuf_release(&out);
+		kredact_free(r);
+		if (unit_failed_current())
+			break;
+	}
+}
