@@ -385,6 +385,13 @@ size_t kredact_count(kredact *r)
 	return n;
 }
 
+/* Letters, digits, '_' and UTF-8 bytes: what a word is made of. */
+static int is_word(char c)
+{
+	unsigned char u = (unsigned char)c;
+	return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '_' || u >= 0x80;
+}
+
 /* How far from text[at] a secret or a long enough fragment of one matches
  * (its first bytes give key), or 0. Entries that cannot reach past end
  * (the mask being grown) are not compared. */
@@ -401,7 +408,18 @@ static size_t match_at(const kredact *r, uint64_t key, const char *text, size_t 
 			continue;
 		for (m = KREDACT_MIN_LEN; m < most && text[at + m] == fm->s[x->off + m]; m++)
 			;
-		if (m >= x->need && m > best)
+		if (m < x->need)
+			continue;
+		if (x->off || m < fm->len) {
+			/* a piece: only as a word of its own in the text */
+			if (at && is_word(text[at - 1]) && is_word(text[at]))
+				continue;
+			while (m >= x->need && at + m < len && is_word(text[at + m]) && is_word(text[at + m - 1]))
+				m--;
+			if (m < x->need)
+				continue;
+		}
+		if (m > best)
 			best = m;
 	}
 	return best;

@@ -20,8 +20,10 @@
  *    names `function "hunter" not defined` for "{{ hunter-22 }}", time
  *    parsing quotes the rest of the text it stopped in). A secret added with
  *    KREDACT_FRAGMENTS (values, tokens) is also masked where at least half of
- *    it, and at least KREDACT_MIN_LEN bytes, appears in one piece; the piece
- *    is masked as far as it matches. Fragments of values longer than
+ *    it, and at least KREDACT_MIN_LEN bytes, appears in one piece that is a
+ *    word of its own in the text (not inside a longer run of letters, digits
+ *    and '_': "percent" of "s3cret-percent" stays in "percentRef"); the
+ *    piece is masked as far as it matches. Fragments of values longer than
  *    KREDACT_FRAGMENTS_MAX bytes are not indexed (their lines are, below).
  *    Secret data (kredact_add_base64) is masked whole: it holds user names
  *    and host names too often for their halves to be masked everywhere.
