@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/arena.h"
 #include "core/err.h"
 #include "core/event.h"
 
@@ -67,6 +68,7 @@ typedef struct cli_ctx {
 	bool help;          /* -h/--help was given */
 	const char *argv0;
 	kev_sink sink;      /* events from lower modules go here */
+	kredact *redact;    /* the run's secrets, masked in all output (core/redact.h) */
 } cli_ctx;
 
 typedef struct cli_cmd {
@@ -93,6 +95,15 @@ const cli_flag_val *cli_flag_get(const cli_args *a, const char *name);
 
 /* Output (cli/output.c). */
 void cli_output_init(cli_ctx *ctx);
+/* Free the redaction set (and wipe the secrets it held). */
+void cli_output_release(cli_ctx *ctx);
+/* Secrets masked by value (core/redact.h), for what a command prints itself:
+ * cli_redact masks b in place; cli_redact_str returns s, or a masked copy
+ * in a (NULL stays NULL); cli_redact_event fills out with ev's message and
+ * fields masked (copies in a). Errors and events are masked already. */
+void cli_redact(const cli_ctx *ctx, kbuf *b);
+const char *cli_redact_str(const cli_ctx *ctx, karena *a, const char *s);
+void cli_redact_event(const cli_ctx *ctx, const kevent *ev, kevent *out, karena *a);
 void cli_print_error(const cli_ctx *ctx, const kerr *e);
 void cli_errorf(const cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_warnf(const cli_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

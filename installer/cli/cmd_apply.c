@@ -37,9 +37,8 @@ static double elapsed(const progress *p)
 	return (double)(t.tv_sec - p->t0.tv_sec) + (double)(t.tv_nsec - p->t0.tv_nsec) / 1e9;
 }
 
-static void progress_emit(void *u, const kevent *ev)
+static void progress_show(progress *p, const kevent *ev)
 {
-	progress *p = u;
 	const char *st = kev_get(ev, "stage");
 	if (st && strcmp(st, p->stage)) {
 		snprintf(p->stage, sizeof(p->stage), "%s", st);
@@ -70,6 +69,16 @@ static void progress_emit(void *u, const kevent *ev)
 		return;
 	}
 	p->inner.emit(p->inner.ctx, ev);
+}
+
+static void progress_emit(void *u, const kevent *raw)
+{
+	progress *p = u;
+	karena a = KARENA_INIT;
+	kevent ev;
+	cli_redact_event(p->ctx, raw, &ev, &a);
+	progress_show(p, &ev);
+	karena_release(&a);
 }
 
 /* The line that ends a run: what was done, how long, how many requests. */
@@ -116,6 +125,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	pg.inner = ctx->sink;
 	pg.tty = !ctx->json && !ctx->quiet && isatty(2);
 	clock_gettime(CLOCK_MONOTONIC, &pg.t0);
+	psink = ctx->sink;
 	psink.emit = progress_emit;
 	psink.ctx = &pg;
 	if ((rc = cli_session_open(ctx, "apply", args, ctx->json ? &ctx->sink : &psink, &s, &vo)))

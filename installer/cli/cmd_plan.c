@@ -107,12 +107,18 @@ static int run(cli_ctx *ctx, cli_args *args)
 	rel_plan plan;
 	kerr err = KERR_INIT;
 	bool detailed = cli_flag_bool(args, "detailed-exitcode");
+	size_t i;
 	int rc;
 
 	if ((rc = cli_session_open(ctx, "plan", args, &ctx->sink, &s, &vo)))
 		return detailed ? 1 : rc;
 	s.ctx.color = ctx->color && !ctx->json;
 	rc = rel_plan_run(&plan, &s.a, &s.bundle, &s.ctx, &err);
+	for (i = 0; !rc && i < plan.len; i++) {
+		plan.v[i].ref = cli_redact_str(ctx, &s.a, plan.v[i].ref);
+		plan.v[i].note = cli_redact_str(ctx, &s.a, plan.v[i].note);
+		plan.v[i].diff = cli_redact_str(ctx, &s.a, plan.v[i].diff);
+	}
 	if (rc)
 		cli_print_error(ctx, &err);
 	else if (ctx->json)

@@ -197,6 +197,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	if ((rc = cli_read_values_flags(ctx, args, to.bundle ? VALUES_NUM_EXACT : VALUES_NUM_HELM, &vo)))
 		return rc;
 	to.values = &vo;
+	to.secrets = ctx->redact;
 
 	if ((rc = rel_template(&res, &to, &err))) {
 		cli_print_error(ctx, &err);

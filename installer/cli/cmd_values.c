@@ -42,13 +42,14 @@ static int run(cli_ctx *ctx, cli_args *args)
 		return rc;
 	if ((rc = cli_read_values_flags(ctx, args, path && src == CLI_SRC_CHART ? VALUES_NUM_HELM : VALUES_NUM_EXACT, &o)))
 		return rc;
-	rc = rel_values_show(&out, &a, path, src == CLI_SRC_BUNDLE, &o, &err);
+	rc = rel_values_show(&out, &a, path, src == CLI_SRC_BUNDLE, &o, ctx->redact, &err);
 	if (!rc && ctx->json) {
 		rc = doc_emit_json(&b, out, DOC_EMIT_SORT_KEYS, &err);
 		kbuf_putc(&b, '\n');
 	} else if (!rc) {
 		rc = doc_emit_yaml(&b, out, DOC_EMIT_SORT_KEYS, &err);
 	}
+	cli_redact(ctx, &b);
 	if (rc)
 		cli_print_error(ctx, &err);
 	else

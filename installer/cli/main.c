@@ -86,6 +86,7 @@ int main(int argc, char **argv)
 		} else {
 			rc = cmd->run(&ctx, &args);
 		}
+		cli_output_release(&ctx);
 		cli_args_release(&args);
 		free(rest);
 	}

@@ -1,5 +1,7 @@
 #include "cli.h"
+#include "core/arena.h"
 #include "core/buf.h"
+#include "core/redact.h"
 #include "doc/doc.h"
 #include "tmpl/tmpl.h"
 
@@ -16,15 +18,47 @@
 #define C_DIM "\033[2m"
 #define C_BOLD "\033[1m"
 
-static void text_emit(void *vctx, const kevent *ev)
+/* Every secret the run knows is masked in whatever cli/ prints: errors,
+ * events at any -v, plan diffs (core/redact.h). */
+const char *cli_redact_str(const cli_ctx *ctx, karena *a, const char *s)
+{
+	kbuf b = KBUF_INIT;
+	const char *r = s;
+	if (!s)
+		return NULL;
+	if (kredact_apply(ctx->redact, s, strlen(s), &b))
+		r = karena_strndup(a, b.ptr, b.len);
+	kbuf_release(&b);
+	return r;
+}
+
+void cli_redact(const cli_ctx *ctx, kbuf *b)
+{
+	kredact_buf(ctx->redact, b);
+}
+
+void cli_redact_event(const cli_ctx *ctx, const kevent *ev, kevent *out, karena *a)
+{
+	size_t i;
+	*out = *ev;
+	out->msg = cli_redact_str(ctx, a, ev->msg);
+	for (i = 0; i < ev->nfields; i++)
+		out->fields[i].val = cli_redact_str(ctx, a, ev->fields[i].val);
+}
+
+static void text_emit(void *vctx, const kevent *raw)
 {
 	const cli_ctx *ctx = vctx;
 	size_t i;
 	const char *pre = "", *post = "";
-	if (ev->level == KEV_DEBUG && ctx->verbose < 1)
+	karena a = KARENA_INIT;
+	kevent rev;
+	const kevent *ev = &rev;
+	if (raw->level == KEV_DEBUG && ctx->verbose < 1)
 		return;
-	if (ctx->quiet && ev->level < KEV_WARN)
+	if (ctx->quiet && raw->level < KEV_WARN)
 		return;
+	cli_redact_event(ctx, raw, &rev, &a);
 	if (ctx->color) {
 		post = C_RESET;
 		pre = ev->level == KEV_ERROR ? C_RED : ev->level == KEV_WARN ? C_YELLOW
@@ -41,9 +75,10 @@ static void text_emit(void *vctx, const kevent *ev)
 			fprintf(stderr, " %s=%s", ev->fields[i].key, ev->fields[i].val);
 	fputs(post, stderr);
 	fputc('\n', stderr);
+	karena_release(&a);
 }
 
-static void json_emit(void *vctx, const kevent *ev)
+static void json_emit(void *vctx, const kevent *raw)
 {
 	const cli_ctx *ctx = vctx;
 	kbuf b = KBUF_INIT;
@@ -51,8 +86,12 @@ static void json_emit(void *vctx, const kevent *ev)
 	char ts[40];
 	time_t now = time(NULL);
 	struct tm tm;
-	if (ev->level == KEV_DEBUG && ctx->verbose < 1)
+	karena a = KARENA_INIT;
+	kevent rev;
+	const kevent *ev = &rev;
+	if (raw->level == KEV_DEBUG && ctx->verbose < 1)
 		return;
+	cli_redact_event(ctx, raw, &rev, &a);
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	kbuf_printf(&b, "{\"time\":\"%s\",\"level\":\"%s\",\"event\":", ts, kev_level_name(ev->level));
@@ -71,6 +110,7 @@ static void json_emit(void *vctx, const kevent *ev)
 	fwrite(b.ptr, 1, b.len, stdout);
 	fflush(stdout);
 	kbuf_release(&b);
+	karena_release(&a);
 }
 
 void cli_output_init(cli_ctx *ctx)
@@ -82,16 +122,28 @@ void cli_output_init(cli_ctx *ctx)
 		ctx->color = false;
 	ctx->sink.emit = ctx->json ? json_emit : text_emit;
 	ctx->sink.ctx = ctx;
+	if (!ctx->redact)
+		ctx->redact = kredact_new();
+	ctx->sink.redact = ctx->redact;
+}
+
+void cli_output_release(cli_ctx *ctx)
+{
+	kredact_free(ctx->redact);
+	ctx->redact = NULL;
+	ctx->sink.redact = NULL;
 }
 
 void cli_print_error(const cli_ctx *ctx, const kerr *e)
 {
 	kbuf b = KBUF_INIT;
 	tmpl_error_format(e, &b);
+	kredact_buf(ctx->redact, &b);
 	if (ctx->json) {
 		kbuf j = KBUF_INIT;
 		kbuf s = KBUF_INIT;
 		tmpl_error_format_short(e, &s);
+		kredact_buf(ctx->redact, &s);
 		kbuf_printf(&j, "{\"level\":\"error\",\"event\":\"error\",\"code\":\"%s\",\"msg\":",
 			    kerr_code_name(e->code));
 		doc_json_quote(&j, s.ptr, s.len, 0);

@@ -10,7 +10,7 @@ static void null_emit(void *ctx, const kevent *ev)
 	(void)ev;
 }
 
-const kev_sink kev_null_sink = { null_emit, NULL };
+const kev_sink kev_null_sink = { null_emit, NULL, NULL };
 
 void kev_emitv(const kev_sink *s, kev_level level, const char *kind, const char *msg, va_list ap)
 {
@@ -71,4 +71,10 @@ const char *kev_get(const kevent *ev, const char *key)
 		if (!strcmp(ev->fields[i].key, key))
 			return ev->fields[i].val;
 	return NULL;
+}
+
+void kev_secret(const kev_sink *s, const char *v, size_t len)
+{
+	if (s)
+		kredact_add(s->redact, v, len, KREDACT_FRAGMENTS);
 }

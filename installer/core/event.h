@@ -4,14 +4,18 @@
  * Modules below cli/ never print. They emit events to a sink the caller
  * passes down; cli/ owns the sinks (human text on stderr, JSON lines on
  * stdout with -o json). An event is a level, a dotted kind ("stage.start",
- * "object.applied"), a message, and string fields. Producers must never put
- * secret material in an event: sinks print what they are given.
+ * "object.applied"), a message, and string fields. A module that learns a
+ * secret (a token, a Secret's data) tells the sink with kev_secret(): cli/
+ * masks it, by value, in everything it prints (core/redact.h). Producers
+ * still never put secret material in an event on purpose.
  */
 #ifndef KSTAGE_CORE_EVENT_H
 #define KSTAGE_CORE_EVENT_H
 
 #include <stdarg.h>
 #include <stddef.h>
+
+#include "redact.h"
 
 typedef enum kev_level { KEV_DEBUG, KEV_INFO, KEV_WARN, KEV_ERROR } kev_level;
 
@@ -33,6 +37,7 @@ typedef struct kevent {
 typedef struct kev_sink {
 	void (*emit)(void *ctx, const kevent *ev);
 	void *ctx;
+	kredact *redact;    /* the run's secrets, masked where cli/ prints; may be NULL */
 } kev_sink;
 
 /* A sink that drops everything (tests, fuzzers). */
@@ -47,6 +52,9 @@ void kev_emitv(const kev_sink *s, kev_level level, const char *kind, const char 
 void kev_emitf(const kev_sink *s, kev_level level, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 const char *kev_level_name(kev_level l);
+/* Tell the sink's redaction set that v[0..len) is secret (kredact_add with
+ * KREDACT_FRAGMENTS). A NULL sink or set is allowed. */
+void kev_secret(const kev_sink *s, const char *v, size_t len);
 /* The value of field key, or NULL. */
 const char *kev_get(const kevent *ev, const char *key);
 

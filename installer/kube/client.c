@@ -717,6 +717,11 @@ static int get_auth(kube_client *c, kube_auth *a, kerr *err)
 	pthread_mutex_unlock(&c->mu);
 	if (rc)
 		auth_release(a);
+	/* whatever credential is used is masked in all output */
+	if (a->token)
+		kev_secret(c->user_sink, a->token, strlen(a->token));
+	if (a->key_pem)
+		kev_secret(c->user_sink, a->key_pem, a->key_len);
 	return rc;
 }
 

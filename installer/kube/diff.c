@@ -74,6 +74,39 @@ void kube_diff_mask_secrets(karena *a, doc_node *live, doc_node *want)
 	}
 }
 
+static void mask_values(karena *a, kredact *r, doc_node *live, doc_node *want, int depth)
+{
+	size_t i;
+	if (!want || depth > 200)
+		return;
+	if (want->type == DOC_MAP) {
+		for (i = 0; i < want->u.map.len; i++)
+			mask_values(a, r, live && live->type == DOC_MAP ? doc_map_get(live, want->u.map.v[i].key->u.s.ptr) : NULL,
+				    want->u.map.v[i].val, depth + 1);
+	} else if (want->type == DOC_SEQ) {
+		for (i = 0; i < want->u.seq.len; i++)
+			mask_values(a, r, live && live->type == DOC_SEQ && i < live->u.seq.len ? live->u.seq.v[i] : NULL,
+				    want->u.seq.v[i], depth + 1);
+	} else if (want->type == DOC_STR) {
+		kbuf b = KBUF_INIT;
+		if (kredact_apply(r, want->u.s.ptr, want->u.s.len, &b) > 0) {
+			if (live && live->type == DOC_STR && live->u.s.len == want->u.s.len &&
+			    !memcmp(live->u.s.ptr, want->u.s.ptr, want->u.s.len))
+				*live = *doc_new_strn(a, b.ptr, b.len);
+			else if (live && live->type != DOC_MAP && live->type != DOC_SEQ)
+				*live = *doc_new_str(a, "<redacted>");
+			*want = *doc_new_strn(a, b.ptr, b.len);
+		}
+		kbuf_release(&b);
+	}
+}
+
+void kube_diff_mask_values(karena *a, kredact *r, doc_node *live, doc_node *want)
+{
+	if (r)
+		mask_values(a, r, live, want, 0);
+}
+
 /* ---- unified diff ---- */
 
 typedef struct lines {

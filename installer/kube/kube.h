@@ -356,6 +356,11 @@ doc_node *kube_diff_normalize(karena *a, const doc_node *obj);
  * normalize): equal values read "<redacted>", differing ones
  * "<redacted: changed>". Either may be NULL. */
 void kube_diff_mask_secrets(karena *a, doc_node *live, doc_node *want);
+/* Mask the run's secrets (r, may be NULL) by value in the strings of want,
+ * and the string at the same place in live whole when it differs: it was
+ * written by an earlier run, whose secrets this one does not know. In
+ * place, like kube_diff_mask_secrets. */
+void kube_diff_mask_values(karena *a, kredact *r, doc_node *live, doc_node *want);
 /* Unified diff of two YAML texts with context lines; colour with ANSI
  * codes when color. Appends to out; returns the number of changed lines. */
 size_t kube_diff_unified(kbuf *out, const char *old_name, const char *old_text, const char *new_name,

@@ -138,7 +138,7 @@ static int select_docs(rel_template_result *r, const rel_template_opts *o, kerr 
 
 int rel_template(rel_template_result *r, const rel_template_opts *o, kerr *err)
 {
-	doc_node *user = NULL;
+	doc_node *user = NULL, *secret_paths = NULL;
 	tmpl_chart *tc = NULL;
 	tmpl_render_opts ro;
 	values_num_mode num = o->values ? o->values->num : o->bundle ? VALUES_NUM_EXACT : VALUES_NUM_HELM;
@@ -147,14 +147,16 @@ int rel_template(rel_template_result *r, const rel_template_opts *o, kerr *err)
 	karena_init(&r->a);
 	if ((rc = release_name(&r->name, &r->a, o, err)))
 		return rc;
-	if (o->values && (rc = values_read_user(&user, NULL, &r->a, o->values, err)))
+	if (o->values && (rc = values_read_user(&user, &secret_paths, &r->a, o->values, err)))
 		return rc;
 	if ((rc = load_chart(&tc, &r->a, o->path, o->bundle, num, err)))
 		return rc;
+	values_secrets(o->secrets, &tc->vc, user, secret_paths);
 	if (o->skip_schema)
 		drop_schemas(&tc->vc, 0);
 	if ((rc = values_compute(&tc->vc, user ? user : doc_new_map(&r->a), &r->a, num, err)))
 		return rc;
+	values_secrets(o->secrets, &tc->vc, tc->vc.values, secret_paths);
 	memset(&ro, 0, sizeof(ro));
 	ro.release_name = r->name;
 	ro.namespace = o->namespace ? o->namespace : "default";
@@ -185,7 +187,8 @@ void rel_template_result_release(rel_template_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, const values_opts *vo, kerr *err)
+int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, const values_opts *vo,
+		    kredact *secrets, kerr *err)
 {
 	doc_node *user = NULL, *secret_paths = NULL;
 	tmpl_chart *tc = NULL;
@@ -197,11 +200,16 @@ int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, co
 	if (!user)
 		user = doc_new_map(a);
 	if (!path) {
+		values_secrets(secrets, NULL, user, secret_paths);
 		*out = values_mask_secrets(a, user, NULL, secret_paths);
 		return 0;
 	}
-	if ((rc = load_chart(&tc, a, path, bundle, num, err)) || (rc = values_compute(&tc->vc, user, a, num, err)))
+	if ((rc = load_chart(&tc, a, path, bundle, num, err)))
 		return rc;
+	values_secrets(secrets, &tc->vc, user, secret_paths);
+	if ((rc = values_compute(&tc->vc, user, a, num, err)))
+		return rc;
+	values_secrets(secrets, &tc->vc, tc->vc.values, secret_paths);
 	*out = values_chart_mask(a, &tc->vc, secret_paths);
 	return 0;
 }

@@ -815,6 +815,7 @@ static void plan_object(rel_plan *p, karena *pa, stage_run *r, stage_obj *so)
 		have = so->before ? kube_diff_normalize(a, so->before) : NULL;
 	}
 	kube_diff_mask_secrets(a, have, want);
+	kube_diff_mask_values(a, r->ctx->sink ? r->ctx->sink->redact : NULL, have, want);
 	en.action = !have ? REL_CREATED : doc_equal(have, want) ? REL_UNCHANGED : REL_CHANGED;
 	if (en.action != REL_UNCHANGED) {
 		kube_diff_unified(&d, have ? karena_printf(a, "live %s", en.ref) : "/dev/null", have ? yaml_of(a, have) : "",

@@ -116,8 +116,11 @@ typedef struct rel_ctx {
 } rel_ctx;
 
 /* The values of a bundle run: user files and flags over the bundle's
- * defaults, validated against its schema. */
-int rel_values(doc_node **out, karena *a, const rel_bundle *b, const values_opts *vo, kerr *err);
+ * defaults, validated against its schema. The secret ones (--set-secret,
+ * marked in a schema) are added to secrets (may be NULL) before the schema
+ * is checked, so that no error shows them. */
+int rel_values(doc_node **out, karena *a, const rel_bundle *b, const values_opts *vo, kredact *secrets,
+	       kerr *err);
 
 /* Render a stage into its objects (unresolved, in file order), and say
  * whether it is enabled. */
@@ -178,6 +181,7 @@ typedef struct rel_template_opts {
 	const char *const *show_only;   /* globs over "templates/x.yaml"; none: every document */
 	size_t nshow_only;
 	const values_opts *values;  /* may be NULL; its num is the number mode */
+	kredact *secrets;           /* gets the secret values (schema marks, --set-secret); may be NULL */
 } rel_template_opts;
 
 typedef struct rel_template_result {
@@ -200,8 +204,10 @@ bool rel_template_is_crd(const rel_template_result *r, const tmpl_manifest *m);
 
 /* The values a run uses, secrets masked: the user's values alone (path
  * NULL) or coalesced over a bundle's or chart's defaults and checked
- * against their schemas. *out lives in a. */
-int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, const values_opts *vo, kerr *err);
+ * against their schemas. *out lives in a. The secret values go to secrets
+ * (may be NULL), before the schemas are checked. */
+int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, const values_opts *vo,
+		    kredact *secrets, kerr *err);
 
 /* ---- a run: kubeconfig, client, bundle and values together ---- */
 

@@ -16,17 +16,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int rel_values(doc_node **out, karena *a, const rel_bundle *b, const values_opts *vo, kerr *err)
+int rel_values(doc_node **out, karena *a, const rel_bundle *b, const values_opts *vo, kredact *secrets,
+	       kerr *err)
 {
-	doc_node *user = NULL;
+	doc_node *user = NULL, *secret_paths = NULL;
 	int rc;
 	if (vo && (vo->nfiles || vo->nflags)) {
-		if ((rc = values_read_user(&user, NULL, a, vo, err)))
+		if ((rc = values_read_user(&user, &secret_paths, a, vo, err)))
 			return rc;
 	}
 	if (!user)
 		user = doc_new_map(a);
 	if (b->is_chart) {
+		values_secrets(secrets, NULL, user, secret_paths);
 		*out = user;   /* charts: computed against the chart tree at render time */
 		return 0;
 	}
@@ -34,9 +36,13 @@ int rel_values(doc_node **out, karena *a, const rel_bundle *b, const values_opts
 		/* the same computation as `kstage values` and `kstage template` */
 		struct tmpl_chart *tc;
 		values_num_mode num = vo ? vo->num : VALUES_NUM_EXACT;
-		if ((rc = rel_bundle_chart(&tc, a, b, num, err)) || (rc = values_compute(&tc->vc, user, a, num, err)))
+		if ((rc = rel_bundle_chart(&tc, a, b, num, err)))
+			return rc;
+		values_secrets(secrets, &tc->vc, user, secret_paths);
+		if ((rc = values_compute(&tc->vc, user, a, num, err)))
 			return rc;
 		*out = tc->vc.values;
+		values_secrets(secrets, &tc->vc, *out, secret_paths);
 	}
 	return 0;
 }
@@ -345,8 +351,10 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 		}
 		return 0;
 	}
+	values_secrets(ctx->sink ? ctx->sink->redact : NULL, &ch->vc, ctx->values, NULL);
 	if ((rc = values_compute(&ch->vc, ctx->values ? doc_copy(a, ctx->values) : doc_new_map(a), a, VALUES_NUM_HELM, err)))
 		return rc;
+	values_secrets(ctx->sink ? ctx->sink->redact : NULL, &ch->vc, ch->vc.values, NULL);
 	memset(&ro, 0, sizeof(ro));
 	ro.release_name = ctx->release_name ? ctx->release_name : ch->name;
 	ro.namespace = ctx->namespace;
@@ -363,6 +371,25 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 			  ch->name, out.nhooks);
 	tmpl_output_release(&out);
 	return rc;
+}
+
+/* The data of the Secrets a stage renders is masked in all output. */
+static void learn_secrets(const kube_obj *objs, size_t n, const kev_sink *sink)
+{
+	size_t i, j;
+	for (i = 0; i < n && sink && sink->redact; i++) {
+		const doc_node *d, *sd;
+		if (strcmp(objs[i].kind, "Secret") || strcmp(objs[i].api_version, "v1"))
+			continue;
+		d = doc_map_get(objs[i].doc, "data");
+		sd = doc_map_get(objs[i].doc, "stringData");
+		for (j = 0; d && d->type == DOC_MAP && j < d->u.map.len; j++)
+			if (d->u.map.v[j].val->type == DOC_STR)
+				kredact_add_base64(sink->redact, d->u.map.v[j].val->u.s.ptr, d->u.map.v[j].val->u.s.len);
+		for (j = 0; sd && sd->type == DOC_MAP && j < sd->u.map.len; j++)
+			if (sd->u.map.v[j].val->type == DOC_STR)
+				kredact_add(sink->redact, sd->u.map.v[j].val->u.s.ptr, sd->u.map.v[j].val->u.s.len, 0);
+	}
 }
 
 int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
@@ -431,5 +458,6 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 	case REL_SRC_NONE:
 		break;
 	}
+	learn_secrets(*objs, *n, ctx->sink);
 	return rc;
 }

@@ -23,7 +23,7 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 			memset(&vo, 0, sizeof(vo));
 		if (!o->values_num_explicit)
 			vo.num = s->bundle.is_chart ? VALUES_NUM_HELM : VALUES_NUM_EXACT;
-		if ((rc = rel_values(&s->values, &s->a, &s->bundle, &vo, err)))
+		if ((rc = rel_values(&s->values, &s->a, &s->bundle, &vo, o->sink ? o->sink->redact : NULL, err)))
 			return rc;
 	}
 	if ((rc = kube_config_load(&s->cfg, &o->kube, err)))

@@ -15,6 +15,7 @@
 
 #include "core/regex.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define MASK_MAX_DEPTH 200        /* schema hops plus value nesting */
@@ -268,13 +269,103 @@ static void mask_chart(doc_node *v, const values_chart *c, int depth)
 	}
 }
 
-doc_node *values_chart_mask(karena *a, const values_chart *root, const doc_node *secret_paths)
+static doc_node *chart_mask(karena *a, const doc_node *vals, const values_chart *root,
+			    const doc_node *secret_paths)
 {
 	doc_node *c;
-	if (!root->values)
+	if (!vals)
 		return NULL;
-	c = doc_copy(a, root->values);
-	mask_chart(c, root, 0);
+	c = doc_copy(a, vals);
+	if (root)
+		mask_chart(c, root, 0);
 	mask_paths(c, secret_paths);
 	return c;
+}
+
+doc_node *values_chart_mask(karena *a, const values_chart *root, const doc_node *secret_paths)
+{
+	return chart_mask(a, root->values, root, secret_paths);
+}
+
+static void add_scalars(kredact *r, const doc_node *v, int depth)
+{
+	char num[64];
+	size_t i;
+	if (!v || depth > MASK_MAX_DEPTH)
+		return;
+	switch (v->type) {
+	case DOC_STR:
+		kredact_add(r, v->u.s.ptr, v->u.s.len, KREDACT_FRAGMENTS);
+		break;
+	case DOC_INT:
+		snprintf(num, sizeof(num), "%lld", (long long)v->u.i);
+		kredact_add(r, num, strlen(num), KREDACT_FRAGMENTS);
+		break;
+	case DOC_FLOAT:
+		snprintf(num, sizeof(num), "%.17g", v->u.f);
+		kredact_add(r, num, strlen(num), KREDACT_FRAGMENTS);
+		break;
+	case DOC_SEQ:
+		for (i = 0; i < v->u.seq.len; i++)
+			add_scalars(r, v->u.seq.v[i], depth + 1);
+		break;
+	case DOC_MAP:
+		for (i = 0; i < v->u.map.len; i++)
+			add_scalars(r, v->u.map.v[i].val, depth + 1);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Walk the values and their masked copy together (the copy keeps every
+ * key and item in place): where the copy says "<redacted>", v was hidden. */
+static void add_hidden(kredact *r, const doc_node *v, const doc_node *m, int depth)
+{
+	size_t i;
+	if (!v || !m || depth > MASK_MAX_DEPTH)
+		return;
+	if (m->type == DOC_STR && m->u.s.ptr == REDACTED) {
+		add_scalars(r, v, depth);
+		return;
+	}
+	if (v->type == DOC_MAP && m->type == DOC_MAP && v->u.map.len == m->u.map.len)
+		for (i = 0; i < v->u.map.len; i++)
+			add_hidden(r, v->u.map.v[i].val, m->u.map.v[i].val, depth + 1);
+	else if (v->type == DOC_SEQ && m->type == DOC_SEQ && v->u.seq.len == m->u.seq.len)
+		for (i = 0; i < v->u.seq.len; i++)
+			add_hidden(r, v->u.seq.v[i], m->u.seq.v[i], depth + 1);
+}
+
+/* Before values_compute no subchart is in effect yet: each one's marks
+ * apply to the user's values under its name and under every alias. */
+static void add_unresolved(kredact *r, karena *a, const values_chart *c, const doc_node *vals, int depth)
+{
+	size_t i, j;
+	if (!vals || vals->type != DOC_MAP || depth > MASK_MAX_DEPTH)
+		return;
+	for (i = 0; i < c->nsubcharts; i++) {
+		const values_chart *sub = c->subcharts[i];
+		const doc_node *v = doc_map_get(vals, sub->name);
+		if (v)
+			add_hidden(r, v, chart_mask(a, v, sub, NULL), 0);
+		add_unresolved(r, a, sub, v, depth + 1);
+		for (j = 0; j < c->ndeps; j++)
+			if (c->deps[j].alias && !strcmp(c->deps[j].name, sub->name) &&
+			    (v = doc_map_get(vals, c->deps[j].alias))) {
+				add_hidden(r, v, chart_mask(a, v, sub, NULL), 0);
+				add_unresolved(r, a, sub, v, depth + 1);
+			}
+	}
+}
+
+void values_secrets(kredact *r, const values_chart *root, const doc_node *vals, const doc_node *secret_paths)
+{
+	karena a = KARENA_INIT;
+	if (r && vals) {
+		add_hidden(r, vals, chart_mask(&a, vals, root, secret_paths), 0);
+		if (root && !root->neffective)
+			add_unresolved(r, &a, root, vals, 0);
+	}
+	karena_release(&a);
 }

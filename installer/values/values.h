@@ -27,6 +27,7 @@
 
 #include "core/arena.h"
 #include "core/err.h"
+#include "core/redact.h"
 #include "doc/doc.h"
 
 typedef enum values_num_mode {
@@ -182,5 +183,12 @@ doc_node *values_chart_mask(karena *a, const values_chart *root, const doc_node 
  * (may be NULL). */
 doc_node *values_mask_secrets(karena *a, const doc_node *vals, const doc_node *schema,
 			      const doc_node *secret_paths);
+/* Add to r (may be NULL) every scalar of vals that values_chart_mask would
+ * hide: what root's and its enabled subcharts' schemas mark secret (root may
+ * be NULL) and what sits at secret_paths (may be NULL). vals may be the
+ * user's values before values_compute (so that schema errors on them are
+ * masked too) or root->values after it. A hidden map or list adds each of
+ * its scalars; numbers and booleans as they print. */
+void values_secrets(kredact *r, const values_chart *root, const doc_node *vals, const doc_node *secret_paths);
 
 #endif

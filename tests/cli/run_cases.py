@@ -8,6 +8,7 @@ the exit code and what stdout/stderr must (or must not) contain.
     stdout: 0.1.0                  (substring; repeatable)
     stderr: did you mean           (substring; repeatable)
     not-stderr: Segmentation       (must not appear)
+    not-stdout: hunter22           (must not appear)
     stdout-json-lines: yes         (every stdout line parses as JSON)
 
 Runs the binary in $KSTAGE_ASAN_BIN (sanitized) or $KSTAGE_BIN.
@@ -24,14 +25,14 @@ for path in sorted(glob.glob(os.path.join(root, "tests/cli/cases/*.case"))):
     name = os.path.basename(path)[:-5]
     if only and not any(name.startswith(o) for o in only):
         continue
-    spec = {"stdout": [], "stderr": [], "not-stderr": [], "env": []}
+    spec = {"stdout": [], "stderr": [], "not-stderr": [], "not-stdout": [], "env": []}
     for line in open(path, encoding="utf-8"):
         line = line.rstrip("\n")
         if not line.strip() or line.startswith("#"):
             continue
         key, _, val = line.partition(":")
         val = val.strip()
-        if key in ("stdout", "stderr", "not-stderr", "env"):
+        if key in ("stdout", "stderr", "not-stderr", "not-stdout", "env"):
             spec[key].append(val)
         else:
             spec[key] = val
@@ -56,6 +57,9 @@ for path in sorted(glob.glob(os.path.join(root, "tests/cli/cases/*.case"))):
     for s in spec["not-stderr"] + ["AddressSanitizer", "runtime error:", "LeakSanitizer"]:
         if s in p.stderr:
             problems.append(f"stderr has {s!r}")
+    for s in spec["not-stdout"]:
+        if s in p.stdout:
+            problems.append(f"stdout has {s!r}")
     if spec.get("stdout-json-lines") == "yes":
         for l in p.stdout.splitlines():
             try:

@@ -259,7 +259,7 @@ static void count_emit(void *ctx, const kevent *ev)
 
 TEST(core_event_fields)
 {
-	kev_sink s = { count_emit, NULL };
+	kev_sink s = { count_emit, NULL, NULL };
 	kev_emit(&s, KEV_INFO, "stage.start", "stage crds", "stage", "crds", NULL);
 	kev_emit(NULL, KEV_INFO, "stage.start", "dropped", NULL);
 	kev_emit(&kev_null_sink, KEV_INFO, "x", "y", NULL);

@@ -367,3 +367,30 @@ TEST(kube_parsers_survive_truncation)
 		free(t);
 	}
 }
+
+TEST(kube_client_adds_the_token_it_sends_to_the_sinks_secrets)
+{
+	static const long st[] = { 200 };
+	script s = { st, NULL, 1, 0, 0, "" };
+	kev_sink sink = { NULL, NULL, NULL };
+	kube_transport tr = { fake_send, NULL, &s };
+	kube_client *c;
+	kube_resp rs;
+	kerr e = KERR_INIT;
+	kbuf b = KBUF_INIT;
+	kube_resp_init(&rs);
+	memset(&test_cfg, 0, sizeof(test_cfg));
+	test_cfg.server = "https://fake";
+	test_cfg.token = "Ztoken-in-use-0123";
+	sink.redact = kredact_new();
+	c = kube_client_new_with(tr, &test_cfg, &sink);
+	CHECK_INT_EQ(do_req(c, true, &rs, &e), 0);
+	CHECK_STR_EQ(s.last_auth, "Ztoken-in-use-0123");
+	kredact_apply(sink.redact, "Bearer Ztoken-in-use-0123", 25, &b);
+	CHECK_STR_EQ(b.ptr, "Bearer <redacted>");
+	kbuf_release(&b);
+	kube_resp_release(&rs);
+	kerr_clear(&e);
+	kube_client_free(c);
+	kredact_free(sink.redact);
+}
