@@ -58,13 +58,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 		       h[i].description ? h[i].description : "");
 		kbuf_release(&t);
 	}
-	fflush(stdout);
-	if (rc)
-		cli_print_error(ctx, &err);
-	cli_store_close(&s);
-	kerr_clear(&err);
-	/* an unknown release is an input error */
-	return rc == KE_NOTFOUND ? EXIT_USAGE : cli_exit_code(rc);
+	return cli_store_finish(&s, ctx, &err, rc);
 }
 
 const cli_cmd cli_cmd_history = {

@@ -117,12 +117,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	} else if (!rc) {
 		print_text(&s.a, r, s.store->namespace);
 	}
-	fflush(stdout);
-	if (rc)
-		cli_print_error(ctx, &err);
-	cli_store_close(&s);
-	kerr_clear(&err);
-	return rc == KE_NOTFOUND ? EXIT_USAGE : cli_exit_code(rc);
+	return cli_store_finish(&s, ctx, &err, rc);
 }
 
 const cli_cmd cli_cmd_status = {

@@ -1,5 +1,6 @@
 #include "store_open.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "release/release.h"
@@ -54,4 +55,14 @@ void cli_store_close(cli_store *s)
 	if (s->cfg_loaded)
 		kube_config_release(&s->cfg);
 	karena_release(&s->a);
+}
+
+int cli_store_finish(cli_store *s, cli_ctx *ctx, kerr *err, int rc)
+{
+	fflush(stdout);
+	if (rc)
+		cli_print_error(ctx, err);
+	cli_store_close(s);
+	kerr_clear(err);
+	return rc == KE_NOTFOUND ? EXIT_USAGE : cli_exit_code(rc);
 }

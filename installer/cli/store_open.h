@@ -27,5 +27,8 @@ typedef struct cli_store {
  * KE_* code with err set; cli_store_close() in every case. */
 int cli_store_open(cli_store *s, cli_ctx *ctx, const cli_args *args, const char *verb, kerr *err);
 void cli_store_close(cli_store *s);
+/* The end of a store command: flush stdout, print err if rc, close s, clear
+ * err; returns the exit code (an unknown release is an input error, 2). */
+int cli_store_finish(cli_store *s, cli_ctx *ctx, kerr *err, int rc);
 
 #endif
