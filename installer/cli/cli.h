@@ -18,6 +18,7 @@
 
 #include "core/err.h"
 #include "core/event.h"
+#include "fetch/fetch.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_ROLLBACK = 3, EXIT_CLUSTER = 4 };
 
@@ -67,6 +68,8 @@ typedef struct cli_ctx {
 	bool help;          /* -h/--help was given */
 	const char *argv0;
 	kev_sink sink;      /* events from lower modules go here */
+	fetch_opts fetch;   /* --cache-dir, --offline, --mirror, --allow-insecure-http */
+	const char *mirrors[32];
 } cli_ctx;
 
 typedef struct cli_cmd {

@@ -406,8 +406,15 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 	switch (s->src) {
 	case REL_SRC_URL: {
 		kbuf data = KBUF_INIT;
-		fetch_opts fo = { ctx->cache_dir, NULL, false, ctx->sink };
+		fetch_opts fo;
+		if (ctx->fetch)
+			fo = *ctx->fetch;
+		else
+			memset(&fo, 0, sizeof(fo));
+		fo.sink = ctx->sink;
 		rc = fetch_url(&data, s->url, s->sha256, &fo, err);
+		if (rc && s->pin_at)
+			kerr_wrap(err, "sha256 from %s", s->pin_at);
 		if (!rc && is_archive(s->url))
 			rc = add_archive(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
 		else if (!rc)
