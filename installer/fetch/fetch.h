@@ -107,6 +107,44 @@ int fetch_get(kbuf *out, fetch_result *res, const char *url, const char *sha256,
  * that does not parse, or a rewrite to plain http without allow_http. */
 int fetch_mirror_url(kbuf *out, const char *url, const fetch_opts *o, kerr *err);
 
+/* ---- archives (archive.c): tar, tar.gz ---- */
+
+typedef struct fetch_archive_limits {
+	size_t max_entries;      /* 0: 10000 */
+	size_t max_bytes;        /* unpacked, all entries; 0: FETCH_MAX */
+	size_t max_ratio;        /* unpacked / packed, judged past 1 MiB; 0: 100 */
+	size_t max_depth;        /* directories in a path; 0: 32 */
+} fetch_archive_limits;
+
+typedef enum fetch_entry_type {
+	FETCH_ENTRY_FILE, FETCH_ENTRY_DIR, FETCH_ENTRY_SYMLINK, FETCH_ENTRY_HARDLINK
+} fetch_entry_type;
+
+typedef struct fetch_archive_entry {
+	fetch_entry_type type;
+	const char *path;        /* relative, without "." or empty steps */
+	const char *link;        /* symlink target as written; hard link target path (clean) */
+	const char *data;        /* FILE: the bytes (valid during the call) */
+	size_t len;
+} fetch_archive_entry;
+
+typedef int (*fetch_archive_fn)(void *ctx, const fetch_archive_entry *e, kerr *err);
+
+/* Read an archive in memory (name is for messages), calling fn (may be
+ * NULL) for each entry in order after checking it. Refused: an absolute
+ * path, a ".." step, a device, FIFO or socket, a symlink whose target is
+ * absolute or climbs above the root, a hard link to such a path; past the
+ * limits (KE_LIMIT); data that is no tar or tar.gz (KE_INPUT). fn's
+ * error stops the walk and is returned. */
+int fetch_archive_walk(const void *data, size_t len, const char *name, const fetch_archive_limits *lim,
+		       fetch_archive_fn fn, void *ctx, kerr *err);
+/* Extract into dir, which is created (0700) and must not exist: files
+ * 0644, directories 0755, no owners or special bits; never through a
+ * symlink; every symlink must then resolve inside dir. On any error dir is
+ * removed with everything in it. */
+int fetch_archive_extract(const void *data, size_t len, const char *name, const char *dir,
+			  const fetch_archive_limits *lim, kerr *err);
+
 /* ---- kstage.lock (lock.c) ----
  *
  *   # kstage.lock: written by `kstage fetch --update-lock`
