@@ -175,6 +175,7 @@ static int download(kbuf *out, kbuf *resolved, const char *url, const fetch_opts
 	ho.ca_file = o ? o->ca_file : NULL;
 	ho.allow_http = o && o->allow_http;
 	ho.base_delay_ms = o ? o->base_delay_ms : 0;
+	ho.max_bytes = o ? o->max_bytes : 0;
 	ho.effective_url = resolved;
 	if (strcmp(from.ptr, url))
 		kev_emitf(o ? o->sink : NULL, KEV_INFO, "fetch.start", "fetching %s from %s", url, from.ptr);

@@ -77,6 +77,7 @@ typedef struct fetch_opts {
 				  * $XDG_CONFIG_HOME/kstage/config.yaml (~/.config) */
 	bool allow_http;         /* mirrors may rewrite to http:// */
 	long base_delay_ms;      /* first retry backoff; 0: fetch/http.c's default */
+	size_t max_bytes;        /* a download larger than this is refused (KE_LIMIT); 0: FETCH_MAX */
 } fetch_opts;
 
 /* What a fetch resolved: the digest and size of the bytes, and where they

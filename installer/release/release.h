@@ -49,6 +49,7 @@ typedef struct rel_stage {
 	rel_src src;
 	const char *url, *sha256;   /* source: {url, sha256}; sha256 from kstage.lock when omitted */
 	const char *pin_at;         /* where sha256 comes from ("kstage.lock:7"), once pinned */
+	size_t size;                /* the size kstage.lock gives, or 0 */
 	const char *path;           /* source: {path} or chart: {path}, relative to the bundle */
 	const char **templates;     /* templates: [...] under templates/ */
 	size_t ntemplates;

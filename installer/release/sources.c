@@ -41,6 +41,7 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err)
 				    lock.file, e->line, e->sha256);
 		} else if (st->sha256) {
 			kbuf at = KBUF_INIT;
+			st->size = e ? e->size : 0;
 			kbuf_printf(&at, "%s:%u", b->file, n ? n->line : 0);
 			st->pin_at = karena_strdup(a, at.ptr);
 			kbuf_release(&at);
@@ -48,6 +49,7 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err)
 			kbuf at = KBUF_INIT;
 			kbuf_printf(&at, "%s:%u", lock.file, e->line);
 			st->sha256 = e->sha256;
+			st->size = e->size;
 			st->pin_at = karena_strdup(a, at.ptr);
 			kbuf_release(&at);
 		} else {
@@ -61,7 +63,7 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err)
 
 int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_fetch_report *rep, kerr *err)
 {
-	fetch_opts none;
+	fetch_opts none, one;
 	fetch_lock lock;
 	karena a;
 	kbuf data = KBUF_INIT, path = KBUF_INIT, msg = KBUF_INIT;
@@ -86,8 +88,12 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 		kbuf_reset(&data);
 		if (!update_lock && !st->sha256)
 			rc = kerr_set(err, KE_INPUT, "source %s is not pinned", st->url);
-		else
-			rc = fetch_get(&data, &res, st->url, st->sha256, fo, err);
+		else {
+			/* the locked size bounds the download: an oversized answer stops there */
+			one = *fo;
+			one.max_bytes = update_lock ? 0 : st->size;
+			rc = fetch_get(&data, &res, st->url, st->sha256, &one, err);
+		}
 		if (rc) {
 			if (st->pin_at)
 				kerr_wrap(err, "sha256 from %s", st->pin_at);

@@ -86,6 +86,14 @@ def test_damaged_artifacts_and_edited_lock_are_refused(cluster):
         assert got != GW_SHA
         assert "kstage.lock:" in r.stderr
         assert not cluster.exists("namespace", "e2e-fetch-damage"), prefix
+    # larger than the size the lock gives: stopped at that size
+    lock = open(b + "/kstage.lock").read()
+    open(b + "/kstage.lock", "w").write(re.sub(r"size: \d+", "size: 1000", lock))
+    r = cluster.kstage("apply", b, *mirror(cluster), env=cache(cluster, "dmg-size"))
+    assert r.returncode == 2, r.stderr
+    assert "larger than 1000 bytes" in r.stderr and "kstage.lock:" in r.stderr, r.stderr
+    assert not cluster.exists("namespace", "e2e-fetch-damage")
+    open(b + "/kstage.lock", "w").write(lock)
     # a hand-edited lock line: refused naming the line and both digests
     bad = "0" * 63 + "1"
     lock = open(b + "/kstage.lock").read()

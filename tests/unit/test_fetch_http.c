@@ -204,8 +204,8 @@ TEST(fetch_values_url_through_the_reader)
  * digests and nothing is cached for them. */
 TEST(fetch_get_mirror_resolve_cache_and_mismatch)
 {
-	static const int st[] = { 500, 500, 200, 200 };
-	static const char *const b[] = { "x", "y", "hello\n", "tampered\n" };
+	static const int st[] = { 500, 500, 200, 200, 200 };
+	static const char *const b[] = { "x", "y", "hello\n", "tampered\n", "0123456789" };
 	char dir[] = "/tmp/kstage-fetch-get-XXXXXX";
 	char rule[160];
 	const char *rules[1];
@@ -216,7 +216,7 @@ TEST(fetch_get_mirror_resolve_cache_and_mismatch)
 	kerr e = KERR_INIT;
 	struct stat sb;
 	CHECK(mkdtemp(dir) != NULL);
-	srv_start(&s, st, b, 4);
+	srv_start(&s, st, b, 5);
 	snprintf(rule, sizeof(rule), "https://github.com/=%s", url_of(&s, "/m/"));
 	rules[0] = rule;
 	memset(&o, 0, sizeof(o));
@@ -255,6 +255,14 @@ TEST(fetch_get_mirror_resolve_cache_and_mismatch)
 	CHECK_CONTAINS(e.first.msg, "sha256 mismatch: pinned 1111111111111111111111111111111111111111111111111111111111111111, got ");
 	CHECK_CONTAINS(e.first.msg, "(9 bytes from http://127.0.0.1:");
 	CHECK_STR_EQ(out.ptr, "");
+	/* larger than the size it is locked with: stopped there */
+	{
+		char want[65];
+		fetch_sha256_hex("0123456789", 10, want);
+		o.max_bytes = 5;
+		CHECK_INT_EQ(fetch_url(&out, "https://github.com/a/c.txt", want, &o, &e), KE_LIMIT);
+		CHECK_CONTAINS(e.first.msg, "larger than 5 bytes");
+	}
 	srv_stop(&s);
 	{
 		/* only the one good entry is in the cache: no temporary files left */
