@@ -2,9 +2,14 @@
 artifact server: the Gateway API v1.2.1 standard-install.yaml is named by its
 GitHub URL and fetched through a mirror rule to the artifact server, with its
 real digest; damaged artifacts and a hand-edited lock line are refused (exit 2,
-both digests) before anything is applied; 500 twice then 200 is survived."""
+both digests) before anything is applied; 500 twice then 200 is survived;
+hostile archive sources are refused."""
 import re
+import shutil
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 from conftest import GW_SHA
 
@@ -122,3 +127,34 @@ def test_server_failing_twice_then_answering(cluster):
     r = cluster.kstage("fetch", b, *mirror(cluster, "/_fail/3/_id/" + uuid.uuid4().hex),
                        env=cache(cluster, "retry-b"))
     assert r.returncode == 0, r.stderr
+
+
+def test_hostile_archive_sources_are_refused(cluster):
+    """Archive sources (path) go through fetch/archive.c's checks when the
+    stage renders: each hostile archive is refused by plan with exit 2 and a
+    clear error (tests/tools/hostile_archives.py builds them)."""
+    tools = cluster.tmp / "hostile"
+    subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "tools" / "hostile_archives.py"),
+                    str(tools)], check=True)
+    cases = {
+        "01-traversal.tar": 'climbs out with ".."',
+        "03-absolute.tar": "has an absolute path",
+        "04-symlink-escape.tar": "leaves the archive",
+        "06-hardlink-escape.tar": "hard link",
+        "08-char-device.tar": "is a character device",
+        "10-gzip-bomb.tgz": "refused as a decompression bomb",
+        "11-deep-nesting.tar": "nested deeper than",
+        "12-many-entries.tgz": "more than 5000 entries",
+        "13-not-an-archive.tgz": "not a tar or tar.gz archive",
+    }
+    for f, want in cases.items():
+        b = cluster.bundle("arch-" + f.split("-")[0], f"""\
+            name: arch
+            stages:
+              - name: evil
+                source: {{path: {f}}}
+            """)
+        shutil.copy(tools / f, b)
+        r = cluster.kstage("plan", b)
+        assert r.returncode == 2, (f, r.stderr)
+        assert want in r.stderr, (f, r.stderr)
