@@ -61,6 +61,8 @@ typedef struct cli_ctx {
 	const char *kubeconfig;
 	const char *context;
 	const char *namespace;
+	fetch_opts fetch;   /* --cache-dir, --offline, --mirror, --allow-insecure-http */
+	const char *mirrors[32];
 	bool json;          /* -o json: JSON lines on stdout */
 	int verbose;        /* -v count */
 	bool quiet;
@@ -68,8 +70,6 @@ typedef struct cli_ctx {
 	bool help;          /* -h/--help was given */
 	const char *argv0;
 	kev_sink sink;      /* events from lower modules go here */
-	fetch_opts fetch;   /* --cache-dir, --offline, --mirror, --allow-insecure-http */
-	const char *mirrors[32];
 } cli_ctx;
 
 typedef struct cli_cmd {
