@@ -19,6 +19,7 @@
 #include "core/arena.h"
 #include "core/err.h"
 #include "core/event.h"
+#include "fetch/fetch.h"
 
 enum { EXIT_OK = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_ROLLBACK = 3, EXIT_CLUSTER = 4 };
 
@@ -61,6 +62,8 @@ typedef struct cli_ctx {
 	const char *kubeconfig;
 	const char *context;
 	const char *namespace;
+	fetch_opts fetch;   /* --cache-dir, --offline, --mirror, --allow-insecure-http */
+	const char *mirrors[32];
 	bool json;          /* -o json: JSON lines on stdout */
 	int verbose;        /* -v count */
 	bool quiet;

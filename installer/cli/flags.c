@@ -14,6 +14,11 @@ const cli_flag cli_global_flags[] = {
 	{ "quiet", 'q', FLAG_BOOL, NULL, "only errors" },
 	{ "no-color", 0, FLAG_BOOL, NULL, "no colour, even on a terminal (NO_COLOR is honoured too)" },
 	{ "help", 'h', FLAG_BOOL, NULL, "show help" },
+	{ "cache-dir", 0, FLAG_STR, "DIR", "artifact cache (default: $XDG_CACHE_HOME/kstage)" },
+	{ "offline", 0, FLAG_BOOL, NULL, "never touch the network: sources come from the cache" },
+	{ "mirror", 0, FLAG_STR, "FROM=TO", "fetch URLs starting with FROM from TO instead (repeatable; "
+					     "also mirrors: in $KSTAGE_CONFIG or ~/.config/kstage/config.yaml)" },
+	{ "allow-insecure-http", 0, FLAG_BOOL, NULL, "let mirrors rewrite to plain http:// (digests still checked)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -142,6 +147,25 @@ static int set_global(cli_ctx *ctx, const cli_flag *f, const char *val)
 		ctx->color = false;
 	else if (!strcmp(f->name, "help"))
 		ctx->help = true;
+	else if (!strcmp(f->name, "cache-dir"))
+		ctx->fetch.cache_dir = val;
+	else if (!strcmp(f->name, "offline"))
+		ctx->fetch.offline = true;
+	else if (!strcmp(f->name, "allow-insecure-http"))
+		ctx->fetch.allow_http = true;
+	else if (!strcmp(f->name, "mirror")) {
+		const size_t max = sizeof(ctx->mirrors) / sizeof(ctx->mirrors[0]);
+		if (!strchr(val, '=') || val[0] == '=' || !strchr(val, '=')[1]) {
+			fprintf(stderr, "kstage: error: invalid value \"%s\" for --mirror: want FROM=TO\n", val);
+			return EXIT_USAGE;
+		}
+		if (ctx->fetch.nmirrors == max) {
+			fprintf(stderr, "kstage: error: at most %zu --mirror rules (use the config file)\n", max);
+			return EXIT_USAGE;
+		}
+		ctx->mirrors[ctx->fetch.nmirrors++] = val;
+		ctx->fetch.mirrors = ctx->mirrors;
+	}
 	return 0;
 }
 

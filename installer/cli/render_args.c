@@ -151,6 +151,8 @@ int cli_session_open(cli_ctx *ctx, const char *cmd, const cli_args *args, const 
 	so.kube.namespace = ctx->namespace;
 	so.values = vo;
 	so.sink = sink;
+	ctx->fetch.sink = sink;
+	so.fetch = &ctx->fetch;
 	so.wait_poll = getenv("KSTAGE_WAIT_POLL") && *getenv("KSTAGE_WAIT_POLL");
 	if ((rc = rel_session_open(s, &so, &err))) {
 		cli_print_error(ctx, &err);

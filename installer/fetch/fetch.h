@@ -6,7 +6,13 @@
  * and verified by its pinned SHA-256 on the way in and on every use. Only
  * https:// URLs; the CA bundle is the system's unless $SSL_CERT_FILE names
  * another. This module never prints; it reports through kerr and kev.
- * (A later issue adds OCI, git, lock files and airgap bundles.)
+ *
+ * Cache files are written to a unique temporary file (0600) in the cache
+ * directory (0700) and renamed into place only once their digest checks,
+ * so concurrent runs never see a partial file; a damaged entry is never
+ * used. Mirror rules ("FROM=TO" prefix rewrites, from the command line
+ * and then from the config file) change where bytes come from, never the
+ * digest they must have. The lock file (lock.c) pins each url source.
  *
  * fetch/ is also kstage's one HTTP client (http.c): every module that
  * speaks HTTP sets its libcurl handles up with fetch_http_setup() (TLS,
@@ -20,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/arena.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/event.h"
@@ -39,6 +46,7 @@ typedef struct fetch_http_opts {
 	size_t max_bytes;          /* 0: FETCH_MAX */
 	int max_attempts;          /* 0: 4 */
 	long base_delay_ms;        /* first backoff; 0: 300 ms, doubling, with jitter */
+	kbuf *effective_url;       /* if set: the URL the bytes came from (after redirects) */
 } fetch_http_opts;
 
 /* curl_global_init, once per process. */
@@ -63,7 +71,22 @@ typedef struct fetch_opts {
 	const char *ca_file;     /* NULL: $SSL_CERT_FILE, else system CAs */
 	bool offline;            /* never touch the network */
 	const kev_sink *sink;
+	const char *const *mirrors;  /* "FROM=TO" prefix rewrites, first match wins */
+	size_t nmirrors;
+	const char *config_file; /* mirrors: too; NULL: $KSTAGE_CONFIG, else
+				  * $XDG_CONFIG_HOME/kstage/config.yaml (~/.config) */
+	bool allow_http;         /* mirrors may rewrite to http:// */
+	long base_delay_ms;      /* first retry backoff; 0: fetch/http.c's default */
+	size_t max_bytes;        /* a download larger than this is refused (KE_LIMIT); 0: FETCH_MAX */
 } fetch_opts;
+
+/* What a fetch resolved: the digest and size of the bytes, and where they
+ * came from (after mirror rules and redirects). */
+typedef struct fetch_result {
+	char sha256[65];
+	size_t size;
+	kbuf resolved;           /* release with kbuf_release */
+} fetch_result;
 
 /* The cache directory into out (not created). */
 void fetch_cache_dir(kbuf *out, const fetch_opts *o);
@@ -73,5 +96,91 @@ void fetch_sha256_hex(const void *data, size_t len, char hex[65]);
  * read it into out. Errors: KE_INPUT for a bad digest or URL, KE_IO for
  * network failures, KE_ERROR for a digest mismatch (naming both digests). */
 int fetch_url(kbuf *out, const char *url, const char *sha256, const fetch_opts *o, kerr *err);
+/* As fetch_url; sha256 NULL resolves: the bytes are downloaded (never
+ * read from the cache), their digest computed, and they are cached. res
+ * (may be NULL; initialise its kbuf) says what was fetched. Errors:
+ * KE_INPUT also for a digest mismatch (naming both digests) and a bad
+ * mirror rule, KE_LIMIT over the size cap, KE_IO for the network and for
+ * a source missing offline (naming it and the cache path). */
+int fetch_get(kbuf *out, fetch_result *res, const char *url, const char *sha256, const fetch_opts *o, kerr *err);
+/* Where url is fetched from under o's mirror rules (flags, then the
+ * config file) into out. KE_INPUT for a malformed rule, a config file
+ * that does not parse, or a rewrite to plain http without allow_http. */
+int fetch_mirror_url(kbuf *out, const char *url, const fetch_opts *o, kerr *err);
+
+/* ---- archives (archive.c): tar, tar.gz ---- */
+
+typedef struct fetch_archive_limits {
+	size_t max_entries;      /* 0: 10000 */
+	size_t max_bytes;        /* unpacked, all entries; 0: FETCH_MAX */
+	size_t max_ratio;        /* unpacked / packed, judged past 1 MiB; 0: 100 */
+	size_t max_depth;        /* directories in a path; 0: 32 */
+} fetch_archive_limits;
+
+typedef enum fetch_entry_type {
+	FETCH_ENTRY_FILE, FETCH_ENTRY_DIR, FETCH_ENTRY_SYMLINK, FETCH_ENTRY_HARDLINK
+} fetch_entry_type;
+
+typedef struct fetch_archive_entry {
+	fetch_entry_type type;
+	const char *path;        /* relative, without "." or empty steps */
+	const char *link;        /* symlink target as written; hard link target path (clean) */
+	const char *data;        /* FILE: the bytes (valid during the call) */
+	size_t len;
+} fetch_archive_entry;
+
+typedef int (*fetch_archive_fn)(void *ctx, const fetch_archive_entry *e, kerr *err);
+
+/* Read an archive in memory (name is for messages), calling fn (may be
+ * NULL) for each entry in order after checking it. Refused: an absolute
+ * path, a ".." step, a device, FIFO or socket, a symlink whose target is
+ * absolute or climbs above the root, a hard link to such a path; past the
+ * limits (KE_LIMIT); data that is no tar or tar.gz (KE_INPUT). fn's
+ * error stops the walk and is returned. */
+int fetch_archive_walk(const void *data, size_t len, const char *name, const fetch_archive_limits *lim,
+		       fetch_archive_fn fn, void *ctx, kerr *err);
+/* Extract into dir, which is created (0700) and must not exist: files
+ * 0644, directories 0755, no owners or special bits; never through a
+ * symlink; every symlink must then resolve inside dir. On any error dir is
+ * removed with everything in it. */
+int fetch_archive_extract(const void *data, size_t len, const char *name, const char *dir,
+			  const fetch_archive_limits *lim, kerr *err);
+
+/* ---- kstage.lock (lock.c) ----
+ *
+ *   # kstage.lock: written by `kstage fetch --update-lock`
+ *   version: 1
+ *   sources:
+ *     - stage: gateway-api-crds
+ *       url: https://github.com/...        as written in kstage.yaml (the key)
+ *       resolved: https://mirror/...       where the bytes came from
+ *       sha256: <64 hex>
+ *       size: 12345
+ *
+ * Everything lives in the arena it is loaded into. */
+typedef struct fetch_lock_entry {
+	const char *stage, *url, *resolved, *sha256;
+	size_t size;
+	unsigned line, col;      /* of its sha256 in the lock file; 0 when made by code */
+} fetch_lock_entry;
+
+typedef struct fetch_lock {
+	const char *file;        /* the lock file's path */
+	fetch_lock_entry *v;
+	size_t len;
+} fetch_lock;
+
+/* Load path into out; a missing file is an empty lock. Every problem
+ * comes with file:line:col (KE_INPUT). */
+int fetch_lock_load(fetch_lock *out, karena *a, const char *path, kerr *err);
+/* Parse lock text (name is used in locations). */
+int fetch_lock_parse(fetch_lock *out, karena *a, const char *name, const char *text, size_t len, kerr *err);
+/* The entry for url, or NULL. */
+const fetch_lock_entry *fetch_lock_find(const fetch_lock *l, const char *url);
+/* The lock as YAML text into out (appended). */
+void fetch_lock_format(kbuf *out, const fetch_lock *l);
+/* Write l to path atomically (a temporary file beside it, renamed).
+ * KE_IO when it cannot be written. */
+int fetch_lock_write(const fetch_lock *l, const char *path, kerr *err);
 
 #endif

@@ -113,6 +113,12 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
 		cc = curl_easy_perform(h);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		if (o->effective_url) {
+			char *eff = NULL;
+			kbuf_reset(o->effective_url);
+			curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &eff);
+			kbuf_puts(o->effective_url, eff ? eff : url);
+		}
 		curl_easy_cleanup(h);
 		if (s.too_big) {
 			kbuf_reset(out);

@@ -11,6 +11,7 @@
  *     - name: crds                  required, [a-z0-9-], unique
  *       # what the stage applies - one of:
  *       source: {url: https://..., sha256: <64 hex>}   fetched into the cache, verified
+ *                                                       (sha256 may live in kstage.lock)
  *       source: {path: dir/|file.yaml|file.tgz}         inside the bundle
  *       templates: [a.yaml, b.yaml]                     under templates/ (_*.tpl partials)
  *       chart: {path: charts/x}                          a Helm chart, rendered with .Values
@@ -358,9 +359,7 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 				st->src = REL_SRC_URL;
 				if (strncmp(st->url, "https://", 8))
 					ERR_AT(err, doc_map_get(n, "url"), "stage %s: source url must be https://", st->name);
-				if (!st->sha256)
-					ERR_AT(err, n, "stage %s: a url source must be pinned with sha256", st->name);
-				else if (strlen(st->sha256) != 64 || strspn(st->sha256, "0123456789abcdef") != 64)
+				if (st->sha256 && (strlen(st->sha256) != 64 || strspn(st->sha256, "0123456789abcdef") != 64))
 					ERR_AT(err, doc_map_get(n, "sha256"), "stage %s: sha256 must be 64 lowercase hex digits", st->name);
 			} else if (st->path) {
 				st->src = REL_SRC_PATH;
@@ -609,6 +608,11 @@ static int load_chart(rel_bundle *out, karena *a, const char *path, kerr *err)
 
 int rel_bundle_load(rel_bundle *out, karena *a, const char *path, kerr *err)
 {
+	return rel_bundle_load_opts(out, a, path, true, err);
+}
+
+int rel_bundle_load_opts(rel_bundle *out, karena *a, const char *path, bool pin, kerr *err)
+{
 	kbuf p = KBUF_INIT, text = KBUF_INIT;
 	bool dir = false;
 	int rc;
@@ -650,6 +654,8 @@ int rel_bundle_load(rel_bundle *out, karena *a, const char *path, kerr *err)
 	}
 	if (!rc)
 		rc = check_paths(out, err);
+	if (!rc && pin)
+		rc = rel_bundle_pin(out, a, err);
 	if (!rc) {
 		kbuf vp = KBUF_INIT;
 		kbuf_printf(&vp, "%s/values/values.yaml", out->dir);

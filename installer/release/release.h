@@ -24,6 +24,7 @@
 #include "core/err.h"
 #include "core/event.h"
 #include "doc/doc.h"
+#include "fetch/fetch.h"
 #include "kube/kube.h"
 #include "tmpl/tmpl.h"
 #include "values/values.h"
@@ -46,7 +47,9 @@ typedef struct rel_stage {
 	const char *name;
 	const doc_node *node;       /* the stage in kstage.yaml */
 	rel_src src;
-	const char *url, *sha256;   /* source: {url, sha256} */
+	const char *url, *sha256;   /* source: {url, sha256}; sha256 from kstage.lock when omitted */
+	const char *pin_at;         /* where sha256 comes from ("kstage.lock:7"), once pinned */
+	size_t size;                /* the size kstage.lock gives, or 0 */
 	const char *path;           /* source: {path} or chart: {path}, relative to the bundle */
 	const char **templates;     /* templates: [...] under templates/ */
 	size_t ntemplates;
@@ -80,6 +83,28 @@ typedef struct rel_bundle {
  * chart directory/.tgz. Every problem in kstage.yaml is reported with
  * file:line:col (up to KERR_MAX_LIST). Returns 0 or KE_INPUT. */
 int rel_bundle_load(rel_bundle *out, karena *a, const char *path, kerr *err);
+/* As rel_bundle_load; pin false leaves url sources as kstage.yaml gives
+ * them (for `kstage fetch --update-lock`), true pins them by the lock. */
+int rel_bundle_load_opts(rel_bundle *out, karena *a, const char *path, bool pin, kerr *err);
+
+/* ---- sources (release/sources.c) ---- */
+
+/* Pin every url source by kstage.lock beside kstage.yaml: a source with
+ * no sha256 in kstage.yaml takes the lock's; one with both must agree.
+ * Refuses (KE_INPUT, with file:line:col) an unpinned source and a
+ * kstage.yaml digest that disagrees with its lock line, naming both. */
+int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err);
+
+typedef struct rel_fetch_report {
+	size_t sources;             /* url sources fetched and verified */
+	bool lock_written;
+} rel_fetch_report;
+
+/* Fetch and verify every url source of b into the cache (enabled or not,
+ * so a run never finds a bad source halfway). update_lock resolves each
+ * (downloads it, keeping a kstage.yaml sha256 as a pin) and writes
+ * kstage.lock atomically; b must then be loaded unpinned. */
+int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_fetch_report *rep, kerr *err);
 /* Parse a stage file from text (tests; dir is where relative paths point). */
 int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *name, const char *text,
 		     size_t len, kerr *err);
@@ -106,7 +131,7 @@ typedef struct rel_ctx {
 	const char *namespace;      /* default namespace (-n, kubeconfig) */
 	const char *release_name;   /* for templates and charts */
 	const kev_sink *sink;
-	const char *cache_dir;      /* fetch cache override or NULL */
+	const fetch_opts *fetch;    /* how url sources are fetched; NULL: the defaults */
 	long timeout_ms;            /* per stage when the stage sets none; 0: 5 minutes */
 	bool force;                 /* --force-conflicts */
 	size_t concurrency;         /* objects of one kind in flight; 0: 32 */
@@ -227,6 +252,7 @@ typedef struct rel_session_opts {
 	bool values_num_explicit;   /* values->num was asked for (--numbers): keep it */
 	bool wait_poll;             /* wait by polling, never watching (the test switch KSTAGE_WAIT_POLL) */
 	const kev_sink *sink;
+	const fetch_opts *fetch;    /* NULL: the defaults */
 } rel_session_opts;
 
 /* Load the bundle and values (input errors first, before any network),

@@ -9,8 +9,6 @@
 #include "tmpl/chart.h"
 #include "tmpl/tmpl.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,67 +146,47 @@ static int cmp_arch(const void *x, const void *y)
 	return strcmp(((const arch_file *)x)->name, ((const arch_file *)y)->name);
 }
 
-/* Every .yaml/.yml/.json file of a tar or tar.gz, in name order. Limits:
- * 5000 entries, 256 MiB unpacked. */
+typedef struct arch_files {
+	arch_file *v;
+	size_t n, cap;
+} arch_files;
+
+static int collect_manifest(void *ctx, const fetch_archive_entry *e, kerr *err)
+{
+	arch_files *f = ctx;
+	const char *base = strrchr(e->path, '/');
+	(void)err;
+	base = base ? base + 1 : e->path;
+	if (e->type != FETCH_ENTRY_FILE || !manifest_name(e->path) || base[0] == '.')
+		return 0;
+	ALLOC_GROW(f->v, f->n + 1, f->cap);
+	f->v[f->n].name = xstrdup(e->path);
+	kbuf_init(&f->v[f->n].data, e->len);
+	kbuf_put(&f->v[f->n].data, e->data, e->len);
+	f->n++;
+	return 0;
+}
+
+/* Every .yaml/.yml/.json file of a tar or tar.gz, in name order, every
+ * entry checked by fetch/archive.c (paths, links, devices). Limits: 5000
+ * entries, 256 MiB unpacked, 100 times the packed size. */
 static int add_archive(kube_obj **objs, size_t *n, size_t *cap, karena *a, const char *name, const void *data,
 		       size_t len, kerr *err)
 {
-	struct archive *ar = archive_read_new();
-	struct archive_entry *ent;
-	arch_file *files = NULL;
-	size_t nf = 0, fcap = 0, total = 0, i;
-	int rc = 0, r;
-	archive_read_support_filter_gzip(ar);
-	archive_read_support_format_tar(ar);
-	if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
-		rc = kerr_set(err, KE_INPUT, "%s: not a tar archive: %s", name, archive_error_string(ar));
-		goto done;
-	}
-	while ((r = archive_read_next_header(ar, &ent)) == ARCHIVE_OK) {
-		const char *en = archive_entry_pathname(ent);
-		const char *base = en ? strrchr(en, '/') : NULL;
-		kbuf b = KBUF_INIT;
-		char buf[16384];
-		la_ssize_t got;
-		base = base ? base + 1 : en;
-		if (!en || archive_entry_filetype(ent) != AE_IFREG || !manifest_name(en) || base[0] == '.')
-			continue;
-		if (nf >= 5000) {
-			rc = kerr_set(err, KE_LIMIT, "%s: more than 5000 files", name);
-			break;
-		}
-		while ((got = archive_read_data(ar, buf, sizeof(buf))) > 0) {
-			total += (size_t)got;
-			if (total > ((size_t)256 << 20) || kbuf_put(&b, buf, (size_t)got) < 0) {
-				rc = kerr_set(err, KE_LIMIT, "%s: more than 256 MiB unpacked", name);
-				break;
-			}
-		}
-		if (!rc && got < 0)
-			rc = kerr_set(err, KE_INPUT, "%s: %s: %s", name, en, archive_error_string(ar));
-		if (rc) {
-			kbuf_release(&b);
-			break;
-		}
-		ALLOC_GROW(files, nf + 1, fcap);
-		files[nf].name = xstrdup(en);
-		files[nf].data = b;
-		nf++;
-	}
-	if (!rc && r != ARCHIVE_EOF && r != ARCHIVE_OK)
-		rc = kerr_set(err, KE_INPUT, "%s: %s", name, archive_error_string(ar));
-	if (nf)
-		qsort(files, nf, sizeof(*files), cmp_arch);
-	for (i = 0; i < nf; i++) {
+	fetch_archive_limits lim = { 5000, (size_t)256 << 20, 0, 0 };
+	arch_files f = { NULL, 0, 0 };
+	size_t i;
+	int rc = fetch_archive_walk(data, len, name, &lim, collect_manifest, &f, err);
+	if (f.n)
+		qsort(f.v, f.n, sizeof(*f.v), cmp_arch);
+	for (i = 0; i < f.n; i++) {
 		if (!rc)
-			rc = add_docs(objs, n, cap, a, karena_printf(a, "%s:%s", name, files[i].name), files[i].data.ptr,
-				      files[i].data.len, err);
-		free(files[i].name);
-		kbuf_release(&files[i].data);
+			rc = add_docs(objs, n, cap, a, karena_printf(a, "%s:%s", name, f.v[i].name), f.v[i].data.ptr,
+				      f.v[i].data.len, err);
+		free(f.v[i].name);
+		kbuf_release(&f.v[i].data);
 	}
-	free(files);
-done:
-	archive_read_free(ar);
+	free(f.v);
 	return rc;
 }
 
@@ -433,8 +411,15 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 	switch (s->src) {
 	case REL_SRC_URL: {
 		kbuf data = KBUF_INIT;
-		fetch_opts fo = { ctx->cache_dir, NULL, false, ctx->sink };
+		fetch_opts fo;
+		if (ctx->fetch)
+			fo = *ctx->fetch;
+		else
+			memset(&fo, 0, sizeof(fo));
+		fo.sink = ctx->sink;
 		rc = fetch_url(&data, s->url, s->sha256, &fo, err);
+		if (rc && s->pin_at)
+			kerr_wrap(err, "sha256 from %s", s->pin_at);
 		if (!rc && is_archive(s->url))
 			rc = add_archive(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
 		else if (!rc)

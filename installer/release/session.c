@@ -26,6 +26,9 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 		if ((rc = rel_values(&s->values, &s->a, &s->bundle, &vo, o->sink ? o->sink->redact : NULL, err)))
 			return rc;
 	}
+	/* every url source verified before the cluster is touched */
+	if ((rc = rel_fetch(&s->bundle, o->fetch, false, NULL, err)))
+		return rc;
 	if ((rc = kube_config_load(&s->cfg, &o->kube, err)))
 		return rc;
 	if ((rc = kube_client_new(&s->client, &s->cfg, o->sink, err)))
@@ -36,6 +39,7 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 	s->ctx.namespace = s->cfg.namespace;
 	s->ctx.release_name = s->bundle.name;
 	s->ctx.sink = o->sink;
+	s->ctx.fetch = o->fetch;
 	return 0;
 }
 

@@ -556,7 +556,7 @@ def test_url_source_digest_mismatch(cluster):
         """)
     # a fresh cache: the good file may be cached already under the same digest
     r = cluster.kstage("apply", b, env={"XDG_CACHE_HOME": str(cluster.tmp / "tamper-cache")})
-    assert r.returncode == 1, r.stderr
+    assert r.returncode == 2, r.stderr
     assert "sha256 mismatch: pinned 97598bf6ab3b33b9b5c5432bdd24de091e4e9c3aa0575ebb0710a2a19cd64d64, got" in r.stderr
 
 

@@ -27,7 +27,9 @@ TEST(fetch_cache_hit_and_verify)
 	char hex[65], other[65];
 	kbuf out = KBUF_INIT, m = KBUF_INIT;
 	kerr e = KERR_INIT;
-	fetch_opts o = { NULL, NULL, true, NULL };
+	fetch_opts o;
+	memset(&o, 0, sizeof(o));
+	o.offline = true;
 	CHECK(mkdtemp(dir) != NULL);
 	o.cache_dir = dir;
 	fetch_sha256_hex("hello\n", 6, hex);

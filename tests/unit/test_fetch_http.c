@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct srv {
@@ -195,4 +196,94 @@ TEST(fetch_values_url_through_the_reader)
 	srv_stop(&s);
 	kerr_clear(&e);
 	karena_release(&a);
+}
+
+/* A url source through a mirror rule to the scripted server: resolved
+ * (500 twice, then the bytes), stored 0600 under its digest, then read
+ * back offline; a pinned fetch of other bytes is refused naming both
+ * digests and nothing is cached for them. */
+TEST(fetch_get_mirror_resolve_cache_and_mismatch)
+{
+	static const int st[] = { 500, 500, 200, 200, 200 };
+	static const char *const b[] = { "x", "y", "hello\n", "tampered\n", "0123456789" };
+	char dir[] = "/tmp/kstage-fetch-get-XXXXXX";
+	char rule[160];
+	const char *rules[1];
+	srv s;
+	fetch_opts o;
+	fetch_result res;
+	kbuf out = KBUF_INIT, p = KBUF_INIT;
+	kerr e = KERR_INIT;
+	struct stat sb;
+	CHECK(mkdtemp(dir) != NULL);
+	srv_start(&s, st, b, 5);
+	snprintf(rule, sizeof(rule), "https://github.com/=%s", url_of(&s, "/m/"));
+	rules[0] = rule;
+	memset(&o, 0, sizeof(o));
+	memset(&res, 0, sizeof(res));
+	o.cache_dir = dir;
+	o.config_file = "/dev/null";
+	o.mirrors = rules;
+	o.nmirrors = 1;
+	o.base_delay_ms = 1;
+	/* the rewrite to http needs consent */
+	CHECK_INT_EQ(fetch_get(&out, &res, "https://github.com/a/hello.txt", NULL, &o, &e), KE_INPUT);
+	CHECK_CONTAINS(e.first.msg, "--allow-insecure-http");
+	CHECK_INT_EQ(s.served, 0);
+	o.allow_http = true;
+	CHECK_INT_EQ(fetch_get(&out, &res, "https://github.com/a/hello.txt", NULL, &o, &e), 0);
+	CHECK_STR_EQ(out.ptr, "hello\n");
+	CHECK_STR_EQ(res.sha256, "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+	CHECK_INT_EQ(res.size, 6);
+	CHECK_STR_EQ(res.resolved.ptr, url_of(&s, "/m/a/hello.txt"));
+	CHECK_INT_EQ(s.served, 3);
+	kbuf_printf(&p, "%s/sha256/%s", dir, res.sha256);
+	CHECK_INT_EQ(stat(p.ptr, &sb), 0);
+	CHECK_INT_EQ(sb.st_mode & 0777, 0600);
+	/* offline, from the cache */
+	o.offline = true;
+	kbuf_reset(&out);
+	CHECK_INT_EQ(fetch_url(&out, "https://github.com/a/hello.txt", res.sha256, &o, &e), 0);
+	CHECK_STR_EQ(out.ptr, "hello\n");
+	CHECK_INT_EQ(fetch_get(&out, NULL, "https://github.com/a/new.txt", NULL, &o, &e), KE_IO);
+	CHECK_CONTAINS(e.first.msg, "not pinned, so not resolvable with --offline");
+	/* pinned to digest D, the server sends other bytes */
+	o.offline = false;
+	kbuf_reset(&out);
+	CHECK_INT_EQ(fetch_url(&out, "https://github.com/a/b.txt",
+			       "1111111111111111111111111111111111111111111111111111111111111111", &o, &e), KE_INPUT);
+	CHECK_CONTAINS(e.first.msg, "sha256 mismatch: pinned 1111111111111111111111111111111111111111111111111111111111111111, got ");
+	CHECK_CONTAINS(e.first.msg, "(9 bytes from http://127.0.0.1:");
+	CHECK_STR_EQ(out.ptr, "");
+	/* larger than the size it is locked with: stopped there */
+	{
+		char want[65];
+		fetch_sha256_hex("0123456789", 10, want);
+		o.max_bytes = 5;
+		CHECK_INT_EQ(fetch_url(&out, "https://github.com/a/c.txt", want, &o, &e), KE_LIMIT);
+		CHECK_CONTAINS(e.first.msg, "larger than 5 bytes");
+	}
+	srv_stop(&s);
+	{
+		/* only the one good entry is in the cache: no temporary files left */
+		kbuf ls = KBUF_INIT;
+		FILE *f;
+		char line[256];
+		int n = 0;
+		kbuf_printf(&ls, "ls -A %s/sha256", dir);
+		f = popen(ls.ptr, "r");
+		while (f && fgets(line, sizeof(line), f))
+			n++;
+		if (f)
+			pclose(f);
+		CHECK_INT_EQ(n, 1);
+		kbuf_reset(&ls);
+		kbuf_printf(&ls, "rm -rf %s", dir);
+		CHECK_INT_EQ(system(ls.ptr), 0);
+		kbuf_release(&ls);
+	}
+	kbuf_release(&out);
+	kbuf_release(&p);
+	kbuf_release(&res.resolved);
+	kerr_clear(&e);
 }

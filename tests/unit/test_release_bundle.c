@@ -71,7 +71,6 @@ static const bad_case bad[] = {
 	{ "name: x\nstages:\n  - name: a\n    sourse: {path: x}\n", "/b/kstage.yaml:4:5: stage: unknown key \"sourse\"" },
 	{ "name: x\nstages:\n  - name: A_b\n    source: {path: x}\n", "/b/kstage.yaml:3:11: stage name \"A_b\" must be lowercase" },
 	{ "name: x\nstages:\n  - name: a\n    source: {path: x}\n  - name: a\n    source: {path: z}\n", "/b/kstage.yaml:5:11: stage name \"a\" is used twice" },
-	{ "name: x\nstages:\n  - name: a\n    source: {url: https://x/y.yaml}\n", "/b/kstage.yaml:4:13: stage a: a url source must be pinned with sha256" },
 	{ "name: x\nstages:\n  - name: a\n    source: {url: http://x/y.yaml, sha256: abc}\n", "stage a: source url must be https://" },
 	{ "name: x\nstages:\n  - name: a\n    source: {path: x}\n    timeout: soon\n", "/b/kstage.yaml:5:14: stage a: timeout must be a duration" },
 	{ "name: x\nstages:\n  - name: a\n    ops:\n      - patch: {x: 1}\n", "/b/kstage.yaml:5:9: stage a: unknown op \"patch\"" },

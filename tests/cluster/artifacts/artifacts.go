@@ -16,6 +16,8 @@
 //	?slow=MS      or /_slow/MS/<path>     MS milliseconds between 4 KiB chunks
 //	?status=CODE  or /_status/CODE/<path> answer CODE with no body
 //	?delay=MS     or /_delay/MS/<path>    wait MS before answering
+//	                 /_fail/N/<path>      answer 500 to the first N requests for this exact URL path
+//	                 /_id/WORD/<path>     no damage: makes the URL path (and so the fail count) unique
 package artifacts
 
 import (
@@ -75,8 +77,8 @@ func (s *Server) resolve(p string) (string, bool) {
 }
 
 type damage struct {
-	truncate, cut, slow, status, delay int
-	tamper                             bool
+	truncate, cut, slow, status, delay, fail int
+	tamper                                   bool
 }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
@@ -102,7 +104,8 @@ func parseDamage(r *http.Request) (string, damage) {
 			d.tamper, p = true, strings.TrimPrefix(p, "/_tamper")
 			continue
 		case strings.HasPrefix(p, "/_truncate/"), strings.HasPrefix(p, "/_cut/"), strings.HasPrefix(p, "/_slow/"),
-			strings.HasPrefix(p, "/_status/"), strings.HasPrefix(p, "/_delay/"):
+			strings.HasPrefix(p, "/_status/"), strings.HasPrefix(p, "/_delay/"), strings.HasPrefix(p, "/_fail/"),
+			strings.HasPrefix(p, "/_id/"):
 			parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 3)
 			if len(parts) < 3 {
 				return p, d
@@ -119,6 +122,8 @@ func parseDamage(r *http.Request) (string, damage) {
 				d.status = n
 			case "_delay":
 				d.delay = n
+			case "_fail":
+				d.fail = n
 			}
 			p = "/" + parts[2]
 			continue
@@ -135,7 +140,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p, d := parseDamage(r)
 	s.mu.Lock()
 	s.hits[r.URL.Path]++
+	hit := s.hits[r.URL.Path]
 	s.mu.Unlock()
+	if hit <= d.fail {
+		http.Error(w, "injected failure", http.StatusInternalServerError)
+		return
+	}
+	d.fail = 0
 	if d.delay > 0 {
 		select {
 		case <-time.After(time.Duration(d.delay) * time.Millisecond):

@@ -99,6 +99,16 @@ func TestServe(t *testing.T) {
 	if time.Since(start) < 200*time.Millisecond {
 		t.Fatal("delay not applied")
 	}
+	// fail: 500 to the first N requests for the exact path, then the file.
+	u := "/_fail/2/_id/a" + rel
+	for i, want := range []int{500, 500, 200, 200} {
+		if code, b, _ := fetch(t, c, srv.URL+u); code != want || (want == 200 && sum(b) != sum(data)) {
+			t.Fatalf("%s request %d: %d, want %d", u, i+1, code, want)
+		}
+	}
+	if code, _, _ := fetch(t, c, srv.URL+"/_fail/2/_id/b"+rel); code != 500 {
+		t.Fatalf("another _id counts anew: %d", code)
+	}
 	// Range requests on the undamaged path.
 	req, _ := http.NewRequest("GET", srv.URL+rel, nil)
 	req.Header.Set("Range", "bytes=10-19")

@@ -1,0 +1,128 @@
+/*
+ * release/sources.c - a bundle's url sources against kstage.lock: pinning
+ * them when the bundle loads, and fetching every one of them into the
+ * cache (`kstage fetch`, and before any run touches the cluster), or
+ * resolving them into a new lock (`kstage fetch --update-lock`).
+ */
+#include "release.h"
+
+#include <string.h>
+
+static void lock_path(kbuf *out, const rel_bundle *b)
+{
+	kbuf_printf(out, "%s/kstage.lock", b->dir);
+}
+
+int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err)
+{
+	fetch_lock lock;
+	kbuf path = KBUF_INIT;
+	size_t i;
+	int rc;
+	if (b->is_chart)
+		return 0;
+	lock_path(&path, b);
+	rc = fetch_lock_load(&lock, a, path.ptr, err);
+	kbuf_release(&path);
+	if (rc)
+		return rc;
+	for (i = 0; i < b->nstages; i++) {
+		rel_stage *st = &b->stages[i];
+		const fetch_lock_entry *e;
+		const doc_node *n;
+		if (st->src != REL_SRC_URL)
+			continue;
+		e = fetch_lock_find(&lock, st->url);
+		n = doc_get_path(st->node, "source");
+		if (e && st->sha256 && strcmp(e->sha256, st->sha256)) {
+			kerr_add_at(err, KE_INPUT, lock.file, e->line, e->col,
+				    "stage %s: source %s: kstage.yaml pins sha256 %s, the lock line %s:%u has %s: "
+				    "fix one, or run kstage fetch --update-lock", st->name, st->url, st->sha256,
+				    lock.file, e->line, e->sha256);
+		} else if (st->sha256) {
+			kbuf at = KBUF_INIT;
+			st->size = e ? e->size : 0;
+			kbuf_printf(&at, "%s:%u", b->file, n ? n->line : 0);
+			st->pin_at = karena_strdup(a, at.ptr);
+			kbuf_release(&at);
+		} else if (e) {
+			kbuf at = KBUF_INIT;
+			kbuf_printf(&at, "%s:%u", lock.file, e->line);
+			st->sha256 = e->sha256;
+			st->size = e->size;
+			st->pin_at = karena_strdup(a, at.ptr);
+			kbuf_release(&at);
+		} else {
+			kerr_add_at(err, KE_INPUT, n && n->file ? n->file : b->file, n ? n->line : 0, n ? n->col : 0,
+				    "stage %s: source %s is not pinned: no sha256 here and no entry in %s: "
+				    "run kstage fetch --update-lock", st->name, st->url, lock.file);
+		}
+	}
+	return err->code ? KE_INPUT : 0;
+}
+
+int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_fetch_report *rep, kerr *err)
+{
+	fetch_opts none, one;
+	fetch_lock lock;
+	karena a;
+	kbuf data = KBUF_INIT, path = KBUF_INIT, msg = KBUF_INIT;
+	fetch_result res;
+	size_t i;
+	int rc = 0;
+	if (!fo) {
+		memset(&none, 0, sizeof(none));
+		fo = &none;
+	}
+	if (rep)
+		memset(rep, 0, sizeof(*rep));
+	karena_init(&a);
+	memset(&lock, 0, sizeof(lock));
+	memset(&res, 0, sizeof(res));
+	lock.v = karena_alloc(&a, (b->nstages + 1) * sizeof(*lock.v));
+	for (i = 0; i < b->nstages && !rc; i++) {
+		const rel_stage *st = &b->stages[i];
+		fetch_lock_entry *e;
+		if (st->src != REL_SRC_URL)
+			continue;
+		kbuf_reset(&data);
+		if (!update_lock && !st->sha256)
+			rc = kerr_set(err, KE_INPUT, "source %s is not pinned", st->url);
+		else {
+			/* the locked size bounds the download: an oversized answer stops there */
+			one = *fo;
+			one.max_bytes = update_lock ? 0 : st->size;
+			rc = fetch_get(&data, &res, st->url, st->sha256, &one, err);
+		}
+		if (rc) {
+			if (st->pin_at)
+				kerr_wrap(err, "sha256 from %s", st->pin_at);
+			kerr_wrap(err, "stage %s", st->name);
+			break;
+		}
+		if (rep)
+			rep->sources++;
+		kbuf_reset(&msg);
+		kbuf_printf(&msg, "stage %s: %s verified (sha256 %s, %zu bytes)", st->name, st->url, res.sha256,
+			    res.size);
+		kev_emit(fo->sink, KEV_INFO, "fetch.verified", msg.ptr, "stage", st->name, "url", st->url,
+			 "sha256", res.sha256, NULL);
+		e = &lock.v[lock.len++];
+		e->stage = st->name;
+		e->url = st->url;
+		e->resolved = karena_strdup(&a, res.resolved.ptr);
+		e->sha256 = karena_strdup(&a, res.sha256);
+		e->size = res.size;
+	}
+	if (!rc && update_lock) {
+		lock_path(&path, b);
+		if (!(rc = fetch_lock_write(&lock, path.ptr, err)) && rep)
+			rep->lock_written = true;
+	}
+	kbuf_release(&data);
+	kbuf_release(&path);
+	kbuf_release(&msg);
+	kbuf_release(&res.resolved);
+	karena_release(&a);
+	return rc;
+}
