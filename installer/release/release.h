@@ -220,6 +220,15 @@ int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, long 
 int rel_release_recover(kube_client *c, karena *a, const char *release, const rel_run_opts *o, int *rev,
 			rel_rollback_report *rep, kerr *err);
 
+/* kstage rollback RELEASE [REVISION]: undo, newest first and each from
+ * its journal, every revision after target that is still in effect, so
+ * the cluster is as target left it; target 0: the previous successful
+ * revision. The undone ones are marked rolled-back, target deployed.
+ * Refuses (before changing anything) a pending latest revision, a target
+ * that did not succeed, and records that were pruned. */
+int rel_release_rollback(kube_client *c, karena *a, const char *release, int target, const rel_run_opts *o,
+			 int *to, rel_rollback_report *rep, kerr *err);
+
 /* ---- plan ---- */
 
 typedef enum rel_action { REL_UNCHANGED, REL_CHANGED, REL_CREATED, REL_CREATED_LATER } rel_action;

@@ -548,3 +548,112 @@ int rel_release_recover(kube_client *c, karena *a, const char *release, const re
 	give_lock(&lock);
 	return rc;
 }
+
+/* Undo one revision from its journal and mark it rolled back (or failed
+ * when incomplete). */
+static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_run_opts *o, rel_lock *lock,
+			 rel_rollback_report *rep, kerr *err)
+{
+	rel_journal j;
+	size_t i;
+	kerr we = KERR_INIT;
+	int rc;
+	kube_emit(c, KEV_INFO, "rollback.revision",
+		  karena_printf(a, "undoing revision %d (%s) from its journal", rec->revision, rel_status_name(rec->status)),
+		  NULL);
+	rc = rel_rollback_journal(c, a, rec, o->rollback_timeout_ms, rep, err);
+	rec->status = rc ? REL_ST_FAILED : REL_ST_ROLLED_BACK;
+	rec->description = rc ? "rollback incomplete" : "rolled back by kstage rollback";
+	for (i = 0; !rc && i < rec->nstages; i++)
+		if (stage_started(&rec->stages[i]))
+			rec->stages[i].result = REL_SR_ROLLED_BACK;
+	j.a = a;
+	j.rec = rec;
+	j.store = o->store;
+	j.lock = lock;
+	if (rel_journal_save(&j, &we) && !rc) {
+		kerr_move(err, &we);
+		rc = err->code;
+	}
+	kerr_clear(&we);
+	return rc;
+}
+
+int rel_release_rollback(kube_client *c, karena *a, const char *release, int target, const rel_run_opts *o,
+			 int *to, rel_rollback_report *rep, kerr *err)
+{
+	rel_lock lock;
+	rel_rec_summary *h = NULL;
+	rel_record **recs = NULL;
+	size_t n = 0, i, k = 0;
+	int rc;
+	*to = 0;
+	if ((rc = take_lock(&lock, c, release, o, err))) {
+		rel_lock_release(&lock);
+		return rc;
+	}
+	if ((rc = rel_store_history(o->store, a, release, &h, &n, err)))
+		goto out;
+	if (!n) {
+		rc = kerr_set(err, KE_NOTFOUND, "release \"%s\" has no records in namespace \"%s\"", release,
+			      o->store->namespace);
+		goto out;
+	}
+	if (h[n - 1].status == REL_ST_PENDING) {
+		rc = kerr_set(err, KE_CONFLICT, "release \"%s\" revision %d is pending (a killed run): run `kstage "
+			      "rollback --recover %s` first", release, h[n - 1].revision, release);
+		goto out;
+	}
+	if (!target) {
+		/* the previous successful revision: before the latest one when that
+		 * one is in effect, else the newest still in effect */
+		size_t top = h[n - 1].status == REL_ST_DEPLOYED ? n - 1 : n;
+		for (i = top; i-- > 0;)
+			if (h[i].status == REL_ST_DEPLOYED || h[i].status == REL_ST_SUPERSEDED) {
+				target = h[i].revision;
+				break;
+			}
+		if (!target) {
+			rc = kerr_set(err, KE_USAGE, "release \"%s\": no earlier successful revision to roll back to", release);
+			goto out;
+		}
+	}
+	for (i = 0; i < n && h[i].revision != target; i++)
+		;
+	if (i == n || (h[i].status != REL_ST_DEPLOYED && h[i].status != REL_ST_SUPERSEDED)) {
+		rc = kerr_set(err, KE_USAGE, "release \"%s\": revision %d %s", release, target,
+			      i == n ? "does not exist (or was pruned)" : "did not succeed: roll back to a deployed or superseded one");
+		goto out;
+	}
+	/* every later revision still in effect is undone, newest first; all
+	 * their records must be there before anything changes */
+	for (i = 0, k = 0; i < n; i++)
+		k += h[i].revision > target;
+	if ((int)k != h[n - 1].revision - target) {
+		rc = kerr_set(err, KE_USAGE, "release \"%s\": records of revisions after %d were pruned: cannot undo them",
+			      release, target);
+		goto out;
+	}
+	recs = xcalloc(n + 1, sizeof(*recs));
+	for (i = n, k = 0; i-- > 0 && h[i].revision > target;) {
+		if (h[i].status == REL_ST_ROLLED_BACK || h[i].status == REL_ST_UNINSTALLED)
+			continue;
+		if ((rc = rel_store_get(o->store, a, release, h[i].revision, &recs[k], err)))
+			goto out;
+		k++;
+	}
+	for (i = 0; i < k && !rc; i++)
+		rc = undo_revision(c, a, recs[i], o, &lock, rep, err);
+	if (!rc) {
+		rel_record *t = NULL;
+		if (!(rc = rel_store_get(o->store, a, release, target, &t, err)) && t->status != REL_ST_DEPLOYED) {
+			t->status = REL_ST_DEPLOYED;
+			rc = rel_store_update(o->store, t, err);
+		}
+		*to = target;
+	}
+out:
+	free(recs);
+	give_lock(&lock);
+	return rc;
+}
