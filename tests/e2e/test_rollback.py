@@ -232,3 +232,77 @@ def test_pending_revision_is_refused_and_lease_holder_named(cluster):
     assert "ci-host pid 4242" in r.stderr
     assert not cluster.exists("configmap", "fresh", "-n", NS)
     cluster.kubectl("delete", "lease", "kstage.rb-pending", "-n", "kstage-system")
+
+
+def test_killed_run_is_refused_then_recovered_exactly(cluster):
+    import os
+    import signal
+    import subprocess
+    import time
+    setup(cluster)
+    before = dump(cluster)
+    b = bundle(cluster, "rb-kill", last_timeout="120s")
+    e = dict(os.environ, XDG_CACHE_HOME=str(cluster.cache), SSL_CERT_FILE=cluster.env["KSTAGE_ARTIFACT_CA"])
+    e.pop("KUBECONFIG", None)
+    p = subprocess.Popen([cluster.bin, "apply", b, "--force-conflicts", "--kubeconfig", cluster.env["KSTAGE_KUBECONFIG"]],
+                         env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 90
+        while not cluster.exists("configmap", "never-ready", "-n", NS):
+            assert time.time() < deadline and p.poll() is None, "the run never reached its last stage"
+            time.sleep(0.2)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+    assert dump(cluster) != before
+    # the killed run's Lease would expire by itself; drop it to go on at once
+    cluster.kubectl("delete", "lease", "kstage.rb-kill", "-n", "kstage-system")
+    r = cluster.kstage("apply", b, "--force-conflicts")
+    assert r.returncode == 1, r.stderr
+    assert "revision 1 is pending" in r.stderr and "kstage rollback --recover rb-kill" in r.stderr
+    r = cluster.kstage("rollback", "--recover", "rb-kill")
+    assert r.returncode == 0, r.stderr
+    after = dump(cluster)
+    diff = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    assert not diff, json.dumps({str(k): v for k, v in diff.items()}, indent=1)
+    s, rec = record(cluster, "rb-kill", 1)
+    assert rec["status"] == "rolled-back"
+
+
+def test_rollback_to_revision_one_restores_its_objects(cluster):
+    setup(cluster)
+    b = cluster.bundle("rb-rev", f"""\
+        name: rb-rev
+        stages:
+          - name: config
+            templates: [cm.yaml]
+        """, {"values/values.yaml": "mode: green\nextra: false\n",
+              "templates/cm.yaml": f"""\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {{name: patched, namespace: {NS}}}
+            data: {{mode: "{{{{ .Values.mode }}}}"}}
+            {{{{- if .Values.extra }}}}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {{name: fresh, namespace: {NS}}}
+            data: {{a: b}}
+            {{{{- end }}}}
+            """})
+    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-rev", check=False)
+    r = cluster.kstage("apply", b, "--force-conflicts")
+    assert r.returncode == 0, r.stderr
+    first = dump(cluster)
+    r = cluster.kstage("apply", b, "--set", "mode=red", "--set", "extra=true")
+    assert r.returncode == 0, r.stderr
+    assert cluster.get("configmap", "patched", "-n", NS)["data"]["mode"] == "red"
+    assert cluster.exists("configmap", "fresh", "-n", NS)
+    r = cluster.kstage("rollback", "rb-rev", "1")
+    assert r.returncode == 0, r.stderr
+    after = dump(cluster)
+    diff = {k: (first[k], after[k]) for k in first if first[k] != after[k]}
+    assert not diff, json.dumps({str(k): v for k, v in diff.items()}, indent=1)
+    labels = {s["metadata"]["labels"]["revision"]: s["metadata"]["labels"]["status"]
+              for s in cluster.get("secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-rev")["items"]}
+    assert labels == {"1": "deployed", "2": "rolled-back"}, labels
