@@ -191,8 +191,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	if (res.took_over)
 		kev_emit(&ctx->sink, KEV_WARN, "lock.takeover", "took over the release lock from an expired holder",
 			 "previous_holder", res.prev_holder, NULL);
-	if (res.revision)
-		summary(ctx, &pg, &s, &res.sum, res.failed);
+	summary(ctx, &pg, &s, &res.sum, rc);
 	if (rc)
 		cli_print_error(ctx, &err);
 	if (res.failed)

@@ -860,8 +860,7 @@ out:
 	return rc;
 }
 
-/* The --stage names must all be stages of the bundle. */
-static int check_only(const rel_bundle *b, const rel_ctx *ctx, kerr *err)
+int rel_check_stages(const rel_bundle *b, const rel_ctx *ctx, kerr *err)
 {
 	size_t i, j;
 	for (i = 0; i < ctx->nonly; i++) {
@@ -887,7 +886,7 @@ int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *e
 	int rc;
 	kind_book book;
 	memset(sum, 0, sizeof(*sum));
-	if ((rc = check_only(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
+	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
 		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
@@ -1036,7 +1035,7 @@ int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *c
 	int rc;
 	memset(out, 0, sizeof(*out));
 	ctx->client->dry_run_only = true;   /* kube_do refuses any write without dryRun=All */
-	if ((rc = check_only(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
+	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
 		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)

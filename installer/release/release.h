@@ -154,6 +154,10 @@ typedef struct rel_summary {
 	const char *failed_stage;   /* name, or NULL */
 } rel_summary;
 
+/* The --stage names (ctx->only) must all be stages of b: KE_USAGE naming
+ * the stages otherwise. */
+int rel_check_stages(const rel_bundle *b, const rel_ctx *ctx, kerr *err);
+
 /* Apply every enabled stage in order: render, resolve, apply (one kind
  * group at a time, its objects in parallel), wait, run ops. Stops at the
  * first failure with the context "stage NAME: ...". */

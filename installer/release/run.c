@@ -430,7 +430,7 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	int latest, rc;
 	memset(res, 0, sizeof(*res));
 	res->release = karena_strdup(a, o->release ? o->release : b->name);
-	if ((rc = rel_release_name_check(res->release, err)))
+	if ((rc = rel_release_name_check(res->release, err)) || (rc = rel_check_stages(b, ctx, err)))
 		return rc;
 	if ((rc = take_lock(&lock, ctx->client, res->release, o, err))) {
 		rel_lock_release(&lock);
