@@ -505,14 +505,42 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	return rc;
 }
 
+/* Undo one revision from its journal and mark it rolled back (or failed
+ * when incomplete). */
+static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_run_opts *o, rel_lock *lock,
+			 const char *done, const char *incomplete, rel_rollback_report *rep, kerr *err)
+{
+	rel_journal j;
+	size_t i;
+	kerr we = KERR_INIT;
+	int rc;
+	kube_emit(c, KEV_INFO, "rollback.revision",
+		  karena_printf(a, "undoing revision %d (%s) from its journal", rec->revision, rel_status_name(rec->status)),
+		  NULL);
+	rc = rel_rollback_journal(c, a, rec, o->rollback_timeout_ms, rep, err);
+	rec->status = rc ? REL_ST_FAILED : REL_ST_ROLLED_BACK;
+	rec->description = rc ? incomplete : done;
+	for (i = 0; !rc && i < rec->nstages; i++)
+		if (stage_started(&rec->stages[i]))
+			rec->stages[i].result = REL_SR_ROLLED_BACK;
+	j.a = a;
+	j.rec = rec;
+	j.store = o->store;
+	j.lock = lock;
+	if (rel_journal_save(&j, &we) && !rc) {
+		kerr_move(err, &we);
+		rc = err->code;
+	}
+	kerr_clear(&we);
+	return rc;
+}
+
 int rel_release_recover(kube_client *c, karena *a, const char *release, const rel_run_opts *o, int *rev,
 			rel_rollback_report *rep, kerr *err)
 {
 	rel_lock lock;
 	rel_rec_summary s;
 	rel_record *rec = NULL;
-	rel_journal j;
-	size_t i;
 	int rc;
 	*rev = 0;
 	if ((rc = take_lock(&lock, c, release, o, err))) {
@@ -526,56 +554,10 @@ int rel_release_recover(kube_client *c, karena *a, const char *release, const re
 		rc = rel_store_get(o->store, a, release, s.revision, &rec, err);
 	if (!rc) {
 		*rev = rec->revision;
-		rc = rel_rollback_journal(c, a, rec, o->rollback_timeout_ms, rep, err);
-		rec->status = rc ? REL_ST_FAILED : REL_ST_ROLLED_BACK;
-		rec->description = rc ? "killed run; recovery incomplete" : "killed run; rolled back by rollback --recover";
-		for (i = 0; !rc && i < rec->nstages; i++)
-			if (stage_started(&rec->stages[i]))
-				rec->stages[i].result = REL_SR_ROLLED_BACK;
-		j.a = a;
-		j.rec = rec;
-		j.store = o->store;
-		j.lock = &lock;
-		{
-			kerr we = KERR_INIT;
-			if (rel_journal_save(&j, &we) && !rc) {
-				kerr_move(err, &we);
-				rc = err->code;
-			}
-			kerr_clear(&we);
-		}
+		rc = undo_revision(c, a, rec, o, &lock, "killed run; rolled back by rollback --recover",
+				   "killed run; recovery incomplete", rep, err);
 	}
 	give_lock(&lock);
-	return rc;
-}
-
-/* Undo one revision from its journal and mark it rolled back (or failed
- * when incomplete). */
-static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_run_opts *o, rel_lock *lock,
-			 rel_rollback_report *rep, kerr *err)
-{
-	rel_journal j;
-	size_t i;
-	kerr we = KERR_INIT;
-	int rc;
-	kube_emit(c, KEV_INFO, "rollback.revision",
-		  karena_printf(a, "undoing revision %d (%s) from its journal", rec->revision, rel_status_name(rec->status)),
-		  NULL);
-	rc = rel_rollback_journal(c, a, rec, o->rollback_timeout_ms, rep, err);
-	rec->status = rc ? REL_ST_FAILED : REL_ST_ROLLED_BACK;
-	rec->description = rc ? "rollback incomplete" : "rolled back by kstage rollback";
-	for (i = 0; !rc && i < rec->nstages; i++)
-		if (stage_started(&rec->stages[i]))
-			rec->stages[i].result = REL_SR_ROLLED_BACK;
-	j.a = a;
-	j.rec = rec;
-	j.store = o->store;
-	j.lock = lock;
-	if (rel_journal_save(&j, &we) && !rc) {
-		kerr_move(err, &we);
-		rc = err->code;
-	}
-	kerr_clear(&we);
 	return rc;
 }
 
@@ -643,7 +625,8 @@ int rel_release_rollback(kube_client *c, karena *a, const char *release, int tar
 		k++;
 	}
 	for (i = 0; i < k && !rc; i++)
-		rc = undo_revision(c, a, recs[i], o, &lock, rep, err);
+		rc = undo_revision(c, a, recs[i], o, &lock, "rolled back by kstage rollback", "rollback incomplete", rep,
+				   err);
 	if (!rc) {
 		rel_record *t = NULL;
 		if (!(rc = rel_store_get(o->store, a, release, target, &t, err)) && t->status != REL_ST_DEPLOYED) {

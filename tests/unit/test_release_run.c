@@ -224,19 +224,32 @@ static void put_file(const char *dir, const char *name, const char *text)
 	}
 }
 
+static void tbundle_drop(tbundle *t)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
+	if (system(cmd) != 0)
+		unit_fail(__FILE__, __LINE__, "cannot remove %s", t->dir);
+	karena_release(&t->a);
+}
+
 static bool tbundle_make(tbundle *t, const char *stages, const char *const *files)
 {
 	kerr e = KERR_INIT;
 	int rc;
 	snprintf(t->dir, sizeof(t->dir), "/tmp/kstage-run-XXXXXX");
 	karena_init(&t->a);
-	if (!mkdtemp(t->dir))
+	if (!mkdtemp(t->dir)) {
+		karena_release(&t->a);
 		return false;
+	}
 	{
 		char d[96];
 		snprintf(d, sizeof(d), "%s/templates", t->dir);
-		if (mkdir(d, 0700))
+		if (mkdir(d, 0700)) {
+			tbundle_drop(t);
 			return false;
+		}
 	}
 	put_file(t->dir, "kstage.yaml", stages);
 	for (; files && *files; files += 2)
@@ -248,14 +261,6 @@ static bool tbundle_make(tbundle *t, const char *stages, const char *const *file
 	return rc == 0;
 }
 
-static void tbundle_drop(tbundle *t)
-{
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t->dir);
-	if (system(cmd) != 0)
-		unit_fail(__FILE__, __LINE__, "cannot remove %s", t->dir);
-	karena_release(&t->a);
-}
 
 /* Pre-existing: namespace default, ConfigMap settings (another manager's,
  * with a label) and ConfigMap inference holding pretty-printed JSON. */
@@ -321,256 +326,241 @@ static long log_find(const kbuf *log, const char *prefix)
 	return -1;
 }
 
-TEST(release_run_journals_before_mutating_and_rolls_back_exactly)
-{
+/* What every test needs: the seeded fake, a bundle, the Secrets store and
+ * a run's context and options over them. */
+typedef struct run_env {
 	run_api r;
-	kube_client *c = run_api_open(&r);
+	kube_client *c;
 	tbundle t;
 	karena a;
 	rel_ctx ctx;
 	rel_run_opts o;
 	rel_run_result res;
-	rel_store *st = rel_store_secrets(c, NULL);
-	kerr e = KERR_INIT;
+	rel_store *st;
+	kerr e;
+} run_env;
+
+static void env_drop(run_env *v)
+{
+	kerr_clear(&v->e);
+	rel_store_free(v->st);
+	karena_release(&v->a);
+	run_api_close(&v->r, v->c);
+}
+
+/* False (and nothing to close) when the bundle cannot be made. */
+static bool env_open(run_env *v, const char *stages, const char *const *files)
+{
+	kerr e0 = KERR_INIT;
+	v->e = e0;
+	v->c = run_api_open(&v->r);
+	karena_init(&v->a);
+	seed(&v->r);
+	v->st = rel_store_secrets(v->c, NULL);
+	ctx_for(&v->ctx, v->c);
+	opts_for(&v->o, v->st);
+	memset(&v->res, 0, sizeof(v->res));
+	if (tbundle_make(&v->t, stages, files))
+		return true;
+	env_drop(v);
+	return false;
+}
+
+static void env_close(run_env *v)
+{
+	rel_rollback_report_release(&v->res.rb);
+	tbundle_drop(&v->t);
+	env_drop(v);
+}
+
+static int env_apply(run_env *v)
+{
+	rel_rollback_report_release(&v->res.rb);
+	return rel_release_apply(&v->t.b, &v->ctx, &v->o, &v->res, &v->a, &v->e);
+}
+
+TEST(release_run_journals_before_mutating_and_rolls_back_exactly)
+{
+	run_env v;
 	doc_node *settings0, *inference0;
-	int rc;
-	karena_init(&a);
-	seed(&r);
-	settings0 = doc_copy(&a, fake_api_find(&r.f, "default/configmaps", "settings"));
-	inference0 = doc_copy(&a, fake_api_find(&r.f, "default/configmaps", "inference"));
-	if (tbundle_make(&t, two_stages, two_stage_files)) {
-		ctx_for(&ctx, c);
-		opts_for(&o, st);
-		rc = rel_release_apply(&t.b, &ctx, &o, &res, &a, &e);
-		CHECK_INT_EQ(rc, KE_API);            /* the stage's error: rolled back cleanly */
-		CHECK(res.failed && res.changed && res.rolled_back);
-		CHECK_CONTAINS(e.first.msg, "stage two");
-		CHECK_INT_EQ(res.rb.left.len, 0);
-		CHECK_INT_EQ(res.rb.deleted, 1);     /* fresh */
-		CHECK_INT_EQ(res.rb.restored, 2);    /* settings, inference */
-		{
-			/* the journal (the record's PUT) comes before the first PATCH, and
-			 * prior states were read by a LIST, not a GET per object */
-			long put = log_find(&r.log, "PUT /api/v1/namespaces/kstage-system/secrets/kstage.v1.demo.v1");
-			long patch = log_find(&r.log, "PATCH ");
-			long list = log_find(&r.log, "GET /api/v1/namespaces/default/configmaps\n");
-			long get1 = log_find(&r.log, "GET /api/v1/namespaces/default/configmaps/settings");
-			CHECK(put >= 0 && patch > put);
-			CHECK(list >= 0 && list < put);
-			CHECK(get1 < 0 || get1 > patch);
-			CHECK(log_find(&r.log, "POST /apis/coordination.k8s.io/v1/namespaces/kstage-system/leases") >= 0);
-		}
-		{
-			/* exactly as before: data, labels, uid and managedFields (the
-			 * rollback's own manager is gone again) */
-			doc_node *s1 = fake_api_find(&r.f, "default/configmaps", "settings");
-			doc_node *i1 = fake_api_find(&r.f, "default/configmaps", "inference");
-			doc_map_del(doc_map_get(s1, "metadata"), "resourceVersion");
-			doc_map_del(doc_map_get(settings0, "metadata"), "resourceVersion");
-			doc_map_del(doc_map_get(i1, "metadata"), "resourceVersion");
-			doc_map_del(doc_map_get(inference0, "metadata"), "resourceVersion");
-			CHECK(doc_equal(s1, settings0));
-			CHECK(doc_equal(i1, inference0));
-			CHECK_STR_EQ(doc_get_str(i1, "data.config", ""), INFERENCE_JSON);
-			CHECK(!fake_api_find(&r.f, "default/configmaps", "fresh"));
-		}
-		{
-			rel_record *rec = NULL;
-			kerr ge = KERR_INIT;
-			CHECK_INT_EQ(rel_store_get(st, &a, "demo", 1, &rec, &ge), 0);
-			if (rec) {
-				const rel_rec_stage *s1 = rel_record_stage(rec, "one");
-				CHECK_INT_EQ(rec->status, REL_ST_ROLLED_BACK);
-				CHECK(s1 && s1->nobjects == 3);
-				if (s1 && s1->nobjects == 3) {
-					CHECK(s1->objects[0].existed && !s1->objects[1].existed);
-					CHECK_STR_EQ(s1->objects[2].key, "config");
-					CHECK_STR_EQ(s1->objects[2].key_prior, INFERENCE_JSON);
-				}
-				CHECK(rel_record_stage(rec, "two") && rel_record_stage(rec, "two")->result == REL_SR_ROLLED_BACK);
-			}
-			kerr_clear(&ge);
-		}
-		/* the Lease is given up */
-		CHECK_INT_EQ(fake_api_count(&r.f, "kstage-system/leases"), 0);
-		rel_rollback_report_release(&res.rb);
-		tbundle_drop(&t);
+	if (!env_open(&v, two_stages, two_stage_files))
+		return;
+	settings0 = doc_copy(&v.a, fake_api_find(&v.r.f, "default/configmaps", "settings"));
+	inference0 = doc_copy(&v.a, fake_api_find(&v.r.f, "default/configmaps", "inference"));
+	CHECK_INT_EQ(env_apply(&v), KE_API);        /* the stage's error: rolled back cleanly */
+	CHECK(v.res.failed && v.res.changed && v.res.rolled_back);
+	CHECK_CONTAINS(v.e.first.msg, "stage two");
+	CHECK_INT_EQ(v.res.rb.left.len, 0);
+	CHECK_INT_EQ(v.res.rb.deleted, 1);          /* fresh */
+	CHECK_INT_EQ(v.res.rb.restored, 2);         /* settings, inference */
+	{
+		/* the journal (the record's PUT) comes before the first PATCH, and
+		 * prior states were read by a LIST, not a GET per object */
+		long put = log_find(&v.r.log, "PUT /api/v1/namespaces/kstage-system/secrets/kstage.v1.demo.v1");
+		long patch = log_find(&v.r.log, "PATCH ");
+		long list = log_find(&v.r.log, "GET /api/v1/namespaces/default/configmaps\n");
+		long get1 = log_find(&v.r.log, "GET /api/v1/namespaces/default/configmaps/settings");
+		CHECK(put >= 0 && patch > put);
+		CHECK(list >= 0 && list < put);
+		CHECK(get1 < 0 || get1 > patch);
+		CHECK(log_find(&v.r.log, "POST /apis/coordination.k8s.io/v1/namespaces/kstage-system/leases") >= 0);
 	}
-	kerr_clear(&e);
-	rel_store_free(st);
-	karena_release(&a);
-	run_api_close(&r, c);
+	{
+		/* exactly as before: data, labels, uid and managedFields (the
+		 * rollback's own manager is gone again) */
+		doc_node *s1 = fake_api_find(&v.r.f, "default/configmaps", "settings");
+		doc_node *i1 = fake_api_find(&v.r.f, "default/configmaps", "inference");
+		doc_map_del(doc_map_get(s1, "metadata"), "resourceVersion");
+		doc_map_del(doc_map_get(settings0, "metadata"), "resourceVersion");
+		doc_map_del(doc_map_get(i1, "metadata"), "resourceVersion");
+		doc_map_del(doc_map_get(inference0, "metadata"), "resourceVersion");
+		CHECK(doc_equal(s1, settings0));
+		CHECK(doc_equal(i1, inference0));
+		CHECK_STR_EQ(doc_get_str(i1, "data.config", ""), INFERENCE_JSON);
+		CHECK(!fake_api_find(&v.r.f, "default/configmaps", "fresh"));
+	}
+	{
+		rel_record *rec = NULL;
+		kerr ge = KERR_INIT;
+		CHECK_INT_EQ(rel_store_get(v.st, &v.a, "demo", 1, &rec, &ge), 0);
+		if (rec) {
+			const rel_rec_stage *s1 = rel_record_stage(rec, "one");
+			CHECK_INT_EQ(rec->status, REL_ST_ROLLED_BACK);
+			CHECK(s1 && s1->nobjects == 3);
+			if (s1 && s1->nobjects == 3) {
+				CHECK(s1->objects[0].existed && !s1->objects[1].existed);
+				CHECK_STR_EQ(s1->objects[2].key, "config");
+				CHECK_STR_EQ(s1->objects[2].key_prior, INFERENCE_JSON);
+			}
+			CHECK(rel_record_stage(rec, "two") && rel_record_stage(rec, "two")->result == REL_SR_ROLLED_BACK);
+		}
+		kerr_clear(&ge);
+	}
+	/* the Lease is given up */
+	CHECK_INT_EQ(fake_api_count(&v.r.f, "kstage-system/leases"), 0);
+	env_close(&v);
 }
 
 TEST(release_run_no_rollback_keeps_the_partial_state)
 {
-	run_api r;
-	kube_client *c = run_api_open(&r);
-	tbundle t;
-	karena a;
-	rel_ctx ctx;
-	rel_run_opts o;
-	rel_run_result res;
-	rel_store *st = rel_store_secrets(c, NULL);
-	kerr e = KERR_INIT;
-	karena_init(&a);
-	seed(&r);
-	if (tbundle_make(&t, two_stages, two_stage_files)) {
-		ctx_for(&ctx, c);
-		opts_for(&o, st);
-		o.no_rollback = true;
-		CHECK_INT_EQ(rel_release_apply(&t.b, &ctx, &o, &res, &a, &e), KE_ROLLBACK);
-		CHECK(res.failed && !res.rolled_back);
-		CHECK(fake_api_find(&r.f, "default/configmaps", "fresh"));
-		CHECK_STR_EQ(doc_get_str(fake_api_find(&r.f, "default/configmaps", "settings"), "data.mode", ""), "green");
-		kerr_clear(&e);
-		{
-			/* then the pending check passes (failed is final) and recover refuses */
-			rel_rollback_report rep;
-			int rev;
-			memset(&rep, 0, sizeof(rep));
-			CHECK_INT_EQ(rel_release_recover(c, &a, "demo", &o, &rev, &rep, &e), KE_USAGE);
-			CHECK_CONTAINS(e.first.msg, "not pending");
-			rel_rollback_report_release(&rep);
-		}
-		rel_rollback_report_release(&res.rb);
-		tbundle_drop(&t);
-	}
-	kerr_clear(&e);
-	rel_store_free(st);
-	karena_release(&a);
-	run_api_close(&r, c);
+	run_env v;
+	rel_rollback_report rep;
+	int rev;
+	if (!env_open(&v, two_stages, two_stage_files))
+		return;
+	v.o.no_rollback = true;
+	CHECK_INT_EQ(env_apply(&v), KE_ROLLBACK);
+	CHECK(v.res.failed && !v.res.rolled_back);
+	CHECK(fake_api_find(&v.r.f, "default/configmaps", "fresh"));
+	CHECK_STR_EQ(doc_get_str(fake_api_find(&v.r.f, "default/configmaps", "settings"), "data.mode", ""), "green");
+	kerr_clear(&v.e);
+	/* failed is final: recover refuses */
+	memset(&rep, 0, sizeof(rep));
+	CHECK_INT_EQ(rel_release_recover(v.c, &v.a, "demo", &v.o, &rev, &rep, &v.e), KE_USAGE);
+	CHECK_CONTAINS(v.e.first.msg, "not pending");
+	rel_rollback_report_release(&rep);
+	env_close(&v);
 }
 
 TEST(release_run_refuses_a_pending_revision_then_recover_restores_it)
 {
-	run_api r;
-	kube_client *c = run_api_open(&r);
-	tbundle t;
-	karena a;
-	rel_ctx ctx;
-	rel_run_opts o;
-	rel_run_result res;
-	rel_store *st = rel_store_secrets(c, NULL);
-	kerr e = KERR_INIT;
-	rel_record *rec;
+	run_env v;
+	rel_record *rec, *back = NULL;
 	rel_rec_stage *s;
-	karena_init(&a);
-	seed(&r);
+	rel_rollback_report rep;
+	int rev = 0;
+	doc_node *cm;
+	if (!env_open(&v, two_stages, two_stage_files))
+		return;
 	/* a run killed mid-stage: its journal says settings existed and fresh did not */
-	rec = rel_record_new(&a, "demo", 1);
-	s = rel_record_add_stage(&a, rec, "one");
+	rec = rel_record_new(&v.a, "demo", 1);
+	s = rel_record_add_stage(&v.a, rec, "one");
 	s->result = REL_SR_RUNNING;
-	rel_record_add_object(&a, s, "v1", "ConfigMap", "default", "settings",
-			      doc_copy(&a, fake_api_find(&r.f, "default/configmaps", "settings")));
-	rel_record_add_object(&a, s, "v1", "ConfigMap", "default", "fresh", NULL);
-	CHECK_INT_EQ(rel_store_create(st, rec, &e), 0);
-	fake_api_put(&r.f, "default/configmaps", "fresh",
-		     json(&r.f.a, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"fresh\","
-				  "\"namespace\":\"default\"},\"data\":{\"a\":\"b\"}}"));
-	{
-		doc_node *cm = doc_copy(&r.f.a, fake_api_find(&r.f, "default/configmaps", "settings"));
-		doc_map_set(&r.f.a, doc_map_get(cm, "data"), "mode", doc_new_str(&r.f.a, "green"));
-		fake_api_put(&r.f, "default/configmaps", "settings", cm);
-	}
-	if (tbundle_make(&t, two_stages, two_stage_files)) {
-		ctx_for(&ctx, c);
-		opts_for(&o, st);
-		CHECK_INT_EQ(rel_release_apply(&t.b, &ctx, &o, &res, &a, &e), KE_CONFLICT);
-		CHECK_CONTAINS(e.first.msg, "revision 1 is pending");
-		CHECK_CONTAINS(e.first.msg, "kstage rollback --recover demo");
-		CHECK(log_find(&r.log, "PATCH ") < 0);
-		CHECK_INT_EQ(res.revision, 0);
-		kerr_clear(&e);
-		{
-			rel_rollback_report rep;
-			rel_record *back = NULL;
-			int rev = 0;
-			memset(&rep, 0, sizeof(rep));
-			CHECK_INT_EQ(rel_release_recover(c, &a, "demo", &o, &rev, &rep, &e), 0);
-			CHECK_INT_EQ(rev, 1);
-			CHECK(!fake_api_find(&r.f, "default/configmaps", "fresh"));
-			CHECK_STR_EQ(doc_get_str(fake_api_find(&r.f, "default/configmaps", "settings"), "data.mode", ""), "blue");
-			CHECK_INT_EQ(rel_store_get(st, &a, "demo", 1, &back, &e), 0);
-			CHECK(back && back->status == REL_ST_ROLLED_BACK);
-			rel_rollback_report_release(&rep);
-		}
-		tbundle_drop(&t);
-	}
-	kerr_clear(&e);
-	rel_store_free(st);
-	karena_release(&a);
-	run_api_close(&r, c);
+	rel_record_add_object(&v.a, s, "v1", "ConfigMap", "default", "settings",
+			      doc_copy(&v.a, fake_api_find(&v.r.f, "default/configmaps", "settings")));
+	rel_record_add_object(&v.a, s, "v1", "ConfigMap", "default", "fresh", NULL);
+	CHECK_INT_EQ(rel_store_create(v.st, rec, &v.e), 0);
+	fake_api_put(&v.r.f, "default/configmaps", "fresh",
+		     json(&v.r.f.a, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"fresh\","
+				    "\"namespace\":\"default\"},\"data\":{\"a\":\"b\"}}"));
+	cm = doc_copy(&v.r.f.a, fake_api_find(&v.r.f, "default/configmaps", "settings"));
+	doc_map_set(&v.r.f.a, doc_map_get(cm, "data"), "mode", doc_new_str(&v.r.f.a, "green"));
+	fake_api_put(&v.r.f, "default/configmaps", "settings", cm);
+
+	CHECK_INT_EQ(env_apply(&v), KE_CONFLICT);
+	CHECK_CONTAINS(v.e.first.msg, "revision 1 is pending");
+	CHECK_CONTAINS(v.e.first.msg, "kstage rollback --recover demo");
+	CHECK(log_find(&v.r.log, "PATCH ") < 0);
+	CHECK_INT_EQ(v.res.revision, 0);
+	kerr_clear(&v.e);
+
+	memset(&rep, 0, sizeof(rep));
+	CHECK_INT_EQ(rel_release_recover(v.c, &v.a, "demo", &v.o, &rev, &rep, &v.e), 0);
+	CHECK_INT_EQ(rev, 1);
+	CHECK(!fake_api_find(&v.r.f, "default/configmaps", "fresh"));
+	CHECK_STR_EQ(doc_get_str(fake_api_find(&v.r.f, "default/configmaps", "settings"), "data.mode", ""), "blue");
+	CHECK_INT_EQ(rel_store_get(v.st, &v.a, "demo", 1, &back, &v.e), 0);
+	CHECK(back && back->status == REL_ST_ROLLED_BACK);
+	rel_rollback_report_release(&rep);
+	env_close(&v);
 }
 
 TEST(release_run_fails_at_once_when_the_lease_is_held)
 {
-	run_api r;
-	kube_client *c = run_api_open(&r);
-	tbundle t;
-	karena a;
-	rel_ctx ctx;
-	rel_run_opts o;
-	rel_run_result res;
-	rel_store *st = rel_store_secrets(c, NULL);
-	kerr e = KERR_INIT;
+	run_env v;
 	rel_lock other;
 	rel_lock_opts lo;
-	karena_init(&a);
-	seed(&r);
+	if (!env_open(&v, two_stages, two_stage_files))
+		return;
 	memset(&lo, 0, sizeof(lo));
 	lo.release = "demo";
 	lo.identity = "ci-runner-7 pid 42";
-	CHECK_INT_EQ(rel_lock_acquire(&other, c, &lo, &e), 0);
-	if (tbundle_make(&t, two_stages, two_stage_files)) {
-		ctx_for(&ctx, c);
-		opts_for(&o, st);
-		CHECK_INT_EQ(rel_release_apply(&t.b, &ctx, &o, &res, &a, &e), KE_CONFLICT);
-		CHECK_CONTAINS(e.first.msg, "ci-runner-7 pid 42");
-		CHECK(log_find(&r.log, "PATCH ") < 0);
-		CHECK(log_find(&r.log, "POST /api/v1/namespaces/kstage-system/secrets") < 0);
-		tbundle_drop(&t);
-	}
+	CHECK_INT_EQ(rel_lock_acquire(&other, v.c, &lo, &v.e), 0);
+	CHECK_INT_EQ(env_apply(&v), KE_CONFLICT);
+	CHECK_CONTAINS(v.e.first.msg, "ci-runner-7 pid 42");
+	CHECK(log_find(&v.r.log, "PATCH ") < 0);
+	CHECK(log_find(&v.r.log, "POST /api/v1/namespaces/kstage-system/secrets") < 0);
 	rel_lock_release(&other);
-	kerr_clear(&e);
-	rel_store_free(st);
-	karena_release(&a);
-	run_api_close(&r, c);
+	env_close(&v);
 }
 
-TEST(release_run_deploys_then_supersedes)
+TEST(release_run_deploys_then_supersedes_then_rolls_back_to_revision_one)
 {
-	run_api r;
-	kube_client *c = run_api_open(&r);
-	tbundle t;
-	karena a;
-	rel_ctx ctx;
-	rel_run_opts o;
-	rel_run_result res;
-	rel_store *st = rel_store_secrets(c, NULL);
-	kerr e = KERR_INIT;
 	static const char *const files[] = { "templates/settings.yaml",
-		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: green}\n", NULL };
-	karena_init(&a);
-	seed(&r);
-	if (tbundle_make(&t, "name: demo\nstages:\n  - name: one\n    templates: [settings.yaml]\n", files)) {
-		rel_rec_summary *h = NULL;
-		size_t n = 0;
-		ctx_for(&ctx, c);
-		opts_for(&o, st);
-		CHECK_INT_EQ(rel_release_apply(&t.b, &ctx, &o, &res, &a, &e), 0);
-		CHECK_INT_EQ(rel_release_apply(&t.b, &ctx, &o, &res, &a, &e), 0);
-		CHECK_INT_EQ(res.revision, 2);
-		CHECK_INT_EQ(rel_store_history(st, &a, "demo", &h, &n, &e), 0);
-		CHECK_INT_EQ(n, 2);
-		if (n == 2) {
-			CHECK_INT_EQ(h[0].status, REL_ST_SUPERSEDED);
-			CHECK_INT_EQ(h[1].status, REL_ST_DEPLOYED);
-		}
-		tbundle_drop(&t);
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: \"{{ .Values.mode }}\"}\n",
+		"values/values.yaml", "mode: green\n", NULL };
+	run_env v;
+	rel_rec_summary *h = NULL;
+	rel_rollback_report rep;
+	size_t n = 0;
+	int to = 0;
+	doc_node *mode;
+	if (!env_open(&v, "name: demo\nstages:\n  - name: one\n    templates: [settings.yaml]\n", files))
+		return;
+	v.ctx.values = doc_new_map(&v.a);
+	doc_map_set(&v.a, v.ctx.values, "mode", doc_new_str(&v.a, "green"));
+	CHECK_INT_EQ(env_apply(&v), 0);
+	mode = doc_new_str(&v.a, "red");
+	doc_map_set(&v.a, v.ctx.values, "mode", mode);
+	CHECK_INT_EQ(env_apply(&v), 0);
+	CHECK_INT_EQ(v.res.revision, 2);
+	CHECK_STR_EQ(doc_get_str(fake_api_find(&v.r.f, "default/configmaps", "settings"), "data.mode", ""), "red");
+	CHECK_INT_EQ(rel_store_history(v.st, &v.a, "demo", &h, &n, &v.e), 0);
+	CHECK_INT_EQ(n, 2);
+	if (n == 2) {
+		CHECK_INT_EQ(h[0].status, REL_ST_SUPERSEDED);
+		CHECK_INT_EQ(h[1].status, REL_ST_DEPLOYED);
 	}
-	kerr_clear(&e);
-	rel_store_free(st);
-	karena_release(&a);
-	run_api_close(&r, c);
+	/* the previous successful revision: revision 2 undone from its journal */
+	memset(&rep, 0, sizeof(rep));
+	CHECK_INT_EQ(rel_release_rollback(v.c, &v.a, "demo", 0, &v.o, &to, &rep, &v.e), 0);
+	CHECK_INT_EQ(to, 1);
+	CHECK_STR_EQ(doc_get_str(fake_api_find(&v.r.f, "default/configmaps", "settings"), "data.mode", ""), "green");
+	CHECK_INT_EQ(rel_store_history(v.st, &v.a, "demo", &h, &n, &v.e), 0);
+	if (n == 2) {
+		CHECK_INT_EQ(h[0].status, REL_ST_DEPLOYED);
+		CHECK_INT_EQ(h[1].status, REL_ST_ROLLED_BACK);
+	}
+	rel_rollback_report_release(&rep);
+	env_close(&v);
 }
