@@ -175,6 +175,8 @@ typedef struct rel_run_opts {
 	size_t history_max;         /* revisions kept; 0: no limit */
 	bool no_rollback;           /* keep the partial state of a failed run */
 	long rollback_timeout_ms;   /* for deletions to finish; 0: 2 minutes */
+	bool uninstall;             /* rel_release_rollback: undo every revision (kstage uninstall) */
+	bool delete_crds;           /* a rollback deletes CRDs too (policy keep does not hold them) */
 } rel_run_opts;
 
 typedef struct rel_rollback_report {
@@ -215,8 +217,8 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
  * a rolloutRestart's Deployment restarts after its config is back);
  * policy keep left in place. 0 when complete, KE_ROLLBACK with rep->left
  * otherwise. */
-int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, long timeout_ms, rel_rollback_report *rep,
-			 kerr *err);
+int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const rel_run_opts *o,
+			 rel_rollback_report *rep, kerr *err);
 
 /* kstage rollback --recover: the latest revision must be pending (a killed
  * run); take the Lease, roll back from its journal, mark it rolled-back
@@ -228,6 +230,10 @@ int rel_release_recover(kube_client *c, karena *a, const char *release, const re
  * its journal, every revision after target that is still in effect, so
  * the cluster is as target left it; target 0: the previous successful
  * revision. The undone ones are marked rolled-back, target deployed.
+ * With o->uninstall every revision is undone (target ignored) and marked
+ * uninstalled: what the release created is deleted, what existed before
+ * its first revision (a foreign ConfigMap it only patched) gets back its
+ * state from before that revision; CRDs stay unless o->delete_crds.
  * Refuses (before changing anything) a pending latest revision, a target
  * that did not succeed, and records that were pruned. */
 int rel_release_rollback(kube_client *c, karena *a, const char *release, int target, const rel_run_opts *o,

@@ -224,8 +224,10 @@ static void note_left(rel_rollback_report *rep, const char *ref, const kerr *e)
 	kbuf_release(&m);
 }
 
-static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long timeout_ms, rel_rollback_report *rep)
+static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long timeout_ms, bool delete_crds,
+			rel_rollback_report *rep)
 {
+	bool keep = e->keep && !(delete_crds && !strcmp(e->kind, "CustomResourceDefinition"));
 	doc_node *d = doc_new_map(a), *md = doc_new_map(a);
 	kube_obj o;
 	kerr err = KERR_INIT;
@@ -246,7 +248,7 @@ static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long
 		kerr_clear(&err);
 		return;
 	}
-	if (!rc && e->keep) {
+	if (!rc && keep) {
 		doc_node *cur = NULL;
 		kerr ge = KERR_INIT;
 		bool live = kube_get(c, a, &o, &cur, &ge) == 0;
@@ -310,9 +312,10 @@ static bool stage_started(const rel_rec_stage *s)
 	return s->result != REL_SR_PENDING && s->result != REL_SR_SKIPPED;
 }
 
-int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, long timeout_ms, rel_rollback_report *rep,
-			 kerr *err)
+int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const rel_run_opts *o,
+			 rel_rollback_report *rep, kerr *err)
 {
+	long timeout_ms = o->rollback_timeout_ms;
 	const rel_rec_object **v = NULL;
 	size_t n = 0, cap = 0, i, k, s;
 	int pass, rc;
@@ -338,7 +341,7 @@ int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, long 
 	for (pass = 0; pass < 2; pass++)
 		for (i = n; i-- > 0;)
 			if (is_workload(v[i]->kind) == (pass == 1))
-				restore_one(c, a, v[i], timeout_ms, rep);
+				restore_one(c, a, v[i], timeout_ms, o->delete_crds, rep);
 	free(v);
 	if (rep->left.len)
 		return kerr_set(err, KE_ROLLBACK, "rollback of release %s revision %d is incomplete", rec->name,
@@ -477,7 +480,7 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 			kube_emit(ctx->client, KEV_WARN, "rollback.start",
 				  karena_printf(a, "rolling back release %s revision %d from its journal", rec->name, rec->revision),
 				  NULL);
-			rb = rel_rollback_journal(ctx->client, a, rec, o->rollback_timeout_ms, &res->rb, &fe);
+			rb = rel_rollback_journal(ctx->client, a, rec, o, &res->rb, &fe);
 			res->rolled_back = rb == 0;
 			rec->status = rb ? REL_ST_FAILED : REL_ST_ROLLED_BACK;
 			rec->description = karena_printf(a, "%s; %s", rec->description,
@@ -517,8 +520,8 @@ static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_r
 	kube_emit(c, KEV_INFO, "rollback.revision",
 		  karena_printf(a, "undoing revision %d (%s) from its journal", rec->revision, rel_status_name(rec->status)),
 		  NULL);
-	rc = rel_rollback_journal(c, a, rec, o->rollback_timeout_ms, rep, err);
-	rec->status = rc ? REL_ST_FAILED : REL_ST_ROLLED_BACK;
+	rc = rel_rollback_journal(c, a, rec, o, rep, err);
+	rec->status = rc ? REL_ST_FAILED : o->uninstall ? REL_ST_UNINSTALLED : REL_ST_ROLLED_BACK;
 	rec->description = rc ? incomplete : done;
 	for (i = 0; !rc && i < rec->nstages; i++)
 		if (stage_started(&rec->stages[i]))
@@ -586,7 +589,9 @@ int rel_release_rollback(kube_client *c, karena *a, const char *release, int tar
 			      "rollback --recover %s` first", release, h[n - 1].revision, release);
 		goto out;
 	}
-	if (!target) {
+	if (o->uninstall) {
+		target = 0;   /* before the first revision */
+	} else if (!target) {
 		/* the previous successful revision: before the latest one when that
 		 * one is in effect, else the newest still in effect */
 		size_t top = h[n - 1].status == REL_ST_DEPLOYED ? n - 1 : n;
@@ -602,7 +607,7 @@ int rel_release_rollback(kube_client *c, karena *a, const char *release, int tar
 	}
 	for (i = 0; i < n && h[i].revision != target; i++)
 		;
-	if (i == n || (h[i].status != REL_ST_DEPLOYED && h[i].status != REL_ST_SUPERSEDED)) {
+	if (!o->uninstall && (i == n || (h[i].status != REL_ST_DEPLOYED && h[i].status != REL_ST_SUPERSEDED))) {
 		rc = kerr_set(err, KE_USAGE, "release \"%s\": revision %d %s", release, target,
 			      i == n ? "does not exist (or was pruned)" : "did not succeed: roll back to a deployed or superseded one");
 		goto out;
@@ -612,8 +617,10 @@ int rel_release_rollback(kube_client *c, karena *a, const char *release, int tar
 	for (i = 0, k = 0; i < n; i++)
 		k += h[i].revision > target;
 	if ((int)k != h[n - 1].revision - target) {
-		rc = kerr_set(err, KE_USAGE, "release \"%s\": records of revisions after %d were pruned: cannot undo them",
-			      release, target);
+		rc = o->uninstall ? kerr_set(err, KE_USAGE, "release \"%s\": the records of revisions before %d were pruned: "
+						 "what they changed cannot be put back", release, h[0].revision)
+				  : kerr_set(err, KE_USAGE, "release \"%s\": records of revisions after %d were pruned: "
+						 "cannot undo them", release, target);
 		goto out;
 	}
 	recs = xcalloc(n + 1, sizeof(*recs));
@@ -625,9 +632,9 @@ int rel_release_rollback(kube_client *c, karena *a, const char *release, int tar
 		k++;
 	}
 	for (i = 0; i < k && !rc; i++)
-		rc = undo_revision(c, a, recs[i], o, &lock, "rolled back by kstage rollback", "rollback incomplete", rep,
-				   err);
-	if (!rc) {
+		rc = undo_revision(c, a, recs[i], o, &lock, o->uninstall ? "uninstalled" : "rolled back by kstage rollback",
+				   o->uninstall ? "uninstall incomplete" : "rollback incomplete", rep, err);
+	if (!rc && !o->uninstall) {
 		rel_record *t = NULL;
 		if (!(rc = rel_store_get(o->store, a, release, target, &t, err)) && t->status != REL_ST_DEPLOYED) {
 			t->status = REL_ST_DEPLOYED;

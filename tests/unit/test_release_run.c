@@ -564,3 +564,39 @@ TEST(release_run_deploys_then_supersedes_then_rolls_back_to_revision_one)
 	rel_rollback_report_release(&rep);
 	env_close(&v);
 }
+
+TEST(release_run_uninstall_deletes_what_it_created_and_restores_what_it_patched)
+{
+	static const char *const files[] = {
+		"templates/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: green}\n",
+		"templates/fresh.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh}\ndata: {a: b}\n", NULL };
+	run_env v;
+	rel_rec_summary *h = NULL;
+	rel_rollback_report rep;
+	size_t n = 0;
+	int to = 0;
+	doc_node *settings0;
+	if (!env_open(&v, "name: demo\nstages:\n  - name: one\n    templates: [settings.yaml, fresh.yaml]\n", files))
+		return;
+	settings0 = doc_copy(&v.a, fake_api_find(&v.r.f, "default/configmaps", "settings"));
+	CHECK_INT_EQ(env_apply(&v), 0);
+	CHECK_INT_EQ(env_apply(&v), 0);   /* revision 2 changes nothing */
+	v.o.uninstall = true;
+	memset(&rep, 0, sizeof(rep));
+	CHECK_INT_EQ(rel_release_rollback(v.c, &v.a, "demo", 0, &v.o, &to, &rep, &v.e), 0);
+	CHECK(!fake_api_find(&v.r.f, "default/configmaps", "fresh"));
+	{
+		doc_node *s1 = fake_api_find(&v.r.f, "default/configmaps", "settings");
+		doc_map_del(doc_map_get(s1, "metadata"), "resourceVersion");
+		doc_map_del(doc_map_get(settings0, "metadata"), "resourceVersion");
+		CHECK(doc_equal(s1, settings0));
+	}
+	CHECK_INT_EQ(rel_store_history(v.st, &v.a, "demo", &h, &n, &v.e), 0);
+	CHECK_INT_EQ(n, 2);
+	if (n == 2) {
+		CHECK_INT_EQ(h[0].status, REL_ST_UNINSTALLED);
+		CHECK_INT_EQ(h[1].status, REL_ST_UNINSTALLED);
+	}
+	rel_rollback_report_release(&rep);
+	env_close(&v);
+}
