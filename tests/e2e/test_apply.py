@@ -748,6 +748,8 @@ def test_path_tarball_source_and_stage_filter(cluster):
     import io
     import tarfile
     cluster.kubectl("create", "namespace", "e2e-tar", check=False)
+    # fresh objects (a second session would find them unchanged and not send them)
+    cluster.kubectl("delete", "configmap", "tar-a", "tar-b", "tar-more", "-n", "e2e-tar", "--ignore-not-found")
     b = cluster.bundle("tar", """\
         name: tar
         stages:

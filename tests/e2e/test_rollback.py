@@ -306,3 +306,35 @@ def test_rollback_to_revision_one_restores_its_objects(cluster):
     labels = {s["metadata"]["labels"]["revision"]: s["metadata"]["labels"]["status"]
               for s in cluster.get("secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-rev")["items"]}
     assert labels == {"1": "deployed", "2": "rolled-back"}, labels
+
+
+def test_uninstall_restores_the_patched_key_exactly(cluster):
+    setup(cluster)
+    before = dump(cluster)
+    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-uninstall", check=False)
+    b = cluster.bundle("rb-uninstall", f"""\
+        name: rb-uninstall
+        stages:
+          - name: config
+            source: {{path: config}}
+          - name: ops
+            ops:
+              - jsonKeyMerge: {{configMap: {NS}/inferenceservice-config, key: ingress,
+                               set: {{ingressDomain: kstage.dev}}}}
+        """, {"config/cm.yaml": f"""\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {{name: fresh, namespace: {NS}}}
+            data: {{a: b}}
+            """})
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 0, r.stderr
+    assert "kstage.dev" in cluster.get("configmap", "inferenceservice-config", "-n", NS)["data"]["ingress"]
+    r = cluster.kstage("uninstall", "rb-uninstall")
+    assert r.returncode == 0, r.stderr
+    after = dump(cluster)
+    diff = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    assert not diff, json.dumps({str(k): v for k, v in diff.items()}, indent=1)
+    labels = {s["metadata"]["labels"]["revision"]: s["metadata"]["labels"]["status"]
+              for s in cluster.get("secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-uninstall")["items"]}
+    assert labels == {"1": "uninstalled"}, labels
