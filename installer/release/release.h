@@ -112,9 +112,11 @@ typedef struct rel_journal {
 	rel_record *rec;
 	rel_store *store;
 	rel_lock *lock;             /* or NULL */
+	int64_t renewed_ms;         /* when the Lease was last taken or renewed (unix ms) */
 } rel_journal;
 
-/* Renew the Lease (when held), then write the record. */
+/* Renew the Lease (when held and a third of its duration has passed since
+ * it was last renewed), then write the record. */
 int rel_journal_save(rel_journal *j, kerr *err);
 
 /* What a run needs besides the bundle. */

@@ -30,8 +30,11 @@
 int rel_journal_save(rel_journal *j, kerr *err)
 {
 	int rc;
-	if (j->lock && j->lock->held && (rc = rel_lock_renew(j->lock, err)))
-		return rc;
+	if (j->lock && j->lock->held && rel_now_ms() - j->renewed_ms >= j->lock->duration_s * 1000 / 3) {
+		if ((rc = rel_lock_renew(j->lock, err)))
+			return rc;
+		j->renewed_ms = rel_now_ms();
+	}
 	j->rec->updated_ms = rel_now_ms();
 	if ((rc = rel_store_update(j->store, j->rec, err)))
 		kerr_wrap(err, "write release record %s revision %d", j->rec->name, j->rec->revision);
@@ -460,6 +463,7 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	j.rec = rec;
 	j.store = o->store;
 	j.lock = &lock;
+	j.renewed_ms = rel_now_ms();
 	ctx->journal = &j;
 	rc = rel_apply(b, ctx, &res->sum, err);
 	ctx->journal = NULL;
@@ -530,6 +534,7 @@ static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_r
 	j.rec = rec;
 	j.store = o->store;
 	j.lock = lock;
+	j.renewed_ms = rel_now_ms();
 	if (rel_journal_save(&j, &we) && !rc) {
 		kerr_move(err, &we);
 		rc = err->code;
