@@ -2,6 +2,7 @@
 #include "cmds.h"
 #include "release/release.h"
 #include "render_args.h"
+#include "store_open.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,11 @@ static const cli_flag flags[] = {
 	{ "timeout", 0, FLAG_STR, "D", "time each stage may take to become healthy (default 5m)" },
 	{ "stage", 0, FLAG_LIST, "NAME", "apply only this stage" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
-	{ "no-rollback", 0, FLAG_BOOL, NULL, "accepted; has no effect: this version never rolls back" },
+	{ "no-rollback", 0, FLAG_BOOL, NULL, "on failure keep the partial state (recorded) instead of rolling back" },
+	{ "release", 0, FLAG_STR, "NAME", "release name (default: the bundle's or chart's name)" },
+	CLI_STORE_FLAGS,
+	{ "history-max", 0, FLAG_STR, "N", "revisions kept (default 10; 0: no limit)" },
+	{ "wait-for-lock", 0, FLAG_STR, "D", "wait this long for another run of the release to finish" },
 	{ "concurrency", 0, FLAG_STR, "N", "objects of one kind applied at once (default 32)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
@@ -99,25 +104,75 @@ static void summary(cli_ctx *ctx, const progress *pg, const rel_session *s, cons
 	kbuf_release(&m);
 }
 
+/* After a failed run: what was rolled back, or what is left and how to
+ * finish. */
+static void report_failure(cli_ctx *ctx, const rel_run_result *res, const char *store_ns)
+{
+	kev_sink *k = &ctx->sink;
+	char rev[32];
+	kbuf m = KBUF_INIT;
+	snprintf(rev, sizeof(rev), "%d", res->revision);
+	if (res->rolled_back) {
+		kbuf_printf(&m, "rolled back: the cluster is as it was before the run (%zu restored, %zu deleted, %zu "
+			    "unchanged; release %s revision %d in namespace %s)",
+			    res->rb.restored, res->rb.deleted, res->rb.unchanged, res->release, res->revision, store_ns);
+		if (res->rb.kept)
+			kbuf_printf(&m, "; kept by rollback policy keep:\n%.*s", (int)res->rb.kept_list.len - 1,
+				    res->rb.kept_list.ptr);
+		kev_emit(k, KEV_ERROR, "apply.rolled_back", m.ptr, "release", res->release, "revision", rev, NULL);
+	} else if (res->rb.left.len) {
+		kbuf_printf(&m, "rollback INCOMPLETE: these objects are not as they were before the run (the journal is "
+			    "release %s revision %d in namespace %s; fix the cause, then `kstage rollback %s`):\n%.*s",
+			    res->release, res->revision, store_ns, res->release, (int)res->rb.left.len - 1, res->rb.left.ptr);
+		kev_emit(k, KEV_ERROR, "apply.rollback_incomplete", m.ptr, "release", res->release, "revision", rev, NULL);
+	} else if (res->changed) {
+		kbuf_printf(&m, "not rolled back (--no-rollback): the partial state is kept and recorded as release %s "
+			    "revision %d in namespace %s; fix the cause and apply again, or put the cluster back with "
+			    "`kstage rollback %s`",
+			    res->release, res->revision, store_ns, res->release);
+		kev_emit(k, KEV_ERROR, "apply.not_rolled_back", m.ptr, "release", res->release, "revision", rev, NULL);
+	}
+	kbuf_release(&m);
+}
+
 static int run(cli_ctx *ctx, cli_args *args)
 {
 	rel_session s;
 	values_opts vo;
-	rel_summary sum;
+	rel_run_result res;
+	rel_run_opts ro;
+	rel_store *store = NULL;
 	kerr err = KERR_INIT;
 	progress pg;
 	kev_sink psink;
 	const char *t = cli_flag_str(args, "timeout", NULL), *cc = cli_flag_str(args, "concurrency", NULL);
-	long timeout = 0;
-	bool changed;
+	const char *rns = cli_flag_str(args, "release-namespace", NULL), *hm = cli_flag_str(args, "history-max", NULL);
+	const char *wl = cli_flag_str(args, "wait-for-lock", NULL);
+	long timeout = 0, wait_lock = 0;
+	char *end = NULL;
+	long hmax = hm ? strtol(hm, &end, 10) : REL_HISTORY_MAX;
 	int rc;
 
 	if (t && (timeout = rel_parse_duration(t)) <= 0) {
 		cli_errorf(ctx, "--timeout \"%s\" is not a duration such as 5m or 90s", t);
 		return EXIT_USAGE;
 	}
+	if (wl && (wait_lock = rel_parse_duration(wl)) < 0) {
+		cli_errorf(ctx, "--wait-for-lock \"%s\" is not a duration such as 5m or 90s", wl);
+		return EXIT_USAGE;
+	}
 	if (cc && (atoi(cc) < 1 || atoi(cc) > 64)) {
 		cli_errorf(ctx, "--concurrency must be between 1 and 64");
+		return EXIT_USAGE;
+	}
+	if (hm && (!*hm || *end || hmax < 0 || hmax > 100000)) {
+		cli_errorf(ctx, "--history-max must be a number from 0 (no limit) to 100000");
+		return EXIT_USAGE;
+	}
+	if ((rns && rel_namespace_check(rns, &err)) ||
+	    (cli_flag_str(args, "release", NULL) && rel_release_name_check(cli_flag_str(args, "release", NULL), &err))) {
+		cli_print_error(ctx, &err);
+		kerr_clear(&err);
 		return EXIT_USAGE;
 	}
 	memset(&pg, 0, sizeof(pg));
@@ -132,25 +187,32 @@ static int run(cli_ctx *ctx, cli_args *args)
 		return rc;
 	s.ctx.timeout_ms = timeout;
 	s.ctx.concurrency = cc ? (size_t)atoi(cc) : 0;
-	rc = rel_apply(&s.bundle, &s.ctx, &sum, &err);
+	store = rel_store_secrets(s.client, rns);
+	memset(&ro, 0, sizeof(ro));
+	ro.release = cli_flag_str(args, "release", NULL);
+	ro.store = store;
+	ro.lock_ns = rns;
+	ro.wait_for_lock_ms = wait_lock;
+	ro.history_max = (size_t)hmax;
+	ro.no_rollback = cli_flag_bool(args, "no-rollback");
+	rc = rel_release_apply(&s.bundle, &s.ctx, &ro, &res, &s.a, &err);
 	if (pg.line_open)
 		fputs("\r\033[K", stderr);
-	summary(ctx, &pg, &s, &sum, rc);
-	/* an apply answered 200 may have changed nothing, but kstage cannot
-	 * tell without the prior state: count it */
-	changed = sum.created || sum.applied || sum.ops_changed;
+	if (res.took_over)
+		kev_emit(&ctx->sink, KEV_WARN, "lock.takeover", "took over the release lock from an expired holder",
+			 "previous_holder", res.prev_holder, NULL);
+	summary(ctx, &pg, &s, &res.sum, rc);
 	if (rc)
 		cli_print_error(ctx, &err);
-	if (rc && changed) {
-		/* no release records yet (see DESIGN.md): nothing puts the cluster back */
-		kev_emit(&ctx->sink, KEV_ERROR, "apply.not_rolled_back",
-			 "objects were applied (or ops run) before the failure and are NOT rolled back (this version "
-			 "of kstage does not roll back): fix the cause and apply again, or undo the changes by hand",
-			 "failed_stage", sum.failed_stage, NULL);
-	}
+	if (res.failed)
+		report_failure(ctx, &res, store->namespace);
+	rel_rollback_report_release(&res.rb);
+	rel_store_free(store);
 	cli_session_close(&s, &vo);
 	kerr_clear(&err);
-	return rc && changed ? EXIT_ROLLBACK : cli_exit_code(rc);
+	if (rc == KE_ROLLBACK)
+		return EXIT_ROLLBACK;
+	return res.failed && res.changed ? EXIT_FAILED : cli_exit_code(rc);
 }
 
 const cli_cmd cli_cmd_apply = {
@@ -159,9 +221,13 @@ const cli_cmd cli_cmd_apply = {
 	"Applies each stage with server-side apply (field manager \"kstage\"), waits until its\n"
 	"objects are healthy, then goes on to the next. A Helm chart (directory or .tgz) runs as\n"
 	"two stages: its crds/, then its templates.\n"
-	"This version keeps no release records and does not roll back: a failed apply leaves\n"
-	"what it applied in place. Exit codes: 0 ok; 1 failed before applying anything (the\n"
-	"cluster is as it was); 2 usage or input error; 3 failed after applying objects or running\n"
-	"ops, which are NOT rolled back (fix the cause and apply again); 4 cluster unreachable or\n"
-	"not authorised.\n",
+	"Each run is a revision of the release, recorded as Secrets in --release-namespace\n"
+	"(kstage-system): before a stage changes anything, the prior state of every object it\n"
+	"touches is written there. A failed stage rolls the run back from that journal: objects\n"
+	"that did not exist are deleted, the others get back their exact prior content (CRDs and\n"
+	"stages with rollback: keep are left in place). One run at a time per release (a Lease).\n"
+	"Exit codes: 0 ok; 1 failed and the cluster is as it was (rolled back, or nothing\n"
+	"applied); 2 usage or input error; 3 failed and not put back (rollback incomplete, or\n"
+	"--no-rollback): what is left and the record are named; 4 cluster unreachable or not\n"
+	"authorised.\n",
 };

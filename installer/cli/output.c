@@ -224,9 +224,9 @@ void cli_usage(const cli_cmd *cmd, void *file)
 			fprintf(f, "  %-10s %s\n", cli_commands[i]->name, cli_commands[i]->summary);
 		fprintf(f, "\nGlobal flags:\n");
 		print_flags(f, cli_global_flags);
-		fprintf(f, "\nExit codes: 0 ok, 1 failed with the cluster as it was, 2 usage or input error,\n"
-			   "3 failed after applying something, which is left in place (this version does not\n"
-			   "roll back), 4 cluster unreachable or auth.\n"
+		fprintf(f, "\nExit codes: 0 ok, 1 failed with the cluster as it was (rolled back), 2 usage or\n"
+			   "input error, 3 failed and the cluster is not as it was (rollback incomplete, or\n"
+			   "--no-rollback), 4 cluster unreachable or auth.\n"
 			   "Run 'kstage help COMMAND' for a command's flags.\n");
 		return;
 	}

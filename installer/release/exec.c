@@ -122,20 +122,23 @@ static void kind_book_add(kind_book *k, const kube_obj *o, const char *stage)
 #define UNCHANGED_LIST_MIN 8
 
 /* The live copies of objs (one kind, one namespace) from one LIST:
- * live[i] is the object or NULL when absent. Returns false (and sets
- * nothing) when the LIST fails. */
-static bool list_group(kube_client *c, karena *a, const kube_obj *objs, size_t n, doc_node **live)
+ * live[i] is the object or NULL when absent. Nonzero (err set, live[]
+ * untouched) when the LIST fails. */
+static int list_group(kube_client *c, karena *a, const kube_obj *objs, size_t n, doc_node **live, kerr *err)
 {
 	kbuf p = KBUF_INIT;
 	doc_node *list = NULL;
 	const doc_node *items = NULL;
-	kerr e = KERR_INIT;
 	size_t i, j;
-	bool ok;
+	int rc;
 	kube_obj_path(&objs[0], false, &p);
-	ok = kube_get_json(c, a, p.ptr, &list, objs[0].ref, &e) == 0 && (items = doc_map_get(list, "items")) &&
-	     items->type == DOC_SEQ;
-	for (i = 0; ok && i < n; i++) {
+	rc = kube_get_json(c, a, p.ptr, &list, objs[0].ref, err);
+	kbuf_release(&p);
+	if (rc)
+		return rc;
+	if (!(items = doc_map_get(list, "items")) || items->type != DOC_SEQ)
+		return kerr_set(err, KE_API, "LIST of %s: the answer has no items", objs[0].ref);
+	for (i = 0; i < n; i++) {
 		live[i] = NULL;
 		for (j = 0; j < items->u.seq.len; j++) {
 			doc_node *it = items->u.seq.v[j];
@@ -148,9 +151,7 @@ static bool list_group(kube_client *c, karena *a, const kube_obj *objs, size_t n
 			break;
 		}
 	}
-	kerr_clear(&e);
-	kbuf_release(&p);
-	return ok;
+	return 0;
 }
 /* The op's set map with template strings rendered. */
 static int op_set(doc_node **out, karena *a, const rel_bundle *b, const rel_stage *s, const rel_op *op,
@@ -429,8 +430,9 @@ static int resolve_group(stage_run *r, const kind_book *book, size_t g0, size_t 
 	return rc;
 }
 
-/* Big runs of one namespace in a group: one LIST instead of a GET each, and
- * apply leaves out the objects that would not change. */
+/* Big runs of one namespace in a group: one LIST instead of a GET each (or
+ * what the journal read before the stage), and apply leaves out the
+ * objects that would not change. */
 static void read_group(stage_run *r, size_t g0, size_t g1)
 {
 	size_t i, r0, r1;
@@ -440,25 +442,29 @@ static void read_group(stage_run *r, size_t g0, size_t g1)
 				  ((!r->v[r1].o.ns && !ns) || (r->v[r1].o.ns && ns && !strcmp(r->v[r1].o.ns, ns)));
 		     r1++)
 			;
-		if (r->v[r0].later || r1 - r0 < UNCHANGED_LIST_MIN)
+		if (r->v[r0].later || (!r->v[r0].known && r1 - r0 < UNCHANGED_LIST_MIN))
 			continue;
-		{
+		if (!r->v[r0].known) {
 			kube_obj *objs = xcalloc(r1 - r0, sizeof(*objs));
 			doc_node **found = xcalloc(r1 - r0, sizeof(*found));
+			kerr e = KERR_INIT;
 			for (i = r0; i < r1; i++)
 				objs[i - r0] = r->v[i].o;
-			if (list_group(r->c, &r->a, objs, r1 - r0, found))
+			if (!list_group(r->c, &r->a, objs, r1 - r0, found, &e))
 				for (i = r0; i < r1; i++) {
-					stage_obj *so = &r->v[i];
-					so->known = true;
-					so->before = found[i - r0];
-					if (!r->plan && so->before && kube_apply_is_noop(so->o.doc, so->before, NULL)) {
-						so->unchanged = true;
-						so->live = so->before;
-					}
+					r->v[i].known = true;
+					r->v[i].before = found[i - r0];
 				}
+			kerr_clear(&e);
 			free(objs);
 			free(found);
+		}
+		for (i = r0; i < r1 && !r->plan; i++) {
+			stage_obj *so = &r->v[i];
+			if (so->known && so->before && kube_apply_is_noop(so->o.doc, so->before, NULL)) {
+				so->unchanged = true;
+				so->live = so->before;
+			}
 		}
 	}
 }
@@ -622,6 +628,166 @@ static int stage_wait(stage_run *r, kerr *err)
 	return rc;
 }
 
+/* ---- the write-ahead journal ---- */
+
+/* The workload kind of a rolloutRestart op ("deployment" -> Deployment)
+ * and its resource. */
+static const char *restart_kind(const rel_op *op, const char **resource)
+{
+	if (!strcmp(op->kind, "statefulset")) {
+		*resource = "statefulsets";
+		return "StatefulSet";
+	}
+	if (!strcmp(op->kind, "daemonset")) {
+		*resource = "daemonsets";
+		return "DaemonSet";
+	}
+	*resource = "deployments";
+	return "Deployment";
+}
+
+/* Journal the object an op changes: read it (ops are few: one GET each),
+ * and for a jsonKeyMerge note the exact prior string of its key. */
+static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel_op *op, kerr *err)
+{
+	const char *ns = op->ns ? op->ns : r->ns, *resource = "configmaps", *kind = "ConfigMap", *apiv = "v1";
+	kbuf p = KBUF_INIT;
+	doc_node *live = NULL;
+	rel_rec_object *e;
+	kerr ge = KERR_INIT;
+	int rc = 0;
+	if (op->type == REL_OP_ROLLOUT_RESTART) {
+		kind = restart_kind(op, &resource);
+		apiv = "apps/v1";
+	}
+	kbuf_puts(&p, op->type == REL_OP_ROLLOUT_RESTART ? "/apis/apps/v1/namespaces/" : "/api/v1/namespaces/");
+	kube_path_escape(&p, ns);
+	kbuf_printf(&p, "/%s/", resource);
+	kube_path_escape(&p, op->name);
+	if (kube_get_json(r->c, &r->a, p.ptr, &live, karena_printf(&r->a, "%s/%s/%s", kind, ns, op->name), &ge)) {
+		live = NULL;
+		if (ge.code != KE_NOTFOUND) {
+			kerr_move(err, &ge);
+			rc = err->code;
+		}
+	}
+	kerr_clear(&ge);
+	kbuf_release(&p);
+	if (rc)
+		return rc;
+	e = rel_record_add_object(j->a, st, apiv, kind, ns, op->name, live ? doc_copy(j->a, live) : NULL);
+	e->keep = r->s->rollback && !strcmp(r->s->rollback, "keep");
+	if (op->type == REL_OP_JSON_KEY_MERGE) {
+		const doc_node *v = live ? doc_get_path(live, "data") : NULL;
+		e->key = karena_strdup(j->a, op->key);
+		v = v && v->type == DOC_MAP ? doc_map_get(v, op->key) : NULL;
+		if (v && v->type == DOC_STR) {
+			e->key_prior = karena_strndup(j->a, v->u.s.ptr, v->u.s.len);
+			e->key_prior_len = v->u.s.len;
+		}
+	}
+	return 0;
+}
+
+/* The stage's rendered objects as one YAML stream. */
+static const char *stage_manifest(karena *a, const stage_run *r)
+{
+	kbuf b = KBUF_INIT;
+	kerr e = KERR_INIT;
+	size_t i;
+	const char *m;
+	for (i = 0; i < r->n; i++) {
+		kbuf_puts(&b, "---\n");
+		doc_emit_yaml(&b, r->v[i].o.doc, 0, &e);
+		kerr_clear(&e);
+	}
+	m = karena_strndup(a, b.ptr ? b.ptr : "", b.len);
+	kbuf_release(&b);
+	return m;
+}
+
+/* Before stage run r changes anything: the prior state of every object it
+ * will touch into the record, then the record into the store. Objects are
+ * read with one LIST per kind and namespace; an object whose kind comes
+ * with a CRD of this run (not served yet) is "absent". */
+static int journal_stage(stage_run *r, const kind_book *book, rel_rec_stage *st, kerr *err)
+{
+	rel_journal *j = r->ctx->journal;
+	bool keep_stage = r->s->rollback && !strcmp(r->s->rollback, "keep");
+	bool *done = xcalloc(r->n + 1, sizeof(*done));
+	const char **ns = xcalloc(r->n + 1, sizeof(*ns));
+	size_t *idx = xcalloc(r->n + 1, sizeof(*idx));
+	kube_obj *objs = xcalloc(r->n + 1, sizeof(*objs));
+	doc_node **found = xcalloc(r->n + 1, sizeof(*found));
+	size_t i, k, m;
+	int rc = 0;
+	for (i = 0; i < r->n && !rc; i++) {
+		stage_obj *so = &r->v[i];
+		const planned_kind *pk;
+		rc = kube_obj_resolve(r->c, &r->a, &so->o, r->ns, err);
+		ns[i] = so->o.ns;
+		if (rc == KE_NOTFOUND && (pk = find_kind(book, &so->o))) {
+			kerr_clear(err);
+			rc = 0;
+			if (!ns[i] && pk->namespaced)
+				ns[i] = r->ns;
+			done[i] = so->known = true;
+		}
+	}
+	for (i = 0; i < r->n && !rc; i++) {
+		if (done[i])
+			continue;
+		for (k = i, m = 0; k < r->n; k++)
+			if (!done[k] && !strcmp(r->v[k].o.kind, r->v[i].o.kind) &&
+			    !strcmp(r->v[k].o.api_version, r->v[i].o.api_version) &&
+			    (ns[k] == ns[i] || (ns[k] && ns[i] && !strcmp(ns[k], ns[i])))) {
+				idx[m] = k;
+				objs[m++] = r->v[k].o;
+			}
+		if ((rc = list_group(r->c, &r->a, objs, m, found, err)))
+			break;
+		for (k = 0; k < m; k++) {
+			done[idx[k]] = r->v[idx[k]].known = true;
+			r->v[idx[k]].before = found[k];
+		}
+	}
+	for (i = 0; i < r->n && !rc; i++) {
+		const stage_obj *so = &r->v[i];
+		rel_rec_object *e = rel_record_add_object(j->a, st, so->o.api_version, so->o.kind, ns[i], so->o.name,
+							  so->before ? doc_copy(j->a, so->before) : NULL);
+		e->keep = keep_stage || !strcmp(so->o.kind, "CustomResourceDefinition");
+	}
+	for (i = 0; i < r->s->nops && !rc; i++)
+		rc = journal_op(r, j, st, &r->s->ops[i], err);
+	free(done);
+	free(ns);
+	free(idx);
+	free(objs);
+	free(found);
+	if (rc) {
+		kerr_wrap(err, "journal of the prior state");
+		return rc;
+	}
+	st->manifest = stage_manifest(j->a, r);
+	st->result = REL_SR_RUNNING;
+	st->started_ms = rel_now_ms();
+	return rel_journal_save(j, err);
+}
+
+/* The stage's outcome into the record and the store. */
+static int journal_stage_end(rel_journal *j, rel_rec_stage *st, int rc, const kerr *why, kerr *err)
+{
+	st->result = rc ? REL_SR_FAILED : REL_SR_SUCCEEDED;
+	st->finished_ms = rel_now_ms();
+	if (rc) {
+		kbuf m = KBUF_INIT;
+		kerr_format_short(why, &m);
+		st->error = karena_strndup(j->a, m.ptr ? m.ptr : "", m.len);
+		kbuf_release(&m);
+	}
+	return rel_journal_save(j, err);
+}
+
 static bool stage_has_crds(const stage_run *r)
 {
 	size_t i;
@@ -636,6 +802,9 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 {
 	stage_run r;
 	kube_client *c = ctx->client;
+	rel_journal *j = ctx->journal;
+	rel_rec_stage *st = j ? rel_record_add_stage(j->a, j->rec, s->name) : NULL;
+	bool journaled = false;
 	char num[32];
 	int rc = stage_run_init(&r, b, s, ctx, false, book, err);
 	if (rc)
@@ -644,6 +813,8 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 		kube_emit(c, KEV_INFO, "stage.skipped", karena_printf(&r.a, "stage %s: skipped (enabled is false)", s->name),
 			  "stage", s->name, NULL);
 		sum->stages_skipped++;
+		if (st)
+			st->result = REL_SR_SKIPPED;
 		goto out;
 	}
 	if (s->test)
@@ -653,6 +824,9 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 	kube_emit(c, KEV_INFO, "stage.start", karena_printf(&r.a, "stage %s: %zu object%s%s", s->name, r.n, r.n == 1 ? "" : "s",
 							    s->nops ? karena_printf(&r.a, ", %zu op%s", s->nops, s->nops == 1 ? "" : "s") : ""),
 		  "stage", s->name, "objects", num, NULL);
+	if (st && (rc = journal_stage(&r, book, st, err)))
+		goto out;
+	journaled = st != NULL;
 	if ((rc = stage_run_groups(&r, book, applied, sum, err)) || (rc = stage_wait(&r, err)))
 		goto out;
 	if (stage_has_crds(&r) && (rc = kube_discovery_refresh(c, err)))
@@ -667,16 +841,26 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 	}
 	sum->stages_done++;
 out:
-	if (rc) {
+	if (rc)
 		kerr_wrap(err, "stage %s", s->name);
-		sum->failed_stage = s->name;
+	if (journaled) {
+		kerr je = KERR_INIT;
+		if (journal_stage_end(j, st, rc, err, &je) && !rc) {
+			kerr_move(err, &je);
+			rc = err->code;
+			kerr_wrap(err, "stage %s", s->name);
+		}
+		kerr_clear(&je);
+	} else if (st && rc) {
+		st->result = REL_SR_FAILED;
 	}
+	if (rc)
+		sum->failed_stage = s->name;
 	stage_run_release(&r);
 	return rc;
 }
 
-/* The --stage names must all be stages of the bundle. */
-static int check_only(const rel_bundle *b, const rel_ctx *ctx, kerr *err)
+int rel_check_stages(const rel_bundle *b, const rel_ctx *ctx, kerr *err)
 {
 	size_t i, j;
 	for (i = 0; i < ctx->nonly; i++) {
@@ -702,7 +886,7 @@ int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *e
 	int rc;
 	kind_book book;
 	memset(sum, 0, sizeof(*sum));
-	if ((rc = check_only(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
+	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
 		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
@@ -852,7 +1036,7 @@ int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *c
 	int rc;
 	memset(out, 0, sizeof(*out));
 	ctx->client->dry_run_only = true;   /* kube_do refuses any write without dryRun=All */
-	if ((rc = check_only(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
+	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
 		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)

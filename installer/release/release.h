@@ -11,7 +11,10 @@
  * every command is: parse flags, call one action, print. This module never
  * prints (cli/ does).
  *
- * Release records and rollback come with a later issue.
+ * A release run (run.c) wraps apply in a release record: the Lease, a
+ * pending revision, a write-ahead journal of every stage's prior state
+ * (written before the stage changes anything), and on failure a rollback
+ * from that journal.
  */
 #ifndef KSTAGE_RELEASE_H
 #define KSTAGE_RELEASE_H
@@ -26,6 +29,9 @@
 #include "doc/doc.h"
 #include "fetch/fetch.h"
 #include "kube/kube.h"
+#include "release/lock.h"
+#include "release/record.h"
+#include "release/store.h"
 #include "tmpl/tmpl.h"
 #include "values/values.h"
 
@@ -124,6 +130,20 @@ int rel_bundle_resolve(kbuf *out, const rel_bundle *b, const char *path, kerr *e
 /* Parse a Go duration ("5m", "1h30m", "90s", "500ms") into ms; -1 if bad. */
 long rel_parse_duration(const char *s);
 
+/* What apply journals into (set up by rel_release_apply): the pending
+ * record, its store and the Lease renewed at every write. */
+typedef struct rel_journal {
+	karena *a;                  /* the record's arena */
+	rel_record *rec;
+	rel_store *store;
+	rel_lock *lock;             /* or NULL */
+	int64_t renewed_ms;         /* when the Lease was last taken or renewed (unix ms) */
+} rel_journal;
+
+/* Renew the Lease (when held and a third of its duration has passed since
+ * it was last renewed), then write the record. */
+int rel_journal_save(rel_journal *j, kerr *err);
+
 /* What a run needs besides the bundle. */
 typedef struct rel_ctx {
 	kube_client *client;        /* NULL for rendering only */
@@ -138,6 +158,7 @@ typedef struct rel_ctx {
 	const char *const *only;    /* --stage filters (names), or NULL */
 	size_t nonly;
 	bool color;                 /* plan diffs */
+	rel_journal *journal;       /* apply: journal each stage before it changes anything, or NULL */
 } rel_ctx;
 
 /* The values of a bundle run: user files and flags over the bundle's
@@ -163,10 +184,90 @@ typedef struct rel_summary {
 	const char *failed_stage;   /* name, or NULL */
 } rel_summary;
 
+/* The --stage names (ctx->only) must all be stages of b: KE_USAGE naming
+ * the stages otherwise. */
+int rel_check_stages(const rel_bundle *b, const rel_ctx *ctx, kerr *err);
+
 /* Apply every enabled stage in order: render, resolve, apply (one kind
  * group at a time, its objects in parallel), wait, run ops. Stops at the
  * first failure with the context "stage NAME: ...". */
 int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err);
+
+/* ---- release runs (run.c) ---- */
+
+#define REL_ROLLBACK_MANAGER "kstage-rollback"
+
+typedef struct rel_run_opts {
+	const char *release;        /* NULL: the bundle's (or chart's) name */
+	rel_store *store;           /* where records live (borrowed) */
+	const char *lock_ns;        /* namespace of the Lease; NULL: kstage-system */
+	long wait_for_lock_ms;      /* 0: fail at once when another run holds the Lease */
+	size_t history_max;         /* revisions kept; 0: no limit */
+	bool no_rollback;           /* keep the partial state of a failed run */
+	long rollback_timeout_ms;   /* for deletions to finish; 0: 2 minutes */
+	bool uninstall;             /* rel_release_rollback: undo every revision (kstage uninstall) */
+	bool delete_crds;           /* a rollback deletes CRDs too (policy keep does not hold them) */
+} rel_run_opts;
+
+typedef struct rel_rollback_report {
+	size_t restored, deleted, kept, unchanged;
+	kbuf left;                  /* "Kind/ns/name: why" per line: not put back */
+	kbuf kept_list;             /* "Kind/ns/name" per line: left by policy keep */
+} rel_rollback_report;
+
+void rel_rollback_report_release(rel_rollback_report *r);
+
+typedef struct rel_run_result {
+	const char *release;        /* in the caller's arena */
+	int revision;               /* the record written; 0: none */
+	bool failed;                /* the apply failed (err holds why) */
+	bool changed;               /* something was sent before the failure */
+	bool rolled_back;           /* failed and everything was put back */
+	bool took_over;             /* an expired Lease was taken over */
+	const char *prev_holder;
+	rel_summary sum;
+	rel_rollback_report rb;
+} rel_run_result;
+
+/* kstage apply with a release record: take the Lease (KE_CONFLICT naming
+ * the holder), refuse when the latest revision is pending, write revision
+ * latest+1 as pending, apply with the journal, then mark it deployed (the
+ * previous deployed one superseded) or, on failure, roll back from the
+ * journal (unless no_rollback) and mark it rolled-back or failed; prune
+ * and give the Lease up. On a failed apply err holds the stage's error and
+ * the return is that error's code, or KE_ROLLBACK when the rollback is
+ * incomplete or was not asked for after changes. Release res->rb. */
+int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, rel_run_result *res, karena *a,
+		      kerr *err);
+
+/* Put back what the journal of rec says: every started stage in reverse,
+ * each object once (its earliest prior state); objects that were absent
+ * deleted and waited for until gone, objects that existed replaced by
+ * their prior content with their prior managedFields (workloads last, so
+ * a rolloutRestart's Deployment restarts after its config is back);
+ * policy keep left in place. 0 when complete, KE_ROLLBACK with rep->left
+ * otherwise. */
+int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const rel_run_opts *o,
+			 rel_rollback_report *rep, kerr *err);
+
+/* kstage rollback --recover: the latest revision must be pending (a killed
+ * run); take the Lease, roll back from its journal, mark it rolled-back
+ * (or failed when incomplete). *rev gets the revision. */
+int rel_release_recover(kube_client *c, karena *a, const char *release, const rel_run_opts *o, int *rev,
+			rel_rollback_report *rep, kerr *err);
+
+/* kstage rollback RELEASE [REVISION]: undo, newest first and each from
+ * its journal, every revision after target that is still in effect, so
+ * the cluster is as target left it; target 0: the previous successful
+ * revision. The undone ones are marked rolled-back, target deployed.
+ * With o->uninstall every revision is undone (target ignored) and marked
+ * uninstalled: what the release created is deleted, what existed before
+ * its first revision (a foreign ConfigMap it only patched) gets back its
+ * state from before that revision; CRDs stay unless o->delete_crds.
+ * Refuses (before changing anything) a pending latest revision, a target
+ * that did not succeed, and records that were pruned. */
+int rel_release_rollback(kube_client *c, karena *a, const char *release, int target, const rel_run_opts *o,
+			 int *to, rel_rollback_report *rep, kerr *err);
 
 /* ---- plan ---- */
 

@@ -147,8 +147,8 @@ def test_plan_shows_exactly_the_drift(cluster):
     assert [l["object"] for l in changed] == ["ConfigMap/e2e-drift/e2e-settings"]
     # apply refuses to take the field without --force-conflicts, naming field and owner
     a = cluster.kstage("apply", b)
-    assert a.returncode == 3, a.stderr   # the CRD stage was applied first: not rolled back
-    assert "are NOT rolled back" in a.stderr
+    assert a.returncode == 1, a.stderr   # rolled back (the CRD stage changed nothing)
+    assert "rolled back: the cluster is as it was before the run" in a.stderr
     assert ".data.mode (owned by \"kubectl-patch\")" in a.stderr
     assert "--force-conflicts" in a.stderr
     a = cluster.kstage("apply", b, "--force-conflicts")
@@ -226,9 +226,16 @@ def test_forbidden_names_verb_resource_user(cluster):
             metadata: {name: not-yours, namespace: default}
             data: {a: b}
             """})
+    # the release lock and records live in kstage-system, out of the user's reach
     r = cluster.kstage("apply", b, kubeconfig=cluster.env["KSTAGE_LIMITED_KUBECONFIG"])
     assert r.returncode == 4, r.stderr
-    assert ("403 Forbidden: user \"team-a-user\" may not patch configmaps in namespace \"default\""
+    assert ("403 Forbidden: user \"team-a-user\" may not get leases.coordination.k8s.io in namespace "
+            "\"kstage-system\"" in r.stderr), r.stderr
+    # with records in its own namespace, the journal's read of the prior state is the first refusal
+    ns = cluster.env["KSTAGE_LIMITED_NAMESPACE"]
+    r = cluster.kstage("apply", b, "--release-namespace", ns, kubeconfig=cluster.env["KSTAGE_LIMITED_KUBECONFIG"])
+    assert r.returncode == 4, r.stderr
+    assert ("403 Forbidden: user \"team-a-user\" may not list configmaps in namespace \"default\""
             in r.stderr), r.stderr
     # the same object in the user's own namespace (the context's default) works
     b2 = cluster.bundle("allowed", """\
@@ -242,7 +249,7 @@ def test_forbidden_names_verb_resource_user(cluster):
             metadata: {name: yours}
             data: {a: b}
             """})
-    r = cluster.kstage("apply", b2, kubeconfig=cluster.env["KSTAGE_LIMITED_KUBECONFIG"])
+    r = cluster.kstage("apply", b2, "--release-namespace", ns, kubeconfig=cluster.env["KSTAGE_LIMITED_KUBECONFIG"])
     assert r.returncode == 0, r.stderr
     assert cluster.exists("configmap", "yours", "-n", cluster.env["KSTAGE_LIMITED_NAMESPACE"])
 
@@ -698,13 +705,16 @@ def test_timeout_names_objects_and_conditions_and_custom_rules(cluster):
               listeners: [{name: http, port: 80, protocol: HTTP}]
             """})
     r = cluster.kstage("apply", b)
-    assert r.returncode == 3, r.stderr   # applied, then failed: not rolled back (no rollback yet)
-    assert "are NOT rolled back" in r.stderr
+    assert r.returncode == 1, r.stderr   # applied, then failed: rolled back
+    assert "rolled back: the cluster is as it was before the run" in r.stderr
     assert "stage gw: not healthy within the stage timeout (4s): 2 objects are not ready after" in r.stderr
     assert "GatewayClass/e2e-wait-nobody: Accepted=Unknown (Pending: Waiting for controller)" in r.stderr
     assert ('Gateway/e2e-wait/stuck: Accepted=Unknown (Pending: Waiting for controller)\n'
             '      conditions: Accepted=Unknown (Pending: "Waiting for controller"); Programmed=Unknown') in r.stderr
+    assert not cluster.exists("gatewayclass", "e2e-wait-nobody")
+    assert not cluster.exists("namespace", "e2e-wait")
     # a custom rule for a kind kstage does not know: JSONPath equality
+    cluster.kubectl("create", "namespace", "e2e-wait")
     b = cluster.bundle("rules", """\
         name: rules
         stages:
@@ -721,11 +731,13 @@ def test_timeout_names_objects_and_conditions_and_custom_rules(cluster):
             data: {phase: Pending}
             """})
     r = cluster.kstage("apply", b)
-    assert r.returncode == 3, r.stderr   # applied, then failed: not rolled back (no rollback yet)
+    assert r.returncode == 1, r.stderr   # applied, then failed: rolled back
     assert "ConfigMap/e2e-wait/phased: .data.phase is \"Pending\", want Running" in r.stderr
-    cluster.kubectl("patch", "configmap", "phased", "-n", "e2e-wait", "--type=merge", "-p", '{"data":{"phase":"Running"}}')
+    assert not cluster.exists("configmap", "phased", "-n", "e2e-wait")
+    cluster.kubectl("create", "configmap", "phased", "-n", "e2e-wait", "--from-literal=phase=Running")
     r = cluster.kstage("apply", b, "--force-conflicts")
-    assert r.returncode == 3   # kstage sets it back to Pending: still not ready
+    assert r.returncode == 1   # kstage sets it to Pending: not ready, and put back
+    assert cluster.get("configmap", "phased", "-n", "e2e-wait")["data"] == {"phase": "Running"}
     b2 = b.replace("rules", "rules")  # same bundle, now with the value the rule wants
     (cluster.tmp / "rules" / "cm.yaml").write_text((cluster.tmp / "rules" / "cm.yaml").read_text().replace("Pending", "Running"))
     r = cluster.kstage("apply", b2, "--force-conflicts")
@@ -736,6 +748,8 @@ def test_path_tarball_source_and_stage_filter(cluster):
     import io
     import tarfile
     cluster.kubectl("create", "namespace", "e2e-tar", check=False)
+    # fresh objects (a second session would find them unchanged and not send them)
+    cluster.kubectl("delete", "configmap", "tar-a", "tar-b", "tar-more", "-n", "e2e-tar", "--ignore-not-found")
     b = cluster.bundle("tar", """\
         name: tar
         stages:

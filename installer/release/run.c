@@ -1,0 +1,654 @@
+/*
+ * release/run.c - a release run around apply: the Lease, the pending
+ * record and its write-ahead journal, the final status, and the rollback
+ * from the journal (after a failed apply, or `rollback --recover` after a
+ * killed one).
+ *
+ * Restoring exactly. An object that existed is put back with one PUT of
+ * its prior content (labels, annotations, spec, data: byte for byte)
+ * guarded by the current resourceVersion, carrying the prior
+ * metadata.managedFields. The API server takes managedFields from an
+ * update that sets them, then gives the fields the update changed to the
+ * updating manager ("kstage-rollback"); a second PUT of the same content
+ * changes nothing, so the server drops that manager's empty entry and the
+ * managedFields are the prior ones again: "kstage" owns exactly what it
+ * owned before. A server-side apply cannot do this: it can only add or
+ * remove kstage's own fields, never give back a value another manager set,
+ * and would leave kstage owning fields it did not own.
+ */
+#include "release.h"
+#include "core/alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define ROLLBACK_TIMEOUT_MS (2L * 60 * 1000)
+#define PUT_TRIES 4
+
+int rel_journal_save(rel_journal *j, kerr *err)
+{
+	int rc;
+	if (j->lock && j->lock->held && rel_now_ms() - j->renewed_ms >= j->lock->duration_s * 1000 / 3) {
+		if ((rc = rel_lock_renew(j->lock, err)))
+			return rc;
+		j->renewed_ms = rel_now_ms();
+	}
+	j->rec->updated_ms = rel_now_ms();
+	if ((rc = rel_store_update(j->store, j->rec, err)))
+		kerr_wrap(err, "write release record %s revision %d", j->rec->name, j->rec->revision);
+	return rc;
+}
+
+void rel_rollback_report_release(rel_rollback_report *r)
+{
+	kbuf_release(&r->left);
+	kbuf_release(&r->kept_list);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- restoring one object ---- */
+
+static bool is_workload(const char *kind)
+{
+	return !strcmp(kind, "Deployment") || !strcmp(kind, "StatefulSet") || !strcmp(kind, "DaemonSet");
+}
+
+/* managedFields without their timestamps. */
+static doc_node *managed_of(karena *a, const doc_node *obj)
+{
+	const doc_node *mf = doc_get_path(obj, "metadata.managedFields");
+	doc_node *c;
+	size_t i;
+	if (!mf || mf->type != DOC_SEQ)
+		return NULL;
+	c = doc_copy(a, mf);
+	for (i = 0; i < c->u.seq.len; i++)
+		if (c->u.seq.v[i]->type == DOC_MAP)
+			doc_map_del(c->u.seq.v[i], "time");
+	return c;
+}
+
+static bool managed_by(const doc_node *obj, const char *manager)
+{
+	const doc_node *mf = doc_get_path(obj, "metadata.managedFields");
+	size_t i;
+	for (i = 0; mf && mf->type == DOC_SEQ && i < mf->u.seq.len; i++)
+		if (!strcmp(doc_get_str(mf->u.seq.v[i], "manager", ""), manager))
+			return true;
+	return false;
+}
+
+/* cur is prior again: content and field ownership. */
+static bool same_as_prior(karena *a, const doc_node *cur, const doc_node *prior)
+{
+	doc_node *mc = managed_of(a, cur), *mp = managed_of(a, prior);
+	if (!doc_equal(kube_diff_normalize(a, cur), kube_diff_normalize(a, prior)))
+		return false;
+	return (!mc && !mp) || (mc && mp && doc_equal(mc, mp));
+}
+
+/* The prior object as a request body: over the current resourceVersion
+ * and uid (cur), or for a POST without them. */
+static void prior_body(kbuf *out, karena *a, const doc_node *prior, const doc_node *cur)
+{
+	doc_node *b = doc_copy(a, prior), *md = doc_map_get(b, "metadata");
+	kerr e = KERR_INIT;
+	doc_map_del(b, "status");
+	if (md && md->type == DOC_MAP) {
+		doc_map_del(md, "resourceVersion");
+		doc_map_del(md, "uid");
+		doc_map_del(md, "creationTimestamp");
+		doc_map_del(md, "generation");
+		doc_map_del(md, "deletionTimestamp");
+		if (cur) {
+			doc_map_set(a, md, "resourceVersion", doc_new_str(a, doc_get_str(cur, "metadata.resourceVersion", "")));
+			doc_map_set(a, md, "uid", doc_new_str(a, doc_get_str(cur, "metadata.uid", "")));
+		}
+	}
+	doc_emit_json(out, b, 0, &e);
+	kerr_clear(&e);
+}
+
+/* A write of the prior object: POST (cur NULL) or PUT over cur. *ans gets
+ * the server's answer. */
+static int write_prior(kube_client *c, karena *a, const kube_obj *o, const doc_node *prior, const doc_node *cur,
+		       doc_node **ans, kerr *err)
+{
+	kbuf path = KBUF_INIT, body = KBUF_INIT;
+	kube_resp rs;
+	int rc;
+	kube_obj_path(o, cur != NULL, &path);
+	kbuf_puts(&path, "?fieldManager=" REL_ROLLBACK_MANAGER);
+	prior_body(&body, a, prior, cur);
+	rc = rel_kube_send(c, cur ? "PUT" : "POST", path.ptr, &body, &rs, err);
+	if (!rc && rs.status >= 400)
+		rc = rel_kube_error(err, &rs, cur ? "restore" : "re-create", "%s", o->ref);
+	if (!rc && (rc = doc_load_json(ans, a, o->ref, rs.body.ptr, rs.body.len, err)))
+		kerr_wrap(err, "answer to the restore of %s", o->ref);
+	kube_resp_release(&rs);
+	kbuf_release(&path);
+	kbuf_release(&body);
+	return rc;
+}
+
+/* Put prior back over whatever is live now (see the header comment). */
+static int restore_prior(kube_client *c, karena *a, const kube_obj *o, const doc_node *prior, kerr *err)
+{
+	int tries, rc = 0;
+	for (tries = 0; tries < PUT_TRIES; tries++) {
+		doc_node *cur = NULL, *ans = NULL;
+		kerr ge = KERR_INIT;
+		if (kube_get(c, a, o, &cur, &ge)) {
+			cur = NULL;
+			if (ge.code != KE_NOTFOUND) {
+				kerr_move(err, &ge);
+				return err->code;
+			}
+		}
+		kerr_clear(&ge);
+		if (cur && same_as_prior(a, cur, prior))
+			return 0;
+		rc = write_prior(c, a, o, prior, cur, &ans, err);
+		if (!rc && managed_by(ans, REL_ROLLBACK_MANAGER) && doc_get_path(prior, "metadata.managedFields"))
+			rc = write_prior(c, a, o, prior, ans, &ans, err);
+		if (rc != KE_CONFLICT)
+			return rc;
+		kerr_clear(err);   /* someone wrote meanwhile (or it came back): read again */
+	}
+	return rc ? rc : kerr_set(err, KE_CONFLICT, "%s kept changing while it was restored", o->ref);
+}
+
+/* Delete an object the run created and wait until it is gone; *was
+ * tells whether there was one. */
+static int delete_created(kube_client *c, karena *a, const kube_obj *o, long timeout_ms, bool *was, kerr *err)
+{
+	kbuf path = KBUF_INIT;
+	kube_resp rs;
+	long t0 = mono_ms(), pause = 100;
+	int rc;
+	kube_obj_path(o, true, &path);
+	kbuf_puts(&path, "?propagationPolicy=Background");
+	rc = rel_kube_send(c, "DELETE", path.ptr, NULL, &rs, err);
+	*was = rc || rs.status != 404;
+	if (!rc && rs.status >= 400 && rs.status != 404)
+		rc = rel_kube_error(err, &rs, "delete", "%s", o->ref);
+	kube_resp_release(&rs);
+	kbuf_release(&path);
+	while (!rc) {
+		doc_node *cur = NULL;
+		kerr ge = KERR_INIT;
+		rc = kube_get(c, a, o, &cur, &ge);
+		if (rc == KE_NOTFOUND) {
+			kerr_clear(&ge);
+			return 0;
+		}
+		if (rc) {
+			kerr_move(err, &ge);
+			return rc;
+		}
+		if (mono_ms() - t0 > timeout_ms) {
+			const doc_node *fin = doc_get_path(cur, "metadata.finalizers");
+			kbuf f = KBUF_INIT;
+			kerr e2 = KERR_INIT;
+			if (fin)
+				doc_emit_json(&f, fin, 0, &e2);
+			kerr_clear(&e2);
+			rc = kerr_set(err, KE_TIMEOUT, "%s is still being deleted after %lds%s%s", o->ref, timeout_ms / 1000,
+				      fin ? "; finalizers " : "", fin ? f.ptr : "");
+			kbuf_release(&f);
+			return rc;
+		}
+		sleep_ms(pause);
+		if (pause < 1000)
+			pause *= 2;
+	}
+	return rc;
+}
+
+static void note_left(rel_rollback_report *rep, const char *ref, const kerr *e)
+{
+	kbuf m = KBUF_INIT;
+	kerr_format_short(e, &m);
+	kbuf_printf(&rep->left, "%s: %s\n", ref, m.ptr ? m.ptr : "failed");
+	kbuf_release(&m);
+}
+
+static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long timeout_ms, bool delete_crds,
+			rel_rollback_report *rep)
+{
+	bool keep = e->keep && !(delete_crds && !strcmp(e->kind, "CustomResourceDefinition"));
+	doc_node *d = doc_new_map(a), *md = doc_new_map(a);
+	kube_obj o;
+	kerr err = KERR_INIT;
+	const char *ref = rel_rec_object_ref(a, e);
+	int rc;
+	doc_map_set(a, d, "apiVersion", doc_new_str(a, e->api_version));
+	doc_map_set(a, d, "kind", doc_new_str(a, e->kind));
+	doc_map_set(a, md, "name", doc_new_str(a, e->name));
+	if (e->ns)
+		doc_map_set(a, md, "namespace", doc_new_str(a, e->ns));
+	doc_map_set(a, d, "metadata", md);
+	rc = kube_obj_init(&o, a, d, &err);
+	if (!rc)
+		rc = kube_obj_resolve(c, a, &o, e->ns ? e->ns : "default", &err);
+	if (rc == KE_NOTFOUND && !e->existed) {
+		/* its kind is not served (its CRD went): nothing of it is left */
+		rep->unchanged++;
+		kerr_clear(&err);
+		return;
+	}
+	if (!rc && keep) {
+		doc_node *cur = NULL;
+		kerr ge = KERR_INIT;
+		bool live = kube_get(c, a, &o, &cur, &ge) == 0;
+		kerr_clear(&ge);
+		if (!live && !e->existed) {
+			rep->unchanged++;
+		} else if (live && e->existed && same_as_prior(a, cur, e->prior)) {
+			rep->unchanged++;
+		} else {
+			rep->kept++;
+			kbuf_printf(&rep->kept_list, "%s\n", ref);
+			kube_emit(c, KEV_WARN, "rollback.kept",
+				  karena_printf(a, "%s: kept as it is (rollback policy keep)%s", ref,
+						e->existed ? "" : "; it did not exist before the run"),
+				  "object", ref, "action", "kept", NULL);
+		}
+		return;
+	}
+	if (!rc && !e->existed) {
+		bool was = false;
+		if (!(rc = delete_created(c, a, &o, timeout_ms, &was, &err)) && !was) {
+			rep->unchanged++;
+		} else if (!rc) {
+			rep->deleted++;
+			kube_emit(c, KEV_INFO, "rollback.object", karena_printf(a, "%s: deleted (it did not exist before)", ref),
+				  "object", ref, "action", "deleted", NULL);
+		}
+	} else if (!rc) {
+		doc_node *cur = NULL;
+		kerr ge = KERR_INIT;
+		bool same = kube_get(c, a, &o, &cur, &ge) == 0 && same_as_prior(a, cur, e->prior);
+		kerr_clear(&ge);
+		if (same) {
+			rep->unchanged++;
+		} else if (!(rc = restore_prior(c, a, &o, e->prior, &err))) {
+			rep->restored++;
+			kube_emit(c, KEV_INFO, "rollback.object", karena_printf(a, "%s: restored to its prior state", ref),
+				  "object", ref, "action", "restored", NULL);
+		}
+	}
+	if (rc) {
+		note_left(rep, ref, &err);
+		kube_emit(c, KEV_ERROR, "rollback.failed", karena_printf(a, "%s: not put back: %s", ref, err.first.msg),
+			  "object", ref, NULL);
+	}
+	kerr_clear(&err);
+}
+
+/* ---- the journal, in reverse ---- */
+
+static bool same_object(const rel_rec_object *x, const rel_rec_object *y)
+{
+	const char *gx = strchr(x->api_version, '/'), *gy = strchr(y->api_version, '/');
+	size_t lx = gx ? (size_t)(gx - x->api_version) : 0, ly = gy ? (size_t)(gy - y->api_version) : 0;
+	return lx == ly && !strncmp(x->api_version, y->api_version, lx) && !strcmp(x->kind, y->kind) &&
+	       !strcmp(x->name, y->name) && ((!x->ns && !y->ns) || (x->ns && y->ns && !strcmp(x->ns, y->ns)));
+}
+
+static bool stage_started(const rel_rec_stage *s)
+{
+	return s->result != REL_SR_PENDING && s->result != REL_SR_SKIPPED;
+}
+
+int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const rel_run_opts *o,
+			 rel_rollback_report *rep, kerr *err)
+{
+	long timeout_ms = o->rollback_timeout_ms;
+	const rel_rec_object **v = NULL;
+	size_t n = 0, cap = 0, i, k, s;
+	int pass, rc;
+	if (!timeout_ms)
+		timeout_ms = ROLLBACK_TIMEOUT_MS;
+	if ((rc = kube_discovery_refresh(c, err)))
+		return rc;
+	/* each object once, with its earliest prior state, in journal order */
+	for (s = 0; s < rec->nstages; s++) {
+		if (!stage_started(&rec->stages[s]))
+			continue;
+		for (i = 0; i < rec->stages[s].nobjects; i++) {
+			const rel_rec_object *e = &rec->stages[s].objects[i];
+			for (k = 0; k < n && !same_object(v[k], e); k++)
+				;
+			if (k < n)
+				continue;
+			ALLOC_GROW(v, n + 1, cap);
+			v[n++] = e;
+		}
+	}
+	/* reverse order; workloads last, so they restart over restored config */
+	for (pass = 0; pass < 2; pass++)
+		for (i = n; i-- > 0;)
+			if (is_workload(v[i]->kind) == (pass == 1))
+				restore_one(c, a, v[i], timeout_ms, o->delete_crds, rep);
+	free(v);
+	if (rep->left.len)
+		return kerr_set(err, KE_ROLLBACK, "rollback of release %s revision %d is incomplete", rec->name,
+				rec->revision);
+	return 0;
+}
+
+/* ---- a run ---- */
+
+static int take_lock(rel_lock *l, kube_client *c, const char *release, const rel_run_opts *o, kerr *err)
+{
+	rel_lock_opts lo;
+	long t0 = mono_ms();
+	int rc;
+	memset(&lo, 0, sizeof(lo));
+	lo.namespace = o->lock_ns;
+	lo.release = release;
+	for (;;) {
+		rc = rel_lock_acquire(l, c, &lo, err);
+		if (rc != KE_CONFLICT || mono_ms() - t0 >= o->wait_for_lock_ms)
+			return rc;
+		rel_lock_release(l);
+		kerr_clear(err);
+		sleep_ms(1000);
+	}
+}
+
+static void give_lock(rel_lock *l)
+{
+	kerr e = KERR_INIT;
+	rel_lock_unlock(l, &e);   /* a Lease we cannot delete expires by itself */
+	kerr_clear(&e);
+	rel_lock_release(l);
+}
+
+/* The previous deployed revision becomes superseded; old ones are pruned.
+ * Neither may fail the run: the new record is already right. */
+static void after_deploy(rel_store *st, karena *a, const rel_record *rec, size_t history_max, kube_client *c)
+{
+	rel_rec_summary *h = NULL;
+	size_t n = 0, i;
+	kerr e = KERR_INIT;
+	if (!rel_store_history(st, a, rec->name, &h, &n, &e))
+		for (i = 0; i < n; i++) {
+			rel_record *old = NULL;
+			if (h[i].revision == rec->revision || h[i].status != REL_ST_DEPLOYED)
+				continue;
+			if (!rel_store_get(st, a, rec->name, h[i].revision, &old, &e)) {
+				old->status = REL_ST_SUPERSEDED;
+				rel_store_update(st, old, &e);
+			}
+			kerr_clear(&e);
+		}
+	if (e.code)
+		kube_emit(c, KEV_WARN, "release.supersede", e.first.msg, NULL);
+	kerr_clear(&e);
+	if (rel_store_prune(st, rec->name, history_max, NULL, &e))
+		kube_emit(c, KEV_WARN, "release.prune", e.first.msg, NULL);
+	kerr_clear(&e);
+}
+
+static int refuse_pending(rel_store *st, karena *a, const char *release, int *latest, kerr *err)
+{
+	rel_rec_summary s;
+	int rc = rel_store_latest(st, a, release, &s, err);
+	*latest = 0;
+	if (rc == KE_NOTFOUND) {
+		kerr_clear(err);
+		return 0;
+	}
+	if (rc)
+		return rc;
+	*latest = s.revision;
+	if (s.status == REL_ST_PENDING)
+		return kerr_set(err, KE_CONFLICT,
+				"release \"%s\" revision %d is pending: a run was killed before it finished (the lock is "
+				"free); run `kstage rollback --recover %s` to put the cluster back from its journal",
+				release, s.revision, release);
+	return 0;
+}
+
+int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, rel_run_result *res, karena *a,
+		      kerr *err)
+{
+	rel_lock lock;
+	rel_journal j;
+	rel_record *rec;
+	kerr fe = KERR_INIT;
+	int latest, rc;
+	memset(res, 0, sizeof(*res));
+	res->release = karena_strdup(a, o->release ? o->release : b->name);
+	if ((rc = rel_release_name_check(res->release, err)) || (rc = rel_check_stages(b, ctx, err)))
+		return rc;
+	if ((rc = take_lock(&lock, ctx->client, res->release, o, err))) {
+		rel_lock_release(&lock);
+		return rc;
+	}
+	res->took_over = lock.took_over;
+	res->prev_holder = lock.prev_holder ? karena_strdup(a, lock.prev_holder) : NULL;
+	if ((rc = refuse_pending(o->store, a, res->release, &latest, err))) {
+		give_lock(&lock);
+		return rc;
+	}
+	rec = rel_record_new(a, res->release, latest + 1);
+	rec->bundle_name = b->name;
+	rec->bundle_version = b->version;
+	rec->holder = karena_strdup(a, lock.identity);
+	rec->takeover = res->prev_holder;
+	rel_record_set_values(a, rec, ctx->values, b->schema, NULL);
+	if ((rc = rel_store_create(o->store, rec, err))) {
+		give_lock(&lock);
+		return rc;
+	}
+	res->revision = rec->revision;
+	j.a = a;
+	j.rec = rec;
+	j.store = o->store;
+	j.lock = &lock;
+	j.renewed_ms = rel_now_ms();
+	ctx->journal = &j;
+	rc = rel_apply(b, ctx, &res->sum, err);
+	ctx->journal = NULL;
+	res->changed = res->sum.created || res->sum.applied || res->sum.ops_changed;
+	if (!rc) {
+		rec->status = REL_ST_DEPLOYED;
+		rec->description = "apply complete";
+	} else {
+		res->failed = true;
+		rec->description = karena_printf(a, "apply failed at stage %s",
+						 res->sum.failed_stage ? res->sum.failed_stage : "(before any stage)");
+		if (o->no_rollback) {
+			rec->status = REL_ST_FAILED;
+			rec->description = karena_printf(a, "%s; not rolled back (--no-rollback)", rec->description);
+		} else {
+			size_t s;
+			int rb;
+			kube_emit(ctx->client, KEV_WARN, "rollback.start",
+				  karena_printf(a, "rolling back release %s revision %d from its journal", rec->name, rec->revision),
+				  NULL);
+			rb = rel_rollback_journal(ctx->client, a, rec, o, &res->rb, &fe);
+			res->rolled_back = rb == 0;
+			rec->status = rb ? REL_ST_FAILED : REL_ST_ROLLED_BACK;
+			rec->description = karena_printf(a, "%s; %s", rec->description,
+							 rb ? "rollback incomplete" : "rolled back");
+			for (s = 0; !rb && s < rec->nstages; s++)
+				if (stage_started(&rec->stages[s]))
+					rec->stages[s].result = REL_SR_ROLLED_BACK;
+		}
+	}
+	{
+		kerr we = KERR_INIT;
+		if (rel_journal_save(&j, &we) && !rc) {
+			kerr_move(err, &we);
+			rc = err->code;
+			res->failed = true;
+		}
+		kerr_clear(&we);
+	}
+	if (!rc)
+		after_deploy(o->store, a, rec, o->history_max, ctx->client);
+	give_lock(&lock);
+	kerr_clear(&fe);
+	if (rc && res->changed && !res->rolled_back)
+		return KE_ROLLBACK;
+	return rc;
+}
+
+/* Undo one revision from its journal and mark it rolled back (or failed
+ * when incomplete). */
+static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_run_opts *o, rel_lock *lock,
+			 const char *done, const char *incomplete, rel_rollback_report *rep, kerr *err)
+{
+	rel_journal j;
+	size_t i;
+	kerr we = KERR_INIT;
+	int rc;
+	kube_emit(c, KEV_INFO, "rollback.revision",
+		  karena_printf(a, "undoing revision %d (%s) from its journal", rec->revision, rel_status_name(rec->status)),
+		  NULL);
+	rc = rel_rollback_journal(c, a, rec, o, rep, err);
+	rec->status = rc ? REL_ST_FAILED : o->uninstall ? REL_ST_UNINSTALLED : REL_ST_ROLLED_BACK;
+	rec->description = rc ? incomplete : done;
+	for (i = 0; !rc && i < rec->nstages; i++)
+		if (stage_started(&rec->stages[i]))
+			rec->stages[i].result = REL_SR_ROLLED_BACK;
+	j.a = a;
+	j.rec = rec;
+	j.store = o->store;
+	j.lock = lock;
+	j.renewed_ms = rel_now_ms();
+	if (rel_journal_save(&j, &we) && !rc) {
+		kerr_move(err, &we);
+		rc = err->code;
+	}
+	kerr_clear(&we);
+	return rc;
+}
+
+int rel_release_recover(kube_client *c, karena *a, const char *release, const rel_run_opts *o, int *rev,
+			rel_rollback_report *rep, kerr *err)
+{
+	rel_lock lock;
+	rel_rec_summary s;
+	rel_record *rec = NULL;
+	int rc;
+	*rev = 0;
+	if ((rc = take_lock(&lock, c, release, o, err))) {
+		rel_lock_release(&lock);
+		return rc;
+	}
+	if (!(rc = rel_store_latest(o->store, a, release, &s, err)) && s.status != REL_ST_PENDING)
+		rc = kerr_set(err, KE_USAGE, "release \"%s\": the latest revision (%d) is %s, not pending: nothing to recover",
+			      release, s.revision, rel_status_name(s.status));
+	if (!rc)
+		rc = rel_store_get(o->store, a, release, s.revision, &rec, err);
+	if (!rc) {
+		*rev = rec->revision;
+		rc = undo_revision(c, a, rec, o, &lock, "killed run; rolled back by rollback --recover",
+				   "killed run; recovery incomplete", rep, err);
+	}
+	give_lock(&lock);
+	return rc;
+}
+
+int rel_release_rollback(kube_client *c, karena *a, const char *release, int target, const rel_run_opts *o,
+			 int *to, rel_rollback_report *rep, kerr *err)
+{
+	rel_lock lock;
+	rel_rec_summary *h = NULL;
+	rel_record **recs = NULL;
+	size_t n = 0, i, k = 0;
+	int rc;
+	*to = 0;
+	if ((rc = take_lock(&lock, c, release, o, err))) {
+		rel_lock_release(&lock);
+		return rc;
+	}
+	if ((rc = rel_store_history(o->store, a, release, &h, &n, err)))
+		goto out;
+	if (!n) {
+		rc = kerr_set(err, KE_NOTFOUND, "release \"%s\" has no records in namespace \"%s\"", release,
+			      o->store->namespace);
+		goto out;
+	}
+	if (h[n - 1].status == REL_ST_PENDING) {
+		rc = kerr_set(err, KE_CONFLICT, "release \"%s\" revision %d is pending (a killed run): run `kstage "
+			      "rollback --recover %s` first", release, h[n - 1].revision, release);
+		goto out;
+	}
+	if (o->uninstall) {
+		target = 0;   /* before the first revision */
+	} else if (!target) {
+		/* the previous successful revision: before the latest one when that
+		 * one is in effect, else the newest still in effect */
+		size_t top = h[n - 1].status == REL_ST_DEPLOYED ? n - 1 : n;
+		for (i = top; i-- > 0;)
+			if (h[i].status == REL_ST_DEPLOYED || h[i].status == REL_ST_SUPERSEDED) {
+				target = h[i].revision;
+				break;
+			}
+		if (!target) {
+			rc = kerr_set(err, KE_USAGE, "release \"%s\": no earlier successful revision to roll back to", release);
+			goto out;
+		}
+	}
+	for (i = 0; i < n && h[i].revision != target; i++)
+		;
+	if (!o->uninstall && (i == n || (h[i].status != REL_ST_DEPLOYED && h[i].status != REL_ST_SUPERSEDED))) {
+		rc = kerr_set(err, KE_USAGE, "release \"%s\": revision %d %s", release, target,
+			      i == n ? "does not exist (or was pruned)" : "did not succeed: roll back to a deployed or superseded one");
+		goto out;
+	}
+	/* every later revision still in effect is undone, newest first; all
+	 * their records must be there before anything changes */
+	for (i = 0, k = 0; i < n; i++)
+		k += h[i].revision > target;
+	if ((int)k != h[n - 1].revision - target) {
+		rc = o->uninstall ? kerr_set(err, KE_USAGE, "release \"%s\": the records of revisions before %d were pruned: "
+						 "what they changed cannot be put back", release, h[0].revision)
+				  : kerr_set(err, KE_USAGE, "release \"%s\": records of revisions after %d were pruned: "
+						 "cannot undo them", release, target);
+		goto out;
+	}
+	recs = xcalloc(n + 1, sizeof(*recs));
+	for (i = n, k = 0; i-- > 0 && h[i].revision > target;) {
+		if (h[i].status == REL_ST_ROLLED_BACK || h[i].status == REL_ST_UNINSTALLED)
+			continue;
+		if ((rc = rel_store_get(o->store, a, release, h[i].revision, &recs[k], err)))
+			goto out;
+		k++;
+	}
+	for (i = 0; i < k && !rc; i++)
+		rc = undo_revision(c, a, recs[i], o, &lock, o->uninstall ? "uninstalled" : "rolled back by kstage rollback",
+				   o->uninstall ? "uninstall incomplete" : "rollback incomplete", rep, err);
+	if (!rc && !o->uninstall) {
+		rel_record *t = NULL;
+		if (!(rc = rel_store_get(o->store, a, release, target, &t, err)) && t->status != REL_ST_DEPLOYED) {
+			t->status = REL_ST_DEPLOYED;
+			rc = rel_store_update(o->store, t, err);
+		}
+		*to = target;
+	}
+out:
+	free(recs);
+	give_lock(&lock);
+	return rc;
+}
