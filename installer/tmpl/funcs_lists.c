@@ -230,7 +230,10 @@ static int f_chunk(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
-static int until_step(tctx *x, doc_node **out, int64_t start, int64_t stop, int64_t step)
+/* Sprig's untilStep: i from start while i < stop (step > 0) or i > stop
+ * (step < 0), stepping with Go's wrapping int arithmetic; fn names the
+ * caller in the error for more than a million elements */
+static int until_step(tctx *x, doc_node **out, const char *fn, int64_t start, int64_t stop, int64_t step)
 {
 	doc_node *r = tv_seq(x->a);
 	r->flags |= TV_INTS;
@@ -240,9 +243,9 @@ static int until_step(tctx *x, doc_node **out, int64_t start, int64_t stop, int6
 		*out = r;
 		return 0;
 	}
-	for (i = start; step > 0 ? i < stop : i > stop; i += step) {
+	for (i = start; step > 0 ? i < stop : i > stop; i = (int64_t)((uint64_t)i + (uint64_t)step)) {
 		if (++count > 1000000)
-			return tctx_fail(x, "untilStep: more than 1000000 elements");
+			return tctx_fail(x, "%s: more than 1000000 elements", fn);
 		doc_seq_push(x->a, r, tv_int(x->a, i));
 	}
 	*out = r;
@@ -252,24 +255,25 @@ static int until_step(tctx *x, doc_node **out, int64_t start, int64_t stop, int6
 static int f_until(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	(void)n;
-	return until_step(x, out, 0, a[0]->u.i, a[0]->u.i >= 0 ? 1 : -1);
+	return until_step(x, out, "until", 0, a[0]->u.i, a[0]->u.i >= 0 ? 1 : -1);
 }
 
 static int f_untilstep(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	(void)n;
-	return until_step(x, out, a[0]->u.i, a[1]->u.i, a[2]->u.i);
+	return until_step(x, out, "untilStep", a[0]->u.i, a[1]->u.i, a[2]->u.i);
 }
 
+/* Sprig's seq: untilStep(start, end+inc, step) joined with spaces, where
+ * inc is -1 when end < start (and a positive step then gives nothing) */
 static int f_seq(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	int64_t start = 1, end = 0, step = 1, i;
+	int64_t start = 1, end, step = 1, inc = 1;
+	doc_node *l;
 	kbuf b = KBUF_INIT;
-	size_t count = 0;
+	size_t i;
+	int r;
 	switch (n) {
-	case 0:
-		*out = tv_strz(x->a, "");
-		return 0;
 	case 1: end = a[0]->u.i; break;
 	case 2: start = a[0]->u.i; end = a[1]->u.i; break;
 	case 3: start = a[0]->u.i; step = a[1]->u.i; end = a[2]->u.i; break;
@@ -277,18 +281,22 @@ static int f_seq(tctx *x, doc_node **out, doc_node **a, size_t n)
 		*out = tv_strz(x->a, "");
 		return 0;
 	}
-	if (n < 3 && end < start)
-		step = -1;
-	if (step == 0 || (step > 0 && end < start) || (step < 0 && end > start)) {
-		*out = tv_strz(x->a, "");
-		return 0;
+	if (end < start) {
+		inc = -1;
+		if (n == 3 && step > 0) {
+			*out = tv_strz(x->a, "");
+			return 0;
+		}
+		if (n < 3)
+			step = -1;
 	}
-	for (i = start; step > 0 ? i <= end : i >= end; i += step) {
-		if (++count > 1000000)
-			break;
-		if (b.len)
+	r = until_step(x, &l, "seq", start, (int64_t)((uint64_t)end + (uint64_t)inc), step);
+	if (r)
+		return r;
+	for (i = 0; i < l->u.seq.len; i++) {
+		if (i)
 			kbuf_putc(&b, ' ');
-		kbuf_printf(&b, "%lld", (long long)i);
+		kbuf_printf(&b, "%lld", (long long)l->u.seq.v[i]->u.i);
 	}
 	*out = tv_str(x->a, b.ptr, b.len);
 	kbuf_release(&b);
