@@ -300,7 +300,7 @@ static int f_repeat(tctx *x, doc_node **out, doc_node **a, size_t n)
 	(void)n;
 	if (IV(0) < 0)
 		return tctx_fail(x, "strings: negative Repeat count");
-	if ((uint64_t)IV(0) * SL(1) > ((size_t)64 << 20))
+	if (SL(1) && (uint64_t)IV(0) > ((size_t)64 << 20) / SL(1))
 		return tctx_fail(x, "strings: Repeat output length overflow");
 	for (i = 0; i < IV(0); i++)
 		kbuf_put(&b, S(1), SL(1));
