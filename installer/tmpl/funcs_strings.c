@@ -14,8 +14,15 @@
 #define SL(i) (a[i]->u.s.len)
 #define IV(k) (a[k]->u.i)
 
+/* the function's result from b (released); a write b refused (its cap)
+ * fails the function rather than return a truncated string */
 static int ret_buf(tctx *x, doc_node **out, kbuf *b)
 {
+	if (kbuf_failed(b)) {
+		size_t max = b->max ? b->max : KBUF_MAX;
+		kbuf_release(b);
+		return tctx_fail(x, "result longer than %zu bytes", max);
+	}
 	*out = tv_str(x->a, b->ptr, b->len);
 	kbuf_release(b);
 	return 0;
