@@ -3,8 +3,11 @@
  * compact, concat, chunk, until/untilStep/seq, and the must* variants. The
  * non-must variants panic in Sprig on a non-list; the panic reaches the
  * template as an error, which is what we return. */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "tmpl_int.h"
 
 static int need_list(tctx *x, doc_node *v, const char *what)
@@ -140,16 +143,67 @@ static bool in_list(doc_node *l, doc_node *v)
 	return false;
 }
 
+/* a hash that agrees with tv_deep_equal: equal values hash alike (nil
+ * alike, 0 and -0 alike, maps whatever their key order) */
+static uint64_t deep_hash(const doc_node *v, int depth)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+	if (tv_isnil(v))
+		return 0;
+	h = (h ^ (uint64_t)v->type) * 1099511628211ULL;
+	switch (v->type) {
+	case DOC_BOOL: return h ^ v->u.b;
+	case DOC_INT: return (h ^ (uint64_t)v->u.i) * 1099511628211ULL;
+	case DOC_FLOAT: {
+		double f = v->u.f == 0 ? 0 : v->u.f;
+		uint64_t b;
+		memcpy(&b, &f, sizeof(b));
+		return (h ^ b) * 1099511628211ULL;
+	}
+	case DOC_STR:
+		for (i = 0; i < v->u.s.len; i++)
+			h = (h ^ (unsigned char)v->u.s.ptr[i]) * 1099511628211ULL;
+		return h;
+	case DOC_SEQ:
+		h ^= v->u.seq.len;
+		for (i = 0; i < v->u.seq.len && depth < 8; i++)
+			h = (h ^ deep_hash(v->u.seq.v[i], depth + 1)) * 1099511628211ULL;
+		return h;
+	case DOC_MAP:
+		h ^= v->u.map.len;
+		for (i = 0; i < v->u.map.len && depth < 8; i++) /* a sum: key order does not matter */
+			h += deep_hash(v->u.map.v[i].key, depth + 1) * 31 + deep_hash(v->u.map.v[i].val, depth + 1);
+		return h;
+	default:
+		return h;
+	}
+}
+
+/* Sprig's uniq (first of each run of deep-equal values, in order), in
+ * linear time through a hash table of the kept values' indexes */
 static int f_uniq(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	doc_node *r = tv_seq(x->a);
-	size_t i;
+	doc_node *r = tv_seq(x->a), *l = a[0];
+	size_t i, cap = 16, *slot;
 	(void)n;
-	if (need_list(x, a[0], "find uniq"))
+	if (need_list(x, l, "find uniq"))
 		return KE_INPUT;
-	for (i = 0; i < a[0]->u.seq.len; i++)
-		if (!in_list(r, a[0]->u.seq.v[i]))
-			doc_seq_push(x->a, r, a[0]->u.seq.v[i]);
+	while (cap < l->u.seq.len * 2)
+		cap *= 2;
+	slot = xcalloc(cap, sizeof(*slot)); /* index + 1 into r, 0: free */
+	for (i = 0; i < l->u.seq.len; i++) {
+		doc_node *v = l->u.seq.v[i];
+		size_t k;
+		for (k = deep_hash(v, 0) & (cap - 1); slot[k]; k = (k + 1) & (cap - 1))
+			if (tv_deep_equal(r->u.seq.v[slot[k] - 1], v))
+				break;
+		if (slot[k])
+			continue;
+		doc_seq_push(x->a, r, v);
+		slot[k] = r->u.seq.len;
+	}
+	free(slot);
 	*out = r;
 	return 0;
 }
