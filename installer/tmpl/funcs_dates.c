@@ -68,7 +68,6 @@ static bool is_time(const doc_node *v)
 	return v && (v->flags & TV_OBJ) && v->type == DOC_INT && !strcmp(((const tobj *)v)->type_name, "time.Time");
 }
 
-
 /* the time of a Sprig date argument: time.Time, or int/int64/int32 seconds
  * (time.Unix: any int64); false for a float (then, like a missing one, now) */
 static bool time_of(const doc_node *v, gtime *t)
