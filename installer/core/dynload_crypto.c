@@ -40,6 +40,7 @@
 	V(BN_free, (BIGNUM *a), (a)) \
 	F(BIGNUM *, BN_new, (void), ()) \
 	F(ASN1_INTEGER *, BN_to_ASN1_INTEGER, (const BIGNUM *bn, ASN1_INTEGER *ai), (bn, ai)) \
+	F(int, ASN1_TIME_set_string_X509, (ASN1_TIME *s, const char *str), (s, str)) \
 	V(EVP_CIPHER_CTX_free, (EVP_CIPHER_CTX *c), (c)) \
 	F(EVP_CIPHER_CTX *, EVP_CIPHER_CTX_new, (void), ()) \
 	F(int, EVP_DecryptFinal_ex, (EVP_CIPHER_CTX *c, unsigned char *o, int *ol), (c, o, ol)) \

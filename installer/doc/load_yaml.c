@@ -38,6 +38,7 @@ typedef struct loader {
 	anchor *anchors;
 	size_t nanchors, anchors_cap;
 	size_t alias_budget;
+	size_t alias_bytes;       /* text bytes aliases may still copy in this document */
 	/* a null key: refused at the end of its document (sigs.k8s.io/yaml
 	 * checks keys after go-yaml has read the whole document) */
 	doc_node *null_key;      /* the last null key read, waiting for its value */
@@ -113,17 +114,26 @@ static void set_pos(loader *l, doc_node *n, const yaml_mark_t *m)
 }
 
 /* Count nodes of a subtree, stopping once past limit. */
-static size_t count_nodes(const doc_node *n, size_t limit)
+/* text bytes all aliases of one document may copy */
+#define ALIAS_MAX_BYTES ((size_t)64 << 20)
+
+/* What copying n costs: nodes and text bytes (keys and scalars) added to
+ * *nodes and *bytes, stopping once either passes its limit. */
+static void alias_cost(const doc_node *n, size_t *nodes, size_t *bytes, size_t max_nodes, size_t max_bytes)
 {
-	size_t c = 1, i;
-	if (n->type == DOC_SEQ) {
-		for (i = 0; i < n->u.seq.len && c <= limit; i++)
-			c += count_nodes(n->u.seq.v[i], limit - c);
+	size_t i;
+	(*nodes)++;
+	if (n->type == DOC_STR) {
+		*bytes += n->u.s.len;
+	} else if (n->type == DOC_SEQ) {
+		for (i = 0; i < n->u.seq.len && *nodes <= max_nodes && *bytes <= max_bytes; i++)
+			alias_cost(n->u.seq.v[i], nodes, bytes, max_nodes, max_bytes);
 	} else if (n->type == DOC_MAP) {
-		for (i = 0; i < n->u.map.len && c <= limit; i++)
-			c += count_nodes(n->u.map.v[i].val, limit - c) + 1;
+		for (i = 0; i < n->u.map.len && *nodes <= max_nodes && *bytes <= max_bytes; i++) {
+			alias_cost(n->u.map.v[i].key, nodes, bytes, max_nodes, max_bytes);
+			alias_cost(n->u.map.v[i].val, nodes, bytes, max_nodes, max_bytes);
+		}
 	}
-	return c;
 }
 
 /* Go's base64.StdEncoding.DecodeString (line breaks skipped, padding
@@ -598,23 +608,27 @@ static void add_anchor(loader *l, const char *name, doc_node *n)
 static int alias_node(loader *l, const yaml_event_t *ev, doc_node **out)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
-	size_t i, cost;
+	size_t i, nodes = 0, bytes = 0;
 	for (i = 0; i < l->nanchors; i++) {
 		if (!strcmp(l->anchors[i].name, name)) {
 			doc_node *src = l->anchors[i].node;
-			cost = count_nodes(src, l->alias_budget + 1);
-			if (cost > l->alias_budget) {
+			alias_cost(src, &nodes, &bytes, l->alias_budget, l->alias_bytes);
+			if (nodes > l->alias_budget || bytes > l->alias_bytes) {
 				kbuf b = KBUF_INIT;
 				int r;
-				kbuf_printf(&b, "aliases expand to more than %zu nodes (alias \"*%s\"): "
-					    "refusing a possible alias bomb", l->o.max_alias_nodes, name);
+				if (nodes > l->alias_budget)
+					kbuf_printf(&b, "aliases expand to more than %zu nodes", l->o.max_alias_nodes);
+				else
+					kbuf_printf(&b, "aliases expand to more than %zu MiB of text", ALIAS_MAX_BYTES >> 20);
+				kbuf_printf(&b, " (alias \"*%s\"): refusing a possible alias bomb", name);
 				r = kerr_set_src(l->err, KE_LIMIT, l->name, l->text, l->len,
 						 (unsigned)ev->start_mark.line + 1,
 						 (unsigned)ev->start_mark.column + 1, "%s", b.ptr);
 				kbuf_release(&b);
 				return r;
 			}
-			l->alias_budget -= cost;
+			l->alias_budget -= nodes;
+			l->alias_bytes -= bytes;
 			*out = doc_copy(l->a, src);
 			return 0;
 		}
@@ -689,6 +703,7 @@ int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text
 	if (!l.o.max_alias_nodes)
 		l.o.max_alias_nodes = 1000000;
 	l.alias_budget = l.o.max_alias_nodes;
+	l.alias_bytes = ALIAS_MAX_BYTES;
 
 	if (len > l.o.max_size) {
 		/* point at where the limit is passed */
@@ -715,6 +730,7 @@ int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text
 		case YAML_DOCUMENT_START_EVENT:
 			root = NULL;
 			l.alias_budget = l.o.max_alias_nodes;
+			l.alias_bytes = ALIAS_MAX_BYTES;
 			l.null_map = l.null_val = NULL;
 			break;
 		case YAML_DOCUMENT_END_EVENT:

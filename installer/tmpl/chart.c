@@ -457,7 +457,7 @@ static int read_tgz(flist *fl, karena *a, const char *origin, const void *data, 
 	struct archive_entry *ent;
 	kbuf name = KBUF_INIT;
 	char *buf;
-	size_t got;
+	size_t got, declared = 0;
 	int r = 0, rc;
 	archive_read_support_filter_gzip(ar);
 	archive_read_support_format_tar(ar);
@@ -470,6 +470,19 @@ static int read_tgz(flist *fl, karena *a, const char *origin, const void *data, 
 		const char *pn = archive_entry_pathname(ent);
 		int64_t size = archive_entry_size(ent);
 		int c;
+		/* every entry's size is checked before its data is read or
+		 * skipped (skipping a gzip stream inflates it too) */
+		if (size > (int64_t)MAX_FILE) {
+			r = kerr_set_at(err, KE_LIMIT, origin, 0, 0,
+					"archive entry \"%s\" is larger than the %zu-byte limit", pn ? pn : "", MAX_FILE);
+			goto out;
+		}
+		declared += (size_t)(size > 0 ? size : 0);
+		if (declared > MAX_TOTAL) {
+			r = kerr_set_at(err, KE_LIMIT, origin, 0, 0, "chart is larger than %zu bytes uncompressed",
+					MAX_TOTAL);
+			goto out;
+		}
 		if (archive_entry_filetype(ent) != AE_IFREG || !pn)
 			continue;
 		c = clean_entry(origin, pn, &name, err);
@@ -479,11 +492,6 @@ static int read_tgz(flist *fl, karena *a, const char *origin, const void *data, 
 		}
 		if (c > 0)
 			continue;
-		if (size > (int64_t)MAX_FILE) {
-			r = kerr_set_at(err, KE_LIMIT, origin, 0, 0,
-					"archive entry \"%s\" is larger than the %zu-byte limit", pn, MAX_FILE);
-			goto out;
-		}
 		/* straight into the arena: tar gives the size first */
 		buf = karena_alloc_raw(a, (size_t)(size > 0 ? size : 0) + 1);
 		got = 0;

@@ -19,8 +19,10 @@
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 #include <openssl/kdf.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include "core/alloc.h"
 #include "tmpl_int.h"
@@ -199,6 +201,23 @@ static int cn_type(const char *s)
 	return V_ASN1_PRINTABLESTRING;
 }
 
+/* Sprig's NotAfter: now + time.Hour*24*time.Duration(days), the
+ * nanoseconds product wrapping as Go's int64 does, so within 292 years of
+ * now either way (OpenSSL's own adjustment stops at 1900) */
+static int set_not_after(tctx *x, ASN1_TIME *t, int64_t days)
+{
+	time_t at = time(NULL) + (time_t)((int64_t)((uint64_t)days * 86400000000000ULL) / 1000000000);
+	struct tm tm;
+	char s[32];
+	if (!gmtime_r(&at, &tm))
+		return tctx_fail(x, "certificate validity out of range");
+	snprintf(s, sizeof(s), "%04d%02d%02d%02d%02d%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec);
+	if (!ASN1_TIME_set_string_X509(t, s))
+		return tctx_fail(x, "certificate validity out of range");
+	return 0;
+}
+
 static int make_cert(tctx *x, const certin *in, doc_node **out)
 {
 	EVP_PKEY *k = in->key ? (EVP_PKEY_up_ref(in->key), in->key) : rsa_gen(x, 2048);
@@ -222,7 +241,8 @@ static int make_cert(tctx *x, const certin *in, doc_node **out)
 	BN_bin2bn(serial, sizeof(serial), bn);
 	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c));
 	X509_gmtime_adj(X509_getm_notBefore(c), 0);
-	X509_gmtime_adj(X509_getm_notAfter(c), (long)(in->days * 86400));
+	if ((rc = set_not_after(x, X509_getm_notAfter(c), in->days)))
+		goto done;
 	X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", cn_type(in->cn), (const unsigned char *)in->cn, -1,
 				   -1, 0);
 	X509_set_issuer_name(c, in->ca_cert ? X509_get_subject_name(in->ca_cert) : X509_get_subject_name(c));

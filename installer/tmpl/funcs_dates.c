@@ -14,16 +14,44 @@
 
 #define NS 1000000000LL
 
-/* ptr holds a fixed zone: (offset seconds + 1) << 1 | 1, or NULL for Local */
-static doc_node *mk_time_zone(tctx *x, int64_t ns, void *zone)
+/* Go's zero time (toDate's answer to text it cannot parse), in seconds */
+#define ZERO_TIME_SECS (-62135596800LL)
+
+/* a point in time as Go's time.Time holds it: Unix seconds (any int64)
+ * and nanoseconds 0..999999999 */
+typedef struct gtime {
+	int64_t sec;
+	long nsec;
+} gtime;
+
+/* a time value: a tobj "time.Time" whose n.u.i holds the Unix seconds,
+ * with the nanoseconds beside it; ptr holds a fixed zone
+ * ((offset seconds + 100000) << 1 | 1) or NULL for Local */
+typedef struct ttime {
+	tobj o;
+	long nsec;
+} ttime;
+
+static doc_node *mk_time_zone(tctx *x, gtime t, void *zone)
 {
-	tobj *o = tobj_new(x->a, TOBJ_NAMED, "time.Time", DOC_INT);
-	o->n.u.i = ns;
-	o->ptr = zone;
-	return &o->n;
+	ttime *o = karena_alloc(x->a, sizeof(*o));
+	o->o.n.type = DOC_INT;
+	o->o.n.flags = TV_OBJ;
+	o->o.kind = TOBJ_NAMED;
+	o->o.type_name = "time.Time";
+	o->o.n.u.i = t.sec;
+	o->o.ptr = zone;
+	o->nsec = t.nsec;
+	return &o->o.n;
 }
 
-static doc_node *mk_time(tctx *x, int64_t ns) { return mk_time_zone(x, ns, NULL); }
+static doc_node *mk_time(tctx *x, gtime t) { return mk_time_zone(x, t, NULL); }
+
+static gtime time_value(const doc_node *v)
+{
+	gtime t = { v->u.i, ((const ttime *)v)->nsec };
+	return t;
+}
 
 static void *fixed_zone(long off) { return (void *)(intptr_t)(((off + 100000) << 1) | 1); }
 static bool zone_of(const void *z, long *off)
@@ -40,67 +68,125 @@ static bool is_time(const doc_node *v)
 	return v && (v->flags & TV_OBJ) && v->type == DOC_INT && !strcmp(((const tobj *)v)->type_name, "time.Time");
 }
 
-/* the time of a Sprig date argument: time.Time, or int/int64/int32 seconds */
-static bool time_of(const doc_node *v, int64_t *ns)
+/* the time of a Sprig date argument: time.Time, or int/int64/int32 seconds
+ * (time.Unix: any int64); false for a float (then, like a missing one, now) */
+static bool time_of(const doc_node *v, gtime *t)
 {
 	if (is_time(v)) {
-		*ns = v->u.i;
+		*t = time_value(v);
 		return true;
 	}
 	if (v && v->type == DOC_INT) {
-		*ns = v->u.i * NS;
+		t->sec = v->u.i;
+		t->nsec = 0;
 		return true;
 	}
-	*ns = (int64_t)time(NULL) * NS;
+	t->sec = (int64_t)time(NULL);
+	t->nsec = 0;
 	return v && v->type == DOC_FLOAT ? false : true;
+}
+
+/* now - t in nanoseconds, saturated as Go's time.Since saturates */
+static int64_t since(gtime t)
+{
+	struct timespec ts;
+	int64_t d;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (__builtin_sub_overflow((int64_t)ts.tv_sec, t.sec, &d) || __builtin_mul_overflow(d, NS, &d) ||
+	    __builtin_add_overflow(d, (int64_t)(ts.tv_nsec - t.nsec), &d))
+		return (int64_t)ts.tv_sec < t.sec ? INT64_MIN : INT64_MAX;
+	return d;
+}
+
+/* Go's Time.Add: seconds wrap as Go's int64 does */
+static gtime gtime_add(gtime t, int64_t d)
+{
+	t.sec = (int64_t)((uint64_t)t.sec + (uint64_t)(d / NS));
+	t.nsec += (long)(d % NS);
+	if (t.nsec < 0) {
+		t.nsec += NS;
+		t.sec = (int64_t)((uint64_t)t.sec - 1);
+	} else if (t.nsec >= NS) {
+		t.nsec -= NS;
+		t.sec = (int64_t)((uint64_t)t.sec + 1);
+	}
+	return t;
+}
+
+/* a broken-down civil time with a year as wide as Go's */
+typedef struct gdate {
+	int64_t year;
+	int mon, mday, hour, min, sec, wday; /* mon 0..11, wday 0 = Sunday */
+} gdate;
+
+/* Unix seconds shifted by off to civil time; as in Go, seconds are first
+ * taken modulo 2^64 into the window that starts at Go's absolute zero
+ * time (March of year -292277022399), so the extremes wrap as Go's do */
+static void gdate_of(gdate *d, int64_t sec, long off)
+{
+	const int64_t abs_epoch = -9223372028715321600LL; /* Unix seconds of Go's absolute zero */
+	__int128 t = (__int128)abs_epoch + (__int128)((uint64_t)sec - (uint64_t)abs_epoch) + off;
+	__int128 days128 = t / 86400, rem = t % 86400;
+	int64_t days, era, doe, yoe, doy, mp;
+	if (rem < 0) {
+		rem += 86400;
+		days128--;
+	}
+	days = (int64_t)days128;
+	d->hour = (int)(rem / 3600);
+	d->min = (int)(rem / 60 % 60);
+	d->sec = (int)(rem % 60);
+	d->wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
+	/* H. Hinnant's civil_from_days */
+	days += 719468;
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d->mday = (int)(doy - (153 * mp + 2) / 5 + 1);
+	d->mon = (int)(mp < 10 ? mp + 2 : mp - 10);
+	d->year = yoe + era * 400 + (d->mon < 2);
 }
 
 static const char *const months[] = { "January", "February", "March", "April", "May", "June", "July",
 				      "August", "September", "October", "November", "December" };
 static const char *const days[] = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" };
 
-/* Go's zero time (toDate's answer to text it cannot parse), in seconds */
-#define ZERO_TIME_SECS (-62135596800LL)
-
-static void go_format_zone(kbuf *b, const char *layout, size_t ll, int64_t ns, bool utc, const void *fz)
+static void go_format_zone(kbuf *b, const char *layout, size_t ll, gtime t, bool utc, const void *fz)
 {
-	time_t secs = (time_t)(ns >= 0 ? ns / NS : (ns - NS + 1) / NS);
-	long frac = (long)(ns - (int64_t)secs * NS);
-	if (ns == INT64_MIN) { /* the zero time: int64 nanoseconds cannot hold year 1 */
-		secs = (time_t)ZERO_TIME_SECS;
-		frac = 0;
-	}
-	struct tm tm;
-	long off, foff;
-	const char *zone;
+	long frac = t.nsec;
+	gdate tm;
+	long off = 0, foff;
+	const char *zone = "UTC";
 	char zbuf[48];
 	size_t i = 0;
 	if (zone_of(fz, &foff)) {
-		time_t shifted = secs + foff;
-		gmtime_r(&shifted, &tm);
 		off = foff;
-		if (foff == 0) {
-			zone = "UTC";
-		} else {
+		if (foff != 0) {
 			snprintf(zbuf, sizeof(zbuf), "%c%02ld%02ld", foff < 0 ? '-' : '+', labs(foff) / 3600, (labs(foff) % 3600) / 60);
 			zone = zbuf;
 		}
-	} else {
-		if (utc)
-			gmtime_r(&secs, &tm);
-		else
-			localtime_r(&secs, &tm);
-		off = utc ? 0 : tm.tm_gmtoff;
-		zone = utc ? "UTC" : tm.tm_zone;
+	} else if (!utc) {
+		/* the local zone's offset where the C library knows the time
+		 * (its struct tm holds an int year), else UTC's */
+		time_t secs = (time_t)t.sec;
+		struct tm lt;
+		if (localtime_r(&secs, &lt)) {
+			off = lt.tm_gmtoff;
+			snprintf(zbuf, sizeof(zbuf), "%s", lt.tm_zone);
+			zone = zbuf;
+		}
 	}
+	gdate_of(&tm, t.sec, off);
 #define LIT(s) (ll - i >= strlen(s) && !memcmp(layout + i, s, strlen(s)))
 	while (i < ll) {
-		if (LIT("January")) { kbuf_puts(b, months[tm.tm_mon]); i += 7; }
-		else if (LIT("Jan")) { kbuf_put(b, months[tm.tm_mon], 3); i += 3; }
-		else if (LIT("Monday")) { kbuf_puts(b, days[tm.tm_wday]); i += 6; }
-		else if (LIT("Mon")) { kbuf_put(b, days[tm.tm_wday], 3); i += 3; }
+		if (LIT("January")) { kbuf_puts(b, months[tm.mon]); i += 7; }
+		else if (LIT("Jan")) { kbuf_put(b, months[tm.mon], 3); i += 3; }
+		else if (LIT("Monday")) { kbuf_puts(b, days[tm.wday]); i += 6; }
+		else if (LIT("Mon")) { kbuf_put(b, days[tm.wday], 3); i += 3; }
 		else if (LIT("MST")) { kbuf_puts(b, zone); i += 3; }
-		else if (LIT("2006")) { kbuf_printf(b, "%04d", tm.tm_year + 1900); i += 4; }
+		else if (LIT("2006")) { kbuf_printf(b, tm.year < 0 ? "-%04lld" : "%04lld", (long long)(tm.year < 0 ? -tm.year : tm.year)); i += 4; }
 		else if (LIT("Z07:00") || LIT("-07:00") || LIT("Z0700") || LIT("-0700") || LIT("-07")) {
 			bool z = layout[i] == 'Z';
 			size_t n = LIT("Z07:00") || LIT("-07:00") ? 6 : LIT("Z0700") || LIT("-0700") ? 5 : 3;
@@ -113,16 +199,16 @@ static void go_format_zone(kbuf *b, const char *layout, size_t ll, int64_t ns, b
 					    (labs(off) % 3600) / 60);
 			i += n;
 		}
-		else if (LIT("01")) { kbuf_printf(b, "%02d", tm.tm_mon + 1); i += 2; }
-		else if (LIT("02")) { kbuf_printf(b, "%02d", tm.tm_mday); i += 2; }
-		else if (LIT("_2")) { kbuf_printf(b, "%2d", tm.tm_mday); i += 2; }
-		else if (LIT("06")) { kbuf_printf(b, "%02d", (tm.tm_year + 1900) % 100); i += 2; }
-		else if (LIT("15")) { kbuf_printf(b, "%02d", tm.tm_hour); i += 2; }
-		else if (LIT("03")) { kbuf_printf(b, "%02d", tm.tm_hour % 12 ? tm.tm_hour % 12 : 12); i += 2; }
-		else if (LIT("04")) { kbuf_printf(b, "%02d", tm.tm_min); i += 2; }
-		else if (LIT("05")) { kbuf_printf(b, "%02d", tm.tm_sec); i += 2; }
-		else if (LIT("PM")) { kbuf_puts(b, tm.tm_hour >= 12 ? "PM" : "AM"); i += 2; }
-		else if (LIT("pm")) { kbuf_puts(b, tm.tm_hour >= 12 ? "pm" : "am"); i += 2; }
+		else if (LIT("01")) { kbuf_printf(b, "%02d", tm.mon + 1); i += 2; }
+		else if (LIT("02")) { kbuf_printf(b, "%02d", tm.mday); i += 2; }
+		else if (LIT("_2")) { kbuf_printf(b, "%2d", tm.mday); i += 2; }
+		else if (LIT("06")) { kbuf_printf(b, "%02d", (int)(tm.year % 100)); i += 2; }
+		else if (LIT("15")) { kbuf_printf(b, "%02d", tm.hour); i += 2; }
+		else if (LIT("03")) { kbuf_printf(b, "%02d", tm.hour % 12 ? tm.hour % 12 : 12); i += 2; }
+		else if (LIT("04")) { kbuf_printf(b, "%02d", tm.min); i += 2; }
+		else if (LIT("05")) { kbuf_printf(b, "%02d", tm.sec); i += 2; }
+		else if (LIT("PM")) { kbuf_puts(b, tm.hour >= 12 ? "PM" : "AM"); i += 2; }
+		else if (LIT("pm")) { kbuf_puts(b, tm.hour >= 12 ? "pm" : "am"); i += 2; }
 		else if ((LIT(".000") || LIT(".999") || LIT(",000") || LIT(",999"))) {
 			size_t n = 1;
 			char c = layout[i + 1];
@@ -146,30 +232,26 @@ static void go_format_zone(kbuf *b, const char *layout, size_t ll, int64_t ns, b
 			}
 			i += n;
 		}
-		else if (layout[i] == '1' && !(i + 1 < ll && layout[i + 1] >= '0' && layout[i + 1] <= '9')) { kbuf_printf(b, "%d", tm.tm_mon + 1); i++; }
-		else if (layout[i] == '2' && !(i + 1 < ll && layout[i + 1] >= '0' && layout[i + 1] <= '9')) { kbuf_printf(b, "%d", tm.tm_mday); i++; }
-		else if (layout[i] == '3') { kbuf_printf(b, "%d", tm.tm_hour % 12 ? tm.tm_hour % 12 : 12); i++; }
-		else if (layout[i] == '4') { kbuf_printf(b, "%d", tm.tm_min); i++; }
-		else if (layout[i] == '5') { kbuf_printf(b, "%d", tm.tm_sec); i++; }
+		else if (layout[i] == '1' && !(i + 1 < ll && layout[i + 1] >= '0' && layout[i + 1] <= '9')) { kbuf_printf(b, "%d", tm.mon + 1); i++; }
+		else if (layout[i] == '2' && !(i + 1 < ll && layout[i + 1] >= '0' && layout[i + 1] <= '9')) { kbuf_printf(b, "%d", tm.mday); i++; }
+		else if (layout[i] == '3') { kbuf_printf(b, "%d", tm.hour % 12 ? tm.hour % 12 : 12); i++; }
+		else if (layout[i] == '4') { kbuf_printf(b, "%d", tm.min); i++; }
+		else if (layout[i] == '5') { kbuf_printf(b, "%d", tm.sec); i++; }
 		else { kbuf_putc(b, layout[i]); i++; }
 	}
 #undef LIT
 }
 
-static void go_format(kbuf *b, const char *layout, size_t ll, int64_t ns, bool utc)
+static void go_format(kbuf *b, const char *layout, size_t ll, gtime t, bool utc)
 {
-	go_format_zone(b, layout, ll, ns, utc, NULL);
+	go_format_zone(b, layout, ll, t, utc, NULL);
 }
 
 /* time.Time.String() (without the monotonic reading) */
 void tv_time_string(kbuf *b, const doc_node *t)
 {
 	static const char layout[] = "2006-01-02 15:04:05.999999999 -0700 MST";
-	if (t->u.i == INT64_MIN) {
-		kbuf_puts(b, "0001-01-01 00:00:00 +0000 UTC");
-		return;
-	}
-	go_format_zone(b, layout, sizeof(layout) - 1, t->u.i, false, ((const tobj *)t)->ptr);
+	go_format_zone(b, layout, sizeof(layout) - 1, time_value(t), false, ((const tobj *)t)->ptr);
 }
 
 static bool zone_utc(const doc_node *z)
@@ -180,9 +262,9 @@ static bool zone_utc(const doc_node *z)
 static int fmt_date(tctx *x, doc_node **out, const doc_node *layout, const doc_node *d, bool utc)
 {
 	kbuf b = KBUF_INIT;
-	int64_t ns;
-	time_of(d, &ns);
-	go_format(&b, layout->u.s.ptr, layout->u.s.len, ns, utc);
+	gtime t;
+	time_of(d, &t);
+	go_format(&b, layout->u.s.ptr, layout->u.s.len, t, utc);
 	*out = tv_str(x->a, b.ptr, b.len);
 	kbuf_release(&b);
 	return 0;
@@ -191,9 +273,12 @@ static int fmt_date(tctx *x, doc_node **out, const doc_node *layout, const doc_n
 static int f_now(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	struct timespec ts;
+	gtime t;
 	(void)a; (void)n;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	*out = mk_time(x, (int64_t)ts.tv_sec * NS + ts.tv_nsec);
+	t.sec = (int64_t)ts.tv_sec;
+	t.nsec = ts.tv_nsec;
+	*out = mk_time(x, t);
 	return 0;
 }
 
@@ -215,10 +300,10 @@ static int f_htmldateinzone(tctx *x, doc_node **out, doc_node **a, size_t n)
 static int f_unixepoch(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	char buf[32];
-	int64_t ns;
+	gtime t;
 	(void)n;
-	time_of(a[0], &ns);
-	snprintf(buf, sizeof(buf), "%lld", ns == INT64_MIN ? ZERO_TIME_SECS : (long long)(ns / NS));
+	time_of(a[0], &t);
+	snprintf(buf, sizeof(buf), "%lld", (long long)t.sec);
 	*out = tv_strz(x->a, buf);
 	return 0;
 }
@@ -298,25 +383,27 @@ static void fmt_duration(kbuf *b, int64_t d)
 
 static int f_datemodify(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	int64_t d, ns;
+	int64_t d;
+	gtime t;
 	(void)n;
 	if (!parse_duration(a[0]->u.s.ptr, a[0]->u.s.len, &d)) {
 		*out = a[1];
 		return 0;
 	}
-	time_of(a[1], &ns);
-	*out = mk_time(x, ns + d);
+	time_of(a[1], &t);
+	*out = mk_time(x, gtime_add(t, d));
 	return 0;
 }
 
 static int f_mustdatemodify(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	int64_t d, ns;
+	int64_t d;
+	gtime t;
 	(void)n;
 	if (!parse_duration(a[0]->u.s.ptr, a[0]->u.s.len, &d))
 		return tctx_fail(x, "time: invalid duration \"%s\"", a[0]->u.s.ptr);
-	time_of(a[1], &ns);
-	*out = mk_time(x, ns + d);
+	time_of(a[1], &t);
+	*out = mk_time(x, gtime_add(t, d));
 	return 0;
 }
 
@@ -354,10 +441,10 @@ static int f_duration(tctx *x, doc_node **out, doc_node **a, size_t n)
 static int f_ago(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = KBUF_INIT;
-	int64_t ns, now = (int64_t)time(NULL) * NS;
+	gtime t;
 	(void)n;
-	time_of(a[0], &ns);
-	fmt_duration(&b, ((now - ns) / NS) * NS);
+	time_of(a[0], &t);
+	fmt_duration(&b, (since(t) / NS) * NS);
 	*out = tv_str(x->a, b.ptr, b.len);
 	kbuf_release(&b);
 	return 0;
@@ -374,11 +461,11 @@ static int f_durationround(tctx *x, doc_node **out, doc_node **a, size_t n)
 		if (!parse_duration(a[0]->u.s.ptr, a[0]->u.s.len, &d))
 			d = 0;
 	} else if (is_time(a[0])) {
-		d = (int64_t)time(NULL) * NS - a[0]->u.i;
-	} else {
-		d = tv_to_int64(a[0]);
+		d = since(time_value(a[0]));
+	} else if (a[0] && a[0]->type == DOC_INT && !(a[0]->flags & (TV_INT | TV_U8 | TV_OBJ))) {
+		d = a[0]->u.i; /* an int64; Sprig takes any other type as 0 */
 	}
-	u = d < 0 ? (uint64_t)-d : (uint64_t)d;
+	u = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
 	u /= NS;
 	if (u >= 365ULL * 86400) { u /= 365ULL * 86400; r = "y"; }
 	else if (u >= 30ULL * 86400) { u /= 30ULL * 86400; r = "mo"; }
@@ -392,7 +479,7 @@ static int f_durationround(tctx *x, doc_node **out, doc_node **a, size_t n)
 }
 
 /* toDate layout value: the layouts charts use (RFC 3339, dates, times) */
-static bool parse_time(const char *layout, const char *s, int64_t *ns, void **zone)
+static bool parse_time(const char *layout, const char *s, gtime *t, void **zone)
 {
 	struct tm tm;
 	int Y = 0, M = 1, D = 1, h = 0, m = 0, sec = 0, n = 0;
@@ -427,7 +514,8 @@ static bool parse_time(const char *layout, const char *s, int64_t *ns, void **zo
 		tm.tm_hour = h;
 		tm.tm_min = m;
 		tm.tm_sec = sec;
-		*ns = ((int64_t)timegm(&tm) - off) * NS + frac;
+		t->sec = (int64_t)timegm(&tm) - off;
+		t->nsec = (long)frac;
 		*zone = fixed_zone(off);
 		return true;
 	} else {
@@ -436,31 +524,34 @@ static bool parse_time(const char *layout, const char *s, int64_t *ns, void **zo
 	tm.tm_year = Y - 1900;
 	tm.tm_mon = M - 1;
 	tm.tm_mday = D;
-	*ns = (int64_t)timegm(&tm) * NS;
+	t->sec = (int64_t)timegm(&tm);
+	t->nsec = 0;
 	return true;
 }
 
 static int f_todate(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	int64_t ns = 0;
+	gtime t;
 	void *zone = NULL;
 	(void)n;
-	if (!parse_time(a[0]->u.s.ptr, a[1]->u.s.ptr, &ns, &zone)) {
-		ns = INT64_MIN; /* Go's zero time, which int64 nanoseconds cannot hold */
+	if (!parse_time(a[0]->u.s.ptr, a[1]->u.s.ptr, &t, &zone)) {
+		/* Go's zero time */
+		t.sec = ZERO_TIME_SECS;
+		t.nsec = 0;
 		zone = fixed_zone(0);
 	}
-	*out = mk_time_zone(x, ns, zone);
+	*out = mk_time_zone(x, t, zone);
 	return 0;
 }
 
 static int f_musttodate(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	int64_t ns = 0;
+	gtime t;
 	void *zone = NULL;
 	(void)n;
-	if (!parse_time(a[0]->u.s.ptr, a[1]->u.s.ptr, &ns, &zone))
+	if (!parse_time(a[0]->u.s.ptr, a[1]->u.s.ptr, &t, &zone))
 		return tctx_fail(x, "parsing time \"%s\" as \"%s\": cannot parse", a[1]->u.s.ptr, a[0]->u.s.ptr);
-	*out = mk_time_zone(x, ns, zone);
+	*out = mk_time_zone(x, t, zone);
 	return 0;
 }
 

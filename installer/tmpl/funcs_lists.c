@@ -3,8 +3,11 @@
  * compact, concat, chunk, until/untilStep/seq, and the must* variants. The
  * non-must variants panic in Sprig on a non-list; the panic reaches the
  * template as an error, which is what we return. */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "tmpl_int.h"
 
 static int need_list(tctx *x, doc_node *v, const char *what)
@@ -140,16 +143,67 @@ static bool in_list(doc_node *l, doc_node *v)
 	return false;
 }
 
+/* a hash that agrees with tv_deep_equal: equal values hash alike (nil
+ * alike, 0 and -0 alike, maps whatever their key order) */
+static uint64_t deep_hash(const doc_node *v, int depth)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+	if (tv_isnil(v))
+		return 0;
+	h = (h ^ (uint64_t)v->type) * 1099511628211ULL;
+	switch (v->type) {
+	case DOC_BOOL: return h ^ v->u.b;
+	case DOC_INT: return (h ^ (uint64_t)v->u.i) * 1099511628211ULL;
+	case DOC_FLOAT: {
+		double f = v->u.f == 0 ? 0 : v->u.f;
+		uint64_t b;
+		memcpy(&b, &f, sizeof(b));
+		return (h ^ b) * 1099511628211ULL;
+	}
+	case DOC_STR:
+		for (i = 0; i < v->u.s.len; i++)
+			h = (h ^ (unsigned char)v->u.s.ptr[i]) * 1099511628211ULL;
+		return h;
+	case DOC_SEQ:
+		h ^= v->u.seq.len;
+		for (i = 0; i < v->u.seq.len && depth < 8; i++)
+			h = (h ^ deep_hash(v->u.seq.v[i], depth + 1)) * 1099511628211ULL;
+		return h;
+	case DOC_MAP:
+		h ^= v->u.map.len;
+		for (i = 0; i < v->u.map.len && depth < 8; i++) /* a sum: key order does not matter */
+			h += deep_hash(v->u.map.v[i].key, depth + 1) * 31 + deep_hash(v->u.map.v[i].val, depth + 1);
+		return h;
+	default:
+		return h;
+	}
+}
+
+/* Sprig's uniq (first of each run of deep-equal values, in order), in
+ * linear time through a hash table of the kept values' indexes */
 static int f_uniq(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	doc_node *r = tv_seq(x->a);
-	size_t i;
+	doc_node *r = tv_seq(x->a), *l = a[0];
+	size_t i, cap = 16, *slot;
 	(void)n;
-	if (need_list(x, a[0], "find uniq"))
+	if (need_list(x, l, "find uniq"))
 		return KE_INPUT;
-	for (i = 0; i < a[0]->u.seq.len; i++)
-		if (!in_list(r, a[0]->u.seq.v[i]))
-			doc_seq_push(x->a, r, a[0]->u.seq.v[i]);
+	while (cap < l->u.seq.len * 2)
+		cap *= 2;
+	slot = xcalloc(cap, sizeof(*slot)); /* index + 1 into r, 0: free */
+	for (i = 0; i < l->u.seq.len; i++) {
+		doc_node *v = l->u.seq.v[i];
+		size_t k;
+		for (k = deep_hash(v, 0) & (cap - 1); slot[k]; k = (k + 1) & (cap - 1))
+			if (tv_deep_equal(r->u.seq.v[slot[k] - 1], v))
+				break;
+		if (slot[k])
+			continue;
+		doc_seq_push(x->a, r, v);
+		slot[k] = r->u.seq.len;
+	}
+	free(slot);
 	*out = r;
 	return 0;
 }
@@ -230,7 +284,10 @@ static int f_chunk(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
-static int until_step(tctx *x, doc_node **out, int64_t start, int64_t stop, int64_t step)
+/* Sprig's untilStep: i from start while i < stop (step > 0) or i > stop
+ * (step < 0), stepping with Go's wrapping int arithmetic; fn names the
+ * caller in the error for more than a million elements */
+static int until_step(tctx *x, doc_node **out, const char *fn, int64_t start, int64_t stop, int64_t step)
 {
 	doc_node *r = tv_seq(x->a);
 	r->flags |= TV_INTS;
@@ -240,9 +297,9 @@ static int until_step(tctx *x, doc_node **out, int64_t start, int64_t stop, int6
 		*out = r;
 		return 0;
 	}
-	for (i = start; step > 0 ? i < stop : i > stop; i += step) {
+	for (i = start; step > 0 ? i < stop : i > stop; i = (int64_t)((uint64_t)i + (uint64_t)step)) {
 		if (++count > 1000000)
-			return tctx_fail(x, "untilStep: more than 1000000 elements");
+			return tctx_fail(x, "%s: more than 1000000 elements", fn);
 		doc_seq_push(x->a, r, tv_int(x->a, i));
 	}
 	*out = r;
@@ -252,24 +309,25 @@ static int until_step(tctx *x, doc_node **out, int64_t start, int64_t stop, int6
 static int f_until(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	(void)n;
-	return until_step(x, out, 0, a[0]->u.i, a[0]->u.i >= 0 ? 1 : -1);
+	return until_step(x, out, "until", 0, a[0]->u.i, a[0]->u.i >= 0 ? 1 : -1);
 }
 
 static int f_untilstep(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	(void)n;
-	return until_step(x, out, a[0]->u.i, a[1]->u.i, a[2]->u.i);
+	return until_step(x, out, "untilStep", a[0]->u.i, a[1]->u.i, a[2]->u.i);
 }
 
+/* Sprig's seq: untilStep(start, end+inc, step) joined with spaces, where
+ * inc is -1 when end < start (and a positive step then gives nothing) */
 static int f_seq(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	int64_t start = 1, end = 0, step = 1, i;
+	int64_t start = 1, end, step = 1, inc = 1;
+	doc_node *l;
 	kbuf b = KBUF_INIT;
-	size_t count = 0;
+	size_t i;
+	int r;
 	switch (n) {
-	case 0:
-		*out = tv_strz(x->a, "");
-		return 0;
 	case 1: end = a[0]->u.i; break;
 	case 2: start = a[0]->u.i; end = a[1]->u.i; break;
 	case 3: start = a[0]->u.i; step = a[1]->u.i; end = a[2]->u.i; break;
@@ -277,18 +335,22 @@ static int f_seq(tctx *x, doc_node **out, doc_node **a, size_t n)
 		*out = tv_strz(x->a, "");
 		return 0;
 	}
-	if (n < 3 && end < start)
-		step = -1;
-	if (step == 0 || (step > 0 && end < start) || (step < 0 && end > start)) {
-		*out = tv_strz(x->a, "");
-		return 0;
+	if (end < start) {
+		inc = -1;
+		if (n == 3 && step > 0) {
+			*out = tv_strz(x->a, "");
+			return 0;
+		}
+		if (n < 3)
+			step = -1;
 	}
-	for (i = start; step > 0 ? i <= end : i >= end; i += step) {
-		if (++count > 1000000)
-			break;
-		if (b.len)
+	r = until_step(x, &l, "seq", start, (int64_t)((uint64_t)end + (uint64_t)inc), step);
+	if (r)
+		return r;
+	for (i = 0; i < l->u.seq.len; i++) {
+		if (i)
 			kbuf_putc(&b, ' ');
-		kbuf_printf(&b, "%lld", (long long)i);
+		kbuf_printf(&b, "%lld", (long long)l->u.seq.v[i]->u.i);
 	}
 	*out = tv_str(x->a, b.ptr, b.len);
 	kbuf_release(&b);

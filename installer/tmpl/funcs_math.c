@@ -309,11 +309,12 @@ static int f_round(tctx *x, doc_node **out, doc_node **a, size_t n)
 }
 static int f_randint(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	int64_t lo = a[0]->u.i, hi = a[1]->u.i;
+	/* Sprig: rand.Intn(max-min) + min, the difference wrapping as Go's int */
+	int64_t lo = a[0]->u.i, span = (int64_t)((uint64_t)a[1]->u.i - (uint64_t)lo);
 	(void)n;
-	if (hi <= lo)
+	if (span <= 0)
 		return tctx_fail(x, "invalid argument to Intn");
-	*out = tv_int(x->a, lo + (int64_t)((uint64_t)random() % (uint64_t)(hi - lo)));
+	*out = tv_int(x->a, lo + (int64_t)((uint64_t)random() % (uint64_t)span));
 	return 0;
 }
 

@@ -14,8 +14,15 @@
 #define SL(i) (a[i]->u.s.len)
 #define IV(k) (a[k]->u.i)
 
+/* the function's result from b (released); a write b refused (its cap)
+ * fails the function rather than return a truncated string */
 static int ret_buf(tctx *x, doc_node **out, kbuf *b)
 {
+	if (kbuf_failed(b)) {
+		size_t max = b->max ? b->max : KBUF_MAX;
+		kbuf_release(b);
+		return tctx_fail(x, "result longer than %zu bytes", max);
+	}
 	*out = tv_str(x->a, b->ptr, b->len);
 	kbuf_release(b);
 	return 0;
@@ -300,7 +307,7 @@ static int f_repeat(tctx *x, doc_node **out, doc_node **a, size_t n)
 	(void)n;
 	if (IV(0) < 0)
 		return tctx_fail(x, "strings: negative Repeat count");
-	if ((uint64_t)IV(0) * SL(1) > ((size_t)64 << 20))
+	if (SL(1) && (uint64_t)IV(0) > ((size_t)64 << 20) / SL(1))
 		return tctx_fail(x, "strings: Repeat output length overflow");
 	for (i = 0; i < IV(0); i++)
 		kbuf_put(&b, S(1), SL(1));

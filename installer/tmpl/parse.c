@@ -27,8 +27,9 @@ typedef struct parser {
 	int depth;
 	kerr *err;
 	jmp_buf jb;
-	ttree **defs;       /* trees defined in this file */
+	ttree **defs;       /* names defined in this file, first definition order */
 	size_t ndefs, capdefs;
+	tmpl_set defined;   /* the current tree of each of those names (only its table) */
 } parser;
 
 static void perr(parser *p, uint32_t pos, const char *fmt, ...) __attribute__((format(printf, 3, 4), noreturn));
@@ -603,30 +604,29 @@ static const char *template_name(parser *p, tlex_tok t, const char *ctx)
 	return s;
 }
 
+/* true if the tree holds only blank text (Go's IsEmptyTree) */
+static bool tree_blank(const ttree *t)
+{
+	size_t k;
+	for (k = 0; k < t->root->n; k++)
+		if (t->root->v[k]->k != TN_TEXT || strspn(t->root->v[k]->s, " \t\r\n") != t->root->v[k]->slen)
+			return false;
+	return true;
+}
+
+/* a definition of this file: a blank earlier one is replaced, a second
+ * non-blank one is an error (a hash table, so 200k defines stay linear) */
 static void add_tree(parser *p, ttree *t, uint32_t pos)
 {
-	size_t i;
-	for (i = 0; i < p->ndefs; i++) {
-		if (!strcmp(p->defs[i]->name, t->name)) {
-			bool empty_new = true, empty_old = true;
-			size_t k;
-			for (k = 0; k < t->root->n; k++)
-				if (t->root->v[k]->k != TN_TEXT ||
-				    strspn(t->root->v[k]->s, " \t\r\n") != t->root->v[k]->slen)
-					empty_new = false;
-			for (k = 0; k < p->defs[i]->root->n; k++)
-				if (p->defs[i]->root->v[k]->k != TN_TEXT ||
-				    strspn(p->defs[i]->root->v[k]->s, " \t\r\n") != p->defs[i]->root->v[k]->slen)
-					empty_old = false;
-			if (empty_old) {
-				p->defs[i] = t;
-				return;
-			}
-			if (!empty_new)
-				perr(p, pos, "template: multiple definition of template \"%s\"", t->name);
-			return;
-		}
+	ttree *old = tmpl_tree_get(&p->defined, t->name);
+	if (old) {
+		if (tree_blank(old))
+			tmpl_tree_put(&p->defined, t);
+		else if (!tree_blank(t))
+			perr(p, pos, "template: multiple definition of template \"%s\"", t->name);
+		return;
 	}
+	tmpl_tree_put(&p->defined, t);
 	ALLOC_GROW(p->defs, p->ndefs + 1, p->capdefs);
 	p->defs[p->ndefs++] = t;
 }
@@ -810,6 +810,7 @@ int tmpl_parse_file(tmpl_set *s, const char *name, const char *text, size_t len,
 	size_t i;
 	p->set = s;
 	p->a = s->a;
+	p->defined.a = s->a;
 	p->err = err;
 	p->file = karena_strdup(s->a, name);
 	if (copy)
@@ -827,16 +828,10 @@ int tmpl_parse_file(tmpl_set *s, const char *name, const char *text, size_t len,
 		add_tree(p, t, 0);
 		for (i = 0; i < p->ndefs; i++) {
 			/* Go: a later definition replaces an earlier one unless empty */
-			ttree *old = tmpl_tree_get(s, p->defs[i]->name);
-			bool empty = true;
-			size_t k;
-			for (k = 0; k < p->defs[i]->root->n; k++)
-				if (p->defs[i]->root->v[k]->k != TN_TEXT ||
-				    strspn(p->defs[i]->root->v[k]->s, " \t\r\n") < p->defs[i]->root->v[k]->slen)
-					empty = false;
-			if (old && empty && p->defs[i] != t)
+			ttree *d = tmpl_tree_get(&p->defined, p->defs[i]->name);
+			if (d != t && tree_blank(d) && tmpl_tree_get(s, d->name))
 				continue;
-			tmpl_tree_put(s, p->defs[i]);
+			tmpl_tree_put(s, d);
 		}
 	} else {
 		r = KE_INPUT;

@@ -203,7 +203,8 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 	helm = karena_alloc(a, sizeof(*helm));
 	helm->num = o->num;
 	set->helm = helm;
-	qsort(r.files, r.nfiles, sizeof(*r.files), cmp_parse_order);
+	if (r.nfiles)
+		qsort(r.files, r.nfiles, sizeof(*r.files), cmp_parse_order);
 	for (i = 0; i < r.nfiles && !rc; i++) {
 		rc = tmpl_parse_file(set, r.files[i].name, r.files[i].f->data, r.files[i].f->len, false, err);
 		/* Helm words a chart's parse errors its own way */
@@ -254,7 +255,8 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 			}
 			sorted[k++] = f;
 		}
-		qsort(sorted, k, sizeof(*sorted), cmp_name);
+		if (k)
+			qsort(sorted, k, sizeof(*sorted), cmp_name);
 		out->bufs = calloc(k + 1, sizeof(char *));
 		if (!out->bufs) {
 			rc = kerr_set(err, KE_INTERNAL, "out of memory");

@@ -847,6 +847,44 @@ static void fmt_value_d(kbuf *out, const fspec *f, char verb, const doc_node *v,
 	}
 }
 
+/* fmt's tooLarge: widths and precisions beyond a million are refused */
+#define FMT_NUM_MAX 1000000
+
+/* fmt's intFromArg for a '*': the next argument if it is an integer
+ * within FMT_NUM_MAX either way (the argument is used up either way) */
+static bool star_arg(doc_node **args, size_t n, size_t *argi, int *out)
+{
+	const doc_node *a;
+	if (*argi >= n)
+		return false;
+	a = args[(*argi)++];
+	if (!a || a->type != DOC_INT || a->u.i > FMT_NUM_MAX || a->u.i < -FMT_NUM_MAX)
+		return false;
+	*out = (int)a->u.i;
+	return true;
+}
+
+/* fmt's parsenum: digits at *i into *num (left alone when there are
+ * none); a number that grows past FMT_NUM_MAX before its last digit
+ * consumes the rest of the format and returns false */
+static bool parse_num(const char *fmt, size_t flen, size_t *i, int *num)
+{
+	int v = 0;
+	bool any = false;
+	while (*i < flen && fmt[*i] >= '0' && fmt[*i] <= '9') {
+		if (v > FMT_NUM_MAX) {
+			*i = flen;
+			return false;
+		}
+		v = v * 10 + (fmt[*i] - '0');
+		any = true;
+		(*i)++;
+	}
+	if (any)
+		*num = v;
+	return true;
+}
+
 void tv_sprintf(kbuf *out, const char *fmt, size_t flen, doc_node **args, size_t n)
 {
 	size_t i = 0, argi = 0;
@@ -871,43 +909,35 @@ void tv_sprintf(kbuf *out, const char *fmt, size_t flen, doc_node **args, size_t
 			else break;
 		}
 		if (i < flen && fmt[i] == '*') {
+			int w;
 			i++;
-			if (argi < n && args[argi] && args[argi]->type == DOC_INT) {
-				int64_t w = args[argi++]->u.i;
-				if (w < 0) { f.minus = true; f.zero = false; w = -w; }
-				f.width = w > 1000000 ? 1000000 : (int)w;
-			} else {
+			if (!star_arg(args, n, &argi, &w)) {
 				kbuf_puts(out, "%!(BADWIDTH)");
-				if (argi < n)
-					argi++;
+			} else if (w < 0) {
+				f.minus = true;
+				f.zero = false;
+				f.width = -w;
+			} else {
+				f.width = w;
 			}
-		} else {
-			while (i < flen && fmt[i] >= '0' && fmt[i] <= '9') {
-				f.width = (f.width < 0 ? 0 : f.width) * 10 + (fmt[i] - '0');
-				if (f.width > 1000000)
-					f.width = 1000000;
-				i++;
-			}
+		} else if (!parse_num(fmt, flen, &i, &f.width)) {
+			kbuf_puts(out, "%!(NOVERB)");
+			break;
 		}
 		if (i < flen && fmt[i] == '.') {
 			i++;
 			if (i < flen && fmt[i] == '*') {
+				int p;
 				i++;
-				if (argi < n && args[argi] && args[argi]->type == DOC_INT) {
-					int64_t p = args[argi++]->u.i;
-					f.prec = p < 0 ? -1 : p > 1000000 ? 1000000 : (int)p;
-				} else {
+				if (!star_arg(args, n, &argi, &p) || p < 0)
 					kbuf_puts(out, "%!(BADPREC)");
-					if (argi < n)
-						argi++;
-				}
+				else
+					f.prec = p;
 			} else {
 				f.prec = 0;
-				while (i < flen && fmt[i] >= '0' && fmt[i] <= '9') {
-					f.prec = f.prec * 10 + (fmt[i] - '0');
-					if (f.prec > 1000000)
-						f.prec = 1000000;
-					i++;
+				if (!parse_num(fmt, flen, &i, &f.prec)) {
+					kbuf_puts(out, "%!(NOVERB)");
+					break;
 				}
 			}
 		}
