@@ -160,6 +160,10 @@ def case_runs():
     work = tempfile.mkdtemp(prefix="tmpl-cases-")
     results = []
     for fn in sorted(os.listdir(cdir)):
+        # limits.txt holds kstage's own budgets, where helm has none or
+        # takes quadratic time (uniq of 200,000 values runs for many minutes)
+        if fn == "limits.txt":
+            continue
         txt = open(os.path.join(cdir, fn)).read()
         for blk in re.split(r"(?m)^=== ", txt)[1:]:
             name, rest = blk.split("\n", 1)
