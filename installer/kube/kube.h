@@ -166,7 +166,7 @@ typedef struct kube_client {
 	bool dry_run_only;         /* a plan: kube_do refuses a mutating request without dryRun=All */
 	bool wait_poll;            /* kube_wait polls and never watches (tests of the poll path) */
 	const volatile sig_atomic_t *stop; /* or NULL: once *stop is nonzero, kube_wait ends (kube_check_stop) */
-	int (*on_wait)(void *u, kerr *err); /* or NULL: called on the caller's thread about every second
+	int (*on_wait)(void *u, kerr *err); /* or NULL: called on the caller's thread at least every 2 s
 					     * while kube_wait waits; nonzero ends the wait with it */
 	void *on_wait_ctx;
 } kube_client;
