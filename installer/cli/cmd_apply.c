@@ -4,6 +4,7 @@
 #include "render_args.h"
 #include "store_open.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,38 @@ static void report_failure(cli_ctx *ctx, const rel_run_result *res, const char *
 	kbuf_release(&m);
 }
 
+/* SIGINT and SIGTERM during a run: the first stops the apply at its next
+ * safe point and the rollback runs; later ones are counted and ignored, so
+ * the rollback is never cut short. */
+static volatile sig_atomic_t stop_signal, late_signals;
+
+static void on_signal(int sig)
+{
+	if (stop_signal)
+		late_signals++;
+	else
+		stop_signal = sig;
+}
+
+static int apply_trapped(rel_session *s, const rel_run_opts *ro, rel_run_result *res, kerr *err)
+{
+	struct sigaction sa, old_int, old_term;
+	int rc;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	stop_signal = late_signals = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	s->client->stop = &stop_signal;
+	rc = rel_release_apply(&s->bundle, &s->ctx, ro, res, &s->a, err);
+	s->client->stop = NULL;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return rc;
+}
+
 static int run(cli_ctx *ctx, cli_args *args)
 {
 	rel_session s;
@@ -195,9 +228,17 @@ static int run(cli_ctx *ctx, cli_args *args)
 	ro.wait_for_lock_ms = wait_lock;
 	ro.history_max = (size_t)hmax;
 	ro.no_rollback = cli_flag_bool(args, "no-rollback");
-	rc = rel_release_apply(&s.bundle, &s.ctx, &ro, &res, &s.a, &err);
+	rc = apply_trapped(&s, &ro, &res, &err);
 	if (pg.line_open)
 		fputs("\r\033[K", stderr);
+	if (stop_signal) {
+		char sig[16];
+		snprintf(sig, sizeof(sig), "%s", stop_signal == SIGINT ? "SIGINT" : "SIGTERM");
+		kev_emit(&ctx->sink, KEV_WARN, "apply.interrupted",
+			 late_signals ? "interrupted; later signals were ignored until the rollback had finished"
+				      : "interrupted: the run was stopped and handled as a failed stage",
+			 "signal", sig, NULL);
+	}
 	if (res.took_over)
 		kev_emit(&ctx->sink, KEV_WARN, "lock.takeover", "took over the release lock from an expired holder",
 			 "previous_holder", res.prev_holder, NULL);

@@ -31,6 +31,18 @@ static void sleep_ms(long ms)
 		;
 }
 
+int kube_check_stop(const kube_client *c, kerr *err)
+{
+	return c->stop && *c->stop ? kerr_set(err, KE_ERROR, "interrupted") : 0;
+}
+
+/* While waiting: the caller's stop flag, then its on_wait hook. */
+static int wait_check(kube_client *c, kerr *err)
+{
+	int rc = kube_check_stop(c, err);
+	return rc || !c->on_wait ? rc : c->on_wait(c->on_wait_ctx, err);
+}
+
 typedef struct wait_ctx {
 	kube_client *c;
 	kube_wait_item *items;
@@ -68,6 +80,7 @@ static void set_why(kube_wait_item *it, const char *why)
 typedef struct wshared {
 	pthread_mutex_t mu;
 	bool stop;
+	size_t running;         /* watch threads not yet finished */
 	kube_client *c;
 	const kube_wait_rule *rules;
 	size_t nrules;
@@ -242,6 +255,9 @@ static void *watch_group(void *u)
 		if (rc == KE_CLUSTER || g->fallback)
 			break;
 	}
+	pthread_mutex_lock(&sh->mu);
+	sh->running--;
+	pthread_mutex_unlock(&sh->mu);
 	return NULL;
 }
 
@@ -292,12 +308,30 @@ static int watch_all(kube_client *c, kube_wait_item *items, size_t n, const kube
 	sh.nrules = nrules;
 	sh.start = start;
 	sh.timeout_ms = timeout_ms;
+	sh.running = ng;
 	for (k = 0; k < ng; k++) {
 		g[k].sh = &sh;
 		g[k].items = items;
 		started[k] = pthread_create(&th[k], NULL, watch_group, &g[k]) == 0;
-		if (!started[k])
+		if (!started[k]) {
 			g[k].fallback = true;
+			pthread_mutex_lock(&sh.mu);
+			sh.running--;
+			pthread_mutex_unlock(&sh.mu);
+		}
+	}
+	/* the caller's thread keeps an eye on its stop flag and on_wait hook
+	 * until every stream has ended */
+	for (;;) {
+		size_t left;
+		pthread_mutex_lock(&sh.mu);
+		left = sh.running;
+		pthread_mutex_unlock(&sh.mu);
+		if (!left)
+			break;
+		if (!rc && (rc = wait_check(c, err)))
+			sh_stop(&sh);
+		sleep_ms(200);
 	}
 	for (k = 0; k < ng; k++)
 		if (started[k])
@@ -367,6 +401,8 @@ int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
 		}
 		if (!pending)
 			break;
+		if ((rc = wait_check(c, err)))
+			goto out;
 		if (now_ms() - start >= timeout_ms) {
 			kbuf m = KBUF_INIT;
 			kbuf_printf(&m, "%zu object%s not ready after %.1fs:", pending, pending == 1 ? " is" : "s are",

@@ -183,6 +183,8 @@ static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 	for (i = 0; i < s->nops && !rc; i++) {
 		const rel_op *op = &s->ops[i];
 		const char *ns = op->ns ? op->ns : stage_ns(ctx, s);
+		if ((rc = kube_check_stop(c, err)))
+			break;
 		if (op->type == REL_OP_JSON_KEY_MERGE) {
 			doc_node *set = NULL;
 			bool changed = false;
@@ -555,7 +557,8 @@ static int group_result(stage_run *r, const kind_book *book, size_t g0, size_t g
 }
 
 /* Walk the kind groups in install order: resolve, read, send in parallel,
- * judge; stop at the first group that fails. after(r, g0, g1) sees each
+ * judge; stop at the first group that fails, or before a group once the
+ * client's stop flag is set. after(r, g0, g1) sees each
  * group that was sent, before its failures are judged. */
 static int stage_run_groups(stage_run *r, kind_book *book, void (*after)(stage_run *r, size_t g0, size_t g1, void *u),
 			    void *u, kerr *err)
@@ -568,7 +571,7 @@ static int stage_run_groups(stage_run *r, kind_book *book, void (*after)(stage_r
 				  !strcmp(r->v[g1].o.api_version, r->v[g0].o.api_version);
 		     g1++)
 			;
-		if ((rc = resolve_group(r, book, g0, g1, err)))
+		if ((rc = kube_check_stop(r->c, err)) || (rc = resolve_group(r, book, g0, g1, err)))
 			break;
 		read_group(r, g0, g1);
 		kube_parallel(g1 - g0, r->nw, send_one, &g, r->wa);

@@ -236,7 +236,11 @@ typedef struct rel_run_result {
  * journal (unless no_rollback) and mark it rolled-back or failed; prune
  * and give the Lease up. On a failed apply err holds the stage's error and
  * the return is that error's code, or KE_ROLLBACK when the rollback is
- * incomplete or was not asked for after changes. Release res->rb. */
+ * incomplete or was not asked for after changes. Release res->rb.
+ * The client's stop flag (a signal) stops the apply at its next safe point
+ * (before a kind group or op, or within a wait) as a stage failure, and the
+ * rollback then runs to its end regardless of the flag. While a stage
+ * waits, the Lease is renewed every third of its duration. */
 int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, rel_run_result *res, karena *a,
 		      kerr *err);
 

@@ -27,14 +27,25 @@
 #define ROLLBACK_TIMEOUT_MS (2L * 60 * 1000)
 #define PUT_TRIES 4
 
+/* Renew the Lease of journal u when a third of its duration has passed
+ * since it was last renewed (also kube_wait's on_wait hook). */
+static int renew_when_due(void *u, kerr *err)
+{
+	rel_journal *j = u;
+	int rc;
+	if (!j->lock || !j->lock->held || rel_now_ms() - j->renewed_ms < j->lock->duration_s * 1000 / 3)
+		return 0;
+	if ((rc = rel_lock_renew(j->lock, err)))
+		return rc;
+	j->renewed_ms = rel_now_ms();
+	return 0;
+}
+
 int rel_journal_save(rel_journal *j, kerr *err)
 {
 	int rc;
-	if (j->lock && j->lock->held && rel_now_ms() - j->renewed_ms >= j->lock->duration_s * 1000 / 3) {
-		if ((rc = rel_lock_renew(j->lock, err)))
-			return rc;
-		j->renewed_ms = rel_now_ms();
-	}
+	if ((rc = renew_when_due(j, err)))
+		return rc;
 	j->rec->updated_ms = rel_now_ms();
 	if ((rc = rel_store_update(j->store, j->rec, err)))
 		kerr_wrap(err, "write release record %s revision %d", j->rec->name, j->rec->revision);
@@ -465,7 +476,11 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	j.lock = &lock;
 	j.renewed_ms = rel_now_ms();
 	ctx->journal = &j;
+	ctx->client->on_wait = renew_when_due;   /* a stage wait may outlast the Lease */
+	ctx->client->on_wait_ctx = &j;
 	rc = rel_apply(b, ctx, &res->sum, err);
+	ctx->client->on_wait = NULL;
+	ctx->client->on_wait_ctx = NULL;
 	ctx->journal = NULL;
 	res->changed = res->sum.created || res->sum.applied || res->sum.ops_changed;
 	if (!rc) {

@@ -269,6 +269,44 @@ def test_killed_run_is_refused_then_recovered_exactly(cluster):
     assert rec["status"] == "rolled-back"
 
 
+def test_sigterm_during_a_wait_rolls_back_exactly(cluster):
+    import os
+    import signal
+    import subprocess
+    import time
+    setup(cluster)
+    before = dump(cluster)
+    b = bundle(cluster, "rb-term", last_timeout="120s")
+    e = dict(os.environ, XDG_CACHE_HOME=str(cluster.cache), SSL_CERT_FILE=cluster.env["KSTAGE_ARTIFACT_CA"])
+    e.pop("KUBECONFIG", None)
+    p = subprocess.Popen([cluster.bin, "apply", b, "--force-conflicts", "--kubeconfig", cluster.env["KSTAGE_KUBECONFIG"]],
+                         env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 90
+        while not cluster.exists("configmap", "never-ready", "-n", NS):
+            assert time.time() < deadline and p.poll() is None, "the run never reached its last stage"
+            time.sleep(0.2)
+        # the last stage now waits for an object that never becomes ready
+        p.send_signal(signal.SIGTERM)
+        p.send_signal(signal.SIGTERM)   # a second one must not cut the rollback short
+        _, err = p.communicate(timeout=90)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 1, err
+    assert "stage last: interrupted" in err, err
+    assert "rolled back: the cluster is as it was before the run" in err, err
+    after = dump(cluster)
+    diff = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    assert not diff, json.dumps({str(k): v for k, v in diff.items()}, indent=1)
+    s, rec = record(cluster, "rb-term", 1)
+    assert rec["status"] == "rolled-back"
+    assert all(st["result"] == "rolled-back" for st in rec["stages"])
+    lease = cluster.kubectl("get", "lease", "kstage.rb-term", "-n", "kstage-system", check=False)
+    assert lease.returncode != 0, "the Lease is given up"
+
+
 def test_rollback_to_revision_one_restores_its_objects(cluster):
     setup(cluster)
     b = cluster.bundle("rb-rev", f"""\

@@ -7,6 +7,7 @@
 #include "release/release.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@ typedef struct run_api {
 	kube_client *inner;     /* the fake's own client: its transport */
 	pthread_mutex_t mu;
 	kbuf log;               /* "METHOD path\n" in arrival order */
+	const char *stop_at;    /* or NULL: a request starting "METHOD path" with it sets *stop */
+	volatile sig_atomic_t *stop;
 } run_api;
 
 static const char *disc_core =
@@ -150,6 +153,12 @@ static int run_send(void *impl, const kube_req *req, const kube_auth *auth, kube
 	pthread_mutex_lock(&r->mu);
 	snprintf(path, sizeof(path), "%s", req->path);
 	kbuf_printf(&r->log, "%s %s\n", req->method, req->path);
+	if (r->stop_at) {
+		char line[1100];
+		snprintf(line, sizeof(line), "%s %s", req->method, req->path);
+		if (!strncmp(line, r->stop_at, strlen(r->stop_at)))
+			*r->stop = 1;
+	}
 	if (!strcmp(req->method, "GET") && !strcmp(path, "/api"))
 		answer(resp, 200, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", disc_core);
 	else if (!strcmp(req->method, "GET") && !strcmp(path, "/apis"))
@@ -180,6 +189,8 @@ static kube_client *run_api_open(run_api *r)
 	r->inner = fake_api_client(&r->f);
 	pthread_mutex_init(&r->mu, NULL);
 	kbuf_init(&r->log, 0);
+	r->stop_at = NULL;
+	r->stop = NULL;
 	c = kube_client_new_with(tr, &r->f.cfg, NULL);
 	c->max_attempts = 1;
 	c->base_delay_ms = 1;
@@ -437,6 +448,58 @@ TEST(release_run_journals_before_mutating_and_rolls_back_exactly)
 		kerr_clear(&ge);
 	}
 	/* the Lease is given up */
+	CHECK_INT_EQ(fake_api_count(&v.r.f, "kstage-system/leases"), 0);
+	env_close(&v);
+}
+
+TEST(release_run_stop_flag_mid_stage_rolls_back_like_a_failure)
+{
+	run_env v;
+	volatile sig_atomic_t stop = 0;
+	doc_node *settings0;
+	long flagged, put, del;
+	if (!env_open(&v, two_stages, two_stage_files))
+		return;
+	settings0 = doc_copy(&v.a, fake_api_find(&v.r.f, "default/configmaps", "settings"));
+	/* the signal lands while stage one's objects are being applied */
+	v.r.stop_at = "PATCH /api/v1/namespaces/default/configmaps/settings";
+	v.r.stop = &stop;
+	v.c->stop = &stop;
+	CHECK_INT_EQ(env_apply(&v), KE_ERROR);
+	CHECK(stop == 1);
+	CHECK_CONTAINS(v.e.first.msg, "interrupted");
+	CHECK_CONTAINS(v.e.first.msg, "stage one");
+	CHECK(v.res.failed && v.res.changed && v.res.rolled_back);
+	CHECK_INT_EQ(v.res.rb.left.len, 0);
+	CHECK_INT_EQ(v.res.rb.deleted, 1);          /* fresh */
+	CHECK_INT_EQ(v.res.rb.restored, 1);         /* settings; the op never ran */
+	/* nothing after the safe point: no jsonKeyMerge, no stage two; then the
+	 * rollback's restore and delete, though the flag stays raised */
+	flagged = log_find(&v.r.log, v.r.stop_at);
+	put = log_find(&v.r.log, "PUT /api/v1/namespaces/default/configmaps/settings?fieldManager=" REL_ROLLBACK_MANAGER);
+	del = log_find(&v.r.log, "DELETE /api/v1/namespaces/default/configmaps/fresh");
+	CHECK(flagged >= 0 && put > flagged && del > flagged);
+	CHECK(log_find(&v.r.log, "PUT /api/v1/namespaces/default/configmaps/inference") < 0);
+	CHECK(log_find(&v.r.log, "PATCH /api/v1/namespaces/default/configmaps/fail-me") < 0);
+	{
+		doc_node *s1 = fake_api_find(&v.r.f, "default/configmaps", "settings");
+		doc_map_del(doc_map_get(s1, "metadata"), "resourceVersion");
+		doc_map_del(doc_map_get(settings0, "metadata"), "resourceVersion");
+		CHECK(doc_equal(s1, settings0));
+		CHECK_STR_EQ(doc_get_str(fake_api_find(&v.r.f, "default/configmaps", "inference"), "data.config", ""),
+			     INFERENCE_JSON);
+		CHECK(!fake_api_find(&v.r.f, "default/configmaps", "fresh"));
+	}
+	{
+		rel_record *rec = NULL;
+		kerr ge = KERR_INIT;
+		CHECK_INT_EQ(rel_store_get(v.st, &v.a, "demo", 1, &rec, &ge), 0);
+		if (rec) {
+			CHECK_INT_EQ(rec->status, REL_ST_ROLLED_BACK);
+			CHECK(rel_record_stage(rec, "one") && rel_record_stage(rec, "one")->result == REL_SR_ROLLED_BACK);
+		}
+		kerr_clear(&ge);
+	}
 	CHECK_INT_EQ(fake_api_count(&v.r.f, "kstage-system/leases"), 0);
 	env_close(&v);
 }
