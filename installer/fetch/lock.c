@@ -29,6 +29,14 @@ static const char *want_str(const doc_node *m, const char *key, const char *name
 		AT(err, v, "lock entry %s must be a non-empty string", key);
 		return NULL;
 	}
+	/* what fetch_lock_format writes back must read the same: printable
+	 * ASCII only (URLs are percent-encoded; YAML folds NEL and friends) */
+	for (size_t i = 0; i < v->u.s.len; i++)
+		if ((unsigned char)v->u.s.ptr[i] < 0x20 || (unsigned char)v->u.s.ptr[i] > 0x7e) {
+			AT(err, v, "lock entry %s must be printable ASCII (byte 0x%02x at %zu)", key,
+			   (unsigned char)v->u.s.ptr[i], i);
+			return NULL;
+		}
 	return v->u.s.ptr;
 }
 
