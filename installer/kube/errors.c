@@ -135,6 +135,8 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 		msg = doc_get_str(st, "message", "");
 		reason = doc_get_str(st, "reason", "");
 		causes = doc_get_path(st, "details.causes");
+		if (causes && causes->type != DOC_SEQ)
+			causes = NULL;   /* a server may send anything here */
 	} else if (body && len) {
 		/* not a Status: quote the start of it, one line */
 		size_t k = 0;
