@@ -217,26 +217,45 @@ static void parse_ops(rel_stage *st, karena *a, const doc_node *ops, const char 
 			else
 				op->set = (doc_node *)set;
 		} else if (!strcmp(k, "rolloutRestart")) {
-			static const char *const kinds[] = { "deployment", "statefulset", "daemonset", NULL };
+			const doc_node *when = doc_map_get(body, "when"), *target = NULL;
 			size_t j;
+			bool bad = false;
 			op->type = REL_OP_ROLLOUT_RESTART;
-			if (body->u.map.len != 1) {
+			for (j = 0; j < body->u.map.len; j++) {
+				const char *kk = body->u.map.v[j].key->u.s.ptr;
+				if (!strcmp(kk, "when"))
+					continue;
+				if (strcmp(kk, "deployment") && strcmp(kk, "statefulset") && strcmp(kk, "daemonset")) {
+					ERR_AT(err, body->u.map.v[j].key,
+					       "rolloutRestart: unknown kind \"%s\" (deployment, statefulset, daemonset; when)", kk);
+					bad = true;
+					continue;
+				}
+				if (target) {
+					ERR_AT(err, body->u.map.v[j].key, "rolloutRestart: give only one of deployment, statefulset, daemonset");
+					bad = true;
+				}
+				target = body->u.map.v[j].val;
+				op->kind = kk;
+			}
+			if (!target && !bad) {
 				ERR_AT(err, body, "rolloutRestart: give one of deployment, statefulset, daemonset: NAMESPACE/NAME");
-				continue;
+				bad = true;
 			}
-			for (j = 0; kinds[j] && strcmp(kinds[j], body->u.map.v[0].key->u.s.ptr); j++)
-				;
-			if (!kinds[j]) {
-				ERR_AT(err, body->u.map.v[0].key, "rolloutRestart: unknown kind \"%s\" (deployment, statefulset, daemonset)",
-				       body->u.map.v[0].key->u.s.ptr);
-				continue;
+			if (target && target->type != DOC_STR) {
+				ERR_AT(err, target, "rolloutRestart: %s must be NAMESPACE/NAME", op->kind);
+				bad = true;
 			}
-			op->kind = kinds[j];
-			if (body->u.map.v[0].val->type != DOC_STR) {
-				ERR_AT(err, body->u.map.v[0].val, "rolloutRestart: %s must be NAMESPACE/NAME", kinds[j]);
-				continue;
+			op->always = false;
+			if (when && (when->type != DOC_STR || (strcmp(when->u.s.ptr, "changed") && strcmp(when->u.s.ptr, "always")))) {
+				ERR_AT(err, when, "rolloutRestart: when must be changed or always");
+				bad = true;
+			} else if (when) {
+				op->always = !strcmp(when->u.s.ptr, "always");
 			}
-			split_ref(a, body->u.map.v[0].val->u.s.ptr, &op->ns, &op->name);
+			if (bad)
+				continue;
+			split_ref(a, target->u.s.ptr, &op->ns, &op->name);
 		} else {
 			ERR_AT(err, o->u.map.v[0].key, "stage %s: unknown op \"%s\" (jsonKeyMerge, rolloutRestart)", st->name, k);
 			continue;
