@@ -76,7 +76,7 @@ static const bad_case bad[] = {
 	{ "name: x\nstages:\n  - name: a\n    ops:\n      - patch: {x: 1}\n", "/b/kstage.yaml:5:9: stage a: unknown op \"patch\"" },
 	{ "name: x\nstages:\n  - name: a\n    ops:\n      - jsonKeyMerge: {configMap: ns/cm, key: k}\n", "jsonKeyMerge: \"set\" must be a non-empty map" },
 	{ "name: x\nstages:\n  - name: a\n    ops:\n      - rolloutRestart: {pod: ns/x}\n", "/b/kstage.yaml:5:26: rolloutRestart: unknown kind \"pod\"" },
-	{ "name: x\nstages:\n  - name: a\n    ops:\n      - rolloutRestart: {deployment: ns/x, when: sometimes}\n", "/b/kstage.yaml:5:48: rolloutRestart: when must be changed or always" },
+	{ "name: x\nstages:\n  - name: a\n    ops:\n      - rolloutRestart: {deployment: ns/x, when: sometimes}\n", "/b/kstage.yaml:5:50: rolloutRestart: when must be changed or always" },
 	{ "name: x\nstages:\n  - name: a\n    ops:\n      - rolloutRestart: {deployment: ns/x, daemonset: ns/y}\n", "/b/kstage.yaml:5:44: rolloutRestart: give only one of" },
 	{ "name: x\nstages:\n  - name: a\n    ops:\n      - rolloutRestart: {when: always}\n", "/b/kstage.yaml:5:25: rolloutRestart: give one of deployment" },
 	{ "name: x\nstages:\n  - name: a\n", "/b/kstage.yaml:3:5: stage a: nothing to do" },
