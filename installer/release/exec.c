@@ -30,7 +30,7 @@ static long now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool stage_selected(const rel_ctx *ctx, const rel_stage *s)
+bool rel_stage_selected(const rel_ctx *ctx, const rel_stage *s)
 {
 	size_t i;
 	if (!ctx->nonly)
@@ -848,9 +848,6 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 			st->result = REL_SR_SKIPPED;
 		goto out;
 	}
-	if (s->test)
-		kube_emit(c, KEV_WARN, "stage.test", karena_printf(&r.a, "stage %s: test stages are not run by this version of kstage", s->name),
-			  "stage", s->name, NULL);
 	snprintf(num, sizeof(num), "%zu", r.n);
 	kube_emit(c, KEV_INFO, "stage.start", karena_printf(&r.a, "stage %s: %zu object%s%s", s->name, r.n, r.n == 1 ? "" : "s",
 							    s->nops ? karena_printf(&r.a, ", %zu op%s", s->nops, s->nops == 1 ? "" : "s") : ""),
@@ -925,7 +922,7 @@ int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *e
 		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
-		if (stage_selected(ctx, &b->stages[i]))
+		if (rel_stage_selected(ctx, &b->stages[i]) && !b->stages[i].checks)
 			rc = apply_stage(b, &b->stages[i], ctx, sum, &book, err);
 	kind_book_release(&book);
 	return rc;
@@ -1083,11 +1080,12 @@ int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *c
 	int rc;
 	memset(out, 0, sizeof(*out));
 	ctx->client->dry_run_only = true;   /* kube_do refuses any write without dryRun=All */
-	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
+	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)) ||
+	    (rc = rel_preflight(b, ctx, NULL, err)))
 		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
-		if (stage_selected(ctx, &b->stages[i]))
+		if (rel_stage_selected(ctx, &b->stages[i]) && !b->stages[i].checks)
 			rc = plan_stage(out, a, &book, b, &b->stages[i], ctx, err);
 	kind_book_release(&book);
 	return rc;

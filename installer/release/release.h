@@ -47,6 +47,44 @@ typedef struct rel_op {
 	const doc_node *node;       /* for positions */
 } rel_op;
 
+/* checks: one check of a checks stage. */
+typedef struct rel_check {
+	const char *name;           /* NULL for permissions */
+	const doc_node *fail;       /* template: non-blank output is the problem */
+	const doc_node *info;       /* template shown when it passes, or NULL */
+	bool permissions;           /* permissions: true */
+	const doc_node *node;
+} rel_check;
+
+/* outputs: one key and its template. */
+typedef struct rel_output {
+	const char *key;
+	const doc_node *tmpl;       /* a string (template) */
+} rel_output;
+
+/* One expected JSON value of a test's reply. */
+typedef struct rel_expect {
+	const char *path;           /* dotted, list items by index: "outputs.0.datatype" */
+	const doc_node *value;
+	const doc_node *node;
+} rel_expect;
+
+/* test: one HTTP request after the stage is healthy, its reply checked. */
+typedef struct rel_test {
+	const char *url;            /* template */
+	const char *method;         /* GET, or POST when a body is given */
+	const char *host;           /* template, or NULL */
+	const doc_node *headers;    /* map of name to template, or NULL */
+	const doc_node *body;       /* string template, or a map/list sent as JSON, or NULL */
+	long status;                /* 200 unless given */
+	rel_expect *json;
+	size_t njson;
+	int attempts;               /* 1 unless given */
+	long interval_ms;           /* between attempts; 2 s unless given */
+	const doc_node *cleanup;    /* NULL (keep), a bool or a template */
+	const doc_node *node;
+} rel_test;
+
 typedef enum rel_src { REL_SRC_NONE, REL_SRC_URL, REL_SRC_PATH, REL_SRC_TEMPLATES, REL_SRC_CHART,
 		       REL_SRC_CHART_CRDS } rel_src;
 
@@ -69,7 +107,11 @@ typedef struct rel_stage {
 	size_t nops;
 	const char *rollback;       /* "keep" or NULL */
 	const char *namespace;      /* default namespace of the stage's objects, or NULL */
-	const doc_node *test;       /* test: {...} (run by a later version; skipped with a warning) */
+	rel_test *test;             /* test: {...}, or NULL */
+	rel_check *checks;          /* a checks stage (nothing else but name and enabled), or NULL */
+	size_t nchecks;
+	rel_output *outputs;        /* outputs: {key: template} */
+	size_t noutputs;
 } rel_stage;
 
 struct tmpl_chart;
@@ -197,11 +239,25 @@ int rel_values(doc_node **out, karena *a, const rel_bundle *b, const values_opts
  * whether it is enabled. */
 int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
 		     const rel_stage *s, const rel_ctx *ctx, kerr *err);
+/* Whether the stage is enabled (its `enabled`: a bool or a template). */
+int rel_stage_enabled(bool *enabled, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+		      kerr *err);
 /* Render one template string with .Values (for `enabled` and op values). */
 int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *name, const char *text,
 		      const rel_ctx *ctx, kerr *err);
 
 /* ---- apply ---- */
+
+/* The stage is one of --stage (ctx->only), or there is no --stage. */
+bool rel_stage_selected(const rel_ctx *ctx, const rel_stage *s);
+
+/* The preflight (release/checks.c): every check of every enabled checks
+ * stage, before anything changes; a permissions check asks the API server
+ * (SelfSubjectAccessReview) for every verb and resource the later enabled
+ * and selected stages would use. Events check.passed / check.failed; all
+ * problems in one KE_INPUT error. *nchecks (may be NULL) gets how many
+ * checks ran. Discovery must be loaded. */
+int rel_preflight(const rel_bundle *b, const rel_ctx *ctx, size_t *nchecks, kerr *err);
 
 typedef struct rel_summary {
 	size_t stages_done, stages_skipped;

@@ -375,13 +375,10 @@ static void learn_secrets(const kube_obj *objs, size_t n, const kev_sink *sink)
 	}
 }
 
-int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
-		     const rel_stage *s, const rel_ctx *ctx, kerr *err)
+int rel_stage_enabled(bool *enabled, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+		      kerr *err)
 {
-	size_t cap = 0;
 	int rc = 0;
-	*objs = NULL;
-	*n = 0;
 	*enabled = true;
 	if (s->enabled) {
 		if (s->enabled->type == DOC_BOOL) {
@@ -407,12 +404,20 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 							 "stage %s: enabled gave \"%s\", want true or false", s->name, t);
 			}
 			kbuf_release(&v);
-			if (rc)
-				return rc;
 		}
-		if (!*enabled)
-			return 0;
 	}
+	return rc;
+}
+
+int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
+		     const rel_stage *s, const rel_ctx *ctx, kerr *err)
+{
+	size_t cap = 0;
+	int rc;
+	*objs = NULL;
+	*n = 0;
+	if ((rc = rel_stage_enabled(enabled, a, b, s, ctx, err)) || !*enabled)
+		return rc;
 	switch (s->src) {
 	case REL_SRC_URL: {
 		kbuf data = KBUF_INIT;

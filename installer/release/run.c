@@ -449,6 +449,9 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	res->release = karena_strdup(a, o->release ? o->release : b->name);
 	if ((rc = rel_release_name_check(res->release, err)) || (rc = rel_check_stages(b, ctx, err)))
 		return rc;
+	/* the checks, before the Lease or a record: a failed preflight changes nothing */
+	if ((rc = kube_discovery_load(ctx->client, err)) || (rc = rel_preflight(b, ctx, NULL, err)))
+		return rc;
 	if ((rc = take_lock(&lock, ctx->client, res->release, o, err))) {
 		rel_lock_release(&lock);
 		return rc;

@@ -2,6 +2,7 @@
 checked with kubectl: lookup on the live cluster, rolloutRestart when:
 changed, checks (with the limited user), outputs, test stages with
 `kstage verify`, and --summary."""
+import json
 import textwrap
 
 
@@ -166,3 +167,73 @@ def test_rollout_restart_only_when_the_stage_changed(cluster):
     r = cluster.kstage("apply", b, "--set", "level=debug", "--set", "always=true")
     assert r.returncode == 0, r.stderr
     assert cluster.get("deployment", "ctl", "-n", ns)["metadata"]["generation"] == gen + 1
+
+
+CHECKS_BUNDLE = """\
+    name: chk
+    stages:
+      - name: preflight
+        checks:
+          - name: kserve-installed
+            fail: '{{ if not (lookup "v1" "ConfigMap" "team-a" "inferenceservice-config") }}KServe is not installed: no ConfigMap team-a/inferenceservice-config{{ end }}'
+            info: 'inferenceservice-config found'
+          - name: configmaps
+            info: '{{ len (lookup "v1" "ConfigMap" "team-a" "").items }} ConfigMaps in team-a'
+          - permissions: true
+      - name: app
+        namespace: team-a
+        templates: [cm.yaml]
+      - name: patch
+        ops:
+          - jsonKeyMerge: {configMap: "{{NS}}/chk-target", key: k, set: {a: 1}}
+    """
+
+
+def checks_bundle(cluster, name, ns):
+    return cluster.bundle(name, CHECKS_BUNDLE.replace("{{NS}}", ns), {"templates/cm.yaml": """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: chk-app}
+        data: {a: "1"}
+        """})
+
+
+def test_checks_report_every_problem_and_change_nothing(cluster):
+    limited = cluster.env["KSTAGE_LIMITED_KUBECONFIG"]
+    cluster.kubectl("delete", "configmap", "inferenceservice-config", "chk-app", "-n", "team-a", "--ignore-not-found")
+    cluster.kubectl("create", "namespace", "e2e-chk", check=False)
+    cluster.kubectl("create", "configmap", "chk-target", "-n", "e2e-chk", "--from-literal=k={}", check=False)
+    b = checks_bundle(cluster, "chk", "e2e-chk")
+    counters0 = cluster.fault("GET", "/counters")
+    for cmd in ("plan", "apply"):
+        r = cluster.kstage(cmd, b, "-o", "json", kubeconfig=limited)
+        assert r.returncode == 2, (cmd, r.stdout, r.stderr)
+        ev = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        failed = {e["check"]: e["problem"] for e in ev if e.get("event") == "check.failed"}
+        assert failed == {
+            "kserve-installed": "KServe is not installed: no ConfigMap team-a/inferenceservice-config",
+            "permissions": "may not get, update configmaps in namespace e2e-chk",
+        }, (cmd, failed)
+        passed = [e for e in ev if e.get("event") == "check.passed"]
+        assert [e["check"] for e in passed] == ["configmaps"], passed
+        err = [e for e in ev if e.get("event") == "error"][0]
+        assert err["msg"].startswith("preflight: 2 problems, nothing was changed"), err
+    # nothing changed: no object, no release record, no Lease, no write at all
+    assert not cluster.exists("configmap", "chk-app", "-n", "team-a")
+    assert cluster.get("configmap", "chk-target", "-n", "e2e-chk")["data"] == {"k": "{}"}
+    assert not cluster.get("secrets", "-A", "-l", "owner=kstage,name=chk")["items"]
+    counters = cluster.fault("GET", "/counters")
+    writes = {k: v - counters0.get(k, 0) for k, v in counters.items()
+              if k.split(" ")[0] in ("PATCH", "PUT", "DELETE", "POST") and v != counters0.get(k, 0)}
+    assert set(writes) <= {"POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews"}, writes
+    # text: every problem in one report
+    r = cluster.kstage("apply", b, kubeconfig=limited)
+    assert r.returncode == 2
+    assert "stage preflight: check kserve-installed: KServe is not installed" in r.stderr
+    assert "stage preflight: check permissions: may not get, update configmaps in namespace e2e-chk" in r.stderr
+    # the admin may do it all; with KServe's config present every check passes and the run goes on
+    cluster.kubectl("create", "configmap", "inferenceservice-config", "-n", "team-a", check=False)
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 0, r.stderr
+    assert "check permissions: ok" in r.stderr and "check kserve-installed: ok: inferenceservice-config found" in r.stderr
+    assert cluster.exists("configmap", "chk-app", "-n", "team-a")
