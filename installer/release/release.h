@@ -226,6 +226,9 @@ typedef struct rel_ctx {
 	bool color;                 /* plan diffs */
 	rel_journal *journal;       /* apply: journal each stage before it changes anything, or NULL */
 	rel_lookup *lookup;         /* lookup's answers from the cluster, or NULL (offline: empty maps) */
+	bool keep_test;             /* --keep-test: a test's cleanup deletes nothing */
+	doc_node *outputs;          /* apply: {stage: {key: value}} as stages finish (.Outputs), or NULL */
+	karena *outputs_a;          /* where outputs live */
 } rel_ctx;
 
 /* The values of a bundle run: user files and flags over the bundle's
@@ -273,6 +276,24 @@ int rel_check_stages(const rel_bundle *b, const rel_ctx *ctx, kerr *err);
  * group at a time, its objects in parallel), wait, run ops. Stops at the
  * first failure with the context "stage NAME: ...". */
 int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err);
+
+/* kstage verify: the enabled and selected stages with a test, alone (each
+ * applied, waited for, tested, cleaned up), after the preflight; the other
+ * enabled stages only render their outputs (from the live cluster), in
+ * order. Nothing is recorded. */
+int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err);
+
+/* ---- tests (release/verify.c) ---- */
+
+/* Run stage s's test (s->test): render the request, send it, check the
+ * reply, retrying as the test says; events test.request, test.retry,
+ * test.passed / test.failed (with the reply). KE_ERROR naming path,
+ * expected and got when it does not pass. */
+int rel_stage_test(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, karena *a, kerr *err);
+/* Whether the test's cleanup deletes the stage's objects (its cleanup:
+ * a bool or a template; never with ctx->keep_test). */
+int rel_stage_cleanup_wanted(bool *out, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+			     kerr *err);
 
 /* ---- release runs (run.c) ---- */
 
@@ -353,6 +374,10 @@ int rel_release_recover(kube_client *c, karena *a, const char *release, const re
  * that did not succeed, and records that were pruned. */
 int rel_release_rollback(kube_client *c, karena *a, const char *release, int target, const rel_run_opts *o,
 			 int *to, rel_rollback_report *rep, kerr *err);
+
+/* Delete o (resolved) and wait until it is gone, at most timeout_ms;
+ * *was tells whether there was one. */
+int rel_delete_wait(kube_client *c, karena *a, const kube_obj *o, long timeout_ms, bool *was, kerr *err);
 
 /* ---- plan ---- */
 

@@ -57,6 +57,7 @@ static doc_node *make_dot(karena *a, const rel_bundle *b, const rel_ctx *ctx)
 	doc_map_set(a, dot, "Release", rel);
 	doc_map_set(a, dot, "Bundle", bun);
 	doc_map_set(a, dot, "Chart", bun);   /* as `kstage template` shows a bundle */
+	doc_map_set(a, dot, "Outputs", ctx->outputs ? doc_copy(a, ctx->outputs) : doc_new_map(a));
 	return dot;
 }
 

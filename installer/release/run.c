@@ -183,9 +183,7 @@ static int restore_prior(kube_client *c, karena *a, const kube_obj *o, const doc
 	return rc ? rc : kerr_set(err, KE_CONFLICT, "%s kept changing while it was restored", o->ref);
 }
 
-/* Delete an object the run created and wait until it is gone; *was
- * tells whether there was one. */
-static int delete_created(kube_client *c, karena *a, const kube_obj *o, long timeout_ms, bool *was, kerr *err)
+int rel_delete_wait(kube_client *c, karena *a, const kube_obj *o, long timeout_ms, bool *was, kerr *err)
 {
 	kbuf path = KBUF_INIT;
 	kube_resp rs;
@@ -283,7 +281,7 @@ static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long
 	}
 	if (!rc && !e->existed) {
 		bool was = false;
-		if (!(rc = delete_created(c, a, &o, timeout_ms, &was, &err)) && !was) {
+		if (!(rc = rel_delete_wait(c, a, &o, timeout_ms, &was, &err)) && !was) {
 			rep->unchanged++;
 		} else if (!rc) {
 			rep->deleted++;

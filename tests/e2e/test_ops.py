@@ -5,6 +5,8 @@ changed, checks (with the limited user), outputs, test stages with
 import json
 import textwrap
 
+from conftest import GW_SHA
+
 
 
 def write_chart(cluster, name, version, templates):
@@ -237,3 +239,115 @@ def test_checks_report_every_problem_and_change_nothing(cluster):
     assert r.returncode == 0, r.stderr
     assert "check permissions: ok" in r.stderr and "check kserve-installed: ok: inferenceservice-config found" in r.stderr
     assert cluster.exists("configmap", "chk-app", "-n", "team-a")
+
+
+VERIFY_BUNDLE = """\
+    name: {name}
+    stages:
+      - name: gateway-api-crds
+        source: {{url: {url}, sha256: {sha}}}
+        rollback: keep
+      - name: gateway
+        namespace: e2e-verify
+        templates: [gateway.yaml]
+        outputs:
+          address: '{{{{ $s := lookup "v1" "Service" "e2e-verify" "envoy-e2e-verify-gw" }}}}{{{{ $i := index $s.status.loadBalancer.ingress 0 }}}}{{{{ $i.ip }}}}:{{{{ (index $i.ports 0).port }}}}'
+      - name: verify
+        namespace: e2e-verify
+        templates: [route.yaml]
+        test:
+          request:
+            url: 'http://{{{{ index .Outputs "gateway" "address" }}}}/v2/models/echo/infer'
+            host: '{{{{ .Values.host }}}}'
+            headers: {{X-Token: '{{{{ .Values.token }}}}'}}
+            body: {{inputs: [{{name: input-0, shape: [1, 4], datatype: FP32, data: [[6.8, 2.8, 4.8, 1.4]]}}]}}
+          expect:
+            status: 200
+            json: {expect}
+          retry: {{attempts: 20, interval: 1s}}
+          cleanup: '{{{{ not .Values.keep }}}}'
+    """
+
+VERIFY_FILES = {
+    "templates/gateway.yaml": """\
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: e2e-verify}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: e2e-verify-envoy}
+        spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: e2e-verify-gw}
+        spec:
+          gatewayClassName: e2e-verify-envoy
+          listeners:
+            - {name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}
+        """,
+    "templates/route.yaml": """\
+        apiVersion: v1
+        kind: Service
+        metadata: {name: echo}
+        spec:
+          selector: {app: echo}
+          ports: [{port: 80}]
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: echo}
+        spec:
+          hostnames: [echo.e2e.example.com]
+          parentRefs: [{name: e2e-verify-gw}]
+          rules:
+            - matches: [{path: {type: PathPrefix, value: /v2}}]
+              backendRefs: [{name: echo, port: 80}]
+        """,
+    "values/values.yaml": "host: echo.e2e.example.com\ntoken: hunter2-test-token-e2e\nkeep: false\n",
+    "values/values.schema.json": '{"type": "object", "properties": {"token": {"type": "string", "x-kstage-secret": true}}}',
+}
+
+
+def verify_bundle(cluster, name, expect):
+    return cluster.bundle(name, VERIFY_BUNDLE.format(name=name, url=cluster.gw_url(), sha=GW_SHA, expect=expect),
+                          VERIFY_FILES)
+
+
+def test_test_stage_passes_through_the_gateway_and_cleans_up(cluster):
+    b = verify_bundle(cluster, "verify-ok",
+                      '{host: echo.e2e.example.com, method: POST, path: /v2/models/echo/infer, '
+                      '"route": e2e-verify/echo, "backend": "e2e-verify/echo:80"}')
+    r = cluster.kstage("apply", b, "-o", "json", timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    ev = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    out = [e for e in ev if e.get("event") == "stage.output"]
+    addr = cluster.env["KSTAGE_DATAPLANE_ADDR"]
+    assert [(e["stage"], e["output"], e["value"]) for e in out] == [("gateway", "address", addr)], out
+    passed = [e for e in ev if e.get("event") == "test.passed"]
+    assert len(passed) == 1 and passed[0]["status"] == "200", passed
+    assert json.loads(passed[0]["reply"])["host"] == "echo.e2e.example.com"
+    assert "hunter2-test-token-e2e" not in r.stdout + r.stderr
+    # cleanup deleted the stage's objects, the rest stays
+    assert not cluster.exists("httproute", "echo", "-n", "e2e-verify")
+    assert not cluster.exists("service", "echo", "-n", "e2e-verify")
+    assert cluster.exists("gateway", "e2e-verify-gw", "-n", "e2e-verify")
+    # kstage verify runs the test stage alone; --keep-test keeps its objects
+    r = cluster.kstage("verify", b, "--keep-test", timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "stage verify: test passed: HTTP 200" in r.stderr, r.stderr
+    assert "stage gateway: ready" not in r.stderr and "stage gateway-api-crds: ready" not in r.stderr
+    assert cluster.exists("httproute", "echo", "-n", "e2e-verify")
+    # text output names the request and the output
+    assert f"stage verify: test POST http://{addr}/v2/models/echo/infer Host: echo.e2e.example.com" in r.stderr
+
+
+def test_test_stage_mismatch_names_path_expected_and_got(cluster):
+    b = verify_bundle(cluster, "verify-bad", '{method: GET, "outputs.0.datatype": INT64}')
+    r = cluster.kstage("verify", b, "--set", "keep=true", "--stage", "verify", timeout=600)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert 'method: expected "GET", got "POST"' in r.stderr, r.stderr
+    assert 'outputs.0.datatype: expected "INT64", got nothing (no such path)' in r.stderr, r.stderr
+    assert "test failed after 1 attempt" not in r.stderr
+    assert "test failed after 20 attempts" in r.stderr
