@@ -204,8 +204,10 @@ def test_checks_report_every_problem_and_change_nothing(cluster):
     limited = cluster.env["KSTAGE_LIMITED_KUBECONFIG"]
     cluster.kubectl("delete", "configmap", "inferenceservice-config", "chk-app", "-n", "team-a", "--ignore-not-found")
     cluster.kubectl("create", "namespace", "e2e-chk", check=False)
-    cluster.kubectl("create", "configmap", "chk-target", "-n", "e2e-chk", "--from-literal=k={}", check=False)
+    cluster.kubectl("delete", "configmap", "chk-target", "-n", "e2e-chk", "--ignore-not-found")
+    cluster.kubectl("create", "configmap", "chk-target", "-n", "e2e-chk", "--from-literal=k={}")
     b = checks_bundle(cluster, "chk", "e2e-chk")
+    records0 = cluster.get("secrets", "-A", "-l", "owner=kstage,name=chk")["items"]
     counters0 = cluster.fault("GET", "/counters")
     for cmd in ("plan", "apply"):
         r = cluster.kstage(cmd, b, "-o", "json", kubeconfig=limited)
@@ -223,7 +225,7 @@ def test_checks_report_every_problem_and_change_nothing(cluster):
     # nothing changed: no object, no release record, no Lease, no write at all
     assert not cluster.exists("configmap", "chk-app", "-n", "team-a")
     assert cluster.get("configmap", "chk-target", "-n", "e2e-chk")["data"] == {"k": "{}"}
-    assert not cluster.get("secrets", "-A", "-l", "owner=kstage,name=chk")["items"]
+    assert cluster.get("secrets", "-A", "-l", "owner=kstage,name=chk")["items"] == records0
     counters = cluster.fault("GET", "/counters")
     writes = {k: v - counters0.get(k, 0) for k, v in counters.items()
               if k.split(" ")[0] in ("PATCH", "PUT", "DELETE", "POST") and v != counters0.get(k, 0)}
