@@ -102,8 +102,8 @@ static int needed(perms *p, karena *a, const rel_bundle *b, size_t first, const 
 				perm_add(p, a, "get", "", "configmaps", ons);
 				perm_add(p, a, "update", "", "configmaps", ons);
 			} else {
-				const char *res = !strcmp(op->kind, "statefulset") ? "statefulsets" :
-						  !strcmp(op->kind, "daemonset") ? "daemonsets" : "deployments";
+				const char *res;
+				rel_restart_kind(op, &res);
 				perm_add(p, a, "get", "apps", res, ons);
 				perm_add(p, a, "patch", "apps", res, ons);
 			}
