@@ -316,6 +316,7 @@ typedef struct stage_run {
 	size_t n;
 	size_t settled;         /* the CRDs among v[0, settled) are Established and discovered */
 	long t0, timeout;
+	rel_hooks hooks;        /* apply: a chart's Helm hooks */
 } stage_run;
 
 static long stage_left(const stage_run *r)
@@ -344,7 +345,8 @@ static int stage_run_init(stage_run *r, const rel_bundle *b, const rel_stage *s,
 	karena_init(&r->a);
 	for (i = 0; i < r->nw; i++)
 		karena_init(&r->wa[i]);
-	if ((rc = rel_stage_render(&objs, &n, &r->enabled, &r->a, b, s, ctx, err)) || !r->enabled)
+	if ((rc = rel_stage_render_hooks(&objs, &n, plan ? NULL : &r->hooks, &r->enabled, &r->a, b, s, ctx, err)) ||
+	    !r->enabled)
 		return rc;
 	kube_objs_sort(objs, n);
 	if (s->src == REL_SRC_CHART_CRDS && (rc = keep_newer_crds(r->c, &r->a, objs, &n, r->ns, s->name, err)))
@@ -800,6 +802,41 @@ static bool stage_has_crds(const stage_run *r)
 	return false;
 }
 
+/* A chart's hooks: resolved, and kept in the record (uninstall and
+ * rollback run theirs from there). */
+static int keep_hooks(stage_run *r, kerr *err)
+{
+	rel_journal *j = r->ctx->journal;
+	rel_rec_stage *hs;
+	const char *m;
+	int rc;
+	if ((rc = rel_hooks_resolve(&r->hooks, r->c, &r->a, r->ns, err)) || !j)
+		return rc;
+	m = rel_hooks_manifest(j->a, &r->hooks);
+	if ((hs = rel_record_stage(j->rec, REL_HOOKS_STAGE))) {
+		hs->manifest = karena_printf(j->a, "%s%s", hs->manifest ? hs->manifest : "", m);
+	} else {
+		hs = rel_record_add_stage(j->a, j->rec, REL_HOOKS_STAGE);
+		hs->manifest = m;
+		hs->result = REL_SR_SKIPPED;   /* nothing to roll back: hooks are not journaled */
+	}
+	return 0;
+}
+
+/* Run the stage's hooks of event within the stage's time. */
+static int stage_hooks(stage_run *r, unsigned event, kerr *err)
+{
+	size_t ran = 0;
+	long left = stage_left(r);
+	int rc = rel_hooks_run(r->c, &r->hooks, event, left > 1000 ? left : 1000, &ran, err);
+	if (!rc && ran)
+		kube_emit(r->c, KEV_INFO, "hook.done",
+			  karena_printf(&r->a, "stage %s: %zu %s hook%s done", r->s->name, ran, rel_hook_event_name(event),
+					ran == 1 ? "" : "s"),
+			  "stage", r->s->name, "hook", rel_hook_event_name(event), NULL);
+	return rc;
+}
+
 static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, rel_summary *sum, kind_book *book,
 		       kerr *err)
 {
@@ -827,14 +864,20 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 	kube_emit(c, KEV_INFO, "stage.start", karena_printf(&r.a, "stage %s: %zu object%s%s", s->name, r.n, r.n == 1 ? "" : "s",
 							    s->nops ? karena_printf(&r.a, ", %zu op%s", s->nops, s->nops == 1 ? "" : "s") : ""),
 		  "stage", s->name, "objects", num, NULL);
+	if (r.hooks.n && (rc = keep_hooks(&r, err)))
+		goto out;
 	if (st && (rc = journal_stage(&r, book, st, err)))
 		goto out;
 	journaled = st != NULL;
+	if (r.hooks.n && (rc = stage_hooks(&r, ctx->is_upgrade ? REL_HOOK_PRE_UPGRADE : REL_HOOK_PRE_INSTALL, err)))
+		goto out;
 	if ((rc = stage_run_groups(&r, book, applied, sum, err)) || (rc = stage_wait(&r, err)))
 		goto out;
 	if (stage_has_crds(&r) && (rc = kube_discovery_refresh(c, err)))
 		goto out;
 	if (s->nops && (rc = run_ops(b, s, ctx, &r.a, sum, stage_left(&r) > 1000 ? stage_left(&r) : 1000, err)))
+		goto out;
+	if (r.hooks.n && (rc = stage_hooks(&r, ctx->is_upgrade ? REL_HOOK_POST_UPGRADE : REL_HOOK_POST_INSTALL, err)))
 		goto out;
 	{
 		char el[32];
@@ -891,17 +934,21 @@ int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *e
 	memset(sum, 0, sizeof(*sum));
 	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
 		return rc;
+	if (ctx->create_namespace && (rc = rel_namespace_create(ctx, sum, err)))
+		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
 		if (stage_selected(ctx, &b->stages[i]))
 			rc = apply_stage(b, &b->stages[i], ctx, sum, &book, err);
 	kind_book_release(&book);
+	if (rc)
+		rel_namespace_hint(ctx, err);
 	return rc;
 }
 
 /* ---- plan ---- */
 
-static void add_entry(rel_plan *p, karena *a, const rel_plan_entry *e)
+void rel_plan_add(rel_plan *p, karena *a, const rel_plan_entry *e)
 {
 	if (p->len == p->cap) {
 		size_t nc = p->cap ? p->cap * 2 : 32;
@@ -913,6 +960,8 @@ static void add_entry(rel_plan *p, karena *a, const rel_plan_entry *e)
 		p->unchanged++;
 	else if (e->action == REL_CHANGED)
 		p->changed++;
+	else if (e->action == REL_DELETED)
+		p->deleted++;
 	else
 		p->created++;
 }
@@ -972,7 +1021,7 @@ static int plan_op(rel_plan *p, karena *pa, karena *a, const rel_bundle *b, cons
 		}
 		kerr_clear(&e);
 	}
-	add_entry(p, pa, &en);
+	rel_plan_add(p, pa, &en);
 	return rc;
 }
 /* The plan entry of one object that was planned. */
@@ -989,7 +1038,7 @@ static void plan_object(rel_plan *p, karena *pa, stage_run *r, stage_obj *so)
 		en.ref = karena_strdup(pa, o->ns ? karena_printf(a, "%s/%s/%s", o->kind, o->ns, o->name) : o->ref);
 		en.action = REL_CREATED_LATER;
 		en.after_stage = karena_strdup(pa, so->later);
-		add_entry(p, pa, &en);
+		rel_plan_add(p, pa, &en);
 		return;
 	}
 	en.ref = karena_strdup(pa, o->ref);
@@ -1011,18 +1060,22 @@ static void plan_object(rel_plan *p, karena *pa, stage_run *r, stage_obj *so)
 		en.diff = karena_strndup(pa, d.ptr, d.len);
 	}
 	kbuf_release(&d);
-	add_entry(p, pa, &en);
+	rel_plan_add(p, pa, &en);
 }
 
 static int plan_stage(rel_plan *p, karena *pa, kind_book *book, const rel_bundle *b, const rel_stage *s,
-		      const rel_ctx *ctx, kerr *err)
+		      const rel_ctx *ctx, rel_record *now, kerr *err)
 {
 	stage_run r;
 	size_t i;
 	int rc = stage_run_init(&r, b, s, ctx, true, book, err);
+	rel_rec_stage *st = rel_record_add_stage(pa, now, s->name);
+	st->result = !rc && !r.enabled ? REL_SR_SKIPPED : REL_SR_SUCCEEDED;
 	if (!rc && r.enabled && !(rc = stage_run_groups(&r, book, NULL, NULL, err))) {
-		for (i = 0; i < r.n; i++)
+		for (i = 0; i < r.n; i++) {
 			plan_object(p, pa, &r, &r.v[i]);
+			rel_record_add_object(pa, st, r.v[i].o.api_version, r.v[i].o.kind, r.v[i].o.ns, r.v[i].o.name, NULL);
+		}
 		for (i = 0; i < s->nops && !rc; i++)
 			rc = plan_op(p, pa, &r.a, b, s, &s->ops[i], ctx, err);
 	}
@@ -1035,16 +1088,20 @@ static int plan_stage(rel_plan *p, karena *pa, kind_book *book, const rel_bundle
 int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *ctx, kerr *err)
 {
 	kind_book book;
+	rel_record *now;
 	size_t i;
 	int rc;
 	memset(out, 0, sizeof(*out));
 	ctx->client->dry_run_only = true;   /* kube_do refuses any write without dryRun=All */
 	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
 		return rc;
+	now = rel_record_new(a, "plan", 0);
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
 		if (stage_selected(ctx, &b->stages[i]))
-			rc = plan_stage(out, a, &book, b, &b->stages[i], ctx, err);
+			rc = plan_stage(out, a, &book, b, &b->stages[i], ctx, now, err);
 	kind_book_release(&book);
+	if (!rc && ctx->prior)
+		rc = rel_prune_plan(out, a, ctx, now, err);
 	return rc;
 }

@@ -1,0 +1,301 @@
+"""Helm charts on a live cluster (issue 17): --create-namespace, NOTES.txt,
+pruning and its rollback, checked with kubectl."""
+import json
+import textwrap
+
+
+def make_chart(cluster, name, files, version="0.1.0", dirname=None):
+    d = cluster.tmp / "charts" / (dirname or name)
+    (d / "templates").mkdir(parents=True, exist_ok=True)
+    (d / "Chart.yaml").write_text(f"apiVersion: v2\nname: {name}\nversion: {version}\n")
+    (d / "values.yaml").write_text(files.pop("values.yaml", "{}\n"))
+    for rel, text in files.items():
+        p = d / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(textwrap.dedent(text))
+    return str(d)
+
+
+PRUNE_FILES = {
+    "values.yaml": "extra: true\nkept: true\n",
+    "templates/main.yaml": """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: main}
+        data: {release: {{ .Release.Name | quote }}}
+        """,
+    "templates/extra.yaml": """\
+        {{- if .Values.extra }}
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: extra}
+        data: {a: "1"}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: extra}
+        spec:
+          ports: [{port: 80}]
+        {{- end }}
+        """,
+    "templates/kept.yaml": """\
+        {{- if .Values.kept }}
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: kept
+          annotations: {helm.sh/resource-policy: keep}
+        data: {a: "1"}
+        {{- end }}
+        """,
+    "templates/NOTES.txt": """\
+        Thank you for installing {{ .Chart.Name }} as {{ .Release.Name }} in {{ .Release.Namespace }}.
+        """,
+}
+
+
+def fresh(cluster, release):
+    """Forget the records of release left by an earlier run of this file."""
+    cluster.kubectl("delete", "secrets", "-n", "kstage-system", "-l", f"owner=kstage,name={release}",
+                    "--ignore-not-found", check=False)
+
+
+def ns_gone(cluster, ns):
+    import time
+    for _ in range(120):
+        if not cluster.exists("namespace", ns):
+            return True
+        time.sleep(1)
+    return False
+
+
+def test_create_namespace_notes_and_uninstall_removes_only_what_kstage_created(cluster):
+    ns = "e2e-chart-newns"
+    cluster.kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true")
+    fresh(cluster, "newns")
+    chart = make_chart(cluster, "newns", dict(PRUNE_FILES))
+    # without the flag: the error names it, nothing is created
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "newns")
+    assert r.returncode != 0
+    assert "--create-namespace" in r.stderr, r.stderr
+    assert f'namespaces "{ns}" not found' in r.stderr, r.stderr
+    assert not cluster.exists("namespace", ns)
+    # with it: created, the chart applied, NOTES printed after the summary
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "newns", "--create-namespace")
+    assert r.returncode == 0, r.stderr
+    assert cluster.get("namespace", ns)["status"]["phase"] == "Active"
+    assert cluster.get("configmap", "main", "-n", ns)["data"] == {"release": "newns"}
+    assert r.stdout == f"NOTES:\nThank you for installing newns as newns in {ns}.\n", r.stdout
+    # a second run: the namespace exists; --hide-notes; JSON gives an event
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "newns", "--create-namespace", "--hide-notes")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "newns", "-o", "json")
+    assert r.returncode == 0, r.stderr
+    ev = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+    notes = [e for e in ev if e.get("event") == "apply.notes"]
+    assert len(notes) == 1 and notes[0]["notes"].startswith("Thank you for installing newns"), r.stdout
+    # uninstall deletes the namespace kstage created
+    r = cluster.kstage("uninstall", "newns")
+    assert r.returncode == 0, r.stderr
+    assert ns_gone(cluster, ns)
+
+
+def test_create_namespace_keeps_a_namespace_that_existed(cluster):
+    ns = "e2e-chart-oldns"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    cluster.kubectl("label", "namespace", ns, "owner=someone-else", "--overwrite")
+    fresh(cluster, "oldns")
+    chart = make_chart(cluster, "oldns", dict(PRUNE_FILES))
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "oldns", "--create-namespace")
+    assert r.returncode == 0, r.stderr
+    r = cluster.kstage("uninstall", "oldns")
+    assert r.returncode == 0, r.stderr
+    assert not cluster.exists("configmap", "main", "-n", ns)
+    got = cluster.get("namespace", ns)
+    assert got["metadata"]["labels"]["owner"] == "someone-else"
+    assert "deletionTimestamp" not in got["metadata"]
+
+
+def test_prune_plan_keep_policy_and_rollback(cluster):
+    ns = "e2e-chart-prune"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    fresh(cluster, "prune")
+    chart = make_chart(cluster, "prune", dict(PRUNE_FILES))
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "prune")
+    assert r.returncode == 0, r.stderr
+    uid_main = cluster.get("configmap", "main", "-n", ns)["metadata"]["uid"]
+    uid_extra = cluster.get("configmap", "extra", "-n", ns)["metadata"]["uid"]
+    off = ["--set", "extra=false", "--set", "kept=false"]
+    # plan shows the deletions, and keeps the policy-keep object
+    p = cluster.kstage("plan", chart, "-n", ns, "--release", "prune", *off)
+    assert p.returncode == 0, p.stderr
+    assert f"- ConfigMap/{ns}/extra (deleted)" in p.stdout, p.stdout
+    assert f"- Service/{ns}/extra (deleted)" in p.stdout, p.stdout
+    assert "kept" not in p.stdout.replace("not pruned", ""), p.stdout
+    assert "2 to delete" in p.stdout, p.stdout
+    assert cluster.exists("configmap", "extra", "-n", ns)
+    # apply prunes them: Service before ConfigMap (reverse install order)
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "prune", *off)
+    assert r.returncode == 0, r.stderr
+    assert "2 pruned" in r.stderr, r.stderr
+    assert r.stderr.index(f"Service/{ns}/extra: deleted") < r.stderr.index(f"ConfigMap/{ns}/extra: deleted"), r.stderr
+    assert not cluster.exists("configmap", "extra", "-n", ns)
+    assert not cluster.exists("service", "extra", "-n", ns)
+    assert cluster.exists("configmap", "kept", "-n", ns)
+    assert cluster.get("configmap", "main", "-n", ns)["metadata"]["uid"] == uid_main
+    # nothing more to prune on the next plan
+    p = cluster.kstage("plan", chart, "-n", ns, "--release", "prune", *off, "--detailed-exitcode")
+    assert p.returncode == 0, p.stdout + p.stderr
+    # rollback brings the pruned objects back (new uids: they were deleted)
+    r = cluster.kstage("rollback", "prune")
+    assert r.returncode == 0, r.stderr
+    got = cluster.get("configmap", "extra", "-n", ns)
+    assert got["data"] == {"a": "1"} and got["metadata"]["uid"] != uid_extra
+    assert cluster.exists("service", "extra", "-n", ns)
+    # and a later run without them prunes again, from the restored revision
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "prune", *off)
+    assert r.returncode == 0, r.stderr
+    assert not cluster.exists("configmap", "extra", "-n", ns)
+    r = cluster.kstage("uninstall", "prune")
+    assert r.returncode == 0, r.stderr
+
+
+def test_failed_stage_after_prune_candidates_deletes_nothing(cluster):
+    """Pruning runs after the last stage: a run that fails earlier deletes
+    nothing and rolls back."""
+    ns = "e2e-chart-prunefail"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    fresh(cluster, "prunefail")
+    chart = make_chart(cluster, "prunefail", dict(PRUNE_FILES))
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "prunefail")
+    assert r.returncode == 0, r.stderr
+    bad = make_chart(cluster, "prunefail", dirname="prunefail-bad", files=dict(PRUNE_FILES, **{"templates/bad.yaml": """\
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: bad}
+        spec:
+          selector: {matchLabels: {app: bad}}
+          template:
+            metadata:
+              labels: {app: bad}
+              annotations: {kstage.test/fail: "boom"}
+            spec:
+              containers: [{name: c, image: x}]
+        """}))
+    r = cluster.kstage("apply", bad, "-n", ns, "--release", "prunefail", "--set", "extra=false", "--timeout", "5s")
+    assert r.returncode == 1, r.stderr
+    assert cluster.exists("configmap", "extra", "-n", ns)
+    assert not cluster.exists("deployment", "bad", "-n", ns)
+    r = cluster.kstage("uninstall", "prunefail")
+    assert r.returncode == 0, r.stderr
+
+
+def hook_cm(name, event, weight, policy=None):
+    ann = f"helm.sh/hook: {event}\n    helm.sh/hook-weight: \"{weight}\""
+    if policy:
+        ann += f"\n    helm.sh/hook-delete-policy: {policy}"
+    return f"""\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {name}
+  annotations:
+    {ann}
+data: {{mode: {{{{ .Values.mode | quote }}}}}}
+"""
+
+
+def hook_job(name, event, weight, policy, when, fail_when):
+    return f"""\
+{{{{- if {when} }}}}
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: {name}
+  annotations:
+    helm.sh/hook: {event}
+    helm.sh/hook-weight: "{weight}"
+    helm.sh/hook-delete-policy: {policy}
+spec:
+  backoffLimit: 0
+  template:
+    metadata:
+      annotations:
+        {{{{- if {fail_when} }}}}
+        kstage.test/fail: "check failed"
+        {{{{- end }}}}
+    spec:
+      restartPolicy: Never
+      containers: [{{name: c, image: busybox}}]
+{{{{- end }}}}
+"""
+
+
+HOOK_FILES = {
+    "values.yaml": "mode: one\nfailHook: false\n",
+    "templates/app.yaml": """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: app}
+        data: {mode: {{ .Values.mode | quote }}}
+        """,
+    "templates/pre-b.yaml": hook_cm("pre-b", "pre-install", 5),
+    "templates/pre-a.yaml": hook_cm("pre-a", "pre-install", 5),
+    "templates/pre-first.yaml": hook_cm("pre-first", "pre-install", -5),
+    "templates/post.yaml": hook_cm("post", "post-install", 0),
+    "templates/upgrade.yaml": hook_cm("upgrade-mark", "pre-upgrade", 0),
+    "templates/deleting.yaml": hook_cm("deleting", "pre-delete", 0),
+    "templates/migrate.yaml": hook_job("migrate", "pre-install,pre-upgrade", 0, "hook-succeeded", "true", "false"),
+    "templates/check.yaml": hook_job("check", "post-upgrade", 0, "hook-failed", ".Values.failHook", "true"),
+}
+
+
+def rv(cluster, ns, name):
+    return int(cluster.get("configmap", name, "-n", ns)["metadata"]["resourceVersion"])
+
+
+def test_hooks_run_in_helm_order_with_delete_policies_and_a_failing_hook_rolls_back(cluster):
+    ns = "e2e-chart-hooks"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    fresh(cluster, "hooks")
+    cluster.kubectl("delete", "jobs,configmaps", "--all", "-n", ns, "--wait=true")
+    chart = make_chart(cluster, "hooks", dict(HOOK_FILES))
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "hooks")
+    assert r.returncode == 0, r.stderr
+    # pre-install by weight then name, all before the chart's objects, post-install after
+    order = [rv(cluster, ns, n) for n in ("pre-first", "pre-a", "pre-b", "app", "post")]
+    assert order == sorted(order), order
+    # the Job ran (weight 0: between pre-first and pre-a) and was deleted (hook-succeeded)
+    assert "pre-install hook Job/e2e-chart-hooks/migrate: succeeded" in r.stderr, r.stderr
+    assert r.stderr.index("ConfigMap/e2e-chart-hooks/pre-first: created") < \
+        r.stderr.index("Job/e2e-chart-hooks/migrate: created") < \
+        r.stderr.index("ConfigMap/e2e-chart-hooks/pre-a: created"), r.stderr
+    assert not cluster.exists("job", "migrate", "-n", ns)
+    assert not cluster.exists("configmap", "upgrade-mark", "-n", ns)
+    assert not cluster.exists("configmap", "deleting", "-n", ns)
+    post_uid = cluster.get("configmap", "post", "-n", ns)["metadata"]["uid"]
+    pre_uid = cluster.get("configmap", "pre-a", "-n", ns)["metadata"]["uid"]
+    # an upgrade runs pre-upgrade hooks, not the install ones
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "hooks", "--set", "mode=two")
+    assert r.returncode == 0, r.stderr
+    assert cluster.get("configmap", "upgrade-mark", "-n", ns)["data"] == {"mode": "two"}
+    assert cluster.get("configmap", "pre-a", "-n", ns)["metadata"]["uid"] == pre_uid
+    assert cluster.get("configmap", "post", "-n", ns)["metadata"]["uid"] == post_uid
+    assert "pre-upgrade hook Job/e2e-chart-hooks/migrate: succeeded" in r.stderr, r.stderr
+    # before-hook-creation (the default) replaces the previous hook object
+    mark_uid = cluster.get("configmap", "upgrade-mark", "-n", ns)["metadata"]["uid"]
+    # a failing post-upgrade Job fails the run and rolls it back; hook-failed deletes it
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "hooks", "--set", "mode=three",
+                       "--set", "failHook=true", timeout=600)
+    assert r.returncode == 1, r.stderr
+    assert "post-upgrade hook Job/e2e-chart-hooks/check" in r.stderr and "failed" in r.stderr, r.stderr
+    assert "rolled back" in r.stderr, r.stderr
+    assert cluster.get("configmap", "app", "-n", ns)["data"] == {"mode": "two"}
+    assert not cluster.exists("job", "check", "-n", ns)
+    assert cluster.get("configmap", "upgrade-mark", "-n", ns)["metadata"]["uid"] != mark_uid
+    # uninstall runs the pre-delete hook of the deployed revision
+    r = cluster.kstage("uninstall", "hooks")
+    assert r.returncode == 0, r.stderr
+    assert cluster.get("configmap", "deleting", "-n", ns)["data"] == {"mode": "two"}
+    assert not cluster.exists("configmap", "app", "-n", ns)
