@@ -25,6 +25,7 @@ static const cli_flag flags[] = {
 	{ "create-namespace", 0, FLAG_BOOL, NULL, "create the namespace (-n) when it is missing (uninstall deletes it)" },
 	{ "hide-notes", 0, FLAG_BOOL, NULL, "do not show the chart's NOTES.txt after a successful apply" },
 	{ "no-hooks", 0, FLAG_BOOL, NULL, "do not run the chart's Helm hooks" },
+	{ "helm-record", 0, FLAG_BOOL, NULL, "when Helm holds the release, write each revision into Helm's record too" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -246,6 +247,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	ro.wait_for_lock_ms = wait_lock;
 	ro.history_max = (size_t)hmax;
 	ro.no_rollback = cli_flag_bool(args, "no-rollback");
+	ro.helm_record = cli_flag_bool(args, "helm-record");
 	s.ctx.create_namespace = cli_flag_bool(args, "create-namespace");
 	s.ctx.no_hooks = cli_flag_bool(args, "no-hooks");
 	s.ctx.notes = &notes;
@@ -295,6 +297,10 @@ const cli_cmd cli_cmd_apply = {
 	"revision, pre-upgrade/post-upgrade later (by hook-weight, then name; delete policies;\n"
 	"Jobs and Pods waited for until complete; a failed hook fails the run, which rolls back).\n"
 	"Uninstall runs pre-delete/post-delete, rollback the target's pre/post-rollback hooks.\n"
+	"A release Helm holds (sh.helm.release.v1.NAME.vN Secrets in the namespace) is taken\n"
+	"over: with no kstage revision deployed, Helm's deployed manifest is the prior revision\n"
+	"(its objects adopted, what it rendered and this run does not pruned); --helm-record\n"
+	"writes each revision into Helm's history too, else kstage warns that it is stale.\n"
 	"Each run is a revision of the release, recorded as Secrets in --release-namespace\n"
 	"(kstage-system): before a stage changes anything, the prior state of every object it\n"
 	"touches is written there. A failed stage rolls the run back from that journal: objects\n"

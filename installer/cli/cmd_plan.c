@@ -123,6 +123,8 @@ static int load_prior(const cli_args *args, rel_session *s, kerr *err)
 		kerr_clear(&ne);   /* no release can have this name: nothing deployed */
 		return 0;
 	}
+	if (rel)
+		s->ctx.release_name = rel;   /* .Release.Name, as apply --release renders it */
 	store = rel_store_secrets(s->client, rns);
 	rc = rel_prior_load(store, &s->a, rel ? rel : s->bundle.name, &prior, err);
 	rel_store_free(store);

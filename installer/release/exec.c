@@ -349,6 +349,8 @@ static int stage_run_init(stage_run *r, const rel_bundle *b, const rel_stage *s,
 	    !r->enabled)
 		return rc;
 	kube_objs_sort(objs, n);
+	if (s->src == REL_SRC_CHART && ctx->field_manager && !strcmp(ctx->field_manager, "helm"))
+		rel_helm_mark(&r->a, objs, n, ctx->release_name ? ctx->release_name : b->name, r->ns);
 	if (s->src == REL_SRC_CHART_CRDS && (rc = keep_newer_crds(r->c, &r->a, objs, &n, r->ns, s->name, err)))
 		return rc;
 	r->v = xcalloc(n + 1, sizeof(*r->v));
@@ -465,7 +467,7 @@ static void read_group(stage_run *r, size_t g0, size_t g1)
 		}
 		for (i = r0; i < r1 && !r->plan; i++) {
 			stage_obj *so = &r->v[i];
-			if (so->known && so->before && kube_apply_is_noop(so->o.doc, so->before, NULL)) {
+			if (so->known && so->before && kube_apply_is_noop(so->o.doc, so->before, r->ctx->field_manager)) {
 				so->unchanged = true;
 				so->live = so->before;
 			}
@@ -499,7 +501,7 @@ static void send_one(void *u, size_t i, karena *a)
 	group_ctx *g = u;
 	stage_run *r = g->r;
 	stage_obj *so = &r->v[g->g0 + i];
-	kube_apply_opts opts = { r->ctx->force, r->plan, NULL };
+	kube_apply_opts opts = { r->ctx->force, r->plan, r->ctx->field_manager };
 	if (so->later || so->unchanged)
 		return;
 	if (r->plan && !so->known) {
@@ -514,7 +516,7 @@ static void send_one(void *u, size_t i, karena *a)
 		}
 		kerr_clear(&e);
 	}
-	if (r->plan && so->before && kube_apply_is_noop(so->o.doc, so->before, NULL)) {
+	if (r->plan && so->before && kube_apply_is_noop(so->o.doc, so->before, r->ctx->field_manager)) {
 		so->live = so->before;   /* nothing would change: no need to ask the server */
 		return;
 	}

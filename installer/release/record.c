@@ -321,22 +321,27 @@ int rel_record_encode(kbuf *out, const rel_record *r, kerr *err)
 
 static int inflate_all(kbuf *out, const void *gz, size_t len, const char *what, kerr *err)
 {
+	return rel_gunzip(out, gz, len, REL_RECORD_JSON_MAX, what, err);
+}
+
+int rel_gunzip(kbuf *out, const void *gz, size_t len, size_t max, const char *what, kerr *err)
+{
 	z_stream z;
 	int zr = Z_OK;
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, 15 + 16) != Z_OK)
 		return kerr_set(err, KE_INTERNAL, "gunzip: cannot start");
-	kbuf_set_cap(out, REL_RECORD_JSON_MAX + 1);
+	kbuf_set_cap(out, max + 1);
 	z.next_in = (Bytef *)gz;
 	z.avail_in = (uInt)len;
 	while (zr != Z_STREAM_END) {
 		size_t room = len > 4096 ? len * 4 : 16384;
-		if (out->len + room > REL_RECORD_JSON_MAX)
-			room = REL_RECORD_JSON_MAX + 1 - out->len;
+		if (out->len + room > max)
+			room = max + 1 - out->len;
 		if (!room || kbuf_grow(out, room)) {
 			inflateEnd(&z);
 			return kerr_set(err, KE_INPUT, "%s is corrupt: more than %zu bytes once inflated", what,
-					REL_RECORD_JSON_MAX);
+					max);
 		}
 		z.next_out = (Bytef *)out->ptr + out->len;
 		z.avail_out = (uInt)room;

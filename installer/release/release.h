@@ -164,6 +164,7 @@ typedef struct rel_ctx {
 	kbuf *notes;                /* apply: gets the chart's rendered NOTES.txt, or NULL */
 	const rel_record *prior;    /* plan: the revision in effect (deletions are planned from it), or NULL */
 	bool no_hooks;              /* apply --no-hooks: chart hooks are not run */
+	const char *field_manager;  /* of the stages' objects; NULL: "kstage" ("helm" with --helm-record) */
 } rel_ctx;
 
 /* The values of a bundle run: user files and flags over the bundle's
@@ -297,6 +298,55 @@ int rel_hooks_run(kube_client *c, const rel_hooks *h, unsigned event, long timeo
  * rollback: the target's rollback hooks). Nothing when rec is NULL. */
 int rel_hooks_of_run(kube_client *c, karena *a, const rel_record *rec, unsigned event, long timeout_ms, kerr *err);
 
+/* ---- a release Helm holds (release/helm_record.c) ---- */
+
+typedef struct rel_helm_release {
+	bool found;                 /* a deployed revision exists */
+	const char *ns, *name;
+	int version;                /* of the deployed revision */
+	int latest;                 /* the highest revision (any status), 0: none */
+	doc_node *secret;           /* the deployed revision's Secret */
+	const char *secret_name;
+	doc_node *release;          /* its decoded release JSON */
+	const char *manifest;       /* its manifest */
+} rel_helm_release;
+
+/* Find Helm's records of release name in ns (Secrets owner=helm) and
+ * decode the latest deployed one (base64, gzip, JSON); out->found false
+ * when there is none. Everything lives in a. */
+int rel_helm_find(rel_helm_release *out, kube_client *c, karena *a, const char *ns, const char *name, kerr *err);
+/* Helm's deployed manifest as a prior revision for pruning: one stage
+ * named stage holding its objects (resolved; kinds no longer served are
+ * left out; CRDs keep). */
+int rel_helm_prior(rel_record **out, kube_client *c, karena *a, const rel_helm_release *h, const char *stage,
+		   kerr *err);
+struct tmpl_chart;
+/* Write revision h->latest+1 of Helm's history over h's deployed record:
+ * chart ch's metadata, templates and defaults (ch may be NULL: kept),
+ * config (the user's values), manifest, notes, status deployed; the
+ * deployed revision becomes superseded. *version gets the revision. */
+int rel_helm_write(kube_client *c, karena *a, const rel_helm_release *h, const struct tmpl_chart *ch,
+		   const doc_node *config, const char *manifest, const char *notes, int *version, kerr *err);
+
+/* At the start of a run of a bundle with a chart stage: Helm's records of
+ * release in the stage's namespace into h; when *prior is NULL (kstage
+ * has no deployed revision) and Helm has one, it becomes *prior and the
+ * run adopts Helm's objects (ctx->force). With helm_record the run applies
+ * as Helm's field manager ("helm"), so that Helm's own later upgrades and
+ * rollbacks own the fields as before and meet no conflict. */
+int rel_helm_start(rel_helm_release *h, rel_record **prior, const rel_bundle *b, rel_ctx *ctx, const char *release,
+		   bool helm_record, karena *a, kerr *err);
+/* What Helm sets on every object it applies (setMetadataVisitor): the
+ * label app.kubernetes.io/managed-by=Helm and the annotations
+ * meta.helm.sh/release-name and release-namespace. */
+void rel_helm_mark(karena *a, kube_obj *objs, size_t n, const char *release, const char *ns);
+/* After a deployed run: with write, the chart stage's manifest of rec
+ * becomes Helm's next revision (rel_helm_write); without, a warning that
+ * Helm's record is stale. Nothing when Helm holds no release. Failures
+ * are reported as events: the run is deployed either way. */
+void rel_helm_finish(const rel_helm_release *h, const rel_bundle *b, const rel_ctx *ctx, const rel_record *rec,
+		     bool write, karena *a);
+
 /* ---- release runs (run.c) ---- */
 
 #define REL_ROLLBACK_MANAGER "kstage-rollback"
@@ -313,6 +363,7 @@ typedef struct rel_run_opts {
 	bool delete_crds;           /* a rollback deletes CRDs too (policy keep does not hold them) */
 	bool no_hooks;              /* rollback/uninstall: the chart's rollback/delete hooks are not run */
 	long hook_timeout_ms;       /* each hook of a rollback/uninstall; 0: 5 minutes */
+	bool helm_record;           /* apply: write the revision into Helm's release record too */
 } rel_run_opts;
 
 typedef struct rel_rollback_report {

@@ -433,6 +433,7 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	rel_lock lock;
 	rel_journal j;
 	rel_record *rec, *prior = NULL;
+	rel_helm_release helm;
 	kerr fe = KERR_INIT;
 	int latest, rc;
 	memset(res, 0, sizeof(*res));
@@ -453,7 +454,12 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 		give_lock(&lock);
 		return rc;
 	}
+	if ((rc = rel_helm_start(&helm, &prior, b, ctx, res->release, o->helm_record, a, err))) {
+		give_lock(&lock);
+		return rc;
+	}
 	ctx->is_upgrade = prior != NULL;
+	ctx->release_name = res->release;   /* .Release.Name, as helm install NAME */
 	rec = rel_record_new(a, res->release, latest + 1);
 	rec->bundle_name = b->name;
 	rec->bundle_version = b->version;
@@ -515,8 +521,10 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 		}
 		kerr_clear(&we);
 	}
-	if (!rc)
+	if (!rc) {
 		after_deploy(o->store, a, rec, o->history_max, ctx->client);
+		rel_helm_finish(&helm, b, ctx, rec, o->helm_record, a);
+	}
 	give_lock(&lock);
 	kerr_clear(&fe);
 	if (rc && res->changed && !res->rolled_back)

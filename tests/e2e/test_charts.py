@@ -72,31 +72,31 @@ def ns_gone(cluster, ns):
 def test_create_namespace_notes_and_uninstall_removes_only_what_kstage_created(cluster):
     ns = "e2e-chart-newns"
     cluster.kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true")
-    fresh(cluster, "newns")
+    fresh(cluster, "newns-rel")
     chart = make_chart(cluster, "newns", dict(PRUNE_FILES))
     # without the flag: the error names it, nothing is created
-    r = cluster.kstage("apply", chart, "-n", ns, "--release", "newns")
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "newns-rel")
     assert r.returncode != 0
     assert "--create-namespace" in r.stderr, r.stderr
     assert f'namespaces "{ns}" not found' in r.stderr, r.stderr
     assert not cluster.exists("namespace", ns)
     # with it: created, the chart applied, NOTES printed after the summary
-    r = cluster.kstage("apply", chart, "-n", ns, "--release", "newns", "--create-namespace")
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "newns-rel", "--create-namespace")
     assert r.returncode == 0, r.stderr
     assert cluster.get("namespace", ns)["status"]["phase"] == "Active"
-    assert cluster.get("configmap", "main", "-n", ns)["data"] == {"release": "newns"}
-    assert r.stdout == f"NOTES:\nThank you for installing newns as newns in {ns}.\n", r.stdout
+    assert cluster.get("configmap", "main", "-n", ns)["data"] == {"release": "newns-rel"}  # --release is .Release.Name
+    assert r.stdout == f"NOTES:\nThank you for installing newns as newns-rel in {ns}.\n", r.stdout
     # a second run: the namespace exists; --hide-notes; JSON gives an event
-    r = cluster.kstage("apply", chart, "-n", ns, "--release", "newns", "--create-namespace", "--hide-notes")
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "newns-rel", "--create-namespace", "--hide-notes")
     assert r.returncode == 0, r.stderr
     assert r.stdout == ""
-    r = cluster.kstage("apply", chart, "-n", ns, "--release", "newns", "-o", "json")
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "newns-rel", "-o", "json")
     assert r.returncode == 0, r.stderr
     ev = [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
     notes = [e for e in ev if e.get("event") == "apply.notes"]
-    assert len(notes) == 1 and notes[0]["notes"].startswith("Thank you for installing newns"), r.stdout
+    assert len(notes) == 1 and notes[0]["notes"].startswith("Thank you for installing newns as newns-rel"), r.stdout
     # uninstall deletes the namespace kstage created
-    r = cluster.kstage("uninstall", "newns")
+    r = cluster.kstage("uninstall", "newns-rel")
     assert r.returncode == 0, r.stderr
     assert ns_gone(cluster, ns)
 
@@ -299,3 +299,117 @@ def test_hooks_run_in_helm_order_with_delete_policies_and_a_failing_hook_rolls_b
     assert r.returncode == 0, r.stderr
     assert cluster.get("configmap", "deleting", "-n", ns)["data"] == {"mode": "two"}
     assert not cluster.exists("configmap", "app", "-n", ns)
+
+
+HELM = str(__import__("pathlib").Path(__file__).resolve().parents[2] / "build" / "tools" / "bin" / "helm")
+
+
+def helm(cluster, *args, check=True):
+    import os
+    import subprocess
+    home = cluster.tmp / "helm-home"
+    home.mkdir(exist_ok=True)
+    env = dict(os.environ, HOME=str(home), HELM_CACHE_HOME=str(home / "cache"),
+               HELM_CONFIG_HOME=str(home / "config"), HELM_DATA_HOME=str(home / "data"))
+    env.pop("KUBECONFIG", None)
+    r = subprocess.run([HELM, *args, "--kubeconfig", cluster.env["KSTAGE_DIRECT_KUBECONFIG"]],
+                       capture_output=True, text=True, env=env, timeout=300)
+    if check:
+        assert r.returncode == 0, f"helm {' '.join(args)}: {r.stdout}{r.stderr}"
+    return r
+
+
+TAKEOVER_V1 = {
+    "values.yaml": "level: one\n",
+    "templates/main.yaml": """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: main
+          labels: {app.kubernetes.io/managed-by: {{ .Release.Service }}}
+        data: {level: {{ .Values.level | quote }}, chart: {{ .Chart.Version | quote }}}
+        """,
+    "templates/dropped.yaml": """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: dropped}
+        data: {a: "1"}
+        """,
+    "templates/svc.yaml": """\
+        apiVersion: v1
+        kind: Service
+        metadata: {name: web}
+        spec:
+          ports: [{port: 80, targetPort: 8080}]
+        """,
+}
+
+
+def takeover_charts(cluster, name):
+    v1 = make_chart(cluster, name, dict(TAKEOVER_V1), version="0.1.0", dirname=name + "-v1")
+    v2_files = dict(TAKEOVER_V1)
+    del v2_files["templates/dropped.yaml"]
+    v2 = make_chart(cluster, name, v2_files, version="0.2.0", dirname=name + "-v2")
+    return v1, v2
+
+
+def test_takeover_of_a_helm_release_with_helm_record_and_helm_rollback(cluster):
+    ns = "e2e-chart-takeover"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    helm(cluster, "uninstall", "tko", "-n", ns, check=False)
+    fresh(cluster, "tko")
+    v1, v2 = takeover_charts(cluster, "tko")
+    helm(cluster, "install", "tko", v1, "-n", ns, "--wait")
+    before = {n: cluster.get("configmap", n, "-n", ns) for n in ("main", "dropped")}
+    svc_uid = cluster.get("service", "web", "-n", ns)["metadata"]["uid"]
+    assert before["main"]["metadata"]["annotations"]["meta.helm.sh/release-name"] == "tko"
+    # a plan from Helm's record is not possible before the takeover (kstage has no revision): apply
+    r = cluster.kstage("apply", v2, "-n", ns, "--release", "tko", "--set", "level=two", "--helm-record")
+    assert r.returncode == 0, r.stderr
+    assert "taking over Helm release e2e-chart-takeover/tko revision 1" in r.stderr, r.stderr
+    main = cluster.get("configmap", "main", "-n", ns)
+    # adopted in place: same uid, new content, Helm's label and annotations kept
+    assert main["metadata"]["uid"] == before["main"]["metadata"]["uid"]
+    assert main["data"] == {"level": "two", "chart": "0.2.0"}
+    assert main["metadata"]["annotations"]["meta.helm.sh/release-name"] == "tko"
+    assert main["metadata"]["annotations"]["meta.helm.sh/release-namespace"] == ns
+    assert main["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "Helm"
+    assert cluster.get("service", "web", "-n", ns)["metadata"]["uid"] == svc_uid
+    # the object the newer chart dropped is pruned
+    assert not cluster.exists("configmap", "dropped", "-n", ns)
+    # Helm's history and status tell the truth
+    hist = json.loads(helm(cluster, "history", "tko", "-n", ns, "-o", "json").stdout)
+    assert [(h["revision"], h["status"], h["chart"]) for h in hist] == [
+        (1, "superseded", "tko-0.1.0"), (2, "deployed", "tko-0.2.0")], hist
+    st = helm(cluster, "status", "tko", "-n", ns, "-o", "json")
+    assert json.loads(st.stdout)["version"] == 2
+    vals = json.loads(helm(cluster, "get", "values", "tko", "-n", ns, "-o", "json").stdout)
+    assert vals == {"level": "two"}
+    # and helm rollback to Helm's revision works afterwards
+    helm(cluster, "rollback", "tko", "1", "-n", ns, "--wait")
+    main = cluster.get("configmap", "main", "-n", ns)
+    assert main["data"] == {"level": "one", "chart": "0.1.0"}, main["data"]
+    assert cluster.get("configmap", "dropped", "-n", ns)["data"] == {"a": "1"}
+    hist = json.loads(helm(cluster, "history", "tko", "-n", ns, "-o", "json").stdout)
+    assert hist[-1]["revision"] == 3 and hist[-1]["status"] == "deployed", hist
+    helm(cluster, "uninstall", "tko", "-n", ns)
+
+
+def test_takeover_without_helm_record_says_helm_is_stale(cluster):
+    ns = "e2e-chart-stale"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    helm(cluster, "uninstall", "stale", "-n", ns, check=False)
+    fresh(cluster, "stale")
+    v1, v2 = takeover_charts(cluster, "stale")
+    helm(cluster, "install", "stale", v1, "-n", ns, "--wait")
+    uid = cluster.get("configmap", "main", "-n", ns)["metadata"]["uid"]
+    r = cluster.kstage("apply", v2, "-n", ns, "--release", "stale")
+    assert r.returncode == 0, r.stderr
+    assert "Helm's record of release e2e-chart-stale/stale is now stale" in r.stderr, r.stderr
+    assert "--helm-record" in r.stderr
+    assert cluster.get("configmap", "main", "-n", ns)["metadata"]["uid"] == uid
+    assert not cluster.exists("configmap", "dropped", "-n", ns)
+    hist = json.loads(helm(cluster, "history", "stale", "-n", ns, "-o", "json").stdout)
+    assert [(h["revision"], h["status"]) for h in hist] == [(1, "deployed")]
+    r = cluster.kstage("uninstall", "stale")
+    assert r.returncode == 0, r.stderr
