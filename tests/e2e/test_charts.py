@@ -413,3 +413,132 @@ def test_takeover_without_helm_record_says_helm_is_stale(cluster):
     assert [(h["revision"], h["status"]) for h in hist] == [(1, "deployed")]
     r = cluster.kstage("uninstall", "stale")
     assert r.returncode == 0, r.stderr
+
+
+SBS_FILES = {
+    "values.yaml": "replicas: 1\ngreeting: hello\nextra: true\nimage: {repository: nginx, tag: \"1.27\"}\n",
+    "templates/_helpers.tpl": """\
+        {{- define "sbs.labels" -}}
+        app.kubernetes.io/name: {{ .Chart.Name }}
+        app.kubernetes.io/instance: {{ .Release.Name }}
+        app.kubernetes.io/managed-by: {{ .Release.Service }}
+        helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version }}
+        {{- end }}
+        """,
+    "templates/all.yaml": """\
+        apiVersion: v1
+        kind: ServiceAccount
+        metadata:
+          name: {{ .Release.Name }}
+          labels: {{- include "sbs.labels" . | nindent 4 }}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata:
+          name: {{ .Release.Name }}-creds
+          labels: {{- include "sbs.labels" . | nindent 4 }}
+        stringData:
+          token: {{ printf "%s-%s" .Release.Name .Release.Namespace | sha256sum | quote }}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: {{ .Release.Name }}-config
+          labels: {{- include "sbs.labels" . | nindent 4 }}
+        data:
+          greeting: {{ .Values.greeting | quote }}
+          revision-kind: {{ if .Release.IsUpgrade }}upgrade{{ else }}install{{ end }}
+        {{- if .Values.extra }}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: {{ .Release.Name }}-extra
+          labels: {{- include "sbs.labels" . | nindent 4 }}
+        data: {x: "1"}
+        {{- end }}
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata:
+          name: {{ .Release.Name }}
+          labels: {{- include "sbs.labels" . | nindent 4 }}
+        spec:
+          selector: {app.kubernetes.io/instance: {{ .Release.Name }}}
+          ports: [{name: http, port: 80, targetPort: 8080}]
+        ---
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: {{ .Release.Name }}
+          labels: {{- include "sbs.labels" . | nindent 4 }}
+        spec:
+          replicas: {{ .Values.replicas }}
+          selector:
+            matchLabels: {app.kubernetes.io/instance: {{ .Release.Name }}}
+          template:
+            metadata:
+              labels: {app.kubernetes.io/instance: {{ .Release.Name }}}
+              annotations: {checksum/config: {{ .Values.greeting | sha256sum | quote }}}
+            spec:
+              serviceAccountName: {{ .Release.Name }}
+              containers:
+                - name: web
+                  image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+                  ports: [{containerPort: 8080}]
+        """,
+}
+
+SERVER_SET = ("uid", "resourceVersion", "creationTimestamp", "managedFields", "generation", "namespace")
+HELM_BOOKKEEPING = ("meta.helm.sh/release-name", "meta.helm.sh/release-namespace",
+                    "deployment.kubernetes.io/revision")
+
+
+def dump(cluster, ns):
+    """Every object of the chart's kinds in ns, server-set fields aside."""
+    out = {}
+    for kind in ("serviceaccounts", "secrets", "configmaps", "services", "deployments"):
+        for o in cluster.get(kind, "-n", ns)["items"]:
+            md = o["metadata"]
+            if md["name"] == "kube-root-ca.crt" or md["name"].startswith("sh.helm."):
+                continue
+            for k in SERVER_SET:
+                md.pop(k, None)
+            for k in HELM_BOOKKEEPING:
+                md.get("annotations", {}).pop(k, None)
+            if not md.get("annotations"):
+                md.pop("annotations", None)
+            o.pop("status", None)
+            if kind == "services":
+                for k in ("clusterIP", "clusterIPs"):
+                    o["spec"].pop(k, None)
+            if kind == "secrets":
+                # the token is derived from the namespace: compare its presence
+                o["data"] = sorted(o.get("data", {}))
+            out[(o["kind"], md["name"])] = o
+    return out
+
+
+def test_side_by_side_with_helm_upgrade_install(cluster):
+    """The same chart and values through `helm upgrade --install` and through
+    kstage leave the same objects and content (namespaces apart)."""
+    h_ns, k_ns = "e2e-sbs-helm", "e2e-sbs-kstage"
+    for ns in (h_ns, k_ns):
+        cluster.kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true")
+        cluster.kubectl("create", "namespace", ns)
+    helm(cluster, "uninstall", "sbs", "-n", h_ns, check=False)
+    fresh(cluster, "sbs")
+    chart = make_chart(cluster, "sbs", dict(SBS_FILES), version="1.2.3")
+    for values in ([], ["--set", "replicas=2", "--set", "greeting=hi", "--set", "extra=false"]):
+        helm(cluster, "upgrade", "--install", "sbs", chart, "-n", h_ns, "--wait", *values)
+        r = cluster.kstage("apply", chart, "-n", k_ns, "--release", "sbs", *values)
+        assert r.returncode == 0, r.stderr
+        h, k = dump(cluster, h_ns), dump(cluster, k_ns)
+        assert sorted(h) == sorted(k), (sorted(h), sorted(k))
+        for key in h:
+            assert h[key] == k[key], (key, h[key], k[key])
+    assert ("ConfigMap", "sbs-extra") not in k
+    assert k[("ConfigMap", "sbs-config")]["data"]["revision-kind"] == "upgrade"
+    helm(cluster, "uninstall", "sbs", "-n", h_ns)
+    r = cluster.kstage("uninstall", "sbs")
+    assert r.returncode == 0, r.stderr
