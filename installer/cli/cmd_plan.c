@@ -128,6 +128,11 @@ static int load_prior(const cli_args *args, rel_session *s, kerr *err)
 	store = rel_store_secrets(s->client, rns);
 	rc = rel_prior_load(store, &s->a, rel ? rel : s->bundle.name, &prior, err);
 	rel_store_free(store);
+	if (!rc) {
+		/* a release Helm holds and kstage does not yet: plan from Helm's record */
+		rel_helm_release h;
+		rc = rel_helm_start(&h, &prior, &s->bundle, &s->ctx, rel ? rel : s->bundle.name, false, &s->a, err);
+	}
 	s->ctx.prior = prior;
 	s->ctx.is_upgrade = prior != NULL;
 	return rc;
@@ -178,7 +183,8 @@ const cli_cmd cli_cmd_plan = {
 	"the live object (server-set fields removed, Secret values masked). Objects whose kind\n"
 	"an earlier stage's CRD brings are shown as \"created after stage X\". -v also lists\n"
 	"unchanged objects and shows created ones in full. Objects that the release's deployed\n"
-	"revision rendered and this run no longer renders are shown as deleted (apply prunes\n"
+	"revision (or, for a release Helm holds and kstage does not yet, Helm's deployed\n"
+	"revision) rendered and this run no longer renders are shown as deleted (apply prunes\n"
 	"them after its last stage).\n"
 	"With --detailed-exitcode: 0 no changes, 1 error, 2 changes pending.\n",
 };

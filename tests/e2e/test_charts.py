@@ -363,7 +363,12 @@ def test_takeover_of_a_helm_release_with_helm_record_and_helm_rollback(cluster):
     before = {n: cluster.get("configmap", n, "-n", ns) for n in ("main", "dropped")}
     svc_uid = cluster.get("service", "web", "-n", ns)["metadata"]["uid"]
     assert before["main"]["metadata"]["annotations"]["meta.helm.sh/release-name"] == "tko"
-    # a plan from Helm's record is not possible before the takeover (kstage has no revision): apply
+    # plan starts from Helm's record: the dropped object is a deletion
+    p = cluster.kstage("plan", v2, "-n", ns, "--release", "tko", "--set", "level=two")
+    assert p.returncode == 0, p.stderr
+    assert f"- ConfigMap/{ns}/dropped (deleted)" in p.stdout, p.stdout
+    assert f"~ ConfigMap/{ns}/main (changed)" in p.stdout, p.stdout
+    assert "1 to delete" in p.stdout, p.stdout
     r = cluster.kstage("apply", v2, "-n", ns, "--release", "tko", "--set", "level=two", "--helm-record")
     assert r.returncode == 0, r.stderr
     assert "taking over Helm release e2e-chart-takeover/tko revision 1" in r.stderr, r.stderr
