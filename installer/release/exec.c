@@ -697,19 +697,31 @@ static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel
 }
 
 /* The stage's rendered objects as one YAML stream. */
-static const char *stage_manifest(karena *a, const stage_run *r)
+const char *rel_yaml_stream(karena *a, const doc_node *const *docs, size_t n)
 {
 	kbuf b = KBUF_INIT;
 	kerr e = KERR_INIT;
 	size_t i;
 	const char *m;
-	for (i = 0; i < r->n; i++) {
+	for (i = 0; i < n; i++) {
 		kbuf_puts(&b, "---\n");
-		doc_emit_yaml(&b, r->v[i].o.doc, 0, &e);
+		doc_emit_yaml(&b, docs[i], 0, &e);
 		kerr_clear(&e);
 	}
 	m = karena_strndup(a, b.ptr ? b.ptr : "", b.len);
 	kbuf_release(&b);
+	return m;
+}
+
+static const char *stage_manifest(karena *a, const stage_run *r)
+{
+	const doc_node **docs = xcalloc(r->n + 1, sizeof(*docs));
+	const char *m;
+	size_t i;
+	for (i = 0; i < r->n; i++)
+		docs[i] = r->v[i].o.doc;
+	m = rel_yaml_stream(a, docs, r->n);
+	free(docs);
 	return m;
 }
 

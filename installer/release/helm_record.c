@@ -127,31 +127,6 @@ int rel_helm_prior(rel_record **out, kube_client *c, karena *a, const rel_helm_r
 	return rc;
 }
 
-/* gzip (best compression, as Helm) of data into out. */
-static int gzip_data(kbuf *out, const char *data, size_t len, kerr *err)
-{
-	z_stream z;
-	int zr;
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return kerr_set(err, KE_INTERNAL, "gzip: cannot start");
-	if (kbuf_grow(out, deflateBound(&z, len))) {
-		deflateEnd(&z);
-		return kerr_set(err, KE_LIMIT, "Helm release record is too large");
-	}
-	z.next_in = (Bytef *)data;
-	z.avail_in = (uInt)len;
-	z.next_out = (Bytef *)out->ptr + out->len;
-	z.avail_out = (uInt)(out->cap - out->len - 1);
-	zr = deflate(&z, Z_FINISH);
-	if (zr == Z_STREAM_END) {
-		out->len += z.total_out;
-		out->ptr[out->len] = 0;
-	}
-	deflateEnd(&z);
-	return zr == Z_STREAM_END ? 0 : kerr_set(err, KE_INTERNAL, "gzip of the Helm release record failed");
-}
-
 /* The Secret body of revision version of release rel (JSON doc) with
  * status, as Helm's newSecretsObject writes it. */
 static int secret_body(kbuf *out, karena *a, const rel_helm_release *h, const doc_node *rel, int version,
@@ -161,7 +136,7 @@ static int secret_body(kbuf *out, karena *a, const rel_helm_release *h, const do
 	doc_node *s = doc_new_map(a), *md = doc_new_map(a), *lb = doc_new_map(a), *data = doc_new_map(a);
 	int rc = doc_emit_json(&js, rel, 0, err);
 	if (!rc)
-		rc = gzip_data(&gz, js.ptr, js.len, err);
+		rc = rel_gzip(&gz, js.ptr, js.len, Z_BEST_COMPRESSION, err);   /* as Helm */
 	if (!rc) {
 		const char *v = karena_printf(a, "%d", version);
 		const doc_node *ol = old_secret ? doc_get_path(old_secret, "metadata.labels") : NULL;

@@ -159,17 +159,13 @@ int rel_hooks_resolve(rel_hooks *h, kube_client *c, karena *a, const char *ns, k
 
 const char *rel_hooks_manifest(karena *a, const rel_hooks *h)
 {
-	kbuf b = KBUF_INIT;
-	kerr e = KERR_INIT;
+	const doc_node **docs = xcalloc(h->n + 1, sizeof(*docs));
 	const char *m;
 	size_t i;
-	for (i = 0; i < h->n; i++) {
-		kbuf_puts(&b, "---\n");
-		doc_emit_yaml(&b, h->v[i].obj.doc, 0, &e);
-		kerr_clear(&e);
-	}
-	m = karena_strndup(a, b.ptr ? b.ptr : "", b.len);
-	kbuf_release(&b);
+	for (i = 0; i < h->n; i++)
+		docs[i] = h->v[i].obj.doc;
+	m = rel_yaml_stream(a, docs, h->n);
+	free(docs);
 	return m;
 }
 

@@ -40,14 +40,9 @@ int rel_namespace_create(const rel_ctx *ctx, rel_summary *sum, kerr *err)
 	kerr_clear(&ge);
 	if (j) {
 		rel_rec_stage *st = rel_record_add_stage(j->a, j->rec, REL_NS_STAGE);
-		kbuf m = KBUF_INIT;
-		kerr e = KERR_INIT;
+		const doc_node *docs[1] = { d };
 		rel_record_add_object(j->a, st, "v1", "Namespace", NULL, ctx->namespace, NULL);
-		kbuf_puts(&m, "---\n");
-		doc_emit_yaml(&m, d, 0, &e);
-		kerr_clear(&e);
-		st->manifest = karena_strndup(j->a, m.ptr, m.len);
-		kbuf_release(&m);
+		st->manifest = rel_yaml_stream(j->a, docs, 1);
 		st->result = REL_SR_RUNNING;
 		st->started_ms = rel_now_ms();
 		if ((rc = rel_journal_save(j, err)))

@@ -114,9 +114,7 @@ int rel_prune_candidates(const rel_rec_object ***out, size_t *n, karena *a, cons
 	return 0;
 }
 
-/* The candidate as a resolved object; KE_NOTFOUND when its kind is no
- * longer served. */
-static int candidate_obj(kube_obj *o, kube_client *c, karena *a, const rel_rec_object *e, kerr *err)
+int rel_rec_object_resolve(kube_obj *o, kube_client *c, karena *a, const rel_rec_object *e, kerr *err)
 {
 	doc_node *d = doc_new_map(a), *md = doc_new_map(a);
 	int rc;
@@ -158,7 +156,7 @@ static int live_candidates(doomed **out, size_t *n, kube_client *c, karena *a, c
 	for (i = 0; i < ncand && !rc; i++) {
 		doomed *d = &v[*n];
 		kerr ge = KERR_INIT;
-		rc = candidate_obj(&d->o, c, a, cand[i], &ge);
+		rc = rel_rec_object_resolve(&d->o, c, a, cand[i], &ge);
 		if (!rc)
 			rc = kube_get(c, a, &d->o, &d->live, &ge);
 		if (rc == KE_NOTFOUND) {

@@ -225,6 +225,9 @@ void rel_namespace_hint(const rel_ctx *ctx, kerr *err);
 
 /* Same object: API group (not version), kind, namespace and name. */
 bool rel_rec_object_same(const rel_rec_object *x, const rel_rec_object *y);
+/* The journal entry e as a resolved object (identity only, in a);
+ * KE_NOTFOUND when its kind is not served. */
+int rel_rec_object_resolve(kube_obj *o, kube_client *c, karena *a, const rel_rec_object *e, kerr *err);
 /* The latest deployed revision of release (in a), or *out NULL when there
  * is none. */
 int rel_prior_load(rel_store *st, karena *a, const char *release, rel_record **out, kerr *err);
@@ -348,6 +351,9 @@ void rel_helm_finish(const rel_helm_release *h, const rel_bundle *b, const rel_c
 		     bool write, karena *a);
 
 /* ---- release runs (run.c) ---- */
+
+/* The documents docs[0..n) as one YAML stream ("---" before each), in a. */
+const char *rel_yaml_stream(karena *a, const doc_node *const *docs, size_t n);
 
 #define REL_ROLLBACK_MANAGER "kstage-rollback"
 

@@ -240,20 +240,10 @@ static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long
 			rel_rollback_report *rep)
 {
 	bool keep = e->keep && !(delete_crds && !strcmp(e->kind, "CustomResourceDefinition"));
-	doc_node *d = doc_new_map(a), *md = doc_new_map(a);
 	kube_obj o;
 	kerr err = KERR_INIT;
 	const char *ref = rel_rec_object_ref(a, e);
-	int rc;
-	doc_map_set(a, d, "apiVersion", doc_new_str(a, e->api_version));
-	doc_map_set(a, d, "kind", doc_new_str(a, e->kind));
-	doc_map_set(a, md, "name", doc_new_str(a, e->name));
-	if (e->ns)
-		doc_map_set(a, md, "namespace", doc_new_str(a, e->ns));
-	doc_map_set(a, d, "metadata", md);
-	rc = kube_obj_init(&o, a, d, &err);
-	if (!rc)
-		rc = kube_obj_resolve(c, a, &o, e->ns ? e->ns : "default", &err);
+	int rc = rel_rec_object_resolve(&o, c, a, e, &err);
 	if (rc == KE_NOTFOUND && !e->existed) {
 		/* its kind is not served (its CRD went): nothing of it is left */
 		rep->unchanged++;
