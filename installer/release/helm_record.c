@@ -27,9 +27,7 @@
 
 #define HELM_JSON_MAX ((size_t)64 * 1024 * 1024)
 
-/* base64 of data.release (the API's), base64 again (Helm's), then gzip
- * when it starts with gzip's magic: the release JSON. */
-static int decode_release(doc_node **out, karena *a, const char *b64, const char *what, kerr *err)
+int rel_helm_decode(doc_node **out, karena *a, const char *b64, const char *what, kerr *err)
 {
 	char *once = NULL, *twice = NULL;
 	size_t n1 = 0, n2 = 0;
@@ -94,7 +92,7 @@ int rel_helm_find(rel_helm_release *out, kube_client *c, karena *a, const char *
 	out->version = release_version(dep);
 	out->secret = doc_copy(a, dep);
 	out->secret_name = doc_get_str(out->secret, "metadata.name", "");
-	rc = decode_release(&out->release, a, doc_get_str(dep, "data.release", ""),
+	rc = rel_helm_decode(&out->release, a, doc_get_str(dep, "data.release", ""),
 			    karena_printf(a, "Helm release Secret %s/%s", ns, out->secret_name), err);
 	if (!rc)
 		out->manifest = doc_get_str(out->release, "manifest", "");

@@ -314,6 +314,10 @@ typedef struct rel_helm_release {
 	const char *manifest;       /* its manifest */
 } rel_helm_release;
 
+/* A Helm release Secret's data.release as the API returns it: base64 (the
+ * API's), base64 again (Helm's), gzip when it starts with gzip's magic,
+ * then the release JSON (an object, at most 64 MiB inflated) into *out. */
+int rel_helm_decode(doc_node **out, karena *a, const char *b64, const char *what, kerr *err);
 /* Find Helm's records of release name in ns (Secrets owner=helm) and
  * decode the latest deployed one (base64, gzip, JSON); out->found false
  * when there is none. Everything lives in a. */
