@@ -246,6 +246,8 @@ HOOK_FILES = {
     "templates/post.yaml": hook_cm("post", "post-install", 0),
     "templates/upgrade.yaml": hook_cm("upgrade-mark", "pre-upgrade", 0),
     "templates/deleting.yaml": hook_cm("deleting", "pre-delete", 0),
+    "templates/rolled.yaml": hook_cm("rolled", "pre-rollback,post-rollback", 0, "hook-succeeded"),
+    "templates/rolled-mark.yaml": hook_cm("rolled-mark", "post-rollback", 0),
     "templates/migrate.yaml": hook_job("migrate", "pre-install,pre-upgrade", 0, "hook-succeeded", "true", "false"),
     "templates/check.yaml": hook_job("check", "post-upgrade", 0, "hook-failed", ".Values.failHook", "true"),
 }
@@ -294,10 +296,19 @@ def test_hooks_run_in_helm_order_with_delete_policies_and_a_failing_hook_rolls_b
     assert cluster.get("configmap", "app", "-n", ns)["data"] == {"mode": "two"}
     assert not cluster.exists("job", "check", "-n", ns)
     assert cluster.get("configmap", "upgrade-mark", "-n", ns)["metadata"]["uid"] != mark_uid
-    # uninstall runs the pre-delete hook of the deployed revision
+    # rollback runs the target revision's rollback hooks around the undo
+    assert not cluster.exists("configmap", "rolled-mark", "-n", ns)
+    r = cluster.kstage("rollback", "hooks", "1")
+    assert r.returncode == 0, r.stderr
+    assert cluster.get("configmap", "app", "-n", ns)["data"] == {"mode": "one"}
+    assert cluster.get("configmap", "rolled-mark", "-n", ns)["data"] == {"mode": "one"}
+    assert "pre-rollback hook ConfigMap/e2e-chart-hooks/rolled: created" in r.stderr, r.stderr
+    assert "post-rollback hook ConfigMap/e2e-chart-hooks/rolled: created" in r.stderr, r.stderr
+    assert not cluster.exists("configmap", "rolled", "-n", ns)   # hook-succeeded
+    # uninstall runs the pre-delete hook of the revision in effect
     r = cluster.kstage("uninstall", "hooks")
     assert r.returncode == 0, r.stderr
-    assert cluster.get("configmap", "deleting", "-n", ns)["data"] == {"mode": "two"}
+    assert cluster.get("configmap", "deleting", "-n", ns)["data"] == {"mode": "one"}
     assert not cluster.exists("configmap", "app", "-n", ns)
 
 
