@@ -248,6 +248,10 @@ HOOK_FILES = {
     "templates/deleting.yaml": hook_cm("deleting", "pre-delete", 0),
     "templates/rolled.yaml": hook_cm("rolled", "pre-rollback,post-rollback", 0, "hook-succeeded"),
     "templates/rolled-mark.yaml": hook_cm("rolled-mark", "post-rollback", 0),
+    # a subchart's hooks run with the parent's, in one order (Helm renders them together)
+    "charts/sub/Chart.yaml": "apiVersion: v2\nname: sub\nversion: 0.0.1\n",
+    "charts/sub/values.yaml": "mode: sub\n",
+    "charts/sub/templates/pre-c.yaml": hook_cm("pre-c", "pre-install", 5),
     "templates/migrate.yaml": hook_job("migrate", "pre-install,pre-upgrade", 0, "hook-succeeded", "true", "false"),
     "templates/check.yaml": hook_job("check", "post-upgrade", 0, "hook-failed", ".Values.failHook", "true"),
 }
@@ -266,7 +270,7 @@ def test_hooks_run_in_helm_order_with_delete_policies_and_a_failing_hook_rolls_b
     r = cluster.kstage("apply", chart, "-n", ns, "--release", "hooks")
     assert r.returncode == 0, r.stderr
     # pre-install by weight then name, all before the chart's objects, post-install after
-    order = [rv(cluster, ns, n) for n in ("pre-first", "pre-a", "pre-b", "app", "post")]
+    order = [rv(cluster, ns, n) for n in ("pre-first", "pre-a", "pre-b", "pre-c", "app", "post")]
     assert order == sorted(order), order
     # the Job ran (weight 0: between pre-first and pre-a) and was deleted (hook-succeeded)
     assert "pre-install hook Job/e2e-chart-hooks/migrate: succeeded" in r.stderr, r.stderr
