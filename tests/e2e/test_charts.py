@@ -360,21 +360,23 @@ TAKEOVER_V1 = {
 }
 
 
-def takeover_charts(cluster, name):
+def helm_installed(cluster, name, ns):
+    """Charts v1 and v2 of name; v1 installed by helm as release name in ns,
+    nothing left of an earlier run."""
+    cluster.kubectl("create", "namespace", ns, check=False)
+    helm(cluster, "uninstall", name, "-n", ns, check=False)
+    fresh(cluster, name)
     v1 = make_chart(cluster, name, dict(TAKEOVER_V1), version="0.1.0", dirname=name + "-v1")
     v2_files = dict(TAKEOVER_V1)
     del v2_files["templates/dropped.yaml"]
     v2 = make_chart(cluster, name, v2_files, version="0.2.0", dirname=name + "-v2")
+    helm(cluster, "install", name, v1, "-n", ns, "--wait")
     return v1, v2
 
 
 def test_takeover_of_a_helm_release_with_helm_record_and_helm_rollback(cluster):
     ns = "e2e-chart-takeover"
-    cluster.kubectl("create", "namespace", ns, check=False)
-    helm(cluster, "uninstall", "tko", "-n", ns, check=False)
-    fresh(cluster, "tko")
-    v1, v2 = takeover_charts(cluster, "tko")
-    helm(cluster, "install", "tko", v1, "-n", ns, "--wait")
+    _, v2 = helm_installed(cluster, "tko", ns)
     before = {n: cluster.get("configmap", n, "-n", ns) for n in ("main", "dropped")}
     svc_uid = cluster.get("service", "web", "-n", ns)["metadata"]["uid"]
     assert before["main"]["metadata"]["annotations"]["meta.helm.sh/release-name"] == "tko"
@@ -417,11 +419,7 @@ def test_takeover_of_a_helm_release_with_helm_record_and_helm_rollback(cluster):
 
 def test_takeover_without_helm_record_says_helm_is_stale(cluster):
     ns = "e2e-chart-stale"
-    cluster.kubectl("create", "namespace", ns, check=False)
-    helm(cluster, "uninstall", "stale", "-n", ns, check=False)
-    fresh(cluster, "stale")
-    v1, v2 = takeover_charts(cluster, "stale")
-    helm(cluster, "install", "stale", v1, "-n", ns, "--wait")
+    _, v2 = helm_installed(cluster, "stale", ns)
     uid = cluster.get("configmap", "main", "-n", ns)["metadata"]["uid"]
     r = cluster.kstage("apply", v2, "-n", ns, "--release", "stale")
     assert r.returncode == 0, r.stderr
