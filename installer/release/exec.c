@@ -696,7 +696,6 @@ static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel
 	return 0;
 }
 
-/* The stage's rendered objects as one YAML stream. */
 const char *rel_yaml_stream(karena *a, const doc_node *const *docs, size_t n)
 {
 	kbuf b = KBUF_INIT;
@@ -713,6 +712,7 @@ const char *rel_yaml_stream(karena *a, const doc_node *const *docs, size_t n)
 	return m;
 }
 
+/* The stage's rendered objects as one YAML stream. */
 static const char *stage_manifest(karena *a, const stage_run *r)
 {
 	const doc_node **docs = xcalloc(r->n + 1, sizeof(*docs));

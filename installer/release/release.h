@@ -372,7 +372,6 @@ typedef struct rel_run_opts {
 	bool uninstall;             /* rel_release_rollback: undo every revision (kstage uninstall) */
 	bool delete_crds;           /* a rollback deletes CRDs too (policy keep does not hold them) */
 	bool no_hooks;              /* rollback/uninstall: the chart's rollback/delete hooks are not run */
-	long hook_timeout_ms;       /* each hook of a rollback/uninstall; 0: 5 minutes */
 	bool helm_record;           /* apply: write the revision into Helm's release record too */
 } rel_run_opts;
 

@@ -26,6 +26,7 @@
 
 #define ROLLBACK_TIMEOUT_MS (2L * 60 * 1000)
 #define PUT_TRIES 4
+#define HOOK_TIMEOUT_MS (5L * 60 * 1000)   /* each hook of a rollback or uninstall, as Helm's --timeout */
 
 /* Renew the Lease of journal u when a third of its duration has passed
  * since it was last renewed (also kube_wait's on_wait hook). */
@@ -585,7 +586,6 @@ int rel_release_recover(kube_client *c, karena *a, const char *release, const re
 static int release_hooks(kube_client *c, karena *a, const char *release, int target, rel_record *newest,
 			 const rel_run_opts *o, bool pre, rel_record **hrec, kerr *err)
 {
-	long t = o->hook_timeout_ms ? o->hook_timeout_ms : 5L * 60 * 1000;
 	int rc;
 	if (pre && !o->uninstall && (rc = rel_store_get(o->store, a, release, target, hrec, err)))
 		return rc;
@@ -593,7 +593,7 @@ static int release_hooks(kube_client *c, karena *a, const char *release, int tar
 		*hrec = newest;
 	return rel_hooks_of_run(c, a, *hrec,
 				o->uninstall ? (pre ? REL_HOOK_PRE_DELETE : REL_HOOK_POST_DELETE)
-					     : (pre ? REL_HOOK_PRE_ROLLBACK : REL_HOOK_POST_ROLLBACK), t, err);
+					     : (pre ? REL_HOOK_PRE_ROLLBACK : REL_HOOK_POST_ROLLBACK), HOOK_TIMEOUT_MS, err);
 }
 
 int rel_release_rollback(kube_client *c, karena *a, const char *release, int target, const rel_run_opts *o,
