@@ -222,8 +222,44 @@ static void set_chart(karena *a, doc_node *rel, const struct tmpl_chart *ch)
 		doc_map_set(a, chart, "values", doc_copy(a, ch->vc.defaults));
 }
 
+/* Helm's hooks array (pkg/release/v1/hook.go): name, kind, manifest,
+ * events, weight, delete policies; last_run empty (not tracked). */
+static doc_node *helm_hooks(karena *a, const rel_hooks *hooks)
+{
+	static const unsigned events[] = { REL_HOOK_PRE_INSTALL, REL_HOOK_POST_INSTALL, REL_HOOK_PRE_DELETE,
+					   REL_HOOK_POST_DELETE, REL_HOOK_PRE_UPGRADE, REL_HOOK_POST_UPGRADE,
+					   REL_HOOK_PRE_ROLLBACK, REL_HOOK_POST_ROLLBACK, REL_HOOK_TEST };
+	static const char *const policies[] = { "before-hook-creation", "hook-succeeded", "hook-failed" };
+	doc_node *v = doc_new_seq(a);
+	size_t i, k;
+	for (i = 0; hooks && i < hooks->n; i++) {
+		const rel_hook *hk = &hooks->v[i];
+		const doc_node *doc = hk->obj.doc;
+		doc_node *o = doc_new_map(a), *ev = doc_new_seq(a), *dp = doc_new_seq(a), *lr = doc_new_map(a);
+		doc_map_set(a, o, "name", doc_new_str(a, hk->obj.name));
+		doc_map_set(a, o, "kind", doc_new_str(a, hk->obj.kind));
+		doc_map_set(a, o, "manifest", doc_new_str(a, rel_yaml_stream(a, &doc, 1) + 4));   /* no "---\n" */
+		for (k = 0; k < sizeof(events) / sizeof(events[0]); k++)
+			if (hk->events & events[k])
+				doc_seq_push(a, ev, doc_new_str(a, rel_hook_event_name(events[k])));
+		doc_map_set(a, o, "events", ev);
+		doc_map_set(a, lr, "phase", doc_new_str(a, ""));
+		doc_map_set(a, o, "last_run", lr);
+		if (hk->weight)
+			doc_map_set(a, o, "weight", doc_new_int(a, hk->weight));
+		for (k = 0; k < 3; k++)
+			if (hk->delete_policies & (1u << k))
+				doc_seq_push(a, dp, doc_new_str(a, policies[k]));
+		if (dp->u.seq.len)
+			doc_map_set(a, o, "delete_policies", dp);
+		doc_seq_push(a, v, o);
+	}
+	return v;
+}
+
 int rel_helm_write(kube_client *c, karena *a, const rel_helm_release *h, const struct tmpl_chart *ch,
-		   const doc_node *config, const char *manifest, const char *notes, int *version, kerr *err)
+		   const doc_node *config, const char *manifest, const rel_hooks *hooks, const char *notes, int *version,
+		   kerr *err)
 {
 	doc_node *rel = doc_copy(a, h->release), *info, *old = doc_copy(a, h->release);
 	kbuf body = KBUF_INIT, now = KBUF_INIT;
@@ -250,7 +286,10 @@ int rel_helm_write(kube_client *c, karena *a, const rel_helm_release *h, const s
 	else
 		doc_map_del(rel, "config");
 	doc_map_set(a, rel, "manifest", doc_new_str(a, manifest ? manifest : ""));
-	doc_map_del(rel, "hooks");
+	if (hooks && hooks->n)
+		doc_map_set(a, rel, "hooks", helm_hooks(a, hooks));
+	else
+		doc_map_del(rel, "hooks");
 	doc_map_set(a, rel, "version", doc_new_int(a, v));
 	doc_map_set(a, rel, "apply_method", doc_new_str(a, "csa"));
 	rc = secret_body(&body, a, h, rel, v, "deployed", NULL, err);
@@ -327,6 +366,7 @@ void rel_helm_finish(const rel_helm_release *h, const rel_bundle *b, const rel_c
 	const rel_stage *s = chart_stage(b);
 	const rel_rec_stage *st = s ? rel_record_stage(rec, s->name) : NULL;
 	kerr e = KERR_INIT;
+	rel_hooks hooks;
 	int v = 0;
 	if (!h->found || !st)
 		return;
@@ -338,8 +378,9 @@ void rel_helm_finish(const rel_helm_release *h, const rel_bundle *b, const rel_c
 			  "release", h->name, NULL);
 		return;
 	}
-	if (rel_helm_write(ctx->client, a, h, b->is_chart ? b->chart : NULL, b->is_chart ? ctx->values : NULL,
-			   st->manifest, ctx->notes && ctx->notes->len ? ctx->notes->ptr : NULL, &v, &e))
+	if (rel_hooks_of_record(&hooks, a, rec, &e) ||
+	    rel_helm_write(ctx->client, a, h, b->is_chart ? b->chart : NULL, b->is_chart ? ctx->values : NULL,
+			   st->manifest, &hooks, ctx->notes && ctx->notes->len ? ctx->notes->ptr : NULL, &v, &e))
 		kube_emit(ctx->client, KEV_ERROR, "helm.record_failed",
 			  karena_printf(a, "the run is deployed, but Helm's record was not written: %s", e.first.msg),
 			  "release", h->name, NULL);

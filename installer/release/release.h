@@ -330,10 +330,11 @@ int rel_helm_prior(rel_record **out, kube_client *c, karena *a, const rel_helm_r
 struct tmpl_chart;
 /* Write revision h->latest+1 of Helm's history over h's deployed record:
  * chart ch's metadata, templates and defaults (ch may be NULL: kept),
- * config (the user's values), manifest, notes, status deployed; the
+ * config (the user's values), manifest, hooks (may be NULL), notes, status deployed; the
  * deployed revision becomes superseded. *version gets the revision. */
 int rel_helm_write(kube_client *c, karena *a, const rel_helm_release *h, const struct tmpl_chart *ch,
-		   const doc_node *config, const char *manifest, const char *notes, int *version, kerr *err);
+		   const doc_node *config, const char *manifest, const rel_hooks *hooks, const char *notes, int *version,
+		   kerr *err);
 
 /* At the start of a run of a bundle with a chart stage: Helm's records of
  * release in the stage's namespace into h; when *prior is NULL (kstage

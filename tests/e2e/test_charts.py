@@ -369,6 +369,7 @@ def helm_installed(cluster, name, ns):
     v1 = make_chart(cluster, name, dict(TAKEOVER_V1), version="0.1.0", dirname=name + "-v1")
     v2_files = dict(TAKEOVER_V1)
     del v2_files["templates/dropped.yaml"]
+    v2_files["templates/bye.yaml"] = hook_cm("bye", "pre-delete", 3, "hook-succeeded")
     v2 = make_chart(cluster, name, v2_files, version="0.2.0", dirname=name + "-v2")
     helm(cluster, "install", name, v1, "-n", ns, "--wait")
     return v1, v2
@@ -407,6 +408,8 @@ def test_takeover_of_a_helm_release_with_helm_record_and_helm_rollback(cluster):
     assert json.loads(st.stdout)["version"] == 2
     vals = json.loads(helm(cluster, "get", "values", "tko", "-n", ns, "-o", "json").stdout)
     assert vals == {"level": "two"}
+    hooks = helm(cluster, "get", "hooks", "tko", "-n", ns).stdout
+    assert "name: bye" in hooks and "helm.sh/hook: pre-delete" in hooks, hooks
     # and helm rollback to Helm's revision works afterwards
     helm(cluster, "rollback", "tko", "1", "-n", ns, "--wait")
     main = cluster.get("configmap", "main", "-n", ns)
