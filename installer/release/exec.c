@@ -342,6 +342,7 @@ typedef struct stage_run {
 	size_t settled;         /* the CRDs among v[0, settled) are Established and discovered */
 	size_t changed;         /* apply: objects the server created or changed (resourceVersion moved) */
 	long t0, timeout;
+	rel_hooks hooks;        /* apply: a chart's Helm hooks */
 } stage_run;
 
 static long stage_left(const stage_run *r)
@@ -370,9 +371,12 @@ static int stage_run_init(stage_run *r, const rel_bundle *b, const rel_stage *s,
 	karena_init(&r->a);
 	for (i = 0; i < r->nw; i++)
 		karena_init(&r->wa[i]);
-	if ((rc = rel_stage_render(&objs, &n, &r->enabled, &r->a, b, s, ctx, err)) || !r->enabled)
+	if ((rc = rel_stage_render_hooks(&objs, &n, plan ? NULL : &r->hooks, &r->enabled, &r->a, b, s, ctx, err)) ||
+	    !r->enabled)
 		return rc;
 	kube_objs_sort(objs, n);
+	if (s->src == REL_SRC_CHART && ctx->field_manager && !strcmp(ctx->field_manager, "helm"))
+		rel_helm_mark(&r->a, objs, n, ctx->release_name ? ctx->release_name : b->name, r->ns);
 	if (s->src == REL_SRC_CHART_CRDS && (rc = keep_newer_crds(r->c, &r->a, objs, &n, r->ns, s->name, err)))
 		return rc;
 	r->v = xcalloc(n + 1, sizeof(*r->v));
@@ -489,7 +493,7 @@ static void read_group(stage_run *r, size_t g0, size_t g1)
 		}
 		for (i = r0; i < r1 && !r->plan; i++) {
 			stage_obj *so = &r->v[i];
-			if (so->known && so->before && kube_apply_is_noop(so->o.doc, so->before, NULL)) {
+			if (so->known && so->before && kube_apply_is_noop(so->o.doc, so->before, r->ctx->field_manager)) {
 				so->unchanged = true;
 				so->live = so->before;
 			}
@@ -523,7 +527,7 @@ static void send_one(void *u, size_t i, karena *a)
 	group_ctx *g = u;
 	stage_run *r = g->r;
 	stage_obj *so = &r->v[g->g0 + i];
-	kube_apply_opts opts = { r->ctx->force, r->plan, NULL };
+	kube_apply_opts opts = { r->ctx->force, r->plan, r->ctx->field_manager };
 	if (so->later || so->unchanged)
 		return;
 	if (r->plan && !so->known) {
@@ -538,7 +542,7 @@ static void send_one(void *u, size_t i, karena *a)
 		}
 		kerr_clear(&e);
 	}
-	if (r->plan && so->before && kube_apply_is_noop(so->o.doc, so->before, NULL)) {
+	if (r->plan && so->before && kube_apply_is_noop(so->o.doc, so->before, r->ctx->field_manager)) {
 		so->live = so->before;   /* nothing would change: no need to ask the server */
 		return;
 	}
@@ -718,20 +722,32 @@ static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel
 	return 0;
 }
 
-/* The stage's rendered objects as one YAML stream. */
-static const char *stage_manifest(karena *a, const stage_run *r)
+const char *rel_yaml_stream(karena *a, const doc_node *const *docs, size_t n)
 {
 	kbuf b = KBUF_INIT;
 	kerr e = KERR_INIT;
 	size_t i;
 	const char *m;
-	for (i = 0; i < r->n; i++) {
+	for (i = 0; i < n; i++) {
 		kbuf_puts(&b, "---\n");
-		doc_emit_yaml(&b, r->v[i].o.doc, 0, &e);
+		doc_emit_yaml(&b, docs[i], 0, &e);
 		kerr_clear(&e);
 	}
 	m = karena_strndup(a, b.ptr ? b.ptr : "", b.len);
 	kbuf_release(&b);
+	return m;
+}
+
+/* The stage's rendered objects as one YAML stream. */
+static const char *stage_manifest(karena *a, const stage_run *r)
+{
+	const doc_node **docs = xcalloc(r->n + 1, sizeof(*docs));
+	const char *m;
+	size_t i;
+	for (i = 0; i < r->n; i++)
+		docs[i] = r->v[i].o.doc;
+	m = rel_yaml_stream(a, docs, r->n);
+	free(docs);
 	return m;
 }
 
@@ -882,6 +898,41 @@ static int stage_test(stage_run *r, kerr *err)
 	return rc;
 }
 
+/* A chart's hooks: resolved, and kept in the record (uninstall and
+ * rollback run theirs from there). */
+static int keep_hooks(stage_run *r, kerr *err)
+{
+	rel_journal *j = r->ctx->journal;
+	rel_rec_stage *hs;
+	const char *m;
+	int rc;
+	if ((rc = rel_hooks_resolve(&r->hooks, r->c, &r->a, r->ns, err)) || !j)
+		return rc;
+	m = rel_hooks_manifest(j->a, &r->hooks);
+	if ((hs = rel_record_stage(j->rec, REL_HOOKS_STAGE))) {
+		hs->manifest = karena_printf(j->a, "%s%s", hs->manifest ? hs->manifest : "", m);
+	} else {
+		hs = rel_record_add_stage(j->a, j->rec, REL_HOOKS_STAGE);
+		hs->manifest = m;
+		hs->result = REL_SR_SKIPPED;   /* nothing to roll back: hooks are not journaled */
+	}
+	return 0;
+}
+
+/* Run the stage's hooks of event within the stage's time. */
+static int stage_hooks(stage_run *r, unsigned event, kerr *err)
+{
+	size_t ran = 0;
+	long left = stage_left(r);
+	int rc = rel_hooks_run(r->c, &r->hooks, event, left > 1000 ? left : 1000, &ran, err);
+	if (!rc && ran)
+		kube_emit(r->c, KEV_INFO, "hook.done",
+			  karena_printf(&r->a, "stage %s: %zu %s hook%s done", r->s->name, ran, rel_hook_event_name(event),
+					ran == 1 ? "" : "s"),
+			  "stage", r->s->name, "hook", rel_hook_event_name(event), NULL);
+	return rc;
+}
+
 static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, rel_summary *sum, kind_book *book,
 		       kerr *err)
 {
@@ -906,9 +957,13 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 	kube_emit(c, KEV_INFO, "stage.start", karena_printf(&r.a, "stage %s: %zu object%s%s", s->name, r.n, r.n == 1 ? "" : "s",
 							    s->nops ? karena_printf(&r.a, ", %zu op%s", s->nops, s->nops == 1 ? "" : "s") : ""),
 		  "stage", s->name, "objects", num, NULL);
+	if (r.hooks.n && (rc = keep_hooks(&r, err)))
+		goto out;
 	if (st && (rc = journal_stage(&r, book, st, err)))
 		goto out;
 	journaled = st != NULL;
+	if (r.hooks.n && (rc = stage_hooks(&r, ctx->is_upgrade ? REL_HOOK_PRE_UPGRADE : REL_HOOK_PRE_INSTALL, err)))
+		goto out;
 	if ((rc = stage_run_groups(&r, book, applied, sum, err)) || (rc = stage_wait(&r, err)))
 		goto out;
 	if (stage_has_crds(&r) && (rc = kube_discovery_refresh(c, err)))
@@ -922,6 +977,8 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 	if (s->noutputs && (rc = stage_outputs(b, s, ctx, &r.a, err)))
 		goto out;
 	if (s->test && (rc = stage_test(&r, err)))
+		goto out;
+	if (r.hooks.n && (rc = stage_hooks(&r, ctx->is_upgrade ? REL_HOOK_POST_UPGRADE : REL_HOOK_POST_INSTALL, err)))
 		goto out;
 	{
 		char el[32];
@@ -978,11 +1035,15 @@ int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *e
 	memset(sum, 0, sizeof(*sum));
 	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
 		return rc;
+	if (ctx->create_namespace && (rc = rel_namespace_create(ctx, sum, err)))
+		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
 		if (rel_stage_selected(ctx, &b->stages[i]) && !b->stages[i].checks)
 			rc = apply_stage(b, &b->stages[i], ctx, sum, &book, err);
 	kind_book_release(&book);
+	if (rc)
+		rel_namespace_hint(ctx, err);
 	return rc;
 }
 
@@ -1027,7 +1088,7 @@ int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *
 
 /* ---- plan ---- */
 
-static void add_entry(rel_plan *p, karena *a, const rel_plan_entry *e)
+void rel_plan_add(rel_plan *p, karena *a, const rel_plan_entry *e)
 {
 	if (p->len == p->cap) {
 		size_t nc = p->cap ? p->cap * 2 : 32;
@@ -1039,6 +1100,8 @@ static void add_entry(rel_plan *p, karena *a, const rel_plan_entry *e)
 		p->unchanged++;
 	else if (e->action == REL_CHANGED)
 		p->changed++;
+	else if (e->action == REL_DELETED)
+		p->deleted++;
 	else
 		p->created++;
 }
@@ -1105,7 +1168,7 @@ static int plan_op(rel_plan *p, karena *pa, karena *a, const rel_bundle *b, cons
 		}
 		kerr_clear(&e);
 	}
-	add_entry(p, pa, &en);
+	rel_plan_add(p, pa, &en);
 	return rc;
 }
 /* The plan entry of one object that was planned. */
@@ -1122,7 +1185,7 @@ static void plan_object(rel_plan *p, karena *pa, stage_run *r, stage_obj *so)
 		en.ref = karena_strdup(pa, o->ns ? karena_printf(a, "%s/%s/%s", o->kind, o->ns, o->name) : o->ref);
 		en.action = REL_CREATED_LATER;
 		en.after_stage = karena_strdup(pa, so->later);
-		add_entry(p, pa, &en);
+		rel_plan_add(p, pa, &en);
 		return;
 	}
 	en.ref = karena_strdup(pa, o->ref);
@@ -1144,19 +1207,23 @@ static void plan_object(rel_plan *p, karena *pa, stage_run *r, stage_obj *so)
 		en.diff = karena_strndup(pa, d.ptr, d.len);
 	}
 	kbuf_release(&d);
-	add_entry(p, pa, &en);
+	rel_plan_add(p, pa, &en);
 }
 
 static int plan_stage(rel_plan *p, karena *pa, kind_book *book, const rel_bundle *b, const rel_stage *s,
-		      const rel_ctx *ctx, kerr *err)
+		      const rel_ctx *ctx, rel_record *now, kerr *err)
 {
 	stage_run r;
 	size_t i;
 	int rc = stage_run_init(&r, b, s, ctx, true, book, err);
+	rel_rec_stage *st = rel_record_add_stage(pa, now, s->name);
+	st->result = !rc && !r.enabled ? REL_SR_SKIPPED : REL_SR_SUCCEEDED;
 	if (!rc && r.enabled && !(rc = stage_run_groups(&r, book, NULL, NULL, err))) {
 		size_t first = p->len, k;
-		for (i = 0; i < r.n; i++)
+		for (i = 0; i < r.n; i++) {
 			plan_object(p, pa, &r, &r.v[i]);
+			rel_record_add_object(pa, st, r.v[i].o.api_version, r.v[i].o.kind, r.v[i].o.ns, r.v[i].o.name, NULL);
+		}
 		for (i = 0; i < s->nops && !rc; i++) {
 			bool changed = false;
 			for (k = first; k < p->len; k++)
@@ -1173,6 +1240,7 @@ static int plan_stage(rel_plan *p, karena *pa, kind_book *book, const rel_bundle
 int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *ctx, kerr *err)
 {
 	kind_book book;
+	rel_record *now;
 	size_t i;
 	int rc;
 	memset(out, 0, sizeof(*out));
@@ -1180,10 +1248,13 @@ int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *c
 	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)) ||
 	    (rc = rel_preflight(b, ctx, NULL, err)))
 		return rc;
+	now = rel_record_new(a, "plan", 0);
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
 		if (rel_stage_selected(ctx, &b->stages[i]) && !b->stages[i].checks)
-			rc = plan_stage(out, a, &book, b, &b->stages[i], ctx, err);
+			rc = plan_stage(out, a, &book, b, &b->stages[i], ctx, now, err);
 	kind_book_release(&book);
+	if (!rc && ctx->prior)
+		rc = rel_prune_plan(out, a, ctx, now, err);
 	return rc;
 }
