@@ -54,6 +54,24 @@ static int resolve_tree(values_chart *c, karena *a, int depth, kerr *err)
 			eff[n++] = c->subcharts[i];
 		}
 	}
+	if (depth == 0) {
+		/* Helm's CheckDependencies: the top chart's only, all named */
+		kbuf miss = KBUF_INIT;
+		for (j = 0; j < c->ndeps; j++) {
+			bool found = false;
+			for (i = 0; i < c->nsubcharts && !found; i++)
+				found = c->subcharts[i]->name && c->deps[j].name &&
+					!strcmp(c->subcharts[i]->name, c->deps[j].name);
+			if (!found)
+				kbuf_printf(&miss, "%s%s", miss.len ? ", " : "", c->deps[j].name ? c->deps[j].name : "");
+		}
+		if (miss.len) {
+			int r = kerr_set(err, KE_INPUT, "chart %s: found in Chart.yaml, but missing in charts/ directory: %s",
+					 c->name, miss.ptr);
+			kbuf_release(&miss);
+			return r;
+		}
+	}
 	for (j = 0; j < c->ndeps; j++) {
 		const values_dep *d = &c->deps[j];
 		values_chart *sub = NULL, *use;
@@ -62,9 +80,17 @@ static int resolve_tree(values_chart *c, karena *a, int depth, kerr *err)
 		for (i = 0; i < c->nsubcharts && !sub; i++)
 			if (c->subcharts[i]->name && d->name && !strcmp(c->subcharts[i]->name, d->name))
 				sub = c->subcharts[i];
-		if (!sub)
-			return kerr_set(err, KE_INPUT, "chart %s: dependency \"%s\" is missing from charts/",
-					c->name, d->name ? d->name : "?");
+		if (!sub) {
+			/* a subchart's missing dependency: Helm renders without
+			 * it; it leaves the list (effective follows deps) */
+			values_dep *kept = karena_alloc(a, st_mult(c->ndeps, sizeof(*kept)));
+			memcpy(kept, c->deps, j * sizeof(*kept));
+			memcpy(kept + j, c->deps + j + 1, (c->ndeps - j - 1) * sizeof(*kept));
+			c->deps = kept;
+			c->ndeps--;
+			j--;
+			continue;
+		}
 		for (k = 0; k < n; k++)
 			if (eff[k] == sub)
 				used_before = true;

@@ -103,6 +103,7 @@ def runs():
         (c("errors-parse-trim"), "p2", []),
         (c("errors-merge"), "m2", []),
         (c("errors-metadata"), "m1", []),
+        (c("errors-missingdeps"), "md", []),
         (c("errors-ignore"), "i1", []),
         (c("errors-library"), "l1", []),
         (c("meta"), "m1", []),
