@@ -2,7 +2,8 @@
  * compile.go), the Pike VM (regexp exec.go) and the FindAll, ReplaceAll,
  * Expand and Split loops of regexp.go; see re.h. The VM runs every thread
  * in lock step over the input, so a match costs O(len(input) * program
- * size) whatever the pattern; its memory is O(program size * groups). */
+ * size) whatever the pattern; its memory is O(program size) plus the
+ * capture slots of the live threads, kept in a pool as Go's machine does. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -297,8 +298,8 @@ size_t re_groups(const re_prog *re)
 
 typedef struct queue {
 	uint32_t *sparse, *pc;
-	bool *thread;  /* entry j holds a thread (a rune or match instruction) */
-	int64_t *caps; /* entry j's capture slots: caps[j * ncap ..] */
+	int64_t **cap; /* entry j's thread (a rune or match instruction): its
+			* capture slots; NULL for the other instructions */
 	size_t n;
 } queue;
 
@@ -316,14 +317,44 @@ typedef struct machine {
 	size_t nstack, cstack;
 	int64_t *matchcap;
 	bool matched;
+	int64_t **pool; /* free capture arrays */
+	size_t npool, cpool;
+	int64_t **arrays; /* every capture array, for freeing */
+	size_t narrays, carrays;
 } machine;
 
-static void queue_init(queue *q, size_t ninst, size_t ncap)
+static int64_t *cap_alloc(machine *m)
+{
+	int64_t *c;
+	if (m->npool)
+		return m->pool[--m->npool];
+	c = xmalloc(st_mult(m->ncap, sizeof(int64_t)));
+	ALLOC_GROW(m->arrays, m->narrays + 1, m->carrays);
+	m->arrays[m->narrays++] = c;
+	ALLOC_GROW(m->pool, m->narrays, m->cpool); /* room for all of them back */
+	return c;
+}
+
+static void cap_free(machine *m, int64_t *c)
+{
+	if (c)
+		m->pool[m->npool++] = c;
+}
+
+/* empties q, its threads back to the pool */
+static void queue_clear(machine *m, queue *q)
+{
+	size_t j;
+	for (j = 0; j < q->n; j++)
+		cap_free(m, q->cap[j]);
+	q->n = 0;
+}
+
+static void queue_init(queue *q, size_t ninst)
 {
 	q->sparse = xcalloc(ninst, sizeof(uint32_t));
 	q->pc = xcalloc(ninst, sizeof(uint32_t));
-	q->thread = xcalloc(ninst, sizeof(bool));
-	q->caps = xcalloc(st_mult(ninst, ncap), sizeof(int64_t));
+	q->cap = xcalloc(ninst, sizeof(int64_t *));
 	q->n = 0;
 }
 
@@ -331,8 +362,7 @@ static void queue_release(queue *q)
 {
 	free(q->sparse);
 	free(q->pc);
-	free(q->thread);
-	free(q->caps);
+	free(q->cap);
 }
 
 static bool is_word(int32_t r)
@@ -395,7 +425,7 @@ static void add(machine *m, queue *q, uint32_t pc0, int64_t pos, int64_t *cap, u
 				break;
 			j = (uint32_t)q->n++;
 			q->pc[j] = pc;
-			q->thread[j] = false;
+			q->cap[j] = NULL;
 			q->sparse[pc] = j;
 			i = &prog[pc];
 			if (i->op == I_ALT) {
@@ -422,8 +452,8 @@ static void add(machine *m, queue *q, uint32_t pc0, int64_t pos, int64_t *cap, u
 				continue;
 			}
 			if (i->op != I_FAIL) {
-				q->thread[j] = true;
-				memcpy(q->caps + (size_t)j * m->ncap, cap, m->ncap * sizeof(int64_t));
+				q->cap[j] = cap_alloc(m);
+				memcpy(q->cap[j], cap, m->ncap * sizeof(int64_t));
 			}
 			break;
 		}
@@ -459,8 +489,8 @@ static void step(machine *m, queue *runq, queue *nextq, int64_t pos, int64_t nex
 	size_t j;
 	for (j = 0; j < runq->n; j++) {
 		const inst *i;
-		int64_t *cap = runq->caps + j * m->ncap;
-		if (!runq->thread[j])
+		int64_t *cap = runq->cap[j];
+		if (!cap)
 			continue;
 		i = &m->re->inst[runq->pc[j]];
 		if (i->op == I_MATCH) {
@@ -472,7 +502,7 @@ static void step(machine *m, queue *runq, queue *nextq, int64_t pos, int64_t nex
 		if (c != END_OF_TEXT && inst_match_rune(i, c))
 			add(m, nextq, i->out, nextpos, cap, nextcond);
 	}
-	runq->n = 0;
+	queue_clear(m, runq);
 }
 
 /* the rune at s[pos] and its width; END_OF_TEXT and 0 at the end */
@@ -492,15 +522,20 @@ static void machine_init(machine *m, const re_prog *re)
 	memset(m, 0, sizeof(*m));
 	m->re = re;
 	m->ncap = 2 * re->ngroups;
-	queue_init(&m->q[0], re->ninst, m->ncap);
-	queue_init(&m->q[1], re->ninst, m->ncap);
+	queue_init(&m->q[0], re->ninst);
+	queue_init(&m->q[1], re->ninst);
 }
 
 static void machine_release(machine *m)
 {
+	size_t i;
 	queue_release(&m->q[0]);
 	queue_release(&m->q[1]);
 	free(m->stack);
+	for (i = 0; i < m->narrays; i++)
+		free(m->arrays[i]);
+	free(m->arrays);
+	free(m->pool);
 }
 
 /* exec.go's machine.match */
@@ -512,7 +547,6 @@ static bool run(machine *m, const char *s, size_t len, size_t pos, int64_t *cap)
 	uint32_t flag;
 	m->matchcap = cap;
 	m->matched = false;
-	runq->n = nextq->n = 0;
 	for (i = 0; i < m->ncap; i++)
 		cap[i] = -1;
 	r = rune_at(s, len, pos, &w);
@@ -546,6 +580,8 @@ static bool run(machine *m, const char *s, size_t len, size_t pos, int64_t *cap)
 		runq = nextq;
 		nextq = tq;
 	}
+	queue_clear(m, runq);
+	queue_clear(m, nextq);
 	if (!m->matched)
 		for (i = 0; i < m->ncap; i++)
 			cap[i] = -1;
