@@ -125,7 +125,9 @@ static frag c_alt(re_prog *p, frag f1, frag f2)
 	return f;
 }
 
-static frag c_quest(re_prog *p, frag f1, bool nongreedy)
+/* an Alt whose preferred branch is f1 (greedy) or the exit (non-greedy);
+ * the other branch is left on the patch list */
+static frag c_alt_to(re_prog *p, frag f1, bool nongreedy)
 {
 	frag f = new_inst(p, I_ALT);
 	if (nongreedy) {
@@ -135,20 +137,19 @@ static frag c_quest(re_prog *p, frag f1, bool nongreedy)
 		p->inst[f.i].out = f1.i;
 		f.head = f.tail = f.i << 1 | 1;
 	}
+	return f;
+}
+
+static frag c_quest(re_prog *p, frag f1, bool nongreedy)
+{
+	frag f = c_alt_to(p, f1, nongreedy);
 	list_append(p, &f, f1.head, f1.tail);
 	return f;
 }
 
 static frag c_loop(re_prog *p, frag f1, bool nongreedy)
 {
-	frag f = new_inst(p, I_ALT);
-	if (nongreedy) {
-		p->inst[f.i].arg = f1.i;
-		f.head = f.tail = f.i << 1;
-	} else {
-		p->inst[f.i].out = f1.i;
-		f.head = f.tail = f.i << 1 | 1;
-	}
+	frag f = c_alt_to(p, f1, nongreedy);
 	patch(p, f1.head, f.i);
 	return f;
 }

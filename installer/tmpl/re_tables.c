@@ -635,57 +635,54 @@ static const uint32_t t73[] = {
 	0x1D167, 0x1D169, 0x1D17B, 0x1D182, 0x1D185, 0x1D18B, 0x1D1AA, 0x1D1AD, 0xE0100, 0xE01EF,
 };
 static const uint32_t t74[] = {
-	0x399, 0x399, 0x3B9, 0x3B9, 0x1FBE, 0x1FBE,
-};
-static const uint32_t t75[] = {
 	0xAB, 0xAB, 0x2018, 0x2018, 0x201B, 0x201C, 0x201F, 0x201F, 0x2039, 0x2039, 0x2E02, 0x2E02,
 	0x2E04, 0x2E04, 0x2E09, 0x2E09, 0x2E0C, 0x2E0C, 0x2E1C, 0x2E1C, 0x2E20, 0x2E20,
 };
-static const uint32_t t76[] = {
+static const uint32_t t75[] = {
 	0x10B60, 0x10B72, 0x10B78, 0x10B7F,
 };
-static const uint32_t t77[] = {
+static const uint32_t t76[] = {
 	0x10B40, 0x10B55, 0x10B58, 0x10B5F,
 };
-static const uint32_t t78[] = {
+static const uint32_t t77[] = {
 	0xA980, 0xA9CD, 0xA9D0, 0xA9D9, 0xA9DE, 0xA9DF,
 };
-static const uint32_t t79[] = {
+static const uint32_t t78[] = {
 	0x11080, 0x110C2, 0x110CD, 0x110CD,
 };
-static const uint32_t t80[] = {
+static const uint32_t t79[] = {
 	0xC80, 0xC8C, 0xC8E, 0xC90, 0xC92, 0xCA8, 0xCAA, 0xCB3, 0xCB5, 0xCB9, 0xCBC, 0xCC4,
 	0xCC6, 0xCC8, 0xCCA, 0xCCD, 0xCD5, 0xCD6, 0xCDD, 0xCDE, 0xCE0, 0xCE3, 0xCE6, 0xCEF,
 	0xCF1, 0xCF3,
 };
-static const uint32_t t81[] = {
+static const uint32_t t80[] = {
 	0x30A1, 0x30FA, 0x30FD, 0x30FF, 0x31F0, 0x31FF, 0x32D0, 0x32FE, 0x3300, 0x3357, 0xFF66, 0xFF6F,
 	0xFF71, 0xFF9D, 0x1AFF0, 0x1AFF3, 0x1AFF5, 0x1AFFB, 0x1AFFD, 0x1AFFE, 0x1B000, 0x1B000, 0x1B120, 0x1B122,
 	0x1B155, 0x1B155, 0x1B164, 0x1B167,
 };
-static const uint32_t t82[] = {
+static const uint32_t t81[] = {
 	0x11F00, 0x11F10, 0x11F12, 0x11F3A, 0x11F3E, 0x11F59,
 };
-static const uint32_t t83[] = {
+static const uint32_t t82[] = {
 	0xA900, 0xA92D, 0xA92F, 0xA92F,
 };
-static const uint32_t t84[] = {
+static const uint32_t t83[] = {
 	0x10A00, 0x10A03, 0x10A05, 0x10A06, 0x10A0C, 0x10A13, 0x10A15, 0x10A17, 0x10A19, 0x10A35, 0x10A38, 0x10A3A,
 	0x10A3F, 0x10A48, 0x10A50, 0x10A58,
 };
-static const uint32_t t85[] = {
+static const uint32_t t84[] = {
 	0x16FE4, 0x16FE4, 0x18B00, 0x18CD5,
 };
-static const uint32_t t86[] = {
+static const uint32_t t85[] = {
 	0x1780, 0x17DD, 0x17E0, 0x17E9, 0x17F0, 0x17F9, 0x19E0, 0x19FF,
 };
-static const uint32_t t87[] = {
+static const uint32_t t86[] = {
 	0x11200, 0x11211, 0x11213, 0x11241,
 };
-static const uint32_t t88[] = {
+static const uint32_t t87[] = {
 	0x112B0, 0x112EA, 0x112F0, 0x112F9,
 };
-static const uint32_t t89[] = {
+static const uint32_t t88[] = {
 	0x41, 0x5A, 0x61, 0x7A, 0xAA, 0xAA, 0xB5, 0xB5, 0xBA, 0xBA, 0xC0, 0xD6,
 	0xD8, 0xF6, 0xF8, 0x2C1, 0x2C6, 0x2D1, 0x2E0, 0x2E4, 0x2EC, 0x2EC, 0x2EE, 0x2EE,
 	0x370, 0x374, 0x376, 0x377, 0x37A, 0x37D, 0x37F, 0x37F, 0x386, 0x386, 0x388, 0x38A,
@@ -797,14 +794,14 @@ static const uint32_t t89[] = {
 	0x1EEA1, 0x1EEA3, 0x1EEA5, 0x1EEA9, 0x1EEAB, 0x1EEBB, 0x20000, 0x2A6DF, 0x2A700, 0x2B739, 0x2B740, 0x2B81D,
 	0x2B820, 0x2CEA1, 0x2CEB0, 0x2EBE0, 0x2F800, 0x2FA1D, 0x30000, 0x3134A, 0x31350, 0x323AF,
 };
-static const uint32_t t90[] = {
+static const uint32_t t89[] = {
 	0x345, 0x345,
 };
-static const uint32_t t91[] = {
+static const uint32_t t90[] = {
 	0xE81, 0xE82, 0xE84, 0xE84, 0xE86, 0xE8A, 0xE8C, 0xEA3, 0xEA5, 0xEA5, 0xEA7, 0xEBD,
 	0xEC0, 0xEC4, 0xEC6, 0xEC6, 0xEC8, 0xECE, 0xED0, 0xED9, 0xEDC, 0xEDF,
 };
-static const uint32_t t92[] = {
+static const uint32_t t91[] = {
 	0x41, 0x5A, 0x61, 0x7A, 0xAA, 0xAA, 0xBA, 0xBA, 0xC0, 0xD6, 0xD8, 0xF6,
 	0xF8, 0x2B8, 0x2E0, 0x2E4, 0x1D00, 0x1D25, 0x1D2C, 0x1D5C, 0x1D62, 0x1D65, 0x1D6B, 0x1D77,
 	0x1D79, 0x1DBE, 0x1E00, 0x1EFF, 0x2071, 0x2071, 0x207F, 0x207F, 0x2090, 0x209C, 0x212A, 0x212B,
@@ -813,30 +810,30 @@ static const uint32_t t92[] = {
 	0xAB66, 0xAB69, 0xFB00, 0xFB06, 0xFF21, 0xFF3A, 0xFF41, 0xFF5A, 0x10780, 0x10785, 0x10787, 0x107B0,
 	0x107B2, 0x107BA, 0x1DF00, 0x1DF1E, 0x1DF25, 0x1DF2A,
 };
-static const uint32_t t93[] = {
+static const uint32_t t92[] = {
 	0x1C00, 0x1C37, 0x1C3B, 0x1C49, 0x1C4D, 0x1C4F,
 };
-static const uint32_t t94[] = {
+static const uint32_t t93[] = {
 	0x16EE, 0x16F0, 0x2160, 0x2182, 0x2185, 0x2188, 0x3007, 0x3007, 0x3021, 0x3029, 0x3038, 0x303A,
 	0xA6E6, 0xA6EF, 0x10140, 0x10174, 0x10341, 0x10341, 0x1034A, 0x1034A, 0x103D1, 0x103D5, 0x12400, 0x1246E,
 };
-static const uint32_t t95[] = {
+static const uint32_t t94[] = {
 	0x1900, 0x191E, 0x1920, 0x192B, 0x1930, 0x193B, 0x1940, 0x1940, 0x1944, 0x194F,
 };
-static const uint32_t t96[] = {
+static const uint32_t t95[] = {
 	0x10600, 0x10736, 0x10740, 0x10755, 0x10760, 0x10767,
 };
-static const uint32_t t97[] = {
+static const uint32_t t96[] = {
 	0x10000, 0x1000B, 0x1000D, 0x10026, 0x10028, 0x1003A, 0x1003C, 0x1003D, 0x1003F, 0x1004D, 0x10050, 0x1005D,
 	0x10080, 0x100FA,
 };
-static const uint32_t t98[] = {
+static const uint32_t t97[] = {
 	0x2028, 0x2028,
 };
-static const uint32_t t99[] = {
+static const uint32_t t98[] = {
 	0xA4D0, 0xA4FF, 0x11FB0, 0x11FB0,
 };
-static const uint32_t t100[] = {
+static const uint32_t t99[] = {
 	0x61, 0x7A, 0xB5, 0xB5, 0xDF, 0xF6, 0xF8, 0xFF, 0x101, 0x101, 0x103, 0x103,
 	0x105, 0x105, 0x107, 0x107, 0x109, 0x109, 0x10B, 0x10B, 0x10D, 0x10D, 0x10F, 0x10F,
 	0x111, 0x111, 0x113, 0x113, 0x115, 0x115, 0x117, 0x117, 0x119, 0x119, 0x11B, 0x11B,
@@ -948,7 +945,7 @@ static const uint32_t t100[] = {
 	0x1D750, 0x1D755, 0x1D770, 0x1D788, 0x1D78A, 0x1D78F, 0x1D7AA, 0x1D7C2, 0x1D7C4, 0x1D7C9, 0x1D7CB, 0x1D7CB,
 	0x1DF00, 0x1DF09, 0x1DF0B, 0x1DF1E, 0x1DF25, 0x1DF2A, 0x1E922, 0x1E943,
 };
-static const uint32_t t101[] = {
+static const uint32_t t100[] = {
 	0x41, 0x5A, 0xC0, 0xD6, 0xD8, 0xDE, 0x100, 0x100, 0x102, 0x102, 0x104, 0x104,
 	0x106, 0x106, 0x108, 0x108, 0x10A, 0x10A, 0x10C, 0x10C, 0x10E, 0x10E, 0x110, 0x110,
 	0x112, 0x112, 0x114, 0x114, 0x116, 0x116, 0x118, 0x118, 0x11A, 0x11A, 0x11C, 0x11C,
@@ -1052,7 +1049,7 @@ static const uint32_t t101[] = {
 	0x1057C, 0x1058A, 0x1058C, 0x10592, 0x10594, 0x10595, 0x10C80, 0x10CB2, 0x118A0, 0x118BF, 0x16E40, 0x16E5F,
 	0x1E900, 0x1E921,
 };
-static const uint32_t t102[] = {
+static const uint32_t t101[] = {
 	0x2B0, 0x2C1, 0x2C6, 0x2D1, 0x2E0, 0x2E4, 0x2EC, 0x2EC, 0x2EE, 0x2EE, 0x374, 0x374,
 	0x37A, 0x37A, 0x559, 0x559, 0x640, 0x640, 0x6E5, 0x6E6, 0x7F4, 0x7F5, 0x7FA, 0x7FA,
 	0x81A, 0x81A, 0x824, 0x824, 0x828, 0x828, 0x8C9, 0x8C9, 0x971, 0x971, 0xE46, 0xE46,
@@ -1066,7 +1063,7 @@ static const uint32_t t102[] = {
 	0x16B40, 0x16B43, 0x16F93, 0x16F9F, 0x16FE0, 0x16FE1, 0x16FE3, 0x16FE3, 0x1AFF0, 0x1AFF3, 0x1AFF5, 0x1AFFB,
 	0x1AFFD, 0x1AFFE, 0x1E030, 0x1E06D, 0x1E137, 0x1E13D, 0x1E4EB, 0x1E4EB, 0x1E94B, 0x1E94B,
 };
-static const uint32_t t103[] = {
+static const uint32_t t102[] = {
 	0xAA, 0xAA, 0xBA, 0xBA, 0x1BB, 0x1BB, 0x1C0, 0x1C3, 0x294, 0x294, 0x5D0, 0x5EA,
 	0x5EF, 0x5F2, 0x620, 0x63F, 0x641, 0x64A, 0x66E, 0x66F, 0x671, 0x6D3, 0x6D5, 0x6D5,
 	0x6EE, 0x6EF, 0x6FA, 0x6FC, 0x6FF, 0x6FF, 0x710, 0x710, 0x712, 0x72F, 0x74D, 0x7A5,
@@ -1153,15 +1150,15 @@ static const uint32_t t103[] = {
 	0x1EE8B, 0x1EE9B, 0x1EEA1, 0x1EEA3, 0x1EEA5, 0x1EEA9, 0x1EEAB, 0x1EEBB, 0x20000, 0x2A6DF, 0x2A700, 0x2B739,
 	0x2B740, 0x2B81D, 0x2B820, 0x2CEA1, 0x2CEB0, 0x2EBE0, 0x2F800, 0x2FA1D, 0x30000, 0x3134A, 0x31350, 0x323AF,
 };
-static const uint32_t t104[] = {
+static const uint32_t t103[] = {
 	0x1C5, 0x1C5, 0x1C8, 0x1C8, 0x1CB, 0x1CB, 0x1F2, 0x1F2, 0x1F88, 0x1F8F, 0x1F98, 0x1F9F,
 	0x1FA8, 0x1FAF, 0x1FBC, 0x1FBC, 0x1FCC, 0x1FCC, 0x1FFC, 0x1FFC,
 };
-static const uint32_t t105[] = {
+static const uint32_t t104[] = {
 	0x1C4, 0x1C4, 0x1C6, 0x1C7, 0x1C9, 0x1CA, 0x1CC, 0x1CC, 0x1F1, 0x1F1, 0x1F3, 0x1F3,
 	0x1F80, 0x1F87, 0x1F90, 0x1F97, 0x1FA0, 0x1FA7, 0x1FB3, 0x1FB3, 0x1FC3, 0x1FC3, 0x1FF3, 0x1FF3,
 };
-static const uint32_t t106[] = {
+static const uint32_t t105[] = {
 	0x41, 0x5A, 0xC0, 0xD6, 0xD8, 0xDE, 0x100, 0x100, 0x102, 0x102, 0x104, 0x104,
 	0x106, 0x106, 0x108, 0x108, 0x10A, 0x10A, 0x10C, 0x10C, 0x10E, 0x10E, 0x110, 0x110,
 	0x112, 0x112, 0x114, 0x114, 0x116, 0x116, 0x118, 0x118, 0x11A, 0x11A, 0x11C, 0x11C,
@@ -1271,7 +1268,7 @@ static const uint32_t t106[] = {
 	0x1D608, 0x1D621, 0x1D63C, 0x1D655, 0x1D670, 0x1D689, 0x1D6A8, 0x1D6C0, 0x1D6E2, 0x1D6FA, 0x1D71C, 0x1D734,
 	0x1D756, 0x1D76E, 0x1D790, 0x1D7A8, 0x1D7CA, 0x1D7CA, 0x1E900, 0x1E921,
 };
-static const uint32_t t107[] = {
+static const uint32_t t106[] = {
 	0x61, 0x7A, 0xB5, 0xB5, 0xDF, 0xF6, 0xF8, 0xFF, 0x101, 0x101, 0x103, 0x103,
 	0x105, 0x105, 0x107, 0x107, 0x109, 0x109, 0x10B, 0x10B, 0x10D, 0x10D, 0x10F, 0x10F,
 	0x111, 0x111, 0x113, 0x113, 0x115, 0x115, 0x117, 0x117, 0x119, 0x119, 0x11B, 0x11B,
@@ -1376,36 +1373,36 @@ static const uint32_t t107[] = {
 	0xAB70, 0xABBF, 0xFF41, 0xFF5A, 0x10428, 0x1044F, 0x104D8, 0x104FB, 0x10597, 0x105A1, 0x105A3, 0x105B1,
 	0x105B3, 0x105B9, 0x105BB, 0x105BC, 0x10CC0, 0x10CF2, 0x118C0, 0x118DF, 0x16E60, 0x16E7F, 0x1E922, 0x1E943,
 };
-static const uint32_t t108[] = {
+static const uint32_t t107[] = {
 	0x10280, 0x1029C,
 };
-static const uint32_t t109[] = {
+static const uint32_t t108[] = {
 	0x10920, 0x10939, 0x1093F, 0x1093F,
 };
-static const uint32_t t110[] = {
+static const uint32_t t109[] = {
 	0x11150, 0x11176,
 };
-static const uint32_t t111[] = {
+static const uint32_t t110[] = {
 	0x11EE0, 0x11EF8,
 };
-static const uint32_t t112[] = {
+static const uint32_t t111[] = {
 	0xD00, 0xD0C, 0xD0E, 0xD10, 0xD12, 0xD44, 0xD46, 0xD48, 0xD4A, 0xD4F, 0xD54, 0xD63,
 	0xD66, 0xD7F,
 };
-static const uint32_t t113[] = {
+static const uint32_t t112[] = {
 	0x840, 0x85B, 0x85E, 0x85E,
 };
-static const uint32_t t114[] = {
+static const uint32_t t113[] = {
 	0x10AC0, 0x10AE6, 0x10AEB, 0x10AF6,
 };
-static const uint32_t t115[] = {
+static const uint32_t t114[] = {
 	0x11C70, 0x11C8F, 0x11C92, 0x11CA7, 0x11CA9, 0x11CB6,
 };
-static const uint32_t t116[] = {
+static const uint32_t t115[] = {
 	0x11D00, 0x11D06, 0x11D08, 0x11D09, 0x11D0B, 0x11D36, 0x11D3A, 0x11D3A, 0x11D3C, 0x11D3D, 0x11D3F, 0x11D47,
 	0x11D50, 0x11D59,
 };
-static const uint32_t t117[] = {
+static const uint32_t t116[] = {
 	0x2B, 0x2B, 0x3C, 0x3E, 0x7C, 0x7C, 0x7E, 0x7E, 0xAC, 0xAC, 0xB1, 0xB1,
 	0xD7, 0xD7, 0xF7, 0xF7, 0x3F6, 0x3F6, 0x606, 0x608, 0x2044, 0x2044, 0x2052, 0x2052,
 	0x207A, 0x207C, 0x208A, 0x208C, 0x2118, 0x2118, 0x2140, 0x2144, 0x214B, 0x214B, 0x2190, 0x2194,
@@ -1418,7 +1415,7 @@ static const uint32_t t117[] = {
 	0x1D6DB, 0x1D6DB, 0x1D6FB, 0x1D6FB, 0x1D715, 0x1D715, 0x1D735, 0x1D735, 0x1D74F, 0x1D74F, 0x1D76F, 0x1D76F,
 	0x1D789, 0x1D789, 0x1D7A9, 0x1D7A9, 0x1D7C3, 0x1D7C3, 0x1EEF0, 0x1EEF1,
 };
-static const uint32_t t118[] = {
+static const uint32_t t117[] = {
 	0x903, 0x903, 0x93B, 0x93B, 0x93E, 0x940, 0x949, 0x94C, 0x94E, 0x94F, 0x982, 0x983,
 	0x9BE, 0x9C0, 0x9C7, 0x9C8, 0x9CB, 0x9CC, 0x9D7, 0x9D7, 0xA03, 0xA03, 0xA3E, 0xA40,
 	0xA83, 0xA83, 0xABE, 0xAC0, 0xAC9, 0xAC9, 0xACB, 0xACC, 0xB02, 0xB03, 0xB3E, 0xB3E,
@@ -1451,25 +1448,25 @@ static const uint32_t t118[] = {
 	0x11F03, 0x11F03, 0x11F34, 0x11F35, 0x11F3E, 0x11F3F, 0x11F41, 0x11F41, 0x16F51, 0x16F87, 0x16FF0, 0x16FF1,
 	0x1D165, 0x1D166, 0x1D16D, 0x1D172,
 };
-static const uint32_t t119[] = {
+static const uint32_t t118[] = {
 	0x16E40, 0x16E9A,
 };
-static const uint32_t t120[] = {
+static const uint32_t t119[] = {
 	0xAAE0, 0xAAF6, 0xABC0, 0xABED, 0xABF0, 0xABF9,
 };
-static const uint32_t t121[] = {
+static const uint32_t t120[] = {
 	0x1E800, 0x1E8C4, 0x1E8C7, 0x1E8D6,
 };
-static const uint32_t t122[] = {
+static const uint32_t t121[] = {
 	0x109A0, 0x109B7, 0x109BC, 0x109CF, 0x109D2, 0x109FF,
 };
-static const uint32_t t123[] = {
+static const uint32_t t122[] = {
 	0x10980, 0x1099F,
 };
-static const uint32_t t124[] = {
+static const uint32_t t123[] = {
 	0x16F00, 0x16F4A, 0x16F4F, 0x16F87, 0x16F8F, 0x16F9F,
 };
-static const uint32_t t125[] = {
+static const uint32_t t124[] = {
 	0x300, 0x36F, 0x483, 0x487, 0x591, 0x5BD, 0x5BF, 0x5BF, 0x5C1, 0x5C2, 0x5C4, 0x5C5,
 	0x5C7, 0x5C7, 0x610, 0x61A, 0x64B, 0x65F, 0x670, 0x670, 0x6D6, 0x6DC, 0x6DF, 0x6E4,
 	0x6E7, 0x6E8, 0x6EA, 0x6ED, 0x711, 0x711, 0x730, 0x74A, 0x7A6, 0x7B0, 0x7EB, 0x7F3,
@@ -1529,13 +1526,10 @@ static const uint32_t t125[] = {
 	0x1E023, 0x1E024, 0x1E026, 0x1E02A, 0x1E08F, 0x1E08F, 0x1E130, 0x1E136, 0x1E2AE, 0x1E2AE, 0x1E2EC, 0x1E2EF,
 	0x1E4EC, 0x1E4EF, 0x1E8D0, 0x1E8D6, 0x1E944, 0x1E94A, 0xE0100, 0xE01EF,
 };
-static const uint32_t t126[] = {
-	0x399, 0x399, 0x3B9, 0x3B9, 0x1FBE, 0x1FBE,
-};
-static const uint32_t t127[] = {
+static const uint32_t t125[] = {
 	0x11600, 0x11644, 0x11650, 0x11659,
 };
-static const uint32_t t128[] = {
+static const uint32_t t126[] = {
 	0x5E, 0x5E, 0x60, 0x60, 0xA8, 0xA8, 0xAF, 0xAF, 0xB4, 0xB4, 0xB8, 0xB8,
 	0x2C2, 0x2C5, 0x2D2, 0x2DF, 0x2E5, 0x2EB, 0x2ED, 0x2ED, 0x2EF, 0x2FF, 0x375, 0x375,
 	0x384, 0x385, 0x888, 0x888, 0x1FBD, 0x1FBD, 0x1FBF, 0x1FC1, 0x1FCD, 0x1FCF, 0x1FDD, 0x1FDF,
@@ -1543,19 +1537,19 @@ static const uint32_t t128[] = {
 	0xAB5B, 0xAB5B, 0xAB6A, 0xAB6B, 0xFBB2, 0xFBC2, 0xFF3E, 0xFF3E, 0xFF40, 0xFF40, 0xFFE3, 0xFFE3,
 	0x1F3FB, 0x1F3FF,
 };
-static const uint32_t t129[] = {
+static const uint32_t t127[] = {
 	0x1800, 0x1801, 0x1804, 0x1804, 0x1806, 0x1819, 0x1820, 0x1878, 0x1880, 0x18AA, 0x11660, 0x1166C,
 };
-static const uint32_t t130[] = {
+static const uint32_t t128[] = {
 	0x16A40, 0x16A5E, 0x16A60, 0x16A69, 0x16A6E, 0x16A6F,
 };
-static const uint32_t t131[] = {
+static const uint32_t t129[] = {
 	0x11280, 0x11286, 0x11288, 0x11288, 0x1128A, 0x1128D, 0x1128F, 0x1129D, 0x1129F, 0x112A9,
 };
-static const uint32_t t132[] = {
+static const uint32_t t130[] = {
 	0x1000, 0x109F, 0xA9E0, 0xA9FE, 0xAA60, 0xAA7F,
 };
-static const uint32_t t133[] = {
+static const uint32_t t131[] = {
 	0x30, 0x39, 0xB2, 0xB3, 0xB9, 0xB9, 0xBC, 0xBE, 0x660, 0x669, 0x6F0, 0x6F9,
 	0x7C0, 0x7C9, 0x966, 0x96F, 0x9E6, 0x9EF, 0x9F4, 0x9F9, 0xA66, 0xA6F, 0xAE6, 0xAEF,
 	0xB66, 0xB6F, 0xB72, 0xB77, 0xBE6, 0xBF2, 0xC66, 0xC6F, 0xC78, 0xC7E, 0xCE6, 0xCEF,
@@ -1580,25 +1574,25 @@ static const uint32_t t133[] = {
 	0x1E2F0, 0x1E2F9, 0x1E4F0, 0x1E4F9, 0x1E8C7, 0x1E8CF, 0x1E950, 0x1E959, 0x1EC71, 0x1ECAB, 0x1ECAD, 0x1ECAF,
 	0x1ECB1, 0x1ECB4, 0x1ED01, 0x1ED2D, 0x1ED2F, 0x1ED3D, 0x1F100, 0x1F10C, 0x1FBF0, 0x1FBF9,
 };
-static const uint32_t t134[] = {
+static const uint32_t t132[] = {
 	0x10880, 0x1089E, 0x108A7, 0x108AF,
 };
-static const uint32_t t135[] = {
+static const uint32_t t133[] = {
 	0x1E4D0, 0x1E4F9,
 };
-static const uint32_t t136[] = {
+static const uint32_t t134[] = {
 	0x119A0, 0x119A7, 0x119AA, 0x119D7, 0x119DA, 0x119E4,
 };
-static const uint32_t t137[] = {
+static const uint32_t t135[] = {
 	0x1980, 0x19AB, 0x19B0, 0x19C9, 0x19D0, 0x19DA, 0x19DE, 0x19DF,
 };
-static const uint32_t t138[] = {
+static const uint32_t t136[] = {
 	0x11400, 0x1145B, 0x1145D, 0x11461,
 };
-static const uint32_t t139[] = {
+static const uint32_t t137[] = {
 	0x7C0, 0x7FA, 0x7FD, 0x7FF,
 };
-static const uint32_t t140[] = {
+static const uint32_t t138[] = {
 	0xB2, 0xB3, 0xB9, 0xB9, 0xBC, 0xBE, 0x9F4, 0x9F9, 0xB72, 0xB77, 0xBF0, 0xBF2,
 	0xC78, 0xC7E, 0xD58, 0xD5E, 0xD70, 0xD78, 0xF2A, 0xF33, 0x1369, 0x137C, 0x17F0, 0x17F9,
 	0x19DA, 0x19DA, 0x2070, 0x2070, 0x2074, 0x2079, 0x2080, 0x2089, 0x2150, 0x215F, 0x2189, 0x2189,
@@ -1612,46 +1606,46 @@ static const uint32_t t140[] = {
 	0x16B5B, 0x16B61, 0x16E80, 0x16E96, 0x1D2C0, 0x1D2D3, 0x1D2E0, 0x1D2F3, 0x1D360, 0x1D378, 0x1E8C7, 0x1E8CF,
 	0x1EC71, 0x1ECAB, 0x1ECAD, 0x1ECAF, 0x1ECB1, 0x1ECB4, 0x1ED01, 0x1ED2D, 0x1ED2F, 0x1ED3D, 0x1F100, 0x1F10C,
 };
-static const uint32_t t141[] = {
+static const uint32_t t139[] = {
 	0x16FE1, 0x16FE1, 0x1B170, 0x1B2FB,
 };
-static const uint32_t t142[] = {
+static const uint32_t t140[] = {
 	0x1E100, 0x1E12C, 0x1E130, 0x1E13D, 0x1E140, 0x1E149, 0x1E14E, 0x1E14F,
 };
-static const uint32_t t143[] = {
+static const uint32_t t141[] = {
 	0x1680, 0x169C,
 };
-static const uint32_t t144[] = {
+static const uint32_t t142[] = {
 	0x1C50, 0x1C7F,
 };
-static const uint32_t t145[] = {
+static const uint32_t t143[] = {
 	0x10C80, 0x10CB2, 0x10CC0, 0x10CF2, 0x10CFA, 0x10CFF,
 };
-static const uint32_t t146[] = {
+static const uint32_t t144[] = {
 	0x10300, 0x10323, 0x1032D, 0x1032F,
 };
-static const uint32_t t147[] = {
+static const uint32_t t145[] = {
 	0x10A80, 0x10A9F,
 };
-static const uint32_t t148[] = {
+static const uint32_t t146[] = {
 	0x10350, 0x1037A,
 };
-static const uint32_t t149[] = {
+static const uint32_t t147[] = {
 	0x103A0, 0x103C3, 0x103C8, 0x103D5,
 };
-static const uint32_t t150[] = {
+static const uint32_t t148[] = {
 	0x10F00, 0x10F27,
 };
-static const uint32_t t151[] = {
+static const uint32_t t149[] = {
 	0x10A60, 0x10A7F,
 };
-static const uint32_t t152[] = {
+static const uint32_t t150[] = {
 	0x10C00, 0x10C48,
 };
-static const uint32_t t153[] = {
+static const uint32_t t151[] = {
 	0x10F70, 0x10F89,
 };
-static const uint32_t t154[] = {
+static const uint32_t t152[] = {
 	0x28, 0x28, 0x5B, 0x5B, 0x7B, 0x7B, 0xF3A, 0xF3A, 0xF3C, 0xF3C, 0x169B, 0x169B,
 	0x201A, 0x201A, 0x201E, 0x201E, 0x2045, 0x2045, 0x207D, 0x207D, 0x208D, 0x208D, 0x2308, 0x2308,
 	0x230A, 0x230A, 0x2329, 0x2329, 0x2768, 0x2768, 0x276A, 0x276A, 0x276C, 0x276C, 0x276E, 0x276E,
@@ -1667,18 +1661,18 @@ static const uint32_t t154[] = {
 	0xFE5B, 0xFE5B, 0xFE5D, 0xFE5D, 0xFF08, 0xFF08, 0xFF3B, 0xFF3B, 0xFF5B, 0xFF5B, 0xFF5F, 0xFF5F,
 	0xFF62, 0xFF62,
 };
-static const uint32_t t155[] = {
+static const uint32_t t153[] = {
 	0xB01, 0xB03, 0xB05, 0xB0C, 0xB0F, 0xB10, 0xB13, 0xB28, 0xB2A, 0xB30, 0xB32, 0xB33,
 	0xB35, 0xB39, 0xB3C, 0xB44, 0xB47, 0xB48, 0xB4B, 0xB4D, 0xB55, 0xB57, 0xB5C, 0xB5D,
 	0xB5F, 0xB63, 0xB66, 0xB77,
 };
-static const uint32_t t156[] = {
+static const uint32_t t154[] = {
 	0x104B0, 0x104D3, 0x104D8, 0x104FB,
 };
-static const uint32_t t157[] = {
+static const uint32_t t155[] = {
 	0x10480, 0x1049D, 0x104A0, 0x104A9,
 };
-static const uint32_t t158[] = {
+static const uint32_t t156[] = {
 	0x21, 0x23, 0x25, 0x27, 0x2A, 0x2A, 0x2C, 0x2C, 0x2E, 0x2F, 0x3A, 0x3B,
 	0x3F, 0x40, 0x5C, 0x5C, 0xA1, 0xA1, 0xA7, 0xA7, 0xB6, 0xB7, 0xBF, 0xBF,
 	0x37E, 0x37E, 0x387, 0x387, 0x55A, 0x55F, 0x589, 0x589, 0x5C0, 0x5C0, 0x5C3, 0x5C3,
@@ -1712,7 +1706,7 @@ static const uint32_t t158[] = {
 	0x16B37, 0x16B3B, 0x16B44, 0x16B44, 0x16E97, 0x16E9A, 0x16FE2, 0x16FE2, 0x1BC9F, 0x1BC9F, 0x1DA87, 0x1DA8B,
 	0x1E95E, 0x1E95F,
 };
-static const uint32_t t159[] = {
+static const uint32_t t157[] = {
 	0xA6, 0xA6, 0xA9, 0xA9, 0xAE, 0xAE, 0xB0, 0xB0, 0x482, 0x482, 0x58D, 0x58E,
 	0x60E, 0x60F, 0x6DE, 0x6DE, 0x6E9, 0x6E9, 0x6FD, 0x6FE, 0x7F6, 0x7F6, 0x9FA, 0x9FA,
 	0xB70, 0xB70, 0xBF3, 0xBF8, 0xBFA, 0xBFA, 0xC7F, 0xC7F, 0xD4F, 0xD4F, 0xD79, 0xD79,
@@ -1745,7 +1739,7 @@ static const uint32_t t159[] = {
 	0x1FA60, 0x1FA6D, 0x1FA70, 0x1FA7C, 0x1FA80, 0x1FA88, 0x1FA90, 0x1FABD, 0x1FABF, 0x1FAC5, 0x1FACE, 0x1FADB,
 	0x1FAE0, 0x1FAE8, 0x1FAF0, 0x1FAF8, 0x1FB00, 0x1FB92, 0x1FB94, 0x1FBCA,
 };
-static const uint32_t t160[] = {
+static const uint32_t t158[] = {
 	0x21, 0x23, 0x25, 0x2A, 0x2C, 0x2F, 0x3A, 0x3B, 0x3F, 0x40, 0x5B, 0x5D,
 	0x5F, 0x5F, 0x7B, 0x7B, 0x7D, 0x7D, 0xA1, 0xA1, 0xA7, 0xA7, 0xAB, 0xAB,
 	0xB6, 0xB7, 0xBB, 0xBB, 0xBF, 0xBF, 0x37E, 0x37E, 0x387, 0x387, 0x55A, 0x55F,
@@ -1779,34 +1773,34 @@ static const uint32_t t160[] = {
 	0x12470, 0x12474, 0x12FF1, 0x12FF2, 0x16A6E, 0x16A6F, 0x16AF5, 0x16AF5, 0x16B37, 0x16B3B, 0x16B44, 0x16B44,
 	0x16E97, 0x16E9A, 0x16FE2, 0x16FE2, 0x1BC9F, 0x1BC9F, 0x1DA87, 0x1DA8B, 0x1E95E, 0x1E95F,
 };
-static const uint32_t t161[] = {
+static const uint32_t t159[] = {
 	0x16B00, 0x16B45, 0x16B50, 0x16B59, 0x16B5B, 0x16B61, 0x16B63, 0x16B77, 0x16B7D, 0x16B8F,
 };
-static const uint32_t t162[] = {
+static const uint32_t t160[] = {
 	0x10860, 0x1087F,
 };
-static const uint32_t t163[] = {
+static const uint32_t t161[] = {
 	0x2029, 0x2029,
 };
-static const uint32_t t164[] = {
+static const uint32_t t162[] = {
 	0x11AC0, 0x11AF8,
 };
-static const uint32_t t165[] = {
+static const uint32_t t163[] = {
 	0xA840, 0xA877,
 };
-static const uint32_t t166[] = {
+static const uint32_t t164[] = {
 	0x10900, 0x1091B, 0x1091F, 0x1091F,
 };
-static const uint32_t t167[] = {
+static const uint32_t t165[] = {
 	0x10B80, 0x10B91, 0x10B99, 0x10B9C, 0x10BA9, 0x10BAF,
 };
-static const uint32_t t168[] = {
+static const uint32_t t166[] = {
 	0xA930, 0xA953, 0xA95F, 0xA95F,
 };
-static const uint32_t t169[] = {
+static const uint32_t t167[] = {
 	0x16A0, 0x16EA, 0x16EE, 0x16F8,
 };
-static const uint32_t t170[] = {
+static const uint32_t t168[] = {
 	0x24, 0x24, 0x2B, 0x2B, 0x3C, 0x3E, 0x5E, 0x5E, 0x60, 0x60, 0x7C, 0x7C,
 	0x7E, 0x7E, 0xA2, 0xA6, 0xA8, 0xA9, 0xAC, 0xAC, 0xAE, 0xB1, 0xB4, 0xB4,
 	0xB8, 0xB8, 0xD7, 0xD7, 0xF7, 0xF7, 0x2C2, 0x2C5, 0x2D2, 0x2DF, 0x2E5, 0x2EB,
@@ -1847,131 +1841,131 @@ static const uint32_t t170[] = {
 	0x1FA60, 0x1FA6D, 0x1FA70, 0x1FA7C, 0x1FA80, 0x1FA88, 0x1FA90, 0x1FABD, 0x1FABF, 0x1FAC5, 0x1FACE, 0x1FADB,
 	0x1FAE0, 0x1FAE8, 0x1FAF0, 0x1FAF8, 0x1FB00, 0x1FB92, 0x1FB94, 0x1FBCA,
 };
-static const uint32_t t171[] = {
+static const uint32_t t169[] = {
 	0x800, 0x82D, 0x830, 0x83E,
 };
-static const uint32_t t172[] = {
+static const uint32_t t170[] = {
 	0xA880, 0xA8C5, 0xA8CE, 0xA8D9,
 };
-static const uint32_t t173[] = {
+static const uint32_t t171[] = {
 	0x20, 0x20, 0xA0, 0xA0, 0x1680, 0x1680, 0x2000, 0x200A, 0x2028, 0x2029, 0x202F, 0x202F,
 	0x205F, 0x205F, 0x3000, 0x3000,
 };
-static const uint32_t t174[] = {
+static const uint32_t t172[] = {
 	0x11180, 0x111DF,
 };
-static const uint32_t t175[] = {
+static const uint32_t t173[] = {
 	0x10450, 0x1047F,
 };
-static const uint32_t t176[] = {
+static const uint32_t t174[] = {
 	0x11580, 0x115B5, 0x115B8, 0x115DD,
 };
-static const uint32_t t177[] = {
+static const uint32_t t175[] = {
 	0x1D800, 0x1DA8B, 0x1DA9B, 0x1DA9F, 0x1DAA1, 0x1DAAF,
 };
-static const uint32_t t178[] = {
+static const uint32_t t176[] = {
 	0xD81, 0xD83, 0xD85, 0xD96, 0xD9A, 0xDB1, 0xDB3, 0xDBB, 0xDBD, 0xDBD, 0xDC0, 0xDC6,
 	0xDCA, 0xDCA, 0xDCF, 0xDD4, 0xDD6, 0xDD6, 0xDD8, 0xDDF, 0xDE6, 0xDEF, 0xDF2, 0xDF4,
 	0x111E1, 0x111F4,
 };
-static const uint32_t t179[] = {
+static const uint32_t t177[] = {
 	0x10F30, 0x10F59,
 };
-static const uint32_t t180[] = {
+static const uint32_t t178[] = {
 	0x110D0, 0x110E8, 0x110F0, 0x110F9,
 };
-static const uint32_t t181[] = {
+static const uint32_t t179[] = {
 	0x11A50, 0x11AA2,
 };
-static const uint32_t t182[] = {
+static const uint32_t t180[] = {
 	0x20, 0x20, 0xA0, 0xA0, 0x1680, 0x1680, 0x2000, 0x200A, 0x202F, 0x202F, 0x205F, 0x205F,
 	0x3000, 0x3000,
 };
-static const uint32_t t183[] = {
+static const uint32_t t181[] = {
 	0x1B80, 0x1BBF, 0x1CC0, 0x1CC7,
 };
-static const uint32_t t184[] = {
+static const uint32_t t182[] = {
 	0xA800, 0xA82C,
 };
-static const uint32_t t185[] = {
+static const uint32_t t183[] = {
 	0x700, 0x70D, 0x70F, 0x74A, 0x74D, 0x74F, 0x860, 0x86A,
 };
-static const uint32_t t186[] = {
+static const uint32_t t184[] = {
 	0x1700, 0x1715, 0x171F, 0x171F,
 };
-static const uint32_t t187[] = {
+static const uint32_t t185[] = {
 	0x1760, 0x176C, 0x176E, 0x1770, 0x1772, 0x1773,
 };
-static const uint32_t t188[] = {
+static const uint32_t t186[] = {
 	0x1950, 0x196D, 0x1970, 0x1974,
 };
-static const uint32_t t189[] = {
+static const uint32_t t187[] = {
 	0x1A20, 0x1A5E, 0x1A60, 0x1A7C, 0x1A7F, 0x1A89, 0x1A90, 0x1A99, 0x1AA0, 0x1AAD,
 };
-static const uint32_t t190[] = {
+static const uint32_t t188[] = {
 	0xAA80, 0xAAC2, 0xAADB, 0xAADF,
 };
-static const uint32_t t191[] = {
+static const uint32_t t189[] = {
 	0x11680, 0x116B9, 0x116C0, 0x116C9,
 };
-static const uint32_t t192[] = {
+static const uint32_t t190[] = {
 	0xB82, 0xB83, 0xB85, 0xB8A, 0xB8E, 0xB90, 0xB92, 0xB95, 0xB99, 0xB9A, 0xB9C, 0xB9C,
 	0xB9E, 0xB9F, 0xBA3, 0xBA4, 0xBA8, 0xBAA, 0xBAE, 0xBB9, 0xBBE, 0xBC2, 0xBC6, 0xBC8,
 	0xBCA, 0xBCD, 0xBD0, 0xBD0, 0xBD7, 0xBD7, 0xBE6, 0xBFA, 0x11FC0, 0x11FF1, 0x11FFF, 0x11FFF,
 };
-static const uint32_t t193[] = {
+static const uint32_t t191[] = {
 	0x16A70, 0x16ABE, 0x16AC0, 0x16AC9,
 };
-static const uint32_t t194[] = {
+static const uint32_t t192[] = {
 	0x16FE0, 0x16FE0, 0x17000, 0x187F7, 0x18800, 0x18AFF, 0x18D00, 0x18D08,
 };
-static const uint32_t t195[] = {
+static const uint32_t t193[] = {
 	0xC00, 0xC0C, 0xC0E, 0xC10, 0xC12, 0xC28, 0xC2A, 0xC39, 0xC3C, 0xC44, 0xC46, 0xC48,
 	0xC4A, 0xC4D, 0xC55, 0xC56, 0xC58, 0xC5A, 0xC5D, 0xC5D, 0xC60, 0xC63, 0xC66, 0xC6F,
 	0xC77, 0xC7F,
 };
-static const uint32_t t196[] = {
+static const uint32_t t194[] = {
 	0x780, 0x7B1,
 };
-static const uint32_t t197[] = {
+static const uint32_t t195[] = {
 	0xE01, 0xE3A, 0xE40, 0xE5B,
 };
-static const uint32_t t198[] = {
+static const uint32_t t196[] = {
 	0xF00, 0xF47, 0xF49, 0xF6C, 0xF71, 0xF97, 0xF99, 0xFBC, 0xFBE, 0xFCC, 0xFCE, 0xFD4,
 	0xFD9, 0xFDA,
 };
-static const uint32_t t199[] = {
+static const uint32_t t197[] = {
 	0x2D30, 0x2D67, 0x2D6F, 0x2D70, 0x2D7F, 0x2D7F,
 };
-static const uint32_t t200[] = {
+static const uint32_t t198[] = {
 	0x11480, 0x114C7, 0x114D0, 0x114D9,
 };
-static const uint32_t t201[] = {
+static const uint32_t t199[] = {
 	0x1E290, 0x1E2AE,
 };
-static const uint32_t t202[] = {
+static const uint32_t t200[] = {
 	0x10380, 0x1039D, 0x1039F, 0x1039F,
 };
-static const uint32_t t203[] = {
+static const uint32_t t201[] = {
 	0xA500, 0xA62B,
 };
-static const uint32_t t204[] = {
+static const uint32_t t202[] = {
 	0x10570, 0x1057A, 0x1057C, 0x1058A, 0x1058C, 0x10592, 0x10594, 0x10595, 0x10597, 0x105A1, 0x105A3, 0x105B1,
 	0x105B3, 0x105B9, 0x105BB, 0x105BC,
 };
-static const uint32_t t205[] = {
+static const uint32_t t203[] = {
 	0x1E2C0, 0x1E2F9, 0x1E2FF, 0x1E2FF,
 };
-static const uint32_t t206[] = {
+static const uint32_t t204[] = {
 	0x118A0, 0x118F2, 0x118FF, 0x118FF,
 };
-static const uint32_t t207[] = {
+static const uint32_t t205[] = {
 	0x10E80, 0x10EA9, 0x10EAB, 0x10EAD, 0x10EB0, 0x10EB1,
 };
-static const uint32_t t208[] = {
+static const uint32_t t206[] = {
 	0xA000, 0xA48C, 0xA490, 0xA4C6,
 };
-static const uint32_t t209[] = {
+static const uint32_t t207[] = {
 	0x11A00, 0x11A47,
 };
 
@@ -2050,175 +2044,175 @@ const re_utable re_utables[] = {
 	{ "Hebrew", t70, 9, NULL, 0 },
 	{ "Hiragana", t71, 6, NULL, 0 },
 	{ "Imperial_Aramaic", t72, 2, NULL, 0 },
-	{ "Inherited", t73, 29, t74, 3 },
-	{ "Initialpunctuation", t75, 11, NULL, 0 },
-	{ "Inscriptional_Pahlavi", t76, 2, NULL, 0 },
-	{ "Inscriptional_Parthian", t77, 2, NULL, 0 },
-	{ "Javanese", t78, 3, NULL, 0 },
-	{ "Kaithi", t79, 2, NULL, 0 },
-	{ "Kannada", t80, 13, NULL, 0 },
-	{ "Katakana", t81, 14, NULL, 0 },
-	{ "Kawi", t82, 3, NULL, 0 },
-	{ "Kayah_Li", t83, 2, NULL, 0 },
-	{ "Kharoshthi", t84, 8, NULL, 0 },
-	{ "Khitan_Small_Script", t85, 2, NULL, 0 },
-	{ "Khmer", t86, 4, NULL, 0 },
-	{ "Khojki", t87, 2, NULL, 0 },
-	{ "Khudawadi", t88, 2, NULL, 0 },
-	{ "L", t89, 659, t90, 1 },
+	{ "Inherited", t73, 29, t32, 3 },
+	{ "Initialpunctuation", t74, 11, NULL, 0 },
+	{ "Inscriptional_Pahlavi", t75, 2, NULL, 0 },
+	{ "Inscriptional_Parthian", t76, 2, NULL, 0 },
+	{ "Javanese", t77, 3, NULL, 0 },
+	{ "Kaithi", t78, 2, NULL, 0 },
+	{ "Kannada", t79, 13, NULL, 0 },
+	{ "Katakana", t80, 14, NULL, 0 },
+	{ "Kawi", t81, 3, NULL, 0 },
+	{ "Kayah_Li", t82, 2, NULL, 0 },
+	{ "Kharoshthi", t83, 8, NULL, 0 },
+	{ "Khitan_Small_Script", t84, 2, NULL, 0 },
+	{ "Khmer", t85, 4, NULL, 0 },
+	{ "Khojki", t86, 2, NULL, 0 },
+	{ "Khudawadi", t87, 2, NULL, 0 },
+	{ "L", t88, 659, t89, 1 },
 	{ "LC", t20, 143, NULL, 0 },
-	{ "Lao", t91, 11, NULL, 0 },
-	{ "Latin", t92, 39, NULL, 0 },
-	{ "Lepcha", t93, 3, NULL, 0 },
-	{ "Letter", t89, 659, t90, 1 },
-	{ "Letternumber", t94, 12, NULL, 0 },
-	{ "Limbu", t95, 5, NULL, 0 },
-	{ "Linear_A", t96, 3, NULL, 0 },
-	{ "Linear_B", t97, 7, NULL, 0 },
-	{ "Lineseparator", t98, 1, NULL, 0 },
-	{ "Lisu", t99, 2, NULL, 0 },
-	{ "Ll", t100, 658, t101, 607 },
-	{ "Lm", t102, 71, NULL, 0 },
-	{ "Lo", t103, 510, NULL, 0 },
-	{ "Lowercaseletter", t100, 658, t101, 607 },
-	{ "Lt", t104, 10, t105, 12 },
-	{ "Lu", t106, 646, t107, 618 },
-	{ "Lycian", t108, 1, NULL, 0 },
-	{ "Lydian", t109, 2, NULL, 0 },
+	{ "Lao", t90, 11, NULL, 0 },
+	{ "Latin", t91, 39, NULL, 0 },
+	{ "Lepcha", t92, 3, NULL, 0 },
+	{ "Letter", t88, 659, t89, 1 },
+	{ "Letternumber", t93, 12, NULL, 0 },
+	{ "Limbu", t94, 5, NULL, 0 },
+	{ "Linear_A", t95, 3, NULL, 0 },
+	{ "Linear_B", t96, 7, NULL, 0 },
+	{ "Lineseparator", t97, 1, NULL, 0 },
+	{ "Lisu", t98, 2, NULL, 0 },
+	{ "Ll", t99, 658, t100, 607 },
+	{ "Lm", t101, 71, NULL, 0 },
+	{ "Lo", t102, 510, NULL, 0 },
+	{ "Lowercaseletter", t99, 658, t100, 607 },
+	{ "Lt", t103, 10, t104, 12 },
+	{ "Lu", t105, 646, t106, 618 },
+	{ "Lycian", t107, 1, NULL, 0 },
+	{ "Lydian", t108, 2, NULL, 0 },
 	{ "M", t31, 310, t32, 3 },
-	{ "Mahajani", t110, 1, NULL, 0 },
-	{ "Makasar", t111, 1, NULL, 0 },
-	{ "Malayalam", t112, 7, NULL, 0 },
-	{ "Mandaic", t113, 2, NULL, 0 },
-	{ "Manichaean", t114, 2, NULL, 0 },
-	{ "Marchen", t115, 3, NULL, 0 },
+	{ "Mahajani", t109, 1, NULL, 0 },
+	{ "Makasar", t110, 1, NULL, 0 },
+	{ "Malayalam", t111, 7, NULL, 0 },
+	{ "Mandaic", t112, 2, NULL, 0 },
+	{ "Manichaean", t113, 2, NULL, 0 },
+	{ "Marchen", t114, 3, NULL, 0 },
 	{ "Mark", t31, 310, t32, 3 },
-	{ "Masaram_Gondi", t116, 7, NULL, 0 },
-	{ "Mathsymbol", t117, 64, NULL, 0 },
-	{ "Mc", t118, 182, NULL, 0 },
+	{ "Masaram_Gondi", t115, 7, NULL, 0 },
+	{ "Mathsymbol", t116, 64, NULL, 0 },
+	{ "Mc", t117, 182, NULL, 0 },
 	{ "Me", t53, 5, NULL, 0 },
-	{ "Medefaidrin", t119, 1, NULL, 0 },
-	{ "Meetei_Mayek", t120, 3, NULL, 0 },
-	{ "Mende_Kikakui", t121, 2, NULL, 0 },
-	{ "Meroitic_Cursive", t122, 3, NULL, 0 },
-	{ "Meroitic_Hieroglyphs", t123, 1, NULL, 0 },
-	{ "Miao", t124, 3, NULL, 0 },
-	{ "Mn", t125, 346, t126, 3 },
-	{ "Modi", t127, 2, NULL, 0 },
-	{ "Modifierletter", t102, 71, NULL, 0 },
-	{ "Modifiersymbol", t128, 31, NULL, 0 },
-	{ "Mongolian", t129, 6, NULL, 0 },
-	{ "Mro", t130, 3, NULL, 0 },
-	{ "Multani", t131, 5, NULL, 0 },
-	{ "Myanmar", t132, 3, NULL, 0 },
-	{ "N", t133, 137, NULL, 0 },
-	{ "Nabataean", t134, 2, NULL, 0 },
-	{ "Nag_Mundari", t135, 1, NULL, 0 },
-	{ "Nandinagari", t136, 3, NULL, 0 },
+	{ "Medefaidrin", t118, 1, NULL, 0 },
+	{ "Meetei_Mayek", t119, 3, NULL, 0 },
+	{ "Mende_Kikakui", t120, 2, NULL, 0 },
+	{ "Meroitic_Cursive", t121, 3, NULL, 0 },
+	{ "Meroitic_Hieroglyphs", t122, 1, NULL, 0 },
+	{ "Miao", t123, 3, NULL, 0 },
+	{ "Mn", t124, 346, t32, 3 },
+	{ "Modi", t125, 2, NULL, 0 },
+	{ "Modifierletter", t101, 71, NULL, 0 },
+	{ "Modifiersymbol", t126, 31, NULL, 0 },
+	{ "Mongolian", t127, 6, NULL, 0 },
+	{ "Mro", t128, 3, NULL, 0 },
+	{ "Multani", t129, 5, NULL, 0 },
+	{ "Myanmar", t130, 3, NULL, 0 },
+	{ "N", t131, 137, NULL, 0 },
+	{ "Nabataean", t132, 2, NULL, 0 },
+	{ "Nag_Mundari", t133, 1, NULL, 0 },
+	{ "Nandinagari", t134, 3, NULL, 0 },
 	{ "Nd", t44, 64, NULL, 0 },
-	{ "New_Tai_Lue", t137, 4, NULL, 0 },
-	{ "Newa", t138, 2, NULL, 0 },
-	{ "Nko", t139, 2, NULL, 0 },
-	{ "Nl", t94, 12, NULL, 0 },
-	{ "No", t140, 72, NULL, 0 },
-	{ "Nonspacingmark", t125, 346, t126, 3 },
-	{ "Number", t133, 137, NULL, 0 },
-	{ "Nushu", t141, 2, NULL, 0 },
-	{ "Nyiakeng_Puachue_Hmong", t142, 4, NULL, 0 },
-	{ "Ogham", t143, 1, NULL, 0 },
-	{ "Ol_Chiki", t144, 1, NULL, 0 },
-	{ "Old_Hungarian", t145, 3, NULL, 0 },
-	{ "Old_Italic", t146, 2, NULL, 0 },
-	{ "Old_North_Arabian", t147, 1, NULL, 0 },
-	{ "Old_Permic", t148, 1, NULL, 0 },
-	{ "Old_Persian", t149, 2, NULL, 0 },
-	{ "Old_Sogdian", t150, 1, NULL, 0 },
-	{ "Old_South_Arabian", t151, 1, NULL, 0 },
-	{ "Old_Turkic", t152, 1, NULL, 0 },
-	{ "Old_Uyghur", t153, 1, NULL, 0 },
-	{ "Openpunctuation", t154, 79, NULL, 0 },
-	{ "Oriya", t155, 14, NULL, 0 },
-	{ "Osage", t156, 2, NULL, 0 },
-	{ "Osmanya", t157, 2, NULL, 0 },
+	{ "New_Tai_Lue", t135, 4, NULL, 0 },
+	{ "Newa", t136, 2, NULL, 0 },
+	{ "Nko", t137, 2, NULL, 0 },
+	{ "Nl", t93, 12, NULL, 0 },
+	{ "No", t138, 72, NULL, 0 },
+	{ "Nonspacingmark", t124, 346, t32, 3 },
+	{ "Number", t131, 137, NULL, 0 },
+	{ "Nushu", t139, 2, NULL, 0 },
+	{ "Nyiakeng_Puachue_Hmong", t140, 4, NULL, 0 },
+	{ "Ogham", t141, 1, NULL, 0 },
+	{ "Ol_Chiki", t142, 1, NULL, 0 },
+	{ "Old_Hungarian", t143, 3, NULL, 0 },
+	{ "Old_Italic", t144, 2, NULL, 0 },
+	{ "Old_North_Arabian", t145, 1, NULL, 0 },
+	{ "Old_Permic", t146, 1, NULL, 0 },
+	{ "Old_Persian", t147, 2, NULL, 0 },
+	{ "Old_Sogdian", t148, 1, NULL, 0 },
+	{ "Old_South_Arabian", t149, 1, NULL, 0 },
+	{ "Old_Turkic", t150, 1, NULL, 0 },
+	{ "Old_Uyghur", t151, 1, NULL, 0 },
+	{ "Openpunctuation", t152, 79, NULL, 0 },
+	{ "Oriya", t153, 14, NULL, 0 },
+	{ "Osage", t154, 2, NULL, 0 },
+	{ "Osmanya", t155, 2, NULL, 0 },
 	{ "Other", t17, 712, NULL, 0 },
-	{ "Otherletter", t103, 510, NULL, 0 },
-	{ "Othernumber", t140, 72, NULL, 0 },
-	{ "Otherpunctuation", t158, 187, NULL, 0 },
-	{ "Othersymbol", t159, 184, NULL, 0 },
-	{ "P", t160, 191, NULL, 0 },
-	{ "Pahawh_Hmong", t161, 5, NULL, 0 },
-	{ "Palmyrene", t162, 1, NULL, 0 },
-	{ "Paragraphseparator", t163, 1, NULL, 0 },
-	{ "Pau_Cin_Hau", t164, 1, NULL, 0 },
+	{ "Otherletter", t102, 510, NULL, 0 },
+	{ "Othernumber", t138, 72, NULL, 0 },
+	{ "Otherpunctuation", t156, 187, NULL, 0 },
+	{ "Othersymbol", t157, 184, NULL, 0 },
+	{ "P", t158, 191, NULL, 0 },
+	{ "Pahawh_Hmong", t159, 5, NULL, 0 },
+	{ "Palmyrene", t160, 1, NULL, 0 },
+	{ "Paragraphseparator", t161, 1, NULL, 0 },
+	{ "Pau_Cin_Hau", t162, 1, NULL, 0 },
 	{ "Pc", t35, 6, NULL, 0 },
 	{ "Pd", t43, 19, NULL, 0 },
 	{ "Pe", t28, 76, NULL, 0 },
 	{ "Pf", t55, 10, NULL, 0 },
-	{ "Phags_Pa", t165, 1, NULL, 0 },
-	{ "Phoenician", t166, 2, NULL, 0 },
-	{ "Pi", t75, 11, NULL, 0 },
-	{ "Po", t158, 187, NULL, 0 },
+	{ "Phags_Pa", t163, 1, NULL, 0 },
+	{ "Phoenician", t164, 2, NULL, 0 },
+	{ "Pi", t74, 11, NULL, 0 },
+	{ "Po", t156, 187, NULL, 0 },
 	{ "Privateuse", t30, 3, NULL, 0 },
-	{ "Ps", t154, 79, NULL, 0 },
-	{ "Psalter_Pahlavi", t167, 3, NULL, 0 },
-	{ "Punct", t160, 191, NULL, 0 },
-	{ "Punctuation", t160, 191, NULL, 0 },
-	{ "Rejang", t168, 2, NULL, 0 },
-	{ "Runic", t169, 2, NULL, 0 },
-	{ "S", t170, 232, NULL, 0 },
-	{ "Samaritan", t171, 2, NULL, 0 },
-	{ "Saurashtra", t172, 2, NULL, 0 },
+	{ "Ps", t152, 79, NULL, 0 },
+	{ "Psalter_Pahlavi", t165, 3, NULL, 0 },
+	{ "Punct", t158, 191, NULL, 0 },
+	{ "Punctuation", t158, 191, NULL, 0 },
+	{ "Rejang", t166, 2, NULL, 0 },
+	{ "Runic", t167, 2, NULL, 0 },
+	{ "S", t168, 232, NULL, 0 },
+	{ "Samaritan", t169, 2, NULL, 0 },
+	{ "Saurashtra", t170, 2, NULL, 0 },
 	{ "Sc", t39, 21, NULL, 0 },
-	{ "Separator", t173, 8, NULL, 0 },
-	{ "Sharada", t174, 1, NULL, 0 },
-	{ "Shavian", t175, 1, NULL, 0 },
-	{ "Siddham", t176, 2, NULL, 0 },
-	{ "SignWriting", t177, 3, NULL, 0 },
-	{ "Sinhala", t178, 13, NULL, 0 },
-	{ "Sk", t128, 31, NULL, 0 },
-	{ "Sm", t117, 64, NULL, 0 },
-	{ "So", t159, 184, NULL, 0 },
-	{ "Sogdian", t179, 1, NULL, 0 },
-	{ "Sora_Sompeng", t180, 2, NULL, 0 },
-	{ "Soyombo", t181, 1, NULL, 0 },
-	{ "Spaceseparator", t182, 7, NULL, 0 },
-	{ "Spacingmark", t118, 182, NULL, 0 },
-	{ "Sundanese", t183, 2, NULL, 0 },
+	{ "Separator", t171, 8, NULL, 0 },
+	{ "Sharada", t172, 1, NULL, 0 },
+	{ "Shavian", t173, 1, NULL, 0 },
+	{ "Siddham", t174, 2, NULL, 0 },
+	{ "SignWriting", t175, 3, NULL, 0 },
+	{ "Sinhala", t176, 13, NULL, 0 },
+	{ "Sk", t126, 31, NULL, 0 },
+	{ "Sm", t116, 64, NULL, 0 },
+	{ "So", t157, 184, NULL, 0 },
+	{ "Sogdian", t177, 1, NULL, 0 },
+	{ "Sora_Sompeng", t178, 2, NULL, 0 },
+	{ "Soyombo", t179, 1, NULL, 0 },
+	{ "Spaceseparator", t180, 7, NULL, 0 },
+	{ "Spacingmark", t117, 182, NULL, 0 },
+	{ "Sundanese", t181, 2, NULL, 0 },
 	{ "Surrogate", t37, 1, NULL, 0 },
-	{ "Syloti_Nagri", t184, 1, NULL, 0 },
-	{ "Symbol", t170, 232, NULL, 0 },
-	{ "Syriac", t185, 4, NULL, 0 },
-	{ "Tagalog", t186, 2, NULL, 0 },
-	{ "Tagbanwa", t187, 3, NULL, 0 },
-	{ "Tai_Le", t188, 2, NULL, 0 },
-	{ "Tai_Tham", t189, 5, NULL, 0 },
-	{ "Tai_Viet", t190, 2, NULL, 0 },
-	{ "Takri", t191, 2, NULL, 0 },
-	{ "Tamil", t192, 18, NULL, 0 },
-	{ "Tangsa", t193, 2, NULL, 0 },
-	{ "Tangut", t194, 4, NULL, 0 },
-	{ "Telugu", t195, 13, NULL, 0 },
-	{ "Thaana", t196, 1, NULL, 0 },
-	{ "Thai", t197, 2, NULL, 0 },
-	{ "Tibetan", t198, 7, NULL, 0 },
-	{ "Tifinagh", t199, 3, NULL, 0 },
-	{ "Tirhuta", t200, 2, NULL, 0 },
-	{ "Titlecaseletter", t104, 10, t105, 12 },
-	{ "Toto", t201, 1, NULL, 0 },
-	{ "Ugaritic", t202, 2, NULL, 0 },
+	{ "Syloti_Nagri", t182, 1, NULL, 0 },
+	{ "Symbol", t168, 232, NULL, 0 },
+	{ "Syriac", t183, 4, NULL, 0 },
+	{ "Tagalog", t184, 2, NULL, 0 },
+	{ "Tagbanwa", t185, 3, NULL, 0 },
+	{ "Tai_Le", t186, 2, NULL, 0 },
+	{ "Tai_Tham", t187, 5, NULL, 0 },
+	{ "Tai_Viet", t188, 2, NULL, 0 },
+	{ "Takri", t189, 2, NULL, 0 },
+	{ "Tamil", t190, 18, NULL, 0 },
+	{ "Tangsa", t191, 2, NULL, 0 },
+	{ "Tangut", t192, 4, NULL, 0 },
+	{ "Telugu", t193, 13, NULL, 0 },
+	{ "Thaana", t194, 1, NULL, 0 },
+	{ "Thai", t195, 2, NULL, 0 },
+	{ "Tibetan", t196, 7, NULL, 0 },
+	{ "Tifinagh", t197, 3, NULL, 0 },
+	{ "Tirhuta", t198, 2, NULL, 0 },
+	{ "Titlecaseletter", t103, 10, t104, 12 },
+	{ "Toto", t199, 1, NULL, 0 },
+	{ "Ugaritic", t200, 2, NULL, 0 },
 	{ "Unassigned", t29, 707, NULL, 0 },
-	{ "Uppercaseletter", t106, 646, t107, 618 },
-	{ "Vai", t203, 1, NULL, 0 },
-	{ "Vithkuqi", t204, 8, NULL, 0 },
-	{ "Wancho", t205, 2, NULL, 0 },
-	{ "Warang_Citi", t206, 2, NULL, 0 },
-	{ "Yezidi", t207, 3, NULL, 0 },
-	{ "Yi", t208, 2, NULL, 0 },
-	{ "Z", t173, 8, NULL, 0 },
-	{ "Zanabazar_Square", t209, 1, NULL, 0 },
-	{ "Zl", t98, 1, NULL, 0 },
-	{ "Zp", t163, 1, NULL, 0 },
-	{ "Zs", t182, 7, NULL, 0 },
+	{ "Uppercaseletter", t105, 646, t106, 618 },
+	{ "Vai", t201, 1, NULL, 0 },
+	{ "Vithkuqi", t202, 8, NULL, 0 },
+	{ "Wancho", t203, 2, NULL, 0 },
+	{ "Warang_Citi", t204, 2, NULL, 0 },
+	{ "Yezidi", t205, 3, NULL, 0 },
+	{ "Yi", t206, 2, NULL, 0 },
+	{ "Z", t171, 8, NULL, 0 },
+	{ "Zanabazar_Square", t207, 1, NULL, 0 },
+	{ "Zl", t97, 1, NULL, 0 },
+	{ "Zp", t161, 1, NULL, 0 },
+	{ "Zs", t180, 7, NULL, 0 },
 };
 const size_t re_nutables = sizeof(re_utables) / sizeof(re_utables[0]);
 

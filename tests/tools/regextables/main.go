@@ -49,23 +49,20 @@ func ranges(t *unicode.RangeTable) [][2]rune {
 		}
 		out = append(out, [2]rune{lo, hi})
 	}
-	for _, r := range t.R16 {
-		for c := rune(r.Lo); c <= rune(r.Hi); c += rune(r.Stride) {
-			if r.Stride == 1 {
-				add(rune(r.Lo), rune(r.Hi))
-				break
-			}
+	each := func(lo, hi, stride rune) {
+		if stride == 1 {
+			add(lo, hi)
+			return
+		}
+		for c := lo; c <= hi; c += stride {
 			add(c, c)
 		}
 	}
+	for _, r := range t.R16 {
+		each(rune(r.Lo), rune(r.Hi), rune(r.Stride))
+	}
 	for _, r := range t.R32 {
-		for c := rune(r.Lo); c <= rune(r.Hi); c += rune(r.Stride) {
-			if r.Stride == 1 {
-				add(rune(r.Lo), rune(r.Hi))
-				break
-			}
-			add(c, c)
-		}
+		each(rune(r.Lo), rune(r.Hi), rune(r.Stride))
 	}
 	return out
 }
@@ -78,16 +75,17 @@ func main() {
 	fmt.Fprintf(w, " * make test-regex-oracle checks it is what the generator writes. */\n")
 	fmt.Fprintf(w, "#include \"re.h\"\n\n")
 
-	emitted := map[*unicode.RangeTable]string{}
+	emitted := map[string]string{} // by content: aliases and folds share
 	emit := func(t *unicode.RangeTable) string {
 		if t == nil {
 			return ""
 		}
-		if n, ok := emitted[t]; ok {
+		key := fmt.Sprint(ranges(t))
+		if n, ok := emitted[key]; ok {
 			return n
 		}
 		n := fmt.Sprintf("t%d", len(emitted))
-		emitted[t] = n
+		emitted[key] = n
 		fmt.Fprintf(w, "static const uint32_t %s[] = {", n)
 		for i, r := range ranges(t) {
 			if i%6 == 0 {
