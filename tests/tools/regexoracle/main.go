@@ -45,6 +45,19 @@ var fixed = []string{
 	`[--z]`, `[[:^digit:]x]`, `[[:word:]]`, `[[:alnum:]-]`, `(?i)[a-z]+`, `(?i)[[:upper:]]`, `(?i)Δ`,
 }
 
+// limits: Go's nesting depth (1000), size ("expression too large") and
+// repeat-product checks, at and just past each limit.
+func limits() []string {
+	r := strings.Repeat
+	return []string{
+		r("(", 1001) + "a" + r(")", 1001), r("(", 999) + "a" + r(")", 999), r("(?:", 1001) + "a" + r(")", 1001),
+		r("(?:a*)", 1000), r("a", 5000) + "{1000}", "(?:" + r("a", 3400) + "){1000}",
+		"(?:" + r("a", 3300) + "){1000}", r(`[\pL]`, 30000), r(`\pL`, 27000), "(a{1000}){2}",
+		"((a{10}){10}){10}", "((a{10}){10}){11}", "(?:(?:a){0}){1000}", r("a", 1001) + r("|", 2000),
+		r("(", 1500), r(")", 3), "x{1000}{2}", r("(((a{2}){2}){2}){2}", 10), r("(a|", 999) + r(")", 999),
+	}
+}
+
 var atoms = []string{
 	"a", "b", "c", "A", "B", "x", "0", "1", "9", "-", ".", "_", " ", "é", "Δ", "δ", "ſ", "K", "k", "K",
 	`\.`, `\-`, `\d`, `\D`, `\w`, `\W`, `\s`, `\S`, `\b`, `\B`, `\A`, `\z`, `\n`, `\t`, `\x41`, `\x{394}`,
@@ -200,6 +213,9 @@ func main() {
 		for k := 0; k < 3; k++ {
 			cases = append(cases, tcase{p, g.input(), g.pick(repls), g.r.Intn(4) - 1})
 		}
+	}
+	for _, p := range limits() {
+		cases = append(cases, tcase{p, g.input(), g.pick(repls), g.r.Intn(4) - 1})
 	}
 	for i := 0; i < *count; i++ {
 		p := g.regex(0)
