@@ -124,8 +124,23 @@ static bool is_subchart_key(const values_chart *c, const char *k, size_t klen)
 	return false;
 }
 
-/* Helm's coalesceValues: the chart's defaults under v. */
-static void coalesce_values(karena *a, const values_chart *c, doc_node *v, bool is_root, bool merge)
+/* A warning for the user, once: warn is a sequence of strings (NULL: the
+ * pass records none). */
+static void warn_add(karena *a, doc_node *warn, const char *msg)
+{
+	size_t i;
+	if (!warn)
+		return;
+	for (i = 0; i < warn->u.seq.len; i++)
+		if (!strcmp(warn->u.seq.v[i]->u.s.ptr, msg))
+			return;
+	doc_seq_push(a, warn, doc_new_str(a, msg));
+}
+
+/* Helm's coalesceValues: the chart's defaults under v; path names the
+ * chart in warnings ("top.sub"). */
+static void coalesce_values(karena *a, const values_chart *c, doc_node *v, bool is_root, bool merge,
+			    const char *path, doc_node *warn)
 {
 	const doc_node *d = defaults_of(c);
 	size_t i;
@@ -142,6 +157,8 @@ static void coalesce_values(karena *a, const values_chart *c, doc_node *v, bool 
 			} else if (uv->type == DOC_MAP && pr->val->type == DOC_MAP) {
 				bool m = merge || is_subchart_key(c, k, klen);
 				values_coalesce_tables(a, uv, doc_copy(a, pr->val), m, 0);
+			} else if (uv->type == DOC_MAP && pr->val->type != DOC_NULL) {
+				warn_add(a, warn, karena_printf(a, "skipped value for %s.%s: Not a table.", path, k));
 			}
 			continue;
 		}
@@ -186,10 +203,10 @@ static void coalesce_globals(karena *a, doc_node *dest, const doc_node *src)
 }
 
 static int coalesce_chart(karena *a, values_chart *c, doc_node *v, bool is_root, bool merge, int depth,
-			  kerr *err)
+			  const char *path, doc_node *warn, kerr *err)
 {
 	size_t i;
-	coalesce_values(a, c, v, is_root, merge);
+	coalesce_values(a, c, v, is_root, merge, path, warn);
 	c->values = v;
 	for (i = 0; i < c->neffective; i++) {
 		values_chart *s = c->effective[i];
@@ -207,7 +224,8 @@ static int coalesce_chart(karena *a, values_chart *c, doc_node *v, bool is_root,
 					   doc_type_name(sv->type));
 		}
 		coalesce_globals(a, sv, v);
-		if ((r = coalesce_chart(a, s, sv, false, merge, depth + 1, err)))
+		if ((r = coalesce_chart(a, s, sv, false, merge, depth + 1,
+					karena_printf(a, "%s.%s", path, s->name ? s->name : ""), warn, err)))
 			return r;
 	}
 	return 0;
@@ -238,7 +256,8 @@ static const values_chart *dep_chart(const values_chart *c, size_t j)
 	return c->effective[unlisted + j];
 }
 
-static void process_enabled(values_chart *c, const doc_node *cvals, const char *prefix, karena *a, int depth)
+static void process_enabled(values_chart *c, const doc_node *cvals, const char *prefix, karena *a, int depth,
+			    doc_node *warn)
 {
 	const doc_node *tags = doc_map_get(cvals, "tags");
 	size_t j, i;
@@ -280,6 +299,9 @@ static void process_enabled(values_chart *c, const doc_node *cvals, const char *
 						enabled = vv->u.b;
 						break;
 					}
+					if (vv && vv->type != DOC_MAP) /* a table is "not a value" */
+						warn_add(a, warn, karena_printf(a, "condition path \"%.*s\" for chart %s returned a non-bool value",
+									      (int)tn, p, s->name ? s->name : ""));
 				}
 				p += n;
 				if (*p == ',')
@@ -303,7 +325,7 @@ static void process_enabled(values_chart *c, const doc_node *cvals, const char *
 		if (!s->enabled)
 			continue;
 		np = karena_printf(a, "%s%s.", prefix, s->effective_name);
-		process_enabled(s, cvals, np, a, depth + 1);
+		process_enabled(s, cvals, np, a, depth + 1, warn);
 	}
 }
 
@@ -361,7 +383,7 @@ static int process_imports(values_chart *c, karena *a, int depth, kerr *err)
 	if (j == c->ndeps)
 		return 0;
 	cvals = doc_new_map(a);
-	if ((r = coalesce_chart(a, c, cvals, true, true, depth, err)))
+	if ((r = coalesce_chart(a, c, cvals, true, true, depth, "", NULL, err)))
 		return r;
 	b = doc_new_map(a);
 	for (j = 0; j < c->ndeps; j++) {
@@ -441,12 +463,14 @@ int values_compute(values_chart *root, doc_node *user, karena *a, values_num_mod
 	reset_outputs(root, 0);
 	/* conditions and tags see the values with every subchart enabled */
 	cvals = doc_copy(a, user);
-	if ((r = coalesce_chart(a, root, cvals, true, false, 0, err)))
+	root->warnings = doc_new_seq(a);
+	if ((r = coalesce_chart(a, root, cvals, true, false, 0, "", NULL, err)))
 		return r;
-	process_enabled(root, cvals, "", a, 0);
+	process_enabled(root, cvals, "", a, 0, root->warnings);
 	if ((r = process_imports(root, a, 0, err)))
 		return r;
-	if ((r = coalesce_chart(a, root, doc_copy(a, user), true, false, 0, err)))
+	if ((r = coalesce_chart(a, root, doc_copy(a, user), true, false, 0, root->name ? root->name : "",
+				root->warnings, err)))
 		return r;
 	validate_tree(root, root->name ? root->name : "values", a, 0, err);
 	return err->code ? err->code : 0;

@@ -104,6 +104,7 @@ def runs():
         (c("errors-merge"), "m2", []),
         (c("errors-metadata"), "m1", []),
         (c("errors-missingdeps"), "md", []),
+        (c("warnings"), "w", []),
         (c("errors-ignore"), "i1", []),
         (c("errors-library"), "l1", []),
         (c("meta"), "m1", []),
