@@ -695,19 +695,8 @@ static void go_syntax(kbuf *out, const doc_node *v, bool top, int depth)
 		kbuf_putc(out, '}');
 		return;
 	}
-	if (v->type == DOC_SEQ && (v->flags & TV_OBJ)) {
-		/* a named slice type: common.VersionSet{"v1", ...} */
-		kbuf_puts(out, ((const tobj *)v)->type_name);
-		kbuf_putc(out, '{');
-		for (i = 0; i < v->u.seq.len; i++) {
-			if (i)
-				kbuf_puts(out, ", ");
-			go_syntax(out, v->u.seq.v[i], false, depth + 1);
-		}
-		kbuf_putc(out, '}');
-		return;
-	}
-	if ((v->flags & (TV_OBJ | TV_STRUCT)) || (v->type == DOC_INT && (v->flags & TV_U8))) {
+	/* a named slice type prints as a slice: common.VersionSet{"v1", ...} */
+	if (((v->flags & (TV_OBJ | TV_STRUCT)) && v->type != DOC_SEQ) || (v->type == DOC_INT && (v->flags & TV_U8))) {
 		print_v(out, v, 'v', 1, depth);
 		return;
 	}
