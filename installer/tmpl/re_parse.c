@@ -1284,7 +1284,7 @@ static int parse_loop(parser *p)
 			break;
 		case '$':
 			if (p->flags & RE_ONELINE)
-				op(p, RE_EOT)->flags |= RE_WASDOLLAR;
+				op(p, RE_EOT);
 			else
 				op(p, RE_EOL);
 			t++;
