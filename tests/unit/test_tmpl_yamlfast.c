@@ -132,6 +132,29 @@ TEST(tmpl_yaml_nonfinite_values_fail)
 	}
 }
 
+/* go-yaml's Unmarshal (so Helm) reads a document's first YAML document
+ * only: what follows the end of a flow root or a "..." is never parsed */
+TEST(tmpl_yaml_first_document_only)
+{
+	static const struct { const char *doc; const char *err; } cases[] = {
+		{ "{kind: A, metadata: {name: x}}}\n", NULL },
+		{ "{kind: A}\n...\n]\n", NULL },
+		{ "{kind: A} trailing words\n", NULL },
+		{ "kind: A\n]\n", "did not find expected key" },
+		{ "{kind: A}} @\n", NULL },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *k = NULL, *h = NULL, *e = NULL;
+		int ok = doc_head_check(cases[i].doc, strlen(cases[i].doc), true, &k, &h, &e);
+		if (cases[i].err)
+			CHECK_MSG(!ok && e && strstr(e, cases[i].err), "case %zu: %s", i, e ? e : "(accepted)");
+		else
+			CHECK_MSG(ok && k && !strcmp(k, "A"), "case %zu: %s (kind %s)", i, e ? e : "", k ? k : "-");
+		free(k); free(h); free(e);
+	}
+}
+
 #include "tmpl/chart.h"
 #include "tmpl/tmpl.h"
 
