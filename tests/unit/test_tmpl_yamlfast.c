@@ -28,6 +28,10 @@ static const char *const seeds[] = {
 	"  - name: S\n    value: |+\n      keep\n      \n        deeper\n  cmd: [/bin/sh, -c]\n",
 	"metadata:\n  annotations:\n    helm.sh/hook: post-install\nkind: ConfigMap\ndata:\n  conf: |-\n"
 	"    {\n      \"a\": [1, 2]\n    }\n      \n    # not a comment\n  other: x\n",
+	/* descriptions wrapped over lines, plain and single-quoted (kubectl's CRDs) */
+	"kind: CustomResourceDefinition\nspec:\n  properties:\n    op:\n      description: Operation is the\n"
+	"        operation to run - or [not]\n\n        at all\n      type: string\n    retry:\n"
+	"      description: 'Retry, when it fails: the\n        ''first'' one (default: false)'\n      type: object\n",
 };
 
 static unsigned long long rng = 88172645463325252ULL;
