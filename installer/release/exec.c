@@ -30,7 +30,7 @@ static long now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool stage_selected(const rel_ctx *ctx, const rel_stage *s)
+bool rel_stage_selected(const rel_ctx *ctx, const rel_stage *s)
 {
 	size_t i;
 	if (!ctx->nonly)
@@ -153,6 +153,20 @@ static int list_group(kube_client *c, karena *a, const kube_obj *objs, size_t n,
 	}
 	return 0;
 }
+const char *rel_restart_kind(const rel_op *op, const char **resource)
+{
+	if (!strcmp(op->kind, "statefulset")) {
+		*resource = "statefulsets";
+		return "StatefulSet";
+	}
+	if (!strcmp(op->kind, "daemonset")) {
+		*resource = "daemonsets";
+		return "DaemonSet";
+	}
+	*resource = "deployments";
+	return "Deployment";
+}
+
 /* The op's set map with template strings rendered. */
 static int op_set(doc_node **out, karena *a, const rel_bundle *b, const rel_stage *s, const rel_op *op,
 		  const rel_ctx *ctx, kerr *err)
@@ -174,9 +188,13 @@ static int op_set(doc_node **out, karena *a, const rel_bundle *b, const rel_stag
 	return rc;
 }
 
+/* Run the stage's ops in order. changed: an object of the stage changed
+ * in this run; each op that changes something sets it too, and a
+ * rolloutRestart when: changed runs only once it is set. */
 static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, karena *a, rel_summary *sum,
-		   long timeout_ms, kerr *err)
+		   bool changed_before, long timeout_ms, kerr *err)
 {
+	bool stage_changed = changed_before;
 	size_t i;
 	int rc = 0;
 	kube_client *c = ctx->client;
@@ -202,7 +220,13 @@ static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 					sum->ops_changed++;
 				else
 					sum->ops_unchanged++;
+				stage_changed |= changed;
 			}
+		} else if (!op->always && !stage_changed) {
+			const char *res, *ref = karena_printf(a, "%s/%s/%s", rel_restart_kind(op, &res), ns, op->name);
+			kube_emit(c, KEV_INFO, "op.done", "rolloutRestart: not restarted (nothing in the stage changed)",
+				  "stage", s->name, "op", "rolloutRestart", "object", ref, "action", "unchanged", NULL);
+			sum->ops_unchanged++;
 		} else {
 			kube_obj o;
 			kube_wait_item it;
@@ -211,6 +235,7 @@ static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 				kube_emit(c, KEV_INFO, "op.done", "rolloutRestart: restarted", "stage", s->name,
 					  "op", "rolloutRestart", "object", o.ref, "action", "restarted", NULL);
 				sum->ops_changed++;
+				stage_changed = true;
 				memset(&it, 0, sizeof(it));
 				it.obj = &o;
 				it.live = NULL;   /* the patch answer predates the controller: read again */
@@ -315,6 +340,7 @@ typedef struct stage_run {
 	stage_obj *v;
 	size_t n;
 	size_t settled;         /* the CRDs among v[0, settled) are Established and discovered */
+	size_t changed;         /* apply: objects the server created or changed (resourceVersion moved) */
 	long t0, timeout;
 } stage_run;
 
@@ -584,6 +610,20 @@ static int stage_run_groups(stage_run *r, kind_book *book, void (*after)(stage_r
 
 /* ---- apply ---- */
 
+/* Did applying so change the object? Created, or its resourceVersion
+ * moved; when the prior state was not read, say yes. */
+static bool obj_changed(const stage_obj *so)
+{
+	const char *was, *is;
+	if (so->unchanged)
+		return false;
+	if (so->created || !so->known || !so->before || !so->live)
+		return true;
+	was = doc_get_str(so->before, "metadata.resourceVersion", NULL);
+	is = doc_get_str(so->live, "metadata.resourceVersion", NULL);
+	return !was || !is || strcmp(was, is);
+}
+
 static void applied(stage_run *r, size_t g0, size_t g1, void *u)
 {
 	rel_summary *sum = u;
@@ -593,6 +633,8 @@ static void applied(stage_run *r, size_t g0, size_t g1, void *u)
 		const char *act = so->unchanged ? "unchanged" : so->created ? "created" : "applied";
 		if (so->err.code)
 			continue;
+		if (obj_changed(so))
+			r->changed++;
 		if (so->unchanged)
 			sum->unchanged++;
 		else if (so->created)
@@ -633,22 +675,6 @@ static int stage_wait(stage_run *r, kerr *err)
 
 /* ---- the write-ahead journal ---- */
 
-/* The workload kind of a rolloutRestart op ("deployment" -> Deployment)
- * and its resource. */
-static const char *restart_kind(const rel_op *op, const char **resource)
-{
-	if (!strcmp(op->kind, "statefulset")) {
-		*resource = "statefulsets";
-		return "StatefulSet";
-	}
-	if (!strcmp(op->kind, "daemonset")) {
-		*resource = "daemonsets";
-		return "DaemonSet";
-	}
-	*resource = "deployments";
-	return "Deployment";
-}
-
 /* Journal the object an op changes: read it (ops are few: one GET each),
  * and for a jsonKeyMerge note the exact prior string of its key. */
 static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel_op *op, kerr *err)
@@ -660,7 +686,7 @@ static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel
 	kerr ge = KERR_INIT;
 	int rc = 0;
 	if (op->type == REL_OP_ROLLOUT_RESTART) {
-		kind = restart_kind(op, &resource);
+		kind = rel_restart_kind(op, &resource);
 		apiv = "apps/v1";
 	}
 	kbuf_puts(&p, op->type == REL_OP_ROLLOUT_RESTART ? "/apis/apps/v1/namespaces/" : "/api/v1/namespaces/");
@@ -800,6 +826,62 @@ static bool stage_has_crds(const stage_run *r)
 	return false;
 }
 
+/* Render the stage's outputs (the stage is healthy; lookup sees it live),
+ * report each and keep them for later stages' .Outputs. */
+static int stage_outputs(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, karena *a, kerr *err)
+{
+	doc_node *mine = NULL;
+	size_t i;
+	int rc = 0;
+	if (ctx->outputs) {
+		mine = doc_new_map(ctx->outputs_a);
+		doc_map_set(ctx->outputs_a, ctx->outputs, s->name, mine);
+	}
+	for (i = 0; i < s->noutputs && !rc; i++) {
+		const rel_output *o = &s->outputs[i];
+		kbuf v = KBUF_INIT;
+		rc = rel_render_string(&v, a, b, karena_printf(a, "%s:stage %s:outputs.%s", b->file, s->name, o->key),
+				       o->tmpl->u.s.ptr, ctx, err);
+		if (rc) {
+			kerr_wrap(err, "output %s", o->key);
+		} else {
+			const char *val = v.ptr ? v.ptr : "";
+			kube_emit(ctx->client, KEV_INFO, "stage.output", karena_printf(a, "stage %s: %s = %s", s->name, o->key, val),
+				  "stage", s->name, "output", o->key, "value", val, NULL);
+			if (mine)
+				doc_map_set(ctx->outputs_a, mine, o->key, doc_new_strn(ctx->outputs_a, val, v.len));
+		}
+		kbuf_release(&v);
+	}
+	return rc;
+}
+
+/* The stage's test, then its cleanup (whether the test passed or not):
+ * the stage's objects deleted in reverse order and waited until gone. */
+static int stage_test(stage_run *r, kerr *err)
+{
+	kerr ce = KERR_INIT;
+	bool clean = false;
+	size_t i;
+	int rc = rel_stage_test(r->b, r->s, r->ctx, &r->a, err), crc;
+	crc = rel_stage_cleanup_wanted(&clean, &r->a, r->b, r->s, r->ctx, &ce);
+	for (i = r->n; !crc && clean && i-- > 0;) {
+		bool was;
+		long left = stage_left(r);
+		if ((crc = rel_delete_wait(r->c, &r->a, &r->v[i].o, left > 30000 ? left : 30000, &was, &ce)))
+			break;
+		kube_emit(r->c, KEV_INFO, "test.cleanup", karena_printf(&r->a, "%s: deleted (test cleanup)", r->v[i].o.ref),
+			  "stage", r->s->name, "object", r->v[i].o.ref, "action", "deleted", NULL);
+	}
+	if (crc && !rc) {
+		kerr_move(err, &ce);
+		rc = crc;
+		kerr_wrap(err, "test cleanup");
+	}
+	kerr_clear(&ce);
+	return rc;
+}
+
 static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, rel_summary *sum, kind_book *book,
 		       kerr *err)
 {
@@ -820,9 +902,6 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 			st->result = REL_SR_SKIPPED;
 		goto out;
 	}
-	if (s->test)
-		kube_emit(c, KEV_WARN, "stage.test", karena_printf(&r.a, "stage %s: test stages are not run by this version of kstage", s->name),
-			  "stage", s->name, NULL);
 	snprintf(num, sizeof(num), "%zu", r.n);
 	kube_emit(c, KEV_INFO, "stage.start", karena_printf(&r.a, "stage %s: %zu object%s%s", s->name, r.n, r.n == 1 ? "" : "s",
 							    s->nops ? karena_printf(&r.a, ", %zu op%s", s->nops, s->nops == 1 ? "" : "s") : ""),
@@ -834,7 +913,15 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 		goto out;
 	if (stage_has_crds(&r) && (rc = kube_discovery_refresh(c, err)))
 		goto out;
-	if (s->nops && (rc = run_ops(b, s, ctx, &r.a, sum, stage_left(&r) > 1000 ? stage_left(&r) : 1000, err)))
+	if (ctx->lookup)
+		rel_lookup_forget(ctx->lookup);   /* the cluster changed: ops and outputs look again */
+	if (s->nops && (rc = run_ops(b, s, ctx, &r.a, sum, r.changed > 0, stage_left(&r) > 1000 ? stage_left(&r) : 1000, err)))
+		goto out;
+	if (s->nops && ctx->lookup)
+		rel_lookup_forget(ctx->lookup);
+	if (s->noutputs && (rc = stage_outputs(b, s, ctx, &r.a, err)))
+		goto out;
+	if (s->test && (rc = stage_test(&r, err)))
 		goto out;
 	{
 		char el[32];
@@ -893,9 +980,48 @@ int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *e
 		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
-		if (stage_selected(ctx, &b->stages[i]))
+		if (rel_stage_selected(ctx, &b->stages[i]) && !b->stages[i].checks)
 			rc = apply_stage(b, &b->stages[i], ctx, sum, &book, err);
 	kind_book_release(&book);
+	return rc;
+}
+
+int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err)
+{
+	size_t i, ntests = 0;
+	int rc;
+	kind_book book;
+	memset(sum, 0, sizeof(*sum));
+	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)) ||
+	    (rc = rel_preflight(b, ctx, NULL, err)))
+		return rc;
+	kind_book_init(&book);
+	for (i = 0; i < b->nstages && !rc; i++) {
+		const rel_stage *s = &b->stages[i];
+		bool on;
+		karena a;
+		if (s->checks)
+			continue;
+		if (s->test) {
+			if (!rel_stage_selected(ctx, s))
+				continue;
+			ntests++;
+			rc = apply_stage(b, s, ctx, sum, &book, err);
+			continue;
+		}
+		if (!s->noutputs)
+			continue;
+		karena_init(&a);
+		if (!(rc = rel_stage_enabled(&on, &a, b, s, ctx, err)) && on)
+			rc = stage_outputs(b, s, ctx, &a, err);
+		if (rc)
+			kerr_wrap(err, "stage %s", s->name);
+		karena_release(&a);
+	}
+	kind_book_release(&book);
+	if (!rc && !ntests)
+		rc = kerr_set(err, KE_USAGE, "%s has no test stage%s", b->file ? b->file : "the bundle",
+			      ctx->nonly ? " among the --stage ones" : "");
 	return rc;
 }
 
@@ -930,18 +1056,25 @@ static const char *yaml_of(karena *a, const doc_node *n)
 	return s;
 }
 
+/* The plan entry of one op; changed: an earlier entry of the stage
+ * changes something (a rolloutRestart when: changed depends on it). */
 static int plan_op(rel_plan *p, karena *pa, karena *a, const rel_bundle *b, const rel_stage *s,
-		   const rel_op *op, const rel_ctx *ctx, kerr *err)
+		   const rel_op *op, bool changed_before, const rel_ctx *ctx, kerr *err)
 {
 	rel_plan_entry en = { 0 };
 	const char *ns = op->ns ? op->ns : stage_ns(ctx, s);
 	int rc = 0;
 	en.stage = karena_strdup(pa, s->name);
 	if (op->type == REL_OP_ROLLOUT_RESTART) {
-		const char *k = !strcmp(op->kind, "deployment") ? "Deployment" : !strcmp(op->kind, "statefulset") ? "StatefulSet" : "DaemonSet";
-		en.ref = karena_printf(pa, "%s/%s/%s", k, ns, op->name);
-		en.action = REL_CHANGED;
-		en.note = "rolloutRestart: the pods will be restarted (restartedAt annotation), then waited for";
+		const char *res;
+		en.ref = karena_printf(pa, "%s/%s/%s", rel_restart_kind(op, &res), ns, op->name);
+		if (op->always || changed_before) {
+			en.action = REL_CHANGED;
+			en.note = "rolloutRestart: the pods will be restarted (restartedAt annotation), then waited for";
+		} else {
+			en.action = REL_UNCHANGED;
+			en.note = "rolloutRestart (when: changed): nothing in the stage changes, no restart";
+		}
 	} else {
 		doc_node *set;
 		bool changed = false;
@@ -1021,10 +1154,15 @@ static int plan_stage(rel_plan *p, karena *pa, kind_book *book, const rel_bundle
 	size_t i;
 	int rc = stage_run_init(&r, b, s, ctx, true, book, err);
 	if (!rc && r.enabled && !(rc = stage_run_groups(&r, book, NULL, NULL, err))) {
+		size_t first = p->len, k;
 		for (i = 0; i < r.n; i++)
 			plan_object(p, pa, &r, &r.v[i]);
-		for (i = 0; i < s->nops && !rc; i++)
-			rc = plan_op(p, pa, &r.a, b, s, &s->ops[i], ctx, err);
+		for (i = 0; i < s->nops && !rc; i++) {
+			bool changed = false;
+			for (k = first; k < p->len; k++)
+				changed |= p->v[k].action != REL_UNCHANGED;
+			rc = plan_op(p, pa, &r.a, b, s, &s->ops[i], changed, ctx, err);
+		}
 	}
 	if (rc)
 		kerr_wrap(err, "stage %s", s->name);
@@ -1039,11 +1177,12 @@ int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *c
 	int rc;
 	memset(out, 0, sizeof(*out));
 	ctx->client->dry_run_only = true;   /* kube_do refuses any write without dryRun=All */
-	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
+	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)) ||
+	    (rc = rel_preflight(b, ctx, NULL, err)))
 		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
-		if (stage_selected(ctx, &b->stages[i]))
+		if (rel_stage_selected(ctx, &b->stages[i]) && !b->stages[i].checks)
 			rc = plan_stage(out, a, &book, b, &b->stages[i], ctx, err);
 	kind_book_release(&book);
 	return rc;

@@ -57,6 +57,7 @@ static doc_node *make_dot(karena *a, const rel_bundle *b, const rel_ctx *ctx)
 	doc_map_set(a, dot, "Release", rel);
 	doc_map_set(a, dot, "Bundle", bun);
 	doc_map_set(a, dot, "Chart", bun);   /* as `kstage template` shows a bundle */
+	doc_map_set(a, dot, "Outputs", ctx->outputs ? doc_copy(a, ctx->outputs) : doc_new_map(a));
 	return dot;
 }
 
@@ -70,6 +71,8 @@ int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *nam
 		return 0;
 	}
 	s = tmpl_set_new(a);
+	if (ctx->lookup)
+		tmpl_set_lookup(s, &ctx->lookup->t);
 	if ((rc = tmpl_parse(s, name, text, strlen(text), err)))
 		return rc;
 	return tmpl_exec(s, name, make_dot(a, b, ctx), out, NULL, err);
@@ -255,6 +258,8 @@ static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, 
 	int rc = 0;
 	doc_node *dot;
 	set = tmpl_set_new(a);
+	if (ctx->lookup)
+		tmpl_set_lookup(set, &ctx->lookup->t);
 	kbuf_printf(&dir, "%s/templates", b->dir);
 	/* partials first */
 	d = opendir(dir.ptr);
@@ -338,6 +343,7 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 	ro.namespace = ctx->namespace;
 	ro.num = VALUES_NUM_HELM;
 	ro.is_upgrade = false;
+	ro.lookup = ctx->lookup ? &ctx->lookup->t : NULL;
 	if ((rc = tmpl_render_chart(&out, a, ch, &ro, err))) {
 		tmpl_output_release(&out);
 		return rc;
@@ -370,13 +376,10 @@ static void learn_secrets(const kube_obj *objs, size_t n, const kev_sink *sink)
 	}
 }
 
-int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
-		     const rel_stage *s, const rel_ctx *ctx, kerr *err)
+int rel_stage_enabled(bool *enabled, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+		      kerr *err)
 {
-	size_t cap = 0;
 	int rc = 0;
-	*objs = NULL;
-	*n = 0;
 	*enabled = true;
 	if (s->enabled) {
 		if (s->enabled->type == DOC_BOOL) {
@@ -402,12 +405,20 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 							 "stage %s: enabled gave \"%s\", want true or false", s->name, t);
 			}
 			kbuf_release(&v);
-			if (rc)
-				return rc;
 		}
-		if (!*enabled)
-			return 0;
 	}
+	return rc;
+}
+
+int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
+		     const rel_stage *s, const rel_ctx *ctx, kerr *err)
+{
+	size_t cap = 0;
+	int rc;
+	*objs = NULL;
+	*n = 0;
+	if ((rc = rel_stage_enabled(enabled, a, b, s, ctx, err)) || !*enabled)
+		return rc;
 	switch (s->src) {
 	case REL_SRC_URL: {
 		kbuf data = KBUF_INIT;

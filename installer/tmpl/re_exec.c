@@ -125,7 +125,7 @@ static frag c_alt(re_prog *p, frag f1, frag f2)
 	return f;
 }
 
-/* an Alt whose preferred branch is f1 (greedy) or the exit (non-greedy);
+/* an Alt whose preferred branch is f1 (greedy) or the way out (non-greedy);
  * the other branch is left on the patch list */
 static frag c_alt_to(re_prog *p, frag f1, bool nongreedy)
 {
