@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """bench/template.py - `kstage template` against `helm template`, same run,
-same inputs: the KServe CRD chart (about 1.4 MB of CRDs) and ordinary
+same inputs: the KServe CRD chart (about 1.4 MB of CRDs), ordinary
 application charts (the KServe chart, tests/tmpl/charts/app with a full
-values file, and tests/tmpl/charts/bitnamish, built on a library chart).
+values file, and tests/tmpl/charts/bitnamish, built on a library chart)
+and bench/charts/heavy, a template-heavy chart (16 components through
+shared helpers, include, tpl and toYaml on every document).
 Reports median wall time and peak RSS of each tool and the ratios
 helm/kstage. Timing is reported, never asserted.
 
@@ -81,6 +83,7 @@ def main():
         ("app chart, full values", [os.path.join(ROOT, "tests", "tmpl", "charts", "app"), "-f",
                                     os.path.join(ROOT, "tests", "tmpl", "values", "app-full.yaml")]),
         ("library-chart app (bitnamish)", [os.path.join(ROOT, "tests", "tmpl", "charts", "bitnamish")]),
+        ("template-heavy (bench/charts/heavy)", [os.path.join(ROOT, "bench", "charts", "heavy")]),
     ]
     print("%-36s %10s %10s %8s %10s %10s %8s" % ("chart", "helm ms", "kstage ms", "time x",
                                                  "helm MiB", "kstage MiB", "mem x"))

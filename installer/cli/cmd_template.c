@@ -199,7 +199,10 @@ static int run(cli_ctx *ctx, cli_args *args)
 	to.values = &vo;
 	to.secrets = ctx->redact;
 
-	if ((rc = rel_template(&res, &to, &err))) {
+	rc = rel_template(&res, &to, &err);
+	for (i = 0; res.warnings && i < res.warnings->u.seq.len; i++)
+		cli_warnf(ctx, "%s", res.warnings->u.seq.v[i]->u.s.ptr);
+	if (rc) {
 		cli_print_error(ctx, &err);
 		rc = cli_exit_code(rc);
 		goto done;

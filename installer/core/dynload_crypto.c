@@ -73,6 +73,9 @@
 	F(int, X509_NAME_add_entry_by_txt, (X509_NAME *nm, const char *f, int t, const unsigned char *v, int l, \
 					    int loc, int set), (nm, f, t, v, l, loc, set)) \
 	F(int, X509_add_ext, (X509 *x, X509_EXTENSION *e, int loc), (x, e, loc)) \
+	F(int, X509_NAME_cmp, (const X509_NAME *a, const X509_NAME *b), (a, b)) \
+	F(ASN1_BIT_STRING *, X509_get0_pubkey_bitstr, (const X509 *x), (x)) \
+	F(int, X509_get_ext_by_NID, (const X509 *x, int nid, int last), (x, nid, last)) \
 	V(X509_free, (X509 *x), (x)) \
 	F(ASN1_INTEGER *, X509_get_serialNumber, (X509 *x), (x)) \
 	F(X509_NAME *, X509_get_subject_name, (const X509 *x), (x)) \

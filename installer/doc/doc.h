@@ -50,6 +50,7 @@ enum {
 	DOC_F_QUOTED = 1 << 0,   /* string was quoted (or block) in the source */
 	DOC_F_TAGGED = 1 << 1,   /* an explicit tag decided the type */
 	DOC_F_FLOW = 1 << 2,     /* collection written in flow style */
+	DOC_F_ORDERED = 1 << 3,  /* map: JSON keeps its order even with DOC_EMIT_SORT_KEYS (a Go struct) */
 };
 
 typedef struct doc_node doc_node;

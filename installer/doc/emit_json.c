@@ -112,7 +112,7 @@ const doc_pair **doc_emit_order(const doc_node *m, unsigned flags)
 	size_t i;
 	for (i = 0; i < m->u.map.len; i++)
 		v[i] = &m->u.map.v[i];
-	if (flags & DOC_EMIT_SORT_KEYS)
+	if ((flags & DOC_EMIT_SORT_KEYS) && !(m->flags & DOC_F_ORDERED))
 		qsort(v, m->u.map.len, sizeof(*v), cmp_pair);
 	return v;
 }

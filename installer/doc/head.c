@@ -239,7 +239,9 @@ void doc_head_scan(doc_head *h)
 			break;
 		}
 		t = ev.type;
-		if (t == YAML_STREAM_END_EVENT) {
+		/* go-yaml's Unmarshal reads the first document only: what
+		 * follows its end (a stray '}' after a flow root) is not seen */
+		if (t == YAML_STREAM_END_EVENT || t == YAML_DOCUMENT_END_EVENT) {
 			yaml_event_delete(&ev);
 			break;
 		}

@@ -193,6 +193,65 @@ static const char *fh_block(const char *v, const char *le, const char *bl, const
 	return bl;
 }
 
+/* The continuation lines of a plain scalar that is the value of a key at
+ * column key (CRD descriptions wrapped by kubectl): lines indented deeper
+ * than the key, blank lines between them. Returns the first line after
+ * the last one (next when there are none), or NULL when libyaml must judge
+ * (a line that starts a comment or holds ": " or " #"). */
+static const char *fh_plain_more(const char *next, const char *end, int key)
+{
+	const char *after = next, *l = next;
+	while (l < end) {
+		const char *nl = memchr(l, '\n', (size_t)(end - l));
+		const char *le = nl ? nl : end, *p, *q;
+		int ind = fh_indent(l, le);
+		p = l + ind;
+		if (p == le) {          /* blank: part of the scalar only if it goes on */
+			l = nl ? nl + 1 : end;
+			continue;
+		}
+		if (ind <= key)
+			break;
+		if (*p == '#')
+			return NULL;
+		for (q = p; q < le; q++)
+			if ((*q == ':' && (q + 1 == le || q[1] == ' ')) || (*q == '#' && q[-1] == ' '))
+				return NULL;
+		l = after = nl ? nl + 1 : end;
+	}
+	return after;
+}
+
+/* A single-quoted value at v that goes on past its line le, as the value
+ * of a key at column key: its lines after the first indented deeper than
+ * the key, its closing quote followed by nothing but spaces. Returns the
+ * line after it, or NULL when libyaml must judge. */
+static const char *fh_quoted_more(const char *v, const char *le, const char *end, int key)
+{
+	const char *p = v + 1, *l;
+	for (;;) {
+		for (; p < le; p++) {
+			if (*p != '\'')
+				continue;
+			if (p + 1 < le && p[1] == '\'') {
+				p++;
+				continue;
+			}
+			for (p++; p < le && *p == ' '; p++)
+				;
+			return p == le ? (le < end ? le + 1 : end) : NULL;
+		}
+		if (le >= end)
+			return NULL;  /* unterminated */
+		l = le + 1;
+		le = memchr(l, '\n', (size_t)(end - l));
+		le = le ? le : end;
+		if (l + fh_indent(l, le) < le && fh_indent(l, le) <= key)
+			return NULL;
+		p = l;
+	}
+}
+
 /* a copy of [s, s+n) that never reads past it (the text is not NUL-terminated) */
 static char *dupn(const char *s, size_t n)
 {
@@ -407,8 +466,20 @@ int doc_head_fast(doc_head *h)
 				if (!(line = fh_block(v, le, nl ? nl + 1 : end, end, ind)))
 					return 0;
 				continue;
+			} else if (*v == '\'' && !sfield && !(top && kl == 4 && !memcmp(p, "kind", 4)) &&
+				   !fh_scalar(v, le, &vs, &ve)) {
+				/* a quoted value wrapped over lines (CRD descriptions) */
+				if (!(line = fh_quoted_more(v, le, end, ind)))
+					return 0;
+				continue;
 			} else if (!fh_scalar(v, le, &vs, &ve)) {
 				return 0;
+			} else if (vs == v && !sfield && !(top && kl == 4 && !memcmp(p, "kind", 4))) {
+				/* a plain value (not one the head reads): it may go on
+				 * over deeper-indented lines */
+				if (!(line = fh_plain_more(nl ? nl + 1 : end, end, ind)))
+					return 0;
+				continue;
 			} else if (!vs && (sfield || (top && kl == 4 && !memcmp(p, "kind", 4)) ||
 					   (st[lvl].path == 2 && kl == 12 && !memcmp(p, "helm.sh/hook", 12)))) {
 				return 0; /* a collection where a scalar belongs: libyaml words it */

@@ -26,8 +26,8 @@ bool doc_parse_int(const char *s, size_t len, int64_t *out, bool *overflow_u64);
 bool doc_parse_float(const char *s, size_t len, double *out);
 bool doc_is_base60_float(const char *s, size_t len);
 
-/* The map's pairs in emit order (sorted with DOC_EMIT_SORT_KEYS); free()
- * the array. */
+/* The map's pairs in emit order (sorted with DOC_EMIT_SORT_KEYS unless the
+ * map is DOC_F_ORDERED); free() the array. */
 const doc_pair **doc_emit_order(const doc_node *m, unsigned flags);
 
 #endif

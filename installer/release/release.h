@@ -604,6 +604,8 @@ typedef struct rel_template_result {
 	const char *name;           /* the release name used */
 	tmpl_manifest *docs;        /* in print order, narrowed to show_only (xmalloc'd) */
 	size_t ndocs;
+	const doc_node *warnings;   /* what Helm warns of (strings), also set when
+				     * the render fails after the values; or NULL */
 } rel_template_result;
 
 /* Render a chart or bundle as `helm template` does: the release name

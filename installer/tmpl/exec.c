@@ -514,13 +514,22 @@ static int eval_field(tctx *x, doc_node *dot, const char *name, tnode *node, con
 	if (recv->flags & TV_OBJ) {
 		bool found = false;
 		doc_node *argv[MAX_ARGS];
-		size_t i, na = 0;
+		size_t i, na = 0, given = (nargs > 1 ? nargs - 1 : 0) + has_final;
+		const char *sig = tmpl_obj_method_sig(recv, name);
 		int r;
+		/* Go checks a method's arity, then each argument's type */
+		if (sig && given != strlen(sig))
+			return xerr(x, at, "wrong number of args for %s: want %zu got %zu", name, strlen(sig), given);
 		for (i = 1; i < nargs && na < MAX_ARGS - 1; i++)
-			if ((r = eval_arg(x, dot, 'a', args[i], &argv[na++])))
+			if ((r = eval_arg(x, dot, sig ? sig[i - 1] : 'a', args[i], &argv[na++])))
 				return r;
-		if (has_final)
-			argv[na++] = final;
+		if (has_final) {
+			if (!sig)
+				argv[na] = final;
+			else if ((r = validate(x, nargs > 1 ? go_last_node(args[nargs - 1]) : at, sig[na], final, &argv[na])))
+				return r;
+			na++;
+		}
 		x->fail_msg = NULL;
 		r = tmpl_obj_method(x, out, recv, name, argv, na, &found);
 		if (found) {
@@ -536,7 +545,11 @@ static int eval_field(tctx *x, doc_node *dot, const char *name, tnode *node, con
 		v = doc_map_get(recv, name);
 		if (recv->flags & TV_STRUCT) {
 			/* Go names the type it found the struct as: interface {}
-			 * when it came out of a map (.Capabilities.Nope) */
+			 * when it came out of a map (.Capabilities.Nope); fields
+			 * in lower case are unexported */
+			if (v && name[0] >= 'a' && name[0] <= 'z')
+				return xerr(x, at, "%s is an unexported field of struct type %s", name,
+					    iface ? "interface {}" : tv_type_name(recv));
 			if (!v)
 				return xerr(x, at, "can't evaluate field %s in type %s", name,
 					    iface ? "interface {}" : tv_type_name(recv));
@@ -704,15 +717,22 @@ static int print_value(tctx *x, tnode *n, doc_node *v)
 		return check_out(x, n);
 	}
 	if ((v->flags & TV_OBJ) && ((tobj *)v)->kind == TOBJ_KUBEVERSION)
-		v = doc_map_get(v, "Normalized"); /* (*KubeVersion).String() */
+		v = doc_map_get(v, "normalizedVersion"); /* (*KubeVersion).String() */
 	if ((v->flags & TV_OBJ) && ((tobj *)v)->kind == TOBJ_SEMVER) {
 		tsemver_string(x->out, v);
 		return check_out(x, n);
 	}
-	if (v && v->type == DOC_STR && !(v->flags & TV_BYTES))
+	if (v && v->type == DOC_STR && !(v->flags & TV_BYTES)) {
 		kbuf_put(x->out, v->u.s.ptr, v->u.s.len);
-	else
+	} else {
+		size_t start = x->out->len;
 		tv_print(x->out, v);
+		/* printableValue prints what a pointer points to: no '&' */
+		if ((v->flags & TV_STRUCT) && x->out->len > start && x->out->ptr[start] == '&') {
+			memmove(x->out->ptr + start, x->out->ptr + start + 1, x->out->len - start - 1);
+			kbuf_truncate(x->out, x->out->len - 1);
+		}
+	}
 	return check_out(x, n);
 }
 

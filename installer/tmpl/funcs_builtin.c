@@ -75,7 +75,8 @@ static int f_index(tctx *x, doc_node **out, doc_node **a, size_t n)
 			if (idx->type != DOC_STR)
 				return tctx_fail(x, "value has type %s; should be string", tv_type_name(idx));
 			v = doc_map_getn(item, idx->u.s.ptr, idx->u.s.len);
-			item = v ? v : TV_NIL;
+			/* a missing key is the element type's zero value */
+			item = v ? v : (item->flags & TV_SMAP) ? tv_strz(x->a, "") : TV_NIL;
 		} else {
 			return tctx_fail(x, "can't index item of type %s", tv_type_name(item));
 		}
@@ -204,6 +205,8 @@ static int eq2(tctx *x, doc_node *a1, doc_node *a2)
 	case K_STRING: return str_eq(a1, a2);
 	case K_INVALID: return 1;
 	default:
+		if (tv_is_time(a1) && tv_is_time(a2))
+			return tv_time_equal(a1, a2);
 		/* Go's canCompare looks at reflect kinds only (a []int and a
 		 * []interface {} pass); the messages print the values with %s */
 		if (strcmp(tv_kind_name(a1), tv_kind_name(a2))) {

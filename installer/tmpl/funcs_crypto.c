@@ -16,6 +16,7 @@
 #include <nettle/bignum.h>
 #include <nettle/hmac.h>
 #include <nettle/rsa.h>
+#include <nettle/sha2.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
 #include <openssl/kdf.h>
@@ -190,6 +191,32 @@ static void add_ext(X509 *c, X509 *issuer, int nid, const char *val)
 	}
 }
 
+/* Go's CreateCertificate (Go 1.25): a CA gets a Subject Key Identifier,
+ * the first 160 bits of the SHA-256 of its public key; a certificate whose
+ * issuer is another name with such an identifier names it as its
+ * Authority Key Identifier */
+static void add_key_ids(X509 *c, bool is_ca, X509 *issuer)
+{
+	if (is_ca) {
+		const ASN1_BIT_STRING *bits = X509_get0_pubkey_bitstr(c);
+		struct sha256_ctx h;
+		uint8_t md[SHA256_DIGEST_SIZE];
+		char hex[3 * 20];
+		size_t i;
+		if (!bits)
+			return;
+		sha256_init(&h);
+		sha256_update(&h, (size_t)bits->length, bits->data);
+		sha256_digest(&h, sizeof(md), md);
+		for (i = 0; i < 20; i++)
+			snprintf(hex + 3 * i, 4, i < 19 ? "%02X:" : "%02X", md[i]);
+		add_ext(c, c, NID_subject_key_identifier, hex);
+	}
+	if (issuer && X509_NAME_cmp(X509_get_subject_name(issuer), X509_get_subject_name(c)) &&
+	    X509_get_ext_by_NID(issuer, NID_subject_key_identifier, -1) >= 0)
+		add_ext(c, issuer, NID_authority_key_identifier, "keyid");
+}
+
 /* Go's encoding/asn1 writes a string as a PrintableString when every
  * character allows it ('*' and '&' do not), else as a UTF8String */
 static int cn_type(const char *s)
@@ -256,6 +283,7 @@ static int make_cert(tctx *x, const certin *in, doc_node **out)
 		add_ext(c, in->ca_cert ? in->ca_cert : c, NID_ext_key_usage, "serverAuth,clientAuth");
 		add_ext(c, c, NID_basic_constraints, "critical,CA:FALSE");
 	}
+	add_key_ids(c, in->is_ca, in->ca_cert);
 	for (i = 0; in->dns && i < in->dns->u.seq.len; i++) {
 		size_t l;
 		const char *s = tv_strval(x, in->dns->u.seq.v[i], &l);

@@ -26,10 +26,13 @@ typedef struct gtime {
 
 /* a time value: a tobj "time.Time" whose n.u.i holds the Unix seconds,
  * with the nanoseconds beside it; ptr holds a fixed zone
- * ((offset seconds + 100000) << 1 | 1) or NULL for Local */
+ * ((offset seconds + 100000) << 1 | 1) or NULL for Local. mono: the time
+ * carries a monotonic clock reading (Go's now, and Add keeps it), which
+ * takes part in Go's == */
 typedef struct ttime {
 	tobj o;
 	long nsec;
+	bool mono;
 } ttime;
 
 static doc_node *mk_time_zone(tctx *x, gtime t, void *zone)
@@ -42,6 +45,7 @@ static doc_node *mk_time_zone(tctx *x, gtime t, void *zone)
 	o->o.n.u.i = t.sec;
 	o->o.ptr = zone;
 	o->nsec = t.nsec;
+	o->mono = false;
 	return &o->o.n;
 }
 
@@ -66,6 +70,14 @@ static bool zone_of(const void *z, long *off)
 static bool is_time(const doc_node *v)
 {
 	return v && (v->flags & TV_OBJ) && v->type == DOC_INT && !strcmp(((const tobj *)v)->type_name, "time.Time");
+}
+
+bool tv_is_time(const doc_node *v) { return is_time(v); }
+
+bool tv_time_equal(const doc_node *p, const doc_node *q)
+{
+	const ttime *a = (const ttime *)p, *b = (const ttime *)q;
+	return p->u.i == q->u.i && a->nsec == b->nsec && a->o.ptr == b->o.ptr && a->mono == b->mono;
 }
 
 /* the time of a Sprig date argument: time.Time, or int/int64/int32 seconds
@@ -254,6 +266,15 @@ void tv_time_string(kbuf *b, const doc_node *t)
 	go_format_zone(b, layout, sizeof(layout) - 1, time_value(t), false, ((const tobj *)t)->ptr);
 }
 
+bool tv_time_rfc3339(kbuf *b, const doc_node *t)
+{
+	static const char layout[] = "2006-01-02T15:04:05.999999999Z07:00";
+	size_t start = b->len;
+	go_format_zone(b, layout, sizeof(layout) - 1, time_value(t), false, ((const tobj *)t)->ptr);
+	/* a year of four digits: no sign, nothing past 9999 */
+	return b->len - start > 4 && b->ptr[start] != '-' && b->ptr[start + 4] == '-';
+}
+
 static bool zone_utc(const doc_node *z)
 {
 	return z && z->type == DOC_STR && strcmp(z->u.s.ptr, "Local");
@@ -279,6 +300,7 @@ static int f_now(tctx *x, doc_node **out, doc_node **a, size_t n)
 	t.sec = (int64_t)ts.tv_sec;
 	t.nsec = ts.tv_nsec;
 	*out = mk_time(x, t);
+	((ttime *)*out)->mono = true;
 	return 0;
 }
 
@@ -308,45 +330,133 @@ static int f_unixepoch(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
-/* time.ParseDuration */
-static bool parse_duration(const char *s, size_t l, int64_t *out)
+/* the time package's quote: bytes outside printable ASCII as \xNN */
+static void time_quote(kbuf *b, const char *s, size_t n)
 {
-	const char *p = s, *e = s + l;
-	double total = 0;
+	static const char hx[] = "0123456789abcdef";
+	size_t i;
+	kbuf_putc(b, '"');
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x80 || c < ' ') {
+			kbuf_puts(b, "\\x");
+			kbuf_putc(b, hx[c >> 4]);
+			kbuf_putc(b, hx[c & 15]);
+			continue;
+		}
+		if (c == '"' || c == '\\')
+			kbuf_putc(b, '\\');
+		kbuf_putc(b, (char)c);
+	}
+	kbuf_putc(b, '"');
+}
+
+/* time.ParseDuration, Go's algorithm: integer nanoseconds, fractions
+ * scaled in float64, anything past 1<<63 an error. On error returns false
+ * and, when msg is given, sets Go's message in it. */
+static bool parse_duration(const char *str, size_t l, int64_t *out, kbuf *msg)
+{
+	static const struct { const char *name; uint64_t ns; } units[] = {
+		{ "ns", 1 }, { "us", 1000 }, { "\xC2\xB5s", 1000 }, { "\xCE\xBCs", 1000 },
+		{ "ms", 1000000 }, { "s", 1000000000ULL }, { "m", 60000000000ULL }, { "h", 3600000000000ULL },
+	};
+	const uint64_t lim = 1ULL << 63;
+	const char *p = str, *e = str + l;
+	uint64_t d = 0;
 	bool neg = false;
 	if (p < e && (*p == '-' || *p == '+'))
 		neg = *p++ == '-';
-	if (p == e)
-		return false;
 	if (e - p == 1 && *p == '0') {
 		*out = 0;
 		return true;
 	}
+	if (p == e)
+		goto invalid;
 	while (p < e) {
-		char *end;
-		double v;
-		double unit;
-		char tmp[64];
-		size_t k = 0;
-		while (p + k < e && k < 63 && ((p[k] >= '0' && p[k] <= '9') || p[k] == '.'))
-			k++;
-		if (!k)
+		uint64_t v = 0, f = 0, unit = 0;
+		double scale = 1;
+		const char *start = p, *u;
+		bool pre, post = false, over = false;
+		size_t k;
+		if (!(*p == '.' || (*p >= '0' && *p <= '9')))
+			goto invalid;
+		for (; p < e && *p >= '0' && *p <= '9'; p++) {
+			if (v > lim / 10)
+				goto invalid;
+			v = v * 10 + (uint64_t)(*p - '0');
+			if (v > lim)
+				goto invalid;
+		}
+		pre = p != start;
+		if (p < e && *p == '.') {
+			const char *fs = ++p;
+			for (; p < e && *p >= '0' && *p <= '9'; p++) {
+				uint64_t y;
+				if (over)
+					continue;
+				if (f > (lim - 1) / 10) {
+					over = true;
+					continue;
+				}
+				y = f * 10 + (uint64_t)(*p - '0');
+				if (y > lim) {
+					over = true;
+					continue;
+				}
+				f = y;
+				scale *= 10;
+			}
+			post = p != fs;
+		}
+		if (!pre && !post)
+			goto invalid;
+		for (u = p; p < e && *p != '.' && !(*p >= '0' && *p <= '9'); p++)
+			;
+		if (p == u) {
+			if (msg) {
+				kbuf_puts(msg, "time: missing unit in duration ");
+				time_quote(msg, str, l);
+			}
 			return false;
-		memcpy(tmp, p, k);
-		tmp[k] = 0;
-		v = strtod(tmp, &end);
-		p += k;
-		if (p < e && !strncmp(p, "ns", 2)) { unit = 1; p += 2; }
-		else if (p < e && (!strncmp(p, "us", 2) || !strncmp(p, "\xC2\xB5s", 3))) { unit = 1e3; p += *p == 'u' ? 2 : 3; }
-		else if (p < e && !strncmp(p, "ms", 2)) { unit = 1e6; p += 2; }
-		else if (p < e && *p == 's') { unit = 1e9; p++; }
-		else if (p < e && *p == 'm') { unit = 60e9; p++; }
-		else if (p < e && *p == 'h') { unit = 3600e9; p++; }
-		else return false;
-		total += v * unit;
+		}
+		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++)
+			if (strlen(units[k].name) == (size_t)(p - u) && !memcmp(units[k].name, u, (size_t)(p - u)))
+				unit = units[k].ns;
+		if (!unit) {
+			if (msg) {
+				kbuf_puts(msg, "time: unknown unit ");
+				time_quote(msg, u, (size_t)(p - u));
+				kbuf_puts(msg, " in duration ");
+				time_quote(msg, str, l);
+			}
+			return false;
+		}
+		if (v > lim / unit)
+			goto invalid;
+		v *= unit;
+		if (f > 0) {
+			v += (uint64_t)((double)f * ((double)unit / scale));
+			if (v > lim)
+				goto invalid;
+		}
+		d += v;
+		if (d > lim)
+			goto invalid;
 	}
-	*out = (int64_t)(neg ? -total : total);
+	if (neg) {
+		*out = (int64_t)(0 - d);
+		return true;
+	}
+	if (d > lim - 1)
+		goto invalid;
+	*out = (int64_t)d;
 	return true;
+invalid:
+	if (msg) {
+		kbuf_puts(msg, "time: invalid duration ");
+		time_quote(msg, str, l);
+	}
+	return false;
 }
 
 static void fmt_duration(kbuf *b, int64_t d)
@@ -381,29 +491,41 @@ static void fmt_duration(kbuf *b, int64_t d)
 	}
 }
 
+/* Go's t.Add(d): the zone and the monotonic reading stay */
+static doc_node *time_add(tctx *x, const doc_node *v, int64_t d)
+{
+	gtime t;
+	doc_node *r;
+	time_of(v, &t);
+	r = mk_time_zone(x, gtime_add(t, d), is_time(v) ? ((const tobj *)v)->ptr : NULL);
+	((ttime *)r)->mono = is_time(v) && ((const ttime *)v)->mono;
+	return r;
+}
+
 static int f_datemodify(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	int64_t d;
-	gtime t;
 	(void)n;
-	if (!parse_duration(a[0]->u.s.ptr, a[0]->u.s.len, &d)) {
+	if (!parse_duration(a[0]->u.s.ptr, a[0]->u.s.len, &d, NULL)) {
 		*out = a[1];
 		return 0;
 	}
-	time_of(a[1], &t);
-	*out = mk_time(x, gtime_add(t, d));
+	*out = time_add(x, a[1], d);
 	return 0;
 }
 
 static int f_mustdatemodify(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	int64_t d;
-	gtime t;
+	kbuf msg = KBUF_INIT;
+	int r;
 	(void)n;
-	if (!parse_duration(a[0]->u.s.ptr, a[0]->u.s.len, &d))
-		return tctx_fail(x, "time: invalid duration \"%s\"", a[0]->u.s.ptr);
-	time_of(a[1], &t);
-	*out = mk_time(x, gtime_add(t, d));
+	if (!parse_duration(a[0]->u.s.ptr, a[0]->u.s.len, &d, &msg)) {
+		r = tctx_fail(x, "%s", msg.ptr);
+		kbuf_release(&msg);
+		return r;
+	}
+	*out = time_add(x, a[1], d);
 	return 0;
 }
 
@@ -458,7 +580,7 @@ static int f_durationround(tctx *x, doc_node **out, doc_node **a, size_t n)
 	char buf[32];
 	(void)n;
 	if (a[0] && a[0]->type == DOC_STR) {
-		if (!parse_duration(a[0]->u.s.ptr, a[0]->u.s.len, &d))
+		if (!parse_duration(a[0]->u.s.ptr, a[0]->u.s.len, &d, NULL))
 			d = 0;
 	} else if (is_time(a[0])) {
 		d = since(time_value(a[0]));
@@ -466,13 +588,14 @@ static int f_durationround(tctx *x, doc_node **out, doc_node **a, size_t n)
 		d = a[0]->u.i; /* an int64; Sprig takes any other type as 0 */
 	}
 	u = d < 0 ? 0 - (uint64_t)d : (uint64_t)d;
-	u /= NS;
-	if (u >= 365ULL * 86400) { u /= 365ULL * 86400; r = "y"; }
-	else if (u >= 30ULL * 86400) { u /= 30ULL * 86400; r = "mo"; }
-	else if (u >= 86400) { u /= 86400; r = "d"; }
-	else if (u >= 3600) { u /= 3600; r = "h"; }
-	else if (u >= 60) { u /= 60; r = "m"; }
-	else r = "s";
+	/* Sprig's thresholds are strict: exactly one hour is "60m" */
+	if (u > 365ULL * 86400 * NS) { u /= 365ULL * 86400 * NS; r = "y"; }
+	else if (u > 30ULL * 86400 * NS) { u /= 30ULL * 86400 * NS; r = "mo"; }
+	else if (u > 86400ULL * NS) { u /= 86400ULL * NS; r = "d"; }
+	else if (u > 3600ULL * NS) { u /= 3600ULL * NS; r = "h"; }
+	else if (u > 60ULL * NS) { u /= 60ULL * NS; r = "m"; }
+	else if (u > (uint64_t)NS) { u /= NS; r = "s"; }
+	else { u = 0; r = "s"; }
 	snprintf(buf, sizeof(buf), "%llu%s", (unsigned long long)u, r);
 	*out = tv_strz(x->a, buf);
 	return 0;
@@ -517,6 +640,13 @@ static bool parse_time(const char *layout, const char *s, gtime *t, void **zone)
 		t->sec = (int64_t)timegm(&tm) - off;
 		t->nsec = (long)frac;
 		*zone = fixed_zone(off);
+		if (z[-1] != 'Z') {
+			/* Go's Parse takes Local when the offset is Local's there */
+			time_t secs = (time_t)t->sec;
+			struct tm lt;
+			if (localtime_r(&secs, &lt) && lt.tm_gmtoff == off)
+				*zone = NULL;
+		}
 		return true;
 	} else {
 		return false;

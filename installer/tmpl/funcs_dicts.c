@@ -129,7 +129,7 @@ static int f_dig(tctx *x, doc_node **out, doc_node **a, size_t n)
 	size_t i;
 	if (n < 3)
 		return tctx_fail(x, "dig needs at least three arguments");
-	if (!d || d->type != DOC_MAP)  /* Go's failed type assertion; nil is "nil" there */
+	if (!tv_is_plain_map(d))  /* Go's failed type assertion; nil is "nil" there */
 		return tctx_fail(x, "interface conversion: interface {} is %s, not map[string]interface {}",
 				 tv_isnil(d) ? "nil" : tv_type_name(d));
 	for (i = 0; i < n - 2; i++) {
@@ -145,9 +145,9 @@ static int f_dig(tctx *x, doc_node **out, doc_node **a, size_t n)
 			*out = v;
 			return 0;
 		}
-		if (v->type != DOC_MAP)
+		if (!tv_is_plain_map(v))
 			return tctx_fail(x, "interface conversion: interface {} is %s, not map[string]interface {}",
-					 tv_type_name(v));
+					 tv_isnil(v) ? "nil" : tv_type_name(v));
 		d = v;
 	}
 	*out = def;

@@ -221,6 +221,9 @@ typedef struct jview {
 	const char *err;        /* why json.Marshal fails, or NULL */
 } jview;
 
+#define TIME_MARSHAL_ERR "json: error calling MarshalJSON for type time.Time: Time.MarshalJSON: year outside of range [0,9999]"
+
+
 static const char *go_container_type(const doc_node *v)
 {
 	if (v->type == DOC_MAP)
@@ -228,24 +231,62 @@ static const char *go_container_type(const doc_node *v)
 	return v->flags & TV_STRS ? "[]string" : v->flags & TV_INTS ? "[]int" : "[]interface {}";
 }
 
-/* json.Marshal calls MarshalJSON: a semver is its String(), quoted. The
- * tree is copied only along the paths that lead to one. */
+static doc_node *json_view(jview *w, doc_node *v, int depth);
+
+/* A Go struct as json.Marshal writes it: its exported fields (upper case)
+ * in declaration order, under their json tags where they have one */
+static doc_node *json_struct(jview *w, doc_node *v, int depth)
+{
+	static const char *const tags[][2] = {
+		/* version.BuildInfo */
+		{ "Version", "version" }, { "GitCommit", "git_commit" }, { "GitTreeState", "git_tree_state" },
+		{ "GoVersion", "go_version" }, { "KubeClientVersion", "kube_client_version" },
+	};
+	bool tagged = (v->flags & TV_OBJ) && !strcmp(((tobj *)v)->type_name, "version.BuildInfo");
+	doc_node *r = tv_map(w->a);
+	size_t i, k;
+	r->flags |= DOC_F_ORDERED;
+	for (i = 0; i < v->u.map.len && !w->err; i++) {
+		const doc_pair *p = &v->u.map.v[i];
+		const char *key = p->key->u.s.ptr;
+		if (key[0] >= 'a' && key[0] <= 'z')
+			continue;
+		for (k = 0; tagged && k < sizeof(tags) / sizeof(tags[0]); k++)
+			if (!strcmp(tags[k][0], key))
+				key = tags[k][1];
+		doc_map_set(w->a, r, key, json_view(w, p->val, depth + 1));
+	}
+	return r;
+}
+
+/* json.Marshal calls MarshalJSON: a semver is its String(), quoted, a
+ * time its RFC 3339 text. The tree is copied only along the paths that
+ * lead to one. */
 static doc_node *json_view(jview *w, doc_node *v, int depth)
 {
 	size_t i, j;
 	karena *a = w->a;
 	if (!v || w->err)
 		return v;
-	if ((v->flags & TV_OBJ) && ((tobj *)v)->kind == TOBJ_SEMVER) {
+	if ((v->flags & TV_OBJ) && (((tobj *)v)->kind == TOBJ_SEMVER || tv_is_time(v))) {
 		kbuf b = KBUF_INIT;
-		doc_node *s;
-		tsemver_string(&b, v);
-		s = tv_str(a, b.ptr, b.len);
+		doc_node *s = NULL;
+		if (tv_is_time(v) && !tv_time_rfc3339(&b, v)) {
+			w->err = TIME_MARSHAL_ERR;
+		} else {
+			if (!tv_is_time(v))
+				tsemver_string(&b, v);
+			s = tv_str(a, b.ptr ? b.ptr : "", b.len);
+		}
 		kbuf_release(&b);
-		return s;
+		return s ? s : v;
 	}
 	if (v->type != DOC_SEQ && v->type != DOC_MAP)
 		return v;
+	if (v->flags & TV_NILSEQ)
+		return TV_NIL;
+	if (v->flags & TV_STRUCT)
+		return json_struct(w, v, depth);
 	if (depth >= JSON_MAX_DEPTH) {
 		w->err = "json: nesting too deep";
 		return v;
@@ -300,9 +341,19 @@ static doc_node *json_marshal_view(karena *a, doc_node *v, const char **msg, boo
 	jview w = { a, NULL, NULL };
 	v = json_view(&w, v, 0);
 	free(w.path);
-	*cycle = w.err && strcmp(w.err, "json: nesting too deep") != 0;
+	*cycle = w.err && strcmp(w.err, "json: nesting too deep") && strcmp(w.err, TIME_MARSHAL_ERR);
 	*msg = w.err;
 	return w.err ? NULL : v;
+}
+
+/* the error json.Marshal gives for what json_marshal_view found (msg,
+ * cycle), after prefix */
+static int json_marshal_fail(tctx *x, const char *prefix, const char *msg, bool cycle)
+{
+	if (!strcmp(msg, TIME_MARSHAL_ERR))
+		return tctx_fail(x, "%s%s", prefix, msg);
+	return cycle ? tctx_fail(x, "%sjson: unsupported value: encountered a cycle via %s", prefix, msg)
+		     : tctx_fail(x, "%sjson: unsupported value: %s", prefix, msg);
 }
 
 /* What json.Marshal sees: []byte as base64, objects as their data. */
@@ -312,13 +363,12 @@ static int to_json(tctx *x, kbuf *b, doc_node *v, unsigned flags)
 	const char *msg;
 	bool cycle;
 	int r;
-	if (!v || (v->type == DOC_SEQ && (v->flags & TV_NILSEQ))) {
+	if (!v || ((v->type == DOC_SEQ || v->type == DOC_MAP) && (v->flags & TV_NILSEQ))) {
 		kbuf_puts(b, "null");
 		return 0;
 	}
 	if (!(v = json_marshal_view(x->a, v, &msg, &cycle)))
-		return cycle ? tctx_fail(x, "json: unsupported value: encountered a cycle via %s", msg)
-			     : tctx_fail(x, "json: unsupported value: %s", msg);
+		return json_marshal_fail(x, "", msg, cycle);
 	r = doc_emit_json(b, v, flags | DOC_EMIT_SORT_KEYS, &e);
 	if (r)
 		tctx_fail(x, "json: unsupported value: %s", e.first.msg ? e.first.msg : "");
@@ -467,14 +517,13 @@ int tv_to_yaml(tctx *x, kbuf *b, doc_node *v)
 	const char *msg;
 	bool cycle;
 	int r;
-	if (!v || v->type == DOC_NULL || (v->type == DOC_SEQ && (v->flags & TV_NILSEQ))) {
+	if (!v || v->type == DOC_NULL || ((v->type == DOC_SEQ || v->type == DOC_MAP) && (v->flags & TV_NILSEQ))) {
 		kbuf_puts(b, "null\n");
 		return 0;
 	}
 	/* sigs.k8s.io/yaml goes through json.Marshal */
 	if (!(v = json_marshal_view(x->a, v, &msg, &cycle)))
-		return cycle ? tctx_fail(x, "error marshaling into JSON: json: unsupported value: encountered a cycle via %s", msg)
-			     : tctx_fail(x, "error marshaling into JSON: json: unsupported value: %s", msg);
+		return json_marshal_fail(x, "error marshaling into JSON: ", msg, cycle);
 	{
 		bool bad = false;
 		v = yaml_utf8_view(x->a, v, &bad);
@@ -576,7 +625,13 @@ static int pretty_scalar(tctx *x, kbuf *b, const doc_node *v, int indent)
 	}
 	switch (v->type) {
 	case DOC_BOOL: kbuf_puts(b, v->u.b ? "true" : "false"); return 0;
-	case DOC_INT: numfmt_int(b, v->u.i); return 0;
+	case DOC_INT:
+		/* v3 writes a time plain, RFC 3339 whatever its year */
+		if (tv_is_time(v))
+			tv_time_rfc3339(b, v);
+		else
+			numfmt_int(b, v->u.i);
+		return 0;
 	case DOC_FLOAT:
 		if (isnan(v->u.f)) kbuf_puts(b, ".nan");
 		else if (isinf(v->u.f)) kbuf_puts(b, v->u.f > 0 ? ".inf" : "-.inf");

@@ -1,8 +1,9 @@
 /* tmpl/funcs_helm.c - Helm's own template functions (pkg/engine/funcs.go,
  * engine.go): include, tpl, required, lookup (the set's tmpl_lookup, or
- * an empty map: kstage template never talks to a cluster), and the methods of Helm's objects:
- * .Files (Get, GetBytes, Glob, Lines, AsConfig, AsSecrets) and
- * .Capabilities.APIVersions.Has. */
+ * an empty map: kstage template never talks to a cluster), and the
+ * methods of Helm's objects: .Files (Get, GetBytes, Glob, Lines, AsConfig,
+ * AsSecrets), .Capabilities.APIVersions.Has and common.Values (AsMap,
+ * YAML, Table, PathValue). */
 #include <string.h>
 
 #include "tmpl_int.h"
@@ -128,14 +129,7 @@ static doc_node *files_new(karena *a)
 static int files_method(tctx *x, doc_node **out, doc_node *recv, const char *name, doc_node **a, size_t n)
 {
 	size_t i;
-	if (!strcmp(name, "Get") || !strcmp(name, "GetBytes") || !strcmp(name, "Lines") || !strcmp(name, "Glob")) {
-		if (n != 1)
-			return tctx_fail(x, "wrong number of args for %s: want 1 got %zu", name, n);
-		if (!a[0] || a[0]->type != DOC_STR)
-			return tctx_fail(x, "wrong type for value; expected string; got %s", tv_type_name(a[0]));
-	} else if (n != 0) {
-		return tctx_fail(x, "wrong number of args for %s: want 0 got %zu", name, n);
-	}
+	(void)n; /* arity and types are checked by the caller (method_sigs) */
 	if (!strcmp(name, "Get") || !strcmp(name, "GetBytes")) {
 		doc_node *v = doc_map_getn(recv, S(0), SL(0));
 		*out = tv_str(x->a, v ? v->u.s.ptr : "", v ? v->u.s.len : 0);
@@ -180,10 +174,6 @@ static int files_method(tctx *x, doc_node **out, doc_node *recv, const char *nam
 		doc_node *m = tv_map(x->a);
 		kbuf b = KBUF_INIT;
 		bool secrets = name[2] == 'S';
-		if (!recv->u.map.len) {
-			*out = tv_strz(x->a, "");
-			return 0;
-		}
 		for (i = 0; i < recv->u.map.len; i++) {
 			doc_pair *p = &recv->u.map.v[i];
 			doc_node *v = p->val;
@@ -211,6 +201,115 @@ static int files_method(tctx *x, doc_node **out, doc_node *recv, const char *nam
 	return 1; /* not a method */
 }
 
+const char tobj_in_parent = 0;
+
+static bool is_values(const doc_node *v)
+{
+	return v && (v->flags & TV_OBJ) && v->type == DOC_MAP && ((const tobj *)v)->kind == TOBJ_NAMED &&
+	       !strcmp(((const tobj *)v)->type_name, "common.Values");
+}
+
+bool tv_is_plain_map(const doc_node *v)
+{
+	if (!v || v->type != DOC_MAP || (v->flags & (TV_SMAP | TV_STRUCT)))
+		return false;
+	return !(v->flags & TV_OBJ) || (is_values(v) && ((const tobj *)v)->ptr == TOBJ_IN_PARENT);
+}
+
+/* a map sharing m's entries; its capacity is its length, so that what is
+ * added to it does not land in m's spare room */
+static doc_node *map_view(karena *a, const doc_node *m, doc_node *r)
+{
+	r->u.map.v = m->u.map.v;
+	r->u.map.len = r->u.map.cap = m->u.map.len;
+	return r;
+}
+
+/* common.Values's tableLookup: a map[string]interface {} (or Values) at
+ * key k[0..kl) of t, else NULL */
+static doc_node *values_table(const doc_node *t, const char *k, size_t kl)
+{
+	doc_node *v = doc_map_getn(t, k, kl);
+	return v && (tv_is_plain_map(v) || is_values(v)) ? v : NULL;
+}
+
+/* Helm's common.Values methods (pkg/chart/common/values.go): AsMap, YAML,
+ * Table, PathValue. Paths are keys split at every '.'. */
+static int values_method(tctx *x, doc_node **out, doc_node *recv, const char *name, doc_node **a, size_t n)
+{
+	(void)n;
+	if (!strcmp(name, "AsMap")) {
+		*out = map_view(x->a, recv, tv_map(x->a));
+		return 0;
+	}
+	if (!strcmp(name, "YAML")) {
+		kbuf b = KBUF_INIT;
+		int r = tv_to_yaml(x, &b, recv);
+		*out = r ? NULL : tv_str(x->a, b.ptr ? b.ptr : "", b.len);
+		kbuf_release(&b);
+		return r;
+	}
+	{
+		/* Table(path) walks every segment; PathValue(path) the tables of
+		 * all but the last, whose value must not be a table */
+		bool pv = name[0] == 'P';
+		const char *p = S(0), *e = p + SL(0), *dot;
+		doc_node *t = recv, *v;
+		if (pv && p == e)
+			return tctx_fail(x, "YAML path cannot be empty");
+		for (;;) {
+			dot = memchr(p, '.', (size_t)(e - p));
+			if (pv && !dot)
+				break;
+			if (!(t = values_table(t, p, (size_t)((dot ? dot : e) - p)))) {
+				if (!pv)
+					return tctx_fail(x, "\"%.*s\" is not a table", (int)((dot ? dot : e) - p), p);
+				/* PathValue names the last key */
+				for (p = e; p > S(0) && p[-1] != '.'; p--)
+					;
+				return tctx_fail(x, "\"%.*s\" is not a value", (int)(e - p), p);
+			}
+			if (!dot)
+				break;
+			p = dot + 1;
+		}
+		if (!pv) {
+			*out = is_values(t) ? t : map_view(x->a, t, &tobj_new(x->a, TOBJ_NAMED, "common.Values", DOC_MAP)->n);
+			return 0;
+		}
+		v = doc_map_getn(t, p, (size_t)(e - p));
+		if (!v || tv_is_plain_map(v))
+			return tctx_fail(x, "\"%.*s\" is not a value", (int)(e - p), p);
+		*out = v;
+		return 0;
+	}
+}
+
+/* the parameter types (tfunc signature letters) of the methods whose
+ * arguments Go checks before the call */
+static const struct msig {
+	tobj_kind kind;
+	const char *name, *sig;
+} method_sigs[] = {
+	{ TOBJ_FILES, "Get", "s" }, { TOBJ_FILES, "GetBytes", "s" }, { TOBJ_FILES, "Lines", "s" },
+	{ TOBJ_FILES, "Glob", "s" }, { TOBJ_FILES, "AsConfig", "" }, { TOBJ_FILES, "AsSecrets", "" },
+	{ TOBJ_APIVERSIONS, "Has", "s" },
+	{ TOBJ_NAMED, "AsMap", "" }, { TOBJ_NAMED, "YAML", "" }, { TOBJ_NAMED, "Table", "s" },
+	{ TOBJ_NAMED, "PathValue", "s" },
+};
+
+const char *tmpl_obj_method_sig(const doc_node *recv, const char *name)
+{
+	const tobj *o = (const tobj *)recv;
+	size_t i;
+	if (o->kind == TOBJ_NAMED && !is_values(recv))
+		return NULL;
+	for (i = 0; i < sizeof(method_sigs) / sizeof(method_sigs[0]); i++)
+		if (method_sigs[i].kind == o->kind && !strcmp(method_sigs[i].name, name))
+			return method_sigs[i].sig;
+	return NULL;
+}
+
 int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name, doc_node **args, size_t n,
 		    bool *found)
 {
@@ -228,10 +327,6 @@ int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name, d
 		if (strcmp(name, "Has"))
 			return 0;
 		*found = true;
-		if (n != 1)
-			return tctx_fail(x, "wrong number of args for Has: want 1 got %zu", n);
-		if (!args[0] || args[0]->type != DOC_STR)
-			return tctx_fail(x, "wrong type for value; expected string; got %s", tv_type_name(args[0]));
 		{
 			size_t i;
 			for (i = 0; i < recv->u.seq.len; i++) {
@@ -246,13 +341,18 @@ int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name, d
 		return 0;
 	case TOBJ_SEMVER:
 		return tsemver_method(x, out, recv, name, args, n, found);
+	case TOBJ_NAMED:
+		if (!tmpl_obj_method_sig(recv, name))
+			return 0;
+		*found = true;
+		return values_method(x, out, recv, name, args, n);
 	case TOBJ_KUBEVERSION:
 		if (strcmp(name, "String") && strcmp(name, "GitVersion"))
 			return 0;
 		*found = true;
 		if (n)
 			return tctx_fail(x, "wrong number of args for %s: want 0 got %zu", name, n);
-		*out = doc_map_get(recv, name[0] == 'S' ? "Normalized" : "Version");
+		*out = doc_map_get(recv, name[0] == 'S' ? "normalizedVersion" : "Version");
 		return 0;
 	default:
 		return 0;

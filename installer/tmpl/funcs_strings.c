@@ -850,7 +850,7 @@ static bool deep_equal(const doc_node *p, const doc_node *q, int depth)
 		return false;
 	switch (p->type) {
 	case DOC_BOOL: return p->u.b == q->u.b;
-	case DOC_INT: return p->u.i == q->u.i;
+	case DOC_INT: return p->u.i == q->u.i && (!tv_is_time(p) || tv_time_equal(p, q));
 	case DOC_FLOAT: return p->u.f == q->u.f;
 	case DOC_STR: return p->u.s.len == q->u.s.len && !memcmp(p->u.s.ptr, q->u.s.ptr, p->u.s.len);
 	case DOC_SEQ:

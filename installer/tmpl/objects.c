@@ -159,8 +159,12 @@ doc_node *tmpl_chart_obj(karena *a, tmpl_chart *c, const values_chart *vc, const
 			doc_map_setn(a, sm, p->key->u.s.ptr, p->key->u.s.len, scalar_str(a, p->val));
 		}
 		ann = sm;
+	} else {
+		ann = tv_map(a);
+		ann->flags |= TV_NILSEQ; /* a nil map: toJson says null */
 	}
-	doc_map_set(a, m, "Annotations", ann && ann->type == DOC_MAP ? ann : tv_map(a));
+	ann->flags |= TV_SMAP;
+	doc_map_set(a, m, "Annotations", ann);
 	doc_map_set(a, m, "AppVersion", str_or_empty(a, md, "appVersion"));
 	doc_map_set(a, m, "Condition", str_or_empty(a, md, "condition"));
 	doc_map_set(a, m, "Dependencies", chart_deps(a, md, vc));
@@ -262,7 +266,7 @@ int tmpl_check_kube_version(karena *a, const doc_node *caps, const tmpl_chart *c
 {
 	const doc_node *kv = chart->metadata ? doc_map_get(chart->metadata, "kubeVersion") : NULL;
 	const doc_node *kvo = doc_map_get(caps, "KubeVersion");
-	const doc_node *norm = doc_map_get(kvo, "Normalized"), *full = doc_map_get(kvo, "Version");
+	const doc_node *norm = doc_map_get(kvo, "normalizedVersion"), *full = doc_map_get(kvo, "Version");
 	tsemver v;
 	if (!kv || kv->type != DOC_STR || !kv->u.s.len || !norm || !full)
 		return 0;
@@ -295,11 +299,11 @@ int tmpl_caps_new(doc_node **out, karena *a, const tmpl_render_opts *o, kerr *er
 	}
 	{
 		/* Helm 4's KubeVersion: Version as given (with a "v"), the
-		 * normalized numbers (String()), Major, Minor; GitVersion() is
-		 * Version */
+		 * normalized numbers (String(), an unexported field), Major,
+		 * Minor; GitVersion() is Version */
 		char *v = karena_printf(a, "%s%s", ver[0] == 'v' ? "" : "v", ver);
 		doc_map_set(a, &kv->n, "Version", tv_strz(a, v));
-		doc_map_set(a, &kv->n, "Normalized", tv_str(a, norm.ptr, norm.len));
+		doc_map_set(a, &kv->n, "normalizedVersion", tv_str(a, norm.ptr, norm.len));
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)major);
 		doc_map_set(a, &kv->n, "Major", tv_strz(a, buf));
 		snprintf(buf, sizeof(buf), "%llu", (unsigned long long)minor);

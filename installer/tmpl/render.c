@@ -80,8 +80,10 @@ static doc_node *walk_chart(rctx *r, values_chart *vc, const char *path, bool ro
 		/* Helm hands a subchart the very map its parent holds under the
 		 * subchart's name: a set in one is seen by the other */
 		doc_node *pv = doc_map_get(parent_vals, name);
-		if (pv && pv->type == DOC_MAP)
+		if (pv && pv->type == DOC_MAP) {
 			doc_map_set(a, parent_vals, name, vals);
+			((tobj *)vals)->ptr = TOBJ_IN_PARENT;
+		}
 	}
 	doc_map_set(a, top, "Values", vals);
 	doc_map_set(a, top, "Release", r->release);

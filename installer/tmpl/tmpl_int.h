@@ -33,10 +33,11 @@ enum {
 	TV_OBJ = 1 << 11,   /* a tobj */
 	TV_STRUCT = 1 << 12,/* DOC_MAP printed/accessed as a Go struct */
 	TV_U8 = 1 << 13,    /* DOC_INT is uint8 (a byte from index of a string) */
-	TV_NILSEQ = 1 << 14,/* DOC_SEQ is a nil slice: prints [], marshals to null */
+	TV_NILSEQ = 1 << 14,/* DOC_SEQ is a nil slice (prints []), DOC_MAP a nil
+			     * map (prints map[]): marshals to null */
 	TV_INTS = 1 << 15,  /* DOC_SEQ is []int (until, untilStep) */
 	TV_SMAP = 1 << 7,   /* DOC_MAP is map[string]string (split, splitn); the
-			     * node's flags are 16 bits and doc uses only 0..2 */
+			     * node's flags are 16 bits and doc uses only 0..3 */
 };
 
 typedef enum tobj_kind {
@@ -291,6 +292,14 @@ tobj *tobj_new(karena *a, tobj_kind kind, const char *type_name, doc_type t);
 int tv_to_yaml(tctx *x, kbuf *b, doc_node *v);
 void tv_b64enc(kbuf *b, const unsigned char *s, size_t len);
 void tv_time_string(kbuf *b, const doc_node *t);
+/* Whether v is a time.Time (funcs_dates.c). */
+bool tv_is_time(const doc_node *v);
+/* Go's == on two time.Time values: the same instant in the same zone,
+ * with the same monotonic clock reading (now's; dateModify keeps it). */
+bool tv_time_equal(const doc_node *a, const doc_node *b);
+/* Appends time.Time's RFC 3339 text with nanoseconds (no quotes) to b;
+ * false for a year outside [0,9999], where MarshalJSON fails. */
+bool tv_time_rfc3339(kbuf *b, const doc_node *t);
 
 /* ---- manifests (manifest.c) ---- */
 /* True if every comma-separated event in h is a hook event Helm knows. */
@@ -300,8 +309,19 @@ bool tmpl_hook_known(const char *h);
  * no_fast: libyaml alone. */
 int tmpl_manifest_heads(karena *a, tmpl_manifest *docs, size_t n, bool no_fast, kerr *err);
 
-/* method call on an object (render.c) */
+/* method call on an object (funcs_helm.c) */
 int tmpl_obj_method(tctx *x, doc_node **out, doc_node *recv, const char *name,
 		    doc_node **args, size_t n, bool *found);
+/* The parameter types (signature letters) of method name of object recv
+ * when Go checks its arguments before the call (.Files, .Values...), else
+ * NULL. Static. */
+const char *tmpl_obj_method_sig(const doc_node *recv, const char *name);
+/* A subchart's common.Values seen from its parent, where Helm holds a
+ * plain map: the tobj's ptr (render.c sets it). */
+extern const char tobj_in_parent;
+#define TOBJ_IN_PARENT ((void *)&tobj_in_parent)
+/* Whether a Go type assertion to map[string]interface {} takes v: a plain
+ * map, or a subchart's values seen from its parent. */
+bool tv_is_plain_map(const doc_node *v);
 
 #endif

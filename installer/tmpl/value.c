@@ -108,7 +108,7 @@ const char *tv_kind_name(const doc_node *v)
 	if (v->flags & TV_OBJ)
 		return ((const tobj *)v)->kind == TOBJ_FILES ? "map" :
 		       ((const tobj *)v)->kind == TOBJ_APIVERSIONS ? "slice" :
-		       ((const tobj *)v)->kind == TOBJ_KUBEVERSION ? "struct" :
+		       ((const tobj *)v)->kind == TOBJ_KUBEVERSION || tv_is_time(v) ? "struct" :
 		       ((const tobj *)v)->type_name[0] != '*' && (v->flags & TV_STRUCT) ? "struct" :
 		       v->type == DOC_MAP && !(v->flags & TV_STRUCT) ? "map" : "ptr";
 	switch (v->type) {
@@ -678,7 +678,25 @@ static void go_syntax(kbuf *out, const doc_node *v, bool top, int depth)
 		kbuf_puts(out, top ? "<nil>" : "interface {}(nil)");
 		return;
 	}
-	if ((v->flags & (TV_OBJ | TV_STRUCT)) || (v->type == DOC_INT && (v->flags & TV_U8))) {
+	if (v->type == DOC_MAP && (v->flags & TV_STRUCT) && (v->flags & TV_OBJ)) {
+		/* type{Field:value, ...}, a pointer's with '&' */
+		const char *tn = ((const tobj *)v)->type_name;
+		if (tn[0] == '*')
+			kbuf_putc(out, '&');
+		kbuf_puts(out, tn + (tn[0] == '*'));
+		kbuf_putc(out, '{');
+		for (i = 0; i < v->u.map.len; i++) {
+			if (i)
+				kbuf_puts(out, ", ");
+			kbuf_put(out, v->u.map.v[i].key->u.s.ptr, v->u.map.v[i].key->u.s.len);
+			kbuf_putc(out, ':');
+			go_syntax(out, v->u.map.v[i].val, false, depth + 1);
+		}
+		kbuf_putc(out, '}');
+		return;
+	}
+	/* a named slice type prints as a slice: common.VersionSet{"v1", ...} */
+	if (((v->flags & (TV_OBJ | TV_STRUCT)) && v->type != DOC_SEQ) || (v->type == DOC_INT && (v->flags & TV_U8))) {
 		print_v(out, v, 'v', 1, depth);
 		return;
 	}
@@ -710,8 +728,13 @@ static void go_syntax(kbuf *out, const doc_node *v, bool top, int depth)
 		kbuf_putc(out, '}');
 		return;
 	case DOC_MAP: {
-		const doc_pair **ps = tv_sorted_pairs(v);
+		const doc_pair **ps;
 		kbuf_puts(out, tv_type_name(v));
+		if (v->flags & TV_NILSEQ) {
+			kbuf_puts(out, "(nil)");
+			return;
+		}
+		ps = tv_sorted_pairs(v);
 		kbuf_putc(out, '{');
 		for (i = 0; ps && i < v->u.map.len; i++) {
 			if (i)

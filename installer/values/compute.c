@@ -54,6 +54,24 @@ static int resolve_tree(values_chart *c, karena *a, int depth, kerr *err)
 			eff[n++] = c->subcharts[i];
 		}
 	}
+	if (depth == 0) {
+		/* Helm's CheckDependencies: the top chart's only, all named */
+		kbuf miss = KBUF_INIT;
+		for (j = 0; j < c->ndeps; j++) {
+			bool found = false;
+			for (i = 0; i < c->nsubcharts && !found; i++)
+				found = c->subcharts[i]->name && c->deps[j].name &&
+					!strcmp(c->subcharts[i]->name, c->deps[j].name);
+			if (!found)
+				kbuf_printf(&miss, "%s%s", miss.len ? ", " : "", c->deps[j].name ? c->deps[j].name : "");
+		}
+		if (miss.len) {
+			int r = kerr_set(err, KE_INPUT, "chart %s: found in Chart.yaml, but missing in charts/ directory: %s",
+					 c->name, miss.ptr);
+			kbuf_release(&miss);
+			return r;
+		}
+	}
 	for (j = 0; j < c->ndeps; j++) {
 		const values_dep *d = &c->deps[j];
 		values_chart *sub = NULL, *use;
@@ -62,9 +80,17 @@ static int resolve_tree(values_chart *c, karena *a, int depth, kerr *err)
 		for (i = 0; i < c->nsubcharts && !sub; i++)
 			if (c->subcharts[i]->name && d->name && !strcmp(c->subcharts[i]->name, d->name))
 				sub = c->subcharts[i];
-		if (!sub)
-			return kerr_set(err, KE_INPUT, "chart %s: dependency \"%s\" is missing from charts/",
-					c->name, d->name ? d->name : "?");
+		if (!sub) {
+			/* a subchart's missing dependency: Helm renders without
+			 * it; it leaves the list (effective follows deps) */
+			values_dep *kept = karena_alloc(a, st_mult(c->ndeps, sizeof(*kept)));
+			memcpy(kept, c->deps, j * sizeof(*kept));
+			memcpy(kept + j, c->deps + j + 1, (c->ndeps - j - 1) * sizeof(*kept));
+			c->deps = kept;
+			c->ndeps--;
+			j--;
+			continue;
+		}
 		for (k = 0; k < n; k++)
 			if (eff[k] == sub)
 				used_before = true;
@@ -98,8 +124,23 @@ static bool is_subchart_key(const values_chart *c, const char *k, size_t klen)
 	return false;
 }
 
-/* Helm's coalesceValues: the chart's defaults under v. */
-static void coalesce_values(karena *a, const values_chart *c, doc_node *v, bool is_root, bool merge)
+/* A warning for the user, once: warn is a sequence of strings (NULL: the
+ * pass records none). */
+static void warn_add(karena *a, doc_node *warn, const char *msg)
+{
+	size_t i;
+	if (!warn)
+		return;
+	for (i = 0; i < warn->u.seq.len; i++)
+		if (!strcmp(warn->u.seq.v[i]->u.s.ptr, msg))
+			return;
+	doc_seq_push(a, warn, doc_new_str(a, msg));
+}
+
+/* Helm's coalesceValues: the chart's defaults under v; path names the
+ * chart in warnings ("top.sub"). */
+static void coalesce_values(karena *a, const values_chart *c, doc_node *v, bool is_root, bool merge,
+			    const char *path, doc_node *warn)
 {
 	const doc_node *d = defaults_of(c);
 	size_t i;
@@ -116,6 +157,8 @@ static void coalesce_values(karena *a, const values_chart *c, doc_node *v, bool 
 			} else if (uv->type == DOC_MAP && pr->val->type == DOC_MAP) {
 				bool m = merge || is_subchart_key(c, k, klen);
 				values_coalesce_tables(a, uv, doc_copy(a, pr->val), m, 0);
+			} else if (uv->type == DOC_MAP && pr->val->type != DOC_NULL) {
+				warn_add(a, warn, karena_printf(a, "skipped value for %s.%s: Not a table.", path, k));
 			}
 			continue;
 		}
@@ -160,10 +203,10 @@ static void coalesce_globals(karena *a, doc_node *dest, const doc_node *src)
 }
 
 static int coalesce_chart(karena *a, values_chart *c, doc_node *v, bool is_root, bool merge, int depth,
-			  kerr *err)
+			  const char *path, doc_node *warn, kerr *err)
 {
 	size_t i;
-	coalesce_values(a, c, v, is_root, merge);
+	coalesce_values(a, c, v, is_root, merge, path, warn);
 	c->values = v;
 	for (i = 0; i < c->neffective; i++) {
 		values_chart *s = c->effective[i];
@@ -181,7 +224,8 @@ static int coalesce_chart(karena *a, values_chart *c, doc_node *v, bool is_root,
 					   doc_type_name(sv->type));
 		}
 		coalesce_globals(a, sv, v);
-		if ((r = coalesce_chart(a, s, sv, false, merge, depth + 1, err)))
+		if ((r = coalesce_chart(a, s, sv, false, merge, depth + 1,
+					karena_printf(a, "%s.%s", path, s->name ? s->name : ""), warn, err)))
 			return r;
 	}
 	return 0;
@@ -212,7 +256,8 @@ static const values_chart *dep_chart(const values_chart *c, size_t j)
 	return c->effective[unlisted + j];
 }
 
-static void process_enabled(values_chart *c, const doc_node *cvals, const char *prefix, karena *a, int depth)
+static void process_enabled(values_chart *c, const doc_node *cvals, const char *prefix, karena *a, int depth,
+			    doc_node *warn)
 {
 	const doc_node *tags = doc_map_get(cvals, "tags");
 	size_t j, i;
@@ -254,6 +299,9 @@ static void process_enabled(values_chart *c, const doc_node *cvals, const char *
 						enabled = vv->u.b;
 						break;
 					}
+					if (vv && vv->type != DOC_MAP) /* a table is "not a value" */
+						warn_add(a, warn, karena_printf(a, "condition path \"%.*s\" for chart %s returned a non-bool value",
+									      (int)tn, p, s->name ? s->name : ""));
 				}
 				p += n;
 				if (*p == ',')
@@ -277,7 +325,7 @@ static void process_enabled(values_chart *c, const doc_node *cvals, const char *
 		if (!s->enabled)
 			continue;
 		np = karena_printf(a, "%s%s.", prefix, s->effective_name);
-		process_enabled(s, cvals, np, a, depth + 1);
+		process_enabled(s, cvals, np, a, depth + 1, warn);
 	}
 }
 
@@ -335,7 +383,7 @@ static int process_imports(values_chart *c, karena *a, int depth, kerr *err)
 	if (j == c->ndeps)
 		return 0;
 	cvals = doc_new_map(a);
-	if ((r = coalesce_chart(a, c, cvals, true, true, depth, err)))
+	if ((r = coalesce_chart(a, c, cvals, true, true, depth, "", NULL, err)))
 		return r;
 	b = doc_new_map(a);
 	for (j = 0; j < c->ndeps; j++) {
@@ -415,12 +463,14 @@ int values_compute(values_chart *root, doc_node *user, karena *a, values_num_mod
 	reset_outputs(root, 0);
 	/* conditions and tags see the values with every subchart enabled */
 	cvals = doc_copy(a, user);
-	if ((r = coalesce_chart(a, root, cvals, true, false, 0, err)))
+	root->warnings = doc_new_seq(a);
+	if ((r = coalesce_chart(a, root, cvals, true, false, 0, "", NULL, err)))
 		return r;
-	process_enabled(root, cvals, "", a, 0);
+	process_enabled(root, cvals, "", a, 0, root->warnings);
 	if ((r = process_imports(root, a, 0, err)))
 		return r;
-	if ((r = coalesce_chart(a, root, doc_copy(a, user), true, false, 0, err)))
+	if ((r = coalesce_chart(a, root, doc_copy(a, user), true, false, 0, root->name ? root->name : "",
+				root->warnings, err)))
 		return r;
 	validate_tree(root, root->name ? root->name : "values", a, 0, err);
 	return err->code ? err->code : 0;

@@ -131,6 +131,8 @@ struct values_chart {
 	size_t neffective;
 	values_chart *origin;       /* alias copy: the loaded chart it copies; else NULL */
 	doc_node *eff_defaults;     /* defaults after import-values (NULL: defaults) */
+	doc_node *warnings;         /* the root's: what Helm warns of (strings: a
+				     * non-bool condition, a table over a value) */
 };
 
 /* Decide enabled subcharts (conditions, tags, aliases), coalesce user values

@@ -12,6 +12,7 @@ failure.
   KSTAGE_BIN  kstage binary (default build/kstage)
 """
 import base64
+import hashlib
 import os
 import socket
 import ssl
@@ -70,6 +71,31 @@ def cn_string_tag(pem):
     der = base64.b64decode(body)
     at = der.find(b"\x06\x03\x55\x04\x03")  # OID 2.5.4.3
     return der[at + 5] if at >= 0 else None
+
+
+def der_len(der, at):
+    """(content start, content length) of the DER element at `at`"""
+    n = der[at + 1]
+    if n < 0x80:
+        return at + 2, n
+    k = n & 0x7F
+    return at + 2 + k, int.from_bytes(der[at + 2:at + 2 + k], "big")
+
+
+def key_ids(path):
+    """(subject key id, authority key id, SHA-256 of the public key's bits
+    cut to 160 bits), from openssl's reading of the certificate"""
+    def ext(name):
+        p = subprocess.run(["openssl", "x509", "-in", path, "-noout", "-ext", name], capture_output=True, text=True)
+        lines = [l.strip() for l in p.stdout.splitlines()[1:] if l.strip()]
+        return lines[0].replace("keyid:", "").replace(":", "").lower() if lines else None
+    pub = subprocess.run(["openssl", "x509", "-in", path, "-noout", "-pubkey"], capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "DER"], input=pub, capture_output=True).stdout
+    start, _ = der_len(der, 0)              # SubjectPublicKeyInfo
+    alg_start, alg_len = der_len(der, start)  # AlgorithmIdentifier
+    bits_start, bits_len = der_len(der, alg_start + alg_len)
+    bits = der[bits_start + 1:bits_start + bits_len]  # past the unused-bits byte
+    return ext("subjectKeyIdentifier"), ext("authorityKeyIdentifier"), hashlib.sha256(bits).hexdigest()[:40]
 
 
 def handshake(tmp, ca, crt, key, host):
@@ -133,6 +159,17 @@ def main():
         for k, want in (("srv.crt", 0x13), ("ca.crt", 0x13), ("uca.crt", 0x0C)):
             tag = cn_string_tag(files[k])
             check("%s common name is ASN.1 type 0x%02x" % (k, want), tag == want, "got %r" % tag)
+        # Go (1.25) gives a CA a Subject Key Identifier, the first 160 bits
+        # of the SHA-256 of its public key, and names it as the Authority
+        # Key Identifier of what the CA signs; a self-signed leaf has neither
+        ids = {k: key_ids(os.path.join(tmp, k)) for k in ("ca.crt", "srv.crt", "eca.crt", "esrv.crt", "self.crt")}
+        for ca, leaf in (("ca.crt", "srv.crt"), ("eca.crt", "esrv.crt")):
+            check("%s subject key id is Go's" % ca, ids[ca][0] is not None and ids[ca][0] == ids[ca][2],
+                  "%r, want %r" % (ids[ca][0], ids[ca][2]))
+            check("%s has no authority key id" % ca, ids[ca][1] is None, repr(ids[ca][1]))
+            check("%s names %s's key id" % (leaf, ca), ids[leaf][1] == ids[ca][0] and ids[leaf][0] is None,
+                  "%r %r" % (ids[leaf], ids[ca][0]))
+        check("self.crt has no key ids", ids["self.crt"][:2] == (None, None), repr(ids["self.crt"]))
         cases = [
             ("RSA certificate signed by genCA, DNS name", "ca.crt", "srv.crt", "srv.key", "svc.example.test"),
             ("RSA certificate signed by genCA, second DNS name", "ca.crt", "srv.crt", "srv.key", "localhost"),

@@ -28,6 +28,10 @@ static const char *const seeds[] = {
 	"  - name: S\n    value: |+\n      keep\n      \n        deeper\n  cmd: [/bin/sh, -c]\n",
 	"metadata:\n  annotations:\n    helm.sh/hook: post-install\nkind: ConfigMap\ndata:\n  conf: |-\n"
 	"    {\n      \"a\": [1, 2]\n    }\n      \n    # not a comment\n  other: x\n",
+	/* descriptions wrapped over lines, plain and single-quoted (kubectl's CRDs) */
+	"kind: CustomResourceDefinition\nspec:\n  properties:\n    op:\n      description: Operation is the\n"
+	"        operation to run - or [not]\n\n        at all\n      type: string\n    retry:\n"
+	"      description: 'Retry, when it fails: the\n        ''first'' one (default: false)'\n      type: object\n",
 };
 
 static unsigned long long rng = 88172645463325252ULL;
@@ -129,6 +133,29 @@ TEST(tmpl_yaml_nonfinite_values_fail)
 			CHECK_MSG(fast, "case %zu: should take the fast path", i);
 		}
 		free(k); free(h); free(e); free(fk); free(fh); free(fe);
+	}
+}
+
+/* go-yaml's Unmarshal (so Helm) reads a document's first YAML document
+ * only: what follows the end of a flow root or a "..." is never parsed */
+TEST(tmpl_yaml_first_document_only)
+{
+	static const struct { const char *doc; const char *err; } cases[] = {
+		{ "{kind: A, metadata: {name: x}}}\n", NULL },
+		{ "{kind: A}\n...\n]\n", NULL },
+		{ "{kind: A} trailing words\n", NULL },
+		{ "kind: A\n]\n", "did not find expected key" },
+		{ "{kind: A}} @\n", NULL },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *k = NULL, *h = NULL, *e = NULL;
+		int ok = doc_head_check(cases[i].doc, strlen(cases[i].doc), false, &k, &h, &e);
+		if (cases[i].err)
+			CHECK_MSG(!ok && e && strstr(e, cases[i].err), "case %zu: %s", i, e ? e : "(accepted)");
+		else
+			CHECK_MSG(ok && k && !strcmp(k, "A"), "case %zu: %s (kind %s)", i, e ? e : "", k ? k : "-");
+		free(k); free(h); free(e);
 	}
 }
 
