@@ -207,8 +207,10 @@ static int creds_load(oci_client *c, kerr *err)
 	const char *docker = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
 	kbuf f = KBUF_INIT;
 	int rc;
-	if (given && *given)
-		return creds_from(c, given, true, err);
+	if (given && *given) {
+		rc = creds_from(c, given, true, err);
+		return rc < 0 ? rc : 0;
+	}
 	if (helm && *helm)
 		kbuf_puts(&f, helm);
 	else if (xdg && *xdg)

@@ -618,12 +618,10 @@ static int load_optional(doc_node **out, karena *a, const char *path, kerr *err)
 	return 0;
 }
 
-static int load_chart(rel_bundle *out, karena *a, const char *path, kerr *err)
+/* A chart (loaded from path, a directory or .tgz, or pulled) as a bundle
+ * of two stages: its crds/, then its templates. */
+static int chart_bundle(rel_bundle *out, karena *a, tmpl_chart *ch, const char *path)
 {
-	tmpl_chart *ch;
-	int rc;
-	if ((rc = tmpl_chart_load(&ch, a, path, VALUES_NUM_HELM, err)))
-		return rc;
 	out->is_chart = true;
 	out->chart = ch;
 	out->file = karena_strdup(a, path);
@@ -640,6 +638,48 @@ static int load_chart(rel_bundle *out, karena *a, const char *path, kerr *err)
 	out->stages[1].src = REL_SRC_CHART;
 	out->stages[1].wait = true;
 	return 0;
+}
+
+static int load_chart(rel_bundle *out, karena *a, const char *path, kerr *err)
+{
+	tmpl_chart *ch;
+	int rc;
+	if ((rc = tmpl_chart_load(&ch, a, path, VALUES_NUM_HELM, err)))
+		return rc;
+	return chart_bundle(out, a, ch, path);
+}
+
+int rel_chart_pull(tmpl_chart **out, karena *a, const char *ref, const char *version, const fetch_opts *fo,
+		   values_num_mode num, kerr *err)
+{
+	kbuf data = KBUF_INIT;
+	fetch_result res;
+	int rc;
+	memset(&res, 0, sizeof(res));
+	rc = fetch_oci_chart(&data, &res, ref, version, NULL, fo, err);
+	if (!rc) {
+		kev_emit(fo ? fo->sink : NULL, KEV_INFO, "fetch.resolved",
+			 karena_printf(a, "%s%s%s: manifest sha256:%s (not pinned: a bundle stage pins it in kstage.lock)",
+				       ref, version ? " " : "", version ? version : "", res.sha256),
+			 "url", ref, "sha256", res.sha256, NULL);
+		rc = tmpl_chart_load_tgz(out, a, ref, data.ptr, data.len, num, err);
+	}
+	kbuf_release(&data);
+	kbuf_release(&res.resolved);
+	return rc;
+}
+
+int rel_bundle_open(rel_bundle *out, karena *a, const char *path, const char *version, const fetch_opts *fo,
+		    kerr *err)
+{
+	tmpl_chart *ch;
+	int rc;
+	if (strncmp(path, "oci://", 6))
+		return rel_bundle_load(out, a, path, err);
+	memset(out, 0, sizeof(*out));
+	if ((rc = rel_chart_pull(&ch, a, path, version, fo, VALUES_NUM_HELM, err)))
+		return rc;
+	return chart_bundle(out, a, ch, path);
 }
 
 int rel_bundle_load(rel_bundle *out, karena *a, const char *path, kerr *err)

@@ -118,6 +118,16 @@ typedef struct rel_fetch_report {
  * (downloads it, keeping a kstage.yaml sha256 as a pin) and writes
  * kstage.lock atomically; b must then be loaded unpinned. */
 int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_fetch_report *rep, kerr *err);
+/* A Helm chart from an OCI registry (ref oci://HOST/REPO, at version, or
+ * the ref's own tag) loaded from the cache or the registry, as
+ * fetch_oci_chart gets it. Helm's way of naming a chart on the command
+ * line: not pinned by kstage.lock (kstage says the digest it got). */
+int rel_chart_pull(struct tmpl_chart **out, karena *a, const char *ref, const char *version, const fetch_opts *fo,
+		   values_num_mode num, kerr *err);
+/* As rel_bundle_load, and an oci:// path is a chart pulled with
+ * rel_chart_pull (a two-stage bundle as a chart .tgz is). */
+int rel_bundle_open(rel_bundle *out, karena *a, const char *path, const char *version, const fetch_opts *fo,
+		    kerr *err);
 /* Parse a stage file from text (tests; dir is where relative paths point). */
 int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *name, const char *text,
 		     size_t len, kerr *err);
@@ -319,6 +329,8 @@ typedef struct rel_template_opts {
 	size_t nshow_only;
 	const values_opts *values;  /* may be NULL; its num is the number mode */
 	kredact *secrets;           /* gets the secret values (schema marks, --set-secret); may be NULL */
+	const char *version;        /* an oci:// path: the chart version */
+	const fetch_opts *fetch;    /* an oci:// path: how it is fetched; NULL: the defaults */
 } rel_template_opts;
 
 typedef struct rel_template_result {
@@ -342,9 +354,10 @@ bool rel_template_is_crd(const rel_template_result *r, const tmpl_manifest *m);
 /* The values a run uses, secrets masked: the user's values alone (path
  * NULL) or coalesced over a bundle's or chart's defaults and checked
  * against their schemas. *out lives in a. The secret values go to secrets
- * (may be NULL), before the schemas are checked. */
-int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, const values_opts *vo,
-		    kredact *secrets, kerr *err);
+ * (may be NULL), before the schemas are checked. An oci:// path is pulled
+ * at version with fo (may be NULL). */
+int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, const char *version,
+		    const fetch_opts *fo, const values_opts *vo, kredact *secrets, kerr *err);
 
 /* ---- a run: kubeconfig, client, bundle and values together ---- */
 
@@ -365,6 +378,7 @@ typedef struct rel_session_opts {
 	bool wait_poll;             /* wait by polling, never watching (the test switch KSTAGE_WAIT_POLL) */
 	const kev_sink *sink;
 	const fetch_opts *fetch;    /* NULL: the defaults */
+	const char *version;        /* an oci:// bundle: the chart version */
 } rel_session_opts;
 
 /* Load the bundle and values (input errors first, before any network),
