@@ -18,6 +18,8 @@
  *       chart: {ref: oci://HOST/REPO, version: V}        the same from an OCI registry, pinned
  *                                                       by manifest digest in kstage.lock
  *                                                       (or digest: sha256:<64 hex> here)
+ *       chart: {..., values: {k: v}}                     the chart's values instead of the
+ *                                                       bundle's .Values (strings may be templates)
  *       # and/or, after the objects:
  *       ops:
  *         - jsonKeyMerge: {configMap: NS/NAME, key: KEY, set: {k: v}}   values may be templates
@@ -417,7 +419,7 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 		}
 	}
 	if ((n = doc_map_get(s, "chart"))) {
-		static const char *const ckeys[] = { "path", "ref", "version", "digest", NULL };
+		static const char *const ckeys[] = { "path", "ref", "version", "digest", "values", NULL };
 		nsrc++;
 		st->src = REL_SRC_CHART;
 		if (n->type != DOC_MAP)
@@ -434,6 +436,8 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 				parse_oci_chart(st, a, n, file, err);
 			else
 				ERR_AT(err, n, "stage %s: chart needs path, or ref (oci://HOST/REPO) with version", st->name);
+			if ((st->chart_values = doc_map_get(n, "values")) && st->chart_values->type != DOC_MAP)
+				ERR_AT(err, st->chart_values, "stage %s: chart values must be a map", st->name);
 		}
 	}
 	if (nsrc > 1)

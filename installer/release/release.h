@@ -57,6 +57,8 @@ typedef struct rel_stage {
 				     * A chart from OCI: url is its lock key (oci://HOST/REPO:VERSION),
 				     * sha256 its manifest digest */
 	const char *ref, *version;  /* chart: {ref: oci://HOST/REPO, version: V} */
+	const doc_node *chart_values; /* chart: {values: {...}}: the chart's values in place of the
+				       * bundle's (string leaves may be templates), or NULL */
 	const char *pin_at;         /* where sha256 comes from ("kstage.lock:7"), once pinned */
 	size_t size;                /* the size kstage.lock gives, or 0 */
 	const char *path;           /* source: {path} or chart: {path}, relative to the bundle */

@@ -293,10 +293,50 @@ static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, 
 	return rc;
 }
 
+/* A chart stage's own values: string leaves holding "{{" rendered with the
+ * bundle's .Values. */
+static int render_values(doc_node *v, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+			 int depth, kerr *err)
+{
+	size_t i;
+	int rc = 0;
+	if (depth > 100)
+		return kerr_set(err, KE_LIMIT, "stage %s: chart values nested deeper than 100", s->name);
+	if (v->type == DOC_MAP) {
+		for (i = 0; i < v->u.map.len && !rc; i++) {
+			doc_node *c = v->u.map.v[i].val;
+			if (c->type == DOC_STR && strstr(c->u.s.ptr, "{{")) {
+				kbuf o = KBUF_INIT;
+				rc = rel_render_string(&o, a, b, karena_printf(a, "%s:stage %s:chart values", b->file, s->name),
+						       c->u.s.ptr, ctx, err);
+				v->u.map.v[i].val = doc_new_strn(a, o.ptr, o.len);
+				kbuf_release(&o);
+			} else {
+				rc = render_values(c, a, b, s, ctx, depth + 1, err);
+			}
+		}
+	} else if (v->type == DOC_SEQ) {
+		for (i = 0; i < v->u.seq.len && !rc; i++) {
+			doc_node *c = v->u.seq.v[i];
+			if (c->type == DOC_STR && strstr(c->u.s.ptr, "{{")) {
+				kbuf o = KBUF_INIT;
+				rc = rel_render_string(&o, a, b, karena_printf(a, "%s:stage %s:chart values", b->file, s->name),
+						       c->u.s.ptr, ctx, err);
+				v->u.seq.v[i] = doc_new_strn(a, o.ptr, o.len);
+				kbuf_release(&o);
+			} else {
+				rc = render_values(c, a, b, s, ctx, depth + 1, err);
+			}
+		}
+	}
+	return rc;
+}
+
 static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, const rel_bundle *b,
 			const rel_stage *s, const rel_ctx *ctx, bool crds, kerr *err)
 {
 	tmpl_chart *ch = b->chart;
+	doc_node *user;
 	tmpl_output out;
 	tmpl_render_opts ro;
 	size_t i;
@@ -346,8 +386,15 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 		}
 		return 0;
 	}
-	values_secrets(ctx->sink ? ctx->sink->redact : NULL, &ch->vc, ctx->values, NULL);
-	if ((rc = values_compute(&ch->vc, ctx->values ? doc_copy(a, ctx->values) : doc_new_map(a), a, VALUES_NUM_HELM, err)))
+	if (s->chart_values) {
+		user = doc_copy(a, s->chart_values);
+		if ((rc = render_values(user, a, b, s, ctx, 0, err)))
+			return rc;
+	} else {
+		user = ctx->values ? doc_copy(a, ctx->values) : doc_new_map(a);
+	}
+	values_secrets(ctx->sink ? ctx->sink->redact : NULL, &ch->vc, user, NULL);
+	if ((rc = values_compute(&ch->vc, user, a, VALUES_NUM_HELM, err)))
 		return rc;
 	values_secrets(ctx->sink ? ctx->sink->redact : NULL, &ch->vc, ch->vc.values, NULL);
 	memset(&ro, 0, sizeof(ro));

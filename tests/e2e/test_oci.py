@@ -244,3 +244,28 @@ def test_mirror_rule_for_oci(cluster):
     assert res.startswith(f"oci://{host}/kserve/charts/kserve@sha256:{sha}")
     r = cluster.kstage("fetch", b, "--mirror", f"oci://ghcr.io/=https://{host}/", env=cache(cluster, "mirror-x"))
     assert r.returncode == 2 and "stays oci://" in r.stderr, r.stderr
+
+
+def test_chart_stage_with_its_own_values(cluster):
+    """chart: {values: ...} replaces the bundle's .Values for that chart;
+    its strings may be templates over the bundle's values."""
+    host = cluster.env["KSTAGE_OCI_HOST"]
+    hello_chart(cluster, "0.3.0")
+    ns = "e2e-oci-values"
+    cluster.kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true")
+    cluster.kubectl("create", "namespace", ns)
+    b = cluster.bundle("oci-values", f"""\
+        name: oci-values
+        stages:
+          - name: hello
+            chart:
+              ref: oci://{host}/e2e/oci-hello
+              version: 0.3.0
+              values: {{greeting: "{{{{ .Values.word }}}}, from the bundle"}}
+        """, {"values/values.yaml": "word: hi\n"})
+    env = cache(cluster, "values")
+    r = cluster.kstage("fetch", b, "--update-lock", env=env)
+    assert r.returncode == 0, r.stderr
+    r = cluster.kstage("apply", b, "-n", ns, "--set", "word=hey", env=env)
+    assert r.returncode == 0, r.stderr
+    assert cluster.get("configmap", "oci-hello", "-n", ns)["data"]["greeting"] == "hey, from the bundle"

@@ -86,6 +86,7 @@ static const bad_case bad[] = {
 	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/Y, version: v1}\n", "stage a: \"oci://x/Y\": repository \"Y\" must be lowercase" },
 	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/y, version: v1, digest: abc}\n", "/b/kstage.yaml:4:50: stage a: digest must be sha256:<64 lowercase hex digits>" },
 	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/y, path: c, version: v1}\n", "stage a: chart has both path and ref" },
+	{ "name: x\nstages:\n  - name: a\n    chart: {path: c, values: [1]}\n", "/b/kstage.yaml:4:30: stage a: chart values must be a map" },
 	{ "name: x\nstages:\n  - name: a\n    chart: {version: v1}\n", "stage a: chart needs path, or ref (oci://HOST/REPO) with version" },
 };
 
