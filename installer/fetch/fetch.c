@@ -40,7 +40,7 @@ void fetch_sha256_hex(const void *data, size_t len, char hex[65])
 	hex[64] = '\0';
 }
 
-static int mkdirs(const char *path)
+int fetch_mkdirs(const char *path)
 {
 	kbuf b = KBUF_INIT;
 	size_t i;
@@ -201,7 +201,7 @@ void fetch_cache_store(const char *dir, const char *hex, const kbuf *data)
 	kbuf sub = KBUF_INIT, tmp = KBUF_INIT, path = KBUF_INIT;
 	int fd;
 	kbuf_printf(&sub, "%s/sha256", dir);
-	if (mkdirs(sub.ptr) != 0)
+	if (fetch_mkdirs(sub.ptr) != 0)
 		goto done;
 	kbuf_printf(&tmp, "%s/.tmp-%s-XXXXXX", sub.ptr, hex);
 	kbuf_printf(&path, "%s/%s", sub.ptr, hex);

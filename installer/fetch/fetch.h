@@ -145,6 +145,21 @@ int fetch_oci_ref_parse(fetch_oci_ref *out, karena *a, const char *ref, kerr *er
 int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *version, const char *digest,
 		    const fetch_opts *o, kerr *err);
 
+/* ---- git repositories (git.c) ---- */
+
+/* The directory path (NULL or "": the whole tree) of the git repository
+ * url (https://, file://, http:// with o->allow_http; after o's mirror
+ * rules) at ref (a tag, a branch, a full refs/... name or a commit id),
+ * as a canonical tar (see git.c) into out (appended). commit (hex, may be
+ * NULL) is the commit the lock pins: it must be in what ref fetches.
+ * sha256 (may be NULL) pins the tar; with it a cached copy is used and
+ * nothing is fetched. res (may be NULL; initialise its kbuf): the tar's
+ * sha256 and size, resolved "URL@COMMIT". Errors: KE_INPUT (no such ref,
+ * path or commit, a submodule, a digest mismatch naming both), KE_LIMIT,
+ * KE_IO (network, git, missing --offline). */
+int fetch_git(kbuf *out, fetch_result *res, const char *url, const char *ref, const char *path, const char *commit,
+	      const char *sha256, const fetch_opts *o, kerr *err);
+
 /* ---- archives (archive.c): tar, tar.gz ---- */
 
 typedef struct fetch_archive_limits {

@@ -13,11 +13,14 @@
  *       source: {url: https://..., sha256: <64 hex>}   fetched into the cache, verified
  *                                                       (sha256 may live in kstage.lock)
  *       source: {path: dir/|file.yaml|file.tgz}         inside the bundle
+ *       source: {git: https://..., ref: v1, path: sub}  a git repository's directory at a tag,
+ *                                                       branch or commit, pinned in kstage.lock
  *       templates: [a.yaml, b.yaml]                     under templates/ (_*.tpl partials)
  *       chart: {path: charts/x}                          a Helm chart, rendered with .Values
  *       chart: {ref: oci://HOST/REPO, version: V}        the same from an OCI registry, pinned
  *                                                       by manifest digest in kstage.lock
  *                                                       (or digest: sha256:<64 hex> here)
+ *       chart: {git: https://..., ref: v1, path: sub}   a chart from a git repository, the same way
  *       chart: {..., values: {k: v}}                     the chart's values instead of the
  *                                                       bundle's .Values (strings may be templates)
  *       # and/or, after the objects:
@@ -329,6 +332,31 @@ static void check_rel_path(const rel_stage *st, const doc_node *n, const char *w
 	}
 }
 
+/* {git: URL, ref: R, path: P} of a source or chart: url becomes the lock
+ * key "git+URL#R[:P]". */
+static void parse_git(rel_stage *st, karena *a, const doc_node *n, const char *what, const char *file, kerr *err)
+{
+	const char *p;
+	st->git = want_str(n, "git", true, what, file, err);
+	st->git_ref = want_str(n, "ref", true, what, file, err);
+	st->git_path = want_str(n, "path", false, what, file, err);
+	if (st->git && strncmp(st->git, "https://", 8) && strncmp(st->git, "file://", 7))
+		ERR_AT(err, doc_map_get(n, "git"), "stage %s: git must be an https:// (or file://) repository URL", st->name);
+	if (st->git_ref && (st->git_ref[0] == '-' || strpbrk(st->git_ref, " ~^:?*[\\") || strstr(st->git_ref, "..")))
+		ERR_AT(err, doc_map_get(n, "ref"), "stage %s: ref \"%s\" is not a tag, branch or commit", st->name,
+		       st->git_ref);
+	if ((p = st->git_path)) {
+		if (*p == '/' || strstr(p, "..") || strstr(p, "//"))
+			ERR_AT(err, doc_map_get(n, "path"), "stage %s: path \"%s\" must be a relative directory of the "
+			       "repository", st->name, p);
+		if (!*p || !strcmp(p, "."))
+			st->git_path = NULL;
+	}
+	if (st->git && st->git_ref)
+		st->url = karena_printf(a, "git+%s#%s%s%s", st->git, st->git_ref, st->git_path ? ":" : "",
+					st->git_path ? st->git_path : "");
+}
+
 /* chart: {ref: oci://HOST/REPO, version: V, digest: sha256:HEX} */
 static void parse_oci_chart(rel_stage *st, karena *a, const doc_node *n, const char *file, kerr *err)
 {
@@ -377,10 +405,16 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 	if (!st->name)
 		st->name = "?";
 	if ((n = doc_map_get(s, "source"))) {
-		static const char *const skeys[] = { "url", "sha256", "path", NULL };
+		static const char *const skeys[] = { "url", "sha256", "path", "git", "ref", NULL };
 		nsrc++;
 		if (n->type != DOC_MAP) {
-			ERR_AT(err, n, "stage %s: source must be a map ({url, sha256} or {path})", st->name);
+			ERR_AT(err, n, "stage %s: source must be a map ({url, sha256}, {git, ref, path} or {path})", st->name);
+		} else if (doc_map_get(n, "git")) {
+			check_keys(n, skeys, "source", file, err);
+			st->src = REL_SRC_GIT;
+			parse_git(st, a, n, "source", file, err);
+			if (doc_map_get(n, "url") || doc_map_get(n, "sha256"))
+				ERR_AT(err, n, "stage %s: a git source takes git, ref and path (pinned in kstage.lock)", st->name);
 		} else {
 			check_keys(n, skeys, "source", file, err);
 			st->url = want_str(n, "url", false, "source", file, err);
@@ -419,7 +453,7 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 		}
 	}
 	if ((n = doc_map_get(s, "chart"))) {
-		static const char *const ckeys[] = { "path", "ref", "version", "digest", "values", NULL };
+		static const char *const ckeys[] = { "path", "ref", "version", "digest", "values", "git", NULL };
 		nsrc++;
 		st->src = REL_SRC_CHART;
 		if (n->type != DOC_MAP)
@@ -428,7 +462,12 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 			check_keys(n, ckeys, "chart", file, err);
 			st->path = want_str(n, "path", false, "chart", file, err);
 			st->ref = want_str(n, "ref", false, "chart", file, err);
-			if (st->path && st->ref)
+			if (doc_map_get(n, "git")) {
+				st->ref = st->path = NULL;
+				parse_git(st, a, n, "chart", file, err);
+				if (doc_map_get(n, "version") || doc_map_get(n, "digest"))
+					ERR_AT(err, n, "stage %s: a chart from git takes git, ref and path", st->name);
+			} else if (st->path && st->ref)
 				ERR_AT(err, n, "stage %s: chart has both path and ref", st->name);
 			else if (st->path)
 				check_rel_path(st, doc_map_get(n, "path"), "chart", file, err);

@@ -47,7 +47,7 @@ typedef struct rel_op {
 } rel_op;
 
 typedef enum rel_src { REL_SRC_NONE, REL_SRC_URL, REL_SRC_PATH, REL_SRC_TEMPLATES, REL_SRC_CHART,
-		       REL_SRC_CHART_CRDS } rel_src;
+		       REL_SRC_CHART_CRDS, REL_SRC_GIT } rel_src;
 
 typedef struct rel_stage {
 	const char *name;
@@ -57,6 +57,8 @@ typedef struct rel_stage {
 				     * A chart from OCI: url is its lock key (oci://HOST/REPO:VERSION),
 				     * sha256 its manifest digest */
 	const char *ref, *version;  /* chart: {ref: oci://HOST/REPO, version: V} */
+	const char *git, *git_ref, *git_path; /* source|chart: {git: URL, ref: R, path: P} */
+	const char *commit;         /* a git source's commit, from kstage.lock */
 	const doc_node *chart_values; /* chart: {values: {...}}: the chart's values in place of the
 				       * bundle's (string leaves may be templates), or NULL */
 	const char *pin_at;         /* where sha256 comes from ("kstage.lock:7"), once pinned */
@@ -100,8 +102,8 @@ int rel_bundle_load_opts(rel_bundle *out, karena *a, const char *path, bool pin,
 
 /* ---- sources (release/sources.c) ---- */
 
-/* A stage whose bytes come from the network (url source, OCI chart),
- * pinned in kstage.lock by its url. */
+/* A stage whose bytes come from the network (url source, OCI chart, git
+ * source or chart), pinned in kstage.lock by its url. */
 bool rel_stage_remote(const rel_stage *st);
 
 /* Pin every url source by kstage.lock beside kstage.yaml: a source with

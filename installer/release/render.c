@@ -332,6 +332,23 @@ static int render_values(doc_node *v, karena *a, const rel_bundle *b, const rel_
 	return rc;
 }
 
+/* The canonical tar of a git source or chart stage, pinned. */
+static int fetch_stage_git(kbuf *out, const rel_stage *s, const rel_ctx *ctx, kerr *err)
+{
+	fetch_opts fo;
+	int rc;
+	if (ctx->fetch)
+		fo = *ctx->fetch;
+	else
+		memset(&fo, 0, sizeof(fo));
+	fo.sink = ctx->sink;
+	fo.max_bytes = s->size;
+	rc = fetch_git(out, NULL, s->git, s->git_ref, s->git_path, s->commit, s->sha256, &fo, err);
+	if (rc && s->pin_at)
+		kerr_wrap(err, "sha256 from %s", s->pin_at);
+	return rc;
+}
+
 static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, const rel_bundle *b,
 			const rel_stage *s, const rel_ctx *ctx, bool crds, kerr *err)
 {
@@ -353,6 +370,14 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 		rc = fetch_oci_chart(&data, NULL, s->ref, s->version, s->sha256, &fo, err);
 		if (rc && s->pin_at)
 			kerr_wrap(err, "digest from %s", s->pin_at);
+		if (!rc)
+			rc = tmpl_chart_load_tgz(&ch, a, s->url, data.ptr, data.len, VALUES_NUM_HELM, err);
+		kbuf_release(&data);
+		if (rc)
+			return rc;
+	} else if (!ch && s->git) {
+		kbuf data = KBUF_INIT;
+		rc = fetch_stage_git(&data, s, ctx, err);
 		if (!rc)
 			rc = tmpl_chart_load_tgz(&ch, a, s->url, data.ptr, data.len, VALUES_NUM_HELM, err);
 		kbuf_release(&data);
@@ -488,6 +513,14 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 			rc = add_archive(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
 		else if (!rc)
 			rc = add_docs(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
+		kbuf_release(&data);
+		break;
+	}
+	case REL_SRC_GIT: {
+		kbuf data = KBUF_INIT;
+		rc = fetch_stage_git(&data, s, ctx, err);
+		if (!rc)
+			rc = add_archive(objs, n, &cap, a, s->url, data.ptr, data.len, err);
 		kbuf_release(&data);
 		break;
 	}

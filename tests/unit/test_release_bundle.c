@@ -86,6 +86,12 @@ static const bad_case bad[] = {
 	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/Y, version: v1}\n", "stage a: \"oci://x/Y\": repository \"Y\" must be lowercase" },
 	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/y, version: v1, digest: abc}\n", "/b/kstage.yaml:4:50: stage a: digest must be sha256:<64 lowercase hex digits>" },
 	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/y, path: c, version: v1}\n", "stage a: chart has both path and ref" },
+	{ "name: x\nstages:\n  - name: a\n    source: {git: http://h/r.git, ref: v1}\n", "/b/kstage.yaml:4:19: stage a: git must be an https:// (or file://) repository URL" },
+	{ "name: x\nstages:\n  - name: a\n    source: {git: https://h/r.git}\n", "source: \"ref\" is required" },
+	{ "name: x\nstages:\n  - name: a\n    source: {git: https://h/r.git, ref: a..b}\n", "/b/kstage.yaml:4:41: stage a: ref \"a..b\" is not a tag, branch or commit" },
+	{ "name: x\nstages:\n  - name: a\n    source: {git: https://h/r.git, ref: v1, path: ../x}\n", "stage a: path \"../x\" must be a relative directory of the repository" },
+	{ "name: x\nstages:\n  - name: a\n    source: {git: https://h/r.git, ref: v1, sha256: abc}\n", "stage a: a git source takes git, ref and path (pinned in kstage.lock)" },
+	{ "name: x\nstages:\n  - name: a\n    chart: {git: https://h/r.git, ref: v1, version: v1}\n", "stage a: a chart from git takes git, ref and path" },
 	{ "name: x\nstages:\n  - name: a\n    chart: {path: c, values: [1]}\n", "/b/kstage.yaml:4:30: stage a: chart values must be a map" },
 	{ "name: x\nstages:\n  - name: a\n    chart: {version: v1}\n", "stage a: chart needs path, or ref (oci://HOST/REPO) with version" },
 };
