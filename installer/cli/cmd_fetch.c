@@ -21,7 +21,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	karena a = KARENA_INIT;
 	kerr err = KERR_INIT;
 	rel_bundle b;
-	rel_fetch_report rep;
+	rel_fetch_report rep = { 0, false, KBUF_INIT };
 	kbuf dir = KBUF_INIT;
 	bool update = cli_flag_bool(args, "update-lock");
 	const char *path = args->npos ? args->pos[0] : ".";
@@ -55,6 +55,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 			printf("%zu source%s verified in %s\n", rep.sources, rep.sources == 1 ? "" : "s", dir.ptr);
 	}
 	kbuf_release(&dir);
+	kbuf_release(&rep.digests);
 	kerr_clear(&err);
 	karena_release(&a);
 	return cli_exit_code(rc);

@@ -34,52 +34,6 @@ static int lg2_error(kerr *err, int code, const char *what)
 	return kerr_set(err, code, "%s: %s", what, e && e->message ? e->message : "libgit2 error");
 }
 
-/* One ustar header (POSIX.1-1988: name split into prefix/name, owner 0,
- * time 0). -1 when the path does not fit. */
-static int ustar_header(kbuf *tar, const char *path, char type, unsigned mode, size_t size, const char *link)
-{
-	unsigned char h[512];
-	size_t n = strlen(path), split = 0, i;
-	unsigned sum = 0;
-	memset(h, 0, sizeof(h));
-	if (n > 100) {
-		for (i = n - 1; i > 0 && !split; i--)
-			if (path[i] == '/' && n - i - 1 <= 100 && i <= 155)
-				split = i;
-		if (!split)
-			return -1;
-		memcpy(h + 345, path, split);
-		memcpy(h, path + split + 1, n - split - 1);
-	} else {
-		memcpy(h, path, n);
-	}
-	if (link && strlen(link) > 100)
-		return -1;
-	snprintf((char *)h + 100, 8, "%07o", mode);
-	snprintf((char *)h + 108, 8, "%07o", 0);
-	snprintf((char *)h + 116, 8, "%07o", 0);
-	snprintf((char *)h + 124, 12, "%011llo", (unsigned long long)size);
-	snprintf((char *)h + 136, 12, "%011o", 0);
-	memset(h + 148, ' ', 8);
-	h[156] = (unsigned char)type;
-	if (link)
-		memcpy(h + 157, link, strlen(link));
-	memcpy(h + 257, "ustar", 6);
-	memcpy(h + 263, "00", 2);
-	for (i = 0; i < sizeof(h); i++)
-		sum += h[i];
-	snprintf((char *)h + 148, 8, "%06o", sum);
-	return kbuf_put(tar, h, sizeof(h));
-}
-
-static int ustar_data(kbuf *tar, const void *data, size_t len)
-{
-	static const char zero[512];
-	if (kbuf_put(tar, data, len) < 0)
-		return -1;
-	return len % 512 ? kbuf_put(tar, zero, 512 - len % 512) : 0;
-}
-
 static int on_entry(const char *root, const git_tree_entry *te, void *u)
 {
 	walk *w = u;
@@ -113,12 +67,11 @@ static int on_entry(const char *root, const git_tree_entry *te, void *u)
 	if (mode == GIT_FILEMODE_LINK) {
 		kbuf target = KBUF_INIT;
 		kbuf_put(&target, git_blob_rawcontent(blob), len);
-		rc = ustar_header(w->tar, path.ptr, '2', 0777, 0, target.ptr);
+		rc = fetch_tar_add(w->tar, path.ptr, FETCH_TAR_SYMLINK, 0777, NULL, 0, target.ptr);
 		kbuf_release(&target);
 	} else {
-		rc = ustar_header(w->tar, path.ptr, '0', mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644, len, NULL);
-		if (!rc)
-			rc = ustar_data(w->tar, git_blob_rawcontent(blob), len);
+		rc = fetch_tar_add(w->tar, path.ptr, FETCH_TAR_FILE, mode == GIT_FILEMODE_BLOB_EXECUTABLE ? 0755 : 0644,
+				   git_blob_rawcontent(blob), len, NULL);
 	}
 	if (rc)
 		w->rc = kerr_set(w->err, KE_LIMIT, "%s: a path longer than a tar header holds (or out of memory)", path.ptr);
@@ -164,8 +117,7 @@ static int tree_tar(kbuf *out, git_repository *repo, const git_oid *commit, cons
 	if (git_tree_walk(sub ? sub : root, GIT_TREEWALK_PRE, on_entry, &w) < 0) {
 		rc = w.rc ? w.rc : lg2_error(err, KE_IO, "walk the tree");
 	} else {
-		static const char end[1024];
-		kbuf_put(out, end, sizeof(end));
+		fetch_tar_end(out);
 	}
 done:
 	git_tree_entry_free(te);
@@ -359,6 +311,7 @@ shutdown:
 found:
 	kbuf_put(out, data.ptr, data.len);
 	if (res) {
+		res->extra[0] = '\0';
 		fetch_sha256_hex(data.ptr, data.len, res->sha256);
 		res->size = data.len;
 		kbuf_reset(&res->resolved);

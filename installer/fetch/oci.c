@@ -646,6 +646,7 @@ int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *v
 	kbuf_put(out, blob.ptr, blob.len);
 	if (res) {
 		memcpy(res->sha256, mhex, 65);
+		memcpy(res->extra, lhex, 65);
 		res->size = blob.len;
 		kbuf_reset(&res->resolved);
 		kbuf_printf(&res->resolved, "oci://%s/%s@sha256:%s", from.host, from.repo, mhex);

@@ -115,6 +115,8 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err);
 typedef struct rel_fetch_report {
 	size_t sources;             /* url and OCI sources fetched and verified */
 	bool lock_written;
+	kbuf digests;               /* the cache entries they use, one hex sha256 a line
+				     * (initialise; release with kbuf_release) */
 } rel_fetch_report;
 
 /* Fetch and verify every url source of b into the cache (enabled or not,
@@ -132,6 +134,21 @@ int rel_chart_pull(struct tmpl_chart **out, karena *a, const char *ref, const ch
  * rel_chart_pull (a two-stage bundle as a chart .tgz is). */
 int rel_bundle_open(rel_bundle *out, karena *a, const char *path, const char *version, const fetch_opts *fo,
 		    kerr *err);
+/* ---- airgap (release/airgap.c) ---- */
+
+/* Write b (a pinned bundle, not a chart) and every cached artifact its
+ * remote sources use to out, a .tar.gz: bundle/ holds kstage.yaml,
+ * kstage.lock, templates/, values/ and the stages' paths; artifacts/
+ * sha256/<hex> the artifacts. Every source is fetched and verified first
+ * (rel_fetch; from the cache alone with fo->offline). rep (may be NULL;
+ * initialise its kbuf) says what. */
+int rel_bundle_export(const rel_bundle *b, const char *out, const fetch_opts *fo, rel_fetch_report *rep, kerr *err);
+/* Unpack in (written by rel_bundle_export; checked as every archive is)
+ * into dir, which must not exist, and its artifacts into fo's cache (each
+ * must have the digest it is named by); then load the bundle and verify
+ * every pinned source from the cache alone. *nartifacts: how many went
+ * into the cache. */
+int rel_bundle_import(const char *in, const char *dir, const fetch_opts *fo, size_t *nartifacts, kerr *err);
 /* Parse a stage file from text (tests; dir is where relative paths point). */
 int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *name, const char *text,
 		     size_t len, kerr *err);

@@ -83,8 +83,10 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 		memset(&none, 0, sizeof(none));
 		fo = &none;
 	}
-	if (rep)
-		memset(rep, 0, sizeof(*rep));
+	if (rep) {
+		rep->sources = 0;
+		rep->lock_written = false;
+	}
 	karena_init(&a);
 	memset(&lock, 0, sizeof(lock));
 	memset(&res, 0, sizeof(res));
@@ -115,8 +117,12 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 			kerr_wrap(err, "stage %s", st->name);
 			break;
 		}
-		if (rep)
+		if (rep) {
 			rep->sources++;
+			kbuf_printf(&rep->digests, "%s\n", res.sha256);
+			if (res.extra[0])
+				kbuf_printf(&rep->digests, "%s\n", res.extra);
+		}
 		kbuf_reset(&msg);
 		kbuf_printf(&msg, "stage %s: %s verified (sha256 %s, %zu bytes)", st->name, st->url, res.sha256,
 			    res.size);
