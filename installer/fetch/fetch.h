@@ -134,15 +134,20 @@ typedef struct fetch_oci_ref {
 /* Parse and check an oci:// reference (the repository as the distribution
  * spec allows it, a valid tag). KE_INPUT saying what is wrong. */
 int fetch_oci_ref_parse(fetch_oci_ref *out, karena *a, const char *ref, kerr *err);
+/* The tags of the repository of ref (oci://HOST/REPO, after o's mirror
+ * rules; GET /v2/REPO/tags/list), one a line, appended to out. KE_IO
+ * with --offline. */
+int fetch_oci_tags(kbuf *out, const char *ref, const fetch_opts *o, kerr *err);
 /* The Helm chart ref (oci://HOST/REPO) at version (its tag, "+" as "_";
- * NULL: the ref's own tag) into out (appended): pinned by digest (the
+ * NULL: the ref's own tag; with digest it may be a range, then unused)
+ * into out (appended): pinned by digest (the
  * manifest's sha256, 64 hex; NULL resolves the tag), from the cache when
  * there, else from the registry after o's mirror rules; the manifest must
  * be a Helm chart's (config application/vnd.cncf.helm.config.v1+json, a
  * layer application/vnd.cncf.helm.chart.content.v1.tar+gzip) and the
  * layer must have the digest and size the manifest gives. res (may be
  * NULL; initialise its kbuf): sha256 the manifest digest, size the
- * chart's, resolved "oci://HOST/REPO@sha256:..." (after mirror rules).
+ * chart's, resolved "oci://HOST/REPO[:TAG]@sha256:..." (after mirror rules).
  * Errors: KE_INPUT for a bad reference, a digest mismatch (naming both),
  * not a chart, a 404, refused credentials; KE_LIMIT over the size cap;
  * KE_IO for the network and for a chart missing --offline. */

@@ -535,6 +535,54 @@ done:
 	return rc;
 }
 
+int fetch_oci_tags(kbuf *out, const char *ref, const fetch_opts *o, kerr *err)
+{
+	karena a = KARENA_INIT;
+	fetch_oci_ref r, from;
+	oci_client c;
+	kbuf plain = KBUF_INIT, moved = KBUF_INIT, body = KBUF_INIT, hdrs = KBUF_INIT;
+	doc_node *d = NULL, *tags;
+	size_t i;
+	int rc;
+	memset(&c, 0, sizeof(c));
+	if (o && o->offline) {
+		rc = kerr_set(err, KE_IO, "%s: listing tags needs the network, and --offline was given", ref);
+		goto done;
+	}
+	if ((rc = fetch_oci_ref_parse(&r, &a, ref, err)))
+		goto done;
+	kbuf_printf(&plain, "oci://%s/%s", r.host, r.repo);
+	if ((rc = fetch_mirror_url(&moved, plain.ptr, o, err)) || (rc = fetch_oci_ref_parse(&from, &a, moved.ptr, err)))
+		goto done;
+	c.o = o;
+	c.host = from.host;
+	c.repo = from.repo;
+	if ((rc = oci_get(&c, &body, &hdrs, "tags/list", "Accept: application/json", MANIFEST_MAX, err))) {
+		kerr_wrap(err, "list the tags of %s", plain.ptr);
+		goto done;
+	}
+	if (doc_load_json(&d, &a, plain.ptr, body.ptr, body.len, err) || !d || d->type != DOC_MAP) {
+		kerr_clear(err);
+		rc = kerr_set(err, KE_IO, "%s: the tag list is not a JSON object", plain.ptr);
+		goto done;
+	}
+	tags = doc_map_get(d, "tags");
+	for (i = 0; tags && tags->type == DOC_SEQ && i < tags->u.seq.len; i++)
+		if (tags->u.seq.v[i]->type == DOC_STR && tag_ok(tags->u.seq.v[i]->u.s.ptr))
+			kbuf_printf(out, "%s\n", tags->u.seq.v[i]->u.s.ptr);
+done:
+	kbuf_release(&plain);
+	kbuf_release(&moved);
+	kbuf_release(&body);
+	kbuf_release(&hdrs);
+	kbuf_release(&c.auth);
+	kbuf_release(&c.user);
+	kbuf_release(&c.pass);
+	kbuf_release(&c.creds_file);
+	karena_release(&a);
+	return rc;
+}
+
 int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *version, const char *digest,
 		    const fetch_opts *o, kerr *err)
 {
@@ -558,6 +606,8 @@ int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *v
 	}
 	if (version)
 		r.tag = version_tag(&a, version);
+	if (r.tag && !tag_ok(r.tag) && digest)
+		r.tag = NULL;   /* a version range, resolved when the lock was written */
 	if (r.tag && !tag_ok(r.tag)) {
 		rc = kerr_set(err, KE_INPUT, "%s: version \"%s\" is not a valid OCI tag", ref, r.tag);
 		goto done;
@@ -649,7 +699,8 @@ int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *v
 		memcpy(res->extra, lhex, 65);
 		res->size = blob.len;
 		kbuf_reset(&res->resolved);
-		kbuf_printf(&res->resolved, "oci://%s/%s@sha256:%s", from.host, from.repo, mhex);
+		kbuf_printf(&res->resolved, "oci://%s/%s%s%s@sha256:%s", from.host, from.repo, r.tag ? ":" : "",
+			    r.tag ? r.tag : "", mhex);
 	}
 done:
 	kbuf_release(&dir);

@@ -124,7 +124,13 @@ typedef struct rel_fetch_report {
  * (downloads it, keeping a kstage.yaml sha256 as a pin) and writes
  * kstage.lock atomically; b must then be loaded unpinned. */
 int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_fetch_report *rep, kerr *err);
-/* A Helm chart from an OCI registry (ref oci://HOST/REPO, at version, or
+/* version as one chart version of ref: itself, or when it is a range
+ * ("^1.2", "~0.15", ">=1 <2", "1.2.x") the highest of the registry's tags
+ * that meets it (in a). KE_INPUT when none does. */
+int rel_oci_version(const char **out, karena *a, const char *ref, const char *version, const fetch_opts *fo,
+		    kerr *err);
+/* A Helm chart from an OCI registry (ref oci://HOST/REPO, at version (a
+ * range is resolved against its tags), or
  * the ref's own tag) loaded from the cache or the registry, as
  * fetch_oci_chart gets it. Helm's way of naming a chart on the command
  * line: not pinned by kstage.lock (kstage says the digest it got). */
