@@ -228,6 +228,17 @@ done:
 	kbuf_release(&path);
 }
 
+void fetch_result_set(fetch_result *res, const void *data, size_t len, const char *resolved)
+{
+	if (!res)
+		return;
+	res->extra[0] = '\0';
+	fetch_sha256_hex(data, len, res->sha256);
+	res->size = len;
+	kbuf_reset(&res->resolved);
+	kbuf_puts(&res->resolved, resolved);
+}
+
 int fetch_cache_add(const fetch_opts *o, const void *data, size_t len, char hex[65], kerr *err)
 {
 	kbuf dir = KBUF_INIT, b = KBUF_INIT, p = KBUF_INIT;
@@ -312,13 +323,7 @@ int fetch_get(kbuf *out, fetch_result *res, const char *url, const char *sha256,
 done:
 	if (!rc) {
 		kbuf_put(out, data.ptr, data.len);
-		if (res) {
-			res->extra[0] = '\0';
-			fetch_sha256_hex(data.ptr, data.len, res->sha256);
-			res->size = data.len;
-			kbuf_reset(&res->resolved);
-			kbuf_puts(&res->resolved, resolved.ptr);
-		}
+		fetch_result_set(res, data.ptr, data.len, resolved.ptr);
 	}
 	kbuf_release(&dir);
 	kbuf_release(&path);

@@ -3,9 +3,12 @@
  *
  * A source is fetched once into $XDG_CACHE_HOME/kstage/sha256/<digest>
  * (~/.cache/kstage when XDG_CACHE_HOME is unset; $KSTAGE_CACHE_DIR wins)
- * and verified by its pinned SHA-256 on the way in and on every use. Only
- * https:// URLs; the CA bundle is the system's unless $SSL_CERT_FILE names
- * another. This module never prints; it reports through kerr and kev.
+ * and verified by its pinned SHA-256 on the way in and on every use.
+ * Sources: https:// URLs (fetch.c), Helm charts in OCI registries (oci.c:
+ * manifest and layer, both by digest), and directories of git
+ * repositories (git.c, through libgit2, as a canonical tar). The CA bundle
+ * is the system's unless $SSL_CERT_FILE names another. This module never
+ * prints; it reports through kerr and kev.
  *
  * Cache files are written to a unique temporary file (0600) in the cache
  * directory (0700) and renamed into place only once their digest checks,
@@ -215,6 +218,8 @@ typedef int (*fetch_archive_fn)(void *ctx, const fetch_archive_entry *e, kerr *e
  * error stops the walk and is returned. */
 int fetch_archive_walk(const void *data, size_t len, const char *name, const fetch_archive_limits *lim,
 		       fetch_archive_fn fn, void *ctx, kerr *err);
+/* rm -rf dir (symlinks are removed, never followed). */
+void fetch_rmtree(const char *dir);
 /* Extract into dir, which is created (0700) and must not exist: files
  * 0644, directories 0755, no owners or special bits; never through a
  * symlink; every symlink must then resolve inside dir. On any error dir is

@@ -37,6 +37,29 @@ typedef struct oci_client {
 	bool have_creds;
 } oci_client;
 
+static void client_release(oci_client *c)
+{
+	kbuf_release(&c->auth);
+	kbuf_release(&c->user);
+	kbuf_release(&c->pass);
+	kbuf_release(&c->creds_file);
+}
+
+/* c for r's repository after o's mirror rules (plain: the reference
+ * without tag; moved: after the rules; from: moved, parsed). */
+static int client_open(oci_client *c, fetch_oci_ref *from, kbuf *plain, kbuf *moved, karena *a,
+		       const fetch_oci_ref *r, const fetch_opts *o, kerr *err)
+{
+	int rc;
+	kbuf_printf(plain, "oci://%s/%s", r->host, r->repo);
+	if ((rc = fetch_mirror_url(moved, plain->ptr, o, err)) || (rc = fetch_oci_ref_parse(from, a, moved->ptr, err)))
+		return rc;
+	c->o = o;
+	c->host = from->host;
+	c->repo = from->repo;
+	return 0;
+}
+
 static void mask(const oci_client *c, const char *s, size_t len)
 {
 	if (c->o && c->o->sink && c->o->sink->redact && len)
@@ -551,12 +574,8 @@ int fetch_oci_tags(kbuf *out, const char *ref, const fetch_opts *o, kerr *err)
 	}
 	if ((rc = fetch_oci_ref_parse(&r, &a, ref, err)))
 		goto done;
-	kbuf_printf(&plain, "oci://%s/%s", r.host, r.repo);
-	if ((rc = fetch_mirror_url(&moved, plain.ptr, o, err)) || (rc = fetch_oci_ref_parse(&from, &a, moved.ptr, err)))
+	if ((rc = client_open(&c, &from, &plain, &moved, &a, &r, o, err)))
 		goto done;
-	c.o = o;
-	c.host = from.host;
-	c.repo = from.repo;
 	if ((rc = oci_get(&c, &body, &hdrs, "tags/list", "Accept: application/json", MANIFEST_MAX, err))) {
 		kerr_wrap(err, "list the tags of %s", plain.ptr);
 		goto done;
@@ -575,10 +594,7 @@ done:
 	kbuf_release(&moved);
 	kbuf_release(&body);
 	kbuf_release(&hdrs);
-	kbuf_release(&c.auth);
-	kbuf_release(&c.user);
-	kbuf_release(&c.pass);
-	kbuf_release(&c.creds_file);
+	client_release(&c);
 	karena_release(&a);
 	return rc;
 }
@@ -622,12 +638,8 @@ int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *v
 	}
 	kbuf_printf(&name, "oci://%s/%s%s%s", r.host, r.repo, r.tag ? ":" : "", r.tag ? r.tag : "");
 	/* mirror rules rewrite the reference without its tag */
-	kbuf_printf(&plain, "oci://%s/%s", r.host, r.repo);
-	if ((rc = fetch_mirror_url(&moved, plain.ptr, o, err)) || (rc = fetch_oci_ref_parse(&from, &a, moved.ptr, err)))
+	if ((rc = client_open(&c, &from, &plain, &moved, &a, &r, o, err)))
 		goto done;
-	c.o = o;
-	c.host = from.host;
-	c.repo = from.repo;
 	fetch_cache_dir(&dir, o);
 
 	/* the manifest: pinned from the cache or by digest; else by tag */
@@ -713,10 +725,7 @@ done:
 	kbuf_release(&blob);
 	kbuf_release(&path);
 	kbuf_release(&dcd);
-	kbuf_release(&c.auth);
-	kbuf_release(&c.user);
-	kbuf_release(&c.pass);
-	kbuf_release(&c.creds_file);
+	client_release(&c);
 	karena_release(&a);
 	return rc;
 }

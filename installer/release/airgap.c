@@ -7,13 +7,11 @@
  * named by, moves bundle/ to DIR and verifies every pinned source again
  * from the cache alone.
  */
-#define _XOPEN_SOURCE 700   /* nftw */
 #include "release.h"
 #include "core/alloc.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,15 +185,6 @@ done:
 	return rc;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	remove(p);
-	return 0;
-}
-
 int rel_bundle_import(const char *in, const char *dir, const fetch_opts *fo, size_t *nartifacts, kerr *err)
 {
 	fetch_archive_limits lim = { 100000, FETCH_MAX, 0, 0 };
@@ -265,7 +254,7 @@ int rel_bundle_import(const char *in, const char *dir, const fetch_opts *fo, siz
 		karena_release(&a);
 	}
 clean:
-	nftw(tmp.ptr, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fetch_rmtree(tmp.ptr);
 done:
 	kbuf_release(&data);
 	kbuf_release(&tmp);

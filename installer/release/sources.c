@@ -1,6 +1,6 @@
 /*
- * release/sources.c - a bundle's remote sources (url sources and charts
- * from OCI registries) against kstage.lock: pinning
+ * release/sources.c - a bundle's remote sources (url sources, charts from
+ * OCI registries, git sources and charts) against kstage.lock: pinning
  * them when the bundle loads, and fetching every one of them into the
  * cache (`kstage fetch`, and before any run touches the cluster), or
  * resolving them into a new lock (`kstage fetch --update-lock`).
@@ -152,18 +152,18 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 			/* the locked size bounds the download: an oversized answer stops there */
 			one = *fo;
 			one.max_bytes = update_lock ? 0 : st->size;
-			if (st->git)
+			if (st->git) {
 				rc = fetch_git(&data, &res, st->git, st->git_ref, st->git_path, update_lock ? NULL : st->commit,
 					       st->sha256, &one, err);
-			else if (st->ref) {
+			} else if (st->ref) {
 				const char *v = st->version;
 				if (update_lock && !st->sha256)
 					rc = rel_oci_version(&v, &a, st->ref, st->version, &one, err);
 				if (!rc)
 					rc = fetch_oci_chart(&data, &res, st->ref, v, st->sha256, &one, err);
-			}
-			else
+			} else {
 				rc = fetch_get(&data, &res, st->url, st->sha256, &one, err);
+			}
 		}
 		if (rc) {
 			if (st->pin_at)
