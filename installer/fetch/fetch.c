@@ -184,6 +184,8 @@ static int download(kbuf *out, kbuf *resolved, const char *url, const fetch_opts
 	ho.connect_timeout_ms = o ? o->connect_timeout_ms : 0;
 	ho.timeout_ms = o ? o->timeout_ms : 0;
 	ho.effective_url = resolved;
+	ho.progress = o ? o->sink : NULL;
+	ho.progress_name = url;
 	if (strcmp(from.ptr, url))
 		kev_emitf(o ? o->sink : NULL, KEV_INFO, "fetch.start", "fetching %s from %s", url, from.ptr);
 	else

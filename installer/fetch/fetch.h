@@ -54,6 +54,9 @@ typedef struct fetch_http_opts {
 	kbuf *resp_headers;        /* if set: the header lines of the last response */
 	long *status;              /* if set: the last HTTP status; a 4xx other than 429 is
 				    * then no error (the caller judges it; out has its body) */
+	const kev_sink *progress;  /* if set: "fetch.progress" events (fields name, bytes, total,
+				    * done) at most every 500 ms and once at the end */
+	const char *progress_name; /* what the events name (default: the URL) */
 } fetch_http_opts;
 
 /* curl_global_init, once per process. */

@@ -457,8 +457,10 @@ done:
 }
 
 /* GET https://host/v2/REPO/WHAT into out (at most max bytes), meeting one
- * authentication challenge. hdrs gets the answer's header lines. */
-static int oci_get(oci_client *c, kbuf *out, kbuf *hdrs, const char *what, const char *accept, size_t max, kerr *err)
+ * authentication challenge. hdrs gets the answer's header lines; progress
+ * (may be NULL) names the download in progress events. */
+static int oci_get(oci_client *c, kbuf *out, kbuf *hdrs, const char *what, const char *accept, size_t max,
+		   const char *progress, kerr *err)
 {
 	kbuf url = KBUF_INIT;
 	long status = 0;
@@ -476,6 +478,8 @@ static int oci_get(oci_client *c, kbuf *out, kbuf *hdrs, const char *what, const
 		ho.headers = hdr;
 		ho.status = &status;
 		ho.resp_headers = hdrs;
+		ho.progress = progress && c->o ? c->o->sink : NULL;
+		ho.progress_name = progress;
 		if ((rc = fetch_http_get(out, url.ptr, &ho, err)))
 			goto done;
 		if (status != 401 || c->challenged)
@@ -576,7 +580,7 @@ int fetch_oci_tags(kbuf *out, const char *ref, const fetch_opts *o, kerr *err)
 		goto done;
 	if ((rc = client_open(&c, &from, &plain, &moved, &a, &r, o, err)))
 		goto done;
-	if ((rc = oci_get(&c, &body, &hdrs, "tags/list", "Accept: application/json", MANIFEST_MAX, err))) {
+	if ((rc = oci_get(&c, &body, &hdrs, "tags/list", "Accept: application/json", MANIFEST_MAX, NULL, err))) {
 		kerr_wrap(err, "list the tags of %s", plain.ptr);
 		goto done;
 	}
@@ -661,7 +665,7 @@ int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *v
 			kbuf_printf(&what, "manifests/sha256:%s", digest);
 		else
 			kbuf_printf(&what, "manifests/%s", r.tag);
-		if ((rc = oci_get(&c, &man, &hdrs, what.ptr, accept_manifest, MANIFEST_MAX, err))) {
+		if ((rc = oci_get(&c, &man, &hdrs, what.ptr, accept_manifest, MANIFEST_MAX, NULL, err))) {
 			kerr_wrap(err, "fetch %s", name.ptr);
 			goto done;
 		}
@@ -691,7 +695,7 @@ int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *v
 	} else {
 		kbuf_reset(&what);
 		kbuf_printf(&what, "blobs/sha256:%s", lhex);
-		if ((rc = oci_get(&c, &blob, &hdrs, what.ptr, NULL, lsize, err))) {
+		if ((rc = oci_get(&c, &blob, &hdrs, what.ptr, NULL, lsize, name.ptr, err))) {
 			kerr_wrap(err, "fetch %s", name.ptr);
 			goto done;
 		}
