@@ -57,6 +57,9 @@ typedef struct fetch_http_opts {
 	const kev_sink *progress;  /* if set: "fetch.progress" events (fields name, bytes, total,
 				    * done) at most every 500 ms and once at the end */
 	const char *progress_name; /* what the events name (default: the URL) */
+	const char *method;        /* NULL: GET; "PUT" or "POST" send body */
+	const void *body;
+	size_t body_len;
 } fetch_http_opts;
 
 /* curl_global_init, once per process. */
@@ -140,6 +143,17 @@ typedef struct fetch_oci_ref {
 /* Parse and check an oci:// reference (the repository as the distribution
  * spec allows it, a valid tag). KE_INPUT saying what is wrong. */
 int fetch_oci_ref_parse(fetch_oci_ref *out, karena *a, const char *ref, kerr *err);
+/* Push data as a one-layer OCI artifact to ref (oci://HOST/REPO:TAG): the
+ * layer (media type layer_type) and an empty JSON config (config_type)
+ * as blobs, then the manifest under TAG. manifest_hex (may be NULL) gets
+ * the manifest's sha256. Authentication as for pulls (scope pull,push). */
+int fetch_oci_push(const char *ref, const void *data, size_t len, const char *config_type, const char *layer_type,
+		   char manifest_hex[65], const fetch_opts *o, kerr *err);
+/* Pull the one layer of the artifact at ref (oci://HOST/REPO:TAG) whose
+ * config media type is config_type into out, the manifest and layer
+ * checked by digest. manifest_hex (may be NULL) gets its sha256. */
+int fetch_oci_pull(kbuf *out, const char *ref, const char *config_type, char manifest_hex[65], const fetch_opts *o,
+		   kerr *err);
 /* The tags of the repository of ref (oci://HOST/REPO, after o's mirror
  * rules; GET /v2/REPO/tags/list), one a line, appended to out. KE_IO
  * with --offline. */

@@ -170,6 +170,11 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 			curl_easy_setopt(h, CURLOPT_HEADERDATA, o->resp_headers);
 		}
 		curl_easy_setopt(h, CURLOPT_URL, url);
+		if (o->method) {
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, o->method);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, o->body ? o->body : "");
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+		}
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : 300000L);

@@ -456,23 +456,22 @@ done:
 	return rc;
 }
 
-/* GET https://host/v2/REPO/WHAT into out (at most max bytes), meeting one
- * authentication challenge. hdrs gets the answer's header lines; progress
- * (may be NULL) names the download in progress events. */
-static int oci_get(oci_client *c, kbuf *out, kbuf *hdrs, const char *what, const char *accept, size_t max,
-		   const char *progress, kerr *err)
+/* METHOD url (a full URL) with body (may be NULL) into out (at most max
+ * bytes), meeting one authentication challenge. head: one more request
+ * header (Accept, Content-Type) or NULL; hdrs gets the answer's header
+ * lines; progress (may be NULL) names the download in progress events. */
+static int oci_req(oci_client *c, const char *method, const char *url, const void *body, size_t len, const char *head,
+		   kbuf *out, kbuf *hdrs, size_t max, const char *progress, kerr *err)
 {
-	kbuf url = KBUF_INIT;
 	long status = 0;
 	int rc;
-	kbuf_printf(&url, "https://%s/v2/%s/%s", c->host, c->repo, what);
 	for (;;) {
 		fetch_http_opts ho;
 		const char *hdr[3] = { NULL, NULL, NULL };
 		size_t n = 0;
 		http_opts(&ho, c, max);
-		if (accept)
-			hdr[n++] = accept;
+		if (head)
+			hdr[n++] = head;
 		if (c->auth.len)
 			hdr[n++] = c->auth.ptr;
 		ho.headers = hdr;
@@ -480,7 +479,10 @@ static int oci_get(oci_client *c, kbuf *out, kbuf *hdrs, const char *what, const
 		ho.resp_headers = hdrs;
 		ho.progress = progress && c->o ? c->o->sink : NULL;
 		ho.progress_name = progress;
-		if ((rc = fetch_http_get(out, url.ptr, &ho, err)))
+		ho.method = strcmp(method, "GET") ? method : NULL;
+		ho.body = body;
+		ho.body_len = len;
+		if ((rc = fetch_http_get(out, url, &ho, err)))
 			goto done;
 		if (status != 401 || c->challenged)
 			break;
@@ -492,12 +494,23 @@ static int oci_get(oci_client *c, kbuf *out, kbuf *hdrs, const char *what, const
 			      c->have_creds ? " with the credentials from " : ": give credentials with --registry-config",
 			      c->have_creds ? c->creds_file.ptr : "");
 	else if (status == 404)
-		rc = kerr_set(err, KE_INPUT, "%s: not found in registry %s (HTTP 404)", url.ptr, c->host);
+		rc = kerr_set(err, KE_INPUT, "%s: not found in registry %s (HTTP 404)", url, c->host);
 	else if (status >= 400)
-		rc = kerr_set(err, KE_IO, "%s: HTTP status %ld", url.ptr, status);
+		rc = kerr_set(err, KE_IO, "%s %s: HTTP status %ld", method, url, status);
 done:
 	if (rc)
 		kbuf_reset(out);
+	return rc;
+}
+
+/* GET https://host/v2/REPO/WHAT (see oci_req). */
+static int oci_get(oci_client *c, kbuf *out, kbuf *hdrs, const char *what, const char *accept, size_t max,
+		   const char *progress, kerr *err)
+{
+	kbuf url = KBUF_INIT;
+	int rc;
+	kbuf_printf(&url, "https://%s/v2/%s/%s", c->host, c->repo, what);
+	rc = oci_req(c, "GET", url.ptr, NULL, 0, accept, out, hdrs, max, progress, err);
 	kbuf_release(&url);
 	return rc;
 }
@@ -729,6 +742,158 @@ done:
 	kbuf_release(&blob);
 	kbuf_release(&path);
 	kbuf_release(&dcd);
+	client_release(&c);
+	karena_release(&a);
+	return rc;
+}
+
+/* ---- artifacts of kstage's own (bundle push / pull) ---- */
+
+/* One blob up: POST an upload, PUT the bytes to where it says. */
+static int push_blob(oci_client *c, const void *data, size_t len, char hex[65], kerr *err)
+{
+	kbuf url = KBUF_INIT, out = KBUF_INIT, hdrs = KBUF_INIT, loc = KBUF_INIT;
+	int rc;
+	fetch_sha256_hex(data, len, hex);
+	kbuf_printf(&url, "https://%s/v2/%s/blobs/uploads/", c->host, c->repo);
+	if ((rc = oci_req(c, "POST", url.ptr, NULL, 0, NULL, &out, &hdrs, MANIFEST_MAX, NULL, err)))
+		goto done;
+	if (!header_get(&loc, &hdrs, "Location") || !loc.len) {
+		rc = kerr_set(err, KE_IO, "registry %s: a blob upload without Location", c->host);
+		goto done;
+	}
+	kbuf_reset(&url);
+	if (loc.ptr[0] == '/')
+		kbuf_printf(&url, "https://%s", c->host);
+	kbuf_printf(&url, "%s%cdigest=sha256:%s", loc.ptr, strchr(loc.ptr, '?') ? '&' : '?', hex);
+	if (strncmp(url.ptr, "https://", 8)) {
+		rc = kerr_set(err, KE_IO, "registry %s: upload location \"%.200s\" is not https://", c->host, url.ptr);
+		goto done;
+	}
+	rc = oci_req(c, "PUT", url.ptr, data, len, "Content-Type: application/octet-stream", &out, &hdrs, MANIFEST_MAX,
+		     NULL, err);
+done:
+	kbuf_release(&url);
+	kbuf_release(&out);
+	kbuf_release(&hdrs);
+	kbuf_release(&loc);
+	return rc;
+}
+
+int fetch_oci_push(const char *ref, const void *data, size_t len, const char *config_type, const char *layer_type,
+		   char manifest_hex[65], const fetch_opts *o, kerr *err)
+{
+	karena a = KARENA_INIT;
+	fetch_oci_ref r, from;
+	oci_client c;
+	kbuf plain = KBUF_INIT, moved = KBUF_INIT, man = KBUF_INIT, url = KBUF_INIT, out = KBUF_INIT, hdrs = KBUF_INIT;
+	char chex[65], lhex[65], mhex[65];
+	int rc;
+	memset(&c, 0, sizeof(c));
+	if (o && o->offline) {
+		rc = kerr_set(err, KE_IO, "%s: pushing needs the network, and --offline was given", ref);
+		goto done;
+	}
+	if ((rc = fetch_oci_ref_parse(&r, &a, ref, err)))
+		goto done;
+	if (!r.tag) {
+		rc = kerr_set(err, KE_INPUT, "%s: give a tag (oci://HOST/REPO:TAG)", ref);
+		goto done;
+	}
+	if ((rc = client_open(&c, &from, &plain, &moved, &a, &r, o, err)) ||
+	    (rc = push_blob(&c, "{}", 2, chex, err)) || (rc = push_blob(&c, data, len, lhex, err)))
+		goto done;
+	kbuf_printf(&man, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		    "\"config\":{\"mediaType\":\"%s\",\"digest\":\"sha256:%s\",\"size\":2},"
+		    "\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"sha256:%s\",\"size\":%zu}]}",
+		    config_type, chex, layer_type, lhex, len);
+	fetch_sha256_hex(man.ptr, man.len, mhex);
+	kbuf_printf(&url, "https://%s/v2/%s/manifests/%s", c.host, c.repo, r.tag);
+	if ((rc = oci_req(&c, "PUT", url.ptr, man.ptr, man.len, "Content-Type: application/vnd.oci.image.manifest.v1+json",
+			  &out, &hdrs, MANIFEST_MAX, NULL, err)))
+		goto done;
+	if (manifest_hex)
+		memcpy(manifest_hex, mhex, 65);
+done:
+	if (rc)
+		kerr_wrap(err, "push %s", ref);
+	kbuf_release(&plain);
+	kbuf_release(&moved);
+	kbuf_release(&man);
+	kbuf_release(&url);
+	kbuf_release(&out);
+	kbuf_release(&hdrs);
+	client_release(&c);
+	karena_release(&a);
+	return rc;
+}
+
+int fetch_oci_pull(kbuf *out, const char *ref, const char *config_type, char manifest_hex[65], const fetch_opts *o,
+		   kerr *err)
+{
+	karena a = KARENA_INIT;
+	fetch_oci_ref r, from;
+	oci_client c;
+	kbuf plain = KBUF_INIT, moved = KBUF_INIT, man = KBUF_INIT, hdrs = KBUF_INIT, what = KBUF_INIT, blob = KBUF_INIT;
+	doc_node *d = NULL;
+	const char *dg;
+	int64_t sz;
+	char got[65];
+	int rc;
+	memset(&c, 0, sizeof(c));
+	if (o && o->offline) {
+		rc = kerr_set(err, KE_IO, "%s: pulling needs the network, and --offline was given", ref);
+		goto done;
+	}
+	if ((rc = fetch_oci_ref_parse(&r, &a, ref, err)))
+		goto done;
+	if (!r.tag) {
+		rc = kerr_set(err, KE_INPUT, "%s: give a tag (oci://HOST/REPO:TAG)", ref);
+		goto done;
+	}
+	if ((rc = client_open(&c, &from, &plain, &moved, &a, &r, o, err)))
+		goto done;
+	kbuf_printf(&what, "manifests/%s", r.tag);
+	if ((rc = oci_get(&c, &man, &hdrs, what.ptr, accept_manifest, MANIFEST_MAX, NULL, err)))
+		goto done;
+	if (doc_load_json(&d, &a, ref, man.ptr, man.len, err) || !d || d->type != DOC_MAP) {
+		kerr_clear(err);
+		rc = kerr_set(err, KE_INPUT, "%s: the manifest is not a JSON object", ref);
+		goto done;
+	}
+	if (strcmp(doc_get_str(d, "config.mediaType", ""), config_type)) {
+		rc = kerr_set(err, KE_INPUT, "%s is not a kstage bundle: config media type \"%s\"", ref,
+			      doc_get_str(d, "config.mediaType", ""));
+		goto done;
+	}
+	dg = doc_get_str(d, "layers[0].digest", "");
+	sz = doc_get_int(d, "layers[0].size", -1);
+	if (strncmp(dg, "sha256:", 7) || !fetch_valid_sha256(dg + 7) || sz <= 0 ||
+	    (uint64_t)sz > (o && o->max_bytes ? o->max_bytes : FETCH_MAX)) {
+		rc = kerr_set(err, KE_INPUT, "%s: the manifest's layer is not sha256:<hex> of a size kstage takes", ref);
+		goto done;
+	}
+	kbuf_reset(&what);
+	kbuf_printf(&what, "blobs/%s", dg);
+	if ((rc = oci_get(&c, &blob, &hdrs, what.ptr, NULL, (size_t)sz, ref, err)))
+		goto done;
+	fetch_sha256_hex(blob.ptr, blob.len, got);
+	if (strcmp(got, dg + 7) || blob.len != (size_t)sz) {
+		rc = kerr_set(err, KE_INPUT, "%s: layer sha256 mismatch: the manifest says %s, got sha256:%s", ref, dg, got);
+		goto done;
+	}
+	kbuf_put(out, blob.ptr, blob.len);
+	if (manifest_hex)
+		fetch_sha256_hex(man.ptr, man.len, manifest_hex);
+done:
+	if (rc)
+		kerr_wrap(err, "pull %s", ref);
+	kbuf_release(&plain);
+	kbuf_release(&moved);
+	kbuf_release(&man);
+	kbuf_release(&hdrs);
+	kbuf_release(&what);
+	kbuf_release(&blob);
 	client_release(&c);
 	karena_release(&a);
 	return rc;

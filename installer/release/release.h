@@ -155,6 +155,17 @@ int rel_bundle_export(const rel_bundle *b, const char *out, const fetch_opts *fo
  * every pinned source from the cache alone. *nartifacts: how many went
  * into the cache. */
 int rel_bundle_import(const char *in, const char *dir, const fetch_opts *fo, size_t *nartifacts, kerr *err);
+/* The media types of a bundle pushed to an OCI registry. */
+#define REL_BUNDLE_CONFIG_TYPE "application/vnd.kstage.bundle.config.v1+json"
+#define REL_BUNDLE_LAYER_TYPE "application/vnd.kstage.bundle.v1.tar+gzip"
+/* `kstage bundle push`: b exported (rel_bundle_export) and pushed to ref
+ * (oci://HOST/REPO:TAG) as one OCI artifact; manifest_hex gets its digest. */
+int rel_bundle_push(const rel_bundle *b, const char *ref, const fetch_opts *fo, rel_fetch_report *rep,
+		    char manifest_hex[65], kerr *err);
+/* `kstage bundle pull`: the artifact at ref imported into dir as
+ * rel_bundle_import does. */
+int rel_bundle_pull(const char *ref, const char *dir, const fetch_opts *fo, size_t *nartifacts, char manifest_hex[65],
+		    kerr *err);
 /* Parse a stage file from text (tests; dir is where relative paths point). */
 int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *name, const char *text,
 		     size_t len, kerr *err);
