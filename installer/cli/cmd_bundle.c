@@ -7,10 +7,27 @@
  */
 #include "cli.h"
 #include "cmds.h"
+#include "doc/doc.h"
 #include "release/release.h"
 
 #include <stdio.h>
 #include <string.h>
+
+/* {"event":EVENT,"KEY":"VAL"...,"NUMKEY":N} on stdout, strings quoted. */
+static void json_event(const char *event, const char *k1, const char *v1, const char *k2, const char *v2,
+		       const char *nk, size_t n)
+{
+	kbuf b = KBUF_INIT;
+	kbuf_printf(&b, "{\"event\":\"%s\",\"%s\":", event, k1);
+	doc_json_quote(&b, v1, strlen(v1), 0);
+	if (k2) {
+		kbuf_printf(&b, ",\"%s\":", k2);
+		doc_json_quote(&b, v2, strlen(v2), 0);
+	}
+	kbuf_printf(&b, ",\"%s\":%zu}\n", nk, n);
+	fwrite(b.ptr, 1, b.len, stdout);
+	kbuf_release(&b);
+}
 
 static int export(cli_ctx *ctx, cli_args *args)
 {
@@ -32,8 +49,7 @@ static int export(cli_ctx *ctx, cli_args *args)
 		for (p = rep.digests.ptr; *p; p++)
 			n += *p == '\n';
 		if (ctx->json)
-			printf("{\"event\":\"bundle.exported\",\"file\":\"%s\",\"sources\":%zu,\"artifacts\":%zu}\n", out,
-			       rep.sources, n);
+			json_event("bundle.exported", "file", out, NULL, NULL, "artifacts", n);
 		else if (!ctx->quiet)
 			printf("exported %s with %zu source%s (%zu artifact%s) to %s\n", b.dir, rep.sources,
 			       rep.sources == 1 ? "" : "s", n, n == 1 ? "" : "s", out);
@@ -53,7 +69,7 @@ static int import(cli_ctx *ctx, cli_args *args)
 	if (rc)
 		cli_print_error(ctx, &err);
 	else if (ctx->json)
-		printf("{\"event\":\"bundle.imported\",\"dir\":\"%s\",\"artifacts\":%zu}\n", args->pos[2], n);
+		json_event("bundle.imported", "dir", args->pos[2], NULL, NULL, "artifacts", n);
 	else if (!ctx->quiet)
 		printf("imported the bundle into %s and %zu artifact%s into the cache\n", args->pos[2], n,
 		       n == 1 ? "" : "s");
@@ -76,8 +92,7 @@ static int push(cli_ctx *ctx, cli_args *args)
 	if (rc)
 		cli_print_error(ctx, &err);
 	else if (ctx->json)
-		printf("{\"event\":\"bundle.pushed\",\"ref\":\"%s\",\"digest\":\"sha256:%s\",\"sources\":%zu}\n", ref,
-		       digest, rep.sources);
+		json_event("bundle.pushed", "ref", ref, "digest", digest, "sources", rep.sources);
 	else if (!ctx->quiet)
 		printf("pushed %s to %s\ndigest: sha256:%s\n", b.dir, ref, digest);
 	kbuf_release(&rep.digests);
@@ -95,8 +110,7 @@ static int pull(cli_ctx *ctx, cli_args *args)
 	if (rc)
 		cli_print_error(ctx, &err);
 	else if (ctx->json)
-		printf("{\"event\":\"bundle.pulled\",\"dir\":\"%s\",\"digest\":\"sha256:%s\",\"artifacts\":%zu}\n",
-		       args->pos[2], digest, n);
+		json_event("bundle.pulled", "dir", args->pos[2], "digest", digest, "artifacts", n);
 	else if (!ctx->quiet)
 		printf("pulled %s (sha256:%s) into %s and %zu artifact%s into the cache\n", args->pos[1], digest,
 		       args->pos[2], n, n == 1 ? "" : "s");

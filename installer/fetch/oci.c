@@ -749,6 +749,20 @@ done:
 
 /* ---- artifacts of kstage's own (bundle push / pull) ---- */
 
+/* c for ref, which must name a tag; verb says what needs the network. */
+static int tagged_client(oci_client *c, fetch_oci_ref *r, fetch_oci_ref *from, kbuf *plain, kbuf *moved, karena *a,
+			 const char *ref, const char *verb, const fetch_opts *o, kerr *err)
+{
+	int rc;
+	if (o && o->offline)
+		return kerr_set(err, KE_IO, "%s: %s needs the network, and --offline was given", ref, verb);
+	if ((rc = fetch_oci_ref_parse(r, a, ref, err)))
+		return rc;
+	if (!r->tag)
+		return kerr_set(err, KE_INPUT, "%s: give a tag (oci://HOST/REPO:TAG)", ref);
+	return client_open(c, from, plain, moved, a, r, o, err);
+}
+
 /* One blob up: POST an upload, PUT the bytes to where it says. */
 static int push_blob(oci_client *c, const void *data, size_t len, char hex[65], kerr *err)
 {
@@ -790,17 +804,7 @@ int fetch_oci_push(const char *ref, const void *data, size_t len, const char *co
 	char chex[65], lhex[65], mhex[65];
 	int rc;
 	memset(&c, 0, sizeof(c));
-	if (o && o->offline) {
-		rc = kerr_set(err, KE_IO, "%s: pushing needs the network, and --offline was given", ref);
-		goto done;
-	}
-	if ((rc = fetch_oci_ref_parse(&r, &a, ref, err)))
-		goto done;
-	if (!r.tag) {
-		rc = kerr_set(err, KE_INPUT, "%s: give a tag (oci://HOST/REPO:TAG)", ref);
-		goto done;
-	}
-	if ((rc = client_open(&c, &from, &plain, &moved, &a, &r, o, err)) ||
+	if ((rc = tagged_client(&c, &r, &from, &plain, &moved, &a, ref, "pushing", o, err)) ||
 	    (rc = push_blob(&c, "{}", 2, chex, err)) || (rc = push_blob(&c, data, len, lhex, err)))
 		goto done;
 	kbuf_printf(&man, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
@@ -841,17 +845,7 @@ int fetch_oci_pull(kbuf *out, const char *ref, const char *config_type, char man
 	char got[65];
 	int rc;
 	memset(&c, 0, sizeof(c));
-	if (o && o->offline) {
-		rc = kerr_set(err, KE_IO, "%s: pulling needs the network, and --offline was given", ref);
-		goto done;
-	}
-	if ((rc = fetch_oci_ref_parse(&r, &a, ref, err)))
-		goto done;
-	if (!r.tag) {
-		rc = kerr_set(err, KE_INPUT, "%s: give a tag (oci://HOST/REPO:TAG)", ref);
-		goto done;
-	}
-	if ((rc = client_open(&c, &from, &plain, &moved, &a, &r, o, err)))
+	if ((rc = tagged_client(&c, &r, &from, &plain, &moved, &a, ref, "pulling", o, err)))
 		goto done;
 	kbuf_printf(&what, "manifests/%s", r.tag);
 	if ((rc = oci_get(&c, &man, &hdrs, what.ptr, accept_manifest, MANIFEST_MAX, NULL, err)))
