@@ -3,9 +3,12 @@
  *
  * A source is fetched once into $XDG_CACHE_HOME/kstage/sha256/<digest>
  * (~/.cache/kstage when XDG_CACHE_HOME is unset; $KSTAGE_CACHE_DIR wins)
- * and verified by its pinned SHA-256 on the way in and on every use. Only
- * https:// URLs; the CA bundle is the system's unless $SSL_CERT_FILE names
- * another. This module never prints; it reports through kerr and kev.
+ * and verified by its pinned SHA-256 on the way in and on every use.
+ * Sources: https:// URLs (fetch.c), Helm charts in OCI registries (oci.c:
+ * manifest and layer, both by digest), and directories of git
+ * repositories (git.c, through libgit2, as a canonical tar). The CA bundle
+ * is the system's unless $SSL_CERT_FILE names another. This module never
+ * prints; it reports through kerr and kev.
  *
  * Cache files are written to a unique temporary file (0600) in the cache
  * directory (0700) and renamed into place only once their digest checks,
@@ -47,6 +50,16 @@ typedef struct fetch_http_opts {
 	int max_attempts;          /* 0: 4 */
 	long base_delay_ms;        /* first backoff; 0: 300 ms, doubling, with jitter */
 	kbuf *effective_url;       /* if set: the URL the bytes came from (after redirects) */
+	const char *const *headers;  /* extra request headers ("Name: value"), NULL-terminated */
+	kbuf *resp_headers;        /* if set: the header lines of the last response */
+	long *status;              /* if set: the last HTTP status; a 4xx other than 429 is
+				    * then no error (the caller judges it; out has its body) */
+	const kev_sink *progress;  /* if set: "fetch.progress" events (fields name, bytes, total,
+				    * done) at most every 500 ms and once at the end */
+	const char *progress_name; /* what the events name (default: the URL) */
+	const char *method;        /* NULL: GET; "PUT" or "POST" send body */
+	const void *body;
+	size_t body_len;
 } fetch_http_opts;
 
 /* curl_global_init, once per process. */
@@ -93,18 +106,28 @@ typedef struct fetch_opts {
 	bool allow_http;         /* mirrors may rewrite to http:// */
 	long base_delay_ms;      /* first retry backoff; 0: fetch/http.c's default */
 	size_t max_bytes;        /* a download larger than this is refused (KE_LIMIT); 0: FETCH_MAX */
+	long connect_timeout_ms; /* 0: fetch/http.c's default */
+	long timeout_ms;         /* one whole transfer; 0: fetch/http.c's default */
+	const char *registry_config; /* Docker config.json with registry credentials; NULL: Helm's,
+				      * then Docker's (see oci.c) */
 } fetch_opts;
 
 /* What a fetch resolved: the digest and size of the bytes, and where they
  * came from (after mirror rules and redirects). */
 typedef struct fetch_result {
 	char sha256[65];
+	char extra[65];          /* one more cache entry the source needs (an OCI chart's layer), or "" */
 	size_t size;
 	kbuf resolved;           /* release with kbuf_release */
 } fetch_result;
 
+/* Put data into the cache under its sha256 (computed) and say it in hex
+ * (may be NULL). KE_IO when the cache cannot be written. */
+int fetch_cache_add(const fetch_opts *o, const void *data, size_t len, char hex[65], kerr *err);
 /* The cache directory into out (not created). */
 void fetch_cache_dir(kbuf *out, const fetch_opts *o);
+/* s is 64 lowercase hex digits (a SHA-256 as kstage writes them). */
+bool fetch_valid_sha256(const char *s);
 /* Lowercase hex SHA-256 of data. */
 void fetch_sha256_hex(const void *data, size_t len, char hex[65]);
 /* Fetch url (https) pinned by sha256 (64 hex digits) into the cache and
@@ -122,6 +145,79 @@ int fetch_get(kbuf *out, fetch_result *res, const char *url, const char *sha256,
  * config file) into out. KE_INPUT for a malformed rule, a config file
  * that does not parse, or a rewrite to plain http without allow_http. */
 int fetch_mirror_url(kbuf *out, const char *url, const fetch_opts *o, kerr *err);
+
+/* ---- OCI registries (oci.c) ---- */
+
+/* oci://HOST/REPO[:TAG], parsed; strings in the arena. */
+typedef struct fetch_oci_ref {
+	const char *host;        /* host[:port] */
+	const char *repo;        /* a/b/c */
+	const char *tag;         /* NULL when the reference has none */
+} fetch_oci_ref;
+
+/* Parse and check an oci:// reference (the repository as the distribution
+ * spec allows it, a valid tag). KE_INPUT saying what is wrong. */
+int fetch_oci_ref_parse(fetch_oci_ref *out, karena *a, const char *ref, kerr *err);
+/* Push data as a one-layer OCI artifact to ref (oci://HOST/REPO:TAG): the
+ * layer (media type layer_type) and an empty JSON config (config_type)
+ * as blobs, then the manifest under TAG. manifest_hex (may be NULL) gets
+ * the manifest's sha256. Authentication as for pulls (scope pull,push). */
+int fetch_oci_push(const char *ref, const void *data, size_t len, const char *config_type, const char *layer_type,
+		   char manifest_hex[65], const fetch_opts *o, kerr *err);
+/* Pull the one layer of the artifact at ref (oci://HOST/REPO:TAG) whose
+ * config media type is config_type into out, the manifest and layer
+ * checked by digest. manifest_hex (may be NULL) gets its sha256. */
+int fetch_oci_pull(kbuf *out, const char *ref, const char *config_type, char manifest_hex[65], const fetch_opts *o,
+		   kerr *err);
+/* The tags of the repository of ref (oci://HOST/REPO, after o's mirror
+ * rules; GET /v2/REPO/tags/list), one a line, appended to out. KE_IO
+ * with --offline. */
+int fetch_oci_tags(kbuf *out, const char *ref, const fetch_opts *o, kerr *err);
+/* The Helm chart ref (oci://HOST/REPO) at version (its tag, "+" as "_";
+ * NULL: the ref's own tag; with digest it may be a range, then unused)
+ * into out (appended): pinned by digest (the
+ * manifest's sha256, 64 hex; NULL resolves the tag), from the cache when
+ * there, else from the registry after o's mirror rules; the manifest must
+ * be a Helm chart's (config application/vnd.cncf.helm.config.v1+json, a
+ * layer application/vnd.cncf.helm.chart.content.v1.tar+gzip) and the
+ * layer must have the digest and size the manifest gives. res (may be
+ * NULL; initialise its kbuf): sha256 the manifest digest, size the
+ * chart's, resolved "oci://HOST/REPO[:TAG]@sha256:..." (after mirror rules).
+ * Errors: KE_INPUT for a bad reference, a digest mismatch (naming both),
+ * not a chart, a 404, refused credentials; KE_LIMIT over the size cap;
+ * KE_IO for the network and for a chart missing --offline. */
+int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *version, const char *digest,
+		    const fetch_opts *o, kerr *err);
+
+/* ---- git repositories (git.c) ---- */
+
+/* The directory path (NULL or "": the whole tree) of the git repository
+ * url (https://, file://, http:// with o->allow_http; after o's mirror
+ * rules) at ref (a tag, a branch, a full refs/... name or a commit id),
+ * as a canonical tar (see git.c) into out (appended). commit (hex, may be
+ * NULL) is the commit the lock pins: it must be in what ref fetches.
+ * sha256 (may be NULL) pins the tar; with it a cached copy is used and
+ * nothing is fetched. res (may be NULL; initialise its kbuf): the tar's
+ * sha256 and size, resolved "URL@COMMIT". Errors: KE_INPUT (no such ref,
+ * path or commit, a submodule, a digest mismatch naming both), KE_LIMIT,
+ * KE_IO (network, git, missing --offline). */
+int fetch_git(kbuf *out, fetch_result *res, const char *url, const char *ref, const char *path, const char *commit,
+	      const char *sha256, const fetch_opts *o, kerr *err);
+
+/* ---- writing archives (tar.c) ---- */
+
+typedef enum fetch_tar_type { FETCH_TAR_FILE, FETCH_TAR_DIR, FETCH_TAR_SYMLINK } fetch_tar_type;
+
+/* Append one ustar entry (owner 0, time 0; data for files, link for
+ * symlinks) to tar. -1 when path or link do not fit a ustar header (path
+ * up to 100 bytes, or 155 + 100 split at a '/'; link up to 100) or tar is
+ * full. */
+int fetch_tar_add(kbuf *tar, const char *path, fetch_tar_type type, unsigned mode, const void *data, size_t len,
+		  const char *link);
+/* The two zero blocks that end a tar. */
+int fetch_tar_end(kbuf *tar);
+/* gzip data (zlib, level 6) onto out. */
+int fetch_gzip(kbuf *out, const void *data, size_t len, kerr *err);
 
 /* ---- archives (archive.c): tar, tar.gz ---- */
 
@@ -154,6 +250,8 @@ typedef int (*fetch_archive_fn)(void *ctx, const fetch_archive_entry *e, kerr *e
  * error stops the walk and is returned. */
 int fetch_archive_walk(const void *data, size_t len, const char *name, const fetch_archive_limits *lim,
 		       fetch_archive_fn fn, void *ctx, kerr *err);
+/* rm -rf dir (symlinks are removed, never followed). */
+void fetch_rmtree(const char *dir);
 /* Extract into dir, which is created (0700) and must not exist: files
  * 0644, directories 0755, no owners or special bits; never through a
  * symlink; every symlink must then resolve inside dir. On any error dir is

@@ -62,6 +62,50 @@ static size_t on_write(char *p, size_t sz, size_t n, void *u)
 	return len;
 }
 
+/* Header lines of the last response only (a redirect starts a new one). */
+static size_t on_header(char *p, size_t sz, size_t n, void *u)
+{
+	kbuf *h = u;
+	size_t len = sz * n;
+	if (len >= 5 && !memcmp(p, "HTTP/", 5))
+		kbuf_reset(h);
+	if (h->len + len <= (64u << 10))
+		kbuf_put(h, p, len);
+	return len;
+}
+
+typedef struct progress {
+	const fetch_http_opts *o;
+	const char *name;
+	struct timespec last;
+	curl_off_t bytes, total;
+} progress;
+
+static void progress_emit(const progress *p, bool done)
+{
+	char b[32], t[32];
+	snprintf(b, sizeof(b), "%lld", (long long)p->bytes);
+	snprintf(t, sizeof(t), "%lld", (long long)p->total);
+	kev_emit(p->o->progress, KEV_INFO, "fetch.progress", p->name, "name", p->name, "bytes", b, "total", t, "done",
+		 done ? "true" : "false", NULL);
+}
+
+static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	progress *p = u;
+	struct timespec now;
+	(void)ultotal;
+	(void)ulnow;
+	p->bytes = dlnow;
+	p->total = dltotal;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (dlnow > 0 && (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000 >= 500) {
+		p->last = now;
+		progress_emit(p, false);
+	}
+	return 0;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -100,11 +144,37 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 		CURLcode cc;
 		long status = 0;
 		bool retry = false;
+		struct curl_slist *hl = NULL;
+		progress pg;
+		size_t i;
 		if (!h)
 			return kerr_set(err, KE_INTERNAL, "%s: cannot start an HTTP client", url);
 		kbuf_reset(out);
 		fetch_http_setup(h, o);
+		for (i = 0; o->headers && o->headers[i]; i++)
+			hl = curl_slist_append(hl, o->headers[i]);
+		if (hl)
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+		if (o->progress) {
+			memset(&pg, 0, sizeof(pg));
+			pg.o = o;
+			pg.name = o->progress_name ? o->progress_name : url;
+			clock_gettime(CLOCK_MONOTONIC, &pg.last);
+			curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+			curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+			curl_easy_setopt(h, CURLOPT_XFERINFODATA, &pg);
+		}
+		if (o->resp_headers) {
+			kbuf_reset(o->resp_headers);
+			curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+			curl_easy_setopt(h, CURLOPT_HEADERDATA, o->resp_headers);
+		}
 		curl_easy_setopt(h, CURLOPT_URL, url);
+		if (o->method) {
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, o->method);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, o->body ? o->body : "");
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+		}
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : 300000L);
@@ -120,6 +190,9 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 			kbuf_puts(o->effective_url, eff ? eff : url);
 		}
 		curl_easy_cleanup(h);
+		curl_slist_free_all(hl);
+		if (o->status)
+			*o->status = status;
 		if (s.too_big) {
 			kbuf_reset(out);
 			return kerr_set(err, KE_LIMIT, "%s: larger than %zu bytes", url, cap);
@@ -128,11 +201,18 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 			rc = kerr_set(err, KE_IO, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
 			retry = cc != CURLE_PEER_FAILED_VERIFICATION && cc != CURLE_UNSUPPORTED_PROTOCOL &&
 				cc != CURLE_SSL_CACERT_BADFILE && cc != CURLE_URL_MALFORMAT;
+		} else if (status >= 400 && status < 500 && status != 429 && o->status) {
+			rc = 0;   /* the caller judges it */
+			break;
 		} else if (status >= 400) {
 			rc = kerr_set(err, KE_IO, "%s: HTTP status %ld", url, status);
 			retry = status >= 500 || status == 429;
 		} else {
 			rc = 0;
+			if (o->progress) {
+				pg.bytes = pg.total = (curl_off_t)out->len;
+				progress_emit(&pg, true);
+			}
 			break;
 		}
 		if (!retry || attempt == max)

@@ -298,15 +298,86 @@ static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, 
 	return rc;
 }
 
+/* A chart stage's own values: string leaves holding "{{" rendered with the
+ * bundle's .Values. *slot is a value of a map or list. */
+static int render_values(doc_node **slot, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+			 int depth, kerr *err)
+{
+	doc_node *v = *slot;
+	size_t i;
+	int rc = 0;
+	if (depth > 100)
+		return kerr_set(err, KE_LIMIT, "stage %s: chart values nested deeper than 100", s->name);
+	if (v->type == DOC_STR && strstr(v->u.s.ptr, "{{")) {
+		kbuf o = KBUF_INIT;
+		rc = rel_render_string(&o, a, b, karena_printf(a, "%s:stage %s:chart values", b->file, s->name),
+				       v->u.s.ptr, ctx, err);
+		*slot = doc_new_strn(a, o.ptr, o.len);
+		kbuf_release(&o);
+	} else if (v->type == DOC_MAP) {
+		for (i = 0; i < v->u.map.len && !rc; i++)
+			rc = render_values(&v->u.map.v[i].val, a, b, s, ctx, depth + 1, err);
+	} else if (v->type == DOC_SEQ) {
+		for (i = 0; i < v->u.seq.len && !rc; i++)
+			rc = render_values(&v->u.seq.v[i], a, b, s, ctx, depth + 1, err);
+	}
+	return rc;
+}
+
+/* How a stage's remote source is fetched: the run's options, its sink,
+ * and the size the lock gives as the cap. */
+static void stage_fetch_opts(fetch_opts *fo, const rel_stage *s, const rel_ctx *ctx)
+{
+	if (ctx->fetch)
+		*fo = *ctx->fetch;
+	else
+		memset(fo, 0, sizeof(*fo));
+	fo->sink = ctx->sink;
+	fo->max_bytes = s->size;
+}
+
+/* The canonical tar of a git source or chart stage, pinned. */
+static int fetch_stage_git(kbuf *out, const rel_stage *s, const rel_ctx *ctx, kerr *err)
+{
+	fetch_opts fo;
+	int rc;
+	stage_fetch_opts(&fo, s, ctx);
+	rc = fetch_git(out, NULL, s->git, s->git_ref, s->git_path, s->commit, s->sha256, &fo, err);
+	if (rc && s->pin_at)
+		kerr_wrap(err, "sha256 from %s", s->pin_at);
+	return rc;
+}
+
 static int render_chart(kube_obj **objs, size_t *n, size_t *cap, rel_hooks *hooks, karena *a, const rel_bundle *b,
 			const rel_stage *s, const rel_ctx *ctx, bool crds, kerr *err)
 {
 	tmpl_chart *ch = b->chart;
+	doc_node *user;
 	tmpl_output out;
 	tmpl_render_opts ro;
 	size_t i;
 	int rc;
-	if (!ch) {
+	if (!ch && s->ref) {
+		kbuf data = KBUF_INIT;
+		fetch_opts fo;
+		stage_fetch_opts(&fo, s, ctx);
+		rc = fetch_oci_chart(&data, NULL, s->ref, s->version, s->sha256, &fo, err);
+		if (rc && s->pin_at)
+			kerr_wrap(err, "digest from %s", s->pin_at);
+		if (!rc)
+			rc = tmpl_chart_load_tgz(&ch, a, s->url, data.ptr, data.len, VALUES_NUM_HELM, err);
+		kbuf_release(&data);
+		if (rc)
+			return rc;
+	} else if (!ch && s->git) {
+		kbuf data = KBUF_INIT;
+		rc = fetch_stage_git(&data, s, ctx, err);
+		if (!rc)
+			rc = tmpl_chart_load_tgz(&ch, a, s->url, data.ptr, data.len, VALUES_NUM_HELM, err);
+		kbuf_release(&data);
+		if (rc)
+			return rc;
+	} else if (!ch) {
 		kbuf p = KBUF_INIT;
 		rc = rel_bundle_resolve(&p, b, s->path, err);
 		if (!rc)
@@ -334,8 +405,15 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, rel_hooks *hook
 		}
 		return 0;
 	}
-	values_secrets(ctx->sink ? ctx->sink->redact : NULL, &ch->vc, ctx->values, NULL);
-	if ((rc = values_compute(&ch->vc, ctx->values ? doc_copy(a, ctx->values) : doc_new_map(a), a, VALUES_NUM_HELM, err)))
+	if (s->chart_values) {
+		user = doc_copy(a, s->chart_values);
+		if ((rc = render_values(&user, a, b, s, ctx, 0, err)))
+			return rc;
+	} else {
+		user = ctx->values ? doc_copy(a, ctx->values) : doc_new_map(a);
+	}
+	values_secrets(ctx->sink ? ctx->sink->redact : NULL, &ch->vc, user, NULL);
+	if ((rc = values_compute(&ch->vc, user, a, VALUES_NUM_HELM, err)))
 		return rc;
 	values_secrets(ctx->sink ? ctx->sink->redact : NULL, &ch->vc, ch->vc.values, NULL);
 	memset(&ro, 0, sizeof(ro));
@@ -439,11 +517,7 @@ int rel_stage_render_hooks(kube_obj **objs, size_t *n, rel_hooks *hooks, bool *e
 	case REL_SRC_URL: {
 		kbuf data = KBUF_INIT;
 		fetch_opts fo;
-		if (ctx->fetch)
-			fo = *ctx->fetch;
-		else
-			memset(&fo, 0, sizeof(fo));
-		fo.sink = ctx->sink;
+		stage_fetch_opts(&fo, s, ctx);
 		rc = fetch_url(&data, s->url, s->sha256, &fo, err);
 		if (rc && s->pin_at)
 			kerr_wrap(err, "sha256 from %s", s->pin_at);
@@ -451,6 +525,14 @@ int rel_stage_render_hooks(kube_obj **objs, size_t *n, rel_hooks *hooks, bool *e
 			rc = add_archive(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
 		else if (!rc)
 			rc = add_docs(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
+		kbuf_release(&data);
+		break;
+	}
+	case REL_SRC_GIT: {
+		kbuf data = KBUF_INIT;
+		rc = fetch_stage_git(&data, s, ctx, err);
+		if (!rc)
+			rc = add_archive(objs, n, &cap, a, s->url, data.ptr, data.len, err);
 		kbuf_release(&data);
 		break;
 	}

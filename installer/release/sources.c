@@ -1,12 +1,67 @@
 /*
- * release/sources.c - a bundle's url sources against kstage.lock: pinning
+ * release/sources.c - a bundle's remote sources (url sources, charts from
+ * OCI registries, git sources and charts) against kstage.lock: pinning
  * them when the bundle loads, and fetching every one of them into the
  * cache (`kstage fetch`, and before any run touches the cluster), or
  * resolving them into a new lock (`kstage fetch --update-lock`).
  */
 #include "release.h"
+#include "tmpl/tmpl.h"
 
 #include <string.h>
+
+bool rel_stage_remote(const rel_stage *st)
+{
+	return st->src == REL_SRC_URL || st->src == REL_SRC_GIT || (st->src == REL_SRC_CHART && (st->ref || st->git));
+}
+
+/* A chart version that is a range (Helm's --version "^1.2", "~0.15",
+ * ">=1 <2", "1.2.x") rather than one tag. */
+static bool version_range(const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+	return n && (strpbrk(v, "^~<>=*|, !") || (n > 2 && v[n - 2] == '.' && (v[n - 1] == 'x' || v[n - 1] == 'X')));
+}
+
+int rel_oci_version(const char **out, karena *a, const char *ref, const char *version, const fetch_opts *fo,
+		    kerr *err)
+{
+	kbuf tags = KBUF_INIT;
+	const char **v = NULL;
+	char *p, *nl;
+	size_t n = 0, cap = 0;
+	long best;
+	int rc;
+	*out = version;
+	if (!version_range(version))
+		return 0;
+	if ((rc = fetch_oci_tags(&tags, ref, fo, err)))
+		return rc;
+	/* tags stand for versions with "+" written "_" */
+	for (p = tags.ptr; *p; p = nl + 1) {
+		char *q;
+		nl = strchr(p, '\n');
+		*nl = '\0';
+		for (q = p; *q; q++)
+			if (*q == '_')
+				*q = '+';
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			v = karena_realloc(a, v, n * sizeof(*v), cap * sizeof(*v));
+		}
+		v[n++] = karena_strdup(a, p);
+	}
+	best = tmpl_semver_pick(version, v, n);
+	kbuf_release(&tags);
+	if (best == -2)
+		return kerr_set(err, KE_INPUT, "%s: version \"%s\" is neither a version nor a range", ref, version);
+	if (best < 0)
+		return kerr_set(err, KE_INPUT, "%s: no tag meets version \"%s\" (%zu tags)", ref, version, n);
+	*out = v[best];
+	kev_emitf(fo ? fo->sink : NULL, KEV_INFO, "fetch.version", "%s: version %s resolved to %s", ref, version,
+		  v[best]);
+	return 0;
+}
 
 static void lock_path(kbuf *out, const rel_bundle *b)
 {
@@ -30,10 +85,10 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err)
 		rel_stage *st = &b->stages[i];
 		const fetch_lock_entry *e;
 		const doc_node *n;
-		if (st->src != REL_SRC_URL)
+		if (!rel_stage_remote(st) || !st->url)
 			continue;
 		e = fetch_lock_find(&lock, st->url);
-		n = doc_get_path(st->node, "source");
+		n = doc_get_path(st->node, st->src == REL_SRC_CHART ? "chart" : "source");
 		if (e && st->sha256 && strcmp(e->sha256, st->sha256)) {
 			kerr_add_at(err, KE_INPUT, lock.file, e->line, e->col,
 				    "stage %s: source %s: kstage.yaml pins sha256 %s, the lock line %s:%u has %s: "
@@ -47,7 +102,10 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err)
 			kbuf_release(&at);
 		} else if (e) {
 			kbuf at = KBUF_INIT;
+			const char *c = strrchr(e->resolved ? e->resolved : "", '@');
 			kbuf_printf(&at, "%s:%u", lock.file, e->line);
+			if (st->git && c)
+				st->commit = c + 1;
 			st->sha256 = e->sha256;
 			st->size = e->size;
 			st->pin_at = karena_strdup(a, at.ptr);
@@ -74,8 +132,10 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 		memset(&none, 0, sizeof(none));
 		fo = &none;
 	}
-	if (rep)
-		memset(rep, 0, sizeof(*rep));
+	if (rep) {
+		rep->sources = 0;
+		rep->lock_written = false;
+	}
 	karena_init(&a);
 	memset(&lock, 0, sizeof(lock));
 	memset(&res, 0, sizeof(res));
@@ -83,7 +143,7 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 	for (i = 0; i < b->nstages && !rc; i++) {
 		const rel_stage *st = &b->stages[i];
 		fetch_lock_entry *e;
-		if (st->src != REL_SRC_URL)
+		if (!rel_stage_remote(st))
 			continue;
 		kbuf_reset(&data);
 		if (!update_lock && !st->sha256)
@@ -92,7 +152,18 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 			/* the locked size bounds the download: an oversized answer stops there */
 			one = *fo;
 			one.max_bytes = update_lock ? 0 : st->size;
-			rc = fetch_get(&data, &res, st->url, st->sha256, &one, err);
+			if (st->git) {
+				rc = fetch_git(&data, &res, st->git, st->git_ref, st->git_path, update_lock ? NULL : st->commit,
+					       st->sha256, &one, err);
+			} else if (st->ref) {
+				const char *v = st->version;
+				if (update_lock && !st->sha256)
+					rc = rel_oci_version(&v, &a, st->ref, st->version, &one, err);
+				if (!rc)
+					rc = fetch_oci_chart(&data, &res, st->ref, v, st->sha256, &one, err);
+			} else {
+				rc = fetch_get(&data, &res, st->url, st->sha256, &one, err);
+			}
 		}
 		if (rc) {
 			if (st->pin_at)
@@ -100,8 +171,12 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 			kerr_wrap(err, "stage %s", st->name);
 			break;
 		}
-		if (rep)
+		if (rep) {
 			rep->sources++;
+			kbuf_printf(&rep->digests, "%s\n", res.sha256);
+			if (res.extra[0])
+				kbuf_printf(&rep->digests, "%s\n", res.extra);
+		}
 		kbuf_reset(&msg);
 		kbuf_printf(&msg, "stage %s: %s verified (sha256 %s, %zu bytes)", st->name, st->url, res.sha256,
 			    res.size);
