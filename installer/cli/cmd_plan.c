@@ -84,7 +84,7 @@ static void print_text(const cli_ctx *ctx, const rel_plan *p)
 			printf("  %s+ %s%s (created after stage %s)\n", g, e->ref, r, e->after_stage);
 			break;
 		}
-		if (e->note)
+		if (e->note && (e->action != REL_UNCHANGED || ctx->verbose))
 			printf("    note: %s\n", e->note);
 		if (e->diff && (e->action == REL_CHANGED || ctx->verbose)) {
 			const char *s = e->diff;

@@ -2,7 +2,8 @@
  * release/bundle.c - kstage.yaml: the bundle's stage plan, validated with
  * file:line:col for every problem; and Helm charts as two-stage bundles.
  *
- * The format (every key below is checked; unknown keys are errors):
+ * The format (every key below is checked; unknown keys are errors; the
+ * README's "The bundle format" section says the same for users):
  *
  *   name: my-bundle                 required
  *   version: 0.1.0
@@ -18,14 +19,64 @@
  *       # and/or, after the objects:
  *       ops:
  *         - jsonKeyMerge: {configMap: NS/NAME, key: KEY, set: {k: v}}   values may be templates
- *         - rolloutRestart: {deployment|statefulset|daemonset: NS/NAME}
+ *         - rolloutRestart: {deployment|statefulset|daemonset: NS/NAME,
+ *                            when: changed|always}
+ *             # changed (the default): only when an earlier op or object of
+ *             # this stage changed something in this run; then the rollout
+ *             # is waited for. always: every run.
  *       namespace: ns               default namespace of the stage's namespaced objects
  *       enabled: "{{ .Values.x }}"  or true/false
  *       timeout: 5m                 Go duration; default --timeout, else 5m
  *       wait: false                 or {for: Condition, rules: [{kind, group, condition, status}
  *                                   | {kind, group, jsonPath, equals}]}
- *       rollback: keep|delete       (used by the rollback issue)
- *       test: {...}                 (run by the verify issue; skipped with a warning)
+ *       rollback: keep|delete       keep: a rollback leaves the stage's objects
+ *       outputs:                    rendered once the stage is healthy (lookup sees
+ *         address: TEMPLATE         the live cluster); shown in text, as the event
+ *                                   stage.output, in --summary, and to the templates
+ *                                   of later stages as .Outputs.<stage>.<key>
+ *                                   (index .Outputs "my-stage" "address"); `plan`
+ *                                   does not render them (.Outputs is empty there)
+ *       test:                       after the stage's objects are healthy (and its
+ *                                   ops ran): one HTTP request, its reply checked
+ *         request:
+ *           url: TEMPLATE           http:// or https:// (required)
+ *           method: POST            default GET, or POST when body is given
+ *           host: TEMPLATE          the Host header (e.g. the host of status.url)
+ *           headers: {Name: TEMPLATE}
+ *           body: TEMPLATE          a string (sent as is) or a map/list (sent as JSON)
+ *         expect:
+ *           status: 200             default 200
+ *           json:                   the reply must be JSON holding each path:
+ *             model_name: sklearn-v2-iris       dotted, list items by index;
+ *             outputs.0.datatype: INT64         the value compared as JSON
+ *             outputs.0.shape: [1]              (a string, number, bool, list, map)
+ *         retry: {attempts: 10, interval: 2s}   default 1 attempt; a failed
+ *                                   connection, a wrong status or reply retries
+ *         cleanup: true             delete the stage's objects after the test
+ *                                   (default false; true or a template); --keep-test keeps them
+ *
+ *     - name: preflight             a checks stage: only name, checks and enabled
+ *       checks:
+ *         - name: kserve-installed  required, unique in the stage
+ *           fail: TEMPLATE          rendered (lookup sees the live cluster); blank
+ *                                   output passes, anything else is the problem
+ *           info: TEMPLATE          optional: rendered as the finding when it passes
+ *         - permissions: true       a SelfSubjectAccessReview (authorization.k8s.io/v1)
+ *                                   for every verb and resource the later enabled
+ *                                   stages of this run use (get, list, create, patch,
+ *                                   update, delete as the run sends them)
+ *
+ * Checks stages run before any stage changes anything, wherever they are
+ * listed, in `plan`, `apply` and `verify`: every check is evaluated, and
+ * any problem stops the run with one report of all of them (the events
+ * check.passed / check.failed, then exit 2), nothing changed.
+ *
+ * Templates (templates:, enabled, ops values, outputs, checks, test) see
+ * .Values, .Release, .Bundle, .Outputs, and `lookup` answers from the live
+ * cluster in plan, apply and verify as Helm's install does (the object, a
+ * list with items, or an empty map when absent; read-only GET/LIST,
+ * names checked, answers cached until the run changes something);
+ * `kstage template` stays offline (empty maps), as helm template.
  */
 #include "release.h"
 #include "core/alloc.h"
@@ -166,26 +217,45 @@ static void parse_ops(rel_stage *st, karena *a, const doc_node *ops, const char 
 			else
 				op->set = (doc_node *)set;
 		} else if (!strcmp(k, "rolloutRestart")) {
-			static const char *const kinds[] = { "deployment", "statefulset", "daemonset", NULL };
+			const doc_node *when = doc_map_get(body, "when"), *target = NULL;
 			size_t j;
+			bool bad = false;
 			op->type = REL_OP_ROLLOUT_RESTART;
-			if (body->u.map.len != 1) {
+			for (j = 0; j < body->u.map.len; j++) {
+				const char *kk = body->u.map.v[j].key->u.s.ptr;
+				if (!strcmp(kk, "when"))
+					continue;
+				if (strcmp(kk, "deployment") && strcmp(kk, "statefulset") && strcmp(kk, "daemonset")) {
+					ERR_AT(err, body->u.map.v[j].key,
+					       "rolloutRestart: unknown kind \"%s\" (deployment, statefulset, daemonset; when)", kk);
+					bad = true;
+					continue;
+				}
+				if (target) {
+					ERR_AT(err, body->u.map.v[j].key, "rolloutRestart: give only one of deployment, statefulset, daemonset");
+					bad = true;
+				}
+				target = body->u.map.v[j].val;
+				op->kind = kk;
+			}
+			if (!target && !bad) {
 				ERR_AT(err, body, "rolloutRestart: give one of deployment, statefulset, daemonset: NAMESPACE/NAME");
-				continue;
+				bad = true;
 			}
-			for (j = 0; kinds[j] && strcmp(kinds[j], body->u.map.v[0].key->u.s.ptr); j++)
-				;
-			if (!kinds[j]) {
-				ERR_AT(err, body->u.map.v[0].key, "rolloutRestart: unknown kind \"%s\" (deployment, statefulset, daemonset)",
-				       body->u.map.v[0].key->u.s.ptr);
-				continue;
+			if (target && target->type != DOC_STR) {
+				ERR_AT(err, target, "rolloutRestart: %s must be NAMESPACE/NAME", op->kind);
+				bad = true;
 			}
-			op->kind = kinds[j];
-			if (body->u.map.v[0].val->type != DOC_STR) {
-				ERR_AT(err, body->u.map.v[0].val, "rolloutRestart: %s must be NAMESPACE/NAME", kinds[j]);
-				continue;
+			op->always = false;
+			if (when && (when->type != DOC_STR || (strcmp(when->u.s.ptr, "changed") && strcmp(when->u.s.ptr, "always")))) {
+				ERR_AT(err, when, "rolloutRestart: when must be changed or always");
+				bad = true;
+			} else if (when) {
+				op->always = !strcmp(when->u.s.ptr, "always");
 			}
-			split_ref(a, body->u.map.v[0].val->u.s.ptr, &op->ns, &op->name);
+			if (bad)
+				continue;
+			split_ref(a, target->u.s.ptr, &op->ns, &op->name);
 		} else {
 			ERR_AT(err, o->u.map.v[0].key, "stage %s: unknown op \"%s\" (jsonKeyMerge, rolloutRestart)", st->name, k);
 			continue;

@@ -153,6 +153,22 @@ static int list_group(kube_client *c, karena *a, const kube_obj *objs, size_t n,
 	}
 	return 0;
 }
+/* The workload kind of a rolloutRestart op ("deployment" -> Deployment)
+ * and its resource. */
+static const char *restart_kind(const rel_op *op, const char **resource)
+{
+	if (!strcmp(op->kind, "statefulset")) {
+		*resource = "statefulsets";
+		return "StatefulSet";
+	}
+	if (!strcmp(op->kind, "daemonset")) {
+		*resource = "daemonsets";
+		return "DaemonSet";
+	}
+	*resource = "deployments";
+	return "Deployment";
+}
+
 /* The op's set map with template strings rendered. */
 static int op_set(doc_node **out, karena *a, const rel_bundle *b, const rel_stage *s, const rel_op *op,
 		  const rel_ctx *ctx, kerr *err)
@@ -174,9 +190,13 @@ static int op_set(doc_node **out, karena *a, const rel_bundle *b, const rel_stag
 	return rc;
 }
 
+/* Run the stage's ops in order. changed: an object of the stage changed
+ * in this run; each op that changes something sets it too, and a
+ * rolloutRestart when: changed runs only once it is set. */
 static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, karena *a, rel_summary *sum,
-		   long timeout_ms, kerr *err)
+		   bool changed_before, long timeout_ms, kerr *err)
 {
+	bool stage_changed = changed_before;
 	size_t i;
 	int rc = 0;
 	kube_client *c = ctx->client;
@@ -202,7 +222,13 @@ static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 					sum->ops_changed++;
 				else
 					sum->ops_unchanged++;
+				stage_changed |= changed;
 			}
+		} else if (!op->always && !stage_changed) {
+			const char *res, *ref = karena_printf(a, "%s/%s/%s", restart_kind(op, &res), ns, op->name);
+			kube_emit(c, KEV_INFO, "op.done", "rolloutRestart: not restarted (nothing in the stage changed)",
+				  "stage", s->name, "op", "rolloutRestart", "object", ref, "action", "unchanged", NULL);
+			sum->ops_unchanged++;
 		} else {
 			kube_obj o;
 			kube_wait_item it;
@@ -211,6 +237,7 @@ static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 				kube_emit(c, KEV_INFO, "op.done", "rolloutRestart: restarted", "stage", s->name,
 					  "op", "rolloutRestart", "object", o.ref, "action", "restarted", NULL);
 				sum->ops_changed++;
+				stage_changed = true;
 				memset(&it, 0, sizeof(it));
 				it.obj = &o;
 				it.live = NULL;   /* the patch answer predates the controller: read again */
@@ -315,6 +342,7 @@ typedef struct stage_run {
 	stage_obj *v;
 	size_t n;
 	size_t settled;         /* the CRDs among v[0, settled) are Established and discovered */
+	size_t changed;         /* apply: objects the server created or changed (resourceVersion moved) */
 	long t0, timeout;
 } stage_run;
 
@@ -584,6 +612,20 @@ static int stage_run_groups(stage_run *r, kind_book *book, void (*after)(stage_r
 
 /* ---- apply ---- */
 
+/* Did applying so change the object? Created, or its resourceVersion
+ * moved; when the prior state was not read, say yes. */
+static bool obj_changed(const stage_obj *so)
+{
+	const char *was, *is;
+	if (so->unchanged)
+		return false;
+	if (so->created || !so->known || !so->before || !so->live)
+		return true;
+	was = doc_get_str(so->before, "metadata.resourceVersion", NULL);
+	is = doc_get_str(so->live, "metadata.resourceVersion", NULL);
+	return !was || !is || strcmp(was, is);
+}
+
 static void applied(stage_run *r, size_t g0, size_t g1, void *u)
 {
 	rel_summary *sum = u;
@@ -593,6 +635,8 @@ static void applied(stage_run *r, size_t g0, size_t g1, void *u)
 		const char *act = so->unchanged ? "unchanged" : so->created ? "created" : "applied";
 		if (so->err.code)
 			continue;
+		if (obj_changed(so))
+			r->changed++;
 		if (so->unchanged)
 			sum->unchanged++;
 		else if (so->created)
@@ -632,22 +676,6 @@ static int stage_wait(stage_run *r, kerr *err)
 }
 
 /* ---- the write-ahead journal ---- */
-
-/* The workload kind of a rolloutRestart op ("deployment" -> Deployment)
- * and its resource. */
-static const char *restart_kind(const rel_op *op, const char **resource)
-{
-	if (!strcmp(op->kind, "statefulset")) {
-		*resource = "statefulsets";
-		return "StatefulSet";
-	}
-	if (!strcmp(op->kind, "daemonset")) {
-		*resource = "daemonsets";
-		return "DaemonSet";
-	}
-	*resource = "deployments";
-	return "Deployment";
-}
 
 /* Journal the object an op changes: read it (ops are few: one GET each),
  * and for a jsonKeyMerge note the exact prior string of its key. */
@@ -834,8 +862,12 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 		goto out;
 	if (stage_has_crds(&r) && (rc = kube_discovery_refresh(c, err)))
 		goto out;
-	if (s->nops && (rc = run_ops(b, s, ctx, &r.a, sum, stage_left(&r) > 1000 ? stage_left(&r) : 1000, err)))
+	if (ctx->lookup)
+		rel_lookup_forget(ctx->lookup);   /* the cluster changed: ops and outputs look again */
+	if (s->nops && (rc = run_ops(b, s, ctx, &r.a, sum, r.changed > 0, stage_left(&r) > 1000 ? stage_left(&r) : 1000, err)))
 		goto out;
+	if (s->nops && ctx->lookup)
+		rel_lookup_forget(ctx->lookup);
 	{
 		char el[32];
 		snprintf(el, sizeof(el), "%.1fs", (double)(now_ms() - r.t0) / 1000.0);
@@ -930,18 +962,25 @@ static const char *yaml_of(karena *a, const doc_node *n)
 	return s;
 }
 
+/* The plan entry of one op; changed: an earlier entry of the stage
+ * changes something (a rolloutRestart when: changed depends on it). */
 static int plan_op(rel_plan *p, karena *pa, karena *a, const rel_bundle *b, const rel_stage *s,
-		   const rel_op *op, const rel_ctx *ctx, kerr *err)
+		   const rel_op *op, bool changed_before, const rel_ctx *ctx, kerr *err)
 {
 	rel_plan_entry en = { 0 };
 	const char *ns = op->ns ? op->ns : stage_ns(ctx, s);
 	int rc = 0;
 	en.stage = karena_strdup(pa, s->name);
 	if (op->type == REL_OP_ROLLOUT_RESTART) {
-		const char *k = !strcmp(op->kind, "deployment") ? "Deployment" : !strcmp(op->kind, "statefulset") ? "StatefulSet" : "DaemonSet";
-		en.ref = karena_printf(pa, "%s/%s/%s", k, ns, op->name);
-		en.action = REL_CHANGED;
-		en.note = "rolloutRestart: the pods will be restarted (restartedAt annotation), then waited for";
+		const char *res;
+		en.ref = karena_printf(pa, "%s/%s/%s", restart_kind(op, &res), ns, op->name);
+		if (op->always || changed_before) {
+			en.action = REL_CHANGED;
+			en.note = "rolloutRestart: the pods will be restarted (restartedAt annotation), then waited for";
+		} else {
+			en.action = REL_UNCHANGED;
+			en.note = "rolloutRestart (when: changed): nothing in the stage changes, no restart";
+		}
 	} else {
 		doc_node *set;
 		bool changed = false;
@@ -1021,10 +1060,15 @@ static int plan_stage(rel_plan *p, karena *pa, kind_book *book, const rel_bundle
 	size_t i;
 	int rc = stage_run_init(&r, b, s, ctx, true, book, err);
 	if (!rc && r.enabled && !(rc = stage_run_groups(&r, book, NULL, NULL, err))) {
+		size_t first = p->len, k;
 		for (i = 0; i < r.n; i++)
 			plan_object(p, pa, &r, &r.v[i]);
-		for (i = 0; i < s->nops && !rc; i++)
-			rc = plan_op(p, pa, &r.a, b, s, &s->ops[i], ctx, err);
+		for (i = 0; i < s->nops && !rc; i++) {
+			bool changed = false;
+			for (k = first; k < p->len; k++)
+				changed |= p->v[k].action != REL_UNCHANGED;
+			rc = plan_op(p, pa, &r.a, b, s, &s->ops[i], changed, ctx, err);
+		}
 	}
 	if (rc)
 		kerr_wrap(err, "stage %s", s->name);

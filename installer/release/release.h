@@ -41,6 +41,7 @@ typedef struct rel_op {
 	rel_op_type type;
 	const char *ns, *name;      /* the object: "ns/name" in the file */
 	const char *kind;           /* rolloutRestart: deployment|statefulset|daemonset */
+	bool always;                /* rolloutRestart when: always (else only when the stage changed something) */
 	const char *key;            /* jsonKeyMerge */
 	doc_node *set;              /* jsonKeyMerge: top-level keys to set (may hold templates) */
 	const doc_node *node;       /* for positions */
@@ -144,6 +145,29 @@ typedef struct rel_journal {
  * it was last renewed), then write the record. */
 int rel_journal_save(rel_journal *j, kerr *err);
 
+/* ---- lookup (release/lookup.c) ---- */
+
+/* Helm's lookup on the live cluster for a run's templates: read-only GETs
+ * and LISTs, every part checked before it reaches a path, answers cached
+ * until rel_lookup_forget. t is what tmpl_set_lookup and
+ * tmpl_render_opts.lookup take. */
+typedef struct rel_lookup {
+	tmpl_lookup t;
+	kube_client *c;             /* borrowed */
+	kredact *secrets;           /* learns the data of the Secrets read; may be NULL */
+	karena a;                   /* the answers */
+	struct rel_lookup_ent *v;
+	size_t n, cap;
+} rel_lookup;
+
+void rel_lookup_init(rel_lookup *l, kube_client *c, kredact *secrets);
+/* Drop the cached answers (after the run changed the cluster). */
+void rel_lookup_forget(rel_lookup *l);
+void rel_lookup_release(rel_lookup *l);
+/* The tmpl_lookup_fn (u is the rel_lookup). */
+int rel_lookup_get(void *u, doc_node **out, karena *a, const char *api_version, const char *kind,
+		   const char *ns, const char *name, kerr *err);
+
 /* What a run needs besides the bundle. */
 typedef struct rel_ctx {
 	kube_client *client;        /* NULL for rendering only */
@@ -159,6 +183,7 @@ typedef struct rel_ctx {
 	size_t nonly;
 	bool color;                 /* plan diffs */
 	rel_journal *journal;       /* apply: journal each stage before it changes anything, or NULL */
+	rel_lookup *lookup;         /* lookup's answers from the cluster, or NULL (offline: empty maps) */
 } rel_ctx;
 
 /* The values of a bundle run: user files and flags over the bundle's
@@ -347,6 +372,7 @@ typedef struct rel_session {
 	kube_client *client;
 	rel_bundle bundle;
 	doc_node *values;
+	rel_lookup lookup;          /* the run's lookups (ctx.lookup) */
 	rel_ctx ctx;
 } rel_session;
 

@@ -100,6 +100,8 @@ int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *nam
 		return 0;
 	}
 	s = tmpl_set_new(a);
+	if (ctx->lookup)
+		tmpl_set_lookup(s, &ctx->lookup->t);
 	if ((rc = parse_partials(s, a, b, err)) || (rc = tmpl_parse(s, name, text, strlen(text), err)))
 		return rc;
 	return tmpl_exec(s, name, make_dot(a, b, ctx), out, NULL, err);
@@ -283,6 +285,8 @@ static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, 
 	int rc = 0;
 	doc_node *dot;
 	set = tmpl_set_new(a);
+	if (ctx->lookup)
+		tmpl_set_lookup(set, &ctx->lookup->t);
 	kbuf_printf(&dir, "%s/templates", b->dir);
 	rc = parse_partials(set, a, b, err);
 	dot = make_dot(a, b, ctx);
@@ -351,6 +355,7 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 	ro.namespace = ctx->namespace;
 	ro.num = VALUES_NUM_HELM;
 	ro.is_upgrade = false;
+	ro.lookup = ctx->lookup ? &ctx->lookup->t : NULL;
 	if ((rc = tmpl_render_chart(&out, a, ch, &ro, err))) {
 		tmpl_output_release(&out);
 		return rc;
