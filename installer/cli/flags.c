@@ -19,6 +19,8 @@ const cli_flag cli_global_flags[] = {
 	{ "mirror", 0, FLAG_STR, "FROM=TO", "fetch URLs starting with FROM from TO instead (repeatable; "
 					     "also mirrors: in $KSTAGE_CONFIG or ~/.config/kstage/config.yaml)" },
 	{ "allow-insecure-http", 0, FLAG_BOOL, NULL, "let mirrors rewrite to plain http:// (digests still checked)" },
+	{ "registry-config", 0, FLAG_STR, "FILE", "OCI registry credentials, a Docker config.json (default: Helm's, "
+						  "then Docker's)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -153,6 +155,8 @@ static int set_global(cli_ctx *ctx, const cli_flag *f, const char *val)
 		ctx->fetch.offline = true;
 	else if (!strcmp(f->name, "allow-insecure-http"))
 		ctx->fetch.allow_http = true;
+	else if (!strcmp(f->name, "registry-config"))
+		ctx->fetch.registry_config = val;
 	else if (!strcmp(f->name, "mirror")) {
 		const size_t max = sizeof(ctx->mirrors) / sizeof(ctx->mirrors[0]);
 		if (!strchr(val, '=') || val[0] == '=' || !strchr(val, '=')[1]) {

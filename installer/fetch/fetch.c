@@ -3,7 +3,7 @@
  * checked before a file gets its final name (write to a temporary file,
  * verify, rename), and again when read back.
  */
-#include "fetch.h"
+#include "fetch_int.h"
 #include "core/alloc.h"
 #include "doc/doc.h"
 
@@ -59,7 +59,7 @@ static int mkdirs(const char *path)
 	return rc;
 }
 
-static bool valid_digest(const char *s)
+bool fetch_valid_sha256(const char *s)
 {
 	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
 }
@@ -157,10 +157,15 @@ int fetch_mirror_url(kbuf *out, const char *url, const fetch_opts *o, kerr *err)
 	kbuf_release(&where);
 	if (rc < 0)
 		return rc;
-	if (rc == 1 && strncmp(out->ptr, "https://", 8) &&
-	    !(o && o->allow_http && !strncmp(out->ptr, "http://", 7)))
+	if (rc == 1 && !strncmp(url, "oci://", 6)) {
+		if (strncmp(out->ptr, "oci://", 6))
+			return kerr_set(err, KE_INPUT, "mirror rewrites %s to \"%s\": an oci:// reference stays oci://",
+					url, out->ptr);
+	} else if (rc == 1 && strncmp(out->ptr, "https://", 8) &&
+		   !(o && o->allow_http && !strncmp(out->ptr, "http://", 7))) {
 		return kerr_set(err, KE_INPUT, "mirror rewrites %s to \"%s\": only https:// (http:// with "
 				"--allow-insecure-http)", url, out->ptr);
+	}
 	return 0;
 }
 
@@ -176,6 +181,8 @@ static int download(kbuf *out, kbuf *resolved, const char *url, const fetch_opts
 	ho.allow_http = o && o->allow_http;
 	ho.base_delay_ms = o ? o->base_delay_ms : 0;
 	ho.max_bytes = o ? o->max_bytes : 0;
+	ho.connect_timeout_ms = o ? o->connect_timeout_ms : 0;
+	ho.timeout_ms = o ? o->timeout_ms : 0;
 	ho.effective_url = resolved;
 	if (strcmp(from.ptr, url))
 		kev_emitf(o ? o->sink : NULL, KEV_INFO, "fetch.start", "fetching %s from %s", url, from.ptr);
@@ -189,9 +196,7 @@ done:
 	return rc;
 }
 
-/* data into dir/sha256/<hex>: a unique 0600 temporary file, renamed. A
- * cache we cannot write is not an error: we have the bytes. */
-static void cache_store(const char *dir, const char *hex, const kbuf *data)
+void fetch_cache_store(const char *dir, const char *hex, const kbuf *data)
 {
 	kbuf sub = KBUF_INIT, tmp = KBUF_INIT, path = KBUF_INIT;
 	int fd;
@@ -223,6 +228,33 @@ done:
 	kbuf_release(&path);
 }
 
+int fetch_cache_read(kbuf *out, kbuf *path, const char *dir, const char *hex, const kev_sink *sink)
+{
+	kbuf p = KBUF_INIT;
+	char got[65];
+	int rc = -1;
+	kbuf_reset(out);
+	kbuf_printf(&p, "%s/sha256/%s", dir, hex);
+	if (kbuf_read_file(out, p.ptr, FETCH_MAX) == 0) {
+		fetch_sha256_hex(out->ptr, out->len, got);
+		if (!strcmp(got, hex)) {
+			rc = 0;
+		} else {
+			/* a damaged cache entry: never used, fetched again */
+			kev_emitf(sink, KEV_WARN, "fetch.damaged", "cache entry %s has sha256 %s: removed", p.ptr, got);
+			unlink(p.ptr);
+		}
+	}
+	if (rc)
+		kbuf_reset(out);
+	if (path) {
+		kbuf_reset(path);
+		kbuf_puts(path, p.ptr);
+	}
+	kbuf_release(&p);
+	return rc;
+}
+
 int fetch_get(kbuf *out, fetch_result *res, const char *url, const char *sha256, const fetch_opts *o, kerr *err)
 {
 	kbuf dir = KBUF_INIT, path = KBUF_INIT, data = KBUF_INIT, resolved = KBUF_INIT;
@@ -231,24 +263,14 @@ int fetch_get(kbuf *out, fetch_result *res, const char *url, const char *sha256,
 
 	if (strncmp(url, "https://", 8))
 		return kerr_set(err, KE_INPUT, "source url \"%s\" is not https://", url);
-	if (sha256 && !valid_digest(sha256))
+	if (sha256 && !fetch_valid_sha256(sha256))
 		return kerr_set(err, KE_INPUT, "source %s: sha256 must be 64 lowercase hex digits", url);
 	fetch_cache_dir(&dir, o);
 	if (sha256) {
-		kbuf_printf(&path, "%s/sha256/%s", dir.ptr, sha256);
-		if (kbuf_read_file(&data, path.ptr, FETCH_MAX) == 0) {
-			fetch_sha256_hex(data.ptr, data.len, got);
-			if (!strcmp(got, sha256)) {
-				kev_emit(o ? o->sink : NULL, KEV_DEBUG, "fetch.cached", url, "url", url, "path", path.ptr,
-					 NULL);
-				kbuf_puts(&resolved, url);
-				goto done;
-			}
-			/* a damaged cache entry: never used, fetched again */
-			kev_emitf(o ? o->sink : NULL, KEV_WARN, "fetch.damaged",
-				  "cache entry %s has sha256 %s: removed", path.ptr, got);
-			unlink(path.ptr);
-			kbuf_reset(&data);
+		if (fetch_cache_read(&data, &path, dir.ptr, sha256, o ? o->sink : NULL) == 0) {
+			kev_emit(o ? o->sink : NULL, KEV_DEBUG, "fetch.cached", url, "url", url, "path", path.ptr, NULL);
+			kbuf_puts(&resolved, url);
+			goto done;
 		}
 	}
 	if (o && o->offline) {
@@ -266,7 +288,7 @@ int fetch_get(kbuf *out, fetch_result *res, const char *url, const char *sha256,
 			      url, sha256, got, data.len, resolved.ptr);
 		goto done;
 	}
-	cache_store(dir.ptr, got, &data);
+	fetch_cache_store(dir.ptr, got, &data);
 done:
 	if (!rc) {
 		kbuf_put(out, data.ptr, data.len);
@@ -286,7 +308,7 @@ done:
 
 int fetch_url(kbuf *out, const char *url, const char *sha256, const fetch_opts *o, kerr *err)
 {
-	if (!valid_digest(sha256))
+	if (!fetch_valid_sha256(sha256))
 		return kerr_set(err, KE_INPUT, "source %s: sha256 must be 64 lowercase hex digits", url);
 	return fetch_get(out, NULL, url, sha256, o, err);
 }

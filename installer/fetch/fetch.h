@@ -47,6 +47,10 @@ typedef struct fetch_http_opts {
 	int max_attempts;          /* 0: 4 */
 	long base_delay_ms;        /* first backoff; 0: 300 ms, doubling, with jitter */
 	kbuf *effective_url;       /* if set: the URL the bytes came from (after redirects) */
+	const char *const *headers;  /* extra request headers ("Name: value"), NULL-terminated */
+	kbuf *resp_headers;        /* if set: the header lines of the last response */
+	long *status;              /* if set: the last HTTP status; a 4xx other than 429 is
+				    * then no error (the caller judges it; out has its body) */
 } fetch_http_opts;
 
 /* curl_global_init, once per process. */
@@ -78,6 +82,10 @@ typedef struct fetch_opts {
 	bool allow_http;         /* mirrors may rewrite to http:// */
 	long base_delay_ms;      /* first retry backoff; 0: fetch/http.c's default */
 	size_t max_bytes;        /* a download larger than this is refused (KE_LIMIT); 0: FETCH_MAX */
+	long connect_timeout_ms; /* 0: fetch/http.c's default */
+	long timeout_ms;         /* one whole transfer; 0: fetch/http.c's default */
+	const char *registry_config; /* Docker config.json with registry credentials; NULL: Helm's,
+				      * then Docker's (see oci.c) */
 } fetch_opts;
 
 /* What a fetch resolved: the digest and size of the bytes, and where they
@@ -90,6 +98,8 @@ typedef struct fetch_result {
 
 /* The cache directory into out (not created). */
 void fetch_cache_dir(kbuf *out, const fetch_opts *o);
+/* s is 64 lowercase hex digits (a SHA-256 as kstage writes them). */
+bool fetch_valid_sha256(const char *s);
 /* Lowercase hex SHA-256 of data. */
 void fetch_sha256_hex(const void *data, size_t len, char hex[65]);
 /* Fetch url (https) pinned by sha256 (64 hex digits) into the cache and
@@ -107,6 +117,33 @@ int fetch_get(kbuf *out, fetch_result *res, const char *url, const char *sha256,
  * config file) into out. KE_INPUT for a malformed rule, a config file
  * that does not parse, or a rewrite to plain http without allow_http. */
 int fetch_mirror_url(kbuf *out, const char *url, const fetch_opts *o, kerr *err);
+
+/* ---- OCI registries (oci.c) ---- */
+
+/* oci://HOST/REPO[:TAG], parsed; strings in the arena. */
+typedef struct fetch_oci_ref {
+	const char *host;        /* host[:port] */
+	const char *repo;        /* a/b/c */
+	const char *tag;         /* NULL when the reference has none */
+} fetch_oci_ref;
+
+/* Parse and check an oci:// reference (the repository as the distribution
+ * spec allows it, a valid tag). KE_INPUT saying what is wrong. */
+int fetch_oci_ref_parse(fetch_oci_ref *out, karena *a, const char *ref, kerr *err);
+/* The Helm chart ref (oci://HOST/REPO) at version (its tag, "+" as "_";
+ * NULL: the ref's own tag) into out (appended): pinned by digest (the
+ * manifest's sha256, 64 hex; NULL resolves the tag), from the cache when
+ * there, else from the registry after o's mirror rules; the manifest must
+ * be a Helm chart's (config application/vnd.cncf.helm.config.v1+json, a
+ * layer application/vnd.cncf.helm.chart.content.v1.tar+gzip) and the
+ * layer must have the digest and size the manifest gives. res (may be
+ * NULL; initialise its kbuf): sha256 the manifest digest, size the
+ * chart's, resolved "oci://HOST/REPO@sha256:..." (after mirror rules).
+ * Errors: KE_INPUT for a bad reference, a digest mismatch (naming both),
+ * not a chart, a 404, refused credentials; KE_LIMIT over the size cap;
+ * KE_IO for the network and for a chart missing --offline. */
+int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *version, const char *digest,
+		    const fetch_opts *o, kerr *err);
 
 /* ---- archives (archive.c): tar, tar.gz ---- */
 

@@ -62,6 +62,18 @@ static size_t on_write(char *p, size_t sz, size_t n, void *u)
 	return len;
 }
 
+/* Header lines of the last response only (a redirect starts a new one). */
+static size_t on_header(char *p, size_t sz, size_t n, void *u)
+{
+	kbuf *h = u;
+	size_t len = sz * n;
+	if (len >= 5 && !memcmp(p, "HTTP/", 5))
+		kbuf_reset(h);
+	if (h->len + len <= (64u << 10))
+		kbuf_put(h, p, len);
+	return len;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -100,10 +112,21 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 		CURLcode cc;
 		long status = 0;
 		bool retry = false;
+		struct curl_slist *hl = NULL;
+		size_t i;
 		if (!h)
 			return kerr_set(err, KE_INTERNAL, "%s: cannot start an HTTP client", url);
 		kbuf_reset(out);
 		fetch_http_setup(h, o);
+		for (i = 0; o->headers && o->headers[i]; i++)
+			hl = curl_slist_append(hl, o->headers[i]);
+		if (hl)
+			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+		if (o->resp_headers) {
+			kbuf_reset(o->resp_headers);
+			curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+			curl_easy_setopt(h, CURLOPT_HEADERDATA, o->resp_headers);
+		}
 		curl_easy_setopt(h, CURLOPT_URL, url);
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
@@ -120,6 +143,9 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 			kbuf_puts(o->effective_url, eff ? eff : url);
 		}
 		curl_easy_cleanup(h);
+		curl_slist_free_all(hl);
+		if (o->status)
+			*o->status = status;
 		if (s.too_big) {
 			kbuf_reset(out);
 			return kerr_set(err, KE_LIMIT, "%s: larger than %zu bytes", url, cap);
@@ -128,6 +154,9 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 			rc = kerr_set(err, KE_IO, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
 			retry = cc != CURLE_PEER_FAILED_VERIFICATION && cc != CURLE_UNSUPPORTED_PROTOCOL &&
 				cc != CURLE_SSL_CACERT_BADFILE && cc != CURLE_URL_MALFORMAT;
+		} else if (status >= 400 && status < 500 && status != 429 && o->status) {
+			rc = 0;   /* the caller judges it */
+			break;
 		} else if (status >= 400) {
 			rc = kerr_set(err, KE_IO, "%s: HTTP status %ld", url, status);
 			retry = status >= 500 || status == 429;

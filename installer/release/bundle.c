@@ -16,6 +16,9 @@
  *       source: {path: dir/|file.yaml|file.tgz}         inside the bundle
  *       templates: [a.yaml, b.yaml]                     under templates/ (_*.tpl partials)
  *       chart: {path: charts/x}                          a Helm chart, rendered with .Values
+ *       chart: {ref: oci://HOST/REPO, version: V}        the same from an OCI registry, pinned
+ *                                                       by manifest digest in kstage.lock
+ *                                                       (or digest: sha256:<64 hex> here)
  *       # and/or, after the objects:
  *       ops:
  *         - jsonKeyMerge: {configMap: NS/NAME, key: KEY, set: {k: v}}   values may be templates
@@ -394,6 +397,34 @@ static void check_rel_path(const rel_stage *st, const doc_node *n, const char *w
 	}
 }
 
+/* chart: {ref: oci://HOST/REPO, version: V, digest: sha256:HEX} */
+static void parse_oci_chart(rel_stage *st, karena *a, const doc_node *n, const char *file, kerr *err)
+{
+	const doc_node *rn = doc_map_get(n, "ref");
+	const char *digest = want_str(n, "digest", false, "chart", file, err);
+	fetch_oci_ref r;
+	kerr e = KERR_INIT;
+	st->version = want_str(n, "version", false, "chart", file, err);
+	if (fetch_oci_ref_parse(&r, a, st->ref, &e)) {
+		ERR_AT(err, rn, "stage %s: %s", st->name, e.first.msg);
+	} else if (!st->version && !r.tag) {
+		ERR_AT(err, n, "stage %s: chart ref %s needs a version", st->name, st->ref);
+	} else if (st->version && r.tag) {
+		ERR_AT(err, doc_map_get(n, "version"), "stage %s: chart ref %s has a tag already: drop version or the tag",
+		       st->name, st->ref);
+	} else {
+		st->url = st->version ? karena_printf(a, "%s:%s", st->ref, st->version) : st->ref;
+	}
+	kerr_clear(&e);
+	if (digest) {
+		if (strncmp(digest, "sha256:", 7) || !fetch_valid_sha256(digest + 7))
+			ERR_AT(err, doc_map_get(n, "digest"), "stage %s: digest must be sha256:<64 lowercase hex digits>",
+			       st->name);
+		else
+			st->sha256 = digest + 7;
+	}
+}
+
 static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char *file, kerr *err)
 {
 	static const char *const keys[] = { "name", "source", "templates", "chart", "namespace", "wait", "timeout",
@@ -429,7 +460,7 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 				st->src = REL_SRC_URL;
 				if (strncmp(st->url, "https://", 8))
 					ERR_AT(err, doc_map_get(n, "url"), "stage %s: source url must be https://", st->name);
-				if (st->sha256 && (strlen(st->sha256) != 64 || strspn(st->sha256, "0123456789abcdef") != 64))
+				if (st->sha256 && !fetch_valid_sha256(st->sha256))
 					ERR_AT(err, doc_map_get(n, "sha256"), "stage %s: sha256 must be 64 lowercase hex digits", st->name);
 			} else if (st->path) {
 				st->src = REL_SRC_PATH;
@@ -456,18 +487,23 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 		}
 	}
 	if ((n = doc_map_get(s, "chart"))) {
-		static const char *const ckeys[] = { "path", NULL };
+		static const char *const ckeys[] = { "path", "ref", "version", "digest", NULL };
 		nsrc++;
 		st->src = REL_SRC_CHART;
 		if (n->type != DOC_MAP)
-			ERR_AT(err, n, "stage %s: chart must be a map ({path})", st->name);
-		else if (doc_map_get(n, "ref") || doc_map_get(n, "oci"))
-			ERR_AT(err, n, "stage %s: charts from OCI registries are not supported yet: use chart: {path}", st->name);
+			ERR_AT(err, n, "stage %s: chart must be a map ({path} or {ref: oci://..., version})", st->name);
 		else {
 			check_keys(n, ckeys, "chart", file, err);
-			st->path = want_str(n, "path", true, "chart", file, err);
-			if (st->path)
+			st->path = want_str(n, "path", false, "chart", file, err);
+			st->ref = want_str(n, "ref", false, "chart", file, err);
+			if (st->path && st->ref)
+				ERR_AT(err, n, "stage %s: chart has both path and ref", st->name);
+			else if (st->path)
 				check_rel_path(st, doc_map_get(n, "path"), "chart", file, err);
+			else if (st->ref)
+				parse_oci_chart(st, a, n, file, err);
+			else
+				ERR_AT(err, n, "stage %s: chart needs path, or ref (oci://HOST/REPO) with version", st->name);
 		}
 	}
 	if (nsrc > 1)

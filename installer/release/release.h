@@ -54,7 +54,10 @@ typedef struct rel_stage {
 	const char *name;
 	const doc_node *node;       /* the stage in kstage.yaml */
 	rel_src src;
-	const char *url, *sha256;   /* source: {url, sha256}; sha256 from kstage.lock when omitted */
+	const char *url, *sha256;   /* source: {url, sha256}; sha256 from kstage.lock when omitted.
+				     * A chart from OCI: url is its lock key (oci://HOST/REPO:VERSION),
+				     * sha256 its manifest digest */
+	const char *ref, *version;  /* chart: {ref: oci://HOST/REPO, version: V} */
 	const char *pin_at;         /* where sha256 comes from ("kstage.lock:7"), once pinned */
 	size_t size;                /* the size kstage.lock gives, or 0 */
 	const char *path;           /* source: {path} or chart: {path}, relative to the bundle */
@@ -96,6 +99,10 @@ int rel_bundle_load_opts(rel_bundle *out, karena *a, const char *path, bool pin,
 
 /* ---- sources (release/sources.c) ---- */
 
+/* A stage whose bytes come from the network (url source, OCI chart),
+ * pinned in kstage.lock by its url. */
+bool rel_stage_remote(const rel_stage *st);
+
 /* Pin every url source by kstage.lock beside kstage.yaml: a source with
  * no sha256 in kstage.yaml takes the lock's; one with both must agree.
  * Refuses (KE_INPUT, with file:line:col) an unpinned source and a
@@ -103,7 +110,7 @@ int rel_bundle_load_opts(rel_bundle *out, karena *a, const char *path, bool pin,
 int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err);
 
 typedef struct rel_fetch_report {
-	size_t sources;             /* url sources fetched and verified */
+	size_t sources;             /* url and OCI sources fetched and verified */
 	bool lock_written;
 } rel_fetch_report;
 

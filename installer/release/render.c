@@ -318,7 +318,24 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 	tmpl_render_opts ro;
 	size_t i;
 	int rc;
-	if (!ch) {
+	if (!ch && s->ref) {
+		kbuf data = KBUF_INIT;
+		fetch_opts fo;
+		if (ctx->fetch)
+			fo = *ctx->fetch;
+		else
+			memset(&fo, 0, sizeof(fo));
+		fo.sink = ctx->sink;
+		fo.max_bytes = s->size;
+		rc = fetch_oci_chart(&data, NULL, s->ref, s->version, s->sha256, &fo, err);
+		if (rc && s->pin_at)
+			kerr_wrap(err, "digest from %s", s->pin_at);
+		if (!rc)
+			rc = tmpl_chart_load_tgz(&ch, a, s->url, data.ptr, data.len, VALUES_NUM_HELM, err);
+		kbuf_release(&data);
+		if (rc)
+			return rc;
+	} else if (!ch) {
 		kbuf p = KBUF_INIT;
 		rc = rel_bundle_resolve(&p, b, s->path, err);
 		if (!rc)

@@ -1,5 +1,6 @@
 /*
- * release/sources.c - a bundle's url sources against kstage.lock: pinning
+ * release/sources.c - a bundle's remote sources (url sources and charts
+ * from OCI registries) against kstage.lock: pinning
  * them when the bundle loads, and fetching every one of them into the
  * cache (`kstage fetch`, and before any run touches the cluster), or
  * resolving them into a new lock (`kstage fetch --update-lock`).
@@ -7,6 +8,11 @@
 #include "release.h"
 
 #include <string.h>
+
+bool rel_stage_remote(const rel_stage *st)
+{
+	return st->src == REL_SRC_URL || (st->src == REL_SRC_CHART && st->ref);
+}
 
 static void lock_path(kbuf *out, const rel_bundle *b)
 {
@@ -30,10 +36,10 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err)
 		rel_stage *st = &b->stages[i];
 		const fetch_lock_entry *e;
 		const doc_node *n;
-		if (st->src != REL_SRC_URL)
+		if (!rel_stage_remote(st) || !st->url)
 			continue;
 		e = fetch_lock_find(&lock, st->url);
-		n = doc_get_path(st->node, "source");
+		n = doc_get_path(st->node, st->ref ? "chart" : "source");
 		if (e && st->sha256 && strcmp(e->sha256, st->sha256)) {
 			kerr_add_at(err, KE_INPUT, lock.file, e->line, e->col,
 				    "stage %s: source %s: kstage.yaml pins sha256 %s, the lock line %s:%u has %s: "
@@ -83,7 +89,7 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 	for (i = 0; i < b->nstages && !rc; i++) {
 		const rel_stage *st = &b->stages[i];
 		fetch_lock_entry *e;
-		if (st->src != REL_SRC_URL)
+		if (!rel_stage_remote(st))
 			continue;
 		kbuf_reset(&data);
 		if (!update_lock && !st->sha256)
@@ -92,7 +98,10 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 			/* the locked size bounds the download: an oversized answer stops there */
 			one = *fo;
 			one.max_bytes = update_lock ? 0 : st->size;
-			rc = fetch_get(&data, &res, st->url, st->sha256, &one, err);
+			if (st->ref)
+				rc = fetch_oci_chart(&data, &res, st->ref, st->version, st->sha256, &one, err);
+			else
+				rc = fetch_get(&data, &res, st->url, st->sha256, &one, err);
 		}
 		if (rc) {
 			if (st->pin_at)

@@ -24,8 +24,14 @@ import (
 
 // OCICharts are pushed to the registry at start: repository:tag -> fixture path (relative to fixtures).
 var OCICharts = map[string]string{
-	"kserve/charts/kserve:v0.15.2":     "kserve/v0.15.2/kserve-v0.15.2.tgz",
-	"kserve/charts/kserve-crd:v0.15.2": "kserve/v0.15.2/kserve-crd-v0.15.2.tgz",
+	"kserve/charts/kserve:v0.15.2":           "kserve/v0.15.2/kserve-v0.15.2.tgz",
+	"kserve/charts/kserve-crd:v0.15.2":       "kserve/v0.15.2/kserve-crd-v0.15.2.tgz",
+	"kserve/charts/kserve-resources:v0.20.0": "kserve/v0.20.0/kserve-resources-v0.20.0.tgz",
+	"kserve/charts/kserve-crd:v0.20.0":       "kserve/v0.20.0/kserve-crd-v0.20.0.tgz",
+	"envoyproxy/gateway-helm:v1.8.3":         "envoy-gateway/v1.8.3/gateway-helm-v1.8.3.tgz",
+	// behind oci.WithAuth: token and basic authentication
+	"bearer/charts/kserve:v0.15.2": "kserve/v0.15.2/kserve-v0.15.2.tgz",
+	"basic/charts/kserve:v0.15.2":  "kserve/v0.15.2/kserve-v0.15.2.tgz",
 }
 
 // GitRepo is the name of the fixture repository (served as /<GitRepo>.git).
@@ -99,7 +105,7 @@ func RunSim(ctx context.Context, args []string) error {
 	if err := oci.Preload(reg, charts); err != nil {
 		return fmt.Errorf("oci preload: %w", err)
 	}
-	serve("oci", s.OCIAddr, reg, artTLS)
+	serve("oci", s.OCIAddr, oci.WithAuth(reg), artTLS)
 
 	gitRoot := filepath.Join(abs, "git")
 	if err := os.MkdirAll(gitRoot, 0o755); err != nil {
