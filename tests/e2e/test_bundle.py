@@ -91,7 +91,8 @@ def ingress(cluster):
 
 
 def cond(obj, t):
-    for c in obj.get("status", {}).get("conditions", []):
+    """Condition t of an object (status.conditions) or of a listener status (conditions)."""
+    for c in obj.get("status", obj).get("conditions", []):
         if c["type"] == t:
             return c
     return {}
@@ -129,7 +130,7 @@ def test_migration_from_kserve_v0152_then_idempotent_then_uninstall(cluster):
     preload(cluster, "kserve-v0.15.2")
     before = ingress(cluster)
     rs0 = replicasets(cluster)
-    r = run(cluster, "apply", *example("demo"), "--keep-test")
+    r = run(cluster, "apply", *example("demo"))
     assert r.returncode == 0, r.stdout + r.stderr
     # five CRDs Established, v1.2.1 standard
     assert crd_versions(cluster, GWAPI) == {n: ("v1.2.1", "standard") for n in GWAPI}
@@ -185,7 +186,7 @@ def test_migration_from_kserve_v0152_then_idempotent_then_uninstall(cluster):
 
     # a second apply changes nothing and restarts nothing
     s0 = state(cluster)
-    r = run(cluster, "apply", *example("demo"), "--keep-test")
+    r = run(cluster, "apply", *example("demo"))
     assert r.returncode == 0, r.stdout + r.stderr
     assert state(cluster) == s0
     assert ingress(cluster) == after
