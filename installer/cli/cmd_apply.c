@@ -17,6 +17,7 @@ static const cli_flag flags[] = {
 	{ "stage", 0, FLAG_LIST, "NAME", "apply only this stage" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
 	{ "no-rollback", 0, FLAG_BOOL, NULL, "on failure keep the partial state (recorded) instead of rolling back" },
+	{ "keep-test", 0, FLAG_BOOL, NULL, "keep what a test stage's cleanup would delete" },
 	{ "release", 0, FLAG_STR, "NAME", "release name (default: the bundle's or chart's name)" },
 	CLI_STORE_FLAGS,
 	{ "history-max", 0, FLAG_STR, "N", "revisions kept (default 10; 0: no limit)" },
@@ -220,6 +221,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 		return rc;
 	s.ctx.timeout_ms = timeout;
 	s.ctx.concurrency = cc ? (size_t)atoi(cc) : 0;
+	s.ctx.keep_test = cli_flag_bool(args, "keep-test");
 	store = rel_store_secrets(s.client, rns);
 	memset(&ro, 0, sizeof(ro));
 	ro.release = cli_flag_str(args, "release", NULL);

@@ -89,6 +89,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 
@@ -377,6 +378,216 @@ static void parse_wait(rel_stage *st, karena *a, const doc_node *w, const char *
 	}
 }
 
+static void parse_checks(rel_stage *st, karena *a, const doc_node *n, const char *file, kerr *err)
+{
+	static const char *const keys[] = { "name", "fail", "info", NULL };
+	size_t i, j;
+	if (n->type != DOC_SEQ || !n->u.seq.len) {
+		ERR_AT(err, n, "stage %s: checks must be a non-empty list of {name, fail, info} or {permissions: true}",
+		       st->name);
+		return;
+	}
+	st->checks = karena_alloc(a, sizeof(rel_check) * n->u.seq.len);
+	for (i = 0; i < n->u.seq.len; i++) {
+		const doc_node *c = n->u.seq.v[i], *p;
+		rel_check *ck = &st->checks[st->nchecks];
+		memset(ck, 0, sizeof(*ck));
+		ck->node = c;
+		if (c->type != DOC_MAP) {
+			ERR_AT(err, c, "stage %s: a check must be a map {name, fail, info} or {permissions: true}", st->name);
+			continue;
+		}
+		if ((p = doc_map_get(c, "permissions"))) {
+			if (c->u.map.len != 1)
+				ERR_AT(err, c, "stage %s: a permissions check takes no other key", st->name);
+			else if (p->type != DOC_BOOL)
+				ERR_AT(err, p, "stage %s: permissions must be true or false", st->name);
+			else if (p->u.b) {
+				ck->permissions = true;
+				st->nchecks++;
+			}
+			continue;
+		}
+		if (!check_keys(c, keys, "check", file, err))
+			continue;
+		ck->name = want_str(c, "name", true, "check", file, err);
+		if (ck->name && !dns_label(ck->name)) {
+			ERR_AT(err, doc_map_get(c, "name"), "check name \"%s\" must be lowercase letters, digits and '-'", ck->name);
+			continue;
+		}
+		for (j = 0; ck->name && j < st->nchecks; j++)
+			if (st->checks[j].name && !strcmp(st->checks[j].name, ck->name))
+				break;
+		if (ck->name && j < st->nchecks) {
+			ERR_AT(err, doc_map_get(c, "name"), "check name \"%s\" is used twice", ck->name);
+			continue;
+		}
+		ck->fail = doc_map_get(c, "fail");
+		ck->info = doc_map_get(c, "info");
+		if (ck->fail && ck->fail->type != DOC_STR) {
+			ERR_AT(err, ck->fail, "check %s: fail must be a string (a template), not %s", ck->name ? ck->name : "?",
+			       doc_type_name(ck->fail->type));
+			continue;
+		}
+		if (ck->info && ck->info->type != DOC_STR) {
+			ERR_AT(err, ck->info, "check %s: info must be a string (a template), not %s", ck->name ? ck->name : "?",
+			       doc_type_name(ck->info->type));
+			continue;
+		}
+		if (!ck->fail && !ck->info) {
+			ERR_AT(err, c, "check %s: give fail (a template; non-blank is a problem) and/or info", ck->name ? ck->name : "?");
+			continue;
+		}
+		if (ck->name)
+			st->nchecks++;
+	}
+}
+
+static void parse_outputs(rel_stage *st, karena *a, const doc_node *n, const char *file, kerr *err)
+{
+	size_t i;
+	if (n->type != DOC_MAP || !n->u.map.len) {
+		ERR_AT(err, n, "stage %s: outputs must be a map of names to templates", st->name);
+		return;
+	}
+	st->outputs = karena_alloc(a, sizeof(rel_output) * n->u.map.len);
+	for (i = 0; i < n->u.map.len; i++) {
+		const doc_node *k = n->u.map.v[i].key, *v = n->u.map.v[i].val;
+		if (v->type != DOC_STR) {
+			ERR_AT(err, v, "stage %s: output %s must be a string (a template), not %s", st->name, k->u.s.ptr,
+			       doc_type_name(v->type));
+			continue;
+		}
+		st->outputs[st->noutputs].key = k->u.s.ptr;
+		st->outputs[st->noutputs++].tmpl = v;
+	}
+}
+
+/* A test's expected path: dotted keys, list items by index; no empty step. */
+static bool good_expect_path(const char *p)
+{
+	const char *q;
+	if (!*p || *p == '.')
+		return false;
+	for (q = p; *q; q++)
+		if (*q == '.' && (q[1] == '.' || q[1] == '\0'))
+			return false;
+	return true;
+}
+
+static void parse_test(rel_stage *st, karena *a, const doc_node *n, const char *file, kerr *err)
+{
+	static const char *const keys[] = { "request", "expect", "retry", "cleanup", NULL };
+	static const char *const rkeys[] = { "url", "method", "host", "headers", "body", NULL };
+	static const char *const ekeys[] = { "status", "json", NULL };
+	static const char *const tkeys[] = { "attempts", "interval", NULL };
+	static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", NULL };
+	const doc_node *rq, *ex, *rt, *v;
+	rel_test *t;
+	size_t i;
+	if (n->type != DOC_MAP) {
+		ERR_AT(err, n, "stage %s: test must be a map (request, expect, retry, cleanup)", st->name);
+		return;
+	}
+	t = karena_alloc(a, sizeof(*t));
+	memset(t, 0, sizeof(*t));
+	t->node = n;
+	t->status = 200;
+	t->attempts = 1;
+	t->interval_ms = 2000;
+	check_keys(n, keys, "test", file, err);
+	rq = doc_map_get(n, "request");
+	if (!rq || rq->type != DOC_MAP) {
+		ERR_AT(err, rq ? rq : n, "stage %s: test.request must be a map with url", st->name);
+		return;
+	}
+	check_keys(rq, rkeys, "test.request", file, err);
+	t->url = want_str(rq, "url", true, "test.request", file, err);
+	t->host = want_str(rq, "host", false, "test.request", file, err);
+	t->body = doc_map_get(rq, "body");
+	t->method = want_str(rq, "method", false, "test.request", file, err);
+	if (t->method) {
+		for (i = 0; methods[i] && strcmp(methods[i], t->method); i++)
+			;
+		if (!methods[i])
+			ERR_AT(err, doc_map_get(rq, "method"), "test.request: method must be GET, POST, PUT, PATCH, DELETE or HEAD");
+	} else {
+		t->method = t->body ? "POST" : "GET";
+	}
+	if (t->body && t->body->type != DOC_STR && t->body->type != DOC_MAP && t->body->type != DOC_SEQ)
+		ERR_AT(err, t->body, "test.request: body must be a string, a map or a list");
+	if ((v = doc_map_get(rq, "headers"))) {
+		if (v->type != DOC_MAP)
+			ERR_AT(err, v, "test.request: headers must be a map of names to strings");
+		for (i = 0; v->type == DOC_MAP && i < v->u.map.len; i++) {
+			const char *hn = v->u.map.v[i].key->u.s.ptr;
+			if (v->u.map.v[i].val->type != DOC_STR)
+				ERR_AT(err, v->u.map.v[i].val, "test.request: header %s must be a string", hn);
+			else if (!*hn || strspn(hn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(hn) ||
+				 !strcasecmp(hn, "host"))
+				ERR_AT(err, v->u.map.v[i].key, "test.request: header name \"%s\" is not allowed (letters, digits, '-'; Host is request.host)", hn);
+		}
+		t->headers = v;
+	}
+	if ((ex = doc_map_get(n, "expect"))) {
+		if (ex->type != DOC_MAP) {
+			ERR_AT(err, ex, "test.expect must be a map (status, json)");
+		} else {
+			check_keys(ex, ekeys, "test.expect", file, err);
+			if ((v = doc_map_get(ex, "status"))) {
+				if (v->type != DOC_INT || v->u.i < 100 || v->u.i > 599)
+					ERR_AT(err, v, "test.expect: status must be an HTTP status such as 200");
+				else
+					t->status = (long)v->u.i;
+			}
+			if ((v = doc_map_get(ex, "json"))) {
+				if (v->type != DOC_MAP || !v->u.map.len) {
+					ERR_AT(err, v, "test.expect: json must be a map of paths (outputs.0.datatype) to values");
+				} else {
+					t->json = karena_alloc(a, sizeof(rel_expect) * v->u.map.len);
+					for (i = 0; i < v->u.map.len; i++) {
+						const char *p = v->u.map.v[i].key->u.s.ptr;
+						if (!good_expect_path(p)) {
+							ERR_AT(err, v->u.map.v[i].key, "test.expect: json path \"%s\" has an empty step", p);
+							continue;
+						}
+						t->json[t->njson].path = p;
+						t->json[t->njson].node = v->u.map.v[i].key;
+						t->json[t->njson++].value = v->u.map.v[i].val;
+					}
+				}
+			}
+		}
+	}
+	if ((rt = doc_map_get(n, "retry"))) {
+		if (rt->type != DOC_MAP) {
+			ERR_AT(err, rt, "test.retry must be a map (attempts, interval)");
+		} else {
+			check_keys(rt, tkeys, "test.retry", file, err);
+			if ((v = doc_map_get(rt, "attempts"))) {
+				if (v->type != DOC_INT || v->u.i < 1 || v->u.i > 1000)
+					ERR_AT(err, v, "test.retry: attempts must be a number from 1 to 1000");
+				else
+					t->attempts = (int)v->u.i;
+			}
+			if ((v = doc_map_get(rt, "interval"))) {
+				long ms = v->type == DOC_STR ? rel_parse_duration(v->u.s.ptr) : -1;
+				if (ms < 0 || ms > 600000)
+					ERR_AT(err, v, "test.retry: interval must be a duration such as 2s (at most 10m)");
+				else
+					t->interval_ms = ms;
+			}
+		}
+	}
+	if ((v = doc_map_get(n, "cleanup"))) {
+		if (v->type != DOC_BOOL && v->type != DOC_STR)
+			ERR_AT(err, v, "test.cleanup must be true, false or a template such as \"{{ not .Values.keep }}\"");
+		else
+			t->cleanup = v;
+	}
+	st->test = t;
+}
+
 /* A source or chart path is relative to the bundle and stays inside it:
  * not absolute, no ".." step. (Symlinks are resolved when the bundle is
  * loaded from disk: rel_bundle_load.) */
@@ -428,7 +639,7 @@ static void parse_oci_chart(rel_stage *st, karena *a, const doc_node *n, const c
 static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char *file, kerr *err)
 {
 	static const char *const keys[] = { "name", "source", "templates", "chart", "namespace", "wait", "timeout",
-					    "enabled", "ops", "rollback", "test", NULL };
+					    "enabled", "ops", "rollback", "test", "checks", "outputs", NULL };
 	const doc_node *n;
 	size_t i, nsrc = 0;
 	memset(st, 0, sizeof(*st));
@@ -510,9 +721,21 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 		ERR_AT(err, s, "stage %s: give only one of source, templates, chart", st->name);
 	if ((n = doc_map_get(s, "ops")))
 		parse_ops(st, a, n, file, err);
-	st->test = doc_map_get(s, "test");
-	if (!nsrc && !st->nops && !st->test)
-		ERR_AT(err, s, "stage %s: nothing to do: give source, templates, chart, ops or test", st->name);
+	if ((n = doc_map_get(s, "test")))
+		parse_test(st, a, n, file, err);
+	if ((n = doc_map_get(s, "outputs")))
+		parse_outputs(st, a, n, file, err);
+	if ((n = doc_map_get(s, "checks"))) {
+		parse_checks(st, a, n, file, err);
+		for (i = 0; i < s->u.map.len; i++) {
+			const char *k = s->u.map.v[i].key->u.s.ptr;
+			if (strcmp(k, "name") && strcmp(k, "checks") && strcmp(k, "enabled"))
+				ERR_AT(err, s->u.map.v[i].key, "stage %s: a checks stage takes only name, checks and enabled, not %s",
+				       st->name, k);
+		}
+	} else if (!nsrc && !st->nops && !st->test && !st->noutputs) {
+		ERR_AT(err, s, "stage %s: nothing to do: give source, templates, chart, ops, test, outputs or checks", st->name);
+	}
 	st->namespace = want_str(s, "namespace", false, "stage", file, err);
 	if ((n = doc_map_get(s, "wait")))
 		parse_wait(st, a, n, file, err);

@@ -30,7 +30,7 @@ static long now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool stage_selected(const rel_ctx *ctx, const rel_stage *s)
+bool rel_stage_selected(const rel_ctx *ctx, const rel_stage *s)
 {
 	size_t i;
 	if (!ctx->nonly)
@@ -828,6 +828,62 @@ static bool stage_has_crds(const stage_run *r)
 	return false;
 }
 
+/* Render the stage's outputs (the stage is healthy; lookup sees it live),
+ * report each and keep them for later stages' .Outputs. */
+static int stage_outputs(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, karena *a, kerr *err)
+{
+	doc_node *mine = NULL;
+	size_t i;
+	int rc = 0;
+	if (ctx->outputs) {
+		mine = doc_new_map(ctx->outputs_a);
+		doc_map_set(ctx->outputs_a, ctx->outputs, s->name, mine);
+	}
+	for (i = 0; i < s->noutputs && !rc; i++) {
+		const rel_output *o = &s->outputs[i];
+		kbuf v = KBUF_INIT;
+		rc = rel_render_string(&v, a, b, karena_printf(a, "%s:stage %s:outputs.%s", b->file, s->name, o->key),
+				       o->tmpl->u.s.ptr, ctx, err);
+		if (rc) {
+			kerr_wrap(err, "output %s", o->key);
+		} else {
+			const char *val = v.ptr ? v.ptr : "";
+			kube_emit(ctx->client, KEV_INFO, "stage.output", karena_printf(a, "stage %s: %s = %s", s->name, o->key, val),
+				  "stage", s->name, "output", o->key, "value", val, NULL);
+			if (mine)
+				doc_map_set(ctx->outputs_a, mine, o->key, doc_new_strn(ctx->outputs_a, val, v.len));
+		}
+		kbuf_release(&v);
+	}
+	return rc;
+}
+
+/* The stage's test, then its cleanup (whether the test passed or not):
+ * the stage's objects deleted in reverse order and waited until gone. */
+static int stage_test(stage_run *r, kerr *err)
+{
+	kerr ce = KERR_INIT;
+	bool clean = false;
+	size_t i;
+	int rc = rel_stage_test(r->b, r->s, r->ctx, &r->a, err), crc;
+	crc = rel_stage_cleanup_wanted(&clean, &r->a, r->b, r->s, r->ctx, &ce);
+	for (i = r->n; !crc && clean && i-- > 0;) {
+		bool was;
+		long left = stage_left(r);
+		if ((crc = rel_delete_wait(r->c, &r->a, &r->v[i].o, left > 30000 ? left : 30000, &was, &ce)))
+			break;
+		kube_emit(r->c, KEV_INFO, "test.cleanup", karena_printf(&r->a, "%s: deleted (test cleanup)", r->v[i].o.ref),
+			  "stage", r->s->name, "object", r->v[i].o.ref, "action", "deleted", NULL);
+	}
+	if (crc && !rc) {
+		kerr_move(err, &ce);
+		rc = crc;
+		kerr_wrap(err, "test cleanup");
+	}
+	kerr_clear(&ce);
+	return rc;
+}
+
 static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, rel_summary *sum, kind_book *book,
 		       kerr *err)
 {
@@ -848,9 +904,6 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 			st->result = REL_SR_SKIPPED;
 		goto out;
 	}
-	if (s->test)
-		kube_emit(c, KEV_WARN, "stage.test", karena_printf(&r.a, "stage %s: test stages are not run by this version of kstage", s->name),
-			  "stage", s->name, NULL);
 	snprintf(num, sizeof(num), "%zu", r.n);
 	kube_emit(c, KEV_INFO, "stage.start", karena_printf(&r.a, "stage %s: %zu object%s%s", s->name, r.n, r.n == 1 ? "" : "s",
 							    s->nops ? karena_printf(&r.a, ", %zu op%s", s->nops, s->nops == 1 ? "" : "s") : ""),
@@ -868,6 +921,10 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 		goto out;
 	if (s->nops && ctx->lookup)
 		rel_lookup_forget(ctx->lookup);
+	if (s->noutputs && (rc = stage_outputs(b, s, ctx, &r.a, err)))
+		goto out;
+	if (s->test && (rc = stage_test(&r, err)))
+		goto out;
 	{
 		char el[32];
 		snprintf(el, sizeof(el), "%.1fs", (double)(now_ms() - r.t0) / 1000.0);
@@ -925,9 +982,48 @@ int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *e
 		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
-		if (stage_selected(ctx, &b->stages[i]))
+		if (rel_stage_selected(ctx, &b->stages[i]) && !b->stages[i].checks)
 			rc = apply_stage(b, &b->stages[i], ctx, sum, &book, err);
 	kind_book_release(&book);
+	return rc;
+}
+
+int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err)
+{
+	size_t i, ntests = 0;
+	int rc;
+	kind_book book;
+	memset(sum, 0, sizeof(*sum));
+	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)) ||
+	    (rc = rel_preflight(b, ctx, NULL, err)))
+		return rc;
+	kind_book_init(&book);
+	for (i = 0; i < b->nstages && !rc; i++) {
+		const rel_stage *s = &b->stages[i];
+		bool on;
+		karena a;
+		if (s->checks)
+			continue;
+		if (s->test) {
+			if (!rel_stage_selected(ctx, s))
+				continue;
+			ntests++;
+			rc = apply_stage(b, s, ctx, sum, &book, err);
+			continue;
+		}
+		if (!s->noutputs)
+			continue;
+		karena_init(&a);
+		if (!(rc = rel_stage_enabled(&on, &a, b, s, ctx, err)) && on)
+			rc = stage_outputs(b, s, ctx, &a, err);
+		if (rc)
+			kerr_wrap(err, "stage %s", s->name);
+		karena_release(&a);
+	}
+	kind_book_release(&book);
+	if (!rc && !ntests)
+		rc = kerr_set(err, KE_USAGE, "%s has no test stage%s", b->file ? b->file : "the bundle",
+			      ctx->nonly ? " among the --stage ones" : "");
 	return rc;
 }
 
@@ -1083,11 +1179,12 @@ int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *c
 	int rc;
 	memset(out, 0, sizeof(*out));
 	ctx->client->dry_run_only = true;   /* kube_do refuses any write without dryRun=All */
-	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
+	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)) ||
+	    (rc = rel_preflight(b, ctx, NULL, err)))
 		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
-		if (stage_selected(ctx, &b->stages[i]))
+		if (rel_stage_selected(ctx, &b->stages[i]) && !b->stages[i].checks)
 			rc = plan_stage(out, a, &book, b, &b->stages[i], ctx, err);
 	kind_book_release(&book);
 	return rc;

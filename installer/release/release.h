@@ -47,6 +47,44 @@ typedef struct rel_op {
 	const doc_node *node;       /* for positions */
 } rel_op;
 
+/* checks: one check of a checks stage. */
+typedef struct rel_check {
+	const char *name;           /* NULL for permissions */
+	const doc_node *fail;       /* template: non-blank output is the problem */
+	const doc_node *info;       /* template shown when it passes, or NULL */
+	bool permissions;           /* permissions: true */
+	const doc_node *node;
+} rel_check;
+
+/* outputs: one key and its template. */
+typedef struct rel_output {
+	const char *key;
+	const doc_node *tmpl;       /* a string (template) */
+} rel_output;
+
+/* One expected JSON value of a test's reply. */
+typedef struct rel_expect {
+	const char *path;           /* dotted, list items by index: "outputs.0.datatype" */
+	const doc_node *value;
+	const doc_node *node;
+} rel_expect;
+
+/* test: one HTTP request after the stage is healthy, its reply checked. */
+typedef struct rel_test {
+	const char *url;            /* template */
+	const char *method;         /* GET, or POST when a body is given */
+	const char *host;           /* template, or NULL */
+	const doc_node *headers;    /* map of name to template, or NULL */
+	const doc_node *body;       /* string template, or a map/list sent as JSON, or NULL */
+	long status;                /* 200 unless given */
+	rel_expect *json;
+	size_t njson;
+	int attempts;               /* 1 unless given */
+	long interval_ms;           /* between attempts; 2 s unless given */
+	const doc_node *cleanup;    /* NULL (keep), a bool or a template */
+	const doc_node *node;
+} rel_test;
+
 typedef enum rel_src { REL_SRC_NONE, REL_SRC_URL, REL_SRC_PATH, REL_SRC_TEMPLATES, REL_SRC_CHART,
 		       REL_SRC_CHART_CRDS } rel_src;
 
@@ -72,7 +110,11 @@ typedef struct rel_stage {
 	size_t nops;
 	const char *rollback;       /* "keep" or NULL */
 	const char *namespace;      /* default namespace of the stage's objects, or NULL */
-	const doc_node *test;       /* test: {...} (run by a later version; skipped with a warning) */
+	rel_test *test;             /* test: {...}, or NULL */
+	rel_check *checks;          /* a checks stage (nothing else but name and enabled), or NULL */
+	size_t nchecks;
+	rel_output *outputs;        /* outputs: {key: template} */
+	size_t noutputs;
 } rel_stage;
 
 struct tmpl_chart;
@@ -191,6 +233,9 @@ typedef struct rel_ctx {
 	bool color;                 /* plan diffs */
 	rel_journal *journal;       /* apply: journal each stage before it changes anything, or NULL */
 	rel_lookup *lookup;         /* lookup's answers from the cluster, or NULL (offline: empty maps) */
+	bool keep_test;             /* --keep-test: a test's cleanup deletes nothing */
+	doc_node *outputs;          /* apply: {stage: {key: value}} as stages finish (.Outputs), or NULL */
+	karena *outputs_a;          /* where outputs live */
 } rel_ctx;
 
 /* The values of a bundle run: user files and flags over the bundle's
@@ -204,11 +249,25 @@ int rel_values(doc_node **out, karena *a, const rel_bundle *b, const values_opts
  * whether it is enabled. */
 int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
 		     const rel_stage *s, const rel_ctx *ctx, kerr *err);
+/* Whether the stage is enabled (its `enabled`: a bool or a template). */
+int rel_stage_enabled(bool *enabled, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+		      kerr *err);
 /* Render one template string with .Values (for `enabled` and op values). */
 int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *name, const char *text,
 		      const rel_ctx *ctx, kerr *err);
 
 /* ---- apply ---- */
+
+/* The stage is one of --stage (ctx->only), or there is no --stage. */
+bool rel_stage_selected(const rel_ctx *ctx, const rel_stage *s);
+
+/* The preflight (release/checks.c): every check of every enabled checks
+ * stage, before anything changes; a permissions check asks the API server
+ * (SelfSubjectAccessReview) for every verb and resource the later enabled
+ * and selected stages would use. Events check.passed / check.failed; all
+ * problems in one KE_INPUT error. *nchecks (may be NULL) gets how many
+ * checks ran. Discovery must be loaded. */
+int rel_preflight(const rel_bundle *b, const rel_ctx *ctx, size_t *nchecks, kerr *err);
 
 typedef struct rel_summary {
 	size_t stages_done, stages_skipped;
@@ -224,6 +283,24 @@ int rel_check_stages(const rel_bundle *b, const rel_ctx *ctx, kerr *err);
  * group at a time, its objects in parallel), wait, run ops. Stops at the
  * first failure with the context "stage NAME: ...". */
 int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err);
+
+/* kstage verify: the enabled and selected stages with a test, alone (each
+ * applied, waited for, tested, cleaned up), after the preflight; the other
+ * enabled stages only render their outputs (from the live cluster), in
+ * order. Nothing is recorded. */
+int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err);
+
+/* ---- tests (release/verify.c) ---- */
+
+/* Run stage s's test (s->test): render the request, send it, check the
+ * reply, retrying as the test says; events test.request, test.retry,
+ * test.passed / test.failed (with the reply). KE_ERROR naming path,
+ * expected and got when it does not pass. */
+int rel_stage_test(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, karena *a, kerr *err);
+/* Whether the test's cleanup deletes the stage's objects (its cleanup:
+ * a bool or a template; never with ctx->keep_test). */
+int rel_stage_cleanup_wanted(bool *out, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+			     kerr *err);
 
 /* ---- release runs (run.c) ---- */
 
@@ -304,6 +381,10 @@ int rel_release_recover(kube_client *c, karena *a, const char *release, const re
  * that did not succeed, and records that were pruned. */
 int rel_release_rollback(kube_client *c, karena *a, const char *release, int target, const rel_run_opts *o,
 			 int *to, rel_rollback_report *rep, kerr *err);
+
+/* Delete o (resolved) and wait until it is gone, at most timeout_ms;
+ * *was tells whether there was one. */
+int rel_delete_wait(kube_client *c, karena *a, const kube_obj *o, long timeout_ms, bool *was, kerr *err);
 
 /* ---- plan ---- */
 

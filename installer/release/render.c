@@ -57,6 +57,7 @@ static doc_node *make_dot(karena *a, const rel_bundle *b, const rel_ctx *ctx)
 	doc_map_set(a, dot, "Release", rel);
 	doc_map_set(a, dot, "Bundle", bun);
 	doc_map_set(a, dot, "Chart", bun);   /* as `kstage template` shows a bundle */
+	doc_map_set(a, dot, "Outputs", ctx->outputs ? doc_copy(a, ctx->outputs) : doc_new_map(a));
 	return dot;
 }
 
@@ -405,13 +406,10 @@ static void learn_secrets(const kube_obj *objs, size_t n, const kev_sink *sink)
 	}
 }
 
-int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
-		     const rel_stage *s, const rel_ctx *ctx, kerr *err)
+int rel_stage_enabled(bool *enabled, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+		      kerr *err)
 {
-	size_t cap = 0;
 	int rc = 0;
-	*objs = NULL;
-	*n = 0;
 	*enabled = true;
 	if (s->enabled) {
 		if (s->enabled->type == DOC_BOOL) {
@@ -437,12 +435,20 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 							 "stage %s: enabled gave \"%s\", want true or false", s->name, t);
 			}
 			kbuf_release(&v);
-			if (rc)
-				return rc;
 		}
-		if (!*enabled)
-			return 0;
 	}
+	return rc;
+}
+
+int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
+		     const rel_stage *s, const rel_ctx *ctx, kerr *err)
+{
+	size_t cap = 0;
+	int rc;
+	*objs = NULL;
+	*n = 0;
+	if ((rc = rel_stage_enabled(enabled, a, b, s, ctx, err)) || !*enabled)
+		return rc;
 	switch (s->src) {
 	case REL_SRC_URL: {
 		kbuf data = KBUF_INIT;

@@ -183,9 +183,7 @@ static int restore_prior(kube_client *c, karena *a, const kube_obj *o, const doc
 	return rc ? rc : kerr_set(err, KE_CONFLICT, "%s kept changing while it was restored", o->ref);
 }
 
-/* Delete an object the run created and wait until it is gone; *was
- * tells whether there was one. */
-static int delete_created(kube_client *c, karena *a, const kube_obj *o, long timeout_ms, bool *was, kerr *err)
+int rel_delete_wait(kube_client *c, karena *a, const kube_obj *o, long timeout_ms, bool *was, kerr *err)
 {
 	kbuf path = KBUF_INIT;
 	kube_resp rs;
@@ -283,7 +281,7 @@ static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long
 	}
 	if (!rc && !e->existed) {
 		bool was = false;
-		if (!(rc = delete_created(c, a, &o, timeout_ms, &was, &err)) && !was) {
+		if (!(rc = rel_delete_wait(c, a, &o, timeout_ms, &was, &err)) && !was) {
 			rep->unchanged++;
 		} else if (!rc) {
 			rep->deleted++;
@@ -448,6 +446,9 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	memset(res, 0, sizeof(*res));
 	res->release = karena_strdup(a, o->release ? o->release : b->name);
 	if ((rc = rel_release_name_check(res->release, err)) || (rc = rel_check_stages(b, ctx, err)))
+		return rc;
+	/* the checks, before the Lease or a record: a failed preflight changes nothing */
+	if ((rc = kube_discovery_load(ctx->client, err)) || (rc = rel_preflight(b, ctx, NULL, err)))
 		return rc;
 	if ((rc = take_lock(&lock, ctx->client, res->release, o, err))) {
 		rel_lock_release(&lock);

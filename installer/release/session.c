@@ -42,6 +42,8 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 	s->ctx.fetch = o->fetch;
 	rel_lookup_init(&s->lookup, s->client, o->sink ? o->sink->redact : NULL);
 	s->ctx.lookup = &s->lookup;
+	s->ctx.outputs = doc_new_map(&s->a);
+	s->ctx.outputs_a = &s->a;
 	return 0;
 }
 

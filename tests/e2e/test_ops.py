@@ -2,7 +2,10 @@
 checked with kubectl: lookup on the live cluster, rolloutRestart when:
 changed, checks (with the limited user), outputs, test stages with
 `kstage verify`, and --summary."""
+import json
 import textwrap
+
+from conftest import GW_SHA
 
 
 
@@ -166,3 +169,185 @@ def test_rollout_restart_only_when_the_stage_changed(cluster):
     r = cluster.kstage("apply", b, "--set", "level=debug", "--set", "always=true")
     assert r.returncode == 0, r.stderr
     assert cluster.get("deployment", "ctl", "-n", ns)["metadata"]["generation"] == gen + 1
+
+
+CHECKS_BUNDLE = """\
+    name: chk
+    stages:
+      - name: preflight
+        checks:
+          - name: kserve-installed
+            fail: '{{ if not (lookup "v1" "ConfigMap" "team-a" "inferenceservice-config") }}KServe is not installed: no ConfigMap team-a/inferenceservice-config{{ end }}'
+            info: 'inferenceservice-config found'
+          - name: configmaps
+            info: '{{ len (lookup "v1" "ConfigMap" "team-a" "").items }} ConfigMaps in team-a'
+          - permissions: true
+      - name: app
+        namespace: team-a
+        templates: [cm.yaml]
+      - name: patch
+        ops:
+          - jsonKeyMerge: {configMap: "{{NS}}/chk-target", key: k, set: {a: 1}}
+    """
+
+
+def checks_bundle(cluster, name, ns):
+    return cluster.bundle(name, CHECKS_BUNDLE.replace("{{NS}}", ns), {"templates/cm.yaml": """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: chk-app}
+        data: {a: "1"}
+        """})
+
+
+def test_checks_report_every_problem_and_change_nothing(cluster):
+    limited = cluster.env["KSTAGE_LIMITED_KUBECONFIG"]
+    cluster.kubectl("delete", "configmap", "inferenceservice-config", "chk-app", "-n", "team-a", "--ignore-not-found")
+    cluster.kubectl("create", "namespace", "e2e-chk", check=False)
+    cluster.kubectl("create", "configmap", "chk-target", "-n", "e2e-chk", "--from-literal=k={}", check=False)
+    b = checks_bundle(cluster, "chk", "e2e-chk")
+    counters0 = cluster.fault("GET", "/counters")
+    for cmd in ("plan", "apply"):
+        r = cluster.kstage(cmd, b, "-o", "json", kubeconfig=limited)
+        assert r.returncode == 2, (cmd, r.stdout, r.stderr)
+        ev = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        failed = {e["check"]: e["problem"] for e in ev if e.get("event") == "check.failed"}
+        assert failed == {
+            "kserve-installed": "KServe is not installed: no ConfigMap team-a/inferenceservice-config",
+            "permissions": "may not get, update configmaps in namespace e2e-chk",
+        }, (cmd, failed)
+        passed = [e for e in ev if e.get("event") == "check.passed"]
+        assert [e["check"] for e in passed] == ["configmaps"], passed
+        err = [e for e in ev if e.get("event") == "error"][0]
+        assert err["msg"].startswith("preflight: 2 problems, nothing was changed"), err
+    # nothing changed: no object, no release record, no Lease, no write at all
+    assert not cluster.exists("configmap", "chk-app", "-n", "team-a")
+    assert cluster.get("configmap", "chk-target", "-n", "e2e-chk")["data"] == {"k": "{}"}
+    assert not cluster.get("secrets", "-A", "-l", "owner=kstage,name=chk")["items"]
+    counters = cluster.fault("GET", "/counters")
+    writes = {k: v - counters0.get(k, 0) for k, v in counters.items()
+              if k.split(" ")[0] in ("PATCH", "PUT", "DELETE", "POST") and v != counters0.get(k, 0)}
+    assert set(writes) <= {"POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews"}, writes
+    # text: every problem in one report
+    r = cluster.kstage("apply", b, kubeconfig=limited)
+    assert r.returncode == 2
+    assert "stage preflight: check kserve-installed: KServe is not installed" in r.stderr
+    assert "stage preflight: check permissions: may not get, update configmaps in namespace e2e-chk" in r.stderr
+    # the admin may do it all; with KServe's config present every check passes and the run goes on
+    cluster.kubectl("create", "configmap", "inferenceservice-config", "-n", "team-a", check=False)
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 0, r.stderr
+    assert "check permissions: ok" in r.stderr and "check kserve-installed: ok: inferenceservice-config found" in r.stderr
+    assert cluster.exists("configmap", "chk-app", "-n", "team-a")
+
+
+VERIFY_BUNDLE = """\
+    name: {name}
+    stages:
+      - name: gateway-api-crds
+        source: {{url: {url}, sha256: {sha}}}
+        rollback: keep
+      - name: gateway
+        namespace: e2e-verify
+        templates: [gateway.yaml]
+        outputs:
+          address: '{{{{ $s := lookup "v1" "Service" "e2e-verify" "envoy-e2e-verify-gw" }}}}{{{{ $i := index $s.status.loadBalancer.ingress 0 }}}}{{{{ $i.ip }}}}:{{{{ (index $i.ports 0).port }}}}'
+      - name: verify
+        namespace: e2e-verify
+        templates: [route.yaml]
+        test:
+          request:
+            url: 'http://{{{{ index .Outputs "gateway" "address" }}}}/v2/models/echo/infer'
+            host: '{{{{ .Values.host }}}}'
+            headers: {{X-Token: '{{{{ .Values.token }}}}'}}
+            body: {{inputs: [{{name: input-0, shape: [1, 4], datatype: FP32, data: [[6.8, 2.8, 4.8, 1.4]]}}]}}
+          expect:
+            status: 200
+            json: {expect}
+          retry: {{attempts: 20, interval: 1s}}
+          cleanup: '{{{{ not .Values.keep }}}}'
+    """
+
+VERIFY_FILES = {
+    "templates/gateway.yaml": """\
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: e2e-verify}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: GatewayClass
+        metadata: {name: e2e-verify-envoy}
+        spec: {controllerName: gateway.envoyproxy.io/gatewayclass-controller}
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: Gateway
+        metadata: {name: e2e-verify-gw}
+        spec:
+          gatewayClassName: e2e-verify-envoy
+          listeners:
+            - {name: http, port: 80, protocol: HTTP, allowedRoutes: {namespaces: {from: All}}}
+        """,
+    "templates/route.yaml": """\
+        apiVersion: v1
+        kind: Service
+        metadata: {name: echo}
+        spec:
+          selector: {app: echo}
+          ports: [{port: 80}]
+        ---
+        apiVersion: gateway.networking.k8s.io/v1
+        kind: HTTPRoute
+        metadata: {name: echo}
+        spec:
+          hostnames: [echo.e2e.example.com]
+          parentRefs: [{name: e2e-verify-gw}]
+          rules:
+            - matches: [{path: {type: PathPrefix, value: /v2}}]
+              backendRefs: [{name: echo, port: 80}]
+        """,
+    "values/values.yaml": "host: echo.e2e.example.com\ntoken: hunter2-test-token-e2e\nkeep: false\n",
+    "values/values.schema.json": '{"type": "object", "properties": {"token": {"type": "string", "x-kstage-secret": true}}}',
+}
+
+
+def verify_bundle(cluster, name, expect):
+    return cluster.bundle(name, VERIFY_BUNDLE.format(name=name, url=cluster.gw_url(), sha=GW_SHA, expect=expect),
+                          VERIFY_FILES)
+
+
+def test_test_stage_passes_through_the_gateway_and_cleans_up(cluster):
+    b = verify_bundle(cluster, "verify-ok",
+                      '{host: echo.e2e.example.com, method: POST, path: /v2/models/echo/infer, '
+                      '"route": e2e-verify/echo, "backend": "e2e-verify/echo:80"}')
+    r = cluster.kstage("apply", b, "-o", "json", timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    ev = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    out = [e for e in ev if e.get("event") == "stage.output"]
+    addr = cluster.env["KSTAGE_DATAPLANE_ADDR"]
+    assert [(e["stage"], e["output"], e["value"]) for e in out] == [("gateway", "address", addr)], out
+    passed = [e for e in ev if e.get("event") == "test.passed"]
+    assert len(passed) == 1 and passed[0]["status"] == "200", passed
+    assert json.loads(passed[0]["reply"])["host"] == "echo.e2e.example.com"
+    assert "hunter2-test-token-e2e" not in r.stdout + r.stderr
+    # cleanup deleted the stage's objects, the rest stays
+    assert not cluster.exists("httproute", "echo", "-n", "e2e-verify")
+    assert not cluster.exists("service", "echo", "-n", "e2e-verify")
+    assert cluster.exists("gateway", "e2e-verify-gw", "-n", "e2e-verify")
+    # kstage verify runs the test stage alone; --keep-test keeps its objects
+    r = cluster.kstage("verify", b, "--keep-test", timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "stage verify: test passed: HTTP 200" in r.stderr, r.stderr
+    assert "stage gateway: ready" not in r.stderr and "stage gateway-api-crds: ready" not in r.stderr
+    assert cluster.exists("httproute", "echo", "-n", "e2e-verify")
+    # text output names the request and the output
+    assert f"stage verify: test POST http://{addr}/v2/models/echo/infer Host: echo.e2e.example.com" in r.stderr
+
+
+def test_test_stage_mismatch_names_path_expected_and_got(cluster):
+    b = verify_bundle(cluster, "verify-bad", '{method: GET, "outputs.0.datatype": INT64}')
+    r = cluster.kstage("verify", b, "--set", "keep=true", "--stage", "verify", timeout=600)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert 'method: expected "GET", got "POST"' in r.stderr, r.stderr
+    assert 'outputs.0.datatype: expected "INT64", got nothing (no such path)' in r.stderr, r.stderr
+    assert "test failed after 1 attempt" not in r.stderr
+    assert "test failed after 20 attempts" in r.stderr
