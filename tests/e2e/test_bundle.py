@@ -130,8 +130,15 @@ def test_migration_from_kserve_v0152_then_idempotent_then_uninstall(cluster):
     preload(cluster, "kserve-v0.15.2")
     before = ingress(cluster)
     rs0 = replicasets(cluster)
-    r = run(cluster, "apply", *example("demo"))
+    r = run(cluster, "apply", *example("demo"), "--keep-test")
     assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    # preflight findings, the external address and the checked reply, as kstage reports them
+    assert "check kserve-installed: ok: KServe v0.15.2, default deployment mode Serverless" in out, out
+    assert "check permissions: ok" in out, out
+    assert re.search(r"stage external-address: address = http://127\.0\.0\.1:\d+", out), out
+    assert "port-forward service/envoy-kserve-ingress-gateway 8080:80" in out, out
+    assert "stage verify: test passed: HTTP 200" in out and '"model_name":"sklearn-v2-iris"' in out, out
     # five CRDs Established, v1.2.1 standard
     assert crd_versions(cluster, GWAPI) == {n: ("v1.2.1", "standard") for n in GWAPI}
     assert not cluster.exists("validatingadmissionpolicy", VAP)
@@ -186,10 +193,13 @@ def test_migration_from_kserve_v0152_then_idempotent_then_uninstall(cluster):
 
     # a second apply changes nothing and restarts nothing
     s0 = state(cluster)
-    r = run(cluster, "apply", *example("demo"))
+    r = run(cluster, "apply", *example("demo"), "--keep-test")
     assert r.returncode == 0, r.stdout + r.stderr
     assert state(cluster) == s0
     assert ingress(cluster) == after
+    assert "rolloutRestart: restarted" not in r.stdout + r.stderr
+    isvc2 = cluster.get("isvc", "sklearn-v2-iris", "-n", "kserve-test")
+    assert isvc2["metadata"]["uid"] == isvc["metadata"]["uid"]
     r = run(cluster, "plan", *example("demo"), "--detailed-exitcode")
     assert r.returncode == 0, r.stdout + r.stderr
 
@@ -262,4 +272,117 @@ def test_values_typo_is_an_error_with_file_and_line(cluster, tmp_path):
     f.write_text("gateway:\n  name: gw\n  htps:\n    enabled: false\n")
     r = cluster.kstage("plan", str(ROOT), "-f", str(f))
     assert r.returncode == 2, r.stdout + r.stderr
-    assert re.search(re.escape(str(f)) + r":3:\d+: .*\"htps\" is not allowed", r.stderr), r.stderr
+    assert re.search(re.escape(str(f)) + r":[34]:\d+: .*\"htps\" is not allowed", r.stderr), r.stderr
+
+
+def nothing_changed(cluster, ingress_before):
+    assert not [c for c in cluster.get("crd")["items"] if c["spec"]["group"] == "gateway.networking.k8s.io"]
+    assert not cluster.exists("namespace", "kserve-test")
+    if ingress_before is not None:
+        assert ingress(cluster) == ingress_before
+
+
+def test_preflight_kserve_missing(cluster):
+    clean(cluster)
+    r = run(cluster, "apply", *example("demo"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "KServe is not installed: ConfigMap kserve/inferenceservice-config is missing" in r.stderr
+    assert "nothing was changed" in r.stderr
+    nothing_changed(cluster, None)
+
+
+def test_preflight_forbidden_for_the_limited_user(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    r = run(cluster, "apply", *example("demo"), kubeconfig=cluster.env["KSTAGE_LIMITED_KUBECONFIG"])
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert 'user "team-a-user" may not get customresourcedefinitions.apiextensions.k8s.io' in r.stderr, r.stderr
+    assert "nothing was changed" in r.stderr
+    nothing_changed(cluster, before)
+
+
+def test_preflight_missing_tls_secret(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    r = run(cluster, "apply", *example("existing-tls"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "the HTTPS listener needs Secret kserve/kserve-ingress-cert, which does not exist" in r.stderr
+    nothing_changed(cluster, before)
+    # with the Secret there, the same values apply and the Gateway is Programmed
+    crt, key = make_cert(cluster)
+    cluster.kubectl("-n", "kserve", "create", "secret", "tls", "kserve-ingress-cert", "--cert", crt, "--key", key)
+    r = run(cluster, "apply", *example("existing-tls"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    gw = cluster.get("gateway", "kserve-ingress-gateway", "-n", "kserve")
+    assert cond(gw, "Programmed").get("status") == "True"
+
+
+def make_cert(cluster):
+    crt, key = cluster.tmp / "tls.crt", cluster.tmp / "tls.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test",
+                    "-keyout", str(key), "-out", str(crt)], check=True, capture_output=True)
+    return str(crt), str(key)
+
+
+def test_preflight_envoy_gateway_v18_with_v121(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    cluster.kubectl("apply", "-f", "-", input="""\
+apiVersion: v1
+kind: Namespace
+metadata: {name: envoy-gateway-system}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: envoy-gateway, namespace: envoy-gateway-system}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: envoy-gateway}}
+  template:
+    metadata: {labels: {app: envoy-gateway}}
+    spec:
+      containers:
+        - {name: envoy-gateway, image: docker.io/envoyproxy/gateway:v1.8.3}
+""")
+    r = run(cluster, "apply", *example("demo"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Envoy Gateway v1.8.3 needs Gateway API v1.5 CRDs and crash-loops on v1.2.1" in r.stderr, r.stderr
+    assert "current-versions.yaml" in r.stderr
+    nothing_changed(cluster, before)
+    # the way out it names works
+    r = run(cluster, "apply", *example("current-versions"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "check envoy-gateway-version: ok: Envoy Gateway v1.8.3 found" in r.stdout + r.stderr
+
+
+def test_istio_example(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    # as an Istio install leaves it: the Gateway API CRDs and Istio's own GatewayClass
+    cluster.kubectl("apply", "--server-side", "-f",
+                    cluster.env["KSTAGE_FIXTURES"] + "/gateway-api/v1.2.1/standard-install.yaml")
+    cluster.kubectl("wait", "--for=condition=Established", "--timeout=120s",
+                    "crd/gatewayclasses.gateway.networking.k8s.io")
+    cluster.kubectl("apply", "-f", "-", input="""\
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: istio}
+spec: {controllerName: istio.io/gateway-controller}
+""")
+    r = run(cluster, "apply", *example("istio"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert "stage gateway-class: skipped" in out
+    assert "check gateway-api-crds: ok: Gateway API v1.2.1 (standard) installed" in out, out
+    assert not cluster.exists("gatewayclass", "envoy")
+    gw = cluster.get("gateway", "kserve-ingress-gateway", "-n", "kserve")
+    assert gw["spec"]["gatewayClassName"] == "istio"
+    assert cond(gw, "Programmed").get("status") == "True"
+    assert "stage verify: test passed: HTTP 200" in out
+    assert json.loads(strip_comments(ingress(cluster)))["enableGatewayApi"] is True
+    # the test service was deleted after the check (cleanup); `kstage verify` runs it alone again
+    wait_gone(cluster, "isvc", "sklearn-v2-iris", "-n", "kserve-test")
+    r = run(cluster, "verify", *example("istio"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "stage verify: test passed: HTTP 200" in r.stdout + r.stderr
+    assert '"model_name":"sklearn-v2-iris"' in r.stdout + r.stderr
+    wait_gone(cluster, "isvc", "sklearn-v2-iris", "-n", "kserve-test")
