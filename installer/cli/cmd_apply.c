@@ -3,6 +3,7 @@
 #include "release/release.h"
 #include "render_args.h"
 #include "store_open.h"
+#include "summary.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@ static const cli_flag flags[] = {
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
 	{ "no-rollback", 0, FLAG_BOOL, NULL, "on failure keep the partial state (recorded) instead of rolling back" },
 	{ "keep-test", 0, FLAG_BOOL, NULL, "keep what a test stage's cleanup would delete" },
+	{ "summary", 0, FLAG_STR, "FILE", "write a Markdown summary of the run (for CI job pages)" },
 	{ "release", 0, FLAG_STR, "NAME", "release name (default: the bundle's or chart's name)" },
 	CLI_STORE_FLAGS,
 	{ "history-max", 0, FLAG_STR, "N", "revisions kept (default 10; 0: no limit)" },
@@ -179,6 +181,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	kerr err = KERR_INIT;
 	progress pg;
 	kev_sink psink;
+	cli_summary sm;
 	const char *t = cli_flag_str(args, "timeout", NULL), *cc = cli_flag_str(args, "concurrency", NULL);
 	const char *rns = cli_flag_str(args, "release-namespace", NULL), *hm = cli_flag_str(args, "history-max", NULL);
 	const char *wl = cli_flag_str(args, "wait-for-lock", NULL);
@@ -217,8 +220,12 @@ static int run(cli_ctx *ctx, cli_args *args)
 	psink = ctx->sink;
 	psink.emit = progress_emit;
 	psink.ctx = &pg;
-	if ((rc = cli_session_open(ctx, "apply", args, ctx->json ? &ctx->sink : &psink, &s, &vo)))
+	if ((rc = cli_summary_open(&sm, ctx, cli_flag_str(args, "summary", NULL), ctx->json ? &ctx->sink : &psink)))
 		return rc;
+	if ((rc = cli_session_open(ctx, "apply", args, &sm.sink, &s, &vo))) {
+		cli_summary_release(&sm);
+		return rc;
+	}
 	s.ctx.timeout_ms = timeout;
 	s.ctx.concurrency = cc ? (size_t)atoi(cc) : 0;
 	s.ctx.keep_test = cli_flag_bool(args, "keep-test");
@@ -249,9 +256,14 @@ static int run(cli_ctx *ctx, cli_args *args)
 		cli_print_error(ctx, &err);
 	if (res.failed)
 		report_failure(ctx, &res, store->namespace);
+	if (cli_summary_finish(&sm, res.revision ? karena_printf(&s.a, "apply (release %s revision %d)", res.release,
+								 res.revision) : "apply",
+			       &s.bundle, NULL, &res.sum, rc, &err) && !rc)
+		rc = KE_USAGE;
 	rel_rollback_report_release(&res.rb);
 	rel_store_free(store);
 	cli_session_close(&s, &vo);
+	cli_summary_release(&sm);
 	kerr_clear(&err);
 	if (rc == KE_ROLLBACK)
 		return EXIT_ROLLBACK;

@@ -2,6 +2,7 @@
 #include "cmds.h"
 #include "release/release.h"
 #include "render_args.h"
+#include "summary.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@ static const cli_flag flags[] = {
 	{ "stage", 0, FLAG_LIST, "NAME", "plan only this stage" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "plan as apply --force-conflicts would run" },
 	{ "detailed-exitcode", 0, FLAG_BOOL, NULL, "exit 0: no changes, 1: error, 2: changes pending" },
+	{ "summary", 0, FLAG_STR, "FILE", "write a Markdown summary of the plan (for CI job pages)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -105,13 +107,18 @@ static int run(cli_ctx *ctx, cli_args *args)
 	rel_session s;
 	values_opts vo;
 	rel_plan plan;
+	cli_summary sm;
 	kerr err = KERR_INIT;
 	bool detailed = cli_flag_bool(args, "detailed-exitcode");
 	size_t i;
 	int rc;
 
-	if ((rc = cli_session_open(ctx, "plan", args, &ctx->sink, &s, &vo)))
+	if ((rc = cli_summary_open(&sm, ctx, cli_flag_str(args, "summary", NULL), &ctx->sink)))
 		return detailed ? 1 : rc;
+	if ((rc = cli_session_open(ctx, "plan", args, &sm.sink, &s, &vo))) {
+		cli_summary_release(&sm);
+		return detailed ? 1 : rc;
+	}
 	s.ctx.color = ctx->color && !ctx->json;
 	rc = rel_plan_run(&plan, &s.a, &s.bundle, &s.ctx, &err);
 	for (i = 0; !rc && i < plan.len; i++) {
@@ -125,7 +132,10 @@ static int run(cli_ctx *ctx, cli_args *args)
 		print_json(&plan);
 	else
 		print_text(ctx, &plan);
+	if (cli_summary_finish(&sm, "plan", &s.bundle, rc ? NULL : &plan, NULL, rc, &err) && !rc)
+		rc = KE_USAGE;
 	cli_session_close(&s, &vo);
+	cli_summary_release(&sm);
 	kerr_clear(&err);
 	if (detailed)
 		return rc ? 1 : (plan.created || plan.changed) ? 2 : 0;

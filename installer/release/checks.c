@@ -193,6 +193,16 @@ static void problem(report *r, const char *stage, const char *check, const char 
 	r->n++;
 }
 
+/* A problem that is an error: its first message after what; e cleared. */
+static void problem_of(report *r, const char *stage, const char *check, const char *what, kerr *e)
+{
+	kbuf m = KBUF_INIT;
+	kerr_format_short(e, &m);
+	problem(r, stage, check, karena_printf(r->a, "%s%s", what, m.ptr ? m.ptr : ""));
+	kbuf_release(&m);
+	kerr_clear(e);
+}
+
 static void passed(report *r, const char *stage, const char *check, const char *finding)
 {
 	kube_emit(r->ctx->client, KEV_INFO, "check.passed",
@@ -219,10 +229,7 @@ static void run_check(report *r, const rel_stage *s, const rel_check *ck)
 	kerr e = KERR_INIT;
 	const char *where = karena_printf(r->a, "%s:stage %s:check %s", r->b->file, s->name, ck->name);
 	if (rel_render_string(&out, r->a, r->b, where, ck->fail ? ck->fail->u.s.ptr : "", r->ctx, &e)) {
-		kbuf m = KBUF_INIT;
-		kerr_format_short(&e, &m);
-		problem(r, s->name, ck->name, m.ptr);
-		kbuf_release(&m);
+		problem_of(r, s->name, ck->name, "", &e);
 	} else if (*trimmed(r->a, &out)) {
 		problem(r, s->name, ck->name, trimmed(r->a, &out));
 	} else {
@@ -231,12 +238,7 @@ static void run_check(report *r, const rel_stage *s, const rel_check *ck)
 		if (ck->info && !rel_render_string(&out, r->a, r->b, where, ck->info->u.s.ptr, r->ctx, &e))
 			finding = trimmed(r->a, &out);
 		else if (ck->info) {
-			kbuf m = KBUF_INIT;
-			kerr_format_short(&e, &m);
-			problem(r, s->name, ck->name, karena_printf(r->a, "info: %s", m.ptr));
-			kbuf_release(&m);
-			finding = NULL;
-			kerr_clear(&e);
+			problem_of(r, s->name, ck->name, "info: ", &e);
 			kbuf_release(&out);
 			return;
 		}
@@ -253,21 +255,13 @@ static void run_permissions(report *r, size_t si)
 	kerr e = KERR_INIT;
 	size_t i, j, denied = 0;
 	if (needed(&p, r->a, r->b, si + 1, r->ctx, &e)) {
-		kbuf m = KBUF_INIT;
-		kerr_format_short(&e, &m);
-		problem(r, s->name, "permissions", karena_printf(r->a, "cannot tell what the run needs: %s", m.ptr));
-		kbuf_release(&m);
-		kerr_clear(&e);
+		problem_of(r, s->name, "permissions", "cannot tell what the run needs: ", &e);
 		free(p.v);
 		return;
 	}
 	for (i = 0; i < p.n; i++) {
 		if (review(r->ctx->client, r->a, &p.v[i], &e)) {
-			kbuf m = KBUF_INIT;
-			kerr_format_short(&e, &m);
-			problem(r, s->name, "permissions", karena_printf(r->a, "SelfSubjectAccessReview failed: %s", m.ptr));
-			kbuf_release(&m);
-			kerr_clear(&e);
+			problem_of(r, s->name, "permissions", "SelfSubjectAccessReview failed: ", &e);
 			free(p.v);
 			return;
 		}

@@ -163,7 +163,7 @@ int rel_lookup_get(void *u, doc_node **out, karena *a, const char *apiv, const c
 		l->v[l->n].key = key;
 		l->v[l->n++].val = v;
 	}
-	/* the template may change what it gets (set, unset): a copy */
+	/* a copy: templates may change the maps they get */
 	*out = v ? doc_copy(a, v) : doc_new_map(a);
 	return 0;
 }

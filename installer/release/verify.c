@@ -86,52 +86,6 @@ static const doc_node *at_path(const doc_node *n, const char *path)
 	return n;
 }
 
-static bool is_num(const doc_node *n)
-{
-	return n->type == DOC_INT || n->type == DOC_FLOAT;
-}
-
-static double num(const doc_node *n)
-{
-	return n->type == DOC_INT ? (double)n->u.i : n->u.f;
-}
-
-/* JSON equality, numbers by value (1 == 1.0). */
-static bool same(const doc_node *want, const doc_node *got)
-{
-	size_t i;
-	if (is_num(want) && is_num(got))
-		return num(want) == num(got);
-	if (want->type != got->type)
-		return false;
-	switch (want->type) {
-	case DOC_STR:
-		return want->u.s.len == got->u.s.len && !memcmp(want->u.s.ptr, got->u.s.ptr, want->u.s.len);
-	case DOC_BOOL:
-		return want->u.b == got->u.b;
-	case DOC_NULL:
-		return true;
-	case DOC_SEQ:
-		if (want->u.seq.len != got->u.seq.len)
-			return false;
-		for (i = 0; i < want->u.seq.len; i++)
-			if (!same(want->u.seq.v[i], got->u.seq.v[i]))
-				return false;
-		return true;
-	case DOC_MAP:
-		if (want->u.map.len != got->u.map.len)
-			return false;
-		for (i = 0; i < want->u.map.len; i++) {
-			const doc_node *g = doc_map_getn(got, want->u.map.v[i].key->u.s.ptr, want->u.map.v[i].key->u.s.len);
-			if (!g || !same(want->u.map.v[i].val, g))
-				return false;
-		}
-		return true;
-	default:
-		return false;
-	}
-}
-
 static const char *json_of(karena *a, const doc_node *n)
 {
 	kbuf b = KBUF_INIT;
@@ -166,7 +120,7 @@ static const char *judge(karena *a, const rel_test *t, long status, const kbuf *
 		if (!got)
 			kbuf_printf(&why, "%s%s: expected %s, got nothing (no such path)", why.len ? "; " : "", x->path,
 				    json_of(a, x->value));
-		else if (!same(x->value, got))
+		else if (!doc_equal(x->value, got))   /* numbers by value: 1 == 1.0 */
 			kbuf_printf(&why, "%s%s: expected %s, got %s", why.len ? "; " : "", x->path, json_of(a, x->value),
 				    json_of(a, got));
 	}

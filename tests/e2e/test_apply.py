@@ -491,7 +491,7 @@ def test_fault_proxy_convergence(cluster):
             source: {path: cms.yaml}
           - name: restart
             ops:
-              - rolloutRestart: {deployment: e2e-fault/restart-me}
+              - rolloutRestart: {deployment: e2e-fault/restart-me, when: always}
             timeout: 2m
         """, {"cms.yaml": "---\n".join(docs)})
     gen0 = cluster.get("deployment", "restart-me", "-n", "e2e-fault")["metadata"]["generation"]

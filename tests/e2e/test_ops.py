@@ -204,8 +204,10 @@ def test_checks_report_every_problem_and_change_nothing(cluster):
     limited = cluster.env["KSTAGE_LIMITED_KUBECONFIG"]
     cluster.kubectl("delete", "configmap", "inferenceservice-config", "chk-app", "-n", "team-a", "--ignore-not-found")
     cluster.kubectl("create", "namespace", "e2e-chk", check=False)
-    cluster.kubectl("create", "configmap", "chk-target", "-n", "e2e-chk", "--from-literal=k={}", check=False)
+    cluster.kubectl("delete", "configmap", "chk-target", "-n", "e2e-chk", "--ignore-not-found")
+    cluster.kubectl("create", "configmap", "chk-target", "-n", "e2e-chk", "--from-literal=k={}")
     b = checks_bundle(cluster, "chk", "e2e-chk")
+    records0 = cluster.get("secrets", "-A", "-l", "owner=kstage,name=chk")["items"]
     counters0 = cluster.fault("GET", "/counters")
     for cmd in ("plan", "apply"):
         r = cluster.kstage(cmd, b, "-o", "json", kubeconfig=limited)
@@ -223,7 +225,7 @@ def test_checks_report_every_problem_and_change_nothing(cluster):
     # nothing changed: no object, no release record, no Lease, no write at all
     assert not cluster.exists("configmap", "chk-app", "-n", "team-a")
     assert cluster.get("configmap", "chk-target", "-n", "e2e-chk")["data"] == {"k": "{}"}
-    assert not cluster.get("secrets", "-A", "-l", "owner=kstage,name=chk")["items"]
+    assert cluster.get("secrets", "-A", "-l", "owner=kstage,name=chk")["items"] == records0
     counters = cluster.fault("GET", "/counters")
     writes = {k: v - counters0.get(k, 0) for k, v in counters.items()
               if k.split(" ")[0] in ("PATCH", "PUT", "DELETE", "POST") and v != counters0.get(k, 0)}
@@ -351,3 +353,60 @@ def test_test_stage_mismatch_names_path_expected_and_got(cluster):
     assert 'outputs.0.datatype: expected "INT64", got nothing (no such path)' in r.stderr, r.stderr
     assert "test failed after 1 attempt" not in r.stderr
     assert "test failed after 20 attempts" in r.stderr
+
+
+def test_summary_markdown_for_plan_and_apply(cluster):
+    ns = "e2e-summary"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    cluster.kubectl("delete", "configmap", "sum-app", "-n", ns, "--ignore-not-found")
+    b = cluster.bundle("summary", f"""\
+        name: summary
+        version: 1.2.3
+        stages:
+          - name: preflight
+            checks:
+              - name: namespace
+                fail: '{{{{ if not (lookup "v1" "Namespace" "" "{ns}") }}}}no namespace {ns}{{{{ end }}}}'
+                info: 'namespace {ns} is there'
+              - name: forced
+                fail: '{{{{ if .Values.fail }}}}asked to fail{{{{ end }}}}'
+          - name: app
+            namespace: {ns}
+            templates: [cm.yaml]
+            outputs:
+              level: '{{{{ (lookup "v1" "ConfigMap" "{ns}" "sum-app").data.level }}}}'
+              secret: '{{{{ .Values.password }}}}'
+        """, {"templates/cm.yaml": """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: sum-app}
+        data: {level: "{{ .Values.level }}"}
+        """, "values/values.yaml": "level: info\npassword: hunter2-summary-pw\nfail: false\n",
+            "values/values.schema.json": '{"type": "object", "properties": {"password": {"type": "string", "x-kstage-secret": true}}}'})
+    plan_md = cluster.tmp / "plan.md"
+    p = cluster.kstage("plan", b, "--summary", str(plan_md))
+    assert p.returncode == 0, p.stderr
+    md = plan_md.read_text()
+    assert md.startswith("## kstage plan: summary succeeded"), md
+    assert "| namespace | ok | namespace e2e-summary is there |" in md
+    assert "| app | `ConfigMap/e2e-summary/sum-app` | created |" in md, md
+    assert "Plan: 1 to create, 0 to change, 0 unchanged." in md
+    apply_md = cluster.tmp / "apply.md"
+    r = cluster.kstage("apply", b, "--summary", str(apply_md))
+    assert r.returncode == 0, r.stderr
+    md = apply_md.read_text()
+    assert md.startswith("## kstage apply (release summary revision "), md
+    assert "| app | ready |" in md and "| 1 | 0 | 0 |" in md, md
+    assert "| app | `ConfigMap/e2e-summary/sum-app` | created |" in md, md
+    assert "| app | level | `info` |" in md, md
+    assert "hunter2-summary-pw" not in md and "| app | secret | `<redacted>` |" in md, md
+    # a failing run says so, with the error; an unwritable path fails before anything is sent
+    bad_md = cluster.tmp / "fail.md"
+    r = cluster.kstage("apply", b, "--set", "fail=true", "--summary", str(bad_md))
+    assert r.returncode == 2, r.stderr
+    md = bad_md.read_text()
+    assert md.startswith("## kstage apply: summary **failed**"), md
+    assert "| forced | **problem** | asked to fail |" in md, md
+    assert "### Error" in md and "preflight: 1 problem, nothing was changed" in md, md
+    r = cluster.kstage("plan", b, "--summary", str(cluster.tmp / "no-such-dir" / "x.md"))
+    assert r.returncode == 2 and "--summary" in r.stderr and "cannot write" in r.stderr, r.stderr

@@ -6,7 +6,9 @@
  * "k=v" and "!k" terms), POST (409 when it exists, 404 when the namespace
  * does not), PUT (409 when metadata.resourceVersion is stale), DELETE (one,
  * with preconditions.resourceVersion, or a collection by labelSelector).
- * Every write bumps a global resourceVersion. Requests are counted by
+ * Every write bumps a global resourceVersion. A SelfSubjectAccessReview
+ * is allowed unless "verb group/resource ns" (ns "" cluster-wide) is a
+ * line of deny. Requests are counted by
  * method; fail_* make requests answer 500 for fault tests; before_put runs
  * before a PUT is handled (a racing writer).
  */
@@ -34,6 +36,8 @@ typedef struct fake_api {
 	const char *fail_path;     /* ... when the path contains this (NULL: any) */
 	int fail_count;            /* this many times (-1: always) */
 	void (*before_put)(struct fake_api *f, const char *path);
+	const char *deny;          /* SelfSubjectAccessReviews denied, "verb group/resource ns\n" lines */
+	int reviews;               /* SelfSubjectAccessReviews answered */
 	void *user;
 	kube_config cfg;           /* what clients borrow */
 } fake_api;
