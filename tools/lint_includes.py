@@ -28,7 +28,7 @@ WRAPPERS = {
     r"jansson\.h": {"doc/load_json.c", "doc/emit_json.c"},
     r"pcre2\.h": {"core/regex.c"},
     r"curl/": {"core/dynload_curl.c", "fetch/http.c", "kube/client.c"},
-    r"git2\.h": {"core/dynload_git2.c"},
+    r"git2\.h": {"core/dynload_git2.c", "fetch/git.c"},
     r"openssl/": {"core/dynload_crypto.c", "tmpl/funcs_crypto.c"},
 }
 VERSION_FILE = "cli/cmd_version.c"

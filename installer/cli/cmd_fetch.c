@@ -12,7 +12,7 @@
 #include <string.h>
 
 static const cli_flag flags[] = {
-	{ "update-lock", 0, FLAG_BOOL, NULL, "resolve every url source and write kstage.lock" },
+	{ "update-lock", 0, FLAG_BOOL, NULL, "resolve every url source and OCI chart and write kstage.lock" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -21,7 +21,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	karena a = KARENA_INIT;
 	kerr err = KERR_INIT;
 	rel_bundle b;
-	rel_fetch_report rep;
+	rel_fetch_report rep = { 0, false, KBUF_INIT };
 	kbuf dir = KBUF_INIT;
 	bool update = cli_flag_bool(args, "update-lock");
 	const char *path = args->npos ? args->pos[0] : ".";
@@ -55,6 +55,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 			printf("%zu source%s verified in %s\n", rep.sources, rep.sources == 1 ? "" : "s", dir.ptr);
 	}
 	kbuf_release(&dir);
+	kbuf_release(&rep.digests);
 	kerr_clear(&err);
 	karena_release(&a);
 	return cli_exit_code(rc);
@@ -63,8 +64,10 @@ static int run(cli_ctx *ctx, cli_args *args)
 const cli_cmd cli_cmd_fetch = {
 	"fetch", run, "fill and verify the artifact cache",
 	"[BUNDLE] [--update-lock] [--offline] [--mirror FROM=TO]... [--cache-dir DIR]", flags,
-	"Fetches every url source of the bundle into the cache ($XDG_CACHE_HOME/kstage, or\n"
-	"--cache-dir) and checks its sha256, given in kstage.yaml or in kstage.lock beside it.\n"
+	"Fetches every url source and OCI chart of the bundle into the cache ($XDG_CACHE_HOME/\n"
+	"kstage, or --cache-dir) and checks its sha256 (an OCI chart's manifest digest), given\n"
+	"in kstage.yaml or in kstage.lock beside it. OCI registries that want credentials get\n"
+	"those of --registry-config FILE (a Docker config.json), else Helm's, else Docker's.\n"
 	"--update-lock downloads every url source again (a sha256 in kstage.yaml must still\n"
 	"match) and writes kstage.lock; every other command refuses a url source pinned in\n"
 	"neither file. Mirror rules (--mirror, or mirrors: [{from, to}] in the config file\n"

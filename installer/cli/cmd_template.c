@@ -198,6 +198,9 @@ static int run(cli_ctx *ctx, cli_args *args)
 		return rc;
 	to.values = &vo;
 	to.secrets = ctx->redact;
+	to.version = cli_flag_str(args, "version", NULL);
+	ctx->fetch.sink = &ctx->sink;
+	to.fetch = &ctx->fetch;
 
 	if ((rc = rel_template(&res, &to, &err))) {
 		cli_print_error(ctx, &err);

@@ -42,7 +42,9 @@ static int run(cli_ctx *ctx, cli_args *args)
 		return rc;
 	if ((rc = cli_read_values_flags(ctx, args, path && src == CLI_SRC_CHART ? VALUES_NUM_HELM : VALUES_NUM_EXACT, &o)))
 		return rc;
-	rc = rel_values_show(&out, &a, path, src == CLI_SRC_BUNDLE, &o, ctx->redact, &err);
+	ctx->fetch.sink = &ctx->sink;
+	rc = rel_values_show(&out, &a, path, src == CLI_SRC_BUNDLE, cli_flag_str(args, "version", NULL), &ctx->fetch, &o,
+			     ctx->redact, &err);
 	if (!rc && ctx->json) {
 		rc = doc_emit_json(&b, out, DOC_EMIT_SORT_KEYS, &err);
 		kbuf_putc(&b, '\n');

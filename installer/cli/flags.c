@@ -1,5 +1,6 @@
 #include "cli.h"
 #include "core/alloc.h"
+#include "release/release.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@ const cli_flag cli_global_flags[] = {
 	{ "mirror", 0, FLAG_STR, "FROM=TO", "fetch URLs starting with FROM from TO instead (repeatable; "
 					     "also mirrors: in $KSTAGE_CONFIG or ~/.config/kstage/config.yaml)" },
 	{ "allow-insecure-http", 0, FLAG_BOOL, NULL, "let mirrors rewrite to plain http:// (digests still checked)" },
+	{ "fetch-timeout", 0, FLAG_STR, "DURATION", "give up on one download after this long (Go duration; default 5m)" },
 	{ "registry-config", 0, FLAG_STR, "FILE", "OCI registry credentials, a Docker config.json (default: Helm's, "
 						  "then Docker's)" },
 	{ NULL, 0, 0, NULL, NULL },
@@ -157,6 +159,14 @@ static int set_global(cli_ctx *ctx, const cli_flag *f, const char *val)
 		ctx->fetch.allow_http = true;
 	else if (!strcmp(f->name, "registry-config"))
 		ctx->fetch.registry_config = val;
+	else if (!strcmp(f->name, "fetch-timeout")) {
+		long ms = rel_parse_duration(val);
+		if (ms <= 0) {
+			fprintf(stderr, "kstage: error: invalid value \"%s\" for --fetch-timeout: want a duration like 30s or 2m\n", val);
+			return EXIT_USAGE;
+		}
+		ctx->fetch.timeout_ms = ms;
+	}
 	else if (!strcmp(f->name, "mirror")) {
 		const size_t max = sizeof(ctx->mirrors) / sizeof(ctx->mirrors[0]);
 		if (!strchr(val, '=') || val[0] == '=' || !strchr(val, '=')[1]) {

@@ -110,6 +110,10 @@ static bool ends_with(const char *s, const char *suf)
 int cli_source_kind(cli_ctx *ctx, const char *path, cli_source *out)
 {
 	struct stat st;
+	if (!strncmp(path, "oci://", 6)) {
+		*out = CLI_SRC_CHART;
+		return 0;
+	}
 	if (stat(path, &st)) {
 		cli_errorf(ctx, "%s: no such bundle or chart", path);
 		return EXIT_USAGE;
@@ -153,6 +157,7 @@ int cli_session_open(cli_ctx *ctx, const char *cmd, const cli_args *args, const 
 	so.sink = sink;
 	ctx->fetch.sink = sink;
 	so.fetch = &ctx->fetch;
+	so.version = cli_flag_str(args, "version", NULL);
 	so.wait_poll = getenv("KSTAGE_WAIT_POLL") && *getenv("KSTAGE_WAIT_POLL");
 	if ((rc = rel_session_open(s, &so, &err))) {
 		cli_print_error(ctx, &err);

@@ -25,7 +25,8 @@
 	{ "numbers", 0, FLAG_STR, "helm|exact", "helm: values-file numbers are float64 (charts' default); " \
 						"exact: integers stay exact (bundles' default)" }, \
 	{ "ca-file", 0, FLAG_STR, "FILE", "CA bundle for https:// values files" }, \
-	{ "plain-http", 0, FLAG_BOOL, NULL, "accept http:// values files (read in clear, open to tampering)" }
+	{ "plain-http", 0, FLAG_BOOL, NULL, "accept http:// values files (read in clear, open to tampering)" }, \
+	{ "version", 0, FLAG_STR, "VERSION", "the chart version of an oci://HOST/REPO CHART (as helm's --version)" }
 
 /* Fill o from the parsed flags (pointers into args; the flags array and
  * the URL reader's options are allocated: release with

@@ -40,7 +40,7 @@ void fetch_sha256_hex(const void *data, size_t len, char hex[65])
 	hex[64] = '\0';
 }
 
-static int mkdirs(const char *path)
+int fetch_mkdirs(const char *path)
 {
 	kbuf b = KBUF_INIT;
 	size_t i;
@@ -201,7 +201,7 @@ void fetch_cache_store(const char *dir, const char *hex, const kbuf *data)
 	kbuf sub = KBUF_INIT, tmp = KBUF_INIT, path = KBUF_INIT;
 	int fd;
 	kbuf_printf(&sub, "%s/sha256", dir);
-	if (mkdirs(sub.ptr) != 0)
+	if (fetch_mkdirs(sub.ptr) != 0)
 		goto done;
 	kbuf_printf(&tmp, "%s/.tmp-%s-XXXXXX", sub.ptr, hex);
 	kbuf_printf(&path, "%s/%s", sub.ptr, hex);
@@ -226,6 +226,26 @@ done:
 	kbuf_release(&sub);
 	kbuf_release(&tmp);
 	kbuf_release(&path);
+}
+
+int fetch_cache_add(const fetch_opts *o, const void *data, size_t len, char hex[65], kerr *err)
+{
+	kbuf dir = KBUF_INIT, b = KBUF_INIT, p = KBUF_INIT;
+	char h[65];
+	int rc = 0;
+	fetch_sha256_hex(data, len, h);
+	fetch_cache_dir(&dir, o);
+	kbuf_put(&b, data, len);
+	fetch_cache_store(dir.ptr, h, &b);
+	kbuf_printf(&p, "%s/sha256/%s", dir.ptr, h);
+	if (access(p.ptr, R_OK) != 0)
+		rc = kerr_set(err, KE_IO, "cannot write the cache entry %s", p.ptr);
+	if (hex)
+		memcpy(hex, h, 65);
+	kbuf_release(&dir);
+	kbuf_release(&b);
+	kbuf_release(&p);
+	return rc;
 }
 
 int fetch_cache_read(kbuf *out, kbuf *path, const char *dir, const char *hex, const kev_sink *sink)
@@ -293,6 +313,7 @@ done:
 	if (!rc) {
 		kbuf_put(out, data.ptr, data.len);
 		if (res) {
+			res->extra[0] = '\0';
 			fetch_sha256_hex(data.ptr, data.len, res->sha256);
 			res->size = data.len;
 			kbuf_reset(&res->resolved);

@@ -107,10 +107,14 @@ typedef struct fetch_opts {
  * came from (after mirror rules and redirects). */
 typedef struct fetch_result {
 	char sha256[65];
+	char extra[65];          /* one more cache entry the source needs (an OCI chart's layer), or "" */
 	size_t size;
 	kbuf resolved;           /* release with kbuf_release */
 } fetch_result;
 
+/* Put data into the cache under its sha256 (computed) and say it in hex
+ * (may be NULL). KE_IO when the cache cannot be written. */
+int fetch_cache_add(const fetch_opts *o, const void *data, size_t len, char hex[65], kerr *err);
 /* The cache directory into out (not created). */
 void fetch_cache_dir(kbuf *out, const fetch_opts *o);
 /* s is 64 lowercase hex digits (a SHA-256 as kstage writes them). */
@@ -159,6 +163,36 @@ int fetch_oci_ref_parse(fetch_oci_ref *out, karena *a, const char *ref, kerr *er
  * KE_IO for the network and for a chart missing --offline. */
 int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *version, const char *digest,
 		    const fetch_opts *o, kerr *err);
+
+/* ---- git repositories (git.c) ---- */
+
+/* The directory path (NULL or "": the whole tree) of the git repository
+ * url (https://, file://, http:// with o->allow_http; after o's mirror
+ * rules) at ref (a tag, a branch, a full refs/... name or a commit id),
+ * as a canonical tar (see git.c) into out (appended). commit (hex, may be
+ * NULL) is the commit the lock pins: it must be in what ref fetches.
+ * sha256 (may be NULL) pins the tar; with it a cached copy is used and
+ * nothing is fetched. res (may be NULL; initialise its kbuf): the tar's
+ * sha256 and size, resolved "URL@COMMIT". Errors: KE_INPUT (no such ref,
+ * path or commit, a submodule, a digest mismatch naming both), KE_LIMIT,
+ * KE_IO (network, git, missing --offline). */
+int fetch_git(kbuf *out, fetch_result *res, const char *url, const char *ref, const char *path, const char *commit,
+	      const char *sha256, const fetch_opts *o, kerr *err);
+
+/* ---- writing archives (tar.c) ---- */
+
+typedef enum fetch_tar_type { FETCH_TAR_FILE, FETCH_TAR_DIR, FETCH_TAR_SYMLINK } fetch_tar_type;
+
+/* Append one ustar entry (owner 0, time 0; data for files, link for
+ * symlinks) to tar. -1 when path or link do not fit a ustar header (path
+ * up to 100 bytes, or 155 + 100 split at a '/'; link up to 100) or tar is
+ * full. */
+int fetch_tar_add(kbuf *tar, const char *path, fetch_tar_type type, unsigned mode, const void *data, size_t len,
+		  const char *link);
+/* The two zero blocks that end a tar. */
+int fetch_tar_end(kbuf *tar);
+/* gzip data (zlib, level 6) onto out. */
+int fetch_gzip(kbuf *out, const void *data, size_t len, kerr *err);
 
 /* ---- archives (archive.c): tar, tar.gz ---- */
 

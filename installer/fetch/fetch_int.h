@@ -9,6 +9,8 @@
 
 /* 64 lowercase hex digits. */
 bool fetch_hex_digest(const char *s);
+/* mkdir -p path (0700). 0 or -1. */
+int fetch_mkdirs(const char *path);
 /* Read dir/sha256/<hex> into out (reset first) when it is there and still
  * has that digest: 0. A damaged entry is removed (with a warning on sink)
  * and, like a missing one, gives -1 with out empty. path (may be NULL)

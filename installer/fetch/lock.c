@@ -67,8 +67,8 @@ static void parse_entry(fetch_lock_entry *e, const doc_node *m, const char *name
 	}
 	if (e->sha256 && (strlen(e->sha256) != 64 || strspn(e->sha256, "0123456789abcdef") != 64))
 		AT(err, doc_map_get(m, "sha256"), "lock sha256 must be 64 lowercase hex digits");
-	if (e->url && strncmp(e->url, "https://", 8) && strncmp(e->url, "oci://", 6))
-		AT(err, doc_map_get(m, "url"), "lock url \"%s\" is neither https:// nor oci://", e->url);
+	if (e->url && strncmp(e->url, "https://", 8) && strncmp(e->url, "oci://", 6) && strncmp(e->url, "git+", 4))
+		AT(err, doc_map_get(m, "url"), "lock url \"%s\" is not https://, oci:// or git+", e->url);
 	sz = doc_map_get(m, "size");
 	if (!sz)
 		AT(err, m, "lock entry needs size");

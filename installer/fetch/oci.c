@@ -207,8 +207,10 @@ static int creds_load(oci_client *c, kerr *err)
 	const char *docker = getenv("DOCKER_CONFIG"), *home = getenv("HOME");
 	kbuf f = KBUF_INIT;
 	int rc;
-	if (given && *given)
-		return creds_from(c, given, true, err);
+	if (given && *given) {
+		rc = creds_from(c, given, true, err);
+		return rc < 0 ? rc : 0;
+	}
 	if (helm && *helm)
 		kbuf_puts(&f, helm);
 	else if (xdg && *xdg)
@@ -644,6 +646,7 @@ int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *v
 	kbuf_put(out, blob.ptr, blob.len);
 	if (res) {
 		memcpy(res->sha256, mhex, 65);
+		memcpy(res->extra, lhex, 65);
 		res->size = blob.len;
 		kbuf_reset(&res->resolved);
 		kbuf_printf(&res->resolved, "oci://%s/%s@sha256:%s", from.host, from.repo, mhex);

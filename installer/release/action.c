@@ -75,10 +75,13 @@ static void drop_schemas(values_chart *c, int depth)
 }
 
 /* The chart a bundle or chart path stands for. */
-static int load_chart(tmpl_chart **out, karena *a, const char *path, bool bundle, values_num_mode num, kerr *err)
+static int load_chart(tmpl_chart **out, karena *a, const char *path, bool bundle, const char *version,
+		      const fetch_opts *fo, values_num_mode num, kerr *err)
 {
 	rel_bundle rb;
 	int rc;
+	if (!strncmp(path, "oci://", 6))
+		return rel_chart_pull(out, a, path, version, fo, num, err);
 	if (!bundle)
 		return tmpl_chart_load(out, a, path, num, err);
 	if ((rc = rel_bundle_load(&rb, a, path, err)))
@@ -149,7 +152,7 @@ int rel_template(rel_template_result *r, const rel_template_opts *o, kerr *err)
 		return rc;
 	if (o->values && (rc = values_read_user(&user, &secret_paths, &r->a, o->values, err)))
 		return rc;
-	if ((rc = load_chart(&tc, &r->a, o->path, o->bundle, num, err)))
+	if ((rc = load_chart(&tc, &r->a, o->path, o->bundle, o->version, o->fetch, num, err)))
 		return rc;
 	values_secrets(o->secrets, &tc->vc, user, secret_paths);
 	if (o->skip_schema)
@@ -187,8 +190,8 @@ void rel_template_result_release(rel_template_result *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, const values_opts *vo,
-		    kredact *secrets, kerr *err)
+int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, const char *version,
+		    const fetch_opts *fo, const values_opts *vo, kredact *secrets, kerr *err)
 {
 	doc_node *user = NULL, *secret_paths = NULL;
 	tmpl_chart *tc = NULL;
@@ -204,7 +207,7 @@ int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, co
 		*out = values_mask_secrets(a, user, NULL, secret_paths);
 		return 0;
 	}
-	if ((rc = load_chart(&tc, a, path, bundle, num, err)))
+	if ((rc = load_chart(&tc, a, path, bundle, version, fo, num, err)))
 		return rc;
 	values_secrets(secrets, &tc->vc, user, secret_paths);
 	if ((rc = values_compute(&tc->vc, user, a, num, err)))

@@ -14,11 +14,16 @@
  *       source: {url: https://..., sha256: <64 hex>}   fetched into the cache, verified
  *                                                       (sha256 may live in kstage.lock)
  *       source: {path: dir/|file.yaml|file.tgz}         inside the bundle
+ *       source: {git: https://..., ref: v1, path: sub}  a git repository's directory at a tag,
+ *                                                       branch or commit, pinned in kstage.lock
  *       templates: [a.yaml, b.yaml]                     under templates/ (_*.tpl partials)
  *       chart: {path: charts/x}                          a Helm chart, rendered with .Values
  *       chart: {ref: oci://HOST/REPO, version: V}        the same from an OCI registry, pinned
  *                                                       by manifest digest in kstage.lock
  *                                                       (or digest: sha256:<64 hex> here)
+ *       chart: {git: https://..., ref: v1, path: sub}   a chart from a git repository, the same way
+ *       chart: {..., values: {k: v}}                     the chart's values instead of the
+ *                                                       bundle's .Values (strings may be templates)
  *       # and/or, after the objects:
  *       ops:
  *         - jsonKeyMerge: {configMap: NS/NAME, key: KEY, set: {k: v}}   values may be templates
@@ -608,6 +613,31 @@ static void check_rel_path(const rel_stage *st, const doc_node *n, const char *w
 	}
 }
 
+/* {git: URL, ref: R, path: P} of a source or chart: url becomes the lock
+ * key "git+URL#R[:P]". */
+static void parse_git(rel_stage *st, karena *a, const doc_node *n, const char *what, const char *file, kerr *err)
+{
+	const char *p;
+	st->git = want_str(n, "git", true, what, file, err);
+	st->git_ref = want_str(n, "ref", true, what, file, err);
+	st->git_path = want_str(n, "path", false, what, file, err);
+	if (st->git && strncmp(st->git, "https://", 8) && strncmp(st->git, "file://", 7))
+		ERR_AT(err, doc_map_get(n, "git"), "stage %s: git must be an https:// (or file://) repository URL", st->name);
+	if (st->git_ref && (st->git_ref[0] == '-' || strpbrk(st->git_ref, " ~^:?*[\\") || strstr(st->git_ref, "..")))
+		ERR_AT(err, doc_map_get(n, "ref"), "stage %s: ref \"%s\" is not a tag, branch or commit", st->name,
+		       st->git_ref);
+	if ((p = st->git_path)) {
+		if (*p == '/' || strstr(p, "..") || strstr(p, "//"))
+			ERR_AT(err, doc_map_get(n, "path"), "stage %s: path \"%s\" must be a relative directory of the "
+			       "repository", st->name, p);
+		if (!*p || !strcmp(p, "."))
+			st->git_path = NULL;
+	}
+	if (st->git && st->git_ref)
+		st->url = karena_printf(a, "git+%s#%s%s%s", st->git, st->git_ref, st->git_path ? ":" : "",
+					st->git_path ? st->git_path : "");
+}
+
 /* chart: {ref: oci://HOST/REPO, version: V, digest: sha256:HEX} */
 static void parse_oci_chart(rel_stage *st, karena *a, const doc_node *n, const char *file, kerr *err)
 {
@@ -656,10 +686,16 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 	if (!st->name)
 		st->name = "?";
 	if ((n = doc_map_get(s, "source"))) {
-		static const char *const skeys[] = { "url", "sha256", "path", NULL };
+		static const char *const skeys[] = { "url", "sha256", "path", "git", "ref", NULL };
 		nsrc++;
 		if (n->type != DOC_MAP) {
-			ERR_AT(err, n, "stage %s: source must be a map ({url, sha256} or {path})", st->name);
+			ERR_AT(err, n, "stage %s: source must be a map ({url, sha256}, {git, ref, path} or {path})", st->name);
+		} else if (doc_map_get(n, "git")) {
+			check_keys(n, skeys, "source", file, err);
+			st->src = REL_SRC_GIT;
+			parse_git(st, a, n, "source", file, err);
+			if (doc_map_get(n, "url") || doc_map_get(n, "sha256"))
+				ERR_AT(err, n, "stage %s: a git source takes git, ref and path (pinned in kstage.lock)", st->name);
 		} else {
 			check_keys(n, skeys, "source", file, err);
 			st->url = want_str(n, "url", false, "source", file, err);
@@ -698,7 +734,7 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 		}
 	}
 	if ((n = doc_map_get(s, "chart"))) {
-		static const char *const ckeys[] = { "path", "ref", "version", "digest", NULL };
+		static const char *const ckeys[] = { "path", "ref", "version", "digest", "values", "git", NULL };
 		nsrc++;
 		st->src = REL_SRC_CHART;
 		if (n->type != DOC_MAP)
@@ -707,7 +743,12 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 			check_keys(n, ckeys, "chart", file, err);
 			st->path = want_str(n, "path", false, "chart", file, err);
 			st->ref = want_str(n, "ref", false, "chart", file, err);
-			if (st->path && st->ref)
+			if (doc_map_get(n, "git")) {
+				st->ref = st->path = NULL;
+				parse_git(st, a, n, "chart", file, err);
+				if (doc_map_get(n, "version") || doc_map_get(n, "digest"))
+					ERR_AT(err, n, "stage %s: a chart from git takes git, ref and path", st->name);
+			} else if (st->path && st->ref)
 				ERR_AT(err, n, "stage %s: chart has both path and ref", st->name);
 			else if (st->path)
 				check_rel_path(st, doc_map_get(n, "path"), "chart", file, err);
@@ -715,6 +756,8 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 				parse_oci_chart(st, a, n, file, err);
 			else
 				ERR_AT(err, n, "stage %s: chart needs path, or ref (oci://HOST/REPO) with version", st->name);
+			if ((st->chart_values = doc_map_get(n, "values")) && st->chart_values->type != DOC_MAP)
+				ERR_AT(err, st->chart_values, "stage %s: chart values must be a map", st->name);
 		}
 	}
 	if (nsrc > 1)
@@ -911,12 +954,10 @@ static int load_optional(doc_node **out, karena *a, const char *path, kerr *err)
 	return 0;
 }
 
-static int load_chart(rel_bundle *out, karena *a, const char *path, kerr *err)
+/* A chart (loaded from path, a directory or .tgz, or pulled) as a bundle
+ * of two stages: its crds/, then its templates. */
+static int chart_bundle(rel_bundle *out, karena *a, tmpl_chart *ch, const char *path)
 {
-	tmpl_chart *ch;
-	int rc;
-	if ((rc = tmpl_chart_load(&ch, a, path, VALUES_NUM_HELM, err)))
-		return rc;
 	out->is_chart = true;
 	out->chart = ch;
 	out->file = karena_strdup(a, path);
@@ -933,6 +974,48 @@ static int load_chart(rel_bundle *out, karena *a, const char *path, kerr *err)
 	out->stages[1].src = REL_SRC_CHART;
 	out->stages[1].wait = true;
 	return 0;
+}
+
+static int load_chart(rel_bundle *out, karena *a, const char *path, kerr *err)
+{
+	tmpl_chart *ch;
+	int rc;
+	if ((rc = tmpl_chart_load(&ch, a, path, VALUES_NUM_HELM, err)))
+		return rc;
+	return chart_bundle(out, a, ch, path);
+}
+
+int rel_chart_pull(tmpl_chart **out, karena *a, const char *ref, const char *version, const fetch_opts *fo,
+		   values_num_mode num, kerr *err)
+{
+	kbuf data = KBUF_INIT;
+	fetch_result res;
+	int rc;
+	memset(&res, 0, sizeof(res));
+	rc = fetch_oci_chart(&data, &res, ref, version, NULL, fo, err);
+	if (!rc) {
+		kev_emit(fo ? fo->sink : NULL, KEV_INFO, "fetch.resolved",
+			 karena_printf(a, "%s%s%s: manifest sha256:%s (not pinned: a bundle stage pins it in kstage.lock)",
+				       ref, version ? " " : "", version ? version : "", res.sha256),
+			 "url", ref, "sha256", res.sha256, NULL);
+		rc = tmpl_chart_load_tgz(out, a, ref, data.ptr, data.len, num, err);
+	}
+	kbuf_release(&data);
+	kbuf_release(&res.resolved);
+	return rc;
+}
+
+int rel_bundle_open(rel_bundle *out, karena *a, const char *path, const char *version, const fetch_opts *fo,
+		    kerr *err)
+{
+	tmpl_chart *ch;
+	int rc;
+	if (strncmp(path, "oci://", 6))
+		return rel_bundle_load(out, a, path, err);
+	memset(out, 0, sizeof(*out));
+	if ((rc = rel_chart_pull(&ch, a, path, version, fo, VALUES_NUM_HELM, err)))
+		return rc;
+	return chart_bundle(out, a, ch, path);
 }
 
 int rel_bundle_load(rel_bundle *out, karena *a, const char *path, kerr *err)

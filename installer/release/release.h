@@ -86,7 +86,7 @@ typedef struct rel_test {
 } rel_test;
 
 typedef enum rel_src { REL_SRC_NONE, REL_SRC_URL, REL_SRC_PATH, REL_SRC_TEMPLATES, REL_SRC_CHART,
-		       REL_SRC_CHART_CRDS } rel_src;
+		       REL_SRC_CHART_CRDS, REL_SRC_GIT } rel_src;
 
 typedef struct rel_stage {
 	const char *name;
@@ -96,6 +96,10 @@ typedef struct rel_stage {
 				     * A chart from OCI: url is its lock key (oci://HOST/REPO:VERSION),
 				     * sha256 its manifest digest */
 	const char *ref, *version;  /* chart: {ref: oci://HOST/REPO, version: V} */
+	const char *git, *git_ref, *git_path; /* source|chart: {git: URL, ref: R, path: P} */
+	const char *commit;         /* a git source's commit, from kstage.lock */
+	const doc_node *chart_values; /* chart: {values: {...}}: the chart's values in place of the
+				       * bundle's (string leaves may be templates), or NULL */
 	const char *pin_at;         /* where sha256 comes from ("kstage.lock:7"), once pinned */
 	size_t size;                /* the size kstage.lock gives, or 0 */
 	const char *path;           /* source: {path} or chart: {path}, relative to the bundle */
@@ -141,8 +145,8 @@ int rel_bundle_load_opts(rel_bundle *out, karena *a, const char *path, bool pin,
 
 /* ---- sources (release/sources.c) ---- */
 
-/* A stage whose bytes come from the network (url source, OCI chart),
- * pinned in kstage.lock by its url. */
+/* A stage whose bytes come from the network (url source, OCI chart, git
+ * source or chart), pinned in kstage.lock by its url. */
 bool rel_stage_remote(const rel_stage *st);
 
 /* Pin every url source by kstage.lock beside kstage.yaml: a source with
@@ -154,6 +158,8 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err);
 typedef struct rel_fetch_report {
 	size_t sources;             /* url and OCI sources fetched and verified */
 	bool lock_written;
+	kbuf digests;               /* the cache entries they use, one hex sha256 a line
+				     * (initialise; release with kbuf_release) */
 } rel_fetch_report;
 
 /* Fetch and verify every url source of b into the cache (enabled or not,
@@ -161,6 +167,31 @@ typedef struct rel_fetch_report {
  * (downloads it, keeping a kstage.yaml sha256 as a pin) and writes
  * kstage.lock atomically; b must then be loaded unpinned. */
 int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_fetch_report *rep, kerr *err);
+/* A Helm chart from an OCI registry (ref oci://HOST/REPO, at version, or
+ * the ref's own tag) loaded from the cache or the registry, as
+ * fetch_oci_chart gets it. Helm's way of naming a chart on the command
+ * line: not pinned by kstage.lock (kstage says the digest it got). */
+int rel_chart_pull(struct tmpl_chart **out, karena *a, const char *ref, const char *version, const fetch_opts *fo,
+		   values_num_mode num, kerr *err);
+/* As rel_bundle_load, and an oci:// path is a chart pulled with
+ * rel_chart_pull (a two-stage bundle as a chart .tgz is). */
+int rel_bundle_open(rel_bundle *out, karena *a, const char *path, const char *version, const fetch_opts *fo,
+		    kerr *err);
+/* ---- airgap (release/airgap.c) ---- */
+
+/* Write b (a pinned bundle, not a chart) and every cached artifact its
+ * remote sources use to out, a .tar.gz: bundle/ holds kstage.yaml,
+ * kstage.lock, templates/, values/ and the stages' paths; artifacts/
+ * sha256/<hex> the artifacts. Every source is fetched and verified first
+ * (rel_fetch; from the cache alone with fo->offline). rep (may be NULL;
+ * initialise its kbuf) says what. */
+int rel_bundle_export(const rel_bundle *b, const char *out, const fetch_opts *fo, rel_fetch_report *rep, kerr *err);
+/* Unpack in (written by rel_bundle_export; checked as every archive is)
+ * into dir, which must not exist, and its artifacts into fo's cache (each
+ * must have the digest it is named by); then load the bundle and verify
+ * every pinned source from the cache alone. *nartifacts: how many went
+ * into the cache. */
+int rel_bundle_import(const char *in, const char *dir, const fetch_opts *fo, size_t *nartifacts, kerr *err);
 /* Parse a stage file from text (tests; dir is where relative paths point). */
 int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *name, const char *text,
 		     size_t len, kerr *err);
@@ -425,6 +456,8 @@ typedef struct rel_template_opts {
 	size_t nshow_only;
 	const values_opts *values;  /* may be NULL; its num is the number mode */
 	kredact *secrets;           /* gets the secret values (schema marks, --set-secret); may be NULL */
+	const char *version;        /* an oci:// path: the chart version */
+	const fetch_opts *fetch;    /* an oci:// path: how it is fetched; NULL: the defaults */
 } rel_template_opts;
 
 typedef struct rel_template_result {
@@ -448,9 +481,10 @@ bool rel_template_is_crd(const rel_template_result *r, const tmpl_manifest *m);
 /* The values a run uses, secrets masked: the user's values alone (path
  * NULL) or coalesced over a bundle's or chart's defaults and checked
  * against their schemas. *out lives in a. The secret values go to secrets
- * (may be NULL), before the schemas are checked. */
-int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, const values_opts *vo,
-		    kredact *secrets, kerr *err);
+ * (may be NULL), before the schemas are checked. An oci:// path is pulled
+ * at version with fo (may be NULL). */
+int rel_values_show(doc_node **out, karena *a, const char *path, bool bundle, const char *version,
+		    const fetch_opts *fo, const values_opts *vo, kredact *secrets, kerr *err);
 
 /* ---- a run: kubeconfig, client, bundle and values together ---- */
 
@@ -472,6 +506,7 @@ typedef struct rel_session_opts {
 	bool wait_poll;             /* wait by polling, never watching (the test switch KSTAGE_WAIT_POLL) */
 	const kev_sink *sink;
 	const fetch_opts *fetch;    /* NULL: the defaults */
+	const char *version;        /* an oci:// bundle: the chart version */
 } rel_session_opts;
 
 /* Load the bundle and values (input errors first, before any network),

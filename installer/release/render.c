@@ -311,10 +311,67 @@ static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, 
 	return rc;
 }
 
+/* A chart stage's own values: string leaves holding "{{" rendered with the
+ * bundle's .Values. */
+static int render_values(doc_node *v, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+			 int depth, kerr *err)
+{
+	size_t i;
+	int rc = 0;
+	if (depth > 100)
+		return kerr_set(err, KE_LIMIT, "stage %s: chart values nested deeper than 100", s->name);
+	if (v->type == DOC_MAP) {
+		for (i = 0; i < v->u.map.len && !rc; i++) {
+			doc_node *c = v->u.map.v[i].val;
+			if (c->type == DOC_STR && strstr(c->u.s.ptr, "{{")) {
+				kbuf o = KBUF_INIT;
+				rc = rel_render_string(&o, a, b, karena_printf(a, "%s:stage %s:chart values", b->file, s->name),
+						       c->u.s.ptr, ctx, err);
+				v->u.map.v[i].val = doc_new_strn(a, o.ptr, o.len);
+				kbuf_release(&o);
+			} else {
+				rc = render_values(c, a, b, s, ctx, depth + 1, err);
+			}
+		}
+	} else if (v->type == DOC_SEQ) {
+		for (i = 0; i < v->u.seq.len && !rc; i++) {
+			doc_node *c = v->u.seq.v[i];
+			if (c->type == DOC_STR && strstr(c->u.s.ptr, "{{")) {
+				kbuf o = KBUF_INIT;
+				rc = rel_render_string(&o, a, b, karena_printf(a, "%s:stage %s:chart values", b->file, s->name),
+						       c->u.s.ptr, ctx, err);
+				v->u.seq.v[i] = doc_new_strn(a, o.ptr, o.len);
+				kbuf_release(&o);
+			} else {
+				rc = render_values(c, a, b, s, ctx, depth + 1, err);
+			}
+		}
+	}
+	return rc;
+}
+
+/* The canonical tar of a git source or chart stage, pinned. */
+static int fetch_stage_git(kbuf *out, const rel_stage *s, const rel_ctx *ctx, kerr *err)
+{
+	fetch_opts fo;
+	int rc;
+	if (ctx->fetch)
+		fo = *ctx->fetch;
+	else
+		memset(&fo, 0, sizeof(fo));
+	fo.sink = ctx->sink;
+	fo.max_bytes = s->size;
+	rc = fetch_git(out, NULL, s->git, s->git_ref, s->git_path, s->commit, s->sha256, &fo, err);
+	if (rc && s->pin_at)
+		kerr_wrap(err, "sha256 from %s", s->pin_at);
+	return rc;
+}
+
 static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, const rel_bundle *b,
 			const rel_stage *s, const rel_ctx *ctx, bool crds, kerr *err)
 {
 	tmpl_chart *ch = b->chart;
+	doc_node *user;
 	tmpl_output out;
 	tmpl_render_opts ro;
 	size_t i;
@@ -331,6 +388,14 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 		rc = fetch_oci_chart(&data, NULL, s->ref, s->version, s->sha256, &fo, err);
 		if (rc && s->pin_at)
 			kerr_wrap(err, "digest from %s", s->pin_at);
+		if (!rc)
+			rc = tmpl_chart_load_tgz(&ch, a, s->url, data.ptr, data.len, VALUES_NUM_HELM, err);
+		kbuf_release(&data);
+		if (rc)
+			return rc;
+	} else if (!ch && s->git) {
+		kbuf data = KBUF_INIT;
+		rc = fetch_stage_git(&data, s, ctx, err);
 		if (!rc)
 			rc = tmpl_chart_load_tgz(&ch, a, s->url, data.ptr, data.len, VALUES_NUM_HELM, err);
 		kbuf_release(&data);
@@ -364,8 +429,15 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 		}
 		return 0;
 	}
-	values_secrets(ctx->sink ? ctx->sink->redact : NULL, &ch->vc, ctx->values, NULL);
-	if ((rc = values_compute(&ch->vc, ctx->values ? doc_copy(a, ctx->values) : doc_new_map(a), a, VALUES_NUM_HELM, err)))
+	if (s->chart_values) {
+		user = doc_copy(a, s->chart_values);
+		if ((rc = render_values(user, a, b, s, ctx, 0, err)))
+			return rc;
+	} else {
+		user = ctx->values ? doc_copy(a, ctx->values) : doc_new_map(a);
+	}
+	values_secrets(ctx->sink ? ctx->sink->redact : NULL, &ch->vc, user, NULL);
+	if ((rc = values_compute(&ch->vc, user, a, VALUES_NUM_HELM, err)))
 		return rc;
 	values_secrets(ctx->sink ? ctx->sink->redact : NULL, &ch->vc, ch->vc.values, NULL);
 	memset(&ro, 0, sizeof(ro));
@@ -465,6 +537,14 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 			rc = add_archive(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
 		else if (!rc)
 			rc = add_docs(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
+		kbuf_release(&data);
+		break;
+	}
+	case REL_SRC_GIT: {
+		kbuf data = KBUF_INIT;
+		rc = fetch_stage_git(&data, s, ctx, err);
+		if (!rc)
+			rc = add_archive(objs, n, &cap, a, s->url, data.ptr, data.len, err);
 		kbuf_release(&data);
 		break;
 	}

@@ -12,7 +12,7 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 	int rc;
 	memset(s, 0, sizeof(*s));
 	karena_init(&s->a);
-	if ((rc = rel_bundle_load(&s->bundle, &s->a, o->bundle ? o->bundle : ".", err)))
+	if ((rc = rel_bundle_open(&s->bundle, &s->a, o->bundle ? o->bundle : ".", o->version, o->fetch, err)))
 		return rc;
 	{
 		/* Helm charts read numbers as Helm does; bundles keep integers exact */

@@ -11,7 +11,7 @@
 
 bool rel_stage_remote(const rel_stage *st)
 {
-	return st->src == REL_SRC_URL || (st->src == REL_SRC_CHART && st->ref);
+	return st->src == REL_SRC_URL || st->src == REL_SRC_GIT || (st->src == REL_SRC_CHART && (st->ref || st->git));
 }
 
 static void lock_path(kbuf *out, const rel_bundle *b)
@@ -39,7 +39,7 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err)
 		if (!rel_stage_remote(st) || !st->url)
 			continue;
 		e = fetch_lock_find(&lock, st->url);
-		n = doc_get_path(st->node, st->ref ? "chart" : "source");
+		n = doc_get_path(st->node, st->src == REL_SRC_CHART ? "chart" : "source");
 		if (e && st->sha256 && strcmp(e->sha256, st->sha256)) {
 			kerr_add_at(err, KE_INPUT, lock.file, e->line, e->col,
 				    "stage %s: source %s: kstage.yaml pins sha256 %s, the lock line %s:%u has %s: "
@@ -53,7 +53,10 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err)
 			kbuf_release(&at);
 		} else if (e) {
 			kbuf at = KBUF_INIT;
+			const char *c = strrchr(e->resolved ? e->resolved : "", '@');
 			kbuf_printf(&at, "%s:%u", lock.file, e->line);
+			if (st->git && c)
+				st->commit = c + 1;
 			st->sha256 = e->sha256;
 			st->size = e->size;
 			st->pin_at = karena_strdup(a, at.ptr);
@@ -80,8 +83,10 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 		memset(&none, 0, sizeof(none));
 		fo = &none;
 	}
-	if (rep)
-		memset(rep, 0, sizeof(*rep));
+	if (rep) {
+		rep->sources = 0;
+		rep->lock_written = false;
+	}
 	karena_init(&a);
 	memset(&lock, 0, sizeof(lock));
 	memset(&res, 0, sizeof(res));
@@ -98,7 +103,10 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 			/* the locked size bounds the download: an oversized answer stops there */
 			one = *fo;
 			one.max_bytes = update_lock ? 0 : st->size;
-			if (st->ref)
+			if (st->git)
+				rc = fetch_git(&data, &res, st->git, st->git_ref, st->git_path, update_lock ? NULL : st->commit,
+					       st->sha256, &one, err);
+			else if (st->ref)
 				rc = fetch_oci_chart(&data, &res, st->ref, st->version, st->sha256, &one, err);
 			else
 				rc = fetch_get(&data, &res, st->url, st->sha256, &one, err);
@@ -109,8 +117,12 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 			kerr_wrap(err, "stage %s", st->name);
 			break;
 		}
-		if (rep)
+		if (rep) {
 			rep->sources++;
+			kbuf_printf(&rep->digests, "%s\n", res.sha256);
+			if (res.extra[0])
+				kbuf_printf(&rep->digests, "%s\n", res.extra);
+		}
 		kbuf_reset(&msg);
 		kbuf_printf(&msg, "stage %s: %s verified (sha256 %s, %zu bytes)", st->name, st->url, res.sha256,
 			    res.size);

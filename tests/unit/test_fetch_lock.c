@@ -67,7 +67,7 @@ TEST(fetch_lock_errors_have_positions)
 		{ "version: 1\nsources:\n  - {stage: a, url: https://x/y, resolved: https://x/y, sha256: abc, size: 1}\n",
 		  "l:3:65: lock sha256 must be 64 lowercase hex digits" },
 		{ "version: 1\nsources:\n  - {stage: a, url: http://x/y, resolved: https://x/y, sha256: " D1 ", size: 1}\n",
-		  "lock url \"http://x/y\" is not https://" },
+		  "lock url \"http://x/y\" is not https://, oci:// or git+" },
 		{ "version: 1\nsources:\n  - {stage: a, url: https://x/y, resolved: r, sha256: " D1 ", size: -1}\n",
 		  "lock size must be a byte count" },
 		{ "version: 1\nsources:\n  - {stage: a, url: https://x/y, sha256: " D1 ", size: 1}\n",

@@ -96,7 +96,20 @@ static const bad_case bad[] = {
 	{ "name: x\nstages:\n  - name: a\n    source: {path: x}\n    wait: {rules: [{kind: X}]}\n", "/b/kstage.yaml:5:20: wait rule needs a condition or a jsonPath" },
 	{ "name: x\nstages: []\n", "/b/kstage.yaml:2:9: kstage.yaml: stages must be a non-empty list" },
 	{ "stages:\n  - name: a\n    source: {path: x}\n    templates: [a.yaml]\n", "stage a: give only one of source, templates, chart" },
-	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/y}\n", "charts from OCI registries are not supported yet" },
+	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/y}\n", "/b/kstage.yaml:4:12: stage a: chart ref oci://x/y needs a version" },
+	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/y:1, version: v1}\n", "/b/kstage.yaml:4:40: stage a: chart ref oci://x/y:1 has a tag already" },
+	{ "name: x\nstages:\n  - name: a\n    chart: {ref: https://x/y, version: v1}\n", "/b/kstage.yaml:4:18: stage a: \"https://x/y\" is not an oci:// reference" },
+	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/Y, version: v1}\n", "stage a: \"oci://x/Y\": repository \"Y\" must be lowercase" },
+	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/y, version: v1, digest: abc}\n", "/b/kstage.yaml:4:50: stage a: digest must be sha256:<64 lowercase hex digits>" },
+	{ "name: x\nstages:\n  - name: a\n    chart: {ref: oci://x/y, path: c, version: v1}\n", "stage a: chart has both path and ref" },
+	{ "name: x\nstages:\n  - name: a\n    source: {git: http://h/r.git, ref: v1}\n", "/b/kstage.yaml:4:19: stage a: git must be an https:// (or file://) repository URL" },
+	{ "name: x\nstages:\n  - name: a\n    source: {git: https://h/r.git}\n", "source: \"ref\" is required" },
+	{ "name: x\nstages:\n  - name: a\n    source: {git: https://h/r.git, ref: a..b}\n", "/b/kstage.yaml:4:41: stage a: ref \"a..b\" is not a tag, branch or commit" },
+	{ "name: x\nstages:\n  - name: a\n    source: {git: https://h/r.git, ref: v1, path: ../x}\n", "stage a: path \"../x\" must be a relative directory of the repository" },
+	{ "name: x\nstages:\n  - name: a\n    source: {git: https://h/r.git, ref: v1, sha256: abc}\n", "stage a: a git source takes git, ref and path (pinned in kstage.lock)" },
+	{ "name: x\nstages:\n  - name: a\n    chart: {git: https://h/r.git, ref: v1, version: v1}\n", "stage a: a chart from git takes git, ref and path" },
+	{ "name: x\nstages:\n  - name: a\n    chart: {path: c, values: [1]}\n", "/b/kstage.yaml:4:30: stage a: chart values must be a map" },
+	{ "name: x\nstages:\n  - name: a\n    chart: {version: v1}\n", "stage a: chart needs path, or ref (oci://HOST/REPO) with version" },
 };
 
 TEST(release_bundle_errors_have_locations)
