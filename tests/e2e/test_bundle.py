@@ -169,6 +169,9 @@ def test_migration_from_kserve_v0152_then_idempotent_then_uninstall(cluster):
         if k not in ("enableGatewayApi", "kserveIngressGateway"):
             assert new[k] == v, k
     assert set(new) == set(old)
+    # and the string's formatting: only the changed value's bytes differ
+    assert before.count('"enableGatewayApi": false') == 1
+    assert after == before.replace('"enableGatewayApi": false', '"enableGatewayApi": true'), after
     # the controller restarted once, its rollout complete
     d = wait_rollout(cluster)
     assert "kubectl.kubernetes.io/restartedAt" in d["spec"]["template"]["metadata"].get("annotations", {})
