@@ -102,8 +102,8 @@ static int needed(perms *p, karena *a, const rel_bundle *b, size_t first, const 
 				perm_add(p, a, "get", "", "configmaps", ons);
 				perm_add(p, a, "update", "", "configmaps", ons);
 			} else {
-				const char *res = !strcmp(op->kind, "statefulset") ? "statefulsets" :
-						  !strcmp(op->kind, "daemonset") ? "daemonsets" : "deployments";
+				const char *res;
+				rel_restart_kind(op, &res);
 				perm_add(p, a, "get", "apps", res, ons);
 				perm_add(p, a, "patch", "apps", res, ons);
 			}
@@ -139,7 +139,6 @@ static int needed(perms *p, karena *a, const rel_bundle *b, size_t first, const 
 static int review(kube_client *c, karena *a, perm *pm, kerr *err)
 {
 	kbuf body = KBUF_INIT;
-	kube_req rq = { 0 };
 	kube_resp rs;
 	doc_node *ans = NULL;
 	int rc;
@@ -155,16 +154,11 @@ static int review(kube_client *c, karena *a, perm *pm, kerr *err)
 		doc_json_quote(&body, pm->ns, strlen(pm->ns), 0);
 	}
 	kbuf_puts(&body, "}}}");
-	rq.method = "POST";
-	rq.path = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews?dryRun=All";
-	rq.content_type = "application/json";
-	rq.body = body.ptr;
-	rq.body_len = body.len;
-	rq.idempotent = true;   /* it changes nothing */
-	kube_resp_init(&rs);
-	rc = kube_do(c, &rq, &rs, err);
+	/* it changes nothing: repeating it is safe */
+	rc = rel_kube_send(c, "POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews?dryRun=All", &body, &rs,
+			   err);
 	if (!rc && rs.status >= 400)
-		rc = kube_status_error(err, rs.status, rs.body.ptr, rs.body.len, "create", "SelfSubjectAccessReview");
+		rc = rel_kube_error(err, &rs, "create", "SelfSubjectAccessReview");
 	if (!rc)
 		rc = doc_load_json(&ans, a, "SelfSubjectAccessReview", rs.body.ptr, rs.body.len, err);
 	if (!rc) {

@@ -153,9 +153,7 @@ static int list_group(kube_client *c, karena *a, const kube_obj *objs, size_t n,
 	}
 	return 0;
 }
-/* The workload kind of a rolloutRestart op ("deployment" -> Deployment)
- * and its resource. */
-static const char *restart_kind(const rel_op *op, const char **resource)
+const char *rel_restart_kind(const rel_op *op, const char **resource)
 {
 	if (!strcmp(op->kind, "statefulset")) {
 		*resource = "statefulsets";
@@ -225,7 +223,7 @@ static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 				stage_changed |= changed;
 			}
 		} else if (!op->always && !stage_changed) {
-			const char *res, *ref = karena_printf(a, "%s/%s/%s", restart_kind(op, &res), ns, op->name);
+			const char *res, *ref = karena_printf(a, "%s/%s/%s", rel_restart_kind(op, &res), ns, op->name);
 			kube_emit(c, KEV_INFO, "op.done", "rolloutRestart: not restarted (nothing in the stage changed)",
 				  "stage", s->name, "op", "rolloutRestart", "object", ref, "action", "unchanged", NULL);
 			sum->ops_unchanged++;
@@ -688,7 +686,7 @@ static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel
 	kerr ge = KERR_INIT;
 	int rc = 0;
 	if (op->type == REL_OP_ROLLOUT_RESTART) {
-		kind = restart_kind(op, &resource);
+		kind = rel_restart_kind(op, &resource);
 		apiv = "apps/v1";
 	}
 	kbuf_puts(&p, op->type == REL_OP_ROLLOUT_RESTART ? "/apis/apps/v1/namespaces/" : "/api/v1/namespaces/");
@@ -1069,7 +1067,7 @@ static int plan_op(rel_plan *p, karena *pa, karena *a, const rel_bundle *b, cons
 	en.stage = karena_strdup(pa, s->name);
 	if (op->type == REL_OP_ROLLOUT_RESTART) {
 		const char *res;
-		en.ref = karena_printf(pa, "%s/%s/%s", restart_kind(op, &res), ns, op->name);
+		en.ref = karena_printf(pa, "%s/%s/%s", rel_restart_kind(op, &res), ns, op->name);
 		if (op->always || changed_before) {
 			en.action = REL_CHANGED;
 			en.note = "rolloutRestart: the pods will be restarted (restartedAt annotation), then waited for";

@@ -289,6 +289,10 @@ int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *nam
 
 /* ---- apply ---- */
 
+/* The workload kind of a rolloutRestart op ("deployment" -> Deployment);
+ * *resource gets its resource (deployments). */
+const char *rel_restart_kind(const rel_op *op, const char **resource);
+
 /* The stage is one of --stage (ctx->only), or there is no --stage. */
 bool rel_stage_selected(const rel_ctx *ctx, const rel_stage *s);
 

@@ -98,9 +98,10 @@ def test_lookup_forbidden_stops_the_run_naming_the_object(cluster):
     assert not cluster.exists("configmap", "lf", "-n", "team-a")
 
 
-def restart_count(cluster, ns, name):
+def rollout_revision(cluster, ns, name):
+    """The newest ReplicaSet's revision: each restart makes a new one."""
     rs = cluster.get("replicasets", "-n", ns, "-l", f"app={name}")["items"]
-    return len(rs)
+    return max(int(r["metadata"]["annotations"]["deployment.kubernetes.io/revision"]) for r in rs)
 
 
 def test_rollout_restart_only_when_the_stage_changed(cluster):
@@ -157,13 +158,13 @@ def test_rollout_restart_only_when_the_stage_changed(cluster):
     assert "rolloutRestart: not restarted (nothing in the stage changed)" in r.stderr, r.stderr
     assert restarted_at() == first
     assert cluster.get("deployment", "ctl", "-n", ns)["metadata"]["generation"] == gen
-    rs_before = restart_count(cluster, ns, "ctl")
+    rs_before = rollout_revision(cluster, ns, "ctl")
     # a changed ConfigMap restarts once
     r = cluster.kstage("apply", b, "--set", "level=debug")
     assert r.returncode == 0, r.stderr
     assert restarted_at() != first
     assert cluster.get("deployment", "ctl", "-n", ns)["metadata"]["generation"] == gen + 1
-    assert restart_count(cluster, ns, "ctl") == rs_before + 1
+    assert rollout_revision(cluster, ns, "ctl") == rs_before + 1
     # when: always restarts with nothing changed
     gen = cluster.get("deployment", "ctl", "-n", ns)["metadata"]["generation"]
     r = cluster.kstage("apply", b, "--set", "level=debug", "--set", "always=true")
@@ -341,7 +342,8 @@ def test_test_stage_passes_through_the_gateway_and_cleans_up(cluster):
     assert "stage verify: test passed: HTTP 200" in r.stderr, r.stderr
     assert "stage gateway: ready" not in r.stderr and "stage gateway-api-crds: ready" not in r.stderr
     assert cluster.exists("httproute", "echo", "-n", "e2e-verify")
-    # text output names the request and the output
+    # text output names the output and the request
+    assert f"stage gateway: address = {addr}" in r.stderr, r.stderr
     assert f"stage verify: test POST http://{addr}/v2/models/echo/infer Host: echo.e2e.example.com" in r.stderr
 
 
