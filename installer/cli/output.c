@@ -46,6 +46,37 @@ void cli_redact_event(const cli_ctx *ctx, const kevent *ev, kevent *out, karena 
 		out->fields[i].val = cli_redact_str(ctx, a, ev->fields[i].val);
 }
 
+static const char *field(const kevent *ev, const char *key)
+{
+	size_t i;
+	for (i = 0; i < ev->nfields; i++)
+		if (!strcmp(ev->fields[i].key, key))
+			return ev->fields[i].val;
+	return "";
+}
+
+/* A download's progress: a bar on a terminal, redrawn in place; nothing
+ * when stderr is not one (-o json has the events). */
+static void progress_bar(const cli_ctx *ctx, const kevent *ev)
+{
+	double bytes = atof(field(ev, "bytes")), total = atof(field(ev, "total"));
+	bool done = !strcmp(field(ev, "done"), "true");
+	int width = 30, fill = total > 0 ? (int)(bytes / total * width) : 0, i;
+	if (ctx->quiet || !isatty(2))
+		return;
+	if (fill > width)
+		fill = width;
+	fprintf(stderr, "\r%.60s [", field(ev, "name"));
+	for (i = 0; i < width; i++)
+		fputc(i < fill ? '#' : '.', stderr);
+	if (total > 0)
+		fprintf(stderr, "] %5.1f/%.1f MiB", bytes / 1048576.0, total / 1048576.0);
+	else
+		fprintf(stderr, "] %5.1f MiB", bytes / 1048576.0);
+	fputs(done ? "\n" : "\033[K", stderr);
+	fflush(stderr);
+}
+
 static void text_emit(void *vctx, const kevent *raw)
 {
 	const cli_ctx *ctx = vctx;
@@ -59,6 +90,11 @@ static void text_emit(void *vctx, const kevent *raw)
 	if (ctx->quiet && raw->level < KEV_WARN)
 		return;
 	cli_redact_event(ctx, raw, &rev, &a);
+	if (!strcmp(raw->kind, "fetch.progress")) {
+		progress_bar(ctx, ev);
+		karena_release(&a);
+		return;
+	}
 	if (ctx->color) {
 		post = C_RESET;
 		pre = ev->level == KEV_ERROR ? C_RED : ev->level == KEV_WARN ? C_YELLOW

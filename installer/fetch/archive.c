@@ -280,6 +280,11 @@ static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 	return flag == FTW_DP ? rmdir(p) : unlink(p);
 }
 
+void fetch_rmtree(const char *dir)
+{
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* After extraction every symlink under sub must resolve inside the
  * root (physically: a chain of links is followed by the kernel, which the
  * lexical check alone cannot see), and not dangle. */
@@ -328,7 +333,7 @@ int fetch_archive_extract(const void *data, size_t len, const char *name, const 
 	else if (!(rc = fetch_archive_walk(data, len, name, lim, write_entry, &x, err)))
 		rc = symlinks_inside(&x, dir, err);
 	if (rc)
-		nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		fetch_rmtree(dir);
 	free(x.root);
 	kbuf_release(&x.full);
 	return rc;

@@ -184,6 +184,8 @@ static int download(kbuf *out, kbuf *resolved, const char *url, const fetch_opts
 	ho.connect_timeout_ms = o ? o->connect_timeout_ms : 0;
 	ho.timeout_ms = o ? o->timeout_ms : 0;
 	ho.effective_url = resolved;
+	ho.progress = o ? o->sink : NULL;
+	ho.progress_name = url;
 	if (strcmp(from.ptr, url))
 		kev_emitf(o ? o->sink : NULL, KEV_INFO, "fetch.start", "fetching %s from %s", url, from.ptr);
 	else
@@ -226,6 +228,17 @@ done:
 	kbuf_release(&sub);
 	kbuf_release(&tmp);
 	kbuf_release(&path);
+}
+
+void fetch_result_set(fetch_result *res, const void *data, size_t len, const char *resolved)
+{
+	if (!res)
+		return;
+	res->extra[0] = '\0';
+	fetch_sha256_hex(data, len, res->sha256);
+	res->size = len;
+	kbuf_reset(&res->resolved);
+	kbuf_puts(&res->resolved, resolved);
 }
 
 int fetch_cache_add(const fetch_opts *o, const void *data, size_t len, char hex[65], kerr *err)
@@ -312,13 +325,7 @@ int fetch_get(kbuf *out, fetch_result *res, const char *url, const char *sha256,
 done:
 	if (!rc) {
 		kbuf_put(out, data.ptr, data.len);
-		if (res) {
-			res->extra[0] = '\0';
-			fetch_sha256_hex(data.ptr, data.len, res->sha256);
-			res->size = data.len;
-			kbuf_reset(&res->resolved);
-			kbuf_puts(&res->resolved, resolved.ptr);
-		}
+		fetch_result_set(res, data.ptr, data.len, resolved.ptr);
 	}
 	kbuf_release(&dir);
 	kbuf_release(&path);

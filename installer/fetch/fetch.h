@@ -3,9 +3,12 @@
  *
  * A source is fetched once into $XDG_CACHE_HOME/kstage/sha256/<digest>
  * (~/.cache/kstage when XDG_CACHE_HOME is unset; $KSTAGE_CACHE_DIR wins)
- * and verified by its pinned SHA-256 on the way in and on every use. Only
- * https:// URLs; the CA bundle is the system's unless $SSL_CERT_FILE names
- * another. This module never prints; it reports through kerr and kev.
+ * and verified by its pinned SHA-256 on the way in and on every use.
+ * Sources: https:// URLs (fetch.c), Helm charts in OCI registries (oci.c:
+ * manifest and layer, both by digest), and directories of git
+ * repositories (git.c, through libgit2, as a canonical tar). The CA bundle
+ * is the system's unless $SSL_CERT_FILE names another. This module never
+ * prints; it reports through kerr and kev.
  *
  * Cache files are written to a unique temporary file (0600) in the cache
  * directory (0700) and renamed into place only once their digest checks,
@@ -51,6 +54,12 @@ typedef struct fetch_http_opts {
 	kbuf *resp_headers;        /* if set: the header lines of the last response */
 	long *status;              /* if set: the last HTTP status; a 4xx other than 429 is
 				    * then no error (the caller judges it; out has its body) */
+	const kev_sink *progress;  /* if set: "fetch.progress" events (fields name, bytes, total,
+				    * done) at most every 500 ms and once at the end */
+	const char *progress_name; /* what the events name (default: the URL) */
+	const char *method;        /* NULL: GET; "PUT" or "POST" send body */
+	const void *body;
+	size_t body_len;
 } fetch_http_opts;
 
 /* curl_global_init, once per process. */
@@ -149,15 +158,31 @@ typedef struct fetch_oci_ref {
 /* Parse and check an oci:// reference (the repository as the distribution
  * spec allows it, a valid tag). KE_INPUT saying what is wrong. */
 int fetch_oci_ref_parse(fetch_oci_ref *out, karena *a, const char *ref, kerr *err);
+/* Push data as a one-layer OCI artifact to ref (oci://HOST/REPO:TAG): the
+ * layer (media type layer_type) and an empty JSON config (config_type)
+ * as blobs, then the manifest under TAG. manifest_hex (may be NULL) gets
+ * the manifest's sha256. Authentication as for pulls (scope pull,push). */
+int fetch_oci_push(const char *ref, const void *data, size_t len, const char *config_type, const char *layer_type,
+		   char manifest_hex[65], const fetch_opts *o, kerr *err);
+/* Pull the one layer of the artifact at ref (oci://HOST/REPO:TAG) whose
+ * config media type is config_type into out, the manifest and layer
+ * checked by digest. manifest_hex (may be NULL) gets its sha256. */
+int fetch_oci_pull(kbuf *out, const char *ref, const char *config_type, char manifest_hex[65], const fetch_opts *o,
+		   kerr *err);
+/* The tags of the repository of ref (oci://HOST/REPO, after o's mirror
+ * rules; GET /v2/REPO/tags/list), one a line, appended to out. KE_IO
+ * with --offline. */
+int fetch_oci_tags(kbuf *out, const char *ref, const fetch_opts *o, kerr *err);
 /* The Helm chart ref (oci://HOST/REPO) at version (its tag, "+" as "_";
- * NULL: the ref's own tag) into out (appended): pinned by digest (the
+ * NULL: the ref's own tag; with digest it may be a range, then unused)
+ * into out (appended): pinned by digest (the
  * manifest's sha256, 64 hex; NULL resolves the tag), from the cache when
  * there, else from the registry after o's mirror rules; the manifest must
  * be a Helm chart's (config application/vnd.cncf.helm.config.v1+json, a
  * layer application/vnd.cncf.helm.chart.content.v1.tar+gzip) and the
  * layer must have the digest and size the manifest gives. res (may be
  * NULL; initialise its kbuf): sha256 the manifest digest, size the
- * chart's, resolved "oci://HOST/REPO@sha256:..." (after mirror rules).
+ * chart's, resolved "oci://HOST/REPO[:TAG]@sha256:..." (after mirror rules).
  * Errors: KE_INPUT for a bad reference, a digest mismatch (naming both),
  * not a chart, a 404, refused credentials; KE_LIMIT over the size cap;
  * KE_IO for the network and for a chart missing --offline. */
@@ -225,6 +250,8 @@ typedef int (*fetch_archive_fn)(void *ctx, const fetch_archive_entry *e, kerr *e
  * error stops the walk and is returned. */
 int fetch_archive_walk(const void *data, size_t len, const char *name, const fetch_archive_limits *lim,
 		       fetch_archive_fn fn, void *ctx, kerr *err);
+/* rm -rf dir (symlinks are removed, never followed). */
+void fetch_rmtree(const char *dir);
 /* Extract into dir, which is created (0700) and must not exist: files
  * 0644, directories 0755, no owners or special bits; never through a
  * symlink; every symlink must then resolve inside dir. On any error dir is

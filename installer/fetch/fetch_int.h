@@ -20,4 +20,7 @@ int fetch_cache_read(kbuf *out, kbuf *path, const char *dir, const char *hex, co
  * cache we cannot write is not an error: the caller has the bytes. */
 void fetch_cache_store(const char *dir, const char *hex, const kbuf *data);
 
+/* res (may be NULL) says data[0..len) came from resolved. */
+void fetch_result_set(fetch_result *res, const void *data, size_t len, const char *resolved);
+
 #endif

@@ -9,10 +9,8 @@
  * refused. That tar's SHA-256 is the source's digest: the cache holds it,
  * so a pinned source needs no network.
  */
-#define _XOPEN_SOURCE 700   /* nftw */
 #include "fetch_int.h"
 
-#include <ftw.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,15 +123,6 @@ done:
 	git_tree_free(root);
 	git_commit_free(c);
 	return rc;
-}
-
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	(void)st;
-	(void)flag;
-	(void)f;
-	remove(p);
-	return 0;
 }
 
 /* The name the tree goes under: the path's last step, else the
@@ -303,20 +292,14 @@ int fetch_git(kbuf *out, fetch_result *res, const char *url, const char *ref, co
 	kbuf_printf(&from, "@%s", cid);
 clean:
 	git_repository_free(repo);
-	nftw(tmp.ptr, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fetch_rmtree(tmp.ptr);
 shutdown:
 	git_libgit2_shutdown();
 	if (rc)
 		goto done;
 found:
 	kbuf_put(out, data.ptr, data.len);
-	if (res) {
-		res->extra[0] = '\0';
-		fetch_sha256_hex(data.ptr, data.len, res->sha256);
-		res->size = data.len;
-		kbuf_reset(&res->resolved);
-		kbuf_puts(&res->resolved, from.ptr);
-	}
+	fetch_result_set(res, data.ptr, data.len, from.ptr);
 done:
 	kbuf_release(&dir);
 	kbuf_release(&from);

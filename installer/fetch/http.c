@@ -74,6 +74,38 @@ static size_t on_header(char *p, size_t sz, size_t n, void *u)
 	return len;
 }
 
+typedef struct progress {
+	const fetch_http_opts *o;
+	const char *name;
+	struct timespec last;
+	curl_off_t bytes, total;
+} progress;
+
+static void progress_emit(const progress *p, bool done)
+{
+	char b[32], t[32];
+	snprintf(b, sizeof(b), "%lld", (long long)p->bytes);
+	snprintf(t, sizeof(t), "%lld", (long long)p->total);
+	kev_emit(p->o->progress, KEV_INFO, "fetch.progress", p->name, "name", p->name, "bytes", b, "total", t, "done",
+		 done ? "true" : "false", NULL);
+}
+
+static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	progress *p = u;
+	struct timespec now;
+	(void)ultotal;
+	(void)ulnow;
+	p->bytes = dlnow;
+	p->total = dltotal;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (dlnow > 0 && (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000 >= 500) {
+		p->last = now;
+		progress_emit(p, false);
+	}
+	return 0;
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -113,6 +145,7 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 		long status = 0;
 		bool retry = false;
 		struct curl_slist *hl = NULL;
+		progress pg;
 		size_t i;
 		if (!h)
 			return kerr_set(err, KE_INTERNAL, "%s: cannot start an HTTP client", url);
@@ -122,12 +155,26 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 			hl = curl_slist_append(hl, o->headers[i]);
 		if (hl)
 			curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+		if (o->progress) {
+			memset(&pg, 0, sizeof(pg));
+			pg.o = o;
+			pg.name = o->progress_name ? o->progress_name : url;
+			clock_gettime(CLOCK_MONOTONIC, &pg.last);
+			curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+			curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+			curl_easy_setopt(h, CURLOPT_XFERINFODATA, &pg);
+		}
 		if (o->resp_headers) {
 			kbuf_reset(o->resp_headers);
 			curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 			curl_easy_setopt(h, CURLOPT_HEADERDATA, o->resp_headers);
 		}
 		curl_easy_setopt(h, CURLOPT_URL, url);
+		if (o->method) {
+			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, o->method);
+			curl_easy_setopt(h, CURLOPT_POSTFIELDS, o->body ? o->body : "");
+			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+		}
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : 300000L);
@@ -162,6 +209,10 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 			retry = status >= 500 || status == 429;
 		} else {
 			rc = 0;
+			if (o->progress) {
+				pg.bytes = pg.total = (curl_off_t)out->len;
+				progress_emit(&pg, true);
+			}
 			break;
 		}
 		if (!retry || attempt == max)

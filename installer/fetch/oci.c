@@ -37,6 +37,29 @@ typedef struct oci_client {
 	bool have_creds;
 } oci_client;
 
+static void client_release(oci_client *c)
+{
+	kbuf_release(&c->auth);
+	kbuf_release(&c->user);
+	kbuf_release(&c->pass);
+	kbuf_release(&c->creds_file);
+}
+
+/* c for r's repository after o's mirror rules (plain: the reference
+ * without tag; moved: after the rules; from: moved, parsed). */
+static int client_open(oci_client *c, fetch_oci_ref *from, kbuf *plain, kbuf *moved, karena *a,
+		       const fetch_oci_ref *r, const fetch_opts *o, kerr *err)
+{
+	int rc;
+	kbuf_printf(plain, "oci://%s/%s", r->host, r->repo);
+	if ((rc = fetch_mirror_url(moved, plain->ptr, o, err)) || (rc = fetch_oci_ref_parse(from, a, moved->ptr, err)))
+		return rc;
+	c->o = o;
+	c->host = from->host;
+	c->repo = from->repo;
+	return 0;
+}
+
 static void mask(const oci_client *c, const char *s, size_t len)
 {
 	if (c->o && c->o->sink && c->o->sink->redact && len)
@@ -433,27 +456,33 @@ done:
 	return rc;
 }
 
-/* GET https://host/v2/REPO/WHAT into out (at most max bytes), meeting one
- * authentication challenge. hdrs gets the answer's header lines. */
-static int oci_get(oci_client *c, kbuf *out, kbuf *hdrs, const char *what, const char *accept, size_t max, kerr *err)
+/* METHOD url (a full URL) with body (may be NULL) into out (at most max
+ * bytes), meeting one authentication challenge. head: one more request
+ * header (Accept, Content-Type) or NULL; hdrs gets the answer's header
+ * lines; progress (may be NULL) names the download in progress events. */
+static int oci_req(oci_client *c, const char *method, const char *url, const void *body, size_t len, const char *head,
+		   kbuf *out, kbuf *hdrs, size_t max, const char *progress, kerr *err)
 {
-	kbuf url = KBUF_INIT;
 	long status = 0;
 	int rc;
-	kbuf_printf(&url, "https://%s/v2/%s/%s", c->host, c->repo, what);
 	for (;;) {
 		fetch_http_opts ho;
 		const char *hdr[3] = { NULL, NULL, NULL };
 		size_t n = 0;
 		http_opts(&ho, c, max);
-		if (accept)
-			hdr[n++] = accept;
+		if (head)
+			hdr[n++] = head;
 		if (c->auth.len)
 			hdr[n++] = c->auth.ptr;
 		ho.headers = hdr;
 		ho.status = &status;
 		ho.resp_headers = hdrs;
-		if ((rc = fetch_http_get(out, url.ptr, &ho, err)))
+		ho.progress = progress && c->o ? c->o->sink : NULL;
+		ho.progress_name = progress;
+		ho.method = strcmp(method, "GET") ? method : NULL;
+		ho.body = body;
+		ho.body_len = len;
+		if ((rc = fetch_http_get(out, url, &ho, err)))
 			goto done;
 		if (status != 401 || c->challenged)
 			break;
@@ -465,12 +494,23 @@ static int oci_get(oci_client *c, kbuf *out, kbuf *hdrs, const char *what, const
 			      c->have_creds ? " with the credentials from " : ": give credentials with --registry-config",
 			      c->have_creds ? c->creds_file.ptr : "");
 	else if (status == 404)
-		rc = kerr_set(err, KE_INPUT, "%s: not found in registry %s (HTTP 404)", url.ptr, c->host);
+		rc = kerr_set(err, KE_INPUT, "%s: not found in registry %s (HTTP 404)", url, c->host);
 	else if (status >= 400)
-		rc = kerr_set(err, KE_IO, "%s: HTTP status %ld", url.ptr, status);
+		rc = kerr_set(err, KE_IO, "%s %s: HTTP status %ld", method, url, status);
 done:
 	if (rc)
 		kbuf_reset(out);
+	return rc;
+}
+
+/* GET https://host/v2/REPO/WHAT (see oci_req). */
+static int oci_get(oci_client *c, kbuf *out, kbuf *hdrs, const char *what, const char *accept, size_t max,
+		   const char *progress, kerr *err)
+{
+	kbuf url = KBUF_INIT;
+	int rc;
+	kbuf_printf(&url, "https://%s/v2/%s/%s", c->host, c->repo, what);
+	rc = oci_req(c, "GET", url.ptr, NULL, 0, accept, out, hdrs, max, progress, err);
 	kbuf_release(&url);
 	return rc;
 }
@@ -535,6 +575,47 @@ done:
 	return rc;
 }
 
+int fetch_oci_tags(kbuf *out, const char *ref, const fetch_opts *o, kerr *err)
+{
+	karena a = KARENA_INIT;
+	fetch_oci_ref r, from;
+	oci_client c;
+	kbuf plain = KBUF_INIT, moved = KBUF_INIT, body = KBUF_INIT, hdrs = KBUF_INIT;
+	doc_node *d = NULL, *tags;
+	size_t i;
+	int rc;
+	memset(&c, 0, sizeof(c));
+	if (o && o->offline) {
+		rc = kerr_set(err, KE_IO, "%s: listing tags needs the network, and --offline was given", ref);
+		goto done;
+	}
+	if ((rc = fetch_oci_ref_parse(&r, &a, ref, err)))
+		goto done;
+	if ((rc = client_open(&c, &from, &plain, &moved, &a, &r, o, err)))
+		goto done;
+	if ((rc = oci_get(&c, &body, &hdrs, "tags/list", "Accept: application/json", MANIFEST_MAX, NULL, err))) {
+		kerr_wrap(err, "list the tags of %s", plain.ptr);
+		goto done;
+	}
+	if (doc_load_json(&d, &a, plain.ptr, body.ptr, body.len, err) || !d || d->type != DOC_MAP) {
+		kerr_clear(err);
+		rc = kerr_set(err, KE_IO, "%s: the tag list is not a JSON object", plain.ptr);
+		goto done;
+	}
+	tags = doc_map_get(d, "tags");
+	for (i = 0; tags && tags->type == DOC_SEQ && i < tags->u.seq.len; i++)
+		if (tags->u.seq.v[i]->type == DOC_STR && tag_ok(tags->u.seq.v[i]->u.s.ptr))
+			kbuf_printf(out, "%s\n", tags->u.seq.v[i]->u.s.ptr);
+done:
+	kbuf_release(&plain);
+	kbuf_release(&moved);
+	kbuf_release(&body);
+	kbuf_release(&hdrs);
+	client_release(&c);
+	karena_release(&a);
+	return rc;
+}
+
 int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *version, const char *digest,
 		    const fetch_opts *o, kerr *err)
 {
@@ -558,6 +639,8 @@ int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *v
 	}
 	if (version)
 		r.tag = version_tag(&a, version);
+	if (r.tag && !tag_ok(r.tag) && digest)
+		r.tag = NULL;   /* a version range, resolved when the lock was written */
 	if (r.tag && !tag_ok(r.tag)) {
 		rc = kerr_set(err, KE_INPUT, "%s: version \"%s\" is not a valid OCI tag", ref, r.tag);
 		goto done;
@@ -572,12 +655,8 @@ int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *v
 	}
 	kbuf_printf(&name, "oci://%s/%s%s%s", r.host, r.repo, r.tag ? ":" : "", r.tag ? r.tag : "");
 	/* mirror rules rewrite the reference without its tag */
-	kbuf_printf(&plain, "oci://%s/%s", r.host, r.repo);
-	if ((rc = fetch_mirror_url(&moved, plain.ptr, o, err)) || (rc = fetch_oci_ref_parse(&from, &a, moved.ptr, err)))
+	if ((rc = client_open(&c, &from, &plain, &moved, &a, &r, o, err)))
 		goto done;
-	c.o = o;
-	c.host = from.host;
-	c.repo = from.repo;
 	fetch_cache_dir(&dir, o);
 
 	/* the manifest: pinned from the cache or by digest; else by tag */
@@ -599,7 +678,7 @@ int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *v
 			kbuf_printf(&what, "manifests/sha256:%s", digest);
 		else
 			kbuf_printf(&what, "manifests/%s", r.tag);
-		if ((rc = oci_get(&c, &man, &hdrs, what.ptr, accept_manifest, MANIFEST_MAX, err))) {
+		if ((rc = oci_get(&c, &man, &hdrs, what.ptr, accept_manifest, MANIFEST_MAX, NULL, err))) {
 			kerr_wrap(err, "fetch %s", name.ptr);
 			goto done;
 		}
@@ -629,7 +708,7 @@ int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *v
 	} else {
 		kbuf_reset(&what);
 		kbuf_printf(&what, "blobs/sha256:%s", lhex);
-		if ((rc = oci_get(&c, &blob, &hdrs, what.ptr, NULL, lsize, err))) {
+		if ((rc = oci_get(&c, &blob, &hdrs, what.ptr, NULL, lsize, name.ptr, err))) {
 			kerr_wrap(err, "fetch %s", name.ptr);
 			goto done;
 		}
@@ -649,7 +728,8 @@ int fetch_oci_chart(kbuf *out, fetch_result *res, const char *ref, const char *v
 		memcpy(res->extra, lhex, 65);
 		res->size = blob.len;
 		kbuf_reset(&res->resolved);
-		kbuf_printf(&res->resolved, "oci://%s/%s@sha256:%s", from.host, from.repo, mhex);
+		kbuf_printf(&res->resolved, "oci://%s/%s%s%s@sha256:%s", from.host, from.repo, r.tag ? ":" : "",
+			    r.tag ? r.tag : "", mhex);
 	}
 done:
 	kbuf_release(&dir);
@@ -662,10 +742,153 @@ done:
 	kbuf_release(&blob);
 	kbuf_release(&path);
 	kbuf_release(&dcd);
-	kbuf_release(&c.auth);
-	kbuf_release(&c.user);
-	kbuf_release(&c.pass);
-	kbuf_release(&c.creds_file);
+	client_release(&c);
+	karena_release(&a);
+	return rc;
+}
+
+/* ---- artifacts of kstage's own (bundle push / pull) ---- */
+
+/* c for ref, which must name a tag; verb says what needs the network. */
+static int tagged_client(oci_client *c, fetch_oci_ref *r, fetch_oci_ref *from, kbuf *plain, kbuf *moved, karena *a,
+			 const char *ref, const char *verb, const fetch_opts *o, kerr *err)
+{
+	int rc;
+	if (o && o->offline)
+		return kerr_set(err, KE_IO, "%s: %s needs the network, and --offline was given", ref, verb);
+	if ((rc = fetch_oci_ref_parse(r, a, ref, err)))
+		return rc;
+	if (!r->tag)
+		return kerr_set(err, KE_INPUT, "%s: give a tag (oci://HOST/REPO:TAG)", ref);
+	return client_open(c, from, plain, moved, a, r, o, err);
+}
+
+/* One blob up: POST an upload, PUT the bytes to where it says. */
+static int push_blob(oci_client *c, const void *data, size_t len, char hex[65], kerr *err)
+{
+	kbuf url = KBUF_INIT, out = KBUF_INIT, hdrs = KBUF_INIT, loc = KBUF_INIT;
+	int rc;
+	fetch_sha256_hex(data, len, hex);
+	kbuf_printf(&url, "https://%s/v2/%s/blobs/uploads/", c->host, c->repo);
+	if ((rc = oci_req(c, "POST", url.ptr, NULL, 0, NULL, &out, &hdrs, MANIFEST_MAX, NULL, err)))
+		goto done;
+	if (!header_get(&loc, &hdrs, "Location") || !loc.len) {
+		rc = kerr_set(err, KE_IO, "registry %s: a blob upload without Location", c->host);
+		goto done;
+	}
+	kbuf_reset(&url);
+	if (loc.ptr[0] == '/')
+		kbuf_printf(&url, "https://%s", c->host);
+	kbuf_printf(&url, "%s%cdigest=sha256:%s", loc.ptr, strchr(loc.ptr, '?') ? '&' : '?', hex);
+	if (strncmp(url.ptr, "https://", 8)) {
+		rc = kerr_set(err, KE_IO, "registry %s: upload location \"%.200s\" is not https://", c->host, url.ptr);
+		goto done;
+	}
+	rc = oci_req(c, "PUT", url.ptr, data, len, "Content-Type: application/octet-stream", &out, &hdrs, MANIFEST_MAX,
+		     NULL, err);
+done:
+	kbuf_release(&url);
+	kbuf_release(&out);
+	kbuf_release(&hdrs);
+	kbuf_release(&loc);
+	return rc;
+}
+
+int fetch_oci_push(const char *ref, const void *data, size_t len, const char *config_type, const char *layer_type,
+		   char manifest_hex[65], const fetch_opts *o, kerr *err)
+{
+	karena a = KARENA_INIT;
+	fetch_oci_ref r, from;
+	oci_client c;
+	kbuf plain = KBUF_INIT, moved = KBUF_INIT, man = KBUF_INIT, url = KBUF_INIT, out = KBUF_INIT, hdrs = KBUF_INIT;
+	char chex[65], lhex[65], mhex[65];
+	int rc;
+	memset(&c, 0, sizeof(c));
+	if ((rc = tagged_client(&c, &r, &from, &plain, &moved, &a, ref, "pushing", o, err)) ||
+	    (rc = push_blob(&c, "{}", 2, chex, err)) || (rc = push_blob(&c, data, len, lhex, err)))
+		goto done;
+	kbuf_printf(&man, "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+		    "\"config\":{\"mediaType\":\"%s\",\"digest\":\"sha256:%s\",\"size\":2},"
+		    "\"layers\":[{\"mediaType\":\"%s\",\"digest\":\"sha256:%s\",\"size\":%zu}]}",
+		    config_type, chex, layer_type, lhex, len);
+	fetch_sha256_hex(man.ptr, man.len, mhex);
+	kbuf_printf(&url, "https://%s/v2/%s/manifests/%s", c.host, c.repo, r.tag);
+	if ((rc = oci_req(&c, "PUT", url.ptr, man.ptr, man.len, "Content-Type: application/vnd.oci.image.manifest.v1+json",
+			  &out, &hdrs, MANIFEST_MAX, NULL, err)))
+		goto done;
+	if (manifest_hex)
+		memcpy(manifest_hex, mhex, 65);
+done:
+	if (rc)
+		kerr_wrap(err, "push %s", ref);
+	kbuf_release(&plain);
+	kbuf_release(&moved);
+	kbuf_release(&man);
+	kbuf_release(&url);
+	kbuf_release(&out);
+	kbuf_release(&hdrs);
+	client_release(&c);
+	karena_release(&a);
+	return rc;
+}
+
+int fetch_oci_pull(kbuf *out, const char *ref, const char *config_type, char manifest_hex[65], const fetch_opts *o,
+		   kerr *err)
+{
+	karena a = KARENA_INIT;
+	fetch_oci_ref r, from;
+	oci_client c;
+	kbuf plain = KBUF_INIT, moved = KBUF_INIT, man = KBUF_INIT, hdrs = KBUF_INIT, what = KBUF_INIT, blob = KBUF_INIT;
+	doc_node *d = NULL;
+	const char *dg;
+	int64_t sz;
+	char got[65];
+	int rc;
+	memset(&c, 0, sizeof(c));
+	if ((rc = tagged_client(&c, &r, &from, &plain, &moved, &a, ref, "pulling", o, err)))
+		goto done;
+	kbuf_printf(&what, "manifests/%s", r.tag);
+	if ((rc = oci_get(&c, &man, &hdrs, what.ptr, accept_manifest, MANIFEST_MAX, NULL, err)))
+		goto done;
+	if (doc_load_json(&d, &a, ref, man.ptr, man.len, err) || !d || d->type != DOC_MAP) {
+		kerr_clear(err);
+		rc = kerr_set(err, KE_INPUT, "%s: the manifest is not a JSON object", ref);
+		goto done;
+	}
+	if (strcmp(doc_get_str(d, "config.mediaType", ""), config_type)) {
+		rc = kerr_set(err, KE_INPUT, "%s is not a kstage bundle: config media type \"%s\"", ref,
+			      doc_get_str(d, "config.mediaType", ""));
+		goto done;
+	}
+	dg = doc_get_str(d, "layers[0].digest", "");
+	sz = doc_get_int(d, "layers[0].size", -1);
+	if (strncmp(dg, "sha256:", 7) || !fetch_valid_sha256(dg + 7) || sz <= 0 ||
+	    (uint64_t)sz > (o && o->max_bytes ? o->max_bytes : FETCH_MAX)) {
+		rc = kerr_set(err, KE_INPUT, "%s: the manifest's layer is not sha256:<hex> of a size kstage takes", ref);
+		goto done;
+	}
+	kbuf_reset(&what);
+	kbuf_printf(&what, "blobs/%s", dg);
+	if ((rc = oci_get(&c, &blob, &hdrs, what.ptr, NULL, (size_t)sz, ref, err)))
+		goto done;
+	fetch_sha256_hex(blob.ptr, blob.len, got);
+	if (strcmp(got, dg + 7) || blob.len != (size_t)sz) {
+		rc = kerr_set(err, KE_INPUT, "%s: layer sha256 mismatch: the manifest says %s, got sha256:%s", ref, dg, got);
+		goto done;
+	}
+	kbuf_put(out, blob.ptr, blob.len);
+	if (manifest_hex)
+		fetch_sha256_hex(man.ptr, man.len, manifest_hex);
+done:
+	if (rc)
+		kerr_wrap(err, "pull %s", ref);
+	kbuf_release(&plain);
+	kbuf_release(&moved);
+	kbuf_release(&man);
+	kbuf_release(&hdrs);
+	kbuf_release(&what);
+	kbuf_release(&blob);
+	client_release(&c);
 	karena_release(&a);
 	return rc;
 }

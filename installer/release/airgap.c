@@ -7,13 +7,11 @@
  * named by, moves bundle/ to DIR and verifies every pinned source again
  * from the cache alone.
  */
-#define _XOPEN_SOURCE 700   /* nftw */
 #include "release.h"
 #include "core/alloc.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,16 +111,16 @@ done:
 	return rc;
 }
 
-int rel_bundle_export(const rel_bundle *b, const char *out, const fetch_opts *fo, rel_fetch_report *rep, kerr *err)
+/* The export archive of b into gz (see rel_bundle_export). */
+static int export_gz(kbuf *gz, const rel_bundle *b, const fetch_opts *fo, rel_fetch_report *rep, kerr *err)
 {
 	static const char *const always[] = { "kstage.yaml", "kstage.lock", "templates", "values", NULL };
 	rel_fetch_report own = { 0, false, KBUF_INIT };
 	packer p;
-	kbuf gz = KBUF_INIT, tmp = KBUF_INIT, data = KBUF_INIT, cdir = KBUF_INIT;
+	kbuf data = KBUF_INIT, cdir = KBUF_INIT;
 	const char *line;
 	size_t i;
 	int rc;
-	FILE *f;
 	memset(&p, 0, sizeof(p));
 	if (b->is_chart)
 		return kerr_set(err, KE_INPUT, "%s is a Helm chart: bundle export takes a bundle (kstage.yaml)", b->file);
@@ -160,7 +158,24 @@ int rel_bundle_export(const rel_bundle *b, const char *out, const fetch_opts *fo
 	if (rc)
 		goto done;
 	fetch_tar_end(&p.tar);
-	if ((rc = fetch_gzip(&gz, p.tar.ptr, p.tar.len, err)))
+	rc = fetch_gzip(gz, p.tar.ptr, p.tar.len, err);
+done:
+	for (i = 0; i < p.nseen; i++)
+		free(p.seen[i]);
+	free(p.seen);
+	kbuf_release(&p.tar);
+	kbuf_release(&data);
+	kbuf_release(&cdir);
+	kbuf_release(&own.digests);
+	return rc;
+}
+
+int rel_bundle_export(const rel_bundle *b, const char *out, const fetch_opts *fo, rel_fetch_report *rep, kerr *err)
+{
+	kbuf gz = KBUF_INIT, tmp = KBUF_INIT;
+	FILE *f;
+	int rc;
+	if ((rc = export_gz(&gz, b, fo, rep, err)))
 		goto done;
 	/* a temporary file beside out, renamed: no half-written bundle */
 	kbuf_printf(&tmp, "%s.tmp-%ld", out, (long)getpid());
@@ -175,28 +190,26 @@ int rel_bundle_export(const rel_bundle *b, const char *out, const fetch_opts *fo
 		rc = kerr_set(err, KE_IO, "cannot write %s: %s", out, strerror(errno));
 	}
 done:
-	for (i = 0; i < p.nseen; i++)
-		free(p.seen[i]);
-	free(p.seen);
-	kbuf_release(&p.tar);
 	kbuf_release(&gz);
 	kbuf_release(&tmp);
-	kbuf_release(&data);
-	kbuf_release(&cdir);
-	kbuf_release(&own.digests);
 	return rc;
 }
 
-static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+int rel_bundle_push(const rel_bundle *b, const char *ref, const fetch_opts *fo, rel_fetch_report *rep,
+		    char manifest_hex[65], kerr *err)
 {
-	(void)st;
-	(void)flag;
-	(void)f;
-	remove(p);
-	return 0;
+	kbuf gz = KBUF_INIT;
+	int rc = export_gz(&gz, b, fo, rep, err);
+	if (!rc)
+		rc = fetch_oci_push(ref, gz.ptr, gz.len, REL_BUNDLE_CONFIG_TYPE, REL_BUNDLE_LAYER_TYPE, manifest_hex, fo,
+				    err);
+	kbuf_release(&gz);
+	return rc;
 }
 
-int rel_bundle_import(const char *in, const char *dir, const fetch_opts *fo, size_t *nartifacts, kerr *err)
+/* The export archive gz (in names it) into dir and the cache. */
+static int import_gz(const kbuf *gz, const char *in, const char *dir, const fetch_opts *fo, size_t *nartifacts,
+		     kerr *err)
 {
 	fetch_archive_limits lim = { 100000, FETCH_MAX, 0, 0 };
 	kbuf data = KBUF_INIT, tmp = KBUF_INIT, sub = KBUF_INIT, file = KBUF_INIT;
@@ -207,10 +220,8 @@ int rel_bundle_import(const char *in, const char *dir, const fetch_opts *fo, siz
 	*nartifacts = 0;
 	if (stat(dir, &st) == 0)
 		return kerr_set(err, KE_INPUT, "%s exists: bundle import makes a new directory", dir);
-	if (kbuf_read_file(&data, in, FETCH_MAX) != 0)
-		return kerr_set(err, KE_INPUT, "cannot read %s: %s", in, strerror(errno));
 	kbuf_printf(&tmp, "%s.import-%ld", dir, (long)getpid());
-	if ((rc = fetch_archive_extract(data.ptr, data.len, in, tmp.ptr, &lim, err)))
+	if ((rc = fetch_archive_extract(gz->ptr, gz->len, in, tmp.ptr, &lim, err)))
 		goto done;
 	kbuf_printf(&sub, "%s/bundle/kstage.yaml", tmp.ptr);
 	if (stat(sub.ptr, &st) != 0) {
@@ -265,11 +276,40 @@ int rel_bundle_import(const char *in, const char *dir, const fetch_opts *fo, siz
 		karena_release(&a);
 	}
 clean:
-	nftw(tmp.ptr, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	fetch_rmtree(tmp.ptr);
 done:
 	kbuf_release(&data);
 	kbuf_release(&tmp);
 	kbuf_release(&sub);
 	kbuf_release(&file);
+	return rc;
+}
+
+int rel_bundle_import(const char *in, const char *dir, const fetch_opts *fo, size_t *nartifacts, kerr *err)
+{
+	kbuf gz = KBUF_INIT;
+	int rc;
+	*nartifacts = 0;
+	if (kbuf_read_file(&gz, in, FETCH_MAX) != 0)
+		rc = kerr_set(err, KE_INPUT, "cannot read %s: %s", in, strerror(errno));
+	else
+		rc = import_gz(&gz, in, dir, fo, nartifacts, err);
+	kbuf_release(&gz);
+	return rc;
+}
+
+int rel_bundle_pull(const char *ref, const char *dir, const fetch_opts *fo, size_t *nartifacts, char manifest_hex[65],
+		    kerr *err)
+{
+	kbuf gz = KBUF_INIT;
+	struct stat st;
+	int rc;
+	*nartifacts = 0;
+	if (stat(dir, &st) == 0)
+		return kerr_set(err, KE_INPUT, "%s exists: bundle pull makes a new directory", dir);
+	rc = fetch_oci_pull(&gz, ref, REL_BUNDLE_CONFIG_TYPE, manifest_hex, fo, err);
+	if (!rc)
+		rc = import_gz(&gz, ref, dir, fo, nartifacts, err);
+	kbuf_release(&gz);
 	return rc;
 }

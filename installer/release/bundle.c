@@ -992,7 +992,9 @@ int rel_chart_pull(tmpl_chart **out, karena *a, const char *ref, const char *ver
 	fetch_result res;
 	int rc;
 	memset(&res, 0, sizeof(res));
-	rc = fetch_oci_chart(&data, &res, ref, version, NULL, fo, err);
+	rc = rel_oci_version(&version, a, ref, version, fo, err);
+	if (!rc)
+		rc = fetch_oci_chart(&data, &res, ref, version, NULL, fo, err);
 	if (!rc) {
 		kev_emit(fo ? fo->sink : NULL, KEV_INFO, "fetch.resolved",
 			 karena_printf(a, "%s%s%s: manifest sha256:%s (not pinned: a bundle stage pins it in kstage.lock)",

@@ -167,7 +167,13 @@ typedef struct rel_fetch_report {
  * (downloads it, keeping a kstage.yaml sha256 as a pin) and writes
  * kstage.lock atomically; b must then be loaded unpinned. */
 int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_fetch_report *rep, kerr *err);
-/* A Helm chart from an OCI registry (ref oci://HOST/REPO, at version, or
+/* version as one chart version of ref: itself, or when it is a range
+ * ("^1.2", "~0.15", ">=1 <2", "1.2.x") the highest of the registry's tags
+ * that meets it (in a). KE_INPUT when none does. */
+int rel_oci_version(const char **out, karena *a, const char *ref, const char *version, const fetch_opts *fo,
+		    kerr *err);
+/* A Helm chart from an OCI registry (ref oci://HOST/REPO, at version (a
+ * range is resolved against its tags), or
  * the ref's own tag) loaded from the cache or the registry, as
  * fetch_oci_chart gets it. Helm's way of naming a chart on the command
  * line: not pinned by kstage.lock (kstage says the digest it got). */
@@ -192,6 +198,17 @@ int rel_bundle_export(const rel_bundle *b, const char *out, const fetch_opts *fo
  * every pinned source from the cache alone. *nartifacts: how many went
  * into the cache. */
 int rel_bundle_import(const char *in, const char *dir, const fetch_opts *fo, size_t *nartifacts, kerr *err);
+/* The media types of a bundle pushed to an OCI registry. */
+#define REL_BUNDLE_CONFIG_TYPE "application/vnd.kstage.bundle.config.v1+json"
+#define REL_BUNDLE_LAYER_TYPE "application/vnd.kstage.bundle.v1.tar+gzip"
+/* `kstage bundle push`: b exported (rel_bundle_export) and pushed to ref
+ * (oci://HOST/REPO:TAG) as one OCI artifact; manifest_hex gets its digest. */
+int rel_bundle_push(const rel_bundle *b, const char *ref, const fetch_opts *fo, rel_fetch_report *rep,
+		    char manifest_hex[65], kerr *err);
+/* `kstage bundle pull`: the artifact at ref imported into dir as
+ * rel_bundle_import does. */
+int rel_bundle_pull(const char *ref, const char *dir, const fetch_opts *fo, size_t *nartifacts, char manifest_hex[65],
+		    kerr *err);
 /* Parse a stage file from text (tests; dir is where relative paths point). */
 int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *name, const char *text,
 		     size_t len, kerr *err);

@@ -312,42 +312,41 @@ static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, 
 }
 
 /* A chart stage's own values: string leaves holding "{{" rendered with the
- * bundle's .Values. */
-static int render_values(doc_node *v, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+ * bundle's .Values. *slot is a value of a map or list. */
+static int render_values(doc_node **slot, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
 			 int depth, kerr *err)
 {
+	doc_node *v = *slot;
 	size_t i;
 	int rc = 0;
 	if (depth > 100)
 		return kerr_set(err, KE_LIMIT, "stage %s: chart values nested deeper than 100", s->name);
-	if (v->type == DOC_MAP) {
-		for (i = 0; i < v->u.map.len && !rc; i++) {
-			doc_node *c = v->u.map.v[i].val;
-			if (c->type == DOC_STR && strstr(c->u.s.ptr, "{{")) {
-				kbuf o = KBUF_INIT;
-				rc = rel_render_string(&o, a, b, karena_printf(a, "%s:stage %s:chart values", b->file, s->name),
-						       c->u.s.ptr, ctx, err);
-				v->u.map.v[i].val = doc_new_strn(a, o.ptr, o.len);
-				kbuf_release(&o);
-			} else {
-				rc = render_values(c, a, b, s, ctx, depth + 1, err);
-			}
-		}
+	if (v->type == DOC_STR && strstr(v->u.s.ptr, "{{")) {
+		kbuf o = KBUF_INIT;
+		rc = rel_render_string(&o, a, b, karena_printf(a, "%s:stage %s:chart values", b->file, s->name),
+				       v->u.s.ptr, ctx, err);
+		*slot = doc_new_strn(a, o.ptr, o.len);
+		kbuf_release(&o);
+	} else if (v->type == DOC_MAP) {
+		for (i = 0; i < v->u.map.len && !rc; i++)
+			rc = render_values(&v->u.map.v[i].val, a, b, s, ctx, depth + 1, err);
 	} else if (v->type == DOC_SEQ) {
-		for (i = 0; i < v->u.seq.len && !rc; i++) {
-			doc_node *c = v->u.seq.v[i];
-			if (c->type == DOC_STR && strstr(c->u.s.ptr, "{{")) {
-				kbuf o = KBUF_INIT;
-				rc = rel_render_string(&o, a, b, karena_printf(a, "%s:stage %s:chart values", b->file, s->name),
-						       c->u.s.ptr, ctx, err);
-				v->u.seq.v[i] = doc_new_strn(a, o.ptr, o.len);
-				kbuf_release(&o);
-			} else {
-				rc = render_values(c, a, b, s, ctx, depth + 1, err);
-			}
-		}
+		for (i = 0; i < v->u.seq.len && !rc; i++)
+			rc = render_values(&v->u.seq.v[i], a, b, s, ctx, depth + 1, err);
 	}
 	return rc;
+}
+
+/* How a stage's remote source is fetched: the run's options, its sink,
+ * and the size the lock gives as the cap. */
+static void stage_fetch_opts(fetch_opts *fo, const rel_stage *s, const rel_ctx *ctx)
+{
+	if (ctx->fetch)
+		*fo = *ctx->fetch;
+	else
+		memset(fo, 0, sizeof(*fo));
+	fo->sink = ctx->sink;
+	fo->max_bytes = s->size;
 }
 
 /* The canonical tar of a git source or chart stage, pinned. */
@@ -355,12 +354,7 @@ static int fetch_stage_git(kbuf *out, const rel_stage *s, const rel_ctx *ctx, ke
 {
 	fetch_opts fo;
 	int rc;
-	if (ctx->fetch)
-		fo = *ctx->fetch;
-	else
-		memset(&fo, 0, sizeof(fo));
-	fo.sink = ctx->sink;
-	fo.max_bytes = s->size;
+	stage_fetch_opts(&fo, s, ctx);
 	rc = fetch_git(out, NULL, s->git, s->git_ref, s->git_path, s->commit, s->sha256, &fo, err);
 	if (rc && s->pin_at)
 		kerr_wrap(err, "sha256 from %s", s->pin_at);
@@ -379,12 +373,7 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 	if (!ch && s->ref) {
 		kbuf data = KBUF_INIT;
 		fetch_opts fo;
-		if (ctx->fetch)
-			fo = *ctx->fetch;
-		else
-			memset(&fo, 0, sizeof(fo));
-		fo.sink = ctx->sink;
-		fo.max_bytes = s->size;
+		stage_fetch_opts(&fo, s, ctx);
 		rc = fetch_oci_chart(&data, NULL, s->ref, s->version, s->sha256, &fo, err);
 		if (rc && s->pin_at)
 			kerr_wrap(err, "digest from %s", s->pin_at);
@@ -431,7 +420,7 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 	}
 	if (s->chart_values) {
 		user = doc_copy(a, s->chart_values);
-		if ((rc = render_values(user, a, b, s, ctx, 0, err)))
+		if ((rc = render_values(&user, a, b, s, ctx, 0, err)))
 			return rc;
 	} else {
 		user = ctx->values ? doc_copy(a, ctx->values) : doc_new_map(a);
@@ -525,11 +514,7 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 	case REL_SRC_URL: {
 		kbuf data = KBUF_INIT;
 		fetch_opts fo;
-		if (ctx->fetch)
-			fo = *ctx->fetch;
-		else
-			memset(&fo, 0, sizeof(fo));
-		fo.sink = ctx->sink;
+		stage_fetch_opts(&fo, s, ctx);
 		rc = fetch_url(&data, s->url, s->sha256, &fo, err);
 		if (rc && s->pin_at)
 			kerr_wrap(err, "sha256 from %s", s->pin_at);

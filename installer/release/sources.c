@@ -1,17 +1,66 @@
 /*
- * release/sources.c - a bundle's remote sources (url sources and charts
- * from OCI registries) against kstage.lock: pinning
+ * release/sources.c - a bundle's remote sources (url sources, charts from
+ * OCI registries, git sources and charts) against kstage.lock: pinning
  * them when the bundle loads, and fetching every one of them into the
  * cache (`kstage fetch`, and before any run touches the cluster), or
  * resolving them into a new lock (`kstage fetch --update-lock`).
  */
 #include "release.h"
+#include "tmpl/tmpl.h"
 
 #include <string.h>
 
 bool rel_stage_remote(const rel_stage *st)
 {
 	return st->src == REL_SRC_URL || st->src == REL_SRC_GIT || (st->src == REL_SRC_CHART && (st->ref || st->git));
+}
+
+/* A chart version that is a range (Helm's --version "^1.2", "~0.15",
+ * ">=1 <2", "1.2.x") rather than one tag. */
+static bool version_range(const char *v)
+{
+	size_t n = v ? strlen(v) : 0;
+	return n && (strpbrk(v, "^~<>=*|, !") || (n > 2 && v[n - 2] == '.' && (v[n - 1] == 'x' || v[n - 1] == 'X')));
+}
+
+int rel_oci_version(const char **out, karena *a, const char *ref, const char *version, const fetch_opts *fo,
+		    kerr *err)
+{
+	kbuf tags = KBUF_INIT;
+	const char **v = NULL;
+	char *p, *nl;
+	size_t n = 0, cap = 0;
+	long best;
+	int rc;
+	*out = version;
+	if (!version_range(version))
+		return 0;
+	if ((rc = fetch_oci_tags(&tags, ref, fo, err)))
+		return rc;
+	/* tags stand for versions with "+" written "_" */
+	for (p = tags.ptr; *p; p = nl + 1) {
+		char *q;
+		nl = strchr(p, '\n');
+		*nl = '\0';
+		for (q = p; *q; q++)
+			if (*q == '_')
+				*q = '+';
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			v = karena_realloc(a, v, n * sizeof(*v), cap * sizeof(*v));
+		}
+		v[n++] = karena_strdup(a, p);
+	}
+	best = tmpl_semver_pick(version, v, n);
+	kbuf_release(&tags);
+	if (best == -2)
+		return kerr_set(err, KE_INPUT, "%s: version \"%s\" is neither a version nor a range", ref, version);
+	if (best < 0)
+		return kerr_set(err, KE_INPUT, "%s: no tag meets version \"%s\" (%zu tags)", ref, version, n);
+	*out = v[best];
+	kev_emitf(fo ? fo->sink : NULL, KEV_INFO, "fetch.version", "%s: version %s resolved to %s", ref, version,
+		  v[best]);
+	return 0;
 }
 
 static void lock_path(kbuf *out, const rel_bundle *b)
@@ -103,13 +152,18 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 			/* the locked size bounds the download: an oversized answer stops there */
 			one = *fo;
 			one.max_bytes = update_lock ? 0 : st->size;
-			if (st->git)
+			if (st->git) {
 				rc = fetch_git(&data, &res, st->git, st->git_ref, st->git_path, update_lock ? NULL : st->commit,
 					       st->sha256, &one, err);
-			else if (st->ref)
-				rc = fetch_oci_chart(&data, &res, st->ref, st->version, st->sha256, &one, err);
-			else
+			} else if (st->ref) {
+				const char *v = st->version;
+				if (update_lock && !st->sha256)
+					rc = rel_oci_version(&v, &a, st->ref, st->version, &one, err);
+				if (!rc)
+					rc = fetch_oci_chart(&data, &res, st->ref, v, st->sha256, &one, err);
+			} else {
 				rc = fetch_get(&data, &res, st->url, st->sha256, &one, err);
+			}
 		}
 		if (rc) {
 			if (st->pin_at)

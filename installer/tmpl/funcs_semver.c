@@ -456,6 +456,30 @@ int tsemver_check(karena *a, const char *cs, size_t n, const tsemver *v)
 	return check_constraints(a, cs, n, v);
 }
 
+long tmpl_semver_pick(const char *cs, const char *const *versions, size_t n)
+{
+	karena a = KARENA_INIT;
+	tsemver best, v;
+	long r = -1;
+	size_t i;
+	for (i = 0; i < n; i++) {
+		int ok;
+		if (tsemver_parse(&v, &a, versions[i], strlen(versions[i])) != 0)
+			continue;
+		ok = tsemver_check(&a, cs, strlen(cs), &v);
+		if (ok < 0) {
+			r = -2;
+			break;
+		}
+		if (ok == 1 && (r < 0 || vcmp(&v, &best) > 0)) {
+			best = v;
+			r = (long)i;
+		}
+	}
+	karena_release(&a);
+	return r;
+}
+
 static int f_semvercompare(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	tsemver v;

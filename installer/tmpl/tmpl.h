@@ -145,6 +145,13 @@ void tmpl_output_release(tmpl_output *out);
 
 /* Helm 4's install order index of a kind; unknown kinds give a large value. */
 int tmpl_kind_order(const char *kind);
+
+/* The highest of versions[0..n) (semver, "v" prefix allowed; others
+ * skipped) that meets the constraint cs (Masterminds/Helm syntax: "^1.2",
+ * "~0.15", ">=1.0.0 <2.0.0", "1.2.x", "a || b"; prereleases only when the
+ * constraint cs names one), as an index: -1 when none does, -2 when the
+ * constraint does not parse. */
+long tmpl_semver_pick(const char *cs, const char *const *versions, size_t n);
 /* Sort manifests stably by install order (unknown kinds last, by kind name). */
 void tmpl_sort_manifests(tmpl_manifest *m, size_t n);
 

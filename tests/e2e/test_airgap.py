@@ -110,3 +110,49 @@ def test_hostile_bundle_archives_are_refused(cluster):
     # nothing escaped to where the hostile entries point
     assert (sorted(outside.rglob("*")) if outside.exists() else []) == before
     assert not list(cluster.tmp.rglob("evil.yaml"))
+
+
+def test_bundle_push_pull_through_the_registry(cluster):
+    """bundle push sends the export archive as one OCI artifact; bundle pull
+    elsewhere (an empty cache) gets the same manifest digest, the same files
+    and the same pinned artifacts, and then runs offline."""
+    import hashlib
+    import urllib.request
+    import ssl
+    host = cluster.env["KSTAGE_OCI_HOST"]
+    b = cluster.bundle("push-src", f"""\
+        name: pushed
+        stages:
+          - name: kserve-crds
+            chart: {{ref: oci://{host}/kserve/charts/kserve-crd, version: v0.15.2}}
+            rollback: keep
+          - name: first
+            source: {{path: manifests}}
+        """, {"manifests/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: pushed, namespace: default}\n"})
+    r = cluster.kstage("fetch", b, "--update-lock", env=cache(cluster, "push"))
+    assert r.returncode == 0, r.stderr
+    ref = f"oci://{host}/e2e/bundles/pushed:v1"
+    r = cluster.kstage("bundle", "push", b, ref, env=cache(cluster, "push"))
+    assert r.returncode == 0, r.stderr
+    pushed = r.stdout.split("digest: sha256:")[1].strip()
+    # the registry serves that manifest, with kstage's media types
+    ctx = ssl.create_default_context(cafile=cluster.env["KSTAGE_ARTIFACT_CA"])
+    req = urllib.request.Request(f"https://{host}/v2/e2e/bundles/pushed/manifests/v1",
+                                 headers={"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    with urllib.request.urlopen(req, context=ctx, timeout=30) as resp:
+        body = resp.read()
+    assert hashlib.sha256(body).hexdigest() == pushed
+    assert b"application/vnd.kstage.bundle.v1.tar+gzip" in body
+    dst = cluster.tmp / "pulled"
+    r = cluster.kstage("bundle", "pull", ref, str(dst), env=cache(cluster, "pull"))
+    assert r.returncode == 0, r.stderr
+    assert pushed in r.stdout and "2 artifacts" in r.stdout
+    for f in ("kstage.yaml", "kstage.lock", "manifests/cm.yaml"):
+        assert (dst / f).read_bytes() == (Path(b) / f).read_bytes(), f
+    r = cluster.kstage("plan", str(dst), "--offline", env=cache(cluster, "pull"))
+    assert r.returncode == 0, r.stderr
+    # a Helm chart is no bundle
+    r = cluster.kstage("bundle", "pull", f"oci://{host}/kserve/charts/kserve:v0.15.2", str(cluster.tmp / "nb"),
+                       env=cache(cluster, "pull2"))
+    assert r.returncode == 2 and "is not a kstage bundle" in r.stderr, r.stderr
+    assert not (cluster.tmp / "nb").exists()

@@ -64,3 +64,49 @@ def test_untrusted_certificate_is_refused(cluster):
     assert r.returncode == 1, r.stderr
     assert "certificate" in r.stderr.lower(), r.stderr
     assert not cluster.exists("namespace", ns)
+
+
+def test_progress_events_and_bar(cluster):
+    """-o json: fetch.progress events while a download runs and one at its
+    end; on a terminal a bar is drawn on stderr, redrawn in place."""
+    import json
+    import os
+    import pty
+    import subprocess
+    b = cluster.bundle("fetch-progress", f"""\
+        name: fetch-progress
+        stages:
+          - name: gateway-api-crds
+            source: {{url: {GH}}}
+        """)
+    slow = ["--mirror", "https://github.com/=" + cluster.env["KSTAGE_ARTIFACT_URL"] + "/_slow/15/"]
+    r = cluster.kstage("fetch", b, "--update-lock", "-o", "json", *slow, env=cache(cluster, "progress"))
+    assert r.returncode == 0, r.stderr
+    ev = [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+    prog = [e for e in ev if e.get("event") == "fetch.progress"]
+    assert len(prog) >= 2, r.stdout
+    assert prog[-1]["done"] == "true" and prog[-1]["bytes"] == prog[-1]["total"] == "598441"
+    assert all(int(a["bytes"]) <= int(z["bytes"]) for a, z in zip(prog, prog[1:]))
+    # a terminal on stderr
+    master, slave = pty.openpty()
+    env = dict(os.environ, SSL_CERT_FILE=cluster.env["KSTAGE_ARTIFACT_CA"], NO_COLOR="1",
+               **cache(cluster, "progress-tty"))
+    p = subprocess.run([cluster.bin, "fetch", b, *slow], stdout=subprocess.PIPE, stderr=slave, env=env,
+                       timeout=120)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert p.returncode == 0, out
+    text = out.decode(errors="replace")
+    assert "\r" in text and "[##############################]   0.6/0.6 MiB" in text, text
+    # not a terminal: no bar
+    r = cluster.kstage("fetch", b, *slow, env=cache(cluster, "progress-pipe"))
+    assert r.returncode == 0 and "MiB" not in r.stderr, r.stderr

@@ -96,7 +96,7 @@ def test_chart_stage_pinned_by_the_lock_then_applied_and_offline(cluster):
     crd_digest = helm_digest(r.stdout + r.stderr)
     res, sha, size = entries[f"oci://{host}/kserve/charts/kserve-crd:v0.15.2"]
     assert sha == crd_digest
-    assert res == f"oci://{host}/kserve/charts/kserve-crd@sha256:{crd_digest}"
+    assert res == f"oci://{host}/kserve/charts/kserve-crd:v0.15.2@sha256:{crd_digest}"
     assert size == (cluster.tmp / "kserve-crd-v0.15.2.tgz").stat().st_size
 
     r = cluster.kstage("apply", b, "-n", ns, env=env)
@@ -241,7 +241,7 @@ def test_mirror_rule_for_oci(cluster):
     assert r.returncode == 0, r.stderr
     (url, res, sha, size), = lock_entries(b)
     assert url == "oci://ghcr.io/kserve/charts/kserve:v0.15.2"
-    assert res.startswith(f"oci://{host}/kserve/charts/kserve@sha256:{sha}")
+    assert res == f"oci://{host}/kserve/charts/kserve:v0.15.2@sha256:{sha}"
     r = cluster.kstage("fetch", b, "--mirror", f"oci://ghcr.io/=https://{host}/", env=cache(cluster, "mirror-x"))
     assert r.returncode == 2 and "stays oci://" in r.stderr, r.stderr
 
@@ -269,3 +269,44 @@ def test_chart_stage_with_its_own_values(cluster):
     r = cluster.kstage("apply", b, "-n", ns, "--set", "word=hey", env=env)
     assert r.returncode == 0, r.stderr
     assert cluster.get("configmap", "oci-hello", "-n", ns)["data"]["greeting"] == "hey, from the bundle"
+
+
+def test_version_ranges_resolve_on_update_lock_like_helm(cluster):
+    """A range resolves against the registry's tags only on --update-lock, to
+    the version helm pull picks for the same range; later runs use the pin."""
+    host = cluster.env["KSTAGE_OCI_HOST"]
+    for v in ("0.4.0", "0.4.1", "1.0.0-rc.1"):
+        hello_chart(cluster, v)
+    ref = f"oci://{host}/e2e/oci-hello"
+    ranges = {"^0.4": "0.4.1", ">=0.4.0": "0.4.1", "~0.4.0": "0.4.1", "0.4.x": "0.4.1",
+              ">=0.4.0 <0.4.1": "0.4.0", ">=1.0.0-0": "1.0.0-rc.1"}
+    stages = "".join(f"""
+          - name: r{i}
+            chart: {{ref: {ref}, version: "{v}"}}""" for i, v in enumerate(ranges))
+    b = cluster.bundle("oci-ranges", "name: oci-ranges\nstages:" + stages + "\n")
+    env = cache(cluster, "ranges")
+    r = cluster.kstage("fetch", b, "--update-lock", env=env)
+    assert r.returncode == 0, r.stderr
+    got = {u[len(ref) + 1:]: (res, sha) for u, res, sha, _ in lock_entries(b)}
+    for i, (v, want) in enumerate(ranges.items()):
+        assert got[v][0].startswith(f"{ref}:{want}@sha256:"), (v, got[v])
+        d = cluster.tmp / ("helm-range-" + str(i))
+        d.mkdir(exist_ok=True)
+        h = helm(cluster, "pull", ref, "--version", v, "--ca-file", cluster.env["KSTAGE_ARTIFACT_CA"], "-d", str(d))
+        assert got[v][1] == helm_digest(h.stdout + h.stderr), v
+    # pinned: no tag listing, works offline
+    r = cluster.kstage("fetch", b, "--offline", env=env)
+    assert r.returncode == 0, r.stderr
+    # KServe tags its charts "v0.15.2": kstage reads the "v" as semver does
+    # (helm's strict parse finds no tag there)
+    b2 = cluster.bundle("oci-ranges-v", f"""\
+        name: oci-ranges-v
+        stages:
+          - name: r
+            chart: {{ref: oci://{host}/kserve/charts/kserve-crd, version: "^0.15"}}
+          - name: none
+            chart: {{ref: {ref}, version: "^9"}}
+        """)
+    r = cluster.kstage("fetch", b2, "--update-lock", env=env)
+    assert r.returncode == 2 and 'no tag meets version "^9"' in r.stderr, r.stderr
+    assert "version ^0.15 resolved to v0.15.2" in r.stderr

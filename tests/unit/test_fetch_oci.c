@@ -140,6 +140,10 @@ TEST(fetch_oci_pinned_from_the_cache)
 	CHECK_STR_EQ(out.ptr, "not really a tgz, but bytes with a digest");
 	CHECK_STR_EQ(res.sha256, c.manifest);
 	CHECK_INT_EQ(res.size, out.len);
+	CHECK(strstr(res.resolved.ptr, "oci://reg.invalid/charts/x:1.0.0_b@sha256:") == res.resolved.ptr);
+	/* a range as version: the pin decides, the range is no tag */
+	kbuf_reset(&out);
+	CHECK_INT_EQ(fetch_oci_chart(&out, &res, "oci://reg.invalid/charts/x", "^1.0", c.manifest, &c.o, &e), 0);
 	CHECK(strstr(res.resolved.ptr, "oci://reg.invalid/charts/x@sha256:") == res.resolved.ptr);
 	/* Helm 3.0-3.7 charts have layer type application/tar+gzip */
 	cache_free(&c);
@@ -248,4 +252,23 @@ TEST(fetch_oci_index_and_bad_arguments)
 	}
 	cache_free(&c);
 	kbuf_release(&out);
+}
+
+/* Version ranges are resolved with tmpl's semver (Masterminds rules, as Helm). */
+#include "tmpl/tmpl.h"
+
+TEST(tmpl_semver_pick_ranges)
+{
+	static const char *const tags[] = { "v0.15.2", "v0.20.0", "0.15.0", "1.0.0-rc.1", "latest", "0.16.1+b" };
+	static const struct {
+		const char *cs;
+		long want;
+	} cases[] = {
+		{ "^0.15", 0 }, { ">=0.15.0", 1 }, { "~0.20.0", 1 }, { "0.15.x", 0 }, { "<0.15.2", 2 },
+		{ "^0.16", 5 }, { "^1", -1 }, { ">=1.0.0-0", 3 }, { "^0.15 || ^0.20", 1 }, { "not a range", -2 },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		CHECK_MSG(tmpl_semver_pick(cases[i].cs, tags, sizeof(tags) / sizeof(tags[0])) == cases[i].want,
+			  "%s: got %ld, want %ld", cases[i].cs, tmpl_semver_pick(cases[i].cs, tags, 6), cases[i].want);
 }
