@@ -16,12 +16,126 @@
 #include <string.h>
 #include <time.h>
 
+/* One top-level member of a JSON object, as byte offsets into the text. */
+typedef struct json_member {
+	size_t key, key_end;   /* the key's quotes included */
+	size_t val, val_end;
+} json_member;
+
+static size_t skip_ws(const char *t, size_t i, size_t n)
+{
+	while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* The end of the JSON value starting at i (text already validated). */
+static size_t skip_value(const char *t, size_t i, size_t n)
+{
+	size_t depth = 0;
+	do {
+		if (t[i] == '"') {
+			for (i++; i < n && t[i] != '"'; i++)
+				if (t[i] == '\\')
+					i++;
+			i++;
+		} else if (t[i] == '{' || t[i] == '[') {
+			depth++, i++;
+		} else if (t[i] == '}' || t[i] == ']') {
+			depth--, i++;
+		} else if (depth) {
+			i++;
+		} else {
+			while (i < n && !strchr(",}] \t\r\n", t[i]))
+				i++;
+		}
+	} while (depth && i < n);
+	return i;
+}
+
+/* The top-level members of the object in t; false when the text is not laid
+ * out as expected (the caller then re-emits the document). */
+static bool scan_members(json_member **out, size_t *nout, karena *a, const char *t, size_t n, size_t count)
+{
+	json_member *m = karena_alloc(a, sizeof(*m) * (count + 1));
+	size_t i = skip_ws(t, 0, n), k = 0;
+	if (i >= n || t[i] != '{')
+		return false;
+	i = skip_ws(t, i + 1, n);
+	while (i < n && t[i] != '}') {
+		if (k == count || t[i] != '"')
+			return false;
+		m[k].key = i;
+		m[k].key_end = skip_value(t, i, n);
+		i = skip_ws(t, m[k].key_end, n);
+		if (i >= n || t[i] != ':')
+			return false;
+		m[k].val = skip_ws(t, i + 1, n);
+		m[k].val_end = skip_value(t, m[k].val, n);
+		i = skip_ws(t, m[k].val_end, n);
+		k++;
+		if (i < n && t[i] == ',')
+			i = skip_ws(t, i + 1, n);
+	}
+	if (i >= n || k != count)
+		return false;
+	*out = m;
+	*nout = k;
+	return true;
+}
+
+/* Re-emit the whole document with the keys set, keeping the indentation
+ * unit: for texts whose layout scan_members cannot follow. */
+static int merge_reemit(kbuf *out, const doc_node *root, const char *json, size_t len, kerr *err)
+{
+	kbuf tmp = KBUF_INIT;
+	size_t unit = 0, j = 0;
+	const char *nl = memchr(json, '\n', len);
+	int rc;
+	if (!nl)
+		return doc_emit_json(out, root, 0, err);
+	/* keep the original indentation unit (KServe's files use 4 spaces);
+	 * JSON strings hold no raw newlines, so leading spaces are indentation */
+	if (nl + 1 < json + len) {
+		const char *q = nl + 1;
+		while (q < json + len && *q == ' ')
+			q++, unit++;
+		if (q < json + len && *q == '\t')
+			unit = 0;
+	}
+	if (!unit || unit > 8)
+		unit = 2;
+	rc = doc_emit_json(&tmp, root, DOC_EMIT_INDENT, err);
+	while (!rc && j < tmp.len) {
+		size_t sp = 0;
+		while (j + sp < tmp.len && tmp.ptr[j + sp] == ' ')
+			sp++;
+		kbuf_putn(out, ' ', sp / 2 * unit);
+		j += sp;
+		while (j < tmp.len && tmp.ptr[j] != '\n')
+			kbuf_putc(out, tmp.ptr[j++]);
+		if (j < tmp.len)
+			kbuf_putc(out, tmp.ptr[j++]);
+	}
+	kbuf_release(&tmp);
+	if (!rc && len && json[len - 1] == '\n')
+		kbuf_putc(out, '\n');
+	return rc;
+}
+
+/*
+ * The text is edited in place: a key that is set gets only its value
+ * replaced (when it differs), a new key is appended after the last member
+ * with that member's indentation and key/value separator; every other byte
+ * (spacing, the order, other keys' values) stays as it was.
+ */
 int kube_json_key_merge_text(kbuf *out, karena *a, const char *json, size_t len, const doc_node *set,
 			     kerr *err)
 {
 	doc_node *root;
-	size_t i;
-	bool indent;
+	json_member *m = NULL;
+	size_t i, j, nm = 0, at = 0;
+	const doc_node **newval;
 	int rc = doc_load_json(&root, a, "ConfigMap key", json, len, err);
 	if (rc)
 		return rc;
@@ -30,42 +144,58 @@ int kube_json_key_merge_text(kbuf *out, karena *a, const char *json, size_t len,
 				doc_type_name(root->type));
 	if (!set || set->type != DOC_MAP)
 		return kerr_set(err, KE_INPUT, "jsonKeyMerge: set must be a map");
-	for (i = 0; i < set->u.map.len; i++)
-		doc_map_set(a, root, set->u.map.v[i].key->u.s.ptr, doc_copy(a, set->u.map.v[i].val));
-	indent = memchr(json, '\n', len) != NULL;
-	if (!indent)
-		return doc_emit_json(out, root, 0, err);
-	{
-		/* keep the original indentation unit (KServe's files use 4 spaces);
-		 * JSON strings hold no raw newlines, so leading spaces are indentation */
-		kbuf tmp = KBUF_INIT;
-		size_t unit = 0, j = 0;
-		const char *nl = memchr(json, '\n', len);
-		if (nl && nl + 1 < json + len) {
-			const char *q = nl + 1;
-			while (q < json + len && *q == ' ')
-				q++, unit++;
-			if (q < json + len && *q == '\t')
-				unit = 0;
-		}
-		if (!unit || unit > 8)
-			unit = 2;
-		rc = doc_emit_json(&tmp, root, DOC_EMIT_INDENT, err);
-		while (!rc && j < tmp.len) {
-			size_t sp = 0;
-			while (j + sp < tmp.len && tmp.ptr[j + sp] == ' ')
-				sp++;
-			kbuf_putn(out, ' ', sp / 2 * unit);
-			j += sp;
-			while (j < tmp.len && tmp.ptr[j] != '\n')
-				kbuf_putc(out, tmp.ptr[j++]);
-			if (j < tmp.len)
-				kbuf_putc(out, tmp.ptr[j++]);
-		}
-		kbuf_release(&tmp);
+	if (!scan_members(&m, &nm, a, json, len, root->u.map.len) || !nm) {
+		for (i = 0; i < set->u.map.len; i++)
+			doc_map_set(a, root, set->u.map.v[i].key->u.s.ptr, doc_copy(a, set->u.map.v[i].val));
+		return merge_reemit(out, root, json, len, err);
 	}
-	if (!rc && len && json[len - 1] == '\n')
-		kbuf_putc(out, '\n');
+	/* member i of the text is root->u.map.v[i] (the loader keeps the order) */
+	newval = karena_alloc(a, sizeof(*newval) * (nm + 1));
+	for (i = 0; i < nm; i++)
+		newval[i] = NULL;
+	for (j = 0; j < set->u.map.len; j++) {
+		const char *k = set->u.map.v[j].key->u.s.ptr;
+		for (i = 0; i < nm && strcmp(root->u.map.v[i].key->u.s.ptr, k); i++)
+			;
+		if (i < nm && !doc_equal(root->u.map.v[i].val, set->u.map.v[j].val))
+			newval[i] = set->u.map.v[j].val;
+	}
+	for (i = 0; i < nm && !rc; i++) {
+		if (!newval[i])
+			continue;
+		kbuf_put(out, json + at, m[i].val - at);
+		rc = doc_emit_json(out, newval[i], 0, err);
+		at = m[i].val_end;
+	}
+	if (rc)
+		return rc;
+	{
+		/* the new keys go after the last member, laid out like it: its
+		 * indentation (when it starts a line) and its key/value separator */
+		const json_member *last = &m[nm - 1];
+		size_t ls = last->key;
+		while (ls > 0 && (json[ls - 1] == ' ' || json[ls - 1] == '\t'))
+			ls--;
+		kbuf_put(out, json + at, last->val_end - at);
+		at = last->val_end;
+		for (j = 0; j < set->u.map.len && !rc; j++) {
+			const char *k = set->u.map.v[j].key->u.s.ptr;
+			doc_node key = { .type = DOC_STR };
+			if (doc_map_get(root, k))
+				continue;
+			kbuf_putc(out, ',');
+			if (ls > 0 && json[ls - 1] == '\n')
+				kbuf_putc(out, '\n');
+			kbuf_put(out, json + ls, last->key - ls);
+			key.u.s.ptr = (char *)k;
+			key.u.s.len = strlen(k);
+			if (!(rc = doc_emit_json(out, &key, 0, err))) {
+				kbuf_put(out, json + last->key_end, last->val - last->key_end);
+				rc = doc_emit_json(out, set->u.map.v[j].val, 0, err);
+			}
+		}
+	}
+	kbuf_put(out, json + at, len - at);
 	return rc;
 }
 

@@ -61,6 +61,36 @@ static doc_node *make_dot(karena *a, const rel_bundle *b, const rel_ctx *ctx)
 	return dot;
 }
 
+/* The bundle's partials (templates/_*.tpl) into set, so templates and the
+ * strings of kstage.yaml (enabled, op values) can include their defines. */
+static int parse_partials(tmpl_set *set, karena *a, const rel_bundle *b, kerr *err)
+{
+	kbuf dir = KBUF_INIT;
+	DIR *d;
+	struct dirent *de;
+	int rc = 0;
+	if (b->chart)
+		return 0;
+	kbuf_printf(&dir, "%s/templates", b->dir);
+	d = opendir(dir.ptr);
+	while (d && (de = readdir(d)) && !rc) {
+		kbuf p = KBUF_INIT, t = KBUF_INIT;
+		if (de->d_name[0] != '_')
+			continue;
+		kbuf_printf(&p, "%s/%s", dir.ptr, de->d_name);
+		if (kbuf_read_file(&t, p.ptr, 16 << 20) == 0) {
+			char *name = karena_printf(a, "templates/%s", de->d_name);
+			rc = tmpl_parse(set, name, t.ptr, t.len, err);
+		}
+		kbuf_release(&p);
+		kbuf_release(&t);
+	}
+	if (d)
+		closedir(d);
+	kbuf_release(&dir);
+	return rc;
+}
+
 int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *name, const char *text,
 		      const rel_ctx *ctx, kerr *err)
 {
@@ -73,7 +103,7 @@ int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *nam
 	s = tmpl_set_new(a);
 	if (ctx->lookup)
 		tmpl_set_lookup(s, &ctx->lookup->t);
-	if ((rc = tmpl_parse(s, name, text, strlen(text), err)))
+	if ((rc = parse_partials(s, a, b, err)) || (rc = tmpl_parse(s, name, text, strlen(text), err)))
 		return rc;
 	return tmpl_exec(s, name, make_dot(a, b, ctx), out, NULL, err);
 }
@@ -252,8 +282,6 @@ static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, 
 {
 	tmpl_set *set;
 	kbuf dir = KBUF_INIT;
-	DIR *d;
-	struct dirent *de;
 	size_t i;
 	int rc = 0;
 	doc_node *dot;
@@ -261,22 +289,7 @@ static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, 
 	if (ctx->lookup)
 		tmpl_set_lookup(set, &ctx->lookup->t);
 	kbuf_printf(&dir, "%s/templates", b->dir);
-	/* partials first */
-	d = opendir(dir.ptr);
-	while (d && (de = readdir(d)) && !rc) {
-		kbuf p = KBUF_INIT, t = KBUF_INIT;
-		if (de->d_name[0] != '_')
-			continue;
-		kbuf_printf(&p, "%s/%s", dir.ptr, de->d_name);
-		if (kbuf_read_file(&t, p.ptr, 16 << 20) == 0) {
-			char *name = karena_printf(a, "templates/%s", de->d_name);
-			rc = tmpl_parse(set, name, t.ptr, t.len, err);
-		}
-		kbuf_release(&p);
-		kbuf_release(&t);
-	}
-	if (d)
-		closedir(d);
+	rc = parse_partials(set, a, b, err);
 	dot = make_dot(a, b, ctx);
 	for (i = 0; i < s->ntemplates && !rc; i++) {
 		kbuf p = KBUF_INIT, t = KBUF_INIT, out = KBUF_INIT;

@@ -92,6 +92,29 @@ TEST(kube_json_key_merge_keeps_order)
 	CHECK_INT_EQ(kube_json_key_merge_text(&out, &a, "{\"b\":1,\"a\":2}", 13, set, &e), 0);
 	CHECK_STR_EQ(out.ptr, "{\"b\":1,\"a\":2,\"enableGatewayApi\":true,\"kserveIngressGateway\":\"kserve/kserve-ingress-gateway\"}");
 	kbuf_reset(&out);
+	/* KServe's own layout: only the changed value's bytes change, a new key
+	 * copies the last member's indentation and separator */
+	kbuf_reset(&out);
+	{
+		const char *kserve = "{   \n    \"enableGatewayApi\": false,\n"
+				     "    \"kserveIngressGateway\" : \"kserve/kserve-ingress-gateway\",\n"
+				     "    \"additionalIngressDomains\": [\n    ],\n"
+				     "    \"domainTemplate\": \"{{ .Name }}-{{ .Namespace }}.{{ .IngressDomain }}\",\n"
+				     "    \"urlScheme\"  : \"http\"\n}";
+		doc_node *set2 = y(&a, "{enableGatewayApi: true, kserveIngressGateway: kserve/kserve-ingress-gateway, "
+				       "disableHTTPRouteTimeout: true}");
+		CHECK_INT_EQ(kube_json_key_merge_text(&out, &a, kserve, strlen(kserve), set2, &e), 0);
+		CHECK_STR_EQ(out.ptr, "{   \n    \"enableGatewayApi\": true,\n"
+				      "    \"kserveIngressGateway\" : \"kserve/kserve-ingress-gateway\",\n"
+				      "    \"additionalIngressDomains\": [\n    ],\n"
+				      "    \"domainTemplate\": \"{{ .Name }}-{{ .Namespace }}.{{ .IngressDomain }}\",\n"
+				      "    \"urlScheme\"  : \"http\",\n    \"disableHTTPRouteTimeout\"  : true\n}");
+		/* an empty object is written out whole */
+		kbuf_reset(&out);
+		CHECK_INT_EQ(kube_json_key_merge_text(&out, &a, "{ }", 3, set, &e), 0);
+		CHECK_STR_EQ(out.ptr, "{\"enableGatewayApi\":true,\"kserveIngressGateway\":\"kserve/kserve-ingress-gateway\"}");
+	}
+	kbuf_reset(&out);
 	CHECK_INT_EQ(kube_json_key_merge_text(&out, &a, "[1]", 3, set, &e), KE_INPUT);
 	kerr_clear(&e);
 	CHECK(kube_json_key_merge_text(&out, &a, "{bad", 4, set, &e) != 0);

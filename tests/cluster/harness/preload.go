@@ -2,25 +2,48 @@ package harness
 
 import (
 	"context"
+	_ "embed"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"time"
 
 	"kstage.dev/tests/cluster/kube"
 )
 
+// A preset: the CRDs from <fixtures>/<dir>/crds.yaml, then the objects from
+// <fixtures>/<dir>/kserve.yaml or, when objects is set, from that text.
+type preset struct {
+	dir     string
+	objects []byte
+}
+
+//go:embed presets/kserve-v0.20.0.yaml
+var kserve0200 []byte
+
 // Presets known to Preload.
-var Presets = map[string]string{
-	"kserve-v0.15.2": "kserve/v0.15.2",
+var Presets = map[string]preset{
+	"kserve-v0.15.2": {dir: "kserve/v0.15.2"},
+	"kserve-v0.20.0": {dir: "kserve/v0.20.0", objects: kserve0200},
+}
+
+func presetNames() string {
+	names := make([]string, 0, len(Presets))
+	for n := range Presets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }
 
 // Preload applies a preset: the CRDs first (waiting for Established), then the objects.
 func Preload(ctx context.Context, s *State, name string) error {
-	sub, ok := Presets[name]
+	p, ok := Presets[name]
 	if !ok {
-		return fmt.Errorf("unknown preset %q (known: kserve-v0.15.2)", name)
+		return fmt.Errorf("unknown preset %q (known: %s)", name, presetNames())
 	}
 	cfg, err := s.RESTConfig("admin-cert")
 	if err != nil {
@@ -31,7 +54,7 @@ func Preload(ctx context.Context, s *State, name string) error {
 		return err
 	}
 	a.Namespace = "kserve" // the fixture is `helm template -n kserve` output, installed into kserve
-	dir := filepath.Join(s.Fixtures, sub)
+	dir := filepath.Join(s.Fixtures, p.dir)
 	crds, err := os.ReadFile(filepath.Join(dir, "crds.yaml"))
 	if err != nil {
 		return err
@@ -49,9 +72,11 @@ func Preload(ctx context.Context, s *State, name string) error {
 	if err := a.WaitEstablished(ctx, names, 60*time.Second); err != nil {
 		return err
 	}
-	rest, err := os.ReadFile(filepath.Join(dir, "kserve.yaml"))
-	if err != nil {
-		return err
+	rest := p.objects
+	if rest == nil {
+		if rest, err = os.ReadFile(filepath.Join(dir, "kserve.yaml")); err != nil {
+			return err
+		}
 	}
 	_, err = a.ApplyYAML(ctx, rest)
 	return err
@@ -65,7 +90,7 @@ func PreloadCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return fmt.Errorf("usage: preload --dir DIR kserve-v0.15.2")
+		return fmt.Errorf("usage: preload --dir DIR PRESET (%s)", presetNames())
 	}
 	abs, _ := filepath.Abs(*dir)
 	s, err := LoadState(abs)

@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
-// reconcileGatewayClasses accepts classes whose controllerName is Envoy Gateway's.
+// reconcileGatewayClasses accepts classes whose controllerName is Envoy Gateway's (or Istio's).
 func (s *Sim) reconcileGatewayClasses(ctx context.Context) error {
 	items, err := s.listOrAbsent(ctx, gvrGatewayClass, "")
 	if err != nil {
@@ -23,7 +23,7 @@ func (s *Sim) reconcileGatewayClasses(ctx context.Context) error {
 	}
 	for i := range items {
 		gc := &items[i]
-		if cn, _, _ := unstructured.NestedString(gc.Object, "spec", "controllerName"); cn != EnvoyController {
+		if cn, _, _ := unstructured.NestedString(gc.Object, "spec", "controllerName"); !served(cn) {
 			continue
 		}
 		k := knobsOf(gc.GetAnnotations())
@@ -48,7 +48,7 @@ func (s *Sim) reconcileGatewayClasses(ctx context.Context) error {
 	return nil
 }
 
-// ourClasses returns the names of accepted Envoy GatewayClasses.
+// ourClasses returns the names of accepted GatewayClasses the stand-in serves.
 func (s *Sim) ourClasses(ctx context.Context) (map[string]bool, error) {
 	items, err := s.listOrAbsent(ctx, gvrGatewayClass, "")
 	if err != nil {
@@ -56,7 +56,7 @@ func (s *Sim) ourClasses(ctx context.Context) (map[string]bool, error) {
 	}
 	out := map[string]bool{}
 	for i := range items {
-		if cn, _, _ := unstructured.NestedString(items[i].Object, "spec", "controllerName"); cn == EnvoyController && condStatus(&items[i], "Accepted") == "True" {
+		if cn, _, _ := unstructured.NestedString(items[i].Object, "spec", "controllerName"); served(cn) && condStatus(&items[i], "Accepted") == "True" {
 			out[items[i].GetName()] = true
 		}
 	}

@@ -38,8 +38,18 @@ const (
 	KnobFail       = "kstage.test/fail"          // any value but "" / "false": fail; the value is the message
 )
 
-// EnvoyController is the controllerName the Gateway stand-in answers for.
+// EnvoyController is the controllerName the Gateway stand-in answers for,
+// and the one it writes in HTTPRoute status.
 const EnvoyController = "gateway.envoyproxy.io/gatewayclass-controller"
+
+// IstioController is Istio's controllerName: the stand-in serves its classes
+// the same way, so bundles for Istio can be tested.
+const IstioController = "istio.io/gateway-controller"
+
+// served says whether the Gateway stand-in answers for a controllerName.
+func served(controllerName string) bool {
+	return controllerName == EnvoyController || controllerName == IstioController
+}
 
 var (
 	gvrGatewayClass = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "gatewayclasses"}

@@ -158,3 +158,16 @@ func TestDataPlaneRouting(t *testing.T) {
 		t.Fatalf("v1 predict: %d %v", resp.StatusCode, m)
 	}
 }
+
+func TestServedControllers(t *testing.T) {
+	for cn, want := range map[string]bool{
+		EnvoyController:                     true,
+		IstioController:                     true,
+		"konghq.com/kic-gateway-controller": false,
+		"":                                  false,
+	} {
+		if got := served(cn); got != want {
+			t.Errorf("served(%q) = %v, want %v", cn, got, want)
+		}
+	}
+}

@@ -1,0 +1,391 @@
+"""The shipped bundle (the repo root: kstage.yaml, kstage.lock, templates/,
+values/) against the test cluster with the KServe presets, checked with
+kubectl: KServe's Ingress -> Gateway API migration end to end, a second
+apply that changes nothing, uninstall that puts the original `ingress`
+string back, KServe v0.20.0 with the current versions, the v1.2.1 -> v1.5.1
+upgrade and the refused way back, the preflight refusals and the examples.
+
+Each test starts from a preset applied to a cleaned cluster (KServe, the
+Gateway API CRDs and policy, the bundle's objects and release records
+removed); the module leaves the cluster clean the same way."""
+import json
+import re
+import subprocess
+import time
+
+import pytest
+
+from conftest import ROOT
+
+RELEASE = "kserve-gateway-api"
+GWAPI = ["gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants"]
+GWAPI_151 = GWAPI + ["backendtlspolicies", "listenersets", "tlsroutes"]
+VAP = "safe-upgrades.gateway.networking.k8s.io"
+
+
+def mirror(cluster):
+    return ["--mirror", "https://github.com/=" + cluster.env["KSTAGE_ARTIFACT_URL"] + "/"]
+
+
+def run(cluster, verb, *args, kubeconfig=None, timeout=900):
+    """kstage VERB <repo root> ARGS through the artifact mirror."""
+    return cluster.kstage(verb, str(ROOT), *mirror(cluster), *args, kubeconfig=kubeconfig, timeout=timeout)
+
+
+def example(name):
+    return ["-f", str(ROOT / "values" / "examples" / (name + ".yaml"))]
+
+
+def wait_gone(cluster, *args):
+    for _ in range(240):
+        if not cluster.exists(*args):
+            return
+        time.sleep(0.5)
+    raise AssertionError("still there: %s" % (args,))
+
+
+def clean(cluster):
+    k = cluster.kubectl
+    k("delete", "namespace", "kserve-test", "kserve", "envoy-gateway-system", "platform-ingress",
+      "--ignore-not-found", "--wait=false")
+    k("delete", "secret,lease", "-n", "kstage-system", "-l", "name=" + RELEASE, "--ignore-not-found")
+    k("delete", "lease", "-n", "kstage-system", RELEASE, "--ignore-not-found", check=False)
+    k("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", VAP, "--ignore-not-found")
+    crds = [c["metadata"]["name"] for c in cluster.get("crd")["items"]
+            if c["spec"]["group"] in ("gateway.networking.k8s.io", "serving.kserve.io")]
+    if crds:
+        k("delete", "crd", *crds, "--ignore-not-found", "--wait=true")
+    for ns in ("kserve-test", "kserve", "envoy-gateway-system", "platform-ingress"):
+        wait_gone(cluster, "namespace", ns)
+
+
+def preload(cluster, preset):
+    clean(cluster)
+    d = cluster.env["KSTAGE_CLUSTER_DIR"]
+    r = subprocess.run([d + "/bin/kstage-testcluster", "preload", "--dir", d, preset],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    wait_rollout(cluster)
+
+
+def wait_rollout(cluster):
+    for _ in range(240):
+        d = cluster.get("deployment", "kserve-controller-manager", "-n", "kserve")
+        st = d.get("status", {})
+        if (st.get("observedGeneration") == d["metadata"]["generation"] and
+                st.get("updatedReplicas") == st.get("readyReplicas") == st.get("availableReplicas") ==
+                d["spec"]["replicas"] and not st.get("unavailableReplicas")):
+            return d
+        time.sleep(0.5)
+    raise AssertionError("kserve-controller-manager rollout did not complete: %s" % d.get("status"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _leave_clean(cluster):
+    yield
+    clean(cluster)
+
+
+def ingress(cluster):
+    return cluster.get("configmap", "inferenceservice-config", "-n", "kserve")["data"]["ingress"]
+
+
+def cond(obj, t):
+    """Condition t of an object (status.conditions) or of a listener status (conditions)."""
+    for c in obj.get("status", obj).get("conditions", []):
+        if c["type"] == t:
+            return c
+    return {}
+
+
+def crd_versions(cluster, names):
+    out = {}
+    for n in names:
+        c = cluster.get("crd", n + ".gateway.networking.k8s.io")
+        assert cond(c, "Established").get("status") == "True", n
+        a = c["metadata"].get("annotations", {})
+        out[n] = (a.get("gateway.networking.k8s.io/bundle-version"), a.get("gateway.networking.k8s.io/channel"))
+    return out
+
+
+def replicasets(cluster):
+    return sorted(rs["metadata"]["name"] for rs in cluster.get("rs", "-n", "kserve")["items"]
+                  if rs["metadata"]["name"].startswith("kserve-controller-manager-"))
+
+
+def state(cluster):
+    """resourceVersions of everything the bundle writes, and the controller's ReplicaSets."""
+    return (cluster.rvs([("gatewayclass", "", "envoy"), ("gateway", "kserve", "kserve-ingress-gateway"),
+                         ("secret", "kserve", "kserve-ingress-gateway-tls"),
+                         ("configmap", "kserve", "inferenceservice-config"),
+                         ("deployment", "kserve", "kserve-controller-manager")]),
+            replicasets(cluster))
+
+
+def strip_comments(text):
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+def test_migration_from_kserve_v0152_then_idempotent_then_uninstall(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    rs0 = replicasets(cluster)
+    r = run(cluster, "apply", *example("demo"), "--keep-test")
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    # preflight findings, the external address and the checked reply, as kstage reports them
+    assert "check kserve-installed: ok: KServe v0.15.2, default deployment mode Serverless" in out, out
+    assert "check permissions: ok" in out, out
+    assert re.search(r"stage external-address: address = http://127\.0\.0\.1:\d+", out), out
+    assert "port-forward service/envoy-kserve-ingress-gateway 8080:80" in out, out
+    assert "stage verify: test passed: HTTP 200" in out and '"model_name":"sklearn-v2-iris"' in out, out
+    # five CRDs Established, v1.2.1 standard
+    assert crd_versions(cluster, GWAPI) == {n: ("v1.2.1", "standard") for n in GWAPI}
+    assert not cluster.exists("validatingadmissionpolicy", VAP)
+    gc = cluster.get("gatewayclass", "envoy")
+    assert cond(gc, "Accepted").get("status") == "True"
+    assert gc["spec"]["controllerName"] == "gateway.envoyproxy.io/gatewayclass-controller"
+    sec = cluster.get("secret", "kserve-ingress-gateway-tls", "-n", "kserve")
+    assert sec["type"] == "kubernetes.io/tls" and sec["data"]["tls.key"] and sec["data"]["tls.crt"]
+    gw = cluster.get("gateway", "kserve-ingress-gateway", "-n", "kserve")
+    gen = gw["metadata"]["generation"]
+    for t in ("Accepted", "Programmed"):
+        c = cond(gw, t)
+        assert c.get("status") == "True" and c.get("observedGeneration") == gen, (t, c)
+    listeners = {ls["name"]: ls for ls in gw["spec"]["listeners"]}
+    assert listeners["http"]["port"] == 80 and listeners["http"]["protocol"] == "HTTP"
+    assert listeners["https"]["port"] == 443 and listeners["https"]["tls"]["mode"] == "Terminate"
+    assert all(ls["allowedRoutes"]["namespaces"]["from"] == "All" for ls in listeners.values())
+    st = {ls["name"]: ls for ls in gw["status"]["listeners"]}
+    assert set(st) == {"http", "https"}
+    for ls in st.values():
+        assert cond(ls, "Programmed").get("status") == "True", ls
+    # the ingress JSON: the two keys set, every other original key and value kept
+    after = ingress(cluster)
+    old, new = json.loads(strip_comments(before)), json.loads(strip_comments(after))
+    assert new["enableGatewayApi"] is True
+    assert new["kserveIngressGateway"] == "kserve/kserve-ingress-gateway"
+    for k, v in old.items():
+        if k not in ("enableGatewayApi", "kserveIngressGateway"):
+            assert new[k] == v, k
+    assert set(new) == set(old)
+    # and the string's formatting: only the changed value's bytes differ
+    assert before.count('"enableGatewayApi": false') == 1
+    assert after == before.replace('"enableGatewayApi": false', '"enableGatewayApi": true'), after
+    # the controller restarted once, its rollout complete
+    d = wait_rollout(cluster)
+    assert "kubectl.kubernetes.io/restartedAt" in d["spec"]["template"]["metadata"].get("annotations", {})
+    rs1 = replicasets(cluster)
+    assert len(rs1) == len(rs0) + 1, (rs0, rs1)
+    # the test InferenceService went through the Gateway; it was kept (--keep-test):
+    # ask the data plane ourselves with the Host of status.url
+    isvc = cluster.get("isvc", "sklearn-v2-iris", "-n", "kserve-test")
+    assert cond(isvc, "Ready").get("status") == "True"
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
+    host = isvc["status"]["url"].split("://", 1)[1]
+    routes = cluster.get("httproute", "-n", "kserve-test")["items"]
+    assert routes and all(p["parentRefs"][0]["name"] == "kserve-ingress-gateway" for p in
+                          (rt["spec"] for rt in routes))
+    body = json.dumps({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32",
+                                   "data": [[6.8, 2.8, 4.8, 1.4]]}]})
+    out = subprocess.run(["curl", "-sS", "-H", "Host: " + host, "-d", body,
+                          "http://%s/v2/models/sklearn-v2-iris/infer" % cluster.env["KSTAGE_DATAPLANE_ADDR"]],
+                         capture_output=True, text=True, timeout=60)
+    reply = json.loads(out.stdout)
+    assert reply["model_name"] == "sklearn-v2-iris" and reply["outputs"][0]["data"] == [1]
+
+    # a second apply changes nothing and restarts nothing
+    s0 = state(cluster)
+    r = run(cluster, "apply", *example("demo"), "--keep-test")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert state(cluster) == s0
+    assert ingress(cluster) == after
+    assert "rolloutRestart: restarted" not in r.stdout + r.stderr
+    isvc2 = cluster.get("isvc", "sklearn-v2-iris", "-n", "kserve-test")
+    assert isvc2["metadata"]["uid"] == isvc["metadata"]["uid"]
+    r = run(cluster, "plan", *example("demo"), "--detailed-exitcode")
+    assert r.returncode == 0, r.stdout + r.stderr
+
+    # uninstall: the original ingress string, byte for byte
+    r = cluster.kstage("uninstall", RELEASE)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ingress(cluster) == before
+    assert not cluster.exists("gateway", "kserve-ingress-gateway", "-n", "kserve")
+    assert not cluster.exists("gatewayclass", "envoy")
+    # CRDs are kept (rollback: keep)
+    assert crd_versions(cluster, GWAPI)["httproutes"] == ("v1.2.1", "standard")
+
+
+def test_kserve_v0200_current_versions(cluster):
+    preload(cluster, "kserve-v0.20.0")
+    d = cluster.get("deployment", "kserve-controller-manager", "-n", "kserve")
+    assert any(c["image"].endswith(":v0.20.0") for c in d["spec"]["template"]["spec"]["containers"])
+    before = ingress(cluster)
+    r = run(cluster, "apply", *example("current-versions"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert crd_versions(cluster, GWAPI_151) == {n: ("v1.5.1", "standard") for n in GWAPI_151}
+    assert cluster.exists("validatingadmissionpolicy", VAP)
+    new = json.loads(strip_comments(ingress(cluster)))
+    assert new["enableGatewayApi"] is True and new["kserveIngressGateway"] == "kserve/kserve-ingress-gateway"
+    old = json.loads(strip_comments(before))
+    assert {k: v for k, v in new.items() if k not in ("enableGatewayApi", "kserveIngressGateway")} == \
+        {k: v for k, v in old.items() if k not in ("enableGatewayApi", "kserveIngressGateway")}
+    gw = cluster.get("gateway", "kserve-ingress-gateway", "-n", "kserve")
+    assert cond(gw, "Programmed").get("status") == "True"
+    wait_rollout(cluster)
+
+
+def test_upgrade_v121_to_v151_then_the_way_back_is_refused(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    r = run(cluster, "apply", *example("http-only"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert crd_versions(cluster, GWAPI)["gateways"] == ("v1.2.1", "standard")
+    r = run(cluster, "apply", *example("http-only"), "--set", "gatewayApi.version=v1.5.1")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert crd_versions(cluster, GWAPI_151) == {n: ("v1.5.1", "standard") for n in GWAPI_151}
+    assert cluster.exists("validatingadmissionpolicy", VAP)
+    # asked for v1.2.1 again: newer CRDs are kept, the CRD stage is skipped
+    r = run(cluster, "apply", *example("http-only"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "stage gateway-api-crds: skipped" in r.stdout + r.stderr
+    assert crd_versions(cluster, GWAPI)["gateways"] == ("v1.5.1", "standard")
+    # forced (keepNewer false): the API server's policy refuses it, reported, rolled back
+    r = run(cluster, "apply", *example("http-only"), "--set", "gatewayApi.keepNewer=false")
+    assert r.returncode == 1, r.stdout + r.stderr
+    err = r.stderr
+    assert "Installing CRDs with version before v1.5.0 is prohibited" in err, err
+    assert VAP in err, err
+    assert "AddressSanitizer" not in err and "runtime error" not in err
+    assert crd_versions(cluster, GWAPI_151) == {n: ("v1.5.1", "standard") for n in GWAPI_151}
+
+
+def test_http_only_example(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    r = run(cluster, "apply", *example("http-only"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    gw = cluster.get("gateway", "kserve-ingress-gateway", "-n", "kserve")
+    assert [ls["name"] for ls in gw["spec"]["listeners"]] == ["http"]
+    assert cond(gw, "Programmed").get("status") == "True"
+    assert not cluster.exists("secret", "kserve-ingress-gateway-tls", "-n", "kserve")
+    assert json.loads(strip_comments(ingress(cluster)))["enableGatewayApi"] is True
+
+
+def test_values_typo_is_an_error_with_file_and_line(cluster, tmp_path):
+    f = tmp_path / "typo.yaml"
+    f.write_text("gateway:\n  name: gw\n  htps:\n    enabled: false\n")
+    r = cluster.kstage("plan", str(ROOT), "-f", str(f))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert re.search(re.escape(str(f)) + r":[34]:\d+: .*\"htps\" is not allowed", r.stderr), r.stderr
+
+
+def nothing_changed(cluster, ingress_before):
+    assert not [c for c in cluster.get("crd")["items"] if c["spec"]["group"] == "gateway.networking.k8s.io"]
+    assert not cluster.exists("namespace", "kserve-test")
+    if ingress_before is not None:
+        assert ingress(cluster) == ingress_before
+
+
+def test_preflight_kserve_missing(cluster):
+    clean(cluster)
+    r = run(cluster, "apply", *example("demo"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "KServe is not installed: ConfigMap kserve/inferenceservice-config is missing" in r.stderr
+    assert "nothing was changed" in r.stderr
+    nothing_changed(cluster, None)
+
+
+def test_preflight_forbidden_for_the_limited_user(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    r = run(cluster, "apply", *example("demo"), kubeconfig=cluster.env["KSTAGE_LIMITED_KUBECONFIG"])
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert 'user "team-a-user" may not get customresourcedefinitions.apiextensions.k8s.io' in r.stderr, r.stderr
+    assert "nothing was changed" in r.stderr
+    nothing_changed(cluster, before)
+
+
+def test_preflight_missing_tls_secret(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    r = run(cluster, "apply", *example("existing-tls"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "the HTTPS listener needs Secret kserve/kserve-ingress-cert, which does not exist" in r.stderr
+    nothing_changed(cluster, before)
+    # with the Secret there, the same values apply and the Gateway is Programmed
+    crt, key = make_cert(cluster)
+    cluster.kubectl("-n", "kserve", "create", "secret", "tls", "kserve-ingress-cert", "--cert", crt, "--key", key)
+    r = run(cluster, "apply", *example("existing-tls"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    gw = cluster.get("gateway", "kserve-ingress-gateway", "-n", "kserve")
+    assert cond(gw, "Programmed").get("status") == "True"
+
+
+def make_cert(cluster):
+    crt, key = cluster.tmp / "tls.crt", cluster.tmp / "tls.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test",
+                    "-keyout", str(key), "-out", str(crt)], check=True, capture_output=True)
+    return str(crt), str(key)
+
+
+def test_preflight_envoy_gateway_v18_with_v121(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    cluster.kubectl("apply", "-f", "-", input="""\
+apiVersion: v1
+kind: Namespace
+metadata: {name: envoy-gateway-system}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: envoy-gateway, namespace: envoy-gateway-system}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: envoy-gateway}}
+  template:
+    metadata: {labels: {app: envoy-gateway}}
+    spec:
+      containers:
+        - {name: envoy-gateway, image: docker.io/envoyproxy/gateway:v1.8.3}
+""")
+    r = run(cluster, "apply", *example("demo"))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "Envoy Gateway v1.8.3 needs Gateway API v1.5 CRDs and crash-loops on v1.2.1" in r.stderr, r.stderr
+    assert "current-versions.yaml" in r.stderr
+    nothing_changed(cluster, before)
+    # the way out it names works
+    r = run(cluster, "apply", *example("current-versions"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "check envoy-gateway-version: ok: Envoy Gateway v1.8.3 found" in r.stdout + r.stderr
+
+
+def test_istio_example(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    # as an Istio install leaves it: the Gateway API CRDs and Istio's own GatewayClass
+    cluster.kubectl("apply", "--server-side", "-f",
+                    cluster.env["KSTAGE_FIXTURES"] + "/gateway-api/v1.2.1/standard-install.yaml")
+    cluster.kubectl("wait", "--for=condition=Established", "--timeout=120s",
+                    "crd/gatewayclasses.gateway.networking.k8s.io")
+    cluster.kubectl("apply", "-f", "-", input="""\
+apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: istio}
+spec: {controllerName: istio.io/gateway-controller}
+""")
+    r = run(cluster, "apply", *example("istio"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    assert "stage gateway-class: skipped" in out
+    assert "check gateway-api-crds: ok: Gateway API v1.2.1 (standard) installed" in out, out
+    assert not cluster.exists("gatewayclass", "envoy")
+    gw = cluster.get("gateway", "kserve-ingress-gateway", "-n", "kserve")
+    assert gw["spec"]["gatewayClassName"] == "istio"
+    assert cond(gw, "Programmed").get("status") == "True"
+    assert "stage verify: test passed: HTTP 200" in out
+    assert json.loads(strip_comments(ingress(cluster)))["enableGatewayApi"] is True
+    # the test service was deleted after the check (cleanup); `kstage verify` runs it alone again
+    wait_gone(cluster, "isvc", "sklearn-v2-iris", "-n", "kserve-test")
+    r = run(cluster, "verify", *example("istio"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "stage verify: test passed: HTTP 200" in r.stdout + r.stderr
+    assert '"model_name":"sklearn-v2-iris"' in r.stdout + r.stderr
+    wait_gone(cluster, "isvc", "sklearn-v2-iris", "-n", "kserve-test")

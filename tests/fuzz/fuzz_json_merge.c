@@ -1,0 +1,54 @@
+/*
+ * fuzz_json_merge: jsonKeyMerge's in-place edit of a JSON string
+ * (kube_json_key_merge_text). When it accepts the input, the result must
+ * parse, hold every set key with its value and every other key of the input
+ * with its value, and nothing else. Errors are fine; crashes, leaks and
+ * sanitizer reports are not.
+ */
+#include "kube/kube.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const char set_json[] = "{\"enableGatewayApi\":true,\"kserveIngressGateway\":\"kserve/gw\","
+				       "\"extra\":[1,{\"a\":\"b\"}]}";
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	kbuf out = KBUF_INIT;
+	doc_node *set, *in, *res;
+	size_t i;
+	if (size > 65536)
+		return 0;
+	e.quiet = 1;
+	if (doc_load_json(&set, &a, "set", set_json, sizeof(set_json) - 1, &e))
+		abort();
+	if (kube_json_key_merge_text(&out, &a, (const char *)data, size, set, &e) == 0) {
+		if (doc_load_json(&in, &a, "in", (const char *)data, size, &e) ||
+		    doc_load_json(&res, &a, "out", out.ptr, out.len, &e) || res->type != DOC_MAP)
+			abort();
+		for (i = 0; i < set->u.map.len; i++) {
+			const doc_node *v = doc_map_get(res, set->u.map.v[i].key->u.s.ptr);
+			if (!v || !doc_equal(v, set->u.map.v[i].val))
+				abort();
+		}
+		for (i = 0; i < in->u.map.len; i++) {
+			const char *k = in->u.map.v[i].key->u.s.ptr;
+			const doc_node *v = doc_map_get(res, k);
+			if (!v || (!doc_map_get(set, k) && !doc_equal(v, in->u.map.v[i].val)))
+				abort();
+		}
+		for (i = 0; i < res->u.map.len; i++)
+			if (!doc_map_get(in, res->u.map.v[i].key->u.s.ptr) && !doc_map_get(set, res->u.map.v[i].key->u.s.ptr))
+				abort();
+	}
+	kbuf_release(&out);
+	kerr_clear(&e);
+	karena_release(&a);
+	return 0;
+}
