@@ -156,8 +156,13 @@ int rel_lock_acquire(rel_lock *out, kube_client *c, const rel_lock_opts *o, kerr
 		kube_resp rs;
 		kbuf body = KBUF_INIT;
 		int64_t t = now(out);
-		rc = rel_kube_send(out->c, "GET", path.ptr, NULL, &rs, err);
-		if (!rc && rs.status == 404) {
+		/* the first try creates it (no Lease is left by a finished run);
+		 * a 409 says there is one: read it */
+		if (attempt == 0)
+			kube_resp_init(&rs);
+		else
+			rc = rel_kube_send(out->c, "GET", path.ptr, NULL, &rs, err);
+		if (!rc && (attempt == 0 || rs.status == 404)) {
 			kube_resp_release(&rs);
 			out->acquired_ms = t;
 			lease_body(&body, out, NULL, t, t, 0);

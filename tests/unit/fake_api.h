@@ -5,7 +5,8 @@
  * under /api/v1 or /apis/G/V, with GET (one or a LIST by labelSelector:
  * "k=v" and "!k" terms), POST (409 when it exists, 404 when the namespace
  * does not), PUT (409 when metadata.resourceVersion is stale), DELETE (one,
- * with preconditions.resourceVersion, or a collection by labelSelector).
+ * with preconditions.resourceVersion, or a collection by labelSelector),
+ * PATCH (application/merge-patch+json only).
  * Every write bumps a global resourceVersion. Requests are counted by
  * method; fail_* make requests answer 500 for fault tests; before_put runs
  * before a PUT is handled (a racing writer).
@@ -29,7 +30,7 @@ typedef struct fake_api {
 	fake_obj *v;
 	size_t n, cap;
 	long rv;
-	int gets, lists, posts, puts, deletes;
+	int gets, lists, posts, puts, deletes, patches;
 	const char *fail_method;   /* answer 500 to this method ... */
 	const char *fail_path;     /* ... when the path contains this (NULL: any) */
 	int fail_count;            /* this many times (-1: always) */
