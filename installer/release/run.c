@@ -105,22 +105,42 @@ static bool managed_by(const doc_node *obj, const char *manager)
 	return false;
 }
 
-/* cur is prior again: content and field ownership. */
+/* A custom resource (its group has a dot and is not a Kubernetes one):
+ * its status is data to put back, where a built-in kind's status belongs to
+ * its controller. */
+static bool custom_resource(const char *api_version)
+{
+	const char *slash = strchr(api_version, '/');
+	size_t n = slash ? (size_t)(slash - api_version) : 0;
+	if (!n || !memchr(api_version, '.', n))
+		return false;
+	return !(n >= 7 && !strncmp(api_version + n - 7, ".k8s.io", 7));
+}
+
+/* cur is prior again: content (a custom resource's status too) and field
+ * ownership. */
 static bool same_as_prior(karena *a, const doc_node *cur, const doc_node *prior)
 {
 	doc_node *mc = managed_of(a, cur), *mp = managed_of(a, prior);
 	if (!doc_equal(kube_diff_normalize(a, cur), kube_diff_normalize(a, prior)))
 		return false;
+	if (custom_resource(doc_get_str(prior, "apiVersion", "")) &&
+	    !((!doc_get_path(cur, "status") && !doc_get_path(prior, "status")) ||
+	      (doc_get_path(cur, "status") && doc_get_path(prior, "status") &&
+	       doc_equal(doc_get_path(cur, "status"), doc_get_path(prior, "status")))))
+		return false;
 	return (!mc && !mp) || (mc && mp && doc_equal(mc, mp));
 }
 
 /* The prior object as a request body: over the current resourceVersion
- * and uid (cur), or for a POST without them. */
+ * and uid (cur), or for a POST without them. A custom resource keeps its
+ * status (stored as is when its CRD has no status subresource). */
 static void prior_body(kbuf *out, karena *a, const doc_node *prior, const doc_node *cur)
 {
 	doc_node *b = doc_copy(a, prior), *md = doc_map_get(b, "metadata");
 	kerr e = KERR_INIT;
-	doc_map_del(b, "status");
+	if (!custom_resource(doc_get_str(prior, "apiVersion", "")))
+		doc_map_del(b, "status");
 	if (md && md->type == DOC_MAP) {
 		doc_map_del(md, "resourceVersion");
 		doc_map_del(md, "uid");
@@ -136,15 +156,17 @@ static void prior_body(kbuf *out, karena *a, const doc_node *prior, const doc_no
 	kerr_clear(&e);
 }
 
-/* A write of the prior object: POST (cur NULL) or PUT over cur. *ans gets
- * the server's answer. */
+/* A write of the prior object: POST (cur NULL), PUT over cur, or with
+ * status_sub a PUT of its /status over cur. *ans gets the server's answer. */
 static int write_prior(kube_client *c, karena *a, const kube_obj *o, const doc_node *prior, const doc_node *cur,
-		       doc_node **ans, kerr *err)
+		       bool status_sub, doc_node **ans, kerr *err)
 {
 	kbuf path = KBUF_INIT, body = KBUF_INIT;
 	kube_resp rs;
 	int rc;
 	kube_obj_path(o, cur != NULL, &path);
+	if (status_sub)
+		kbuf_puts(&path, "/status");
 	kbuf_puts(&path, "?fieldManager=" REL_ROLLBACK_MANAGER);
 	prior_body(&body, a, prior, cur);
 	rc = rel_kube_send(c, cur ? "PUT" : "POST", path.ptr, &body, &rs, err);
@@ -175,9 +197,14 @@ static int restore_prior(kube_client *c, karena *a, const kube_obj *o, const doc
 		kerr_clear(&ge);
 		if (cur && same_as_prior(a, cur, prior))
 			return 0;
-		rc = write_prior(c, a, o, prior, cur, &ans, err);
+		rc = write_prior(c, a, o, prior, cur, false, &ans, err);
+		/* a custom resource's status the server left out (a status
+		 * subresource) goes back through it */
+		if (!rc && custom_resource(o->api_version) && doc_get_path(prior, "status") &&
+		    !doc_equal(doc_get_path(prior, "status"), doc_get_path(ans, "status")))
+			rc = write_prior(c, a, o, prior, ans, true, &ans, err);
 		if (!rc && managed_by(ans, REL_ROLLBACK_MANAGER) && doc_get_path(prior, "metadata.managedFields"))
-			rc = write_prior(c, a, o, prior, ans, &ans, err);
+			rc = write_prior(c, a, o, prior, ans, false, &ans, err);
 		if (rc == KE_CONFLICT && tries == PUT_TRIES)
 			kerr_wrap(err, "%s kept changing while it was restored (%d tries)", o->ref, tries);
 		if (rc != KE_CONFLICT || tries == PUT_TRIES)

@@ -261,6 +261,15 @@ static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 			status(resp, 409, "Conflict", "the object has been modified");
 			return 0;
 		}
+		if (f->status_sub && strlen(coll) >= strlen(f->status_sub) &&
+		    !strcmp(coll + strlen(coll) - strlen(f->status_sub), f->status_sub)) {
+			bool sub = strstr(req->path, "/status") != NULL;
+			doc_node *d = doc_copy(&f->a, sub ? o->doc : body), *st = doc_get_path(sub ? body : o->doc, "status");
+			doc_map_del(d, "status");
+			if (st)
+				doc_map_set(&f->a, d, "status", doc_copy(&f->a, st));
+			body = d;
+		}
 		fake_api_put(f, coll, name, body);
 		resp->status = 200;
 		doc_emit_json(&resp->body, body, 0, NULL);

@@ -35,6 +35,9 @@ typedef struct fake_api {
 	const char *fail_path;     /* ... when the path contains this (NULL: any) */
 	int fail_count;            /* this many times (-1: always) */
 	void (*before_put)(struct fake_api *f, const char *path);
+	const char *status_sub;    /* or NULL: collections whose name ends so have a
+				    * status subresource (a PUT keeps the old status,
+				    * a PUT of NAME/status changes only the status) */
 	void *user;
 	kube_config cfg;           /* what clients borrow */
 } fake_api;

@@ -190,7 +190,9 @@ static int run_send(void *impl, const kube_req *req, const kube_auth *auth, kube
 		answer(resp, 200, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", disc_core);
 	else if (!strcmp(req->method, "GET") && !strcmp(path, "/apis"))
 		answer(resp, 200, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
-		       "{\"kind\":\"APIGroupDiscoveryList\",\"items\":[]}");
+		       "{\"kind\":\"APIGroupDiscoveryList\",\"items\":[{\"metadata\":{\"name\":\"example.dev\"},"
+		       "\"versions\":[{\"version\":\"v1\",\"resources\":[{\"resource\":\"widgets\",\"responseKind\":"
+		       "{\"kind\":\"Widget\"},\"scope\":\"Namespaced\"}]}]}]}");
 	else if (!strcmp(req->method, "PATCH") && strcmp(req->content_type ? req->content_type : "",
 							   "application/merge-patch+json"))
 		ssa(r, req, path, resp);
@@ -765,4 +767,41 @@ TEST(release_run_rollback_names_an_object_that_keeps_changing)
 	CHECK_CONTAINS(v.res.rb.left.ptr ? v.res.rb.left.ptr : "",
 		       "ConfigMap/default/settings: ConfigMap/default/settings kept changing while it was restored (10 tries)");
 	env_close(&v);
+}
+
+/* A custom resource's status is put back with it: in the PUT when its CRD
+ * has no status subresource, else through /status (the main PUT leaves it
+ * out). */
+TEST(release_rollback_puts_back_a_custom_resource_status)
+{
+	int sub;
+	for (sub = 0; sub < 2; sub++) {
+		run_env v;
+		rel_record *rec;
+		rel_rec_stage *st;
+		rel_rollback_report rep;
+		doc_node *w;
+		if (!env_open(&v, two_stages, two_stage_files))
+			return;
+		v.r.f.status_sub = sub ? "/widgets" : NULL;
+		fake_api_put(&v.r.f, "default/widgets", "w1",
+			     json(&v.r.f.a, "{\"apiVersion\":\"example.dev/v1\",\"kind\":\"Widget\",\"metadata\":{\"name\":\"w1\","
+				  "\"namespace\":\"default\",\"uid\":\"u1\"},\"spec\":{\"size\":2},\"status\":{\"phase\":\"Changed\"}}"));
+		rec = rel_record_new(&v.a, "demo", 1);
+		st = rel_record_add_stage(&v.a, rec, "one");
+		st->result = REL_SR_FAILED;
+		rel_record_add_object(&v.a, st, "example.dev/v1", "Widget", "default", "w1",
+				      json(&v.a, "{\"apiVersion\":\"example.dev/v1\",\"kind\":\"Widget\",\"metadata\":{\"name\":\"w1\","
+					   "\"namespace\":\"default\",\"uid\":\"u1\",\"resourceVersion\":\"1\"},\"spec\":{\"size\":1},"
+					   "\"status\":{\"phase\":\"Ready\",\"seen\":[1,2]}}"));
+		memset(&rep, 0, sizeof(rep));
+		CHECK_INT_EQ(rel_rollback_journal(v.c, &v.a, rec, &v.o, &rep, &v.e), 0);
+		CHECK_INT_EQ(rep.restored, 1);
+		w = fake_api_find(&v.r.f, "default/widgets", "w1");
+		CHECK_STR_EQ(doc_get_str(w, "status.phase", ""), "Ready");
+		CHECK(doc_get_path(w, "spec.size") && doc_get_path(w, "spec.size")->u.i == 1);
+		CHECK((log_find(&v.r.log, "PUT /apis/example.dev/v1/namespaces/default/widgets/w1/status") >= 0) == (sub == 1));
+		rel_rollback_report_release(&rep);
+		env_close(&v);
+	}
 }
