@@ -418,11 +418,14 @@ static int resolve_group(stage_run *r, const kind_book *book, size_t g0, size_t 
 				continue;
 		}
 		{
-			/* its CRD is Established; the server's discovery may lag a moment */
+			/* its CRD is Established; the server's discovery may lag a
+			 * moment (a signal stops the wait) */
 			int tries = 0;
 			do {
 				struct timespec ts = { 0, 200000000L };
 				kerr_clear(err);
+				if ((rc = kube_check_stop(r->c, err)))
+					break;
 				nanosleep(&ts, NULL);
 				if (!(rc = kube_discovery_refresh(r->c, err)))
 					rc = kube_obj_resolve(r->c, &r->a, &so->o, r->ns, err);
