@@ -218,6 +218,21 @@ static int run(cli_ctx *ctx, cli_args *args)
 	psink.ctx = &pg;
 	if ((rc = cli_session_open(ctx, "apply", args, ctx->json ? &ctx->sink : &psink, &s, &vo)))
 		return rc;
+	if (!rns && doc_get_path(s.ctx.values, "kstage.releaseNamespace")) {
+		/* the values may name it; the flag wins */
+		const doc_node *v = doc_get_path(s.ctx.values, "kstage.releaseNamespace");
+		if (v->type != DOC_STR || rel_namespace_check(v->u.s.ptr, &err)) {
+			if (v->type != DOC_STR)
+				kerr_set(&err, KE_USAGE, "values: kstage.releaseNamespace must be a string");
+			else
+				kerr_wrap(&err, "values: kstage.releaseNamespace");
+			cli_print_error(ctx, &err);
+			kerr_clear(&err);
+			cli_session_close(&s, &vo);
+			return EXIT_USAGE;
+		}
+		rns = v->u.s.ptr;
+	}
 	s.ctx.timeout_ms = timeout;
 	s.ctx.concurrency = cc ? (size_t)atoi(cc) : 0;
 	store = rel_store_secrets(s.client, rns);
@@ -263,7 +278,7 @@ const cli_cmd cli_cmd_apply = {
 	"objects are healthy, then goes on to the next. A Helm chart (directory or .tgz) runs as\n"
 	"two stages: its crds/, then its templates.\n"
 	"Each run is a revision of the release, recorded as Secrets in --release-namespace\n"
-	"(kstage-system): before a stage changes anything, the prior state of every object it\n"
+	"(or the values' kstage.releaseNamespace; default kstage-system): before a stage changes anything, the prior state of every object it\n"
 	"touches is written there. A failed stage rolls the run back from that journal: objects\n"
 	"that did not exist are deleted, the others get back their exact prior content (CRDs and\n"
 	"stages with rollback: keep are left in place). One run at a time per release (a Lease).\n"

@@ -376,3 +376,35 @@ def test_uninstall_restores_the_patched_key_exactly(cluster):
     labels = {s["metadata"]["labels"]["revision"]: s["metadata"]["labels"]["status"]
               for s in cluster.get("secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-uninstall")["items"]}
     assert labels == {"1": "uninstalled"}, labels
+
+
+def test_release_namespace_from_the_values_file(cluster, tmp_path):
+    """kstage.releaseNamespace in a values file puts the records (and the Lease) there."""
+    recs = "e2e-rb-records"
+    cluster.kubectl("delete", "namespace", recs, "--ignore-not-found", "--wait=true")
+    cluster.kubectl("create", "namespace", NS, check=False)
+    cluster.kubectl("delete", "configmap", "vns", "-n", NS, "--ignore-not-found", "--wait=true")
+    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-values-ns", check=False)
+    b = cluster.bundle("rb-values-ns", """\
+        name: rb-values-ns
+        stages:
+          - name: config
+            source: {path: config}
+        """, {"config/cm.yaml": f"""\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {{name: vns, namespace: {NS}}}
+            data: {{a: b}}
+            """})
+    vf = tmp_path / "records.yaml"
+    vf.write_text(f"kstage:\n  releaseNamespace: {recs}\n")
+    r = cluster.kstage("apply", b, "-f", str(vf))
+    assert r.returncode == 0, r.stderr
+    items = cluster.get("secret", "-n", recs, "-l", "owner=kstage,name=rb-values-ns")["items"]
+    assert [(s["metadata"]["labels"]["revision"], s["metadata"]["labels"]["status"]) for s in items] == [("1", "deployed")]
+    assert not cluster.get("secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-values-ns")["items"]
+    assert not cluster.get("lease", "-n", recs)["items"]   # given up
+    r = cluster.kstage("uninstall", "rb-values-ns", "--release-namespace", recs)
+    assert r.returncode == 0, r.stderr
+    assert not cluster.exists("configmap", "vns", "-n", NS)
+    cluster.kubectl("delete", "namespace", recs, "--wait=false")
