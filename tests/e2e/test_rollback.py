@@ -101,30 +101,9 @@ def setup(cluster):
     cluster.kubectl("rollout", "status", "deployment/app", "-n", NS, "--timeout=60s")
 
 
-def bundle(cluster, name, last_timeout="4s"):
-    """The bundle, its release's records (of earlier sessions) gone."""
-    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", f"owner=kstage,name={name}",
-                    "--ignore-not-found", check=False)
-    return cluster.bundle(name, f"""\
-        name: {name}
-        stages:
-          - name: config
-            source: {{path: config}}
-          - name: ops
-            ops:
-              - jsonKeyMerge: {{configMap: {NS}/inferenceservice-config, key: ingress,
-                               set: {{ingressDomain: kstage.dev}}}}
-          - name: workloads
-            source: {{path: workloads}}
-            ops:
-              - rolloutRestart: {{deployment: {NS}/app}}
-          - name: last
-            source: {{path: last}}
-            timeout: {last_timeout}
-            wait:
-              rules:
-                - {{kind: ConfigMap, jsonPath: .data.phase, equals: Running}}
-        """, {
+def objects(name):
+    """The files of the config and workloads stages of bundle()."""
+    return {
         "config/cm.yaml": f"""\
             apiVersion: v1
             kind: Namespace
@@ -153,6 +132,34 @@ def bundle(cluster, name, last_timeout="4s"):
               ports: [{{port: 80}}]
               selector: {{app: rb}}
             """,
+    }
+
+
+def bundle(cluster, name, last_timeout="4s"):
+    """The bundle, its release's records (of earlier sessions) gone."""
+    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", f"owner=kstage,name={name}",
+                    "--ignore-not-found", check=False)
+    return cluster.bundle(name, f"""\
+        name: {name}
+        stages:
+          - name: config
+            source: {{path: config}}
+          - name: ops
+            ops:
+              - jsonKeyMerge: {{configMap: {NS}/inferenceservice-config, key: ingress,
+                               set: {{ingressDomain: kstage.dev}}}}
+          - name: workloads
+            source: {{path: workloads}}
+            ops:
+              - rolloutRestart: {{deployment: {NS}/app}}
+          - name: last
+            source: {{path: last}}
+            timeout: {last_timeout}
+            wait:
+              rules:
+                - {{kind: ConfigMap, jsonPath: .data.phase, equals: Running}}
+        """, {
+        **objects(name),
         "last/cm.yaml": f"""\
             apiVersion: v1
             kind: ConfigMap

@@ -658,18 +658,21 @@ TEST(release_run_deploys_then_supersedes_then_rolls_back_to_revision_one)
 	env_close(&v);
 }
 
+/* settings (patched) and fresh (created) */
+static const char *const settings_fresh_files[] = {
+	"templates/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: green}\n",
+	"templates/fresh.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh}\ndata: {a: b}\n", NULL };
+
 TEST(release_run_uninstall_deletes_what_it_created_and_restores_what_it_patched)
 {
-	static const char *const files[] = {
-		"templates/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: green}\n",
-		"templates/fresh.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh}\ndata: {a: b}\n", NULL };
 	run_env v;
 	rel_rec_summary *h = NULL;
 	rel_rollback_report rep;
 	size_t n = 0;
 	int to = 0;
 	doc_node *settings0;
-	if (!env_open(&v, "name: demo\nstages:\n  - name: one\n    templates: [settings.yaml, fresh.yaml]\n", files))
+	if (!env_open(&v, "name: demo\nstages:\n  - name: one\n    templates: [settings.yaml, fresh.yaml]\n",
+		      settings_fresh_files))
 		return;
 	settings0 = doc_copy(&v.a, fake_api_find(&v.r.f, "default/configmaps", "settings"));
 	CHECK_INT_EQ(env_apply(&v), 0);
@@ -700,16 +703,13 @@ TEST(release_run_uninstall_deletes_what_it_created_and_restores_what_it_patched)
  * superseded by a label patch, and no record is listed twice. */
 TEST(release_run_noop_apply_writes_its_record_once)
 {
-	static const char *const files[] = {
-		"templates/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: green}\n",
-		"templates/fresh.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh}\ndata: {a: b}\n", NULL };
 	run_env v;
 	rel_rec_summary *h = NULL;
 	rel_record *rec = NULL;
 	size_t n = 0;
 	int lists, posts, puts, patches;
 	if (!env_open(&v, "name: demo\nstages:\n  - name: one\n    templates: [settings.yaml, fresh.yaml]\n"
-			  "  - name: two\n    templates: [fresh.yaml]\n", files))
+			  "  - name: two\n    templates: [fresh.yaml]\n", settings_fresh_files))
 		return;
 	CHECK_INT_EQ(env_apply(&v), 0);
 	/* revision 1 changed stage one: written before it (POST), and at the end */
