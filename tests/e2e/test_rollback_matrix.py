@@ -128,10 +128,12 @@ def no_faults(cluster):
 def report(pytestconfig):
     yield
     tr = pytestconfig.pluginmanager.getplugin("terminalreporter")
+    capman = pytestconfig.pluginmanager.getplugin("capturemanager")
     exact = sum(1 for _, ok in RESULTS if ok)
-    tr.write_line(f"\nrollback matrix: {len(RESULTS)} scenarios, {exact} ended exact")
-    for name, ok in RESULTS:
-        tr.write_line(f"  {'exact' if ok else 'DIFFERS'}  {name}")
+    with capman.global_and_fixture_disabled():   # printed with the run, not captured
+        tr.write_line(f"\nrollback matrix: {len(RESULTS)} scenarios, {exact} ended exact")
+        for name, ok in RESULTS:
+            tr.write_line(f"  {'exact' if ok else 'DIFFERS'}  {name}")
 
 
 @pytest.mark.parametrize("stage", ["config", "ops", "workloads", "last"])
