@@ -254,9 +254,12 @@ static int run(cli_ctx *ctx, cli_args *args)
 				      : "interrupted: the run was stopped and handled as a failed stage",
 			 "signal", sig, NULL);
 	}
-	if (res.took_over)
-		kev_emit(&ctx->sink, KEV_WARN, "lock.takeover", "took over the release lock from an expired holder",
-			 "previous_holder", res.prev_holder, NULL);
+	if (res.took_over) {
+		char m[512];
+		snprintf(m, sizeof(m), "took over the release lock from an expired holder (%s)",
+			 res.prev_holder ? res.prev_holder : "unknown");
+		kev_emit(&ctx->sink, KEV_WARN, "lock.takeover", m, "previous_holder", res.prev_holder, NULL);
+	}
 	summary(ctx, &pg, &s, &res.sum, rc);
 	if (rc)
 		cli_print_error(ctx, &err);

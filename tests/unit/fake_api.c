@@ -253,6 +253,13 @@ static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 		if (f->before_put)
 			f->before_put(f, req->path);
 		o = find(f, coll, name);
+		if (!o && f->put_creates) {
+			doc_map_del(doc_map_get(body, "metadata"), "resourceVersion");
+			fake_api_put(f, coll, name, body);
+			resp->status = 201;
+			doc_emit_json(&resp->body, body, 0, NULL);
+			return 0;
+		}
 		if (!o) {
 			status(resp, 404, "NotFound", "not found");
 			return 0;

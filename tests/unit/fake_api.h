@@ -35,6 +35,8 @@ typedef struct fake_api {
 	const char *fail_path;     /* ... when the path contains this (NULL: any) */
 	int fail_count;            /* this many times (-1: always) */
 	void (*before_put)(struct fake_api *f, const char *path);
+	bool put_creates;          /* a PUT of a missing object creates it (201), as
+				    * the API server does for Leases */
 	const char *status_sub;    /* or NULL: collections whose name ends so have a
 				    * status subresource (a PUT keeps the old status,
 				    * a PUT of NAME/status changes only the status) */
