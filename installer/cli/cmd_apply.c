@@ -107,7 +107,7 @@ static void summary(cli_ctx *ctx, const progress *pg, const rel_session *s, cons
 
 /* After a failed run: what was rolled back, or what is left and how to
  * finish. */
-static void report_failure(cli_ctx *ctx, const rel_run_result *res, const char *store_ns)
+static void report_failure(cli_ctx *ctx, const rel_run_result *res, const char *store_ns, bool no_rollback)
 {
 	kev_sink *k = &ctx->sink;
 	char rev[32];
@@ -126,6 +126,13 @@ static void report_failure(cli_ctx *ctx, const rel_run_result *res, const char *
 			    "release %s revision %d in namespace %s; fix the cause, then `kstage rollback %s`):\n%.*s",
 			    res->release, res->revision, store_ns, res->release, (int)res->rb.left.len - 1, res->rb.left.ptr);
 		kev_emit(k, KEV_ERROR, "apply.rollback_incomplete", m.ptr, "release", res->release, "revision", rev, NULL);
+	} else if (res->changed && !no_rollback) {
+		/* every stage went through; the record's last write did not */
+		kbuf_printf(&m, "applied, but the release record could not be finished: release %s revision %d in "
+			    "namespace %s stays pending; `kstage rollback --recover %s` puts the cluster back from its "
+			    "journal",
+			    res->release, res->revision, store_ns, res->release);
+		kev_emit(k, KEV_ERROR, "apply.record_unfinished", m.ptr, "release", res->release, "revision", rev, NULL);
 	} else if (res->changed) {
 		kbuf_printf(&m, "not rolled back (--no-rollback): the partial state is kept and recorded as release %s "
 			    "revision %d in namespace %s; fix the cause and apply again, or put the cluster back with "
@@ -264,7 +271,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	if (rc)
 		cli_print_error(ctx, &err);
 	if (res.failed)
-		report_failure(ctx, &res, store->namespace);
+		report_failure(ctx, &res, store->namespace, ro.no_rollback);
 	rel_rollback_report_release(&res.rb);
 	rel_store_free(store);
 	cli_session_close(&s, &vo);

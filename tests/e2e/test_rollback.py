@@ -415,3 +415,39 @@ def test_release_namespace_from_the_values_file(cluster, tmp_path):
     assert r.returncode == 0, r.stderr
     assert not cluster.exists("configmap", "vns", "-n", NS)
     cluster.kubectl("delete", "namespace", recs, "--wait=false")
+
+
+def test_a_record_that_cannot_be_finished_stays_pending_and_says_how_to_recover(cluster):
+    """Every stage went through but the record's last write keeps failing: the
+    run says so (not "--no-rollback"), the revision stays pending, and
+    `rollback --recover` puts the cluster back."""
+    cluster.kubectl("create", "namespace", NS, check=False)
+    cluster.kubectl("delete", "configmap", "unfinished", "-n", NS, "--ignore-not-found", "--wait=true")
+    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-unfinished", check=False)
+    b = cluster.bundle("rb-unfinished", """\
+        name: rb-unfinished
+        stages:
+          - name: config
+            source: {path: cm.yaml}
+        """, {"cm.yaml": f"""\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {{name: unfinished, namespace: {NS}}}
+            data: {{a: b}}
+            """})
+    cluster.fault("DELETE", "/rules")
+    cluster.fault("POST", "/rules", {"method": "PUT", "path": r"/secrets/kstage\.v1\.rb-unfinished\.v1$",
+                                     "action": "status", "status": 500})
+    try:
+        r = cluster.kstage("apply", b)
+    finally:
+        cluster.fault("DELETE", "/rules")
+    assert r.returncode == 3, r.stderr
+    assert "applied, but the release record could not be finished" in r.stderr, r.stderr
+    assert "kstage rollback --recover rb-unfinished" in r.stderr and "--no-rollback" not in r.stderr, r.stderr
+    s = cluster.get("secret", "kstage.v1.rb-unfinished.v1", "-n", "kstage-system")
+    assert s["metadata"]["labels"]["status"] == "pending"
+    assert cluster.exists("configmap", "unfinished", "-n", NS)
+    r = cluster.kstage("rollback", "--recover", "rb-unfinished")
+    assert r.returncode == 0, r.stderr
+    assert not cluster.exists("configmap", "unfinished", "-n", NS)
