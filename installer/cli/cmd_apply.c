@@ -3,6 +3,7 @@
 #include "release/release.h"
 #include "render_args.h"
 #include "store_open.h"
+#include "summary.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -17,11 +18,17 @@ static const cli_flag flags[] = {
 	{ "stage", 0, FLAG_LIST, "NAME", "apply only this stage" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
 	{ "no-rollback", 0, FLAG_BOOL, NULL, "on failure keep the partial state (recorded) instead of rolling back" },
+	{ "keep-test", 0, FLAG_BOOL, NULL, "keep what a test stage's cleanup would delete" },
+	{ "summary", 0, FLAG_STR, "FILE", "write a Markdown summary of the run (for CI job pages)" },
 	{ "release", 0, FLAG_STR, "NAME", "release name (default: the bundle's or chart's name)" },
 	CLI_STORE_FLAGS,
 	{ "history-max", 0, FLAG_STR, "N", "revisions kept (default 10; 0: no limit)" },
 	{ "wait-for-lock", 0, FLAG_STR, "D", "wait this long for another run of the release to finish" },
 	{ "concurrency", 0, FLAG_STR, "N", "objects of one kind applied at once (default 32)" },
+	{ "create-namespace", 0, FLAG_BOOL, NULL, "create the namespace (-n) when it is missing (uninstall deletes it)" },
+	{ "hide-notes", 0, FLAG_BOOL, NULL, "do not show the chart's NOTES.txt after a successful apply" },
+	{ "no-hooks", 0, FLAG_BOOL, NULL, "do not run the chart's Helm hooks" },
+	{ "helm-record", 0, FLAG_BOOL, NULL, "when Helm holds the release, write each revision into Helm's record too" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -96,10 +103,10 @@ static void summary(cli_ctx *ctx, const progress *pg, const rel_session *s, cons
 	snprintf(req, sizeof(req), "%lu", s->client->stats.requests);
 	snprintf(retr, sizeof(retr), "%lu", s->client->stats.retries);
 	kbuf_printf(&m, "%s: %zu stage%s done, %zu skipped, %zu object%s created, %zu applied, %zu unchanged (not sent), "
-		    "%zu op%s changed (%s, %s API requests, %s retried)",
+		    "%zu op%s changed, %zu pruned (%s, %s API requests, %s retried)",
 		    rc ? "apply failed" : "apply done", sum->stages_done, sum->stages_done == 1 ? "" : "s",
 		    sum->stages_skipped, sum->created, sum->created == 1 ? "" : "s", sum->applied, sum->unchanged,
-		    sum->ops_changed, sum->ops_changed == 1 ? "" : "s", el, req, retr);
+		    sum->ops_changed, sum->ops_changed == 1 ? "" : "s", sum->pruned, el, req, retr);
 	kev_emit(&ctx->sink, rc ? KEV_ERROR : KEV_INFO, "apply.summary", m.ptr, "elapsed", el,
 		 "requests", req, "retries", retr, "failed_stage", sum->failed_stage, NULL);
 	kbuf_release(&m);
@@ -141,6 +148,20 @@ static void report_failure(cli_ctx *ctx, const rel_run_result *res, const char *
 		kev_emit(k, KEV_ERROR, "apply.not_rolled_back", m.ptr, "release", res->release, "revision", rev, NULL);
 	}
 	kbuf_release(&m);
+}
+
+/* The chart's NOTES.txt after a successful run, secrets masked: printed
+ * as Helm does (text), or an event (JSON). */
+static void show_notes(cli_ctx *ctx, karena *a, const char *notes)
+{
+	const char *n = cli_redact_str(ctx, a, notes);
+	if (ctx->json) {
+		kev_emit(&ctx->sink, KEV_INFO, "apply.notes", "NOTES.txt of the chart", "notes", n, NULL);
+		return;
+	}
+	fflush(stderr);
+	printf("NOTES:\n%s%s", n, n[strlen(n) - 1] == '\n' ? "" : "\n");
+	fflush(stdout);
 }
 
 /* SIGINT and SIGTERM during a run: the first stops the apply at its next
@@ -185,6 +206,8 @@ static int run(cli_ctx *ctx, cli_args *args)
 	kerr err = KERR_INIT;
 	progress pg;
 	kev_sink psink;
+	cli_summary sm;
+	kbuf notes = KBUF_INIT;
 	const char *t = cli_flag_str(args, "timeout", NULL), *cc = cli_flag_str(args, "concurrency", NULL);
 	const char *rns = cli_flag_str(args, "release-namespace", NULL), *hm = cli_flag_str(args, "history-max", NULL);
 	const char *wl = cli_flag_str(args, "wait-for-lock", NULL);
@@ -223,8 +246,12 @@ static int run(cli_ctx *ctx, cli_args *args)
 	psink = ctx->sink;
 	psink.emit = progress_emit;
 	psink.ctx = &pg;
-	if ((rc = cli_session_open(ctx, "apply", args, ctx->json ? &ctx->sink : &psink, &s, &vo)))
+	if ((rc = cli_summary_open(&sm, ctx, cli_flag_str(args, "summary", NULL), ctx->json ? &ctx->sink : &psink)))
 		return rc;
+	if ((rc = cli_session_open(ctx, "apply", args, &sm.sink, &s, &vo))) {
+		cli_summary_release(&sm);
+		return rc;
+	}
 	if (!rns && doc_get_path(s.ctx.values, "kstage.releaseNamespace")) {
 		/* the values may name it; the flag wins */
 		const doc_node *v = doc_get_path(s.ctx.values, "kstage.releaseNamespace");
@@ -236,12 +263,14 @@ static int run(cli_ctx *ctx, cli_args *args)
 			cli_print_error(ctx, &err);
 			kerr_clear(&err);
 			cli_session_close(&s, &vo);
+			cli_summary_release(&sm);
 			return EXIT_USAGE;
 		}
 		rns = v->u.s.ptr;
 	}
 	s.ctx.timeout_ms = timeout;
 	s.ctx.concurrency = cc ? (size_t)atoi(cc) : 0;
+	s.ctx.keep_test = cli_flag_bool(args, "keep-test");
 	store = rel_store_secrets(s.client, rns);
 	memset(&ro, 0, sizeof(ro));
 	ro.release = cli_flag_str(args, "release", NULL);
@@ -250,6 +279,10 @@ static int run(cli_ctx *ctx, cli_args *args)
 	ro.wait_for_lock_ms = wait_lock;
 	ro.history_max = (size_t)hmax;
 	ro.no_rollback = cli_flag_bool(args, "no-rollback");
+	ro.helm_record = cli_flag_bool(args, "helm-record");
+	s.ctx.create_namespace = cli_flag_bool(args, "create-namespace");
+	s.ctx.no_hooks = cli_flag_bool(args, "no-hooks");
+	s.ctx.notes = &notes;
 	rc = apply_trapped(&s, &ro, &res, &err);
 	if (pg.line_open)
 		fputs("\r\033[K", stderr);
@@ -270,11 +303,19 @@ static int run(cli_ctx *ctx, cli_args *args)
 	summary(ctx, &pg, &s, &res.sum, rc);
 	if (rc)
 		cli_print_error(ctx, &err);
+	else if (notes.len && !cli_flag_bool(args, "hide-notes"))
+		show_notes(ctx, &s.a, notes.ptr);
+	kbuf_release(&notes);
 	if (res.failed)
 		report_failure(ctx, &res, store->namespace, ro.no_rollback);
+	if (cli_summary_finish(&sm, res.revision ? karena_printf(&s.a, "apply (release %s revision %d)", res.release,
+								 res.revision) : "apply",
+			       &s.bundle, NULL, &res.sum, rc, &err) && !rc)
+		rc = KE_USAGE;
 	rel_rollback_report_release(&res.rb);
 	rel_store_free(store);
 	cli_session_close(&s, &vo);
+	cli_summary_release(&sm);
 	kerr_clear(&err);
 	if (rc == KE_ROLLBACK)
 		return EXIT_ROLLBACK;
@@ -286,7 +327,20 @@ const cli_cmd cli_cmd_apply = {
 	"[BUNDLE|CHART] [-f FILE]... [--set K=V]... [--timeout D] [--stage S]... [--force-conflicts]", flags,
 	"Applies each stage with server-side apply (field manager \"kstage\"), waits until its\n"
 	"objects are healthy, then goes on to the next. A Helm chart (directory or .tgz) runs as\n"
-	"two stages: its crds/, then its templates.\n"
+	"two stages: its crds/, then its templates; its NOTES.txt is shown after a successful\n"
+	"run (--hide-notes: not). --create-namespace creates the namespace (-n) when it is\n"
+	"missing, recorded so that uninstall deletes it (and only when kstage created it).\n"
+	"Objects the previous deployed revision rendered and this run no longer renders are\n"
+	"deleted after the last stage (pruned), in reverse install order, unless annotated\n"
+	"helm.sh/resource-policy: keep or in a stage with rollback: keep; rollback restores them.\n"
+	"A chart's Helm hooks run as Helm runs them: pre-install/post-install on the first\n"
+	"revision, pre-upgrade/post-upgrade later (by hook-weight, then name; delete policies;\n"
+	"Jobs and Pods waited for until complete; a failed hook fails the run, which rolls back).\n"
+	"Uninstall runs pre-delete/post-delete, rollback the target's pre/post-rollback hooks.\n"
+	"A release Helm holds (sh.helm.release.v1.NAME.vN Secrets in the namespace) is taken\n"
+	"over: with no kstage revision deployed, Helm's deployed manifest is the prior revision\n"
+	"(its objects adopted, what it rendered and this run does not pruned); --helm-record\n"
+	"writes each revision into Helm's history too, else kstage warns that it is stale.\n"
 	"Each run is a revision of the release, recorded as Secrets in --release-namespace\n"
 	"(or the values' kstage.releaseNamespace; default kstage-system): before a stage changes anything, the prior state of every object it\n"
 	"touches is written there. A failed stage rolls the run back from that journal: objects\n"

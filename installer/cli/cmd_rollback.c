@@ -11,6 +11,7 @@ static const cli_flag flags[] = {
 	CLI_STORE_FLAGS,
 	{ "recover", 0, FLAG_BOOL, NULL, "finish a run that was killed: put the cluster back from its journal" },
 	{ "wait-for-lock", 0, FLAG_STR, "D", "wait this long for another run of the release to finish" },
+	{ "no-hooks", 0, FLAG_BOOL, NULL, "do not run the target revision's pre-rollback and post-rollback hooks" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -26,6 +27,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	int target = 0, rev = 0, rc;
 	memset(&rep, 0, sizeof(rep));
 	memset(&o, 0, sizeof(o));
+	o.no_hooks = cli_flag_bool(args, "no-hooks");
 	if (wl && (o.wait_for_lock_ms = rel_parse_duration(wl)) < 0) {
 		cli_errorf(ctx, "--wait-for-lock \"%s\" is not a duration such as 5m or 90s", wl);
 		return EXIT_USAGE;

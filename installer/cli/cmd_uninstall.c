@@ -9,6 +9,7 @@ static const cli_flag flags[] = {
 	CLI_STORE_FLAGS,
 	{ "delete-crds", 0, FLAG_BOOL, NULL, "delete the CRDs the release created too (and every object of their kinds)" },
 	{ "wait-for-lock", 0, FLAG_STR, "D", "wait this long for another run of the release to finish" },
+	{ "no-hooks", 0, FLAG_BOOL, NULL, "do not run the chart's pre-delete and post-delete hooks" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -28,6 +29,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	}
 	o.uninstall = true;
 	o.delete_crds = cli_flag_bool(args, "delete-crds");
+	o.no_hooks = cli_flag_bool(args, "no-hooks");
 	rc = cli_store_open(&s, ctx, args, "uninstall", &err);
 	if (!rc) {
 		o.store = s.store;

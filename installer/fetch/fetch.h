@@ -62,6 +62,21 @@ int fetch_http_check_url(const char *url, const fetch_http_opts *o, kerr *err);
  * redirects. Retries connection failures, 429 and 5xx with backoff.
  * Errors: KE_INPUT (URL refused), KE_LIMIT (over max_bytes), KE_IO. */
 int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *err);
+/* One request of any method (a test stage's). */
+typedef struct fetch_http_request {
+	const char *method;          /* GET, POST, PUT, PATCH, DELETE, HEAD */
+	const char *url;
+	const char *const *headers;  /* "Name: value" lines ("Host: x" sets the Host) */
+	size_t nheaders;
+	const char *body;            /* or NULL */
+	size_t body_len;
+} fetch_http_request;
+
+/* Send rq once (no retries, no redirects): *status gets the HTTP status
+ * of any answer, out (reset first) its body. KE_INPUT for a URL refused
+ * under o, KE_LIMIT for a body over max_bytes, KE_IO when no answer came
+ * (connection, TLS, timeout). */
+int fetch_http_send(kbuf *out, long *status, const fetch_http_request *rq, const fetch_http_opts *o, kerr *err);
 /* fetch_http_get with ctx a const fetch_http_opts *: the shape of a values
  * URL reader (values_url_reader), so values never fetch by themselves. */
 int fetch_read_url(void *ctx, const char *url, kbuf *out, kerr *err);

@@ -148,6 +148,55 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 	return rc;
 }
 
+int fetch_http_send(kbuf *out, long *status, const fetch_http_request *rq, const fetch_http_opts *o, kerr *err)
+{
+	size_t cap = o->max_bytes ? o->max_bytes : FETCH_MAX, i;
+	struct curl_slist *hl = NULL;
+	char ebuf[CURL_ERROR_SIZE] = "";
+	sink s = { out, cap, false };
+	CURL *h;
+	CURLcode cc;
+	int rc;
+	*status = 0;
+	kbuf_reset(out);
+	if ((rc = fetch_http_check_url(rq->url, o, err)))
+		return rc;
+	fetch_http_global_init();
+	if (!(h = curl_easy_init()))
+		return kerr_set(err, KE_INTERNAL, "%s: cannot start an HTTP client", rq->url);
+	fetch_http_setup(h, o);
+	for (i = 0; i < rq->nheaders; i++)
+		hl = curl_slist_append(hl, rq->headers[i]);
+	if (rq->body)
+		hl = curl_slist_append(hl, "Expect:");   /* no 100-continue round trip */
+	curl_easy_setopt(h, CURLOPT_URL, rq->url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+	if (!strcmp(rq->method, "HEAD"))
+		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+	if (rq->body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, o->timeout_ms > 0 ? o->timeout_ms : 300000L);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+	cc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_cleanup(h);
+	curl_slist_free_all(hl);
+	if (s.too_big) {
+		kbuf_reset(out);
+		return kerr_set(err, KE_LIMIT, "%s: larger than %zu bytes", rq->url, cap);
+	}
+	if (cc != CURLE_OK) {
+		kbuf_reset(out);
+		return kerr_set(err, KE_IO, "%s: %s", rq->url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+	}
+	return 0;
+}
+
 int fetch_read_url(void *ctx, const char *url, kbuf *out, kerr *err)
 {
 	return fetch_http_get(out, url, ctx, err);

@@ -2,7 +2,8 @@
  * release/bundle.c - kstage.yaml: the bundle's stage plan, validated with
  * file:line:col for every problem; and Helm charts as two-stage bundles.
  *
- * The format (every key below is checked; unknown keys are errors):
+ * The format (every key below is checked; unknown keys are errors; the
+ * README's "The bundle format" section says the same for users):
  *
  *   name: my-bundle                 required
  *   version: 0.1.0
@@ -18,14 +19,64 @@
  *       # and/or, after the objects:
  *       ops:
  *         - jsonKeyMerge: {configMap: NS/NAME, key: KEY, set: {k: v}}   values may be templates
- *         - rolloutRestart: {deployment|statefulset|daemonset: NS/NAME}
+ *         - rolloutRestart: {deployment|statefulset|daemonset: NS/NAME,
+ *                            when: changed|always}
+ *             # changed (the default): only when an earlier op or object of
+ *             # this stage changed something in this run; then the rollout
+ *             # is waited for. always: every run.
  *       namespace: ns               default namespace of the stage's namespaced objects
  *       enabled: "{{ .Values.x }}"  or true/false
  *       timeout: 5m                 Go duration; default --timeout, else 5m
  *       wait: false                 or {for: Condition, rules: [{kind, group, condition, status}
  *                                   | {kind, group, jsonPath, equals}]}
- *       rollback: keep|delete       (used by the rollback issue)
- *       test: {...}                 (run by the verify issue; skipped with a warning)
+ *       rollback: keep|delete       keep: a rollback leaves the stage's objects
+ *       outputs:                    rendered once the stage is healthy (lookup sees
+ *         address: TEMPLATE         the live cluster); shown in text, as the event
+ *                                   stage.output, in --summary, and to the templates
+ *                                   of later stages as .Outputs.<stage>.<key>
+ *                                   (index .Outputs "my-stage" "address"); `plan`
+ *                                   does not render them (.Outputs is empty there)
+ *       test:                       after the stage's objects are healthy (and its
+ *                                   ops ran): one HTTP request, its reply checked
+ *         request:
+ *           url: TEMPLATE           http:// or https:// (required)
+ *           method: POST            default GET, or POST when body is given
+ *           host: TEMPLATE          the Host header (e.g. the host of status.url)
+ *           headers: {Name: TEMPLATE}
+ *           body: TEMPLATE          a string (sent as is) or a map/list (sent as JSON)
+ *         expect:
+ *           status: 200             default 200
+ *           json:                   the reply must be JSON holding each path:
+ *             model_name: sklearn-v2-iris       dotted, list items by index;
+ *             outputs.0.datatype: INT64         the value compared as JSON
+ *             outputs.0.shape: [1]              (a string, number, bool, list, map)
+ *         retry: {attempts: 10, interval: 2s}   default 1 attempt; a failed
+ *                                   connection, a wrong status or reply retries
+ *         cleanup: true             delete the stage's objects after the test
+ *                                   (default false; true or a template); --keep-test keeps them
+ *
+ *     - name: preflight             a checks stage: only name, checks and enabled
+ *       checks:
+ *         - name: kserve-installed  required, unique in the stage
+ *           fail: TEMPLATE          rendered (lookup sees the live cluster); blank
+ *                                   output passes, anything else is the problem
+ *           info: TEMPLATE          optional: rendered as the finding when it passes
+ *         - permissions: true       a SelfSubjectAccessReview (authorization.k8s.io/v1)
+ *                                   for every verb and resource the later enabled
+ *                                   stages of this run use (get, list, create, patch,
+ *                                   update, delete as the run sends them)
+ *
+ * Checks stages run before any stage changes anything, wherever they are
+ * listed, in `plan`, `apply` and `verify`: every check is evaluated, and
+ * any problem stops the run with one report of all of them (the events
+ * check.passed / check.failed, then exit 2), nothing changed.
+ *
+ * Templates (templates:, enabled, ops values, outputs, checks, test) see
+ * .Values, .Release, .Bundle, .Outputs, and `lookup` answers from the live
+ * cluster in plan, apply and verify as Helm's install does (the object, a
+ * list with items, or an empty map when absent; read-only GET/LIST,
+ * names checked, answers cached until the run changes something);
+ * `kstage template` stays offline (empty maps), as helm template.
  */
 #include "release.h"
 #include "core/alloc.h"
@@ -35,6 +86,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 
@@ -166,26 +218,45 @@ static void parse_ops(rel_stage *st, karena *a, const doc_node *ops, const char 
 			else
 				op->set = (doc_node *)set;
 		} else if (!strcmp(k, "rolloutRestart")) {
-			static const char *const kinds[] = { "deployment", "statefulset", "daemonset", NULL };
+			const doc_node *when = doc_map_get(body, "when"), *target = NULL;
 			size_t j;
+			bool bad = false;
 			op->type = REL_OP_ROLLOUT_RESTART;
-			if (body->u.map.len != 1) {
+			for (j = 0; j < body->u.map.len; j++) {
+				const char *kk = body->u.map.v[j].key->u.s.ptr;
+				if (!strcmp(kk, "when"))
+					continue;
+				if (strcmp(kk, "deployment") && strcmp(kk, "statefulset") && strcmp(kk, "daemonset")) {
+					ERR_AT(err, body->u.map.v[j].key,
+					       "rolloutRestart: unknown kind \"%s\" (deployment, statefulset, daemonset; when)", kk);
+					bad = true;
+					continue;
+				}
+				if (target) {
+					ERR_AT(err, body->u.map.v[j].key, "rolloutRestart: give only one of deployment, statefulset, daemonset");
+					bad = true;
+				}
+				target = body->u.map.v[j].val;
+				op->kind = kk;
+			}
+			if (!target && !bad) {
 				ERR_AT(err, body, "rolloutRestart: give one of deployment, statefulset, daemonset: NAMESPACE/NAME");
-				continue;
+				bad = true;
 			}
-			for (j = 0; kinds[j] && strcmp(kinds[j], body->u.map.v[0].key->u.s.ptr); j++)
-				;
-			if (!kinds[j]) {
-				ERR_AT(err, body->u.map.v[0].key, "rolloutRestart: unknown kind \"%s\" (deployment, statefulset, daemonset)",
-				       body->u.map.v[0].key->u.s.ptr);
-				continue;
+			if (target && target->type != DOC_STR) {
+				ERR_AT(err, target, "rolloutRestart: %s must be NAMESPACE/NAME", op->kind);
+				bad = true;
 			}
-			op->kind = kinds[j];
-			if (body->u.map.v[0].val->type != DOC_STR) {
-				ERR_AT(err, body->u.map.v[0].val, "rolloutRestart: %s must be NAMESPACE/NAME", kinds[j]);
-				continue;
+			op->always = false;
+			if (when && (when->type != DOC_STR || (strcmp(when->u.s.ptr, "changed") && strcmp(when->u.s.ptr, "always")))) {
+				ERR_AT(err, when, "rolloutRestart: when must be changed or always");
+				bad = true;
+			} else if (when) {
+				op->always = !strcmp(when->u.s.ptr, "always");
 			}
-			split_ref(a, body->u.map.v[0].val->u.s.ptr, &op->ns, &op->name);
+			if (bad)
+				continue;
+			split_ref(a, target->u.s.ptr, &op->ns, &op->name);
 		} else {
 			ERR_AT(err, o->u.map.v[0].key, "stage %s: unknown op \"%s\" (jsonKeyMerge, rolloutRestart)", st->name, k);
 			continue;
@@ -304,6 +375,216 @@ static void parse_wait(rel_stage *st, karena *a, const doc_node *w, const char *
 	}
 }
 
+static void parse_checks(rel_stage *st, karena *a, const doc_node *n, const char *file, kerr *err)
+{
+	static const char *const keys[] = { "name", "fail", "info", NULL };
+	size_t i, j;
+	if (n->type != DOC_SEQ || !n->u.seq.len) {
+		ERR_AT(err, n, "stage %s: checks must be a non-empty list of {name, fail, info} or {permissions: true}",
+		       st->name);
+		return;
+	}
+	st->checks = karena_alloc(a, sizeof(rel_check) * n->u.seq.len);
+	for (i = 0; i < n->u.seq.len; i++) {
+		const doc_node *c = n->u.seq.v[i], *p;
+		rel_check *ck = &st->checks[st->nchecks];
+		memset(ck, 0, sizeof(*ck));
+		ck->node = c;
+		if (c->type != DOC_MAP) {
+			ERR_AT(err, c, "stage %s: a check must be a map {name, fail, info} or {permissions: true}", st->name);
+			continue;
+		}
+		if ((p = doc_map_get(c, "permissions"))) {
+			if (c->u.map.len != 1)
+				ERR_AT(err, c, "stage %s: a permissions check takes no other key", st->name);
+			else if (p->type != DOC_BOOL)
+				ERR_AT(err, p, "stage %s: permissions must be true or false", st->name);
+			else if (p->u.b) {
+				ck->permissions = true;
+				st->nchecks++;
+			}
+			continue;
+		}
+		if (!check_keys(c, keys, "check", file, err))
+			continue;
+		ck->name = want_str(c, "name", true, "check", file, err);
+		if (ck->name && !dns_label(ck->name)) {
+			ERR_AT(err, doc_map_get(c, "name"), "check name \"%s\" must be lowercase letters, digits and '-'", ck->name);
+			continue;
+		}
+		for (j = 0; ck->name && j < st->nchecks; j++)
+			if (st->checks[j].name && !strcmp(st->checks[j].name, ck->name))
+				break;
+		if (ck->name && j < st->nchecks) {
+			ERR_AT(err, doc_map_get(c, "name"), "check name \"%s\" is used twice", ck->name);
+			continue;
+		}
+		ck->fail = doc_map_get(c, "fail");
+		ck->info = doc_map_get(c, "info");
+		if (ck->fail && ck->fail->type != DOC_STR) {
+			ERR_AT(err, ck->fail, "check %s: fail must be a string (a template), not %s", ck->name ? ck->name : "?",
+			       doc_type_name(ck->fail->type));
+			continue;
+		}
+		if (ck->info && ck->info->type != DOC_STR) {
+			ERR_AT(err, ck->info, "check %s: info must be a string (a template), not %s", ck->name ? ck->name : "?",
+			       doc_type_name(ck->info->type));
+			continue;
+		}
+		if (!ck->fail && !ck->info) {
+			ERR_AT(err, c, "check %s: give fail (a template; non-blank is a problem) and/or info", ck->name ? ck->name : "?");
+			continue;
+		}
+		if (ck->name)
+			st->nchecks++;
+	}
+}
+
+static void parse_outputs(rel_stage *st, karena *a, const doc_node *n, const char *file, kerr *err)
+{
+	size_t i;
+	if (n->type != DOC_MAP || !n->u.map.len) {
+		ERR_AT(err, n, "stage %s: outputs must be a map of names to templates", st->name);
+		return;
+	}
+	st->outputs = karena_alloc(a, sizeof(rel_output) * n->u.map.len);
+	for (i = 0; i < n->u.map.len; i++) {
+		const doc_node *k = n->u.map.v[i].key, *v = n->u.map.v[i].val;
+		if (v->type != DOC_STR) {
+			ERR_AT(err, v, "stage %s: output %s must be a string (a template), not %s", st->name, k->u.s.ptr,
+			       doc_type_name(v->type));
+			continue;
+		}
+		st->outputs[st->noutputs].key = k->u.s.ptr;
+		st->outputs[st->noutputs++].tmpl = v;
+	}
+}
+
+/* A test's expected path: dotted keys, list items by index; no empty step. */
+static bool good_expect_path(const char *p)
+{
+	const char *q;
+	if (!*p || *p == '.')
+		return false;
+	for (q = p; *q; q++)
+		if (*q == '.' && (q[1] == '.' || q[1] == '\0'))
+			return false;
+	return true;
+}
+
+static void parse_test(rel_stage *st, karena *a, const doc_node *n, const char *file, kerr *err)
+{
+	static const char *const keys[] = { "request", "expect", "retry", "cleanup", NULL };
+	static const char *const rkeys[] = { "url", "method", "host", "headers", "body", NULL };
+	static const char *const ekeys[] = { "status", "json", NULL };
+	static const char *const tkeys[] = { "attempts", "interval", NULL };
+	static const char *const methods[] = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", NULL };
+	const doc_node *rq, *ex, *rt, *v;
+	rel_test *t;
+	size_t i;
+	if (n->type != DOC_MAP) {
+		ERR_AT(err, n, "stage %s: test must be a map (request, expect, retry, cleanup)", st->name);
+		return;
+	}
+	t = karena_alloc(a, sizeof(*t));
+	memset(t, 0, sizeof(*t));
+	t->node = n;
+	t->status = 200;
+	t->attempts = 1;
+	t->interval_ms = 2000;
+	check_keys(n, keys, "test", file, err);
+	rq = doc_map_get(n, "request");
+	if (!rq || rq->type != DOC_MAP) {
+		ERR_AT(err, rq ? rq : n, "stage %s: test.request must be a map with url", st->name);
+		return;
+	}
+	check_keys(rq, rkeys, "test.request", file, err);
+	t->url = want_str(rq, "url", true, "test.request", file, err);
+	t->host = want_str(rq, "host", false, "test.request", file, err);
+	t->body = doc_map_get(rq, "body");
+	t->method = want_str(rq, "method", false, "test.request", file, err);
+	if (t->method) {
+		for (i = 0; methods[i] && strcmp(methods[i], t->method); i++)
+			;
+		if (!methods[i])
+			ERR_AT(err, doc_map_get(rq, "method"), "test.request: method must be GET, POST, PUT, PATCH, DELETE or HEAD");
+	} else {
+		t->method = t->body ? "POST" : "GET";
+	}
+	if (t->body && t->body->type != DOC_STR && t->body->type != DOC_MAP && t->body->type != DOC_SEQ)
+		ERR_AT(err, t->body, "test.request: body must be a string, a map or a list");
+	if ((v = doc_map_get(rq, "headers"))) {
+		if (v->type != DOC_MAP)
+			ERR_AT(err, v, "test.request: headers must be a map of names to strings");
+		for (i = 0; v->type == DOC_MAP && i < v->u.map.len; i++) {
+			const char *hn = v->u.map.v[i].key->u.s.ptr;
+			if (v->u.map.v[i].val->type != DOC_STR)
+				ERR_AT(err, v->u.map.v[i].val, "test.request: header %s must be a string", hn);
+			else if (!*hn || strspn(hn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != strlen(hn) ||
+				 !strcasecmp(hn, "host"))
+				ERR_AT(err, v->u.map.v[i].key, "test.request: header name \"%s\" is not allowed (letters, digits, '-'; Host is request.host)", hn);
+		}
+		t->headers = v;
+	}
+	if ((ex = doc_map_get(n, "expect"))) {
+		if (ex->type != DOC_MAP) {
+			ERR_AT(err, ex, "test.expect must be a map (status, json)");
+		} else {
+			check_keys(ex, ekeys, "test.expect", file, err);
+			if ((v = doc_map_get(ex, "status"))) {
+				if (v->type != DOC_INT || v->u.i < 100 || v->u.i > 599)
+					ERR_AT(err, v, "test.expect: status must be an HTTP status such as 200");
+				else
+					t->status = (long)v->u.i;
+			}
+			if ((v = doc_map_get(ex, "json"))) {
+				if (v->type != DOC_MAP || !v->u.map.len) {
+					ERR_AT(err, v, "test.expect: json must be a map of paths (outputs.0.datatype) to values");
+				} else {
+					t->json = karena_alloc(a, sizeof(rel_expect) * v->u.map.len);
+					for (i = 0; i < v->u.map.len; i++) {
+						const char *p = v->u.map.v[i].key->u.s.ptr;
+						if (!good_expect_path(p)) {
+							ERR_AT(err, v->u.map.v[i].key, "test.expect: json path \"%s\" has an empty step", p);
+							continue;
+						}
+						t->json[t->njson].path = p;
+						t->json[t->njson].node = v->u.map.v[i].key;
+						t->json[t->njson++].value = v->u.map.v[i].val;
+					}
+				}
+			}
+		}
+	}
+	if ((rt = doc_map_get(n, "retry"))) {
+		if (rt->type != DOC_MAP) {
+			ERR_AT(err, rt, "test.retry must be a map (attempts, interval)");
+		} else {
+			check_keys(rt, tkeys, "test.retry", file, err);
+			if ((v = doc_map_get(rt, "attempts"))) {
+				if (v->type != DOC_INT || v->u.i < 1 || v->u.i > 1000)
+					ERR_AT(err, v, "test.retry: attempts must be a number from 1 to 1000");
+				else
+					t->attempts = (int)v->u.i;
+			}
+			if ((v = doc_map_get(rt, "interval"))) {
+				long ms = v->type == DOC_STR ? rel_parse_duration(v->u.s.ptr) : -1;
+				if (ms < 0 || ms > 600000)
+					ERR_AT(err, v, "test.retry: interval must be a duration such as 2s (at most 10m)");
+				else
+					t->interval_ms = ms;
+			}
+		}
+	}
+	if ((v = doc_map_get(n, "cleanup"))) {
+		if (v->type != DOC_BOOL && v->type != DOC_STR)
+			ERR_AT(err, v, "test.cleanup must be true, false or a template such as \"{{ not .Values.keep }}\"");
+		else
+			t->cleanup = v;
+	}
+	st->test = t;
+}
+
 /* A source or chart path is relative to the bundle and stays inside it:
  * not absolute, no ".." step. (Symlinks are resolved when the bundle is
  * loaded from disk: rel_bundle_load.) */
@@ -327,7 +608,7 @@ static void check_rel_path(const rel_stage *st, const doc_node *n, const char *w
 static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char *file, kerr *err)
 {
 	static const char *const keys[] = { "name", "source", "templates", "chart", "namespace", "wait", "timeout",
-					    "enabled", "ops", "rollback", "test", NULL };
+					    "enabled", "ops", "rollback", "test", "checks", "outputs", NULL };
 	const doc_node *n;
 	size_t i, nsrc = 0;
 	memset(st, 0, sizeof(*st));
@@ -404,9 +685,21 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 		ERR_AT(err, s, "stage %s: give only one of source, templates, chart", st->name);
 	if ((n = doc_map_get(s, "ops")))
 		parse_ops(st, a, n, file, err);
-	st->test = doc_map_get(s, "test");
-	if (!nsrc && !st->nops && !st->test)
-		ERR_AT(err, s, "stage %s: nothing to do: give source, templates, chart, ops or test", st->name);
+	if ((n = doc_map_get(s, "test")))
+		parse_test(st, a, n, file, err);
+	if ((n = doc_map_get(s, "outputs")))
+		parse_outputs(st, a, n, file, err);
+	if ((n = doc_map_get(s, "checks"))) {
+		parse_checks(st, a, n, file, err);
+		for (i = 0; i < s->u.map.len; i++) {
+			const char *k = s->u.map.v[i].key->u.s.ptr;
+			if (strcmp(k, "name") && strcmp(k, "checks") && strcmp(k, "enabled"))
+				ERR_AT(err, s->u.map.v[i].key, "stage %s: a checks stage takes only name, checks and enabled, not %s",
+				       st->name, k);
+		}
+	} else if (!nsrc && !st->nops && !st->test && !st->noutputs) {
+		ERR_AT(err, s, "stage %s: nothing to do: give source, templates, chart, ops, test, outputs or checks", st->name);
+	}
 	st->namespace = want_str(s, "namespace", false, "stage", file, err);
 	if ((n = doc_map_get(s, "wait")))
 		parse_wait(st, a, n, file, err);

@@ -30,7 +30,7 @@ static long now_ms(void)
 	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static bool stage_selected(const rel_ctx *ctx, const rel_stage *s)
+bool rel_stage_selected(const rel_ctx *ctx, const rel_stage *s)
 {
 	size_t i;
 	if (!ctx->nonly)
@@ -153,6 +153,20 @@ static int list_group(kube_client *c, karena *a, const kube_obj *objs, size_t n,
 	}
 	return 0;
 }
+const char *rel_restart_kind(const rel_op *op, const char **resource)
+{
+	if (!strcmp(op->kind, "statefulset")) {
+		*resource = "statefulsets";
+		return "StatefulSet";
+	}
+	if (!strcmp(op->kind, "daemonset")) {
+		*resource = "daemonsets";
+		return "DaemonSet";
+	}
+	*resource = "deployments";
+	return "Deployment";
+}
+
 /* The op's set map with template strings rendered. */
 static int op_set(doc_node **out, karena *a, const rel_bundle *b, const rel_stage *s, const rel_op *op,
 		  const rel_ctx *ctx, kerr *err)
@@ -174,9 +188,13 @@ static int op_set(doc_node **out, karena *a, const rel_bundle *b, const rel_stag
 	return rc;
 }
 
+/* Run the stage's ops in order. changed: an object of the stage changed
+ * in this run; each op that changes something sets it too, and a
+ * rolloutRestart when: changed runs only once it is set. */
 static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, karena *a, rel_summary *sum,
-		   long timeout_ms, kerr *err)
+		   bool changed_before, long timeout_ms, kerr *err)
 {
+	bool stage_changed = changed_before;
 	size_t i;
 	int rc = 0;
 	kube_client *c = ctx->client;
@@ -202,7 +220,13 @@ static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 					sum->ops_changed++;
 				else
 					sum->ops_unchanged++;
+				stage_changed |= changed;
 			}
+		} else if (!op->always && !stage_changed) {
+			const char *res, *ref = karena_printf(a, "%s/%s/%s", rel_restart_kind(op, &res), ns, op->name);
+			kube_emit(c, KEV_INFO, "op.done", "rolloutRestart: not restarted (nothing in the stage changed)",
+				  "stage", s->name, "op", "rolloutRestart", "object", ref, "action", "unchanged", NULL);
+			sum->ops_unchanged++;
 		} else {
 			kube_obj o;
 			kube_wait_item it;
@@ -211,6 +235,7 @@ static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 				kube_emit(c, KEV_INFO, "op.done", "rolloutRestart: restarted", "stage", s->name,
 					  "op", "rolloutRestart", "object", o.ref, "action", "restarted", NULL);
 				sum->ops_changed++;
+				stage_changed = true;
 				memset(&it, 0, sizeof(it));
 				it.obj = &o;
 				it.live = NULL;   /* the patch answer predates the controller: read again */
@@ -315,7 +340,9 @@ typedef struct stage_run {
 	stage_obj *v;
 	size_t n;
 	size_t settled;         /* the CRDs among v[0, settled) are Established and discovered */
+	size_t changed;         /* apply: objects the server created or changed (resourceVersion moved) */
 	long t0, timeout;
+	rel_hooks hooks;        /* apply: a chart's Helm hooks */
 } stage_run;
 
 static long stage_left(const stage_run *r)
@@ -344,9 +371,12 @@ static int stage_run_init(stage_run *r, const rel_bundle *b, const rel_stage *s,
 	karena_init(&r->a);
 	for (i = 0; i < r->nw; i++)
 		karena_init(&r->wa[i]);
-	if ((rc = rel_stage_render(&objs, &n, &r->enabled, &r->a, b, s, ctx, err)) || !r->enabled)
+	if ((rc = rel_stage_render_hooks(&objs, &n, plan ? NULL : &r->hooks, &r->enabled, &r->a, b, s, ctx, err)) ||
+	    !r->enabled)
 		return rc;
 	kube_objs_sort(objs, n);
+	if (s->src == REL_SRC_CHART && ctx->field_manager && !strcmp(ctx->field_manager, "helm"))
+		rel_helm_mark(&r->a, objs, n, ctx->release_name ? ctx->release_name : b->name, r->ns);
 	if (s->src == REL_SRC_CHART_CRDS && (rc = keep_newer_crds(r->c, &r->a, objs, &n, r->ns, s->name, err)))
 		return rc;
 	r->v = xcalloc(n + 1, sizeof(*r->v));
@@ -466,7 +496,7 @@ static void read_group(stage_run *r, size_t g0, size_t g1)
 		}
 		for (i = r0; i < r1 && !r->plan; i++) {
 			stage_obj *so = &r->v[i];
-			if (so->known && so->before && kube_apply_is_noop(so->o.doc, so->before, NULL)) {
+			if (so->known && so->before && kube_apply_is_noop(so->o.doc, so->before, r->ctx->field_manager)) {
 				so->unchanged = true;
 				so->live = so->before;
 			}
@@ -500,7 +530,7 @@ static void send_one(void *u, size_t i, karena *a)
 	group_ctx *g = u;
 	stage_run *r = g->r;
 	stage_obj *so = &r->v[g->g0 + i];
-	kube_apply_opts opts = { r->ctx->force, r->plan, NULL };
+	kube_apply_opts opts = { r->ctx->force, r->plan, r->ctx->field_manager };
 	if (so->later || so->unchanged)
 		return;
 	if (r->plan && !so->known) {
@@ -515,7 +545,7 @@ static void send_one(void *u, size_t i, karena *a)
 		}
 		kerr_clear(&e);
 	}
-	if (r->plan && so->before && kube_apply_is_noop(so->o.doc, so->before, NULL)) {
+	if (r->plan && so->before && kube_apply_is_noop(so->o.doc, so->before, r->ctx->field_manager)) {
 		so->live = so->before;   /* nothing would change: no need to ask the server */
 		return;
 	}
@@ -587,6 +617,20 @@ static int stage_run_groups(stage_run *r, kind_book *book, void (*after)(stage_r
 
 /* ---- apply ---- */
 
+/* Did applying so change the object? Created, or its resourceVersion
+ * moved; when the prior state was not read, say yes. */
+static bool obj_changed(const stage_obj *so)
+{
+	const char *was, *is;
+	if (so->unchanged)
+		return false;
+	if (so->created || !so->known || !so->before || !so->live)
+		return true;
+	was = doc_get_str(so->before, "metadata.resourceVersion", NULL);
+	is = doc_get_str(so->live, "metadata.resourceVersion", NULL);
+	return !was || !is || strcmp(was, is);
+}
+
 static void applied(stage_run *r, size_t g0, size_t g1, void *u)
 {
 	rel_summary *sum = u;
@@ -596,6 +640,8 @@ static void applied(stage_run *r, size_t g0, size_t g1, void *u)
 		const char *act = so->unchanged ? "unchanged" : so->created ? "created" : "applied";
 		if (so->err.code)
 			continue;
+		if (obj_changed(so))
+			r->changed++;
 		if (so->unchanged)
 			sum->unchanged++;
 		else if (so->created)
@@ -636,22 +682,6 @@ static int stage_wait(stage_run *r, kerr *err)
 
 /* ---- the write-ahead journal ---- */
 
-/* The workload kind of a rolloutRestart op ("deployment" -> Deployment)
- * and its resource. */
-static const char *restart_kind(const rel_op *op, const char **resource)
-{
-	if (!strcmp(op->kind, "statefulset")) {
-		*resource = "statefulsets";
-		return "StatefulSet";
-	}
-	if (!strcmp(op->kind, "daemonset")) {
-		*resource = "daemonsets";
-		return "DaemonSet";
-	}
-	*resource = "deployments";
-	return "Deployment";
-}
-
 /* Journal the object an op changes: read it (ops are few: one GET each),
  * and for a jsonKeyMerge note the exact prior string of its key. */
 static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel_op *op, kerr *err)
@@ -663,7 +693,7 @@ static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel
 	kerr ge = KERR_INIT;
 	int rc = 0;
 	if (op->type == REL_OP_ROLLOUT_RESTART) {
-		kind = restart_kind(op, &resource);
+		kind = rel_restart_kind(op, &resource);
 		apiv = "apps/v1";
 	}
 	kbuf_puts(&p, op->type == REL_OP_ROLLOUT_RESTART ? "/apis/apps/v1/namespaces/" : "/api/v1/namespaces/");
@@ -695,20 +725,32 @@ static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel
 	return 0;
 }
 
-/* The stage's rendered objects as one YAML stream. */
-static const char *stage_manifest(karena *a, const stage_run *r)
+const char *rel_yaml_stream(karena *a, const doc_node *const *docs, size_t n)
 {
 	kbuf b = KBUF_INIT;
 	kerr e = KERR_INIT;
 	size_t i;
 	const char *m;
-	for (i = 0; i < r->n; i++) {
+	for (i = 0; i < n; i++) {
 		kbuf_puts(&b, "---\n");
-		doc_emit_yaml(&b, r->v[i].o.doc, 0, &e);
+		doc_emit_yaml(&b, docs[i], 0, &e);
 		kerr_clear(&e);
 	}
 	m = karena_strndup(a, b.ptr ? b.ptr : "", b.len);
 	kbuf_release(&b);
+	return m;
+}
+
+/* The stage's rendered objects as one YAML stream. */
+static const char *stage_manifest(karena *a, const stage_run *r)
+{
+	const doc_node **docs = xcalloc(r->n + 1, sizeof(*docs));
+	const char *m;
+	size_t i;
+	for (i = 0; i < r->n; i++)
+		docs[i] = r->v[i].o.doc;
+	m = rel_yaml_stream(a, docs, r->n);
+	free(docs);
 	return m;
 }
 
@@ -818,6 +860,97 @@ static bool stage_has_crds(const stage_run *r)
 	return false;
 }
 
+/* Render the stage's outputs (the stage is healthy; lookup sees it live),
+ * report each and keep them for later stages' .Outputs. */
+static int stage_outputs(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, karena *a, kerr *err)
+{
+	doc_node *mine = NULL;
+	size_t i;
+	int rc = 0;
+	if (ctx->outputs) {
+		mine = doc_new_map(ctx->outputs_a);
+		doc_map_set(ctx->outputs_a, ctx->outputs, s->name, mine);
+	}
+	for (i = 0; i < s->noutputs && !rc; i++) {
+		const rel_output *o = &s->outputs[i];
+		kbuf v = KBUF_INIT;
+		rc = rel_render_string(&v, a, b, karena_printf(a, "%s:stage %s:outputs.%s", b->file, s->name, o->key),
+				       o->tmpl->u.s.ptr, ctx, err);
+		if (rc) {
+			kerr_wrap(err, "output %s", o->key);
+		} else {
+			const char *val = v.ptr ? v.ptr : "";
+			kube_emit(ctx->client, KEV_INFO, "stage.output", karena_printf(a, "stage %s: %s = %s", s->name, o->key, val),
+				  "stage", s->name, "output", o->key, "value", val, NULL);
+			if (mine)
+				doc_map_set(ctx->outputs_a, mine, o->key, doc_new_strn(ctx->outputs_a, val, v.len));
+		}
+		kbuf_release(&v);
+	}
+	return rc;
+}
+
+/* The stage's test, then its cleanup (whether the test passed or not):
+ * the stage's objects deleted in reverse order and waited until gone. */
+static int stage_test(stage_run *r, kerr *err)
+{
+	kerr ce = KERR_INIT;
+	bool clean = false;
+	size_t i;
+	int rc = rel_stage_test(r->b, r->s, r->ctx, &r->a, err), crc;
+	crc = rel_stage_cleanup_wanted(&clean, &r->a, r->b, r->s, r->ctx, &ce);
+	for (i = r->n; !crc && clean && i-- > 0;) {
+		bool was;
+		long left = stage_left(r);
+		if ((crc = rel_delete_wait(r->c, &r->a, &r->v[i].o, left > 30000 ? left : 30000, &was, &ce)))
+			break;
+		kube_emit(r->c, KEV_INFO, "test.cleanup", karena_printf(&r->a, "%s: deleted (test cleanup)", r->v[i].o.ref),
+			  "stage", r->s->name, "object", r->v[i].o.ref, "action", "deleted", NULL);
+	}
+	if (crc && !rc) {
+		kerr_move(err, &ce);
+		rc = crc;
+		kerr_wrap(err, "test cleanup");
+	}
+	kerr_clear(&ce);
+	return rc;
+}
+
+/* A chart's hooks: resolved, and kept in the record (uninstall and
+ * rollback run theirs from there). */
+static int keep_hooks(stage_run *r, kerr *err)
+{
+	rel_journal *j = r->ctx->journal;
+	rel_rec_stage *hs;
+	const char *m;
+	int rc;
+	if ((rc = rel_hooks_resolve(&r->hooks, r->c, &r->a, r->ns, err)) || !j)
+		return rc;
+	m = rel_hooks_manifest(j->a, &r->hooks);
+	if ((hs = rel_record_stage(j->rec, REL_HOOKS_STAGE))) {
+		hs->manifest = karena_printf(j->a, "%s%s", hs->manifest ? hs->manifest : "", m);
+	} else {
+		hs = rel_record_add_stage(j->a, j->rec, REL_HOOKS_STAGE);
+		hs->manifest = m;
+		hs->result = REL_SR_SKIPPED;   /* nothing to roll back: hooks are not journaled */
+	}
+	return 0;
+}
+
+/* Run the stage's hooks of event within the stage's time. */
+static int stage_hooks(stage_run *r, unsigned event, kerr *err)
+{
+	size_t ran = 0;
+	long left = stage_left(r);
+	int rc = rel_hooks_run(r->c, &r->hooks, event, left > 1000 ? left : 1000, &ran, err);
+	if (!rc && ran)
+		kube_emit(r->c, KEV_INFO, "hook.done",
+			  karena_printf(&r->a, "stage %s: %zu %s hook%s done", r->s->name, ran, rel_hook_event_name(event),
+					ran == 1 ? "" : "s"),
+			  "stage", r->s->name, "hook", rel_hook_event_name(event), NULL);
+	return rc;
+}
+
 static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, rel_summary *sum, kind_book *book,
 		       kerr *err)
 {
@@ -838,21 +971,32 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 			st->result = REL_SR_SKIPPED;
 		goto out;
 	}
-	if (s->test)
-		kube_emit(c, KEV_WARN, "stage.test", karena_printf(&r.a, "stage %s: test stages are not run by this version of kstage", s->name),
-			  "stage", s->name, NULL);
 	snprintf(num, sizeof(num), "%zu", r.n);
 	kube_emit(c, KEV_INFO, "stage.start", karena_printf(&r.a, "stage %s: %zu object%s%s", s->name, r.n, r.n == 1 ? "" : "s",
 							    s->nops ? karena_printf(&r.a, ", %zu op%s", s->nops, s->nops == 1 ? "" : "s") : ""),
 		  "stage", s->name, "objects", num, NULL);
+	if (r.hooks.n && (rc = keep_hooks(&r, err)))
+		goto out;
 	if (st && (rc = journal_stage(&r, book, st, err)))
 		goto out;
 	journaled = st != NULL;
+	if (r.hooks.n && (rc = stage_hooks(&r, ctx->is_upgrade ? REL_HOOK_PRE_UPGRADE : REL_HOOK_PRE_INSTALL, err)))
+		goto out;
 	if ((rc = stage_run_groups(&r, book, applied, sum, err)) || (rc = stage_wait(&r, err)))
 		goto out;
 	if (stage_has_crds(&r) && (rc = kube_discovery_refresh(c, err)))
 		goto out;
-	if (s->nops && (rc = run_ops(b, s, ctx, &r.a, sum, stage_left(&r) > 1000 ? stage_left(&r) : 1000, err)))
+	if (ctx->lookup)
+		rel_lookup_forget(ctx->lookup);   /* the cluster changed: ops and outputs look again */
+	if (s->nops && (rc = run_ops(b, s, ctx, &r.a, sum, r.changed > 0, stage_left(&r) > 1000 ? stage_left(&r) : 1000, err)))
+		goto out;
+	if (s->nops && ctx->lookup)
+		rel_lookup_forget(ctx->lookup);
+	if (s->noutputs && (rc = stage_outputs(b, s, ctx, &r.a, err)))
+		goto out;
+	if (s->test && (rc = stage_test(&r, err)))
+		goto out;
+	if (r.hooks.n && (rc = stage_hooks(&r, ctx->is_upgrade ? REL_HOOK_POST_UPGRADE : REL_HOOK_POST_INSTALL, err)))
 		goto out;
 	{
 		char el[32];
@@ -903,17 +1047,60 @@ int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *e
 	memset(sum, 0, sizeof(*sum));
 	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
 		return rc;
+	if (ctx->create_namespace && (rc = rel_namespace_create(ctx, sum, err)))
+		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
-		if (stage_selected(ctx, &b->stages[i]))
+		if (rel_stage_selected(ctx, &b->stages[i]) && !b->stages[i].checks)
 			rc = apply_stage(b, &b->stages[i], ctx, sum, &book, err);
 	kind_book_release(&book);
+	if (rc)
+		rel_namespace_hint(ctx, err);
+	return rc;
+}
+
+int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err)
+{
+	size_t i, ntests = 0;
+	int rc;
+	kind_book book;
+	memset(sum, 0, sizeof(*sum));
+	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)) ||
+	    (rc = rel_preflight(b, ctx, NULL, err)))
+		return rc;
+	kind_book_init(&book);
+	for (i = 0; i < b->nstages && !rc; i++) {
+		const rel_stage *s = &b->stages[i];
+		bool on;
+		karena a;
+		if (s->checks)
+			continue;
+		if (s->test) {
+			if (!rel_stage_selected(ctx, s))
+				continue;
+			ntests++;
+			rc = apply_stage(b, s, ctx, sum, &book, err);
+			continue;
+		}
+		if (!s->noutputs)
+			continue;
+		karena_init(&a);
+		if (!(rc = rel_stage_enabled(&on, &a, b, s, ctx, err)) && on)
+			rc = stage_outputs(b, s, ctx, &a, err);
+		if (rc)
+			kerr_wrap(err, "stage %s", s->name);
+		karena_release(&a);
+	}
+	kind_book_release(&book);
+	if (!rc && !ntests)
+		rc = kerr_set(err, KE_USAGE, "%s has no test stage%s", b->file ? b->file : "the bundle",
+			      ctx->nonly ? " among the --stage ones" : "");
 	return rc;
 }
 
 /* ---- plan ---- */
 
-static void add_entry(rel_plan *p, karena *a, const rel_plan_entry *e)
+void rel_plan_add(rel_plan *p, karena *a, const rel_plan_entry *e)
 {
 	if (p->len == p->cap) {
 		size_t nc = p->cap ? p->cap * 2 : 32;
@@ -925,6 +1112,8 @@ static void add_entry(rel_plan *p, karena *a, const rel_plan_entry *e)
 		p->unchanged++;
 	else if (e->action == REL_CHANGED)
 		p->changed++;
+	else if (e->action == REL_DELETED)
+		p->deleted++;
 	else
 		p->created++;
 }
@@ -942,18 +1131,25 @@ static const char *yaml_of(karena *a, const doc_node *n)
 	return s;
 }
 
+/* The plan entry of one op; changed: an earlier entry of the stage
+ * changes something (a rolloutRestart when: changed depends on it). */
 static int plan_op(rel_plan *p, karena *pa, karena *a, const rel_bundle *b, const rel_stage *s,
-		   const rel_op *op, const rel_ctx *ctx, kerr *err)
+		   const rel_op *op, bool changed_before, const rel_ctx *ctx, kerr *err)
 {
 	rel_plan_entry en = { 0 };
 	const char *ns = op->ns ? op->ns : stage_ns(ctx, s);
 	int rc = 0;
 	en.stage = karena_strdup(pa, s->name);
 	if (op->type == REL_OP_ROLLOUT_RESTART) {
-		const char *k = !strcmp(op->kind, "deployment") ? "Deployment" : !strcmp(op->kind, "statefulset") ? "StatefulSet" : "DaemonSet";
-		en.ref = karena_printf(pa, "%s/%s/%s", k, ns, op->name);
-		en.action = REL_CHANGED;
-		en.note = "rolloutRestart: the pods will be restarted (restartedAt annotation), then waited for";
+		const char *res;
+		en.ref = karena_printf(pa, "%s/%s/%s", rel_restart_kind(op, &res), ns, op->name);
+		if (op->always || changed_before) {
+			en.action = REL_CHANGED;
+			en.note = "rolloutRestart: the pods will be restarted (restartedAt annotation), then waited for";
+		} else {
+			en.action = REL_UNCHANGED;
+			en.note = "rolloutRestart (when: changed): nothing in the stage changes, no restart";
+		}
 	} else {
 		doc_node *set;
 		bool changed = false;
@@ -984,7 +1180,7 @@ static int plan_op(rel_plan *p, karena *pa, karena *a, const rel_bundle *b, cons
 		}
 		kerr_clear(&e);
 	}
-	add_entry(p, pa, &en);
+	rel_plan_add(p, pa, &en);
 	return rc;
 }
 /* The plan entry of one object that was planned. */
@@ -1001,7 +1197,7 @@ static void plan_object(rel_plan *p, karena *pa, stage_run *r, stage_obj *so)
 		en.ref = karena_strdup(pa, o->ns ? karena_printf(a, "%s/%s/%s", o->kind, o->ns, o->name) : o->ref);
 		en.action = REL_CREATED_LATER;
 		en.after_stage = karena_strdup(pa, so->later);
-		add_entry(p, pa, &en);
+		rel_plan_add(p, pa, &en);
 		return;
 	}
 	en.ref = karena_strdup(pa, o->ref);
@@ -1023,20 +1219,29 @@ static void plan_object(rel_plan *p, karena *pa, stage_run *r, stage_obj *so)
 		en.diff = karena_strndup(pa, d.ptr, d.len);
 	}
 	kbuf_release(&d);
-	add_entry(p, pa, &en);
+	rel_plan_add(p, pa, &en);
 }
 
 static int plan_stage(rel_plan *p, karena *pa, kind_book *book, const rel_bundle *b, const rel_stage *s,
-		      const rel_ctx *ctx, kerr *err)
+		      const rel_ctx *ctx, rel_record *now, kerr *err)
 {
 	stage_run r;
 	size_t i;
 	int rc = stage_run_init(&r, b, s, ctx, true, book, err);
+	rel_rec_stage *st = rel_record_add_stage(pa, now, s->name);
+	st->result = !rc && !r.enabled ? REL_SR_SKIPPED : REL_SR_SUCCEEDED;
 	if (!rc && r.enabled && !(rc = stage_run_groups(&r, book, NULL, NULL, err))) {
-		for (i = 0; i < r.n; i++)
+		size_t first = p->len, k;
+		for (i = 0; i < r.n; i++) {
 			plan_object(p, pa, &r, &r.v[i]);
-		for (i = 0; i < s->nops && !rc; i++)
-			rc = plan_op(p, pa, &r.a, b, s, &s->ops[i], ctx, err);
+			rel_record_add_object(pa, st, r.v[i].o.api_version, r.v[i].o.kind, r.v[i].o.ns, r.v[i].o.name, NULL);
+		}
+		for (i = 0; i < s->nops && !rc; i++) {
+			bool changed = false;
+			for (k = first; k < p->len; k++)
+				changed |= p->v[k].action != REL_UNCHANGED;
+			rc = plan_op(p, pa, &r.a, b, s, &s->ops[i], changed, ctx, err);
+		}
 	}
 	if (rc)
 		kerr_wrap(err, "stage %s", s->name);
@@ -1047,16 +1252,21 @@ static int plan_stage(rel_plan *p, karena *pa, kind_book *book, const rel_bundle
 int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *ctx, kerr *err)
 {
 	kind_book book;
+	rel_record *now;
 	size_t i;
 	int rc;
 	memset(out, 0, sizeof(*out));
 	ctx->client->dry_run_only = true;   /* kube_do refuses any write without dryRun=All */
-	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
+	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)) ||
+	    (rc = rel_preflight(b, ctx, NULL, err)))
 		return rc;
+	now = rel_record_new(a, "plan", 0);
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++)
-		if (stage_selected(ctx, &b->stages[i]))
-			rc = plan_stage(out, a, &book, b, &b->stages[i], ctx, err);
+		if (rel_stage_selected(ctx, &b->stages[i]) && !b->stages[i].checks)
+			rc = plan_stage(out, a, &book, b, &b->stages[i], ctx, now, err);
 	kind_book_release(&book);
+	if (!rc && ctx->prior)
+		rc = rel_prune_plan(out, a, ctx, now, err);
 	return rc;
 }

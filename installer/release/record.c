@@ -281,8 +281,7 @@ int rel_record_to_json(kbuf *out, const rel_record *r, kerr *err)
 int rel_record_encode(kbuf *out, const rel_record *r, kerr *err)
 {
 	kbuf js = KBUF_INIT;
-	z_stream z;
-	int rc, zr;
+	int rc;
 	if ((rc = rel_record_to_json(&js, r, err))) {
 		kbuf_release(&js);
 		return rc;
@@ -293,18 +292,26 @@ int rel_record_encode(kbuf *out, const rel_record *r, kerr *err)
 		kbuf_release(&js);
 		return rc;
 	}
+	rc = rel_gzip(out, js.ptr, js.len, Z_DEFAULT_COMPRESSION, err);
+	kbuf_release(&js);
+	if (rc)
+		kerr_wrap(err, "release record %s revision %d", r->name, r->revision);
+	return rc;
+}
+
+int rel_gzip(kbuf *out, const void *data, size_t len, int level, kerr *err)
+{
+	z_stream z;
+	int zr;
 	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-		kbuf_release(&js);
+	if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return kerr_set(err, KE_INTERNAL, "gzip: cannot start");
-	}
-	if (kbuf_grow(out, deflateBound(&z, js.len))) {
+	if (kbuf_grow(out, deflateBound(&z, len))) {
 		deflateEnd(&z);
-		kbuf_release(&js);
-		return kerr_set(err, KE_LIMIT, "release record %s revision %d is too large", r->name, r->revision);
+		return kerr_set(err, KE_LIMIT, "too large to compress");
 	}
-	z.next_in = (Bytef *)js.ptr;
-	z.avail_in = (uInt)js.len;
+	z.next_in = (Bytef *)data;
+	z.avail_in = (uInt)len;
 	z.next_out = (Bytef *)out->ptr + out->len;
 	z.avail_out = (uInt)(out->cap - out->len - 1);
 	zr = deflate(&z, Z_FINISH);
@@ -313,30 +320,32 @@ int rel_record_encode(kbuf *out, const rel_record *r, kerr *err)
 		out->ptr[out->len] = 0;
 	}
 	deflateEnd(&z);
-	kbuf_release(&js);
-	if (zr != Z_STREAM_END)
-		return kerr_set(err, KE_INTERNAL, "gzip of release record %s revision %d failed", r->name, r->revision);
-	return 0;
+	return zr == Z_STREAM_END ? 0 : kerr_set(err, KE_INTERNAL, "gzip failed");
 }
 
 static int inflate_all(kbuf *out, const void *gz, size_t len, const char *what, kerr *err)
+{
+	return rel_gunzip(out, gz, len, REL_RECORD_JSON_MAX, what, err);
+}
+
+int rel_gunzip(kbuf *out, const void *gz, size_t len, size_t max, const char *what, kerr *err)
 {
 	z_stream z;
 	int zr = Z_OK;
 	memset(&z, 0, sizeof(z));
 	if (inflateInit2(&z, 15 + 16) != Z_OK)
 		return kerr_set(err, KE_INTERNAL, "gunzip: cannot start");
-	kbuf_set_cap(out, REL_RECORD_JSON_MAX + 1);
+	kbuf_set_cap(out, max + 1);
 	z.next_in = (Bytef *)gz;
 	z.avail_in = (uInt)len;
 	while (zr != Z_STREAM_END) {
 		size_t room = len > 4096 ? len * 4 : 16384;
-		if (out->len + room > REL_RECORD_JSON_MAX)
-			room = REL_RECORD_JSON_MAX + 1 - out->len;
+		if (out->len + room > max)
+			room = max + 1 - out->len;
 		if (!room || kbuf_grow(out, room)) {
 			inflateEnd(&z);
 			return kerr_set(err, KE_INPUT, "%s is corrupt: more than %zu bytes once inflated", what,
-					REL_RECORD_JSON_MAX);
+					max);
 		}
 		z.next_out = (Bytef *)out->ptr + out->len;
 		z.avail_out = (uInt)room;

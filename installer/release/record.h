@@ -146,6 +146,12 @@ int rel_record_decode(rel_record **out, karena *a, const void *gz, size_t len, c
 /* Read a record from its JSON doc; every field is checked (type, enum). */
 int rel_record_from_doc(rel_record **out, karena *a, const doc_node *d, const char *what, kerr *err);
 
+/* gzip data[0..len) at zlib level (0-9, or Z_DEFAULT_COMPRESSION) onto out. */
+int rel_gzip(kbuf *out, const void *data, size_t len, int level, kerr *err);
+/* Inflate the gzip stream gz into out, at most max bytes (KE_INPUT naming
+ * what past it, or for bad, short or trailing data). */
+int rel_gunzip(kbuf *out, const void *gz, size_t len, size_t max, const char *what, kerr *err);
+
 /* Lowercase hex sha256 of data (65 bytes with the NUL). */
 void rel_sha256_hex(char out[65], const void *data, size_t len);
 

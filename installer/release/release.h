@@ -41,10 +41,49 @@ typedef struct rel_op {
 	rel_op_type type;
 	const char *ns, *name;      /* the object: "ns/name" in the file */
 	const char *kind;           /* rolloutRestart: deployment|statefulset|daemonset */
+	bool always;                /* rolloutRestart when: always (else only when the stage changed something) */
 	const char *key;            /* jsonKeyMerge */
 	doc_node *set;              /* jsonKeyMerge: top-level keys to set (may hold templates) */
 	const doc_node *node;       /* for positions */
 } rel_op;
+
+/* checks: one check of a checks stage. */
+typedef struct rel_check {
+	const char *name;           /* NULL for permissions */
+	const doc_node *fail;       /* template: non-blank output is the problem */
+	const doc_node *info;       /* template shown when it passes, or NULL */
+	bool permissions;           /* permissions: true */
+	const doc_node *node;
+} rel_check;
+
+/* outputs: one key and its template. */
+typedef struct rel_output {
+	const char *key;
+	const doc_node *tmpl;       /* a string (template) */
+} rel_output;
+
+/* One expected JSON value of a test's reply. */
+typedef struct rel_expect {
+	const char *path;           /* dotted, list items by index: "outputs.0.datatype" */
+	const doc_node *value;
+	const doc_node *node;
+} rel_expect;
+
+/* test: one HTTP request after the stage is healthy, its reply checked. */
+typedef struct rel_test {
+	const char *url;            /* template */
+	const char *method;         /* GET, or POST when a body is given */
+	const char *host;           /* template, or NULL */
+	const doc_node *headers;    /* map of name to template, or NULL */
+	const doc_node *body;       /* string template, or a map/list sent as JSON, or NULL */
+	long status;                /* 200 unless given */
+	rel_expect *json;
+	size_t njson;
+	int attempts;               /* 1 unless given */
+	long interval_ms;           /* between attempts; 2 s unless given */
+	const doc_node *cleanup;    /* NULL (keep), a bool or a template */
+	const doc_node *node;
+} rel_test;
 
 typedef enum rel_src { REL_SRC_NONE, REL_SRC_URL, REL_SRC_PATH, REL_SRC_TEMPLATES, REL_SRC_CHART,
 		       REL_SRC_CHART_CRDS } rel_src;
@@ -68,7 +107,11 @@ typedef struct rel_stage {
 	size_t nops;
 	const char *rollback;       /* "keep" or NULL */
 	const char *namespace;      /* default namespace of the stage's objects, or NULL */
-	const doc_node *test;       /* test: {...} (run by a later version; skipped with a warning) */
+	rel_test *test;             /* test: {...}, or NULL */
+	rel_check *checks;          /* a checks stage (nothing else but name and enabled), or NULL */
+	size_t nchecks;
+	rel_output *outputs;        /* outputs: {key: template} */
+	size_t noutputs;
 } rel_stage;
 
 struct tmpl_chart;
@@ -147,6 +190,29 @@ typedef struct rel_journal {
  * then update it. */
 int rel_journal_save(rel_journal *j, kerr *err);
 
+/* ---- lookup (release/lookup.c) ---- */
+
+/* Helm's lookup on the live cluster for a run's templates: read-only GETs
+ * and LISTs, every part checked before it reaches a path, answers cached
+ * until rel_lookup_forget. t is what tmpl_set_lookup and
+ * tmpl_render_opts.lookup take. */
+typedef struct rel_lookup {
+	tmpl_lookup t;
+	kube_client *c;             /* borrowed */
+	kredact *secrets;           /* learns the data of the Secrets read; may be NULL */
+	karena a;                   /* the answers */
+	struct rel_lookup_ent *v;
+	size_t n, cap;
+} rel_lookup;
+
+void rel_lookup_init(rel_lookup *l, kube_client *c, kredact *secrets);
+/* Drop the cached answers (after the run changed the cluster). */
+void rel_lookup_forget(rel_lookup *l);
+void rel_lookup_release(rel_lookup *l);
+/* The tmpl_lookup_fn (u is the rel_lookup). */
+int rel_lookup_get(void *u, doc_node **out, karena *a, const char *api_version, const char *kind,
+		   const char *ns, const char *name, kerr *err);
+
 /* What a run needs besides the bundle. */
 typedef struct rel_ctx {
 	kube_client *client;        /* NULL for rendering only */
@@ -162,6 +228,16 @@ typedef struct rel_ctx {
 	size_t nonly;
 	bool color;                 /* plan diffs */
 	rel_journal *journal;       /* apply: journal each stage before it changes anything, or NULL */
+	rel_lookup *lookup;         /* lookup's answers from the cluster, or NULL (offline: empty maps) */
+	bool keep_test;             /* --keep-test: a test's cleanup deletes nothing */
+	doc_node *outputs;          /* apply: {stage: {key: value}} as stages finish (.Outputs), or NULL */
+	karena *outputs_a;          /* where outputs live */
+	bool create_namespace;      /* apply --create-namespace: create the namespace when missing */
+	bool is_upgrade;            /* an earlier revision is deployed (.Release.IsUpgrade) */
+	kbuf *notes;                /* apply: gets the chart's rendered NOTES.txt, or NULL */
+	const rel_record *prior;    /* plan: the revision in effect (deletions are planned from it), or NULL */
+	bool no_hooks;              /* apply --no-hooks: chart hooks are not run */
+	const char *field_manager;  /* of the stages' objects; NULL: "kstage" ("helm" with --helm-record) */
 } rel_ctx;
 
 /* The values of a bundle run: user files and flags over the bundle's
@@ -175,15 +251,39 @@ int rel_values(doc_node **out, karena *a, const rel_bundle *b, const values_opts
  * whether it is enabled. */
 int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
 		     const rel_stage *s, const rel_ctx *ctx, kerr *err);
+/* Whether the stage is enabled (its `enabled`: a bool or a template). */
+int rel_stage_enabled(bool *enabled, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+		      kerr *err);
+struct rel_hooks;
+/* As rel_stage_render; a chart stage's Helm hooks go to hooks (may be NULL:
+ * not kept), unless ctx->no_hooks. */
+int rel_stage_render_hooks(kube_obj **objs, size_t *n, struct rel_hooks *hooks, bool *enabled, karena *a,
+			   const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, kerr *err);
 /* Render one template string with .Values (for `enabled` and op values). */
 int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *name, const char *text,
 		      const rel_ctx *ctx, kerr *err);
 
 /* ---- apply ---- */
 
+/* The workload kind of a rolloutRestart op ("deployment" -> Deployment);
+ * *resource gets its resource (deployments). */
+const char *rel_restart_kind(const rel_op *op, const char **resource);
+
+/* The stage is one of --stage (ctx->only), or there is no --stage. */
+bool rel_stage_selected(const rel_ctx *ctx, const rel_stage *s);
+
+/* The preflight (release/checks.c): every check of every enabled checks
+ * stage, before anything changes; a permissions check asks the API server
+ * (SelfSubjectAccessReview) for every verb and resource the later enabled
+ * and selected stages would use. Events check.passed / check.failed; all
+ * problems in one KE_INPUT error. *nchecks (may be NULL) gets how many
+ * checks ran. Discovery must be loaded. */
+int rel_preflight(const rel_bundle *b, const rel_ctx *ctx, size_t *nchecks, kerr *err);
+
 typedef struct rel_summary {
 	size_t stages_done, stages_skipped;
 	size_t created, applied, unchanged, ops_changed, ops_unchanged;
+	size_t pruned;              /* objects deleted because no stage renders them any more */
 	const char *failed_stage;   /* name, or NULL */
 } rel_summary;
 
@@ -196,7 +296,177 @@ int rel_check_stages(const rel_bundle *b, const rel_ctx *ctx, kerr *err);
  * first failure with the context "stage NAME: ...". */
 int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err);
 
+/* kstage verify: the enabled and selected stages with a test, alone (each
+ * applied, waited for, tested, cleaned up), after the preflight; the other
+ * enabled stages only render their outputs (from the live cluster), in
+ * order. Nothing is recorded. */
+int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err);
+
+/* ---- tests (release/verify.c) ---- */
+
+/* Run stage s's test (s->test): render the request, send it, check the
+ * reply, retrying as the test says; events test.request, test.retry,
+ * test.passed / test.failed (with the reply). KE_ERROR naming path,
+ * expected and got when it does not pass. */
+int rel_stage_test(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, karena *a, kerr *err);
+/* Whether the test's cleanup deletes the stage's objects (its cleanup:
+ * a bool or a template; never with ctx->keep_test). */
+int rel_stage_cleanup_wanted(bool *out, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+			     kerr *err);
+/* ---- --create-namespace (release/namespace.c) ---- */
+
+/* The record stage that journals a namespace --create-namespace created. */
+#define REL_NS_STAGE "(namespace)"
+
+/* Create ctx->namespace when it does not exist: journaled first (a record
+ * stage REL_NS_STAGE holding it as absent) when ctx->journal is set, then
+ * applied. Nothing when it exists or ctx->namespace is NULL. */
+int rel_namespace_create(const rel_ctx *ctx, rel_summary *sum, kerr *err);
+/* A "namespaces \"x\" not found" failure, without --create-namespace:
+ * the message gets the way out (the flag) appended. */
+void rel_namespace_hint(const rel_ctx *ctx, kerr *err);
+
+/* ---- pruning (release/prune.c) ---- */
+
+/* The record stage that journals the objects a run pruned. */
+#define REL_PRUNE_STAGE "(prune)"
+
+/* Same object: API group (not version), kind, namespace and name. */
+bool rel_rec_object_same(const rel_rec_object *x, const rel_rec_object *y);
+/* The journal entry e as a resolved object (identity only, in a);
+ * KE_NOTFOUND when its kind is not served. */
+int rel_rec_object_resolve(kube_obj *o, kube_client *c, karena *a, const rel_rec_object *e, kerr *err);
+/* The latest deployed revision of release (in a), or *out NULL when there
+ * is none. */
+int rel_prior_load(rel_store *st, karena *a, const char *release, rel_record **out, kerr *err);
+/* How many of s's journal entries are its rendered objects (the first
+ * ones, one per document of its manifest; all of them without one). */
+size_t rel_rec_stage_rendered(karena *a, const rel_rec_stage *s);
+/* The objects to prune (pointers into prior, array in a): rendered by a
+ * stage of prior that now ran or skipped, rendered by no stage of now,
+ * not journaled with rollback policy keep; each once. */
+int rel_prune_candidates(const rel_rec_object ***out, size_t *n, karena *a, const rel_record *prior,
+			 const rel_record *now);
+/* After every stage succeeded: journal (stage REL_PRUNE_STAGE of
+ * ctx->journal's record) and delete, in reverse install order and each
+ * waited for until gone, the live candidates of prior against that
+ * record; a live object annotated helm.sh/resource-policy: keep stays. */
+int rel_prune(const rel_ctx *ctx, const rel_record *prior, rel_summary *sum, long timeout_ms, kerr *err);
+struct rel_plan;
+/* A plan's deletions: an entry REL_DELETED (stage REL_PRUNE_STAGE) for
+ * every live candidate of ctx->prior against now (the planned stages and
+ * their objects). Reads only. */
+int rel_prune_plan(struct rel_plan *p, karena *a, const rel_ctx *ctx, const rel_record *now, kerr *err);
+
+/* ---- Helm hooks (release/hooks.c) ---- */
+
+enum {
+	REL_HOOK_PRE_INSTALL = 1u << 0, REL_HOOK_POST_INSTALL = 1u << 1,
+	REL_HOOK_PRE_DELETE = 1u << 2, REL_HOOK_POST_DELETE = 1u << 3,
+	REL_HOOK_PRE_UPGRADE = 1u << 4, REL_HOOK_POST_UPGRADE = 1u << 5,
+	REL_HOOK_PRE_ROLLBACK = 1u << 6, REL_HOOK_POST_ROLLBACK = 1u << 7,
+	REL_HOOK_TEST = 1u << 8,
+};
+enum { REL_HOOK_DEL_BEFORE = 1u << 0, REL_HOOK_DEL_SUCCEEDED = 1u << 1, REL_HOOK_DEL_FAILED = 1u << 2 };
+
+/* The record stage that keeps a revision's hooks (manifest only). */
+#define REL_HOOKS_STAGE "(hooks)"
+
+typedef struct rel_hook {
+	kube_obj obj;               /* the hook's document */
+	const char *path;           /* the template it came from, or NULL */
+	unsigned events;            /* REL_HOOK_* of helm.sh/hook */
+	long long weight;           /* helm.sh/hook-weight (Helm's Atoi; else 0) */
+	unsigned delete_policies;   /* REL_HOOK_DEL_* of helm.sh/hook-delete-policy */
+	size_t seq;                 /* position (kind order), for a stable sort */
+} rel_hook;
+
+typedef struct rel_hooks {
+	rel_hook *v;                /* in the arena given to rel_hooks_add */
+	size_t n, cap;
+} rel_hooks;
+
+/* "pre-install", ... for one REL_HOOK_* bit. */
+const char *rel_hook_event_name(unsigned event);
+/* Add doc (kept, in a) when it is a hook Helm runs: helm.sh/hook names
+ * only known events (else it is skipped, as Helm does). */
+int rel_hooks_add(rel_hooks *h, karena *a, doc_node *doc, const char *path, kerr *err);
+/* Every hook of a YAML stream (a record's REL_HOOKS_STAGE manifest). */
+int rel_hooks_parse(rel_hooks *h, karena *a, const char *what, const char *yaml, kerr *err);
+/* Resolve every hook's kind and namespace (default ns). */
+int rel_hooks_resolve(rel_hooks *h, kube_client *c, karena *a, const char *ns, kerr *err);
+/* The hooks as one YAML stream (their documents, namespaces resolved). */
+const char *rel_hooks_manifest(karena *a, const rel_hooks *h);
+/* The hooks kept in rec (none when rec is NULL or kept none). */
+int rel_hooks_of_record(rel_hooks *h, karena *a, const rel_record *rec, kerr *err);
+/* Run the (resolved) hooks of event as Helm does: ordered by weight, then
+ * name, then kind; delete policies (before-hook-creation by default,
+ * hook-succeeded, hook-failed); Jobs and Pods waited for until complete,
+ * each within timeout_ms. The first failure stops and is returned. *ran
+ * (may be NULL) gets how many hooks the event has. */
+int rel_hooks_run(kube_client *c, const rel_hooks *h, unsigned event, long timeout_ms, size_t *ran, kerr *err);
+/* Run the hooks of event that rec keeps (uninstall: its delete hooks;
+ * rollback: the target's rollback hooks). Nothing when rec is NULL. */
+int rel_hooks_of_run(kube_client *c, karena *a, const rel_record *rec, unsigned event, long timeout_ms, kerr *err);
+
+/* ---- a release Helm holds (release/helm_record.c) ---- */
+
+typedef struct rel_helm_release {
+	bool found;                 /* a deployed revision exists */
+	const char *ns, *name;
+	int version;                /* of the deployed revision */
+	int latest;                 /* the highest revision (any status), 0: none */
+	doc_node *secret;           /* the deployed revision's Secret */
+	const char *secret_name;
+	doc_node *release;          /* its decoded release JSON */
+	const char *manifest;       /* its manifest */
+} rel_helm_release;
+
+/* A Helm release Secret's data.release as the API returns it: base64 (the
+ * API's), base64 again (Helm's), gzip when it starts with gzip's magic,
+ * then the release JSON (an object, at most 64 MiB inflated) into *out. */
+int rel_helm_decode(doc_node **out, karena *a, const char *b64, const char *what, kerr *err);
+/* Find Helm's records of release name in ns (Secrets owner=helm) and
+ * decode the latest deployed one (base64, gzip, JSON); out->found false
+ * when there is none. Everything lives in a. */
+int rel_helm_find(rel_helm_release *out, kube_client *c, karena *a, const char *ns, const char *name, kerr *err);
+/* Helm's deployed manifest as a prior revision for pruning: one stage
+ * named stage holding its objects (resolved; kinds no longer served are
+ * left out; CRDs keep). */
+int rel_helm_prior(rel_record **out, kube_client *c, karena *a, const rel_helm_release *h, const char *stage,
+		   kerr *err);
+struct tmpl_chart;
+/* Write revision h->latest+1 of Helm's history over h's deployed record:
+ * chart ch's metadata, templates and defaults (ch may be NULL: kept),
+ * config (the user's values), manifest, hooks (may be NULL), notes, status deployed; the
+ * deployed revision becomes superseded. *version gets the revision. */
+int rel_helm_write(kube_client *c, karena *a, const rel_helm_release *h, const struct tmpl_chart *ch,
+		   const doc_node *config, const char *manifest, const rel_hooks *hooks, const char *notes, int *version,
+		   kerr *err);
+
+/* At the start of a run of a bundle with a chart stage: Helm's records of
+ * release in the stage's namespace into h; when *prior is NULL (kstage
+ * has no deployed revision) and Helm has one, it becomes *prior and the
+ * run adopts Helm's objects (ctx->force). With helm_record the run applies
+ * as Helm's field manager ("helm"), so that Helm's own later upgrades and
+ * rollbacks own the fields as before and meet no conflict. */
+int rel_helm_start(rel_helm_release *h, rel_record **prior, const rel_bundle *b, rel_ctx *ctx, const char *release,
+		   bool helm_record, karena *a, kerr *err);
+/* What Helm sets on every object it applies (setMetadataVisitor): the
+ * label app.kubernetes.io/managed-by=Helm and the annotations
+ * meta.helm.sh/release-name and release-namespace. */
+void rel_helm_mark(karena *a, kube_obj *objs, size_t n, const char *release, const char *ns);
+/* After a deployed run: with write, the chart stage's manifest of rec
+ * becomes Helm's next revision (rel_helm_write); without, a warning that
+ * Helm's record is stale. Nothing when Helm holds no release. Failures
+ * are reported as events: the run is deployed either way. */
+void rel_helm_finish(const rel_helm_release *h, const rel_bundle *b, const rel_ctx *ctx, const rel_record *rec,
+		     bool write, karena *a);
+
 /* ---- release runs (run.c) ---- */
+
+/* The documents docs[0..n) as one YAML stream ("---" before each), in a. */
+const char *rel_yaml_stream(karena *a, const doc_node *const *docs, size_t n);
 
 #define REL_ROLLBACK_MANAGER "kstage-rollback"
 
@@ -210,6 +480,8 @@ typedef struct rel_run_opts {
 	long rollback_timeout_ms;   /* for deletions to finish; 0: 2 minutes */
 	bool uninstall;             /* rel_release_rollback: undo every revision (kstage uninstall) */
 	bool delete_crds;           /* a rollback deletes CRDs too (policy keep does not hold them) */
+	bool no_hooks;              /* rollback/uninstall: the chart's rollback/delete hooks are not run */
+	bool helm_record;           /* apply: write the revision into Helm's release record too */
 } rel_run_opts;
 
 typedef struct rel_rollback_report {
@@ -257,6 +529,11 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const rel_run_opts *o,
 			 rel_rollback_report *rep, kerr *err);
 
+/* Delete o (propagation Background) and wait until it is gone, at most
+ * timeout_ms; *was tells whether there was one. KE_TIMEOUT names its
+ * finalizers. */
+int rel_delete_wait(kube_client *c, karena *a, const kube_obj *o, long timeout_ms, bool *was, kerr *err);
+
 /* kstage rollback --recover: the latest revision must be pending (a killed
  * run); take the Lease, roll back from its journal, mark it rolled-back
  * (or failed when incomplete). *rev gets the revision. */
@@ -276,9 +553,13 @@ int rel_release_recover(kube_client *c, karena *a, const char *release, const re
 int rel_release_rollback(kube_client *c, karena *a, const char *release, int target, const rel_run_opts *o,
 			 int *to, rel_rollback_report *rep, kerr *err);
 
+/* Delete o (resolved) and wait until it is gone, at most timeout_ms;
+ * *was tells whether there was one. */
+int rel_delete_wait(kube_client *c, karena *a, const kube_obj *o, long timeout_ms, bool *was, kerr *err);
+
 /* ---- plan ---- */
 
-typedef enum rel_action { REL_UNCHANGED, REL_CHANGED, REL_CREATED, REL_CREATED_LATER } rel_action;
+typedef enum rel_action { REL_UNCHANGED, REL_CHANGED, REL_CREATED, REL_CREATED_LATER, REL_DELETED } rel_action;
 
 typedef struct rel_plan_entry {
 	const char *stage;
@@ -292,8 +573,11 @@ typedef struct rel_plan_entry {
 typedef struct rel_plan {
 	rel_plan_entry *v;
 	size_t len, cap;
-	size_t created, changed, unchanged;
+	size_t created, changed, unchanged, deleted;
 } rel_plan;
+
+/* Add an entry (copied) to p, counting it; p's array grows in a. */
+void rel_plan_add(rel_plan *p, karena *a, const rel_plan_entry *e);
 
 /* Server-side dry-run of every object of every enabled stage and a diff
  * against the live object. Entries live in a. */
@@ -350,6 +634,7 @@ typedef struct rel_session {
 	kube_client *client;
 	rel_bundle bundle;
 	doc_node *values;
+	rel_lookup lookup;          /* the run's lookups (ctx.lookup) */
 	rel_ctx ctx;
 } rel_session;
 

@@ -52,11 +52,12 @@ static doc_node *make_dot(karena *a, const rel_bundle *b, const rel_ctx *ctx)
 	doc_map_set(a, rel, "Name", doc_new_str(a, ctx->release_name ? ctx->release_name : (b->name ? b->name : "kstage")));
 	doc_map_set(a, rel, "Namespace", doc_new_str(a, ctx->namespace ? ctx->namespace : "default"));
 	doc_map_set(a, rel, "Service", doc_new_str(a, "kstage"));
-	doc_map_set(a, rel, "IsInstall", doc_new_bool(a, true));
-	doc_map_set(a, rel, "IsUpgrade", doc_new_bool(a, false));
+	doc_map_set(a, rel, "IsInstall", doc_new_bool(a, !ctx->is_upgrade));
+	doc_map_set(a, rel, "IsUpgrade", doc_new_bool(a, ctx->is_upgrade));
 	doc_map_set(a, dot, "Release", rel);
 	doc_map_set(a, dot, "Bundle", bun);
 	doc_map_set(a, dot, "Chart", bun);   /* as `kstage template` shows a bundle */
+	doc_map_set(a, dot, "Outputs", ctx->outputs ? doc_copy(a, ctx->outputs) : doc_new_map(a));
 	return dot;
 }
 
@@ -70,6 +71,8 @@ int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *nam
 		return 0;
 	}
 	s = tmpl_set_new(a);
+	if (ctx->lookup)
+		tmpl_set_lookup(s, &ctx->lookup->t);
 	if ((rc = tmpl_parse(s, name, text, strlen(text), err)))
 		return rc;
 	return tmpl_exec(s, name, make_dot(a, b, ctx), out, NULL, err);
@@ -255,6 +258,8 @@ static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, 
 	int rc = 0;
 	doc_node *dot;
 	set = tmpl_set_new(a);
+	if (ctx->lookup)
+		tmpl_set_lookup(set, &ctx->lookup->t);
 	kbuf_printf(&dir, "%s/templates", b->dir);
 	/* partials first */
 	d = opendir(dir.ptr);
@@ -293,7 +298,7 @@ static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, 
 	return rc;
 }
 
-static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, const rel_bundle *b,
+static int render_chart(kube_obj **objs, size_t *n, size_t *cap, rel_hooks *hooks, karena *a, const rel_bundle *b,
 			const rel_stage *s, const rel_ctx *ctx, bool crds, kerr *err)
 {
 	tmpl_chart *ch = b->chart;
@@ -337,16 +342,27 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, karena *a, cons
 	ro.release_name = ctx->release_name ? ctx->release_name : ch->name;
 	ro.namespace = ctx->namespace;
 	ro.num = VALUES_NUM_HELM;
-	ro.is_upgrade = false;
+	ro.is_upgrade = ctx->is_upgrade;
+	ro.lookup = ctx->lookup ? &ctx->lookup->t : NULL;
 	if ((rc = tmpl_render_chart(&out, a, ch, &ro, err))) {
 		tmpl_output_release(&out);
 		return rc;
 	}
 	for (i = 0; i < out.ndocs && !rc; i++)
 		rc = add_docs(objs, n, cap, a, out.docs[i].source, out.docs[i].content, out.docs[i].len, err);
-	if (out.nhooks && ctx->sink)
-		kev_emitf(ctx->sink, KEV_WARN, "chart.hooks", "chart %s: %zu Helm hook document(s) are not run by kstage",
-			  ch->name, out.nhooks);
+	if (!rc && ctx->notes && out.notes)
+		kbuf_puts(ctx->notes, out.notes);
+	for (i = 0; hooks && !ctx->no_hooks && i < out.nhooks && !rc; i++) {
+		doc_stream ds;
+		size_t k;
+		rc = doc_load_yaml(&ds, a, out.hooks[i].source, out.hooks[i].content, out.hooks[i].len, NULL, err);
+		for (k = 0; !rc && k < ds.len; k++)
+			if (ds.docs[k] && ds.docs[k]->type == DOC_MAP)
+				rc = rel_hooks_add(hooks, a, ds.docs[k], out.hooks[i].source, err);
+	}
+	if (out.nhooks && ctx->sink && (!hooks || ctx->no_hooks))
+		kev_emitf(ctx->sink, ctx->no_hooks ? KEV_WARN : KEV_INFO, "chart.hooks", "chart %s: %zu Helm hook document(s) %s",
+			  ch->name, out.nhooks, ctx->no_hooks ? "not run (--no-hooks)" : "run during apply, not planned");
 	tmpl_output_release(&out);
 	return rc;
 }
@@ -370,13 +386,10 @@ static void learn_secrets(const kube_obj *objs, size_t n, const kev_sink *sink)
 	}
 }
 
-int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
-		     const rel_stage *s, const rel_ctx *ctx, kerr *err)
+int rel_stage_enabled(bool *enabled, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
+		      kerr *err)
 {
-	size_t cap = 0;
 	int rc = 0;
-	*objs = NULL;
-	*n = 0;
 	*enabled = true;
 	if (s->enabled) {
 		if (s->enabled->type == DOC_BOOL) {
@@ -402,12 +415,26 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 							 "stage %s: enabled gave \"%s\", want true or false", s->name, t);
 			}
 			kbuf_release(&v);
-			if (rc)
-				return rc;
 		}
-		if (!*enabled)
-			return 0;
 	}
+	return rc;
+}
+
+int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
+		     const rel_stage *s, const rel_ctx *ctx, kerr *err)
+{
+	return rel_stage_render_hooks(objs, n, NULL, enabled, a, b, s, ctx, err);
+}
+
+int rel_stage_render_hooks(kube_obj **objs, size_t *n, rel_hooks *hooks, bool *enabled, karena *a,
+			   const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, kerr *err)
+{
+	size_t cap = 0;
+	int rc;
+	*objs = NULL;
+	*n = 0;
+	if ((rc = rel_stage_enabled(enabled, a, b, s, ctx, err)) || !*enabled)
+		return rc;
 	switch (s->src) {
 	case REL_SRC_URL: {
 		kbuf data = KBUF_INIT;
@@ -435,10 +462,10 @@ int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const
 		rc = render_templates(objs, n, &cap, a, b, s, ctx, err);
 		break;
 	case REL_SRC_CHART:
-		rc = render_chart(objs, n, &cap, a, b, s, ctx, false, err);
+		rc = render_chart(objs, n, &cap, hooks, a, b, s, ctx, false, err);
 		break;
 	case REL_SRC_CHART_CRDS:
-		rc = render_chart(objs, n, &cap, a, b, s, ctx, true, err);
+		rc = render_chart(objs, n, &cap, NULL, a, b, s, ctx, true, err);
 		break;
 	case REL_SRC_NONE:
 		break;

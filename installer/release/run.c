@@ -26,6 +26,7 @@
 
 #define ROLLBACK_TIMEOUT_MS (2L * 60 * 1000)
 #define PUT_TRIES 10
+#define HOOK_TIMEOUT_MS (5L * 60 * 1000)   /* each hook of a rollback or uninstall, as Helm's --timeout */
 
 /* Renew the Lease of journal u when a third of its duration has passed
  * since it was last renewed (also kube_wait's on_wait hook). */
@@ -214,9 +215,7 @@ static int restore_prior(kube_client *c, karena *a, const kube_obj *o, const doc
 	}
 }
 
-/* Delete an object the run created and wait until it is gone; *was
- * tells whether there was one. */
-static int delete_created(kube_client *c, karena *a, const kube_obj *o, long timeout_ms, bool *was, kerr *err)
+int rel_delete_wait(kube_client *c, karena *a, const kube_obj *o, long timeout_ms, bool *was, kerr *err)
 {
 	kbuf path = KBUF_INIT;
 	kube_resp rs;
@@ -273,20 +272,10 @@ static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long
 			rel_rollback_report *rep)
 {
 	bool keep = e->keep && !(delete_crds && !strcmp(e->kind, "CustomResourceDefinition"));
-	doc_node *d = doc_new_map(a), *md = doc_new_map(a);
 	kube_obj o;
 	kerr err = KERR_INIT;
 	const char *ref = rel_rec_object_ref(a, e);
-	int rc;
-	doc_map_set(a, d, "apiVersion", doc_new_str(a, e->api_version));
-	doc_map_set(a, d, "kind", doc_new_str(a, e->kind));
-	doc_map_set(a, md, "name", doc_new_str(a, e->name));
-	if (e->ns)
-		doc_map_set(a, md, "namespace", doc_new_str(a, e->ns));
-	doc_map_set(a, d, "metadata", md);
-	rc = kube_obj_init(&o, a, d, &err);
-	if (!rc)
-		rc = kube_obj_resolve(c, a, &o, e->ns ? e->ns : "default", &err);
+	int rc = rel_rec_object_resolve(&o, c, a, e, &err);
 	if (rc == KE_NOTFOUND && !e->existed) {
 		/* its kind is not served (its CRD went): nothing of it is left */
 		rep->unchanged++;
@@ -314,7 +303,7 @@ static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long
 	}
 	if (!rc && !e->existed) {
 		bool was = false;
-		if (!(rc = delete_created(c, a, &o, timeout_ms, &was, &err)) && !was) {
+		if (!(rc = rel_delete_wait(c, a, &o, timeout_ms, &was, &err)) && !was) {
 			rep->unchanged++;
 		} else if (!rc) {
 			rep->deleted++;
@@ -344,14 +333,6 @@ static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long
 
 /* ---- the journal, in reverse ---- */
 
-static bool same_object(const rel_rec_object *x, const rel_rec_object *y)
-{
-	const char *gx = strchr(x->api_version, '/'), *gy = strchr(y->api_version, '/');
-	size_t lx = gx ? (size_t)(gx - x->api_version) : 0, ly = gy ? (size_t)(gy - y->api_version) : 0;
-	return lx == ly && !strncmp(x->api_version, y->api_version, lx) && !strcmp(x->kind, y->kind) &&
-	       !strcmp(x->name, y->name) && ((!x->ns && !y->ns) || (x->ns && y->ns && !strcmp(x->ns, y->ns)));
-}
-
 static bool stage_started(const rel_rec_stage *s)
 {
 	return s->result != REL_SR_PENDING && s->result != REL_SR_SKIPPED;
@@ -374,7 +355,7 @@ int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const
 			continue;
 		for (i = 0; i < rec->stages[s].nobjects; i++) {
 			const rel_rec_object *e = &rec->stages[s].objects[i];
-			for (k = 0; k < n && !same_object(v[k], e); k++)
+			for (k = 0; k < n && !rel_rec_object_same(v[k], e); k++)
 				;
 			if (k < n)
 				continue;
@@ -465,7 +446,8 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 {
 	rel_lock lock;
 	rel_journal j;
-	rel_record *rec;
+	rel_record *rec, *prior = NULL;
+	rel_helm_release helm;
 	rel_rec_summary *h = NULL;
 	size_t nh = 0;
 	kerr fe = KERR_INIT;
@@ -473,6 +455,9 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	memset(res, 0, sizeof(*res));
 	res->release = karena_strdup(a, o->release ? o->release : b->name);
 	if ((rc = rel_release_name_check(res->release, err)) || (rc = rel_check_stages(b, ctx, err)))
+		return rc;
+	/* the checks, before the Lease or a record: a failed preflight changes nothing */
+	if ((rc = kube_discovery_load(ctx->client, err)) || (rc = rel_preflight(b, ctx, NULL, err)))
 		return rc;
 	if ((rc = take_lock(&lock, ctx->client, res->release, o, err))) {
 		rel_lock_release(&lock);
@@ -484,6 +469,16 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 		give_lock(&lock);
 		return rc;
 	}
+	if ((rc = rel_prior_load(o->store, a, res->release, &prior, err))) {
+		give_lock(&lock);
+		return rc;
+	}
+	if ((rc = rel_helm_start(&helm, &prior, b, ctx, res->release, o->helm_record, a, err))) {
+		give_lock(&lock);
+		return rc;
+	}
+	ctx->is_upgrade = prior != NULL;
+	ctx->release_name = res->release;   /* .Release.Name, as helm install NAME */
 	rec = rel_record_new(a, res->release, latest + 1);
 	rec->bundle_name = b->name;
 	rec->bundle_version = b->version;
@@ -501,10 +496,12 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	ctx->client->on_wait = renew_when_due;   /* a stage wait may outlast the Lease */
 	ctx->client->on_wait_ctx = &j;
 	rc = rel_apply(b, ctx, &res->sum, err);
+	if (!rc && prior)
+		rc = rel_prune(ctx, prior, &res->sum, o->rollback_timeout_ms ? o->rollback_timeout_ms : ROLLBACK_TIMEOUT_MS, err);
 	ctx->client->on_wait = NULL;
 	ctx->client->on_wait_ctx = NULL;
 	ctx->journal = NULL;
-	res->changed = res->sum.created || res->sum.applied || res->sum.ops_changed;
+	res->changed = res->sum.created || res->sum.applied || res->sum.ops_changed || res->sum.pruned;
 	if (!rc) {
 		rec->status = REL_ST_DEPLOYED;
 		rec->description = "apply complete";
@@ -540,8 +537,10 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 		}
 		kerr_clear(&we);
 	}
-	if (!rc)
+	if (!rc) {
 		after_deploy(o->store, h, nh, rec, o->history_max, ctx->client);
+		rel_helm_finish(&helm, b, ctx, rec, o->helm_record, a);
+	}
 	give_lock(&lock);
 	kerr_clear(&fe);
 	if (rc && res->changed && !res->rolled_back)
@@ -608,12 +607,28 @@ int rel_release_recover(kube_client *c, karena *a, const char *release, const re
 	return rc;
 }
 
+/* The hooks around a rollback (the target's pre/post-rollback) or an
+ * uninstall (the newest revision's pre/post-delete); *hrec gets the record
+ * they come from. */
+static int release_hooks(kube_client *c, karena *a, const char *release, int target, rel_record *newest,
+			 const rel_run_opts *o, bool pre, rel_record **hrec, kerr *err)
+{
+	int rc;
+	if (pre && !o->uninstall && (rc = rel_store_get(o->store, a, release, target, hrec, err)))
+		return rc;
+	if (pre && o->uninstall)
+		*hrec = newest;
+	return rel_hooks_of_run(c, a, *hrec,
+				o->uninstall ? (pre ? REL_HOOK_PRE_DELETE : REL_HOOK_POST_DELETE)
+					     : (pre ? REL_HOOK_PRE_ROLLBACK : REL_HOOK_POST_ROLLBACK), HOOK_TIMEOUT_MS, err);
+}
+
 int rel_release_rollback(kube_client *c, karena *a, const char *release, int target, const rel_run_opts *o,
 			 int *to, rel_rollback_report *rep, kerr *err)
 {
 	rel_lock lock;
 	rel_rec_summary *h = NULL;
-	rel_record **recs = NULL;
+	rel_record **recs = NULL, *hrec = NULL;
 	size_t n = 0, i, k = 0;
 	int rc;
 	*to = 0;
@@ -675,9 +690,13 @@ int rel_release_rollback(kube_client *c, karena *a, const char *release, int tar
 			goto out;
 		k++;
 	}
+	if (!o->no_hooks && (rc = release_hooks(c, a, release, target, k ? recs[0] : NULL, o, true, &hrec, err)))
+		goto out;
 	for (i = 0; i < k && !rc; i++)
 		rc = undo_revision(c, a, recs[i], o, &lock, o->uninstall ? "uninstalled" : "rolled back by kstage rollback",
 				   o->uninstall ? "uninstall incomplete" : "rollback incomplete", rep, err);
+	if (!rc && hrec)
+		rc = release_hooks(c, a, release, target, hrec, o, false, &hrec, err);
 	if (!rc && !o->uninstall) {
 		rel_record *t = NULL;
 		if (!(rc = rel_store_get(o->store, a, release, target, &t, err)) && t->status != REL_ST_DEPLOYED) {

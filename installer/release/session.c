@@ -40,11 +40,17 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 	s->ctx.release_name = s->bundle.name;
 	s->ctx.sink = o->sink;
 	s->ctx.fetch = o->fetch;
+	rel_lookup_init(&s->lookup, s->client, o->sink ? o->sink->redact : NULL);
+	s->ctx.lookup = &s->lookup;
+	s->ctx.outputs = doc_new_map(&s->a);
+	s->ctx.outputs_a = &s->a;
 	return 0;
 }
 
 void rel_session_close(rel_session *s)
 {
+	if (s->ctx.lookup)
+		rel_lookup_release(&s->lookup);
 	kube_client_free(s->client);
 	kube_config_release(&s->cfg);
 	karena_release(&s->a);

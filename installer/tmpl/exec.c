@@ -131,6 +131,11 @@ const tfunc *tmpl_func_find(const tmpl_set *s, const char *name, size_t len)
 	return NULL;
 }
 
+void tmpl_set_lookup(tmpl_set *s, const tmpl_lookup *l)
+{
+	s->lookup = l;
+}
+
 tmpl_set *tmpl_set_new(karena *a)
 {
 	static const tfunc *const tabs[] = {
@@ -953,6 +958,7 @@ int tctx_exec_text(tctx *x, const char *text, size_t len, doc_node *dot, kbuf *o
 	child->funcs = x->set->funcs;
 	child->parent = x->set;
 	child->helm = x->set->helm;
+	child->lookup = x->set->lookup;
 	if ((r = tmpl_parse_file(child, name, text, len, true, x->err)))
 		return r;
 	t = tmpl_tree_get(child, name);
@@ -1022,6 +1028,8 @@ int tmpl_exec(tmpl_set *s, const char *name, doc_node *dot, kbuf *out, const tmp
 	tmpl_ctx_init(&x, s, out, opts, err);
 	x.root_name = name;
 	r = exec_tree(&x, t, dot);
+	if (r && x.fail_code)
+		r = err->code = x.fail_code;
 	tmpl_ctx_release(&x);
 	if (!r && !(opts && opts->keep_no_value))
 		tmpl_strip_no_value(out, start);

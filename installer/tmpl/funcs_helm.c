@@ -1,6 +1,6 @@
 /* tmpl/funcs_helm.c - Helm's own template functions (pkg/engine/funcs.go,
- * engine.go): include, tpl, required, lookup (an empty map: kstage
- * template never talks to a cluster), and the methods of Helm's objects:
+ * engine.go): include, tpl, required, lookup (the set's tmpl_lookup, or
+ * an empty map: kstage template never talks to a cluster), and the methods of Helm's objects:
  * .Files (Get, GetBytes, Glob, Lines, AsConfig, AsSecrets) and
  * .Capabilities.APIVersions.Has. */
 #include <string.h>
@@ -92,8 +92,23 @@ static int f_required(tctx *x, doc_node **out, doc_node **a, size_t n)
 
 static int f_lookup(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	(void)a; (void)n;
-	*out = tv_map(x->a);
+	const tmpl_lookup *l = x->set->lookup;
+	kerr e = KERR_INIT;
+	int r;
+	(void)n;
+	if (!l) {
+		*out = tv_map(x->a);
+		return 0;
+	}
+	if ((r = l->fn(l->u, out, x->a, S(0), S(1), S(2), S(3), &e))) {
+		x->fail_code = r;
+		r = tctx_fail(x, "%s", e.first.msg ? e.first.msg : "lookup failed");
+		kerr_clear(&e);
+		return r;
+	}
+	kerr_clear(&e);
+	if (!*out)
+		*out = tv_map(x->a);
 	return 0;
 }
 

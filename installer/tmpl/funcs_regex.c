@@ -1,16 +1,12 @@
-/* tmpl/funcs_regex.c - Sprig's regex functions over core/regex.h with Go's
- * regexp semantics for the parts charts see: leftmost-first matching,
- * "All" variants skipping empty matches that abut a previous match, Go's
- * $1/${name} expansion in replacements, Split as regexp.Split, RE2's $,
- * (?m)^ and \s (KREGEX_GO). Decision: other RE2-only syntax that the
- * engine (PCRE2) reads differently (none common in charts) is not
- * translated; PCRE2-only syntax (lookarounds, backreferences) is accepted
- * where Go would reject. A match that runs out of the engine's budget
- * counts as no match here, as it always has (Go's engine has no such
- * outcome). */
+/* tmpl/funcs_regex.c - Sprig's regex functions over tmpl/re.h, a port of
+ * Go's regexp: Go's syntax (accepted and rejected alike, with Go's error
+ * text), leftmost-first matches and submatches, FindAll, ReplaceAll with
+ * $1/${name} expansion and Split as Go's, in time linear in the input. */
+#include <stdlib.h>
 #include <string.h>
 
-#include "core/regex.h"
+#include "core/alloc.h"
+#include "re.h"
 #include "tmpl_int.h"
 
 #define S(i) (a[i]->u.s.ptr)
@@ -25,24 +21,50 @@ static bool must_variant(tctx *x)
 	return !strncmp(name, "must", 4);
 }
 
-static int rx_compile(tctx *x, kregex **re, const char *pat, size_t len)
+/* strconv.CanBackquote */
+static bool can_backquote(const char *s, size_t n)
 {
-	kbuf msg = KBUF_INIT;
+	size_t i = 0;
+	while (i < n) {
+		uint32_t r;
+		size_t w = tv_utf8_decode((const unsigned char *)s + i, n - i, &r);
+		i += w;
+		if (w > 1) {
+			if (r == 0xFEFF)
+				return false;
+			continue;
+		}
+		if (r == 0xFFFD || (r < ' ' && r != '\t') || r == '`' || r == 0x7F)
+			return false;
+	}
+	return true;
+}
+
+static int rx_compile(tctx *x, re_prog **re, const char *pat, size_t len)
+{
+	kbuf msg = KBUF_INIT, q = KBUF_INIT;
 	int rc = 0;
-	if (kregex_compile(re, pat, len, KREGEX_GO, &msg)) {
-		if (must_variant(x))
-			rc = tctx_fail(x, "error parsing regexp: %s: `%.*s`", msg.ptr, (int)len, pat);
-		else
-			rc = tctx_fail(x, "regexp: Compile(`%.*s`): error parsing regexp: %s: `%.*s`", (int)len, pat,
-				       msg.ptr, (int)len, pat);
+	if (re_compile(re, pat, len, &msg)) {
+		if (must_variant(x)) {
+			rc = tctx_fail(x, "%s", msg.ptr);
+		} else {
+			/* MustCompile's panic: regexp: Compile(quote(pat)): err */
+			if (can_backquote(pat, len))
+				kbuf_printf(&q, "`%.*s`", (int)len, pat);
+			else
+				tv_quote(&q, pat, len);
+			rc = tctx_fail(x, "regexp: Compile(%s): %s", q.ptr, msg.ptr);
+		}
 	}
 	kbuf_release(&msg);
+	kbuf_release(&q);
 	return rc;
 }
 
 static int f_regexmatch(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kregex *re;
+	re_prog *re;
+	int64_t *cap;
 	(void)n;
 	if (rx_compile(x, &re, S(0), SL(0))) {
 		if (must_variant(x))
@@ -52,23 +74,27 @@ static int f_regexmatch(tctx *x, doc_node **out, doc_node **a, size_t n)
 		*out = tv_bool(false);
 		return 0;
 	}
-	*out = tv_bool(kregex_match(re, S(1), SL(1), 0, NULL) == KREGEX_MATCH);
-	kregex_free(re);
+	cap = xcalloc(2 * re_groups(re), sizeof(int64_t));
+	*out = tv_bool(re_exec(re, S(1), SL(1), 0, cap));
+	free(cap);
+	re_free(re);
 	return 0;
 }
 
 static int f_regexfind(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kregex *re;
-	const kregex_span *m;
+	re_prog *re;
+	int64_t *cap;
 	(void)n;
 	if (rx_compile(x, &re, S(0), SL(0)))
 		return KE_INPUT;
-	if (kregex_match(re, S(1), SL(1), 0, &m) == KREGEX_MATCH)
-		*out = tv_str(x->a, S(1) + m[0].beg, m[0].end - m[0].beg);
+	cap = xcalloc(2 * re_groups(re), sizeof(int64_t));
+	if (re_exec(re, S(1), SL(1), 0, cap))
+		*out = tv_str(x->a, S(1) + cap[0], (size_t)(cap[1] - cap[0]));
 	else
 		*out = tv_strz(x->a, "");
-	kregex_free(re);
+	free(cap);
+	re_free(re);
 	return 0;
 }
 
@@ -77,11 +103,10 @@ typedef struct collect {
 	doc_node *list;
 } collect;
 
-static void add_match(void *ctx, const char *s, const kregex_span *m, size_t ng)
+static void add_match(void *ctx, const char *s, const int64_t *cap)
 {
 	collect *c = ctx;
-	(void)ng;
-	doc_seq_push(c->x->a, c->list, tv_str(c->x->a, s + m[0].beg, m[0].end - m[0].beg));
+	doc_seq_push(c->x->a, c->list, tv_str(c->x->a, s + cap[0], (size_t)(cap[1] - cap[0])));
 }
 
 static void add_piece(void *ctx, const char *s, size_t len)
@@ -91,22 +116,23 @@ static void add_piece(void *ctx, const char *s, size_t len)
 }
 
 /* regexFindAll (split false) and regexSplit: a []string of the matches or
- * of the pieces between them, at most a[2] of them (n == 0: Go's nil) */
+ * of the pieces between them, at most a[2] of them. Go's nil []string
+ * (toJson says null): FindAll with no match, Split with n == 0. */
 static int collect_strings(tctx *x, doc_node **out, doc_node **a, bool split)
 {
-	kregex *re;
+	re_prog *re;
 	collect c;
 	if (rx_compile(x, &re, S(0), SL(0)))
 		return KE_INPUT;
 	c.x = x;
 	c.list = tv_strs(x->a);
 	if (split && a[2]->u.i == 0)
-		c.list->flags |= TV_NILSEQ; /* Go's nil []string: toJson says null */
+		c.list->flags |= TV_NILSEQ;
 	else if (split)
-		kregex_split(re, S(1), SL(1), a[2]->u.i, add_piece, &c);
-	else
-		kregex_each(re, S(1), SL(1), a[2]->u.i, add_match, &c);
-	kregex_free(re);
+		re_split(re, S(1), SL(1), a[2]->u.i, add_piece, &c);
+	else if (!re_each(re, S(1), SL(1), a[2]->u.i, add_match, &c))
+		c.list->flags |= TV_NILSEQ;
+	re_free(re);
 	*out = c.list;
 	return 0;
 }
@@ -116,12 +142,12 @@ static int f_regexsplit(tctx *x, doc_node **out, doc_node **a, size_t n) { (void
 
 static int replace_common(tctx *x, doc_node **out, doc_node **a, bool literal)
 {
-	kregex *re;
+	re_prog *re;
 	kbuf b = KBUF_INIT;
 	if (rx_compile(x, &re, S(0), SL(0)))
 		return KE_INPUT;
-	kregex_replace(re, S(1), SL(1), S(2), SL(2), literal, &b);
-	kregex_free(re);
+	re_replace(re, S(1), SL(1), S(2), SL(2), literal, &b);
+	re_free(re);
 	*out = tv_str(x->a, b.ptr, b.len);
 	kbuf_release(&b);
 	return 0;

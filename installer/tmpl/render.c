@@ -203,6 +203,7 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 	helm = karena_alloc(a, sizeof(*helm));
 	helm->num = o->num;
 	set->helm = helm;
+	set->lookup = o->lookup;
 	if (r.nfiles)
 		qsort(r.files, r.nfiles, sizeof(*r.files), cmp_parse_order);
 	for (i = 0; i < r.nfiles && !rc; i++) {

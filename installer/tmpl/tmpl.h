@@ -35,6 +35,23 @@ typedef struct tmpl_set tmpl_set;
  * bare set gets offline defaults). Lives in arena a. */
 tmpl_set *tmpl_set_new(karena *a);
 
+/* ---- lookup ----
+ * Helm's `lookup apiVersion kind namespace name` asks fn: *out gets the
+ * object, a list with items (name ""), or an empty map when there is
+ * none, in arena a (the template may change it). A nonzero return (err
+ * set) fails the template: "error calling lookup: " and err's first
+ * message, with err's code kept. A set without one (kstage template)
+ * answers empty maps, as helm template does. */
+typedef int (*tmpl_lookup_fn)(void *u, doc_node **out, karena *a, const char *api_version, const char *kind,
+			      const char *ns, const char *name, kerr *err);
+typedef struct tmpl_lookup {
+	tmpl_lookup_fn fn;
+	void *u;
+} tmpl_lookup;
+
+/* Let s's lookup ask l (borrowed; NULL: offline). */
+void tmpl_set_lookup(tmpl_set *s, const tmpl_lookup *l);
+
 /* ---- Template errors ----
  * A parse or execution error of a template is a kerr whose reason says its
  * kind and whose first item holds the location as fields: file is the
@@ -91,6 +108,7 @@ typedef struct tmpl_render_opts {
 	values_num_mode num;
 	bool strict;                   /* missingkey=error (helm --strict lint) */
 	bool no_fast_yaml;             /* read document heads with libyaml alone (tests) */
+	const tmpl_lookup *lookup;     /* the live cluster for lookup, or NULL (offline) */
 } tmpl_render_opts;
 
 /* One rendered manifest document (or file), as helm template prints it. */

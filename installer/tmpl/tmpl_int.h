@@ -128,6 +128,7 @@ struct tmpl_set {
 	size_t ntrees, cap;
 	struct tmpl_helm *helm; /* Helm context (render.c), or NULL */
 	tmpl_set *parent;  /* tpl: defines of the text over the chart's */
+	const tmpl_lookup *lookup; /* lookup's answers, or NULL (offline) */
 };
 
 /* The execution state. */
@@ -151,6 +152,7 @@ struct tctx {
 	ttree *tree;        /* executing */
 	tnode *node;        /* for error context */
 	char *fail_msg;     /* set by tctx_fail */
+	int fail_code;      /* a lookup's error code, kept by tmpl_exec (0: KE_INPUT) */
 	const char *helm_fail; /* the message of a Helm fail or required under way */
 	size_t out_cap;
 	uint64_t steps, max_steps;

@@ -14,11 +14,15 @@ CLUSTER_BIN   := $(CLUSTER_DIR)/bin/kstage-testcluster
 CLUSTER_TOOLS := $(CURDIR)/build/tools/bin
 CLUSTER_GO    ?= go
 KSTAGE_PRELOAD ?=
+# KSTAGE_CONTROLLERS=real runs the real KServe controller manager of the preset's
+# version (built from its own Go module under tests/controllers/) for its pods.
+KSTAGE_CONTROLLERS ?= sim
+REAL_KSERVE := $(if $(and $(filter real,$(KSTAGE_CONTROLLERS)),$(filter kserve-%,$(KSTAGE_PRELOAD))),$(CLUSTER_DIR)/bin/kserve-$(KSTAGE_PRELOAD:kserve-%=%)/manager)
 
 UNIT_LIKE_TESTS += test-cluster-harness
 CLUSTER_TESTS += test-cluster-smoke
 
-.PHONY: cluster-build cluster-up cluster-down test-cluster-harness test-cluster-smoke
+.PHONY: controllers-build cluster-build cluster-up cluster-down test-cluster-harness test-cluster-smoke
 
 # The Kubernetes version is stamped in like the release build does (else /version says v0.0.0-master).
 cluster-build:
@@ -32,8 +36,17 @@ cluster-build:
 $(CLUSTER_TOOLS)/kubectl:
 	bash $(CURDIR)/tests/tools/oracles.sh
 
-cluster-up: cluster-build $(CLUSTER_TOOLS)/kubectl
-	$(CLUSTER_BIN) up --dir $(CLUSTER_DIR) $(if $(KSTAGE_PRELOAD),--preload $(KSTAGE_PRELOAD))
+# Each controller is its own module (its Kubernetes libraries differ from the API server's);
+# `tool` in its go.mod names the main package. Cached by the Go build cache.
+# The binary is named `manager` as in KServe's image: it is the field manager name its writes carry.
+$(CLUSTER_DIR)/bin/kserve-%/manager: $(CURDIR)/tests/controllers/kserve-%/go.mod $(CURDIR)/tests/controllers/kserve-%/go.sum
+	@mkdir -p $(@D)
+	cd $(CURDIR)/tests/controllers/kserve-$* && $(CLUSTER_GO) build -o $@ github.com/kserve/kserve/cmd/manager
+
+controllers-build: $(CLUSTER_DIR)/bin/kserve-v0.15.2/manager
+
+cluster-up: cluster-build $(CLUSTER_TOOLS)/kubectl $(REAL_KSERVE)
+	$(CLUSTER_BIN) up --dir $(CLUSTER_DIR) $(if $(KSTAGE_PRELOAD),--preload $(KSTAGE_PRELOAD)) $(if $(REAL_KSERVE),--kserve-bin $(REAL_KSERVE))
 
 cluster-down:
 	@if [ -x $(CLUSTER_BIN) ]; then $(CLUSTER_BIN) down --dir $(CLUSTER_DIR); \

@@ -10,5 +10,5 @@ CLUSTER_TESTS += test-e2e-apply
 
 test-e2e-apply: $(B)/asan/kstage
 	@KSTAGE_ASAN_BIN=$(abspath $(B)/asan/kstage) KSTAGE_E2E_CLUSTER_DIR=$(abspath $(B)/test-cluster) \
-	  KSTAGE_E2E_REQUIRE=1 python3 -m pytest -q -p no:cacheprovider tests/e2e; \
+	  KSTAGE_E2E_REQUIRE=1 python3 -m pytest -q -p no:cacheprovider --ignore=tests/e2e/real tests/e2e; \
 	rc=$$?; echo "e2e-apply: pytest exit $$rc"; exit $$rc

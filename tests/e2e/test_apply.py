@@ -121,7 +121,7 @@ def test_gateway_bundle_then_its_kinds_in_one_run_and_idempotent(cluster):
     # the plan agrees: nothing to do
     p = cluster.kstage("plan", b, "--detailed-exitcode")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "0 to create, 0 to change, 11 unchanged" in p.stdout
+    assert "0 to create, 0 to change, 0 to delete, 11 unchanged" in p.stdout
 
 
 def test_plan_shows_exactly_the_drift(cluster):
@@ -491,7 +491,7 @@ def test_fault_proxy_convergence(cluster):
             source: {path: cms.yaml}
           - name: restart
             ops:
-              - rolloutRestart: {deployment: e2e-fault/restart-me}
+              - rolloutRestart: {deployment: e2e-fault/restart-me, when: always}
             timeout: 2m
         """, {"cms.yaml": "---\n".join(docs)})
     gen0 = cluster.get("deployment", "restart-me", "-n", "e2e-fault")["metadata"]["generation"]

@@ -168,6 +168,24 @@ static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 		status(resp, 500, "InternalError", "injected");
 		return 0;
 	}
+	if (!strcmp(req->method, "POST") && !strncmp(req->path, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", 54)) {
+		kerr e = KERR_INIT;
+		char line[512];
+		if (doc_load_json(&body, &f->a, "body", req->body, req->body_len, &e)) {
+			kerr_clear(&e);
+			status(resp, 400, "BadRequest", "bad JSON");
+			return 0;
+		}
+		snprintf(line, sizeof(line), "%s %s/%s %s\n", doc_get_str(body, "spec.resourceAttributes.verb", ""),
+			 doc_get_str(body, "spec.resourceAttributes.group", ""),
+			 doc_get_str(body, "spec.resourceAttributes.resource", ""),
+			 doc_get_str(body, "spec.resourceAttributes.namespace", ""));
+		f->reviews++;
+		resp->status = 201;
+		kbuf_printf(&resp->body, "{\"kind\":\"SelfSubjectAccessReview\",\"status\":{\"allowed\":%s}}",
+			    f->deny && strstr(f->deny, line) ? "false" : "true");
+		return 0;
+	}
 	snprintf(path, sizeof(path), "%s", req->path);
 	if ((q = strchr(path, '?'))) {
 		*q++ = 0;

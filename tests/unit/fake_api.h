@@ -7,7 +7,9 @@
  * does not), PUT (409 when metadata.resourceVersion is stale), DELETE (one,
  * with preconditions.resourceVersion, or a collection by labelSelector),
  * PATCH (application/merge-patch+json only).
- * Every write bumps a global resourceVersion. Requests are counted by
+ * Every write bumps a global resourceVersion. A SelfSubjectAccessReview
+ * is allowed unless "verb group/resource ns" (ns "" cluster-wide) is a
+ * line of deny. Requests are counted by
  * method; fail_* make requests answer 500 for fault tests; before_put runs
  * before a PUT is handled (a racing writer).
  */
@@ -40,6 +42,8 @@ typedef struct fake_api {
 	const char *status_sub;    /* or NULL: collections whose name ends so have a
 				    * status subresource (a PUT keeps the old status,
 				    * a PUT of NAME/status changes only the status) */
+	const char *deny;          /* SelfSubjectAccessReviews denied, "verb group/resource ns\n" lines */
+	int reviews;               /* SelfSubjectAccessReviews answered */
 	void *user;
 	kube_config cfg;           /* what clients borrow */
 } fake_api;

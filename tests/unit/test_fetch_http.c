@@ -5,6 +5,7 @@
 #include "unit.h"
 #include "fetch/fetch.h"
 #include "values/values.h"
+#include "http_srv.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,93 +16,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-typedef struct srv {
-	int fd;
-	int port;
-	const int *status;          /* one per connection */
-	const char *const *body;
-	size_t n;
-	size_t served;
-	pthread_t th;
-} srv;
-
-static void *srv_run(void *u)
-{
-	srv *s = u;
-	size_t i;
-	for (i = 0; i < s->n; i++) {
-		char req[4096];
-		kbuf resp = KBUF_INIT;
-		ssize_t got = 0, r;
-		int c = accept(s->fd, NULL, NULL);
-		if (c < 0)
-			break;
-		/* read the request head */
-		while (got < (ssize_t)sizeof(req) - 1 && (r = read(c, req + got, sizeof(req) - 1 - (size_t)got)) > 0) {
-			got += r;
-			req[got] = '\0';
-			if (strstr(req, "\r\n\r\n"))
-				break;
-		}
-		kbuf_printf(&resp, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", s->status[i],
-			    strlen(s->body[i]), s->body[i]);
-		if (write(c, resp.ptr, resp.len) < 0)
-			unit_fail(__FILE__, __LINE__, "write failed");
-		kbuf_release(&resp);
-		close(c);
-		s->served++;
-	}
-	return NULL;
-}
-
-static void srv_start(srv *s, const int *status, const char *const *body, size_t n)
-{
-	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
-	memset(s, 0, sizeof(*s));
-	s->status = status;
-	s->body = body;
-	s->n = n;
-	s->fd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&a, 0, sizeof(a));
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(s->fd, (struct sockaddr *)&a, sizeof(a)) || listen(s->fd, 8) ||
-	    getsockname(s->fd, (struct sockaddr *)&a, &len))
-		abort();
-	s->port = ntohs(a.sin_port);
-	pthread_create(&s->th, NULL, srv_run, s);
-}
-
-/* Stop: wake a blocked accept with connections of our own. */
-static void srv_stop(srv *s)
-{
-	while (s->served < s->n) {
-		struct sockaddr_in a;
-		int c = socket(AF_INET, SOCK_STREAM, 0);
-		memset(&a, 0, sizeof(a));
-		a.sin_family = AF_INET;
-		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		a.sin_port = htons((uint16_t)s->port);
-		if (connect(c, (struct sockaddr *)&a, sizeof(a)) == 0 && write(c, "\r\n\r\n", 4) < 0)
-			unit_fail(__FILE__, __LINE__, "write failed");
-		close(c);
-		if (s->served < s->n)
-			usleep(1000);
-		else
-			break;
-	}
-	pthread_join(s->th, NULL);
-	close(s->fd);
-}
-
-static char *url_of(const srv *s, const char *path)
-{
-	static char u[128];
-	snprintf(u, sizeof(u), "http://127.0.0.1:%d%s", s->port, path);
-	return u;
-}
 
 TEST(fetch_http_retries_then_succeeds)
 {

@@ -720,8 +720,9 @@ TEST(release_run_noop_apply_writes_its_record_once)
 	CHECK_INT_EQ(env_apply(&v), 0);
 	CHECK_INT_EQ(v.res.revision, 2);
 	CHECK(!v.res.changed);
-	/* LISTs: the history, the ConfigMaps of stage one and of stage two */
-	CHECK_INT_EQ(v.r.f.lists - lists, 3);
+	/* LISTs: the history, the previous revision's history and record (read
+	 * for pruning), the ConfigMaps of stage one and of stage two */
+	CHECK_INT_EQ(v.r.f.lists - lists, 5);
 	CHECK_INT_EQ(v.r.f.posts - posts, 2);   /* the Lease, the record */
 	CHECK_INT_EQ(v.r.f.puts - puts, 0);
 	CHECK_INT_EQ(v.r.f.patches - patches, 1);   /* revision 1's status label */
@@ -804,4 +805,48 @@ TEST(release_rollback_puts_back_a_custom_resource_status)
 		rel_rollback_report_release(&rep);
 		env_close(&v);
 	}
+}
+
+TEST(release_run_prunes_what_is_no_longer_rendered_and_rollback_brings_it_back)
+{
+	static const char *const files[] = {
+		"templates/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: green}\n",
+		"templates/fresh.yaml",
+		"{{- if .Values.extra }}\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh}\ndata: {a: b}\n{{- end }}\n",
+		NULL };
+	run_env v;
+	rel_rollback_report rep;
+	rel_record *r2 = NULL;
+	int to = 0;
+	if (!env_open(&v, "name: demo\nstages:\n  - name: one\n    templates: [settings.yaml, fresh.yaml]\n", files))
+		return;
+	v.ctx.values = doc_new_map(&v.a);
+	doc_map_set(&v.a, v.ctx.values, "extra", doc_new_bool(&v.a, true));
+	CHECK_INT_EQ(env_apply(&v), 0);
+	CHECK_INT_EQ(v.res.sum.pruned, 0);
+	CHECK(fake_api_find(&v.r.f, "default/configmaps", "fresh") != NULL);
+	doc_map_set(&v.a, v.ctx.values, "extra", doc_new_bool(&v.a, false));
+	CHECK_INT_EQ(env_apply(&v), 0);
+	CHECK_INT_EQ(v.res.sum.pruned, 1);
+	CHECK(!fake_api_find(&v.r.f, "default/configmaps", "fresh"));
+	CHECK(fake_api_find(&v.r.f, "default/configmaps", "settings") != NULL);
+	/* the deletion is journaled in revision 2 with the prior content */
+	CHECK_INT_EQ(rel_store_get(v.st, &v.a, "demo", 2, &r2, &v.e), 0);
+	if (r2) {
+		const rel_rec_stage *ps = rel_record_stage(r2, REL_PRUNE_STAGE);
+		CHECK(ps != NULL);
+		if (ps && ps->nobjects == 1) {
+			CHECK_STR_EQ(ps->objects[0].name, "fresh");
+			CHECK(ps->objects[0].existed);
+			CHECK_STR_EQ(doc_get_str(ps->objects[0].prior, "data.a", ""), "b");
+		}
+	}
+	/* a third run prunes nothing more */
+	CHECK_INT_EQ(env_apply(&v), 0);
+	CHECK_INT_EQ(v.res.sum.pruned, 0);
+	memset(&rep, 0, sizeof(rep));
+	CHECK_INT_EQ(rel_release_rollback(v.c, &v.a, "demo", 1, &v.o, &to, &rep, &v.e), 0);
+	CHECK_STR_EQ(doc_get_str(fake_api_find(&v.r.f, "default/configmaps", "fresh"), "data.a", ""), "b");
+	rel_rollback_report_release(&rep);
+	env_close(&v);
 }

@@ -131,6 +131,13 @@ func RunSim(ctx context.Context, args []string) error {
 		return err
 	}
 	sm := sim.New(kc, dc, s.NodeName, s.DataplaneAddr)
+	if s.KServeBin != "" {
+		rc := &sim.RealController{Name: "kserve", Bin: s.KServeBin, Container: "manager", Match: sim.IsKServeControllerPod,
+			Flags:   map[string]string{"metrics-addr": "0", "health-probe-addr": "127.0.0.1:%PROBE%", "webhook-port": "%WEBHOOK%"},
+			CertDir: "k8s-webhook-server/serving-certs", Dir: abs, APIURL: s.APIServerURL, CAFile: s.ClusterCAFile}
+		sm.Real = append(sm.Real, rc)
+		defer rc.StopAll()
+	}
 	serve("dataplane", s.DataplaneAddr, sm.Table(), nil)
 	go sm.Run(ctx, *interval)
 

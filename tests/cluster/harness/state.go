@@ -33,6 +33,7 @@ type State struct {
 	ServiceCIDR    string `json:"serviceCIDR"`
 	ClusterCAFile  string `json:"clusterCAFile"`
 	ArtifactCAFile string `json:"artifactCAFile"`
+	KServeBin      string `json:"kserveBin,omitempty"` // real KServe controller manager, run for its pods (else simulated)
 }
 
 func (s *State) path(name string) string { return filepath.Join(s.Dir, name) }

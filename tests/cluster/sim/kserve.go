@@ -97,6 +97,9 @@ func ParseKServeConfig(data map[string]string, httpRouteCRD bool) (*KServeConfig
 	return cfg, nil
 }
 
+// IsKServeControllerPod matches the pods of kserve/kserve-controller-manager.
+func IsKServeControllerPod(p *corev1.Pod) bool { return isKServeControllerPod(p) }
+
 func isKServeControllerPod(p *corev1.Pod) bool {
 	return p.Namespace == KServeNamespace && p.Labels["control-plane"] == KServeDeployment
 }
@@ -191,6 +194,9 @@ func (s *Sim) reconcileKServe(ctx context.Context) error {
 	cfg := s.activeKServe(ctx)
 	models := map[string]string{}
 	defer func() { s.table.SetModels(models) }()
+	if s.realKServe() {
+		return s.realKServeModels(ctx, models)
+	}
 	if cfg == nil {
 		return nil
 	}
@@ -420,4 +426,26 @@ func (s *Sim) ensureIngress(ctx context.Context, ns, name, host, backend, class 
 		return nil
 	}
 	return err
+}
+
+func (s *Sim) realKServe() bool {
+	for _, rc := range s.Real {
+		if rc.Name == "kserve" {
+			return true
+		}
+	}
+	return false
+}
+
+// realKServeModels: with the real controller, the data plane serves each
+// InferenceService's model behind the predictor Service KServe creates.
+func (s *Sim) realKServeModels(ctx context.Context, models map[string]string) error {
+	items, err := s.listOrAbsent(ctx, gvrISVC, "")
+	if err != nil {
+		return err
+	}
+	for _, isvc := range items {
+		models[isvc.GetNamespace()+"/"+isvc.GetName()+"-predictor"] = isvc.GetName()
+	}
+	return nil
 }

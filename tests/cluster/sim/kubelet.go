@@ -70,6 +70,11 @@ type podPlan struct {
 	message      string
 	terminated   *corev1.ContainerStateTerminated
 	restartCount int32
+	// lastTerminated is the container's previous exit (real controllers)
+	lastTerminated *corev1.ContainerStateTerminated
+	// container, when set, is the one container the plan is about (a real
+	// controller); the pod's other containers run, ready, never restarted
+	container string
 }
 
 // reconcilePods binds unscheduled pods to the node, deletes terminating pods
@@ -97,8 +102,17 @@ func (s *Sim) reconcilePods(ctx context.Context) error {
 		}
 		return nil
 	}
+	live := map[types.UID]bool{}
+	defer func() {
+		for _, rc := range s.Real {
+			rc.reap(live)
+		}
+	}()
 	for i := range pods.Items {
 		p := &pods.Items[i]
+		if p.DeletionTimestamp == nil {
+			live[p.UID] = true
+		}
 		if p.DeletionTimestamp != nil {
 			if p.Spec.NodeName == s.NodeName || p.Spec.NodeName == "" {
 				zero := int64(0)
@@ -123,7 +137,7 @@ func (s *Sim) reconcilePods(ctx context.Context) error {
 			continue
 		}
 		k := knobsOf(p.Annotations, ownerAnn(p))
-		plan := s.planPod(p, k)
+		plan := s.planPod(ctx, p, k)
 		if err := s.writePodStatus(ctx, p, plan); err != nil && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
 			s.Log.Printf("pod status %s/%s: %v", p.Namespace, p.Name, err)
 		}
@@ -140,7 +154,7 @@ func isJobPod(p *corev1.Pod) bool {
 	return p.Spec.RestartPolicy == corev1.RestartPolicyNever
 }
 
-func (s *Sim) planPod(p *corev1.Pod, k knobs) podPlan {
+func (s *Sim) planPod(ctx context.Context, p *corev1.Pod, k knobs) podPlan {
 	age := s.seen(string(p.UID))
 	if age < k.delay {
 		return podPlan{phase: corev1.PodPending, waiting: "ContainerCreating"}
@@ -150,6 +164,11 @@ func (s *Sim) planPod(p *corev1.Pod, k knobs) podPlan {
 			return podPlan{phase: corev1.PodFailed, terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", Message: k.fail}}
 		}
 		return podPlan{phase: corev1.PodRunning, waiting: "CrashLoopBackOff", message: k.fail, restartCount: int32((age-k.delay)/(10*time.Second)) + 1}
+	}
+	for _, rc := range s.Real {
+		if pl := rc.plan(ctx, s, p); pl != nil {
+			return *pl
+		}
 	}
 	if gate := s.kserveGate(p); gate != nil {
 		return *gate
@@ -175,6 +194,9 @@ func (s *Sim) writePodStatus(ctx context.Context, p *corev1.Pod, plan podPlan) e
 			w := ""
 			if cs.State.Waiting != nil {
 				w = cs.State.Waiting.Reason
+			}
+			if plan.container != "" && cs.Name != plan.container {
+				continue
 			}
 			if w != plan.waiting || cs.RestartCount != plan.restartCount {
 				same = false
@@ -210,6 +232,11 @@ func (s *Sim) writePodStatus(ctx context.Context, p *corev1.Pod, plan podPlan) e
 	for _, c := range p.Spec.Containers {
 		cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image, ImageID: "kstage-sim://" + c.Image, ContainerID: "kstage-sim://" + string(p.UID)[:8] + "-" + c.Name, RestartCount: plan.restartCount}
 		switch {
+		case plan.container != "" && c.Name != plan.container:
+			cs.RestartCount = 0
+			cs.State.Running = &corev1.ContainerStateRunning{StartedAt: *st.StartTime}
+			started := true
+			cs.Started, cs.Ready = &started, true
 		case plan.terminated != nil:
 			t := *plan.terminated
 			t.StartedAt, t.FinishedAt = *st.StartTime, now
@@ -221,6 +248,9 @@ func (s *Sim) writePodStatus(ctx context.Context, p *corev1.Pod, plan podPlan) e
 			started := true
 			cs.Started = &started
 			cs.Ready = plan.ready
+		}
+		if plan.lastTerminated != nil && c.Name == plan.container {
+			cs.LastTerminationState.Terminated = plan.lastTerminated
 		}
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
 	}

@@ -56,6 +56,7 @@ type Sim struct {
 	NodeName      string
 	DataplaneAddr string // host:port of the data plane; host is the LoadBalancer ingress IP
 	Log           *log.Logger
+	Real          []*RealController // real controller binaries standing in for pods (see realctl.go)
 
 	mu        sync.Mutex
 	firstSeen map[string]time.Time // uid/generation -> when first observed
