@@ -28,3 +28,5 @@ for b in bench/*.sh; do
   echo "== $b"
   KSTAGE="$root/$B/kstage" bash "$b" "$B/test-cluster"
 done
+echo "== bench/rollback_vs_helm.py"
+KSTAGE="$root/$B/kstage" python3 bench/rollback_vs_helm.py "$B/test-cluster"

@@ -114,7 +114,7 @@ static void summary(cli_ctx *ctx, const progress *pg, const rel_session *s, cons
 
 /* After a failed run: what was rolled back, or what is left and how to
  * finish. */
-static void report_failure(cli_ctx *ctx, const rel_run_result *res, const char *store_ns)
+static void report_failure(cli_ctx *ctx, const rel_run_result *res, const char *store_ns, bool no_rollback)
 {
 	kev_sink *k = &ctx->sink;
 	char rev[32];
@@ -133,6 +133,13 @@ static void report_failure(cli_ctx *ctx, const rel_run_result *res, const char *
 			    "release %s revision %d in namespace %s; fix the cause, then `kstage rollback %s`):\n%.*s",
 			    res->release, res->revision, store_ns, res->release, (int)res->rb.left.len - 1, res->rb.left.ptr);
 		kev_emit(k, KEV_ERROR, "apply.rollback_incomplete", m.ptr, "release", res->release, "revision", rev, NULL);
+	} else if (res->changed && !no_rollback) {
+		/* every stage went through; the record's last write did not */
+		kbuf_printf(&m, "applied, but the release record could not be finished: release %s revision %d in "
+			    "namespace %s stays pending; `kstage rollback --recover %s` puts the cluster back from its "
+			    "journal",
+			    res->release, res->revision, store_ns, res->release);
+		kev_emit(k, KEV_ERROR, "apply.record_unfinished", m.ptr, "release", res->release, "revision", rev, NULL);
 	} else if (res->changed) {
 		kbuf_printf(&m, "not rolled back (--no-rollback): the partial state is kept and recorded as release %s "
 			    "revision %d in namespace %s; fix the cause and apply again, or put the cluster back with "
@@ -245,6 +252,22 @@ static int run(cli_ctx *ctx, cli_args *args)
 		cli_summary_release(&sm);
 		return rc;
 	}
+	if (!rns && doc_get_path(s.ctx.values, "kstage.releaseNamespace")) {
+		/* the values may name it; the flag wins */
+		const doc_node *v = doc_get_path(s.ctx.values, "kstage.releaseNamespace");
+		if (v->type != DOC_STR || rel_namespace_check(v->u.s.ptr, &err)) {
+			if (v->type != DOC_STR)
+				kerr_set(&err, KE_USAGE, "values: kstage.releaseNamespace must be a string");
+			else
+				kerr_wrap(&err, "values: kstage.releaseNamespace");
+			cli_print_error(ctx, &err);
+			kerr_clear(&err);
+			cli_session_close(&s, &vo);
+			cli_summary_release(&sm);
+			return EXIT_USAGE;
+		}
+		rns = v->u.s.ptr;
+	}
 	s.ctx.timeout_ms = timeout;
 	s.ctx.concurrency = cc ? (size_t)atoi(cc) : 0;
 	s.ctx.keep_test = cli_flag_bool(args, "keep-test");
@@ -271,9 +294,12 @@ static int run(cli_ctx *ctx, cli_args *args)
 				      : "interrupted: the run was stopped and handled as a failed stage",
 			 "signal", sig, NULL);
 	}
-	if (res.took_over)
-		kev_emit(&ctx->sink, KEV_WARN, "lock.takeover", "took over the release lock from an expired holder",
-			 "previous_holder", res.prev_holder, NULL);
+	if (res.took_over) {
+		char m[512];
+		snprintf(m, sizeof(m), "took over the release lock from an expired holder (%s)",
+			 res.prev_holder ? res.prev_holder : "unknown");
+		kev_emit(&ctx->sink, KEV_WARN, "lock.takeover", m, "previous_holder", res.prev_holder, NULL);
+	}
 	summary(ctx, &pg, &s, &res.sum, rc);
 	if (rc)
 		cli_print_error(ctx, &err);
@@ -281,7 +307,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 		show_notes(ctx, &s.a, notes.ptr);
 	kbuf_release(&notes);
 	if (res.failed)
-		report_failure(ctx, &res, store->namespace);
+		report_failure(ctx, &res, store->namespace, ro.no_rollback);
 	if (cli_summary_finish(&sm, res.revision ? karena_printf(&s.a, "apply (release %s revision %d)", res.release,
 								 res.revision) : "apply",
 			       &s.bundle, NULL, &res.sum, rc, &err) && !rc)
@@ -316,7 +342,7 @@ const cli_cmd cli_cmd_apply = {
 	"(its objects adopted, what it rendered and this run does not pruned); --helm-record\n"
 	"writes each revision into Helm's history too, else kstage warns that it is stale.\n"
 	"Each run is a revision of the release, recorded as Secrets in --release-namespace\n"
-	"(kstage-system): before a stage changes anything, the prior state of every object it\n"
+	"(or the values' kstage.releaseNamespace; default kstage-system): before a stage changes anything, the prior state of every object it\n"
 	"touches is written there. A failed stage rolls the run back from that journal: objects\n"
 	"that did not exist are deleted, the others get back their exact prior content (CRDs and\n"
 	"stages with rollback: keep are left in place). One run at a time per release (a Lease).\n"

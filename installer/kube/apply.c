@@ -288,12 +288,15 @@ int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_op
 
 /* ---- no-op detection ---- */
 
-/* desired's leaves all equal in live; no lists. */
-static bool leaves_match(const doc_node *d, const doc_node *l, bool top)
+/* desired's leaves all equal in live, a list only when equal whole; a null
+ * leaf is no opinion (the server leaves it out of an apply), and so is the
+ * top-level status when skip_status (a status subresource: the server drops
+ * it from an apply). */
+static bool leaves_match(const doc_node *d, const doc_node *l, bool top, bool skip_status)
 {
 	size_t i;
-	if (d->type == DOC_SEQ)
-		return false;
+	if (d->type == DOC_NULL)
+		return true;
 	if (d->type != DOC_MAP)
 		return l && doc_equal(d, l);
 	if (!l || l->type != DOC_MAP)
@@ -301,18 +304,19 @@ static bool leaves_match(const doc_node *d, const doc_node *l, bool top)
 	for (i = 0; i < d->u.map.len; i++) {
 		const char *k = d->u.map.v[i].key->u.s.ptr;
 		const doc_node *dv = d->u.map.v[i].val;
-		if (top && (!strcmp(k, "apiVersion") || !strcmp(k, "kind")))
+		if (top && (!strcmp(k, "apiVersion") || !strcmp(k, "kind") || (skip_status && !strcmp(k, "status"))))
 			continue;
 		if (dv->type == DOC_MAP && !dv->u.map.len)
 			return false;   /* an empty map is a field of its own: let the server judge */
-		if (!leaves_match(dv, doc_map_get(l, k), false))
+		if (!leaves_match(dv, doc_map_get(l, k), false, false))
 			return false;
 	}
 	return true;
 }
 
-/* fieldsV1 f (an "f:..." tree) owns exactly desired d's fields. */
-static bool fields_match(const doc_node *d, const doc_node *f, int depth)
+/* fieldsV1 f (an "f:..." tree) owns exactly desired d's fields (but its
+ * null ones, and its top-level status when skip_status). */
+static bool fields_match(const doc_node *d, const doc_node *f, int depth, bool skip_status)
 {
 	size_t i, n = 0;
 	if (!f || f->type != DOC_MAP)
@@ -325,10 +329,10 @@ static bool fields_match(const doc_node *d, const doc_node *f, int depth)
 		if (strncmp(k, "f:", 2))
 			return false;   /* list keys (k:, v:, i:): not handled here */
 		child = doc_map_get(d, k + 2);
-		if (!child)
+		if (!child || child->type == DOC_NULL)
 			return false;
 		if (child->type == DOC_MAP) {
-			if (!fields_match(child, f->u.map.v[i].val, depth + 1))
+			if (!fields_match(child, f->u.map.v[i].val, depth + 1, false))
 				return false;
 		} else if (f->u.map.v[i].val->type == DOC_MAP && f->u.map.v[i].val->u.map.len) {
 			return false;
@@ -342,6 +346,8 @@ static bool fields_match(const doc_node *d, const doc_node *f, int depth)
 			continue;
 		if (depth == 1 && (!strcmp(k, "name") || !strcmp(k, "namespace")))
 			continue;   /* metadata identity is never in managedFields */
+		if (d->u.map.v[i].val->type == DOC_NULL || (depth == 0 && skip_status && !strcmp(k, "status")))
+			continue;
 		{
 			kbuf fk = KBUF_INIT;
 			bool has;
@@ -349,14 +355,15 @@ static bool fields_match(const doc_node *d, const doc_node *f, int depth)
 			has = doc_map_get(f, fk.ptr) != NULL;
 			kbuf_release(&fk);
 			if (!has) {
-				/* metadata with only name/namespace is not listed at all */
+				/* metadata with only name/namespace (and nulls) is not listed at all */
 				const doc_node *v = d->u.map.v[i].val;
 				if (depth == 0 && !strcmp(k, "metadata") && v->type == DOC_MAP) {
 					size_t j;
 					bool only_id = true;
 					for (j = 0; j < v->u.map.len; j++)
 						if (strcmp(v->u.map.v[j].key->u.s.ptr, "name") &&
-						    strcmp(v->u.map.v[j].key->u.s.ptr, "namespace"))
+						    strcmp(v->u.map.v[j].key->u.s.ptr, "namespace") &&
+						    v->u.map.v[j].val->type != DOC_NULL)
 							only_id = false;
 					if (only_id)
 						continue;
@@ -374,19 +381,26 @@ bool kube_apply_is_noop(const doc_node *desired, const doc_node *live, const cha
 	const doc_node *mf = doc_get_path(live, "metadata.managedFields");
 	const char *fm = field_manager ? field_manager : "kstage";
 	const char *av = doc_get_str(desired, "apiVersion", "");
+	bool skip_status = false;
 	size_t i;
 	if (!desired || desired->type != DOC_MAP || !live || live->type != DOC_MAP)
 		return false;
 	if (doc_get_path(live, "metadata.deletionTimestamp"))
 		return false;
-	if (!leaves_match(desired, live, true))
+	if (identity_only(desired))
+		return true;   /* kube_apply sends nothing for it either */
+	/* a status written through its subresource: the type has one */
+	for (i = 0; mf && mf->type == DOC_SEQ && i < mf->u.seq.len; i++)
+		if (!strcmp(doc_get_str(mf->u.seq.v[i], "subresource", ""), "status"))
+			skip_status = true;
+	if (!leaves_match(desired, live, true, skip_status))
 		return false;
 	for (i = 0; mf && mf->type == DOC_SEQ && i < mf->u.seq.len; i++) {
 		const doc_node *e = mf->u.seq.v[i];
 		if (strcmp(doc_get_str(e, "manager", ""), fm) || strcmp(doc_get_str(e, "operation", ""), "Apply") ||
 		    strcmp(doc_get_str(e, "apiVersion", ""), av) || doc_get_str(e, "subresource", NULL))
 			continue;
-		return fields_match(desired, doc_map_get(e, "fieldsV1"), 0);
+		return fields_match(desired, doc_map_get(e, "fieldsV1"), 0, skip_status);
 	}
 	return false;
 }

@@ -308,8 +308,11 @@ int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_op
 	       doc_node **out, bool *created, kerr *err);
 /* True when applying desired (as field_manager, NULL: "kstage") would change
  * nothing in live: every field of desired has its value in live, and the
- * manager's Apply entry in managedFields owns exactly desired's fields.
- * Conservative: objects with lists are never called no-ops. */
+ * manager's Apply entry in managedFields owns exactly desired's fields; or
+ * desired is its identity alone (kube_apply sends nothing for a live one).
+ * Conservative: a list must equal the live one whole; null fields are no
+ * opinion; a top-level status is left out only when live shows a status
+ * subresource (a managedFields entry for it), where the server drops it. */
 bool kube_apply_is_noop(const doc_node *desired, const doc_node *live, const char *field_manager);
 /* GET the live object; KE_NOTFOUND (err set) when it does not exist. */
 int kube_get(kube_client *c, karena *a, const kube_obj *o, doc_node **out, kerr *err);

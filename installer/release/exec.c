@@ -448,11 +448,14 @@ static int resolve_group(stage_run *r, const kind_book *book, size_t g0, size_t 
 				continue;
 		}
 		{
-			/* its CRD is Established; the server's discovery may lag a moment */
+			/* its CRD is Established; the server's discovery may lag a
+			 * moment (a signal stops the wait) */
 			int tries = 0;
 			do {
 				struct timespec ts = { 0, 200000000L };
 				kerr_clear(err);
+				if ((rc = kube_check_stop(r->c, err)))
+					break;
 				nanosleep(&ts, NULL);
 				if (!(rc = kube_discovery_refresh(r->c, err)))
 					rc = kube_obj_resolve(r->c, &r->a, &so->o, r->ns, err);
@@ -751,8 +754,23 @@ static const char *stage_manifest(karena *a, const stage_run *r)
 	return m;
 }
 
+/* Stage run r may change something: it has ops, or an object that is
+ * absent (or of a kind not served yet) or that would not be left out as
+ * unchanged (read_group). */
+static bool stage_may_change(const stage_run *r)
+{
+	size_t i;
+	if (r->s->nops)
+		return true;
+	for (i = 0; i < r->n; i++)
+		if (!r->v[i].before || !kube_apply_is_noop(r->v[i].o.doc, r->v[i].before, NULL))
+			return true;
+	return false;
+}
+
 /* Before stage run r changes anything: the prior state of every object it
- * will touch into the record, then the record into the store. Objects are
+ * will touch into the record, then the record into the store (not for a
+ * stage that changes nothing: the next write carries it). Objects are
  * read with one LIST per kind and namespace; an object whose kind comes
  * with a CRD of this run (not served yet) is "absent". */
 static int journal_stage(stage_run *r, const kind_book *book, rel_rec_stage *st, kerr *err)
@@ -816,11 +834,12 @@ static int journal_stage(stage_run *r, const kind_book *book, rel_rec_stage *st,
 	st->manifest = stage_manifest(j->a, r);
 	st->result = REL_SR_RUNNING;
 	st->started_ms = rel_now_ms();
-	return rel_journal_save(j, err);
+	return stage_may_change(r) ? rel_journal_save(j, err) : 0;
 }
 
-/* The stage's outcome into the record and the store. */
-static int journal_stage_end(rel_journal *j, rel_rec_stage *st, int rc, const kerr *why, kerr *err)
+/* The stage's outcome into the record (the next write stores it: the
+ * journal of the next stage that changes anything, or the run's end). */
+static void journal_stage_end(rel_journal *j, rel_rec_stage *st, int rc, const kerr *why)
 {
 	st->result = rc ? REL_SR_FAILED : REL_SR_SUCCEEDED;
 	st->finished_ms = rel_now_ms();
@@ -830,7 +849,6 @@ static int journal_stage_end(rel_journal *j, rel_rec_stage *st, int rc, const ke
 		st->error = karena_strndup(j->a, m.ptr ? m.ptr : "", m.len);
 		kbuf_release(&m);
 	}
-	return rel_journal_save(j, err);
 }
 
 static bool stage_has_crds(const stage_run *r)
@@ -991,13 +1009,7 @@ out:
 	if (rc)
 		kerr_wrap(err, "stage %s", s->name);
 	if (journaled) {
-		kerr je = KERR_INIT;
-		if (journal_stage_end(j, st, rc, err, &je) && !rc) {
-			kerr_move(err, &je);
-			rc = err->code;
-			kerr_wrap(err, "stage %s", s->name);
-		}
-		kerr_clear(&je);
+		journal_stage_end(j, st, rc, err);
 	} else if (st && rc) {
 		st->result = REL_SR_FAILED;
 	}

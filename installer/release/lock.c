@@ -156,8 +156,13 @@ int rel_lock_acquire(rel_lock *out, kube_client *c, const rel_lock_opts *o, kerr
 		kube_resp rs;
 		kbuf body = KBUF_INIT;
 		int64_t t = now(out);
-		rc = rel_kube_send(out->c, "GET", path.ptr, NULL, &rs, err);
-		if (!rc && rs.status == 404) {
+		/* the first try creates it (no Lease is left by a finished run);
+		 * a 409 says there is one: read it */
+		if (attempt == 0)
+			kube_resp_init(&rs);
+		else
+			rc = rel_kube_send(out->c, "GET", path.ptr, NULL, &rs, err);
+		if (!rc && (attempt == 0 || rs.status == 404)) {
 			kube_resp_release(&rs);
 			out->acquired_ms = t;
 			lease_body(&body, out, NULL, t, t, 0);
@@ -253,12 +258,24 @@ int rel_lock_renew(rel_lock *l, kerr *err)
 	lease_path(&path, l, true);
 	lease_body(&body, l, l->rv, l->acquired_ms, t, l->transitions);
 	rc = rel_kube_send(l->c, "PUT", path.ptr, &body, &rs, err);
-	if (!rc && rs.status == 200)
+	if (!rc && rs.status == 200) {
 		take_rv(l, &rs);
-	else if (!rc && (rs.status == 409 || rs.status == 404))
+	} else if (!rc && rs.status == 201) {
+		/* the Lease was gone (it expired, another run took it and gave it
+		 * up) and the server created it anew from this update: another run
+		 * may have gone on meanwhile. Give the new one up and say so. */
+		kerr scratch = KERR_INIT;
+		take_rv(l, &rs);
+		rel_lock_unlock(l, &scratch);
+		kerr_clear(&scratch);
+		l->held = false;
+		rc = kerr_set(err, KE_CONFLICT, "release \"%s\": the lock (Lease %s/%s) expired and was gone when this run "
+			      "renewed it: another run may have changed the release meanwhile", l->release, l->ns, l->lease);
+	} else if (!rc && (rs.status == 409 || rs.status == 404)) {
 		rc = lost_error(l, err);
-	else if (!rc)
+	} else if (!rc) {
 		rc = rel_kube_error(err, &rs, "renew", "Lease/%s/%s", l->ns, l->lease);
+	}
 	kube_resp_release(&rs);
 	kbuf_release(&path);
 	kbuf_release(&body);

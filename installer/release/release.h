@@ -236,10 +236,13 @@ typedef struct rel_journal {
 	rel_store *store;
 	rel_lock *lock;             /* or NULL */
 	int64_t renewed_ms;         /* when the Lease was last taken or renewed (unix ms) */
+	bool stored;                /* rec is in the store (else the first write creates it) */
 } rel_journal;
 
 /* Renew the Lease (when held and a third of its duration has passed since
- * it was last renewed), then write the record. */
+ * it was last renewed), then write the record: create it the first time
+ * (apply writes it first before the first stage that changes anything),
+ * then update it. */
 int rel_journal_save(rel_journal *j, kerr *err);
 
 /* ---- lookup (release/lookup.c) ---- */

@@ -25,7 +25,7 @@
 #include <time.h>
 
 #define ROLLBACK_TIMEOUT_MS (2L * 60 * 1000)
-#define PUT_TRIES 4
+#define PUT_TRIES 10
 #define HOOK_TIMEOUT_MS (5L * 60 * 1000)   /* each hook of a rollback or uninstall, as Helm's --timeout */
 
 /* Renew the Lease of journal u when a third of its duration has passed
@@ -48,8 +48,10 @@ int rel_journal_save(rel_journal *j, kerr *err)
 	if ((rc = renew_when_due(j, err)))
 		return rc;
 	j->rec->updated_ms = rel_now_ms();
-	if ((rc = rel_store_update(j->store, j->rec, err)))
+	rc = j->stored ? rel_store_update(j->store, j->rec, err) : rel_store_create(j->store, j->rec, err);
+	if (rc)
 		kerr_wrap(err, "write release record %s revision %d", j->rec->name, j->rec->revision);
+	j->stored = j->stored || !rc;
 	return rc;
 }
 
@@ -104,22 +106,42 @@ static bool managed_by(const doc_node *obj, const char *manager)
 	return false;
 }
 
-/* cur is prior again: content and field ownership. */
+/* A custom resource (its group has a dot and is not a Kubernetes one):
+ * its status is data to put back, where a built-in kind's status belongs to
+ * its controller. */
+static bool custom_resource(const char *api_version)
+{
+	const char *slash = strchr(api_version, '/');
+	size_t n = slash ? (size_t)(slash - api_version) : 0;
+	if (!n || !memchr(api_version, '.', n))
+		return false;
+	return !(n >= 7 && !strncmp(api_version + n - 7, ".k8s.io", 7));
+}
+
+/* cur is prior again: content (a custom resource's status too) and field
+ * ownership. */
 static bool same_as_prior(karena *a, const doc_node *cur, const doc_node *prior)
 {
 	doc_node *mc = managed_of(a, cur), *mp = managed_of(a, prior);
 	if (!doc_equal(kube_diff_normalize(a, cur), kube_diff_normalize(a, prior)))
 		return false;
+	if (custom_resource(doc_get_str(prior, "apiVersion", "")) &&
+	    !((!doc_get_path(cur, "status") && !doc_get_path(prior, "status")) ||
+	      (doc_get_path(cur, "status") && doc_get_path(prior, "status") &&
+	       doc_equal(doc_get_path(cur, "status"), doc_get_path(prior, "status")))))
+		return false;
 	return (!mc && !mp) || (mc && mp && doc_equal(mc, mp));
 }
 
 /* The prior object as a request body: over the current resourceVersion
- * and uid (cur), or for a POST without them. */
+ * and uid (cur), or for a POST without them. A custom resource keeps its
+ * status (stored as is when its CRD has no status subresource). */
 static void prior_body(kbuf *out, karena *a, const doc_node *prior, const doc_node *cur)
 {
 	doc_node *b = doc_copy(a, prior), *md = doc_map_get(b, "metadata");
 	kerr e = KERR_INIT;
-	doc_map_del(b, "status");
+	if (!custom_resource(doc_get_str(prior, "apiVersion", "")))
+		doc_map_del(b, "status");
 	if (md && md->type == DOC_MAP) {
 		doc_map_del(md, "resourceVersion");
 		doc_map_del(md, "uid");
@@ -135,15 +157,17 @@ static void prior_body(kbuf *out, karena *a, const doc_node *prior, const doc_no
 	kerr_clear(&e);
 }
 
-/* A write of the prior object: POST (cur NULL) or PUT over cur. *ans gets
- * the server's answer. */
+/* A write of the prior object: POST (cur NULL), PUT over cur, or with
+ * status_sub a PUT of its /status over cur. *ans gets the server's answer. */
 static int write_prior(kube_client *c, karena *a, const kube_obj *o, const doc_node *prior, const doc_node *cur,
-		       doc_node **ans, kerr *err)
+		       bool status_sub, doc_node **ans, kerr *err)
 {
 	kbuf path = KBUF_INIT, body = KBUF_INIT;
 	kube_resp rs;
 	int rc;
 	kube_obj_path(o, cur != NULL, &path);
+	if (status_sub)
+		kbuf_puts(&path, "/status");
 	kbuf_puts(&path, "?fieldManager=" REL_ROLLBACK_MANAGER);
 	prior_body(&body, a, prior, cur);
 	rc = rel_kube_send(c, cur ? "PUT" : "POST", path.ptr, &body, &rs, err);
@@ -161,7 +185,7 @@ static int write_prior(kube_client *c, karena *a, const kube_obj *o, const doc_n
 static int restore_prior(kube_client *c, karena *a, const kube_obj *o, const doc_node *prior, kerr *err)
 {
 	int tries, rc = 0;
-	for (tries = 0; tries < PUT_TRIES; tries++) {
+	for (tries = 1;; tries++) {
 		doc_node *cur = NULL, *ans = NULL;
 		kerr ge = KERR_INIT;
 		if (kube_get(c, a, o, &cur, &ge)) {
@@ -174,14 +198,21 @@ static int restore_prior(kube_client *c, karena *a, const kube_obj *o, const doc
 		kerr_clear(&ge);
 		if (cur && same_as_prior(a, cur, prior))
 			return 0;
-		rc = write_prior(c, a, o, prior, cur, &ans, err);
+		rc = write_prior(c, a, o, prior, cur, false, &ans, err);
+		/* a custom resource's status the server left out (a status
+		 * subresource) goes back through it */
+		if (!rc && custom_resource(o->api_version) && doc_get_path(prior, "status") &&
+		    !doc_equal(doc_get_path(prior, "status"), doc_get_path(ans, "status")))
+			rc = write_prior(c, a, o, prior, ans, true, &ans, err);
 		if (!rc && managed_by(ans, REL_ROLLBACK_MANAGER) && doc_get_path(prior, "metadata.managedFields"))
-			rc = write_prior(c, a, o, prior, ans, &ans, err);
-		if (rc != KE_CONFLICT)
+			rc = write_prior(c, a, o, prior, ans, false, &ans, err);
+		if (rc == KE_CONFLICT && tries == PUT_TRIES)
+			kerr_wrap(err, "%s kept changing while it was restored (%d tries)", o->ref, tries);
+		if (rc != KE_CONFLICT || tries == PUT_TRIES)
 			return rc;
-		kerr_clear(err);   /* someone wrote meanwhile (or it came back): read again */
+		kerr_clear(err);   /* someone wrote meanwhile (a controller, or it came back): read again */
+		sleep_ms(50L * tries);
 	}
-	return rc ? rc : kerr_set(err, KE_CONFLICT, "%s kept changing while it was restored", o->ref);
 }
 
 int rel_delete_wait(kube_client *c, karena *a, const kube_obj *o, long timeout_ms, bool *was, kerr *err)
@@ -372,49 +403,41 @@ static void give_lock(rel_lock *l)
 	rel_lock_release(l);
 }
 
-/* The previous deployed revision becomes superseded; old ones are pruned.
- * Neither may fail the run: the new record is already right. */
-static void after_deploy(rel_store *st, karena *a, const rel_record *rec, size_t history_max, kube_client *c)
+/* The previous deployed revisions (h, n: the history read under the
+ * Lease before the run) become superseded; old ones are pruned. Neither
+ * may fail the run: the new record is already right. */
+static void after_deploy(rel_store *st, const rel_rec_summary *h, size_t n, const rel_record *rec,
+			 size_t history_max, kube_client *c)
 {
-	rel_rec_summary *h = NULL;
-	size_t n = 0, i;
+	size_t i;
 	kerr e = KERR_INIT;
-	if (!rel_store_history(st, a, rec->name, &h, &n, &e))
-		for (i = 0; i < n; i++) {
-			rel_record *old = NULL;
-			if (h[i].revision == rec->revision || h[i].status != REL_ST_DEPLOYED)
-				continue;
-			if (!rel_store_get(st, a, rec->name, h[i].revision, &old, &e)) {
-				old->status = REL_ST_SUPERSEDED;
-				rel_store_update(st, old, &e);
-			}
-			kerr_clear(&e);
-		}
-	if (e.code)
-		kube_emit(c, KEV_WARN, "release.supersede", e.first.msg, NULL);
-	kerr_clear(&e);
-	if (rel_store_prune(st, rec->name, history_max, NULL, &e))
+	for (i = 0; i < n; i++) {
+		if (h[i].status != REL_ST_DEPLOYED)
+			continue;
+		if (rel_store_set_status(st, rec->name, h[i].revision, REL_ST_SUPERSEDED, &e))
+			kube_emit(c, KEV_WARN, "release.supersede", e.first.msg, NULL);
+		kerr_clear(&e);
+	}
+	if (history_max && n + 1 > history_max && rel_store_prune(st, rec->name, history_max, NULL, &e))
 		kube_emit(c, KEV_WARN, "release.prune", e.first.msg, NULL);
 	kerr_clear(&e);
 }
 
-static int refuse_pending(rel_store *st, karena *a, const char *release, int *latest, kerr *err)
+/* The release's history (*h, *n) and its latest revision; KE_CONFLICT
+ * when that one is pending. */
+static int refuse_pending(rel_store *st, karena *a, const char *release, rel_rec_summary **h, size_t *n, int *latest,
+			  kerr *err)
 {
-	rel_rec_summary s;
-	int rc = rel_store_latest(st, a, release, &s, err);
+	int rc = rel_store_history(st, a, release, h, n, err);
 	*latest = 0;
-	if (rc == KE_NOTFOUND) {
-		kerr_clear(err);
-		return 0;
-	}
-	if (rc)
+	if (rc || !*n)
 		return rc;
-	*latest = s.revision;
-	if (s.status == REL_ST_PENDING)
+	*latest = (*h)[*n - 1].revision;
+	if ((*h)[*n - 1].status == REL_ST_PENDING)
 		return kerr_set(err, KE_CONFLICT,
 				"release \"%s\" revision %d is pending: a run was killed before it finished (the lock is "
 				"free); run `kstage rollback --recover %s` to put the cluster back from its journal",
-				release, s.revision, release);
+				release, *latest, release);
 	return 0;
 }
 
@@ -425,6 +448,8 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	rel_journal j;
 	rel_record *rec, *prior = NULL;
 	rel_helm_release helm;
+	rel_rec_summary *h = NULL;
+	size_t nh = 0;
 	kerr fe = KERR_INIT;
 	int latest, rc;
 	memset(res, 0, sizeof(*res));
@@ -440,7 +465,7 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	}
 	res->took_over = lock.took_over;
 	res->prev_holder = lock.prev_holder ? karena_strdup(a, lock.prev_holder) : NULL;
-	if ((rc = refuse_pending(o->store, a, res->release, &latest, err))) {
+	if ((rc = refuse_pending(o->store, a, res->release, &h, &nh, &latest, err))) {
 		give_lock(&lock);
 		return rc;
 	}
@@ -460,11 +485,8 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	rec->holder = karena_strdup(a, lock.identity);
 	rec->takeover = res->prev_holder;
 	rel_record_set_values(a, rec, ctx->values, b->schema, NULL);
-	if ((rc = rel_store_create(o->store, rec, err))) {
-		give_lock(&lock);
-		return rc;
-	}
 	res->revision = rec->revision;
+	memset(&j, 0, sizeof(j));
 	j.a = a;
 	j.rec = rec;
 	j.store = o->store;
@@ -516,7 +538,7 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 		kerr_clear(&we);
 	}
 	if (!rc) {
-		after_deploy(o->store, a, rec, o->history_max, ctx->client);
+		after_deploy(o->store, h, nh, rec, o->history_max, ctx->client);
 		rel_helm_finish(&helm, b, ctx, rec, o->helm_record, a);
 	}
 	give_lock(&lock);
@@ -544,11 +566,13 @@ static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_r
 	for (i = 0; !rc && i < rec->nstages; i++)
 		if (stage_started(&rec->stages[i]))
 			rec->stages[i].result = REL_SR_ROLLED_BACK;
+	memset(&j, 0, sizeof(j));
 	j.a = a;
 	j.rec = rec;
 	j.store = o->store;
 	j.lock = lock;
 	j.renewed_ms = rel_now_ms();
+	j.stored = true;
 	if (rel_journal_save(&j, &we) && !rc) {
 		kerr_move(err, &we);
 		rc = err->code;

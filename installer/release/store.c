@@ -51,6 +51,12 @@ int rel_store_update(rel_store *s, const rel_record *r, kerr *err)
 	return rc ? rc : s->update(s, r, err);
 }
 
+int rel_store_set_status(rel_store *s, const char *name, int revision, rel_status status, kerr *err)
+{
+	int rc = rel_release_name_check(name, err);
+	return rc ? rc : s->set_status(s, name, revision, status, err);
+}
+
 int rel_store_get(rel_store *s, karena *a, const char *name, int revision, rel_record **out, kerr *err)
 {
 	int rc = rel_release_name_check(name, err);
@@ -197,13 +203,26 @@ static int mem_update(rel_store *s, const rel_record *r, kerr *err)
 	return mem_fill(e, r, err);
 }
 
-static int mem_get(rel_store *s, karena *a, const char *name, int revision, rel_record **out, kerr *err)
+static int mem_set_status(rel_store *s, const char *name, int revision, rel_status status, kerr *err)
 {
 	mem_rec *e = mem_find((mem_store *)s, name, revision);
 	if (!e)
 		return kerr_set(err, KE_NOTFOUND, "release \"%s\" revision %d not found", name, revision);
-	return rel_record_decode(out, a, e->payload.ptr, e->payload.len,
-				 karena_printf(a, "release record %s revision %d", name, revision), err);
+	e->status = status;
+	return 0;
+}
+
+static int mem_get(rel_store *s, karena *a, const char *name, int revision, rel_record **out, kerr *err)
+{
+	mem_rec *e = mem_find((mem_store *)s, name, revision);
+	int rc;
+	if (!e)
+		return kerr_set(err, KE_NOTFOUND, "release \"%s\" revision %d not found", name, revision);
+	rc = rel_record_decode(out, a, e->payload.ptr, e->payload.len,
+			       karena_printf(a, "release record %s revision %d", name, revision), err);
+	if (!rc)
+		(*out)->status = e->status;   /* set_status changes it alone */
+	return rc;
 }
 
 static int mem_list(rel_store *s, karena *a, const char *name, rel_rec_summary **out, size_t *n, kerr *err)
@@ -265,6 +284,7 @@ rel_store *rel_store_memory(void)
 	m->s.create = mem_create;
 	m->s.update = mem_update;
 	m->s.get = mem_get;
+	m->s.set_status = mem_set_status;
 	m->s.list = mem_list;
 	m->s.remove = mem_remove;
 	m->s.free = mem_free;
@@ -278,6 +298,13 @@ typedef struct sec_store {
 	rel_store s;
 	kube_client *c;
 	char *ns;
+	/* what this store last wrote (a run updates one record again and
+	 * again): its head's resourceVersion, generation and part count, so
+	 * the next update needs no LIST; NULL name when unknown */
+	char *last_name, *last_rv;
+	int last_rev;
+	long last_gen;
+	size_t last_nparts;
 } sec_store;
 
 #define A_PARTS "kstage.dev/parts"
@@ -580,6 +607,15 @@ static int sec_get(rel_store *s, karena *a, const char *name, int revision, rel_
 			      (*out)->revision);
 		*out = NULL;
 	}
+	if (!rc) {   /* the label is the status (set_status changes it alone) */
+		int stt = rel_status_parse(label(rv.head, "status"));
+		if (stt < 0) {
+			rc = kerr_set(err, KE_INPUT, "%s is corrupt: its status label is not a status", what);
+			*out = NULL;
+		} else {
+			(*out)->status = (rel_status)stt;
+		}
+	}
 	for (i = 0; i < (size_t)n; i++)
 		free(parts[i]);
 	free(parts);
@@ -645,6 +681,33 @@ static int sec_write_parts(sec_store *st, const rel_record *r, const kbuf *paylo
 	return rc;
 }
 
+static void forget_last(sec_store *st)
+{
+	free(st->last_name);
+	free(st->last_rv);
+	st->last_name = st->last_rv = NULL;
+}
+
+/* Note the head the server answered rs with (gen, n parts) as the last
+ * write of record r. */
+static void remember_last(sec_store *st, const rel_record *r, const kube_resp *rs, long gen, size_t n)
+{
+	karena a = KARENA_INIT;
+	doc_node *d = NULL;
+	kerr e = KERR_INIT;
+	const char *rv;
+	if (!doc_load_json(&d, &a, "release record", rs->body.ptr, rs->body.len, &e) &&
+	    (rv = doc_get_str(d, "metadata.resourceVersion", NULL)) && *rv) {
+		st->last_name = xstrdup(r->name);
+		st->last_rv = xstrdup(rv);
+		st->last_rev = r->revision;
+		st->last_gen = gen;
+		st->last_nparts = n;
+	}
+	kerr_clear(&e);
+	karena_release(&a);
+}
+
 /* Write the record: parts under gen, then the head (POST, or PUT over rv). */
 static int sec_write(sec_store *st, const rel_record *r, long gen, const char *rv, kerr *err)
 {
@@ -684,6 +747,9 @@ static int sec_write(sec_store *st, const rel_record *r, long gen, const char *r
 		    payload.len < REL_PART_SIZE ? payload.len : REL_PART_SIZE);
 	kbuf_printf(&path, "/api/v1/namespaces/%s/secrets/%s", st->ns, hn.ptr);
 	rc = rv ? rel_kube_send(st->c, "PUT", path.ptr, &body, &rs, err) : sec_post(st, &body, &rs, err);
+	forget_last(st);
+	if (!rc && rs.status < 300)
+		remember_last(st, r, &rs, gen, n);
 	if (!rc && rs.status == 409)
 		rc = kerr_set(err, KE_CONFLICT, rv ? "release \"%s\" revision %d was changed by another run meanwhile"
 					     : "release \"%s\" revision %d exists already", r->name, r->revision);
@@ -706,6 +772,21 @@ static int sec_create(rel_store *s, const rel_record *r, kerr *err)
 	return sec_write(s->impl, r, 1, NULL, err);
 }
 
+/* Update the record this store wrote last, from what it remembers: no
+ * LIST; a PUT over the remembered resourceVersion answers 409 when anyone
+ * else wrote it since. */
+static int sec_update_last(sec_store *st, const rel_record *r, kerr *err)
+{
+	char *rv = xstrdup(st->last_rv);
+	long gen = st->last_gen;
+	size_t n = st->last_nparts;
+	int rc = sec_write(st, r, gen + 1, rv, err);
+	free(rv);
+	if (!rc)
+		sec_drop_gen(st, r, n, gen);
+	return rc;
+}
+
 static int sec_update(rel_store *s, const rel_record *r, kerr *err)
 {
 	sec_store *st = s->impl;
@@ -713,7 +794,10 @@ static int sec_update(rel_store *s, const rel_record *r, kerr *err)
 	rev_state rv;
 	long gen;
 	size_t i;
-	int rc = sec_load(st, &a, r->name, r->revision, &rv, err);
+	int rc;
+	if (st->last_name && !strcmp(st->last_name, r->name) && st->last_rev == r->revision)
+		return sec_update_last(st, r, err);
+	rc = sec_load(st, &a, r->name, r->revision, &rv, err);
 	if (!rc && !rv.head)
 		rc = kerr_set(err, KE_NOTFOUND, "release \"%s\" revision %d not found in namespace \"%s\"", r->name,
 			      r->revision, st->ns);
@@ -789,9 +873,44 @@ static int sec_list(rel_store *s, karena *a, const char *name, rel_rec_summary *
 	return 0;
 }
 
+/* One merge patch of the head's status label. */
+static int sec_set_status(rel_store *s, const char *name, int revision, rel_status status, kerr *err)
+{
+	sec_store *st = s->impl;
+	kbuf path = KBUF_INIT, hn = KBUF_INIT, body = KBUF_INIT;
+	kube_req rq = { 0 };
+	kube_resp rs;
+	int rc;
+	head_name(&hn, name, revision);
+	kbuf_printf(&path, "/api/v1/namespaces/%s/secrets/%s", st->ns, hn.ptr);
+	kbuf_printf(&body, "{\"metadata\":{\"labels\":{\"status\":\"%s\"}}}", rel_status_name(status));
+	rq.method = "PATCH";
+	rq.path = path.ptr;
+	rq.content_type = "application/merge-patch+json";
+	rq.body = body.ptr;
+	rq.body_len = body.len;
+	rq.idempotent = true;
+	kube_resp_init(&rs);
+	if (st->last_name && !strcmp(st->last_name, name) && st->last_rev == revision)
+		forget_last(st);   /* its resourceVersion changes */
+	rc = kube_do(st->c, &rq, &rs, err);
+	if (!rc && rs.status == 404)
+		rc = kerr_set(err, KE_NOTFOUND, "release \"%s\" revision %d not found in namespace \"%s\"", name, revision,
+			      st->ns);
+	else if (!rc && rs.status >= 400)
+		rc = rel_kube_error(err, &rs, "update", "Secret/%s/%s", st->ns, hn.ptr);
+	kube_resp_release(&rs);
+	kbuf_release(&path);
+	kbuf_release(&hn);
+	kbuf_release(&body);
+	return rc;
+}
+
 static int sec_remove(rel_store *s, const char *name, int revision, kerr *err)
 {
 	sec_store *st = s->impl;
+	if (st->last_name && !strcmp(st->last_name, name) && st->last_rev == revision)
+		forget_last(st);
 	kbuf path = KBUF_INIT;
 	kube_resp rs;
 	int rc;
@@ -807,6 +926,7 @@ static int sec_remove(rel_store *s, const char *name, int revision, kerr *err)
 static void sec_free(rel_store *s)
 {
 	sec_store *st = s->impl;
+	forget_last(st);
 	free(st->ns);
 	free(st);
 }
@@ -821,6 +941,7 @@ rel_store *rel_store_secrets(kube_client *c, const char *ns)
 	st->s.create = sec_create;
 	st->s.update = sec_update;
 	st->s.get = sec_get;
+	st->s.set_status = sec_set_status;
 	st->s.list = sec_list;
 	st->s.remove = sec_remove;
 	st->s.free = sec_free;

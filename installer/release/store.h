@@ -45,7 +45,8 @@
 #define REL_HISTORY_MAX 10
 
 /* What history shows without decoding a payload (from the head's labels
- * and annotations; the payload stays the authority). */
+ * and annotations; the payload stays the authority, but for the status:
+ * the head's label, which set_status changes alone). */
 typedef struct rel_rec_summary {
 	const char *name;
 	int revision;
@@ -66,6 +67,8 @@ struct rel_store {
 	 * KE_NOTFOUND when it does not exist, KE_CONFLICT when another writer
 	 * changed it meanwhile. */
 	int (*update)(rel_store *s, const rel_record *r, kerr *err);
+	/* Change only the status of a revision (one request); KE_NOTFOUND. */
+	int (*set_status)(rel_store *s, const char *name, int revision, rel_status status, kerr *err);
 	/* Read one revision whole, or refuse it (KE_NOTFOUND, KE_INPUT). */
 	int (*get)(rel_store *s, karena *a, const char *name, int revision, rel_record **out, kerr *err);
 	/* Every revision of a release, in any order (rel_store_history sorts). */
@@ -94,6 +97,7 @@ void rel_store_free(rel_store *s);
 int rel_store_create(rel_store *s, const rel_record *r, kerr *err);
 int rel_store_update(rel_store *s, const rel_record *r, kerr *err);
 int rel_store_get(rel_store *s, karena *a, const char *name, int revision, rel_record **out, kerr *err);
+int rel_store_set_status(rel_store *s, const char *name, int revision, rel_status status, kerr *err);
 /* Revisions sorted by revision number, oldest first (*n may be 0). */
 int rel_store_history(rel_store *s, karena *a, const char *name, rel_rec_summary **out, size_t *n,
 		      kerr *err);

@@ -101,30 +101,9 @@ def setup(cluster):
     cluster.kubectl("rollout", "status", "deployment/app", "-n", NS, "--timeout=60s")
 
 
-def bundle(cluster, name, last_timeout="4s"):
-    """The bundle, its release's records (of earlier sessions) gone."""
-    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", f"owner=kstage,name={name}",
-                    "--ignore-not-found", check=False)
-    return cluster.bundle(name, f"""\
-        name: {name}
-        stages:
-          - name: config
-            source: {{path: config}}
-          - name: ops
-            ops:
-              - jsonKeyMerge: {{configMap: {NS}/inferenceservice-config, key: ingress,
-                               set: {{ingressDomain: kstage.dev}}}}
-          - name: workloads
-            source: {{path: workloads}}
-            ops:
-              - rolloutRestart: {{deployment: {NS}/app}}
-          - name: last
-            source: {{path: last}}
-            timeout: {last_timeout}
-            wait:
-              rules:
-                - {{kind: ConfigMap, jsonPath: .data.phase, equals: Running}}
-        """, {
+def objects(name):
+    """The files of the config and workloads stages of bundle()."""
+    return {
         "config/cm.yaml": f"""\
             apiVersion: v1
             kind: Namespace
@@ -153,6 +132,34 @@ def bundle(cluster, name, last_timeout="4s"):
               ports: [{{port: 80}}]
               selector: {{app: rb}}
             """,
+    }
+
+
+def bundle(cluster, name, last_timeout="4s"):
+    """The bundle, its release's records (of earlier sessions) gone."""
+    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", f"owner=kstage,name={name}",
+                    "--ignore-not-found", check=False)
+    return cluster.bundle(name, f"""\
+        name: {name}
+        stages:
+          - name: config
+            source: {{path: config}}
+          - name: ops
+            ops:
+              - jsonKeyMerge: {{configMap: {NS}/inferenceservice-config, key: ingress,
+                               set: {{ingressDomain: kstage.dev}}}}
+          - name: workloads
+            source: {{path: workloads}}
+            ops:
+              - rolloutRestart: {{deployment: {NS}/app}}
+          - name: last
+            source: {{path: last}}
+            timeout: {last_timeout}
+            wait:
+              rules:
+                - {{kind: ConfigMap, jsonPath: .data.phase, equals: Running}}
+        """, {
+        **objects(name),
         "last/cm.yaml": f"""\
             apiVersion: v1
             kind: ConfigMap
@@ -376,3 +383,71 @@ def test_uninstall_restores_the_patched_key_exactly(cluster):
     labels = {s["metadata"]["labels"]["revision"]: s["metadata"]["labels"]["status"]
               for s in cluster.get("secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-uninstall")["items"]}
     assert labels == {"1": "uninstalled"}, labels
+
+
+def test_release_namespace_from_the_values_file(cluster, tmp_path):
+    """kstage.releaseNamespace in a values file puts the records (and the Lease) there."""
+    recs = "e2e-rb-records"
+    cluster.kubectl("delete", "namespace", recs, "--ignore-not-found", "--wait=true")
+    cluster.kubectl("create", "namespace", NS, check=False)
+    cluster.kubectl("delete", "configmap", "vns", "-n", NS, "--ignore-not-found", "--wait=true")
+    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-values-ns", check=False)
+    b = cluster.bundle("rb-values-ns", """\
+        name: rb-values-ns
+        stages:
+          - name: config
+            source: {path: config}
+        """, {"config/cm.yaml": f"""\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {{name: vns, namespace: {NS}}}
+            data: {{a: b}}
+            """})
+    vf = tmp_path / "records.yaml"
+    vf.write_text(f"kstage:\n  releaseNamespace: {recs}\n")
+    r = cluster.kstage("apply", b, "-f", str(vf))
+    assert r.returncode == 0, r.stderr
+    items = cluster.get("secret", "-n", recs, "-l", "owner=kstage,name=rb-values-ns")["items"]
+    assert [(s["metadata"]["labels"]["revision"], s["metadata"]["labels"]["status"]) for s in items] == [("1", "deployed")]
+    assert not cluster.get("secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-values-ns")["items"]
+    assert not cluster.get("lease", "-n", recs)["items"]   # given up
+    r = cluster.kstage("uninstall", "rb-values-ns", "--release-namespace", recs)
+    assert r.returncode == 0, r.stderr
+    assert not cluster.exists("configmap", "vns", "-n", NS)
+    cluster.kubectl("delete", "namespace", recs, "--wait=false")
+
+
+def test_a_record_that_cannot_be_finished_stays_pending_and_says_how_to_recover(cluster):
+    """Every stage went through but the record's last write keeps failing: the
+    run says so (not "--no-rollback"), the revision stays pending, and
+    `rollback --recover` puts the cluster back."""
+    cluster.kubectl("create", "namespace", NS, check=False)
+    cluster.kubectl("delete", "configmap", "unfinished", "-n", NS, "--ignore-not-found", "--wait=true")
+    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-unfinished", check=False)
+    b = cluster.bundle("rb-unfinished", """\
+        name: rb-unfinished
+        stages:
+          - name: config
+            source: {path: cm.yaml}
+        """, {"cm.yaml": f"""\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {{name: unfinished, namespace: {NS}}}
+            data: {{a: b}}
+            """})
+    cluster.fault("DELETE", "/rules")
+    cluster.fault("POST", "/rules", {"method": "PUT", "path": r"/secrets/kstage\.v1\.rb-unfinished\.v1$",
+                                     "action": "status", "status": 500})
+    try:
+        r = cluster.kstage("apply", b)
+    finally:
+        cluster.fault("DELETE", "/rules")
+    assert r.returncode == 3, r.stderr
+    assert "applied, but the release record could not be finished" in r.stderr, r.stderr
+    assert "kstage rollback --recover rb-unfinished" in r.stderr and "--no-rollback" not in r.stderr, r.stderr
+    s = cluster.get("secret", "kstage.v1.rb-unfinished.v1", "-n", "kstage-system")
+    assert s["metadata"]["labels"]["status"] == "pending"
+    assert cluster.exists("configmap", "unfinished", "-n", NS)
+    r = cluster.kstage("rollback", "--recover", "rb-unfinished")
+    assert r.returncode == 0, r.stderr
+    assert not cluster.exists("configmap", "unfinished", "-n", NS)

@@ -120,6 +120,27 @@ static bool matches(const doc_node *doc, const char *sel)
 	return ok;
 }
 
+/* RFC 7386 merge patch p into the map d (in place, nodes from a). */
+static void merge_patch(karena *a, doc_node *d, const doc_node *p)
+{
+	size_t i;
+	for (i = 0; i < p->u.map.len; i++) {
+		const char *k = p->u.map.v[i].key->u.s.ptr;
+		const doc_node *v = p->u.map.v[i].val;
+		doc_node *cur = doc_map_get(d, k);
+		if (v->type == DOC_NULL) {
+			doc_map_del(d, k);
+		} else if (v->type == DOC_MAP && cur && cur->type == DOC_MAP) {
+			merge_patch(a, cur, v);
+		} else {
+			doc_node *n = v->type == DOC_MAP ? doc_new_map(a) : doc_copy(a, v);
+			if (v->type == DOC_MAP)
+				merge_patch(a, n, v);
+			doc_map_set(a, d, k, n);
+		}
+	}
+}
+
 static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
 {
 	fake_api *f = impl;
@@ -138,6 +159,8 @@ static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 		f->puts++;
 	else if (!strcmp(req->method, "DELETE"))
 		f->deletes++;
+	else if (!strcmp(req->method, "PATCH"))
+		f->patches++;
 	if (f->fail_count && !strcmp(req->method, f->fail_method ? f->fail_method : "") &&
 	    (!f->fail_path || strstr(req->path, f->fail_path))) {
 		if (f->fail_count > 0)
@@ -248,6 +271,13 @@ static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 		if (f->before_put)
 			f->before_put(f, req->path);
 		o = find(f, coll, name);
+		if (!o && f->put_creates) {
+			doc_map_del(doc_map_get(body, "metadata"), "resourceVersion");
+			fake_api_put(f, coll, name, body);
+			resp->status = 201;
+			doc_emit_json(&resp->body, body, 0, NULL);
+			return 0;
+		}
 		if (!o) {
 			status(resp, 404, "NotFound", "not found");
 			return 0;
@@ -256,9 +286,33 @@ static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 			status(resp, 409, "Conflict", "the object has been modified");
 			return 0;
 		}
+		if (f->status_sub && strlen(coll) >= strlen(f->status_sub) &&
+		    !strcmp(coll + strlen(coll) - strlen(f->status_sub), f->status_sub)) {
+			bool sub = strstr(req->path, "/status") != NULL;
+			doc_node *d = doc_copy(&f->a, sub ? o->doc : body), *st = doc_get_path(sub ? body : o->doc, "status");
+			doc_map_del(d, "status");
+			if (st)
+				doc_map_set(&f->a, d, "status", doc_copy(&f->a, st));
+			body = d;
+		}
 		fake_api_put(f, coll, name, body);
 		resp->status = 200;
 		doc_emit_json(&resp->body, body, 0, NULL);
+		return 0;
+	}
+	if (!strcmp(req->method, "PATCH") && body && body->type == DOC_MAP && req->content_type &&
+	    !strcmp(req->content_type, "application/merge-patch+json")) {
+		fake_obj *o = find(f, coll, name);
+		doc_node *d;
+		if (!o) {
+			status(resp, 404, "NotFound", "not found");
+			return 0;
+		}
+		d = doc_copy(&f->a, o->doc);
+		merge_patch(&f->a, d, body);
+		fake_api_put(f, coll, name, d);
+		resp->status = 200;
+		doc_emit_json(&resp->body, d, 0, NULL);
 		return 0;
 	}
 	if (!strcmp(req->method, "DELETE") && !*name) {

@@ -5,7 +5,8 @@
  * under /api/v1 or /apis/G/V, with GET (one or a LIST by labelSelector:
  * "k=v" and "!k" terms), POST (409 when it exists, 404 when the namespace
  * does not), PUT (409 when metadata.resourceVersion is stale), DELETE (one,
- * with preconditions.resourceVersion, or a collection by labelSelector).
+ * with preconditions.resourceVersion, or a collection by labelSelector),
+ * PATCH (application/merge-patch+json only).
  * Every write bumps a global resourceVersion. A SelfSubjectAccessReview
  * is allowed unless "verb group/resource ns" (ns "" cluster-wide) is a
  * line of deny. Requests are counted by
@@ -31,11 +32,16 @@ typedef struct fake_api {
 	fake_obj *v;
 	size_t n, cap;
 	long rv;
-	int gets, lists, posts, puts, deletes;
+	int gets, lists, posts, puts, deletes, patches;
 	const char *fail_method;   /* answer 500 to this method ... */
 	const char *fail_path;     /* ... when the path contains this (NULL: any) */
 	int fail_count;            /* this many times (-1: always) */
 	void (*before_put)(struct fake_api *f, const char *path);
+	bool put_creates;          /* a PUT of a missing object creates it (201), as
+				    * the API server does for Leases */
+	const char *status_sub;    /* or NULL: collections whose name ends so have a
+				    * status subresource (a PUT keeps the old status,
+				    * a PUT of NAME/status changes only the status) */
 	const char *deny;          /* SelfSubjectAccessReviews denied, "verb group/resource ns\n" lines */
 	int reviews;               /* SelfSubjectAccessReviews answered */
 	void *user;

@@ -146,14 +146,47 @@ TEST(kube_apply_noop_detection)
 	CHECK(!kube_apply_is_noop(w, y(&a, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: {a: b}, managedFields: "
 				      "[{manager: kstage, operation: Update, apiVersion: v1, fieldsV1: {'f:data': {'f:k': {}, 'f:j': {}}, "
 				      "'f:metadata': {'f:labels': {'f:a': {}}}}}]}\ndata: {k: v, j: w}\n"), NULL));
-	/* lists are left to the server */
-	CHECK(!kube_apply_is_noop(y(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c}\nspec: {l: [1]}\n"),
+	/* a list must equal the live one whole (an atomic list owned whole) */
+	CHECK(kube_apply_is_noop(y(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c}\nspec: {l: [1, {a: b}]}\n"),
+				 y(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c, managedFields: [{manager: kstage, operation: Apply, "
+				       "apiVersion: v1, fieldsV1: {'f:spec': {'f:l': {}}}}]}\nspec: {l: [1, {a: b}]}\n"), NULL));
+	CHECK(!kube_apply_is_noop(y(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c}\nspec: {l: [1, {a: b}]}\n"),
 				  y(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c, managedFields: [{manager: kstage, operation: Apply, "
-				        "apiVersion: v1, fieldsV1: {'f:spec': {'f:l': {}}}}]}\nspec: {l: [1]}\n"), NULL));
+				        "apiVersion: v1, fieldsV1: {'f:spec': {'f:l': {}}}}]}\nspec: {l: [1, {a: b, d: e}]}\n"), NULL));
+	/* keyed list entries in managedFields are left to the server */
+	CHECK(!kube_apply_is_noop(y(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c}\nspec: {l: [{n: a}]}\n"),
+				  y(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c, managedFields: [{manager: kstage, operation: Apply, "
+				        "apiVersion: v1, fieldsV1: {'f:spec': {'f:l': {'k:{\"n\":\"a\"}': {}}}}}]}\nspec: {l: [{n: a}]}\n"), NULL));
+	/* null is no opinion, unless the manager owns the field (the server removes it) */
+	{
+		const char *lv = "apiVersion: v1\nkind: X\nmetadata: {name: c, creationTimestamp: '2026-01-01T00:00:00Z', "
+				 "managedFields: [{manager: kstage, operation: Apply, apiVersion: v1, fieldsV1: {'f:spec': {'f:k': {}}}}]}\n"
+				 "spec: {k: v, o: w}\n";
+		CHECK(kube_apply_is_noop(y(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c, creationTimestamp: null}\n"
+					       "spec: {k: v, o: null}\n"), y(&a, lv), NULL));
+		CHECK(!kube_apply_is_noop(y(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c}\nspec: {k: null}\n"), y(&a, lv),
+					  NULL));
+	}
+	/* a desired status counts unless live shows a status subresource */
+	{
+		const char *want_st = "apiVersion: v1\nkind: X\nmetadata: {name: c}\nspec: {k: v}\nstatus: {phase: ''}\n";
+		const char *own = "{manager: kstage, operation: Apply, apiVersion: v1, fieldsV1: {'f:spec': {'f:k': {}}}}";
+		CHECK(kube_apply_is_noop(y(&a, want_st), y(&a, karena_printf(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c, "
+				 "managedFields: [%s, {manager: ctl, operation: Update, subresource: status, apiVersion: v1, "
+				 "fieldsV1: {'f:status': {'f:phase': {}}}}]}\nspec: {k: v}\nstatus: {phase: Ready}\n", own)), NULL));
+		CHECK(!kube_apply_is_noop(y(&a, want_st), y(&a, karena_printf(&a, "apiVersion: v1\nkind: X\nmetadata: {name: c, "
+				  "managedFields: [%s]}\nspec: {k: v}\nstatus: {phase: Ready}\n", own)), NULL));
+	}
 	/* identity only: nothing owned, nothing to send */
 	CHECK(kube_apply_is_noop(y(&a, "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n"),
 				 y(&a, "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1, managedFields: [{manager: kstage, "
 				       "operation: Apply, apiVersion: v1, fieldsV1: {}}]}\n"), NULL));
+	/* ... whoever manages it (kube_apply does not send it) */
+	CHECK(kube_apply_is_noop(y(&a, "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n"),
+				 y(&a, "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1, managedFields: [{manager: kubectl, "
+				       "operation: Update, apiVersion: v1, fieldsV1: {'f:status': {'f:phase': {}}}}]}\n"), NULL));
+	CHECK(!kube_apply_is_noop(y(&a, "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1}\n"),
+				  y(&a, "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns1, deletionTimestamp: x}\n"), NULL));
 	karena_release(&a);
 }
 

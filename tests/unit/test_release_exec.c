@@ -6,6 +6,7 @@
 #include "release/release.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,8 +28,10 @@ typedef struct fake_api {
 	fake_obj objs[FAKE_MAX];
 	size_t nobjs;
 	kbuf log;             /* "METHOD path\n" per request, in arrival order */
-	int widget_lag;       /* discovery loads after the Widget CRD is stored before the kind shows */
+	int widget_lag;       /* discovery loads after the Widget CRD is stored before the kind shows (-1: never) */
 	int loads_since_crd;
+	volatile sig_atomic_t *stop;   /* set at the stop_at_load-th load after the CRD (0: never) */
+	int stop_at_load;
 	bool crd_stored;
 	size_t barrier;       /* PATCHes held until this many are in flight together (0: none) */
 	size_t inflight;
@@ -122,6 +125,8 @@ static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 		bool widgets = f->crd_stored && f->widget_lag >= 0 && f->loads_since_crd >= f->widget_lag;
 		if (f->crd_stored)
 			f->loads_since_crd++;
+		if (f->stop && f->stop_at_load && f->loads_since_crd == f->stop_at_load)
+			*f->stop = 1;
 		kbuf_reset(&resp->content_type);
 		kbuf_puts(&resp->content_type, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
 		resp->status = 200;
@@ -359,6 +364,30 @@ TEST(release_exec_waits_for_discovery_of_a_new_kind)
 		CHECK_CONTAINS(v.f.log.ptr, "PATCH /apis/example.com/v1/namespaces/default/widgets/w1?");
 		env_close(&v);
 	}
+}
+
+/* A signal while discovery lags stops the wait at once, as "interrupted",
+ * instead of after its 25 tries. */
+TEST(release_exec_stop_flag_ends_the_wait_for_discovery)
+{
+	exec_env v;
+	rel_summary sum;
+	volatile sig_atomic_t stop = 0;
+	char both[1024];
+	int rc;
+	snprintf(both, sizeof(both), "%s---\n%s", widget_crd, widget);
+	if (!env_open(&v, "name: t\nstages:\n  - name: all\n    source: {path: both.yaml}\n", "both.yaml", both, NULL))
+		return;
+	v.f.widget_lag = -1;
+	v.f.stop = &stop;
+	v.f.stop_at_load = 2;
+	v.c->stop = &stop;
+	rc = rel_apply(&v.t.b, &v.ctx, &sum, &v.e);
+	CHECK_INT_EQ(rc, KE_ERROR);
+	CHECK_CONTAINS(v.e.first.msg, "interrupted");
+	CHECK(v.f.loads_since_crd <= 3);
+	v.c->stop = NULL;
+	env_close(&v);
 }
 
 static const char *mixed =

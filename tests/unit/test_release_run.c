@@ -56,8 +56,33 @@ static doc_node *managed_entry(karena *a, const char *manager, const char *op)
 	return m;
 }
 
+/* fieldsV1 of the keys of body's data and metadata.labels. */
+static doc_node *owned_fields(karena *a, const doc_node *body)
+{
+	const char *keys[] = { "data", "metadata.labels" };
+	doc_node *f = doc_new_map(a), *md = NULL;
+	size_t k, i;
+	for (k = 0; k < 2; k++) {
+		const doc_node *src = doc_get_path(body, keys[k]);
+		doc_node *m = doc_new_map(a);
+		for (i = 0; src && src->type == DOC_MAP && i < src->u.map.len; i++)
+			doc_map_set(a, m, karena_printf(a, "f:%s", src->u.map.v[i].key->u.s.ptr), doc_new_map(a));
+		if (!src)
+			continue;
+		if (!k) {
+			doc_map_set(a, f, "f:data", m);
+			continue;
+		}
+		md = doc_new_map(a);
+		doc_map_set(a, md, "f:labels", m);
+		doc_map_set(a, f, "f:metadata", md);
+	}
+	return f;
+}
+
 /* Server-side apply of a ConfigMap, roughly: data and labels merged over
- * the live object, "kstage" noted as an Apply manager. */
+ * the live object, "kstage" noted as an Apply manager of the fields the
+ * body sets. */
 static void ssa(run_api *r, const kube_req *req, const char *path, kube_resp *resp)
 {
 	karena *a = &r->f.a;
@@ -108,6 +133,8 @@ static void ssa(run_api *r, const kube_req *req, const char *path, kube_resp *re
 			if (strcmp(doc_get_str(mf->u.seq.v[i], "manager", ""), "kstage"))
 				doc_seq_push(a, seq, mf->u.seq.v[i]);
 		doc_seq_push(a, seq, managed_entry(a, "kstage", "Apply"));
+		doc_map_set(a, seq->u.seq.v[seq->u.seq.len - 1], "apiVersion", doc_new_str(a, "v1"));
+		doc_map_set(a, seq->u.seq.v[seq->u.seq.len - 1], "fieldsV1", owned_fields(a, body));
 		doc_map_set(a, md, "managedFields", seq);
 	}
 	fake_api_put(&r->f, coll, name, out);
@@ -163,8 +190,11 @@ static int run_send(void *impl, const kube_req *req, const kube_auth *auth, kube
 		answer(resp, 200, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", disc_core);
 	else if (!strcmp(req->method, "GET") && !strcmp(path, "/apis"))
 		answer(resp, 200, "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
-		       "{\"kind\":\"APIGroupDiscoveryList\",\"items\":[]}");
-	else if (!strcmp(req->method, "PATCH"))
+		       "{\"kind\":\"APIGroupDiscoveryList\",\"items\":[{\"metadata\":{\"name\":\"example.dev\"},"
+		       "\"versions\":[{\"version\":\"v1\",\"resources\":[{\"resource\":\"widgets\",\"responseKind\":"
+		       "{\"kind\":\"Widget\"},\"scope\":\"Namespaced\"}]}]}]}");
+	else if (!strcmp(req->method, "PATCH") && strcmp(req->content_type ? req->content_type : "",
+							   "application/merge-patch+json"))
 		ssa(r, req, path, resp);
 	else {
 		kube_req q = *req;
@@ -405,9 +435,9 @@ TEST(release_run_journals_before_mutating_and_rolls_back_exactly)
 	CHECK_INT_EQ(v.res.rb.deleted, 1);          /* fresh */
 	CHECK_INT_EQ(v.res.rb.restored, 2);         /* settings, inference */
 	{
-		/* the journal (the record's PUT) comes before the first PATCH, and
-		 * prior states were read by a LIST, not a GET per object */
-		long put = log_find(&v.r.log, "PUT /api/v1/namespaces/kstage-system/secrets/kstage.v1.demo.v1");
+		/* the journal (the record's first write) comes before the first
+		 * PATCH, and prior states were read by a LIST, not a GET per object */
+		long put = log_find(&v.r.log, "POST /api/v1/namespaces/kstage-system/secrets");
 		long patch = log_find(&v.r.log, "PATCH ");
 		long list = log_find(&v.r.log, "GET /api/v1/namespaces/default/configmaps\n");
 		long get1 = log_find(&v.r.log, "GET /api/v1/namespaces/default/configmaps/settings");
@@ -628,18 +658,21 @@ TEST(release_run_deploys_then_supersedes_then_rolls_back_to_revision_one)
 	env_close(&v);
 }
 
+/* settings (patched) and fresh (created) */
+static const char *const settings_fresh_files[] = {
+	"templates/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: green}\n",
+	"templates/fresh.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh}\ndata: {a: b}\n", NULL };
+
 TEST(release_run_uninstall_deletes_what_it_created_and_restores_what_it_patched)
 {
-	static const char *const files[] = {
-		"templates/settings.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {mode: green}\n",
-		"templates/fresh.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fresh}\ndata: {a: b}\n", NULL };
 	run_env v;
 	rel_rec_summary *h = NULL;
 	rel_rollback_report rep;
 	size_t n = 0;
 	int to = 0;
 	doc_node *settings0;
-	if (!env_open(&v, "name: demo\nstages:\n  - name: one\n    templates: [settings.yaml, fresh.yaml]\n", files))
+	if (!env_open(&v, "name: demo\nstages:\n  - name: one\n    templates: [settings.yaml, fresh.yaml]\n",
+		      settings_fresh_files))
 		return;
 	settings0 = doc_copy(&v.a, fake_api_find(&v.r.f, "default/configmaps", "settings"));
 	CHECK_INT_EQ(env_apply(&v), 0);
@@ -662,6 +695,116 @@ TEST(release_run_uninstall_deletes_what_it_created_and_restores_what_it_patched)
 	}
 	rel_rollback_report_release(&rep);
 	env_close(&v);
+}
+
+/* An apply that changes nothing: the prior states come from the LISTs the
+ * apply reads anyway, no record is written before a stage that sends
+ * nothing, the new revision is written once, the previous one becomes
+ * superseded by a label patch, and no record is listed twice. */
+TEST(release_run_noop_apply_writes_its_record_once)
+{
+	run_env v;
+	rel_rec_summary *h = NULL;
+	rel_record *rec = NULL;
+	size_t n = 0;
+	int lists, posts, puts, patches;
+	if (!env_open(&v, "name: demo\nstages:\n  - name: one\n    templates: [settings.yaml, fresh.yaml]\n"
+			  "  - name: two\n    templates: [fresh.yaml]\n", settings_fresh_files))
+		return;
+	CHECK_INT_EQ(env_apply(&v), 0);
+	/* revision 1 changed stage one: written before it (POST), and at the end */
+	CHECK(log_find(&v.r.log, "POST /api/v1/namespaces/kstage-system/secrets") <
+	      log_find(&v.r.log, "PATCH /api/v1/namespaces/default/configmaps/"));
+	kbuf_reset(&v.r.log);
+	lists = v.r.f.lists, posts = v.r.f.posts, puts = v.r.f.puts, patches = v.r.f.patches;
+	CHECK_INT_EQ(env_apply(&v), 0);
+	CHECK_INT_EQ(v.res.revision, 2);
+	CHECK(!v.res.changed);
+	/* LISTs: the history, the previous revision's history and record (read
+	 * for pruning), the ConfigMaps of stage one and of stage two */
+	CHECK_INT_EQ(v.r.f.lists - lists, 5);
+	CHECK_INT_EQ(v.r.f.posts - posts, 2);   /* the Lease, the record */
+	CHECK_INT_EQ(v.r.f.puts - puts, 0);
+	CHECK_INT_EQ(v.r.f.patches - patches, 1);   /* revision 1's status label */
+	CHECK(log_find(&v.r.log, "PATCH /api/v1/namespaces/kstage-system/secrets/kstage.v1.demo.v1\n") >= 0);
+	CHECK(log_find(&v.r.log, "GET /apis/coordination.k8s.io") < 0);   /* the Lease is created, not read first */
+	CHECK_INT_EQ(rel_store_history(v.st, &v.a, "demo", &h, &n, &v.e), 0);
+	CHECK_INT_EQ(n, 2);
+	if (n == 2) {
+		CHECK_INT_EQ(h[0].status, REL_ST_SUPERSEDED);
+		CHECK_INT_EQ(h[1].status, REL_ST_DEPLOYED);
+	}
+	/* the status label is what a record reads back; its journal is whole */
+	CHECK_INT_EQ(rel_store_get(v.st, &v.a, "demo", 1, &rec, &v.e), 0);
+	CHECK(rec && rec->status == REL_ST_SUPERSEDED);
+	CHECK_INT_EQ(rel_store_get(v.st, &v.a, "demo", 2, &rec, &v.e), 0);
+	if (rec) {
+		const rel_rec_stage *s1 = rel_record_stage(rec, "one");
+		CHECK_INT_EQ(rec->status, REL_ST_DEPLOYED);
+		CHECK(s1 && s1->nobjects == 2 && s1->objects[0].existed && s1->objects[1].existed);
+		CHECK(s1 && s1->result == REL_SR_SUCCEEDED);
+	}
+	env_close(&v);
+}
+
+/* Another writer (a controller updating status) changes an object on every
+ * restore: the rollback tries again a bounded number of times, then names
+ * the object and why, never an empty reason. */
+static void bump_settings(fake_api *f, const char *path)
+{
+	doc_node *cur = fake_api_find(f, "default/configmaps", "settings");
+	if (strstr(path, "/configmaps/settings") && cur)
+		fake_api_put(f, "default/configmaps", "settings", doc_copy(&f->a, cur));
+}
+
+TEST(release_run_rollback_names_an_object_that_keeps_changing)
+{
+	run_env v;
+	if (!env_open(&v, two_stages, two_stage_files))
+		return;
+	v.r.f.before_put = bump_settings;
+	CHECK_INT_EQ(env_apply(&v), KE_ROLLBACK);
+	CHECK(v.res.failed && !v.res.rolled_back);
+	CHECK_CONTAINS(v.res.rb.left.ptr ? v.res.rb.left.ptr : "",
+		       "ConfigMap/default/settings: ConfigMap/default/settings kept changing while it was restored (10 tries)");
+	env_close(&v);
+}
+
+/* A custom resource's status is put back with it: in the PUT when its CRD
+ * has no status subresource, else through /status (the main PUT leaves it
+ * out). */
+TEST(release_rollback_puts_back_a_custom_resource_status)
+{
+	int sub;
+	for (sub = 0; sub < 2; sub++) {
+		run_env v;
+		rel_record *rec;
+		rel_rec_stage *st;
+		rel_rollback_report rep;
+		doc_node *w;
+		if (!env_open(&v, two_stages, two_stage_files))
+			return;
+		v.r.f.status_sub = sub ? "/widgets" : NULL;
+		fake_api_put(&v.r.f, "default/widgets", "w1",
+			     json(&v.r.f.a, "{\"apiVersion\":\"example.dev/v1\",\"kind\":\"Widget\",\"metadata\":{\"name\":\"w1\","
+				  "\"namespace\":\"default\",\"uid\":\"u1\"},\"spec\":{\"size\":2},\"status\":{\"phase\":\"Changed\"}}"));
+		rec = rel_record_new(&v.a, "demo", 1);
+		st = rel_record_add_stage(&v.a, rec, "one");
+		st->result = REL_SR_FAILED;
+		rel_record_add_object(&v.a, st, "example.dev/v1", "Widget", "default", "w1",
+				      json(&v.a, "{\"apiVersion\":\"example.dev/v1\",\"kind\":\"Widget\",\"metadata\":{\"name\":\"w1\","
+					   "\"namespace\":\"default\",\"uid\":\"u1\",\"resourceVersion\":\"1\"},\"spec\":{\"size\":1},"
+					   "\"status\":{\"phase\":\"Ready\",\"seen\":[1,2]}}"));
+		memset(&rep, 0, sizeof(rep));
+		CHECK_INT_EQ(rel_rollback_journal(v.c, &v.a, rec, &v.o, &rep, &v.e), 0);
+		CHECK_INT_EQ(rep.restored, 1);
+		w = fake_api_find(&v.r.f, "default/widgets", "w1");
+		CHECK_STR_EQ(doc_get_str(w, "status.phase", ""), "Ready");
+		CHECK(doc_get_path(w, "spec.size") && doc_get_path(w, "spec.size")->u.i == 1);
+		CHECK((log_find(&v.r.log, "PUT /apis/example.dev/v1/namespaces/default/widgets/w1/status") >= 0) == (sub == 1));
+		rel_rollback_report_release(&rep);
+		env_close(&v);
+	}
 }
 
 TEST(release_run_prunes_what_is_no_longer_rendered_and_rollback_brings_it_back)

@@ -560,6 +560,40 @@ TEST(release_lock_acquire_held_expired_renew)
 	fake_api_release(&f);
 }
 
+/* Our Lease expired, another run took it and gave it up (deleted it); the
+ * API server creates a Lease from an update of a missing one: the renew
+ * says the lock was lost, and leaves no Lease behind. */
+TEST(release_lock_renew_of_a_lease_that_was_gone_is_lost)
+{
+	fake_api f;
+	kube_client *c;
+	kerr e = KERR_INIT;
+	rel_lock l;
+	rel_lock_opts o = { 0 };
+	kube_resp rs;
+	fake_api_init(&f);
+	f.put_creates = true;
+	c = fake_api_client(&f);
+	fake_now = 1765051200000;
+	o.release = "app";
+	o.identity = "ci-1 pid 10";
+	o.now_ms = now_fn;
+	CHECK_INT_EQ(rel_lock_acquire(&l, c, &o, &e), 0);
+	CHECK_INT_EQ(rel_kube_send(c, "DELETE", "/apis/coordination.k8s.io/v1/namespaces/kstage-system/leases/kstage.app",
+				   NULL, &rs, &e), 0);
+	kube_resp_release(&rs);
+	CHECK_INT_EQ(fake_api_count(&f, "kstage-system/leases"), 0);
+	fake_now += 30000;
+	CHECK_INT_EQ(rel_lock_renew(&l, &e), KE_CONFLICT);
+	CHECK_CONTAINS(e.first.msg, "expired and was gone when this run renewed it");
+	CHECK(!l.held);
+	CHECK_INT_EQ(fake_api_count(&f, "kstage-system/leases"), 0);
+	kerr_clear(&e);
+	rel_lock_release(&l);
+	kube_client_free(c);
+	fake_api_release(&f);
+}
+
 /* Another run takes the expired Lease between our GET and our PUT. */
 static void racing_taker(fake_api *f, const char *path)
 {

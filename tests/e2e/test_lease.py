@@ -1,0 +1,115 @@
+"""One kstage apply at a time per release, through kstage itself: a second run
+fails at once naming the holder, or waits with --wait-for-lock; a Lease left by
+a killed run is taken over once it has expired. Checked with kubectl."""
+import datetime
+import os
+import signal
+import subprocess
+import time
+
+from test_rollback import record
+
+NS = "e2e-lease"
+# the apply of the bundle's one object stalls 20 s (then the proxy resets it and
+# kstage retries): well within the Lease's 60 s
+HANG = {"method": "PATCH", "path": r"/namespaces/e2e-lease/configmaps/held$", "action": "hang", "hangMs": 20000,
+        "times": 1}
+
+
+def lease_bundle(cluster, name):
+    cluster.kubectl("create", "namespace", NS, check=False)
+    cluster.kubectl("delete", "configmap", "held", "-n", NS, "--ignore-not-found", "--wait=true")
+    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", f"owner=kstage,name={name}",
+                    "--ignore-not-found", check=False)
+    cluster.kubectl("delete", "lease", f"kstage.{name}", "-n", "kstage-system", "--ignore-not-found")
+    return cluster.bundle(name, f"""\
+        name: {name}
+        stages:
+          - name: one
+            source: {{path: cm.yaml}}
+        """, {"cm.yaml": f"""\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {{name: held, namespace: {NS}}}
+            data: {{a: b}}
+            """})
+
+
+def start(cluster, *args):
+    e = dict(os.environ, XDG_CACHE_HOME=str(cluster.cache), SSL_CERT_FILE=cluster.env["KSTAGE_ARTIFACT_CA"],
+             NO_COLOR="1")
+    e.pop("KUBECONFIG", None)
+    return subprocess.Popen([cluster.bin, "apply", *args, "--kubeconfig", cluster.env["KSTAGE_KUBECONFIG"]],
+                            env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_hang(cluster, rule, p):
+    deadline = time.time() + 120
+    while not [x for x in cluster.fault("GET", "/rules") if x["id"] == rule["id"] and x["matched"]]:
+        assert time.time() < deadline and p.poll() is None, "the run never reached its apply"
+        time.sleep(0.2)
+
+
+def test_two_concurrent_applies_one_proceeds_the_other_names_the_holder_or_waits(cluster):
+    cluster.fault("DELETE", "/rules")
+    b = lease_bundle(cluster, "lease-two")
+    rule = cluster.fault("POST", "/rules", HANG)
+    first = start(cluster, b)
+    try:
+        wait_for_hang(cluster, rule, first)
+        holder = cluster.get("lease", "kstage.lease-two", "-n", "kstage-system")["spec"]["holderIdentity"]
+        assert f"pid {first.pid}" in holder, holder
+        r = cluster.kstage("apply", b)
+        assert r.returncode != 0, r.stderr
+        assert holder in r.stderr, r.stderr
+        waiter = start(cluster, b, "--wait-for-lock", "180s")
+        time.sleep(2)
+        assert waiter.poll() is None, "a run with --wait-for-lock waits for the holder"
+        _, err = first.communicate(timeout=180)
+        assert first.returncode == 0, err
+        _, err = waiter.communicate(timeout=180)
+        assert waiter.returncode == 0, err
+    finally:
+        cluster.fault("DELETE", "/rules")
+        for p in (first,):
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert cluster.get("configmap", "held", "-n", NS)["data"] == {"a": "b"}
+    labels = sorted((s["metadata"]["labels"]["revision"], s["metadata"]["labels"]["status"])
+                    for s in cluster.get("secret", "-n", "kstage-system", "-l", "owner=kstage,name=lease-two")["items"])
+    assert labels == [("1", "superseded"), ("2", "deployed")], labels
+    assert not cluster.exists("lease", "kstage.lease-two", "-n", "kstage-system")
+
+
+def test_an_expired_lease_of_a_killed_run_is_taken_over_and_recorded(cluster):
+    cluster.fault("DELETE", "/rules")
+    b = lease_bundle(cluster, "lease-expired")
+    # the run is killed while its first stage reads what is live: nothing changed yet
+    rule = cluster.fault("POST", "/rules", {"method": "GET", "path": r"/namespaces/e2e-lease/configmaps$",
+                                            "action": "hang", "hangMs": 120000})
+    p = start(cluster, b)
+    try:
+        wait_for_hang(cluster, rule, p)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        cluster.fault("DELETE", "/rules")
+    lease = cluster.get("lease", "kstage.lease-expired", "-n", "kstage-system")
+    holder = lease["spec"]["holderIdentity"]
+    assert f"pid {p.pid}" in holder, holder
+    # while it is fresh, a new run is refused, naming the killed holder
+    r = cluster.kstage("apply", b)
+    assert r.returncode != 0 and holder in r.stderr, r.stderr
+    # its renewTime an hour ago: expired
+    old = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    cluster.kubectl("patch", "lease", "kstage.lease-expired", "-n", "kstage-system", "--type=merge",
+                    "-p", '{"spec":{"renewTime":"%s"}}' % old)
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 0, r.stderr
+    assert "took over the release lock from an expired holder" in r.stderr, r.stderr
+    assert holder in r.stderr, r.stderr
+    s, rec = record(cluster, "lease-expired", 1)
+    assert rec["takeover"] == holder, rec.get("takeover")
+    assert cluster.get("configmap", "held", "-n", NS)["data"] == {"a": "b"}
+    assert not cluster.exists("lease", "kstage.lease-expired", "-n", "kstage-system")
