@@ -67,17 +67,15 @@ static bool pseudo_stage(const char *name)
 	return name[0] == '(';
 }
 
-static bool rendered_now(karena *a, const rel_record *now, const rel_rec_object *e)
+/* rendered[s]: how many of now's stage s journal entries it rendered
+ * (counted once: each count parses the stage's manifest). */
+static bool rendered_now(const rel_record *now, const size_t *rendered, const rel_rec_object *e)
 {
-	size_t s, i, n;
-	for (s = 0; s < now->nstages; s++) {
-		const rel_rec_stage *st = &now->stages[s];
-		if (pseudo_stage(st->name) || st->result == REL_SR_SKIPPED)
-			continue;
-		for (i = 0, n = rel_rec_stage_rendered(a, st); i < n; i++)
-			if (rel_rec_object_same(&st->objects[i], e))
+	size_t s, i;
+	for (s = 0; s < now->nstages; s++)
+		for (i = 0; i < rendered[s]; i++)
+			if (rel_rec_object_same(&now->stages[s].objects[i], e))
 				return true;
-	}
 	return false;
 }
 
@@ -86,8 +84,13 @@ int rel_prune_candidates(const rel_rec_object ***out, size_t *n, karena *a, cons
 {
 	const rel_rec_object **v = NULL;
 	size_t cap = 0, s, i, k, m;
+	size_t *rendered = karena_alloc(a, (now->nstages + 1) * sizeof(*rendered));
 	*out = NULL;
 	*n = 0;
+	for (s = 0; s < now->nstages; s++) {
+		const rel_rec_stage *st = &now->stages[s];
+		rendered[s] = pseudo_stage(st->name) || st->result == REL_SR_SKIPPED ? 0 : rel_rec_stage_rendered(a, st);
+	}
 	for (s = 0; prior && s < prior->nstages; s++) {
 		const rel_rec_stage *ps = &prior->stages[s];
 		const rel_rec_stage *ns;
@@ -96,7 +99,7 @@ int rel_prune_candidates(const rel_rec_object ***out, size_t *n, karena *a, cons
 			continue;
 		for (i = 0, m = rel_rec_stage_rendered(a, ps); i < m; i++) {
 			const rel_rec_object *e = &ps->objects[i];
-			if (e->keep || rendered_now(a, now, e))
+			if (e->keep || rendered_now(now, rendered, e))
 				continue;
 			for (k = 0; k < *n && !rel_rec_object_same(v[k], e); k++)
 				;
