@@ -130,6 +130,15 @@ static int load_prior(const cli_args *args, rel_session *s, kerr *err)
 	store = rel_store_secrets(s->client, rns);
 	rc = rel_prior_load(store, &s->a, rel ? rel : s->bundle.name, &prior, err);
 	rel_store_free(store);
+	if (rc && err->status == 403) {
+		/* a user who may not read the records can still plan (apply will need them) */
+		kube_emit(s->client, KEV_WARN, "plan.records_unreadable",
+			  karena_printf(&s->a, "release records cannot be read (%s): deletions are not planned",
+					err->first.msg),
+			  NULL);
+		kerr_clear(err);
+		rc = 0;
+	}
 	if (!rc) {
 		/* a release Helm holds and kstage does not yet: plan from Helm's record */
 		rel_helm_release h;
