@@ -4,6 +4,7 @@ independent inference request through the Gateway. Everything through kubectl.
 """
 import json
 import os
+import pathlib
 import time
 import urllib.request
 
@@ -13,6 +14,8 @@ NS = "kserve"
 DEPLOY = "kserve-controller-manager"
 CM = "inferenceservice-config"
 ISVC_NS = "kserve-test"   # the bundle's verify.namespace
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+GATEWAY = {"enableGatewayApi": True, "kserveIngressGateway": "kserve/kserve-ingress-gateway"}
 
 
 def require_real():
@@ -75,9 +78,41 @@ def ingress(cluster):
     return cluster.get("configmap", CM, "-n", NS)["data"]["ingress"]
 
 
-def set_ingress(cluster, text):
-    cluster.kubectl("-n", NS, "patch", "configmap", CM, "--type=merge",
+def set_ingress(cluster, text, patch="merge"):
+    cluster.kubectl("-n", NS, "patch", "configmap", CM, "--type=" + patch,
                     "-p", json.dumps({"data": {"ingress": text}}))
+
+
+def crash_with(cluster, original, text, words, patch="merge"):
+    """Patch the ingress config to text, restart the controller and wait for
+    it to exit with words in its log; then put the original config back and
+    wait for a controller that runs. Returns the exited container's status."""
+    set_ingress(cluster, text, patch)
+    restart(cluster)
+    _, cs = wait_crash(cluster, words, 180)
+    assert cs.get("ready") is not True
+    set_ingress(cluster, original)
+    restart(cluster)
+    rollout(cluster)
+    return cs
+
+
+def apply_shipped(cluster, original, values):
+    """kstage apply of the shipped bundle (the repo root) with values/examples/VALUES.yaml,
+    keeping the verify stage's InferenceService; its verify stage creates it and
+    sends the inference request itself. Then the controller runs as before, with
+    the Gateway API merged into the ingress config and all else kept."""
+    r = cluster.kstage("apply", str(ROOT), "--mirror", "https://github.com/=" + cluster.env["KSTAGE_ARTIFACT_URL"] + "/",
+                       "-f", str(ROOT / "values" / "examples" / (values + ".yaml")), "--keep-test", timeout=900)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    assert "stage verify: test passed: HTTP 200" in out and '"model_name":"sklearn-v2-iris"' in out, out
+    rollout(cluster)
+    assert [manager(p).get("restartCount") for p in newest_pods(cluster)] == [0]
+    cfg = json.loads(ingress(cluster))
+    assert {k: cfg[k] for k in GATEWAY} == GATEWAY
+    assert {k: v for k, v in cfg.items() if k not in GATEWAY} == \
+        {k: v for k, v in json.loads(original).items() if k not in GATEWAY}
 
 
 def check_runs_as_leader(cluster):
