@@ -43,7 +43,7 @@ $(CLUSTER_DIR)/bin/kserve-%/manager: $(CURDIR)/tests/controllers/kserve-%/go.mod
 	@mkdir -p $(@D)
 	cd $(CURDIR)/tests/controllers/kserve-$* && $(CLUSTER_GO) build -o $@ github.com/kserve/kserve/cmd/manager
 
-controllers-build: $(CLUSTER_DIR)/bin/kserve-v0.15.2/manager
+controllers-build: $(CLUSTER_DIR)/bin/kserve-v0.15.2/manager $(CLUSTER_DIR)/bin/kserve-v0.20.0/manager
 
 cluster-up: cluster-build $(CLUSTER_TOOLS)/kubectl $(REAL_KSERVE)
 	$(CLUSTER_BIN) up --dir $(CLUSTER_DIR) $(if $(KSTAGE_PRELOAD),--preload $(KSTAGE_PRELOAD)) $(if $(REAL_KSERVE),--kserve-bin $(REAL_KSERVE))

@@ -9,111 +9,18 @@ end (the repo root bundle with make demo's values).
 Everything is checked with kubectl.
 """
 import json
-import os
-import pathlib
-import time
-import urllib.request
 
-import pytest
-
-NS = "kserve"
-DEPLOY = "kserve-controller-manager"
-CM = "inferenceservice-config"
-ISVC_NS = "kserve-test"   # the bundle's verify.namespace
-ROOT = pathlib.Path(__file__).resolve().parents[3]
-
-
-def _manager(pod):
-    for cs in pod.get("status", {}).get("containerStatuses", []):
-        if cs["name"] == "manager":
-            return cs
-    return {}
-
-
-def _newest_pods(cluster):
-    """The pods of the Deployment's newest ReplicaSet."""
-    d = cluster.get("deployment", DEPLOY, "-n", NS)
-    rev = d["metadata"]["annotations"].get("deployment.kubernetes.io/revision")
-    rss = cluster.get("replicasets", "-n", NS, "-l", "control-plane=" + DEPLOY)["items"]
-    names = {rs["metadata"]["name"] for rs in rss
-             if rs["metadata"]["annotations"].get("deployment.kubernetes.io/revision") == rev}
-    pods = cluster.get("pods", "-n", NS, "-l", "control-plane=" + DEPLOY)["items"]
-    return [p for p in pods if any(o["name"] in names for o in p["metadata"].get("ownerReferences", []))]
-
-
-def _wait_crash(cluster, words, timeout):
-    """Wait until the newest controller pod's manager has exited with words in its log tail."""
-    end = time.time() + timeout
-    last = None
-    while time.time() < end:
-        for p in _newest_pods(cluster):
-            cs = _manager(p)
-            last = cs
-            term = cs.get("lastState", {}).get("terminated") or {}
-            if cs.get("restartCount", 0) >= 1 and words in term.get("message", ""):
-                return p, cs
-        time.sleep(2)
-    raise AssertionError(f"controller did not exit with {words!r} in {timeout}s; last status {json.dumps(last)[:1500]}")
-
-
-def _rollout(cluster, timeout=240):
-    cluster.kubectl("-n", NS, "rollout", "status", "deployment/" + DEPLOY, f"--timeout={timeout}s")
-
-
-def _revision(cluster):
-    return cluster.get("deployment", DEPLOY, "-n", NS)["metadata"]["annotations"].get("deployment.kubernetes.io/revision")
-
-
-def _restart(cluster):
-    """kubectl rollout restart, returning once the new ReplicaSet exists."""
-    before = _revision(cluster)
-    cluster.kubectl("-n", NS, "rollout", "restart", "deployment/" + DEPLOY)
-    end = time.time() + 60
-    while _revision(cluster) == before:
-        assert time.time() < end, "the Deployment controller made no new ReplicaSet"
-        time.sleep(0.5)
-
-
-def _ingress(cluster):
-    return cluster.get("configmap", CM, "-n", NS)["data"]["ingress"]
-
-
-def _set_ingress(cluster, text):
-    cluster.kubectl("-n", NS, "patch", "configmap", CM, "--type=merge",
-                    "-p", json.dumps({"data": {"ingress": text}}))
-
-
-@pytest.fixture(scope="module")
-def original(cluster):
-    if os.environ.get("KSTAGE_E2E_REAL") != "1":
-        pytest.fail("this suite needs the real KServe controller (make test-e2e-real)", pytrace=False)
-    _rollout(cluster)
-    return _ingress(cluster)
+from kserve_real import GATEWAY, apply_shipped, check_ready_by_kserve, check_runs_as_leader, crash_with
 
 
 def test_real_controller_runs_with_the_preset(cluster, original):
-    pods = _newest_pods(cluster)
-    assert len(pods) == 1
-    cs = _manager(pods[0])
-    assert cs.get("ready") is True and cs.get("restartCount") == 0, cs
-    # the controller's own Lease: leader election runs in its namespace, as in a pod
-    lease = cluster.get("lease", "-n", NS, "kserve-controller-manager-leader-lock")
-    assert lease["spec"]["holderIdentity"].startswith(pods[0]["metadata"]["name"])
+    check_runs_as_leader(cluster)
 
 
 def test_guide_patch_makes_the_real_controller_exit(cluster, original):
     # the guide's `kubectl patch --type=strategic`: the whole `ingress` string is replaced
-    cluster.kubectl("-n", NS, "patch", "configmap", CM, "--type=strategic", "-p", json.dumps(
-        {"data": {"ingress": json.dumps({"enableGatewayApi": True,
-                                         "kserveIngressGateway": "kserve/kserve-ingress-gateway"})}}))
-    _restart(cluster)
-    pod, cs = _wait_crash(cluster, "ingressGateway is required", 180)
+    cs = crash_with(cluster, original, json.dumps(GATEWAY), "ingressGateway is required", patch="strategic")
     assert cs["lastState"]["terminated"]["exitCode"] == 1
-    assert cs.get("ready") is not True
-    # put it back as it was; the controller starts again
-    _set_ingress(cluster, original)
-    _restart(cluster)
-    _rollout(cluster)
 
 
 def test_gateway_api_before_the_crds_fails(cluster, original):
@@ -122,55 +29,12 @@ def test_gateway_api_before_the_crds_fails(cluster, original):
     # Deployment keeps the old pod, so nothing serves the new configuration
     assert not cluster.exists("crd", "httproutes.gateway.networking.k8s.io")
     cfg = json.loads(original)
-    cfg.update({"enableGatewayApi": True, "kserveIngressGateway": "kserve/kserve-ingress-gateway"})
-    _set_ingress(cluster, json.dumps(cfg))
-    _restart(cluster)
-    pod, cs = _wait_crash(cluster, "panic: Gateway API CRD not available", 180)
+    cfg.update(GATEWAY)
+    cs = crash_with(cluster, original, json.dumps(cfg), "panic: Gateway API CRD not available")
     assert cs["lastState"]["terminated"]["exitCode"] == 2
-    _set_ingress(cluster, original)
-    _restart(cluster)
-    _rollout(cluster)
 
 
 def test_kstage_migration_end_to_end(cluster, original):
-    # the shipped bundle (repo root) with make demo's values; its verify stage
-    # creates the InferenceService and sends the inference request itself
-    r = cluster.kstage("apply", str(ROOT), "--mirror", "https://github.com/=" + cluster.env["KSTAGE_ARTIFACT_URL"] + "/",
-                       "-f", str(ROOT / "values" / "examples" / "demo.yaml"), "--keep-test", timeout=900)
-    out = r.stdout + r.stderr
-    assert r.returncode == 0, out
-    assert "stage verify: test passed: HTTP 200" in out and '"model_name":"sklearn-v2-iris"' in out, out
-    _rollout(cluster)
-    pods = _newest_pods(cluster)
-    assert [_manager(p).get("restartCount") for p in pods] == [0]
-
-    cfg = json.loads(_ingress(cluster))
-    assert cfg["enableGatewayApi"] is True and cfg["kserveIngressGateway"] == "kserve/kserve-ingress-gateway"
-    for k, v in json.loads(original).items():
-        if k not in ("enableGatewayApi", "kserveIngressGateway"):
-            assert cfg[k] == v, k
-
-    # the InferenceService was made Ready by KServe itself (its binary is
-    # `manager`) through the HTTPRoute it created, accepted for the Gateway
-    isvc = cluster.get("inferenceservice", "sklearn-v2-iris", "-n", ISVC_NS, "--show-managed-fields")
-    assert {c["type"]: c["status"] for c in isvc["status"]["conditions"]}["Ready"] == "True"
-    assert "manager" in [m["manager"] for m in isvc["metadata"]["managedFields"]]
-    route = cluster.get("httproute", "sklearn-v2-iris", "-n", ISVC_NS, "--show-managed-fields")
-    # spec by KServe, status by the Envoy Gateway stand-in
-    assert {m["manager"] for m in route["metadata"]["managedFields"]} == {"manager", "kstage-sim"}
-    assert route["spec"]["parentRefs"][0]["name"] == "kserve-ingress-gateway"
-    parent = route["status"]["parents"][0]
-    assert {c["type"]: c["status"] for c in parent["conditions"]}["Accepted"] == "True"
-
-    # and an independent request through the Gateway reaches the data plane
-    host = isvc["status"]["url"].split("://", 1)[1]
-    body = {"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32",
-                        "data": [[6.8, 2.8, 4.8, 1.4], [6.0, 3.4, 4.5, 1.6]]}]}
-    req = urllib.request.Request("http://" + cluster.env["KSTAGE_DATAPLANE_ADDR"] + "/v2/models/sklearn-v2-iris/infer",
-                                 data=json.dumps(body).encode(), method="POST",
-                                 headers={"Host": host, "Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        reply = json.loads(resp.read())
-    assert reply["model_name"] == "sklearn-v2-iris"
-    out = reply["outputs"][0]
-    assert out["shape"] == [2] and len(out["data"]) == 2
+    # the shipped bundle with make demo's values
+    apply_shipped(cluster, original, "demo")
+    check_ready_by_kserve(cluster, "sklearn-v2-iris")
