@@ -572,6 +572,13 @@ static int run_exec(kube_client *c, exec_cred *x, kerr *err)
 		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" did not print an ExecCredential", e->command);
 	}
 	kerr_clear(&perr);
+	if (strcmp(doc_get_str(cred, "apiVersion", ""), e->api_version)) {
+		/* client-go's words: a credential of another version is not read */
+		rc = kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" is configured to use API version %s, plugin returned version %s",
+			      e->command, e->api_version, doc_get_str(cred, "apiVersion", ""));
+		karena_release(&a);
+		return rc;
+	}
 	{
 		const char *tok = doc_get_str(cred, "status.token", NULL);
 		const char *crt = doc_get_str(cred, "status.clientCertificateData", NULL);
