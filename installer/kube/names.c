@@ -82,6 +82,15 @@ const char *kube_check_namespace(const char *ns)
 	return label_check(ns, strlen(ns), false);
 }
 
+static bool in_list(const char *s, const char *const *v, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i], s))
+			return true;
+	return false;
+}
+
 /* Groups served by the API server itself whose kinds name objects with
  * DNS-1123 subdomains (except those listed in name_rule). */
 static bool builtin_subdomain_group(const char *g)
@@ -92,11 +101,7 @@ static bool builtin_subdomain_group(const char *g)
 		"coordination.k8s.io", "events.k8s.io", "node.k8s.io", "discovery.k8s.io",
 		"apiregistration.k8s.io",
 	};
-	size_t i;
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-		if (!strcmp(groups[i], g))
-			return true;
-	return false;
+	return in_list(g, groups, sizeof(groups) / sizeof(groups[0]));
 }
 
 /* A group the API server does not serve itself: its kinds come from CRDs,
@@ -133,11 +138,7 @@ static bool builtin_other_group(const char *g)
 		"flowcontrol.apiserver.k8s.io", "internal.apiserver.k8s.io", "storagemigration.k8s.io",
 		"resource.k8s.io",
 	};
-	size_t i;
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-		if (!strcmp(groups[i], g))
-			return true;
-	return false;
+	return in_list(g, groups, sizeof(groups) / sizeof(groups[0]));
 }
 
 const char *kube_check_resource_name(const char *group, const char *resource, const char *name)
