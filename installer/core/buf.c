@@ -80,6 +80,8 @@ int kbuf_grow(kbuf *b, size_t extra)
 		size_t nc = b->cap ? b->cap : 64;
 		while (nc < need)
 			nc = st_mult(nc, 2);
+		if (nc > max + 1) /* doubling stops at the cap */
+			nc = max + 1;
 		if (b->cap) {
 			b->ptr = xrealloc(b->ptr, nc);
 		} else {

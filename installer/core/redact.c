@@ -425,7 +425,62 @@ static size_t match_at(const kredact *r, uint64_t key, const char *text, size_t 
 	return best;
 }
 
+/* The end of a URL's userinfo "user:password" that starts at text[i] (just
+ * after "://"), or 0 if no '@' with a ':' before it ends it there. */
+static size_t userinfo_end(const char *text, size_t len, size_t i, size_t *colon)
+{
+	size_t j;
+	*colon = 0;
+	for (j = i; j < len; j++) {
+		unsigned char c = (unsigned char)text[j];
+		if (c == '@')
+			return *colon ? j : 0;
+		if (c == ':' && !*colon)
+			*colon = j;
+		if (c <= ' ' || c == '/' || c == '?' || c == '#' || c == '"' || c == '\'' || c == '\\' || c == '>')
+			return 0;
+	}
+	return 0;
+}
+
+/* Append text[0..len) to out with the password of every URL's userinfo
+ * ("https://user:PASSWORD@host") replaced by the mask, whatever its length:
+ * URLs from flags, config files, lock files and libcurl's messages carry
+ * them where no secret was ever declared. Returns the masks or -1. */
+static long mask_url_passwords(const char *text, size_t len, kbuf *out)
+{
+	size_t i, done = 0, colon, end;
+	long masks = 0;
+	for (i = 0; i + 3 <= len; i++) {
+		if (memcmp(text + i, "://", 3))
+			continue;
+		if (!(end = userinfo_end(text, len, i + 3, &colon)) || end == colon + 1)
+			continue;
+		if (kbuf_put(out, text + done, colon + 1 - done) || kbuf_puts(out, KREDACT_MASK))
+			return -1;
+		masks++;
+		done = end;
+		i = end;
+	}
+	return kbuf_put(out, text + done, len - done) ? -1 : masks;
+}
+
+static long apply_values(kredact *r, const char *text, size_t len, kbuf *out);
+
 long kredact_apply(kredact *r, const char *text, size_t len, kbuf *out)
+{
+	kbuf v = KBUF_INIT;
+	long n, u;
+	if (!r)
+		return kbuf_put(out, text, len) ? -1 : 0;
+	kbuf_set_cap(&v, out->max);
+	n = apply_values(r, text, len, &v);
+	u = mask_url_passwords(v.ptr, v.len, out);
+	kbuf_release(&v);
+	return n < 0 || u < 0 ? -1 : n + u;
+}
+
+static long apply_values(kredact *r, const char *text, size_t len, kbuf *out)
 {
 	size_t i, done = 0, cs = 0, ce = 0;   /* text[cs..ce) is the mask being grown */
 	long masks = 0;

@@ -34,6 +34,9 @@
  *    at each of the three alignments, as `b64enc (printf "user:%s" .pw)`
  *    makes it, for values up to KREDACT_FRAGMENTS_MAX bytes), and each line
  *    of a multi-line value (a PEM key in a block scalar or a diff).
+ *  - The password of a URL's userinfo ("https://user:PASSWORD@host") is
+ *    masked wherever a URL is printed, whatever its length and whether or
+ *    not it was added: mirrors, sources and libcurl's messages carry them.
  *  - Matching costs one hash probe per byte of text: every KREDACT_MIN_LEN
  *    bytes a match can start with index a table, and only the forms that
  *    start with the same bytes there are compared.

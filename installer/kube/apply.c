@@ -87,6 +87,11 @@ int kube_obj_resolve(kube_client *c, karena *a, kube_obj *o, const char *default
 		return KE_NOTFOUND;
 	}
 	o->res = r;
+	{
+		const char *why = kube_check_resource_name(r->group, r->resource, o->name);
+		if (why)
+			return bad_field(err, o->doc, "metadata.name", o->kind, o->name, "metadata.name", o->name, why);
+	}
 	if (r->namespaced) {
 		if (!o->ns) {
 			const char *why;

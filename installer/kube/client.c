@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -289,6 +290,28 @@ static void curl_tr_free(void *impl)
 	free(t);
 }
 
+/* A file the kubeconfig names (certificate-authority, client-certificate,
+ * client-key) must be readable before any connection, as client-go checks:
+ * libcurl would only fail on it after connecting, or report the server as
+ * unreachable first. KE_INPUT naming the key and the file. */
+static int check_file(const kube_config *cfg, const char *key, const char *path, kerr *err)
+{
+	struct stat st;
+	const char *why;
+	if (!path)
+		return 0;
+	if (stat(path, &st))
+		why = strerror(errno);
+	else if (S_ISDIR(st.st_mode))
+		why = "is a directory";
+	else if (access(path, R_OK))
+		why = strerror(errno);
+	else
+		return 0;
+	return kerr_set(err, KE_INPUT, "%s: unable to read %s %s: %s", cfg->source ? cfg->source : "kubeconfig", key,
+			path, why);
+}
+
 int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 {
 	curl_tr *t;
@@ -297,6 +320,13 @@ int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 	if (strncmp(s, "https://", 8) && strncmp(s, "http://", 7))
 		return kerr_set(err, KE_CLUSTER, "server \"%s\" in %s is not an https:// URL", s,
 				cfg->source ? cfg->source : "the kubeconfig");
+	{
+		int rc;
+		if ((rc = check_file(cfg, "certificate-authority", cfg->ca_file, err)) ||
+		    (rc = check_file(cfg, "client-certificate", cfg->cert_file, err)) ||
+		    (rc = check_file(cfg, "client-key", cfg->key_file, err)))
+			return rc;
+	}
 	fetch_http_global_init();
 	t = xcalloc(1, sizeof(*t));
 	t->cfg = cfg;
@@ -572,6 +602,13 @@ static int run_exec(kube_client *c, exec_cred *x, kerr *err)
 		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" did not print an ExecCredential", e->command);
 	}
 	kerr_clear(&perr);
+	if (strcmp(doc_get_str(cred, "apiVersion", ""), e->api_version)) {
+		/* client-go's words: a credential of another version is not read */
+		rc = kerr_set(err, KE_CLUSTER, "exec plugin \"%s\" is configured to use API version %s, plugin returned version %s",
+			      e->command, e->api_version, doc_get_str(cred, "apiVersion", ""));
+		karena_release(&a);
+		return rc;
+	}
 	{
 		const char *tok = doc_get_str(cred, "status.token", NULL);
 		const char *crt = doc_get_str(cred, "status.clientCertificateData", NULL);

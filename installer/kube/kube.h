@@ -208,6 +208,11 @@ void kube_parallel(size_t n, size_t bound, void (*fn)(void *ctx, size_t i, karen
  * control characters never. */
 const char *kube_check_namespace(const char *ns);
 const char *kube_check_name(const char *group, const char *kind, const char *name);
+/* The same once discovery resolved the kind to its resource (what goes
+ * into the path): the rule of the resource's group and name, so a CRD's
+ * objects under a *.k8s.io group (Gateway API) are DNS-1123 subdomains
+ * too. kube_obj_resolve applies it before any request for the object. */
+const char *kube_check_resource_name(const char *group, const char *resource, const char *name);
 /* group ("" for core) a DNS-1123 subdomain, version a DNS-1123 label. */
 const char *kube_check_api_version(const char *group, const char *version);
 const char *kube_check_kind(const char *kind);

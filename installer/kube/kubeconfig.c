@@ -129,6 +129,15 @@ static int load_exec(kube_config *c, const doc_node *ex, const char *file, kerr 
 		return KE_INPUT;
 	}
 	e->api_version = xstrdup(doc_get_str(ex, "apiVersion", "client.authentication.k8s.io/v1"));
+	if (strcmp(e->api_version, "client.authentication.k8s.io/v1") &&
+	    strcmp(e->api_version, "client.authentication.k8s.io/v1beta1")) {
+		/* client-go knows these two; another is refused before it runs */
+		kbuf p = KBUF_INIT;
+		doc_pos_format(doc_map_get(ex, "apiVersion"), &p);
+		kerr_set(err, KE_INPUT, "%s: exec plugin: invalid apiVersion \"%s\"", p.ptr, e->api_version);
+		kbuf_release(&p);
+		return KE_INPUT;
+	}
 	e->command = strchr(cmd, '/') ? resolve_path(file, cmd) : xstrdup(cmd);
 	e->install_hint = dup_or_null(doc_get_str(ex, "installHint", NULL));
 	if (args && args->type == DOC_SEQ) {

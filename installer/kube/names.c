@@ -82,6 +82,15 @@ const char *kube_check_namespace(const char *ns)
 	return label_check(ns, strlen(ns), false);
 }
 
+static bool in_list(const char *s, const char *const *v, size_t n)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (!strcmp(v[i], s))
+			return true;
+	return false;
+}
+
 /* Groups served by the API server itself whose kinds name objects with
  * DNS-1123 subdomains (except those listed in name_rule). */
 static bool builtin_subdomain_group(const char *g)
@@ -92,11 +101,7 @@ static bool builtin_subdomain_group(const char *g)
 		"coordination.k8s.io", "events.k8s.io", "node.k8s.io", "discovery.k8s.io",
 		"apiregistration.k8s.io",
 	};
-	size_t i;
-	for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
-		if (!strcmp(groups[i], g))
-			return true;
-	return false;
+	return in_list(g, groups, sizeof(groups) / sizeof(groups[0]));
 }
 
 /* A group the API server does not serve itself: its kinds come from CRDs,
@@ -121,6 +126,35 @@ const char *kube_check_name(const char *group, const char *kind, const char *nam
 	if (builtin_subdomain_group(group) || custom_group(group))
 		return subdomain_check(name);
 	return NULL;
+}
+
+/* Groups the API server serves itself whose kinds follow rules of their
+ * own (path segments for CSRs, review objects, flow control...): the
+ * segment rule alone, as for kinds kstage cannot place. */
+static bool builtin_other_group(const char *g)
+{
+	static const char *const groups[] = {
+		"rbac.authorization.k8s.io", "certificates.k8s.io", "authentication.k8s.io", "authorization.k8s.io",
+		"flowcontrol.apiserver.k8s.io", "internal.apiserver.k8s.io", "storagemigration.k8s.io",
+		"resource.k8s.io",
+	};
+	return in_list(g, groups, sizeof(groups) / sizeof(groups[0]));
+}
+
+const char *kube_check_resource_name(const char *group, const char *resource, const char *name)
+{
+	const char *why = segment_check(name);
+	if (why)
+		return why;
+	if (!*group && !strcmp(resource, "namespaces"))
+		return label_check(name, strlen(name), false);
+	if (!*group && !strcmp(resource, "services"))
+		return label_check(name, strlen(name), true);
+	if (builtin_other_group(group))
+		return NULL;
+	/* the API server's own groups, and every group discovery found that it
+	 * does not serve itself (CRDs, also under *.k8s.io: Gateway API) */
+	return subdomain_check(name);
 }
 
 const char *kube_check_api_version(const char *group, const char *version)

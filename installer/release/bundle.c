@@ -599,6 +599,11 @@ static void parse_test(rel_stage *st, karena *a, const doc_node *n, const char *
 static void check_rel_path(const rel_stage *st, const doc_node *n, const char *what, const char *file, kerr *err)
 {
 	const char *p = n->u.s.ptr, *q;
+	if (strlen(p) != n->u.s.len) {
+		/* C would read the path only up to the NUL: a different file */
+		ERR_AT(err, n, "stage %s: %s path holds a NUL byte", st->name, what);
+		return;
+	}
 	if (*p == '/') {
 		ERR_AT(err, n, "stage %s: %s path \"%s\" must be relative to the bundle, not absolute", st->name, what, p);
 		return;
@@ -780,6 +785,16 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 		ERR_AT(err, s, "stage %s: nothing to do: give source, templates, chart, ops, test, outputs or checks", st->name);
 	}
 	st->namespace = want_str(s, "namespace", false, "stage", file, err);
+	if (st->namespace) {
+		/* it goes into request paths: refused here, before any request */
+		const char *why = kube_check_namespace(st->namespace);
+		if (why) {
+			kbuf q = KBUF_INIT;
+			kube_quote(&q, st->namespace);
+			ERR_AT(err, doc_map_get(s, "namespace"), "stage %s: namespace %s: %s", st->name, q.ptr, why);
+			kbuf_release(&q);
+		}
+	}
 	if ((n = doc_map_get(s, "wait")))
 		parse_wait(st, a, n, file, err);
 	if ((n = doc_map_get(s, "timeout"))) {

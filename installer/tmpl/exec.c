@@ -207,6 +207,46 @@ int tctx_fail(tctx *x, const char *fmt, ...)
 	return KE_INPUT;
 }
 
+size_t tctx_mem_left(const tctx *x)
+{
+	size_t used = x->a->used_total - x->mem_start;
+	return used < x->max_memory ? x->max_memory - used : 0;
+}
+
+static int mem_msg(tctx *x)
+{
+	return tctx_fail(x, "template uses more than %zu bytes of memory", x->max_memory);
+}
+
+int tctx_mem_reserve(tctx *x, size_t n)
+{
+	return n > tctx_mem_left(x) ? mem_msg(x) : 0;
+}
+
+kbuf tctx_buf(const tctx *x)
+{
+	kbuf b = KBUF_INIT;
+	size_t left = tctx_mem_left(x);
+	/* the arena copy needs the terminating NUL and 16-byte rounding */
+	left = left > 32 ? left - 32 : 1;
+	kbuf_set_cap(&b, left < KBUF_MAX ? left : KBUF_MAX);
+	return b;
+}
+
+int tctx_ret_buf(tctx *x, doc_node **out, kbuf *b)
+{
+	if (kbuf_failed(b)) {
+		size_t max = b->max ? b->max : KBUF_MAX;
+		kbuf_release(b);
+		if (max + 32 >= tctx_mem_left(x))
+			return mem_msg(x);
+		return tctx_fail(x, "result longer than %zu bytes", max);
+	}
+	*out = tv_str(x->a, b->ptr, b->len);
+	kbuf_release(b);
+	return 0;
+}
+
 /* ---- variables ---- */
 
 static void push_var(tctx *x, const char *name, doc_node *v)
@@ -483,7 +523,7 @@ static int eval_call(tctx *x, doc_node *dot, const tfunc *f, tnode *node, tnode 
 	x->node = node;
 	if (++x->steps > x->max_steps)
 		return xerr(x, node, "too many steps (more than %llu)", (unsigned long long)x->max_steps);
-	if (x->a->used_total - x->mem_start > x->max_memory)
+	if (!tctx_mem_left(x))
 		return xerr(x, node, "template uses more than %zu bytes of memory", x->max_memory);
 	r = f->fn(x, out, argv, numin);
 	if (r) {
@@ -741,6 +781,8 @@ static int range_iter(tctx *x, tnode *n, doc_node *key, doc_node *elem)
 	int r;
 	if (++x->steps > x->max_steps)
 		return xerr(x, n, "too many steps (more than %llu)", (unsigned long long)x->max_steps);
+	if (!tctx_mem_left(x))
+		return xerr(x, n, "template uses more than %zu bytes of memory", x->max_memory);
 	if (n->pipe->ndecl > 0) {
 		if (n->pipe->assign) {
 			if (n->pipe->ndecl > 1) {

@@ -130,35 +130,25 @@ static int f_slice(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
-static doc_node *kstr(tctx *x, kbuf *b)
-{
-	doc_node *v = tv_str(x->a, b->ptr, b->len);
-	kbuf_release(b);
-	return v;
-}
-
 static int f_print(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	tv_sprint(&b, a, n);
-	*out = kstr(x, &b);
-	return 0;
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_println(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	tv_sprintln(&b, a, n);
-	*out = kstr(x, &b);
-	return 0;
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_printf(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	tv_sprintf(&b, a[0]->u.s.ptr, a[0]->u.s.len, a + 1, n - 1);
-	*out = kstr(x, &b);
-	return 0;
+	return tctx_ret_buf(x, out, &b);
 }
 
 /* ---- comparisons ---- */
@@ -353,7 +343,7 @@ static void eval_args(kbuf *b, doc_node **a, size_t n)
 
 static int f_html(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf s = KBUF_INIT, b = KBUF_INIT;
+	kbuf s = KBUF_INIT, b = tctx_buf(x);
 	size_t i;
 	eval_args(&s, a, n);
 	for (i = 0; i < s.len; i++) {
@@ -368,13 +358,12 @@ static int f_html(tctx *x, doc_node **out, doc_node **a, size_t n)
 		}
 	}
 	kbuf_release(&s);
-	*out = kstr(x, &b);
-	return 0;
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_js(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf s = KBUF_INIT, b = KBUF_INIT;
+	kbuf s = KBUF_INIT, b = tctx_buf(x);
 	size_t i;
 	eval_args(&s, a, n);
 	for (i = 0; i < s.len; i++) {
@@ -405,13 +394,12 @@ static int f_js(tctx *x, doc_node **out, doc_node **a, size_t n)
 		}
 	}
 	kbuf_release(&s);
-	*out = kstr(x, &b);
-	return 0;
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_urlquery(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf s = KBUF_INIT, b = KBUF_INIT;
+	kbuf s = KBUF_INIT, b = tctx_buf(x);
 	size_t i;
 	eval_args(&s, a, n);
 	for (i = 0; i < s.len; i++) {
@@ -425,8 +413,7 @@ static int f_urlquery(tctx *x, doc_node **out, doc_node **a, size_t n)
 			kbuf_printf(&b, "%%%02X", c);
 	}
 	kbuf_release(&s);
-	*out = kstr(x, &b);
-	return 0;
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_call(tctx *x, doc_node **out, doc_node **a, size_t n)

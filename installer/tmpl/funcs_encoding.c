@@ -95,12 +95,10 @@ static long b64dec(kbuf *b, const char *s, size_t len)
 
 static int f_b64enc(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	(void)n;
 	tv_b64enc(&b, (const unsigned char *)S(0), SL(0));
-	*out = tv_str(x->a, b.ptr, b.len);
-	kbuf_release(&b);
-	return 0;
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_b64dec(tctx *x, doc_node **out, doc_node **a, size_t n)
@@ -378,17 +376,17 @@ static int to_json(tctx *x, kbuf *b, doc_node *v, unsigned flags)
 
 static int json_common(tctx *x, doc_node **out, doc_node *v, unsigned flags, bool must)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	if (to_json(x, &b, v, flags)) {
+		if (kbuf_failed(&b))
+			return tctx_ret_buf(x, out, &b);
 		kbuf_release(&b);
 		if (must)
 			return KE_INPUT;
 		*out = tv_strz(x->a, "");
 		return 0;
 	}
-	*out = tv_str(x->a, b.ptr, b.len);
-	kbuf_release(&b);
-	return 0;
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_tojson(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return json_common(x, out, a[0], DOC_EMIT_HTML_ESCAPE, false); }
@@ -539,8 +537,10 @@ int tv_to_yaml(tctx *x, kbuf *b, doc_node *v)
 
 static int yaml_common(tctx *x, doc_node **out, doc_node *v, bool must)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	if (tv_to_yaml(x, &b, v)) {
+		if (kbuf_failed(&b))
+			return tctx_ret_buf(x, out, &b);
 		kbuf_release(&b);
 		if (must)
 			return KE_INPUT;
@@ -549,9 +549,7 @@ static int yaml_common(tctx *x, doc_node **out, doc_node *v, bool must)
 	}
 	if (b.len && b.ptr[b.len - 1] == '\n')
 		b.len--;
-	*out = tv_str(x->a, b.ptr, b.len);
-	kbuf_release(&b);
-	return 0;
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_toyaml(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return yaml_common(x, out, a[0], false); }
@@ -812,9 +810,7 @@ static int f_toyamlpretty(tctx *x, doc_node **out, doc_node **a, size_t n)
 		kbuf_putc(&b, '\n');
 	if (b.len && b.ptr[b.len - 1] == '\n')
 		b.len--;
-	*out = tv_str(x->a, b.ptr, b.len);
-	kbuf_release(&b);
-	return 0;
+	return tctx_ret_buf(x, out, &b);
 }
 static int f_musttoyaml(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return yaml_common(x, out, a[0], true); }
 

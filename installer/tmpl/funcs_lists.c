@@ -26,6 +26,13 @@ static int need_list(tctx *x, doc_node *v, const char *what)
 	return 0;
 }
 
+/* Before a list of n items is built: its array, grown by doubling in the
+ * arena, takes at most twice n pointers */
+static int reserve_items(tctx *x, size_t n)
+{
+	return tctx_mem_reserve(x, n > SIZE_MAX / (2 * sizeof(doc_node *)) ? SIZE_MAX : n * 2 * sizeof(doc_node *));
+}
+
 static doc_node *copy_list(tctx *x, doc_node *l)
 {
 	doc_node *r = tv_seq(x->a);
@@ -51,6 +58,8 @@ static int f_append(tctx *x, doc_node **out, doc_node **a, size_t n)
 	(void)n;
 	if (need_list(x, a[0], "push"))
 		return KE_INPUT;
+	if (reserve_items(x, a[0]->u.seq.len + 1))
+		return KE_INPUT;
 	r = copy_list(x, a[0]);
 	doc_seq_push(x->a, r, a[1] ? a[1] : TV_NIL);
 	*out = r;
@@ -63,6 +72,8 @@ static int f_prepend(tctx *x, doc_node **out, doc_node **a, size_t n)
 	size_t i;
 	(void)n;
 	if (need_list(x, a[0], "prepend"))
+		return KE_INPUT;
+	if (reserve_items(x, a[0]->u.seq.len + 1))
 		return KE_INPUT;
 	doc_seq_push(x->a, r, a[1] ? a[1] : TV_NIL);
 	for (i = 0; i < a[0]->u.seq.len; i++)
@@ -252,11 +263,17 @@ static int f_compact(tctx *x, doc_node **out, doc_node **a, size_t n)
 
 static int f_concat(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	doc_node *r = tv_seq(x->a);
-	size_t i, k;
+	doc_node *r;
+	size_t i, k, total = 0;
 	for (i = 0; i < n; i++) {
 		if (need_list(x, a[i], "concat"))
 			return KE_INPUT;
+		total = total > SIZE_MAX - a[i]->u.seq.len ? SIZE_MAX : total + a[i]->u.seq.len;
+	}
+	if (reserve_items(x, total))
+		return KE_INPUT;
+	r = tv_seq(x->a);
+	for (i = 0; i < n; i++) {
 		for (k = 0; k < a[i]->u.seq.len; k++)
 			doc_seq_push(x->a, r, a[i]->u.seq.v[k]);
 	}

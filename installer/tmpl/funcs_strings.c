@@ -16,18 +16,6 @@
 
 /* the function's result from b (released); a write b refused (its cap)
  * fails the function rather than return a truncated string */
-static int ret_buf(tctx *x, doc_node **out, kbuf *b)
-{
-	if (kbuf_failed(b)) {
-		size_t max = b->max ? b->max : KBUF_MAX;
-		kbuf_release(b);
-		return tctx_fail(x, "result longer than %zu bytes", max);
-	}
-	*out = tv_str(x->a, b->ptr, b->len);
-	kbuf_release(b);
-	return 0;
-}
-
 static int ret_str(tctx *x, doc_node **out, const char *s, size_t n)
 {
 	*out = tv_str(x->a, s, n);
@@ -117,25 +105,25 @@ static void map_case(kbuf *b, const char *s, size_t n, uint32_t (*f)(uint32_t))
 
 static int f_upper(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	(void)n;
 	map_case(&b, S(0), SL(0), rune_upper);
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_lower(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	(void)n;
 	map_case(&b, S(0), SL(0), rune_lower);
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 /* strings.Title: upper-case letters that follow a separator (non letter,
  * digit or underscore). ASCII only. */
 static int f_title(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	size_t i;
 	bool prev_sep = true;
 	(void)n;
@@ -144,12 +132,12 @@ static int f_title(tctx *x, doc_node **out, doc_node **a, size_t n)
 		kbuf_putc(&b, (char)(prev_sep ? toupper(c) : c));
 		prev_sep = !(isalnum(c) || c == '_' || c >= 0x80);
 	}
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_untitle(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	size_t i;
 	bool prev_ws = true;
 	(void)n;
@@ -158,19 +146,19 @@ static int f_untitle(tctx *x, doc_node **out, doc_node **a, size_t n)
 		kbuf_putc(&b, (char)(prev_ws ? tolower(c) : c));
 		prev_ws = is_ws(c);
 	}
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_swapcase(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	size_t i;
 	(void)n;
 	for (i = 0; i < SL(0); i++) {
 		unsigned char c = (unsigned char)S(0)[i];
 		kbuf_putc(&b, (char)(isupper(c) ? tolower(c) : islower(c) ? toupper(c) : c));
 	}
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_trim(tctx *x, doc_node **out, doc_node **a, size_t n)
@@ -240,17 +228,17 @@ static int f_abbrev(tctx *x, doc_node **out, doc_node **a, size_t n)
 		return 0;
 	}
 	{
-		kbuf b = KBUF_INIT;
+		kbuf b = tctx_buf(x);
 		kbuf_put(&b, S(1), (size_t)(w - 3));
 		kbuf_puts(&b, "...");
-		return ret_buf(x, out, &b);
+		return tctx_ret_buf(x, out, &b);
 	}
 }
 
 static int f_abbrevboth(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	int64_t off = IV(0), w = IV(1), len = (int64_t)SL(2);
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	(void)n;
 	/* Sprig returns s as it is before goutils sees it */
 	if (w < 4 || (off > 0 && w < 7) || len <= w) {
@@ -264,7 +252,7 @@ static int f_abbrevboth(tctx *x, doc_node **out, doc_node **a, size_t n)
 	if (off <= 4) {
 		kbuf_put(&b, S(2), (size_t)(w - 3));
 		kbuf_puts(&b, "...");
-		return ret_buf(x, out, &b);
+		return tctx_ret_buf(x, out, &b);
 	}
 	if (w < 7) {
 		*out = a[2];
@@ -274,11 +262,11 @@ static int f_abbrevboth(tctx *x, doc_node **out, doc_node **a, size_t n)
 		kbuf_puts(&b, "...");
 		kbuf_put(&b, S(2) + off, (size_t)(w - 6));
 		kbuf_puts(&b, "...");
-		return ret_buf(x, out, &b);
+		return tctx_ret_buf(x, out, &b);
 	}
 	kbuf_puts(&b, "...");
 	kbuf_put(&b, S(2) + len - (w - 3), (size_t)(w - 3));
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_substr(tctx *x, doc_node **out, doc_node **a, size_t n)
@@ -302,21 +290,23 @@ static int f_substr(tctx *x, doc_node **out, doc_node **a, size_t n)
 
 static int f_repeat(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	int64_t i;
 	(void)n;
 	if (IV(0) < 0)
 		return tctx_fail(x, "strings: negative Repeat count");
 	if (SL(1) && (uint64_t)IV(0) > ((size_t)64 << 20) / SL(1))
 		return tctx_fail(x, "strings: Repeat output length overflow");
+	if (tctx_mem_reserve(x, (size_t)IV(0) * SL(1)))
+		return KE_INPUT;
 	for (i = 0; i < IV(0); i++)
 		kbuf_put(&b, S(1), SL(1));
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_nospace(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	size_t i;
 	(void)n;
 	/* goutils.DeleteWhiteSpace works byte by byte, each byte taken as a
@@ -327,12 +317,12 @@ static int f_nospace(tctx *x, doc_node **out, doc_node **a, size_t n)
 		if (!is_ws(c) && c != 0x85 && c != 0xA0)
 			put_rune(&b, c);
 	}
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_initials(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	size_t i;
 	bool prev = true;
 	(void)n;
@@ -351,7 +341,7 @@ static int f_initials(tctx *x, doc_node **out, doc_node **a, size_t n)
 		}
 		prev = sp;
 	}
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_contains(tctx *x, doc_node **out, doc_node **a, size_t n)
@@ -377,7 +367,7 @@ static int f_hassuffix(tctx *x, doc_node **out, doc_node **a, size_t n)
 
 static int quote_common(tctx *x, doc_node **out, doc_node **a, size_t n, bool single)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	size_t i, k = 0;
 	for (i = 0; i < n; i++) {
 		size_t l;
@@ -395,7 +385,7 @@ static int quote_common(tctx *x, doc_node **out, doc_node **a, size_t n, bool si
 			tv_quote(&b, s, l);
 		}
 	}
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_quote(tctx *x, doc_node **out, doc_node **a, size_t n) { return quote_common(x, out, a, n, false); }
@@ -403,7 +393,7 @@ static int f_squote(tctx *x, doc_node **out, doc_node **a, size_t n) { return qu
 
 static int f_cat(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	size_t i, k = 0;
 	for (i = 0; i < n; i++) {
 		if (tv_isnil(a[i]))
@@ -412,7 +402,7 @@ static int f_cat(tctx *x, doc_node **out, doc_node **a, size_t n)
 			kbuf_putc(&b, ' ');
 		tv_print(&b, a[i]);
 	}
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static void indent_into(kbuf *b, int64_t sp, const char *s, size_t l)
@@ -420,7 +410,8 @@ static void indent_into(kbuf *b, int64_t sp, const char *s, size_t l)
 	size_t i;
 	if (sp < 0)
 		sp = 0;
-	kbuf_set_cap(b, (size_t)64 << 20);
+	if (!b->max || b->max > (size_t)64 << 20)
+		kbuf_set_cap(b, (size_t)64 << 20);
 	kbuf_putn(b, ' ', (size_t)sp);
 	for (i = 0; i < l; i++) {
 		kbuf_putc(b, s[i]);
@@ -431,28 +422,28 @@ static void indent_into(kbuf *b, int64_t sp, const char *s, size_t l)
 
 static int f_indent(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	(void)n;
 	if (IV(0) > 100000)
 		return tctx_fail(x, "indent too large");
 	indent_into(&b, IV(0), S(1), SL(1));
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_nindent(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	(void)n;
 	if (IV(0) > 100000)
 		return tctx_fail(x, "indent too large");
 	kbuf_putc(&b, '\n');
 	indent_into(&b, IV(0), S(1), SL(1));
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_replace(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	const char *s = S(2), *e = S(2) + SL(2);
 	(void)n;
 	if (SL(0) == 0) {
@@ -466,7 +457,7 @@ static int f_replace(tctx *x, doc_node **out, doc_node **a, size_t n)
 			s += w;
 		}
 		kbuf_put(&b, S(1), SL(1));
-		return ret_buf(x, out, &b);
+		return tctx_ret_buf(x, out, &b);
 	}
 	while (s < e) {
 		const char *p = memmem(s, (size_t)(e - s), S(0), SL(0));
@@ -478,7 +469,7 @@ static int f_replace(tctx *x, doc_node **out, doc_node **a, size_t n)
 		kbuf_put(&b, S(1), SL(1));
 		s = p + SL(0);
 	}
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_plural(tctx *x, doc_node **out, doc_node **a, size_t n)
@@ -601,9 +592,15 @@ doc_node *tv_strslice(tctx *x, doc_node *v)
 		if (v->flags & TV_STRS)
 			return v;
 		for (i = 0; i < v->u.seq.len; i++) {
-			if (tv_isnil(v->u.seq.v[i]))
+			doc_node *e = v->u.seq.v[i];
+			if (tv_isnil(e))
 				continue;
-			s = tv_strval(x, v->u.seq.v[i], &l);
+			if (e->type == DOC_STR && !(e->flags & (TV_BYTES | TV_OBJ))) {
+				/* a string is shared, not copied (the arena keeps it) */
+				doc_seq_push(x->a, r, e);
+				continue;
+			}
+			s = tv_strval(x, e, &l);
 			doc_seq_push(x->a, r, tv_str(x->a, s, l));
 		}
 		return r;
@@ -624,15 +621,21 @@ static int f_tostrings(tctx *x, doc_node **out, doc_node **a, size_t n)
 static int f_join(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	doc_node *l = tv_strslice(x, a[1]);
-	kbuf b = KBUF_INIT;
-	size_t i;
+	kbuf b;
+	size_t i, total = 0, left = tctx_mem_left(x);
 	(void)n;
+	/* the result's size first: a join past the budget allocates nothing */
+	for (i = 0; i < l->u.seq.len && total <= left; i++)
+		total += l->u.seq.v[i]->u.s.len + (i ? SL(0) : 0);
+	if (tctx_mem_reserve(x, total))
+		return KE_INPUT;
+	b = tctx_buf(x);
 	for (i = 0; i < l->u.seq.len; i++) {
 		if (i)
 			kbuf_put(&b, S(0), SL(0));
 		kbuf_put(&b, l->u.seq.v[i]->u.s.ptr, l->u.seq.v[i]->u.s.len);
 	}
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int cmp_nodestr(const void *p, const void *q)
@@ -670,7 +673,7 @@ static int f_sortalpha(tctx *x, doc_node **out, doc_node **a, size_t n)
 
 static int f_snakecase(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	size_t i;
 	(void)n;
 	for (i = 0; i < SL(0); i++) {
@@ -689,7 +692,7 @@ static int f_snakecase(tctx *x, doc_node **out, doc_node **a, size_t n)
 			kbuf_putc(&b, (char)c);
 		}
 	}
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_kebabcase(tctx *x, doc_node **out, doc_node **a, size_t n)
@@ -704,7 +707,7 @@ static int f_kebabcase(tctx *x, doc_node **out, doc_node **a, size_t n)
 
 static int f_camelcase(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	size_t i;
 	bool up = true;
 	(void)n;
@@ -717,7 +720,7 @@ static int f_camelcase(tctx *x, doc_node **out, doc_node **a, size_t n)
 		kbuf_putc(&b, (char)(up ? toupper(c) : c));
 		up = false;
 	}
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 /* goutils.WrapCustom(str, width, sep, longWords), which Sprig's wrap (long
@@ -726,7 +729,7 @@ static int f_camelcase(tctx *x, doc_node **out, doc_node **a, size_t n)
 static int wrap_common(tctx *x, doc_node **out, int64_t w, const char *sep, size_t sepl, const char *s, size_t l,
 		       bool longw)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	size_t off = 0, wl;
 	if (!sepl) {
 		sep = "\n";
@@ -760,7 +763,7 @@ static int wrap_common(tctx *x, doc_node **out, int64_t w, const char *sep, size
 		}
 	}
 	kbuf_put(&b, s + off, l - off);
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_wrap(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return wrap_common(x, out, IV(0), "", 0, S(1), SL(1), false); }
@@ -1007,7 +1010,7 @@ static int f_urlparse(tctx *x, doc_node **out, doc_node **a, size_t n)
 /* urlJoin: url.URL{...}.String() from such a dict */
 static int f_urljoin(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	kbuf b = KBUF_INIT;
+	kbuf b = tctx_buf(x);
 	const char *scheme = doc_get_str(a[0], "scheme", ""), *host = doc_get_str(a[0], "host", "");
 	const char *user = doc_get_str(a[0], "userinfo", ""), *path = doc_get_str(a[0], "path", "");
 	const char *query = doc_get_str(a[0], "query", ""), *frag = doc_get_str(a[0], "fragment", "");
@@ -1040,7 +1043,7 @@ static int f_urljoin(tctx *x, doc_node **out, doc_node **a, size_t n)
 		kbuf_putc(&b, '#');
 		kbuf_puts(&b, frag);
 	}
-	return ret_buf(x, out, &b);
+	return tctx_ret_buf(x, out, &b);
 }
 
 const tfunc tmpl_funcs_strings[] = {

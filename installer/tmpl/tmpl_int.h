@@ -238,6 +238,19 @@ const char *tv_sv(const doc_node *v, size_t *len);
 int tctx_fail(tctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Execute template name with dot into out (include, template). */
 int tctx_exec_named(tctx *x, const char *name, doc_node *dot, kbuf *out);
+/* The memory budget (tmpl_exec_opts.max_memory), checked before
+ * allocating: the bytes the execution may still take from the arena. */
+size_t tctx_mem_left(const tctx *x);
+/* 0 if n more bytes fit the budget, else tctx_fail's KE_INPUT with the
+ * budget's message. Call it before allocating n bytes from input sizes. */
+int tctx_mem_reserve(tctx *x, size_t n);
+/* An empty result buffer capped at what the budget has left, so a result
+ * that would pass it is refused before its memory is spent. */
+kbuf tctx_buf(const tctx *x);
+/* A function's string result from b (released): the string, or, if a write
+ * to b was refused, the budget's failure (or "result longer than" b's own
+ * cap when that was lower). */
+int tctx_ret_buf(tctx *x, doc_node **out, kbuf *b);
 /* Parse and execute text (tpl). */
 int tctx_exec_text(tctx *x, const char *text, size_t len, doc_node *dot, kbuf *out);
 

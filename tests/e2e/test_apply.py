@@ -974,3 +974,36 @@ def test_insecure_skip_tls_verify_warns_loudly(cluster):
     assert "warning: insecure-skip-tls-verify is set: the API server's certificate is NOT checked" in r.stderr
     r = cluster.kstage("apply", simple_bundle(cluster, "insecure"), "-q", kubeconfig=str(kc))
     assert "insecure-skip-tls-verify" in r.stderr     # even with -q
+
+
+def _writes(cluster):
+    """The requests the fault proxy saw that could change the cluster: any
+    method but GET/HEAD/OPTIONS without dryRun=All (its WRITE counters)."""
+    return {k: v for k, v in cluster.fault("GET", "/counters").items() if k.startswith("WRITE ")}
+
+
+def test_plan_sends_no_mutating_request(cluster):
+    # issue 13: counted by the fault proxy, not by kstage: a plan of a new
+    # release (CRDs, then objects of their kinds and core ones), then a plan
+    # of the applied release with drift, leave no WRITE; the apply between
+    # them does write, so the counter is live
+    ns = "e2e-plan-nowrite"
+    b = gw_bundle(cluster, "nowrite", ns)
+    cluster.fault("DELETE", "/counters")
+    p = cluster.kstage("plan", b, "--detailed-exitcode")
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert _writes(cluster) == {}
+    assert any(k.startswith(("PATCH ", "POST ")) for k in cluster.fault("GET", "/counters")), \
+        "the plan sent no dry-run request: the check would prove nothing"
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 0, r.stderr
+    assert _writes(cluster), "apply wrote nothing the proxy counted"
+    cluster.kubectl("patch", "configmap", "e2e-settings", "-n", ns, "--type=merge", "-p", '{"data":{"mode":"green"}}')
+    cluster.fault("DELETE", "/counters")
+    p = cluster.kstage("plan", b, "--detailed-exitcode")
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert f"~ ConfigMap/{ns}/e2e-settings (changed)" in p.stdout
+    assert _writes(cluster) == {}
+    p = cluster.kstage("plan", b, "-o", "json")
+    assert p.returncode == 0, p.stderr
+    assert _writes(cluster) == {}

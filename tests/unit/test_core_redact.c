@@ -311,3 +311,18 @@ TEST(redact_nothing_left_in_random_texts)
 			break;
 	}
 }
+
+TEST(redact_url_passwords_whatever_their_length)
+{
+	kredact *r = kredact_new();
+	/* never added: masked by where they stand, also when short */
+	CHECK_STR_EQ(masked(r, "fetching https://u:pw@m.example/a.yaml"), "fetching https://u:<redacted>@m.example/a.yaml");
+	CHECK_STR_EQ(masked(r, "from \"oci://bob:s3cr:et@reg/x\" and git://a:b@h/p"),
+		     "from \"oci://bob:<redacted>@reg/x\" and git://a:<redacted>@h/p");
+	/* a user alone, an empty password, '@' past the host or in a path: left */
+	CHECK_STR_EQ(masked(r, "https://bob@h/x https://bob:@h https://h/p:q@r x:y@z"),
+		     "https://bob@h/x https://bob:@h https://h/p:q@r x:y@z");
+	CHECK_STR_EQ(masked(r, "://"), "://");
+	CHECK_STR_EQ(masked(r, "https://u:p"), "https://u:p");
+	kredact_free(r);
+}

@@ -341,3 +341,38 @@ TEST(kube_config_refuses_a_server_with_a_query)
 		kbuf_release(&kc);
 	}
 }
+
+/* Discovery first, then the rule of the resource it resolved to: a CRD's
+ * objects under a *.k8s.io group are DNS-1123 subdomains, refused with that
+ * rule before any request for the object. */
+TEST(kube_names_checked_by_the_resource_discovery_found)
+{
+	static const struct { const char *yaml; int rc; const char *msg; } cases[] = {
+		{ "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: Bad_Name\n", KE_INPUT,
+		  "m.yaml:4:9: Gateway \"Bad_Name\": invalid metadata.name \"Bad_Name\": " },
+		{ "apiVersion: gateway.networking.k8s.io/v1\nkind: Gateway\nmetadata:\n  name: gw.v1\n", 0, NULL },
+		{ "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a.b\n", 0, NULL },
+		{ "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: \"system:Mixed_Case\"\n", 0, NULL },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rec r;
+		kube_client *c = rec_client(&r, true);
+		karena a = KARENA_INIT;
+		kerr e = KERR_INIT;
+		kube_obj o;
+		kbuf m = KBUF_INIT;
+		kube_discovery_add(c, "gateway.networking.k8s.io", "v1", "Gateway", "gateways", true);
+		CHECK_MSG(obj_from(&o, &a, cases[i].yaml, &e) == 0, "case %zu: refused before discovery", i);
+		CHECK_INT_EQ(kube_obj_resolve(c, &a, &o, "default", &e), cases[i].rc);
+		if (cases[i].msg) {
+			kerr_format(&e, &m);
+			CHECK_CONTAINS(m.ptr, cases[i].msg);
+		}
+		CHECK_INT_EQ(r.n, 0);
+		kbuf_release(&m);
+		kerr_clear(&e);
+		karena_release(&a);
+		kube_client_free(c);
+	}
+}

@@ -8,6 +8,8 @@
  *   --- data-helm         (optional YAML read as Helm reads values: floats)
  *   --- output            (expected output; last newline dropped)
  *   --- error             (or: a text the error must contain)
+ *   --- max-memory        (optional: the template memory budget in bytes;
+ *                          the arena must not grow past it, error or not)
  *
  * Templates are parsed under the name "test"; Helm's "<no value>" removal
  * is on. Extra templates can be defined with {{define}} in the template.
@@ -26,7 +28,7 @@
 
 typedef struct tcase {
 	char *name;
-	kbuf tmpl, data, out, err;
+	kbuf tmpl, data, out, err, maxmem;
 	int has_data, helm, has_out, has_err;
 	int line;
 } tcase;
@@ -44,7 +46,10 @@ static void run_case(const char *file, tcase *c, int *passed, int *failed)
 	kbuf out = KBUF_INIT;
 	doc_node *data = NULL;
 	tmpl_set *s;
+	tmpl_exec_opts opts = { 0 };
+	size_t before;
 	int r;
+	opts.max_memory = c->maxmem.len ? (size_t)strtoull(c->maxmem.ptr, NULL, 10) : 0;
 	strip_nl(&c->tmpl);
 	strip_nl(&c->out);
 	strip_nl(&c->err);
@@ -61,8 +66,15 @@ static void run_case(const char *file, tcase *c, int *passed, int *failed)
 	}
 	s = tmpl_set_new(&a);
 	r = tmpl_parse(s, "test", c->tmpl.ptr, c->tmpl.len, &e);
+	before = a.used_total;
 	if (!r)
-		r = tmpl_exec(s, "test", data, &out, NULL, &e);
+		r = tmpl_exec(s, "test", data, &out, &opts, &e);
+	if (opts.max_memory && a.used_total - before > opts.max_memory) {
+		unit_fail(file, c->line, "case %s: the arena grew by %zu bytes, past the budget of %zu", c->name,
+			  a.used_total - before, opts.max_memory);
+		(*failed)++;
+		goto done;
+	}
 	if (c->has_err) {
 		kbuf msg = KBUF_INIT;
 		if (!r) {
@@ -123,6 +135,7 @@ static void run_file(const char *path, int *passed, int *failed)
 			kbuf_release(&c.data);
 			kbuf_release(&c.out);
 			kbuf_release(&c.err);
+			kbuf_release(&c.maxmem);
 			free(c.name);
 			memset(&c, 0, sizeof(c));
 			c.name = strndup(p + 4, l - 4);
@@ -142,6 +155,8 @@ static void run_file(const char *path, int *passed, int *failed)
 				sec = &c.out, c.has_out = 1;
 			else if (wl == 5 && !strncmp(w, "error", 5))
 				sec = &c.err, c.has_err = 1;
+			else if (wl == 10 && !strncmp(w, "max-memory", 10))
+				sec = &c.maxmem;
 			else
 				unit_fail(path, lineno, "unknown section %.*s", (int)wl, w);
 		} else if (sec) {
@@ -156,6 +171,7 @@ static void run_file(const char *path, int *passed, int *failed)
 	kbuf_release(&c.data);
 	kbuf_release(&c.out);
 	kbuf_release(&c.err);
+	kbuf_release(&c.maxmem);
 	free(c.name);
 	kbuf_release(&b);
 }

@@ -7,7 +7,11 @@
 //	POST   /rules          add a rule (body: Rule), returns the rule with its id
 //	DELETE /rules          clear all rules
 //	DELETE /rules/{id}     remove one rule
-//	GET    /counters       {"GET /api/v1/namespaces": 3, ...} (path without query)
+//	GET    /counters       {"GET /api/v1/namespaces": 3, ...} (path without query);
+//	                       a request that could change the cluster (any method but
+//	                       GET, HEAD, OPTIONS, without dryRun=All in its query) is
+//	                       also counted as "WRITE PATCH /api/v1/...": a plan must
+//	                       leave no WRITE key
 //	DELETE /counters       reset counters
 //	GET    /healthz        ok
 package faultproxy
@@ -165,11 +169,29 @@ func (p *Proxy) Counters() map[string]int {
 // ResetCounters zeroes the counters.
 func (p *Proxy) ResetCounters() { p.mu.Lock(); p.counters = map[string]int{}; p.mu.Unlock() }
 
+// Mutating reports whether the API server would carry r out for real: a
+// method other than GET, HEAD and OPTIONS whose query has no dryRun=All.
+func Mutating(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	for _, v := range r.URL.Query()["dryRun"] {
+		if v == "All" {
+			return false
+		}
+	}
+	return true
+}
+
 // pick counts the request and returns the first rule that fires, if any.
 func (p *Proxy) pick(r *http.Request) *Rule {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.counters[r.Method+" "+r.URL.Path]++
+	if Mutating(r) {
+		p.counters["WRITE "+r.Method+" "+r.URL.Path]++
+	}
 	for _, rule := range p.rules {
 		if rule.Method != "" && !strings.EqualFold(rule.Method, r.Method) {
 			continue

@@ -97,6 +97,40 @@ func TestPassThroughAndCounters(t *testing.T) {
 	}
 }
 
+func TestWritesCountedApartFromDryRuns(t *testing.T) {
+	_, c, pu, ctl, _ := setup(t)
+	send := func(method, path string) {
+		req, _ := http.NewRequest(method, pu+path, strings.NewReader("{}"))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, path, err)
+		}
+		resp.Body.Close()
+	}
+	send("PATCH", "/api/v1/namespaces/a/configmaps/x?dryRun=All&fieldManager=kstage")
+	send("POST", "/api/v1/namespaces/a/configmaps?fieldManager=kstage&dryRun=All")
+	send("GET", "/api/v1/namespaces/a/configmaps/x")
+	send("PATCH", "/api/v1/namespaces/a/configmaps/y?fieldManager=kstage")
+	send("DELETE", "/api/v1/namespaces/a/configmaps/z?dryRun=Nope")
+	_, body, _ := get(t, http.DefaultClient, ctl+"/counters")
+	var counters map[string]int
+	json.Unmarshal([]byte(body), &counters)
+	writes := map[string]int{}
+	for k, v := range counters {
+		if strings.HasPrefix(k, "WRITE ") {
+			writes[k] = v
+		}
+	}
+	want := map[string]int{"WRITE PATCH /api/v1/namespaces/a/configmaps/y": 1, "WRITE DELETE /api/v1/namespaces/a/configmaps/z": 1}
+	if len(writes) != len(want) || writes["WRITE PATCH /api/v1/namespaces/a/configmaps/y"] != 1 ||
+		writes["WRITE DELETE /api/v1/namespaces/a/configmaps/z"] != 1 {
+		t.Fatalf("writes %v, want %v", writes, want)
+	}
+	if counters["PATCH /api/v1/namespaces/a/configmaps/x"] != 1 {
+		t.Fatalf("counters %v", counters)
+	}
+}
+
 func TestStatusActions(t *testing.T) {
 	for _, code := range []int{500, 503, 429} {
 		_, c, pu, ctl, hits := setup(t)
