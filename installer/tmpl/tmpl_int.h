@@ -110,7 +110,7 @@ typedef int (*tfn)(tctx *x, doc_node **out, doc_node **args, size_t n);
 /* Signature letters, one per parameter, '*' before the last makes it
  * variadic: a interface{} (anything), s string, i int, I int64, f float64,
  * b bool, l []interface {}, S []string, m map[string]interface {},
- * r reflect.Value (builtins: anything, no checks). */
+ * t time.Time, r reflect.Value (builtins: anything, no checks). */
 struct tfunc {
 	const char *name;
 	tfn fn;
