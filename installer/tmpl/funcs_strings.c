@@ -417,16 +417,25 @@ static int f_cat(tctx *x, doc_node **out, doc_node **a, size_t n)
 
 static void indent_into(kbuf *b, int64_t sp, const char *s, size_t l)
 {
-	size_t i;
+	const char *p = s, *e = s + l, *nl;
+	size_t lines = 1, need;
 	if (sp < 0)
 		sp = 0;
 	kbuf_set_cap(b, (size_t)64 << 20);
+	/* one allocation for the whole result, then line by line */
+	for (nl = memchr(p, '\n', l); nl; nl = memchr(nl + 1, '\n', (size_t)(e - nl - 1)))
+		lines++;
+	if (__builtin_mul_overflow(lines, (size_t)sp, &need) || __builtin_add_overflow(need, l, &need))
+		need = SIZE_MAX;
+	if (kbuf_grow(b, need))
+		return; /* over the cap: b has failed */
 	kbuf_putn(b, ' ', (size_t)sp);
-	for (i = 0; i < l; i++) {
-		kbuf_putc(b, s[i]);
-		if (s[i] == '\n')
-			kbuf_putn(b, ' ', (size_t)sp);
+	while ((nl = memchr(p, '\n', (size_t)(e - p)))) {
+		kbuf_put(b, p, (size_t)(nl - p + 1));
+		kbuf_putn(b, ' ', (size_t)sp);
+		p = nl + 1;
 	}
+	kbuf_put(b, p, (size_t)(e - p));
 }
 
 static int f_indent(tctx *x, doc_node **out, doc_node **a, size_t n)
