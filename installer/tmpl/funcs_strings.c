@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "re.h"
 #include "tmpl_int.h"
 
 #define S(i) (a[i]->u.s.ptr)
@@ -38,79 +39,70 @@ static bool is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' |
 
 static int f_hello(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)a; (void)n; return ret_str(x, out, "Hello!", 6); }
 
-/* Unicode simple case mapping for the scripts charts meet: ASCII, Latin-1,
- * Latin Extended-A, Greek and Cyrillic (Go's unicode tables cover all). */
+/* Go's unicode.To(_case, r) over unicode.CaseRanges (0 upper, 1 lower) */
+static uint32_t rune_to(int c, uint32_t r)
+{
+	size_t lo = 0, hi = re_ncase;
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+		const int32_t *cr = re_case[m];
+		if ((uint32_t)cr[0] <= r && r <= (uint32_t)cr[1]) {
+			int32_t d = cr[2 + c];
+			if (d > 0x10FFFF) /* UpperLower: even offsets upper, odd lower */
+				return (uint32_t)cr[0] + (((r - (uint32_t)cr[0]) & ~1u) | (uint32_t)(c & 1));
+			return (uint32_t)((int32_t)r + d);
+		}
+		if (r < (uint32_t)cr[0])
+			hi = m;
+		else
+			lo = m + 1;
+	}
+	return r;
+}
+
 static uint32_t rune_upper(uint32_t r)
 {
-	if (r >= 'a' && r <= 'z') return r - 32;
-	if (r < 0x80) return r;
-	if ((r >= 0xE0 && r <= 0xFE && r != 0xF7)) return r - 32;
-	if (r == 0xFF) return 0x178;
-	if (r == 0xB5) return 0x39C;
-	if (r >= 0x100 && r <= 0x17F && r != 0x130 && r != 0x131 && r != 0x138 && r != 0x149 && r != 0x17F) {
-		bool odd_lower = (r >= 0x139 && r <= 0x148) || (r >= 0x179 && r <= 0x17E);
-		if (odd_lower ? (r % 2 == 0) : (r % 2 == 1)) return r - 1;
-		return r;
-	}
-	if (r == 0x131) return 'I';
-	if (r == 0x17F) return 'S';
-	if (r >= 0x3B1 && r <= 0x3C9 && r != 0x3C2) return r - 32;
-	if (r == 0x3C2) return 0x3A3;
-	if (r >= 0x430 && r <= 0x44F) return r - 32;
-	if (r >= 0x450 && r <= 0x45F) return r - 80;
-	return r;
+	if (r < 0x80)
+		return r >= 'a' && r <= 'z' ? r - 32 : r;
+	return rune_to(0, r);
 }
 
 static uint32_t rune_lower(uint32_t r)
 {
-	if (r >= 'A' && r <= 'Z') return r + 32;
-	if (r < 0x80) return r;
-	if ((r >= 0xC0 && r <= 0xDE && r != 0xD7)) return r + 32;
-	if (r == 0x178) return 0xFF;
-	if (r >= 0x100 && r <= 0x17F && r != 0x130 && r != 0x131 && r != 0x138 && r != 0x149 && r != 0x17F) {
-		bool odd_lower = (r >= 0x139 && r <= 0x148) || (r >= 0x179 && r <= 0x17E);
-		if (odd_lower ? (r % 2 == 1) : (r % 2 == 0)) return r + 1;
-		return r;
-	}
-	if (r == 0x130) return 'i';
-	if (r >= 0x391 && r <= 0x3A9 && r != 0x3A2) return r + 32;
-	if (r >= 0x410 && r <= 0x42F) return r + 32;
-	if (r >= 0x400 && r <= 0x40F) return r + 80;
-	return r;
+	if (r < 0x80)
+		return r >= 'A' && r <= 'Z' ? r + 32 : r;
+	return rune_to(1, r);
 }
 
-static size_t dec_rune(const char *s, size_t n, uint32_t *r)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	if (u[0] < 0x80) { *r = u[0]; return 1; }
-	if ((u[0] & 0xE0) == 0xC0 && n >= 2 && (u[1] & 0xC0) == 0x80) { *r = ((uint32_t)(u[0] & 0x1F) << 6) | (u[1] & 0x3F); return 2; }
-	if ((u[0] & 0xF0) == 0xE0 && n >= 3 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
-		*r = ((uint32_t)(u[0] & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
-		return 3;
-	}
-	*r = 0xFFFFFFFF; /* invalid or 4-byte: copied as is */
-	if ((u[0] & 0xF8) == 0xF0 && n >= 4)
-		return 4;
-	return 1;
-}
-
+/* utf8.AppendRune */
 static void put_rune(kbuf *b, uint32_t r)
 {
-	if (r < 0x80) kbuf_putc(b, (char)r);
-	else if (r < 0x800) { kbuf_putc(b, (char)(0xC0 | (r >> 6))); kbuf_putc(b, (char)(0x80 | (r & 0x3F))); }
-	else { kbuf_putc(b, (char)(0xE0 | (r >> 12))); kbuf_putc(b, (char)(0x80 | ((r >> 6) & 0x3F))); kbuf_putc(b, (char)(0x80 | (r & 0x3F))); }
+	if (r < 0x80) {
+		kbuf_putc(b, (char)r);
+	} else if (r < 0x800) {
+		kbuf_putc(b, (char)(0xC0 | (r >> 6)));
+		kbuf_putc(b, (char)(0x80 | (r & 0x3F)));
+	} else if (r < 0x10000) {
+		kbuf_putc(b, (char)(0xE0 | (r >> 12)));
+		kbuf_putc(b, (char)(0x80 | ((r >> 6) & 0x3F)));
+		kbuf_putc(b, (char)(0x80 | (r & 0x3F)));
+	} else {
+		kbuf_putc(b, (char)(0xF0 | (r >> 18)));
+		kbuf_putc(b, (char)(0x80 | ((r >> 12) & 0x3F)));
+		kbuf_putc(b, (char)(0x80 | ((r >> 6) & 0x3F)));
+		kbuf_putc(b, (char)(0x80 | (r & 0x3F)));
+	}
 }
 
+/* strings.ToUpper/ToLower: ASCII text byte by byte; otherwise strings.Map,
+ * where a byte that is not UTF-8 becomes U+FFFD */
 static void map_case(kbuf *b, const char *s, size_t n, uint32_t (*f)(uint32_t))
 {
 	size_t i = 0;
 	while (i < n) {
 		uint32_t r;
-		size_t w = dec_rune(s + i, n - i, &r);
-		if (r == 0xFFFFFFFF)
-			kbuf_put(b, s + i, w);
-		else
-			put_rune(b, f(r));
+		size_t w = tv_utf8_decode((const unsigned char *)s + i, n - i, &r);
+		put_rune(b, f(r));
 		i += w;
 	}
 }

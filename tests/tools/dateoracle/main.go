@@ -1,4 +1,5 @@
 // Command dateoracle is the differential test of kstage's date functions
+// (and of upper and lower, which share the Unicode tables of the regexp port)
 // (installer/tmpl/funcs_dates.c over gotime.c) against Go's time package
 // with Sprig v3's definitions of the functions (copied below from
 // Masterminds/sprig date.go, as Helm ships them): it generates templates
@@ -159,6 +160,22 @@ var funcs = template.FuncMap{
 	"mustDateModify": mustDateModify, "must_date_modify": mustDateModify, "duration": duration,
 	"durationRound": durationRound, "toDate": toDate, "mustToDate": mustToDate, "unixEpoch": unixEpoch,
 	"toJson": toJSON, "int64": toInt64,
+	// Sprig's upper and lower, over the Unicode tables the regexp port shares
+	"upper": strings.ToUpper, "lower": strings.ToLower,
+}
+
+// text for upper and lower: letters of many scripts, the UpperLower
+// alternations, runes whose case maps leave their block, invalid UTF-8
+var caseRunes = []string{"a", "Z", "é", "É", "ß", "ſ", "ǅ", "ǈ", "Ǳ", "ı", "İ", "K", "Ω", "ω", "ς", "Σ", "ά",
+	"ﬀ", "ǰ", "ɐ", "Ɐ", "ᲀ", "ꭰ", "Ꭰ", "Ａ", "ｚ", "𐐀", "𐐨", "𞤢", "𞤀", "ǆ", "Ā", "ā", "Ŀ", "ŀ", "Ÿ", "ÿ", "µ",
+	"Ⅰ", "ⅰ", "Ⓐ", "ⓐ", "ꙁ", "Ꙁ", "ӏ", "Ӏ", "ꞵ", "Ꞵ", "\xff", "\xc3", "\xed\xa0\x80", "\uFFFD", "x", " ", "1"}
+
+func (g gen) caseText() string {
+	var b strings.Builder
+	for i, n := 0, g.r.Intn(8); i < n; i++ {
+		b.WriteString(g.pick(caseRunes))
+	}
+	return b.String()
 }
 
 func outcome(text string) string {
@@ -309,7 +326,9 @@ func (g gen) dateArg() string {
 }
 
 func (g gen) template() string {
-	switch g.r.Intn(16) {
+	switch g.r.Intn(17) {
+	case 16:
+		return "{{ upper " + strconv.Quote(g.caseText()) + " }}|{{ lower " + strconv.Quote(g.caseText()) + " }}"
 	case 0, 1, 2:
 		return "{{ date " + lit(g.layout()) + " " + g.dateArg() + " }}"
 	case 3, 4, 5:
@@ -403,6 +422,9 @@ func run(driver string, k, n int, seed int64, verbose bool) int {
 	for _, l := range layouts {
 		cases = append(cases, "{{ date "+lit(l)+" "+g.dateArg()+" }}", "{{ mustToDate "+lit(l)+" "+
 			lit(time.Unix(g.epoch()%100000000000, 123456789).Format(l))+" }}")
+	}
+	for _, r := range caseRunes {
+		cases = append(cases, "{{ upper "+strconv.Quote(r)+" }}|{{ lower "+strconv.Quote(r)+" }}")
 	}
 	for _, z := range zones {
 		cases = append(cases, "{{ dateInZone "+lit(time.RFC1123Z+" MST")+" "+g.dateArg()+" "+lit(z)+" }}")
