@@ -74,26 +74,6 @@ static uint32_t rune_lower(uint32_t r)
 	return rune_to(1, r);
 }
 
-/* utf8.AppendRune */
-static void put_rune(kbuf *b, uint32_t r)
-{
-	if (r < 0x80) {
-		kbuf_putc(b, (char)r);
-	} else if (r < 0x800) {
-		kbuf_putc(b, (char)(0xC0 | (r >> 6)));
-		kbuf_putc(b, (char)(0x80 | (r & 0x3F)));
-	} else if (r < 0x10000) {
-		kbuf_putc(b, (char)(0xE0 | (r >> 12)));
-		kbuf_putc(b, (char)(0x80 | ((r >> 6) & 0x3F)));
-		kbuf_putc(b, (char)(0x80 | (r & 0x3F)));
-	} else {
-		kbuf_putc(b, (char)(0xF0 | (r >> 18)));
-		kbuf_putc(b, (char)(0x80 | ((r >> 12) & 0x3F)));
-		kbuf_putc(b, (char)(0x80 | ((r >> 6) & 0x3F)));
-		kbuf_putc(b, (char)(0x80 | (r & 0x3F)));
-	}
-}
-
 /* strings.ToUpper/ToLower: ASCII text byte by byte; otherwise strings.Map,
  * where a byte that is not UTF-8 becomes U+FFFD */
 static void map_case(kbuf *b, const char *s, size_t n, uint32_t (*f)(uint32_t))
@@ -102,7 +82,7 @@ static void map_case(kbuf *b, const char *s, size_t n, uint32_t (*f)(uint32_t))
 	while (i < n) {
 		uint32_t r;
 		size_t w = tv_utf8_decode((const unsigned char *)s + i, n - i, &r);
-		put_rune(b, f(r));
+		tv_utf8_encode(b, f(r));
 		i += w;
 	}
 }
@@ -317,7 +297,7 @@ static int f_nospace(tctx *x, doc_node **out, doc_node **a, size_t n)
 	for (i = 0; i < SL(0); i++) {
 		unsigned char c = (unsigned char)S(0)[i];
 		if (!is_ws(c) && c != 0x85 && c != 0xA0)
-			put_rune(&b, c);
+			tv_utf8_encode(&b, c);
 	}
 	return ret_buf(x, out, &b);
 }
