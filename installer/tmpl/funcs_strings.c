@@ -391,8 +391,6 @@ static void indent_into(kbuf *b, int64_t sp, const char *s, size_t l)
 {
 	const char *p = s, *e = s + l, *nl;
 	size_t lines = 1, need;
-	if (sp < 0)
-		sp = 0;
 	kbuf_set_cap(b, (size_t)64 << 20);
 	/* one allocation for the whole result, then line by line */
 	for (nl = memchr(p, '\n', l); nl; nl = memchr(nl + 1, '\n', (size_t)(e - nl - 1)))
@@ -416,6 +414,8 @@ static int f_indent(tctx *x, doc_node **out, doc_node **a, size_t n)
 	(void)n;
 	if (IV(0) > 100000)
 		return tctx_fail(x, "indent too large");
+	if (IV(0) < 0)
+		return tctx_fail(x, "strings: negative Repeat count"); /* Go's panic, recovered */
 	indent_into(&b, IV(0), S(1), SL(1));
 	return ret_buf(x, out, &b);
 }
@@ -426,6 +426,8 @@ static int f_nindent(tctx *x, doc_node **out, doc_node **a, size_t n)
 	(void)n;
 	if (IV(0) > 100000)
 		return tctx_fail(x, "indent too large");
+	if (IV(0) < 0)
+		return tctx_fail(x, "strings: negative Repeat count"); /* Go's panic, recovered */
 	kbuf_putc(&b, '\n');
 	indent_into(&b, IV(0), S(1), SL(1));
 	return ret_buf(x, out, &b);
