@@ -5,8 +5,10 @@ application charts (the KServe chart, tests/tmpl/charts/app with a full
 values file, and tests/tmpl/charts/bitnamish, built on a library chart)
 and bench/charts/heavy, a template-heavy chart (16 components through
 shared helpers, include, tpl and toYaml on every document).
-Reports median wall time and peak RSS of each tool and the ratios
-helm/kstage. Timing is reported, never asserted.
+Reports median wall time, median CPU time (user + system, of the process
+and its threads: less sensitive than wall time to a busy machine) and peak
+RSS of each tool, the ratios helm/kstage, and the load average the run saw.
+Timing is reported, never asserted.
 
   KSTAGE_BIN, HELM_BIN, KSTAGE_FIXTURES as in tests/tmpl/diff_helm.py
   BENCH_RUNS (default 15)
@@ -41,20 +43,22 @@ def peak_rss_kib(cmd, runs=3):
 
 
 def measure(cmd):
-    """median wall seconds (each run in a fresh child), peak RSS KiB. The
+    """median wall seconds (each run in a fresh child), median CPU seconds,
+    peak RSS KiB. The
     child is started with posix_spawn (vfork): a fork of this Python would
     add ~1 ms of page-table copying to every run of either tool."""
-    walls = []
+    walls, cpus = [], []
     quiet = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
              (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]
     for _ in range(RUNS):
         t0 = time.perf_counter()
         pid = os.posix_spawn(cmd[0], cmd, os.environ, file_actions=quiet)
-        _, status, _ = os.wait4(pid, 0)
+        _, status, ru = os.wait4(pid, 0)
         walls.append(time.perf_counter() - t0)
+        cpus.append(ru.ru_utime + ru.ru_stime)
         if os.waitstatus_to_exitcode(status) != 0:
             sys.exit("bench: %s failed" % " ".join(cmd))
-    return statistics.median(walls), peak_rss_kib(cmd)
+    return statistics.median(walls), statistics.median(cpus), peak_rss_kib(cmd)
 
 
 def big_crd_chart(tgz, tmp, copies=3):
@@ -85,17 +89,21 @@ def main():
         ("library-chart app (bitnamish)", [os.path.join(ROOT, "tests", "tmpl", "charts", "bitnamish")]),
         ("template-heavy (bench/charts/heavy)", [os.path.join(ROOT, "bench", "charts", "heavy")]),
     ]
-    print("%-36s %10s %10s %8s %10s %10s %8s" % ("chart", "helm ms", "kstage ms", "time x",
-                                                 "helm MiB", "kstage MiB", "mem x"))
-    base_w, base_r = measure([KSTAGE, "version", "--short"])
+    print("load average at start: %.1f %.1f %.1f on %d CPUs" % (os.getloadavg() + (os.cpu_count(),)))
+    print("%-36s %8s %9s %7s %8s %9s %6s %9s %10s %6s" % (
+        "chart", "helm ms", "kstage ms", "wall x", "helm cpu", "kstage cpu", "cpu x", "helm MiB", "kstage MiB",
+        "mem x"))
+    base_w, _, base_r = measure([KSTAGE, "version", "--short"])
     for name, args in cases:
-        hw, hr = measure([HELM, "template"] + args)
-        kw, kr = measure([KSTAGE, "template"] + args)
-        print("%-36s %10.1f %10.1f %8.1f %10.1f %10.1f %8.1f" % (
-            name, hw * 1e3, kw * 1e3, hw / kw, hr / 1024, kr / 1024, hr / kr))
-    true_w, _ = measure(["/bin/true"])
+        hw, hc, hr = measure([HELM, "template"] + args)
+        kw, kc, kr = measure([KSTAGE, "template"] + args)
+        print("%-36s %8.1f %9.1f %7.1f %8.1f %9.1f %6.1f %9.1f %10.1f %6.1f" % (
+            name, hw * 1e3, kw * 1e3, hw / kw, hc * 1e3, kc * 1e3, hc / max(kc, 1e-4), hr / 1024, kr / 1024,
+            hr / kr))
+    true_w, _, _ = measure(["/bin/true"])
     print("kstage process floor (kstage version): %.1f ms, %.1f MiB; spawning /bin/true: %.1f ms" % (
         base_w * 1e3, base_r / 1024, true_w * 1e3))
+    print("load average at end: %.1f %.1f %.1f" % os.getloadavg())
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

@@ -145,6 +145,8 @@ int rel_template(rel_template_result *r, const rel_template_opts *o, kerr *err)
 	tmpl_chart *tc = NULL;
 	tmpl_render_opts ro;
 	values_num_mode num = o->values ? o->values->num : o->bundle ? VALUES_NUM_EXACT : VALUES_NUM_HELM;
+	doc_node *w;
+	size_t i;
 	int rc;
 	memset(r, 0, sizeof(*r));
 	karena_init(&r->a);
@@ -159,16 +161,13 @@ int rel_template(rel_template_result *r, const rel_template_opts *o, kerr *err)
 		drop_schemas(&tc->vc, 0);
 	if ((rc = values_compute(&tc->vc, user ? user : doc_new_map(&r->a), &r->a, num, err)))
 		return rc;
-	{
-		/* Helm's template action warns of a deprecated chart first */
-		doc_node *w = doc_new_seq(&r->a);
-		size_t i;
-		if (doc_get_bool(tc->metadata, "deprecated", false))
-			doc_seq_push(&r->a, w, doc_new_str(&r->a, "this chart is deprecated"));
-		for (i = 0; tc->vc.warnings && i < tc->vc.warnings->u.seq.len; i++)
-			doc_seq_push(&r->a, w, tc->vc.warnings->u.seq.v[i]);
-		r->warnings = w;
-	}
+	/* Helm's template action warns of a deprecated chart first */
+	w = doc_new_seq(&r->a);
+	if (doc_get_bool(tc->metadata, "deprecated", false))
+		doc_seq_push(&r->a, w, doc_new_str(&r->a, "this chart is deprecated"));
+	for (i = 0; tc->vc.warnings && i < tc->vc.warnings->u.seq.len; i++)
+		doc_seq_push(&r->a, w, tc->vc.warnings->u.seq.v[i]);
+	r->warnings = w;
 	values_secrets(o->secrets, &tc->vc, tc->vc.values, secret_paths);
 	memset(&ro, 0, sizeof(ro));
 	ro.release_name = r->name;
@@ -180,6 +179,8 @@ int rel_template(rel_template_result *r, const rel_template_opts *o, kerr *err)
 	ro.num = num;
 	if ((rc = tmpl_render_chart(&r->out, &r->a, tc, &ro, err)))
 		return rc;
+	for (i = 0; i < r->out.nwarnings; i++)
+		doc_seq_push(&r->a, w, doc_new_str(&r->a, r->out.warnings[i]));
 	return select_docs(r, o, err);
 }
 

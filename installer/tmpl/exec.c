@@ -295,6 +295,7 @@ static const char *sig_type(char c)
 	case 'l': return "[]interface {}";
 	case 'S': return "[]string";
 	case 'm': return "map[string]interface {}";
+	case 't': return "time.Time";
 	default: return "interface {}";
 	}
 }
@@ -311,6 +312,7 @@ static bool sig_ok(char c, const doc_node *v)
 	case 'S': return v->type == DOC_SEQ && (v->flags & TV_STRS);
 	case 'm': return v->type == DOC_MAP && !(v->flags & (TV_STRUCT | TV_SMAP)) &&
 			 (!(v->flags & TV_OBJ) || ((const tobj *)v)->kind == TOBJ_NAMED);
+	case 't': return tv_is_time(v);
 	default: return true;
 	}
 }

@@ -1,15 +1,15 @@
 /* tmpl/funcs_dates.c - Sprig's date functions over a time value (a tobj
- * "time.Time" holding Unix nanoseconds in a DOC_INT): now, date,
- * dateInZone, htmlDate, htmlDateInZone, unixEpoch, toDate, dateModify,
- * ago, duration, durationRound, with Go's reference-time layouts.
- * Decision: zones are "UTC" and "Local" (plus fixed offsets written in
- * the input); IANA names other than UTC are treated as UTC. */
+ * "time.Time"): now, date, dateInZone, htmlDate, htmlDateInZone,
+ * unixEpoch, toDate, dateModify, ago, duration, durationRound, as Sprig
+ * v3 defines them over Go's time package (gotime.c: locations, layouts,
+ * parsing). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "gotime.h"
 #include "tmpl_int.h"
 
 #define NS 1000000000LL
@@ -25,17 +25,16 @@ typedef struct gtime {
 } gtime;
 
 /* a time value: a tobj "time.Time" whose n.u.i holds the Unix seconds,
- * with the nanoseconds beside it; ptr holds a fixed zone
- * ((offset seconds + 100000) << 1 | 1) or NULL for Local. mono: the time
- * carries a monotonic clock reading (Go's now, and Add keeps it), which
- * takes part in Go's == */
+ * with the nanoseconds beside it; ptr holds its gt_loc (compared by
+ * identity, as Go compares *Location). mono: the time carries a monotonic
+ * clock reading (Go's now, and Add keeps it), which takes part in Go's == */
 typedef struct ttime {
 	tobj o;
 	long nsec;
 	bool mono;
 } ttime;
 
-static doc_node *mk_time_zone(tctx *x, gtime t, void *zone)
+static doc_node *mk_time(tctx *x, gtime t, const gt_loc *loc)
 {
 	ttime *o = karena_alloc(x->a, sizeof(*o));
 	o->o.n.type = DOC_INT;
@@ -43,13 +42,11 @@ static doc_node *mk_time_zone(tctx *x, gtime t, void *zone)
 	o->o.kind = TOBJ_NAMED;
 	o->o.type_name = "time.Time";
 	o->o.n.u.i = t.sec;
-	o->o.ptr = zone;
+	o->o.ptr = (void *)(uintptr_t)loc;
 	o->nsec = t.nsec;
 	o->mono = false;
 	return &o->o.n;
 }
-
-static doc_node *mk_time(tctx *x, gtime t) { return mk_time_zone(x, t, NULL); }
 
 static gtime time_value(const doc_node *v)
 {
@@ -57,15 +54,7 @@ static gtime time_value(const doc_node *v)
 	return t;
 }
 
-static void *fixed_zone(long off) { return (void *)(intptr_t)(((off + 100000) << 1) | 1); }
-static bool zone_of(const void *z, long *off)
-{
-	intptr_t v = (intptr_t)z;
-	if (!(v & 1))
-		return false;
-	*off = (long)(v >> 1) - 100000;
-	return true;
-}
+static const gt_loc *time_loc(const doc_node *v) { return ((const tobj *)v)->ptr; }
 
 static bool is_time(const doc_node *v)
 {
@@ -80,33 +69,38 @@ bool tv_time_equal(const doc_node *p, const doc_node *q)
 	return p->u.i == q->u.i && a->nsec == b->nsec && a->o.ptr == b->o.ptr && a->mono == b->mono;
 }
 
-/* the time of a Sprig date argument: time.Time, or int/int64/int32 seconds
- * (time.Unix: any int64); false for a float (then, like a missing one, now) */
-static bool time_of(const doc_node *v, gtime *t)
+static gtime now(void)
 {
-	if (is_time(v)) {
-		*t = time_value(v);
-		return true;
+	struct timespec ts;
+	gtime t;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t.sec = (int64_t)ts.tv_sec;
+	t.nsec = ts.tv_nsec;
+	return t;
+}
+
+/* the time of a Sprig date argument: time.Time, or int/int64 seconds
+ * (time.Unix: any int64, in Local); anything else is now */
+static gtime time_of(const doc_node *v)
+{
+	gtime t = { 0, 0 };
+	if (is_time(v))
+		return time_value(v);
+	if (v && v->type == DOC_INT && !(v->flags & (TV_U8 | TV_OBJ))) {
+		t.sec = v->u.i;
+		return t;
 	}
-	if (v && v->type == DOC_INT) {
-		t->sec = v->u.i;
-		t->nsec = 0;
-		return true;
-	}
-	t->sec = (int64_t)time(NULL);
-	t->nsec = 0;
-	return v && v->type == DOC_FLOAT ? false : true;
+	return now();
 }
 
 /* now - t in nanoseconds, saturated as Go's time.Since saturates */
 static int64_t since(gtime t)
 {
-	struct timespec ts;
+	gtime n = now();
 	int64_t d;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (__builtin_sub_overflow((int64_t)ts.tv_sec, t.sec, &d) || __builtin_mul_overflow(d, NS, &d) ||
-	    __builtin_add_overflow(d, (int64_t)(ts.tv_nsec - t.nsec), &d))
-		return (int64_t)ts.tv_sec < t.sec ? INT64_MIN : INT64_MAX;
+	if (__builtin_sub_overflow(n.sec, t.sec, &d) || __builtin_mul_overflow(d, NS, &d) ||
+	    __builtin_add_overflow(d, (int64_t)(n.nsec - t.nsec), &d))
+		return n.sec < t.sec ? INT64_MIN : INT64_MAX;
 	return d;
 }
 
@@ -125,167 +119,35 @@ static gtime gtime_add(gtime t, int64_t d)
 	return t;
 }
 
-/* a broken-down civil time with a year as wide as Go's */
-typedef struct gdate {
-	int64_t year;
-	int mon, mday, hour, min, sec, wday; /* mon 0..11, wday 0 = Sunday */
-} gdate;
-
-/* Unix seconds shifted by off to civil time; as in Go, seconds are first
- * taken modulo 2^64 into the window that starts at Go's absolute zero
- * time (March of year -292277022399), so the extremes wrap as Go's do */
-static void gdate_of(gdate *d, int64_t sec, long off)
-{
-	const int64_t abs_epoch = -9223372028715321600LL; /* Unix seconds of Go's absolute zero */
-	__int128 t = (__int128)abs_epoch + (__int128)((uint64_t)sec - (uint64_t)abs_epoch) + off;
-	__int128 days128 = t / 86400, rem = t % 86400;
-	int64_t days, era, doe, yoe, doy, mp;
-	if (rem < 0) {
-		rem += 86400;
-		days128--;
-	}
-	days = (int64_t)days128;
-	d->hour = (int)(rem / 3600);
-	d->min = (int)(rem / 60 % 60);
-	d->sec = (int)(rem % 60);
-	d->wday = (int)(((days % 7) + 11) % 7); /* 1970-01-01 was a Thursday */
-	/* H. Hinnant's civil_from_days */
-	days += 719468;
-	era = (days >= 0 ? days : days - 146096) / 146097;
-	doe = days - era * 146097;
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	d->mday = (int)(doy - (153 * mp + 2) / 5 + 1);
-	d->mon = (int)(mp < 10 ? mp + 2 : mp - 10);
-	d->year = yoe + era * 400 + (d->mon < 2);
-}
-
-static const char *const months[] = { "January", "February", "March", "April", "May", "June", "July",
-				      "August", "September", "October", "November", "December" };
-static const char *const days[] = { "Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday" };
-
-static void go_format_zone(kbuf *b, const char *layout, size_t ll, gtime t, bool utc, const void *fz)
-{
-	long frac = t.nsec;
-	gdate tm;
-	long off = 0, foff;
-	const char *zone = "UTC";
-	char zbuf[48];
-	size_t i = 0;
-	if (zone_of(fz, &foff)) {
-		off = foff;
-		if (foff != 0) {
-			snprintf(zbuf, sizeof(zbuf), "%c%02ld%02ld", foff < 0 ? '-' : '+', labs(foff) / 3600, (labs(foff) % 3600) / 60);
-			zone = zbuf;
-		}
-	} else if (!utc) {
-		/* the local zone's offset where the C library knows the time
-		 * (its struct tm holds an int year), else UTC's */
-		time_t secs = (time_t)t.sec;
-		struct tm lt;
-		if (localtime_r(&secs, &lt)) {
-			off = lt.tm_gmtoff;
-			snprintf(zbuf, sizeof(zbuf), "%s", lt.tm_zone);
-			zone = zbuf;
-		}
-	}
-	gdate_of(&tm, t.sec, off);
-#define LIT(s) (ll - i >= strlen(s) && !memcmp(layout + i, s, strlen(s)))
-	while (i < ll) {
-		if (LIT("January")) { kbuf_puts(b, months[tm.mon]); i += 7; }
-		else if (LIT("Jan")) { kbuf_put(b, months[tm.mon], 3); i += 3; }
-		else if (LIT("Monday")) { kbuf_puts(b, days[tm.wday]); i += 6; }
-		else if (LIT("Mon")) { kbuf_put(b, days[tm.wday], 3); i += 3; }
-		else if (LIT("MST")) { kbuf_puts(b, zone); i += 3; }
-		else if (LIT("2006")) { kbuf_printf(b, tm.year < 0 ? "-%04lld" : "%04lld", (long long)(tm.year < 0 ? -tm.year : tm.year)); i += 4; }
-		else if (LIT("Z07:00") || LIT("-07:00") || LIT("Z0700") || LIT("-0700") || LIT("-07")) {
-			bool z = layout[i] == 'Z';
-			size_t n = LIT("Z07:00") || LIT("-07:00") ? 6 : LIT("Z0700") || LIT("-0700") ? 5 : 3;
-			if (z && off == 0)
-				kbuf_putc(b, 'Z');
-			else if (n == 3)
-				kbuf_printf(b, "%c%02ld", off < 0 ? '-' : '+', labs(off) / 3600);
-			else
-				kbuf_printf(b, n == 6 ? "%c%02ld:%02ld" : "%c%02ld%02ld", off < 0 ? '-' : '+', labs(off) / 3600,
-					    (labs(off) % 3600) / 60);
-			i += n;
-		}
-		else if (LIT("01")) { kbuf_printf(b, "%02d", tm.mon + 1); i += 2; }
-		else if (LIT("02")) { kbuf_printf(b, "%02d", tm.mday); i += 2; }
-		else if (LIT("_2")) { kbuf_printf(b, "%2d", tm.mday); i += 2; }
-		else if (LIT("06")) { kbuf_printf(b, "%02d", (int)(tm.year % 100)); i += 2; }
-		else if (LIT("15")) { kbuf_printf(b, "%02d", tm.hour); i += 2; }
-		else if (LIT("03")) { kbuf_printf(b, "%02d", tm.hour % 12 ? tm.hour % 12 : 12); i += 2; }
-		else if (LIT("04")) { kbuf_printf(b, "%02d", tm.min); i += 2; }
-		else if (LIT("05")) { kbuf_printf(b, "%02d", tm.sec); i += 2; }
-		else if (LIT("PM")) { kbuf_puts(b, tm.hour >= 12 ? "PM" : "AM"); i += 2; }
-		else if (LIT("pm")) { kbuf_puts(b, tm.hour >= 12 ? "pm" : "am"); i += 2; }
-		else if ((LIT(".000") || LIT(".999") || LIT(",000") || LIT(",999"))) {
-			size_t n = 1;
-			char c = layout[i + 1];
-			char digs[24]; /* frac is 0..999999999; room for any long */
-			while (i + n < ll && layout[i + n] == c)
-				n++;
-			snprintf(digs, sizeof(digs), "%09ld", frac);
-			if (n - 1 > 9)
-				n = 10;
-			if (c == '9') {
-				size_t k = n - 1;
-				while (k > 0 && digs[k - 1] == '0')
-					k--;
-				if (k) {
-					kbuf_putc(b, layout[i]);
-					kbuf_put(b, digs, k);
-				}
-			} else {
-				kbuf_putc(b, layout[i]);
-				kbuf_put(b, digs, n - 1);
-			}
-			i += n;
-		}
-		else if (layout[i] == '1' && !(i + 1 < ll && layout[i + 1] >= '0' && layout[i + 1] <= '9')) { kbuf_printf(b, "%d", tm.mon + 1); i++; }
-		else if (layout[i] == '2' && !(i + 1 < ll && layout[i + 1] >= '0' && layout[i + 1] <= '9')) { kbuf_printf(b, "%d", tm.mday); i++; }
-		else if (layout[i] == '3') { kbuf_printf(b, "%d", tm.hour % 12 ? tm.hour % 12 : 12); i++; }
-		else if (layout[i] == '4') { kbuf_printf(b, "%d", tm.min); i++; }
-		else if (layout[i] == '5') { kbuf_printf(b, "%d", tm.sec); i++; }
-		else { kbuf_putc(b, layout[i]); i++; }
-	}
-#undef LIT
-}
-
-static void go_format(kbuf *b, const char *layout, size_t ll, gtime t, bool utc)
-{
-	go_format_zone(b, layout, ll, t, utc, NULL);
-}
-
 /* time.Time.String() (without the monotonic reading) */
 void tv_time_string(kbuf *b, const doc_node *t)
 {
 	static const char layout[] = "2006-01-02 15:04:05.999999999 -0700 MST";
-	go_format_zone(b, layout, sizeof(layout) - 1, time_value(t), false, ((const tobj *)t)->ptr);
+	gtime g = time_value(t);
+	gt_format(b, layout, sizeof(layout) - 1, g.sec, g.nsec, time_loc(t));
 }
 
 bool tv_time_rfc3339(kbuf *b, const doc_node *t)
 {
 	static const char layout[] = "2006-01-02T15:04:05.999999999Z07:00";
 	size_t start = b->len;
-	go_format_zone(b, layout, sizeof(layout) - 1, time_value(t), false, ((const tobj *)t)->ptr);
+	gtime g = time_value(t);
+	gt_format(b, layout, sizeof(layout) - 1, g.sec, g.nsec, time_loc(t));
 	/* a year of four digits: no sign, nothing past 9999 */
 	return b->len - start > 4 && b->ptr[start] != '-' && b->ptr[start + 4] == '-';
 }
 
-static bool zone_utc(const doc_node *z)
-{
-	return z && z->type == DOC_STR && strcmp(z->u.s.ptr, "Local");
-}
-
-static int fmt_date(tctx *x, doc_node **out, const doc_node *layout, const doc_node *d, bool utc)
+/* Sprig's dateInZone: the date argument in the named location (one that
+ * does not load is UTC), formatted */
+static int fmt_date(tctx *x, doc_node **out, const doc_node *layout, const doc_node *d, const char *zone,
+		    size_t zl)
 {
 	kbuf b = KBUF_INIT;
-	gtime t;
-	time_of(d, &t);
-	go_format(&b, layout->u.s.ptr, layout->u.s.len, t, utc);
+	gtime t = time_of(d);
+	const gt_loc *loc;
+	if (gt_load(x->a, zone, zl, &loc))
+		loc = gt_utc();
+	gt_format(&b, layout->u.s.ptr, layout->u.s.len, t.sec, t.nsec, loc);
 	*out = tv_str(x->a, b.ptr, b.len);
 	kbuf_release(&b);
 	return 0;
@@ -293,62 +155,38 @@ static int fmt_date(tctx *x, doc_node **out, const doc_node *layout, const doc_n
 
 static int f_now(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	struct timespec ts;
-	gtime t;
 	(void)a; (void)n;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	t.sec = (int64_t)ts.tv_sec;
-	t.nsec = ts.tv_nsec;
-	*out = mk_time(x, t);
+	*out = mk_time(x, now(), gt_local());
 	((ttime *)*out)->mono = true;
 	return 0;
 }
 
-static int f_date(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return fmt_date(x, out, a[0], a[1], false); }
-static int f_dateinzone(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return fmt_date(x, out, a[0], a[1], zone_utc(a[2])); }
+static const doc_node html_layout = { DOC_STR, 0, 0, 0, NULL, { .s = { (char *)"2006-01-02", 10 } } };
+
+static int f_date(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)n; return fmt_date(x, out, a[0], a[1], "Local", 5); }
+static int f_dateinzone(tctx *x, doc_node **out, doc_node **a, size_t n)
+{
+	(void)n;
+	return fmt_date(x, out, a[0], a[1], a[2]->u.s.ptr, a[2]->u.s.len);
+}
 static int f_htmldate(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	doc_node l = { DOC_STR, 0, 0, 0, NULL, { .s = { (char *)"2006-01-02", 10 } } };
 	(void)n;
-	return fmt_date(x, out, &l, a[0], false);
+	return fmt_date(x, out, &html_layout, a[0], "Local", 5);
 }
 static int f_htmldateinzone(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	doc_node l = { DOC_STR, 0, 0, 0, NULL, { .s = { (char *)"2006-01-02", 10 } } };
 	(void)n;
-	return fmt_date(x, out, &l, a[0], zone_utc(a[1]));
+	return fmt_date(x, out, &html_layout, a[0], a[1]->u.s.ptr, a[1]->u.s.len);
 }
 
 static int f_unixepoch(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	char buf[32];
-	gtime t;
 	(void)n;
-	time_of(a[0], &t);
-	snprintf(buf, sizeof(buf), "%lld", (long long)t.sec);
+	snprintf(buf, sizeof(buf), "%lld", (long long)a[0]->u.i);
 	*out = tv_strz(x->a, buf);
 	return 0;
-}
-
-/* the time package's quote: bytes outside printable ASCII as \xNN */
-static void time_quote(kbuf *b, const char *s, size_t n)
-{
-	static const char hx[] = "0123456789abcdef";
-	size_t i;
-	kbuf_putc(b, '"');
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x80 || c < ' ') {
-			kbuf_puts(b, "\\x");
-			kbuf_putc(b, hx[c >> 4]);
-			kbuf_putc(b, hx[c & 15]);
-			continue;
-		}
-		if (c == '"' || c == '\\')
-			kbuf_putc(b, '\\');
-		kbuf_putc(b, (char)c);
-	}
-	kbuf_putc(b, '"');
 }
 
 /* time.ParseDuration, Go's algorithm: integer nanoseconds, fractions
@@ -415,7 +253,7 @@ static bool parse_duration(const char *str, size_t l, int64_t *out, kbuf *msg)
 		if (p == u) {
 			if (msg) {
 				kbuf_puts(msg, "time: missing unit in duration ");
-				time_quote(msg, str, l);
+				gt_quote(msg, str, l);
 			}
 			return false;
 		}
@@ -425,9 +263,9 @@ static bool parse_duration(const char *str, size_t l, int64_t *out, kbuf *msg)
 		if (!unit) {
 			if (msg) {
 				kbuf_puts(msg, "time: unknown unit ");
-				time_quote(msg, u, (size_t)(p - u));
+				gt_quote(msg, u, (size_t)(p - u));
 				kbuf_puts(msg, " in duration ");
-				time_quote(msg, str, l);
+				gt_quote(msg, str, l);
 			}
 			return false;
 		}
@@ -454,7 +292,7 @@ static bool parse_duration(const char *str, size_t l, int64_t *out, kbuf *msg)
 invalid:
 	if (msg) {
 		kbuf_puts(msg, "time: invalid duration ");
-		time_quote(msg, str, l);
+		gt_quote(msg, str, l);
 	}
 	return false;
 }
@@ -494,11 +332,8 @@ static void fmt_duration(kbuf *b, int64_t d)
 /* Go's t.Add(d): the zone and the monotonic reading stay */
 static doc_node *time_add(tctx *x, const doc_node *v, int64_t d)
 {
-	gtime t;
-	doc_node *r;
-	time_of(v, &t);
-	r = mk_time_zone(x, gtime_add(t, d), is_time(v) ? ((const tobj *)v)->ptr : NULL);
-	((ttime *)r)->mono = is_time(v) && ((const ttime *)v)->mono;
+	doc_node *r = mk_time(x, gtime_add(time_value(v), d), time_loc(v));
+	((ttime *)r)->mono = ((const ttime *)v)->mono;
 	return r;
 }
 
@@ -560,13 +395,27 @@ static int f_duration(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
+/* Duration.Round(time.Second) */
+static int64_t round_second(int64_t d)
+{
+	int64_t r = d % NS;
+	if (d < 0) {
+		r = -r;
+		if ((uint64_t)r + (uint64_t)r < (uint64_t)NS)
+			return d + r;
+		return d - NS + r < d ? d - NS + r : INT64_MIN;
+	}
+	if ((uint64_t)r + (uint64_t)r < (uint64_t)NS)
+		return d - r;
+	return d + NS - r > d ? d + NS - r : INT64_MAX;
+}
+
+/* Sprig's dateAgo: int, int64 or time.Time (anything else is now) */
 static int f_ago(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = KBUF_INIT;
-	gtime t;
 	(void)n;
-	time_of(a[0], &t);
-	fmt_duration(&b, (since(t) / NS) * NS);
+	fmt_duration(&b, round_second(since(time_of(a[0]))));
 	*out = tv_str(x->a, b.ptr, b.len);
 	kbuf_release(&b);
 	return 0;
@@ -601,88 +450,39 @@ static int f_durationround(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
-/* toDate layout value: the layouts charts use (RFC 3339, dates, times) */
-static bool parse_time(const char *layout, const char *s, gtime *t, void **zone)
-{
-	struct tm tm;
-	int Y = 0, M = 1, D = 1, h = 0, m = 0, sec = 0, n = 0;
-	memset(&tm, 0, sizeof(tm));
-	if (!strcmp(layout, "2006-01-02")) {
-		if (sscanf(s, "%4d-%2d-%2d%n", &Y, &M, &D, &n) != 3 || s[n])
-			return false;
-	} else if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &Y, &M, &D, &h, &m, &sec, &n) == 6) {
-		const char *z = s + n;
-		long off = 0;
-		int64_t frac = 0, scale = NS;
-		if (*z == '.')
-			while (*++z >= '0' && *z <= '9')
-				if (scale > 1) {
-					scale /= 10;
-					frac += (*z - '0') * scale;
-				}
-		if (*z == 'Z')
-			z++;
-		else if (*z == '+' || *z == '-') {
-			int oh = 0, om = 0;
-			if (sscanf(z + 1, "%2d:%2d", &oh, &om) != 2)
-				return false;
-			off = (oh * 3600L + om * 60L) * (*z == '-' ? -1 : 1);
-			z += 6;
-		}
-		if (*z)
-			return false;
-		tm.tm_year = Y - 1900;
-		tm.tm_mon = M - 1;
-		tm.tm_mday = D;
-		tm.tm_hour = h;
-		tm.tm_min = m;
-		tm.tm_sec = sec;
-		t->sec = (int64_t)timegm(&tm) - off;
-		t->nsec = (long)frac;
-		*zone = fixed_zone(off);
-		if (z[-1] != 'Z') {
-			/* Go's Parse takes Local when the offset is Local's there */
-			time_t secs = (time_t)t->sec;
-			struct tm lt;
-			if (localtime_r(&secs, &lt) && lt.tm_gmtoff == off)
-				*zone = NULL;
-		}
-		return true;
-	} else {
-		return false;
-	}
-	tm.tm_year = Y - 1900;
-	tm.tm_mon = M - 1;
-	tm.tm_mday = D;
-	t->sec = (int64_t)timegm(&tm);
-	t->nsec = 0;
-	return true;
-}
-
+/* Sprig's toDate: time.ParseInLocation(layout, value, time.Local); what
+ * does not parse is Go's zero time */
 static int f_todate(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	gtime t;
-	void *zone = NULL;
+	const gt_loc *loc;
+	kbuf err = KBUF_INIT;
 	(void)n;
-	if (!parse_time(a[0]->u.s.ptr, a[1]->u.s.ptr, &t, &zone)) {
-		/* Go's zero time */
+	if (gt_parse(x->a, a[0]->u.s.ptr, a[0]->u.s.len, a[1]->u.s.ptr, a[1]->u.s.len, gt_local(), &t.sec, &t.nsec,
+		     &loc, &err)) {
 		t.sec = ZERO_TIME_SECS;
 		t.nsec = 0;
-		zone = fixed_zone(0);
+		loc = gt_utc();
 	}
-	*out = mk_time_zone(x, t, zone);
+	kbuf_release(&err);
+	*out = mk_time(x, t, loc);
 	return 0;
 }
 
 static int f_musttodate(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	gtime t;
-	void *zone = NULL;
+	const gt_loc *loc;
+	kbuf err = KBUF_INIT;
+	int r = 0;
 	(void)n;
-	if (!parse_time(a[0]->u.s.ptr, a[1]->u.s.ptr, &t, &zone))
-		return tctx_fail(x, "parsing time \"%s\" as \"%s\": cannot parse", a[1]->u.s.ptr, a[0]->u.s.ptr);
-	*out = mk_time_zone(x, t, zone);
-	return 0;
+	if (gt_parse(x->a, a[0]->u.s.ptr, a[0]->u.s.len, a[1]->u.s.ptr, a[1]->u.s.len, gt_local(), &t.sec, &t.nsec,
+		     &loc, &err))
+		r = tctx_fail(x, "%s", err.ptr);
+	else
+		*out = mk_time(x, t, loc);
+	kbuf_release(&err);
+	return r;
 }
 
 const tfunc tmpl_funcs_dates[] = {
@@ -692,11 +492,11 @@ const tfunc tmpl_funcs_dates[] = {
 	{ "dateInZone", f_dateinzone, "sas" },
 	{ "htmlDate", f_htmldate, "a" },
 	{ "htmlDateInZone", f_htmldateinzone, "as" },
-	{ "unixEpoch", f_unixepoch, "a" },
-	{ "dateModify", f_datemodify, "sa" },
-	{ "date_modify", f_datemodify, "sa" },
-	{ "mustDateModify", f_mustdatemodify, "sa" },
-	{ "must_date_modify", f_mustdatemodify, "sa" },
+	{ "unixEpoch", f_unixepoch, "t" },
+	{ "dateModify", f_datemodify, "st" },
+	{ "date_modify", f_datemodify, "st" },
+	{ "mustDateModify", f_mustdatemodify, "st" },
+	{ "must_date_modify", f_mustdatemodify, "st" },
 	{ "duration", f_duration, "a" },
 	{ "durationRound", f_durationround, "a" },
 	{ "ago", f_ago, "a" },

@@ -34,6 +34,8 @@ static int f_get(tctx *x, doc_node **out, doc_node **a, size_t n)
 static int f_set(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	(void)n;
+	if (a[0]->flags & TV_NILSEQ)
+		return tctx_fail(x, "assignment to entry in nil map"); /* Go's panic, recovered */
 	doc_map_setn(x->a, a[0], S(1), SL(1), a[2] ? a[2] : TV_NIL);
 	*out = a[0];
 	return 0;

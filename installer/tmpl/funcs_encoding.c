@@ -935,6 +935,8 @@ static int from_text(tctx *x, doc_node **out, const char *s, size_t l, text_pars
 	}
 	kbuf_release(&em);
 	*out = v && v->type == want ? v : seq ? tv_seq(x->a) : tv_map(x->a);
+	if (!yaml && (!v || v->type == DOC_NULL))
+		(*out)->flags |= TV_NILSEQ; /* encoding/json sets the map or slice to nil */
 	return 0;
 }
 

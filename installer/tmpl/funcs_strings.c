@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "re.h"
 #include "tmpl_int.h"
 
 #define S(i) (a[i]->u.s.ptr)
@@ -26,79 +27,50 @@ static bool is_ws(unsigned char c) { return c == ' ' || c == '\t' || c == '\n' |
 
 static int f_hello(tctx *x, doc_node **out, doc_node **a, size_t n) { (void)a; (void)n; return ret_str(x, out, "Hello!", 6); }
 
-/* Unicode simple case mapping for the scripts charts meet: ASCII, Latin-1,
- * Latin Extended-A, Greek and Cyrillic (Go's unicode tables cover all). */
+/* Go's unicode.To(_case, r) over unicode.CaseRanges (0 upper, 1 lower) */
+static uint32_t rune_to(int c, uint32_t r)
+{
+	size_t lo = 0, hi = re_ncase;
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+		const int32_t *cr = re_case[m];
+		if ((uint32_t)cr[0] <= r && r <= (uint32_t)cr[1]) {
+			int32_t d = cr[2 + c];
+			if (d > 0x10FFFF) /* UpperLower: even offsets upper, odd lower */
+				return (uint32_t)cr[0] + (((r - (uint32_t)cr[0]) & ~1u) | (uint32_t)(c & 1));
+			return (uint32_t)((int32_t)r + d);
+		}
+		if (r < (uint32_t)cr[0])
+			hi = m;
+		else
+			lo = m + 1;
+	}
+	return r;
+}
+
 static uint32_t rune_upper(uint32_t r)
 {
-	if (r >= 'a' && r <= 'z') return r - 32;
-	if (r < 0x80) return r;
-	if ((r >= 0xE0 && r <= 0xFE && r != 0xF7)) return r - 32;
-	if (r == 0xFF) return 0x178;
-	if (r == 0xB5) return 0x39C;
-	if (r >= 0x100 && r <= 0x17F && r != 0x130 && r != 0x131 && r != 0x138 && r != 0x149 && r != 0x17F) {
-		bool odd_lower = (r >= 0x139 && r <= 0x148) || (r >= 0x179 && r <= 0x17E);
-		if (odd_lower ? (r % 2 == 0) : (r % 2 == 1)) return r - 1;
-		return r;
-	}
-	if (r == 0x131) return 'I';
-	if (r == 0x17F) return 'S';
-	if (r >= 0x3B1 && r <= 0x3C9 && r != 0x3C2) return r - 32;
-	if (r == 0x3C2) return 0x3A3;
-	if (r >= 0x430 && r <= 0x44F) return r - 32;
-	if (r >= 0x450 && r <= 0x45F) return r - 80;
-	return r;
+	if (r < 0x80)
+		return r >= 'a' && r <= 'z' ? r - 32 : r;
+	return rune_to(0, r);
 }
 
 static uint32_t rune_lower(uint32_t r)
 {
-	if (r >= 'A' && r <= 'Z') return r + 32;
-	if (r < 0x80) return r;
-	if ((r >= 0xC0 && r <= 0xDE && r != 0xD7)) return r + 32;
-	if (r == 0x178) return 0xFF;
-	if (r >= 0x100 && r <= 0x17F && r != 0x130 && r != 0x131 && r != 0x138 && r != 0x149 && r != 0x17F) {
-		bool odd_lower = (r >= 0x139 && r <= 0x148) || (r >= 0x179 && r <= 0x17E);
-		if (odd_lower ? (r % 2 == 1) : (r % 2 == 0)) return r + 1;
-		return r;
-	}
-	if (r == 0x130) return 'i';
-	if (r >= 0x391 && r <= 0x3A9 && r != 0x3A2) return r + 32;
-	if (r >= 0x410 && r <= 0x42F) return r + 32;
-	if (r >= 0x400 && r <= 0x40F) return r + 80;
-	return r;
+	if (r < 0x80)
+		return r >= 'A' && r <= 'Z' ? r + 32 : r;
+	return rune_to(1, r);
 }
 
-static size_t dec_rune(const char *s, size_t n, uint32_t *r)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	if (u[0] < 0x80) { *r = u[0]; return 1; }
-	if ((u[0] & 0xE0) == 0xC0 && n >= 2 && (u[1] & 0xC0) == 0x80) { *r = ((uint32_t)(u[0] & 0x1F) << 6) | (u[1] & 0x3F); return 2; }
-	if ((u[0] & 0xF0) == 0xE0 && n >= 3 && (u[1] & 0xC0) == 0x80 && (u[2] & 0xC0) == 0x80) {
-		*r = ((uint32_t)(u[0] & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
-		return 3;
-	}
-	*r = 0xFFFFFFFF; /* invalid or 4-byte: copied as is */
-	if ((u[0] & 0xF8) == 0xF0 && n >= 4)
-		return 4;
-	return 1;
-}
-
-static void put_rune(kbuf *b, uint32_t r)
-{
-	if (r < 0x80) kbuf_putc(b, (char)r);
-	else if (r < 0x800) { kbuf_putc(b, (char)(0xC0 | (r >> 6))); kbuf_putc(b, (char)(0x80 | (r & 0x3F))); }
-	else { kbuf_putc(b, (char)(0xE0 | (r >> 12))); kbuf_putc(b, (char)(0x80 | ((r >> 6) & 0x3F))); kbuf_putc(b, (char)(0x80 | (r & 0x3F))); }
-}
-
+/* strings.ToUpper/ToLower: ASCII text byte by byte; otherwise strings.Map,
+ * where a byte that is not UTF-8 becomes U+FFFD */
 static void map_case(kbuf *b, const char *s, size_t n, uint32_t (*f)(uint32_t))
 {
 	size_t i = 0;
 	while (i < n) {
 		uint32_t r;
-		size_t w = dec_rune(s + i, n - i, &r);
-		if (r == 0xFFFFFFFF)
-			kbuf_put(b, s + i, w);
-		else
-			put_rune(b, f(r));
+		size_t w = tv_utf8_decode((const unsigned char *)s + i, n - i, &r);
+		tv_utf8_encode(b, f(r));
 		i += w;
 	}
 }
@@ -315,7 +287,7 @@ static int f_nospace(tctx *x, doc_node **out, doc_node **a, size_t n)
 	for (i = 0; i < SL(0); i++) {
 		unsigned char c = (unsigned char)S(0)[i];
 		if (!is_ws(c) && c != 0x85 && c != 0xA0)
-			put_rune(&b, c);
+			tv_utf8_encode(&b, c);
 	}
 	return tctx_ret_buf(x, out, &b);
 }
@@ -407,17 +379,24 @@ static int f_cat(tctx *x, doc_node **out, doc_node **a, size_t n)
 
 static void indent_into(kbuf *b, int64_t sp, const char *s, size_t l)
 {
-	size_t i;
-	if (sp < 0)
-		sp = 0;
+	const char *p = s, *e = s + l, *nl;
+	size_t lines = 1, need;
 	if (!b->max || b->max > (size_t)64 << 20)
 		kbuf_set_cap(b, (size_t)64 << 20);
+	/* one allocation for the whole result, then line by line */
+	for (nl = memchr(p, '\n', l); nl; nl = memchr(nl + 1, '\n', (size_t)(e - nl - 1)))
+		lines++;
+	if (__builtin_mul_overflow(lines, (size_t)sp, &need) || __builtin_add_overflow(need, l, &need))
+		need = SIZE_MAX;
+	if (kbuf_grow(b, need))
+		return; /* over the cap: b has failed */
 	kbuf_putn(b, ' ', (size_t)sp);
-	for (i = 0; i < l; i++) {
-		kbuf_putc(b, s[i]);
-		if (s[i] == '\n')
-			kbuf_putn(b, ' ', (size_t)sp);
+	while ((nl = memchr(p, '\n', (size_t)(e - p)))) {
+		kbuf_put(b, p, (size_t)(nl - p + 1));
+		kbuf_putn(b, ' ', (size_t)sp);
+		p = nl + 1;
 	}
+	kbuf_put(b, p, (size_t)(e - p));
 }
 
 static int f_indent(tctx *x, doc_node **out, doc_node **a, size_t n)
@@ -426,6 +405,8 @@ static int f_indent(tctx *x, doc_node **out, doc_node **a, size_t n)
 	(void)n;
 	if (IV(0) > 100000)
 		return tctx_fail(x, "indent too large");
+	if (IV(0) < 0)
+		return tctx_fail(x, "strings: negative Repeat count"); /* Go's panic, recovered */
 	indent_into(&b, IV(0), S(1), SL(1));
 	return tctx_ret_buf(x, out, &b);
 }
@@ -436,6 +417,8 @@ static int f_nindent(tctx *x, doc_node **out, doc_node **a, size_t n)
 	(void)n;
 	if (IV(0) > 100000)
 		return tctx_fail(x, "indent too large");
+	if (IV(0) < 0)
+		return tctx_fail(x, "strings: negative Repeat count"); /* Go's panic, recovered */
 	kbuf_putc(&b, '\n');
 	indent_into(&b, IV(0), S(1), SL(1));
 	return tctx_ret_buf(x, out, &b);

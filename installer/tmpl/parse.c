@@ -153,27 +153,6 @@ static int hexval(char c)
 	return -1;
 }
 
-static void put_utf8(kbuf *b, uint32_t r)
-{
-	if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
-		r = 0xFFFD;
-	if (r < 0x80) {
-		kbuf_putc(b, (char)r);
-	} else if (r < 0x800) {
-		kbuf_putc(b, (char)(0xC0 | (r >> 6)));
-		kbuf_putc(b, (char)(0x80 | (r & 0x3F)));
-	} else if (r < 0x10000) {
-		kbuf_putc(b, (char)(0xE0 | (r >> 12)));
-		kbuf_putc(b, (char)(0x80 | ((r >> 6) & 0x3F)));
-		kbuf_putc(b, (char)(0x80 | (r & 0x3F)));
-	} else {
-		kbuf_putc(b, (char)(0xF0 | (r >> 18)));
-		kbuf_putc(b, (char)(0x80 | ((r >> 12) & 0x3F)));
-		kbuf_putc(b, (char)(0x80 | ((r >> 6) & 0x3F)));
-		kbuf_putc(b, (char)(0x80 | (r & 0x3F)));
-	}
-}
-
 /* strconv.Unquote of a "..." or '...' body; returns -1 on a bad escape. */
 static int unquote(kbuf *b, const char *s, size_t n, char q)
 {
@@ -220,7 +199,7 @@ static int unquote(kbuf *b, const char *s, size_t n, char q)
 			else {
 				if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
 					return -1;
-				put_utf8(b, v);
+				tv_utf8_encode(b, v);
 			}
 			break;
 		}

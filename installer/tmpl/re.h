@@ -137,5 +137,8 @@ extern const re_utable re_utables[];
 extern const size_t re_nutables;
 extern const uint32_t re_fold[][2];
 extern const size_t re_nfold;
+/* unicode.CaseRanges, for Go's unicode.ToUpper and ToLower */
+extern const int32_t re_case[][5];
+extern const size_t re_ncase;
 
 #endif

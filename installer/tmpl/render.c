@@ -167,6 +167,35 @@ void tmpl_output_release(tmpl_output *out)
 	out->nbufs = 0;
 }
 
+/* Helm's slog line for a hook annotation naming an unknown event: the
+ * message, then the attribute as slog's text handler writes it (quoted
+ * when it holds a blank, a quote, '=' or a control byte) */
+static const char *unknown_hook_warning(karena *a, const char *hook)
+{
+	kbuf b = KBUF_INIT;
+	const char *p;
+	bool quote = !*hook;
+	char *r;
+	for (p = hook; *p; p++)
+		quote |= (unsigned char)*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f;
+	kbuf_puts(&b, "skipping unknown hooks hookTypes=");
+	if (quote)
+		kbuf_putc(&b, '"');
+	for (p = hook; *p; p++) {
+		if (quote && (*p == '"' || *p == '\\'))
+			kbuf_putc(&b, '\\');
+		if (quote && (unsigned char)*p < ' ')
+			kbuf_printf(&b, *p == '\n' ? "\\n" : *p == '\t' ? "\\t" : "\\x%02x", (unsigned char)*p);
+		else
+			kbuf_putc(&b, *p);
+	}
+	if (quote)
+		kbuf_putc(&b, '"');
+	r = karena_strndup(a, b.ptr, b.len);
+	kbuf_release(&b);
+	return r;
+}
+
 int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, const tmpl_render_opts *o, kerr *err)
 {
 	rctx r;
@@ -278,10 +307,13 @@ int tmpl_render_chart(tmpl_output *out, karena *a, struct tmpl_chart *chart, con
 		goto done;
 	gen = karena_alloc(a, (ndocs + 1) * sizeof(*gen));
 	hooks = karena_alloc(a, (ndocs + 1) * sizeof(*hooks));
+	out->warnings = karena_alloc(a, (ndocs + 1) * sizeof(*out->warnings));
 	for (i = 0; i < ndocs; i++) {
 		if (docs[i].hook) {
 			if (tmpl_hook_known(docs[i].hook))
 				hooks[nhooks++] = docs[i];
+			else
+				out->warnings[out->nwarnings++] = unknown_hook_warning(a, docs[i].hook);
 			continue;
 		}
 		gen[ngen++] = docs[i];

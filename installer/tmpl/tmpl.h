@@ -129,6 +129,9 @@ typedef struct tmpl_output {
 	tmpl_manifest *crds;   /* crds/ files (all charts), for --include-crds */
 	size_t ncrds;
 	const char *notes;     /* rendered NOTES.txt of the top chart or NULL */
+	const char **warnings; /* what Helm logs while sorting, in its words
+				* ("skipping unknown hooks hookTypes=x"), arena */
+	size_t nwarnings;
 	char **bufs;           /* rendered text the documents point into (malloc'd) */
 	size_t nbufs;
 } tmpl_output;

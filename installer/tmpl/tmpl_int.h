@@ -110,7 +110,7 @@ typedef int (*tfn)(tctx *x, doc_node **out, doc_node **args, size_t n);
 /* Signature letters, one per parameter, '*' before the last makes it
  * variadic: a interface{} (anything), s string, i int, I int64, f float64,
  * b bool, l []interface {}, S []string, m map[string]interface {},
- * r reflect.Value (builtins: anything, no checks). */
+ * t time.Time, r reflect.Value (builtins: anything, no checks). */
 struct tfunc {
 	const char *name;
 	tfn fn;
@@ -216,6 +216,8 @@ bool tv_rune_printable(uint32_t r);
 /* utf8.DecodeRune: the rune at s[0..n) and its length; a bad byte is
  * U+FFFD of length 1. */
 size_t tv_utf8_decode(const unsigned char *s, size_t n, uint32_t *r);
+/* utf8.AppendRune: r as UTF-8 (a surrogate or past U+10FFFF as U+FFFD). */
+void tv_utf8_encode(kbuf *b, uint32_t r);
 
 /* .Files.Glob patterns (glob.c), gobwas/glob with '/' as separator. A
  * pattern gobwas refuses compiles to NULL, which matches every path (Helm

@@ -1,5 +1,6 @@
-/* tmpl/unicode.c - Go's utf8.DecodeRune and unicode.IsPrint, which decide
- * what strconv.Quote (quote, %q) and template's js escape. */
+/* tmpl/unicode.c - Go's utf8.DecodeRune and utf8.AppendRune, and
+ * unicode.IsPrint, which decides what strconv.Quote (quote, %q) and
+ * template's js escape. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,27 @@ size_t tv_utf8_decode(const unsigned char *s, size_t n, uint32_t *r)
 	}
 	*r = c;
 	return need;
+}
+
+void tv_utf8_encode(kbuf *b, uint32_t r)
+{
+	if (r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF))
+		r = 0xFFFD;
+	if (r < 0x80) {
+		kbuf_putc(b, (char)r);
+	} else if (r < 0x800) {
+		kbuf_putc(b, (char)(0xC0 | (r >> 6)));
+		kbuf_putc(b, (char)(0x80 | (r & 0x3F)));
+	} else if (r < 0x10000) {
+		kbuf_putc(b, (char)(0xE0 | (r >> 12)));
+		kbuf_putc(b, (char)(0x80 | ((r >> 6) & 0x3F)));
+		kbuf_putc(b, (char)(0x80 | (r & 0x3F)));
+	} else {
+		kbuf_putc(b, (char)(0xF0 | (r >> 18)));
+		kbuf_putc(b, (char)(0x80 | ((r >> 12) & 0x3F)));
+		kbuf_putc(b, (char)(0x80 | ((r >> 6) & 0x3F)));
+		kbuf_putc(b, (char)(0x80 | (r & 0x3F)));
+	}
 }
 
 /* Generated from Go's unicode.IsPrint (Unicode 15.0.0, as Go 1.25 that

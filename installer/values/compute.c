@@ -124,19 +124,6 @@ static bool is_subchart_key(const values_chart *c, const char *k, size_t klen)
 	return false;
 }
 
-/* A warning for the user, once: warn is a sequence of strings (NULL: the
- * pass records none). */
-static void warn_add(karena *a, doc_node *warn, const char *msg)
-{
-	size_t i;
-	if (!warn)
-		return;
-	for (i = 0; i < warn->u.seq.len; i++)
-		if (!strcmp(warn->u.seq.v[i]->u.s.ptr, msg))
-			return;
-	doc_seq_push(a, warn, doc_new_str(a, msg));
-}
-
 /* Helm's coalesceValues: the chart's defaults under v; path names the
  * chart in warnings ("top.sub"). */
 static void coalesce_values(karena *a, const values_chart *c, doc_node *v, bool is_root, bool merge,
@@ -156,9 +143,9 @@ static void coalesce_values(karena *a, const values_chart *c, doc_node *v, bool 
 				doc_map_del(v, k);
 			} else if (uv->type == DOC_MAP && pr->val->type == DOC_MAP) {
 				bool m = merge || is_subchart_key(c, k, klen);
-				values_coalesce_tables(a, uv, doc_copy(a, pr->val), m, 0);
+				values_coalesce_tables(a, uv, doc_copy(a, pr->val), m, 0, karena_printf(a, "%s.%s", path, k), warn);
 			} else if (uv->type == DOC_MAP && pr->val->type != DOC_NULL) {
-				warn_add(a, warn, karena_printf(a, "skipped value for %s.%s: Not a table.", path, k));
+				values_warn(a, warn, karena_printf(a, "skipped value for %s.%s: Not a table.", path, k));
 			}
 			continue;
 		}
@@ -168,18 +155,23 @@ static void coalesce_values(karena *a, const values_chart *c, doc_node *v, bool 
 	}
 }
 
-/* Helm's coalesceGlobals: the parent's globals over the subchart's. */
-static void coalesce_globals(karena *a, doc_node *dest, const doc_node *src)
+/* Helm's coalesceGlobals: the parent's globals over the subchart's; path
+ * names the parent in warnings. */
+static void coalesce_globals(karena *a, doc_node *dest, const doc_node *src, const char *path, doc_node *warn)
 {
 	doc_node *dg = doc_map_get(dest, "global");
 	const doc_node *sg = doc_map_get(src, "global");
 	size_t i;
-	if (!dg)
+	if (!dg) {
 		dg = doc_new_map(a);
-	else if (dg->type != DOC_MAP)
+	} else if (dg->type != DOC_MAP) {
+		values_warn(a, warn, "skipping globals because destination global is not a table.");
 		return;
-	if (sg && sg->type != DOC_MAP)
+	}
+	if (sg && sg->type != DOC_MAP) {
+		values_warn(a, warn, "skipping globals because source global is not a table.");
 		return;
+	}
 	for (i = 0; sg && i < sg->u.map.len; i++) {
 		const doc_pair *pr = &sg->u.map.v[i];
 		const char *k = pr->key->u.s.ptr;
@@ -190,10 +182,13 @@ static void coalesce_globals(karena *a, doc_node *dest, const doc_node *src)
 			if (!dv) {
 				doc_map_setn(a, dg, k, klen, vv);
 			} else if (dv->type == DOC_MAP) {
-				values_coalesce_tables(a, vv, dv, true, 0);
+				values_coalesce_tables(a, vv, dv, true, 0, karena_printf(a, "%s.%s", path, k), warn);
 				doc_map_setn(a, dg, k, klen, vv);
+			} else {
+				values_warn(a, warn, karena_printf(a, "Conflict: cannot merge map onto non-map for \"%s\". Skipping.", k));
 			}
 		} else if (dv && dv->type == DOC_MAP) {
+			values_warn(a, warn, karena_printf(a, "key %s is table. Skipping", k));
 			continue;
 		} else {
 			doc_map_setn(a, dg, k, klen, doc_copy(a, pr->val));
@@ -223,7 +218,7 @@ static int coalesce_chart(karena *a, values_chart *c, doc_node *v, bool is_root,
 					   "values for subchart \"%s\" must be a map, not a %s", s->effective_name,
 					   doc_type_name(sv->type));
 		}
-		coalesce_globals(a, sv, v);
+		coalesce_globals(a, sv, v, path, warn);
 		if ((r = coalesce_chart(a, s, sv, false, merge, depth + 1,
 					karena_printf(a, "%s.%s", path, s->name ? s->name : ""), warn, err)))
 			return r;
@@ -300,7 +295,7 @@ static void process_enabled(values_chart *c, const doc_node *cvals, const char *
 						break;
 					}
 					if (vv && vv->type != DOC_MAP) /* a table is "not a value" */
-						warn_add(a, warn, karena_printf(a, "condition path \"%.*s\" for chart %s returned a non-bool value",
+						values_warn(a, warn, karena_printf(a, "condition path \"%.*s\" for chart %s returned a non-bool value",
 									      (int)tn, p, s->name ? s->name : ""));
 				}
 				p += n;
@@ -409,11 +404,11 @@ static int process_imports(values_chart *c, karena *a, int depth, kerr *err)
 			t = table_at(cvals, child);
 			if (!t)
 				continue;   /* Helm warns and goes on */
-			values_coalesce_tables(a, b, path_to_map(a, parent, doc_copy(a, t)), true, 0);
+			values_coalesce_tables(a, b, path_to_map(a, parent, doc_copy(a, t)), true, 0, NULL, NULL);
 		}
 	}
 	/* the parent's own values beat what it imports */
-	values_coalesce_tables(a, cvals, b, true, 0);
+	values_coalesce_tables(a, cvals, b, true, 0, NULL, NULL);
 	c->eff_defaults = cvals;
 	return 0;
 }

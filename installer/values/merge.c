@@ -9,6 +9,7 @@
 #include "core/numfmt.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define VALUES_MAX_FILE ((size_t)64 << 20)
@@ -33,9 +34,90 @@ doc_node *values_merge(karena *a, doc_node *dst, const doc_node *src)
 	return dst;
 }
 
+void values_warn(karena *a, doc_node *warn, const char *msg)
+{
+	size_t i;
+	if (!warn)
+		return;
+	for (i = 0; i < warn->u.seq.len; i++)
+		if (!strcmp(warn->u.seq.v[i]->u.s.ptr, msg))
+			return;
+	doc_seq_push(a, warn, doc_new_str(a, msg));
+}
+
+/* Go's fmt %v of a values node: map[k:v ...] with sorted keys, [a b],
+ * <nil>, numbers as Go prints a float64 or an int64 */
+static int pair_cmp(const void *x, const void *y)
+{
+	const doc_pair *p = *(const doc_pair *const *)x, *q = *(const doc_pair *const *)y;
+	size_t n = p->key->u.s.len < q->key->u.s.len ? p->key->u.s.len : q->key->u.s.len;
+	int c = memcmp(p->key->u.s.ptr, q->key->u.s.ptr, n);
+	return c ? c : (p->key->u.s.len > q->key->u.s.len) - (p->key->u.s.len < q->key->u.s.len);
+}
+
+static void go_v(kbuf *b, const doc_node *n, int depth)
+{
+	size_t i;
+	if (depth > VALUES_MAX_DEPTH)
+		return;
+	switch (n->type) {
+	case DOC_MAP: {
+		const doc_pair **ps = xcalloc(n->u.map.len ? n->u.map.len : 1, sizeof(*ps));
+		for (i = 0; i < n->u.map.len; i++)
+			ps[i] = &n->u.map.v[i];
+		qsort(ps, n->u.map.len, sizeof(*ps), pair_cmp);
+		kbuf_puts(b, "map[");
+		for (i = 0; i < n->u.map.len; i++) {
+			if (i)
+				kbuf_putc(b, ' ');
+			kbuf_put(b, ps[i]->key->u.s.ptr, ps[i]->key->u.s.len);
+			kbuf_putc(b, ':');
+			go_v(b, ps[i]->val, depth + 1);
+		}
+		kbuf_putc(b, ']');
+		free(ps);
+		break;
+	}
+	case DOC_SEQ:
+		kbuf_putc(b, '[');
+		for (i = 0; i < n->u.seq.len; i++) {
+			if (i)
+				kbuf_putc(b, ' ');
+			go_v(b, n->u.seq.v[i], depth + 1);
+		}
+		kbuf_putc(b, ']');
+		break;
+	case DOC_STR: kbuf_put(b, n->u.s.ptr, n->u.s.len); break;
+	case DOC_BOOL: kbuf_puts(b, n->u.b ? "true" : "false"); break;
+	case DOC_INT: numfmt_int(b, n->u.i); break;
+	case DOC_FLOAT: numfmt_float_v(b, n->u.f); break;
+	default: kbuf_puts(b, "<nil>"); break;
+	}
+}
+
+/* Helm's words where one side is a table and the other a value: src_table
+ * says which side the table is on (val is src's value) */
+static void warn_table(karena *a, doc_node *warn, bool src_table, const char *prefix, const char *k, size_t klen,
+		       const doc_node *val)
+{
+	kbuf v = KBUF_INIT;
+	const char *p = prefix ? prefix : "", *dot = *p ? "." : "";
+	if (!warn)
+		return;
+	go_v(&v, val, 0);
+	if (src_table)
+		values_warn(a, warn, karena_printf(a, "cannot overwrite table with non table for %s%s%.*s (%s)", p, dot,
+						   (int)klen, k, v.ptr ? v.ptr : ""));
+	else
+		values_warn(a, warn, karena_printf(a, "destination for %s%s%.*s is a table. Ignoring non-table value (%s)",
+						   p, dot, (int)klen, k, v.ptr ? v.ptr : ""));
+	kbuf_release(&v);
+}
+
 /* Helm's coalesceTablesFullKey: dst wins; maps merge; a null in dst
  * deletes the key when the default has a value (unless merging). */
-void values_coalesce_tables(karena *a, doc_node *dst, const doc_node *src, bool merge, int depth)
+void values_coalesce_tables(karena *a, doc_node *dst, const doc_node *src, bool merge, int depth,
+			    const char *prefix, doc_node *warn)
 {
 	size_t i;
 	if (!src || src->type != DOC_MAP || !dst || dst->type != DOC_MAP || depth > VALUES_MAX_DEPTH)
@@ -59,8 +141,15 @@ void values_coalesce_tables(karena *a, doc_node *dst, const doc_node *src, bool 
 			continue;
 		}
 		if (pr->val->type == DOC_MAP && dv->type == DOC_MAP)
-			values_coalesce_tables(a, dv, pr->val, merge, depth + 1);
-		/* otherwise dst keeps its value (Helm warns and keeps it) */
+			values_coalesce_tables(a, dv, pr->val, merge, depth + 1,
+					       warn ? karena_printf(a, "%s%s%.*s", prefix && *prefix ? prefix : "",
+								    prefix && *prefix ? "." : "", (int)klen, k) : NULL,
+					       warn);
+		/* otherwise dst keeps its value, and Helm says so */
+		else if (pr->val->type == DOC_MAP)
+			warn_table(a, warn, true, prefix, k, klen, pr->val);
+		else if (dv->type == DOC_MAP && pr->val->type != DOC_NULL)
+			warn_table(a, warn, false, prefix, k, klen, pr->val);
 	}
 }
 
@@ -68,7 +157,7 @@ doc_node *values_coalesce(karena *a, doc_node *dst, const doc_node *defaults)
 {
 	if (!dst)
 		return defaults ? doc_copy(a, defaults) : doc_new_map(a);
-	values_coalesce_tables(a, dst, defaults, false, 0);
+	values_coalesce_tables(a, dst, defaults, false, 0, NULL, NULL);
 	return dst;
 }
 

@@ -22,8 +22,15 @@ int values_parse_set_ex(doc_node *dst, karena *a, values_flag_kind kind, const c
 			values_num_mode num, const values_url_reader *url, doc_node *secret_paths, kerr *err);
 
 /* Helm's coalesceTablesFullKey: src fills in what dst lacks; with !merge a
- * null in dst deletes a key src has. */
-void values_coalesce_tables(karena *a, doc_node *dst, const doc_node *src, bool merge, int depth);
+ * null in dst deletes a key src has. Where one side is a table and the
+ * other a value (dst's is kept), Helm's warning goes to warn (when not
+ * NULL), naming the key under prefix ("top.sub.key"). */
+void values_coalesce_tables(karena *a, doc_node *dst, const doc_node *src, bool merge, int depth,
+			    const char *prefix, doc_node *warn);
+
+/* Record a warning for the user once: warn is a sequence of strings (NULL:
+ * the pass records none). */
+void values_warn(karena *a, doc_node *warn, const char *msg);
 
 /* The location file of values set by a flag ("--set a=b,c=d") with the
  * argument cut where its values start ("--set a=<redacted>"), for errors

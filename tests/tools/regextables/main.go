@@ -154,4 +154,16 @@ func main() {
 		}
 	}
 	fmt.Fprintf(w, "\n};\nconst size_t re_nfold = sizeof(re_fold) / sizeof(re_fold[0]);\n")
+	fmt.Fprintf(w, "\n/* unicode.CaseRanges (upper, lower, title): lo, hi and the deltas;\n")
+	fmt.Fprintf(w, " * 0x110000 is Go's UpperLower (alternating upper and lower case) */\n")
+	fmt.Fprintf(w, "const int32_t re_case[][5] = {")
+	for i, c := range unicode.CaseRanges {
+		if i%3 == 0 {
+			fmt.Fprintf(w, "\n\t")
+		} else {
+			fmt.Fprintf(w, " ")
+		}
+		fmt.Fprintf(w, "{0x%X, 0x%X, %d, %d, %d},", c.Lo, c.Hi, c.Delta[0], c.Delta[1], c.Delta[2])
+	}
+	fmt.Fprintf(w, "\n};\nconst size_t re_ncase = sizeof(re_case) / sizeof(re_case[0]);\n")
 }
