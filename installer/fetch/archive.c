@@ -1,8 +1,8 @@
 /*
- * fetch/archive.c - tar and tar.gz archives read with libarchive,
+ * fetch/archive.c - tar, tar.gz and zip archives read with libarchive,
  * every entry checked before anything is used or written: no absolute
  * path, no ".." step, no device, FIFO or socket, links that stay inside,
- * and limits on entry count, path depth, total size and expansion ratio
+ * no encrypted zip entry, and limits on entry count, path depth, total size and expansion ratio
  * (checked as bytes come out, so a bomb stops at the limit).
  */
 #define _XOPEN_SOURCE 700   /* nftw */
@@ -95,6 +95,14 @@ static bool link_inside(const char *path, const char *target)
 	return true;
 }
 
+/* A zip starts with a local file header, or is empty (the end of its
+ * central directory alone); anything else is read as tar or tar.gz. */
+static bool is_zip(const void *data, size_t len)
+{
+	const unsigned char *d = data;
+	return len >= 4 && d[0] == 'P' && d[1] == 'K' && ((d[2] == 3 && d[3] == 4) || (d[2] == 5 && d[3] == 6));
+}
+
 int fetch_archive_walk(const void *data, size_t len, const char *name, const fetch_archive_limits *lim,
 		       fetch_archive_fn fn, void *ctx, kerr *err)
 {
@@ -103,13 +111,20 @@ int fetch_archive_walk(const void *data, size_t len, const char *name, const fet
 	fetch_archive_limits l;
 	kbuf path = KBUF_INIT, body = KBUF_INIT;
 	size_t entries = 0, total = 0;
+	const char *kind = "a tar or tar.gz";
 	int rc = 0, r;
 	limits_fill(&l, lim);
-	archive_read_support_filter_gzip(ar);
-	archive_read_support_format_tar(ar);
-	archive_read_support_format_gnutar(ar);
+	if (is_zip(data, len)) {
+		/* seekable: names and sizes from the central directory */
+		kind = "a zip";
+		archive_read_support_format_zip(ar);
+	} else {
+		archive_read_support_filter_gzip(ar);
+		archive_read_support_format_tar(ar);
+		archive_read_support_format_gnutar(ar);
+	}
 	if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
-		rc = kerr_set(err, KE_INPUT, "%s: not a tar or tar.gz archive: %s", name, archive_error_string(ar));
+		rc = kerr_set(err, KE_INPUT, "%s: not %s archive: %s", name, kind, archive_error_string(ar));
 		goto done;
 	}
 	while ((r = archive_read_next_header(ar, &ent)) == ARCHIVE_OK) {
@@ -123,6 +138,10 @@ int fetch_archive_walk(const void *data, size_t len, const char *name, const fet
 		}
 		if ((rc = clean_path(&path, en, name, l.max_depth, err)))
 			break;
+		if (archive_entry_is_encrypted(ent)) {
+			rc = kerr_set(err, KE_INPUT, "%s: entry \"%s\" is encrypted", name, en);
+			break;
+		}
 		memset(&fe, 0, sizeof(fe));
 		fe.path = path.ptr;
 		if (hl) {
@@ -186,7 +205,7 @@ int fetch_archive_walk(const void *data, size_t len, const char *name, const fet
 			break;
 	}
 	if (!rc && r != ARCHIVE_EOF)
-		rc = kerr_set(err, KE_INPUT, "%s: not a tar or tar.gz archive: %s", name, archive_error_string(ar));
+		rc = kerr_set(err, KE_INPUT, "%s: not %s archive: %s", name, kind, archive_error_string(ar));
 done:
 	archive_read_free(ar);
 	kbuf_release(&path);

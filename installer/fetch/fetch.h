@@ -219,7 +219,7 @@ int fetch_tar_end(kbuf *tar);
 /* gzip data (zlib, level 6) onto out. */
 int fetch_gzip(kbuf *out, const void *data, size_t len, kerr *err);
 
-/* ---- archives (archive.c): tar, tar.gz ---- */
+/* ---- archives (archive.c): tar, tar.gz, zip ---- */
 
 typedef struct fetch_archive_limits {
 	size_t max_entries;      /* 0: 10000 */
@@ -245,8 +245,9 @@ typedef int (*fetch_archive_fn)(void *ctx, const fetch_archive_entry *e, kerr *e
 /* Read an archive in memory (name is for messages), calling fn (may be
  * NULL) for each entry in order after checking it. Refused: an absolute
  * path, a ".." step, a device, FIFO or socket, a symlink whose target is
- * absolute or climbs above the root, a hard link to such a path; past the
- * limits (KE_LIMIT); data that is no tar or tar.gz (KE_INPUT). fn's
+ * absolute or climbs above the root, a hard link to such a path, an
+ * encrypted zip entry; past the limits (KE_LIMIT); data that is no tar,
+ * tar.gz or zip (KE_INPUT; a zip is known by its first bytes). fn's
  * error stops the walk and is returned. */
 int fetch_archive_walk(const void *data, size_t len, const char *name, const fetch_archive_limits *lim,
 		       fetch_archive_fn fn, void *ctx, kerr *err);

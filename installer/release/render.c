@@ -166,7 +166,7 @@ static bool is_archive(const char *n)
 {
 	size_t l = strlen(n);
 	return (l > 4 && !strcmp(n + l - 4, ".tgz")) || (l > 7 && !strcmp(n + l - 7, ".tar.gz")) ||
-	       (l > 4 && !strcmp(n + l - 4, ".tar"));
+	       (l > 4 && !strcmp(n + l - 4, ".tar")) || (l > 4 && !strcmp(n + l - 4, ".zip"));
 }
 
 typedef struct arch_file {
@@ -200,7 +200,7 @@ static int collect_manifest(void *ctx, const fetch_archive_entry *e, kerr *err)
 	return 0;
 }
 
-/* Every .yaml/.yml/.json file of a tar or tar.gz, in name order, every
+/* Every .yaml/.yml/.json file of a tar, tar.gz or zip, in name order, every
  * entry checked by fetch/archive.c (paths, links, devices). Limits: 5000
  * entries, 256 MiB unpacked, 100 times the packed size. */
 static int add_archive(kube_obj **objs, size_t *n, size_t *cap, karena *a, const char *name, const void *data,
