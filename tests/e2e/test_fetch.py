@@ -130,7 +130,7 @@ def test_server_failing_twice_then_answering(cluster):
 
 
 def test_hostile_archive_sources_are_refused(cluster):
-    """Archive sources (path) go through fetch/archive.c's checks when the
+    """Archive sources (path) go through core/archive.c's checks when the
     stage renders: each hostile archive is refused by plan with exit 2 and a
     clear error (tests/tools/hostile_archives.py builds them)."""
     tools = cluster.tmp / "hostile"

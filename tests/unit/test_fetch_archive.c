@@ -1,4 +1,4 @@
-/* Unit tests for fetch/archive.c: hostile archives built by
+/* Unit tests for core/archive.c and fetch/archive.c: hostile archives built by
  * tests/tools/hostile_archives.py are each refused, by extraction (and
  * nothing is left in the target or written outside it) and, where the
  * entry alone is bad, by the in-memory walk that rendering uses; a good
@@ -87,7 +87,7 @@ TEST(fetch_archive_hostile_refused_nothing_written)
 		CHECK_MSG(count_entries(t.ptr) == 0, "%s: wrote outside the target", hostile[i].file);
 		CHECK_MSG(count_entries(dir) == before, "%s: wrote beside the target", hostile[i].file);
 		kerr_clear(&e);
-		CHECK_INT_EQ(fetch_archive_walk(data.ptr, data.len, hostile[i].file, NULL, NULL, NULL, &e) != 0,
+		CHECK_INT_EQ(karchive_walk(data.ptr, data.len, hostile[i].file, NULL, NULL, NULL, &e) != 0,
 			     hostile[i].walk_too);
 		kerr_clear(&e);
 	}
