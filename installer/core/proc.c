@@ -84,7 +84,7 @@ static int collect(pid_t pid, int fd, long timeout_ms, size_t max, kbuf *out, in
 int kproc_run(char *const *argv, char *const *envp, const void *in, size_t in_len, long timeout_ms, size_t max_out,
 	      kbuf *out, int *status, int *spawn_errno)
 {
-	int opipe[2], ipipe[2] = { -1, -1 }, rc;   /* stdout pipe, stdin socket pair */
+	int opipe[2], ipipe[2] = { -1, -1 }, rc;   /* output pipe, input socket pair */
 	pid_t pid;
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t sa;
