@@ -26,9 +26,8 @@ static int64_t now_ms(void)
 
 /* Read the program's output until EOF, until it has ended (a child it
  * left behind may keep the pipe open: what is buffered is read, then no
- * more), or until the deadline. *status gets the wait status; returns 0,
- * KE_TIMEOUT or KE_LIMIT (the program is killed then). */
-static int collect(pid_t pid, int fd, long timeout_ms, size_t max, kbuf *out, int *status)
+ * more), or until the deadline. */
+int kproc_collect(int pid, int fd, long timeout_ms, size_t max, kbuf *out, int *status)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	bool exited = false;
@@ -137,7 +136,7 @@ int kproc_run(char *const *argv, char *const *envp, const void *in, size_t in_le
 		*spawn_errno = rc;
 		return KE_IO;
 	}
-	rc = collect(pid, opipe[0], timeout_ms, max_out, out, status);
+	rc = kproc_collect(pid, opipe[0], timeout_ms, max_out, out, status);
 	close(opipe[0]);
 	if (rc) {
 		memset(out->ptr, 0, out->len);

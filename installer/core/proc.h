@@ -22,5 +22,10 @@
  * start (*spawn_errno: why). */
 int kproc_run(char *const *argv, char *const *envp, const void *in, size_t in_len, long timeout_ms, size_t max_out,
 	      kbuf *out, int *status, int *spawn_errno);
+/* What kproc_run does once the program runs, for a child started another
+ * way (it must lead its own process group): read fd into out (at most max
+ * bytes) until the child pid ends or timeout_ms passes; 0 (*status: its
+ * wait status), KE_TIMEOUT or KE_LIMIT (the group is killed then). */
+int kproc_collect(int pid, int fd, long timeout_ms, size_t max, kbuf *out, int *status);
 
 #endif
