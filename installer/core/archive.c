@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 
 #define RATIO_FLOOR ((size_t)1 << 20)   /* below this much output, ratios are not judged */
+#define READ_MIN ((size_t)64 << 10)      /* room made for the next read */
+#define READ_MAX ((size_t)1 << 20)       /* the most one read inflates */
 
 static void limits_fill(karchive_limits *l, const karchive_limits *in)
 {
@@ -94,8 +96,32 @@ static bool is_zip(const void *data, size_t len)
 	return len >= 4 && d[0] == 'P' && d[1] == 'K' && ((d[2] == 3 && d[3] == 4) || (d[2] == 5 && d[3] == 6));
 }
 
+/* got more bytes of entry en came out: the limits on one entry, on all
+ * of them and on the expansion ratio (of packed bytes) */
+static int judge(const karchive_limits *l, const char *name, const char *en, size_t packed, size_t *total,
+		 size_t *mine, size_t got, kerr *err)
+{
+	*total += got;
+	*mine += got;
+	if (*mine > l->max_entry_bytes)
+		return kerr_set(err, KE_LIMIT, "%s: entry \"%s\" is larger than the %zu-byte limit", name, en,
+				l->max_entry_bytes);
+	if (*total > l->max_bytes)
+		return kerr_set(err, KE_LIMIT, "%s: more than %zu bytes unpacked", name, l->max_bytes);
+	if (*total > RATIO_FLOOR && *total / (packed ? packed : 1) > l->max_ratio)
+		return kerr_set(err, KE_LIMIT, "%s: expands more than %zu times (%zu bytes from %zu): "
+				"refused as a decompression bomb", name, l->max_ratio, *total, packed);
+	return 0;
+}
+
 int karchive_walk(const void *data, size_t len, const char *name, const karchive_limits *lim, karchive_fn fn,
 		  void *ctx, kerr *err)
+{
+	return karchive_walk_into(data, len, name, lim, NULL, fn, ctx, err);
+}
+
+int karchive_walk_into(const void *data, size_t len, const char *name, const karchive_limits *lim,
+		       karchive_alloc_fn alloc, karchive_fn fn, void *ctx, kerr *err)
 {
 	struct archive *ar = archive_read_new();
 	struct archive_entry *ent;
@@ -171,44 +197,61 @@ int karchive_walk(const void *data, size_t len, const char *name, const karchive
 		} else if (type == AE_IFDIR) {
 			fe.type = KARCHIVE_DIR;
 		} else if (type == AE_IFREG) {
-			char buf[16384];
-			la_ssize_t got;
+			la_ssize_t got = 0;
+			la_int64_t size = archive_entry_size_is_set(ent) ? archive_entry_size(ent) : -1;
 			size_t mine = 0;
 			/* the size the header gives, before any byte is inflated */
-			if (archive_entry_size_is_set(ent) && archive_entry_size(ent) > (la_int64_t)l.max_entry_bytes) {
+			if (size > (la_int64_t)l.max_entry_bytes) {
 				rc = kerr_set(err, KE_LIMIT, "%s: entry \"%s\" is larger than the %zu-byte limit", name, en,
 					      l.max_entry_bytes);
 				break;
 			}
-			kbuf_reset(&body);
-			if (archive_entry_size(ent) > 0)
-				(void)kbuf_grow(&body, (size_t)archive_entry_size(ent));
-			while ((got = archive_read_data(ar, buf, sizeof(buf))) > 0) {
-				total += (size_t)got;
-				mine += (size_t)got;
-				if (mine > l.max_entry_bytes) {
-					rc = kerr_set(err, KE_LIMIT, "%s: entry \"%s\" is larger than the %zu-byte limit", name,
-						      en, l.max_entry_bytes);
-					break;
+			fe.type = KARCHIVE_FILE;
+			if (alloc && size >= 0) {
+				/* straight into the caller's memory: its size is known */
+				char *dst = alloc(ctx, (size_t)size + 1), extra[1];
+				while (!rc && mine < (size_t)size) {
+					size_t room = (size_t)size - mine;
+					got = archive_read_data(ar, dst + mine, room < READ_MAX ? room : READ_MAX);
+					if (got <= 0)
+						break;
+					rc = judge(&l, name, en, len, &total, &mine, (size_t)got, err);
 				}
-				if (total > l.max_bytes) {
-					rc = kerr_set(err, KE_LIMIT, "%s: more than %zu bytes unpacked", name, l.max_bytes);
-					break;
+				if (!rc && got >= 0 && (got = archive_read_data(ar, extra, 1)) > 0)
+					rc = kerr_set(err, KE_INPUT, "%s: entry \"%s\" has more data than its header says",
+						      name, en);
+				dst[mine] = '\0';
+				fe.data = dst;
+				fe.len = mine;
+			} else {
+				/* inflated into body, at most READ_MAX a read */
+				kbuf_reset(&body);
+				while (!rc) {
+					size_t room;
+					if (body.cap - body.len < READ_MIN + 1 && kbuf_grow(&body, READ_MIN) != 0) {
+						rc = kerr_set(err, KE_LIMIT, "%s: entry \"%s\" does not fit in memory", name, en);
+						break;
+					}
+					room = body.cap - body.len - 1;
+					got = archive_read_data(ar, body.ptr + body.len, room < READ_MAX ? room : READ_MAX);
+					if (got <= 0)
+						break;
+					body.len += (size_t)got;
+					body.ptr[body.len] = '\0';
+					rc = judge(&l, name, en, len, &total, &mine, (size_t)got, err);
 				}
-				if (total > RATIO_FLOOR && total / (len ? len : 1) > l.max_ratio) {
-					rc = kerr_set(err, KE_LIMIT, "%s: expands more than %zu times (%zu bytes from %zu): "
-						      "refused as a decompression bomb", name, l.max_ratio, total, len);
-					break;
+				fe.data = body.ptr;
+				fe.len = body.len;
+				if (alloc && !rc) {   /* the caller's memory all the same */
+					char *dst = alloc(ctx, body.len + 1);
+					memcpy(dst, body.ptr, body.len + 1);
+					fe.data = dst;
 				}
-				kbuf_put(&body, buf, (size_t)got);
 			}
 			if (!rc && got < 0)
 				rc = kerr_set(err, KE_INPUT, "%s: %s: %s", name, en, archive_error_string(ar));
 			if (rc)
 				break;
-			fe.type = KARCHIVE_FILE;
-			fe.data = body.ptr;
-			fe.len = body.len;
 		} else {
 			rc = kerr_set(err, KE_INPUT, "%s: entry \"%s\" is a %s: only files, directories and links",
 				      name, en, type == AE_IFCHR ? "character device" : type == AE_IFBLK ? "block device" :

@@ -53,5 +53,14 @@ typedef int (*karchive_fn)(void *ctx, const karchive_entry *e, kerr *err);
  * stops the walk and is returned. */
 int karchive_walk(const void *data, size_t len, const char *name, const karchive_limits *lim, karchive_fn fn,
 		  void *ctx, kerr *err);
+/* As karchive_walk, but a file whose header gives its size n is inflated
+ * straight into alloc(ctx, n + 1) (memory the caller owns, NUL-terminated
+ * after the bytes; e->data is it), not copied through a buffer of the
+ * walk's: one copy of a big chart in memory, not two. (Every file's data
+ * is alloc's memory: one without a size is copied there once read.) An entry with more
+ * bytes than its header says is refused. */
+typedef void *(*karchive_alloc_fn)(void *ctx, size_t n);
+int karchive_walk_into(const void *data, size_t len, const char *name, const karchive_limits *lim,
+		       karchive_alloc_fn alloc, karchive_fn fn, void *ctx, kerr *err);
 
 #endif

@@ -427,8 +427,14 @@ typedef struct tgz_ctx {
 	const char *origin;
 } tgz_ctx;
 
+static void *tgz_alloc(void *ctx, size_t n)
+{
+	return karena_alloc_raw(((tgz_ctx *)ctx)->a, n);
+}
+
 /* "chart/templates/x.yaml" as "templates/x.yaml" (the path is clean
- * already); a file at the top has no chart directory: Helm ignores it too. */
+ * already); a file at the top has no chart directory: Helm ignores it too.
+ * The bytes are arena memory from tgz_alloc, kept as they are. */
 static int tgz_entry(void *ctx, const karchive_entry *e, kerr *err)
 {
 	tgz_ctx *t = ctx;
@@ -436,9 +442,7 @@ static int tgz_entry(void *ctx, const karchive_entry *e, kerr *err)
 	char *buf;
 	if (e->type != KARCHIVE_FILE || !rest)
 		return 0;
-	buf = karena_alloc_raw(t->a, e->len + 1);
-	memcpy(buf, e->data, e->len);
-	buf[e->len] = '\0';
+	buf = (char *)e->data;
 	return flist_take(t->fl, t->a, t->origin, rest + 1, buf, e->len, err);
 }
 
@@ -448,7 +452,7 @@ static int read_tgz(flist *fl, karena *a, const char *origin, const void *data, 
 {
 	karchive_limits lim = { 0, MAX_TOTAL, 0, 0, MAX_FILE, KARCHIVE_TAR };
 	tgz_ctx t = { fl, a, origin };
-	int r = karchive_walk(data, len, origin, &lim, tgz_entry, &t, err);
+	int r = karchive_walk_into(data, len, origin, &lim, tgz_alloc, tgz_entry, &t, err);
 	if (!r && !fl->len)
 		r = kerr_set_at(err, KE_INPUT, origin, 0, 0, "chart archive is empty");
 	return r;
