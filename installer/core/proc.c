@@ -26,8 +26,9 @@ static int64_t now_ms(void)
 
 /* Read the program's output until EOF, until it has ended (a child it
  * left behind may keep the pipe open: what is buffered is read, then no
- * more), or until the deadline. */
-int kproc_collect(int pid, int fd, long timeout_ms, size_t max, kbuf *out, int *status)
+ * more), or until the deadline. *status gets the wait status; returns 0,
+ * KE_TIMEOUT or KE_LIMIT (its process group is killed then). */
+static int collect(pid_t pid, int fd, long timeout_ms, size_t max, kbuf *out, int *status)
 {
 	int64_t deadline = now_ms() + timeout_ms;
 	bool exited = false;
@@ -136,11 +137,41 @@ int kproc_run(char *const *argv, char *const *envp, const void *in, size_t in_le
 		*spawn_errno = rc;
 		return KE_IO;
 	}
-	rc = kproc_collect(pid, opipe[0], timeout_ms, max_out, out, status);
+	rc = collect(pid, opipe[0], timeout_ms, max_out, out, status);
 	close(opipe[0]);
 	if (rc) {
 		memset(out->ptr, 0, out->len);
 		kbuf_reset(out);
 	}
+	return rc;
+}
+
+int kproc_fork(int (*fn)(void *ctx, int fd), void *ctx, long timeout_ms, size_t max_out, kbuf *out, int *status,
+	       int *spawn_errno)
+{
+	int p[2], rc;
+	pid_t pid;
+	*status = 0;
+	*spawn_errno = 0;
+	if (pipe(p) < 0) {
+		*spawn_errno = errno;
+		return KE_IO;
+	}
+	pid = fork();
+	if (pid < 0) {
+		*spawn_errno = errno;
+		close(p[0]);
+		close(p[1]);
+		return KE_IO;
+	}
+	if (pid == 0) {
+		setpgid(0, 0);   /* a timeout kills the group */
+		close(p[0]);
+		_exit(fn(ctx, p[1]));
+	}
+	setpgid(pid, pid);   /* either may run first */
+	close(p[1]);
+	rc = collect(pid, p[0], timeout_ms, max_out, out, status);
+	close(p[0]);
 	return rc;
 }

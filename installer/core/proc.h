@@ -22,10 +22,13 @@
  * start (*spawn_errno: why). */
 int kproc_run(char *const *argv, char *const *envp, const void *in, size_t in_len, long timeout_ms, size_t max_out,
 	      kbuf *out, int *status, int *spawn_errno);
-/* What kproc_run does once the program runs, for a child started another
- * way (it must lead its own process group): read fd into out (at most max
- * bytes) until the child pid ends or timeout_ms passes; 0 (*status: its
- * wait status), KE_TIMEOUT or KE_LIMIT (the group is killed then). */
-int kproc_collect(int pid, int fd, long timeout_ms, size_t max, kbuf *out, int *status);
+/* Run fn(ctx, fd) in a forked child process (for work a library cannot
+ * bound in time: a fetch through libgit2 1.5, which has no timeouts); what
+ * it writes to fd comes back in out, what it returns is its exit status.
+ * The child leaves without atexit handlers (they are the parent's). Then
+ * as kproc_run: 0 (*status), KE_TIMEOUT, KE_LIMIT, or KE_IO when it could
+ * not start (*spawn_errno). */
+int kproc_fork(int (*fn)(void *ctx, int fd), void *ctx, long timeout_ms, size_t max_out, kbuf *out, int *status,
+	       int *spawn_errno);
 
 #endif

@@ -15,7 +15,6 @@
 #include "fetch_int.h"
 #include "core/proc.h"
 
-#include <errno.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,58 +158,57 @@ static bool hex_commit(const char *s)
 #define GIT_TIMEOUT_MS (5L * 60 * 1000)   /* as fetch/http.c's transfers */
 #define GIT_ERROR_MAX ((size_t)4096)
 
-/* The network part of a fetch runs in a child process, so --fetch-timeout
- * holds whatever the server does: libgit2 1.5 has no timeouts, and a
- * stalled server would block a read for ever. The child fetches specs from
- * url into the bare repository at dir and exits; past the deadline it is
- * killed. Its libgit2 error comes back through a pipe. */
+typedef struct bounded {
+	const char *dir, *url;
+	const git_strarray *specs;
+} bounded;
+
+/* In the child: fetch b's specs into the bare repository at b->dir (made
+ * when not there); libgit2's error to fd. */
+static int bounded_fetch(void *ctx, int fd)
+{
+	const bounded *b = ctx;
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	git_fetch_options fo;
+	git_remote_create_options ro;
+	const git_error *e;
+	memset(&fo, 0, sizeof(fo));
+	fo.version = GIT_FETCH_OPTIONS_VERSION;
+	fo.callbacks.version = GIT_REMOTE_CALLBACKS_VERSION;
+	fo.proxy_opts.version = GIT_PROXY_OPTIONS_VERSION;
+	fo.prune = GIT_FETCH_PRUNE_UNSPECIFIED;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo.proxy_opts.type = GIT_PROXY_AUTO;   /* http.proxy, then HTTPS_PROXY and NO_PROXY */
+	/* no url.*.insteadOf from the user's git config: mirrors are kstage's own rules */
+	memset(&ro, 0, sizeof(ro));
+	ro.version = GIT_REMOTE_CREATE_OPTIONS_VERSION;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_repository_init(&repo, b->dir, 1) == 0) {
+		ro.repository = repo;
+		if (git_remote_create_with_opts(&remote, b->url, &ro) == 0 &&
+		    git_remote_fetch(remote, b->specs, &fo, NULL) == 0)
+			return 0;
+	}
+	e = git_error_last();
+	if (e && e->message && write(fd, e->message, strlen(e->message)) < 0)
+		return 2;
+	return 1;
+}
+
+/* The network part of a fetch runs in a child process (kproc_fork), so
+ * --fetch-timeout holds whatever the server does: libgit2 1.5 has no
+ * timeouts, and a stalled server would block a read for ever. */
 static int fetch_bounded(const char *dir, const char *url, const git_strarray *sa, const fetch_opts *o, kerr *err)
 {
 	long timeout = o && o->timeout_ms > 0 ? o->timeout_ms : GIT_TIMEOUT_MS;
+	bounded b = { dir, url, sa };
 	kbuf msg = KBUF_INIT;
-	int p[2], status = 0, rc;
-	pid_t pid;
-	if (pipe(p) < 0)
-		return kerr_set(err, KE_IO, "%s: pipe: %s", url, strerror(errno));
-	pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return kerr_set(err, KE_IO, "%s: fork: %s", url, strerror(errno));
-	}
-	if (pid == 0) {
-		git_repository *repo = NULL;
-		git_remote *remote = NULL;
-		git_fetch_options fo;
-		git_remote_create_options ro;
-		const git_error *e;
-		bool ok;
-		setpgid(0, 0);   /* a timeout kills the group */
-		close(p[0]);
-		memset(&fo, 0, sizeof(fo));
-		fo.version = GIT_FETCH_OPTIONS_VERSION;
-		fo.callbacks.version = GIT_REMOTE_CALLBACKS_VERSION;
-		fo.proxy_opts.version = GIT_PROXY_OPTIONS_VERSION;
-		fo.prune = GIT_FETCH_PRUNE_UNSPECIFIED;
-		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-		fo.proxy_opts.type = GIT_PROXY_AUTO;   /* http.proxy, then HTTPS_PROXY and NO_PROXY */
-		/* no url.*.insteadOf from the user's git config: mirrors are kstage's own rules */
-		memset(&ro, 0, sizeof(ro));
-		ro.version = GIT_REMOTE_CREATE_OPTIONS_VERSION;
-		ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
-		/* init on an existing repository opens it */
-		ok = git_repository_init(&repo, dir, 1) == 0;
-		ro.repository = repo;
-		ok = ok && git_remote_create_with_opts(&remote, url, &ro) == 0 && git_remote_fetch(remote, sa, &fo, NULL) == 0;
-		if (!ok && (e = git_error_last()) && e->message && write(p[1], e->message, strlen(e->message)) < 0)
-			ok = false;
-		_exit(ok ? 0 : 1);   /* no atexit handlers: they are the parent's */
-	}
-	setpgid(pid, pid);
-	close(p[1]);
-	rc = kproc_collect(pid, p[0], timeout, GIT_ERROR_MAX, &msg, &status);
-	close(p[0]);
-	if (rc == KE_TIMEOUT)
+	int status = 0, spawn_errno = 0;
+	int rc = kproc_fork(bounded_fetch, &b, timeout, GIT_ERROR_MAX, &msg, &status, &spawn_errno);
+	if (rc == KE_IO)
+		rc = kerr_set(err, KE_IO, "%s: cannot start the fetch: %s", url, strerror(spawn_errno));
+	else if (rc == KE_TIMEOUT)
 		rc = kerr_set(err, KE_IO, "%s: no answer within %.1fs (--fetch-timeout): stopped", url,
 			      (double)timeout / 1000.0);
 	else if (rc == KE_LIMIT || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
