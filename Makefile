@@ -19,17 +19,19 @@ PKGS    := yaml-0.1 libcurl libarchive libgit2 libcrypto jansson libpcre2-8 zlib
 # The small libraries every run needs are linked statically (STATIC_DEPS=1,
 # the default): mapping and binding five shared objects costs ~0.3 ms a
 # run, a sixth of `kstage template` on an ordinary chart. libarchive is
-# always static: kstage reads only tar and gzip, and the static library
-# brings just those readers (on zlib), where the shared one drags libxml2,
-# ICU and libstdc++ in (~3 ms per .tgz chart). STATIC_DEPS=0 links the
+# always static: kstage reads only tar, gzip and zip, and the static
+# library brings just those readers (on zlib; zip's compression methods on
+# libbz2, liblzma and libzstd, its decryption on nettle), where the shared
+# one drags libxml2, ICU and libstdc++ in (~3 ms per .tgz chart). STATIC_DEPS=0 links the
 # small ones as shared libraries (for distributions).
 STATIC_DEPS ?= 1
 LINKED_PKGS := yaml-0.1 jansson libpcre2-8 hogweed gmp nettle zlib libxcrypt
+ARCHIVE_LIBS := -larchive -lbz2 -llzma -lzstd
 ifeq ($(STATIC_DEPS),1)
-STATIC_LIBS := -Wl,-Bstatic -larchive $(shell pkg-config --libs-only-l $(LINKED_PKGS) 2>/dev/null) -Wl,-Bdynamic
+STATIC_LIBS := -Wl,-Bstatic $(ARCHIVE_LIBS) $(shell pkg-config --libs-only-l $(LINKED_PKGS) 2>/dev/null) -Wl,-Bdynamic
 DYN_PKGS    :=
 else
-STATIC_LIBS := -Wl,-Bstatic -larchive -Wl,-Bdynamic
+STATIC_LIBS := -Wl,-Bstatic $(ARCHIVE_LIBS) -Wl,-Bdynamic
 DYN_PKGS    := $(LINKED_PKGS)
 endif
 soname = $(shell readelf -d $$($(CC) -print-file-name=$(1)) 2>/dev/null | sed -n 's/.*SONAME.*\[\(.*\)\]/\1/p')

@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it prints what to install and fails.
 set -euo pipefail
 pkgs=(pkg-config gcc make libyaml-dev libcurl4-openssl-dev libarchive-dev libgit2-dev
-      libssl-dev libjansson-dev libpcre2-dev zlib1g-dev nettle-dev libgmp-dev libcrypt-dev clang libclang-rt-14-dev
+      libbz2-dev liblzma-dev libzstd-dev libssl-dev libjansson-dev libpcre2-dev zlib1g-dev nettle-dev libgmp-dev libcrypt-dev clang libclang-rt-14-dev
       python3 git npm golang-go time)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -27,6 +27,7 @@ WRAPPERS = {
     r"yaml\.h": {"doc/"},
     r"jansson\.h": {"doc/load_json.c", "doc/emit_json.c"},
     r"pcre2\.h": {"core/regex.c"},
+    r"archive(_entry)?\.h": {"core/archive.c"},
     r"curl/": {"core/dynload_curl.c", "fetch/http.c", "kube/client.c"},
     r"git2\.h": {"core/dynload_git2.c", "fetch/git.c"},
     r"openssl/": {"core/dynload_crypto.c", "tmpl/funcs_crypto.c"},

@@ -72,6 +72,8 @@ typedef struct cli_ctx {
 	const char *argv0;
 	kev_sink sink;      /* events from lower modules go here */
 	kredact *redact;    /* the run's secrets, masked in all output (core/redact.h) */
+	const char *bundle_file;  /* --bundle-file IN.tar.gz */
+	char *bundle_dir;   /* where it was imported (cli/bundle_file.c) */
 } cli_ctx;
 
 typedef struct cli_cmd {
@@ -121,5 +123,13 @@ const char *cli_suggest(const char *s, const char *const *names, size_t n);
  * EXIT_USAGE after printing the error. */
 int cli_parse(cli_ctx *ctx, const cli_cmd *cmd, int argc, char **argv, cli_args *out);
 void cli_args_release(cli_args *a);
+
+/* --bundle-file (cli/bundle_file.c): import ctx->bundle_file into a new
+ * temporary directory (its path into tmp) and give that directory to cmd
+ * as its BUNDLE argument; EXIT_USAGE when cmd takes no bundle or was given
+ * one, else the import's exit code, after printing the error. close
+ * removes the directory (tmp may be empty) and releases tmp. */
+int cli_bundle_file_open(cli_ctx *ctx, const cli_cmd *cmd, cli_args *args, kbuf *tmp);
+void cli_bundle_file_close(cli_ctx *ctx, kbuf *tmp);
 
 #endif

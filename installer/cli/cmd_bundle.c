@@ -145,6 +145,8 @@ const cli_cmd cli_cmd_bundle = {
 	"unpacks it into DIR (which must not exist) with the same checks as any archive, takes\n"
 	"each artifact into the cache only when its bytes have the digest it is named by, and\n"
 	"verifies every pinned source again; `kstage apply DIR --offline` then needs no network.\n"
+	"--bundle-file IN.tar.gz in place of BUNDLE (any command that takes one) does the import\n"
+	"into a temporary directory, runs the command there and removes the directory.\n"
 	"push sends the same archive to an OCI registry as one artifact (config\n"
 	"application/vnd.kstage.bundle.config.v1+json, layer application/vnd.kstage.bundle.v1.tar+gzip);\n"
 	"pull fetches it, checks both digests and imports it as import does.",

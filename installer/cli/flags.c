@@ -23,6 +23,8 @@ const cli_flag cli_global_flags[] = {
 	{ "fetch-timeout", 0, FLAG_STR, "DURATION", "give up on one download after this long (Go duration; default 5m)" },
 	{ "registry-config", 0, FLAG_STR, "FILE", "OCI registry credentials, a Docker config.json (default: Helm's, "
 						  "then Docker's)" },
+	{ "bundle-file", 0, FLAG_STR, "IN.tar.gz", "run on a `kstage bundle export` archive in place of BUNDLE (imported "
+						   "into a temporary directory, artifacts into the cache)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -159,6 +161,8 @@ static int set_global(cli_ctx *ctx, const cli_flag *f, const char *val)
 		ctx->fetch.allow_http = true;
 	else if (!strcmp(f->name, "registry-config"))
 		ctx->fetch.registry_config = val;
+	else if (!strcmp(f->name, "bundle-file"))
+		ctx->bundle_file = val;
 	else if (!strcmp(f->name, "fetch-timeout")) {
 		long ms = rel_parse_duration(val);
 		if (ms <= 0) {

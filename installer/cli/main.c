@@ -84,7 +84,11 @@ int main(int argc, char **argv)
 			cli_usage(cmd, stdout);
 			rc = EXIT_OK;
 		} else {
-			rc = cmd->run(&ctx, &args);
+			kbuf tmp = KBUF_INIT;
+			rc = ctx.bundle_file ? cli_bundle_file_open(&ctx, cmd, &args, &tmp) : 0;
+			if (!rc)
+				rc = cmd->run(&ctx, &args);
+			cli_bundle_file_close(&ctx, &tmp);
 		}
 		cli_output_release(&ctx);
 		cli_args_release(&args);

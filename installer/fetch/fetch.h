@@ -30,6 +30,7 @@
 #include <stddef.h>
 
 #include "core/arena.h"
+#include "core/archive.h"
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/event.h"
@@ -219,37 +220,8 @@ int fetch_tar_end(kbuf *tar);
 /* gzip data (zlib, level 6) onto out. */
 int fetch_gzip(kbuf *out, const void *data, size_t len, kerr *err);
 
-/* ---- archives (archive.c): tar, tar.gz ---- */
+/* ---- archives (archive.c), read by core/archive.h ---- */
 
-typedef struct fetch_archive_limits {
-	size_t max_entries;      /* 0: 10000 */
-	size_t max_bytes;        /* unpacked, all entries; 0: FETCH_MAX */
-	size_t max_ratio;        /* unpacked / packed, judged past 1 MiB; 0: 100 */
-	size_t max_depth;        /* directories in a path; 0: 32 */
-} fetch_archive_limits;
-
-typedef enum fetch_entry_type {
-	FETCH_ENTRY_FILE, FETCH_ENTRY_DIR, FETCH_ENTRY_SYMLINK, FETCH_ENTRY_HARDLINK
-} fetch_entry_type;
-
-typedef struct fetch_archive_entry {
-	fetch_entry_type type;
-	const char *path;        /* relative, without "." or empty steps */
-	const char *link;        /* symlink target as written; hard link target path (clean) */
-	const char *data;        /* FILE: the bytes (valid during the call) */
-	size_t len;
-} fetch_archive_entry;
-
-typedef int (*fetch_archive_fn)(void *ctx, const fetch_archive_entry *e, kerr *err);
-
-/* Read an archive in memory (name is for messages), calling fn (may be
- * NULL) for each entry in order after checking it. Refused: an absolute
- * path, a ".." step, a device, FIFO or socket, a symlink whose target is
- * absolute or climbs above the root, a hard link to such a path; past the
- * limits (KE_LIMIT); data that is no tar or tar.gz (KE_INPUT). fn's
- * error stops the walk and is returned. */
-int fetch_archive_walk(const void *data, size_t len, const char *name, const fetch_archive_limits *lim,
-		       fetch_archive_fn fn, void *ctx, kerr *err);
 /* rm -rf dir (symlinks are removed, never followed). */
 void fetch_rmtree(const char *dir);
 /* Extract into dir, which is created (0700) and must not exist: files
@@ -257,7 +229,7 @@ void fetch_rmtree(const char *dir);
  * symlink; every symlink must then resolve inside dir. On any error dir is
  * removed with everything in it. */
 int fetch_archive_extract(const void *data, size_t len, const char *name, const char *dir,
-			  const fetch_archive_limits *lim, kerr *err);
+			  const karchive_limits *lim, kerr *err);
 
 /* ---- kstage.lock (lock.c) ----
  *

@@ -7,14 +7,19 @@
  * "NAME/" (NAME the subdirectory's last step, else the repository's),
  * mode 0644 or 0755, owner 0, time 0, symlinks as symlinks; submodules are
  * refused. That tar's SHA-256 is the source's digest: the cache holds it,
- * so a pinned source needs no network.
+ * so a pinned source needs no network. The fetch itself runs in a child
+ * process killed at --fetch-timeout (libgit2 1.5 has no timeouts of its
+ * own); proxies as git and libgit2 find them (http.proxy, HTTPS_PROXY,
+ * NO_PROXY).
  */
 #include "fetch_int.h"
+#include "core/proc.h"
 
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct walk {
@@ -150,20 +155,79 @@ static bool hex_commit(const char *s)
 	return (n == 40 || n == 64) && strspn(s, "0123456789abcdef") == n;
 }
 
-/* Fetch ref from url into repo and resolve it, or find want (a commit
- * id) in what was fetched. */
-static int fetch_ref(git_oid *out, git_repository *repo, const char *url, const char *ref, const char *want,
-		     const fetch_opts *o, kerr *err)
+#define GIT_TIMEOUT_MS (5L * 60 * 1000)   /* as fetch/http.c's transfers */
+#define GIT_ERROR_MAX ((size_t)4096)
+
+typedef struct bounded {
+	const char *dir, *url;
+	const git_strarray *specs;
+} bounded;
+
+/* In the child: fetch b's specs into the bare repository at b->dir (made
+ * when not there); libgit2's error to fd. */
+static int bounded_fetch(void *ctx, int fd)
 {
+	const bounded *b = ctx;
+	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	git_fetch_options fo;
 	git_remote_create_options ro;
+	const git_error *e;
+	memset(&fo, 0, sizeof(fo));
+	fo.version = GIT_FETCH_OPTIONS_VERSION;
+	fo.callbacks.version = GIT_REMOTE_CALLBACKS_VERSION;
+	fo.proxy_opts.version = GIT_PROXY_OPTIONS_VERSION;
+	fo.prune = GIT_FETCH_PRUNE_UNSPECIFIED;
+	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	fo.proxy_opts.type = GIT_PROXY_AUTO;   /* http.proxy, then HTTPS_PROXY and NO_PROXY */
+	/* no url.*.insteadOf from the user's git config: mirrors are kstage's own rules */
+	memset(&ro, 0, sizeof(ro));
+	ro.version = GIT_REMOTE_CREATE_OPTIONS_VERSION;
+	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	if (git_repository_init(&repo, b->dir, 1) == 0) {
+		ro.repository = repo;
+		if (git_remote_create_with_opts(&remote, b->url, &ro) == 0 &&
+		    git_remote_fetch(remote, b->specs, &fo, NULL) == 0)
+			return 0;
+	}
+	e = git_error_last();
+	if (e && e->message && write(fd, e->message, strlen(e->message)) < 0)
+		return 2;
+	return 1;
+}
+
+/* The network part of a fetch runs in a child process (kproc_fork), so
+ * --fetch-timeout holds whatever the server does: libgit2 1.5 has no
+ * timeouts, and a stalled server would block a read for ever. */
+static int fetch_bounded(const char *dir, const char *url, const git_strarray *sa, const fetch_opts *o, kerr *err)
+{
+	long timeout = o && o->timeout_ms > 0 ? o->timeout_ms : GIT_TIMEOUT_MS;
+	bounded b = { dir, url, sa };
+	kbuf msg = KBUF_INIT;
+	int status = 0, spawn_errno = 0;
+	int rc = kproc_fork(bounded_fetch, &b, timeout, GIT_ERROR_MAX, &msg, &status, &spawn_errno);
+	if (rc == KE_IO)
+		rc = kerr_set(err, KE_IO, "%s: cannot start the fetch: %s", url, strerror(spawn_errno));
+	else if (rc == KE_TIMEOUT)
+		rc = kerr_set(err, KE_IO, "%s: no answer within %.1fs (--fetch-timeout): stopped", url,
+			      (double)timeout / 1000.0);
+	else if (rc == KE_LIMIT || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		rc = kerr_set(err, KE_IO, "%s: %s", url, msg.len && !rc ? msg.ptr : "libgit2 error");
+	kbuf_release(&msg);
+	return rc;
+}
+
+/* Fetch ref from url into the bare repository at dir (fetch_bounded) and
+ * open it into *repo; resolve ref, or find want (a commit id) in what was
+ * fetched. */
+static int fetch_ref(git_oid *out, git_repository **repo, const char *dir, const char *url, const char *ref,
+		     const char *want, const fetch_opts *o, kerr *err)
+{
 	git_object *obj = NULL;
 	char *specs[2];
 	git_strarray sa = { specs, 0 };
 	kbuf s1 = KBUF_INIT, s2 = KBUF_INIT;
 	int rc = 0;
-	(void)o;
 	if (hex_commit(ref)) {
 		kbuf_puts(&s1, "+refs/heads/*:refs/kstage/h/*");
 		kbuf_puts(&s2, "+refs/tags/*:refs/kstage/t/*");
@@ -176,39 +240,29 @@ static int fetch_ref(git_oid *out, git_repository *repo, const char *url, const 
 	specs[sa.count++] = s1.ptr;
 	if (s2.len)
 		specs[sa.count++] = s2.ptr;
-	memset(&fo, 0, sizeof(fo));
-	fo.version = GIT_FETCH_OPTIONS_VERSION;
-	fo.callbacks.version = GIT_REMOTE_CALLBACKS_VERSION;
-	fo.proxy_opts.version = GIT_PROXY_OPTIONS_VERSION;
-	fo.prune = GIT_FETCH_PRUNE_UNSPECIFIED;
-	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-	fo.proxy_opts.type = GIT_PROXY_AUTO;
-	/* no url.*.insteadOf from the user's git config: mirrors are kstage's own rules */
-	memset(&ro, 0, sizeof(ro));
-	ro.version = GIT_REMOTE_CREATE_OPTIONS_VERSION;
-	ro.repository = repo;
-	ro.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
-	if (git_remote_create_with_opts(&remote, url, &ro) < 0 || git_remote_fetch(remote, &sa, &fo, NULL) < 0) {
-		rc = lg2_error(err, KE_IO, url);
+	if ((rc = fetch_bounded(dir, url, &sa, o, err)))
+		goto done;
+	/* opened after the fetch: nothing cached from before it */
+	if (git_repository_init(repo, dir, 1) < 0) {
+		rc = lg2_error(err, KE_IO, dir);
 		goto done;
 	}
 	if (want || hex_commit(ref)) {
 		const char *id = want ? want : ref;
-		if (git_oid_fromstr(out, id) < 0 || git_object_lookup(&obj, repo, out, GIT_OBJECT_COMMIT) < 0) {
+		if (git_oid_fromstr(out, id) < 0 || git_object_lookup(&obj, *repo, out, GIT_OBJECT_COMMIT) < 0) {
 			rc = kerr_set(err, KE_INPUT, "commit %s is not %s %s any more", id,
 				      want ? "reachable from" : "in the branches and tags of", want ? ref : url);
 			goto done;
 		}
-	} else if (git_revparse_single(&obj, repo, "refs/kstage/tag^{commit}") == 0 ||
-		   git_revparse_single(&obj, repo, "refs/kstage/head^{commit}") == 0 ||
-		   git_revparse_single(&obj, repo, "refs/kstage/want^{commit}") == 0) {
+	} else if (git_revparse_single(&obj, *repo, "refs/kstage/tag^{commit}") == 0 ||
+		   git_revparse_single(&obj, *repo, "refs/kstage/head^{commit}") == 0 ||
+		   git_revparse_single(&obj, *repo, "refs/kstage/want^{commit}") == 0) {
 		git_oid_cpy(out, git_object_id(obj));
 	} else {
 		rc = kerr_set(err, KE_INPUT, "%s has no tag or branch \"%s\"", url, ref);
 	}
 done:
 	git_object_free(obj);
-	git_remote_free(remote);
 	kbuf_release(&s1);
 	kbuf_release(&s2);
 	return rc;
@@ -267,11 +321,7 @@ int fetch_git(kbuf *out, fetch_result *res, const char *url, const char *ref, co
 		rc = kerr_set(err, KE_IO, "cannot make a temporary directory in %s", dir.ptr);
 		goto shutdown;
 	}
-	if (git_repository_init(&repo, tmp.ptr, 1) < 0) {
-		rc = lg2_error(err, KE_IO, tmp.ptr);
-		goto clean;
-	}
-	if ((rc = fetch_ref(&oid, repo, from.ptr, ref, commit, o, err))) {
+	if ((rc = fetch_ref(&oid, &repo, tmp.ptr, from.ptr, ref, commit, o, err))) {
 		kerr_wrap(err, "git source %s", name.ptr);
 		goto clean;
 	}

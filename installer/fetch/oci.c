@@ -10,10 +10,15 @@
  * config.json ("auths": {"HOST": {"auth": base64("user:pass")}}): the
  * --registry-config file, else Helm's ($HELM_REGISTRY_CONFIG, else
  * $XDG_CONFIG_HOME/helm/registry/config.json), else Docker's
- * ($DOCKER_CONFIG/config.json, else ~/.docker/config.json). Passwords,
- * the basic header and tokens are added to the sink's redaction list.
+ * ($DOCKER_CONFIG/config.json, else ~/.docker/config.json). As in Docker,
+ * a credential helper named for the host ("credHelpers": {"HOST": NAME})
+ * or for every host ("credsStore": NAME) wins over "auths": kstage runs
+ * docker-credential-NAME get with the host on stdin (Docker's protocol),
+ * bounded in time and output. Passwords, the basic header and tokens are
+ * added to the sink's redaction list.
  */
 #include "fetch_int.h"
+#include "core/proc.h"
 #include "doc/doc.h"
 
 #include <ctype.h>
@@ -21,9 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 
 #define MANIFEST_MAX ((size_t)4 << 20)
 #define TOKEN_MAX ((size_t)1 << 20)
+#define HELPER_OUTPUT_MAX ((size_t)64 << 10)
+#define HELPER_TIMEOUT_MS 30000L
 
 static const char accept_manifest[] =
 	"Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json";
@@ -167,8 +175,85 @@ static void b64_encode(kbuf *out, const char *s, size_t len)
 	out->ptr[out->len] = '\0';
 }
 
+/* A helper name as Docker takes it: the tail of a program's name. */
+static bool helper_name_ok(const char *n)
+{
+	size_t i;
+	for (i = 0; n[i]; i++)
+		if (!isalnum((unsigned char)n[i]) && !strchr("-_.", n[i]))
+			return false;
+	return i > 0 && i <= 64 && n[0] != '.';
+}
+
+/* Credentials for c->host from docker-credential-NAME (named in file):
+ * `get` with the host on stdin prints {"Username": ..., "Secret": ...}.
+ * 1 found, 0 when the helper has none ("credentials not found", as Docker
+ * reads it: anonymous), else KE_INPUT saying what went wrong. The
+ * helper's output is wiped once read; the secret is masked. */
+static int creds_helper(oci_client *c, const char *file, const char *name, kerr *err)
+{
+	kbuf prog = KBUF_INIT, out = KBUF_INIT;
+	char *argv[3];
+	long timeout = c->o && c->o->timeout_ms > 0 && c->o->timeout_ms < HELPER_TIMEOUT_MS ? c->o->timeout_ms
+											       : HELPER_TIMEOUT_MS;
+	int status = 0, spawn_errno = 0, rc;
+	karena a = KARENA_INIT;
+	doc_node *j = NULL;
+	kerr perr = KERR_INIT;
+	if (!helper_name_ok(name))
+		return kerr_set(err, KE_INPUT, "%s: credential helper \"%s\" is not a helper name", file, name);
+	kbuf_printf(&prog, "docker-credential-%s", name);
+	argv[0] = prog.ptr;
+	argv[1] = (char *)"get";
+	argv[2] = NULL;
+	rc = kproc_run(argv, NULL, c->host, strlen(c->host), timeout, HELPER_OUTPUT_MAX, &out, &status, &spawn_errno);
+	if (rc == KE_IO)
+		rc = kerr_set(err, KE_INPUT, "%s: credential helper %s for %s: %s", file, prog.ptr, c->host,
+			      strerror(spawn_errno));
+	else if (rc == KE_TIMEOUT)
+		rc = kerr_set(err, KE_INPUT, "credential helper %s for %s did not finish within %.1fs: stopped it",
+			      prog.ptr, c->host, (double)timeout / 1000.0);
+	else if (rc == KE_LIMIT)
+		rc = kerr_set(err, KE_INPUT, "credential helper %s for %s printed more than %zu KiB: stopped it",
+			      prog.ptr, c->host, HELPER_OUTPUT_MAX >> 10);
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		/* Docker's helpers say "credentials not found in native keychain" */
+		rc = out.len && strstr(out.ptr, "credentials not found") ? 0
+		     : kerr_set(err, KE_INPUT, "credential helper %s for %s failed (%s %d)", prog.ptr, c->host,
+				WIFEXITED(status) ? "exit status" : "signal",
+				WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	else if (doc_load_json(&j, &a, prog.ptr, out.ptr, out.len, &perr) || j->type != DOC_MAP ||
+		 !doc_map_get(j, "Username") || doc_map_get(j, "Username")->type != DOC_STR ||
+		 !doc_map_get(j, "Secret") || doc_map_get(j, "Secret")->type != DOC_STR)
+		rc = kerr_set(err, KE_INPUT, "credential helper %s for %s did not print {\"Username\", \"Secret\"}",
+			      prog.ptr, c->host);
+	else if (!strcmp(doc_map_get(j, "Username")->u.s.ptr, "<token>"))
+		rc = kerr_set(err, KE_INPUT, "credential helper %s for %s gave an identity token: kstage takes a "
+			      "username and password", prog.ptr, c->host);
+	else {
+		const doc_node *sec = doc_map_get(j, "Secret");
+		kbuf_puts(&c->user, doc_map_get(j, "Username")->u.s.ptr);
+		kbuf_put(&c->pass, sec->u.s.ptr, sec->u.s.len);
+		mask(c, c->pass.ptr, c->pass.len);
+		kbuf_printf(&c->creds_file, "%s (%s)", file, prog.ptr);
+		c->have_creds = true;
+		rc = 1;
+	}
+	if (j && j->type == DOC_MAP) {
+		const doc_node *sec = doc_map_get(j, "Secret");
+		if (sec && sec->type == DOC_STR)
+			memset(sec->u.s.ptr, 0, sec->u.s.len);
+	}
+	memset(out.ptr, 0, out.len);
+	kbuf_release(&out);
+	kbuf_release(&prog);
+	kerr_clear(&perr);
+	karena_release(&a);
+	return rc;
+}
+
 /* Credentials for c->host from one config file. 1 found, 0 not there, or
- * KE_INPUT for a file that does not parse. */
+ * KE_INPUT for a file that does not parse or a helper that fails. */
 static int creds_from(oci_client *c, const char *file, bool must_exist, kerr *err)
 {
 	karena a = KARENA_INIT;
@@ -184,6 +269,17 @@ static int creds_from(oci_client *c, const char *file, bool must_exist, kerr *er
 	}
 	if ((rc = doc_load_json(&root, &a, file, text.ptr, text.len, err)))
 		goto done;
+	if (root && root->type == DOC_MAP) {
+		const doc_node *hs = doc_map_get(root, "credHelpers"), *h = NULL;
+		if (hs && hs->type == DOC_MAP)
+			h = doc_map_get(hs, c->host);
+		if (!h || h->type != DOC_STR)
+			h = doc_map_get(root, "credsStore");
+		if (h && h->type == DOC_STR && h->u.s.len) {
+			rc = creds_helper(c, file, h->u.s.ptr, err);
+			goto done;
+		}
+	}
 	auths = root && root->type == DOC_MAP ? doc_map_get(root, "auths") : NULL;
 	for (i = 0; auths && auths->type == DOC_MAP && !e && i < 3; i++) {
 		kbuf_reset(&key);

@@ -6,14 +6,11 @@
  */
 #include "kube.h"
 #include "core/alloc.h"
+#include "core/proc.h"
 #include "fetch/fetch.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -445,71 +442,7 @@ static bool env_named(const char *entry, const char *const *names, size_t n)
 	return false;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 #define EXEC_OUTPUT_MAX ((size_t)1 << 20)
-
-/* Read the plugin's output until EOF, until the plugin has ended (a child
- * it left behind may keep the pipe open: what is buffered is read, then no
- * more), or until the deadline. *status gets the wait status; returns 0,
- * KE_TIMEOUT or KE_LIMIT (the plugin is killed then). */
-static int exec_collect(pid_t pid, int fd, long timeout_ms, kbuf *out, int *status)
-{
-	int64_t deadline = now_ms() + timeout_ms;
-	bool exited = false;
-	int rc = 0;
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	for (;;) {
-		struct pollfd pf = { fd, POLLIN, 0 };
-		int64_t left = deadline - now_ms();
-		char buf[4096];
-		ssize_t n;
-		if (!exited && waitpid(pid, status, WNOHANG) == pid)
-			exited = true;
-		n = read(fd, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n > 0) {
-			if (out->len + (size_t)n > EXEC_OUTPUT_MAX) {
-				rc = KE_LIMIT;
-				break;
-			}
-			kbuf_put(out, buf, (size_t)n);
-			continue;
-		}
-		if (n == 0 || (n < 0 && errno != EAGAIN))
-			break;          /* EOF: every writer is gone */
-		if (exited)
-			break;          /* drained what the plugin wrote before it exited */
-		if (left <= 0) {
-			rc = KE_TIMEOUT;
-			break;
-		}
-		/* short slices: notice the plugin's exit while a child holds the pipe */
-		poll(&pf, 1, left < 50 ? (int)left : 50);
-	}
-	/* EOF may come before the exit: wait for it until the deadline too */
-	while (!rc && !exited) {
-		struct timespec ts = { 0, 20 * 1000000L };
-		if (waitpid(pid, status, WNOHANG) == pid)
-			exited = true;
-		else if (now_ms() >= deadline)
-			rc = KE_TIMEOUT;
-		else
-			nanosleep(&ts, NULL);
-	}
-	if (!exited) {
-		kill(-pid, SIGKILL);   /* its process group: children too */
-		while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-			;
-	}
-	return rc;
-}
 
 /* Run the exec plugin and parse its ExecCredential into *x. Takes no lock:
  * the caller serializes runs with c->exec_mu and keeps c->mu free. */
@@ -518,12 +451,8 @@ static int run_exec(kube_client *c, exec_cred *x, kerr *err)
 	const kube_exec *e = c->cfg->exec;
 	char **argv, **envp;
 	size_t nenv = 0, i, k = 0;
-	int pfd[2];
-	pid_t pid;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t sa;
 	kbuf out = KBUF_INIT, info = KBUF_INIT;
-	int status = 0, rc;
+	int status = 0, spawn_errno = 0, rc;
 	karena a = KARENA_INIT;
 	doc_node *cred;
 	kerr perr = KERR_INIT;
@@ -547,38 +476,13 @@ static int run_exec(kube_client *c, exec_cred *x, kerr *err)
 	argv[0] = e->command;
 	for (i = 0; i < e->nargs; i++)
 		argv[i + 1] = e->args[i];
-	if (pipe(pfd) < 0) {
-		free(envp);
-		free(argv);
-		kbuf_release(&info);
-		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\": pipe: %s", e->command, strerror(errno));
-	}
-	/* no other child may inherit the pipe (the dup2 below clears it for fd 1) */
-	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
-	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pfd[1], 1);
-	posix_spawn_file_actions_addclose(&fa, pfd[0]);
-	posix_spawn_file_actions_addclose(&fa, pfd[1]);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	/* its own process group, so a timeout can stop what it started */
-	posix_spawnattr_init(&sa);
-	posix_spawnattr_setflags(&sa, POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&sa, 0);
-	rc = posix_spawnp(&pid, e->command, &fa, &sa, argv, envp);
-	posix_spawnattr_destroy(&sa);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pfd[1]);
+	rc = kproc_run(argv, envp, NULL, 0, timeout_ms, EXEC_OUTPUT_MAX, &out, &status, &spawn_errno);
 	free(envp);
 	free(argv);
 	kbuf_release(&info);
-	if (rc != 0) {
-		close(pfd[0]);
-		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\": %s%s%s", e->command, strerror(rc),
+	if (rc == KE_IO)
+		return kerr_set(err, KE_CLUSTER, "exec plugin \"%s\": %s%s%s", e->command, strerror(spawn_errno),
 				e->install_hint ? ": " : "", e->install_hint ? e->install_hint : "");
-	}
-	rc = exec_collect(pid, pfd[0], timeout_ms, &out, &status);
-	close(pfd[0]);
 	if (rc || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		memset(out.ptr, 0, out.len);
 		kbuf_release(&out);

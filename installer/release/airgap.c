@@ -2,7 +2,7 @@
  * release/airgap.c - `kstage bundle export` and `import`: a bundle and every
  * artifact its lock pins, as one .tar.gz that needs no network on the other
  * side. Export verifies each source first (rel_fetch); import unpacks with
- * fetch/archive.c's checks into a temporary directory beside DIR, takes
+ * core/archive.c's checks into a temporary directory beside DIR, takes
  * each artifact into the cache only when its bytes have the digest it is
  * named by, moves bundle/ to DIR and verifies every pinned source again
  * from the cache alone.
@@ -211,7 +211,7 @@ int rel_bundle_push(const rel_bundle *b, const char *ref, const fetch_opts *fo, 
 static int import_gz(const kbuf *gz, const char *in, const char *dir, const fetch_opts *fo, size_t *nartifacts,
 		     kerr *err)
 {
-	fetch_archive_limits lim = { 100000, FETCH_MAX, 0, 0 };
+	karchive_limits lim = { 100000, FETCH_MAX, 0, 0, 0, KARCHIVE_TAR };   /* exports are tar.gz */
 	kbuf data = KBUF_INIT, tmp = KBUF_INIT, sub = KBUF_INIT, file = KBUF_INIT;
 	struct stat st;
 	DIR *d = NULL;

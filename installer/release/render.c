@@ -5,6 +5,7 @@
  */
 #include "release.h"
 #include "core/alloc.h"
+#include "core/archive.h"
 #include "fetch/fetch.h"
 #include "tmpl/chart.h"
 #include "tmpl/tmpl.h"
@@ -166,7 +167,7 @@ static bool is_archive(const char *n)
 {
 	size_t l = strlen(n);
 	return (l > 4 && !strcmp(n + l - 4, ".tgz")) || (l > 7 && !strcmp(n + l - 7, ".tar.gz")) ||
-	       (l > 4 && !strcmp(n + l - 4, ".tar"));
+	       (l > 4 && !strcmp(n + l - 4, ".tar")) || (l > 4 && !strcmp(n + l - 4, ".zip"));
 }
 
 typedef struct arch_file {
@@ -184,13 +185,13 @@ typedef struct arch_files {
 	size_t n, cap;
 } arch_files;
 
-static int collect_manifest(void *ctx, const fetch_archive_entry *e, kerr *err)
+static int collect_manifest(void *ctx, const karchive_entry *e, kerr *err)
 {
 	arch_files *f = ctx;
 	const char *base = strrchr(e->path, '/');
 	(void)err;
 	base = base ? base + 1 : e->path;
-	if (e->type != FETCH_ENTRY_FILE || !manifest_name(e->path) || base[0] == '.')
+	if (e->type != KARCHIVE_FILE || !manifest_name(e->path) || base[0] == '.')
 		return 0;
 	ALLOC_GROW(f->v, f->n + 1, f->cap);
 	f->v[f->n].name = xstrdup(e->path);
@@ -200,16 +201,16 @@ static int collect_manifest(void *ctx, const fetch_archive_entry *e, kerr *err)
 	return 0;
 }
 
-/* Every .yaml/.yml/.json file of a tar or tar.gz, in name order, every
- * entry checked by fetch/archive.c (paths, links, devices). Limits: 5000
+/* Every .yaml/.yml/.json file of a tar, tar.gz or zip, in name order, every
+ * entry checked by core/archive.c (paths, links, devices). Limits: 5000
  * entries, 256 MiB unpacked, 100 times the packed size. */
 static int add_archive(kube_obj **objs, size_t *n, size_t *cap, karena *a, const char *name, const void *data,
 		       size_t len, kerr *err)
 {
-	fetch_archive_limits lim = { 5000, (size_t)256 << 20, 0, 0 };
+	karchive_limits lim = { 5000, (size_t)256 << 20, 0, 0, 0, 0 };
 	arch_files f = { NULL, 0, 0 };
 	size_t i;
-	int rc = fetch_archive_walk(data, len, name, &lim, collect_manifest, &f, err);
+	int rc = karchive_walk(data, len, name, &lim, collect_manifest, &f, err);
 	if (f.n)
 		qsort(f.v, f.n, sizeof(*f.v), cmp_arch);
 	for (i = 0; i < f.n; i++) {

@@ -3,10 +3,9 @@
  * charts/, .helmignore for directories, size limits for archives. */
 #include "chart.h"
 #include "core/alloc.h"
+#include "core/archive.h"
 #include "tmpl_int.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -422,111 +421,40 @@ static int read_dir(flist *fl, karena *a, const char *root, const char *rel, con
 	return r;
 }
 
-/* Archive entry names: "chart/templates/x.yaml" -> "templates/x.yaml". A
- * path that escapes the chart is an error. */
-static int clean_entry(const char *origin, const char *raw, kbuf *out, kerr *err)
+typedef struct tgz_ctx {
+	flist *fl;
+	karena *a;
+	const char *origin;
+} tgz_ctx;
+
+static void *tgz_alloc(void *ctx, size_t n)
 {
-	const char *p = raw, *slash;
-	kbuf_reset(out);
-	while (*p == '/' || (p[0] == '.' && p[1] == '/'))
-		p += *p == '/' ? 1 : 2;
-	slash = strchr(p, '/');
-	if (!slash)
-		return 1;   /* a file at the top: Helm ignores it too (no chart dir) */
-	p = slash + 1;
-	while (*p) {
-		size_t n = strcspn(p, "/");
-		if ((n == 2 && !strncmp(p, "..", 2)))
-			return kerr_set_at(err, KE_INPUT, origin, 0, 0,
-					   "archive entry \"%s\" escapes the chart", raw);
-		if (!(n == 1 && *p == '.') && n) {
-			if (out->len)
-				kbuf_putc(out, '/');
-			kbuf_put(out, p, n);
-		}
-		p += n;
-		while (*p == '/')
-			p++;
-	}
-	return out->len ? 0 : 1;
+	return karena_alloc_raw(((tgz_ctx *)ctx)->a, n);
 }
 
+/* "chart/templates/x.yaml" as "templates/x.yaml" (the path is clean
+ * already); a file at the top has no chart directory: Helm ignores it too.
+ * The bytes are arena memory from tgz_alloc, kept as they are. */
+static int tgz_entry(void *ctx, const karchive_entry *e, kerr *err)
+{
+	tgz_ctx *t = ctx;
+	const char *rest = strchr(e->path, '/');
+	char *buf;
+	if (e->type != KARCHIVE_FILE || !rest)
+		return 0;
+	buf = (char *)e->data;
+	return flist_take(t->fl, t->a, t->origin, rest + 1, buf, e->len, err);
+}
+
+/* A chart archive through core/archive.c's checks (paths, links, devices,
+ * bombs), with Helm's limits: 5 MiB a file, 100 MiB in all. */
 static int read_tgz(flist *fl, karena *a, const char *origin, const void *data, size_t len, kerr *err)
 {
-	struct archive *ar = archive_read_new();
-	struct archive_entry *ent;
-	kbuf name = KBUF_INIT;
-	char *buf;
-	size_t got, declared = 0;
-	int r = 0, rc;
-	archive_read_support_filter_gzip(ar);
-	archive_read_support_format_tar(ar);
-	if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
-		r = kerr_set_at(err, KE_INPUT, origin, 0, 0, "not a chart archive: %s",
-				archive_error_string(ar) ? archive_error_string(ar) : "unreadable");
-		goto out;
-	}
-	while ((rc = archive_read_next_header(ar, &ent)) == ARCHIVE_OK) {
-		const char *pn = archive_entry_pathname(ent);
-		int64_t size = archive_entry_size(ent);
-		int c;
-		/* every entry's size is checked before its data is read or
-		 * skipped (skipping a gzip stream inflates it too) */
-		if (size > (int64_t)MAX_FILE) {
-			r = kerr_set_at(err, KE_LIMIT, origin, 0, 0,
-					"archive entry \"%s\" is larger than the %zu-byte limit", pn ? pn : "", MAX_FILE);
-			goto out;
-		}
-		declared += (size_t)(size > 0 ? size : 0);
-		if (declared > MAX_TOTAL) {
-			r = kerr_set_at(err, KE_LIMIT, origin, 0, 0, "chart is larger than %zu bytes uncompressed",
-					MAX_TOTAL);
-			goto out;
-		}
-		if (archive_entry_filetype(ent) != AE_IFREG || !pn)
-			continue;
-		c = clean_entry(origin, pn, &name, err);
-		if (c < 0) {
-			r = c;
-			goto out;
-		}
-		if (c > 0)
-			continue;
-		/* straight into the arena: tar gives the size first */
-		buf = karena_alloc_raw(a, (size_t)(size > 0 ? size : 0) + 1);
-		got = 0;
-		for (;;) {
-			char extra[1];
-			size_t room = (size_t)(size > 0 ? size : 0) - got;
-			la_ssize_t n = archive_read_data(ar, room ? buf + got : extra, room ? room : sizeof(extra));
-			if (n < 0) {
-				r = kerr_set_at(err, KE_INPUT, origin, 0, 0, "corrupt archive at \"%s\": %s", pn,
-						archive_error_string(ar) ? archive_error_string(ar) : "read error");
-				goto out;
-			}
-			if (n == 0)
-				break;
-			if (!room) {
-				r = kerr_set_at(err, KE_INPUT, origin, 0, 0,
-						"corrupt archive at \"%s\": more data than its header says", pn);
-				goto out;
-			}
-			got += (size_t)n;
-		}
-		buf[got] = '\0';
-		if ((r = flist_take(fl, a, origin, name.ptr, buf, got, err)))
-			goto out;
-	}
-	if (rc != ARCHIVE_EOF) {
-		r = kerr_set_at(err, KE_INPUT, origin, 0, 0, "corrupt chart archive: %s",
-				archive_error_string(ar) ? archive_error_string(ar) : "read error");
-		goto out;
-	}
-	if (!fl->len)
+	karchive_limits lim = { 0, MAX_TOTAL, 0, 0, MAX_FILE, KARCHIVE_TAR };
+	tgz_ctx t = { fl, a, origin };
+	int r = karchive_walk_into(data, len, origin, &lim, tgz_alloc, tgz_entry, &t, err);
+	if (!r && !fl->len)
 		r = kerr_set_at(err, KE_INPUT, origin, 0, 0, "chart archive is empty");
-out:
-	archive_read_free(ar);
-	kbuf_release(&name);
 	return r;
 }
 

@@ -5,7 +5,7 @@ out into a new directory and an empty cache, and applies with every artifact
 server unreachable (mirror rules send each to a closed port, and nothing is
 fetched because everything is pinned and cached). A tampered artifact in the
 archive and the hostile archives of tests/tools are refused on import, with
-nothing written."""
+nothing written; `--bundle-file` runs the archive in place."""
 import gzip
 import io
 import subprocess
@@ -73,6 +73,20 @@ def test_export_import_apply_with_no_server(cluster):
     r = cluster.kstage("bundle", "import", str(out), str(dst), env=cache(cluster, "dst2"))
     assert r.returncode == 2 and "exists" in r.stderr
 
+    # --bundle-file runs the archive in place: imported into a temporary
+    # directory (removed afterwards) and a fresh cache, offline
+    tmpdir = cluster.tmp / "bundle-file-tmp"
+    tmpdir.mkdir()
+    env = dict(cache(cluster, "bundle-file"), TMPDIR=str(tmpdir))
+    cluster.kubectl("delete", "configmap", "air-hello", "-n", ns, "--wait=true")
+    r = cluster.kstage("apply", "--bundle-file", str(out), "-n", ns, "--offline", *dead, env=env)
+    assert r.returncode == 0, r.stderr
+    assert cluster.get("configmap", "air-hello", "-n", ns)["data"]["message"] == "hello from git"
+    assert not list(tmpdir.iterdir())
+    r = cluster.kstage("plan", "--bundle-file", str(out), "-n", ns, "--offline", env=env)
+    assert r.returncode == 0, r.stderr
+    assert not list(tmpdir.iterdir())
+
     # a tampered artifact inside the archive: refused, nothing imported
     raw = gzip.decompress(out.read_bytes())
     buf = io.BytesIO()
@@ -90,6 +104,13 @@ def test_export_import_apply_with_no_server(cluster):
     assert GW_SHA in r.stderr and "not taking it" in r.stderr
     assert not (cluster.tmp / "air-bad").exists()
     assert not list(cluster.tmp.glob("air-bad.import-*"))
+    # and by --bundle-file, before anything is applied
+    cluster.kubectl("delete", "configmap", "air-hello", "-n", ns, "--wait=true")
+    r = cluster.kstage("apply", "--bundle-file", str(bad), "-n", ns, "--offline", env=env)
+    assert r.returncode == 2, r.stderr
+    assert GW_SHA in r.stderr and "not taking it" in r.stderr
+    assert not cluster.exists("configmap", "air-hello", "-n", ns)
+    assert not list(tmpdir.iterdir())
 
 
 def test_hostile_bundle_archives_are_refused(cluster):

@@ -130,7 +130,7 @@ def test_server_failing_twice_then_answering(cluster):
 
 
 def test_hostile_archive_sources_are_refused(cluster):
-    """Archive sources (path) go through fetch/archive.c's checks when the
+    """Archive sources (path) go through core/archive.c's checks when the
     stage renders: each hostile archive is refused by plan with exit 2 and a
     clear error (tests/tools/hostile_archives.py builds them)."""
     tools = cluster.tmp / "hostile"
@@ -146,6 +146,10 @@ def test_hostile_archive_sources_are_refused(cluster):
         "11-deep-nesting.tar": "nested deeper than",
         "12-many-entries.tgz": "more than 5000 entries",
         "13-not-an-archive.tgz": "not a tar or tar.gz archive",
+        "16-zip-traversal.zip": 'climbs out with ".."',
+        "18-zip-symlink-escape.zip": "leaves the archive",
+        "19-zip-bomb.zip": "refused as a decompression bomb",
+        "21-zip-encrypted.zip": "is encrypted",
     }
     for f, want in cases.items():
         b = cluster.bundle("arch-" + f.split("-")[0], f"""\

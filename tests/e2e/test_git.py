@@ -9,7 +9,9 @@ against DNS names, so the server is addressed as localhost (its
 certificate has DNS:localhost and IP:127.0.0.1)."""
 import os
 import re
+import socket
 import subprocess
+import threading
 from pathlib import Path
 
 
@@ -124,3 +126,41 @@ def test_git_unknown_ref_and_path(cluster):
         r = cluster.kstage("fetch", b, "--update-lock", env=cache(cluster, "bad-ref"))
         assert r.returncode == 2, r.stderr
         assert want in r.stderr, r.stderr
+
+
+def test_stalled_git_server_stopped_at_fetch_timeout(cluster):
+    """libgit2 1.5 has no timeouts of its own: a git server that accepts the
+    connection and never answers is still stopped at --fetch-timeout, with a
+    clear error, and nothing is left in the cache directory."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    port = srv.getsockname()[1]
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(srv.accept()[0])   # held open, never answered
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        b = cluster.bundle("git-stalled", f"""\
+            name: git-stalled
+            stages:
+              - name: hello
+                chart: {{git: https://127.0.0.1:{port}/stalled.git, ref: v0.1.0}}
+            """)
+        env = cache(cluster, "stalled")
+        r = cluster.kstage("fetch", b, "--update-lock", "--fetch-timeout", "2s", env=env, timeout=120)
+        assert r.returncode != 0, r.stderr
+        assert f"https://127.0.0.1:{port}/stalled.git: no answer within 2.0s (--fetch-timeout): stopped" in r.stderr, \
+            r.stderr
+        assert held, "the server was never reached"
+        assert not list(Path(env["XDG_CACHE_HOME"]).glob("kstage/.git-*"))
+    finally:
+        srv.close()
+        for c in held:
+            c.close()

@@ -6,6 +6,7 @@ rules for oci://; a hand-edited lock refused before anything is applied;
 --offline from the cache."""
 import base64
 import json
+import os
 import re
 import subprocess
 import tarfile
@@ -310,3 +311,84 @@ def test_version_ranges_resolve_on_update_lock_like_helm(cluster):
     r = cluster.kstage("fetch", b2, "--update-lock", env=env)
     assert r.returncode == 2 and 'no tag meets version "^9"' in r.stderr, r.stderr
     assert "version ^0.15 resolved to v0.15.2" in r.stderr
+
+
+def test_docker_credential_helpers(cluster):
+    """credsStore / credHelpers in a Docker config.json: kstage runs
+    docker-credential-NAME get with the registry host on stdin (Docker's
+    protocol) and wins over auths, as Docker does; a helper that hangs,
+    floods, fails or is missing is stopped or refused with a clear error,
+    and the secret is never printed. The helpers are scripts this test
+    writes."""
+    host = cluster.env["KSTAGE_OCI_HOST"]
+    bindir = cluster.tmp / "cred-bin"
+    bindir.mkdir(exist_ok=True)
+    log = cluster.tmp / "cred-helper.log"
+    log.write_text("")
+    scripts = {
+        "kfake": f"""read -r h || true
+echo "$1 $h" >> {log}
+if [ "$h" = "{host}" ]; then
+  printf '{{"ServerURL":"%s","Username":"kstage","Secret":"kstage-registry-secret"}}' "$h"
+else
+  echo "credentials not found in native keychain"; exit 1
+fi""",
+        "kslow": "sleep 60",
+        "knoisy": "head -c 200000 /dev/zero | tr '\\0' x",
+        "kfail": "echo oops >&2; exit 3",
+    }
+    for name, body in scripts.items():
+        p = bindir / ("docker-credential-" + name)
+        p.write_text("#!/bin/sh\n" + body + "\n")
+        p.chmod(0o755)
+    env_path = str(bindir) + ":" + os.environ.get("PATH", "")
+    bad_auth = base64.b64encode(b"kstage:wrong-password").decode()
+
+    def conf(name, doc):
+        p = cluster.tmp / name
+        p.write_text(json.dumps(doc))
+        return str(p)
+
+    ref = f"oci://{host}/bearer/charts/kserve"
+    b = cluster.bundle("oci-credhelper", f"""\
+        name: oci-credhelper
+        stages:
+          - name: kserve
+            chart: {{ref: {ref}, version: v0.15.2}}
+        """)
+
+    def fetch(cfg, name, *extra):
+        return cluster.kstage("fetch", b, "--update-lock", "--registry-config", cfg, "-v", "-v", *extra,
+                              env={**cache(cluster, name), "PATH": env_path})
+
+    # credsStore for every host
+    r = fetch(conf("cred-store.json", {"credsStore": "kfake"}), "ch1")
+    assert r.returncode == 0, r.stderr
+    assert log.read_text().splitlines() == [f"get {host}"]
+    assert "kstage-registry-secret" not in r.stdout + r.stderr
+    # credHelpers for this host wins over a wrong auths entry
+    r = fetch(conf("cred-helpers.json", {"credHelpers": {host: "kfake"}, "auths": {host: {"auth": bad_auth}}}), "ch2")
+    assert r.returncode == 0, r.stderr
+    # a helper with no credentials for the host: anonymous, so the registry's 401 is the error
+    r = fetch(conf("cred-other.json", {"credHelpers": {"other.example:5000": "kfail"}, "credsStore": "kfake"}), "ch3")
+    assert r.returncode == 0, r.stderr   # credHelpers names another host: credsStore answers
+    nf = bindir / "docker-credential-knone"
+    nf.write_text("#!/bin/sh\necho 'credentials not found in native keychain'\nexit 1\n")
+    nf.chmod(0o755)
+    r = fetch(conf("cred-none.json", {"credsStore": "knone"}), "ch4")
+    assert r.returncode == 2 and "no credentials" in r.stderr, r.stderr
+    # hangs: stopped at --fetch-timeout (below the helper's 30 s)
+    r = fetch(conf("cred-slow.json", {"credsStore": "kslow"}), "ch5", "--fetch-timeout", "2s")
+    assert r.returncode == 2, r.stderr
+    assert "credential helper docker-credential-kslow for " + host + " did not finish within 2.0s" in r.stderr
+    # floods: stopped at 64 KiB
+    r = fetch(conf("cred-noisy.json", {"credsStore": "knoisy"}), "ch6")
+    assert r.returncode == 2 and "printed more than 64 KiB" in r.stderr, r.stderr
+    # fails
+    r = fetch(conf("cred-fail.json", {"credsStore": "kfail"}), "ch7")
+    assert r.returncode == 2 and "docker-credential-kfail for " + host + " failed (exit status 3)" in r.stderr, r.stderr
+    # missing, and a name that is no helper name
+    r = fetch(conf("cred-missing.json", {"credsStore": "kmissing"}), "ch8")
+    assert r.returncode == 2 and "docker-credential-kmissing" in r.stderr and "No such file" in r.stderr, r.stderr
+    r = fetch(conf("cred-evil.json", {"credsStore": "../../bin/sh"}), "ch9")
+    assert r.returncode == 2 and "is not a helper name" in r.stderr, r.stderr

@@ -1,10 +1,10 @@
 /*
- * fuzz_archive: the checked archive walk (fetch/archive.c) over arbitrary
+ * fuzz_archive: the checked archive walk (core/archive.c) over arbitrary
  * bytes, in memory (nothing is extracted). Every entry it hands out must
  * have a clean relative path. Errors are fine; crashes, leaks, sanitizer
  * reports and unclean paths are not.
  */
-#include "fetch/fetch.h"
+#include "core/archive.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -13,7 +13,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int check(void *ctx, const fetch_archive_entry *e, kerr *err)
+static int check(void *ctx, const karchive_entry *e, kerr *err)
 {
 	size_t *n = ctx;
 	(void)err;
@@ -26,13 +26,13 @@ static int check(void *ctx, const fetch_archive_entry *e, kerr *err)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fetch_archive_limits lim = { 64, (size_t)1 << 20, 0, 0 };
+	karchive_limits lim = { 64, (size_t)1 << 20, 0, 0, 0, 0 };
 	kerr e = KERR_INIT;
 	size_t n = 0;
 	if (size > (1 << 20))
 		return 0;
 	e.quiet = 1;
-	fetch_archive_walk(data, size, "fuzz.tar", &lim, check, &n, &e);
+	karchive_walk(data, size, "fuzz.tar", &lim, check, &n, &e);
 	kerr_clear(&e);
 	return 0;
 }

@@ -10,6 +10,7 @@ import io
 import os
 import sys
 import tarfile
+import zipfile
 
 
 def tar(path, entries, gz=False):
@@ -39,6 +40,40 @@ def tar(path, entries, gz=False):
         f.write(gzip.compress(raw, mtime=0) if gz else raw)
 
 
+def zip_(path, entries):
+    """entries: (name, kind, arg) with kind file|dir|sym|enc (a file whose
+    headers then say it is encrypted), written by Python's zipfile (deflated)."""
+    enc = []
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, kind, arg in entries:
+            zi = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            zi.create_system = 3   # unix: the mode in external_attr counts
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            if kind == "dir":
+                zi.external_attr = (0o040755 << 16) | 0x10
+                z.writestr(zi, b"")
+            elif kind == "sym":
+                zi.external_attr = 0o120777 << 16
+                z.writestr(zi, arg)
+            else:
+                zi.external_attr = 0o100644 << 16
+                z.writestr(zi, arg)
+                if kind == "enc":
+                    enc.append(zi.header_offset)
+    if enc:
+        # zipfile writes no encryption; set bit 0 of the general purpose
+        # flags in the entry's local and central headers
+        raw = bytearray(open(path, "rb").read())
+        for off in enc:
+            raw[off + 6] |= 1
+        cd = raw.find(b"PK\x01\x02")
+        while cd >= 0:
+            if int.from_bytes(raw[cd + 42:cd + 46], "little") in enc:
+                raw[cd + 8] |= 1
+            cd = raw.find(b"PK\x01\x02", cd + 4)
+        open(path, "wb").write(bytes(raw))
+
+
 def main(d):
     os.makedirs(d, exist_ok=True)
     os.makedirs(os.path.join(d, "outside"), exist_ok=True)
@@ -63,6 +98,18 @@ def main(d):
     tar(f"{d}/14-symlink-chain.tar", [("d", "sym", "."), ("l", "sym", "d/..")])
     # writing through an in-tree symlink to a directory
     tar(f"{d}/15-write-through-symlink.tar", [("sub", "dir", None), ("s", "sym", "sub"), ("s/x.yaml", "file", cm)])
+    # zip: the same checks through libarchive's zip reader
+    zip_(f"{d}/16-zip-traversal.zip", [("a/../../outside/evil.yaml", "file", cm)])
+    zip_(f"{d}/17-zip-absolute.zip", [(out + "/evil.yaml", "file", cm)])
+    zip_(f"{d}/18-zip-symlink-escape.zip", [("link", "sym", "../outside"), ("link/evil.yaml", "file", cm)])
+    zip_(f"{d}/19-zip-bomb.zip", [("bomb.yaml", "file", b"\0" * (64 << 20))])
+    zip_(f"{d}/20-zip-many-entries.zip", [("f%05d.yaml" % i, "file", "") for i in range(12000)])
+    zip_(f"{d}/21-zip-encrypted.zip", [("secret.yaml", "enc", cm)])
+    zip_(f"{d}/22-zip-deep-nesting.zip", [("/".join(["d"] * 100) + "/x.yaml", "file", cm)])
+    with open(f"{d}/23-zip-truncated.zip", "wb") as f:
+        with open(f"{d}/16-zip-traversal.zip", "rb") as g:
+            f.write(g.read()[:40])
+    zip_(f"{d}/good.zip", [("a/", "dir", None), ("a/cm.yaml", "file", cm), ("a/link.yaml", "sym", "cm.yaml")])
     tar(f"{d}/good.tgz", [("./a/", "dir", None), ("./a/cm.yaml", "file", cm), ("./a/link.yaml", "sym", "cm.yaml"),
                           ("./b.yaml", "hard", "a/cm.yaml")], gz=True)
 

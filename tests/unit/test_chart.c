@@ -107,3 +107,61 @@ TEST(tmpl_chart_load_errors)
 	kerr_clear(&e);
 	karena_release(&a);
 }
+
+/* Chart .tgz files go through core/archive.c's checks as sources and
+ * bundle imports do: each hostile archive of tests/tools/hostile_archives.py
+ * whose entries alone are bad is refused by the chart loader too (the chain
+ * and write-through cases need a disk; the loader writes nothing), and a zip
+ * is no chart. */
+TEST(tmpl_chart_tgz_hostile_archives_refused)
+{
+	static const struct {
+		const char *file, *want;
+		int code;
+	} hostile[] = {
+		{ "01-traversal.tar", "entry \"../outside/evil.yaml\" climbs out with \"..\"", KE_INPUT },
+		{ "02-traversal-nested.tgz", "climbs out with \"..\"", KE_INPUT },
+		{ "03-absolute.tar", "has an absolute path", KE_INPUT },
+		{ "04-symlink-escape.tar", "symlink \"link\" -> \"../outside\" leaves the archive", KE_INPUT },
+		{ "05-symlink-absolute.tar", "leaves the archive", KE_INPUT },
+		{ "06-hardlink-escape.tar", "hard link \"h.yaml\": ", KE_INPUT },
+		{ "07-hardlink-absolute.tar", "has an absolute path", KE_INPUT },
+		{ "08-char-device.tar", "entry \"null\" is a character device", KE_INPUT },
+		{ "09-fifo.tar", "entry \"pipe\" is a FIFO", KE_INPUT },
+		{ "10-gzip-bomb.tgz", "entry \"bomb.yaml\" is larger than the 5242880-byte limit", KE_LIMIT },
+		{ "11-deep-nesting.tar", "is nested deeper than 32 directories", KE_LIMIT },
+		{ "12-many-entries.tgz", "more than 10000 entries", KE_LIMIT },
+		{ "13-not-an-archive.tgz", "not a tar or tar.gz archive", KE_INPUT },
+		{ "16-zip-traversal.zip", "a zip archive, not a tar or tar.gz", KE_INPUT },
+		{ "good.zip", "a zip archive, not a tar or tar.gz", KE_INPUT },
+	};
+	char dir[] = "/tmp/kstage-chart-tgz-XXXXXX";
+	kbuf cmd = KBUF_INIT, p = KBUF_INIT, data = KBUF_INIT, m = KBUF_INIT;
+	size_t i;
+	CHECK(mkdtemp(dir) != NULL);
+	kbuf_printf(&cmd, "python3 tests/tools/hostile_archives.py %s", dir);
+	CHECK_INT_EQ(system(cmd.ptr), 0);
+	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		karena a = KARENA_INIT;
+		kerr e = KERR_INIT;
+		tmpl_chart *c = NULL;
+		kbuf_reset(&p);
+		kbuf_printf(&p, "%s/%s", dir, hostile[i].file);
+		kbuf_reset(&data);
+		CHECK_INT_EQ(kbuf_read_file(&data, p.ptr, 4 << 20), 0);
+		CHECK_MSG(tmpl_chart_load_tgz(&c, &a, hostile[i].file, data.ptr, data.len, VALUES_NUM_HELM, &e) ==
+			  hostile[i].code, "%s: code %d", hostile[i].file, e.code);
+		kbuf_reset(&m);
+		kerr_format(&e, &m);
+		CHECK_MSG(strstr(m.ptr, hostile[i].want) != NULL, "%s: %s", hostile[i].file, m.ptr);
+		kerr_clear(&e);
+		karena_release(&a);
+	}
+	kbuf_reset(&cmd);
+	kbuf_printf(&cmd, "rm -rf %s", dir);
+	CHECK_INT_EQ(system(cmd.ptr), 0);
+	kbuf_release(&cmd);
+	kbuf_release(&p);
+	kbuf_release(&data);
+	kbuf_release(&m);
+}

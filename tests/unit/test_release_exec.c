@@ -540,6 +540,49 @@ TEST(release_render_refuses_symlink_out_of_bundle)
 	bundle_drop(&t);
 }
 
+/* A zip path source (written by Python's zipfile: one entry stored, one
+ * deflated, one not a manifest) renders its .yaml/.yml files in name
+ * order; a zip entry climbing out with ".." is refused. */
+TEST(release_render_zip_source)
+{
+	tmp_bundle t;
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	kube_obj *objs = NULL;
+	size_t n = 0;
+	bool enabled = false;
+	rel_ctx ctx;
+	kbuf cmd = KBUF_INIT, m = KBUF_INIT;
+	if (bundle_make(&t, "name: t\nstages:\n  - name: s\n    source: {path: m.zip}\n"
+			"  - name: evil\n    source: {path: evil.zip}\n", NULL))
+		return;
+	kbuf_printf(&cmd, "cd %s && python3 -c '"
+		    "import zipfile as Z\n"
+		    "cm = lambda n: \"apiVersion: v1\\nkind: ConfigMap\\nmetadata: {name: %%s}\\n\" %% n\n"
+		    "with Z.ZipFile(\"m.zip\", \"w\") as z:\n"
+		    "  z.writestr(\"d/b.yml\", cm(\"zip-b\"), Z.ZIP_STORED)\n"
+		    "  z.writestr(\"d/a.yaml\", cm(\"zip-a\"), Z.ZIP_DEFLATED)\n"
+		    "  z.writestr(\"d/README.md\", \"not a manifest\", Z.ZIP_DEFLATED)\n"
+		    "with Z.ZipFile(\"evil.zip\", \"w\") as z:\n"
+		    "  z.writestr(\"d/../../x.yaml\", cm(\"evil\"))\n'", t.dir);
+	CHECK_INT_EQ(system(cmd.ptr), 0);
+	ctx_init(&ctx, NULL);
+	CHECK_INT_EQ(rel_stage_render(&objs, &n, &enabled, &a, &t.b, &t.b.stages[0], &ctx, &e), 0);
+	CHECK_INT_EQ(n, 2);
+	if (n == 2) {
+		CHECK_STR_EQ(objs[0].name, "zip-a");
+		CHECK_STR_EQ(objs[1].name, "zip-b");
+	}
+	CHECK_INT_EQ(rel_stage_render(&objs, &n, &enabled, &a, &t.b, &t.b.stages[1], &ctx, &e), KE_INPUT);
+	kerr_format(&e, &m);
+	CHECK_CONTAINS(m.ptr, "entry \"d/../../x.yaml\" climbs out with \"..\"");
+	kbuf_release(&cmd);
+	kbuf_release(&m);
+	kerr_clear(&e);
+	karena_release(&a);
+	bundle_drop(&t);
+}
+
 /* Stage names are checked for duplicates in one pass: 5,000 stages, the
  * last one repeating the first. */
 TEST(release_bundle_duplicate_among_many_stages)
