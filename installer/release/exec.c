@@ -942,7 +942,7 @@ static int stage_hooks(stage_run *r, unsigned event, kerr *err)
 {
 	size_t ran = 0;
 	long left = stage_left(r);
-	int rc = rel_hooks_run(r->c, &r->hooks, event, left > 1000 ? left : 1000, &ran, err);
+	int rc = rel_hooks_run(r->c, &r->hooks, event, left > 1000 ? left : 1000, false, &ran, err);
 	if (!rc && ran)
 		kube_emit(r->c, KEV_INFO, "hook.done",
 			  karena_printf(&r->a, "stage %s: %zu %s hook%s done", r->s->name, ran, rel_hook_event_name(event),
@@ -1059,6 +1059,15 @@ int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *e
 	return rc;
 }
 
+static bool has_chart(const rel_bundle *b)
+{
+	size_t i;
+	for (i = 0; i < b->nstages; i++)
+		if (b->stages[i].src == REL_SRC_CHART)
+			return true;
+	return false;
+}
+
 int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err)
 {
 	size_t i, ntests = 0;
@@ -1092,7 +1101,19 @@ int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *
 		karena_release(&a);
 	}
 	kind_book_release(&book);
-	if (!rc && !ntests)
+	if (!rc && ctx->prior && !ctx->nonly) {
+		size_t ran = 0;
+		rc = rel_hooks_test(ctx, ctx->prior, ctx->test_logs, &ran, err);
+		ntests += ran;
+	}
+	if (!rc && !ntests && has_chart(b) && !ctx->nonly && ctx->prior)
+		rc = kerr_set(err, KE_USAGE, "%s has no test stage, and release %s revision %d has no test hook",
+			      b->file ? b->file : "the bundle", ctx->prior->name, ctx->prior->revision);
+	else if (!rc && !ntests && has_chart(b) && !ctx->nonly)
+		rc = kerr_set(err, KE_USAGE,
+			      "%s has no test stage, and release %s has no deployed revision whose chart test hooks could run",
+			      b->file ? b->file : "the bundle", ctx->release_name ? ctx->release_name : b->name);
+	else if (!rc && !ntests)
 		rc = kerr_set(err, KE_USAGE, "%s has no test stage%s", b->file ? b->file : "the bundle",
 			      ctx->nonly ? " among the --stage ones" : "");
 	return rc;

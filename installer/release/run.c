@@ -477,6 +477,10 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 		give_lock(&lock);
 		return rc;
 	}
+	if ((rc = rel_values_reuse(ctx, b, prior, &helm, o->values_mode, a, err))) {
+		give_lock(&lock);
+		return rc;
+	}
 	ctx->is_upgrade = prior != NULL;
 	ctx->release_name = res->release;   /* .Release.Name, as helm install NAME */
 	rec = rel_record_new(a, res->release, latest + 1);
@@ -620,7 +624,8 @@ static int release_hooks(kube_client *c, karena *a, const char *release, int tar
 		*hrec = newest;
 	return rel_hooks_of_run(c, a, *hrec,
 				o->uninstall ? (pre ? REL_HOOK_PRE_DELETE : REL_HOOK_POST_DELETE)
-					     : (pre ? REL_HOOK_PRE_ROLLBACK : REL_HOOK_POST_ROLLBACK), HOOK_TIMEOUT_MS, err);
+					     : (pre ? REL_HOOK_PRE_ROLLBACK : REL_HOOK_POST_ROLLBACK), HOOK_TIMEOUT_MS, false, NULL,
+				err);
 }
 
 int rel_release_rollback(kube_client *c, karena *a, const char *release, int target, const rel_run_opts *o,
