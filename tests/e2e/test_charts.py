@@ -161,6 +161,39 @@ def test_prune_plan_keep_policy_and_rollback(cluster):
     assert r.returncode == 0, r.stderr
 
 
+def test_uninstall_and_rollback_keep_what_resource_policy_keeps(cluster):
+    ns = "e2e-chart-policykeep"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    cluster.kubectl("delete", "configmaps", "--all", "-n", ns, "--wait=true")
+    fresh(cluster, "pkeep")
+    chart = make_chart(cluster, "pkeep", dict(PRUNE_FILES))
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "pkeep", "--set", "kept=false")
+    assert r.returncode == 0, r.stderr
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "pkeep")
+    assert r.returncode == 0, r.stderr
+    uid = cluster.get("configmap", "kept", "-n", ns)["metadata"]["uid"]
+    # helm rollback deletes what the target does not render, but not an object so annotated
+    r = cluster.kstage("rollback", "pkeep", "1")
+    assert r.returncode == 0, r.stderr
+    assert f"ConfigMap/{ns}/kept: kept (helm.sh/resource-policy: keep)" in r.stderr, r.stderr
+    assert "1 kept" in r.stderr, r.stderr
+    assert cluster.get("configmap", "kept", "-n", ns)["metadata"]["uid"] == uid
+    assert cluster.exists("configmap", "extra", "-n", ns)   # rendered by revision 1 as well
+    # uninstall deletes the rest and says what it kept (an object the release created:
+    # the one left by the rollback is no longer the release's, as with Helm)
+    cluster.kubectl("delete", "configmap", "kept", "-n", ns)
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "pkeep")
+    assert r.returncode == 0, r.stderr
+    uid = cluster.get("configmap", "kept", "-n", ns)["metadata"]["uid"]
+    r = cluster.kstage("uninstall", "pkeep")
+    assert r.returncode == 0, r.stderr
+    assert f"kept (CRDs, rollback: keep, helm.sh/resource-policy: keep):\nConfigMap/{ns}/kept" in r.stderr, r.stderr
+    assert cluster.get("configmap", "kept", "-n", ns)["metadata"]["uid"] == uid
+    assert not cluster.exists("configmap", "main", "-n", ns)
+    assert not cluster.exists("configmap", "extra", "-n", ns)
+    cluster.kubectl("delete", "configmap", "kept", "-n", ns)
+
+
 def test_failed_stage_after_prune_candidates_deletes_nothing(cluster):
     """Pruning runs after the last stage: a run that fails earlier deletes
     nothing and rolls back."""
