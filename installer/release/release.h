@@ -492,6 +492,7 @@ typedef struct rel_helm_release {
 	const char *secret_name;
 	doc_node *release;          /* its decoded release JSON */
 	const char *manifest;       /* its manifest */
+	bool newer;                 /* newer than kstage's deployed revision (rel_helm_start) */
 } rel_helm_release;
 
 /* A Helm release Secret's data.release as the API returns it: base64 (the
@@ -535,7 +536,11 @@ int rel_values_reuse(rel_ctx *ctx, const rel_bundle *b, const rel_record *prior,
 /* At the start of a run of a bundle with a chart stage: Helm's records of
  * release in the stage's namespace into h; when *prior is NULL (kstage
  * has no deployed revision) and Helm has one, it becomes *prior and the
- * run adopts Helm's objects (ctx->force). With helm_record the run applies
+ * run adopts Helm's objects (ctx->force). When kstage has one but Helm's
+ * deployed revision is newer (deployed after it, and not written by
+ * kstage's --helm-record: a helm upgrade or rollback ran since), *prior's
+ * chart stage becomes what Helm deployed, h->newer is set, the run adopts
+ * (ctx->force) and a warning helm.newer says so. With helm_record the run applies
  * as Helm's field manager ("helm"), so that Helm's own later upgrades and
  * rollbacks own the fields as before and meet no conflict. */
 int rel_helm_start(rel_helm_release *h, rel_record **prior, const rel_bundle *b, rel_ctx *ctx, const char *release,

@@ -3,7 +3,7 @@
  * --reset-values (pkg/action/upgrade.go, reuseValues) for a chart: this
  * run's values (-f, --set) merged over the values the release's deployed
  * revision was given (kstage's record, or Helm's record's config when the
- * run takes a Helm release over), with Helm's CoalesceTables: this run's
+ * run takes a Helm release over or Helm's revision is newer), with Helm's CoalesceTables: this run's
  * keys win, a null deletes. The chart's defaults are those of the chart
  * being applied in both modes: kstage's record does not keep the previous
  * chart's defaults (Helm's --reuse-values takes the previous chart's).
@@ -58,7 +58,7 @@ int rel_values_reuse(rel_ctx *ctx, const rel_bundle *b, const rel_record *prior,
 		return rc;
 	if (mode == REL_VALUES_NEW || !prior)
 		return 0;   /* a first install has nothing to reuse (helm upgrade --install alike) */
-	if (prior->revision == 0 && helm && helm->found) {
+	if (helm && helm->found && (prior->revision == 0 || helm->newer)) {
 		old = doc_get_path(helm->release, "config");
 		from = karena_printf(a, "Helm's revision %d of release %s", helm->version, helm->name);
 	} else {

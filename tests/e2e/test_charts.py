@@ -740,3 +740,46 @@ def test_takeover_with_reuse_values_starts_from_helms_config(cluster):
     r = cluster.kstage("uninstall", name)
     assert r.returncode == 0, r.stderr
     helm(cluster, "uninstall", name, "-n", ns, check=False)
+
+
+def test_a_helm_upgrade_after_kstage_is_where_the_next_run_starts(cluster):
+    ns = "e2e-chart-helmnewer"
+    name = "hnewer"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    helm(cluster, "uninstall", name, "-n", ns, check=False)
+    fresh(cluster, name)
+    v1 = make_chart(cluster, name, dict(TAKEOVER_V1), version="0.1.0", dirname=name + "-v1")
+    v3_files = dict(TAKEOVER_V1)
+    v3_files["templates/helm-only.yaml"] = """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: helm-only}
+        data: {a: "1"}
+        """
+    v3 = make_chart(cluster, name, v3_files, version="0.3.0", dirname=name + "-v3")
+    helm(cluster, "install", name, v1, "-n", ns, "--wait")
+    r = cluster.kstage("apply", v1, "-n", ns, "--release", name, "--helm-record")
+    assert r.returncode == 0, r.stderr
+    # a user runs helm upgrade after kstage: Helm's revision 3 is newer than kstage's revision 1
+    helm(cluster, "upgrade", name, v3, "-n", ns, "--set", "level=helm-up", "--wait")
+    assert cluster.exists("configmap", "helm-only", "-n", ns)
+    p = cluster.kstage("plan", v1, "-n", ns, "--release", name, "--reuse-values")
+    assert p.returncode == 0, p.stderr
+    assert f"- ConfigMap/{ns}/helm-only (deleted)" in p.stdout, p.stdout
+    r = cluster.kstage("apply", v1, "-n", ns, "--release", name, "--reuse-values", "--helm-record")
+    assert r.returncode == 0, r.stderr
+    assert f"Helm's revision 3 of release {ns}/{name} (Upgrade complete" in r.stderr, r.stderr
+    assert "is newer than kstage's revision 1" in r.stderr, r.stderr
+    # what Helm deployed is the starting point: its values reused, its extra object pruned
+    assert cluster.get("configmap", "main", "-n", ns)["data"] == {"level": "helm-up", "chart": "0.1.0"}
+    assert not cluster.exists("configmap", "helm-only", "-n", ns)
+    hist = json.loads(helm(cluster, "history", name, "-n", ns, "-o", "json").stdout)
+    assert [(h["revision"], h["status"]) for h in hist][-1] == (4, "deployed"), hist
+    # Helm's revision 4 is kstage's own: the next run starts from kstage's record again
+    r = cluster.kstage("apply", v1, "-n", ns, "--release", name, "--reuse-values", "--helm-record")
+    assert r.returncode == 0, r.stderr
+    assert "is newer than" not in r.stderr, r.stderr
+    assert cluster.get("configmap", "main", "-n", ns)["data"]["level"] == "helm-up"
+    r = cluster.kstage("uninstall", name)
+    assert r.returncode == 0, r.stderr
+    helm(cluster, "uninstall", name, "-n", ns, check=False)
