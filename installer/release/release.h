@@ -119,7 +119,14 @@ typedef struct rel_stage {
 	size_t nchecks;
 	rel_output *outputs;        /* outputs: {key: template} */
 	size_t noutputs;
+	const char *hook_of;        /* hook: {of: STAGE, ...}: runs around that stage, or NULL */
+	bool hook_post;             /* hook.when: post (after it), else pre (before it) */
+	unsigned hook_events;       /* REL_STAGE_ON_* of hook.events (default both) */
 } rel_stage;
+
+/* A hook stage's events (hook.events): the first revision, a later one. */
+enum { REL_STAGE_ON_INSTALL = 1u << 0, REL_STAGE_ON_UPGRADE = 1u << 1 };
+
 
 struct tmpl_chart;
 
@@ -344,6 +351,10 @@ typedef struct rel_summary {
 	const char *failed_stage;   /* name, or NULL */
 } rel_summary;
 
+/* The order apply and plan take the stages in (indexes into b->stages, in
+ * a; b->nstages of them): file order, each stage's pre hook stages just
+ * before it and its post hook stages just after it (each in file order). */
+size_t *rel_stage_order(karena *a, const rel_bundle *b);
 /* The --stage names (ctx->only) must all be stages of b: KE_USAGE naming
  * the stages otherwise. */
 int rel_check_stages(const rel_bundle *b, const rel_ctx *ctx, kerr *err);

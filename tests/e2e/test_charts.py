@@ -783,3 +783,51 @@ def test_a_helm_upgrade_after_kstage_is_where_the_next_run_starts(cluster):
     r = cluster.kstage("uninstall", name)
     assert r.returncode == 0, r.stderr
     helm(cluster, "uninstall", name, "-n", ns, check=False)
+
+
+def test_a_bundle_stage_as_a_hook_of_another(cluster):
+    ns = "e2e-stage-hooks"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    cluster.kubectl("delete", "configmaps", "--all", "-n", ns, "--wait=true")
+    fresh(cluster, "stagehooks")
+    cm = """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {{name: {name}}}
+        data: {{mode: {{{{ .Values.mode | quote }}}}}}
+        """
+    b = cluster.bundle("stagehooks", f"""\
+        name: stagehooks
+        stages:
+          - name: after
+            templates: [after.yaml]
+            namespace: {ns}
+            hook: {{of: app, when: post, events: [upgrade]}}
+          - name: app
+            templates: [app.yaml]
+            namespace: {ns}
+          - name: before
+            templates: [before.yaml]
+            namespace: {ns}
+            hook: {{of: app, when: pre, events: [install]}}
+        """, {"values/values.yaml": "mode: one\n", "templates/app.yaml": cm.format(name="app"),
+              "templates/before.yaml": cm.format(name="before"), "templates/after.yaml": cm.format(name="after")})
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 0, r.stderr
+    # install: the pre hook before app (wherever the file puts it); the upgrade-only post hook not run
+    assert rv(cluster, ns, "before") < rv(cluster, ns, "app")
+    assert not cluster.exists("configmap", "after", "-n", ns)
+    assert "stage after: not run (a hook of stage app on upgrade, this run is an install)" in r.stderr, r.stderr
+    before_rv = rv(cluster, ns, "before")
+    r = cluster.kstage("apply", b, "--set", "mode=two")
+    assert r.returncode == 0, r.stderr
+    # upgrade: the post hook after app; the install-only pre hook not run, its object left as it was
+    assert cluster.get("configmap", "app", "-n", ns)["data"] == {"mode": "two"}
+    assert rv(cluster, ns, "app") < rv(cluster, ns, "after")
+    assert cluster.get("configmap", "before", "-n", ns)["data"] == {"mode": "one"}
+    assert rv(cluster, ns, "before") == before_rv
+    assert r.stderr.index("stage app: ready") < r.stderr.index("stage after: 1 object"), r.stderr
+    r = cluster.kstage("uninstall", "stagehooks")
+    assert r.returncode == 0, r.stderr
+    for n in ("app", "after", "before"):
+        assert not cluster.exists("configmap", n, "-n", ns), n
