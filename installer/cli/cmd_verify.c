@@ -42,10 +42,12 @@ static int load_deployed(const cli_args *args, rel_session *s, kerr *err)
 	store = rel_store_secrets(s->client, rns);
 	rc = rel_prior_load(store, &s->a, rel ? rel : s->bundle.name, &prior, err);
 	rel_store_free(store);
+	if (!rc && !prior)   /* a release Helm holds: its record's test hooks, as helm test */
+		rc = rel_helm_tested(&prior, &s->bundle, &s->ctx, rel ? rel : s->bundle.name, &s->a, err);
 	if (rc && err->status == 403) {
 		/* a user who may not read the records still runs the bundle's test stages */
 		kube_emit(s->client, KEV_WARN, "verify.records_unreadable",
-			  karena_printf(&s->a, "release records cannot be read (%s): chart test hooks are not run",
+			  karena_printf(&s->a, "release records (kstage's or Helm's) cannot be read (%s): chart test hooks are not run",
 					err->first.msg),
 			  NULL);
 		kerr_clear(err);
@@ -93,8 +95,9 @@ const cli_cmd cli_cmd_verify = {
 	"says), then its cleanup. Earlier stages only render their outputs from the live\n"
 	"cluster, for the tests' templates. Then, for a chart (or a bundle with a chart\n"
 	"stage) and no --stage, the test hooks (helm.sh/hook: test) of the release's\n"
-	"deployed revision run as helm test runs them: each Pod must reach Succeeded (a\n"
-	"Job Complete), in hook-weight order, hook-delete-policy honoured; a failed one is\n"
+	"deployed revision (or Helm's, for a release Helm holds) run as helm test runs\n"
+	"them: each Pod must reach Succeeded (a Job Complete), in hook-weight order,\n"
+	"hook-delete-policy honoured; a failed one is\n"
 	"named with the last lines of its pod's log, secrets masked; --logs shows every\n"
 	"test Pod's log. Nothing is recorded as a release revision.\n"
 	"Exit 0 when every test passed, 1 when one failed, 2 for input errors.\n",

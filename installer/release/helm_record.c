@@ -401,6 +401,35 @@ int rel_helm_start(rel_helm_release *h, rel_record **prior, const rel_bundle *b,
 	return 0;
 }
 
+int rel_helm_tested(rel_record **out, const rel_bundle *b, const rel_ctx *ctx, const char *release, karena *a,
+		    kerr *err)
+{
+	const rel_stage *s = chart_stage(b);
+	const char *ns = s && s->namespace ? s->namespace : ctx->namespace ? ctx->namespace : "default";
+	const doc_node *hooks;
+	rel_helm_release h;
+	rel_record *r;
+	kbuf m = KBUF_INIT;
+	size_t i;
+	int rc;
+	*out = NULL;
+	if (!s || (rc = rel_helm_find(&h, ctx->client, a, ns, release, err)) || !h.found)
+		return s ? rc : 0;
+	r = rel_record_new(a, release, h.version);
+	rel_record_add_stage(a, r, s->name)->manifest = h.manifest;
+	hooks = doc_map_get(h.release, "hooks");
+	for (i = 0; hooks && hooks->type == DOC_SEQ && i < hooks->u.seq.len; i++)
+		kbuf_printf(&m, "---\n%s\n", doc_get_str(hooks->u.seq.v[i], "manifest", ""));
+	rel_record_add_stage(a, r, REL_HOOKS_STAGE)->manifest = karena_strndup(a, m.ptr ? m.ptr : "", m.len);
+	kbuf_release(&m);
+	kube_emit(ctx->client, KEV_INFO, "helm.tested",
+		  karena_printf(a, "release %s: no kstage revision; the test hooks of Helm's revision %d (%s/%s) run",
+				release, h.version, h.ns, h.secret_name),
+		  "release", release, NULL);
+	*out = r;
+	return 0;
+}
+
 void rel_helm_finish(const rel_helm_release *h, const rel_bundle *b, const rel_ctx *ctx, const rel_record *rec,
 		     bool write, karena *a)
 {

@@ -326,8 +326,8 @@ int rel_hooks_run(kube_client *c, const rel_hooks *h, unsigned event, long timeo
 	return rc;
 }
 
-int rel_hooks_of_run(kube_client *c, karena *a, const rel_record *rec, unsigned event, long timeout_ms, bool logs,
-		     size_t *ran, kerr *err)
+int rel_hooks_of_run(kube_client *c, karena *a, const rel_record *rec, const char *ns, unsigned event,
+		     long timeout_ms, bool logs, size_t *ran, kerr *err)
 {
 	rel_hooks h;
 	size_t n = 0;
@@ -336,7 +336,7 @@ int rel_hooks_of_run(kube_client *c, karena *a, const rel_record *rec, unsigned 
 		*ran = 0;
 	if ((rc = rel_hooks_of_record(&h, a, rec, err)) || !h.n)
 		return rc;
-	if ((rc = kube_discovery_load(c, err)) || (rc = rel_hooks_resolve(&h, c, a, "default", err)) ||
+	if ((rc = kube_discovery_load(c, err)) || (rc = rel_hooks_resolve(&h, c, a, ns ? ns : "default", err)) ||
 	    (rc = rel_hooks_run(c, &h, event, timeout_ms, logs, &n, err)))
 		return rc;
 	if (ran)
@@ -382,7 +382,7 @@ int rel_hooks_test(const rel_ctx *ctx, const rel_record *rec, bool logs, size_t 
 				rel_secrets_learn(ds.docs[k], ctx->sink);
 		kerr_clear(&e);
 	}
-	rc = rel_hooks_of_run(ctx->client, &a, rec, REL_HOOK_TEST,
+	rc = rel_hooks_of_run(ctx->client, &a, rec, ctx->namespace, REL_HOOK_TEST,
 			      ctx->timeout_ms ? ctx->timeout_ms : 5L * 60 * 1000, logs, ran, err);
 	if (rc)
 		kerr_wrap(err, "release %s revision %d: test", rec->name, rec->revision);

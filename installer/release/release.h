@@ -479,14 +479,16 @@ int rel_hooks_of_record(rel_hooks *h, karena *a, const rel_record *rec, kerr *er
 int rel_hooks_run(kube_client *c, const rel_hooks *h, unsigned event, long timeout_ms, bool logs, size_t *ran,
 		  kerr *err);
 /* Run the hooks of event that rec keeps (uninstall: its delete hooks;
- * rollback: the target's rollback hooks), as rel_hooks_run. Nothing when
- * rec is NULL. *ran (may be NULL) as rel_hooks_run's. */
-int rel_hooks_of_run(kube_client *c, karena *a, const rel_record *rec, unsigned event, long timeout_ms, bool logs,
-		     size_t *ran, kerr *err);
+ * rollback: the target's rollback hooks), as rel_hooks_run; a hook without
+ * a namespace goes to ns (NULL: "default"). Nothing when rec is NULL.
+ * *ran (may be NULL) as rel_hooks_run's. */
+int rel_hooks_of_run(kube_client *c, karena *a, const rel_record *rec, const char *ns, unsigned event,
+		     long timeout_ms, bool logs, size_t *ran, kerr *err);
 /* `kstage verify` of a release with a chart: the test hooks (helm.sh/hook:
- * test) that rec (its deployed revision) keeps, run as `helm test` runs
- * them, within ctx->timeout_ms each (5 minutes when 0); the data of the
- * Secrets rec records is masked in all output first. *ran gets how many. */
+ * test) that rec (its deployed revision, or rel_helm_tested's) keeps, run
+ * as `helm test` runs them (a hook without a namespace in ctx->namespace),
+ * within ctx->timeout_ms each (5 minutes when 0); the data of the Secrets
+ * rec records is masked in all output first. *ran gets how many. */
 int rel_hooks_test(const rel_ctx *ctx, const rel_record *rec, bool logs, size_t *ran, kerr *err);
 /* The data and stringData of doc, when it is a v1 Secret, masked in all
  * output of sink (nothing without a redactor). */
@@ -556,6 +558,12 @@ int rel_values_reuse(rel_ctx *ctx, const rel_bundle *b, const rel_record *prior,
  * rollbacks own the fields as before and meet no conflict. */
 int rel_helm_start(rel_helm_release *h, rel_record **prior, const rel_bundle *b, rel_ctx *ctx, const char *release,
 		   bool helm_record, karena *a, kerr *err);
+/* `kstage verify` of a release kstage has no deployed revision of: Helm's
+ * deployed revision (in the chart stage's namespace) as a record whose
+ * REL_HOOKS_STAGE holds Helm's hooks and one stage Helm's manifest, for
+ * rel_hooks_test; *out NULL when Helm holds none either. */
+int rel_helm_tested(rel_record **out, const rel_bundle *b, const rel_ctx *ctx, const char *release, karena *a,
+		    kerr *err);
 /* What Helm sets on every object it applies (setMetadataVisitor): the
  * label app.kubernetes.io/managed-by=Helm and the annotations
  * meta.helm.sh/release-name and release-namespace. */

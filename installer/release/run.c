@@ -642,7 +642,7 @@ static int release_hooks(kube_client *c, karena *a, const char *release, int tar
 		return rc;
 	if (pre && o->uninstall)
 		*hrec = newest;
-	return rel_hooks_of_run(c, a, *hrec,
+	return rel_hooks_of_run(c, a, *hrec, NULL,
 				o->uninstall ? (pre ? REL_HOOK_PRE_DELETE : REL_HOOK_POST_DELETE)
 					     : (pre ? REL_HOOK_PRE_ROLLBACK : REL_HOOK_POST_ROLLBACK), HOOK_TIMEOUT_MS, false, NULL,
 				err);

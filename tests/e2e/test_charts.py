@@ -831,3 +831,21 @@ def test_a_bundle_stage_as_a_hook_of_another(cluster):
     assert r.returncode == 0, r.stderr
     for n in ("app", "after", "before"):
         assert not cluster.exists("configmap", n, "-n", ns), n
+
+
+def test_verify_runs_the_test_hooks_of_a_release_helm_holds(cluster):
+    ns = "e2e-chart-helmtests"
+    name = "htested"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    helm(cluster, "uninstall", name, "-n", ns, check=False)
+    fresh(cluster, name)
+    chart = make_chart(cluster, name, dict(TEST_FILES), dirname=name)
+    helm(cluster, "install", name, chart, "-n", ns, "--set", "failTest=true", "--wait")
+    r = cluster.kstage("verify", chart, "-n", ns, "--release", name)
+    assert r.returncode == 1, r.stderr
+    assert f"the test hooks of Helm's revision 1 ({ns}/sh.helm.release.v1.{name}.v1) run" in r.stderr, r.stderr
+    assert f"test hook Pod/{ns}/test-ok: succeeded" in r.stderr, r.stderr
+    assert f"test hook Pod/{ns}/test-fail" in r.stderr and "ERROR: boom" in r.stderr, r.stderr
+    assert "s3cr3t-pw-9d1" not in r.stderr, r.stderr   # Helm's manifest's Secret, masked
+    assert cluster.get("pod", "test-ok", "-n", ns)["status"]["phase"] == "Succeeded"
+    helm(cluster, "uninstall", name, "-n", ns, check=False)
