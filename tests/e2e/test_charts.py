@@ -257,6 +257,7 @@ spec:
       annotations:
         {{{{- if {fail_when} }}}}
         kstage.test/fail: "check failed"
+        kstage.test/log: "checking the schema\\nerror: connection refused"
         {{{{- end }}}}
     spec:
       restartPolicy: Never
@@ -329,6 +330,9 @@ def test_hooks_run_in_helm_order_with_delete_policies_and_a_failing_hook_rolls_b
                        "--set", "failHook=true", timeout=600)
     assert r.returncode == 1, r.stderr
     assert "post-upgrade hook Job/e2e-chart-hooks/check" in r.stderr and "failed" in r.stderr, r.stderr
+    # the failed Job's pod log tail, read before hook-failed deleted the Job
+    assert "post-upgrade hook Job/e2e-chart-hooks/check: last 50 log lines of pod check-" in r.stderr, r.stderr
+    assert "error: connection refused" in r.stderr, r.stderr
     assert "rolled back" in r.stderr, r.stderr
     assert cluster.get("configmap", "app", "-n", ns)["data"] == {"mode": "two"}
     assert not cluster.exists("job", "check", "-n", ns)
