@@ -29,6 +29,7 @@ static const cli_flag flags[] = {
 	{ "hide-notes", 0, FLAG_BOOL, NULL, "do not show the chart's NOTES.txt after a successful apply" },
 	{ "no-hooks", 0, FLAG_BOOL, NULL, "do not run the chart's Helm hooks" },
 	{ "helm-record", 0, FLAG_BOOL, NULL, "when Helm holds the release, write each revision into Helm's record too" },
+	CLI_REUSE_FLAGS,
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -252,6 +253,13 @@ static int run(cli_ctx *ctx, cli_args *args)
 		cli_summary_release(&sm);
 		return rc;
 	}
+	if (rel_values_mode_check(&s.bundle, cli_values_mode(args), &err)) {
+		cli_print_error(ctx, &err);
+		kerr_clear(&err);
+		cli_session_close(&s, &vo);
+		cli_summary_release(&sm);
+		return EXIT_USAGE;
+	}
 	if (!rns && doc_get_path(s.ctx.values, "kstage.releaseNamespace")) {
 		/* the values may name it; the flag wins */
 		const doc_node *v = doc_get_path(s.ctx.values, "kstage.releaseNamespace");
@@ -280,6 +288,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	ro.history_max = (size_t)hmax;
 	ro.no_rollback = cli_flag_bool(args, "no-rollback");
 	ro.helm_record = cli_flag_bool(args, "helm-record");
+	ro.values_mode = cli_values_mode(args);
 	s.ctx.create_namespace = cli_flag_bool(args, "create-namespace");
 	s.ctx.no_hooks = cli_flag_bool(args, "no-hooks");
 	s.ctx.notes = &notes;
@@ -341,6 +350,14 @@ const cli_cmd cli_cmd_apply = {
 	"over: with no kstage revision deployed, Helm's deployed manifest is the prior revision\n"
 	"(its objects adopted, what it rendered and this run does not pruned); --helm-record\n"
 	"writes each revision into Helm's history too, else kstage warns that it is stale.\n"
+	"When Helm's deployed revision is newer than kstage's (a helm upgrade or rollback ran\n"
+	"after kstage, by the time it was deployed; revisions --helm-record wrote are kstage's),\n"
+	"the run starts from what Helm deployed: its objects adopted, its extra objects pruned,\n"
+	"its values reused with --reuse-values; a warning says so.\n"
+	"--reuse-values (chart) merges this run's -f/--set over the values of the deployed\n"
+	"revision (kstage's, or Helm's when it is the starting point); --reset-then-reuse-values\n"
+	"does the same; --reset-values (the default) wins over both. The chart's own defaults\n"
+	"apply in every mode (kstage does not keep an earlier chart's defaults).\n"
 	"Each run is a revision of the release, recorded as Secrets in --release-namespace\n"
 	"(or the values' kstage.releaseNamespace; default kstage-system): before a stage changes anything, the prior state of every object it\n"
 	"touches is written there. A failed stage rolls the run back from that journal: objects\n"

@@ -17,6 +17,7 @@ static const cli_flag flags[] = {
 	{ "summary", 0, FLAG_STR, "FILE", "write a Markdown summary of the plan (for CI job pages)" },
 	{ "release", 0, FLAG_STR, "NAME", "release whose deployed revision deletions are planned from (default: the bundle's or chart's name)" },
 	CLI_STORE_FLAGS,
+	CLI_REUSE_FLAGS,
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -143,6 +144,8 @@ static int load_prior(const cli_args *args, rel_session *s, kerr *err)
 		/* a release Helm holds and kstage does not yet: plan from Helm's record */
 		rel_helm_release h;
 		rc = rel_helm_start(&h, &prior, &s->bundle, &s->ctx, rel ? rel : s->bundle.name, false, &s->a, err);
+		if (!rc)
+			rc = rel_values_reuse(&s->ctx, &s->bundle, prior, &h, cli_values_mode(args), &s->a, err);
 	}
 	s->ctx.prior = prior;
 	s->ctx.is_upgrade = prior != NULL;
@@ -167,7 +170,8 @@ static int run(cli_ctx *ctx, cli_args *args)
 		return detailed ? 1 : rc;
 	}
 	s.ctx.color = ctx->color && !ctx->json;
-	if ((rc = rel_check_stages(&s.bundle, &s.ctx, &err)) || (rc = load_prior(args, &s, &err))) {
+	if ((rc = rel_check_stages(&s.bundle, &s.ctx, &err)) ||
+	    (rc = rel_values_mode_check(&s.bundle, cli_values_mode(args), &err)) || (rc = load_prior(args, &s, &err))) {
 		cli_print_error(ctx, &err);
 		cli_session_close(&s, &vo);
 		kerr_clear(&err);

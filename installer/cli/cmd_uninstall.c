@@ -48,7 +48,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	if (!rc) {
 		kbuf m = KBUF_INIT;
 		kbuf_printf(&m, "release %s uninstalled: %zu deleted, %zu restored to their state before the release, "
-			    "%zu unchanged, %zu kept (CRDs and rollback: keep)", s.release, rep.deleted, rep.restored,
+			    "%zu unchanged, %zu kept (CRDs, rollback: keep, helm.sh/resource-policy: keep)", s.release, rep.deleted, rep.restored,
 			    rep.unchanged, rep.kept);
 		if (rep.kept)
 			kbuf_printf(&m, ":\n%.*s", (int)rep.kept_list.len - 1, rep.kept_list.ptr);
@@ -67,7 +67,8 @@ const cli_cmd cli_cmd_uninstall = {
 	"Undoes every revision of the release still in effect, newest first, from their\n"
 	"journals: objects the release created are deleted (and waited for), objects that\n"
 	"existed before its first revision (a foreign ConfigMap it only patched) get back their\n"
-	"exact state from before it. CRDs and rollback: keep objects stay unless --delete-crds.\n"
+	"exact state from before it. CRDs and rollback: keep objects stay unless --delete-crds;\n"
+	"objects annotated helm.sh/resource-policy: keep stay (as Helm keeps them).\n"
 	"The records stay, marked uninstalled. Refused when the first revisions' records were\n"
 	"pruned (--history-max). Exit codes: 0 done; 1 refused or failed; 2 usage; 3 incomplete\n"
 	"(what is left is named); 4 cluster unreachable.\n",

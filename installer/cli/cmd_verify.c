@@ -2,6 +2,7 @@
 #include "cmds.h"
 #include "release/release.h"
 #include "render_args.h"
+#include "store_open.h"
 
 #include <stdio.h>
 
@@ -11,8 +12,50 @@ static const cli_flag flags[] = {
 	{ "timeout", 0, FLAG_STR, "D", "time each stage may take to become healthy (default 5m)" },
 	{ "keep-test", 0, FLAG_BOOL, NULL, "keep what a test's cleanup would delete" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
+	{ "logs", 0, FLAG_BOOL, NULL, "show the log of every chart test Pod (as helm test --logs)" },
+	{ "release", 0, FLAG_STR, "NAME", "release whose chart test hooks run (default: the bundle's or chart's name)" },
+	CLI_STORE_FLAGS,
 	{ NULL, 0, 0, NULL, NULL },
 };
+
+/* A bundle with a chart stage: the release's deployed revision, whose
+ * chart test hooks verify runs (as helm test runs the release's). */
+static int load_deployed(const cli_args *args, rel_session *s, kerr *err)
+{
+	const char *rel = cli_flag_str(args, "release", NULL), *rns = cli_flag_str(args, "release-namespace", NULL);
+	rel_record *prior = NULL;
+	rel_store *store;
+	size_t i;
+	int rc;
+	for (i = 0; i < s->bundle.nstages && s->bundle.stages[i].src != REL_SRC_CHART; i++)
+		;
+	if (i == s->bundle.nstages)
+		return 0;
+	if ((rel && rel_release_name_check(rel, err)) || (rns && rel_namespace_check(rns, err)))
+		return KE_USAGE;
+	if (rel)
+		s->ctx.release_name = rel;
+	if (!rel && rel_release_name_check(s->bundle.name, err)) {
+		kerr_clear(err);   /* no release can have this name: nothing deployed */
+		return 0;
+	}
+	store = rel_store_secrets(s->client, rns);
+	rc = rel_prior_load(store, &s->a, rel ? rel : s->bundle.name, &prior, err);
+	rel_store_free(store);
+	if (!rc && !prior)   /* a release Helm holds: its record's test hooks, as helm test */
+		rc = rel_helm_tested(&prior, &s->bundle, &s->ctx, rel ? rel : s->bundle.name, &s->a, err);
+	if (rc && err->status == 403) {
+		/* a user who may not read the records still runs the bundle's test stages */
+		kube_emit(s->client, KEV_WARN, "verify.records_unreadable",
+			  karena_printf(&s->a, "release records (kstage's or Helm's) cannot be read (%s): chart test hooks are not run",
+					err->first.msg),
+			  NULL);
+		kerr_clear(err);
+		rc = 0;
+	}
+	s->ctx.prior = prior;
+	return rc;
+}
 
 static int run(cli_ctx *ctx, cli_args *args)
 {
@@ -32,7 +75,9 @@ static int run(cli_ctx *ctx, cli_args *args)
 		return rc;
 	s.ctx.timeout_ms = timeout;
 	s.ctx.keep_test = cli_flag_bool(args, "keep-test");
-	rc = rel_verify(&s.bundle, &s.ctx, &sum, &err);
+	s.ctx.test_logs = cli_flag_bool(args, "logs");
+	if (!(rc = load_deployed(args, &s, &err)))
+		rc = rel_verify(&s.bundle, &s.ctx, &sum, &err);
 	if (rc)
 		cli_print_error(ctx, &err);
 	else
@@ -44,10 +89,16 @@ static int run(cli_ctx *ctx, cli_args *args)
 
 const cli_cmd cli_cmd_verify = {
 	"verify", run, "run the bundle's test stages alone",
-	"[BUNDLE] [-f FILE]... [--set K=V]... [--stage S]... [--keep-test]", flags,
+	"[BUNDLE|CHART] [-f FILE]... [--set K=V]... [--stage S]... [--keep-test] [--logs]", flags,
 	"Runs the checks stages, then each enabled stage that has a test: its objects applied\n"
 	"and waited for, the test's request sent and its reply checked (retried as the test\n"
 	"says), then its cleanup. Earlier stages only render their outputs from the live\n"
-	"cluster, for the tests' templates. Nothing is recorded as a release revision.\n"
+	"cluster, for the tests' templates. Then, for a chart (or a bundle with a chart\n"
+	"stage) and no --stage, the test hooks (helm.sh/hook: test) of the release's\n"
+	"deployed revision (or Helm's, for a release Helm holds) run as helm test runs\n"
+	"them: each Pod must reach Succeeded (a Job Complete), in hook-weight order,\n"
+	"hook-delete-policy honoured; a failed one is\n"
+	"named with the last lines of its pod's log, secrets masked; --logs shows every\n"
+	"test Pod's log. Nothing is recorded as a release revision.\n"
 	"Exit 0 when every test passed, 1 when one failed, 2 for input errors.\n",
 };

@@ -82,6 +82,15 @@ int cli_read_values_flags(cli_ctx *ctx, const cli_args *args, values_num_mode de
 	return 0;
 }
 
+rel_values_mode cli_values_mode(const cli_args *args)
+{
+	if (cli_flag_bool(args, "reset-values"))
+		return REL_VALUES_NEW;
+	if (cli_flag_bool(args, "reuse-values"))
+		return REL_VALUES_REUSE;
+	return cli_flag_bool(args, "reset-then-reuse-values") ? REL_VALUES_RESET_THEN_REUSE : REL_VALUES_NEW;
+}
+
 void cli_values_flags_release(values_opts *o)
 {
 	free((void *)o->flags);

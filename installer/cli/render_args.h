@@ -14,6 +14,12 @@
 #include "values/values.h"
 
 /* Put this inside a command's cli_flag table. */
+/* helm upgrade's flags for where the values start (cli_values_mode). */
+#define CLI_REUSE_FLAGS \
+	{ "reuse-values", 0, FLAG_BOOL, NULL, "a chart: merge this run's values over those of the deployed revision" }, \
+	{ "reset-then-reuse-values", 0, FLAG_BOOL, NULL, "as --reuse-values (the chart's own defaults apply)" }, \
+	{ "reset-values", 0, FLAG_BOOL, NULL, "only this run's values over the chart's (the default; wins over both)" }
+
 #define CLI_VALUES_FLAGS \
 	{ "values", 'f', FLAG_LIST, "FILE", "values file (a path, - for stdin, or an https:// URL)" }, \
 	{ "set", 0, FLAG_LIST, "K=V", "set values (a.b=c,d={x,y},e[0]=f)" }, \
@@ -35,6 +41,9 @@
  * what is wrong. */
 int cli_read_values_flags(cli_ctx *ctx, const cli_args *args, values_num_mode def_num, values_opts *o);
 void cli_values_flags_release(values_opts *o);
+/* The mode of CLI_REUSE_FLAGS, with Helm's precedence: --reset-values over
+ * --reuse-values over --reset-then-reuse-values. */
+rel_values_mode cli_values_mode(const cli_args *args);
 
 /* A file named on the command line (flag is "-f", "--kubeconfig"...) must
  * exist and not be a directory; "-" and https:// URLs pass. Returns 0, or

@@ -297,7 +297,19 @@ static kube_health_state builtin(const doc_node *o, kbuf *why)
 		if (!strcmp(ph, "Succeeded"))
 			return KUBE_READY;
 		if (!strcmp(ph, "Failed")) {
-			say(why, "pod failed: %s", doc_get_str(o, "status.message", ""));
+			const doc_node *cs = doc_get_path(o, "status.containerStatuses");
+			size_t i;
+			const char *msg = doc_get_str(o, "status.message", "");
+			for (i = 0; !*msg && cs && cs->type == DOC_SEQ && i < cs->u.seq.len; i++) {
+				const doc_node *t = doc_get_path(cs->u.seq.v[i], "state.terminated");
+				if (t && doc_get_int(t, "exitCode", 0)) {
+					say(why, "pod failed: container %s exited with %" PRId64 " (%s)",
+					    doc_get_str(cs->u.seq.v[i], "name", "?"), doc_get_int(t, "exitCode", 0),
+					    doc_get_str(t, "reason", "?"));
+					return KUBE_FAILED;
+				}
+			}
+			say(why, "pod failed: %s", msg);
 			return KUBE_FAILED;
 		}
 		if (!strcmp(ph, "Running") && cond_is(conds, "Ready", "True"))

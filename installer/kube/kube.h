@@ -364,6 +364,20 @@ typedef struct kube_wait_item {
 int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
 	      const kube_wait_rule *rules, size_t nrules, long timeout_ms, kerr *err);
 
+/* ---- logs (logs.c) ----------------------------------------------------- */
+
+/* Append the last tail_lines lines (at most 64 KiB each) of the log of
+ * every container of pod ns/pod, init containers first, each under a line
+ * "POD LOGS: POD (CONTAINER)" as `helm test --logs` prints them; a
+ * container whose log cannot be read gets "(no log: why)". The caller masks
+ * secrets before printing. KE_NOTFOUND when the pod does not exist. */
+int kube_pod_logs(kbuf *out, kube_client *c, karena *a, const char *ns, const char *pod, long tail_lines,
+		  kerr *err);
+/* The pod of Job ns/job whose log tells most (label
+ * batch.kubernetes.io/job-name): the newest Failed one, else the newest;
+ * *out (in a) NULL when the Job has none. */
+int kube_job_pod(const char **out, kube_client *c, karena *a, const char *ns, const char *job, kerr *err);
+
 /* ---- diff (diff.c) ------------------------------------------------------ */
 
 /* A copy of obj without server noise: managedFields, resourceVersion, uid,

@@ -38,6 +38,12 @@
  *       wait: false                 or {for: Condition, rules: [{kind, group, condition, status}
  *                                   | {kind, group, jsonPath, equals}]}
  *       rollback: keep|delete       keep: a rollback leaves the stage's objects
+ *       hook: {of: STAGE, when: pre|post, events: [install, upgrade]}
+ *                                   a hook of another stage (not itself a hook):
+ *                                   applied just before (pre) or after (post) it,
+ *                                   only on a first revision (install) and/or a
+ *                                   later one (upgrade; both by default); on other
+ *                                   runs it is not run and its objects stay
  *       outputs:                    rendered once the stage is healthy (lookup sees
  *         address: TEMPLATE         the live cluster); shown in text, as the event
  *                                   stage.output, in --summary, and to the templates
@@ -671,10 +677,76 @@ static void parse_oci_chart(rel_stage *st, karena *a, const doc_node *n, const c
 	}
 }
 
+/* hook: {of: STAGE, when: pre|post, events: [install, upgrade]}; whether
+ * STAGE exists is checked once every stage is read (check_hooks). */
+static void parse_hook(rel_stage *st, karena *a, const doc_node *n, const char *file, kerr *err)
+{
+	static const char *const keys[] = { "of", "when", "events", NULL };
+	const doc_node *w, *ev;
+	const char *what;
+	size_t i;
+	if (n->type != DOC_MAP) {
+		ERR_AT(err, n, "stage %s: hook must be a map {of: STAGE, when: pre|post, events: [install, upgrade]}",
+		       st->name);
+		return;
+	}
+	what = karena_printf(a, "stage %s: hook", st->name);
+	check_keys(n, keys, what, file, err);
+	st->hook_of = want_str(n, "of", true, what, file, err);
+	if (!(w = doc_map_get(n, "when")) || w->type != DOC_STR || (strcmp(w->u.s.ptr, "pre") && strcmp(w->u.s.ptr, "post")))
+		ERR_AT(err, w ? w : n, "stage %s: hook.when must be pre or post", st->name);
+	else
+		st->hook_post = !strcmp(w->u.s.ptr, "post");
+	st->hook_events = REL_STAGE_ON_INSTALL | REL_STAGE_ON_UPGRADE;
+	if (!(ev = doc_map_get(n, "events")))
+		return;
+	if (ev->type != DOC_SEQ || !ev->u.seq.len) {
+		ERR_AT(err, ev, "stage %s: hook.events must be a non-empty list of install, upgrade", st->name);
+		return;
+	}
+	st->hook_events = 0;
+	for (i = 0; i < ev->u.seq.len; i++) {
+		const doc_node *e = ev->u.seq.v[i];
+		if (e->type == DOC_STR && !strcmp(e->u.s.ptr, "install"))
+			st->hook_events |= REL_STAGE_ON_INSTALL;
+		else if (e->type == DOC_STR && !strcmp(e->u.s.ptr, "upgrade"))
+			st->hook_events |= REL_STAGE_ON_UPGRADE;
+		else if (e->type == DOC_STR && (!strcmp(e->u.s.ptr, "delete") || !strcmp(e->u.s.ptr, "rollback")))
+			ERR_AT(err, e, "stage %s: hook event %s: a bundle stage runs only in apply (install, upgrade); "
+			       "uninstall and rollback work from the record", st->name, e->u.s.ptr);
+		else
+			ERR_AT(err, e, "stage %s: unknown hook event (want install or upgrade)", st->name);
+	}
+}
+
+/* Every hook's `of` names another stage of b that is not a hook itself. */
+static void check_hooks(const rel_bundle *b, const char *file, kerr *err)
+{
+	size_t i, k;
+	for (i = 0; i < b->nstages; i++) {
+		const rel_stage *h = &b->stages[i];
+		const doc_node *of = h->hook_of ? doc_get_path(h->node, "hook.of") : NULL;
+		if (!h->hook_of)
+			continue;
+		for (k = 0; k < b->nstages && (!b->stages[k].name || strcmp(b->stages[k].name, h->hook_of)); k++)
+			;
+		if (k == b->nstages)
+			ERR_AT(err, of, "stage %s: hook of \"%s\": no such stage", h->name, h->hook_of);
+		else if (k == i)
+			ERR_AT(err, of, "stage %s: a stage cannot be a hook of itself", h->name);
+		else if (b->stages[k].hook_of)
+			ERR_AT(err, of, "stage %s: hook of \"%s\", which is a hook itself (hooks do not chain)", h->name,
+			       h->hook_of);
+		else if (b->stages[k].checks || h->checks)
+			ERR_AT(err, of, "stage %s: checks stages run before everything; they neither have nor are hooks",
+			       h->name);
+	}
+}
+
 static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char *file, kerr *err)
 {
 	static const char *const keys[] = { "name", "source", "templates", "chart", "namespace", "wait", "timeout",
-					    "enabled", "ops", "rollback", "test", "checks", "outputs", NULL };
+					    "enabled", "ops", "rollback", "test", "checks", "outputs", "hook", NULL };
 	const doc_node *n;
 	size_t i, nsrc = 0;
 	memset(st, 0, sizeof(*st));
@@ -816,6 +888,8 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 		else
 			st->rollback = n->u.s.ptr;
 	}
+	if ((n = doc_map_get(s, "hook")))
+		parse_hook(st, a, n, file, err);
 }
 
 /* A set of names (open addressing, FNV-1a): duplicate checks in linear
@@ -889,6 +963,7 @@ int rel_bundle_parse(rel_bundle *out, karena *a, const char *dir, const char *na
 				ERR_AT(err, doc_map_get(st->node, "name"), "stage name \"%s\" is used twice", st->name);
 		}
 		name_set_release(&seen);
+		check_hooks(out, file, err);
 	}
 	return err->code ? KE_INPUT : 0;
 }

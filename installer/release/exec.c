@@ -942,7 +942,7 @@ static int stage_hooks(stage_run *r, unsigned event, kerr *err)
 {
 	size_t ran = 0;
 	long left = stage_left(r);
-	int rc = rel_hooks_run(r->c, &r->hooks, event, left > 1000 ? left : 1000, &ran, err);
+	int rc = rel_hooks_run(r->c, &r->hooks, event, left > 1000 ? left : 1000, false, &ran, err);
 	if (!rc && ran)
 		kube_emit(r->c, KEV_INFO, "hook.done",
 			  karena_printf(&r->a, "stage %s: %zu %s hook%s done", r->s->name, ran, rel_hook_event_name(event),
@@ -1039,24 +1039,76 @@ int rel_check_stages(const rel_bundle *b, const rel_ctx *ctx, kerr *err)
 	return 0;
 }
 
+size_t *rel_stage_order(karena *a, const rel_bundle *b)
+{
+	size_t *v = karena_alloc(a, (b->nstages + 1) * sizeof(*v));
+	size_t n = 0, i, k;
+	int post;
+	for (i = 0; i < b->nstages; i++) {
+		if (b->stages[i].hook_of)
+			continue;
+		for (post = 0; post < 2; post++) {
+			if (post)
+				v[n++] = i;
+			for (k = 0; k < b->nstages; k++)
+				if (b->stages[k].hook_of && b->stages[k].hook_post == (post == 1) && b->stages[i].name &&
+				    !strcmp(b->stages[k].hook_of, b->stages[i].name))
+					v[n++] = k;
+		}
+	}
+	return v;   /* every hook names a stage that is no hook (rel_bundle_load checks): n == nstages */
+}
+
+/* Whether stage s runs in this run: a hook stage only on its events. */
+static bool runs_now(const rel_stage *s, const rel_ctx *ctx)
+{
+	return !s->hook_of || (s->hook_events & (ctx->is_upgrade ? REL_STAGE_ON_UPGRADE : REL_STAGE_ON_INSTALL));
+}
+
+/* A hook stage whose events do not include this run's: said, not recorded
+ * (its objects of an earlier revision stay, as a --stage filter leaves them). */
+static bool hook_not_now(const rel_stage *s, const rel_ctx *ctx)
+{
+	if (runs_now(s, ctx))
+		return false;
+	kev_emitf(ctx->sink, KEV_INFO, "stage.skipped", "stage %s: not run (a hook of stage %s on %s, this run is %s)",
+		  s->name, s->hook_of,
+		  s->hook_events & REL_STAGE_ON_INSTALL ? "install" : "upgrade", ctx->is_upgrade ? "an upgrade" : "an install");
+	return true;
+}
+
 int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err)
 {
-	size_t i;
+	size_t i, *order;
 	int rc;
 	kind_book book;
+	karena oa = KARENA_INIT;
 	memset(sum, 0, sizeof(*sum));
 	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)))
 		return rc;
 	if (ctx->create_namespace && (rc = rel_namespace_create(ctx, sum, err)))
 		return rc;
 	kind_book_init(&book);
-	for (i = 0; i < b->nstages && !rc; i++)
-		if (rel_stage_selected(ctx, &b->stages[i]) && !b->stages[i].checks)
-			rc = apply_stage(b, &b->stages[i], ctx, sum, &book, err);
+	order = rel_stage_order(&oa, b);
+	for (i = 0; i < b->nstages && !rc; i++) {
+		const rel_stage *s = &b->stages[order[i]];
+		if (rel_stage_selected(ctx, s) && !s->checks && !hook_not_now(s, ctx))
+			rc = apply_stage(b, s, ctx, sum, &book, err);
+	}
+	karena_release(&oa);
 	kind_book_release(&book);
 	if (rc)
 		rel_namespace_hint(ctx, err);
 	return rc;
+}
+
+static bool has_chart(const rel_bundle *b)
+{
+	size_t i;
+	for (i = 0; i < b->nstages; i++)
+		if (b->stages[i].src == REL_SRC_CHART)
+			return true;
+	return false;
 }
 
 int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err)
@@ -1092,7 +1144,19 @@ int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *
 		karena_release(&a);
 	}
 	kind_book_release(&book);
-	if (!rc && !ntests)
+	if (!rc && ctx->prior && !ctx->nonly) {
+		size_t ran = 0;
+		rc = rel_hooks_test(ctx, ctx->prior, ctx->test_logs, &ran, err);
+		ntests += ran;
+	}
+	if (!rc && !ntests && has_chart(b) && !ctx->nonly && ctx->prior)
+		rc = kerr_set(err, KE_USAGE, "%s has no test stage, and release %s revision %d has no test hook",
+			      b->file ? b->file : "the bundle", ctx->prior->name, ctx->prior->revision);
+	else if (!rc && !ntests && has_chart(b) && !ctx->nonly)
+		rc = kerr_set(err, KE_USAGE,
+			      "%s has no test stage, and release %s has no deployed revision whose chart test hooks could run",
+			      b->file ? b->file : "the bundle", ctx->release_name ? ctx->release_name : b->name);
+	else if (!rc && !ntests)
 		rc = kerr_set(err, KE_USAGE, "%s has no test stage%s", b->file ? b->file : "the bundle",
 			      ctx->nonly ? " among the --stage ones" : "");
 	return rc;
@@ -1253,7 +1317,7 @@ int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *c
 {
 	kind_book book;
 	rel_record *now;
-	size_t i;
+	size_t i, *order;
 	int rc;
 	memset(out, 0, sizeof(*out));
 	ctx->client->dry_run_only = true;   /* kube_do refuses any write without dryRun=All */
@@ -1262,9 +1326,11 @@ int rel_plan_run(rel_plan *out, karena *a, const rel_bundle *b, const rel_ctx *c
 		return rc;
 	now = rel_record_new(a, "plan", 0);
 	kind_book_init(&book);
+	order = rel_stage_order(a, b);
 	for (i = 0; i < b->nstages && !rc; i++)
-		if (rel_stage_selected(ctx, &b->stages[i]) && !b->stages[i].checks)
-			rc = plan_stage(out, a, &book, b, &b->stages[i], ctx, now, err);
+		if (rel_stage_selected(ctx, &b->stages[order[i]]) && !b->stages[order[i]].checks &&
+		    !hook_not_now(&b->stages[order[i]], ctx))
+			rc = plan_stage(out, a, &book, b, &b->stages[order[i]], ctx, now, err);
 	kind_book_release(&book);
 	if (!rc && ctx->prior)
 		rc = rel_prune_plan(out, a, ctx, now, err);

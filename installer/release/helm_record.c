@@ -25,6 +25,8 @@
 #include <string.h>
 #include <zlib.h>
 
+/* info.description of the Helm revisions kstage writes (--helm-record) */
+#define KSTAGE_HELM_DESCRIPTION "Upgrade complete (kstage apply)"
 #define HELM_JSON_MAX ((size_t)64 * 1024 * 1024)
 
 int rel_helm_decode(doc_node **out, karena *a, const char *b64, const char *what, kerr *err)
@@ -273,7 +275,7 @@ int rel_helm_write(kube_client *c, karena *a, const rel_helm_release *h, const s
 	doc_map_del(info, "deleted");
 	doc_map_del(info, "rollback_revision");
 	doc_map_del(info, "resources");
-	doc_map_set(a, info, "description", doc_new_str(a, "Upgrade complete (kstage apply)"));
+	doc_map_set(a, info, "description", doc_new_str(a, KSTAGE_HELM_DESCRIPTION));
 	doc_map_set(a, info, "status", doc_new_str(a, "deployed"));
 	if (notes && *notes)
 		doc_map_set(a, info, "notes", doc_new_str(a, notes));
@@ -321,6 +323,43 @@ static const rel_stage *chart_stage(const rel_bundle *b)
 	return NULL;
 }
 
+/* Helm's deployed revision is newer than kstage's (prior): helm upgrade or
+ * helm rollback ran after kstage's last revision. A revision kstage wrote
+ * (--helm-record) is not: it is kstage's own. */
+static bool helm_newer(const rel_helm_release *h, const rel_record *prior)
+{
+	int64_t t = rel_time_parse(doc_get_str(h->release, "info.last_deployed", ""));
+	if (!strcmp(doc_get_str(h->release, "info.description", ""), KSTAGE_HELM_DESCRIPTION))
+		return false;
+	return t > 0 && t > (prior->updated_ms ? prior->updated_ms : prior->created_ms);
+}
+
+/* kstage's deployed revision with its chart stage replaced by what Helm's
+ * newer revision deployed: prune and diff against that, adopt its objects. */
+static int start_from_newer(rel_helm_release *h, rel_record *prior, const rel_stage *s, rel_ctx *ctx,
+			    karena *a, kerr *err)
+{
+	rel_record *hp = NULL;
+	rel_rec_stage *mine = rel_record_stage(prior, s->name);
+	int rc = rel_helm_prior(&hp, ctx->client, a, h, s->name, err);
+	if (rc)
+		return rc;
+	if (mine)
+		*mine = hp->stages[0];
+	else
+		*rel_record_add_stage(a, prior, s->name) = hp->stages[0];
+	ctx->force = true;   /* Helm's upgrade owns the fields it changed: adopt them */
+	h->newer = true;
+	kube_emit(ctx->client, KEV_WARN, "helm.newer",
+		  karena_printf(a, "Helm's revision %d of release %s/%s (%s, %s) is newer than kstage's revision %d: this "
+				   "run starts from what Helm deployed (its objects are adopted, what it rendered and this run "
+				   "does not is pruned)",
+				h->version, h->ns, h->name, doc_get_str(h->release, "info.description", "?"),
+				doc_get_str(h->release, "info.last_deployed", "?"), prior->revision),
+		  "release", h->name, "revision", karena_printf(a, "%d", h->version), NULL);
+	return 0;
+}
+
 int rel_helm_start(rel_helm_release *h, rel_record **prior, const rel_bundle *b, rel_ctx *ctx, const char *release,
 		   bool helm_record, karena *a, kerr *err)
 {
@@ -345,6 +384,8 @@ int rel_helm_start(rel_helm_release *h, rel_record **prior, const rel_bundle *b,
 		return rc;
 	if (h->found && helm_record)
 		ctx->field_manager = "helm";
+	if (h->found && *prior && helm_newer(h, *prior))
+		return start_from_newer(h, *prior, s, ctx, a, err);
 	if (!h->found || *prior)
 		return 0;
 	/* no deployed kstage revision: Helm's is where this run starts from */
@@ -357,6 +398,35 @@ int rel_helm_start(rel_helm_release *h, rel_record **prior, const rel_bundle *b,
 				   "this run does not is pruned",
 				h->ns, h->name, h->version),
 		  "release", release, "revision", karena_printf(a, "%d", h->version), NULL);
+	return 0;
+}
+
+int rel_helm_tested(rel_record **out, const rel_bundle *b, const rel_ctx *ctx, const char *release, karena *a,
+		    kerr *err)
+{
+	const rel_stage *s = chart_stage(b);
+	const char *ns = s && s->namespace ? s->namespace : ctx->namespace ? ctx->namespace : "default";
+	const doc_node *hooks;
+	rel_helm_release h;
+	rel_record *r;
+	kbuf m = KBUF_INIT;
+	size_t i;
+	int rc;
+	*out = NULL;
+	if (!s || (rc = rel_helm_find(&h, ctx->client, a, ns, release, err)) || !h.found)
+		return s ? rc : 0;
+	r = rel_record_new(a, release, h.version);
+	rel_record_add_stage(a, r, s->name)->manifest = h.manifest;
+	hooks = doc_map_get(h.release, "hooks");
+	for (i = 0; hooks && hooks->type == DOC_SEQ && i < hooks->u.seq.len; i++)
+		kbuf_printf(&m, "---\n%s\n", doc_get_str(hooks->u.seq.v[i], "manifest", ""));
+	rel_record_add_stage(a, r, REL_HOOKS_STAGE)->manifest = karena_strndup(a, m.ptr ? m.ptr : "", m.len);
+	kbuf_release(&m);
+	kube_emit(ctx->client, KEV_INFO, "helm.tested",
+		  karena_printf(a, "release %s: no kstage revision; the test hooks of Helm's revision %d (%s/%s) run",
+				release, h.version, h.ns, h.secret_name),
+		  "release", release, NULL);
+	*out = r;
 	return 0;
 }
 

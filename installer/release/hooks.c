@@ -21,6 +21,7 @@
  */
 #include "release.h"
 #include "core/alloc.h"
+#include "core/redact.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -215,8 +216,44 @@ static bool waits_for(const kube_obj *o)
 	       (!strcmp(o->kind, "Pod") && !strcmp(o->api_version, "v1"));
 }
 
-/* Create one hook and wait for it to complete. */
-static int run_one(kube_client *c, karena *a, const rel_hook *k, long timeout_ms, const char *event, kerr *err)
+/* Helm waits for a hook Pod until it has Succeeded (a running, Ready pod
+ * is not done; Failed fails it, as the built-in rules say). */
+static const kube_wait_rule pod_succeeded = { NULL, "Pod", NULL, NULL, ".status.phase", "Succeeded" };
+
+#define FAILED_LOG_LINES 50L
+#define LOGS_LINES 1000L
+
+/* The log of hook k's pod (a Pod hook, or the pod of a Job hook that tells
+ * most), as an event: KEV_ERROR when the hook failed. Errors in reading it
+ * are said in the event; the hook's own outcome stands. */
+static void emit_log(kube_client *c, karena *a, const rel_hook *k, const char *event, bool failed)
+{
+	const char *pod = k->obj.name;
+	kbuf log = KBUF_INIT;
+	kerr e = KERR_INIT;
+	int rc = 0;
+	if (!strcmp(k->obj.kind, "Job") && !(rc = kube_job_pod(&pod, c, a, k->obj.ns, k->obj.name, &e)) && !pod)
+		kbuf_puts(&log, "(the job has no pod)\n");
+	if (!rc && pod)
+		rc = kube_pod_logs(&log, c, a, k->obj.ns, pod, failed ? FAILED_LOG_LINES : LOGS_LINES, &e);
+	if (rc)
+		kbuf_printf(&log, "(no log: %s)\n", e.first.msg ? e.first.msg : "unreadable");
+	while (log.len && log.ptr[log.len - 1] == '\n')
+		log.ptr[--log.len] = 0;
+	kube_emit(c, failed ? KEV_ERROR : KEV_INFO, "hook.log",
+		  karena_printf(a, "%s hook %s: %s of pod %s:\n%s", event, k->obj.ref,
+				failed ? karena_printf(a, "last %ld log lines", FAILED_LOG_LINES) : "log", pod ? pod : "-",
+				log.ptr ? log.ptr : ""),
+		  "hook", event, "object", k->obj.ref, "pod", pod ? pod : "", "log", log.ptr ? log.ptr : "", NULL);
+	kerr_clear(&e);
+	kbuf_release(&log);
+}
+
+/* Create one hook and wait for it to complete: a Job until Complete, a Pod
+ * until Succeeded. A failed one's log goes out as an event (before any
+ * hook-failed deletion); with logs, a succeeded Pod's too. */
+static int run_one(kube_client *c, karena *a, const rel_hook *k, long timeout_ms, const char *event, bool logs,
+		   kerr *err)
 {
 	kube_apply_opts opts = { false, false, NULL };
 	kube_wait_item it;
@@ -233,14 +270,20 @@ static int run_one(kube_client *c, karena *a, const rel_hook *k, long timeout_ms
 	memset(&it, 0, sizeof(it));
 	it.obj = &k->obj;
 	it.live = live;
-	if ((rc = kube_wait(c, a, &it, 1, NULL, 0, timeout_ms, err)))
+	if ((rc = kube_wait(c, a, &it, 1, &pod_succeeded, 1, timeout_ms, err))) {
+		if (!(c->stop && *c->stop))   /* not when interrupted: leave at once */
+			emit_log(c, a, k, event, true);
 		return kerr_wrap(err, "%s hook %s (%s) failed", event, k->obj.ref, k->path ? k->path : "");
+	}
 	kube_emit(c, KEV_INFO, "hook.succeeded", karena_printf(a, "%s hook %s: succeeded", event, k->obj.ref), "hook",
 		  event, "object", k->obj.ref, NULL);
+	if (logs && !strcmp(k->obj.kind, "Pod"))
+		emit_log(c, a, k, event, false);
 	return 0;
 }
 
-int rel_hooks_run(kube_client *c, const rel_hooks *h, unsigned event, long timeout_ms, size_t *ran, kerr *err)
+int rel_hooks_run(kube_client *c, const rel_hooks *h, unsigned event, long timeout_ms, bool logs, size_t *ran,
+		  kerr *err)
 {
 	karena a = KARENA_INIT;
 	const char *ev = rel_hook_event_name(event);
@@ -259,7 +302,7 @@ int rel_hooks_run(kube_client *c, const rel_hooks *h, unsigned event, long timeo
 	for (i = 0; i < n && !rc; i++) {
 		if ((rc = delete_by_policy(c, &a, v[i], REL_HOOK_DEL_BEFORE, timeout_ms, ev, err)))
 			break;
-		if ((rc = run_one(c, &a, v[i], timeout_ms, ev, err))) {
+		if ((rc = run_one(c, &a, v[i], timeout_ms, ev, logs, err))) {
 			kerr e = KERR_INIT;
 			/* Helm: the failed hook by hook-failed, the earlier ones by
 			 * hook-succeeded; their errors are only reported */
@@ -283,20 +326,66 @@ int rel_hooks_run(kube_client *c, const rel_hooks *h, unsigned event, long timeo
 	return rc;
 }
 
-int rel_hooks_of_run(kube_client *c, karena *a, const rel_record *rec, unsigned event, long timeout_ms, kerr *err)
+int rel_hooks_of_run(kube_client *c, karena *a, const rel_record *rec, const char *ns, unsigned event,
+		     long timeout_ms, bool logs, size_t *ran, kerr *err)
 {
 	rel_hooks h;
-	size_t ran = 0;
+	size_t n = 0;
 	int rc;
+	if (ran)
+		*ran = 0;
 	if ((rc = rel_hooks_of_record(&h, a, rec, err)) || !h.n)
 		return rc;
-	if ((rc = kube_discovery_load(c, err)) || (rc = rel_hooks_resolve(&h, c, a, "default", err)) ||
-	    (rc = rel_hooks_run(c, &h, event, timeout_ms, &ran, err)))
+	if ((rc = kube_discovery_load(c, err)) || (rc = rel_hooks_resolve(&h, c, a, ns ? ns : "default", err)) ||
+	    (rc = rel_hooks_run(c, &h, event, timeout_ms, logs, &n, err)))
 		return rc;
 	if (ran)
+		*ran = n;
+	if (n)
 		kube_emit(c, KEV_INFO, "hook.done",
-			  karena_printf(a, "release %s revision %d: %zu %s hook%s done", rec->name, rec->revision, ran,
-					rel_hook_event_name(event), ran == 1 ? "" : "s"),
+			  karena_printf(a, "release %s revision %d: %zu %s hook%s done", rec->name, rec->revision, n,
+					rel_hook_event_name(event), n == 1 ? "" : "s"),
 			  "hook", rel_hook_event_name(event), NULL);
 	return 0;
+}
+
+void rel_secrets_learn(const doc_node *doc, const kev_sink *sink)
+{
+	const doc_node *d, *sd;
+	size_t j;
+	if (!sink || !sink->redact || !doc || strcmp(doc_get_str(doc, "kind", ""), "Secret") ||
+	    strcmp(doc_get_str(doc, "apiVersion", ""), "v1"))
+		return;
+	d = doc_map_get(doc, "data");
+	sd = doc_map_get(doc, "stringData");
+	for (j = 0; d && d->type == DOC_MAP && j < d->u.map.len; j++)
+		if (d->u.map.v[j].val->type == DOC_STR)
+			kredact_add_base64(sink->redact, d->u.map.v[j].val->u.s.ptr, d->u.map.v[j].val->u.s.len);
+	for (j = 0; sd && sd->type == DOC_MAP && j < sd->u.map.len; j++)
+		if (sd->u.map.v[j].val->type == DOC_STR)
+			kredact_add(sink->redact, sd->u.map.v[j].val->u.s.ptr, sd->u.map.v[j].val->u.s.len, 0);
+}
+
+int rel_hooks_test(const rel_ctx *ctx, const rel_record *rec, bool logs, size_t *ran, kerr *err)
+{
+	karena a = KARENA_INIT;
+	size_t i, k;
+	int rc;
+	/* what the tests may print: the release's own Secrets, masked */
+	for (i = 0; i < rec->nstages; i++) {
+		doc_stream ds;
+		kerr e = KERR_INIT;
+		if (!rec->stages[i].manifest)
+			continue;
+		if (!doc_load_yaml(&ds, &a, "record", rec->stages[i].manifest, strlen(rec->stages[i].manifest), NULL, &e))
+			for (k = 0; k < ds.len; k++)
+				rel_secrets_learn(ds.docs[k], ctx->sink);
+		kerr_clear(&e);
+	}
+	rc = rel_hooks_of_run(ctx->client, &a, rec, ctx->namespace, REL_HOOK_TEST,
+			      ctx->timeout_ms ? ctx->timeout_ms : 5L * 60 * 1000, logs, ran, err);
+	if (rc)
+		kerr_wrap(err, "release %s revision %d: test", rec->name, rec->revision);
+	karena_release(&a);
+	return rc;
 }

@@ -85,7 +85,7 @@ static int digits(const char *s, int n, int *out)
 int64_t rel_time_parse(const char *s)
 {
 	struct tm tm;
-	int y, mo, d, h, mi, se, ms = 0, nd = 0;
+	int y, mo, d, h, mi, se, ms = 0, nd = 0, oh, om, off;
 	const char *p;
 	time_t t;
 	if (!s || strlen(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
@@ -106,8 +106,14 @@ int64_t rel_time_parse(const char *s)
 		for (; nd < 3; nd++)
 			ms *= 10;
 	}
-	if (strcmp(p, "Z"))
+	if (!strcmp(p, "Z")) {
+		off = 0;
+	} else if ((p[0] == '+' || p[0] == '-') && strlen(p) == 6 && p[3] == ':' && !digits(p + 1, 2, &oh) &&
+		   !digits(p + 4, 2, &om) && oh < 24 && om < 60) {
+		off = (p[0] == '-' ? -1 : 1) * (oh * 60 + om);   /* Go's RFC 3339, as Helm's records hold it */
+	} else {
 		return -1;
+	}
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
@@ -118,7 +124,7 @@ int64_t rel_time_parse(const char *s)
 	t = timegm(&tm);
 	if (t == (time_t)-1)
 		return -1;
-	return (int64_t)t * 1000 + ms;
+	return ((int64_t)t - (int64_t)off * 60) * 1000 + ms;
 }
 
 /* ---- building ---- */

@@ -130,7 +130,8 @@ const char *rel_rec_object_ref(karena *a, const rel_rec_object *o);
 /* Unix time in ms, and RFC 3339 UTC with milliseconds ("2026-12-06T20:30:00.123Z"). */
 int64_t rel_now_ms(void);
 void rel_time_format(kbuf *out, int64_t ms);
-/* Parse what rel_time_format writes (fraction optional, 'Z' only); -1 if bad. */
+/* Parse what rel_time_format writes (fraction optional), or RFC 3339 with
+ * a "+HH:MM"/"-HH:MM" offset (Go's, in Helm's records); -1 if bad. */
 int64_t rel_time_parse(const char *s);
 
 /* The record as JSON (the decoded payload). */

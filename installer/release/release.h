@@ -119,7 +119,14 @@ typedef struct rel_stage {
 	size_t nchecks;
 	rel_output *outputs;        /* outputs: {key: template} */
 	size_t noutputs;
+	const char *hook_of;        /* hook: {of: STAGE, ...}: runs around that stage, or NULL */
+	bool hook_post;             /* hook.when: post (after it), else pre (before it) */
+	unsigned hook_events;       /* REL_STAGE_ON_* of hook.events (default both) */
 } rel_stage;
+
+/* A hook stage's events (hook.events): the first revision, a later one. */
+enum { REL_STAGE_ON_INSTALL = 1u << 0, REL_STAGE_ON_UPGRADE = 1u << 1 };
+
 
 struct tmpl_chart;
 
@@ -290,7 +297,9 @@ typedef struct rel_ctx {
 	bool create_namespace;      /* apply --create-namespace: create the namespace when missing */
 	bool is_upgrade;            /* an earlier revision is deployed (.Release.IsUpgrade) */
 	kbuf *notes;                /* apply: gets the chart's rendered NOTES.txt, or NULL */
-	const rel_record *prior;    /* plan: the revision in effect (deletions are planned from it), or NULL */
+	const rel_record *prior;    /* plan: the revision in effect (deletions are planned from it);
+				     * verify: the deployed revision whose chart test hooks run; or NULL */
+	bool test_logs;             /* verify --logs: the log of every test hook Pod */
 	bool no_hooks;              /* apply --no-hooks: chart hooks are not run */
 	const char *field_manager;  /* of the stages' objects; NULL: "kstage" ("helm" with --helm-record) */
 } rel_ctx;
@@ -342,6 +351,10 @@ typedef struct rel_summary {
 	const char *failed_stage;   /* name, or NULL */
 } rel_summary;
 
+/* The order apply and plan take the stages in (indexes into b->stages, in
+ * a; b->nstages of them): file order, each stage's pre hook stages just
+ * before it and its post hook stages just after it (each in file order). */
+size_t *rel_stage_order(karena *a, const rel_bundle *b);
 /* The --stage names (ctx->only) must all be stages of b: KE_USAGE naming
  * the stages otherwise. */
 int rel_check_stages(const rel_bundle *b, const rel_ctx *ctx, kerr *err);
@@ -354,7 +367,8 @@ int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *e
 /* kstage verify: the enabled and selected stages with a test, alone (each
  * applied, waited for, tested, cleaned up), after the preflight; the other
  * enabled stages only render their outputs (from the live cluster), in
- * order. Nothing is recorded. */
+ * order; then, without --stage, the chart test hooks of ctx->prior
+ * (rel_hooks_test). Nothing is recorded. */
 int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err);
 
 /* ---- tests (release/verify.c) ---- */
@@ -456,13 +470,29 @@ const char *rel_hooks_manifest(karena *a, const rel_hooks *h);
 int rel_hooks_of_record(rel_hooks *h, karena *a, const rel_record *rec, kerr *err);
 /* Run the (resolved) hooks of event as Helm does: ordered by weight, then
  * name, then kind; delete policies (before-hook-creation by default,
- * hook-succeeded, hook-failed); Jobs and Pods waited for until complete,
- * each within timeout_ms. The first failure stops and is returned. *ran
- * (may be NULL) gets how many hooks the event has. */
-int rel_hooks_run(kube_client *c, const rel_hooks *h, unsigned event, long timeout_ms, size_t *ran, kerr *err);
+ * hook-succeeded, hook-failed); a Job waited for until Complete, a Pod
+ * until Succeeded (Failed fails it), each within timeout_ms. A failed Job
+ * or Pod hook's pod log tail goes out as an event hook.log (KEV_ERROR)
+ * before any deletion; with logs, every succeeded Pod hook's log too (as
+ * `helm test --logs`). The first failure stops and is returned. *ran (may
+ * be NULL) gets how many hooks the event has. */
+int rel_hooks_run(kube_client *c, const rel_hooks *h, unsigned event, long timeout_ms, bool logs, size_t *ran,
+		  kerr *err);
 /* Run the hooks of event that rec keeps (uninstall: its delete hooks;
- * rollback: the target's rollback hooks). Nothing when rec is NULL. */
-int rel_hooks_of_run(kube_client *c, karena *a, const rel_record *rec, unsigned event, long timeout_ms, kerr *err);
+ * rollback: the target's rollback hooks), as rel_hooks_run; a hook without
+ * a namespace goes to ns (NULL: "default"). Nothing when rec is NULL.
+ * *ran (may be NULL) as rel_hooks_run's. */
+int rel_hooks_of_run(kube_client *c, karena *a, const rel_record *rec, const char *ns, unsigned event,
+		     long timeout_ms, bool logs, size_t *ran, kerr *err);
+/* `kstage verify` of a release with a chart: the test hooks (helm.sh/hook:
+ * test) that rec (its deployed revision, or rel_helm_tested's) keeps, run
+ * as `helm test` runs them (a hook without a namespace in ctx->namespace),
+ * within ctx->timeout_ms each (5 minutes when 0); the data of the Secrets
+ * rec records is masked in all output first. *ran gets how many. */
+int rel_hooks_test(const rel_ctx *ctx, const rel_record *rec, bool logs, size_t *ran, kerr *err);
+/* The data and stringData of doc, when it is a v1 Secret, masked in all
+ * output of sink (nothing without a redactor). */
+void rel_secrets_learn(const doc_node *doc, const kev_sink *sink);
 
 /* ---- a release Helm holds (release/helm_record.c) ---- */
 
@@ -475,6 +505,7 @@ typedef struct rel_helm_release {
 	const char *secret_name;
 	doc_node *release;          /* its decoded release JSON */
 	const char *manifest;       /* its manifest */
+	bool newer;                 /* newer than kstage's deployed revision (rel_helm_start) */
 } rel_helm_release;
 
 /* A Helm release Secret's data.release as the API returns it: base64 (the
@@ -499,14 +530,40 @@ int rel_helm_write(kube_client *c, karena *a, const rel_helm_release *h, const s
 		   const doc_node *config, const char *manifest, const rel_hooks *hooks, const char *notes, int *version,
 		   kerr *err);
 
+/* Where a run's values start (helm upgrade's --reset-values, the default,
+ * --reuse-values, --reset-then-reuse-values). */
+typedef enum rel_values_mode { REL_VALUES_NEW = 0, REL_VALUES_REUSE, REL_VALUES_RESET_THEN_REUSE } rel_values_mode;
+
+/* release/reuse.c: with mode REUSE or RESET_THEN_REUSE and a deployed
+ * revision prior, ctx->values (a chart's user values) becomes them merged
+ * over the values prior was given (Helm's config when prior is Helm's
+ * record, helm->found), as Helm's CoalesceTables. KE_USAGE for a bundle
+ * that is not a chart, and when a value to reuse was masked in the record
+ * (a secret kstage does not keep). Nothing for REL_VALUES_NEW or no prior.
+ * rel_values_mode_check: that KE_USAGE for a bundle alone (before any
+ * request). */
+int rel_values_mode_check(const rel_bundle *b, rel_values_mode mode, kerr *err);
+int rel_values_reuse(rel_ctx *ctx, const rel_bundle *b, const rel_record *prior, const rel_helm_release *helm,
+		     rel_values_mode mode, karena *a, kerr *err);
+
 /* At the start of a run of a bundle with a chart stage: Helm's records of
  * release in the stage's namespace into h; when *prior is NULL (kstage
  * has no deployed revision) and Helm has one, it becomes *prior and the
- * run adopts Helm's objects (ctx->force). With helm_record the run applies
+ * run adopts Helm's objects (ctx->force). When kstage has one but Helm's
+ * deployed revision is newer (deployed after it, and not written by
+ * kstage's --helm-record: a helm upgrade or rollback ran since), *prior's
+ * chart stage becomes what Helm deployed, h->newer is set, the run adopts
+ * (ctx->force) and a warning helm.newer says so. With helm_record the run applies
  * as Helm's field manager ("helm"), so that Helm's own later upgrades and
  * rollbacks own the fields as before and meet no conflict. */
 int rel_helm_start(rel_helm_release *h, rel_record **prior, const rel_bundle *b, rel_ctx *ctx, const char *release,
 		   bool helm_record, karena *a, kerr *err);
+/* `kstage verify` of a release kstage has no deployed revision of: Helm's
+ * deployed revision (in the chart stage's namespace) as a record whose
+ * REL_HOOKS_STAGE holds Helm's hooks and one stage Helm's manifest, for
+ * rel_hooks_test; *out NULL when Helm holds none either. */
+int rel_helm_tested(rel_record **out, const rel_bundle *b, const rel_ctx *ctx, const char *release, karena *a,
+		    kerr *err);
 /* What Helm sets on every object it applies (setMetadataVisitor): the
  * label app.kubernetes.io/managed-by=Helm and the annotations
  * meta.helm.sh/release-name and release-namespace. */
@@ -537,6 +594,7 @@ typedef struct rel_run_opts {
 	bool delete_crds;           /* a rollback deletes CRDs too (policy keep does not hold them) */
 	bool no_hooks;              /* rollback/uninstall: the chart's rollback/delete hooks are not run */
 	bool helm_record;           /* apply: write the revision into Helm's release record too */
+	rel_values_mode values_mode; /* apply: --reuse-values and its kin (rel_values_reuse) */
 } rel_run_opts;
 
 typedef struct rel_rollback_report {

@@ -462,20 +462,9 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, rel_hooks *hook
 /* The data of the Secrets a stage renders is masked in all output. */
 static void learn_secrets(const kube_obj *objs, size_t n, const kev_sink *sink)
 {
-	size_t i, j;
-	for (i = 0; i < n && sink && sink->redact; i++) {
-		const doc_node *d, *sd;
-		if (strcmp(objs[i].kind, "Secret") || strcmp(objs[i].api_version, "v1"))
-			continue;
-		d = doc_map_get(objs[i].doc, "data");
-		sd = doc_map_get(objs[i].doc, "stringData");
-		for (j = 0; d && d->type == DOC_MAP && j < d->u.map.len; j++)
-			if (d->u.map.v[j].val->type == DOC_STR)
-				kredact_add_base64(sink->redact, d->u.map.v[j].val->u.s.ptr, d->u.map.v[j].val->u.s.len);
-		for (j = 0; sd && sd->type == DOC_MAP && j < sd->u.map.len; j++)
-			if (sd->u.map.v[j].val->type == DOC_STR)
-				kredact_add(sink->redact, sd->u.map.v[j].val->u.s.ptr, sd->u.map.v[j].val->u.s.len, 0);
-	}
+	size_t i;
+	for (i = 0; i < n; i++)
+		rel_secrets_learn(objs[i].doc, sink);
 }
 
 int rel_stage_enabled(bool *enabled, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,

@@ -269,7 +269,7 @@ static void note_left(rel_rollback_report *rep, const char *ref, const kerr *e)
 }
 
 static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long timeout_ms, bool delete_crds,
-			rel_rollback_report *rep)
+			bool policy_keep, rel_rollback_report *rep)
 {
 	bool keep = e->keep && !(delete_crds && !strcmp(e->kind, "CustomResourceDefinition"));
 	kube_obj o;
@@ -301,7 +301,14 @@ static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long
 		}
 		return;
 	}
-	if (!rc && !e->existed) {
+	if (!rc && !e->existed && policy_keep) {
+		/* Helm deletes no object so annotated, on uninstall nor rollback */
+		rep->kept++;
+		kbuf_printf(&rep->kept_list, "%s\n", ref);
+		kube_emit(c, KEV_WARN, "rollback.kept",
+			  karena_printf(a, "%s: kept (helm.sh/resource-policy: keep); it did not exist before the run", ref),
+			  "object", ref, "action", "kept", NULL);
+	} else if (!rc && !e->existed) {
 		bool was = false;
 		if (!(rc = rel_delete_wait(c, a, &o, timeout_ms, &was, &err)) && !was) {
 			rep->unchanged++;
@@ -343,7 +350,8 @@ int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const
 {
 	long timeout_ms = o->rollback_timeout_ms;
 	const rel_rec_object **v = NULL;
-	size_t n = 0, cap = 0, i, k, s;
+	bool *pk = NULL;
+	size_t n = 0, cap = 0, pcap = 0, i, k, s;
 	int pass, rc;
 	if (!timeout_ms)
 		timeout_ms = ROLLBACK_TIMEOUT_MS;
@@ -351,15 +359,26 @@ int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const
 		return rc;
 	/* each object once, with its earliest prior state, in journal order */
 	for (s = 0; s < rec->nstages; s++) {
-		if (!stage_started(&rec->stages[s]))
+		doc_stream ds;
+		kerr me = KERR_INIT;
+		const rel_rec_stage *st = &rec->stages[s];
+		if (!stage_started(st))
 			continue;
-		for (i = 0; i < rec->stages[s].nobjects; i++) {
-			const rel_rec_object *e = &rec->stages[s].objects[i];
+		/* the first entries are the stage's rendered documents, in order */
+		memset(&ds, 0, sizeof(ds));
+		if (st->manifest && doc_load_yaml(&ds, a, st->name, st->manifest, strlen(st->manifest), NULL, &me))
+			memset(&ds, 0, sizeof(ds));
+		kerr_clear(&me);
+		for (i = 0; i < st->nobjects; i++) {
+			const rel_rec_object *e = &st->objects[i];
 			for (k = 0; k < n && !rel_rec_object_same(v[k], e); k++)
 				;
 			if (k < n)
 				continue;
 			ALLOC_GROW(v, n + 1, cap);
+			ALLOC_GROW(pk, n + 1, pcap);
+			pk[n] = i < ds.len && ds.docs[i] &&
+				!strcmp(doc_get_str(ds.docs[i], "metadata.annotations.helm\\.sh/resource-policy", ""), "keep");
 			v[n++] = e;
 		}
 	}
@@ -367,8 +386,9 @@ int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const
 	for (pass = 0; pass < 2; pass++)
 		for (i = n; i-- > 0;)
 			if (is_workload(v[i]->kind) == (pass == 1))
-				restore_one(c, a, v[i], timeout_ms, o->delete_crds, rep);
+				restore_one(c, a, v[i], timeout_ms, o->delete_crds, pk[i], rep);
 	free(v);
+	free(pk);
 	if (rep->left.len)
 		return kerr_set(err, KE_ROLLBACK, "rollback of release %s revision %d is incomplete", rec->name,
 				rec->revision);
@@ -474,6 +494,10 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 		return rc;
 	}
 	if ((rc = rel_helm_start(&helm, &prior, b, ctx, res->release, o->helm_record, a, err))) {
+		give_lock(&lock);
+		return rc;
+	}
+	if ((rc = rel_values_reuse(ctx, b, prior, &helm, o->values_mode, a, err))) {
 		give_lock(&lock);
 		return rc;
 	}
@@ -618,9 +642,10 @@ static int release_hooks(kube_client *c, karena *a, const char *release, int tar
 		return rc;
 	if (pre && o->uninstall)
 		*hrec = newest;
-	return rel_hooks_of_run(c, a, *hrec,
+	return rel_hooks_of_run(c, a, *hrec, NULL,
 				o->uninstall ? (pre ? REL_HOOK_PRE_DELETE : REL_HOOK_POST_DELETE)
-					     : (pre ? REL_HOOK_PRE_ROLLBACK : REL_HOOK_POST_ROLLBACK), HOOK_TIMEOUT_MS, err);
+					     : (pre ? REL_HOOK_PRE_ROLLBACK : REL_HOOK_POST_ROLLBACK), HOOK_TIMEOUT_MS, false, NULL,
+				err);
 }
 
 int rel_release_rollback(kube_client *c, karena *a, const char *release, int target, const rel_run_opts *o,

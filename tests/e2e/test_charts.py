@@ -161,6 +161,39 @@ def test_prune_plan_keep_policy_and_rollback(cluster):
     assert r.returncode == 0, r.stderr
 
 
+def test_uninstall_and_rollback_keep_what_resource_policy_keeps(cluster):
+    ns = "e2e-chart-policykeep"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    cluster.kubectl("delete", "configmaps", "--all", "-n", ns, "--wait=true")
+    fresh(cluster, "pkeep")
+    chart = make_chart(cluster, "pkeep", dict(PRUNE_FILES))
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "pkeep", "--set", "kept=false")
+    assert r.returncode == 0, r.stderr
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "pkeep")
+    assert r.returncode == 0, r.stderr
+    uid = cluster.get("configmap", "kept", "-n", ns)["metadata"]["uid"]
+    # helm rollback deletes what the target does not render, but not an object so annotated
+    r = cluster.kstage("rollback", "pkeep", "1")
+    assert r.returncode == 0, r.stderr
+    assert f"ConfigMap/{ns}/kept: kept (helm.sh/resource-policy: keep)" in r.stderr, r.stderr
+    assert "1 kept" in r.stderr, r.stderr
+    assert cluster.get("configmap", "kept", "-n", ns)["metadata"]["uid"] == uid
+    assert cluster.exists("configmap", "extra", "-n", ns)   # rendered by revision 1 as well
+    # uninstall deletes the rest and says what it kept (an object the release created:
+    # the one left by the rollback is no longer the release's, as with Helm)
+    cluster.kubectl("delete", "configmap", "kept", "-n", ns)
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "pkeep")
+    assert r.returncode == 0, r.stderr
+    uid = cluster.get("configmap", "kept", "-n", ns)["metadata"]["uid"]
+    r = cluster.kstage("uninstall", "pkeep")
+    assert r.returncode == 0, r.stderr
+    assert f"kept (CRDs, rollback: keep, helm.sh/resource-policy: keep):\nConfigMap/{ns}/kept" in r.stderr, r.stderr
+    assert cluster.get("configmap", "kept", "-n", ns)["metadata"]["uid"] == uid
+    assert not cluster.exists("configmap", "main", "-n", ns)
+    assert not cluster.exists("configmap", "extra", "-n", ns)
+    cluster.kubectl("delete", "configmap", "kept", "-n", ns)
+
+
 def test_failed_stage_after_prune_candidates_deletes_nothing(cluster):
     """Pruning runs after the last stage: a run that fails earlier deletes
     nothing and rolls back."""
@@ -224,6 +257,7 @@ spec:
       annotations:
         {{{{- if {fail_when} }}}}
         kstage.test/fail: "check failed"
+        kstage.test/log: "checking the schema\\nerror: connection refused"
         {{{{- end }}}}
     spec:
       restartPolicy: Never
@@ -296,6 +330,9 @@ def test_hooks_run_in_helm_order_with_delete_policies_and_a_failing_hook_rolls_b
                        "--set", "failHook=true", timeout=600)
     assert r.returncode == 1, r.stderr
     assert "post-upgrade hook Job/e2e-chart-hooks/check" in r.stderr and "failed" in r.stderr, r.stderr
+    # the failed Job's pod log tail, read before hook-failed deleted the Job
+    assert "post-upgrade hook Job/e2e-chart-hooks/check: last 50 log lines of pod check-" in r.stderr, r.stderr
+    assert "error: connection refused" in r.stderr, r.stderr
     assert "rolled back" in r.stderr, r.stderr
     assert cluster.get("configmap", "app", "-n", ns)["data"] == {"mode": "two"}
     assert not cluster.exists("job", "check", "-n", ns)
@@ -314,6 +351,133 @@ def test_hooks_run_in_helm_order_with_delete_policies_and_a_failing_hook_rolls_b
     assert r.returncode == 0, r.stderr
     assert cluster.get("configmap", "deleting", "-n", ns)["data"] == {"mode": "one"}
     assert not cluster.exists("configmap", "app", "-n", ns)
+
+
+def hook_test_pod(name, weight, policy=None, when="true", annotations="", restart="Never"):
+    pol = f"\n    helm.sh/hook-delete-policy: {policy}" if policy else ""
+    return f"""\
+{{{{- if {when} }}}}
+apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  annotations:
+    helm.sh/hook: test
+    helm.sh/hook-weight: "{weight}"{pol}{annotations}
+spec:
+  restartPolicy: {restart}
+  containers: [{{name: c, image: busybox}}]
+{{{{- end }}}}
+"""
+
+
+TEST_FILES = {
+    "values.yaml": "failTest: false\nrunningTest: false\n",
+    "templates/app.yaml": """\
+        apiVersion: v1
+        kind: Secret
+        metadata: {name: app-auth}
+        stringData: {password: s3cr3t-pw-9d1}
+        """,
+    "templates/tests/ok.yaml": hook_test_pod("test-ok", 0, annotations="\n    kstage.test/log: ok-log-line"),
+    "templates/tests/first.yaml": hook_test_pod("test-first", -1, "hook-succeeded"),
+    "templates/tests/fail.yaml": hook_test_pod(
+        "test-fail", 5, "hook-failed", ".Values.failTest",
+        '\n    kstage.test/fail: "exit 1"\n    kstage.test/log: "connecting with s3cr3t-pw-9d1\\nERROR: boom"'),
+    # Running and Ready, never Succeeded: not a passed test (Helm waits for Succeeded)
+    "templates/tests/running.yaml": hook_test_pod("test-running", 7, when=".Values.runningTest", restart="Always"),
+}
+
+
+def test_verify_runs_the_chart_test_hooks_of_the_deployed_revision(cluster):
+    ns = "e2e-chart-tests"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    fresh(cluster, "tested")
+    cluster.kubectl("delete", "pods,secrets", "--all", "-n", ns, "--wait=true")
+    chart = make_chart(cluster, "tested", dict(TEST_FILES))
+    # without a deployed revision there is nothing to test
+    r = cluster.kstage("verify", chart, "-n", ns, "--release", "tested")
+    assert r.returncode == 2, r.stderr
+    assert "release tested has no deployed revision" in r.stderr, r.stderr
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "tested")
+    assert r.returncode == 0, r.stderr
+    assert not cluster.exists("pod", "test-ok", "-n", ns)   # apply runs no test hook
+    r = cluster.kstage("verify", chart, "-n", ns, "--release", "tested", "--logs")
+    assert r.returncode == 0, r.stderr
+    # by weight; a Pod counts when it has Succeeded; hook-succeeded deletes, the default keeps
+    assert r.stderr.index(f"test hook Pod/{ns}/test-first: created") < \
+        r.stderr.index(f"test hook Pod/{ns}/test-ok: created"), r.stderr
+    assert f"test hook Pod/{ns}/test-ok: succeeded" in r.stderr, r.stderr
+    assert "POD LOGS: test-ok (c)" in r.stderr and "ok-log-line" in r.stderr, r.stderr
+    assert cluster.get("pod", "test-ok", "-n", ns)["status"]["phase"] == "Succeeded"
+    assert not cluster.exists("pod", "test-first", "-n", ns)
+    # a failing test: the run fails naming the pod, with its log tail, secrets masked;
+    # hook-failed deletes it after its log was read
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "tested", "--set", "failTest=true")
+    assert r.returncode == 0, r.stderr
+    r = cluster.kstage("verify", chart, "-n", ns, "--release", "tested")
+    assert r.returncode == 1, r.stderr
+    assert f"test hook Pod/{ns}/test-fail (release tested revision 2 hooks) failed" in r.stderr, r.stderr
+    assert "pod failed: container c exited with 1 (Error)" in r.stderr, r.stderr
+    assert "ERROR: boom" in r.stderr and "POD LOGS: test-fail (c)" in r.stderr, r.stderr
+    assert "s3cr3t-pw-9d1" not in r.stderr and "connecting with <redacted>" in r.stderr, r.stderr
+    assert not cluster.exists("pod", "test-fail", "-n", ns)
+    # -o json: the failed pod's log is an event of its own
+    r = cluster.kstage("verify", chart, "-n", ns, "--release", "tested", "-o", "json")
+    assert r.returncode == 1, r.stderr
+    logs = [json.loads(line) for line in r.stdout.splitlines() if '"hook.log"' in line]
+    assert logs and logs[0]["pod"] == "test-fail" and "ERROR: boom" in logs[0]["log"], r.stdout
+    # a test Pod that runs and is Ready but never Succeeds does not pass
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "tested", "--set", "runningTest=true")
+    assert r.returncode == 0, r.stderr
+    r = cluster.kstage("verify", chart, "-n", ns, "--release", "tested", "--timeout", "8s")
+    assert r.returncode == 1, r.stderr
+    assert f"test hook Pod/{ns}/test-running" in r.stderr and "Succeeded" in r.stderr, r.stderr
+    r = cluster.kstage("uninstall", "tested")
+    assert r.returncode == 0, r.stderr
+
+
+REUSE_FILES = {
+    "values.yaml": "a: default-a\nb: default-b\nc: default-c\n",
+    "templates/main.yaml": """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: main}
+        data: {a: {{ .Values.a | quote }}, b: {{ .Values.b | quote }}, c: {{ .Values.c | quote }}}
+        """,
+}
+
+
+def test_reuse_values_keeps_what_the_last_revision_was_given(cluster):
+    ns = "e2e-chart-reuse"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    fresh(cluster, "reuse")
+    chart = make_chart(cluster, "reuse", dict(REUSE_FILES))
+
+    def data():
+        return cluster.get("configmap", "main", "-n", ns)["data"]
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "reuse", "--set", "a=install")
+    assert r.returncode == 0, r.stderr
+    assert data() == {"a": "install", "b": "default-b", "c": "default-c"}
+    # without the flag a run's values are its own (a goes back to the default): plan says so
+    p = cluster.kstage("plan", chart, "-n", ns, "--release", "reuse", "--set", "b=two")
+    assert f"~ ConfigMap/{ns}/main (changed)" in p.stdout and "+  a: default-a" in p.stdout, p.stdout
+    p = cluster.kstage("plan", chart, "-n", ns, "--release", "reuse", "--reuse-values")
+    assert p.returncode == 0 and "0 to change" in p.stdout, p.stdout + p.stderr
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "reuse", "--reuse-values", "--set", "b=two")
+    assert r.returncode == 0, r.stderr
+    assert "values: this run's over those of revision 1 of release reuse (--reuse-values)" in r.stderr, r.stderr
+    assert data() == {"a": "install", "b": "two", "c": "default-c"}
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "reuse", "--reset-then-reuse-values", "--set", "c=three")
+    assert r.returncode == 0, r.stderr
+    assert data() == {"a": "install", "b": "two", "c": "three"}
+    # --reset-values wins over --reuse-values: only this run's values over the chart's
+    r = cluster.kstage("apply", chart, "-n", ns, "--release", "reuse", "--reuse-values", "--reset-values",
+                       "--set", "c=x")
+    assert r.returncode == 0, r.stderr
+    assert data() == {"a": "default-a", "b": "default-b", "c": "x"}
+    r = cluster.kstage("uninstall", "reuse")
+    assert r.returncode == 0, r.stderr
 
 
 HELM = str(__import__("pathlib").Path(__file__).resolve().parents[2] / "build" / "tools" / "bin" / "helm")
@@ -563,3 +727,129 @@ def test_side_by_side_with_helm_upgrade_install(cluster):
     helm(cluster, "uninstall", "sbs", "-n", h_ns)
     r = cluster.kstage("uninstall", "sbs")
     assert r.returncode == 0, r.stderr
+
+
+def test_takeover_with_reuse_values_starts_from_helms_config(cluster):
+    ns = "e2e-chart-tkreuse"
+    name = "tkreuse"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    helm(cluster, "uninstall", name, "-n", ns, check=False)
+    fresh(cluster, name)
+    v1 = make_chart(cluster, name, dict(TAKEOVER_V1), version="0.1.0", dirname=name + "-v1")
+    helm(cluster, "install", name, v1, "-n", ns, "--set", "level=from-helm", "--wait")
+    r = cluster.kstage("apply", v1, "-n", ns, "--release", name, "--reuse-values")
+    assert r.returncode == 0, r.stderr
+    assert f"those of Helm's revision 1 of release {name}" in r.stderr, r.stderr
+    assert cluster.get("configmap", "main", "-n", ns)["data"]["level"] == "from-helm"
+    r = cluster.kstage("uninstall", name)
+    assert r.returncode == 0, r.stderr
+    helm(cluster, "uninstall", name, "-n", ns, check=False)
+
+
+def test_a_helm_upgrade_after_kstage_is_where_the_next_run_starts(cluster):
+    ns = "e2e-chart-helmnewer"
+    name = "hnewer"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    helm(cluster, "uninstall", name, "-n", ns, check=False)
+    fresh(cluster, name)
+    v1 = make_chart(cluster, name, dict(TAKEOVER_V1), version="0.1.0", dirname=name + "-v1")
+    v3_files = dict(TAKEOVER_V1)
+    v3_files["templates/helm-only.yaml"] = """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: helm-only}
+        data: {a: "1"}
+        """
+    v3 = make_chart(cluster, name, v3_files, version="0.3.0", dirname=name + "-v3")
+    helm(cluster, "install", name, v1, "-n", ns, "--wait")
+    r = cluster.kstage("apply", v1, "-n", ns, "--release", name, "--helm-record")
+    assert r.returncode == 0, r.stderr
+    # a user runs helm upgrade after kstage: Helm's revision 3 is newer than kstage's revision 1
+    helm(cluster, "upgrade", name, v3, "-n", ns, "--set", "level=helm-up", "--wait")
+    assert cluster.exists("configmap", "helm-only", "-n", ns)
+    p = cluster.kstage("plan", v1, "-n", ns, "--release", name, "--reuse-values")
+    assert p.returncode == 0, p.stderr
+    assert f"- ConfigMap/{ns}/helm-only (deleted)" in p.stdout, p.stdout
+    r = cluster.kstage("apply", v1, "-n", ns, "--release", name, "--reuse-values", "--helm-record")
+    assert r.returncode == 0, r.stderr
+    assert f"Helm's revision 3 of release {ns}/{name} (Upgrade complete" in r.stderr, r.stderr
+    assert "is newer than kstage's revision 1" in r.stderr, r.stderr
+    # what Helm deployed is the starting point: its values reused, its extra object pruned
+    assert cluster.get("configmap", "main", "-n", ns)["data"] == {"level": "helm-up", "chart": "0.1.0"}
+    assert not cluster.exists("configmap", "helm-only", "-n", ns)
+    hist = json.loads(helm(cluster, "history", name, "-n", ns, "-o", "json").stdout)
+    assert [(h["revision"], h["status"]) for h in hist][-1] == (4, "deployed"), hist
+    # Helm's revision 4 is kstage's own: the next run starts from kstage's record again
+    r = cluster.kstage("apply", v1, "-n", ns, "--release", name, "--reuse-values", "--helm-record")
+    assert r.returncode == 0, r.stderr
+    assert "is newer than" not in r.stderr, r.stderr
+    assert cluster.get("configmap", "main", "-n", ns)["data"]["level"] == "helm-up"
+    r = cluster.kstage("uninstall", name)
+    assert r.returncode == 0, r.stderr
+    helm(cluster, "uninstall", name, "-n", ns, check=False)
+
+
+def test_a_bundle_stage_as_a_hook_of_another(cluster):
+    ns = "e2e-stage-hooks"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    cluster.kubectl("delete", "configmaps", "--all", "-n", ns, "--wait=true")
+    fresh(cluster, "stagehooks")
+    cm = """\
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {{name: {name}}}
+        data: {{mode: {{{{ .Values.mode | quote }}}}}}
+        """
+    b = cluster.bundle("stagehooks", f"""\
+        name: stagehooks
+        stages:
+          - name: after
+            templates: [after.yaml]
+            namespace: {ns}
+            hook: {{of: app, when: post, events: [upgrade]}}
+          - name: app
+            templates: [app.yaml]
+            namespace: {ns}
+          - name: before
+            templates: [before.yaml]
+            namespace: {ns}
+            hook: {{of: app, when: pre, events: [install]}}
+        """, {"values/values.yaml": "mode: one\n", "templates/app.yaml": cm.format(name="app"),
+              "templates/before.yaml": cm.format(name="before"), "templates/after.yaml": cm.format(name="after")})
+    r = cluster.kstage("apply", b)
+    assert r.returncode == 0, r.stderr
+    # install: the pre hook before app (wherever the file puts it); the upgrade-only post hook not run
+    assert rv(cluster, ns, "before") < rv(cluster, ns, "app")
+    assert not cluster.exists("configmap", "after", "-n", ns)
+    assert "stage after: not run (a hook of stage app on upgrade, this run is an install)" in r.stderr, r.stderr
+    before_rv = rv(cluster, ns, "before")
+    r = cluster.kstage("apply", b, "--set", "mode=two")
+    assert r.returncode == 0, r.stderr
+    # upgrade: the post hook after app; the install-only pre hook not run, its object left as it was
+    assert cluster.get("configmap", "app", "-n", ns)["data"] == {"mode": "two"}
+    assert rv(cluster, ns, "app") < rv(cluster, ns, "after")
+    assert cluster.get("configmap", "before", "-n", ns)["data"] == {"mode": "one"}
+    assert rv(cluster, ns, "before") == before_rv
+    assert r.stderr.index("stage app: ready") < r.stderr.index("stage after: 1 object"), r.stderr
+    r = cluster.kstage("uninstall", "stagehooks")
+    assert r.returncode == 0, r.stderr
+    for n in ("app", "after", "before"):
+        assert not cluster.exists("configmap", n, "-n", ns), n
+
+
+def test_verify_runs_the_test_hooks_of_a_release_helm_holds(cluster):
+    ns = "e2e-chart-helmtests"
+    name = "htested"
+    cluster.kubectl("create", "namespace", ns, check=False)
+    helm(cluster, "uninstall", name, "-n", ns, check=False)
+    fresh(cluster, name)
+    chart = make_chart(cluster, name, dict(TEST_FILES), dirname=name)
+    helm(cluster, "install", name, chart, "-n", ns, "--set", "failTest=true", "--wait")
+    r = cluster.kstage("verify", chart, "-n", ns, "--release", name)
+    assert r.returncode == 1, r.stderr
+    assert f"the test hooks of Helm's revision 1 ({ns}/sh.helm.release.v1.{name}.v1) run" in r.stderr, r.stderr
+    assert f"test hook Pod/{ns}/test-ok: succeeded" in r.stderr, r.stderr
+    assert f"test hook Pod/{ns}/test-fail" in r.stderr and "ERROR: boom" in r.stderr, r.stderr
+    assert "s3cr3t-pw-9d1" not in r.stderr, r.stderr   # Helm's manifest's Secret, masked
+    assert cluster.get("pod", "test-ok", "-n", ns)["status"]["phase"] == "Succeeded"
+    helm(cluster, "uninstall", name, "-n", ns, check=False)

@@ -34,6 +34,8 @@ static const hcase cases[] = {
 	{ "generic ready false", "apiVersion: example.com/v1\nkind: Thing\nstatus: {conditions: [{type: Ready, status: 'False'}]}\n", KUBE_PROGRESSING, "Ready=False" },
 	{ "generic no status", "apiVersion: v1\nkind: ConfigMap\ndata: {a: b}\n", KUBE_READY, NULL },
 	{ "job failed", "apiVersion: batch/v1\nkind: Job\nstatus: {conditions: [{type: Failed, status: 'True', reason: BackoffLimitExceeded}]}\n", KUBE_FAILED, "Failed=True" },
+	{ "pod failed names the container", "apiVersion: v1\nkind: Pod\nstatus: {phase: Failed, containerStatuses: [{name: ok, state: {terminated: {exitCode: 0}}}, {name: c, state: {terminated: {exitCode: 3, reason: Error}}}]}\n", KUBE_FAILED, "container c exited with 3 (Error)" },
+	{ "pod failed with a message", "apiVersion: v1\nkind: Pod\nstatus: {phase: Failed, message: evicted}\n", KUBE_FAILED, "pod failed: evicted" },
 	{ "being deleted", "apiVersion: v1\nkind: ConfigMap\nmetadata: {deletionTimestamp: '2026-01-01T00:00:00Z'}\n", KUBE_PROGRESSING, "deleted" },
 };
 

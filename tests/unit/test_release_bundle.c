@@ -142,6 +142,34 @@ TEST(release_bundle_reports_every_error)
 	karena_release(&a);
 }
 
+TEST(release_stage_hooks_order)
+{
+	/* post hooks listed first, pre hooks last, two around one stage: each hook
+	 * runs next to its stage, hooks of one stage in file order */
+	const char *t = "name: x\nstages:\n"
+			"  - name: p2\n    templates: [a.yaml]\n    hook: {of: b, when: post, events: [upgrade]}\n"
+			"  - name: a\n    templates: [a.yaml]\n"
+			"  - name: b\n    templates: [a.yaml]\n"
+			"  - name: q1\n    templates: [a.yaml]\n    hook: {of: b, when: pre}\n"
+			"  - name: q2\n    templates: [a.yaml]\n    hook: {of: b, when: pre, events: [install]}\n"
+			"  - name: p1\n    templates: [a.yaml]\n    hook: {of: a, when: post}\n";
+	static const char *const want[] = { "a", "p1", "q1", "q2", "b", "p2" };
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_bundle b;
+	size_t *order, i;
+	CHECK_INT_EQ(rel_bundle_parse(&b, &a, "/b", "/b/kstage.yaml", t, strlen(t), &e), 0);
+	order = rel_stage_order(&a, &b);
+	for (i = 0; i < 6; i++)
+		CHECK_STR_EQ(b.stages[order[i]].name, want[i]);
+	CHECK_INT_EQ(b.stages[0].hook_events, REL_STAGE_ON_UPGRADE);
+	CHECK(b.stages[0].hook_post);
+	CHECK_INT_EQ(b.stages[3].hook_events, REL_STAGE_ON_INSTALL | REL_STAGE_ON_UPGRADE);
+	CHECK_INT_EQ(b.stages[4].hook_events, REL_STAGE_ON_INSTALL);
+	kerr_clear(&e);
+	karena_release(&a);
+}
+
 TEST(release_parse_duration)
 {
 	CHECK_INT_EQ(rel_parse_duration("5m"), 300000);

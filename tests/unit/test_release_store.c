@@ -133,7 +133,10 @@ TEST(release_record_times)
 	CHECK_INT_EQ(rel_time_parse(b.ptr), 1765051200123);
 	CHECK_INT_EQ(rel_time_parse("2025-12-06T20:00:00Z"), 1765051200000);
 	CHECK_INT_EQ(rel_time_parse("2025-12-06T20:00:00.123456Z"), 1765051200123);
-	CHECK_INT_EQ(rel_time_parse("2025-12-06T20:00:00+01:00"), -1);
+	CHECK_INT_EQ(rel_time_parse("2025-12-06T21:00:00+01:00"), 1765051200000);
+	CHECK_INT_EQ(rel_time_parse("2025-12-06T19:30:00.123456789-00:30"), 1765051200123);
+	CHECK_INT_EQ(rel_time_parse("2025-12-06T20:00:00+1:00"), -1);
+	CHECK_INT_EQ(rel_time_parse("2025-12-06T20:00:00+01:60"), -1);
 	CHECK_INT_EQ(rel_time_parse("2025-13-06T20:00:00Z"), -1);
 	CHECK_INT_EQ(rel_time_parse("yesterday"), -1);
 	kbuf_release(&b);

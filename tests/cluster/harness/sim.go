@@ -145,6 +145,24 @@ func RunSim(ctx context.Context, args []string) error {
 		defer rc.StopAll()
 	}
 	serve("dataplane", s.DataplaneAddr, sm.Table(), nil)
+	// The kubelet endpoint the API server proxies pods/log to (any free
+	// port, named in the Node's status; the API server does not verify a
+	// kubelet's certificate without --kubelet-certificate-authority).
+	kl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("kubelet: %w", err)
+	}
+	sm.KubeletPort = int32(kl.Addr().(*net.TCPAddr).Port)
+	klSrv := &http.Server{Handler: sm.KubeletLogs(), ReadHeaderTimeout: 30 * time.Second}
+	go func() {
+		<-ctx.Done()
+		klSrv.Close()
+	}()
+	go func() {
+		if err := klSrv.Serve(tls.NewListener(kl, artTLS)); err != nil && err != http.ErrServerClosed {
+			errc <- fmt.Errorf("kubelet: %w", err)
+		}
+	}()
 	go sm.Run(ctx, *interval)
 
 	// Control endpoint last: up waits for it.

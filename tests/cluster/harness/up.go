@@ -203,6 +203,7 @@ func (u *upper) run(ctx context.Context, dir, fixtures, preload string) error {
 		"--service-account-signing-key-file="+p("sa.key"),
 		"--service-cluster-ip-range="+s.ServiceCIDR,
 		"--allow-privileged=true",
+		"--kubelet-preferred-address-types=InternalIP", // pods/log reaches the simulated kubelet on 127.0.0.1
 		"--cert-dir="+p("apiserver-certs"),
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",

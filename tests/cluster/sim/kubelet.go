@@ -3,6 +3,9 @@ package sim
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -25,7 +28,7 @@ func (s *Sim) reconcileNode(ctx context.Context) error {
 		return err
 	}
 	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+		if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue && n.Status.DaemonEndpoints.KubeletEndpoint.Port == s.KubeletPort {
 			return nil
 		}
 	}
@@ -37,6 +40,7 @@ func (s *Sim) reconcileNode(ctx context.Context) error {
 	}
 	n.Status.Capacity, n.Status.Allocatable = capacity, capacity
 	n.Status.Phase = corev1.NodeRunning
+	n.Status.DaemonEndpoints.KubeletEndpoint.Port = s.KubeletPort
 	n.Status.Addresses = []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "127.0.0.1"}, {Type: corev1.NodeHostName, Address: s.NodeName}}
 	n.Status.NodeInfo = corev1.NodeSystemInfo{KubeletVersion: "v1.36.3-kstage-sim", OperatingSystem: "linux", Architecture: "amd64", ContainerRuntimeVersion: "kstage-sim://1"}
 	n.Status.Conditions = []corev1.NodeCondition{
@@ -281,4 +285,45 @@ func setPodCond(st *corev1.PodStatus, t corev1.PodConditionType, status corev1.C
 		}
 	}
 	st.Conditions = append(st.Conditions, corev1.PodCondition{Type: t, Status: status, Message: msg, LastTransitionTime: now})
+}
+
+// KubeletLogs serves the kubelet's containerLogs endpoint, which the API
+// server proxies pods/log to: GET /containerLogs/{ns}/{pod}/{container}
+// answers the pod's KnobLog annotation (its last tailLines lines when asked),
+// or 404 when the pod or container does not exist.
+func (s *Sim) KubeletLogs() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/containerLogs/"), "/")
+		if r.Method != http.MethodGet || !strings.HasPrefix(r.URL.Path, "/containerLogs/") || len(parts) != 3 {
+			http.NotFound(w, r)
+			return
+		}
+		p, err := s.Kube.CoreV1().Pods(parts[0]).Get(r.Context(), parts[1], metav1.GetOptions{})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		found := false
+		for _, c := range append(p.Spec.InitContainers, p.Spec.Containers...) {
+			found = found || c.Name == parts[2]
+		}
+		if !found {
+			http.Error(w, fmt.Sprintf("container %q not found in pod %q", parts[2], parts[1]), http.StatusNotFound)
+			return
+		}
+		text := p.Annotations[KnobLog]
+		if text != "" && !strings.HasSuffix(text, "\n") {
+			text += "\n"
+		}
+		if n, err := strconv.Atoi(r.URL.Query().Get("tailLines")); err == nil && n >= 0 {
+			lines := strings.SplitAfter(text, "\n")
+			lines = lines[:len(lines)-1] // after the last newline: ""
+			if len(lines) > n {
+				lines = lines[len(lines)-n:]
+			}
+			text = strings.Join(lines, "")
+		}
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte(text))
+	})
 }

@@ -36,6 +36,7 @@ const (
 	KnobDelay      = "kstage.test/delay-seconds" // become ready only this many seconds after first seen (float)
 	KnobNeverReady = "kstage.test/never-ready"   // "true": run, but never become ready
 	KnobFail       = "kstage.test/fail"          // any value but "" / "false": fail; the value is the message
+	KnobLog        = "kstage.test/log"           // Pod: what its containers' logs hold (pods/log, through the kubelet endpoint)
 )
 
 // EnvoyController is the controllerName the Gateway stand-in answers for,
@@ -67,6 +68,7 @@ type Sim struct {
 	DataplaneAddr string // host:port of the data plane; host is the LoadBalancer ingress IP
 	Log           *log.Logger
 	Real          []*RealController // real controller binaries standing in for pods (see realctl.go)
+	KubeletPort   int32             // where KubeletLogs is served (the Node's daemonEndpoints)
 
 	mu        sync.Mutex
 	firstSeen map[string]time.Time // uid/generation -> when first observed
