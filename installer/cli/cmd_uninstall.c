@@ -30,6 +30,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	o.uninstall = true;
 	o.delete_crds = cli_flag_bool(args, "delete-crds");
 	o.no_hooks = cli_flag_bool(args, "no-hooks");
+	o.lease_s = cli_lease_seconds();
 	rc = cli_store_open(&s, ctx, args, "uninstall", &err);
 	if (!rc) {
 		o.store = s.store;
