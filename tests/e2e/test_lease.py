@@ -158,3 +158,37 @@ def test_uninstall_keeps_the_lease_while_a_deletion_waits_for_many_lease_duratio
     assert p.returncode == 0, err
     assert not cluster.exists("configmap", "held", "-n", NS)
     assert not cluster.exists("lease", "kstage.lease-uninstall", "-n", "kstage-system")
+
+
+def test_a_run_whose_lease_was_taken_while_a_request_stalled_stops_and_says_so(cluster):
+    """The apply's one request stalls 12 s, four Lease durations; meanwhile
+    another holder takes the expired Lease. The run does not go on without
+    it: it stops, names the holder, exits 3 and leaves its record pending
+    for rollback --recover, which then puts the cluster back."""
+    cluster.fault("DELETE", "/rules")
+    b = lease_bundle(cluster, "lease-lost")
+    rule = cluster.fault("POST", "/rules", dict(HANG, hangMs=12000))
+    p = start(cluster, b, env=SHORT)
+    try:
+        wait_for_hang(cluster, rule, p)
+        time.sleep(4)   # past the Lease's 3 s
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        cluster.kubectl("patch", "lease", "kstage.lease-lost", "-n", "kstage-system", "--type=merge",
+                        "-p", '{"spec":{"holderIdentity":"e2e intruder","renewTime":"%s","leaseDurationSeconds":600}}'
+                        % now)
+        _, err = p.communicate(timeout=180)
+    finally:
+        cluster.fault("DELETE", "/rules")
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 3, err
+    assert "was taken over by e2e intruder" in err, err
+    # the intruder's Lease is left alone, the record stays pending
+    assert cluster.get("lease", "kstage.lease-lost", "-n", "kstage-system")["spec"]["holderIdentity"] == "e2e intruder"
+    s, rec = record(cluster, "lease-lost", 1)
+    assert s["metadata"]["labels"]["status"] == "pending", s["metadata"]["labels"]
+    cluster.kubectl("delete", "lease", "kstage.lease-lost", "-n", "kstage-system")
+    r = cluster.kstage("rollback", "--recover", "lease-lost")
+    assert r.returncode == 0, r.stderr
+    assert not cluster.exists("configmap", "held", "-n", NS)
