@@ -69,7 +69,7 @@ const cli_cmd cli_cmd_uninstall = {
 	"journals: objects the release created are deleted (and waited for), objects that\n"
 	"existed before its first revision (a foreign ConfigMap it only patched) get back their\n"
 	"exact state from before it. CRDs and rollback: keep objects stay unless --delete-crds.\n"
-	"The records stay, marked uninstalled. Refused when the first revisions' records were\n"
-	"pruned (--history-max). Exit codes: 0 done; 1 refused or failed; 2 usage; 3 incomplete\n"
-	"(what is left is named); 4 cluster unreachable.\n",
+	"What revisions pruned by --history-max changed is kept with the oldest record and put\n"
+	"back last. The records stay, marked uninstalled. Exit codes: 0 done; 1 refused or\n"
+	"failed; 2 usage; 3 incomplete (what is left is named); 4 cluster unreachable.\n",
 };
