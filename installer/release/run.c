@@ -558,12 +558,24 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	return rc;
 }
 
+/* Write back a record read from the store (the Lease kept). */
+static int save_stored(karena *a, rel_record *rec, const rel_run_opts *o, rel_lock *lock, kerr *err)
+{
+	rel_journal j;
+	memset(&j, 0, sizeof(j));
+	j.a = a;
+	j.rec = rec;
+	j.store = o->store;
+	j.lock = lock;
+	j.stored = true;
+	return rel_journal_save(&j, err);
+}
+
 /* Undo one revision from its journal and mark it rolled back (or failed
  * when incomplete). */
 static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_run_opts *o, rel_lock *lock,
 			 const char *done, const char *incomplete, rel_rollback_report *rep, kerr *err)
 {
-	rel_journal j;
 	size_t i;
 	kerr we = KERR_INIT;
 	int rc;
@@ -576,13 +588,7 @@ static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_r
 	for (i = 0; !rc && i < rec->nstages; i++)
 		if (rel_rec_stage_started(&rec->stages[i]))
 			rec->stages[i].result = REL_SR_ROLLED_BACK;
-	memset(&j, 0, sizeof(j));
-	j.a = a;
-	j.rec = rec;
-	j.store = o->store;
-	j.lock = lock;
-	j.stored = true;
-	if (rel_journal_save(&j, &we) && !rc) {
+	if (save_stored(a, rec, o, lock, &we) && !rc) {
 		kerr_move(err, &we);
 		rc = err->code;
 	}
@@ -597,7 +603,6 @@ static int undo_origin(kube_client *c, karena *a, rel_record *rec, const rel_run
 		       rel_rollback_report *rep, kerr *err)
 {
 	rel_record pruned = *rec;
-	rel_journal j;
 	int rc;
 	kube_emit(c, KEV_INFO, "rollback.origin",
 		  karena_printf(a, "putting back what the pruned revisions before %d changed (%zu objects)", rec->revision,
@@ -608,13 +613,7 @@ static int undo_origin(kube_client *c, karena *a, rel_record *rec, const rel_run
 	if ((rc = rel_rollback_journal(c, a, &pruned, o, rep, err)))
 		return rc;
 	rec->origin->nobjects = 0;
-	memset(&j, 0, sizeof(j));
-	j.a = a;
-	j.rec = rec;
-	j.store = o->store;
-	j.lock = lock;
-	j.stored = true;
-	return rel_journal_save(&j, err);
+	return save_stored(a, rec, o, lock, err);
 }
 
 int rel_release_recover(kube_client *c, karena *a, const char *release, const rel_run_opts *o, int *rev,
