@@ -604,7 +604,8 @@ static int stage_run_groups(stage_run *r, kind_book *book, void (*after)(stage_r
 				  !strcmp(r->v[g1].o.api_version, r->v[g0].o.api_version);
 		     g1++)
 			;
-		if ((rc = kube_check_stop(r->c, err)) || (rc = resolve_group(r, book, g0, g1, err)))
+		/* a signal; the Lease kept between groups */
+		if ((rc = kube_wait_check(r->c, err)) || (rc = resolve_group(r, book, g0, g1, err)))
 			break;
 		read_group(r, g0, g1);
 		kube_parallel(g1 - g0, r->nw, send_one, &g, r->wa);
