@@ -649,6 +649,19 @@ TEST(release_lock_acquire_held_expired_renew)
 	fake_api_release(&f);
 }
 
+/* A fake API for the Lease of release "app" held by "ci-1 pid 10", the
+ * clock fixed (fake_now); put_creates as the API server's PUT does. */
+static kube_client *lock_fake(fake_api *f, rel_lock_opts *o, bool put_creates)
+{
+	fake_api_init(f);
+	f->put_creates = put_creates;
+	fake_now = 1765051200000;
+	o->release = "app";
+	o->identity = "ci-1 pid 10";
+	o->now_ms = now_fn;
+	return fake_api_client(f);
+}
+
 /* Our Lease expired, another run took it and gave it up (deleted it); the
  * API server creates a Lease from an update of a missing one: the renew
  * says the lock was lost, and leaves no Lease behind. */
@@ -660,13 +673,7 @@ TEST(release_lock_renew_of_a_lease_that_was_gone_is_lost)
 	rel_lock l;
 	rel_lock_opts o = { 0 };
 	kube_resp rs;
-	fake_api_init(&f);
-	f.put_creates = true;
-	c = fake_api_client(&f);
-	fake_now = 1765051200000;
-	o.release = "app";
-	o.identity = "ci-1 pid 10";
-	o.now_ms = now_fn;
+	c = lock_fake(&f, &o, true);
 	CHECK_INT_EQ(rel_lock_acquire(&l, c, &o, &e), 0);
 	CHECK_INT_EQ(rel_kube_send(c, "DELETE", "/apis/coordination.k8s.io/v1/namespaces/kstage-system/leases/kstage.app",
 				   NULL, &rs, &e), 0);
@@ -693,14 +700,9 @@ TEST(release_lock_keep_renews_when_due_and_stops_once_lost)
 	kerr e = KERR_INIT;
 	rel_lock l;
 	rel_lock_opts o = { 0 };
-	fake_api_init(&f);
-	c = fake_api_client(&f);
+	c = lock_fake(&f, &o, false);
 	c->max_attempts = 1;
-	fake_now = 1765051200000;
-	o.release = "app";
-	o.identity = "ci-1 pid 10";
 	o.duration_s = 30;
-	o.now_ms = now_fn;
 	CHECK_INT_EQ(rel_lock_acquire(&l, c, &o, &e), 0);
 	fake_now += 9000;   /* before a third of 30 s: no request */
 	f.fail_method = "PUT";
