@@ -285,6 +285,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	ro.store = store;
 	ro.lock_ns = rns;
 	ro.wait_for_lock_ms = wait_lock;
+	ro.lease_s = cli_lease_seconds();
 	ro.history_max = (size_t)hmax;
 	ro.no_rollback = cli_flag_bool(args, "no-rollback");
 	ro.helm_record = cli_flag_bool(args, "helm-record");

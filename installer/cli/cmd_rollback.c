@@ -28,6 +28,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	memset(&rep, 0, sizeof(rep));
 	memset(&o, 0, sizeof(o));
 	o.no_hooks = cli_flag_bool(args, "no-hooks");
+	o.lease_s = cli_lease_seconds();
 	if (wl && (o.wait_for_lock_ms = rel_parse_duration(wl)) < 0) {
 		cli_errorf(ctx, "--wait-for-lock \"%s\" is not a duration such as 5m or 90s", wl);
 		return EXIT_USAGE;

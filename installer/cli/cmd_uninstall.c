@@ -30,6 +30,7 @@ static int run(cli_ctx *ctx, cli_args *args)
 	o.uninstall = true;
 	o.delete_crds = cli_flag_bool(args, "delete-crds");
 	o.no_hooks = cli_flag_bool(args, "no-hooks");
+	o.lease_s = cli_lease_seconds();
 	rc = cli_store_open(&s, ctx, args, "uninstall", &err);
 	if (!rc) {
 		o.store = s.store;
@@ -69,7 +70,7 @@ const cli_cmd cli_cmd_uninstall = {
 	"existed before its first revision (a foreign ConfigMap it only patched) get back their\n"
 	"exact state from before it. CRDs and rollback: keep objects stay unless --delete-crds;\n"
 	"objects annotated helm.sh/resource-policy: keep stay (as Helm keeps them).\n"
-	"The records stay, marked uninstalled. Refused when the first revisions' records were\n"
-	"pruned (--history-max). Exit codes: 0 done; 1 refused or failed; 2 usage; 3 incomplete\n"
-	"(what is left is named); 4 cluster unreachable.\n",
+	"What revisions pruned by --history-max changed is kept with the oldest record and put\n"
+	"back last. The records stay, marked uninstalled. Exit codes: 0 done; 1 refused or\n"
+	"failed; 2 usage; 3 incomplete (what is left is named); 4 cluster unreachable.\n",
 };

@@ -1,6 +1,7 @@
 #include "store_open.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "release/release.h"
@@ -65,4 +66,15 @@ int cli_store_finish(cli_store *s, cli_ctx *ctx, kerr *err, int rc)
 	cli_store_close(s);
 	kerr_clear(err);
 	return rc == KE_NOTFOUND ? EXIT_USAGE : cli_exit_code(rc);
+}
+
+long cli_lease_seconds(void)
+{
+	const char *v = getenv("KSTAGE_LEASE_SECONDS");
+	char *end;
+	long n;
+	if (!v || !*v)
+		return 0;
+	n = strtol(v, &end, 10);
+	return *end || n < 2 || n > 3600 ? 0 : n;
 }

@@ -30,5 +30,9 @@ void cli_store_close(cli_store *s);
 /* The end of a store command: flush stdout, print err if rc, close s, clear
  * err; returns the exit code (an unknown release is an input error, 2). */
 int cli_store_finish(cli_store *s, cli_ctx *ctx, kerr *err, int rc);
+/* The Lease duration in seconds from the test switch KSTAGE_LEASE_SECONDS
+ * (2 to 3600; tests outlive several Leases in little time), else 0: the
+ * default. */
+long cli_lease_seconds(void);
 
 #endif

@@ -167,13 +167,17 @@ typedef struct kube_client {
 	bool wait_poll;            /* kube_wait polls and never watches (tests of the poll path) */
 	const volatile sig_atomic_t *stop; /* or NULL: once *stop is nonzero, kube_wait ends (kube_check_stop) */
 	int (*on_wait)(void *u, kerr *err); /* or NULL: called on the caller's thread at least every 2 s
-					     * while kube_wait waits; nonzero ends the wait with it */
+					     * while kube_wait waits (and by kube_wait_check); nonzero
+					     * ends the wait with it */
 	void *on_wait_ctx;
 } kube_client;
 
 /* KE_ERROR ("interrupted") once the caller's stop flag (c->stop) is set,
  * else 0. Safe points of long runs call it between requests. */
 int kube_check_stop(const kube_client *c, kerr *err);
+/* kube_check_stop, then the on_wait hook: what kube_wait checks while it
+ * waits, for the caller's own wait loops. */
+int kube_wait_check(kube_client *c, kerr *err);
 
 /* A client for cfg (borrowed, must outlive it) with the curl transport. */
 int kube_client_new(kube_client **out, const kube_config *cfg, const kev_sink *sink, kerr *err);

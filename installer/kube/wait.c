@@ -36,8 +36,7 @@ int kube_check_stop(const kube_client *c, kerr *err)
 	return c->stop && *c->stop ? kerr_set(err, KE_ERROR, "interrupted") : 0;
 }
 
-/* While waiting: the caller's stop flag, then its on_wait hook. */
-static int wait_check(kube_client *c, kerr *err)
+int kube_wait_check(kube_client *c, kerr *err)
 {
 	int rc = kube_check_stop(c, err);
 	return rc || !c->on_wait ? rc : c->on_wait(c->on_wait_ctx, err);
@@ -329,7 +328,7 @@ static int watch_all(kube_client *c, kube_wait_item *items, size_t n, const kube
 		pthread_mutex_unlock(&sh.mu);
 		if (!left)
 			break;
-		if (!rc && (rc = wait_check(c, err)))
+		if (!rc && (rc = kube_wait_check(c, err)))
 			sh_stop(&sh);
 		sleep_ms(200);
 	}
@@ -401,7 +400,7 @@ int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
 		}
 		if (!pending)
 			break;
-		if ((rc = wait_check(c, err)))
+		if ((rc = kube_wait_check(c, err)))
 			goto out;
 		if (now_ms() - start >= timeout_ms) {
 			kbuf m = KBUF_INIT;

@@ -604,7 +604,8 @@ static int stage_run_groups(stage_run *r, kind_book *book, void (*after)(stage_r
 				  !strcmp(r->v[g1].o.api_version, r->v[g0].o.api_version);
 		     g1++)
 			;
-		if ((rc = kube_check_stop(r->c, err)) || (rc = resolve_group(r, book, g0, g1, err)))
+		/* a signal; the Lease kept between groups */
+		if ((rc = kube_wait_check(r->c, err)) || (rc = resolve_group(r, book, g0, g1, err)))
 			break;
 		read_group(r, g0, g1);
 		kube_parallel(g1 - g0, r->nw, send_one, &g, r->wa);
@@ -768,6 +769,23 @@ static bool stage_may_change(const stage_run *r)
 	return false;
 }
 
+static bool is_namespace(const kube_obj *o)
+{
+	return !strcmp(o->kind, "Namespace") && !strcmp(o->api_version, "v1");
+}
+
+/* ns is a Namespace of stage run r that its journal found absent (done):
+ * its objects are absent too, without a LIST (a first install into a new
+ * namespace). */
+static bool namespace_absent(const stage_run *r, const bool *done, const char *ns)
+{
+	size_t i;
+	for (i = 0; ns && i < r->n; i++)
+		if (done[i] && !r->v[i].before && is_namespace(&r->v[i].o) && !strcmp(r->v[i].o.name, ns))
+			return true;
+	return false;
+}
+
 /* Before stage run r changes anything: the prior state of every object it
  * will touch into the record, then the record into the store (not for a
  * stage that changes nothing: the next write carries it). Objects are
@@ -783,7 +801,7 @@ static int journal_stage(stage_run *r, const kind_book *book, rel_rec_stage *st,
 	kube_obj *objs = xcalloc(r->n + 1, sizeof(*objs));
 	doc_node **found = xcalloc(r->n + 1, sizeof(*found));
 	size_t i, k, m;
-	int rc = 0;
+	int pass, rc = 0;
 	for (i = 0; i < r->n && !rc; i++) {
 		stage_obj *so = &r->v[i];
 		const planned_kind *pk;
@@ -797,23 +815,26 @@ static int journal_stage(stage_run *r, const kind_book *book, rel_rec_stage *st,
 			done[i] = so->known = true;
 		}
 	}
-	for (i = 0; i < r->n && !rc; i++) {
-		if (done[i])
-			continue;
-		for (k = i, m = 0; k < r->n; k++)
-			if (!done[k] && !strcmp(r->v[k].o.kind, r->v[i].o.kind) &&
-			    !strcmp(r->v[k].o.api_version, r->v[i].o.api_version) &&
-			    (ns[k] == ns[i] || (ns[k] && ns[i] && !strcmp(ns[k], ns[i])))) {
-				idx[m] = k;
-				objs[m++] = r->v[k].o;
+	/* the stage's Namespaces first: nothing is in one that is absent */
+	for (pass = 0; pass < 2 && !rc; pass++)
+		for (i = 0; i < r->n && !rc; i++) {
+			if (done[i] || is_namespace(&r->v[i].o) != (pass == 0))
+				continue;
+			for (k = i, m = 0; k < r->n; k++)
+				if (!done[k] && !strcmp(r->v[k].o.kind, r->v[i].o.kind) &&
+				    !strcmp(r->v[k].o.api_version, r->v[i].o.api_version) &&
+				    (ns[k] == ns[i] || (ns[k] && ns[i] && !strcmp(ns[k], ns[i])))) {
+					idx[m] = k;
+					objs[m++] = r->v[k].o;
+					found[m - 1] = NULL;
+				}
+			if (!namespace_absent(r, done, ns[i]) && (rc = list_group(r->c, &r->a, objs, m, found, err)))
+				break;
+			for (k = 0; k < m; k++) {
+				done[idx[k]] = r->v[idx[k]].known = true;
+				r->v[idx[k]].before = found[k];
 			}
-		if ((rc = list_group(r->c, &r->a, objs, m, found, err)))
-			break;
-		for (k = 0; k < m; k++) {
-			done[idx[k]] = r->v[idx[k]].known = true;
-			r->v[idx[k]].before = found[k];
 		}
-	}
 	for (i = 0; i < r->n && !rc; i++) {
 		const stage_obj *so = &r->v[i];
 		rel_rec_object *e = rel_record_add_object(j->a, st, so->o.api_version, so->o.kind, ns[i], so->o.name,

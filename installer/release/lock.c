@@ -176,6 +176,7 @@ int rel_lock_acquire(rel_lock *out, kube_client *c, const rel_lock_opts *o, kerr
 			}
 			if (!rc && (rs.status == 200 || rs.status == 201)) {
 				out->held = true;
+				out->renewed_ms = t;
 				take_rv(out, &rs);
 			} else if (!rc && rs.status != 409) {   /* 409: created meanwhile, read it again */
 				rc = rel_kube_error(err, &rs, "create", "Lease/%s/%s", out->ns, out->lease);
@@ -200,6 +201,7 @@ int rel_lock_acquire(rel_lock *out, kube_client *c, const rel_lock_opts *o, kerr
 					rc = rel_kube_send(out->c, "PUT", path.ptr, &body, &rs, err);
 					if (!rc && rs.status == 200) {
 						out->held = true;
+						out->renewed_ms = t;
 						out->transitions = tr;
 						take_rv(out, &rs);
 						if (takeover) {
@@ -260,6 +262,7 @@ int rel_lock_renew(rel_lock *l, kerr *err)
 	rc = rel_kube_send(l->c, "PUT", path.ptr, &body, &rs, err);
 	if (!rc && rs.status == 200) {
 		take_rv(l, &rs);
+		l->renewed_ms = t;
 	} else if (!rc && rs.status == 201) {
 		/* the Lease was gone (it expired, another run took it and gave it
 		 * up) and the server created it anew from this update: another run
@@ -279,6 +282,35 @@ int rel_lock_renew(rel_lock *l, kerr *err)
 	kube_resp_release(&rs);
 	kbuf_release(&path);
 	kbuf_release(&body);
+	return rc;
+}
+
+int rel_lock_keep(rel_lock *l, kerr *err)
+{
+	int64_t since = now(l) - l->renewed_ms, dur = (int64_t)l->duration_s * 1000;
+	kerr e = KERR_INIT;
+	int rc;
+	if (!l->held)
+		return kerr_set(err, KE_CONFLICT, "release \"%s\": this run no longer holds its lock (Lease %s/%s)",
+				l->release, l->ns, l->lease);
+	if (since < dur / 3 || !(rc = rel_lock_renew(l, &e)))
+		return 0;
+	if (rc != KE_CONFLICT && since < dur) {
+		kerr_clear(&e);   /* no answer yet: again at the next call, while the Lease lasts */
+		return 0;
+	}
+	if (rc != KE_CONFLICT) {
+		kbuf why = KBUF_INIT;
+		kerr_format_short(&e, &why);
+		kerr_clear(&e);
+		l->held = false;
+		rc = kerr_set(err, KE_CONFLICT, "release \"%s\": the lock (Lease %s/%s) could not be renewed for %llds "
+			      "and has expired: %s", l->release, l->ns, l->lease, (long long)(since / 1000),
+			      why.ptr ? why.ptr : "no answer");
+		kbuf_release(&why);
+		return rc;
+	}
+	kerr_move(err, &e);
 	return rc;
 }
 

@@ -40,6 +40,7 @@ typedef struct rel_lock {
 	long duration_s;
 	int64_t (*now_ms)(void);
 	int64_t acquired_ms;        /* acquireTime we wrote */
+	int64_t renewed_ms;         /* renewTime of our last write */
 	bool held;
 	/* set by acquire when an expired Lease was taken over: */
 	bool took_over;
@@ -57,8 +58,16 @@ void rel_lock_identity(kbuf *out);
  * filled in every case; rel_lock_release() it. */
 int rel_lock_acquire(rel_lock *out, kube_client *c, const rel_lock_opts *o, kerr *err);
 /* Renew (renewTime = now) over the resourceVersion we wrote; KE_CONFLICT
- * naming the new holder when the Lease was taken from us. */
+ * naming the new holder when the Lease was taken from us (held is false
+ * from then on). */
 int rel_lock_renew(rel_lock *l, kerr *err);
+/* What a long run calls between requests and while it waits: renew when
+ * a third of the Lease duration has passed since the last renewal, else
+ * nothing. A renewal the server does not answer is tried again at the next
+ * call as long as the Lease lasts. KE_CONFLICT once the Lease is lost
+ * (another run took it, or it expired unrenewed), and from then on: the
+ * caller must stop changing the release. */
+int rel_lock_keep(rel_lock *l, kerr *err);
 /* Give the Lease up (DELETE with our resourceVersion as precondition);
  * KE_CONFLICT when it is no longer ours. Does nothing when not held. */
 int rel_lock_unlock(rel_lock *l, kerr *err);

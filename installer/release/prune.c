@@ -24,14 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-bool rel_rec_object_same(const rel_rec_object *x, const rel_rec_object *y)
-{
-	const char *gx = strchr(x->api_version, '/'), *gy = strchr(y->api_version, '/');
-	size_t lx = gx ? (size_t)(gx - x->api_version) : 0, ly = gy ? (size_t)(gy - y->api_version) : 0;
-	return lx == ly && !strncmp(x->api_version, y->api_version, lx) && !strcmp(x->kind, y->kind) &&
-	       !strcmp(x->name, y->name) && ((!x->ns && !y->ns) || (x->ns && y->ns && !strcmp(x->ns, y->ns)));
-}
-
 int rel_prior_load(rel_store *st, karena *a, const char *release, rel_record **out, kerr *err)
 {
 	rel_rec_summary *h = NULL;

@@ -189,6 +189,39 @@ rel_rec_object *rel_record_add_object(karena *a, rel_rec_stage *s, const char *a
 	return o;
 }
 
+bool rel_rec_object_same(const rel_rec_object *x, const rel_rec_object *y)
+{
+	const char *gx = strchr(x->api_version, '/'), *gy = strchr(y->api_version, '/');
+	size_t lx = gx ? (size_t)(gx - x->api_version) : 0, ly = gy ? (size_t)(gy - y->api_version) : 0;
+	return lx == ly && !strncmp(x->api_version, y->api_version, lx) && !strcmp(x->kind, y->kind) &&
+	       !strcmp(x->name, y->name) && ((!x->ns && !y->ns) || (x->ns && y->ns && !strcmp(x->ns, y->ns)));
+}
+
+bool rel_rec_stage_started(const rel_rec_stage *s)
+{
+	return s->result != REL_SR_PENDING && s->result != REL_SR_SKIPPED;
+}
+
+void rel_rec_stage_fold(karena *a, rel_rec_stage *acc, const rel_rec_stage *s)
+{
+	size_t i, k, n = acc->nobjects;
+	for (i = 0; i < s->nobjects; i++) {
+		const rel_rec_object *e = &s->objects[i];
+		rel_rec_object *o;
+		for (k = 0; k < n && !rel_rec_object_same(&acc->objects[k], e); k++)
+			;
+		if (k < n)
+			continue;
+		o = rel_record_add_object(a, acc, e->api_version, e->kind, e->ns, e->name, e->prior);
+		o->existed = e->existed;
+		o->keep = e->keep;
+		o->key = e->key;
+		o->key_prior = e->key_prior;
+		o->key_prior_len = e->key_prior_len;
+		n++;
+	}
+}
+
 void rel_record_set_values(karena *a, rel_record *r, const doc_node *vals, const doc_node *schema,
 			   const doc_node *secret_paths)
 {
@@ -219,10 +252,35 @@ static void set_time(karena *a, doc_node *m, const char *k, int64_t ms)
 	kbuf_release(&b);
 }
 
+/* A journal as a list. */
+static doc_node *objects_doc(karena *a, const rel_rec_stage *s)
+{
+	doc_node *objs = doc_new_seq(a);
+	size_t j;
+	for (j = 0; j < s->nobjects; j++) {
+		const rel_rec_object *o = &s->objects[j];
+		doc_node *od = doc_new_map(a);
+		set_str(a, od, "apiVersion", o->api_version);
+		set_str(a, od, "kind", o->kind);
+		set_str(a, od, "namespace", o->ns);
+		set_str(a, od, "name", o->name);
+		doc_map_set(a, od, "prior", o->existed && o->prior ? o->prior : doc_new_str(a, "absent"));
+		if (o->keep)
+			doc_map_set(a, od, "policy", doc_new_str(a, "keep"));
+		if (o->key) {
+			doc_map_set(a, od, "key", doc_new_str(a, o->key));
+			doc_map_set(a, od, "keyPrior", o->key_prior ? doc_new_strn(a, o->key_prior, o->key_prior_len)
+								: doc_new_null(a));
+		}
+		doc_seq_push(a, objs, od);
+	}
+	return objs;
+}
+
 doc_node *rel_record_to_doc(karena *a, const rel_record *r)
 {
 	doc_node *d = doc_new_map(a), *stages = doc_new_seq(a);
-	size_t i, j;
+	size_t i;
 	set_str(a, d, "name", r->name);
 	doc_map_set(a, d, "revision", doc_new_int(a, r->revision));
 	set_str(a, d, "status", rel_status_name(r->status));
@@ -243,34 +301,19 @@ doc_node *rel_record_to_doc(karena *a, const rel_record *r)
 	set_str(a, d, "takeover", r->takeover);
 	for (i = 0; i < r->nstages; i++) {
 		const rel_rec_stage *s = &r->stages[i];
-		doc_node *sd = doc_new_map(a), *objs = doc_new_seq(a);
+		doc_node *sd = doc_new_map(a);
 		set_str(a, sd, "name", s->name);
 		set_str(a, sd, "result", rel_stage_result_name(s->result));
 		set_time(a, sd, "started", s->started_ms);
 		set_time(a, sd, "finished", s->finished_ms);
 		set_str(a, sd, "error", s->error);
 		set_str(a, sd, "manifest", s->manifest);
-		for (j = 0; j < s->nobjects; j++) {
-			const rel_rec_object *o = &s->objects[j];
-			doc_node *od = doc_new_map(a);
-			set_str(a, od, "apiVersion", o->api_version);
-			set_str(a, od, "kind", o->kind);
-			set_str(a, od, "namespace", o->ns);
-			set_str(a, od, "name", o->name);
-			doc_map_set(a, od, "prior", o->existed && o->prior ? o->prior : doc_new_str(a, "absent"));
-			if (o->keep)
-				doc_map_set(a, od, "policy", doc_new_str(a, "keep"));
-			if (o->key) {
-				doc_map_set(a, od, "key", doc_new_str(a, o->key));
-				doc_map_set(a, od, "keyPrior", o->key_prior ? doc_new_strn(a, o->key_prior, o->key_prior_len)
-									: doc_new_null(a));
-			}
-			doc_seq_push(a, objs, od);
-		}
-		doc_map_set(a, sd, "objects", objs);
+		doc_map_set(a, sd, "objects", objects_doc(a, s));
 		doc_seq_push(a, stages, sd);
 	}
 	doc_map_set(a, d, "stages", stages);
+	if (r->origin)
+		doc_map_set(a, d, "origin", objects_doc(a, r->origin));
 	return d;
 }
 
@@ -456,13 +499,21 @@ static void read_object(rd *r, rel_rec_stage *s, const doc_node *od, const char 
 	}
 }
 
+/* A journal (objs may be NULL: none) into s; what names it in errors. */
+static void read_objects(rd *r, rel_rec_stage *s, const doc_node *objs, const char *what)
+{
+	size_t j;
+	if (objs && objs->type != DOC_SEQ)
+		return (void)bad(r, what, "is not a list");
+	for (j = 0; objs && j < objs->u.seq.len && !r->rc; j++)
+		read_object(r, s, objs->u.seq.v[j], karena_printf(r->a, "%s[%zu].", what, j));
+}
+
 static void read_stage(rd *r, rel_record *rec, const doc_node *sd, size_t i)
 {
 	const char *ctx = karena_printf(r->a, "stages[%zu].", i), *name, *res;
-	const doc_node *objs;
 	rel_rec_stage *s;
 	int ri;
-	size_t j;
 	if (sd->type != DOC_MAP)
 		return (void)bad(r, karena_printf(r->a, "stages[%zu]", i), "is not an object");
 	name = get_s(r, sd, "name", true, ctx);
@@ -477,17 +528,13 @@ static void read_stage(rd *r, rel_record *rec, const doc_node *sd, size_t i)
 	s->finished_ms = get_t(r, sd, "finished", ctx);
 	s->error = get_s(r, sd, "error", false, ctx);
 	s->manifest = get_s(r, sd, "manifest", false, ctx);
-	objs = doc_map_get(sd, "objects");
-	if (objs && objs->type != DOC_SEQ)
-		return (void)bad(r, karena_printf(r->a, "%sobjects", ctx), "is not a list");
-	for (j = 0; objs && j < objs->u.seq.len && !r->rc; j++)
-		read_object(r, s, objs->u.seq.v[j], karena_printf(r->a, "%sobjects[%zu].", ctx, j));
+	read_objects(r, s, doc_map_get(sd, "objects"), karena_printf(r->a, "%sobjects", ctx));
 }
 
 int rel_record_from_doc(rel_record **out, karena *a, const doc_node *d, const char *what, kerr *err)
 {
 	rd r = { a, what, err, 0 };
-	const doc_node *rev, *stages, *b, *vals;
+	const doc_node *rev, *stages, *b, *vals, *origin;
 	const char *name, *st;
 	rel_record *rec;
 	int si;
@@ -529,6 +576,14 @@ int rel_record_from_doc(rel_record **out, karena *a, const doc_node *d, const ch
 		return bad(&r, "stages", "is not a list");
 	for (i = 0; i < stages->u.seq.len && !r.rc; i++)
 		read_stage(&r, rec, stages->u.seq.v[i], i);
+	if (!r.rc && (origin = doc_map_get(d, "origin"))) {
+		if (origin->type != DOC_SEQ)
+			return bad(&r, "origin", "is not a list");
+		rec->origin = karena_alloc(a, sizeof(*rec->origin));
+		rec->origin->name = "origin";
+		rec->origin->result = REL_SR_SUCCEEDED;
+		read_objects(&r, rec->origin, origin, "origin");
+	}
 	if (r.rc)
 		return r.rc;
 	*out = rec;

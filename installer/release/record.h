@@ -106,6 +106,11 @@ typedef struct rel_record {
 	const char *takeover;       /* an expired holder this run took the lock from, or NULL */
 	rel_rec_stage *stages;
 	size_t nstages, cap;
+	/* Pruned history (rel_store_prune): the earliest prior state of every
+	 * object the pruned revisions still in effect touched, kept with the
+	 * oldest remaining record so that uninstall puts back what the release
+	 * found; NULL when nothing was pruned (empty once uninstall used it). */
+	rel_rec_stage *origin;
 } rel_record;
 
 /* A fresh record in a (strings are copied); status pending, timestamps now. */
@@ -120,6 +125,14 @@ rel_rec_stage *rel_record_stage(const rel_record *r, const char *name);
 rel_rec_object *rel_record_add_object(karena *a, rel_rec_stage *s, const char *api_version,
 				      const char *kind, const char *ns, const char *name,
 				      doc_node *prior);
+/* Same object: API group (not version), kind, namespace and name. */
+bool rel_rec_object_same(const rel_rec_object *x, const rel_rec_object *y);
+/* A stage whose journal counts: it started (not pending, not skipped). */
+bool rel_rec_stage_started(const rel_rec_stage *s);
+/* Append to acc each entry of s whose object acc does not hold yet (the
+ * earliest prior state wins); the entries' strings and prior are shared,
+ * so s must live in a too. */
+void rel_rec_stage_fold(karena *a, rel_rec_stage *acc, const rel_rec_stage *s);
 /* Store vals with secrets masked (values_mask_secrets: schema and
  * secret_paths may be NULL). */
 void rel_record_set_values(karena *a, rel_record *r, const doc_node *vals, const doc_node *schema,

@@ -400,8 +400,6 @@ void rel_namespace_hint(const rel_ctx *ctx, kerr *err);
 /* The record stage that journals the objects a run pruned. */
 #define REL_PRUNE_STAGE "(prune)"
 
-/* Same object: API group (not version), kind, namespace and name. */
-bool rel_rec_object_same(const rel_rec_object *x, const rel_rec_object *y);
 /* The journal entry e as a resolved object (identity only, in a);
  * KE_NOTFOUND when its kind is not served. */
 int rel_rec_object_resolve(kube_obj *o, kube_client *c, karena *a, const rel_rec_object *e, kerr *err);
@@ -587,6 +585,7 @@ typedef struct rel_run_opts {
 	rel_store *store;           /* where records live (borrowed) */
 	const char *lock_ns;        /* namespace of the Lease; NULL: kstage-system */
 	long wait_for_lock_ms;      /* 0: fail at once when another run holds the Lease */
+	long lease_s;               /* the Lease's duration; 0: REL_LOCK_DURATION_S */
 	size_t history_max;         /* revisions kept; 0: no limit */
 	bool no_rollback;           /* keep the partial state of a failed run */
 	long rollback_timeout_ms;   /* for deletions to finish; 0: 2 minutes */

@@ -28,24 +28,28 @@
 #define PUT_TRIES 10
 #define HOOK_TIMEOUT_MS (5L * 60 * 1000)   /* each hook of a rollback or uninstall, as Helm's --timeout */
 
-/* Renew the Lease of journal u when a third of its duration has passed
- * since it was last renewed (also kube_wait's on_wait hook). */
-static int renew_when_due(void *u, kerr *err)
+/* kube_wait's on_wait hook (and kube_wait_check's) during a run: keep
+ * the Lease u (a rel_lock). */
+static int keep_lock(void *u, kerr *err)
 {
-	rel_journal *j = u;
-	int rc;
-	if (!j->lock || !j->lock->held || rel_now_ms() - j->renewed_ms < j->lock->duration_s * 1000 / 3)
-		return 0;
-	if ((rc = rel_lock_renew(j->lock, err)))
-		return rc;
-	j->renewed_ms = rel_now_ms();
-	return 0;
+	rel_lock *l = u;
+	int rc = rel_lock_keep(l, err);
+	if (rc)
+		kerr_wrap(err, "stopped: another run may change release \"%s\" now", l->release);
+	return rc;
+}
+
+/* Between the requests of a rollback: keep the Lease (c's on_wait hook,
+ * when set). Not the stop flag: a rollback after a signal goes on. */
+static int lease_check(kube_client *c, kerr *err)
+{
+	return c->on_wait ? c->on_wait(c->on_wait_ctx, err) : 0;
 }
 
 int rel_journal_save(rel_journal *j, kerr *err)
 {
 	int rc;
-	if ((rc = renew_when_due(j, err)))
+	if (j->lock && (rc = keep_lock(j->lock, err)))
 		return rc;
 	j->rec->updated_ms = rel_now_ms();
 	rc = j->stored ? rel_store_update(j->store, j->rec, err) : rel_store_create(j->store, j->rec, err);
@@ -256,6 +260,7 @@ int rel_delete_wait(kube_client *c, karena *a, const kube_obj *o, long timeout_m
 		sleep_ms(pause);
 		if (pause < 1000)
 			pause *= 2;
+		rc = lease_check(c, err);
 	}
 	return rc;
 }
@@ -340,11 +345,6 @@ static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long
 
 /* ---- the journal, in reverse ---- */
 
-static bool stage_started(const rel_rec_stage *s)
-{
-	return s->result != REL_SR_PENDING && s->result != REL_SR_SKIPPED;
-}
-
 int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const rel_run_opts *o,
 			 rel_rollback_report *rep, kerr *err)
 {
@@ -362,7 +362,7 @@ int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const
 		doc_stream ds;
 		kerr me = KERR_INIT;
 		const rel_rec_stage *st = &rec->stages[s];
-		if (!stage_started(st))
+		if (!rel_rec_stage_started(st))
 			continue;
 		/* the first entries are the stage's rendered documents, in order */
 		memset(&ds, 0, sizeof(ds));
@@ -382,13 +382,19 @@ int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const
 			v[n++] = e;
 		}
 	}
-	/* reverse order; workloads last, so they restart over restored config */
-	for (pass = 0; pass < 2; pass++)
-		for (i = n; i-- > 0;)
-			if (is_workload(v[i]->kind) == (pass == 1))
+	/* reverse order; workloads last, so they restart over restored config;
+	 * the Lease kept between objects (a lost one stops it at once) */
+	for (pass = 0; pass < 2 && !rc; pass++)
+		for (i = n; i-- > 0 && !rc;)
+			if (is_workload(v[i]->kind) == (pass == 1) && !(rc = lease_check(c, err)))
 				restore_one(c, a, v[i], timeout_ms, o->delete_crds, pk[i], rep);
 	free(v);
 	free(pk);
+	if (rc) {
+		kerr_wrap(err, "rollback of release %s revision %d stopped before its end", rec->name, rec->revision);
+		err->code = KE_ROLLBACK;
+		return KE_ROLLBACK;
+	}
 	if (rep->left.len)
 		return kerr_set(err, KE_ROLLBACK, "rollback of release %s revision %d is incomplete", rec->name,
 				rec->revision);
@@ -405,8 +411,13 @@ static int take_lock(rel_lock *l, kube_client *c, const char *release, const rel
 	memset(&lo, 0, sizeof(lo));
 	lo.namespace = o->lock_ns;
 	lo.release = release;
+	lo.duration_s = o->lease_s;
 	for (;;) {
 		rc = rel_lock_acquire(l, c, &lo, err);
+		if (!rc) {
+			c->on_wait = keep_lock;   /* every wait of the run keeps the Lease (give_lock ends it) */
+			c->on_wait_ctx = l;
+		}
 		if (rc != KE_CONFLICT || mono_ms() - t0 >= o->wait_for_lock_ms)
 			return rc;
 		rel_lock_release(l);
@@ -418,6 +429,10 @@ static int take_lock(rel_lock *l, kube_client *c, const char *release, const rel
 static void give_lock(rel_lock *l)
 {
 	kerr e = KERR_INIT;
+	if (l->c && l->c->on_wait_ctx == l) {
+		l->c->on_wait = NULL;
+		l->c->on_wait_ctx = NULL;
+	}
 	rel_lock_unlock(l, &e);   /* a Lease we cannot delete expires by itself */
 	kerr_clear(&e);
 	rel_lock_release(l);
@@ -515,15 +530,10 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	j.rec = rec;
 	j.store = o->store;
 	j.lock = &lock;
-	j.renewed_ms = rel_now_ms();
 	ctx->journal = &j;
-	ctx->client->on_wait = renew_when_due;   /* a stage wait may outlast the Lease */
-	ctx->client->on_wait_ctx = &j;
 	rc = rel_apply(b, ctx, &res->sum, err);
 	if (!rc && prior)
 		rc = rel_prune(ctx, prior, &res->sum, o->rollback_timeout_ms ? o->rollback_timeout_ms : ROLLBACK_TIMEOUT_MS, err);
-	ctx->client->on_wait = NULL;
-	ctx->client->on_wait_ctx = NULL;
 	ctx->journal = NULL;
 	res->changed = res->sum.created || res->sum.applied || res->sum.ops_changed || res->sum.pruned;
 	if (!rc) {
@@ -548,7 +558,7 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 			rec->description = karena_printf(a, "%s; %s", rec->description,
 							 rb ? "rollback incomplete" : "rolled back");
 			for (s = 0; !rb && s < rec->nstages; s++)
-				if (stage_started(&rec->stages[s]))
+				if (rel_rec_stage_started(&rec->stages[s]))
 					rec->stages[s].result = REL_SR_ROLLED_BACK;
 		}
 	}
@@ -572,12 +582,24 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	return rc;
 }
 
+/* Write back a record read from the store (the Lease kept). */
+static int save_stored(karena *a, rel_record *rec, const rel_run_opts *o, rel_lock *lock, kerr *err)
+{
+	rel_journal j;
+	memset(&j, 0, sizeof(j));
+	j.a = a;
+	j.rec = rec;
+	j.store = o->store;
+	j.lock = lock;
+	j.stored = true;
+	return rel_journal_save(&j, err);
+}
+
 /* Undo one revision from its journal and mark it rolled back (or failed
  * when incomplete). */
 static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_run_opts *o, rel_lock *lock,
 			 const char *done, const char *incomplete, rel_rollback_report *rep, kerr *err)
 {
-	rel_journal j;
 	size_t i;
 	kerr we = KERR_INIT;
 	int rc;
@@ -588,21 +610,34 @@ static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_r
 	rec->status = rc ? REL_ST_FAILED : o->uninstall ? REL_ST_UNINSTALLED : REL_ST_ROLLED_BACK;
 	rec->description = rc ? incomplete : done;
 	for (i = 0; !rc && i < rec->nstages; i++)
-		if (stage_started(&rec->stages[i]))
+		if (rel_rec_stage_started(&rec->stages[i]))
 			rec->stages[i].result = REL_SR_ROLLED_BACK;
-	memset(&j, 0, sizeof(j));
-	j.a = a;
-	j.rec = rec;
-	j.store = o->store;
-	j.lock = lock;
-	j.renewed_ms = rel_now_ms();
-	j.stored = true;
-	if (rel_journal_save(&j, &we) && !rc) {
+	if (save_stored(a, rec, o, lock, &we) && !rc) {
 		kerr_move(err, &we);
 		rc = err->code;
 	}
 	kerr_clear(&we);
 	return rc;
+}
+
+/* Uninstall, after every revision still in effect was undone: put back
+ * what the pruned revisions changed (rec's origin), then mark the origin
+ * used (empty), so a later uninstall does not put it back again. */
+static int undo_origin(kube_client *c, karena *a, rel_record *rec, const rel_run_opts *o, rel_lock *lock,
+		       rel_rollback_report *rep, kerr *err)
+{
+	rel_record pruned = *rec;
+	int rc;
+	kube_emit(c, KEV_INFO, "rollback.origin",
+		  karena_printf(a, "putting back what the pruned revisions before %d changed (%zu objects)", rec->revision,
+				rec->origin->nobjects),
+		  NULL);
+	pruned.stages = rec->origin;
+	pruned.nstages = 1;
+	if ((rc = rel_rollback_journal(c, a, &pruned, o, rep, err)))
+		return rc;
+	rec->origin->nobjects = 0;
+	return save_stored(a, rec, o, lock, err);
 }
 
 int rel_release_recover(kube_client *c, karena *a, const char *release, const rel_run_opts *o, int *rev,
@@ -653,7 +688,7 @@ int rel_release_rollback(kube_client *c, karena *a, const char *release, int tar
 {
 	rel_lock lock;
 	rel_rec_summary *h = NULL;
-	rel_record **recs = NULL, *hrec = NULL;
+	rel_record **recs = NULL, *hrec = NULL, *oldest = NULL;
 	size_t n = 0, i, k = 0;
 	int rc;
 	*to = 0;
@@ -697,21 +732,29 @@ int rel_release_rollback(kube_client *c, karena *a, const char *release, int tar
 		goto out;
 	}
 	/* every later revision still in effect is undone, newest first; all
-	 * their records must be there before anything changes */
+	 * their records must be there before anything changes (for uninstall,
+	 * the pruned ones' changes are in the oldest record's origin) */
+	if (o->uninstall && (rc = rel_store_get(o->store, a, release, h[0].revision, &oldest, err)))
+		goto out;
+	if (o->uninstall && h[0].revision > 1 && !oldest->origin) {
+		rc = kerr_set(err, KE_USAGE, "release \"%s\": the records of revisions before %d were pruned (by a kstage "
+			      "that kept no origin): what they changed cannot be put back", release, h[0].revision);
+		goto out;
+	}
 	for (i = 0, k = 0; i < n; i++)
 		k += h[i].revision > target;
-	if ((int)k != h[n - 1].revision - target) {
-		rc = o->uninstall ? kerr_set(err, KE_USAGE, "release \"%s\": the records of revisions before %d were pruned: "
-						 "what they changed cannot be put back", release, h[0].revision)
-				  : kerr_set(err, KE_USAGE, "release \"%s\": records of revisions after %d were pruned: "
-						 "cannot undo them", release, target);
+	if ((int)k != h[n - 1].revision - (o->uninstall ? h[0].revision - 1 : target)) {
+		rc = kerr_set(err, KE_USAGE, "release \"%s\": records of revisions after %d were pruned: cannot undo them",
+			      release, o->uninstall ? h[0].revision : target);
 		goto out;
 	}
 	recs = xcalloc(n + 1, sizeof(*recs));
 	for (i = n, k = 0; i-- > 0 && h[i].revision > target;) {
 		if (h[i].status == REL_ST_ROLLED_BACK || h[i].status == REL_ST_UNINSTALLED)
 			continue;
-		if ((rc = rel_store_get(o->store, a, release, h[i].revision, &recs[k], err)))
+		if (oldest && h[i].revision == oldest->revision)
+			recs[k] = oldest;   /* one copy: its origin is written back after its undo */
+		else if ((rc = rel_store_get(o->store, a, release, h[i].revision, &recs[k], err)))
 			goto out;
 		k++;
 	}
@@ -720,6 +763,8 @@ int rel_release_rollback(kube_client *c, karena *a, const char *release, int tar
 	for (i = 0; i < k && !rc; i++)
 		rc = undo_revision(c, a, recs[i], o, &lock, o->uninstall ? "uninstalled" : "rolled back by kstage rollback",
 				   o->uninstall ? "uninstall incomplete" : "rollback incomplete", rep, err);
+	if (!rc && oldest && oldest->origin && oldest->origin->nobjects)
+		rc = undo_origin(c, a, oldest, o, &lock, rep, err);
 	if (!rc && hrec)
 		rc = release_hooks(c, a, release, target, hrec, o, false, &hrec, err);
 	if (!rc && !o->uninstall) {

@@ -100,11 +100,45 @@ int rel_store_latest(rel_store *s, karena *a, const char *name, rel_rec_summary 
 	return 0;
 }
 
+/* Fold what the revisions v[0..cut) did into the origin of revision v[cut]
+ * (the oldest one kept): the earliest prior state of every object they
+ * touched that is still in effect. Its origin is written before anything
+ * goes, so a run killed meanwhile leaves the pruned records and an origin
+ * that folding them again leaves as it is. */
+static int fold_origin(rel_store *s, karena *a, const char *name, const rel_rec_summary *v, size_t cut, kerr *err)
+{
+	rel_rec_stage *acc = karena_alloc(a, sizeof(*acc));
+	rel_record *r, *keep;
+	size_t i, k;
+	int rc;
+	acc->name = "origin";
+	acc->result = REL_SR_SUCCEEDED;
+	for (i = 0; i < cut; i++) {
+		if ((rc = rel_store_get(s, a, name, v[i].revision, &r, err)))
+			return rc;
+		if (r->status == REL_ST_UNINSTALLED) {
+			acc->nobjects = 0;   /* uninstall put back all before it */
+			continue;
+		}
+		if (r->origin)
+			rel_rec_stage_fold(a, acc, r->origin);
+		for (k = 0; r->status != REL_ST_ROLLED_BACK && k < r->nstages; k++)
+			if (rel_rec_stage_started(&r->stages[k]))
+				rel_rec_stage_fold(a, acc, &r->stages[k]);
+	}
+	if ((rc = rel_store_get(s, a, name, v[cut].revision, &keep, err)))
+		return rc;
+	if (keep->origin)
+		rel_rec_stage_fold(a, acc, keep->origin);
+	keep->origin = acc;
+	return rel_store_update(s, keep, err);
+}
+
 int rel_store_prune(rel_store *s, const char *name, size_t max, size_t *removed, kerr *err)
 {
 	karena a = KARENA_INIT;
 	rel_rec_summary *v;
-	size_t n, i, excess, gone = 0;
+	size_t n, i, cut;
 	int rc;
 	if (removed)
 		*removed = 0;
@@ -112,18 +146,17 @@ int rel_store_prune(rel_store *s, const char *name, size_t max, size_t *removed,
 		karena_release(&a);
 		return rc;
 	}
-	excess = n - max;
-	for (i = 0; i < n && gone < excess; i++) {
-		if (v[i].status == REL_ST_DEPLOYED || v[i].status == REL_ST_PENDING)
-			continue;
-		if ((rc = s->remove(s, name, v[i].revision, err))) {
+	for (cut = 0; cut < n - max && v[cut].status != REL_ST_DEPLOYED && v[cut].status != REL_ST_PENDING; cut++)
+		;
+	if (cut && (rc = fold_origin(s, &a, name, v, cut, err)))
+		kerr_wrap(err, "prune release \"%s\": keep what revisions %d to %d changed first", name, v[0].revision,
+			  v[cut - 1].revision);
+	for (i = 0; !rc && i < cut; i++) {
+		if ((rc = s->remove(s, name, v[i].revision, err)))
 			kerr_wrap(err, "prune release \"%s\" revision %d", name, v[i].revision);
-			break;
-		}
-		gone++;
+		else if (removed)
+			(*removed)++;
 	}
-	if (removed)
-		*removed = gone;
 	karena_release(&a);
 	return rc;
 }

@@ -105,8 +105,11 @@ int rel_store_history(rel_store *s, karena *a, const char *name, rel_rec_summary
  * and namespace) when there is none. */
 int rel_store_latest(rel_store *s, karena *a, const char *name, rel_rec_summary *out, kerr *err);
 /* Delete the oldest revisions until at most max remain (0: no limit),
- * never a deployed or a pending one. *removed (may be NULL) gets how many
- * went. */
+ * stopping at a deployed or a pending one. What the deleted ones changed
+ * and is still in effect (the earliest prior state of each object) is
+ * first folded into the origin of the oldest kept record, so uninstall can
+ * still put back what the release found. *removed (may be NULL) gets how
+ * many went. */
 int rel_store_prune(rel_store *s, const char *name, size_t max, size_t *removed, kerr *err);
 
 /* One request with an optional JSON body (store.c and lock.c): every

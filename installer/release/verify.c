@@ -185,7 +185,7 @@ int rel_stage_test(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 		  "stage", s->name, "method", t->method, "url", url, "host", host ? host : "", NULL);
 	for (attempt = 1; attempt <= t->attempts; attempt++) {
 		kerr e = KERR_INIT;
-		if ((rc = kube_check_stop(ctx->client, err)))
+		if ((rc = kube_wait_check(ctx->client, err)))   /* a signal; the Lease kept */
 			break;
 		if (fetch_http_send(&reply, &status, &rq, &ho, &e)) {
 			if (e.code == KE_INPUT) {

@@ -35,11 +35,11 @@ def lease_bundle(cluster, name):
             """})
 
 
-def start(cluster, *args):
+def start(cluster, *args, verb="apply", env=None):
     e = dict(os.environ, XDG_CACHE_HOME=str(cluster.cache), SSL_CERT_FILE=cluster.env["KSTAGE_ARTIFACT_CA"],
-             NO_COLOR="1")
+             NO_COLOR="1", **(env or {}))
     e.pop("KUBECONFIG", None)
-    return subprocess.Popen([cluster.bin, "apply", *args, "--kubeconfig", cluster.env["KSTAGE_KUBECONFIG"]],
+    return subprocess.Popen([cluster.bin, verb, *args, "--kubeconfig", cluster.env["KSTAGE_KUBECONFIG"]],
                             env=e, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -113,3 +113,82 @@ def test_an_expired_lease_of_a_killed_run_is_taken_over_and_recorded(cluster):
     assert rec["takeover"] == holder, rec.get("takeover")
     assert cluster.get("configmap", "held", "-n", NS)["data"] == {"a": "b"}
     assert not cluster.exists("lease", "kstage.lease-expired", "-n", "kstage-system")
+
+
+# a Lease of 3 s (the test switch): renewed every second, expired after 3
+SHORT = {"KSTAGE_LEASE_SECONDS": "3"}
+
+
+def test_uninstall_keeps_the_lease_while_a_deletion_waits_for_many_lease_durations(cluster):
+    """The object uninstall deletes is held by a finalizer for ~5 Lease
+    durations: the Lease is renewed throughout, by the same holder, so a
+    second run is still refused; the uninstall ends once the object goes."""
+    cluster.fault("DELETE", "/rules")
+    b = lease_bundle(cluster, "lease-uninstall")
+    r = cluster.kstage("apply", b, env=SHORT)
+    assert r.returncode == 0, r.stderr
+    cluster.kubectl("patch", "configmap", "held", "-n", NS, "--type=merge",
+                    "-p", '{"metadata":{"finalizers":["e2e.kstage.dev/hold"]}}')
+    p = start(cluster, "lease-uninstall", verb="uninstall", env=SHORT)
+    try:
+        deadline = time.time() + 120
+        while not cluster.get("configmap", "held", "-n", NS)["metadata"].get("deletionTimestamp"):
+            assert time.time() < deadline and p.poll() is None, "uninstall never deleted the object"
+            time.sleep(0.3)
+        seen = []
+        t0 = time.time()
+        while time.time() - t0 < 15:
+            spec = cluster.get("lease", "kstage.lease-uninstall", "-n", "kstage-system")["spec"]
+            seen.append((spec["holderIdentity"], spec["renewTime"], spec["leaseDurationSeconds"]))
+            assert p.poll() is None, p.stderr.read()
+            time.sleep(1)
+        holders = {h for h, _, _ in seen}
+        assert holders == {next(iter(holders))} and f"pid {p.pid}" in next(iter(holders)), holders
+        assert {d for _, _, d in seen} == {3}, seen
+        renewals = sorted({t for _, t, _ in seen})
+        # 15 s is five Lease durations: renewed about every second
+        assert len(renewals) >= 5, seen
+        # the Lease never lapsed: a second run is refused, naming the holder
+        r = cluster.kstage("apply", b, env=SHORT)
+        assert r.returncode != 0 and next(iter(holders)) in r.stderr, r.stderr
+    finally:
+        cluster.kubectl("patch", "configmap", "held", "-n", NS, "--type=merge", "-p", '{"metadata":{"finalizers":null}}',
+                        check=False)
+    _, err = p.communicate(timeout=180)
+    assert p.returncode == 0, err
+    assert not cluster.exists("configmap", "held", "-n", NS)
+    assert not cluster.exists("lease", "kstage.lease-uninstall", "-n", "kstage-system")
+
+
+def test_a_run_whose_lease_was_taken_while_a_request_stalled_stops_and_says_so(cluster):
+    """The apply's one request stalls 12 s, four Lease durations; meanwhile
+    another holder takes the expired Lease. The run does not go on without
+    it: it stops, names the holder, exits 3 and leaves its record pending
+    for rollback --recover, which then puts the cluster back."""
+    cluster.fault("DELETE", "/rules")
+    b = lease_bundle(cluster, "lease-lost")
+    rule = cluster.fault("POST", "/rules", dict(HANG, hangMs=12000))
+    p = start(cluster, b, env=SHORT)
+    try:
+        wait_for_hang(cluster, rule, p)
+        time.sleep(4)   # past the Lease's 3 s
+        now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        cluster.kubectl("patch", "lease", "kstage.lease-lost", "-n", "kstage-system", "--type=merge",
+                        "-p", '{"spec":{"holderIdentity":"e2e intruder","renewTime":"%s","leaseDurationSeconds":600}}'
+                        % now)
+        _, err = p.communicate(timeout=180)
+    finally:
+        cluster.fault("DELETE", "/rules")
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 3, err
+    assert "was taken over by e2e intruder" in err, err
+    # the intruder's Lease is left alone, the record stays pending
+    assert cluster.get("lease", "kstage.lease-lost", "-n", "kstage-system")["spec"]["holderIdentity"] == "e2e intruder"
+    s, rec = record(cluster, "lease-lost", 1)
+    assert s["metadata"]["labels"]["status"] == "pending", s["metadata"]["labels"]
+    cluster.kubectl("delete", "lease", "kstage.lease-lost", "-n", "kstage-system")
+    r = cluster.kstage("rollback", "--recover", "lease-lost")
+    assert r.returncode == 0, r.stderr
+    assert not cluster.exists("configmap", "held", "-n", NS)

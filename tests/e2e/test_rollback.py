@@ -451,3 +451,58 @@ def test_a_record_that_cannot_be_finished_stays_pending_and_says_how_to_recover(
     r = cluster.kstage("rollback", "--recover", "rb-unfinished")
     assert r.returncode == 0, r.stderr
     assert not cluster.exists("configmap", "unfinished", "-n", NS)
+
+
+def test_uninstall_after_history_max_pruned_the_first_revisions(cluster):
+    """Four revisions with --history-max 2: revisions 1 and 2 are pruned, their
+    first-touch prior states kept in revision 3's origin; uninstall still puts
+    the patched key back to its exact original string and deletes what
+    revision 1 created."""
+    setup(cluster)
+    before = dump(cluster)
+    ingress = cluster.get("configmap", "inferenceservice-config", "-n", NS)["data"]["ingress"]
+    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-pruned", check=False)
+    b = cluster.bundle("rb-pruned", f"""\
+        name: rb-pruned
+        stages:
+          - name: config
+            templates: [cm.yaml]
+          - name: ops
+            ops:
+              - jsonKeyMerge: {{configMap: {NS}/inferenceservice-config, key: ingress,
+                               set: {{ingressDomain: kstage.dev}}}}
+        """, {"values/values.yaml": "mode: green\n",
+              "templates/cm.yaml": f"""\
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {{name: patched, namespace: {NS}}}
+            data: {{mode: "{{{{ .Values.mode }}}}"}}
+            ---
+            apiVersion: v1
+            kind: ConfigMap
+            metadata: {{name: fresh, namespace: {NS}}}
+            data: {{a: "{{{{ .Values.mode }}}}"}}
+            """})
+    for rev in range(1, 5):
+        r = cluster.kstage("apply", b, "--force-conflicts", "--history-max", "2", "--set", f"mode=r{rev}")
+        assert r.returncode == 0, r.stderr
+        assert cluster.get("configmap", "fresh", "-n", NS)["data"]["a"] == f"r{rev}"
+    assert "kstage.dev" in cluster.get("configmap", "inferenceservice-config", "-n", NS)["data"]["ingress"]
+    labels = {s["metadata"]["labels"]["revision"]: s["metadata"]["labels"]["status"]
+              for s in cluster.get("secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-pruned")["items"]}
+    assert labels == {"3": "superseded", "4": "deployed"}, labels
+    _, rec3 = record(cluster, "rb-pruned", 3)
+    assert sorted(o["name"] for o in rec3["origin"]) == ["fresh", "inferenceservice-config", "patched"], rec3["origin"]
+    r = cluster.kstage("uninstall", "rb-pruned")
+    assert r.returncode == 0, r.stderr
+    assert cluster.get("configmap", "inferenceservice-config", "-n", NS)["data"]["ingress"] == ingress
+    assert not cluster.exists("configmap", "fresh", "-n", NS)
+    after = dump(cluster)
+    diff = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    assert not diff, json.dumps({str(k): v for k, v in diff.items()}, indent=1)
+    labels = {s["metadata"]["labels"]["revision"]: s["metadata"]["labels"]["status"]
+              for s in cluster.get("secret", "-n", "kstage-system", "-l", "owner=kstage,name=rb-pruned")["items"]}
+    assert labels == {"3": "uninstalled", "4": "uninstalled"}, labels
+    # the origin was used: it is kept empty, so it is never put back twice
+    _, rec3 = record(cluster, "rb-pruned", 3)
+    assert rec3["origin"] == [], rec3["origin"]

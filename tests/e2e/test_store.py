@@ -250,19 +250,31 @@ def test_5000_object_record_splits_across_secrets_and_is_refused_when_damaged(cl
     assert s.returncode == 2 and "release record bulk revision 1 is truncated" in s.stderr, s.stderr
 
 
-def test_prune_keeps_the_deployed_revision(cluster):
+def test_prune_removes_the_oldest_and_keeps_what_they_changed(cluster):
+    """The oldest revisions go, stopping at a deployed one; the earliest prior
+    state of each object they touched is folded into the oldest kept record's
+    origin first (read back with kubectl)."""
     ns, name = "e2e-store-prune", "pruned"
     fresh(cluster, ns, name)
-    statuses = ["deployed"] + ["superseded"] * 10 + ["failed"]
+    statuses = ["superseded"] * 2 + ["deployed"] + ["superseded"] * 8 + ["failed"]
     for rev, st in enumerate(statuses, 1):
         tool(cluster, "write", ns, name, str(rev), "3", st)
     out = json.loads(tool(cluster, "prune", ns, name, "10").stdout)
     assert out == {"removed": 2}
     heads = cluster.get("secrets", "-n", ns, "-l", f"owner=kstage,name={name},!kstage.dev/part")["items"]
     revs = sorted(int(i["metadata"]["labels"]["revision"]) for i in heads)
-    assert revs == [1] + list(range(4, 13))
+    assert revs == list(range(3, 13))
     h = cluster.kstage("history", name, "--release-namespace", ns, "-o", "json")
     assert [json.loads(x)["revision"] for x in h.stdout.splitlines()] == revs
+    head = [i for i in heads if i["metadata"]["labels"]["revision"] == "3"][0]
+    rec = json.loads(gzip.decompress(base64.b64decode(head["data"]["release"])))
+    # revision 1's journal: cm-00000 absent, cm-00001 and cm-00002 with their prior data
+    origin = {o["name"]: o["prior"] for o in rec["origin"]}
+    assert sorted(origin) == ["cm-00000", "cm-00001", "cm-00002"], rec["origin"]
+    assert origin["cm-00000"] == "absent" and origin["cm-00001"]["data"]["blob"], origin
+    # the deployed revision 3 stops it: nothing older is left to go
+    out = json.loads(tool(cluster, "prune", ns, name, "2").stdout)
+    assert out == {"removed": 0}
 
 
 def test_lease_one_holder_and_takeover_after_a_killed_run(cluster):

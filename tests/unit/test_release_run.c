@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct run_api {
@@ -20,6 +21,8 @@ typedef struct run_api {
 	pthread_mutex_t mu;
 	kbuf log;               /* "METHOD path\n" in arrival order */
 	const char *stop_at;    /* or NULL: a request starting "METHOD path" with it sets *stop */
+	const char *slow_at;    /* or NULL: a request starting "METHOD path" with it takes slow_ms */
+	long slow_ms;
 	volatile sig_atomic_t *stop;
 } run_api;
 
@@ -36,10 +39,16 @@ static void answer(kube_resp *resp, long code, const char *ctype, const char *bo
 	kbuf_puts(&resp->body, body);
 }
 
-/* "/api/v1/namespaces/NS/configmaps/NAME" -> coll "NS/configmaps", name */
+/* "/api/v1/namespaces/NS/configmaps/NAME" -> coll "NS/configmaps", name; a
+ * Namespace "/api/v1/namespaces/NAME" -> coll "namespaces" */
 static bool cm_path(const char *path, char *coll, size_t cl, char *name, size_t nl)
 {
 	char ns[128], nm[128];
+	if (sscanf(path, "/api/v1/namespaces/%127[^/?]", nm) == 1 && !strchr(path + 19, '/')) {
+		snprintf(coll, cl, "namespaces");   /* a Namespace, applied as a ConfigMap is */
+		snprintf(name, nl, "%s", nm);
+		return true;
+	}
 	if (sscanf(path, "/api/v1/namespaces/%127[^/]/configmaps/%127[^?]", ns, nm) != 2)
 		return false;
 	snprintf(coll, cl, "%s/configmaps", ns);
@@ -180,6 +189,14 @@ static int run_send(void *impl, const kube_req *req, const kube_auth *auth, kube
 	pthread_mutex_lock(&r->mu);
 	snprintf(path, sizeof(path), "%s", req->path);
 	kbuf_printf(&r->log, "%s %s\n", req->method, req->path);
+	if (r->slow_at) {
+		char line[1100];
+		snprintf(line, sizeof(line), "%s %s", req->method, req->path);
+		if (!strncmp(line, r->slow_at, strlen(r->slow_at))) {
+			struct timespec ts = { r->slow_ms / 1000, (r->slow_ms % 1000) * 1000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
 	if (r->stop_at) {
 		char line[1100];
 		snprintf(line, sizeof(line), "%s %s", req->method, req->path);
@@ -220,6 +237,7 @@ static kube_client *run_api_open(run_api *r)
 	pthread_mutex_init(&r->mu, NULL);
 	kbuf_init(&r->log, 0);
 	r->stop_at = NULL;
+	r->slow_at = NULL;
 	r->stop = NULL;
 	c = kube_client_new_with(tr, &r->f.cfg, NULL);
 	c->max_attempts = 1;
@@ -744,6 +762,67 @@ TEST(release_run_noop_apply_writes_its_record_once)
 		CHECK(s1 && s1->nobjects == 2 && s1->objects[0].existed && s1->objects[1].existed);
 		CHECK(s1 && s1->result == REL_SR_SUCCEEDED);
 	}
+	env_close(&v);
+}
+
+/* A first install into a namespace the stage creates: the journal finds
+ * the Namespace absent with its LIST, so it lists nothing inside it (all of
+ * it is absent), and an uninstall deletes it all. */
+TEST(release_run_journal_lists_nothing_in_a_namespace_the_stage_creates)
+{
+	static const char *const files[] = {
+		"templates/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: fresh-ns}\n---\n"
+				     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: fresh-ns}\ndata: {k: v}\n---\n"
+				     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: fresh-ns}\ndata: {k: v}\n", NULL };
+	run_env v;
+	rel_record *rec = NULL;
+	rel_rollback_report rep;
+	int to = 0;
+	if (!env_open(&v, "name: demo\nstages:\n  - name: one\n    templates: [ns.yaml]\n", files))
+		return;
+	CHECK_INT_EQ(env_apply(&v), 0);
+	CHECK(log_find(&v.r.log, "GET /api/v1/namespaces\n") >= 0);
+	CHECK(log_find(&v.r.log, "GET /api/v1/namespaces/fresh-ns/configmaps") < 0);
+	CHECK(fake_api_find(&v.r.f, "fresh-ns/configmaps", "b") != NULL);
+	CHECK_INT_EQ(rel_store_get(v.st, &v.a, "demo", 1, &rec, &v.e), 0);
+	if (rec) {
+		const rel_rec_stage *s1 = rel_record_stage(rec, "one");
+		CHECK(s1 && s1->nobjects == 3 && !s1->objects[0].existed && !s1->objects[1].existed &&
+		      !s1->objects[2].existed);
+	}
+	/* the second apply lists them: the Namespace is there now */
+	kbuf_reset(&v.r.log);
+	CHECK_INT_EQ(env_apply(&v), 0);
+	CHECK(log_find(&v.r.log, "GET /api/v1/namespaces/fresh-ns/configmaps\n") >= 0);
+	v.o.uninstall = true;
+	memset(&rep, 0, sizeof(rep));
+	CHECK_INT_EQ(rel_release_rollback(v.c, &v.a, "demo", 0, &v.o, &to, &rep, &v.e), 0);
+	CHECK(!fake_api_find(&v.r.f, "fresh-ns/configmaps", "a"));
+	CHECK(!fake_api_find(&v.r.f, "namespaces", "fresh-ns"));
+	rel_rollback_report_release(&rep);
+	env_close(&v);
+}
+
+/* A kind group whose apply outlasts a third of the Lease: the Lease is
+ * renewed before the next group is sent, not only at the next wait. */
+TEST(release_run_renews_the_lease_between_kind_groups)
+{
+	static const char *const files[] = {
+		"templates/two.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: slow-ns}\n---\n"
+				      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after, namespace: default}\ndata: {k: v}\n",
+		NULL };
+	run_env v;
+	long slow, renew, next;
+	if (!env_open(&v, "name: demo\nstages:\n  - name: one\n    templates: [two.yaml]\n", files))
+		return;
+	v.o.lease_s = 2;   /* renewed once 0.67 s have passed */
+	v.r.slow_at = "PATCH /api/v1/namespaces/slow-ns";
+	v.r.slow_ms = 900;
+	CHECK_INT_EQ(env_apply(&v), 0);
+	slow = log_find(&v.r.log, v.r.slow_at);
+	renew = log_find(&v.r.log, "PUT /apis/coordination.k8s.io/v1/namespaces/kstage-system/leases/kstage.demo");
+	next = log_find(&v.r.log, "PATCH /api/v1/namespaces/default/configmaps/after");
+	CHECK(slow >= 0 && renew > slow && next > renew);
 	env_close(&v);
 }
 

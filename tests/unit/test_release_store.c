@@ -421,8 +421,8 @@ TEST(release_store_update_conflict_names_the_revision)
 static void prune_case(rel_store *st, const char *what)
 {
 	static const rel_status sts[14] = {
-		REL_ST_SUPERSEDED, REL_ST_DEPLOYED, REL_ST_FAILED, REL_ST_SUPERSEDED, REL_ST_ROLLED_BACK,
-		REL_ST_SUPERSEDED, REL_ST_SUPERSEDED, REL_ST_SUPERSEDED, REL_ST_SUPERSEDED, REL_ST_SUPERSEDED,
+		REL_ST_SUPERSEDED, REL_ST_FAILED, REL_ST_SUPERSEDED, REL_ST_ROLLED_BACK, REL_ST_SUPERSEDED,
+		REL_ST_DEPLOYED, REL_ST_SUPERSEDED, REL_ST_SUPERSEDED, REL_ST_SUPERSEDED, REL_ST_SUPERSEDED,
 		REL_ST_SUPERSEDED, REL_ST_SUPERSEDED, REL_ST_FAILED, REL_ST_PENDING,
 	};
 	karena a = KARENA_INIT;
@@ -441,8 +441,8 @@ static void prune_case(rel_store *st, const char *what)
 	CHECK_INT_EQ(rel_store_history(st, &a, "app", &h, &n, &e), 0);
 	for (i = 0; i < n; i++)
 		kbuf_printf(&got, "%s%d", i ? "," : "", h[i].revision);
-	/* 1, 3, 4, 5 went; 2 is deployed and stays */
-	CHECK_MSG(!strcmp(got.ptr, "2,6,7,8,9,10,11,12,13,14"), "%s: history after prune: %s", what, got.ptr);
+	/* 1 to 4 went (each kind of status but deployed and pending) */
+	CHECK_MSG(!strcmp(got.ptr, "5,6,7,8,9,10,11,12,13,14"), "%s: history after prune: %s", what, got.ptr);
 	CHECK_INT_EQ(rel_store_latest(st, &a, "app", &last, &e), 0);
 	CHECK_INT_EQ(last.revision, 14);
 	CHECK(last.status == REL_ST_PENDING);
@@ -451,10 +451,13 @@ static void prune_case(rel_store *st, const char *what)
 	CHECK_INT_EQ(removed, 0);
 	CHECK_INT_EQ(rel_store_prune(st, "app", 0, &removed, &e), 0);
 	CHECK_INT_EQ(removed, 0);
-	/* max 1: only the deployed and the pending one are left */
-	CHECK_INT_EQ(rel_store_prune(st, "app", 1, &removed, &e), 0);
+	/* max 3: 5 goes, then the deployed 6 stops the pruning (only the
+	 * oldest go, so that their changes fold into the oldest kept record) */
+	CHECK_INT_EQ(rel_store_prune(st, "app", 3, &removed, &e), 0);
+	CHECK_INT_EQ(removed, 1);
 	CHECK_INT_EQ(rel_store_history(st, &a, "app", &h, &n, &e), 0);
-	CHECK_INT_EQ(n, 2);
+	CHECK_INT_EQ(n, 9);
+	CHECK_INT_EQ(h[0].revision, 6);
 	CHECK_INT_EQ(rel_store_latest(st, &a, "nothing", &last, &e), KE_NOTFOUND);
 	CHECK_CONTAINS(e.first.msg, "release \"nothing\" has no records");
 	kerr_clear(&e);
@@ -473,7 +476,7 @@ TEST(release_store_prune_keeps_deployed_and_pending)
 	c = fake_api_client(&f);
 	st = rel_store_secrets(c, NULL);
 	prune_case(st, "secrets");
-	CHECK_INT_EQ(fake_api_count(&f, "kstage-system/secrets"), 2);
+	CHECK_INT_EQ(fake_api_count(&f, "kstage-system/secrets"), 9);
 	/* history is one LIST, whatever the number of revisions */
 	{
 		karena a = KARENA_INIT;
@@ -491,6 +494,92 @@ TEST(release_store_prune_keeps_deployed_and_pending)
 }
 
 /* ---- the Lease ---- */
+
+/* A record of release "o" whose one stage touched cm (prior: a ConfigMap
+ * whose data.k is val, or absent when val is NULL), with a jsonKeyMerge key
+ * prior kp (or none). */
+static rel_record *touching(karena *a, int rev, rel_status st, const char *cm, const char *val, const char *kp)
+{
+	rel_record *r = rel_record_new(a, "o", rev);
+	rel_rec_stage *s = rel_record_add_stage(a, r, "one");
+	rel_rec_object *o;
+	doc_node *prior = NULL;
+	r->status = st;
+	s->result = REL_SR_SUCCEEDED;
+	if (val)
+		prior = js_doc(a, karena_printf(a, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":"
+					      "{\"name\":\"%s\",\"namespace\":\"ns\"},\"data\":{\"k\":\"%s\"}}", cm, val));
+	o = rel_record_add_object(a, s, "v1", "ConfigMap", "ns", cm, prior);
+	if (kp) {
+		o->key = "k";
+		o->key_prior = kp;
+		o->key_prior_len = strlen(kp);
+	}
+	return r;
+}
+
+/* "name=prior" for each origin entry of revision rev ("name=absent"; with
+ * the key prior after a colon). */
+static void origin_of(rel_store *st, karena *a, int rev, kbuf *out)
+{
+	kerr e = KERR_INIT;
+	rel_record *r = NULL;
+	size_t i;
+	kbuf_reset(out);
+	CHECK_INT_EQ(rel_store_get(st, a, "o", rev, &r, &e), 0);
+	if (!r || !r->origin) {
+		kbuf_puts(out, "(none)");
+		return;
+	}
+	for (i = 0; i < r->origin->nobjects; i++) {
+		const rel_rec_object *o = &r->origin->objects[i];
+		kbuf_printf(out, "%s%s=%s", i ? " " : "", o->name, o->existed ? doc_get_str(o->prior, "data.k", "?") : "absent");
+		if (o->key)
+			kbuf_printf(out, ":%.*s", (int)o->key_prior_len, o->key_prior);
+	}
+}
+
+TEST(release_store_prune_folds_the_earliest_prior_states_into_the_oldest_kept)
+{
+	rel_store *st = rel_store_memory();
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	kbuf got = KBUF_INIT;
+	size_t removed = 0;
+	/* 1 patched the foreign "cfg" (key k was " a\n") and created "one";
+	 * 2 failed and was rolled back (its journal is not in effect); 3
+	 * touched cfg again and created "three"; 4 and 5 are later */
+	{
+		rel_record *r1 = touching(&a, 1, REL_ST_SUPERSEDED, "cfg", "orig", " a\n");
+		rel_record_add_object(&a, &r1->stages[0], "v1", "ConfigMap", "ns", "one", NULL);
+		CHECK_INT_EQ(rel_store_create(st, r1, &e), 0);
+	}
+	CHECK_INT_EQ(rel_store_create(st, touching(&a, 2, REL_ST_ROLLED_BACK, "two", NULL, NULL), &e), 0);
+	CHECK_INT_EQ(rel_store_create(st, touching(&a, 3, REL_ST_SUPERSEDED, "cfg", "rev1", "rev1"), &e), 0);
+	CHECK_INT_EQ(rel_store_create(st, touching(&a, 4, REL_ST_SUPERSEDED, "cfg", "rev3", "rev3"), &e), 0);
+	CHECK_INT_EQ(rel_store_create(st, touching(&a, 5, REL_ST_DEPLOYED, "cfg", "rev4", "rev4"), &e), 0);
+	CHECK_INT_EQ(rel_store_prune(st, "o", 3, &removed, &e), 0);
+	CHECK_INT_EQ(removed, 2);
+	origin_of(st, &a, 3, &got);
+	CHECK_MSG(!strcmp(got.ptr, "cfg=orig: a\n one=absent"), "origin of 3: %s", got.ptr);
+	/* pruning on: 3's origin comes first, then its own journal */
+	CHECK_INT_EQ(rel_store_prune(st, "o", 2, &removed, &e), 0);
+	CHECK_INT_EQ(removed, 1);
+	origin_of(st, &a, 4, &got);
+	CHECK_MSG(!strcmp(got.ptr, "cfg=orig: a\n one=absent"), "origin of 4: %s", got.ptr);
+	/* an uninstalled revision put back everything before it */
+	CHECK_INT_EQ(rel_store_set_status(st, "o", 4, REL_ST_UNINSTALLED, &e), 0);
+	CHECK_INT_EQ(rel_store_create(st, touching(&a, 6, REL_ST_DEPLOYED, "six", NULL, NULL), &e), 0);
+	CHECK_INT_EQ(rel_store_set_status(st, "o", 5, REL_ST_UNINSTALLED, &e), 0);
+	CHECK_INT_EQ(rel_store_prune(st, "o", 1, &removed, &e), 0);
+	CHECK_INT_EQ(removed, 2);
+	origin_of(st, &a, 6, &got);
+	CHECK_MSG(got.ptr && !strcmp(got.ptr, ""), "origin of 6: %s", got.ptr ? got.ptr : "(null)");
+	kerr_clear(&e);
+	kbuf_release(&got);
+	rel_store_free(st);
+	karena_release(&a);
+}
 
 static int64_t fake_now;
 static int64_t now_fn(void)
@@ -563,6 +652,19 @@ TEST(release_lock_acquire_held_expired_renew)
 	fake_api_release(&f);
 }
 
+/* A fake API for the Lease of release "app" held by "ci-1 pid 10", the
+ * clock fixed (fake_now); put_creates as the API server's PUT does. */
+static kube_client *lock_fake(fake_api *f, rel_lock_opts *o, bool put_creates)
+{
+	fake_api_init(f);
+	f->put_creates = put_creates;
+	fake_now = 1765051200000;
+	o->release = "app";
+	o->identity = "ci-1 pid 10";
+	o->now_ms = now_fn;
+	return fake_api_client(f);
+}
+
 /* Our Lease expired, another run took it and gave it up (deleted it); the
  * API server creates a Lease from an update of a missing one: the renew
  * says the lock was lost, and leaves no Lease behind. */
@@ -574,13 +676,7 @@ TEST(release_lock_renew_of_a_lease_that_was_gone_is_lost)
 	rel_lock l;
 	rel_lock_opts o = { 0 };
 	kube_resp rs;
-	fake_api_init(&f);
-	f.put_creates = true;
-	c = fake_api_client(&f);
-	fake_now = 1765051200000;
-	o.release = "app";
-	o.identity = "ci-1 pid 10";
-	o.now_ms = now_fn;
+	c = lock_fake(&f, &o, true);
 	CHECK_INT_EQ(rel_lock_acquire(&l, c, &o, &e), 0);
 	CHECK_INT_EQ(rel_kube_send(c, "DELETE", "/apis/coordination.k8s.io/v1/namespaces/kstage-system/leases/kstage.app",
 				   NULL, &rs, &e), 0);
@@ -591,6 +687,51 @@ TEST(release_lock_renew_of_a_lease_that_was_gone_is_lost)
 	CHECK_CONTAINS(e.first.msg, "expired and was gone when this run renewed it");
 	CHECK(!l.held);
 	CHECK_INT_EQ(fake_api_count(&f, "kstage-system/leases"), 0);
+	kerr_clear(&e);
+	rel_lock_release(&l);
+	kube_client_free(c);
+	fake_api_release(&f);
+}
+
+/* rel_lock_keep: nothing until a third of the duration, then a renewal;
+ * an unanswered renewal is tried again while the Lease lasts, and once it
+ * has expired (or was taken) the run is told to stop, at every call. */
+TEST(release_lock_keep_renews_when_due_and_stops_once_lost)
+{
+	fake_api f;
+	kube_client *c;
+	kerr e = KERR_INIT;
+	rel_lock l;
+	rel_lock_opts o = { 0 };
+	c = lock_fake(&f, &o, false);
+	c->max_attempts = 1;
+	o.duration_s = 30;
+	CHECK_INT_EQ(rel_lock_acquire(&l, c, &o, &e), 0);
+	fake_now += 9000;   /* before a third of 30 s: no request */
+	f.fail_method = "PUT";
+	f.fail_count = -1;
+	CHECK_INT_EQ(rel_lock_keep(&l, &e), 0);
+	CHECK_INT_EQ(l.renewed_ms, 1765051200000);
+	f.fail_method = NULL;
+	fake_now += 2000;   /* due: renewed */
+	CHECK_INT_EQ(rel_lock_keep(&l, &e), 0);
+	CHECK_INT_EQ(l.renewed_ms, 1765051211000);
+	CHECK_STR_EQ(doc_get_str(fake_api_find(&f, "kstage-system/leases", "kstage.app"), "spec.renewTime", NULL),
+		     "2025-12-06T20:00:11.000000Z");
+	/* the server does not answer: go on while the Lease lasts */
+	f.fail_method = "PUT";
+	fake_now += 20000;
+	CHECK_INT_EQ(rel_lock_keep(&l, &e), 0);
+	CHECK(l.held);
+	/* 31 s without a renewal: expired, the run must stop */
+	fake_now += 11000;
+	CHECK_INT_EQ(rel_lock_keep(&l, &e), KE_CONFLICT);
+	CHECK_CONTAINS(e.first.msg, "the lock (Lease kstage-system/kstage.app) could not be renewed for 31s and has expired");
+	CHECK(!l.held);
+	kerr_clear(&e);
+	f.fail_method = NULL;
+	CHECK_INT_EQ(rel_lock_keep(&l, &e), KE_CONFLICT);
+	CHECK_CONTAINS(e.first.msg, "this run no longer holds its lock");
 	kerr_clear(&e);
 	rel_lock_release(&l);
 	kube_client_free(c);

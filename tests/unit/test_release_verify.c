@@ -93,6 +93,16 @@ TEST(release_test_stage_sends_the_rendered_request_and_passes)
 	env_release(&v);
 }
 
+/* The run's on_wait hook (the Lease kept): counted per call. */
+static int on_wait_calls;
+static int count_wait(void *u, kerr *err)
+{
+	(void)u;
+	(void)err;
+	on_wait_calls++;
+	return 0;
+}
+
 TEST(release_test_stage_retries_then_names_path_expected_and_got)
 {
 	static const int st[] = { 503, 200, 200 };
@@ -102,7 +112,10 @@ TEST(release_test_stage_retries_then_names_path_expected_and_got)
 	kerr err = KERR_INIT;
 	srv_start(&s, st, body, 3);
 	env_init(&v, &s, "INT64", 3);
+	on_wait_calls = 0;
+	v.c->on_wait = count_wait;
 	CHECK_INT_EQ(rel_stage_test(&v.b, &v.b.stages[0], &v.ctx, &v.a, &err), KE_ERROR);
+	CHECK_INT_EQ(on_wait_calls, 3);   /* before each attempt: a long retry keeps the Lease */
 	srv_stop(&s);
 	CHECK_STR_EQ(err.first.msg, "test failed after 3 attempts: outputs.0.datatype: expected \"INT64\", got \"INT32\"");
 	CHECK_CONTAINS(v.events.ptr, "test attempt 1 of 3: status: expected 200, got 503");
