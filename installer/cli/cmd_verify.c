@@ -2,8 +2,10 @@
 #include "cmds.h"
 #include "release/release.h"
 #include "render_args.h"
+#include "store_open.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const cli_flag flags[] = {
 	CLI_VALUES_FLAGS,
@@ -11,6 +13,8 @@ static const cli_flag flags[] = {
 	{ "timeout", 0, FLAG_STR, "D", "time each stage may take to become healthy (default 5m)" },
 	{ "keep-test", 0, FLAG_BOOL, NULL, "keep what a test's cleanup would delete" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
+	{ "release", 0, FLAG_STR, "NAME", "release whose record notes the cleanup (default: the bundle's name)" },
+	CLI_STORE_FLAGS,
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -20,7 +24,8 @@ static int run(cli_ctx *ctx, cli_args *args)
 	values_opts vo;
 	rel_summary sum;
 	kerr err = KERR_INIT;
-	const char *t = cli_flag_str(args, "timeout", NULL);
+	const char *t = cli_flag_str(args, "timeout", NULL), *rel = cli_flag_str(args, "release", NULL);
+	const char *rns = cli_flag_str(args, "release-namespace", NULL);
 	long timeout = 0;
 	int rc;
 
@@ -28,15 +33,45 @@ static int run(cli_ctx *ctx, cli_args *args)
 		cli_errorf(ctx, "--timeout \"%s\" is not a duration such as 5m or 90s", t);
 		return EXIT_USAGE;
 	}
+	if ((rns && rel_namespace_check(rns, &err)) || (rel && rel_release_name_check(rel, &err))) {
+		cli_print_error(ctx, &err);
+		kerr_clear(&err);
+		return EXIT_USAGE;
+	}
 	if ((rc = cli_session_open(ctx, "verify", args, &ctx->sink, &s, &vo)))
 		return rc;
+	if (cli_release_namespace(ctx, s.ctx.values, &rns)) {
+		cli_session_close(&s, &vo);
+		return EXIT_USAGE;
+	}
 	s.ctx.timeout_ms = timeout;
 	s.ctx.keep_test = cli_flag_bool(args, "keep-test");
+	s.ctx.cleaned = rel_record_add_stage(&s.a, rel_record_new(&s.a, "verify", 1), "cleaned");
+	s.ctx.cleaned_a = &s.a;
 	rc = rel_verify(&s.bundle, &s.ctx, &sum, &err);
 	if (rc)
 		cli_print_error(ctx, &err);
 	else
 		kev_emit(&ctx->sink, KEV_INFO, "verify.summary", "verify passed", NULL);
+	if (s.ctx.cleaned->nobjects) {
+		/* what the cleanup deleted is noted in the release's record, so
+		 * that its uninstall or rollback does not try to bring it back */
+		rel_store *store = rel_store_secrets(s.client, rns);
+		rel_run_opts ro;
+		kerr ne = KERR_INIT;
+		size_t marked = 0;
+		memset(&ro, 0, sizeof(ro));
+		ro.store = store;
+		ro.lock_ns = rns;
+		ro.wait_for_lock_ms = 30000;
+		if (rel_release_note_cleaned(s.client, &s.a, rel ? rel : s.bundle.name, &ro, s.ctx.cleaned, &marked, &ne)) {
+			cli_print_error(ctx, &ne);
+			if (!rc)
+				rc = ne.code;
+		}
+		kerr_clear(&ne);
+		rel_store_free(store);
+	}
 	cli_session_close(&s, &vo);
 	kerr_clear(&err);
 	return cli_exit_code(rc);
@@ -48,6 +83,8 @@ const cli_cmd cli_cmd_verify = {
 	"Runs the checks stages, then each enabled stage that has a test: its objects applied\n"
 	"and waited for, the test's request sent and its reply checked (retried as the test\n"
 	"says), then its cleanup. Earlier stages only render their outputs from the live\n"
-	"cluster, for the tests' templates. Nothing is recorded as a release revision.\n"
+	"cluster, for the tests' templates. Nothing is recorded as a release revision; what a\n"
+	"cleanup deleted is noted in the release's deployed record (uninstall and rollback do\n"
+	"not re-create it).\n"
 	"Exit 0 when every test passed, 1 when one failed, 2 for input errors.\n",
 };

@@ -30,5 +30,10 @@ void cli_store_close(cli_store *s);
 /* The end of a store command: flush stdout, print err if rc, close s, clear
  * err; returns the exit code (an unknown release is an input error, 2). */
 int cli_store_finish(cli_store *s, cli_ctx *ctx, kerr *err, int rc);
+/* The namespace of the release records: *ns (the --release-namespace
+ * flag, checked by the caller) when set, else kstage.releaseNamespace of
+ * the values. EXIT_USAGE after printing the error when that is not a
+ * namespace name. */
+int cli_release_namespace(cli_ctx *ctx, const doc_node *values, const char **ns);
 
 #endif

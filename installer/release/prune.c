@@ -32,6 +32,18 @@ bool rel_rec_object_same(const rel_rec_object *x, const rel_rec_object *y)
 	       !strcmp(x->name, y->name) && ((!x->ns && !y->ns) || (x->ns && y->ns && !strcmp(x->ns, y->ns)));
 }
 
+size_t rel_record_mark_cleaned(rel_record *r, const rel_rec_object *o)
+{
+	size_t s, i, n = 0;
+	for (s = 0; s < r->nstages; s++)
+		for (i = 0; i < r->stages[s].nobjects; i++)
+			if (rel_rec_object_same(&r->stages[s].objects[i], o)) {
+				r->stages[s].objects[i].cleaned = true;
+				n++;
+			}
+	return n;
+}
+
 int rel_prior_load(rel_store *st, karena *a, const char *release, rel_record **out, kerr *err)
 {
 	rel_rec_summary *h = NULL;

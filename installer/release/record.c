@@ -254,6 +254,8 @@ doc_node *rel_record_to_doc(karena *a, const rel_record *r)
 			doc_map_set(a, od, "prior", o->existed && o->prior ? o->prior : doc_new_str(a, "absent"));
 			if (o->keep)
 				doc_map_set(a, od, "policy", doc_new_str(a, "keep"));
+			if (o->cleaned)
+				doc_map_set(a, od, "cleaned", doc_new_bool(a, true));
 			if (o->key) {
 				doc_map_set(a, od, "key", doc_new_str(a, o->key));
 				doc_map_set(a, od, "keyPrior", o->key_prior ? doc_new_strn(a, o->key_prior, o->key_prior_len)
@@ -437,6 +439,12 @@ static void read_object(rd *r, rel_rec_stage *s, const doc_node *od, const char 
 		if (pol && strcmp(pol, "keep"))
 			return (void)bad(r, karena_printf(r->a, "%spolicy", ctx), "is not \"keep\"");
 		o->keep = pol != NULL;
+	}
+	{
+		const doc_node *cl = doc_map_get(od, "cleaned");
+		if (cl && cl->type != DOC_BOOL)
+			return (void)bad(r, karena_printf(r->a, "%scleaned", ctx), "is not a boolean");
+		o->cleaned = cl && cl->u.b;
 	}
 	if (key) {
 		o->key = key;

@@ -80,6 +80,8 @@ typedef struct rel_rec_object {
 	const char *key;            /* a jsonKeyMerge into this ConfigMap: the key, else NULL */
 	const char *key_prior;      /* its exact prior string; NULL when the key was absent */
 	size_t key_prior_len;
+	bool cleaned;               /* a test's cleanup deleted it after this revision applied it
+	                             * (apply or kstage verify): a rollback does not re-create it */
 } rel_rec_object;
 
 typedef struct rel_rec_stage {
