@@ -632,6 +632,15 @@ int rel_release_note_cleaned(kube_client *c, karena *a, const char *release, con
 	*marked = 0;
 	if (!cleaned->nobjects)
 		return 0;
+	/* no deployed revision (a bundle verified before any apply): nothing to note, no Lease taken */
+	if ((rc = rel_prior_load(o->store, a, release, &rec, err)) || !rec)
+		return rc;
+	for (i = 0; i < cleaned->nobjects && !*marked; i++)
+		*marked += rel_record_mark_cleaned(rec, &cleaned->objects[i]);
+	if (!*marked)
+		return 0;
+	*marked = 0;
+	rec = NULL;
 	if ((rc = take_lock(&lock, c, release, o, err))) {
 		rel_lock_release(&lock);
 		return rc;
