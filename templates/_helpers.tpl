@@ -182,6 +182,18 @@ Envoy Gateway {{ $eg }} needs Gateway API v1.5 CRDs and crash-loops on {{ $gw }}
 {{- if $eg -}}Envoy Gateway {{ $eg }} found in envoy-gateway-system{{- else -}}no Envoy Gateway Deployment in envoy-gateway-system (another implementation must serve GatewayClass {{ .Values.gatewayClass.name }}){{- end -}}
 {{- end -}}
 
+{{/* The Helm mode: KServe's chart makes its webhook certificate with
+     cert-manager (Certificate, Issuer), and lives in namespace kserve. */}}
+{{- define "check.helmMode" -}}
+{{- if eq .Values.kserve.mode "helm" -}}
+{{- if ne .Values.kserve.namespace "kserve" -}}
+kserve.mode helm installs KServe's chart in namespace kserve, but kserve.namespace is {{ .Values.kserve.namespace }}: use the patch mode for KServe elsewhere
+{{- else if not (lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" "certificates.cert-manager.io") -}}
+kserve.mode helm: KServe's chart needs cert-manager (its webhook Certificate and Issuer), and CRD certificates.cert-manager.io is not installed: install cert-manager first, or use kserve.mode patch
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "check.tlsSecret" -}}
 {{- if and .Values.gateway.create .Values.gateway.https.enabled (not .Values.tls.selfSigned.create) -}}
 {{- $name := include "tls.secretName" . -}}

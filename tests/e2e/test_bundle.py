@@ -471,7 +471,9 @@ def test_shipped_lock_leaves_optional_sources_unpinned_and_a_run_that_needs_one_
             "--set", "kserve.mode=helm", "--set", "gatewayApi.channel=experimental")
     assert r.returncode == 2, r.stdout + r.stderr
     err = r.stderr
-    assert "preflight: 3 problems, nothing was changed" in err, err
+    assert "preflight: 4 problems, nothing was changed" in err, err
+    assert ("check kserve-helm-mode: kserve.mode helm: KServe's chart needs cert-manager (its webhook Certificate "
+            "and Issuer), and CRD certificates.cert-manager.io is not installed") in err, err
     for stage, src in (("envoy-gateway", "oci://docker.io/envoyproxy/gateway-helm:v1.8.3"),
                        ("kserve-helm", "oci://ghcr.io/kserve/charts/kserve:v0.15.2"),
                        ("gateway-api-crds-v1-5-experimental",
