@@ -355,9 +355,9 @@ int rel_preflight(const rel_bundle *b, const rel_ctx *ctx0, size_t *nchecks, ker
 		}
 		if (on)
 			problem(&r, s->name, "pinned",
-				karena_printf(&a, "source %s is not pinned in %s/kstage.lock (the shipped lock leaves this "
-					      "optional source out). Pin it on a machine that reaches it: `kstage fetch "
-					      "--update-lock` records the digest it fetched; or import an airgap bundle "
+				karena_printf(&a, "source %s is not pinned in %s/kstage.lock (an optional source, pin: "
+					      "optional, left out of the lock). Pin it on a machine that reaches it: `kstage "
+					      "fetch --update-lock` records the digest it fetched; or import an airgap bundle "
 					      "exported there (`kstage bundle export`, `kstage bundle import`)",
 					      s->url, b->dir));
 	}
