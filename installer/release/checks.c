@@ -346,13 +346,15 @@ int rel_preflight(const rel_bundle *b, const rel_ctx *ctx0, size_t *nchecks, ker
 	}
 	for (i = 0; i < b->nstages && !rc; i++) {
 		const rel_stage *s = &b->stages[i];
-		bool on;
+		kerr ee = KERR_INIT;
+		bool on = false;
 		if (!rel_stage_remote(s) || s->sha256 || !rel_stage_selected(ctx, s))
 			continue;
-		if ((rc = rel_stage_enabled(&on, &a, b, s, ctx, err))) {
-			kerr_wrap(err, "stage %s", s->name);
-			break;
-		}
+		/* an `enabled` that cannot be told (a lookup refused) is left to the
+		 * checks and permissions that report why */
+		if (rel_stage_enabled(&on, &a, b, s, ctx, &ee))
+			on = false;
+		kerr_clear(&ee);
 		if (on)
 			problem(&r, s->name, "pinned",
 				karena_printf(&a, "source %s is not pinned in %s/kstage.lock (an optional source, pin: "
