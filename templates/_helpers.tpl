@@ -6,25 +6,26 @@
 {{- if $crd -}}{{- index ($crd.metadata.annotations | default dict) "gateway.networking.k8s.io/bundle-version" | default "" -}}{{- end -}}
 {{- end -}}
 
-{{/* "true" when the CRD stage of version (index . 1) should apply: it is the
-     requested version and no newer one is installed (unless keepNewer is off). */}}
+{{/* "true" when the CRD stage of version (index . 1) and channel (index . 2)
+     should apply: they are the requested ones and no newer version is
+     installed (unless keepNewer is off). */}}
 {{- define "gwapi.apply" -}}
 {{- $ := index . 0 -}}{{- $v := index . 1 -}}
 {{- $installed := include "gwapi.installed" $ -}}
-{{- $want := and $.Values.gatewayApi.install (eq $.Values.gatewayApi.version $v) -}}
+{{- $want := and $.Values.gatewayApi.install (eq $.Values.gatewayApi.version $v) (eq $.Values.gatewayApi.channel (index . 2)) -}}
 {{- if and $want $.Values.gatewayApi.keepNewer $installed (semverCompare (printf "> %s" $v) $installed) -}}false
 {{- else -}}{{ $want }}{{- end -}}
 {{- end -}}
 
 {{/* The KServe controller's version, from the manager container's image tag. */}}
 {{- define "kserve.version" -}}
-{{- $d := lookup "apps/v1" "Deployment" "kserve" "kserve-controller-manager" -}}
+{{- $d := lookup "apps/v1" "Deployment" .Values.kserve.namespace .Values.kserve.controller -}}
 {{- if $d -}}{{- range $d.spec.template.spec.containers -}}{{- if eq .name "manager" -}}{{- regexFind "v[0-9]+\\.[0-9]+\\.[0-9]+" .image -}}{{- end -}}{{- end -}}{{- end -}}
 {{- end -}}
 
 {{/* KServe's default deployment mode, from the deploy key of its ConfigMap. */}}
 {{- define "kserve.defaultMode" -}}
-{{- $cm := lookup "v1" "ConfigMap" "kserve" "inferenceservice-config" -}}
+{{- $cm := lookup "v1" "ConfigMap" .Values.kserve.namespace .Values.kserve.configMap -}}
 {{- $deploy := "" -}}{{- if $cm -}}{{- $deploy = index ($cm.data | default dict) "deploy" | default "" -}}{{- end -}}
 {{- regexReplaceAll "(?s).*\"defaultDeploymentMode\"\\s*:\\s*\"([A-Za-z]+)\".*" (regexFind "(?s)\"defaultDeploymentMode\"\\s*:\\s*\"[A-Za-z]+\"" $deploy) "${1}" | default "Serverless" -}}
 {{- end -}}
@@ -91,31 +92,46 @@ kubectl -n {{ $svc.metadata.namespace }} port-forward service/{{ $svc.metadata.n
 {{/* ---- preflight checks: each prints the problem and the way out, or nothing ---- */}}
 
 {{- define "check.kserve" -}}
-{{- if not (lookup "v1" "ConfigMap" "kserve" "inferenceservice-config") -}}
-KServe is not installed: ConfigMap kserve/inferenceservice-config is missing. Install KServe first (https://kserve.github.io/website/), then run this bundle
-{{- else if not (lookup "apps/v1" "Deployment" "kserve" "kserve-controller-manager") -}}
-KServe's controller is missing: Deployment kserve/kserve-controller-manager not found. Install KServe first, then run this bundle
+{{- if not (lookup "v1" "ConfigMap" .Values.kserve.namespace .Values.kserve.configMap) -}}
+KServe is not installed: ConfigMap {{ .Values.kserve.namespace }}/{{ .Values.kserve.configMap }} is missing. Install KServe first (https://kserve.github.io/website/), then run this bundle
+{{- else if not (lookup "apps/v1" "Deployment" .Values.kserve.namespace .Values.kserve.controller) -}}
+KServe's controller is missing: Deployment {{ .Values.kserve.namespace }}/{{ .Values.kserve.controller }} not found. Install KServe first, then run this bundle
 {{- else -}}
-{{- $cm := lookup "v1" "ConfigMap" "kserve" "inferenceservice-config" -}}
+{{- $cm := lookup "v1" "ConfigMap" .Values.kserve.namespace .Values.kserve.configMap -}}
 {{- $ing := index ($cm.data | default dict) "ingress" | default "" -}}
 {{- if not $ing -}}
-ConfigMap kserve/inferenceservice-config has no "ingress" key: KServe's controller would not start. Reinstall KServe's configuration
+ConfigMap {{ .Values.kserve.namespace }}/{{ .Values.kserve.configMap }} has no "ingress" key: KServe's controller would not start. Reinstall KServe's configuration
 {{- else if not (regexMatch "\"ingressGateway\"\\s*:\\s*\"[^\"]+\"" $ing) -}}
-the "ingress" JSON of kserve/inferenceservice-config has no ingressGateway (a strategic-merge patch from the guide replaces the whole string): KServe's controller exits with "ingressGateway is required". Put KServe's original ingress JSON back, then run this bundle
+the "ingress" JSON of {{ .Values.kserve.namespace }}/{{ .Values.kserve.configMap }} has no ingressGateway (a strategic-merge patch from the guide replaces the whole string): KServe's controller exits with "ingressGateway is required". Put KServe's original ingress JSON back, then run this bundle
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The Kubernetes the requested Gateway API CRDs need: v1.2.1 1.26 (its
+     CRDs' CEL rules, x-kubernetes-validations, and the Gateway API's support
+     window start there); v1.5.1 1.30 (its safe-upgrades
+     ValidatingAdmissionPolicy is admissionregistration.k8s.io/v1, GA and
+     served from Kubernetes 1.30). */}}
+{{- define "check.kubeVersion" -}}
+{{- if and .Capabilities .Values.gatewayApi.install -}}
+{{- $v151 := eq .Values.gatewayApi.version "v1.5.1" -}}
+{{- $min := ternary "1.30" "1.26" $v151 -}}
+{{- if not (semverCompare (printf ">= %s.0-0" $min) .Capabilities.KubeVersion.Version) -}}
+the API server is Kubernetes {{ .Capabilities.KubeVersion.Version }}; Gateway API {{ .Values.gatewayApi.version }} needs Kubernetes {{ $min }} or later ({{ if $v151 }}its safe-upgrades ValidatingAdmissionPolicy is admissionregistration.k8s.io/v1, served from 1.30{{ else }}its CRDs' CEL validation rules (x-kubernetes-validations) and the Gateway API's supported versions start at 1.26{{ end }}): upgrade the cluster{{ if $v151 }}, or request gatewayApi.version=v1.2.1{{ end }}
 {{- end -}}
 {{- end -}}
 {{- end -}}
 
 {{- define "check.configOwner" -}}
-{{- $cm := lookup "v1" "ConfigMap" "kserve" "inferenceservice-config" -}}
+{{- $cm := lookup "v1" "ConfigMap" .Values.kserve.namespace .Values.kserve.configMap -}}
 {{- $a := ($cm.metadata | default dict).annotations | default dict -}}
 {{- $l := ($cm.metadata | default dict).labels | default dict -}}
 {{- if index $a "kubectl.kubernetes.io/last-applied-configuration" -}}
-kserve/inferenceservice-config was installed with kubectl apply: the next `kubectl apply -f kserve.yaml` puts the old ingress JSON back; set enableGatewayApi in that file too
+{{ .Values.kserve.namespace }}/{{ .Values.kserve.configMap }} was installed with kubectl apply: the next `kubectl apply -f kserve.yaml` puts the old ingress JSON back; set enableGatewayApi in that file too
 {{- else if eq (index $l "app.kubernetes.io/managed-by" | default "") "Helm" -}}
-kserve/inferenceservice-config is managed by Helm: the next `helm upgrade` puts the old ingress JSON back; set kserve.controller.gateway.ingressGateway.enableGatewayApi=true there too
+{{ .Values.kserve.namespace }}/{{ .Values.kserve.configMap }} is managed by Helm: the next `helm upgrade` puts the old ingress JSON back; set kserve.controller.gateway.ingressGateway.enableGatewayApi=true there too
 {{- else if $cm -}}
-kserve/inferenceservice-config: no other owner seen
+{{ .Values.kserve.namespace }}/{{ .Values.kserve.configMap }}: no other owner seen
 {{- end -}}
 {{- end -}}
 
@@ -154,7 +170,7 @@ Gateway API {{ $installed }} ({{ $channel }}) installed; {{ if .Values.gatewayAp
 {{- end -}}
 
 {{- define "check.envoyGateway" -}}
-{{- $eg := include "envoyGateway.version" . -}}
+{{- $eg := include "envoyGateway.version" . | default (ternary .Values.envoyGateway.version "" .Values.envoyGateway.install) -}}
 {{- $gw := include "gwapi.effective" . -}}
 {{- if and $eg $gw (semverCompare ">= 1.6.0-0" $eg) (semverCompare "< 1.5.0-0" $gw) -}}
 Envoy Gateway {{ $eg }} needs Gateway API v1.5 CRDs and crash-loops on {{ $gw }} (it watches ListenerSet and BackendTLSPolicy): use -f values/examples/current-versions.yaml (gatewayApi.version=v1.5.1), or Envoy Gateway v1.3 with v1.2.1
@@ -164,6 +180,18 @@ Envoy Gateway {{ $eg }} needs Gateway API v1.5 CRDs and crash-loops on {{ $gw }}
 {{- define "check.envoyGatewayInfo" -}}
 {{- $eg := include "envoyGateway.version" . -}}
 {{- if $eg -}}Envoy Gateway {{ $eg }} found in envoy-gateway-system{{- else -}}no Envoy Gateway Deployment in envoy-gateway-system (another implementation must serve GatewayClass {{ .Values.gatewayClass.name }}){{- end -}}
+{{- end -}}
+
+{{/* The Helm mode: KServe's chart makes its webhook certificate with
+     cert-manager (Certificate, Issuer), and lives in namespace kserve. */}}
+{{- define "check.helmMode" -}}
+{{- if eq .Values.kserve.mode "helm" -}}
+{{- if ne .Values.kserve.namespace "kserve" -}}
+kserve.mode helm installs KServe's chart in namespace kserve, but kserve.namespace is {{ .Values.kserve.namespace }}: use the patch mode for KServe elsewhere
+{{- else if not (lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" "certificates.cert-manager.io") -}}
+kserve.mode helm: KServe's chart needs cert-manager (its webhook Certificate and Issuer), and CRD certificates.cert-manager.io is not installed: install cert-manager first, or use kserve.mode patch
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "check.tlsSecret" -}}

@@ -260,21 +260,10 @@ static int run(cli_ctx *ctx, cli_args *args)
 		cli_summary_release(&sm);
 		return EXIT_USAGE;
 	}
-	if (!rns && doc_get_path(s.ctx.values, "kstage.releaseNamespace")) {
-		/* the values may name it; the flag wins */
-		const doc_node *v = doc_get_path(s.ctx.values, "kstage.releaseNamespace");
-		if (v->type != DOC_STR || rel_namespace_check(v->u.s.ptr, &err)) {
-			if (v->type != DOC_STR)
-				kerr_set(&err, KE_USAGE, "values: kstage.releaseNamespace must be a string");
-			else
-				kerr_wrap(&err, "values: kstage.releaseNamespace");
-			cli_print_error(ctx, &err);
-			kerr_clear(&err);
-			cli_session_close(&s, &vo);
-			cli_summary_release(&sm);
-			return EXIT_USAGE;
-		}
-		rns = v->u.s.ptr;
+	if (cli_release_namespace(ctx, s.ctx.values, &rns)) {
+		cli_session_close(&s, &vo);
+		cli_summary_release(&sm);
+		return EXIT_USAGE;
 	}
 	s.ctx.timeout_ms = timeout;
 	s.ctx.concurrency = cc ? (size_t)atoi(cc) : 0;

@@ -5,6 +5,7 @@
 #include "store_open.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static const cli_flag flags[] = {
 	CLI_VALUES_FLAGS,
@@ -13,16 +14,17 @@ static const cli_flag flags[] = {
 	{ "keep-test", 0, FLAG_BOOL, NULL, "keep what a test's cleanup would delete" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
 	{ "logs", 0, FLAG_BOOL, NULL, "show the log of every chart test Pod (as helm test --logs)" },
-	{ "release", 0, FLAG_STR, "NAME", "release whose chart test hooks run (default: the bundle's or chart's name)" },
+	{ "release", 0, FLAG_STR, "NAME",
+	  "release whose chart test hooks run and whose record notes the cleanup (default: the bundle's or chart's name)" },
 	CLI_STORE_FLAGS,
 	{ NULL, 0, 0, NULL, NULL },
 };
 
 /* A bundle with a chart stage: the release's deployed revision, whose
- * chart test hooks verify runs (as helm test runs the release's). */
-static int load_deployed(const cli_args *args, rel_session *s, kerr *err)
+ * chart test hooks verify runs (as helm test runs the release's); rel and
+ * rns checked by the caller. */
+static int load_deployed(const char *rel, const char *rns, rel_session *s, kerr *err)
 {
-	const char *rel = cli_flag_str(args, "release", NULL), *rns = cli_flag_str(args, "release-namespace", NULL);
 	rel_record *prior = NULL;
 	rel_store *store;
 	size_t i;
@@ -31,8 +33,6 @@ static int load_deployed(const cli_args *args, rel_session *s, kerr *err)
 		;
 	if (i == s->bundle.nstages)
 		return 0;
-	if ((rel && rel_release_name_check(rel, err)) || (rns && rel_namespace_check(rns, err)))
-		return KE_USAGE;
 	if (rel)
 		s->ctx.release_name = rel;
 	if (!rel && rel_release_name_check(s->bundle.name, err)) {
@@ -63,7 +63,8 @@ static int run(cli_ctx *ctx, cli_args *args)
 	values_opts vo;
 	rel_summary sum;
 	kerr err = KERR_INIT;
-	const char *t = cli_flag_str(args, "timeout", NULL);
+	const char *t = cli_flag_str(args, "timeout", NULL), *rel = cli_flag_str(args, "release", NULL);
+	const char *rns = cli_flag_str(args, "release-namespace", NULL);
 	long timeout = 0;
 	int rc;
 
@@ -71,17 +72,47 @@ static int run(cli_ctx *ctx, cli_args *args)
 		cli_errorf(ctx, "--timeout \"%s\" is not a duration such as 5m or 90s", t);
 		return EXIT_USAGE;
 	}
+	if ((rns && rel_namespace_check(rns, &err)) || (rel && rel_release_name_check(rel, &err))) {
+		cli_print_error(ctx, &err);
+		kerr_clear(&err);
+		return EXIT_USAGE;
+	}
 	if ((rc = cli_session_open(ctx, "verify", args, &ctx->sink, &s, &vo)))
 		return rc;
+	if (cli_release_namespace(ctx, s.ctx.values, &rns)) {
+		cli_session_close(&s, &vo);
+		return EXIT_USAGE;
+	}
 	s.ctx.timeout_ms = timeout;
 	s.ctx.keep_test = cli_flag_bool(args, "keep-test");
 	s.ctx.test_logs = cli_flag_bool(args, "logs");
-	if (!(rc = load_deployed(args, &s, &err)))
+	s.ctx.cleaned = rel_record_add_stage(&s.a, rel_record_new(&s.a, "verify", 1), "cleaned");
+	s.ctx.cleaned_a = &s.a;
+	if (!(rc = load_deployed(rel, rns, &s, &err)))
 		rc = rel_verify(&s.bundle, &s.ctx, &sum, &err);
 	if (rc)
 		cli_print_error(ctx, &err);
 	else
 		kev_emit(&ctx->sink, KEV_INFO, "verify.summary", "verify passed", NULL);
+	if (s.ctx.cleaned->nobjects) {
+		/* what the cleanup deleted is noted in the release's record, so
+		 * that its uninstall or rollback does not try to bring it back */
+		rel_store *store = rel_store_secrets(s.client, rns);
+		rel_run_opts ro;
+		kerr ne = KERR_INIT;
+		size_t marked = 0;
+		memset(&ro, 0, sizeof(ro));
+		ro.store = store;
+		ro.lock_ns = rns;
+		ro.wait_for_lock_ms = 30000;
+		if (rel_release_note_cleaned(s.client, &s.a, rel ? rel : s.bundle.name, &ro, s.ctx.cleaned, &marked, &ne)) {
+			cli_print_error(ctx, &ne);
+			if (!rc)
+				rc = ne.code;
+		}
+		kerr_clear(&ne);
+		rel_store_free(store);
+	}
 	cli_session_close(&s, &vo);
 	kerr_clear(&err);
 	return cli_exit_code(rc);
@@ -99,6 +130,7 @@ const cli_cmd cli_cmd_verify = {
 	"them: each Pod must reach Succeeded (a Job Complete), in hook-weight order,\n"
 	"hook-delete-policy honoured; a failed one is\n"
 	"named with the last lines of its pod's log, secrets masked; --logs shows every\n"
-	"test Pod's log. Nothing is recorded as a release revision.\n"
+	"test Pod's log. Nothing is recorded as a release revision; what a cleanup deleted is\n"
+	"noted in the release's deployed record (uninstall and rollback do not re-create it).\n"
 	"Exit 0 when every test passed, 1 when one failed, 2 for input errors.\n",
 };

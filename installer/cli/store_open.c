@@ -78,3 +78,22 @@ long cli_lease_seconds(void)
 	n = strtol(v, &end, 10);
 	return *end || n < 2 || n > 3600 ? 0 : n;
 }
+
+int cli_release_namespace(cli_ctx *ctx, const doc_node *values, const char **ns)
+{
+	const doc_node *v = doc_get_path(values, "kstage.releaseNamespace");
+	kerr err = KERR_INIT;
+	if (*ns || !v)
+		return 0;
+	if (v->type != DOC_STR || rel_namespace_check(v->u.s.ptr, &err)) {
+		if (v->type != DOC_STR)
+			kerr_set(&err, KE_USAGE, "values: kstage.releaseNamespace must be a string");
+		else
+			kerr_wrap(&err, "values: kstage.releaseNamespace");
+		cli_print_error(ctx, &err);
+		kerr_clear(&err);
+		return EXIT_USAGE;
+	}
+	*ns = v->u.s.ptr;
+	return 0;
+}

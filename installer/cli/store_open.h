@@ -34,5 +34,10 @@ int cli_store_finish(cli_store *s, cli_ctx *ctx, kerr *err, int rc);
  * (2 to 3600; tests outlive several Leases in little time), else 0: the
  * default. */
 long cli_lease_seconds(void);
+/* The namespace of the release records: *ns (the --release-namespace
+ * flag, checked by the caller) when set, else kstage.releaseNamespace of
+ * the values. EXIT_USAGE after printing the error when that is not a
+ * namespace name. */
+int cli_release_namespace(cli_ctx *ctx, const doc_node *values, const char **ns);
 
 #endif

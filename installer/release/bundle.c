@@ -27,6 +27,9 @@
  *       # and/or, after the objects:
  *       ops:
  *         - jsonKeyMerge: {configMap: NS/NAME, key: KEY, set: {k: v}}   values may be templates
+ *             # (NS/NAME of both ops may be a template too: "{{ .Values.ns }}/name")
+ *             # (rendered as strings); a typed value is {json: TEMPLATE}: rendered, then
+ *             # read as JSON ("true" a bool, "30" a number); null leaves the key as it is
  *         - rolloutRestart: {deployment|statefulset|daemonset: NS/NAME,
  *                            when: changed|always}
  *             # changed (the default): only when an earlier op or object of
@@ -44,6 +47,10 @@
  *                                   only on a first revision (install) and/or a
  *                                   later one (upgrade; both by default); on other
  *                                   runs it is not run and its objects stay
+ *       pin: required|optional      optional: a remote source kstage.lock may lack (one
+ *                                   this machine cannot reach to pin); unpinned, it is
+ *                                   not fetched, and a run with the stage enabled is
+ *                                   refused by the preflight with the way to pin it
  *       outputs:                    rendered once the stage is healthy (lookup sees
  *         address: TEMPLATE         the live cluster); shown in text, as the event
  *                                   stage.output, in --summary, and to the templates
@@ -225,12 +232,22 @@ static void parse_ops(rel_stage *st, karena *a, const doc_node *ops, const char 
 			check_keys(body, keys, "jsonKeyMerge", file, err);
 			op->type = REL_OP_JSON_KEY_MERGE;
 			op->key = want_str(body, "key", true, "jsonKeyMerge", file, err);
-			if (cm)
+			if (cm && strstr(cm, "{{"))
+				op->ref_tmpl = cm;
+			else if (cm)
 				split_ref(a, cm, &op->ns, &op->name);
-			if (!set || set->type != DOC_MAP || !set->u.map.len)
+			if (!set || set->type != DOC_MAP || !set->u.map.len) {
 				ERR_AT(err, set ? set : body, "jsonKeyMerge: \"set\" must be a non-empty map of keys to values");
-			else
+			} else {
+				size_t j;
 				op->set = (doc_node *)set;
+				for (j = 0; j < set->u.map.len; j++) {
+					const doc_node *v = set->u.map.v[j].val;
+					if (v->type == DOC_MAP && doc_map_get(v, "json") && !rel_op_typed(v))
+						ERR_AT(err, v, "jsonKeyMerge: set.%s: a typed value is {json: \"TEMPLATE\"}, "
+						       "one string key", set->u.map.v[j].key->u.s.ptr);
+				}
+			}
 		} else if (!strcmp(k, "rolloutRestart")) {
 			const doc_node *when = doc_map_get(body, "when"), *target = NULL;
 			size_t j;
@@ -270,7 +287,10 @@ static void parse_ops(rel_stage *st, karena *a, const doc_node *ops, const char 
 			}
 			if (bad)
 				continue;
-			split_ref(a, target->u.s.ptr, &op->ns, &op->name);
+			if (strstr(target->u.s.ptr, "{{"))
+				op->ref_tmpl = target->u.s.ptr;
+			else
+				split_ref(a, target->u.s.ptr, &op->ns, &op->name);
 		} else {
 			ERR_AT(err, o->u.map.v[0].key, "stage %s: unknown op \"%s\" (jsonKeyMerge, rolloutRestart)", st->name, k);
 			continue;
@@ -746,7 +766,8 @@ static void check_hooks(const rel_bundle *b, const char *file, kerr *err)
 static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char *file, kerr *err)
 {
 	static const char *const keys[] = { "name", "source", "templates", "chart", "namespace", "wait", "timeout",
-					    "enabled", "ops", "rollback", "test", "checks", "outputs", "hook", NULL };
+					    "enabled", "ops", "rollback", "test", "checks", "outputs", "hook", "pin",
+					    NULL };
 	const doc_node *n;
 	size_t i, nsrc = 0;
 	memset(st, 0, sizeof(*st));
@@ -890,6 +911,14 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 	}
 	if ((n = doc_map_get(s, "hook")))
 		parse_hook(st, a, n, file, err);
+	if ((n = doc_map_get(s, "pin"))) {
+		if (n->type != DOC_STR || (strcmp(n->u.s.ptr, "optional") && strcmp(n->u.s.ptr, "required")))
+			ERR_AT(err, n, "stage %s: pin must be required or optional", st->name);
+		else if (!rel_stage_remote(st))
+			ERR_AT(err, n, "stage %s: pin is for a remote source (url, OCI or git)", st->name);
+		else
+			st->pin_optional = !strcmp(n->u.s.ptr, "optional");
+	}
 }
 
 /* A set of names (open addressing, FNV-1a): duplicate checks in linear
@@ -1108,6 +1137,14 @@ int rel_bundle_open(rel_bundle *out, karena *a, const char *path, const char *ve
 	if ((rc = rel_chart_pull(&ch, a, path, version, fo, VALUES_NUM_HELM, err)))
 		return rc;
 	return chart_bundle(out, a, ch, path);
+}
+
+const doc_node *rel_op_typed(const doc_node *v)
+{
+	const doc_node *j;
+	if (v->type != DOC_MAP || v->u.map.len != 1 || !(j = doc_map_get(v, "json")) || j->type != DOC_STR)
+		return NULL;
+	return j;
 }
 
 int rel_bundle_load(rel_bundle *out, karena *a, const char *path, kerr *err)

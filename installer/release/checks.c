@@ -77,8 +77,8 @@ static int needed(perms *p, karena *a, const rel_bundle *b, size_t first, const 
 		size_t n;
 		bool on;
 		const char *sns = s->namespace ? s->namespace : ctx->namespace ? ctx->namespace : "default";
-		if (s->checks || !rel_stage_selected(ctx, s))
-			continue;
+		if (s->checks || !rel_stage_selected(ctx, s) || (rel_stage_remote(s) && !s->sha256))
+			continue;   /* an optional source not pinned: refused on its own */
 		if ((rc = rel_stage_render(&objs, &n, &on, a, b, s, ctx, err))) {
 			kerr_wrap(err, "stage %s", s->name);
 			break;
@@ -97,7 +97,9 @@ static int needed(perms *p, karena *a, const rel_bundle *b, size_t first, const 
 		}
 		for (k = 0; k < s->nops; k++) {
 			const rel_op *op = &s->ops[k];
-			const char *ons = op->ns ? op->ns : sns;
+			const char *ons, *oname;
+			if ((rc = rel_op_target(&ons, &oname, a, b, s, op, sns, ctx, err)))
+				break;
 			if (op->type == REL_OP_JSON_KEY_MERGE) {
 				perm_add(p, a, "get", "", "configmaps", ons);
 				perm_add(p, a, "update", "", "configmaps", ons);
@@ -287,10 +289,31 @@ static void run_permissions(report *r, size_t si)
 	free(p.v);
 }
 
-int rel_preflight(const rel_bundle *b, const rel_ctx *ctx, size_t *nchecks, kerr *err)
+/* The API server's version for the checks' .Capabilities.KubeVersion
+ * (GET /version, once); a failure is a problem of the preflight. */
+static void server_version(report *r, const char *stage, rel_ctx *c)
+{
+	doc_node *v = NULL;
+	kerr e = KERR_INIT;
+	const char *gv;
+	if (c->kube_version || !c->client)
+		return;
+	if (kube_get_json(c->client, r->a, "/version", &v, "the API server's version", &e)) {
+		problem_of(r, stage, "api-server", "GET /version: ", &e);
+		return;
+	}
+	gv = doc_get_str(v, "gitVersion", "");
+	if (gv[0] != 'v' || !strchr(gv, '.'))
+		problem(r, stage, "api-server", karena_printf(r->a, "GET /version: gitVersion \"%s\" is not a version", gv));
+	else
+		c->kube_version = gv;
+}
+
+int rel_preflight(const rel_bundle *b, const rel_ctx *ctx0, size_t *nchecks, kerr *err)
 {
 	report r;
 	karena a;
+	rel_ctx cx = *ctx0, *ctx = &cx;
 	size_t i, j, total = 0;
 	int rc = 0;
 	memset(&r, 0, sizeof(r));
@@ -312,6 +335,7 @@ int rel_preflight(const rel_bundle *b, const rel_ctx *ctx, size_t *nchecks, kerr
 		kube_emit(ctx->client, KEV_INFO, "stage.start", karena_printf(&a, "stage %s: %zu check%s", s->name, s->nchecks,
 									     s->nchecks == 1 ? "" : "s"),
 			  "stage", s->name, NULL);
+		server_version(&r, s->name, ctx);
 		for (j = 0; j < s->nchecks; j++) {
 			if (s->checks[j].permissions)
 				run_permissions(&r, i);
@@ -319,6 +343,25 @@ int rel_preflight(const rel_bundle *b, const rel_ctx *ctx, size_t *nchecks, kerr
 				run_check(&r, s, &s->checks[j]);
 			total++;
 		}
+	}
+	for (i = 0; i < b->nstages && !rc; i++) {
+		const rel_stage *s = &b->stages[i];
+		kerr ee = KERR_INIT;
+		bool on = false;
+		if (!rel_stage_remote(s) || s->sha256 || !rel_stage_selected(ctx, s))
+			continue;
+		/* an `enabled` that cannot be told (a lookup refused) is left to the
+		 * checks and permissions that report why */
+		if (rel_stage_enabled(&on, &a, b, s, ctx, &ee))
+			on = false;
+		kerr_clear(&ee);
+		if (on)
+			problem(&r, s->name, "pinned",
+				karena_printf(&a, "source %s is not pinned in %s/kstage.lock (an optional source, pin: "
+					      "optional, left out of the lock). Pin it on a machine that reaches it: `kstage "
+					      "fetch --update-lock` records the digest it fetched; or import an airgap bundle "
+					      "exported there (`kstage bundle export`, `kstage bundle import`)",
+					      s->url, b->dir));
 	}
 	if (!rc && r.n) {
 		kbuf m = KBUF_INIT;

@@ -167,23 +167,79 @@ const char *rel_restart_kind(const rel_op *op, const char **resource)
 	return "Deployment";
 }
 
-/* The op's set map with template strings rendered. */
+int rel_op_target(const char **ns, const char **name, karena *a, const rel_bundle *b, const rel_stage *s,
+		  const rel_op *op, const char *stage_ns, const rel_ctx *ctx, kerr *err)
+{
+	kbuf o = KBUF_INIT;
+	const char *sl, *what = op->type == REL_OP_JSON_KEY_MERGE ? "jsonKeyMerge.configMap" : "rolloutRestart";
+	int rc;
+	*ns = op->ns ? op->ns : stage_ns;
+	*name = op->name;
+	if (!op->ref_tmpl)
+		return 0;
+	rc = rel_render_string(&o, a, b, karena_printf(a, "%s:stage %s:%s", b->file, s->name, what), op->ref_tmpl, ctx,
+			       err);
+	if (!rc) {
+		const char *ref = karena_strndup(a, o.ptr ? o.ptr : "", o.len), *why, *res;
+		if ((sl = strchr(ref, '/'))) {
+			*ns = karena_strndup(a, ref, (size_t)(sl - ref));
+			*name = sl + 1;
+		} else {
+			*name = ref;
+		}
+		why = *ns ? kube_check_namespace(*ns) : NULL;
+		if (!why)
+			why = op->type == REL_OP_JSON_KEY_MERGE ? kube_check_name("", "ConfigMap", *name)
+								: kube_check_name("apps", rel_restart_kind(op, &res), *name);
+		if (why)
+			rc = kerr_set(err, KE_INPUT, "stage %s: %s \"%s\" (from %s): %s", s->name, what, ref, op->ref_tmpl,
+				      why);
+	}
+	kbuf_release(&o);
+	return rc;
+}
+
+/* The op's set map with template strings rendered; a typed value
+ * {json: TEMPLATE} is rendered, then read as JSON (true stays a bool, 30
+ * a number), and null leaves its key out (as it is in the ConfigMap). */
 static int op_set(doc_node **out, karena *a, const rel_bundle *b, const rel_stage *s, const rel_op *op,
 		  const rel_ctx *ctx, kerr *err)
 {
 	doc_node *set = doc_copy(a, op->set);
-	size_t k;
+	size_t k, n = 0;
 	int rc = 0;
 	for (k = 0; k < set->u.map.len && !rc; k++) {
 		doc_node *v = set->u.map.v[k].val;
-		if (v->type == DOC_STR && strstr(v->u.s.ptr, "{{")) {
+		const doc_node *typed = rel_op_typed(v);
+		const char *key = set->u.map.v[k].key->u.s.ptr;
+		if ((typed || v->type == DOC_STR) && strstr((typed ? typed : v)->u.s.ptr, "{{")) {
 			kbuf o = KBUF_INIT;
-			rc = rel_render_string(&o, a, b, karena_printf(a, "%s:stage %s:jsonKeyMerge", b->file, s->name),
-					       v->u.s.ptr, ctx, err);
-			set->u.map.v[k].val = doc_new_strn(a, o.ptr, o.len);
+			rc = rel_render_string(&o, a, b,
+					       karena_printf(a, "%s:stage %s:jsonKeyMerge.set.%s", b->file, s->name, key),
+					       (typed ? typed : v)->u.s.ptr, ctx, err);
+			v = doc_new_strn(a, o.ptr ? o.ptr : "", o.len);
 			kbuf_release(&o);
+		} else if (typed) {
+			v = (doc_node *)typed;
 		}
+		if (!rc && typed) {
+			doc_node *j = NULL;
+			kerr je = KERR_INIT;
+			if (doc_load_json(&j, a, key, v->u.s.ptr, v->u.s.len, &je)) {
+				rc = kerr_set_at(err, KE_INPUT, typed->file ? typed->file : b->file, typed->line, typed->col,
+						 "stage %s: jsonKeyMerge set.%s: {json: ...} gave \"%s\", which is not JSON",
+						 s->name, key, v->u.s.ptr);
+				kerr_clear(&je);
+				break;
+			}
+			v = j;
+		}
+		if (v->type == DOC_NULL && typed)
+			continue;
+		set->u.map.v[n] = set->u.map.v[k];
+		set->u.map.v[n++].val = v;
 	}
+	set->u.map.len = n;
 	*out = set;
 	return rc;
 }
@@ -200,17 +256,18 @@ static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 	kube_client *c = ctx->client;
 	for (i = 0; i < s->nops && !rc; i++) {
 		const rel_op *op = &s->ops[i];
-		const char *ns = op->ns ? op->ns : stage_ns(ctx, s);
-		if ((rc = kube_check_stop(c, err)))
+		const char *ns, *name;
+		if ((rc = kube_check_stop(c, err)) ||
+		    (rc = rel_op_target(&ns, &name, a, b, s, op, stage_ns(ctx, s), ctx, err)))
 			break;
 		if (op->type == REL_OP_JSON_KEY_MERGE) {
 			doc_node *set = NULL;
 			bool changed = false;
 			char *prior = NULL;
-			const char *ref = karena_printf(a, "ConfigMap/%s/%s", ns, op->name);
+			const char *ref = karena_printf(a, "ConfigMap/%s/%s", ns, name);
 			rc = op_set(&set, a, b, s, op, ctx, err);
 			if (!rc)
-				rc = kube_op_json_key_merge(c, a, ns, op->name, op->key, set, false, &changed, &prior, err);
+				rc = kube_op_json_key_merge(c, a, ns, name, op->key, set, false, &changed, &prior, err);
 			free(prior);
 			if (!rc) {
 				kube_emit(c, KEV_INFO, "op.done", changed ? "jsonKeyMerge: changed" : "jsonKeyMerge: unchanged",
@@ -223,14 +280,14 @@ static int run_ops(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, 
 				stage_changed |= changed;
 			}
 		} else if (!op->always && !stage_changed) {
-			const char *res, *ref = karena_printf(a, "%s/%s/%s", rel_restart_kind(op, &res), ns, op->name);
+			const char *res, *ref = karena_printf(a, "%s/%s/%s", rel_restart_kind(op, &res), ns, name);
 			kube_emit(c, KEV_INFO, "op.done", "rolloutRestart: not restarted (nothing in the stage changed)",
 				  "stage", s->name, "op", "rolloutRestart", "object", ref, "action", "unchanged", NULL);
 			sum->ops_unchanged++;
 		} else {
 			kube_obj o;
 			kube_wait_item it;
-			rc = kube_op_rollout_restart(c, a, op->kind, ns, op->name, false, &o, err);
+			rc = kube_op_rollout_restart(c, a, op->kind, ns, name, false, &o, err);
 			if (!rc) {
 				kube_emit(c, KEV_INFO, "op.done", "rolloutRestart: restarted", "stage", s->name,
 					  "op", "rolloutRestart", "object", o.ref, "action", "restarted", NULL);
@@ -687,12 +744,14 @@ static int stage_wait(stage_run *r, kerr *err)
  * and for a jsonKeyMerge note the exact prior string of its key. */
 static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel_op *op, kerr *err)
 {
-	const char *ns = op->ns ? op->ns : r->ns, *resource = "configmaps", *kind = "ConfigMap", *apiv = "v1";
+	const char *ns, *name, *resource = "configmaps", *kind = "ConfigMap", *apiv = "v1";
 	kbuf p = KBUF_INIT;
 	doc_node *live = NULL;
 	rel_rec_object *e;
 	kerr ge = KERR_INIT;
-	int rc = 0;
+	int rc = rel_op_target(&ns, &name, &r->a, r->b, r->s, op, r->ns, r->ctx, err);
+	if (rc)
+		return rc;
 	if (op->type == REL_OP_ROLLOUT_RESTART) {
 		kind = rel_restart_kind(op, &resource);
 		apiv = "apps/v1";
@@ -700,8 +759,8 @@ static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel
 	kbuf_puts(&p, op->type == REL_OP_ROLLOUT_RESTART ? "/apis/apps/v1/namespaces/" : "/api/v1/namespaces/");
 	kube_path_escape(&p, ns);
 	kbuf_printf(&p, "/%s/", resource);
-	kube_path_escape(&p, op->name);
-	if (kube_get_json(r->c, &r->a, p.ptr, &live, karena_printf(&r->a, "%s/%s/%s", kind, ns, op->name), &ge)) {
+	kube_path_escape(&p, name);
+	if (kube_get_json(r->c, &r->a, p.ptr, &live, karena_printf(&r->a, "%s/%s/%s", kind, ns, name), &ge)) {
 		live = NULL;
 		if (ge.code != KE_NOTFOUND) {
 			kerr_move(err, &ge);
@@ -712,7 +771,7 @@ static int journal_op(stage_run *r, rel_journal *j, rel_rec_stage *st, const rel
 	kbuf_release(&p);
 	if (rc)
 		return rc;
-	e = rel_record_add_object(j->a, st, apiv, kind, ns, op->name, live ? doc_copy(j->a, live) : NULL);
+	e = rel_record_add_object(j->a, st, apiv, kind, ns, name, live ? doc_copy(j->a, live) : NULL);
 	e->keep = r->s->rollback && !strcmp(r->s->rollback, "keep");
 	if (op->type == REL_OP_JSON_KEY_MERGE) {
 		const doc_node *v = live ? doc_get_path(live, "data") : NULL;
@@ -911,6 +970,23 @@ static int stage_outputs(const rel_bundle *b, const rel_stage *s, const rel_ctx 
 	return rc;
 }
 
+/* A test's cleanup deleted o: apply marks its journal entries in this
+ * run's record, verify lists it for the release's record (ctx->cleaned),
+ * so that a rollback or uninstall does not try to re-create it. */
+static void note_cleaned(const rel_ctx *ctx, const kube_obj *o)
+{
+	rel_rec_object id;
+	memset(&id, 0, sizeof(id));
+	id.api_version = o->api_version;
+	id.kind = o->kind;
+	id.ns = o->ns;
+	id.name = o->name;
+	if (ctx->journal)
+		rel_record_mark_cleaned(ctx->journal->rec, &id);
+	if (ctx->cleaned)
+		rel_record_add_object(ctx->cleaned_a, ctx->cleaned, o->api_version, o->kind, o->ns, o->name, NULL);
+}
+
 /* The stage's test, then its cleanup (whether the test passed or not):
  * the stage's objects deleted in reverse order and waited until gone. */
 static int stage_test(stage_run *r, kerr *err)
@@ -927,6 +1003,7 @@ static int stage_test(stage_run *r, kerr *err)
 			break;
 		kube_emit(r->c, KEV_INFO, "test.cleanup", karena_printf(&r->a, "%s: deleted (test cleanup)", r->v[i].o.ref),
 			  "stage", r->s->name, "object", r->v[i].o.ref, "action", "deleted", NULL);
+		note_cleaned(r->ctx, &r->v[i].o);
 	}
 	if (crc && !rc) {
 		kerr_move(err, &ce);
@@ -1222,12 +1299,14 @@ static int plan_op(rel_plan *p, karena *pa, karena *a, const rel_bundle *b, cons
 		   const rel_op *op, bool changed_before, const rel_ctx *ctx, kerr *err)
 {
 	rel_plan_entry en = { 0 };
-	const char *ns = op->ns ? op->ns : stage_ns(ctx, s);
-	int rc = 0;
+	const char *ns, *name;
+	int rc = rel_op_target(&ns, &name, a, b, s, op, stage_ns(ctx, s), ctx, err);
+	if (rc)
+		return rc;
 	en.stage = karena_strdup(pa, s->name);
 	if (op->type == REL_OP_ROLLOUT_RESTART) {
 		const char *res;
-		en.ref = karena_printf(pa, "%s/%s/%s", rel_restart_kind(op, &res), ns, op->name);
+		en.ref = karena_printf(pa, "%s/%s/%s", rel_restart_kind(op, &res), ns, name);
 		if (op->always || changed_before) {
 			en.action = REL_CHANGED;
 			en.note = "rolloutRestart: the pods will be restarted (restartedAt annotation), then waited for";
@@ -1240,10 +1319,10 @@ static int plan_op(rel_plan *p, karena *pa, karena *a, const rel_bundle *b, cons
 		bool changed = false;
 		const char *old = NULL, *new = NULL;
 		kerr e = KERR_INIT;
-		en.ref = karena_printf(pa, "ConfigMap/%s/%s", ns, op->name);
+		en.ref = karena_printf(pa, "ConfigMap/%s/%s", ns, name);
 		if ((rc = op_set(&set, a, b, s, op, ctx, err)))
 			return rc;
-		rc = kube_op_json_key_merge_preview(ctx->client, a, ns, op->name, op->key, set, &changed, &old, &new, &e);
+		rc = kube_op_json_key_merge_preview(ctx->client, a, ns, name, op->key, set, &changed, &old, &new, &e);
 		if (rc == KE_NOTFOUND) {
 			en.action = REL_CHANGED;
 			en.note = karena_printf(pa, "jsonKeyMerge on key \"%s\": %s (apply fails unless an earlier stage creates it)",

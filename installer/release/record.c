@@ -197,6 +197,18 @@ bool rel_rec_object_same(const rel_rec_object *x, const rel_rec_object *y)
 	       !strcmp(x->name, y->name) && ((!x->ns && !y->ns) || (x->ns && y->ns && !strcmp(x->ns, y->ns)));
 }
 
+size_t rel_record_mark_cleaned(rel_record *r, const rel_rec_object *o)
+{
+	size_t s, i, n = 0;
+	for (s = 0; s < r->nstages; s++)
+		for (i = 0; i < r->stages[s].nobjects; i++)
+			if (rel_rec_object_same(&r->stages[s].objects[i], o)) {
+				r->stages[s].objects[i].cleaned = true;
+				n++;
+			}
+	return n;
+}
+
 bool rel_rec_stage_started(const rel_rec_stage *s)
 {
 	return s->result != REL_SR_PENDING && s->result != REL_SR_SKIPPED;
@@ -267,6 +279,8 @@ static doc_node *objects_doc(karena *a, const rel_rec_stage *s)
 		doc_map_set(a, od, "prior", o->existed && o->prior ? o->prior : doc_new_str(a, "absent"));
 		if (o->keep)
 			doc_map_set(a, od, "policy", doc_new_str(a, "keep"));
+		if (o->cleaned)
+			doc_map_set(a, od, "cleaned", doc_new_bool(a, true));
 		if (o->key) {
 			doc_map_set(a, od, "key", doc_new_str(a, o->key));
 			doc_map_set(a, od, "keyPrior", o->key_prior ? doc_new_strn(a, o->key_prior, o->key_prior_len)
@@ -486,6 +500,12 @@ static void read_object(rd *r, rel_rec_stage *s, const doc_node *od, const char 
 		if (pol && strcmp(pol, "keep"))
 			return (void)bad(r, karena_printf(r->a, "%spolicy", ctx), "is not \"keep\"");
 		o->keep = pol != NULL;
+	}
+	{
+		const doc_node *cl = doc_map_get(od, "cleaned");
+		if (cl && cl->type != DOC_BOOL)
+			return (void)bad(r, karena_printf(r->a, "%scleaned", ctx), "is not a boolean");
+		o->cleaned = cl && cl->u.b;
 	}
 	if (key) {
 		o->key = key;

@@ -80,6 +80,8 @@ typedef struct rel_rec_object {
 	const char *key;            /* a jsonKeyMerge into this ConfigMap: the key, else NULL */
 	const char *key_prior;      /* its exact prior string; NULL when the key was absent */
 	size_t key_prior_len;
+	bool cleaned;               /* a test's cleanup deleted it after this revision applied it
+	                             * (apply or kstage verify): a rollback does not re-create it */
 } rel_rec_object;
 
 typedef struct rel_rec_stage {
@@ -127,6 +129,9 @@ rel_rec_object *rel_record_add_object(karena *a, rel_rec_stage *s, const char *a
 				      doc_node *prior);
 /* Same object: API group (not version), kind, namespace and name. */
 bool rel_rec_object_same(const rel_rec_object *x, const rel_rec_object *y);
+/* Mark every journal entry of r for the object o (rel_rec_object_same) as
+ * cleaned by a test; returns how many there were. */
+size_t rel_record_mark_cleaned(rel_record *r, const rel_rec_object *o);
 /* A stage whose journal counts: it started (not pending, not skipped). */
 bool rel_rec_stage_started(const rel_rec_stage *s);
 /* Append to acc each entry of s whose object acc does not hold yet (the

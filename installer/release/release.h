@@ -40,12 +40,17 @@ typedef enum rel_op_type { REL_OP_JSON_KEY_MERGE, REL_OP_ROLLOUT_RESTART } rel_o
 typedef struct rel_op {
 	rel_op_type type;
 	const char *ns, *name;      /* the object: "ns/name" in the file */
+	const char *ref_tmpl;       /* that "ns/name" when it is a template (rel_op_target), else NULL */
 	const char *kind;           /* rolloutRestart: deployment|statefulset|daemonset */
 	bool always;                /* rolloutRestart when: always (else only when the stage changed something) */
 	const char *key;            /* jsonKeyMerge */
 	doc_node *set;              /* jsonKeyMerge: top-level keys to set (may hold templates) */
 	const doc_node *node;       /* for positions */
 } rel_op;
+
+/* A jsonKeyMerge set value {json: TEMPLATE}: its template string, else
+ * NULL (a plain value). */
+const doc_node *rel_op_typed(const doc_node *v);
 
 /* checks: one check of a checks stage. */
 typedef struct rel_check {
@@ -113,6 +118,9 @@ typedef struct rel_stage {
 	rel_op *ops;
 	size_t nops;
 	const char *rollback;       /* "keep" or NULL */
+	bool pin_optional;          /* pin: optional: its remote source may be missing from
+	                             * kstage.lock; unpinned, it is not fetched, and the
+	                             * preflight refuses the run when the stage is enabled */
 	const char *namespace;      /* default namespace of the stage's objects, or NULL */
 	rel_test *test;             /* test: {...}, or NULL */
 	rel_check *checks;          /* a checks stage (nothing else but name and enabled), or NULL */
@@ -302,6 +310,10 @@ typedef struct rel_ctx {
 	bool test_logs;             /* verify --logs: the log of every test hook Pod */
 	bool no_hooks;              /* apply --no-hooks: chart hooks are not run */
 	const char *field_manager;  /* of the stages' objects; NULL: "kstage" ("helm" with --helm-record) */
+	const char *kube_version;   /* the API server's gitVersion ("v1.36.3") for .Capabilities.KubeVersion
+	                             * of the checks (the preflight reads GET /version), or NULL */
+	rel_rec_stage *cleaned;     /* verify: gets the objects a test's cleanup deleted (in cleaned_a), or NULL */
+	karena *cleaned_a;
 } rel_ctx;
 
 /* The values of a bundle run: user files and flags over the bundle's
@@ -323,6 +335,12 @@ struct rel_hooks;
  * not kept), unless ctx->no_hooks. */
 int rel_stage_render_hooks(kube_obj **objs, size_t *n, struct rel_hooks *hooks, bool *enabled, karena *a,
 			   const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, kerr *err);
+/* The namespace and name of op's object: its "ns/name" rendered when it
+ * is a template (each part checked as a Kubernetes name), else as written;
+ * the namespace defaults to stage_ns. */
+int rel_op_target(const char **ns, const char **name, karena *a, const rel_bundle *b, const rel_stage *s,
+		  const rel_op *op, const char *stage_ns, const rel_ctx *ctx, kerr *err);
+
 /* Render one template string with .Values (for `enabled` and op values). */
 int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *name, const char *text,
 		      const rel_ctx *ctx, kerr *err);
@@ -368,7 +386,8 @@ int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *e
  * applied, waited for, tested, cleaned up), after the preflight; the other
  * enabled stages only render their outputs (from the live cluster), in
  * order; then, without --stage, the chart test hooks of ctx->prior
- * (rel_hooks_test). Nothing is recorded. */
+ * (rel_hooks_test). Nothing is recorded as a revision; the objects a test's
+ * cleanup deletes are listed in ctx->cleaned (rel_release_note_cleaned). */
 int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err);
 
 /* ---- tests (release/verify.c) ---- */
@@ -630,6 +649,14 @@ typedef struct rel_run_result {
  * waits, the Lease is renewed every third of its duration. */
 int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, rel_run_result *res, karena *a,
 		      kerr *err);
+
+/* kstage verify's cleanup, recorded: under the Lease, the journal entries
+ * of the latest deployed revision of release for the objects in cleaned
+ * are marked cleaned (rel_record_mark_cleaned), so that its rollback or
+ * uninstall does not re-create them. *marked gets how many entries; no
+ * deployed revision (or none of the objects in it) writes nothing. */
+int rel_release_note_cleaned(kube_client *c, karena *a, const char *release, const rel_run_opts *o,
+			     const rel_rec_stage *cleaned, size_t *marked, kerr *err);
 
 /* Put back what the journal of rec says: every started stage in reverse,
  * each object once (its earliest prior state); objects that were absent

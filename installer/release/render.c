@@ -59,6 +59,18 @@ static doc_node *make_dot(karena *a, const rel_bundle *b, const rel_ctx *ctx)
 	doc_map_set(a, dot, "Bundle", bun);
 	doc_map_set(a, dot, "Chart", bun);   /* as `kstage template` shows a bundle */
 	doc_map_set(a, dot, "Outputs", ctx->outputs ? doc_copy(a, ctx->outputs) : doc_new_map(a));
+	if (ctx->kube_version) {
+		/* the checks' .Capabilities.KubeVersion: Version, GitVersion, Major, Minor (as Helm's) */
+		doc_node *caps = doc_new_map(a), *kv = doc_new_map(a);
+		const char *v = ctx->kube_version + (ctx->kube_version[0] == 'v');
+		size_t maj = strspn(v, "0123456789"), min = v[maj] == '.' ? strspn(v + maj + 1, "0123456789") : 0;
+		doc_map_set(a, kv, "Version", doc_new_str(a, ctx->kube_version));
+		doc_map_set(a, kv, "GitVersion", doc_new_str(a, ctx->kube_version));
+		doc_map_set(a, kv, "Major", doc_new_strn(a, v, maj));
+		doc_map_set(a, kv, "Minor", doc_new_strn(a, v + maj + (min ? 1 : 0), min));
+		doc_map_set(a, caps, "KubeVersion", kv);
+		doc_map_set(a, dot, "Capabilities", caps);
+	}
 	return dot;
 }
 
@@ -432,7 +444,7 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, rel_hooks *hook
 	values_secrets(ctx->sink ? ctx->sink->redact : NULL, &ch->vc, ch->vc.values, NULL);
 	memset(&ro, 0, sizeof(ro));
 	ro.release_name = ctx->release_name ? ctx->release_name : ch->name;
-	ro.namespace = ctx->namespace;
+	ro.namespace = s->namespace ? s->namespace : ctx->namespace;   /* helm -n: the stage's namespace */
 	ro.num = VALUES_NUM_HELM;
 	ro.is_upgrade = ctx->is_upgrade;
 	ro.lookup = ctx->lookup ? &ctx->lookup->t : NULL;

@@ -281,11 +281,26 @@ static void restore_one(kube_client *c, karena *a, const rel_rec_object *e, long
 	kerr err = KERR_INIT;
 	const char *ref = rel_rec_object_ref(a, e);
 	int rc = rel_rec_object_resolve(&o, c, a, e, &err);
-	if (rc == KE_NOTFOUND && !e->existed) {
+	if (rc == KE_NOTFOUND && (!e->existed || e->cleaned)) {
 		/* its kind is not served (its CRD went): nothing of it is left */
 		rep->unchanged++;
 		kerr_clear(&err);
 		return;
+	}
+	if (!rc && e->cleaned) {
+		/* a test's cleanup deleted it: gone, it stays gone; back, it is
+		 * undone as any other object */
+		doc_node *cur = NULL;
+		kerr ge = KERR_INIT;
+		int grc = kube_get(c, a, &o, &cur, &ge);
+		kerr_clear(&ge);
+		if (grc == KE_NOTFOUND) {
+			rep->unchanged++;
+			kube_emit(c, KEV_INFO, "rollback.object",
+				  karena_printf(a, "%s: not re-created (a test's cleanup deleted it)", ref), "object", ref,
+				  "action", "unchanged", NULL);
+			return;
+		}
 	}
 	if (!rc && keep) {
 		doc_node *cur = NULL;
@@ -666,6 +681,39 @@ int rel_release_recover(kube_client *c, karena *a, const char *release, const re
 	return rc;
 }
 
+int rel_release_note_cleaned(kube_client *c, karena *a, const char *release, const rel_run_opts *o,
+			     const rel_rec_stage *cleaned, size_t *marked, kerr *err)
+{
+	rel_lock lock;
+	rel_record *rec = NULL;
+	size_t i;
+	int rc;
+	*marked = 0;
+	if (!cleaned->nobjects)
+		return 0;
+	/* no deployed revision (a bundle verified before any apply): nothing to note, no Lease taken */
+	if ((rc = rel_prior_load(o->store, a, release, &rec, err)) || !rec)
+		return rc;
+	for (i = 0; i < cleaned->nobjects && !*marked; i++)
+		*marked += rel_record_mark_cleaned(rec, &cleaned->objects[i]);
+	if (!*marked)
+		return 0;
+	*marked = 0;
+	rec = NULL;
+	if ((rc = take_lock(&lock, c, release, o, err))) {
+		rel_lock_release(&lock);
+		return rc;
+	}
+	if (!(rc = rel_prior_load(o->store, a, release, &rec, err)) && rec) {
+		for (i = 0; i < cleaned->nobjects; i++)
+			*marked += rel_record_mark_cleaned(rec, &cleaned->objects[i]);
+		if (*marked)
+			rc = rel_store_update(o->store, rec, err);
+	}
+	give_lock(&lock);
+	return rc;
+}
+
 /* The hooks around a rollback (the target's pre/post-rollback) or an
  * uninstall (the newest revision's pre/post-delete); *hrec gets the record
  * they come from. */
@@ -757,6 +805,16 @@ int rel_release_rollback(kube_client *c, karena *a, const char *release, int tar
 		else if ((rc = rel_store_get(o->store, a, release, h[i].revision, &recs[k], err)))
 			goto out;
 		k++;
+	}
+	/* an object a test's cleanup deleted after one of these revisions is
+	 * not re-created by an earlier one either */
+	for (i = 0; i < k; i++) {
+		size_t s, e, m;
+		for (s = 0; s < recs[i]->nstages; s++)
+			for (e = 0; e < recs[i]->stages[s].nobjects; e++)
+				if (recs[i]->stages[s].objects[e].cleaned)
+					for (m = 0; m < k; m++)
+						rel_record_mark_cleaned(recs[m], &recs[i]->stages[s].objects[e]);
 	}
 	if (!o->no_hooks && (rc = release_hooks(c, a, release, target, k ? recs[0] : NULL, o, true, &hrec, err)))
 		goto out;

@@ -110,7 +110,7 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err)
 			st->size = e->size;
 			st->pin_at = karena_strdup(a, at.ptr);
 			kbuf_release(&at);
-		} else {
+		} else if (!st->pin_optional) {
 			kerr_add_at(err, KE_INPUT, n && n->file ? n->file : b->file, n ? n->line : 0, n ? n->col : 0,
 				    "stage %s: source %s is not pinned: no sha256 here and no entry in %s: "
 				    "run kstage fetch --update-lock", st->name, st->url, lock.file);
@@ -143,8 +143,8 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 	for (i = 0; i < b->nstages && !rc; i++) {
 		const rel_stage *st = &b->stages[i];
 		fetch_lock_entry *e;
-		if (!rel_stage_remote(st))
-			continue;
+		if (!rel_stage_remote(st) || (!update_lock && !st->sha256 && st->pin_optional))
+			continue;   /* an optional source not pinned: the preflight refuses it if enabled */
 		kbuf_reset(&data);
 		if (!update_lock && !st->sha256)
 			rc = kerr_set(err, KE_INPUT, "source %s is not pinned", st->url);
@@ -164,6 +164,17 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 			} else {
 				rc = fetch_get(&data, &res, st->url, st->sha256, &one, err);
 			}
+		}
+		if (rc && update_lock && st->pin_optional && rc != KE_USAGE) {
+			/* optional: pinned when it can be fetched, else left out, said */
+			kbuf_reset(&msg);
+			kerr_format_short(err, &msg);
+			kev_emitf(fo->sink, KEV_WARN, "fetch.unpinned",
+				  "stage %s: optional source %s left unpinned (a run that enables the stage is refused): %s",
+				  st->name, st->url, msg.ptr ? msg.ptr : "");
+			kerr_clear(err);
+			rc = 0;
+			continue;
 		}
 		if (rc) {
 			if (st->pin_at)

@@ -389,3 +389,274 @@ spec: {controllerName: istio.io/gateway-controller}
     assert "stage verify: test passed: HTTP 200" in r.stdout + r.stderr
     assert '"model_name":"sklearn-v2-iris"' in r.stdout + r.stderr
     wait_gone(cluster, "isvc", "sklearn-v2-iris", "-n", "kserve-test")
+
+
+def test_verify_cleanup_after_keep_test_is_recorded_then_uninstall(cluster):
+    """apply --keep-test twice (the second revision journals the test objects
+    as existing), then `kstage verify` deletes them (its cleanup): uninstall
+    must not try to re-create them (it failed re-creating the
+    InferenceService in its deleted namespace, exit 3)."""
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    for _ in range(2):
+        r = run(cluster, "apply", *example("demo"), "--keep-test")
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert cluster.exists("isvc", "sklearn-v2-iris", "-n", "kserve-test")
+    r = run(cluster, "verify", *example("demo"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "InferenceService/kserve-test/sklearn-v2-iris: deleted (test cleanup)" in r.stderr, r.stderr
+    assert not cluster.exists("namespace", "kserve-test")
+    # the deployed record notes it (checked in the record itself)
+    rec = release_record(cluster, RELEASE)
+    cleaned = {(o["kind"], o.get("namespace"), o["name"]) for st in rec["stages"] for o in st["objects"]
+               if o.get("cleaned")}
+    assert cleaned == {("InferenceService", "kserve-test", "sklearn-v2-iris"), ("Namespace", None, "kserve-test")}
+    r = cluster.kstage("uninstall", RELEASE)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "InferenceService/kserve-test/sklearn-v2-iris: not re-created (a test's cleanup deleted it)" in r.stderr
+    assert not cluster.exists("namespace", "kserve-test")
+    assert not cluster.exists("gateway", "kserve-ingress-gateway", "-n", "kserve")
+    assert ingress(cluster) == before
+
+
+def release_record(cluster, name):
+    """The latest deployed record of a release, decoded from its Secret (one part)."""
+    import base64
+    import gzip
+    heads = [s for s in cluster.get("secret", "-n", "kstage-system", "-l", "name=" + name)["items"]
+             if s["metadata"]["labels"].get("status") == "deployed"]
+    assert len(heads) == 1, [s["metadata"]["labels"] for s in heads]
+    assert heads[0]["metadata"]["annotations"]["kstage.dev/parts"] == "1"
+    return json.loads(gzip.decompress(base64.b64decode(heads[0]["data"]["release"])))
+
+
+def all_mirrors(cluster):
+    """github.com, docker.io and ghcr.io all served by the test servers."""
+    oci = "oci://" + cluster.env["KSTAGE_OCI_HOST"] + "/"
+    return mirror(cluster) + ["--mirror", "oci://docker.io/=" + oci, "--mirror", "oci://ghcr.io/=" + oci]
+
+
+def pinned_copy(cluster, name):
+    """The shipped bundle copied, then pinned with `kstage fetch --update-lock`
+    as a connected machine would (here through the test servers)."""
+    import shutil
+    d = cluster.tmp / name
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir()
+    for f in ("kstage.yaml", "kstage.lock"):
+        shutil.copy(ROOT / f, d / f)
+    for sub in ("templates", "values"):
+        shutil.copytree(ROOT / sub, d / sub)
+    r = cluster.kstage("fetch", str(d), "--update-lock", *all_mirrors(cluster), timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
+    # the Gateway API v1.5.1 experimental file is not on the test server: an optional
+    # source that cannot be fetched is left unpinned, and --update-lock says so
+    assert ("stage gateway-api-crds-v1-5-experimental: optional source "
+            "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/experimental-install.yaml "
+            "left unpinned") in r.stderr, r.stderr
+    lock = (d / "kstage.lock").read_text()
+    for stage in ("envoy-gateway", "kserve-helm", "gateway-api-crds-experimental"):
+        assert 'stage: "%s"' % stage in lock, lock
+    assert 'stage: "gateway-api-crds-v1-5-experimental"' not in lock
+    return d
+
+
+def test_shipped_lock_leaves_optional_sources_unpinned_and_a_run_that_needs_one_is_refused(cluster):
+    lock = (ROOT / "kstage.lock").read_text()
+    assert "docker.io" not in lock and "ghcr.io" not in lock and "experimental" not in lock
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    r = run(cluster, "apply", *example("current-versions"), "--set", "envoyGateway.install=true",
+            "--set", "kserve.mode=helm", "--set", "gatewayApi.channel=experimental")
+    assert r.returncode == 2, r.stdout + r.stderr
+    err = r.stderr
+    assert "preflight: 4 problems, nothing was changed" in err, err
+    assert ("check kserve-helm-mode: kserve.mode helm: KServe's chart needs cert-manager (its webhook Certificate "
+            "and Issuer), and CRD certificates.cert-manager.io is not installed") in err, err
+    for stage, src in (("envoy-gateway", "oci://docker.io/envoyproxy/gateway-helm:v1.8.3"),
+                       ("kserve-helm", "oci://ghcr.io/kserve/charts/kserve:v0.15.2"),
+                       ("gateway-api-crds-v1-5-experimental",
+                        "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/experimental-install.yaml")):
+        assert "stage %s: check pinned: source %s is not pinned in" % (stage, src) in err, err
+    assert "`kstage fetch --update-lock` records the digest it fetched" in err
+    assert "airgap bundle" in err
+    nothing_changed(cluster, before)
+    # the same sources, disabled (the default values): nothing is fetched for them, the run goes on
+    r = run(cluster, "plan", *example("demo"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "docker.io" not in r.stderr and "ghcr.io" not in r.stderr
+
+
+def test_envoy_gateway_stage_with_update_lock(cluster):
+    """envoyGateway.install with the chart pinned by --update-lock: the chart's
+    objects in envoy-gateway-system, its controller Deployment Available. The
+    test cluster runs no Envoy Gateway binary: the kubelet stand-in makes the
+    pod Ready; the GatewayClass is Accepted by the sim's Envoy Gateway stand-in."""
+    preload(cluster, "kserve-v0.15.2")
+    b = pinned_copy(cluster, "bundle-eg")
+    try:
+        r = cluster.kstage("apply", str(b), *all_mirrors(cluster), *example("envoy-gateway"),
+                           "--set", "verify.enabled=false", timeout=900)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "stage envoy-gateway: ready" in r.stderr, r.stderr
+        d = cluster.get("deployment", "envoy-gateway", "-n", "envoy-gateway-system")
+        assert d["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/envoyproxy/gateway:v1.8.3"
+        st = d.get("status", {})
+        assert st.get("availableReplicas") == d["spec"]["replicas"], st
+        assert cluster.exists("service", "envoy-gateway", "-n", "envoy-gateway-system")
+        assert cluster.exists("configmap", "envoy-gateway-config", "-n", "envoy-gateway-system")
+        # the chart's own CRDs are left out: the Gateway API ones are the standard v1.5.1 of the CRD stage
+        assert crd_versions(cluster, GWAPI_151) == {n: ("v1.5.1", "standard") for n in GWAPI_151}
+        assert not [c for c in cluster.get("crd")["items"] if c["spec"]["group"] == "gateway.envoyproxy.io"]
+        assert cond(cluster.get("gatewayclass", "envoy"), "Accepted").get("status") == "True"
+        r = cluster.kstage("uninstall", RELEASE)
+        assert r.returncode == 0, r.stdout + r.stderr
+        wait_gone(cluster, "deployment", "envoy-gateway", "-n", "envoy-gateway-system")
+    finally:
+        cluster.kubectl("delete", "mutatingwebhookconfiguration", "envoy-gateway-topology-injector.envoy-gateway-system",
+                        "--ignore-not-found", check=False)
+
+
+CERT_MANAGER_CRDS = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: %(plural)s.cert-manager.io}
+spec:
+  group: cert-manager.io
+  names: {kind: %(kind)s, listKind: %(kind)sList, plural: %(plural)s, singular: %(singular)s}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+"""
+
+
+def test_kserve_helm_mode_applies_kserves_chart_with_the_gateway_values(cluster):
+    """kserve.mode helm: KServe's own chart (v0.15.2, pinned by --update-lock)
+    applied with enableGatewayApi and kserveGateway; the controller restarted.
+    KServe's chart needs cert-manager's kinds (Certificate, Issuer): the test
+    installs their CRDs only (no cert-manager), and the chart's webhooks have
+    no server in the test cluster, so verify is off here (the patch mode's
+    tests show the data plane)."""
+    preload(cluster, "kserve-v0.15.2")
+    for kind, plural in (("Certificate", "certificates"), ("Issuer", "issuers")):
+        cluster.kubectl("apply", "-f", "-", input=CERT_MANAGER_CRDS % {"kind": kind, "plural": plural,
+                                                                        "singular": kind.lower()})
+    cluster.kubectl("wait", "--for=condition=Established", "--timeout=120s",
+                    "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io")
+    b = pinned_copy(cluster, "bundle-helm")
+    rs0 = replicasets(cluster)
+    try:
+        # the preset's ConfigMap is owned by another field manager: taking it over is asked for
+        r = cluster.kstage("apply", str(b), *all_mirrors(cluster), *example("helm"), "--force-conflicts",
+                           "--set", "verify.enabled=false", timeout=900)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "stage kserve-config: skipped" in r.stderr, r.stderr
+        assert "stage kserve-helm: ready" in r.stderr, r.stderr
+        ing = json.loads(strip_comments(ingress(cluster)))
+        assert ing["enableGatewayApi"] is True
+        assert ing["kserveIngressGateway"] == "kserve/kserve-ingress-gateway"
+        assert ing["ingressGateway"] == "knative-serving/knative-ingress-gateway"
+        assert cluster.exists("certificate", "serving-cert", "-n", "kserve")
+        d = wait_rollout(cluster)
+        assert "kubectl.kubernetes.io/restartedAt" in d["spec"]["template"]["metadata"].get("annotations", {})
+        assert len(replicasets(cluster)) == len(rs0) + 1
+        r = cluster.kstage("uninstall", RELEASE)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert json.loads(strip_comments(ingress(cluster)))["enableGatewayApi"] is False
+    finally:
+        cluster.kubectl("delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration", "-l",
+                        "app.kubernetes.io/name=kserve", "--ignore-not-found", check=False)
+        cluster.kubectl("delete", "crd", "certificates.cert-manager.io", "issuers.cert-manager.io",
+                        "--ignore-not-found", check=False)
+
+
+def test_gateway_api_experimental_channel_with_update_lock(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    b = pinned_copy(cluster, "bundle-exp")
+    r = cluster.kstage("apply", str(b), *all_mirrors(cluster), *example("http-only"),
+                       "--set", "gatewayApi.channel=experimental", "--set", "verify.enabled=false", timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "stage gateway-api-crds: skipped" in r.stderr
+    exp = crd_versions(cluster, GWAPI + ["tcproutes", "tlsroutes", "udproutes"])
+    assert set(exp.values()) == {("v1.2.1", "experimental")}, exp
+
+
+def test_disable_http_route_timeout_stays_a_json_boolean(cluster):
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    r = run(cluster, "apply", *example("http-only"), "--set", "verify.enabled=false",
+            "--set", "kserve.disableHTTPRouteTimeout=true")
+    assert r.returncode == 0, r.stdout + r.stderr
+    want = before.replace('"enableGatewayApi": false', '"enableGatewayApi": true').replace(
+        '"disableIngressCreation": false\n', '"disableIngressCreation": false,\n    "disableHTTPRouteTimeout": true\n')
+    assert ingress(cluster) == want, ingress(cluster)
+    assert json.loads(strip_comments(ingress(cluster)))["disableHTTPRouteTimeout"] is True
+    r = run(cluster, "apply", *example("http-only"), "--set", "verify.enabled=false",
+            "--set", "kserve.disableHTTPRouteTimeout=false")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert ingress(cluster) == want.replace('"disableHTTPRouteTimeout": true', '"disableHTTPRouteTimeout": false')
+    # null (the default) leaves the key as it is
+    r = run(cluster, "apply", *example("http-only"), "--set", "verify.enabled=false")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert '"disableHTTPRouteTimeout": false' in ingress(cluster)
+
+
+def test_kserve_object_names_are_values(cluster):
+    """KServe under other names: the preset's objects copied to namespace
+    ml-serving as serving-config / serving-controller."""
+    preload(cluster, "kserve-v0.15.2")
+    r = run(cluster, "plan", *example("http-only"), "--set", "kserve.namespace=ml-serving")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "KServe is not installed: ConfigMap ml-serving/inferenceservice-config is missing" in r.stderr, r.stderr
+    r = run(cluster, "plan", *example("http-only"), "--set", "kserve.configMap=Bad_Name")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "kserve.configMap" in r.stderr, r.stderr
+    # a Deployment under another name, restarted by its name
+    cluster.kubectl("create", "namespace", "ml-serving")
+    try:
+        cm = cluster.get("configmap", "inferenceservice-config", "-n", "kserve")
+        cluster.kubectl("create", "configmap", "serving-config", "-n", "ml-serving",
+                        "--from-literal=ingress=" + cm["data"]["ingress"], "--from-literal=deploy=" + cm["data"]["deploy"])
+        cluster.kubectl("create", "deployment", "serving-controller", "-n", "ml-serving", "--image=example/ctl:v0.15.2")
+        r = run(cluster, "apply", *example("http-only"), "--set", "verify.enabled=false",
+                "--set", "kserve.namespace=ml-serving", "--set", "kserve.configMap=serving-config",
+                "--set", "kserve.controller=serving-controller")
+        assert r.returncode == 0, r.stdout + r.stderr
+        got = cluster.get("configmap", "serving-config", "-n", "ml-serving")["data"]["ingress"]
+        assert json.loads(strip_comments(got))["enableGatewayApi"] is True
+        assert json.loads(strip_comments(ingress(cluster)))["enableGatewayApi"] is False
+        d = cluster.get("deployment", "serving-controller", "-n", "ml-serving")
+        assert "kubectl.kubernetes.io/restartedAt" in d["spec"]["template"]["metadata"].get("annotations", {})
+    finally:
+        cluster.kubectl("delete", "namespace", "ml-serving", "--ignore-not-found", "--wait=false")
+
+
+def test_preflight_refuses_an_api_server_too_old_for_the_gateway_api_version(cluster):
+    """The API server's version (GET /version, answered by the fault proxy as an
+    older Kubernetes would) against what the requested CRDs need: v1.5.1 needs
+    1.30 (admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy), v1.2.1
+    needs 1.26."""
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    r = run(cluster, "plan", *example("demo"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert re.search(r"check api-server-version: ok: Kubernetes v1\.\d+\.\d+", r.stderr), r.stderr
+    rule = cluster.fault("POST", "/rules", {"method": "GET", "path": "^/version$", "action": "status", "status": 200,
+                                            "body": json.dumps({"major": "1", "minor": "29", "gitVersion": "v1.29.4"})})
+    try:
+        r = run(cluster, "apply", *example("current-versions"))
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert ("check api-server-version: the API server is Kubernetes v1.29.4; Gateway API v1.5.1 needs "
+                "Kubernetes 1.30 or later") in r.stderr, r.stderr
+        assert "nothing was changed" in r.stderr
+        nothing_changed(cluster, before)
+        # v1.2.1 needs 1.26: 1.29 is enough
+        r = run(cluster, "plan", *example("demo"))
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "check api-server-version: ok: Kubernetes v1.29.4" in r.stderr, r.stderr
+    finally:
+        cluster.fault("DELETE", "/rules/%d" % rule["id"])

@@ -186,6 +186,12 @@ static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 			    f->deny && strstr(f->deny, line) ? "false" : "true");
 		return 0;
 	}
+	if (!strcmp(req->method, "GET") && !strcmp(req->path, "/version")) {
+		resp->status = 200;
+		kbuf_printf(&resp->body, "{\"major\":\"1\",\"gitVersion\":\"%s\"}",
+			    f->git_version ? f->git_version : "v1.36.3");
+		return 0;
+	}
 	snprintf(path, sizeof(path), "%s", req->path);
 	if ((q = strchr(path, '?'))) {
 		*q++ = 0;

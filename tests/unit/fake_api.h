@@ -43,6 +43,7 @@ typedef struct fake_api {
 				    * status subresource (a PUT keeps the old status,
 				    * a PUT of NAME/status changes only the status) */
 	const char *deny;          /* SelfSubjectAccessReviews denied, "verb group/resource ns\n" lines */
+	const char *git_version;   /* GET /version answers it; NULL: v1.36.3 */
 	int reviews;               /* SelfSubjectAccessReviews answered */
 	void *user;
 	kube_config cfg;           /* what clients borrow */

@@ -110,6 +110,9 @@ static const bad_case bad[] = {
 	{ "name: x\nstages:\n  - name: a\n    chart: {git: https://h/r.git, ref: v1, version: v1}\n", "stage a: a chart from git takes git, ref and path" },
 	{ "name: x\nstages:\n  - name: a\n    chart: {path: c, values: [1]}\n", "/b/kstage.yaml:4:30: stage a: chart values must be a map" },
 	{ "name: x\nstages:\n  - name: a\n    chart: {version: v1}\n", "stage a: chart needs path, or ref (oci://HOST/REPO) with version" },
+	{ "name: x\nstages:\n  - name: a\n    source: {url: https://x/y.yaml}\n    pin: sometimes\n", "/b/kstage.yaml:5:10: stage a: pin must be required or optional" },
+	{ "name: x\nstages:\n  - name: a\n    source: {path: x}\n    pin: optional\n", "/b/kstage.yaml:5:10: stage a: pin is for a remote source" },
+	{ "name: x\nstages:\n  - name: a\n    ops:\n      - jsonKeyMerge: {configMap: a/b, key: k, set: {t: {json: x, y: 1}}}\n", "jsonKeyMerge: set.t: a typed value is {json: \"TEMPLATE\"}, one string key" },
 };
 
 TEST(release_bundle_errors_have_locations)
@@ -194,4 +197,32 @@ TEST(release_bundle_survives_truncation)
 		karena_release(&a);
 	}
 	CHECK(1);
+}
+
+TEST(release_bundle_optional_pin_and_typed_values)
+{
+	const char *t = "name: x\nstages:\n  - name: a\n    source: {url: https://x/y.yaml}\n    pin: optional\n"
+			"  - name: b\n    ops:\n      - jsonKeyMerge:\n          configMap: '{{ .Values.ns }}/cm'\n"
+			"          key: k\n          set: {t: {json: '{{ .Values.t | toJson }}'}, u: {json: x, y: 1}}\n";
+	const char *ok = "name: x\nstages:\n  - name: a\n    source: {url: https://x/y.yaml}\n    pin: optional\n"
+			 "  - name: b\n    ops:\n      - jsonKeyMerge:\n          configMap: '{{ .Values.ns }}/cm'\n"
+			 "          key: k\n          set: {t: {json: '{{ .Values.t | toJson }}'}, s: plain}\n";
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_bundle b;
+	CHECK_INT_EQ(rel_bundle_parse(&b, &a, "/b", "/b/kstage.yaml", t, strlen(t), &e), KE_INPUT);
+	kerr_clear(&e);
+	CHECK_INT_EQ(rel_bundle_parse(&b, &a, "/b", "/b/kstage.yaml", ok, strlen(ok), &e), 0);
+	if (!e.code && b.nstages == 2) {
+		const doc_node *set = b.stages[1].ops[0].set;
+		CHECK(b.stages[0].pin_optional);
+		CHECK(!b.stages[1].pin_optional);
+		CHECK_STR_EQ(b.stages[1].ops[0].ref_tmpl, "{{ .Values.ns }}/cm");
+		CHECK(b.stages[1].ops[0].name == NULL);
+		CHECK(rel_op_typed(doc_map_get(set, "t")) != NULL);
+		CHECK_STR_EQ(rel_op_typed(doc_map_get(set, "t"))->u.s.ptr, "{{ .Values.t | toJson }}");
+		CHECK(rel_op_typed(doc_map_get(set, "s")) == NULL);
+	}
+	kerr_clear(&e);
+	karena_release(&a);
 }

@@ -36,6 +36,9 @@ static const char *yaml =
 	"        info: '{{ len (lookup \"v1\" \"ConfigMap\" \"kserve\" \"\").items }} ConfigMaps'\n"
 	"      - name: broken\n"
 	"        fail: '{{ .Values.nope.deeper }}'\n"
+	"      - name: kube\n"
+	"        fail: '{{ if semverCompare \"< 1.30.0-0\" .Capabilities.KubeVersion.Version }}too old: {{ .Capabilities.KubeVersion.Version }}{{ end }}'\n"
+	"        info: 'Kubernetes {{ .Capabilities.KubeVersion.Major }}.{{ .Capabilities.KubeVersion.Minor }}'\n"
 	"      - permissions: true\n"
 	"  - name: app\n"
 	"    namespace: apps\n"
@@ -83,7 +86,7 @@ TEST(release_checks_report_every_problem_at_once)
 	env_init(&v);
 	v.f.deny = "update /configmaps kserve\npatch apps/deployments kserve\n";
 	CHECK_INT_EQ(rel_preflight(&v.b, &v.ctx, &n, &err), KE_INPUT);
-	CHECK_INT_EQ(n, 4);
+	CHECK_INT_EQ(n, 5);   /* config, count, broken, kube, permissions */
 	CHECK_CONTAINS(err.first.msg, "preflight: 4 problems, nothing was changed:\n"
 				      "stage preflight: check config: KServe is not installed\n"
 				      "stage preflight: check broken: ");
@@ -112,5 +115,24 @@ TEST(release_checks_pass_when_all_is_well)
 	CHECK_INT_EQ(rel_preflight(&v.b, &v.ctx, NULL, &err), 0);
 	CHECK_CONTAINS(v.events.ptr, "check.passed: check count: ok: 1 ConfigMaps");
 	CHECK_CONTAINS(v.events.ptr, "check.passed: check permissions: ok: 4 verbs and resources allowed");
+	CHECK_CONTAINS(v.events.ptr, "check.passed: check kube: ok: Kubernetes 1.36");
+	env_release(&v);
+}
+
+TEST(release_checks_see_the_api_server_version)
+{
+	ck_env v;
+	kerr err = KERR_INIT;
+	doc_node *cm;
+	env_init(&v);
+	v.f.git_version = "v1.29.4-eks-1";
+	cm = doc_new_map(&v.f.a);
+	doc_map_set(&v.f.a, cm, "kind", doc_new_str(&v.f.a, "ConfigMap"));
+	fake_api_put(&v.f, "kserve/configmaps", "inferenceservice-config", cm);
+	doc_map_set(&v.a, v.ctx.values, "nope", doc_new_map(&v.a));
+	CHECK_INT_EQ(rel_preflight(&v.b, &v.ctx, NULL, &err), KE_INPUT);
+	CHECK_CONTAINS(err.first.msg, "preflight: 1 problem, nothing was changed:\n"
+				      "stage preflight: check kube: too old: v1.29.4-eks-1");
+	kerr_clear(&err);
 	env_release(&v);
 }

@@ -80,7 +80,7 @@ TEST(release_prune_candidates_are_what_the_prior_rendered_and_now_does_not)
 
 TEST(release_prune_same_object_ignores_the_version_not_the_group)
 {
-	rel_rec_object x = { "apps/v1", "Deployment", "d", "ns", false, NULL, false, NULL, NULL, 0 };
+	rel_rec_object x = { "apps/v1", "Deployment", "d", "ns", false, NULL, false, NULL, NULL, 0, false };
 	rel_rec_object y = x, z = x, w = x;
 	y.api_version = "apps/v1beta2";
 	z.api_version = "extensions/v1beta1";

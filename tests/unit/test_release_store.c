@@ -7,6 +7,7 @@
 #include "core/alloc.h"
 #include "release/lock.h"
 #include "release/record.h"
+#include "release/release.h"
 #include "release/store.h"
 
 #include <stdio.h>
@@ -70,7 +71,8 @@ static rel_record *sample(karena *a, const char *name, int rev)
 	o->key_prior_len = strlen(o->key_prior);
 	o = rel_record_add_object(a, s, "v1", "ConfigMap", "kserve", "other", js_doc(a, "{\"kind\":\"ConfigMap\"}"));
 	o->key = "newkey";   /* the key did not exist: key_prior NULL */
-	rel_record_add_stage(a, r, "verify");
+	s = rel_record_add_stage(a, r, "verify");
+	rel_record_add_object(a, s, "serving.kserve.io/v1beta1", "InferenceService", "t", "iris", NULL);
 	return r;
 }
 
@@ -98,6 +100,14 @@ TEST(release_record_round_trip_memory_store)
 	CHECK(!strstr(have, "hunter2"));
 	CHECK_INT_EQ(got->nstages, 3);
 	CHECK_INT_EQ(got->stages[1].nobjects, 3);
+	if (got->nstages != 3 || got->stages[2].nobjects != 1) {
+		free(want);
+		free(have);
+		rel_store_free(st);
+		karena_release(&a);
+		karena_release(&b);
+		return;
+	}
 	CHECK(!got->stages[0].objects[0].existed);
 	CHECK(got->stages[0].objects[0].keep);
 	CHECK_STR_EQ(got->stages[1].objects[1].key_prior, "{\n    \"ingressGateway\" : \"knative-serving/x\",\t\"b\": 1 }\n");
@@ -106,6 +116,22 @@ TEST(release_record_round_trip_memory_store)
 	CHECK_INT_EQ(got->updated_ms, 1765000060456);
 	CHECK_INT_EQ(got->stages[0].finished_ms, 1765000002500);
 	CHECK_STR_EQ(rel_rec_object_ref(&b, &got->stages[1].objects[0]), "ConfigMap/kserve/plain");
+	CHECK(!got->stages[2].objects[0].cleaned);
+	CHECK(!strstr(have, "\"cleaned\""));
+	/* a test's cleanup, noted: every entry of the object (any version), kept through the store */
+	{
+		rel_rec_object id = { 0 };
+		id.api_version = "serving.kserve.io/v1";
+		id.kind = "InferenceService";
+		id.ns = "t";
+		id.name = "iris";
+		CHECK_INT_EQ(rel_record_mark_cleaned(r, &id), 1);
+		id.ns = "u";
+		CHECK_INT_EQ(rel_record_mark_cleaned(r, &id), 0);
+		CHECK_INT_EQ(rel_store_update(st, r, &e), 0);
+		CHECK_INT_EQ(rel_store_get(st, &b, "demo", 1, &got, &e), 0);
+		CHECK(got && got->stages[2].objects[0].cleaned && !got->stages[1].objects[0].cleaned);
+	}
 	/* an update is seen whole */
 	r->status = REL_ST_ROLLED_BACK;
 	r->stages[1].result = REL_SR_ROLLED_BACK;
