@@ -321,3 +321,29 @@ def test_a_request_stalled_before_any_change_is_a_connection_error(cluster):
     assert fired >= 2, fired
     assert not cluster.exists("configmap", "held", "-n", NS)
     assert not cluster.exists("lease", "kstage.lease-unreachable", "-n", "kstage-system")
+
+
+def test_wait_for_lock_takes_over_a_lease_that_expires_meanwhile_and_records_it(cluster):
+    """A run holding a 3 s Lease is killed; a second run started at once
+    with --wait-for-lock is refused at first (the Lease is fresh), waits,
+    takes the Lease over once it has expired, says so and records it."""
+    cluster.fault("DELETE", "/rules")
+    b = lease_bundle(cluster, "lease-wait-expired")
+    rule = cluster.fault("POST", "/rules", {"method": "GET", "path": r"/namespaces/e2e-lease/configmaps$",
+                                            "action": "hang"})
+    p = start(cluster, b, env=SHORT)
+    try:
+        wait_for_hang(cluster, rule, p)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        cluster.fault("DELETE", "/rules")
+    holder = cluster.get("lease", "kstage.lease-wait-expired", "-n", "kstage-system")["spec"]["holderIdentity"]
+    assert f"pid {p.pid}" in holder, holder
+    r = cluster.kstage("apply", b, "--wait-for-lock", "120s")
+    assert r.returncode == 0, r.stderr
+    assert f"took over the release lock from an expired holder ({holder})" in r.stderr, r.stderr
+    _, rec = record(cluster, "lease-wait-expired", 1)
+    assert rec["takeover"] == holder, rec.get("takeover")
+    assert cluster.get("configmap", "held", "-n", NS)["data"] == {"a": "b"}
+    assert not cluster.exists("lease", "kstage.lease-wait-expired", "-n", "kstage-system")

@@ -506,3 +506,53 @@ def test_uninstall_after_history_max_pruned_the_first_revisions(cluster):
     # the origin was used: it is kept empty, so it is never put back twice
     _, rec3 = record(cluster, "rb-pruned", 3)
     assert rec3["origin"] == [], rec3["origin"]
+
+
+def test_kill_9_during_the_rollback_itself_then_recover_is_exact(cluster):
+    """The last stage fails and the automatic rollback starts; it is killed
+    (SIGKILL) while it puts back the patched ConfigMap, half done (objects of
+    later stages already deleted or restored, the rest not yet). The record
+    stays pending, the next apply is refused, and `rollback --recover`
+    finishes from the journal: the cluster is exactly as before the run."""
+    import os
+    import signal
+    import subprocess
+    import time
+    cluster.fault("DELETE", "/rules")
+    setup(cluster)
+    before = dump(cluster)
+    b = bundle(cluster, "rb-kill-rollback")
+    cluster.kubectl("delete", "lease", "kstage.rb-kill-rollback", "-n", "kstage-system", "--ignore-not-found")
+    rule = cluster.fault("POST", "/rules", {"method": "PUT", "path": rf"/namespaces/{NS}/configmaps/patched$",
+                                            "action": "hang"})
+    e = dict(os.environ, XDG_CACHE_HOME=str(cluster.cache), SSL_CERT_FILE=cluster.env["KSTAGE_ARTIFACT_CA"])
+    e.pop("KUBECONFIG", None)
+    p = subprocess.Popen([cluster.bin, "apply", b, "--force-conflicts", "--kubeconfig", cluster.env["KSTAGE_KUBECONFIG"]],
+                         env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 180
+        while not [x for x in cluster.fault("GET", "/rules") if x["id"] == rule["id"] and x["matched"]]:
+            assert time.time() < deadline and p.poll() is None, "the rollback never reached the patched ConfigMap"
+            time.sleep(0.2)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        cluster.fault("DELETE", "/rules")
+    mid = dump(cluster)
+    assert mid != before
+    # half done: the later stages' objects are gone, the patched one is not back yet
+    assert mid[("configmap", "never-ready")] is None and mid[("configmap", "fresh")] is None, mid
+    assert mid[("configmap", "patched")]["data"]["mode"] == "green", mid[("configmap", "patched")]
+    s, rec = record(cluster, "rb-kill-rollback", 1)
+    assert s["metadata"]["labels"]["status"] == "pending", s["metadata"]["labels"]
+    # the killed run's Lease would expire by itself; drop it to go on at once
+    cluster.kubectl("delete", "lease", "kstage.rb-kill-rollback", "-n", "kstage-system")
+    r = cluster.kstage("apply", b, "--force-conflicts")
+    assert r.returncode == 1 and "kstage rollback --recover rb-kill-rollback" in r.stderr, r.stderr
+    r = cluster.kstage("rollback", "--recover", "rb-kill-rollback")
+    assert r.returncode == 0, r.stderr
+    after = dump(cluster)
+    diff = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    assert not diff, json.dumps({str(k): v for k, v in diff.items()}, indent=1)
+    s, rec = record(cluster, "rb-kill-rollback", 1)
+    assert rec["status"] == "rolled-back", rec["status"]
