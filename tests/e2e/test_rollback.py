@@ -556,3 +556,49 @@ def test_kill_9_during_the_rollback_itself_then_recover_is_exact(cluster):
     assert not diff, json.dumps({str(k): v for k, v in diff.items()}, indent=1)
     s, rec = record(cluster, "rb-kill-rollback", 1)
     assert rec["status"] == "rolled-back", rec["status"]
+
+
+def test_kill_9_during_uninstall_then_uninstall_again_is_exact(cluster):
+    """An uninstall is killed (SIGKILL) half way, while it puts back the
+    patched ConfigMap; running uninstall again (once the killed run's Lease
+    is gone) finishes it: the cluster is exactly as before the release's
+    first revision, and the record says uninstalled."""
+    import os
+    import pathlib
+    import signal
+    import subprocess
+    import time
+    cluster.fault("DELETE", "/rules")
+    setup(cluster)
+    before = dump(cluster)
+    b = bundle(cluster, "rb-kill-uninstall")
+    cluster.kubectl("delete", "lease", "kstage.rb-kill-uninstall", "-n", "kstage-system", "--ignore-not-found")
+    last = pathlib.Path(b) / "last" / "cm.yaml"
+    last.write_text(last.read_text().replace("phase: Pending", "phase: Running"))
+    r = cluster.kstage("apply", b, "--force-conflicts")
+    assert r.returncode == 0, r.stderr
+    rule = cluster.fault("POST", "/rules", {"method": "PUT", "path": rf"/namespaces/{NS}/configmaps/patched$",
+                                            "action": "hang"})
+    e = dict(os.environ, XDG_CACHE_HOME=str(cluster.cache), SSL_CERT_FILE=cluster.env["KSTAGE_ARTIFACT_CA"])
+    e.pop("KUBECONFIG", None)
+    p = subprocess.Popen([cluster.bin, "uninstall", "rb-kill-uninstall", "--kubeconfig",
+                          cluster.env["KSTAGE_KUBECONFIG"]], env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 180
+        while not [x for x in cluster.fault("GET", "/rules") if x["id"] == rule["id"] and x["matched"]]:
+            assert time.time() < deadline and p.poll() is None, "the uninstall never reached the patched ConfigMap"
+            time.sleep(0.2)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        cluster.fault("DELETE", "/rules")
+    mid = dump(cluster)
+    assert mid != before and mid[("configmap", "never-ready")] is None, mid
+    cluster.kubectl("delete", "lease", "kstage.rb-kill-uninstall", "-n", "kstage-system")
+    r = cluster.kstage("uninstall", "rb-kill-uninstall")
+    assert r.returncode == 0, r.stderr
+    after = dump(cluster)
+    diff = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    assert not diff, json.dumps({str(k): v for k, v in diff.items()}, indent=1)
+    s, rec = record(cluster, "rb-kill-uninstall", 1)
+    assert rec["status"] == "uninstalled", rec["status"]
