@@ -424,10 +424,10 @@ void rel_lock_renewer_stop(rel_lock *l)
 
 int rel_lock_keep(rel_lock *l, kerr *err)
 {
-	int64_t since = now(l) - l->renewed_ms, dur = (int64_t)l->duration_s * 1000;
+	int64_t since, dur = (int64_t)l->duration_s * 1000;
 	kerr e = KERR_INIT;
 	int rc = 0;
-	if (l->renewer) {
+	if (l->renewer) {   /* it alone touches the Lease: only its verdict is read */
 		struct rel_lock_renewer *r = l->renewer;
 		pthread_mutex_lock(&r->mu);
 		if (r->lost)
@@ -435,6 +435,7 @@ int rel_lock_keep(rel_lock *l, kerr *err)
 		pthread_mutex_unlock(&r->mu);
 		return rc;
 	}
+	since = now(l) - l->renewed_ms;
 	if (!l->held)
 		return kerr_set(err, KE_CONFLICT, "release \"%s\": this run no longer holds its lock (Lease %s/%s)",
 				l->release, l->ns, l->lease);
