@@ -216,6 +216,23 @@ data: {{i: "{i}"}}""" for i in range(n))
         """, {"cms.yaml": objs + "\n"})
 
 
+def fired(cluster, rule):
+    return [x for x in cluster.fault("GET", "/rules") if x["id"] == rule["id"]][0]["fired"]
+
+
+def finish(cluster, p, rule, timeout=180):
+    """Wait for the run p to end: its stderr and how often rule fired. The
+    fault rules are cleared, and p killed if it outlives the wait."""
+    try:
+        _, err = p.communicate(timeout=timeout)
+        return err, fired(cluster, rule)
+    finally:
+        cluster.fault("DELETE", "/rules")
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def test_the_lease_is_renewed_while_one_kind_group_outlasts_it_many_times(cluster):
     """A 4 s Lease; every apply request of the run's one kind group is
     delayed 2 s by the proxy and sent one at a time, so the group takes
@@ -234,18 +251,12 @@ def test_the_lease_is_renewed_while_one_kind_group_outlasts_it_many_times(cluste
             r = cluster.kubectl("get", "lease", "kstage.lease-slow", "-n", "kstage-system", "-o", "json", check=False)
             if r.returncode == 0:
                 spec = json.loads(r.stdout)["spec"]
-                seen.append((spec["holderIdentity"], spec["renewTime"],
-                             [x for x in cluster.fault("GET", "/rules") if x["id"] == rule["id"]][0]["fired"]))
+                seen.append((spec["holderIdentity"], spec["renewTime"], fired(cluster, rule)))
             time.sleep(0.5)
-        _, err = p.communicate(timeout=180)
-        fired = [x for x in cluster.fault("GET", "/rules") if x["id"] == rule["id"]][0]["fired"]
     finally:
-        cluster.fault("DELETE", "/rules")
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+        err, n = finish(cluster, p, rule)
     assert p.returncode == 0, err
-    assert fired >= 6, fired
+    assert n >= 6, n
     # while the group was being sent (after its first delayed request and
     # before its last), the Lease was renewed again and again by this run
     during = [(h, t) for h, t, f in seen if 1 <= f < 6]
@@ -272,20 +283,13 @@ def test_a_stall_past_the_lease_while_it_cannot_be_renewed_is_reported_as_lost(c
     rule = cluster.fault("POST", "/rules", {"method": "PATCH", "path": r"/namespaces/e2e-lease/configmaps/held$",
                                             "action": "hang"})
     p = start(cluster, b, env=SHORT)
-    try:
-        _, err = p.communicate(timeout=180)
-        fired = [x for x in cluster.fault("GET", "/rules") if x["id"] == rule["id"]][0]["fired"]
-        holder = cluster.get("lease", "kstage.lease-stall", "-n", "kstage-system")["spec"]["holderIdentity"]
-    finally:
-        cluster.fault("DELETE", "/rules")
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    err, n = finish(cluster, p, rule)
+    holder = cluster.get("lease", "kstage.lease-stall", "-n", "kstage-system")["spec"]["holderIdentity"]
     assert p.returncode == 3, err
     assert "the lock (Lease kstage-system/kstage.lease-stall) could not be renewed for" in err, err
     assert "has expired" in err, err
     assert "kstage rollback --recover lease-stall" in err, err
-    assert fired >= 1, fired
+    assert n >= 1, n
     assert f"pid {p.pid}" in holder, holder
     assert not cluster.exists("configmap", "held", "-n", NS)
     s, _ = record(cluster, "lease-stall", 1)
@@ -308,17 +312,10 @@ def test_a_request_stalled_before_any_change_is_a_connection_error(cluster):
     rule = cluster.fault("POST", "/rules", {"method": "GET", "path": r"/namespaces/e2e-lease/configmaps$",
                                             "action": "hang"})
     p = start(cluster, b, env=SHORT)
-    try:
-        _, err = p.communicate(timeout=300)
-        fired = [x for x in cluster.fault("GET", "/rules") if x["id"] == rule["id"]][0]["fired"]
-    finally:
-        cluster.fault("DELETE", "/rules")
-        if p.poll() is None:
-            p.kill()
-            p.wait()
+    err, n = finish(cluster, p, rule, timeout=300)
     assert p.returncode == 4, err
     assert "cluster unreachable" in err, err
-    assert fired >= 2, fired
+    assert n >= 2, n
     assert not cluster.exists("configmap", "held", "-n", NS)
     assert not cluster.exists("lease", "kstage.lease-unreachable", "-n", "kstage-system")
 
