@@ -665,6 +665,9 @@ static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_r
 	rc = rel_rollback_journal(c, a, rec, o, rep, err);
 	rec->status = rc ? REL_ST_FAILED : o->uninstall ? REL_ST_UNINSTALLED : REL_ST_ROLLED_BACK;
 	rec->description = rc ? incomplete : done;
+	if (lock->took_over)   /* the takeover is recorded where this run writes */
+		rec->description = karena_printf(a, "%s; the lock was taken over from an expired holder (%s)",
+						 rec->description, lock->prev_holder ? lock->prev_holder : "unknown");
 	for (i = 0; !rc && i < rec->nstages; i++)
 		if (rel_rec_stage_started(&rec->stages[i]))
 			rec->stages[i].result = REL_SR_ROLLED_BACK;

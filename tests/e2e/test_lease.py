@@ -299,6 +299,7 @@ def test_a_stall_past_the_lease_while_it_cannot_be_renewed_is_reported_as_lost(c
     assert holder in r.stderr, r.stderr
     s, rec = record(cluster, "lease-stall", 1)
     assert s["metadata"]["labels"]["status"] == "rolled-back", s["metadata"]["labels"]
+    assert f"the lock was taken over from an expired holder ({holder})" in rec["description"], rec["description"]
     assert not cluster.exists("lease", "kstage.lease-stall", "-n", "kstage-system")
 
 
