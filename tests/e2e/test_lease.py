@@ -51,6 +51,16 @@ def wait_for_hang(cluster, rule, p):
         time.sleep(0.2)
 
 
+def kill_at_hang(cluster, rule, p):
+    """SIGKILL the run p once it reached rule (or failed to); clear the rules."""
+    try:
+        wait_for_hang(cluster, rule, p)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        cluster.fault("DELETE", "/rules")
+
+
 def test_two_concurrent_applies_one_proceeds_the_other_names_the_holder_or_waits(cluster):
     cluster.fault("DELETE", "/rules")
     b = lease_bundle(cluster, "lease-two")
@@ -90,12 +100,7 @@ def test_an_expired_lease_of_a_killed_run_is_taken_over_and_recorded(cluster):
     rule = cluster.fault("POST", "/rules", {"method": "GET", "path": r"/namespaces/e2e-lease/configmaps$",
                                             "action": "hang", "hangMs": 120000})
     p = start(cluster, b)
-    try:
-        wait_for_hang(cluster, rule, p)
-    finally:
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        cluster.fault("DELETE", "/rules")
+    kill_at_hang(cluster, rule, p)
     lease = cluster.get("lease", "kstage.lease-expired", "-n", "kstage-system")
     holder = lease["spec"]["holderIdentity"]
     assert f"pid {p.pid}" in holder, holder
@@ -330,12 +335,7 @@ def test_wait_for_lock_takes_over_a_lease_that_expires_meanwhile_and_records_it(
     rule = cluster.fault("POST", "/rules", {"method": "GET", "path": r"/namespaces/e2e-lease/configmaps$",
                                             "action": "hang"})
     p = start(cluster, b, env=SHORT)
-    try:
-        wait_for_hang(cluster, rule, p)
-    finally:
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        cluster.fault("DELETE", "/rules")
+    kill_at_hang(cluster, rule, p)
     holder = cluster.get("lease", "kstage.lease-wait-expired", "-n", "kstage-system")["spec"]["holderIdentity"]
     assert f"pid {p.pid}" in holder, holder
     r = cluster.kstage("apply", b, "--wait-for-lock", "120s")

@@ -508,36 +508,42 @@ def test_uninstall_after_history_max_pruned_the_first_revisions(cluster):
     assert rec3["origin"] == [], rec3["origin"]
 
 
+def kill_at_patched_put(cluster, args, what):
+    """Run kstage args; SIGKILL it while it puts back (PUT) the patched
+    ConfigMap, which hangs; the rules are cleared after."""
+    import os
+    import signal
+    import subprocess
+    import time
+    rule = cluster.fault("POST", "/rules", {"method": "PUT", "path": rf"/namespaces/{NS}/configmaps/patched$",
+                                            "action": "hang"})
+    e = dict(os.environ, XDG_CACHE_HOME=str(cluster.cache), SSL_CERT_FILE=cluster.env["KSTAGE_ARTIFACT_CA"])
+    e.pop("KUBECONFIG", None)
+    p = subprocess.Popen([cluster.bin, *args, "--kubeconfig", cluster.env["KSTAGE_KUBECONFIG"]],
+                         env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 180
+        while not [x for x in cluster.fault("GET", "/rules") if x["id"] == rule["id"] and x["matched"]]:
+            assert time.time() < deadline and p.poll() is None, f"the {what} never reached the patched ConfigMap"
+            time.sleep(0.2)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        cluster.fault("DELETE", "/rules")
+
+
 def test_kill_9_during_the_rollback_itself_then_recover_is_exact(cluster):
     """The last stage fails and the automatic rollback starts; it is killed
     (SIGKILL) while it puts back the patched ConfigMap, half done (objects of
     later stages already deleted or restored, the rest not yet). The record
     stays pending, the next apply is refused, and `rollback --recover`
     finishes from the journal: the cluster is exactly as before the run."""
-    import os
-    import signal
-    import subprocess
-    import time
     cluster.fault("DELETE", "/rules")
     setup(cluster)
     before = dump(cluster)
     b = bundle(cluster, "rb-kill-rollback")
     cluster.kubectl("delete", "lease", "kstage.rb-kill-rollback", "-n", "kstage-system", "--ignore-not-found")
-    rule = cluster.fault("POST", "/rules", {"method": "PUT", "path": rf"/namespaces/{NS}/configmaps/patched$",
-                                            "action": "hang"})
-    e = dict(os.environ, XDG_CACHE_HOME=str(cluster.cache), SSL_CERT_FILE=cluster.env["KSTAGE_ARTIFACT_CA"])
-    e.pop("KUBECONFIG", None)
-    p = subprocess.Popen([cluster.bin, "apply", b, "--force-conflicts", "--kubeconfig", cluster.env["KSTAGE_KUBECONFIG"]],
-                         env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 180
-        while not [x for x in cluster.fault("GET", "/rules") if x["id"] == rule["id"] and x["matched"]]:
-            assert time.time() < deadline and p.poll() is None, "the rollback never reached the patched ConfigMap"
-            time.sleep(0.2)
-    finally:
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        cluster.fault("DELETE", "/rules")
+    kill_at_patched_put(cluster, ["apply", b, "--force-conflicts"], "rollback")
     mid = dump(cluster)
     assert mid != before
     # half done: the later stages' objects are gone, the patched one is not back yet
@@ -563,11 +569,7 @@ def test_kill_9_during_uninstall_then_uninstall_again_is_exact(cluster):
     patched ConfigMap; running uninstall again (once the killed run's Lease
     is gone) finishes it: the cluster is exactly as before the release's
     first revision, and the record says uninstalled."""
-    import os
     import pathlib
-    import signal
-    import subprocess
-    import time
     cluster.fault("DELETE", "/rules")
     setup(cluster)
     before = dump(cluster)
@@ -577,21 +579,7 @@ def test_kill_9_during_uninstall_then_uninstall_again_is_exact(cluster):
     last.write_text(last.read_text().replace("phase: Pending", "phase: Running"))
     r = cluster.kstage("apply", b, "--force-conflicts")
     assert r.returncode == 0, r.stderr
-    rule = cluster.fault("POST", "/rules", {"method": "PUT", "path": rf"/namespaces/{NS}/configmaps/patched$",
-                                            "action": "hang"})
-    e = dict(os.environ, XDG_CACHE_HOME=str(cluster.cache), SSL_CERT_FILE=cluster.env["KSTAGE_ARTIFACT_CA"])
-    e.pop("KUBECONFIG", None)
-    p = subprocess.Popen([cluster.bin, "uninstall", "rb-kill-uninstall", "--kubeconfig",
-                          cluster.env["KSTAGE_KUBECONFIG"]], env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 180
-        while not [x for x in cluster.fault("GET", "/rules") if x["id"] == rule["id"] and x["matched"]]:
-            assert time.time() < deadline and p.poll() is None, "the uninstall never reached the patched ConfigMap"
-            time.sleep(0.2)
-    finally:
-        p.send_signal(signal.SIGKILL)
-        p.wait()
-        cluster.fault("DELETE", "/rules")
+    kill_at_patched_put(cluster, ["uninstall", "rb-kill-uninstall"], "uninstall")
     mid = dump(cluster)
     assert mid != before and mid[("configmap", "never-ready")] is None, mid
     cluster.kubectl("delete", "lease", "kstage.rb-kill-uninstall", "-n", "kstage-system")
