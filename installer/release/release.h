@@ -255,9 +255,8 @@ typedef struct rel_journal {
 } rel_journal;
 
 /* Check the Lease is still held (rel_lock_keep), then write the record:
- * create it the first time
- * (apply writes it first before the first stage that changes anything),
- * then update it. */
+ * create it the first time (apply writes it first before the first stage
+ * that changes anything), then update it. */
 int rel_journal_save(rel_journal *j, kerr *err);
 
 /* ---- lookup (release/lookup.c) ---- */
