@@ -134,6 +134,13 @@ static void report_failure(cli_ctx *ctx, const rel_run_result *res, const char *
 			    "release %s revision %d in namespace %s; fix the cause, then `kstage rollback %s`):\n%.*s",
 			    res->release, res->revision, store_ns, res->release, (int)res->rb.left.len - 1, res->rb.left.ptr);
 		kev_emit(k, KEV_ERROR, "apply.rollback_incomplete", m.ptr, "release", res->release, "revision", rev, NULL);
+	} else if (res->pending && !res->changed) {
+		/* stopped before its rollback could run (a lost Lease) */
+		kbuf_printf(&m, "the run stopped before its rollback could run: release %s revision %d in namespace %s "
+			    "stays pending; once its lock is free, `kstage rollback --recover %s` puts back from its "
+			    "journal whatever the run changed",
+			    res->release, res->revision, store_ns, res->release);
+		kev_emit(k, KEV_ERROR, "apply.record_unfinished", m.ptr, "release", res->release, "revision", rev, NULL);
 	} else if (res->changed && !no_rollback) {
 		/* every stage went through; the record's last write did not */
 		kbuf_printf(&m, "applied, but the release record could not be finished: release %s revision %d in "
@@ -292,12 +299,6 @@ static int run(cli_ctx *ctx, cli_args *args)
 			 late_signals ? "interrupted; later signals were ignored until the rollback had finished"
 				      : "interrupted: the run was stopped and handled as a failed stage",
 			 "signal", sig, NULL);
-	}
-	if (res.took_over) {
-		char m[512];
-		snprintf(m, sizeof(m), "took over the release lock from an expired holder (%s)",
-			 res.prev_holder ? res.prev_holder : "unknown");
-		kev_emit(&ctx->sink, KEV_WARN, "lock.takeover", m, "previous_holder", res.prev_holder, NULL);
 	}
 	summary(ctx, &pg, &s, &res.sum, rc);
 	if (rc)

@@ -12,13 +12,28 @@ static const cli_flag flags[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
+/* A journal's entries (objs, as rel_record_to_doc writes them) without
+ * their prior contents: "present" or "absent" in their place. */
+static void journal_doc(karena *a, const rel_rec_stage *s, doc_node *objs)
+{
+	size_t j;
+	for (j = 0; j < s->nobjects; j++) {
+		const rel_rec_object *o = &s->objects[j];
+		doc_node *od = doc_seq_get(objs, j);
+		doc_map_set(a, od, "object", doc_new_str(a, rel_rec_object_ref(a, o)));
+		doc_map_set(a, od, "prior", doc_new_str(a, o->existed ? "present" : "absent"));
+		if (o->key)
+			doc_map_set(a, od, "keyPrior", doc_new_str(a, o->key_prior ? "present" : "absent"));
+	}
+}
+
 /* What status shows: the record without prior contents and manifests
- * (they are for rollback; Secret data lives in them): "present" or
- * "absent" in their place. */
+ * (they are for rollback; Secret data lives in them), in the stages'
+ * journals and in the origin of pruned revisions alike. */
 static doc_node *status_doc(karena *a, const rel_record *r, const char *ns)
 {
 	doc_node *d = rel_record_to_doc(a, r), *out = doc_new_map(a), *stages;
-	size_t i, j;
+	size_t i;
 	doc_map_set(a, out, "release", doc_new_str(a, r->name));
 	doc_map_set(a, out, "namespace", doc_new_str(a, ns));
 	for (i = 0; i < d->u.map.len; i++)
@@ -27,26 +42,35 @@ static doc_node *status_doc(karena *a, const rel_record *r, const char *ns)
 	stages = doc_map_get(out, "stages");
 	for (i = 0; i < r->nstages; i++) {
 		const rel_rec_stage *s = &r->stages[i];
-		doc_node *sd = doc_seq_get(stages, i), *objs = doc_map_get(sd, "objects");
+		doc_node *sd = doc_seq_get(stages, i);
 		doc_map_del(sd, "manifest");
 		if (s->started_ms && s->finished_ms >= s->started_ms)
 			doc_map_set(a, sd, "durationMs", doc_new_int(a, s->finished_ms - s->started_ms));
-		for (j = 0; j < s->nobjects; j++) {
-			const rel_rec_object *o = &s->objects[j];
-			doc_node *od = doc_seq_get(objs, j);
-			doc_map_set(a, od, "object", doc_new_str(a, rel_rec_object_ref(a, o)));
-			doc_map_set(a, od, "prior", doc_new_str(a, o->existed ? "present" : "absent"));
-			if (o->key)
-				doc_map_set(a, od, "keyPrior", doc_new_str(a, o->key_prior ? "present" : "absent"));
-		}
+		journal_doc(a, s, doc_map_get(sd, "objects"));
 	}
+	if (r->origin)
+		journal_doc(a, r->origin, doc_map_get(out, "origin"));
 	return out;
+}
+
+/* A journal's entries, one line each. */
+static void print_journal(karena *a, const rel_rec_stage *s)
+{
+	size_t j;
+	for (j = 0; j < s->nobjects; j++) {
+		const rel_rec_object *o = &s->objects[j];
+		printf("    %s: %s before%s", rel_rec_object_ref(a, o), o->existed ? "existed" : "absent",
+		       o->keep ? ", kept on rollback" : "");
+		if (o->key)
+			printf(", key \"%s\" merged (%s before)", o->key, o->key_prior ? "present" : "absent");
+		putchar('\n');
+	}
 }
 
 static void print_text(karena *a, const rel_record *r, const char *ns)
 {
 	kbuf t = KBUF_INIT;
-	size_t i, j;
+	size_t i;
 	printf("release: %s (namespace %s)\n", r->name, ns);
 	rel_time_format(&t, r->updated_ms);
 	printf("revision: %d\nstatus: %s\nupdated: %s\n", r->revision, rel_status_name(r->status),
@@ -71,14 +95,12 @@ static void print_text(karena *a, const rel_record *r, const char *ns)
 		       s->nobjects == 1 ? "" : "s");
 		if (s->error)
 			printf("    error: %s\n", s->error);
-		for (j = 0; j < s->nobjects; j++) {
-			const rel_rec_object *o = &s->objects[j];
-			printf("    %s: %s before%s", rel_rec_object_ref(a, o), o->existed ? "existed" : "absent",
-			       o->keep ? ", kept on rollback" : "");
-			if (o->key)
-				printf(", key \"%s\" merged (%s before)", o->key, o->key_prior ? "present" : "absent");
-			putchar('\n');
-		}
+		print_journal(a, s);
+	}
+	if (r->origin && r->origin->nobjects) {
+		printf("origin (what pruned revisions changed; uninstall puts it back): %zu object%s\n",
+		       r->origin->nobjects, r->origin->nobjects == 1 ? "" : "s");
+		print_journal(a, r->origin);
 	}
 	kbuf_release(&t);
 }

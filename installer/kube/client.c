@@ -796,24 +796,31 @@ int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
 {
 	int max = c->max_attempts > 0 ? c->max_attempts : 8;
 	int attempt, rc = 0;
+	kube_req rq = *req;
 	bool refreshed = false;
 	unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)resp;
 	kerr last = KERR_INIT;
 
 	if ((rc = kube_req_check(req, c->dry_run_only, err)))
 		return rc;
+	if (!rq.timeout_ms)
+		rq.timeout_ms = c->request_timeout_ms;
 
 	for (attempt = 1; attempt <= max; attempt++) {
 		kube_auth auth;
 		bool retry = false;
 		long ra = -1;
 		resp_reset(resp);
+		if (c->before_write && strcmp(req->method, "GET") && (rc = c->before_write(c->before_write_ctx, err))) {
+			kerr_clear(&last);   /* why it may not write is the message to keep */
+			break;
+		}
 		if ((rc = get_auth(c, &auth, err))) {
 			kerr_clear(&last);   /* the credential's message is the one to keep */
 			break;
 		}
 		kerr_clear(&last);
-		rc = c->tr.send(c->tr.impl, req, &auth, resp, &last);
+		rc = c->tr.send(c->tr.impl, &rq, &auth, resp, &last);
 		auth_release(&auth);
 		pthread_mutex_lock(&c->mu);
 		c->stats.requests++;

@@ -170,6 +170,10 @@ typedef struct kube_client {
 					     * while kube_wait waits (and by kube_wait_check); nonzero
 					     * ends the wait with it */
 	void *on_wait_ctx;
+	int (*before_write)(void *u, kerr *err); /* or NULL: called, on any thread, before each attempt
+						  * of a request that is not a GET; nonzero refuses it */
+	void *before_write_ctx;
+	long request_timeout_ms;   /* each attempt's time limit when the request sets none; 0: 60 s */
 } kube_client;
 
 /* KE_ERROR ("interrupted") once the caller's stop flag (c->stop) is set,

@@ -1,6 +1,7 @@
 /* release/lock.c - the per-release Lease. See lock.h. */
 #include "release/lock.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -229,8 +230,9 @@ int rel_lock_acquire(rel_lock *out, kube_client *c, const rel_lock_opts *o, kerr
 	return rc;
 }
 
-/* The Lease was changed by someone else: say who holds it now. */
-static int lost_error(rel_lock *l, kerr *err)
+/* The Lease was changed by someone else: say who holds it now (asking
+ * through c). */
+static int lost_error(rel_lock *l, kube_client *c, kerr *err)
 {
 	karena a = KARENA_INIT;
 	kbuf path = KBUF_INIT;
@@ -238,7 +240,7 @@ static int lost_error(rel_lock *l, kerr *err)
 	kerr e = KERR_INIT;
 	const char *who = "nobody (it was deleted)";
 	lease_path(&path, l, true);
-	if (!kube_get_json(l->c, &a, path.ptr, &d, NULL, &e))
+	if (!kube_get_json(c, &a, path.ptr, &d, NULL, &e))
 		who = doc_get_str(d, "spec.holderIdentity", "nobody");
 	kerr_clear(&e);
 	l->held = false;
@@ -249,7 +251,10 @@ static int lost_error(rel_lock *l, kerr *err)
 	return KE_CONFLICT;
 }
 
-int rel_lock_renew(rel_lock *l, kerr *err)
+static int unlock_on(rel_lock *l, kube_client *c, kerr *err);
+
+/* rel_lock_renew through c (the run's client, or the renewer's). */
+static int renew_on(rel_lock *l, kube_client *c, kerr *err)
 {
 	kbuf path = KBUF_INIT, body = KBUF_INIT;
 	kube_resp rs;
@@ -259,7 +264,7 @@ int rel_lock_renew(rel_lock *l, kerr *err)
 		return kerr_set(err, KE_CONFLICT, "release \"%s\": the lock is not held", l->release);
 	lease_path(&path, l, true);
 	lease_body(&body, l, l->rv, l->acquired_ms, t, l->transitions);
-	rc = rel_kube_send(l->c, "PUT", path.ptr, &body, &rs, err);
+	rc = rel_kube_send(c, "PUT", path.ptr, &body, &rs, err);
 	if (!rc && rs.status == 200) {
 		take_rv(l, &rs);
 		l->renewed_ms = t;
@@ -269,13 +274,13 @@ int rel_lock_renew(rel_lock *l, kerr *err)
 		 * may have gone on meanwhile. Give the new one up and say so. */
 		kerr scratch = KERR_INIT;
 		take_rv(l, &rs);
-		rel_lock_unlock(l, &scratch);
+		unlock_on(l, c, &scratch);
 		kerr_clear(&scratch);
 		l->held = false;
 		rc = kerr_set(err, KE_CONFLICT, "release \"%s\": the lock (Lease %s/%s) expired and was gone when this run "
 			      "renewed it: another run may have changed the release meanwhile", l->release, l->ns, l->lease);
 	} else if (!rc && (rs.status == 409 || rs.status == 404)) {
-		rc = lost_error(l, err);
+		rc = lost_error(l, c, err);
 	} else if (!rc) {
 		rc = rel_kube_error(err, &rs, "renew", "Lease/%s/%s", l->ns, l->lease);
 	}
@@ -285,11 +290,152 @@ int rel_lock_renew(rel_lock *l, kerr *err)
 	return rc;
 }
 
+int rel_lock_renew(rel_lock *l, kerr *err)
+{
+	return renew_on(l, l->c, err);
+}
+
+/* A renewal failed with e (not a conflict) since ms after the last one:
+ * the Lease has expired unrenewed. Moves e into err. */
+static int expired_error(rel_lock *l, int64_t since, kerr *e, kerr *err)
+{
+	kbuf why = KBUF_INIT;
+	int rc;
+	kerr_format_short(e, &why);
+	kerr_clear(e);
+	l->held = false;
+	rc = kerr_set(err, KE_CONFLICT, "release \"%s\": the lock (Lease %s/%s) could not be renewed for %llds "
+		      "and has expired: %s", l->release, l->ns, l->lease, (long long)(since / 1000),
+		      why.ptr ? why.ptr : "no answer");
+	kbuf_release(&why);
+	return rc;
+}
+
+struct rel_lock_renewer {
+	rel_lock *l;
+	kube_client *c;             /* its own */
+	pthread_t th;
+	pthread_mutex_t mu;         /* guards stop, lost, why */
+	pthread_cond_t cv;
+	bool stop, lost;
+	char *why;                  /* how the Lease was lost */
+};
+
+/* Sleep up to ms or until told to stop (r->mu held). */
+static void renewer_sleep(struct rel_lock_renewer *r, int64_t ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += (time_t)(ms / 1000);
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (!r->stop && pthread_cond_timedwait(&r->cv, &r->mu, &ts) == 0)
+		;
+}
+
+static void *renewer_run(void *u)
+{
+	struct rel_lock_renewer *r = u;
+	rel_lock *l = r->l;
+	int64_t dur = (int64_t)l->duration_s * 1000, retry = dur / 10 > 100 ? dur / 10 : 100;
+	pthread_mutex_lock(&r->mu);
+	while (!r->stop) {
+		int64_t due = l->renewed_ms + dur / 3 - now(l);
+		kerr e = KERR_INIT, lost = KERR_INIT;
+		int64_t since;
+		int rc;
+		if (due > 0) {
+			renewer_sleep(r, due);
+			continue;
+		}
+		pthread_mutex_unlock(&r->mu);
+		rc = renew_on(l, r->c, &e);
+		since = now(l) - l->renewed_ms;
+		if (rc && rc != KE_CONFLICT && since < dur) {
+			kube_emit(r->c, KEV_DEBUG, "lock.renew", e.first.msg, "lease", l->lease, NULL);
+			kerr_clear(&e);   /* no answer: again soon, while the Lease lasts */
+			pthread_mutex_lock(&r->mu);
+			renewer_sleep(r, retry);
+			continue;
+		}
+		if (rc == KE_CONFLICT)
+			kerr_move(&lost, &e);
+		else if (rc)
+			expired_error(l, since, &e, &lost);
+		pthread_mutex_lock(&r->mu);
+		if (rc) {
+			kbuf m = KBUF_INIT;
+			kerr_format_short(&lost, &m);
+			r->why = kbuf_detach(&m, NULL);
+			r->lost = true;
+			kerr_clear(&lost);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+int rel_lock_renewer_start(rel_lock *l, kube_client *own, kerr *err)
+{
+	struct rel_lock_renewer *r = xcalloc(1, sizeof(*r));
+	pthread_condattr_t ca;
+	int64_t third = (int64_t)l->duration_s * 1000 / 3;
+	r->l = l;
+	r->c = own;
+	own->max_attempts = 1;   /* the renewer tries again itself, while the Lease lasts */
+	own->request_timeout_ms = third > 1000 ? (long)third : 1000;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pthread_create(&r->th, NULL, renewer_run, r) != 0) {
+		pthread_cond_destroy(&r->cv);
+		pthread_mutex_destroy(&r->mu);
+		kube_client_free(own);
+		free(r);
+		return kerr_set(err, KE_ERROR, "release \"%s\": cannot start the thread that renews its lock", l->release);
+	}
+	l->renewer = r;
+	return 0;
+}
+
+void rel_lock_renewer_stop(rel_lock *l)
+{
+	struct rel_lock_renewer *r = l->renewer;
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stop = true;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->th, NULL);
+	l->renewer = NULL;
+	kube_client_free(r->c);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+	free(r->why);
+	free(r);
+}
+
 int rel_lock_keep(rel_lock *l, kerr *err)
 {
-	int64_t since = now(l) - l->renewed_ms, dur = (int64_t)l->duration_s * 1000;
+	int64_t since, dur = (int64_t)l->duration_s * 1000;
 	kerr e = KERR_INIT;
-	int rc;
+	int rc = 0;
+	if (l->renewer) {   /* it alone touches the Lease: only its verdict is read */
+		struct rel_lock_renewer *r = l->renewer;
+		pthread_mutex_lock(&r->mu);
+		if (r->lost)
+			rc = kerr_set(err, KE_CONFLICT, "%s", r->why ? r->why : "the lock was lost");
+		pthread_mutex_unlock(&r->mu);
+		return rc;
+	}
+	since = now(l) - l->renewed_ms;
 	if (!l->held)
 		return kerr_set(err, KE_CONFLICT, "release \"%s\": this run no longer holds its lock (Lease %s/%s)",
 				l->release, l->ns, l->lease);
@@ -299,37 +445,32 @@ int rel_lock_keep(rel_lock *l, kerr *err)
 		kerr_clear(&e);   /* no answer yet: again at the next call, while the Lease lasts */
 		return 0;
 	}
-	if (rc != KE_CONFLICT) {
-		kbuf why = KBUF_INIT;
-		kerr_format_short(&e, &why);
-		kerr_clear(&e);
-		l->held = false;
-		rc = kerr_set(err, KE_CONFLICT, "release \"%s\": the lock (Lease %s/%s) could not be renewed for %llds "
-			      "and has expired: %s", l->release, l->ns, l->lease, (long long)(since / 1000),
-			      why.ptr ? why.ptr : "no answer");
-		kbuf_release(&why);
-		return rc;
-	}
+	if (rc != KE_CONFLICT)
+		return expired_error(l, since, &e, err);
 	kerr_move(err, &e);
 	return rc;
 }
 
 int rel_lock_unlock(rel_lock *l, kerr *err)
 {
+	rel_lock_renewer_stop(l);
+	return l->held ? unlock_on(l, l->c, err) : 0;
+}
+
+static int unlock_on(rel_lock *l, kube_client *c, kerr *err)
+{
 	kbuf path = KBUF_INIT, body = KBUF_INIT;
 	kube_resp rs;
 	int rc;
-	if (!l->held)
-		return 0;
 	lease_path(&path, l, true);
 	kbuf_puts(&body, "{\"apiVersion\":\"v1\",\"kind\":\"DeleteOptions\",\"preconditions\":{\"resourceVersion\":");
 	doc_json_quote(&body, l->rv ? l->rv : "", l->rv ? strlen(l->rv) : 0, 0);
 	kbuf_puts(&body, "}}");
-	rc = rel_kube_send(l->c, "DELETE", path.ptr, &body, &rs, err);
+	rc = rel_kube_send(c, "DELETE", path.ptr, &body, &rs, err);
 	if (!rc && (rs.status == 200 || rs.status == 202 || rs.status == 404))
 		l->held = false;
 	else if (!rc && rs.status == 409)
-		rc = lost_error(l, err);
+		rc = lost_error(l, c, err);
 	else if (!rc)
 		rc = rel_kube_error(err, &rs, "delete", "Lease/%s/%s", l->ns, l->lease);
 	kube_resp_release(&rs);
@@ -340,6 +481,7 @@ int rel_lock_unlock(rel_lock *l, kerr *err)
 
 void rel_lock_release(rel_lock *l)
 {
+	rel_lock_renewer_stop(l);
 	free(l->ns);
 	free(l->lease);
 	free(l->release);

@@ -11,6 +11,17 @@
  * over; the takeover is reported as data (took_over, prev_holder) for the
  * caller to record and show. Judging expiry uses this machine's clock.
  *
+ * The renewer (rel_lock_renewer_start): a thread with a client of its own
+ * (its own connections; the run's are never shared with it) renews the
+ * Lease every third of its duration for the whole run, whatever the run's
+ * thread is doing (a long kind group, a stalled request, a wait). A
+ * renewal the server does not answer is tried again every tenth of the
+ * duration while the Lease lasts; once it is lost (taken by another run,
+ * or expired unrenewed) the renewer stops and raises a flag that
+ * rel_lock_keep() reports to the run, which checks it before every write.
+ * While the renewer runs it alone touches the Lease; rel_lock_keep() only
+ * reads its verdict, from any thread.
+ *
  * Never prints.
  */
 #ifndef KSTAGE_RELEASE_LOCK_H
@@ -47,6 +58,7 @@ typedef struct rel_lock {
 	char *prev_holder;          /* the expired holder, or NULL */
 	int64_t prev_renew_ms;      /* when it last renewed (0: never) */
 	long transitions;           /* leaseTransitions after our write */
+	struct rel_lock_renewer *renewer; /* or NULL: renewed by rel_lock_keep's caller */
 } rel_lock;
 
 /* "HOST pid PID[ job VAR=VALUE]" for this process (appended to out). */
@@ -68,10 +80,19 @@ int rel_lock_renew(rel_lock *l, kerr *err);
  * (another run took it, or it expired unrenewed), and from then on: the
  * caller must stop changing the release. */
 int rel_lock_keep(rel_lock *l, kerr *err);
-/* Give the Lease up (DELETE with our resourceVersion as precondition);
- * KE_CONFLICT when it is no longer ours. Does nothing when not held. */
+/* Start the renewer thread of a held Lease. own is its client (taken,
+ * freed by rel_lock_renewer_stop; its sink should be the run's, so what it
+ * emits is masked and serialized with the run's events). From then on
+ * rel_lock_keep() only says whether the Lease is lost, from any thread.
+ * KE_ERROR when the thread cannot be started (own freed). */
+int rel_lock_renewer_start(rel_lock *l, kube_client *own, kerr *err);
+/* Stop and join the renewer, free its client (nothing when none runs). */
+void rel_lock_renewer_stop(rel_lock *l);
+/* Give the Lease up (DELETE with our resourceVersion as precondition),
+ * after stopping the renewer; KE_CONFLICT when it is no longer ours. Does
+ * nothing (but stop the renewer) when not held. */
 int rel_lock_unlock(rel_lock *l, kerr *err);
-/* Free the insides (does not unlock). */
+/* Stop the renewer, free the insides (does not unlock). */
 void rel_lock_release(rel_lock *l);
 
 #endif

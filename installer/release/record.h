@@ -8,7 +8,12 @@
  * rel_record_set_values), bundle and lock digests, and per stage its result,
  * timings, rendered manifest and journal (rel_rec_object: each object's
  * prior live state or "absent"; for a ConfigMap jsonKeyMerge the exact
- * prior string of the key).
+ * prior string of the key), and, once older revisions were pruned, the
+ * origin: what the pruned revisions changed, as the earliest prior state of
+ * every object they touched (rel_store_prune folds it into the oldest
+ * record kept; uninstall puts it back after undoing the kept revisions,
+ * then empties it). README.md "Release records and the lock" describes the
+ * payload for readers.
  *
  * Encoding (the payload of the release Secrets, release/store.h): the
  * record as JSON (doc/), gzip. A payload is cut into parts of at most

@@ -244,20 +244,19 @@ int rel_bundle_resolve(kbuf *out, const rel_bundle *b, const char *path, kerr *e
 long rel_parse_duration(const char *s);
 
 /* What apply journals into (set up by rel_release_apply): the pending
- * record, its store and the Lease renewed at every write. */
+ * record, its store and the Lease (kept by its renewer thread, checked at
+ * every write). */
 typedef struct rel_journal {
 	karena *a;                  /* the record's arena */
 	rel_record *rec;
 	rel_store *store;
 	rel_lock *lock;             /* or NULL */
-	int64_t renewed_ms;         /* when the Lease was last taken or renewed (unix ms) */
 	bool stored;                /* rec is in the store (else the first write creates it) */
 } rel_journal;
 
-/* Renew the Lease (when held and a third of its duration has passed since
- * it was last renewed), then write the record: create it the first time
- * (apply writes it first before the first stage that changes anything),
- * then update it. */
+/* Check the Lease is still held (rel_lock_keep), then write the record:
+ * create it the first time (apply writes it first before the first stage
+ * that changes anything), then update it. */
 int rel_journal_save(rel_journal *j, kerr *err);
 
 /* ---- lookup (release/lookup.c) ---- */
@@ -613,6 +612,10 @@ typedef struct rel_run_opts {
 	bool no_hooks;              /* rollback/uninstall: the chart's rollback/delete hooks are not run */
 	bool helm_record;           /* apply: write the revision into Helm's release record too */
 	rel_values_mode values_mode; /* apply: --reuse-values and its kin (rel_values_reuse) */
+	/* The client of the thread that renews the Lease (rel_lock_renewer_start
+	 * takes it), made from the run's client; NULL: a curl client of its own
+	 * over the run's kubeconfig (tests give a fake). */
+	kube_client *(*lease_client)(kube_client *run);
 } rel_run_opts;
 
 typedef struct rel_rollback_report {
@@ -629,6 +632,7 @@ typedef struct rel_run_result {
 	bool failed;                /* the apply failed (err holds why) */
 	bool changed;               /* something was sent before the failure */
 	bool rolled_back;           /* failed and everything was put back */
+	bool pending;               /* its record's last write failed: it stays pending (rollback --recover) */
 	bool took_over;             /* an expired Lease was taken over */
 	const char *prev_holder;
 	rel_summary sum;
@@ -642,11 +646,16 @@ typedef struct rel_run_result {
  * journal (unless no_rollback) and mark it rolled-back or failed; prune
  * and give the Lease up. On a failed apply err holds the stage's error and
  * the return is that error's code, or KE_ROLLBACK when the rollback is
- * incomplete or was not asked for after changes. Release res->rb.
+ * incomplete or was not asked for after changes, or when the record of a
+ * failed run stays pending (a lost Lease stops the rollback too). Release
+ * res->rb.
  * The client's stop flag (a signal) stops the apply at its next safe point
  * (before a kind group or op, or within a wait) as a stage failure, and the
- * rollback then runs to its end regardless of the flag. While a stage
- * waits, the Lease is renewed every third of its duration. */
+ * rollback then runs to its end regardless of the flag. A thread renews
+ * the Lease every third of its duration for the whole run; every write
+ * and every wait checks it, and no request may outlast it: a lost Lease
+ * stops the run before its next write (KE_CONFLICT naming the holder, the
+ * record left pending for rollback --recover). */
 int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, rel_run_result *res, karena *a,
 		      kerr *err);
 

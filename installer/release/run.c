@@ -418,6 +418,29 @@ int rel_rollback_journal(kube_client *c, karena *a, const rel_record *rec, const
 
 /* ---- a run ---- */
 
+/* The renewer of the Lease just taken, on a client of its own; when it
+ * cannot start, the Lease is given up. */
+static int start_renewer(rel_lock *l, kube_client *c, const rel_run_opts *o, kerr *err)
+{
+	kube_client *own = NULL;
+	kube_transport tr;
+	kerr e = KERR_INIT;
+	int rc = 0;
+	if (o->lease_client)
+		own = o->lease_client(c);
+	else if ((rc = kube_transport_curl(&tr, c->cfg, err)) == 0)
+		own = kube_client_new_with(tr, c->cfg, &c->sink);   /* its events go through the run's sink */
+	if (!rc && !own)
+		rc = kerr_set(err, KE_ERROR, "release \"%s\": no client for the thread that renews its lock", l->release);
+	if (!rc)
+		rc = rel_lock_renewer_start(l, own, err);
+	if (rc) {
+		rel_lock_unlock(l, &e);
+		kerr_clear(&e);
+	}
+	return rc;
+}
+
 static int take_lock(rel_lock *l, kube_client *c, const char *release, const rel_run_opts *o, kerr *err)
 {
 	rel_lock_opts lo;
@@ -429,9 +452,21 @@ static int take_lock(rel_lock *l, kube_client *c, const char *release, const rel
 	lo.duration_s = o->lease_s;
 	for (;;) {
 		rc = rel_lock_acquire(l, c, &lo, err);
-		if (!rc) {
-			c->on_wait = keep_lock;   /* every wait of the run keeps the Lease (give_lock ends it) */
+		if (!rc && l->took_over) {
+			kbuf m = KBUF_INIT;
+			kbuf_printf(&m, "took over the release lock from an expired holder (%s)",
+				    l->prev_holder ? l->prev_holder : "unknown");
+			kube_emit(c, KEV_WARN, "lock.takeover", m.ptr, "previous_holder", l->prev_holder, NULL);
+			kbuf_release(&m);
+		}
+		if (!rc && (rc = start_renewer(l, c, o, err)) == 0) {
+			/* every wait and every write of the run checks the Lease, and no
+			 * request outlasts it (give_lock ends both) */
+			c->on_wait = keep_lock;
 			c->on_wait_ctx = l;
+			c->before_write = keep_lock;
+			c->before_write_ctx = l;
+			c->request_timeout_ms = l->duration_s * 1000;
 		}
 		if (rc != KE_CONFLICT || mono_ms() - t0 >= o->wait_for_lock_ms)
 			return rc;
@@ -447,6 +482,9 @@ static void give_lock(rel_lock *l)
 	if (l->c && l->c->on_wait_ctx == l) {
 		l->c->on_wait = NULL;
 		l->c->on_wait_ctx = NULL;
+		l->c->before_write = NULL;
+		l->c->before_write_ctx = NULL;
+		l->c->request_timeout_ms = 0;
 	}
 	rel_lock_unlock(l, &e);   /* a Lease we cannot delete expires by itself */
 	kerr_clear(&e);
@@ -579,10 +617,13 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	}
 	{
 		kerr we = KERR_INIT;
-		if (rel_journal_save(&j, &we) && !rc) {
-			kerr_move(err, &we);
-			rc = err->code;
-			res->failed = true;
+		if (rel_journal_save(&j, &we)) {
+			res->pending = j.stored;
+			if (!rc) {
+				kerr_move(err, &we);
+				rc = err->code;
+				res->failed = true;
+			}
 		}
 		kerr_clear(&we);
 	}
@@ -592,7 +633,7 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 	}
 	give_lock(&lock);
 	kerr_clear(&fe);
-	if (rc && res->changed && !res->rolled_back)
+	if (rc && (res->changed || res->pending) && !res->rolled_back)
 		return KE_ROLLBACK;
 	return rc;
 }
@@ -624,6 +665,9 @@ static int undo_revision(kube_client *c, karena *a, rel_record *rec, const rel_r
 	rc = rel_rollback_journal(c, a, rec, o, rep, err);
 	rec->status = rc ? REL_ST_FAILED : o->uninstall ? REL_ST_UNINSTALLED : REL_ST_ROLLED_BACK;
 	rec->description = rc ? incomplete : done;
+	if (lock->took_over)   /* the takeover is recorded where this run writes */
+		rec->description = karena_printf(a, "%s; the lock was taken over from an expired holder (%s)",
+						 rec->description, lock->prev_holder ? lock->prev_holder : "unknown");
 	for (i = 0; !rc && i < rec->nstages; i++)
 		if (rel_rec_stage_started(&rec->stages[i]))
 			rec->stages[i].result = REL_SR_ROLLED_BACK;

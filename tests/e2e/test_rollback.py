@@ -506,3 +506,87 @@ def test_uninstall_after_history_max_pruned_the_first_revisions(cluster):
     # the origin was used: it is kept empty, so it is never put back twice
     _, rec3 = record(cluster, "rb-pruned", 3)
     assert rec3["origin"] == [], rec3["origin"]
+
+
+def kill_at_patched_put(cluster, args, what):
+    """Run kstage args; SIGKILL it while it puts back (PUT) the patched
+    ConfigMap, which hangs; the rules are cleared after."""
+    import os
+    import signal
+    import subprocess
+    import time
+    rule = cluster.fault("POST", "/rules", {"method": "PUT", "path": rf"/namespaces/{NS}/configmaps/patched$",
+                                            "action": "hang"})
+    e = dict(os.environ, XDG_CACHE_HOME=str(cluster.cache), SSL_CERT_FILE=cluster.env["KSTAGE_ARTIFACT_CA"])
+    e.pop("KUBECONFIG", None)
+    p = subprocess.Popen([cluster.bin, *args, "--kubeconfig", cluster.env["KSTAGE_KUBECONFIG"]],
+                         env=e, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 180
+        while not [x for x in cluster.fault("GET", "/rules") if x["id"] == rule["id"] and x["matched"]]:
+            assert time.time() < deadline and p.poll() is None, f"the {what} never reached the patched ConfigMap"
+            time.sleep(0.2)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        cluster.fault("DELETE", "/rules")
+
+
+def test_kill_9_during_the_rollback_itself_then_recover_is_exact(cluster):
+    """The last stage fails and the automatic rollback starts; it is killed
+    (SIGKILL) while it puts back the patched ConfigMap, half done (objects of
+    later stages already deleted or restored, the rest not yet). The record
+    stays pending, the next apply is refused, and `rollback --recover`
+    finishes from the journal: the cluster is exactly as before the run."""
+    cluster.fault("DELETE", "/rules")
+    setup(cluster)
+    before = dump(cluster)
+    b = bundle(cluster, "rb-kill-rollback")
+    cluster.kubectl("delete", "lease", "kstage.rb-kill-rollback", "-n", "kstage-system", "--ignore-not-found")
+    kill_at_patched_put(cluster, ["apply", b, "--force-conflicts"], "rollback")
+    mid = dump(cluster)
+    assert mid != before
+    # half done: the later stages' objects are gone, the patched one is not back yet
+    assert mid[("configmap", "never-ready")] is None and mid[("configmap", "fresh")] is None, mid
+    assert mid[("configmap", "patched")]["data"]["mode"] == "green", mid[("configmap", "patched")]
+    s, rec = record(cluster, "rb-kill-rollback", 1)
+    assert s["metadata"]["labels"]["status"] == "pending", s["metadata"]["labels"]
+    # the killed run's Lease would expire by itself; drop it to go on at once
+    cluster.kubectl("delete", "lease", "kstage.rb-kill-rollback", "-n", "kstage-system")
+    r = cluster.kstage("apply", b, "--force-conflicts")
+    assert r.returncode == 1 and "kstage rollback --recover rb-kill-rollback" in r.stderr, r.stderr
+    r = cluster.kstage("rollback", "--recover", "rb-kill-rollback")
+    assert r.returncode == 0, r.stderr
+    after = dump(cluster)
+    diff = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    assert not diff, json.dumps({str(k): v for k, v in diff.items()}, indent=1)
+    s, rec = record(cluster, "rb-kill-rollback", 1)
+    assert rec["status"] == "rolled-back", rec["status"]
+
+
+def test_kill_9_during_uninstall_then_uninstall_again_is_exact(cluster):
+    """An uninstall is killed (SIGKILL) half way, while it puts back the
+    patched ConfigMap; running uninstall again (once the killed run's Lease
+    is gone) finishes it: the cluster is exactly as before the release's
+    first revision, and the record says uninstalled."""
+    import pathlib
+    cluster.fault("DELETE", "/rules")
+    setup(cluster)
+    before = dump(cluster)
+    b = bundle(cluster, "rb-kill-uninstall")
+    cluster.kubectl("delete", "lease", "kstage.rb-kill-uninstall", "-n", "kstage-system", "--ignore-not-found")
+    last = pathlib.Path(b) / "last" / "cm.yaml"
+    last.write_text(last.read_text().replace("phase: Pending", "phase: Running"))
+    r = cluster.kstage("apply", b, "--force-conflicts")
+    assert r.returncode == 0, r.stderr
+    kill_at_patched_put(cluster, ["uninstall", "rb-kill-uninstall"], "uninstall")
+    mid = dump(cluster)
+    assert mid != before and mid[("configmap", "never-ready")] is None, mid
+    cluster.kubectl("delete", "lease", "kstage.rb-kill-uninstall", "-n", "kstage-system")
+    r = cluster.kstage("uninstall", "rb-kill-uninstall")
+    assert r.returncode == 0, r.stderr
+    after = dump(cluster)
+    diff = {k: (before[k], after[k]) for k in before if before[k] != after[k]}
+    assert not diff, json.dumps({str(k): v for k, v in diff.items()}, indent=1)
+    s, rec = record(cluster, "rb-kill-uninstall", 1)
+    assert rec["status"] == "uninstalled", rec["status"]

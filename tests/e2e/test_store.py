@@ -319,3 +319,41 @@ def test_lease_one_holder_and_takeover_after_a_killed_run(cluster):
         if first.poll() is None:
             first.kill()
             first.wait()
+
+
+def test_status_shows_the_origin_of_pruned_revisions_without_prior_contents(cluster):
+    """A record whose origin (what pruned revisions changed) holds a Secret's
+    prior content: `status` lists the origin's objects, text and -o json,
+    with "present"/"absent" in place of prior contents, never the Secret's
+    data."""
+    ns, name = "e2e-store-origin", "origin"
+    ensure_ns(cluster, ns)
+    fresh(cluster, ns, name)
+    data = base64.b64encode(b"origin-s3cret-value").decode()
+    prior_secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds", "namespace": "app"},
+                    "data": {"token": data}}
+    prior_cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "conf", "namespace": "app"},
+                "data": {"ingress": "{\"x\": \"origin-key-prior\"}"}}
+    origin = [
+        {"apiVersion": "v1", "kind": "Secret", "namespace": "app", "name": "creds", "prior": prior_secret},
+        {"apiVersion": "v1", "kind": "ConfigMap", "namespace": "app", "name": "conf", "prior": prior_cm,
+         "key": "ingress", "keyPrior": prior_cm["data"]["ingress"]},
+        {"apiVersion": "v1", "kind": "ConfigMap", "namespace": "app", "name": "made", "prior": "absent"},
+    ]
+    r = record(name, 3, "deployed", [{"name": "one", "result": "succeeded", "objects": []}], origin=origin,
+               description="apply complete")
+    payload = gzip.compress(json.dumps(r).encode())
+    kubectl_apply(cluster, head_secret(ns, name, 3, "deployed", payload, description="apply complete"))
+    sj = cluster.kstage("status", name, "--release-namespace", ns, "-o", "json")
+    assert sj.returncode == 0, sj.stderr
+    assert data not in sj.stdout and "origin-key-prior" not in sj.stdout, sj.stdout
+    st = json.loads(sj.stdout)
+    assert [(o["object"], o["prior"], o.get("keyPrior")) for o in st["origin"]] == [
+        ("Secret/app/creds", "present", None), ("ConfigMap/app/conf", "present", "present"),
+        ("ConfigMap/app/made", "absent", None)], st["origin"]
+    s = cluster.kstage("status", name, "--release-namespace", ns)
+    assert s.returncode == 0, s.stderr
+    assert data not in s.stdout and "origin-key-prior" not in s.stdout, s.stdout
+    assert "origin (what pruned revisions changed; uninstall puts it back): 3 objects" in s.stdout, s.stdout
+    assert "ConfigMap/app/conf: existed before, key \"ingress\" merged (present before)" in s.stdout, s.stdout
+    assert "ConfigMap/app/made: absent before" in s.stdout, s.stdout

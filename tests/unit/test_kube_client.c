@@ -19,12 +19,14 @@ typedef struct script {
 	char last_auth[64];
 } script;
 
+static long last_timeout;   /* the time limit the last request was sent with */
+
 static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
 {
 	script *s = impl;
 	long st = s->at < s->n ? s->status[s->at] : 200;
 	const char *b = s->body && s->at < s->n && s->body[s->at] ? s->body[s->at] : "{}";
-	(void)req;
+	last_timeout = req->timeout_ms;
 	s->at++;
 	snprintf(s->last_auth, sizeof(s->last_auth), "%s", auth && auth->token ? auth->token : "");
 	if (st <= 0) {
@@ -75,6 +77,48 @@ TEST(kube_client_retries_safe_requests)
 	CHECK_INT_EQ(c->stats.requests, 4);
 	CHECK_INT_EQ(c->stats.retries, 3);
 	CHECK_STR_EQ(s.last_auth, "tok");
+	kube_resp_release(&rs);
+	kube_client_free(c);
+	kerr_clear(&e);
+}
+
+static int refuse_writes(void *u, kerr *err)
+{
+	(*(int *)u)++;
+	return kerr_set(err, KE_CONFLICT, "the lock was lost");
+}
+
+/* before_write is asked before every attempt of a write, never of a GET,
+ * and refuses it with its own error; request_timeout_ms bounds each
+ * attempt of a request that sets no limit of its own. */
+TEST(kube_client_checks_before_every_write_and_bounds_each_request)
+{
+	static const long st[] = { 0, 200, 200 };
+	script s = { st, NULL, 3, 0, 0, "" };
+	kube_client *c = fake_client(&s);
+	kube_resp rs;
+	kerr e = KERR_INIT;
+	kube_req rq = { 0 };
+	int calls = 0;
+	c->before_write = refuse_writes;
+	c->before_write_ctx = &calls;
+	c->request_timeout_ms = 3000;
+	kube_resp_init(&rs);
+	CHECK_INT_EQ(do_req(c, true, &rs, &e), 0);   /* a GET, reset once */
+	CHECK_INT_EQ(c->stats.requests, 2);
+	CHECK_INT_EQ(calls, 0);
+	CHECK_INT_EQ(last_timeout, 3000);
+	CHECK_INT_EQ(do_req(c, false, &rs, &e), KE_CONFLICT);
+	CHECK_STR_EQ(e.first.msg, "the lock was lost");
+	CHECK_INT_EQ(calls, 1);
+	CHECK_INT_EQ(c->stats.requests, 2);          /* nothing sent */
+	kerr_clear(&e);
+	c->before_write = NULL;
+	rq.method = "GET";
+	rq.path = "/api/v1/namespaces";
+	rq.timeout_ms = 50000;                        /* a watch sets its own */
+	CHECK_INT_EQ(kube_do(c, &rq, &rs, &e), 0);
+	CHECK_INT_EQ(last_timeout, 50000);
 	kube_resp_release(&rs);
 	kube_client_free(c);
 	kerr_clear(&e);

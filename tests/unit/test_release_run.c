@@ -193,8 +193,11 @@ static int run_send(void *impl, const kube_req *req, const kube_auth *auth, kube
 		char line[1100];
 		snprintf(line, sizeof(line), "%s %s", req->method, req->path);
 		if (!strncmp(line, r->slow_at, strlen(r->slow_at))) {
+			/* a stalled request: others (the Lease renewer's) go on meanwhile */
 			struct timespec ts = { r->slow_ms / 1000, (r->slow_ms % 1000) * 1000000L };
+			pthread_mutex_unlock(&r->mu);
 			nanosleep(&ts, NULL);
+			pthread_mutex_lock(&r->mu);
 		}
 	}
 	if (r->stop_at) {
@@ -364,9 +367,17 @@ static void ctx_for(rel_ctx *ctx, kube_client *c)
 	ctx->timeout_ms = 20000;
 }
 
+/* The Lease renewer's client: its own, over the same fake. */
+static kube_client *renewer_client(kube_client *run)
+{
+	kube_transport tr = { run_send, NULL, run->tr.impl };
+	return kube_client_new_with(tr, run->cfg, &run->sink);
+}
+
 static void opts_for(rel_run_opts *o, rel_store *st)
 {
 	memset(o, 0, sizeof(*o));
+	o->lease_client = renewer_client;
 	o->store = st;
 	o->history_max = 10;
 	o->rollback_timeout_ms = 2000;
@@ -803,26 +814,85 @@ TEST(release_run_journal_lists_nothing_in_a_namespace_the_stage_creates)
 	env_close(&v);
 }
 
-/* A kind group whose apply outlasts a third of the Lease: the Lease is
- * renewed before the next group is sent, not only at the next wait. */
-TEST(release_run_renews_the_lease_between_kind_groups)
+static const char *const slow_group_files[] = {
+	"templates/two.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: slow-ns}\n---\n"
+			      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after, namespace: default}\ndata: {k: v}\n",
+	NULL };
+#define SLOW_GROUP_STAGES "name: demo\nstages:\n  - name: one\n    templates: [two.yaml]\n"
+#define LEASE_PUT "PUT /apis/coordination.k8s.io/v1/namespaces/kstage-system/leases/kstage.demo"
+
+/* Lines of log starting with prefix between positions from and to. */
+static int log_count(const kbuf *log, const char *prefix, long from, long to)
 {
-	static const char *const files[] = {
-		"templates/two.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: slow-ns}\n---\n"
-				      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: after, namespace: default}\ndata: {k: v}\n",
-		NULL };
+	const char *p = log->ptr;
+	int n = 0;
+	while (p && *p) {
+		long at = p - log->ptr;
+		if (at > from && at < to && !strncmp(p, prefix, strlen(prefix)))
+			n++;
+		p = strchr(p, '\n');
+		p = p ? p + 1 : NULL;
+	}
+	return n;
+}
+
+/* A single request that outlasts the Lease (2.5 s of a 2 s Lease): the
+ * renewer thread renews it meanwhile, every third of its duration, and the
+ * run goes on with it. */
+TEST(release_run_renews_the_lease_while_a_request_outlasts_it)
+{
 	run_env v;
-	long slow, renew, next;
-	if (!env_open(&v, "name: demo\nstages:\n  - name: one\n    templates: [two.yaml]\n", files))
+	long slow, next;
+	doc_node *lease;
+	if (!env_open(&v, SLOW_GROUP_STAGES, slow_group_files))
 		return;
-	v.o.lease_s = 2;   /* renewed once 0.67 s have passed */
+	v.o.lease_s = 2;   /* renewed every 0.67 s */
 	v.r.slow_at = "PATCH /api/v1/namespaces/slow-ns";
-	v.r.slow_ms = 900;
+	v.r.slow_ms = 2500;
 	CHECK_INT_EQ(env_apply(&v), 0);
 	slow = log_find(&v.r.log, v.r.slow_at);
-	renew = log_find(&v.r.log, "PUT /apis/coordination.k8s.io/v1/namespaces/kstage-system/leases/kstage.demo");
 	next = log_find(&v.r.log, "PATCH /api/v1/namespaces/default/configmaps/after");
-	CHECK(slow >= 0 && renew > slow && next > renew);
+	CHECK(slow >= 0 && next > slow);
+	CHECK_MSG(log_count(&v.r.log, LEASE_PUT, slow, next) >= 2, "renewals during the stalled request: %d\n%s",
+		  log_count(&v.r.log, LEASE_PUT, slow, next), v.r.log.ptr);
+	CHECK(fake_api_find(&v.r.f, "default/configmaps", "after"));
+	lease = fake_api_find(&v.r.f, "kstage-system/leases", "kstage.demo");
+	CHECK(!lease);   /* given up at the end */
+	env_close(&v);
+}
+
+/* The renewals fail (500) while a request outlasts the Lease: the Lease is
+ * lost, and the run stops before its next write (no PATCH of the next
+ * object, no rollback write, the record left pending), saying why. */
+TEST(release_run_stops_before_its_next_write_once_the_lease_could_not_be_renewed)
+{
+	run_env v;
+	rel_record *rec = NULL;
+	kerr ge = KERR_INIT;
+	if (!env_open(&v, SLOW_GROUP_STAGES, slow_group_files))
+		return;
+	v.o.lease_s = 2;
+	v.r.slow_at = "PATCH /api/v1/namespaces/slow-ns";
+	v.r.slow_ms = 2800;
+	v.r.f.fail_method = "PUT";
+	v.r.f.fail_path = "/leases/";
+	v.r.f.fail_count = -1;
+	CHECK_INT_EQ(env_apply(&v), KE_ROLLBACK);
+	CHECK(v.res.failed && v.res.changed && !v.res.rolled_back);
+	CHECK_CONTAINS(v.e.first.msg, "stage one");
+	{
+		kbuf m = KBUF_INIT;
+		kerr_format_short(&v.e, &m);
+		CHECK_CONTAINS(m.ptr, "the lock (Lease kstage-system/kstage.demo) could not be renewed for ");
+		CHECK_CONTAINS(m.ptr, "s and has expired: ");
+		kbuf_release(&m);
+	}
+	CHECK(log_find(&v.r.log, "PATCH /api/v1/namespaces/default/configmaps/after") < 0);
+	CHECK(log_find(&v.r.log, "DELETE /api/v1/namespaces/slow-ns") < 0);
+	CHECK(!fake_api_find(&v.r.f, "default/configmaps", "after"));
+	CHECK_INT_EQ(rel_store_get(v.st, &v.a, "demo", 1, &rec, &ge), 0);
+	CHECK(rec && rec->status == REL_ST_PENDING);
+	kerr_clear(&ge);
 	env_close(&v);
 }
 

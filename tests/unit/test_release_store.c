@@ -10,9 +10,11 @@
 #include "release/release.h"
 #include "release/store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static doc_node *js_doc(karena *a, const char *text)
 {
@@ -761,6 +763,85 @@ TEST(release_lock_keep_renews_when_due_and_stops_once_lost)
 	kerr_clear(&e);
 	rel_lock_release(&l);
 	kube_client_free(c);
+	fake_api_release(&f);
+}
+
+/* The fake behind a mutex: the renewer thread and the test share it. */
+typedef struct locked_fake {
+	fake_api *f;
+	kube_client *inner;
+	pthread_mutex_t mu;
+} locked_fake;
+
+static int locked_send(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
+{
+	locked_fake *lf = impl;
+	int rc;
+	pthread_mutex_lock(&lf->mu);
+	rc = lf->inner->tr.send(lf->inner->tr.impl, req, auth, resp, err);
+	pthread_mutex_unlock(&lf->mu);
+	return rc;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+/* The renewer thread renews a 2 s Lease by itself while the caller does
+ * nothing; once another holder takes it, rel_lock_keep says so, naming it,
+ * and unlock leaves the other holder's Lease alone. */
+TEST(release_lock_renewer_keeps_the_lease_and_reports_it_lost)
+{
+	fake_api f;
+	locked_fake lf;
+	kube_client *c;
+	kube_transport tr = { locked_send, NULL, &lf };
+	kerr e = KERR_INIT;
+	rel_lock l;
+	rel_lock_opts o = { 0 };
+	char *first;
+	doc_node *lease;
+	int i;
+	fake_api_init(&f);
+	lf.f = &f;
+	lf.inner = fake_api_client(&f);
+	pthread_mutex_init(&lf.mu, NULL);
+	c = kube_client_new_with(tr, &f.cfg, NULL);
+	o.release = "app";
+	o.identity = "ci-1 pid 10";
+	o.duration_s = 2;
+	CHECK_INT_EQ(rel_lock_acquire(&l, c, &o, &e), 0);
+	first = xstrdup(doc_get_str(fake_api_find(&f, "kstage-system/leases", "kstage.app"), "spec.renewTime", ""));
+	CHECK_INT_EQ(rel_lock_renewer_start(&l, kube_client_new_with(tr, &f.cfg, NULL), &e), 0);
+	sleep_ms(1600);   /* past two thirds of the Lease */
+	pthread_mutex_lock(&lf.mu);
+	lease = fake_api_find(&f, "kstage-system/leases", "kstage.app");
+	CHECK(strcmp(doc_get_str(lease, "spec.renewTime", ""), first) != 0);
+	CHECK_STR_EQ(doc_get_str(lease, "spec.holderIdentity", ""), "ci-1 pid 10");
+	CHECK(f.puts >= 1);
+	/* another run takes it */
+	doc_set_path(&f.a, lease, "spec.holderIdentity", doc_new_str(&f.a, "intruder pid 9"));
+	fake_api_put(&f, "kstage-system/leases", "kstage.app", lease);
+	pthread_mutex_unlock(&lf.mu);
+	CHECK_INT_EQ(rel_lock_keep(&l, &e), 0);
+	for (i = 0; i < 100 && !rel_lock_keep(&l, &e); i++)
+		sleep_ms(50);
+	CHECK(i < 100);
+	CHECK_CONTAINS(e.first.msg, "the lock (Lease kstage-system/kstage.app) was taken over by intruder pid 9");
+	kerr_clear(&e);
+	CHECK_INT_EQ(rel_lock_keep(&l, &e), KE_CONFLICT);   /* and at every call from then on */
+	kerr_clear(&e);
+	CHECK_INT_EQ(rel_lock_unlock(&l, &e), 0);
+	CHECK(!l.renewer && !l.held);
+	CHECK_STR_EQ(doc_get_str(fake_api_find(&f, "kstage-system/leases", "kstage.app"), "spec.holderIdentity", ""),
+		     "intruder pid 9");
+	rel_lock_release(&l);
+	free(first);
+	kube_client_free(c);
+	kube_client_free(lf.inner);
+	pthread_mutex_destroy(&lf.mu);
 	fake_api_release(&f);
 }
 
