@@ -23,6 +23,7 @@ import (
 	kcm "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 
 	"kstage.dev/tests/cluster/harness"
+	"kstage.dev/tests/cluster/sim"
 )
 
 // watchOwner ends this process when the process named by
@@ -49,7 +50,7 @@ func watchOwner() {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: kstage-testcluster up|down|sim|preload|etcd|kube-apiserver|kube-controller-manager ...")
+		fmt.Fprintln(os.Stderr, "usage: kstage-testcluster up|down|sim|preload|netns-bridge|etcd|kube-apiserver|kube-controller-manager ...")
 		os.Exit(2)
 	}
 	sub, args := os.Args[1], os.Args[2:]
@@ -80,6 +81,8 @@ func main() {
 		err = harness.RunSim(ctx, args)
 	case "preload":
 		err = harness.PreloadCmd(ctx, args)
+	case "netns-bridge":
+		err = sim.NetnsBridge(args)
 	default:
 		err = fmt.Errorf("unknown subcommand %q", sub)
 	}
