@@ -7,6 +7,7 @@
 //	kstage-testcluster kube-controller-manager ...               the real kube-controller-manager
 //	kstage-testcluster sim --dir DIR                             fault proxy, simulated controllers, data plane, artifact/OCI/git servers
 //	kstage-testcluster preload --dir DIR kserve-v0.15.2          apply a preset to a running cluster
+//	kstage-testcluster netns-bridge --in A=SOCK --out SOCK=A     inside a real controller's network namespace (started by sim)
 package main
 
 import (
