@@ -18,6 +18,14 @@ KSTAGE_PRELOAD ?=
 # version (built from its own Go module under tests/controllers/) for its pods.
 KSTAGE_CONTROLLERS ?= sim
 REAL_KSERVE := $(if $(and $(filter real,$(KSTAGE_CONTROLLERS)),$(filter kserve-%,$(KSTAGE_PRELOAD))),$(CLUSTER_DIR)/bin/kserve-$(KSTAGE_PRELOAD:kserve-%=%)/manager)
+# KSTAGE_EG=real runs the real Envoy Gateway of the preset's line (built from
+# tests/controllers/envoy-gateway-VERSION) for its pods, and installs it after
+# the preset as its Helm chart does (CRDs from the chart in the Go module cache).
+KSTAGE_EG ?= sim
+EG_VERSION_kserve-v0.15.2 := v1.3.3
+EG_VERSION := $(EG_VERSION_$(KSTAGE_PRELOAD))
+REAL_EG := $(if $(and $(filter real,$(KSTAGE_EG)),$(EG_VERSION)),$(CLUSTER_DIR)/bin/envoy-gateway-$(EG_VERSION)/envoy-gateway)
+EG_CHART = $$(cd $(CURDIR)/tests/controllers/envoy-gateway-$(EG_VERSION) && $(CLUSTER_GO) list -m -f '{{.Dir}}' github.com/envoyproxy/gateway)/charts/gateway-helm
 
 UNIT_LIKE_TESTS += test-cluster-harness
 CLUSTER_TESTS += test-cluster-smoke
@@ -43,10 +51,17 @@ $(CLUSTER_DIR)/bin/kserve-%/manager: $(CURDIR)/tests/controllers/kserve-%/go.mod
 	@mkdir -p $(@D)
 	cd $(CURDIR)/tests/controllers/kserve-$* && $(CLUSTER_GO) build -o $@ github.com/kserve/kserve/cmd/manager
 
-controllers-build: $(CLUSTER_DIR)/bin/kserve-v0.15.2/manager $(CLUSTER_DIR)/bin/kserve-v0.20.0/manager
+# Envoy Gateway's binary keeps its image's name: the field manager of its writes.
+$(CLUSTER_DIR)/bin/envoy-gateway-%/envoy-gateway: $(CURDIR)/tests/controllers/envoy-gateway-%/go.mod $(CURDIR)/tests/controllers/envoy-gateway-%/go.sum
+	@mkdir -p $(@D)
+	cd $(CURDIR)/tests/controllers/envoy-gateway-$* && $(CLUSTER_GO) build -o $@ github.com/envoyproxy/gateway/cmd/envoy-gateway
 
-cluster-up: cluster-build $(CLUSTER_TOOLS)/kubectl $(REAL_KSERVE)
-	$(CLUSTER_BIN) up --dir $(CLUSTER_DIR) $(if $(KSTAGE_PRELOAD),--preload $(KSTAGE_PRELOAD)) $(if $(REAL_KSERVE),--kserve-bin $(REAL_KSERVE))
+controllers-build: $(CLUSTER_DIR)/bin/kserve-v0.15.2/manager $(CLUSTER_DIR)/bin/kserve-v0.20.0/manager \
+	$(CLUSTER_DIR)/bin/envoy-gateway-v1.3.3/envoy-gateway
+
+cluster-up: cluster-build $(CLUSTER_TOOLS)/kubectl $(REAL_KSERVE) $(REAL_EG)
+	$(CLUSTER_BIN) up --dir $(CLUSTER_DIR) $(if $(KSTAGE_PRELOAD),--preload $(KSTAGE_PRELOAD)) $(if $(REAL_KSERVE),--kserve-bin $(REAL_KSERVE)) \
+	  $(if $(REAL_EG),--envoy-gateway-bin $(REAL_EG) --envoy-gateway $(EG_VERSION) --envoy-gateway-chart $(EG_CHART))
 
 cluster-down:
 	@if [ -x $(CLUSTER_BIN) ]; then $(CLUSTER_BIN) down --dir $(CLUSTER_DIR); \

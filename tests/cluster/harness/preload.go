@@ -24,6 +24,12 @@ type preset struct {
 //go:embed presets/kserve-v0.20.0.yaml
 var kserve0200 []byte
 
+//go:embed presets/envoy-gateway-v1.3.3.yaml
+var envoyGateway133 []byte
+
+// EnvoyGatewayPresets are the Envoy Gateway installs PreloadEnvoyGateway knows: version -> objects.
+var EnvoyGatewayPresets = map[string][]byte{"v1.3.3": envoyGateway133}
+
 // Presets known to Preload.
 var Presets = map[string]preset{
 	"kserve-v0.15.2": {dir: "kserve/v0.15.2"},
@@ -55,21 +61,7 @@ func Preload(ctx context.Context, s *State, name string) error {
 	}
 	a.Namespace = "kserve" // the fixture is `helm template -n kserve` output, installed into kserve
 	dir := filepath.Join(s.Fixtures, p.dir)
-	crds, err := os.ReadFile(filepath.Join(dir, "crds.yaml"))
-	if err != nil {
-		return err
-	}
-	objs, err := a.ApplyYAML(ctx, crds)
-	if err != nil {
-		return err
-	}
-	var names []string
-	for _, o := range objs {
-		if o.GetKind() == "CustomResourceDefinition" {
-			names = append(names, o.GetName())
-		}
-	}
-	if err := a.WaitEstablished(ctx, names, 60*time.Second); err != nil {
+	if err := applyCRDs(ctx, a, filepath.Join(dir, "crds.yaml")); err != nil {
 		return err
 	}
 	rest := p.objects
@@ -79,6 +71,67 @@ func Preload(ctx context.Context, s *State, name string) error {
 		}
 	}
 	_, err = a.ApplyYAML(ctx, rest)
+	return err
+}
+
+// applyCRDs applies the CRD files and waits for them to be Established.
+func applyCRDs(ctx context.Context, a *kube.Applier, files ...string) error {
+	var names []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		objs, err := a.ApplyYAML(ctx, data)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		for _, o := range objs {
+			if o.GetKind() == "CustomResourceDefinition" {
+				names = append(names, o.GetName())
+			}
+		}
+	}
+	return a.WaitEstablished(ctx, names, 60*time.Second)
+}
+
+// PreloadEnvoyGateway installs Envoy Gateway of a version as `helm install eg
+// oci://docker.io/envoyproxy/gateway-helm -n envoy-gateway-system --create-namespace`
+// does, on a cluster that has the Gateway API v1.2.1 standard CRDs (the
+// fixture; the migration guide's first step): Envoy Gateway's own CRDs from
+// the chart in chartDir, the namespace, then the rendered objects (the certgen
+// hook Job among them). Not the chart's Gateway API CRDs (experimental
+// channel): over those, the shipped bundle's server-side apply of the standard
+// ones conflicts on spec.versions and the channel annotation.
+func PreloadEnvoyGateway(ctx context.Context, s *State, version, chartDir string) error {
+	objs, ok := EnvoyGatewayPresets[version]
+	if !ok {
+		return fmt.Errorf("no Envoy Gateway preset %q", version)
+	}
+	if chartDir == "" {
+		return fmt.Errorf("Envoy Gateway %s: no chart directory for its CRDs", version)
+	}
+	cfg, err := s.RESTConfig("admin-cert")
+	if err != nil {
+		return err
+	}
+	a, err := kube.NewApplier(cfg)
+	if err != nil {
+		return err
+	}
+	a.Namespace = "envoy-gateway-system"
+	crds := []string{filepath.Join(s.Fixtures, "gateway-api", "v1.2.1", "standard-install.yaml")}
+	generated, err := filepath.Glob(filepath.Join(chartDir, "crds", "generated", "*.yaml"))
+	if err != nil {
+		return err
+	}
+	if err := applyCRDs(ctx, a, append(crds, generated...)...); err != nil {
+		return err
+	}
+	if _, err := a.ApplyYAML(ctx, []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: envoy-gateway-system}\n")); err != nil {
+		return err
+	}
+	_, err = a.ApplyYAML(ctx, objs)
 	return err
 }
 

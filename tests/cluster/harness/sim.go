@@ -144,6 +144,22 @@ func RunSim(ctx context.Context, args []string) error {
 		sm.Real = append(sm.Real, rc)
 		defer rc.StopAll()
 	}
+	if s.EnvoyGatewayBin != "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		// Its ports are fixed (xDS 18000, probes 8081, admin 19000): its own
+		// network namespace, bridged to the API server by this binary.
+		eg := &sim.RealController{Name: "envoy-gateway", Bin: s.EnvoyGatewayBin, Container: "envoy-gateway", Match: sim.IsEnvoyGatewayPod,
+			Volumes: true, Bridge: exe, Dir: abs, APIURL: s.APIServerURL, CAFile: s.ClusterCAFile}
+		// The chart's certgen hook Job: the same binary's `certgen` makes its xDS certificates.
+		certgen := &sim.RealController{Name: "envoy-gateway-certgen", Bin: s.EnvoyGatewayBin, Container: "envoy-gateway-certgen",
+			Match: sim.IsEnvoyGatewayCertgenPod, Once: true, Dir: abs, APIURL: s.APIServerURL, CAFile: s.ClusterCAFile}
+		sm.Real = append(sm.Real, eg, certgen)
+		defer eg.StopAll()
+		defer certgen.StopAll()
+	}
 	serve("dataplane", s.DataplaneAddr, sm.Table(), nil)
 	// The kubelet endpoint the API server proxies pods/log to (any free
 	// port, named in the Node's status; the API server does not verify a

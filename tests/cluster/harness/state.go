@@ -13,27 +13,28 @@ import (
 
 // State is written by up to DIR/state.json and read by sim, preload and down.
 type State struct {
-	Dir            string `json:"dir"`
-	Fixtures       string `json:"fixtures"`
-	EtcdURL        string `json:"etcdURL"`
-	EtcdPeerURL    string `json:"etcdPeerURL"`
-	APIServerURL   string `json:"apiServerURL"`
-	ProxyAddr      string `json:"proxyAddr"`
-	ControlAddr    string `json:"controlAddr"`
-	ArtifactAddr   string `json:"artifactAddr"`
-	OCIAddr        string `json:"ociAddr"`
-	GitAddr        string `json:"gitAddr"`     // HTTPS
-	GitHTTPAddr    string `json:"gitHTTPAddr"` // plain HTTP
-	DataplaneAddr  string `json:"dataplaneAddr"`
-	AdminToken     string `json:"adminToken"`
-	LimitedToken   string `json:"limitedToken"`
-	LimitedNS      string `json:"limitedNamespace"`
-	NodeName       string `json:"nodeName"`
-	GitCommit      string `json:"gitCommit,omitempty"`
-	ServiceCIDR    string `json:"serviceCIDR"`
-	ClusterCAFile  string `json:"clusterCAFile"`
-	ArtifactCAFile string `json:"artifactCAFile"`
-	KServeBin      string `json:"kserveBin,omitempty"` // real KServe controller manager, run for its pods (else simulated)
+	Dir             string `json:"dir"`
+	Fixtures        string `json:"fixtures"`
+	EtcdURL         string `json:"etcdURL"`
+	EtcdPeerURL     string `json:"etcdPeerURL"`
+	APIServerURL    string `json:"apiServerURL"`
+	ProxyAddr       string `json:"proxyAddr"`
+	ControlAddr     string `json:"controlAddr"`
+	ArtifactAddr    string `json:"artifactAddr"`
+	OCIAddr         string `json:"ociAddr"`
+	GitAddr         string `json:"gitAddr"`     // HTTPS
+	GitHTTPAddr     string `json:"gitHTTPAddr"` // plain HTTP
+	DataplaneAddr   string `json:"dataplaneAddr"`
+	AdminToken      string `json:"adminToken"`
+	LimitedToken    string `json:"limitedToken"`
+	LimitedNS       string `json:"limitedNamespace"`
+	NodeName        string `json:"nodeName"`
+	GitCommit       string `json:"gitCommit,omitempty"`
+	ServiceCIDR     string `json:"serviceCIDR"`
+	ClusterCAFile   string `json:"clusterCAFile"`
+	ArtifactCAFile  string `json:"artifactCAFile"`
+	KServeBin       string `json:"kserveBin,omitempty"`       // real KServe controller manager, run for its pods (else simulated)
+	EnvoyGatewayBin string `json:"envoyGatewayBin,omitempty"` // real Envoy Gateway, run for its pods and certgen Job (else simulated)
 }
 
 func (s *State) path(name string) string { return filepath.Join(s.Dir, name) }

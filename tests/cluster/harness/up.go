@@ -41,6 +41,9 @@ type upper struct {
 	s         *State
 	procs     []*proc
 	kserveBin string // real KServe controller manager, or "" (simulated)
+	egBin     string // real Envoy Gateway, or "" (simulated)
+	egPreset  string // Envoy Gateway version to install after the preset, or ""
+	egChart   string // its chart directory (CRDs)
 }
 
 func token() string {
@@ -65,6 +68,9 @@ func Up(ctx context.Context, args []string) error {
 	fixtures := fs.String("fixtures", "", "fixtures directory (default $KSTAGE_FIXTURES or <repo>/../shared/fixtures)")
 	timeout := fs.Duration("timeout", 240*time.Second, "give up after this long")
 	kserveBin := fs.String("kserve-bin", os.Getenv("KSTAGE_KSERVE_BIN"), "real KServe controller manager binary to run for its pods (default: simulated)")
+	egBin := fs.String("envoy-gateway-bin", "", "real Envoy Gateway binary to run for its pods (default: simulated)")
+	egPreset := fs.String("envoy-gateway", "", "install Envoy Gateway of this version after the preset, as its Helm chart does (needs --envoy-gateway-chart)")
+	egChart := fs.String("envoy-gateway-chart", "", "Envoy Gateway's chart directory (its crds/ are applied)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,7 +89,7 @@ func Up(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	start := time.Now()
-	u := &upper{kserveBin: *kserveBin}
+	u := &upper{kserveBin: *kserveBin, egBin: *egBin, egPreset: *egPreset, egChart: *egChart}
 	if err := u.run(ctx, abs, *fixtures, *preload); err != nil {
 		u.kill()
 		return err
@@ -117,7 +123,7 @@ func (u *upper) run(ctx context.Context, dir, fixtures, preload string) error {
 	}
 	a := func(i int) string { return "127.0.0.1:" + strconv.Itoa(ports[i]) }
 	s := &State{
-		Dir: dir, Fixtures: fixtures, KServeBin: u.kserveBin,
+		Dir: dir, Fixtures: fixtures, KServeBin: u.kserveBin, EnvoyGatewayBin: u.egBin,
 		EtcdURL: "http://" + a(0), EtcdPeerURL: "http://" + a(1),
 		APIServerURL: "https://" + a(2), ProxyAddr: a(3), ControlAddr: a(4),
 		ArtifactAddr: a(5), OCIAddr: a(6), GitAddr: a(7), GitHTTPAddr: a(8), DataplaneAddr: a(9),
@@ -282,6 +288,12 @@ func (u *upper) run(ctx context.Context, dir, fixtures, preload string) error {
 		fmt.Println("preloading", preload)
 		if err := Preload(ctx, s, preload); err != nil {
 			return fmt.Errorf("preload %s: %w", preload, err)
+		}
+	}
+	if u.egPreset != "" {
+		fmt.Println("installing Envoy Gateway", u.egPreset)
+		if err := PreloadEnvoyGateway(ctx, s, u.egPreset, u.egChart); err != nil {
+			return fmt.Errorf("envoy gateway %s: %w", u.egPreset, err)
 		}
 	}
 	return os.WriteFile(filepath.Join(dir, "env"), []byte(s.EnvLines()), 0o644)

@@ -23,7 +23,7 @@ func (s *Sim) reconcileGatewayClasses(ctx context.Context) error {
 	}
 	for i := range items {
 		gc := &items[i]
-		if cn, _, _ := unstructured.NestedString(gc.Object, "spec", "controllerName"); !served(cn) {
+		if cn, _, _ := unstructured.NestedString(gc.Object, "spec", "controllerName"); !s.served(cn) {
 			continue
 		}
 		k := knobsOf(gc.GetAnnotations())
@@ -56,7 +56,7 @@ func (s *Sim) ourClasses(ctx context.Context) (map[string]bool, error) {
 	}
 	out := map[string]bool{}
 	for i := range items {
-		if cn, _, _ := unstructured.NestedString(items[i].Object, "spec", "controllerName"); served(cn) && condStatus(&items[i], "Accepted") == "True" {
+		if cn, _, _ := unstructured.NestedString(items[i].Object, "spec", "controllerName"); s.served(cn) && condStatus(&items[i], "Accepted") == "True" {
 			out[items[i].GetName()] = true
 		}
 	}
@@ -154,7 +154,7 @@ func (s *Sim) reconcileGateways(ctx context.Context) error {
 		return err
 	}
 	attached := s.attachedRoutes(ctx, gws)
-	lbHost, lbPort, _ := net.SplitHostPort(s.DataplaneAddr)
+	lbHost, _, _ := net.SplitHostPort(s.DataplaneAddr)
 	for i := range gws {
 		gw := &gws[i]
 		cls, _, _ := unstructured.NestedString(gw.Object, "spec", "gatewayClassName")
@@ -193,7 +193,7 @@ func (s *Sim) reconcileGateways(ctx context.Context) error {
 		default:
 			programmed = cond("Programmed", "True", "Programmed", "Address assigned to the Gateway, 1/1 envoy replicas available", gen)
 		}
-		if err := s.ensureGatewayService(ctx, gw, ports, lbHost, lbPort); err != nil {
+		if err := s.ensureGatewayService(ctx, gw, ports); err != nil {
 			s.Log.Printf("gateway %s/%s service: %v", gw.GetNamespace(), gw.GetName(), err)
 			if programmed["status"] == "True" {
 				programmed = cond("Programmed", "False", "AddressNotAssigned", err.Error(), gen)
@@ -216,7 +216,7 @@ func (s *Sim) reconcileGateways(ctx context.Context) error {
 	return nil
 }
 
-func (s *Sim) ensureGatewayService(ctx context.Context, gw *unstructured.Unstructured, ports []corev1.ServicePort, lbHost, lbPort string) error {
+func (s *Sim) ensureGatewayService(ctx context.Context, gw *unstructured.Unstructured, ports []corev1.ServicePort) error {
 	if len(ports) == 0 {
 		return nil
 	}
@@ -279,14 +279,72 @@ func (s *Sim) ensureGatewayService(ctx context.Context, gw *unstructured.Unstruc
 			return err
 		}
 	}
+	return s.setLoadBalancer(ctx, svc)
+}
+
+// setLoadBalancer gives a LoadBalancer Service the data plane's address as its ingress.
+func (s *Sim) setLoadBalancer(ctx context.Context, svc *corev1.Service) error {
+	lbHost, lbPort, _ := net.SplitHostPort(s.DataplaneAddr)
 	lp, _ := strconv.Atoi(lbPort)
 	want := []corev1.LoadBalancerIngress{{IP: lbHost, Ports: []corev1.PortStatus{{Port: int32(lp), Protocol: corev1.ProtocolTCP}}}}
 	if len(svc.Status.LoadBalancer.Ingress) != 1 || svc.Status.LoadBalancer.Ingress[0].IP != lbHost ||
 		len(svc.Status.LoadBalancer.Ingress[0].Ports) != 1 || svc.Status.LoadBalancer.Ingress[0].Ports[0].Port != int32(lp) {
-		svc.Status.LoadBalancer.Ingress = want
-		_, err = svcs.UpdateStatus(ctx, svc, metav1.UpdateOptions{})
+		c := svc.DeepCopy()
+		c.Status.LoadBalancer.Ingress = want
+		_, err := s.Kube.CoreV1().Services(svc.Namespace).UpdateStatus(ctx, c, metav1.UpdateOptions{})
+		return err
 	}
-	return err
+	return nil
+}
+
+// reconcileProxyServices: with the real Envoy Gateway, the LoadBalancer
+// Services it makes for its proxies get the data plane's address, as a cloud
+// load balancer would give them one.
+func (s *Sim) reconcileProxyServices(ctx context.Context) error {
+	if !s.realEG() {
+		return nil
+	}
+	l, err := s.Kube.CoreV1().Services("").List(ctx, metav1.ListOptions{LabelSelector: "app.kubernetes.io/managed-by=envoy-gateway,app.kubernetes.io/component=proxy"})
+	if err != nil {
+		return err
+	}
+	for i := range l.Items {
+		if svc := &l.Items[i]; svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
+			if err := s.setLoadBalancer(ctx, svc); err != nil && !apierrors.IsConflict(err) && !apierrors.IsNotFound(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// IsEnvoyGatewayPod says whether p is a pod of Envoy Gateway's controller Deployment (its chart's labels).
+func IsEnvoyGatewayPod(p *corev1.Pod) bool {
+	return p.Labels["control-plane"] == "envoy-gateway" && hasContainer(p, "envoy-gateway")
+}
+
+// IsEnvoyGatewayCertgenPod says whether p is a pod of the chart's certgen Job.
+func IsEnvoyGatewayCertgenPod(p *corev1.Pod) bool {
+	return isJobPod(p) && hasContainer(p, "envoy-gateway-certgen")
+}
+
+func hasContainer(p *corev1.Pod, name string) bool {
+	for _, c := range p.Spec.Containers {
+		if c.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// realEG says whether the real Envoy Gateway runs (then the stand-in leaves its classes alone).
+func (s *Sim) realEG() bool {
+	for _, rc := range s.Real {
+		if rc.Name == "envoy-gateway" {
+			return true
+		}
+	}
+	return false
 }
 
 func samePorts(a, b []corev1.ServicePort) bool {

@@ -55,15 +55,7 @@ func (s *Sim) attachedRoutes(ctx context.Context, gws []unstructured.Unstructure
 			if pm["controllerName"] != EnvoyController {
 				continue
 			}
-			accepted := false
-			conds, _ := pm["conditions"].([]any)
-			for _, c := range conds {
-				cm, _ := c.(map[string]any)
-				if cm["type"] == "Accepted" && cm["status"] == "True" {
-					accepted = true
-				}
-			}
-			if !accepted {
+			if !parentAccepted(pm) {
 				continue
 			}
 			ref, _ := pm["parentRef"].(map[string]any)
@@ -153,6 +145,9 @@ func (s *Sim) reconcileHTTPRoutes(ctx context.Context) error {
 			}
 		}
 		if len(mine) == 0 {
+			if gw := s.realEGParent(rt, gws); gw != "" {
+				table = append(table, routeFrom(rt, gw))
+			}
 			continue
 		}
 		parents := mine
@@ -170,6 +165,43 @@ func (s *Sim) reconcileHTTPRoutes(ctx context.Context) error {
 	}
 	s.table.SetRoutes(table)
 	return nil
+}
+
+// parentAccepted says whether a route parent status has Accepted True.
+func parentAccepted(p map[string]any) bool {
+	conds, _ := p["conditions"].([]any)
+	for _, c := range conds {
+		if cm, _ := c.(map[string]any); cm["type"] == "Accepted" && cm["status"] == "True" {
+			return true
+		}
+	}
+	return false
+}
+
+// realEGParent: with the real Envoy Gateway, the data plane serves a route
+// that it accepted on a Gateway it programmed ("ns/name"), else "".
+func (s *Sim) realEGParent(rt *unstructured.Unstructured, gws []unstructured.Unstructured) string {
+	if !s.realEG() {
+		return ""
+	}
+	for _, p := range existingParents(rt) {
+		if p["controllerName"] != EnvoyController {
+			continue
+		}
+		accepted := parentAccepted(p)
+		ref, _ := p["parentRef"].(map[string]any)
+		ns, _ := ref["namespace"].(string)
+		if ns == "" {
+			ns = rt.GetNamespace()
+		}
+		name, _ := ref["name"].(string)
+		for i := range gws {
+			if accepted && gws[i].GetNamespace() == ns && gws[i].GetName() == name && condStatus(&gws[i], "Programmed") == "True" {
+				return ns + "/" + name
+			}
+		}
+	}
+	return ""
 }
 
 func hasListener(gw *unstructured.Unstructured, name string) bool {

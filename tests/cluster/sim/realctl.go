@@ -19,6 +19,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -33,6 +34,7 @@ import (
 
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 )
@@ -52,6 +54,18 @@ type RealController struct {
 	Dir     string // state directory of the cluster
 	APIURL  string // the API server, straight (controllers do not go through the fault proxy)
 	CAFile  string
+	// Volumes mounts the container's ConfigMap and Secret volumes at their
+	// mountPath; while one is missing the pod waits in ContainerCreating,
+	// as a kubelet leaves it.
+	Volumes bool
+	// Bridge, when set, runs the process in its own network namespace, for
+	// binaries whose ports are fixed (Envoy Gateway: xDS 18000, probes 8081):
+	// several clusters on one host do not collide. Bridge is this harness's
+	// binary; its netns-bridge subcommand, inside the namespace, forwards the
+	// API server's port in and the readiness probe's port out over Unix sockets.
+	Bridge string
+	// Once: the pods are a Job's; the process runs to its end, which ends the pod.
+	Once bool
 
 	mu    sync.Mutex
 	procs map[types.UID]*realProc
@@ -62,7 +76,7 @@ type realProc struct {
 	cmd       *exec.Cmd
 	done      chan struct{}
 	started   time.Time
-	probe     string // host:port of /readyz
+	probe     func() bool // the readiness probe
 	logPath   string
 	restarts  int32
 	lastExit  *corev1.ContainerStateTerminated
@@ -118,8 +132,17 @@ func (rc *RealController) plan(ctx context.Context, s *Sim, p *corev1.Pod) *podP
 		pr.nextStart = time.Now().Add(backoff(pr.restarts))
 		s.Log.Printf("%s: pod %s: exited with %d, restart %d in %s", rc.Name, pr.pod, code, pr.restarts, backoff(pr.restarts))
 	}
+	if rc.Once && pr.lastExit != nil {
+		phase := corev1.PodSucceeded
+		if pr.lastExit.ExitCode != 0 {
+			phase = corev1.PodFailed
+		}
+		return &podPlan{phase: phase, terminated: pr.lastExit, container: rc.Container}
+	}
 	if pr.cmd == nil && !time.Now().Before(pr.nextStart) {
-		if err := rc.start(ctx, s, p, pr); err != nil {
+		if err := rc.start(ctx, s, p, pr); errors.Is(err, errVolumeMissing) {
+			return &podPlan{phase: corev1.PodPending, waiting: "ContainerCreating", message: err.Error(), container: rc.Container}
+		} else if err != nil {
 			s.Log.Printf("%s: pod %s: start: %v", rc.Name, pr.pod, err)
 			pr.restarts++
 			pr.nextStart = time.Now().Add(backoff(pr.restarts))
@@ -131,7 +154,7 @@ func (rc *RealController) plan(ctx context.Context, s *Sim, p *corev1.Pod) *podP
 			message:      fmt.Sprintf("back-off %s restarting failed container=%s pod=%s", backoff(pr.restarts), rc.Container, p.Name),
 			restartCount: pr.restarts, lastTerminated: pr.lastExit, container: rc.Container}
 	}
-	return &podPlan{phase: corev1.PodRunning, ready: probeReady(pr.probe), restartCount: pr.restarts, lastTerminated: pr.lastExit,
+	return &podPlan{phase: corev1.PodRunning, ready: pr.probe(), restartCount: pr.restarts, lastTerminated: pr.lastExit,
 		container: rc.Container}
 }
 
@@ -171,9 +194,10 @@ func (pr *realProc) stop() {
 	}
 }
 
-func probeReady(addr string) bool {
-	c := http.Client{Timeout: 2 * time.Second}
-	r, err := c.Get("http://" + addr + "/readyz")
+// probeReady GETs path from addr; dial, when set, reaches addr (a Unix socket).
+func probeReady(addr, path string, dial func(ctx context.Context, network, addr string) (net.Conn, error)) bool {
+	c := http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true}}
+	r, err := c.Get("http://" + addr + path)
 	if err != nil {
 		return false
 	}
@@ -233,26 +257,6 @@ current-context: c
 			return err
 		}
 	}
-	probe, err := freePort()
-	if err != nil {
-		return err
-	}
-	webhook, err := freePort()
-	if err != nil {
-		return err
-	}
-	args := rewriteFlags(ctr.Args, rc.Flags, strings.NewReplacer("%PROBE%", probe, "%WEBHOOK%", webhook))
-	env := []string{"KSTAGE_POD_NAME=" + p.Name, "KUBECONFIG=" + kcPath, "TMPDIR=" + filepath.Join(work, "tmp"), "HOME=" + work, "PATH=/usr/bin:/bin"}
-	for _, e := range ctr.Env {
-		switch {
-		case e.ValueFrom == nil:
-			env = append(env, e.Name+"="+e.Value)
-		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.namespace":
-			env = append(env, e.Name+"="+p.Namespace)
-		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":
-			env = append(env, e.Name+"="+p.Name)
-		}
-	}
 	// The ServiceAccount volume as the kubelet mounts it: client libraries find their
 	// namespace (leader election) at /var/run/secrets/kubernetes.io/serviceaccount.
 	saDir := filepath.Join(work, "secrets", "kubernetes.io", "serviceaccount")
@@ -268,19 +272,84 @@ current-context: c
 			return err
 		}
 	}
-	if err := os.MkdirAll("/run/secrets", 0o755); err != nil {
+	mounts := [][2]string{{filepath.Join(work, "secrets"), "/run/secrets"}}
+	if rc.Volumes {
+		vols, err := mountVolumes(ctx, s, p, ctr, filepath.Join(work, "volumes"))
+		if err != nil {
+			return err
+		}
+		mounts = append(mounts, vols...)
+	}
+	for _, m := range mounts {
+		if err := os.MkdirAll(m[1], 0o755); err != nil { // a bind mount needs its mount point
+			return err
+		}
+	}
+	probe, err := freePort()
+	if err != nil {
 		return err
 	}
-	// and its hostname is the pod's name (leader election's holder identity starts with it)
+	webhook, err := freePort()
+	if err != nil {
+		return err
+	}
+	argv := ctr.Args // command[0] is the image's binary, rc.Bin
+	if len(ctr.Command) > 1 {
+		argv = append(append([]string{}, ctr.Command[1:]...), ctr.Args...)
+	}
+	args := rewriteFlags(argv, rc.Flags, strings.NewReplacer("%PROBE%", probe, "%WEBHOOK%", webhook))
+	env := []string{"KSTAGE_POD_NAME=" + p.Name, "KUBECONFIG=" + kcPath, "TMPDIR=" + filepath.Join(work, "tmp"), "HOME=" + work, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	for _, e := range ctr.Env {
+		switch {
+		case e.ValueFrom == nil:
+			env = append(env, e.Name+"="+e.Value)
+		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.namespace":
+			env = append(env, e.Name+"="+p.Namespace)
+		case e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "metadata.name":
+			env = append(env, e.Name+"="+p.Name)
+		}
+	}
+	pr.probe = func() bool { return probeReady("127.0.0.1:"+probe, "/readyz", nil) }
+	if rc.Once {
+		pr.probe = func() bool { return false }
+	}
+	// In its own mount and UTS namespaces: the volumes bind-mounted, and its
+	// hostname is the pod's name (leader election's holder identity starts with it).
 	ns := []string{"--mount", "--uts", "--propagation", "private"}
 	if os.Geteuid() != 0 {
 		ns = append([]string{"--user", "--map-root-user"}, ns...)
 	}
-	ns = append(ns, "sh", "-c", `mount --bind "$0" /run/secrets && hostname "$KSTAGE_POD_NAME" && exec "$@"`,
-		filepath.Join(work, "secrets"), rc.Bin)
+	var script strings.Builder
+	var bridge *hostBridge
+	if rc.Bridge != "" {
+		ns = append(ns, "--net")
+		if bridge, err = rc.openBridge(p); err != nil {
+			return err
+		}
+		g := readinessGet(ctr)
+		if g == nil {
+			bridge.close()
+			return fmt.Errorf("container %s has no httpGet readiness probe to bridge", ctr.Name)
+		}
+		fmt.Fprintf(&script, "ip link set lo up || exit 1\n%s netns-bridge --in %s --out %s &\n", shellQuote(rc.Bridge),
+			shellQuote(bridge.apiAddr+"="+bridge.apiSock), shellQuote(bridge.probeSock+"=127.0.0.1:"+fmt.Sprint(g.Port.IntValue())))
+		sock := bridge.probeSock
+		pr.probe = func() bool {
+			return probeReady("pod", g.Path, func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "unix", sock)
+			})
+		}
+	}
+	for _, m := range mounts {
+		fmt.Fprintf(&script, "mount --bind %s %s || exit 1\n", shellQuote(m[0]), shellQuote(m[1]))
+	}
+	script.WriteString(`hostname "$KSTAGE_POD_NAME" && exec "$@"` + "\n")
+	ns = append(ns, "sh", "-c", script.String(), "sh", rc.Bin)
 	pr.logPath = filepath.Join(rc.Dir, fmt.Sprintf("%s-%s.log", rc.Name, p.Name))
 	logf, err := os.OpenFile(pr.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
+		bridge.close()
 		return err
 	}
 	fmt.Fprintf(logf, "--- start %d of pod %s at %s: %s %s\n", pr.restarts+1, pr.pod, time.Now().UTC().Format(time.RFC3339), rc.Bin, strings.Join(args, " "))
@@ -289,16 +358,104 @@ current-context: c
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		logf.Close()
+		bridge.close()
 		return err
 	}
-	pr.cmd, pr.started, pr.probe, pr.done = cmd, time.Now(), "127.0.0.1:"+probe, make(chan struct{})
+	pr.cmd, pr.started, pr.done = cmd, time.Now(), make(chan struct{})
 	go func(done chan struct{}) {
 		_ = cmd.Wait()
 		logf.Close()
+		bridge.close()
 		close(done)
 	}(pr.done)
 	s.Log.Printf("%s: pod %s: started %s (pid %d)", rc.Name, pr.pod, rc.Bin, cmd.Process.Pid)
 	return nil
+}
+
+func readinessGet(c *corev1.Container) *corev1.HTTPGetAction {
+	if c.ReadinessProbe == nil {
+		return nil
+	}
+	return c.ReadinessProbe.HTTPGet
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// errVolumeMissing: a ConfigMap or Secret a volume names does not exist (yet).
+var errVolumeMissing = errors.New("MountVolume.SetUp failed")
+
+// mountVolumes writes the ConfigMap and Secret volumes the container mounts
+// under dir, one directory each, and gives the (source, mountPath) pairs.
+func mountVolumes(ctx context.Context, s *Sim, p *corev1.Pod, ctr *corev1.Container, dir string) ([][2]string, error) {
+	var out [][2]string
+	for _, vm := range ctr.VolumeMounts {
+		var v *corev1.Volume
+		for i := range p.Spec.Volumes {
+			if p.Spec.Volumes[i].Name == vm.Name {
+				v = &p.Spec.Volumes[i]
+			}
+		}
+		if v == nil || vm.SubPath != "" {
+			continue
+		}
+		files := map[string][]byte{}
+		var items []corev1.KeyToPath
+		switch {
+		case v.ConfigMap != nil:
+			cm, err := s.Kube.CoreV1().ConfigMaps(p.Namespace).Get(ctx, v.ConfigMap.Name, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) && (v.ConfigMap.Optional == nil || !*v.ConfigMap.Optional) {
+				return nil, fmt.Errorf("%w for volume %q : configmap %q not found", errVolumeMissing, vm.Name, v.ConfigMap.Name)
+			} else if err != nil && !apierrors.IsNotFound(err) {
+				return nil, err
+			}
+			if cm != nil {
+				for k, d := range cm.Data {
+					files[k] = []byte(d)
+				}
+				for k, d := range cm.BinaryData {
+					files[k] = d
+				}
+			}
+			items = v.ConfigMap.Items
+		case v.Secret != nil:
+			sec, err := s.Kube.CoreV1().Secrets(p.Namespace).Get(ctx, v.Secret.SecretName, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) && (v.Secret.Optional == nil || !*v.Secret.Optional) {
+				return nil, fmt.Errorf("%w for volume %q : secret %q not found", errVolumeMissing, vm.Name, v.Secret.SecretName)
+			} else if err != nil && !apierrors.IsNotFound(err) {
+				return nil, err
+			}
+			if sec != nil {
+				files = sec.Data
+			}
+			items = v.Secret.Items
+		default:
+			continue
+		}
+		if len(items) > 0 {
+			sel := map[string][]byte{}
+			for _, it := range items {
+				sel[it.Path] = files[it.Key]
+			}
+			files = sel
+		}
+		vd := filepath.Join(dir, vm.Name)
+		if err := os.RemoveAll(vd); err != nil {
+			return nil, err
+		}
+		for name, data := range files {
+			if err := os.MkdirAll(filepath.Dir(filepath.Join(vd, name)), 0o755); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(filepath.Join(vd, name), data, 0o644); err != nil {
+				return nil, err
+			}
+		}
+		if err := os.MkdirAll(vd, 0o755); err != nil {
+			return nil, err
+		}
+		out = append(out, [2]string{vd, vm.MountPath})
+	}
+	return out, nil
 }
 
 // rewriteFlags applies the overrides to --name=value / --name value / --name flags.

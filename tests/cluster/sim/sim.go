@@ -47,9 +47,10 @@ const EnvoyController = "gateway.envoyproxy.io/gatewayclass-controller"
 // the same way, so bundles for Istio can be tested.
 const IstioController = "istio.io/gateway-controller"
 
-// served says whether the Gateway stand-in answers for a controllerName.
-func served(controllerName string) bool {
-	return controllerName == EnvoyController || controllerName == IstioController
+// served says whether the Gateway stand-in answers for a controllerName
+// (not Envoy Gateway's when the real one runs).
+func (s *Sim) served(controllerName string) bool {
+	return (controllerName == EnvoyController && !s.realEG()) || controllerName == IstioController
 }
 
 var (
@@ -116,6 +117,7 @@ func (s *Sim) Reconcile(ctx context.Context) {
 		{"pods", s.reconcilePods},
 		{"gatewayclasses", s.reconcileGatewayClasses},
 		{"gateways", s.reconcileGateways},
+		{"proxy-services", s.reconcileProxyServices},
 		{"httproutes", s.reconcileHTTPRoutes},
 		{"kserve", s.reconcileKServe},
 	}

@@ -160,13 +160,16 @@ func TestDataPlaneRouting(t *testing.T) {
 }
 
 func TestServedControllers(t *testing.T) {
-	for cn, want := range map[string]bool{
-		EnvoyController:                     true,
-		IstioController:                     true,
-		"konghq.com/kic-gateway-controller": false,
-		"":                                  false,
+	stand := New(nil, nil, "n", "127.0.0.1:1")
+	real := New(nil, nil, "n", "127.0.0.1:1")
+	real.Real = []*RealController{{Name: "envoy-gateway"}}
+	for cn, want := range map[string][2]bool{ // stand-in alone, with the real Envoy Gateway
+		EnvoyController:                     {true, false},
+		IstioController:                     {true, true},
+		"konghq.com/kic-gateway-controller": {false, false},
+		"":                                  {false, false},
 	} {
-		if got := served(cn); got != want {
+		if got := [2]bool{stand.served(cn), real.served(cn)}; got != want {
 			t.Errorf("served(%q) = %v, want %v", cn, got, want)
 		}
 	}

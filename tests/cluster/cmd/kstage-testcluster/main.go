@@ -7,6 +7,7 @@
 //	kstage-testcluster kube-controller-manager ...               the real kube-controller-manager
 //	kstage-testcluster sim --dir DIR                             fault proxy, simulated controllers, data plane, artifact/OCI/git servers
 //	kstage-testcluster preload --dir DIR kserve-v0.15.2          apply a preset to a running cluster
+//	kstage-testcluster netns-bridge --in A=SOCK --out SOCK=A     inside a real controller's network namespace (started by sim)
 package main
 
 import (
@@ -23,6 +24,7 @@ import (
 	kcm "k8s.io/kubernetes/cmd/kube-controller-manager/app"
 
 	"kstage.dev/tests/cluster/harness"
+	"kstage.dev/tests/cluster/sim"
 )
 
 // watchOwner ends this process when the process named by
@@ -49,7 +51,7 @@ func watchOwner() {
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: kstage-testcluster up|down|sim|preload|etcd|kube-apiserver|kube-controller-manager ...")
+		fmt.Fprintln(os.Stderr, "usage: kstage-testcluster up|down|sim|preload|netns-bridge|etcd|kube-apiserver|kube-controller-manager ...")
 		os.Exit(2)
 	}
 	sub, args := os.Args[1], os.Args[2:]
@@ -80,6 +82,8 @@ func main() {
 		err = harness.RunSim(ctx, args)
 	case "preload":
 		err = harness.PreloadCmd(ctx, args)
+	case "netns-bridge":
+		err = sim.NetnsBridge(args)
 	default:
 		err = fmt.Errorf("unknown subcommand %q", sub)
 	}
