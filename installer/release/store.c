@@ -527,6 +527,19 @@ typedef struct rev_state {
 	size_t nparts;
 } rev_state;
 
+/* Parse the answer to a LIST of release records, located at the
+ * collection it came from. */
+static int load_list(doc_node **out, karena *a, const sec_store *st, const kube_resp *rs, kerr *err)
+{
+	kbuf nm = KBUF_INIT;
+	int rc;
+	kbuf_printf(&nm, "release records: GET %s/api/v1/namespaces/%s/secrets",
+		    st->c->cfg->server ? st->c->cfg->server : "", st->ns);
+	rc = doc_load_json(out, a, nm.ptr, rs->body.ptr, rs->body.len, err);
+	kbuf_release(&nm);
+	return rc;
+}
+
 static int sec_load(sec_store *st, karena *a, const char *name, int rev, rev_state *out, kerr *err)
 {
 	kbuf path = KBUF_INIT, hn = KBUF_INIT;
@@ -541,7 +554,7 @@ static int sec_load(sec_store *st, karena *a, const char *name, int rev, rev_sta
 	if (!rc && rs.status >= 400)
 		rc = rel_kube_error(err, &rs, "list", "Secret/%s/%s", st->ns, hn.ptr);
 	if (!rc)
-		rc = doc_load_json(&list, a, "release records", rs.body.ptr, rs.body.len, err);
+		rc = load_list(&list, a, st, &rs, err);
 	kube_resp_release(&rs);
 	items = list ? doc_map_get(list, "items") : NULL;
 	if (!rc && items && items->type != DOC_SEQ)
@@ -913,7 +926,7 @@ static int sec_list(rel_store *s, karena *a, const char *name, rel_rec_summary *
 	if (!rc && rs.status >= 400)
 		rc = rel_kube_error(err, &rs, "list", "Secret/%s/kstage.v1.%s", st->ns, name);
 	if (!rc)
-		rc = doc_load_json(&list, a, "release records", rs.body.ptr, rs.body.len, err);
+		rc = load_list(&list, a, st, &rs, err);
 	kube_resp_release(&rs);
 	kbuf_release(&path);
 	if (rc)
@@ -929,7 +942,8 @@ static int sec_list(rel_store *s, karena *a, const char *name, rel_rec_summary *
 		long rev = parse_num(label(it, "revision"), 1000000000);
 		int stt = rel_status_parse(label(it, "status"));
 		if (rev < 1 || stt < 0)
-			return kerr_set(err, KE_INPUT, "release record Secret %s/%s has a bad revision or status label", st->ns, sn);
+			return kerr_set(err, KE_INPUT, "release record Secret %s/%s (item %zu of GET /api/v1/namespaces/%s/secrets) "
+					"has a bad revision or status label", st->ns, sn, i, st->ns);
 		o->name = karena_strdup(a, name);
 		o->revision = (int)rev;
 		o->status = (rel_status)stt;
