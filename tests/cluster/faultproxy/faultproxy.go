@@ -166,26 +166,26 @@ func (p *Proxy) Remove(id int) bool {
 	return false
 }
 
+func copyCounts(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
 // Counters returns a copy of the request counters.
 func (p *Proxy) Counters() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.counters))
-	for k, v := range p.counters {
-		out[k] = v
-	}
-	return out
+	return copyCounts(p.counters)
 }
 
 // Faults returns a copy of the tallies of fired status and reset faults.
 func (p *Proxy) Faults() map[string]int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.faults))
-	for k, v := range p.faults {
-		out[k] = v
-	}
-	return out
+	return copyCounts(p.faults)
 }
 
 // ResetCounters zeroes the counters and the fault tallies.
