@@ -212,7 +212,7 @@ static int load(kube_client *c, kerr *err)
 		if (ngv > DISCOVERY_MAX_GROUP_VERSIONS) {
 			karena_release(&a);
 			return kerr_set(err, KE_INPUT, "discovery /apis: the API server lists %zu group versions, more than "
-					"the %d kstage reads one request each", ngv, DISCOVERY_MAX_GROUP_VERSIONS);
+					"the %d kstage reads (one request each)", ngv, DISCOVERY_MAX_GROUP_VERSIONS);
 		}
 		for (i = 0; vs && vs->type == DOC_SEQ && i < vs->u.seq.len; i++) {
 			kbuf p = KBUF_INIT;
