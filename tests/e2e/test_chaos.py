@@ -284,3 +284,42 @@ def test_two_thousand_objects_converge_through_faults_and_roll_back_exactly(clus
               for s in cluster.get("secret", "-n", "kstage-system", "-l", "owner=kstage,name=chaos")["items"]
               if "revision" in s["metadata"].get("labels", {})}
     assert labels.get("1") == "deployed", labels
+
+
+def test_lost_replies_to_the_record_and_lock_writes_are_taken_as_this_runs_own(cluster):
+    # the API server creates the Lease and the record and updates the record,
+    # but each first answer is lost (a 500 or a reset after it acted): the
+    # retries answer 409, and the run must see its own writes, not another
+    # run's (it stopped with "changed by another run meanwhile" before)
+    ns = "e2e-chaos-lost"
+    cluster.kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true")
+    cluster.kubectl("delete", "secret", "-n", "kstage-system", "-l", "owner=kstage,name=lost", check=False)
+    docs = [json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})] + \
+           [json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"c{i}", "namespace": ns},
+                        "data": {"i": str(i)}}) for i in range(3)]
+    b = cluster.bundle("lost", "name: lost\nstages:\n  - name: one\n    source: {path: cms.yaml}\n",
+                       {"cms.yaml": "\n---\n".join(docs) + "\n"})
+    cluster.fault("DELETE", "/rules")
+    rules = [
+        {"method": "POST", "path": r"^/apis/coordination\.k8s\.io/v1/namespaces/kstage-system/leases$",
+         "action": "status", "status": 500, "after": True, "times": 1},
+        {"method": "POST", "path": r"^/api/v1/namespaces/kstage-system/secrets$",
+         "action": "status", "status": 500, "after": True, "times": 1},
+        {"method": "PUT", "path": r"^/api/v1/namespaces/kstage-system/secrets/kstage\.v1\.lost\.v1$",
+         "action": "status", "status": 500, "after": True, "times": 2},
+    ]
+    try:
+        for rule in rules:
+            cluster.fault("POST", "/rules", rule)
+        r = cluster.kstage("apply", b, timeout=600)
+        fired = [x["fired"] for x in cluster.fault("GET", "/rules")]
+    finally:
+        cluster.fault("DELETE", "/rules")
+    assert r.returncode == 0, r.stderr
+    assert fired[0] == 1 and fired[1] == 1 and fired[2] >= 1, fired
+    for i in range(3):
+        assert cluster.get("configmap", f"c{i}", "-n", ns)["data"] == {"i": str(i)}
+    labels = [s["metadata"]["labels"] for s in
+              cluster.get("secret", "-n", "kstage-system", "-l", "owner=kstage,name=lost")["items"]]
+    assert [(l["revision"], l.get("status")) for l in labels if "kstage.dev/part" not in l] == [("1", "deployed")], labels
+    assert not cluster.exists("lease", "kstage.lost", "-n", "kstage-system")
