@@ -77,6 +77,29 @@ static void progress_bar(const cli_ctx *ctx, const kevent *ev)
 	fflush(stderr);
 }
 
+/* Terminal control bytes (C0 but newline and tab, DEL) in text that may
+ * come from an API server's answer become '?': a message cannot colour,
+ * move the cursor or rewrite the terminal's title. */
+static void neutralise(char *s, size_t len)
+{
+	size_t i;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+			s[i] = '?';
+	}
+}
+
+static const char *neutral_str(karena *a, const char *s)
+{
+	char *t;
+	if (!s)
+		return NULL;
+	t = karena_strdup(a, s);
+	neutralise(t, strlen(t));
+	return t;
+}
+
 static void text_emit(void *vctx, const kevent *raw)
 {
 	const cli_ctx *ctx = vctx;
@@ -105,10 +128,10 @@ static void text_emit(void *vctx, const kevent *raw)
 	fputs(pre, stderr);
 	if (ev->level >= KEV_WARN)
 		fprintf(stderr, "%s: ", kev_level_name(ev->level));
-	fputs(ev->msg ? ev->msg : ev->kind, stderr);
+	fputs(ev->msg ? neutral_str(&a, ev->msg) : ev->kind, stderr);
 	if (ctx->verbose > 1)
 		for (i = 0; i < ev->nfields; i++)
-			fprintf(stderr, " %s=%s", ev->fields[i].key, ev->fields[i].val);
+			fprintf(stderr, " %s=%s", ev->fields[i].key, neutral_str(&a, ev->fields[i].val));
 	fputs(post, stderr);
 	fputc('\n', stderr);
 	karena_release(&a);
@@ -175,6 +198,7 @@ void cli_print_error(const cli_ctx *ctx, const kerr *e)
 	kbuf b = KBUF_INIT;
 	tmpl_error_format(e, &b);
 	kredact_buf(ctx->redact, &b);
+	neutralise(b.ptr, b.len);
 	if (ctx->json) {
 		kbuf j = KBUF_INIT;
 		kbuf s = KBUF_INIT;

@@ -92,7 +92,14 @@ typedef struct doc_load_opts {
 				   * bare problem at doc_yaml_go_line (0: no line) */
 	int first_doc;            /* as go-yaml v2's Unmarshal: read the first document
 				   * only, what follows is not parsed */
+	size_t max_mem;           /* arena bytes the load may take, checked before each
+				   * alias copy with what the copy costs (nodes, arrays,
+				   * text); 0: no limit but the alias limits above. Past
+				   * it: KE_LIMIT with reason DOC_REASON_MEMORY */
 } doc_load_opts;
+
+/* kerr reason of a load stopped by doc_load_opts.max_mem */
+#define DOC_REASON_MEMORY "MemoryLimit"
 
 /* The line go-yaml v2 puts in a syntax error ("yaml: line N: ..."), from
  * libyaml's 0-based marks: the problem's line, plus one for a scanner error

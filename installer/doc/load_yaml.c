@@ -39,6 +39,7 @@ typedef struct loader {
 	size_t nanchors, anchors_cap;
 	size_t alias_budget;
 	size_t alias_bytes;       /* text bytes aliases may still copy in this document */
+	size_t mem_start;         /* the arena's used_total when the load began */
 	/* a null key: refused at the end of its document (sigs.k8s.io/yaml
 	 * checks keys after go-yaml has read the whole document) */
 	doc_node *null_key;      /* the last null key read, waiting for its value */
@@ -117,21 +118,27 @@ static void set_pos(loader *l, doc_node *n, const yaml_mark_t *m)
 /* text bytes all aliases of one document may copy */
 #define ALIAS_MAX_BYTES ((size_t)64 << 20)
 
-/* What copying n costs: nodes and text bytes (keys and scalars) added to
- * *nodes and *bytes, stopping once either passes its limit. */
-static void alias_cost(const doc_node *n, size_t *nodes, size_t *bytes, size_t max_nodes, size_t max_bytes)
+/* What copying n costs: nodes, text bytes (keys and scalars) and arena
+ * bytes (nodes, arrays and text, as doc_copy allocates them) added to
+ * *nodes, *bytes and *mem, stopping once nodes or text pass their limit. */
+static void alias_cost(const doc_node *n, size_t *nodes, size_t *bytes, size_t *mem, size_t max_nodes,
+		       size_t max_bytes)
 {
 	size_t i;
 	(*nodes)++;
+	*mem += sizeof(doc_node);
 	if (n->type == DOC_STR) {
 		*bytes += n->u.s.len;
+		*mem += n->u.s.len + 1;
 	} else if (n->type == DOC_SEQ) {
+		*mem += n->u.seq.len * sizeof(doc_node *);
 		for (i = 0; i < n->u.seq.len && *nodes <= max_nodes && *bytes <= max_bytes; i++)
-			alias_cost(n->u.seq.v[i], nodes, bytes, max_nodes, max_bytes);
+			alias_cost(n->u.seq.v[i], nodes, bytes, mem, max_nodes, max_bytes);
 	} else if (n->type == DOC_MAP) {
+		*mem += n->u.map.len * sizeof(doc_pair);
 		for (i = 0; i < n->u.map.len && *nodes <= max_nodes && *bytes <= max_bytes; i++) {
-			alias_cost(n->u.map.v[i].key, nodes, bytes, max_nodes, max_bytes);
-			alias_cost(n->u.map.v[i].val, nodes, bytes, max_nodes, max_bytes);
+			alias_cost(n->u.map.v[i].key, nodes, bytes, mem, max_nodes, max_bytes);
+			alias_cost(n->u.map.v[i].val, nodes, bytes, mem, max_nodes, max_bytes);
 		}
 	}
 }
@@ -608,11 +615,12 @@ static void add_anchor(loader *l, const char *name, doc_node *n)
 static int alias_node(loader *l, const yaml_event_t *ev, doc_node **out)
 {
 	const char *name = (const char *)ev->data.alias.anchor;
-	size_t i, nodes = 0, bytes = 0;
+	size_t i, nodes = 0, bytes = 0, mem = 0;
 	for (i = 0; i < l->nanchors; i++) {
 		if (!strcmp(l->anchors[i].name, name)) {
 			doc_node *src = l->anchors[i].node;
-			alias_cost(src, &nodes, &bytes, l->alias_budget, l->alias_bytes);
+			size_t used = l->a->used_total - l->mem_start;
+			alias_cost(src, &nodes, &bytes, &mem, l->alias_budget, l->alias_bytes);
 			if (nodes > l->alias_budget || bytes > l->alias_bytes) {
 				kbuf b = KBUF_INIT;
 				int r;
@@ -625,6 +633,14 @@ static int alias_node(loader *l, const yaml_event_t *ev, doc_node **out)
 						 (unsigned)ev->start_mark.line + 1,
 						 (unsigned)ev->start_mark.column + 1, "%s", b.ptr);
 				kbuf_release(&b);
+				return r;
+			}
+			if (l->o.max_mem && (used > l->o.max_mem || mem > l->o.max_mem - used)) {
+				int r = kerr_set_src(l->err, KE_LIMIT, l->name, l->text, l->len,
+						     (unsigned)ev->start_mark.line + 1, (unsigned)ev->start_mark.column + 1,
+						     "alias \"*%s\" would copy %zu bytes, past the %zu-byte memory limit of "
+						     "this document", name, mem, l->o.max_mem);
+				kerr_set_reason(l->err, DOC_REASON_MEMORY, 0);
 				return r;
 			}
 			l->alias_budget -= nodes;
@@ -704,6 +720,7 @@ int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text
 		l.o.max_alias_nodes = 1000000;
 	l.alias_budget = l.o.max_alias_nodes;
 	l.alias_bytes = ALIAS_MAX_BYTES;
+	l.mem_start = a->used_total;
 
 	if (len > l.o.max_size) {
 		/* point at where the limit is passed */

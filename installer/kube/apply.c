@@ -229,6 +229,26 @@ static bool identity_only(const doc_node *d)
 	return true;
 }
 
+/* An apply's answer is the object: a JSON object (checked on its first
+ * byte when it is not read), and when read, of the kind and name sent. A
+ * list, a scalar or another object is a bad answer (KE_INPUT, as invalid
+ * JSON is), not an applied object to wait for. */
+static int check_answer(const kube_obj *o, const kube_resp *rs, const doc_node *got, bool dry_run, kerr *err)
+{
+	const char *what = dry_run ? "dry-run apply" : "apply";
+	size_t i = 0;
+	while (i < rs->body.len && strchr(" \t\r\n", rs->body.ptr[i]))
+		i++;
+	if (i == rs->body.len || rs->body.ptr[i] != '{' || (got && got->type != DOC_MAP))
+		return kerr_set_obj(err, KE_INPUT, o->ref, "%s: the API server's answer (%ld) is not an object",
+				    what, rs->status);
+	if (got && (strcmp(doc_get_str(got, "kind", o->kind), o->kind) ||
+		    strcmp(doc_get_str(got, "metadata.name", ""), o->name)))
+		return kerr_set_obj(err, KE_INPUT, o->ref, "%s: the API server answered %.64s \"%.253s\", not the object sent",
+				    what, doc_get_str(got, "kind", "?"), doc_get_str(got, "metadata.name", ""));
+	return 0;
+}
+
 int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_opts *opts,
 	       doc_node **out, bool *created, kerr *err)
 {
@@ -283,6 +303,8 @@ int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_op
 				       opts && opts->dry_run ? "dry-run apply" : "apply", o->ref);
 	if (!rc && out)
 		rc = doc_load_json(out, a, o->ref, rs.body.ptr, rs.body.len, err);
+	if (!rc)
+		rc = check_answer(o, &rs, out ? *out : NULL, opts && opts->dry_run, err);
 	if (created)
 		*created = !rc && rs.status == 201;
 	kube_resp_release(&rs);

@@ -81,8 +81,32 @@ void kube_discovery_add(kube_client *c, const char *group, const char *version, 
 	pthread_mutex_unlock(&c->mu);
 }
 
+/* Group versions the per-group fallback reads, one request each: a real
+ * cluster has a few hundred at most; a hostile one is not read on for ever. */
+#define DISCOVERY_MAX_GROUP_VERSIONS 2048
+
+/* What a discovery answer must be: an object of kind want (when it names
+ * one) whose list field, when present, is a list. Anything else is a bad
+ * answer, as invalid JSON is: KE_INPUT, naming the path and what came (a
+ * group's bad answer is then a warning, as an unavailable group is). */
+static int check_shape(const doc_node *v, const char *path, const char *want, const char *field, kerr *err)
+{
+	const char *kind = doc_get_str(v, "kind", NULL);
+	const doc_node *l = v && v->type == DOC_MAP ? doc_map_get(v, field) : NULL;
+	if (!v || v->type != DOC_MAP)
+		return kerr_set(err, KE_INPUT, "discovery %s: the API server's answer is not a JSON object (want %s)",
+				path, want);
+	if (kind && strcmp(kind, want))
+		return kerr_set(err, KE_INPUT, "discovery %s: the API server answered kind \"%.64s\", want %s", path,
+				kind, want);
+	if (l && l->type != DOC_SEQ && l->type != DOC_NULL)
+		return kerr_set(err, KE_INPUT, "discovery %s: %s in the API server's %s is not a list", path, field,
+				want);
+	return 0;
+}
+
 static int get(kube_client *c, karena *a, const char *path, const char *accept, doc_node **out,
-	       bool *aggregated, kerr *err)
+	       bool *aggregated, const char *want, const char *field, kerr *err)
 {
 	kube_req rq = { 0 };
 	kube_resp rs;
@@ -101,6 +125,10 @@ static int get(kube_client *c, karena *a, const char *path, const char *accept, 
 		rc = doc_load_json(out, a, path, rs.body.ptr, rs.body.len, err);
 		if (rc)
 			kerr_wrap(err, "discovery %s", path);
+		else if (aggregated && *aggregated)
+			rc = check_shape(*out, path, "APIGroupDiscoveryList", "items", err);
+		else
+			rc = check_shape(*out, path, want, field, err);
 	}
 	kube_resp_release(&rs);
 	return rc;
@@ -151,9 +179,9 @@ static int load(kube_client *c, kerr *err)
 	kube_discovery *d;
 	size_t i, j;
 
-	rc = get(c, &a, "/api", AGG_ACCEPT, &core, &agg1, err);
+	rc = get(c, &a, "/api", AGG_ACCEPT, &core, &agg1, "APIVersions", "versions", err);
 	if (!rc)
-		rc = get(c, &a, "/apis", AGG_ACCEPT, &apis, &agg2, err);
+		rc = get(c, &a, "/apis", AGG_ACCEPT, &apis, &agg2, "APIGroupList", "groups", err);
 	if (rc) {
 		karena_release(&a);
 		return rc;
@@ -176,6 +204,16 @@ static int load(kube_client *c, kerr *err)
 	{
 		const doc_node *vs = doc_map_get(core, "versions");
 		const doc_node *gs = doc_map_get(apis, "groups");
+		size_t ngv = vs && vs->type == DOC_SEQ ? vs->u.seq.len : 0;
+		for (i = 0; gs && gs->type == DOC_SEQ && i < gs->u.seq.len; i++) {
+			const doc_node *gv = doc_map_get(gs->u.seq.v[i], "versions");
+			ngv += gv && gv->type == DOC_SEQ ? gv->u.seq.len : 0;
+		}
+		if (ngv > DISCOVERY_MAX_GROUP_VERSIONS) {
+			karena_release(&a);
+			return kerr_set(err, KE_INPUT, "discovery /apis: the API server lists %zu group versions, more than "
+					"the %d kstage reads (one request each)", ngv, DISCOVERY_MAX_GROUP_VERSIONS);
+		}
 		for (i = 0; vs && vs->type == DOC_SEQ && i < vs->u.seq.len; i++) {
 			kbuf p = KBUF_INIT;
 			doc_node *l;
@@ -184,7 +222,7 @@ static int load(kube_client *c, kerr *err)
 				continue;
 			kbuf_puts(&p, "/api/");
 			kube_path_escape(&p, v);
-			rc = get(c, &a, p.ptr, NULL, &l, NULL, err);
+			rc = get(c, &a, p.ptr, NULL, &l, NULL, "APIResourceList", "resources", err);
 			kbuf_release(&p);
 			if (rc)
 				break;
@@ -208,7 +246,7 @@ static int load(kube_client *c, kerr *err)
 				kube_path_escape(&p, gname);
 				kbuf_putc(&p, '/');
 				kube_path_escape(&p, ver);
-				if (get(c, &a, p.ptr, NULL, &l, NULL, &e2) == 0) {
+				if (get(c, &a, p.ptr, NULL, &l, NULL, "APIResourceList", "resources", &e2) == 0) {
 					pthread_mutex_lock(&c->mu);
 					parse_resource_list(d, gname, ver, l);
 					pthread_mutex_unlock(&c->mu);

@@ -251,6 +251,32 @@ static int lost_error(rel_lock *l, kube_client *c, kerr *err)
 	return KE_CONFLICT;
 }
 
+/* After a 409 on a renewal: the client sends a write again when its
+ * answer was lost (a reset, a 5xx), and the first try may have gone
+ * through. The Lease then holds this run's identity and the renewTime t
+ * it sent: the 409 answered our own renewal, and its resourceVersion
+ * becomes ours. */
+static bool own_renewal(rel_lock *l, kube_client *c, int64_t t)
+{
+	karena a = KARENA_INIT;
+	kbuf path = KBUF_INIT;
+	doc_node *d = NULL;
+	kerr e = KERR_INIT;
+	bool own = false;
+	lease_path(&path, l, true);
+	if (!kube_get_json(c, &a, path.ptr, &d, NULL, &e)) {
+		lease_state s;
+		lease_read(&s, d);
+		own = s.rv && !strcmp(s.holder, l->identity) && s.renew_ms == t;
+		if (own)
+			set_str(&l->rv, s.rv);
+	}
+	kerr_clear(&e);
+	karena_release(&a);
+	kbuf_release(&path);
+	return own;
+}
+
 static int unlock_on(rel_lock *l, kube_client *c, kerr *err);
 
 /* rel_lock_renew through c (the run's client, or the renewer's). */
@@ -279,6 +305,8 @@ static int renew_on(rel_lock *l, kube_client *c, kerr *err)
 		l->held = false;
 		rc = kerr_set(err, KE_CONFLICT, "release \"%s\": the lock (Lease %s/%s) expired and was gone when this run "
 			      "renewed it: another run may have changed the release meanwhile", l->release, l->ns, l->lease);
+	} else if (!rc && rs.status == 409 && own_renewal(l, c, t)) {
+		l->renewed_ms = t;
 	} else if (!rc && (rs.status == 409 || rs.status == 404)) {
 		rc = lost_error(l, c, err);
 	} else if (!rc) {

@@ -527,6 +527,19 @@ typedef struct rev_state {
 	size_t nparts;
 } rev_state;
 
+/* Parse the answer to a LIST of release records, located at the
+ * collection it came from. */
+static int load_list(doc_node **out, karena *a, const sec_store *st, const kube_resp *rs, kerr *err)
+{
+	kbuf nm = KBUF_INIT;
+	int rc;
+	kbuf_printf(&nm, "release records: GET %s/api/v1/namespaces/%s/secrets",
+		    st->c->cfg->server ? st->c->cfg->server : "", st->ns);
+	rc = doc_load_json(out, a, nm.ptr, rs->body.ptr, rs->body.len, err);
+	kbuf_release(&nm);
+	return rc;
+}
+
 static int sec_load(sec_store *st, karena *a, const char *name, int rev, rev_state *out, kerr *err)
 {
 	kbuf path = KBUF_INIT, hn = KBUF_INIT;
@@ -541,7 +554,7 @@ static int sec_load(sec_store *st, karena *a, const char *name, int rev, rev_sta
 	if (!rc && rs.status >= 400)
 		rc = rel_kube_error(err, &rs, "list", "Secret/%s/%s", st->ns, hn.ptr);
 	if (!rc)
-		rc = doc_load_json(&list, a, "release records", rs.body.ptr, rs.body.len, err);
+		rc = load_list(&list, a, st, &rs, err);
 	kube_resp_release(&rs);
 	items = list ? doc_map_get(list, "items") : NULL;
 	if (!rc && items && items->type != DOC_SEQ)
@@ -687,6 +700,44 @@ static void sec_drop_gen(sec_store *st, const rel_record *r, size_t n, long gen)
 	kbuf_release(&sname);
 }
 
+/* After a 409 on a write of Secret sname: the client sends a write again
+ * when its answer was lost (a reset, a 5xx), and the first try may have
+ * gone through. When the Secret holds exactly what this write sent (its
+ * data, and for a head the annotations ann: digest, generation, time),
+ * the 409 answered our own write: rs becomes the Secret as read, a 200. */
+static bool own_write(sec_store *st, const char *sname, const void *data, size_t len, const char *const *ann,
+		      kube_resp *rs)
+{
+	kbuf path = KBUF_INIT, want = KBUF_INIT;
+	kube_resp got;
+	karena a = KARENA_INIT;
+	doc_node *d = NULL;
+	kerr e = KERR_INIT;
+	bool own = false;
+	size_t i;
+	kbuf_printf(&path, "/api/v1/namespaces/%s/secrets/%s", st->ns, sname);
+	if (!rel_kube_send(st->c, "GET", path.ptr, NULL, &got, &e) && got.status == 200 &&
+	    !doc_load_json(&d, &a, "release record", got.body.ptr, got.body.len, &e)) {
+		kube_b64_encode(&want, data, len);
+		own = !strcmp(doc_get_str(d, "data.release", ""), want.ptr);
+		for (i = 0; own && ann && ann[i]; i += 2) {
+			const doc_node *v = doc_map_get(doc_map_get(doc_map_get(d, "metadata"), "annotations"), ann[i]);
+			own = v && v->type == DOC_STR && !strcmp(v->u.s.ptr, ann[i + 1]);
+		}
+	}
+	if (own) {
+		kube_resp_release(rs);
+		*rs = got;
+	} else {
+		kube_resp_release(&got);
+	}
+	kerr_clear(&e);
+	karena_release(&a);
+	kbuf_release(&want);
+	kbuf_release(&path);
+	return own;
+}
+
 /* Write parts 1..n-1 of payload under generation gen; on failure delete
  * what was written. */
 static int sec_write_parts(sec_store *st, const rel_record *r, const kbuf *payload, long gen, kerr *err)
@@ -702,6 +753,8 @@ static int sec_write_parts(sec_store *st, const rel_record *r, const kbuf *paylo
 		kbuf_printf(&sname, ".%s", part.ptr);
 		secret_body(&body, st, sname.ptr, r->name, r->revision, NULL, part.ptr, NULL, NULL, payload->ptr + off, len);
 		rc = sec_post(st, &body, &rs, err);
+		if (!rc && rs.status == 409)
+			own_write(st, sname.ptr, payload->ptr + off, len, NULL, &rs);
 		if (!rc && rs.status >= 400)
 			rc = rel_kube_error(err, &rs, "create", "Secret/%s/%s", st->ns, sname.ptr);
 		kube_resp_release(&rs);
@@ -780,6 +833,8 @@ static int sec_write(sec_store *st, const rel_record *r, long gen, const char *r
 		    payload.len < REL_PART_SIZE ? payload.len : REL_PART_SIZE);
 	kbuf_printf(&path, "/api/v1/namespaces/%s/secrets/%s", st->ns, hn.ptr);
 	rc = rv ? rel_kube_send(st->c, "PUT", path.ptr, &body, &rs, err) : sec_post(st, &body, &rs, err);
+	if (!rc && rs.status == 409)
+		own_write(st, hn.ptr, payload.ptr, payload.len < REL_PART_SIZE ? payload.len : REL_PART_SIZE, ann, &rs);
 	forget_last(st);
 	if (!rc && rs.status < 300)
 		remember_last(st, r, &rs, gen, n);
@@ -871,7 +926,7 @@ static int sec_list(rel_store *s, karena *a, const char *name, rel_rec_summary *
 	if (!rc && rs.status >= 400)
 		rc = rel_kube_error(err, &rs, "list", "Secret/%s/kstage.v1.%s", st->ns, name);
 	if (!rc)
-		rc = doc_load_json(&list, a, "release records", rs.body.ptr, rs.body.len, err);
+		rc = load_list(&list, a, st, &rs, err);
 	kube_resp_release(&rs);
 	kbuf_release(&path);
 	if (rc)
@@ -887,7 +942,8 @@ static int sec_list(rel_store *s, karena *a, const char *name, rel_rec_summary *
 		long rev = parse_num(label(it, "revision"), 1000000000);
 		int stt = rel_status_parse(label(it, "status"));
 		if (rev < 1 || stt < 0)
-			return kerr_set(err, KE_INPUT, "release record Secret %s/%s has a bad revision or status label", st->ns, sn);
+			return kerr_set(err, KE_INPUT, "release record Secret %s/%s (item %zu of GET /api/v1/namespaces/%s/secrets) "
+					"has a bad revision or status label", st->ns, sn, i, st->ns);
 		o->name = karena_strdup(a, name);
 		o->revision = (int)rev;
 		o->status = (rel_status)stt;

@@ -842,8 +842,18 @@ static bool helm_numbers(tctx *x)
 static int parse_yaml(tctx *x, doc_node **res, const char *s, size_t l, kbuf *errmsg)
 {
 	kerr e = KERR_INIT;
-	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST, 1, 1 };
-	int r = doc_load_yaml1(res, x->a, "", s, l, &o, &e);
+	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST, 1, 1, 0 };
+	size_t left = tctx_mem_left(x);
+	int r;
+	/* alias copies count against the template's memory budget */
+	o.max_mem = left ? left : 1;
+	r = doc_load_yaml1(res, x->a, "", s, l, &o, &e);
+	if (r && kerr_reason_is(&e, DOC_REASON_MEMORY)) {
+		tctx_fail(x, "template uses more than %zu bytes of memory (line %u: %s)", x->max_memory,
+			  e.first.line, e.first.msg);
+		kerr_clear(&e);
+		return KE_LIMIT;
+	}
 	if (r) {
 		/* go-yaml gives no line for an error on the first line; a null
 		 * key is sigs.k8s.io/yaml's error, without "yaml: " */
@@ -854,7 +864,7 @@ static int parse_yaml(tctx *x, doc_node **res, const char *s, size_t l, kbuf *er
 			kbuf_printf(errmsg, "line %u: ", e.first.line);
 		kbuf_puts(errmsg, e.first.msg ? e.first.msg : "invalid YAML");
 		kerr_clear(&e);
-		return r;
+		return KE_INPUT;
 	}
 	{
 		/* Helm goes through JSON, which has no NaN or infinities */
@@ -900,6 +910,8 @@ static int f_mustfromjson(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
+/* 0, or KE_INPUT with Go's words in errmsg, or KE_LIMIT when the
+ * template's memory budget stopped it (tctx_fail'ed) */
 typedef int (*text_parser)(tctx *x, doc_node **res, const char *s, size_t l, kbuf *errmsg);
 
 /* fromYaml, fromJson and their Array forms: the value when it has the wanted
@@ -912,7 +924,12 @@ static int from_text(tctx *x, doc_node **out, const char *s, size_t l, text_pars
 	kbuf em = KBUF_INIT;
 	bool seq = want == DOC_SEQ;
 	const char *go = seq ? "[]interface {}" : "map[string]interface {}";
-	if (parse(x, &v, s, l, &em) || (v && v->type != want && v->type != DOC_NULL)) {
+	int r = parse(x, &v, s, l, &em);
+	if (r == KE_LIMIT) {   /* the template's memory budget: not a value, a failure */
+		kbuf_release(&em);
+		return KE_INPUT;
+	}
+	if (r || (v && v->type != want && v->type != DOC_NULL)) {
 		if (v && v->type != want && v->type != DOC_NULL)
 			kbuf_reset(&em); /* Go stops at the top-level type */
 		if (!em.len) {

@@ -141,7 +141,7 @@ static void merge_patch(karena *a, doc_node *d, const doc_node *p)
 	}
 }
 
-static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
+static int fake_handle(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
 {
 	fake_api *f = impl;
 	char path[1024], *q, *sel = NULL, coll[512], name[256] = "";
@@ -346,6 +346,22 @@ static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 	}
 	status(resp, 405, "MethodNotAllowed", "method");
 	return 0;
+}
+
+/* The request is carried out; with lose_*, its answer is then lost: a 500
+ * instead, as when a connection breaks after the server acted. */
+static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
+{
+	fake_api *f = impl;
+	int rc = fake_handle(impl, req, auth, resp, err);
+	if (!rc && f->lose_count && !strcmp(req->method, f->lose_method ? f->lose_method : "") &&
+	    (!f->lose_path || strstr(req->path, f->lose_path))) {
+		if (f->lose_count > 0)
+			f->lose_count--;
+		kbuf_reset(&resp->body);
+		status(resp, 500, "InternalError", "injected after the request was carried out");
+	}
+	return rc;
 }
 
 kube_client *fake_api_client(fake_api *f)

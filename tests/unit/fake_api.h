@@ -10,7 +10,8 @@
  * Every write bumps a global resourceVersion. A SelfSubjectAccessReview
  * is allowed unless "verb group/resource ns" (ns "" cluster-wide) is a
  * line of deny. Requests are counted by
- * method; fail_* make requests answer 500 for fault tests; before_put runs
+ * method; fail_* make requests answer 500 for fault tests, lose_* answer 500
+ * after carrying the request out (a lost reply); before_put runs
  * before a PUT is handled (a racing writer).
  */
 #ifndef KSTAGE_FAKE_API_H
@@ -36,6 +37,9 @@ typedef struct fake_api {
 	const char *fail_method;   /* answer 500 to this method ... */
 	const char *fail_path;     /* ... when the path contains this (NULL: any) */
 	int fail_count;            /* this many times (-1: always) */
+	const char *lose_method;   /* carry this method out, then answer 500 (a lost reply) ... */
+	const char *lose_path;     /* ... when the path contains this (NULL: any) */
+	int lose_count;            /* this many times (-1: always) */
 	void (*before_put)(struct fake_api *f, const char *path);
 	bool put_creates;          /* a PUT of a missing object creates it (201), as
 				    * the API server does for Leases */

@@ -106,6 +106,66 @@ TEST(kube_discovery_per_group_fallback)
 	kerr_clear(&e);
 }
 
+/* A discovery answer of another kind, or whose list is not a list, was
+ * read as an empty one ("the server has no kind ConfigMap", exit 1): it is
+ * a bad answer naming the path (exit 2), as invalid JSON is; from one
+ * group's path it is a warning, as an unavailable group is (issue 13). */
+static const char *shape_core_v1;
+static const char *shape_apps_v1;
+
+static int shape_send(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
+{
+	(void)impl;
+	(void)auth;
+	(void)err;
+	resp->status = 200;
+	kbuf_puts(&resp->content_type, "application/json");
+	if (!strcmp(req->path, "/api"))
+		kbuf_puts(&resp->body, "{\"kind\":\"APIVersions\",\"versions\":[\"v1\"]}");
+	else if (!strcmp(req->path, "/apis"))
+		kbuf_puts(&resp->body, "{\"kind\":\"APIGroupList\",\"groups\":[{\"name\":\"apps\",\"versions\":"
+			  "[{\"groupVersion\":\"apps/v1\",\"version\":\"v1\"}]}]}");
+	else if (!strcmp(req->path, "/api/v1"))
+		kbuf_puts(&resp->body, shape_core_v1);
+	else
+		kbuf_puts(&resp->body, shape_apps_v1);
+	return 0;
+}
+
+TEST(kube_discovery_answer_of_the_wrong_shape_is_an_error)
+{
+	static const char *good = "{\"kind\":\"APIResourceList\",\"resources\":[{\"name\":\"configmaps\","
+				  "\"kind\":\"ConfigMap\",\"namespaced\":true}]}";
+	static const struct { const char *body, *msg; } bad[] = {
+		{ "{\"kind\":\"Secret\",\"resources\":[]}", "discovery /api/v1: the API server answered kind \"Secret\", want APIResourceList" },
+		{ "{\"kind\":\"APIResourceList\",\"resources\":\"x\"}", "discovery /api/v1: resources in the API server's APIResourceList is not a list" },
+		{ "[1,2]", "discovery /api/v1: the API server's answer is not a JSON object (want APIResourceList)" },
+	};
+	kube_transport tr = { shape_send, NULL, NULL };
+	size_t i;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		kube_client *c;
+		kerr e = KERR_INIT;
+		memset(&dcfg, 0, sizeof(dcfg));
+		dcfg.server = "https://fake";
+		c = kube_client_new_with(tr, &dcfg, NULL);
+		shape_core_v1 = bad[i].body;
+		shape_apps_v1 = good;
+		CHECK_INT_EQ(kube_discovery_load(c, &e), KE_INPUT);
+		CHECK_CONTAINS(e.first.msg ? e.first.msg : "", bad[i].msg);
+		kerr_clear(&e);
+		kube_client_free(c);
+		/* the same answer from a group: a warning, ConfigMap still found */
+		c = kube_client_new_with(tr, &dcfg, NULL);
+		shape_core_v1 = good;
+		shape_apps_v1 = bad[i].body;
+		CHECK_INT_EQ(kube_discovery_load(c, &e), 0);
+		CHECK(kube_discovery_find(c, "v1", "ConfigMap") != NULL);
+		kerr_clear(&e);
+		kube_client_free(c);
+	}
+}
+
 TEST(kube_obj_resolve_and_paths)
 {
 	disc_srv s = { true, 0 };

@@ -13,6 +13,7 @@ typedef struct rec {
 	size_t n;
 	char method[16];
 	char path[512];
+	const char *answer;   /* or NULL: an apply answers the object sent */
 } rec;
 
 static int rec_send(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
@@ -24,7 +25,12 @@ static int rec_send(void *impl, const kube_req *req, const kube_auth *auth, kube
 	snprintf(r->method, sizeof(r->method), "%s", req->method);
 	snprintf(r->path, sizeof(r->path), "%s", req->path);
 	resp->status = 200;
-	kbuf_puts(&resp->body, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"x\"}}");
+	if (r->answer)
+		kbuf_puts(&resp->body, r->answer);
+	else if (!strcmp(req->method, "PATCH") && req->body)   /* an apply answers the object */
+		kbuf_put(&resp->body, req->body, req->body_len);
+	else
+		kbuf_puts(&resp->body, "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"x\"}}");
 	return 0;
 }
 
@@ -374,5 +380,49 @@ TEST(kube_names_checked_by_the_resource_discovery_found)
 		kerr_clear(&e);
 		karena_release(&a);
 		kube_client_free(c);
+	}
+}
+
+/* An apply's answer that is not the object sent (a list, nothing, another
+ * object) is a bad answer, located at the object (exit 2), whether or not
+ * the caller reads it; it was taken for an applied object, waited for and
+ * recorded (issue 13, hostile API replies). */
+TEST(kube_apply_answer_that_is_not_the_object_is_refused)
+{
+	static const struct { const char *answer, *msg; } bad[] = {
+		{ "[1,2,3]", "dry-run apply: the API server's answer (200) is not an object" },
+		{ "", "the API server's answer (200) is not an object" },
+		{ "{\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"other\"}}",
+		  "dry-run apply: the API server answered ConfigMap \"other\", not the object sent" },
+		{ "{\"kind\":\"Secret\",\"metadata\":{\"name\":\"c1\"}}",
+		  "dry-run apply: the API server answered Secret \"c1\", not the object sent" },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int read;
+		for (read = 0; read < 2; read++) {
+			rec r;
+			kube_client *c = rec_client(&r, true);
+			karena a = KARENA_INIT;
+			kerr e = KERR_INIT;
+			kube_obj o;
+			kube_apply_opts ao = { 0 };
+			doc_node *out = NULL;
+			r.answer = bad[i].answer;
+			ao.dry_run = true;
+			CHECK_INT_EQ(obj_from(&o, &a, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c1}\n", &e), 0);
+			CHECK_INT_EQ(kube_obj_resolve(c, &a, &o, "default", &e), 0);
+			if (!read && i >= 2)
+				CHECK_INT_EQ(kube_apply(c, &a, &o, &ao, NULL, NULL, &e), 0);   /* not read: an object will do */
+			else {
+				CHECK_INT_EQ(kube_apply(c, &a, &o, &ao, read ? &out : NULL, NULL, &e), KE_INPUT);
+				/* read, an empty answer is invalid JSON, located at the object too */
+				CHECK_CONTAINS(e.first.msg ? e.first.msg : "", read && i == 1 ? "invalid JSON" : bad[i].msg);
+				CHECK(e.first.object || (e.first.file && strstr(e.first.file, "ConfigMap/default/c1")));
+			}
+			kerr_clear(&e);
+			kube_client_free(c);
+			karena_release(&a);
+		}
 	}
 }

@@ -414,6 +414,58 @@ TEST(release_store_update_is_crash_safe)
 	karena_release(&b);
 }
 
+/* A write whose answer was lost (the server carried it out, the client
+ * saw a 500 or a reset and sent it again) answers 409 on the second try:
+ * the record is ours, as written, and the run goes on (issue 13, found by
+ * the chaos e2e). Each of a part's POST, the head's POST and its PUT. */
+TEST(release_store_lost_reply_of_its_own_write_is_not_a_conflict)
+{
+	static const struct { const char *method, *path; } lose[] = {
+		{ "POST", "/records/secrets" }, { "POST", "/records/secrets" }, { "PUT", "/secrets/kstage.v1.lost.v1" },
+	};
+	size_t k;
+	for (k = 0; k < sizeof(lose) / sizeof(lose[0]); k++) {
+		fake_api f;
+		kube_client *c;
+		rel_store *st;
+		karena a = KARENA_INIT, b = KARENA_INIT;
+		kerr e = KERR_INIT;
+		rel_record *r, *got = NULL;
+		fake_api_init(&f);
+		c = fake_api_client(&f);
+		c->max_attempts = 2;
+		st = rel_store_secrets(c, "records");
+		/* a record in parts: the first POST is a part's; one in a single
+		 * Secret: the first POST is the head's */
+		r = k == 1 ? sample(&a, "lost", 1) : record_fixture_big(&a, "lost", 1, 5000);
+		f.lose_method = lose[k].method;
+		f.lose_path = lose[k].path;
+		f.lose_count = k == 2 ? 0 : 1;
+		CHECK_INT_EQ(rel_store_create(st, r, &e), 0);
+		if (k == 2) {
+			f.lose_count = 1;
+			r->status = REL_ST_DEPLOYED;
+			CHECK_INT_EQ(rel_store_update(st, r, &e), 0);
+		}
+		CHECK_MSG(!e.code, "case %zu: %s", k, e.first.msg ? e.first.msg : "");
+		kerr_clear(&e);
+		CHECK_INT_EQ(f.lose_count, 0);
+		CHECK_INT_EQ(rel_store_get(st, &b, "lost", 1, &got, &e), 0);
+		CHECK(got && got->status == (k == 2 ? REL_ST_DEPLOYED : REL_ST_PENDING));
+		/* and the store goes on from what it read back */
+		if (got) {
+			r->status = REL_ST_FAILED;
+			CHECK_INT_EQ(rel_store_update(st, r, &e), 0);
+			kerr_clear(&e);
+		}
+		rel_store_free(st);
+		kube_client_free(c);
+		fake_api_release(&f);
+		karena_release(&a);
+		karena_release(&b);
+	}
+}
+
 static void stale_head(fake_api *f, const char *path)
 {
 	if (strstr(path, "/secrets/")) {
@@ -715,6 +767,37 @@ TEST(release_lock_renew_of_a_lease_that_was_gone_is_lost)
 	CHECK_CONTAINS(e.first.msg, "expired and was gone when this run renewed it");
 	CHECK(!l.held);
 	CHECK_INT_EQ(fake_api_count(&f, "kstage-system/leases"), 0);
+	kerr_clear(&e);
+	rel_lock_release(&l);
+	kube_client_free(c);
+	fake_api_release(&f);
+}
+
+/* A renewal whose answer was lost went through: its retry answers 409,
+ * the Lease holds this run and the renewTime it sent, so the lock is
+ * still ours (issue 13, found by the chaos e2e); a renewal after that
+ * goes on from the resourceVersion read back. */
+TEST(release_lock_renew_whose_reply_was_lost_is_kept)
+{
+	fake_api f;
+	kube_client *c;
+	kerr e = KERR_INIT;
+	rel_lock l;
+	rel_lock_opts o = { 0 };
+	c = lock_fake(&f, &o, true);
+	c->max_attempts = 2;
+	CHECK_INT_EQ(rel_lock_acquire(&l, c, &o, &e), 0);
+	fake_now += 20000;
+	f.lose_method = "PUT";
+	f.lose_count = 1;
+	CHECK_INT_EQ(rel_lock_renew(&l, &e), 0);
+	CHECK_MSG(!e.code, "%s", e.first.msg ? e.first.msg : "");
+	CHECK_INT_EQ(f.lose_count, 0);
+	CHECK(l.held && l.renewed_ms == fake_now);
+	fake_now += 20000;
+	CHECK_INT_EQ(rel_lock_renew(&l, &e), 0);
+	CHECK_STR_EQ(doc_get_str(fake_api_find(&f, "kstage-system/leases", "kstage.app"), "spec.renewTime", NULL),
+		     "2025-12-06T20:00:40.000000Z");
 	kerr_clear(&e);
 	rel_lock_release(&l);
 	kube_client_free(c);

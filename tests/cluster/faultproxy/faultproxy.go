@@ -13,6 +13,11 @@
 //	                       also counted as "WRITE PATCH /api/v1/...": a plan must
 //	                       leave no WRITE key
 //	DELETE /counters       reset counters
+//	GET    /faults         {"status 500 PATCH /api/v1/...": 1, "reset GET /api": 2, ...}:
+//	                       the faults that fired (status and reset, not latency),
+//	                       by action, method and path; DELETE /counters resets them
+//	POST   /seed           body {"seed": N}: probabilistic rules draw from a
+//	                       generator seeded with N from now on (reproducible runs)
 //	GET    /healthz        ok
 package faultproxy
 
@@ -24,6 +29,7 @@ import (
 	"math/rand"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"regexp"
@@ -55,6 +61,7 @@ type Rule struct {
 	Nth         int     `json:"nth,omitempty"`         // first match that fires (1-based); 0/1 = the first
 	Times       int     `json:"times,omitempty"`       // how many times it fires; 0 = forever
 	Probability float64 `json:"probability,omitempty"` // 0 < p < 1: fire on this share of eligible matches
+	After       bool    `json:"after,omitempty"`       // status/reset: forward first (the API server acts), then answer the fault instead of its reply
 	Matched     int     `json:"matched"`               // read-only: matching requests seen
 	Fired       int     `json:"fired"`                 // read-only: faults injected
 
@@ -67,13 +74,14 @@ type Proxy struct {
 	rules    []*Rule
 	nextID   int
 	counters map[string]int
+	faults   map[string]int
 	rnd      *rand.Rand
 	rp       *httputil.ReverseProxy
 }
 
 // New makes a proxy forwarding to upstream (https URL) trusting upstreamTLS.
 func New(upstream *url.URL, upstreamTLS *tls.Config) *Proxy {
-	p := &Proxy{counters: map[string]int{}, rnd: rand.New(rand.NewSource(time.Now().UnixNano())), nextID: 1}
+	p := &Proxy{counters: map[string]int{}, faults: map[string]int{}, rnd: rand.New(rand.NewSource(time.Now().UnixNano())), nextID: 1}
 	tr := &http.Transport{
 		TLSClientConfig:     upstreamTLS,
 		ForceAttemptHTTP2:   true,
@@ -118,6 +126,9 @@ func (p *Proxy) AddRule(r Rule) (Rule, error) {
 	if r.Probability < 0 || r.Probability > 1 {
 		return r, fmt.Errorf("probability must be within [0,1]")
 	}
+	if r.After && r.Action != ActionStatus && r.Action != ActionReset {
+		return r, fmt.Errorf("after applies to status and reset only")
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r.ID = p.nextID
@@ -155,19 +166,35 @@ func (p *Proxy) Remove(id int) bool {
 	return false
 }
 
-// Counters returns a copy of the request counters.
-func (p *Proxy) Counters() map[string]int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make(map[string]int, len(p.counters))
-	for k, v := range p.counters {
+func copyCounts(m map[string]int) map[string]int {
+	out := make(map[string]int, len(m))
+	for k, v := range m {
 		out[k] = v
 	}
 	return out
 }
 
-// ResetCounters zeroes the counters.
-func (p *Proxy) ResetCounters() { p.mu.Lock(); p.counters = map[string]int{}; p.mu.Unlock() }
+// Counters returns a copy of the request counters.
+func (p *Proxy) Counters() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return copyCounts(p.counters)
+}
+
+// Faults returns a copy of the tallies of fired status and reset faults.
+func (p *Proxy) Faults() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return copyCounts(p.faults)
+}
+
+// ResetCounters zeroes the counters and the fault tallies.
+func (p *Proxy) ResetCounters() {
+	p.mu.Lock()
+	p.counters = map[string]int{}
+	p.faults = map[string]int{}
+	p.mu.Unlock()
+}
 
 // Mutating reports whether the API server would carry r out for real: a
 // method other than GET, HEAD and OPTIONS whose query has no dryRun=All.
@@ -214,6 +241,12 @@ func (p *Proxy) pick(r *http.Request) *Rule {
 			continue
 		}
 		rule.Fired++
+		switch rule.Action {
+		case ActionStatus:
+			p.faults[fmt.Sprintf("status %d %s %s", rule.Status, r.Method, r.URL.Path)]++
+		case ActionReset:
+			p.faults["reset "+r.Method+" "+r.URL.Path]++
+		}
 		c := *rule
 		return &c
 	}
@@ -223,6 +256,10 @@ func (p *Proxy) pick(r *http.Request) *Rule {
 // ServeHTTP is the data path.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rule := p.pick(r)
+	if rule != nil && rule.After {
+		// the API server carries the request out; its reply is lost
+		p.rp.ServeHTTP(httptest.NewRecorder(), r)
+	}
 	if rule != nil {
 		switch rule.Action {
 		case ActionStatus:
@@ -337,6 +374,20 @@ func (p *Proxy) Control() http.Handler {
 		writeJSON(w, 200, map[string]int{"removed": id})
 	})
 	mux.HandleFunc("GET /counters", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, p.Counters()) })
+	mux.HandleFunc("GET /faults", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, 200, p.Faults()) })
+	mux.HandleFunc("POST /seed", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Seed *int64 `json:"seed"`
+		}
+		dec := json.NewDecoder(r.Body)
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&body); err != nil || body.Seed == nil {
+			writeJSON(w, 400, map[string]string{"error": "want {\"seed\": N}"})
+			return
+		}
+		p.Seed(*body.Seed)
+		writeJSON(w, 200, map[string]int64{"seed": *body.Seed})
+	})
 	mux.HandleFunc("DELETE /counters", func(w http.ResponseWriter, r *http.Request) { p.ResetCounters(); writeJSON(w, 200, map[string]int{}) })
 	return mux
 }

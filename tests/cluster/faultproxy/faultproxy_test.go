@@ -279,3 +279,70 @@ func TestControlAPI(t *testing.T) {
 		t.Fatalf("after clear: %s", body)
 	}
 }
+
+func TestAfterForwardsThenFails(t *testing.T) {
+	for _, action := range []string{ActionStatus, ActionReset} {
+		_, c, pu, ctl, hits := setup(t)
+		c.Transport.(*http.Transport).DisableKeepAlives = true
+		addRule(t, ctl, Rule{Method: "PATCH", Path: "^/x$", Action: action, Status: 500, After: true, Times: 1})
+		req, _ := http.NewRequest("PATCH", pu+"/x", strings.NewReader("{}"))
+		resp, err := c.Do(req)
+		if action == ActionStatus && (err != nil || resp.StatusCode != 500) {
+			t.Fatalf("%s: want the injected 500, got %v %v", action, err, resp)
+		}
+		if action == ActionReset && err == nil {
+			t.Fatalf("%s: want a connection error, got %v", action, resp.Status)
+		}
+		if *hits != 1 {
+			t.Fatalf("%s: the request should have reached upstream once, hits %d", action, *hits)
+		}
+	}
+	_, _, _, ctl, _ := setup(t)
+	resp, err := http.Post(ctl+"/rules", "application/json", strings.NewReader(`{"action":"latency","after":true}`))
+	if err != nil || resp.StatusCode != 400 {
+		t.Fatalf("after on latency: want 400, got %v %v", err, resp)
+	}
+}
+
+func TestFaultTalliesAndSeed(t *testing.T) {
+	run := func() (codes []int, faults map[string]int) {
+		_, c, pu, ctl, _ := setup(t)
+		resp, err := http.Post(ctl+"/seed", "application/json", strings.NewReader(`{"seed": 7}`))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("seed: %v %v", err, resp)
+		}
+		addRule(t, ctl, Rule{Path: "^/a", Action: ActionStatus, Status: 500, Probability: 0.3})
+		addRule(t, ctl, Rule{Path: "^/a", Action: ActionLatency, LatencyMs: 1, Probability: 0.5})
+		for i := 0; i < 60; i++ {
+			r, _, err := get(t, c, pu+"/a/"+strconv.Itoa(i%3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			codes = append(codes, r.StatusCode)
+		}
+		_, body, _ := get(t, http.DefaultClient, ctl+"/faults")
+		json.Unmarshal([]byte(body), &faults)
+		return codes, faults
+	}
+	c1, f1 := run()
+	c2, f2 := run()
+	n500 := 0
+	for i := range c1 {
+		if c1[i] != c2[i] {
+			t.Fatalf("seeded runs differ at %d: %v vs %v", i, c1, c2)
+		}
+		if c1[i] == 500 {
+			n500++
+		}
+	}
+	sum := 0
+	for k, v := range f1 {
+		if !strings.HasPrefix(k, "status 500 GET /a/") || f2[k] != v {
+			t.Fatalf("fault tallies %v vs %v", f1, f2)
+		}
+		sum += v
+	}
+	if n500 == 0 || sum != n500 {
+		t.Fatalf("tallies %v count %d faults, the client saw %d", f1, sum, n500)
+	}
+}
