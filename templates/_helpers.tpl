@@ -186,8 +186,8 @@ Envoy Gateway {{ $eg }} needs Gateway API v1.5 CRDs and crash-loops on {{ $gw }}
      cert-manager (Certificate, Issuer), and lives in namespace kserve. */}}
 {{- define "check.helmMode" -}}
 {{- if eq .Values.kserve.mode "helm" -}}
-{{- if ne .Values.kserve.namespace "kserve" -}}
-kserve.mode helm installs KServe's chart in namespace kserve, but kserve.namespace is {{ .Values.kserve.namespace }}: use the patch mode for KServe elsewhere
+{{- if and (eq .Values.kserve.chartVersion "v0.15.2") (ne .Values.kserve.namespace "kserve") -}}
+kserve.mode helm installs KServe's v0.15.2 chart in namespace kserve, but kserve.namespace is {{ .Values.kserve.namespace }}: use kserve.chartVersion v0.20.0 (its chart follows kserve.namespace) or the patch mode for KServe elsewhere
 {{- else if not (lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" "certificates.cert-manager.io") -}}
 kserve.mode helm: KServe's chart needs cert-manager (its webhook Certificate and Issuer), and CRD certificates.cert-manager.io is not installed: install cert-manager first, or use kserve.mode patch
 {{- end -}}

@@ -20,7 +20,18 @@ cleanup() { [ $cluster_started = 1 ] && make --no-print-directory B="$B" cluster
 trap cleanup EXIT
 
 step "start the local test cluster (KServe v0.15.2 installed, Gateway API not yet)"
-make --no-print-directory B="$B" cluster-up KSTAGE_PRELOAD=kserve-v0.15.2 || exit 1
+# The first run builds the cluster from Go modules (minutes, hundreds of
+# lines of go output): kept in a log, its last lines shown if it fails.
+log="$B/demo-cluster-up.log"
+mkdir -p "$B"
+echo "(the first time this builds the test cluster from Go modules: several minutes; log in $log)"
+t0=$SECONDS
+if ! make --no-print-directory B="$B" cluster-up KSTAGE_PRELOAD=kserve-v0.15.2 >"$log" 2>&1; then
+  tail -n 30 "$log"
+  exit 1
+fi
+grep 'test cluster ready' "$log"
+echo "cluster step: $((SECONDS - t0))s"
 cluster_started=1
 set -a; . "$B/test-cluster/env"; set +a
 export KUBECONFIG="$root/$B/test-cluster/kubeconfig" SSL_CERT_FILE="$root/$B/test-cluster/ca.crt"
@@ -48,8 +59,11 @@ step "after: the Gateway is Programmed, KServe uses it"
 step "kstage history"
 "$kstage" history kserve-gateway-api
 
-step "kstage plan again: nothing left to change (exit code 0 = no changes)"
-"$kstage" plan . -f "$values" "${mirror[@]}" --detailed-exitcode -q; echo "plan exit code: $?"
+# The verify stage's test service was deleted after its check: a plan with it
+# would create it again, so this one leaves the test stage out.
+step "kstage plan again, the test stage left out: nothing left to change (exit code 0 = no changes)"
+"$kstage" plan . -f "$values" "${mirror[@]}" --set verify.enabled=false --detailed-exitcode -q
+echo "plan exit code: $?"
 
 if [ $has_summary = 1 ]; then
   step "the apply summary for CI pages ($B/demo-apply.md)"

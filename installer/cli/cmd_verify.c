@@ -11,7 +11,8 @@ static const cli_flag flags[] = {
 	CLI_VALUES_FLAGS,
 	{ "stage", 0, FLAG_LIST, "NAME", "run only this test stage" },
 	{ "timeout", 0, FLAG_STR, "D", "time each stage may take to become healthy (default 5m)" },
-	{ "keep-test", 0, FLAG_BOOL, NULL, "keep what a test's cleanup would delete" },
+	{ "keep-test", 0, FLAG_BOOL, NULL,
+	  "keep what a test's cleanup would delete (only objects the release's deployed record lists)" },
 	{ "force-conflicts", 0, FLAG_BOOL, NULL, "take over fields another field manager owns" },
 	{ "logs", 0, FLAG_BOOL, NULL, "show the log of every chart test Pod (as helm test --logs)" },
 	{ "release", 0, FLAG_STR, "NAME",
@@ -57,6 +58,26 @@ static int load_deployed(const char *rel, const char *rns, rel_session *s, kerr 
 	return rc;
 }
 
+/* --keep-test: the release's deployed revision, which must list what a
+ * test keeps (rel_verify checks); none when no release can have the name. */
+static int load_keep_record(const char *rel, const char *rns, rel_session *s, kerr *err)
+{
+	rel_record *rec = NULL;
+	rel_store *store;
+	int rc;
+	if (!rel && rel_release_name_check(s->bundle.name, err)) {
+		kerr_clear(err);
+		return 0;
+	}
+	store = rel_store_secrets(s->client, rns);
+	rc = rel_prior_load(store, &s->a, rel ? rel : s->bundle.name, &rec, err);
+	rel_store_free(store);
+	if (rc)
+		kerr_wrap(err, "--keep-test: the release's record, which must list the kept test objects");
+	s->ctx.deployed = rec;
+	return rc;
+}
+
 static int run(cli_ctx *ctx, cli_args *args)
 {
 	rel_session s;
@@ -88,7 +109,9 @@ static int run(cli_ctx *ctx, cli_args *args)
 	s.ctx.test_logs = cli_flag_bool(args, "logs");
 	s.ctx.cleaned = rel_record_add_stage(&s.a, rel_record_new(&s.a, "verify", 1), "cleaned");
 	s.ctx.cleaned_a = &s.a;
-	if (!(rc = load_deployed(rel, rns, &s, &err)))
+	if (!(rc = load_deployed(rel, rns, &s, &err)) && s.ctx.keep_test)
+		rc = load_keep_record(rel, rns, &s, &err);
+	if (!rc)
 		rc = rel_verify(&s.bundle, &s.ctx, &sum, &err);
 	if (rc)
 		cli_print_error(ctx, &err);
@@ -132,5 +155,7 @@ const cli_cmd cli_cmd_verify = {
 	"named with the last lines of its pod's log, secrets masked; --logs shows every\n"
 	"test Pod's log. Nothing is recorded as a release revision; what a cleanup deleted is\n"
 	"noted in the release's deployed record (uninstall and rollback do not re-create it).\n"
+	"--keep-test keeps only objects that record lists (so uninstall and rollback remove\n"
+	"them): otherwise it is refused before anything changes.\n"
 	"Exit 0 when every test passed, 1 when one failed, 2 for input errors.\n",
 };

@@ -24,6 +24,12 @@
  *       chart: {git: https://..., ref: v1, path: sub}   a chart from a git repository, the same way
  *       chart: {..., values: {k: v}}                     the chart's values instead of the
  *                                                       bundle's .Values (strings may be templates)
+ *       chart: {..., files: [GLOB, ...]}                 only the chart's files these patterns
+ *                                                       match (fnmatch, '/' literal; a subchart's
+ *                                                       as charts/NAME/...), applied as plain YAML
+ *                                                       without rendering (e.g. CRDs of a subchart
+ *                                                       the chart stage leaves disabled); each
+ *                                                       pattern must match a .yaml/.yml/.json file
  *       # and/or, after the objects:
  *       ops:
  *         - jsonKeyMerge: {configMap: NS/NAME, key: KEY, set: {k: v}}   values may be templates
@@ -36,6 +42,9 @@
  *             # this stage changed something in this run; then the rollout
  *             # is waited for. always: every run.
  *       namespace: ns               default namespace of the stage's namespaced objects
+ *                                   (and a chart's .Release.Namespace); may be a
+ *                                   template of the values ("{{ .Values.ns }}"),
+ *                                   rendered and checked once the values are known
  *       enabled: "{{ .Values.x }}"  or true/false
  *       timeout: 5m                 Go duration; default --timeout, else 5m
  *       wait: false                 or {for: Condition, rules: [{kind, group, condition, status}
@@ -697,6 +706,29 @@ static void parse_oci_chart(rel_stage *st, karena *a, const doc_node *n, const c
 	}
 }
 
+/* chart: {files: [GLOB, ...]}: relative patterns, rendered by nothing (so
+ * no values with them). */
+static void parse_chart_files(rel_stage *st, karena *a, const doc_node *n, const char *file, kerr *err)
+{
+	const doc_node *f = doc_map_get(n, "files");
+	size_t i;
+	if (doc_map_get(n, "values"))
+		ERR_AT(err, f, "stage %s: chart files are applied as they are: give files or values, not both", st->name);
+	if (f->type != DOC_SEQ || !f->u.seq.len) {
+		ERR_AT(err, f, "stage %s: chart files must be a non-empty list of patterns such as crds/*.yaml", st->name);
+		return;
+	}
+	st->chart_files = karena_alloc(a, sizeof(char *) * f->u.seq.len);
+	for (i = 0; i < f->u.seq.len; i++) {
+		const doc_node *g = f->u.seq.v[i];
+		if (g->type != DOC_STR || !g->u.s.len || g->u.s.ptr[0] == '/' || strstr(g->u.s.ptr, ".."))
+			ERR_AT(err, g, "stage %s: a chart files pattern must be a relative path pattern inside the chart",
+			       st->name);
+		else
+			st->chart_files[st->nchart_files++] = g->u.s.ptr;
+	}
+}
+
 /* hook: {of: STAGE, when: pre|post, events: [install, upgrade]}; whether
  * STAGE exists is checked once every stage is read (check_hooks). */
 static void parse_hook(rel_stage *st, karena *a, const doc_node *n, const char *file, kerr *err)
@@ -832,7 +864,8 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 		}
 	}
 	if ((n = doc_map_get(s, "chart"))) {
-		static const char *const ckeys[] = { "path", "ref", "version", "digest", "values", "git", NULL };
+		static const char *const ckeys[] = { "path", "ref", "version", "digest", "values", "git", "files",
+						     NULL };
 		nsrc++;
 		st->src = REL_SRC_CHART;
 		if (n->type != DOC_MAP)
@@ -856,6 +889,8 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 				ERR_AT(err, n, "stage %s: chart needs path, or ref (oci://HOST/REPO) with version", st->name);
 			if ((st->chart_values = doc_map_get(n, "values")) && st->chart_values->type != DOC_MAP)
 				ERR_AT(err, st->chart_values, "stage %s: chart values must be a map", st->name);
+			if (doc_map_get(n, "files"))
+				parse_chart_files(st, a, n, file, err);
 		}
 	}
 	if (nsrc > 1)
@@ -878,7 +913,11 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 		ERR_AT(err, s, "stage %s: nothing to do: give source, templates, chart, ops, test, outputs or checks", st->name);
 	}
 	st->namespace = want_str(s, "namespace", false, "stage", file, err);
-	if (st->namespace) {
+	if (st->namespace && strstr(st->namespace, "{{")) {
+		/* rendered with the run's values, then checked (rel_bundle_namespaces) */
+		st->namespace_tmpl = doc_map_get(s, "namespace");
+		st->namespace = NULL;
+	} else if (st->namespace) {
 		/* it goes into request paths: refused here, before any request */
 		const char *why = kube_check_namespace(st->namespace);
 		if (why) {

@@ -1209,6 +1209,68 @@ static bool has_chart(const rel_bundle *b)
 	return false;
 }
 
+static bool record_lists(const rel_record *rec, const rel_rec_object *id)
+{
+	size_t i, k;
+	for (i = 0; i < rec->nstages; i++)
+		for (k = 0; k < rec->stages[i].nobjects; k++)
+			if (rel_rec_object_same(&rec->stages[i].objects[k], id))
+				return true;
+	return false;
+}
+
+/* verify --keep-test: the objects the selected, enabled test stages would
+ * keep, each listed in the release's deployed record (ctx->deployed), so
+ * that its uninstall or rollback undoes them; else refused, nothing changed. */
+static int keep_test_recorded(const rel_bundle *b, const rel_ctx *ctx, kerr *err)
+{
+	const char *rel = ctx->release_name ? ctx->release_name : b->name;
+	kbuf missing = KBUF_INIT;
+	kind_book book;
+	size_t i, k, nmiss = 0;
+	int rc = 0;
+	kind_book_init(&book);
+	for (i = 0; i < b->nstages && !rc; i++) {
+		const rel_stage *s = &b->stages[i];
+		stage_run r;
+		if (!s->test || !rel_stage_selected(ctx, s))
+			continue;
+		rc = stage_run_init(&r, b, s, ctx, true, &book, err);
+		for (k = 0; !rc && r.enabled && k < r.n; k++) {
+			rel_rec_object id;
+			kerr e = KERR_INIT;
+			kube_obj *o = &r.v[k].o;
+			if (kube_obj_resolve(r.c, &r.a, o, r.ns, &e) == KE_NOTFOUND && !o->ns)
+				o->ns = r.ns;   /* its kind is not served yet: namespaced as the stage's */
+			kerr_clear(&e);
+			memset(&id, 0, sizeof(id));
+			id.api_version = o->api_version;
+			id.kind = o->kind;
+			id.ns = o->ns;
+			id.name = o->name;
+			if (!ctx->deployed || !record_lists(ctx->deployed, &id)) {
+				kbuf_printf(&missing, "%s%s", nmiss ? ", " : "", rel_rec_object_ref(&r.a, &id));
+				nmiss++;
+			}
+		}
+		stage_run_release(&r);
+	}
+	kind_book_release(&book);
+	if (!rc && nmiss && !ctx->deployed)
+		rc = kerr_set(err, KE_USAGE,
+			      "--keep-test would keep %s, and release %s has no deployed revision to record them in "
+			      "(no uninstall or rollback would remove them): apply the bundle first, or verify without "
+			      "--keep-test; nothing was changed", missing.ptr, rel);
+	else if (!rc && nmiss)
+		rc = kerr_set(err, KE_USAGE,
+			      "--keep-test would keep %s, which release %s revision %d does not list (no uninstall or "
+			      "rollback would remove %s): `kstage apply --keep-test` applies and records the test's "
+			      "objects, or verify without --keep-test; nothing was changed", missing.ptr, rel,
+			      ctx->deployed->revision, nmiss == 1 ? "it" : "them");
+	kbuf_release(&missing);
+	return rc;
+}
+
 int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err)
 {
 	size_t i, ntests = 0;
@@ -1216,7 +1278,7 @@ int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *
 	kind_book book;
 	memset(sum, 0, sizeof(*sum));
 	if ((rc = rel_check_stages(b, ctx, err)) || (rc = kube_discovery_load(ctx->client, err)) ||
-	    (rc = rel_preflight(b, ctx, NULL, err)))
+	    (rc = rel_preflight(b, ctx, NULL, err)) || (ctx->keep_test && (rc = keep_test_recorded(b, ctx, err))))
 		return rc;
 	kind_book_init(&book);
 	for (i = 0; i < b->nstages && !rc; i++) {

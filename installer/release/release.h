@@ -105,6 +105,9 @@ typedef struct rel_stage {
 	const char *commit;         /* a git source's commit, from kstage.lock */
 	const doc_node *chart_values; /* chart: {values: {...}}: the chart's values in place of the
 				       * bundle's (string leaves may be templates), or NULL */
+	const char **chart_files;   /* chart: {files: [GLOB...]}: these files of the chart applied
+				     * as they are (no rendering), or NULL */
+	size_t nchart_files;
 	const char *pin_at;         /* where sha256 comes from ("kstage.lock:7"), once pinned */
 	size_t size;                /* the size kstage.lock gives, or 0 */
 	const char *path;           /* source: {path} or chart: {path}, relative to the bundle */
@@ -122,6 +125,8 @@ typedef struct rel_stage {
 	                             * kstage.lock; unpinned, it is not fetched, and the
 	                             * preflight refuses the run when the stage is enabled */
 	const char *namespace;      /* default namespace of the stage's objects, or NULL */
+	const doc_node *namespace_tmpl; /* namespace: "{{ ... }}" in kstage.yaml: rendered into
+				     * namespace by rel_bundle_namespaces, or NULL */
 	rel_test *test;             /* test: {...}, or NULL */
 	rel_check *checks;          /* a checks stage (nothing else but name and enabled), or NULL */
 	size_t nchecks;
@@ -154,6 +159,10 @@ typedef struct rel_bundle {
  * chart directory/.tgz. Every problem in kstage.yaml is reported with
  * file:line:col (up to KERR_MAX_LIST). Returns 0 or KE_INPUT. */
 int rel_bundle_load(rel_bundle *out, karena *a, const char *path, kerr *err);
+/* Render the stages' namespace templates (namespace_tmpl) with values into
+ * namespace (in a), each checked as the API server checks a namespace
+ * name; an input error with the template's location otherwise. */
+int rel_bundle_namespaces(rel_bundle *b, karena *a, doc_node *values, kerr *err);
 /* As rel_bundle_load; pin false leaves url sources as kstage.yaml gives
  * them (for `kstage fetch --update-lock`), true pins them by the lock. */
 int rel_bundle_load_opts(rel_bundle *out, karena *a, const char *path, bool pin, kerr *err);
@@ -313,6 +322,8 @@ typedef struct rel_ctx {
 	                             * of the checks (the preflight reads GET /version), or NULL */
 	rel_rec_stage *cleaned;     /* verify: gets the objects a test's cleanup deleted (in cleaned_a), or NULL */
 	karena *cleaned_a;
+	const rel_record *deployed; /* verify --keep-test: the release's deployed revision, which must list
+				     * every object a test keeps (uninstall and rollback undo it), or NULL */
 } rel_ctx;
 
 /* The values of a bundle run: user files and flags over the bundle's
@@ -386,7 +397,10 @@ int rel_apply(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *e
  * enabled stages only render their outputs (from the live cluster), in
  * order; then, without --stage, the chart test hooks of ctx->prior
  * (rel_hooks_test). Nothing is recorded as a revision; the objects a test's
- * cleanup deletes are listed in ctx->cleaned (rel_release_note_cleaned). */
+ * cleanup deletes are listed in ctx->cleaned (rel_release_note_cleaned).
+ * With ctx->keep_test, every object a test stage would keep must be listed
+ * in ctx->deployed, else the run is refused (KE_USAGE) before it changes
+ * anything: kept objects no record lists would outlive the release. */
 int rel_verify(const rel_bundle *b, const rel_ctx *ctx, rel_summary *sum, kerr *err);
 
 /* ---- tests (release/verify.c) ---- */

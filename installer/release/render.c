@@ -11,6 +11,7 @@
 #include "tmpl/tmpl.h"
 
 #include <dirent.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -350,6 +351,40 @@ static int render_values(doc_node **slot, karena *a, const rel_bundle *b, const 
 	return rc;
 }
 
+int rel_bundle_namespaces(rel_bundle *b, karena *a, doc_node *values, kerr *err)
+{
+	rel_ctx ctx;
+	size_t i;
+	int rc = 0;
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.values = values;
+	ctx.release_name = b->name;
+	for (i = 0; i < b->nstages && !rc; i++) {
+		rel_stage *s = &b->stages[i];
+		const doc_node *t = s->namespace_tmpl;
+		kbuf v = KBUF_INIT;
+		const char *why;
+		if (!t)
+			continue;
+		rc = rel_render_string(&v, a, b, karena_printf(a, "%s:stage %s:namespace", b->file, s->name), t->u.s.ptr,
+				       &ctx, err);
+		if (!rc) {
+			const char *ns = karena_strndup(a, v.ptr ? v.ptr : "", v.len);
+			if ((why = kube_check_namespace(ns))) {
+				kbuf q = KBUF_INIT;
+				kube_quote(&q, ns);
+				rc = kerr_set_at(err, KE_INPUT, t->file ? t->file : b->file, t->line, t->col,
+						 "stage %s: namespace gave %s: %s", s->name, q.ptr, why);
+				kbuf_release(&q);
+			} else {
+				s->namespace = ns;
+			}
+		}
+		kbuf_release(&v);
+	}
+	return rc;
+}
+
 /* How a stage's remote source is fetched: the run's options, its sink,
  * and the size the lock gives as the cap. */
 static void stage_fetch_opts(fetch_opts *fo, const rel_stage *s, const rel_ctx *ctx)
@@ -372,6 +407,37 @@ static int fetch_stage_git(kbuf *out, const rel_stage *s, const rel_ctx *ctx, ke
 	if (rc && s->pin_at)
 		kerr_wrap(err, "sha256 from %s", s->pin_at);
 	return rc;
+}
+
+/* The manifests of chart ch (and of its subcharts, as charts/NAME/...)
+ * that a pattern of stage s matches, each added once, in file order;
+ * matched[k] counts the files pattern k matched. */
+static int add_chart_files(kube_obj **objs, size_t *n, size_t *cap, size_t *matched, karena *a, const tmpl_chart *ch,
+			   const rel_stage *s, const char *prefix, int depth, kerr *err)
+{
+	size_t i, k;
+	int rc;
+	for (i = 0; i < ch->nfiles; i++) {
+		const tmpl_file *f = &ch->files[i];
+		const char *path = karena_printf(a, "%s%s", prefix, f->name);
+		bool hit = false;
+		if (!manifest_name(f->name))
+			continue;
+		for (k = 0; k < s->nchart_files; k++)
+			if (!fnmatch(s->chart_files[k], path, FNM_PATHNAME)) {
+				matched[k]++;
+				hit = true;
+			}
+		if (hit && (rc = add_docs(objs, n, cap, a, karena_printf(a, "%s/%s", ch->path, f->name), f->data, f->len, err)))
+			return rc;
+	}
+	for (i = 0; depth < 20 && i < ch->nsubcharts; i++) {   /* the loader's own depth limit */
+		const tmpl_chart *sub = ch->subcharts[i];
+		if ((rc = add_chart_files(objs, n, cap, matched, a, sub, s, karena_printf(a, "%scharts/%s/", prefix, sub->name),
+					  depth + 1, err)))
+			return rc;
+	}
+	return 0;
 }
 
 static int render_chart(kube_obj **objs, size_t *n, size_t *cap, rel_hooks *hooks, karena *a, const rel_bundle *b,
@@ -429,6 +495,16 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, rel_hooks *hook
 				doc_set_path(a, (*objs)[i].doc, "metadata.annotations.kstage\\.dev/chart-version",
 					     doc_new_str(a, v));
 		}
+		return 0;
+	}
+	if (s->nchart_files) {
+		size_t *matched = karena_alloc(a, sizeof(size_t) * s->nchart_files);   /* zero-filled */
+		if ((rc = add_chart_files(objs, n, cap, matched, a, ch, s, "", 0, err)))
+			return rc;
+		for (i = 0; i < s->nchart_files; i++)
+			if (!matched[i])
+				return kerr_set(err, KE_INPUT, "stage %s: chart files pattern \"%s\" matches no manifest of chart %s %s",
+						s->name, s->chart_files[i], ch->name, doc_get_str(ch->metadata, "version", "?"));
 		return 0;
 	}
 	if (s->chart_values) {

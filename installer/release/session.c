@@ -23,7 +23,8 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 			memset(&vo, 0, sizeof(vo));
 		if (!o->values_num_explicit)
 			vo.num = s->bundle.is_chart ? VALUES_NUM_HELM : VALUES_NUM_EXACT;
-		if ((rc = rel_values(&s->values, &s->a, &s->bundle, &vo, o->sink ? o->sink->redact : NULL, err)))
+		if ((rc = rel_values(&s->values, &s->a, &s->bundle, &vo, o->sink ? o->sink->redact : NULL, err)) ||
+		    (rc = rel_bundle_namespaces(&s->bundle, &s->a, s->values, err)))
 			return rc;
 	}
 	/* every url source verified before the cluster is touched */

@@ -145,6 +145,8 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 		fetch_lock_entry *e;
 		if (!rel_stage_remote(st) || (!update_lock && !st->sha256 && st->pin_optional))
 			continue;   /* an optional source not pinned: the preflight refuses it if enabled */
+		if (update_lock && fetch_lock_find(&lock, st->url))
+			continue;   /* an earlier stage's source too: its one entry pins both (by url) */
 		kbuf_reset(&data);
 		if (!update_lock && !st->sha256)
 			rc = kerr_set(err, KE_INPUT, "source %s is not pinned", st->url);

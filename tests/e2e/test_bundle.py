@@ -21,6 +21,9 @@ RELEASE = "kserve-gateway-api"
 GWAPI = ["gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants"]
 GWAPI_151 = GWAPI + ["backendtlspolicies", "listenersets", "tlsroutes"]
 VAP = "safe-upgrades.gateway.networking.k8s.io"
+EG_CRDS = sorted(n + ".gateway.envoyproxy.io" for n in (
+    "backends", "backendtrafficpolicies", "clienttrafficpolicies", "envoyextensionpolicies", "envoypatchpolicies",
+    "envoyproxies", "httproutefilters", "securitypolicies"))
 
 
 def mirror(cluster):
@@ -52,7 +55,7 @@ def clean(cluster):
     k("delete", "lease", "-n", "kstage-system", RELEASE, "--ignore-not-found", check=False)
     k("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", VAP, "--ignore-not-found")
     crds = [c["metadata"]["name"] for c in cluster.get("crd")["items"]
-            if c["spec"]["group"] in ("gateway.networking.k8s.io", "serving.kserve.io")]
+            if c["spec"]["group"] in ("gateway.networking.k8s.io", "serving.kserve.io", "gateway.envoyproxy.io")]
     if crds:
         k("delete", "crd", *crds, "--ignore-not-found", "--wait=true")
     for ns in ("kserve-test", "kserve", "envoy-gateway-system", "platform-ingress"):
@@ -419,6 +422,44 @@ def test_verify_cleanup_after_keep_test_is_recorded_then_uninstall(cluster):
     assert ingress(cluster) == before
 
 
+def test_verify_keep_test_keeps_only_what_the_record_lists(cluster):
+    """`kstage verify --keep-test` keeps the test's objects only when the
+    release's deployed record lists them (its uninstall then removes them);
+    otherwise it is refused before anything is created (they would outlive
+    the release)."""
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    # no release yet
+    r = run(cluster, "verify", *example("demo"), "--keep-test")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert ("--keep-test would keep Namespace/kserve-test, InferenceService/kserve-test/sklearn-v2-iris, and release "
+            "kserve-gateway-api has no deployed revision to record them in") in r.stderr, r.stderr
+    assert "nothing was changed" in r.stderr
+    nothing_changed(cluster, before)
+    # a release whose apply did not run the verify stage: its record lists no test object
+    r = run(cluster, "apply", *example("demo"), "--set", "verify.enabled=false")
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = run(cluster, "verify", *example("demo"), "--keep-test")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert ("--keep-test would keep Namespace/kserve-test, InferenceService/kserve-test/sklearn-v2-iris, which "
+            "release kserve-gateway-api revision 1 does not list") in r.stderr, r.stderr
+    assert "`kstage apply --keep-test`" in r.stderr
+    assert not cluster.exists("namespace", "kserve-test")
+    # an apply that ran it (and cleaned up): the record lists them, verify keeps them
+    r = run(cluster, "apply", *example("demo"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_gone(cluster, "namespace", "kserve-test")
+    r = run(cluster, "verify", *example("demo"), "--keep-test")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "stage verify: test passed: HTTP 200" in r.stderr, r.stderr
+    assert cluster.exists("isvc", "sklearn-v2-iris", "-n", "kserve-test")
+    # and uninstall removes what verify kept
+    r = cluster.kstage("uninstall", RELEASE)
+    assert r.returncode == 0, r.stdout + r.stderr
+    wait_gone(cluster, "namespace", "kserve-test")
+    assert ingress(cluster) == before
+
+
 def release_record(cluster, name):
     """The latest deployed record of a release, decoded from its Secret (one part)."""
     import base64
@@ -456,8 +497,10 @@ def pinned_copy(cluster, name):
             "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/experimental-install.yaml "
             "left unpinned") in r.stderr, r.stderr
     lock = (d / "kstage.lock").read_text()
-    for stage in ("envoy-gateway", "kserve-helm", "gateway-api-crds-experimental"):
+    for stage in ("envoy-gateway-crds", "kserve-helm", "kserve-helm-v0-20", "gateway-api-crds-experimental"):
         assert 'stage: "%s"' % stage in lock, lock
+    # the envoy-gateway stage's chart is envoy-gateway-crds' archive: one entry pins both
+    assert lock.count('url: "oci://docker.io/envoyproxy/gateway-helm:v1.8.3"') == 1, lock
     assert 'stage: "gateway-api-crds-v1-5-experimental"' not in lock
     return d
 
@@ -471,10 +514,11 @@ def test_shipped_lock_leaves_optional_sources_unpinned_and_a_run_that_needs_one_
             "--set", "kserve.mode=helm", "--set", "gatewayApi.channel=experimental")
     assert r.returncode == 2, r.stdout + r.stderr
     err = r.stderr
-    assert "preflight: 4 problems, nothing was changed" in err, err
+    assert "preflight: 5 problems, nothing was changed" in err, err
     assert ("check kserve-helm-mode: kserve.mode helm: KServe's chart needs cert-manager (its webhook Certificate "
             "and Issuer), and CRD certificates.cert-manager.io is not installed") in err, err
-    for stage, src in (("envoy-gateway", "oci://docker.io/envoyproxy/gateway-helm:v1.8.3"),
+    for stage, src in (("envoy-gateway-crds", "oci://docker.io/envoyproxy/gateway-helm:v1.8.3"),
+                       ("envoy-gateway", "oci://docker.io/envoyproxy/gateway-helm:v1.8.3"),
                        ("kserve-helm", "oci://ghcr.io/kserve/charts/kserve:v0.15.2"),
                        ("gateway-api-crds-v1-5-experimental",
                         "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/experimental-install.yaml")):
@@ -488,31 +532,76 @@ def test_shipped_lock_leaves_optional_sources_unpinned_and_a_run_that_needs_one_
     assert "docker.io" not in r.stderr and "ghcr.io" not in r.stderr
 
 
+def gwapi_crds(cluster):
+    """name -> (resourceVersion, bundle-version, channel) of every Gateway API CRD."""
+    out = {}
+    for c in cluster.get("crd")["items"]:
+        if c["spec"]["group"] == "gateway.networking.k8s.io":
+            a = c["metadata"].get("annotations", {})
+            out[c["metadata"]["name"]] = (c["metadata"]["resourceVersion"],
+                                          a.get("gateway.networking.k8s.io/bundle-version"),
+                                          a.get("gateway.networking.k8s.io/channel"))
+    return out
+
+
 def test_envoy_gateway_stage_with_update_lock(cluster):
-    """envoyGateway.install with the chart pinned by --update-lock: the chart's
-    objects in envoy-gateway-system, its controller Deployment Available. The
-    test cluster runs no Envoy Gateway binary: the kubelet stand-in makes the
-    pod Ready; the GatewayClass is Accepted by the sim's Envoy Gateway stand-in."""
+    """envoyGateway.install with the chart pinned by --update-lock: Envoy
+    Gateway's own gateway.envoyproxy.io CRDs from the chart archive's crds
+    subchart (without the experimental Gateway API CRDs and the policy beside
+    them), Established, then the chart's objects in envoy-gateway-system, its
+    controller Deployment Available. The test cluster runs no Envoy Gateway
+    binary: the kubelet stand-in makes the pod Ready; the GatewayClass is
+    Accepted by the sim's Envoy Gateway stand-in."""
     preload(cluster, "kserve-v0.15.2")
     b = pinned_copy(cluster, "bundle-eg")
     try:
+        # the Gateway API v1.5.1 CRDs first, without Envoy Gateway: the run after
+        # must leave them as they are
+        r = cluster.kstage("apply", str(b), *all_mirrors(cluster), *example("envoy-gateway"),
+                           "--set", "envoyGateway.install=false", "--set", "verify.enabled=false", timeout=900)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "stage envoy-gateway-crds: skipped" in r.stderr, r.stderr
+        gw0, vap0 = gwapi_crds(cluster), cluster.get("validatingadmissionpolicy", VAP)["metadata"]["resourceVersion"]
+        assert sorted(gw0) == sorted(n + ".gateway.networking.k8s.io" for n in GWAPI_151), gw0
+        assert not [c for c in cluster.get("crd")["items"] if c["spec"]["group"] == "gateway.envoyproxy.io"]
         r = cluster.kstage("apply", str(b), *all_mirrors(cluster), *example("envoy-gateway"),
                            "--set", "verify.enabled=false", timeout=900)
         assert r.returncode == 0, r.stdout + r.stderr
+        assert "stage envoy-gateway-crds: 8 objects" in r.stderr, r.stderr
+        assert "stage envoy-gateway-crds: ready" in r.stderr, r.stderr
         assert "stage envoy-gateway: ready" in r.stderr, r.stderr
+        # Envoy Gateway's own CRDs, Established, before its controller
+        eg = {c["metadata"]["name"]: c for c in cluster.get("crd")["items"]
+              if c["spec"]["group"] == "gateway.envoyproxy.io"}
+        assert sorted(eg) == EG_CRDS, sorted(eg)
+        for c in eg.values():
+            assert cond(c, "Established").get("status") == "True", c["metadata"]["name"]
+        out = r.stderr
+        assert out.index("stage envoy-gateway-crds: ready") < re.search(r"stage envoy-gateway: \d+ objects", out).start()
+        # no Gateway API CRD touched (same resourceVersions: standard v1.5.1 of the
+        # CRD stage, not the chart's experimental ones), no policy from the chart
+        assert gwapi_crds(cluster) == gw0
+        assert cluster.get("validatingadmissionpolicy", VAP)["metadata"]["resourceVersion"] == vap0
         d = cluster.get("deployment", "envoy-gateway", "-n", "envoy-gateway-system")
         assert d["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/envoyproxy/gateway:v1.8.3"
         st = d.get("status", {})
         assert st.get("availableReplicas") == d["spec"]["replicas"], st
         assert cluster.exists("service", "envoy-gateway", "-n", "envoy-gateway-system")
         assert cluster.exists("configmap", "envoy-gateway-config", "-n", "envoy-gateway-system")
-        # the chart's own CRDs are left out: the Gateway API ones are the standard v1.5.1 of the CRD stage
-        assert crd_versions(cluster, GWAPI_151) == {n: ("v1.5.1", "standard") for n in GWAPI_151}
-        assert not [c for c in cluster.get("crd")["items"] if c["spec"]["group"] == "gateway.envoyproxy.io"]
         assert cond(cluster.get("gatewayclass", "envoy"), "Accepted").get("status") == "True"
+        # a second run changes none of them
+        rv = {n: c["metadata"]["resourceVersion"] for n, c in eg.items()}
+        r = cluster.kstage("apply", str(b), *all_mirrors(cluster), *example("envoy-gateway"),
+                           "--set", "verify.enabled=false", timeout=900)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert {c["metadata"]["name"]: c["metadata"]["resourceVersion"] for c in cluster.get("crd")["items"]
+                if c["spec"]["group"] == "gateway.envoyproxy.io"} == rv
         r = cluster.kstage("uninstall", RELEASE)
         assert r.returncode == 0, r.stdout + r.stderr
         wait_gone(cluster, "deployment", "envoy-gateway", "-n", "envoy-gateway-system")
+        # CRDs are kept (rollback: keep), as the Gateway API ones
+        assert sorted(c["metadata"]["name"] for c in cluster.get("crd")["items"]
+                      if c["spec"]["group"] == "gateway.envoyproxy.io") == EG_CRDS
     finally:
         cluster.kubectl("delete", "mutatingwebhookconfiguration", "envoy-gateway-topology-injector.envoy-gateway-system",
                         "--ignore-not-found", check=False)
@@ -534,6 +623,22 @@ spec:
 """
 
 
+def cert_manager_crds(cluster):
+    for kind, plural in (("Certificate", "certificates"), ("Issuer", "issuers")):
+        cluster.kubectl("apply", "-f", "-", input=CERT_MANAGER_CRDS % {"kind": kind, "plural": plural,
+                                                                        "singular": kind.lower()})
+    cluster.kubectl("wait", "--for=condition=Established", "--timeout=120s",
+                    "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io")
+
+
+def drop_kserve_chart_leftovers(cluster):
+    """KServe's chart's webhooks (no server here) and the cert-manager CRDs."""
+    cluster.kubectl("delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration", "-l",
+                    "app.kubernetes.io/name=kserve", "--ignore-not-found", check=False)
+    cluster.kubectl("delete", "crd", "certificates.cert-manager.io", "issuers.cert-manager.io",
+                    "--ignore-not-found", check=False)
+
+
 def test_kserve_helm_mode_applies_kserves_chart_with_the_gateway_values(cluster):
     """kserve.mode helm: KServe's own chart (v0.15.2, pinned by --update-lock)
     applied with enableGatewayApi and kserveGateway; the controller restarted.
@@ -542,11 +647,7 @@ def test_kserve_helm_mode_applies_kserves_chart_with_the_gateway_values(cluster)
     no server in the test cluster, so verify is off here (the patch mode's
     tests show the data plane)."""
     preload(cluster, "kserve-v0.15.2")
-    for kind, plural in (("Certificate", "certificates"), ("Issuer", "issuers")):
-        cluster.kubectl("apply", "-f", "-", input=CERT_MANAGER_CRDS % {"kind": kind, "plural": plural,
-                                                                        "singular": kind.lower()})
-    cluster.kubectl("wait", "--for=condition=Established", "--timeout=120s",
-                    "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io")
+    cert_manager_crds(cluster)
     b = pinned_copy(cluster, "bundle-helm")
     rs0 = replicasets(cluster)
     try:
@@ -568,10 +669,58 @@ def test_kserve_helm_mode_applies_kserves_chart_with_the_gateway_values(cluster)
         assert r.returncode == 0, r.stdout + r.stderr
         assert json.loads(strip_comments(ingress(cluster)))["enableGatewayApi"] is False
     finally:
-        cluster.kubectl("delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration", "-l",
-                        "app.kubernetes.io/name=kserve", "--ignore-not-found", check=False)
-        cluster.kubectl("delete", "crd", "certificates.cert-manager.io", "issuers.cert-manager.io",
-                        "--ignore-not-found", check=False)
+        drop_kserve_chart_leftovers(cluster)
+
+
+def test_kserve_helm_mode_v0200_chart_in_the_namespace_of_the_values(cluster):
+    """kserve.mode helm with kserve.chartVersion v0.20.0: KServe's
+    kserve-resources chart (pinned by --update-lock) applied in
+    kserve.namespace (here ml-serving, where a copy of the v0.20.0 preset's
+    ConfigMap and controller stand), with enableGatewayApi and kserveGateway;
+    the controller there restarted. cert-manager's CRDs only, as above."""
+    preload(cluster, "kserve-v0.20.0")
+    cert_manager_crds(cluster)
+    b = pinned_copy(cluster, "bundle-helm-v0200")
+    cluster.kubectl("create", "namespace", "ml-serving")
+    try:
+        cm = cluster.get("configmap", "inferenceservice-config", "-n", "kserve")
+        cluster.kubectl("create", "configmap", "inferenceservice-config", "-n", "ml-serving",
+                        "--from-literal=ingress=" + cm["data"]["ingress"], "--from-literal=deploy=" + cm["data"]["deploy"])
+        d = cluster.get("deployment", "kserve-controller-manager", "-n", "kserve")
+        d["metadata"] = {"name": d["metadata"]["name"], "namespace": "ml-serving", "labels": d["metadata"].get("labels", {})}
+        d.pop("status", None)
+        cluster.kubectl("create", "-f", "-", input=json.dumps(d))
+        original = cluster.get("configmap", "inferenceservice-config", "-n", "kserve")["data"]["ingress"]
+        # the v0.15.2 chart stays in namespace kserve: refused by the preflight
+        r = cluster.kstage("plan", str(b), *all_mirrors(cluster), *example("helm"), "--set", "kserve.namespace=ml-serving",
+                           "--set", "verify.enabled=false", timeout=600)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert "use kserve.chartVersion v0.20.0 (its chart follows kserve.namespace)" in r.stderr, r.stderr
+        r = cluster.kstage("apply", str(b), *all_mirrors(cluster), *example("helm-current"), "--force-conflicts",
+                           "--set", "kserve.namespace=ml-serving", "--set", "verify.enabled=false", timeout=900)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "stage kserve-helm: skipped" in r.stderr and "stage kserve-config: skipped" in r.stderr, r.stderr
+        assert "stage kserve-helm-v0-20: ready" in r.stderr, r.stderr
+        ing = json.loads(strip_comments(cluster.get("configmap", "inferenceservice-config", "-n", "ml-serving")
+                                        ["data"]["ingress"]))
+        assert ing["enableGatewayApi"] is True
+        assert ing["kserveIngressGateway"] == "kserve/kserve-ingress-gateway"
+        # the chart's objects in ml-serving; KServe in namespace kserve untouched
+        assert cluster.exists("certificate", "serving-cert", "-n", "ml-serving")
+        assert not cluster.exists("certificate", "serving-cert", "-n", "kserve")
+        assert cluster.get("configmap", "inferenceservice-config", "-n", "kserve")["data"]["ingress"] == original
+        d = cluster.get("deployment", "kserve-controller-manager", "-n", "ml-serving")
+        assert "kubectl.kubernetes.io/restartedAt" in d["spec"]["template"]["metadata"].get("annotations", {})
+        assert any(c["image"].endswith(":v0.20.0") for c in d["spec"]["template"]["spec"]["containers"])
+        assert crd_versions(cluster, GWAPI_151) == {n: ("v1.5.1", "standard") for n in GWAPI_151}
+        r = cluster.kstage("uninstall", RELEASE)
+        assert r.returncode == 0, r.stdout + r.stderr
+        ing = json.loads(strip_comments(cluster.get("configmap", "inferenceservice-config", "-n", "ml-serving")
+                                        ["data"]["ingress"]))
+        assert ing["enableGatewayApi"] is False
+    finally:
+        drop_kserve_chart_leftovers(cluster)
+        cluster.kubectl("delete", "namespace", "ml-serving", "--ignore-not-found", "--wait=false")
 
 
 def test_gateway_api_experimental_channel_with_update_lock(cluster):

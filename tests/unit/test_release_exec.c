@@ -583,6 +583,46 @@ TEST(release_render_zip_source)
 	bundle_drop(&t);
 }
 
+/* chart: {files: [...]} on Envoy Gateway's pinned chart (the fixture
+ * archive): only its own gateway.envoyproxy.io CRDs from the crds subchart
+ * (disabled by its condition), not the Gateway API CRDs nor the safe-upgrades
+ * policy beside them, nor the chart's templates; a pattern that matches no
+ * manifest is an input error. */
+TEST(release_render_chart_files_from_a_subchart)
+{
+	tmp_bundle t;
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	kube_obj *objs = NULL;
+	size_t n = 0, i;
+	bool enabled = false;
+	rel_ctx ctx;
+	kbuf cmd = KBUF_INIT, m = KBUF_INIT;
+	if (bundle_make(&t, "name: t\nstages:\n  - name: eg-crds\n    chart:\n      path: eg.tgz\n"
+			"      files: [charts/crds/crds/generated/gateway.envoyproxy.io_*.yaml]\n"
+			"  - name: typo\n    chart: {path: eg.tgz, files: [crds/generated/*.yaml]}\n", NULL))
+		return;
+	kbuf_printf(&cmd, "cp '%s' '%s/eg.tgz'", unit_fixture("envoy-gateway/v1.8.3/gateway-helm-v1.8.3.tgz"), t.dir);
+	CHECK_INT_EQ(system(cmd.ptr), 0);
+	ctx_init(&ctx, NULL);
+	CHECK_INT_EQ(rel_stage_render(&objs, &n, &enabled, &a, &t.b, &t.b.stages[0], &ctx, &e), 0);
+	CHECK_INT_EQ(n, 8);
+	for (i = 0; i < n; i++) {
+		const char *group = strchr(objs[i].name, '.');
+		CHECK_STR_EQ(objs[i].kind, "CustomResourceDefinition");
+		CHECK_MSG(group && !strcmp(group, ".gateway.envoyproxy.io"), "not Envoy Gateway's: %s", objs[i].name);
+	}
+	CHECK_INT_EQ(rel_stage_render(&objs, &n, &enabled, &a, &t.b, &t.b.stages[1], &ctx, &e), KE_INPUT);
+	kerr_format(&e, &m);
+	CHECK_CONTAINS(m.ptr, "stage typo: chart files pattern \"crds/generated/*.yaml\" matches no manifest of chart "
+		       "gateway-helm v1.8.3");
+	kbuf_release(&cmd);
+	kbuf_release(&m);
+	kerr_clear(&e);
+	karena_release(&a);
+	bundle_drop(&t);
+}
+
 /* Stage names are checked for duplicates in one pass: 5,000 stages, the
  * last one repeating the first. */
 TEST(release_bundle_duplicate_among_many_stages)
