@@ -92,6 +92,7 @@ typedef struct doc_load_opts {
 				   * bare problem at doc_yaml_go_line (0: no line) */
 	int first_doc;            /* as go-yaml v2's Unmarshal: read the first document
 				   * only, what follows is not parsed */
+	int no_fast;              /* libyaml alone, no fast path for plain block YAML (tests) */
 } doc_load_opts;
 
 /* The line go-yaml v2 puts in a syntax error ("yaml: line N: ..."), from

@@ -842,7 +842,7 @@ static bool helm_numbers(tctx *x)
 static int parse_yaml(tctx *x, doc_node **res, const char *s, size_t l, kbuf *errmsg)
 {
 	kerr e = KERR_INIT;
-	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST, 1, 1 };
+	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST, 1, 1, 0 };
 	int r = doc_load_yaml1(res, x->a, "", s, l, &o, &e);
 	if (r) {
 		/* go-yaml gives no line for an error on the first line; a null
