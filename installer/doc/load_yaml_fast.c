@@ -8,7 +8,7 @@
  * such text line by line into the events libyaml would give, with the same
  * marks, for the loader to build the same tree. It is only ever allowed to
  * answer for text libyaml reads into the same events: anything it does not
- * fully understand (anchors, aliases, tags, documents markers, multi-line
+ * fully understand (anchors of collections, tags, documents markers, multi-line
  * plain or quoted scalars, folded or kept block scalars, nested flow
  * collections, tabs, non-ASCII, odd indentation, any error) returns 0, and
  * libyaml reads the text, which also words the errors. */
@@ -343,14 +343,46 @@ fail:
 	return NULL;
 }
 
+/* An anchor or alias name at p ([0-9A-Za-z_-], as libyaml scans it)
+ * followed by a space or the end of the line: its end, or NULL. */
+static const char *anchor_name(const char *p, const char *le)
+{
+	const char *s = p;
+	while (p < le && ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			  *p == '_' || *p == '-'))
+		p++;
+	return p > s && (p == le || *p == ' ') ? p : NULL;
+}
+
 /* The value at v (spaces skipped) of a key or item at column parent, on a
  * line ending at le; colon is the byte after the ':' or '-' (where libyaml
- * marks an empty value). Returns the next line, or NULL. */
+ * marks an empty value). Returns the next line, or NULL. A scalar may
+ * carry an anchor ("&name value", marked at the '&'), or be an alias
+ * ("*name"); an anchor on a collection or on an empty value is libyaml's. */
 static const char *value(fy *f, const char *v, const char *le, const char *nl, const char *colon, int parent,
 			 bool key)
 {
-	const char *p, *q, *val;
+	const char *p, *q, *val, *at = v;
+	char *anchor = NULL;
 	size_t n;
+	if (*v == '*') {
+		yaml_event_t *ev;
+		if (!(p = anchor_name(v + 1, le)) || !rest_blank(p, le))
+			return NULL;
+		ev = add_event(f, YAML_ALIAS_EVENT, mark_at(f, v));
+		ev->data.alias.anchor = (yaml_char_t *)karena_strndup(&f->ev->a, v + 1, (size_t)(p - v - 1));
+		f->max_ind = f->st[f->depth - 1].indent;
+		return next_line(f, nl);
+	}
+	if (*v == '&') {
+		if (!(p = anchor_name(v + 1, le)))
+			return NULL;
+		anchor = karena_strndup(&f->ev->a, v + 1, (size_t)(p - v - 1));
+		for (v = p; v < le && *v == ' '; v++)
+			;
+		if (v == le || *v == '#' || *v == '|' || *v == '{' || *v == '[' || *v == '&' || *v == '*')
+			return NULL;
+	}
 	if (v == le || *v == '#') {
 		f->pend = parent;
 		f->pend_key = key;
@@ -369,7 +401,8 @@ static const char *value(fy *f, const char *v, const char *le, const char *nl, c
 	if (*v == '"' || *v == '\'') {
 		if (!(p = quoted(f, v, le, &val, &n)) || !rest_blank(p, le))
 			return NULL;
-		add_scalar(f, v, val, n, *v == '"' ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_SINGLE_QUOTED_SCALAR_STYLE);
+		add_scalar(f, at, val, n, *v == '"' ? YAML_DOUBLE_QUOTED_SCALAR_STYLE : YAML_SINGLE_QUOTED_SCALAR_STYLE);
+		f->ev->v[f->ev->n - 1].data.scalar.anchor = (yaml_char_t *)anchor;
 		return next_line(f, nl);
 	}
 	if (strchr("-?:,[]{}#&*!|>'\"%@`", *v) &&
@@ -384,7 +417,8 @@ static const char *value(fy *f, const char *v, const char *le, const char *nl, c
 	}
 	for (q = p; q > v && q[-1] == ' '; q--)
 		;
-	add_scalar(f, v, v, (size_t)(q - v), YAML_PLAIN_SCALAR_STYLE);
+	add_scalar(f, at, v, (size_t)(q - v), YAML_PLAIN_SCALAR_STYLE);
+	f->ev->v[f->ev->n - 1].data.scalar.anchor = (yaml_char_t *)anchor;
 	return next_line(f, nl);
 }
 

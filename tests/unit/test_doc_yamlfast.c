@@ -26,6 +26,8 @@ static const char *const seeds[] = {
 	"config: |\n  line one\n\n    deeper\n  last\nstrip: |-\n  a\n  b\n\n\nnext:\n  - |\n    in a list\n"
 	"  - x\n1: int key\ntrue: bool key\n",
 	"a:\n  b:\n    c:\n      d: deep\n    e: [1, 2]\n  f: g\nh:\n- i: j\n  k: l\n- m\n",
+	/* anchored scalars and their aliases (KServe's image tags) */
+	"version: &v v0.15.2\nagent:\n  tag: *v\n  q: &q-1 \"x\"\nlist:\n- *q-1\n- &n 3\n- *n  # again\n",
 };
 
 static unsigned long long rng = 0x9E3779B97F4A7C15ULL;
@@ -138,7 +140,7 @@ TEST(doc_yaml_fast_path_builds_libyamls_tree)
 		fails += check_one(seeds[i], n, DOC_DUP_ERROR);
 		fails += check_one(seeds[i], n, DOC_DUP_LAST);
 		CHECK_MSG(accepted == before + 2, "seed %zu should take the fast path", i);
-		for (k = 0; k < 15000 && fails < 5; k++) {
+		for (k = 0; k < 6000 && fails < 5; k++) {
 			size_t m = n, pos;
 			int edits = 1 + (int)(next_rand() % 3), e;
 			memcpy(buf, seeds[i], n);
@@ -166,5 +168,5 @@ TEST(doc_yaml_fast_path_builds_libyamls_tree)
 	}
 	CHECK_INT_EQ(fails, 0);
 	/* the mutations must exercise the fast path, not only the fallback */
-	CHECK_MSG(accepted > 15000, "only %d mutated texts took the fast path", accepted);
+	CHECK_MSG(accepted > 6000, "only %d mutated texts took the fast path", accepted);
 }
