@@ -234,16 +234,26 @@ static const char *flow(fy *f, const char *v, const char *le)
 	bool map = *v == '{';
 	char close = map ? '}' : ']';
 	const char *p = v + 1;
+	int want = 0;  /* 0: an item or the close, 1: ',' or the close, 2: an item ("[a, ]" is libyaml's) */
 	if (!open_level(f, map ? FY_MAP : FY_SEQ, v, true))
 		return NULL;
-	while (p < le && *p == ' ')
-		p++;
-	if (p < le && *p == close) {
-		close_level(f, p);
-		return p + 1;
-	}
 	for (;;) {
-		if (p >= le || !(p = flow_scalar(f, p, le)))
+		while (p < le && *p == ' ')
+			p++;
+		if (p >= le)
+			return NULL;
+		if (*p == close && want != 2) {
+			close_level(f, p);
+			return p + 1;
+		}
+		if (want == 1) {
+			if (*p != ',')
+				return NULL;
+			p++;
+			want = 2;
+			continue;
+		}
+		if (!(p = flow_scalar(f, p, le)))
 			return NULL;
 		if (map) {
 			if (p + 1 >= le || *p != ':' || p[1] != ' ')
@@ -253,18 +263,7 @@ static const char *flow(fy *f, const char *v, const char *le)
 			if (p >= le || !(p = flow_scalar(f, p, le)))
 				return NULL;
 		}
-		while (p < le && *p == ' ')
-			p++;
-		if (p < le && *p == close) {
-			close_level(f, p);
-			return p + 1;
-		}
-		if (p >= le || *p != ',')
-			return NULL;
-		for (p++; p < le && *p == ' '; p++)
-			;
-		if (p < le && (*p == close || *p == ','))
-			return NULL;  /* "[a, ]": libyaml decides */
+		want = 1;
 	}
 }
 
