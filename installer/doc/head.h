@@ -1,10 +1,12 @@
-/* doc/head.h - private to doc/head.c, doc/head_fast.c and doc/load_yaml_fast.c. */
+/* doc/head.h - private to doc/ (head.c, head_fast.c, load_yaml.c, load_yaml_fast.c) and its tests. */
 #ifndef KSTAGE_DOC_HEAD_H
 #define KSTAGE_DOC_HEAD_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <yaml.h>
 
+#include "core/arena.h"
 #include "doc.h"
 
 #define HEAD_STACK 64
@@ -34,8 +36,6 @@ bool doc_fy_plain_bytes(const unsigned char *s, size_t n);
 const char *doc_fy_escape(const char *p, const char *e, uint32_t *cp);
 
 /* libyaml's events for a plain block-YAML text (load_yaml_fast.c). */
-#include <yaml.h>
-#include "core/arena.h"
 typedef struct doc_fast_events {
 	yaml_event_t *v;
 	size_t n, cap;
