@@ -59,15 +59,29 @@ static const cli_flag flags[] = {
 
 /* ---- output ---- */
 
+/* Documents go out through b in chunks of less than 64 KiB: b is allocated
+ * once at that size (grown by doubling, it copied the output over and
+ * over, and its last size was mapped and faulted in afresh), and a document
+ * that does not fit goes straight out. */
+#define OUT_CHUNK (((size_t)1 << 16) - 1)
+
+static void flush_out(kbuf *b)
+{
+	fwrite(b->ptr, 1, b->len, stdout);
+	kbuf_reset(b);
+}
+
 static void put_doc(kbuf *b, const tmpl_manifest *m)
 {
-	kbuf_puts(b, "---\n# Source: ");
+	static const char head[] = "---\n# Source: ";
+	size_t n = sizeof(head) - 1 + strlen(m->source) + 1 + m->len + 1;
+	if (b->len + n > OUT_CHUNK)
+		flush_out(b);
+	kbuf_puts(b, head);
 	kbuf_puts(b, m->source);
 	kbuf_putc(b, '\n');
-	if (m->len > (1 << 16)) {
-		/* big documents go straight out */
-		fwrite(b->ptr, 1, b->len, stdout);
-		kbuf_reset(b);
+	if (n > OUT_CHUNK) {
+		flush_out(b);
 		fwrite(m->content, 1, m->len, stdout);
 	} else {
 		kbuf_put(b, m->content, m->len);
@@ -218,6 +232,8 @@ static int run(cli_ctx *ctx, cli_args *args)
 		snprintf(outsub, n, "%s/%s", outdir, res.name);
 		outdir = outsub;
 	}
+	if (!outdir)
+		kbuf_init(&b, OUT_CHUNK);
 	for (i = 0; i < res.ndocs; i++) {
 		if (outdir) {
 			if (write_out(ctx, rel_template_is_crd(&res, &res.docs[i]) ? crddir : outdir, &res.docs[i], &w)) {
@@ -227,10 +243,6 @@ static int run(cli_ctx *ctx, cli_args *args)
 			continue;
 		}
 		put_doc(&b, &res.docs[i]);
-		if (b.len > (1 << 16)) {
-			fwrite(b.ptr, 1, b.len, stdout);
-			kbuf_reset(&b);
-		}
 	}
 	fwrite(b.ptr, 1, b.len, stdout);
 	if (outdir || !res.ndocs)

@@ -96,6 +96,7 @@ typedef struct doc_load_opts {
 				   * alias copy with what the copy costs (nodes, arrays,
 				   * text); 0: no limit but the alias limits above. Past
 				   * it: KE_LIMIT with reason DOC_REASON_MEMORY */
+	int no_fast;              /* libyaml alone, no fast path for plain block YAML (tests) */
 } doc_load_opts;
 
 /* kerr reason of a load stopped by doc_load_opts.max_mem */

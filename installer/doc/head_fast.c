@@ -1,5 +1,6 @@
 /* doc/head_fast.c - the fast path of doc/head.c for plain block YAML. */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,7 @@ typedef struct fh_level {
 	int path;      /* 1: metadata mapping, 2: annotations mapping */
 } fh_level;
 
-static int fh_indent(const char *l, const char *e)
+int doc_fy_indent(const char *l, const char *e)
 {
 	const char *p = l;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -45,7 +46,7 @@ static int fh_indent(const char *l, const char *e)
 /* a one-line flow sequence of simple scalars, [v, e) with e[-1] == ']':
  * ["a", "b"], [a, b], ['x'] (RBAC verbs, commands). Plain items only of
  * characters that cannot start or end anything in flow context. */
-static bool fh_flow_plain(char c)
+bool doc_fy_flow_plain(char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
 	       c == '.' || c == '/' || c == '=' || c == '@' || c == '+' || c == '$' || c == '~' || c == '%';
@@ -71,11 +72,11 @@ static bool fh_flow_seq(const char *v, const char *e)
 			p++;
 		} else {
 			const char *st = p;
-			if (*p == '-' && (p + 1 >= e || !fh_flow_plain(p[1])))
+			if (*p == '-' && (p + 1 >= e || !doc_fy_flow_plain(p[1])))
 				return false;
 			if (*p == '%' || *p == '@')
 				return false;  /* reserved indicators */
-			while (p < e && fh_flow_plain(*p))
+			while (p < e && doc_fy_flow_plain(*p))
 				p++;
 			if (p == st || doc_yaml11_nonfinite(st, (size_t)(p - st)))
 				return false;
@@ -90,11 +91,52 @@ static bool fh_flow_seq(const char *v, const char *e)
 	}
 }
 
+static int fh_hex(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+const char *doc_fy_escape(const char *p, const char *e, uint32_t *cp)
+{
+	static const char simple[] = "0abt\tnvfre \"/\\N_LP";
+	static const uint32_t value[] = { 0, 7, 8, 9, 9, 10, 11, 12, 13, 27, ' ', '"', '/', '\\', 0x85, 0xA0,
+					  0x2028, 0x2029 };
+	const char *s;
+	int digits = 0, i;
+	uint32_t c = 0;
+	if (p + 1 >= e)
+		return NULL;
+	if (p[1] && (s = strchr(simple, p[1]))) {
+		*cp = value[s - simple];
+		return p + 1;
+	}
+	switch (p[1]) {
+	case 'x': digits = 2; break;
+	case 'u': digits = 4; break;
+	case 'U': digits = 8; break;
+	default: return NULL;
+	}
+	if (e - (p + 2) < digits)
+		return NULL;
+	for (i = 0; i < digits; i++) {
+		int d = fh_hex(p[2 + i]);
+		if (d < 0)
+			return NULL;
+		c = c * 16 + (uint32_t)d;
+	}
+	if ((c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF)
+		return NULL;
+	*cp = c;
+	return p + 1 + digits;
+}
+
 /* a one-line scalar value [v, e): returns its text (for kind/hook) in
- * [*vs, *ve) or false if it is not one we are sure of */
-static bool fh_scalar(const char *v, const char *e, const char **vs, const char **ve)
+ * [*vs, *ve) or false if it is not one we are sure of; *cooked says the
+ * text holds escapes (a double-quoted value whose text is not [*vs, *ve)) */
+static bool fh_scalar(const char *v, const char *e, const char **vs, const char **ve, bool *cooked)
 {
 	const char *p;
+	*cooked = false;
 	while (e > v && e[-1] == ' ')
 		e--;
 	if (v >= e)
@@ -125,8 +167,13 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 	}
 	if (*v == '"') {
 		for (p = v + 1; p < e; p++) {
-			if (*p == '\\')
-				return false;
+			if (*p == '\\') {
+				uint32_t cp;
+				if (!(p = doc_fy_escape(p, e, &cp)))
+					return false;
+				*cooked = true;
+				continue;
+			}
 			if (*p == '"')
 				break;
 		}
@@ -175,7 +222,7 @@ static const char *fh_block(const char *v, const char *le, const char *bl, const
 	while (bl < end) {
 		const char *bnl = memchr(bl, '\n', (size_t)(end - bl));
 		const char *ble = bnl ? bnl : end;
-		int bi = fh_indent(bl, ble);
+		int bi = doc_fy_indent(bl, ble);
 		if (bl + bi == ble) {
 			if (bi > 0 && content < 0)
 				return NULL;
@@ -204,7 +251,7 @@ static const char *fh_plain_more(const char *next, const char *end, int key)
 	while (l < end) {
 		const char *nl = memchr(l, '\n', (size_t)(end - l));
 		const char *le = nl ? nl : end, *p, *q;
-		int ind = fh_indent(l, le);
+		int ind = doc_fy_indent(l, le);
 		p = l + ind;
 		if (p == le) {          /* blank: part of the scalar only if it goes on */
 			l = nl ? nl + 1 : end;
@@ -246,7 +293,7 @@ static const char *fh_quoted_more(const char *v, const char *le, const char *end
 		l = le + 1;
 		le = memchr(l, '\n', (size_t)(end - l));
 		le = le ? le : end;
-		if (l + fh_indent(l, le) < le && fh_indent(l, le) <= key)
+		if (l + doc_fy_indent(l, le) < le && doc_fy_indent(l, le) <= key)
 			return NULL;
 		p = l;
 	}
@@ -274,7 +321,7 @@ static const unsigned char fh_key_chars[256] = {
 	['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1,
 };
 
-static bool fh_key_char(char c)
+bool doc_fy_key_char(char c)
 {
 	return fh_key_chars[(unsigned char)c];
 }
@@ -292,7 +339,7 @@ static bool fh_null_key(const char *k, const char *e)
 typedef unsigned char fh_u8x16 __attribute__((vector_size(16)));
 typedef signed char fh_s8x16 __attribute__((vector_size(16)));
 
-static bool fh_plain_bytes(const unsigned char *s, size_t n)
+bool doc_fy_plain_bytes(const unsigned char *s, size_t n)
 {
 	size_t i = 0, j;
 	while (n - i >= 16) {
@@ -325,12 +372,13 @@ int doc_head_fast(doc_head *h)
 	int pending_path = 0;        /* path of the mapping that would open there */
 	bool pending_is_item = false;
 	bool any = false;
-	if (!fh_plain_bytes((const unsigned char *)t, h->len))
+	if (!doc_fy_plain_bytes((const unsigned char *)t, h->len))
 		return 0;
 	while (line < end) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
 		const char *le = nl ? nl : end, *p, *ke, *vs, *ve;
-		int ind = fh_indent(line, le);
+		bool cooked;
+		int ind = doc_fy_indent(line, le);
 		p = line + ind;
 		if (p == le || *p == '#') {  /* blank or comment line */
 			line = nl ? nl + 1 : end;
@@ -371,7 +419,7 @@ int doc_head_fast(doc_head *h)
 			} else {
 				/* "- key: value" opens a mapping at the key's column, or a scalar */
 				const char *k = v;
-				while (k < le && fh_key_char(*k))
+				while (k < le && doc_fy_key_char(*k))
 					k++;
 				if (k > v && k < le && *k == ':' && (k + 1 == le || k[1] == ' ') && *v != '-' &&
 				    !fh_null_key(v, k)) {
@@ -393,14 +441,14 @@ int doc_head_fast(doc_head *h)
 						if (!(line = fh_block(val, le, nl ? nl + 1 : end, end, kind_ind)))
 							return 0;
 						continue;
-					} else if (!fh_scalar(val, le, &vs, &ve)) {
+					} else if (!fh_scalar(val, le, &vs, &ve, &cooked)) {
 						return 0;
 					}
 				} else if (*v == '|' || *v == '>') {
 					if (!(line = fh_block(v, le, nl ? nl + 1 : end, end, ind)))
 						return 0;
 					continue;
-				} else if (!fh_scalar(v, le, &vs, &ve)) {
+				} else if (!fh_scalar(v, le, &vs, &ve, &cooked)) {
 					return 0;
 				}
 			}
@@ -409,7 +457,7 @@ int doc_head_fast(doc_head *h)
 		}
 		/* a mapping entry "key:" or "key: value" */
 		ke = p;
-		while (ke < le && fh_key_char(*ke))
+		while (ke < le && doc_fy_key_char(*ke))
 			ke++;
 		if (ke == p || ke >= le || *ke != ':' || (ke + 1 < le && ke[1] != ' ') || ke - p > 1000 || *p == '-' ||
 		    fh_null_key(p, ke))
@@ -467,13 +515,15 @@ int doc_head_fast(doc_head *h)
 					return 0;
 				continue;
 			} else if (*v == '\'' && !sfield && !(top && kl == 4 && !memcmp(p, "kind", 4)) &&
-				   !fh_scalar(v, le, &vs, &ve)) {
+				   !fh_scalar(v, le, &vs, &ve, &cooked)) {
 				/* a quoted value wrapped over lines (CRD descriptions) */
 				if (!(line = fh_quoted_more(v, le, end, ind)))
 					return 0;
 				continue;
-			} else if (!fh_scalar(v, le, &vs, &ve)) {
+			} else if (!fh_scalar(v, le, &vs, &ve, &cooked)) {
 				return 0;
+			} else if (cooked && sfield) {
+				return 0; /* a field the head reads, with escapes: libyaml unescapes it */
 			} else if (vs == v && !sfield && !(top && kl == 4 && !memcmp(p, "kind", 4))) {
 				/* a plain value (not one the head reads): it may go on
 				 * over deeper-indented lines */

@@ -1,6 +1,7 @@
 /* doc/load_yaml.c - YAML streams into doc trees through libyaml's event
  * parser, iteratively (no recursion on input depth). */
 #include "doc.h"
+#include "head.h"
 #include "resolve.h"
 #include "core/alloc.h"
 #include "core/numfmt.h"
@@ -693,11 +694,99 @@ static void seq_or_map_flags(doc_node *n, const yaml_event_t *ev)
 		n->flags |= DOC_F_FLOW;
 }
 
+/* One event of the document stream, libyaml's or the fast path's. */
+static int load_event(loader *l, const yaml_event_t *ev, doc_stream *out, doc_node **root, size_t *cap, int *done)
+{
+	karena *a = l->a;
+	doc_node *n = NULL;
+	const char *anchor_name = NULL;
+	int r = 0;
+	switch (ev->type) {
+	case YAML_STREAM_END_EVENT:
+		*done = 1;
+		break;
+	case YAML_DOCUMENT_START_EVENT:
+		*root = NULL;
+		l->alias_budget = l->o.max_alias_nodes;
+		l->alias_bytes = ALIAS_MAX_BYTES;
+		l->null_map = l->null_val = NULL;
+		break;
+	case YAML_DOCUMENT_END_EVENT:
+		if (l->null_map) {
+			r = null_key_error(l);
+			break;
+		}
+		if (!*root) {
+			*root = doc_new_null(a);
+			set_pos(l, *root, &ev->start_mark);
+		}
+		if (out->len == *cap) {
+			size_t nc = *cap ? *cap * 2 : 4;
+			out->docs = karena_realloc(a, out->docs, *cap * sizeof(*out->docs),
+						   st_mult(nc, sizeof(*out->docs)));
+			*cap = nc;
+		}
+		out->docs[out->len++] = *root;
+		*root = NULL;
+		if (l->o.first_doc)
+			*done = 1;
+		break;
+	case YAML_SCALAR_EVENT:
+		r = scalar_node(l, ev, &n);
+		anchor_name = (const char *)ev->data.scalar.anchor;
+		if (!r && anchor_name)
+			add_anchor(l, anchor_name, n);
+		if (!r)
+			r = add_value(l, n, root, &ev->start_mark);
+		break;
+	case YAML_ALIAS_EVENT:
+		r = alias_node(l, ev, &n);
+		if (!r)
+			r = add_value(l, n, root, &ev->start_mark);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT: {
+		const char *tag;
+		int is_seq = ev->type == YAML_SEQUENCE_START_EVENT;
+		n = doc_new(a, is_seq ? DOC_SEQ : DOC_MAP);
+		set_pos(l, n, &ev->start_mark);
+		seq_or_map_flags(n, ev);
+		tag = (const char *)(is_seq ? ev->data.sequence_start.tag : ev->data.mapping_start.tag);
+		/* go-yaml v2 (Helm) ignores any tag on a collection */
+		if (tag && l->o.dup != DOC_DUP_LAST && !strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) &&
+		    strcmp(tag + strlen(TAG_PREFIX), is_seq ? "seq" : "map") &&
+		    strcmp(tag + strlen(TAG_PREFIX), is_seq ? "seq" : "omap")) {
+			r = fail_at(l, KE_INPUT, &ev->start_mark, "a %s cannot carry the tag %s",
+				    is_seq ? "sequence" : "map", tag);
+			break;
+		}
+		anchor_name = (const char *)(is_seq ? ev->data.sequence_start.anchor
+						    : ev->data.mapping_start.anchor);
+		r = push(l, n, ev, anchor_name);
+		break;
+	}
+	case YAML_SEQUENCE_END_EVENT:
+	case YAML_MAPPING_END_EVENT: {
+		frame f = l->stack[--l->depth];
+		if (f.anchor)
+			add_anchor(l, f.anchor, f.node);
+		free(f.anchor);
+		free(f.merged);
+		r = add_value(l, f.node, root, &ev->start_mark);
+		break;
+	}
+	default:
+		break;
+	}
+	return r;
+}
+
 int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text, size_t len,
 		  const doc_load_opts *opts, kerr *err)
 {
 	yaml_parser_t parser;
 	yaml_event_t ev;
+	doc_fast_events fast;
 	loader l;
 	doc_node *root = NULL;
 	int r = 0, done = 0;
@@ -729,98 +818,30 @@ int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text
 		return kerr_set_at(err, KE_LIMIT, l.name, line, col,
 				   "input is %zu bytes, larger than the %zu-byte limit", len, l.o.max_size);
 	}
+	if (!l.o.no_fast && doc_fast_events_scan(&fast, text, len)) {
+		size_t i;
+		for (i = 0; i < fast.n && !done && !r; i++)
+			r = load_event(&l, &fast.v[i], out, &root, &cap, &done);
+		doc_fast_events_release(&fast);
+		goto finish;
+	}
+	doc_fast_events_release(&fast);
 	if (!yaml_parser_initialize(&parser))
 		return kerr_set(err, KE_INTERNAL, "%s: cannot initialise the YAML parser", l.name);
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 
 	while (!done) {
-		doc_node *n = NULL;
-		const char *anchor_name = NULL;
 		if (!yaml_parser_parse(&parser, &ev)) {
 			r = parser_error(&l, &parser);
 			break;
 		}
-		switch (ev.type) {
-		case YAML_STREAM_END_EVENT:
-			done = 1;
-			break;
-		case YAML_DOCUMENT_START_EVENT:
-			root = NULL;
-			l.alias_budget = l.o.max_alias_nodes;
-			l.alias_bytes = ALIAS_MAX_BYTES;
-			l.null_map = l.null_val = NULL;
-			break;
-		case YAML_DOCUMENT_END_EVENT:
-			if (l.null_map) {
-				r = null_key_error(&l);
-				break;
-			}
-			if (!root) {
-				root = doc_new_null(a);
-				set_pos(&l, root, &ev.start_mark);
-			}
-			if (out->len == cap) {
-				size_t nc = cap ? cap * 2 : 4;
-				out->docs = karena_realloc(a, out->docs, cap * sizeof(*out->docs),
-							   st_mult(nc, sizeof(*out->docs)));
-				cap = nc;
-			}
-			out->docs[out->len++] = root;
-			root = NULL;
-			if (l.o.first_doc)
-				done = 1;
-			break;
-		case YAML_SCALAR_EVENT:
-			r = scalar_node(&l, &ev, &n);
-			anchor_name = (const char *)ev.data.scalar.anchor;
-			if (!r && anchor_name)
-				add_anchor(&l, anchor_name, n);
-			if (!r)
-				r = add_value(&l, n, &root, &ev.start_mark);
-			break;
-		case YAML_ALIAS_EVENT:
-			r = alias_node(&l, &ev, &n);
-			if (!r)
-				r = add_value(&l, n, &root, &ev.start_mark);
-			break;
-		case YAML_SEQUENCE_START_EVENT:
-		case YAML_MAPPING_START_EVENT: {
-			const char *tag;
-			int is_seq = ev.type == YAML_SEQUENCE_START_EVENT;
-			n = doc_new(a, is_seq ? DOC_SEQ : DOC_MAP);
-			set_pos(&l, n, &ev.start_mark);
-			seq_or_map_flags(n, &ev);
-			tag = (const char *)(is_seq ? ev.data.sequence_start.tag : ev.data.mapping_start.tag);
-			/* go-yaml v2 (Helm) ignores any tag on a collection */
-			if (tag && l.o.dup != DOC_DUP_LAST && !strncmp(tag, TAG_PREFIX, strlen(TAG_PREFIX)) &&
-			    strcmp(tag + strlen(TAG_PREFIX), is_seq ? "seq" : "map") &&
-			    strcmp(tag + strlen(TAG_PREFIX), is_seq ? "seq" : "omap")) {
-				r = fail_at(&l, KE_INPUT, &ev.start_mark, "a %s cannot carry the tag %s",
-					    is_seq ? "sequence" : "map", tag);
-				break;
-			}
-			anchor_name = (const char *)(is_seq ? ev.data.sequence_start.anchor
-							    : ev.data.mapping_start.anchor);
-			r = push(&l, n, &ev, anchor_name);
-			break;
-		}
-		case YAML_SEQUENCE_END_EVENT:
-		case YAML_MAPPING_END_EVENT: {
-			frame f = l.stack[--l.depth];
-			if (f.anchor)
-				add_anchor(&l, f.anchor, f.node);
-			free(f.anchor);
-			free(f.merged);
-			r = add_value(&l, f.node, &root, &ev.start_mark);
-			break;
-		}
-		default:
-			break;
-		}
+		r = load_event(&l, &ev, out, &root, &cap, &done);
 		yaml_event_delete(&ev);
 		if (r)
 			break;
 	}
+	yaml_parser_delete(&parser);
+finish:
 	pop_all(&l);
 	{
 		size_t i;
@@ -829,7 +850,6 @@ int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text
 		free(l.anchors);
 		free(l.stack);
 	}
-	yaml_parser_delete(&parser);
 	if (r) {
 		out->len = 0;
 		return r;

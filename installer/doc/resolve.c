@@ -272,6 +272,10 @@ void doc_resolve_plain(const char *s, size_t len, doc_scalar *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->type = DOC_STR;
+	/* every word below is at most 5 bytes long, and every number starts
+	 * with a digit, a sign or a dot: most strings are none of these */
+	if (len > 5 && !isdigit((unsigned char)s[0]) && s[0] != '-' && s[0] != '+' && s[0] != '.')
+		return;
 	if (in_list(s, len, null_words)) {
 		out->type = DOC_NULL;
 		return;

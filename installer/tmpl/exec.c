@@ -42,7 +42,7 @@ void tmpl_tree_put(tmpl_set *s, ttree *t)
 {
 	size_t i;
 	if ((s->ntrees + 1) * 2 > s->cap) {
-		size_t nc = s->cap ? s->cap * 2 : 64, k;
+		size_t nc = s->cap ? s->cap * 2 : 4, k;
 		ttree **nt = karena_alloc(s->a, nc * sizeof(*nt));
 		for (k = 0; k < s->cap; k++) {
 			if (!s->trees[k])
@@ -1010,21 +1010,89 @@ int tctx_exec_named(tctx *x, const char *name, doc_node *dot, kbuf *out)
 	return r;
 }
 
+/* A text tpl parsed under a set: Helm parses it at every call, but the
+ * same text under the same set and name parses to the same trees, which
+ * execution never changes, and charts pass tpl the same few strings over
+ * and over (a value per item of a range). */
+typedef struct tpl_parsed {
+	const char *name;
+	const char *text;    /* the child's copy */
+	size_t len, hash;
+	tmpl_set *child;
+} tpl_parsed;
+
+static size_t hash_text(const char *s, size_t n)
+{
+	size_t h = 1469598103934665603ULL, i;
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+static tmpl_set *tpl_cached(const tmpl_set *s, const char *name, const char *text, size_t len, size_t h)
+{
+	size_t i;
+	if (!s->captpl)
+		return NULL;
+	for (i = h & (s->captpl - 1); s->tpl[i]; i = (i + 1) & (s->captpl - 1)) {
+		const tpl_parsed *e = s->tpl[i];
+		if (e->hash == h && e->len == len && !memcmp(e->text, text, len) && !strcmp(e->name, name))
+			return e->child;
+	}
+	return NULL;
+}
+
+static void tpl_cache_put(tmpl_set *s, tpl_parsed *e)
+{
+	size_t i, k;
+	if ((s->ntpl + 1) * 2 > s->captpl) {
+		size_t nc = s->captpl ? s->captpl * 2 : 8;
+		tpl_parsed **nt = karena_alloc(s->a, nc * sizeof(*nt));
+		for (k = 0; k < s->captpl; k++) {
+			if (!s->tpl[k])
+				continue;
+			for (i = s->tpl[k]->hash & (nc - 1); nt[i]; i = (i + 1) & (nc - 1))
+				;
+			nt[i] = s->tpl[k];
+		}
+		s->tpl = nt;
+		s->captpl = nc;
+	}
+	for (i = e->hash & (s->captpl - 1); s->tpl[i]; i = (i + 1) & (s->captpl - 1))
+		;
+	s->tpl[i] = e;
+	s->ntpl++;
+}
+
 int tctx_exec_text(tctx *x, const char *text, size_t len, doc_node *dot, kbuf *out)
 {
-	tmpl_set *child = karena_alloc(x->a, sizeof(*child)), *saved = x->set;
+	tmpl_set *saved = x->set, *child;
 	kbuf *saved_out = x->out;
 	tnode *saved_node = x->node;
 	const char *name = tpl_root_name(x);
+	size_t h = hash_text(text, len);
 	ttree *t;
 	int r;
-	child->a = x->a;
-	child->funcs = x->set->funcs;
-	child->parent = x->set;
-	child->helm = x->set->helm;
-	child->lookup = x->set->lookup;
-	if ((r = tmpl_parse_file(child, name, text, len, true, x->err)))
-		return r;
+	child = tpl_cached(saved, name, text, len, h);
+	if (!child) {
+		tpl_parsed *e;
+		child = karena_alloc(x->a, sizeof(*child));
+		child->a = x->a;
+		child->funcs = x->set->funcs;
+		child->parent = x->set;
+		child->helm = x->set->helm;
+		child->lookup = x->set->lookup;
+		if ((r = tmpl_parse_file(child, name, text, len, true, x->err)))
+			return r;
+		t = tmpl_tree_get(child, name);
+		e = karena_alloc(x->a, sizeof(*e));
+		e->name = t->name;
+		e->text = t->src;
+		e->len = len;
+		e->hash = h;
+		e->child = child;
+		tpl_cache_put(saved, e);
+	}
 	t = tmpl_tree_get(child, name);
 	x->set = child;
 	x->out = out;

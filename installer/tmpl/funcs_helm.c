@@ -305,7 +305,8 @@ const char *tmpl_obj_method_sig(const doc_node *recv, const char *name)
 	if (o->kind == TOBJ_NAMED && !is_values(recv))
 		return NULL;
 	for (i = 0; i < sizeof(method_sigs) / sizeof(method_sigs[0]); i++)
-		if (method_sigs[i].kind == o->kind && !strcmp(method_sigs[i].name, name))
+		if (method_sigs[i].kind == o->kind && method_sigs[i].name[0] == name[0] &&
+		    !strcmp(method_sigs[i].name, name))
 			return method_sigs[i].sig;
 	return NULL;
 }

@@ -130,6 +130,8 @@ struct tmpl_set {
 	struct tmpl_helm *helm; /* Helm context (render.c), or NULL */
 	tmpl_set *parent;  /* tpl: defines of the text over the chart's */
 	const tmpl_lookup *lookup; /* lookup's answers, or NULL (offline) */
+	struct tpl_parsed **tpl; /* texts tpl parsed under this set (hash table) */
+	size_t ntpl, captpl;
 };
 
 /* The execution state. */

@@ -174,6 +174,14 @@ static void quote_str(kbuf *out, const char *s, size_t n, bool ascii)
 	uint32_t r;
 	kbuf_putc(out, '"');
 	while (i < n) {
+		/* a run of printable ASCII other than '"' and '\\' goes out as is */
+		for (w = i; w < n && s[w] >= ' ' && s[w] < 0x7F && s[w] != '"' && s[w] != '\\'; w++)
+			;
+		if (w > i) {
+			kbuf_put(out, s + i, w - i);
+			i = w;
+			continue;
+		}
 		w = tv_utf8_decode((const unsigned char *)s + i, n - i, &r);
 		if (r == 0xFFFD && w == 1) {
 			/* a byte that is not UTF-8 */

@@ -359,10 +359,27 @@ static void add_unresolved(kredact *r, karena *a, const values_chart *c, const d
 	}
 }
 
+/* Whether c or a chart under it (loaded or in effect) has a schema: with
+ * none and no secret paths, nothing can be secret. */
+static bool any_schema(const values_chart *c, int depth)
+{
+	size_t i;
+	if (!c || c->schema || depth > MASK_MAX_DEPTH)
+		return c != NULL;
+	for (i = 0; i < c->nsubcharts; i++)
+		if (any_schema(c->subcharts[i], depth + 1))
+			return true;
+	for (i = 0; i < c->neffective; i++)
+		if (any_schema(c->effective[i], depth + 1))
+			return true;
+	return false;
+}
+
 void values_secrets(kredact *r, const values_chart *root, const doc_node *vals, const doc_node *secret_paths)
 {
 	karena a = KARENA_INIT;
-	if (r && vals) {
+	bool paths = secret_paths && secret_paths->type == DOC_SEQ && secret_paths->u.seq.len;
+	if (r && vals && (paths || any_schema(root, 0))) {
 		add_hidden(r, vals, chart_mask(&a, vals, root, secret_paths), 0);
 		if (root && !root->neffective)
 			add_unresolved(r, &a, root, vals, 0);

@@ -28,6 +28,9 @@ static const char *const seeds[] = {
 	"  - name: S\n    value: |+\n      keep\n      \n        deeper\n  cmd: [/bin/sh, -c]\n",
 	"metadata:\n  annotations:\n    helm.sh/hook: post-install\nkind: ConfigMap\ndata:\n  conf: |-\n"
 	"    {\n      \"a\": [1, 2]\n    }\n      \n    # not a comment\n  other: x\n",
+	/* double-quoted values with escapes (toJson | quote), in a map and a list */
+	"kind: ConfigMap\ndata:\n  settings.json: \"{\\\"a\\\":\\\"b \\\\\\\"c\\\"}\"\n  esc: \"\\t\\u00e9\\x41\\U0001F600\\/\\ \"\n"
+	"  list:\n  - \"\\n\\\\\"\n  - x\n",
 	/* descriptions wrapped over lines, plain and single-quoted (kubectl's CRDs) */
 	"kind: CustomResourceDefinition\nspec:\n  properties:\n    op:\n      description: Operation is the\n"
 	"        operation to run - or [not]\n\n        at all\n      type: string\n    retry:\n"
