@@ -26,7 +26,7 @@ static void key_error(doc_head *h)
 	karena a = KARENA_INIT;
 	kerr e = KERR_INIT;
 	doc_node *n = NULL;
-	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST, 1, 1, 0 };
+	doc_load_opts o = { .dup = DOC_DUP_LAST, .go_errors = 1, .first_doc = 1 };
 	if (doc_load_yaml1(&n, &a, h->src, h->text, h->len, &o, &e)) {
 		kbuf b = KBUF_INIT;
 		const char *m = e.first.msg ? e.first.msg : "invalid YAML";
@@ -123,7 +123,7 @@ static void shape_error(doc_head *h)
 	karena a = KARENA_INIT;
 	kerr e = KERR_INIT;
 	doc_node *n = NULL;
-	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST, 1, 1, 0 };
+	doc_load_opts o = { .dup = DOC_DUP_LAST, .go_errors = 1, .first_doc = 1 };
 	kbuf msg = KBUF_INIT, c = KBUF_INIT;
 	const char *at = NULL;
 	const doc_pair *p;

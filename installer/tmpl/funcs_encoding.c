@@ -842,7 +842,7 @@ static bool helm_numbers(tctx *x)
 static int parse_yaml(tctx *x, doc_node **res, const char *s, size_t l, kbuf *errmsg)
 {
 	kerr e = KERR_INIT;
-	doc_load_opts o = { 0, 0, 0, DOC_DUP_LAST, 1, 1, 0 };
+	doc_load_opts o = { .dup = DOC_DUP_LAST, .go_errors = 1, .first_doc = 1 };
 	size_t left = tctx_mem_left(x);
 	int r;
 	/* alias copies count against the template's memory budget */
