@@ -33,7 +33,9 @@ type State struct {
 	ServiceCIDR    string `json:"serviceCIDR"`
 	ClusterCAFile  string `json:"clusterCAFile"`
 	ArtifactCAFile string `json:"artifactCAFile"`
-	KServeBin      string `json:"kserveBin,omitempty"` // real KServe controller manager, run for its pods (else simulated)
+	// KServeBinDir holds the real KServe controller managers, DIR/kserve-<image tag>/manager,
+	// run for the controller's pods; "" runs the KServe stand-in instead.
+	KServeBinDir string `json:"kserveBinDir,omitempty"`
 }
 
 func (s *State) path(name string) string { return filepath.Join(s.Dir, name) }
@@ -78,6 +80,15 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
+// kserveController says what reconciles KServe's objects: "real" (KServe's own
+// controller manager) or "sim" (the stand-in).
+func (s *State) kserveController() string {
+	if s.KServeBinDir != "" {
+		return "real"
+	}
+	return "sim"
+}
+
 // EnvLines returns the env file contents.
 func (s *State) EnvLines() string {
 	kv := [][2]string{
@@ -102,6 +113,7 @@ func (s *State) EnvLines() string {
 		{"KSTAGE_DATAPLANE_ADDR", s.DataplaneAddr},
 		{"KSTAGE_NODE_NAME", s.NodeName},
 		{"KSTAGE_FIXTURES", s.Fixtures},
+		{"KSTAGE_KSERVE_CONTROLLER", s.kserveController()},
 	}
 	var b strings.Builder
 	for _, p := range kv {

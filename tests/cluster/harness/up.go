@@ -38,9 +38,9 @@ type proc struct {
 }
 
 type upper struct {
-	s         *State
-	procs     []*proc
-	kserveBin string // real KServe controller manager, or "" (simulated)
+	s            *State
+	procs        []*proc
+	kserveBinDir string // real KServe controller managers by version, or "" (simulated)
 }
 
 func token() string {
@@ -64,7 +64,8 @@ func Up(ctx context.Context, args []string) error {
 	preload := fs.String("preload", os.Getenv("KSTAGE_PRELOAD"), "preset to apply after start (kserve-v0.15.2)")
 	fixtures := fs.String("fixtures", "", "fixtures directory (default $KSTAGE_FIXTURES or <repo>/../shared/fixtures)")
 	timeout := fs.Duration("timeout", 240*time.Second, "give up after this long")
-	kserveBin := fs.String("kserve-bin", os.Getenv("KSTAGE_KSERVE_BIN"), "real KServe controller manager binary to run for its pods (default: simulated)")
+	kserveBinDir := fs.String("kserve-bin-dir", os.Getenv("KSTAGE_KSERVE_BIN_DIR"),
+		"run the real KServe controller manager DIR/kserve-<image tag>/manager for its pods (default: the KServe stand-in)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -83,7 +84,12 @@ func Up(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	start := time.Now()
-	u := &upper{kserveBin: *kserveBin}
+	u := &upper{}
+	if *kserveBinDir != "" {
+		if u.kserveBinDir, err = filepath.Abs(*kserveBinDir); err != nil {
+			return err
+		}
+	}
 	if err := u.run(ctx, abs, *fixtures, *preload); err != nil {
 		u.kill()
 		return err
@@ -117,7 +123,7 @@ func (u *upper) run(ctx context.Context, dir, fixtures, preload string) error {
 	}
 	a := func(i int) string { return "127.0.0.1:" + strconv.Itoa(ports[i]) }
 	s := &State{
-		Dir: dir, Fixtures: fixtures, KServeBin: u.kserveBin,
+		Dir: dir, Fixtures: fixtures, KServeBinDir: u.kserveBinDir,
 		EtcdURL: "http://" + a(0), EtcdPeerURL: "http://" + a(1),
 		APIServerURL: "https://" + a(2), ProxyAddr: a(3), ControlAddr: a(4),
 		ArtifactAddr: a(5), OCIAddr: a(6), GitAddr: a(7), GitHTTPAddr: a(8), DataplaneAddr: a(9),
