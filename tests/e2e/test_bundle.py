@@ -21,6 +21,8 @@ RELEASE = "kserve-gateway-api"
 GWAPI = ["gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants"]
 GWAPI_151 = GWAPI + ["backendtlspolicies", "listenersets", "tlsroutes"]
 VAP = "safe-upgrades.gateway.networking.k8s.io"
+# who writes KServe's objects, by the cluster's KSTAGE_KSERVE_CONTROLLER
+KSERVE_FIELD_MANAGER = {"real": "manager", "sim": "kstage-sim"}
 
 
 def mirror(cluster):
@@ -46,7 +48,11 @@ def wait_gone(cluster, *args):
 
 def clean(cluster):
     k = cluster.kubectl
-    k("delete", "namespace", "kserve-test", "kserve", "envoy-gateway-system", "platform-ingress",
+    # the test InferenceServices first: KServe's controller removes its finalizer
+    # (inferenceservice.finalizers) from them, so it must still run
+    k("delete", "namespace", "kserve-test", "--ignore-not-found", "--wait=false")
+    wait_gone(cluster, "namespace", "kserve-test")
+    k("delete", "namespace", "kserve", "envoy-gateway-system", "platform-ingress",
       "--ignore-not-found", "--wait=false")
     k("delete", "secret,lease", "-n", "kstage-system", "-l", "name=" + RELEASE, "--ignore-not-found")
     k("delete", "lease", "-n", "kstage-system", RELEASE, "--ignore-not-found", check=False)
@@ -55,7 +61,7 @@ def clean(cluster):
             if c["spec"]["group"] in ("gateway.networking.k8s.io", "serving.kserve.io")]
     if crds:
         k("delete", "crd", *crds, "--ignore-not-found", "--wait=true")
-    for ns in ("kserve-test", "kserve", "envoy-gateway-system", "platform-ingress"):
+    for ns in ("kserve", "envoy-gateway-system", "platform-ingress"):
         wait_gone(cluster, "namespace", ns)
 
 
@@ -179,13 +185,22 @@ def test_migration_from_kserve_v0152_then_idempotent_then_uninstall(cluster):
     assert len(rs1) == len(rs0) + 1, (rs0, rs1)
     # the test InferenceService went through the Gateway; it was kept (--keep-test):
     # ask the data plane ourselves with the Host of status.url
-    isvc = cluster.get("isvc", "sklearn-v2-iris", "-n", "kserve-test")
+    isvc = cluster.get("isvc", "sklearn-v2-iris", "-n", "kserve-test", "--show-managed-fields")
     assert cond(isvc, "Ready").get("status") == "True"
     assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
+    # made Ready, and its HTTPRoutes written, by KServe's own controller (its binary is
+    # `manager`, the field manager of its writes), or with KSTAGE_CONTROLLERS=sim by the stand-in
+    kserve = KSERVE_FIELD_MANAGER[cluster.env["KSTAGE_KSERVE_CONTROLLER"]]
+    assert kserve in [m["manager"] for m in isvc["metadata"]["managedFields"]]
     host = isvc["status"]["url"].split("://", 1)[1]
-    routes = cluster.get("httproute", "-n", "kserve-test")["items"]
+    routes = cluster.get("httproute", "-n", "kserve-test", "--show-managed-fields")["items"]
     assert routes and all(p["parentRefs"][0]["name"] == "kserve-ingress-gateway" for p in
                           (rt["spec"] for rt in routes))
+    for rt in routes:
+        assert any(o["kind"] == "InferenceService" and o["name"] == "sklearn-v2-iris"
+                   for o in rt["metadata"]["ownerReferences"]), rt["metadata"]
+        assert kserve in [m["manager"] for m in rt["metadata"]["managedFields"] if m.get("subresource") != "status"], \
+            rt["metadata"]["managedFields"]
     body = json.dumps({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32",
                                    "data": [[6.8, 2.8, 4.8, 1.4]]}]})
     out = subprocess.run(["curl", "-sS", "-H", "Host: " + host, "-d", body,
