@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the shipped bundle (the repo root) migrates KServe from Ingress
-# to the Gateway API on a local test cluster with KServe v0.15.2 installed:
+# to the Gateway API on a local test cluster with KServe v0.15.2 installed
+# (KServe's real controller manager; KSTAGE_CONTROLLERS=sim for its stand-in):
 # plan, apply with live stage progress, the inference reply, the history,
 # then a second plan that has nothing left to do.
 set -uo pipefail
@@ -19,7 +20,7 @@ cluster_started=0
 cleanup() { [ $cluster_started = 1 ] && make --no-print-directory B="$B" cluster-down >/dev/null 2>&1; }
 trap cleanup EXIT
 
-step "start the local test cluster (KServe v0.15.2 installed, Gateway API not yet)"
+step "start the local test cluster (KServe v0.15.2 installed, its real controller running; Gateway API not yet)"
 make --no-print-directory B="$B" cluster-up KSTAGE_PRELOAD=kserve-v0.15.2 || exit 1
 cluster_started=1
 set -a; . "$B/test-cluster/env"; set +a
@@ -44,6 +45,12 @@ step "kstage apply . -f $values   (each stage applied, then waited healthy)"
 step "after: the Gateway is Programmed, KServe uses it"
 "$kubectl" get gatewayclass,gateway -A
 "$kubectl" -n kserve get configmap inferenceservice-config -o jsonpath='{.data.ingress}'; echo
+
+if [ "${KSTAGE_KSERVE_CONTROLLER:-}" = real ]; then
+  step "KServe's own controller (its manager v0.15.2) reconciled the test InferenceService through the Gateway"
+  "$kubectl" -n kserve logs deployment/kserve-controller-manager -c manager |
+    grep -E '"msg":"(Reconciling inference service|Predictor HTTPRoute not ready)"' | head -n 4 | cut -c1-220
+fi
 
 step "kstage history"
 "$kstage" history kserve-gateway-api
