@@ -48,8 +48,21 @@ step "after: the Gateway is Programmed, KServe uses it"
 
 if [ "${KSTAGE_KSERVE_CONTROLLER:-}" = real ]; then
   step "KServe's own controller (its manager v0.15.2) reconciled the test InferenceService through the Gateway"
-  "$kubectl" -n kserve logs deployment/kserve-controller-manager -c manager |
-    grep -E '"msg":"(Reconciling inference service|Predictor HTTPRoute not ready)"' | head -n 4 | cut -c1-220
+  # its JSON log lines about the test InferenceService, each distinct message once
+  "$kubectl" -n kserve logs deployment/kserve-controller-manager -c manager | python3 -c '
+import json, sys
+seen = set()
+for line in sys.stdin:
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if "sklearn-v2-iris" not in (e.get("isvc"), e.get("name")):
+        continue
+    text = (e.get("logger", "") + ": " + e["msg"].strip() + (" (" + e["error"] + ")" if "error" in e else "")).lstrip(": ")
+    if text not in seen:
+        seen.add(text)
+        print(e["ts"], text[:200])'
 fi
 
 step "kstage history"
