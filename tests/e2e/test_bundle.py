@@ -21,8 +21,9 @@ RELEASE = "kserve-gateway-api"
 GWAPI = ["gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants"]
 GWAPI_151 = GWAPI + ["backendtlspolicies", "listenersets", "tlsroutes"]
 VAP = "safe-upgrades.gateway.networking.k8s.io"
-# who writes KServe's objects, by the cluster's KSTAGE_KSERVE_CONTROLLER
-KSERVE_FIELD_MANAGER = {"real": "manager", "sim": "kstage-sim"}
+# who writes an InferenceService's status and its HTTPRoutes, by the cluster's KSTAGE_KSERVE_CONTROLLER:
+# KServe's own controller (its binary is `manager`, the field manager of all its writes) or the stand-in
+KSERVE_FIELD_MANAGERS = {"real": ("manager", "manager"), "sim": ("kstage-sim", "kserve-controller")}
 
 
 def mirror(cluster):
@@ -188,10 +189,11 @@ def test_migration_from_kserve_v0152_then_idempotent_then_uninstall(cluster):
     isvc = cluster.get("isvc", "sklearn-v2-iris", "-n", "kserve-test", "--show-managed-fields")
     assert cond(isvc, "Ready").get("status") == "True"
     assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
-    # made Ready, and its HTTPRoutes written, by KServe's own controller (its binary is
-    # `manager`, the field manager of its writes), or with KSTAGE_CONTROLLERS=sim by the stand-in
-    kserve = KSERVE_FIELD_MANAGER[cluster.env["KSTAGE_KSERVE_CONTROLLER"]]
-    assert kserve in [m["manager"] for m in isvc["metadata"]["managedFields"]]
+    # made Ready, and its HTTPRoutes written, by KServe's own controller, or with
+    # KSTAGE_CONTROLLERS=sim by the stand-in
+    isvc_by, route_by = KSERVE_FIELD_MANAGERS[cluster.env["KSTAGE_KSERVE_CONTROLLER"]]
+    assert isvc_by in [m["manager"] for m in isvc["metadata"]["managedFields"] if m.get("subresource") == "status"], \
+        isvc["metadata"]["managedFields"]
     host = isvc["status"]["url"].split("://", 1)[1]
     routes = cluster.get("httproute", "-n", "kserve-test", "--show-managed-fields")["items"]
     assert routes and all(p["parentRefs"][0]["name"] == "kserve-ingress-gateway" for p in
@@ -199,7 +201,7 @@ def test_migration_from_kserve_v0152_then_idempotent_then_uninstall(cluster):
     for rt in routes:
         assert any(o["kind"] == "InferenceService" and o["name"] == "sklearn-v2-iris"
                    for o in rt["metadata"]["ownerReferences"]), rt["metadata"]
-        assert kserve in [m["manager"] for m in rt["metadata"]["managedFields"] if m.get("subresource") != "status"], \
+        assert route_by in [m["manager"] for m in rt["metadata"]["managedFields"] if m.get("subresource") != "status"], \
             rt["metadata"]["managedFields"]
     body = json.dumps({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32",
                                    "data": [[6.8, 2.8, 4.8, 1.4]]}]})
