@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the shipped bundle (the repo root) migrates KServe from Ingress
-# to the Gateway API on a local test cluster with KServe v0.15.2 installed:
+# to the Gateway API on a local test cluster with KServe v0.15.2 installed
+# (KServe's real controller manager; KSTAGE_CONTROLLERS=sim for its stand-in):
 # plan, apply with live stage progress, the inference reply, the history,
 # then a second plan that has nothing left to do.
 set -uo pipefail
@@ -19,7 +20,7 @@ cluster_started=0
 cleanup() { [ $cluster_started = 1 ] && make --no-print-directory B="$B" cluster-down >/dev/null 2>&1; }
 trap cleanup EXIT
 
-step "start the local test cluster (KServe v0.15.2 installed, Gateway API not yet)"
+step "start the local test cluster (KServe v0.15.2 installed, its real controller running; Gateway API not yet)"
 # The first run builds the cluster from Go modules (minutes, hundreds of
 # lines of go output): kept in a log, its last lines shown if it fails.
 log="$B/demo-cluster-up.log"
@@ -55,6 +56,25 @@ step "kstage apply . -f $values   (each stage applied, then waited healthy)"
 step "after: the Gateway is Programmed, KServe uses it"
 "$kubectl" get gatewayclass,gateway -A
 "$kubectl" -n kserve get configmap inferenceservice-config -o jsonpath='{.data.ingress}'; echo
+
+if [ "${KSTAGE_KSERVE_CONTROLLER:-}" = real ]; then
+  step "KServe's own controller (its manager v0.15.2) reconciled the test InferenceService through the Gateway"
+  # its JSON log lines about the test InferenceService, each distinct message once
+  "$kubectl" -n kserve logs deployment/kserve-controller-manager -c manager | python3 -c '
+import json, sys
+seen = set()
+for line in sys.stdin:
+    try:
+        e = json.loads(line)
+    except ValueError:
+        continue
+    if "sklearn-v2-iris" not in (e.get("isvc"), e.get("name")):
+        continue
+    text = (e.get("logger", "") + ": " + e["msg"].strip() + (" (" + e["error"] + ")" if "error" in e else "")).lstrip(": ")
+    if text not in seen:
+        seen.add(text)
+        print(e["ts"], text[:200])'
+fi
 
 step "kstage history"
 "$kstage" history kserve-gateway-api

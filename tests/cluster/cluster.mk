@@ -2,7 +2,9 @@
 # top-level Makefile; usable alone: make -f tests/cluster/cluster.mk cluster-up
 #
 #   cluster-build         go build build/test-cluster/bin/kstage-testcluster (cached; warm rebuild is a relink at most)
-#   cluster-up            start everything detached; returns when ready (KSTAGE_PRELOAD=kserve-v0.15.2 to preload)
+#   controllers-build     go build the real KServe controller managers into $(B)/controllers (cached)
+#   cluster-up            start everything detached; returns when ready (KSTAGE_PRELOAD=kserve-v0.15.2 to preload;
+#                         KSTAGE_CONTROLLERS=sim for the KServe stand-in instead of the real controller)
 #   cluster-down          stop what cluster-up started, by PID
 #   test-cluster-harness  go tests of the harness (each starts its own cluster; no running cluster needed)
 #   test-cluster-smoke    tests/cluster/smoke.sh against the running cluster
@@ -14,17 +16,25 @@ CLUSTER_BIN   := $(CLUSTER_DIR)/bin/kstage-testcluster
 CLUSTER_TOOLS := $(CURDIR)/build/tools/bin
 CLUSTER_GO    ?= go
 KSTAGE_PRELOAD ?=
-# KSTAGE_CONTROLLERS=real runs the real KServe controller manager of the preset's
-# version (built from its own Go module under tests/controllers/) for its pods.
-KSTAGE_CONTROLLERS ?= sim
-REAL_KSERVE := $(if $(and $(filter real,$(KSTAGE_CONTROLLERS)),$(filter kserve-%,$(KSTAGE_PRELOAD))),$(CLUSTER_DIR)/bin/kserve-$(KSTAGE_PRELOAD:kserve-%=%)/manager)
+# The KServe controller manager of the controller pods' image version runs for
+# real (each version built from its own Go module under tests/controllers/, once
+# per build dir: every cluster of $(B) shares them). KSTAGE_CONTROLLERS=sim runs the
+# KServe stand-in (tests/cluster/sim/kserve.go) instead, for fast unit-like runs.
+KSTAGE_CONTROLLERS ?= real
+ifeq ($(filter real sim,$(KSTAGE_CONTROLLERS)),)
+$(error KSTAGE_CONTROLLERS must be real or sim, not "$(KSTAGE_CONTROLLERS)")
+endif
+CONTROLLERS_DIR := $(CURDIR)/$(if $(B),$(B),build)/controllers
+KSERVE_VERSIONS := v0.15.2 v0.20.0
+KSERVE_BINS     := $(KSERVE_VERSIONS:%=$(CONTROLLERS_DIR)/kserve-%/manager)
+REAL_KSERVE     := $(if $(filter real,$(KSTAGE_CONTROLLERS)),$(KSERVE_BINS))
 # KSTAGE_EG=real runs the real Envoy Gateway of the preset's line (built from
 # tests/controllers/envoy-gateway-VERSION) for its pods, and installs it after
 # the preset as its Helm chart does (CRDs from the chart in the Go module cache).
 KSTAGE_EG ?= sim
 EG_VERSION_kserve-v0.15.2 := v1.3.3
 EG_VERSION := $(EG_VERSION_$(KSTAGE_PRELOAD))
-REAL_EG := $(if $(and $(filter real,$(KSTAGE_EG)),$(EG_VERSION)),$(CLUSTER_DIR)/bin/envoy-gateway-$(EG_VERSION)/envoy-gateway)
+REAL_EG := $(if $(and $(filter real,$(KSTAGE_EG)),$(EG_VERSION)),$(CONTROLLERS_DIR)/envoy-gateway-$(EG_VERSION)/envoy-gateway)
 EG_CHART = $$(cd $(CURDIR)/tests/controllers/envoy-gateway-$(EG_VERSION) && $(CLUSTER_GO) list -m -f '{{.Dir}}' github.com/envoyproxy/gateway)/charts/gateway-helm
 
 UNIT_LIKE_TESTS += test-cluster-harness
@@ -47,20 +57,19 @@ $(CLUSTER_TOOLS)/kubectl:
 # Each controller is its own module (its Kubernetes libraries differ from the API server's);
 # `tool` in its go.mod names the main package. Cached by the Go build cache.
 # The binary is named `manager` as in KServe's image: it is the field manager name its writes carry.
-$(CLUSTER_DIR)/bin/kserve-%/manager: $(CURDIR)/tests/controllers/kserve-%/go.mod $(CURDIR)/tests/controllers/kserve-%/go.sum
+$(CONTROLLERS_DIR)/kserve-%/manager: $(CURDIR)/tests/controllers/kserve-%/go.mod $(CURDIR)/tests/controllers/kserve-%/go.sum
 	@mkdir -p $(@D)
 	cd $(CURDIR)/tests/controllers/kserve-$* && $(CLUSTER_GO) build -o $@ github.com/kserve/kserve/cmd/manager
 
 # Envoy Gateway's binary keeps its image's name: the field manager of its writes.
-$(CLUSTER_DIR)/bin/envoy-gateway-%/envoy-gateway: $(CURDIR)/tests/controllers/envoy-gateway-%/go.mod $(CURDIR)/tests/controllers/envoy-gateway-%/go.sum
+$(CONTROLLERS_DIR)/envoy-gateway-%/envoy-gateway: $(CURDIR)/tests/controllers/envoy-gateway-%/go.mod $(CURDIR)/tests/controllers/envoy-gateway-%/go.sum
 	@mkdir -p $(@D)
 	cd $(CURDIR)/tests/controllers/envoy-gateway-$* && $(CLUSTER_GO) build -o $@ github.com/envoyproxy/gateway/cmd/envoy-gateway
 
-controllers-build: $(CLUSTER_DIR)/bin/kserve-v0.15.2/manager $(CLUSTER_DIR)/bin/kserve-v0.20.0/manager \
-	$(CLUSTER_DIR)/bin/envoy-gateway-v1.3.3/envoy-gateway
+controllers-build: $(KSERVE_BINS) $(CONTROLLERS_DIR)/envoy-gateway-v1.3.3/envoy-gateway
 
 cluster-up: cluster-build $(CLUSTER_TOOLS)/kubectl $(REAL_KSERVE) $(REAL_EG)
-	$(CLUSTER_BIN) up --dir $(CLUSTER_DIR) $(if $(KSTAGE_PRELOAD),--preload $(KSTAGE_PRELOAD)) $(if $(REAL_KSERVE),--kserve-bin $(REAL_KSERVE)) \
+	$(CLUSTER_BIN) up --dir $(CLUSTER_DIR) $(if $(KSTAGE_PRELOAD),--preload $(KSTAGE_PRELOAD)) $(if $(REAL_KSERVE),--kserve-bin-dir $(CONTROLLERS_DIR)) \
 	  $(if $(REAL_EG),--envoy-gateway-bin $(REAL_EG) --envoy-gateway $(EG_VERSION) --envoy-gateway-chart $(EG_CHART))
 
 cluster-down:

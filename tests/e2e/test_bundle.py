@@ -24,6 +24,9 @@ VAP = "safe-upgrades.gateway.networking.k8s.io"
 EG_CRDS = sorted(n + ".gateway.envoyproxy.io" for n in (
     "backends", "backendtrafficpolicies", "clienttrafficpolicies", "envoyextensionpolicies", "envoypatchpolicies",
     "envoyproxies", "httproutefilters", "securitypolicies"))
+# who writes an InferenceService's status and its HTTPRoutes, by the cluster's KSTAGE_KSERVE_CONTROLLER:
+# KServe's own controller (its binary is `manager`, the field manager of all its writes) or the stand-in
+KSERVE_FIELD_MANAGERS = {"real": ("manager", "manager"), "sim": ("kstage-sim", "kserve-controller")}
 
 
 def mirror(cluster):
@@ -49,7 +52,11 @@ def wait_gone(cluster, *args):
 
 def clean(cluster):
     k = cluster.kubectl
-    k("delete", "namespace", "kserve-test", "kserve", "envoy-gateway-system", "platform-ingress",
+    # the test InferenceServices first: KServe's controller removes its finalizer
+    # (inferenceservice.finalizers) from them, so it must still run
+    k("delete", "namespace", "kserve-test", "--ignore-not-found", "--wait=false")
+    wait_gone(cluster, "namespace", "kserve-test")
+    k("delete", "namespace", "kserve", "envoy-gateway-system", "platform-ingress",
       "--ignore-not-found", "--wait=false")
     k("delete", "secret,lease", "-n", "kstage-system", "-l", "name=" + RELEASE, "--ignore-not-found")
     k("delete", "lease", "-n", "kstage-system", RELEASE, "--ignore-not-found", check=False)
@@ -58,7 +65,7 @@ def clean(cluster):
             if c["spec"]["group"] in ("gateway.networking.k8s.io", "serving.kserve.io", "gateway.envoyproxy.io")]
     if crds:
         k("delete", "crd", *crds, "--ignore-not-found", "--wait=true")
-    for ns in ("kserve-test", "kserve", "envoy-gateway-system", "platform-ingress"):
+    for ns in ("kserve", "envoy-gateway-system", "platform-ingress"):
         wait_gone(cluster, "namespace", ns)
 
 
@@ -182,13 +189,23 @@ def test_migration_from_kserve_v0152_then_idempotent_then_uninstall(cluster):
     assert len(rs1) == len(rs0) + 1, (rs0, rs1)
     # the test InferenceService went through the Gateway; it was kept (--keep-test):
     # ask the data plane ourselves with the Host of status.url
-    isvc = cluster.get("isvc", "sklearn-v2-iris", "-n", "kserve-test")
+    isvc = cluster.get("isvc", "sklearn-v2-iris", "-n", "kserve-test", "--show-managed-fields")
     assert cond(isvc, "Ready").get("status") == "True"
     assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "RawDeployment"
+    # made Ready, and its HTTPRoutes written, by KServe's own controller, or with
+    # KSTAGE_CONTROLLERS=sim by the stand-in
+    isvc_by, route_by = KSERVE_FIELD_MANAGERS[cluster.env["KSTAGE_KSERVE_CONTROLLER"]]
+    assert isvc_by in [m["manager"] for m in isvc["metadata"]["managedFields"] if m.get("subresource") == "status"], \
+        isvc["metadata"]["managedFields"]
     host = isvc["status"]["url"].split("://", 1)[1]
-    routes = cluster.get("httproute", "-n", "kserve-test")["items"]
+    routes = cluster.get("httproute", "-n", "kserve-test", "--show-managed-fields")["items"]
     assert routes and all(p["parentRefs"][0]["name"] == "kserve-ingress-gateway" for p in
                           (rt["spec"] for rt in routes))
+    for rt in routes:
+        assert any(o["kind"] == "InferenceService" and o["name"] == "sklearn-v2-iris"
+                   for o in rt["metadata"]["ownerReferences"]), rt["metadata"]
+        assert route_by in [m["manager"] for m in rt["metadata"]["managedFields"] if m.get("subresource") != "status"], \
+            rt["metadata"]["managedFields"]
     body = json.dumps({"inputs": [{"name": "input-0", "shape": [1, 4], "datatype": "FP32",
                                    "data": [[6.8, 2.8, 4.8, 1.4]]}]})
     out = subprocess.run(["curl", "-sS", "-H", "Host: " + host, "-d", body,

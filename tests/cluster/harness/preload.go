@@ -11,7 +11,12 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
 	"kstage.dev/tests/cluster/kube"
+	"kstage.dev/tests/cluster/sim"
 )
 
 // A preset: the CRDs from <fixtures>/<dir>/crds.yaml, then the objects from
@@ -70,8 +75,51 @@ func Preload(ctx context.Context, s *State, name string) error {
 			return err
 		}
 	}
-	_, err = a.ApplyYAML(ctx, rest)
-	return err
+	if _, err = a.ApplyYAML(ctx, rest); err != nil {
+		return err
+	}
+	return waitKServeAvailable(ctx, cfg, 300*time.Second)
+}
+
+// waitKServeAvailable waits until the preset's controller Deployment is
+// Available (a real controller takes a while to become Ready), else says
+// what its pods show.
+func waitKServeAvailable(ctx context.Context, cfg *rest.Config, timeout time.Duration) error {
+	kc, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		d, err := kc.AppsV1().Deployments(sim.KServeNamespace).Get(ctx, sim.KServeDeployment, metav1.GetOptions{})
+		if err == nil && d.Spec.Replicas != nil && d.Status.ObservedGeneration == d.Generation &&
+			d.Status.UpdatedReplicas == *d.Spec.Replicas && d.Status.AvailableReplicas == *d.Spec.Replicas &&
+			d.Status.UnavailableReplicas == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			var why string
+			if err != nil {
+				why = err.Error()
+			} else {
+				why = fmt.Sprintf("%d of %d replicas available", d.Status.AvailableReplicas, *d.Spec.Replicas)
+			}
+			pods, _ := kc.CoreV1().Pods(sim.KServeNamespace).List(context.Background(), metav1.ListOptions{LabelSelector: "control-plane=" + sim.KServeDeployment})
+			if pods != nil {
+				for _, p := range pods.Items {
+					for _, cs := range p.Status.ContainerStatuses {
+						if cs.State.Waiting != nil {
+							why += fmt.Sprintf("; pod %s container %s: %s %s", p.Name, cs.Name, cs.State.Waiting.Reason, cs.State.Waiting.Message)
+						}
+					}
+				}
+			}
+			return fmt.Errorf("%s/%s not Available: %s", sim.KServeNamespace, sim.KServeDeployment, why)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // applyCRDs applies the CRD files and waits for them to be Established.

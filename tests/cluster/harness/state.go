@@ -13,27 +13,29 @@ import (
 
 // State is written by up to DIR/state.json and read by sim, preload and down.
 type State struct {
-	Dir             string `json:"dir"`
-	Fixtures        string `json:"fixtures"`
-	EtcdURL         string `json:"etcdURL"`
-	EtcdPeerURL     string `json:"etcdPeerURL"`
-	APIServerURL    string `json:"apiServerURL"`
-	ProxyAddr       string `json:"proxyAddr"`
-	ControlAddr     string `json:"controlAddr"`
-	ArtifactAddr    string `json:"artifactAddr"`
-	OCIAddr         string `json:"ociAddr"`
-	GitAddr         string `json:"gitAddr"`     // HTTPS
-	GitHTTPAddr     string `json:"gitHTTPAddr"` // plain HTTP
-	DataplaneAddr   string `json:"dataplaneAddr"`
-	AdminToken      string `json:"adminToken"`
-	LimitedToken    string `json:"limitedToken"`
-	LimitedNS       string `json:"limitedNamespace"`
-	NodeName        string `json:"nodeName"`
-	GitCommit       string `json:"gitCommit,omitempty"`
-	ServiceCIDR     string `json:"serviceCIDR"`
-	ClusterCAFile   string `json:"clusterCAFile"`
-	ArtifactCAFile  string `json:"artifactCAFile"`
-	KServeBin       string `json:"kserveBin,omitempty"`       // real KServe controller manager, run for its pods (else simulated)
+	Dir            string `json:"dir"`
+	Fixtures       string `json:"fixtures"`
+	EtcdURL        string `json:"etcdURL"`
+	EtcdPeerURL    string `json:"etcdPeerURL"`
+	APIServerURL   string `json:"apiServerURL"`
+	ProxyAddr      string `json:"proxyAddr"`
+	ControlAddr    string `json:"controlAddr"`
+	ArtifactAddr   string `json:"artifactAddr"`
+	OCIAddr        string `json:"ociAddr"`
+	GitAddr        string `json:"gitAddr"`     // HTTPS
+	GitHTTPAddr    string `json:"gitHTTPAddr"` // plain HTTP
+	DataplaneAddr  string `json:"dataplaneAddr"`
+	AdminToken     string `json:"adminToken"`
+	LimitedToken   string `json:"limitedToken"`
+	LimitedNS      string `json:"limitedNamespace"`
+	NodeName       string `json:"nodeName"`
+	GitCommit      string `json:"gitCommit,omitempty"`
+	ServiceCIDR    string `json:"serviceCIDR"`
+	ClusterCAFile  string `json:"clusterCAFile"`
+	ArtifactCAFile string `json:"artifactCAFile"`
+	// KServeBinDir holds the real KServe controller managers, DIR/kserve-<image tag>/manager,
+	// run for the controller's pods; "" runs the KServe stand-in instead.
+	KServeBinDir    string `json:"kserveBinDir,omitempty"`
 	EnvoyGatewayBin string `json:"envoyGatewayBin,omitempty"` // real Envoy Gateway, run for its pods and certgen Job (else simulated)
 }
 
@@ -79,6 +81,15 @@ func freePorts(n int) ([]int, error) {
 	return ports, nil
 }
 
+// kserveController says what reconciles KServe's objects: "real" (KServe's own
+// controller manager) or "sim" (the stand-in).
+func (s *State) kserveController() string {
+	if s.KServeBinDir != "" {
+		return "real"
+	}
+	return "sim"
+}
+
 // EnvLines returns the env file contents.
 func (s *State) EnvLines() string {
 	kv := [][2]string{
@@ -103,6 +114,7 @@ func (s *State) EnvLines() string {
 		{"KSTAGE_DATAPLANE_ADDR", s.DataplaneAddr},
 		{"KSTAGE_NODE_NAME", s.NodeName},
 		{"KSTAGE_FIXTURES", s.Fixtures},
+		{"KSTAGE_KSERVE_CONTROLLER", s.kserveController()},
 	}
 	var b strings.Builder
 	for _, p := range kv {

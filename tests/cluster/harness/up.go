@@ -38,12 +38,12 @@ type proc struct {
 }
 
 type upper struct {
-	s         *State
-	procs     []*proc
-	kserveBin string // real KServe controller manager, or "" (simulated)
-	egBin     string // real Envoy Gateway, or "" (simulated)
-	egPreset  string // Envoy Gateway version to install after the preset, or ""
-	egChart   string // its chart directory (CRDs)
+	s            *State
+	procs        []*proc
+	kserveBinDir string // real KServe controller managers by version, or "" (simulated)
+	egBin        string // real Envoy Gateway, or "" (simulated)
+	egPreset     string // Envoy Gateway version to install after the preset, or ""
+	egChart      string // its chart directory (CRDs)
 }
 
 func token() string {
@@ -67,7 +67,8 @@ func Up(ctx context.Context, args []string) error {
 	preload := fs.String("preload", os.Getenv("KSTAGE_PRELOAD"), "preset to apply after start (kserve-v0.15.2)")
 	fixtures := fs.String("fixtures", "", "fixtures directory (default $KSTAGE_FIXTURES or <repo>/../shared/fixtures)")
 	timeout := fs.Duration("timeout", 240*time.Second, "give up after this long")
-	kserveBin := fs.String("kserve-bin", os.Getenv("KSTAGE_KSERVE_BIN"), "real KServe controller manager binary to run for its pods (default: simulated)")
+	kserveBinDir := fs.String("kserve-bin-dir", os.Getenv("KSTAGE_KSERVE_BIN_DIR"),
+		"run the real KServe controller manager DIR/kserve-<image tag>/manager for its pods (default: the KServe stand-in)")
 	egBin := fs.String("envoy-gateway-bin", "", "real Envoy Gateway binary to run for its pods (default: simulated)")
 	egPreset := fs.String("envoy-gateway", "", "install Envoy Gateway of this version after the preset, as its Helm chart does (needs --envoy-gateway-chart)")
 	egChart := fs.String("envoy-gateway-chart", "", "Envoy Gateway's chart directory (its crds/ are applied)")
@@ -89,7 +90,12 @@ func Up(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	start := time.Now()
-	u := &upper{kserveBin: *kserveBin, egBin: *egBin, egPreset: *egPreset, egChart: *egChart}
+	u := &upper{egBin: *egBin, egPreset: *egPreset, egChart: *egChart}
+	if *kserveBinDir != "" {
+		if u.kserveBinDir, err = filepath.Abs(*kserveBinDir); err != nil {
+			return err
+		}
+	}
 	if err := u.run(ctx, abs, *fixtures, *preload); err != nil {
 		u.kill()
 		return err
@@ -123,7 +129,7 @@ func (u *upper) run(ctx context.Context, dir, fixtures, preload string) error {
 	}
 	a := func(i int) string { return "127.0.0.1:" + strconv.Itoa(ports[i]) }
 	s := &State{
-		Dir: dir, Fixtures: fixtures, KServeBin: u.kserveBin, EnvoyGatewayBin: u.egBin,
+		Dir: dir, Fixtures: fixtures, KServeBinDir: u.kserveBinDir, EnvoyGatewayBin: u.egBin,
 		EtcdURL: "http://" + a(0), EtcdPeerURL: "http://" + a(1),
 		APIServerURL: "https://" + a(2), ProxyAddr: a(3), ControlAddr: a(4),
 		ArtifactAddr: a(5), OCIAddr: a(6), GitAddr: a(7), GitHTTPAddr: a(8), DataplaneAddr: a(9),

@@ -312,6 +312,11 @@ func (s *Sim) KubeletLogs() http.Handler {
 			return
 		}
 		text := p.Annotations[KnobLog]
+		for _, rc := range s.Real {
+			if l, ok := rc.PodLog(p.UID, parts[2]); ok {
+				text = l
+			}
+		}
 		if text != "" && !strings.HasSuffix(text, "\n") {
 			text += "\n"
 		}

@@ -41,8 +41,10 @@ import (
 
 // RealController says which pods run a real binary and how.
 type RealController struct {
-	Name      string                   // for logs and files: "kserve"
-	Bin       string                   // the controller binary
+	Name string // for logs and files: "kserve"
+	// Bin names the binary for the container's image (an error when none is
+	// built for it: the pod shows it as a StartError and is retried).
+	Bin       func(image string) (string, error)
 	Container string                   // the pod's container the binary stands for
 	Match     func(p *corev1.Pod) bool // the controller's pods
 	// Flags replaces or adds flags so the process fits on a shared loopback:
@@ -224,6 +226,10 @@ func (rc *RealController) start(ctx context.Context, s *Sim, p *corev1.Pod, pr *
 	if ctr == nil {
 		return fmt.Errorf("pod has no container %q", rc.Container)
 	}
+	bin, err := rc.Bin(ctr.Image)
+	if err != nil {
+		return err
+	}
 	work := filepath.Join(rc.Dir, "controllers", rc.Name+"-"+p.Name)
 	if err := os.MkdirAll(filepath.Join(work, "tmp"), 0o755); err != nil {
 		return err
@@ -345,14 +351,14 @@ current-context: c
 		fmt.Fprintf(&script, "mount --bind %s %s || exit 1\n", shellQuote(m[0]), shellQuote(m[1]))
 	}
 	script.WriteString(`hostname "$KSTAGE_POD_NAME" && exec "$@"` + "\n")
-	ns = append(ns, "sh", "-c", script.String(), "sh", rc.Bin)
+	ns = append(ns, "sh", "-c", script.String(), "sh", bin)
 	pr.logPath = filepath.Join(rc.Dir, fmt.Sprintf("%s-%s.log", rc.Name, p.Name))
 	logf, err := os.OpenFile(pr.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		bridge.close()
 		return err
 	}
-	fmt.Fprintf(logf, "--- start %d of pod %s at %s: %s %s\n", pr.restarts+1, pr.pod, time.Now().UTC().Format(time.RFC3339), rc.Bin, strings.Join(args, " "))
+	fmt.Fprintf(logf, "--- start %d of pod %s at %s: %s %s\n", pr.restarts+1, pr.pod, time.Now().UTC().Format(time.RFC3339), bin, strings.Join(args, " "))
 	cmd := exec.Command("unshare", append(ns, args...)...)
 	cmd.Env, cmd.Dir, cmd.Stdout, cmd.Stderr = env, work, logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -368,7 +374,7 @@ current-context: c
 		bridge.close()
 		close(done)
 	}(pr.done)
-	s.Log.Printf("%s: pod %s: started %s (pid %d)", rc.Name, pr.pod, rc.Bin, cmd.Process.Pid)
+	s.Log.Printf("%s: pod %s: started %s (pid %d)", rc.Name, pr.pod, bin, cmd.Process.Pid)
 	return nil
 }
 
@@ -486,18 +492,42 @@ func rewriteFlags(args []string, over map[string]string, r *strings.Replacer) []
 	return out
 }
 
-// tailLog gives the last lines of the current start's log, at most n bytes.
-func tailLog(path string, n int) string {
+// startLog gives the log of the process's latest start (what the kubelet
+// serves for a container: the lines after the harness's "--- start" header).
+func startLog(path string) []byte {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return ""
+		return nil
 	}
 	if k := bytes.LastIndex(b, []byte("\n--- start ")); k >= 0 {
 		b = b[k+1:]
-		if j := bytes.IndexByte(b, '\n'); j >= 0 {
-			b = b[j+1:]
-		}
+	} else if !bytes.HasPrefix(b, []byte("--- start ")) {
+		return b
 	}
+	if j := bytes.IndexByte(b, '\n'); j >= 0 {
+		return b[j+1:]
+	}
+	return nil
+}
+
+// PodLog is what pods/log answers for container ctr of pod uid when a real
+// binary runs it: the log of its latest start.
+func (rc *RealController) PodLog(uid types.UID, ctr string) (string, bool) {
+	if ctr != rc.Container {
+		return "", false
+	}
+	rc.mu.Lock()
+	pr := rc.procs[uid]
+	rc.mu.Unlock()
+	if pr == nil || pr.logPath == "" {
+		return "", false
+	}
+	return string(startLog(pr.logPath)), true
+}
+
+// tailLog gives the last lines of the current start's log, at most n bytes.
+func tailLog(path string, n int) string {
+	b := startLog(path)
 	if len(b) > n {
 		b = b[len(b)-n:]
 	}

@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/types"
 )
 
 func TestIris(t *testing.T) {
@@ -172,5 +175,33 @@ func TestServedControllers(t *testing.T) {
 		if got := [2]bool{stand.served(cn), real.served(cn)}; got != want {
 			t.Errorf("served(%q) = %v, want %v", cn, got, want)
 		}
+	}
+}
+
+func TestStartLog(t *testing.T) {
+	dir := t.TempDir()
+	log := dir + "/kserve-pod.log"
+	rc := &RealController{Container: "manager", procs: map[types.UID]*realProc{"u1": {logPath: log}}}
+	for _, c := range []struct{ file, want string }{
+		{"--- start 1 of pod kserve/p at T: manager --a\nfirst line\nsecond\n", "first line\nsecond\n"},
+		{"--- start 1 of pod kserve/p at T: manager\nold\n--- start 2 of pod kserve/p at T: manager\nnew --- start not a header\n",
+			"new --- start not a header\n"},
+		{"no header\n", "no header\n"},
+	} {
+		if err := os.WriteFile(log, []byte(c.file), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := rc.PodLog("u1", "manager"); !ok || got != c.want {
+			t.Errorf("PodLog of %q = %q, %v; want %q", c.file, got, ok, c.want)
+		}
+	}
+	if got := tailLog(log, 5); got != "ader" { // the last 5 bytes, trimmed
+		t.Errorf("tailLog = %q", got)
+	}
+	if _, ok := rc.PodLog("u1", "kube-rbac-proxy"); ok {
+		t.Error("PodLog answered for a container the binary does not stand for")
+	}
+	if _, ok := rc.PodLog("u2", "manager"); ok {
+		t.Error("PodLog answered for a pod it runs no process for")
 	}
 }

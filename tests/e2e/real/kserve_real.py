@@ -149,6 +149,11 @@ def check_ready_by_kserve(cluster, name):
                for o in route["metadata"].get("ownerReferences", []))
     parent = route["status"]["parents"][0]
     assert {c["type"]: c["status"] for c in parent["conditions"]}["Accepted"] == "True"
+    # and its own log says so, as `kubectl logs` shows it (the kubelet stand-in serves the process's output)
+    pods = newest_pods(cluster)
+    log = cluster.kubectl("-n", NS, "logs", pods[0]["metadata"]["name"], "-c", "manager").stdout
+    assert [ln for ln in log.splitlines() if '"msg":"Reconciling inference service"' in ln and f'"isvc":"{name}"' in ln], \
+        log[-3000:]
 
     host = isvc["status"]["url"].split("://", 1)[1]
     body = {"inputs": [{"name": "input-0", "shape": [2, 4], "datatype": "FP32",
