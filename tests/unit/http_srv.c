@@ -38,11 +38,11 @@ static void *srv_run(void *u)
 		snprintf(s->last, sizeof(s->last), "%s", req);
 		kbuf_printf(&resp, "HTTP/1.1 %d X\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s", s->status[i],
 			    strlen(s->body[i]), s->body[i]);
+		s->served++;
 		if (write(c, resp.ptr, resp.len) < 0)
 			unit_fail(__FILE__, __LINE__, "write failed");
 		kbuf_release(&resp);
 		close(c);
-		s->served++;
 	}
 	return NULL;
 }

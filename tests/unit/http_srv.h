@@ -15,7 +15,8 @@ typedef struct srv {
 	const int *status;          /* one per connection */
 	const char *const *body;
 	size_t n;
-	size_t served;
+	_Atomic size_t served;      /* counted before the answer goes out: a client holding
+	                             * its answer sees it (the test thread reads it) */
 	char last[8192];            /* the last request: head and what came of its body */
 	pthread_t th;
 } srv;
