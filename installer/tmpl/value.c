@@ -1045,7 +1045,6 @@ int64_t tv_to_int64(const doc_node *v)
 		bool ov = false;
 		const char *s = v->u.s.ptr;
 		size_t n = v->u.s.len;
-		char *tmp;
 		const char *dot = memchr(s, '.', n);
 		if (dot) {
 			size_t k;
@@ -1054,12 +1053,9 @@ int64_t tv_to_int64(const doc_node *v)
 					return 0;
 			n = (size_t)(dot - s);
 		}
-		tmp = strndup(s, n);
-		if (!tmp)
-			return 0;
-		if (!doc_parse_int(tmp, n, &i, &ov) || ov)
+		/* by length: a NUL in the string is not a digit (ParseInt fails) */
+		if (!doc_parse_int(s, n, &i, &ov) || ov)
 			i = 0;
-		free(tmp);
 		return i;
 	}
 	default:
