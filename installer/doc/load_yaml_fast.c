@@ -364,7 +364,8 @@ static const char *value(fy *f, const char *v, const char *le, const char *nl, c
 	const char *p, *q, *val, *at = v;
 	char *anchor = NULL;
 	size_t n;
-	if (*v == '*') {
+	/* v may be le, the end of the text: no byte there to read */
+	if (v < le && *v == '*') {
 		yaml_event_t *ev;
 		if (!(p = anchor_name(v + 1, le)) || !rest_blank(p, le))
 			return NULL;
@@ -373,7 +374,7 @@ static const char *value(fy *f, const char *v, const char *le, const char *nl, c
 		f->max_ind = f->st[f->depth - 1].indent;
 		return next_line(f, nl);
 	}
-	if (*v == '&') {
+	if (v < le && *v == '&') {
 		if (!(p = anchor_name(v + 1, le)))
 			return NULL;
 		anchor = karena_strndup(&f->ev->a, v + 1, (size_t)(p - v - 1));
