@@ -6,6 +6,7 @@
  * (deterministically), and enough mutants must take the fast path.
  */
 #include "unit.h"
+#include "mutate.h"
 #include "doc/doc.h"
 #include "doc/head.h"
 
@@ -141,27 +142,7 @@ TEST(doc_yaml_fast_path_builds_libyamls_tree)
 		fails += check_one(seeds[i], n, DOC_DUP_LAST);
 		CHECK_MSG(accepted == before + 2, "seed %zu should take the fast path", i);
 		for (k = 0; k < 6000 && fails < 5; k++) {
-			size_t m = n, pos;
-			int edits = 1 + (int)(next_rand() % 3), e;
-			memcpy(buf, seeds[i], n);
-			for (e = 0; e < edits && m > 1; e++) {
-				pos = next_rand() % m;
-				switch (next_rand() % 3) {
-				case 0: /* delete */
-					memmove(buf + pos, buf + pos + 1, m - pos - 1);
-					m--;
-					break;
-				case 1: /* replace */
-					buf[pos] = alphabet[next_rand() % (sizeof(alphabet) - 1)];
-					break;
-				default: /* insert */
-					if (m < n + 7) {
-						memmove(buf + pos + 1, buf + pos, m - pos);
-						buf[pos] = alphabet[next_rand() % (sizeof(alphabet) - 1)];
-						m++;
-					}
-				}
-			}
+			size_t m = unit_mutate(buf, seeds[i], n, alphabet, next_rand);
 			fails += check_one(buf, m, k % 2 ? DOC_DUP_LAST : DOC_DUP_ERROR);
 		}
 		free(buf);

@@ -5,6 +5,7 @@
  * charts render; each is mutated many times (deterministically).
  */
 #include "unit.h"
+#include "mutate.h"
 #include "tmpl/tmpl_int.h"
 
 #include <stdio.h>
@@ -82,27 +83,7 @@ TEST(tmpl_yaml_fast_path_is_sound)
 		fails += check_one(seeds[s], n);
 		CHECK_MSG(accepted == before + 1, "seed %zu should take the fast path", s);
 		for (k = 0; k < 20000 && fails < 5; k++) {
-			size_t m = n, pos;
-			int edits = 1 + (int)(next_rand() % 3), e;
-			memcpy(buf, seeds[s], n);
-			for (e = 0; e < edits && m > 1; e++) {
-				pos = next_rand() % m;
-				switch (next_rand() % 3) {
-				case 0: /* delete */
-					memmove(buf + pos, buf + pos + 1, m - pos - 1);
-					m--;
-					break;
-				case 1: /* replace */
-					buf[pos] = alphabet[next_rand() % (sizeof(alphabet) - 1)];
-					break;
-				default: /* insert */
-					if (m < n + 7) {
-						memmove(buf + pos + 1, buf + pos, m - pos);
-						buf[pos] = alphabet[next_rand() % (sizeof(alphabet) - 1)];
-						m++;
-					}
-				}
-			}
+			size_t m = unit_mutate(buf, seeds[s], n, alphabet, next_rand);
 			fails += check_one(buf, m);
 		}
 		free(buf);
