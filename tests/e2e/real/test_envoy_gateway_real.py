@@ -7,6 +7,7 @@ migrates KServe to the Gateway API end to end: every status checked here was
 written by Envoy Gateway or KServe, read with kubectl."""
 import json
 import os
+import time
 import urllib.request
 
 import pytest
@@ -53,7 +54,11 @@ def test_envoy_gateway_runs_with_its_certificates(eg):
     for name in ("envoy-gateway", "envoy"):
         sec = eg.get("secret", name, "-n", EG_NS)
         assert {"ca.crt", "tls.crt", "tls.key"} <= set(sec["data"]), name
-    # leader election in its namespace, held by its pod
+    # leader election in its namespace, held by its pod (Envoy Gateway is
+    # Ready before it has taken the Lease: wait for it, bounded)
+    deadline = time.monotonic() + 180
+    while not eg.exists("lease", "-n", EG_NS, "5b9825d2.gateway.envoyproxy.io") and time.monotonic() < deadline:
+        time.sleep(1)
     lease = eg.get("lease", "-n", EG_NS, "5b9825d2.gateway.envoyproxy.io")
     assert lease["spec"]["holderIdentity"].startswith(pods[0]["metadata"]["name"])
 
