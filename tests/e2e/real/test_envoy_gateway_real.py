@@ -27,6 +27,13 @@ def eg(cluster):
     return cluster
 
 
+def eventually(ok, timeout=180):
+    """Polls ok() until it holds or timeout seconds pass; the caller asserts after."""
+    deadline = time.monotonic() + timeout
+    while not ok() and time.monotonic() < deadline:
+        time.sleep(1)
+
+
 def eg_container(pod):
     return next(cs for cs in pod["status"]["containerStatuses"] if cs["name"] == "envoy-gateway")
 
@@ -49,6 +56,8 @@ def test_envoy_gateway_runs_with_its_certificates(eg):
     cs = eg_container(pods[0])
     assert cs["ready"] is True and cs["restartCount"] == 0, cs
     # the certgen hook Job ran the real `envoy-gateway certgen`: its Secrets exist
+    # (Envoy Gateway can be Ready before the Job's status says so: wait, bounded)
+    eventually(lambda: eg.get("job", "eg-gateway-helm-certgen", "-n", EG_NS)["status"].get("succeeded") == 1)
     job = eg.get("job", "eg-gateway-helm-certgen", "-n", EG_NS)
     assert job["status"].get("succeeded") == 1, job["status"]
     for name in ("envoy-gateway", "envoy"):
@@ -56,9 +65,7 @@ def test_envoy_gateway_runs_with_its_certificates(eg):
         assert {"ca.crt", "tls.crt", "tls.key"} <= set(sec["data"]), name
     # leader election in its namespace, held by its pod (Envoy Gateway is
     # Ready before it has taken the Lease: wait for it, bounded)
-    deadline = time.monotonic() + 180
-    while not eg.exists("lease", "-n", EG_NS, "5b9825d2.gateway.envoyproxy.io") and time.monotonic() < deadline:
-        time.sleep(1)
+    eventually(lambda: eg.exists("lease", "-n", EG_NS, "5b9825d2.gateway.envoyproxy.io"))
     lease = eg.get("lease", "-n", EG_NS, "5b9825d2.gateway.envoyproxy.io")
     assert lease["spec"]["holderIdentity"].startswith(pods[0]["metadata"]["name"])
 
