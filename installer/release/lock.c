@@ -251,25 +251,33 @@ static int lost_error(rel_lock *l, kube_client *c, kerr *err)
 	return KE_CONFLICT;
 }
 
-/* After a 409 on a renewal: the client sends a write again when its
- * answer was lost (a reset, a 5xx), and the first try may have gone
- * through. The Lease then holds this run's identity and the renewTime t
- * it sent: the 409 answered our own renewal, and its resourceVersion
- * becomes ours. */
-static bool own_renewal(rel_lock *l, kube_client *c, int64_t t)
+/* After a 409 on a renewal: a renewal whose answer was lost (a reset, a
+ * 5xx) may have gone through, and the one that answered 409 is its
+ * resend, by the client within this call or by the renewer's next try
+ * with a later renewTime. The Lease then still names this run (its
+ * identity and the acquireTime it took it at): it is ours, its
+ * resourceVersion and renewTime become ours. 1: ours; 0: someone else's
+ * or gone; -1: it could not be read (err set, not a conflict). */
+static int own_renewal(rel_lock *l, kube_client *c, kerr *err)
 {
 	karena a = KARENA_INIT;
 	kbuf path = KBUF_INIT;
 	doc_node *d = NULL;
 	kerr e = KERR_INIT;
-	bool own = false;
+	int own = 0;
 	lease_path(&path, l, true);
 	if (!kube_get_json(c, &a, path.ptr, &d, NULL, &e)) {
 		lease_state s;
 		lease_read(&s, d);
-		own = s.rv && !strcmp(s.holder, l->identity) && s.renew_ms == t;
-		if (own)
+		if (s.rv && !strcmp(s.holder, l->identity) && s.acquired_ms == l->acquired_ms && s.renew_ms > 0) {
 			set_str(&l->rv, s.rv);
+			if (s.renew_ms > l->renewed_ms)
+				l->renewed_ms = s.renew_ms;
+			own = 1;
+		}
+	} else if (e.code != KE_NOTFOUND) {
+		kerr_move(err, &e);
+		own = -1;
 	}
 	kerr_clear(&e);
 	karena_release(&a);
@@ -305,9 +313,10 @@ static int renew_on(rel_lock *l, kube_client *c, kerr *err)
 		l->held = false;
 		rc = kerr_set(err, KE_CONFLICT, "release \"%s\": the lock (Lease %s/%s) expired and was gone when this run "
 			      "renewed it: another run may have changed the release meanwhile", l->release, l->ns, l->lease);
-	} else if (!rc && rs.status == 409 && own_renewal(l, c, t)) {
-		l->renewed_ms = t;
-	} else if (!rc && (rs.status == 409 || rs.status == 404)) {
+	} else if (!rc && rs.status == 409) {
+		int own = own_renewal(l, c, err);
+		rc = own > 0 ? 0 : own < 0 ? err->code : lost_error(l, c, err);
+	} else if (!rc && rs.status == 404) {
 		rc = lost_error(l, c, err);
 	} else if (!rc) {
 		rc = rel_kube_error(err, &rs, "renew", "Lease/%s/%s", l->ns, l->lease);

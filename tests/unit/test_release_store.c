@@ -804,6 +804,53 @@ TEST(release_lock_renew_whose_reply_was_lost_is_kept)
 	fake_api_release(&f);
 }
 
+/* The renewer's client sends once and tries again itself, later, with a
+ * later renewTime: a renewal that went through but whose answer was lost
+ * makes that retry answer 409 with the Lease still naming this run (its
+ * identity, its acquireTime) and the earlier renewTime. The lock is still
+ * ours (the chaos e2e saw "taken over by" the run's own identity). A
+ * Lease taken by another identity, or taken anew by this one (another
+ * acquireTime), is lost. */
+TEST(release_lock_renew_retried_later_after_a_lost_reply_is_kept)
+{
+	fake_api f;
+	kube_client *c;
+	kerr e = KERR_INIT;
+	rel_lock l;
+	rel_lock_opts o = { 0 };
+	doc_node *lease;
+	c = lock_fake(&f, &o, true);
+	c->max_attempts = 1;
+	CHECK_INT_EQ(rel_lock_acquire(&l, c, &o, &e), 0);
+	fake_now += 20000;
+	f.lose_method = "PUT";
+	f.lose_count = 1;
+	CHECK(rel_lock_renew(&l, &e) != 0);   /* no answer: not a conflict */
+	CHECK(e.code != KE_CONFLICT);
+	kerr_clear(&e);
+	CHECK(l.held);
+	fake_now += 3000;   /* the retry: 409, the Lease is ours at 20:00:20 */
+	CHECK_INT_EQ(rel_lock_renew(&l, &e), 0);
+	CHECK_MSG(!e.code, "%s", e.first.msg ? e.first.msg : "");
+	CHECK(l.held && l.renewed_ms == fake_now - 3000);
+	CHECK_INT_EQ(rel_lock_renew(&l, &e), 0);   /* and it goes on from there */
+	CHECK_INT_EQ(l.renewed_ms, fake_now);
+	CHECK_STR_EQ(doc_get_str(fake_api_find(&f, "kstage-system/leases", "kstage.app"), "spec.renewTime", NULL),
+		     "2025-12-06T20:00:23.000000Z");
+	/* the same identity with another acquireTime is another run's Lease */
+	lease = fake_api_find(&f, "kstage-system/leases", "kstage.app");
+	doc_set_path(&f.a, lease, "spec.acquireTime", doc_new_str(&f.a, "2025-12-06T20:00:22.000000Z"));
+	doc_set_path(&f.a, lease, "metadata.resourceVersion", doc_new_str(&f.a, "999"));
+	fake_now += 1000;
+	CHECK_INT_EQ(rel_lock_renew(&l, &e), KE_CONFLICT);
+	CHECK_CONTAINS(e.first.msg, "was taken over by");
+	CHECK(!l.held);
+	kerr_clear(&e);
+	rel_lock_release(&l);
+	kube_client_free(c);
+	fake_api_release(&f);
+}
+
 /* rel_lock_keep: nothing until a third of the duration, then a renewal;
  * an unanswered renewal is tried again while the Lease lasts, and once it
  * has expired (or was taken) the run is told to stop, at every call. */
