@@ -6,7 +6,8 @@
 #
 #   test-e2e-real              every suite below
 #   test-e2e-real-PRESET       KServe alone (PRESET: kserve-v0.15.2, kserve-v0.20.0; Envoy Gateway simulated)
-#   test-e2e-real-eg-VERSION   KServe and Envoy Gateway VERSION (v1.3.3: the kserve-v0.15.2 preset)
+#   test-e2e-real-eg-VERSION   KServe and Envoy Gateway VERSION (v1.3.3: the kserve-v0.15.2 preset;
+#                              v1.8.3: the kserve-v0.20.0 preset, first on the Gateway API v1.2.1 CRDs)
 
 UNIT_LIKE_TESTS += test-e2e-real
 
@@ -14,7 +15,10 @@ REAL_SUITE_kserve-v0.15.2 := test_kserve_real.py
 REAL_SUITE_kserve-v0.20.0 := test_kserve_v0200_real.py
 REAL_PRESETS := kserve-v0.15.2 kserve-v0.20.0
 REAL_EG_PRESET_v1.3.3 := kserve-v0.15.2
-REAL_EG_VERSIONS := v1.3.3
+REAL_EG_SUITE_v1.3.3 := test_envoy_gateway_real.py
+REAL_EG_PRESET_v1.8.3 := kserve-v0.20.0
+REAL_EG_SUITE_v1.8.3 := test_envoy_gateway_v183_real.py
+REAL_EG_VERSIONS := v1.3.3 v1.8.3
 
 .PHONY: test-e2e-real $(REAL_PRESETS:%=test-e2e-real-%) $(REAL_EG_VERSIONS:%=test-e2e-real-eg-%)
 
@@ -34,4 +38,4 @@ $(REAL_PRESETS:%=test-e2e-real-%): test-e2e-real-%: $(B)/asan/kstage
 	$(call real-run,$*,$*,,,$(REAL_SUITE_$*))
 
 $(REAL_EG_VERSIONS:%=test-e2e-real-eg-%): test-e2e-real-eg-%: $(B)/asan/kstage
-	$(call real-run,eg-$*,$(REAL_EG_PRESET_$*),KSTAGE_EG=real,KSTAGE_E2E_EG=real,test_envoy_gateway_real.py)
+	$(call real-run,eg-$*,$(REAL_EG_PRESET_$*),KSTAGE_EG=real,KSTAGE_E2E_EG=real,$(REAL_EG_SUITE_$*))
