@@ -131,15 +131,23 @@ func waitKServeAvailable(ctx context.Context, cfg *rest.Config, timeout time.Dur
 
 // applyCRDs applies the CRD files and waits for them to be Established.
 func applyCRDs(ctx context.Context, a *kube.Applier, files ...string) error {
+	docs, err := readDocs(files)
+	if err != nil {
+		return err
+	}
+	return applyCRDDocs(ctx, a, docs)
+}
+
+func readDocs(files []string) ([]namedDoc, error) {
 	docs := make([]namedDoc, 0, len(files))
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		docs = append(docs, namedDoc{f, data})
 	}
-	return applyCRDDocs(ctx, a, docs)
+	return docs, nil
 }
 
 type namedDoc struct {
@@ -173,15 +181,7 @@ func egChartCRDs(chart string) ([]namedDoc, error) {
 		if err != nil {
 			return nil, err
 		}
-		var docs []namedDoc
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return nil, err
-			}
-			docs = append(docs, namedDoc{f, data})
-		}
-		return docs, nil
+		return readDocs(files)
 	}
 	f, err := os.Open(chart)
 	if err != nil {
@@ -223,9 +223,10 @@ func egChartCRDs(chart string) ([]namedDoc, error) {
 // fixture; the migration guide's first step): Envoy Gateway's own CRDs from
 // its chart (a directory or a packaged .tgz: egChartCRDs), the namespace, then
 // the rendered objects (the certgen hook Job among them). Envoy Gateway v1.8
-// needs Gateway API v1.5: on these CRDs it exits, as in a real cluster. Not the chart's Gateway API CRDs (experimental
-// channel): over those, the shipped bundle's server-side apply of the standard
-// ones conflicts on spec.versions and the channel annotation.
+// needs Gateway API v1.5: on these CRDs it exits, as in a real cluster. Not
+// the chart's Gateway API CRDs (experimental channel): over those, the shipped
+// bundle's server-side apply of the standard ones conflicts on spec.versions
+// and the channel annotation.
 func PreloadEnvoyGateway(ctx context.Context, s *State, version, chart string) error {
 	objs, ok := EnvoyGatewayPresets[version]
 	if !ok {
