@@ -135,17 +135,31 @@ the API server is Kubernetes {{ .Capabilities.KubeVersion.Version }}; Gateway AP
 {{- end -}}
 {{- end -}}
 
+{{/* The channel annotation of the installed Gateway API CRDs ("" when none). */}}
+{{- define "gwapi.installedChannel" -}}
+{{- $crd := lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" "gateways.gateway.networking.k8s.io" -}}
+{{- if $crd -}}{{- index ($crd.metadata.annotations | default dict) "gateway.networking.k8s.io/channel" | default "" -}}{{- end -}}
+{{- end -}}
+
+{{/* Gateway API v1.5's safe-upgrades policy (binding with Deny) makes the API
+     server refuse an update of a standard CRD to an experimental one: an
+     experimental stage that would apply over standard CRDs cannot succeed. */}}
 {{- define "check.crds" -}}
 {{- $installed := include "gwapi.installed" . -}}
 {{- if and (not .Values.gatewayApi.install) (not (lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" "httproutes.gateway.networking.k8s.io")) -}}
 gatewayApi.install is false but the HTTPRoute CRD is not installed: KServe's controller would fail to start. Set gatewayApi.install=true or install the Gateway API CRDs first
+{{- else if and .Values.gatewayApi.install (eq .Values.gatewayApi.channel "experimental") (eq (include "gwapi.installedChannel" .) "standard") -}}
+{{- if eq (include "gwapi.apply" (list . .Values.gatewayApi.version "experimental")) "true" -}}
+{{- if lookup "admissionregistration.k8s.io/v1" "ValidatingAdmissionPolicyBinding" "" "safe-upgrades.gateway.networking.k8s.io" -}}
+Gateway API {{ $installed }} (standard) is installed and ValidatingAdmissionPolicy safe-upgrades.gateway.networking.k8s.io (Gateway API v1.5's) is bound: the API server refuses experimental CRDs over standard ones ("Installing experimental CRDs on top of standard channel CRDs is prohibited by default"). Keep gatewayApi.channel=standard, or, to switch channels, delete the policy and its binding first (kubectl delete validatingadmissionpolicybinding,validatingadmissionpolicy safe-upgrades.gateway.networking.k8s.io)
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
 {{- define "check.crdsInfo" -}}
 {{- $installed := include "gwapi.installed" . -}}
-{{- $crd := lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" "gateways.gateway.networking.k8s.io" -}}
-{{- $channel := "" -}}{{- if $crd -}}{{- $channel = index ($crd.metadata.annotations | default dict) "gateway.networking.k8s.io/channel" | default "" -}}{{- end -}}
+{{- $channel := include "gwapi.installedChannel" . -}}
 {{- if not $installed -}}
 no Gateway API CRDs installed; {{ if .Values.gatewayApi.install }}{{ .Values.gatewayApi.version }} ({{ .Values.gatewayApi.channel }}) will be{{ else }}none will be installed{{ end }}
 {{- else if and .Values.gatewayApi.install .Values.gatewayApi.keepNewer (semverCompare (printf "> %s" .Values.gatewayApi.version) $installed) -}}
