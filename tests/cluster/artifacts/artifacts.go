@@ -74,12 +74,15 @@ func (s *Server) resolve(p string) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	for _, r := range s.More {
-		if f := filepath.Join(r, rel); !fileExists(filepath.Join(s.Root, rel)) && fileExists(f) {
-			return f, true
+	file := filepath.Join(s.Root, rel)
+	if !fileExists(file) {
+		for _, r := range s.More {
+			if f := filepath.Join(r, rel); fileExists(f) {
+				return f, true
+			}
 		}
 	}
-	return filepath.Join(s.Root, rel), true // missing everywhere: ServeHTTP answers 404
+	return file, true // missing everywhere: ServeHTTP answers 404
 }
 
 func fileExists(f string) bool {
