@@ -1,9 +1,12 @@
 """The shipped bundle's Gateway API experimental channel (gatewayApi.channel:
 experimental), checked with kubectl: both versions installed from the shipped
-kstage.lock's sha256 pins, a damaged file refused by the pin, and v1.5.1's
-safe-upgrades ValidatingAdmissionPolicy refusing experimental CRDs over
-standard ones, reported (not a crash) and rolled back; the never-downgrade
-rule keeps newer CRDs whatever the requested channel.
+kstage.lock's sha256 pins, a damaged file refused by the pin; the
+never-downgrade rule keeps newer CRDs whatever the requested channel, and
+CRDs of another channel are kept too (Gateway API's CRD management guide: a
+bundle never overwrites CRDs of a different release channel) unless
+keepNewer is off; forced, experimental over standard CRDs is named by the
+preflight (exit 2, nothing changed) while v1.5.1's safe-upgrades
+ValidatingAdmissionPolicy is bound, since the API server refuses it.
 
 The test server has v1.2.1's experimental-install.yaml as a fixture and
 v1.5.1's rebuilt by tests/tools/gwapi_install_yaml.py (make gwapi-assets)
@@ -86,7 +89,7 @@ def test_v151_experimental_pinned_by_the_shipped_lock(cluster, tmp_path):
     assert gwapi_crds(cluster) == before
 
 
-def test_experimental_over_v151_standard_is_refused_by_the_policy_and_older_ones_are_kept(cluster):
+def test_another_channel_is_kept_and_experimental_over_standard_is_refused_by_the_policy(cluster):
     preload(cluster, "kserve-v0.15.2")
     v151 = ("--set", "gatewayApi.version=v1.5.1")
     r = run(cluster, "apply", *example("http-only"), *v151)
@@ -104,10 +107,22 @@ def test_experimental_over_v151_standard_is_refused_by_the_policy_and_older_ones
             in out), out
     assert "stage gateway-api-crds-experimental: skipped" in out, out
     assert gwapi_crds(cluster) == standard
-    # v1.5.1 experimental over the v1.5.1 standard CRDs: the API server's policy
-    # would refuse it (checked below): the preflight names it and the way out,
-    # exit 2, nothing changed
+    # v1.5.1 experimental over the v1.5.1 standard CRDs: another release channel is
+    # kept (Gateway API's CRD management guide: a bundle never overwrites CRDs of a
+    # different channel), reported by the preflight; nothing changes
     r = run(cluster, "apply", *example("http-only"), *v151, *EXPERIMENTAL)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    no_crash(out)
+    assert ("Gateway API v1.5.1 (standard) installed, another channel than the requested v1.5.1 (experimental): "
+            "kept, CRDs of another release channel are never overwritten (gatewayApi.keepNewer=false to switch)"
+            in out), out
+    assert "stage gateway-api-crds-v1-5-experimental: skipped" in out, out
+    assert gwapi_crds(cluster) == standard
+    # forced (keepNewer false): the API server's policy would refuse it (checked
+    # below): the preflight names it and the way out, exit 2, nothing changed
+    force = ("--set", "gatewayApi.keepNewer=false")
+    r = run(cluster, "apply", *example("http-only"), *v151, *EXPERIMENTAL, *force)
     assert r.returncode == 2, r.stdout + r.stderr
     err = r.stderr
     no_crash(r.stdout + err)
@@ -129,10 +144,21 @@ def test_experimental_over_v151_standard_is_refused_by_the_policy_and_older_ones
     assert k.returncode != 0, k.stdout
     assert "Installing experimental CRDs on top of standard channel CRDs is prohibited by default" in k.stderr, k.stderr
     assert gwapi_crds(cluster) == standard
-    # with the policy removed (the way out the preflight gives), the switch goes through
+    # with the policy removed (the way out the preflight gives), the forced switch goes through
     cluster.kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", VAP)
-    r = run(cluster, "apply", *example("http-only"), *v151, *EXPERIMENTAL)
+    r = run(cluster, "apply", *example("http-only"), *v151, *EXPERIMENTAL, *force)
     assert r.returncode == 0, r.stdout + r.stderr
     no_crash(r.stdout + r.stderr)
     assert set(crd_versions(cluster, EXP_151).values()) == {("v1.5.1", "experimental")}
     assert cluster.exists("validatingadmissionpolicybinding", VAP)
+    # and back: standard requested over the experimental CRDs is kept as well (the
+    # policy would let it through, dropping the experimental fields from the schemas)
+    experimental = gwapi_crds(cluster)
+    r = run(cluster, "apply", *example("http-only"), *v151)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    no_crash(out)
+    assert ("Gateway API v1.5.1 (experimental) installed, another channel than the requested v1.5.1 (standard): "
+            "kept") in out, out
+    assert "stage gateway-api-crds-v1-5: skipped" in out, out
+    assert gwapi_crds(cluster) == experimental
