@@ -41,6 +41,19 @@ def established(cluster, name):
     return any(x["type"] == "Established" and x["status"] == "True" for x in c.get("status", {}).get("conditions", []))
 
 
+def apply_keeps(cluster, args, stage, report):
+    """An apply of the http-only example with args keeps the installed Gateway
+    API CRDs: exit 0, the preflight's report, the CRD stage skipped, no CRD written."""
+    before = gwapi_crds(cluster)
+    r = run(cluster, "apply", *example("http-only"), *args)
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout + r.stderr
+    no_crash(out)
+    assert report in out, out
+    assert "stage %s: skipped" % stage in out, out
+    assert gwapi_crds(cluster) == before
+
+
 def test_v121_experimental_from_the_shipped_lock(cluster):
     preload(cluster, "kserve-v0.15.2")
     r = run(cluster, "apply", *example("http-only"), *EXPERIMENTAL)
@@ -99,26 +112,14 @@ def test_another_channel_is_kept_and_experimental_over_standard_is_refused_by_th
     standard = gwapi_crds(cluster)
     # v1.2.1 experimental requested (the default version): the newer CRDs are kept,
     # reported by the preflight, the CRD stage skipped; nothing changes
-    r = run(cluster, "apply", *example("http-only"), *EXPERIMENTAL)
-    assert r.returncode == 0, r.stdout + r.stderr
-    out = r.stdout + r.stderr
-    no_crash(out)
-    assert ("Gateway API v1.5.1 (standard) installed, newer than the requested v1.2.1: kept, never downgraded"
-            in out), out
-    assert "stage gateway-api-crds-experimental: skipped" in out, out
-    assert gwapi_crds(cluster) == standard
+    apply_keeps(cluster, EXPERIMENTAL, "gateway-api-crds-experimental",
+                "Gateway API v1.5.1 (standard) installed, newer than the requested v1.2.1: kept, never downgraded")
     # v1.5.1 experimental over the v1.5.1 standard CRDs: another release channel is
     # kept (Gateway API's CRD management guide: a bundle never overwrites CRDs of a
     # different channel), reported by the preflight; nothing changes
-    r = run(cluster, "apply", *example("http-only"), *v151, *EXPERIMENTAL)
-    assert r.returncode == 0, r.stdout + r.stderr
-    out = r.stdout + r.stderr
-    no_crash(out)
-    assert ("Gateway API v1.5.1 (standard) installed, another channel than the requested v1.5.1 (experimental): "
-            "kept, CRDs of another release channel are never overwritten (gatewayApi.keepNewer=false to switch)"
-            in out), out
-    assert "stage gateway-api-crds-v1-5-experimental: skipped" in out, out
-    assert gwapi_crds(cluster) == standard
+    apply_keeps(cluster, (*v151, *EXPERIMENTAL), "gateway-api-crds-v1-5-experimental",
+                "Gateway API v1.5.1 (standard) installed, another channel than the requested v1.5.1 (experimental): "
+                "kept, CRDs of another release channel are never overwritten (gatewayApi.keepNewer=false to switch)")
     # forced (keepNewer false): the API server's policy would refuse it (checked
     # below): the preflight names it and the way out, exit 2, nothing changed
     force = ("--set", "gatewayApi.keepNewer=false")
@@ -153,12 +154,5 @@ def test_another_channel_is_kept_and_experimental_over_standard_is_refused_by_th
     assert cluster.exists("validatingadmissionpolicybinding", VAP)
     # and back: standard requested over the experimental CRDs is kept as well (the
     # policy would let it through, dropping the experimental fields from the schemas)
-    experimental = gwapi_crds(cluster)
-    r = run(cluster, "apply", *example("http-only"), *v151)
-    assert r.returncode == 0, r.stdout + r.stderr
-    out = r.stdout + r.stderr
-    no_crash(out)
-    assert ("Gateway API v1.5.1 (experimental) installed, another channel than the requested v1.5.1 (standard): "
-            "kept") in out, out
-    assert "stage gateway-api-crds-v1-5: skipped" in out, out
-    assert gwapi_crds(cluster) == experimental
+    apply_keeps(cluster, v151, "gateway-api-crds-v1-5",
+                "Gateway API v1.5.1 (experimental) installed, another channel than the requested v1.5.1 (standard): kept")
