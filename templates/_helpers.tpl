@@ -6,14 +6,33 @@
 {{- if $crd -}}{{- index ($crd.metadata.annotations | default dict) "gateway.networking.k8s.io/bundle-version" | default "" -}}{{- end -}}
 {{- end -}}
 
+{{/* The channel annotation of the installed Gateway API CRDs ("" when none). */}}
+{{- define "gwapi.installedChannel" -}}
+{{- $crd := lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" "gateways.gateway.networking.k8s.io" -}}
+{{- if $crd -}}{{- index ($crd.metadata.annotations | default dict) "gateway.networking.k8s.io/channel" | default "" -}}{{- end -}}
+{{- end -}}
+
+{{/* Why the installed Gateway API CRDs are kept instead of the requested
+     version and channel (keepNewer on): "newer" (a newer version is
+     installed), "channel" (another release channel is: Gateway API's CRD
+     management guide says a bundle never overwrites CRDs of a different
+     channel), or "" (the requested ones are applied). */}}
+{{- define "gwapi.kept" -}}
+{{- $installed := include "gwapi.installed" . -}}
+{{- if and .Values.gatewayApi.install .Values.gatewayApi.keepNewer $installed -}}
+{{- if semverCompare (printf "> %s" .Values.gatewayApi.version) $installed -}}newer
+{{- else if ne (include "gwapi.installedChannel" .) .Values.gatewayApi.channel -}}channel
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{/* "true" when the CRD stage of version (index . 1) and channel (index . 2)
-     should apply: they are the requested ones and no newer version is
-     installed (unless keepNewer is off). */}}
+     should apply: they are the requested ones and the installed CRDs are not
+     kept (gwapi.kept). */}}
 {{- define "gwapi.apply" -}}
-{{- $ := index . 0 -}}{{- $v := index . 1 -}}
-{{- $installed := include "gwapi.installed" $ -}}
-{{- $want := and $.Values.gatewayApi.install (eq $.Values.gatewayApi.version $v) (eq $.Values.gatewayApi.channel (index . 2)) -}}
-{{- if and $want $.Values.gatewayApi.keepNewer $installed (semverCompare (printf "> %s" $v) $installed) -}}false
+{{- $ := index . 0 -}}
+{{- $want := and $.Values.gatewayApi.install (eq $.Values.gatewayApi.version (index . 1)) (eq $.Values.gatewayApi.channel (index . 2)) -}}
+{{- if and $want (include "gwapi.kept" $) -}}false
 {{- else -}}{{ $want }}{{- end -}}
 {{- end -}}
 
@@ -135,21 +154,32 @@ the API server is Kubernetes {{ .Capabilities.KubeVersion.Version }}; Gateway AP
 {{- end -}}
 {{- end -}}
 
+{{/* Gateway API v1.5's safe-upgrades policy (binding with Deny) makes the API
+     server refuse an update of a standard CRD to an experimental one: an
+     experimental stage that would apply over standard CRDs (keepNewer off)
+     cannot succeed. */}}
 {{- define "check.crds" -}}
 {{- $installed := include "gwapi.installed" . -}}
 {{- if and (not .Values.gatewayApi.install) (not (lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" "httproutes.gateway.networking.k8s.io")) -}}
 gatewayApi.install is false but the HTTPRoute CRD is not installed: KServe's controller would fail to start. Set gatewayApi.install=true or install the Gateway API CRDs first
+{{- else if and .Values.gatewayApi.install (eq .Values.gatewayApi.channel "experimental") (eq (include "gwapi.installedChannel" .) "standard") -}}
+{{- if eq (include "gwapi.apply" (list . .Values.gatewayApi.version "experimental")) "true" -}}
+{{- if lookup "admissionregistration.k8s.io/v1" "ValidatingAdmissionPolicyBinding" "" "safe-upgrades.gateway.networking.k8s.io" -}}
+Gateway API {{ $installed }} (standard) is installed and ValidatingAdmissionPolicy safe-upgrades.gateway.networking.k8s.io (Gateway API v1.5's) is bound: the API server refuses experimental CRDs over standard ones ("Installing experimental CRDs on top of standard channel CRDs is prohibited by default"). Keep gatewayApi.channel=standard, or, to switch channels, delete the policy and its binding first (kubectl delete validatingadmissionpolicybinding,validatingadmissionpolicy safe-upgrades.gateway.networking.k8s.io)
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
 {{- define "check.crdsInfo" -}}
 {{- $installed := include "gwapi.installed" . -}}
-{{- $crd := lookup "apiextensions.k8s.io/v1" "CustomResourceDefinition" "" "gateways.gateway.networking.k8s.io" -}}
-{{- $channel := "" -}}{{- if $crd -}}{{- $channel = index ($crd.metadata.annotations | default dict) "gateway.networking.k8s.io/channel" | default "" -}}{{- end -}}
+{{- $channel := include "gwapi.installedChannel" . -}}
 {{- if not $installed -}}
 no Gateway API CRDs installed; {{ if .Values.gatewayApi.install }}{{ .Values.gatewayApi.version }} ({{ .Values.gatewayApi.channel }}) will be{{ else }}none will be installed{{ end }}
-{{- else if and .Values.gatewayApi.install .Values.gatewayApi.keepNewer (semverCompare (printf "> %s" .Values.gatewayApi.version) $installed) -}}
+{{- else if eq (include "gwapi.kept" .) "newer" -}}
 Gateway API {{ $installed }} ({{ $channel }}) installed, newer than the requested {{ .Values.gatewayApi.version }}: kept, never downgraded
+{{- else if eq (include "gwapi.kept" .) "channel" -}}
+Gateway API {{ $installed }} ({{ $channel | default "no channel" }}) installed, another channel than the requested {{ .Values.gatewayApi.version }} ({{ .Values.gatewayApi.channel }}): kept, CRDs of another release channel are never overwritten (gatewayApi.keepNewer=false to switch)
 {{- else -}}
 Gateway API {{ $installed }} ({{ $channel }}) installed; {{ if .Values.gatewayApi.install }}{{ .Values.gatewayApi.version }} ({{ .Values.gatewayApi.channel }}) requested{{ else }}kept as is{{ end }}
 {{- end -}}
@@ -159,7 +189,7 @@ Gateway API {{ $installed }} ({{ $channel }}) installed; {{ if .Values.gatewayAp
 {{- define "gwapi.effective" -}}
 {{- $installed := include "gwapi.installed" . -}}
 {{- if not .Values.gatewayApi.install -}}{{ $installed }}
-{{- else if and $installed .Values.gatewayApi.keepNewer (semverCompare (printf "> %s" .Values.gatewayApi.version) $installed) -}}{{ $installed }}
+{{- else if include "gwapi.kept" . -}}{{ $installed }}
 {{- else -}}{{ .Values.gatewayApi.version }}{{- end -}}
 {{- end -}}
 

@@ -8,6 +8,7 @@
 #   cluster-down          stop what cluster-up started, by PID
 #   test-cluster-harness  go tests of the harness (each starts its own cluster; no running cluster needed)
 #   test-cluster-smoke    tests/cluster/smoke.sh against the running cluster
+#   gwapi-assets          rebuild the Gateway API release assets the fixtures lack into $(B)/gateway-api-assets (cached)
 
 # $(B) is the top-level Makefile's build directory (default build), so work trees
 # building in parallel (B=build-NAME) each get their own cluster.
@@ -47,11 +48,17 @@ EG_CHART_v1.3.3 = $$(cd $(CURDIR)/tests/controllers/envoy-gateway-v1.3.3 && $(CL
 EG_CHART_v1.8.3 = $(KSTAGE_FIXTURES)/envoy-gateway/v1.8.3/gateway-helm-v1.8.3.tgz
 EG_FLAGS = $(if $(REAL_EG),--envoy-gateway-bin-dir $(CONTROLLERS_DIR)) \
   $(if $(and $(filter real,$(KSTAGE_EG)),$(EG_VERSION)),--envoy-gateway $(EG_VERSION) --envoy-gateway-chart $(EG_CHART_$(EG_VERSION)))
+# The Gateway API release assets the fixtures lack (v1.5.1's experimental-install.yaml),
+# rebuilt from the Go module with the project's release script by
+# tests/tools/gwapi_install_yaml.py, which first proves the method on the standard
+# assets (byte for byte the fixtures and kstage.lock's pins); cached in $(B).
+GWAPI_VERSIONS := v1.2.1 v1.5.1
+GWAPI_ASSETS   := $(CURDIR)/$(if $(B),$(B),build)/gateway-api-assets
 
 UNIT_LIKE_TESTS += test-cluster-harness
 CLUSTER_TESTS += test-cluster-smoke
 
-.PHONY: controllers-build cluster-build cluster-up cluster-down test-cluster-harness test-cluster-smoke
+.PHONY: controllers-build gwapi-assets cluster-build cluster-up cluster-down test-cluster-harness test-cluster-smoke
 
 # The Kubernetes version is stamped in like the release build does (else /version says v0.0.0-master).
 cluster-build:
@@ -79,8 +86,15 @@ $(CONTROLLERS_DIR)/envoy-gateway-%/envoy-gateway: $(CURDIR)/tests/controllers/en
 
 controllers-build: $(KSERVE_BINS) $(EG_VERSIONS:%=$(CONTROLLERS_DIR)/envoy-gateway-%/envoy-gateway)
 
-cluster-up: cluster-build $(CLUSTER_TOOLS)/kubectl $(REAL_KSERVE) $(REAL_EG)
-	$(CLUSTER_BIN) up --dir $(CLUSTER_DIR) $(if $(KSTAGE_PRELOAD),--preload $(KSTAGE_PRELOAD)) $(if $(REAL_KSERVE),--kserve-bin-dir $(CONTROLLERS_DIR)) \
+$(GWAPI_ASSETS)/stamp: $(CURDIR)/tests/tools/gwapi_install_yaml.py $(CURDIR)/kstage.lock
+	python3 $(CURDIR)/tests/tools/gwapi_install_yaml.py --go $(CLUSTER_GO) --fixtures $(KSTAGE_FIXTURES) \
+	  --lock $(CURDIR)/kstage.lock --out $(GWAPI_ASSETS) $(GWAPI_VERSIONS)
+	@touch $@
+
+gwapi-assets: $(GWAPI_ASSETS)/stamp
+
+cluster-up: cluster-build $(CLUSTER_TOOLS)/kubectl $(REAL_KSERVE) $(REAL_EG) $(GWAPI_ASSETS)/stamp
+	$(CLUSTER_BIN) up --dir $(CLUSTER_DIR) --assets $(GWAPI_ASSETS) $(if $(KSTAGE_PRELOAD),--preload $(KSTAGE_PRELOAD)) $(if $(REAL_KSERVE),--kserve-bin-dir $(CONTROLLERS_DIR)) \
 	  $(EG_FLAGS)
 
 cluster-down:

@@ -16,7 +16,7 @@ import time
 import pytest
 
 from conftest import ROOT
-from shipped import all_mirrors, mirror, pinned_copy
+from shipped import GWAPI_PINS, all_mirrors, mirror, pinned_copy
 
 RELEASE = "kserve-gateway-api"
 GWAPI = ["gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants"]
@@ -485,24 +485,27 @@ def release_record(cluster, name):
     return json.loads(gzip.decompress(base64.b64decode(heads[0]["data"]["release"])))
 
 
-def test_shipped_lock_leaves_optional_sources_unpinned_and_a_run_that_needs_one_is_refused(cluster):
+def test_shipped_lock_pins_the_gateway_api_files_and_a_run_that_needs_an_unpinned_source_is_refused(cluster):
     lock = (ROOT / "kstage.lock").read_text()
-    assert "docker.io" not in lock and "ghcr.io" not in lock and "experimental" not in lock
+    assert "docker.io" not in lock and "ghcr.io" not in lock
+    for (version, channel), pin in GWAPI_PINS.items():
+        assert ('url: "https://github.com/kubernetes-sigs/gateway-api/releases/download/%s/%s-install.yaml"\n'
+                '    resolved: "https://github.com/kubernetes-sigs/gateway-api/releases/download/%s/%s-install.yaml"\n'
+                '    sha256: "%s"' % (version, channel, version, channel, pin)) in lock, (version, channel)
     preload(cluster, "kserve-v0.15.2")
     before = ingress(cluster)
     r = run(cluster, "apply", *example("current-versions"), "--set", "envoyGateway.install=true",
             "--set", "kserve.mode=helm", "--set", "gatewayApi.channel=experimental")
     assert r.returncode == 2, r.stdout + r.stderr
     err = r.stderr
-    assert "preflight: 5 problems, nothing was changed" in err, err
+    assert "preflight: 4 problems, nothing was changed" in err, err
     assert ("check kserve-helm-mode: kserve.mode helm: KServe's chart needs cert-manager (its webhook Certificate "
             "and Issuer), and CRD certificates.cert-manager.io is not installed") in err, err
     for stage, src in (("envoy-gateway-crds", "oci://docker.io/envoyproxy/gateway-helm:v1.8.3"),
                        ("envoy-gateway", "oci://docker.io/envoyproxy/gateway-helm:v1.8.3"),
-                       ("kserve-helm", "oci://ghcr.io/kserve/charts/kserve:v0.15.2"),
-                       ("gateway-api-crds-v1-5-experimental",
-                        "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/experimental-install.yaml")):
+                       ("kserve-helm", "oci://ghcr.io/kserve/charts/kserve:v0.15.2")):
         assert "stage %s: check pinned: source %s is not pinned in" % (stage, src) in err, err
+    assert "gateway-api-crds-v1-5-experimental: check pinned" not in err, err
     assert "`kstage fetch --update-lock` records the digest it fetched" in err
     assert "airgap bundle" in err
     nothing_changed(cluster, before)
@@ -701,17 +704,6 @@ def test_kserve_helm_mode_v0200_chart_in_the_namespace_of_the_values(cluster):
     finally:
         drop_kserve_chart_leftovers(cluster)
         cluster.kubectl("delete", "namespace", "ml-serving", "--ignore-not-found", "--wait=false")
-
-
-def test_gateway_api_experimental_channel_with_update_lock(cluster):
-    preload(cluster, "kserve-v0.15.2")
-    b = pinned_copy(cluster, "bundle-exp")
-    r = cluster.kstage("apply", str(b), *all_mirrors(cluster), *example("http-only"),
-                       "--set", "gatewayApi.channel=experimental", "--set", "verify.enabled=false", timeout=900)
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "stage gateway-api-crds: skipped" in r.stderr
-    exp = crd_versions(cluster, GWAPI + ["tcproutes", "tlsroutes", "udproutes"])
-    assert set(exp.values()) == {("v1.2.1", "experimental")}, exp
 
 
 def test_disable_http_route_timeout_stays_a_json_boolean(cluster):

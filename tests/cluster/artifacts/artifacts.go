@@ -7,6 +7,10 @@
 //	/kserve/kserve/releases/download/<v>/<file>                -> <fixtures>/kserve/<v>/<file>
 //	/fixtures/<path>                                           -> <fixtures>/<path>
 //
+// A file missing from the fixtures is looked up in the further roots given to
+// New, in order (the release assets rebuilt by tests/tools/gwapi_install_yaml.py
+// in the build directory, same layout).
+//
 // Damage, by query or by a path prefix (the prefix form is for clients that
 // drop queries):
 //
@@ -34,15 +38,18 @@ import (
 	"time"
 )
 
-// Server serves files from Root.
+// Server serves files from Root, else from the first of More that has them.
 type Server struct {
 	Root string
+	More []string
 	mu   sync.Mutex
 	hits map[string]int
 }
 
-// New makes a server over root.
-func New(root string) *Server { return &Server{Root: root, hits: map[string]int{}} }
+// New makes a server over root, then more.
+func New(root string, more ...string) *Server {
+	return &Server{Root: root, More: more, hits: map[string]int{}}
+}
 
 var releases = map[string]string{
 	"kubernetes-sigs/gateway-api": "gateway-api",
@@ -60,17 +67,40 @@ func (s *Server) Hits() map[string]int {
 	return out
 }
 
-// resolve maps a URL path to a file under Root.
+// resolve maps a URL path to a file under Root, else under the first of More
+// that has it.
 func (s *Server) resolve(p string) (string, bool) {
+	rel, ok := relPath(p)
+	if !ok {
+		return "", false
+	}
+	file := filepath.Join(s.Root, rel)
+	if !fileExists(file) {
+		for _, r := range s.More {
+			if f := filepath.Join(r, rel); fileExists(f) {
+				return f, true
+			}
+		}
+	}
+	return file, true // missing everywhere: ServeHTTP answers 404
+}
+
+func fileExists(f string) bool {
+	st, err := os.Stat(f)
+	return err == nil && !st.IsDir()
+}
+
+// relPath maps a URL path to a path relative to a root.
+func relPath(p string) (string, bool) {
 	p = path.Clean("/" + p)
 	if rest, ok := strings.CutPrefix(p, "/fixtures/"); ok {
-		return filepath.Join(s.Root, filepath.FromSlash(rest)), true
+		return filepath.FromSlash(rest), true
 	}
 	parts := strings.SplitN(strings.TrimPrefix(p, "/"), "/", 6)
 	// owner/repo/releases/download/<v>/<file>
 	if len(parts) == 6 && parts[2] == "releases" && parts[3] == "download" {
 		if sub, ok := releases[parts[0]+"/"+parts[1]]; ok {
-			return filepath.Join(s.Root, sub, parts[4], filepath.FromSlash(parts[5])), true
+			return filepath.Join(sub, parts[4], filepath.FromSlash(parts[5])), true
 		}
 	}
 	return "", false

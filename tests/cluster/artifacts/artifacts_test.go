@@ -139,3 +139,31 @@ func TestRealFixtures(t *testing.T) {
 		t.Fatalf("real fixture differs: %v", err)
 	}
 }
+
+// TestMoreRoots: a file missing from the fixtures is served from the next
+// root that has it; a file in both comes from the fixtures.
+func TestMoreRoots(t *testing.T) {
+	root, data := fixtureTree(t)
+	more := t.TempDir()
+	dir := filepath.Join(more, "gateway-api", "v1.5.1")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "experimental-install.yaml"), []byte("rebuilt"), 0o644)
+	os.MkdirAll(filepath.Join(more, "gateway-api", "v1.2.1"), 0o755)
+	os.WriteFile(filepath.Join(more, "gateway-api", "v1.2.1", "standard-install.yaml"), []byte("shadowed"), 0o644)
+	srv := httptest.NewTLSServer(New(root, t.TempDir(), more))
+	defer srv.Close()
+	c := srv.Client()
+	const rel = "/kubernetes-sigs/gateway-api/releases/download/"
+	if code, b, _ := fetch(t, c, srv.URL+rel+"v1.5.1/experimental-install.yaml"); code != 200 || string(b) != "rebuilt" {
+		t.Fatalf("from the further root: %d %q", code, b)
+	}
+	if code, b, _ := fetch(t, c, srv.URL+"/_tamper"+rel+"v1.5.1/experimental-install.yaml"); code != 200 || string(b) == "rebuilt" {
+		t.Fatalf("damage applies to the further root: %d %q", code, b)
+	}
+	if code, b, _ := fetch(t, c, srv.URL+rel+"v1.2.1/standard-install.yaml"); code != 200 || sum(b) != sum(data) {
+		t.Fatalf("fixtures first: %d %d bytes", code, len(b))
+	}
+	if code, _, _ := fetch(t, c, srv.URL+rel+"v1.5.1/standard-install.yaml"); code != 404 {
+		t.Fatalf("missing everywhere: want 404, got %d", code)
+	}
+}

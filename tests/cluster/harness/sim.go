@@ -95,7 +95,11 @@ func RunSim(ctx context.Context, args []string) error {
 		return err
 	}
 	artTLS := &tls.Config{Certificates: []tls.Certificate{artCert}, MinVersion: tls.VersionTLS12}
-	art := artifacts.New(s.Fixtures)
+	var more []string
+	if s.Assets != "" {
+		more = append(more, s.Assets)
+	}
+	art := artifacts.New(s.Fixtures, more...)
 	serve("artifacts", s.ArtifactAddr, art, artTLS)
 
 	reg := oci.New()

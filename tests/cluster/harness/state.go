@@ -15,6 +15,7 @@ import (
 type State struct {
 	Dir            string `json:"dir"`
 	Fixtures       string `json:"fixtures"`
+	Assets         string `json:"assets,omitempty"` // served where Fixtures lack a file (rebuilt release assets)
 	EtcdURL        string `json:"etcdURL"`
 	EtcdPeerURL    string `json:"etcdPeerURL"`
 	APIServerURL   string `json:"apiServerURL"`

@@ -44,6 +44,7 @@ type upper struct {
 	egBinDir     string // real Envoy Gateway binaries by version, or "" (simulated)
 	egPreset     string // Envoy Gateway version to install after the preset, or ""
 	egChart      string // its chart, a directory or a .tgz (CRDs)
+	assets       string // further release assets served by the artifact server, or ""
 }
 
 func token() string {
@@ -66,6 +67,8 @@ func Up(ctx context.Context, args []string) error {
 	dir := fs.String("dir", "build/test-cluster", "state directory")
 	preload := fs.String("preload", os.Getenv("KSTAGE_PRELOAD"), "preset to apply after start (kserve-v0.15.2)")
 	fixtures := fs.String("fixtures", "", "fixtures directory (default $KSTAGE_FIXTURES or <repo>/../shared/fixtures)")
+	assets := fs.String("assets", "", "further release assets, the fixtures' layout, served where the fixtures lack a file "+
+		"(the Gateway API files rebuilt by tests/tools/gwapi_install_yaml.py)")
 	timeout := fs.Duration("timeout", 240*time.Second, "give up after this long")
 	kserveBinDir := fs.String("kserve-bin-dir", os.Getenv("KSTAGE_KSERVE_BIN_DIR"),
 		"run the real KServe controller manager DIR/kserve-<image tag>/manager for its pods (default: the KServe stand-in)")
@@ -92,6 +95,11 @@ func Up(ctx context.Context, args []string) error {
 	defer cancel()
 	start := time.Now()
 	u := &upper{egPreset: *egPreset, egChart: *egChart}
+	if *assets != "" {
+		if u.assets, err = filepath.Abs(*assets); err != nil {
+			return err
+		}
+	}
 	if *kserveBinDir != "" {
 		if u.kserveBinDir, err = filepath.Abs(*kserveBinDir); err != nil {
 			return err
@@ -135,7 +143,7 @@ func (u *upper) run(ctx context.Context, dir, fixtures, preload string) error {
 	}
 	a := func(i int) string { return "127.0.0.1:" + strconv.Itoa(ports[i]) }
 	s := &State{
-		Dir: dir, Fixtures: fixtures, KServeBinDir: u.kserveBinDir, EnvoyGatewayBinDir: u.egBinDir,
+		Dir: dir, Fixtures: fixtures, Assets: u.assets, KServeBinDir: u.kserveBinDir, EnvoyGatewayBinDir: u.egBinDir,
 		EtcdURL: "http://" + a(0), EtcdPeerURL: "http://" + a(1),
 		APIServerURL: "https://" + a(2), ProxyAddr: a(3), ControlAddr: a(4),
 		ArtifactAddr: a(5), OCIAddr: a(6), GitAddr: a(7), GitHTTPAddr: a(8), DataplaneAddr: a(9),

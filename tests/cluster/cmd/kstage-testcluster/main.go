@@ -1,6 +1,6 @@
 // Command kstage-testcluster is the whole test cluster in one binary:
 //
-//	kstage-testcluster up --dir DIR [--preload kserve-v0.15.2]   start everything, detached; return when ready
+//	kstage-testcluster up --dir DIR [--preload kserve-v0.15.2] [--assets DIR]   start everything, detached; return when ready
 //	kstage-testcluster down --dir DIR                            stop what up started, by PID
 //	kstage-testcluster etcd ...                                  embedded etcd (started by up)
 //	kstage-testcluster kube-apiserver ...                        the real kube-apiserver (k8s.io/kubernetes)
