@@ -318,6 +318,7 @@ typedef struct kube_apply_opts {
 	bool force;             /* --force-conflicts */
 	bool dry_run;           /* dryRun=All */
 	const char *field_manager;   /* NULL: "kstage" */
+	bool absent;            /* the caller read that it does not exist: no GET before an identity-only object */
 } kube_apply_opts;
 
 /* Server-side apply of a resolved object. *out (may be NULL) is the

@@ -597,7 +597,7 @@ static void send_one(void *u, size_t i, karena *a)
 	group_ctx *g = u;
 	stage_run *r = g->r;
 	stage_obj *so = &r->v[g->g0 + i];
-	kube_apply_opts opts = { r->ctx->force, r->plan, r->ctx->field_manager };
+	kube_apply_opts opts = { r->ctx->force, r->plan, r->ctx->field_manager, so->known && !so->before };
 	if (so->later || so->unchanged)
 		return;
 	if (r->plan && !so->known) {

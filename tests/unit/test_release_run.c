@@ -778,7 +778,8 @@ TEST(release_run_noop_apply_writes_its_record_once)
 
 /* A first install into a namespace the stage creates: the journal finds
  * the Namespace absent with its LIST, so it lists nothing inside it (all of
- * it is absent), and an uninstall deletes it all. */
+ * it is absent) and does not GET the identity-only Namespace before its
+ * apply, and an uninstall deletes it all. */
 TEST(release_run_journal_lists_nothing_in_a_namespace_the_stage_creates)
 {
 	static const char *const files[] = {
@@ -794,6 +795,7 @@ TEST(release_run_journal_lists_nothing_in_a_namespace_the_stage_creates)
 	CHECK_INT_EQ(env_apply(&v), 0);
 	CHECK(log_find(&v.r.log, "GET /api/v1/namespaces\n") >= 0);
 	CHECK(log_find(&v.r.log, "GET /api/v1/namespaces/fresh-ns/configmaps") < 0);
+	CHECK(log_find(&v.r.log, "GET /api/v1/namespaces/fresh-ns\n") < 0);   /* known absent: no GET before its apply */
 	CHECK(fake_api_find(&v.r.f, "fresh-ns/configmaps", "b") != NULL);
 	CHECK_INT_EQ(rel_store_get(v.st, &v.a, "demo", 1, &rec, &v.e), 0);
 	if (rec) {
