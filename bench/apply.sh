@@ -18,6 +18,10 @@ KUBECTL=${KUBECTL:-build/tools/bin/kubectl}
 N=${BENCH_CONFIGMAPS:-500}
 [ -f "$DIR/env" ] || { echo "bench/apply: no test cluster at $DIR (make cluster-up)" >&2; exit 2; }
 set -a; . "$DIR/env"; set +a
+# BENCH_DIRECT=1: both tools straight to the API server (HTTP/2 over TLS)
+# instead of through the fault proxy (HTTP/1.1 only); requests then read 0
+KCFG=$KSTAGE_KUBECONFIG
+[ -z "${BENCH_DIRECT:-}" ] || KCFG=$KSTAGE_DIRECT_KUBECONFIG
 FIX=${KSTAGE_FIXTURES:-../shared/fixtures}/gateway-api/v1.2.1/standard-install.yaml
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -41,8 +45,11 @@ stages:
 EOF
 
 K() { "$KUBECTL" --kubeconfig "$KSTAGE_DIRECT_KUBECONFIG" "$@"; }
+# each first apply is a first install: the release's records go too (a full
+# history would add the pruning's requests to some rounds and not others)
 clean() {
   K delete namespace bench-apply --ignore-not-found --wait=true >/dev/null
+  K delete secret -n kstage-system -l owner=kstage,name=bench-apply --ignore-not-found >/dev/null
   K delete -f "$WORK/bundle/files/gateway-api.yaml" --ignore-not-found --wait=true >/dev/null 2>&1 || true
 }
 counters_reset() { curl -fsS -X DELETE "$KSTAGE_FAULT_URL/counters" >/dev/null; curl -fsS -X DELETE "$KSTAGE_FAULT_URL/rules" >/dev/null; }
@@ -52,12 +59,12 @@ now() { date +%s.%N; }
 
 run_kstage() {
   counters_reset; local t0; t0=$(now)
-  "$KSTAGE" apply "$WORK/bundle" --kubeconfig "$KSTAGE_KUBECONFIG" -q >/dev/null
+  "$KSTAGE" apply "$WORK/bundle" --kubeconfig "$KCFG" -q >/dev/null
   echo "$(python3 -c "print(f'{$(now)-$t0:.2f}')") $(counters_total)"
 }
 run_kubectl() {
   counters_reset; local t0; t0=$(now)
-  "$KUBECTL" --kubeconfig "$KSTAGE_KUBECONFIG" apply --server-side \
+  "$KUBECTL" --kubeconfig "$KCFG" apply --server-side \
     -f "$WORK/bundle/files/gateway-api.yaml" -f "$WORK/bundle/files/configmaps.yaml" >/dev/null
   echo "$(python3 -c "print(f'{$(now)-$t0:.2f}')") $(counters_total)"
 }
