@@ -21,7 +21,8 @@ set -a; . "$DIR/env"; set +a
 # BENCH_DIRECT=1: both tools straight to the API server (HTTP/2 over TLS)
 # instead of through the fault proxy (HTTP/1.1 only); requests then read 0
 KCFG=$KSTAGE_KUBECONFIG
-[ -z "${BENCH_DIRECT:-}" ] || KCFG=$KSTAGE_DIRECT_KUBECONFIG
+VIA="through the fault proxy (no faults)"
+[ -z "${BENCH_DIRECT:-}" ] || { KCFG=$KSTAGE_DIRECT_KUBECONFIG; VIA="straight to the API server (requests not counted)"; }
 FIX=${KSTAGE_FIXTURES:-../shared/fixtures}/gateway-api/v1.2.1/standard-install.yaml
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -70,7 +71,7 @@ run_kubectl() {
 }
 
 ROUNDS=${BENCH_ROUNDS:-3}
-echo "bench/apply: Gateway API v1.2.1 (5 CRDs) + 1 Namespace + $N ConfigMaps, through the fault proxy (no faults), $ROUNDS rounds"
+echo "bench/apply: Gateway API v1.2.1 (5 CRDs) + 1 Namespace + $N ConfigMaps, $VIA, $ROUNDS rounds"
 echo "  kstage: $KSTAGE ($("$KSTAGE" version --short)), kubectl: $("$KUBECTL" version --client -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 results=""
 for r in $(seq 1 "$ROUNDS"); do

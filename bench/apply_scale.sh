@@ -18,7 +18,8 @@ set -a; . "$DIR/env"; set +a
 # BENCH_DIRECT=1: both tools straight to the API server (HTTP/2 over TLS)
 # instead of through the fault proxy (HTTP/1.1 only); requests then read 0
 KCFG=$KSTAGE_KUBECONFIG
-[ -z "${BENCH_DIRECT:-}" ] || KCFG=$KSTAGE_DIRECT_KUBECONFIG
+VIA="through the fault proxy (no faults)"
+[ -z "${BENCH_DIRECT:-}" ] || { KCFG=$KSTAGE_DIRECT_KUBECONFIG; VIA="straight to the API server (requests not counted)"; }
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -34,7 +35,7 @@ measure() {
   echo "$secs $(counters_total) $kib"
 }
 
-echo "bench/apply_scale: 1 Namespace + N ConfigMaps, created, through the fault proxy (no faults)"
+echo "bench/apply_scale: 1 Namespace + N ConfigMaps, created, $VIA"
 echo "  kstage: $KSTAGE ($("$KSTAGE" version --short)), kubectl: $("$KUBECTL" version --client -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| objects | kstage time | kstage requests | kstage peak MiB | kubectl time | kubectl requests | kubectl peak MiB | time ratio | kstage ms/object |"
