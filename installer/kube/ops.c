@@ -12,6 +12,7 @@
 #include "kube.h"
 #include "core/alloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -357,6 +358,25 @@ int kube_op_json_key_merge_preview(kube_client *c, karena *a, const char *ns, co
 	return rc;
 }
 
+/* restartedAt as Go's time.RFC3339Nano in UTC (trailing zeros of the
+ * fraction dropped). kubectl writes whole seconds, so two restarts in one
+ * second are the same patch and the second restarts nothing; a rollback
+ * restarting what its apply restarted a moment ago must not be lost. */
+static void restart_stamp(char *ts, size_t size)
+{
+	struct timespec now;
+	struct tm tm;
+	char frac[16];
+	size_t n, off;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	off = strftime(ts, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	n = (size_t)snprintf(frac, sizeof(frac), "%09ld", now.tv_nsec);
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = 0;
+	snprintf(ts + off, size - off, "%s%sZ", n ? "." : "", frac);
+}
+
 int kube_op_rollout_restart(kube_client *c, karena *a, const char *kind, const char *ns,
 			    const char *name, bool dry_run, kube_obj *out, kerr *err)
 {
@@ -364,9 +384,7 @@ int kube_op_rollout_restart(kube_client *c, karena *a, const char *kind, const c
 	kbuf path = KBUF_INIT, body = KBUF_INIT, ref = KBUF_INIT;
 	kube_req rq = { 0 };
 	kube_resp rs;
-	char ts[40];
-	time_t now = time(NULL);
-	struct tm tm;
+	char ts[48];
 	doc_node *live = NULL;
 	int rc;
 
@@ -378,8 +396,7 @@ int kube_op_rollout_restart(kube_client *c, karena *a, const char *kind, const c
 		k = "DaemonSet", res = "daemonsets";
 	else
 		return kerr_set(err, KE_INPUT, "rolloutRestart: kind \"%s\" cannot be restarted (deployment, statefulset or daemonset)", kind);
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	restart_stamp(ts, sizeof(ts));
 	if ((rc = op_target(&path, &ref, "rolloutRestart", "/apis/apps/v1", "apps", k, res, ns, name, err)))
 		return rc;   /* nothing was written to path or ref */
 	kbuf_printf(&path, "?fieldManager=kstage-op%s", dry_run ? "&dryRun=All" : "");

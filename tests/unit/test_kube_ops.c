@@ -89,3 +89,54 @@ TEST(kube_json_key_merge_retries_on_409)
 	kbuf_release(&f.last_body);
 	karena_release(&a);
 }
+
+/* rolloutRestart: each call writes its own restartedAt, in RFC 3339 with
+ * the fraction Go's RFC3339Nano gives: two restarts within one second are
+ * two rollouts (kubectl's whole seconds made the second one a no-op: an
+ * apply's restart followed at once by its rollback's was lost). */
+typedef struct fake_restart {
+	int n;
+	char stamp[2][64];
+} fake_restart;
+
+static int restart_send(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
+{
+	fake_restart *f = impl;
+	const char *p = strstr(req->body ? req->body : "", "restartedAt\":\"");
+	(void)auth;
+	(void)err;
+	if (f->n < 2 && p)
+		snprintf(f->stamp[f->n], sizeof(f->stamp[0]), "%.*s", (int)strcspn(p + 14, "\""), p + 14);
+	f->n++;
+	resp->status = 200;
+	kbuf_puts(&resp->body, "{\"apiVersion\":\"apps/v1\",\"kind\":\"Deployment\",\"metadata\":{\"name\":\"web\","
+		  "\"namespace\":\"ns\"}}");
+	return 0;
+}
+
+TEST(kube_rollout_restart_twice_in_one_second_writes_two_stamps)
+{
+	fake_restart f = { 0, { "", "" } };
+	kube_transport tr = { restart_send, NULL, &f };
+	kube_config cfg;
+	kube_client *c;
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	int i;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.server = "https://fake";
+	c = kube_client_new_with(tr, &cfg, NULL);
+	CHECK_INT_EQ(kube_op_rollout_restart(c, &a, "deployment", "ns", "web", false, NULL, &e), 0);
+	CHECK_INT_EQ(kube_op_rollout_restart(c, &a, "deployment", "ns", "web", false, NULL, &e), 0);
+	CHECK_INT_EQ(f.n, 2);
+	CHECK(strcmp(f.stamp[0], f.stamp[1]) != 0);
+	for (i = 0; i < 2; i++) {   /* 2006-01-02T15:04:05[.fraction]Z */
+		size_t len = strlen(f.stamp[i]);
+		CHECK_MSG(len >= 20 && len <= 30 && f.stamp[i][10] == 'T' && f.stamp[i][len - 1] == 'Z' &&
+			  (len == 20 || f.stamp[i][19] == '.'), "%s", f.stamp[i]);
+		CHECK(len == 20 || f.stamp[i][len - 2] != '0');
+	}
+	kube_client_free(c);
+	karena_release(&a);
+	kerr_clear(&e);
+}
