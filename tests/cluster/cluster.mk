@@ -2,7 +2,7 @@
 # top-level Makefile; usable alone: make -f tests/cluster/cluster.mk cluster-up
 #
 #   cluster-build         go build build/test-cluster/bin/kstage-testcluster (cached; warm rebuild is a relink at most)
-#   controllers-build     go build the real KServe controller managers into $(B)/controllers (cached)
+#   controllers-build     go build the real KServe controller managers and Envoy Gateways into $(B)/controllers (cached)
 #   cluster-up            start everything detached; returns when ready (KSTAGE_PRELOAD=kserve-v0.15.2 to preload;
 #                         KSTAGE_CONTROLLERS=sim for the KServe stand-in instead of the real controller)
 #   cluster-down          stop what cluster-up started, by PID
@@ -28,14 +28,25 @@ CONTROLLERS_DIR := $(CURDIR)/$(if $(B),$(B),build)/controllers
 KSERVE_VERSIONS := v0.15.2 v0.20.0
 KSERVE_BINS     := $(KSERVE_VERSIONS:%=$(CONTROLLERS_DIR)/kserve-%/manager)
 REAL_KSERVE     := $(if $(filter real,$(KSTAGE_CONTROLLERS)),$(KSERVE_BINS))
-# KSTAGE_EG=real runs the real Envoy Gateway of the preset's line (built from
-# tests/controllers/envoy-gateway-VERSION) for its pods, and installs it after
-# the preset as its Helm chart does (CRDs from the chart in the Go module cache).
+# Envoy Gateway: KSTAGE_EG=sim (the default) simulates it; KSTAGE_EG=real
+# installs the preset's line after the preset, as its Helm chart does, over the
+# Gateway API v1.2.1 CRDs (its own CRDs from its chart: v1.3.3's in the Go module
+# cache, v1.8.3's in the chart fixture); KSTAGE_EG=bundle installs none (the
+# bundle under test does). With real and bundle, the real Envoy Gateway of each
+# pod's image tag runs (built from tests/controllers/envoy-gateway-VERSION).
 KSTAGE_EG ?= sim
+ifeq ($(filter real sim bundle,$(KSTAGE_EG)),)
+$(error KSTAGE_EG must be sim, real or bundle, not "$(KSTAGE_EG)")
+endif
+EG_VERSIONS := v1.3.3 v1.8.3
 EG_VERSION_kserve-v0.15.2 := v1.3.3
+EG_VERSION_kserve-v0.20.0 := v1.8.3
 EG_VERSION := $(EG_VERSION_$(KSTAGE_PRELOAD))
-REAL_EG := $(if $(and $(filter real,$(KSTAGE_EG)),$(EG_VERSION)),$(CONTROLLERS_DIR)/envoy-gateway-$(EG_VERSION)/envoy-gateway)
-EG_CHART = $$(cd $(CURDIR)/tests/controllers/envoy-gateway-$(EG_VERSION) && $(CLUSTER_GO) list -m -f '{{.Dir}}' github.com/envoyproxy/gateway)/charts/gateway-helm
+REAL_EG := $(if $(and $(filter real bundle,$(KSTAGE_EG)),$(EG_VERSION)),$(CONTROLLERS_DIR)/envoy-gateway-$(EG_VERSION)/envoy-gateway)
+EG_CHART_v1.3.3 = $$(cd $(CURDIR)/tests/controllers/envoy-gateway-v1.3.3 && $(CLUSTER_GO) list -m -f '{{.Dir}}' github.com/envoyproxy/gateway)/charts/gateway-helm
+EG_CHART_v1.8.3 = $(KSTAGE_FIXTURES)/envoy-gateway/v1.8.3/gateway-helm-v1.8.3.tgz
+EG_FLAGS = $(if $(REAL_EG),--envoy-gateway-bin-dir $(CONTROLLERS_DIR)) \
+  $(if $(and $(filter real,$(KSTAGE_EG)),$(EG_VERSION)),--envoy-gateway $(EG_VERSION) --envoy-gateway-chart $(EG_CHART_$(EG_VERSION)))
 
 UNIT_LIKE_TESTS += test-cluster-harness
 CLUSTER_TESTS += test-cluster-smoke
@@ -66,11 +77,11 @@ $(CONTROLLERS_DIR)/envoy-gateway-%/envoy-gateway: $(CURDIR)/tests/controllers/en
 	@mkdir -p $(@D)
 	cd $(CURDIR)/tests/controllers/envoy-gateway-$* && $(CLUSTER_GO) build -o $@ github.com/envoyproxy/gateway/cmd/envoy-gateway
 
-controllers-build: $(KSERVE_BINS) $(CONTROLLERS_DIR)/envoy-gateway-v1.3.3/envoy-gateway
+controllers-build: $(KSERVE_BINS) $(EG_VERSIONS:%=$(CONTROLLERS_DIR)/envoy-gateway-%/envoy-gateway)
 
 cluster-up: cluster-build $(CLUSTER_TOOLS)/kubectl $(REAL_KSERVE) $(REAL_EG)
 	$(CLUSTER_BIN) up --dir $(CLUSTER_DIR) $(if $(KSTAGE_PRELOAD),--preload $(KSTAGE_PRELOAD)) $(if $(REAL_KSERVE),--kserve-bin-dir $(CONTROLLERS_DIR)) \
-	  $(if $(REAL_EG),--envoy-gateway-bin $(REAL_EG) --envoy-gateway $(EG_VERSION) --envoy-gateway-chart $(EG_CHART))
+	  $(EG_FLAGS)
 
 cluster-down:
 	@if [ -x $(CLUSTER_BIN) ]; then $(CLUSTER_BIN) down --dir $(CLUSTER_DIR); \

@@ -16,6 +16,7 @@ import time
 import pytest
 
 from conftest import ROOT
+from shipped import all_mirrors, mirror, pinned_copy
 
 RELEASE = "kserve-gateway-api"
 GWAPI = ["gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants"]
@@ -27,10 +28,6 @@ EG_CRDS = sorted(n + ".gateway.envoyproxy.io" for n in (
 # who writes an InferenceService's status and its HTTPRoutes, by the cluster's KSTAGE_KSERVE_CONTROLLER:
 # KServe's own controller (its binary is `manager`, the field manager of all its writes) or the stand-in
 KSERVE_FIELD_MANAGERS = {"real": ("manager", "manager"), "sim": ("kstage-sim", "kserve-controller")}
-
-
-def mirror(cluster):
-    return ["--mirror", "https://github.com/=" + cluster.env["KSTAGE_ARTIFACT_URL"] + "/"]
 
 
 def run(cluster, verb, *args, kubeconfig=None, timeout=900):
@@ -486,40 +483,6 @@ def release_record(cluster, name):
     assert len(heads) == 1, [s["metadata"]["labels"] for s in heads]
     assert heads[0]["metadata"]["annotations"]["kstage.dev/parts"] == "1"
     return json.loads(gzip.decompress(base64.b64decode(heads[0]["data"]["release"])))
-
-
-def all_mirrors(cluster):
-    """github.com, docker.io and ghcr.io all served by the test servers."""
-    oci = "oci://" + cluster.env["KSTAGE_OCI_HOST"] + "/"
-    return mirror(cluster) + ["--mirror", "oci://docker.io/=" + oci, "--mirror", "oci://ghcr.io/=" + oci]
-
-
-def pinned_copy(cluster, name):
-    """The shipped bundle copied, then pinned with `kstage fetch --update-lock`
-    as a connected machine would (here through the test servers)."""
-    import shutil
-    d = cluster.tmp / name
-    if d.exists():
-        shutil.rmtree(d)
-    d.mkdir()
-    for f in ("kstage.yaml", "kstage.lock"):
-        shutil.copy(ROOT / f, d / f)
-    for sub in ("templates", "values"):
-        shutil.copytree(ROOT / sub, d / sub)
-    r = cluster.kstage("fetch", str(d), "--update-lock", *all_mirrors(cluster), timeout=600)
-    assert r.returncode == 0, r.stdout + r.stderr
-    # the Gateway API v1.5.1 experimental file is not on the test server: an optional
-    # source that cannot be fetched is left unpinned, and --update-lock says so
-    assert ("stage gateway-api-crds-v1-5-experimental: optional source "
-            "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/experimental-install.yaml "
-            "left unpinned") in r.stderr, r.stderr
-    lock = (d / "kstage.lock").read_text()
-    for stage in ("envoy-gateway-crds", "kserve-helm", "kserve-helm-v0-20", "gateway-api-crds-experimental"):
-        assert 'stage: "%s"' % stage in lock, lock
-    # the envoy-gateway stage's chart is envoy-gateway-crds' archive: one entry pins both
-    assert lock.count('url: "oci://docker.io/envoyproxy/gateway-helm:v1.8.3"') == 1, lock
-    assert 'stage: "gateway-api-crds-v1-5-experimental"' not in lock
-    return d
 
 
 def test_shipped_lock_leaves_optional_sources_unpinned_and_a_run_that_needs_one_is_refused(cluster):

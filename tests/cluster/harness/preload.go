@@ -1,11 +1,15 @@
 package harness
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	_ "embed"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -32,8 +36,11 @@ var kserve0200 []byte
 //go:embed presets/envoy-gateway-v1.3.3.yaml
 var envoyGateway133 []byte
 
+//go:embed presets/envoy-gateway-v1.8.3.yaml
+var envoyGateway183 []byte
+
 // EnvoyGatewayPresets are the Envoy Gateway installs PreloadEnvoyGateway knows: version -> objects.
-var EnvoyGatewayPresets = map[string][]byte{"v1.3.3": envoyGateway133}
+var EnvoyGatewayPresets = map[string][]byte{"v1.3.3": envoyGateway133, "v1.8.3": envoyGateway183}
 
 // Presets known to Preload.
 var Presets = map[string]preset{
@@ -124,15 +131,37 @@ func waitKServeAvailable(ctx context.Context, cfg *rest.Config, timeout time.Dur
 
 // applyCRDs applies the CRD files and waits for them to be Established.
 func applyCRDs(ctx context.Context, a *kube.Applier, files ...string) error {
-	var names []string
+	docs, err := readDocs(files)
+	if err != nil {
+		return err
+	}
+	return applyCRDDocs(ctx, a, docs)
+}
+
+func readDocs(files []string) ([]namedDoc, error) {
+	docs := make([]namedDoc, 0, len(files))
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		objs, err := a.ApplyYAML(ctx, data)
+		docs = append(docs, namedDoc{f, data})
+	}
+	return docs, nil
+}
+
+type namedDoc struct {
+	name string
+	data []byte
+}
+
+// applyCRDDocs applies CRD documents and waits for them to be Established.
+func applyCRDDocs(ctx context.Context, a *kube.Applier, docs []namedDoc) error {
+	var names []string
+	for _, d := range docs {
+		objs, err := a.ApplyYAML(ctx, d.data)
 		if err != nil {
-			return fmt.Errorf("%s: %w", f, err)
+			return fmt.Errorf("%s: %w", d.name, err)
 		}
 		for _, o := range objs {
 			if o.GetKind() == "CustomResourceDefinition" {
@@ -143,21 +172,68 @@ func applyCRDs(ctx context.Context, a *kube.Applier, files ...string) error {
 	return a.WaitEstablished(ctx, names, 60*time.Second)
 }
 
+// egChartCRDs reads Envoy Gateway's own CRDs from its chart: a source
+// directory (v1.3.3: crds/generated/*.yaml) or a packaged chart archive
+// (v1.8.3: gateway-helm/charts/crds/crds/generated/*.yaml, its crds subchart).
+func egChartCRDs(chart string) ([]namedDoc, error) {
+	if !strings.HasSuffix(chart, ".tgz") {
+		files, err := filepath.Glob(filepath.Join(chart, "crds", "generated", "*.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		return readDocs(files)
+	}
+	f, err := os.Open(chart)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", chart, err)
+	}
+	tr := tar.NewReader(zr)
+	var docs []namedDoc
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", chart, err)
+		}
+		if ok, _ := path.Match("gateway-helm/charts/crds/crds/generated/*.yaml", h.Name); !ok || h.Typeflag != tar.TypeReg {
+			continue
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", chart, h.Name, err)
+		}
+		docs = append(docs, namedDoc{chart + ":" + h.Name, data})
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("%s: no gateway-helm/charts/crds/crds/generated/*.yaml", chart)
+	}
+	return docs, nil
+}
+
 // PreloadEnvoyGateway installs Envoy Gateway of a version as `helm install eg
 // oci://docker.io/envoyproxy/gateway-helm -n envoy-gateway-system --create-namespace`
 // does, on a cluster that has the Gateway API v1.2.1 standard CRDs (the
 // fixture; the migration guide's first step): Envoy Gateway's own CRDs from
-// the chart in chartDir, the namespace, then the rendered objects (the certgen
-// hook Job among them). Not the chart's Gateway API CRDs (experimental
-// channel): over those, the shipped bundle's server-side apply of the standard
-// ones conflicts on spec.versions and the channel annotation.
-func PreloadEnvoyGateway(ctx context.Context, s *State, version, chartDir string) error {
+// its chart (a directory or a packaged .tgz: egChartCRDs), the namespace, then
+// the rendered objects (the certgen hook Job among them). Envoy Gateway v1.8
+// needs Gateway API v1.5: on these CRDs it exits, as in a real cluster. Not
+// the chart's Gateway API CRDs (experimental channel): over those, the shipped
+// bundle's server-side apply of the standard ones conflicts on spec.versions
+// and the channel annotation.
+func PreloadEnvoyGateway(ctx context.Context, s *State, version, chart string) error {
 	objs, ok := EnvoyGatewayPresets[version]
 	if !ok {
 		return fmt.Errorf("no Envoy Gateway preset %q", version)
 	}
-	if chartDir == "" {
-		return fmt.Errorf("Envoy Gateway %s: no chart directory for its CRDs", version)
+	if chart == "" {
+		return fmt.Errorf("Envoy Gateway %s: no chart for its CRDs", version)
 	}
 	cfg, err := s.RESTConfig("admin-cert")
 	if err != nil {
@@ -168,12 +244,16 @@ func PreloadEnvoyGateway(ctx context.Context, s *State, version, chartDir string
 		return err
 	}
 	a.Namespace = "envoy-gateway-system"
-	crds := []string{filepath.Join(s.Fixtures, "gateway-api", "v1.2.1", "standard-install.yaml")}
-	generated, err := filepath.Glob(filepath.Join(chartDir, "crds", "generated", "*.yaml"))
+	gwapi := filepath.Join(s.Fixtures, "gateway-api", "v1.2.1", "standard-install.yaml")
+	data, err := os.ReadFile(gwapi)
 	if err != nil {
 		return err
 	}
-	if err := applyCRDs(ctx, a, append(crds, generated...)...); err != nil {
+	own, err := egChartCRDs(chart)
+	if err != nil {
+		return err
+	}
+	if err := applyCRDDocs(ctx, a, append([]namedDoc{{gwapi, data}}, own...)); err != nil {
 		return err
 	}
 	if _, err := a.ApplyYAML(ctx, []byte("apiVersion: v1\nkind: Namespace\nmetadata: {name: envoy-gateway-system}\n")); err != nil {

@@ -139,23 +139,24 @@ func RunSim(ctx context.Context, args []string) error {
 	}
 	sm := sim.New(kc, dc, s.NodeName, s.DataplaneAddr)
 	if s.KServeBinDir != "" {
-		rc := &sim.RealController{Name: "kserve", Bin: kserveBin(s.KServeBinDir), Container: "manager", Match: sim.IsKServeControllerPod,
+		rc := &sim.RealController{Name: "kserve", Bin: binByTag(s.KServeBinDir, "kserve", "manager", "KServe controller"), Container: "manager", Match: sim.IsKServeControllerPod,
 			Flags:   map[string]string{"metrics-addr": "0", "health-probe-addr": "127.0.0.1:%PROBE%", "webhook-port": "%WEBHOOK%"},
 			CertDir: "k8s-webhook-server/serving-certs", Dir: abs, APIURL: s.APIServerURL, CAFile: s.ClusterCAFile}
 		sm.Real = append(sm.Real, rc)
 		defer rc.StopAll()
 	}
-	if s.EnvoyGatewayBin != "" {
+	if s.EnvoyGatewayBinDir != "" {
+		egBin := binByTag(s.EnvoyGatewayBinDir, "envoy-gateway", "envoy-gateway", "Envoy Gateway")
 		exe, err := os.Executable()
 		if err != nil {
 			return err
 		}
 		// Its ports are fixed (xDS 18000, probes 8081, admin 19000): its own
 		// network namespace, bridged to the API server by this binary.
-		eg := &sim.RealController{Name: "envoy-gateway", Bin: fixedBin(s.EnvoyGatewayBin), Container: "envoy-gateway", Match: sim.IsEnvoyGatewayPod,
+		eg := &sim.RealController{Name: "envoy-gateway", Bin: egBin, Container: "envoy-gateway", Match: sim.IsEnvoyGatewayPod,
 			Volumes: true, Bridge: exe, Dir: abs, APIURL: s.APIServerURL, CAFile: s.ClusterCAFile}
 		// The chart's certgen hook Job: the same binary's `certgen` makes its xDS certificates.
-		certgen := &sim.RealController{Name: "envoy-gateway-certgen", Bin: fixedBin(s.EnvoyGatewayBin), Container: "envoy-gateway-certgen",
+		certgen := &sim.RealController{Name: "envoy-gateway-certgen", Bin: egBin, Container: "envoy-gateway-certgen",
 			Match: sim.IsEnvoyGatewayCertgenPod, Once: true, Dir: abs, APIURL: s.APIServerURL, CAFile: s.ClusterCAFile}
 		sm.Real = append(sm.Real, eg, certgen)
 		defer eg.StopAll()
@@ -201,26 +202,24 @@ func RunSim(ctx context.Context, args []string) error {
 	}
 }
 
-// kserveBin finds the real controller manager for a KServe controller image:
-// kserve/kserve-controller:v0.15.2 runs DIR/kserve-v0.15.2/manager.
-func kserveBin(dir string) func(image string) (string, error) {
+// binByTag finds the real binary for a controller image by its version tag:
+// binByTag(dir, "kserve", "manager", ...) runs DIR/kserve-v0.15.2/manager for
+// kserve/kserve-controller:v0.15.2, binByTag(dir, "envoy-gateway",
+// "envoy-gateway", ...) DIR/envoy-gateway-v1.8.3/envoy-gateway for
+// docker.io/envoyproxy/gateway:v1.8.3.
+func binByTag(dir, prefix, name, what string) func(image string) (string, error) {
 	return func(image string) (string, error) {
 		tag := ""
 		if k := strings.LastIndexByte(image, ':'); k > strings.LastIndexByte(image, '/') {
 			tag = image[k+1:]
 		}
 		if tag == "" {
-			return "", fmt.Errorf("image %q has no version tag: no real KServe controller for it", image)
+			return "", fmt.Errorf("image %q has no version tag: no real %s for it", image, what)
 		}
-		bin := filepath.Join(dir, "kserve-"+tag, "manager")
+		bin := filepath.Join(dir, prefix+"-"+tag, name)
 		if _, err := os.Stat(bin); err != nil {
-			return "", fmt.Errorf("no real KServe controller for image %s: %w (built: `make controllers-build`)", image, err)
+			return "", fmt.Errorf("no real %s for image %s: %w (built: `make controllers-build`)", what, image, err)
 		}
 		return bin, nil
 	}
-}
-
-// fixedBin runs one binary whatever the container's image names.
-func fixedBin(bin string) func(image string) (string, error) {
-	return func(string) (string, error) { return bin, nil }
 }

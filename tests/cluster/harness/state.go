@@ -35,8 +35,11 @@ type State struct {
 	ArtifactCAFile string `json:"artifactCAFile"`
 	// KServeBinDir holds the real KServe controller managers, DIR/kserve-<image tag>/manager,
 	// run for the controller's pods; "" runs the KServe stand-in instead.
-	KServeBinDir    string `json:"kserveBinDir,omitempty"`
-	EnvoyGatewayBin string `json:"envoyGatewayBin,omitempty"` // real Envoy Gateway, run for its pods and certgen Job (else simulated)
+	KServeBinDir string `json:"kserveBinDir,omitempty"`
+	// EnvoyGatewayBinDir holds the real Envoy Gateway binaries,
+	// DIR/envoy-gateway-<image tag>/envoy-gateway, run for its pods and its
+	// chart's certgen Job; "" runs the Envoy Gateway stand-in instead.
+	EnvoyGatewayBinDir string `json:"envoyGatewayBinDir,omitempty"`
 }
 
 func (s *State) path(name string) string { return filepath.Join(s.Dir, name) }

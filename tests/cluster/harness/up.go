@@ -41,9 +41,9 @@ type upper struct {
 	s            *State
 	procs        []*proc
 	kserveBinDir string // real KServe controller managers by version, or "" (simulated)
-	egBin        string // real Envoy Gateway, or "" (simulated)
+	egBinDir     string // real Envoy Gateway binaries by version, or "" (simulated)
 	egPreset     string // Envoy Gateway version to install after the preset, or ""
-	egChart      string // its chart directory (CRDs)
+	egChart      string // its chart, a directory or a .tgz (CRDs)
 }
 
 func token() string {
@@ -69,9 +69,10 @@ func Up(ctx context.Context, args []string) error {
 	timeout := fs.Duration("timeout", 240*time.Second, "give up after this long")
 	kserveBinDir := fs.String("kserve-bin-dir", os.Getenv("KSTAGE_KSERVE_BIN_DIR"),
 		"run the real KServe controller manager DIR/kserve-<image tag>/manager for its pods (default: the KServe stand-in)")
-	egBin := fs.String("envoy-gateway-bin", "", "real Envoy Gateway binary to run for its pods (default: simulated)")
+	egBinDir := fs.String("envoy-gateway-bin-dir", "",
+		"run the real Envoy Gateway DIR/envoy-gateway-<image tag>/envoy-gateway for its pods, whoever installs it (default: simulated)")
 	egPreset := fs.String("envoy-gateway", "", "install Envoy Gateway of this version after the preset, as its Helm chart does (needs --envoy-gateway-chart)")
-	egChart := fs.String("envoy-gateway-chart", "", "Envoy Gateway's chart directory (its crds/ are applied)")
+	egChart := fs.String("envoy-gateway-chart", "", "Envoy Gateway's chart, a directory or a packaged .tgz (its own CRDs are applied)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,9 +91,14 @@ func Up(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	start := time.Now()
-	u := &upper{egBin: *egBin, egPreset: *egPreset, egChart: *egChart}
+	u := &upper{egPreset: *egPreset, egChart: *egChart}
 	if *kserveBinDir != "" {
 		if u.kserveBinDir, err = filepath.Abs(*kserveBinDir); err != nil {
+			return err
+		}
+	}
+	if *egBinDir != "" {
+		if u.egBinDir, err = filepath.Abs(*egBinDir); err != nil {
 			return err
 		}
 	}
@@ -129,7 +135,7 @@ func (u *upper) run(ctx context.Context, dir, fixtures, preload string) error {
 	}
 	a := func(i int) string { return "127.0.0.1:" + strconv.Itoa(ports[i]) }
 	s := &State{
-		Dir: dir, Fixtures: fixtures, KServeBinDir: u.kserveBinDir, EnvoyGatewayBin: u.egBin,
+		Dir: dir, Fixtures: fixtures, KServeBinDir: u.kserveBinDir, EnvoyGatewayBinDir: u.egBinDir,
 		EtcdURL: "http://" + a(0), EtcdPeerURL: "http://" + a(1),
 		APIServerURL: "https://" + a(2), ProxyAddr: a(3), ControlAddr: a(4),
 		ArtifactAddr: a(5), OCIAddr: a(6), GitAddr: a(7), GitHTTPAddr: a(8), DataplaneAddr: a(9),

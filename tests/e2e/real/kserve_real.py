@@ -104,13 +104,14 @@ def crash_with(cluster, original, text, words, patch="merge"):
     return cs
 
 
-def apply_shipped(cluster, original, values):
-    """kstage apply of the shipped bundle (the repo root) with values/examples/VALUES.yaml,
-    keeping the verify stage's InferenceService; its verify stage creates it and
-    sends the inference request itself. Then the controller runs as before, with
+def apply_shipped(cluster, original, values, *args, bundle=ROOT):
+    """kstage apply of the shipped bundle (the repo root, or a copy of it) with
+    values/examples/VALUES.yaml and ARGS, keeping the verify stage's
+    InferenceService; its verify stage creates it and sends the inference
+    request itself. Then the controller runs as before, with
     the Gateway API merged into the ingress config and all else kept."""
-    r = cluster.kstage("apply", str(ROOT), "--mirror", "https://github.com/=" + cluster.env["KSTAGE_ARTIFACT_URL"] + "/",
-                       "-f", str(ROOT / "values" / "examples" / (values + ".yaml")), "--keep-test", timeout=900)
+    r = cluster.kstage("apply", str(bundle), "--mirror", "https://github.com/=" + cluster.env["KSTAGE_ARTIFACT_URL"] + "/",
+                       "-f", str(ROOT / "values" / "examples" / (values + ".yaml")), "--keep-test", *args, timeout=900)
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
     assert "stage verify: test passed: HTTP 200" in out and '"model_name":"sklearn-v2-iris"' in out, out
