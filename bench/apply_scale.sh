@@ -15,6 +15,11 @@ KUBECTL=${KUBECTL:-build/tools/bin/kubectl}
 SIZES=${BENCH_SIZES:-100 1000 5000}
 [ -f "$DIR/env" ] || { echo "bench/apply_scale: no test cluster at $DIR (make cluster-up)" >&2; exit 2; }
 set -a; . "$DIR/env"; set +a
+# BENCH_DIRECT=1: both tools straight to the API server (HTTP/2 over TLS)
+# instead of through the fault proxy (HTTP/1.1 only); requests then read 0
+KCFG=$KSTAGE_KUBECONFIG
+VIA="through the fault proxy (no faults)"
+[ -z "${BENCH_DIRECT:-}" ] || { KCFG=$KSTAGE_DIRECT_KUBECONFIG; VIA="straight to the API server (requests not counted)"; }
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -30,7 +35,7 @@ measure() {
   echo "$secs $(counters_total) $kib"
 }
 
-echo "bench/apply_scale: 1 Namespace + N ConfigMaps, created, through the fault proxy (no faults)"
+echo "bench/apply_scale: 1 Namespace + N ConfigMaps, created, $VIA"
 echo "  kstage: $KSTAGE ($("$KSTAGE" version --short)), kubectl: $("$KUBECTL" version --client -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| objects | kstage time | kstage requests | kstage peak MiB | kubectl time | kubectl requests | kubectl peak MiB | time ratio | kstage ms/object |"
@@ -48,8 +53,8 @@ for i in range(1, n + 1):
 PY
   # a release of its own per size: each run is a first install
   printf 'name: bench-scale-%d\nstages:\n  - name: cms\n    source: {path: cms.yaml}\n    timeout: 30m\n' "$n" > "$b/kstage.yaml"
-  clean; read -r ks kr km < <(measure "$KSTAGE" apply "$b" --kubeconfig "$KSTAGE_KUBECONFIG" -q)
-  clean; read -r cs cr cm < <(measure "$KUBECTL" --kubeconfig "$KSTAGE_KUBECONFIG" apply --server-side -f "$b/cms.yaml")
+  clean; read -r ks kr km < <(measure "$KSTAGE" apply "$b" --kubeconfig "$KCFG" -q)
+  clean; read -r cs cr cm < <(measure "$KUBECTL" --kubeconfig "$KCFG" apply --server-side -f "$b/cms.yaml")
   clean
   python3 -c "
 n, ks, kr, km, cs, cr, cm = $n, $ks, $kr, $km, $cs, $cr, $cm

@@ -260,7 +260,7 @@ int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_op
 
 	if (!o->res)
 		return kerr_set_obj(err, KE_INTERNAL, o->ref, "object was not resolved before apply");
-	if (identity_only(o->doc) && !(opts && opts->dry_run)) {
+	if (identity_only(o->doc) && !(opts && (opts->dry_run || opts->absent))) {
 		/* Nothing to own: applying it again would only make the server add a
 		 * "before-first-apply" entry and move resourceVersion. */
 		doc_node *live = NULL;

@@ -2,8 +2,9 @@
  * kube/discovery.c - which kinds the server has, their plural resource and
  * scope. Aggregated discovery (apidiscovery.k8s.io/v2: two requests for the
  * whole server) with a fallback to the per-group documents. Loaded once per
- * run; refreshed when a stage made new CRDs Established. Entries from older
- * loads stay allocated (callers may hold them) but are no longer found.
+ * run; a CRD made Established by the run adds its kind from its own spec
+ * (no request). Entries from older loads stay allocated (callers may hold
+ * them) but are no longer found.
  */
 #include "kube.h"
 #include "core/alloc.h"
@@ -17,6 +18,7 @@
 typedef struct disc_ent {
 	kube_resource r;
 	unsigned gen;
+	bool replaced;      /* a CRD learnt later says what its kind serves */
 } disc_ent;
 
 struct kube_discovery {
@@ -78,6 +80,32 @@ void kube_discovery_add(kube_client *c, const char *group, const char *version, 
 	d = disc_of(c);
 	d->loaded = true;
 	add_locked(d, group, version, kind, resource, namespaced);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void kube_discovery_learn_crd(kube_client *c, const doc_node *crd)
+{
+	const char *group = doc_get_str(crd, "spec.group", NULL);
+	const char *kind = doc_get_str(crd, "spec.names.kind", NULL);
+	const char *plural = doc_get_str(crd, "spec.names.plural", NULL);
+	const doc_node *vers = doc_get_path(crd, "spec.versions");
+	bool namespaced = !strcmp(doc_get_str(crd, "spec.scope", ""), "Namespaced");
+	kube_discovery *d;
+	size_t i;
+	if (!group || !kind || !plural || !vers || vers->type != DOC_SEQ)
+		return;
+	pthread_mutex_lock(&c->mu);
+	d = disc_of(c);
+	if (d->loaded) {
+		for (i = 0; i < d->len; i++)
+			if (d->v[i]->gen == d->gen && !strcmp(d->v[i]->r.group, group) && !strcmp(d->v[i]->r.kind, kind))
+				d->v[i]->replaced = true;
+		for (i = 0; i < vers->u.seq.len; i++) {
+			const char *v = doc_get_str(vers->u.seq.v[i], "name", NULL);
+			if (v && doc_get_bool(vers->u.seq.v[i], "served", false))
+				add_locked(d, group, v, kind, plural, namespaced);
+		}
+	}
 	pthread_mutex_unlock(&c->mu);
 }
 
@@ -301,7 +329,7 @@ const kube_resource *kube_discovery_find(kube_client *c, const char *api_version
 		kube_discovery *d = c->disc;
 		for (i = d->len; i-- > 0 && !found;) {
 			const disc_ent *e = d->v[i];
-			if (e->gen != d->gen)
+			if (e->gen != d->gen || e->replaced)
 				continue;
 			if (strcmp(e->r.kind, kind) || strcmp(e->r.version, ver))
 				continue;

@@ -268,8 +268,13 @@ typedef struct kube_resource {
 
 /* Load discovery (aggregated, with fallback to per-group) once per client. */
 int kube_discovery_load(kube_client *c, kerr *err);
-/* Forget and reload (after CRDs became Established). */
+/* Forget and reload. */
 int kube_discovery_refresh(kube_client *c, kerr *err);
+/* Learn what an Established CustomResourceDefinition serves from the
+ * object itself (spec.group, names, scope, served versions), replacing
+ * what discovery knew of its kind; no request. Nothing happens before
+ * discovery is loaded (the load will see it). crd is borrowed. */
+void kube_discovery_learn_crd(kube_client *c, const doc_node *crd);
 /* Look up apiVersion ("v1", "apps/v1") and kind; NULL if unknown. The
  * result lives as long as the client (refreshes keep old entries alive). */
 const kube_resource *kube_discovery_find(kube_client *c, const char *api_version, const char *kind);
@@ -313,6 +318,7 @@ typedef struct kube_apply_opts {
 	bool force;             /* --force-conflicts */
 	bool dry_run;           /* dryRun=All */
 	const char *field_manager;   /* NULL: "kstage" */
+	bool absent;            /* the caller read that it does not exist: no GET before an identity-only object */
 } kube_apply_opts;
 
 /* Server-side apply of a resolved object. *out (may be NULL) is the

@@ -78,6 +78,7 @@ static void set_why(kube_wait_item *it, const char *why)
 
 typedef struct wshared {
 	pthread_mutex_t mu;
+	pthread_cond_t ended;   /* signalled as each watch thread finishes */
 	bool stop;
 	size_t running;         /* watch threads not yet finished */
 	kube_client *c;
@@ -256,6 +257,7 @@ static void *watch_group(void *u)
 	}
 	pthread_mutex_lock(&sh->mu);
 	sh->running--;
+	pthread_cond_signal(&sh->ended);
 	pthread_mutex_unlock(&sh->mu);
 	return NULL;
 }
@@ -301,6 +303,7 @@ static int watch_all(kube_client *c, kube_wait_item *items, size_t n, const kube
 	if (!ng)
 		return 0;
 	pthread_mutex_init(&sh.mu, NULL);
+	pthread_cond_init(&sh.ended, NULL);
 	sh.stop = false;
 	sh.c = c;
 	sh.rules = rules;
@@ -320,17 +323,26 @@ static int watch_all(kube_client *c, kube_wait_item *items, size_t n, const kube
 		}
 	}
 	/* the caller's thread keeps an eye on its stop flag and on_wait hook
-	 * until every stream has ended */
+	 * (every 200 ms) until every stream has ended, and goes on as soon as
+	 * the last one does */
 	for (;;) {
 		size_t left;
+		struct timespec until;
+		if (!rc && (rc = kube_wait_check(c, err)))
+			sh_stop(&sh);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
 		pthread_mutex_lock(&sh.mu);
+		if (sh.running)
+			pthread_cond_timedwait(&sh.ended, &sh.mu, &until);
 		left = sh.running;
 		pthread_mutex_unlock(&sh.mu);
 		if (!left)
 			break;
-		if (!rc && (rc = kube_wait_check(c, err)))
-			sh_stop(&sh);
-		sleep_ms(200);
 	}
 	for (k = 0; k < ng; k++)
 		if (started[k])
@@ -340,6 +352,7 @@ static int watch_all(kube_client *c, kube_wait_item *items, size_t n, const kube
 			kerr_move(err, &g[k].err);
 			rc = KE_CLUSTER;
 		}
+	pthread_cond_destroy(&sh.ended);
 	pthread_mutex_destroy(&sh.mu);
 	return rc;
 }

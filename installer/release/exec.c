@@ -456,12 +456,22 @@ static void stage_run_release(stage_run *r)
 	karena_release(&r->a);
 }
 
+/* Discovery learns the kinds of the stage's CRDs in [from, upto) from the
+ * objects themselves, once they are Established: no refresh request. */
+static void learn_crds(stage_run *r, size_t from, size_t upto)
+{
+	size_t i;
+	for (i = from; i < upto; i++)
+		if (!strcmp(r->v[i].o.kind, "CustomResourceDefinition"))
+			kube_discovery_learn_crd(r->c, r->v[i].live ? r->v[i].live : r->v[i].o.doc);
+}
+
 /* Wait for the CRDs applied since the last call to be Established, then
- * refresh discovery. */
+ * let discovery learn their kinds. */
 static int settle_crds(stage_run *r, size_t upto, kerr *err)
 {
 	kube_wait_item *it = xcalloc(upto - r->settled + 1, sizeof(*it));
-	size_t i, k = 0;
+	size_t i, k = 0, from = r->settled;
 	int rc = 0;
 	for (i = r->settled; i < upto; i++) {
 		if (strcmp(r->v[i].o.kind, "CustomResourceDefinition"))
@@ -471,7 +481,7 @@ static int settle_crds(stage_run *r, size_t upto, kerr *err)
 	}
 	r->settled = upto;
 	if (k && !(rc = kube_wait(r->c, &r->a, it, k, NULL, 0, stage_left(r), err)))
-		rc = kube_discovery_refresh(r->c, err);
+		learn_crds(r, from, upto);
 	free(it);
 	return k ? rc : KE_NOTFOUND;
 }
@@ -587,7 +597,7 @@ static void send_one(void *u, size_t i, karena *a)
 	group_ctx *g = u;
 	stage_run *r = g->r;
 	stage_obj *so = &r->v[g->g0 + i];
-	kube_apply_opts opts = { r->ctx->force, r->plan, r->ctx->field_manager };
+	kube_apply_opts opts = { r->ctx->force, r->plan, r->ctx->field_manager, so->known && !so->before };
 	if (so->later || so->unchanged)
 		return;
 	if (r->plan && !so->known) {
@@ -931,15 +941,6 @@ static void journal_stage_end(rel_journal *j, rel_rec_stage *st, int rc, const k
 	}
 }
 
-static bool stage_has_crds(const stage_run *r)
-{
-	size_t i;
-	for (i = 0; i < r->n; i++)
-		if (!strcmp(r->v[i].o.kind, "CustomResourceDefinition"))
-			return true;
-	return false;
-}
-
 /* Render the stage's outputs (the stage is healthy; lookup sees it live),
  * report each and keep them for later stages' .Outputs. */
 static int stage_outputs(const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, karena *a, kerr *err)
@@ -1082,8 +1083,7 @@ static int apply_stage(const rel_bundle *b, const rel_stage *s, const rel_ctx *c
 		goto out;
 	if ((rc = stage_run_groups(&r, book, applied, sum, err)) || (rc = stage_wait(&r, err)))
 		goto out;
-	if (stage_has_crds(&r) && (rc = kube_discovery_refresh(c, err)))
-		goto out;
+	learn_crds(&r, 0, r.n);
 	if (ctx->lookup)
 		rel_lookup_forget(ctx->lookup);   /* the cluster changed: ops and outputs look again */
 	if (s->nops && (rc = run_ops(b, s, ctx, &r.a, sum, r.changed > 0, stage_left(&r) > 1000 ? stage_left(&r) : 1000, err)))

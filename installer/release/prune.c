@@ -27,11 +27,19 @@
 int rel_prior_load(rel_store *st, karena *a, const char *release, rel_record **out, kerr *err)
 {
 	rel_rec_summary *h = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	int rc;
 	*out = NULL;
 	if ((rc = rel_store_history(st, a, release, &h, &n, err)))
 		return rc;
+	return rel_prior_of(st, a, release, h, n, out, err);
+}
+
+int rel_prior_of(rel_store *st, karena *a, const char *release, const rel_rec_summary *h, size_t n,
+		 rel_record **out, kerr *err)
+{
+	size_t i;
+	*out = NULL;
 	for (i = n; i-- > 0;)
 		if (h[i].status == REL_ST_DEPLOYED)
 			return rel_store_get(st, a, release, h[i].revision, out, err);

@@ -438,6 +438,10 @@ int rel_rec_object_resolve(kube_obj *o, kube_client *c, karena *a, const rel_rec
 /* The latest deployed revision of release (in a), or *out NULL when there
  * is none. */
 int rel_prior_load(rel_store *st, karena *a, const char *release, rel_record **out, kerr *err);
+/* The same from the release's history h[0..n) already read (under the
+ * Lease: no second LIST). */
+int rel_prior_of(rel_store *st, karena *a, const char *release, const rel_rec_summary *h, size_t n,
+		 rel_record **out, kerr *err);
 /* How many of s's journal entries are its rendered objects (the first
  * ones, one per document of its manifest; all of them without one). */
 size_t rel_rec_stage_rendered(karena *a, const rel_rec_stage *s);

@@ -557,7 +557,7 @@ int rel_release_apply(const rel_bundle *b, rel_ctx *ctx, const rel_run_opts *o, 
 		give_lock(&lock);
 		return rc;
 	}
-	if ((rc = rel_prior_load(o->store, a, res->release, &prior, err))) {
+	if ((rc = rel_prior_of(o->store, a, res->release, h, nh, &prior, err))) {
 		give_lock(&lock);
 		return rc;
 	}

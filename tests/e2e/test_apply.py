@@ -1007,3 +1007,62 @@ def test_plan_sends_no_mutating_request(cluster):
     p = cluster.kstage("plan", b, "-o", "json")
     assert p.returncode == 0, p.stderr
     assert _writes(cluster) == {}
+
+
+
+WIDGET_CRD = """\
+    apiVersion: apiextensions.k8s.io/v1
+    kind: CustomResourceDefinition
+    metadata: {name: KINDS.e2e-learn.kstage.dev}
+    spec:
+      group: e2e-learn.kstage.dev
+      scope: Namespaced
+      names: {plural: KINDS, singular: KIND, kind: CAP, listKind: CAPList}
+      versions:
+        - name: v1alpha1
+          served: false
+          storage: false
+          schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+        - name: v1
+          served: true
+          storage: true
+          schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+    """
+
+
+def _crd(kind):
+    return textwrap.dedent(WIDGET_CRD.replace("KINDS", kind.lower() + "s").replace("KIND", kind.lower())
+                           .replace("CAP", kind))
+
+
+def test_crd_kinds_learnt_without_a_discovery_refresh(cluster):
+    # a CRD made Established by the run tells discovery its group, plural,
+    # scope and served versions itself: whether its objects come in a later
+    # stage or the same one, the run reads discovery once (GET /api, /apis)
+    ns = "e2e-learn"
+    for kind in ("Widget", "Gadget"):
+        cluster.kubectl("delete", "crd", f"{kind.lower()}s.e2e-learn.kstage.dev", "--ignore-not-found", "--wait=true")
+    cluster.kubectl("delete", "namespace", ns, "--ignore-not-found", "--wait=true")
+    objs = "".join(f"---\napiVersion: e2e-learn.kstage.dev/v1\nkind: {k}\nmetadata: {{name: {k.lower()}-{i}, "
+                   f"namespace: {ns}}}\nspec: {{size: {i}}}\n" for k in ("Widget", "Gadget") for i in range(3))
+    b = cluster.bundle("learn", """\
+        name: learn
+        stages:
+          - name: crds
+            source: {path: crd.yaml}
+          - name: objects
+            source: {path: objects.yaml}
+        """, {"crd.yaml": _crd("Widget"),
+              "objects.yaml": _crd("Gadget") + f"---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n" +
+              objs})
+    cluster.fault("DELETE", "/counters")
+    r = cluster.kstage("apply", b, "--release-namespace", ns + "-rec")
+    assert r.returncode == 0, r.stderr
+    counters = cluster.fault("GET", "/counters")
+    assert counters.get("GET /apis") == 1 and counters.get("GET /api") == 1, counters
+    for kind in ("widget", "gadget"):
+        got = cluster.get(kind + "s.e2e-learn.kstage.dev", "-n", ns)["items"]
+        assert sorted(o["spec"]["size"] for o in got) == [0, 1, 2], got
+    cluster.kubectl("delete", "namespace", ns, ns + "-rec", "--ignore-not-found", "--wait=true")
+    for kind in ("Widget", "Gadget"):
+        cluster.kubectl("delete", "crd", f"{kind.lower()}s.e2e-learn.kstage.dev", "--ignore-not-found", "--wait=true")

@@ -91,6 +91,46 @@ TEST(kube_discovery_aggregated)
 	kerr_clear(&e);
 }
 
+/* An Established CRD tells discovery its kind without a request: its
+ * served versions replace what was known of the kind (a version no longer
+ * served is not found), scope and plural from its spec; before discovery
+ * is loaded nothing is learnt (the load will see the kind). */
+TEST(kube_discovery_learns_a_crd_from_the_object)
+{
+	static const char *crd =
+		"apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+		"metadata: {name: gateways.gateway.networking.k8s.io}\n"
+		"spec:\n  group: gateway.networking.k8s.io\n  scope: Cluster\n"
+		"  names: {kind: Gateway, plural: gatewayz}\n"
+		"  versions:\n  - {name: v1, served: false, storage: false}\n"
+		"  - {name: v2, served: true, storage: true}\n  - {name: v3}\n";
+	disc_srv s = { true, 0 };
+	kube_client *c = client(&s);
+	kerr e = KERR_INIT;
+	karena a = KARENA_INIT;
+	doc_node *n = NULL;
+	const kube_resource *r;
+	CHECK_INT_EQ(doc_load_yaml1(&n, &a, "crd", crd, strlen(crd), NULL, &e), 0);
+	kube_discovery_learn_crd(c, n);   /* not loaded yet: nothing */
+	CHECK_INT_EQ(kube_discovery_load(c, &e), 0);
+	CHECK_INT_EQ(s.requests, 2);
+	CHECK(kube_discovery_find(c, "gateway.networking.k8s.io/v1", "Gateway") != NULL);
+	CHECK(kube_discovery_find(c, "gateway.networking.k8s.io/v2", "Gateway") == NULL);
+	kube_discovery_learn_crd(c, n);
+	CHECK_INT_EQ(s.requests, 2);
+	CHECK(kube_discovery_find(c, "gateway.networking.k8s.io/v1", "Gateway") == NULL);   /* served: false */
+	CHECK(kube_discovery_find(c, "gateway.networking.k8s.io/v3", "Gateway") == NULL);   /* served unset */
+	r = kube_discovery_find(c, "gateway.networking.k8s.io/v2", "Gateway");
+	CHECK(r && !r->namespaced && !strcmp(r->resource, "gatewayz"));
+	r = kube_discovery_find(c, "gateway.networking.k8s.io/v1", "GatewayClass");   /* other kinds stay */
+	CHECK(r && !strcmp(r->resource, "gatewayclasses"));
+	CHECK_INT_EQ(kube_discovery_refresh(c, &e), 0);   /* a reload: the server's word again */
+	CHECK(kube_discovery_find(c, "gateway.networking.k8s.io/v1", "Gateway") != NULL);
+	karena_release(&a);
+	kube_client_free(c);
+	kerr_clear(&e);
+}
+
 TEST(kube_discovery_per_group_fallback)
 {
 	disc_srv s = { false, 0 };

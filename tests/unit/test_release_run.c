@@ -749,9 +749,10 @@ TEST(release_run_noop_apply_writes_its_record_once)
 	CHECK_INT_EQ(env_apply(&v), 0);
 	CHECK_INT_EQ(v.res.revision, 2);
 	CHECK(!v.res.changed);
-	/* LISTs: the history, the previous revision's history and record (read
-	 * for pruning), the ConfigMaps of stage one and of stage two */
-	CHECK_INT_EQ(v.r.f.lists - lists, 5);
+	/* LISTs: the history (read once, under the Lease: it also names the
+	 * previous revision), the previous revision's record (read for
+	 * pruning), the ConfigMaps of stage one and of stage two */
+	CHECK_INT_EQ(v.r.f.lists - lists, 4);
 	CHECK_INT_EQ(v.r.f.posts - posts, 2);   /* the Lease, the record */
 	CHECK_INT_EQ(v.r.f.puts - puts, 0);
 	CHECK_INT_EQ(v.r.f.patches - patches, 1);   /* revision 1's status label */
@@ -778,7 +779,8 @@ TEST(release_run_noop_apply_writes_its_record_once)
 
 /* A first install into a namespace the stage creates: the journal finds
  * the Namespace absent with its LIST, so it lists nothing inside it (all of
- * it is absent), and an uninstall deletes it all. */
+ * it is absent) and does not GET the identity-only Namespace before its
+ * apply, and an uninstall deletes it all. */
 TEST(release_run_journal_lists_nothing_in_a_namespace_the_stage_creates)
 {
 	static const char *const files[] = {
@@ -794,6 +796,7 @@ TEST(release_run_journal_lists_nothing_in_a_namespace_the_stage_creates)
 	CHECK_INT_EQ(env_apply(&v), 0);
 	CHECK(log_find(&v.r.log, "GET /api/v1/namespaces\n") >= 0);
 	CHECK(log_find(&v.r.log, "GET /api/v1/namespaces/fresh-ns/configmaps") < 0);
+	CHECK(log_find(&v.r.log, "GET /api/v1/namespaces/fresh-ns\n") < 0);   /* known absent: no GET before its apply */
 	CHECK(fake_api_find(&v.r.f, "fresh-ns/configmaps", "b") != NULL);
 	CHECK_INT_EQ(rel_store_get(v.st, &v.a, "demo", 1, &rec, &v.e), 0);
 	if (rec) {
