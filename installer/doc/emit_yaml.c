@@ -326,9 +326,35 @@ int doc_key_cmp_go(const char *a, size_t alen, const char *b, size_t blen, bool 
 	return key_less_go(y, blen, x, alen, v3) ? 1 : 0;
 }
 
+bool doc_key_cmp_go_quick(const char *a, size_t alen, const char *b, size_t blen, int *out)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	size_t i = 0, m = alen < blen ? alen : blen;
+	bool la, lb;
+	while (i < m && x[i] == y[i])
+		i++;
+	if (i == m && (i == 0 || x[i - 1] < 0x80)) {
+		*out = alen == blen ? 0 : alen < blen ? -1 : 1;
+		return true;
+	}
+	if (i == m || x[i] >= 0x80 || y[i] >= 0x80 || go_is_digit(x[i]) || go_is_digit(y[i]) ||
+	    (i > 0 && go_is_digit(x[i - 1])))
+		return false;
+	la = go_is_letter(x[i]);
+	lb = go_is_letter(y[i]);
+	if (la == lb)
+		*out = x[i] < y[i] ? -1 : 1;
+	else
+		*out = la ? 1 : -1;
+	return true;
+}
+
 static int cmp_pair_go(const void *p, const void *q)
 {
 	const doc_pair *a = *(const doc_pair *const *)p, *b = *(const doc_pair *const *)q;
+	int r;
+	if (doc_key_cmp_go_quick(a->key->u.s.ptr, a->key->u.s.len, b->key->u.s.ptr, b->key->u.s.len, &r))
+		return r;
 	return doc_key_cmp_go(a->key->u.s.ptr, a->key->u.s.len, b->key->u.s.ptr, b->key->u.s.len, false);
 }
 
@@ -336,6 +362,7 @@ static int cmp_pair_go(const void *p, const void *q)
 static void number_text(kbuf *b, const doc_node *n)
 {
 	double f = n->u.f;
+	size_t st = b->len;
 	if (n->type == DOC_INT) {
 		numfmt_int(b, n->u.i);
 		return;
@@ -354,11 +381,11 @@ static void number_text(kbuf *b, const doc_node *n)
 		numfmt_float(b, f, 'f', -1);
 		errno = 0;
 		if (f < 0)
-			(void)strtoll(b->ptr, &end, 10);
+			(void)strtoll(b->ptr + st, &end, 10);
 		else
-			(void)strtoull(b->ptr, &end, 10);
+			(void)strtoull(b->ptr + st, &end, 10);
 		if (errno == ERANGE) {
-			kbuf_truncate(b, 0);
+			kbuf_truncate(b, st);
 			numfmt_float(b, f, 'g', -1);
 		}
 	} else
@@ -469,7 +496,13 @@ static bool fast_analyze(const char *s, size_t len, fast_scalar *a)
 		ind = true;
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		bool followed = fast_blankz(s, len, i + 1);
+		bool followed;
+		if (i && ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) {
+			/* a letter past the start changes nothing but these */
+			prev_space = prev_break = preceded = false;
+			continue;
+		}
+		followed = fast_blankz(s, len, i + 1);
 		if (c >= 0x80)
 			return false;
 		if (i == 0) {

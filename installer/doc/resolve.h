@@ -34,5 +34,9 @@ const doc_pair **doc_emit_order(const doc_node *m, unsigned flags);
  * unchanged where it leaves the text to libyaml (non-ASCII text, a key that
  * is not a simple key, a scalar at the root). */
 int doc_emit_yaml_direct(kbuf *out, const doc_node *n, unsigned flags);
+/* doc_key_cmp_go (v2) where the first difference is between ASCII bytes
+ * with no digit at or just before it, or one key is a prefix of the other:
+ * true with the answer in out; false where the full comparison must run. */
+bool doc_key_cmp_go_quick(const char *a, size_t alen, const char *b, size_t blen, int *out);
 
 #endif

@@ -284,7 +284,14 @@ static doc_node *gen_node(karena *a, int depth)
 	case 0: return doc_new_null(a);
 	case 1: return doc_new_bool(a, emit_rand() & 1);
 	case 2: return doc_new_int(a, (int64_t)emit_rand() - (1LL << 31));
-	case 3: return doc_new_float(a, (double)(int)emit_rand() / 64.0);
+	case 3: {
+		/* whole floats past int64 and uint64 are written as floats */
+		static const double big[] = {1e20, 9.9e20, -9.223372036854776e18, 9.223372036854776e18,
+					     1.8446744073709552e19, -0.0, 1e21, 123456789.0};
+		if (emit_rand() % 3 == 0)
+			return doc_new_float(a, big[emit_rand() % (sizeof(big) / sizeof(big[0]))]);
+		return doc_new_float(a, (double)(int)emit_rand() / 64.0);
+	}
 	case 4: case 5:
 		gen_text(&t, false);
 		n = doc_new_strn(a, t.ptr, t.len);
@@ -340,4 +347,36 @@ TEST(doc_emit_yaml_direct_writer_matches_libyaml)
 	/* the writer takes most of them, folding and literal blocks included */
 	CHECK_MSG(direct > 25000 && folded > 500 && literal > 300, "direct %zu, folded %zu, literal %zu", direct, folded,
 		  literal);
+}
+
+/* go-yaml's key order: the quick answer, where it gives one, is the full
+ * comparison's, on keys built from letters, digits, punctuation, non-ASCII
+ * and invalid UTF-8 */
+TEST(doc_key_cmp_go_quick_agrees)
+{
+	static const char *const bits[] = {"a", "b", "Z", "_", "-", ".", "0", "1", "9", "10", "\xc3\xa9", "\xc3", "\xff", "/"};
+	size_t round, decided = 0, nbits = sizeof(bits) / sizeof(bits[0]);
+	for (round = 0; round < 200000; round++) {
+		char ka[64], kb[64];
+		size_t la = 0, lb = 0, n, i;
+		int q;
+		n = emit_rand() % 5;
+		for (i = 0; i < n; i++)
+			la += (size_t)snprintf(ka + la, sizeof(ka) - la, "%s", bits[emit_rand() % nbits]);
+		memcpy(kb, ka, la);   /* a shared prefix, then each its own tail */
+		lb = la;
+		n = emit_rand() % 4;
+		for (i = 0; i < n; i++)
+			la += (size_t)snprintf(ka + la, sizeof(ka) - la, "%s", bits[emit_rand() % nbits]);
+		n = emit_rand() % 4;
+		for (i = 0; i < n; i++)
+			lb += (size_t)snprintf(kb + lb, sizeof(kb) - lb, "%s", bits[emit_rand() % nbits]);
+		if (doc_key_cmp_go_quick(ka, la, kb, lb, &q)) {
+			int full = doc_key_cmp_go(ka, la, kb, lb, false);
+			decided++;
+			CHECK_MSG((q > 0) - (q < 0) == (full > 0) - (full < 0), "keys \"%.*s\" and \"%.*s\": quick %d, full %d",
+				  (int)la, ka, (int)lb, kb, q, full);
+		}
+	}
+	CHECK_MSG(decided > 80000, "decided %zu", decided);
 }
