@@ -91,44 +91,107 @@ static int f_lower(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return tctx_ret_buf(x, out, &b);
 }
 
-/* strings.Title: upper-case letters that follow a separator (non letter,
- * digit or underscore). ASCII only. */
+/* unicode.IsSpace */
+static bool rune_is_space(uint32_t r)
+{
+	if (r <= 0xFF)
+		return r == ' ' || (r >= '\t' && r <= '\r') || r == 0x85 || r == 0xA0;
+	return r == 0x1680 || (r >= 0x2000 && r <= 0x200A) || r == 0x2028 || r == 0x2029 || r == 0x202F ||
+	       r == 0x205F || r == 0x3000;
+}
+
+/* unicode.Is over a general category table ("Lu", "Ll", "Lt") */
+static bool rune_in(const char *cat, uint32_t r)
+{
+	const re_utable *t = re_utable_find(cat);
+	return t && re_in_class((int32_t)r, (const int32_t *)t->tab, t->ntab);
+}
+
+/* unicode.ToTitle */
+static uint32_t rune_title(uint32_t r)
+{
+	if (r < 0x80)
+		return r >= 'a' && r <= 'z' ? r - 32 : r;
+	return rune_to(2, r);
+}
+
+/* strings.Title's isSeparator */
+static bool rune_is_separator(uint32_t r)
+{
+	if (r < 0x80)
+		return !((r >= '0' && r <= '9') || ((r | 0x20) >= 'a' && (r | 0x20) <= 'z') || r == '_');
+	if (re_is_letter((int32_t)r) || re_is_digit((int32_t)r))
+		return false;
+	return rune_is_space(r);
+}
+
+/* strings.Title: title-case the letters that follow a separator. Runes as
+ * strings.Map reads them (a byte that is not UTF-8 is U+FFFD). */
 static int f_title(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = tctx_buf(x);
-	size_t i;
-	bool prev_sep = true;
+	const char *s = S(0);
+	size_t i = 0, l = SL(0);
+	uint32_t prev = ' ';
 	(void)n;
-	for (i = 0; i < SL(0); i++) {
-		unsigned char c = (unsigned char)S(0)[i];
-		kbuf_putc(&b, (char)(prev_sep ? toupper(c) : c));
-		prev_sep = !(isalnum(c) || c == '_' || c >= 0x80);
+	while (i < l) {
+		uint32_t r;
+		i += tv_utf8_decode((const unsigned char *)s + i, l - i, &r);
+		tv_utf8_encode(&b, rune_is_separator(prev) ? rune_title(r) : r);
+		prev = r;
 	}
 	return tctx_ret_buf(x, out, &b);
 }
 
+/* goutils.Uncapitalize: lower-case the first rune of each word (words end
+ * at unicode.IsSpace) */
 static int f_untitle(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = tctx_buf(x);
-	size_t i;
-	bool prev_ws = true;
+	const char *s = S(0);
+	size_t i = 0, l = SL(0);
+	bool next = true;
 	(void)n;
-	for (i = 0; i < SL(0); i++) {
-		unsigned char c = (unsigned char)S(0)[i];
-		kbuf_putc(&b, (char)(prev_ws ? tolower(c) : c));
-		prev_ws = is_ws(c);
+	while (i < l) {
+		uint32_t r;
+		i += tv_utf8_decode((const unsigned char *)s + i, l - i, &r);
+		if (rune_is_space(r)) {
+			next = true;
+		} else if (next) {
+			r = rune_lower(r);
+			next = false;
+		}
+		tv_utf8_encode(&b, r);
 	}
 	return tctx_ret_buf(x, out, &b);
 }
 
+/* goutils.SwapCase: upper and title case to lower; lower case to title
+ * case at the start of a word (after unicode.IsSpace or at the start),
+ * else to upper case (ǅǆǄ gives ǆǄǆ) */
 static int f_swapcase(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = tctx_buf(x);
-	size_t i;
+	const char *s = S(0);
+	size_t i = 0, l = SL(0);
+	bool word_start = true;
 	(void)n;
-	for (i = 0; i < SL(0); i++) {
-		unsigned char c = (unsigned char)S(0)[i];
-		kbuf_putc(&b, (char)(isupper(c) ? tolower(c) : islower(c) ? toupper(c) : c));
+	while (i < l) {
+		uint32_t r;
+		bool upper, lower;
+		i += tv_utf8_decode((const unsigned char *)s + i, l - i, &r);
+		upper = r < 0x80 ? r >= 'A' && r <= 'Z' : rune_in("Lu", r) || rune_in("Lt", r);
+		lower = r < 0x80 ? r >= 'a' && r <= 'z' : rune_in("Ll", r);
+		if (upper) {
+			r = rune_lower(r);
+			word_start = false;
+		} else if (lower) {
+			r = word_start ? rune_title(r) : rune_upper(r);
+			word_start = false;
+		} else {
+			word_start = rune_is_space(r);
+		}
+		tv_utf8_encode(&b, r);
 	}
 	return tctx_ret_buf(x, out, &b);
 }
