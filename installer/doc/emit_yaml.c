@@ -1,6 +1,8 @@
 /* doc/emit_yaml.c - YAML as Helm's toYaml writes it. Helm marshals through
  * JSON and go-yaml v2, whose emitter is a port of libyaml's: so we drive
- * libyaml's emitter with the scalar styles go-yaml v2 asks for. */
+ * libyaml's emitter with the scalar styles go-yaml v2 asks for, or, for
+ * ASCII text in block collections, write its bytes directly (see "the
+ * direct writer" below). */
 #include "doc.h"
 #include "resolve.h"
 #include "core/alloc.h"
@@ -861,15 +863,11 @@ static void free_swaps(emitter *em)
 	em->nswaps = em->capswaps = 0;
 }
 
-int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
+static int emit_libyaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
 {
 	emitter em;
 	size_t start = out->len;
 	int r;
-	if (!(flags & DOC_EMIT_LIBYAML) && !doc_emit_yaml_direct(out, n, flags)) {
-		r = 0;
-		goto done;
-	}
 	memset(&em, 0, sizeof(em));
 	em.flags = flags;
 	em.err = err;
@@ -886,11 +884,18 @@ int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
 	if (!r && em.nswaps)
 		apply_swaps(&em, out, start);
 	free_swaps(&em);
-	if (r) {
+	if (r)
 		kbuf_truncate(out, start);
+	return r;
+}
+
+int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
+{
+	size_t start = out->len;
+	int r;
+	if (((flags & DOC_EMIT_LIBYAML) || doc_emit_yaml_direct(out, n, flags)) &&
+	    (r = emit_libyaml(out, n, flags, err)))
 		return r;
-	}
-done:
 	if ((flags & DOC_EMIT_NO_DOC_END) && out->len > start && out->ptr[out->len - 1] == '\n')
 		kbuf_truncate(out, out->len - 1);
 	return 0;
