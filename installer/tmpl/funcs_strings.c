@@ -107,13 +107,8 @@ static bool rune_in(const char *cat, uint32_t r)
 	return t && re_in_class((int32_t)r, (const int32_t *)t->tab, t->ntab);
 }
 
-/* unicode.ToTitle */
-static uint32_t rune_title(uint32_t r)
-{
-	if (r < 0x80)
-		return r >= 'a' && r <= 'z' ? r - 32 : r;
-	return rune_to(2, r);
-}
+/* unicode.ToTitle: upper case but for digraphs (ǆ is ǅ) and a few more */
+static uint32_t rune_title(uint32_t r) { return r < 0x80 ? rune_upper(r) : rune_to(2, r); }
 
 /* strings.Title's isSeparator */
 static bool rune_is_separator(uint32_t r)
@@ -752,11 +747,31 @@ static uint32_t next_valid_rune(const char *s, size_t l, size_t i, uint32_t prev
 
 typedef enum { W_INVALID, W_NUMBER, W_UPPER, W_ALPHA, W_CONNECTOR, W_PUNCT, W_OTHER } word_type;
 
+static bool rune_is_lower_alphabet(uint32_t r) { return rune_is_alphabet(r) && !rune_is_upper(r); }
+static bool rune_is_other(uint32_t r)
+{
+	return !(rune_is_connector(r) || rune_is_alphabet(r) || rune_is_number(r) || rune_is_punct(r));
+}
+
+/* off moved past the runes from s[off] on that keep accepts, as
+ * nextWord's loops read them (r: the rune before) */
+static size_t take_while(const char *s, size_t l, size_t off, uint32_t r, bool (*keep)(uint32_t))
+{
+	size_t size;
+	while (off < l) {
+		r = next_valid_rune(s, l, off, r, &size);
+		if (!keep(r))
+			break;
+		off += size;
+	}
+	return off;
+}
+
 /* xstrings' nextWord: the type and length of the word s starts with (the
  * rest of s follows it) */
 static word_type next_word(const char *s, size_t l, size_t *len)
 {
-	size_t off = 0, size, prev_size;
+	size_t off, size, prev_size;
 	uint32_t r;
 	word_type wt;
 	*len = 0;
@@ -765,18 +780,13 @@ static word_type next_word(const char *s, size_t l, size_t *len)
 	r = next_valid_rune(s, l, 0, 0xFFFD, &size);
 	off = size;
 	if (r == 0xFFFD) {
-		*len = off;
-		return W_INVALID;
-	}
-	if (rune_is_connector(r) || rune_is_punct(r)) {
-		bool conn = rune_is_connector(r);
-		wt = conn ? W_CONNECTOR : W_PUNCT;
-		while (off < l) {
-			r = next_valid_rune(s, l, off, r, &size);
-			if (conn ? !rune_is_connector(r) : !rune_is_punct(r))
-				break;
-			off += size;
-		}
+		wt = W_INVALID;
+	} else if (rune_is_connector(r)) {
+		wt = W_CONNECTOR;
+		off = take_while(s, l, off, r, rune_is_connector);
+	} else if (rune_is_punct(r)) {
+		wt = W_PUNCT;
+		off = take_while(s, l, off, r, rune_is_punct);
 	} else if (rune_is_upper(r)) {
 		wt = W_UPPER;
 		if (off < l) {
@@ -795,39 +805,18 @@ static word_type next_word(const char *s, size_t l, size_t *len)
 				if (off < l && rune_is_alphabet(r))
 					off -= prev_size;
 			} else if (rune_is_alphabet(r)) {
-				off += size;
-				while (off < l) {
-					r = next_valid_rune(s, l, off, r, &size);
-					if (!rune_is_alphabet(r) || rune_is_upper(r))
-						break;
-					off += size;
-				}
+				off = take_while(s, l, off + size, r, rune_is_lower_alphabet);
 			}
 		}
 	} else if (rune_is_alphabet(r)) {
 		wt = W_ALPHA;
-		while (off < l) {
-			r = next_valid_rune(s, l, off, r, &size);
-			if (!rune_is_alphabet(r) || rune_is_upper(r))
-				break;
-			off += size;
-		}
+		off = take_while(s, l, off, r, rune_is_lower_alphabet);
 	} else if (rune_is_number(r)) {
 		wt = W_NUMBER;
-		while (off < l) {
-			r = next_valid_rune(s, l, off, r, &size);
-			if (!rune_is_number(r))
-				break;
-			off += size;
-		}
+		off = take_while(s, l, off, r, rune_is_number);
 	} else {
 		wt = W_OTHER;
-		while (off < l) {
-			r = next_valid_rune(s, l, off, r, &size);
-			if (rune_is_connector(r) || rune_is_alphabet(r) || rune_is_number(r) || rune_is_punct(r))
-				break;
-			off += size;
-		}
+		off = take_while(s, l, off, r, rune_is_other);
 	}
 	*len = off;
 	return wt;
