@@ -93,9 +93,16 @@ int kbuf_grow(kbuf *b, size_t extra)
 	return 0;
 }
 
+/* Room for extra more bytes and the NUL without kbuf_grow: what is
+ * allocated is within the cap (kbuf_set_cap may have lowered it since). */
+static inline int has_room(const kbuf *b, size_t extra)
+{
+	return !b->failed && extra < b->cap - b->len && b->cap - 1 <= (b->max ? b->max : KBUF_MAX);
+}
+
 int kbuf_put(kbuf *b, const void *data, size_t len)
 {
-	if (kbuf_grow(b, len) < 0)
+	if (!has_room(b, len) && kbuf_grow(b, len) < 0)
 		return -1;
 	if (len)
 		memmove(b->ptr + b->len, data, len);
@@ -111,12 +118,16 @@ int kbuf_puts(kbuf *b, const char *s)
 
 int kbuf_putc(kbuf *b, char c)
 {
-	return kbuf_put(b, &c, 1);
+	if (!has_room(b, 1) && kbuf_grow(b, 1) < 0)
+		return -1;
+	b->ptr[b->len++] = c;
+	b->ptr[b->len] = '\0';
+	return 0;
 }
 
 int kbuf_putn(kbuf *b, char c, size_t n)
 {
-	if (kbuf_grow(b, n) < 0)
+	if (!has_room(b, n) && kbuf_grow(b, n) < 0)
 		return -1;
 	memset(b->ptr + b->len, c, n);
 	b->len += n;

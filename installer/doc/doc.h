@@ -206,6 +206,7 @@ enum {
 	DOC_EMIT_NO_DOC_END = 1 << 3,  /* YAML: no trailing newline */
 	DOC_EMIT_FLOAT_G = 1 << 4,     /* floats as Go %v ('g') instead of JSON style */
 	DOC_EMIT_NO_WRAP = 1 << 5,     /* YAML: no folding of long scalars (go-yaml v3) */
+	DOC_EMIT_LIBYAML = 1 << 6,     /* YAML: libyaml's emitter even where the direct writer would do */
 };
 
 /* YAML in the style of Helm's toYaml (go-yaml v2 emitter, which is libyaml's):

@@ -1,12 +1,15 @@
 /* doc/emit_yaml.c - YAML as Helm's toYaml writes it. Helm marshals through
  * JSON and go-yaml v2, whose emitter is a port of libyaml's: so we drive
- * libyaml's emitter with the scalar styles go-yaml v2 asks for. */
+ * libyaml's emitter with the scalar styles go-yaml v2 asks for, or, for
+ * ASCII text in block collections, write its bytes directly (see "the
+ * direct writer" below). */
 #include "doc.h"
 #include "resolve.h"
 #include "core/alloc.h"
 #include "core/numfmt.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,10 +206,22 @@ static void apply_swaps(emitter *em, kbuf *out, size_t start)
 	kbuf_release(&b);
 }
 
-static int string_scalar(emitter *em, const char *s, size_t len)
+/* The style go-yaml v2 asks for a string (valid UTF-8, no BOM): literal
+ * when it has a line break, plain when it reads back as the same string,
+ * else double-quoted. libyaml may still choose another one. */
+static yaml_scalar_style_t wanted_style(const char *s, size_t len)
 {
 	doc_scalar sc;
-	yaml_scalar_style_t style;
+	if (memchr(s, '\n', len))
+		return YAML_LITERAL_SCALAR_STYLE;
+	doc_resolve_plain(s, len, &sc);
+	if (sc.type == DOC_STR && !sc.is_timestamp && !doc_is_base60_float(s, len))
+		return YAML_PLAIN_SCALAR_STYLE;
+	return YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+}
+
+static int string_scalar(emitter *em, const char *s, size_t len)
+{
 	if (len > (size_t)1 << 30)
 		return kerr_set(em->err, KE_LIMIT, "yaml: string too long to emit");
 	if (!valid_utf8(s, len)) {
@@ -219,14 +234,7 @@ static int string_scalar(emitter *em, const char *s, size_t len)
 	}
 	if (len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3) && !em->no_swap)
 		return bom_scalar(em, s, len);
-	doc_resolve_plain(s, len, &sc);
-	if (memchr(s, '\n', len))
-		style = YAML_LITERAL_SCALAR_STYLE;
-	else if (sc.type == DOC_STR && !sc.is_timestamp && !doc_is_base60_float(s, len))
-		style = YAML_PLAIN_SCALAR_STYLE;
-	else
-		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-	return scalar(em, NULL, s, len, style);
+	return scalar(em, NULL, s, len, wanted_style(s, len));
 }
 
 /* One rune of a Go string: invalid UTF-8 is U+FFFD, one byte long. */
@@ -320,10 +328,78 @@ int doc_key_cmp_go(const char *a, size_t alen, const char *b, size_t blen, bool 
 	return key_less_go(y, blen, x, alen, v3) ? 1 : 0;
 }
 
+bool doc_key_cmp_go_quick(const char *a, size_t alen, const char *b, size_t blen, int *out)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	size_t i = 0, m = alen < blen ? alen : blen;
+	bool la, lb;
+	while (i < m && x[i] == y[i])
+		i++;
+	if (i == m && (i == 0 || x[i - 1] < 0x80)) {
+		*out = alen == blen ? 0 : alen < blen ? -1 : 1;
+		return true;
+	}
+	if (i == m || x[i] >= 0x80 || y[i] >= 0x80 || go_is_digit(x[i]) || go_is_digit(y[i]) ||
+	    (i > 0 && go_is_digit(x[i - 1])))
+		return false;
+	la = go_is_letter(x[i]);
+	lb = go_is_letter(y[i]);
+	if (la == lb)
+		*out = x[i] < y[i] ? -1 : 1;
+	else
+		*out = la ? 1 : -1;
+	return true;
+}
+
 static int cmp_pair_go(const void *p, const void *q)
 {
 	const doc_pair *a = *(const doc_pair *const *)p, *b = *(const doc_pair *const *)q;
+	int r;
+	if (doc_key_cmp_go_quick(a->key->u.s.ptr, a->key->u.s.len, b->key->u.s.ptr, b->key->u.s.len, &r))
+		return r;
 	return doc_key_cmp_go(a->key->u.s.ptr, a->key->u.s.len, b->key->u.s.ptr, b->key->u.s.len, false);
+}
+
+/* The text of an int or a float as go-yaml v2 writes it after JSON. */
+static void number_text(kbuf *b, const doc_node *n)
+{
+	double f = n->u.f;
+	size_t st = b->len;
+	if (n->type == DOC_INT) {
+		numfmt_int(b, n->u.i);
+		return;
+	}
+	/* A float that JSON writes as an integer (shortest digits, then
+	 * zeros) reads back as one when go-yaml can hold that text in an
+	 * int64 or a uint64 (-0 is 0), else as the float it is. */
+	if (isnan(f))
+		kbuf_puts(b, ".nan");
+	else if (isinf(f))
+		kbuf_puts(b, f > 0 ? ".inf" : "-.inf");
+	else if (f == 0)
+		kbuf_putc(b, '0');
+	else if (f == floor(f) && fabs(f) < 1e21) {
+		char *end;
+		numfmt_float(b, f, 'f', -1);
+		errno = 0;
+		if (f < 0)
+			(void)strtoll(b->ptr + st, &end, 10);
+		else
+			(void)strtoull(b->ptr + st, &end, 10);
+		if (errno == ERANGE) {
+			kbuf_truncate(b, st);
+			numfmt_float(b, f, 'g', -1);
+		}
+	} else
+		numfmt_float(b, f, 'g', -1);
+}
+
+static const doc_pair **pairs_in_order(const doc_node *m, unsigned flags)
+{
+	const doc_pair **order = doc_emit_order(m, flags & ~(unsigned)DOC_EMIT_SORT_KEYS);
+	if (flags & DOC_EMIT_SORT_KEYS)
+		qsort(order, m->u.map.len, sizeof(*order), cmp_pair_go);
+	return order;
 }
 
 static int node(emitter *em, const doc_node *n, int depth)
@@ -340,35 +416,9 @@ static int node(emitter *em, const doc_node *n, int depth)
 	case DOC_BOOL:
 		return scalar(em, NULL, n->u.b ? "true" : "false", n->u.b ? 4 : 5, YAML_PLAIN_SCALAR_STYLE);
 	case DOC_INT:
-		numfmt_int(&b, n->u.i);
+	case DOC_FLOAT:
+		number_text(&b, n);
 		break;
-	case DOC_FLOAT: {
-		double f = n->u.f;
-		/* A float that JSON writes as an integer (shortest digits, then
-		 * zeros) reads back as one when go-yaml can hold that text in an
-		 * int64 or a uint64 (-0 is 0), else as the float it is. */
-		if (isnan(f))
-			kbuf_puts(&b, ".nan");
-		else if (isinf(f))
-			kbuf_puts(&b, f > 0 ? ".inf" : "-.inf");
-		else if (f == 0)
-			kbuf_putc(&b, '0');
-		else if (f == floor(f) && fabs(f) < 1e21) {
-			char *end;
-			numfmt_float(&b, f, 'f', -1);
-			errno = 0;
-			if (f < 0)
-				(void)strtoll(b.ptr, &end, 10);
-			else
-				(void)strtoull(b.ptr, &end, 10);
-			if (errno == ERANGE) {
-				kbuf_truncate(&b, 0);
-				numfmt_float(&b, f, 'g', -1);
-			}
-		} else
-			numfmt_float(&b, f, 'g', -1);
-		break;
-	}
 	case DOC_STR:
 		return string_scalar(em, n->u.s.ptr, n->u.s.len);
 	case DOC_SEQ:
@@ -385,9 +435,7 @@ static int node(emitter *em, const doc_node *n, int depth)
 		if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
 		    (r = emit_event(em, &ev)))
 			return r ? r : kerr_set(em->err, KE_INTERNAL, "yaml: event");
-		order = doc_emit_order(n, em->flags & ~(unsigned)DOC_EMIT_SORT_KEYS);
-		if (em->flags & DOC_EMIT_SORT_KEYS)
-			qsort(order, n->u.map.len, sizeof(*order), cmp_pair_go);
+		order = pairs_in_order(n, em->flags);
 		for (i = 0; i < n->u.map.len && !r; i++) {
 			r = string_scalar(em, order[i]->key->u.s.ptr, order[i]->key->u.s.len);
 			if (!r)
@@ -402,6 +450,369 @@ static int node(emitter *em, const doc_node *n, int depth)
 	}
 	r = scalar(em, NULL, b.ptr, b.len, YAML_PLAIN_SCALAR_STYLE);
 	kbuf_release(&b);
+	return r;
+}
+
+/* ---- the direct writer ---------------------------------------------------
+ * For the common case, ASCII text in block collections, the bytes libyaml
+ * 0.2.5's emitter writes, without going through it: its analysis of a
+ * scalar (yaml_emitter_analyze_scalar), its choice of style
+ * (yaml_emitter_select_scalar_style) and its writers, column for column,
+ * folding at the width included. Anything else (a byte above 0x7F, a key
+ * that is not a simple key, a scalar at the root) gives up, and libyaml
+ * writes it all. The unit test compares the two on generated values. */
+
+typedef struct fast {
+	kbuf *out;
+	unsigned flags;
+	int width;      /* libyaml's best_width */
+	int col;        /* column of the next byte */
+} fast;
+
+typedef struct fast_scalar {
+	bool multiline, plain_ok, single_ok, block_ok;
+} fast_scalar;
+
+enum { FAST_GIVE_UP = 1 };
+
+/* libyaml's IS_BLANKZ for ASCII; the end of the text reads as NUL */
+static bool fast_blankz(const char *s, size_t len, size_t i)
+{
+	char c = i < len ? s[i] : '\0';
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\0';
+}
+
+/* yaml_emitter_analyze_scalar in block context; false for non-ASCII text */
+static bool fast_analyze(const char *s, size_t len, fast_scalar *a)
+{
+	bool ind = false, special = false, breaks = false, lead = false, trail = false;
+	bool break_space = false, space_break = false, prev_space = false, prev_break = false, preceded = true;
+	size_t i;
+	if (!len) {
+		a->multiline = false;
+		a->plain_ok = a->single_ok = true;
+		a->block_ok = false;
+		return true;
+	}
+	if (len >= 3 && (!memcmp(s, "---", 3) || !memcmp(s, "...", 3)))
+		ind = true;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bool followed;
+		if (i && ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) {
+			/* a letter past the start changes nothing but these */
+			prev_space = prev_break = preceded = false;
+			continue;
+		}
+		followed = fast_blankz(s, len, i + 1);
+		if (c >= 0x80)
+			return false;
+		if (i == 0) {
+			if (c && strchr("#,[]{}&*!|>'\"%@`", c))
+				ind = true;
+			if ((c == '?' || c == ':' || c == '-') && followed)
+				ind = true;
+		} else if ((c == ':' && followed) || (c == '#' && preceded)) {
+			ind = true;
+		}
+		if (c != '\n' && (c < 0x20 || c > 0x7E))
+			special = true;
+		if (c == ' ') {
+			lead |= i == 0;
+			trail |= i == len - 1;
+			break_space |= prev_break;
+			prev_space = true;
+			prev_break = false;
+		} else if (c == '\n' || c == '\r') {
+			breaks = true;
+			lead |= i == 0;
+			trail |= i == len - 1;
+			space_break |= prev_space;
+			prev_space = false;
+			prev_break = true;
+		} else {
+			prev_space = prev_break = false;
+		}
+		preceded = fast_blankz(s, len, i);
+	}
+	a->multiline = breaks;
+	a->plain_ok = !(lead || trail || break_space || space_break || special || breaks || ind);
+	a->single_ok = !(break_space || space_break || special);
+	a->block_ok = !(s[len - 1] == ' ' || space_break || special);
+	return true;
+}
+
+/* yaml_emitter_write_indent where a line is folded: a new line at indent */
+static void fast_fold(fast *f, int indent)
+{
+	kbuf_putc(f->out, '\n');
+	kbuf_putn(f->out, ' ', (size_t)indent);
+	f->col = indent;
+}
+
+static void fast_put(fast *f, char c)
+{
+	kbuf_putc(f->out, c);
+	f->col++;
+}
+
+static void fast_plain(fast *f, const char *s, size_t len, int indent, bool lead, bool fold)
+{
+	bool spaces = false;
+	size_t i, run;
+	if (lead && len)
+		fast_put(f, ' ');
+	for (i = 0; i < len; i += run) {
+		if (s[i] == ' ') {
+			run = 1;
+			if (fold && !spaces && f->col > f->width && !(i + 1 < len && s[i + 1] == ' '))
+				fast_fold(f, indent);
+			else
+				fast_put(f, ' ');
+			spaces = true;
+			continue;
+		}
+		for (run = 1; i + run < len && s[i + run] != ' '; run++)
+			;
+		kbuf_put(f->out, s + i, run);
+		f->col += (int)run;
+		spaces = false;
+	}
+}
+
+static void fast_single(fast *f, const char *s, size_t len, int indent, bool lead, bool fold)
+{
+	bool spaces = false;
+	size_t i;
+	if (lead)
+		fast_put(f, ' ');
+	fast_put(f, '\'');
+	for (i = 0; i < len; i++) {
+		if (s[i] == ' ') {
+			if (fold && !spaces && f->col > f->width && i != 0 && i != len - 1 && s[i + 1] != ' ')
+				fast_fold(f, indent);
+			else
+				fast_put(f, ' ');
+			spaces = true;
+			continue;
+		}
+		if (s[i] == '\'')
+			fast_put(f, '\'');
+		fast_put(f, s[i]);
+		spaces = false;
+	}
+	fast_put(f, '\'');
+}
+
+static void fast_double(fast *f, const char *s, size_t len, int indent, bool lead, bool fold)
+{
+	bool spaces = false;
+	size_t i;
+	if (lead)
+		fast_put(f, ' ');
+	fast_put(f, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7F || c == '"' || c == '\\') {
+			fast_put(f, '\\');
+			switch (c) {
+			case 0x00: fast_put(f, '0'); break;
+			case 0x07: fast_put(f, 'a'); break;
+			case 0x08: fast_put(f, 'b'); break;
+			case 0x09: fast_put(f, 't'); break;
+			case 0x0A: fast_put(f, 'n'); break;
+			case 0x0B: fast_put(f, 'v'); break;
+			case 0x0C: fast_put(f, 'f'); break;
+			case 0x0D: fast_put(f, 'r'); break;
+			case 0x1B: fast_put(f, 'e'); break;
+			case '"': case '\\': fast_put(f, (char)c); break;
+			default:
+				kbuf_printf(f->out, "x%02X", c);
+				f->col += 3;
+			}
+			spaces = false;
+		} else if (c == ' ') {
+			if (fold && !spaces && f->col > f->width && i != 0 && i != len - 1) {
+				fast_fold(f, indent);
+				if (s[i + 1] == ' ')
+					fast_put(f, '\\');
+			} else {
+				fast_put(f, ' ');
+			}
+			spaces = true;
+		} else {
+			fast_put(f, (char)c);
+			spaces = false;
+		}
+	}
+	fast_put(f, '"');
+}
+
+static void fast_literal(fast *f, const char *s, size_t len, int indent)
+{
+	bool breaks = true;
+	size_t i, run;
+	kbuf_puts(f->out, " |");
+	if (s[0] == ' ' || s[0] == '\n')
+		kbuf_putc(f->out, '2');
+	if (s[len - 1] != '\n')
+		kbuf_putc(f->out, '-');
+	else if (len == 1 || s[len - 2] == '\n')
+		kbuf_putc(f->out, '+');
+	kbuf_putc(f->out, '\n');
+	for (i = 0; i < len; i += run) {
+		if (s[i] == '\n') {
+			kbuf_putc(f->out, '\n');
+			breaks = true;
+			run = 1;
+			continue;
+		}
+		if (breaks)
+			kbuf_putn(f->out, ' ', (size_t)indent);
+		for (run = 1; i + run < len && s[i + run] != '\n'; run++)
+			;
+		kbuf_put(f->out, s + i, run);
+		breaks = false;
+	}
+	f->col = breaks ? 0 : 1;
+}
+
+/* One string as a key (simple key context: no folding, never literal) or
+ * as a value after "key:" or "-" in a container at indent. */
+static int fast_string(fast *f, const char *s, size_t len, int indent, bool key)
+{
+	fast_scalar a;
+	yaml_scalar_style_t style;
+	if (!fast_analyze(s, len, &a) || (key && (a.multiline || len > 128)))
+		return FAST_GIVE_UP;
+	style = wanted_style(s, len);
+	if (style == YAML_PLAIN_SCALAR_STYLE && (!a.plain_ok || (key && !len)))
+		style = YAML_SINGLE_QUOTED_SCALAR_STYLE;
+	if (style == YAML_SINGLE_QUOTED_SCALAR_STYLE && !a.single_ok)
+		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	if (style == YAML_LITERAL_SCALAR_STYLE && (!a.block_ok || key))
+		style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
+	switch (style) {
+	case YAML_PLAIN_SCALAR_STYLE:
+		fast_plain(f, s, len, indent + 2, !key, !key);
+		break;
+	case YAML_SINGLE_QUOTED_SCALAR_STYLE:
+		fast_single(f, s, len, indent + 2, !key, !key);
+		break;
+	case YAML_LITERAL_SCALAR_STYLE:
+		fast_literal(f, s, len, indent + 2);
+		break;
+	default:
+		fast_double(f, s, len, indent + 2, !key, !key);
+	}
+	return 0;
+}
+
+static int fast_map(fast *f, const doc_node *m, int indent, bool inline_first, int depth);
+static int fast_seq(fast *f, const doc_node *q, int indent, bool inline_first, int depth);
+
+/* The value after "key:" (in_seq false) or "-" in a container at indent,
+ * to the end of its last line. */
+static int fast_value(fast *f, const doc_node *n, int indent, bool in_seq, int depth)
+{
+	kbuf *out = f->out;
+	int r = 0;
+	switch (n->type) {
+	case DOC_NULL:
+		kbuf_puts(out, " null");
+		break;
+	case DOC_BOOL:
+		kbuf_puts(out, n->u.b ? " true" : " false");
+		break;
+	case DOC_INT:
+	case DOC_FLOAT:
+		kbuf_putc(out, ' ');
+		number_text(out, n);
+		break;
+	case DOC_STR:
+		r = fast_string(f, n->u.s.ptr, n->u.s.len, indent, false);
+		break;
+	case DOC_MAP:
+		if (!n->u.map.len) {
+			kbuf_puts(out, " {}");
+			break;
+		}
+		kbuf_putc(out, in_seq ? ' ' : '\n');
+		return fast_map(f, n, indent + 2, in_seq, depth + 1);
+	case DOC_SEQ:
+		if (!n->u.seq.len) {
+			kbuf_puts(out, " []");
+			break;
+		}
+		kbuf_putc(out, in_seq ? ' ' : '\n');
+		return fast_seq(f, n, in_seq ? indent + 2 : indent, in_seq, depth + 1);
+	}
+	if (!r && !(n->type == DOC_STR && f->col == 0))
+		kbuf_putc(out, '\n');
+	return r;
+}
+
+static int fast_map(fast *f, const doc_node *m, int indent, bool inline_first, int depth)
+{
+	const doc_pair **order;
+	size_t i;
+	int r = 0;
+	if (depth > 10000)
+		return FAST_GIVE_UP;
+	order = pairs_in_order(m, f->flags);
+	for (i = 0; i < m->u.map.len && !r; i++) {
+		const doc_node *k = order[i]->key;
+		if (i || !inline_first)
+			kbuf_putn(f->out, ' ', (size_t)indent);
+		f->col = indent;
+		r = fast_string(f, k->u.s.ptr, k->u.s.len, indent, true);
+		if (!r) {
+			fast_put(f, ':');
+			r = fast_value(f, order[i]->val, indent, false, depth);
+		}
+	}
+	free(order);
+	return r;
+}
+
+static int fast_seq(fast *f, const doc_node *q, int indent, bool inline_first, int depth)
+{
+	size_t i;
+	int r = 0;
+	if (depth > 10000)
+		return FAST_GIVE_UP;
+	for (i = 0; i < q->u.seq.len && !r; i++) {
+		if (i || !inline_first)
+			kbuf_putn(f->out, ' ', (size_t)indent);
+		kbuf_putc(f->out, '-');
+		f->col = indent + 1;
+		r = fast_value(f, q->u.seq.v[i], indent, true, depth);
+	}
+	return r;
+}
+
+int doc_emit_yaml_direct(kbuf *out, const doc_node *n, unsigned flags)
+{
+	fast f;
+	size_t start = out->len;
+	int r;
+	f.out = out;
+	f.flags = flags;
+	f.width = (flags & DOC_EMIT_NO_WRAP) ? INT_MAX : 80;
+	f.col = 0;
+	r = 0;
+	if (n->type == DOC_MAP && !n->u.map.len)
+		kbuf_puts(out, "{}\n");
+	else if (n->type == DOC_SEQ && !n->u.seq.len)
+		kbuf_puts(out, "[]\n");
+	else if (n->type == DOC_MAP)
+		r = fast_map(&f, n, 0, false, 0);
+	else if (n->type == DOC_SEQ)
+		r = fast_seq(&f, n, 0, false, 0);
+	else
+		r = FAST_GIVE_UP;
+	if (r)
+		kbuf_truncate(out, start);
 	return r;
 }
 
@@ -452,7 +863,7 @@ static void free_swaps(emitter *em)
 	em->nswaps = em->capswaps = 0;
 }
 
-int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
+static int emit_libyaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
 {
 	emitter em;
 	size_t start = out->len;
@@ -473,10 +884,18 @@ int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
 	if (!r && em.nswaps)
 		apply_swaps(&em, out, start);
 	free_swaps(&em);
-	if (r) {
+	if (r)
 		kbuf_truncate(out, start);
+	return r;
+}
+
+int doc_emit_yaml(kbuf *out, const doc_node *n, unsigned flags, kerr *err)
+{
+	size_t start = out->len;
+	int r;
+	if (((flags & DOC_EMIT_LIBYAML) || doc_emit_yaml_direct(out, n, flags)) &&
+	    (r = emit_libyaml(out, n, flags, err)))
 		return r;
-	}
 	if ((flags & DOC_EMIT_NO_DOC_END) && out->len > start && out->ptr[out->len - 1] == '\n')
 		kbuf_truncate(out, out->len - 1);
 	return 0;

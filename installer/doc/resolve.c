@@ -276,6 +276,9 @@ void doc_resolve_plain(const char *s, size_t len, doc_scalar *out)
 	 * with a digit, a sign or a dot: most strings are none of these */
 	if (len > 5 && !isdigit((unsigned char)s[0]) && s[0] != '-' && s[0] != '+' && s[0] != '.')
 		return;
+	/* and each word starts with one of these */
+	if (len && (!s[0] || !strchr("yYtToOnNfF~+-.0123456789", s[0])))
+		return;
 	if (in_list(s, len, null_words)) {
 		out->type = DOC_NULL;
 		return;

@@ -29,5 +29,14 @@ bool doc_is_base60_float(const char *s, size_t len);
 /* The map's pairs in emit order (sorted with DOC_EMIT_SORT_KEYS unless the
  * map is DOC_F_ORDERED); free() the array. */
 const doc_pair **doc_emit_order(const doc_node *m, unsigned flags);
+/* doc_emit_yaml's own writer for ASCII text in block collections: the bytes
+ * libyaml's emitter would write (with the trailing newline), or 1 with out
+ * unchanged where it leaves the text to libyaml (non-ASCII text, a key that
+ * is not a simple key, a scalar at the root). */
+int doc_emit_yaml_direct(kbuf *out, const doc_node *n, unsigned flags);
+/* doc_key_cmp_go (v2) where the first difference is between ASCII bytes
+ * with no digit at or just before it, or one key is a prefix of the other:
+ * true with the answer in out; false where the full comparison must run. */
+bool doc_key_cmp_go_quick(const char *a, size_t alen, const char *b, size_t blen, int *out);
 
 #endif

@@ -302,6 +302,8 @@ const char *tmpl_obj_method_sig(const doc_node *recv, const char *name)
 {
 	const tobj *o = (const tobj *)recv;
 	size_t i;
+	if (name[0] < 'A' || name[0] > 'Z')   /* no method: most names are values keys */
+		return NULL;
 	if (o->kind == TOBJ_NAMED && !is_values(recv))
 		return NULL;
 	for (i = 0; i < sizeof(method_sigs) / sizeof(method_sigs[0]); i++)

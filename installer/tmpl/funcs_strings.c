@@ -91,44 +91,102 @@ static int f_lower(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return tctx_ret_buf(x, out, &b);
 }
 
-/* strings.Title: upper-case letters that follow a separator (non letter,
- * digit or underscore). ASCII only. */
+/* unicode.IsSpace */
+static bool rune_is_space(uint32_t r)
+{
+	if (r <= 0xFF)
+		return r == ' ' || (r >= '\t' && r <= '\r') || r == 0x85 || r == 0xA0;
+	return r == 0x1680 || (r >= 0x2000 && r <= 0x200A) || r == 0x2028 || r == 0x2029 || r == 0x202F ||
+	       r == 0x205F || r == 0x3000;
+}
+
+/* unicode.Is over a general category table ("Lu", "Ll", "Lt") */
+static bool rune_in(const char *cat, uint32_t r)
+{
+	const re_utable *t = re_utable_find(cat);
+	return t && re_in_class((int32_t)r, (const int32_t *)t->tab, t->ntab);
+}
+
+/* unicode.ToTitle: upper case but for digraphs (ǆ is ǅ) and a few more */
+static uint32_t rune_title(uint32_t r) { return r < 0x80 ? rune_upper(r) : rune_to(2, r); }
+
+/* strings.Title's isSeparator */
+static bool rune_is_separator(uint32_t r)
+{
+	if (r < 0x80)
+		return !((r >= '0' && r <= '9') || ((r | 0x20) >= 'a' && (r | 0x20) <= 'z') || r == '_');
+	if (re_is_letter((int32_t)r) || re_is_digit((int32_t)r))
+		return false;
+	return rune_is_space(r);
+}
+
+/* strings.Title: title-case the letters that follow a separator. Runes as
+ * strings.Map reads them (a byte that is not UTF-8 is U+FFFD). */
 static int f_title(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = tctx_buf(x);
-	size_t i;
-	bool prev_sep = true;
+	const char *s = S(0);
+	size_t i = 0, l = SL(0);
+	uint32_t prev = ' ';
 	(void)n;
-	for (i = 0; i < SL(0); i++) {
-		unsigned char c = (unsigned char)S(0)[i];
-		kbuf_putc(&b, (char)(prev_sep ? toupper(c) : c));
-		prev_sep = !(isalnum(c) || c == '_' || c >= 0x80);
+	while (i < l) {
+		uint32_t r;
+		i += tv_utf8_decode((const unsigned char *)s + i, l - i, &r);
+		tv_utf8_encode(&b, rune_is_separator(prev) ? rune_title(r) : r);
+		prev = r;
 	}
 	return tctx_ret_buf(x, out, &b);
 }
 
+/* goutils.Uncapitalize: lower-case the first rune of each word (words end
+ * at unicode.IsSpace) */
 static int f_untitle(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = tctx_buf(x);
-	size_t i;
-	bool prev_ws = true;
+	const char *s = S(0);
+	size_t i = 0, l = SL(0);
+	bool next = true;
 	(void)n;
-	for (i = 0; i < SL(0); i++) {
-		unsigned char c = (unsigned char)S(0)[i];
-		kbuf_putc(&b, (char)(prev_ws ? tolower(c) : c));
-		prev_ws = is_ws(c);
+	while (i < l) {
+		uint32_t r;
+		i += tv_utf8_decode((const unsigned char *)s + i, l - i, &r);
+		if (rune_is_space(r)) {
+			next = true;
+		} else if (next) {
+			r = rune_lower(r);
+			next = false;
+		}
+		tv_utf8_encode(&b, r);
 	}
 	return tctx_ret_buf(x, out, &b);
 }
 
+/* goutils.SwapCase: upper and title case to lower; lower case to title
+ * case at the start of a word (after unicode.IsSpace or at the start),
+ * else to upper case (ǅǆǄ gives ǆǄǆ) */
 static int f_swapcase(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = tctx_buf(x);
-	size_t i;
+	const char *s = S(0);
+	size_t i = 0, l = SL(0);
+	bool word_start = true;
 	(void)n;
-	for (i = 0; i < SL(0); i++) {
-		unsigned char c = (unsigned char)S(0)[i];
-		kbuf_putc(&b, (char)(isupper(c) ? tolower(c) : islower(c) ? toupper(c) : c));
+	while (i < l) {
+		uint32_t r;
+		bool upper, lower;
+		i += tv_utf8_decode((const unsigned char *)s + i, l - i, &r);
+		upper = r < 0x80 ? r >= 'A' && r <= 'Z' : rune_in("Lu", r) || rune_in("Lt", r);
+		lower = r < 0x80 ? r >= 'a' && r <= 'z' : rune_in("Ll", r);
+		if (upper) {
+			r = rune_lower(r);
+			word_start = false;
+		} else if (lower) {
+			r = word_start ? rune_title(r) : rune_upper(r);
+			word_start = false;
+		} else {
+			word_start = rune_is_space(r);
+		}
+		tv_utf8_encode(&b, r);
 	}
 	return tctx_ret_buf(x, out, &b);
 }
@@ -652,57 +710,283 @@ static int f_sortalpha(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
-/* ---- case conversions (xstrings): ASCII approximations ---- */
+/* ---- case conversions: xstrings v1.5.0 (Sprig's snakecase, kebabcase,
+ * camelcase), rune by rune as Go reads them ---- */
+
+static bool rune_is_upper(uint32_t r) { return r < 0x80 ? r >= 'A' && r <= 'Z' : rune_in("Lu", r); }
+static bool rune_is_connector(uint32_t r) { return r == '-' || r == '_' || rune_is_space(r); }
+static bool rune_is_punct(uint32_t r) { return rune_in("P", r); }
+static bool rune_is_number(uint32_t r) { return r < 0x80 ? r >= '0' && r <= '9' : rune_in("N", r); }
+
+/* xstrings' isAlphabet: a letter, CJK ideographs aside */
+static bool rune_is_alphabet(uint32_t r)
+{
+	if (r < 0x80)
+		return (r | 0x20) >= 'a' && (r | 0x20) <= 'z';
+	if (!re_is_letter((int32_t)r))
+		return false;
+	return !((r >= 0x4E00 && r <= 0x9FCC) || (r >= 0x3400 && r <= 0x4D85) || (r >= 0x20000 && r <= 0x2B81D));
+}
+
+/* nextValidRune: the first rune from s[i] on that is not utf8.RuneError,
+ * with *size the bytes up to its end; prev and the bytes to l when none */
+static uint32_t next_valid_rune(const char *s, size_t l, size_t i, uint32_t prev, size_t *size)
+{
+	size_t st = i;
+	while (i < l) {
+		uint32_t r;
+		i += tv_utf8_decode((const unsigned char *)s + i, l - i, &r);
+		if (r != 0xFFFD) {
+			*size = i - st;
+			return r;
+		}
+	}
+	*size = i - st;
+	return prev;
+}
+
+typedef enum { W_INVALID, W_NUMBER, W_UPPER, W_ALPHA, W_CONNECTOR, W_PUNCT, W_OTHER } word_type;
+
+static bool rune_is_lower_alphabet(uint32_t r) { return rune_is_alphabet(r) && !rune_is_upper(r); }
+static bool rune_is_other(uint32_t r)
+{
+	return !(rune_is_connector(r) || rune_is_alphabet(r) || rune_is_number(r) || rune_is_punct(r));
+}
+
+/* off moved past the runes from s[off] on that keep accepts, as
+ * nextWord's loops read them (r: the rune before) */
+static size_t take_while(const char *s, size_t l, size_t off, uint32_t r, bool (*keep)(uint32_t))
+{
+	size_t size;
+	while (off < l) {
+		r = next_valid_rune(s, l, off, r, &size);
+		if (!keep(r))
+			break;
+		off += size;
+	}
+	return off;
+}
+
+/* xstrings' nextWord: the type and length of the word s starts with (the
+ * rest of s follows it) */
+static word_type next_word(const char *s, size_t l, size_t *len)
+{
+	size_t off, size, prev_size;
+	uint32_t r;
+	word_type wt;
+	*len = 0;
+	if (!l)
+		return W_INVALID;
+	r = next_valid_rune(s, l, 0, 0xFFFD, &size);
+	off = size;
+	if (r == 0xFFFD) {
+		wt = W_INVALID;
+	} else if (rune_is_connector(r)) {
+		wt = W_CONNECTOR;
+		off = take_while(s, l, off, r, rune_is_connector);
+	} else if (rune_is_punct(r)) {
+		wt = W_PUNCT;
+		off = take_while(s, l, off, r, rune_is_punct);
+	} else if (rune_is_upper(r)) {
+		wt = W_UPPER;
+		if (off < l) {
+			r = next_valid_rune(s, l, off, r, &size);
+			if (rune_is_upper(r)) {
+				prev_size = size;
+				off += size;
+				while (off < l) {
+					r = next_valid_rune(s, l, off, r, &size);
+					if (!rune_is_upper(r))
+						break;
+					prev_size = size;
+					off += size;
+				}
+				/* "HTTPStatus" is "HTTP" and "Status" */
+				if (off < l && rune_is_alphabet(r))
+					off -= prev_size;
+			} else if (rune_is_alphabet(r)) {
+				off = take_while(s, l, off + size, r, rune_is_lower_alphabet);
+			}
+		}
+	} else if (rune_is_alphabet(r)) {
+		wt = W_ALPHA;
+		off = take_while(s, l, off, r, rune_is_lower_alphabet);
+	} else if (rune_is_number(r)) {
+		wt = W_NUMBER;
+		off = take_while(s, l, off, r, rune_is_number);
+	} else {
+		wt = W_OTHER;
+		off = take_while(s, l, off, r, rune_is_other);
+	}
+	*len = off;
+	return wt;
+}
+
+/* xstrings' toLower: upper-case and connector words rune by rune */
+static void word_lower(kbuf *b, word_type wt, const char *w, size_t l, char connector)
+{
+	size_t i = 0;
+	if (wt != W_UPPER && wt != W_CONNECTOR) {
+		kbuf_put(b, w, l);
+		return;
+	}
+	while (i < l) {
+		uint32_t r;
+		i += tv_utf8_decode((const unsigned char *)w + i, l - i, &r);
+		if (rune_is_connector(r))
+			kbuf_putc(b, connector);
+		else
+			tv_utf8_encode(b, rune_is_upper(r) ? rune_lower(r) : r);
+	}
+}
+
+typedef struct words {
+	const char *s;   /* the rest */
+	size_t l;
+	word_type wt;    /* the current word */
+	const char *w;
+	size_t wl;
+} words;
+
+static void words_next(words *it)
+{
+	it->w = it->s;
+	it->wt = next_word(it->s, it->l, &it->wl);
+	it->s += it->wl;
+	it->l -= it->wl;
+}
+
+/* xstrings' camelCaseToLowerCase (ToSnakeCase, ToKebabCase) */
+static void camel_to_lower(kbuf *b, const char *s, size_t l, char connector)
+{
+	words it = { s, l, W_INVALID, NULL, 0 };
+	if (!l)
+		return;
+	words_next(&it);
+	while (it.l) {
+		word_type prev;
+		const char *last;
+		size_t lastl;
+		if (it.wt != W_CONNECTOR)
+			word_lower(b, it.wt, it.w, it.wl, connector);
+		prev = it.wt;
+		last = it.w;
+		lastl = it.wl;
+		words_next(&it);
+		switch (prev) {
+		case W_NUMBER:
+			while (it.wt == W_ALPHA || it.wt == W_NUMBER) {
+				word_lower(b, it.wt, it.w, it.wl, connector);
+				words_next(&it);
+			}
+			if (it.wt != W_INVALID && it.wt != W_PUNCT && it.wt != W_CONNECTOR)
+				kbuf_putc(b, connector);
+			break;
+		case W_CONNECTOR:
+			word_lower(b, prev, last, lastl, connector);
+			break;
+		case W_PUNCT:
+			break;
+		default:
+			if (it.wt != W_NUMBER) {
+				if (it.wt != W_CONNECTOR && it.wt != W_PUNCT)
+					kbuf_putc(b, connector);
+				break;
+			}
+			if (!it.l)
+				break;
+			last = it.w;
+			lastl = it.wl;
+			words_next(&it);
+			/* a number is part of the word before it ("Bld4Floor" is
+			 * "bld4_floor") unless letters follow it ("HTTP2xx" is
+			 * "http_2xx") */
+			if (it.wt != W_ALPHA) {
+				word_lower(b, W_NUMBER, last, lastl, connector);
+				if (it.wt != W_CONNECTOR && it.wt != W_PUNCT)
+					kbuf_putc(b, connector);
+				break;
+			}
+			kbuf_putc(b, connector);
+			word_lower(b, W_NUMBER, last, lastl, connector);
+			while (it.wt == W_ALPHA || it.wt == W_NUMBER) {
+				word_lower(b, it.wt, it.w, it.wl, connector);
+				words_next(&it);
+			}
+			if (it.wt != W_INVALID && it.wt != W_CONNECTOR && it.wt != W_PUNCT)
+				kbuf_putc(b, connector);
+		}
+	}
+	word_lower(b, it.wt, it.w, it.wl, connector);
+}
 
 static int f_snakecase(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = tctx_buf(x);
-	size_t i;
 	(void)n;
-	for (i = 0; i < SL(0); i++) {
-		unsigned char c = (unsigned char)S(0)[i];
-		if (isupper(c)) {
-			bool prev_lower = i > 0 && (islower((unsigned char)S(0)[i - 1]) || isdigit((unsigned char)S(0)[i - 1]));
-			bool next_lower = i + 1 < SL(0) && islower((unsigned char)S(0)[i + 1]);
-			bool prev_upper = i > 0 && isupper((unsigned char)S(0)[i - 1]);
-			if (b.len && b.ptr[b.len - 1] != '_' && (prev_lower || (prev_upper && next_lower)))
-				kbuf_putc(&b, '_');
-			kbuf_putc(&b, (char)tolower(c));
-		} else if (c == ' ' || c == '-' || c == '_' || c == '.') {
-			if (b.len && b.ptr[b.len - 1] != '_')
-				kbuf_putc(&b, '_');
-		} else {
-			kbuf_putc(&b, (char)c);
-		}
-	}
+	camel_to_lower(&b, S(0), SL(0), '_');
 	return tctx_ret_buf(x, out, &b);
 }
 
 static int f_kebabcase(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
-	size_t i;
-	int r = f_snakecase(x, out, a, n);
-	for (i = 0; i < (*out)->u.s.len; i++)
-		if ((*out)->u.s.ptr[i] == '_')
-			(*out)->u.s.ptr[i] = '-';
-	return r;
+	kbuf b = tctx_buf(x);
+	(void)n;
+	camel_to_lower(&b, S(0), SL(0), '-');
+	return tctx_ret_buf(x, out, &b);
 }
 
+/* xstrings' ToCamelCase: connectors dropped (leading ones and runs kept
+ * but one), the first rune of each word upper case, and the rest of a word
+ * that starts with upper-case runes lowered while they are upper case
+ * ("HTTP_server" is "HttpServer", "aBC" stays) */
 static int f_camelcase(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
 	kbuf b = tctx_buf(x);
-	size_t i;
-	bool up = true;
+	const char *s = S(0);
+	size_t i = 0, l = SL(0);
+	uint32_t r0 = 0, r1;
+	size_t size = 0;
+	bool first_upper = false;
 	(void)n;
-	for (i = 0; i < SL(0); i++) {
-		unsigned char c = (unsigned char)S(0)[i];
-		if (c == '_' || c == ' ' || c == '-') {
-			up = true;
+	if (!l)
+		return tctx_ret_buf(x, out, &b);
+	while (i < l) {
+		size = tv_utf8_decode((const unsigned char *)s + i, l - i, &r0);
+		i += size;
+		if (!rune_is_connector(r0)) {
+			first_upper = rune_is_upper(r0);
+			r0 = rune_upper(r0);
+			break;
+		}
+		tv_utf8_encode(&b, r0);
+	}
+	if (i == l) {
+		if (size)
+			tv_utf8_encode(&b, r0);
+		return tctx_ret_buf(x, out, &b);
+	}
+	while (i < l) {
+		r1 = r0;
+		i += tv_utf8_decode((const unsigned char *)s + i, l - i, &r0);
+		if (rune_is_connector(r0) && rune_is_connector(r1)) {
+			tv_utf8_encode(&b, r1);
 			continue;
 		}
-		kbuf_putc(&b, (char)(up ? toupper(c) : c));
-		up = false;
+		if (rune_is_connector(r1)) {
+			first_upper = rune_is_upper(r0);
+			r0 = rune_upper(r0);
+		} else {
+			if (first_upper) {
+				if (rune_is_upper(r0))
+					r0 = rune_lower(r0);
+				else
+					first_upper = false;
+			}
+			tv_utf8_encode(&b, r1);
+		}
 	}
+	tv_utf8_encode(&b, r0);
 	return tctx_ret_buf(x, out, &b);
 }
 

@@ -2,11 +2,13 @@
  * Go's encoding/json writes it, and round trips of every real fixture. */
 #include "unit.h"
 #include "doc/doc.h"
+#include "doc/resolve.h"
 
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -233,4 +235,148 @@ TEST(doc_emit_yaml_bom_stand_ins_in_the_data)
 		kerr_clear(&e);
 		karena_release(&a);
 	}
+}
+
+/* ---- doc_emit_yaml's direct writer against libyaml's emitter ---- */
+
+static unsigned long long emit_rng = 0x2545F4914F6CDD1DULL;
+static unsigned emit_rand(void)
+{
+	emit_rng ^= emit_rng << 13;
+	emit_rng ^= emit_rng >> 7;
+	emit_rng ^= emit_rng << 17;
+	return (unsigned)emit_rng;
+}
+
+/* A string of the pieces that decide libyaml's styles: indicators at the
+ * start, in the middle and at the end, spaces and breaks around each other,
+ * control characters, words that resolve to other types, long texts that
+ * fold at 80 columns, now and then a non-ASCII one. */
+static void gen_text(kbuf *b, bool key)
+{
+	static const char *const bits[] = {
+		"a", "name", "x y", " ", "  ", "\n", "\n\n", ":", ": ", "#", " #", "-", "- ", "--- ", "...", "?",
+		"? ", "'", "\"", "\\", "\t", "\r", "[", "]", "{", "}", ",", "&", "*", "!", "|", ">", "%", "@", "`",
+		"~", "0", "12", "1.5", "0x1F", "1e3", "true", "yes", "No", "null", "on", "2001-12-14", "1:20",
+		".inf", "-.nan", "+1", "_", "=", "/", "\x01", "\x7f", "\x1b", "\x0b", "lorem ipsum dolor sit amet",
+		"consectetur adipiscing elit sed do eiusmod tempor",
+	};
+	size_t n = emit_rand() % 6, i, nbits = sizeof(bits) / sizeof(bits[0]);
+	if (emit_rand() % 200 == 0)   /* libyaml's then */
+		kbuf_puts(b, emit_rand() & 1 ? "\xc3\xa9" : "\xef\xbb\xbf" "a");
+	if (emit_rand() % 9 == 0) {   /* a whole word alone */
+		kbuf_puts(b, bits[emit_rand() % nbits]);
+		return;
+	}
+	if (!key && emit_rand() % 7 == 0)
+		n += 12;   /* long enough to fold */
+	for (i = 0; i < n; i++)
+		kbuf_puts(b, bits[emit_rand() % nbits]);
+}
+
+static doc_node *gen_node(karena *a, int depth)
+{
+	unsigned k = depth ? emit_rand() % (depth > 4 ? 6 : 10) : 6 + emit_rand() % 4;
+	kbuf t = KBUF_INIT;
+	doc_node *n;
+	size_t i, len;
+	switch (k) {
+	case 0: return doc_new_null(a);
+	case 1: return doc_new_bool(a, emit_rand() & 1);
+	case 2: return doc_new_int(a, (int64_t)emit_rand() - (1LL << 31));
+	case 3: {
+		/* whole floats past int64 and uint64 are written as floats */
+		static const double big[] = {1e20, 9.9e20, -9.223372036854776e18, 9.223372036854776e18,
+					     1.8446744073709552e19, -0.0, 1e21, 123456789.0};
+		if (emit_rand() % 3 == 0)
+			return doc_new_float(a, big[emit_rand() % (sizeof(big) / sizeof(big[0]))]);
+		return doc_new_float(a, (double)(int)emit_rand() / 64.0);
+	}
+	case 4: case 5:
+		gen_text(&t, false);
+		n = doc_new_strn(a, t.ptr, t.len);
+		kbuf_release(&t);
+		return n;
+	case 6: case 7:
+		n = doc_new_seq(a);
+		len = emit_rand() % 4;
+		for (i = 0; i < len; i++)
+			doc_seq_push(a, n, gen_node(a, depth + 1));
+		return n;
+	default:
+		n = doc_new_map(a);
+		len = emit_rand() % 5;
+		for (i = 0; i < len; i++) {
+			kbuf_reset(&t);
+			gen_text(&t, true);
+			if (emit_rand() % 40 == 0)
+				kbuf_putn(&t, 'k', 126);   /* around libyaml's 128 for a simple key */
+			doc_map_setn(a, n, t.ptr, t.len, gen_node(a, depth + 1));
+		}
+		kbuf_release(&t);
+		return n;
+	}
+}
+
+TEST(doc_emit_yaml_direct_writer_matches_libyaml)
+{
+	static const unsigned flag_sets[] = {0, DOC_EMIT_SORT_KEYS, DOC_EMIT_NO_WRAP, DOC_EMIT_SORT_KEYS | DOC_EMIT_NO_WRAP};
+	size_t round, direct = 0, folded = 0, literal = 0;
+	for (round = 0; round < 40000; round++) {
+		karena a = KARENA_INIT;
+		kerr e = KERR_INIT;
+		kbuf fast = KBUF_INIT, slow = KBUF_INIT;
+		unsigned flags = flag_sets[round % 4];
+		doc_node *n = gen_node(&a, 0);
+		CHECK_INT_EQ(doc_emit_yaml(&slow, n, flags | DOC_EMIT_LIBYAML, &e), 0);
+		if (!doc_emit_yaml_direct(&fast, n, flags)) {
+			direct++;
+			CHECK_MSG(fast.len == slow.len && !memcmp(fast.ptr, slow.ptr, fast.len),
+				  "round %zu, flags %u: the direct writer wrote\n%s\nlibyaml wrote\n%s", round, flags,
+				  fast.ptr, slow.ptr);
+			folded += !(flags & DOC_EMIT_NO_WRAP) && strstr(slow.ptr, "\n  ") && strstr(slow.ptr, "lorem");
+			literal += strstr(slow.ptr, ": |") != NULL;
+		} else {
+			CHECK_INT_EQ(fast.len, 0);
+		}
+		kbuf_release(&fast);
+		kbuf_release(&slow);
+		kerr_clear(&e);
+		karena_release(&a);
+	}
+	/* the writer takes most of them, folding and literal blocks included */
+	CHECK_MSG(direct > 25000 && folded > 500 && literal > 300, "direct %zu, folded %zu, literal %zu", direct, folded,
+		  literal);
+}
+
+/* go-yaml's key order: the quick answer, where it gives one, is the full
+ * comparison's, on keys built from letters, digits, punctuation, non-ASCII
+ * and invalid UTF-8 */
+TEST(doc_key_cmp_go_quick_agrees)
+{
+	static const char *const bits[] = {"a", "b", "Z", "_", "-", ".", "0", "1", "9", "10", "\xc3\xa9", "\xc3", "\xff", "/"};
+	size_t round, decided = 0, nbits = sizeof(bits) / sizeof(bits[0]);
+	for (round = 0; round < 200000; round++) {
+		char ka[64], kb[64];
+		size_t la = 0, lb = 0, n, i;
+		int q;
+		n = emit_rand() % 5;
+		for (i = 0; i < n; i++)
+			la += (size_t)snprintf(ka + la, sizeof(ka) - la, "%s", bits[emit_rand() % nbits]);
+		memcpy(kb, ka, la);   /* a shared prefix, then each its own tail */
+		lb = la;
+		n = emit_rand() % 4;
+		for (i = 0; i < n; i++)
+			la += (size_t)snprintf(ka + la, sizeof(ka) - la, "%s", bits[emit_rand() % nbits]);
+		n = emit_rand() % 4;
+		for (i = 0; i < n; i++)
+			lb += (size_t)snprintf(kb + lb, sizeof(kb) - lb, "%s", bits[emit_rand() % nbits]);
+		if (doc_key_cmp_go_quick(ka, la, kb, lb, &q)) {
+			int full = doc_key_cmp_go(ka, la, kb, lb, false);
+			decided++;
+			CHECK_MSG((q > 0) - (q < 0) == (full > 0) - (full < 0), "keys \"%.*s\" and \"%.*s\": quick %d, full %d",
+				  (int)la, ka, (int)lb, kb, q, full);
+		}
+	}
+	CHECK_MSG(decided > 80000, "decided %zu", decided);
 }
