@@ -722,6 +722,21 @@ int kube_client_new(kube_client **out, const kube_config *cfg, const kev_sink *s
 
 void kube_discovery_free(kube_discovery *d);
 
+void kube_stats_add(kube_client *to, kube_client *from, unsigned long retried)
+{
+	kube_stats st;
+	size_t i;
+	pthread_mutex_lock(&from->mu);
+	st = from->stats;
+	pthread_mutex_unlock(&from->mu);
+	pthread_mutex_lock(&to->mu);
+	to->stats.requests += st.requests;
+	to->stats.retries += st.retries + retried;
+	for (i = 0; i < sizeof(st.by_method) / sizeof(st.by_method[0]); i++)
+		to->stats.by_method[i] += st.by_method[i];
+	pthread_mutex_unlock(&to->mu);
+}
+
 void kube_client_free(kube_client *c)
 {
 	if (!c)

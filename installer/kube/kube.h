@@ -188,6 +188,10 @@ int kube_client_new(kube_client **out, const kube_config *cfg, const kev_sink *s
 /* A client over any transport (tests inject failures). Takes tr. */
 kube_client *kube_client_new_with(kube_transport tr, const kube_config *cfg, const kev_sink *sink);
 void kube_client_free(kube_client *c);
+/* Add from's request counts to to's (a helper client's requests, such as
+ * the Lease renewer's, are the run's too). retried: sends of from that
+ * repeated an earlier failed one by its caller's own loop. */
+void kube_stats_add(kube_client *to, kube_client *from, unsigned long retried);
 void kube_emit(kube_client *c, kev_level lvl, const char *kind, const char *msg, ...);
 
 /* Send with credentials, retries (429 with Retry-After, 5xx, connection

@@ -356,6 +356,7 @@ struct rel_lock_renewer {
 	pthread_cond_t cv;
 	bool stop, lost;
 	char *why;                  /* how the Lease was lost */
+	unsigned long retried;      /* renewals sent again after one got no answer */
 };
 
 /* Sleep up to ms or until told to stop (r->mu held). */
@@ -395,6 +396,7 @@ static void *renewer_run(void *u)
 			kube_emit(r->c, KEV_DEBUG, "lock.renew", e.first.msg, "lease", l->lease, NULL);
 			kerr_clear(&e);   /* no answer: again soon, while the Lease lasts */
 			pthread_mutex_lock(&r->mu);
+			r->retried++;
 			renewer_sleep(r, retry);
 			continue;
 		}
@@ -452,6 +454,7 @@ void rel_lock_renewer_stop(rel_lock *l)
 	pthread_mutex_unlock(&r->mu);
 	pthread_join(r->th, NULL);
 	l->renewer = NULL;
+	kube_stats_add(l->c, r->c, r->retried);   /* its requests are the run's */
 	kube_client_free(r->c);
 	pthread_cond_destroy(&r->cv);
 	pthread_mutex_destroy(&r->mu);

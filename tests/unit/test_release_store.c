@@ -967,6 +967,11 @@ TEST(release_lock_renewer_keeps_the_lease_and_reports_it_lost)
 	CHECK(!l.renewer && !l.held);
 	CHECK_STR_EQ(doc_get_str(fake_api_find(&f, "kstage-system/leases", "kstage.app"), "spec.holderIdentity", ""),
 		     "intruder pid 9");
+	/* the renewer's requests are counted as the run's: every request the
+	 * fake answered went through c or the renewer (the run's summary line
+	 * says how many requests were sent; the chaos e2e checks it against a
+	 * proxy's count) */
+	CHECK_INT_EQ((long)c->stats.requests, (long)(f.gets + f.lists + f.posts + f.puts + f.deletes + f.patches));
 	rel_lock_release(&l);
 	free(first);
 	kube_client_free(c);
