@@ -281,6 +281,57 @@ def informational_storm(h, path):
         pass
 
 
+def trickle(head, rest, every):
+    """Send head at once, then rest a byte every `every` seconds (a slow
+    loris), then nothing: until the client goes away or a minute has passed."""
+    def reply(h, path):
+        t0 = time.monotonic()
+        try:
+            h.raw(head)
+            for i in range(len(rest)):
+                if time.monotonic() - t0 > 60:
+                    break
+                time.sleep(every)
+                h.raw(rest[i:i + 1])
+            h.connection.settimeout(1)
+            while time.monotonic() - t0 < 60:
+                try:
+                    if not h.connection.recv(1):
+                        break
+                except (socket.timeout, ssl.SSLWantReadError):
+                    pass
+        except (OSError, ValueError):
+            pass
+        h.close_now()
+    return reply
+
+
+def chunked(data, chunk=1 << 16):
+    """data in chunks, with no Content-Length (its size shows only as it comes)."""
+    def reply(h, path):
+        try:
+            h.raw(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for i in range(0, len(data), chunk):
+                part = data[i:i + chunk]
+                h.raw(b"%x\r\n" % len(part) + part + b"\r\n")
+            h.raw(b"0\r\n\r\n")
+        except OSError:
+            pass
+    return reply
+
+
+def gzip_bomb(size):
+    """A small gzip body that inflates to size bytes of JSON."""
+    import zlib
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    data = z.compress(b'{"kind":"APIResourceList","groupVersion":"v1","x":"')
+    block = b" " * (1 << 20)
+    for _ in range(size >> 20):
+        data += z.compress(block)
+    data += z.compress(b'"}') + z.flush()
+    return body(J, data, 200, (("Content-Encoding", "gzip"),))
+
+
 def redirect_to(url_of):
     def reply(h, path):
         h.send_response(302)
@@ -297,6 +348,12 @@ RESOURCE_LIST = {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": 
 
 def nested(depth):
     return b'{"kind":"Status","details":' + b"[" * depth + b"]" * depth + b"}"
+
+
+def padded(value, size):
+    """value (a JSON object) with a filler field, size bytes in all."""
+    data = json.dumps(value).encode()
+    return data[:-1] + b', "filler": "' + b"x" * (size - len(data) - 14) + b'"}'
 
 
 def status_json(code, reason, message):
@@ -413,6 +470,28 @@ CASES = [
      "reply": body(J, status_json(403, "Forbidden", "\x1b]0;owned\x07\x1b[2J\x1b[31mred\x1b[0m\rforged line"), 403),
      "exits": {"plan": (0,)}},
     {"name": "not-json", "match": r"^GET /api/v1$", "reply": body("text/html", b"<html><body>login</body></html>")},
+    # replies too big to hold (a small limit by the environment)
+    {"name": "huge-reply-discovery", "match": r"^GET /api/v1$",
+     "reply": body(J, padded(RESOURCE_LIST, 3 << 20)), "env": {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(1 << 20)}},
+    {"name": "huge-reply-release-list-chunked", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
+     "reply": chunked(padded({"kind": "SecretList", "apiVersion": "v1", "metadata": {}, "items": []}, 3 << 20)),
+     "env": {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(1 << 20)}},
+    {"name": "huge-reply-gzip-bomb", "match": r"^GET /api/v1$", "reply": gzip_bomb(64 << 20),
+     "env": {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(8 << 20)}},
+    # slow replies (small limits by the environment: a stall of 2 s, 6 s for a whole request)
+    {"name": "stall-after-headers", "match": r"^GET /api/v1$",
+     "reply": trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{", b"", 0),
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+    {"name": "trickle-body", "match": r"^GET /api/v1$",
+     "reply": trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+                      json.dumps(RESOURCE_LIST).encode(), 2.5),
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+    {"name": "trickle-status-line", "match": r"^GET /api/v1$",
+     "reply": trickle(b"", b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", 2.5),
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+    {"name": "no-answer", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
+     "reply": trickle(b"", b"", 0),
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
     {"name": "nul-bytes", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
      "reply": body(J, b'{"kind":"SecretList","items":[{"metadata":{"name":"a\x00b"}}]}')},
 ]
@@ -451,12 +530,12 @@ current-context: x
     return kc, b
 
 
-def run(cmd, kc, b, max_seconds):
+def run(cmd, kc, b, max_seconds, extra_env=None):
     args = {"plan": ["plan", b], "apply": ["apply", b], "status": ["status", "hostile"],
             "history": ["history", "hostile"]}[cmd]
     if cmd in ("plan", "apply"):
         args += ["--set-secret", "password=" + SECRET]
-    env = dict(os.environ, NO_COLOR="1")
+    env = dict(os.environ, NO_COLOR="1", **(extra_env or {}))
     env.pop("KUBECONFIG", None)
     with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
         t0 = time.monotonic()
@@ -504,7 +583,7 @@ def main():
             server = "https://127.0.0.1:%d" % srv.server_address[1]
             kc, b = write_inputs(d, server)
             max_seconds = case.get("max_seconds", 120)
-            rc, out, err, elapsed, rss = run(cmd, kc, b, max_seconds)
+            rc, out, err, elapsed, rss = run(cmd, kc, b, max_seconds, case.get("env"))
             srv.shutdown()
             srv.server_close()
             problems = []
