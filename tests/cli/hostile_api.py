@@ -462,8 +462,16 @@ CASES = [
          {"metadata": {"name": "kstage.v1.hostile.v1" + "x" * 100000,
                        "labels": {"owner": "kstage", "name": "hostile", "revision": "1", "status": "deployed"}},
           "data": {"release": "AAAA"}}]}).encode()),
-     # history lists what the labels say; the others read the head by its name and do not find it
-     "exits": {"plan": (1,), "apply": (1,), "status": (2,), "history": (0,)}},
+     # a record named otherwise than its labels say is corrupt: every command refuses the history
+     },
+    {"name": "release-list-misnamed", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
+     "reply": body(J, json.dumps({"kind": "SecretList", "items": [
+         {"metadata": {"name": "kstage.v1.hostile.v7",
+                       "labels": {"owner": "kstage", "name": "hostile", "revision": "1", "status": "deployed"}},
+          "data": {"release": "AAAA"}},
+         {"metadata": {"name": "kstage.v1.other.v1",
+                       "labels": {"owner": "kstage", "name": "hostile", "revision": "2", "status": "deployed"}},
+          "data": {"release": "AAAA"}}]}).encode())},
     {"name": "access-review-string", "match": r"selfsubjectaccessreviews$",
      "reply": body(J, b'{"kind":"SelfSubjectAccessReview","status":{"allowed":"true","reason":"' + TOKEN.encode() + b'"}}', 201)},
     {"name": "escape-sequences-in-status", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
