@@ -268,8 +268,10 @@ int kube_req_check(const kube_req *req, bool dry_run_only, kerr *err);
  * case: field-manager conflicts with each field and its manager, stale
  * writes, immutable fields, webhook denials, 403 naming verb, resource
  * and user, 404, 401. what is "apply", "get"...; object is "Kind/ns/name" or
- * NULL. Returns the kerr code: KE_CONFLICT, KE_CLUSTER (401, 403), KE_NOTFOUND,
- * KE_API. err also carries the answer as data: the Status reason ("Conflict",
+ * NULL. Returns the kerr code: KE_CONFLICT, KE_CLUSTER (401, 403, and 429 or
+ * 5xx: kube_do retried what it may, the server is not serving), KE_INPUT
+ * (422: the object sent is invalid or changes an immutable field),
+ * KE_NOTFOUND, KE_API (a webhook or policy denial, other refusals). err also carries the answer as data: the Status reason ("Conflict",
  * "Invalid"...; client-go's word for the HTTP status when the body has none),
  * the HTTP status and details.causes {reason, field, message}. Callers tell
  * a field-manager conflict (a FieldManagerConflict cause) from a stale write

@@ -257,7 +257,7 @@ TEST(kube_status_errors_in_their_own_words)
 	CHECK_CONTAINS(m, "stale write");
 	free(m);
 	m = status_msg(422, "{\"kind\":\"Status\",\"message\":\"Deployment.apps \\\"d\\\" is invalid: spec.selector: Invalid value: ...: field is immutable\",\"reason\":\"Invalid\",\"details\":{\"causes\":[{\"reason\":\"FieldValueInvalid\",\"message\":\"Invalid value: ...: field is immutable\",\"field\":\"spec.selector\"}]},\"code\":422}", &rc);
-	CHECK_INT_EQ(rc, KE_API);
+	CHECK_INT_EQ(rc, KE_INPUT);                   /* the object is not valid: exit 2 */
 	CHECK_CONTAINS(m, "422 immutable field:");
 	CHECK_CONTAINS(m, "spec.selector: Invalid value");
 	CHECK_CONTAINS(m, "delete and re-create");
@@ -310,14 +310,14 @@ TEST(kube_status_errors_carry_reason_and_causes)
 	CHECK(kerr_reason_is(&e, "Conflict"));
 	CHECK_INT_EQ(e.ncauses, 0);
 	CHECK(kerr_find_cause(&e, "FieldManagerConflict") == NULL);
-	CHECK_INT_EQ(kube_status_error(&e, 422, immut, strlen(immut), "apply", "Deployment/ns/d"), KE_API);
+	CHECK_INT_EQ(kube_status_error(&e, 422, immut, strlen(immut), "apply", "Deployment/ns/d"), KE_INPUT);
 	CHECK(kerr_reason_is(&e, "Invalid"));
 	CHECK_INT_EQ(e.status, 422);
 	CHECK_STR_EQ(kerr_find_cause(&e, "FieldValueInvalid")->field, "spec.selector");
 	/* not a Status: the reason client-go would give the status code */
 	CHECK_INT_EQ(kube_status_error(&e, 404, "<html>", 6, "get", NULL), KE_NOTFOUND);
 	CHECK(kerr_reason_is(&e, "NotFound"));
-	CHECK_INT_EQ(kube_status_error(&e, 502, "<html>", 6, "get", NULL), KE_API);
+	CHECK_INT_EQ(kube_status_error(&e, 502, "<html>", 6, "get", NULL), KE_CLUSTER);
 	CHECK_STR_EQ(kerr_reason(&e), "");
 	CHECK_INT_EQ(e.status, 502);
 	kerr_clear(&e);
