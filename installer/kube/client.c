@@ -62,7 +62,7 @@ typedef struct curl_tr {
 	struct curl_slist *connect_to;
 	const kube_config *cfg;
 	fetch_http_opts http;         /* what every handle is set up with */
-	size_t max_reply;             /* bytes of one reply body (kube_limits) */
+	size_t max_reply;             /* bytes of one reply body (KUBE_REPLY_MAX) */
 	long stall_s;                 /* a reply under 1 byte/s for this long is cut */
 } curl_tr;
 
@@ -955,11 +955,11 @@ int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
 			break;
 		{
 			long d = kube_backoff_ms(c, attempt, ra, &seed);
+			char ms[32], at[16];
 			if (mono_ms() - start + d + 1000 > deadline) {
 				out_of_time = true;   /* no time left for another attempt */
 				break;
 			}
-			char ms[32], at[16];
 			snprintf(ms, sizeof(ms), "%ld", d);
 			snprintf(at, sizeof(at), "%d", attempt);
 			kube_emit(c, KEV_DEBUG, "http.retry", rc ? last.first.msg : "retrying after a server error",
