@@ -392,11 +392,13 @@ CASES = [
     {"name": "redirect-other-host-write", "match": r"^PATCH ", "reply": redirect_to(lambda p: OTHER["url"] + p)},
     {"name": "invalid-utf8-status", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
      "reply": body(J, b'{"kind":"Status","code":500,"reason":"InternalError","message":"bad \xff\xfe\xc0\xaf '
-                      b'\xed\xa0\x80 \x1b[31mred\x1b[0m \r\nX-Injected: 1"}', 500)},
+                      b'\xed\xa0\x80 \x1b[31mred\x1b[0m \r\nX-Injected: 1"}', 500),
+     "env": {"KSTAGE_HTTP_DEADLINE_SECONDS": "6"}},   # a 500 that stays: retried until the deadline
     {"name": "invalid-utf8-discovery", "match": r"^GET /api/v1$",
      "reply": body(J, b'{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"config\xffmaps",'
                       b'"kind":"Config\xc0Map","namespaced":true,"verbs":["get"]}]}')},
-    {"name": "deep-json", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$", "reply": body(J, nested(1000000), 500)},
+    {"name": "deep-json", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$", "reply": body(J, nested(1000000), 500),
+     "env": {"KSTAGE_HTTP_DEADLINE_SECONDS": "6"}},
     {"name": "deep-json-discovery", "match": r"^GET /api/v1$",
      "reply": body(J, b'{"kind":"APIResourceList","resources":' + b"[" * 200000 + b"]" * 200000 + b"}")},
     {"name": "informational-storm", "match": r"^GET /api/v1$", "reply": informational_storm},
@@ -421,7 +423,8 @@ CASES = [
     {"name": "unauthorized-token-in-message", "match": r"^GET ",
      "reply": body(J, status_json(401, "Unauthorized", f"bad token {TOKEN}"), 401)},
     {"name": "server-error-storm", "match": r"^GET /api$",
-     "reply": body(J, status_json(500, "InternalError", "boom"), 500)},
+     "reply": body(J, status_json(500, "InternalError", "boom"), 500),
+     "env": {"KSTAGE_HTTP_DEADLINE_SECONDS": "6"}},
     {"name": "close-without-answer", "match": r"^GET /api/v1$", "reply": lambda h, p: h.close_now()},
     {"name": "garbage-status-line", "match": r"^GET /api/v1$",
      "reply": lambda h, p: h.raw(b"garbage\r\n\r\n{}") or h.close_now()},
