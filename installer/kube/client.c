@@ -62,6 +62,8 @@ typedef struct curl_tr {
 	struct curl_slist *connect_to;
 	const kube_config *cfg;
 	fetch_http_opts http;         /* what every handle is set up with */
+	size_t max_reply;             /* bytes of one reply body (KUBE_REPLY_MAX) */
+	long stall_s;                 /* a reply under 1 byte/s for this long is cut */
 } curl_tr;
 
 static void sh_lock(CURL *h, curl_lock_data d, curl_lock_access a, void *u)
@@ -78,22 +80,73 @@ static void sh_unlock(CURL *h, curl_lock_data d, void *u)
 	pthread_mutex_unlock(&t->locks[d]);
 }
 
+static long mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 typedef struct xfer {
 	kube_resp *resp;
 	const kube_req *req;
 	bool stopped;
+	size_t max_reply;
+	bool too_big;                 /* the body passed max_reply */
+	long stall_ms;                /* 0: no speed check (a watch may idle) */
+	bool got_any;                 /* a byte of the answer came: the server is answering */
+	long win_start;               /* the current speed window */
+	size_t win_bytes;
+	bool stalled;                 /* fewer than 1 byte/s over stall_ms */
 } xfer;
+
+/* Bytes of the answer arrived (headers or body): the speed window counts
+ * them from the first one on, so the server's own think time before it
+ * answers is bounded by the request timeout alone. */
+static void xfer_got(xfer *x, size_t len)
+{
+	if (!x->got_any) {
+		x->got_any = true;
+		x->win_start = mono_ms();
+	}
+	x->win_bytes += len;
+}
+
+/* libcurl calls this about once a second, also while nothing arrives. */
+static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	xfer *x = u;
+	long now;
+	(void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+	if (!x->stall_ms || !x->got_any)
+		return 0;
+	now = mono_ms();
+	if (now - x->win_start < x->stall_ms)
+		return 0;
+	if (x->win_bytes * 1000 < (size_t)(now - x->win_start)) {
+		x->stalled = true;
+		return 1;
+	}
+	x->win_start = now;
+	x->win_bytes = 0;
+	return 0;
+}
 
 static size_t on_write(char *p, size_t sz, size_t n, void *u)
 {
 	xfer *x = u;
 	size_t len = sz * n;
+	xfer_got(x, len);
 	if (x->req->on_data) {
 		if (x->req->on_data(x->req->on_data_ctx, p, len)) {
 			x->stopped = true;
 			return 0;
 		}
 		return len;
+	}
+	if (len > x->max_reply - x->resp->body.len) {
+		x->too_big = true;
+		return 0;
 	}
 	if (kbuf_put(&x->resp->body, p, len) < 0)
 		return 0;
@@ -120,6 +173,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *u)
 {
 	xfer *x = u;
 	size_t len = sz * n;
+	xfer_got(x, len);
 	if (len > 5 && !strncmp(p, "HTTP/", 5)) {
 		kbuf_reset(&x->resp->content_type);
 		kbuf_reset(&x->resp->warnings);
@@ -180,12 +234,18 @@ static int curl_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 	struct curl_slist *hd = NULL;
 	kbuf url = KBUF_INIT, line = KBUF_INIT;
 	char ebuf[CURL_ERROR_SIZE] = "";
-	xfer x = { resp, req, false };
+	xfer x;
 	CURLcode cc;
 	int rc = 0;
+	int plen = (int)strcspn(req->path, "?");   /* the request in messages: no query */
 
 	if (!h)
 		return kerr_set(err, KE_INTERNAL, "cannot make a curl handle");
+	memset(&x, 0, sizeof(x));
+	x.resp = resp;
+	x.req = req;
+	x.max_reply = t->max_reply;
+	x.stall_ms = req->on_data ? 0 : t->stall_s * 1000;
 	kbuf_printf(&url, "%s%s", t->base, req->path);
 	curl_easy_setopt(h, CURLOPT_URL, url.ptr);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);
@@ -223,11 +283,23 @@ static int curl_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
 
 	cc = curl_easy_perform(h);
 	if (cc == CURLE_WRITE_ERROR && x.stopped)
 		cc = CURLE_OK;
-	if (cc == CURLE_OK) {
+	if (cc == CURLE_WRITE_ERROR && x.too_big) {
+		/* a budget, not a failure to retry: the same request gets the same reply */
+		kbuf_release(&resp->body);
+		kbuf_init(&resp->body, 0);
+		rc = kerr_set(err, KE_LIMIT, "%s %s%.*s: the API server's reply is larger than %zu bytes, the limit for one reply (KSTAGE_HTTP_MAX_REPLY_BYTES): refusing it",
+			      req->method, t->base, plen, req->path, t->max_reply);
+	} else if (cc == CURLE_ABORTED_BY_CALLBACK && x.stalled) {
+		rc = kerr_set(err, KE_IO, "%s %s%.*s: the reply stalled: less than 1 byte/s for %ld s (KSTAGE_HTTP_STALL_SECONDS)",
+			      req->method, t->base, plen, req->path, t->stall_s);
+	} else if (cc == CURLE_OK) {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	} else {
 		const char *detail = ebuf[0] ? ebuf : curl_easy_strerror(cc);
@@ -253,12 +325,14 @@ static int curl_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 		default:
 			resp->not_sent = cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST ||
 					 cc == CURLE_COULDNT_RESOLVE_PROXY;
-			rc = kerr_set(err, KE_IO, "%s %s: %s", req->method, t->base, detail);
+			rc = kerr_set(err, KE_IO, "%s %s%.*s: %s", req->method, t->base, plen, req->path, detail);
 			break;
 		}
 	}
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, NULL);
+	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
 	curl_slist_free_all(hd);
 	kbuf_release(&url);
 	kbuf_release(&line);
@@ -309,6 +383,19 @@ static int check_file(const kube_config *cfg, const char *key, const char *path,
 			path, why);
 }
 
+/* A limit from the environment (tests set small ones), else def. */
+static long env_limit(const char *name, long def, long min, long max)
+{
+	const char *v = getenv(name);
+	char *end;
+	long n;
+	if (!v || !*v)
+		return def;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	return *end || errno || n < min || n > max ? def : n;
+}
+
 int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 {
 	curl_tr *t;
@@ -334,6 +421,8 @@ int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 	t->http.proxy = cfg->proxy_url;
 	t->http.allow_http = !strncmp(s, "http://", 7);   /* the kubeconfig asked for it */
 	t->http.connect_timeout_ms = 10000;
+	t->max_reply = (size_t)env_limit("KSTAGE_HTTP_MAX_REPLY_BYTES", KUBE_REPLY_MAX, 1024, (long)(KBUF_MAX / 2));
+	t->stall_s = env_limit("KSTAGE_HTTP_STALL_SECONDS", KUBE_STALL_S, 1, 3600);
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&t->locks[i], NULL);
 	pthread_mutex_init(&t->pool_mu, NULL);
@@ -700,6 +789,7 @@ kube_client *kube_client_new_with(kube_transport tr, const kube_config *cfg, con
 	c->sink.emit = locked_emit;
 	c->sink.ctx = c;
 	c->exec_expiry = -1;
+	c->request_deadline_ms = env_limit("KSTAGE_HTTP_DEADLINE_SECONDS", KUBE_DEADLINE_S, 1, 86400) * 1000;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->exec_mu, NULL);
 	pthread_mutex_init(&c->emit_mu, NULL);
@@ -815,11 +905,19 @@ int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
 	bool refreshed = false;
 	unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)resp;
 	kerr last = KERR_INIT;
+	long start = mono_ms(), deadline, left, own, attempt_ms;
+	bool out_of_time = false;
 
 	if ((rc = kube_req_check(req, c->dry_run_only, err)))
 		return rc;
-	if (!rq.timeout_ms)
-		rq.timeout_ms = c->request_timeout_ms;
+	own = req->timeout_ms;
+	attempt_ms = own > 0 ? own : c->request_timeout_ms > 0 ? c->request_timeout_ms : 60000;
+	/* every attempt, retry and backoff of the request within one deadline;
+	 * a request given a longer time of its own (a watch) gets that for one
+	 * attempt */
+	deadline = c->request_deadline_ms > 0 ? c->request_deadline_ms : KUBE_DEADLINE_S * 1000L;
+	if (deadline < own)
+		deadline = own;
 
 	for (attempt = 1; attempt <= max; attempt++) {
 		kube_auth auth;
@@ -835,6 +933,8 @@ int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
 			break;
 		}
 		kerr_clear(&last);
+		left = deadline - (mono_ms() - start);
+		rq.timeout_ms = attempt_ms < left ? attempt_ms : left > 1000 ? left : 1000;
 		rc = c->tr.send(c->tr.impl, &rq, &auth, resp, &last);
 		auth_release(&auth);
 		pthread_mutex_lock(&c->mu);
@@ -871,6 +971,10 @@ int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
 		{
 			long d = kube_backoff_ms(c, attempt, ra, &seed);
 			char ms[32], at[16];
+			if (mono_ms() - start + d + 1000 > deadline) {
+				out_of_time = true;   /* no time left for another attempt */
+				break;
+			}
 			snprintf(ms, sizeof(ms), "%ld", d);
 			snprintf(at, sizeof(at), "%d", attempt);
 			kube_emit(c, KEV_DEBUG, "http.retry", rc ? last.first.msg : "retrying after a server error",
@@ -880,7 +984,11 @@ int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
 	}
 	if (rc == KE_IO) {
 		kerr_move(err, &last);
-		kerr_wrap(err, "cluster unreachable (%d attempts)", attempt > max ? max : attempt);
+		if (out_of_time)
+			kerr_wrap(err, "cluster unreachable (%d attempt%s within the %ld s deadline of one request, KSTAGE_HTTP_DEADLINE_SECONDS)",
+				  attempt, attempt > 1 ? "s" : "", deadline / 1000);
+		else
+			kerr_wrap(err, "cluster unreachable (%d attempts)", attempt > max ? max : attempt);
 		err->code = KE_CLUSTER;
 		rc = KE_CLUSTER;
 	} else if (rc) {

@@ -9,6 +9,7 @@
 #include "kube.h"
 #include "core/alloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -133,6 +134,63 @@ static int check_shape(const doc_node *v, const char *path, const char *want, co
 	return 0;
 }
 
+/* A resource name as the server lists it: a resource, or resource/sub for
+ * a subresource; NULL when it is one, else why not. */
+static const char *resource_name_problem(const char *name)
+{
+	const char *slash = strchr(name, '/'), *why;
+	char head[64];
+	if (!slash)
+		return kube_check_resource(name);
+	if ((size_t)(slash - name) >= sizeof(head))
+		return "must be no more than 63 characters";
+	memcpy(head, name, (size_t)(slash - name));
+	head[slash - name] = '\0';
+	return (why = kube_check_resource(head)) ? why : kube_check_resource(slash + 1);
+}
+
+/* Every resource an answer lists (field names the name: "name" in an
+ * APIResourceList, "resource" in aggregated discovery) is a name the server
+ * could mean: a name that would climb or add a query ("../secrets",
+ * "x?dryRun=None") is a bad answer, KE_INPUT naming the path, as a
+ * malformed answer is; never silently dropped, which turns the answer's
+ * kinds into unknown ones. */
+static int check_resources(const doc_node *res, const char *path, const char *field, kerr *err)
+{
+	size_t k;
+	for (k = 0; res && res->type == DOC_SEQ && k < res->u.seq.len; k++) {
+		const char *name = doc_get_str(res->u.seq.v[k], field, NULL);
+		const char *why = name ? resource_name_problem(name) : NULL;
+		if (why) {
+			kbuf q = KBUF_INIT;
+			char cut[80];
+			int rc;
+			snprintf(cut, sizeof(cut), "%s", name);
+			kube_quote(&q, cut);
+			rc = kerr_set(err, KE_INPUT, "discovery %s: resource %s%s is not a resource name: %s", path, q.ptr,
+				      strlen(name) >= sizeof(cut) ? "..." : "", why);
+			kbuf_release(&q);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int check_names(const doc_node *v, const char *path, bool aggregated, kerr *err)
+{
+	const doc_node *items = aggregated ? doc_map_get(v, "items") : NULL;
+	size_t i, j;
+	int rc = 0;
+	if (!aggregated)
+		return check_resources(doc_map_get(v, "resources"), path, "name", err);
+	for (i = 0; !rc && items && items->type == DOC_SEQ && i < items->u.seq.len; i++) {
+		const doc_node *vers = doc_map_get(items->u.seq.v[i], "versions");
+		for (j = 0; !rc && vers && vers->type == DOC_SEQ && j < vers->u.seq.len; j++)
+			rc = check_resources(doc_map_get(vers->u.seq.v[j], "resources"), path, "resource", err);
+	}
+	return rc;
+}
+
 static int get(kube_client *c, karena *a, const char *path, const char *accept, doc_node **out,
 	       bool *aggregated, const char *want, const char *field, kerr *err)
 {
@@ -145,8 +203,12 @@ static int get(kube_client *c, karena *a, const char *path, const char *accept, 
 	rq.idempotent = true;
 	kube_resp_init(&rs);
 	rc = kube_do(c, &rq, &rs, err);
-	if (!rc && rs.status >= 400)
-		rc = kube_status_error(err, rs.status, rs.body.ptr, rs.body.len, "discovery", NULL);
+	if (!rc && rs.status >= 400) {
+		kbuf what = KBUF_INIT;
+		kbuf_printf(&what, "discovery %s", path);
+		rc = kube_status_error(err, rs.status, rs.body.ptr, rs.body.len, what.ptr, NULL);
+		kbuf_release(&what);
+	}
 	if (!rc) {
 		if (aggregated)
 			*aggregated = strstr(rs.content_type.ptr, "apidiscovery.k8s.io") != NULL;
@@ -157,6 +219,8 @@ static int get(kube_client *c, karena *a, const char *path, const char *accept, 
 			rc = check_shape(*out, path, "APIGroupDiscoveryList", "items", err);
 		else
 			rc = check_shape(*out, path, want, field, err);
+		if (!rc && ((aggregated && *aggregated) || !strcmp(want, "APIResourceList")))
+			rc = check_names(*out, path, aggregated && *aggregated, err);
 	}
 	kube_resp_release(&rs);
 	return rc;
@@ -282,7 +346,9 @@ static int load(kube_client *c, kerr *err)
 					/* an unavailable aggregated API must not stop the run */
 					kube_emit(c, KEV_WARN, "discovery.group", e2.first.msg, "group", gvs, NULL);
 				}
-				if (e2.code == KE_CLUSTER) {
+				if (e2.code == KE_CLUSTER && e2.status != 429 && e2.status < 500) {
+					/* unreachable or refused credentials: the run cannot go
+					 * on; a group's server failing (503) is a warning */
 					kerr_move(err, &e2);
 					rc = KE_CLUSTER;
 				}

@@ -216,7 +216,7 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 		}
 		if (immutable)
 			kbuf_puts(&m, "\n  the server does not allow changing this field: delete and re-create the object to change it");
-		code = KE_API;
+		code = KE_INPUT;   /* the object sent is not valid: an input error */
 	} else if (http_status == 403) {
 		forbidden(&m, msg);
 		code = KE_CLUSTER;
@@ -229,6 +229,8 @@ int kube_status_error(kerr *err, long http_status, const char *body, size_t len,
 	} else {
 		kbuf_printf(&m, "%ld %s: %s", http_status, *reason ? reason : http_reason(http_status),
 			    *msg ? msg : "(no message)");
+		if (http_status == 429 || http_status >= 500)
+			code = KE_CLUSTER;   /* the server is not serving (kube_do retried what it may) */
 	}
 	if (object)
 		kerr_set_obj(err, code, object, "%s", m.ptr);

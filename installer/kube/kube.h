@@ -174,7 +174,32 @@ typedef struct kube_client {
 						  * of a request that is not a GET; nonzero refuses it */
 	void *before_write_ctx;
 	long request_timeout_ms;   /* each attempt's time limit when the request sets none; 0: 60 s */
+	long request_deadline_ms;  /* all attempts, retries and backoff of one request; 0: KUBE_DEADLINE_S;
+				    * a request whose own timeout_ms is longer gets that */
 } kube_client;
+
+/* Limits of every request (set smaller by the environment, for tests:
+ * KSTAGE_HTTP_MAX_REPLY_BYTES, KSTAGE_HTTP_STALL_SECONDS,
+ * KSTAGE_HTTP_DEADLINE_SECONDS).
+ * - A reply body (after decompression) over KUBE_REPLY_MAX bytes is refused
+ *   (KE_LIMIT, not retried). The largest real replies are lists: every CRD
+ *   of a cluster with a few big operators is some 10-50 MiB, aggregated
+ *   discovery a few MiB, and the API server itself refuses a request body
+ *   over 3 MiB and an object over etcd's 1.5 MiB. client-go sets no limit;
+ *   256 MiB leaves room for any real list and still bounds memory. A watch
+ *   is a stream, not a body: each of its events is bounded the same way.
+ * - A reply that has begun (a header or a byte came) and then brings less
+ *   than 1 byte/s over KUBE_STALL_S seconds is cut (KE_IO, retried within
+ *   the deadline). Not for watches, which idle by design; the server's
+ *   time before its first byte (webhooks, up to 30 s each) is bounded by
+ *   the attempt's timeout alone.
+ * - Each request, all attempts and backoff included, ends within
+ *   KUBE_DEADLINE_S seconds (two full attempts of the default 60 s):
+ *   then the last failure is the answer, "cluster unreachable" (exit 4)
+ *   for connection failures and stalls. */
+#define KUBE_REPLY_MAX ((long)256 << 20)
+#define KUBE_STALL_S 30L
+#define KUBE_DEADLINE_S 120L
 
 /* KE_ERROR ("interrupted") once the caller's stop flag (c->stop) is set,
  * else 0. Safe points of long runs call it between requests. */
@@ -247,8 +272,10 @@ int kube_req_check(const kube_req *req, bool dry_run_only, kerr *err);
  * case: field-manager conflicts with each field and its manager, stale
  * writes, immutable fields, webhook denials, 403 naming verb, resource
  * and user, 404, 401. what is "apply", "get"...; object is "Kind/ns/name" or
- * NULL. Returns the kerr code: KE_CONFLICT, KE_CLUSTER (401, 403), KE_NOTFOUND,
- * KE_API. err also carries the answer as data: the Status reason ("Conflict",
+ * NULL. Returns the kerr code: KE_CONFLICT, KE_CLUSTER (401, 403, and 429 or
+ * 5xx: kube_do retried what it may, the server is not serving), KE_INPUT
+ * (422: the object sent is invalid or changes an immutable field),
+ * KE_NOTFOUND, KE_API (a webhook or policy denial, other refusals). err also carries the answer as data: the Status reason ("Conflict",
  * "Invalid"...; client-go's word for the HTTP status when the body has none),
  * the HTTP status and details.causes {reason, field, message}. Callers tell
  * a field-manager conflict (a FieldManagerConflict cause) from a stale write

@@ -181,7 +181,12 @@ static int watch_data(void *u, const char *data, size_t len)
 {
 	wgroup *g = u;
 	size_t i, startl = 0;
-	kbuf_put(&g->line, data, len);
+	if (kbuf_put(&g->line, data, len) < 0) {
+		/* one event larger than a reply may be (KUBE_REPLY_MAX): stop
+		 * watching, the poll loop's GETs report the limit */
+		g->fallback = true;
+		return 1;
+	}
 	for (i = 0; i < g->line.len; i++) {
 		if (g->line.ptr[i] != '\n')
 			continue;
@@ -295,6 +300,7 @@ static int watch_all(kube_client *c, kube_wait_item *items, size_t n, const kube
 			g[ng].idx = xcalloc(n, sizeof(size_t));
 			karena_init(&g[ng].a);
 			kbuf_init(&g[ng].line, 0);
+			kbuf_set_cap(&g[ng].line, (size_t)KUBE_REPLY_MAX);
 			ng++;
 		}
 		g[k].idx[g[k].n++] = i;

@@ -911,6 +911,30 @@ static int sec_update(rel_store *s, const rel_record *r, kerr *err)
 	return rc;
 }
 
+/* A record head as listed must be what its labels say: named
+ * kstage.v1.NAME.vREV for its own release and revision. Anything else is
+ * another object (a misnamed copy, a hostile reply) and is never used:
+ * KE_INPUT naming the item, its name quoted and cut short. */
+static int check_listed_head(const sec_store *st, const doc_node *it, size_t i, const char *name, long rev,
+			     kerr *err)
+{
+	const char *sn = doc_get_str(it, "metadata.name", ""), *ln = label(it, "name");
+	kbuf hn = KBUF_INIT, q = KBUF_INIT;
+	int rc = 0;
+	head_name(&hn, name, (int)rev);
+	if (strcmp(sn, hn.ptr) || !ln || strcmp(ln, name)) {
+		char cut[80];
+		snprintf(cut, sizeof(cut), "%s", sn);
+		kube_quote(&q, cut);
+		rc = kerr_set(err, KE_INPUT, "release record Secret %s%s (item %zu of GET /api/v1/namespaces/%s/secrets) is corrupt: "
+			      "a record of release \"%s\" revision %ld is named %s and labelled name=%s",
+			      q.ptr, strlen(sn) >= sizeof(cut) ? "..." : "", i + 1, st->ns, name, rev, hn.ptr, name);
+	}
+	kbuf_release(&hn);
+	kbuf_release(&q);
+	return rc;
+}
+
 static int sec_list(rel_store *s, karena *a, const char *name, rel_rec_summary **out, size_t *n, kerr *err)
 {
 	sec_store *st = s->impl;
@@ -944,6 +968,8 @@ static int sec_list(rel_store *s, karena *a, const char *name, rel_rec_summary *
 		if (rev < 1 || stt < 0)
 			return kerr_set(err, KE_INPUT, "release record Secret %s/%s (item %zu of GET /api/v1/namespaces/%s/secrets) "
 					"has a bad revision or status label", st->ns, sn, i, st->ns);
+		if (check_listed_head(st, it, i, name, rev, err))
+			return err->code;
 		o->name = karena_strdup(a, name);
 		o->revision = (int)rev;
 		o->status = (rel_status)stt;

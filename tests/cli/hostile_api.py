@@ -8,8 +8,7 @@ truncated or deeply nested JSON, the wrong kind, a Status whose
 message carries the bearer token, discovery that loops, redirects to another
 host, invalid UTF-8, storms of 1xx, 3xx and 429.
 
-Each case x command must end with exit 2 or 4 (or what the table says: a
-Status refusing an object is exit 1, as DESIGN.md has it) and a message
+Each case x command must end with exit 2 or 4 (or what the table says) and a message
 naming the API server, the request or the object, within its time and
 memory bounds, print
 neither the planted token nor the planted secret value, send no request that
@@ -281,6 +280,57 @@ def informational_storm(h, path):
         pass
 
 
+def trickle(head, rest, every):
+    """Send head at once, then rest a byte every `every` seconds (a slow
+    loris), then nothing: until the client goes away or a minute has passed."""
+    def reply(h, path):
+        t0 = time.monotonic()
+        try:
+            h.raw(head)
+            for i in range(len(rest)):
+                if time.monotonic() - t0 > 60:
+                    break
+                time.sleep(every)
+                h.raw(rest[i:i + 1])
+            h.connection.settimeout(1)
+            while time.monotonic() - t0 < 60:
+                try:
+                    if not h.connection.recv(1):
+                        break
+                except (socket.timeout, ssl.SSLWantReadError):
+                    pass
+        except (OSError, ValueError):
+            pass
+        h.close_now()
+    return reply
+
+
+def chunked(data, chunk=1 << 16):
+    """data in chunks, with no Content-Length (its size shows only as it comes)."""
+    def reply(h, path):
+        try:
+            h.raw(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for i in range(0, len(data), chunk):
+                part = data[i:i + chunk]
+                h.raw(b"%x\r\n" % len(part) + part + b"\r\n")
+            h.raw(b"0\r\n\r\n")
+        except OSError:
+            pass
+    return reply
+
+
+def gzip_bomb(size):
+    """A small gzip body that inflates to size bytes of JSON."""
+    import zlib
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    data = z.compress(b'{"kind":"APIResourceList","groupVersion":"v1","x":"')
+    block = b" " * (1 << 20)
+    for _ in range(size >> 20):
+        data += z.compress(block)
+    data += z.compress(b'"}') + z.flush()
+    return body(J, data, 200, (("Content-Encoding", "gzip"),))
+
+
 def redirect_to(url_of):
     def reply(h, path):
         h.send_response(302)
@@ -297,6 +347,12 @@ RESOURCE_LIST = {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": 
 
 def nested(depth):
     return b'{"kind":"Status","details":' + b"[" * depth + b"]" * depth + b"}"
+
+
+def padded(value, size):
+    """value (a JSON object) with a filler field, size bytes in all."""
+    data = json.dumps(value).encode()
+    return data[:-1] + b', "filler": "' + b"x" * (size - len(data) - 14) + b'"}'
 
 
 def status_json(code, reason, message):
@@ -326,7 +382,7 @@ CASES = [
      "exits": {"plan": (0,)}},   # plan goes on, warning that deletions are not planned
     {"name": "status-secret-in-message", "match": r"^PATCH /api/v1/namespaces/[^/]+/secrets/",
      "reply": body(J, status_json(422, "Invalid", f"Secret is invalid: data.k: {SECRET} is not allowed"), 422),
-     "exits": {"plan": (1,), "apply": (1,)}},   # the API server refused the object: failed (rolled back)
+     "exits": {"apply": (1,)}},   # ConfigMap c1 was applied first: failed and rolled back cleanly
     {"name": "discovery-loop", "match": r"^GET /apis$",
      "reply": body(J, json.dumps({"kind": "APIGroupList", "groups": [
          {"name": f"g{i}.example", "versions": [{"groupVersion": "v1", "version": "v1"}],
@@ -337,18 +393,18 @@ CASES = [
     {"name": "invalid-utf8-status", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
      "reply": body(J, b'{"kind":"Status","code":500,"reason":"InternalError","message":"bad \xff\xfe\xc0\xaf '
                       b'\xed\xa0\x80 \x1b[31mred\x1b[0m \r\nX-Injected: 1"}', 500),
-     "exits": {c: (1,) for c in COMMANDS}},   # a 500 that stays after the retries: the request failed
+     "env": {"KSTAGE_HTTP_DEADLINE_SECONDS": "6"}},   # a 500 that stays: retried until the deadline
     {"name": "invalid-utf8-discovery", "match": r"^GET /api/v1$",
      "reply": body(J, b'{"kind":"APIResourceList","groupVersion":"v1","resources":[{"name":"config\xffmaps",'
                       b'"kind":"Config\xc0Map","namespaced":true,"verbs":["get"]}]}')},
     {"name": "deep-json", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$", "reply": body(J, nested(1000000), 500),
-     "exits": {c: (1,) for c in COMMANDS}},   # a 500 that stays after the retries: the request failed
+     "env": {"KSTAGE_HTTP_DEADLINE_SECONDS": "6"}},
     {"name": "deep-json-discovery", "match": r"^GET /api/v1$",
      "reply": body(J, b'{"kind":"APIResourceList","resources":' + b"[" * 200000 + b"]" * 200000 + b"}")},
     {"name": "informational-storm", "match": r"^GET /api/v1$", "reply": informational_storm},
     {"name": "too-many-requests-storm", "match": r"^GET ",
      "reply": body(J, status_json(429, "TooManyRequests", "slow down"), 429, (("Retry-After", "1"),)),
-     "max_seconds": 300, "exits": {c: (1,) for c in COMMANDS}},   # still refused after 8 tries: failed
+     "env": {"KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},   # the retries end at the deadline
     # further hostile replies (issue 13: classes the probe did not try)
     {"name": "warning-header-token", "match": r"^GET /api/v1$",
      "reply": body(J, json.dumps(RESOURCE_LIST).encode(), 200,
@@ -360,7 +416,7 @@ CASES = [
                                   "details": {"name": SECRET, "causes": [
                                       {"reason": "FieldValueInvalid", "field": "data.k",
                                        "message": f"Invalid value: {SECRET}"}]}}).encode(), 422),
-     "exits": {"plan": (1,), "apply": (1,)}},
+     "exits": {"apply": (1,)}},   # as above: c1 applied, then rolled back
     {"name": "status-huge-message", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
      "reply": body(J, status_json(403, "Forbidden", "x" * (1 << 20) + TOKEN), 403),
      "exits": {"plan": (0,)}},
@@ -368,7 +424,7 @@ CASES = [
      "reply": body(J, status_json(401, "Unauthorized", f"bad token {TOKEN}"), 401)},
     {"name": "server-error-storm", "match": r"^GET /api$",
      "reply": body(J, status_json(500, "InternalError", "boom"), 500),
-     "exits": {c: (1,) for c in COMMANDS}},   # still a 500 after 8 tries: failed
+     "env": {"KSTAGE_HTTP_DEADLINE_SECONDS": "6"}},
     {"name": "close-without-answer", "match": r"^GET /api/v1$", "reply": lambda h, p: h.close_now()},
     {"name": "garbage-status-line", "match": r"^GET /api/v1$",
      "reply": lambda h, p: h.raw(b"garbage\r\n\r\n{}") or h.close_now()},
@@ -392,8 +448,8 @@ CASES = [
          {"name": "../../../api/v1/namespaces/default/secrets", "kind": "ConfigMap", "namespaced": True,
           "verbs": ["get", "patch"]},
          {"name": "secrets?dryRun=None#", "kind": "Secret", "namespaced": True, "verbs": ["get", "patch"]}]}).encode()),
-     # resource names that are not names are dropped: the kinds are then unknown (exit 1), no path climbs
-     "exits": {"plan": (1,), "apply": (1,)}},
+     # resource names that are not names make the answer a bad one: refused naming the path
+     },
     {"name": "apply-answer-other-name", "match": r"^PATCH /api/v1/namespaces/[^/]+/configmaps/",
      "reply": body(J, b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"someone-else","namespace":"kube-system"}}')},
     {"name": "apply-answer-empty", "match": r"^PATCH /api/v1/namespaces/[^/]+/configmaps/", "reply": body(J, b"", 201)},
@@ -405,14 +461,44 @@ CASES = [
          {"metadata": {"name": "kstage.v1.hostile.v1" + "x" * 100000,
                        "labels": {"owner": "kstage", "name": "hostile", "revision": "1", "status": "deployed"}},
           "data": {"release": "AAAA"}}]}).encode()),
-     # history lists what the labels say; the others read the head by its name and do not find it
-     "exits": {"plan": (1,), "apply": (1,), "status": (2,), "history": (0,)}},
+     # a record named otherwise than its labels say is corrupt: every command refuses the history
+     },
+    {"name": "release-list-misnamed", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
+     "reply": body(J, json.dumps({"kind": "SecretList", "items": [
+         {"metadata": {"name": "kstage.v1.hostile.v7",
+                       "labels": {"owner": "kstage", "name": "hostile", "revision": "1", "status": "deployed"}},
+          "data": {"release": "AAAA"}},
+         {"metadata": {"name": "kstage.v1.other.v1",
+                       "labels": {"owner": "kstage", "name": "hostile", "revision": "2", "status": "deployed"}},
+          "data": {"release": "AAAA"}}]}).encode())},
     {"name": "access-review-string", "match": r"selfsubjectaccessreviews$",
      "reply": body(J, b'{"kind":"SelfSubjectAccessReview","status":{"allowed":"true","reason":"' + TOKEN.encode() + b'"}}', 201)},
     {"name": "escape-sequences-in-status", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
      "reply": body(J, status_json(403, "Forbidden", "\x1b]0;owned\x07\x1b[2J\x1b[31mred\x1b[0m\rforged line"), 403),
      "exits": {"plan": (0,)}},
     {"name": "not-json", "match": r"^GET /api/v1$", "reply": body("text/html", b"<html><body>login</body></html>")},
+    # replies too big to hold (a small limit by the environment)
+    {"name": "huge-reply-discovery", "match": r"^GET /api/v1$",
+     "reply": body(J, padded(RESOURCE_LIST, 3 << 20)), "env": {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(1 << 20)}},
+    {"name": "huge-reply-release-list-chunked", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
+     "reply": chunked(padded({"kind": "SecretList", "apiVersion": "v1", "metadata": {}, "items": []}, 3 << 20)),
+     "env": {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(1 << 20)}},
+    {"name": "huge-reply-gzip-bomb", "match": r"^GET /api/v1$", "reply": gzip_bomb(64 << 20),
+     "env": {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(8 << 20)}},
+    # slow replies (small limits by the environment: a stall of 2 s, 6 s for a whole request)
+    {"name": "stall-after-headers", "match": r"^GET /api/v1$",
+     "reply": trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{", b"", 0),
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+    {"name": "trickle-body", "match": r"^GET /api/v1$",
+     "reply": trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+                      json.dumps(RESOURCE_LIST).encode(), 2.5),
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+    {"name": "trickle-status-line", "match": r"^GET /api/v1$",
+     "reply": trickle(b"", b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", 2.5),
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+    {"name": "no-answer", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
+     "reply": trickle(b"", b"", 0),
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
     {"name": "nul-bytes", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
      "reply": body(J, b'{"kind":"SecretList","items":[{"metadata":{"name":"a\x00b"}}]}')},
 ]
@@ -451,12 +537,12 @@ current-context: x
     return kc, b
 
 
-def run(cmd, kc, b, max_seconds):
+def run(cmd, kc, b, max_seconds, extra_env=None):
     args = {"plan": ["plan", b], "apply": ["apply", b], "status": ["status", "hostile"],
             "history": ["history", "hostile"]}[cmd]
     if cmd in ("plan", "apply"):
         args += ["--set-secret", "password=" + SECRET]
-    env = dict(os.environ, NO_COLOR="1")
+    env = dict(os.environ, NO_COLOR="1", **(extra_env or {}))
     env.pop("KUBECONFIG", None)
     with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
         t0 = time.monotonic()
@@ -504,7 +590,7 @@ def main():
             server = "https://127.0.0.1:%d" % srv.server_address[1]
             kc, b = write_inputs(d, server)
             max_seconds = case.get("max_seconds", 120)
-            rc, out, err, elapsed, rss = run(cmd, kc, b, max_seconds)
+            rc, out, err, elapsed, rss = run(cmd, kc, b, max_seconds, case.get("env"))
             srv.shutdown()
             srv.server_close()
             problems = []

@@ -276,7 +276,7 @@ def test_immutable_field_422(cluster):
                 """})
     assert cluster.kstage("apply", dep("one")).returncode == 0
     r = cluster.kstage("apply", dep("two"))
-    assert r.returncode == 1, r.stderr
+    assert r.returncode == 2, r.stderr   # the object is invalid (422): an input error, nothing changed
     assert "422 immutable field:" in r.stderr and "spec.selector" in r.stderr
     assert "delete and re-create" in r.stderr
 

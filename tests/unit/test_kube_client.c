@@ -179,6 +179,36 @@ TEST(kube_client_429_and_unreachable)
 	kerr_clear(&e);
 }
 
+/* One deadline bounds a request, every attempt and backoff included: an
+ * attempt never outlasts what is left of it, no retry starts that could
+ * not end within it (a 429 storm with Retry-After stops early), and a
+ * request with a longer time of its own (a watch) gets that. */
+TEST(kube_client_request_deadline)
+{
+	static const long st[] = { 200, 429, 429, 200 };
+	script s = { st, NULL, 4, 0, 1, "" };
+	kube_client *c = fake_client(&s);
+	kube_resp rs;
+	kerr e = KERR_INIT;
+	kube_req rq = { 0 };
+	c->request_deadline_ms = 2500;
+	kube_resp_init(&rs);
+	CHECK_INT_EQ(do_req(c, true, &rs, &e), 0);
+	CHECK_INT_EQ(last_timeout, 2500);             /* not the default 60 s */
+	CHECK_INT_EQ(do_req(c, true, &rs, &e), 0);
+	CHECK_INT_EQ(rs.status, 429);                 /* given up within the deadline */
+	CHECK_INT_EQ(c->stats.requests, 3);           /* 1 + 2 tries a second apart, not 5 */
+	CHECK(last_timeout < 2500 && last_timeout >= 1000);
+	rq.method = "GET";
+	rq.path = "/api/v1/namespaces";
+	rq.timeout_ms = 50000;
+	CHECK_INT_EQ(kube_do(c, &rq, &rs, &e), 0);
+	CHECK_INT_EQ(last_timeout, 50000);
+	kube_resp_release(&rs);
+	kube_client_free(c);
+	kerr_clear(&e);
+}
+
 TEST(kube_client_401)
 {
 	static const long st[] = { 401 };
@@ -227,7 +257,7 @@ TEST(kube_status_errors_in_their_own_words)
 	CHECK_CONTAINS(m, "stale write");
 	free(m);
 	m = status_msg(422, "{\"kind\":\"Status\",\"message\":\"Deployment.apps \\\"d\\\" is invalid: spec.selector: Invalid value: ...: field is immutable\",\"reason\":\"Invalid\",\"details\":{\"causes\":[{\"reason\":\"FieldValueInvalid\",\"message\":\"Invalid value: ...: field is immutable\",\"field\":\"spec.selector\"}]},\"code\":422}", &rc);
-	CHECK_INT_EQ(rc, KE_API);
+	CHECK_INT_EQ(rc, KE_INPUT);                   /* the object is not valid: exit 2 */
 	CHECK_CONTAINS(m, "422 immutable field:");
 	CHECK_CONTAINS(m, "spec.selector: Invalid value");
 	CHECK_CONTAINS(m, "delete and re-create");
@@ -280,14 +310,14 @@ TEST(kube_status_errors_carry_reason_and_causes)
 	CHECK(kerr_reason_is(&e, "Conflict"));
 	CHECK_INT_EQ(e.ncauses, 0);
 	CHECK(kerr_find_cause(&e, "FieldManagerConflict") == NULL);
-	CHECK_INT_EQ(kube_status_error(&e, 422, immut, strlen(immut), "apply", "Deployment/ns/d"), KE_API);
+	CHECK_INT_EQ(kube_status_error(&e, 422, immut, strlen(immut), "apply", "Deployment/ns/d"), KE_INPUT);
 	CHECK(kerr_reason_is(&e, "Invalid"));
 	CHECK_INT_EQ(e.status, 422);
 	CHECK_STR_EQ(kerr_find_cause(&e, "FieldValueInvalid")->field, "spec.selector");
 	/* not a Status: the reason client-go would give the status code */
 	CHECK_INT_EQ(kube_status_error(&e, 404, "<html>", 6, "get", NULL), KE_NOTFOUND);
 	CHECK(kerr_reason_is(&e, "NotFound"));
-	CHECK_INT_EQ(kube_status_error(&e, 502, "<html>", 6, "get", NULL), KE_API);
+	CHECK_INT_EQ(kube_status_error(&e, 502, "<html>", 6, "get", NULL), KE_CLUSTER);
 	CHECK_STR_EQ(kerr_reason(&e), "");
 	CHECK_INT_EQ(e.status, 502);
 	kerr_clear(&e);

@@ -495,7 +495,7 @@ TEST(release_exec_apply_failing_group)
 		      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\ndata: {k: v}\n---\n"
 		      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fail-c}\ndata: {k: v}\n", NULL))
 		return;
-	CHECK_INT_EQ(rel_apply(&v.t.b, &v.ctx, &sum, &v.e), KE_API);
+	CHECK_INT_EQ(rel_apply(&v.t.b, &v.ctx, &sum, &v.e), KE_INPUT);   /* a 422 for fail-a: the object is invalid */
 	CHECK_INT_EQ(sum.created, 1);
 	CHECK_STR_EQ(sum.failed_stage, "cms");
 	kerr_format(&v.e, &m);

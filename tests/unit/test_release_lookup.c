@@ -161,7 +161,7 @@ TEST(release_lookup_server_error_stops_the_template_naming_the_object)
 	v.f.fail_method = "GET";
 	v.f.fail_path = "/secrets/pw";
 	v.f.fail_count = -1;
-	CHECK(render(&v, &out, "x{{ lookup \"v1\" \"Secret\" \"db\" \"pw\" }}", &err) == KE_API);
+	CHECK(render(&v, &out, "x{{ lookup \"v1\" \"Secret\" \"db\" \"pw\" }}", &err) == KE_CLUSTER);   /* a 500 that stays */
 	CHECK_CONTAINS(err.first.msg, "error calling lookup: lookup v1 Secret/db/pw:");
 	CHECK_CONTAINS(err.first.msg, "injected");
 	kerr_clear(&err);

@@ -457,7 +457,7 @@ TEST(release_run_journals_before_mutating_and_rolls_back_exactly)
 		return;
 	settings0 = doc_copy(&v.a, fake_api_find(&v.r.f, "default/configmaps", "settings"));
 	inference0 = doc_copy(&v.a, fake_api_find(&v.r.f, "default/configmaps", "inference"));
-	CHECK_INT_EQ(env_apply(&v), KE_API);        /* the stage's error: rolled back cleanly */
+	CHECK_INT_EQ(env_apply(&v), KE_INPUT);      /* the stage's error (a 422): rolled back cleanly */
 	CHECK(v.res.failed && v.res.changed && v.res.rolled_back);
 	CHECK_CONTAINS(v.e.first.msg, "stage two");
 	CHECK_INT_EQ(v.res.rb.left.len, 0);

@@ -297,6 +297,48 @@ static void hand_head(fake_api *f, karena *a, const char *name, int rev, const v
 	kbuf_release(&d);
 }
 
+/* A fake API server with the release namespace, a client (*c) and a
+ * store of release records on it, for records written by hand. */
+static rel_store *hand_store(fake_api *f, kube_client **c)
+{
+	fake_api_init(f);
+	fake_api_put(f, "namespaces", "kstage-system", js_doc(&f->a, "{\"metadata\":{\"name\":\"kstage-system\"}}"));
+	*c = fake_api_client(f);
+	return rel_store_secrets(*c, NULL);
+}
+
+/* A listed head whose name is not the one its labels give (a copy under
+ * another name, revision 1 listed as kstage.v1.x.v9) makes the history
+ * corrupt: refused whole, naming the item, never half-used. */
+TEST(release_store_refuses_misnamed_records_in_a_history)
+{
+	fake_api f;
+	kube_client *c;
+	rel_store *st;
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	rel_rec_summary *h = NULL;
+	size_t n = 0;
+	st = hand_store(&f, &c);
+	hand_head(&f, &a, "x", 1, "payload", 7);
+	CHECK_INT_EQ(rel_store_history(st, &a, "x", &h, &n, &e), 0);
+	CHECK_INT_EQ(n, 1);
+	{
+		doc_node *copy = doc_copy(&f.a, fake_api_find(&f, "kstage-system/secrets", "kstage.v1.x.v1"));
+		doc_node *md = doc_map_get(copy, "metadata");
+		doc_map_set(&f.a, md, "name", doc_new_str(&f.a, "kstage.v1.x.v9"));
+		fake_api_put(&f, "kstage-system/secrets", "kstage.v1.x.v9", copy);
+	}
+	CHECK_INT_EQ(rel_store_history(st, &a, "x", &h, &n, &e), KE_INPUT);
+	CHECK_CONTAINS(e.first.msg, "release record Secret \"kstage.v1.x.v9\" (item 2 of GET /api/v1/namespaces/kstage-system/secrets) is corrupt");
+	CHECK_CONTAINS(e.first.msg, "revision 1 is named kstage.v1.x.v1");
+	kerr_clear(&e);
+	rel_store_free(st);
+	kube_client_free(c);
+	fake_api_release(&f);
+	karena_release(&a);
+}
+
 TEST(release_store_refuses_records_that_checksum_but_do_not_decode)
 {
 	fake_api f;
@@ -306,10 +348,7 @@ TEST(release_store_refuses_records_that_checksum_but_do_not_decode)
 	kerr e = KERR_INIT;
 	rel_record *got = NULL;
 	kbuf gz = KBUF_INIT;
-	fake_api_init(&f);
-	fake_api_put(&f, "namespaces", "kstage-system", js_doc(&f.a, "{\"metadata\":{\"name\":\"kstage-system\"}}"));
-	c = fake_api_client(&f);
-	st = rel_store_secrets(c, NULL);
+	st = hand_store(&f, &c);
 	/* not gzip */
 	hand_head(&f, &a, "x", 1, "not gzip at all", 15);
 	CHECK_INT_EQ(rel_store_get(st, &a, "x", 1, &got, &e), KE_INPUT);
@@ -381,7 +420,7 @@ TEST(release_store_update_is_crash_safe)
 	r->status = REL_ST_FAILED;
 	f.fail_method = "PUT";
 	f.fail_count = 1;
-	CHECK_INT_EQ(rel_store_update(st, r, &e), KE_API);
+	CHECK_INT_EQ(rel_store_update(st, r, &e), KE_CLUSTER);   /* a 500 */
 	kerr_clear(&e);
 	CHECK_INT_EQ(fake_api_count(&f, "records/secrets"), before);
 	CHECK_INT_EQ(rel_store_get(st, &b, "up", 1, &got, &e), 0);
