@@ -17,6 +17,7 @@ tests/cluster/README.md). The rebuilt v1.5.1 file's sha256 is the lock's pin
 (GWAPI_PINS), so the run below installs exactly what the lock pins."""
 import hashlib
 import ssl
+import time
 import urllib.request
 
 from conftest import ROOT
@@ -147,6 +148,15 @@ def test_another_channel_is_kept_and_experimental_over_standard_is_refused_by_th
     assert gwapi_crds(cluster) == standard
     # with the policy removed (the way out the preflight gives), the forced switch goes through
     cluster.kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", VAP)
+    # the API server drops a deleted policy from its admission cache a moment
+    # later (an informer): wait until its own dry run lets the file through
+    for _ in range(120):
+        k = cluster.kubectl("apply", "--server-side", "--force-conflicts", "--dry-run=server", "-f", "-",
+                            check=False, input=data.decode())
+        if k.returncode == 0:
+            break
+        time.sleep(0.5)
+    assert k.returncode == 0, k.stderr
     r = run(cluster, "apply", *example("http-only"), *v151, *EXPERIMENTAL, *force)
     assert r.returncode == 0, r.stdout + r.stderr
     no_crash(r.stdout + r.stderr)
