@@ -471,14 +471,14 @@ static int eval_arg(tctx *x, doc_node *dot, char c, tnode *n, doc_node **out)
 
 #define MAX_ARGS 64
 
-static int eval_call(tctx *x, doc_node *dot, const tfunc *f, tnode *node, tnode **args, size_t nargs,
-		     doc_node *final, bool has_final, doc_node **out)
+/* eval_call with room for numin arguments in argv */
+static int eval_call_in(tctx *x, doc_node *dot, const tfunc *f, tnode *node, tnode **args, size_t nargs,
+			doc_node *final, bool has_final, doc_node **argv, doc_node **out)
 {
 	const char *sig = f->sig;
 	size_t nsig = strlen(sig), nfixed, numin = nargs + (has_final ? 1 : 0), i;
 	bool variadic = strchr(sig, '*') != NULL;
 	char vtype = variadic ? sig[nsig - 1] : 0;
-	doc_node *argv[MAX_ARGS];
 	int r;
 	nfixed = variadic ? nsig - 2 : nsig;
 	/* Go's evalFunction is at the function's identifier here */
@@ -490,8 +490,6 @@ static int eval_call(tctx *x, doc_node *dot, const tfunc *f, tnode *node, tnode 
 		return xerr(x, node->k == TN_CMD ? node->v[0] : node, "wrong number of args for %s: want %zu got %zu",
 			    f->name, nfixed, numin);
 	}
-	if (numin > MAX_ARGS)
-		return xerr(x, node, "too many arguments for %s", f->name);
 	if (!strcmp(f->name, "and") || !strcmp(f->name, "or")) {
 		bool is_or = f->name[0] == 'o';
 		doc_node *v = NULL;
@@ -534,6 +532,18 @@ static int eval_call(tctx *x, doc_node *dot, const tfunc *f, tnode *node, tnode 
 		return r;
 	}
 	return 0;
+}
+
+/* Go's templates take any number of arguments (`list` with hundreds) */
+static int eval_call(tctx *x, doc_node *dot, const tfunc *f, tnode *node, tnode **args, size_t nargs,
+		     doc_node *final, bool has_final, doc_node **out)
+{
+	size_t numin = nargs + (has_final ? 1 : 0);
+	doc_node *stackv[MAX_ARGS], **argv = numin <= MAX_ARGS ? stackv : xmalloc(numin * sizeof(*argv));
+	int r = eval_call_in(x, dot, f, node, args, nargs, final, has_final, argv, out);
+	if (argv != stackv)
+		free(argv);
+	return r;
 }
 
 /* at: where Go's s.node is when the field is evaluated, which its errors
