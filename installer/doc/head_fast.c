@@ -376,7 +376,8 @@ int doc_head_fast(doc_head *h)
 		return 0;
 	while (line < end) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		const char *le = nl ? nl : end, *p, *ke, *vs, *ve;
+		const char *le = nl ? nl : end, *p, *ke, *colon, *vs, *ve;
+		char q;
 		bool cooked;
 		int ind = doc_fy_indent(line, le);
 		p = line + ind;
@@ -455,12 +456,19 @@ int doc_head_fast(doc_head *h)
 			line = nl ? nl + 1 : end;
 			continue;
 		}
-		/* a mapping entry "key:" or "key: value" */
+		/* a mapping entry "key:" or "key: value": a plain key, or one
+		 * quoted with only plain-key characters inside ("helm.sh/hook":
+		 * in annotations), which libyaml reads as the same text; from
+		 * here p is the key's text, ending at ke, and colon its ':' */
+		q = *p == '"' || *p == '\'' ? *p++ : 0;
 		ke = p;
 		while (ke < le && doc_fy_key_char(*ke))
 			ke++;
-		if (ke == p || ke >= le || *ke != ':' || (ke + 1 < le && ke[1] != ' ') || ke - p > 1000 || *p == '-' ||
-		    fh_null_key(p, ke))
+		if (q && (ke >= le || *ke != q))
+			return 0;
+		colon = q ? ke + 1 : ke;
+		if (ke == p || colon >= le || *colon != ':' || (colon + 1 < le && colon[1] != ' ') || ke - p > 1000 ||
+		    *p == '-' || fh_null_key(p, ke))
 			return 0;
 		if (depth > 0 && st[depth - 1].kind == FH_SEQ && st[depth - 1].indent == ind) {
 			/* a sequence at the same indent as its key ends here */
@@ -487,7 +495,7 @@ int doc_head_fast(doc_head *h)
 		}
 		pending = -1;
 		{
-			const char *v = ke + 1;
+			const char *v = colon + 1;
 			int lvl = depth - 1;
 			size_t kl = (size_t)(ke - p);
 			bool top = lvl == 0 && st[0].indent == 0 && st[0].kind == FH_MAP;

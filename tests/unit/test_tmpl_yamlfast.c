@@ -36,6 +36,9 @@ static const char *const seeds[] = {
 	"kind: CustomResourceDefinition\nspec:\n  properties:\n    op:\n      description: Operation is the\n"
 	"        operation to run - or [not]\n\n        at all\n      type: string\n    retry:\n"
 	"      description: 'Retry, when it fails: the\n        ''first'' one (default: false)'\n      type: object\n",
+	/* quoted keys of plain-key characters (annotations in hooks, selectors) */
+	"apiVersion: v1\n\"kind\": Job\nmetadata:\n  name: j\n  annotations:\n    \"helm.sh/hook\": pre-install,pre-upgrade\n"
+	"    'helm.sh/hook-weight': \"-5\"\nspec:\n  selector:\n    \"app.io/name\": x\n  \"list\":\n  - 'a'\n",
 };
 
 static unsigned long long rng = 88172645463325252ULL;
