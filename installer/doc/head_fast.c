@@ -132,7 +132,7 @@ const char *doc_fy_escape(const char *p, const char *e, uint32_t *cp)
 
 /* a one-line scalar value [v, e): returns its text (for kind/hook) in
  * [*vs, *ve) or false if it is not one we are sure of; *cooked says the
- * text holds escapes (a double-quoted value whose text is not [*vs, *ve)) */
+ * text holds escapes (a quoted value whose text is not [*vs, *ve)) */
 static bool fh_scalar(const char *v, const char *e, const char **vs, const char **ve, bool *cooked)
 {
 	const char *p;
@@ -163,7 +163,8 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 			return false; /* unterminated, or text after the quote */
 		*vs = v + 1;
 		*ve = e - 1;
-		return !memchr(v + 1, '\'', (size_t)(e - v - 2)); /* '' escapes: no fast value */
+		*cooked = memchr(v + 1, '\'', (size_t)(e - v - 2)) != NULL; /* '' escapes: not the text */
+		return true;
 	}
 	if (*v == '"') {
 		for (p = v + 1; p < e; p++) {
@@ -269,18 +270,26 @@ static const char *fh_plain_more(const char *next, const char *end, int key)
 	return after;
 }
 
-/* A single-quoted value at v that goes on past its line le, as the value
- * of a key at column key: its lines after the first indented deeper than
- * the key, its closing quote followed by nothing but spaces. Returns the
- * line after it, or NULL when libyaml must judge. */
+/* A quoted value at v that goes on past its line le, as the value of a
+ * key at column key: its lines after the first indented deeper than the
+ * key, its closing quote followed by nothing but spaces; '' in a
+ * single-quoted one, in a double-quoted one the escapes doc_fy_escape
+ * takes (not an escaped line break). Returns the line after it, or NULL
+ * when libyaml must judge. */
 static const char *fh_quoted_more(const char *v, const char *le, const char *end, int key)
 {
-	const char *p = v + 1, *l;
+	const char q = *v, *p = v + 1, *l;
 	for (;;) {
 		for (; p < le; p++) {
-			if (*p != '\'')
+			uint32_t cp;
+			if (q == '"' && *p == '\\') {
+				if (!(p = doc_fy_escape(p, le, &cp)))
+					return NULL;
 				continue;
-			if (p + 1 < le && p[1] == '\'') {
+			}
+			if (*p != q)
+				continue;
+			if (q == '\'' && p + 1 < le && p[1] == '\'') {
 				p++;
 				continue;
 			}
@@ -522,7 +531,7 @@ int doc_head_fast(doc_head *h)
 				if (!(line = fh_block(v, le, nl ? nl + 1 : end, end, ind)))
 					return 0;
 				continue;
-			} else if (*v == '\'' && !sfield && !(top && kl == 4 && !memcmp(p, "kind", 4)) &&
+			} else if ((*v == '\'' || *v == '"') && !sfield && !(top && kl == 4 && !memcmp(p, "kind", 4)) &&
 				   !fh_scalar(v, le, &vs, &ve, &cooked)) {
 				/* a quoted value wrapped over lines (CRD descriptions) */
 				if (!(line = fh_quoted_more(v, le, end, ind)))

@@ -39,6 +39,10 @@ static const char *const seeds[] = {
 	/* quoted keys of plain-key characters (annotations in hooks, selectors) */
 	"apiVersion: v1\n\"kind\": Job\nmetadata:\n  name: j\n  annotations:\n    \"helm.sh/hook\": pre-install,pre-upgrade\n"
 	"    'helm.sh/hook-weight': \"-5\"\nspec:\n  selector:\n    \"app.io/name\": x\n  \"list\":\n  - 'a'\n",
+	/* double-quoted descriptions wrapped over lines, '' in list items (CRD validations) */
+	"kind: CustomResourceDefinition\nspec:\n  properties:\n    expr:\n      description: \"expression is the\n"
+	"        \\\"CEL\\\" text: a, b #c\n\n        \\u00e9 -- end\"\n      type: string\n"
+	"  x-kubernetes-validations:\n  - message: '''.name'' cannot be empty'\n    rule: has(self.name)\n",
 };
 
 static unsigned long long rng = 88172645463325252ULL;
