@@ -13,7 +13,8 @@
  * and the hook annotation without libyaml. It is only ever allowed to say
  * "valid" for text libyaml accepts: anything it does not fully understand
  * (anchors, tags, flow collections, multi-line or unusual scalars, tabs,
- * non-ASCII, odd indentation, any error) returns 0, and the caller runs
+ * characters libyaml refuses or reads as line breaks, odd indentation,
+ * any error) returns 0, and the caller runs
  * the libyaml scan, which also words the errors. */
 
 enum { FH_MAP = 1, FH_SEQ = 2 };
@@ -370,6 +371,47 @@ bool doc_fy_plain_bytes(const unsigned char *s, size_t n)
 	return true;
 }
 
+/* only what libyaml's reader takes as text, with no line break but the
+ * newline? Printable ASCII (the usual case) goes through
+ * doc_fy_plain_bytes; a document with other bytes is checked one
+ * character at a time: UTF-8 in its shortest form, no surrogates, at most
+ * U+10FFFF, in libyaml's printable ranges, and not NEL, LS or PS (line
+ * breaks to libyaml), the BOM or U+FFFE/U+FFFF. */
+static bool fh_text_bytes(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	if (doc_fy_plain_bytes(s, n))
+		return true;
+	while (i < n) {
+		unsigned c = s[i];
+		uint32_t cp;
+		size_t len, k;
+		if (c < 0x80) {
+			if (c >= 0x7F || (c < 0x20 && c != '\n'))
+				return false;
+			i++;
+			continue;
+		}
+		if (c < 0xC2 || c > 0xF4)
+			return false;  /* a continuation byte, an overlong lead, or past U+10FFFF */
+		len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+		if (n - i < len)
+			return false;
+		cp = c & (len == 2 ? 0x1Fu : len == 3 ? 0x0Fu : 0x07u);
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3Fu);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF) || cp < 0xA0 || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF ||
+		    cp == 0xFFFE || cp == 0xFFFF)
+			return false;
+		i += len;
+	}
+	return true;
+}
+
 /* Returns 1 when the document is plain block YAML (kind and hook set in h,
  * malloc'd), 0 when libyaml must decide. */
 int doc_head_fast(doc_head *h)
@@ -381,7 +423,7 @@ int doc_head_fast(doc_head *h)
 	int pending_path = 0;        /* path of the mapping that would open there */
 	bool pending_is_item = false;
 	bool any = false;
-	if (!doc_fy_plain_bytes((const unsigned char *)t, h->len))
+	if (!fh_text_bytes((const unsigned char *)t, h->len))
 		return 0;
 	while (line < end) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));

@@ -43,6 +43,9 @@ static const char *const seeds[] = {
 	"kind: CustomResourceDefinition\nspec:\n  properties:\n    expr:\n      description: \"expression is the\n"
 	"        \\\"CEL\\\" text: a, b #c\n\n        \\u00e9 -- end\"\n      type: string\n"
 	"  x-kubernetes-validations:\n  - message: '''.name'' cannot be empty'\n    rule: has(self.name)\n",
+	/* UTF-8 text in values (descriptions, block scalars) */
+	"kind: CustomResourceDefinition\nspec:\n  d: units are \"ns\", \"µs\" — or “ms”\n  q: \"naïve\n    café\"\n"
+	"  b: |\n    日本語 🙂\n  list:\n  - ¼ élan\n",
 };
 
 static unsigned long long rng = 88172645463325252ULL;
