@@ -14,8 +14,8 @@
  * "valid" for text libyaml accepts: anything it does not fully understand
  * (anchors, tags, flow collections, multi-line or unusual scalars, tabs,
  * characters libyaml refuses or reads as line breaks, odd indentation,
- * any error) returns 0, and the caller runs
- * the libyaml scan, which also words the errors. */
+ * any error) returns 0, and the caller runs the libyaml scan, which also
+ * words the errors. */
 
 enum { FH_MAP = 1, FH_SEQ = 2 };
 
