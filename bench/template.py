@@ -12,8 +12,13 @@ Timing is reported, never asserted.
 
   KSTAGE_BIN, HELM_BIN, KSTAGE_FIXTURES as in tests/tmpl/diff_helm.py
   BENCH_RUNS (default 15)
+  BENCH_PUBLIC_CHARTS (optional): a directory of public charts read from
+    their repositories (never committed here); each NAME.args in it holds
+    the `template` arguments of one more row, "public: NAME", shell-quoted,
+    paths relative to that directory (the tools run in it)
 """
 import os
+import shlex
 import statistics
 import subprocess
 import shutil
@@ -23,9 +28,9 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KSTAGE = os.environ.get("KSTAGE_BIN", os.path.join(ROOT, "build", "kstage"))
-HELM = os.environ.get("HELM_BIN", os.path.join(ROOT, "build", "tools", "bin", "helm"))
-FIX = os.environ.get("KSTAGE_FIXTURES", os.path.join(ROOT, "..", "shared", "fixtures"))
+KSTAGE = os.path.abspath(os.environ.get("KSTAGE_BIN", os.path.join(ROOT, "build", "kstage")))
+HELM = os.path.abspath(os.environ.get("HELM_BIN", os.path.join(ROOT, "build", "tools", "bin", "helm")))
+FIX = os.path.abspath(os.environ.get("KSTAGE_FIXTURES", os.path.join(ROOT, "..", "shared", "fixtures")))
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 
 
@@ -74,6 +79,21 @@ def big_crd_chart(tgz, tmp, copies=3):
     return chart
 
 
+def public_cases():
+    """Rows from BENCH_PUBLIC_CHARTS (see the module's doc), by name."""
+    d = os.environ.get("BENCH_PUBLIC_CHARTS")
+    if not d:
+        return []
+    d = os.path.abspath(d)
+    cases = []
+    for f in sorted(os.listdir(d)):
+        if f.endswith(".args"):
+            with open(os.path.join(d, f)) as fh:
+                args = shlex.split(fh.read())
+            cases.append(("public: " + f[:-len(".args")], args, d))
+    return cases
+
+
 def main():
     k = os.path.join(FIX, "kserve", "v0.15.2")
     tmp = tempfile.mkdtemp(prefix="kstage-bench-")
@@ -88,13 +108,15 @@ def main():
                                     os.path.join(ROOT, "tests", "tmpl", "values", "app-full.yaml")]),
         ("library-chart app (bitnamish)", [os.path.join(ROOT, "tests", "tmpl", "charts", "bitnamish")]),
         ("template-heavy (bench/charts/heavy)", [os.path.join(ROOT, "bench", "charts", "heavy")]),
-    ]
+    ] + public_cases()
     print("load average at start: %.1f %.1f %.1f on %d CPUs" % (os.getloadavg() + (os.cpu_count(),)))
     print("%-36s %8s %9s %7s %8s %9s %6s %9s %10s %6s" % (
         "chart", "helm ms", "kstage ms", "wall x", "helm cpu", "kstage cpu", "cpu x", "helm MiB", "kstage MiB",
         "mem x"))
     base_w, _, base_r = measure([KSTAGE, "version", "--short"])
-    for name, args in cases:
+    start = os.getcwd()
+    for name, args, *cwd in cases:
+        os.chdir(cwd[0] if cwd else start)
         hw, hc, hr = measure([HELM, "template"] + args)
         kw, kc, kr = measure([KSTAGE, "template"] + args)
         print("%-36s %8.1f %9.1f %7.1f %8.1f %9.1f %6.1f %9.1f %10.1f %6.1f" % (

@@ -13,8 +13,9 @@
  * and the hook annotation without libyaml. It is only ever allowed to say
  * "valid" for text libyaml accepts: anything it does not fully understand
  * (anchors, tags, flow collections, multi-line or unusual scalars, tabs,
- * non-ASCII, odd indentation, any error) returns 0, and the caller runs
- * the libyaml scan, which also words the errors. */
+ * characters libyaml refuses or reads as line breaks, odd indentation,
+ * any error) returns 0, and the caller runs the libyaml scan, which also
+ * words the errors. */
 
 enum { FH_MAP = 1, FH_SEQ = 2 };
 
@@ -132,7 +133,7 @@ const char *doc_fy_escape(const char *p, const char *e, uint32_t *cp)
 
 /* a one-line scalar value [v, e): returns its text (for kind/hook) in
  * [*vs, *ve) or false if it is not one we are sure of; *cooked says the
- * text holds escapes (a double-quoted value whose text is not [*vs, *ve)) */
+ * text holds escapes (a quoted value whose text is not [*vs, *ve)) */
 static bool fh_scalar(const char *v, const char *e, const char **vs, const char **ve, bool *cooked)
 {
 	const char *p;
@@ -163,7 +164,8 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 			return false; /* unterminated, or text after the quote */
 		*vs = v + 1;
 		*ve = e - 1;
-		return !memchr(v + 1, '\'', (size_t)(e - v - 2)); /* '' escapes: no fast value */
+		*cooked = memchr(v + 1, '\'', (size_t)(e - v - 2)) != NULL; /* '' escapes: not the text */
+		return true;
 	}
 	if (*v == '"') {
 		for (p = v + 1; p < e; p++) {
@@ -269,18 +271,26 @@ static const char *fh_plain_more(const char *next, const char *end, int key)
 	return after;
 }
 
-/* A single-quoted value at v that goes on past its line le, as the value
- * of a key at column key: its lines after the first indented deeper than
- * the key, its closing quote followed by nothing but spaces. Returns the
- * line after it, or NULL when libyaml must judge. */
+/* A quoted value at v that goes on past its line le, as the value of a
+ * key at column key: its lines after the first indented deeper than the
+ * key, its closing quote followed by nothing but spaces; '' in a
+ * single-quoted one, in a double-quoted one the escapes doc_fy_escape
+ * takes (not an escaped line break). Returns the line after it, or NULL
+ * when libyaml must judge. */
 static const char *fh_quoted_more(const char *v, const char *le, const char *end, int key)
 {
-	const char *p = v + 1, *l;
+	const char q = *v, *p = v + 1, *l;
 	for (;;) {
 		for (; p < le; p++) {
-			if (*p != '\'')
+			uint32_t cp;
+			if (q == '"' && *p == '\\') {
+				if (!(p = doc_fy_escape(p, le, &cp)))
+					return NULL;
 				continue;
-			if (p + 1 < le && p[1] == '\'') {
+			}
+			if (*p != q)
+				continue;
+			if (q == '\'' && p + 1 < le && p[1] == '\'') {
 				p++;
 				continue;
 			}
@@ -361,6 +371,47 @@ bool doc_fy_plain_bytes(const unsigned char *s, size_t n)
 	return true;
 }
 
+/* only what libyaml's reader takes as text, with no line break but the
+ * newline? Printable ASCII (the usual case) goes through
+ * doc_fy_plain_bytes; a document with other bytes is checked one
+ * character at a time: UTF-8 in its shortest form, no surrogates, at most
+ * U+10FFFF, in libyaml's printable ranges, and not NEL, LS or PS (line
+ * breaks to libyaml), the BOM or U+FFFE/U+FFFF. */
+static bool fh_text_bytes(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+	if (doc_fy_plain_bytes(s, n))
+		return true;
+	while (i < n) {
+		unsigned c = s[i];
+		uint32_t cp;
+		size_t len, k;
+		if (c < 0x80) {
+			if (c >= 0x7F || (c < 0x20 && c != '\n'))
+				return false;
+			i++;
+			continue;
+		}
+		if (c < 0xC2 || c > 0xF4)
+			return false;  /* a continuation byte, an overlong lead, or past U+10FFFF */
+		len = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+		if (n - i < len)
+			return false;
+		cp = c & (len == 2 ? 0x1Fu : len == 3 ? 0x0Fu : 0x07u);
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = cp << 6 | (s[i + k] & 0x3Fu);
+		}
+		if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+		    (cp >= 0xD800 && cp <= 0xDFFF) || cp < 0xA0 || cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF ||
+		    cp == 0xFFFE || cp == 0xFFFF)
+			return false;
+		i += len;
+	}
+	return true;
+}
+
 /* Returns 1 when the document is plain block YAML (kind and hook set in h,
  * malloc'd), 0 when libyaml must decide. */
 int doc_head_fast(doc_head *h)
@@ -372,11 +423,12 @@ int doc_head_fast(doc_head *h)
 	int pending_path = 0;        /* path of the mapping that would open there */
 	bool pending_is_item = false;
 	bool any = false;
-	if (!doc_fy_plain_bytes((const unsigned char *)t, h->len))
+	if (!fh_text_bytes((const unsigned char *)t, h->len))
 		return 0;
 	while (line < end) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		const char *le = nl ? nl : end, *p, *ke, *vs, *ve;
+		const char *le = nl ? nl : end, *p, *ke, *colon, *vs, *ve;
+		char q;
 		bool cooked;
 		int ind = doc_fy_indent(line, le);
 		p = line + ind;
@@ -455,12 +507,19 @@ int doc_head_fast(doc_head *h)
 			line = nl ? nl + 1 : end;
 			continue;
 		}
-		/* a mapping entry "key:" or "key: value" */
+		/* a mapping entry "key:" or "key: value": a plain key, or one
+		 * quoted with only plain-key characters inside ("helm.sh/hook":
+		 * in annotations), which libyaml reads as the same text; from
+		 * here p is the key's text, ending at ke, and colon its ':' */
+		q = *p == '"' || *p == '\'' ? *p++ : 0;
 		ke = p;
 		while (ke < le && doc_fy_key_char(*ke))
 			ke++;
-		if (ke == p || ke >= le || *ke != ':' || (ke + 1 < le && ke[1] != ' ') || ke - p > 1000 || *p == '-' ||
-		    fh_null_key(p, ke))
+		if (q && (ke >= le || *ke != q))
+			return 0;
+		colon = q ? ke + 1 : ke;
+		if (ke == p || colon >= le || *colon != ':' || (colon + 1 < le && colon[1] != ' ') || ke - p > 1000 ||
+		    *p == '-' || fh_null_key(p, ke))
 			return 0;
 		if (depth > 0 && st[depth - 1].kind == FH_SEQ && st[depth - 1].indent == ind) {
 			/* a sequence at the same indent as its key ends here */
@@ -487,7 +546,7 @@ int doc_head_fast(doc_head *h)
 		}
 		pending = -1;
 		{
-			const char *v = ke + 1;
+			const char *v = colon + 1;
 			int lvl = depth - 1;
 			size_t kl = (size_t)(ke - p);
 			bool top = lvl == 0 && st[0].indent == 0 && st[0].kind == FH_MAP;
@@ -514,7 +573,7 @@ int doc_head_fast(doc_head *h)
 				if (!(line = fh_block(v, le, nl ? nl + 1 : end, end, ind)))
 					return 0;
 				continue;
-			} else if (*v == '\'' && !sfield && !(top && kl == 4 && !memcmp(p, "kind", 4)) &&
+			} else if ((*v == '\'' || *v == '"') && !sfield && !(top && kl == 4 && !memcmp(p, "kind", 4)) &&
 				   !fh_scalar(v, le, &vs, &ve, &cooked)) {
 				/* a quoted value wrapped over lines (CRD descriptions) */
 				if (!(line = fh_quoted_more(v, le, end, ind)))

@@ -36,6 +36,16 @@ static const char *const seeds[] = {
 	"kind: CustomResourceDefinition\nspec:\n  properties:\n    op:\n      description: Operation is the\n"
 	"        operation to run - or [not]\n\n        at all\n      type: string\n    retry:\n"
 	"      description: 'Retry, when it fails: the\n        ''first'' one (default: false)'\n      type: object\n",
+	/* quoted keys of plain-key characters (annotations in hooks, selectors) */
+	"apiVersion: v1\n\"kind\": Job\nmetadata:\n  name: j\n  annotations:\n    \"helm.sh/hook\": pre-install,pre-upgrade\n"
+	"    'helm.sh/hook-weight': \"-5\"\nspec:\n  selector:\n    \"app.io/name\": x\n  \"list\":\n  - 'a'\n",
+	/* double-quoted descriptions wrapped over lines, '' in list items (CRD validations) */
+	"kind: CustomResourceDefinition\nspec:\n  properties:\n    expr:\n      description: \"expression is the\n"
+	"        \\\"CEL\\\" text: a, b #c\n\n        \\u00e9 -- end\"\n      type: string\n"
+	"  x-kubernetes-validations:\n  - message: '''.name'' cannot be empty'\n    rule: has(self.name)\n",
+	/* UTF-8 text in values (descriptions, block scalars) */
+	"kind: CustomResourceDefinition\nspec:\n  d: units are \"ns\", \"µs\" — or “ms”\n  q: \"naïve\n    café\"\n"
+	"  b: |\n    日本語 🙂\n  list:\n  - ¼ élan\n",
 };
 
 static unsigned long long rng = 88172645463325252ULL;
