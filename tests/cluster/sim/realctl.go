@@ -337,8 +337,14 @@ current-context: c
 			bridge.close()
 			return fmt.Errorf("container %s has no httpGet readiness probe to bridge", ctr.Name)
 		}
-		fmt.Fprintf(&script, "ip link set lo up || exit 1\n%s netns-bridge --in %s --out %s &\n", shellQuote(rc.Bridge),
+		// the controller starts once the bridge listens (its probe socket is
+		// made after its API listener): started at once, a fast controller
+		// found nobody on the API address ("connection refused") and exited
+		fmt.Fprintf(&script, "ip link set lo up || exit 1\nrm -f %s\n%s netns-bridge --in %s --out %s &\n",
+			shellQuote(bridge.probeSock), shellQuote(rc.Bridge),
 			shellQuote(bridge.apiAddr+"="+bridge.apiSock), shellQuote(bridge.probeSock+"=127.0.0.1:"+fmt.Sprint(g.Port.IntValue())))
+		fmt.Fprintf(&script, "i=0; while [ ! -S %s ]; do i=$((i+1)); [ $i -le 600 ] || exit 1; sleep 0.05; done\n",
+			shellQuote(bridge.probeSock))
 		sock := bridge.probeSock
 		pr.probe = func() bool {
 			return probeReady("pod", g.Path, func(ctx context.Context, _, _ string) (net.Conn, error) {
