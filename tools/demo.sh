@@ -27,12 +27,14 @@ log="$B/demo-cluster-up.log"
 mkdir -p "$B"
 echo "(the first time this builds the test cluster from Go modules: several minutes; log in $log)"
 t0=$SECONDS
-if ! make --no-print-directory B="$B" cluster-up KSTAGE_PRELOAD=kserve-v0.15.2 >"$log" 2>&1; then
+# -j2: the API server build, KServe's controller build and the downloads overlap.
+if ! make --no-print-directory -j2 B="$B" cluster-up KSTAGE_PRELOAD=kserve-v0.15.2 >"$log" 2>&1; then
   tail -n 30 "$log"
   exit 1
 fi
 grep 'test cluster ready' "$log"
-echo "cluster step: $((SECONDS - t0))s"
+cluster_s=$((SECONDS - t0))
+echo "cluster step: ${cluster_s}s"
 cluster_started=1
 set -a; . "$B/test-cluster/env"; set +a
 export KUBECONFIG="$root/$B/test-cluster/kubeconfig" SSL_CERT_FILE="$root/$B/test-cluster/ca.crt"
@@ -89,3 +91,5 @@ if [ $has_summary = 1 ]; then
   step "the apply summary for CI pages ($B/demo-apply.md)"
   cat "$B/demo-apply.md"
 fi
+
+step "demo done in $((SECONDS / 60))m $((SECONDS % 60))s (the cluster step $((cluster_s / 60))m $((cluster_s % 60))s)"

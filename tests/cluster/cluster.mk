@@ -28,7 +28,10 @@ endif
 CONTROLLERS_DIR := $(CURDIR)/$(if $(B),$(B),build)/controllers
 KSERVE_VERSIONS := v0.15.2 v0.20.0
 KSERVE_BINS     := $(KSERVE_VERSIONS:%=$(CONTROLLERS_DIR)/kserve-%/manager)
-REAL_KSERVE     := $(if $(filter real,$(KSTAGE_CONTROLLERS)),$(KSERVE_BINS))
+# A cluster preloaded with a KServe preset needs that version's manager only
+# (make demo builds one controller, not every version).
+KSERVE_PRESET   := $(patsubst kserve-%,%,$(filter kserve-%,$(KSTAGE_PRELOAD)))
+REAL_KSERVE     := $(if $(filter real,$(KSTAGE_CONTROLLERS)),$(if $(KSERVE_PRESET),$(CONTROLLERS_DIR)/kserve-$(KSERVE_PRESET)/manager,$(KSERVE_BINS)))
 # Envoy Gateway: KSTAGE_EG=sim (the default) simulates it; KSTAGE_EG=real
 # installs the preset's line after the preset, as its Helm chart does, over the
 # Gateway API v1.2.1 CRDs (its own CRDs from its chart: v1.3.3's in the Go module
