@@ -162,7 +162,7 @@ test-all: lint $(B)/kstage $(B)/asan/kstage
 	@echo "make test: all suites passed"
 
 demo: deps
-	@$(MAKE) --no-print-directory $(B)/kstage
+	@$(MAKE) --no-print-directory -j$$(nproc) $(B)/kstage
 	@bash tools/demo.sh
 
 bench: deps $(B)/kstage oracles
