@@ -27,9 +27,19 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 		    (rc = rel_bundle_namespaces(&s->bundle, &s->a, s->values, err)))
 			return rc;
 	}
-	/* every url source verified before the cluster is touched */
-	if ((rc = rel_fetch(&s->bundle, o->fetch, false, NULL, err)))
-		return rc;
+	{
+		/* the sources of the stages the values enable, verified before
+		 * the cluster is touched */
+		rel_ctx c;
+		memset(&c, 0, sizeof(c));
+		c.values = s->values;
+		c.namespace = o->kube.namespace;
+		c.release_name = s->bundle.name;
+		c.sink = o->sink;
+		c.fetch = o->fetch;
+		if ((rc = rel_fetch_run(&s->bundle, &c, err)))
+			return rc;
+	}
 	if ((rc = kube_config_load(&s->cfg, &o->kube, err)))
 		return rc;
 	if ((rc = kube_client_new(&s->client, &s->cfg, o->sink, err)))
