@@ -28,8 +28,8 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 			return rc;
 	}
 	{
-		/* the sources of the stages the values enable, verified before
-		 * the cluster is touched */
+		/* the sources of the stages the run may run (--stage, values),
+		 * verified before the cluster is touched */
 		rel_ctx c;
 		memset(&c, 0, sizeof(c));
 		c.values = s->values;
@@ -37,6 +37,8 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 		c.release_name = s->bundle.name;
 		c.sink = o->sink;
 		c.fetch = o->fetch;
+		c.only = o->only;
+		c.nonly = o->nonly;
 		if ((rc = rel_fetch_run(&s->bundle, &c, err)))
 			return rc;
 	}
@@ -51,6 +53,8 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 	s->ctx.release_name = s->bundle.name;
 	s->ctx.sink = o->sink;
 	s->ctx.fetch = o->fetch;
+	s->ctx.only = o->only;
+	s->ctx.nonly = o->nonly;
 	rel_lookup_init(&s->lookup, s->client, o->sink ? o->sink->redact : NULL);
 	s->ctx.lookup = &s->lookup;
 	s->ctx.outputs = doc_new_map(&s->a);

@@ -2,9 +2,10 @@
  * release/sources.c - a bundle's remote sources (url sources, charts from
  * OCI registries, git sources and charts) against kstage.lock: pinning
  * them when the bundle loads; fetching every one of them into the cache
- * (`kstage fetch`, bundle export), or those of the stages a run's values
- * enable (plan, apply, verify, before they touch the cluster); resolving
- * them into a new lock (`kstage fetch --update-lock`).
+ * (`kstage fetch`, bundle export), or those of the stages a run may run
+ * (plan, apply, verify, before they touch the cluster: the --stage ones
+ * its values enable); resolving them into a new lock (`kstage fetch
+ * --update-lock`).
  */
 #include "release.h"
 #include "tmpl/tmpl.h"
@@ -120,10 +121,10 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err)
 	return err->code ? KE_INPUT : 0;
 }
 
-/* Fetch and verify the remote sources of b's stages (those with need[i],
- * or all when need is NULL) into the cache, or resolve them into a new
- * lock (update_lock). */
-static int fetch_sources(const rel_bundle *b, const bool *need, const fetch_opts *fo, bool update_lock,
+/* Fetch and verify the remote sources of b's stages into the cache, or
+ * resolve them into a new lock (update_lock); skip (may be NULL) says why
+ * the run needs no source of stage i (NULL: it does). */
+static int fetch_sources(const rel_bundle *b, const char *const *skip, const fetch_opts *fo, bool update_lock,
 			 rel_fetch_report *rep, kerr *err)
 {
 	fetch_opts none, one;
@@ -150,9 +151,9 @@ static int fetch_sources(const rel_bundle *b, const bool *need, const fetch_opts
 		fetch_lock_entry *e;
 		if (!rel_stage_remote(st) || (!update_lock && !st->sha256 && st->pin_optional))
 			continue;   /* an optional source not pinned: the preflight refuses it if enabled */
-		if (need && !need[i]) {
-			kev_emitf(fo->sink, KEV_INFO, "fetch.skipped", "stage %s: %s not fetched: the values disable the stage",
-				  st->name, st->url);
+		if (skip && skip[i]) {
+			kev_emitf(fo->sink, KEV_INFO, "fetch.skipped", "stage %s: %s not fetched: %s", st->name, st->url,
+				  skip[i]);
 			continue;
 		}
 		if (update_lock && fetch_lock_find(&lock, st->url))
@@ -267,14 +268,22 @@ static bool stage_needed(karena *a, const rel_bundle *b, const rel_stage *s, con
 int rel_fetch_run(const rel_bundle *b, const rel_ctx *ctx, kerr *err)
 {
 	karena a;
-	bool *need;
+	const char **skip;
 	size_t i;
 	int rc;
 	karena_init(&a);
-	need = karena_alloc(&a, (b->nstages + 1) * sizeof(*need));
-	for (i = 0; i < b->nstages; i++)
-		need[i] = rel_stage_remote(&b->stages[i]) && stage_needed(&a, b, &b->stages[i], ctx);
-	rc = fetch_sources(b, need, ctx->fetch, false, NULL, err);
+	skip = karena_alloc(&a, (b->nstages + 1) * sizeof(*skip));
+	for (i = 0; i < b->nstages; i++) {
+		const rel_stage *s = &b->stages[i];
+		skip[i] = NULL;
+		if (!rel_stage_remote(s))
+			continue;
+		if (!rel_stage_selected(ctx, s))
+			skip[i] = "the run's --stage filter leaves the stage out";
+		else if (!stage_needed(&a, b, s, ctx))
+			skip[i] = "the values disable the stage";
+	}
+	rc = fetch_sources(b, skip, ctx->fetch, false, NULL, err);
 	karena_release(&a);
 	return rc;
 }

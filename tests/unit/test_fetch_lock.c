@@ -274,8 +274,9 @@ static void collect_fetch_events(void *u, const kevent *ev)
 }
 
 /* A run fetches the sources of the stages its values enable, and those
- * whose enabled condition reads the cluster or fails; `kstage fetch`
- * (rel_fetch) fetches every one. Counted at a real server. */
+ * whose enabled condition reads the cluster or fails, among the stages
+ * --stage selects; `kstage fetch` (rel_fetch) fetches every one. Counted
+ * at a real server. */
 TEST(fetch_run_fetches_only_the_enabled_stages_sources)
 {
 	static const char *const docs[] = { "kind: A\n", "kind: B\n", "kind: C\n", "kind: D\n", "kind: E\n" };
@@ -286,11 +287,13 @@ TEST(fetch_run_fetches_only_the_enabled_stages_sources)
 		"{{ if lookup \"v1\" \"ConfigMap\" \"x\" \"y\" }}true{{ else }}false{{ end }}", /* d: reads it */
 		"{{ required \"want .Values.missing\" .Values.missing }}",       /* e: fails */
 	};
-	/* a run: a, d, e; then kstage fetch into an empty cache: all five */
-	static const int st[] = { 200, 200, 200, 200, 200, 200, 200, 200 };
+	/* a run: a, d, e; kstage fetch into an empty cache: all five; a run with --stage sd: d */
+	static const int st[] = { 200, 200, 200, 200, 200, 200, 200, 200, 200 };
+	static const char *const only[] = { "sd" };
 	static const char vals[] = "want: true\nother: false\n";
-	const char *body[8];
+	const char *body[9];
 	char d[] = "/tmp/kstage-run-XXXXXX", c1[] = "/tmp/kstage-runc-XXXXXX", c2[] = "/tmp/kstage-runc-XXXXXX";
+	char c3[] = "/tmp/kstage-runc-XXXXXX";
 	char hex[65], rule[64];
 	const char *mirrors[] = { rule };
 	karena a = KARENA_INIT;
@@ -307,7 +310,8 @@ TEST(fetch_run_fetches_only_the_enabled_stages_sources)
 	body[0] = docs[0], body[1] = docs[3], body[2] = docs[4];
 	for (i = 0; i < 5; i++)
 		body[3 + i] = docs[i];
-	srv_start(&s, st, body, 8);
+	body[8] = docs[3];
+	srv_start(&s, st, body, 9);
 	kbuf_puts(&y, "name: b\nstages:\n");
 	for (i = 0; i < 5; i++) {
 		char p[16];
@@ -319,6 +323,7 @@ TEST(fetch_run_fetches_only_the_enabled_stages_sources)
 	bundle_dir(d, y.ptr, NULL);
 	CHECK(mkdtemp(c1) != NULL);
 	CHECK(mkdtemp(c2) != NULL);
+	CHECK(mkdtemp(c3) != NULL);
 	CHECK_INT_EQ(rel_bundle_load(&b, &a, d, &e), 0);
 	memset(&o, 0, sizeof(o));
 	memset(&sink, 0, sizeof(sink));
@@ -352,8 +357,20 @@ TEST(fetch_run_fetches_only_the_enabled_stages_sources)
 	memset(&rep, 0, sizeof(rep));
 	CHECK_INT_EQ(rel_fetch(&b, &o, false, &rep, &e), 0);
 	CHECK_INT_EQ(rep.sources, 5);
-	srv_stop(&s);
 	CHECK_INT_EQ(s.served, 8);
+	/* --stage sd: the other stages' sources are left out, whatever their values */
+	o.cache_dir = c3;
+	ctx.only = only;
+	ctx.nonly = 1;
+	kbuf_reset(&ev);
+	CHECK_INT_EQ(rel_fetch_run(&b, &ctx, &e), 0);
+	srv_stop(&s);
+	CHECK_INT_EQ(s.served, 9);
+	CHECK_CONTAINS(ev.ptr, "fetch.verified: stage sd: https://example.invalid/sd.yaml");
+	CHECK_CONTAINS(ev.ptr, "fetch.skipped: stage sa: https://example.invalid/sa.yaml not fetched: "
+		       "the run's --stage filter leaves the stage out");
+	CHECK_CONTAINS(ev.ptr, "fetch.skipped: stage se: https://example.invalid/se.yaml not fetched: "
+		       "the run's --stage filter leaves the stage out");
 	kerr_clear(&e);
 	kbuf_release(&rep.digests);
 	kbuf_release(&y);
@@ -361,5 +378,6 @@ TEST(fetch_run_fetches_only_the_enabled_stages_sources)
 	bundle_rm(d);
 	bundle_rm(c1);
 	bundle_rm(c2);
+	bundle_rm(c3);
 	karena_release(&a);
 }
