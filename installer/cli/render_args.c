@@ -168,6 +168,8 @@ int cli_session_open(cli_ctx *ctx, const char *cmd, const cli_args *args, const 
 	so.fetch = &ctx->fetch;
 	so.version = cli_flag_str(args, "version", NULL);
 	so.wait_poll = getenv("KSTAGE_WAIT_POLL") && *getenv("KSTAGE_WAIT_POLL");
+	so.only = stages && stages->set ? stages->list : NULL;
+	so.nonly = stages && stages->set ? stages->nlist : 0;
 	if ((rc = rel_session_open(s, &so, &err))) {
 		cli_print_error(ctx, &err);
 		kerr_clear(&err);
@@ -175,8 +177,6 @@ int cli_session_open(cli_ctx *ctx, const char *cmd, const cli_args *args, const 
 		return cli_exit_code(rc);
 	}
 	s->ctx.force = cli_flag_bool(args, "force-conflicts");
-	s->ctx.only = stages && stages->set ? stages->list : NULL;
-	s->ctx.nonly = stages && stages->set ? stages->nlist : 0;
 	return 0;
 }
 

@@ -186,11 +186,20 @@ typedef struct rel_fetch_report {
 				     * (initialise; release with kbuf_release) */
 } rel_fetch_report;
 
-/* Fetch and verify every url source of b into the cache (enabled or not,
- * so a run never finds a bad source halfway). update_lock resolves each
+/* Fetch and verify every url source of b into the cache, enabled or not
+ * (`kstage fetch`, bundle export: for any values). update_lock resolves each
  * (downloads it, keeping a kstage.yaml sha256 as a pin) and writes
  * kstage.lock atomically; b must then be loaded unpinned. */
 int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_fetch_report *rep, kerr *err);
+struct rel_ctx;
+/* As rel_fetch (not update_lock, with ctx->fetch), for a run: only the
+ * sources of the stages it may run, those ctx->only selects and its values
+ * enable (ctx->values, namespace, release_name; its client and lookup are
+ * not used). A stage's enabled condition is rendered without the cluster;
+ * one that reads it (lookup) or fails counts as enabled. Each source left
+ * out is said (event fetch.skipped); a stage that runs after all renders
+ * its source pinned and verified as ever. */
+int rel_fetch_run(const rel_bundle *b, const struct rel_ctx *ctx, kerr *err);
 /* version as one chart version of ref: itself, or when it is a range
  * ("^1.2", "~0.15", ">=1 <2", "1.2.x") the highest of the registry's tags
  * that meets it (in a). KE_INPUT when none does. */
@@ -818,6 +827,8 @@ typedef struct rel_session_opts {
 	const kev_sink *sink;
 	const fetch_opts *fetch;    /* NULL: the defaults */
 	const char *version;        /* an oci:// bundle: the chart version */
+	const char *const *only;    /* --stage filters (names) into ctx.only, or NULL */
+	size_t nonly;
 } rel_session_opts;
 
 /* Load the bundle and values (input errors first, before any network),

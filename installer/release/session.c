@@ -27,9 +27,21 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 		    (rc = rel_bundle_namespaces(&s->bundle, &s->a, s->values, err)))
 			return rc;
 	}
-	/* every url source verified before the cluster is touched */
-	if ((rc = rel_fetch(&s->bundle, o->fetch, false, NULL, err)))
-		return rc;
+	{
+		/* the sources of the stages the run may run (--stage, values),
+		 * verified before the cluster is touched */
+		rel_ctx c;
+		memset(&c, 0, sizeof(c));
+		c.values = s->values;
+		c.namespace = o->kube.namespace;
+		c.release_name = s->bundle.name;
+		c.sink = o->sink;
+		c.fetch = o->fetch;
+		c.only = o->only;
+		c.nonly = o->nonly;
+		if ((rc = rel_fetch_run(&s->bundle, &c, err)))
+			return rc;
+	}
 	if ((rc = kube_config_load(&s->cfg, &o->kube, err)))
 		return rc;
 	if ((rc = kube_client_new(&s->client, &s->cfg, o->sink, err)))
@@ -41,6 +53,8 @@ int rel_session_open(rel_session *s, const rel_session_opts *o, kerr *err)
 	s->ctx.release_name = s->bundle.name;
 	s->ctx.sink = o->sink;
 	s->ctx.fetch = o->fetch;
+	s->ctx.only = o->only;
+	s->ctx.nonly = o->nonly;
 	rel_lookup_init(&s->lookup, s->client, o->sink ? o->sink->redact : NULL);
 	s->ctx.lookup = &s->lookup;
 	s->ctx.outputs = doc_new_map(&s->a);

@@ -1,9 +1,11 @@
 /*
  * release/sources.c - a bundle's remote sources (url sources, charts from
  * OCI registries, git sources and charts) against kstage.lock: pinning
- * them when the bundle loads, and fetching every one of them into the
- * cache (`kstage fetch`, and before any run touches the cluster), or
- * resolving them into a new lock (`kstage fetch --update-lock`).
+ * them when the bundle loads; fetching every one of them into the cache
+ * (`kstage fetch`, bundle export), or those of the stages a run may run
+ * (plan, apply, verify, before they touch the cluster: the --stage ones
+ * its values enable); resolving them into a new lock (`kstage fetch
+ * --update-lock`).
  */
 #include "release.h"
 #include "tmpl/tmpl.h"
@@ -119,7 +121,11 @@ int rel_bundle_pin(rel_bundle *b, karena *a, kerr *err)
 	return err->code ? KE_INPUT : 0;
 }
 
-int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_fetch_report *rep, kerr *err)
+/* Fetch and verify the remote sources of b's stages into the cache, or
+ * resolve them into a new lock (update_lock); skip (may be NULL) says why
+ * the run needs no source of stage i (NULL: it does). */
+static int fetch_sources(const rel_bundle *b, const char *const *skip, const fetch_opts *fo, bool update_lock,
+			 rel_fetch_report *rep, kerr *err)
 {
 	fetch_opts none, one;
 	fetch_lock lock;
@@ -145,6 +151,11 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 		fetch_lock_entry *e;
 		if (!rel_stage_remote(st) || (!update_lock && !st->sha256 && st->pin_optional))
 			continue;   /* an optional source not pinned: the preflight refuses it if enabled */
+		if (skip && skip[i]) {
+			kev_emitf(fo->sink, KEV_INFO, "fetch.skipped", "stage %s: %s not fetched: %s", st->name, st->url,
+				  skip[i]);
+			continue;
+		}
 		if (update_lock && fetch_lock_find(&lock, st->url))
 			continue;   /* an earlier stage's source too: its one entry pins both (by url) */
 		kbuf_reset(&data);
@@ -211,6 +222,68 @@ int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_f
 	kbuf_release(&path);
 	kbuf_release(&msg);
 	kbuf_release(&res.resolved);
+	karena_release(&a);
+	return rc;
+}
+
+int rel_fetch(const rel_bundle *b, const fetch_opts *fo, bool update_lock, rel_fetch_report *rep, kerr *err)
+{
+	return fetch_sources(b, NULL, fo, update_lock, rep, err);
+}
+
+/* The lookup of the enabled conditions rendered before the run: it notes
+ * that the condition reads the cluster (u: a bool) and answers nothing. */
+static int lookup_noted(void *u, doc_node **out, karena *a, const char *api_version, const char *kind,
+			const char *ns, const char *name, kerr *err)
+{
+	(void)api_version;
+	(void)kind;
+	(void)ns;
+	(void)name;
+	(void)err;
+	*(bool *)u = true;
+	*out = doc_new_map(a);
+	return 0;
+}
+
+/* Whether a run with ctx's values may run stage s: its enabled condition
+ * rendered without the cluster is true, or reads the cluster (lookup), or
+ * fails (the run reports that where the stage renders). */
+static bool stage_needed(karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx)
+{
+	rel_ctx c = *ctx;
+	rel_lookup noted;
+	bool reads = false, on = true, failed;
+	kerr err = KERR_INIT;
+	memset(&noted, 0, sizeof(noted));
+	noted.t.fn = lookup_noted;
+	noted.t.u = &reads;
+	c.client = NULL;
+	c.lookup = &noted;
+	failed = rel_stage_enabled(&on, a, b, s, &c, &err) != 0;
+	kerr_clear(&err);
+	return failed || on || reads;
+}
+
+int rel_fetch_run(const rel_bundle *b, const rel_ctx *ctx, kerr *err)
+{
+	karena a;
+	const char **skip;
+	size_t i;
+	int rc;
+	karena_init(&a);
+	skip = karena_alloc(&a, (b->nstages + 1) * sizeof(*skip));
+	for (i = 0; i < b->nstages; i++) {
+		const rel_stage *s = &b->stages[i];
+		skip[i] = NULL;
+		if (!rel_stage_remote(s))
+			continue;
+		if (!rel_stage_selected(ctx, s))
+			skip[i] = "the run's --stage filter leaves the stage out";
+		else if (!stage_needed(&a, b, s, ctx))
+			skip[i] = "the values disable the stage";
+	}
+	rc = fetch_sources(b, skip, ctx->fetch, false, NULL, err);
 	karena_release(&a);
 	return rc;
 }

@@ -515,6 +515,84 @@ def test_shipped_lock_pins_the_gateway_api_files_and_a_run_that_needs_an_unpinne
     assert "docker.io" not in r.stderr and "ghcr.io" not in r.stderr
 
 
+GH_GWAPI = "https://github.com/kubernetes-sigs/gateway-api/releases/download/"
+DOWN = "https://127.0.0.1:9/down/"   # the discard port: nothing listens, every connection is refused
+
+
+def fetches(cluster, verb, *args, cache):
+    """kstage VERB <repo root> -v ARGS with its own cache, and the sources it
+    downloaded (url -> where from), from its `fetching URL from MIRROR` lines."""
+    r = cluster.kstage(verb, str(ROOT), "-v", *args, env={"XDG_CACHE_HOME": str(cluster.tmp / cache)}, timeout=900)
+    got = re.findall(r"^fetching (\S+) from (\S+)$", r.stderr, re.M)
+    return r, got
+
+
+def test_a_run_fetches_only_the_sources_its_values_enable(cluster):
+    """plan and apply of the default values (v1.2.1 standard) with the servers of
+    the three other Gateway API files down: those are never fetched, the run
+    succeeds; the stage that the values then enable fetches its file and checks it."""
+    preload(cluster, "kserve-v0.15.2")
+    before = ingress(cluster)
+    art = cluster.env["KSTAGE_ARTIFACT_URL"] + "/"
+    unused = [GH_GWAPI + "v1.5.1/standard-install.yaml", GH_GWAPI + "v1.2.1/experimental-install.yaml",
+              GH_GWAPI + "v1.5.1/experimental-install.yaml"]
+    down = [a for u in unused for a in ("--mirror", u + "=" + DOWN + u[len("https://"):])]
+    good = ["--mirror", "https://github.com/=" + art]
+    for verb, cache in (("plan", "only-enabled-plan"), ("apply", "only-enabled-apply")):
+        r, got = fetches(cluster, verb, *example("demo"), *down, *good, cache=cache)
+        assert r.returncode == 0, r.stdout + r.stderr
+        # one download, the file the values ask for, through the artifact server
+        assert got == [(GH_GWAPI + "v1.2.1/standard-install.yaml",
+                        art + "kubernetes-sigs/gateway-api/releases/download/v1.2.1/standard-install.yaml")], got
+        assert ("stage gateway-api-crds: %sv1.2.1/standard-install.yaml verified (sha256 %s, 598441 bytes)"
+                % (GH_GWAPI, GWAPI_PINS[("v1.2.1", "standard")])) in r.stderr, r.stderr
+        for stage, u in zip(("gateway-api-crds-v1-5", "gateway-api-crds-experimental",
+                             "gateway-api-crds-v1-5-experimental"), unused):
+            assert "stage %s: %s not fetched: the values disable the stage" % (stage, u) in r.stderr, r.stderr
+        assert "127.0.0.1:9" not in r.stderr, r.stderr
+    assert crd_versions(cluster, GWAPI) == {n: ("v1.2.1", "standard") for n in GWAPI}
+    applied = ingress(cluster)
+    assert applied != before and json.loads(strip_comments(applied))["enableGatewayApi"] is True
+    crds = gwapi_crds(cluster)
+    # gatewayApi.version v1.5.1 enables gateway-api-crds-v1-5: its file is fetched, so its server being
+    # down stops the run before the cluster is touched ...
+    v151 = ["--set", "gatewayApi.version=v1.5.1"]
+    r, got = fetches(cluster, "apply", *example("demo"), *v151, *down, *good, cache="only-enabled-down")
+    assert r.returncode != 0, r.stdout + r.stderr
+    assert "stage gateway-api-crds-v1-5: sha256 from " in r.stderr and unused[0] in r.stderr, r.stderr
+    assert "127.0.0.1:9" in r.stderr, r.stderr
+    assert "stage gateway-api-crds: %sv1.2.1/standard-install.yaml not fetched" % GH_GWAPI in r.stderr, r.stderr
+    assert gwapi_crds(cluster) == crds and ingress(cluster) == applied
+    # ... damaged bytes are refused by its pin ...
+    tamper = ["--mirror", "https://github.com/=" + art + "_tamper/"]
+    r, got = fetches(cluster, "plan", *example("demo"), *v151, *tamper, cache="only-enabled-tamper")
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "sha256 mismatch: pinned %s, got " % GWAPI_PINS[("v1.5.1", "standard")] in r.stderr, r.stderr
+    assert [u for u, _ in got] == [unused[0]], got
+    # ... and served, it is fetched and verified, alone
+    r, got = fetches(cluster, "plan", *example("demo"), *v151, *good, cache="only-enabled-v151")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert [u for u, _ in got] == [unused[0]], got
+    assert ("stage gateway-api-crds-v1-5: %s verified (sha256 %s, 1024333 bytes)"
+            % (unused[0], GWAPI_PINS[("v1.5.1", "standard")])) in r.stderr, r.stderr
+    assert gwapi_crds(cluster) == crds
+
+
+def test_kstage_fetch_and_bundle_export_still_carry_every_pinned_source(cluster):
+    """For any values: `kstage fetch` downloads the four Gateway API files, and
+    an airgap export holds them all."""
+    r, got = fetches(cluster, "fetch", *mirror(cluster), cache="fetch-all")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert sorted(u for u, _ in got) == sorted(GH_GWAPI + "%s/%s-install.yaml" % k for k in GWAPI_PINS), got
+    out = cluster.tmp / "shipped-airgap.tar.gz"
+    r = cluster.kstage("bundle", "export", str(ROOT), str(out), "--offline",
+                       env={"XDG_CACHE_HOME": str(cluster.tmp / "fetch-all")})
+    assert r.returncode == 0, r.stdout + r.stderr
+    names = subprocess.run(["tar", "tzf", str(out)], capture_output=True, text=True, check=True).stdout.split()
+    for pin in GWAPI_PINS.values():
+        assert "artifacts/sha256/" + pin in names, names
+
+
 def gwapi_crds(cluster):
     """name -> (resourceVersion, bundle-version, channel) of every Gateway API CRD."""
     out = {}

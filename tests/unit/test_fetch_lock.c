@@ -1,6 +1,8 @@
 /* Unit tests for fetch/lock.c (kstage.lock), the mirror rules of
- * fetch/fetch.c, and release/sources.c pinning a bundle by its lock. */
+ * fetch/fetch.c, and release/sources.c pinning a bundle by its lock and
+ * fetching its sources (all of them, or those a run's values enable). */
 #include "unit.h"
+#include "http_srv.h"
 #include "fetch/fetch.h"
 #include "release/release.h"
 
@@ -261,5 +263,121 @@ TEST(fetch_offline_names_what_is_missing)
 	kerr_clear(&e);
 	bundle_rm(d);
 	bundle_rm(cache);
+	karena_release(&a);
+}
+
+/* "kind: msg" a line, of the fetch.verified and fetch.skipped events. */
+static void collect_fetch_events(void *u, const kevent *ev)
+{
+	if (!strcmp(ev->kind, "fetch.verified") || !strcmp(ev->kind, "fetch.skipped"))
+		kbuf_printf(u, "%s: %s\n", ev->kind, ev->msg);
+}
+
+/* A run fetches the sources of the stages its values enable, and those
+ * whose enabled condition reads the cluster or fails, among the stages
+ * --stage selects; `kstage fetch` (rel_fetch) fetches every one. Counted
+ * at a real server. */
+TEST(fetch_run_fetches_only_the_enabled_stages_sources)
+{
+	static const char *const docs[] = { "kind: A\n", "kind: B\n", "kind: C\n", "kind: D\n", "kind: E\n" };
+	static const char *const enabled[] = {
+		"{{ .Values.want }}",                                            /* a: on */
+		"{{ .Values.other }}",                                          /* b: off */
+		"{{ and .Values.other (lookup \"v1\" \"ConfigMap\" \"x\" \"y\") }}", /* c: off, the cluster not read */
+		"{{ if lookup \"v1\" \"ConfigMap\" \"x\" \"y\" }}true{{ else }}false{{ end }}", /* d: reads it */
+		"{{ required \"want .Values.missing\" .Values.missing }}",       /* e: fails */
+	};
+	/* a run: a, d, e; kstage fetch into an empty cache: all five; a run with --stage sd: d */
+	static const int st[] = { 200, 200, 200, 200, 200, 200, 200, 200, 200 };
+	static const char *const only[] = { "sd" };
+	static const char vals[] = "want: true\nother: false\n";
+	const char *body[9];
+	char d[] = "/tmp/kstage-run-XXXXXX", c1[] = "/tmp/kstage-runc-XXXXXX", c2[] = "/tmp/kstage-runc-XXXXXX";
+	char c3[] = "/tmp/kstage-runc-XXXXXX";
+	char hex[65], rule[64];
+	const char *mirrors[] = { rule };
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	kbuf y = KBUF_INIT, ev = KBUF_INIT;
+	rel_bundle b;
+	rel_ctx ctx;
+	rel_fetch_report rep;
+	fetch_opts o;
+	doc_stream vs;
+	kev_sink sink;
+	srv s;
+	size_t i;
+	body[0] = docs[0], body[1] = docs[3], body[2] = docs[4];
+	for (i = 0; i < 5; i++)
+		body[3 + i] = docs[i];
+	body[8] = docs[3];
+	srv_start(&s, st, body, 9);
+	kbuf_puts(&y, "name: b\nstages:\n");
+	for (i = 0; i < 5; i++) {
+		char p[16];
+		snprintf(p, sizeof(p), "/s%c.yaml", (int)('a' + i));
+		fetch_sha256_hex(docs[i], strlen(docs[i]), hex);
+		kbuf_printf(&y, "  - name: s%c\n    source: {url: 'https://example.invalid%s', sha256: %s}\n"
+			    "    enabled: '%s'\n", (int)('a' + i), p, hex, enabled[i]);
+	}
+	bundle_dir(d, y.ptr, NULL);
+	CHECK(mkdtemp(c1) != NULL);
+	CHECK(mkdtemp(c2) != NULL);
+	CHECK(mkdtemp(c3) != NULL);
+	CHECK_INT_EQ(rel_bundle_load(&b, &a, d, &e), 0);
+	memset(&o, 0, sizeof(o));
+	memset(&sink, 0, sizeof(sink));
+	sink.emit = collect_fetch_events;
+	sink.ctx = &ev;
+	snprintf(rule, sizeof(rule), "https://example.invalid/=%s", url_of(&s, "/"));
+	o.mirrors = mirrors;
+	o.nmirrors = 1;
+	o.allow_http = true;
+	o.cache_dir = c1;
+	o.config_file = "/dev/null";
+	o.sink = &sink;
+	CHECK_INT_EQ(doc_load_yaml(&vs, &a, "values", vals, strlen(vals), NULL, &e), 0);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.values = vs.docs[0];
+	ctx.fetch = &o;
+	CHECK_INT_EQ(rel_fetch_run(&b, &ctx, &e), 0);
+	CHECK_INT_EQ(s.served, 3);
+	for (i = 0; i < 5; i++) {
+		char want[128];
+		snprintf(want, sizeof(want), "fetch.%s: stage s%c: https://example.invalid/s%c.yaml",
+			 i == 1 || i == 2 ? "skipped" : "verified", (int)('a' + i), (int)('a' + i));
+		CHECK_CONTAINS(ev.ptr, want);
+	}
+	CHECK_CONTAINS(ev.ptr, "not fetched: the values disable the stage");
+	/* again: all three from the cache, nothing asked */
+	CHECK_INT_EQ(rel_fetch_run(&b, &ctx, &e), 0);
+	CHECK_INT_EQ(s.served, 3);
+	/* kstage fetch: every source, whatever the values */
+	o.cache_dir = c2;
+	memset(&rep, 0, sizeof(rep));
+	CHECK_INT_EQ(rel_fetch(&b, &o, false, &rep, &e), 0);
+	CHECK_INT_EQ(rep.sources, 5);
+	CHECK_INT_EQ(s.served, 8);
+	/* --stage sd: the other stages' sources are left out, whatever their values */
+	o.cache_dir = c3;
+	ctx.only = only;
+	ctx.nonly = 1;
+	kbuf_reset(&ev);
+	CHECK_INT_EQ(rel_fetch_run(&b, &ctx, &e), 0);
+	srv_stop(&s);
+	CHECK_INT_EQ(s.served, 9);
+	CHECK_CONTAINS(ev.ptr, "fetch.verified: stage sd: https://example.invalid/sd.yaml");
+	CHECK_CONTAINS(ev.ptr, "fetch.skipped: stage sa: https://example.invalid/sa.yaml not fetched: "
+		       "the run's --stage filter leaves the stage out");
+	CHECK_CONTAINS(ev.ptr, "fetch.skipped: stage se: https://example.invalid/se.yaml not fetched: "
+		       "the run's --stage filter leaves the stage out");
+	kerr_clear(&e);
+	kbuf_release(&rep.digests);
+	kbuf_release(&y);
+	kbuf_release(&ev);
+	bundle_rm(d);
+	bundle_rm(c1);
+	bundle_rm(c2);
+	bundle_rm(c3);
 	karena_release(&a);
 }
