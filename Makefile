@@ -161,7 +161,8 @@ test-all: lint $(B)/kstage $(B)/asan/kstage
 	@$(MAKE) --no-print-directory test-cluster-suites
 	@echo "make test: all suites passed"
 
-demo: deps
+demo:
+	@bash tools/deps.sh demo
 	@$(MAKE) --no-print-directory -j$$(nproc) $(B)/kstage
 	@bash tools/demo.sh
 

@@ -5,6 +5,15 @@ set -euo pipefail
 pkgs=(pkg-config gcc make libyaml-dev libcurl4-openssl-dev libarchive-dev libgit2-dev
       libbz2-dev liblzma-dev libzstd-dev libssl-dev libjansson-dev libpcre2-dev zlib1g-dev nettle-dev libgmp-dev libcrypt-dev clang libclang-rt-14-dev
       python3 git npm golang-go time)
+# `deps.sh demo`: what make demo needs, without the sanitizer and fuzzing
+# toolchain (clang) that only make test uses.
+if [ "${1:-}" = demo ]; then
+  keep=()
+  for p in "${pkgs[@]}"; do
+    case "$p" in clang|libclang-rt-*) ;; *) keep+=("$p") ;; esac
+  done
+  pkgs=("${keep[@]}")
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   case "$p" in
