@@ -692,10 +692,18 @@ def cert_manager_crds(cluster):
                     "crd/certificates.cert-manager.io", "crd/issuers.cert-manager.io")
 
 
+def drop_kserve_webhooks(cluster):
+    """KServe's chart's webhook configurations (named *.serving.kserve.io, unlabelled)."""
+    for kind in ("mutatingwebhookconfiguration", "validatingwebhookconfiguration"):
+        names = [w["metadata"]["name"] for w in cluster.get(kind)["items"]
+                 if w["metadata"]["name"].endswith(".serving.kserve.io")]
+        if names:
+            cluster.kubectl("delete", kind, *names, "--ignore-not-found")
+
+
 def drop_kserve_chart_leftovers(cluster):
     """KServe's chart's webhooks (no server here) and the cert-manager CRDs."""
-    cluster.kubectl("delete", "mutatingwebhookconfiguration,validatingwebhookconfiguration", "-l",
-                    "app.kubernetes.io/name=kserve", "--ignore-not-found", check=False)
+    drop_kserve_webhooks(cluster)
     cluster.kubectl("delete", "crd", "certificates.cert-manager.io", "issuers.cert-manager.io",
                     "--ignore-not-found", check=False)
 
@@ -705,8 +713,8 @@ def test_kserve_helm_mode_applies_kserves_chart_with_the_gateway_values(cluster)
     applied with enableGatewayApi and kserveGateway; the controller restarted.
     KServe's chart needs cert-manager's kinds (Certificate, Issuer): the test
     installs their CRDs only (no cert-manager), and the chart's webhooks have
-    no server in the test cluster, so verify is off here (the patch mode's
-    tests show the data plane)."""
+    no CA bundle in the test cluster (no cert-manager), so the apply runs with
+    verify off, and the verify stage runs alone once they are removed."""
     preload(cluster, "kserve-v0.15.2")
     cert_manager_crds(cluster)
     b = pinned_copy(cluster, "bundle-helm")
@@ -726,6 +734,17 @@ def test_kserve_helm_mode_applies_kserves_chart_with_the_gateway_values(cluster)
         d = wait_rollout(cluster)
         assert "kubectl.kubernetes.io/restartedAt" in d["spec"]["template"]["metadata"].get("annotations", {})
         assert len(replicasets(cluster)) == len(rs0) + 1
+        # The data plane of the Helm mode: KServe's chart registers admission
+        # webhooks whose caBundle cert-manager would inject; the test cluster
+        # has none, so the API server cannot call them. Without them, the
+        # verify stage alone sends the inference request through the Gateway.
+        drop_kserve_webhooks(cluster)
+        r = cluster.kstage("verify", str(b), *all_mirrors(cluster), *example("helm"), timeout=900)
+        out = r.stdout + r.stderr
+        assert r.returncode == 0, out
+        assert "stage verify: test passed: HTTP 200" in out, out
+        assert '"model_name":"sklearn-v2-iris"' in out, out
+        wait_gone(cluster, "isvc", "sklearn-v2-iris", "-n", "kserve-test")
         r = cluster.kstage("uninstall", RELEASE)
         assert r.returncode == 0, r.stdout + r.stderr
         assert json.loads(strip_comments(ingress(cluster)))["enableGatewayApi"] is False
