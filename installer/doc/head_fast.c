@@ -377,7 +377,7 @@ bool doc_fy_plain_bytes(const unsigned char *s, size_t n)
  * character at a time: UTF-8 in its shortest form, no surrogates, at most
  * U+10FFFF, in libyaml's printable ranges, and not NEL, LS or PS (line
  * breaks to libyaml), the BOM or U+FFFE/U+FFFF. */
-static bool fh_text_bytes(const unsigned char *s, size_t n)
+bool doc_fy_text_bytes(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 	if (doc_fy_plain_bytes(s, n))
@@ -423,7 +423,7 @@ int doc_head_fast(doc_head *h)
 	int pending_path = 0;        /* path of the mapping that would open there */
 	bool pending_is_item = false;
 	bool any = false;
-	if (!fh_text_bytes((const unsigned char *)t, h->len))
+	if (!doc_fy_text_bytes((const unsigned char *)t, h->len))
 		return 0;
 	while (line < end) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
