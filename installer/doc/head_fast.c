@@ -201,7 +201,9 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 		return true;
 	}
 	if (*v == '"') {
-		for (p = v + 1; p < e; p++) {
+		/* no escape before the first '"' (memchr: JSON in a value is long) */
+		const char *q = memchr(v + 1, '"', (size_t)(e - v - 1));
+		for (p = q && !memchr(v + 1, '\\', (size_t)(q - v - 1)) ? q : v + 1; p < e; p++) {
 			if (*p == '\\') {
 				uint32_t cp;
 				if (!(p = doc_fy_escape(p, e, &cp)))
@@ -223,7 +225,7 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 		if (!(*v == '-' && e - v > 1 && v[1] != ' '))
 			return false;
 	}
-	for (p = v; p < e; p++) {
+	for (p = v; p < e; p++) {  /* (no tabs: doc_fy_text_bytes refused them) */
 		if (*p == ':' && (p + 1 == e || p[1] == ' '))
 			return false;
 		if (*p == '#' && p[-1] == ' ') {
@@ -233,8 +235,6 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 				;
 			break;
 		}
-		if (*p == '\t')
-			return false;
 	}
 	if (doc_yaml11_nonfinite(v, (size_t)(e - v)))
 		return false;  /* JSON has no infinities: the libyaml scan fails it */
@@ -409,12 +409,25 @@ bool doc_fy_plain_bytes(const unsigned char *s, size_t n)
 	return true;
 }
 
+/* 16 bytes of printable ASCII and newlines at s? */
+static bool fh_plain16(const unsigned char *s)
+{
+	fh_u8x16 v;
+	fh_s8x16 bad;
+	uint64_t w[2];
+	memcpy(&v, s, 16);
+	bad = (v >= 0x7F) | ((v < 0x20) & (v != '\n'));
+	memcpy(w, &bad, 16);
+	return !(w[0] | w[1]);
+}
+
 /* only what libyaml's reader takes as text, with no line break but the
  * newline? Printable ASCII (the usual case) goes through
  * doc_fy_plain_bytes; a document with other bytes is checked one
- * character at a time: UTF-8 in its shortest form, no surrogates, at most
- * U+10FFFF, in libyaml's printable ranges, and not NEL, LS or PS (line
- * breaks to libyaml), the BOM or U+FFFE/U+FFFF. */
+ * character at a time (its runs of ASCII 16 bytes a step): UTF-8 in its
+ * shortest form, no surrogates, at most U+10FFFF, in libyaml's printable
+ * ranges, and not NEL, LS or PS (line breaks to libyaml), the BOM or
+ * U+FFFE/U+FFFF. */
 bool doc_fy_text_bytes(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
@@ -425,6 +438,10 @@ bool doc_fy_text_bytes(const unsigned char *s, size_t n)
 		uint32_t cp;
 		size_t len, k;
 		if (c < 0x80) {
+			if (n - i >= 16 && fh_plain16(s + i)) {
+				i += 16;  /* the ASCII between the other characters, 16 bytes a step */
+				continue;
+			}
 			if (c >= 0x7F || (c < 0x20 && c != '\n'))
 				return false;
 			i++;
