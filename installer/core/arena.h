@@ -48,6 +48,7 @@ static inline void *karena_alloc(karena *a, size_t n)
 	memset(p, 0, n);
 	return p;
 }
+
 char *karena_strndup(karena *a, const char *s, size_t n);
 char *karena_strdup(karena *a, const char *s);
 void *karena_memdup(karena *a, const void *p, size_t n);
