@@ -29,6 +29,10 @@ bool doc_fy_key_char(char c);
 bool doc_fy_flow_plain(char c);
 /* only printable ASCII and newlines in s[0..n)? */
 bool doc_fy_plain_bytes(const unsigned char *s, size_t n);
+/* only what libyaml's reader takes as text, with no line break but the
+ * newline (UTF-8 in its shortest form, in libyaml's printable ranges, not
+ * NEL, LS, PS or a BOM)? */
+bool doc_fy_text_bytes(const unsigned char *s, size_t n);
 /* The escape after the backslash at p in a one-line double-quoted scalar
  * ending before e, as libyaml's scanner (and go-yaml's, its port) takes it:
  * its last byte, with the code point it stands for in *cp, or NULL for one

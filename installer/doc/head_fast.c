@@ -131,24 +131,57 @@ const char *doc_fy_escape(const char *p, const char *e, uint32_t *cp)
 	return p + 1 + digits;
 }
 
-/* a one-line scalar value [v, e): returns its text (for kind/hook) in
- * [*vs, *ve) or false if it is not one we are sure of; *cooked says the
- * text holds escapes (a quoted value whose text is not [*vs, *ve)) */
-static bool fh_scalar(const char *v, const char *e, const char **vs, const char **ve, bool *cooked)
+/* after a value's last character at p, on a line that ends at e with no
+ * trailing spaces: nothing, or a comment after a space (*ended: nothing
+ * may go on on the lines after)? */
+static bool fh_rest(const char *p, const char *e, bool *ended)
+{
+	if (p == e)
+		return true;
+	if (*p != ' ')
+		return false;
+	while (*p == ' ')
+		p++;
+	if (*p != '#')
+		return false;
+	*ended = true;
+	return true;
+}
+
+/* "{}", "{ }", "[]", "[ ]" at v, before e: the byte after it, or NULL */
+static const char *fh_flow_empty(const char *v, const char *e)
+{
+	const char *p = v + 1;
+	if (*v != '{' && *v != '[')
+		return NULL;
+	while (p < e && *p == ' ')
+		p++;
+	return p < e && *p == (*v == '{' ? '}' : ']') ? p + 1 : NULL;
+}
+
+/* a one-line scalar value [v, e), maybe followed by a comment: returns its
+ * text (for kind/hook) in [*vs, *ve) or false if it is not one we are sure
+ * of; *cooked says the text holds escapes (a quoted value whose text is not
+ * [*vs, *ve)), *ended that a comment follows it (a plain one does not go
+ * on over the lines after) */
+static bool fh_scalar(const char *v, const char *e, const char **vs, const char **ve, bool *cooked, bool *ended)
 {
 	const char *p;
-	*cooked = false;
+	*cooked = *ended = false;
 	while (e > v && e[-1] == ' ')
 		e--;
 	if (v >= e)
 		return false;
-	if (e - v == 2 && ((v[0] == '{' && v[1] == '}') || (v[0] == '[' && v[1] == ']'))) {
+	if ((p = fh_flow_empty(v, e))) {
 		*vs = *ve = NULL; /* an empty flow collection: no scalar text */
-		return true;
+		return fh_rest(p, e, ended);
 	}
 	if (*v == '[') {
+		/* its last ']' ends it, but for a comment after it */
+		for (p = e - 1; p > v && *p != ']'; p--)
+			;
 		*vs = *ve = NULL;
-		return fh_flow_seq(v, e);
+		return p > v && fh_rest(p + 1, e, ended) && fh_flow_seq(v, p + 1);
 	}
 	if (*v == '\'') {
 		for (p = v + 1; p < e; p++) {
@@ -160,15 +193,17 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 				break;
 			}
 		}
-		if (p != e - 1)
+		if (p >= e || !fh_rest(p + 1, e, ended))
 			return false; /* unterminated, or text after the quote */
 		*vs = v + 1;
-		*ve = e - 1;
-		*cooked = memchr(v + 1, '\'', (size_t)(e - v - 2)) != NULL; /* '' escapes: not the text */
+		*ve = p;
+		*cooked = memchr(v + 1, '\'', (size_t)(p - v - 1)) != NULL; /* '' escapes: not the text */
 		return true;
 	}
 	if (*v == '"') {
-		for (p = v + 1; p < e; p++) {
+		/* no escape before the first '"' (memchr: JSON in a value is long) */
+		const char *q = memchr(v + 1, '"', (size_t)(e - v - 1));
+		for (p = q && !memchr(v + 1, '\\', (size_t)(q - v - 1)) ? q : v + 1; p < e; p++) {
 			if (*p == '\\') {
 				uint32_t cp;
 				if (!(p = doc_fy_escape(p, e, &cp)))
@@ -179,10 +214,10 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 			if (*p == '"')
 				break;
 		}
-		if (p != e - 1)
+		if (p >= e || !fh_rest(p + 1, e, ended))
 			return false;
 		*vs = v + 1;
-		*ve = e - 1;
+		*ve = p;
 		return true;
 	}
 	if (strchr("-?:,[]{}#&*!|>'\"%@`", *v)) {
@@ -190,16 +225,19 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 		if (!(*v == '-' && e - v > 1 && v[1] != ' '))
 			return false;
 	}
-	if (doc_yaml11_nonfinite(v, (size_t)(e - v)))
-		return false;  /* JSON has no infinities: the libyaml scan fails it */
-	for (p = v; p < e; p++) {
+	for (p = v; p < e; p++) {  /* (no tabs: doc_fy_text_bytes refused them) */
 		if (*p == ':' && (p + 1 == e || p[1] == ' '))
 			return false;
-		if (*p == '#' && p > v && p[-1] == ' ')
-			return false;
-		if (*p == '\t')
-			return false;
+		if (*p == '#' && p[-1] == ' ') {
+			/* a comment ends it ('#' cannot start it) */
+			*ended = true;
+			for (e = p; e[-1] == ' '; e--)
+				;
+			break;
+		}
 	}
+	if (doc_yaml11_nonfinite(v, (size_t)(e - v)))
+		return false;  /* JSON has no infinities: the libyaml scan fails it */
 	*vs = v;
 	*ve = e;
 	return true;
@@ -371,13 +409,26 @@ bool doc_fy_plain_bytes(const unsigned char *s, size_t n)
 	return true;
 }
 
+/* 16 bytes of printable ASCII and newlines at s? */
+static bool fh_plain16(const unsigned char *s)
+{
+	fh_u8x16 v;
+	fh_s8x16 bad;
+	uint64_t w[2];
+	memcpy(&v, s, 16);
+	bad = (v >= 0x7F) | ((v < 0x20) & (v != '\n'));
+	memcpy(w, &bad, 16);
+	return !(w[0] | w[1]);
+}
+
 /* only what libyaml's reader takes as text, with no line break but the
  * newline? Printable ASCII (the usual case) goes through
  * doc_fy_plain_bytes; a document with other bytes is checked one
- * character at a time: UTF-8 in its shortest form, no surrogates, at most
- * U+10FFFF, in libyaml's printable ranges, and not NEL, LS or PS (line
- * breaks to libyaml), the BOM or U+FFFE/U+FFFF. */
-static bool fh_text_bytes(const unsigned char *s, size_t n)
+ * character at a time (its runs of ASCII 16 bytes a step): UTF-8 in its
+ * shortest form, no surrogates, at most U+10FFFF, in libyaml's printable
+ * ranges, and not NEL, LS or PS (line breaks to libyaml), the BOM or
+ * U+FFFE/U+FFFF. */
+bool doc_fy_text_bytes(const unsigned char *s, size_t n)
 {
 	size_t i = 0;
 	if (doc_fy_plain_bytes(s, n))
@@ -387,6 +438,10 @@ static bool fh_text_bytes(const unsigned char *s, size_t n)
 		uint32_t cp;
 		size_t len, k;
 		if (c < 0x80) {
+			if (n - i >= 16 && fh_plain16(s + i)) {
+				i += 16;  /* the ASCII between the other characters, 16 bytes a step */
+				continue;
+			}
 			if (c >= 0x7F || (c < 0x20 && c != '\n'))
 				return false;
 			i++;
@@ -423,13 +478,13 @@ int doc_head_fast(doc_head *h)
 	int pending_path = 0;        /* path of the mapping that would open there */
 	bool pending_is_item = false;
 	bool any = false;
-	if (!fh_text_bytes((const unsigned char *)t, h->len))
+	if (!doc_fy_text_bytes((const unsigned char *)t, h->len))
 		return 0;
 	while (line < end) {
 		const char *nl = memchr(line, '\n', (size_t)(end - line));
 		const char *le = nl ? nl : end, *p, *ke, *colon, *vs, *ve;
 		char q;
-		bool cooked;
+		bool cooked, ended;
 		int ind = doc_fy_indent(line, le);
 		p = line + ind;
 		if (p == le || *p == '#') {  /* blank or comment line */
@@ -446,6 +501,22 @@ int doc_head_fast(doc_head *h)
 		/* close levels deeper than this line */
 		while (depth > 0 && st[depth - 1].indent > ind)
 			depth--;
+		if (pending >= 0 && ind > pending && (!pending_path || *p == '{') && !(*p == '-' && (p + 1 == le || p[1] == ' ')) &&
+		    fh_scalar(p, le, &vs, &ve, &cooked, &ended)) {
+			/* the value of the key or item before, alone on its line:
+			 * "{}" (metadata and annotations may be one), or a scalar (a
+			 * plain one may go on over the lines after, deeper than the
+			 * key or item) */
+			int at = pending;
+			pending = -1;
+			if (vs == p && !ended) {
+				if (!(line = fh_plain_more(nl ? nl + 1 : end, end, at)))
+					return 0;
+			} else {
+				line = nl ? nl + 1 : end;
+			}
+			continue;
+		}
 		if (*p == '-' && (p + 1 == le || p[1] == ' ')) {
 			/* a sequence item */
 			const char *v = p + 1;
@@ -464,7 +535,7 @@ int doc_head_fast(doc_head *h)
 			pending = -1;
 			while (v < le && *v == ' ')
 				v++;
-			if (v == le) {
+			if (v == le || *v == '#') {  /* nothing, or a comment: the value may follow */
 				pending = ind;
 				pending_is_item = true;
 				pending_path = 0;
@@ -485,7 +556,7 @@ int doc_head_fast(doc_head *h)
 					depth++;
 					while (val < le && *val == ' ')
 						val++;
-					if (val == le) {
+					if (val == le || *val == '#') {
 						pending = kind_ind;
 						pending_is_item = false;
 						pending_path = 0;
@@ -493,14 +564,14 @@ int doc_head_fast(doc_head *h)
 						if (!(line = fh_block(val, le, nl ? nl + 1 : end, end, kind_ind)))
 							return 0;
 						continue;
-					} else if (!fh_scalar(val, le, &vs, &ve, &cooked)) {
+					} else if (!fh_scalar(val, le, &vs, &ve, &cooked, &ended)) {
 						return 0;
 					}
 				} else if (*v == '|' || *v == '>') {
 					if (!(line = fh_block(v, le, nl ? nl + 1 : end, end, ind)))
 						return 0;
 					continue;
-				} else if (!fh_scalar(v, le, &vs, &ve, &cooked)) {
+				} else if (!fh_scalar(v, le, &vs, &ve, &cooked, &ended)) {
 					return 0;
 				}
 			}
@@ -557,11 +628,13 @@ int doc_head_fast(doc_head *h)
 				      (st[lvl].path == 1 && kl == 4 && !strncasecmp(p, "name", 4)) || st[lvl].path == 2;
 			bool mfield = (top && kl == 8 && !strncasecmp(p, "metadata", 8)) ||
 				      (st[lvl].path == 1 && kl == 11 && !strncasecmp(p, "annotations", 11));
+			bool empty;
 			while (v < le && *v == ' ')
 				v++;
-			if ((v == le && sfield) || (v < le && mfield))
-				return 0;
-			if (v == le) {
+			empty = v == le || *v == '#';  /* nothing, or a comment: the value may follow */
+			if ((empty && sfield) || (!empty && mfield && *v != '{'))
+				return 0;  /* ("{" takes the fast path when it is "{}") */
+			if (empty) {
 				pending = ind;
 				pending_is_item = false;
 				pending_path = 0;
@@ -574,16 +647,16 @@ int doc_head_fast(doc_head *h)
 					return 0;
 				continue;
 			} else if ((*v == '\'' || *v == '"') && !sfield && !(top && kl == 4 && !memcmp(p, "kind", 4)) &&
-				   !fh_scalar(v, le, &vs, &ve, &cooked)) {
+				   !fh_scalar(v, le, &vs, &ve, &cooked, &ended)) {
 				/* a quoted value wrapped over lines (CRD descriptions) */
 				if (!(line = fh_quoted_more(v, le, end, ind)))
 					return 0;
 				continue;
-			} else if (!fh_scalar(v, le, &vs, &ve, &cooked)) {
+			} else if (!fh_scalar(v, le, &vs, &ve, &cooked, &ended)) {
 				return 0;
 			} else if (cooked && sfield) {
 				return 0; /* a field the head reads, with escapes: libyaml unescapes it */
-			} else if (vs == v && !sfield && !(top && kl == 4 && !memcmp(p, "kind", 4))) {
+			} else if (vs == v && !ended && !sfield && !(top && kl == 4 && !memcmp(p, "kind", 4))) {
 				/* a plain value (not one the head reads): it may go on
 				 * over deeper-indented lines */
 				if (!(line = fh_plain_more(nl ? nl + 1 : end, end, ind)))

@@ -10,8 +10,10 @@
  * answer for text libyaml reads into the same events: anything it does not
  * fully understand (anchors of collections, tags, documents markers, multi-line
  * plain or quoted scalars, folded or kept block scalars, nested flow
- * collections, tabs, non-ASCII, odd indentation, any error) returns 0, and
- * libyaml reads the text, which also words the errors. */
+ * collections, tabs, bytes libyaml refuses or reads as line breaks, odd
+ * indentation, any error) returns 0, and libyaml reads the text, which also
+ * words the errors. UTF-8 text (in comments above all) is taken; libyaml
+ * counts its columns in characters, and so do the marks here. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,7 @@ typedef struct fy {
 	bool root_done;
 	size_t line;            /* 0-based number of the line at ls */
 	const char *ls;
+	bool utf8;              /* the text is not all ASCII: columns count characters */
 } fy;
 
 static yaml_mark_t mark_at(const fy *f, const char *p)
@@ -44,6 +47,11 @@ static yaml_mark_t mark_at(const fy *f, const char *p)
 	m.index = (size_t)(p - f->text);
 	m.line = f->line;
 	m.column = (size_t)(p - f->ls);
+	if (f->utf8) {
+		const char *q;
+		for (q = f->ls; q < p; q++)
+			m.column -= ((unsigned char)*q & 0xC0) == 0x80;  /* a continuation byte */
+	}
 	return m;
 }
 
@@ -269,9 +277,10 @@ static const char *flow(fy *f, const char *v, const char *le)
 
 /* A literal block scalar ("|" or "|-" and nothing else on the line) at v,
  * the value of a key or item at column parent. Returns the line after it,
- * or NULL when libyaml must read it (no content line, blank lines of
- * spaces, a line between parent and content indentation, no line break
- * after the last line). */
+ * or NULL when libyaml must read it (blank lines before the first content
+ * line or of spaces, a line between parent and content indentation, no
+ * line break after the last line). With no content line (the next text is
+ * at most as deep as parent, or there is none) it is empty. */
 static const char *literal(fy *f, const char *v, const char *le, const char *nl, int parent)
 {
 	const char *h = v + 1, *l, *after;
@@ -301,7 +310,9 @@ static const char *literal(fy *f, const char *v, const char *le, const char *nl,
 			continue;
 		}
 		if (content < 0) {
-			if (bi <= parent || blanks)
+			if (bi <= parent)
+				break;  /* no content: an empty scalar */
+			if (blanks)
 				goto fail;
 			content = bi;
 		}
@@ -319,9 +330,7 @@ static const char *literal(fy *f, const char *v, const char *le, const char *nl,
 		l = bnl + 1;
 		lines++;
 	}
-	if (content < 0)
-		goto fail;
-	if (strip)
+	if (strip && content >= 0)
 		kbuf_truncate(&b, b.len - 1);
 	o = karena_strndup(&f->ev->a, b.ptr, b.len);
 	{
@@ -405,9 +414,9 @@ static const char *value(fy *f, const char *v, const char *le, const char *nl, c
 		f->ev->v[f->ev->n - 1].data.scalar.anchor = (yaml_char_t *)anchor;
 		return next_line(f, nl);
 	}
-	if (strchr("-?:,[]{}#&*!|>'\"%@`", *v) &&
-	    !(*v == '-' && v + 1 < le && ((v[1] >= '0' && v[1] <= '9') || (v[1] >= 'a' && v[1] <= 'z') ||
-					  (v[1] >= 'A' && v[1] <= 'Z') || v[1] == '.')))
+	/* an indicator, but "-", "?" and ":" start a plain scalar when a
+	 * non-space follows ("-1", "--flag", "::1") */
+	if (strchr("-?:,[]{}#&*!|>'\"%@`", *v) && !((*v == '-' || *v == '?' || *v == ':') && v + 1 < le && v[1] != ' '))
 		return NULL;
 	for (p = v; p < le; p++) {
 		if (*p == ':' && (p + 1 == le || p[1] == ' '))
@@ -488,9 +497,12 @@ int doc_fast_events_scan(doc_fast_events *out, const char *text, size_t len)
 	const char *line = text;
 	memset(out, 0, sizeof(*out));
 	karena_init(&out->a);
-	if (!len || !doc_fy_plain_bytes((const unsigned char *)text, len))
+	if (!len)
 		return 0;
 	memset(&f, 0, sizeof(f));
+	f.utf8 = !doc_fy_plain_bytes((const unsigned char *)text, len);
+	if (f.utf8 && !doc_fy_text_bytes((const unsigned char *)text, len))
+		return 0;
 	f.text = f.ls = text;
 	f.end = text + len;
 	f.ev = out;

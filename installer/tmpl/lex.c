@@ -8,11 +8,20 @@
 #include "lex.h"
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-static bool is_alnum(unsigned char c)
-{
-	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       c >= 0x80;
-}
+
+/* '_', letters, digits and every byte of a multi-byte character (a table:
+ * identifiers are most of the bytes inside actions) */
+#define A8(c) [c] = 1, [c + 1] = 1, [c + 2] = 1, [c + 3] = 1, [c + 4] = 1, [c + 5] = 1, [c + 6] = 1, [c + 7] = 1
+#define A32(c) A8(c), A8(c + 8), A8(c + 16), A8(c + 24)
+static const unsigned char alnum[256] = {
+	A8('0'), ['8'] = 1, ['9'] = 1, ['_'] = 1,
+	A8('A'), A8('I'), A8('Q'), ['Y'] = 1, ['Z'] = 1,
+	A8('a'), A8('i'), A8('q'), ['y'] = 1, ['z'] = 1,
+	A32(0x80), A32(0xA0), A32(0xC0), A32(0xE0),
+};
+#undef A32
+#undef A8
+static bool is_alnum(unsigned char c) { return alnum[c]; }
 
 void tlex_init(tlex *l, const char *src, size_t len)
 {
@@ -21,10 +30,10 @@ void tlex_init(tlex *l, const char *src, size_t len)
 	l->len = len;
 }
 
+/* the two bytes s[0], s[1] at p */
 static bool at(const tlex *l, size_t p, const char *s)
 {
-	size_t n = strlen(s);
-	return p + n <= l->len && !memcmp(l->src + p, s, n);
+	return p + 2 <= l->len && l->src[p] == s[0] && l->src[p + 1] == s[1];
 }
 
 /* " -}}" at p */
@@ -52,11 +61,11 @@ static void fail(tlex *l, tlex_tok *t, const char *msg)
 	l->state = 2;
 }
 
-static const struct { const char *w; ttok t; } keywords[] = {
-	{ "if", TK_IF }, { "else", TK_ELSE }, { "end", TK_END }, { "range", TK_RANGE },
-	{ "with", TK_WITH }, { "define", TK_DEFINE }, { "template", TK_TEMPLATE },
-	{ "block", TK_BLOCK }, { "break", TK_BREAK }, { "continue", TK_CONTINUE },
-	{ "true", TK_BOOL }, { "false", TK_BOOL }, { "nil", TK_NIL },
+static const struct { const char *w; size_t n; ttok t; } keywords[] = {
+	{ "if", 2, TK_IF }, { "else", 4, TK_ELSE }, { "end", 3, TK_END }, { "range", 5, TK_RANGE },
+	{ "with", 4, TK_WITH }, { "define", 6, TK_DEFINE }, { "template", 8, TK_TEMPLATE },
+	{ "block", 5, TK_BLOCK }, { "break", 5, TK_BREAK }, { "continue", 8, TK_CONTINUE },
+	{ "true", 4, TK_BOOL }, { "false", 5, TK_BOOL }, { "nil", 3, TK_NIL },
 };
 
 /* the next "{{": memchr is vectorised where a two-byte memmem is not, and
@@ -354,7 +363,7 @@ static void lex_action(tlex *l, tlex_tok *t)
 			q++;
 		l->pos = q;
 		for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-			if (strlen(keywords[i].w) == q - p && !memcmp(keywords[i].w, l->src + p, q - p)) {
+			if (keywords[i].n == q - p && keywords[i].w[0] == c && !memcmp(keywords[i].w, l->src + p, q - p)) {
 				emit(t, keywords[i].t, l, p, q);
 				return;
 			}

@@ -158,13 +158,18 @@ static int unquote(kbuf *b, const char *s, size_t n, char q)
 {
 	size_t i = 0;
 	while (i < n) {
-		char c = s[i++];
-		if (c != '\\') {
-			if (c == q)
-				return -1;
-			kbuf_putc(b, c);
+		size_t run = i;
+		char c;
+		while (run < n && s[run] != '\\' && s[run] != q)
+			run++;
+		if (run > i) {  /* the text up to the next escape, at once */
+			kbuf_put(b, s + i, run - i);
+			i = run;
 			continue;
 		}
+		c = s[i++];
+		if (c != '\\')
+			return -1;  /* the quote */
 		if (i >= n)
 			return -1;
 		c = s[i++];

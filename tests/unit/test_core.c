@@ -159,6 +159,39 @@ TEST(core_arena_alloc_and_realloc)
 	CHECK_INT_EQ(a.used_total, 0);
 }
 
+/* the inline path (small sizes with room in the block) and the block path
+ * (no room, big sizes, one-offs past a quarter block) hand out disjoint,
+ * aligned memory and count every byte, rounded up to 16 (0 counts 16) */
+TEST(core_arena_inline_and_block_paths)
+{
+	static const size_t sizes[] = { 0, 1, 15, 16, 17, 4095, 4096, 4097, 16385, 65536, 70000, 3, 8000 };
+	karena a = KARENA_INIT;
+	unsigned char *p[13 * 40];
+	size_t i, k, n = 0, want = 0;
+	for (k = 0; k < 40; k++) {
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++, n++) {
+			size_t sz = sizes[i];
+			p[n] = k % 2 ? karena_alloc(&a, sz) : karena_alloc_raw(&a, sz);
+			CHECK(((uintptr_t)p[n] & 15) == 0);
+			memset(p[n], (int)(n & 0xFF), sz);
+			want += sz ? (sz + 15) / 16 * 16 : 16;
+		}
+	}
+	CHECK_INT_EQ(a.used_total, want);
+	for (n = 0, k = 0; k < 40; k++)
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++, n++) {
+			size_t j;
+			for (j = 0; j < sizes[i] && p[n][j] == (unsigned char)(n & 0xFF); j++)
+				;
+			CHECK_MSG(j == sizes[i], "allocation %zu of %zu bytes was overwritten at %zu", n, sizes[i], j);
+		}
+	karena_release(&a);
+	CHECK(a.used_total == 0 && a.cur == NULL);
+	/* a released arena allocates again */
+	CHECK(karena_alloc(&a, 10) != NULL);
+	karena_release(&a);
+}
+
 TEST(core_err_location_caret_and_chain)
 {
 	kerr e = KERR_INIT;

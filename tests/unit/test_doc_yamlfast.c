@@ -29,6 +29,15 @@ static const char *const seeds[] = {
 	"a:\n  b:\n    c:\n      d: deep\n    e: [1, 2]\n  f: g\nh:\n- i: j\n  k: l\n- m\n",
 	/* anchored scalars and their aliases (KServe's image tags) */
 	"version: &v v0.15.2\nagent:\n  tag: *v\n  q: &q-1 \"x\"\nlist:\n- *q-1\n- &n 3\n- *n  # again\n",
+	/* UTF-8 in comments and values (columns count characters), plain
+	 * scalars that start with "-", "?" or ":" (consul's "::1") */
+	"# \xe2\x80\x94 the metric\xe2\x80\x99s labels\nhosts:\n  - ::1\n  - 127.0.0.1\n  - ?q\nargs:\n- --leader-elect\n"
+	"- -v=2  # caf\xc3\xa9\nname: caf\xc3\xa9 # \xf0\x9f\x98\x80\nq: {k: '\xc3\xa9\xc3\xa9', k2: x}\n"
+	"s: [\"\xe2\x82\xac\", b]\n",
+	/* empty literal block scalars, as redis-ha's "affinity: |" */
+	"affinity: |\n\n# -- a comment\ncustom: ~\nlist:\n- |-\n- |\nlast: |\n",
+	/* an error after UTF-8 on its line: its column in characters */
+	"a: b\nq: {k: '\xc3\xa9\xe2\x82\xac', k: x}\n",
 };
 
 static unsigned long long rng = 0x9E3779B97F4A7C15ULL;
@@ -131,7 +140,7 @@ static int check_one(const char *text, size_t len, doc_dup_mode dup)
 
 TEST(doc_yaml_fast_path_builds_libyamls_tree)
 {
-	static const char alphabet[] = " :-#\n'\"|>{}[],\tabx1&*!?.%@\\~";
+	static const char alphabet[] = " :-#\n'\"|>{}[],\tabx1&*!?.%@\\~\xc3\xa9\xe2\x80\xa8";
 	size_t i, k;
 	int fails = 0;
 	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]) && fails < 5; i++) {

@@ -46,6 +46,15 @@ static const char *const seeds[] = {
 	/* UTF-8 text in values (descriptions, block scalars) */
 	"kind: CustomResourceDefinition\nspec:\n  d: units are \"ns\", \"µs\" — or “ms”\n  q: \"naïve\n    café\"\n"
 	"  b: |\n    日本語 🙂\n  list:\n  - ¼ élan\n",
+	/* comments after values and keys, empty flow collections alone under
+	 * their key or item (rook's "# namespace:cluster", argo-cd, redis-ha) */
+	"apiVersion: v1 # c\nkind: Role  # k\nmetadata: # m\n  name: x # n\n  namespace: default # namespace:cluster\n"
+	"  annotations:\n    helm.sh/hook: pre-install # h\nrules:\n- verbs: [get, list] # v\n  x: \"q\" # \"r\"\n"
+	"  y: 'it''s' # it's\n- delete  # a live object\n- # an item\n  z: { }\naffinity:\n  {}\nsel:\n  - \n    [ ]\n"
+	"n:\n  null\n",
+	"kind: Pod\nmetadata:\n  name: p\n  annotations:\n    {}\nspec:\n  metadata: {} # none\n  wrapped:\n    plain text\n"
+	"    goes on\n",
+	"metadata: { }  # empty\nkind: ConfigMap\n",
 };
 
 static unsigned long long rng = 88172645463325252ULL;
