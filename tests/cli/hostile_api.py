@@ -364,6 +364,11 @@ J = "application/json"
 LOCATED = (r"/apis?\b|/version\b|127\.0\.0\.1:\d+|API server|\b[A-Z][A-Za-z]+/[a-z0-9.-]+/[a-z0-9.-]+"
            r'|in namespace "')
 OTHER = {}   # "url": the other host's base URL, filled in per case
+# a request cut by the stall limit: attempts, time, and the limit named
+STALLED = (r"cluster unreachable after \d+ attempts? in [\d.]+ s\b.*: GET https://127\.0\.0\.1:\d+/api/v1: "
+           r"the reply stalled: .*\(KSTAGE_HTTP_STALL_SECONDS\)"
+           r"|cluster unreachable after \d+ attempts in [\d.]+ s, ended by the \d+ s deadline of one request "
+           r"\(KSTAGE_HTTP_DEADLINE_SECONDS\), \d+ of them stalled \(KSTAGE_HTTP_STALL_SECONDS\)")
 
 CASES = [
     # name, match (METHOD path regex), reply, exit codes per command (None: not run), bounds
@@ -485,20 +490,33 @@ CASES = [
      "env": {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(1 << 20)}},
     {"name": "huge-reply-gzip-bomb", "match": r"^GET /api/v1$", "reply": gzip_bomb(64 << 20),
      "env": {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(8 << 20)}},
-    # slow replies (small limits by the environment: a stall of 2 s, 6 s for a whole request)
+    # slow replies (small limits by the environment: a stall of 2 s, 6 s for a whole request); "err": what
+    # the message must say, in kstage's words: the request, the limit that cut it, attempts and time
     {"name": "stall-after-headers", "match": r"^GET /api/v1$",
      "reply": trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{", b"", 0),
-     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30,
+     "err": STALLED},
     {"name": "trickle-body", "match": r"^GET /api/v1$",
      "reply": trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
                       json.dumps(RESOURCE_LIST).encode(), 2.5),
-     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30,
+     "err": STALLED},
+    # a status line or a header line a byte at a time: libcurl passes only complete lines, so the
+    # stall shows at the socket; the deadline (12 s) leaves room for the stall cut to come first
     {"name": "trickle-status-line", "match": r"^GET /api/v1$",
      "reply": trickle(b"", b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", 2.5),
-     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "12"}, "max_seconds": 30,
+     "err": STALLED + r".*no complete header line within 2 s"},
+    {"name": "trickle-header-line", "match": r"^GET /api/v1$",
+     "reply": trickle(b"HTTP/1.1 200 OK\r\n", b"Content-Type: application/json\r\n", 2.5),
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "12"}, "max_seconds": 30,
+     "err": STALLED},
     {"name": "no-answer", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
      "reply": trickle(b"", b"", 0),
-     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30,
+     "err": r"cluster unreachable after 1 attempt in [67]\.\d s, ended by the 6 s deadline of one request "
+            r"\(KSTAGE_HTTP_DEADLINE_SECONDS\): GET https://127\.0\.0\.1:\d+/api/v1/namespaces/[a-z-]+/secrets: "
+            r"no complete answer within [\d.]+ s \(what was left of the request's deadline\)"},
     {"name": "nul-bytes", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
      "reply": body(J, b'{"kind":"SecretList","items":[{"metadata":{"name":"a\x00b"}}]}')},
 ]
@@ -607,10 +625,13 @@ def main():
                 problems.append(f"exit {rc}, want {' or '.join(map(str, want))}")
             if rc in (2, 4) and hit and not re.search(LOCATED, err):
                 problems.append("the error names neither the API server, the request nor the object")
+            if case.get("err") and rc in (2, 4) and hit and not re.search(case["err"], err):
+                problems.append(f"the error does not match {case['err']!r}")
             for s in (TOKEN, SECRET):
                 if s in out or s in err:
                     problems.append(f"printed the planted {s}")
-            for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer", "\x1b", "\r"):
+            for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer", "\x1b", "\r",
+                        "Operation timed out"):   # libcurl's words: kstage names the request and the limit
                 if bad in err or bad in out:
                     problems.append(f"output has {bad!r}")
             if elapsed > max_seconds:
