@@ -510,6 +510,11 @@ static long env_limit(const char *name, long def, long min, long max)
 	return *end || errno || n < min || n > max ? def : n;
 }
 
+size_t kube_reply_limit(void)
+{
+	return (size_t)env_limit("KSTAGE_HTTP_MAX_REPLY_BYTES", KUBE_REPLY_MAX, 1024, (long)(KBUF_MAX / 2));
+}
+
 int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 {
 	curl_tr *t;
@@ -535,7 +540,7 @@ int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 	t->http.proxy = cfg->proxy_url;
 	t->http.allow_http = !strncmp(s, "http://", 7);   /* the kubeconfig asked for it */
 	t->http.connect_timeout_ms = 10000;
-	t->max_reply = (size_t)env_limit("KSTAGE_HTTP_MAX_REPLY_BYTES", KUBE_REPLY_MAX, 1024, (long)(KBUF_MAX / 2));
+	t->max_reply = kube_reply_limit();
 	t->stall_s = env_limit("KSTAGE_HTTP_STALL_SECONDS", KUBE_STALL_S, 1, 3600);
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&t->locks[i], NULL);

@@ -216,6 +216,10 @@ typedef struct kube_client {
 #define KUBE_STALL_S 30L
 #define KUBE_DEADLINE_S 120L
 
+/* The limit of one reply body or watch event: KUBE_REPLY_MAX, or the
+ * smaller one KSTAGE_HTTP_MAX_REPLY_BYTES sets. */
+size_t kube_reply_limit(void);
+
 /* KE_ERROR ("interrupted") once the caller's stop flag (c->stop) is set,
  * else 0. Safe points of long runs call it between requests. */
 int kube_check_stop(const kube_client *c, kerr *err);

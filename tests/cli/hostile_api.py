@@ -522,6 +522,59 @@ CASES = [
 ]
 
 
+# ---- scenarios beyond the table -----------------------------------------------------------
+
+def watch_event_over_limit(d, certs):
+    """One watch event over the reply limit (1 MiB here) stops the watch and the wait falls back
+    to polling: the stage waits for ConfigMap c1's data.ready, the watch streams a 3 MiB event,
+    the polling GET after it answers c1 ready. The apply must succeed, with one watch request
+    (not resumed) and a GET of c1 after it. Returns a list of problems."""
+    store = Store()
+    watches = []
+
+    def reply(h, path):
+        query = h.path.split("?", 1)[1] if "?" in h.path else ""
+        if "watch=1" in query:
+            watches.append(query)
+            event = padded({"type": "MODIFIED", "object": {"apiVersion": "v1", "kind": "ConfigMap",
+                                                           "metadata": {"name": "c1", "namespace": "default",
+                                                                        "resourceVersion": "99"},
+                                                           "data": {"ready": "no"}}}, 3 << 20)
+            chunked(event + b"\n")(h, path)
+            return
+        code, value = store.answer("GET", path, query, None)
+        if code == 200 and watches and path.endswith("/configmaps/c1"):
+            value = merge(value, {"data": {"ready": "yes"}})   # ready once the watch has been tried
+        h.send_json(code, value)
+
+    srv, log = serve("127.0.0.1", certs, {"match": r"^GET /api/v1/namespaces/default/configmaps(/c1)?$",
+                                          "reply": reply}, store)
+    kc, b = write_inputs(d, "https://127.0.0.1:%d" % srv.server_address[1])
+    with open(os.path.join(b, "kstage.yaml"), "w") as f:
+        f.write("name: hostile\nstages:\n  - name: one\n    templates: [cm.yaml]\n    timeout: 30s\n"
+                "    wait: {rules: [{kind: ConfigMap, jsonPath: .data.ready, equals: 'yes'}]}\n")
+    rc, out, err, elapsed, rss = run("apply", kc, b, 60, {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(1 << 20)})
+    srv.shutdown()
+    srv.server_close()
+    problems = []
+    if rc != 0:
+        problems.append(f"exit {rc}, want 0")
+    if len(watches) != 1:
+        problems.append(f"{len(watches)} watch requests, want 1 (stopped by the event over the limit, not resumed)")
+    at = next((i for i, (m, p, q, _) in enumerate(log) if "watch=1" in q), None)
+    if at is None or not any(m == "GET" and p.endswith("/configmaps/c1") for m, p, _, _ in log[at + 1:]):
+        problems.append("no GET of configmaps/c1 after the watch: the wait did not fall back to polling")
+    for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer", SECRET, TOKEN):
+        if bad in out or bad in err:
+            problems.append(f"output has {bad!r}")
+    if rss > 512:
+        problems.append(f"peak memory {rss} MB, bound 512 MB")
+    return problems, f"exit {rc}, {len(log)} requests, {len(watches)} watch, {elapsed:.1f} s, {rss} MB", err
+
+
+SCENARIOS = [("watch-event-over-limit", watch_event_over_limit)]
+
+
 # ---- running -------------------------------------------------------------------------------
 
 def write_inputs(d, server):
@@ -660,6 +713,18 @@ def main():
                 if os.environ.get("HOSTILE_API_VERBOSE"):
                     print(f"ok   {tag}: exit {rc}, {len(log)} requests, {elapsed:.1f} s, {rss} MB: "
                           + err.strip().splitlines()[-1][:200] if err.strip() else "")
+    for name, scenario in SCENARIOS:
+        if only and not any(name.startswith(o) for o in only):
+            continue
+        problems, figures, err = scenario(d, certs)
+        if problems:
+            failed += 1
+            print(f"FAIL {name}: " + "; ".join(problems) + f" ({figures})")
+            print("  stderr: " + err[-600:].replace("\n", "\n          "))
+        else:
+            passed += 1
+            if os.environ.get("HOSTILE_API_VERBOSE"):
+                print(f"ok   {name}: {figures}")
     other.shutdown()
     subprocess.run(["rm", "-rf", d])
     print(f"hostile-api: {passed} passed, {failed} failed")
