@@ -14,6 +14,8 @@ memory bounds, print
 neither the planted token nor the planted secret value, send no request that
 could change the cluster from plan, status or history, send nothing to the
 other host a redirect names, and stay within a request bound.
+Scenarios beyond the table (SCENARIOS): a watch event over the reply limit
+(the wait falls back to polling) and a reply over the real 256 MiB default.
 
 Runs $KSTAGE_ASAN_BIN (else $KSTAGE_BIN, else build/asan/kstage).
     python3 tests/cli/hostile_api.py [CASE-PREFIX...]
@@ -572,7 +574,65 @@ def watch_event_over_limit(d, certs):
     return problems, f"exit {rc}, {len(log)} requests, {len(watches)} watch, {elapsed:.1f} s, {rss} MB", err
 
 
-SCENARIOS = [("watch-event-over-limit", watch_event_over_limit)]
+def reply_over_real_limit(d, certs):
+    """The real default limit (no KSTAGE_HTTP_* settings): discovery streams a reply of 256 MiB and
+    1 MiB more, chunked (its size shows only as it comes), fast over localhost. plan must end with
+    exit 2 naming the request and the limit, within its time, having stopped reading at the limit
+    (the server could not send it all) and holding at most the limit in memory: peak RSS under the
+    sane plan's peak (measured first) plus the limit and 64 MB. ASan's quarantine is off for these
+    two runs: it keeps the buffers a growing reply frees, which the product does not hold."""
+    limit = 256 << 20
+
+    sent = [0]
+
+    def stream(h, path):
+        try:
+            h.raw(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            head = b'{"kind":"APIResourceList","groupVersion":"v1","resources":[],"filler":"'
+            h.raw(b"%x\r\n" % len(head) + head + b"\r\n")
+            block = b"x" * (1 << 20)
+            for _ in range((limit >> 20) + 64):
+                h.raw(b"%x\r\n" % len(block) + block + b"\r\n")
+                sent[0] += len(block)
+            h.raw(b'2\r\n"}\r\n0\r\n\r\n')
+        except OSError:
+            pass
+
+    env = {k: "" for k in ("KSTAGE_HTTP_MAX_REPLY_BYTES", "KSTAGE_HTTP_STALL_SECONDS", "KSTAGE_HTTP_DEADLINE_SECONDS")}
+    env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "detect_leaks=1") + ":quarantine_size_mb=0"
+    srv, _ = serve("127.0.0.1", certs, {})
+    kc, b = write_inputs(d, "https://127.0.0.1:%d" % srv.server_address[1])
+    _, _, _, _, base_rss = run("plan", kc, b, 60, env)
+    srv.shutdown()
+    srv.server_close()
+    srv, log = serve("127.0.0.1", certs, {"match": r"^GET /api/v1$", "reply": stream})
+    kc, b = write_inputs(d, "https://127.0.0.1:%d" % srv.server_address[1])
+    rc, out, err, elapsed, rss = run("plan", kc, b, 60, env)
+    srv.shutdown()
+    srv.server_close()
+    problems = []
+    bound = base_rss + (limit >> 20) + 64
+    if rc != 2:
+        problems.append(f"exit {rc}, want 2")
+    if not re.search(r"GET https://127\.0\.0\.1:\d+/api/v1: the API server's reply is larger than 268435456 bytes",
+                     err):
+        problems.append("the error does not name the request and the 256 MiB limit")
+    if sent[0] >= limit + (32 << 20):
+        problems.append(f"the server sent {sent[0] >> 20} MiB: kstage read on past the limit")
+    if sum(1 for m, p, _, _ in log if p == "/api/v1") != 1:
+        problems.append("the reply over the limit was asked for again")
+    for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer", SECRET, TOKEN):
+        if bad in out or bad in err:
+            problems.append(f"output has {bad!r}")
+    if elapsed > 60:
+        problems.append(f"took {elapsed:.1f} s, bound 60 s")
+    if rss > bound:
+        problems.append(f"peak memory {rss} MB, bound {bound} MB")
+    return problems, (f"exit {rc}, {elapsed:.1f} s, {sent[0] >> 20} MiB sent, peak {rss} MB "
+                      f"(sane plan {base_rss} MB, bound {bound} MB)"), err
+
+
+SCENARIOS = [("watch-event-over-limit", watch_event_over_limit), ("reply-over-real-limit", reply_over_real_limit)]
 
 
 # ---- running -------------------------------------------------------------------------------
