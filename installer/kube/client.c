@@ -66,7 +66,7 @@ typedef struct curl_tr {
 	struct curl_slist *connect_to;
 	const kube_config *cfg;
 	fetch_http_opts http;         /* what every handle is set up with */
-	size_t max_reply;             /* bytes of one reply body (KUBE_REPLY_MAX) */
+	size_t max_reply;             /* bytes of one reply body (kube_reply_limit) */
 	long stall_s;                 /* a reply under 1 byte/s for this long is cut */
 } curl_tr;
 
@@ -497,22 +497,58 @@ static int check_file(const kube_config *cfg, const char *key, const char *path,
 			path, why);
 }
 
-/* A limit from the environment (tests set small ones), else def. */
-static long env_limit(const char *name, long def, long min, long max)
+/* The transport limits the environment may set (README: for tests, which
+ * make them small, and for clusters that need other ones). */
+static const struct env_lim {
+	const char *name, *unit;
+	long def, min, max;
+} env_lims[] = {
+	{ "KSTAGE_HTTP_MAX_REPLY_BYTES", "bytes", KUBE_REPLY_MAX, 1024, (long)(KBUF_MAX / 2) },
+	{ "KSTAGE_HTTP_STALL_SECONDS", "seconds", KUBE_STALL_S, 1, 3600 },
+	{ "KSTAGE_HTTP_DEADLINE_SECONDS", "seconds", KUBE_DEADLINE_S, 1, 86400 },
+};
+
+/* The value of limit i set in the environment into *out: 1, or 0 when it
+ * is not set, -1 when it is not a number in the limit's range. */
+static int env_value(size_t i, long *out)
 {
-	const char *v = getenv(name);
+	const struct env_lim *l = &env_lims[i];
+	const char *v = getenv(l->name);
 	char *end;
 	long n;
 	if (!v || !*v)
-		return def;
+		return 0;
 	errno = 0;
 	n = strtol(v, &end, 10);
-	return *end || errno || n < min || n > max ? def : n;
+	if (*end || errno || n < l->min || n > l->max)
+		return -1;
+	*out = n;
+	return 1;
+}
+
+/* Limit i: the environment's value, else its default (kube_limits_check
+ * refused an invalid one before any request). */
+static long env_limit(size_t i)
+{
+	long n;
+	return env_value(i, &n) > 0 ? n : env_lims[i].def;
+}
+
+int kube_limits_check(kerr *err)
+{
+	size_t i;
+	long n;
+	for (i = 0; i < sizeof(env_lims) / sizeof(env_lims[0]); i++)
+		if (env_value(i, &n) < 0)
+			return kerr_set(err, KE_INPUT, "%s=\"%s\": want a whole number of %s from %ld to %ld (default %ld)",
+					env_lims[i].name, getenv(env_lims[i].name), env_lims[i].unit, env_lims[i].min,
+					env_lims[i].max, env_lims[i].def);
+	return 0;
 }
 
 size_t kube_reply_limit(void)
 {
-	return (size_t)env_limit("KSTAGE_HTTP_MAX_REPLY_BYTES", KUBE_REPLY_MAX, 1024, (long)(KBUF_MAX / 2));
+	return (size_t)env_limit(0);
 }
 
 int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
@@ -525,7 +561,8 @@ int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 				cfg->source ? cfg->source : "the kubeconfig");
 	{
 		int rc;
-		if ((rc = check_file(cfg, "certificate-authority", cfg->ca_file, err)) ||
+		if ((rc = kube_limits_check(err)) ||
+		    (rc = check_file(cfg, "certificate-authority", cfg->ca_file, err)) ||
 		    (rc = check_file(cfg, "client-certificate", cfg->cert_file, err)) ||
 		    (rc = check_file(cfg, "client-key", cfg->key_file, err)))
 			return rc;
@@ -541,7 +578,7 @@ int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 	t->http.allow_http = !strncmp(s, "http://", 7);   /* the kubeconfig asked for it */
 	t->http.connect_timeout_ms = 10000;
 	t->max_reply = kube_reply_limit();
-	t->stall_s = env_limit("KSTAGE_HTTP_STALL_SECONDS", KUBE_STALL_S, 1, 3600);
+	t->stall_s = env_limit(1);
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&t->locks[i], NULL);
 	pthread_mutex_init(&t->pool_mu, NULL);
@@ -908,7 +945,7 @@ kube_client *kube_client_new_with(kube_transport tr, const kube_config *cfg, con
 	c->sink.emit = locked_emit;
 	c->sink.ctx = c;
 	c->exec_expiry = -1;
-	c->request_deadline_ms = env_limit("KSTAGE_HTTP_DEADLINE_SECONDS", KUBE_DEADLINE_S, 1, 86400) * 1000;
+	c->request_deadline_ms = env_limit(2) * 1000;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->exec_mu, NULL);
 	pthread_mutex_init(&c->emit_mu, NULL);

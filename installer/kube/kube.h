@@ -188,9 +188,10 @@ typedef struct kube_client {
 				    * a request whose own timeout_ms is longer gets that */
 } kube_client;
 
-/* Limits of every request (set smaller by the environment, for tests:
- * KSTAGE_HTTP_MAX_REPLY_BYTES, KSTAGE_HTTP_STALL_SECONDS,
- * KSTAGE_HTTP_DEADLINE_SECONDS).
+/* Limits of every request. The environment may set others (documented in
+ * README: tests make them small, a cluster behind a slow link may need a
+ * longer deadline): KSTAGE_HTTP_MAX_REPLY_BYTES, KSTAGE_HTTP_STALL_SECONDS,
+ * KSTAGE_HTTP_DEADLINE_SECONDS; messages of a request they end name them.
  * - A reply body (after decompression) over KUBE_REPLY_MAX bytes is refused
  *   (KE_LIMIT, not retried). The largest real replies are lists: every CRD
  *   of a cluster with a few big operators is some 10-50 MiB, aggregated
@@ -216,9 +217,14 @@ typedef struct kube_client {
 #define KUBE_STALL_S 30L
 #define KUBE_DEADLINE_S 120L
 
-/* The limit of one reply body or watch event: KUBE_REPLY_MAX, or the
- * smaller one KSTAGE_HTTP_MAX_REPLY_BYTES sets. */
+/* The limit of one reply body or watch event: KSTAGE_HTTP_MAX_REPLY_BYTES,
+ * else KUBE_REPLY_MAX. */
 size_t kube_reply_limit(void);
+/* KE_INPUT naming the setting when KSTAGE_HTTP_MAX_REPLY_BYTES,
+ * KSTAGE_HTTP_STALL_SECONDS or KSTAGE_HTTP_DEADLINE_SECONDS is set to
+ * something other than a whole number in its range; the curl transport
+ * checks it before any request. */
+int kube_limits_check(kerr *err);
 
 /* KE_ERROR ("interrupted") once the caller's stop flag (c->stop) is set,
  * else 0. Safe points of long runs call it between requests. */
