@@ -146,16 +146,18 @@ static long long sock_received(CURL *h)
 	return (long long)ti.tcpi_bytes_received;
 }
 
-/* Before the first complete header line: once the request is sent, socket
- * bytes arriving again a second or more after the first ones mean the
- * server is answering, slowly; no complete line within stall_ms of the
- * first is a stall. One burst alone (TLS session tickets, HTTP/2 settings)
- * followed by silence is the server thinking (webhooks): the attempt's
- * timeout bounds that. */
+/* Before the first complete header line: once the connection is set up
+ * (TLS handshake done) and the request sent, socket bytes arriving again a
+ * second or more after the first ones mean the server is answering,
+ * slowly; no complete line within stall_ms of the first is a stall. One
+ * burst alone (TLS session tickets, HTTP/2 settings) followed by silence
+ * is the server thinking (webhooks): the attempt's timeout bounds that. */
 static bool head_stalled(xfer *x, long now, bool sent)
 {
+	curl_off_t pre = 0;
 	long long rx;
-	if (!sent || (rx = sock_received(x->h)) < 0)
+	if (!sent || curl_easy_getinfo(x->h, CURLINFO_PRETRANSFER_TIME_T, &pre) != CURLE_OK || !pre ||
+	    (rx = sock_received(x->h)) < 0)
 		return false;
 	if (x->sock_rx < 0) {
 		x->sock_rx = rx;      /* what came before: the connection's setup */

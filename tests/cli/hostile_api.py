@@ -367,10 +367,10 @@ LOCATED = (r"/apis?\b|/version\b|127\.0\.0\.1:\d+|API server|\b[A-Z][A-Za-z]+/[a
            r'|in namespace "')
 OTHER = {}   # "url": the other host's base URL, filled in per case
 # a request cut by the stall limit: attempts, time, and the limit named
-STALLED = (r"cluster unreachable after \d+ attempts? in [\d.]+ s\b.*: GET https://127\.0\.0\.1:\d+/api/v1: "
-           r"the reply stalled: .*\(KSTAGE_HTTP_STALL_SECONDS\)"
-           r"|cluster unreachable after \d+ attempts in [\d.]+ s, ended by the \d+ s deadline of one request "
-           r"\(KSTAGE_HTTP_DEADLINE_SECONDS\), \d+ of them stalled \(KSTAGE_HTTP_STALL_SECONDS\)")
+STALLED = (r"cluster unreachable after \d+ attempts? in [\d.]+ s[^:]*, \d+ of them stalled \(KSTAGE_HTTP_STALL_SECONDS\): "
+           r"GET https://127\.0\.0\.1:\d+/api/v1: "
+           r"|cluster unreachable after \d+ attempts? in [\d.]+ s[^:]*: GET https://127\.0\.0\.1:\d+/api/v1: "
+           r"the reply stalled: .*\(KSTAGE_HTTP_STALL_SECONDS\)")
 
 CASES = [
     # name, match (METHOD path regex), reply, exit codes per command (None: not run), bounds
@@ -508,7 +508,7 @@ CASES = [
     {"name": "trickle-status-line", "match": r"^GET /api/v1$",
      "reply": trickle(b"", b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", 2.5),
      "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "12"}, "max_seconds": 30,
-     "err": STALLED + r".*no complete header line within 2 s"},
+     "err": STALLED},   # before the socket check: one attempt, cut by the deadline, no stall
     {"name": "trickle-header-line", "match": r"^GET /api/v1$",
      "reply": trickle(b"HTTP/1.1 200 OK\r\n", b"Content-Type: application/json\r\n", 2.5),
      "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "12"}, "max_seconds": 30,
