@@ -516,7 +516,7 @@ CASES = [
     {"name": "no-answer", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
      "reply": trickle(b"", b"", 0),
      "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30,
-     "err": r"cluster unreachable after 1 attempt in [67]\.\d s, ended by the 6 s deadline of one request "
+     "err": r"cluster unreachable after 1 attempt in [\d.]+ s, ended by the 6 s deadline of one request "
             r"\(KSTAGE_HTTP_DEADLINE_SECONDS\): GET https://127\.0\.0\.1:\d+/api/v1/namespaces/[a-z-]+/secrets: "
             r"no complete answer within [\d.]+ s \(what was left of the request's deadline\)"},
     {"name": "nul-bytes", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
@@ -544,7 +544,7 @@ def watch_event_over_limit(d, certs):
     """One watch event over the reply limit (1 MiB here) stops the watch and the wait falls back
     to polling: the stage waits for ConfigMap c1's data.ready, the watch streams a 3 MiB event,
     the polling GET after it answers c1 ready. The apply must succeed, with one watch request
-    (not resumed) and a GET of c1 after it. Returns a list of problems."""
+    (not resumed) and a GET of c1 after it. Returns (problems, figures, stderr)."""
     store = Store()
     watches = []
 
@@ -589,8 +589,7 @@ def reply_over_real_limit(d, certs):
     sane plan's peak (measured first) plus the limit and 64 MB. ASan's quarantine is off for these
     two runs: it keeps the buffers a growing reply frees, which the product does not hold."""
     limit = 256 << 20
-
-    sent = [0]
+    sent = [0]   # bytes of filler the server got out before kstage stopped reading
 
     def stream(h, path):
         try:
