@@ -106,6 +106,23 @@ static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
 	return 0;
 }
 
+/* A failed transfer of url in kstage's words: a timeout names the limit
+ * that ended it (of the connection or of the whole transfer) and how long
+ * it was, instead of libcurl's "Operation timed out after N milliseconds". */
+static int transfer_failed(kerr *err, const char *url, CURLcode cc, const char *ebuf, curl_off_t pretransfer,
+			   const fetch_http_opts *o)
+{
+	long ms = o->timeout_ms > 0 ? o->timeout_ms : 300000L;
+	long cms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 15000L;
+	if (cc != CURLE_OPERATION_TIMEDOUT)
+		return kerr_set(err, KE_IO, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+	if (!pretransfer)
+		return kerr_set(err, KE_IO, "%s: timed out: no connection within %.1f s, the time limit of a connection",
+				url, (double)(cms < ms ? cms : ms) / 1000.0);
+	return kerr_set(err, KE_IO, "%s: timed out: no complete answer within %.1f s, the time limit of one transfer",
+			url, (double)ms / 1000.0);
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
@@ -143,6 +160,7 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 		sink s = { out, cap, false };
 		CURLcode cc;
 		long status = 0;
+		curl_off_t pre = 0;
 		bool retry = false;
 		struct curl_slist *hl = NULL;
 		progress pg;
@@ -183,6 +201,7 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
 		cc = curl_easy_perform(h);
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+		curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pre);
 		if (o->effective_url) {
 			char *eff = NULL;
 			kbuf_reset(o->effective_url);
@@ -198,7 +217,7 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 			return kerr_set(err, KE_LIMIT, "%s: larger than %zu bytes", url, cap);
 		}
 		if (cc != CURLE_OK) {
-			rc = kerr_set(err, KE_IO, "%s: %s", url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+			rc = transfer_failed(err, url, cc, ebuf, pre, o);
 			retry = cc != CURLE_PEER_FAILED_VERIFICATION && cc != CURLE_UNSUPPORTED_PROTOCOL &&
 				cc != CURLE_SSL_CACERT_BADFILE && cc != CURLE_URL_MALFORMAT;
 		} else if (status >= 400 && status < 500 && status != 429 && o->status) {
@@ -223,6 +242,8 @@ int fetch_http_get(kbuf *out, const char *url, const fetch_http_opts *o, kerr *e
 			sleep_ms(d / 2 + (long)(rand_r(&seed) % (unsigned)(d / 2 + 1)));
 		}
 	}
+	if (rc && attempt > 1)
+		kerr_wrap(err, "after %d attempts", attempt > max ? max : attempt);
 	if (rc)
 		kbuf_reset(out);
 	return rc;
@@ -236,6 +257,7 @@ int fetch_http_send(kbuf *out, long *status, const fetch_http_request *rq, const
 	sink s = { out, cap, false };
 	CURL *h;
 	CURLcode cc;
+	curl_off_t pre = 0;
 	int rc;
 	*status = 0;
 	kbuf_reset(out);
@@ -264,6 +286,7 @@ int fetch_http_send(kbuf *out, long *status, const fetch_http_request *rq, const
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
 	cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pre);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hl);
 	if (s.too_big) {
@@ -272,7 +295,7 @@ int fetch_http_send(kbuf *out, long *status, const fetch_http_request *rq, const
 	}
 	if (cc != CURLE_OK) {
 		kbuf_reset(out);
-		return kerr_set(err, KE_IO, "%s: %s", rq->url, ebuf[0] ? ebuf : curl_easy_strerror(cc));
+		return transfer_failed(err, rq->url, cc, ebuf, pre, o);
 	}
 	return 0;
 }

@@ -11,6 +11,9 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +51,7 @@ static void resp_reset(kube_resp *r)
 	r->status = 0;
 	r->retry_after_s = -1;
 	r->not_sent = false;
+	r->cut = KUBE_CUT_NONE;
 }
 
 /* ---- the curl transport ------------------------------------------------- */
@@ -62,7 +66,7 @@ typedef struct curl_tr {
 	struct curl_slist *connect_to;
 	const kube_config *cfg;
 	fetch_http_opts http;         /* what every handle is set up with */
-	size_t max_reply;             /* bytes of one reply body (KUBE_REPLY_MAX) */
+	size_t max_reply;             /* bytes of one reply body (kube_reply_limit) */
 	long stall_s;                 /* a reply under 1 byte/s for this long is cut */
 } curl_tr;
 
@@ -88,6 +92,7 @@ static long mono_ms(void)
 }
 
 typedef struct xfer {
+	CURL *h;
 	kube_resp *resp;
 	const kube_req *req;
 	bool stopped;
@@ -98,7 +103,75 @@ typedef struct xfer {
 	long win_start;               /* the current speed window */
 	size_t win_bytes;
 	bool stalled;                 /* fewer than 1 byte/s over stall_ms */
+	long long sock_rx;            /* bytes the socket had received at the last look; -1: none yet */
+	long rx_first, rx_last;       /* when socket bytes came before any complete header line */
+	bool stalled_in_head;         /* bytes came, but no complete header line over stall_ms */
 } xfer;
+
+/* The socket of a pooled handle's connection (CURLOPT_PRIVATE): libcurl
+ * 7.88 names it (CURLINFO_ACTIVESOCKET) only once a transfer is done. */
+typedef struct conn_sock {
+	curl_socket_t fd;
+} conn_sock;
+
+static int on_sockopt(void *u, curl_socket_t fd, curlsocktype purpose)
+{
+	if (purpose == CURLSOCKTYPE_IPCXN)
+		((conn_sock *)u)->fd = fd;
+	return CURL_SOCKOPT_OK;
+}
+
+static int on_closesocket(void *u, curl_socket_t fd)
+{
+	conn_sock *cs = u;
+	if (cs->fd == fd)
+		cs->fd = CURL_SOCKET_BAD;
+	return close(fd);
+}
+
+/* Bytes the connection's socket has received (TLS records, any HTTP
+ * framing), or -1 when unknown: libcurl passes header lines only once they
+ * are complete, so a status line sent a byte at a time shows only here. */
+static long long sock_received(CURL *h)
+{
+	conn_sock *cs = NULL;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	if (curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&cs) != CURLE_OK || !cs || cs->fd == CURL_SOCKET_BAD)
+		return -1;
+	memset(&ti, 0, sizeof(ti));
+	if (getsockopt(cs->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) ||
+	    len < offsetof(struct tcp_info, tcpi_bytes_received) + sizeof(ti.tcpi_bytes_received))
+		return -1;
+	return (long long)ti.tcpi_bytes_received;
+}
+
+/* Before the first complete header line: once the connection is set up
+ * (TLS handshake done) and the request sent, socket bytes arriving again a
+ * second or more after the first ones mean the server is answering,
+ * slowly; no complete line within stall_ms of the first is a stall. One
+ * burst alone (TLS session tickets, HTTP/2 settings) followed by silence
+ * is the server thinking (webhooks): the attempt's timeout bounds that. */
+static bool head_stalled(xfer *x, long now, bool sent)
+{
+	curl_off_t pre = 0;
+	long long rx;
+	if (!sent || curl_easy_getinfo(x->h, CURLINFO_PRETRANSFER_TIME_T, &pre) != CURLE_OK || !pre ||
+	    (rx = sock_received(x->h)) < 0)
+		return false;
+	if (x->sock_rx < 0) {
+		x->sock_rx = rx;      /* what came before: the connection's setup */
+		return false;
+	}
+	if (rx > x->sock_rx) {
+		x->sock_rx = rx;
+		if (!x->rx_first)
+			x->rx_first = now;
+		else
+			x->rx_last = now;
+	}
+	return x->rx_first && x->rx_last - x->rx_first >= 1000 && now - x->rx_first >= x->stall_ms;
+}
 
 /* Bytes of the answer arrived (headers or body): the speed window counts
  * them from the first one on, so the server's own think time before it
@@ -117,10 +190,17 @@ static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
 {
 	xfer *x = u;
 	long now;
-	(void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
-	if (!x->stall_ms || !x->got_any)
+	(void)dltotal; (void)dlnow;
+	if (!x->stall_ms)
 		return 0;
 	now = mono_ms();
+	if (!x->got_any) {
+		if (head_stalled(x, now, ulnow >= ultotal)) {
+			x->stalled = x->stalled_in_head = true;
+			return 1;
+		}
+		return 0;
+	}
 	if (now - x->win_start < x->stall_ms)
 		return 0;
 	if (x->win_bytes * 1000 < (size_t)(now - x->win_start)) {
@@ -192,9 +272,18 @@ static size_t on_header(char *p, size_t sz, size_t n, void *u)
 	return len;
 }
 
+static void handle_free(CURL *h)
+{
+	conn_sock *cs = NULL;
+	curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&cs);
+	curl_easy_cleanup(h);   /* may close the socket: cs after it */
+	free(cs);
+}
+
 static CURL *pool_get(curl_tr *t)
 {
 	CURL *h = NULL;
+	conn_sock *cs;
 	pthread_mutex_lock(&t->pool_mu);
 	if (t->npool)
 		h = t->pool[--t->npool];
@@ -204,6 +293,13 @@ static CURL *pool_get(curl_tr *t)
 	h = curl_easy_init();
 	if (!h)
 		return NULL;
+	cs = xmalloc(sizeof(*cs));
+	cs->fd = CURL_SOCKET_BAD;
+	curl_easy_setopt(h, CURLOPT_PRIVATE, cs);
+	curl_easy_setopt(h, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+	curl_easy_setopt(h, CURLOPT_SOCKOPTDATA, cs);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, on_closesocket);
+	curl_easy_setopt(h, CURLOPT_CLOSESOCKETDATA, cs);
 	/* TLS, CA, proxy, timeouts, protocols: the one HTTP setup (fetch/) */
 	fetch_http_setup(h, &t->http);
 	curl_easy_setopt(h, CURLOPT_SHARE, t->sh);
@@ -242,6 +338,8 @@ static int curl_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 	if (!h)
 		return kerr_set(err, KE_INTERNAL, "cannot make a curl handle");
 	memset(&x, 0, sizeof(x));
+	x.h = h;
+	x.sock_rx = -1;
 	x.resp = resp;
 	x.req = req;
 	x.max_reply = t->max_reply;
@@ -297,8 +395,26 @@ static int curl_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 		rc = kerr_set(err, KE_LIMIT, "%s %s%.*s: the API server's reply is larger than %zu bytes, the limit for one reply (KSTAGE_HTTP_MAX_REPLY_BYTES): refusing it",
 			      req->method, t->base, plen, req->path, t->max_reply);
 	} else if (cc == CURLE_ABORTED_BY_CALLBACK && x.stalled) {
-		rc = kerr_set(err, KE_IO, "%s %s%.*s: the reply stalled: less than 1 byte/s for %ld s (KSTAGE_HTTP_STALL_SECONDS)",
-			      req->method, t->base, plen, req->path, t->stall_s);
+		resp->cut = KUBE_CUT_STALL;
+		if (x.stalled_in_head)
+			rc = kerr_set(err, KE_IO, "%s %s%.*s: the reply stalled: bytes came, but no complete header line within %ld s (KSTAGE_HTTP_STALL_SECONDS)",
+				      req->method, t->base, plen, req->path, t->stall_s);
+		else
+			rc = kerr_set(err, KE_IO, "%s %s%.*s: the reply stalled: less than 1 byte/s for %ld s (KSTAGE_HTTP_STALL_SECONDS)",
+				      req->method, t->base, plen, req->path, t->stall_s);
+	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
+		long ms = req->timeout_ms > 0 ? req->timeout_ms : 60000L;
+		curl_off_t pre = 0;
+		const char *limit = req->timeout_is_deadline ? "what was left of the request's deadline"
+							     : "the time limit of one attempt";
+		resp->cut = KUBE_CUT_TIMEOUT;
+		curl_easy_getinfo(h, CURLINFO_PRETRANSFER_TIME_T, &pre);
+		if (!pre && ms > t->http.connect_timeout_ms) {
+			ms = t->http.connect_timeout_ms;
+			limit = "the time limit of a connection";
+		}
+		rc = kerr_set(err, KE_IO, "%s %s%.*s: %s within %.1f s (%s)", req->method, t->base, plen, req->path,
+			      pre ? "no complete answer" : "no connection", (double)ms / 1000.0, limit);
 	} else if (cc == CURLE_OK) {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	} else {
@@ -338,7 +454,7 @@ static int curl_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 	kbuf_release(&line);
 	if (cc != CURLE_OK) {
 		/* a failed connection is not worth keeping */
-		curl_easy_cleanup(h);
+		handle_free(h);
 	} else {
 		pool_put(t, h);
 	}
@@ -350,7 +466,7 @@ static void curl_tr_free(void *impl)
 	curl_tr *t = impl;
 	size_t i;
 	for (i = 0; i < t->npool; i++)
-		curl_easy_cleanup(t->pool[i]);
+		handle_free(t->pool[i]);
 	free(t->pool);
 	curl_share_cleanup(t->sh);
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
@@ -383,17 +499,58 @@ static int check_file(const kube_config *cfg, const char *key, const char *path,
 			path, why);
 }
 
-/* A limit from the environment (tests set small ones), else def. */
-static long env_limit(const char *name, long def, long min, long max)
+/* The transport limits the environment may set (README: for tests, which
+ * make them small, and for clusters that need other ones). */
+static const struct env_lim {
+	const char *name, *unit;
+	long def, min, max;
+} env_lims[] = {
+	{ "KSTAGE_HTTP_MAX_REPLY_BYTES", "bytes", KUBE_REPLY_MAX, 1024, (long)(KBUF_MAX / 2) },
+	{ "KSTAGE_HTTP_STALL_SECONDS", "seconds", KUBE_STALL_S, 1, 3600 },
+	{ "KSTAGE_HTTP_DEADLINE_SECONDS", "seconds", KUBE_DEADLINE_S, 1, 86400 },
+};
+
+/* The value of limit i set in the environment into *out: 1, or 0 when it
+ * is not set, -1 when it is not a number in the limit's range. */
+static int env_value(size_t i, long *out)
 {
-	const char *v = getenv(name);
+	const struct env_lim *l = &env_lims[i];
+	const char *v = getenv(l->name);
 	char *end;
 	long n;
 	if (!v || !*v)
-		return def;
+		return 0;
 	errno = 0;
 	n = strtol(v, &end, 10);
-	return *end || errno || n < min || n > max ? def : n;
+	if (*end || errno || n < l->min || n > l->max)
+		return -1;
+	*out = n;
+	return 1;
+}
+
+/* Limit i: the environment's value, else its default (kube_limits_check
+ * refused an invalid one before any request). */
+static long env_limit(size_t i)
+{
+	long n;
+	return env_value(i, &n) > 0 ? n : env_lims[i].def;
+}
+
+int kube_limits_check(kerr *err)
+{
+	size_t i;
+	long n;
+	for (i = 0; i < sizeof(env_lims) / sizeof(env_lims[0]); i++)
+		if (env_value(i, &n) < 0)
+			return kerr_set(err, KE_INPUT, "%s=\"%s\": want a whole number of %s from %ld to %ld (default %ld)",
+					env_lims[i].name, getenv(env_lims[i].name), env_lims[i].unit, env_lims[i].min,
+					env_lims[i].max, env_lims[i].def);
+	return 0;
+}
+
+size_t kube_reply_limit(void)
+{
+	return (size_t)env_limit(0);
 }
 
 int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
@@ -406,7 +563,8 @@ int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 				cfg->source ? cfg->source : "the kubeconfig");
 	{
 		int rc;
-		if ((rc = check_file(cfg, "certificate-authority", cfg->ca_file, err)) ||
+		if ((rc = kube_limits_check(err)) ||
+		    (rc = check_file(cfg, "certificate-authority", cfg->ca_file, err)) ||
 		    (rc = check_file(cfg, "client-certificate", cfg->cert_file, err)) ||
 		    (rc = check_file(cfg, "client-key", cfg->key_file, err)))
 			return rc;
@@ -421,8 +579,8 @@ int kube_transport_curl(kube_transport *out, const kube_config *cfg, kerr *err)
 	t->http.proxy = cfg->proxy_url;
 	t->http.allow_http = !strncmp(s, "http://", 7);   /* the kubeconfig asked for it */
 	t->http.connect_timeout_ms = 10000;
-	t->max_reply = (size_t)env_limit("KSTAGE_HTTP_MAX_REPLY_BYTES", KUBE_REPLY_MAX, 1024, (long)(KBUF_MAX / 2));
-	t->stall_s = env_limit("KSTAGE_HTTP_STALL_SECONDS", KUBE_STALL_S, 1, 3600);
+	t->max_reply = kube_reply_limit();
+	t->stall_s = env_limit(1);
 	for (i = 0; i < CURL_LOCK_DATA_LAST; i++)
 		pthread_mutex_init(&t->locks[i], NULL);
 	pthread_mutex_init(&t->pool_mu, NULL);
@@ -789,7 +947,7 @@ kube_client *kube_client_new_with(kube_transport tr, const kube_config *cfg, con
 	c->sink.emit = locked_emit;
 	c->sink.ctx = c;
 	c->exec_expiry = -1;
-	c->request_deadline_ms = env_limit("KSTAGE_HTTP_DEADLINE_SECONDS", KUBE_DEADLINE_S, 1, 86400) * 1000;
+	c->request_deadline_ms = env_limit(2) * 1000;
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_mutex_init(&c->exec_mu, NULL);
 	pthread_mutex_init(&c->emit_mu, NULL);
@@ -906,7 +1064,8 @@ int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
 	unsigned seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)resp;
 	kerr last = KERR_INIT;
 	long start = mono_ms(), deadline, left, own, attempt_ms;
-	bool out_of_time = false;
+	bool out_of_time = false, deadline_cut = false;
+	int stalls = 0;
 
 	if ((rc = kube_req_check(req, c->dry_run_only, err)))
 		return rc;
@@ -935,7 +1094,11 @@ int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
 		kerr_clear(&last);
 		left = deadline - (mono_ms() - start);
 		rq.timeout_ms = attempt_ms < left ? attempt_ms : left > 1000 ? left : 1000;
+		rq.timeout_is_deadline = attempt_ms >= left;
 		rc = c->tr.send(c->tr.impl, &rq, &auth, resp, &last);
+		if (resp->cut == KUBE_CUT_STALL)
+			stalls++;
+		deadline_cut = resp->cut == KUBE_CUT_TIMEOUT && rq.timeout_is_deadline;
 		auth_release(&auth);
 		pthread_mutex_lock(&c->mu);
 		c->stats.requests++;
@@ -983,12 +1146,21 @@ int kube_do(kube_client *c, const kube_req *req, kube_resp *resp, kerr *err)
 		}
 	}
 	if (rc == KE_IO) {
+		/* how many attempts over how long, and which limits ended them;
+		 * the last attempt's failure, naming the request, follows */
+		int n = attempt > max ? max : attempt;
+		char ended[128] = "", stalled[64] = "";
+		if (deadline_cut)
+			snprintf(ended, sizeof(ended), ", ended by the %ld s deadline of one request (KSTAGE_HTTP_DEADLINE_SECONDS)",
+				 deadline / 1000);
+		else if (out_of_time)
+			snprintf(ended, sizeof(ended), ", no time left for another within the %ld s deadline of one request (KSTAGE_HTTP_DEADLINE_SECONDS)",
+				 deadline / 1000);
+		if (stalls && (stalls > 1 || resp->cut != KUBE_CUT_STALL))
+			snprintf(stalled, sizeof(stalled), ", %d of them stalled (KSTAGE_HTTP_STALL_SECONDS)", stalls);
 		kerr_move(err, &last);
-		if (out_of_time)
-			kerr_wrap(err, "cluster unreachable (%d attempt%s within the %ld s deadline of one request, KSTAGE_HTTP_DEADLINE_SECONDS)",
-				  attempt, attempt > 1 ? "s" : "", deadline / 1000);
-		else
-			kerr_wrap(err, "cluster unreachable (%d attempts)", attempt > max ? max : attempt);
+		kerr_wrap(err, "cluster unreachable after %d attempt%s in %.1f s%s%s", n, n > 1 ? "s" : "",
+			  (double)(mono_ms() - start) / 1000.0, ended, stalled);
 		err->code = KE_CLUSTER;
 		rc = KE_CLUSTER;
 	} else if (rc) {

@@ -99,11 +99,20 @@ typedef struct kube_req {
 	const char *body;
 	size_t body_len;
 	long timeout_ms;           /* 0: the client's default */
+	bool timeout_is_deadline;  /* timeout_ms is what is left of the request's deadline
+				    * (kube_do sets it; messages name the limit) */
 	bool idempotent;           /* safe to repeat after an unknown outcome */
 	/* streaming (watch): called with each chunk; return nonzero to stop */
 	int (*on_data)(void *ctx, const char *data, size_t len);
 	void *on_data_ctx;
 } kube_req;
+
+/* Why the transport ended an attempt early (messages and kube_do's tally). */
+typedef enum kube_cut {
+	KUBE_CUT_NONE,
+	KUBE_CUT_TIMEOUT,          /* no complete answer within req->timeout_ms */
+	KUBE_CUT_STALL             /* the answer stalled (KUBE_STALL_S) */
+} kube_cut;
 
 typedef struct kube_resp {
 	long status;               /* HTTP status, 0 if none */
@@ -112,6 +121,7 @@ typedef struct kube_resp {
 	long retry_after_s;        /* -1 when absent */
 	kbuf warnings;             /* Warning: headers, one per line */
 	bool not_sent;             /* the request never reached the server */
+	kube_cut cut;              /* which limit ended a failed attempt */
 } kube_resp;
 
 void kube_resp_init(kube_resp *r);
@@ -178,9 +188,10 @@ typedef struct kube_client {
 				    * a request whose own timeout_ms is longer gets that */
 } kube_client;
 
-/* Limits of every request (set smaller by the environment, for tests:
- * KSTAGE_HTTP_MAX_REPLY_BYTES, KSTAGE_HTTP_STALL_SECONDS,
- * KSTAGE_HTTP_DEADLINE_SECONDS).
+/* Limits of every request. The environment may set others (documented in
+ * README: tests make them small, a cluster behind a slow link may need a
+ * longer deadline): KSTAGE_HTTP_MAX_REPLY_BYTES, KSTAGE_HTTP_STALL_SECONDS,
+ * KSTAGE_HTTP_DEADLINE_SECONDS; messages of a request they end name them.
  * - A reply body (after decompression) over KUBE_REPLY_MAX bytes is refused
  *   (KE_LIMIT, not retried). The largest real replies are lists: every CRD
  *   of a cluster with a few big operators is some 10-50 MiB, aggregated
@@ -190,16 +201,30 @@ typedef struct kube_client {
  *   is a stream, not a body: each of its events is bounded the same way.
  * - A reply that has begun (a header or a byte came) and then brings less
  *   than 1 byte/s over KUBE_STALL_S seconds is cut (KE_IO, retried within
- *   the deadline). Not for watches, which idle by design; the server's
- *   time before its first byte (webhooks, up to 30 s each) is bounded by
- *   the attempt's timeout alone.
+ *   the deadline). Before the first complete header line (libcurl passes
+ *   only complete lines) the bytes are seen at the socket (TCP_INFO): bytes
+ *   that came again a second or more after the first, with no complete
+ *   line within KUBE_STALL_S of the first, are a stall too. Not for
+ *   watches, which idle by design; the server's time before its first
+ *   byte (webhooks, up to 30 s each) is bounded by the attempt's timeout
+ *   alone.
  * - Each request, all attempts and backoff included, ends within
  *   KUBE_DEADLINE_S seconds (two full attempts of the default 60 s):
  *   then the last failure is the answer, "cluster unreachable" (exit 4)
- *   for connection failures and stalls. */
+ *   for connection failures, stalls and timeouts, naming the request, the
+ *   attempts and time taken, and the limits that ended them. */
 #define KUBE_REPLY_MAX ((long)256 << 20)
 #define KUBE_STALL_S 30L
 #define KUBE_DEADLINE_S 120L
+
+/* The limit of one reply body or watch event: KSTAGE_HTTP_MAX_REPLY_BYTES,
+ * else KUBE_REPLY_MAX. */
+size_t kube_reply_limit(void);
+/* KE_INPUT naming the setting when KSTAGE_HTTP_MAX_REPLY_BYTES,
+ * KSTAGE_HTTP_STALL_SECONDS or KSTAGE_HTTP_DEADLINE_SECONDS is set to
+ * something other than a whole number in its range; the curl transport
+ * checks it before any request. */
+int kube_limits_check(kerr *err);
 
 /* KE_ERROR ("interrupted") once the caller's stop flag (c->stop) is set,
  * else 0. Safe points of long runs call it between requests. */

@@ -182,7 +182,7 @@ static int watch_data(void *u, const char *data, size_t len)
 	wgroup *g = u;
 	size_t i, startl = 0;
 	if (kbuf_put(&g->line, data, len) < 0) {
-		/* one event larger than a reply may be (KUBE_REPLY_MAX): stop
+		/* one event larger than a reply may be (kube_reply_limit): stop
 		 * watching, the poll loop's GETs report the limit */
 		g->fallback = true;
 		return 1;
@@ -300,7 +300,7 @@ static int watch_all(kube_client *c, kube_wait_item *items, size_t n, const kube
 			g[ng].idx = xcalloc(n, sizeof(size_t));
 			karena_init(&g[ng].a);
 			kbuf_init(&g[ng].line, 0);
-			kbuf_set_cap(&g[ng].line, (size_t)KUBE_REPLY_MAX);
+			kbuf_set_cap(&g[ng].line, kube_reply_limit());
 			ng++;
 		}
 		g[k].idx[g[k].n++] = i;

@@ -14,6 +14,8 @@ memory bounds, print
 neither the planted token nor the planted secret value, send no request that
 could change the cluster from plan, status or history, send nothing to the
 other host a redirect names, and stay within a request bound.
+Scenarios beyond the table (SCENARIOS): a watch event over the reply limit
+(the wait falls back to polling) and a reply over the real 256 MiB default.
 
 Runs $KSTAGE_ASAN_BIN (else $KSTAGE_BIN, else build/asan/kstage).
     python3 tests/cli/hostile_api.py [CASE-PREFIX...]
@@ -364,6 +366,11 @@ J = "application/json"
 LOCATED = (r"/apis?\b|/version\b|127\.0\.0\.1:\d+|API server|\b[A-Z][A-Za-z]+/[a-z0-9.-]+/[a-z0-9.-]+"
            r'|in namespace "')
 OTHER = {}   # "url": the other host's base URL, filled in per case
+# a request cut by the stall limit: attempts, time, and the limit named
+STALLED = (r"cluster unreachable after \d+ attempts? in [\d.]+ s[^:]*, \d+ of them stalled \(KSTAGE_HTTP_STALL_SECONDS\): "
+           r"GET https://127\.0\.0\.1:\d+/api/v1: "
+           r"|cluster unreachable after \d+ attempts? in [\d.]+ s[^:]*: GET https://127\.0\.0\.1:\d+/api/v1: "
+           r"the reply stalled: .*\(KSTAGE_HTTP_STALL_SECONDS\)")
 
 CASES = [
     # name, match (METHOD path regex), reply, exit codes per command (None: not run), bounds
@@ -485,23 +492,144 @@ CASES = [
      "env": {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(1 << 20)}},
     {"name": "huge-reply-gzip-bomb", "match": r"^GET /api/v1$", "reply": gzip_bomb(64 << 20),
      "env": {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(8 << 20)}},
-    # slow replies (small limits by the environment: a stall of 2 s, 6 s for a whole request)
+    # slow replies (small limits by the environment: a stall of 2 s, 6 s for a whole request); "err": what
+    # the message must say, in kstage's words: the request, the limit that cut it, attempts and time
     {"name": "stall-after-headers", "match": r"^GET /api/v1$",
      "reply": trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{", b"", 0),
-     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30,
+     "err": STALLED},
     {"name": "trickle-body", "match": r"^GET /api/v1$",
      "reply": trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
                       json.dumps(RESOURCE_LIST).encode(), 2.5),
-     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30,
+     "err": STALLED},
+    # a status line or a header line a byte at a time: libcurl passes only complete lines, so the
+    # stall shows at the socket; the deadline (12 s) leaves room for the stall cut to come first
     {"name": "trickle-status-line", "match": r"^GET /api/v1$",
      "reply": trickle(b"", b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n", 2.5),
-     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "12"}, "max_seconds": 30,
+     "err": STALLED},   # before the socket check: one attempt, cut by the deadline, no stall
+    {"name": "trickle-header-line", "match": r"^GET /api/v1$",
+     "reply": trickle(b"HTTP/1.1 200 OK\r\n", b"Content-Type: application/json\r\n", 2.5),
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "12"}, "max_seconds": 30,
+     "err": STALLED},
     {"name": "no-answer", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
      "reply": trickle(b"", b"", 0),
-     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30},
+     "env": {"KSTAGE_HTTP_STALL_SECONDS": "2", "KSTAGE_HTTP_DEADLINE_SECONDS": "6"}, "max_seconds": 30,
+     "err": r"cluster unreachable after 1 attempt in [\d.]+ s, ended by the 6 s deadline of one request "
+            r"\(KSTAGE_HTTP_DEADLINE_SECONDS\): GET https://127\.0\.0\.1:\d+/api/v1/namespaces/[a-z-]+/secrets: "
+            r"no complete answer within [\d.]+ s \(what was left of the request's deadline\)"},
     {"name": "nul-bytes", "match": r"^GET /api/v1/namespaces/[^/]+/secrets$",
      "reply": body(J, b'{"kind":"SecretList","items":[{"metadata":{"name":"a\x00b"}}]}')},
 ]
+
+
+# ---- scenarios beyond the table -----------------------------------------------------------
+
+def run_problems(rc, want, out, err, elapsed, max_seconds, rss, max_mb):
+    """What any scenario run must hold: its exit code, clean sanitizers, no planted value
+    printed, its time and memory bounds."""
+    problems = [] if rc == want else [f"exit {rc}, want {want}"]
+    for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer", SECRET, TOKEN):
+        if bad in out or bad in err:
+            problems.append(f"output has {bad!r}")
+    if elapsed > max_seconds:
+        problems.append(f"took {elapsed:.1f} s, bound {max_seconds} s")
+    if rss > max_mb:
+        problems.append(f"peak memory {rss} MB, bound {max_mb} MB")
+    return problems
+
+
+def watch_event_over_limit(d, certs):
+    """One watch event over the reply limit (1 MiB here) stops the watch and the wait falls back
+    to polling: the stage waits for ConfigMap c1's data.ready, the watch streams a 3 MiB event,
+    the polling GET after it answers c1 ready. The apply must succeed, with one watch request
+    (not resumed) and a GET of c1 after it. Returns (problems, figures, stderr)."""
+    store = Store()
+    watches = []
+
+    def reply(h, path):
+        query = h.path.split("?", 1)[1] if "?" in h.path else ""
+        if "watch=1" in query:
+            watches.append(query)
+            event = padded({"type": "MODIFIED", "object": {"apiVersion": "v1", "kind": "ConfigMap",
+                                                           "metadata": {"name": "c1", "namespace": "default",
+                                                                        "resourceVersion": "99"},
+                                                           "data": {"ready": "no"}}}, 3 << 20)
+            chunked(event + b"\n")(h, path)
+            return
+        code, value = store.answer("GET", path, query, None)
+        if code == 200 and watches and path.endswith("/configmaps/c1"):
+            value = merge(value, {"data": {"ready": "yes"}})   # ready once the watch has been tried
+        h.send_json(code, value)
+
+    srv, log = serve("127.0.0.1", certs, {"match": r"^GET /api/v1/namespaces/default/configmaps(/c1)?$",
+                                          "reply": reply}, store)
+    kc, b = write_inputs(d, "https://127.0.0.1:%d" % srv.server_address[1])
+    with open(os.path.join(b, "kstage.yaml"), "w") as f:
+        f.write("name: hostile\nstages:\n  - name: one\n    templates: [cm.yaml]\n    timeout: 30s\n"
+                "    wait: {rules: [{kind: ConfigMap, jsonPath: .data.ready, equals: 'yes'}]}\n")
+    rc, out, err, elapsed, rss = run("apply", kc, b, 60, {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(1 << 20)})
+    srv.shutdown()
+    srv.server_close()
+    problems = run_problems(rc, 0, out, err, elapsed, 60, rss, 512)
+    if len(watches) != 1:
+        problems.append(f"{len(watches)} watch requests, want 1 (stopped by the event over the limit, not resumed)")
+    at = next((i for i, (m, p, q, _) in enumerate(log) if "watch=1" in q), None)
+    if at is None or not any(m == "GET" and p.endswith("/configmaps/c1") for m, p, _, _ in log[at + 1:]):
+        problems.append("no GET of configmaps/c1 after the watch: the wait did not fall back to polling")
+    return problems, f"exit {rc}, {len(log)} requests, {len(watches)} watch, {elapsed:.1f} s, {rss} MB", err
+
+
+def reply_over_real_limit(d, certs):
+    """The real default limit (no KSTAGE_HTTP_* settings): discovery streams a reply of 256 MiB and
+    64 MiB more, chunked (its size shows only as it comes), fast over localhost. plan must end with
+    exit 2 naming the request and the limit, within its time, having stopped reading at the limit
+    (the server could not send it all) and holding at most the limit in memory: peak RSS under the
+    sane plan's peak (measured first) plus the limit and 64 MB. ASan's quarantine is off for these
+    two runs: it keeps the buffers a growing reply frees, which the product does not hold."""
+    limit = 256 << 20
+    sent = [0]   # bytes of filler the server got out before kstage stopped reading
+
+    def stream(h, path):
+        try:
+            h.raw(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            head = b'{"kind":"APIResourceList","groupVersion":"v1","resources":[],"filler":"'
+            h.raw(b"%x\r\n" % len(head) + head + b"\r\n")
+            block = b"x" * (1 << 20)
+            for _ in range((limit >> 20) + 64):
+                h.raw(b"%x\r\n" % len(block) + block + b"\r\n")
+                sent[0] += len(block)
+            h.raw(b'2\r\n"}\r\n0\r\n\r\n')
+        except OSError:
+            pass
+
+    env = {k: "" for k in ("KSTAGE_HTTP_MAX_REPLY_BYTES", "KSTAGE_HTTP_STALL_SECONDS", "KSTAGE_HTTP_DEADLINE_SECONDS")}
+    env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "detect_leaks=1") + ":quarantine_size_mb=0"
+    srv, _ = serve("127.0.0.1", certs, {})
+    kc, b = write_inputs(d, "https://127.0.0.1:%d" % srv.server_address[1])
+    _, _, _, _, base_rss = run("plan", kc, b, 60, env)
+    srv.shutdown()
+    srv.server_close()
+    srv, log = serve("127.0.0.1", certs, {"match": r"^GET /api/v1$", "reply": stream})
+    kc, b = write_inputs(d, "https://127.0.0.1:%d" % srv.server_address[1])
+    rc, out, err, elapsed, rss = run("plan", kc, b, 60, env)
+    srv.shutdown()
+    srv.server_close()
+    bound = base_rss + (limit >> 20) + 64
+    problems = run_problems(rc, 2, out, err, elapsed, 60, rss, bound)
+    if not re.search(r"GET https://127\.0\.0\.1:\d+/api/v1: the API server's reply is larger than 268435456 bytes",
+                     err):
+        problems.append("the error does not name the request and the 256 MiB limit")
+    if sent[0] >= limit + (32 << 20):
+        problems.append(f"the server sent {sent[0] >> 20} MiB: kstage read on past the limit")
+    if sum(1 for m, p, _, _ in log if p == "/api/v1") != 1:
+        problems.append("the reply over the limit was asked for again")
+    return problems, (f"exit {rc}, {elapsed:.1f} s, {sent[0] >> 20} MiB sent, peak {rss} MB "
+                      f"(sane plan {base_rss} MB, bound {bound} MB)"), err
+
+
+SCENARIOS = [("watch-event-over-limit", watch_event_over_limit), ("reply-over-real-limit", reply_over_real_limit)]
 
 
 # ---- running -------------------------------------------------------------------------------
@@ -559,6 +687,17 @@ def run(cmd, kc, b, max_seconds, extra_env=None):
                 fe.read().decode("utf-8", "replace"), elapsed, usage.ru_maxrss // 1024)
 
 
+def report(tag, problems, figures, err):
+    """Print a FAIL line (or, verbose, an ok line) for one run; True when it passed."""
+    last = err.strip().splitlines()[-1][:200] if err.strip() else ""
+    if problems:
+        print(f"FAIL {tag}: " + "; ".join(problems) + f" ({figures})")
+        print("  stderr: " + err[-600:].replace("\n", "\n          "))
+    elif os.environ.get("HOSTILE_API_VERBOSE"):
+        print(f"ok   {tag}: {figures}: {last}")
+    return not problems
+
+
 def main():
     if not BIN:
         print("hostile-api: no kstage binary (set KSTAGE_ASAN_BIN)")
@@ -607,10 +746,13 @@ def main():
                 problems.append(f"exit {rc}, want {' or '.join(map(str, want))}")
             if rc in (2, 4) and hit and not re.search(LOCATED, err):
                 problems.append("the error names neither the API server, the request nor the object")
+            if case.get("err") and rc in (2, 4) and hit and not re.search(case["err"], err):
+                problems.append(f"the error does not match {case['err']!r}")
             for s in (TOKEN, SECRET):
                 if s in out or s in err:
                     problems.append(f"printed the planted {s}")
-            for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer", "\x1b", "\r"):
+            for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer", "\x1b", "\r",
+                        "Operation timed out"):   # libcurl's words: kstage names the request and the limit
                 if bad in err or bad in out:
                     problems.append(f"output has {bad!r}")
             if elapsed > max_seconds:
@@ -629,16 +771,14 @@ def main():
                           if m not in ("GET", "HEAD") and "dryRun=All" not in q]
                 if writes:
                     problems.append(f"{cmd} sent writes: {writes[:3]}")
-            tag = f"{case['name']} {cmd}"
-            if problems:
-                failed += 1
-                print(f"FAIL {tag}: " + "; ".join(problems) + f" ({len(log)} requests, {elapsed:.1f} s)")
-                print("  stderr: " + err[-600:].replace("\n", "\n          "))
-            else:
-                passed += 1
-                if os.environ.get("HOSTILE_API_VERBOSE"):
-                    print(f"ok   {tag}: exit {rc}, {len(log)} requests, {elapsed:.1f} s, {rss} MB: "
-                          + err.strip().splitlines()[-1][:200] if err.strip() else "")
+            ok = report(f"{case['name']} {cmd}", problems,
+                        f"exit {rc}, {len(log)} requests, {elapsed:.1f} s, {rss} MB", err)
+            passed, failed = passed + ok, failed + (not ok)
+    for name, scenario in SCENARIOS:
+        if only and not any(name.startswith(o) for o in only):
+            continue
+        ok = report(name, *scenario(d, certs))
+        passed, failed = passed + ok, failed + (not ok)
     other.shutdown()
     subprocess.run(["rm", "-rf", d])
     print(f"hostile-api: {passed} passed, {failed} failed")

@@ -61,6 +61,40 @@ TEST(fetch_http_no_retry_on_404_and_size_cap)
 	kerr_clear(&e);
 }
 
+/* A server that takes the connection and never answers: the transfer's
+ * time limit ends each attempt, said in kstage's words (the limit, how
+ * long, how many attempts), not libcurl's "Operation timed out". */
+TEST(fetch_http_timeout_names_the_limit)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	fetch_http_opts o;
+	kbuf out = KBUF_INIT, m = KBUF_INIT, url = KBUF_INIT;
+	kerr e = KERR_INIT;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	CHECK(fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof(a)) && !listen(fd, 8) &&
+	      !getsockname(fd, (struct sockaddr *)&a, &alen));
+	kbuf_printf(&url, "http://127.0.0.1:%d/slow", ntohs(a.sin_port));
+	memset(&o, 0, sizeof(o));
+	o.allow_http = true;
+	o.base_delay_ms = 1;
+	o.max_attempts = 2;
+	o.timeout_ms = 300;
+	CHECK_INT_EQ(fetch_http_get(&out, url.ptr, &o, &e), KE_IO);
+	kerr_format(&e, &m);
+	CHECK_CONTAINS(m.ptr, "after 2 attempts: http://127.0.0.1:");
+	CHECK_CONTAINS(m.ptr, "/slow: timed out: no complete answer within 0.3 s, the time limit of one transfer");
+	CHECK(!strstr(m.ptr, "Operation timed out"));
+	close(fd);
+	kbuf_release(&out);
+	kbuf_release(&m);
+	kbuf_release(&url);
+	kerr_clear(&e);
+}
+
 TEST(fetch_http_plain_http_needs_consent)
 {
 	fetch_http_opts o;

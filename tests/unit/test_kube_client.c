@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A transport that plays a script: each step is an HTTP status (0 = a
- * connection reset, -1 = connection refused) with an optional body. */
+ * connection reset, -1 = connection refused, -2 = an answer that stalled,
+ * -3 = no answer within the attempt's time, which it waits out) with an
+ * optional body. */
 typedef struct script {
 	const long *status;
 	const char *const *body;
@@ -20,6 +23,7 @@ typedef struct script {
 } script;
 
 static long last_timeout;   /* the time limit the last request was sent with */
+static bool last_timeout_is_deadline;
 
 static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kube_resp *resp, kerr *err)
 {
@@ -27,8 +31,19 @@ static int fake_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 	long st = s->at < s->n ? s->status[s->at] : 200;
 	const char *b = s->body && s->at < s->n && s->body[s->at] ? s->body[s->at] : "{}";
 	last_timeout = req->timeout_ms;
+	last_timeout_is_deadline = req->timeout_is_deadline;
 	s->at++;
 	snprintf(s->last_auth, sizeof(s->last_auth), "%s", auth && auth->token ? auth->token : "");
+	if (st == -2) {
+		resp->cut = KUBE_CUT_STALL;
+		return kerr_set(err, KE_IO, "GET %s: stalled", req->path);
+	}
+	if (st == -3) {
+		struct timespec ts = { req->timeout_ms / 1000, (req->timeout_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+		resp->cut = KUBE_CUT_TIMEOUT;
+		return kerr_set(err, KE_IO, "GET %s: no complete answer in time", req->path);
+	}
 	if (st <= 0) {
 		resp->not_sent = st < 0;
 		return kerr_set(err, KE_IO, "connection %s", st < 0 ? "refused" : "reset by peer");
@@ -171,7 +186,7 @@ TEST(kube_client_429_and_unreachable)
 		c = fake_client(&s2);
 		CHECK_INT_EQ(do_req(c, true, &rs, &e), KE_CLUSTER);
 		kerr_format(&e, &m);
-		CHECK_CONTAINS(m.ptr, "cluster unreachable (4 attempts)");
+		CHECK_CONTAINS(m.ptr, "cluster unreachable after 4 attempts in ");
 		kube_client_free(c);
 	}
 	kube_resp_release(&rs);
@@ -206,6 +221,45 @@ TEST(kube_client_request_deadline)
 	CHECK_INT_EQ(last_timeout, 50000);
 	kube_resp_release(&rs);
 	kube_client_free(c);
+	kerr_clear(&e);
+}
+
+/* A request the limits ended says so in kstage's words: how many attempts
+ * over how long, which limit ended the last (what was left of the
+ * deadline, not the attempt's own limit), and how many stalled. */
+TEST(kube_client_deadline_names_the_limits)
+{
+	static const long st[] = { -2, -3 };
+	script s = { st, NULL, 2, 0, 0, "" };
+	kube_client *c = fake_client(&s);
+	kube_resp rs;
+	kerr e = KERR_INIT;
+	kbuf m = KBUF_INIT;
+	c->request_deadline_ms = 2000;
+	kube_resp_init(&rs);
+	CHECK_INT_EQ(do_req(c, true, &rs, &e), KE_CLUSTER);
+	CHECK(last_timeout_is_deadline);
+	CHECK(last_timeout <= 2000 && last_timeout >= 1000);
+	kerr_format(&e, &m);
+	CHECK_CONTAINS(m.ptr, "cluster unreachable after 2 attempts in ");
+	CHECK_CONTAINS(m.ptr, ", ended by the 2 s deadline of one request (KSTAGE_HTTP_DEADLINE_SECONDS), "
+			      "1 of them stalled (KSTAGE_HTTP_STALL_SECONDS): GET /api/v1/namespaces: no complete answer in time");
+	CHECK_INT_EQ(c->stats.requests, 2);
+	kube_client_free(c);
+	{
+		/* the attempt's own limit is shorter than the deadline: not the deadline's cut */
+		static const long st2[] = { -3, 200 };
+		script s2 = { st2, NULL, 2, 0, 0, "" };
+		c = fake_client(&s2);
+		c->request_timeout_ms = 200;
+		kerr_clear(&e);
+		CHECK_INT_EQ(do_req(c, true, &rs, &e), 0);
+		CHECK(!last_timeout_is_deadline);
+		CHECK_INT_EQ(last_timeout, 200);
+		kube_client_free(c);
+	}
+	kube_resp_release(&rs);
+	kbuf_release(&m);
 	kerr_clear(&e);
 }
 
