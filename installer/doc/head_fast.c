@@ -201,19 +201,20 @@ static bool fh_scalar(const char *v, const char *e, const char **vs, const char 
 		return true;
 	}
 	if (*v == '"') {
-		/* no escape before the first '"' (memchr: JSON in a value is long) */
-		const char *q = memchr(v + 1, '"', (size_t)(e - v - 1));
-		for (p = q && !memchr(v + 1, '\\', (size_t)(q - v - 1)) ? q : v + 1; p < e; p++) {
-			if (*p == '\\') {
-				uint32_t cp;
-				if (!(p = doc_fy_escape(p, e, &cp)))
-					return false;
-				*cooked = true;
-				continue;
-			}
-			if (*p == '"')
-				break;
+		/* the next '"' and the escapes before it by memchr: JSON in a
+		 * value is long, and full of \" */
+		const char *q = memchr(v + 1, '"', (size_t)(e - v - 1)), *bs;
+		p = v + 1;
+		while ((bs = memchr(p, '\\', (size_t)((q ? q : e) - p)))) {
+			uint32_t cp;
+			if (!(p = doc_fy_escape(bs, e, &cp)))
+				return false;
+			*cooked = true;
+			p++;
+			if (q && q < p)  /* the escape took it (\") */
+				q = memchr(p, '"', (size_t)(e - p));
 		}
+		p = q ? q : e;
 		if (p >= e || !fh_rest(p + 1, e, ended))
 			return false;
 		*vs = v + 1;

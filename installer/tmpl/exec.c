@@ -118,8 +118,12 @@ const tfunc *tmpl_func_find(const tmpl_set *s, const char *name, size_t len)
 	size_t lo = 0, hi = s->funcs.n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strncmp(s->funcs.v[mid]->name, name, len);
-		if (c == 0 && s->funcs.v[mid]->name[len])
+		const char *m = s->funcs.v[mid]->name;
+		/* the first byte decides most steps without a call */
+		int c = (unsigned char)m[0] - (unsigned char)name[0];
+		if (c == 0)
+			c = strncmp(m, name, len);
+		if (c == 0 && m[len])
 			c = 1;
 		if (c == 0)
 			return s->funcs.v[mid];

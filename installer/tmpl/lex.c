@@ -37,7 +37,7 @@ static bool at(const tlex *l, size_t p, const char *s)
 }
 
 /* " -}}" at p */
-static bool right_trim_at(const tlex *l, size_t p)
+static inline bool right_trim_at(const tlex *l, size_t p)
 {
 	return p + 4 <= l->len && is_space(l->src[p]) && l->src[p + 1] == '-' && l->src[p + 2] == '}' &&
 	       l->src[p + 3] == '}';
@@ -51,6 +51,8 @@ static void emit(tlex_tok *t, ttok k, const tlex *l, size_t start, size_t end)
 	t->n = end - start;
 }
 
+/* the rare paths out of line: the token loop keeps its registers */
+static void fail(tlex *l, tlex_tok *t, const char *msg) __attribute__((noinline, cold));
 static void fail(tlex *l, tlex_tok *t, const char *msg)
 {
 	t->t = TK_ERROR;
@@ -67,6 +69,20 @@ static const struct { const char *w; size_t n; ttok t; } keywords[] = {
 	{ "block", 5, TK_BLOCK }, { "break", 5, TK_BREAK }, { "continue", 8, TK_CONTINUE },
 	{ "true", 4, TK_BOOL }, { "false", 5, TK_BOOL }, { "nil", 3, TK_NIL },
 };
+
+/* the first letters of keywords: other identifiers skip the table */
+static const unsigned char kw_first[256] = {
+	['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['i'] = 1, ['n'] = 1, ['r'] = 1, ['t'] = 1, ['w'] = 1,
+};
+
+static ttok keyword(const char *s, size_t n)
+{
+	size_t i;
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
+		if (keywords[i].n == n && keywords[i].w[0] == s[0] && !memcmp(keywords[i].w, s, n))
+			return keywords[i].t;
+	return TK_IDENT;
+}
 
 /* the next "{{": memchr is vectorised where a two-byte memmem is not, and
  * template text (whole CRDs) is mostly long runs without '{' */
@@ -150,6 +166,7 @@ static void lex_text(tlex *l, tlex_tok *t)
 	}
 }
 
+static void lex_quote(tlex *l, tlex_tok *t, char q) __attribute__((noinline));
 static void lex_quote(tlex *l, tlex_tok *t, char q)
 {
 	size_t start = l->pos, p = l->pos + 1;
@@ -180,6 +197,7 @@ static void lex_quote(tlex *l, tlex_tok *t, char q)
 	emit(t, q == '`' ? TK_RAWSTRING : q == '"' ? TK_STRING : TK_CHAR, l, start, p);
 }
 
+static void lex_number(tlex *l, tlex_tok *t) __attribute__((noinline));
 static void lex_number(tlex *l, tlex_tok *t)
 {
 	size_t start = l->pos, p = l->pos;
@@ -236,53 +254,46 @@ static void lex_number(tlex *l, tlex_tok *t)
 	emit(t, TK_NUMBER, l, start, p);
 }
 
+/* the right delimiter at p, n bytes long ("}}" or " -}}") */
+static void lex_right(tlex *l, tlex_tok *t, size_t p, size_t n)
+{
+	if (l->paren > 0) {
+		l->pos = p;
+		fail(l, t, "unclosed left paren");
+		return;
+	}
+	emit(t, TK_RDELIM, l, p, p + n);
+	l->pos = p + n;
+	l->trim_next = n == 4;
+	l->state = 0;
+}
+
 static void lex_action(tlex *l, tlex_tok *t)
 {
 	size_t p = l->pos;
 	char c;
-	/* right delimiter? */
-	if (at(l, p, "}}") || right_trim_at(l, p)) {
-		bool trim = !at(l, p, "}}");
-		if (l->paren > 0) {
-			fail(l, t, "unclosed left paren");
+	t->sp = false;
+	if (p < l->len && is_space(l->src[p])) {
+		size_t q = p + 1;
+		while (q < l->len && is_space(l->src[q]))
+			q++;
+		t->sppos = (uint32_t)p;
+		/* the last space before "-}}" belongs to the delimiter */
+		if (right_trim_at(l, q - 1)) {
+			t->sp = q - 1 > p;
+			lex_right(l, t, q - 1, 4);
 			return;
 		}
-		emit(t, TK_RDELIM, l, p, p + (trim ? 4 : 2));
-		l->pos = p + (trim ? 4 : 2);
-		l->trim_next = trim;
-		l->state = 0;
-		return;
+		t->sp = true;
+		p = l->pos = q;
 	}
 	if (p >= l->len) {
 		fail(l, t, "unclosed action");
 		return;
 	}
 	c = l->src[p];
-	if (is_space(c)) {
-		size_t q = p;
-		while (q < l->len && is_space(l->src[q]))
-			q++;
-		if (q - 1 >= p && right_trim_at(l, q - 1)) {
-			/* leave the space before "-}}" */
-			if (q - 1 == p) {
-				l->pos = p;
-				/* the single space belongs to the delimiter */
-				emit(t, TK_RDELIM, l, p, p + 4);
-				if (l->paren > 0) {
-					fail(l, t, "unclosed left paren");
-					return;
-				}
-				l->pos = p + 4;
-				l->trim_next = true;
-				l->state = 0;
-				return;
-			}
-			emit(t, TK_SPACE, l, p, q - 1);
-			l->pos = q - 1;
-			return;
-		}
-		emit(t, TK_SPACE, l, p, q);
-		l->pos = q;
+	if (c == '}' && at(l, p, "}}")) {
+		lex_right(l, t, p, 2);
 		return;
 	}
 	switch (c) {
@@ -358,16 +369,11 @@ static void lex_action(tlex *l, tlex_tok *t)
 		return;
 	}
 	if (is_alnum((unsigned char)c)) {
-		size_t q = p, i;
+		size_t q = p + 1;
 		while (q < l->len && is_alnum((unsigned char)l->src[q]))
 			q++;
 		l->pos = q;
-		for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-			if (keywords[i].n == q - p && keywords[i].w[0] == c && !memcmp(keywords[i].w, l->src + p, q - p)) {
-				emit(t, keywords[i].t, l, p, q);
-				return;
-			}
-		emit(t, TK_IDENT, l, p, q);
+		emit(t, q - p <= 8 && kw_first[(unsigned char)c] ? keyword(l->src + p, q - p) : TK_IDENT, l, p, q);
 		return;
 	}
 	l->pos = p;
@@ -376,12 +382,14 @@ static void lex_action(tlex *l, tlex_tok *t)
 
 void tlex_next(tlex *l, tlex_tok *t)
 {
+	if (l->state == 1) {
+		lex_action(l, t);
+		return;
+	}
+	t->sp = false;
 	if (l->state == 2) {
 		emit(t, TK_EOF, l, l->len, l->len);
 		return;
 	}
-	if (l->state == 0)
-		lex_text(l, t);
-	else
-		lex_action(l, t);
+	lex_text(l, t);
 }

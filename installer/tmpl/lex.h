@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 typedef enum ttok {
-	TK_ERROR, TK_EOF, TK_TEXT, TK_LDELIM, TK_RDELIM, TK_SPACE, TK_IDENT, TK_FIELD, TK_VAR,
+	TK_ERROR, TK_EOF, TK_TEXT, TK_LDELIM, TK_RDELIM, TK_IDENT, TK_FIELD, TK_VAR,
 	TK_DOT, TK_STRING, TK_RAWSTRING, TK_CHAR, TK_NUMBER, TK_BOOL, TK_NIL, TK_PIPE,
 	TK_LPAREN, TK_RPAREN, TK_DECLARE, TK_ASSIGN, TK_COMMA, TK_COMMENT,
 	/* keywords */
@@ -15,9 +15,14 @@ typedef enum ttok {
 	TK_BREAK, TK_CONTINUE,
 } ttok;
 
+/* Go's lexer emits the spaces inside an action as a token of their own; here
+ * they are skipped and only sp says they were there (the parser needs no
+ * more: a space separates operands and ends a field chain) */
 typedef struct tlex_tok {
 	ttok t;
 	uint32_t pos;
+	bool sp;          /* spaces came before this token, inside an action */
+	uint32_t sppos;   /* where they began */
 	const char *s;    /* points into the source (or the error message) */
 	size_t n;
 } tlex_tok;

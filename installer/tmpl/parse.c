@@ -17,7 +17,7 @@ typedef struct parser {
 	tmpl_set *set;
 	karena *a;
 	tlex lx;
-	tlex_tok peek[3];
+	tlex_tok peek[3];   /* tokens put back, the next on top */
 	int npeek;
 	ttree *tree;
 	const char *file;
@@ -45,43 +45,39 @@ static void perr(parser *p, uint32_t pos, const char *fmt, ...)
 	longjmp(p->jb, 1);
 }
 
-static tlex_tok next(parser *p)
+/* a token from the lexer into the empty buffer */
+static void fill(parser *p) __attribute__((noinline));
+static void fill(parser *p)
 {
-	tlex_tok t;
-	if (p->npeek > 0)
-		return p->peek[--p->npeek];
-	for (;;) {
-		tlex_next(&p->lx, &t);
-		if (t.t == TK_ERROR)
-			perr(p, t.pos, "%.*s", (int)t.n, t.s);
-		return t;
-	}
+	tlex_tok *t = &p->peek[0];
+	tlex_next(&p->lx, t);
+	if (t->t == TK_ERROR)
+		perr(p, t->pos, "%.*s", (int)t->n, t->s);
+	p->npeek = 1;
 }
 
-static void backup(parser *p, tlex_tok t) { p->peek[p->npeek++] = t; }
-
-static tlex_tok peek(parser *p)
+/* the next token, left in the buffer (valid until the next call) */
+static inline tlex_tok *peek(parser *p)
 {
-	tlex_tok t = next(p);
-	backup(p, t);
+	if (!p->npeek)
+		fill(p);
+	return &p->peek[p->npeek - 1];
+}
+
+static inline tlex_tok next(parser *p)
+{
+	tlex_tok t = *peek(p);
+	p->npeek--;
 	return t;
 }
 
-static tlex_tok next_nonspace(parser *p)
+static inline void skip(parser *p)
 {
-	tlex_tok t;
-	do
-		t = next(p);
-	while (t.t == TK_SPACE);
-	return t;
+	peek(p);
+	p->npeek--;
 }
 
-static tlex_tok peek_nonspace(parser *p)
-{
-	tlex_tok t = next_nonspace(p);
-	backup(p, t);
-	return t;
-}
+static void backup(parser *p, const tlex_tok *t) { p->peek[p->npeek++] = *t; }
 
 static void tok_desc(kbuf *b, tlex_tok t)
 {
@@ -126,14 +122,17 @@ static tnode *newnode(parser *p, tnkind k, uint32_t pos)
 	return n;
 }
 
-/* capacity 1, 2, 4, 8...: the arena keeps every outgrown array, so growing
+/* capacity 2, 4, 8...: the arena keeps every outgrown array, so growing
  * by a constant step cost a template of n items O(n^2) bytes, and most
- * lists (a command's arguments, a pipeline's commands) hold one or two */
+ * lists (a command's arguments, a pipeline's commands) hold one or two
+ * (two pointers are the arena's smallest piece anyway) */
 static void append(parser *p, tnode *list, tnode *item)
 {
 	size_t n = list->n;
-	if (!(n & (n - 1)))  /* 0 or a power of two: full */
-		list->v = karena_realloc(p->a, list->v, n * sizeof(*list->v), (n ? 2 * n : 1) * sizeof(*list->v));
+	if (n == 0)
+		list->v = karena_alloc_raw(p->a, 2 * sizeof(*list->v));
+	else if (n >= 2 && !(n & (n - 1)))  /* a power of two: full */
+		list->v = karena_realloc(p->a, list->v, n * sizeof(*list->v), 2 * n * sizeof(*list->v));
 	list->v[list->n++] = item;
 }
 
@@ -338,63 +337,70 @@ static tnode *use_var(parser *p, tlex_tok t)
 
 static tnode *term(parser *p)
 {
-	tlex_tok t = next_nonspace(p);
+	const tlex_tok *t = peek(p);
 	tnode *n;
-	switch (t.t) {
+	switch (t->t) {
+	case TK_IDENT: case TK_DOT: case TK_NIL: case TK_VAR: case TK_FIELD: case TK_BOOL: case TK_CHAR:
+	case TK_NUMBER: case TK_LPAREN: case TK_STRING: case TK_RAWSTRING:
+		p->npeek--;  /* taken: *t stays until the next token is read */
+		break;
+	default:
+		return NULL;
+	}
+	switch (t->t) {
 	case TK_IDENT:
-		n = newnode(p, TN_IDENT, t.pos);
-		n->s = karena_strndup(p->a, t.s, t.n);
-		n->slen = t.n;
-		n->fn = tmpl_func_find(p->set, t.s, t.n);
+		n = newnode(p, TN_IDENT, t->pos);
+		n->fn = tmpl_func_find(p->set, t->s, t->n);
 		if (!n->fn)
-			perr(p, t.pos, "function \"%.*s\" not defined", (int)t.n, t.s);
+			perr(p, t->pos, "function \"%.*s\" not defined", (int)t->n, t->s);
+		n->s = n->fn->name;  /* the same bytes */
+		n->slen = t->n;
 		return n;
 	case TK_DOT:
-		return newnode(p, TN_DOT, t.pos);
+		return newnode(p, TN_DOT, t->pos);
 	case TK_NIL:
-		return newnode(p, TN_NIL, t.pos);
+		return newnode(p, TN_NIL, t->pos);
 	case TK_VAR:
-		return use_var(p, t);
+		return use_var(p, *t);
 	case TK_FIELD:
-		n = newnode(p, TN_FIELD, t.pos);
+		n = newnode(p, TN_FIELD, t->pos);
 		n->idents = karena_alloc(p->a, sizeof(char *));
-		n->idents[0] = karena_strndup(p->a, t.s + 1, t.n - 1);
+		n->idents[0] = karena_strndup(p->a, t->s + 1, t->n - 1);
 		n->nidents = 1;
 		return n;
 	case TK_BOOL:
-		n = newnode(p, TN_BOOL, t.pos);
-		n->cval = tv_bool(t.n == 4);
+		n = newnode(p, TN_BOOL, t->pos);
+		n->cval = tv_bool(t->n == 4);
 		return n;
 	case TK_CHAR:
 	case TK_NUMBER:
-		return new_number(p, t);
+		return new_number(p, *t);
 	case TK_LPAREN:
 		if (++p->depth > MAX_PARSE_DEPTH)
-			perr(p, t.pos, "max expression depth exceeded");
+			perr(p, t->pos, "max expression depth exceeded");
 		n = pipeline(p, "parenthesized pipeline", TK_RPAREN);
 		p->depth--;
 		return n;
 	case TK_STRING:
 	case TK_RAWSTRING: {
 		kbuf b = KBUF_INIT;
-		n = newnode(p, TN_STR, t.pos);
-		if (t.t == TK_RAWSTRING) {
+		n = newnode(p, TN_STR, t->pos);
+		if (t->t == TK_RAWSTRING) {
 			size_t i;
-			for (i = 1; i + 1 < t.n; i++)
-				if (t.s[i] != '\r')
-					kbuf_putc(&b, t.s[i]);
-		} else if (unquote(&b, t.s + 1, t.n - 2, '"') < 0) {
+			for (i = 1; i + 1 < t->n; i++)
+				if (t->s[i] != '\r')
+					kbuf_putc(&b, t->s[i]);
+		} else if (unquote(&b, t->s + 1, t->n - 2, '"') < 0) {
 			kbuf_release(&b);
-			perr(p, t.pos, "invalid syntax");
+			perr(p, t->pos, "invalid syntax");
 		}
 		n->cval = tv_str(p->a, b.ptr, b.len);
-		n->s = karena_strndup(p->a, t.s, t.n); /* quoted form, for String() */
-		n->slen = t.n;
+		n->s = karena_strndup(p->a, t->s, t->n); /* quoted form, for String() */
+		n->slen = t->n;
 		kbuf_release(&b);
 		return n;
 	}
 	default:
-		backup(p, t);
 		return NULL;
 	}
 }
@@ -402,19 +408,23 @@ static tnode *term(parser *p)
 static tnode *operand(parser *p)
 {
 	tnode *n = term(p), *chain;
-	tlex_tok t;
+	const tlex_tok *t;
+	size_t cap = 0;
 	if (!n)
 		return NULL;
 	t = peek(p);
-	if (t.t != TK_FIELD)
+	if (t->t != TK_FIELD || t->sp)  /* a field after a space is the next operand */
 		return n;
-	chain = newnode(p, TN_CHAIN, t.pos);
+	chain = newnode(p, TN_CHAIN, t->pos);
 	chain->pipe = n;
-	while ((t = peek(p)).t == TK_FIELD) {
-		next(p);
-		chain->idents = karena_realloc(p->a, chain->idents, chain->nidents * sizeof(char *),
-					       (chain->nidents + 1) * sizeof(char *));
-		chain->idents[chain->nidents++] = karena_strndup(p->a, t.s + 1, t.n - 1);
+	while ((t = peek(p))->t == TK_FIELD && !t->sp) {
+		if (chain->nidents == cap) {
+			chain->idents = karena_realloc(p->a, chain->idents, cap * sizeof(char *),
+						       (cap ? 2 * cap : 2) * sizeof(char *));
+			cap = cap ? 2 * cap : 2;
+		}
+		chain->idents[chain->nidents++] = karena_strndup(p->a, t->s + 1, t->n - 1);
+		skip(p);
 	}
 	switch (n->k) {
 	case TN_FIELD:
@@ -440,7 +450,8 @@ static tnode *operand(parser *p)
 			tv_quote(&q, s, strlen(s));
 			qs = karena_strndup(p->a, q.ptr, q.len);
 			kbuf_release(&q);
-			perr(p, t.pos, "unexpected . after term %s", qs);
+			/* Go names the spaces after the chain, or the token */
+			perr(p, t->sp ? t->sppos : t->pos, "unexpected . after term %s", qs);
 		}
 	}
 	default:
@@ -450,21 +461,22 @@ static tnode *operand(parser *p)
 
 static tnode *command(parser *p)
 {
-	tnode *cmd = newnode(p, TN_CMD, peek_nonspace(p).pos);
+	tnode *cmd = newnode(p, TN_CMD, peek(p)->pos);
 	for (;;) {
 		tnode *op;
-		tlex_tok t;
-		peek_nonspace(p);
+		tlex_tok *t;
 		op = operand(p);
 		if (op)
 			append(p, cmd, op);
-		t = next(p);
-		if (t.t == TK_SPACE)
+		t = peek(p);
+		if (t->sp) {  /* the space is taken: the next operand */
+			t->sp = false;
 			continue;
-		if (t.t == TK_RDELIM || t.t == TK_RPAREN)
-			backup(p, t);
-		else if (t.t != TK_PIPE)
-			unexpected(p, t, "operand");
+		}
+		if (t->t == TK_PIPE)
+			skip(p);
+		else if (t->t != TK_RDELIM && t->t != TK_RPAREN)
+			unexpected(p, *t, "operand");
 		break;
 	}
 	if (cmd->n == 0)
@@ -474,66 +486,58 @@ static tnode *command(parser *p)
 
 static tnode *pipeline(parser *p, const char *ctx, ttok end)
 {
-	tlex_tok t = peek_nonspace(p), v;
-	tnode *pipe = newnode(p, TN_PIPE, t.pos);
+	tlex_tok v;
+	tnode *pipe = newnode(p, TN_PIPE, peek(p)->pos);
 	size_t i;
 decls:
-	v = peek_nonspace(p);
+	v = *peek(p);
 	if (v.t == TK_VAR) {
-		tlex_tok after, nx;
-		next(p);
-		after = peek(p);
-		nx = peek_nonspace(p);
+		tlex_tok nx;
+		skip(p);
+		nx = *peek(p);
 		if (nx.t == TK_ASSIGN || nx.t == TK_DECLARE) {
 			pipe->assign = nx.t == TK_ASSIGN;
-			next_nonspace(p);
+			skip(p);
 			pipe->decl = karena_realloc(p->a, pipe->decl, pipe->ndecl * sizeof(char *), (pipe->ndecl + 1) * sizeof(char *));
 			pipe->decl[pipe->ndecl++] = karena_strndup(p->a, v.s, v.n);
 			push_var(p, pipe->decl[pipe->ndecl - 1]);
 		} else if (nx.t == TK_COMMA) {
-			next_nonspace(p);
+			skip(p);
 			pipe->decl = karena_realloc(p->a, pipe->decl, pipe->ndecl * sizeof(char *), (pipe->ndecl + 1) * sizeof(char *));
 			pipe->decl[pipe->ndecl++] = karena_strndup(p->a, v.s, v.n);
 			push_var(p, pipe->decl[pipe->ndecl - 1]);
 			if (!strcmp(ctx, "range") && pipe->ndecl < 2) {
-				tlex_tok q = peek_nonspace(p);
-				if (q.t == TK_VAR || q.t == TK_RDELIM || q.t == TK_RPAREN)
+				const tlex_tok *q = peek(p);
+				if (q->t == TK_VAR || q->t == TK_RDELIM || q->t == TK_RPAREN)
 					goto decls;
-				perr(p, q.pos, "range can only initialize variables");
+				perr(p, q->pos, "range can only initialize variables");
 			}
 			perr(p, nx.pos, "too many declarations in %s", ctx);
-		} else if (after.t == TK_SPACE) {
-			/* put back v and the space: the peek buffer holds nx, space */
-			p->npeek = 0;
-			backup(p, nx);
-			backup(p, after);
-			backup(p, v);
 		} else {
-			p->npeek = 0;
-			backup(p, nx);
-			backup(p, v);
+			backup(p, &v);  /* over nx, still in the buffer */
 		}
 	}
 	for (;;) {
-		t = next_nonspace(p);
-		if (t.t == end) {
+		const tlex_tok *t = peek(p);
+		if (t->t == end) {
+			uint32_t pos = t->pos;
+			skip(p);
 			if (pipe->n == 0)
-				perr(p, t.pos, "missing value for %s", ctx);
+				perr(p, pos, "missing value for %s", ctx);
 			for (i = 1; i < pipe->n; i++) {
 				int k = pipe->v[i]->v[0]->k;
 				if (k == TN_BOOL || k == TN_DOT || k == TN_NIL || k == TN_NUM || k == TN_STR)
-					perr(p, t.pos, "non executable command in pipeline stage %zu", i + 1);
+					perr(p, pos, "non executable command in pipeline stage %zu", i + 1);
 			}
 			return pipe;
 		}
-		switch (t.t) {
+		switch (t->t) {
 		case TK_BOOL: case TK_CHAR: case TK_DOT: case TK_FIELD: case TK_IDENT: case TK_NUMBER:
 		case TK_NIL: case TK_RAWSTRING: case TK_STRING: case TK_VAR: case TK_LPAREN:
-			backup(p, t);
 			append(p, pipe, command(p));
 			break;
 		default:
-			unexpected(p, t, ctx);
+			unexpected(p, *t, ctx);
 		}
 	}
 }
@@ -551,10 +555,10 @@ static void parse_control(parser *p, const char *ctx, tnode *n)
 	if (n->k == TN_RANGE)
 		p->range_depth--;
 	if (endn->k == TN_ELSE_MARK) {
-		tlex_tok t = peek(p);
+		tlex_tok t = *peek(p);
 		if ((n->k == TN_IF && t.t == TK_IF) || (n->k == TN_WITH && t.t == TK_WITH)) {
 			tnode *inner;
-			next(p);
+			skip(p);
 			n->elist = newnode(p, TN_LIST, endn->pos);
 			inner = newnode(p, n->k, t.pos);
 			parse_control(p, n->k == TN_IF ? "if" : "with", inner);
@@ -648,11 +652,11 @@ static ttree *sub_tree(parser *p, const char *name, uint32_t pos, const char *wh
 
 static tnode *action(parser *p, tnode **endnode)
 {
-	tlex_tok t = next_nonspace(p), e;
+	tlex_tok t = next(p), e;
 	tnode *n;
 	switch (t.t) {
 	case TK_BLOCK: {
-		tlex_tok nt = next_nonspace(p);
+		tlex_tok nt = next(p);
 		const char *name = template_name(p, nt, "block clause");
 		/* Go places the node at the name */
 		n = newnode(p, TN_TEMPLATE, nt.pos);
@@ -664,20 +668,20 @@ static tnode *action(parser *p, tnode **endnode)
 	}
 	case TK_BREAK:
 	case TK_CONTINUE:
-		e = next_nonspace(p);
+		e = next(p);
 		if (e.t != TK_RDELIM)
 			unexpected(p, e, t.t == TK_BREAK ? "{{break}}" : "{{continue}}");
 		if (p->range_depth == 0)
 			perr(p, t.pos, "{{%s}} outside {{range}}", t.t == TK_BREAK ? "break" : "continue");
 		return newnode(p, t.t == TK_BREAK ? TN_BREAK : TN_CONTINUE, t.pos);
 	case TK_ELSE: {
-		tlex_tok pk = peek_nonspace(p);
-		if (pk.t == TK_IF || pk.t == TK_WITH) {
+		ttok pk = peek(p)->t;
+		if (pk == TK_IF || pk == TK_WITH) {
 			n = newnode(p, TN_ELSE_MARK, t.pos);
 			*endnode = n;
 			return n;
 		}
-		e = next_nonspace(p);
+		e = next(p);
 		if (e.t != TK_RDELIM)
 			unexpected(p, e, "else");
 		n = newnode(p, TN_ELSE_MARK, t.pos);
@@ -685,7 +689,7 @@ static tnode *action(parser *p, tnode **endnode)
 		return n;
 	}
 	case TK_END:
-		e = next_nonspace(p);
+		e = next(p);
 		if (e.t != TK_RDELIM)
 			unexpected(p, e, "end");
 		n = newnode(p, TN_END_MARK, t.pos);
@@ -698,20 +702,20 @@ static tnode *action(parser *p, tnode **endnode)
 		parse_control(p, t.t == TK_IF ? "if" : t.t == TK_RANGE ? "range" : "with", n);
 		return n;
 	case TK_TEMPLATE: {
-		tlex_tok nt = next_nonspace(p), r;
+		tlex_tok nt = next(p), r;
 		n = newnode(p, TN_TEMPLATE, nt.pos);
 		n->s = template_name(p, nt, "template clause");
 		n->slen = strlen(n->s);
-		r = next_nonspace(p);
+		r = next(p);
 		if (r.t != TK_RDELIM) {
-			backup(p, r);
+			backup(p, &r);
 			n->pipe = pipeline(p, "template clause", TK_RDELIM);
 		}
 		return n;
 	}
 	default:
-		backup(p, t);
-		n = newnode(p, TN_ACTION, peek(p).pos);
+		backup(p, &t);
+		n = newnode(p, TN_ACTION, peek(p)->pos);
 		n->pipe = pipeline(p, "command", TK_RDELIM);
 		return n;
 	}
@@ -719,7 +723,7 @@ static tnode *action(parser *p, tnode **endnode)
 
 static tnode *text_or_action(parser *p, tnode **endnode)
 {
-	tlex_tok t = next_nonspace(p);
+	tlex_tok t = next(p);
 	tnode *n;
 	*endnode = NULL;
 	switch (t.t) {
@@ -743,8 +747,8 @@ static tnode *text_or_action(parser *p, tnode **endnode)
 
 static tnode *item_list(parser *p, tnode **endnode)
 {
-	tnode *list = newnode(p, TN_LIST, peek_nonspace(p).pos);
-	while (peek_nonspace(p).t != TK_EOF) {
+	tnode *list = newnode(p, TN_LIST, peek(p)->pos);
+	while (peek(p)->t != TK_EOF) {
 		tnode *e = NULL, *n = text_or_action(p, &e);
 		if (e) {
 			*endnode = e;
@@ -760,21 +764,20 @@ static void parse_root(parser *p, ttree *t)
 {
 	tnode *list = newnode(p, TN_LIST, 0);
 	t->root = list;
-	while (peek(p).t != TK_EOF) {
-		tlex_tok t1 = peek(p);
-		if (t1.t == TK_LDELIM) {
-			tlex_tok d = next(p), k = next_nonspace(p);
+	while (peek(p)->t != TK_EOF) {
+		if (peek(p)->t == TK_LDELIM) {
+			tlex_tok d = next(p), k = next(p);
 			if (k.t == TK_DEFINE) {
-				tlex_tok nt = next_nonspace(p), r;
+				tlex_tok nt = next(p), r;
 				const char *name = template_name(p, nt, "define clause");
-				r = next_nonspace(p);
+				r = next(p);
 				if (r.t != TK_RDELIM)
 					unexpected(p, r, "define clause");
 				sub_tree(p, name, d.pos, "define clause");
 				continue;
 			}
-			backup(p, k);
-			backup(p, d);
+			backup(p, &k);
+			backup(p, &d);
 		}
 		{
 			tnode *e = NULL, *n = text_or_action(p, &e);
