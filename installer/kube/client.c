@@ -212,12 +212,21 @@ static int on_progress(void *u, curl_off_t dltotal, curl_off_t dlnow, curl_off_t
 	return 0;
 }
 
+/* A stream's consumer gets the body of a 2xx answer only: an error's
+ * body (a Status without a newline) is the reply's, for kube_do to judge
+ * and retry, never text glued to the next attempt's first event. */
+static bool stream_ok(xfer *x)
+{
+	long code = 0;
+	return curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code >= 200 && code < 300;
+}
+
 static size_t on_write(char *p, size_t sz, size_t n, void *u)
 {
 	xfer *x = u;
 	size_t len = sz * n;
 	xfer_got(x, len);
-	if (x->req->on_data) {
+	if (x->req->on_data && stream_ok(x)) {
 		if (x->req->on_data(x->req->on_data_ctx, p, len)) {
 			x->stopped = true;
 			return 0;
@@ -344,6 +353,8 @@ static int curl_send(void *impl, const kube_req *req, const kube_auth *auth, kub
 	x.req = req;
 	x.max_reply = t->max_reply;
 	x.stall_ms = req->on_data ? 0 : t->stall_s * 1000;
+	if (req->on_data)
+		req->on_data(req->on_data_ctx, NULL, 0);   /* a new attempt: drop a broken one's partial line */
 	kbuf_printf(&url, "%s%s", t->base, req->path);
 	curl_easy_setopt(h, CURLOPT_URL, url.ptr);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, ebuf);

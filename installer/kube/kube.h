@@ -102,7 +102,8 @@ typedef struct kube_req {
 	bool timeout_is_deadline;  /* timeout_ms is what is left of the request's deadline
 				    * (kube_do sets it; messages name the limit) */
 	bool idempotent;           /* safe to repeat after an unknown outcome */
-	/* streaming (watch): called with each chunk; return nonzero to stop */
+	/* streaming (watch): called with each chunk of a 2xx answer, and with
+	 * NULL, 0 as each attempt starts; return nonzero to stop */
 	int (*on_data)(void *ctx, const char *data, size_t len);
 	void *on_data_ctx;
 } kube_req;

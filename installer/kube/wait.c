@@ -181,6 +181,10 @@ static int watch_data(void *u, const char *data, size_t len)
 {
 	wgroup *g = u;
 	size_t i, startl = 0;
+	if (!data) {
+		kbuf_reset(&g->line);
+		return 0;
+	}
 	if (kbuf_put(&g->line, data, len) < 0) {
 		/* one event larger than a reply may be (kube_reply_limit): stop
 		 * watching, the poll loop's GETs report the limit */

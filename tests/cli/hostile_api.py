@@ -581,6 +581,51 @@ def watch_event_over_limit(d, certs):
     return problems, f"exit {rc}, {len(log)} requests, {len(watches)} watch, {elapsed:.1f} s, {rss} MB", err
 
 
+def watch_after_error(d, certs):
+    """A watch answered first with a 500 (a Status without a newline, as the fault proxy sends),
+    then, retried, with the event that makes ConfigMap c1 ready; GETs of c1 never show it ready.
+    The 500's body must not reach the stream: glued to the retry's first event it made that
+    event unreadable and the wait watched again. The apply must succeed with two watch requests."""
+    store = Store()
+    watches = []
+
+    def reply(h, path):
+        query = h.path.split("?", 1)[1] if "?" in h.path else ""
+        if "watch=1" in query:
+            watches.append(query)
+            if len(watches) == 1:
+                h.send_response(500)
+                payload = (b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+                           b'"message":"injected","reason":"InternalError","code":500}')
+                h.send_header("Content-Type", "application/json")
+                h.send_header("Content-Length", str(len(payload)))
+                h.end_headers()
+                h.wfile.write(payload)
+                return
+            event = json.dumps({"type": "MODIFIED", "object": {
+                "apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": "c1", "namespace": "default", "resourceVersion": "99"},
+                "data": {"ready": "yes"}}}).encode()
+            chunked(event + b"\n")(h, path)
+            return
+        code, value = store.answer("GET", path, query, None)
+        h.send_json(code, value)
+
+    srv, log = serve("127.0.0.1", certs, {"match": r"^GET /api/v1/namespaces/default/configmaps(/c1)?$",
+                                          "reply": reply}, store)
+    kc, b = write_inputs(d, "https://127.0.0.1:%d" % srv.server_address[1])
+    with open(os.path.join(b, "kstage.yaml"), "w") as f:
+        f.write("name: hostile\nstages:\n  - name: one\n    templates: [cm.yaml]\n    timeout: 30s\n"
+                "    wait: {rules: [{kind: ConfigMap, jsonPath: .data.ready, equals: 'yes'}]}\n")
+    rc, out, err, elapsed, rss = run("apply", kc, b, 60, {})
+    srv.shutdown()
+    srv.server_close()
+    problems = run_problems(rc, 0, out, err, elapsed, 60, rss, 512)
+    if len(watches) != 2:
+        problems.append(f"{len(watches)} watch requests, want 2 (the 500, then the stream that makes c1 ready)")
+    return problems, f"exit {rc}, {len(log)} requests, {len(watches)} watch, {elapsed:.1f} s, {rss} MB", err
+
+
 def reply_over_real_limit(d, certs):
     """The real default limit (no KSTAGE_HTTP_* settings): discovery streams a reply of 256 MiB and
     64 MiB more, chunked (its size shows only as it comes), fast over localhost. plan must end with
@@ -629,7 +674,8 @@ def reply_over_real_limit(d, certs):
                       f"(sane plan {base_rss} MB, bound {bound} MB)"), err
 
 
-SCENARIOS = [("watch-event-over-limit", watch_event_over_limit), ("reply-over-real-limit", reply_over_real_limit)]
+SCENARIOS = [("watch-event-over-limit", watch_event_over_limit), ("watch-after-error", watch_after_error),
+             ("reply-over-real-limit", reply_over_real_limit)]
 
 
 # ---- running -------------------------------------------------------------------------------
