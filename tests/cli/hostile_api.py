@@ -540,11 +540,16 @@ def run_problems(rc, want, out, err, elapsed, max_seconds, rss, max_mb):
     return problems
 
 
-def watch_event_over_limit(d, certs):
-    """One watch event over the reply limit (1 MiB here) stops the watch and the wait falls back
-    to polling: the stage waits for ConfigMap c1's data.ready, the watch streams a 3 MiB event,
-    the polling GET after it answers c1 ready. The apply must succeed, with one watch request
-    (not resumed) and a GET of c1 after it. Returns (problems, figures, stderr)."""
+def c1_event(ready):
+    return {"type": "MODIFIED", "object": {"apiVersion": "v1", "kind": "ConfigMap",
+                                           "metadata": {"name": "c1", "namespace": "default", "resourceVersion": "99"},
+                                           "data": {"ready": ready}}}
+
+
+def apply_until_c1_ready(d, certs, on_watch, on_get, env):
+    """apply of a stage that waits for ConfigMap c1's data.ready to be 'yes', against a server
+    that answers the n-th watch with on_watch(h, path, n) and GETs of c1 and its list from its
+    store through on_get(value, watches so far). Returns run()'s figures, the log and the watches."""
     store = Store()
     watches = []
 
@@ -552,16 +557,10 @@ def watch_event_over_limit(d, certs):
         query = h.path.split("?", 1)[1] if "?" in h.path else ""
         if "watch=1" in query:
             watches.append(query)
-            event = padded({"type": "MODIFIED", "object": {"apiVersion": "v1", "kind": "ConfigMap",
-                                                           "metadata": {"name": "c1", "namespace": "default",
-                                                                        "resourceVersion": "99"},
-                                                           "data": {"ready": "no"}}}, 3 << 20)
-            chunked(event + b"\n")(h, path)
+            on_watch(h, path, len(watches))
             return
         code, value = store.answer("GET", path, query, None)
-        if code == 200 and watches and path.endswith("/configmaps/c1"):
-            value = merge(value, {"data": {"ready": "yes"}})   # ready once the watch has been tried
-        h.send_json(code, value)
+        h.send_json(code, on_get(value, len(watches)) if code == 200 and path.endswith("/configmaps/c1") else value)
 
     srv, log = serve("127.0.0.1", certs, {"match": r"^GET /api/v1/namespaces/default/configmaps(/c1)?$",
                                           "reply": reply}, store)
@@ -569,9 +568,25 @@ def watch_event_over_limit(d, certs):
     with open(os.path.join(b, "kstage.yaml"), "w") as f:
         f.write("name: hostile\nstages:\n  - name: one\n    templates: [cm.yaml]\n    timeout: 30s\n"
                 "    wait: {rules: [{kind: ConfigMap, jsonPath: .data.ready, equals: 'yes'}]}\n")
-    rc, out, err, elapsed, rss = run("apply", kc, b, 60, {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(1 << 20)})
+    rc, out, err, elapsed, rss = run("apply", kc, b, 60, env)
     srv.shutdown()
     srv.server_close()
+    return rc, out, err, elapsed, rss, log, watches
+
+
+def watch_event_over_limit(d, certs):
+    """One watch event over the reply limit (1 MiB here) stops the watch and the wait falls back
+    to polling: the stage waits for ConfigMap c1's data.ready, the watch streams a 3 MiB event,
+    the polling GET after it answers c1 ready. The apply must succeed, with one watch request
+    (not resumed) and a GET of c1 after it. Returns (problems, figures, stderr)."""
+    def on_watch(h, path, n):
+        chunked(padded(c1_event("no"), 3 << 20) + b"\n")(h, path)
+
+    def on_get(value, nwatches):
+        return merge(value, {"data": {"ready": "yes"}}) if nwatches else value   # ready once the watch was tried
+
+    rc, out, err, elapsed, rss, log, watches = apply_until_c1_ready(
+        d, certs, on_watch, on_get, {"KSTAGE_HTTP_MAX_REPLY_BYTES": str(1 << 20)})
     problems = run_problems(rc, 0, out, err, elapsed, 60, rss, 512)
     if len(watches) != 1:
         problems.append(f"{len(watches)} watch requests, want 1 (stopped by the event over the limit, not resumed)")
@@ -586,40 +601,19 @@ def watch_after_error(d, certs):
     then, retried, with the event that makes ConfigMap c1 ready; GETs of c1 never show it ready.
     The 500's body must not reach the stream: glued to the retry's first event it made that
     event unreadable and the wait watched again. The apply must succeed with two watch requests."""
-    store = Store()
-    watches = []
-
-    def reply(h, path):
-        query = h.path.split("?", 1)[1] if "?" in h.path else ""
-        if "watch=1" in query:
-            watches.append(query)
-            if len(watches) == 1:
-                h.send_response(500)
-                payload = (b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
-                           b'"message":"injected","reason":"InternalError","code":500}')
-                h.send_header("Content-Type", "application/json")
-                h.send_header("Content-Length", str(len(payload)))
-                h.end_headers()
-                h.wfile.write(payload)
-                return
-            event = json.dumps({"type": "MODIFIED", "object": {
-                "apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": {"name": "c1", "namespace": "default", "resourceVersion": "99"},
-                "data": {"ready": "yes"}}}).encode()
-            chunked(event + b"\n")(h, path)
+    def on_watch(h, path, n):
+        if n > 1:
+            chunked(json.dumps(c1_event("yes")).encode() + b"\n")(h, path)
             return
-        code, value = store.answer("GET", path, query, None)
-        h.send_json(code, value)
+        payload = (b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+                   b'"message":"injected","reason":"InternalError","code":500}')
+        h.send_response(500)
+        h.send_header("Content-Type", "application/json")
+        h.send_header("Content-Length", str(len(payload)))
+        h.end_headers()
+        h.wfile.write(payload)
 
-    srv, log = serve("127.0.0.1", certs, {"match": r"^GET /api/v1/namespaces/default/configmaps(/c1)?$",
-                                          "reply": reply}, store)
-    kc, b = write_inputs(d, "https://127.0.0.1:%d" % srv.server_address[1])
-    with open(os.path.join(b, "kstage.yaml"), "w") as f:
-        f.write("name: hostile\nstages:\n  - name: one\n    templates: [cm.yaml]\n    timeout: 30s\n"
-                "    wait: {rules: [{kind: ConfigMap, jsonPath: .data.ready, equals: 'yes'}]}\n")
-    rc, out, err, elapsed, rss = run("apply", kc, b, 60, {})
-    srv.shutdown()
-    srv.server_close()
+    rc, out, err, elapsed, rss, log, watches = apply_until_c1_ready(d, certs, on_watch, lambda v, n: v, {})
     problems = run_problems(rc, 0, out, err, elapsed, 60, rss, 512)
     if len(watches) != 2:
         problems.append(f"{len(watches)} watch requests, want 2 (the 500, then the stream that makes c1 ready)")
