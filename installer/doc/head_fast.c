@@ -477,6 +477,7 @@ int doc_head_fast(doc_head *h)
 	int depth = 0;               /* levels in st */
 	int pending = -1;            /* indent of a key or "-" whose value may follow as a block */
 	int pending_path = 0;        /* path of the mapping that would open there */
+	bool pending_m = false;      /* a metadata or annotations key in any case: only a map may follow */
 	bool pending_is_item = false;
 	bool any = false;
 	if (!doc_fy_text_bytes((const unsigned char *)t, h->len))
@@ -502,7 +503,7 @@ int doc_head_fast(doc_head *h)
 		/* close levels deeper than this line */
 		while (depth > 0 && st[depth - 1].indent > ind)
 			depth--;
-		if (pending >= 0 && ind > pending && (!pending_path || *p == '{') && !(*p == '-' && (p + 1 == le || p[1] == ' ')) &&
+		if (pending >= 0 && ind > pending && (!pending_m || *p == '{') && !(*p == '-' && (p + 1 == le || p[1] == ' ')) &&
 		    fh_scalar(p, le, &vs, &ve, &cooked, &ended)) {
 			/* the value of the key or item before, alone on its line:
 			 * "{}" (metadata and annotations may be one), or a scalar (a
@@ -524,7 +525,7 @@ int doc_head_fast(doc_head *h)
 			if (depth > 0 && st[depth - 1].kind == FH_SEQ && st[depth - 1].indent == ind) {
 				/* next item */
 			} else if (pending >= 0 && (pending_is_item ? ind > pending : ind >= pending)) {
-				if (depth >= 64 || pending_path)
+				if (depth >= 64 || pending_m)
 					return 0;  /* (a list as metadata or annotations: the scan words it) */
 				st[depth].indent = ind;
 				st[depth].kind = FH_SEQ;
@@ -540,6 +541,7 @@ int doc_head_fast(doc_head *h)
 				pending = ind;
 				pending_is_item = true;
 				pending_path = 0;
+				pending_m = false;
 			} else {
 				/* "- key: value" opens a mapping at the key's column, or a scalar */
 				const char *k = v;
@@ -561,6 +563,7 @@ int doc_head_fast(doc_head *h)
 						pending = kind_ind;
 						pending_is_item = false;
 						pending_path = 0;
+						pending_m = false;
 					} else if (*val == '|' || *val == '>') {
 						if (!(line = fh_block(val, le, nl ? nl + 1 : end, end, kind_ind)))
 							return 0;
@@ -639,6 +642,9 @@ int doc_head_fast(doc_head *h)
 				pending = ind;
 				pending_is_item = false;
 				pending_path = 0;
+				/* go's JSON decoding matches field names in any case:
+				 * "annotatIons:" is the annotations field too */
+				pending_m = mfield;
 				if (top && kl == 8 && !memcmp(p, "metadata", 8))
 					pending_path = 1;
 				else if (st[lvl].path == 1 && kl == 11 && !memcmp(p, "annotations", 11))

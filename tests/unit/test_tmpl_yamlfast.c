@@ -139,6 +139,36 @@ TEST(tmpl_yaml_nonfinite_values_fail)
 	}
 }
 
+/* Go's JSON decoding matches struct fields in any case: a scalar or a list
+ * under "Metadata:" or "annotatIons:" fails as under "metadata:" (a fuzzer
+ * finding: the fast path took a scalar there) */
+TEST(tmpl_yaml_head_fields_any_case)
+{
+	static const struct { const char *doc; const char *err; } cases[] = {
+		{ "kind: A\nmetadata:\n  annotatIons:\n      helm\n", "cannot unmarshal string" },
+		{ "kind: A\nMetadata:\n  x\n", "cannot unmarshal string" },
+		{ "kind: A\nMETADATA:\n- x\n", "cannot unmarshal array" },
+		{ "kind: A\nmetadata:\n  Annotations:\n  - x\n", "cannot unmarshal array" },
+		{ "kind: A\nmetadata:\n  Annotations:\n    a: b\n", NULL },
+		{ "kind: A\nMetadata:\n  name: x\n", NULL },
+		{ "kind: A\nmetadata:\n  annotatIons: {}\n", NULL },
+	};
+	size_t i;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *k = NULL, *h = NULL, *e = NULL, *fk = NULL, *fh = NULL, *fe = NULL;
+		int ok = doc_head_check(cases[i].doc, strlen(cases[i].doc), false, &k, &h, &e);
+		int fast = doc_head_check(cases[i].doc, strlen(cases[i].doc), true, &fk, &fh, &fe);
+		if (cases[i].err) {
+			CHECK_MSG(!ok && e && strstr(e, cases[i].err), "case %zu: %s", i, e ? e : "(accepted)");
+			CHECK_MSG(!fast, "case %zu: the fast path accepted it", i);
+		} else {
+			CHECK_MSG(ok && k && !strcmp(k, "A"), "case %zu: %s", i, e ? e : "(no kind)");
+			CHECK_MSG(fast && fk && !strcmp(fk, "A"), "case %zu: should take the fast path", i);
+		}
+		free(k); free(h); free(e); free(fk); free(fh); free(fe);
+	}
+}
+
 /* go-yaml's Unmarshal (so Helm) reads a document's first YAML document
  * only: what follows the end of a flow root or a "..." is never parsed */
 TEST(tmpl_yaml_first_document_only)
