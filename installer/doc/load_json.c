@@ -62,6 +62,15 @@ int doc_load_json(doc_node **out, karena *a, const char *name, const char *text,
 		j = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES |
 			       JSON_DECODE_INT_AS_REAL, &je);
 	}
+	if (!j && strstr(je.text, "NUL byte in object key")) {
+		/* jansson keeps keys as C strings; Go writes "\u0000" in a key
+		 * (a custom resource's free-form field may hold one) */
+		kbuf why = KBUF_INIT;
+		int r = doc_load_json_go(out, a, text, len, &why);
+		kbuf_release(&why);
+		if (r == 0)
+			return 0;
+	}
 	if (!j) {
 		if (je.line > 0)
 			return kerr_set_src(err, KE_INPUT, nm, text, len, (unsigned)je.line,

@@ -236,6 +236,16 @@ TEST(doc_json_loading)
 	CHECK_INT_EQ(doc_load_json(&n, &a, "bad.json", "{\n  \"a\": tru\n}", 14, &e), KE_INPUT);
 	CHECK(e.first.line == 2);
 	kerr_clear(&e);
+	/* a NUL in a key (Go writes "\u0000"; jansson refuses it in keys): read
+	 * whole, order kept (a fuzzer finding: the JSON round trip of such YAML) */
+	j = "{\"z\":1,\"a\\u0000b\":{\"n\":[2]}}";
+	CHECK_INT_EQ(doc_load_json(&n, &a, "r.json", j, strlen(j), &e), 0);
+	CHECK_INT_EQ(n->u.map.len, 2);
+	CHECK_STR_EQ(n->u.map.v[0].key->u.s.ptr, "z");
+	CHECK_INT_EQ(n->u.map.v[1].key->u.s.len, 3);
+	CHECK(!memcmp(n->u.map.v[1].key->u.s.ptr, "a\0b", 3));
+	CHECK_INT_EQ(doc_load_json(&n, &a, "bad.json", "{\"a\\u0000\":tru}", 15, &e), KE_INPUT);
+	kerr_clear(&e);
 	karena_release(&a);
 }
 
