@@ -134,6 +134,10 @@ int doc_load_json_go(doc_node **out, karena *a, const char *text, size_t len, kb
  * key order is kept. Positions are not tracked (line 0) except in errors. */
 int doc_load_json(doc_node **out, karena *a, const char *name, const char *text, size_t len,
 		  kerr *err);
+/* doc_load_json of an object the caller keeps, without its
+ * metadata.managedFields (often half the answer, and read by nothing that
+ * keeps an apply's answer). */
+int doc_load_json_lean(doc_node **out, karena *a, const char *name, const char *text, size_t len, kerr *err);
 /* Load the one JSON value at the start of text[0..len), leaving what
  * follows it (--set-json reads "k={...},k2=..."); duplicate keys and NUL
  * characters are refused. Returns 0 with *used the bytes it took;

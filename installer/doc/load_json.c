@@ -7,7 +7,8 @@
 
 #define JSON_MAX_DEPTH 1000
 
-static doc_node *convert(karena *a, json_t *j, int depth, int *too_deep)
+/* drop: 1 at the top (leave metadata.managedFields out), 2 in its metadata */
+static doc_node *convert(karena *a, json_t *j, int depth, int *too_deep, int drop)
 {
 	doc_node *n;
 	if (depth > JSON_MAX_DEPTH) {
@@ -20,7 +21,9 @@ static doc_node *convert(karena *a, json_t *j, int depth, int *too_deep)
 		json_t *v;
 		n = doc_new_map(a);
 		json_object_foreach(j, k, v) {
-			doc_map_set(a, n, k, convert(a, v, depth + 1, too_deep));
+			if (drop == 2 && !strcmp(k, "managedFields"))
+				continue;
+			doc_map_set(a, n, k, convert(a, v, depth + 1, too_deep, drop == 1 && !strcmp(k, "metadata") ? 2 : 0));
 		}
 		return n;
 	}
@@ -29,7 +32,7 @@ static doc_node *convert(karena *a, json_t *j, int depth, int *too_deep)
 		json_t *v;
 		n = doc_new_seq(a);
 		json_array_foreach(j, i, v) {
-			doc_seq_push(a, n, convert(a, v, depth + 1, too_deep));
+			doc_seq_push(a, n, convert(a, v, depth + 1, too_deep, 0));
 		}
 		return n;
 	}
@@ -48,13 +51,14 @@ static doc_node *convert(karena *a, json_t *j, int depth, int *too_deep)
 	}
 }
 
-int doc_load_json(doc_node **out, karena *a, const char *name, const char *text, size_t len,
-		  kerr *err)
+static int load_json(doc_node **out, karena *a, const char *name, const char *text, size_t len, int drop,
+		     kerr *err)
 {
 	json_error_t je;
 	json_t *j;
 	int too_deep = 0;
 	const char *nm = name ? name : "<json>";
+	doc_node *m;
 	j = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL | JSON_REJECT_DUPLICATES, &je);
 	if (!j && strstr(je.text, "too big")) {
 		/* an integer beyond int64 (Go writes 1e20 as 100000000000000000000):
@@ -68,8 +72,11 @@ int doc_load_json(doc_node **out, karena *a, const char *name, const char *text,
 		kbuf why = KBUF_INIT;
 		int r = doc_load_json_go(out, a, text, len, &why);
 		kbuf_release(&why);
-		if (r == 0)
+		if (r == 0) {
+			if (drop && (*out)->type == DOC_MAP && (m = doc_map_get(*out, "metadata")) && m->type == DOC_MAP)
+				doc_map_del(m, "managedFields");
 			return 0;
+		}
 	}
 	if (!j) {
 		if (je.line > 0)
@@ -77,12 +84,22 @@ int doc_load_json(doc_node **out, karena *a, const char *name, const char *text,
 					    (unsigned)(je.column > 0 ? je.column : 1), "invalid JSON: %s", je.text);
 		return kerr_set_at(err, KE_INPUT, nm, 0, 0, "invalid JSON: %s", je.text);
 	}
-	*out = convert(a, j, 0, &too_deep);
+	*out = convert(a, j, 0, &too_deep, drop);
 	json_decref(j);
 	if (too_deep)
 		return kerr_set_at(err, KE_LIMIT, nm, 0, 0, "JSON nesting deeper than %d levels",
 				   JSON_MAX_DEPTH);
 	return 0;
+}
+
+int doc_load_json(doc_node **out, karena *a, const char *name, const char *text, size_t len, kerr *err)
+{
+	return load_json(out, a, name, text, len, 0, err);
+}
+
+int doc_load_json_lean(doc_node **out, karena *a, const char *name, const char *text, size_t len, kerr *err)
+{
+	return load_json(out, a, name, text, len, 1, err);
 }
 
 int doc_load_json_prefix(doc_node **out, karena *a, const char *text, size_t len, size_t *used, kbuf *why)
@@ -98,7 +115,7 @@ int doc_load_json_prefix(doc_node **out, karena *a, const char *text, size_t len
 		return KE_INPUT;
 	}
 	*used = (size_t)je.position;
-	*out = convert(a, j, 0, &too_deep);
+	*out = convert(a, j, 0, &too_deep, 0);
 	json_decref(j);
 	if (too_deep) {
 		*out = NULL;

@@ -376,6 +376,7 @@ typedef struct kube_apply_opts {
 	bool dry_run;           /* dryRun=All */
 	const char *field_manager;   /* NULL: "kstage" */
 	bool absent;            /* the caller read that it does not exist: no GET before an identity-only object */
+	bool lean;              /* *out without metadata.managedFields (the caller keeps many answers) */
 } kube_apply_opts;
 
 /* Server-side apply of a resolved object. *out (may be NULL) is the

@@ -387,6 +387,7 @@ int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
 	karena wa[WAIT_WORKERS];
 	size_t i, k, *todo = xcalloc(n ? n : 1, sizeof(size_t));
 	doc_node **got = xcalloc(n ? n : 1, sizeof(doc_node *));
+	const doc_node **given = xcalloc(n ? n : 1, sizeof(doc_node *));
 	kerr *errs = xcalloc(n ? n : 1, sizeof(kerr));
 	kbuf why = KBUF_INIT;
 	int rc = 0;
@@ -397,6 +398,7 @@ int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
 		karena_init(&wa[i]);
 	for (i = 0; i < n; i++) {
 		items[i].state = KUBE_PROGRESSING;
+		given[i] = items[i].live;
 		if (items[i].live) {
 			items[i].state = kube_health(items[i].live, rules, nrules, &why);
 			set_why(&items[i], why.ptr);
@@ -480,9 +482,10 @@ int kube_wait(kube_client *c, karena *a, kube_wait_item *items, size_t n,
 			goto out;
 	}
 out:
-	/* keep the last live documents in the caller's arena */
+	/* keep the last live documents in the caller's arena (those it gave
+	 * are there already: a stage of ConfigMaps is ready as applied) */
 	for (i = 0; i < n; i++)
-		if (items[i].live)
+		if (items[i].live && items[i].live != given[i])
 			items[i].live = doc_copy(a, items[i].live);
 	for (i = 0; i < WAIT_WORKERS; i++)
 		karena_release(&wa[i]);
@@ -497,6 +500,7 @@ out:
 	free(errs);
 	free(todo);
 	free(got);
+	free(given);
 	kbuf_release(&why);
 	return rc;
 }

@@ -597,7 +597,8 @@ static void send_one(void *u, size_t i, karena *a)
 	group_ctx *g = u;
 	stage_run *r = g->r;
 	stage_obj *so = &r->v[g->g0 + i];
-	kube_apply_opts opts = { r->ctx->force, r->plan, r->ctx->field_manager, so->known && !so->before };
+	/* an apply keeps every answer for the wait: without managedFields */
+	kube_apply_opts opts = { r->ctx->force, r->plan, r->ctx->field_manager, so->known && !so->before, !r->plan };
 	if (so->later || so->unchanged)
 		return;
 	if (r->plan && !so->known) {

@@ -255,7 +255,7 @@ static void emit_log(kube_client *c, karena *a, const rel_hook *k, const char *e
 static int run_one(kube_client *c, karena *a, const rel_hook *k, long timeout_ms, const char *event, bool logs,
 		   kerr *err)
 {
-	kube_apply_opts opts = { false, false, NULL, false };
+	kube_apply_opts opts = { false, false, NULL, false, false };
 	kube_wait_item it;
 	doc_node *live = NULL;
 	int rc;

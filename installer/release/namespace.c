@@ -47,14 +47,14 @@ int rel_namespace_create(const rel_ctx *ctx, rel_summary *sum, kerr *err)
 		st->started_ms = rel_now_ms();
 		if ((rc = rel_journal_save(j, err)))
 			goto out;
-		rc = kube_apply(c, &a, &o, &(kube_apply_opts){ false, false, NULL, true }, &live, &created, err);
+		rc = kube_apply(c, &a, &o, &(kube_apply_opts){ false, false, NULL, true, false }, &live, &created, err);
 		st->result = rc ? REL_SR_FAILED : REL_SR_SUCCEEDED;
 		st->finished_ms = rel_now_ms();
 		if (rel_journal_save(j, rc ? &ge : err) && !rc)
 			rc = err->code;
 		kerr_clear(&ge);
 	} else {
-		rc = kube_apply(c, &a, &o, &(kube_apply_opts){ false, false, NULL, true }, &live, &created, err);
+		rc = kube_apply(c, &a, &o, &(kube_apply_opts){ false, false, NULL, true, false }, &live, &created, err);
 	}
 	if (!rc) {
 		sum->created += created;
