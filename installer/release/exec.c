@@ -589,6 +589,36 @@ typedef struct group_ctx {
 	size_t g0;
 } group_ctx;
 
+/* What the run keeps of an apply's answer (in a): the whole object, or,
+ * when it is ready as applied and would still be ready from its identity
+ * alone (a ConfigMap, a Service), only that identity: the wait then
+ * reads nothing more, and a stage of thousands of objects does not keep
+ * thousands of answers. CRDs stay whole (discovery learns from them). */
+static doc_node *keep_answer(const stage_run *r, const stage_obj *so, karena *a, const doc_node *live)
+{
+	static const char *const meta_keys[] = { "name", "namespace", "uid", "resourceVersion", "generation" };
+	const doc_node *meta = live->type == DOC_MAP ? doc_map_get(live, "metadata") : NULL, *v;
+	doc_node *id, *m;
+	size_t i;
+	if (!meta || meta->type != DOC_MAP ||
+	    !strcmp(so->o.kind, "CustomResourceDefinition") ||
+	    kube_health(live, r->s->rules, r->s->nrules, NULL) != KUBE_READY)
+		return doc_copy(a, live);
+	id = doc_new_map(a);
+	m = doc_new_map(a);
+	if ((v = doc_map_get(live, "apiVersion")))
+		doc_map_set(a, id, "apiVersion", doc_copy(a, v));
+	if ((v = doc_map_get(live, "kind")))
+		doc_map_set(a, id, "kind", doc_copy(a, v));
+	for (i = 0; i < sizeof(meta_keys) / sizeof(meta_keys[0]); i++)
+		if ((v = doc_map_get(meta, meta_keys[i])))
+			doc_map_set(a, m, meta_keys[i], doc_copy(a, v));
+	doc_map_set(a, id, "metadata", m);
+	if (kube_health(id, r->s->rules, r->s->nrules, NULL) != KUBE_READY)
+		return doc_copy(a, live);   /* (the identity's arena bytes stay: rare) */
+	return id;
+}
+
 /* One object of a group (a worker): apply it, or for a plan read it, and
  * dry-run it unless nothing would change. A plan retries a field-manager
  * conflict with force to show the diff, and notes the conflict. */
@@ -615,6 +645,15 @@ static void send_one(void *u, size_t i, karena *a)
 	}
 	if (r->plan && so->before && kube_apply_is_noop(so->o.doc, so->before, r->ctx->field_manager)) {
 		so->live = so->before;   /* nothing would change: no need to ask the server */
+		return;
+	}
+	if (!r->plan) {
+		karena t = KARENA_INIT;
+		doc_node *live = NULL;
+		so->live = NULL;
+		if (kube_apply(r->c, &t, &so->o, &opts, &live, &so->created, &so->err) == 0)
+			so->live = keep_answer(r, so, a, live);
+		karena_release(&t);
 		return;
 	}
 	if (kube_apply(r->c, a, &so->o, &opts, &so->live, &so->created, &so->err) == 0)
