@@ -37,8 +37,8 @@ static doc_node *status_doc(karena *a, const rel_record *r, const char *ns)
 	doc_map_set(a, out, "release", doc_new_str(a, r->name));
 	doc_map_set(a, out, "namespace", doc_new_str(a, ns));
 	for (i = 0; i < d->u.map.len; i++)
-		if (strcmp(d->u.map.v[i].key->u.s.ptr, "name"))
-			doc_map_set(a, out, d->u.map.v[i].key->u.s.ptr, d->u.map.v[i].val);
+		if (!doc_key_is(d->u.map.v[i].key, "name"))
+			doc_map_setn(a, out, d->u.map.v[i].key->u.s.ptr, d->u.map.v[i].key->u.s.len, d->u.map.v[i].val);
 	stages = doc_map_get(out, "stages");
 	for (i = 0; i < r->nstages; i++) {
 		const rel_rec_stage *s = &r->stages[i];

@@ -174,6 +174,9 @@ doc_node *doc_copy(karena *a, const doc_node *n);
 /* Map lookup; NULL if m is not a map or has no such key. */
 doc_node *doc_map_get(const doc_node *m, const char *key);
 doc_node *doc_map_getn(const doc_node *m, const char *key, size_t klen);
+/* Whether string node key is exactly s: keys are compared with their
+ * length, since a JSON or YAML key may hold a NUL ("\u0000", "\0"). */
+bool doc_key_is(const doc_node *key, const char *s);
 doc_node *doc_seq_get(const doc_node *s, size_t i);
 size_t doc_len(const doc_node *n);   /* seq/map length, string bytes, else 0 */
 

@@ -67,7 +67,7 @@ static const doc_pair *json_field(const doc_node *m, const char *name)
 	size_t i;
 	for (i = 0; i < m->u.map.len; i++) {
 		const doc_pair *p = &m->u.map.v[i];
-		if (!strcasecmp(p->key->u.s.ptr, name) && (!best || strcmp(p->key->u.s.ptr, best->key->u.s.ptr) < 0))
+		if (p->key->u.s.len == strlen(name) && !strcasecmp(p->key->u.s.ptr, name) && (!best || strcmp(p->key->u.s.ptr, best->key->u.s.ptr) < 0))
 			best = p;
 	}
 	return best;

@@ -89,6 +89,12 @@ doc_node *doc_map_getn(const doc_node *m, const char *key, size_t klen)
 	return NULL;
 }
 
+bool doc_key_is(const doc_node *key, const char *s)
+{
+	size_t n = strlen(s);
+	return key->u.s.len == n && !memcmp(key->u.s.ptr, s, n);
+}
+
 doc_node *doc_map_get(const doc_node *m, const char *key)
 {
 	return doc_map_getn(m, key, strlen(key));

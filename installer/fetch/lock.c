@@ -52,7 +52,7 @@ static void parse_entry(fetch_lock_entry *e, const doc_node *m, const char *name
 		return;
 	}
 	for (i = 0; i < m->u.map.len; i++) {
-		for (k = 0; keys[k] && strcmp(keys[k], m->u.map.v[i].key->u.s.ptr); k++)
+		for (k = 0; keys[k] && !doc_key_is(m->u.map.v[i].key, keys[k]); k++)
 			;
 		if (!keys[k])
 			AT(err, m->u.map.v[i].val, "unknown key \"%s\" in a lock entry", m->u.map.v[i].key->u.s.ptr);
@@ -93,7 +93,7 @@ int fetch_lock_parse(fetch_lock *out, karena *a, const char *name, const char *t
 	if (root->type != DOC_MAP)
 		return kerr_set_at(err, KE_INPUT, name, root->line, root->col, "a lock file is a map: version, sources");
 	for (i = 0; i < root->u.map.len; i++)
-		if (strcmp(root->u.map.v[i].key->u.s.ptr, "version") && strcmp(root->u.map.v[i].key->u.s.ptr, "sources"))
+		if (!doc_key_is(root->u.map.v[i].key, "version") && !doc_key_is(root->u.map.v[i].key, "sources"))
 			AT(err, root->u.map.v[i].val, "unknown key \"%s\" in the lock file", root->u.map.v[i].key->u.s.ptr);
 	v = doc_map_get(root, "version");
 	if (!v || v->type != DOC_INT || v->u.i != 1)

@@ -389,8 +389,8 @@ static bool fields_match(const doc_node *d, const doc_node *f, int depth, bool s
 					size_t j;
 					bool only_id = true;
 					for (j = 0; j < v->u.map.len; j++)
-						if (strcmp(v->u.map.v[j].key->u.s.ptr, "name") &&
-						    strcmp(v->u.map.v[j].key->u.s.ptr, "namespace") &&
+						if (!doc_key_is(v->u.map.v[j].key, "name") &&
+						    !doc_key_is(v->u.map.v[j].key, "namespace") &&
 						    v->u.map.v[j].val->type != DOC_NULL)
 							only_id = false;
 					if (only_id)

@@ -80,9 +80,11 @@ static void mask_values(karena *a, kredact *r, doc_node *live, doc_node *want, i
 	if (!want || depth > 200)
 		return;
 	if (want->type == DOC_MAP) {
-		for (i = 0; i < want->u.map.len; i++)
-			mask_values(a, r, live && live->type == DOC_MAP ? doc_map_get(live, want->u.map.v[i].key->u.s.ptr) : NULL,
+		for (i = 0; i < want->u.map.len; i++) {
+			const doc_node *k = want->u.map.v[i].key;
+			mask_values(a, r, live && live->type == DOC_MAP ? doc_map_getn(live, k->u.s.ptr, k->u.s.len) : NULL,
 				    want->u.map.v[i].val, depth + 1);
+		}
 	} else if (want->type == DOC_SEQ) {
 		for (i = 0; i < want->u.seq.len; i++)
 			mask_values(a, r, live && live->type == DOC_SEQ && i < live->u.seq.len ? live->u.seq.v[i] : NULL,

@@ -85,6 +85,11 @@ static bool scan_members(json_member **out, size_t *nout, karena *a, const char 
 	return true;
 }
 
+static bool same_key(const doc_node *a, const doc_node *b)
+{
+	return a->u.s.len == b->u.s.len && !memcmp(a->u.s.ptr, b->u.s.ptr, a->u.s.len);
+}
+
 /* Re-emit the whole document with the keys set, keeping the indentation
  * unit: for texts whose layout scan_members cannot follow. */
 static int merge_reemit(kbuf *out, const doc_node *root, const char *json, size_t len, kerr *err)
@@ -146,8 +151,10 @@ int kube_json_key_merge_text(kbuf *out, karena *a, const char *json, size_t len,
 	if (!set || set->type != DOC_MAP)
 		return kerr_set(err, KE_INPUT, "jsonKeyMerge: set must be a map");
 	if (!scan_members(&m, &nm, a, json, len, root->u.map.len) || !nm) {
-		for (i = 0; i < set->u.map.len; i++)
-			doc_map_set(a, root, set->u.map.v[i].key->u.s.ptr, doc_copy(a, set->u.map.v[i].val));
+		for (i = 0; i < set->u.map.len; i++) {
+			const doc_node *k = set->u.map.v[i].key;
+			doc_map_setn(a, root, k->u.s.ptr, k->u.s.len, doc_copy(a, set->u.map.v[i].val));
+		}
 		return merge_reemit(out, root, json, len, err);
 	}
 	/* member i of the text is root->u.map.v[i] (the loader keeps the order) */
@@ -155,8 +162,9 @@ int kube_json_key_merge_text(kbuf *out, karena *a, const char *json, size_t len,
 	for (i = 0; i < nm; i++)
 		newval[i] = NULL;
 	for (j = 0; j < set->u.map.len; j++) {
-		const char *k = set->u.map.v[j].key->u.s.ptr;
-		for (i = 0; i < nm && strcmp(root->u.map.v[i].key->u.s.ptr, k); i++)
+		/* keys compare by length too: JSON keys may hold \u0000 */
+		const doc_node *k = set->u.map.v[j].key;
+		for (i = 0; i < nm && !same_key(root->u.map.v[i].key, k); i++)
 			;
 		if (i < nm && !doc_equal(root->u.map.v[i].val, set->u.map.v[j].val))
 			newval[i] = set->u.map.v[j].val;
@@ -180,17 +188,14 @@ int kube_json_key_merge_text(kbuf *out, karena *a, const char *json, size_t len,
 		kbuf_put(out, json + at, last->val_end - at);
 		at = last->val_end;
 		for (j = 0; j < set->u.map.len && !rc; j++) {
-			const char *k = set->u.map.v[j].key->u.s.ptr;
-			doc_node key = { .type = DOC_STR };
-			if (doc_map_get(root, k))
+			const doc_node *key = set->u.map.v[j].key;
+			if (doc_map_getn(root, key->u.s.ptr, key->u.s.len))
 				continue;
 			kbuf_putc(out, ',');
 			if (ls > 0 && json[ls - 1] == '\n')
 				kbuf_putc(out, '\n');
 			kbuf_put(out, json + ls, last->key - ls);
-			key.u.s.ptr = (char *)k;
-			key.u.s.len = strlen(k);
-			if (!(rc = doc_emit_json(out, &key, 0, err))) {
+			if (!(rc = doc_emit_json(out, key, 0, err))) {
 				kbuf_put(out, json + last->key_end, last->val - last->key_end);
 				rc = doc_emit_json(out, set->u.map.v[j].val, 0, err);
 			}
@@ -211,7 +216,8 @@ static bool keys_already_set(karena *a, const char *json, size_t len, const doc_
 		return false;
 	}
 	for (i = 0; i < set->u.map.len && same; i++) {
-		const doc_node *cur = doc_map_get(root, set->u.map.v[i].key->u.s.ptr);
+		const doc_node *k = set->u.map.v[i].key;
+		const doc_node *cur = doc_map_getn(root, k->u.s.ptr, k->u.s.len);
 		same = cur && doc_equal(cur, set->u.map.v[i].val);
 	}
 	return same;

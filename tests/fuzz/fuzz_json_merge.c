@@ -33,19 +33,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    doc_load_json(&res, &a, "out", out.ptr, out.len, &e) || res->type != DOC_MAP)
 			abort();
 		for (i = 0; i < set->u.map.len; i++) {
-			const doc_node *v = doc_map_get(res, set->u.map.v[i].key->u.s.ptr);
+			const doc_node *k = set->u.map.v[i].key;
+			const doc_node *v = doc_map_getn(res, k->u.s.ptr, k->u.s.len);
 			if (!v || !doc_equal(v, set->u.map.v[i].val))
 				abort();
 		}
 		for (i = 0; i < in->u.map.len; i++) {
-			const char *k = in->u.map.v[i].key->u.s.ptr;
-			const doc_node *v = doc_map_get(res, k);
-			if (!v || (!doc_map_get(set, k) && !doc_equal(v, in->u.map.v[i].val)))
+			const doc_node *k = in->u.map.v[i].key;
+			const doc_node *v = doc_map_getn(res, k->u.s.ptr, k->u.s.len);
+			if (!v || (!doc_map_getn(set, k->u.s.ptr, k->u.s.len) && !doc_equal(v, in->u.map.v[i].val)))
 				abort();
 		}
-		for (i = 0; i < res->u.map.len; i++)
-			if (!doc_map_get(in, res->u.map.v[i].key->u.s.ptr) && !doc_map_get(set, res->u.map.v[i].key->u.s.ptr))
+		for (i = 0; i < res->u.map.len; i++) {
+			const doc_node *k = res->u.map.v[i].key;
+			if (!doc_map_getn(in, k->u.s.ptr, k->u.s.len) && !doc_map_getn(set, k->u.s.ptr, k->u.s.len))
 				abort();
+		}
 	}
 	kbuf_release(&out);
 	kerr_clear(&e);

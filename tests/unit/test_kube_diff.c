@@ -114,6 +114,15 @@ TEST(kube_json_key_merge_keeps_order)
 		CHECK_INT_EQ(kube_json_key_merge_text(&out, &a, "{ }", 3, set, &e), 0);
 		CHECK_STR_EQ(out.ptr, "{\"enableGatewayApi\":true,\"kserveIngressGateway\":\"kserve/kserve-ingress-gateway\"}");
 	}
+	/* a key holding \u0000 is its own key, not the one its first bytes spell
+	 * (fuzz_json_merge: the old code took it for enableGatewayApi) */
+	kbuf_reset(&out);
+	{
+		const char *nul = "{\"enableGatewayApi\\u0000x\":false,\"kserveIngressGateway\":\"a/b\"}";
+		CHECK_INT_EQ(kube_json_key_merge_text(&out, &a, nul, strlen(nul), set, &e), 0);
+		CHECK_STR_EQ(out.ptr, "{\"enableGatewayApi\\u0000x\":false,\"kserveIngressGateway\":\"kserve/kserve-ingress-gateway\","
+				      "\"enableGatewayApi\":true}");
+	}
 	kbuf_reset(&out);
 	CHECK_INT_EQ(kube_json_key_merge_text(&out, &a, "[1]", 3, set, &e), KE_INPUT);
 	kerr_clear(&e);
