@@ -54,8 +54,12 @@ static void parse_entry(fetch_lock_entry *e, const doc_node *m, const char *name
 	for (i = 0; i < m->u.map.len; i++) {
 		for (k = 0; keys[k] && !doc_key_is(m->u.map.v[i].key, keys[k]); k++)
 			;
-		if (!keys[k])
-			AT(err, m->u.map.v[i].val, "unknown key \"%s\" in a lock entry", m->u.map.v[i].key->u.s.ptr);
+		if (!keys[k]) {
+			kbuf q = KBUF_INIT;
+			doc_json_quote(&q, m->u.map.v[i].key->u.s.ptr, m->u.map.v[i].key->u.s.len, 0);
+			AT(err, m->u.map.v[i].val, "unknown key %s in a lock entry", q.ptr);
+			kbuf_release(&q);
+		}
 	}
 	e->stage = want_str(m, "stage", name, err);
 	e->url = want_str(m, "url", name, err);
@@ -93,8 +97,12 @@ int fetch_lock_parse(fetch_lock *out, karena *a, const char *name, const char *t
 	if (root->type != DOC_MAP)
 		return kerr_set_at(err, KE_INPUT, name, root->line, root->col, "a lock file is a map: version, sources");
 	for (i = 0; i < root->u.map.len; i++)
-		if (!doc_key_is(root->u.map.v[i].key, "version") && !doc_key_is(root->u.map.v[i].key, "sources"))
-			AT(err, root->u.map.v[i].val, "unknown key \"%s\" in the lock file", root->u.map.v[i].key->u.s.ptr);
+		if (!doc_key_is(root->u.map.v[i].key, "version") && !doc_key_is(root->u.map.v[i].key, "sources")) {
+			kbuf q = KBUF_INIT;
+			doc_json_quote(&q, root->u.map.v[i].key->u.s.ptr, root->u.map.v[i].key->u.s.len, 0);
+			AT(err, root->u.map.v[i].val, "unknown key %s in the lock file", q.ptr);
+			kbuf_release(&q);
+		}
 	v = doc_map_get(root, "version");
 	if (!v || v->type != DOC_INT || v->u.i != 1)
 		AT(err, v ? v : root, "lock file version must be 1");

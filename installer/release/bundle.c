@@ -168,14 +168,16 @@ static bool check_keys(const doc_node *m, const char *const *allowed, const char
 	size_t i, j;
 	bool ok = true;
 	for (i = 0; i < m->u.map.len; i++) {
-		const char *k = m->u.map.v[i].key->u.s.ptr;
-		for (j = 0; allowed[j] && strcmp(allowed[j], k); j++)
+		const doc_node *k = m->u.map.v[i].key;
+		for (j = 0; allowed[j] && !doc_key_is(k, allowed[j]); j++)
 			;
 		if (!allowed[j]) {
-			kbuf list = KBUF_INIT;
+			kbuf list = KBUF_INIT, q = KBUF_INIT;
 			for (j = 0; allowed[j]; j++)
 				kbuf_printf(&list, "%s%s", j ? ", " : "", allowed[j]);
-			ERR_AT(err, m->u.map.v[i].key, "%s: unknown key \"%s\" (known: %s)", what, k, list.ptr);
+			doc_json_quote(&q, k->u.s.ptr, k->u.s.len, 0);   /* whole, a NUL included */
+			ERR_AT(err, k, "%s: unknown key %s (known: %s)", what, q.ptr, list.ptr);
+			kbuf_release(&q);
 			kbuf_release(&list);
 			ok = false;
 		}
@@ -234,7 +236,7 @@ static void parse_ops(rel_stage *st, karena *a, const doc_node *ops, const char 
 			ERR_AT(err, body, "stage %s: op %s must be a map", st->name, k);
 			continue;
 		}
-		if (!strcmp(k, "jsonKeyMerge")) {
+		if (doc_key_is(o->u.map.v[0].key, "jsonKeyMerge")) {
 			static const char *const keys[] = { "configMap", "key", "set", NULL };
 			const char *cm = want_str(body, "configMap", true, "jsonKeyMerge", file, err);
 			const doc_node *set = doc_map_get(body, "set");
@@ -257,16 +259,17 @@ static void parse_ops(rel_stage *st, karena *a, const doc_node *ops, const char 
 						       "one string key", set->u.map.v[j].key->u.s.ptr);
 				}
 			}
-		} else if (!strcmp(k, "rolloutRestart")) {
+		} else if (doc_key_is(o->u.map.v[0].key, "rolloutRestart")) {
 			const doc_node *when = doc_map_get(body, "when"), *target = NULL;
 			size_t j;
 			bool bad = false;
 			op->type = REL_OP_ROLLOUT_RESTART;
 			for (j = 0; j < body->u.map.len; j++) {
-				const char *kk = body->u.map.v[j].key->u.s.ptr;
-				if (!strcmp(kk, "when"))
+				const doc_node *kn = body->u.map.v[j].key;
+				const char *kk = kn->u.s.ptr;
+				if (doc_key_is(kn, "when"))
 					continue;
-				if (strcmp(kk, "deployment") && strcmp(kk, "statefulset") && strcmp(kk, "daemonset")) {
+				if (!doc_key_is(kn, "deployment") && !doc_key_is(kn, "statefulset") && !doc_key_is(kn, "daemonset")) {
 					ERR_AT(err, body->u.map.v[j].key,
 					       "rolloutRestart: unknown kind \"%s\" (deployment, statefulset, daemonset; when)", kk);
 					bad = true;
@@ -904,8 +907,9 @@ static void parse_stage(rel_stage *st, karena *a, const doc_node *s, const char 
 	if ((n = doc_map_get(s, "checks"))) {
 		parse_checks(st, a, n, file, err);
 		for (i = 0; i < s->u.map.len; i++) {
-			const char *k = s->u.map.v[i].key->u.s.ptr;
-			if (strcmp(k, "name") && strcmp(k, "checks") && strcmp(k, "enabled"))
+			const doc_node *kn = s->u.map.v[i].key;
+			const char *k = kn->u.s.ptr;
+			if (!doc_key_is(kn, "name") && !doc_key_is(kn, "checks") && !doc_key_is(kn, "enabled"))
 				ERR_AT(err, s->u.map.v[i].key, "stage %s: a checks stage takes only name, checks and enabled, not %s",
 				       st->name, k);
 		}

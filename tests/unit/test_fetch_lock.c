@@ -66,6 +66,7 @@ TEST(fetch_lock_errors_have_positions)
 	static const struct { const char *text, *want; } cases[] = {
 		{ "version: 2\nsources: []\n", "l:1:10: lock file version must be 1" },
 		{ "version: 1\nextra: 1\n", "l:2:8: unknown key \"extra\" in the lock file" },
+		{ "\"version\\0\": 1\nversion: 1\n", "unknown key \"version\\u0000\" in the lock file" },
 		{ "version: 1\nsources:\n  - {stage: a, url: https://x/y, resolved: https://x/y, sha256: abc, size: 1}\n",
 		  "l:3:65: lock sha256 must be 64 lowercase hex digits" },
 		{ "version: 1\nsources:\n  - {stage: a, url: http://x/y, resolved: https://x/y, sha256: " D1 ", size: 1}\n",

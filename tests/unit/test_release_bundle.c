@@ -69,6 +69,9 @@ typedef struct bad_case {
 
 static const bad_case bad[] = {
 	{ "name: x\nstages:\n  - name: a\n    sourse: {path: x}\n", "/b/kstage.yaml:4:5: stage: unknown key \"sourse\"" },
+	/* a key holding a NUL is not the key its first bytes spell */
+	{ "name: x\nstages:\n  - name: a\n    \"source\\0x\": {path: x}\n",
+	  "/b/kstage.yaml:4:5: stage: unknown key \"source\\u0000x\"" },
 	{ "name: x\nstages:\n  - name: A_b\n    source: {path: x}\n", "/b/kstage.yaml:3:11: stage name \"A_b\" must be lowercase" },
 	{ "name: x\nstages:\n  - name: a\n    source: {path: x}\n  - name: a\n    source: {path: z}\n", "/b/kstage.yaml:5:11: stage name \"a\" is used twice" },
 	{ "name: x\nstages:\n  - name: a\n    source: {url: http://x/y.yaml, sha256: abc}\n", "stage a: source url must be https://" },
