@@ -134,10 +134,10 @@ int doc_load_json_go(doc_node **out, karena *a, const char *text, size_t len, kb
  * key order is kept. Positions are not tracked (line 0) except in errors. */
 int doc_load_json(doc_node **out, karena *a, const char *name, const char *text, size_t len,
 		  kerr *err);
-/* doc_load_json of an object the caller keeps, without its
- * metadata.managedFields (often half the answer, and read by nothing that
- * keeps an apply's answer). */
-int doc_load_json_lean(doc_node **out, karena *a, const char *name, const char *text, size_t len, kerr *err);
+/* doc_load_json without the key inner of the top-level map outer (never
+ * built: a caller that keeps big answers leaves out what it never reads). */
+int doc_load_json_skip(doc_node **out, karena *a, const char *name, const char *text, size_t len, const char *outer,
+		       const char *inner, kerr *err);
 /* Load the one JSON value at the start of text[0..len), leaving what
  * follows it (--set-json reads "k={...},k2=..."); duplicate keys and NUL
  * characters are refused. Returns 0 with *used the bytes it took;
@@ -163,6 +163,9 @@ void doc_seq_push(karena *a, doc_node *seq, doc_node *item);
  * The key string is copied. */
 void doc_map_set(karena *a, doc_node *m, const char *key, doc_node *val);
 void doc_map_setn(karena *a, doc_node *m, const char *key, size_t klen, doc_node *val);
+/* Append a pair whose key (a string node) the caller made and knows is not
+ * in m yet: no lookup, no copy (the loaders, which check duplicates). */
+void doc_map_append(karena *a, doc_node *m, doc_node *key, doc_node *val);
 /* Remove key; returns true if it was there. Order of the rest is kept. */
 bool doc_map_del(doc_node *m, const char *key);
 

@@ -7,8 +7,8 @@
 
 #define JSON_MAX_DEPTH 1000
 
-/* drop: 1 at the top (leave metadata.managedFields out), 2 in its metadata */
-static doc_node *convert(karena *a, json_t *j, int depth, int *too_deep, int drop)
+/* skip[0].skip[1] is left out: level is 0 at the top, 1 inside skip[0] */
+static doc_node *convert(karena *a, json_t *j, int depth, int *too_deep, const char *const *skip, int level)
 {
 	doc_node *n;
 	if (depth > JSON_MAX_DEPTH) {
@@ -20,10 +20,14 @@ static doc_node *convert(karena *a, json_t *j, int depth, int *too_deep, int dro
 		const char *k;
 		json_t *v;
 		n = doc_new_map(a);
+		/* sized once and no lookups: jansson's keys are unique */
+		n->u.map.cap = json_object_size(j);
+		n->u.map.v = n->u.map.cap ? karena_alloc_raw(a, st_mult(n->u.map.cap, sizeof(doc_pair))) : NULL;
 		json_object_foreach(j, k, v) {
-			if (drop == 2 && !strcmp(k, "managedFields"))
+			if (level == 1 && !strcmp(k, skip[1]))
 				continue;
-			doc_map_set(a, n, k, convert(a, v, depth + 1, too_deep, drop == 1 && !strcmp(k, "metadata") ? 2 : 0));
+			doc_map_append(a, n, doc_new_str(a, k),
+				       convert(a, v, depth + 1, too_deep, skip, skip && level == 0 && !strcmp(k, skip[0]) ? 1 : 2));
 		}
 		return n;
 	}
@@ -31,8 +35,10 @@ static doc_node *convert(karena *a, json_t *j, int depth, int *too_deep, int dro
 		size_t i;
 		json_t *v;
 		n = doc_new_seq(a);
+		n->u.seq.cap = json_array_size(j);
+		n->u.seq.v = n->u.seq.cap ? karena_alloc_raw(a, st_mult(n->u.seq.cap, sizeof(doc_node *))) : NULL;
 		json_array_foreach(j, i, v) {
-			doc_seq_push(a, n, convert(a, v, depth + 1, too_deep, 0));
+			doc_seq_push(a, n, convert(a, v, depth + 1, too_deep, skip, 2));
 		}
 		return n;
 	}
@@ -51,8 +57,8 @@ static doc_node *convert(karena *a, json_t *j, int depth, int *too_deep, int dro
 	}
 }
 
-static int load_json(doc_node **out, karena *a, const char *name, const char *text, size_t len, int drop,
-		     kerr *err)
+static int load_json(doc_node **out, karena *a, const char *name, const char *text, size_t len,
+		     const char *const *skip, kerr *err)
 {
 	json_error_t je;
 	json_t *j;
@@ -73,8 +79,8 @@ static int load_json(doc_node **out, karena *a, const char *name, const char *te
 		int r = doc_load_json_go(out, a, text, len, &why);
 		kbuf_release(&why);
 		if (r == 0) {
-			if (drop && (*out)->type == DOC_MAP && (m = doc_map_get(*out, "metadata")) && m->type == DOC_MAP)
-				doc_map_del(m, "managedFields");
+			if (skip && (*out)->type == DOC_MAP && (m = doc_map_get(*out, skip[0])) && m->type == DOC_MAP)
+				doc_map_del(m, skip[1]);
 			return 0;
 		}
 	}
@@ -84,7 +90,7 @@ static int load_json(doc_node **out, karena *a, const char *name, const char *te
 					    (unsigned)(je.column > 0 ? je.column : 1), "invalid JSON: %s", je.text);
 		return kerr_set_at(err, KE_INPUT, nm, 0, 0, "invalid JSON: %s", je.text);
 	}
-	*out = convert(a, j, 0, &too_deep, drop);
+	*out = convert(a, j, 0, &too_deep, skip, skip ? 0 : 2);
 	json_decref(j);
 	if (too_deep)
 		return kerr_set_at(err, KE_LIMIT, nm, 0, 0, "JSON nesting deeper than %d levels",
@@ -94,12 +100,14 @@ static int load_json(doc_node **out, karena *a, const char *name, const char *te
 
 int doc_load_json(doc_node **out, karena *a, const char *name, const char *text, size_t len, kerr *err)
 {
-	return load_json(out, a, name, text, len, 0, err);
+	return load_json(out, a, name, text, len, NULL, err);
 }
 
-int doc_load_json_lean(doc_node **out, karena *a, const char *name, const char *text, size_t len, kerr *err)
+int doc_load_json_skip(doc_node **out, karena *a, const char *name, const char *text, size_t len, const char *outer,
+		       const char *inner, kerr *err)
 {
-	return load_json(out, a, name, text, len, 1, err);
+	const char *const skip[2] = { outer, inner };
+	return load_json(out, a, name, text, len, skip, err);
 }
 
 int doc_load_json_prefix(doc_node **out, karena *a, const char *text, size_t len, size_t *used, kbuf *why)
@@ -115,7 +123,7 @@ int doc_load_json_prefix(doc_node **out, karena *a, const char *text, size_t len
 		return KE_INPUT;
 	}
 	*used = (size_t)je.position;
-	*out = convert(a, j, 0, &too_deep, 0);
+	*out = convert(a, j, 0, &too_deep, NULL, 2);
 	json_decref(j);
 	if (too_deep) {
 		*out = NULL;

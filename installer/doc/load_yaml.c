@@ -591,8 +591,7 @@ bad_merge:
 			mark_merged(l, f, idx, 0);
 			return 0;
 		}
-		doc_map_setn(l->a, f->node, k->u.s.ptr, k->u.s.len, v);
-		f->node->u.map.v[f->node->u.map.len - 1].key = k;
+		doc_map_append(l->a, f->node, k, v);
 		mark_merged(l, f, f->node->u.map.len - 1, 0);
 	}
 	return 0;

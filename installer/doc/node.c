@@ -110,13 +110,18 @@ void doc_map_setn(karena *a, doc_node *m, const char *key, size_t klen, doc_node
 			return;
 		}
 	}
+	doc_map_append(a, m, doc_new_strn(a, key, klen), val);
+}
+
+void doc_map_append(karena *a, doc_node *m, doc_node *key, doc_node *val)
+{
 	if (m->u.map.len == m->u.map.cap) {
 		size_t nc = m->u.map.cap ? st_mult(m->u.map.cap, 2) : 4;
 		m->u.map.v = karena_realloc(a, m->u.map.v, m->u.map.cap * sizeof(doc_pair),
 					    st_mult(nc, sizeof(doc_pair)));
 		m->u.map.cap = nc;
 	}
-	m->u.map.v[m->u.map.len].key = doc_new_strn(a, key, klen);
+	m->u.map.v[m->u.map.len].key = key;
 	m->u.map.v[m->u.map.len].val = val;
 	m->u.map.len++;
 }

@@ -301,9 +301,10 @@ int kube_apply(kube_client *c, karena *a, const kube_obj *o, const kube_apply_op
 	if (!rc && rs.status >= 400)
 		rc = kube_status_error(err, rs.status, rs.body.ptr, rs.body.len,
 				       opts && opts->dry_run ? "dry-run apply" : "apply", o->ref);
-	if (!rc && out)
-		rc = (opts && opts->lean ? doc_load_json_lean : doc_load_json)(out, a, o->ref, rs.body.ptr, rs.body.len,
-									       err);
+	if (!rc && out && opts && opts->lean)   /* managedFields: often half the answer, read by nothing kept */
+		rc = doc_load_json_skip(out, a, o->ref, rs.body.ptr, rs.body.len, "metadata", "managedFields", err);
+	else if (!rc && out)
+		rc = doc_load_json(out, a, o->ref, rs.body.ptr, rs.body.len, err);
 	if (!rc)
 		rc = check_answer(o, &rs, out ? *out : NULL, opts && opts->dry_run, err);
 	if (created)
