@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tmpl_int.h"
+#include "core/alloc.h"
 
 #define S(i) (a[i]->u.s.ptr)
 #define SL(i) (a[i]->u.s.len)
@@ -210,11 +211,42 @@ static int f_mergeoverwrite(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
+/* What deep_copy will take from the arena for v, added to *need, stopping
+ * once it passes max; -1 when v holds itself. Maps that share a value copy
+ * into a tree that grows exponentially with the nesting, so the size is
+ * known, and checked against the memory budget, before anything is made. */
+static int copy_size(const doc_node *v, const doc_node **path, int depth, size_t *need, size_t max)
+{
+	size_t i;
+	int d;
+	if (!v || depth >= 1000 || *need > max || (v->type != DOC_SEQ && v->type != DOC_MAP) || (v->flags & TV_OBJ && (v->type == DOC_SEQ || ((const tobj *)v)->kind != TOBJ_NAMED)))
+		return 0;
+	for (d = 0; d < depth; d++)
+		if (path[d] == v)
+			return -1;
+	path[depth] = v;
+	*need = st_add(*need, sizeof(tobj) + 32);
+	if (v->type == DOC_SEQ) {
+		*need = st_add(*need, st_mult(v->u.seq.len + 1, sizeof(doc_node *)));
+		for (i = 0; i < v->u.seq.len && *need <= max; i++)
+			if (copy_size(v->u.seq.v[i], path, depth + 1, need, max))
+				return -1;
+		return 0;
+	}
+	*need = st_add(*need, st_mult(v->u.map.len + 1, sizeof(doc_pair)));
+	for (i = 0; i < v->u.map.len && *need <= max; i++) {
+		*need = st_add(*need, sizeof(doc_node) + 32 + v->u.map.v[i].key->u.s.len);
+		if (copy_size(v->u.map.v[i].val, path, depth + 1, need, max))
+			return -1;
+	}
+	return 0;
+}
+
 static doc_node *deep_copy(karena *ar, doc_node *v, int depth)
 {
 	doc_node *r;
 	size_t i;
-	if (!v || depth > 1000)
+	if (!v || depth >= 1000)
 		return v;
 	switch (v->type) {
 	case DOC_SEQ:
@@ -224,6 +256,8 @@ static doc_node *deep_copy(karena *ar, doc_node *v, int depth)
 			return v;
 		r = tv_seq(ar);
 		r->flags = v->flags & (TV_STRS);
+		r->u.seq.cap = v->u.seq.len;
+		r->u.seq.v = karena_alloc_raw(ar, st_mult(v->u.seq.len + 1, sizeof(doc_node *)));
 		for (i = 0; i < v->u.seq.len; i++)
 			doc_seq_push(ar, r, deep_copy(ar, v->u.seq.v[i], depth + 1));
 		return r;
@@ -240,9 +274,14 @@ static doc_node *deep_copy(karena *ar, doc_node *v, int depth)
 			r = tv_map(ar);
 			r->flags = v->flags & (TV_STRUCT | TV_SMAP);
 		}
-		for (i = 0; i < v->u.map.len; i++)
-			doc_map_setn(ar, r, v->u.map.v[i].key->u.s.ptr, v->u.map.v[i].key->u.s.len,
-				     deep_copy(ar, v->u.map.v[i].val, depth + 1));
+		r->u.map.cap = v->u.map.len;
+		r->u.map.v = karena_alloc_raw(ar, st_mult(v->u.map.len + 1, sizeof(doc_pair)));
+		/* the keys are v's, unique: appended without a lookup */
+		for (i = 0; i < v->u.map.len; i++) {
+			const doc_node *k = v->u.map.v[i].key;
+			doc_node *c = deep_copy(ar, v->u.map.v[i].val, depth + 1);
+			doc_map_append(ar, r, doc_new_strn(ar, k->u.s.ptr, k->u.s.len), c);
+		}
 		return r;
 	default:
 		return v;
@@ -251,10 +290,17 @@ static doc_node *deep_copy(karena *ar, doc_node *v, int depth)
 
 static int f_deepcopy(tctx *x, doc_node **out, doc_node **a, size_t n)
 {
+	const doc_node *path[1000];
+	size_t need = 0;
 	(void)n;
 	/* copystructure reflects on the nil interface and panics */
 	if (tv_isnil(a[0]))
 		return tctx_fail(x, "reflect: call of reflect.Value.Type on zero Value");
+	/* copystructure recurses on a cycle until Go's stack runs out */
+	if (copy_size(a[0], path, 0, &need, tctx_mem_left(x)))
+		return tctx_fail(x, "the value holds itself (a cycle made with set), it cannot be copied");
+	if (tctx_mem_reserve(x, need))
+		return KE_INPUT;
 	*out = deep_copy(x->a, a[0], 0);
 	return 0;
 }

@@ -98,7 +98,7 @@ static void run_case(const char *file, tcase *c, int *passed, int *failed)
 		unit_fail(file, c->line, "case %s: unexpected error: %s", c->name, msg.ptr);
 		kbuf_release(&msg);
 		(*failed)++;
-	} else if (out.len != c->out.len || memcmp(out.ptr, c->out.ptr, out.len)) {
+	} else if (out.len != c->out.len || (out.len && memcmp(out.ptr, c->out.ptr, out.len))) {
 		unit_fail(file, c->line, "case %s:\n  got:      \"%s\"\n  expected: \"%s\"", c->name, out.ptr, c->out.ptr);
 		(*failed)++;
 	} else {
