@@ -211,6 +211,17 @@ static int f_mergeoverwrite(tctx *x, doc_node **out, doc_node **a, size_t n)
 	return 0;
 }
 
+/* What deep_copy returns as it is: scalars, a typed list with methods
+ * (.Capabilities.APIVersions: nothing in a template changes one in place)
+ * and Helm's objects (.Files...); named maps and structs (.Values,
+ * .Capabilities) are copied keeping their Go type, as copystructure does. */
+static bool copy_shares(const doc_node *v)
+{
+	if (v->type != DOC_SEQ && v->type != DOC_MAP)
+		return true;
+	return (v->flags & TV_OBJ) && (v->type == DOC_SEQ || ((const tobj *)v)->kind != TOBJ_NAMED);
+}
+
 /* What deep_copy will take from the arena for v, added to *need, stopping
  * once it passes max; -1 when v holds itself. Maps that share a value copy
  * into a tree that grows exponentially with the nesting, so the size is
@@ -219,7 +230,7 @@ static int copy_size(const doc_node *v, const doc_node **path, int depth, size_t
 {
 	size_t i;
 	int d;
-	if (!v || depth >= 1000 || *need > max || (v->type != DOC_SEQ && v->type != DOC_MAP) || (v->flags & TV_OBJ && (v->type == DOC_SEQ || ((const tobj *)v)->kind != TOBJ_NAMED)))
+	if (!v || depth >= 1000 || *need > max || copy_shares(v))
 		return 0;
 	for (d = 0; d < depth; d++)
 		if (path[d] == v)
@@ -246,14 +257,9 @@ static doc_node *deep_copy(karena *ar, doc_node *v, int depth)
 {
 	doc_node *r;
 	size_t i;
-	if (!v || depth >= 1000)
+	if (!v || depth >= 1000 || copy_shares(v))
 		return v;
-	switch (v->type) {
-	case DOC_SEQ:
-		/* a typed list with methods (.Capabilities.APIVersions) stays
-		 * itself: nothing in a template changes one in place */
-		if (v->flags & TV_OBJ)
-			return v;
+	if (v->type == DOC_SEQ) {
 		r = tv_seq(ar);
 		r->flags = v->flags & (TV_STRS);
 		r->u.seq.cap = v->u.seq.len;
@@ -261,31 +267,23 @@ static doc_node *deep_copy(karena *ar, doc_node *v, int depth)
 		for (i = 0; i < v->u.seq.len; i++)
 			doc_seq_push(ar, r, deep_copy(ar, v->u.seq.v[i], depth + 1));
 		return r;
-	case DOC_MAP:
-		/* Helm's objects (.Files...) stay shared; named maps and structs
-		 * (.Values, .Capabilities) are copied keeping their Go type, as
-		 * copystructure does */
-		if ((v->flags & TV_OBJ) && ((tobj *)v)->kind != TOBJ_NAMED)
-			return v;
-		if (v->flags & TV_OBJ) {
-			r = &tobj_new(ar, TOBJ_NAMED, ((tobj *)v)->type_name, DOC_MAP)->n;
-			r->flags |= v->flags & (TV_STRUCT | TV_SMAP);
-		} else {
-			r = tv_map(ar);
-			r->flags = v->flags & (TV_STRUCT | TV_SMAP);
-		}
-		r->u.map.cap = v->u.map.len;
-		r->u.map.v = karena_alloc_raw(ar, st_mult(v->u.map.len + 1, sizeof(doc_pair)));
-		/* the keys are v's, unique: appended without a lookup */
-		for (i = 0; i < v->u.map.len; i++) {
-			const doc_node *k = v->u.map.v[i].key;
-			doc_node *c = deep_copy(ar, v->u.map.v[i].val, depth + 1);
-			doc_map_append(ar, r, doc_new_strn(ar, k->u.s.ptr, k->u.s.len), c);
-		}
-		return r;
-	default:
-		return v;
 	}
+	if (v->flags & TV_OBJ) {
+		r = &tobj_new(ar, TOBJ_NAMED, ((tobj *)v)->type_name, DOC_MAP)->n;
+		r->flags |= v->flags & (TV_STRUCT | TV_SMAP);
+	} else {
+		r = tv_map(ar);
+		r->flags = v->flags & (TV_STRUCT | TV_SMAP);
+	}
+	r->u.map.cap = v->u.map.len;
+	r->u.map.v = karena_alloc_raw(ar, st_mult(v->u.map.len + 1, sizeof(doc_pair)));
+	/* the keys are v's, unique: appended without a lookup */
+	for (i = 0; i < v->u.map.len; i++) {
+		const doc_node *k = v->u.map.v[i].key;
+		doc_node *c = deep_copy(ar, v->u.map.v[i].val, depth + 1);
+		doc_map_append(ar, r, doc_new_strn(ar, k->u.s.ptr, k->u.s.len), c);
+	}
+	return r;
 }
 
 static int f_deepcopy(tctx *x, doc_node **out, doc_node **a, size_t n)
