@@ -48,7 +48,10 @@ def test_v183_exits_on_gateway_api_v121_crds(eg):
 
     # exited, restarted by the harness, exited again: the pod's status says so
     def crashed_twice():
-        cs = eg_container(eg_pod(eg))
+        pod = eg_pod(eg)
+        if not pod.get("status", {}).get("containerStatuses"):
+            return False  # the pod is new: its container has no status yet (seen once in make test)
+        cs = eg_container(pod)
         return cs.get("restartCount", 0) >= 2 and (cs.get("state", {}).get("waiting") or {}).get("reason") == "CrashLoopBackOff"
     eventually(crashed_twice)
     pod = eg_pod(eg)
