@@ -97,6 +97,13 @@ typedef struct doc_load_opts {
 				   * text); 0: no limit but the alias limits above. Past
 				   * it: KE_LIMIT with reason DOC_REASON_MEMORY */
 	int no_fast;              /* libyaml alone, no fast path for plain block YAML (tests) */
+	/* Streaming: each document is handed to each() as it ends, built in an
+	 * arena of its own that is emptied after the call (copy what you keep;
+	 * file names stay valid: they live in the caller's arena). out stays
+	 * empty; anchors do not reach across documents (go-yaml v2's rule);
+	 * max_mem counts per document. A nonzero return stops the load. */
+	int (*each)(void *u, doc_node *doc, kerr *err);
+	void *each_u;
 } doc_load_opts;
 
 /* kerr reason of a load stopped by doc_load_opts.max_mem */

@@ -706,6 +706,14 @@ static int load_event(loader *l, const yaml_event_t *ev, doc_stream *out, doc_no
 		break;
 	case YAML_DOCUMENT_START_EVENT:
 		*root = NULL;
+		if (l->o.each) {
+			/* the last document's nodes are gone: so are its anchors */
+			size_t i;
+			for (i = 0; i < l->nanchors; i++)
+				free(l->anchors[i].name);
+			l->nanchors = 0;
+			l->mem_start = a->used_total;
+		}
 		l->alias_budget = l->o.max_alias_nodes;
 		l->alias_bytes = ALIAS_MAX_BYTES;
 		l->null_map = l->null_val = NULL;
@@ -718,6 +726,17 @@ static int load_event(loader *l, const yaml_event_t *ev, doc_stream *out, doc_no
 		if (!*root) {
 			*root = doc_new_null(a);
 			set_pos(l, *root, &ev->start_mark);
+		}
+		if (l->o.each) {
+			r = l->o.each(l->o.each_u, *root, l->err);
+			*root = NULL;
+			karena_release(a);
+			karena_init(a);
+			if (r)
+				break;
+			if (l->o.first_doc)
+				*done = 1;
+			break;
 		}
 		if (out->len == *cap) {
 			size_t nc = *cap ? *cap * 2 : 4;
@@ -788,12 +807,14 @@ int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text
 	doc_fast_events fast;
 	loader l;
 	doc_node *root = NULL;
+	karena each_a;
 	int r = 0, done = 0;
 	size_t cap = 0;
 
 	memset(out, 0, sizeof(*out));
 	memset(&l, 0, sizeof(l));
-	l.a = a;
+	karena_init(&each_a);
+	l.a = opts && opts->each ? &each_a : a;
 	l.name = karena_strdup(a, name ? name : "<input>");
 	l.text = text;
 	l.len = len;
@@ -808,7 +829,7 @@ int doc_load_yaml(doc_stream *out, karena *a, const char *name, const char *text
 		l.o.max_alias_nodes = 1000000;
 	l.alias_budget = l.o.max_alias_nodes;
 	l.alias_bytes = ALIAS_MAX_BYTES;
-	l.mem_start = a->used_total;
+	l.mem_start = l.a->used_total;
 
 	if (len > l.o.max_size) {
 		/* point at where the limit is passed */
@@ -849,6 +870,7 @@ finish:
 		free(l.anchors);
 		free(l.stack);
 	}
+	karena_release(&each_a);
 	if (r) {
 		out->len = 0;
 		return r;

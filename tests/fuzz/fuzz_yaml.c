@@ -1,9 +1,28 @@
 /* libFuzzer target: the YAML loader and both emitters. Whatever loads must
- * emit, and what is emitted must load back to an equal document. */
+ * emit, and what is emitted must load back to an equal document. Loaded a
+ * document at a time (doc_load_opts.each, as an apply reads a stage), the
+ * stream gives the same documents, or fails where the whole load fails or
+ * an alias reaches into an earlier document. */
 #include "doc/doc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+
+typedef struct seen {
+	const doc_stream *whole;   /* NULL: the whole load failed */
+	size_t n;
+} seen;
+
+static int each(void *u, doc_node *d, kerr *err)
+{
+	seen *s = u;
+	(void)err;
+	if (s->whole && (s->n >= s->whole->len || !doc_equal(d, s->whole->docs[s->n])))
+		abort();
+	s->n++;
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -17,7 +36,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e.quiet = 1;
 	o.max_alias_nodes = 20000;
 	o.max_depth = 200;
-	if (doc_load_yaml(&s, &a, "fuzz.yaml", (const char *)data, size, &o, &e) == 0) {
+	int whole = doc_load_yaml(&s, &a, "fuzz.yaml", (const char *)data, size, &o, &e);
+	{
+		doc_load_opts so = o;
+		seen sn = { whole ? NULL : &s, 0 };
+		doc_stream none;
+		kerr se = KERR_INIT;
+		int r;
+		se.quiet = 1;
+		so.each = each;
+		so.each_u = &sn;
+		r = doc_load_yaml(&none, &a, "fuzz.yaml", (const char *)data, size, &so, &se);
+		if (none.len || (!r && whole) || (!r && sn.n != s.len) ||
+		    (r && !whole && se.code != KE_INPUT))
+			abort();
+		kerr_clear(&se);
+	}
+	if (whole == 0) {
 		for (i = 0; i < s.len; i++) {
 			kbuf y = KBUF_INIT, j = KBUF_INIT;
 			doc_node *back = NULL;

@@ -280,3 +280,117 @@ TEST(doc_equal_semantics)
 	CHECK(!doc_equal(x, y));
 	karena_release(&a);
 }
+
+/* ---- streaming (doc_load_opts.each) ---- */
+
+typedef struct each_seen {
+	kbuf json;              /* each document as JSON, then " @line:col\n" */
+	size_t n, stop_at;      /* stop_at: the callback fails on that document (1-based; 0: never) */
+} each_seen;
+
+static void note_doc(kbuf *out, const doc_node *d)
+{
+	kerr e = KERR_INIT;
+	doc_emit_json(out, d, 0, &e);
+	kerr_clear(&e);
+	kbuf_printf(out, " @%s:%u:%u\n", d->file ? d->file : "-", d->line, d->col);
+}
+
+static int each_doc(void *u, doc_node *d, kerr *err)
+{
+	each_seen *s = u;
+	if (++s->n == s->stop_at)
+		return kerr_set(err, KE_INPUT, "stopped at document %zu", s->n);
+	note_doc(&s->json, d);
+	return 0;
+}
+
+static const char stream_text[] =
+	"a: &x {k: [1, 2.5, 1e3, true, null, '08', 9223372036854775807]}\n"
+	"b: *x\n"
+	"c: {<<: *x, more: !!binary aGVsbG8=}\n"
+	"---\n"
+	"# a comment only: an empty document\n"
+	"---\n"
+	"- &y one\n"
+	"- *y\n"
+	"- |\n"
+	"  block\n"
+	"  text\n"
+	"--- plain\n"
+	"...\n"
+	"---\n"
+	"apiVersion: v1\n"
+	"kind: ConfigMap\n"
+	"metadata: {name: cm, namespace: ns}\n"
+	"data:\n"
+	"  k: \"\\u00e9\\t\"\n"
+	"  x y: >-\n"
+	"    folded\n"
+	"    line\n";
+
+TEST(doc_stream_each_matches_the_whole_load)
+{
+	karena a = KARENA_INIT, b = KARENA_INIT;
+	kerr e = KERR_INIT;
+	doc_stream st;
+	doc_load_opts o;
+	each_seen s;
+	kbuf whole = KBUF_INIT;
+	size_t i;
+	memset(&s, 0, sizeof(s));
+	memset(&o, 0, sizeof(o));
+	CHECK(doc_load_yaml(&st, &a, "s.yaml", stream_text, strlen(stream_text), NULL, &e) == 0);
+	for (i = 0; i < st.len; i++)
+		note_doc(&whole, st.docs[i]);
+	o.each = each_doc;
+	o.each_u = &s;
+	CHECK(doc_load_yaml(&st, &b, "s.yaml", stream_text, strlen(stream_text), &o, &e) == 0);
+	CHECK_INT_EQ(st.len, 0);
+	CHECK_INT_EQ(s.n, 5);
+	CHECK_STR_EQ(s.json.ptr, whole.ptr);
+	CHECK_CONTAINS(s.json.ptr, "\"more\":\"hello\"");
+	kbuf_release(&whole);
+	kbuf_release(&s.json);
+	kerr_clear(&e);
+	karena_release(&a);
+	karena_release(&b);
+}
+
+TEST(doc_stream_each_errors)
+{
+	static const char cross[] = "a: &x 1\n---\nb: *x\n";
+	static const char bad[] = "a: 1\n---\nb: [\n";
+	karena a = KARENA_INIT;
+	kerr e = KERR_INIT;
+	doc_stream st;
+	doc_load_opts o;
+	each_seen s;
+	memset(&o, 0, sizeof(o));
+	o.each = each_doc;
+	o.each_u = &s;
+	/* an alias cannot reach the anchor of an earlier document (go-yaml v2) */
+	memset(&s, 0, sizeof(s));
+	CHECK(doc_load_yaml(&st, &a, "c.yaml", cross, strlen(cross), &o, &e) == KE_INPUT);
+	CHECK_INT_EQ(s.n, 1);
+	CHECK_CONTAINS(e.first.msg, "x");
+	CHECK_INT_EQ(e.first.line, 3);
+	kerr_clear(&e);
+	kbuf_release(&s.json);
+	/* a syntax error after a good document: the good one was handed over */
+	memset(&s, 0, sizeof(s));
+	CHECK(doc_load_yaml(&st, &a, "b.yaml", bad, strlen(bad), &o, &e) == KE_INPUT);
+	CHECK_INT_EQ(s.n, 1);
+	CHECK_STR_EQ(e.first.file, "b.yaml");
+	kerr_clear(&e);
+	kbuf_release(&s.json);
+	/* the callback's error stops the load, as it is */
+	memset(&s, 0, sizeof(s));
+	s.stop_at = 2;
+	CHECK(doc_load_yaml(&st, &a, "s.yaml", stream_text, strlen(stream_text), &o, &e) == KE_INPUT);
+	CHECK_INT_EQ(s.n, 2);
+	CHECK_STR_EQ(e.first.msg, "stopped at document 2");
+	kerr_clear(&e);
+	kbuf_release(&s.json);
+	karena_release(&a);
+}
