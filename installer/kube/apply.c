@@ -10,23 +10,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* KE_INPUT at the node at path (else the doc), naming the object. */
-static int bad_field(kerr *err, const doc_node *doc, const char *path, const char *kind, const char *name,
-		     const char *what, const char *value, const char *why)
+/* Where the node at path was written (else the doc). */
+static kube_pos pos_of(const doc_node *doc, const char *path)
 {
-	const doc_node *n = doc_get_path(doc, path);
-	kbuf m = KBUF_INIT;
-	int rc;
+	const doc_node *n = path ? doc_get_path(doc, path) : NULL;
+	kube_pos p;
 	if (!n || !n->file)
 		n = doc;
+	p.file = n->file;
+	p.line = n->line;
+	p.col = n->col;
+	return p;
+}
+
+/* KE_INPUT at at, naming the object. */
+static int bad_field_at(kerr *err, kube_pos at, const char *kind, const char *name, const char *what,
+			const char *value, const char *why)
+{
+	kbuf m = KBUF_INIT;
+	int rc;
 	kbuf_printf(&m, "%s ", kind);
 	kube_quote(&m, name);
 	kbuf_printf(&m, ": invalid %s ", what);
 	kube_quote(&m, value);
 	kbuf_printf(&m, ": %s", why);
-	rc = kerr_set_at(err, KE_INPUT, n->file ? n->file : "<input>", n->line, n->col, "%s", m.ptr);
+	rc = kerr_set_at(err, KE_INPUT, at.file ? at.file : "<input>", at.line, at.col, "%s", m.ptr);
 	kbuf_release(&m);
 	return rc;
+}
+
+/* KE_INPUT at the node at path (else the doc), naming the object. */
+static int bad_field(kerr *err, const doc_node *doc, const char *path, const char *kind, const char *name,
+		     const char *what, const char *value, const char *why)
+{
+	return bad_field_at(err, pos_of(doc, path), kind, name, what, value, why);
 }
 
 int kube_obj_init(kube_obj *o, karena *a, doc_node *doc, kerr *err)
@@ -69,6 +86,51 @@ int kube_obj_init(kube_obj *o, karena *a, doc_node *doc, kerr *err)
 		return bad_field(err, doc, "metadata.namespace", kind, name, "metadata.namespace", o->ns, why);
 	o->rank = kube_kind_rank(kind);
 	o->ref = o->ns ? karena_printf(a, "%s/%s/%s", kind, o->ns, name) : karena_printf(a, "%s/%s", kind, name);
+	o->at = pos_of(doc, NULL);
+	o->at_meta = pos_of(doc, "metadata");
+	o->at_name = pos_of(doc, "metadata.name");
+	o->at_ns = pos_of(doc, "metadata.namespace");
+	return 0;
+}
+
+void kube_obj_keep_text(kube_obj *o, karena *a)
+{
+	kbuf j = KBUF_INIT;
+	kerr e = KERR_INIT;
+	if (doc_emit_json(&j, o->doc, 0, &e)) {
+		/* (a tree the loader made always emits; keep it as it is) */
+		kerr_clear(&e);
+		kbuf_release(&j);
+		o->doc = doc_copy(a, o->doc);
+		return;
+	}
+	o->text = karena_strndup(a, j.ptr ? j.ptr : "", j.len);
+	o->text_len = j.len;
+	kbuf_release(&j);
+	o->doc = NULL;
+	o->api_version = karena_strdup(a, o->api_version);
+	o->kind = karena_strdup(a, o->kind);
+	o->name = karena_strdup(a, o->name);
+	o->ns = o->ns ? karena_strdup(a, o->ns) : NULL;
+	o->group = karena_strdup(a, o->group);
+	o->version = karena_strdup(a, o->version);
+	o->ref = karena_strdup(a, o->ref);
+}
+
+int kube_obj_doc(const kube_obj *o, karena *a, doc_node **out, kerr *err)
+{
+	int rc;
+	if (o->doc || !o->text) {
+		*out = o->doc;
+		return 0;
+	}
+	rc = doc_load_json(out, a, o->ref, o->text, o->text_len, err);
+	if (rc || !*out || (*out)->type != DOC_MAP) {
+		kerr_clear(err);
+		return kerr_set_obj(err, KE_INTERNAL, o->ref, "the kept manifest does not read back as an object");
+	}
+	if (o->ns && o->res && o->res->namespaced)
+		doc_set_path(a, *out, "metadata.namespace", doc_new_str(a, o->ns));
 	return 0;
 }
 
@@ -79,10 +141,10 @@ int kube_obj_resolve(kube_client *c, karena *a, kube_obj *o, const char *default
 		kerr_set_obj(err, KE_NOTFOUND, o->ref,
 			     "the server has no kind \"%s\" in \"%s\": is its CustomResourceDefinition installed? "
 			     "(put the CRD in an earlier stage, or in this one)", o->kind, o->api_version);
-		if (o->doc->file) {
-			err->first.file = xstrdup(o->doc->file);
-			err->first.line = o->doc->line;
-			err->first.col = o->doc->col;
+		if (o->at.file) {
+			err->first.file = xstrdup(o->at.file);
+			err->first.line = o->at.line;
+			err->first.col = o->at.col;
 		}
 		return KE_NOTFOUND;
 	}
@@ -90,26 +152,36 @@ int kube_obj_resolve(kube_client *c, karena *a, kube_obj *o, const char *default
 	{
 		const char *why = kube_check_resource_name(r->group, r->resource, o->name);
 		if (why)
-			return bad_field(err, o->doc, "metadata.name", o->kind, o->name, "metadata.name", o->name, why);
+			return bad_field_at(err, o->at_name, o->kind, o->name, "metadata.name", o->name, why);
 	}
 	if (r->namespaced) {
 		if (!o->ns) {
 			const char *why;
 			if (default_ns && *default_ns && (why = kube_check_namespace(default_ns)))
-				return bad_field(err, o->doc, "metadata", o->kind, o->name, "namespace", default_ns, why);
+				return bad_field_at(err, o->at_meta, o->kind, o->name, "namespace", default_ns, why);
 			o->ns = default_ns && *default_ns ? default_ns : "default";
-			doc_set_path(a, o->doc, "metadata.namespace", doc_new_str(a, o->ns));
-			o->ns = doc_get_str(o->doc, "metadata.namespace", o->ns);
+			if (o->doc) {
+				doc_set_path(a, o->doc, "metadata.namespace", doc_new_str(a, o->ns));
+				o->ns = doc_get_str(o->doc, "metadata.namespace", o->ns);
+			}
 		}
 	} else if (o->ns) {
-		doc_node *nsn = doc_get_path(o->doc, "metadata.namespace");
-		return kerr_set_at(err, KE_INPUT, nsn && nsn->file ? nsn->file : "<input>", nsn ? nsn->line : 0,
-				   nsn ? nsn->col : 0,
+		return kerr_set_at(err, KE_INPUT, o->at_ns.file ? o->at_ns.file : "<input>", o->at_ns.line, o->at_ns.col,
 				   "%s \"%s\" is cluster-scoped but sets metadata.namespace \"%s\": remove the namespace",
 				   o->kind, o->name, o->ns);
 	}
-	o->ref = o->ns ? karena_printf(a, "%s/%s/%s", o->kind, o->ns, o->name)
-		       : karena_printf(a, "%s/%s", o->kind, o->name);
+	{
+		/* a new string only when it changes (a namespace filled in):
+		 * a stage of thousands of objects resolves each */
+		kbuf ref = KBUF_INIT;
+		if (o->ns)
+			kbuf_printf(&ref, "%s/%s/%s", o->kind, o->ns, o->name);
+		else
+			kbuf_printf(&ref, "%s/%s", o->kind, o->name);
+		if (!o->ref || strcmp(o->ref, ref.ptr))
+			o->ref = karena_strndup(a, ref.ptr, ref.len);
+		kbuf_release(&ref);
+	}
 	return 0;
 }
 

@@ -341,20 +341,39 @@ void kube_discovery_add(kube_client *c, const char *group, const char *version, 
 
 /* ---- objects ------------------------------------------------------------ */
 
+/* Where a part of a manifest was written (file NULL: nowhere known). */
+typedef struct kube_pos {
+	const char *file;
+	unsigned line, col;
+} kube_pos;
+
 typedef struct kube_obj {
-	doc_node *doc;          /* the manifest; namespace is filled in by resolve */
+	doc_node *doc;          /* the manifest; namespace is filled in by resolve.
+				 * NULL when the object is kept as text (below) */
+	const char *text;       /* or the manifest as JSON, for a stage of thousands
+				 * of objects: kube_obj_doc() makes the tree when needed */
+	size_t text_len;
 	const char *api_version, *kind, *name;
 	const char *ns;         /* NULL for cluster-scoped */
 	const char *group, *version;
 	const kube_resource *res;  /* set by kube_obj_resolve */
 	int rank;               /* install order */
 	const char *ref;        /* "Kind/ns/name" or "Kind/name" */
+	kube_pos at, at_meta, at_name, at_ns;   /* the manifest, metadata, its name and namespace */
 } kube_obj;
 
 /* Identity of a manifest; KE_INPUT with the doc's file:line:col when
  * apiVersion, kind or metadata.name is missing, or when the apiVersion, kind,
  * name or namespace breaks the API server's rules (kube_check_*). */
 int kube_obj_init(kube_obj *o, karena *a, doc_node *doc, kerr *err);
+/* Keep o as text from now on: its manifest as JSON and its identity copied
+ * into a; the tree (which may live in a scratch arena) is no longer used.
+ * The file names of its positions are not copied: a loader keeps them in
+ * its caller's arena, not in the tree's. */
+void kube_obj_keep_text(kube_obj *o, karena *a);
+/* o's manifest as a tree: o->doc, or its text parsed into a, with the
+ * namespace kube_obj_resolve filled in. */
+int kube_obj_doc(const kube_obj *o, karena *a, doc_node **out, kerr *err);
 /* Map to a resource and default or check the namespace. KE_NOTFOUND when the
  * kind is unknown to the server; KE_INPUT for a namespace on a cluster-scoped
  * kind or an invalid default_ns. */

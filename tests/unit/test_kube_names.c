@@ -426,3 +426,57 @@ TEST(kube_apply_answer_that_is_not_the_object_is_refused)
 		}
 	}
 }
+
+/* An object kept as text (a big stage's apply) reads back as the tree it
+ * was: the same JSON body and the same YAML for the record, with the
+ * namespace resolve fills in; its identity outlives the tree's arena. */
+TEST(kube_obj_text_reads_back_as_the_tree)
+{
+	static const char *const docs[] = {
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c1\n  labels: {a: \"1\", b: 'true'}\n"
+		"data:\n  f: 1.5\n  big: 9223372036854775807\n  e: 1e3\n  s: \"\\u00e9 \\\"q\\\" \\t\"\n"
+		"  bin: !!binary /wA=\n  nul: null\n  list: [1, {x: [true, ~]}]\n  block: |\n    two\n    lines\n",
+		"apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: mine}\nspec: {replicas: 0}\n",
+		"apiVersion: example.com/v1alpha1\nkind: Widget\nmetadata: {name: w}\nspec: {\"k\\u0000z\": 1, \"\": 2}\n",
+	};
+	static kube_resource namespaced = { "", "v1", "ConfigMap", "configmaps", true };
+	size_t i;
+	for (i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+		karena a = KARENA_INIT, scratch = KARENA_INIT, t = KARENA_INIT;
+		kerr e = KERR_INIT;
+		doc_node *d = NULL, *back = NULL;
+		kube_obj o;
+		kbuf j1 = KBUF_INIT, j2 = KBUF_INIT, y1 = KBUF_INIT, y2 = KBUF_INIT;
+		CHECK(doc_load_yaml1(&d, &scratch, "t.yaml", docs[i], strlen(docs[i]), NULL, &e) == 0);
+		CHECK(kube_obj_init(&o, &scratch, d, &e) == 0);
+		kube_obj_keep_text(&o, &a);
+		CHECK(o.doc == NULL && o.text != NULL);
+		/* as kube_obj_resolve does for a namespaced kind */
+		o.res = &namespaced;
+		if (!o.ns) {
+			o.ns = "dflt";
+			doc_set_path(&scratch, d, "metadata.namespace", doc_new_str(&scratch, "dflt"));
+		}
+		doc_emit_json(&j1, d, 0, &e);
+		doc_emit_yaml(&y1, d, 0, &e);
+		CHECK_INT_EQ(o.at.line, 1);   /* (file names stay in the loader's caller's arena) */
+		CHECK_STR_EQ(o.at.file, "t.yaml");
+		CHECK_INT_EQ(o.at_name.line, i == 0 ? 4 : 3);
+		karena_release(&scratch);   /* the tree is gone; the text and identity stay */
+		CHECK_STR_EQ(o.name, i == 0 ? "c1" : i == 1 ? "d" : "w");
+		CHECK_STR_EQ(o.ref, i == 1 ? "Deployment/mine/d" : i == 0 ? "ConfigMap/c1" : "Widget/w");
+		CHECK(kube_obj_doc(&o, &t, &back, &e) == 0);
+		doc_emit_json(&j2, back, 0, &e);
+		doc_emit_yaml(&y2, back, 0, &e);
+		CHECK_STR_EQ(j2.ptr, j1.ptr);
+		CHECK_STR_EQ(y2.ptr, y1.ptr);
+		CHECK_INT_EQ(e.code, 0);
+		kbuf_release(&j1);
+		kbuf_release(&j2);
+		kbuf_release(&y1);
+		kbuf_release(&y2);
+		kerr_clear(&e);
+		karena_release(&t);
+		karena_release(&a);
+	}
+}
