@@ -337,7 +337,8 @@ static int keep_newer_crds(kube_client *c, karena *a, kube_obj *objs, size_t *n,
 	size_t i, k = 0;
 	int rc = 0;
 	for (i = 0; i < *n && !rc; i++) {
-		const char *mine = doc_get_str(objs[i].doc, "metadata.annotations.kstage\\.dev/chart-version", NULL);
+		const char *mine = objs[i].doc ? doc_get_str(objs[i].doc, "metadata.annotations.kstage\\.dev/chart-version", NULL)
+					       : NULL;
 		doc_node *live = NULL;
 		kerr e = KERR_INIT;
 		bool keep = true;
@@ -377,6 +378,8 @@ typedef struct stage_obj {
 	doc_node *live;         /* the server's answer (before, when nothing changes) */
 	bool created;           /* the server answered 201 */
 	bool unchanged;         /* apply: not sent, before already matches */
+	bool ready;             /* apply: ready as applied; live is not kept, only rv */
+	const char *rv;         /* apply: the answer's resourceVersion, when ready */
 	bool in_new_ns;         /* plan: its namespace is created by this plan */
 	const char *later;      /* plan: the stage whose CRD brings the kind (not sent) */
 	const char *note;       /* plan: e.g. a field conflict (in a worker's arena) */
@@ -414,6 +417,7 @@ static int stage_run_init(stage_run *r, const rel_bundle *b, const rel_stage *s,
 {
 	kube_obj *objs = NULL;
 	size_t n = 0, i;
+	bool helm;
 	int rc;
 	memset(r, 0, sizeof(*r));
 	r->b = b;
@@ -428,20 +432,28 @@ static int stage_run_init(stage_run *r, const rel_bundle *b, const rel_stage *s,
 	karena_init(&r->a);
 	for (i = 0; i < r->nw; i++)
 		karena_init(&r->wa[i]);
-	if ((rc = rel_stage_render_hooks(&objs, &n, plan ? NULL : &r->hooks, &r->enabled, &r->a, b, s, ctx, err)) ||
-	    !r->enabled)
+	helm = s->src == REL_SRC_CHART && ctx->field_manager && !strcmp(ctx->field_manager, "helm");
+	/* an apply keeps the objects as text (helm's marks edit the trees) */
+	if ((rc = rel_stage_render_hooks(&objs, &n, plan ? NULL : &r->hooks, !plan && !helm, &r->enabled, &r->a, b, s,
+					 ctx, err)) ||
+	    !r->enabled) {
+		free(objs);
 		return rc;
+	}
 	kube_objs_sort(objs, n);
-	if (s->src == REL_SRC_CHART && ctx->field_manager && !strcmp(ctx->field_manager, "helm"))
+	if (helm)
 		rel_helm_mark(&r->a, objs, n, ctx->release_name ? ctx->release_name : b->name, r->ns);
-	if (s->src == REL_SRC_CHART_CRDS && (rc = keep_newer_crds(r->c, &r->a, objs, &n, r->ns, s->name, err)))
+	if (s->src == REL_SRC_CHART_CRDS && (rc = keep_newer_crds(r->c, &r->a, objs, &n, r->ns, s->name, err))) {
+		free(objs);
 		return rc;
+	}
 	r->v = xcalloc(n + 1, sizeof(*r->v));
 	r->n = n;
 	for (i = 0; i < n; i++) {
 		r->v[i].o = objs[i];
 		kind_book_add(book, &objs[i], s->name);
 	}
+	free(objs);
 	return 0;
 }
 
@@ -532,6 +544,19 @@ static int resolve_group(stage_run *r, const kind_book *book, size_t g0, size_t 
 	return rc;
 }
 
+/* Applying o (as field_manager) would change nothing in live; o's text
+ * is read in a scratch arena when it is kept as text. */
+static bool would_not_change(const kube_obj *o, const doc_node *live, const char *field_manager)
+{
+	karena t = KARENA_INIT;
+	doc_node *d = NULL;
+	kerr e = KERR_INIT;
+	bool same = !kube_obj_doc(o, &t, &d, &e) && kube_apply_is_noop(d, live, field_manager);
+	kerr_clear(&e);
+	karena_release(&t);
+	return same;
+}
+
 /* Big runs of one namespace in a group: one LIST instead of a GET each (or
  * what the journal read before the stage), and apply leaves out the
  * objects that would not change. */
@@ -563,7 +588,7 @@ static void read_group(stage_run *r, size_t g0, size_t g1)
 		}
 		for (i = r0; i < r1 && !r->plan; i++) {
 			stage_obj *so = &r->v[i];
-			if (so->known && so->before && kube_apply_is_noop(so->o.doc, so->before, r->ctx->field_manager)) {
+			if (so->known && so->before && would_not_change(&so->o, so->before, r->ctx->field_manager)) {
 				so->unchanged = true;
 				so->live = so->before;
 			}
@@ -590,33 +615,20 @@ typedef struct group_ctx {
 } group_ctx;
 
 /* What the run keeps of an apply's answer (in a): the whole object, or,
- * when it is ready as applied and would still be ready from its identity
- * alone (a ConfigMap, a Service), only that identity: the wait then
- * reads nothing more, and a stage of thousands of objects does not keep
- * thousands of answers. CRDs stay whole (discovery learns from them). */
-static doc_node *keep_answer(const stage_run *r, const stage_obj *so, karena *a, const doc_node *live)
+ * when it is ready as applied (a ConfigMap, a Service), only its
+ * resourceVersion (obj_changed); the wait then has nothing to read, and a
+ * stage of thousands of objects does not keep thousands of answers. CRDs
+ * stay whole (discovery learns from them). */
+static void keep_answer(const stage_run *r, stage_obj *so, karena *a, const doc_node *live)
 {
-	static const char *const meta_keys[] = { "name", "namespace", "uid", "resourceVersion", "generation" };
-	const doc_node *meta = live->type == DOC_MAP ? doc_map_get(live, "metadata") : NULL, *v;
-	doc_node *id, *m;
-	size_t i;
-	if (!meta || meta->type != DOC_MAP ||
-	    !strcmp(so->o.kind, "CustomResourceDefinition") ||
-	    kube_health(live, r->s->rules, r->s->nrules, NULL) != KUBE_READY)
-		return doc_copy(a, live);
-	id = doc_new_map(a);
-	m = doc_new_map(a);
-	if ((v = doc_map_get(live, "apiVersion")))
-		doc_map_set(a, id, "apiVersion", doc_copy(a, v));
-	if ((v = doc_map_get(live, "kind")))
-		doc_map_set(a, id, "kind", doc_copy(a, v));
-	for (i = 0; i < sizeof(meta_keys) / sizeof(meta_keys[0]); i++)
-		if ((v = doc_map_get(meta, meta_keys[i])))
-			doc_map_set(a, m, meta_keys[i], doc_copy(a, v));
-	doc_map_set(a, id, "metadata", m);
-	if (kube_health(id, r->s->rules, r->s->nrules, NULL) != KUBE_READY)
-		return doc_copy(a, live);   /* (the identity's arena bytes stay: rare) */
-	return id;
+	if (strcmp(so->o.kind, "CustomResourceDefinition") && kube_health(live, r->s->rules, r->s->nrules, NULL) == KUBE_READY) {
+		const char *rv = doc_get_str(live, "metadata.resourceVersion", NULL);
+		so->ready = true;
+		so->rv = rv ? karena_strdup(a, rv) : NULL;
+		so->live = NULL;
+		return;
+	}
+	so->live = doc_copy(a, live);
 }
 
 /* One object of a group (a worker): apply it, or for a plan read it, and
@@ -643,16 +655,19 @@ static void send_one(void *u, size_t i, karena *a)
 		}
 		kerr_clear(&e);
 	}
-	if (r->plan && so->before && kube_apply_is_noop(so->o.doc, so->before, r->ctx->field_manager)) {
+	if (r->plan && so->before && would_not_change(&so->o, so->before, r->ctx->field_manager)) {
 		so->live = so->before;   /* nothing would change: no need to ask the server */
 		return;
 	}
 	if (!r->plan) {
+		/* the manifest (kept as text) and the answer live in t */
 		karena t = KARENA_INIT;
 		doc_node *live = NULL;
+		kube_obj o = so->o;
 		so->live = NULL;
-		if (kube_apply(r->c, &t, &so->o, &opts, &live, &so->created, &so->err) == 0)
-			so->live = keep_answer(r, so, a, live);
+		if (!kube_obj_doc(&so->o, &t, &o.doc, &so->err) &&
+		    kube_apply(r->c, &t, &o, &opts, &live, &so->created, &so->err) == 0)
+			keep_answer(r, so, a, live);
 		karena_release(&t);
 		return;
 	}
@@ -732,10 +747,10 @@ static bool obj_changed(const stage_obj *so)
 	const char *was, *is;
 	if (so->unchanged)
 		return false;
-	if (so->created || !so->known || !so->before || !so->live)
+	if (so->created || !so->known || !so->before || (!so->live && !so->ready))
 		return true;
 	was = doc_get_str(so->before, "metadata.resourceVersion", NULL);
-	is = doc_get_str(so->live, "metadata.resourceVersion", NULL);
+	is = so->live ? doc_get_str(so->live, "metadata.resourceVersion", NULL) : so->rv;
 	return !was || !is || strcmp(was, is);
 }
 
@@ -768,19 +783,26 @@ static int stage_wait(stage_run *r, kerr *err)
 	kube_wait_item *it = xcalloc(r->n + 1, sizeof(*it));
 	size_t i, k = 0;
 	int rc = 0;
+	size_t nready = 0;
 	for (i = 0; i < r->n; i++) {
 		if (!r->s->wait && strcmp(r->v[i].o.kind, "CustomResourceDefinition"))
 			continue;
+		if (r->v[i].ready) {
+			nready++;   /* ready as applied: nothing to wait for */
+			continue;
+		}
 		it[k].obj = &r->v[i].o;
 		it[k++].live = r->v[i].live;
 	}
-	if (k) {
+	if (k + nready) {
 		char num[32];
-		snprintf(num, sizeof(num), "%zu", k);
+		snprintf(num, sizeof(num), "%zu", k + nready);
 		kube_emit(r->c, KEV_INFO, "stage.waiting",
-			  karena_printf(&r->a, "stage %s: waiting for %zu object%s", r->s->name, k, k == 1 ? "" : "s"),
+			  karena_printf(&r->a, "stage %s: waiting for %zu object%s", r->s->name, k + nready,
+					k + nready == 1 ? "" : "s"),
 			  "stage", r->s->name, "objects", num, NULL);
-		rc = kube_wait(r->c, &r->a, it, k, r->s->rules, r->s->nrules, stage_left(r), err);
+		if (k)
+			rc = kube_wait(r->c, &r->a, it, k, r->s->rules, r->s->nrules, stage_left(r), err);
 		if (rc == KE_TIMEOUT)
 			kerr_wrap(err, "not healthy within the stage timeout (%.0fs)", (double)r->timeout / 1000.0);
 	}
@@ -851,16 +873,26 @@ const char *rel_yaml_stream(karena *a, const doc_node *const *docs, size_t n)
 	return m;
 }
 
-/* The stage's rendered objects as one YAML stream. */
+/* The stage's rendered objects as one YAML stream (as rel_yaml_stream;
+ * each object kept as text is read in a scratch arena of its own). */
 static const char *stage_manifest(karena *a, const stage_run *r)
 {
-	const doc_node **docs = xcalloc(r->n + 1, sizeof(*docs));
-	const char *m;
+	kbuf b = KBUF_INIT;
+	kerr e = KERR_INIT;
 	size_t i;
-	for (i = 0; i < r->n; i++)
-		docs[i] = r->v[i].o.doc;
-	m = rel_yaml_stream(a, docs, r->n);
-	free(docs);
+	const char *m;
+	for (i = 0; i < r->n; i++) {
+		karena t = KARENA_INIT;
+		doc_node *d = NULL;
+		if (!kube_obj_doc(&r->v[i].o, &t, &d, &e)) {
+			kbuf_puts(&b, "---\n");
+			doc_emit_yaml(&b, d, 0, &e);
+		}
+		kerr_clear(&e);
+		karena_release(&t);
+	}
+	m = karena_strndup(a, b.ptr ? b.ptr : "", b.len);
+	kbuf_release(&b);
 	return m;
 }
 
@@ -873,7 +905,7 @@ static bool stage_may_change(const stage_run *r)
 	if (r->s->nops)
 		return true;
 	for (i = 0; i < r->n; i++)
-		if (!r->v[i].before || !kube_apply_is_noop(r->v[i].o.doc, r->v[i].before, NULL))
+		if (!r->v[i].before || !would_not_change(&r->v[i].o, r->v[i].before, NULL))
 			return true;
 	return false;
 }

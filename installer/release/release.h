@@ -351,8 +351,11 @@ int rel_stage_enabled(bool *enabled, karena *a, const rel_bundle *b, const rel_s
 		      kerr *err);
 struct rel_hooks;
 /* As rel_stage_render; a chart stage's Helm hooks go to hooks (may be NULL:
- * not kept), unless ctx->no_hooks. */
-int rel_stage_render_hooks(kube_obj **objs, size_t *n, struct rel_hooks *hooks, bool *enabled, karena *a,
+ * not kept), unless ctx->no_hooks. text: objects other than CRDs and List
+ * items are kept as text (kube_obj_keep_text), each document read in an
+ * arena of its own: a stage of thousands of objects holds no trees.
+ * *objs is malloc'd here (the caller frees it), whatever the result. */
+int rel_stage_render_hooks(kube_obj **objs, size_t *n, struct rel_hooks *hooks, bool text, bool *enabled, karena *a,
 			   const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, kerr *err);
 /* The namespace and name of op's object: its "ns/name" rendered when it
  * is a template (each part checked as a Kubernetes name), else as written;

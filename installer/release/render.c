@@ -124,44 +124,66 @@ int rel_render_string(kbuf *out, karena *a, const rel_bundle *b, const char *nam
 
 /* ---- documents into objects ---- */
 
-static int add_docs(kube_obj **objs, size_t *n, size_t *cap, karena *a, const char *name, const char *text,
-		    size_t len, kerr *err)
+/* The objects a stage renders, as they are read: each document is read
+ * into an arena of its own (anchors do not reach across documents, as in
+ * Helm, which splits a manifest before it reads each part). In text mode
+ * (apply of a stage) each object is kept as text (kube_obj_keep_text), so
+ * a stage of thousands of objects never holds thousands of trees; CRDs and
+ * the items of a List stay trees (discovery and the chart-version checks
+ * read them; Lists are rare). Otherwise each tree is copied out. */
+typedef struct obj_list {
+	kube_obj *v;
+	size_t n, cap;
+	karena *a;
+	bool text;
+	const kev_sink *sink;   /* text mode: a Secret's data is learnt as it is read */
+} obj_list;
+
+static kube_obj *obj_next(obj_list *ol)
+{
+	ALLOC_GROW(ol->v, ol->n + 1, ol->cap);
+	return &ol->v[ol->n];
+}
+
+/* One document, in the loader's arena. */
+static int add_doc(void *u, doc_node *d, kerr *err)
+{
+	obj_list *ol = u;
+	const doc_node *items;
+	const char *kind;
+	size_t j;
+	int rc;
+	if (!d || d->type == DOC_NULL)
+		return 0;
+	items = doc_map_get(d, "items");
+	kind = doc_get_str(d, "kind", "");
+	if (d->type == DOC_MAP && items && items->type == DOC_SEQ && strlen(kind) > 4 &&
+	    !strcmp(kind + strlen(kind) - 4, "List")) {
+		items = doc_map_get((d = doc_copy(ol->a, d)), "items");
+		for (j = 0; j < items->u.seq.len; j++) {
+			if ((rc = kube_obj_init(obj_next(ol), ol->a, items->u.seq.v[j], err)))
+				return rc;
+			ol->n++;
+		}
+		return 0;
+	}
+	if (!ol->text || !strcmp(kind, "CustomResourceDefinition"))
+		return (rc = kube_obj_init(obj_next(ol), ol->a, doc_copy(ol->a, d), err)) ? rc : (ol->n++, 0);
+	if ((rc = kube_obj_init(obj_next(ol), ol->a, d, err)))
+		return rc;
+	rel_secrets_learn(d, ol->sink);
+	kube_obj_keep_text(&ol->v[ol->n++], ol->a);
+	return 0;
+}
+
+static int add_docs(obj_list *ol, karena *a, const char *name, const char *text, size_t len, kerr *err)
 {
 	doc_stream st;
-	size_t i, j;
-	int rc = doc_load_yaml(&st, a, name, text, len, NULL, err);
-	if (rc)
-		return rc;
-	for (i = 0; i < st.len; i++) {
-		doc_node *d = st.docs[i];
-		const doc_node *items;
-		if (!d || d->type == DOC_NULL)
-			continue;
-		items = doc_map_get(d, "items");
-		if (d->type == DOC_MAP && items && items->type == DOC_SEQ &&
-		    strlen(doc_get_str(d, "kind", "")) > 4 && !strcmp(doc_get_str(d, "kind", "") + strlen(doc_get_str(d, "kind", "")) - 4, "List")) {
-			for (j = 0; j < items->u.seq.len; j++) {
-				if (*n == *cap) {
-					size_t nc = *cap ? *cap * 2 : 16;
-					*objs = karena_realloc(a, *objs, *cap * sizeof(kube_obj), nc * sizeof(kube_obj));
-					*cap = nc;
-				}
-				if ((rc = kube_obj_init(&(*objs)[*n], a, items->u.seq.v[j], err)))
-					return rc;
-				(*n)++;
-			}
-			continue;
-		}
-		if (*n == *cap) {
-			size_t nc = *cap ? *cap * 2 : 16;
-			*objs = karena_realloc(a, *objs, *cap * sizeof(kube_obj), nc * sizeof(kube_obj));
-			*cap = nc;
-		}
-		if ((rc = kube_obj_init(&(*objs)[*n], a, d, err)))
-			return rc;
-		(*n)++;
-	}
-	return 0;
+	doc_load_opts o;
+	memset(&o, 0, sizeof(o));
+	o.each = add_doc;
+	o.each_u = ol;
+	return doc_load_yaml(&st, a, name, text, len, &o, err);
 }
 
 static int cmpstr(const void *x, const void *y)
@@ -217,7 +239,7 @@ static int collect_manifest(void *ctx, const karchive_entry *e, kerr *err)
 /* Every .yaml/.yml/.json file of a tar, tar.gz or zip, in name order, every
  * entry checked by core/archive.c (paths, links, devices). Limits: 5000
  * entries, 256 MiB unpacked, 100 times the packed size. */
-static int add_archive(kube_obj **objs, size_t *n, size_t *cap, karena *a, const char *name, const void *data,
+static int add_archive(obj_list *ol, karena *a, const char *name, const void *data,
 		       size_t len, kerr *err)
 {
 	karchive_limits lim = { 5000, (size_t)256 << 20, 0, 0, 0, 0 };
@@ -228,7 +250,7 @@ static int add_archive(kube_obj **objs, size_t *n, size_t *cap, karena *a, const
 		qsort(f.v, f.n, sizeof(*f.v), cmp_arch);
 	for (i = 0; i < f.n; i++) {
 		if (!rc)
-			rc = add_docs(objs, n, cap, a, karena_printf(a, "%s:%s", name, f.v[i].name), f.v[i].data.ptr,
+			rc = add_docs(ol, a, karena_printf(a, "%s:%s", name, f.v[i].name), f.v[i].data.ptr,
 				      f.v[i].data.len, err);
 		free(f.v[i].name);
 		kbuf_release(&f.v[i].data);
@@ -239,7 +261,7 @@ static int add_archive(kube_obj **objs, size_t *n, size_t *cap, karena *a, const
 
 /* The manifests at path (a file, an archive, or a directory of them, not
  * recursing into dot files), each resolved inside the bundle. */
-static int add_path(kube_obj **objs, size_t *n, size_t *cap, karena *a, const rel_bundle *b, const char *path,
+static int add_path(obj_list *ol, karena *a, const rel_bundle *b, const char *path,
 		    kerr *err)
 {
 	struct stat sb;
@@ -274,7 +296,7 @@ static int add_path(kube_obj **objs, size_t *n, size_t *cap, karena *a, const re
 			kbuf p = KBUF_INIT;
 			kbuf_printf(&p, "%s/%s", full, names[i]);
 			if (!rc)
-				rc = add_path(objs, n, cap, a, b, p.ptr, err);
+				rc = add_path(ol, a, b, p.ptr, err);
 			kbuf_release(&p);
 			free(names[i]);
 		}
@@ -284,14 +306,14 @@ static int add_path(kube_obj **objs, size_t *n, size_t *cap, karena *a, const re
 	if (kbuf_read_file(&t, full, 256 << 20) != 0)
 		rc = kerr_set(err, KE_INPUT, "cannot read \"%s\"", full);
 	else if (is_archive(full))
-		rc = add_archive(objs, n, cap, a, karena_strdup(a, full), t.ptr, t.len, err);
+		rc = add_archive(ol, a, karena_strdup(a, full), t.ptr, t.len, err);
 	else
-		rc = add_docs(objs, n, cap, a, karena_strdup(a, full), t.ptr, t.len, err);
+		rc = add_docs(ol, a, karena_strdup(a, full), t.ptr, t.len, err);
 	kbuf_release(&t);
 	return rc;
 }
 
-static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, const rel_bundle *b,
+static int render_templates(obj_list *ol, karena *a, const rel_bundle *b,
 			    const rel_stage *s, const rel_ctx *ctx, kerr *err)
 {
 	tmpl_set *set;
@@ -315,7 +337,7 @@ static int render_templates(kube_obj **objs, size_t *n, size_t *cap, karena *a, 
 					 "stage %s: template \"%s\" not found in %s", s->name, s->templates[i], dir.ptr);
 		} else if (!(rc = tmpl_parse(set, name, t.ptr, t.len, err)) &&
 			   !(rc = tmpl_exec(set, name, dot, &out, NULL, err))) {
-			rc = add_docs(objs, n, cap, a, name, out.ptr, out.len, err);
+			rc = add_docs(ol, a, name, out.ptr, out.len, err);
 		}
 		kbuf_release(&p);
 		kbuf_release(&t);
@@ -412,7 +434,7 @@ static int fetch_stage_git(kbuf *out, const rel_stage *s, const rel_ctx *ctx, ke
 /* The manifests of chart ch (and of its subcharts, as charts/NAME/...)
  * that a pattern of stage s matches, each added once, in file order;
  * matched[k] counts the files pattern k matched. */
-static int add_chart_files(kube_obj **objs, size_t *n, size_t *cap, size_t *matched, karena *a, const tmpl_chart *ch,
+static int add_chart_files(obj_list *ol, size_t *matched, karena *a, const tmpl_chart *ch,
 			   const rel_stage *s, const char *prefix, int depth, kerr *err)
 {
 	size_t i, k;
@@ -428,19 +450,19 @@ static int add_chart_files(kube_obj **objs, size_t *n, size_t *cap, size_t *matc
 				matched[k]++;
 				hit = true;
 			}
-		if (hit && (rc = add_docs(objs, n, cap, a, karena_printf(a, "%s/%s", ch->path, f->name), f->data, f->len, err)))
+		if (hit && (rc = add_docs(ol, a, karena_printf(a, "%s/%s", ch->path, f->name), f->data, f->len, err)))
 			return rc;
 	}
 	for (i = 0; depth < 20 && i < ch->nsubcharts; i++) {   /* the loader's own depth limit */
 		const tmpl_chart *sub = ch->subcharts[i];
-		if ((rc = add_chart_files(objs, n, cap, matched, a, sub, s, karena_printf(a, "%scharts/%s/", prefix, sub->name),
+		if ((rc = add_chart_files(ol, matched, a, sub, s, karena_printf(a, "%scharts/%s/", prefix, sub->name),
 					  depth + 1, err)))
 			return rc;
 	}
 	return 0;
 }
 
-static int render_chart(kube_obj **objs, size_t *n, size_t *cap, rel_hooks *hooks, karena *a, const rel_bundle *b,
+static int render_chart(obj_list *ol, rel_hooks *hooks, karena *a, const rel_bundle *b,
 			const rel_stage *s, const rel_ctx *ctx, bool crds, kerr *err)
 {
 	tmpl_chart *ch = b->chart;
@@ -484,22 +506,22 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, rel_hooks *hook
 			const tmpl_file *f = &ch->files[i];
 			if (strncmp(f->name, "crds/", 5) || !manifest_name(f->name))
 				continue;
-			if ((rc = add_docs(objs, n, cap, a, karena_printf(a, "%s/%s", ch->name, f->name), f->data, f->len, err)))
+			if ((rc = add_docs(ol, a, karena_printf(a, "%s/%s", ch->name, f->name), f->data, f->len, err)))
 				return rc;
 		}
 		/* remember which chart version brought each CRD: a later run of an
 		 * older chart must not downgrade it */
-		for (i = 0; i < *n; i++) {
+		for (i = 0; i < ol->n; i++) {
 			const char *v = doc_get_str(ch->metadata, "version", NULL);
-			if (v && !strcmp((*objs)[i].kind, "CustomResourceDefinition"))
-				doc_set_path(a, (*objs)[i].doc, "metadata.annotations.kstage\\.dev/chart-version",
+			if (v && ol->v[i].doc && !strcmp(ol->v[i].kind, "CustomResourceDefinition"))
+				doc_set_path(a, ol->v[i].doc, "metadata.annotations.kstage\\.dev/chart-version",
 					     doc_new_str(a, v));
 		}
 		return 0;
 	}
 	if (s->nchart_files) {
 		size_t *matched = karena_alloc(a, sizeof(size_t) * s->nchart_files);   /* zero-filled */
-		if ((rc = add_chart_files(objs, n, cap, matched, a, ch, s, "", 0, err)))
+		if ((rc = add_chart_files(ol, matched, a, ch, s, "", 0, err)))
 			return rc;
 		for (i = 0; i < s->nchart_files; i++)
 			if (!matched[i])
@@ -529,7 +551,7 @@ static int render_chart(kube_obj **objs, size_t *n, size_t *cap, rel_hooks *hook
 		return rc;
 	}
 	for (i = 0; i < out.ndocs && !rc; i++)
-		rc = add_docs(objs, n, cap, a, out.docs[i].source, out.docs[i].content, out.docs[i].len, err);
+		rc = add_docs(ol, a, out.docs[i].source, out.docs[i].content, out.docs[i].len, err);
 	if (!rc && ctx->notes && out.notes)
 		kbuf_puts(ctx->notes, out.notes);
 	for (i = 0; hooks && !ctx->no_hooks && i < out.nhooks && !rc; i++) {
@@ -552,7 +574,8 @@ static void learn_secrets(const kube_obj *objs, size_t n, const kev_sink *sink)
 {
 	size_t i;
 	for (i = 0; i < n; i++)
-		rel_secrets_learn(objs[i].doc, sink);
+		if (objs[i].doc)
+			rel_secrets_learn(objs[i].doc, sink);
 }
 
 int rel_stage_enabled(bool *enabled, karena *a, const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx,
@@ -592,14 +615,22 @@ int rel_stage_enabled(bool *enabled, karena *a, const rel_bundle *b, const rel_s
 int rel_stage_render(kube_obj **objs, size_t *n, bool *enabled, karena *a, const rel_bundle *b,
 		     const rel_stage *s, const rel_ctx *ctx, kerr *err)
 {
-	return rel_stage_render_hooks(objs, n, NULL, enabled, a, b, s, ctx, err);
+	kube_obj *v = NULL;
+	int rc = rel_stage_render_hooks(&v, n, NULL, false, enabled, a, b, s, ctx, err);
+	*objs = *n ? karena_memdup(a, v, *n * sizeof(*v)) : NULL;
+	free(v);
+	return rc;
 }
 
-int rel_stage_render_hooks(kube_obj **objs, size_t *n, rel_hooks *hooks, bool *enabled, karena *a,
+int rel_stage_render_hooks(kube_obj **objs, size_t *n, rel_hooks *hooks, bool text, bool *enabled, karena *a,
 			   const rel_bundle *b, const rel_stage *s, const rel_ctx *ctx, kerr *err)
 {
-	size_t cap = 0;
+	obj_list ol;
 	int rc;
+	memset(&ol, 0, sizeof(ol));
+	ol.a = a;
+	ol.text = text;
+	ol.sink = ctx->sink;
 	*objs = NULL;
 	*n = 0;
 	if ((rc = rel_stage_enabled(enabled, a, b, s, ctx, err)) || !*enabled)
@@ -613,9 +644,9 @@ int rel_stage_render_hooks(kube_obj **objs, size_t *n, rel_hooks *hooks, bool *e
 		if (rc && s->pin_at)
 			kerr_wrap(err, "sha256 from %s", s->pin_at);
 		if (!rc && is_archive(s->url))
-			rc = add_archive(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
+			rc = add_archive(&ol, a, karena_strdup(a, s->url), data.ptr, data.len, err);
 		else if (!rc)
-			rc = add_docs(objs, n, &cap, a, karena_strdup(a, s->url), data.ptr, data.len, err);
+			rc = add_docs(&ol, a, karena_strdup(a, s->url), data.ptr, data.len, err);
 		kbuf_release(&data);
 		break;
 	}
@@ -623,26 +654,28 @@ int rel_stage_render_hooks(kube_obj **objs, size_t *n, rel_hooks *hooks, bool *e
 		kbuf data = KBUF_INIT;
 		rc = fetch_stage_git(&data, s, ctx, err);
 		if (!rc)
-			rc = add_archive(objs, n, &cap, a, s->url, data.ptr, data.len, err);
+			rc = add_archive(&ol, a, s->url, data.ptr, data.len, err);
 		kbuf_release(&data);
 		break;
 	}
 	case REL_SRC_PATH: {
-		rc = add_path(objs, n, &cap, a, b, s->path, err);
+		rc = add_path(&ol, a, b, s->path, err);
 		break;
 	}
 	case REL_SRC_TEMPLATES:
-		rc = render_templates(objs, n, &cap, a, b, s, ctx, err);
+		rc = render_templates(&ol, a, b, s, ctx, err);
 		break;
 	case REL_SRC_CHART:
-		rc = render_chart(objs, n, &cap, hooks, a, b, s, ctx, false, err);
+		rc = render_chart(&ol, hooks, a, b, s, ctx, false, err);
 		break;
 	case REL_SRC_CHART_CRDS:
-		rc = render_chart(objs, n, &cap, NULL, a, b, s, ctx, true, err);
+		rc = render_chart(&ol, NULL, a, b, s, ctx, true, err);
 		break;
 	case REL_SRC_NONE:
 		break;
 	}
+	*objs = ol.v;
+	*n = ol.n;
 	learn_secrets(*objs, *n, ctx->sink);
 	return rc;
 }
