@@ -24,7 +24,11 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
 K() { "$KUBECTL" --kubeconfig "$KSTAGE_DIRECT_KUBECONFIG" "$@"; }
-clean() { K delete namespace bench-scale --ignore-not-found --wait=true >/dev/null; }
+# clean N: the namespace and kstage's records of release bench-scale-N (each run a first install)
+clean() {
+  K delete namespace bench-scale --ignore-not-found --wait=true >/dev/null
+  K -n kstage-system delete secret -l "owner=kstage,name=bench-scale-$1" --ignore-not-found >/dev/null
+}
 counters_reset() { curl -fsS -X DELETE "$KSTAGE_FAULT_URL/counters" >/dev/null; curl -fsS -X DELETE "$KSTAGE_FAULT_URL/rules" >/dev/null; }
 counters_total() { curl -fsS "$KSTAGE_FAULT_URL/counters" | python3 -c 'import json,sys; print(sum(v for k, v in json.load(sys.stdin).items() if not k.startswith("WRITE ")))'; }
 # measure CMD...: prints "seconds requests peak_kib"
@@ -53,9 +57,9 @@ for i in range(1, n + 1):
 PY
   # a release of its own per size: each run is a first install
   printf 'name: bench-scale-%d\nstages:\n  - name: cms\n    source: {path: cms.yaml}\n    timeout: 30m\n' "$n" > "$b/kstage.yaml"
-  clean; read -r ks kr km < <(measure "$KSTAGE" apply "$b" --kubeconfig "$KCFG" -q)
-  clean; read -r cs cr cm < <(measure "$KUBECTL" --kubeconfig "$KCFG" apply --server-side -f "$b/cms.yaml")
-  clean
+  clean "$n"; read -r ks kr km < <(measure "$KSTAGE" apply "$b" --kubeconfig "$KCFG" -q)
+  clean "$n"; read -r cs cr cm < <(measure "$KUBECTL" --kubeconfig "$KCFG" apply --server-side -f "$b/cms.yaml")
+  clean "$n"
   python3 -c "
 n, ks, kr, km, cs, cr, cm = $n, $ks, $kr, $km, $cs, $cr, $cm
 print(f'| {n} | {ks:.2f} s | {kr:.0f} | {km/1024:.0f} | {cs:.2f} s | {cr:.0f} | {cm/1024:.0f} | {ks/cs:.2f} | {1000*ks/(n+1):.1f} |')"
